@@ -1,0 +1,28 @@
+package dev.cairn.internal;
+
+/**
+ * Every size limit in one place (STYLE.md §5). Relationships between limits are checked at
+ * class load, so a change that breaks one fails on the first use.
+ */
+public final class Limits {
+    private Limits() { }
+
+    /** Page size of new files, bytes. The page size of an existing file is read from its header. */
+    public static final int PAGE_BYTES = 4096;
+    /** Longest key a tree accepts, bytes (storage-format.md). */
+    public static final int KEY_BYTES_MAX = 1024;
+    /** Largest value a tree accepts, bytes. Larger than a fraction of a page goes to overflow pages. */
+    public static final int VALUE_BYTES_MAX = 64 * 1024 * 1024;
+    /** Deepest B+tree descent; a deeper path means a cycle or damage. */
+    public static final int TREE_DEPTH_MAX = 32;
+    /** Longest tree name, bytes of UTF-8. */
+    public static final int TREE_NAME_BYTES_MAX = 255;
+    /** Concurrent read transactions per database. */
+    public static final int READERS_MAX = 4096;
+
+    static {
+        Check.that(KEY_BYTES_MAX < PAGE_BYTES / 3, "KEY_BYTES_MAX %d (expected: < PAGE_BYTES/3 %d)",
+            KEY_BYTES_MAX, PAGE_BYTES / 3);
+        Check.that(TREE_NAME_BYTES_MAX <= KEY_BYTES_MAX, "tree names are catalog keys");
+    }
+}
