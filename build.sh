@@ -67,7 +67,7 @@ compile_tests() {
 
 # Runs the JUnit console launcher and ends with "tests: N passed, N failed[, N skipped]".
 # Extra arguments go to the launcher (e.g. --select-class=dev.cairn.store.BTreeTest).
-# CAIRN_TEST_TAGS=long runs the long suites too; the default excludes them.
+# CAIRN_LONG=1 runs the suites tagged "long" too; the default excludes them.
 run_tests() {
   local log="$BUILD/test-output.txt" tags=()
   if [[ "${CAIRN_LONG:-0}" == 1 ]]; then tags=(); else tags=(--exclude-tag=long); fi
