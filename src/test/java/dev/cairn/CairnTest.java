@@ -156,6 +156,28 @@ class CairnTest {
     }
 
     @Test
+    void aFailingMigrationLeavesTheTreeAsItWasAndCanRunAgain() {
+        Tree<EvoV1> v1 = db.tree(EvoV1.class);
+        for (int i = 0; i < 5; i++) v1.insert(new EvoV1(Integer.toString(i)));
+        reopen();
+        int[] calls = {0};
+        IllegalStateException crash = assertThrows(IllegalStateException.class, () -> db.tree(EvoV2.class,
+            (key, json) -> {
+                if (++calls[0] == 3) throw new IllegalStateException("simulated crash at " + key);
+                return new EvoV2(1);
+            }));
+        assertTrue(crash.getMessage().contains("simulated crash"), crash.getMessage());
+        reopen();
+        Tree<EvoV1> again = db.tree(EvoV1.class);
+        assertEquals(5, again.size());
+        assertEquals(new EvoV1("2"), again.get(again.key(2, 0)));
+        assertEquals(1, again.meta(again.key(2, 0)).schemaVersion());
+        assertEquals(0, again.meta(again.key(2, 0)).dataIteration());
+        Tree<EvoV2> v2 = db.tree(EvoV2.class, (key, json) -> new EvoV2(key.id() * 2));
+        assertEquals(new EvoV2(4), v2.get(v2.key(2, 0)));
+    }
+
+    @Test
     void insertGetFindContainsSizeAndKeys() {
         Key<Part> a = parts.insert(part(1));
         Key<Part> b = parts.insert(part(2));

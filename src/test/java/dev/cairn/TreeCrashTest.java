@@ -135,6 +135,13 @@ class TreeCrashTest {
             }
             assertEquals(parts.size(), names.size());
         }
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(dir)) {
+            dev.cairn.store.VerifyReport report = store.verify();
+            assertTrue(report.ok(), "round " + round + ": " + report);
+        }
+        long acknowledged = lines.stream().filter(l -> l.startsWith("OK")).count();
+        System.out.printf("crash round %d: %d acknowledged operations, %d records%n", round, acknowledged,
+            expected.size());
         return maxIdSeen;
     }
 }

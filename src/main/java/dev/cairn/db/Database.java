@@ -373,9 +373,19 @@ public final class Database implements AutoCloseable {
 
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         Batch b = batch();
-        Layout.OutboxEntry e = new Layout.OutboxEntry(kind, key.tree(), key.id(), key.revision(),
+        byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+        MemorySegment pending = b.txn.get(Layout.OUTBOX, k);
+        if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
+            // The server has not seen this record: it is still new, or it never existed for it.
+            if (kind == ChangeKind.REMOVED) {
+                b.txn.delete(Layout.OUTBOX, k);
+                return;
+            }
+            kind = ChangeKind.CREATED;
+        }
+        Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
             h.metaIteration(), h.dataIteration());
-        b.txn.put(Layout.OUTBOX, Layout.longBytes(b.outboxNext++), e.toBytes());
+        b.txn.put(Layout.OUTBOX, k, e.value());
         b.outboxTouched = true;
     }
 

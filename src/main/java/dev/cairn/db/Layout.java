@@ -27,7 +27,7 @@ public final class Layout {
     public static final String POOLS = "cairn.pools";
     /** {@code treeName, 0x00, id:i32, revision:i32} → {@code holder:uuid(16), sinceMillis:i64}. */
     public static final String CHECKOUTS = "cairn.checkouts";
-    /** {@code sequence:i64} → an {@link OutboxEntry}. */
+    /** {@code treeName, 0x00, id:i32, revision:i32} → the record's pending {@link OutboxEntry}. */
     public static final String OUTBOX = "cairn.outbox";
     /** Prefix of the data tree of each user tree: {@code "data:" + name}. */
     public static final String DATA_PREFIX = "data:";
@@ -118,32 +118,45 @@ public final class Layout {
     }
 
     /**
-     * One change to send to the server later (sync): {@code kind:u8 (0 created, 1 changed,
-     * 2 removed), nameLength:u16, name, id:i32, revision:i32, metaIteration:i64, dataIteration:i64}.
+     * The pending change of one record, to send to the server later (sync). Key: {@code name,
+     * 0x00, id:i32, revision:i32}; value: {@code sequence:i64, kind:u8 (0 created, 1 changed,
+     * 2 removed), metaIteration:i64, dataIteration:i64}. One entry per record: a later change
+     * replaces it (a change of a record the server has not seen stays {@code CREATED}; removing
+     * such a record drops the entry), so the outbox is bounded by the number of records.
+     * {@code sequence} orders entries by their last change.
      */
-    public record OutboxEntry(ChangeKind kind, String tree, int id, int revision, long metaIteration,
-                              long dataIteration) {
-        byte[] toBytes() {
-            byte[] name = utf8(tree);
-            return ByteBuffer.allocate(1 + 2 + name.length + 24).put((byte) kind.ordinal())
-                .putShort((short) name.length).put(name).putInt(id).putInt(revision)
-                .putLong(metaIteration).putLong(dataIteration).array();
+    public record OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision,
+                              long metaIteration, long dataIteration) {
+        byte[] key() {
+            return checkoutKey(tree, id, revision);
         }
 
-        public static OutboxEntry fromBytes(byte[] bytes) {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            try {
-                int kind = b.get();
-                byte[] name = new byte[Short.toUnsignedInt(b.getShort())];
-                b.get(name);
-                OutboxEntry e = new OutboxEntry(ChangeKind.values()[kind], new String(name, StandardCharsets.UTF_8),
-                    b.getInt(), b.getInt(), b.getLong(), b.getLong());
-                if (b.hasRemaining()) throw new CorruptionException("outbox entry: " + b.remaining() + " bytes left over");
-                return e;
-            } catch (RuntimeException e) {
-                if (e instanceof CorruptionException c) throw c;
-                throw new CorruptionException("outbox entry of " + bytes.length + " bytes: " + e, e);
+        byte[] value() {
+            return ByteBuffer.allocate(25).putLong(sequence).put((byte) kind.ordinal()).putLong(metaIteration)
+                .putLong(dataIteration).array();
+        }
+
+        /** The kind of a stored entry value. */
+        static ChangeKind kindOf(MemorySegment value) {
+            return kindOf(value.get(ValueLayout.JAVA_BYTE, 8));
+        }
+
+        private static ChangeKind kindOf(byte b) {
+            if (b < 0 || b >= ChangeKind.values().length) throw new CorruptionException("outbox entry kind " + b);
+            return ChangeKind.values()[b];
+        }
+
+        public static OutboxEntry fromStored(byte[] key, byte[] value) {
+            int zero = 0;
+            while (zero < key.length && key[zero] != 0) zero++;
+            if (value.length != 25 || key.length != zero + 9) {
+                throw new CorruptionException("outbox entry: key of " + key.length + " bytes, value of " + value.length
+                    + " bytes (expected: name, 0, 8 bytes; 25 bytes)");
             }
+            ByteBuffer k = ByteBuffer.wrap(key, zero + 1, 8);
+            ByteBuffer v = ByteBuffer.wrap(value);
+            return new OutboxEntry(v.getLong(), kindOf(v.get()), new String(key, 0, zero, StandardCharsets.UTF_8),
+                k.getInt(), k.getInt(), v.getLong(), v.getLong());
         }
     }
 }
