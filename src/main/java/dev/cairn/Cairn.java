@@ -1,0 +1,236 @@
+package dev.cairn;
+
+import dev.cairn.db.Database;
+import dev.cairn.db.GenericTreeImpl;
+import dev.cairn.db.TreeImpl;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
+import java.util.function.Consumer;
+
+/**
+ * An embedded Cairn database: one folder, many trees of records, each record with metadata,
+ * optional revisions, check-outs, indexes and change events (SPEC §3; the stored layout is
+ * spec/database-layout.md). Standalone until connected to a server.
+ *
+ * {@snippet :
+ * try (Cairn db = Cairn.open(Path.of("inventory"))) {
+ *     Tree<Part> parts = db.tree(Part.class);
+ *     Key<Part> k = parts.insert(new Part("R-10K", 100));
+ *     parts.checkOut(k).join();
+ *     parts.update(k, new Part("R-10K", 99));
+ *     parts.checkIn(k);
+ * }
+ * }
+ *
+ * <p>Thread-safe. Reads never wait for writes; writes are serialised, and each is durable when
+ * it returns. After {@link #close()} every method of the database and of its trees throws
+ * {@link IllegalStateException}.
+ */
+public final class Cairn implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Cairn.class.getName());
+
+    private final Database db;
+    private final Options options;
+    private final ConcurrentHashMap<Class<?>, TreeImpl<?>> trees = new ConcurrentHashMap<>();
+
+    /**
+     * How this database presents itself.
+     *
+     * @param nodeName          a readable name of this node (shown to other nodes holding check-outs)
+     * @param user              written as {@link RecordMeta#modifiedBy()} of every change
+     * @param appId             the application id a server checks on connect
+     * @param eventBufferEvents events buffered per subscriber before it overflows (see {@link #events()})
+     */
+    public record Options(String nodeName, String user, String appId, int eventBufferEvents) {
+        public Options {
+            Objects.requireNonNull(nodeName, "nodeName");
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(appId, "appId");
+            if (eventBufferEvents < 1) {
+                throw new IllegalArgumentException("eventBufferEvents " + eventBufferEvents + " (expected: >= 1)");
+            }
+        }
+
+        /** nodeName = host name, user = {@code user.name}, appId = "default", 65,536 buffered events. */
+        public static Options defaults() {
+            String host;
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                host = "localhost";
+            }
+            return new Options(host, System.getProperty("user.name", "unknown"), "default", 65_536);
+        }
+
+        public Options withNodeName(String n) {
+            return new Options(n, user, appId, eventBufferEvents);
+        }
+
+        public Options withUser(String u) {
+            return new Options(nodeName, u, appId, eventBufferEvents);
+        }
+
+        public Options withAppId(String a) {
+            return new Options(nodeName, user, a, eventBufferEvents);
+        }
+
+        public Options withEventBufferEvents(int n) {
+            return new Options(nodeName, user, appId, n);
+        }
+    }
+
+    private Cairn(Database db, Options options) {
+        this.db = db;
+        this.options = options;
+    }
+
+    /** Opens or creates the database in {@code dir} with {@link Options#defaults()}. */
+    public static Cairn open(Path dir) {
+        return open(dir, Options.defaults());
+    }
+
+    /** @throws DatabaseLockedException naming the folder if another process or handle holds it */
+    public static Cairn open(Path dir, Options options) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        return new Cairn(Database.open(dir, options.nodeName(), options.user(), options.appId(),
+            options.eventBufferEvents()), options);
+    }
+
+    /** This node's UUID, created with the database and stable across reopen. */
+    public UUID nodeId() {
+        return db.nodeId();
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public Path directory() {
+        return db.directory();
+    }
+
+    /**
+     * Opens or creates the tree of {@code type} and returns the same {@code Tree} for the same
+     * class. The tree name is {@code @TreeSpec(name)} or the simple class name.
+     *
+     * @throws SchemaMismatchException naming the tree, component and versions if the class's
+     *         schema is incompatible with the stored versions, or its versioning flag differs
+     * @throws IllegalArgumentException naming the class and component if a type is unsupported
+     */
+    public <V extends Record> Tree<V> tree(Class<V> type) {
+        return tree(type, null);
+    }
+
+    /**
+     * As {@link #tree(Class)}, but a schema change the evolution rules refuse is accepted by
+     * running {@code migration} over every record of the tree, in one durable transaction
+     * together with storing the new schema version (a crash leaves the tree unmigrated, and the
+     * next open runs it again). Records of every state, released ones included, are rewritten;
+     * each counts as a data change. {@code migration} may be null.
+     */
+    @SuppressWarnings("unchecked")
+    public <V extends Record> Tree<V> tree(Class<V> type, Migration<V> migration) {
+        Objects.requireNonNull(type, "type");
+        db.checkOpen();
+        TreeImpl<?> existing = trees.get(type);
+        if (existing != null) return (Tree<V>) existing;
+        synchronized (trees) {
+            existing = trees.get(type);
+            if (existing != null) return (Tree<V>) existing;
+            TreeImpl<V> t = TreeImpl.open(db, type, migration);
+            trees.put(type, t);
+            return t;
+        }
+    }
+
+    /** The names of every tree of the database, sorted. */
+    public Set<String> treeNames() {
+        return db.treeNames();
+    }
+
+    /** @throws IllegalArgumentException naming the tree if there is no such tree */
+    public GenericTree genericTree(String treeName) {
+        return GenericTreeImpl.open(db, treeName);
+    }
+
+    /**
+     * Runs {@code batch} as one durable transaction: every tree operation inside it commits
+     * together when it returns, or not at all if it throws. Events and index changes are
+     * published after the commit. Nested calls join the outer batch.
+     * {@snippet :
+     * db.write(() -> { for (Part p : parts) tree.insert(p); });
+     * }
+     */
+    public void write(Runnable batch) {
+        Objects.requireNonNull(batch, "batch");
+        db.write(batch);
+    }
+
+    /**
+     * Links this node to a sync server. This build is standalone only: the future fails with
+     * {@link UnsupportedOperationException}; nothing changes.
+     */
+    public CompletableFuture<Void> connect(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        db.checkOpen();
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+            "connect(" + host + ":" + port + "): this build of Cairn has no sync client; " + db.directory()
+                + " stays standalone"));
+    }
+
+    /** Ends the link to the server; nothing to do while standalone. */
+    public void disconnect() {
+        db.checkOpen();
+    }
+
+    public boolean isConnected() {
+        db.checkOpen();
+        return false;
+    }
+
+    /**
+     * Every event, after its commit, in commit order. Each subscriber has a buffer of
+     * {@link Options#eventBufferEvents()} events and its own delivery thread, so a slow one never
+     * blocks writers or other subscribers. When an event finds a subscriber's buffer full, that
+     * subscription ends: its backlog is dropped and it receives
+     * {@code onError(EventsLostException)} with the number of events lost. Closing the database
+     * completes every subscription.
+     */
+    public Flow.Publisher<Event> events() {
+        return db.events();
+    }
+
+    /**
+     * Calls {@code listener} with every event (as {@link #events()}); on overflow the listener
+     * is unsubscribed and a warning naming the lost count is logged. {@code close()}
+     * unsubscribes.
+     */
+    public AutoCloseable subscribe(Consumer<Event> listener) {
+        return subscribe(listener, lost -> LOG.log(System.Logger.Level.WARNING,
+            "event listener unsubscribed: " + lost.getMessage()));
+    }
+
+    /** As {@link #subscribe(Consumer)}, with {@code onLost} receiving the overflow signal. */
+    public AutoCloseable subscribe(Consumer<Event> listener, Consumer<EventsLostException> onLost) {
+        return db.events().subscribe(listener, onLost);
+    }
+
+    /** Closes the database; idempotent. Waits for a running write. */
+    @Override
+    public void close() {
+        db.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Cairn[" + db.directory() + (db.isClosed() ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,27 @@
+package dev.cairn;
+
+import java.util.UUID;
+
+/**
+ * Something that happened to the database, delivered after it was committed, in commit order
+ * (see {@link Cairn#events()} for delivery and overflow rules).
+ */
+public sealed interface Event {
+    /** A record was created, changed (data or metadata) or removed; {@code remote} if by another node. */
+    record RecordChanged(Key<?> key, ChangeKind kind, boolean remote) implements Event { }
+
+    /** The check-out state of a record changed. */
+    record BorrowChanged(Key<?> key, BorrowState state) implements Event { }
+
+    /** The database is linked to the server with this UUID and caught up. */
+    record Connected(UUID server) implements Event { }
+
+    /** The link to the server ended. */
+    record Disconnected(String reason) implements Event { }
+
+    /** The server granted the ids {@code [fromId, toIdExclusive)} of a tree to this node. */
+    record KeysReceived(String tree, int fromId, int toIdExclusive) implements Event { }
+
+    /** The server refused a local change; the record was rolled back to the server's version. */
+    record ChangeRefused(Key<?> key, String reason) implements Event { }
+}

@@ -1,0 +1,31 @@
+package dev.cairn;
+
+import java.util.List;
+
+/**
+ * Any tree by name, without its record class: records as JSON text, from the stored schemas
+ * alone (SPEC §2). Writes follow the rules of {@link Tree}: ids from the local pool, updates need
+ * a check-out, released records are frozen.
+ */
+public interface GenericTree {
+    String name();
+
+    List<Key<?>> keys();
+
+    /** @throws RecordNotFoundException naming the key if absent */
+    String getJson(int id, int revision);
+
+    /** Encodes with the tree's latest schema version and inserts. */
+    Key<?> insertJson(String json);
+
+    /** Replaces the record with {@code json}; needs a check-out (see {@link Tree#update}). */
+    void updateJson(int id, int revision, String json);
+
+    /** The latest schema of the tree, as JSON. */
+    String schemaJson();
+
+    /** Checks the record out (at once while standalone). */
+    void checkOut(int id, int revision);
+
+    void checkIn(int id, int revision);
+}

@@ -1,0 +1,106 @@
+package dev.cairn;
+
+import dev.cairn.index.Indexer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The records of one type, stored in one tree of a {@link Cairn} database, under keys
+ * {@code (id, revision)}. Thread-safe: readers never wait for writers; writes are serialised
+ * and each is durable when the method returns (or, inside {@link Cairn#write(Runnable)}, when
+ * the batch returns).
+ *
+ * <p>Every method taking a key throws {@link WrongTreeException} naming both trees if the key
+ * belongs to another tree, and {@link IllegalStateException} once the database is closed.
+ * Changing an existing record ({@code update}, {@code remove}, {@code release},
+ * {@code setStateNumber}, {@code newRevision}) needs the record checked out by this node
+ * ({@link NotCheckedOutException} otherwise).
+ */
+public interface Tree<V extends Record> {
+    String name();
+
+    /** Whether the tree keeps revisions ({@code @TreeSpec(versioned = true)}). */
+    boolean versioned();
+
+    /** Stores a new record under the next id of the local pool, revision 0; {@code Draft(0)} if versioned. */
+    Key<V> insert(V value);
+
+    /** Inserts every value in one durable transaction; the keys in the order of {@code values}. */
+    List<Key<V>> insertAll(List<? extends V> values);
+
+    /** @throws RecordNotFoundException naming the key if absent */
+    V get(Key<V> key);
+
+    Optional<V> find(Key<V> key);
+
+    boolean contains(Key<V> key);
+
+    /**
+     * Replaces the record's data. Components unknown to {@code V} (written by newer code) are
+     * carried over unchanged. Increments both iterations.
+     *
+     * @throws RecordNotFoundException if absent
+     * @throws NotCheckedOutException if this node does not hold the check-out
+     * @throws ReleasedRecordException if the record is released
+     */
+    void update(Key<V> key, V value);
+
+    /** Removes the record and its check-out; same errors as {@link #update}. */
+    void remove(Key<V> key);
+
+    /** @throws RecordNotFoundException if absent */
+    RecordMeta meta(Key<V> key);
+
+    /** Every stored key, every revision, in key order (id, then revision). */
+    List<Key<V>> keys();
+
+    long size();
+
+    /** The key {@code (id, revision)} of this tree, without looking anything up. */
+    Key<V> key(int id, int revision);
+
+    /** @throws IllegalArgumentException naming the tree and the path if no such component */
+    FieldHandle field(String componentName);
+
+    /** Runs {@code reader} over the stored bytes of the record; @throws RecordNotFoundException if absent. */
+    <R> R read(Key<V> key, Function<RecordView, R> reader);
+
+    /** Visits every record in key order on one snapshot, zero-copy; the view is valid in the call only. */
+    void scan(BiConsumer<Key<V>, RecordView> visitor);
+
+    /** Visits every record in key order on one snapshot, decoded. */
+    void forEach(BiConsumer<Key<V>, V> visitor);
+
+    /** {@code Draft(n) -> Released(n)}. @throws IllegalStateException if not versioned or already released */
+    void release(Key<V> key);
+
+    /**
+     * Creates {@code (id, released.revision + 1)} as {@code Draft(0)} with a copy of the data.
+     *
+     * @throws IllegalStateException if not versioned, not released, or a newer revision exists
+     */
+    Key<V> newRevision(Key<V> released);
+
+    /** Sets {@code n} of {@code Draft(n)} or {@code Released(n)}. @throws IllegalStateException if not versioned */
+    void setStateNumber(Key<V> key, int n);
+
+    /** Completes when this node holds the record; at once while standalone. */
+    CompletableFuture<Void> checkOut(Key<V> key);
+
+    /** Gives the record back; a no-op if this node does not hold it. */
+    void checkIn(Key<V> key);
+
+    BorrowState borrowState(Key<V> key);
+
+    /**
+     * Registers an index: rebuilds it over the whole tree now (atomically for its readers), then
+     * keeps it up to date with every change, and returns it.
+     *
+     * @throws CairnException (e.g. {@code DuplicateNameException}) if the stored records break
+     *         the index's rule; the index is then not registered
+     */
+    <I extends Indexer<V>> I register(I indexer);
+}

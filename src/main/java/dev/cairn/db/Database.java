@@ -1,0 +1,583 @@
+package dev.cairn.db;
+
+import dev.cairn.BorrowState;
+import dev.cairn.ChangeKind;
+import dev.cairn.CorruptionException;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.NotCheckedOutException;
+import dev.cairn.RecordNotFoundException;
+import dev.cairn.ReleasedRecordException;
+import dev.cairn.SchemaMismatchException;
+import dev.cairn.internal.Check;
+import dev.cairn.schema.Schema;
+import dev.cairn.schema.SchemaVersions;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.WriteTxn;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * The typed database over one {@link Store} (spec/database-layout.md): trees, metadata, key
+ * pools, check-outs, outbox, indexes and events. {@code dev.cairn.Cairn} is its public face.
+ *
+ * <ul>
+ *   <li>One write transaction at a time: every change runs under {@code writeLock} inside a
+ *       {@link Batch}; readers open their own store snapshot and never take the lock.
+ *   <li>Each batch writes its record changes, key pools, outbox entries and the outbox counter
+ *       in one store transaction; index commits and events follow the store commit, still under
+ *       the lock, so they are published in commit order.
+ *   <li>After {@link #close()} every operation throws {@link IllegalStateException}; close
+ *       waits for the running writer and the readers inside an operation.
+ * </ul>
+ */
+public final class Database implements AutoCloseable {
+    private final Store store;
+    private final Path directory;
+    private final UUID nodeId;
+    private final String nodeName;
+    private final String user;
+    private final String appId;
+    private final EventHub events;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
+    private final LongAdder activeReaders = new LongAdder();
+    private volatile boolean closed;
+    private Batch batch;
+    private long outboxNext;
+
+    /** The work of one write transaction; owned by the thread holding {@code writeLock}. */
+    private static final class Batch {
+        final WriteTxn txn;
+        final List<Event> events = new ArrayList<>();
+        final Map<TreeState, KeyPool> pools = new IdentityHashMap<>();
+        final Set<TreeState.IndexBinding<?>> indexes = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        final List<Runnable> afterCommit = new ArrayList<>();
+        long outboxNext;
+        boolean outboxTouched;
+
+        Batch(WriteTxn txn, long outboxNext) {
+            this.txn = txn;
+            this.outboxNext = outboxNext;
+        }
+    }
+
+    private Database(Store store, String nodeName, String user, String appId, int eventBufferEvents) {
+        this.store = store;
+        this.directory = store.directory();
+        this.nodeName = nodeName;
+        this.user = user;
+        this.appId = appId;
+        this.events = new EventHub(eventBufferEvents);
+        WriteTxn txn = store.beginWrite();
+        try {
+            for (String t : List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS, Layout.CHECKOUTS,
+                Layout.OUTBOX)) {
+                txn.createTree(t);
+            }
+            MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
+            if (id == null) {
+                this.nodeId = UUID.randomUUID();
+                txn.put(Layout.NODE, Layout.NODE_ID, Layout.uuidBytes(nodeId));
+            } else {
+                if (id.byteSize() != 16) throw new CorruptionException("node id in " + directory + " has "
+                    + id.byteSize() + " bytes (expected: 16)");
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Layout.copy(id));
+                this.nodeId = new UUID(b.getLong(), b.getLong());
+            }
+            MemorySegment next = txn.get(Layout.NODE, Layout.OUTBOX_NEXT);
+            this.outboxNext = next == null ? 0 : java.nio.ByteBuffer.wrap(Layout.copy(next)).getLong();
+            txn.commit();
+        } finally {
+            txn.close();
+        }
+    }
+
+    public static Database open(Path dir, String nodeName, String user, String appId, int eventBufferEvents) {
+        Store store = Store.open(dir);
+        try {
+            return new Database(store, nodeName, user, appId, eventBufferEvents);
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public UUID nodeId() {
+        checkOpen();
+        return nodeId;
+    }
+
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String appId() {
+        return appId;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public EventHub events() {
+        checkOpen();
+        return events;
+    }
+
+    Store store() {
+        return store;
+    }
+
+    /** The names of the user trees, sorted. */
+    public Set<String> treeNames() {
+        return read(r -> {
+            TreeSet<String> names = new TreeSet<>();
+            try (Cursor c = r.cursor(Layout.CATALOG)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) names.add(new String(Layout.copy(c.key()),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return java.util.Collections.unmodifiableSet(names);
+        });
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** Runs {@code body} in one durable write transaction; nested calls join the outer one. */
+    public void write(Runnable body) {
+        write(() -> {
+            body.run();
+            return null;
+        }, true);
+    }
+
+    <R> R write(java.util.function.Supplier<R> body, boolean joinOuter) {
+        checkOpen();
+        if (joinOuter && writeLock.isHeldByCurrentThread() && batch != null) return body.get();
+        writeLock.lock();
+        try {
+            checkOpen();
+            Batch b = new Batch(store.beginWrite(), outboxNext);
+            batch = b;
+            boolean committed = false;
+            try {
+                R result = body.get();
+                flush(b);
+                b.txn.commit();
+                committed = true;
+                afterCommit(b);
+                return result;
+            } finally {
+                batch = null;
+                if (!committed) {
+                    b.txn.close();
+                    for (TreeState.IndexBinding<?> ib : b.indexes) ib.abort();
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void flush(Batch b) {
+        b.pools.forEach((t, pool) -> b.txn.put(Layout.POOLS, Layout.utf8(t.name), pool.toBytes()));
+        if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
+    }
+
+    private void afterCommit(Batch b) {
+        b.pools.forEach((t, pool) -> t.pool = pool);
+        outboxNext = b.outboxNext;
+        for (TreeState.IndexBinding<?> ib : b.indexes) ib.commit();
+        for (Runnable r : b.afterCommit) r.run();
+        events.publish(b.events);
+    }
+
+    Batch batch() {
+        Check.that(writeLock.isHeldByCurrentThread() && batch != null, "inside a write batch");
+        return batch;
+    }
+
+    WriteTxn txn() {
+        return batch().txn;
+    }
+
+    void afterCommit(Runnable r) {
+        batch().afterCommit.add(r);
+    }
+
+    /** Runs {@code body} on a fresh snapshot; never waits for the writer. */
+    public <R> R read(Function<ReadTxn, R> body) {
+        activeReaders.increment();
+        try {
+            checkOpen();
+            try (ReadTxn r = store.beginRead()) {
+                return body.apply(r);
+            }
+        } finally {
+            activeReaders.decrement();
+        }
+    }
+
+    /** Reads inside the current write batch (seeing its own changes), else on a fresh snapshot. */
+    <R> R readOrWrite(Function<ReadTxn, R> body) {
+        if (writeLock.isHeldByCurrentThread() && batch != null) return body.apply(batch.txn);
+        return read(body);
+    }
+
+    public void checkOpen() {
+        if (closed) throw new IllegalStateException("database " + directory + " is closed");
+    }
+
+    /** Idempotent: waits for the writer and readers inside an operation, then closes the store. */
+    @Override
+    public void close() {
+        if (closed) return;
+        writeLock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            events.close();
+            store.close();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---------------------------------------------------------------- trees
+
+    /** The state of a stored tree, or null if no tree of that name exists. */
+    TreeState existingTree(String name) {
+        TreeState t = trees.get(name);
+        if (t != null) return t;
+        return readOrWrite(r -> loadTree(r, name));
+    }
+
+    private TreeState loadTree(ReadTxn r, String name) {
+        MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
+        if (entry == null) return null;
+        if (entry.byteSize() != 2 || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
+            throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": "
+                + entry.byteSize() + " bytes (expected: format 1, 2 bytes)");
+        }
+        boolean versioned = (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
+        SchemaVersions versions = loadVersions(r, name);
+        MemorySegment poolBytes = r.get(Layout.POOLS, Layout.utf8(name));
+        if (poolBytes == null) throw new CorruptionException("tree " + name + " has no key pool in " + directory);
+        TreeState t = new TreeState(name, versioned, versions, KeyPool.fromBytes(Layout.copy(poolBytes), name));
+        TreeState raced = trees.putIfAbsent(name, t);
+        return raced == null ? t : raced;
+    }
+
+    private SchemaVersions loadVersions(ReadTxn r, String name) {
+        SchemaVersions versions = new SchemaVersions();
+        byte[] prefix = Layout.schemaPrefix(name);
+        try (Cursor c = r.cursor(Layout.SCHEMAS)) {
+            for (boolean ok = c.seek(prefix); ok; ok = c.next()) {
+                byte[] k = Layout.copy(c.key());
+                if (k.length != prefix.length + 4 || !java.util.Arrays.equals(k, 0, prefix.length, prefix, 0,
+                    prefix.length)) {
+                    break;
+                }
+                int version = java.nio.ByteBuffer.wrap(k, prefix.length, 4).getInt();
+                int added = versions.add(Schema.fromBytes(Layout.copy(c.value())));
+                if (added != version) {
+                    throw new CorruptionException("schema versions of tree " + name + " in " + directory
+                        + ": stored version " + version + " loaded as " + added);
+                }
+            }
+        }
+        return versions;
+    }
+
+    /**
+     * Opens or creates a tree for {@code candidate}; returns its state. A schema new to the tree
+     * is checked by the evolution rules and stored as the next version; if refused, {@code
+     * onRefused} (may be null) runs inside the same transaction and must rewrite every record.
+     */
+    TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused) {
+        Layout.checkTreeName(name);
+        return write(() -> {
+            WriteTxn txn = txn();
+            TreeState t = trees.get(name);
+            if (t == null) t = loadTree(txn, name);
+            if (t == null) {
+                txn.put(Layout.CATALOG, Layout.utf8(name), new byte[] {Layout.CATALOG_FORMAT, (byte) (versioned ? 1 : 0)});
+                txn.createTree(Layout.dataTree(name));
+                KeyPool pool = KeyPool.standalone();
+                txn.put(Layout.POOLS, Layout.utf8(name), pool.toBytes());
+                SchemaVersions versions = new SchemaVersions();
+                int v = versions.add(candidate);
+                txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
+                TreeState created = new TreeState(name, versioned, versions, pool);
+                afterCommit(() -> trees.put(name, created));
+                return created;
+            }
+            if (t.versioned != versioned) {
+                throw new SchemaMismatchException("tree " + name + " is stored " + (t.versioned ? "" : "not ")
+                    + "versioned, but the record class declares versioned = " + versioned);
+            }
+            if (t.versions.versionOf(candidate) >= 0) return t;
+            SchemaVersions stored = t.versions;
+            boolean refused = false;
+            try {
+                dev.cairn.schema.Evolution.check(name, stored, candidate);
+            } catch (SchemaMismatchException e) {
+                if (onRefused == null) throw e;
+                refused = true;
+            }
+            SchemaVersions next = loadVersions(txn, name);
+            int v = next.add(candidate);
+            txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
+            TreeState finalT = t;
+            if (refused) onRefused.migrate(finalT, stored, next);
+            afterCommit(() -> finalT.versions = next);
+            return t;
+        }, true);
+    }
+
+    /** Rewrites every record of a tree whose new schema was refused by the evolution rules. */
+    @FunctionalInterface
+    interface MigrationStep {
+        void migrate(TreeState tree, SchemaVersions older, SchemaVersions newer);
+    }
+
+    // ---------------------------------------------------------------- record operations (in a batch)
+
+    private KeyPool pool(TreeState t) {
+        return batch().pools.computeIfAbsent(t, x -> x.pool.copy());
+    }
+
+    private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
+        Batch b = batch();
+        byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+        MemorySegment pending = b.txn.get(Layout.OUTBOX, k);
+        if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
+            // The server has not seen this record: it is still new, or it never existed for it.
+            if (kind == ChangeKind.REMOVED) {
+                b.txn.delete(Layout.OUTBOX, k);
+                return;
+            }
+            kind = ChangeKind.CREATED;
+        }
+        Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
+            h.metaIteration(), h.dataIteration());
+        b.txn.put(Layout.OUTBOX, k, e.value());
+        b.outboxTouched = true;
+    }
+
+    private void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+        if (t.indexes.isEmpty()) return;
+        Batch b = batch();
+        for (TreeState.IndexBinding<?> ib : t.indexes) {
+            b.indexes.add(ib);
+            ib.check(key, oldBody, newBody);
+        }
+    }
+
+    /** Inserts encoded record bytes under the next id of the pool; revision 0. */
+    <V> Key<V> insert(TreeState t, byte[] body) {
+        WriteTxn txn = txn();
+        int id = pool(t).take(t.name);
+        Key<V> key = new Key<>(t.name, id, 0);
+        byte[] k = Layout.recordKey(id, 0);
+        if (Check.expensiveOn()) Check.that(txn.get(t.dataTree, k) == null, "pool id %s is free", key);
+        long now = System.currentTimeMillis();
+        RecordHeader h = new RecordHeader(t.versioned ? RecordHeader.DRAFT : RecordHeader.NON_VERSIONED, 0, now, now,
+            0, 0, nodeId, user);
+        indexCheck(t, key, null, MemorySegment.ofArray(body));
+        txn.put(t.dataTree, k, h.encode(body));
+        outbox(ChangeKind.CREATED, key, h);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
+        return key;
+    }
+
+    /** The stored value of {@code key} in the batch; @throws RecordNotFoundException */
+    private MemorySegment stored(TreeState t, Key<?> key) {
+        MemorySegment v = txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
+        if (v == null) throw new RecordNotFoundException("record " + key + " not found in tree " + t.name);
+        return v;
+    }
+
+    private void requireCheckedOut(TreeState t, Key<?> key, String operation) {
+        MemorySegment c = txn().get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
+        if (c == null || !Layout.checkoutHolder(c).equals(nodeId)) {
+            throw new NotCheckedOutException(operation + " of " + key + " needs a check-out by this node "
+                + "(call checkOut(" + key + ") first)");
+        }
+    }
+
+    private void requireVersioned(TreeState t, Key<?> key, String operation) {
+        if (!t.versioned) {
+            throw new IllegalStateException(operation + " of " + key + ": tree " + t.name + " is not versioned "
+                + "(expected: @TreeSpec(versioned = true))");
+        }
+    }
+
+    /** Replaces the data of {@code key}; {@code encode} maps the old record bytes to the new. */
+    void update(TreeState t, Key<?> key, UnaryOperator<MemorySegment> encode) {
+        MemorySegment old = stored(t, key);
+        RecordHeader h = RecordHeader.decode(old, key);
+        if (h.released()) {
+            throw new ReleasedRecordException("update of " + key + ": the record is " + h.state()
+                + " and its data can never change (make a newRevision)");
+        }
+        requireCheckedOut(t, key, "update");
+        MemorySegment oldBody = RecordHeader.body(old);
+        MemorySegment newBody = encode.apply(oldBody);
+        indexCheck(t, key, oldBody, newBody);
+        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(Layout.copy(newBody)));
+        outbox(ChangeKind.CHANGED, key, next);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
+    }
+
+    void remove(TreeState t, Key<?> key) {
+        MemorySegment old = stored(t, key);
+        RecordHeader h = RecordHeader.decode(old, key);
+        if (h.released()) {
+            throw new ReleasedRecordException("remove of " + key + ": the record is " + h.state()
+                + " and can never change");
+        }
+        requireCheckedOut(t, key, "remove");
+        indexCheck(t, key, RecordHeader.body(old), null);
+        RecordHeader last = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        WriteTxn txn = txn();
+        txn.delete(t.dataTree, Layout.recordKey(key.id(), key.revision()));
+        txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
+        outbox(ChangeKind.REMOVED, key, last);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.REMOVED, false));
+        batch().events.add(new Event.BorrowChanged(key, new BorrowState.Free()));
+    }
+
+    void release(TreeState t, Key<?> key) {
+        requireVersioned(t, key, "release");
+        RecordHeader h = RecordHeader.decode(stored(t, key), key);
+        if (h.released()) throw new IllegalStateException("release of " + key + ": it is already " + h.state());
+        requireCheckedOut(t, key, "release");
+        changeMeta(t, key, h.withState(RecordHeader.RELEASED, h.stateNumber()));
+    }
+
+    void setStateNumber(TreeState t, Key<?> key, int n) {
+        requireVersioned(t, key, "setStateNumber");
+        RecordHeader h = RecordHeader.decode(stored(t, key), key);
+        requireCheckedOut(t, key, "setStateNumber");
+        changeMeta(t, key, h.withState(h.stateKind(), n));
+    }
+
+    private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
+        MemorySegment body = RecordHeader.body(stored(t, key));
+        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false);
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(Layout.copy(body)));
+        outbox(ChangeKind.CHANGED, key, next);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
+    }
+
+    <V> Key<V> newRevision(TreeState t, Key<V> released) {
+        requireVersioned(t, released, "newRevision");
+        MemorySegment old = stored(t, released);
+        RecordHeader h = RecordHeader.decode(old, released);
+        if (!h.released()) {
+            throw new IllegalStateException("newRevision of " + released + ": it is " + h.state()
+                + " (expected: Released)");
+        }
+        requireCheckedOut(t, released, "newRevision");
+        if (released.revision() == Integer.MAX_VALUE) {
+            throw new IllegalStateException("newRevision of " + released + ": no revision number left");
+        }
+        WriteTxn txn = txn();
+        try (Cursor c = txn.cursor(t.dataTree)) {
+            if (c.seek(Layout.recordKey(released.id(), released.revision() + 1)) && Layout.idOf(c.key()) == released.id()) {
+                throw new IllegalStateException("newRevision of " + released + ": revision " + t.name + "/"
+                    + released.id() + "." + Layout.revisionOf(c.key()) + " already exists");
+            }
+        }
+        Key<V> key = new Key<>(t.name, released.id(), released.revision() + 1);
+        byte[] body = Layout.copy(RecordHeader.body(old));
+        long now = System.currentTimeMillis();
+        RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);
+        indexCheck(t, key, null, MemorySegment.ofArray(body));
+        txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), nh.encode(body));
+        outbox(ChangeKind.CREATED, key, nh);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
+        return key;
+    }
+
+    /** Standalone check-out: granted at once and stored durably. */
+    void checkOut(TreeState t, Key<?> key) {
+        stored(t, key);
+        byte[] ck = Layout.checkoutKey(t.name, key.id(), key.revision());
+        MemorySegment c = txn().get(Layout.CHECKOUTS, ck);
+        if (c != null && Layout.checkoutHolder(c).equals(nodeId)) return;
+        txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(nodeId, System.currentTimeMillis()));
+        batch().events.add(new Event.BorrowChanged(key, new BorrowState.Mine()));
+    }
+
+    void checkIn(TreeState t, Key<?> key) {
+        if (txn().delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
+            batch().events.add(new Event.BorrowChanged(key, new BorrowState.Free()));
+        }
+    }
+
+    BorrowState borrowState(ReadTxn r, TreeState t, Key<?> key) {
+        MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
+        if (c == null) return new BorrowState.Free();
+        UUID holder = Layout.checkoutHolder(c);
+        return holder.equals(nodeId) ? new BorrowState.Mine() : new BorrowState.HeldBy(holder, "");
+    }
+
+    /** Rewrites the record bytes of {@code key} as a data change (migrations). */
+    void rewrite(TreeState t, Key<?> key, byte[] body) {
+        RecordHeader h = RecordHeader.decode(stored(t, key), key);
+        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(body));
+        outbox(ChangeKind.CHANGED, key, next);
+        batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
+    }
+
+    /** Every key of a tree in key order, on {@code r}. */
+    static <V> List<Key<V>> keys(ReadTxn r, TreeState t) {
+        List<Key<V>> keys = new ArrayList<>();
+        try (Cursor c = r.cursor(t.dataTree)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                MemorySegment k = c.key();
+                Layout.checkRecordKey(k, t.name);
+                keys.add(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)));
+            }
+        }
+        return keys;
+    }
+
+    /** Registers an index binding: rebuilds it from {@code records} and adds it, under the write lock. */
+    <V extends Record> void register(TreeState t, TreeState.IndexBinding<V> binding,
+                                     Function<ReadTxn, java.util.SequencedMap<Key<V>, V>> records) {
+        write(() -> {
+            binding.indexer.rebuild(records.apply(txn()));
+            t.indexes.add(binding);
+            return null;
+        }, true);
+    }
+}

@@ -1,0 +1,162 @@
+package dev.cairn.db;
+
+import dev.cairn.ChangeKind;
+import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * Names of the store trees and the byte forms of their keys and small values
+ * (spec/database-layout.md §2). Every integer is big-endian, so keys sort as numbers.
+ */
+public final class Layout {
+    private Layout() { }
+
+    /** Node-wide values: {@code "nodeId"} (16 bytes), {@code "outboxNext"} (8 bytes). */
+    public static final String NODE = "cairn.node";
+    /** Tree name → {@code format:u8, flags:u8} (bit 0 = versioned). */
+    public static final String CATALOG = "cairn.catalog";
+    /** {@code treeName, 0x00, version:i32} → {@code Schema.toBytes()}. */
+    public static final String SCHEMAS = "cairn.schemas";
+    /** Tree name → {@link KeyPool#toBytes()}. */
+    public static final String POOLS = "cairn.pools";
+    /** {@code treeName, 0x00, id:i32, revision:i32} → {@code holder:uuid(16), sinceMillis:i64}. */
+    public static final String CHECKOUTS = "cairn.checkouts";
+    /** {@code treeName, 0x00, id:i32, revision:i32} → the record's pending {@link OutboxEntry}. */
+    public static final String OUTBOX = "cairn.outbox";
+    /** Prefix of the data tree of each user tree: {@code "data:" + name}. */
+    public static final String DATA_PREFIX = "data:";
+
+    static final byte[] NODE_ID = "nodeId".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] OUTBOX_NEXT = "outboxNext".getBytes(StandardCharsets.US_ASCII);
+    static final byte CATALOG_FORMAT = 1;
+    static final int NAME_BYTES_MAX = Limits.TREE_NAME_BYTES_MAX - DATA_PREFIX.length();
+
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    /** Validates a user tree name: not blank, no NUL, at most {@link #NAME_BYTES_MAX} bytes of UTF-8. */
+    static String checkTreeName(String name) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("tree name is blank (expected: a name)");
+        if (name.indexOf('\0') >= 0) throw new IllegalArgumentException("tree name '" + name + "' contains NUL");
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > NAME_BYTES_MAX) {
+            throw new IllegalArgumentException("tree name '" + name + "' has " + bytes + " bytes (expected: <= "
+                + NAME_BYTES_MAX + ")");
+        }
+        return name;
+    }
+
+    static String dataTree(String name) {
+        return DATA_PREFIX + name;
+    }
+
+    /** The data-tree key of {@code (id, revision)}. */
+    static byte[] recordKey(int id, int revision) {
+        return ByteBuffer.allocate(8).putInt(id).putInt(revision).array();
+    }
+
+    static int idOf(MemorySegment recordKey) {
+        return recordKey.get(I32, 0);
+    }
+
+    static int revisionOf(MemorySegment recordKey) {
+        return recordKey.get(I32, 4);
+    }
+
+    static void checkRecordKey(MemorySegment key, String tree) {
+        if (key.byteSize() != 8 || idOf(key) < 0 || revisionOf(key) < 0) {
+            throw new CorruptionException("data tree of " + tree + ": record key of " + key.byteSize()
+                + " bytes or negative id/revision (expected: 8 bytes, id >= 0, revision >= 0)");
+        }
+    }
+
+    static byte[] schemaKey(String tree, int version) {
+        byte[] name = tree.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(name.length + 5).put(name).put((byte) 0).putInt(version).array();
+    }
+
+    /** The first schema key of {@code tree}: a seek target. */
+    static byte[] schemaPrefix(String tree) {
+        byte[] name = tree.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(name.length + 1).put(name).put((byte) 0).array();
+    }
+
+    static byte[] checkoutKey(String tree, int id, int revision) {
+        byte[] name = tree.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(name.length + 9).put(name).put((byte) 0).putInt(id).putInt(revision).array();
+    }
+
+    static byte[] checkoutValue(UUID holder, long sinceMillis) {
+        return ByteBuffer.allocate(24).putLong(holder.getMostSignificantBits())
+            .putLong(holder.getLeastSignificantBits()).putLong(sinceMillis).array();
+    }
+
+    static UUID checkoutHolder(MemorySegment value) {
+        ByteBuffer b = value.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+        return new UUID(b.getLong(0), b.getLong(8));
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    static byte[] uuidBytes(UUID u) {
+        return ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
+    }
+
+    static byte[] copy(MemorySegment s) {
+        return s.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /**
+     * The pending change of one record, to send to the server later (sync). Key: {@code name,
+     * 0x00, id:i32, revision:i32}; value: {@code sequence:i64, kind:u8 (0 created, 1 changed,
+     * 2 removed), metaIteration:i64, dataIteration:i64}. One entry per record: a later change
+     * replaces it (a change of a record the server has not seen stays {@code CREATED}; removing
+     * such a record drops the entry), so the outbox is bounded by the number of records.
+     * {@code sequence} orders entries by their last change.
+     */
+    public record OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision,
+                              long metaIteration, long dataIteration) {
+        byte[] key() {
+            return checkoutKey(tree, id, revision);
+        }
+
+        byte[] value() {
+            return ByteBuffer.allocate(25).putLong(sequence).put((byte) kind.ordinal()).putLong(metaIteration)
+                .putLong(dataIteration).array();
+        }
+
+        /** The kind of a stored entry value. */
+        static ChangeKind kindOf(MemorySegment value) {
+            return kindOf(value.get(ValueLayout.JAVA_BYTE, 8));
+        }
+
+        private static ChangeKind kindOf(byte b) {
+            if (b < 0 || b >= ChangeKind.values().length) throw new CorruptionException("outbox entry kind " + b);
+            return ChangeKind.values()[b];
+        }
+
+        public static OutboxEntry fromStored(byte[] key, byte[] value) {
+            int zero = 0;
+            while (zero < key.length && key[zero] != 0) zero++;
+            if (value.length != 25 || key.length != zero + 9) {
+                throw new CorruptionException("outbox entry: key of " + key.length + " bytes, value of " + value.length
+                    + " bytes (expected: name, 0, 8 bytes; 25 bytes)");
+            }
+            ByteBuffer k = ByteBuffer.wrap(key, zero + 1, 8);
+            ByteBuffer v = ByteBuffer.wrap(value);
+            return new OutboxEntry(v.getLong(), kindOf(v.get()), new String(key, 0, zero, StandardCharsets.UTF_8),
+                k.getInt(), k.getInt(), v.getLong(), v.getLong());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.cairn.db;
+
+import dev.cairn.index.Indexer;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.SchemaVersions;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * What the database knows of one user tree, shared by its typed and generic views: the name,
+ * the versioning flag, the stored schema versions, the key pool and the registered indexes.
+ *
+ * <p>Invariants: {@code pool} is the committed pool and is changed only under the database's
+ * write lock; {@code versions} is replaced (never mutated in place after publication) under
+ * that lock, so readers see a complete set.
+ */
+final class TreeState {
+    final String name;
+    final String dataTree;
+    final boolean versioned;
+    volatile SchemaVersions versions;
+    KeyPool pool;
+    final List<IndexBinding<?>> indexes = new CopyOnWriteArrayList<>();
+
+    TreeState(String name, boolean versioned, SchemaVersions versions, KeyPool pool) {
+        this.name = name;
+        this.dataTree = Layout.dataTree(name);
+        this.versioned = versioned;
+        this.versions = versions;
+        this.pool = pool;
+    }
+
+    /** An index with the codec that turns stored bytes into its record type. */
+    static final class IndexBinding<V extends Record> {
+        final Indexer<V> indexer;
+        final Supplier<RecordCodec<V>> codec;
+        final List<Indexer.Change<V>> pending = new ArrayList<>();
+
+        /** {@code codec} gives the codec for the tree's current schema versions. */
+        IndexBinding(Indexer<V> indexer, Supplier<RecordCodec<V>> codec) {
+            this.indexer = indexer;
+            this.codec = codec;
+        }
+
+        /** Checks one change given as stored record bytes (null = absent), and notes it for commit. */
+        void check(dev.cairn.Key<?> key, MemorySegment oldBytes, MemorySegment newBytes) {
+            @SuppressWarnings("unchecked")
+            dev.cairn.Key<V> k = (dev.cairn.Key<V>) key;
+            RecordCodec<V> c = codec.get();
+            V oldValue = oldBytes == null ? null : c.decode(oldBytes);
+            V newValue = newBytes == null ? null : c.decode(newBytes);
+            Indexer.Change<V> change = new Indexer.Change<>(k, oldValue, newValue);
+            indexer.check(change);
+            pending.add(change);
+        }
+
+        void commit() {
+            if (pending.isEmpty()) return;
+            List<Indexer.Change<V>> changes = List.copyOf(pending);
+            pending.clear();
+            indexer.commit(changes);
+        }
+
+        void abort() {
+            pending.clear();
+            indexer.abort();
+        }
+    }
+}

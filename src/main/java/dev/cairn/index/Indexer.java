@@ -1,0 +1,47 @@
+package dev.cairn.index;
+
+import dev.cairn.Key;
+import java.util.List;
+import java.util.SequencedMap;
+
+/**
+ * A secondary index the application keeps over one tree, registered with
+ * {@code Tree.register(indexer)}. The tree calls it, always under its single write lock:
+ * <ol>
+ *   <li>{@link #rebuild} once at registration, with every record of the tree;
+ *   <li>{@link #check} for each change before anything is stored; throwing refuses the change
+ *       (nothing of the transaction is stored) and the tree then calls {@link #abort};
+ *   <li>{@link #commit} with the changes of a transaction after it is durable, in order, or
+ *       {@link #abort} if it was rolled back.
+ * </ol>
+ * Readers of the index must see either the state before a commit or after it, never a part:
+ * apply {@code commit} under the index's own lock, as the built-ins do.
+ *
+ * @param <V> the record type of the tree
+ */
+public interface Indexer<V extends Record> {
+    /** One change: {@code oldValue} is null for a new record, {@code newValue} null for a removal. */
+    record Change<V>(Key<V> key, V oldValue, V newValue) {
+        public Change {
+            if (key == null) throw new NullPointerException("key");
+            if (oldValue == null && newValue == null) {
+                throw new IllegalArgumentException("change of " + key + " has neither old nor new value");
+            }
+        }
+    }
+
+    /**
+     * Called before {@code change} is stored; sees the changes of the same transaction checked
+     * before it. Throws (a {@code CairnException}) to refuse the change.
+     */
+    default void check(Change<V> change) { }
+
+    /** Makes the changes of a committed transaction visible, atomically for readers of the index. */
+    void commit(List<Change<V>> changes);
+
+    /** Forgets what {@link #check} noted for a transaction that was not stored. */
+    default void abort() { }
+
+    /** Replaces the whole content by these records, in key order; may refuse like {@link #check}. */
+    void rebuild(SequencedMap<Key<V>, V> records);
+}

@@ -1,0 +1,160 @@
+package dev.cairn.index;
+
+import dev.cairn.Key;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SequencedMap;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+
+/**
+ * Several names per record (aliases, supplier numbers, tags), searched with ranked exact and
+ * loose hits. Names need not be unique. {@link #search} normalises the query and every name with
+ * the index's {@link NameNormalizer} and ranks: {@code EXACT} (score 1) before {@code PREFIX}
+ * (0.5–0.9, closer in length is better) before {@code SUBSTRING} (0.1–0.5); ties by key.
+ *
+ * <p>Invariant: {@code byKey} holds each record's current names; {@code byName} maps each
+ * normalised name to the keys holding it, and is its inverse. Thread-safe: queries take the
+ * read lock, {@link #commit} and {@link #rebuild} the write lock.
+ */
+public final class MultiNameIndex<V extends Record> implements Indexer<V> {
+    private static final Comparator<Hit<?>> RANK = Comparator.<Hit<?>>comparingDouble(Hit::score).reversed()
+        .thenComparingInt(h -> h.key().id()).thenComparingInt(h -> h.key().revision());
+
+    private final Function<? super V, ? extends Collection<String>> namesOf;
+    private final NameNormalizer normalizer;
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final TreeMap<String, Map<Key<V>, String>> byName = new TreeMap<>();
+    private final Map<Key<V>, List<String>> byKey = new HashMap<>();
+
+    public MultiNameIndex(Function<? super V, ? extends Collection<String>> namesOf, NameNormalizer normalizer) {
+        this.namesOf = Objects.requireNonNull(namesOf, "namesOf");
+        this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+    }
+
+    /** With {@link NameNormalizer#standard()}. */
+    public MultiNameIndex(Function<? super V, ? extends Collection<String>> namesOf) {
+        this(namesOf, NameNormalizer.standard());
+    }
+
+    /** Every hit for {@code query}, best first. */
+    public List<Hit<V>> search(String query) {
+        return search(query, Integer.MAX_VALUE);
+    }
+
+    /** The best {@code limit} hits for {@code query}, best first; one hit per key (its best name). */
+    public List<Hit<V>> search(String query, int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit " + limit + " (expected: >= 0)");
+        String q = normalizer.normalize(Objects.requireNonNull(query, "query"));
+        if (q.isEmpty()) return List.of();
+        Map<Key<V>, Hit<V>> best = new HashMap<>();
+        lock.readLock().lock();
+        try {
+            byName.forEach((n, holders) -> {
+                Hit.Match match = n.equals(q) ? Hit.Match.EXACT
+                    : n.startsWith(q) ? Hit.Match.PREFIX : n.contains(q) ? Hit.Match.SUBSTRING : null;
+                if (match == null) return;
+                double closeness = (double) q.length() / n.length();
+                double score = switch (match) {
+                    case EXACT -> 1.0;
+                    case PREFIX -> 0.5 + 0.4 * closeness;
+                    case SUBSTRING -> 0.1 + 0.4 * closeness;
+                };
+                holders.forEach((key, original) -> {
+                    Hit<V> old = best.get(key);
+                    if (old == null || old.score() < score) best.put(key, new Hit<>(key, original, match, score));
+                });
+            });
+        } finally {
+            lock.readLock().unlock();
+        }
+        List<Hit<V>> hits = new ArrayList<>(best.values());
+        hits.sort(RANK);
+        return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : List.copyOf(hits);
+    }
+
+    /** The names of a record as given, in the order the record gave them. */
+    public List<String> namesOf(Key<V> key) {
+        lock.readLock().lock();
+        try {
+            return byKey.getOrDefault(key, List.of());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Every normalised name with the keys holding it (ascending), sorted: a copy. */
+    public TreeMap<String, List<Key<V>>> entries() {
+        lock.readLock().lock();
+        try {
+            TreeMap<String, List<Key<V>>> copy = new TreeMap<>();
+            byName.forEach((n, holders) -> {
+                List<Key<V>> keys = new ArrayList<>(holders.keySet());
+                keys.sort(Comparator.<Key<V>>comparingInt(Key::id).thenComparingInt(Key::revision));
+                copy.put(n, List.copyOf(keys));
+            });
+            return copy;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void commit(List<Change<V>> changes) {
+        lock.writeLock().lock();
+        try {
+            for (Change<V> c : changes) {
+                removeLocked(c.key());
+                if (c.newValue() != null) addLocked(c.key(), c.newValue());
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public void rebuild(SequencedMap<Key<V>, V> records) {
+        lock.writeLock().lock();
+        try {
+            byName.clear();
+            byKey.clear();
+            records.forEach(this::addLocked);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void addLocked(Key<V> key, V value) {
+        Collection<String> names = namesOf.apply(value);
+        if (names == null || names.isEmpty()) return;
+        List<String> kept = new ArrayList<>(names.size());
+        for (String name : names) {
+            String n = normalizer.normalize(name);
+            if (n == null || n.isEmpty()) continue;
+            Map<Key<V>, String> holders = byName.computeIfAbsent(n, x -> new LinkedHashMap<>());
+            holders.putIfAbsent(key, name);
+            kept.add(name);
+        }
+        if (!kept.isEmpty()) byKey.put(key, List.copyOf(kept));
+    }
+
+    private void removeLocked(Key<V> key) {
+        List<String> names = byKey.remove(key);
+        if (names == null) return;
+        for (String name : names) {
+            String n = normalizer.normalize(name);
+            Map<Key<V>, String> holders = byName.get(n);
+            if (holders == null) continue;
+            holders.remove(key);
+            if (holders.isEmpty()) byName.remove(n);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.cairn.index;
+
+import dev.cairn.Key;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+
+/**
+ * A unique name per record, compared through a {@link NameNormalizer}. A change that would give
+ * a name to a second record id is refused by {@link #check} before anything is stored, with a
+ * {@link DuplicateNameException} naming the name and the key that holds it. The revisions of one
+ * id (a versioned tree) share their name.
+ *
+ * <p>Invariants: {@code byName} and {@code byKey} are inverse; every name's keys have one id.
+ * Thread-safe: queries take the read lock; {@link #commit} and {@link #rebuild} swap in their
+ * changes under the write lock, so a reader sees a transaction entirely or not at all. The
+ * pending overlay is touched only by the tree's single writer.
+ */
+public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
+    private static final Comparator<Key<?>> KEY_ORDER =
+        Comparator.<Key<?>>comparingInt(Key::id).thenComparingInt(Key::revision);
+
+    private final String indexName;
+    private final Function<? super V, String> nameOf;
+    private final NameNormalizer normalizer;
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private Map<String, List<Key<V>>> byName = new HashMap<>();
+    private Map<Key<V>, String> byKey = new HashMap<>();
+    private final Map<String, List<Key<V>>> pendingByName = new HashMap<>();
+    private final Map<Key<V>, String> pendingByKey = new HashMap<>();
+
+    /**
+     * @param indexName  a name for messages, e.g. {@code "Part.name"}
+     * @param nameOf     the name of a record; null or empty after normalisation = not indexed
+     * @param normalizer how names compare
+     */
+    public UniqueNameIndex(String indexName, Function<? super V, String> nameOf, NameNormalizer normalizer) {
+        this.indexName = Objects.requireNonNull(indexName, "indexName");
+        this.nameOf = Objects.requireNonNull(nameOf, "nameOf");
+        this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+    }
+
+    /** With {@link NameNormalizer#standard()}. */
+    public UniqueNameIndex(String indexName, Function<? super V, String> nameOf) {
+        this(indexName, nameOf, NameNormalizer.standard());
+    }
+
+    /** The record holding {@code name} (compared normalised); its newest revision if several. */
+    public Optional<Key<V>> lookup(String name) {
+        String n = normal(name);
+        if (n == null) return Optional.empty();
+        lock.readLock().lock();
+        try {
+            List<Key<V>> keys = byName.get(n);
+            return keys == null ? Optional.empty() : Optional.of(keys.getLast());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Every normalised name with its keys (ascending), sorted by name: a copy. */
+    public TreeMap<String, List<Key<V>>> entries() {
+        lock.readLock().lock();
+        try {
+            TreeMap<String, List<Key<V>>> copy = new TreeMap<>();
+            byName.forEach((n, keys) -> copy.put(n, List.copyOf(keys)));
+            return copy;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    public int size() {
+        lock.readLock().lock();
+        try {
+            return byName.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void check(Change<V> change) {
+        Key<V> key = change.key();
+        String newName = change.newValue() == null ? null : normal(nameOf.apply(change.newValue()));
+        if (newName != null) {
+            for (Key<V> owner : ownersOf(newName)) {
+                if (owner.id() != key.id()) {
+                    throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), key, owner);
+                }
+            }
+        }
+        String oldName = nameOfKey(key);
+        if (Objects.equals(oldName, newName)) return;
+        if (oldName != null) {
+            List<Key<V>> keys = new ArrayList<>(ownersOf(oldName));
+            keys.remove(key);
+            pendingByName.put(oldName, keys);
+        }
+        if (newName != null) {
+            List<Key<V>> keys = new ArrayList<>(ownersOf(newName));
+            keys.add(key);
+            keys.sort(KEY_ORDER);
+            pendingByName.put(newName, keys);
+        }
+        pendingByKey.put(key, newName);
+    }
+
+    /** Applies what {@link #check} noted; changes that were not checked are checked now. */
+    @Override
+    public void commit(List<Change<V>> changes) {
+        if (pendingByKey.isEmpty()) {
+            for (Change<V> c : changes) check(c);
+        }
+        lock.writeLock().lock();
+        try {
+            pendingByName.forEach((n, keys) -> {
+                if (keys.isEmpty()) byName.remove(n);
+                else byName.put(n, List.copyOf(keys));
+            });
+            pendingByKey.forEach((k, n) -> {
+                if (n == null) byKey.remove(k);
+                else byKey.put(k, n);
+            });
+        } finally {
+            lock.writeLock().unlock();
+        }
+        abort();
+    }
+
+    @Override
+    public void abort() {
+        pendingByName.clear();
+        pendingByKey.clear();
+    }
+
+    @Override
+    public void rebuild(SequencedMap<Key<V>, V> records) {
+        abort();
+        Map<String, List<Key<V>>> names = new HashMap<>();
+        Map<Key<V>, String> keys = new HashMap<>();
+        records.forEach((key, value) -> {
+            String n = normal(nameOf.apply(value));
+            if (n == null) return;
+            List<Key<V>> owners = names.computeIfAbsent(n, x -> new ArrayList<>(1));
+            for (Key<V> owner : owners) {
+                if (owner.id() != key.id()) {
+                    throw new DuplicateNameException(indexName, nameOf.apply(value), key, owner);
+                }
+            }
+            owners.add(key);
+            keys.put(key, n);
+        });
+        names.replaceAll((n, list) -> {
+            list.sort(KEY_ORDER);
+            return List.copyOf(list);
+        });
+        lock.writeLock().lock();
+        try {
+            byName = names;
+            byKey = keys;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "UniqueNameIndex[" + indexName + ", " + size() + " names]";
+    }
+
+    private String normal(String name) {
+        String n = normalizer.normalize(name);
+        return n == null || n.isEmpty() ? null : n;
+    }
+
+    private List<Key<V>> ownersOf(String name) {
+        if (pendingByName.containsKey(name)) return pendingByName.get(name);
+        lock.readLock().lock();
+        try {
+            return byName.getOrDefault(name, List.of());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private String nameOfKey(Key<V> key) {
+        if (pendingByKey.containsKey(key)) return pendingByKey.get(key);
+        lock.readLock().lock();
+        try {
+            return byKey.get(key);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.cairn.schema;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The JSON text form of stored records, from stored schemas alone (record-format.md §7): what
+ * the inspector shows and edits, and what {@code export}/{@code import} write and read.
+ *
+ * <ul>
+ *   <li>{@code fromJson(toJson(b))} gives back {@code b} when {@code b} was written by the
+ *       latest version (bytes identical); data of older versions comes back in the latest.
+ *   <li>Parse errors are {@link IllegalArgumentException}s naming line, column and path.
+ * </ul>
+ *
+ * {@snippet :
+ * String text = JsonForm.toJson(bytes, versions, true);
+ * byte[] edited = JsonForm.fromJson(text.replace("\"stock\": 5", "\"stock\": 6"), versions);
+ * }
+ */
+public final class JsonForm {
+    private JsonForm() { }
+
+    /** Compact JSON of a stored record, with the schema version that wrote it. */
+    public static String toJson(MemorySegment bytes, SchemaVersions versions) {
+        return toJson(bytes, versions, false);
+    }
+
+    /** JSON of a stored record; {@code pretty} indents by two spaces, one member a line. */
+    public static String toJson(MemorySegment bytes, SchemaVersions versions, boolean pretty) {
+        int version = Bin.version(bytes);
+        Schema schema = versions.get(version);
+        return JsonPrinter.print(schema, Schema.ROOT, GenericRecord.decode(bytes, versions), pretty);
+    }
+
+    /** JSON of a class-free record of {@code schema}. */
+    public static String toJson(GenericRecord record, Schema schema, boolean pretty) {
+        return JsonPrinter.print(schema, Schema.ROOT, record, pretty);
+    }
+
+    /**
+     * Parses JSON text and encodes it with the latest version. Members left out read as their
+     * defaults; unknown members are errors.
+     *
+     * @throws IllegalArgumentException with line, column and component path on bad text
+     */
+    public static byte[] fromJson(String json, SchemaVersions versions) {
+        return fromJson(json, versions, versions.latestVersion());
+    }
+
+    /** Parses JSON text written for schema {@code version} and encodes it with that version. */
+    public static byte[] fromJson(String json, SchemaVersions versions, int version) {
+        Schema schema = versions.get(version);
+        GenericRecord record = parse(json, schema);
+        return GenericCodec.encodeValue(schema, version, record);
+    }
+
+    /** Parses JSON text into a class-free record of {@code schema}. */
+    public static GenericRecord parse(String json, Schema schema) {
+        Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name());
+        if (value == null) throw new IllegalArgumentException("JSON line 1 column 1 at " + schema.name() + ": null (expected: an object)");
+        return (GenericRecord) value;
+    }
+}

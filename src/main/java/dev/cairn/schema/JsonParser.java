@@ -1,0 +1,437 @@
+package dev.cairn.schema;
+
+import dev.cairn.Key;
+import dev.cairn.schema.FieldType.Kind;
+import dev.cairn.schema.FieldType.ListOf;
+import dev.cairn.schema.FieldType.MapOf;
+import dev.cairn.schema.FieldType.OptionalOf;
+import dev.cairn.schema.FieldType.Ref;
+import dev.cairn.schema.FieldType.Scalar;
+import dev.cairn.schema.FieldType.SetOf;
+import dev.cairn.schema.TypeDef.EnumDef;
+import dev.cairn.schema.TypeDef.RecordDef;
+import dev.cairn.schema.TypeDef.UnionDef;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Parses JSON text into a class-free value, guided by a schema (record-format.md §7). Errors are
+ * {@link IllegalArgumentException}s that give the line, the column and the component path.
+ *
+ * <ul>
+ *   <li>Every loop consumes input; nesting is bounded by {@link Bin#DEPTH_MAX}, so no input can
+ *       hang the parser or overflow the stack.
+ *   <li>A missing component reads as its default; an unknown or repeated member is an error.
+ * </ul>
+ */
+final class JsonParser {
+    private final String text;
+    private final Schema schema;
+    private int at;
+
+    private JsonParser(String text, Schema schema) {
+        this.text = text;
+        this.schema = schema;
+    }
+
+    /** Parses {@code text}, which must hold exactly one value of {@code type}. */
+    static Object parse(String text, Schema schema, FieldType type, String path) {
+        return parse(text, schema, type, path, 0);
+    }
+
+    static Object parse(String text, Schema schema, FieldType type, String path, int depth) {
+        JsonParser p = new JsonParser(text, schema);
+        Object v = p.value(type, path, depth);
+        p.space();
+        if (p.at < text.length()) throw p.fail(path, "text after the value");
+        return v;
+    }
+
+    private Object value(FieldType type, String path, int depth) {
+        if (depth > Bin.DEPTH_MAX) throw fail(path, "nested deeper than " + Bin.DEPTH_MAX);
+        space();
+        if (peekLiteral("null")) {
+            if (FieldType.isFixed(type)) throw fail(path, "null for a primitive " + SchemaFormat.typeName(schema, type));
+            at += 4;
+            return type instanceof OptionalOf ? Optional.empty() : null;
+        }
+        return switch (type) {
+            case Scalar s -> scalar(s.kind(), path);
+            case ListOf l -> Collections.unmodifiableList(array(l.element(), path, depth));
+            case SetOf s -> Collections.unmodifiableSet(new LinkedHashSet<>(array(s.element(), path, depth)));
+            case MapOf m -> map(m, path, depth);
+            case OptionalOf o -> Optional.of(value(o.element(), path, depth + 1));
+            case Ref r -> switch (schema.definition(r)) {
+                case RecordDef rd -> record(r.definition(), path, depth, false);
+                case EnumDef en -> constant(en, path);
+                case UnionDef u -> union(u, path, depth);
+            };
+        };
+    }
+
+    private GenericRecord record(int def, String path, int depth, boolean afterType) {
+        RecordDef rd = schema.record(def);
+        Object[] values = new Object[rd.components().size()];
+        boolean[] seen = new boolean[values.length];
+        if (!afterType) expect('{', path);
+        space();
+        boolean first = !afterType;
+        while (true) {
+            space();
+            if (peek() == '}') {
+                at++;
+                break;
+            }
+            if (!first) {
+                expect(',', path);
+                space();
+            }
+            first = false;
+            int memberAt = at;
+            String name = string(path);
+            expect(':', path);
+            int i = rd.indexOf(name);
+            if (i < 0) {
+                at = memberAt;
+                throw fail(path, "unknown member \"" + name + "\" (expected: one of " + names(rd) + ")");
+            }
+            if (seen[i]) {
+                at = memberAt;
+                throw fail(path, "member \"" + name + "\" given twice");
+            }
+            seen[i] = true;
+            Component c = rd.components().get(i);
+            values[i] = value(c.type(), path + "." + name, depth + 1);
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (!seen[i]) values[i] = Defaults.generic(schema, rd.components().get(i), depth + 1);
+        }
+        return new GenericRecord(rd, values);
+    }
+
+    private Object union(UnionDef u, String path, int depth) {
+        expect('{', path);
+        space();
+        int memberAt = at;
+        if (peek() != '"' || !JsonPrinter.TYPE_MEMBER.equals(string(path))) {
+            at = memberAt;
+            throw fail(path, "a " + u.name() + " needs \"" + JsonPrinter.TYPE_MEMBER + "\" as its first member");
+        }
+        expect(':', path);
+        space();
+        int nameAt = at;
+        String variant = string(path);
+        for (int v = 0; v < u.variants().size(); v++) {
+            int def = u.variants().get(v);
+            TypeDef d = schema.definitions().get(def);
+            if (!d.name().equals(variant)) continue;
+            if (d instanceof EnumDef en) {
+                expect(',', path);
+                space();
+                int valueAt = at;
+                if (!"value".equals(string(path))) {
+                    at = valueAt;
+                    throw fail(path, "expected member \"value\" after \"@type\" of an enum");
+                }
+                expect(':', path);
+                space();
+                GenericEnum g = constant(en, path);
+                expect('}', path);
+                return g;
+            }
+            space();
+            if (peek() != ',' && peek() != '}') throw fail(path, "expected ',' or '}'");
+            return record(def, path + "<" + variant + ">", depth + 1, true);
+        }
+        at = nameAt;
+        throw fail(path, "unknown " + JsonPrinter.TYPE_MEMBER + " \"" + variant + "\" of " + u.name());
+    }
+
+    private GenericEnum constant(EnumDef en, String path) {
+        int start = at;
+        String name = string(path);
+        if (!en.constants().contains(name)) {
+            at = start;
+            throw fail(path, "constant \"" + name + "\" (expected: one of " + en.constants() + ")");
+        }
+        return new GenericEnum(en.name(), name);
+    }
+
+    private List<Object> array(FieldType element, String path, int depth) {
+        expect('[', path);
+        List<Object> out = new ArrayList<>();
+        space();
+        if (peek() == ']') {
+            at++;
+            return out;
+        }
+        while (true) {
+            out.add(value(element, path + "[" + out.size() + "]", depth + 1));
+            space();
+            char c = next(path);
+            if (c == ']') return out;
+            if (c != ',') {
+                at--;
+                throw fail(path, "expected ',' or ']'");
+            }
+        }
+    }
+
+    private Map<Object, Object> map(MapOf type, String path, int depth) {
+        Map<Object, Object> out = new LinkedHashMap<>();
+        boolean stringKeys = type.key() instanceof Scalar s && s.kind() == Kind.STRING;
+        expect(stringKeys ? '{' : '[', path);
+        space();
+        char close = stringKeys ? '}' : ']';
+        if (peek() == close) {
+            at++;
+            return Collections.unmodifiableMap(out);
+        }
+        while (true) {
+            space();
+            int keyAt = at;
+            Object key;
+            Object value;
+            if (stringKeys) {
+                key = string(path);
+                expect(':', path);
+                value = value(type.value(), path + "{" + key + "}", depth + 1);
+            } else {
+                expect('[', path);
+                key = value(type.key(), path + "{key}", depth + 1);
+                if (key == null) throw fail(path, "null map key");
+                space();
+                expect(',', path);
+                value = value(type.value(), path + "{" + key + "}", depth + 1);
+                space();
+                expect(']', path);
+            }
+            if (out.containsKey(key)) {
+                at = keyAt;
+                throw fail(path, "key " + key + " given twice");
+            }
+            out.put(key, value);
+            space();
+            char c = next(path);
+            if (c == close) return Collections.unmodifiableMap(out);
+            if (c != ',') {
+                at--;
+                throw fail(path, "expected ',' or '" + close + "'");
+            }
+        }
+    }
+
+    private Object scalar(Kind kind, String path) {
+        int start = at;
+        try {
+            return switch (kind) {
+                case BOOLEAN -> {
+                    if (peekLiteral("true")) {
+                        at += 4;
+                        yield true;
+                    }
+                    if (peekLiteral("false")) {
+                        at += 5;
+                        yield false;
+                    }
+                    throw fail(path, "expected true or false");
+                }
+                case BYTE -> (byte) integer(path, Byte.MIN_VALUE, Byte.MAX_VALUE);
+                case SHORT -> (short) integer(path, Short.MIN_VALUE, Short.MAX_VALUE);
+                case INT -> (int) integer(path, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                case LONG -> integer(path, Long.MIN_VALUE, Long.MAX_VALUE);
+                case FLOAT -> peek() == '"' ? Float.parseFloat(special(path)) : Float.parseFloat(number(path));
+                case DOUBLE -> peek() == '"' ? Double.parseDouble(special(path)) : Double.parseDouble(number(path));
+                case CHAR -> {
+                    String s = string(path);
+                    if (s.length() != 1) {
+                        at = start;
+                        throw fail(path, "expected a string of one character");
+                    }
+                    yield s.charAt(0);
+                }
+                case STRING -> string(path);
+                case BYTES -> Base64.getDecoder().decode(string(path));
+                case UUID -> UUID.fromString(string(path));
+                case INSTANT -> Instant.parse(string(path));
+                case LOCAL_DATE -> LocalDate.parse(string(path));
+                case BIG_DECIMAL -> new BigDecimal(number(path));
+                case KEY -> Key.parse(string(path));
+            };
+        } catch (DateTimeParseException | NumberFormatException e) {
+            at = start;
+            throw fail(path, "not a " + kind + " value: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("JSON line")) throw e;
+            at = start;
+            throw fail(path, "not a " + kind + " value: " + e.getMessage());
+        }
+    }
+
+    private String special(String path) {
+        int start = at;
+        String s = string(path);
+        if (!s.equals("NaN") && !s.equals("Infinity") && !s.equals("-Infinity")) {
+            at = start;
+            throw fail(path, "expected a number, or \"NaN\", \"Infinity\", \"-Infinity\"");
+        }
+        return s;
+    }
+
+    private long integer(String path, long min, long max) {
+        int start = at;
+        String n = number(path);
+        long v;
+        try {
+            v = Long.parseLong(n);
+        } catch (NumberFormatException e) {
+            at = start;
+            throw fail(path, "expected an integer, got " + n);
+        }
+        if (v < min || v > max) {
+            at = start;
+            throw fail(path, "integer " + n + " out of range [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    /** The text of a JSON number (RFC 8259 grammar). */
+    private String number(String path) {
+        int start = at;
+        if (peek() == '-') at++;
+        if (peek() == '0') {
+            at++;
+        } else if (digit(peek())) {
+            while (digit(peek())) at++;
+        } else {
+            at = start;
+            throw fail(path, "expected a number");
+        }
+        if (peek() == '.') {
+            at++;
+            if (!digit(peek())) throw fail(path, "expected a digit after '.'");
+            while (digit(peek())) at++;
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            at++;
+            if (peek() == '+' || peek() == '-') at++;
+            if (!digit(peek())) throw fail(path, "expected a digit in the exponent");
+            while (digit(peek())) at++;
+        }
+        return text.substring(start, at);
+    }
+
+    private static boolean digit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private String string(String path) {
+        space();
+        if (peek() != '"') throw fail(path, "expected a string");
+        at++;
+        StringBuilder b = null;
+        int runStart = at;
+        while (true) {
+            if (at >= text.length()) throw fail(path, "unterminated string");
+            char c = text.charAt(at);
+            if (c == '"') {
+                String s = b == null ? text.substring(runStart, at) : b.append(text, runStart, at).toString();
+                at++;
+                return s;
+            }
+            if (c < 0x20) throw fail(path, "control character in a string (expected: an escape)");
+            if (c != '\\') {
+                at++;
+                continue;
+            }
+            if (b == null) b = new StringBuilder();
+            b.append(text, runStart, at);
+            at++;
+            if (at >= text.length()) throw fail(path, "unterminated escape");
+            char e = text.charAt(at++);
+            switch (e) {
+                case '"', '\\', '/' -> b.append(e);
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 't' -> b.append('\t');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    if (text.length() - at < 4) throw fail(path, "truncated \\u escape");
+                    int v = 0;
+                    for (int i = 0; i < 4; i++) {
+                        int d = Character.digit(text.charAt(at++), 16);
+                        if (d < 0) throw fail(path, "bad hex digit in a \\u escape");
+                        v = v * 16 + d;
+                    }
+                    b.append((char) v);
+                }
+                default -> {
+                    at--;
+                    throw fail(path, "unknown escape \\" + e);
+                }
+            }
+            runStart = at;
+        }
+    }
+
+    private void expect(char c, String path) {
+        space();
+        if (peek() != c) throw fail(path, "expected '" + c + "'");
+        at++;
+    }
+
+    private char next(String path) {
+        if (at >= text.length()) throw fail(path, "unexpected end of text");
+        return text.charAt(at++);
+    }
+
+    private char peek() {
+        return at < text.length() ? text.charAt(at) : '\0';
+    }
+
+    private boolean peekLiteral(String literal) {
+        return text.startsWith(literal, at);
+    }
+
+    private void space() {
+        while (at < text.length()) {
+            char c = text.charAt(at);
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
+            at++;
+        }
+    }
+
+    private static String names(RecordDef rd) {
+        List<String> names = new ArrayList<>();
+        for (Component c : rd.components()) names.add(c.name());
+        return names.toString();
+    }
+
+    private IllegalArgumentException fail(String path, String what) {
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < Math.min(at, text.length()); i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                column = 1;
+            } else {
+                column++;
+            }
+        }
+        String found = at >= text.length() ? "end of text" : "'" + text.substring(at, Math.min(text.length(), at + 12)) + "'";
+        return new IllegalArgumentException("JSON line " + line + " column " + column + " at " + path + ": " + what
+            + " (found " + found + ")");
+    }
+}

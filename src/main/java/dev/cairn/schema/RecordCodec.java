@@ -1,0 +1,224 @@
+package dev.cairn.schema;
+
+import dev.cairn.SchemaMismatchException;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Encodes one record class to the record format and decodes data of any stored schema version
+ * into it (record-format.md §3-§6). One per (class, tree).
+ *
+ * <ul>
+ *   <li>Thread-safe. The evolution plan of each writer version is built on first use, under a
+ *       lock, and then read without one; no reflection runs per record.
+ *   <li>{@link #encode} is deterministic and tags the value with {@link #ownVersion()}.
+ *   <li>{@link #decode} reads data of every version in the {@link SchemaVersions} it was given,
+ *       including versions added after the codec was made.
+ * </ul>
+ *
+ * {@snippet :
+ * SchemaVersions versions = new SchemaVersions();
+ * versions.add(Schema.derive(Part.class));
+ * RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versions);
+ * byte[] bytes = codec.encode(part);
+ * Part again = codec.decode(MemorySegment.ofArray(bytes));
+ * FieldPath stock = codec.field("stock");
+ * int n = codec.getInt(MemorySegment.ofArray(bytes), stock);
+ * }
+ */
+public final class RecordCodec<V extends Record> {
+    private final Class<V> type;
+    private final String tree;
+    private final SchemaVersions versions;
+    private final SchemaDeriver.Derived derived;
+    private final int ownVersion;
+    private final Writers.RecordWriter writer;
+    private volatile RecordReader[] plans = new RecordReader[0];
+
+    private RecordCodec(Class<V> type, String tree, SchemaVersions versions) {
+        this.type = type;
+        this.tree = tree;
+        this.versions = versions;
+        this.derived = SchemaDeriver.derived(type);
+        this.ownVersion = versions.versionOf(derived.schema());
+        if (ownVersion < 0) {
+            throw new IllegalArgumentException("tree " + tree + ": the schema of " + type.getName()
+                + " is not among its versions (expected: Evolution.check, then versions.add(schema))");
+        }
+        this.writer = new Writers(derived.schema(), derived.classes()).record(0, derived.schema().name());
+    }
+
+    /**
+     * The codec of {@code type} in {@code tree}, whose schema must already be one of
+     * {@code versions}.
+     *
+     * @throws IllegalArgumentException when the type is not a supported record, or its schema is
+     *     not in {@code versions}
+     */
+    public static <V extends Record> RecordCodec<V> of(Class<V> type, String tree, SchemaVersions versions) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(tree, "tree");
+        Objects.requireNonNull(versions, "versions");
+        return new RecordCodec<>(type, tree, versions);
+    }
+
+    /** The version number of this class's schema in the tree. */
+    public int ownVersion() {
+        return ownVersion;
+    }
+
+    public Schema schema() {
+        return derived.schema();
+    }
+
+    public Class<V> type() {
+        return type;
+    }
+
+    public String tree() {
+        return tree;
+    }
+
+    public SchemaVersions versions() {
+        return versions;
+    }
+
+    /**
+     * Encodes {@code value} with this class's schema, tagged with {@link #ownVersion()}.
+     *
+     * @throws IllegalArgumentException when the value nests deeper than 100 levels or encodes to
+     *     more than {@code Limits.VALUE_BYTES_MAX} bytes
+     */
+    public byte[] encode(V value) {
+        Objects.requireNonNull(value, "value");
+        Sink sink = Sink.acquire();
+        try {
+            sink.putByte(Bin.FORMAT_TAG);
+            sink.putShort(ownVersion);
+            writer.write(value, sink, 0);
+            return sink.toBytes();
+        } finally {
+            sink.release();
+        }
+    }
+
+    /**
+     * Encodes {@code value} as an update of {@code previous}: when {@code previous} was written
+     * by a newer schema version, the result is written with that version and keeps every
+     * component, constant and variant this class does not know, and every component it left
+     * unchanged, exactly as stored (record-format.md §6.4). Otherwise the same as
+     * {@link #encode}. Pass {@code previous = null} for an insert.
+     */
+    public byte[] encodeUpdate(V value, MemorySegment previous) {
+        if (previous == null) return encode(value);
+        int storedVersion = Bin.version(previous);
+        if (storedVersion <= ownVersion) return encode(value);
+        Schema stored = versions.get(storedVersion);
+        Schema own = derived.schema();
+        String context = "tree " + tree + ", update by " + type.getName() + " (version " + ownVersion
+            + ") of data of version " + storedVersion + ": ";
+        GenericRecord update = GenericRecord.decode(MemorySegment.ofArray(encode(value)), versions);
+        GenericRecord kept = GenericRecord.decode(previous, versions);
+        Convert forward = new Convert(own, stored, context);
+        Convert back = new Convert(stored, own, context);
+        GenericRecord merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept, back, own.name(), 0);
+        return GenericCodec.encodeValue(stored, storedVersion, merged);
+    }
+
+    /**
+     * Decodes a value written by any version of the tree.
+     *
+     * @throws dev.cairn.CorruptionException when the bytes are damaged
+     * @throws SchemaMismatchException when the data holds what this class cannot represent (an
+     *     unknown enum constant or permitted record without a fallback, a number that does not
+     *     fit), or its version is not evolvable to this class
+     */
+    @SuppressWarnings("unchecked")
+    public V decode(MemorySegment bytes) {
+        int version = Bin.version(bytes);
+        return (V) plan(version).read(bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0);
+    }
+
+    /** The writer's schema version of an encoded value. */
+    public static int versionOf(MemorySegment bytes) {
+        return Bin.version(bytes);
+    }
+
+    /**
+     * Resolves a component path ("stock", "dims.width") against this class, for the zero-copy
+     * getters.
+     *
+     * @throws IllegalArgumentException when a name is not a component, or a non-final step is not
+     *     a nested record
+     */
+    public FieldPath field(String path) {
+        return new FieldPath(this, path);
+    }
+
+    public int getInt(MemorySegment bytes, FieldPath f) {
+        return f.getInt(bytes);
+    }
+
+    public long getLong(MemorySegment bytes, FieldPath f) {
+        return f.getLong(bytes);
+    }
+
+    public double getDouble(MemorySegment bytes, FieldPath f) {
+        return f.getDouble(bytes);
+    }
+
+    public boolean getBoolean(MemorySegment bytes, FieldPath f) {
+        return f.getBoolean(bytes);
+    }
+
+    public String getString(MemorySegment bytes, FieldPath f) {
+        return f.getString(bytes);
+    }
+
+    /** True when the string component equals {@code s}, compared on the UTF-8 bytes. */
+    public boolean stringEquals(MemorySegment bytes, FieldPath f, String s) {
+        return f.stringEquals(bytes, s);
+    }
+
+    SchemaDeriver.Derived derived() {
+        return derived;
+    }
+
+    /** The reader of data written with {@code version}; built on first use. */
+    RecordReader plan(int version) {
+        RecordReader[] p = plans;
+        if (version < p.length) {
+            RecordReader r = p[version];
+            if (r != null) return r;
+        }
+        return buildPlan(version);
+    }
+
+    private synchronized RecordReader buildPlan(int version) {
+        RecordReader[] p = plans;
+        if (version < p.length && p[version] != null) return p[version];
+        if (!versions.contains(version)) {
+            throw Bin.corrupt("tree " + tree + ": schema version " + version + " (expected: 1.." + versions.latestVersion() + ")");
+        }
+        ReaderBuilder builder = builder(version);
+        RecordReader reader = builder.root();
+        RecordReader[] next = java.util.Arrays.copyOf(p, Math.max(p.length, version + 1));
+        next[version] = reader;
+        plans = next;
+        return reader;
+    }
+
+    ReaderBuilder builder(int version) {
+        return new ReaderBuilder(versions.get(version), derived.schema(), derived.classes(), context(version));
+    }
+
+    String context(int version) {
+        return "tree " + tree + ", data of schema version " + version + " read by " + type.getName() + " (version "
+            + ownVersion + "): ";
+    }
+
+    @Override
+    public String toString() {
+        return "RecordCodec[" + type.getName() + ", tree " + tree + ", version " + ownVersion + "]";
+    }
+}

@@ -1,0 +1,221 @@
+package dev.cairn.schema;
+
+import dev.cairn.schema.FieldType.Kind;
+import dev.cairn.schema.FieldType.ListOf;
+import dev.cairn.schema.FieldType.MapOf;
+import dev.cairn.schema.FieldType.OptionalOf;
+import dev.cairn.schema.FieldType.Ref;
+import dev.cairn.schema.FieldType.Scalar;
+import dev.cairn.schema.FieldType.SetOf;
+import dev.cairn.schema.TypeDef.EnumDef;
+import dev.cairn.schema.TypeDef.RecordDef;
+import dev.cairn.schema.TypeDef.UnionDef;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.RecordComponent;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The typed encoder of a record class with its own schema (record-format.md §3-§4): one writer
+ * per shape, accessors resolved once as method handles, output into a reused {@link Sink}.
+ */
+final class Writers {
+    /** Writes one non-null item at the sink's position. */
+    interface ValueWriter {
+        void write(Object value, Sink sink, int depth);
+    }
+
+    private final Schema schema;
+    private final List<Class<?>> classes;
+    private final Map<Integer, RecordWriter> records = new HashMap<>();
+
+    Writers(Schema schema, List<Class<?>> classes) {
+        this.schema = schema;
+        this.classes = classes;
+    }
+
+    RecordWriter record(int def, String path) {
+        RecordWriter known = records.get(def);
+        if (known != null) return known;
+        RecordWriter w = new RecordWriter(schema.layout(def), path);
+        records.put(def, w);
+        RecordDef rd = schema.record(def);
+        Class<?> type = classes.get(def);
+        RecordComponent[] rcs = type.getRecordComponents();
+        int n = rcs.length;
+        w.getters = new MethodHandle[n];
+        w.writers = new ValueWriter[n];
+        w.codes = new int[n];
+        w.optional = new boolean[n];
+        w.paths = new String[n];
+        for (int i = 0; i < n; i++) {
+            FieldType ft = rd.components().get(i).type();
+            w.paths[i] = path + "." + rcs[i].getName();
+            MethodHandle getter;
+            try {
+                getter = Access.lookup(type).unreflect(rcs[i].getAccessor());
+            } catch (IllegalAccessException e) {
+                throw new IllegalArgumentException(w.paths[i] + ": accessor not accessible: " + e, e);
+            }
+            if (FieldType.isFixed(ft)) {
+                w.codes[i] = ((Scalar) ft).kind().ordinal() + 1;
+                w.getters[i] = getter.asType(MethodType.methodType(rcs[i].getType(), Object.class));
+            } else {
+                w.getters[i] = getter.asType(MethodType.methodType(Object.class, Object.class));
+                w.writers[i] = value(ft, w.paths[i]);
+                w.optional[i] = ft instanceof OptionalOf;
+            }
+        }
+        return w;
+    }
+
+    ValueWriter value(FieldType type, String path) {
+        return switch (type) {
+            case Scalar s when s.kind() == Kind.STRING -> (v, sink, d) -> sink.putUtf8((String) v);
+            case Scalar s -> (v, sink, d) -> Scalars.write(s.kind(), v, sink, path);
+            case ListOf l -> new ItemsWriter(value(l.element(), path + "[]"), l.element() instanceof OptionalOf, false, path);
+            case SetOf st -> new ItemsWriter(value(st.element(), path + "[]"), st.element() instanceof OptionalOf, true, path);
+            case MapOf m -> new MapWriter(value(m.key(), path + "{key}"), value(m.value(), path + "{}"), path);
+            case OptionalOf o -> {
+                ValueWriter element = value(o.element(), path);
+                yield (v, sink, d) -> {
+                    Optional<?> opt = (Optional<?>) v;
+                    sink.putByte(opt.isPresent() ? 1 : 0);
+                    if (opt.isPresent()) {
+                        depth(d + 1, path);
+                        element.write(opt.get(), sink, d + 1);
+                    }
+                };
+            }
+            case Ref r -> switch (schema.definition(r)) {
+                case RecordDef rd -> record(r.definition(), path);
+                case EnumDef en -> (v, sink, d) -> sink.putInt(((Enum<?>) v).ordinal());
+                case UnionDef u -> union(u, path);
+            };
+        };
+    }
+
+    private ValueWriter union(UnionDef u, String path) {
+        Class<?>[] variantClasses = new Class<?>[u.variants().size()];
+        ValueWriter[] writers = new ValueWriter[variantClasses.length];
+        for (int v = 0; v < variantClasses.length; v++) {
+            variantClasses[v] = classes.get(u.variants().get(v));
+            writers[v] = value(new Ref(u.variants().get(v)), path + "<" + schema.definitions().get(u.variants().get(v)).name() + ">");
+        }
+        return (value, sink, d) -> {
+            Class<?> c = value instanceof Enum<?> e ? e.getDeclaringClass() : value.getClass();
+            for (int v = 0; v < variantClasses.length; v++) {
+                if (variantClasses[v] == c) {
+                    sink.putInt(v);
+                    depth(d + 1, path);
+                    writers[v].write(value, sink, d + 1);
+                    return;
+                }
+            }
+            throw new IllegalArgumentException(path + ": " + c.getName() + " (expected: a permitted type of " + u.name() + ")");
+        };
+    }
+
+    static void depth(int depth, String path) {
+        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX);
+    }
+
+    /** Writes {@code value} (null allowed) as the item ending at the slot {@code slotAt} (relative to {@code base}). */
+    static void item(ValueWriter writer, boolean optional, Object value, Sink sink, int depth, int base, int slotAt) {
+        if (value == null && optional) value = Optional.empty();
+        if (value == null) {
+            sink.putIntAt(slotAt, (sink.position - base) | Bin.NULL_BIT);
+        } else {
+            writer.write(value, sink, depth);
+            sink.putIntAt(slotAt, sink.position - base);
+        }
+    }
+
+    /** A record body: fixed part, then the variable items in component order. */
+    static final class RecordWriter implements ValueWriter {
+        private final Layout layout;
+        private final String path;
+        MethodHandle[] getters;
+        ValueWriter[] writers;
+        /** 0 for a variable component, else the fixed kind's ordinal + 1. */
+        int[] codes;
+        boolean[] optional;
+        String[] paths;
+
+        RecordWriter(Layout layout, String path) {
+            this.layout = layout;
+            this.path = path;
+        }
+
+        @Override
+        public void write(Object value, Sink sink, int depth) {
+            depth(depth, path);
+            int base = sink.reserve(layout.fixedBytes);
+            int[] offsets = layout.offset;
+            try {
+                for (int i = 0; i < codes.length; i++) {
+                    int at = base + offsets[i];
+                    switch (codes[i]) {
+                        case 0 -> item(writers[i], optional[i], (Object) getters[i].invokeExact(value), sink, depth + 1, base, at);
+                        case 1 -> sink.putByteAt(at, (boolean) getters[i].invokeExact(value) ? 1 : 0);
+                        case 2 -> sink.putByteAt(at, (byte) getters[i].invokeExact(value));
+                        case 3 -> sink.putShortAt(at, (short) getters[i].invokeExact(value));
+                        case 4 -> sink.putShortAt(at, (char) getters[i].invokeExact(value));
+                        case 5 -> sink.putIntAt(at, (int) getters[i].invokeExact(value));
+                        case 6 -> sink.putLongAt(at, (long) getters[i].invokeExact(value));
+                        case 7 -> sink.putIntAt(at, Float.floatToRawIntBits((float) getters[i].invokeExact(value)));
+                        case 8 -> sink.putLongAt(at, Double.doubleToRawLongBits((double) getters[i].invokeExact(value)));
+                        default -> throw new AssertionError("code " + codes[i]);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(path + ": " + t, t);
+            }
+        }
+    }
+
+    /** A List or Set: count, end offsets, items; a Set's items sorted by their bytes. */
+    record ItemsWriter(ValueWriter element, boolean optional, boolean sorted, String path) implements ValueWriter {
+        @Override
+        public void write(Object value, Sink sink, int depth) {
+            Collection<?> values = (Collection<?>) value;
+            int n = values.size();
+            int start = sink.reserve(4 + 4 * n);
+            sink.putIntAt(start, n);
+            int slot = start + 4;
+            int written = 0;
+            for (Object v : values) {
+                if (written++ == n) break;
+                item(element, optional, v, sink, depth + 1, start, slot);
+                slot += 4;
+            }
+            if (written != n) throw new IllegalArgumentException(path + ": collection changed size while being encoded");
+            if (sorted) sink.sortEntries(start, 1);
+        }
+    }
+
+    /** A Map: count, 2 x count end offsets, key and value items; entries sorted by key bytes. */
+    record MapWriter(ValueWriter key, ValueWriter value, String path) implements ValueWriter {
+        @Override
+        public void write(Object map, Sink sink, int depth) {
+            Map<?, ?> m = (Map<?, ?>) map;
+            int n = m.size();
+            int start = sink.reserve(4 + 8 * n);
+            sink.putIntAt(start, n);
+            int slot = start + 4;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (e.getKey() == null) throw new IllegalArgumentException(path + ": null map key");
+                item(key, false, e.getKey(), sink, depth + 1, start, slot);
+                item(value, false, e.getValue(), sink, depth + 1, start, slot + 4);
+                slot += 8;
+            }
+            sink.sortEntries(start, 2);
+        }
+    }
+}

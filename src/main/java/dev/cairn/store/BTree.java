@@ -1,0 +1,357 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Check;
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * Copy-on-write changes to one B+tree inside a {@link WriteTxn} (storage-format.md §5).
+ *
+ * <ul>
+ *   <li>Before a change, every page on the path from the root is made dirty: copied to a new
+ *       page id with this txn's id, the old id freed, the parent's pointer updated.
+ *   <li>After a change, {@link #settle} restores the page rules bottom-up: a node that
+ *       overflows splits; a non-root node using less than a quarter of its page merges with a
+ *       sibling or borrows from it; a root branch with one child collapses.
+ *   <li>Cells never exceed a third of the usable page, so any node splits into two that fit.
+ * </ul>
+ */
+final class BTree {
+    private static final byte[] EMPTY = new byte[0];
+    private static final int D = Limits.TREE_DEPTH_MAX;
+
+    private final WriteTxn tx;
+    private final long txnId;
+    private final int pageBytes;
+    private final int capacity;
+    private final int underfull;
+    private final int cellBytesMax;
+    private final long[] ids = new long[D];
+    private final long[] births = new long[D];
+    private final MemorySegment[] pages = new MemorySegment[D];
+    private final int[] index = new int[D];
+    private int depth;
+    private boolean found;
+
+    BTree(WriteTxn tx, long txnId, int pageBytes) {
+        this.tx = tx;
+        this.txnId = txnId;
+        this.pageBytes = pageBytes;
+        this.capacity = pageBytes - HEADER_BYTES;
+        this.underfull = capacity / 4;
+        this.cellBytesMax = capacity / 3;
+    }
+
+    /** Inserts or replaces; true when the key was new. */
+    boolean put(WriteTxn.MutableTree t, MemorySegment key, MemorySegment value) {
+        byte[] cell = buildCell(key, value);
+        if (t.root == 0) {
+            long id = tx.allocPage();
+            MemorySegment page = tx.newPage(id, KIND_LEAF);
+            NodePage.insertCell(page, 0, cell);
+            t.root = id;
+            t.rootTxn = txnId;
+            t.count = 1;
+            return true;
+        }
+        descend(t, key);
+        copyPath(t);
+        MemorySegment leaf = pages[depth];
+        int i = index[depth];
+        boolean replaced = found;
+        if (replaced) {
+            freeValue(leaf, NodePage.slot(leaf, i));
+            NodePage.removeCell(leaf, i);
+        } else {
+            t.count++;
+        }
+        if (NodePage.fits(leaf, cell.length)) {
+            NodePage.insertCell(leaf, i, cell);
+            if (replaced && depth > 0 && NodePage.usedBytes(leaf) < underfull) {
+                settle(t, depth, NodePage.cells(leaf), false);
+            }
+            return !replaced;
+        }
+        boolean append = i == count(leaf);
+        List<byte[]> cells = NodePage.cells(leaf);
+        cells.add(i, cell);
+        settle(t, depth, cells, append);
+        return !replaced;
+    }
+
+    /** Removes the key; true when it was present. */
+    boolean delete(WriteTxn.MutableTree t, MemorySegment key) {
+        if (t.root == 0) return false;
+        descend(t, key);
+        if (!found) return false;
+        copyPath(t);
+        MemorySegment leaf = pages[depth];
+        int i = index[depth];
+        freeValue(leaf, NodePage.slot(leaf, i));
+        NodePage.removeCell(leaf, i);
+        t.count--;
+        if (depth == 0) {
+            if (count(leaf) == 0) {
+                tx.freePage(ids[0], txnId);
+                t.root = 0;
+                t.rootTxn = 0;
+            }
+        } else if (NodePage.usedBytes(leaf) < underfull) {
+            settle(t, depth, NodePage.cells(leaf), false);
+        }
+        return true;
+    }
+
+    /** Frees every page of a tree (drop). */
+    void freeTree(long root, long rootTxn) {
+        if (root != 0) freeSubtree(root, rootTxn, 0);
+    }
+
+    private void freeSubtree(long id, long birth, int level) {
+        if (level >= D) throw tx.store.corruption(id, "tree deeper than " + D + " levels");
+        MemorySegment page = tx.node(id, birth);
+        int n = count(page);
+        boolean leaf = NodePage.isLeaf(page);
+        for (int i = 0; i < n; i++) {
+            if (leaf) {
+                freeValue(page, NodePage.slot(page, i));
+            } else {
+                freeSubtree(NodePage.child(page, i), NodePage.childTxn(page, i), level + 1);
+            }
+        }
+        tx.freePage(id, birth);
+    }
+
+    // ---------------------------------------------------------------- path
+
+    private void descend(WriteTxn.MutableTree t, MemorySegment key) {
+        long id = t.root;
+        long birth = t.rootTxn;
+        int keyBytes = (int) key.byteSize();
+        for (int d = 0; d < D; d++) {
+            MemorySegment page = tx.node(id, birth);
+            ids[d] = id;
+            births[d] = birth;
+            pages[d] = page;
+            if (NodePage.isLeaf(page)) {
+                depth = d;
+                int i = NodePage.lowerBound(page, key, 0, keyBytes);
+                index[d] = i;
+                found = i < count(page) && NodePage.keyEquals(page, i, key, 0, keyBytes);
+                return;
+            }
+            int i = NodePage.childIndex(page, key, 0, keyBytes);
+            index[d] = i;
+            id = NodePage.child(page, i);
+            birth = NodePage.childTxn(page, i);
+        }
+        throw tx.store.corruption(t.root, "tree deeper than " + D + " levels (a cycle or damage)");
+    }
+
+    /** Makes every page on the path dirty, top-down, so parents can take new child ids. */
+    private void copyPath(WriteTxn.MutableTree t) {
+        for (int d = 0; d <= depth; d++) {
+            if (births[d] == txnId) continue;
+            MemorySegment copy = tx.copyOnWrite(ids[d], births[d]);
+            ids[d] = pageId(copy);
+            births[d] = txnId;
+            pages[d] = copy;
+            if (d == 0) {
+                t.root = ids[0];
+                t.rootTxn = txnId;
+            } else {
+                NodePage.setChild(pages[d - 1], index[d - 1], ids[d], txnId);
+            }
+        }
+    }
+
+    /** The dirty child at slot of a dirty parent, copying it first if needed. */
+    private MemorySegment dirtyChild(MemorySegment parent, int slot) {
+        long id = NodePage.child(parent, slot);
+        long birth = NodePage.childTxn(parent, slot);
+        if (birth == txnId) return tx.node(id, birth);
+        MemorySegment copy = tx.copyOnWrite(id, birth);
+        NodePage.setChild(parent, slot, pageId(copy), txnId);
+        return copy;
+    }
+
+    // ---------------------------------------------------------------- restoring the page rules
+
+    /** The dirty node at path depth d must now hold exactly these cells. */
+    private void settle(WriteTxn.MutableTree t, int d, List<byte[]> cells, boolean append) {
+        MemorySegment page = pages[d];
+        boolean leaf = NodePage.isLeaf(page);
+        if (d == 0) {
+            settleRoot(t, cells, leaf, append);
+            return;
+        }
+        int[] cuts = partition(cells, append);
+        if (cuts.length > 2) {
+            List<byte[]> added = writePieces(page, cells, cuts, leaf);
+            List<byte[]> parentCells = NodePage.cells(pages[d - 1]);
+            int at = index[d - 1] + 1;
+            boolean parentAppend = append && at == parentCells.size();
+            parentCells.addAll(at, added);
+            settle(t, d - 1, parentCells, parentAppend);
+            return;
+        }
+        NodePage.rebuild(page, cells);
+        if (NodePage.usedBytes(page) < underfull) merge(t, d);
+    }
+
+    /** Joins the underfull node at depth d with a sibling; redistributes if both do not fit one page. */
+    private void merge(WriteTxn.MutableTree t, int d) {
+        MemorySegment parent = pages[d - 1];
+        int n = count(parent);
+        if (n < 2) return;
+        int i = index[d - 1];
+        int l = i + 1 < n ? i : i - 1;
+        int r = l + 1;
+        MemorySegment left = l == i ? pages[d] : dirtyChild(parent, l);
+        MemorySegment right = r == i ? pages[d] : dirtyChild(parent, r);
+        boolean leaf = NodePage.isLeaf(left);
+        Check.that(leaf == NodePage.isLeaf(right), "siblings at one depth are both leaves or both branches");
+        List<byte[]> parentCells = NodePage.cells(parent);
+        List<byte[]> cells = NodePage.cells(left);
+        List<byte[]> rightCells = NodePage.cells(right);
+        if (!leaf) {
+            rightCells.set(0, NodePage.withKey(rightCells.get(0), NodePage.cellKey(parentCells.get(r), false)));
+        }
+        cells.addAll(rightCells);
+        tx.freePage(pageId(right), txnId);
+        parentCells.remove(r);
+        List<byte[]> added = writePieces(left, cells, partition(cells, false), leaf);
+        parentCells.addAll(r, added);
+        settle(t, d - 1, parentCells, false);
+    }
+
+    private void settleRoot(WriteTxn.MutableTree t, List<byte[]> cells, boolean leaf, boolean append) {
+        MemorySegment page = pages[0];
+        if (cells.isEmpty()) {
+            tx.freePage(pageId(page), txnId);
+            t.root = 0;
+            t.rootTxn = 0;
+            return;
+        }
+        if (!leaf && cells.size() == 1) {
+            tx.freePage(pageId(page), txnId);
+            t.root = NodePage.cellChild(cells.getFirst());
+            t.rootTxn = NodePage.cellChildTxn(cells.getFirst());
+            collapse(t);
+            return;
+        }
+        int[] cuts = partition(cells, append);
+        if (cuts.length == 2) {
+            NodePage.rebuild(page, cells);
+            return;
+        }
+        List<byte[]> added = writePieces(page, cells, cuts, leaf);
+        long rootId = tx.allocPage();
+        MemorySegment root = tx.newPage(rootId, KIND_BRANCH);
+        List<byte[]> rootCells = new ArrayList<>();
+        rootCells.add(NodePage.branchCell(EMPTY, pageId(page), txnId));
+        rootCells.addAll(added);
+        NodePage.rebuild(root, rootCells);
+        t.root = rootId;
+        t.rootTxn = txnId;
+    }
+
+    /** While the root is a branch with one child, or an empty leaf, removes it. */
+    private void collapse(WriteTxn.MutableTree t) {
+        for (int guard = 0; guard < D && t.root != 0; guard++) {
+            MemorySegment root = tx.node(t.root, t.rootTxn);
+            int n = count(root);
+            if (NodePage.isLeaf(root) ? n != 0 : n != 1) return;
+            tx.freePage(t.root, t.rootTxn);
+            if (NodePage.isLeaf(root)) {
+                t.root = 0;
+                t.rootTxn = 0;
+            } else {
+                long child = NodePage.child(root, 0);
+                t.rootTxn = NodePage.childTxn(root, 0);
+                t.root = child;
+            }
+        }
+    }
+
+    /**
+     * Writes cells split at cuts: the first piece into page, the others into new pages.
+     * Returns the parent cells (separator, new page) for pieces 1..
+     */
+    private List<byte[]> writePieces(MemorySegment page, List<byte[]> cells, int[] cuts, boolean leaf) {
+        List<byte[]> added = new ArrayList<>();
+        for (int j = 1; j < cuts.length - 1; j++) {
+            List<byte[]> piece = new ArrayList<>(cells.subList(cuts[j], cuts[j + 1]));
+            byte[] separator;
+            if (leaf) {
+                separator = NodePage.separator(NodePage.cellKey(cells.get(cuts[j] - 1), true),
+                    NodePage.cellKey(cells.get(cuts[j]), true));
+            } else {
+                separator = NodePage.cellKey(piece.getFirst(), false);
+                piece.set(0, NodePage.withKey(piece.getFirst(), EMPTY));
+            }
+            long id = tx.allocPage();
+            MemorySegment next = tx.newPage(id, leaf ? KIND_LEAF : KIND_BRANCH);
+            NodePage.rebuild(next, piece);
+            added.add(NodePage.branchCell(separator, id, txnId));
+        }
+        NodePage.rebuild(page, new ArrayList<>(cells.subList(0, cuts[1])));
+        return added;
+    }
+
+    /**
+     * Cut points that split cells into pieces that each fit a page: {0, n} when all fit one.
+     * Balanced halves normally; when appending at the end, pieces are filled to the brim so
+     * that ascending inserts leave full pages behind.
+     */
+    int[] partition(List<byte[]> cells, boolean append) {
+        int n = cells.size();
+        int total = 0;
+        for (byte[] c : cells) total += c.length + SLOT_BYTES;
+        if (total <= capacity) return new int[] {0, n};
+        for (int k = (total + capacity - 1) / capacity; ; k++) {
+            int target = append ? capacity : (total + k - 1) / k;
+            int[] cuts = new int[n + 1];
+            int pieces = 0;
+            int bytes = 0;
+            for (int i = 0; i < n; i++) {
+                int s = cells.get(i).length + SLOT_BYTES;
+                if (bytes > 0 && (bytes + s > capacity || bytes >= target)) {
+                    cuts[++pieces] = i;
+                    bytes = 0;
+                }
+                bytes += s;
+            }
+            cuts[++pieces] = n;
+            if (pieces <= k || append) return java.util.Arrays.copyOf(cuts, pieces + 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- values
+
+    private byte[] buildCell(MemorySegment key, MemorySegment value) {
+        int k = (int) key.byteSize();
+        long v = value.byteSize();
+        if (LEAF_CELL_HEADER + k + v + SLOT_BYTES <= cellBytesMax) return NodePage.leafCell(key, value);
+        int runPages = PageCheck.runPages(v, pageBytes);
+        long runId = tx.allocRun(runPages);
+        MemorySegment run = MemorySegment.ofArray(new byte[runPages * pageBytes]);
+        initHeader(run, KIND_OVERFLOW, runId, txnId);
+        run.set(U32, RUN_PAGES_OFFSET, runPages);
+        run.set(U32, RUN_VALUE_BYTES_OFFSET, (int) v);
+        MemorySegment.copy(value, 0, run, HEADER_BYTES, v);
+        tx.addRun(runId, run);
+        return NodePage.overflowCell(key, (int) v, runId, txnId);
+    }
+
+    private void freeValue(MemorySegment leaf, int cell) {
+        if (!NodePage.isOverflow(leaf, cell)) return;
+        int pages = PageCheck.runPages(NodePage.valueBytes(leaf, cell), pageBytes);
+        tx.freeRun(NodePage.runPageId(leaf, cell), NodePage.runTxnId(leaf, cell), pages);
+    }
+}

@@ -1,0 +1,239 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * A position in one tree of a transaction; moves in key order both ways.
+ *
+ * <ul>
+ *   <li>Positioned nowhere until {@link #first}, {@link #last} or {@link #seek} succeeds; a move
+ *       off either end leaves it positioned nowhere again ({@link #key} then throws).
+ *   <li>{@link #key} and {@link #value} are read-only and valid until the next move or until
+ *       the transaction closes.
+ *   <li>In a {@link WriteTxn}, writes between moves are seen: the cursor re-finds its key.
+ * </ul>
+ */
+public final class Cursor implements AutoCloseable {
+    private final ReadTxn txn;
+    private final String tree;
+    private final Snapshot.TreeRef fixedTree;
+    private final MemorySegment[] pages = new MemorySegment[Limits.TREE_DEPTH_MAX];
+    private final int[] index = new int[Limits.TREE_DEPTH_MAX];
+    private int leafDepth = -1;
+    private boolean positioned;
+    private boolean closed;
+    private long modCount;
+    private byte[] currentKey;
+
+    Cursor(ReadTxn txn, String tree) {
+        this.txn = txn;
+        this.tree = tree;
+        this.fixedTree = null;
+    }
+
+    Cursor(ReadTxn txn, Snapshot.TreeRef fixedTree) {
+        this.txn = txn;
+        this.tree = null;
+        this.fixedTree = fixedTree;
+    }
+
+    /** Moves to the smallest key; false when the tree is empty. */
+    public boolean first() {
+        live();
+        return settle(descendEdge(false) && skipEmpty(true));
+    }
+
+    /** Moves to the largest key; false when the tree is empty. */
+    public boolean last() {
+        live();
+        return settle(descendEdge(true) && skipEmpty(false));
+    }
+
+    /** Moves to the first key >= key; false when there is none. */
+    public boolean seek(byte[] key) {
+        ReadTxn.checkKey(key);
+        live();
+        return settle(seekInternal(MemorySegment.ofArray(key)));
+    }
+
+    /** Moves to the next key; false (and positioned nowhere) at the end. */
+    public boolean next() {
+        live();
+        if (!positioned) return false;
+        if (stale()) {
+            byte[] at = currentKey;
+            if (!seekInternal(MemorySegment.ofArray(at))) return settle(false);
+            if (!keyIs(at)) return settle(true);
+        }
+        return settle(forward());
+    }
+
+    /** Moves to the previous key; false (and positioned nowhere) at the start. */
+    public boolean prev() {
+        live();
+        if (!positioned) return false;
+        if (stale()) {
+            if (!seekInternal(MemorySegment.ofArray(currentKey))) {
+                return settle(descendEdge(true) && skipEmpty(false));
+            }
+        }
+        return settle(backward());
+    }
+
+    /** The key at the position. @throws IllegalStateException when positioned nowhere */
+    public MemorySegment key() {
+        MemorySegment leaf = current();
+        int cell = NodePage.slot(leaf, index[leafDepth]);
+        return txn.export(leaf.asSlice(NodePage.keyOffset(leaf, cell), NodePage.keyBytes(leaf, cell)));
+    }
+
+    /** The value at the position. @throws IllegalStateException when positioned nowhere */
+    public MemorySegment value() {
+        MemorySegment leaf = current();
+        return txn.value(leaf, NodePage.slot(leaf, index[leafDepth]));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    // ---------------------------------------------------------------- movement
+
+    private void live() {
+        if (closed) throw new IllegalStateException("cursor is closed");
+        txn.live();
+    }
+
+    private MemorySegment current() {
+        live();
+        if (!positioned) throw new IllegalStateException("cursor is positioned nowhere (call first, last or seek)");
+        if (stale()) {
+            byte[] at = currentKey;
+            if (!seekInternal(MemorySegment.ofArray(at)) || !keyIs(at)) {
+                positioned = false;
+                throw new IllegalStateException("the cursor's entry was deleted by a write in this transaction");
+            }
+            settle(true);
+        }
+        return pages[leafDepth];
+    }
+
+    private boolean stale() {
+        return txn.modCount() != modCount;
+    }
+
+    private boolean keyIs(byte[] key) {
+        MemorySegment leaf = pages[leafDepth];
+        return NodePage.keyEquals(leaf, index[leafDepth], MemorySegment.ofArray(key), 0, key.length);
+    }
+
+    /** Records the position; in a write transaction also the key, to re-find it after writes. */
+    private boolean settle(boolean ok) {
+        positioned = ok;
+        modCount = txn.modCount();
+        if (ok && txn.tracksWrites()) {
+            MemorySegment leaf = pages[leafDepth];
+            int cell = NodePage.slot(leaf, index[leafDepth]);
+            currentKey = leaf.asSlice(NodePage.keyOffset(leaf, cell), NodePage.keyBytes(leaf, cell)).toArray(U8);
+        }
+        return ok;
+    }
+
+    private Snapshot.TreeRef ref() {
+        return tree == null ? (fixedTree != null ? fixedTree : txn.catalogRef()) : txn.tree(tree);
+    }
+
+    private boolean seekInternal(MemorySegment key) {
+        Snapshot.TreeRef ref = ref();
+        if (ref.root() == 0) return false;
+        long id = ref.root();
+        long birth = ref.rootTxn();
+        int keyBytes = (int) key.byteSize();
+        for (int d = 0; d < Limits.TREE_DEPTH_MAX; d++) {
+            MemorySegment page = txn.node(id, birth);
+            pages[d] = page;
+            if (NodePage.isLeaf(page)) {
+                leafDepth = d;
+                index[d] = NodePage.lowerBound(page, key, 0, keyBytes);
+                if (index[d] < count(page)) return true;
+                index[d] = count(page) - 1;
+                return forward();
+            }
+            int i = NodePage.childIndex(page, key, 0, keyBytes);
+            index[d] = i;
+            id = NodePage.child(page, i);
+            birth = NodePage.childTxn(page, i);
+        }
+        throw txn.store.corruption(ref.root(), "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels");
+    }
+
+    private boolean descendEdge(boolean right) {
+        Snapshot.TreeRef ref = ref();
+        if (ref.root() == 0) return false;
+        pages[0] = txn.node(ref.root(), ref.rootTxn());
+        return descendFrom(0, right);
+    }
+
+    /** From pages[d] (whose index is to be set), follows the leftmost or rightmost edge down. */
+    private boolean descendFrom(int d, boolean right) {
+        for (; d < Limits.TREE_DEPTH_MAX; d++) {
+            MemorySegment page = pages[d];
+            int n = count(page);
+            index[d] = right ? n - 1 : 0;
+            if (NodePage.isLeaf(page)) {
+                leafDepth = d;
+                return true;
+            }
+            if (d + 1 >= Limits.TREE_DEPTH_MAX) break;
+            pages[d + 1] = txn.node(NodePage.child(page, index[d]), NodePage.childTxn(page, index[d]));
+        }
+        throw txn.store.corruption(NodePage.isLeaf(pages[0]) ? 0 : PageLayout.pageId(pages[0]),
+            "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels");
+    }
+
+    /** After landing on a leaf, steps over empty leaves; false if no key lies that way. */
+    private boolean skipEmpty(boolean forward) {
+        int guard = 0;
+        while (count(pages[leafDepth]) == 0) {
+            if (++guard > txn.pageCount + 1) throw txn.store.corruption(0, "cursor loop over empty leaves");
+            if (!(forward ? up(true) : up(false))) return false;
+        }
+        return true;
+    }
+
+    private boolean forward() {
+        MemorySegment leaf = pages[leafDepth];
+        if (index[leafDepth] + 1 < count(leaf)) {
+            index[leafDepth]++;
+            return true;
+        }
+        return up(true) && skipEmpty(true);
+    }
+
+    private boolean backward() {
+        if (index[leafDepth] > 0) {
+            index[leafDepth]--;
+            return true;
+        }
+        return up(false) && skipEmpty(false);
+    }
+
+    /** Moves to the neighbouring leaf through the nearest ancestor that has a next child. */
+    private boolean up(boolean forward) {
+        for (int d = leafDepth - 1; d >= 0; d--) {
+            MemorySegment page = pages[d];
+            int next = index[d] + (forward ? 1 : -1);
+            if (next >= 0 && next < count(page)) {
+                index[d] = next;
+                pages[d + 1] = txn.node(NodePage.child(page, next), NodePage.childTxn(page, next));
+                return descendFrom(d + 1, !forward);
+            }
+        }
+        return false;
+    }
+}

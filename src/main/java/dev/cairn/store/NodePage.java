@@ -1,0 +1,273 @@
+package dev.cairn.store;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * Slotted B+tree node pages, leaf and branch (storage-format.md §4). Static accessors over a
+ * page segment; nothing here allocates on the read path.
+ *
+ * <ul>
+ *   <li>{@code NodePage --> PageHeader, Slot^count, Free, Cell^count}; slots are u16 offsets of
+ *       cells in key order; cells grow down from the page end ({@code cellStart}).
+ *   <li>Branch cell 0 has an empty key that stands for minus infinity; child i holds the keys
+ *       k with key(i) <= k < key(i+1).
+ *   <li>{@code garbageBytes} counts bytes of cells that were removed in place; a rebuild
+ *       reclaims them.
+ * </ul>
+ */
+final class NodePage {
+    private NodePage() { }
+
+    static boolean isLeaf(MemorySegment page) {
+        return kind(page) == KIND_LEAF;
+    }
+
+    static int cellStart(MemorySegment page) {
+        return u16(page, CELL_START_OFFSET);
+    }
+
+    static int garbage(MemorySegment page) {
+        return u16(page, GARBAGE_OFFSET);
+    }
+
+    static int slot(MemorySegment page, int index) {
+        return u16(page, HEADER_BYTES + (long) SLOT_BYTES * index);
+    }
+
+    static void init(MemorySegment page, byte kind, long pageId, long txnId) {
+        initHeader(page, kind, pageId, txnId);
+        putU16(page, CELL_START_OFFSET, cellStartEmpty(page));
+    }
+
+    /** The page end as a u16 cell start; page sizes are at most 32 KiB, so this fits. */
+    static int cellStartEmpty(MemorySegment page) {
+        return (int) page.byteSize();
+    }
+
+    /** Bytes the cells and slots occupy. */
+    static int usedBytes(MemorySegment page) {
+        return (int) page.byteSize() - cellStart(page) - garbage(page) + SLOT_BYTES * count(page);
+    }
+
+    static int gapBytes(MemorySegment page) {
+        return cellStart(page) - HEADER_BYTES - SLOT_BYTES * count(page);
+    }
+
+    // ---------------------------------------------------------------- cells, either kind
+
+    static int keyBytes(MemorySegment page, int cellOffset) {
+        return u16(page, cellOffset);
+    }
+
+    static long keyOffset(MemorySegment page, int cellOffset) {
+        return cellOffset + (isLeaf(page) ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER);
+    }
+
+    static int cellBytes(MemorySegment page, int cellOffset) {
+        int k = keyBytes(page, cellOffset);
+        if (!isLeaf(page)) return BRANCH_CELL_HEADER + k;
+        return LEAF_CELL_HEADER + k + (isOverflow(page, cellOffset) ? OVERFLOW_REF_BYTES : valueBytes(page, cellOffset));
+    }
+
+    // ---------------------------------------------------------------- leaf cells
+
+    static boolean isOverflow(MemorySegment page, int cellOffset) {
+        return (page.get(U8, cellOffset + 2) & FLAG_OVERFLOW) != 0;
+    }
+
+    static int valueBytes(MemorySegment page, int cellOffset) {
+        return page.get(U32, cellOffset + 3);
+    }
+
+    static long valueOffset(MemorySegment page, int cellOffset) {
+        return cellOffset + LEAF_CELL_HEADER + keyBytes(page, cellOffset);
+    }
+
+    static long runPageId(MemorySegment page, int cellOffset) {
+        return page.get(U64, valueOffset(page, cellOffset));
+    }
+
+    static long runTxnId(MemorySegment page, int cellOffset) {
+        return page.get(U64, valueOffset(page, cellOffset) + 8);
+    }
+
+    /** First slot whose key is >= the search key; count when every key is smaller. */
+    static int lowerBound(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
+        int low = 0;
+        int high = count(page);
+        long headerBytes = isLeaf(page) ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER;
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            int cell = slot(page, mid);
+            int c = compare(page, cell + headerBytes, u16(page, cell), key, keyOffset, keyBytes);
+            if (c < 0) low = mid + 1; else high = mid;
+        }
+        return low;
+    }
+
+    static boolean keyEquals(MemorySegment page, int index, MemorySegment key, long keyOffset, int keyBytes) {
+        int cell = slot(page, index);
+        return compare(page, keyOffset(page, cell), keyBytes(page, cell), key, keyOffset, keyBytes) == 0;
+    }
+
+    // ---------------------------------------------------------------- branch cells
+
+    static long child(MemorySegment page, int index) {
+        return page.get(U64, slot(page, index) + 2L);
+    }
+
+    static long childTxn(MemorySegment page, int index) {
+        return page.get(U64, slot(page, index) + 10L);
+    }
+
+    static void setChild(MemorySegment page, int index, long childId, long childTxn) {
+        int cell = slot(page, index);
+        page.set(U64, cell + 2L, childId);
+        page.set(U64, cell + 10L, childTxn);
+    }
+
+    /** Index of the child whose range holds the key: the last i >= 1 with key(i) <= key, else 0. */
+    static int childIndex(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
+        int low = 1;
+        int high = count(page);
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            int cell = slot(page, mid);
+            int c = compare(page, cell + (long) BRANCH_CELL_HEADER, u16(page, cell), key, keyOffset, keyBytes);
+            if (c <= 0) low = mid + 1; else high = mid;
+        }
+        return low - 1;
+    }
+
+    // ---------------------------------------------------------------- mutation (dirty pages only)
+
+    static void insertCell(MemorySegment page, int index, byte[] cell) {
+        int n = count(page);
+        if (gapBytes(page) < cell.length + SLOT_BYTES) rebuild(page, cells(page));
+        int start = cellStart(page) - cell.length;
+        MemorySegment.copy(MemorySegment.ofArray(cell), 0, page, start, cell.length);
+        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
+        MemorySegment.copy(page, slots, page, slots + SLOT_BYTES, (long) SLOT_BYTES * (n - index));
+        putU16(page, slots, start);
+        putU16(page, CELL_START_OFFSET, start);
+        putU16(page, COUNT_OFFSET, n + 1);
+    }
+
+    static boolean fits(MemorySegment page, int cellBytes) {
+        return (int) page.byteSize() - HEADER_BYTES - usedBytes(page) >= cellBytes + SLOT_BYTES;
+    }
+
+    static void removeCell(MemorySegment page, int index) {
+        int n = count(page);
+        int cell = slot(page, index);
+        int size = cellBytes(page, cell);
+        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
+        MemorySegment.copy(page, slots + SLOT_BYTES, page, slots, (long) SLOT_BYTES * (n - index - 1));
+        putU16(page, COUNT_OFFSET, n - 1);
+        if (cell == cellStart(page)) {
+            putU16(page, CELL_START_OFFSET, cell + size);
+        } else {
+            putU16(page, GARBAGE_OFFSET, garbage(page) + size);
+        }
+    }
+
+    /** Copies of all cells, in slot order. */
+    static List<byte[]> cells(MemorySegment page) {
+        int n = count(page);
+        List<byte[]> cells = new ArrayList<>(n + 2);
+        for (int i = 0; i < n; i++) cells.add(cell(page, i));
+        return cells;
+    }
+
+    static byte[] cell(MemorySegment page, int index) {
+        int offset = slot(page, index);
+        byte[] cell = new byte[cellBytes(page, offset)];
+        MemorySegment.copy(page, U8, offset, cell, 0, cell.length);
+        return cell;
+    }
+
+    /** Rewrites the page body from cells, keeping kind, page id and txn id. */
+    static void rebuild(MemorySegment page, List<byte[]> cells) {
+        int end = (int) page.byteSize();
+        int start = end;
+        MemorySegment body = page.asSlice(HEADER_BYTES);
+        body.fill((byte) 0);
+        for (int i = 0; i < cells.size(); i++) {
+            byte[] cell = cells.get(i);
+            start -= cell.length;
+            MemorySegment.copy(MemorySegment.ofArray(cell), 0, page, start, cell.length);
+            putU16(page, HEADER_BYTES + (long) SLOT_BYTES * i, start);
+        }
+        dev.cairn.internal.Check.that(start >= HEADER_BYTES + SLOT_BYTES * cells.size(),
+            "cells fit the page (%d bytes of cells, start %d)", end - start, start);
+        putU16(page, COUNT_OFFSET, cells.size());
+        putU16(page, CELL_START_OFFSET, start);
+        putU16(page, GARBAGE_OFFSET, 0);
+    }
+
+    // ---------------------------------------------------------------- cell builders (byte[] form)
+
+    static byte[] leafCell(MemorySegment key, MemorySegment value) {
+        int k = (int) key.byteSize();
+        int v = (int) value.byteSize();
+        byte[] cell = new byte[LEAF_CELL_HEADER + k + v];
+        MemorySegment c = MemorySegment.ofArray(cell);
+        c.set(U16, 0, (short) k);
+        c.set(U32, 3, v);
+        MemorySegment.copy(key, 0, c, LEAF_CELL_HEADER, k);
+        MemorySegment.copy(value, 0, c, LEAF_CELL_HEADER + k, v);
+        return cell;
+    }
+
+    static byte[] overflowCell(MemorySegment key, int valueBytes, long runPageId, long runTxnId) {
+        int k = (int) key.byteSize();
+        byte[] cell = new byte[LEAF_CELL_HEADER + k + OVERFLOW_REF_BYTES];
+        MemorySegment c = MemorySegment.ofArray(cell);
+        c.set(U16, 0, (short) k);
+        c.set(U8, 2, FLAG_OVERFLOW);
+        c.set(U32, 3, valueBytes);
+        MemorySegment.copy(key, 0, c, LEAF_CELL_HEADER, k);
+        c.set(U64, LEAF_CELL_HEADER + k, runPageId);
+        c.set(U64, LEAF_CELL_HEADER + k + 8L, runTxnId);
+        return cell;
+    }
+
+    static byte[] branchCell(byte[] key, long childId, long childTxn) {
+        byte[] cell = new byte[BRANCH_CELL_HEADER + key.length];
+        MemorySegment c = MemorySegment.ofArray(cell);
+        c.set(U16, 0, (short) key.length);
+        c.set(U64, 2, childId);
+        c.set(U64, 10, childTxn);
+        System.arraycopy(key, 0, cell, BRANCH_CELL_HEADER, key.length);
+        return cell;
+    }
+
+    static byte[] cellKey(byte[] cell, boolean leaf) {
+        int k = (cell[0] & 0xFF) | (cell[1] & 0xFF) << 8;
+        int from = leaf ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER;
+        return java.util.Arrays.copyOfRange(cell, from, from + k);
+    }
+
+    static long cellChild(byte[] cell) {
+        return MemorySegment.ofArray(cell).get(U64, 2);
+    }
+
+    static long cellChildTxn(byte[] cell) {
+        return MemorySegment.ofArray(cell).get(U64, 10);
+    }
+
+    static byte[] withKey(byte[] branchCell, byte[] key) {
+        return branchCell(key, cellChild(branchCell), cellChildTxn(branchCell));
+    }
+
+    /** Shortest prefix of {@code right} that is greater than {@code left} (left < right). */
+    static byte[] separator(byte[] left, byte[] right) {
+        int i = 0;
+        while (i < left.length && i < right.length && left[i] == right[i]) i++;
+        return java.util.Arrays.copyOf(right, Math.min(right.length, i + 1));
+    }
+}

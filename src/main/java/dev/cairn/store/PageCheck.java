@@ -1,0 +1,100 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * Checks of page bytes read from the file (tier 1 of STYLE.md §5: the world's fault). Each
+ * method returns null when the page passes, else a sentence naming what failed with expected
+ * and actual values; callers turn it into a {@code CorruptionException} or a verify problem.
+ */
+final class PageCheck {
+    private PageCheck() { }
+
+    /** Header of any page: checksum over [4, end), page id, birth txn id. */
+    static String header(MemorySegment page, long pageId, long birthTxn, long checkedBytes) {
+        int stored = page.get(U32, CRC_OFFSET);
+        int actual = checksum(page, checkedBytes);
+        if (stored != actual) return "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
+        if (pageId(page) != pageId) return "page id field " + pageId(page) + " (expected: " + pageId + ")";
+        if (txnId(page) != birthTxn) return "birth txn id " + txnId(page) + " (expected: " + birthTxn + ", as the parent records)";
+        return null;
+    }
+
+    /** Identity of a node page on every visit (cheap): kind, page id, birth txn id. */
+    static String identity(MemorySegment page, long pageId, long birthTxn) {
+        byte kind = kind(page);
+        if (kind != KIND_LEAF && kind != KIND_BRANCH) return "kind " + kindName(kind) + " (expected: leaf or branch)";
+        if (pageId(page) != pageId) return "page id field " + pageId(page) + " (expected: " + pageId + ")";
+        if (txnId(page) != birthTxn) return "birth txn id " + txnId(page) + " (expected: " + birthTxn + ", as the parent records)";
+        return null;
+    }
+
+    /** Full check of a node page: header, then every offset and length it holds, key order. */
+    static String node(MemorySegment page, long pageId, long birthTxn) {
+        String problem = header(page, pageId, birthTxn, page.byteSize());
+        if (problem == null) problem = identity(page, pageId, birthTxn);
+        if (problem != null) return problem;
+        int size = (int) page.byteSize();
+        boolean leaf = NodePage.isLeaf(page);
+        int n = count(page);
+        int cellStart = NodePage.cellStart(page);
+        if (HEADER_BYTES + SLOT_BYTES * n > cellStart || cellStart > size) {
+            return "count " + n + " and cell start " + cellStart + " overlap (expected: 32 + 2*count <= cellStart <= " + size + ")";
+        }
+        if (!leaf && n == 0) return "branch with no children (expected: count >= 1)";
+        int headerBytes = leaf ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER;
+        for (int i = 0; i < n; i++) {
+            int cell = NodePage.slot(page, i);
+            if (cell < cellStart || cell + headerBytes > size) {
+                return "slot " + i + " offset " + cell + " (expected: in [" + cellStart + ", " + (size - headerBytes) + "])";
+            }
+            int k = u16(page, cell);
+            if (k > Limits.KEY_BYTES_MAX) return "slot " + i + " key of " + k + " bytes (expected: <= " + Limits.KEY_BYTES_MAX + ")";
+            long end = cell + headerBytes + k;
+            if (leaf) {
+                int v = NodePage.valueBytes(page, cell);
+                if (v < 0 || v > Limits.VALUE_BYTES_MAX) return "slot " + i + " value of " + v + " bytes";
+                end += NodePage.isOverflow(page, cell) ? OVERFLOW_REF_BYTES : v;
+            }
+            if (end > size) return "slot " + i + " cell ends at " + end + " (expected: <= " + size + ")";
+            if (!leaf && i == 0 && k != 0) return "branch cell 0 key of " + k + " bytes (expected: empty)";
+            if (i > 0) {
+                int prev = NodePage.slot(page, i - 1);
+                int c = compare(page, prev + (long) headerBytes, u16(page, prev), page, cell + (long) headerBytes, k);
+                if (c >= 0) return "slot " + i + " key not greater than slot " + (i - 1) + " key (expected: ascending)";
+            }
+        }
+        return null;
+    }
+
+    static int runPages(long valueBytes, int pageBytes) {
+        return (int) ((HEADER_BYTES + valueBytes + pageBytes - 1) / pageBytes);
+    }
+
+    /** An overflow run: header fields and the checksum over header and value bytes. */
+    static String run(MemorySegment run, long pageId, long birthTxn, int pages, int valueBytes) {
+        if (kind(run) != KIND_OVERFLOW) return "kind " + kindName(kind(run)) + " (expected: overflow)";
+        String problem = header(run, pageId, birthTxn, HEADER_BYTES + (long) valueBytes);
+        if (problem != null) return problem;
+        int storedPages = run.get(U32, RUN_PAGES_OFFSET);
+        int storedBytes = run.get(U32, RUN_VALUE_BYTES_OFFSET);
+        if (storedPages != pages || storedBytes != valueBytes) {
+            return "run of " + storedPages + " pages, " + storedBytes + " bytes (expected: " + pages + ", " + valueBytes + ")";
+        }
+        return null;
+    }
+
+    /** A free-list page: header and entry count. */
+    static String freeList(MemorySegment page, long pageId, long birthTxn) {
+        if (kind(page) != KIND_FREE_LIST) return "kind " + kindName(kind(page)) + " (expected: free-list)";
+        String problem = header(page, pageId, birthTxn, page.byteSize());
+        if (problem != null) return problem;
+        int n = count(page);
+        if (HEADER_BYTES + 8L * n > page.byteSize()) return "count " + n + " entries overflow the page";
+        return null;
+    }
+}

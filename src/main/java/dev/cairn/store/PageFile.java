@@ -1,0 +1,163 @@
+package dev.cairn.store;
+
+import dev.cairn.CairnException;
+import dev.cairn.internal.Check;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * The data file: a channel for writes and a mapping for reads (storage-format.md §2).
+ *
+ * <ul>
+ *   <li>The file is mapped in chunks of {@link #CHUNK_PAGES} pages; a chunk is never unmapped
+ *       while the file is open, so a segment a reader holds stays mapped. Mapping a chunk
+ *       extends the file to the chunk's end (sparse).
+ *   <li>Every write goes through {@link #write} and {@link #force} (the one door a test
+ *       wrapper uses to inject torn or lost writes). Writes use the channel, never the mapping;
+ *       the mapping is read-only, so no caller can write through a segment it was given.
+ *   <li>A page's checksum is verified the first time it is read after open; pages this
+ *       process wrote are trusted. The bitmap only ever gains bits during a session (a racy
+ *       update can lose a bit, which only means a second verification).
+ * </ul>
+ */
+class PageFile implements AutoCloseable {
+    static final int CHUNK_PAGES = 1024;
+
+    final Path path;
+    final int pageBytes;
+    final int pageShift;
+    private final FileChannel channel;
+    private final Arena arena;
+    private final boolean writable;
+    private volatile MemorySegment[] chunks = new MemorySegment[0];
+    private volatile long[][] verified = new long[0][];
+
+    PageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
+        Check.that(Integer.bitCount(pageBytes) == 1, "pageBytes %d (expected: power of two)", pageBytes);
+        this.path = path;
+        this.channel = channel;
+        this.pageBytes = pageBytes;
+        this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
+        this.writable = writable;
+        this.arena = Arena.ofShared();
+    }
+
+    /** The chunks mapped so far; the array is never changed after it was published. */
+    MemorySegment[] chunks() {
+        return chunks;
+    }
+
+    /** Maps chunks until pages [0, pageCount) are covered and returns the chunk array. */
+    synchronized MemorySegment[] mapUpTo(long pageCount) {
+        MemorySegment[] current = chunks;
+        long needed = (pageCount + CHUNK_PAGES - 1) / CHUNK_PAGES;
+        if (current.length >= needed) return current;
+        MemorySegment[] next = Arrays.copyOf(current, (int) needed);
+        long[][] bits = Arrays.copyOf(verified, (int) needed);
+        long chunkBytes = (long) CHUNK_PAGES * pageBytes;
+        try {
+            for (int i = current.length; i < needed; i++) {
+                long offset = i * chunkBytes;
+                long size = writable ? chunkBytes : Math.min(chunkBytes, channel.size() - offset);
+                FileChannel.MapMode mode = FileChannel.MapMode.READ_ONLY;
+                next[i] = channel.map(mode, offset, size, arena);
+                bits[i] = new long[CHUNK_PAGES / 64];
+            }
+        } catch (IOException e) {
+            throw new CairnException("cannot map " + path + ": " + e.getMessage(), e);
+        }
+        verified = bits;
+        chunks = next;
+        return next;
+    }
+
+    /** The page as a segment of one page, from a chunk array that covers it. */
+    final MemorySegment page(MemorySegment[] chunkArray, long pageId) {
+        MemorySegment chunk = chunkArray[(int) (pageId / CHUNK_PAGES)];
+        return chunk.asSlice((pageId % CHUNK_PAGES) << pageShift, pageBytes);
+    }
+
+    /** A run of contiguous pages: a slice when it lies in one chunk, else a heap copy. */
+    final MemorySegment run(MemorySegment[] chunkArray, long pageId, long pages) {
+        long first = pageId / CHUNK_PAGES;
+        long last = (pageId + pages - 1) / CHUNK_PAGES;
+        if (first == last) {
+            return chunkArray[(int) first].asSlice((pageId % CHUNK_PAGES) << pageShift, pages << pageShift);
+        }
+        MemorySegment copy = MemorySegment.ofArray(new byte[Math.toIntExact(pages << pageShift)]);
+        for (long p = 0; p < pages; p++) {
+            MemorySegment.copy(page(chunkArray, pageId + p), 0, copy, p << pageShift, pageBytes);
+        }
+        return copy.asReadOnly();
+    }
+
+    boolean isVerified(long pageId) {
+        long[][] bits = verified;
+        int c = (int) (pageId / CHUNK_PAGES);
+        if (c >= bits.length) return false;
+        int bit = (int) (pageId % CHUNK_PAGES);
+        return (bits[c][bit >>> 6] & (1L << bit)) != 0;
+    }
+
+    void markVerified(long pageId) {
+        long[][] bits = verified;
+        int c = (int) (pageId / CHUNK_PAGES);
+        if (c >= bits.length) return;
+        int bit = (int) (pageId % CHUNK_PAGES);
+        bits[c][bit >>> 6] |= 1L << bit;
+    }
+
+    synchronized void clearVerified() {
+        for (long[] b : verified) Arrays.fill(b, 0);
+    }
+
+    /** Writes whole pages starting at pageId. The one door for every write to the file. */
+    void write(long pageId, MemorySegment pages) {
+        Check.that(pages.byteSize() % pageBytes == 0, "write of %d bytes (expected: whole pages)", pages.byteSize());
+        ByteBuffer buffer = pages.asByteBuffer();
+        long position = pageId << pageShift;
+        try {
+            while (buffer.hasRemaining()) {
+                position += channel.write(buffer, position);
+            }
+        } catch (IOException e) {
+            throw new CairnException("cannot write page " + pageId + " of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Forces every write so far to the device (fdatasync). */
+    void force() {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw new CairnException("cannot force " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    long fileBytes() {
+        try {
+            return channel.size();
+        } catch (IOException e) {
+            throw new CairnException("cannot read the size of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            arena.close();
+        } finally {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                throw new CairnException("cannot close " + path + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

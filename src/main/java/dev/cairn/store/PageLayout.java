@@ -1,0 +1,136 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Check;
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Byte layouts shared by every page kind (storage-format.md §2, §3).
+ *
+ * <ul>
+ *   <li>All numbers are little-endian and unaligned; keys are raw bytes compared unsigned.
+ *   <li>Every page except page 0 starts with the 32-byte page header: CRC32C, kind, count,
+ *       page id, birth txn id, 8 kind-specific bytes.
+ *   <li>The CRC32C covers bytes [4, end) of the page (or of the overflow run's used bytes).
+ * </ul>
+ */
+final class PageLayout {
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+
+    static final int HEADER_BYTES = 32;
+    static final long CRC_OFFSET = 0;
+    static final long KIND_OFFSET = 4;
+    static final long COUNT_OFFSET = 6;
+    static final long PAGE_ID_OFFSET = 8;
+    static final long TXN_ID_OFFSET = 16;
+    /** Kind-specific: node pages hold cellStart (u16) and garbageBytes (u16) here. */
+    static final long CELL_START_OFFSET = 24;
+    static final long GARBAGE_OFFSET = 26;
+    /** Overflow runs: runPages (u32) and valueBytes (u32). Free-list pages: next page id (u64). */
+    static final long RUN_PAGES_OFFSET = 24;
+    static final long RUN_VALUE_BYTES_OFFSET = 28;
+    static final long NEXT_PAGE_OFFSET = 24;
+
+    static final byte KIND_META = 2;
+    static final byte KIND_BRANCH = 3;
+    static final byte KIND_LEAF = 4;
+    static final byte KIND_OVERFLOW = 5;
+    static final byte KIND_FREE_LIST = 6;
+
+    /** Page 0 is the file header, pages 1 and 2 the meta pages; data pages start here. */
+    static final long FIRST_DATA_PAGE = 3;
+
+    /** Leaf cell: keyBytes u16, flags u8, valueBytes u32, key, value or (run page id, run txn id). */
+    static final int LEAF_CELL_HEADER = 7;
+    static final byte FLAG_OVERFLOW = 1;
+    static final int OVERFLOW_REF_BYTES = 16;
+    /** Branch cell: keyBytes u16, child page id u64, child birth txn id u64, key. */
+    static final int BRANCH_CELL_HEADER = 18;
+    static final int SLOT_BYTES = 2;
+
+    static {
+        Check.that(HEADER_BYTES + 3 * (BRANCH_CELL_HEADER + Limits.KEY_BYTES_MAX + SLOT_BYTES)
+                <= Limits.PAGE_BYTES, "three largest branch cells fit a page (storage-format.md §4)");
+        Check.that(HEADER_BYTES + 3 * (LEAF_CELL_HEADER + Limits.KEY_BYTES_MAX + OVERFLOW_REF_BYTES
+                + SLOT_BYTES) <= Limits.PAGE_BYTES, "three largest overflow leaf cells fit a page");
+    }
+
+    private PageLayout() { }
+
+    static int u16(MemorySegment s, long offset) {
+        return s.get(U16, offset) & 0xFFFF;
+    }
+
+    static void putU16(MemorySegment s, long offset, int value) {
+        s.set(U16, offset, (short) value);
+    }
+
+    static byte kind(MemorySegment page) {
+        return page.get(U8, KIND_OFFSET);
+    }
+
+    static int count(MemorySegment page) {
+        return u16(page, COUNT_OFFSET);
+    }
+
+    static long pageId(MemorySegment page) {
+        return page.get(U64, PAGE_ID_OFFSET);
+    }
+
+    static long txnId(MemorySegment page) {
+        return page.get(U64, TXN_ID_OFFSET);
+    }
+
+    static void initHeader(MemorySegment page, byte kind, long pageId, long txnId) {
+        page.fill((byte) 0);
+        page.set(U8, KIND_OFFSET, kind);
+        page.set(U64, PAGE_ID_OFFSET, pageId);
+        page.set(U64, TXN_ID_OFFSET, txnId);
+    }
+
+    /** CRC32C of bytes [4, endOffset) of the segment. */
+    static int checksum(MemorySegment page, long endOffset) {
+        CRC32C crc = new CRC32C();
+        crc.update(page.asSlice(4, endOffset - 4).asByteBuffer());
+        return (int) crc.getValue();
+    }
+
+    static void seal(MemorySegment page, long endOffset) {
+        page.set(U32, CRC_OFFSET, checksum(page, endOffset));
+    }
+
+    static String kindName(byte kind) {
+        return switch (kind) {
+            case KIND_META -> "meta";
+            case KIND_BRANCH -> "branch";
+            case KIND_LEAF -> "leaf";
+            case KIND_OVERFLOW -> "overflow";
+            case KIND_FREE_LIST -> "free-list";
+            default -> "unknown(" + kind + ")";
+        };
+    }
+
+    static String hex(int value) {
+        return String.format("0x%08x", value);
+    }
+
+    /** Unsigned lexicographic comparison of two byte ranges. */
+    static int compare(MemorySegment a, long aOffset, int aBytes, MemorySegment b, long bOffset, int bBytes) {
+        long m = MemorySegment.mismatch(a, aOffset, aOffset + aBytes, b, bOffset, bOffset + bBytes);
+        if (m < 0) return 0;
+        if (m == aBytes) return -1;
+        if (m == bBytes) return 1;
+        return Integer.compare(a.get(U8, aOffset + m) & 0xFF, b.get(U8, bOffset + m) & 0xFF);
+    }
+
+    static int compare(byte[] a, byte[] b) {
+        return java.util.Arrays.compareUnsigned(a, b);
+    }
+}

@@ -1,0 +1,241 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * A read transaction: a stable snapshot of the last commit at {@link Store#beginRead()}.
+ *
+ * <ul>
+ *   <li>Use from one thread at a time. Closing is idempotent; every other call on a closed
+ *       transaction throws {@link IllegalStateException}.
+ *   <li>Segments returned by {@link #get} and by cursors are read-only slices of the mapped
+ *       file, valid until this transaction is closed (after that the page may be reused).
+ *   <li>Operations naming a tree that does not exist throw {@link IllegalArgumentException}.
+ * </ul>
+ */
+public class ReadTxn implements AutoCloseable {
+    final Store store;
+    final Snapshot snapshot;
+    final PageFile file;
+    final MemorySegment[] chunks;
+    final long pageCount;
+    boolean closed;
+
+    ReadTxn(Store store, Snapshot snapshot) {
+        this.store = store;
+        this.snapshot = snapshot;
+        this.file = store.pageFile;
+        this.chunks = snapshot.chunks;
+        this.pageCount = snapshot.meta.pageCount();
+    }
+
+    /** The txn id of the snapshot (for a {@link WriteTxn}: the id it commits as). */
+    public long txnId() {
+        live();
+        return snapshot.txnId();
+    }
+
+    /** Names of all trees, sorted by their UTF-8 bytes. */
+    public List<String> treeNames() {
+        live();
+        List<String> names = new ArrayList<>();
+        try (Cursor c = new Cursor(this, catalogRef())) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                names.add(new String(c.key().toArray(U8), StandardCharsets.UTF_8));
+            }
+        }
+        return names;
+    }
+
+    public boolean hasTree(String tree) {
+        live();
+        return findTree(checkName(tree)) != null;
+    }
+
+    /** The value stored under key, or null. @throws IllegalArgumentException no such tree */
+    public MemorySegment get(String tree, byte[] key) {
+        checkKey(key);
+        return get(tree, MemorySegment.ofArray(key));
+    }
+
+    /** The value stored under key, or null. @throws IllegalArgumentException no such tree */
+    public MemorySegment get(String tree, MemorySegment key) {
+        live();
+        checkKey(key);
+        Snapshot.TreeRef ref = tree(tree);
+        return lookup(ref.root(), ref.rootTxn(), key);
+    }
+
+    /** Number of keys in the tree, O(1). */
+    public long count(String tree) {
+        live();
+        return tree(tree).count();
+    }
+
+    /** A cursor over the tree, positioned nowhere until first, last or seek. */
+    public Cursor cursor(String tree) {
+        live();
+        String name = checkName(tree);
+        tree(name);
+        return new Cursor(this, name);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        store.endRead(this);
+    }
+
+    // ---------------------------------------------------------------- package-private engine
+
+    void live() {
+        if (closed) throw new IllegalStateException("transaction " + snapshot.txnId() + " is closed");
+        store.checkOpen();
+    }
+
+    Snapshot.TreeRef catalogRef() {
+        MetaPage.Meta m = snapshot.meta;
+        return new Snapshot.TreeRef(m.catalogRoot(), m.catalogRootTxn(), m.treeCount());
+    }
+
+    /** The named tree. @throws IllegalArgumentException when it does not exist */
+    Snapshot.TreeRef tree(String name) {
+        Snapshot.TreeRef ref = findTree(checkName(name));
+        if (ref == null) throw new IllegalArgumentException("no tree named '" + name + "' in " + store.directory());
+        return ref;
+    }
+
+    Snapshot.TreeRef findTree(String name) {
+        Snapshot.TreeRef ref = snapshot.trees.get(name);
+        if (ref != null) return ref;
+        ref = readCatalog(catalogRef(), name);
+        if (ref != null) snapshot.trees.putIfAbsent(name, ref);
+        return ref;
+    }
+
+    final Snapshot.TreeRef readCatalog(Snapshot.TreeRef catalog, String name) {
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        MemorySegment entry = lookup(catalog.root(), catalog.rootTxn(), MemorySegment.ofArray(nameBytes));
+        if (entry == null) return null;
+        if (entry.byteSize() != Catalog.ENTRY_BYTES) {
+            throw store.corruption(catalog.root(), "catalog entry for '" + name + "' of " + entry.byteSize()
+                + " bytes (expected: " + Catalog.ENTRY_BYTES + ")");
+        }
+        return Catalog.decode(entry);
+    }
+
+    /** Point lookup in the tree with this root. */
+    final MemorySegment lookup(long root, long rootTxn, MemorySegment key) {
+        if (root == 0) return null;
+        long id = root;
+        long birth = rootTxn;
+        int keyBytes = (int) key.byteSize();
+        for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
+            MemorySegment page = node(id, birth);
+            if (NodePage.isLeaf(page)) {
+                int i = NodePage.lowerBound(page, key, 0, keyBytes);
+                if (i == PageLayout.count(page) || !NodePage.keyEquals(page, i, key, 0, keyBytes)) return null;
+                return value(page, NodePage.slot(page, i));
+            }
+            int i = NodePage.childIndex(page, key, 0, keyBytes);
+            id = NodePage.child(page, i);
+            birth = NodePage.childTxn(page, i);
+        }
+        throw store.corruption(root, "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels (a cycle or damage)");
+    }
+
+    /** A node page reachable through a parent recording (pageId, birthTxn), checked. */
+    MemorySegment node(long pageId, long birthTxn) {
+        if (pageId < FIRST_DATA_PAGE || pageId >= pageCount) {
+            throw store.corruption(pageId, "page id out of range (expected: in [3, " + pageCount + "))");
+        }
+        if (birthTxn > snapshot.txnId()) {
+            throw store.corruption(pageId, "birth txn id " + birthTxn + " is newer than the snapshot " + snapshot.txnId());
+        }
+        MemorySegment page = file.page(chunks, pageId);
+        if (!file.isVerified(pageId)) {
+            String problem = PageCheck.node(page, pageId, birthTxn);
+            if (problem != null) throw store.corruption(pageId, problem);
+            file.markVerified(pageId);
+        } else {
+            String problem = PageCheck.identity(page, pageId, birthTxn);
+            if (problem != null) throw store.corruption(pageId, problem);
+        }
+        return page;
+    }
+
+    /** The value of the leaf cell at cellOffset, read-only. */
+    MemorySegment value(MemorySegment leaf, int cellOffset) {
+        int valueBytes = NodePage.valueBytes(leaf, cellOffset);
+        if (!NodePage.isOverflow(leaf, cellOffset)) {
+            return export(leaf.asSlice(NodePage.valueOffset(leaf, cellOffset), valueBytes));
+        }
+        return overflow(NodePage.runPageId(leaf, cellOffset), NodePage.runTxnId(leaf, cellOffset), valueBytes);
+    }
+
+    MemorySegment overflow(long runId, long runTxn, int valueBytes) {
+        int pages = PageCheck.runPages(valueBytes, file.pageBytes);
+        if (runId < FIRST_DATA_PAGE || runId + pages > pageCount || runTxn > snapshot.txnId()) {
+            throw store.corruption(runId, "overflow run of " + pages + " pages, birth " + runTxn
+                + " (expected: within [3, " + pageCount + "), birth <= " + snapshot.txnId() + ")");
+        }
+        MemorySegment run = file.run(chunks, runId, pages);
+        if (!file.isVerified(runId)) {
+            String problem = PageCheck.run(run, runId, runTxn, pages, valueBytes);
+            if (problem != null) throw store.corruption(runId, problem);
+            file.markVerified(runId);
+        } else if (PageLayout.txnId(run) != runTxn || PageLayout.pageId(run) != runId
+                || run.get(U32, RUN_VALUE_BYTES_OFFSET) != valueBytes) {
+            throw store.corruption(runId, "overflow run header does not match its reference");
+        }
+        return run.asSlice(HEADER_BYTES, valueBytes).asReadOnly();
+    }
+
+    /** A segment safe to hand out: mapped pages are read-only already; WriteTxn copies dirty bytes. */
+    MemorySegment export(MemorySegment bytes) {
+        return bytes;
+    }
+
+    /** Counts writes, so a cursor notices that its pages changed; 0 for read transactions. */
+    long modCount() {
+        return 0;
+    }
+
+    boolean tracksWrites() {
+        return false;
+    }
+
+    // ---------------------------------------------------------------- argument checks
+
+    static String checkName(String tree) {
+        if (tree == null) throw new IllegalArgumentException("tree name is null");
+        if (tree.isBlank()) throw new IllegalArgumentException("tree name '" + tree + "' is blank");
+        if (tree.getBytes(StandardCharsets.UTF_8).length > Limits.TREE_NAME_BYTES_MAX) {
+            throw new IllegalArgumentException("tree name '" + tree + "' is longer than "
+                + Limits.TREE_NAME_BYTES_MAX + " bytes of UTF-8");
+        }
+        return tree;
+    }
+
+    static void checkKey(byte[] key) {
+        if (key == null) throw new IllegalArgumentException("key is null");
+        if (key.length > Limits.KEY_BYTES_MAX) {
+            throw new IllegalArgumentException("key of " + key.length + " bytes (expected: <= " + Limits.KEY_BYTES_MAX + ")");
+        }
+    }
+
+    static void checkKey(MemorySegment key) {
+        if (key == null) throw new IllegalArgumentException("key is null");
+        if (key.byteSize() > Limits.KEY_BYTES_MAX) {
+            throw new IllegalArgumentException("key of " + key.byteSize() + " bytes (expected: <= " + Limits.KEY_BYTES_MAX + ")");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.cairn.store;
+
+import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * Choosing the meta page at open (storage-format.md §5.2): the newest meta whose checksum
+ * holds and whose last commit checks out (every page reachable from it that carries its txn
+ * id passes its checks); else the other meta.
+ */
+final class Recovery {
+    private Recovery() { }
+
+    record Result(Snapshot snapshot, long[] freePages, long highestTxnId) { }
+
+    static Result choose(Store store) {
+        PageFile file = store.pageFile;
+        long fileBytes = file.fileBytes();
+        if (fileBytes < FIRST_DATA_PAGE * file.pageBytes) {
+            throw new CorruptionException(file.path + ": file of " + fileBytes + " bytes (expected: >= 3 pages)");
+        }
+        MemorySegment[] chunks = file.mapUpTo(fileBytes / file.pageBytes);
+        List<Snapshot> candidates = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        long highest = 0;
+        for (long slot = 1; slot <= 2; slot++) {
+            String[] why = new String[1];
+            MetaPage.Meta m = MetaPage.read(file.page(chunks, slot), slot, why);
+            if (m == null) {
+                reasons.add("meta page " + slot + ": " + why[0]);
+                continue;
+            }
+            highest = Math.max(highest, m.txnId());
+            if (m.pageCount() > fileBytes / file.pageBytes) {
+                reasons.add("meta page " + slot + ": page count " + m.pageCount() + " beyond the file's "
+                    + fileBytes / file.pageBytes + " pages");
+                continue;
+            }
+            candidates.add(new Snapshot(m, slot, file.mapUpTo(m.pageCount())));
+        }
+        candidates.sort(Comparator.comparingLong(Snapshot::txnId).reversed());
+        for (Snapshot s : candidates) {
+            try {
+                ReadTxn reader = new ReadTxn(store, s);
+                checkLastCommit(store, reader);
+                long[] free = readFreeList(store, reader);
+                return new Result(s, free, highest);
+            } catch (CorruptionException e) {
+                reasons.add("meta page " + s.metaSlot + " (txn " + s.txnId() + "): " + e.getMessage());
+            }
+        }
+        throw new CorruptionException(file.path + ": no meta page passes its checks: " + String.join("; ", reasons));
+    }
+
+    /** Checks every page reachable from the snapshot that carries the snapshot's txn id. */
+    static void checkLastCommit(Store store, ReadTxn reader) {
+        MetaPage.Meta m = reader.snapshot.meta;
+        walkNew(store, reader, m.catalogRoot(), m.catalogRootTxn(), true, 0);
+        if (m.freeHead() != 0 && m.freeHeadTxn() != m.txnId()) {
+            throw store.corruption(m.freeHead(), "free list birth " + m.freeHeadTxn() + " (expected: the meta's txn "
+                + m.txnId() + ")");
+        }
+    }
+
+    private static void walkNew(Store store, ReadTxn reader, long id, long birth, boolean catalog, int level) {
+        long txnId = reader.snapshot.txnId();
+        if (id == 0 || birth < txnId) return;
+        if (level >= Limits.TREE_DEPTH_MAX) throw store.corruption(id, "tree deeper than " + Limits.TREE_DEPTH_MAX);
+        MemorySegment page = reader.node(id, birth);
+        int n = count(page);
+        for (int i = 0; i < n; i++) {
+            int cell = NodePage.slot(page, i);
+            if (!NodePage.isLeaf(page)) {
+                walkNew(store, reader, NodePage.child(page, i), NodePage.childTxn(page, i), catalog, level + 1);
+            } else if (NodePage.isOverflow(page, cell)) {
+                if (NodePage.runTxnId(page, cell) >= txnId) reader.value(page, cell);
+            } else if (catalog) {
+                MemorySegment entry = reader.value(page, cell);
+                if (entry.byteSize() != Catalog.ENTRY_BYTES) throw store.corruption(id, "catalog entry of " + entry.byteSize() + " bytes");
+                Snapshot.TreeRef tree = Catalog.decode(entry);
+                walkNew(store, reader, tree.root(), tree.rootTxn(), false, 0);
+            }
+        }
+    }
+
+    /** Page ids of the free-list chain itself. */
+    static long[] freeListPages(Store store, ReadTxn reader) {
+        List<Long> ids = new ArrayList<>();
+        walkFreeList(store, reader, ids, null);
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** The free page ids the free list holds. */
+    static long[] readFreeList(Store store, ReadTxn reader) {
+        List<Long> entries = new ArrayList<>();
+        walkFreeList(store, reader, null, entries);
+        MetaPage.Meta m = reader.snapshot.meta;
+        if (entries.size() != m.freePageCount()) {
+            throw store.corruption(m.freeHead(), "free list holds " + entries.size() + " pages (expected: "
+                + m.freePageCount() + ", as the meta says)");
+        }
+        return entries.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void walkFreeList(Store store, ReadTxn reader, List<Long> pages, List<Long> entries) {
+        MetaPage.Meta m = reader.snapshot.meta;
+        long pageCount = m.pageCount();
+        long id = m.freeHead();
+        for (long guard = 0; id != 0; guard++) {
+            if (guard >= pageCount || id < FIRST_DATA_PAGE || id >= pageCount) {
+                throw store.corruption(id, "free-list page id out of range or chain longer than the file");
+            }
+            MemorySegment page = reader.file.page(reader.chunks, id);
+            if (!reader.file.isVerified(id)) {
+                String problem = PageCheck.freeList(page, id, m.freeHeadTxn());
+                if (problem != null) throw store.corruption(id, problem);
+                reader.file.markVerified(id);
+            }
+            if (pages != null) pages.add(id);
+            if (entries != null) {
+                int n = count(page);
+                for (int i = 0; i < n; i++) {
+                    long free = page.get(U64, HEADER_BYTES + 8L * i);
+                    if (free < FIRST_DATA_PAGE || free >= pageCount) {
+                        throw store.corruption(id, "free-list entry " + i + " is page " + free + " (expected: in [3, " + pageCount + "))");
+                    }
+                    entries.add(free);
+                }
+            }
+            id = page.get(U64, NEXT_PAGE_OFFSET);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.cairn.store;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One committed state of the database, shared by every reader that began while it was the
+ * newest (storage-format.md §6).
+ *
+ * <ul>
+ *   <li>Immutable after publication, except the pin count and the tree cache.
+ *   <li>A page reachable from this snapshot is never rewritten while {@code pins > 0}.
+ * </ul>
+ */
+final class Snapshot {
+    final MetaPage.Meta meta;
+    /** Page id of the meta slot this snapshot was read from or written to (1 or 2). */
+    final long metaSlot;
+    final MemorySegment[] chunks;
+    final AtomicInteger pins = new AtomicInteger();
+    /** Catalog entries looked up so far; all readers of the snapshot share them. */
+    final ConcurrentHashMap<String, TreeRef> trees = new ConcurrentHashMap<>();
+
+    Snapshot(MetaPage.Meta meta, long metaSlot, MemorySegment[] chunks) {
+        this.meta = meta;
+        this.metaSlot = metaSlot;
+        this.chunks = chunks;
+    }
+
+    long txnId() {
+        return meta.txnId();
+    }
+
+    /** A tree's root, the birth txn id of the root page, and its record count. */
+    record TreeRef(long root, long rootTxn, long count) { }
+}

@@ -1,0 +1,183 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * Checks a snapshot page by page against the invariants of storage-format.md §7, item by item:
+ *
+ * <ol>
+ *   <li>Every page passes its checksum, and holds its own page id and the birth txn id its
+ *       parent records, which is not newer than the snapshot.
+ *   <li>Keys in a node ascend strictly; every key lies within the separator bounds of its
+ *       parents; all leaves of a tree lie at one depth.
+ *   <li>Each tree's key count equals the count in its catalog entry.
+ *   <li>Every page below pageCount is reachable exactly once or free exactly once.
+ * </ol>
+ * Problems are collected, never thrown; a damaged page's subtree is skipped.
+ */
+final class Verifier {
+    private static final int PROBLEMS_MAX = 1000;
+
+    private final ReadTxn reader;
+    private final PageFile file;
+    private final MetaPage.Meta meta;
+    private final List<String> problems = new ArrayList<>();
+    private final BitSet seen = new BitSet();
+    private String where = "";
+    private int leafLevel;
+
+    Verifier(Store store, ReadTxn reader) {
+        this.reader = reader;
+        this.file = store.pageFile;
+        this.meta = reader.snapshot.meta;
+    }
+
+    VerifyReport run() {
+        long pageCount = meta.pageCount();
+        if (pageCount * file.pageBytes > file.fileBytes()) {
+            problem("meta: page count " + pageCount + " exceeds the file (" + file.fileBytes() + " bytes)");
+            return report();
+        }
+        seen.set(0, (int) FIRST_DATA_PAGE);
+        where = "catalog";
+        leafLevel = -1;
+        long trees = walk(meta.catalogRoot(), meta.catalogRootTxn(), null, null, 0, true);
+        if (trees != meta.treeCount()) problem("catalog holds " + trees + " trees (expected: " + meta.treeCount() + ", as the meta says)");
+        checkFreeList(pageCount);
+        for (int p = seen.nextClearBit(0); p < pageCount && problems.size() < PROBLEMS_MAX; p = seen.nextClearBit(p + 1)) {
+            problem("page " + p + " is neither reachable nor free (leaked)");
+        }
+        return report();
+    }
+
+    private VerifyReport report() {
+        return new VerifyReport(problems, meta.txnId(), meta.pageCount(), meta.freePageCount(), meta.treeCount());
+    }
+
+    private void problem(String text) {
+        if (problems.size() < PROBLEMS_MAX) problems.add(text);
+    }
+
+    private boolean mark(long pageId, String what) {
+        if (pageId < FIRST_DATA_PAGE || pageId >= meta.pageCount()) {
+            problem(where + ": " + what + " page " + pageId + " out of range [3, " + meta.pageCount() + ")");
+            return false;
+        }
+        if (seen.get((int) pageId)) {
+            problem(where + ": " + what + " page " + pageId + " is reached twice (or is also free)");
+            return false;
+        }
+        seen.set((int) pageId);
+        return true;
+    }
+
+    /** Walks a subtree; returns the number of keys in it. */
+    private long walk(long id, long birth, byte[] low, byte[] high, int level, boolean catalog) {
+        if (id == 0) return 0;
+        if (level >= Limits.TREE_DEPTH_MAX) {
+            problem(where + ": deeper than " + Limits.TREE_DEPTH_MAX + " levels at page " + id);
+            return 0;
+        }
+        if (!mark(id, "node")) return 0;
+        if (birth > meta.txnId()) problem(where + ": page " + id + " birth " + birth + " newer than the snapshot " + meta.txnId());
+        MemorySegment page = file.page(reader.chunks, id);
+        String p = PageCheck.node(page, id, birth);
+        if (p != null) {
+            problem(where + ": page " + id + ": " + p);
+            return 0;
+        }
+        int n = count(page);
+        boolean leaf = NodePage.isLeaf(page);
+        for (int i = leaf ? 0 : 1; i < n; i++) {
+            byte[] key = key(page, i);
+            if (low != null && compare(key, low) < 0) problem(where + ": page " + id + " slot " + i + " key below its lower separator");
+            if (high != null && compare(key, high) >= 0) problem(where + ": page " + id + " slot " + i + " key not below its upper separator");
+        }
+        if (leaf) {
+            if (leafLevel < 0) leafLevel = level;
+            if (leafLevel != level) problem(where + ": leaf page " + id + " at depth " + level + " (expected: " + leafLevel + ")");
+            if (n == 0 && level > 0) problem(where + ": non-root leaf page " + id + " is empty");
+            for (int i = 0; i < n; i++) leafCell(page, id, i, catalog);
+            return n;
+        }
+        long keys = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] lo = i == 0 ? low : key(page, i);
+            byte[] hi = i + 1 < n ? key(page, i + 1) : high;
+            keys += walk(NodePage.child(page, i), NodePage.childTxn(page, i), lo, hi, level + 1, catalog);
+        }
+        return keys;
+    }
+
+    private void leafCell(MemorySegment page, long id, int i, boolean catalog) {
+        int cell = NodePage.slot(page, i);
+        int valueBytes = NodePage.valueBytes(page, cell);
+        if (NodePage.isOverflow(page, cell)) {
+            long run = NodePage.runPageId(page, cell);
+            long runTxn = NodePage.runTxnId(page, cell);
+            int pages = PageCheck.runPages(valueBytes, file.pageBytes);
+            for (long q = run; q < run + pages; q++) {
+                if (!mark(q, "overflow run of page " + id + " slot " + i)) return;
+            }
+            if (runTxn > meta.txnId()) problem(where + ": overflow run " + run + " birth newer than the snapshot");
+            String p = PageCheck.run(file.run(reader.chunks, run, pages), run, runTxn, pages, valueBytes);
+            if (p != null) problem(where + ": overflow run at page " + run + ": " + p);
+            return;
+        }
+        if (!catalog) return;
+        String name = new String(key(page, i), StandardCharsets.UTF_8);
+        if (valueBytes != Catalog.ENTRY_BYTES) {
+            problem("catalog: entry '" + name + "' of " + valueBytes + " bytes (expected: " + Catalog.ENTRY_BYTES + ")");
+            return;
+        }
+        Snapshot.TreeRef tree = Catalog.decode(page.asSlice(NodePage.valueOffset(page, cell), valueBytes));
+        String outer = where;
+        int outerLeafLevel = leafLevel;
+        where = "tree '" + name + "'";
+        leafLevel = -1;
+        long keys = walk(tree.root(), tree.rootTxn(), null, null, 0, false);
+        if (keys != tree.count()) problem(where + ": holds " + keys + " keys (expected: " + tree.count() + ", as the catalog says)");
+        where = outer;
+        leafLevel = outerLeafLevel;
+    }
+
+    private byte[] key(MemorySegment page, int i) {
+        int cell = NodePage.slot(page, i);
+        return page.asSlice(NodePage.keyOffset(page, cell), NodePage.keyBytes(page, cell)).toArray(U8);
+    }
+
+    private void checkFreeList(long pageCount) {
+        where = "free list";
+        long id = meta.freeHead();
+        long entries = 0;
+        for (long guard = 0; id != 0; guard++) {
+            if (guard > pageCount || !mark(id, "free-list")) {
+                problem("free list: chain broken at page " + id);
+                return;
+            }
+            MemorySegment page = file.page(reader.chunks, id);
+            String p = PageCheck.freeList(page, id, meta.freeHeadTxn());
+            if (p != null) {
+                problem("free list: page " + id + ": " + p);
+                return;
+            }
+            int n = count(page);
+            for (int i = 0; i < n; i++) {
+                mark(page.get(U64, HEADER_BYTES + 8L * i), "free");
+            }
+            entries += n;
+            id = page.get(U64, NEXT_PAGE_OFFSET);
+        }
+        if (entries != meta.freePageCount()) {
+            problem("free list: holds " + entries + " pages (expected: " + meta.freePageCount() + ", as the meta says)");
+        }
+    }
+}

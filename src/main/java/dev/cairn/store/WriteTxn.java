@@ -1,0 +1,358 @@
+package dev.cairn.store;
+
+import dev.cairn.internal.Limits;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static dev.cairn.store.PageLayout.*;
+
+/**
+ * The one write transaction of a store: reads see its own uncommitted writes.
+ *
+ * <ul>
+ *   <li>At most one is open per store; {@link Store#beginWrite()} blocks until the slot is
+ *       free. It is not bound to a thread, but must be used by one thread at a time.
+ *   <li>Changed pages live in heap buffers ("dirty pages", birth txn id = this txn's id) until
+ *       {@link #commit()} writes them, the free list and the meta page, then forces once.
+ *   <li>{@code close()} without {@code commit()} aborts. After commit, abort or close every
+ *       call except close throws {@link IllegalStateException}.
+ *   <li>Segments returned from dirty pages are copies, so later writes in this transaction
+ *       never change bytes a caller holds.
+ * </ul>
+ */
+public final class WriteTxn extends ReadTxn {
+    final long newTxnId;
+    private final Map<Long, MemorySegment> dirty = new HashMap<>();
+    private final Map<Long, MemorySegment> runs = new HashMap<>();
+    private final LongList freed = new LongList();
+    private final LongList allocated = new LongList();
+    private final long startPageCount;
+    private final TreeMap<String, MutableTree> trees = new TreeMap<>();
+    private final MutableTree catalog;
+    private final BTree btree;
+    private final FreeSpace freeSpace;
+    private long modCount;
+
+    /** The state of one tree inside this transaction. */
+    static final class MutableTree {
+        final String name;
+        long root;
+        long rootTxn;
+        long count;
+        boolean dropped;
+        boolean changed;
+
+        MutableTree(String name, long root, long rootTxn, long count) {
+            this.name = name;
+            this.root = root;
+            this.rootTxn = rootTxn;
+            this.count = count;
+        }
+    }
+
+    WriteTxn(Store store, Snapshot base, long newTxnId, FreeSpace freeSpace) {
+        super(store, base);
+        this.newTxnId = newTxnId;
+        this.freeSpace = freeSpace;
+        this.startPageCount = freeSpace.pageCount();
+        MetaPage.Meta m = base.meta;
+        this.catalog = new MutableTree("(catalog)", m.catalogRoot(), m.catalogRootTxn(), m.treeCount());
+        this.btree = new BTree(this, newTxnId, file.pageBytes);
+    }
+
+    /** The txn id this transaction commits as. */
+    @Override
+    public long txnId() {
+        live();
+        return newTxnId;
+    }
+
+    @Override
+    public List<String> treeNames() {
+        live();
+        flushCatalog();
+        return super.treeNames();
+    }
+
+    /** Creates an empty tree; does nothing if it exists. */
+    public void createTree(String tree) {
+        live();
+        checkName(tree);
+        if (findTree(tree) != null) return;
+        MutableTree t = new MutableTree(tree, 0, 0, 0);
+        t.changed = true;
+        trees.put(tree, t);
+        modCount++;
+    }
+
+    /** Removes a tree and frees its pages. @throws IllegalArgumentException no such tree */
+    public void dropTree(String tree) {
+        live();
+        MutableTree t = mutable(tree);
+        btree.freeTree(t.root, t.rootTxn);
+        t.root = 0;
+        t.rootTxn = 0;
+        t.count = 0;
+        t.dropped = true;
+        t.changed = true;
+        modCount++;
+    }
+
+    /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
+    public void put(String tree, byte[] key, byte[] value) {
+        checkKey(key);
+        if (value == null) throw new IllegalArgumentException("value is null");
+        put(tree, MemorySegment.ofArray(key), MemorySegment.ofArray(value));
+    }
+
+    /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
+    public void put(String tree, MemorySegment key, MemorySegment value) {
+        live();
+        checkKey(key);
+        if (value == null) throw new IllegalArgumentException("value is null");
+        if (value.byteSize() > Limits.VALUE_BYTES_MAX) {
+            throw new IllegalArgumentException("value of " + value.byteSize() + " bytes (expected: <= "
+                + Limits.VALUE_BYTES_MAX + ")");
+        }
+        MutableTree t = mutable(tree);
+        btree.put(t, key, value);
+        t.changed = true;
+        modCount++;
+    }
+
+    /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree */
+    public boolean delete(String tree, byte[] key) {
+        checkKey(key);
+        return delete(tree, MemorySegment.ofArray(key));
+    }
+
+    public boolean delete(String tree, MemorySegment key) {
+        live();
+        checkKey(key);
+        MutableTree t = mutable(tree);
+        boolean removed = btree.delete(t, key);
+        if (removed) {
+            t.changed = true;
+            modCount++;
+        }
+        return removed;
+    }
+
+    /** Makes every write durable (default mode) and visible to new readers. */
+    public void commit() {
+        live();
+        try {
+            flushCatalog();
+            store.commit(this);
+        } finally {
+            closed = true;
+            store.endWrite(this);
+        }
+    }
+
+    /** Discards every write of this transaction. Idempotent. */
+    public void abort() {
+        close();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            rollback();
+        } finally {
+            store.endWrite(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads see own writes
+
+    @Override
+    Snapshot.TreeRef catalogRef() {
+        return new Snapshot.TreeRef(catalog.root, catalog.rootTxn, catalog.count);
+    }
+
+    @Override
+    Snapshot.TreeRef findTree(String name) {
+        MutableTree t = trees.get(name);
+        if (t != null) return t.dropped ? null : new Snapshot.TreeRef(t.root, t.rootTxn, t.count);
+        return readCatalog(catalogRef(), name);
+    }
+
+    private MutableTree mutable(String name) {
+        checkName(name);
+        MutableTree t = trees.get(name);
+        if (t != null && !t.dropped) return t;
+        Snapshot.TreeRef ref = t == null ? readCatalog(catalogRef(), name) : null;
+        if (ref == null) throw new IllegalArgumentException("no tree named '" + name + "' in " + store.directory());
+        t = new MutableTree(name, ref.root(), ref.rootTxn(), ref.count());
+        trees.put(name, t);
+        return t;
+    }
+
+    @Override
+    MemorySegment node(long pageId, long birthTxn) {
+        if (birthTxn != newTxnId) return super.node(pageId, birthTxn);
+        MemorySegment page = dirty.get(pageId);
+        if (page == null) throw store.corruption(pageId, "pointer with this txn's id " + newTxnId + " to a page it did not write");
+        return page;
+    }
+
+    @Override
+    MemorySegment overflow(long runId, long runTxn, int valueBytes) {
+        if (runTxn != newTxnId) return super.overflow(runId, runTxn, valueBytes);
+        MemorySegment run = runs.get(runId);
+        if (run == null) throw store.corruption(runId, "overflow pointer with this txn's id to a run it did not write");
+        return run.asSlice(HEADER_BYTES, valueBytes).asReadOnly();
+    }
+
+    @Override
+    MemorySegment export(MemorySegment bytes) {
+        if (bytes.isReadOnly()) return bytes;
+        return MemorySegment.ofArray(bytes.toArray(U8)).asReadOnly();
+    }
+
+    @Override
+    long modCount() {
+        return modCount;
+    }
+
+    @Override
+    boolean tracksWrites() {
+        return true;
+    }
+
+    // ---------------------------------------------------------------- pages (used by BTree)
+
+    long allocPage() {
+        long id = freeSpace.take();
+        allocated.add(id);
+        return id;
+    }
+
+    long allocRun(int pages) {
+        long id = freeSpace.takeRun(pages);
+        for (long p = id; p < id + pages; p++) allocated.add(p);
+        return id;
+    }
+
+    MemorySegment newPage(long pageId, byte kind) {
+        MemorySegment page = MemorySegment.ofArray(new byte[file.pageBytes]);
+        NodePage.init(page, kind, pageId, newTxnId);
+        dirty.put(pageId, page);
+        return page;
+    }
+
+    void addRun(long runId, MemorySegment run) {
+        runs.put(runId, run);
+    }
+
+    /** A dirty copy of a committed node page under a new id; the old id is freed. */
+    MemorySegment copyOnWrite(long pageId, long birthTxn) {
+        MemorySegment source = node(pageId, birthTxn);
+        long id = allocPage();
+        MemorySegment page = MemorySegment.ofArray(new byte[file.pageBytes]);
+        MemorySegment.copy(source, 0, page, 0, file.pageBytes);
+        page.set(U64, PAGE_ID_OFFSET, id);
+        page.set(U64, TXN_ID_OFFSET, newTxnId);
+        dirty.put(id, page);
+        freePage(pageId, birthTxn);
+        return page;
+    }
+
+    /** Frees a page: at once if this txn wrote it, else when no snapshot can reach it. */
+    void freePage(long pageId, long birthTxn) {
+        if (birthTxn == newTxnId) {
+            dirty.remove(pageId);
+            freeSpace.giveBack(pageId);
+        } else {
+            freed.add(pageId);
+        }
+    }
+
+    void freeRun(long runId, long runTxn, int pages) {
+        if (runTxn == newTxnId) runs.remove(runId);
+        for (long p = runId; p < runId + pages; p++) {
+            if (runTxn == newTxnId) freeSpace.giveBack(p); else freed.add(p);
+        }
+    }
+
+    // ---------------------------------------------------------------- commit support (Store)
+
+    /** Writes changed catalog entries into the catalog tree. */
+    void flushCatalog() {
+        for (MutableTree t : trees.values()) {
+            if (!t.changed) continue;
+            MemorySegment name = MemorySegment.ofArray(t.name.getBytes(StandardCharsets.UTF_8));
+            if (t.dropped) {
+                btree.delete(catalog, name);
+            } else {
+                btree.put(catalog, name, MemorySegment.ofArray(Catalog.encode(t.root, t.rootTxn, t.count)));
+            }
+            t.changed = false;
+        }
+    }
+
+    MutableTree catalog() {
+        return catalog;
+    }
+
+    Map<Long, MemorySegment> dirtyPages() {
+        return dirty;
+    }
+
+    Map<Long, MemorySegment> dirtyRuns() {
+        return runs;
+    }
+
+    LongList freedPages() {
+        return freed;
+    }
+
+    /** Returns every page this transaction took to the free space, as if it never ran. */
+    void rollback() {
+        for (int i = 0; i < allocated.size(); i++) {
+            long id = allocated.get(i);
+            if (id < startPageCount) freeSpace.giveBack(id); else freeSpace.forget(id);
+        }
+        freeSpace.pageCount(startPageCount);
+        dirty.clear();
+        runs.clear();
+    }
+
+    /** A growable list of longs. */
+    static final class LongList {
+        private long[] values = new long[16];
+        private int size;
+
+        void add(long v) {
+            if (size == values.length) values = java.util.Arrays.copyOf(values, size * 2);
+            values[size++] = v;
+        }
+
+        long get(int i) {
+            return values[i];
+        }
+
+        int size() {
+            return size;
+        }
+
+        long[] toArray() {
+            return java.util.Arrays.copyOf(values, size);
+        }
+    }
+
+    List<Long> sortedDirtyIds() {
+        List<Long> ids = new ArrayList<>(dirty.keySet());
+        ids.sort(null);
+        return ids;
+    }
+}

@@ -1,0 +1,436 @@
+package dev.cairn;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.EvoV1;
+import dev.cairn.testing.Fixtures.EvoV2;
+import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.Fixtures.PresV1;
+import dev.cairn.testing.Fixtures.PresV2;
+import dev.cairn.testing.Fixtures.VersionedPart;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One behaviour test per API method, with its error paths. */
+class CairnTest {
+    @TempDir Path dir;
+    Cairn db;
+    Tree<Part> parts;
+
+    static final Cairn.Options OPTIONS = Cairn.Options.defaults().withNodeName("bench-1").withUser("alice");
+
+    @BeforeEach
+    void open() {
+        db = Cairn.open(dir.resolve("db"), OPTIONS);
+        parts = db.tree(Part.class);
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    void reopen() {
+        db.close();
+        db = Cairn.open(dir.resolve("db"), OPTIONS);
+        parts = db.tree(Part.class);
+    }
+
+    static <T extends Throwable> T assertThrowsNaming(Class<T> type, String named, Executable call) {
+        T e = assertThrows(type, call);
+        assertNotNull(e.getMessage());
+        assertTrue(e.getMessage().contains(named), "message '" + e.getMessage() + "' should name " + named);
+        return e;
+    }
+
+    Key<Part> insertCheckedOut(Part p) {
+        Key<Part> k = parts.insert(p);
+        parts.checkOut(k).join();
+        return k;
+    }
+
+    @Test
+    void optionsDefaultsAndWithers() {
+        Cairn.Options o = Cairn.Options.defaults();
+        assertEquals("default", o.appId());
+        assertEquals(System.getProperty("user.name"), o.user());
+        assertFalse(o.nodeName().isBlank());
+        Cairn.Options w = o.withNodeName("n").withUser("u").withAppId("a").withEventBufferEvents(5);
+        assertEquals(List.of("n", "u", "a", 5), List.of(w.nodeName(), w.user(), w.appId(), w.eventBufferEvents()));
+        assertThrows(NullPointerException.class, () -> o.withUser(null));
+        assertThrows(IllegalArgumentException.class, () -> o.withEventBufferEvents(0));
+    }
+
+    @Test
+    void nodeIdIsStableAcrossReopen() {
+        UUID id = db.nodeId();
+        reopen();
+        assertEquals(id, db.nodeId());
+        assertNotNull(db.directory());
+    }
+
+    @Test
+    void secondOpenOfTheSameFolderIsRefusedNamingIt() {
+        assertThrowsNaming(DatabaseLockedException.class, "db", () -> Cairn.open(dir.resolve("db")));
+    }
+
+    @Test
+    void treeIsTheSameForTheSameClassAndNamedByClassOrTreeSpec() {
+        assertSame(parts, db.tree(Part.class));
+        assertEquals("Part", parts.name());
+        assertFalse(parts.versioned());
+        Tree<Doc> docs = db.tree(Doc.class);
+        assertEquals("Doc", docs.name());
+        assertTrue(docs.versioned());
+        assertEquals(Set.of("Doc", "Part"), db.treeNames());
+        reopen();
+        assertEquals(Set.of("Doc", "Part"), db.treeNames());
+    }
+
+    @Test
+    void versioningFlagThatDiffersFromTheStoredTreeIsRefused() {
+        assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));
+    }
+
+    @Test
+    void incompatibleSchemaChangeIsRefusedNamingTheTree() {
+        db.tree(EvoV1.class).insert(new EvoV1("12"));
+        assertThrowsNaming(SchemaMismatchException.class, "Evo", () -> db.tree(EvoV2.class));
+        reopen();
+        assertThrowsNaming(SchemaMismatchException.class, "Evo", () -> db.tree(EvoV2.class));
+        assertEquals(1, db.tree(EvoV1.class).size());
+    }
+
+    @Test
+    void migrationRewritesEveryRecordWithProgressAndBumpsIterations() {
+        Tree<EvoV1> v1 = db.tree(EvoV1.class);
+        List<Key<EvoV1>> old = new ArrayList<>();
+        for (int i = 0; i < 5; i++) old.add(v1.insert(new EvoV1(Integer.toString(i * 10))));
+        reopen();
+        List<long[]> progress = new ArrayList<>();
+        Pattern size = Pattern.compile("\"size\"\\s*:\\s*\"(\\d+)\"");
+        Tree<EvoV2> v2 = db.tree(EvoV2.class, new Migration<>() {
+            @Override
+            public EvoV2 migrate(Key<EvoV2> key, String oldJson) {
+                Matcher m = size.matcher(oldJson);
+                assertTrue(m.find(), oldJson);
+                return new EvoV2(Integer.parseInt(m.group(1)));
+            }
+
+            @Override
+            public void progress(long done, long total) {
+                progress.add(new long[] {done, total});
+            }
+        });
+        assertEquals(6, progress.size());
+        assertEquals(5, progress.getLast()[0]);
+        for (int i = 0; i < 5; i++) {
+            Key<EvoV2> k = v2.key(old.get(i).id(), 0);
+            assertEquals(new EvoV2(i * 10), v2.get(k));
+            assertEquals(1, v2.meta(k).dataIteration());
+            assertEquals(2, v2.meta(k).schemaVersion());
+        }
+        reopen();
+        assertEquals(new EvoV2(40), db.tree(EvoV2.class).get(v2.key(old.get(4).id(), 0)));
+    }
+
+    @Test
+    void aFailingMigrationLeavesTheTreeAsItWasAndCanRunAgain() {
+        Tree<EvoV1> v1 = db.tree(EvoV1.class);
+        for (int i = 0; i < 5; i++) v1.insert(new EvoV1(Integer.toString(i)));
+        reopen();
+        int[] calls = {0};
+        IllegalStateException crash = assertThrows(IllegalStateException.class, () -> db.tree(EvoV2.class,
+            (key, json) -> {
+                if (++calls[0] == 3) throw new IllegalStateException("simulated crash at " + key);
+                return new EvoV2(1);
+            }));
+        assertTrue(crash.getMessage().contains("simulated crash"), crash.getMessage());
+        reopen();
+        Tree<EvoV1> again = db.tree(EvoV1.class);
+        assertEquals(5, again.size());
+        assertEquals(new EvoV1("2"), again.get(again.key(2, 0)));
+        assertEquals(1, again.meta(again.key(2, 0)).schemaVersion());
+        assertEquals(0, again.meta(again.key(2, 0)).dataIteration());
+        Tree<EvoV2> v2 = db.tree(EvoV2.class, (key, json) -> new EvoV2(key.id() * 2));
+        assertEquals(new EvoV2(4), v2.get(v2.key(2, 0)));
+    }
+
+    @Test
+    void insertGetFindContainsSizeAndKeys() {
+        Key<Part> a = parts.insert(part(1));
+        Key<Part> b = parts.insert(part(2));
+        assertEquals(new Key<Part>("Part", a.id() + 1, 0), b);
+        assertEquals(0, a.revision());
+        assertEquals(part(1), parts.get(a));
+        assertEquals(Optional.of(part(2)), parts.find(b));
+        assertTrue(parts.contains(a));
+        assertEquals(2, parts.size());
+        assertEquals(List.of(a, b), parts.keys());
+        Key<Part> missing = parts.key(999, 0);
+        assertEquals(Optional.empty(), parts.find(missing));
+        assertFalse(parts.contains(missing));
+        assertThrowsNaming(RecordNotFoundException.class, "Part/999.0", () -> parts.get(missing));
+        assertThrows(NullPointerException.class, () -> parts.insert(null));
+    }
+
+    @Test
+    void insertAllIsOneTransactionInOrder() {
+        List<Key<Part>> keys = parts.insertAll(List.of(part(1), part(2), part(3)));
+        assertEquals(3, keys.size());
+        assertEquals(part(3), parts.get(keys.get(2)));
+    }
+
+    @Test
+    void aFailingWriteBatchStoresNothing() {
+        RuntimeException boom = new RuntimeException("boom");
+        assertSame(boom, assertThrows(RuntimeException.class, () -> db.write(() -> {
+            parts.insert(part(1));
+            parts.insert(part(2));
+            throw boom;
+        })));
+        assertEquals(0, parts.size());
+        Key<Part> k = parts.insert(part(3));
+        assertEquals(part(3), parts.get(k));
+    }
+
+    @Test
+    void idsAreNeverReusedAfterRemoveAndReopen() {
+        Key<Part> a = insertCheckedOut(part(1));
+        parts.remove(a);
+        reopen();
+        Key<Part> b = parts.insert(part(2));
+        assertTrue(b.id() > a.id(), b + " after " + a);
+    }
+
+    @Test
+    void keyOfAnotherTreeIsRefusedAtRunTime() {
+        Tree<Doc> docs = db.tree(Doc.class);
+        Key<Doc> d = docs.insert(new Doc("manual", 3));
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Key<Part> wrong = (Key) d;
+        for (Executable call : List.<Executable>of(() -> parts.get(wrong), () -> parts.find(wrong),
+            () -> parts.contains(wrong), () -> parts.update(wrong, part(1)), () -> parts.remove(wrong),
+            () -> parts.meta(wrong), () -> parts.read(wrong, v -> 1), () -> parts.checkOut(wrong),
+            () -> parts.checkIn(wrong), () -> parts.borrowState(wrong), () -> parts.release(wrong),
+            () -> parts.newRevision(wrong), () -> parts.setStateNumber(wrong, 1))) {
+            WrongTreeException e = assertThrowsNaming(WrongTreeException.class, "Doc/", call);
+            assertTrue(e.getMessage().contains("Part"), e.getMessage());
+        }
+    }
+
+    @Test
+    void updateNeedsACheckOutAndKeepsIterations() {
+        Key<Part> k = parts.insert(part(1));
+        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> parts.update(k, part(2)));
+        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> parts.remove(k));
+        parts.checkOut(k).join();
+        parts.update(k, part(2));
+        assertEquals(part(2), parts.get(k));
+        RecordMeta m = parts.meta(k);
+        assertEquals(1, m.dataIteration());
+        assertEquals(1, m.metaIteration());
+        Key<Part> missing = parts.key(4242, 0);
+        assertThrowsNaming(RecordNotFoundException.class, "Part/4242.0", () -> parts.update(missing, part(1)));
+        assertThrowsNaming(RecordNotFoundException.class, "Part/4242.0", () -> parts.remove(missing));
+    }
+
+    @Test
+    void removeDeletesTheRecordAndItsCheckOut() {
+        Key<Part> k = insertCheckedOut(part(1));
+        parts.remove(k);
+        assertFalse(parts.contains(k));
+        assertEquals(new BorrowState.Free(), parts.borrowState(k));
+        assertThrowsNaming(RecordNotFoundException.class, k.toString(), () -> parts.meta(k));
+    }
+
+    @Test
+    void metaRecordsWhoWhereWhenAndWhichSchema() {
+        long before = System.currentTimeMillis();
+        Key<Part> k = parts.insert(part(1));
+        RecordMeta m = parts.meta(k);
+        assertEquals(new RecordState.NonVersioned(), m.state());
+        assertEquals("alice", m.modifiedBy());
+        assertEquals(db.nodeId(), m.modifiedOn());
+        assertTrue(m.created().toEpochMilli() >= before);
+        assertEquals(m.created(), m.modified());
+        assertEquals(0, m.metaIteration());
+        assertEquals(0, m.dataIteration());
+        assertEquals(1, m.schemaVersion());
+    }
+
+    @Test
+    void unknownComponentsSurviveAnUpdateByOlderCode() {
+        Tree<PresV1> v1 = db.tree(PresV1.class);
+        Tree<PresV2> v2 = db.tree(PresV2.class);
+        Key<PresV2> k = v2.insert(new PresV2("a", 7));
+        Key<PresV1> k1 = v1.key(k.id(), k.revision());
+        v1.checkOut(k1).join();
+        v1.update(k1, new PresV1("changed"));
+        assertEquals(new PresV2("changed", 7), v2.get(k));
+        assertEquals(new PresV1("changed"), v1.get(k1));
+    }
+
+    @Test
+    void fieldAndReadGoStraightToTheStoredBytes() {
+        Key<Part> k = parts.insert(part(5));
+        FieldHandle stock = parts.field("stock");
+        FieldHandle name = parts.field("name");
+        FieldHandle price = parts.field("priceCents");
+        assertEquals("Part", stock.tree());
+        assertEquals("stock", stock.path());
+        assertEquals(35, (int) parts.read(k, v -> v.getInt(stock)));
+        assertEquals(500L, (long) parts.read(k, v -> v.getLong(price)));
+        assertEquals(part(5).name(), parts.read(k, v -> v.getString(name)));
+        assertTrue((boolean) parts.read(k, v -> v.stringEquals(name, part(5).name())));
+        assertFalse((boolean) parts.read(k, v -> v.stringEquals(name, "other")));
+        assertThrowsNaming(IllegalArgumentException.class, "nosuch", () -> parts.field("nosuch"));
+        assertThrowsNaming(IllegalArgumentException.class, "Part", () -> parts.field("nosuch"));
+        RecordView kept = parts.read(k, v -> v);
+        assertThrowsNaming(IllegalStateException.class, "Part", () -> kept.getInt(stock));
+        FieldHandle pages = db.tree(Doc.class).field("pages");
+        assertThrowsNaming(IllegalArgumentException.class, "Part", () -> parts.read(k, v -> v.getInt(pages)));
+        assertThrowsNaming(RecordNotFoundException.class, "Part/77.0", () -> parts.read(parts.key(77, 0), v -> 1));
+    }
+
+    @Test
+    void scanAndForEachVisitEveryRecordInKeyOrder() {
+        List<Key<Part>> keys = parts.insertAll(List.of(part(1), part(2), part(3)));
+        FieldHandle stock = parts.field("stock");
+        List<Integer> stocks = new ArrayList<>();
+        List<Key<Part>> seen = new ArrayList<>();
+        parts.scan((k, v) -> { seen.add(k); stocks.add(v.getInt(stock)); });
+        assertEquals(keys, seen);
+        assertEquals(List.of(7, 14, 21), stocks);
+        List<Part> values = new ArrayList<>();
+        parts.forEach((k, v) -> values.add(v));
+        assertEquals(List.of(part(1), part(2), part(3)), values);
+    }
+
+    @Test
+    void versioningOperationsOnAnUnversionedTreeAreRefused() {
+        Key<Part> k = insertCheckedOut(part(1));
+        assertThrowsNaming(IllegalStateException.class, "Part", () -> parts.release(k));
+        assertThrowsNaming(IllegalStateException.class, "Part", () -> parts.newRevision(k));
+        assertThrowsNaming(IllegalStateException.class, "Part", () -> parts.setStateNumber(k, 1));
+    }
+
+    @Test
+    void releaseFreezesDataAndNewRevisionCopiesIt() {
+        Tree<Doc> docs = db.tree(Doc.class);
+        Key<Doc> k = docs.insert(new Doc("spec", 10));
+        assertEquals(new RecordState.Draft(0), docs.meta(k).state());
+        docs.checkOut(k).join();
+        docs.setStateNumber(k, 4);
+        assertEquals(new RecordState.Draft(4), docs.meta(k).state());
+        assertThrowsNaming(IllegalStateException.class, k.toString(), () -> docs.newRevision(k));
+        docs.release(k);
+        RecordMeta m = docs.meta(k);
+        assertEquals(new RecordState.Released(4), m.state());
+        assertEquals(2, m.metaIteration());
+        assertEquals(0, m.dataIteration());
+        assertThrowsNaming(IllegalStateException.class, k.toString(), () -> docs.release(k));
+        assertThrowsNaming(ReleasedRecordException.class, k.toString(), () -> docs.update(k, new Doc("x", 1)));
+        assertThrowsNaming(ReleasedRecordException.class, k.toString(), () -> docs.remove(k));
+        docs.setStateNumber(k, 9);
+        assertEquals(new RecordState.Released(9), docs.meta(k).state());
+        Key<Doc> r1 = docs.newRevision(k);
+        assertEquals(new Key<Doc>("Doc", k.id(), 1), r1);
+        assertEquals(new Doc("spec", 10), docs.get(r1));
+        assertEquals(new RecordState.Draft(0), docs.meta(r1).state());
+        assertEquals(0, docs.meta(r1).metaIteration());
+        assertThrowsNaming(IllegalStateException.class, "Doc/" + k.id() + ".1", () -> docs.newRevision(k));
+        assertEquals(List.of(k, r1), docs.keys());
+    }
+
+    @Test
+    void versioningOperationsNeedACheckOut() {
+        Tree<Doc> docs = db.tree(Doc.class);
+        Key<Doc> k = docs.insert(new Doc("spec", 10));
+        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.release(k));
+        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.setStateNumber(k, 1));
+        docs.checkOut(k).join();
+        docs.release(k);
+        docs.checkIn(k);
+        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.newRevision(k));
+        Key<Doc> missing = docs.key(50, 0);
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.release(missing));
+    }
+
+    @Test
+    void checkOutIsGrantedAtOnceAndSurvivesReopen() throws Exception {
+        Key<Part> k = parts.insert(part(1));
+        assertEquals(new BorrowState.Free(), parts.borrowState(k));
+        assertTrue(parts.checkOut(k).isDone());
+        parts.checkOut(k).get();
+        assertEquals(new BorrowState.Mine(), parts.borrowState(k));
+        reopen();
+        assertEquals(new BorrowState.Mine(), parts.borrowState(k));
+        parts.update(k, part(9));
+        parts.checkIn(k);
+        parts.checkIn(k);
+        assertEquals(new BorrowState.Free(), parts.borrowState(k));
+        assertThrowsNaming(RecordNotFoundException.class, "Part/88.0", () -> parts.checkOut(parts.key(88, 0)));
+    }
+
+    @Test
+    void genericTreeOfAnUnknownNameIsRefused() {
+        assertThrowsNaming(IllegalArgumentException.class, "Nope", () -> db.genericTree("Nope"));
+    }
+
+    @Test
+    void connectFailsClearlyWhileStandalone() {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> db.connect("127.0.0.1", 7070).get());
+        assertInstanceOf(UnsupportedOperationException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("127.0.0.1:7070"));
+        assertFalse(db.isConnected());
+        db.disconnect();
+    }
+
+    @Test
+    void closeIsIdempotentAndEveryLaterCallFailsClearly() {
+        Key<Part> k = parts.insert(part(1));
+        GenericTree g = db.genericTree("Part");
+        db.close();
+        db.close();
+        for (Executable call : List.<Executable>of(() -> parts.get(k), () -> parts.insert(part(2)),
+            () -> parts.keys(), () -> parts.size(), () -> parts.checkOut(k), () -> parts.field("stock"),
+            () -> db.tree(Part.class), () -> db.treeNames(), () -> db.nodeId(), () -> db.genericTree("Part"),
+            () -> db.events(), () -> db.subscribe(e -> { }), () -> db.isConnected(), () -> g.keys(),
+            () -> g.getJson(k.id(), 0), () -> db.write(() -> { }))) {
+            assertThrowsNaming(IllegalStateException.class, "closed", call);
+        }
+        db = Cairn.open(dir.resolve("db"), OPTIONS);
+        assertEquals(part(1), db.tree(Part.class).get(k));
+    }
+
+    @Test
+    void folderIsCreatedIfAbsent() {
+        Path nested = dir.resolve("a/b/c");
+        try (Cairn other = Cairn.open(nested)) {
+            assertTrue(Files.isDirectory(nested));
+            assertEquals(Set.of(), other.treeNames());
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.cairn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.testing.ChildJvm;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A database written by another program (a child JVM with its own record classes), read and
+ * edited here as JSON without those classes; the other program then sees the edits.
+ */
+class GenericTreeTest {
+    static final String PROGRAM = "dev.cairn.testing.WidgetProgram";
+
+    @TempDir Path dir;
+
+    @Test
+    void aTreeWrittenByAnotherProgramIsReadAndEditedAsJson() throws Exception {
+        ChildJvm.run(PROGRAM, "write", dir.toString());
+        Key<?> added;
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(java.util.Set.of("Widget"), db.treeNames());
+            GenericTree g = db.genericTree("Widget");
+            assertEquals("Widget", g.name());
+            List<Key<?>> keys = g.keys();
+            assertEquals(2, keys.size());
+            String first = g.getJson(keys.get(0).id(), 0);
+            System.out.println(first);
+            assertTrue(first.contains("blue-widget"), first);
+            assertTrue(first.contains("BLUE"), first);
+            assertTrue(first.contains("9007199254740993"), first);
+            assertTrue(g.schemaJson().contains("labels"), g.schemaJson());
+
+            String edited = first.replace("blue-widget", "red-widget").replace("BLUE", "RED");
+            RecordNotFoundException missing = assertThrows(RecordNotFoundException.class, () -> g.getJson(99, 0));
+            assertTrue(missing.getMessage().contains("Widget/99.0"), missing.getMessage());
+            NotCheckedOutException notOut = assertThrows(NotCheckedOutException.class,
+                () -> g.updateJson(keys.get(0).id(), 0, edited));
+            assertTrue(notOut.getMessage().contains("Widget/" + keys.get(0).id() + ".0"), notOut.getMessage());
+            g.checkOut(keys.get(0).id(), 0);
+            g.updateJson(keys.get(0).id(), 0, edited);
+            g.checkIn(keys.get(0).id(), 0);
+            added = g.insertJson(edited.replace("red-widget", "json-widget"));
+            assertEquals("Widget", added.tree());
+            assertTrue(g.getJson(added.id(), 0).contains("json-widget"));
+            assertThrows(RuntimeException.class, () -> g.insertJson("{ not json"));
+            assertEquals(3, g.keys().size());
+        }
+        String printed = ChildJvm.run(PROGRAM, "print", dir.toString());
+        System.out.println(printed);
+        assertTrue(printed.contains("name=red-widget, color=RED"), printed);
+        assertTrue(printed.contains(added + " Widget[name=json-widget"), printed);
+        assertTrue(printed.contains("serial=9007199254740993"), printed);
+        assertTrue(printed.contains("green-widget"), printed);
+    }
+}

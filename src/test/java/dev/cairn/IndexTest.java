@@ -1,0 +1,138 @@
+package dev.cairn;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.index.DuplicateNameException;
+import dev.cairn.index.Hit;
+import dev.cairn.index.MultiNameIndex;
+import dev.cairn.index.UniqueNameIndex;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Indexes registered on trees: refusal before storing, search ranking, rebuild after reopen. */
+class IndexTest {
+    @TempDir Path dir;
+
+    static UniqueNameIndex<Part> byName() {
+        return new UniqueNameIndex<>("Part.name", Part::name);
+    }
+
+    static MultiNameIndex<Part> byTag() {
+        return new MultiNameIndex<>(p -> List.of(p.name(), p.manufacturer()));
+    }
+
+    @Test
+    void duplicateNameIsRefusedWithNothingStored() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            UniqueNameIndex<Part> names = parts.register(byName());
+            Key<Part> a = parts.insert(part(1));
+            long outboxBefore = parts.size();
+            DuplicateNameException e = assertThrows(DuplicateNameException.class,
+                () -> parts.insert(part(1).withStock(5)));
+            assertTrue(e.getMessage().contains(part(1).name()), e.getMessage());
+            assertTrue(e.getMessage().contains(a.toString()), e.getMessage());
+            assertEquals(outboxBefore, parts.size());
+            assertEquals(a, e.existing());
+            // A batch with a duplicate stores none of its records.
+            assertThrows(DuplicateNameException.class, () -> parts.insertAll(List.of(part(2), part(3),
+                new Part(" part-000002-r10k ", "x", 1, 1, List.of()))));
+            assertEquals(1, parts.size());
+            assertEquals(Optional.empty(), names.lookup(part(2).name()));
+            // An update onto an existing name is refused, and the record keeps its data.
+            Key<Part> b = parts.insert(part(2));
+            parts.checkOut(b).join();
+            assertThrows(DuplicateNameException.class, () -> parts.update(b, part(1)));
+            assertEquals(part(2), parts.get(b));
+            parts.update(b, part(4));
+            assertEquals(Optional.of(b), names.lookup("PART 000004 R10K"));
+            assertEquals(Optional.empty(), names.lookup(part(2).name()));
+            parts.remove(b);
+            assertEquals(Optional.empty(), names.lookup(part(4).name()));
+        }
+    }
+
+    @Test
+    void revisionsShareTheirUniqueName() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Doc> docs = db.tree(Doc.class);
+            UniqueNameIndex<Doc> titles = docs.register(new UniqueNameIndex<>("Doc.title", Doc::title));
+            Key<Doc> k = docs.insert(new Doc("Manual", 1));
+            docs.checkOut(k).join();
+            docs.release(k);
+            Key<Doc> r1 = docs.newRevision(k);
+            assertEquals(Optional.of(r1), titles.lookup("manual"));
+            assertThrows(DuplicateNameException.class, () -> docs.insert(new Doc("MANUAL", 2)));
+        }
+    }
+
+    @Test
+    void searchRanksHitsOverTheTree() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            MultiNameIndex<Part> search = parts.register(byTag());
+            Key<Part> exact = parts.insert(new Part("R10K", "Vishay", 1, 1, List.of()));
+            Key<Part> prefix = parts.insert(new Part("R10K-0603", "Yageo", 1, 1, List.of()));
+            Key<Part> inner = parts.insert(new Part("SMD-R10K", "Bourns", 1, 1, List.of()));
+            parts.insert(new Part("C100N", "Murata", 1, 1, List.of()));
+            List<Hit<Part>> hits = search.search("r10k");
+            assertEquals(List.of(exact, prefix, inner), hits.stream().map(Hit::key).toList());
+            assertEquals(List.of(Hit.Match.EXACT, Hit.Match.PREFIX, Hit.Match.SUBSTRING),
+                hits.stream().map(Hit::match).toList());
+            assertEquals(List.of(prefix), search.search("yag").stream().map(Hit::key).toList());
+        }
+    }
+
+    @Test
+    void rebuildAfterReopenEqualsTheIncrementalState() {
+        UniqueNameIndex<Part> names;
+        MultiNameIndex<Part> tags;
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            names = parts.register(byName());
+            tags = parts.register(byTag());
+            for (int i = 0; i < 50; i++) {
+                Key<Part> k = parts.insert(part(i));
+                if (i % 3 == 0) {
+                    parts.checkOut(k).join();
+                    parts.update(k, part(i + 1000));
+                }
+                if (i % 7 == 0) {
+                    parts.checkOut(k).join();
+                    parts.remove(k);
+                }
+            }
+            db.genericTree("Part").insertJson(db.genericTree("Part").getJson(1, 0)
+                .replace(part(1).name(), "FROM-JSON"));
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            UniqueNameIndex<Part> rebuiltNames = parts.register(byName());
+            MultiNameIndex<Part> rebuiltTags = parts.register(byTag());
+            assertEquals(names.entries(), rebuiltNames.entries());
+            assertEquals(tags.entries(), rebuiltTags.entries());
+            assertTrue(rebuiltNames.lookup("from json").isPresent());
+        }
+    }
+
+    @Test
+    void registeringAUniqueIndexOverDuplicatesIsRefused() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            Key<Part> a = parts.insert(part(1));
+            parts.insert(part(1));
+            DuplicateNameException e = assertThrows(DuplicateNameException.class, () -> parts.register(byName()));
+            assertTrue(e.getMessage().contains(a.toString()), e.getMessage());
+            parts.insert(part(1));
+            assertEquals(3, parts.size());
+        }
+    }
+}

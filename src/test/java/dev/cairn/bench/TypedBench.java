@@ -1,0 +1,161 @@
+package dev.cairn.bench;
+
+import dev.cairn.Cairn;
+import dev.cairn.FieldHandle;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/**
+ * W1–W6 of shared/bench/WORKLOAD.md through {@code Tree<Part>}: {@code main [N]} (default
+ * 1,000,000). Prints one line per workload; not part of the tests.
+ */
+public final class TypedBench {
+    private TypedBench() { }
+
+    public record Part(String name, String manufacturer, int stock, long priceCents, List<String> tags) { }
+
+    static volatile long sink;
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        Path dir = Files.createTempDirectory("cairn-typed-bench");
+        try {
+            run(n, dir);
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    static Part[] data(int n) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        String[] makers = new String[50];
+        for (int i = 0; i < 50; i++) makers[i] = "Maker-" + String.format("%06d", i);
+        String[] tags = new String[20];
+        for (int i = 0; i < 20; i++) tags[i] = "tag" + i;
+        Part[] parts = new Part[n];
+        for (int i = 0; i < n; i++) {
+            parts[i] = new Part(String.format("PART-%06d-R10K", i), makers[rnd.nextInt(50)], rnd.nextInt(),
+                rnd.nextLong(), List.of(tags[rnd.nextInt(20)], tags[rnd.nextInt(20)], tags[rnd.nextInt(20)]));
+        }
+        return parts;
+    }
+
+    static void run(int n, Path dir) throws Exception {
+        Part[] data = data(n);
+        Cairn db = Cairn.open(dir.resolve("db"));
+        Tree<Part> parts = db.tree(Part.class);
+
+        long t0 = System.nanoTime();
+        for (int from = 0; from < n; from += 1000) {
+            parts.insertAll(Arrays.asList(data).subList(from, Math.min(n, from + 1000)));
+        }
+        double w1 = n / seconds(t0);
+        System.out.printf("W1 bulk load      %,12.0f records/s  (%d records, 1000 per durable txn)%n", w1, n);
+        System.out.printf("size after W1     %,12d bytes%n", folderBytes(dir));
+
+        reads(parts, n, 1);
+        reads(parts, n, 2);
+
+        FieldHandle stock = parts.field("stock");
+        long sum = 0;
+        t0 = System.nanoTime();
+        long[] acc = {0};
+        parts.scan((k, v) -> acc[0] += v.getInt(stock));
+        sum += acc[0];
+        System.out.printf("W4 scan stock     %,12.0f records/s  (sum %d)%n", n / seconds(t0), sum);
+
+        int updates = 10_000;
+        SplittableRandom rnd = new SplittableRandom(7);
+        List<Key<Part>> touched = new ArrayList<>();
+        long[] micros = new long[updates];
+        long w5Start = System.nanoTime();
+        for (int i = 0; i < updates; i++) {
+            Key<Part> k = parts.key(rnd.nextInt(n), 0);
+            long s = System.nanoTime();
+            Part p = data[k.id()];
+            Tree<Part> tree = parts;
+            db.write(() -> {
+                tree.checkOut(k);
+                tree.update(k, new Part(p.name(), p.manufacturer(), p.stock() + 1, p.priceCents(), p.tags()));
+            });
+            micros[i] = (System.nanoTime() - s) / 1000;
+            touched.add(k);
+        }
+        double w5 = updates / seconds(w5Start);
+        Arrays.sort(micros);
+        System.out.printf("W5 updates        %,12.0f ops/s      p50 %d µs, p99 %d µs (check-out + update in one durable txn)%n",
+            w5, micros[updates / 2], micros[updates * 99 / 100]);
+        System.out.printf("size after W5     %,12d bytes%n", folderBytes(dir));
+
+        db.close();
+        t0 = System.nanoTime();
+        db = Cairn.open(dir.resolve("db"));
+        parts = db.tree(Part.class);
+        sink += parts.get(parts.key(n / 2, 0)).stock();
+        System.out.printf("W6 reopen + read  %,12.1f ms%n", seconds(t0) * 1000);
+        db.close();
+        System.out.printf("peak heap used    %,12d MiB%n",
+            (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+    }
+
+    static void reads(Tree<Part> parts, int n, int threads) throws InterruptedException {
+        FieldHandle stock = parts.field("stock");
+        int warm = Math.min(200_000, n);
+        SplittableRandom w = new SplittableRandom(3);
+        for (int i = 0; i < warm; i++) {
+            Key<Part> k = parts.key(w.nextInt(n), 0);
+            sink += parts.get(k).stock() + parts.read(k, v -> v.getInt(stock));
+        }
+        int perThread = 1_000_000 / threads;
+        double w2 = timed(threads, t -> {
+            SplittableRandom rnd = new SplittableRandom(10 + t);
+            long s = 0;
+            for (int i = 0; i < perThread; i++) s += parts.get(parts.key(rnd.nextInt(n), 0)).stock();
+            sink += s;
+        }) ;
+        double w3 = timed(threads, t -> {
+            SplittableRandom rnd = new SplittableRandom(20 + t);
+            long s = 0;
+            for (int i = 0; i < perThread; i++) s += parts.read(parts.key(rnd.nextInt(n), 0), v -> v.getInt(stock));
+            sink += s;
+        });
+        System.out.printf("W2 get (%d thr)    %,12.0f ops/s%n", threads, perThread * threads / w2);
+        System.out.printf("W3 read stock (%d) %,12.0f ops/s%n", threads, perThread * threads / w3);
+    }
+
+    interface Body {
+        void run(int thread);
+    }
+
+    static double timed(int threads, Body body) throws InterruptedException {
+        List<Thread> ts = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts.add(Thread.ofPlatform().start(() -> body.run(id)));
+        }
+        for (Thread t : ts) t.join();
+        return seconds(t0);
+    }
+
+    static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    static long folderBytes(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.cairn.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Cairn;
+import dev.cairn.ChangeKind;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.WriteTxn;
+import dev.cairn.testing.Fixtures;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stored layout of spec/database-layout.md, read back through the raw store. */
+class LayoutTest {
+    @TempDir Path dir;
+
+    List<Layout.OutboxEntry> outbox() {
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertTrue(store.verify().ok(), store.verify().toString());
+            List<Layout.OutboxEntry> entries = new ArrayList<>();
+            try (Cursor c = r.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    entries.add(Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value())));
+                }
+            }
+            entries.sort(Comparator.comparingLong(Layout.OutboxEntry::sequence));
+            return entries;
+        }
+    }
+
+    /** What sync does once the server has the changes. */
+    void acknowledgeOutbox() {
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            List<byte[]> keys = new ArrayList<>();
+            try (Cursor c = w.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) keys.add(Layout.copy(c.key()));
+            }
+            for (byte[] k : keys) w.delete(Layout.OUTBOX, k);
+            w.commit();
+        }
+    }
+
+    @Test
+    void theOutboxHoldsOnePendingChangePerRecordWrittenWithTheChange() {
+        Key<Part> a;
+        Key<Part> b;
+        Key<Doc> d;
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            Tree<Doc> docs = db.tree(Doc.class);
+            a = parts.insert(Fixtures.part(1));
+            parts.checkOut(a).join();
+            parts.update(a, Fixtures.part(2));
+            b = parts.insert(Fixtures.part(3));
+            parts.checkOut(b).join();
+            parts.remove(b);
+            d = docs.insert(new Doc("x", 1));
+        }
+        assertEquals(List.of(new Layout.OutboxEntry(1, ChangeKind.CREATED, "Part", a.id(), 0, 1, 1),
+            new Layout.OutboxEntry(3, ChangeKind.CREATED, "Doc", d.id(), 0, 0, 0)), outbox());
+        acknowledgeOutbox();
+        Key<Doc> d1;
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            Tree<Doc> docs = db.tree(Doc.class);
+            parts.update(a, Fixtures.part(4));
+            docs.checkOut(d).join();
+            docs.setStateNumber(d, 3);
+            docs.release(d);
+            d1 = docs.newRevision(d);
+            parts.remove(a);
+            try {
+                db.write(() -> {
+                    parts.insert(Fixtures.part(5));
+                    throw new IllegalStateException("rolled back");
+                });
+            } catch (IllegalStateException expected) {
+                // Nothing of the batch reaches the outbox.
+            }
+        }
+        assertEquals(List.of(
+            new Layout.OutboxEntry(6, ChangeKind.CHANGED, "Doc", d.id(), 0, 2, 0),
+            new Layout.OutboxEntry(7, ChangeKind.CREATED, "Doc", d1.id(), 1, 0, 0),
+            new Layout.OutboxEntry(8, ChangeKind.REMOVED, "Part", a.id(), 0, 3, 3)), outbox());
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
+                Layout.CHECKOUTS, Layout.OUTBOX, "data:Part", "data:Doc")), Set.copyOf(r.treeNames()));
+            KeyPool pool = KeyPool.fromBytes(Layout.copy(r.get(Layout.POOLS, Layout.utf8("Part"))), "Part");
+            assertEquals(b.id() + 1, pool.peek());
+            assertEquals(1, r.count(Layout.CHECKOUTS));
+            assertEquals(0, r.count("data:Part"));
+            assertEquals(2, r.count("data:Doc"));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.cairn.index;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class UniqueNameIndexTest {
+    record Item(String name) { }
+
+    static Key<Item> key(int id, int revision) {
+        return new Key<>("Item", id, revision);
+    }
+
+    final UniqueNameIndex<Item> index = new UniqueNameIndex<>("Item.name", Item::name);
+
+    void put(Key<Item> key, Item old, Item now) {
+        Indexer.Change<Item> c = new Indexer.Change<>(key, old, now);
+        index.check(c);
+        index.commit(List.of(c));
+    }
+
+    @Test
+    void lookupNormalisesCaseIgnoredCharactersAndWhitespace() {
+        put(key(1, 0), null, new Item("  Resistor-10K "));
+        assertEquals(Optional.of(key(1, 0)), index.lookup("resistor 10k"));
+        assertEquals(Optional.of(key(1, 0)), index.lookup("RESISTOR_10K"));
+        assertEquals(Optional.empty(), index.lookup("resistor 10"));
+    }
+
+    @Test
+    void duplicateIsRefusedNamingTheNameAndTheExistingKey() {
+        put(key(1, 0), null, new Item("Bolt M6"));
+        DuplicateNameException e = assertThrows(DuplicateNameException.class,
+            () -> index.check(new Indexer.Change<>(key(2, 0), null, new Item("bolt-m6"))));
+        assertTrue(e.getMessage().contains("bolt-m6"), e.getMessage());
+        assertTrue(e.getMessage().contains("Item/1.0"), e.getMessage());
+        assertTrue(e.getMessage().contains("Item/2.0"), e.getMessage());
+        assertEquals(key(1, 0), e.existing());
+        index.abort();
+        assertEquals(1, index.size());
+    }
+
+    @Test
+    void checkSeesEarlierChangesOfTheSameTransactionButReadersDoNot() {
+        index.check(new Indexer.Change<>(key(1, 0), null, new Item("a")));
+        assertEquals(Optional.empty(), index.lookup("a"));
+        assertThrows(DuplicateNameException.class,
+            () -> index.check(new Indexer.Change<>(key(2, 0), null, new Item("A"))));
+        index.abort();
+        index.check(new Indexer.Change<>(key(2, 0), null, new Item("A")));
+        index.commit(List.of());
+        assertEquals(Optional.of(key(2, 0)), index.lookup("a"));
+    }
+
+    @Test
+    void renameFreesTheOldNameAndRemoveFreesItsName() {
+        put(key(1, 0), null, new Item("x"));
+        put(key(1, 0), new Item("x"), new Item("y"));
+        assertEquals(Optional.empty(), index.lookup("x"));
+        put(key(2, 0), null, new Item("x"));
+        put(key(2, 0), new Item("x"), null);
+        assertEquals(Optional.empty(), index.lookup("x"));
+        assertEquals(Optional.of(key(1, 0)), index.lookup("y"));
+    }
+
+    @Test
+    void revisionsOfOneIdShareTheirName() {
+        put(key(1, 0), null, new Item("x"));
+        put(key(1, 1), null, new Item("x"));
+        assertEquals(Optional.of(key(1, 1)), index.lookup("x"));
+        assertEquals(List.of(key(1, 0), key(1, 1)), index.entries().get("x"));
+    }
+
+    @Test
+    void rebuildEqualsIncrementalStateAndRefusesDuplicates() {
+        put(key(1, 0), null, new Item("a"));
+        put(key(2, 0), null, new Item("b"));
+        put(key(2, 0), new Item("b"), new Item("c"));
+        LinkedHashMap<Key<Item>, Item> all = new LinkedHashMap<>();
+        all.put(key(1, 0), new Item("a"));
+        all.put(key(2, 0), new Item("c"));
+        UniqueNameIndex<Item> rebuilt = new UniqueNameIndex<>("Item.name", Item::name);
+        rebuilt.rebuild(all);
+        assertEquals(index.entries(), rebuilt.entries());
+        all.put(key(3, 0), new Item("C"));
+        DuplicateNameException e = assertThrows(DuplicateNameException.class, () -> rebuilt.rebuild(all));
+        assertTrue(e.getMessage().contains("Item/2.0"), e.getMessage());
+        assertEquals(index.entries(), rebuilt.entries());
+    }
+
+    @Test
+    void exactNormalizerKeepsCaseAndBlankNamesAreNotIndexed() {
+        UniqueNameIndex<Item> exact = new UniqueNameIndex<>("i", Item::name, NameNormalizer.exact());
+        exact.check(new Indexer.Change<>(key(1, 0), null, new Item("A")));
+        exact.check(new Indexer.Change<>(key(2, 0), null, new Item("a")));
+        exact.check(new Indexer.Change<>(key(3, 0), null, new Item("")));
+        exact.check(new Indexer.Change<>(key(4, 0), null, new Item(null)));
+        exact.commit(List.of());
+        assertEquals(2, exact.size());
+    }
+}

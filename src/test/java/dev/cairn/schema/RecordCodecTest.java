@@ -1,0 +1,176 @@
+package dev.cairn.schema;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class RecordCodecTest {
+    record Part(String name, String manufacturer, int stock, long priceCents, List<String> tags) { }
+
+    record Dims(int width, int height) { }
+
+    enum Color { RED, GREEN, BLUE }
+
+    sealed interface Shape permits Circle, Square, Named { }
+
+    record Circle(double radius) implements Shape { }
+
+    record Square(Dims dims) implements Shape { }
+
+    enum Named implements Shape { UNIT, HUGE }
+
+    record Everything(boolean b, byte by, short sh, char ch, int i, long l, float f, double d,
+                      Boolean bb, Byte bby, Short bsh, Character bch, Integer bi, Long bl, Float bf, Double bd,
+                      String s, byte[] bytes, UUID uuid, Instant instant, LocalDate date, BigDecimal decimal,
+                      Key<Part> key, Color color, Shape shape, Dims dims, List<Dims> dimsList, Set<String> set,
+                      Map<String, Integer> map, Map<Color, List<Long>> enumMap, Optional<String> opt,
+                      Optional<Dims> optDims) { }
+
+    record Node(String name, List<Node> children) { }
+
+    static SchemaVersions versionsOf(Class<? extends Record> type) {
+        SchemaVersions v = new SchemaVersions();
+        v.add(Schema.derive(type));
+        return v;
+    }
+
+    static <V extends Record> V roundTrip(RecordCodec<V> codec, V value) {
+        byte[] bytes = codec.encode(value);
+        V again = codec.decode(MemorySegment.ofArray(bytes));
+        assertArrayEquals(bytes, codec.encode(again), "bytes -> value -> bytes");
+        return again;
+    }
+
+    static Everything sample() {
+        return new Everything(true, (byte) -3, (short) 300, 'x', -7, Long.MAX_VALUE, 1.5f, Math.PI,
+            null, (byte) 1, null, 'y', 42, null, 2.5f, null,
+            "héllo €𝄞", new byte[] {1, 2, 3}, new UUID(1, -2), Instant.ofEpochSecond(1_700_000_000, 123),
+            LocalDate.of(2026, 11, 24), new BigDecimal("-12345678901234567890.0012"),
+            new Key<>("Part", 42, 3), Color.GREEN, new Square(new Dims(3, 4)), new Dims(1, 2),
+            List.of(new Dims(5, 6), new Dims(7, 8)), Set.of("a", "b", "c"), Map.of("x", 1, "y", 2),
+            Map.of(Color.RED, List.of(1L, 2L), Color.BLUE, List.of()), Optional.of("o"), Optional.empty());
+    }
+
+    @Test
+    void partRoundTripsThroughBytes() {
+        RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
+        Part p = new Part("PART-000001-R10K", "Vishay__-A0X", 123, 4_567_890L, List.of("smd", "rohs", "0402"));
+        assertEquals(p, roundTrip(codec, p));
+        assertEquals(1, codec.ownVersion());
+        assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(codec.encode(p))));
+    }
+
+    @Test
+    void everySupportedTypeRoundTrips() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        Everything e = sample();
+        Everything again = roundTrip(codec, e);
+        assertEquals(Normal.of(e), Normal.of(again));
+    }
+
+    @Test
+    void nullsOfReferenceComponentsStayNull() {
+        RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
+        Part p = new Part(null, "m", 0, 0, null);
+        assertEquals(p, roundTrip(codec, p));
+        Part withNullElement = new Part("n", null, 1, 2, java.util.Arrays.asList("a", null, "b"));
+        assertEquals(withNullElement, roundTrip(codec, withNullElement));
+    }
+
+    @Test
+    void recursiveRecordsRoundTrip() {
+        RecordCodec<Node> codec = RecordCodec.of(Node.class, "Node", versionsOf(Node.class));
+        Node tree = new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of())));
+        assertEquals(tree, roundTrip(codec, tree));
+    }
+
+    @Test
+    void encodingIsDeterministicWhateverTheSetOrder() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        Everything a = sample();
+        java.util.LinkedHashSet<String> reversed = new java.util.LinkedHashSet<>(List.of("c", "b", "a"));
+        java.util.LinkedHashMap<String, Integer> map = new java.util.LinkedHashMap<>();
+        map.put("y", 2);
+        map.put("x", 1);
+        Everything b = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(), a.d(), a.bb(), a.bby(), a.bsh(),
+            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), a.s(), a.bytes(), a.uuid(), a.instant(), a.date(), a.decimal(), a.key(),
+            a.color(), a.shape(), a.dims(), a.dimsList(), reversed, map, a.enumMap(), a.opt(), a.optDims());
+        assertArrayEquals(codec.encode(a), codec.encode(b));
+    }
+
+    @Test
+    void decodesFromAMappedNativeSegment() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        byte[] bytes = codec.encode(sample());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment native_ = arena.allocate(bytes.length + 7).asSlice(7);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, native_, 0, bytes.length);
+            assertEquals(Normal.of(sample()), Normal.of(codec.decode(native_)));
+        }
+    }
+
+    @Test
+    void singleFieldsReadStraightFromTheBytes() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        MemorySegment bytes = MemorySegment.ofArray(codec.encode(sample()));
+        assertEquals(-7, codec.getInt(bytes, codec.field("i")));
+        assertEquals(Long.MAX_VALUE, codec.getLong(bytes, codec.field("l")));
+        assertEquals(Math.PI, codec.getDouble(bytes, codec.field("d")));
+        assertEquals(1.5, codec.getDouble(bytes, codec.field("f")));
+        assertTrue(codec.getBoolean(bytes, codec.field("b")));
+        assertEquals(42, codec.getInt(bytes, codec.field("bi")));
+        assertEquals(0L, codec.getLong(bytes, codec.field("bl")));
+        assertEquals("héllo €𝄞", codec.getString(bytes, codec.field("s")));
+        assertTrue(codec.stringEquals(bytes, codec.field("s"), "héllo €𝄞"));
+        assertFalse(codec.stringEquals(bytes, codec.field("s"), "héllo €"));
+        assertFalse(codec.stringEquals(bytes, codec.field("s"), "héllo €𝄞!"));
+        assertEquals("GREEN", codec.getString(bytes, codec.field("color")));
+        assertEquals(2, codec.getInt(bytes, codec.field("dims.height")));
+        assertThrows(IllegalArgumentException.class, () -> codec.field("nope"));
+        assertThrows(IllegalArgumentException.class, () -> codec.field("s.x"));
+        assertThrows(IllegalArgumentException.class, () -> codec.getInt(bytes, codec.field("s")));
+    }
+
+    @Test
+    void nullNestedRecordOnAPathReadsAsZero() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        Everything a = sample();
+        Everything noDims = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(), a.d(), a.bb(), a.bby(), a.bsh(),
+            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), null, a.bytes(), a.uuid(), a.instant(), a.date(), a.decimal(), a.key(),
+            a.color(), a.shape(), null, a.dimsList(), a.set(), a.map(), a.enumMap(), a.opt(), a.optDims());
+        MemorySegment bytes = MemorySegment.ofArray(codec.encode(noDims));
+        assertEquals(0, codec.getInt(bytes, codec.field("dims.width")));
+        assertNull(codec.getString(bytes, codec.field("s")));
+        assertTrue(codec.stringEquals(bytes, codec.field("s"), null));
+    }
+
+    @Test
+    void unsupportedTypesAreRefusedWithClassAndPath() {
+        record Bad(String ok, Inner inner) { }
+        var e = assertThrows(IllegalArgumentException.class, () -> Schema.derive(Bad.class));
+        assertTrue(e.getMessage().contains("java.util.Date") && e.getMessage().contains("Bad.inner.when"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> Schema.derive(WithArrayList.class));
+        assertTrue(e2.getMessage().contains("java.util.ArrayList") && e2.getMessage().contains("WithArrayList.items"),
+            e2.getMessage());
+    }
+
+    record Inner(java.util.Date when) { }
+
+    record WithArrayList(java.util.ArrayList<String> items) { }
+}

@@ -1,0 +1,243 @@
+package dev.cairn.store;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Random sequences of store operations over three trees, checked step by step against
+ * TreeMap models; verify after every commit and at the end.
+ */
+class StoreModelProperties {
+    static final List<String> TREES = List.of("a", "b", "c");
+    static final Comparator<byte[]> ORDER = Arrays::compareUnsigned;
+
+    sealed interface Action permits Put, Delete, Seek, Scan, BulkPut, BulkDelete, Commit, Abort, Reopen { }
+    record Put(String tree, int key, int keyBytes, int valueBytes) implements Action { }
+    record Delete(String tree, int key, int keyBytes) implements Action { }
+    record Seek(String tree, int key, int keyBytes) implements Action { }
+    record Scan(String tree, boolean backward) implements Action { }
+    record BulkPut(String tree, int fromKey, int keys, int keyBytes, int valueBytes) implements Action { }
+    record BulkDelete(String tree, int fromKey, int keys) implements Action { }
+    record Commit() implements Action { }
+    record Abort() implements Action { }
+    record Reopen() implements Action { }
+
+    static byte[] key(int k, int keyBytes) {
+        byte[] key = new byte[keyBytes];
+        for (int i = 0; i < keyBytes; i++) key[i] = (byte) (i < 4 ? k >>> (24 - 8 * i) : 'x');
+        return key;
+    }
+
+    static byte[] value(int valueBytes, int seed) {
+        byte[] v = new byte[valueBytes];
+        for (int i = 0; i < valueBytes; i++) v[i] = (byte) (seed * 31 + i);
+        return v;
+    }
+
+    @Provide
+    Arbitrary<List<Action>> actions() {
+        Arbitrary<String> tree = Arbitraries.of(TREES);
+        Arbitrary<Integer> k = Arbitraries.integers().between(0, 300);
+        Arbitrary<Integer> keyBytes = Arbitraries.frequencyOf(
+            Tuple.of(6, Arbitraries.just(4)), Tuple.of(3, Arbitraries.integers().between(5, 64)),
+            Tuple.of(1, Arbitraries.of(300, 1024)));
+        Arbitrary<Integer> valueBytes = Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.just(0)), Tuple.of(8, Arbitraries.integers().between(1, 120)),
+            Tuple.of(2, Arbitraries.integers().between(500, 1400)), Tuple.of(2, Arbitraries.integers().between(1400, 9000)),
+            Tuple.of(1, Arbitraries.just(70_000)));
+        Arbitrary<Action> put = Combinators.combine(tree, k, keyBytes, valueBytes).as(Put::new);
+        Arbitrary<Action> delete = Combinators.combine(tree, k, keyBytes).as(Delete::new);
+        Arbitrary<Action> seek = Combinators.combine(tree, k, keyBytes).as(Seek::new);
+        Arbitrary<Action> scan = Combinators.combine(tree, Arbitraries.of(true, false)).as(Scan::new);
+        Arbitrary<Action> bulkPut = Combinators.combine(tree, k, Arbitraries.integers().between(20, 400), keyBytes,
+            Arbitraries.integers().between(0, 200)).as(BulkPut::new);
+        Arbitrary<Action> bulkDelete = Combinators.combine(tree, k, Arbitraries.integers().between(20, 300)).as(BulkDelete::new);
+        return Arbitraries.frequencyOf(
+            Tuple.of(10, put), Tuple.of(5, delete), Tuple.of(3, seek), Tuple.of(1, scan), Tuple.of(2, bulkPut),
+            Tuple.of(2, bulkDelete), Tuple.of(3, Arbitraries.just(new Commit())), Tuple.of(1, Arbitraries.just(new Abort())),
+            Tuple.of(1, Arbitraries.just(new Reopen()))
+        ).list().ofMaxSize(80);
+    }
+
+    @Property(tries = 60)
+    void storeMatchesModel(@ForAll("actions") List<Action> actions) throws IOException {
+        Path dir = Files.createTempDirectory("cairn-model");
+        try {
+            new Run(dir).run(actions);
+        } finally {
+            TestFiles.deleteTree(dir);
+        }
+    }
+
+    /** One sequence: the store, its open write transaction, committed and working models. */
+    static final class Run {
+        final Path dir;
+        Store store;
+        WriteTxn w;
+        Map<String, TreeMap<byte[], byte[]>> committed = new TreeMap<>();
+        Map<String, TreeMap<byte[], byte[]>> working = new TreeMap<>();
+        int seed;
+
+        Run(Path dir) {
+            this.dir = dir;
+        }
+
+        void run(List<Action> actions) {
+            store = Store.open(dir);
+            try (WriteTxn first = store.beginWrite()) {
+                for (String t : TREES) {
+                    first.createTree(t);
+                    committed.put(t, new TreeMap<>(ORDER));
+                }
+                first.commit();
+            }
+            working = copy(committed);
+            try {
+                for (Action a : actions) step(a);
+                writer().commit();
+                w = null;
+                committed = copy(working);
+                assertMatches(committed);
+                VerifyReport report = store.verify();
+                assertTrue(report.ok(), report.problems().toString());
+            } finally {
+                if (w != null) w.close();
+                store.close();
+            }
+        }
+
+        WriteTxn writer() {
+            if (w == null) w = store.beginWrite();
+            return w;
+        }
+
+        void step(Action action) {
+            switch (action) {
+                case Put(var tree, var k, var kb, var vb) -> {
+                    byte[] v = value(vb, ++seed);
+                    writer().put(tree, key(k, kb), v);
+                    working.get(tree).put(key(k, kb), v);
+                }
+                case Delete(var tree, var k, var kb) -> {
+                    boolean had = working.get(tree).remove(key(k, kb)) != null;
+                    assertEquals(had, writer().delete(tree, key(k, kb)), action.toString());
+                }
+                case Seek(var tree, var k, var kb) -> checkSeek(writer(), working.get(tree), tree, key(k, kb));
+                case Scan(var tree, var backward) -> checkScan(writer(), working.get(tree), tree, backward);
+                case BulkPut(var tree, var from, var n, var kb, var vb) -> {
+                    for (int i = from; i < from + n; i++) {
+                        byte[] v = value(vb, ++seed);
+                        writer().put(tree, key(i, kb), v);
+                        working.get(tree).put(key(i, kb), v);
+                    }
+                }
+                case BulkDelete(var tree, var from, var n) -> {
+                    TreeMap<byte[], byte[]> m = working.get(tree);
+                    for (byte[] key : m.subMap(key(from, 4), key(from + n, 4)).keySet().toArray(new byte[0][])) {
+                        assertTrue(writer().delete(tree, key), action.toString());
+                        m.remove(key);
+                    }
+                }
+                case Commit() -> {
+                    writer().commit();
+                    w = null;
+                    committed = copy(working);
+                    assertMatches(committed);
+                }
+                case Abort() -> {
+                    writer().abort();
+                    w = null;
+                    working = copy(committed);
+                    assertMatches(committed);
+                }
+                case Reopen() -> {
+                    if (w != null) w.abort();
+                    w = null;
+                    store.close();
+                    store = Store.open(dir);
+                    working = copy(committed);
+                    assertMatches(committed);
+                }
+            }
+        }
+
+        /** A read transaction sees exactly the committed model, point reads and scans. */
+        void assertMatches(Map<String, TreeMap<byte[], byte[]>> model) {
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals(List.copyOf(model.keySet()), r.treeNames());
+                for (var e : model.entrySet()) {
+                    assertEquals(e.getValue().size(), r.count(e.getKey()));
+                    for (var kv : e.getValue().entrySet()) {
+                        assertArrayEquals(kv.getValue(), bytes(r.get(e.getKey(), kv.getKey())));
+                    }
+                    checkScan(r, e.getValue(), e.getKey(), false);
+                }
+            }
+        }
+    }
+
+    static Map<String, TreeMap<byte[], byte[]>> copy(Map<String, TreeMap<byte[], byte[]>> m) {
+        Map<String, TreeMap<byte[], byte[]>> c = new TreeMap<>();
+        m.forEach((k, v) -> c.put(k, new TreeMap<>(v)));
+        return c;
+    }
+
+    static byte[] bytes(MemorySegment s) {
+        return s == null ? null : s.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    static void checkScan(ReadTxn r, TreeMap<byte[], byte[]> model, String tree, boolean backward) {
+        try (Cursor c = r.cursor(tree)) {
+            var expected = (backward ? model.descendingMap() : model).entrySet().iterator();
+            for (boolean ok = backward ? c.last() : c.first(); ok; ok = backward ? c.prev() : c.next()) {
+                assertTrue(expected.hasNext(), "cursor has more keys than the model");
+                var e = expected.next();
+                assertArrayEquals(e.getKey(), bytes(c.key()));
+                assertArrayEquals(e.getValue(), bytes(c.value()));
+            }
+            assertFalse(expected.hasNext(), "cursor ended before the model");
+        }
+    }
+
+    static void checkSeek(ReadTxn r, TreeMap<byte[], byte[]> model, String tree, byte[] key) {
+        try (Cursor c = r.cursor(tree)) {
+            byte[] ceiling = model.ceilingKey(key);
+            assertEquals(ceiling != null, c.seek(key));
+            if (ceiling == null) return;
+            assertArrayEquals(ceiling, bytes(c.key()));
+            byte[] k = ceiling;
+            for (int i = 0; i < 3; i++) {
+                byte[] next = model.higherKey(k);
+                assertEquals(next != null, c.next());
+                if (next == null) return;
+                assertArrayEquals(next, bytes(c.key()));
+                k = next;
+            }
+            for (int i = 0; i < 5; i++) {
+                byte[] prev = model.lowerKey(k);
+                assertEquals(prev != null, c.prev());
+                if (prev == null) return;
+                assertArrayEquals(prev, bytes(c.key()));
+                k = prev;
+            }
+        }
+    }
+}

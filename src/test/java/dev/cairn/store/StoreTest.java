@@ -1,0 +1,99 @@
+package dev.cairn.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class StoreTest {
+    @TempDir Path dir;
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String s(MemorySegment m) {
+        return m == null ? null : new String(m.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void putGetCommitReopenReturnsTheSameValues() {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("a"), b("1"));
+                w.put("t", b("b"), b("2"));
+                assertEquals("1", s(w.get("t", b("a"))));
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals("2", s(r.get("t", b("b"))));
+                assertNull(r.get("t", b("c")));
+                assertEquals(2, r.count("t"));
+                assertEquals(List.of("t"), r.treeNames());
+            }
+        }
+        try (Store store = Store.open(dir)) {
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals("1", s(r.get("t", b("a"))));
+                assertEquals(2, r.count("t"));
+            }
+            assertTrue(store.verify().ok(), () -> store.verify().problems().toString());
+        }
+    }
+
+    @Test
+    void manyRandomKeysSplitAndMergeAndStayOrdered() {
+        Random rnd = new Random(42);
+        TreeMap<String, String> model = new TreeMap<>();
+        try (Store store = Store.open(dir)) {
+            for (int round = 0; round < 20; round++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.createTree("t");
+                    for (int i = 0; i < 500; i++) {
+                        String k = "k" + rnd.nextInt(3000);
+                        if (rnd.nextInt(3) == 0) {
+                            assertEquals(model.remove(k) != null, w.delete("t", b(k)));
+                        } else {
+                            String v = "v".repeat(rnd.nextInt(rnd.nextInt(10) == 0 ? 3000 : 60));
+                            model.put(k, v);
+                            w.put("t", b(k), b(v));
+                        }
+                    }
+                    w.commit();
+                }
+                VerifyReport report = store.verify();
+                assertTrue(report.ok(), report.problems().toString());
+            }
+            try (ReadTxn r = store.beginRead(); Cursor c = r.cursor("t")) {
+                List<String> keys = new ArrayList<>();
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    keys.add(s(c.key()));
+                    assertEquals(model.get(s(c.key())), s(c.value()));
+                }
+                assertEquals(new ArrayList<>(model.keySet()), keys);
+                assertEquals(model.size(), r.count("t"));
+                List<String> back = new ArrayList<>();
+                for (boolean ok = c.last(); ok; ok = c.prev()) back.add(s(c.key()));
+                assertEquals(new ArrayList<>(model.descendingKeySet()), back);
+            }
+            try (WriteTxn w = store.beginWrite()) {
+                for (String k : model.keySet()) assertTrue(w.delete("t", b(k)));
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals(0, r.count("t"));
+            }
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
+        }
+    }
+}

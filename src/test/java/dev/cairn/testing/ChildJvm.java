@@ -1,0 +1,47 @@
+package dev.cairn.testing;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a main class in a child JVM with this JVM's java binary and class path. */
+public final class ChildJvm {
+    private ChildJvm() { }
+
+    public static Process start(String mainClass, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-ea", "-Xmx256m", "-cp", classPath(), mainClass));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /**
+     * This JVM's class path plus the folders of the test and main classes: the JUnit console
+     * launcher loads them from its {@code --class-path}, which {@code java.class.path} lacks.
+     */
+    static String classPath() {
+        List<String> parts = new ArrayList<>();
+        for (Class<?> c : List.of(ChildJvm.class, dev.cairn.Cairn.class)) {
+            try {
+                parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        parts.add(System.getProperty("java.class.path"));
+        return String.join(java.io.File.pathSeparator, parts);
+    }
+
+    /** Runs to completion (at most 60 s) and returns standard output; fails on a non-zero exit. */
+    public static String run(String mainClass, String... args) throws IOException, InterruptedException {
+        Process p = start(mainClass, args);
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(mainClass + " did not finish in 60 s");
+        }
+        if (p.exitValue() != 0) throw new AssertionError(mainClass + " exited with " + p.exitValue() + ": " + new String(out));
+        return new String(out, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
