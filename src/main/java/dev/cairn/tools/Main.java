@@ -1,37 +1,81 @@
 package dev.cairn.tools;
 
+import dev.cairn.CairnException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The command line: {@code java -jar cairn.jar COMMAND ...}. Exit codes: 0 success,
- * 1 the command ran and found a problem (e.g. {@code verify} found damage), 2 bad usage.
+ * The command line: {@code java -jar cairn.jar COMMAND ...}.
+ *
+ * <p>Exit codes: 0 success; 1 the command ran and found a problem ({@code verify} found damage,
+ * an import line was refused, ...); 2 bad usage or the command could not run (missing folder,
+ * database locked by another process, ...). Every error is one line on stderr that says what
+ * and where.
  */
 public final class Main {
+    static final String USAGE = """
+        usage: java -jar cairn.jar COMMAND [ARGS]
+
+          server  --data DIR [--port 7070] [--app-id ID]   run the sync server
+          inspect DIR                    start jshell with the inspector on DIR
+          verify  DIR                    check every page and record; exit 0 intact, 1 damaged
+          backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
+          export  DIR TREE [--format jsonl|sql]   write a tree to stdout
+          import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
+          stats   DIR                    file, page and tree figures
+          demo    [DIR]                  the parts-inventory demo (default ./cairn-data)
+          help                           this text
+        """;
+
     private Main() { }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-            usage(args.length == 0 ? err : out);
-            return args.length == 0 ? 2 : 0;
+    /** Runs one command; returns its exit code. Never calls {@code System.exit}. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE);
+            return 2;
         }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        return switch (args[0]) {
-            default -> {
-                err.println("cairn: unknown command '" + args[0] + "'");
-                usage(err);
-                yield 2;
-            }
-        };
+        Args a = new Args(Arrays.copyOfRange(args, 1, args.length));
+        try {
+            return switch (args[0]) {
+                case "help", "--help", "-h" -> {
+                    out.print(USAGE);
+                    yield 0;
+                }
+                case "demo" -> {
+                    Demo.run(Path.of(a.optionalPositional(0, "./cairn-data")), out);
+                    yield 0;
+                }
+                case "verify" -> Commands.verify(a.dir(0), out);
+                case "backup" -> Commands.backup(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
+                case "stats" -> Commands.stats(a.dir(0), out);
+                case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);
+                case "import" -> Commands.importFile(a.dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),
+                    out, err);
+                default -> throw new UsageException("unknown command '" + args[0] + "'");
+            };
+        } catch (UsageException e) {
+            err.println("cairn " + args[0] + ": " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (CairnException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            err.println("cairn " + args[0] + ": " + e.getMessage());
+            return 2;
+        }
     }
 
-    static void usage(PrintStream out) {
-        out.println("""
-            usage: java -jar cairn.jar COMMAND [ARGS]
-            """);
+    /** Bad command-line usage: exit code 2 with the usage text. */
+    static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
     }
 }

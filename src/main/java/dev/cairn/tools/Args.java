@@ -1,0 +1,53 @@
+package dev.cairn.tools;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The arguments after the command name: positionals and {@code --name value} options. */
+final class Args {
+    private final List<String> positionals = new ArrayList<>();
+    private final Map<String, String> options = new HashMap<>();
+
+    Args(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].startsWith("--")) {
+                if (i + 1 >= args.length) throw new Main.UsageException("option " + args[i] + " needs a value");
+                if (options.put(args[i], args[++i]) != null) {
+                    throw new Main.UsageException("option " + args[i - 1] + " given twice");
+                }
+            } else {
+                positionals.add(args[i]);
+            }
+        }
+    }
+
+    String positional(int index, String name) {
+        if (index >= positionals.size()) throw new Main.UsageException("missing " + name);
+        return positionals.get(index);
+    }
+
+    String optionalPositional(int index, String fallback) {
+        return index < positionals.size() ? positionals.get(index) : fallback;
+    }
+
+    /** A database folder that must exist already (tools never create a database by accident). */
+    Path dir(int index) {
+        Path dir = Path.of(positional(index, "DIR"));
+        if (!Files.isDirectory(dir)) throw new Main.UsageException("no database folder " + dir.toAbsolutePath());
+        return dir;
+    }
+
+    String option(String name, String fallback) {
+        return options.getOrDefault(name, fallback);
+    }
+
+    String requiredOption(String name) {
+        String v = options.get(name);
+        if (v == null) throw new Main.UsageException("missing " + name);
+        return v;
+    }
+}

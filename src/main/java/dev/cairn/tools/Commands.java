@@ -1,0 +1,167 @@
+package dev.cairn.tools;
+
+import dev.cairn.Cairn;
+import dev.cairn.CairnException;
+import dev.cairn.GenericTree;
+import dev.cairn.Key;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.VerifyReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The subcommands of {@link Main}, each returning its exit code. */
+final class Commands {
+    private static final String EXPORT_PREFIX = "{\"key\":\"";
+
+    private Commands() { }
+
+    /**
+     * Verifies the store (every page, checksum, order, accounting), then decodes every record of
+     * every typed tree with its stored schema. 0 when intact, 1 with a report of each problem.
+     */
+    static int verify(Path dir, PrintStream out) {
+        VerifyReport report;
+        try (Store store = Store.open(dir)) {
+            report = store.verify();
+        } catch (dev.cairn.CorruptionException e) {
+            out.println("DAMAGED " + dir + ": " + e.getMessage());
+            return 1;
+        }
+        for (String problem : report.problems()) out.println("problem: " + problem);
+        long records = 0;
+        int recordProblems = 0;
+        if (report.ok()) {
+            try (Cairn db = Cairn.open(dir)) {
+                for (String name : db.treeNames()) {
+                    GenericTree tree = db.genericTree(name);
+                    for (Key<?> key : tree.keys()) {
+                        try {
+                            tree.getJson(key.id(), key.revision());
+                            records++;
+                        } catch (CairnException | IllegalArgumentException e) {
+                            recordProblems++;
+                            out.println("problem: record " + key + ": " + e.getMessage());
+                        }
+                    }
+                }
+            } catch (dev.cairn.CorruptionException e) {
+                recordProblems++;
+                out.println("problem: " + e.getMessage());
+            }
+        }
+        boolean ok = report.ok() && recordProblems == 0;
+        out.printf("%s %s: txn %d, %d pages (%d free), %d store trees, %d records checked%n",
+            ok ? "OK" : "DAMAGED", dir, report.txnId(), report.pageCount(), report.freePageCount(),
+            report.treeCount(), records);
+        return ok ? 0 : 1;
+    }
+
+    static int backup(Path dir, Path target, PrintStream out) {
+        try (Store store = Store.open(dir)) {
+            store.backup(target);
+        }
+        out.println("backed up " + dir + " to " + target);
+        return 0;
+    }
+
+    static int stats(Path dir, PrintStream out) {
+        try (Store store = Store.open(dir)) {
+            VerifyReport report = store.verify();
+            out.printf("folder      %s, %,d bytes on disk%n", dir.toAbsolutePath(), folderBytes(dir));
+            out.printf("txn         %d%n", report.txnId());
+            out.printf("pages       %,d (%,d free)%n", report.pageCount(), report.freePageCount());
+            try (ReadTxn r = store.beginRead()) {
+                out.println("store trees " + r.treeNames().size());
+                for (String name : r.treeNames()) out.printf("  %-28s %,12d entries%n", name, r.count(name));
+            }
+        }
+        return 0;
+    }
+
+    /** Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL. */
+    static int export(Path dir, String treeName, String format, PrintStream out) {
+        try (Cairn db = Cairn.open(dir)) {
+            GenericTree tree = db.genericTree(treeName);
+            switch (format) {
+                case "jsonl" -> {
+                    for (Key<?> key : tree.keys()) {
+                        out.println(EXPORT_PREFIX + key + "\",\"value\":" + tree.getJson(key.id(), key.revision()) + "}");
+                    }
+                }
+                default -> throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl)");
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Inserts every record of a JSON-lines file (lines as {@link #export} writes them, or bare
+     * record objects), as new records
+     * with ids from the tree's pool, all in one transaction: a refused line stores nothing.
+     */
+    static int importFile(Path dir, String treeName, Path file, PrintStream out, PrintStream err) {
+        List<String> records = jsonLines(read(file));
+        try (Cairn db = Cairn.open(dir)) {
+            GenericTree tree = db.genericTree(treeName);
+            int[] line = {0};
+            try {
+                db.write(() -> {
+                    for (String json : records) {
+                        line[0]++;
+                        tree.insertJson(json);
+                    }
+                });
+            } catch (CairnException | IllegalArgumentException e) {
+                err.println("cairn import: record " + line[0] + " of " + file + ": " + e.getMessage()
+                    + " (nothing imported)");
+                return 1;
+            }
+            out.println("imported " + records.size() + " records into " + treeName);
+        }
+        return 0;
+    }
+
+    /** The record objects of a JSON-lines text: the {@code value} of exported lines, or whole lines. */
+    static List<String> jsonLines(String text) {
+        return text.lines().map(String::strip).filter(l -> !l.isEmpty()).map(Commands::recordOfLine).toList();
+    }
+
+    private static String recordOfLine(String line) {
+        if (!line.startsWith(EXPORT_PREFIX)) return line;
+        int value = line.indexOf("\",\"value\":");
+        if (value < 0 || !line.endsWith("}")) {
+            throw new IllegalArgumentException("line '" + abbreviate(line) + "' (expected: {\"key\":..,\"value\":{..}})");
+        }
+        return line.substring(value + "\",\"value\":".length(), line.length() - 1);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** Apparent size of every file in the folder (data file and lock file). */
+    private static long folderBytes(Path dir) {
+        try (var files = Files.list(dir)) {
+            long total = 0;
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f)) total += Files.size(f);
+            }
+            return total;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.cairn.tools;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    @TempDir Path dir;
+
+    record Result(int code, String out, String err) { }
+
+    static Result cairn(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private Path databaseWithParts(int count) {
+        Path db = dir.resolve("db");
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            for (int i = 0; i < count; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
+        }
+        return db;
+    }
+
+    @Test
+    void noCommandPrintsUsageAndExitsTwo() {
+        Result r = cairn();
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("usage: java -jar cairn.jar"), r.err());
+    }
+
+    @Test
+    void unknownCommandIsNamed() {
+        Result r = cairn("frobnicate");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown command 'frobnicate'"), r.err());
+    }
+
+    @Test
+    void verifyOfAMissingFolderSaysWhichAndExitsTwo() {
+        Result r = cairn("verify", dir.resolve("nope").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no database folder"), r.err());
+    }
+
+    @Test
+    void verifyOfAnIntactDatabaseExitsZeroAndCountsRecords() {
+        Path db = databaseWithParts(50);
+        Result r = cairn("verify", db.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("OK") && r.out().contains("50 records checked"), r.out());
+    }
+
+    @Test
+    void verifyOfADamagedDatabaseExitsOneWithAReport() throws IOException {
+        Path db = databaseWithParts(500);
+        Path file;
+        try (var files = Files.list(db)) {
+            file = files.filter(f -> !f.getFileName().toString().equals("lock")).findFirst().orElseThrow();
+        }
+        // Garbage over every page after the header and meta pages: whichever page the newest
+        // meta names, its checksum now fails.
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            long pages = Math.min(ch.size() / 4096, 64);
+            for (long p = 3; p < pages; p++) ch.write(ByteBuffer.wrap(new byte[] {0x5a, 0x5a, 0x5a, 0x5a}), p * 4096 + 100);
+        }
+        Result r = cairn("verify", db.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("DAMAGED") || r.out().contains("problem"), r.out());
+    }
+
+    @Test
+    void exportThenImportCopiesEveryRecordAsNewRecords() throws IOException {
+        Path db = databaseWithParts(20);
+        Result export = cairn("export", db.toString(), "Part");
+        assertEquals(0, export.code(), export.err());
+        List<String> lines = export.out().lines().toList();
+        assertEquals(20, lines.size());
+        assertTrue(lines.get(3).startsWith("{\"key\":\"Part/3.0\",\"value\":{\"name\":\"P-3\""), lines.get(3));
+        Path file = dir.resolve("parts.jsonl");
+        Files.writeString(file, export.out());
+
+        Result imported = cairn("import", db.toString(), "Part", file.toString());
+        assertEquals(0, imported.code(), imported.err());
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            assertEquals(40, parts.size());
+            assertEquals(parts.get(new Key<>("Part", 3, 0)), parts.get(new Key<>("Part", 23, 0)));
+        }
+    }
+
+    @Test
+    void importOfABadLineStoresNothingAndNamesTheRecord() throws IOException {
+        Path db = databaseWithParts(5);
+        Path file = dir.resolve("bad.jsonl");
+        Files.writeString(file, """
+            {"name":"A","manufacturer":"M","stock":1,"priceCents":2,"tags":[]}
+            {"name":"B","manufacturer":"M","stock":"many","priceCents":2,"tags":[]}
+            """);
+        Result r = cairn("import", db.toString(), "Part", file.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("record 2"), r.err());
+        try (Cairn c = Cairn.open(db)) {
+            assertEquals(5, c.tree(Part.class).size(), "nothing imported");
+        }
+    }
+
+    @Test
+    void backupMakesACopyThatVerifies() {
+        Path db = databaseWithParts(30);
+        Path copy = dir.resolve("copy");
+        assertEquals(0, cairn("backup", db.toString(), copy.toString()).code());
+        Result r = cairn("verify", copy.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("30 records checked"), r.out());
+    }
+
+    @Test
+    void statsListsStoreTrees() {
+        Path db = databaseWithParts(3);
+        Result r = cairn("stats", db.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("data:Part") && r.out().contains("3 entries"), r.out());
+    }
+}
