@@ -38,6 +38,7 @@ compile_main() {
   find src/main/java -name '*.java' > "$BUILD/main-sources.txt"
   "$JAVAC" --release 25 -Xlint:all -Werror -encoding UTF-8 -d "$BUILD/classes" @"$BUILD/main-sources.txt"
   if [[ -d src/main/resources ]]; then cp -r src/main/resources/. "$BUILD/classes/"; fi
+  cp tools/inspect.jsh "$BUILD/classes/dev/cairn/tools/"   # InspectLauncher reads it from the jar
   "$JAR" --create --file "$BUILD/cairn.jar" --main-class dev.cairn.tools.Main -C "$BUILD/classes" .
 }
 

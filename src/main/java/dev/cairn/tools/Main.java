@@ -54,6 +54,7 @@ public final class Main {
                 }
                 case "verify" -> Commands.verify(a.dir(0), out);
                 case "backup" -> Commands.backup(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
+                case "inspect" -> InspectLauncher.launch(a.dir(0));
                 case "stats" -> Commands.stats(a.dir(0), out);
                 case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);
                 case "import" -> Commands.importFile(a.dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),

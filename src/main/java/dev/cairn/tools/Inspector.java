@@ -1,0 +1,160 @@
+package dev.cairn.tools;
+
+import dev.cairn.Cairn;
+import dev.cairn.GenericTree;
+import dev.cairn.Key;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The inspector behind {@code java -jar cairn.jar inspect DIR} (tools/inspect.jsh): browses and
+ * edits any Cairn database from jshell without the application's classes, through the generic
+ * JSON access of the typed layer. Keys are written as in their text form, {@code "Part/3.0"}.
+ *
+ * <p>Every verb prints for a person and also returns its result, so it composes in jshell
+ * ({@code var k = db.insert("Part", "{...}")}).
+ */
+public final class Inspector implements AutoCloseable {
+    private static final String HELP = """
+        db.info()                     node, folder, connection, trees
+        db.trees()                    every tree with its record count
+        db.keys("Part")               the keys of a tree, in key order
+        db.show("Part/3.0")           a record as indented JSON
+        db.json("Part/3.0")           the same as a compact string, to edit and save
+        db.schema("Part")             the latest schema of a tree, as JSON
+        db.find("Part", "text")       records whose JSON contains text (ignoring case)
+        db.insert("Part", "{...}")    a new record from JSON; returns its key
+        db.checkOut("Part/3.0")       check a record out (needed before save)
+        db.save("Part/3.0", "{...}")  replace a checked-out record with JSON
+        db.checkIn("Part/3.0")        give the record back
+        db.connection()               connected to a sync server or standalone
+        db.verify()                   check every page and record (reopens the database)
+        db.cairn()                    the Cairn handle, for anything else
+        """;
+
+    private final Path dir;
+    private final PrintStream out;
+    private Cairn cairn;
+
+    private Inspector(Path dir, PrintStream out) {
+        this.dir = dir;
+        this.out = out;
+        this.cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
+    }
+
+    /** Opens the database in {@code dir} (which must exist) for inspection. */
+    public static Inspector open(String dir) {
+        return open(Path.of(dir), System.out);
+    }
+
+    public static Inspector open(Path dir, PrintStream out) {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("no database folder " + dir.toAbsolutePath());
+        }
+        return new Inspector(dir, out);
+    }
+
+    public void help() {
+        out.print(HELP);
+    }
+
+    public Cairn cairn() {
+        return cairn;
+    }
+
+    public void info() {
+        out.println("folder " + dir.toAbsolutePath() + "\nnode   " + cairn.nodeId() + "\nlink   " + connection()
+            + "\ntrees  " + cairn.treeNames());
+    }
+
+    public void trees() {
+        for (String name : cairn.treeNames()) {
+            out.printf("%-24s %,10d records%n", name, cairn.genericTree(name).keys().size());
+        }
+    }
+
+    /** The keys of a tree (jshell shows the list). */
+    public List<Key<?>> keys(String tree) {
+        return cairn.genericTree(tree).keys();
+    }
+
+    /** Prints a record as indented JSON. */
+    public void show(String key) {
+        out.println(PrettyJson.indent(json(key)));
+    }
+
+    /** A record as compact JSON, e.g. to edit and pass to {@link #save}. */
+    public String json(String key) {
+        Key<?> k = Key.parse(key);
+        return cairn.genericTree(k.tree()).getJson(k.id(), k.revision());
+    }
+
+    public void schema(String tree) {
+        out.println(PrettyJson.indent(cairn.genericTree(tree).schemaJson()));
+    }
+
+    public List<Key<?>> find(String tree, String text) {
+        GenericTree t = cairn.genericTree(tree);
+        String needle = text.toLowerCase(Locale.ROOT);
+        List<Key<?>> hits = new ArrayList<>();
+        for (Key<?> k : t.keys()) {
+            String json = t.getJson(k.id(), k.revision());
+            if (json.toLowerCase(Locale.ROOT).contains(needle)) {
+                hits.add(k);
+                out.println(k + "  " + json);
+            }
+        }
+        return hits;
+    }
+
+    public Key<?> insert(String tree, String json) {
+        Key<?> k = cairn.genericTree(tree).insertJson(json);
+        out.println("inserted " + k);
+        return k;
+    }
+
+    public void checkOut(String key) {
+        Key<?> k = Key.parse(key);
+        cairn.genericTree(k.tree()).checkOut(k.id(), k.revision());
+        out.println("checked out " + k);
+    }
+
+    public void save(String key, String json) {
+        Key<?> k = Key.parse(key);
+        cairn.genericTree(k.tree()).updateJson(k.id(), k.revision(), json);
+        out.println("saved " + k);
+    }
+
+    public void checkIn(String key) {
+        Key<?> k = Key.parse(key);
+        cairn.genericTree(k.tree()).checkIn(k.id(), k.revision());
+        out.println("checked in " + k);
+    }
+
+    public String connection() {
+        return cairn.isConnected() ? "connected" : "standalone (not connected)";
+    }
+
+    /** Closes the database, runs the full verify of {@code cairn verify}, and opens it again. */
+    public boolean verify() {
+        cairn.close();
+        try {
+            return Commands.verify(dir, out) == 0;
+        } finally {
+            cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
+        }
+    }
+
+    @Override
+    public void close() {
+        cairn.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Inspector[" + dir.toAbsolutePath() + "] (db.help() lists the verbs)";
+    }
+}

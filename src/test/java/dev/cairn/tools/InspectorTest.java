@@ -1,0 +1,82 @@
+package dev.cairn.tools;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.NotCheckedOutException;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InspectorTest {
+    @TempDir Path dir;
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    private Path database() {
+        Path db = dir.resolve("db");
+        try (Cairn c = Cairn.open(db)) {
+            var parts = c.tree(Part.class);
+            parts.insert(new Part("R-10K", "Vishay", 10, 5, List.of("smd")));
+            parts.insert(new Part("C-100N", "Murata", 20, 7, List.of("0402", "ceramic")));
+        }
+        return db;
+    }
+
+    private String printed() {
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void browsesTreesKeysAndRecordsWithoutTheApplicationClasses() {
+        try (Inspector db = Inspector.open(database(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            db.trees();
+            assertTrue(printed().contains("Part") && printed().contains("2 records"), printed());
+            assertEquals(List.of(new Key<>("Part", 0, 0), new Key<>("Part", 1, 0)), db.keys("Part"));
+            db.show("Part/1.0");
+            assertTrue(printed().contains("\"name\": \"C-100N\""), printed());
+            assertEquals(List.of(new Key<>("Part", 1, 0)), db.find("Part", "MURATA"));
+        }
+    }
+
+    @Test
+    void editsARecordOnlyAfterCheckOut() {
+        Path path = database();
+        try (Inspector db = Inspector.open(path, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            String edited = db.json("Part/0.0").replace("\"stock\":10", "\"stock\":99");
+            assertThrows(NotCheckedOutException.class, () -> db.save("Part/0.0", edited));
+            db.checkOut("Part/0.0");
+            db.save("Part/0.0", edited);
+            db.checkIn("Part/0.0");
+            Key<?> added = db.insert("Part", edited);
+            assertEquals(new Key<>("Part", 2, 0), added);
+            assertTrue(db.verify(), printed());
+        }
+        try (Cairn c = Cairn.open(path)) {
+            assertEquals(99, c.tree(Part.class).get(new Key<>("Part", 0, 0)).stock());
+            assertEquals(3, c.tree(Part.class).size());
+        }
+    }
+
+    @Test
+    void jshellRunsTheInspectorScript() throws IOException, InterruptedException {
+        Path db = database();
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        Path script = Path.of("tools/inspect.jsh");
+        Process p = new ProcessBuilder(jshell.toString(), "--class-path", "build/classes",
+            "-R-Dcairn.dir=" + db.toAbsolutePath(), script.toString()).redirectErrorStream(true).start();
+        p.getOutputStream().write("db.show(\"Part/1.0\")\n/exit\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(out.contains("Cairn inspector on"), out);
+        assertTrue(out.contains("\"manufacturer\": \"Murata\""), out);
+    }
+}
