@@ -70,6 +70,8 @@ public final class Store implements AutoCloseable {
     private volatile boolean failed;
     private FreeSpace freeSpace;
     private long nextTxnId;
+    /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
+    boolean verifyAfterCommit = Check.expensiveOn();
 
     /** Creates a PageFile; tests pass a wrapper that injects faults. */
     interface PageFileFactory {
@@ -250,7 +252,7 @@ public final class Store implements AutoCloseable {
             tx.rollback();
             throw e;
         }
-        if (Check.expensiveOn()) {
+        if (verifyAfterCommit) {
             VerifyReport report = new Verifier(this, new ReadTxn(this, current)).run();
             Check.that(report.ok(), "verify after commit %s: %s", tx.newTxnId, report.problems());
         }
