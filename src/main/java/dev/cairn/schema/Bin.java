@@ -48,6 +48,15 @@ final class Bin {
         return version;
     }
 
+    /** The schema that wrote an encoded value; a version the tree does not have is damage. */
+    static Schema writerSchema(MemorySegment bytes, SchemaVersions versions) {
+        int version = version(bytes);
+        if (!versions.contains(version)) {
+            throw corrupt("schema version " + version + " (expected: 1.." + versions.latestVersion() + ")");
+        }
+        return versions.get(version);
+    }
+
     /** Checks that a record body of {@code fixedBytes} fits in {@code [s, e)}. */
     static void checkFixed(long s, long e, int fixedBytes, String path) {
         if (e - s < fixedBytes) {
