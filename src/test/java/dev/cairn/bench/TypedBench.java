@@ -118,20 +118,34 @@ public final class TypedBench {
             sink += parts.get(k).stock() + parts.read(k, v -> v.getInt(stock));
         }
         int perThread = 1_000_000 / threads;
-        double w2 = timed(threads, t -> {
-            SplittableRandom rnd = new SplittableRandom(10 + t);
-            long s = 0;
-            for (int i = 0; i < perThread; i++) s += parts.get(parts.key(rnd.nextInt(n), 0)).stock();
-            sink += s;
-        }) ;
-        double w3 = timed(threads, t -> {
-            SplittableRandom rnd = new SplittableRandom(20 + t);
-            long s = 0;
-            for (int i = 0; i < perThread; i++) s += parts.read(parts.key(rnd.nextInt(n), 0), v -> v.getInt(stock));
-            sink += s;
-        });
-        System.out.printf("W2 get (%d thr)    %,12.0f ops/s%n", threads, perThread * threads / w2);
-        System.out.printf("W3 read stock (%d) %,12.0f ops/s%n", threads, perThread * threads / w3);
+        double[] w2 = new double[3];
+        double[] w3 = new double[3];
+        for (int run = 0; run < 3; run++) {
+            int seed = run;
+            w2[run] = perThread * threads / timed(threads, t -> {
+                SplittableRandom rnd = new SplittableRandom(10 + t + 100 * seed);
+                long s = 0;
+                for (int i = 0; i < perThread; i++) s += parts.get(parts.key(rnd.nextInt(n), 0)).stock();
+                sink += s;
+            });
+            w3[run] = perThread * threads / timed(threads, t -> {
+                SplittableRandom rnd = new SplittableRandom(20 + t + 100 * seed);
+                long s = 0;
+                for (int i = 0; i < perThread; i++) {
+                    s += parts.read(parts.key(rnd.nextInt(n), 0), v -> v.getInt(stock));
+                }
+                sink += s;
+            });
+        }
+        System.out.printf("W2 get (%d thr)    %s ops/s%n", threads, median(w2));
+        System.out.printf("W3 read stock (%d) %s ops/s%n", threads, median(w3));
+    }
+
+    /** "median (min–max)" of three runs. */
+    static String median(double[] runs) {
+        double[] s = runs.clone();
+        Arrays.sort(s);
+        return String.format("%,12.0f (%,.0f–%,.0f)", s[1], s[0], s[2]);
     }
 
     interface Body {
