@@ -108,6 +108,33 @@ class CairnTest {
         assertEquals(Set.of("Doc", "Part"), db.treeNames());
     }
 
+    record Unsupported(String name, Thread worker) { }
+
+    @TreeSpec(name = "bad\u0000name")
+    record BadName(String name) { }
+
+    @Test
+    void unsupportedComponentTypeAndBadTreeNameAreRefused() {
+        assertThrowsNaming(IllegalArgumentException.class, "worker", () -> db.tree(Unsupported.class));
+        assertThrowsNaming(IllegalArgumentException.class, "NUL", () -> db.tree(BadName.class));
+        assertEquals(Set.of("Part"), db.treeNames());
+    }
+
+    @Test
+    void genericWritesFollowTheTreeRules() {
+        Tree<Doc> docs = db.tree(Doc.class);
+        Key<Doc> k = docs.insert(new Doc("spec", 1));
+        GenericTree g = db.genericTree("Doc");
+        String json = g.getJson(k.id(), 0);
+        docs.checkOut(k).join();
+        docs.release(k);
+        assertThrowsNaming(ReleasedRecordException.class, k.toString(), () -> g.updateJson(k.id(), 0, json));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/9.0", () -> g.updateJson(9, 0, json));
+        Key<?> added = g.insertJson(json.replace("spec", "copy"));
+        assertEquals(new Doc("copy", 1), docs.get(docs.key(added.id(), 0)));
+        assertEquals(new RecordState.Draft(0), docs.meta(docs.key(added.id(), 0)).state());
+    }
+
     @Test
     void versioningFlagThatDiffersFromTheStoredTreeIsRefused() {
         assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));

@@ -374,7 +374,9 @@ public final class Database implements AutoCloseable {
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         Batch b = batch();
         byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
-        MemorySegment pending = b.txn.get(Layout.OUTBOX, k);
+        // A created record replaces whatever is pending for its key (a REMOVED entry of an
+        // earlier revision with that number), so only later changes look the entry up.
+        MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
             if (kind == ChangeKind.REMOVED) {
