@@ -48,6 +48,15 @@ final class Bin {
         return version;
     }
 
+    /** The schema that wrote an encoded value; a version the tree does not have is damage. */
+    static Schema writerSchema(MemorySegment bytes, SchemaVersions versions) {
+        int version = version(bytes);
+        if (!versions.contains(version)) {
+            throw corrupt("schema version " + version + " (expected: 1.." + versions.latestVersion() + ")");
+        }
+        return versions.get(version);
+    }
+
     /** Checks that a record body of {@code fixedBytes} fits in {@code [s, e)}. */
     static void checkFixed(long s, long e, int fixedBytes, String path) {
         if (e - s < fixedBytes) {
@@ -88,6 +97,10 @@ final class Bin {
 
     static String string(MemorySegment seg, long s, long e) {
         int n = (int) (e - s);
+        if (!seg.isNative() && !seg.isReadOnly() && seg.heapBase().orElse(null) instanceof byte[] array) {
+            // A heap segment's address is its offset in the array: decode in place, one copy fewer.
+            return new String(array, (int) (seg.address() + s), n, StandardCharsets.UTF_8);
+        }
         byte[] b = new byte[n];
         MemorySegment.copy(seg, BYTE, s, b, 0, n);
         return new String(b, StandardCharsets.UTF_8);
