@@ -392,17 +392,19 @@ class CairnTest {
     }
 
     @Test
-    void versioningOperationsNeedACheckOut() {
+    void stateChangesNeedNoCheckOutButDataChangesDo() {
         Tree<Doc> docs = db.tree(Doc.class);
         Key<Doc> k = docs.insert(new Doc("spec", 10));
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.release(k));
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.setStateNumber(k, 1));
-        docs.checkOut(k).join();
+        docs.setStateNumber(k, 1);
         docs.release(k);
-        docs.checkIn(k);
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.newRevision(k));
+        Key<Doc> r1 = docs.newRevision(k);
+        assertEquals(new BorrowState.Free(), docs.borrowState(r1));
+        assertThrowsNaming(NotCheckedOutException.class, r1.toString(), () -> docs.update(r1, new Doc("x", 1)));
+        assertThrowsNaming(NotCheckedOutException.class, r1.toString(), () -> docs.remove(r1));
         Key<Doc> missing = docs.key(50, 0);
         assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.release(missing));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.setStateNumber(missing, 2));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.newRevision(missing));
     }
 
     @Test

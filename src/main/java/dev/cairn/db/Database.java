@@ -479,14 +479,12 @@ public final class Database implements AutoCloseable {
         requireVersioned(t, key, "release");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         if (h.released()) throw new IllegalStateException("release of " + key + ": it is already " + h.state());
-        requireCheckedOut(t, key, "release");
         changeMeta(t, key, h.withState(RecordHeader.RELEASED, h.stateNumber()));
     }
 
     void setStateNumber(TreeState t, Key<?> key, int n) {
         requireVersioned(t, key, "setStateNumber");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
-        requireCheckedOut(t, key, "setStateNumber");
         changeMeta(t, key, h.withState(h.stateKind(), n));
     }
 
@@ -506,7 +504,6 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("newRevision of " + released + ": it is " + h.state()
                 + " (expected: Released)");
         }
-        requireCheckedOut(t, released, "newRevision");
         if (released.revision() == Integer.MAX_VALUE) {
             throw new IllegalStateException("newRevision of " + released + ": no revision number left");
         }
