@@ -46,9 +46,14 @@ class CairnTest {
         parts = db.tree(Part.class);
     }
 
+    /** Every test's database is closed, then verified page by page through the raw store. */
     @AfterEach
     void close() {
         db.close();
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(dir.resolve("db"))) {
+            dev.cairn.store.VerifyReport report = store.verify();
+            assertTrue(report.ok(), report.toString());
+        }
     }
 
     void reopen() {
