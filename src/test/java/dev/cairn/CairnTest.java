@@ -460,6 +460,12 @@ class CairnTest {
     }
 
     @Test
+    void closeInsideAWriteBatchIsRefused() {
+        assertThrowsNaming(IllegalStateException.class, "inside a write batch", () -> db.write(db::close));
+        assertEquals(Set.of("Part"), db.treeNames());
+    }
+
+    @Test
     void folderIsCreatedIfAbsent() {
         Path nested = dir.resolve("a/b/c");
         try (Cairn other = Cairn.open(nested)) {

@@ -250,12 +250,15 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
+        }
         writeLock.lock();
         try {
             if (closed) return;
             closed = true;
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.yield();
             events.close();
             store.close();
         } finally {
