@@ -118,8 +118,8 @@ class ConcurrencyTest {
             stop.set(true);
             for (Thread t : threads) t.join(30_000);
             if (!failures.isEmpty()) throw new AssertionError(failures.get(0));
-            assertTrue(written.get() > 100, "writes " + written.get());
-            for (long n : reads) assertTrue(n > 100, "reads " + n);
+            assertTrue(written.get() > 20, "writes " + written.get());
+            for (long n : reads) assertTrue(n > 50, "reads " + n);
             System.out.printf("concurrency: %d writes, reads %d %d %d %d%n", written.get(), reads[0], reads[1],
                 reads[2], reads[3]);
         }
