@@ -533,7 +533,9 @@ public final class Database implements AutoCloseable {
         }
         WriteTxn txn = txn();
         try (Cursor c = txn.cursor(t.dataTree)) {
-            if (c.seek(Layout.recordKey(released.id(), released.revision() + 1)) && Layout.idOf(c.key()) == released.id()) {
+            boolean newer = c.seek(Layout.recordKey(released.id(), released.revision() + 1))
+                && Layout.idOf(c.key()) == released.id();
+            if (newer) {
                 throw new IllegalStateException("newRevision of " + released + ": revision " + t.name + "/"
                     + released.id() + "." + Layout.revisionOf(c.key()) + " already exists");
             }
