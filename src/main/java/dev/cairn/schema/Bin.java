@@ -1,6 +1,7 @@
 package dev.cairn.schema;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -21,8 +22,8 @@ final class Bin {
     static final int NULL_BIT = 0x8000_0000;
     static final int OFFSET_MASK = 0x7FFF_FFFF;
     /** Deepest nesting of records, collections, optionals and unions inside one value. */
-    static final int DEPTH_MAX = 100;
-    static final int VERSION_MAX = 0xFFFF;
+    static final int DEPTH_MAX = Limits.VALUE_DEPTH_MAX;
+    static final int VERSION_MAX = Limits.SCHEMA_VERSIONS_MAX;
 
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

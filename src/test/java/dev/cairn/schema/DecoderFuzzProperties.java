@@ -154,6 +154,15 @@ class DecoderFuzzProperties {
         return b.toString();
     }
 
+    /** The same fuzzing at 50x the tries, for extended runs ({@code CAIRN_LONG=1}). */
+    @Property(tries = 20_000)
+    @net.jqwik.api.Tag("long")
+    void damagedRecordBytesLongRun(@ForAll long seed) {
+        damagedRecordBytesGiveACorruptionErrorOrAValue(seed);
+        damagedSchemaBytesGiveACorruptionErrorOrAValidSchema(seed);
+        damagedJsonGivesAParseErrorOrAValue(seed);
+    }
+
     @Example
     void deepNestingIsRefusedOnBothSidesWithoutStackOverflow() {
         SchemaVersions versions = RecordCodecTest.versionsOf(RecordCodecTest.Node.class);

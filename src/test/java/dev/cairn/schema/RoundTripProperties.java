@@ -37,6 +37,7 @@ class RoundTripProperties {
         RecordCodec<V> codec = RecordCodec.of(type, "T", versions);
         V value = random.record(type);
         byte[] bytes = codec.encode(value);
+        assertArrayEquals(bytes, codec.encodeInterpreted(value), "compiled and interpreted writers agree");
         V again = codec.decode(MemorySegment.ofArray(bytes));
         assertEquals(Normal.of(value), Normal.of(again), type.getSimpleName());
         assertArrayEquals(bytes, codec.encode(again));
