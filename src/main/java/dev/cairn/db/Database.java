@@ -250,12 +250,15 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
+        }
         writeLock.lock();
         try {
             if (closed) return;
             closed = true;
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.yield();
             events.close();
             store.close();
         } finally {
@@ -279,15 +282,23 @@ public final class Database implements AutoCloseable {
     private TreeState loadTree(ReadTxn r, String name) {
         MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
         if (entry == null) return null;
-        if (entry.byteSize() != 2 || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
+        if (entry.byteSize() != Layout.CATALOG_BYTES
+            || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
             throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": "
-                + entry.byteSize() + " bytes (expected: format 1, 2 bytes)");
+                + entry.byteSize() + " bytes (expected: format " + Layout.CATALOG_FORMAT + ", " + Layout.CATALOG_BYTES
+                + " bytes)");
         }
         boolean versioned = (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
+        int dataFromVersion = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
         SchemaVersions versions = loadVersions(r, name);
         MemorySegment poolBytes = r.get(Layout.POOLS, Layout.utf8(name));
         if (poolBytes == null) throw new CorruptionException("tree " + name + " has no key pool in " + directory);
+        if (dataFromVersion < 1 || dataFromVersion > versions.latestVersion()) {
+            throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": data from version "
+                + dataFromVersion + " (expected: 1.." + versions.latestVersion() + ")");
+        }
         TreeState t = new TreeState(name, versioned, versions, KeyPool.fromBytes(Layout.copy(poolBytes), name));
+        t.dataFromVersion = dataFromVersion;
         TreeState raced = trees.putIfAbsent(name, t);
         return raced == null ? t : raced;
     }
@@ -325,7 +336,7 @@ public final class Database implements AutoCloseable {
             TreeState t = trees.get(name);
             if (t == null) t = loadTree(txn, name);
             if (t == null) {
-                txn.put(Layout.CATALOG, Layout.utf8(name), new byte[] {Layout.CATALOG_FORMAT, (byte) (versioned ? 1 : 0)});
+                txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, 1));
                 txn.createTree(Layout.dataTree(name));
                 KeyPool pool = KeyPool.standalone();
                 txn.put(Layout.POOLS, Layout.utf8(name), pool.toBytes());
@@ -343,8 +354,12 @@ public final class Database implements AutoCloseable {
             if (t.versions.versionOf(candidate) >= 0) return t;
             SchemaVersions stored = t.versions;
             boolean refused = false;
+            // Versions below dataFromVersion hold no data any more (a migration rewrote it), so
+            // a change refused only against them needs no migration.
+            java.util.Set<Integer> migrated = new java.util.HashSet<>();
+            for (int old = 1; old < t.dataFromVersion; old++) migrated.add(old);
             try {
-                dev.cairn.schema.Evolution.check(name, stored, candidate);
+                dev.cairn.schema.Evolution.check(name, stored, candidate, migrated);
             } catch (SchemaMismatchException e) {
                 if (onRefused == null) throw e;
                 refused = true;
@@ -353,8 +368,17 @@ public final class Database implements AutoCloseable {
             int v = next.add(candidate);
             txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
             TreeState finalT = t;
-            if (refused) onRefused.migrate(finalT, stored, next);
-            afterCommit(() -> finalT.versions = next);
+            int dataFrom = t.dataFromVersion;
+            if (refused) {
+                onRefused.migrate(finalT, stored, next);
+                dataFrom = v;
+                txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, dataFrom));
+            }
+            int finalDataFrom = dataFrom;
+            afterCommit(() -> {
+                finalT.versions = next;
+                finalT.dataFromVersion = finalDataFrom;
+            });
             return t;
         }, true);
     }
@@ -374,7 +398,9 @@ public final class Database implements AutoCloseable {
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         Batch b = batch();
         byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
-        MemorySegment pending = b.txn.get(Layout.OUTBOX, k);
+        // A created record replaces whatever is pending for its key (a REMOVED entry of an
+        // earlier revision with that number), so only later changes look the entry up.
+        MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
             if (kind == ChangeKind.REMOVED) {
@@ -477,14 +503,12 @@ public final class Database implements AutoCloseable {
         requireVersioned(t, key, "release");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         if (h.released()) throw new IllegalStateException("release of " + key + ": it is already " + h.state());
-        requireCheckedOut(t, key, "release");
         changeMeta(t, key, h.withState(RecordHeader.RELEASED, h.stateNumber()));
     }
 
     void setStateNumber(TreeState t, Key<?> key, int n) {
         requireVersioned(t, key, "setStateNumber");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
-        requireCheckedOut(t, key, "setStateNumber");
         changeMeta(t, key, h.withState(h.stateKind(), n));
     }
 
@@ -504,13 +528,14 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("newRevision of " + released + ": it is " + h.state()
                 + " (expected: Released)");
         }
-        requireCheckedOut(t, released, "newRevision");
         if (released.revision() == Integer.MAX_VALUE) {
             throw new IllegalStateException("newRevision of " + released + ": no revision number left");
         }
         WriteTxn txn = txn();
         try (Cursor c = txn.cursor(t.dataTree)) {
-            if (c.seek(Layout.recordKey(released.id(), released.revision() + 1)) && Layout.idOf(c.key()) == released.id()) {
+            boolean newer = c.seek(Layout.recordKey(released.id(), released.revision() + 1))
+                && Layout.idOf(c.key()) == released.id();
+            if (newer) {
                 throw new IllegalStateException("newRevision of " + released + ": revision " + t.name + "/"
                     + released.id() + "." + Layout.revisionOf(c.key()) + " already exists");
             }

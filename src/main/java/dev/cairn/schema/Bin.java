@@ -1,6 +1,7 @@
 package dev.cairn.schema;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -21,8 +22,8 @@ final class Bin {
     static final int NULL_BIT = 0x8000_0000;
     static final int OFFSET_MASK = 0x7FFF_FFFF;
     /** Deepest nesting of records, collections, optionals and unions inside one value. */
-    static final int DEPTH_MAX = 100;
-    static final int VERSION_MAX = 0xFFFF;
+    static final int DEPTH_MAX = Limits.VALUE_DEPTH_MAX;
+    static final int VERSION_MAX = Limits.SCHEMA_VERSIONS_MAX;
 
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,6 +47,15 @@ final class Bin {
         int version = bytes.get(SHORT, 1) & 0xFFFF;
         if (version == 0) throw corrupt("schema version 0 (expected: >= 1)");
         return version;
+    }
+
+    /** The schema that wrote an encoded value; a version the tree does not have is damage. */
+    static Schema writerSchema(MemorySegment bytes, SchemaVersions versions) {
+        int version = version(bytes);
+        if (!versions.contains(version)) {
+            throw corrupt("schema version " + version + " (expected: 1.." + versions.latestVersion() + ")");
+        }
+        return versions.get(version);
     }
 
     /** Checks that a record body of {@code fixedBytes} fits in {@code [s, e)}. */
@@ -88,6 +98,10 @@ final class Bin {
 
     static String string(MemorySegment seg, long s, long e) {
         int n = (int) (e - s);
+        if (!seg.isNative() && !seg.isReadOnly() && seg.heapBase().orElse(null) instanceof byte[] array) {
+            // A heap segment's address is its offset in the array: decode in place, one copy fewer.
+            return new String(array, (int) (seg.address() + s), n, StandardCharsets.UTF_8);
+        }
         byte[] b = new byte[n];
         MemorySegment.copy(seg, BYTE, s, b, 0, n);
         return new String(b, StandardCharsets.UTF_8);

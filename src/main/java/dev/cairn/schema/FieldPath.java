@@ -29,8 +29,8 @@ public final class FieldPath {
     private volatile Location[] locations = new Location[0];
 
     /** Where the value lies in data of one writer version. */
-    private record Location(int[] slots, int[] previousSlots, int[] fixedBytes, boolean missing, boolean fixed,
-                            int offset, int previousSlot, int leafFixedBytes, Kind kind, EnumDef writerEnum) { }
+    private record Location(int[] slots, int[] previousSlots, int[] fixedBytes, boolean missing, Object missingValue,
+                            boolean fixed, int offset, int previousSlot, int leafFixedBytes, Kind kind, EnumDef writerEnum) { }
 
     FieldPath(RecordCodec<?> codec, String path) {
         this.codec = codec;
@@ -141,12 +141,12 @@ public final class FieldPath {
 
     /** The value at the path as the reader's type, boxed; enums as their name. */
     private Object value(MemorySegment bytes, Location loc) {
-        if (loc.missing) return defaultValue;
+        if (loc.missing) return loc.missingValue;
         long start = Bin.HEADER_BYTES;
         long end = bytes.byteSize();
         for (int i = 0; i < loc.slots.length; i++) {
             long[] r = nested(bytes, start, end, loc, i);
-            if (r == null) return enumLeaf || leafKind == Kind.STRING ? null : null;
+            if (r == null) return null;
             start = r[0];
             end = r[1];
         }
@@ -223,7 +223,9 @@ public final class FieldPath {
             RecordDef wr = ws.record(def);
             Layout layout = ws.layout(def);
             int wi = Compat.match(wr, steps[i]);
-            if (wi < 0) return new Location(slots, previous, fixedBytes, true, false, 0, 0, 0, null, null);
+            if (wi < 0) {
+                return new Location(slots, previous, fixedBytes, true, missingValue(i), false, 0, 0, 0, null, null);
+            }
             FieldType wt = wr.components().get(wi).type();
             if (i < n - 1) {
                 slots[i] = layout.offset[wi];
@@ -233,13 +235,39 @@ public final class FieldPath {
                 continue;
             }
             if (wt instanceof Ref r && ws.definition(r) instanceof EnumDef we) {
-                return new Location(slots, previous, fixedBytes, false, false, layout.offset[wi], layout.previousSlot[wi],
+                return new Location(slots, previous, fixedBytes, false, null, false, layout.offset[wi], layout.previousSlot[wi],
                     layout.fixedBytes, null, we);
             }
-            return new Location(slots, previous, fixedBytes, false, layout.fixed[wi], layout.offset[wi],
+            return new Location(slots, previous, fixedBytes, false, null, layout.fixed[wi], layout.offset[wi],
                 layout.previousSlot[wi], layout.fixedBytes, ((Scalar) wt).kind(), null);
         }
         throw new AssertionError("a path has at least one step");
+    }
+
+    /**
+     * The value at the path when the writer lacked step {@code missing}: that component's default,
+     * followed down the remaining steps (a null record on the way gives null).
+     */
+    private Object missingValue(int missing) {
+        if (missing == steps.length - 1) return defaultValue;
+        Object v = codec.builder(codec.ownVersion()).defaultValue(steps[missing], path);
+        for (int j = missing + 1; j < steps.length && v != null; j++) {
+            try {
+                java.lang.reflect.RecordComponent rc = v.getClass().getRecordComponents()[indexIn(v.getClass(), steps[j].name())];
+                v = Access.lookup(v.getClass()).unreflect(rc.getAccessor()).invoke(v);
+            } catch (Throwable t) {
+                throw new IllegalStateException(path + ": cannot read the default of " + steps[missing].name() + ": " + t, t);
+            }
+        }
+        return v instanceof Enum<?> e ? e.name() : v;
+    }
+
+    private static int indexIn(Class<?> type, String name) {
+        java.lang.reflect.RecordComponent[] rcs = type.getRecordComponents();
+        for (int i = 0; i < rcs.length; i++) {
+            if (rcs[i].getName().equals(name)) return i;
+        }
+        throw new AssertionError("no component " + name + " in " + type);
     }
 
     @Override

@@ -152,6 +152,7 @@ final class GenericCodec {
     }
 
     static void encode(Schema schema, FieldType type, Object value, Sink sink, int depth, String path) {
+        if (value == null && type instanceof OptionalOf) value = Optional.empty();
         if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX);
         switch (type) {
             case Scalar sc -> {
@@ -175,7 +176,7 @@ final class GenericCodec {
                     encode(schema, m.key(), entry.getKey(), sink, depth + 1, path + "{key}");
                     sink.putIntAt(slot, sink.position - start);
                     slot += 4;
-                    if (entry.getValue() == null) {
+                    if (entry.getValue() == null && !(m.value() instanceof OptionalOf)) {
                         sink.putIntAt(slot, (sink.position - start) | Bin.NULL_BIT);
                     } else {
                         encode(schema, m.value(), entry.getValue(), sink, depth + 1, path + "{" + entry.getKey() + "}");
@@ -221,7 +222,7 @@ final class GenericCodec {
                 check(v, Scalars.boxClass(((Scalar) c.type()).kind()), cpath);
                 Scalars.write(((Scalar) c.type()).kind(), v, sink, cpath);
                 sink.position = end;
-            } else if (v == null) {
+            } else if (v == null && !(c.type() instanceof OptionalOf)) {
                 sink.putIntAt(base + layout.offset[i], (sink.position - base) | Bin.NULL_BIT);
             } else {
                 encode(schema, c.type(), v, sink, depth + 1, cpath);
@@ -236,7 +237,7 @@ final class GenericCodec {
         int slot = start + 4;
         int i = 0;
         for (Object v : values) {
-            if (v == null) {
+            if (v == null && !(element instanceof OptionalOf)) {
                 sink.putIntAt(slot, (sink.position - start) | Bin.NULL_BIT);
             } else {
                 encode(schema, element, v, sink, depth + 1, path + "[" + i + "]");

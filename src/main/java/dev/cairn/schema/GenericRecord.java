@@ -41,12 +41,11 @@ public final class GenericRecord {
     /**
      * Decodes stored bytes with the schema version that wrote them.
      *
-     * @throws IllegalArgumentException when {@code versions} lacks the writer's version
-     * @throws dev.cairn.CorruptionException when the bytes are damaged
+     * @throws dev.cairn.CorruptionException when the bytes are damaged or name a version that
+     *     {@code versions} lacks
      */
     public static GenericRecord decode(MemorySegment bytes, SchemaVersions versions) {
-        int version = Bin.version(bytes);
-        Schema schema = versions.get(version);
+        Schema schema = Bin.writerSchema(bytes, versions);
         return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0, schema.name());
     }
 

@@ -27,8 +27,7 @@ public final class JsonForm {
 
     /** JSON of a stored record; {@code pretty} indents by two spaces, one member a line. */
     public static String toJson(MemorySegment bytes, SchemaVersions versions, boolean pretty) {
-        int version = Bin.version(bytes);
-        Schema schema = versions.get(version);
+        Schema schema = Bin.writerSchema(bytes, versions);
         return JsonPrinter.print(schema, Schema.ROOT, GenericRecord.decode(bytes, versions), pretty);
     }
 

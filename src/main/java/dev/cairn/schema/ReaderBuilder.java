@@ -84,6 +84,7 @@ final class ReaderBuilder {
                 : component(wr.components().get(wi), layout, wi, rc, params[j], cpath);
         }
         reader.construct = construct(type, params, filters);
+        reader.compiled = Generated.reader(reader.construct);
         return reader;
     }
 

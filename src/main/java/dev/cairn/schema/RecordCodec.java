@@ -1,7 +1,9 @@
 package dev.cairn.schema;
 
 import dev.cairn.SchemaMismatchException;
+import dev.cairn.internal.Check;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -96,6 +98,27 @@ public final class RecordCodec<V extends Record> {
             sink.putByte(Bin.FORMAT_TAG);
             sink.putShort(ownVersion);
             writer.write(value, sink, 0);
+            byte[] bytes = sink.toBytes();
+            Check.expensive(() -> Arrays.equals(bytes, reencoded(bytes)), "encode disagrees with the generic codec");
+            return bytes;
+        } finally {
+            sink.release();
+        }
+    }
+
+    /** The generic codec's encoding of what the generic decoder reads from {@code bytes} (a cross-check). */
+    private byte[] reencoded(byte[] bytes) {
+        GenericRecord g = GenericRecord.decode(MemorySegment.ofArray(bytes), versions);
+        return GenericCodec.encodeValue(derived.schema(), ownVersion, g);
+    }
+
+    /** {@link #encode} through the interpreted record writer, the reference for the compiled one (tests). */
+    byte[] encodeInterpreted(V value) {
+        Sink sink = Sink.acquire();
+        try {
+            sink.putByte(Bin.FORMAT_TAG);
+            sink.putShort(ownVersion);
+            writer.writeSlowly(value, sink, 0);
             return sink.toBytes();
         } finally {
             sink.release();
@@ -202,7 +225,7 @@ public final class RecordCodec<V extends Record> {
         }
         ReaderBuilder builder = builder(version);
         RecordReader reader = builder.root();
-        RecordReader[] next = java.util.Arrays.copyOf(p, Math.max(p.length, version + 1));
+        RecordReader[] next = Arrays.copyOf(p, Math.max(p.length, version + 1));
         next[version] = reader;
         plans = next;
         return reader;

@@ -180,6 +180,7 @@ final class SchemaDeriver {
                 if (!ok) throw refuse(raw, path, "map keys must be a scalar other than byte[], or an enum");
                 return new FieldType.MapOf(key, typeOf(args[1], path + "{}"));
             }
+            if (raw.isRecord() || raw.isInterface()) throw refuse(raw, path, "generic records and interfaces are not supported");
             throw refuse(raw, path, supportedNote(raw));
         }
         throw new IllegalArgumentException("unsupported type " + type.getTypeName() + " at " + path

@@ -321,6 +321,10 @@ final class SchemaFormat {
 
     private static void checkType(List<TypeDef> defs, FieldType type, String path, int depth) {
         if (depth > TYPE_DEPTH_MAX) throw new IllegalArgumentException(path + ": type nesting deeper than " + TYPE_DEPTH_MAX);
+        if (depth > 0 && type instanceof Scalar s && s.fixed()) {
+            throw new IllegalArgumentException(path + ": unboxed " + s.kind() + " inside a collection or Optional"
+                + " (expected: boxed)");
+        }
         switch (type) {
             case Scalar s -> { }
             case ListOf l -> checkType(defs, l.element(), path + "[]", depth + 1);
@@ -332,6 +336,7 @@ final class SchemaFormat {
                 if (!scalarKey && !enumKey) {
                     throw new IllegalArgumentException(path + ": map key " + type + " (expected: a scalar other than byte[], or an enum)");
                 }
+                checkType(defs, m.key(), path + "{key}", depth + 1);
                 checkType(defs, m.value(), path + "{}", depth + 1);
             }
             case OptionalOf o -> {

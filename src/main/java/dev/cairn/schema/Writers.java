@@ -70,6 +70,7 @@ final class Writers {
                 w.optional[i] = ft instanceof OptionalOf;
             }
         }
+        w.compiled = Generated.writer(path, w.layout.fixedBytes, w.layout.offset, w.codes, w.optional, w.getters, w.writers);
         return w;
     }
 
@@ -135,9 +136,14 @@ final class Writers {
         }
     }
 
-    /** A record body: fixed part, then the variable items in component order. */
+    /**
+     * A record body: fixed part, then the variable items in component order. {@link #compiled}
+     * does the work (see {@link Generated#writer}); the interpreted loop of {@link #writeSlowly}
+     * is the reference it must match.
+     */
     static final class RecordWriter implements ValueWriter {
         private final Layout layout;
+        ValueWriter compiled;
         private final String path;
         MethodHandle[] getters;
         ValueWriter[] writers;
@@ -153,6 +159,10 @@ final class Writers {
 
         @Override
         public void write(Object value, Sink sink, int depth) {
+            compiled.write(value, sink, depth);
+        }
+
+        void writeSlowly(Object value, Sink sink, int depth) {
             depth(depth, path);
             int base = sink.reserve(layout.fixedBytes);
             int[] offsets = layout.offset;

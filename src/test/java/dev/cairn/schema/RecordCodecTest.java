@@ -126,6 +126,17 @@ class RecordCodecTest {
     }
 
     @Test
+    void decodesFromASlicedHeapSegment() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        byte[] bytes = codec.encode(sample());
+        byte[] padded = new byte[bytes.length + 13];
+        System.arraycopy(bytes, 0, padded, 5, bytes.length);
+        MemorySegment slice = MemorySegment.ofArray(padded).asSlice(5, bytes.length);
+        assertEquals(Normal.of(sample()), Normal.of(codec.decode(slice)));
+        assertEquals(Normal.of(sample()), Normal.of(codec.decode(slice.asReadOnly())));
+    }
+
+    @Test
     void singleFieldsReadStraightFromTheBytes() {
         RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
         MemorySegment bytes = MemorySegment.ofArray(codec.encode(sample()));
