@@ -199,6 +199,11 @@ final class Writers {
             int start = sink.reserve(4 + 4 * n);
             sink.putIntAt(start, n);
             int slot = start + 4;
+            if (!sorted && values instanceof List<?> list && values instanceof java.util.RandomAccess) {
+                // Indexed, so that encoding a list allocates no iterator.
+                for (int i = 0; i < n; i++, slot += 4) item(element, optional, list.get(i), sink, depth + 1, start, slot);
+                return;
+            }
             int written = 0;
             for (Object v : values) {
                 if (written++ == n) break;
