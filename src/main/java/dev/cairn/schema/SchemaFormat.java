@@ -302,7 +302,7 @@ final class SchemaFormat {
                     if (u.variants().isEmpty()) throw new IllegalArgumentException("union " + u.name() + " has no variants");
                     Set<Integer> seen = new HashSet<>();
                     for (int v : u.variants()) {
-                        if (v <= 0 || v >= defs.size() || defs.get(v) instanceof UnionDef) {
+                        if (v < 0 || v >= defs.size() || defs.get(v) instanceof UnionDef) {
                             throw new IllegalArgumentException("union " + u.name() + " variant " + v
                                 + " (expected: index of a record or enum definition)");
                         }

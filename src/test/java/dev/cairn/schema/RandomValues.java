@@ -262,13 +262,9 @@ final class RandomValues {
         }
         for (int i = 0; i < unions; i++) {
             List<Integer> variants = new ArrayList<>();
-            for (int v = 1; v < records + enums; v++) if (rnd.nextBoolean()) variants.add(v);
-            if (variants.isEmpty()) variants.add(records + enums > 1 ? 1 : 0);
-            if (variants.contains(0)) {
-                defs.add(new EnumDef("U" + i, List.of("ONLY"), -1));
-            } else {
-                defs.add(new UnionDef("U" + i, variants, rnd.nextInt(variants.size() + 1) - 1));
-            }
+            for (int v = 0; v < records + enums; v++) if (rnd.nextBoolean()) variants.add(v);
+            if (variants.isEmpty()) variants.add(0);
+            defs.add(new UnionDef("U" + i, variants, rnd.nextInt(variants.size() + 1) - 1));
         }
         return new Schema(defs);
     }

@@ -44,6 +44,13 @@ class RecordCodecTest {
 
     record Node(String name, List<Node> children) { }
 
+    /** A composite whose root record is itself a permitted type of the sealed interface it holds. */
+    sealed interface Part2 permits Assembly, Leaf { }
+
+    record Assembly(String name, List<Part2> parts) implements Part2 { }
+
+    record Leaf(String name, int qty) implements Part2 { }
+
     static SchemaVersions versionsOf(Class<? extends Record> type) {
         SchemaVersions v = new SchemaVersions();
         v.add(Schema.derive(type));
@@ -98,6 +105,13 @@ class RecordCodecTest {
         RecordCodec<Node> codec = RecordCodec.of(Node.class, "Node", versionsOf(Node.class));
         Node tree = new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of())));
         assertEquals(tree, roundTrip(codec, tree));
+    }
+
+    @Test
+    void aRootRecordCanBeAVariantOfTheUnionItHolds() {
+        RecordCodec<Assembly> codec = RecordCodec.of(Assembly.class, "A", versionsOf(Assembly.class));
+        Assembly a = new Assembly("top", List.of(new Leaf("r", 2), new Assembly("sub", List.of(new Leaf("c", 1)))));
+        assertEquals(a, roundTrip(codec, a));
     }
 
     @Test
