@@ -28,13 +28,15 @@ class SchemaTest {
 
     record BadDefault(@DefaultValue("\"text\"") int n) { }
 
-    record Renamed(@FormerNames({"qty", "count"}) int stock, @DefaultValue("[\"a\"]") List<String> tags) { }
+    record Renamed(@FormerNames({"qty", "count"}) int stock,
+        @DefaultValue("[\"a\"]") List<String> tags) { }
 
     record Wildcard(List<? extends Number> numbers) { }
 
     @Test
     void derivationIsCachedAndDeterministic() {
-        assertSame(Schema.derive(RecordCodecTest.Everything.class), Schema.derive(RecordCodecTest.Everything.class));
+        assertSame(Schema.derive(RecordCodecTest.Everything.class),
+            Schema.derive(RecordCodecTest.Everything.class));
         Schema s = Schema.derive(RecordCodecTest.Everything.class);
         assertEquals(s, Schema.fromBytes(s.toBytes()));
         assertArrayEquals(s.toBytes(), Schema.fromBytes(s.toBytes()).toBytes());
@@ -52,16 +54,22 @@ class SchemaTest {
 
     @Test
     void unsupportedShapesAreRefusedNamingClassAndPath() {
-        var generic = assertThrows(IllegalArgumentException.class, () -> Schema.derive(UsesGeneric.class));
+        var generic = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(UsesGeneric.class));
         assertTrue(generic.getMessage().contains("UsesGeneric.g (generic"), generic.getMessage());
-        var keys = assertThrows(IllegalArgumentException.class, () -> Schema.derive(RecordKeys.class));
+        var keys = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(RecordKeys.class));
         assertTrue(keys.getMessage().contains("RecordKeys.byDims"), keys.getMessage());
-        var fallbacks = assertThrows(IllegalArgumentException.class, () -> Schema.derive(HasTwoFallbacks.class));
+        var fallbacks = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(HasTwoFallbacks.class));
         assertTrue(fallbacks.getMessage().contains("two @Fallback"), fallbacks.getMessage());
-        var badDefault = assertThrows(IllegalArgumentException.class, () -> Schema.derive(BadDefault.class));
-        assertTrue(badDefault.getMessage().contains("@DefaultValue") && badDefault.getMessage().contains("BadDefault.n"),
+        var badDefault = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(BadDefault.class));
+        assertTrue(badDefault.getMessage().contains("@DefaultValue")
+            && badDefault.getMessage().contains("BadDefault.n"),
             badDefault.getMessage());
-        var wildcard = assertThrows(IllegalArgumentException.class, () -> Schema.derive(Wildcard.class));
+        var wildcard = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(Wildcard.class));
         assertTrue(wildcard.getMessage().contains("Wildcard.numbers"), wildcard.getMessage());
     }
 
@@ -83,7 +91,8 @@ class SchemaTest {
         assertThrows(IllegalArgumentException.class, () -> again.get(3));
         assertThrows(IllegalArgumentException.class, () -> again.put(5, a));
         assertThrows(IllegalArgumentException.class, () -> again.put(1, b));
-        assertThrows(IllegalArgumentException.class, () -> SchemaVersions.fromStored(Map.of(2, a.toBytes())));
+        assertThrows(IllegalArgumentException.class, () -> SchemaVersions.fromStored(Map.of(2,
+            a.toBytes())));
     }
 
     record BadDefaultFree(int n) { }
