@@ -331,6 +331,15 @@ public final class Database implements AutoCloseable {
      */
     TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused) {
         Layout.checkTreeName(name);
+        boolean insideBatch = writeLock.isHeldByCurrentThread() && batch != null;
+        TreeState known = trees.get(name);
+        if (insideBatch && known == null) known = loadTree(batch.txn, name);
+        if (insideBatch && (known == null || known.versions.versionOf(candidate) < 0)) {
+            // A tree created or evolved in a batch that later rolls back would be cached here
+            // without existing in the file; such changes get their own transaction instead.
+            throw new IllegalStateException("tree " + name + " must be created or get a new schema version outside "
+                + "a write batch (open it with Cairn.tree before the batch)");
+        }
         return write(() -> {
             WriteTxn txn = txn();
             TreeState t = trees.get(name);
