@@ -124,6 +124,16 @@ class IndexTest {
     }
 
     @Test
+    void indexesAreRegisteredOutsideBatchesOnly() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> db.write(() -> parts.register(byName())));
+            assertTrue(e.getMessage().contains("Part"), e.getMessage());
+        }
+    }
+
+    @Test
     void registeringAUniqueIndexOverDuplicatesIsRefused() {
         try (Cairn db = Cairn.open(dir)) {
             Tree<Part> parts = db.tree(Part.class);

@@ -608,6 +608,10 @@ public final class Database implements AutoCloseable {
     /** Registers an index binding: rebuilds it from {@code records} and adds it, under the write lock. */
     <V extends Record> void register(TreeState t, TreeState.IndexBinding<V> binding,
                                      Function<ReadTxn, java.util.SequencedMap<Key<V>, V>> records) {
+        if (writeLock.isHeldByCurrentThread() && batch != null) {
+            throw new IllegalStateException("index " + binding.indexer + " on tree " + t.name
+                + " must be registered outside a write batch (it is rebuilt from committed records)");
+        }
         write(() -> {
             binding.indexer.rebuild(records.apply(txn()));
             t.indexes.add(binding);
