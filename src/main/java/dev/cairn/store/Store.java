@@ -371,7 +371,7 @@ public final class Store implements AutoCloseable {
         closed = true;
         writeSlot.release();
         try {
-            if (durable && writable && !failed) pageFile.force();
+            if (writable && !failed) pageFile.force();
             pageFile.close();
         } finally {
             try {

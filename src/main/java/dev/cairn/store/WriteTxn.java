@@ -148,6 +148,9 @@ public final class WriteTxn extends ReadTxn {
         try {
             flushCatalog();
             store.commit(this);
+        } catch (RuntimeException | Error e) {
+            rollback();
+            throw e;
         } finally {
             closed = true;
             store.endWrite(this);
