@@ -46,7 +46,8 @@ public final class GenericRecord {
      */
     public static GenericRecord decode(MemorySegment bytes, SchemaVersions versions) {
         Schema schema = Bin.writerSchema(bytes, versions);
-        return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0, schema.name());
+        return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0,
+            schema.name());
     }
 
     /** The record's definition name (for a sealed interface: the permitted record's name). */
@@ -72,7 +73,8 @@ public final class GenericRecord {
     public Object get(String componentName) {
         int i = definition.indexOf(componentName);
         if (i < 0) {
-            throw new IllegalArgumentException("no component '" + componentName + "' in " + definition.name()
+            throw new IllegalArgumentException("no component '" + componentName + "' in "
+                + definition.name()
                 + " (expected: one of " + componentNames() + ")");
         }
         return values[i];

@@ -15,12 +15,17 @@ import java.util.SplittableRandom;
  */
 public final class CodecBench {
     /** The WORKLOAD record. */
-    public record Part(String name, String manufacturer, int stock, long priceCents, List<String> tags) { }
+    public record Part(String name, String manufacturer, int stock, long priceCents,
+        List<String> tags) { }
 
-    private static final String[] TAGS = {"smd", "tht", "rohs", "0402", "0603", "0805", "1206", "auto", "lowesr",
-        "hivolt", "precise", "pbfree", "reel", "tray", "cuttape", "esd", "ceramic", "film", "thick", "thin"};
-    private static final String[] SUFFIXES = {"R10K", "R4K7", "R220", "R1M0", "C10N", "C1U0", "C22P", "C100"};
-    private static final String[] MAKERS = {"Vishay", "Murata", "Yageo", "Kemet", "Bourns", "Nexperia", "Panasonic"};
+    private static final String[] TAGS = {"smd", "tht", "rohs", "0402", "0603", "0805", "1206",
+        "auto", "lowesr",
+        "hivolt", "precise", "pbfree", "reel", "tray", "cuttape", "esd", "ceramic", "film", "thick",
+            "thin"};
+    private static final String[] SUFFIXES = {"R10K", "R4K7", "R220", "R1M0", "C10N", "C1U0",
+        "C22P", "C100"};
+    private static final String[] MAKERS = {"Vishay", "Murata", "Yageo", "Kemet", "Bourns",
+        "Nexperia", "Panasonic"};
 
     private CodecBench() { }
 
@@ -29,8 +34,10 @@ public final class CodecBench {
         SplittableRandom rnd = new SplittableRandom(20_240_601L);
         Part[] parts = new Part[n];
         for (int i = 0; i < n; i++) {
-            String name = String.format("PART-%06d-%s", i % 1_000_000, SUFFIXES[rnd.nextInt(SUFFIXES.length)]);
-            String maker = String.format("%-8.8s-%c%dX", MAKERS[rnd.nextInt(MAKERS.length)], 'A' + i % 5, i % 10)
+            String name = String.format("PART-%06d-%s", i % 1_000_000,
+                SUFFIXES[rnd.nextInt(SUFFIXES.length)]);
+            String maker = String.format("%-8.8s-%c%dX", MAKERS[rnd.nextInt(MAKERS.length)], 'A'
+                + i % 5, i % 10)
                 .replace(' ', '_');
             int t1 = rnd.nextInt(TAGS.length);
             int t2 = (t1 + 1 + rnd.nextInt(TAGS.length - 1)) % TAGS.length;
@@ -78,7 +85,8 @@ public final class CodecBench {
         };
         Loop stringEquals = n -> {
             long sink = 0;
-            for (int i = 0; i < n; i++) sink += codec.stringEquals(encoded[i & 4095], name, probe) ? 1 : 0;
+            for (int i = 0; i < n; i++) sink += codec.stringEquals(encoded[i & 4095], name, probe)
+                ? 1 : 0;
             return sink;
         };
         double decodeBest = 0;
@@ -90,7 +98,8 @@ public final class CodecBench {
             double[] results = new double[rounds];
             for (int r = 0; r < rounds; r++) results[r] = run(roundNanos, loops[k]);
             java.util.Arrays.sort(results);
-            System.out.printf("%-20s best %,14.0f ops/s   median %,14.0f ops/s%n", names[k], results[rounds - 1],
+            System.out.printf("%-20s best %,14.0f ops/s   median %,14.0f ops/s%n", names[k],
+                results[rounds - 1],
                 results[rounds / 2]);
             if (k == 1) decodeBest = results[rounds - 1];
             if (k == 2) getIntBest = results[rounds - 1];
@@ -109,7 +118,8 @@ public final class CodecBench {
         for (int i = 0; i < n; i++) output += codec.encode(parts[i & 4095]).length;
         long allocated = threads.getThreadAllocatedBytes(id) - before;
         System.out.printf("encode allocates %.1f bytes/op; the returned arrays take %.1f bytes/op"
-            + " (16-byte header + data, 8-byte aligned)%n", (double) allocated / n, arrayBytes(output, n));
+            + " (16-byte header + data, 8-byte aligned)%n", (double) allocated / n,
+            arrayBytes(output, n));
         before = threads.getThreadAllocatedBytes(id);
         long sink = 0;
         for (int i = 0; i < n; i++) sink += codec.decode(MemorySegment.ofArray(codec.encode(parts[i & 4095]))).stock();

@@ -27,12 +27,15 @@ class DecoderFuzzProperties {
     private static final List<Class<? extends Record>> TYPES = List.of(RecordCodecTest.Everything.class,
         RoundTripProperties.Nest.class, RecordCodecTest.Node.class);
 
-    /** A random mutation: flips, overwrites with extreme offsets, truncation, extension, or noise. */
+    /**
+     * A random mutation: flips, overwrites with extreme offsets, truncation, extension, or noise.
+     */
     static byte[] mutate(byte[] bytes, Random rnd) {
         byte[] b = bytes.clone();
         switch (rnd.nextInt(6)) {
             case 0 -> {
-                for (int i = 0, n = 1 + rnd.nextInt(4); i < n && b.length > 0; i++) b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+                for (int i = 0, n = 1 + rnd.nextInt(4); i < n
+                    && b.length > 0; i++) b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
             }
             case 1 -> {
                 if (b.length >= 4) {
@@ -52,7 +55,8 @@ class DecoderFuzzProperties {
                 for (int i = bytes.length; i < b.length; i++) b[i] = (byte) rnd.nextInt();
             }
             case 4 -> {
-                for (int i = 0, n = 1 + rnd.nextInt(8); i < n && b.length > 0; i++) b[rnd.nextInt(b.length)] = (byte) rnd.nextInt();
+                for (int i = 0, n = 1 + rnd.nextInt(8); i < n
+                    && b.length > 0; i++) b[rnd.nextInt(b.length)] = (byte) rnd.nextInt();
             }
             default -> {
                 b = new byte[rnd.nextInt(64)];
@@ -126,14 +130,16 @@ class DecoderFuzzProperties {
         for (Class<? extends Record> type : TYPES) {
             SchemaVersions versions = RecordCodecTest.versionsOf(type);
             RecordCodec<? extends Record> codec = RecordCodec.of(type, "T", versions);
-            String json = JsonForm.toJson(MemorySegment.ofArray(encode(codec, values.record(type))), versions, rnd.nextBoolean());
+            String json = JsonForm.toJson(MemorySegment.ofArray(encode(codec, values.record(type))),
+                versions, rnd.nextBoolean());
             for (int i = 0; i < 10; i++) {
                 String bad = mutate(json, rnd);
                 try {
                     byte[] bytes = JsonForm.fromJson(bad, versions);
                     assertInstanceOf(type, codec.decode(MemorySegment.ofArray(bytes)));
                 } catch (IllegalArgumentException expected) {
-                    assertTrue(expected.getMessage().startsWith("JSON line "), expected.getMessage());
+                    assertTrue(expected.getMessage().startsWith("JSON line "),
+                        expected.getMessage());
                 }
             }
         }
@@ -166,7 +172,8 @@ class DecoderFuzzProperties {
     @Example
     void deepNestingIsRefusedOnBothSidesWithoutStackOverflow() {
         SchemaVersions versions = RecordCodecTest.versionsOf(RecordCodecTest.Node.class);
-        RecordCodec<RecordCodecTest.Node> codec = RecordCodec.of(RecordCodecTest.Node.class, "N", versions);
+        RecordCodec<RecordCodecTest.Node> codec = RecordCodec.of(RecordCodecTest.Node.class, "N",
+            versions);
         RecordCodecTest.Node deep = new RecordCodecTest.Node("leaf", List.of());
         for (int i = 0; i < 200; i++) deep = new RecordCodecTest.Node("n", List.of(deep));
         RecordCodecTest.Node tooDeep = deep;
@@ -176,7 +183,8 @@ class DecoderFuzzProperties {
         assertTrue(e.getMessage().contains("deeper"), e.getMessage());
         assertThrows(CorruptionException.class, () -> GenericRecord.decode(bytes, versions));
         String json = "{\"name\":\"a\",\"children\":[".repeat(5000);
-        var j = assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson(json, versions));
+        var j = assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson(json,
+            versions));
         assertTrue(j.getMessage().contains("deeper"), j.getMessage());
         RecordCodecTest.Node fine = new RecordCodecTest.Node("leaf", List.of());
         for (int i = 0; i < 40; i++) fine = new RecordCodecTest.Node("n", List.of(fine));
@@ -186,18 +194,23 @@ class DecoderFuzzProperties {
     @Example
     void oversizedCountsAreBoundedByTheBytesPresent() {
         SchemaVersions versions = RecordCodecTest.versionsOf(RecordCodecTest.Part.class);
-        RecordCodec<RecordCodecTest.Part> codec = RecordCodec.of(RecordCodecTest.Part.class, "P", versions);
+        RecordCodec<RecordCodecTest.Part> codec = RecordCodec.of(RecordCodecTest.Part.class, "P",
+            versions);
         byte[] bytes = codec.encode(new RecordCodecTest.Part("a", "b", 1, 2, List.of("x")));
         // the list of tags is the last item: its count sits 4 + 4 + 1 bytes before the end
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length - 9, Integer.MAX_VALUE);
-        var e = assertThrows(CorruptionException.class, () -> codec.decode(MemorySegment.ofArray(bytes)));
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length - 9,
+            Integer.MAX_VALUE);
+        var e = assertThrows(CorruptionException.class,
+            () -> codec.decode(MemorySegment.ofArray(bytes)));
         assertTrue(e.getMessage().contains("count 2147483647"), e.getMessage());
         byte[] wrongTag = codec.encode(new RecordCodecTest.Part("a", "b", 1, 2, List.of()));
         wrongTag[0] = 0x7F;
-        assertThrows(CorruptionException.class, () -> codec.decode(MemorySegment.ofArray(wrongTag)));
+        assertThrows(CorruptionException.class,
+            () -> codec.decode(MemorySegment.ofArray(wrongTag)));
         wrongTag[0] = Bin.FORMAT_TAG;
         wrongTag[1] = 9;
-        var v = assertThrows(CorruptionException.class, () -> codec.decode(MemorySegment.ofArray(wrongTag)));
+        var v = assertThrows(CorruptionException.class,
+            () -> codec.decode(MemorySegment.ofArray(wrongTag)));
         assertTrue(v.getMessage().contains("schema version 9"), v.getMessage());
     }
 

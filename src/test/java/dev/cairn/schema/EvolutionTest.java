@@ -23,13 +23,15 @@ import org.junit.jupiter.api.Test;
  */
 class EvolutionTest {
     /** Codecs of an older and a newer class of one tree; versions 1 and 2. */
-    record Pair<A extends Record, B extends Record>(RecordCodec<A> older, RecordCodec<B> newer, SchemaVersions versions) {
+    record Pair<A extends Record, B extends Record>(RecordCodec<A> older, RecordCodec<B> newer,
+        SchemaVersions versions) {
         static <A extends Record, B extends Record> Pair<A, B> of(Class<A> older, Class<B> newer) {
             SchemaVersions versions = new SchemaVersions();
             versions.add(Schema.derive(older));
             Evolution.check("T", versions, Schema.derive(newer));
             versions.add(Schema.derive(newer));
-            return new Pair<>(RecordCodec.of(older, "T", versions), RecordCodec.of(newer, "T", versions), versions);
+            return new Pair<>(RecordCodec.of(older, "T", versions), RecordCodec.of(newer, "T",
+                versions), versions);
         }
 
         B newerReads(A value) {
@@ -45,8 +47,10 @@ class EvolutionTest {
 
     record ItemV1(String name, int stock) { }
 
-    record ItemV2(String name, int stock, String note, @DefaultValue("7") int reorderAt, List<String> tags,
-                  Optional<String> alias, DimsV1 dims, @DefaultValue("{\"width\": 3}") DimsV1 box, Integer boxed) { }
+    record ItemV2(String name, int stock, String note, @DefaultValue("7") int reorderAt,
+        List<String> tags,
+                  Optional<String> alias, DimsV1 dims, @DefaultValue("{\"width\": 3}") DimsV1 box,
+                      Integer boxed) { }
 
     record DimsV1(int width, int height) { }
 
@@ -54,18 +58,21 @@ class EvolutionTest {
     void addedComponentsReadAsNeutralOrDeclaredDefaults() {
         var p = Pair.of(ItemV1.class, ItemV2.class);
         ItemV2 v2 = p.newerReads(new ItemV1("a", 5));
-        assertEquals(new ItemV2("a", 5, "", 7, List.of(), Optional.empty(), null, new DimsV1(3, 0), null), v2);
+        assertEquals(new ItemV2("a", 5, "", 7, List.of(), Optional.empty(), null, new DimsV1(3, 0),
+            null), v2);
     }
 
     @Test
     void removedComponentsAreSkippedByOlderReaders() {
         var p = Pair.of(ItemV1.class, ItemV2.class);
-        ItemV2 v2 = new ItemV2("a", 5, "n", 1, List.of("t"), Optional.of("x"), new DimsV1(1, 2), null, 4);
+        ItemV2 v2 = new ItemV2("a", 5, "n", 1, List.of("t"), Optional.of("x"), new DimsV1(1, 2),
+            null, 4);
         assertEquals(new ItemV1("a", 5), p.olderReads(v2));
         // and the other way round: ItemV2 as the older class, ItemV1 as the newer (a removal)
         var removal = Pair.of(ItemV2.class, ItemV1.class);
         assertEquals(new ItemV1("a", 5), removal.newerReads(v2));
-        assertEquals(new ItemV2("a", 5, "", 7, List.of(), Optional.empty(), null, new DimsV1(3, 0), null),
+        assertEquals(new ItemV2("a", 5, "", 7, List.of(), Optional.empty(), null, new DimsV1(3, 0),
+            null),
             removal.olderReads(new ItemV1("a", 5)));
     }
 
@@ -107,7 +114,8 @@ class EvolutionTest {
         var p = Pair.of(NumV1.class, NumV2.class);
         assertEquals(new NumV2(-5, 1.5, 7, 3), p.newerReads(new NumV1(-5, 1.5f, 7, (short) 3)));
         assertEquals(new NumV1(-5, 0.25f, 7, (short) 3), p.olderReads(new NumV2(-5, 0.25, 7, 3)));
-        MemorySegment old = MemorySegment.ofArray(p.older().encode(new NumV1(-5, 1.5f, 7, (short) 3)));
+        MemorySegment old = MemorySegment.ofArray(p.older().encode(new NumV1(-5, 1.5f, 7,
+            (short) 3)));
         assertEquals(-5L, p.newer().getLong(old, p.newer().field("count")));
         assertEquals(7.0, p.newer().getDouble(old, p.newer().field("mean")));
     }
@@ -115,13 +123,17 @@ class EvolutionTest {
     @Test
     void aNewValueTooWideForAnOldReaderFailsClearly() {
         var p = Pair.of(NumV1.class, NumV2.class);
-        var e = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new NumV2(1L << 40, 0, 0, 0)));
+        var e = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new NumV2(1L << 40,
+            0, 0, 0)));
         assertTrue(e.getMessage().contains("count") && e.getMessage().contains("1099511627776")
-            && e.getMessage().contains("version 2") && e.getMessage().contains("NumV1"), e.getMessage());
-        var e2 = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new NumV2(0, 0, 2.5, 0)));
+            && e.getMessage().contains("version 2") && e.getMessage().contains("NumV1"),
+            e.getMessage());
+        var e2 = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new NumV2(0, 0, 2.5,
+            0)));
         assertTrue(e2.getMessage().contains("mean"), e2.getMessage());
         MemorySegment wide = MemorySegment.ofArray(p.newer().encode(new NumV2(1L << 40, 0, 0, 0)));
-        assertThrows(SchemaMismatchException.class, () -> p.older().getInt(wide, p.older().field("count")));
+        assertThrows(SchemaMismatchException.class, () -> p.older().getInt(wide,
+            p.older().field("count")));
     }
 
     // ---- enums
@@ -141,12 +153,17 @@ class EvolutionTest {
     @Test
     void newEnumConstantsMapToTheFallbackOrFailNamingBoth() {
         var p = Pair.of(PaintV1.class, PaintV2.class);
-        assertEquals(new PaintV2(ColorV2.GREEN, StrictV2.OFF), p.newerReads(new PaintV1(ColorV1.GREEN, StrictV1.OFF)));
-        assertEquals(new PaintV1(ColorV1.OTHER, StrictV1.ON), p.olderReads(new PaintV2(ColorV2.BLUE, StrictV2.ON)));
-        var e = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new PaintV2(ColorV2.RED, StrictV2.AUTO)));
+        assertEquals(new PaintV2(ColorV2.GREEN, StrictV2.OFF),
+            p.newerReads(new PaintV1(ColorV1.GREEN, StrictV1.OFF)));
+        assertEquals(new PaintV1(ColorV1.OTHER, StrictV1.ON), p.olderReads(new PaintV2(ColorV2.BLUE,
+            StrictV2.ON)));
+        var e = assertThrows(SchemaMismatchException.class,
+            () -> p.olderReads(new PaintV2(ColorV2.RED, StrictV2.AUTO)));
         assertTrue(e.getMessage().contains("AUTO") && e.getMessage().contains("mode")
-            && e.getMessage().contains("version 2") && e.getMessage().contains("PaintV1"), e.getMessage());
-        MemorySegment blue = MemorySegment.ofArray(p.newer().encode(new PaintV2(ColorV2.BLUE, StrictV2.ON)));
+            && e.getMessage().contains("version 2") && e.getMessage().contains("PaintV1"),
+            e.getMessage());
+        MemorySegment blue = MemorySegment.ofArray(p.newer().encode(new PaintV2(ColorV2.BLUE,
+            StrictV2.ON)));
         assertEquals("OTHER", p.older().getString(blue, p.older().field("color")));
     }
 
@@ -199,7 +216,8 @@ class EvolutionTest {
 
     // ---- unknown components survive an update by older code
 
-    record WideV2(String name, int stock, String note, ColorV2 color, DimsV2 dims, List<DimsV2> more) { }
+    record WideV2(String name, int stock, String note, ColorV2 color, DimsV2 dims,
+        List<DimsV2> more) { }
 
     record NarrowV1(String name, int stock, ColorV1 color, DimsV1 dims, List<DimsV1> more) { }
 
@@ -224,7 +242,8 @@ class EvolutionTest {
         byte[] updated = v1.encodeUpdate(changed, bytes);
         assertEquals(2, RecordCodec.versionOf(MemorySegment.ofArray(updated)));
         assertEquals(new WideV2("a", 6, "keep me", ColorV2.BLUE, new DimsV2(10, 2, 3),
-            List.of(new DimsV2(4, 5, 6), new DimsV2(70, 8, 9))), v2.decode(MemorySegment.ofArray(updated)));
+            List.of(new DimsV2(4, 5, 6), new DimsV2(70, 8, 9))),
+                v2.decode(MemorySegment.ofArray(updated)));
         // an unchanged update gives back the stored bytes exactly
         assertArrayEquals(v2.encode(stored), v1.encodeUpdate(seen, bytes));
         // data of the reader's own version or older: a plain encode
@@ -240,10 +259,12 @@ class EvolutionTest {
         versions.add(Schema.derive(WideV2.class));
         RecordCodec<NarrowV1> v1 = RecordCodec.of(NarrowV1.class, "T", versions);
         RecordCodec<WideV2> v2 = RecordCodec.of(WideV2.class, "T", versions);
-        MemorySegment bytes = MemorySegment.ofArray(v2.encode(new WideV2("a", 5, "n", ColorV2.BLUE, null, List.of())));
+        MemorySegment bytes = MemorySegment.ofArray(v2.encode(new WideV2("a", 5, "n", ColorV2.BLUE,
+            null, List.of())));
         NarrowV1 seen = v1.decode(bytes);
         byte[] updated = v1.encodeUpdate(new NarrowV1("a", 5, ColorV1.RED, null, List.of()), bytes);
-        assertEquals(new WideV2("a", 5, "n", ColorV2.RED, null, List.of()), v2.decode(MemorySegment.ofArray(updated)));
+        assertEquals(new WideV2("a", 5, "n", ColorV2.RED, null, List.of()),
+            v2.decode(MemorySegment.ofArray(updated)));
         assertEquals(ColorV1.OTHER, seen.color());
     }
 
@@ -257,9 +278,11 @@ class EvolutionTest {
     void incompatibleChangesAreRefusedNamingTreePathAndVersions() {
         SchemaVersions versions = new SchemaVersions();
         versions.add(Schema.derive(TypedV1.class));
-        var e = assertThrows(SchemaMismatchException.class, () -> Evolution.check("Parts", versions, Schema.derive(TypedV2.class)));
+        var e = assertThrows(SchemaMismatchException.class, () -> Evolution.check("Parts", versions,
+            Schema.derive(TypedV2.class)));
         assertTrue(e.getMessage().contains("tree Parts") && e.getMessage().contains("TypedV2.code")
-            && e.getMessage().contains("version 1") && e.getMessage().contains("new version 2"), e.getMessage());
+            && e.getMessage().contains("version 1") && e.getMessage().contains("new version 2"),
+            e.getMessage());
         List<Evolution.Mismatch> all = Evolution.mismatches(versions, Schema.derive(TypedV2.class));
         assertEquals(List.of("TypedV2.code", "TypedV2.tags", "TypedV2.big", "TypedV2.counts{}"),
             all.stream().map(Evolution.Mismatch::path).toList());
@@ -267,9 +290,11 @@ class EvolutionTest {
         versions.add(Schema.derive(TypedV2.class));
         RecordCodec<TypedV2> codec = RecordCodec.of(TypedV2.class, "Parts", versions);
         RecordCodec<TypedV1> old = RecordCodec.of(TypedV1.class, "Parts", versions);
-        MemorySegment oldBytes = MemorySegment.ofArray(old.encode(new TypedV1("c", List.of(), 1, Map.of())));
+        MemorySegment oldBytes = MemorySegment.ofArray(old.encode(new TypedV1("c", List.of(), 1,
+            Map.of())));
         var e2 = assertThrows(SchemaMismatchException.class, () -> codec.decode(oldBytes));
-        assertTrue(e2.getMessage().contains("version 1") && e2.getMessage().contains("TypedV2"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("version 1") && e2.getMessage().contains("TypedV2"),
+            e2.getMessage());
     }
 
     record RecordToUnionV1(DimsV1 value) { }
@@ -282,12 +307,15 @@ class EvolutionTest {
 
     @Test
     void shapeChangesAreRefused() {
-        List<List<Class<? extends Record>>> pairs = List.of(List.of(RecordToUnionV1.class, RecordToUnionV2.class),
-            List.of(OptionalV1.class, OptionalV2.class), List.of(OptionalV2.class, OptionalV1.class));
+        List<List<Class<? extends Record>>> pairs = List.of(List.of(RecordToUnionV1.class,
+            RecordToUnionV2.class),
+            List.of(OptionalV1.class, OptionalV2.class), List.of(OptionalV2.class,
+                OptionalV1.class));
         for (List<Class<? extends Record>> pair : pairs) {
             SchemaVersions versions = new SchemaVersions();
             versions.add(Schema.derive(pair.get(0)));
-            assertThrows(SchemaMismatchException.class, () -> Evolution.check("T", versions, Schema.derive(pair.get(1))));
+            assertThrows(SchemaMismatchException.class, () -> Evolution.check("T", versions,
+                Schema.derive(pair.get(1))));
         }
     }
 
@@ -318,7 +346,8 @@ class EvolutionTest {
     void aCodecNeedsItsSchemaAmongTheVersions() {
         SchemaVersions versions = new SchemaVersions();
         versions.add(Schema.derive(PriceV1.class));
-        assertThrows(IllegalArgumentException.class, () -> RecordCodec.of(PriceV2.class, "P", versions));
+        assertThrows(IllegalArgumentException.class, () -> RecordCodec.of(PriceV2.class, "P",
+            versions));
         assertNull(null);
     }
 }

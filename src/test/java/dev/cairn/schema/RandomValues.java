@@ -31,7 +31,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 
-/** Test helper: random values of any supported record class (by reflection) or any schema type (class-free). */
+/**
+ * Test helper: random values of any supported record class (by reflection) or any schema type
+ * (class-free).
+ */
 final class RandomValues {
     private static final int DEPTH_MAX = 4;
     private final Random rnd;
@@ -70,13 +73,16 @@ final class RandomValues {
                 }
                 return out;
             }
-            if (raw == Optional.class) return rnd.nextBoolean() ? Optional.empty() : Optional.ofNullable(typed(args[0], depth + 1));
+            if (raw == Optional.class) return rnd.nextBoolean() ? Optional.empty()
+                : Optional.ofNullable(typed(args[0], depth + 1));
             if (raw == Key.class) return key();
             throw new AssertionError(type);
         }
         Class<?> c = (Class<?>) type;
-        if (c.isPrimitive() || c == String.class || c == byte[].class || c == UUID.class || c == Instant.class
-            || c == LocalDate.class || c == BigDecimal.class || c == Key.class || Number.class.isAssignableFrom(c)
+        if (c.isPrimitive() || c == String.class || c == byte[].class || c == UUID.class
+            || c == Instant.class
+            || c == LocalDate.class || c == BigDecimal.class || c == Key.class
+            || Number.class.isAssignableFrom(c)
             || c == Boolean.class || c == Character.class) {
             return scalar(kindOf(c));
         }
@@ -91,7 +97,8 @@ final class RandomValues {
             Class<?>[] params = new Class<?>[rcs.length];
             for (int i = 0; i < rcs.length; i++) {
                 params[i] = rcs[i].getType();
-                args[i] = params[i].isPrimitive() ? typed(params[i], depth + 1) : nullable(rcs[i].getGenericType(), depth + 1);
+                args[i] = params[i].isPrimitive() ? typed(params[i], depth + 1)
+                    : nullable(rcs[i].getGenericType(), depth + 1);
             }
             try {
                 Constructor<?> ctor = c.getDeclaredConstructor(params);
@@ -107,7 +114,8 @@ final class RandomValues {
     private Object nullable(Type type, int depth) {
         boolean optional = type instanceof ParameterizedType p && p.getRawType() == Optional.class;
         if (!optional && rnd.nextInt(10) == 0) return null;
-        if (depth >= DEPTH_MAX && type instanceof Class<?> c && (c.isRecord() || c.isSealed())) return null;
+        if (depth >= DEPTH_MAX && type instanceof Class<?> c && (c.isRecord()
+            || c.isSealed())) return null;
         return typed(type, depth);
     }
 
@@ -137,9 +145,11 @@ final class RandomValues {
             case CHAR -> (char) rnd.nextInt(0x10000);
             case INT -> pick(rnd.nextInt(), 0, Integer.MIN_VALUE, Integer.MAX_VALUE, -1);
             case LONG -> pick(rnd.nextLong(), 0L, Long.MIN_VALUE, Long.MAX_VALUE, (1L << 53) + 1);
-            case FLOAT -> pick(rnd.nextFloat() * 1e6f - 5e5f, Float.NaN, Float.NEGATIVE_INFINITY, -0.0f, Float.MIN_VALUE,
+            case FLOAT -> pick(rnd.nextFloat() * 1e6f - 5e5f, Float.NaN, Float.NEGATIVE_INFINITY,
+                -0.0f, Float.MIN_VALUE,
                 Float.intBitsToFloat(rnd.nextInt() & 0x7F7FFFFF));
-            case DOUBLE -> pick(rnd.nextGaussian() * 1e9, Double.NaN, Double.POSITIVE_INFINITY, -0.0, Double.MAX_VALUE, 0.1);
+            case DOUBLE -> pick(rnd.nextGaussian() * 1e9, Double.NaN, Double.POSITIVE_INFINITY,
+                -0.0, Double.MAX_VALUE, 0.1);
             case STRING -> string();
             case BYTES -> {
                 byte[] b = new byte[rnd.nextInt(6)];
@@ -147,10 +157,13 @@ final class RandomValues {
                 yield b;
             }
             case UUID -> new UUID(rnd.nextLong(), rnd.nextLong());
-            case INSTANT -> Instant.ofEpochSecond(rnd.nextLong(Instant.MIN.getEpochSecond(), Instant.MAX.getEpochSecond()),
+            case INSTANT -> Instant.ofEpochSecond(rnd.nextLong(Instant.MIN.getEpochSecond(),
+                Instant.MAX.getEpochSecond()),
                 rnd.nextInt(1_000_000_000));
-            case LOCAL_DATE -> LocalDate.ofEpochDay(rnd.nextLong(LocalDate.MIN.toEpochDay(), LocalDate.MAX.toEpochDay()));
-            case BIG_DECIMAL -> new BigDecimal(new BigInteger(rnd.nextInt(130), rnd).multiply(BigInteger.valueOf(
+            case LOCAL_DATE -> LocalDate.ofEpochDay(rnd.nextLong(LocalDate.MIN.toEpochDay(),
+                LocalDate.MAX.toEpochDay()));
+            case BIG_DECIMAL -> new BigDecimal(new BigInteger(rnd.nextInt(130),
+                rnd).multiply(BigInteger.valueOf(
                 rnd.nextBoolean() ? 1 : -1)), rnd.nextInt(41) - 20);
             case KEY -> key();
         };
@@ -191,13 +204,15 @@ final class RandomValues {
             case ListOf l -> {
                 List<Object> out = new ArrayList<>();
                 int n = depth >= DEPTH_MAX ? 0 : rnd.nextInt(3);
-                for (int i = 0; i < n; i++) out.add(nullableGeneric(schema, l.element(), depth + 1));
+                for (int i = 0; i < n; i++) out.add(nullableGeneric(schema, l.element(), depth
+                    + 1));
                 yield out;
             }
             case SetOf st -> {
                 Set<Object> out = new LinkedHashSet<>();
                 int n = depth >= DEPTH_MAX ? 0 : rnd.nextInt(3);
-                for (int i = 0; i < n; i++) out.add(nullableGeneric(schema, st.element(), depth + 1));
+                for (int i = 0; i < n; i++) out.add(nullableGeneric(schema, st.element(), depth
+                    + 1));
                 yield out;
             }
             case MapOf m -> {
@@ -216,30 +231,37 @@ final class RandomValues {
                     Object[] values = new Object[rd.components().size()];
                     for (int i = 0; i < values.length; i++) {
                         FieldType ct = rd.components().get(i).type();
-                        values[i] = FieldType.isFixed(ct) ? generic(schema, ct, depth + 1) : nullableGeneric(schema, ct, depth + 1);
+                        values[i] = FieldType.isFixed(ct) ? generic(schema, ct, depth + 1)
+                            : nullableGeneric(schema, ct, depth + 1);
                     }
                     yield new GenericRecord(rd, values);
                 }
-                case EnumDef en -> new GenericEnum(en.name(), en.constants().get(rnd.nextInt(en.constants().size())));
-                case UnionDef u -> generic(schema, new Ref(u.variants().get(rnd.nextInt(u.variants().size()))), depth);
+                case EnumDef en -> new GenericEnum(en.name(),
+                    en.constants().get(rnd.nextInt(en.constants().size())));
+                case UnionDef u -> generic(schema,
+                    new Ref(u.variants().get(rnd.nextInt(u.variants().size()))), depth);
             };
         };
     }
 
     private Object nonNull(Schema schema, FieldType type, int depth) {
         Object v = generic(schema, type, depth);
-        return v != null ? v : generic(schema, type instanceof Scalar s ? new Scalar(s.kind(), false) : type, depth);
+        return v != null ? v : generic(schema, type instanceof Scalar s ? new Scalar(s.kind(),
+            false) : type, depth);
     }
 
     private Object nullableGeneric(Schema schema, FieldType type, int depth) {
         if (rnd.nextInt(8) == 0) return type instanceof OptionalOf ? Optional.empty() : null;
-        if (depth >= DEPTH_MAX && type instanceof Ref r && !(schema.definition(r) instanceof EnumDef)) return null;
+        if (depth >= DEPTH_MAX && type instanceof Ref r
+            && !(schema.definition(r) instanceof EnumDef)) return null;
         return generic(schema, type, depth);
     }
 
     // ---------------------------------------------------------------- random schemas
 
-    /** A random schema: up to 6 definitions, random components of every kind, possibly recursive. */
+    /**
+     * A random schema: up to 6 definitions, random components of every kind, possibly recursive.
+     */
     Schema schema() {
         int records = 1 + rnd.nextInt(3);
         int enums = rnd.nextInt(2);
@@ -250,7 +272,8 @@ final class RandomValues {
             List<Component> components = new ArrayList<>();
             int n = rnd.nextInt(6);
             for (int c = 0; c < n; c++) {
-                components.add(new Component("c" + c, type(total, records, enums, 0), List.of(), null));
+                components.add(new Component("c" + c, type(total, records, enums, 0), List.of(),
+                    null));
             }
             defs.add(new RecordDef("R" + i, components));
         }
@@ -262,13 +285,9 @@ final class RandomValues {
         }
         for (int i = 0; i < unions; i++) {
             List<Integer> variants = new ArrayList<>();
-            for (int v = 1; v < records + enums; v++) if (rnd.nextBoolean()) variants.add(v);
-            if (variants.isEmpty()) variants.add(records + enums > 1 ? 1 : 0);
-            if (variants.contains(0)) {
-                defs.add(new EnumDef("U" + i, List.of("ONLY"), -1));
-            } else {
-                defs.add(new UnionDef("U" + i, variants, rnd.nextInt(variants.size() + 1) - 1));
-            }
+            for (int v = 0; v < records + enums; v++) if (rnd.nextBoolean()) variants.add(v);
+            if (variants.isEmpty()) variants.add(0);
+            defs.add(new UnionDef("U" + i, variants, rnd.nextInt(variants.size() + 1) - 1));
         }
         return new Schema(defs);
     }
@@ -290,7 +309,8 @@ final class RandomValues {
             case 6 -> new ListOf(type(total, records, enums, depth + 1));
             case 7 -> new SetOf(type(total, records, enums, depth + 1));
             case 8 -> {
-                FieldType key = enums > 0 && rnd.nextBoolean() ? new Ref(records + rnd.nextInt(enums))
+                FieldType key = enums > 0 && rnd.nextBoolean() ? new Ref(records
+                    + rnd.nextInt(enums))
                     : scalarKey();
                 yield new MapOf(key, type(total, records, enums, depth + 1));
             }

@@ -19,7 +19,8 @@ import net.jqwik.api.Property;
 /** Round trips of random values and random schemas through bytes and JSON. */
 class RoundTripProperties {
     record Nest(List<Map<String, Set<Integer>>> m, Optional<List<RecordCodecTest.Shape>> shapes,
-                Map<Long, RecordCodecTest.Dims> byId, Map<RecordCodecTest.Color, Optional<UUID>> byColor,
+                Map<Long, RecordCodecTest.Dims> byId, Map<RecordCodecTest.Color,
+                    Optional<UUID>> byColor,
                 Set<Key<Nest>> keys, List<List<byte[]>> blobs, Map<LocalDate, Instant> times,
                 Map<BigDecimal, Character> odd, RecordCodecTest.Node node) { }
 
@@ -37,7 +38,8 @@ class RoundTripProperties {
         RecordCodec<V> codec = RecordCodec.of(type, "T", versions);
         V value = random.record(type);
         byte[] bytes = codec.encode(value);
-        assertArrayEquals(bytes, codec.encodeInterpreted(value), "compiled and interpreted writers agree");
+        assertArrayEquals(bytes, codec.encodeInterpreted(value),
+            "compiled and interpreted writers agree");
         V again = codec.decode(MemorySegment.ofArray(bytes));
         assertEquals(Normal.of(value), Normal.of(again), type.getSimpleName());
         assertArrayEquals(bytes, codec.encode(again));
