@@ -202,12 +202,30 @@ public final class Database implements AutoCloseable {
         if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
     }
 
+    /**
+     * Publishes a committed batch: pools and tree states first (the database's own state), then
+     * the index commits, then the events. An indexer that throws does not stop the others or
+     * the events; the caller then gets a {@link dev.cairn.CairnException} saying the change was
+     * committed.
+     */
     private void afterCommit(Batch b) {
         b.pools.forEach((t, pool) -> t.pool = pool);
         outboxNext = b.outboxNext;
-        for (TreeState.IndexBinding<?> ib : b.indexes) ib.commit();
         for (Runnable r : b.afterCommit) r.run();
+        RuntimeException failed = null;
+        for (TreeState.IndexBinding<?> ib : b.indexes) {
+            try {
+                ib.commit();
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+            }
+        }
         events.publish(b.events);
+        if (failed != null) {
+            throw new dev.cairn.CairnException("the change was committed to " + directory
+                + ", but an index failed to apply it (re-register the index to rebuild it): " + failed.getMessage(),
+                failed);
+        }
     }
 
     Batch batch() {
