@@ -87,7 +87,11 @@ public interface Tree<V extends Record> {
     /** Sets {@code n} of {@code Draft(n)} or {@code Released(n)}. @throws IllegalStateException if not versioned */
     void setStateNumber(Key<V> key, int n);
 
-    /** Completes when this node holds the record; at once while standalone. */
+    /**
+     * Completes when this node holds the record; at once while standalone.
+     *
+     * @throws RecordNotFoundException naming the key if absent
+     */
     CompletableFuture<Void> checkOut(Key<V> key);
 
     /** Gives the record back; a no-op if this node does not hold it. */

@@ -464,6 +464,28 @@ class CairnTest {
     }
 
     @Test
+    void existingTreesOpenInsideABatchNewOnesOnlyOutside() throws Exception {
+        assertThrowsNaming(IllegalStateException.class, "Doc", () -> db.write(() -> db.tree(Doc.class)));
+        db.tree(Doc.class);
+        reopen();
+        db.write(() -> {
+            Tree<Doc> docs = db.tree(Doc.class);
+            docs.insert(new Doc("in batch", 1));
+        });
+        Cairn shared = db;
+        Thread other = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < 50; i++) shared.tree(PresV1.class).size();
+        });
+        shared.write(() -> {
+            for (int i = 0; i < 50; i++) shared.tree(Doc.class).insert(new Doc("racing", i));
+        });
+        other.join(30_000);
+        assertFalse(other.isAlive());
+        assertEquals(51, db.tree(Doc.class).size());
+        assertSame(db.tree(PresV1.class), db.tree(PresV1.class));
+    }
+
+    @Test
     void closeInsideAWriteBatchIsRefused() {
         assertThrowsNaming(IllegalStateException.class, "inside a write batch", () -> db.write(db::close));
         assertEquals(Set.of("Part"), db.treeNames());

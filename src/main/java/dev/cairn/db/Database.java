@@ -202,12 +202,30 @@ public final class Database implements AutoCloseable {
         if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
     }
 
+    /**
+     * Publishes a committed batch: pools and tree states first (the database's own state), then
+     * the index commits, then the events. An indexer that throws does not stop the others or
+     * the events; the caller then gets a {@link dev.cairn.CairnException} saying the change was
+     * committed.
+     */
     private void afterCommit(Batch b) {
         b.pools.forEach((t, pool) -> t.pool = pool);
         outboxNext = b.outboxNext;
-        for (TreeState.IndexBinding<?> ib : b.indexes) ib.commit();
         for (Runnable r : b.afterCommit) r.run();
+        RuntimeException failed = null;
+        for (TreeState.IndexBinding<?> ib : b.indexes) {
+            try {
+                ib.commit();
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+            }
+        }
         events.publish(b.events);
+        if (failed != null) {
+            throw new dev.cairn.CairnException("the change was committed to " + directory
+                + ", but an index failed to apply it (re-register the index to rebuild it): " + failed.getMessage(),
+                failed);
+        }
     }
 
     Batch batch() {
@@ -331,6 +349,15 @@ public final class Database implements AutoCloseable {
      */
     TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused) {
         Layout.checkTreeName(name);
+        boolean insideBatch = writeLock.isHeldByCurrentThread() && batch != null;
+        TreeState known = trees.get(name);
+        if (insideBatch && known == null) known = loadTree(batch.txn, name);
+        if (insideBatch && (known == null || known.versions.versionOf(candidate) < 0)) {
+            // A tree created or evolved in a batch that later rolls back would be cached here
+            // without existing in the file; such changes get their own transaction instead.
+            throw new IllegalStateException("tree " + name + " must be created or get a new schema version outside "
+                + "a write batch (open it with Cairn.tree before the batch)");
+        }
         return write(() -> {
             WriteTxn txn = txn();
             TreeState t = trees.get(name);
@@ -599,6 +626,10 @@ public final class Database implements AutoCloseable {
     /** Registers an index binding: rebuilds it from {@code records} and adds it, under the write lock. */
     <V extends Record> void register(TreeState t, TreeState.IndexBinding<V> binding,
                                      Function<ReadTxn, java.util.SequencedMap<Key<V>, V>> records) {
+        if (writeLock.isHeldByCurrentThread() && batch != null) {
+            throw new IllegalStateException("index " + binding.indexer + " on tree " + t.name
+                + " must be registered outside a write batch (it is rebuilt from committed records)");
+        }
         write(() -> {
             binding.indexer.rebuild(records.apply(txn()));
             t.indexes.add(binding);
