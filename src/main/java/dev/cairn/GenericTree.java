@@ -28,4 +28,24 @@ public interface GenericTree {
     void checkOut(int id, int revision);
 
     void checkIn(int id, int revision);
+
+    /**
+     * Writes this tree as SQL text (record-format.md §8): a {@code CREATE TABLE} of the latest
+     * schema, then one {@code INSERT} per record, each on its own line; records of older schema
+     * versions are converted to the latest one.
+     *
+     * @throws java.io.UncheckedIOException if {@code out} fails
+     */
+    void exportSql(String table, Appendable out);
+
+    /**
+     * Inserts every row of the {@code INSERT INTO table} statements of {@code sql} (as
+     * {@link #exportSql} writes them) as new records with ids from this node's pool, in one
+     * transaction: a bad row stores nothing.
+     *
+     * @return the new keys, in row order
+     * @throws IllegalArgumentException naming the line and column of a malformed statement or
+     *     the component of a value that does not fit the schema
+     */
+    List<Key<?>> importSql(String table, String sql);
 }

@@ -4,7 +4,12 @@ import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.schema.JsonForm;
+import dev.cairn.schema.SqlForm;
+import dev.cairn.store.Cursor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -97,6 +102,45 @@ public final class GenericTreeImpl implements GenericTree {
         db.write(() -> {
             db.checkIn(t, key);
             return null;
+        }, true);
+    }
+
+    @Override
+    public void exportSql(String table, Appendable out) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(out, "out");
+        db.readOrWrite(r -> {
+            try (Cursor c = r.cursor(t.dataTree)) {
+                out.append(SqlForm.createTable(table, t.versions.latest())).append('\n');
+                for (boolean more = c.first(); more; more = c.next()) {
+                    MemorySegment k = c.key();
+                    out.append(SqlForm.insert(table, Layout.idOf(k), Layout.revisionOf(k),
+                        RecordHeader.body(c.value()), t.versions)).append('\n');
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write SQL of tree " + t.name, e);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<Key<?>> importSql(String table, String sql) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(sql, "sql");
+        List<byte[]> bodies = new ArrayList<>();
+        for (SqlForm.Row row : SqlForm.parseInserts(sql, table, t.versions.latest())) {
+            try {
+                bodies.add(JsonForm.fromJson(row.json(), t.versions));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("row " + row.id() + "." + row.revision() + " of table " + table
+                    + ": " + e.getMessage(), e);
+            }
+        }
+        return db.write(() -> {
+            List<Key<?>> keys = new ArrayList<>(bodies.size());
+            for (byte[] body : bodies) keys.add(db.insert(t, body));
+            return List.copyOf(keys);
         }, true);
     }
 

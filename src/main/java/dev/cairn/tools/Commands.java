@@ -93,7 +93,8 @@ final class Commands {
                         out.println(EXPORT_PREFIX + key + "\",\"value\":" + tree.getJson(key.id(), key.revision()) + "}");
                     }
                 }
-                default -> throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl)");
+                case "sql" -> tree.exportSql(treeName, out);
+                default -> throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl or sql)");
             }
         }
         return 0;
@@ -101,27 +102,33 @@ final class Commands {
 
     /**
      * Inserts every record of a JSON-lines file (lines as {@link #export} writes them, or bare
-     * record objects), as new records
+     * record objects), or of a {@code .sql} file as {@code export --format sql} writes it, as new records
      * with ids from the tree's pool, all in one transaction: a refused line stores nothing.
      */
     static int importFile(Path dir, String treeName, Path file, PrintStream out, PrintStream err) {
-        List<String> records = jsonLines(read(file));
+        boolean sql = file.getFileName().toString().endsWith(".sql");
+        String text = read(file);
+        List<String> records = sql ? List.of() : jsonLines(text);
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
-            int[] line = {0};
+            int[] done = {0};
             try {
-                db.write(() -> {
-                    for (String json : records) {
-                        line[0]++;
-                        tree.insertJson(json);
-                    }
-                });
+                if (sql) {
+                    done[0] = tree.importSql(treeName, text).size();
+                } else {
+                    db.write(() -> {
+                        for (String json : records) {
+                            done[0]++;
+                            tree.insertJson(json);
+                        }
+                    });
+                }
             } catch (CairnException | IllegalArgumentException e) {
-                err.println("cairn import: record " + line[0] + " of " + file + ": " + e.getMessage()
+                err.println("cairn import: " + (sql ? "" : "record " + done[0] + " of ") + file + ": " + e.getMessage()
                     + " (nothing imported)");
                 return 1;
             }
-            out.println("imported " + records.size() + " records into " + treeName);
+            out.println("imported " + done[0] + " records into " + treeName);
         }
         return 0;
     }

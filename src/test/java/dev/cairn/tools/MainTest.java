@@ -141,4 +141,27 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("data:Part") && r.out().contains("3 entries"), r.out());
     }
+
+    @Test
+    void sqlExportThenImportCopiesEveryRecord() throws IOException {
+        Path db = databaseWithParts(12);
+        Result export = cairn("export", db.toString(), "Part", "--format", "sql");
+        assertEquals(0, export.code(), export.err());
+        assertTrue(export.out().startsWith("CREATE TABLE \"Part\""), export.out());
+        assertEquals(12, export.out().lines().filter(l -> l.startsWith("INSERT INTO \"Part\"")).count());
+        Path file = dir.resolve("parts.sql");
+        Files.writeString(file, export.out());
+        Result imported = cairn("import", db.toString(), "Part", file.toString());
+        assertEquals(0, imported.code(), imported.err());
+        assertTrue(imported.out().contains("imported 12 records"), imported.out());
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            assertEquals(24, parts.size());
+            assertEquals(parts.get(new Key<>("Part", 7, 0)), parts.get(new Key<>("Part", 19, 0)));
+        }
+        Files.writeString(file, export.out().replace("'ACME'", "42"));
+        Result bad = cairn("import", db.toString(), "Part", file.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("nothing imported"), bad.err());
+    }
 }
