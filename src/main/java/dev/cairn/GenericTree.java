@@ -30,7 +30,7 @@ public interface GenericTree {
     void checkIn(int id, int revision);
 
     /**
-     * Writes this tree as SQL text (record-format.md §8): a {@code CREATE TABLE} of the latest
+     * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the latest
      * schema, then one {@code INSERT} per record, each on its own line; records of older schema
      * versions are converted to the latest one.
      *

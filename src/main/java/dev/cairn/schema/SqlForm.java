@@ -13,7 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * A tree as SQL text (record-format.md §8): a {@code CREATE TABLE} derived from the tree's latest
+ * A tree as SQL text (record-format.md §10): a {@code CREATE TABLE} derived from the tree's latest
  * schema and one {@code INSERT} per record, and back from that text to records (as JSON, which
  * {@link JsonForm#fromJson} encodes).
  *
