@@ -4,6 +4,8 @@ import dev.cairn.Cairn;
 import dev.cairn.CairnException;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
+import dev.cairn.DatabaseLockedException;
+import dev.cairn.store.ForeignBackup;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.VerifyReport;
@@ -61,11 +63,15 @@ final class Commands {
         return ok ? 0 : 1;
     }
 
+    /** Pins a snapshot and copies it; if another process holds the database, copies and verifies. */
     static int backup(Path dir, Path target, PrintStream out) {
         try (Store store = Store.open(dir)) {
             store.backup(target);
+            out.println("backed up " + dir + " to " + target);
+        } catch (DatabaseLockedException e) {
+            ForeignBackup.copy(dir, target);
+            out.println("backed up " + dir + " (in use by another process; copy verified) to " + target);
         }
-        out.println("backed up " + dir + " to " + target);
         return 0;
     }
 

@@ -164,4 +164,20 @@ class MainTest {
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("nothing imported"), bad.err());
     }
+
+    @Test
+    void backupOfADatabaseInUseCopiesAndVerifies() {
+        Path db = databaseWithParts(25);
+        Path copy = dir.resolve("hot");
+        try (Cairn holder = Cairn.open(db)) {
+            Result r = cairn("backup", db.toString(), copy.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("in use by another process; copy verified"), r.out());
+            assertEquals(2, cairn("verify", db.toString()).code(), "verify needs the database closed");
+            assertEquals(25, holder.genericTree("Part").keys().size());
+        }
+        Result v = cairn("verify", copy.toString());
+        assertEquals(0, v.code(), v.out());
+        assertTrue(v.out().contains("25 records checked"), v.out());
+    }
 }

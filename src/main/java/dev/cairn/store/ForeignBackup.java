@@ -1,0 +1,80 @@
+package dev.cairn.store;
+
+import dev.cairn.CairnException;
+import dev.cairn.CorruptionException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Backup of a database folder that another process holds open (storage-format.md §8.2): copies
+ * the data file as it is, then opens and verifies the copy; a copy that fails is taken again.
+ *
+ * <p>Why this is sound without the other process's help: the copy holds both meta pages, so
+ * opening it picks a committed snapshot by the recovery rule; and every page reachable from a
+ * snapshot is checked against the birth txn id its parent (or the meta) records. If the writer
+ * reused a page of that snapshot while it was being copied, the page now carries a newer txn id
+ * (or a torn checksum), so the copy fails to open or verify and is taken again. A copy that
+ * opens and verifies is therefore exactly one committed snapshot.
+ */
+public final class ForeignBackup {
+    /** Copies taken before giving up on a database that changes faster than it can be copied. */
+    static final int ATTEMPTS_MAX = 8;
+
+    private ForeignBackup() { }
+
+    /**
+     * Copies the database in {@code sourceDir} into {@code targetDir}, which must not hold a
+     * database yet, while another process may be writing to it.
+     *
+     * @throws IllegalArgumentException if {@code sourceDir} holds no database or the target does
+     * @throws CairnException if no copy passed its checks in {@value #ATTEMPTS_MAX} attempts
+     */
+    public static void copy(Path sourceDir, Path targetDir) {
+        Path source = sourceDir.resolve(Store.DATA_FILE);
+        Path target = targetDir.resolve(Store.DATA_FILE);
+        if (!Files.isRegularFile(source)) throw new IllegalArgumentException("no database in " + sourceDir);
+        if (Files.exists(target)) throw new IllegalArgumentException("backup target " + targetDir + " already holds a database");
+        String lastProblem = "";
+        try {
+            Files.createDirectories(targetDir);
+            for (int attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
+                copyFile(source, target);
+                String problem = check(targetDir);
+                if (problem == null) return;
+                lastProblem = problem;
+                Files.delete(target);
+                Thread.sleep(10L * attempt);
+            }
+        } catch (IOException e) {
+            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("backup of " + sourceDir + " interrupted", e);
+        }
+        throw new CairnException("backup of " + sourceDir + ": none of " + ATTEMPTS_MAX
+            + " copies was consistent (the database changed under each); last: " + lastProblem);
+    }
+
+    private static void copyFile(Path source, Path target) throws IOException {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long size = in.size();
+            for (long at = 0; at < size; ) at += in.transferTo(at, size - at, out);
+            out.force(true);
+        }
+    }
+
+    /** Null when the copy opens and verifies, else what failed. */
+    static String check(Path targetDir) {
+        try (Store copy = Store.open(targetDir)) {
+            VerifyReport report = copy.verify();
+            return report.ok() ? null : String.join("; ", report.problems());
+        } catch (CorruptionException e) {
+            return e.getMessage();
+        }
+    }
+}
