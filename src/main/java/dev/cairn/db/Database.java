@@ -54,11 +54,15 @@ public final class Database implements AutoCloseable {
     private final String appId;
     private final EventHub events;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
     private final LongAdder activeReaders = new LongAdder();
     private volatile boolean closed;
     private Batch batch;
     private long outboxNext;
+    /** Sync hooks (null while standalone): see {@link SyncReplica}. */
+    volatile SyncReplica sync;
+    /** The server this database linked to (cairn.node "serverId"), or null: then pools are self-allocated. */
+    volatile UUID serverId;
 
     /** The work of one write transaction; owned by the thread holding {@code writeLock}. */
     private static final class Batch {
@@ -99,6 +103,8 @@ public final class Database implements AutoCloseable {
                 java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Layout.copy(id));
                 this.nodeId = new UUID(b.getLong(), b.getLong());
             }
+            MemorySegment server = txn.get(Layout.NODE, SyncReplica.SERVER_ID);
+            this.serverId = server == null ? null : Layout.uuidOf(server);
             MemorySegment next = txn.get(Layout.NODE, Layout.OUTBOX_NEXT);
             this.outboxNext = next == null ? 0 : java.nio.ByteBuffer.wrap(Layout.copy(next)).getLong();
             txn.commit();
@@ -208,6 +214,8 @@ public final class Database implements AutoCloseable {
         for (TreeState.IndexBinding<?> ib : b.indexes) ib.commit();
         for (Runnable r : b.afterCommit) r.run();
         events.publish(b.events);
+        SyncReplica s = sync;
+        if (s != null && b.outboxTouched) s.outboxChanged();
     }
 
     Batch batch() {
@@ -221,6 +229,16 @@ public final class Database implements AutoCloseable {
 
     void afterCommit(Runnable r) {
         batch().afterCommit.add(r);
+    }
+
+    /** Replaces the pool of {@code t} in the current batch (stored with it). */
+    void batchPools(TreeState t, KeyPool pool) {
+        batch().pools.put(t, pool);
+    }
+
+    /** Publishes {@code e} after the current batch commits. */
+    void event(Event e) {
+        batch().events.add(e);
     }
 
     /** Runs {@code body} on a fresh snapshot; never waits for the writer. */
@@ -276,7 +294,7 @@ public final class Database implements AutoCloseable {
         return readOrWrite(r -> loadTree(r, name));
     }
 
-    private TreeState loadTree(ReadTxn r, String name) {
+    TreeState loadTree(ReadTxn r, String name) {
         MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
         if (entry == null) return null;
         if (entry.byteSize() != 2 || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
@@ -292,7 +310,7 @@ public final class Database implements AutoCloseable {
         return raced == null ? t : raced;
     }
 
-    private SchemaVersions loadVersions(ReadTxn r, String name) {
+    SchemaVersions loadVersions(ReadTxn r, String name) {
         SchemaVersions versions = new SchemaVersions();
         byte[] prefix = Layout.schemaPrefix(name);
         try (Cursor c = r.cursor(Layout.SCHEMAS)) {
@@ -327,7 +345,7 @@ public final class Database implements AutoCloseable {
             if (t == null) {
                 txn.put(Layout.CATALOG, Layout.utf8(name), new byte[] {Layout.CATALOG_FORMAT, (byte) (versioned ? 1 : 0)});
                 txn.createTree(Layout.dataTree(name));
-                KeyPool pool = KeyPool.standalone();
+                KeyPool pool = serverId == null ? KeyPool.standalone() : KeyPool.empty();
                 txn.put(Layout.POOLS, Layout.utf8(name), pool.toBytes());
                 SchemaVersions versions = new SchemaVersions();
                 int v = versions.add(candidate);
@@ -367,7 +385,7 @@ public final class Database implements AutoCloseable {
 
     // ---------------------------------------------------------------- record operations (in a batch)
 
-    private KeyPool pool(TreeState t) {
+    KeyPool pool(TreeState t) {
         return batch().pools.computeIfAbsent(t, x -> x.pool.copy());
     }
 
@@ -389,7 +407,7 @@ public final class Database implements AutoCloseable {
         b.outboxTouched = true;
     }
 
-    private void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+    void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
         if (t.indexes.isEmpty()) return;
         Batch b = batch();
         for (TreeState.IndexBinding<?> ib : t.indexes) {
@@ -544,9 +562,16 @@ public final class Database implements AutoCloseable {
 
     BorrowState borrowState(ReadTxn r, TreeState t, Key<?> key) {
         MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
-        if (c == null) return new BorrowState.Free();
+        if (c == null) {
+            SyncReplica s = sync;
+            BorrowState known = s == null ? null : s.borrowState(key);
+            return known instanceof BorrowState.Waiting ? known : new BorrowState.Free();
+        }
         UUID holder = Layout.checkoutHolder(c);
-        return holder.equals(nodeId) ? new BorrowState.Mine() : new BorrowState.HeldBy(holder, "");
+        if (holder.equals(nodeId)) return new BorrowState.Mine();
+        SyncReplica s = sync;
+        BorrowState known = s == null ? null : s.borrowState(key);
+        return known != null ? known : new BorrowState.HeldBy(holder, "");
     }
 
     /** Rewrites the record bytes of {@code key} as a data change (migrations). */

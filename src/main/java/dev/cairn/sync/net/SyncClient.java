@@ -1,0 +1,248 @@
+package dev.cairn.sync.net;
+
+import dev.cairn.Key;
+import dev.cairn.sync.ClientSession;
+import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Message;
+import dev.cairn.sync.ProtocolException;
+import dev.cairn.sync.Replica;
+import dev.cairn.sync.SyncException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A node's link to a server: one thread that connects, runs a {@link ClientSession} per
+ * connection, and reconnects with bounded exponential backoff (spec/sync-protocol.md §4.1).
+ *
+ * <ul>
+ *   <li>Only the link thread touches the socket and the session; other threads post commands.
+ *   <li>{@link #start()} completes once linked, caught up and with the outbox acknowledged.
+ *       If the first attempt fails, the future fails and the client stops; after a link,
+ *       drops are retried (50 ms doubling to 5 s) until {@link #close()}.
+ *   <li>A permanent failure (wrong server, app id, unreadable schema) stops the client.
+ * </ul>
+ */
+public final class SyncClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SyncClient.class.getName());
+    static final long BACKOFF_MIN_MILLIS = 50;
+    static final long BACKOFF_MAX_MILLIS = 5_000;
+    static final int POLL_MILLIS = 10;
+
+    private final Replica replica;
+    private final InetSocketAddress address;
+    private final Set<String> trees;
+    private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> synced = new CompletableFuture<>();
+    private final AtomicLong changesSent = new AtomicLong();
+    private final AtomicLong pushesReceived = new AtomicLong();
+    private final Object wake = new Object();
+    private volatile boolean running = true;
+    private volatile boolean connected;
+    private volatile boolean outboxDirty = true;
+    private volatile Socket socket;
+    private Thread thread;
+
+    public SyncClient(Replica replica, String host, int port, Set<String> trees) {
+        this.replica = replica;
+        this.address = new InetSocketAddress(host, port);
+        this.trees = Set.copyOf(trees);
+    }
+
+    /** Starts the link thread; see the class comment for when the future completes. */
+    public CompletableFuture<Void> start() {
+        thread = Thread.ofPlatform().daemon().name("cairn-sync-" + address).start(this::run);
+        return synced;
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    /** Changes sent and records received over all connections (for tests: incremental catch-up). */
+    public long changesSent() {
+        return changesSent.get();
+    }
+
+    public long pushesReceived() {
+        return pushesReceived.get();
+    }
+
+    public void outboxChanged() {
+        outboxDirty = true;
+        wake();
+    }
+
+    public void checkOut(Key<?> key) {
+        commands.add(s -> s.checkOut(key));
+        wake();
+    }
+
+    public void checkIn(Key<?> key) {
+        commands.add(s -> s.checkIn(key));
+        wake();
+    }
+
+    private void wake() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    private void run() {
+        long backoff = BACKOFF_MIN_MILLIS;
+        while (running) {
+            String reason;
+            try {
+                session();
+                backoff = BACKOFF_MIN_MILLIS;
+                reason = "connection closed";
+            } catch (ClientSession.Failure f) {
+                reason = f.getMessage();
+                if (f.permanent() || !everLinked) {
+                    stop(f.reason());
+                    return;
+                }
+            } catch (IOException | UncheckedIOException | ProtocolException e) {
+                reason = "connection to " + address + " lost: " + e.getMessage();
+                if (!everLinked && running) {
+                    stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
+                    return;
+                }
+            }
+            if (!running) break;
+            LOG.log(System.Logger.Level.DEBUG, reason + "; reconnecting in " + backoff + " ms");
+            sleep(backoff);
+            backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
+        }
+        synced.completeExceptionally(new SyncException("disconnected before the first sync"));
+    }
+
+    private void stop(RuntimeException reason) {
+        running = false;
+        synced.completeExceptionally(reason);
+    }
+
+    private void sleep(long millis) {
+        synchronized (wake) {
+            try {
+                wake.wait(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    /** One connection; returns true once it was linked. */
+    private boolean session() throws IOException {
+        boolean linked = false;
+        try (Socket s = new Socket()) {
+            socket = s;
+            s.setTcpNoDelay(true);
+            s.connect(address, 5_000);
+            s.setSoTimeout(POLL_MILLIS);
+            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
+            InputStream in = s.getInputStream();
+            ClientSession session = new ClientSession(replica, trees, m -> write(out, m));
+            for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
+            FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+            byte[] buffer = new byte[64 * 1024];
+            List<Message> messages = new ArrayList<>();
+            session.start();
+            out.flush();
+            try {
+                while (running) {
+                    for (Consumer<ClientSession> c; (c = commands.poll()) != null; ) c.accept(session);
+                    if (outboxDirty) {
+                        outboxDirty = false;
+                        session.outboxChanged();
+                    }
+                    session.pump();
+                    out.flush();
+                    int n;
+                    try {
+                        n = in.read(buffer);
+                    } catch (SocketTimeoutException e) {
+                        n = 0;
+                    }
+                    if (n < 0) return linked;
+                    messages.clear();
+                    decoder.feed(ByteBuffer.wrap(buffer, 0, n), messages);
+                    long before = session.pushesReceived();
+                    for (Message m : messages) session.onMessage(m);
+                    pushesReceived.addAndGet(session.pushesReceived() - before);
+                    ClientSession.State st = session.state();
+                    connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
+                    if (st == ClientSession.State.LIVE) {
+                        linked = true;
+                        everLinked = true;
+                        if (session.idle() && !synced.isDone()) synced.complete(null);
+                    }
+                    changesSent.set(changesSentBase + session.changesSent());
+                }
+                return linked;
+            } finally {
+                changesSentBase += session.changesSent();
+                if (connected) {
+                    connected = false;
+                    try {
+                        replica.connectionChanged(false, null, "disconnected from " + address);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
+                    }
+                }
+            }
+        } finally {
+            socket = null;
+        }
+    }
+
+    private long changesSentBase;
+    private volatile boolean everLinked;
+
+    private static void write(OutputStream out, Message m) {
+        try {
+            out.write(FrameCodec.encode(m));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops the link thread and closes the connection. Idempotent. */
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        Socket s = socket;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the link", e);
+            }
+        }
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synced.completeExceptionally(new SyncException("disconnected"));
+    }
+}
