@@ -241,6 +241,11 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
+    public boolean hasPending(Key<?> key) {
+        return db.read(r -> r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision())) != null);
+    }
+
+    @Override
     public Outgoing outgoing(Pending p) {
         Key<?> key = p.key();
         return db.read(r -> {

@@ -42,6 +42,7 @@ public final class ClientSession {
     private final Map<Long, Message.SchemaDef> schemas = new HashMap<>();
     private final Set<String> keysAsked = new HashSet<>();
     private final Set<Key<?>> checkOuts = new LinkedHashSet<>();
+    private final Set<Key<?>> checkIns = new LinkedHashSet<>();
     private Set<Key<?>> toConfirm;
     private boolean outboxDirty = true;
     private long changesSent;
@@ -106,10 +107,13 @@ public final class ClientSession {
         checkOuts.add(key);
     }
 
-    /** Sends a check-in (or leaves the queue). */
+    /**
+     * Sends a check-in (or leaves the queue) once the record's pending change is acknowledged,
+     * so the next holder never sees the record before that change.
+     */
     public void checkIn(Key<?> key) {
         checkOuts.remove(key);
-        if (state == State.CATCHING_UP || state == State.LIVE) out.accept(new Message.CheckIn(key));
+        checkIns.add(key);
     }
 
     /**
@@ -228,6 +232,12 @@ public final class ClientSession {
         for (Key<?> k : checkOuts) out.accept(new Message.CheckOut(k));
         checkOuts.clear();
         if (outboxDirty && inFlight.size() <= WINDOW / 2) sendOutbox();
+        for (java.util.Iterator<Key<?>> it = checkIns.iterator(); it.hasNext(); ) {
+            Key<?> k = it.next();
+            if (inFlight.containsKey(k) || replica.hasPending(k)) continue;
+            out.accept(new Message.CheckIn(k));
+            it.remove();
+        }
         for (String t : replica.trees()) {
             if (wants(t) && !keysAsked.contains(t) && replica.idsAvailable(t) < KEYS_LOW_WATER) {
                 keysAsked.add(t);
@@ -253,7 +263,10 @@ public final class ClientSession {
                 outboxDirty = true;
                 continue;
             }
-            if (o.schema() != null && schemasSent.add(o.schema().fingerprint())) out.accept(o.schema());
+            if (o.schema() != null && schemasSent.add(o.schema().fingerprint())) {
+                schemas.putIfAbsent(o.schema().fingerprint(), o.schema());
+                out.accept(o.schema());
+            }
             out.accept(o.change());
             inFlight.put(p.key(), p.outboxSeq());
             changesSent++;
@@ -262,6 +275,6 @@ public final class ClientSession {
 
     /** True when nothing is in flight and the outbox was sent. */
     public boolean idle() {
-        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty();
+        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && checkIns.isEmpty();
     }
 }

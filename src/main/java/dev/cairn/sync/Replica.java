@@ -42,6 +42,9 @@ public interface Replica {
     /** Every pending outbox entry of the given trees (empty = all), oldest change first. */
     List<Pending> outbox(Set<String> trees);
 
+    /** True when {@code key} has a pending outbox entry. */
+    boolean hasPending(Key<?> key);
+
     /** The message for {@code p}, or null when the entry changed or vanished since it was listed. */
     Outgoing outgoing(Pending p);
 

@@ -345,8 +345,8 @@ public final class ServerCore implements AutoCloseable {
         String refusal = refusal(p, c, current);
         if (refusal != null) {
             int code = Integer.parseInt(refusal.substring(0, 2));
-            send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
             if (!current.removed()) sendSchema(p, key.tree(), current.fingerprint());
+            send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
             return;
         }
         if (c.kind() == Message.Kind.CREATED && !current.removed()) {
@@ -435,6 +435,11 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onCheckOut(Peer p, Key<?> key) {
+        Message.Pushed current = stored(txn(), key);
+        if (current.serverSeq() > 0 && current.removed()) {
+            send(p, borrowMessage(key, new BorrowEntry(), false));
+            return;
+        }
         BorrowEntry b = borrows.computeIfAbsent(key, k -> new BorrowEntry());
         if (b.holder.equals(Message.NONE)) {
             b.holder = p.clientId;

@@ -122,6 +122,11 @@ public final class SyncClient implements AutoCloseable {
                     stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
                     return;
                 }
+            } catch (RuntimeException e) {
+                // A local failure (e.g. the database was closed, or a bug): stop, and say why.
+                LOG.log(System.Logger.Level.WARNING, "sync link to " + address + " stopped", e);
+                stop(e);
+                return;
             }
             if (!running) break;
             LOG.log(System.Logger.Level.DEBUG, reason + "; reconnecting in " + backoff + " ms");
@@ -164,6 +169,7 @@ public final class SyncClient implements AutoCloseable {
             List<Message> messages = new ArrayList<>();
             session.start();
             out.flush();
+            String failure = null;
             try {
                 while (running) {
                     for (Consumer<ClientSession> c; (c = commands.poll()) != null; ) c.accept(session);
@@ -195,12 +201,16 @@ public final class SyncClient implements AutoCloseable {
                     changesSent.set(changesSentBase + session.changesSent());
                 }
                 return linked;
+            } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
+                failure = e.getMessage();
+                throw e;
             } finally {
                 changesSentBase += session.changesSent();
                 if (connected) {
                     connected = false;
                     try {
-                        replica.connectionChanged(false, null, "disconnected from " + address);
+                        replica.connectionChanged(false, null, "disconnected from " + address
+                            + (failure == null ? "" : ": " + failure));
                     } catch (RuntimeException e) {
                         LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
                     }
