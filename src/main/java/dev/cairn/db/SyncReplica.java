@@ -63,7 +63,7 @@ public final class SyncReplica implements Replica {
 
     private SyncReplica(Database db) {
         this.db = db;
-        this.lastSeq = db.read(r -> {
+        this.lastSeq = db.readOrWrite(r -> {
             MemorySegment s = r.get(Layout.NODE, SYNC_SEQ);
             return s == null ? 0L : s.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
         });
@@ -125,7 +125,7 @@ public final class SyncReplica implements Replica {
     // ---------------------------------------------------------------- check-outs (from TreeImpl)
 
     CompletableFuture<Void> checkOut(TreeState t, Key<?> key) {
-        boolean mine = db.read(r -> {
+        boolean mine = db.readOrWrite(r -> {
             if (r.get(t.dataTree, Layout.recordKey(key.id(), key.revision())) == null) {
                 throw new RecordNotFoundException("record " + key + " not found in tree " + t.name);
             }
@@ -165,6 +165,11 @@ public final class SyncReplica implements Replica {
     }
 
     // ---------------------------------------------------------------- Replica
+
+    @Override
+    public void batch(Runnable body) {
+        db.write(body);
+    }
 
     @Override
     public UUID nodeId() {
@@ -224,7 +229,7 @@ public final class SyncReplica implements Replica {
 
     @Override
     public List<Pending> outbox(Set<String> trees) {
-        List<Pending> out = db.read(r -> {
+        List<Pending> out = db.readOrWrite(r -> {
             List<Pending> list = new ArrayList<>();
             try (Cursor c = r.cursor(Layout.OUTBOX)) {
                 for (boolean ok = c.first(); ok; ok = c.next()) {
@@ -242,13 +247,13 @@ public final class SyncReplica implements Replica {
 
     @Override
     public boolean hasPending(Key<?> key) {
-        return db.read(r -> r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision())) != null);
+        return db.readOrWrite(r -> r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision())) != null);
     }
 
     @Override
     public Outgoing outgoing(Pending p) {
         Key<?> key = p.key();
-        return db.read(r -> {
+        return db.readOrWrite(r -> {
             MemorySegment e = r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision()));
             if (e == null || e.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0)
                 != p.outboxSeq()) {
@@ -444,23 +449,26 @@ public final class SyncReplica implements Replica {
                 db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), System.currentTimeMillis()));
             }
             db.event(new Event.BorrowChanged(key, state));
+            // After the commit: whoever the future wakes must see the stored holder.
+            db.afterCommit(() -> {
+                if (state instanceof BorrowState.Mine || state instanceof BorrowState.Free) {
+                    others.remove(key);
+                } else {
+                    others.put(key, state);
+                }
+                if (state instanceof BorrowState.Mine) {
+                    CompletableFuture<Void> f = requested.remove(key);
+                    if (f != null) f.complete(null);
+                }
+            });
             return null;
         }, true);
-        if (state instanceof BorrowState.Mine || state instanceof BorrowState.Free) {
-            others.remove(key);
-        } else {
-            others.put(key, state);
-        }
-        if (state instanceof BorrowState.Mine) {
-            CompletableFuture<Void> f = requested.remove(key);
-            if (f != null) f.complete(null);
-        }
     }
 
     @Override
     public Set<Key<?>> heldHere() {
         UUID me = db.nodeId();
-        return db.read(r -> {
+        return db.readOrWrite(r -> {
             Set<Key<?>> held = new HashSet<>();
             try (Cursor c = r.cursor(Layout.CHECKOUTS)) {
                 for (boolean ok = c.first(); ok; ok = c.next()) {

@@ -12,6 +12,12 @@ import java.util.UUID;
  * same transaction (spec/sync-protocol.md §5.3).
  */
 public interface Replica {
+    /**
+     * Runs {@code body} as one local transaction: the changes of all calls inside commit
+     * together (one force for a whole read of messages), or not at all if it throws.
+     */
+    void batch(Runnable body);
+
     UUID nodeId();
 
     String nodeName();

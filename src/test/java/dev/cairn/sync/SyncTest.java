@@ -54,10 +54,11 @@ class SyncTest {
             Tree<Part> pc = c.tree(Part.class);
             await("b and c see the insert", () -> pb.contains(k) && pc.contains(k));
             assertEquals(part(1), pb.get(k));
-            assertTrue(f.events.get(b).contains(new Event.RecordChanged(k, ChangeKind.CREATED, true)));
-            assertTrue(f.events.get(a).contains(new Event.RecordChanged(k, ChangeKind.CREATED, false)));
-            assertTrue(f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived kr && kr.tree().equals("Part")));
-            assertTrue(f.events.get(a).stream().anyMatch(e -> e instanceof Event.Connected));
+            await("b got a remote event", () -> f.events.get(b).contains(new Event.RecordChanged(k, ChangeKind.CREATED, true)));
+            await("a got a local event", () -> f.events.get(a).contains(new Event.RecordChanged(k, ChangeKind.CREATED, false)));
+            await("a got keys", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived kr
+                && kr.tree().equals("Part") && kr.toIdExclusive() - kr.fromId() == 50));
+            await("a got Connected", () -> f.events.get(a).contains(new Event.Connected(f.server.serverId())));
             assertEquals(pa.meta(k), pb.meta(k), "metadata travels with the record");
         }
     }
@@ -110,8 +111,8 @@ class SyncTest {
             assertEquals(part(10), pa.get(k));
             connect(a, f).join();
             await("a rolled back to the server's version", () -> pa.get(k).equals(part(20)));
-            assertTrue(f.events.get(a).stream().anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k)
-                && r.reason().contains("NOT_CHECKED_OUT")));
+            await("a was told", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
+                && r.key().equals(k) && r.reason().contains("NOT_CHECKED_OUT")));
             assertInstanceOf(BorrowState.HeldBy.class, pa.borrowState(k));
             assertEquals(part(20), pb.get(k));
         }

@@ -189,7 +189,9 @@ public final class SyncClient implements AutoCloseable {
                     messages.clear();
                     decoder.feed(ByteBuffer.wrap(buffer, 0, n), messages);
                     long before = session.pushesReceived();
-                    for (Message m : messages) session.onMessage(m);
+                    if (!messages.isEmpty()) replica.batch(() -> {
+                        for (Message m : messages) session.onMessage(m);
+                    });
                     pushesReceived.addAndGet(session.pushesReceived() - before);
                     ClientSession.State st = session.state();
                     connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
