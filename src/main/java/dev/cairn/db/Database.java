@@ -419,6 +419,11 @@ public final class Database implements AutoCloseable {
     /** Inserts encoded record bytes under the next id of the pool; revision 0. */
     <V> Key<V> insert(TreeState t, byte[] body) {
         WriteTxn txn = txn();
+        SyncReplica s = sync;
+        if (s != null && s.linking()) {
+            throw new IllegalStateException("insert into tree " + t.name + ": " + directory
+                + " is linking to a server for the first time; retry when connect() completes");
+        }
         int id = pool(t).take(t.name);
         Key<V> key = new Key<>(t.name, id, 0);
         byte[] k = Layout.recordKey(id, 0);

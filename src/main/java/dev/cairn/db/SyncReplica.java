@@ -60,6 +60,7 @@ public final class SyncReplica implements Replica {
     static final long IDS_WAIT_MILLIS = 10_000;
     private volatile SyncClient client;
     private volatile long lastSeq;
+    private volatile boolean linking;
 
     private SyncReplica(Database db) {
         this.db = db;
@@ -88,7 +89,17 @@ public final class SyncReplica implements Replica {
      */
     static void awaitIds(Database db, TreeState t, int count) {
         SyncReplica s = db.sync;
-        if (s == null || t.pool.available() >= count) return;
+        if (s == null) return;
+        long linkDeadline = System.currentTimeMillis() + IDS_WAIT_MILLIS;
+        while (s.linking && System.currentTimeMillis() < linkDeadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (t.pool.available() >= count) return;
         SyncClient c = s.client;
         if (c == null || !c.isConnected()) return;
         s.demand.merge(t.name, (long) count, Long::sum);
@@ -196,17 +207,37 @@ public final class SyncReplica implements Replica {
         return lastSeq;
     }
 
+    /**
+     * Under the write lock, so no insert runs meanwhile: from here until the first link ends
+     * (either way) inserts wait ({@link #awaitIds}) or are refused, so every id this database
+     * used itself is inside its claim. Trees that used no id claim nothing.
+     */
     @Override
     public List<Message.Claim> claims() {
-        List<Message.Claim> out = new ArrayList<>();
-        for (String name : db.treeNames()) {
-            TreeState t = db.existingTree(name);
-            int used = t.pool.peek() < 0 ? 0 : t.pool.peek();
-            int claim = (int) Math.min((long) used + CLAIM_SLACK_IDS, Integer.MAX_VALUE);
-            claimed.put(name, claim);
-            out.add(new Message.Claim(name, claim));
-        }
-        return out;
+        return db.write(() -> {
+            linking = true;
+            claimed.clear();
+            List<Message.Claim> out = new ArrayList<>();
+            for (String name : db.treeNames()) {
+                TreeState t = db.existingTree(name);
+                int used = db.pool(t).peek() < 0 ? 0 : db.pool(t).peek();
+                if (used == 0) continue;
+                int claim = (int) Math.min((long) used + CLAIM_SLACK_IDS, Integer.MAX_VALUE);
+                claimed.put(name, claim);
+                out.add(new Message.Claim(name, claim));
+            }
+            return out;
+        }, true);
+    }
+
+    @Override
+    public void sessionEnded() {
+        linking = false;
+    }
+
+    /** True while a never-linked database waits for its first Welcome. */
+    boolean linking() {
+        return linking;
     }
 
     @Override
@@ -222,7 +253,10 @@ public final class SyncReplica implements Replica {
                 if (claim != null && next >= 0 && next < claim) linked.add(next, claim);
                 db.batchPools(t, linked);
             }
-            db.afterCommit(() -> db.serverId = serverId);
+            db.afterCommit(() -> {
+                db.serverId = serverId;
+                linking = false;
+            });
             return null;
         }, true);
     }

@@ -91,6 +91,9 @@ public interface Replica {
     /** The records this node holds checked out, as stored locally. */
     Set<Key<?>> heldHere();
 
+    /** A connection ended, linked or not (a first link that did not complete is abandoned). */
+    default void sessionEnded() { }
+
     /** Connection state changed (events Connected / Disconnected). */
     void connectionChanged(boolean connected, UUID server, String reason);
 }

@@ -207,6 +207,7 @@ public final class SyncClient implements AutoCloseable {
                 failure = e.getMessage();
                 throw e;
             } finally {
+                replica.sessionEnded();
                 changesSentBase += session.changesSent();
                 if (connected) {
                     connected = false;
