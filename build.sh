@@ -79,7 +79,7 @@ run_tests() {
     -Djqwik.database="$BUILD/jqwik-database" \
     -jar "$CACHE"/junit-platform-console-standalone-*.jar execute \
     --class-path "$(test_classpath)" --disable-banner --details=summary \
-    --details-theme=ascii "${tags[@]}" "${selectors[@]}" 2>&1 | tee "$log"
+    --details-theme=ascii --include-classname='^(Test.*|.+[.$]Test.*|.*Tests?|.*Properties)$' "${tags[@]}" "${selectors[@]}" 2>&1 | tee "$log"
   set -e
   local ok failed skipped aborted
   ok=$(sed -nE 's/.*\[ *([0-9]+) tests successful *\].*/\1/p' "$log" | tail -1)

@@ -126,6 +126,8 @@ public final class Cairn implements AutoCloseable {
      * @throws SchemaMismatchException naming the tree, component and versions if the class's
      *         schema is incompatible with the stored versions, or its versioning flag differs
      * @throws IllegalArgumentException naming the class and component if a type is unsupported
+     * @throws IllegalStateException naming the tree if called inside {@link #write(Runnable)}
+     *         for a tree that does not exist yet or needs a new schema version
      */
     public <V extends Record> Tree<V> tree(Class<V> type) {
         return tree(type, null);
@@ -144,13 +146,12 @@ public final class Cairn implements AutoCloseable {
         db.checkOpen();
         TreeImpl<?> existing = trees.get(type);
         if (existing != null) return (Tree<V>) existing;
-        synchronized (trees) {
-            existing = trees.get(type);
-            if (existing != null) return (Tree<V>) existing;
-            TreeImpl<V> t = TreeImpl.open(db, type, migration);
-            trees.put(type, t);
-            return t;
-        }
+        // No lock held while opening: a thread inside a write batch may open trees too. Two
+        // threads racing here both open (idempotent: the second finds the schema stored); the
+        // first one published wins.
+        TreeImpl<V> opened = TreeImpl.open(db, type, migration);
+        existing = trees.putIfAbsent(type, opened);
+        return existing != null ? (Tree<V>) existing : opened;
     }
 
     /** The names of every tree of the database, sorted. */

@@ -15,9 +15,9 @@ import java.util.function.Function;
  *
  * <p>Every method taking a key throws {@link WrongTreeException} naming both trees if the key
  * belongs to another tree, and {@link IllegalStateException} once the database is closed.
- * Changing an existing record ({@code update}, {@code remove}, {@code release},
- * {@code setStateNumber}, {@code newRevision}) needs the record checked out by this node
- * ({@link NotCheckedOutException} otherwise).
+ * Changing an existing record's data ({@code update}, {@code remove}) needs the record checked
+ * out by this node ({@link NotCheckedOutException} otherwise); the state changes
+ * ({@code release}, {@code setStateNumber}, {@code newRevision}) do not.
  */
 public interface Tree<V extends Record> {
     String name();
@@ -87,7 +87,11 @@ public interface Tree<V extends Record> {
     /** Sets {@code n} of {@code Draft(n)} or {@code Released(n)}. @throws IllegalStateException if not versioned */
     void setStateNumber(Key<V> key, int n);
 
-    /** Completes when this node holds the record; at once while standalone. */
+    /**
+     * Completes when this node holds the record; at once while standalone.
+     *
+     * @throws RecordNotFoundException naming the key if absent
+     */
     CompletableFuture<Void> checkOut(Key<V> key);
 
     /** Gives the record back; a no-op if this node does not hold it. */

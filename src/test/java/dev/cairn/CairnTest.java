@@ -46,9 +46,14 @@ class CairnTest {
         parts = db.tree(Part.class);
     }
 
+    /** Every test's database is closed, then verified page by page through the raw store. */
     @AfterEach
     void close() {
         db.close();
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(dir.resolve("db"))) {
+            dev.cairn.store.VerifyReport report = store.verify();
+            assertTrue(report.ok(), report.toString());
+        }
     }
 
     void reopen() {
@@ -108,6 +113,33 @@ class CairnTest {
         assertEquals(Set.of("Doc", "Part"), db.treeNames());
     }
 
+    record Unsupported(String name, Thread worker) { }
+
+    @TreeSpec(name = "bad\u0000name")
+    record BadName(String name) { }
+
+    @Test
+    void unsupportedComponentTypeAndBadTreeNameAreRefused() {
+        assertThrowsNaming(IllegalArgumentException.class, "worker", () -> db.tree(Unsupported.class));
+        assertThrowsNaming(IllegalArgumentException.class, "NUL", () -> db.tree(BadName.class));
+        assertEquals(Set.of("Part"), db.treeNames());
+    }
+
+    @Test
+    void genericWritesFollowTheTreeRules() {
+        Tree<Doc> docs = db.tree(Doc.class);
+        Key<Doc> k = docs.insert(new Doc("spec", 1));
+        GenericTree g = db.genericTree("Doc");
+        String json = g.getJson(k.id(), 0);
+        docs.checkOut(k).join();
+        docs.release(k);
+        assertThrowsNaming(ReleasedRecordException.class, k.toString(), () -> g.updateJson(k.id(), 0, json));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/9.0", () -> g.updateJson(9, 0, json));
+        Key<?> added = g.insertJson(json.replace("spec", "copy"));
+        assertEquals(new Doc("copy", 1), docs.get(docs.key(added.id(), 0)));
+        assertEquals(new RecordState.Draft(0), docs.meta(docs.key(added.id(), 0)).state());
+    }
+
     @Test
     void versioningFlagThatDiffersFromTheStoredTreeIsRefused() {
         assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));
@@ -153,6 +185,10 @@ class CairnTest {
         }
         reopen();
         assertEquals(new EvoV2(40), db.tree(EvoV2.class).get(v2.key(old.get(4).id(), 0)));
+        // Version 1 holds no data any more: a change compatible with version 2 needs no migration.
+        Tree<dev.cairn.testing.Fixtures.EvoV3> v3 = db.tree(dev.cairn.testing.Fixtures.EvoV3.class);
+        assertEquals(new dev.cairn.testing.Fixtures.EvoV3(40, ""), v3.get(v3.key(old.get(4).id(), 0)));
+        assertEquals(2, v3.meta(v3.key(old.get(4).id(), 0)).schemaVersion());
     }
 
     @Test
@@ -365,17 +401,19 @@ class CairnTest {
     }
 
     @Test
-    void versioningOperationsNeedACheckOut() {
+    void stateChangesNeedNoCheckOutButDataChangesDo() {
         Tree<Doc> docs = db.tree(Doc.class);
         Key<Doc> k = docs.insert(new Doc("spec", 10));
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.release(k));
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.setStateNumber(k, 1));
-        docs.checkOut(k).join();
+        docs.setStateNumber(k, 1);
         docs.release(k);
-        docs.checkIn(k);
-        assertThrowsNaming(NotCheckedOutException.class, k.toString(), () -> docs.newRevision(k));
+        Key<Doc> r1 = docs.newRevision(k);
+        assertEquals(new BorrowState.Free(), docs.borrowState(r1));
+        assertThrowsNaming(NotCheckedOutException.class, r1.toString(), () -> docs.update(r1, new Doc("x", 1)));
+        assertThrowsNaming(NotCheckedOutException.class, r1.toString(), () -> docs.remove(r1));
         Key<Doc> missing = docs.key(50, 0);
         assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.release(missing));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.setStateNumber(missing, 2));
+        assertThrowsNaming(RecordNotFoundException.class, "Doc/50.0", () -> docs.newRevision(missing));
     }
 
     @Test
@@ -430,6 +468,34 @@ class CairnTest {
         }
         db = Cairn.open(dir.resolve("db"), OPTIONS);
         assertEquals(part(1), db.tree(Part.class).get(k));
+    }
+
+    @Test
+    void existingTreesOpenInsideABatchNewOnesOnlyOutside() throws Exception {
+        assertThrowsNaming(IllegalStateException.class, "Doc", () -> db.write(() -> db.tree(Doc.class)));
+        db.tree(Doc.class);
+        reopen();
+        db.write(() -> {
+            Tree<Doc> docs = db.tree(Doc.class);
+            docs.insert(new Doc("in batch", 1));
+        });
+        Cairn shared = db;
+        Thread other = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < 50; i++) shared.tree(PresV1.class).size();
+        });
+        shared.write(() -> {
+            for (int i = 0; i < 50; i++) shared.tree(Doc.class).insert(new Doc("racing", i));
+        });
+        other.join(30_000);
+        assertFalse(other.isAlive());
+        assertEquals(51, db.tree(Doc.class).size());
+        assertSame(db.tree(PresV1.class), db.tree(PresV1.class));
+    }
+
+    @Test
+    void closeInsideAWriteBatchIsRefused() {
+        assertThrowsNaming(IllegalStateException.class, "inside a write batch", () -> db.write(db::close));
+        assertEquals(Set.of("Part"), db.treeNames());
     }
 
     @Test

@@ -124,6 +124,38 @@ class IndexTest {
     }
 
     @Test
+    void anIndexerFailingAfterTheCommitIsReportedAndTheChangeStays() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            UniqueNameIndex<Part> names = parts.register(byName());
+            parts.register(new dev.cairn.index.Indexer<Part>() {
+                @Override
+                public void commit(List<Change<Part>> changes) {
+                    throw new IllegalStateException("indexer broke");
+                }
+
+                @Override
+                public void rebuild(java.util.SequencedMap<Key<Part>, Part> records) { }
+            });
+            CairnException e = assertThrows(CairnException.class, () -> parts.insert(part(1)));
+            assertTrue(e.getMessage().contains("committed"), e.getMessage());
+            assertTrue(e.getMessage().contains("indexer broke"), e.getMessage());
+            assertEquals(1, parts.size());
+            assertTrue(names.lookup(part(1).name()).isPresent());
+        }
+    }
+
+    @Test
+    void indexesAreRegisteredOutsideBatchesOnly() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> db.write(() -> parts.register(byName())));
+            assertTrue(e.getMessage().contains("Part"), e.getMessage());
+        }
+    }
+
+    @Test
     void registeringAUniqueIndexOverDuplicatesIsRefused() {
         try (Cairn db = Cairn.open(dir)) {
             Tree<Part> parts = db.tree(Part.class);

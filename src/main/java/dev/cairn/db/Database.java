@@ -208,14 +208,32 @@ public final class Database implements AutoCloseable {
         if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
     }
 
+    /**
+     * Publishes a committed batch: pools and tree states first (the database's own state), then
+     * the index commits, then the events. An indexer that throws does not stop the others or
+     * the events; the caller then gets a {@link dev.cairn.CairnException} saying the change was
+     * committed.
+     */
     private void afterCommit(Batch b) {
         b.pools.forEach((t, pool) -> t.pool = pool);
         outboxNext = b.outboxNext;
-        for (TreeState.IndexBinding<?> ib : b.indexes) ib.commit();
         for (Runnable r : b.afterCommit) r.run();
+        RuntimeException failed = null;
+        for (TreeState.IndexBinding<?> ib : b.indexes) {
+            try {
+                ib.commit();
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+            }
+        }
         events.publish(b.events);
         SyncReplica s = sync;
         if (s != null && b.outboxTouched) s.outboxChanged();
+        if (failed != null) {
+            throw new dev.cairn.CairnException("the change was committed to " + directory
+                + ", but an index failed to apply it (re-register the index to rebuild it): " + failed.getMessage(),
+                failed);
+        }
     }
 
     Batch batch() {
@@ -268,12 +286,15 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
+        }
         writeLock.lock();
         try {
             if (closed) return;
             closed = true;
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.yield();
             events.close();
             store.close();
         } finally {
@@ -297,15 +318,23 @@ public final class Database implements AutoCloseable {
     TreeState loadTree(ReadTxn r, String name) {
         MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
         if (entry == null) return null;
-        if (entry.byteSize() != 2 || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
+        if (entry.byteSize() != Layout.CATALOG_BYTES
+            || entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != Layout.CATALOG_FORMAT) {
             throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": "
-                + entry.byteSize() + " bytes (expected: format 1, 2 bytes)");
+                + entry.byteSize() + " bytes (expected: format " + Layout.CATALOG_FORMAT + ", " + Layout.CATALOG_BYTES
+                + " bytes)");
         }
         boolean versioned = (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
+        int dataFromVersion = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
         SchemaVersions versions = loadVersions(r, name);
         MemorySegment poolBytes = r.get(Layout.POOLS, Layout.utf8(name));
         if (poolBytes == null) throw new CorruptionException("tree " + name + " has no key pool in " + directory);
+        if (dataFromVersion < 1 || dataFromVersion > versions.latestVersion()) {
+            throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": data from version "
+                + dataFromVersion + " (expected: 1.." + versions.latestVersion() + ")");
+        }
         TreeState t = new TreeState(name, versioned, versions, KeyPool.fromBytes(Layout.copy(poolBytes), name));
+        t.dataFromVersion = dataFromVersion;
         TreeState raced = trees.putIfAbsent(name, t);
         return raced == null ? t : raced;
     }
@@ -338,12 +367,21 @@ public final class Database implements AutoCloseable {
      */
     TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused) {
         Layout.checkTreeName(name);
+        boolean insideBatch = writeLock.isHeldByCurrentThread() && batch != null;
+        TreeState known = trees.get(name);
+        if (insideBatch && known == null) known = loadTree(batch.txn, name);
+        if (insideBatch && (known == null || known.versions.versionOf(candidate) < 0)) {
+            // A tree created or evolved in a batch that later rolls back would be cached here
+            // without existing in the file; such changes get their own transaction instead.
+            throw new IllegalStateException("tree " + name + " must be created or get a new schema version outside "
+                + "a write batch (open it with Cairn.tree before the batch)");
+        }
         return write(() -> {
             WriteTxn txn = txn();
             TreeState t = trees.get(name);
             if (t == null) t = loadTree(txn, name);
             if (t == null) {
-                txn.put(Layout.CATALOG, Layout.utf8(name), new byte[] {Layout.CATALOG_FORMAT, (byte) (versioned ? 1 : 0)});
+                txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, 1));
                 txn.createTree(Layout.dataTree(name));
                 KeyPool pool = serverId == null ? KeyPool.standalone() : KeyPool.empty();
                 txn.put(Layout.POOLS, Layout.utf8(name), pool.toBytes());
@@ -361,8 +399,12 @@ public final class Database implements AutoCloseable {
             if (t.versions.versionOf(candidate) >= 0) return t;
             SchemaVersions stored = t.versions;
             boolean refused = false;
+            // Versions below dataFromVersion hold no data any more (a migration rewrote it), so
+            // a change refused only against them needs no migration.
+            java.util.Set<Integer> migrated = new java.util.HashSet<>();
+            for (int old = 1; old < t.dataFromVersion; old++) migrated.add(old);
             try {
-                dev.cairn.schema.Evolution.check(name, stored, candidate);
+                dev.cairn.schema.Evolution.check(name, stored, candidate, migrated);
             } catch (SchemaMismatchException e) {
                 if (onRefused == null) throw e;
                 refused = true;
@@ -371,8 +413,17 @@ public final class Database implements AutoCloseable {
             int v = next.add(candidate);
             txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
             TreeState finalT = t;
-            if (refused) onRefused.migrate(finalT, stored, next);
-            afterCommit(() -> finalT.versions = next);
+            int dataFrom = t.dataFromVersion;
+            if (refused) {
+                onRefused.migrate(finalT, stored, next);
+                dataFrom = v;
+                txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, dataFrom));
+            }
+            int finalDataFrom = dataFrom;
+            afterCommit(() -> {
+                finalT.versions = next;
+                finalT.dataFromVersion = finalDataFrom;
+            });
             return t;
         }, true);
     }
@@ -392,7 +443,9 @@ public final class Database implements AutoCloseable {
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         Batch b = batch();
         byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
-        MemorySegment pending = b.txn.get(Layout.OUTBOX, k);
+        // A created record replaces whatever is pending for its key (a REMOVED entry of an
+        // earlier revision with that number), so only later changes look the entry up.
+        MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
             if (kind == ChangeKind.REMOVED) {
@@ -500,14 +553,12 @@ public final class Database implements AutoCloseable {
         requireVersioned(t, key, "release");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         if (h.released()) throw new IllegalStateException("release of " + key + ": it is already " + h.state());
-        requireCheckedOut(t, key, "release");
         changeMeta(t, key, h.withState(RecordHeader.RELEASED, h.stateNumber()));
     }
 
     void setStateNumber(TreeState t, Key<?> key, int n) {
         requireVersioned(t, key, "setStateNumber");
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
-        requireCheckedOut(t, key, "setStateNumber");
         changeMeta(t, key, h.withState(h.stateKind(), n));
     }
 
@@ -527,13 +578,14 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("newRevision of " + released + ": it is " + h.state()
                 + " (expected: Released)");
         }
-        requireCheckedOut(t, released, "newRevision");
         if (released.revision() == Integer.MAX_VALUE) {
             throw new IllegalStateException("newRevision of " + released + ": no revision number left");
         }
         WriteTxn txn = txn();
         try (Cursor c = txn.cursor(t.dataTree)) {
-            if (c.seek(Layout.recordKey(released.id(), released.revision() + 1)) && Layout.idOf(c.key()) == released.id()) {
+            boolean newer = c.seek(Layout.recordKey(released.id(), released.revision() + 1))
+                && Layout.idOf(c.key()) == released.id();
+            if (newer) {
                 throw new IllegalStateException("newRevision of " + released + ": revision " + t.name + "/"
                     + released.id() + "." + Layout.revisionOf(c.key()) + " already exists");
             }
@@ -604,6 +656,10 @@ public final class Database implements AutoCloseable {
     /** Registers an index binding: rebuilds it from {@code records} and adds it, under the write lock. */
     <V extends Record> void register(TreeState t, TreeState.IndexBinding<V> binding,
                                      Function<ReadTxn, java.util.SequencedMap<Key<V>, V>> records) {
+        if (writeLock.isHeldByCurrentThread() && batch != null) {
+            throw new IllegalStateException("index " + binding.indexer + " on tree " + t.name
+                + " must be registered outside a write batch (it is rebuilt from committed records)");
+        }
         write(() -> {
             binding.indexer.rebuild(records.apply(txn()));
             t.indexes.add(binding);

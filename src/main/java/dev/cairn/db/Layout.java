@@ -19,7 +19,10 @@ public final class Layout {
 
     /** Node-wide values: {@code "nodeId"} (16 bytes), {@code "outboxNext"} (8 bytes). */
     public static final String NODE = "cairn.node";
-    /** Tree name → {@code format:u8, flags:u8} (bit 0 = versioned). */
+    /**
+     * Tree name → {@code format:u8, flags:u8 (bit 0 = versioned), dataFromVersion:i32} (every
+     * record was written with a schema version >= dataFromVersion; a migration raises it).
+     */
     public static final String CATALOG = "cairn.catalog";
     /** {@code treeName, 0x00, version:i32} → {@code Schema.toBytes()}. */
     public static final String SCHEMAS = "cairn.schemas";
@@ -35,6 +38,7 @@ public final class Layout {
     static final byte[] NODE_ID = "nodeId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] OUTBOX_NEXT = "outboxNext".getBytes(StandardCharsets.US_ASCII);
     static final byte CATALOG_FORMAT = 1;
+    static final int CATALOG_BYTES = 6;
     static final int NAME_BYTES_MAX = Limits.TREE_NAME_BYTES_MAX - DATA_PREFIX.length();
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -49,6 +53,11 @@ public final class Layout {
                 + NAME_BYTES_MAX + ")");
         }
         return name;
+    }
+
+    static byte[] catalogEntry(boolean versioned, int dataFromVersion) {
+        return ByteBuffer.allocate(CATALOG_BYTES).put(CATALOG_FORMAT).put((byte) (versioned ? 1 : 0))
+            .putInt(dataFromVersion).array();
     }
 
     static String dataTree(String name) {

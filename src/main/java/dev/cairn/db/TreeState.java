@@ -22,6 +22,8 @@ final class TreeState {
     final String dataTree;
     final boolean versioned;
     volatile SchemaVersions versions;
+    /** Every record was written with a schema version >= this (1 until a migration). */
+    volatile int dataFromVersion = 1;
     KeyPool pool;
     final List<IndexBinding<?>> indexes = new CopyOnWriteArrayList<>();
     /** Schemas of the record classes opened on this tree: records from a server must be readable by each. */

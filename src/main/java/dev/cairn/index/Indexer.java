@@ -15,7 +15,10 @@ import java.util.SequencedMap;
  *       {@link #abort} if it was rolled back.
  * </ol>
  * Readers of the index must see either the state before a commit or after it, never a part:
- * apply {@code commit} under the index's own lock, as the built-ins do.
+ * apply {@code commit} under the index's own lock, as the built-ins do. The index commit
+ * follows the store commit (still under the tree's write lock), so a reader that looks at both
+ * may, for that moment, find the index one commit behind the store; it never shows a change
+ * that was not stored.
  *
  * @param <V> the record type of the tree
  */

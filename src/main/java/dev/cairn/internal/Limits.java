@@ -24,6 +24,11 @@ public final class Limits {
     /** Bytes queued for one sync connection before the server drops it as too slow. */
     public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
 
+    /** Deepest nesting of records, collections, optionals and unions in one record value (record-format.md §1). */
+    public static final int VALUE_DEPTH_MAX = 100;
+    /** Schema versions per tree: the version tag of a record is a u16 (record-format.md §3). */
+    public static final int SCHEMA_VERSIONS_MAX = 0xFFFF;
+
     static {
         Check.that(KEY_BYTES_MAX < PAGE_BYTES / 3, "KEY_BYTES_MAX %d (expected: < PAGE_BYTES/3 %d)",
             KEY_BYTES_MAX, PAGE_BYTES / 3);

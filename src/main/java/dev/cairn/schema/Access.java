@@ -22,22 +22,29 @@ final class Access {
 
     static {
         try {
-            MethodType read = MethodType.methodType(Object.class, MemorySegment.class, long.class, long.class, int.class);
+            MethodType read = MethodType.methodType(Object.class, MemorySegment.class, long.class,
+                long.class, int.class);
             VAR_READ = LOOKUP.findVirtual(Readers.VarSlot.class, "read", read);
             NARROW = LOOKUP.findStatic(Compat.class, "scalar",
-                MethodType.methodType(Object.class, Object.class, Kind.class, Kind.class, String.class));
-            EMPTY_IF_NULL = LOOKUP.findStatic(Readers.class, "emptyIfNull", MethodType.methodType(Object.class, Object.class));
-            CLONE_BYTES = LOOKUP.findStatic(Readers.class, "cloneBytes", MethodType.methodType(byte[].class, byte[].class));
+                MethodType.methodType(Object.class, Object.class, Kind.class, Kind.class,
+                    String.class));
+            EMPTY_IF_NULL = LOOKUP.findStatic(Readers.class, "emptyIfNull",
+                MethodType.methodType(Object.class, Object.class));
+            CLONE_BYTES = LOOKUP.findStatic(Readers.class, "cloneBytes",
+                MethodType.methodType(byte[].class, byte[].class));
             LOOP_CONSTRUCT = LOOKUP.findVirtual(Loop.class, "read", read);
-            Class<?>[] types = {boolean.class, byte.class, short.class, char.class, int.class, long.class, float.class,
+            Class<?>[] types = {boolean.class, byte.class, short.class, char.class, int.class,
+                long.class, float.class,
                 double.class};
             String[] names = {"Boolean", "Byte", "Short", "Char", "Int", "Long", "Float", "Double"};
             for (int k = 0; k < types.length; k++) {
-                MethodType fixed = MethodType.methodType(types[k], long.class, MemorySegment.class, long.class, long.class,
+                MethodType fixed = MethodType.methodType(types[k], long.class, MemorySegment.class,
+                    long.class, long.class,
                     int.class);
                 if (k == 0) fixed = fixed.insertParameterTypes(1, String.class);
                 FIXED[k] = LOOKUP.findStatic(Readers.class, "fixed" + names[k], fixed);
-                UNBOX[k] = LOOKUP.findStatic(Readers.class, "unbox" + names[k], MethodType.methodType(types[k], Object.class));
+                UNBOX[k] = LOOKUP.findStatic(Readers.class, "unbox" + names[k],
+                    MethodType.methodType(types[k], Object.class));
             }
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -51,7 +58,8 @@ final class Access {
         try {
             return MethodHandles.privateLookupIn(type, LOOKUP);
         } catch (IllegalAccessException e) {
-            throw new IllegalArgumentException(type.getName() + " is not accessible to Cairn (expected: its package opened"
+            throw new IllegalArgumentException(type.getName()
+                + " is not accessible to Cairn (expected: its package opened"
                 + " to dev.cairn): " + e.getMessage(), e);
         }
     }
@@ -74,14 +82,16 @@ final class Access {
             case "float" -> Kind.FLOAT;
             default -> Kind.DOUBLE;
         };
-        return MethodHandles.filterReturnValue(h.asType(h.type().changeReturnType(Object.class)), UNBOX[kind.ordinal()]);
+        return MethodHandles.filterReturnValue(h.asType(h.type().changeReturnType(Object.class)),
+            UNBOX[kind.ordinal()]);
     }
 
     /** Reads the components of a record with many components one by one into an array. */
     record Loop(MethodHandle[] filters, MethodHandle spreader) {
         Object read(MemorySegment seg, long s, long e, int depth) throws Throwable {
             Object[] args = new Object[filters.length];
-            for (int j = 0; j < args.length; j++) args[j] = (Object) filters[j].invokeExact(seg, s, e, depth);
+            for (int j = 0; j < args.length; j++) args[j] = (Object) filters[j].invokeExact(seg, s,
+                e, depth);
             return (Object) spreader.invokeExact(args);
         }
     }

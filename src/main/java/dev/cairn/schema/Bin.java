@@ -1,6 +1,7 @@
 package dev.cairn.schema;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -21,23 +22,25 @@ final class Bin {
     static final int NULL_BIT = 0x8000_0000;
     static final int OFFSET_MASK = 0x7FFF_FFFF;
     /** Deepest nesting of records, collections, optionals and unions inside one value. */
-    static final int DEPTH_MAX = 100;
-    static final int VERSION_MAX = 0xFFFF;
+    static final int DEPTH_MAX = Limits.VALUE_DEPTH_MAX;
+    static final int VERSION_MAX = Limits.SCHEMA_VERSIONS_MAX;
 
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
-    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfChar CHAR = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfChar CHAR = ValueLayout.JAVA_CHAR_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
 
     private Bin() { }
 
     /** The writer's schema version of an encoded value; checks the header. */
     static int version(MemorySegment bytes) {
         if (bytes.byteSize() < HEADER_BYTES) {
-            throw corrupt("value of " + bytes.byteSize() + " bytes (expected: >= " + HEADER_BYTES + ", the header)");
+            throw corrupt("value of " + bytes.byteSize() + " bytes (expected: >= " + HEADER_BYTES
+                + ", the header)");
         }
         byte tag = bytes.get(BYTE, 0);
         if (tag != FORMAT_TAG) {
@@ -48,10 +51,21 @@ final class Bin {
         return version;
     }
 
+    /** The schema that wrote an encoded value; a version the tree does not have is damage. */
+    static Schema writerSchema(MemorySegment bytes, SchemaVersions versions) {
+        int version = version(bytes);
+        if (!versions.contains(version)) {
+            throw corrupt("schema version " + version + " (expected: 1.." + versions.latestVersion()
+                + ")");
+        }
+        return versions.get(version);
+    }
+
     /** Checks that a record body of {@code fixedBytes} fits in {@code [s, e)}. */
     static void checkFixed(long s, long e, int fixedBytes, String path) {
         if (e - s < fixedBytes) {
-            throw corrupt(path + ": record body of " + (e - s) + " bytes (expected: >= " + fixedBytes + " fixed bytes)");
+            throw corrupt(path + ": record body of " + (e - s) + " bytes (expected: >= "
+                + fixedBytes + " fixed bytes)");
         }
     }
 
@@ -63,23 +77,27 @@ final class Bin {
     /** Checks {@code fixed <= start <= end <= length}; fails naming {@code path}. */
     static void checkRange(int start, int end, long length, int fixedBytes, String path) {
         if (start < fixedBytes || start > end || end > length) {
-            throw corrupt(path + ": data at [" + start + ", " + end + ") (expected: within [" + fixedBytes + ", "
+            throw corrupt(path + ": data at [" + start + ", " + end + ") (expected: within ["
+                + fixedBytes + ", "
                 + length + "])");
         }
     }
 
     /** Element count of a collection at {@code [s, e)}, bounded by the bytes present. */
     static int count(MemorySegment seg, long s, long e, int itemsPerEntry, String path) {
-        if (e - s < 4) throw corrupt(path + ": collection of " + (e - s) + " bytes (expected: >= 4, the count)");
+        if (e - s < 4) throw corrupt(path + ": collection of " + (e - s)
+            + " bytes (expected: >= 4, the count)");
         int n = seg.get(INT, s);
         if (n < 0 || (long) n * 4 * itemsPerEntry > e - s - 4) {
-            throw corrupt(path + ": count " + Integer.toUnsignedString(n) + " does not fit in " + (e - s) + " bytes");
+            throw corrupt(path + ": count " + Integer.toUnsignedString(n) + " does not fit in "
+                + (e - s) + " bytes");
         }
         return n;
     }
 
     static void checkWidth(long s, long e, int width, String path) {
-        if (e - s != width) throw corrupt(path + ": " + (e - s) + " bytes (expected: " + width + ")");
+        if (e - s != width) throw corrupt(path + ": " + (e - s) + " bytes (expected: " + width
+            + ")");
     }
 
     static void checkDepth(int depth, String path) {
@@ -88,6 +106,11 @@ final class Bin {
 
     static String string(MemorySegment seg, long s, long e) {
         int n = (int) (e - s);
+        if (!seg.isNative() && !seg.isReadOnly()
+            && seg.heapBase().orElse(null) instanceof byte[] array) {
+            // A heap segment's address is its offset in the array: decode in place, one copy fewer.
+            return new String(array, (int) (seg.address() + s), n, StandardCharsets.UTF_8);
+        }
         byte[] b = new byte[n];
         MemorySegment.copy(seg, BYTE, s, b, 0, n);
         return new String(b, StandardCharsets.UTF_8);
@@ -99,7 +122,9 @@ final class Bin {
         return b;
     }
 
-    /** True when the UTF-8 bytes at {@code [s, e)} encode exactly {@code text}; allocates nothing. */
+    /**
+     * True when the UTF-8 bytes at {@code [s, e)} encode exactly {@code text}; allocates nothing.
+     */
     static boolean utf8Equals(MemorySegment seg, long s, long e, String text) {
         long at = s;
         int n = text.length();
@@ -112,7 +137,8 @@ final class Bin {
                 if (e - at < 2 || seg.get(BYTE, at) != (byte) (0xC0 | c >> 6)
                     || seg.get(BYTE, at + 1) != (byte) (0x80 | c & 0x3F)) return false;
                 at += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+            } else if (Character.isHighSurrogate(c) && i + 1 < n
+                && Character.isLowSurrogate(text.charAt(i + 1))) {
                 int cp = Character.toCodePoint(c, text.charAt(++i));
                 if (e - at < 4 || seg.get(BYTE, at) != (byte) (0xF0 | cp >> 18)
                     || seg.get(BYTE, at + 1) != (byte) (0x80 | cp >> 12 & 0x3F)

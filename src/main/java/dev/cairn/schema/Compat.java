@@ -43,11 +43,13 @@ final class Compat {
     }
 
     /** Adds to {@code problems} a sentence per incompatible component below {@code path}. */
-    static void check(Schema ws, FieldType wt, Schema rs, FieldType rt, String path, List<String> problems) {
+    static void check(Schema ws, FieldType wt, Schema rs, FieldType rt, String path,
+        List<String> problems) {
         check(ws, wt, rs, rt, path, problems, new HashSet<>());
     }
 
-    private static void check(Schema ws, FieldType wt, Schema rs, FieldType rt, String path, List<String> problems,
+    private static void check(Schema ws, FieldType wt, Schema rs, FieldType rt, String path,
+        List<String> problems,
                               Set<String> visited) {
         boolean ok = switch (wt) {
             case Scalar w -> rt instanceof Scalar r && numeric(w.kind(), r.kind());
@@ -75,12 +77,14 @@ final class Compat {
             case Ref w -> rt instanceof Ref r && refs(ws, w, rs, r, path, problems, visited);
         };
         if (!ok) {
-            problems.add(path + ": " + SchemaFormat.typeName(ws, wt) + " and " + SchemaFormat.typeName(rs, rt)
+            problems.add(path + ": " + SchemaFormat.typeName(ws, wt) + " and "
+                + SchemaFormat.typeName(rs, rt)
                 + " cannot read each other's data");
         }
     }
 
-    private static boolean refs(Schema ws, Ref w, Schema rs, Ref r, String path, List<String> problems, Set<String> visited) {
+    private static boolean refs(Schema ws, Ref w, Schema rs, Ref r, String path,
+        List<String> problems, Set<String> visited) {
         TypeDef wd = ws.definition(w);
         TypeDef rd = rs.definition(r);
         if (!visited.add(w.definition() + "/" + r.definition())) return true;
@@ -90,7 +94,8 @@ final class Compat {
                 if (!(rd instanceof RecordDef rr)) yield false;
                 for (Component rc : rr.components()) {
                     int wi = match(wr, rc);
-                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
+                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "."
+                        + rc.name(), problems, visited);
                 }
                 yield true;
             }
@@ -99,7 +104,8 @@ final class Compat {
                 for (int wv : wu.variants()) {
                     for (int rv : ru.variants()) {
                         if (ws.definitions().get(wv).name().equals(rs.definitions().get(rv).name())) {
-                            check(ws, new Ref(wv), rs, new Ref(rv), path + "<" + rs.definitions().get(rv).name() + ">",
+                            check(ws, new Ref(wv), rs, new Ref(rv), path + "<"
+                                + rs.definitions().get(rv).name() + ">",
                                 problems, visited);
                         }
                     }
@@ -109,7 +115,10 @@ final class Compat {
         };
     }
 
-    /** Index of the writer component that {@code reader} reads: same name first, then former names; or -1. */
+    /**
+     * Index of the writer component that {@code reader} reads: same name first, then former names;
+     * or -1.
+     */
     static int match(RecordDef writer, Component reader) {
         int exact = writer.indexOf(reader.name());
         if (exact >= 0) return exact;
@@ -119,11 +128,15 @@ final class Compat {
         return -1;
     }
 
-    /** Converts a boxed number of kind {@code from} to kind {@code to}, refusing values that do not fit. */
+    /**
+     * Converts a boxed number of kind {@code from} to kind {@code to}, refusing values that do not
+     * fit.
+     */
     static Object scalar(Object value, Kind from, Kind to, String path) {
         if (from == to || value == null) return value;
         if (to == Kind.FLOAT) {
-            return value instanceof Double d ? (float) (double) d : (float) ((Number) value).intValue();
+            return value instanceof Double d ? (float) (double) d
+                : (float) ((Number) value).intValue();
         }
         if (to == Kind.DOUBLE) return ((Number) value).doubleValue();
         long v;
@@ -153,7 +166,9 @@ final class Compat {
     }
 
     private static SchemaMismatchException narrowing(Object value, Kind to, String path) {
-        return new SchemaMismatchException(path + ": stored value " + value + " does not fit the reader's "
-            + to.name().toLowerCase(java.util.Locale.ROOT) + " (data written by a newer, wider schema version)");
+        return new SchemaMismatchException(path + ": stored value " + value
+            + " does not fit the reader's "
+            + to.name().toLowerCase(java.util.Locale.ROOT)
+            + " (data written by a newer, wider schema version)");
     }
 }

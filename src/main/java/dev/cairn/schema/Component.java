@@ -20,6 +20,7 @@ public record Component(String name, FieldType type, List<String> formerNames, S
 
     /** True when this component and {@code other} denote the same value across a rename. */
     boolean sameAs(Component other) {
-        return name.equals(other.name) || formerNames.contains(other.name) || other.formerNames.contains(name);
+        return name.equals(other.name) || formerNames.contains(other.name)
+            || other.formerNames.contains(name);
     }
 }

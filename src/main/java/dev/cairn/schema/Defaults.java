@@ -29,7 +29,8 @@ final class Defaults {
     /** The class-free default of one component. */
     static Object generic(Schema schema, Component c, int depth) {
         if (c.defaultJson() != null) {
-            return JsonParser.parse(c.defaultJson(), schema, c.type(), "@DefaultValue of " + c.name(), depth);
+            return JsonParser.parse(c.defaultJson(), schema, c.type(), "@DefaultValue of "
+                + c.name(), depth);
         }
         return neutral(schema, c.type());
     }
@@ -44,7 +45,8 @@ final class Defaults {
             case Ref r -> switch (schema.definition(r)) {
                 case RecordDef rd -> null;
                 case UnionDef u -> null;
-                case EnumDef en -> en.fallback() < 0 ? null : new GenericEnum(en.name(), en.constants().get(en.fallback()));
+                case EnumDef en -> en.fallback() < 0 ? null : new GenericEnum(en.name(),
+                    en.constants().get(en.fallback()));
             };
         };
     }

@@ -36,24 +36,32 @@ public final class Evolution {
      * the stored versions in {@code migrated}: the caller has a migration that rewrites all data
      * of those versions with the candidate before any of it is read.
      */
-    public static void check(String tree, SchemaVersions stored, Schema candidate, Set<Integer> migrated) {
+    public static void check(String tree, SchemaVersions stored, Schema candidate,
+        Set<Integer> migrated) {
         List<Mismatch> found = mismatches(stored, candidate);
         for (Mismatch m : found) {
             if (migrated.contains(m.storedVersion())) continue;
             int own = stored.versionOf(candidate);
-            String candidateVersion = own > 0 ? "version " + own : "the new version " + (stored.latestVersion() + 1);
-            throw new SchemaMismatchException("tree " + tree + ": " + candidate.name() + " of " + candidateVersion
-                + " cannot evolve from stored version " + m.storedVersion() + " at " + m.path() + ": " + m.reason()
-                + " (expected: a compatible change, or a migration from version " + m.storedVersion() + ")");
+            String candidateVersion = own > 0 ? "version " + own : "the new version "
+                + (stored.latestVersion() + 1);
+            throw new SchemaMismatchException("tree " + tree + ": " + candidate.name() + " of "
+                + candidateVersion
+                + " cannot evolve from stored version " + m.storedVersion() + " at " + m.path()
+                + ": " + m.reason()
+                + " (expected: a compatible change, or a migration from version "
+                + m.storedVersion() + ")");
         }
     }
 
-    /** Every refused change between {@code candidate} and the stored versions, oldest version first. */
+    /**
+     * Every refused change between {@code candidate} and the stored versions, oldest version first.
+     */
     public static List<Mismatch> mismatches(SchemaVersions stored, Schema candidate) {
         List<Mismatch> out = new ArrayList<>();
         for (int v = 1; v <= stored.latestVersion(); v++) {
             List<String> problems = new ArrayList<>();
-            Compat.check(stored.get(v), Schema.ROOT, candidate, Schema.ROOT, candidate.name(), problems);
+            Compat.check(stored.get(v), Schema.ROOT, candidate, Schema.ROOT, candidate.name(),
+                problems);
             for (String p : problems) {
                 int colon = p.indexOf(": ");
                 out.add(new Mismatch(v, p.substring(0, colon), p.substring(colon + 2)));

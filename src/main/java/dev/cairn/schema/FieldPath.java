@@ -29,8 +29,10 @@ public final class FieldPath {
     private volatile Location[] locations = new Location[0];
 
     /** Where the value lies in data of one writer version. */
-    private record Location(int[] slots, int[] previousSlots, int[] fixedBytes, boolean missing, boolean fixed,
-                            int offset, int previousSlot, int leafFixedBytes, Kind kind, EnumDef writerEnum) { }
+    private record Location(int[] slots, int[] previousSlots, int[] fixedBytes, boolean missing,
+        Object missingValue,
+                            boolean fixed, int offset, int previousSlot, int leafFixedBytes,
+                                Kind kind, EnumDef writerEnum) { }
 
     FieldPath(RecordCodec<?> codec, String path) {
         this.codec = codec;
@@ -43,13 +45,16 @@ public final class FieldPath {
             RecordDef rd = rs.record(def);
             int c = rd.indexOf(names[i]);
             if (c < 0) {
-                throw new IllegalArgumentException("no component '" + names[i] + "' in " + rd.name() + " for path '" + path
-                    + "' (expected: one of " + rd.components().stream().map(Component::name).toList() + ")");
+                throw new IllegalArgumentException("no component '" + names[i] + "' in " + rd.name()
+                    + " for path '" + path
+                    + "' (expected: one of "
+                    + rd.components().stream().map(Component::name).toList() + ")");
             }
             steps[i] = rd.components().get(c);
             if (i < names.length - 1) {
                 if (!(steps[i].type() instanceof Ref r && rs.definition(r) instanceof RecordDef)) {
-                    throw new IllegalArgumentException("path '" + path + "': " + names[i] + " is not a nested record");
+                    throw new IllegalArgumentException("path '" + path + "': " + names[i]
+                        + " is not a nested record");
                 }
                 def = ((Ref) steps[i].type()).definition();
             }
@@ -58,7 +63,8 @@ public final class FieldPath {
         enumLeaf = leaf.type() instanceof Ref r && rs.definition(r) instanceof EnumDef;
         leafKind = leaf.type() instanceof Scalar s ? s.kind() : null;
         if (leafKind == null && !enumLeaf) {
-            throw new IllegalArgumentException("path '" + path + "': " + SchemaFormat.typeName(rs, leaf.type())
+            throw new IllegalArgumentException("path '" + path + "': " + SchemaFormat.typeName(rs,
+                leaf.type())
                 + " (expected: a scalar or an enum)");
         }
         Object d = codec.builder(codec.ownVersion()).defaultValue(leaf, path);
@@ -75,7 +81,8 @@ public final class FieldPath {
             Bin.checkFixed(Bin.HEADER_BYTES, bytes.byteSize(), loc.leafFixedBytes, path);
             return bytes.get(Bin.INT, Bin.HEADER_BYTES + loc.offset);
         }
-        require(leafKind == Kind.INT || leafKind == Kind.SHORT || leafKind == Kind.BYTE || leafKind == Kind.CHAR, "getInt");
+        require(leafKind == Kind.INT || leafKind == Kind.SHORT || leafKind == Kind.BYTE
+            || leafKind == Kind.CHAR, "getInt");
         Object v = value(bytes, loc);
         return v == null ? 0 : v instanceof Character c ? c : ((Number) v).intValue();
     }
@@ -93,7 +100,8 @@ public final class FieldPath {
 
     double getDouble(MemorySegment bytes) {
         Location loc = location(bytes);
-        require(leafKind != null && leafKind.primitive() && leafKind != Kind.BOOLEAN && leafKind != Kind.CHAR, "getDouble");
+        require(leafKind != null && leafKind.primitive() && leafKind != Kind.BOOLEAN
+            && leafKind != Kind.CHAR, "getDouble");
         Object v = value(bytes, loc);
         return v == null ? 0 : ((Number) v).doubleValue();
     }
@@ -114,7 +122,8 @@ public final class FieldPath {
     boolean stringEquals(MemorySegment bytes, String s) {
         Location loc = location(bytes);
         require(leafKind == Kind.STRING || enumLeaf, "stringEquals");
-        if (enumLeaf || loc.missing || loc.kind != Kind.STRING) return java.util.Objects.equals(value(bytes, loc), s);
+        if (enumLeaf || loc.missing
+            || loc.kind != Kind.STRING) return java.util.Objects.equals(value(bytes, loc), s);
         long start = Bin.HEADER_BYTES;
         long end = bytes.byteSize();
         for (int i = 0; i < loc.slots.length; i++) {
@@ -141,12 +150,12 @@ public final class FieldPath {
 
     /** The value at the path as the reader's type, boxed; enums as their name. */
     private Object value(MemorySegment bytes, Location loc) {
-        if (loc.missing) return defaultValue;
+        if (loc.missing) return loc.missingValue;
         long start = Bin.HEADER_BYTES;
         long end = bytes.byteSize();
         for (int i = 0; i < loc.slots.length; i++) {
             long[] r = nested(bytes, start, end, loc, i);
-            if (r == null) return enumLeaf || leafKind == Kind.STRING ? null : null;
+            if (r == null) return null;
             start = r[0];
             end = r[1];
         }
@@ -168,12 +177,14 @@ public final class FieldPath {
         if (enumLeaf) {
             Bin.checkWidth(from, to, 4, path);
             int index = bytes.get(Bin.INT, from);
-            if (index < 0 || index >= loc.writerEnum.constants().size()) throw Bin.corrupt(path + ": enum constant " + index);
+            if (index < 0 || index >= loc.writerEnum.constants().size()) throw Bin.corrupt(path
+                + ": enum constant " + index);
             String name = loc.writerEnum.constants().get(index);
             EnumDef re = (EnumDef) codec.schema().definition((Ref) steps[steps.length - 1].type());
             if (re.constants().contains(name)) return name;
             if (re.fallback() >= 0) return re.constants().get(re.fallback());
-            throw new dev.cairn.SchemaMismatchException(codec.context(Bin.version(bytes)) + path + ": constant " + name
+            throw new dev.cairn.SchemaMismatchException(codec.context(Bin.version(bytes)) + path
+                + ": constant " + name
                 + " is unknown to " + re.name() + ", which has no @Fallback constant");
         }
         Object v = Scalars.read(loc.kind, bytes, from, to, path);
@@ -202,7 +213,8 @@ public final class FieldPath {
         Location[] l = locations;
         if (version < l.length && l[version] != null) return l[version];
         if (!codec.versions().contains(version)) {
-            throw Bin.corrupt("tree " + codec.tree() + ": schema version " + version + " (expected: 1.."
+            throw Bin.corrupt("tree " + codec.tree() + ": schema version " + version
+                + " (expected: 1.."
                 + codec.versions().latestVersion() + ")");
         }
         codec.plan(version);
@@ -223,7 +235,10 @@ public final class FieldPath {
             RecordDef wr = ws.record(def);
             Layout layout = ws.layout(def);
             int wi = Compat.match(wr, steps[i]);
-            if (wi < 0) return new Location(slots, previous, fixedBytes, true, false, 0, 0, 0, null, null);
+            if (wi < 0) {
+                return new Location(slots, previous, fixedBytes, true, missingValue(i), false, 0, 0,
+                    0, null, null);
+            }
             FieldType wt = wr.components().get(wi).type();
             if (i < n - 1) {
                 slots[i] = layout.offset[wi];
@@ -233,13 +248,42 @@ public final class FieldPath {
                 continue;
             }
             if (wt instanceof Ref r && ws.definition(r) instanceof EnumDef we) {
-                return new Location(slots, previous, fixedBytes, false, false, layout.offset[wi], layout.previousSlot[wi],
+                return new Location(slots, previous, fixedBytes, false, null, false,
+                    layout.offset[wi], layout.previousSlot[wi],
                     layout.fixedBytes, null, we);
             }
-            return new Location(slots, previous, fixedBytes, false, layout.fixed[wi], layout.offset[wi],
+            return new Location(slots, previous, fixedBytes, false, null, layout.fixed[wi],
+                layout.offset[wi],
                 layout.previousSlot[wi], layout.fixedBytes, ((Scalar) wt).kind(), null);
         }
         throw new AssertionError("a path has at least one step");
+    }
+
+    /**
+     * The value at the path when the writer lacked step {@code missing}: that component's default,
+     * followed down the remaining steps (a null record on the way gives null).
+     */
+    private Object missingValue(int missing) {
+        if (missing == steps.length - 1) return defaultValue;
+        Object v = codec.builder(codec.ownVersion()).defaultValue(steps[missing], path);
+        for (int j = missing + 1; j < steps.length && v != null; j++) {
+            try {
+                java.lang.reflect.RecordComponent rc = v.getClass().getRecordComponents()[indexIn(v.getClass(), steps[j].name())];
+                v = Access.lookup(v.getClass()).unreflect(rc.getAccessor()).invoke(v);
+            } catch (Throwable t) {
+                throw new IllegalStateException(path + ": cannot read the default of "
+                    + steps[missing].name() + ": " + t, t);
+            }
+        }
+        return v instanceof Enum<?> e ? e.name() : v;
+    }
+
+    private static int indexIn(Class<?> type, String name) {
+        java.lang.reflect.RecordComponent[] rcs = type.getRecordComponents();
+        for (int i = 0; i < rcs.length; i++) {
+            if (rcs[i].getName().equals(name)) return i;
+        }
+        throw new AssertionError("no component " + name + " in " + type);
     }
 
     @Override

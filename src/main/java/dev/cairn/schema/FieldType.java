@@ -39,7 +39,8 @@ public sealed interface FieldType {
         public Scalar {
             Objects.requireNonNull(kind, "kind");
             if (boxed && !kind.primitive()) {
-                throw new IllegalArgumentException("boxed " + kind + " (expected: a primitive kind)");
+                throw new IllegalArgumentException("boxed " + kind
+                    + " (expected: a primitive kind)");
             }
         }
 
@@ -77,7 +78,8 @@ public sealed interface FieldType {
     /** A record, enum or sealed interface: index into {@link Schema#definitions()}. */
     record Ref(int definition) implements FieldType {
         public Ref {
-            if (definition < 0) throw new IllegalArgumentException("definition " + definition + " (expected: >= 0)");
+            if (definition < 0) throw new IllegalArgumentException("definition " + definition
+                + " (expected: >= 0)");
         }
     }
 

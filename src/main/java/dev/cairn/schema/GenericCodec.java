@@ -29,14 +29,18 @@ final class GenericCodec {
 
     // ---------------------------------------------------------------- decode
 
-    static Object decode(Schema schema, FieldType type, MemorySegment seg, long s, long e, int depth, String path) {
+    static Object decode(Schema schema, FieldType type, MemorySegment seg, long s, long e,
+        int depth, String path) {
         return switch (type) {
             case Scalar sc -> Scalars.read(sc.kind(), seg, s, e, path);
-            case ListOf l -> Collections.unmodifiableList(items(schema, l.element(), seg, s, e, depth, path));
-            case SetOf st -> Collections.unmodifiableSet(new LinkedHashSet<>(items(schema, st.element(), seg, s, e, depth, path)));
+            case ListOf l -> Collections.unmodifiableList(items(schema, l.element(), seg, s, e,
+                depth, path));
+            case SetOf st -> Collections.unmodifiableSet(new LinkedHashSet<>(items(schema,
+                st.element(), seg, s, e, depth, path)));
             case MapOf m -> map(schema, m, seg, s, e, depth, path);
             case OptionalOf o -> {
-                if (e - s < 1) throw Bin.corrupt(path + ": empty optional item (expected: >= 1 byte)");
+                if (e - s < 1) throw Bin.corrupt(path
+                    + ": empty optional item (expected: >= 1 byte)");
                 boolean present = Scalars.bool(seg.get(Bin.BYTE, s), path);
                 if (!present) {
                     Bin.checkWidth(s, e, 1, path);
@@ -53,7 +57,8 @@ final class GenericCodec {
         };
     }
 
-    static GenericRecord decodeRecord(Schema schema, int def, MemorySegment seg, long s, long e, int depth, String path) {
+    static GenericRecord decodeRecord(Schema schema, int def, MemorySegment seg, long s, long e,
+        int depth, String path) {
         Bin.checkDepth(depth, path);
         RecordDef record = schema.record(def);
         Layout layout = schema.layout(def);
@@ -71,13 +76,15 @@ final class GenericCodec {
                 int start = Bin.varStart(seg, s, layout.previousSlot[i], layout.fixedBytes);
                 int end = raw & Bin.OFFSET_MASK;
                 Bin.checkRange(start, end, e - s, layout.fixedBytes, cpath);
-                values[i] = raw < 0 ? null : decode(schema, c.type(), seg, s + start, s + end, depth + 1, cpath);
+                values[i] = raw < 0 ? null : decode(schema, c.type(), seg, s + start, s + end, depth
+                    + 1, cpath);
             }
         }
         return new GenericRecord(record, values);
     }
 
-    private static List<Object> items(Schema schema, FieldType element, MemorySegment seg, long s, long e, int depth,
+    private static List<Object> items(Schema schema, FieldType element, MemorySegment seg, long s,
+        long e, int depth,
                                       String path) {
         Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 1, path);
@@ -88,13 +95,15 @@ final class GenericCodec {
             int raw = seg.get(Bin.INT, s + 4 + 4L * i);
             int end = raw & Bin.OFFSET_MASK;
             Bin.checkRange(start, end, e - s, dataStart, path);
-            out.add(raw < 0 ? null : decode(schema, element, seg, s + start, s + end, depth + 1, path + "[" + i + "]"));
+            out.add(raw < 0 ? null : decode(schema, element, seg, s + start, s + end, depth + 1,
+                path + "[" + i + "]"));
             start = end;
         }
         return out;
     }
 
-    private static Map<Object, Object> map(Schema schema, MapOf type, MemorySegment seg, long s, long e, int depth,
+    private static Map<Object, Object> map(Schema schema, MapOf type, MemorySegment seg, long s,
+        long e, int depth,
                                            String path) {
         Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 2, path);
@@ -108,29 +117,36 @@ final class GenericCodec {
             Bin.checkRange(start, end, e - s, dataStart, path);
             if (i % 2 == 0) {
                 if (raw < 0) throw Bin.corrupt(path + ": null map key");
-                key = decode(schema, type.key(), seg, s + start, s + end, depth + 1, path + "{key}");
+                key = decode(schema, type.key(), seg, s + start, s + end, depth + 1, path
+                    + "{key}");
             } else {
-                out.put(key, raw < 0 ? null : decode(schema, type.value(), seg, s + start, s + end, depth + 1, path + "{" + key + "}"));
+                out.put(key, raw < 0 ? null : decode(schema, type.value(), seg, s + start, s + end,
+                    depth + 1, path + "{" + key + "}"));
             }
             start = end;
         }
         return Collections.unmodifiableMap(out);
     }
 
-    private static GenericEnum enumValue(EnumDef en, MemorySegment seg, long s, long e, String path) {
+    private static GenericEnum enumValue(EnumDef en, MemorySegment seg, long s, long e,
+        String path) {
         Bin.checkWidth(s, e, 4, path);
         int index = seg.get(Bin.INT, s);
         if (index < 0 || index >= en.constants().size()) {
-            throw Bin.corrupt(path + ": constant " + index + " of " + en.name() + " (expected: < " + en.constants().size() + ")");
+            throw Bin.corrupt(path + ": constant " + index + " of " + en.name() + " (expected: < "
+                + en.constants().size() + ")");
         }
         return new GenericEnum(en.name(), en.constants().get(index));
     }
 
-    private static Object union(Schema schema, UnionDef u, MemorySegment seg, long s, long e, int depth, String path) {
-        if (e - s < 4) throw Bin.corrupt(path + ": union of " + (e - s) + " bytes (expected: >= 4)");
+    private static Object union(Schema schema, UnionDef u, MemorySegment seg, long s, long e,
+        int depth, String path) {
+        if (e - s < 4) throw Bin.corrupt(path + ": union of " + (e - s)
+            + " bytes (expected: >= 4)");
         int variant = seg.get(Bin.INT, s);
         if (variant < 0 || variant >= u.variants().size()) {
-            throw Bin.corrupt(path + ": variant " + variant + " of " + u.name() + " (expected: < " + u.variants().size() + ")");
+            throw Bin.corrupt(path + ": variant " + variant + " of " + u.name() + " (expected: < "
+                + u.variants().size() + ")");
         }
         Bin.checkDepth(depth + 1, path);
         return decode(schema, new Ref(u.variants().get(variant)), seg, s + 4, e, depth + 1, path);
@@ -151,17 +167,22 @@ final class GenericCodec {
         }
     }
 
-    static void encode(Schema schema, FieldType type, Object value, Sink sink, int depth, String path) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX);
+    static void encode(Schema schema, FieldType type, Object value, Sink sink, int depth,
+        String path) {
+        if (value == null && type instanceof OptionalOf) value = Optional.empty();
+        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
+            + Bin.DEPTH_MAX);
         switch (type) {
             case Scalar sc -> {
                 check(value, Scalars.boxClass(sc.kind()), path);
                 Scalars.write(sc.kind(), value, sink, path);
             }
-            case ListOf l -> items(schema, l.element(), (Collection<?>) check(value, List.class, path), sink, depth, path);
+            case ListOf l -> items(schema, l.element(), (Collection<?>) check(value, List.class,
+                path), sink, depth, path);
             case SetOf st -> {
                 int start = sink.position;
-                items(schema, st.element(), (Collection<?>) check(value, java.util.Set.class, path), sink, depth, path);
+                items(schema, st.element(), (Collection<?>) check(value, java.util.Set.class, path),
+                    sink, depth, path);
                 sink.sortEntries(start, 1);
             }
             case MapOf m -> {
@@ -171,14 +192,16 @@ final class GenericCodec {
                 sink.putIntAt(at, map.size());
                 int slot = at + 4;
                 for (Map.Entry<?, ?> entry : map.entrySet()) {
-                    if (entry.getKey() == null) throw new IllegalArgumentException(path + ": null map key");
+                    if (entry.getKey() == null) throw new IllegalArgumentException(path
+                        + ": null map key");
                     encode(schema, m.key(), entry.getKey(), sink, depth + 1, path + "{key}");
                     sink.putIntAt(slot, sink.position - start);
                     slot += 4;
-                    if (entry.getValue() == null) {
+                    if (entry.getValue() == null && !(m.value() instanceof OptionalOf)) {
                         sink.putIntAt(slot, (sink.position - start) | Bin.NULL_BIT);
                     } else {
-                        encode(schema, m.value(), entry.getValue(), sink, depth + 1, path + "{" + entry.getKey() + "}");
+                        encode(schema, m.value(), entry.getValue(), sink, depth + 1, path + "{"
+                            + entry.getKey() + "}");
                         sink.putIntAt(slot, sink.position - start);
                     }
                     slot += 4;
@@ -192,7 +215,8 @@ final class GenericCodec {
             }
             case Ref r -> {
                 switch (schema.definition(r)) {
-                    case RecordDef rd -> encodeRecord(schema, r.definition(), (GenericRecord) check(value, GenericRecord.class, path),
+                    case RecordDef rd -> encodeRecord(schema, r.definition(),
+                        (GenericRecord) check(value, GenericRecord.class, path),
                         sink, depth, path);
                     case EnumDef en -> sink.putInt(constantIndex(en, value, path));
                     case UnionDef u -> encodeUnion(schema, u, value, sink, depth, path);
@@ -201,11 +225,14 @@ final class GenericCodec {
         }
     }
 
-    static void encodeRecord(Schema schema, int def, GenericRecord value, Sink sink, int depth, String path) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX);
+    static void encodeRecord(Schema schema, int def, GenericRecord value, Sink sink, int depth,
+        String path) {
+        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
+            + Bin.DEPTH_MAX);
         RecordDef record = schema.record(def);
         if (!value.definition().equals(record)) {
-            throw new IllegalArgumentException(path + ": record " + value.typeName() + " (expected: " + record.name()
+            throw new IllegalArgumentException(path + ": record " + value.typeName()
+                + " (expected: " + record.name()
                 + " of this schema)");
         }
         Layout layout = schema.layout(def);
@@ -221,7 +248,7 @@ final class GenericCodec {
                 check(v, Scalars.boxClass(((Scalar) c.type()).kind()), cpath);
                 Scalars.write(((Scalar) c.type()).kind(), v, sink, cpath);
                 sink.position = end;
-            } else if (v == null) {
+            } else if (v == null && !(c.type() instanceof OptionalOf)) {
                 sink.putIntAt(base + layout.offset[i], (sink.position - base) | Bin.NULL_BIT);
             } else {
                 encode(schema, c.type(), v, sink, depth + 1, cpath);
@@ -230,13 +257,14 @@ final class GenericCodec {
         }
     }
 
-    private static void items(Schema schema, FieldType element, Collection<?> values, Sink sink, int depth, String path) {
+    private static void items(Schema schema, FieldType element, Collection<?> values, Sink sink,
+        int depth, String path) {
         int start = sink.reserve(4 + 4 * values.size());
         sink.putIntAt(start, values.size());
         int slot = start + 4;
         int i = 0;
         for (Object v : values) {
-            if (v == null) {
+            if (v == null && !(element instanceof OptionalOf)) {
                 sink.putIntAt(slot, (sink.position - start) | Bin.NULL_BIT);
             } else {
                 encode(schema, element, v, sink, depth + 1, path + "[" + i + "]");
@@ -251,12 +279,14 @@ final class GenericCodec {
         GenericEnum g = (GenericEnum) check(value, GenericEnum.class, path);
         int index = en.constants().indexOf(g.constant());
         if (index < 0) {
-            throw new IllegalArgumentException(path + ": constant " + g.constant() + " (expected: one of " + en.constants() + ")");
+            throw new IllegalArgumentException(path + ": constant " + g.constant()
+                + " (expected: one of " + en.constants() + ")");
         }
         return index;
     }
 
-    private static void encodeUnion(Schema schema, UnionDef u, Object value, Sink sink, int depth, String path) {
+    private static void encodeUnion(Schema schema, UnionDef u, Object value, Sink sink, int depth,
+        String path) {
         String variantName = value instanceof GenericRecord g ? g.typeName()
             : ((GenericEnum) check(value, GenericEnum.class, path)).type();
         for (int v = 0; v < u.variants().size(); v++) {
@@ -266,12 +296,14 @@ final class GenericCodec {
                 return;
             }
         }
-        throw new IllegalArgumentException(path + ": variant " + variantName + " (expected: a permitted type of " + u.name() + ")");
+        throw new IllegalArgumentException(path + ": variant " + variantName
+            + " (expected: a permitted type of " + u.name() + ")");
     }
 
     private static Object check(Object value, Class<?> expected, String path) {
         if (!expected.isInstance(value)) {
-            throw new IllegalArgumentException(path + ": " + (value == null ? "null" : value.getClass().getSimpleName())
+            throw new IllegalArgumentException(path + ": " + (value == null ? "null"
+                : value.getClass().getSimpleName())
                 + " (expected: " + expected.getSimpleName() + ")");
         }
         return value;

@@ -41,13 +41,13 @@ public final class GenericRecord {
     /**
      * Decodes stored bytes with the schema version that wrote them.
      *
-     * @throws IllegalArgumentException when {@code versions} lacks the writer's version
-     * @throws dev.cairn.CorruptionException when the bytes are damaged
+     * @throws dev.cairn.CorruptionException when the bytes are damaged or name a version that
+     *     {@code versions} lacks
      */
     public static GenericRecord decode(MemorySegment bytes, SchemaVersions versions) {
-        int version = Bin.version(bytes);
-        Schema schema = versions.get(version);
-        return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0, schema.name());
+        Schema schema = Bin.writerSchema(bytes, versions);
+        return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0,
+            schema.name());
     }
 
     /** The record's definition name (for a sealed interface: the permitted record's name). */
@@ -73,7 +73,8 @@ public final class GenericRecord {
     public Object get(String componentName) {
         int i = definition.indexOf(componentName);
         if (i < 0) {
-            throw new IllegalArgumentException("no component '" + componentName + "' in " + definition.name()
+            throw new IllegalArgumentException("no component '" + componentName + "' in "
+                + definition.name()
                 + " (expected: one of " + componentNames() + ")");
         }
         return values[i];

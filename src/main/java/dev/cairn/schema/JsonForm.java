@@ -27,9 +27,9 @@ public final class JsonForm {
 
     /** JSON of a stored record; {@code pretty} indents by two spaces, one member a line. */
     public static String toJson(MemorySegment bytes, SchemaVersions versions, boolean pretty) {
-        int version = Bin.version(bytes);
-        Schema schema = versions.get(version);
-        return JsonPrinter.print(schema, Schema.ROOT, GenericRecord.decode(bytes, versions), pretty);
+        Schema schema = Bin.writerSchema(bytes, versions);
+        return JsonPrinter.print(schema, Schema.ROOT, GenericRecord.decode(bytes, versions),
+            pretty);
     }
 
     /** JSON of a class-free record of {@code schema}. */
@@ -57,7 +57,8 @@ public final class JsonForm {
     /** Parses JSON text into a class-free record of {@code schema}. */
     public static GenericRecord parse(String json, Schema schema) {
         Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name());
-        if (value == null) throw new IllegalArgumentException("JSON line 1 column 1 at " + schema.name() + ": null (expected: an object)");
+        if (value == null) throw new IllegalArgumentException("JSON line 1 column 1 at "
+            + schema.name() + ": null (expected: an object)");
         return (GenericRecord) value;
     }
 }

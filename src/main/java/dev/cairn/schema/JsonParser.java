@@ -62,14 +62,16 @@ final class JsonParser {
         if (depth > Bin.DEPTH_MAX) throw fail(path, "nested deeper than " + Bin.DEPTH_MAX);
         space();
         if (peekLiteral("null")) {
-            if (FieldType.isFixed(type)) throw fail(path, "null for a primitive " + SchemaFormat.typeName(schema, type));
+            if (FieldType.isFixed(type)) throw fail(path, "null for a primitive "
+                + SchemaFormat.typeName(schema, type));
             at += 4;
             return type instanceof OptionalOf ? Optional.empty() : null;
         }
         return switch (type) {
             case Scalar s -> scalar(s.kind(), path);
             case ListOf l -> Collections.unmodifiableList(array(l.element(), path, depth));
-            case SetOf s -> Collections.unmodifiableSet(new LinkedHashSet<>(array(s.element(), path, depth)));
+            case SetOf s -> Collections.unmodifiableSet(new LinkedHashSet<>(array(s.element(), path,
+                depth)));
             case MapOf m -> map(m, path, depth);
             case OptionalOf o -> Optional.of(value(o.element(), path, depth + 1));
             case Ref r -> switch (schema.definition(r)) {
@@ -104,7 +106,8 @@ final class JsonParser {
             int i = rd.indexOf(name);
             if (i < 0) {
                 at = memberAt;
-                throw fail(path, "unknown member \"" + name + "\" (expected: one of " + names(rd) + ")");
+                throw fail(path, "unknown member \"" + name + "\" (expected: one of " + names(rd)
+                    + ")");
             }
             if (seen[i]) {
                 at = memberAt;
@@ -126,7 +129,8 @@ final class JsonParser {
         int memberAt = at;
         if (peek() != '"' || !JsonPrinter.TYPE_MEMBER.equals(string(path))) {
             at = memberAt;
-            throw fail(path, "a " + u.name() + " needs \"" + JsonPrinter.TYPE_MEMBER + "\" as its first member");
+            throw fail(path, "a " + u.name() + " needs \"" + JsonPrinter.TYPE_MEMBER
+                + "\" as its first member");
         }
         expect(':', path);
         space();
@@ -155,7 +159,8 @@ final class JsonParser {
             return record(def, path + "<" + variant + ">", depth + 1, true);
         }
         at = nameAt;
-        throw fail(path, "unknown " + JsonPrinter.TYPE_MEMBER + " \"" + variant + "\" of " + u.name());
+        throw fail(path, "unknown " + JsonPrinter.TYPE_MEMBER + " \"" + variant + "\" of "
+            + u.name());
     }
 
     private GenericEnum constant(EnumDef en, String path) {
@@ -251,8 +256,10 @@ final class JsonParser {
                 case SHORT -> (short) integer(path, Short.MIN_VALUE, Short.MAX_VALUE);
                 case INT -> (int) integer(path, Integer.MIN_VALUE, Integer.MAX_VALUE);
                 case LONG -> integer(path, Long.MIN_VALUE, Long.MAX_VALUE);
-                case FLOAT -> peek() == '"' ? Float.parseFloat(special(path)) : Float.parseFloat(number(path));
-                case DOUBLE -> peek() == '"' ? Double.parseDouble(special(path)) : Double.parseDouble(number(path));
+                case FLOAT -> peek() == '"' ? Float.parseFloat(special(path))
+                    : Float.parseFloat(number(path));
+                case DOUBLE -> peek() == '"' ? Double.parseDouble(special(path))
+                    : Double.parseDouble(number(path));
                 case CHAR -> {
                     String s = string(path);
                     if (s.length() != 1) {
@@ -346,7 +353,8 @@ final class JsonParser {
             if (at >= text.length()) throw fail(path, "unterminated string");
             char c = text.charAt(at);
             if (c == '"') {
-                String s = b == null ? text.substring(runStart, at) : b.append(text, runStart, at).toString();
+                String s = b == null ? text.substring(runStart, at) : b.append(text, runStart,
+                    at).toString();
                 at++;
                 return s;
             }
@@ -430,8 +438,10 @@ final class JsonParser {
                 column++;
             }
         }
-        String found = at >= text.length() ? "end of text" : "'" + text.substring(at, Math.min(text.length(), at + 12)) + "'";
-        return new IllegalArgumentException("JSON line " + line + " column " + column + " at " + path + ": " + what
+        String found = at >= text.length() ? "end of text" : "'" + text.substring(at,
+            Math.min(text.length(), at + 12)) + "'";
+        return new IllegalArgumentException("JSON line " + line + " column " + column + " at "
+            + path + ": " + what
             + " (found " + found + ")");
     }
 }

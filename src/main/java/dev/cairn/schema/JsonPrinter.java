@@ -110,7 +110,8 @@ final class JsonPrinter {
             if (!first) out.append(',');
             first = false;
             if (pretty && !(element instanceof Scalar)) newline(indent + 1);
-            else if (pretty && values.size() > 0 && out.charAt(out.length() - 1) == ',') out.append(' ');
+            else if (pretty && values.size() > 0
+                && out.charAt(out.length() - 1) == ',') out.append(' ');
             value(element, v, indent + 1);
         }
         if (pretty && !first && !(element instanceof Scalar)) newline(indent);
@@ -194,7 +195,8 @@ final class JsonPrinter {
 
     private static boolean validSurrogate(String s, int i) {
         char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        if (Character.isHighSurrogate(c)) return i + 1 < s.length()
+            && Character.isLowSurrogate(s.charAt(i + 1));
         return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 }

@@ -28,9 +28,13 @@ import java.util.Optional;
  * thread-safe; {@link RecordCodec} builds under its lock.
  */
 final class ReaderBuilder {
-    private static final MethodType READ = MethodType.methodType(Object.class, MemorySegment.class, long.class, long.class,
+    private static final MethodType READ = MethodType.methodType(Object.class, MemorySegment.class,
+        long.class, long.class,
         int.class);
-    /** Components up to which the whole record is one combined method handle (arity limit 255 slots). */
+    /**
+     * Components up to which the whole record is one combined method handle (arity limit 255
+     * slots).
+     */
     private static final int COMBINED_COMPONENTS_MAX = 40;
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
 
@@ -84,15 +88,18 @@ final class ReaderBuilder {
                 : component(wr.components().get(wi), layout, wi, rc, params[j], cpath);
         }
         reader.construct = construct(type, params, filters);
+        reader.compiled = Generated.reader(reader.construct);
         return reader;
     }
 
     private MethodHandle construct(Class<?> type, Class<?>[] params, MethodHandle[] filters) {
         MethodHandle ctor;
         try {
-            ctor = Access.lookup(type).findConstructor(type, MethodType.methodType(void.class, params));
+            ctor = Access.lookup(type).findConstructor(type, MethodType.methodType(void.class,
+                params));
         } catch (ReflectiveOperationException e) {
-            throw new IllegalArgumentException(type.getName() + ": canonical constructor not accessible: " + e, e);
+            throw new IllegalArgumentException(type.getName()
+                + ": canonical constructor not accessible: " + e, e);
         }
         if (filters.length > COMBINED_COMPONENTS_MAX) {
             MethodHandle[] objectFilters = new MethodHandle[filters.length];
@@ -102,7 +109,8 @@ final class ReaderBuilder {
             return Access.LOOP_CONSTRUCT.bindTo(new Access.Loop(objectFilters, spreader));
         }
         MethodHandle h = ctor;
-        for (int j = filters.length - 1; j >= 0; j--) h = MethodHandles.collectArguments(h, j, filters[j]);
+        for (int j = filters.length - 1; j >= 0; j--) h = MethodHandles.collectArguments(h, j,
+            filters[j]);
         int[] reorder = new int[4 * filters.length];
         for (int i = 0; i < reorder.length; i++) reorder[i] = i % 4;
         h = MethodHandles.permuteArguments(h, READ.changeReturnType(type), reorder);
@@ -110,7 +118,8 @@ final class ReaderBuilder {
     }
 
     /** Handle {@code (seg, s, e, depth) -> param} reading writer component {@code wi}. */
-    private MethodHandle component(Component wc, Layout layout, int wi, Component rc, Class<?> param, String path) {
+    private MethodHandle component(Component wc, Layout layout, int wi, Component rc,
+        Class<?> param, String path) {
         if (layout.fixed[wi] && param.isPrimitive()) {
             Kind wk = ((Scalar) wc.type()).kind();
             Kind rk = ((Scalar) rc.type()).kind();
@@ -119,7 +128,8 @@ final class ReaderBuilder {
             if (wk == rk) return fixed;
             if (widens(wk, rk)) return fixed.asType(fixed.type().changeReturnType(param));
             MethodHandle boxed = fixed.asType(fixed.type().changeReturnType(Object.class));
-            MethodHandle narrow = MethodHandles.insertArguments(Access.NARROW, 1, wk, rk, context + path);
+            MethodHandle narrow = MethodHandles.insertArguments(Access.NARROW, 1, wk, rk, context
+                + path);
             return Access.unbox(MethodHandles.filterReturnValue(boxed, narrow), param);
         }
         ValueReader reader = value(wc.type(), rc.type(), path);
@@ -129,9 +139,11 @@ final class ReaderBuilder {
             Kind wk = ((Scalar) wc.type()).kind();
             MethodHandle fixed = Access.fixed(wk, layout.offset[wi], path);
             h = MethodHandles.filterReturnValue(fixed.asType(fixed.type().changeReturnType(Object.class)),
-                MethodHandles.insertArguments(Access.NARROW, 1, wk, ((Scalar) rc.type()).kind(), context + path));
+                MethodHandles.insertArguments(Access.NARROW, 1, wk, ((Scalar) rc.type()).kind(),
+                    context + path));
         } else {
-            h = Access.VAR_READ.bindTo(new Readers.VarSlot(reader, layout.offset[wi], previousSlot, layout.fixedBytes, path));
+            h = Access.VAR_READ.bindTo(new Readers.VarSlot(reader, layout.offset[wi], previousSlot,
+                layout.fixedBytes, path));
         }
         if (param.isPrimitive()) return Access.unbox(h, param);
         if (param == Optional.class) h = MethodHandles.filterReturnValue(h, Access.EMPTY_IF_NULL);
@@ -140,8 +152,10 @@ final class ReaderBuilder {
 
     private static boolean widens(Kind from, Kind to) {
         return switch (from) {
-            case BYTE -> to == Kind.SHORT || to == Kind.INT || to == Kind.LONG || to == Kind.FLOAT || to == Kind.DOUBLE;
-            case SHORT -> to == Kind.INT || to == Kind.LONG || to == Kind.FLOAT || to == Kind.DOUBLE;
+            case BYTE -> to == Kind.SHORT || to == Kind.INT || to == Kind.LONG || to == Kind.FLOAT
+                || to == Kind.DOUBLE;
+            case SHORT -> to == Kind.INT || to == Kind.LONG || to == Kind.FLOAT
+                || to == Kind.DOUBLE;
             case INT -> to == Kind.LONG || to == Kind.DOUBLE;
             case FLOAT -> to == Kind.DOUBLE;
             default -> false;
@@ -153,16 +167,20 @@ final class ReaderBuilder {
         Object value = defaultValue(rc, path);
         MethodHandle constant;
         if (param == byte[].class && value != null) {
-            constant = MethodHandles.filterReturnValue(MethodHandles.constant(byte[].class, value), Access.CLONE_BYTES);
+            constant = MethodHandles.filterReturnValue(MethodHandles.constant(byte[].class, value),
+                Access.CLONE_BYTES);
         } else if (param.isPrimitive() && value == null) {
             constant = MethodHandles.zero(param);
         } else {
             constant = MethodHandles.constant(param, value);
         }
-        return MethodHandles.dropArguments(constant, 0, MemorySegment.class, long.class, long.class, int.class);
+        return MethodHandles.dropArguments(constant, 0, MemorySegment.class, long.class, long.class,
+            int.class);
     }
 
-    /** The reader's typed default: the generic default encoded, then read by the reader's own plan. */
+    /**
+     * The reader's typed default: the generic default encoded, then read by the reader's own plan.
+     */
     Object defaultValue(Component rc, String path) {
         Object generic = Defaults.generic(rs, rc, 0);
         if (generic == null) return null;
@@ -170,7 +188,8 @@ final class ReaderBuilder {
         try {
             GenericCodec.encode(rs, rc.type(), generic, sink, 0, path);
             MemorySegment item = MemorySegment.ofArray(sink.toBytes());
-            return selfBuilder().value(rc.type(), rc.type(), path).read(item, 0, item.byteSize(), 0);
+            return selfBuilder().value(rc.type(), rc.type(), path).read(item, 0, item.byteSize(),
+                0);
         } finally {
             sink.release();
         }
@@ -188,13 +207,18 @@ final class ReaderBuilder {
         return switch (wt) {
             case Scalar w -> {
                 Kind rk = ((Scalar) rt).kind();
-                yield w.kind() == Kind.STRING ? new Readers.StringReader() : new Readers.ScalarReader(w.kind(), rk, context + path);
+                yield w.kind() == Kind.STRING ? new Readers.StringReader()
+                    : new Readers.ScalarReader(w.kind(), rk, context + path);
             }
-            case ListOf w -> new Readers.ListReader(value(w.element(), ((ListOf) rt).element(), path + "[]"), path);
-            case SetOf w -> new Readers.SetReader(value(w.element(), ((SetOf) rt).element(), path + "[]"), path);
-            case MapOf w -> new Readers.MapReader(value(w.key(), ((MapOf) rt).key(), path + "{key}"),
+            case ListOf w -> new Readers.ListReader(value(w.element(), ((ListOf) rt).element(), path
+                + "[]"), path);
+            case SetOf w -> new Readers.SetReader(value(w.element(), ((SetOf) rt).element(), path
+                + "[]"), path);
+            case MapOf w -> new Readers.MapReader(value(w.key(), ((MapOf) rt).key(), path
+                + "{key}"),
                 value(w.value(), ((MapOf) rt).value(), path + "{}"), path);
-            case OptionalOf w -> new Readers.OptionalReader(value(w.element(), ((OptionalOf) rt).element(), path + "?"), path);
+            case OptionalOf w -> new Readers.OptionalReader(value(w.element(),
+                ((OptionalOf) rt).element(), path + "?"), path);
             case Ref w -> ref(w, (Ref) rt, path);
         };
     }
@@ -212,9 +236,11 @@ final class ReaderBuilder {
         Object[] mapped = new Object[we.constants().size()];
         for (int i = 0; i < mapped.length; i++) {
             int ri = re.constants().indexOf(we.constants().get(i));
-            mapped[i] = ri >= 0 ? constants[ri] : re.fallback() >= 0 ? constants[re.fallback()] : null;
+            mapped[i] = ri >= 0 ? constants[ri] : re.fallback() >= 0 ? constants[re.fallback()]
+                : null;
         }
-        return new Readers.EnumReader(mapped, we.constants(), context + path + " (" + re.name() + ")", context + path);
+        return new Readers.EnumReader(mapped, we.constants(), context + path + " (" + re.name()
+            + ")", context + path);
     }
 
     private ValueReader union(UnionDef wu, UnionDef ru, String path) {
@@ -230,8 +256,10 @@ final class ReaderBuilder {
             if (rdef >= 0) {
                 variants[v] = ref(new Ref(wdef), new Ref(rdef), vpath);
             } else if (ru.fallback() < 0) {
-                variants[v] = new Readers.UnknownVariant(context + vpath + ": " + name + " of " + wu.name()
-                    + " is unknown to the reader's " + ru.name() + ", which has no @Fallback permitted type");
+                variants[v] = new Readers.UnknownVariant(context + vpath + ": " + name + " of "
+                    + wu.name()
+                    + " is unknown to the reader's " + ru.name()
+                    + ", which has no @Fallback permitted type");
             } else {
                 int fdef = ru.variants().get(ru.fallback());
                 variants[v] = fallback(wdef, fdef, vpath);
@@ -243,7 +271,8 @@ final class ReaderBuilder {
     private ValueReader fallback(int wdef, int fdef, String path) {
         TypeDef fd = rs.definitions().get(fdef);
         if (fd instanceof EnumDef fe) {
-            return new Readers.Constant(classes.get(fdef).getEnumConstants()[Math.max(0, fe.fallback())]);
+            return new Readers.Constant(classes.get(fdef).getEnumConstants()[Math.max(0,
+                fe.fallback())]);
         }
         if (ws.definitions().get(wdef) instanceof RecordDef) return record(wdef, fdef, true, path);
         // An unknown enum variant read as the fallback record: every component at its default.
@@ -254,13 +283,16 @@ final class ReaderBuilder {
         for (int j = 0; j < args.length; j++) {
             params[j] = type.getRecordComponents()[j].getType();
             Object d = defaultValue(fr.components().get(j), path);
-            args[j] = d == null && params[j].isPrimitive() ? Scalars.neutral((Scalar) fr.components().get(j).type()) : d;
+            args[j] = d == null && params[j].isPrimitive()
+                ? Scalars.neutral((Scalar) fr.components().get(j).type()) : d;
         }
         try {
-            return new Readers.Constant(Access.lookup(type).findConstructor(type, MethodType.methodType(void.class, params))
+            return new Readers.Constant(Access.lookup(type).findConstructor(type,
+                MethodType.methodType(void.class, params))
                 .invokeWithArguments(args));
         } catch (Throwable t) {
-            throw new IllegalArgumentException(path + ": cannot build the @Fallback record: " + t, t);
+            throw new IllegalArgumentException(path + ": cannot build the @Fallback record: " + t,
+                t);
         }
     }
 

@@ -34,7 +34,8 @@ final class Readers {
     }
 
     /** A component slot of a record body: finds the item's range, then reads it. */
-    record VarSlot(ValueReader reader, int slotOffset, int previousSlot, int fixedBytes, String path) {
+    record VarSlot(ValueReader reader, int slotOffset, int previousSlot, int fixedBytes,
+        String path) {
         Object read(MemorySegment seg, long s, long e, int depth) {
             int raw = seg.get(Bin.INT, s + slotOffset);
             int start = Bin.varStart(seg, s, previousSlot, fixedBytes);
@@ -104,16 +105,19 @@ final class Readers {
      * An enum: writer constant index to reader constant; a null entry is a constant the reader
      * does not know and has no fallback for.
      */
-    record EnumReader(Object[] constants, List<String> writerNames, String error, String path) implements ValueReader {
+    record EnumReader(Object[] constants, List<String> writerNames, String error,
+        String path) implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
             Bin.checkWidth(s, e, 4, path);
             int index = seg.get(Bin.INT, s);
             if (index < 0 || index >= constants.length) {
-                throw Bin.corrupt(path + ": enum constant " + index + " (expected: < " + constants.length + ")");
+                throw Bin.corrupt(path + ": enum constant " + index + " (expected: < "
+                    + constants.length + ")");
             }
             Object c = constants[index];
-            if (c == null) throw new SchemaMismatchException(error + ": constant " + writerNames.get(index) + error2());
+            if (c == null) throw new SchemaMismatchException(error + ": constant "
+                + writerNames.get(index) + error2());
             return c;
         }
 
@@ -126,10 +130,12 @@ final class Readers {
     record UnionReader(ValueReader[] variants, String path) implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
-            if (e - s < 4) throw Bin.corrupt(path + ": union of " + (e - s) + " bytes (expected: >= 4)");
+            if (e - s < 4) throw Bin.corrupt(path + ": union of " + (e - s)
+                + " bytes (expected: >= 4)");
             int variant = seg.get(Bin.INT, s);
             if (variant < 0 || variant >= variants.length) {
-                throw Bin.corrupt(path + ": variant " + variant + " (expected: < " + variants.length + ")");
+                throw Bin.corrupt(path + ": variant " + variant + " (expected: < " + variants.length
+                    + ")");
             }
             Bin.checkDepth(depth + 1, path);
             return variants[variant].read(seg, s + 4, e, depth + 1);
@@ -152,7 +158,8 @@ final class Readers {
         }
     }
 
-    static Object[] items(ValueReader element, MemorySegment seg, long s, long e, int depth, String path) {
+    static Object[] items(ValueReader element, MemorySegment seg, long s, long e, int depth,
+        String path) {
         Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 1, path);
         Object[] out = new Object[n];
@@ -194,7 +201,8 @@ final class Readers {
 
     // Fixed-part accessors, bound into a record's constructor handle (record-format.md §3).
 
-    static boolean fixedBoolean(long offset, String path, MemorySegment seg, long s, long e, int depth) {
+    static boolean fixedBoolean(long offset, String path, MemorySegment seg, long s, long e,
+        int depth) {
         return Scalars.bool(seg.get(Bin.BYTE, s + offset), path);
     }
 

@@ -1,7 +1,9 @@
 package dev.cairn.schema;
 
 import dev.cairn.SchemaMismatchException;
+import dev.cairn.internal.Check;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -45,7 +47,8 @@ public final class RecordCodec<V extends Record> {
             throw new IllegalArgumentException("tree " + tree + ": the schema of " + type.getName()
                 + " is not among its versions (expected: Evolution.check, then versions.add(schema))");
         }
-        this.writer = new Writers(derived.schema(), derived.classes()).record(0, derived.schema().name());
+        this.writer = new Writers(derived.schema(), derived.classes()).record(0,
+            derived.schema().name());
     }
 
     /**
@@ -55,7 +58,8 @@ public final class RecordCodec<V extends Record> {
      * @throws IllegalArgumentException when the type is not a supported record, or its schema is
      *     not in {@code versions}
      */
-    public static <V extends Record> RecordCodec<V> of(Class<V> type, String tree, SchemaVersions versions) {
+    public static <V extends Record> RecordCodec<V> of(Class<V> type, String tree,
+        SchemaVersions versions) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(tree, "tree");
         Objects.requireNonNull(versions, "versions");
@@ -96,6 +100,37 @@ public final class RecordCodec<V extends Record> {
             sink.putByte(Bin.FORMAT_TAG);
             sink.putShort(ownVersion);
             writer.write(value, sink, 0);
+            byte[] bytes = sink.toBytes();
+            if (Check.expensiveOn()) {
+                // Guarded so that the capturing lambda is not allocated on the fast path.
+                Check.expensive(() -> Arrays.equals(bytes, reencoded(bytes)),
+                    "encode disagrees with the generic codec");
+            }
+            return bytes;
+        } finally {
+            sink.release();
+        }
+    }
+
+    /**
+     * The generic codec's encoding of what the generic decoder reads from {@code bytes} (a
+     * cross-check).
+     */
+    private byte[] reencoded(byte[] bytes) {
+        GenericRecord g = GenericRecord.decode(MemorySegment.ofArray(bytes), versions);
+        return GenericCodec.encodeValue(derived.schema(), ownVersion, g);
+    }
+
+    /**
+     * {@link #encode} through the interpreted record writer, the reference for the compiled one
+     * (tests).
+     */
+    byte[] encodeInterpreted(V value) {
+        Sink sink = Sink.acquire();
+        try {
+            sink.putByte(Bin.FORMAT_TAG);
+            sink.putShort(ownVersion);
+            writer.writeSlowly(value, sink, 0);
             return sink.toBytes();
         } finally {
             sink.release();
@@ -115,13 +150,15 @@ public final class RecordCodec<V extends Record> {
         if (storedVersion <= ownVersion) return encode(value);
         Schema stored = versions.get(storedVersion);
         Schema own = derived.schema();
-        String context = "tree " + tree + ", update by " + type.getName() + " (version " + ownVersion
+        String context = "tree " + tree + ", update by " + type.getName() + " (version "
+            + ownVersion
             + ") of data of version " + storedVersion + ": ";
         GenericRecord update = GenericRecord.decode(MemorySegment.ofArray(encode(value)), versions);
         GenericRecord kept = GenericRecord.decode(previous, versions);
         Convert forward = new Convert(own, stored, context);
         Convert back = new Convert(stored, own, context);
-        GenericRecord merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept, back, own.name(), 0);
+        GenericRecord merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept,
+            back, own.name(), 0);
         return GenericCodec.encodeValue(stored, storedVersion, merged);
     }
 
@@ -198,22 +235,25 @@ public final class RecordCodec<V extends Record> {
         RecordReader[] p = plans;
         if (version < p.length && p[version] != null) return p[version];
         if (!versions.contains(version)) {
-            throw Bin.corrupt("tree " + tree + ": schema version " + version + " (expected: 1.." + versions.latestVersion() + ")");
+            throw Bin.corrupt("tree " + tree + ": schema version " + version + " (expected: 1.."
+                + versions.latestVersion() + ")");
         }
         ReaderBuilder builder = builder(version);
         RecordReader reader = builder.root();
-        RecordReader[] next = java.util.Arrays.copyOf(p, Math.max(p.length, version + 1));
+        RecordReader[] next = Arrays.copyOf(p, Math.max(p.length, version + 1));
         next[version] = reader;
         plans = next;
         return reader;
     }
 
     ReaderBuilder builder(int version) {
-        return new ReaderBuilder(versions.get(version), derived.schema(), derived.classes(), context(version));
+        return new ReaderBuilder(versions.get(version), derived.schema(), derived.classes(),
+            context(version));
     }
 
     String context(int version) {
-        return "tree " + tree + ", data of schema version " + version + " read by " + type.getName() + " (version "
+        return "tree " + tree + ", data of schema version " + version + " read by " + type.getName()
+            + " (version "
             + ownVersion + "): ";
     }
 

@@ -10,7 +10,8 @@ import java.lang.invoke.MethodHandle;
  * constructor. Built once per (writer version, reader class) by {@link ReaderBuilder}.
  *
  * <ul>
- *   <li>{@link #construct} has type {@code (MemorySegment, long, long, int) Object}.
+ *   <li>{@link #construct} has type {@code (MemorySegment, long, long, int) Object}; it
+ *       does not check the depth or the fixed part, {@link #read} does.
  *   <li>Set exactly once, before the reader is used by anyone but its builder (recursive types
  *       refer to a reader while it is being built).
  * </ul>
@@ -19,6 +20,8 @@ final class RecordReader implements ValueReader {
     final String path;
     final int fixedBytes;
     MethodHandle construct;
+    /** {@link #construct} compiled into a hidden class (see {@link Generated}). */
+    ValueReader compiled;
 
     RecordReader(String path, int fixedBytes) {
         this.path = path;
@@ -29,12 +32,6 @@ final class RecordReader implements ValueReader {
     public Object read(MemorySegment seg, long s, long e, int depth) {
         Bin.checkDepth(depth, path);
         Bin.checkFixed(s, e, fixedBytes, path);
-        try {
-            return (Object) construct.invokeExact(seg, s, e, depth);
-        } catch (RuntimeException | Error x) {
-            throw x;
-        } catch (Throwable t) {
-            throw new IllegalStateException(path + ": " + t, t);
-        }
+        return compiled.read(seg, s, e, depth);
     }
 }

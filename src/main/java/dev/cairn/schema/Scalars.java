@@ -45,7 +45,8 @@ final class Scalars {
     private static Instant instant(MemorySegment seg, long s, String path) {
         long seconds = seg.get(Bin.LONG, s);
         int nanos = seg.get(Bin.INT, s + 8);
-        if (nanos < 0 || nanos > 999_999_999) throw Bin.corrupt(path + ": instant nanos " + nanos + " (expected: 0..999999999)");
+        if (nanos < 0 || nanos > 999_999_999) throw Bin.corrupt(path + ": instant nanos " + nanos
+            + " (expected: 0..999999999)");
         try {
             return Instant.ofEpochSecond(seconds, nanos);
         } catch (DateTimeException e) {
@@ -62,7 +63,8 @@ final class Scalars {
     }
 
     private static BigDecimal decimal(MemorySegment seg, long s, long e, String path) {
-        if (e - s < 5) throw Bin.corrupt(path + ": decimal of " + (e - s) + " bytes (expected: >= 5)");
+        if (e - s < 5) throw Bin.corrupt(path + ": decimal of " + (e - s)
+            + " bytes (expected: >= 5)");
         int scale = seg.get(Bin.INT, s);
         return new BigDecimal(new BigInteger(Bin.bytes(seg, s + 4, e)), scale);
     }
@@ -70,7 +72,8 @@ final class Scalars {
     private static Key<?> key(MemorySegment seg, long s, long e, String path) {
         if (e - s < 9) throw Bin.corrupt(path + ": key of " + (e - s) + " bytes (expected: >= 9)");
         try {
-            return new Key<>(Bin.string(seg, s + 8, e), seg.get(Bin.INT, s), seg.get(Bin.INT, s + 4));
+            return new Key<>(Bin.string(seg, s + 8, e), seg.get(Bin.INT, s), seg.get(Bin.INT, s
+                + 4));
         } catch (IllegalArgumentException ex) {
             throw Bin.corrupt(path + ": " + ex.getMessage());
         }
@@ -114,7 +117,8 @@ final class Scalars {
                 }
             }
         } catch (ClassCastException e) {
-            throw new IllegalArgumentException(path + ": " + value.getClass().getName() + " (expected: a " + kind + " value)", e);
+            throw new IllegalArgumentException(path + ": " + value.getClass().getName()
+                + " (expected: a " + kind + " value)", e);
         }
     }
 

@@ -109,7 +109,8 @@ public final class Schema {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Schema s && s.fingerprint == fingerprint && Arrays.equals(s.bytes, bytes);
+        return o instanceof Schema s && s.fingerprint == fingerprint && Arrays.equals(s.bytes,
+            bytes);
     }
 
     @Override

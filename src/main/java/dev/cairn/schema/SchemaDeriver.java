@@ -59,7 +59,8 @@ final class SchemaDeriver {
             {LocalDate.class, Kind.LOCAL_DATE, false}, {BigDecimal.class, Kind.BIG_DECIMAL, false},
             {Key.class, Kind.KEY, false},
         };
-        for (Object[] row : table) SCALARS.put((Class<?>) row[0], new Scalar((Kind) row[1], (Boolean) row[2]));
+        for (Object[] row : table) SCALARS.put((Class<?>) row[0], new Scalar((Kind) row[1],
+            (Boolean) row[2]));
     }
 
     private final Class<?> rootType;
@@ -74,7 +75,8 @@ final class SchemaDeriver {
 
     static Derived derived(Class<?> type) {
         if (type == null) throw new NullPointerException("type");
-        if (!type.isRecord()) throw new IllegalArgumentException(type.getName() + " is not a record class");
+        if (!type.isRecord()) throw new IllegalArgumentException(type.getName()
+            + " is not a record class");
         return CACHE.get(type);
     }
 
@@ -103,7 +105,8 @@ final class SchemaDeriver {
                 FieldType ft = typeOf(rc.getGenericType(), cpath);
                 FormerNames former = rc.getAnnotation(FormerNames.class);
                 DefaultValue dv = rc.getAnnotation(DefaultValue.class);
-                components.add(new Component(rc.getName(), ft, former == null ? List.of() : Arrays.asList(former.value()),
+                components.add(new Component(rc.getName(), ft, former == null ? List.of()
+                    : Arrays.asList(former.value()),
                     dv == null ? null : dv.value()));
             }
             defs.set(index, new RecordDef(name, components));
@@ -124,7 +127,8 @@ final class SchemaDeriver {
             int fallback = -1;
             for (Class<?> p : type.getPermittedSubclasses()) {
                 if (!p.isRecord() && !p.isEnum()) {
-                    throw refuse(p, path, "permitted type of sealed " + type.getName() + " is neither a record nor an enum");
+                    throw refuse(p, path, "permitted type of sealed " + type.getName()
+                        + " is neither a record nor an enum");
                 }
                 variants.add(define(p, path + "<" + p.getSimpleName() + ">"));
                 if (p.isAnnotationPresent(Fallback.class)) {
@@ -159,8 +163,10 @@ final class SchemaDeriver {
         if (type instanceof Class<?> c) {
             Scalar scalar = SCALARS.get(c);
             if (scalar != null) return scalar;
-            if (c.isRecord() || c.isEnum() || (c.isInterface() && c.isSealed())) return new Ref(define(c, path));
-            if (c.getSuperclass() != null && c.getSuperclass().isEnum()) return new Ref(define(c.getSuperclass(), path));
+            if (c.isRecord() || c.isEnum() || (c.isInterface()
+                && c.isSealed())) return new Ref(define(c, path));
+            if (c.getSuperclass() != null
+                && c.getSuperclass().isEnum()) return new Ref(define(c.getSuperclass(), path));
             throw refuse(c, path, supportedNote(c));
         }
         if (type instanceof ParameterizedType p && p.getRawType() instanceof Class<?> raw) {
@@ -170,16 +176,20 @@ final class SchemaDeriver {
             if (raw == Set.class) return new FieldType.SetOf(typeOf(args[0], path + "[]"));
             if (raw == Optional.class) {
                 FieldType element = typeOf(args[0], path + "?");
-                if (element instanceof FieldType.OptionalOf) throw refuse(raw, path, "Optional of Optional");
+                if (element instanceof FieldType.OptionalOf) throw refuse(raw, path,
+                    "Optional of Optional");
                 return new FieldType.OptionalOf(element);
             }
             if (raw == Map.class) {
                 FieldType key = typeOf(args[0], path + "{key}");
                 boolean ok = (key instanceof Scalar s && s.kind() != Kind.BYTES)
                     || (key instanceof Ref r && classes.get(r.definition()).isEnum());
-                if (!ok) throw refuse(raw, path, "map keys must be a scalar other than byte[], or an enum");
+                if (!ok) throw refuse(raw, path,
+                    "map keys must be a scalar other than byte[], or an enum");
                 return new FieldType.MapOf(key, typeOf(args[1], path + "{}"));
             }
+            if (raw.isRecord() || raw.isInterface()) throw refuse(raw, path,
+                "generic records and interfaces are not supported");
             throw refuse(raw, path, supportedNote(raw));
         }
         throw new IllegalArgumentException("unsupported type " + type.getTypeName() + " at " + path
@@ -192,6 +202,7 @@ final class SchemaDeriver {
     }
 
     private static IllegalArgumentException refuse(Class<?> type, String path, String why) {
-        return new IllegalArgumentException("unsupported type " + type.getName() + " at " + path + " (" + why + ")");
+        return new IllegalArgumentException("unsupported type " + type.getName() + " at " + path
+            + " (" + why + ")");
     }
 }

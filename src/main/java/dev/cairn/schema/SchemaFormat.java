@@ -137,7 +137,8 @@ final class SchemaFormat {
             if (bytes.length < 3 || bytes[0] != MAGIC_0 || bytes[1] != MAGIC_1) {
                 throw in.fail("magic (expected: 'CS')");
             }
-            if (bytes[2] != FORMAT_VERSION) throw in.fail("schema format version " + bytes[2] + " (expected: 1)");
+            if (bytes[2] != FORMAT_VERSION) throw in.fail("schema format version " + bytes[2]
+                + " (expected: 1)");
             in.at = 3;
             int count = in.count(DEFINITIONS_MAX, 2);
             if (count == 0) throw in.fail("0 definitions (expected: >= 1, the root record)");
@@ -150,10 +151,12 @@ final class SchemaFormat {
             } catch (IllegalArgumentException e) {
                 throw new CorruptionException("schema bytes: " + e.getMessage(), e);
             }
-            if (!Arrays.equals(schema.toBytes(), bytes)) throw in.fail("bytes are not in canonical form");
+            if (!Arrays.equals(schema.toBytes(),
+                bytes)) throw in.fail("bytes are not in canonical form");
             return schema;
         } catch (IllegalArgumentException e) {
-            throw new CorruptionException("schema bytes at offset " + in.at + ": " + e.getMessage(), e);
+            throw new CorruptionException("schema bytes at offset " + in.at + ": " + e.getMessage(),
+                e);
         }
     }
 
@@ -171,8 +174,10 @@ final class SchemaFormat {
                     List<String> former = new ArrayList<>(formerCount);
                     for (int f = 0; f < formerCount; f++) former.add(in.string());
                     int hasDefault = in.u8();
-                    if (hasDefault > 1) throw in.fail("default flag " + hasDefault + " (expected: 0 or 1)");
-                    components.add(new Component(cname, type, former, hasDefault == 1 ? in.string() : null));
+                    if (hasDefault > 1) throw in.fail("default flag " + hasDefault
+                        + " (expected: 0 or 1)");
+                    components.add(new Component(cname, type, former, hasDefault == 1 ? in.string()
+                        : null));
                 }
                 return new RecordDef(name, components);
             }
@@ -188,15 +193,18 @@ final class SchemaFormat {
                 for (int i = 0; i < n; i++) variants.add(in.varint());
                 return new UnionDef(name, variants, in.varint() - 1);
             }
-            default -> throw in.fail("definition kind " + kind + " (expected: 1 record, 2 enum, 3 union)");
+            default -> throw in.fail("definition kind " + kind
+                + " (expected: 1 record, 2 enum, 3 union)");
         }
     }
 
     private static FieldType type(In in, int depth) {
         if (depth > TYPE_DEPTH_MAX) throw in.fail("type nesting deeper than " + TYPE_DEPTH_MAX);
         int tag = in.u8();
-        if (tag >= 1 && tag <= Kind.values().length) return new Scalar(Kind.values()[tag - 1], false);
-        if ((tag & TAG_BOXED) != 0 && (tag & ~TAG_BOXED) >= 1 && (tag & ~TAG_BOXED) <= Kind.DOUBLE.ordinal() + 1) {
+        if (tag >= 1 && tag <= Kind.values().length) return new Scalar(Kind.values()[tag - 1],
+            false);
+        if ((tag & TAG_BOXED) != 0 && (tag & ~TAG_BOXED) >= 1
+            && (tag & ~TAG_BOXED) <= Kind.DOUBLE.ordinal() + 1) {
             return new Scalar(Kind.values()[(tag & ~TAG_BOXED) - 1], true);
         }
         return switch (tag) {
@@ -205,7 +213,8 @@ final class SchemaFormat {
             case TAG_MAP -> new MapOf(type(in, depth + 1), type(in, depth + 1));
             case TAG_OPTIONAL -> new OptionalOf(type(in, depth + 1));
             case TAG_REF -> new Ref(in.varint());
-            default -> throw in.fail("type tag 0x" + Integer.toHexString(tag) + " (expected: a tag of §2.2)");
+            default -> throw in.fail("type tag 0x" + Integer.toHexString(tag)
+                + " (expected: a tag of §2.2)");
         };
     }
 
@@ -229,7 +238,8 @@ final class SchemaFormat {
                 int b = u8();
                 value |= (b & 0x7F) << shift;
                 if ((b & 0x80) == 0) {
-                    if (value < 0) throw fail("varint " + Integer.toUnsignedString(value) + " (expected: < 2^31)");
+                    if (value < 0) throw fail("varint " + Integer.toUnsignedString(value)
+                        + " (expected: < 2^31)");
                     return value;
                 }
             }
@@ -240,18 +250,22 @@ final class SchemaFormat {
             int n = varint();
             if (n > max) throw fail("count " + n + " (expected: <= " + max + ")");
             if ((long) n * minBytesEach > bytes.length - at) {
-                throw fail("count " + n + " exceeds the " + (bytes.length - at) + " bytes that remain");
+                throw fail("count " + n + " exceeds the " + (bytes.length - at)
+                    + " bytes that remain");
             }
             return n;
         }
 
         String string() {
             int n = varint();
-            if (n > NAME_BYTES_MAX && n > bytes.length - at) throw fail("string of " + n + " bytes exceeds the input");
-            if (n > bytes.length - at) throw fail("string of " + n + " bytes exceeds the " + (bytes.length - at) + " left");
+            if (n > NAME_BYTES_MAX && n > bytes.length - at) throw fail("string of " + n
+                + " bytes exceeds the input");
+            if (n > bytes.length - at) throw fail("string of " + n + " bytes exceeds the "
+                + (bytes.length - at) + " left");
             try {
                 String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, at, n)).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes,
+                    at, n)).toString();
                 at += n;
                 return s;
             } catch (CharacterCodingException e) {
@@ -274,20 +288,24 @@ final class SchemaFormat {
         if (defs.isEmpty() || !(defs.get(0) instanceof RecordDef)) {
             throw new IllegalArgumentException("definition 0 must be the root record");
         }
-        if (defs.size() > DEFINITIONS_MAX) throw new IllegalArgumentException("more than " + DEFINITIONS_MAX + " definitions");
+        if (defs.size() > DEFINITIONS_MAX) throw new IllegalArgumentException("more than "
+            + DEFINITIONS_MAX + " definitions");
         Set<String> names = new HashSet<>();
         for (TypeDef d : defs) {
             name(d.name(), "definition");
-            if (!names.add(d.name())) throw new IllegalArgumentException("two definitions named " + d.name());
+            if (!names.add(d.name())) throw new IllegalArgumentException("two definitions named "
+                + d.name());
             switch (d) {
                 case RecordDef r -> {
                     Set<String> seen = new HashSet<>();
                     for (Component c : r.components()) {
                         name(c.name(), "component of " + r.name());
                         if (!seen.add(c.name())) {
-                            throw new IllegalArgumentException("two components named " + c.name() + " in " + r.name());
+                            throw new IllegalArgumentException("two components named " + c.name()
+                                + " in " + r.name());
                         }
-                        for (String f : c.formerNames()) name(f, "former name of " + r.name() + "." + c.name());
+                        for (String f : c.formerNames()) name(f, "former name of " + r.name() + "."
+                            + c.name());
                         checkType(defs, c.type(), r.name() + "." + c.name(), 0);
                     }
                 }
@@ -295,18 +313,21 @@ final class SchemaFormat {
                     Set<String> seen = new HashSet<>();
                     for (String c : e.constants()) {
                         name(c, "constant of " + e.name());
-                        if (!seen.add(c)) throw new IllegalArgumentException("two constants named " + c + " in " + e.name());
+                        if (!seen.add(c)) throw new IllegalArgumentException("two constants named "
+                            + c + " in " + e.name());
                     }
                 }
                 case UnionDef u -> {
-                    if (u.variants().isEmpty()) throw new IllegalArgumentException("union " + u.name() + " has no variants");
+                    if (u.variants().isEmpty()) throw new IllegalArgumentException("union "
+                        + u.name() + " has no variants");
                     Set<Integer> seen = new HashSet<>();
                     for (int v : u.variants()) {
-                        if (v <= 0 || v >= defs.size() || defs.get(v) instanceof UnionDef) {
+                        if (v < 0 || v >= defs.size() || defs.get(v) instanceof UnionDef) {
                             throw new IllegalArgumentException("union " + u.name() + " variant " + v
                                 + " (expected: index of a record or enum definition)");
                         }
-                        if (!seen.add(v)) throw new IllegalArgumentException("union " + u.name() + " lists " + v + " twice");
+                        if (!seen.add(v)) throw new IllegalArgumentException("union " + u.name()
+                            + " lists " + v + " twice");
                     }
                 }
             }
@@ -315,12 +336,19 @@ final class SchemaFormat {
 
     private static void name(String name, String what) {
         if (name.isEmpty() || Schema.utf8(name).length > NAME_BYTES_MAX) {
-            throw new IllegalArgumentException(what + " name '" + name + "' (expected: 1 to " + NAME_BYTES_MAX + " bytes)");
+            throw new IllegalArgumentException(what + " name '" + name + "' (expected: 1 to "
+                + NAME_BYTES_MAX + " bytes)");
         }
     }
 
     private static void checkType(List<TypeDef> defs, FieldType type, String path, int depth) {
-        if (depth > TYPE_DEPTH_MAX) throw new IllegalArgumentException(path + ": type nesting deeper than " + TYPE_DEPTH_MAX);
+        if (depth > TYPE_DEPTH_MAX) throw new IllegalArgumentException(path
+            + ": type nesting deeper than " + TYPE_DEPTH_MAX);
+        if (depth > 0 && type instanceof Scalar s && s.fixed()) {
+            throw new IllegalArgumentException(path + ": unboxed " + s.kind()
+                + " inside a collection or Optional"
+                + " (expected: boxed)");
+        }
         switch (type) {
             case Scalar s -> { }
             case ListOf l -> checkType(defs, l.element(), path + "[]", depth + 1);
@@ -330,17 +358,21 @@ final class SchemaFormat {
                 boolean enumKey = m.key() instanceof Ref r && r.definition() < defs.size()
                     && defs.get(r.definition()) instanceof EnumDef;
                 if (!scalarKey && !enumKey) {
-                    throw new IllegalArgumentException(path + ": map key " + type + " (expected: a scalar other than byte[], or an enum)");
+                    throw new IllegalArgumentException(path + ": map key " + type
+                        + " (expected: a scalar other than byte[], or an enum)");
                 }
+                checkType(defs, m.key(), path + "{key}", depth + 1);
                 checkType(defs, m.value(), path + "{}", depth + 1);
             }
             case OptionalOf o -> {
-                if (o.element() instanceof OptionalOf) throw new IllegalArgumentException(path + ": Optional of Optional");
+                if (o.element() instanceof OptionalOf) throw new IllegalArgumentException(path
+                    + ": Optional of Optional");
                 checkType(defs, o.element(), path + "?", depth + 1);
             }
             case Ref r -> {
                 if (r.definition() >= defs.size()) {
-                    throw new IllegalArgumentException(path + ": definition " + r.definition() + " (expected: < " + defs.size() + ")");
+                    throw new IllegalArgumentException(path + ": definition " + r.definition()
+                        + " (expected: < " + defs.size() + ")");
                 }
             }
         }
@@ -355,7 +387,8 @@ final class SchemaFormat {
                 try {
                     JsonParser.parse(c.defaultJson(), schema, c.type(), r.name() + "." + c.name());
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("@DefaultValue of " + r.name() + "." + c.name() + ": "
+                    throw new IllegalArgumentException("@DefaultValue of " + r.name() + "."
+                        + c.name() + ": "
                         + e.getMessage(), e);
                 }
             }
@@ -366,7 +399,8 @@ final class SchemaFormat {
 
     static String toJson(Schema schema) {
         StringBuilder out = new StringBuilder(256);
-        out.append("{\"format\":1,\"fingerprint\":\"").append(String.format("%016x", schema.fingerprint()))
+        out.append("{\"format\":1,\"fingerprint\":\"").append(String.format("%016x",
+            schema.fingerprint()))
             .append("\",\"definitions\":[");
         List<TypeDef> defs = schema.definitions();
         for (int i = 0; i < defs.size(); i++) {
@@ -408,7 +442,8 @@ final class SchemaFormat {
                         JsonPrinter.quote(e.constants().get(c), out);
                     }
                     out.append(']');
-                    if (e.fallback() >= 0) JsonPrinter.quote(e.constants().get(e.fallback()), out.append(",\"fallback\":"));
+                    if (e.fallback() >= 0) JsonPrinter.quote(e.constants().get(e.fallback()),
+                        out.append(",\"fallback\":"));
                     out.append('}');
                 }
                 case UnionDef u -> {
@@ -421,7 +456,8 @@ final class SchemaFormat {
                     }
                     out.append(']');
                     if (u.fallback() >= 0) {
-                        JsonPrinter.quote(defs.get(u.variants().get(u.fallback())).name(), out.append(",\"fallback\":"));
+                        JsonPrinter.quote(defs.get(u.variants().get(u.fallback())).name(),
+                            out.append(",\"fallback\":"));
                     }
                     out.append('}');
                 }
@@ -430,13 +466,16 @@ final class SchemaFormat {
         return out.append("]}").toString();
     }
 
-    /** Human-readable type text: {@code int}, {@code Integer}, {@code List<String>}, {@code Dims}. */
+    /**
+     * Human-readable type text: {@code int}, {@code Integer}, {@code List<String>}, {@code Dims}.
+     */
     static String typeName(Schema schema, FieldType type) {
         return switch (type) {
             case Scalar s -> scalarName(s);
             case ListOf l -> "List<" + typeName(schema, l.element()) + ">";
             case SetOf s -> "Set<" + typeName(schema, s.element()) + ">";
-            case MapOf m -> "Map<" + typeName(schema, m.key()) + "," + typeName(schema, m.value()) + ">";
+            case MapOf m -> "Map<" + typeName(schema, m.key()) + "," + typeName(schema, m.value())
+                + ">";
             case OptionalOf o -> "Optional<" + typeName(schema, o.element()) + ">";
             case Ref r -> schema.definition(r).name();
         };

@@ -23,7 +23,8 @@ public final class SchemaVersions {
     /** Rebuilds the versions from stored schema bytes, keyed by version number (1..n, dense). */
     public static SchemaVersions fromStored(Map<Integer, byte[]> stored) {
         SchemaVersions v = new SchemaVersions();
-        for (Map.Entry<Integer, byte[]> e : new TreeMap<>(stored).entrySet()) v.put(e.getKey(), Schema.fromBytes(e.getValue()));
+        for (Map.Entry<Integer, byte[]> e : new TreeMap<>(stored).entrySet()) v.put(e.getKey(),
+            Schema.fromBytes(e.getValue()));
         return v;
     }
 
@@ -37,7 +38,8 @@ public final class SchemaVersions {
         int existing = versionOf(schema);
         if (existing > 0) return existing;
         if (versions.length >= Bin.VERSION_MAX) {
-            throw new IllegalStateException("tree has " + versions.length + " schema versions (expected: < " + Bin.VERSION_MAX + ")");
+            throw new IllegalStateException("tree has " + versions.length
+                + " schema versions (expected: < " + Bin.VERSION_MAX + ")");
         }
         Schema[] next = Arrays.copyOf(versions, versions.length + 1);
         next[versions.length] = schema;
@@ -60,10 +62,12 @@ public final class SchemaVersions {
             return;
         }
         if (version != versions.length + 1) {
-            throw new IllegalArgumentException("version " + version + " (expected: " + (versions.length + 1) + ", the next)");
+            throw new IllegalArgumentException("version " + version + " (expected: "
+                + (versions.length + 1) + ", the next)");
         }
         int existing = versionOf(schema);
-        if (existing > 0) throw new IllegalArgumentException("schema of version " + version + " is already version " + existing);
+        if (existing > 0) throw new IllegalArgumentException("schema of version " + version
+            + " is already version " + existing);
         add(schema);
     }
 
@@ -75,7 +79,8 @@ public final class SchemaVersions {
     public Schema get(int version) {
         Schema[] v = versions;
         if (version < 1 || version > v.length) {
-            throw new IllegalArgumentException("schema version " + version + " (expected: 1.." + v.length + ")");
+            throw new IllegalArgumentException("schema version " + version + " (expected: 1.."
+                + v.length + ")");
         }
         return v[version - 1];
     }
@@ -108,6 +113,7 @@ public final class SchemaVersions {
 
     @Override
     public String toString() {
-        return "SchemaVersions[" + versions.length + (versions.length == 0 ? "" : ", latest " + latest().name()) + "]";
+        return "SchemaVersions[" + versions.length + (versions.length == 0 ? "" : ", latest "
+            + latest().name()) + "]";
     }
 }

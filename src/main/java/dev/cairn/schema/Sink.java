@@ -16,9 +16,12 @@ import java.util.Arrays;
  * </ul>
  */
 final class Sink {
-    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class,
+        ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class,
+        ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class,
+        ByteOrder.LITTLE_ENDIAN);
     private static final int KEEP_BYTES_MAX = 1 << 20;
     private static final ThreadLocal<Sink> LOCAL = ThreadLocal.withInitial(Sink::new);
 
@@ -52,10 +55,12 @@ final class Sink {
         long need = (long) position + more;
         if (need > buffer.length) {
             if (need > Limits.VALUE_BYTES_MAX) {
-                throw new IllegalArgumentException("value encodes to more than " + Limits.VALUE_BYTES_MAX
+                throw new IllegalArgumentException("value encodes to more than "
+                    + Limits.VALUE_BYTES_MAX
                     + " bytes (expected: <= VALUE_BYTES_MAX)");
             }
-            buffer = Arrays.copyOf(buffer, (int) Math.min(Limits.VALUE_BYTES_MAX, Math.max(need, 2L * buffer.length)));
+            buffer = Arrays.copyOf(buffer, (int) Math.min(Limits.VALUE_BYTES_MAX, Math.max(need,
+                2L * buffer.length)));
         }
     }
 
@@ -128,7 +133,8 @@ final class Sink {
                 ensure(2);
                 buffer[position++] = (byte) (0xC0 | c >> 6);
                 buffer[position++] = (byte) (0x80 | c & 0x3F);
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+            } else if (Character.isHighSurrogate(c) && i + 1 < n
+                && Character.isLowSurrogate(s.charAt(i + 1))) {
                 int cp = Character.toCodePoint(c, s.charAt(++i));
                 ensure(4);
                 buffer[position++] = (byte) (0xF0 | cp >> 18);
@@ -162,7 +168,8 @@ final class Sink {
         int[] keyEnd = new int[count];
         for (int i = 0; i < count; i++) {
             int first = i * itemsPerEntry;
-            begin[i] = first == 0 ? dataStart : getIntAt(start + 4 + 4 * (first - 1)) & Bin.OFFSET_MASK;
+            begin[i] = first == 0 ? dataStart : getIntAt(start + 4
+                + 4 * (first - 1)) & Bin.OFFSET_MASK;
             keyEnd[i] = getIntAt(start + 4 + 4 * first) & Bin.OFFSET_MASK;
             end[i] = getIntAt(start + 4 + 4 * (first + itemsPerEntry - 1)) & Bin.OFFSET_MASK;
         }
@@ -170,7 +177,8 @@ final class Sink {
         boolean sorted = true;
         for (int i = 0; i < count; i++) {
             order[i] = i;
-            if (i > 0 && compare(start, begin[i - 1], keyEnd[i - 1], begin[i], keyEnd[i]) > 0) sorted = false;
+            if (i > 0 && compare(start, begin[i - 1], keyEnd[i - 1], begin[i],
+                keyEnd[i]) > 0) sorted = false;
         }
         if (sorted) return;
         Arrays.sort(order, (a, b) -> compare(start, begin[a], keyEnd[a], begin[b], keyEnd[b]));
@@ -195,6 +203,7 @@ final class Sink {
     }
 
     private int compare(int base, int aBegin, int aEnd, int bBegin, int bEnd) {
-        return Arrays.compareUnsigned(buffer, base + aBegin, base + aEnd, buffer, base + bBegin, base + bEnd);
+        return Arrays.compareUnsigned(buffer, base + aBegin, base + aEnd, buffer, base + bBegin,
+            base + bEnd);
     }
 }

@@ -34,7 +34,8 @@ public sealed interface TypeDef {
             Objects.requireNonNull(name, "name");
             constants = List.copyOf(constants);
             if (fallback < -1 || fallback >= constants.size()) {
-                throw new IllegalArgumentException("fallback " + fallback + " (expected: -1 or a constant index)");
+                throw new IllegalArgumentException("fallback " + fallback
+                    + " (expected: -1 or a constant index)");
             }
         }
     }
@@ -48,7 +49,8 @@ public sealed interface TypeDef {
             Objects.requireNonNull(name, "name");
             variants = List.copyOf(variants);
             if (fallback < -1 || fallback >= variants.size()) {
-                throw new IllegalArgumentException("fallback " + fallback + " (expected: -1 or a variant index)");
+                throw new IllegalArgumentException("fallback " + fallback
+                    + " (expected: -1 or a variant index)");
             }
         }
     }

@@ -59,7 +59,8 @@ final class Writers {
             try {
                 getter = Access.lookup(type).unreflect(rcs[i].getAccessor());
             } catch (IllegalAccessException e) {
-                throw new IllegalArgumentException(w.paths[i] + ": accessor not accessible: " + e, e);
+                throw new IllegalArgumentException(w.paths[i] + ": accessor not accessible: " + e,
+                    e);
             }
             if (FieldType.isFixed(ft)) {
                 w.codes[i] = ((Scalar) ft).kind().ordinal() + 1;
@@ -70,6 +71,8 @@ final class Writers {
                 w.optional[i] = ft instanceof OptionalOf;
             }
         }
+        w.compiled = Generated.writer(path, w.layout.fixedBytes, w.layout.offset, w.codes,
+            w.optional, w.getters, w.writers);
         return w;
     }
 
@@ -77,9 +80,12 @@ final class Writers {
         return switch (type) {
             case Scalar s when s.kind() == Kind.STRING -> (v, sink, d) -> sink.putUtf8((String) v);
             case Scalar s -> (v, sink, d) -> Scalars.write(s.kind(), v, sink, path);
-            case ListOf l -> new ItemsWriter(value(l.element(), path + "[]"), l.element() instanceof OptionalOf, false, path);
-            case SetOf st -> new ItemsWriter(value(st.element(), path + "[]"), st.element() instanceof OptionalOf, true, path);
-            case MapOf m -> new MapWriter(value(m.key(), path + "{key}"), value(m.value(), path + "{}"), path);
+            case ListOf l -> new ItemsWriter(value(l.element(), path + "[]"),
+                l.element() instanceof OptionalOf, false, path);
+            case SetOf st -> new ItemsWriter(value(st.element(), path + "[]"),
+                st.element() instanceof OptionalOf, true, path);
+            case MapOf m -> new MapWriter(value(m.key(), path + "{key}"), value(m.value(), path
+                + "{}"), path);
             case OptionalOf o -> {
                 ValueWriter element = value(o.element(), path);
                 yield (v, sink, d) -> {
@@ -104,7 +110,8 @@ final class Writers {
         ValueWriter[] writers = new ValueWriter[variantClasses.length];
         for (int v = 0; v < variantClasses.length; v++) {
             variantClasses[v] = classes.get(u.variants().get(v));
-            writers[v] = value(new Ref(u.variants().get(v)), path + "<" + schema.definitions().get(u.variants().get(v)).name() + ">");
+            writers[v] = value(new Ref(u.variants().get(v)), path + "<"
+                + schema.definitions().get(u.variants().get(v)).name() + ">");
         }
         return (value, sink, d) -> {
             Class<?> c = value instanceof Enum<?> e ? e.getDeclaringClass() : value.getClass();
@@ -116,16 +123,22 @@ final class Writers {
                     return;
                 }
             }
-            throw new IllegalArgumentException(path + ": " + c.getName() + " (expected: a permitted type of " + u.name() + ")");
+            throw new IllegalArgumentException(path + ": " + c.getName()
+                + " (expected: a permitted type of " + u.name() + ")");
         };
     }
 
     static void depth(int depth, String path) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX);
+        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
+            + Bin.DEPTH_MAX);
     }
 
-    /** Writes {@code value} (null allowed) as the item ending at the slot {@code slotAt} (relative to {@code base}). */
-    static void item(ValueWriter writer, boolean optional, Object value, Sink sink, int depth, int base, int slotAt) {
+    /**
+     * Writes {@code value} (null allowed) as the item ending at the slot {@code slotAt} (relative
+     * to {@code base}).
+     */
+    static void item(ValueWriter writer, boolean optional, Object value, Sink sink, int depth,
+        int base, int slotAt) {
         if (value == null && optional) value = Optional.empty();
         if (value == null) {
             sink.putIntAt(slotAt, (sink.position - base) | Bin.NULL_BIT);
@@ -135,9 +148,14 @@ final class Writers {
         }
     }
 
-    /** A record body: fixed part, then the variable items in component order. */
+    /**
+     * A record body: fixed part, then the variable items in component order. {@link #compiled}
+     * does the work (see {@link Generated#writer}); the interpreted loop of {@link #writeSlowly}
+     * is the reference it must match.
+     */
     static final class RecordWriter implements ValueWriter {
         private final Layout layout;
+        ValueWriter compiled;
         private final String path;
         MethodHandle[] getters;
         ValueWriter[] writers;
@@ -153,6 +171,10 @@ final class Writers {
 
         @Override
         public void write(Object value, Sink sink, int depth) {
+            compiled.write(value, sink, depth);
+        }
+
+        void writeSlowly(Object value, Sink sink, int depth) {
             depth(depth, path);
             int base = sink.reserve(layout.fixedBytes);
             int[] offsets = layout.offset;
@@ -160,15 +182,19 @@ final class Writers {
                 for (int i = 0; i < codes.length; i++) {
                     int at = base + offsets[i];
                     switch (codes[i]) {
-                        case 0 -> item(writers[i], optional[i], (Object) getters[i].invokeExact(value), sink, depth + 1, base, at);
-                        case 1 -> sink.putByteAt(at, (boolean) getters[i].invokeExact(value) ? 1 : 0);
+                        case 0 -> item(writers[i], optional[i],
+                            (Object) getters[i].invokeExact(value), sink, depth + 1, base, at);
+                        case 1 -> sink.putByteAt(at, (boolean) getters[i].invokeExact(value) ? 1
+                            : 0);
                         case 2 -> sink.putByteAt(at, (byte) getters[i].invokeExact(value));
                         case 3 -> sink.putShortAt(at, (short) getters[i].invokeExact(value));
                         case 4 -> sink.putShortAt(at, (char) getters[i].invokeExact(value));
                         case 5 -> sink.putIntAt(at, (int) getters[i].invokeExact(value));
                         case 6 -> sink.putLongAt(at, (long) getters[i].invokeExact(value));
-                        case 7 -> sink.putIntAt(at, Float.floatToRawIntBits((float) getters[i].invokeExact(value)));
-                        case 8 -> sink.putLongAt(at, Double.doubleToRawLongBits((double) getters[i].invokeExact(value)));
+                        case 7 -> sink.putIntAt(at,
+                            Float.floatToRawIntBits((float) getters[i].invokeExact(value)));
+                        case 8 -> sink.putLongAt(at,
+                            Double.doubleToRawLongBits((double) getters[i].invokeExact(value)));
                         default -> throw new AssertionError("code " + codes[i]);
                     }
                 }
@@ -181,7 +207,8 @@ final class Writers {
     }
 
     /** A List or Set: count, end offsets, items; a Set's items sorted by their bytes. */
-    record ItemsWriter(ValueWriter element, boolean optional, boolean sorted, String path) implements ValueWriter {
+    record ItemsWriter(ValueWriter element, boolean optional, boolean sorted,
+        String path) implements ValueWriter {
         @Override
         public void write(Object value, Sink sink, int depth) {
             Collection<?> values = (Collection<?>) value;
@@ -189,13 +216,21 @@ final class Writers {
             int start = sink.reserve(4 + 4 * n);
             sink.putIntAt(start, n);
             int slot = start + 4;
+            if (!sorted && values instanceof List<?> list
+                && values instanceof java.util.RandomAccess) {
+                // Indexed, so that encoding a list allocates no iterator.
+                for (int i = 0; i < n; i++, slot += 4) item(element, optional, list.get(i), sink,
+                    depth + 1, start, slot);
+                return;
+            }
             int written = 0;
             for (Object v : values) {
                 if (written++ == n) break;
                 item(element, optional, v, sink, depth + 1, start, slot);
                 slot += 4;
             }
-            if (written != n) throw new IllegalArgumentException(path + ": collection changed size while being encoded");
+            if (written != n) throw new IllegalArgumentException(path
+                + ": collection changed size while being encoded");
             if (sorted) sink.sortEntries(start, 1);
         }
     }

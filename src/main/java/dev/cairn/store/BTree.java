@@ -78,6 +78,16 @@ final class BTree {
             return !replaced;
         }
         boolean append = i == count(leaf);
+        if (append && depth > 0) {
+            // Ascending inserts: start a new right sibling and leave this leaf full.
+            long id = tx.allocPage();
+            MemorySegment next = tx.newPage(id, KIND_LEAF);
+            NodePage.insertCell(next, 0, cell);
+            byte[] separator = NodePage.separator(NodePage.cellKey(NodePage.cell(leaf, i - 1), true),
+                NodePage.cellKey(cell, true));
+            insertIntoParent(t, depth - 1, NodePage.branchCell(separator, id, txnId));
+            return !replaced;
+        }
         List<byte[]> cells = NodePage.cells(leaf);
         cells.add(i, cell);
         settle(t, depth, cells, append);
@@ -202,6 +212,20 @@ final class BTree {
         }
         NodePage.rebuild(page, cells);
         if (NodePage.usedBytes(page) < underfull) merge(t, d);
+    }
+
+    /** Inserts a branch cell right after the path's child at depth d + 1. */
+    private void insertIntoParent(WriteTxn.MutableTree t, int d, byte[] cell) {
+        MemorySegment parent = pages[d];
+        int at = index[d] + 1;
+        if (NodePage.fits(parent, cell.length)) {
+            NodePage.insertCell(parent, at, cell);
+            return;
+        }
+        boolean append = at == count(parent);
+        List<byte[]> cells = NodePage.cells(parent);
+        cells.add(at, cell);
+        settle(t, d, cells, append);
     }
 
     /** Joins the underfull node at depth d with a sibling; redistributes if both do not fit one page. */

@@ -23,6 +23,8 @@ final class PageLayout {
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    /** Big-endian view of 8 key bytes, for comparing keys a word at a time. */
+    static final ValueLayout.OfLong U64_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     static final int HEADER_BYTES = 32;
     static final long CRC_OFFSET = 0;
@@ -123,6 +125,13 @@ final class PageLayout {
 
     /** Unsigned lexicographic comparison of two byte ranges. */
     static int compare(MemorySegment a, long aOffset, int aBytes, MemorySegment b, long bOffset, int bBytes) {
+        if (aBytes >= 8 && bBytes >= 8) {
+            // Most keys differ in their first 8 bytes: one unsigned long comparison decides.
+            long x = a.get(U64_BE, aOffset);
+            long y = b.get(U64_BE, bOffset);
+            if (x != y) return Long.compareUnsigned(x, y);
+            if (aBytes == 8 || bBytes == 8) return Integer.compare(aBytes, bBytes);
+        }
         long m = MemorySegment.mismatch(a, aOffset, aOffset + aBytes, b, bOffset, bOffset + bBytes);
         if (m < 0) return 0;
         if (m == aBytes) return -1;

@@ -218,7 +218,9 @@ public class ReadTxn implements AutoCloseable {
     static String checkName(String tree) {
         if (tree == null) throw new IllegalArgumentException("tree name is null");
         if (tree.isBlank()) throw new IllegalArgumentException("tree name '" + tree + "' is blank");
-        if (tree.getBytes(StandardCharsets.UTF_8).length > Limits.TREE_NAME_BYTES_MAX) {
+        // A UTF-16 char takes at most 3 bytes of UTF-8, so short names need no encoding here.
+        if (tree.length() * 3 > Limits.TREE_NAME_BYTES_MAX
+                && tree.getBytes(StandardCharsets.UTF_8).length > Limits.TREE_NAME_BYTES_MAX) {
             throw new IllegalArgumentException("tree name '" + tree + "' is longer than "
                 + Limits.TREE_NAME_BYTES_MAX + " bytes of UTF-8");
         }

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -71,6 +70,8 @@ public final class Store implements AutoCloseable {
     private volatile boolean failed;
     private FreeSpace freeSpace;
     private long nextTxnId;
+    /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
+    boolean verifyAfterCommit = Check.expensiveOn();
 
     /** Creates a PageFile; tests pass a wrapper that injects faults. */
     interface PageFileFactory {
@@ -251,7 +252,7 @@ public final class Store implements AutoCloseable {
             tx.rollback();
             throw e;
         }
-        if (Check.expensiveOn()) {
+        if (verifyAfterCommit) {
             VerifyReport report = new Verifier(this, new ReadTxn(this, current)).run();
             Check.that(report.ok(), "verify after commit %s: %s", tx.newTxnId, report.problems());
         }
@@ -279,18 +280,20 @@ public final class Store implements AutoCloseable {
         }
         long pageCount = freeSpace.pageCount();
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
-        Map<Long, MemorySegment> dirty = tx.dirtyPages();
-        for (long id : tx.sortedDirtyIds()) {
+        LongMap<MemorySegment> dirty = tx.dirtyPages();
+        long[] dirtyIds = dirty.sortedKeys();
+        for (long id : dirtyIds) {
             MemorySegment page = dirty.get(id);
             Check.that(PageLayout.pageId(page) == id, "dirty page %d holds its own id", id);
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
             seal(page, page.byteSize());
-            pageFile.write(id, page);
         }
-        for (Map.Entry<Long, MemorySegment> e : tx.dirtyRuns().entrySet()) {
-            MemorySegment run = e.getValue();
+        writeCoalesced(dirty, dirtyIds);
+        long[] runIds = tx.dirtyRuns().sortedKeys();
+        for (long id : runIds) {
+            MemorySegment run = tx.dirtyRuns().get(id);
             seal(run, HEADER_BYTES + (long) run.get(U32, RUN_VALUE_BYTES_OFFSET));
-            pageFile.write(e.getKey(), run);
+            pageFile.write(id, run);
         }
         WriteTxn.MutableTree catalog = tx.catalog();
         MetaPage.Meta meta = new MetaPage.Meta(txnId, catalog.root, catalog.rootTxn, catalog.count,
@@ -300,14 +303,31 @@ public final class Store implements AutoCloseable {
         MetaPage.write(metaPage, slot, meta);
         pageFile.write(slot, metaPage);
         if (durable) pageFile.force();
-        for (long id : dirty.keySet()) pageFile.markVerified(id);
-        for (long id : tx.dirtyRuns().keySet()) pageFile.markVerified(id);
+        for (long id : dirtyIds) pageFile.markVerified(id);
+        for (long id : runIds) pageFile.markVerified(id);
         freeSpace.addPending(txnId, freed);
         Snapshot next = new Snapshot(meta, slot, chunks);
         readers.publish(next);
         current = next;
         nextTxnId = txnId + 1;
         return meta;
+    }
+
+    /** Writes sorted dirty pages, joining runs of consecutive ids into one write each. */
+    private void writeCoalesced(LongMap<MemorySegment> dirty, long[] ids) {
+        int pageBytes = pageFile.pageBytes;
+        for (int i = 0; i < ids.length; ) {
+            int j = i + 1;
+            while (j < ids.length && ids[j] == ids[j - 1] + 1 && j - i < 256) j++;
+            if (j - i == 1) {
+                pageFile.write(ids[i], dirty.get(ids[i]));
+            } else {
+                MemorySegment joined = MemorySegment.ofArray(new byte[(j - i) * pageBytes]);
+                for (int k = i; k < j; k++) MemorySegment.copy(dirty.get(ids[k]), 0, joined, (long) (k - i) * pageBytes, pageBytes);
+                pageFile.write(ids[i], joined);
+            }
+            i = j;
+        }
     }
 
     private static long[] union(long[] sortedA, long[] b) {
@@ -351,7 +371,7 @@ public final class Store implements AutoCloseable {
         closed = true;
         writeSlot.release();
         try {
-            if (durable && writable && !failed) pageFile.force();
+            if (writable && !failed) pageFile.force();
             pageFile.close();
         } finally {
             try {

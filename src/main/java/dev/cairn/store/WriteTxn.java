@@ -4,10 +4,7 @@ import dev.cairn.internal.Limits;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 
 import static dev.cairn.store.PageLayout.*;
@@ -28,8 +25,8 @@ import static dev.cairn.store.PageLayout.*;
  */
 public final class WriteTxn extends ReadTxn {
     final long newTxnId;
-    private final Map<Long, MemorySegment> dirty = new HashMap<>();
-    private final Map<Long, MemorySegment> runs = new HashMap<>();
+    private final LongMap<MemorySegment> dirty = new LongMap<>();
+    private final LongMap<MemorySegment> runs = new LongMap<>();
     private final LongList freed = new LongList();
     private final LongList allocated = new LongList();
     private final long startPageCount;
@@ -38,6 +35,7 @@ public final class WriteTxn extends ReadTxn {
     private final BTree btree;
     private final FreeSpace freeSpace;
     private long modCount;
+    private MutableTree lastTree;
 
     /** The state of one tree inside this transaction. */
     static final class MutableTree {
@@ -150,6 +148,9 @@ public final class WriteTxn extends ReadTxn {
         try {
             flushCatalog();
             store.commit(this);
+        } catch (RuntimeException | Error e) {
+            rollback();
+            throw e;
         } finally {
             closed = true;
             store.endWrite(this);
@@ -187,14 +188,16 @@ public final class WriteTxn extends ReadTxn {
     }
 
     private MutableTree mutable(String name) {
+        MutableTree last = lastTree;
+        if (last != null && !last.dropped && last.name.equals(name)) return last;
         checkName(name);
         MutableTree t = trees.get(name);
-        if (t != null && !t.dropped) return t;
+        if (t != null && !t.dropped) return lastTree = t;
         Snapshot.TreeRef ref = t == null ? readCatalog(catalogRef(), name) : null;
         if (ref == null) throw new IllegalArgumentException("no tree named '" + name + "' in " + store.directory());
         t = new MutableTree(name, ref.root(), ref.rootTxn(), ref.count());
         trees.put(name, t);
-        return t;
+        return lastTree = t;
     }
 
     @Override
@@ -304,11 +307,11 @@ public final class WriteTxn extends ReadTxn {
         return catalog;
     }
 
-    Map<Long, MemorySegment> dirtyPages() {
+    LongMap<MemorySegment> dirtyPages() {
         return dirty;
     }
 
-    Map<Long, MemorySegment> dirtyRuns() {
+    LongMap<MemorySegment> dirtyRuns() {
         return runs;
     }
 
@@ -348,11 +351,5 @@ public final class WriteTxn extends ReadTxn {
         long[] toArray() {
             return java.util.Arrays.copyOf(values, size);
         }
-    }
-
-    List<Long> sortedDirtyIds() {
-        List<Long> ids = new ArrayList<>(dirty.keySet());
-        ids.sort(null);
-        return ids;
     }
 }

@@ -67,7 +67,8 @@ public final class Demo {
                 out.println("refused: " + e.getMessage());
             }
             Key<Part> next = parts.newRevision(resistor);
-            out.println("new revision " + next + ": " + parts.meta(next).state() + ", " + parts.get(next).description());
+            out.println("new revision " + next + ": " + parts.meta(next).state() + ", "
+                + parts.get(next).description());
             parts.checkIn(resistor);
             out.println("checked in " + resistor + ": " + (parts.borrowState(resistor) instanceof BorrowState.Free
                 ? "free" : parts.borrowState(resistor)));

@@ -4,6 +4,13 @@ import dev.cairn.Cairn;
 import dev.cairn.FieldHandle;
 import dev.cairn.Key;
 import dev.cairn.Tree;
+import dev.cairn.schema.FieldPath;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.Schema;
+import dev.cairn.schema.SchemaVersions;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import java.lang.foreign.MemorySegment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,8 +112,73 @@ public final class TypedBench {
         sink += parts.get(parts.key(n / 2, 0)).stock();
         System.out.printf("W6 reopen + read  %,12.1f ms%n", seconds(t0) * 1000);
         db.close();
+        baseline(dir.resolve("db"), n);
+        // Typed reads once more, after the baseline, so that the order (JIT, page cache) does not
+        // favour either side of the comparison.
+        try (Cairn again = Cairn.open(dir.resolve("db"))) {
+            Tree<Part> p2 = again.tree(Part.class);
+            System.out.println("typed again:");
+            reads(p2, n, 1);
+            reads(p2, n, 2);
+        }
         System.out.printf("peak heap used    %,12d MiB%n",
             (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+    }
+
+    /**
+     * The same point reads without the typed layer: {@code Store.get} on the data tree plus the
+     * schema part's codec on the record bytes, so the difference to W2/W3 is the typed layer's
+     * own cost (key check, snapshot, header).
+     */
+    static void baseline(Path dbDir, int n) throws InterruptedException {
+        try (Store store = Store.open(dbDir)) {
+            SchemaVersions versions = new SchemaVersions();
+            versions.add(Schema.derive(Part.class));
+            RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versions);
+            FieldPath stock = codec.field("stock");
+            for (int threads = 1; threads <= 2; threads++) {
+                int perThread = 1_000_000 / threads;
+                double[] w2 = new double[3];
+                double[] w3 = new double[3];
+                for (int run = 0; run < 3; run++) {
+                    int seed = run;
+                    w2[run] = perThread * threads / timed(threads, t -> {
+                        SplittableRandom rnd = new SplittableRandom(30 + t + 100 * seed);
+                        long s = 0;
+                        for (int i = 0; i < perThread; i++) {
+                            try (ReadTxn r = store.beginRead()) {
+                                MemorySegment v = r.get("data:Part", recordKey(rnd.nextInt(n)));
+                                s += codec.decode(v.asSlice(headerBytes(v))).stock();
+                            }
+                        }
+                        sink += s;
+                    });
+                    w3[run] = perThread * threads / timed(threads, t -> {
+                        SplittableRandom rnd = new SplittableRandom(40 + t + 100 * seed);
+                        long s = 0;
+                        for (int i = 0; i < perThread; i++) {
+                            try (ReadTxn r = store.beginRead()) {
+                                MemorySegment v = r.get("data:Part", recordKey(rnd.nextInt(n)));
+                                s += codec.getInt(v.asSlice(headerBytes(v)), stock);
+                            }
+                        }
+                        sink += s;
+                    });
+                }
+                System.out.printf("W2 store+codec (%d) %s ops/s%n", threads, median(w2));
+                System.out.printf("W3 store+codec (%d) %s ops/s%n", threads, median(w3));
+            }
+        }
+    }
+
+    static byte[] recordKey(int id) {
+        return new byte[] {(byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id, 0, 0, 0, 0};
+    }
+
+    /** spec/database-layout.md §3: 56 fixed bytes, then modifiedBy of length u16 at offset 2. */
+    static long headerBytes(MemorySegment v) {
+        return 56 + Short.toUnsignedInt(v.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED
+            .withOrder(java.nio.ByteOrder.BIG_ENDIAN), 2));
     }
 
     static void reads(Tree<Part> parts, int n, int threads) throws InterruptedException {
@@ -118,20 +190,34 @@ public final class TypedBench {
             sink += parts.get(k).stock() + parts.read(k, v -> v.getInt(stock));
         }
         int perThread = 1_000_000 / threads;
-        double w2 = timed(threads, t -> {
-            SplittableRandom rnd = new SplittableRandom(10 + t);
-            long s = 0;
-            for (int i = 0; i < perThread; i++) s += parts.get(parts.key(rnd.nextInt(n), 0)).stock();
-            sink += s;
-        }) ;
-        double w3 = timed(threads, t -> {
-            SplittableRandom rnd = new SplittableRandom(20 + t);
-            long s = 0;
-            for (int i = 0; i < perThread; i++) s += parts.read(parts.key(rnd.nextInt(n), 0), v -> v.getInt(stock));
-            sink += s;
-        });
-        System.out.printf("W2 get (%d thr)    %,12.0f ops/s%n", threads, perThread * threads / w2);
-        System.out.printf("W3 read stock (%d) %,12.0f ops/s%n", threads, perThread * threads / w3);
+        double[] w2 = new double[3];
+        double[] w3 = new double[3];
+        for (int run = 0; run < 3; run++) {
+            int seed = run;
+            w2[run] = perThread * threads / timed(threads, t -> {
+                SplittableRandom rnd = new SplittableRandom(10 + t + 100 * seed);
+                long s = 0;
+                for (int i = 0; i < perThread; i++) s += parts.get(parts.key(rnd.nextInt(n), 0)).stock();
+                sink += s;
+            });
+            w3[run] = perThread * threads / timed(threads, t -> {
+                SplittableRandom rnd = new SplittableRandom(20 + t + 100 * seed);
+                long s = 0;
+                for (int i = 0; i < perThread; i++) {
+                    s += parts.read(parts.key(rnd.nextInt(n), 0), v -> v.getInt(stock));
+                }
+                sink += s;
+            });
+        }
+        System.out.printf("W2 get (%d thr)    %s ops/s%n", threads, median(w2));
+        System.out.printf("W3 read stock (%d) %s ops/s%n", threads, median(w3));
+    }
+
+    /** "median (min–max)" of three runs. */
+    static String median(double[] runs) {
+        double[] s = runs.clone();
+        Arrays.sort(s);
+        return String.format("%,12.0f (%,.0f–%,.0f)", s[1], s[0], s[2]);
     }
 
     interface Body {

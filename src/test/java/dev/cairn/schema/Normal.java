@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Test helper: a value with records and byte arrays turned into comparable lists, for deep equality. */
+/**
+ * Test helper: a value with records and byte arrays turned into comparable lists, for deep
+ * equality.
+ */
 final class Normal {
     private Normal() { }
 

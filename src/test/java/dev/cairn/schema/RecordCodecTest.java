@@ -36,13 +36,26 @@ class RecordCodecTest {
     enum Named implements Shape { UNIT, HUGE }
 
     record Everything(boolean b, byte by, short sh, char ch, int i, long l, float f, double d,
-                      Boolean bb, Byte bby, Short bsh, Character bch, Integer bi, Long bl, Float bf, Double bd,
-                      String s, byte[] bytes, UUID uuid, Instant instant, LocalDate date, BigDecimal decimal,
-                      Key<Part> key, Color color, Shape shape, Dims dims, List<Dims> dimsList, Set<String> set,
-                      Map<String, Integer> map, Map<Color, List<Long>> enumMap, Optional<String> opt,
+                      Boolean bb, Byte bby, Short bsh, Character bch, Integer bi, Long bl, Float bf,
+                          Double bd,
+                      String s, byte[] bytes, UUID uuid, Instant instant, LocalDate date,
+                          BigDecimal decimal,
+                      Key<Part> key, Color color, Shape shape, Dims dims, List<Dims> dimsList,
+                          Set<String> set,
+                      Map<String, Integer> map, Map<Color, List<Long>> enumMap,
+                          Optional<String> opt,
                       Optional<Dims> optDims) { }
 
     record Node(String name, List<Node> children) { }
+
+    /**
+     * A composite whose root record is itself a permitted type of the sealed interface it holds.
+     */
+    sealed interface Part2 permits Assembly, Leaf { }
+
+    record Assembly(String name, List<Part2> parts) implements Part2 { }
+
+    record Leaf(String name, int qty) implements Part2 { }
 
     static SchemaVersions versionsOf(Class<? extends Record> type) {
         SchemaVersions v = new SchemaVersions();
@@ -60,17 +73,20 @@ class RecordCodecTest {
     static Everything sample() {
         return new Everything(true, (byte) -3, (short) 300, 'x', -7, Long.MAX_VALUE, 1.5f, Math.PI,
             null, (byte) 1, null, 'y', 42, null, 2.5f, null,
-            "héllo €𝄞", new byte[] {1, 2, 3}, new UUID(1, -2), Instant.ofEpochSecond(1_700_000_000, 123),
+            "héllo €𝄞", new byte[] {1, 2, 3}, new UUID(1, -2), Instant.ofEpochSecond(1_700_000_000,
+                123),
             LocalDate.of(2026, 11, 24), new BigDecimal("-12345678901234567890.0012"),
             new Key<>("Part", 42, 3), Color.GREEN, new Square(new Dims(3, 4)), new Dims(1, 2),
             List.of(new Dims(5, 6), new Dims(7, 8)), Set.of("a", "b", "c"), Map.of("x", 1, "y", 2),
-            Map.of(Color.RED, List.of(1L, 2L), Color.BLUE, List.of()), Optional.of("o"), Optional.empty());
+            Map.of(Color.RED, List.of(1L, 2L), Color.BLUE, List.of()), Optional.of("o"),
+                Optional.empty());
     }
 
     @Test
     void partRoundTripsThroughBytes() {
         RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
-        Part p = new Part("PART-000001-R10K", "Vishay__-A0X", 123, 4_567_890L, List.of("smd", "rohs", "0402"));
+        Part p = new Part("PART-000001-R10K", "Vishay__-A0X", 123, 4_567_890L, List.of("smd",
+            "rohs", "0402"));
         assertEquals(p, roundTrip(codec, p));
         assertEquals(1, codec.ownVersion());
         assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(codec.encode(p))));
@@ -78,7 +94,8 @@ class RecordCodecTest {
 
     @Test
     void everySupportedTypeRoundTrips() {
-        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
         Everything e = sample();
         Everything again = roundTrip(codec, e);
         assertEquals(Normal.of(e), Normal.of(again));
@@ -96,27 +113,43 @@ class RecordCodecTest {
     @Test
     void recursiveRecordsRoundTrip() {
         RecordCodec<Node> codec = RecordCodec.of(Node.class, "Node", versionsOf(Node.class));
-        Node tree = new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))), new Node("b", List.of())));
+        Node tree = new Node("root", List.of(new Node("a", List.of(new Node("a1", List.of()))),
+            new Node("b", List.of())));
         assertEquals(tree, roundTrip(codec, tree));
     }
 
     @Test
+    void aRootRecordCanBeAVariantOfTheUnionItHolds() {
+        RecordCodec<Assembly> codec = RecordCodec.of(Assembly.class, "A",
+            versionsOf(Assembly.class));
+        Assembly a = new Assembly("top", List.of(new Leaf("r", 2), new Assembly("sub",
+            List.of(new Leaf("c", 1)))));
+        assertEquals(a, roundTrip(codec, a));
+    }
+
+    @Test
     void encodingIsDeterministicWhateverTheSetOrder() {
-        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
         Everything a = sample();
-        java.util.LinkedHashSet<String> reversed = new java.util.LinkedHashSet<>(List.of("c", "b", "a"));
+        java.util.LinkedHashSet<String> reversed = new java.util.LinkedHashSet<>(List.of("c", "b",
+            "a"));
         java.util.LinkedHashMap<String, Integer> map = new java.util.LinkedHashMap<>();
         map.put("y", 2);
         map.put("x", 1);
-        Everything b = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(), a.d(), a.bb(), a.bby(), a.bsh(),
-            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), a.s(), a.bytes(), a.uuid(), a.instant(), a.date(), a.decimal(), a.key(),
-            a.color(), a.shape(), a.dims(), a.dimsList(), reversed, map, a.enumMap(), a.opt(), a.optDims());
+        Everything b = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(), a.d(),
+            a.bb(), a.bby(), a.bsh(),
+            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), a.s(), a.bytes(), a.uuid(), a.instant(),
+                a.date(), a.decimal(), a.key(),
+            a.color(), a.shape(), a.dims(), a.dimsList(), reversed, map, a.enumMap(), a.opt(),
+                a.optDims());
         assertArrayEquals(codec.encode(a), codec.encode(b));
     }
 
     @Test
     void decodesFromAMappedNativeSegment() {
-        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
         byte[] bytes = codec.encode(sample());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment native_ = arena.allocate(bytes.length + 7).asSlice(7);
@@ -126,8 +159,21 @@ class RecordCodecTest {
     }
 
     @Test
+    void decodesFromASlicedHeapSegment() {
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
+        byte[] bytes = codec.encode(sample());
+        byte[] padded = new byte[bytes.length + 13];
+        System.arraycopy(bytes, 0, padded, 5, bytes.length);
+        MemorySegment slice = MemorySegment.ofArray(padded).asSlice(5, bytes.length);
+        assertEquals(Normal.of(sample()), Normal.of(codec.decode(slice)));
+        assertEquals(Normal.of(sample()), Normal.of(codec.decode(slice.asReadOnly())));
+    }
+
+    @Test
     void singleFieldsReadStraightFromTheBytes() {
-        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
         MemorySegment bytes = MemorySegment.ofArray(codec.encode(sample()));
         assertEquals(-7, codec.getInt(bytes, codec.field("i")));
         assertEquals(Long.MAX_VALUE, codec.getLong(bytes, codec.field("l")));
@@ -149,11 +195,15 @@ class RecordCodecTest {
 
     @Test
     void nullNestedRecordOnAPathReadsAsZero() {
-        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versionsOf(Everything.class));
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
+            versionsOf(Everything.class));
         Everything a = sample();
-        Everything noDims = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(), a.d(), a.bb(), a.bby(), a.bsh(),
-            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), null, a.bytes(), a.uuid(), a.instant(), a.date(), a.decimal(), a.key(),
-            a.color(), a.shape(), null, a.dimsList(), a.set(), a.map(), a.enumMap(), a.opt(), a.optDims());
+        Everything noDims = new Everything(a.b(), a.by(), a.sh(), a.ch(), a.i(), a.l(), a.f(),
+            a.d(), a.bb(), a.bby(), a.bsh(),
+            a.bch(), a.bi(), a.bl(), a.bf(), a.bd(), null, a.bytes(), a.uuid(), a.instant(),
+                a.date(), a.decimal(), a.key(),
+            a.color(), a.shape(), null, a.dimsList(), a.set(), a.map(), a.enumMap(), a.opt(),
+                a.optDims());
         MemorySegment bytes = MemorySegment.ofArray(codec.encode(noDims));
         assertEquals(0, codec.getInt(bytes, codec.field("dims.width")));
         assertNull(codec.getString(bytes, codec.field("s")));
@@ -164,9 +214,12 @@ class RecordCodecTest {
     void unsupportedTypesAreRefusedWithClassAndPath() {
         record Bad(String ok, Inner inner) { }
         var e = assertThrows(IllegalArgumentException.class, () -> Schema.derive(Bad.class));
-        assertTrue(e.getMessage().contains("java.util.Date") && e.getMessage().contains("Bad.inner.when"), e.getMessage());
-        var e2 = assertThrows(IllegalArgumentException.class, () -> Schema.derive(WithArrayList.class));
-        assertTrue(e2.getMessage().contains("java.util.ArrayList") && e2.getMessage().contains("WithArrayList.items"),
+        assertTrue(e.getMessage().contains("java.util.Date")
+            && e.getMessage().contains("Bad.inner.when"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class,
+            () -> Schema.derive(WithArrayList.class));
+        assertTrue(e2.getMessage().contains("java.util.ArrayList")
+            && e2.getMessage().contains("WithArrayList.items"),
             e2.getMessage());
     }
 

@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 
 /**
  * The child of {@code TreeCrashTest}: inserts, checks out and updates parts until killed.
- * Before each operation it prints its intent ({@code I - stock name}, {@code U id stock name},
+ * Writes to the log file {@code args[2]}. Before each operation it prints its intent ({@code I - stock name}, {@code U id stock name},
  * {@code O id}), and after the operation returned {@code OK} (with the id for inserts).
  */
 public final class CrashChild {
@@ -23,7 +23,15 @@ public final class CrashChild {
         Path dir = Path.of(args[0]);
         long seed = Long.parseLong(args[1]);
         SplittableRandom rnd = new SplittableRandom(seed);
-        PrintStream out = new PrintStream(System.out, false);
+        // A log file rather than stdout: a pipe's last bytes can be lost to the reader when the
+        // JDK drains it after the kill ("Stream closed"); a write() to a file survives the kill.
+        PrintStream out;
+        try {
+            out = new PrintStream(new java.io.FileOutputStream(args[2], true), false,
+                java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         try (Cairn db = Cairn.open(dir)) {
             Tree<Part> parts = db.tree(Part.class);
             parts.register(new UniqueNameIndex<>("Part.name", Part::name));

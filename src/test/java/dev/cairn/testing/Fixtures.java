@@ -29,6 +29,10 @@ public final class Fixtures {
     @TreeSpec(name = "Evo")
     public record EvoV2(int size) { }
 
+    /** {@link EvoV2} plus a component: compatible with it, not with {@link EvoV1}. */
+    @TreeSpec(name = "Evo")
+    public record EvoV3(int size, String unit) { }
+
     @TreeSpec(name = "Pres")
     public record PresV1(String a) { }
 

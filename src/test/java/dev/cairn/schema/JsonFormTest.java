@@ -1,0 +1,108 @@
+package dev.cairn.schema;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.schema.RecordCodecTest.Everything;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class JsonFormTest {
+    record Numbers(long big, double d, float f, Double nan, java.math.BigDecimal dec,
+        byte[] raw) { }
+
+    static SchemaVersions versions(Class<? extends Record> type) {
+        return RecordCodecTest.versionsOf(type);
+    }
+
+    @Test
+    void everythingRoundTripsThroughJsonBytesIdentical() {
+        SchemaVersions versions = versions(Everything.class);
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versions);
+        byte[] bytes = codec.encode(RecordCodecTest.sample());
+        for (boolean pretty : new boolean[] {false, true}) {
+            String json = JsonForm.toJson(MemorySegment.ofArray(bytes), versions, pretty);
+            assertArrayEquals(bytes, JsonForm.fromJson(json, versions), json);
+        }
+    }
+
+    @Test
+    void numbersAreExactInJson() {
+        SchemaVersions versions = versions(Numbers.class);
+        RecordCodec<Numbers> codec = RecordCodec.of(Numbers.class, "N", versions);
+        Numbers n = new Numbers((1L << 53) + 1, 0.1, 1e-40f, Double.NaN,
+            new java.math.BigDecimal("1.500E+7"),
+            new byte[] {-1, 0, 1});
+        byte[] bytes = codec.encode(n);
+        String json = JsonForm.toJson(MemorySegment.ofArray(bytes), versions);
+        assertTrue(json.contains("\"big\":9007199254740993"), json);
+        assertTrue(json.contains("\"nan\":\"NaN\""), json);
+        assertTrue(json.contains("\"dec\":1.500E+7"), json);
+        assertTrue(json.contains("\"raw\":\"/wAB\""), json);
+        assertArrayEquals(bytes, JsonForm.fromJson(json, versions));
+    }
+
+    @Test
+    void printedFormShowsDiscriminatorsKeysAndTimes() {
+        SchemaVersions versions = versions(Everything.class);
+        RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E", versions);
+        String json = JsonForm.toJson(MemorySegment.ofArray(codec.encode(RecordCodecTest.sample())),
+            versions);
+        assertTrue(json.contains("\"shape\":{\"@type\":\"Square\",\"dims\":{\"width\":3,\"height\":4}}"), json);
+        assertTrue(json.contains("\"key\":\"Part/42.3\""), json);
+        assertTrue(json.contains("\"instant\":\"2023-11-14T22:13:20.000000123Z\""), json);
+        assertTrue(json.contains("\"color\":\"GREEN\""), json);
+        assertTrue(json.contains("\"enumMap\":[[\"RED\",[1,2]],[\"BLUE\",[]]]"), json);
+    }
+
+    @Test
+    void missingMembersReadAsDefaults() {
+        SchemaVersions versions = versions(RecordCodecTest.Part.class);
+        RecordCodec<RecordCodecTest.Part> codec = RecordCodec.of(RecordCodecTest.Part.class, "Part",
+            versions);
+        byte[] bytes = JsonForm.fromJson("{\"name\": \"x\"}", versions);
+        assertEquals(new RecordCodecTest.Part("x", "", 0, 0, List.of()),
+            codec.decode(MemorySegment.ofArray(bytes)));
+    }
+
+    @Test
+    void parseErrorsGiveLineColumnAndPath() {
+        SchemaVersions versions = versions(Everything.class);
+        var e = assertThrows(IllegalArgumentException.class,
+            () -> JsonForm.fromJson("{\n  \"i\": 1,\n  \"dims\": {\"width\": \"wide\"}\n}",
+                versions));
+        assertTrue(e.getMessage().contains("line 3 column 21")
+            && e.getMessage().contains("Everything.dims.width"),
+            e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class,
+            () -> JsonForm.fromJson("{\"i\": 3000000000}", versions));
+        assertTrue(e2.getMessage().contains("out of range")
+            && e2.getMessage().contains("Everything.i"), e2.getMessage());
+        var e3 = assertThrows(IllegalArgumentException.class,
+            () -> JsonForm.fromJson("{\"nope\": 1}", versions));
+        assertTrue(e3.getMessage().contains("unknown member \"nope\""), e3.getMessage());
+        var e4 = assertThrows(IllegalArgumentException.class,
+            () -> JsonForm.fromJson("{\"shape\": {\"@type\": \"Triangle\"}}", versions));
+        assertTrue(e4.getMessage().contains("Triangle")
+            && e4.getMessage().contains("Everything.shape"), e4.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"i\": 1} x",
+            versions));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"i\": 01}",
+            versions));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"s\": \"\\x\"}",
+            versions));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("null", versions));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("", versions));
+    }
+
+    @Test
+    void schemaHasAJsonForm() {
+        String json = Schema.derive(Everything.class).toJson();
+        assertTrue(json.contains("{\"name\":\"enumMap\",\"type\":\"Map<Color,List<Long>>\"}"),
+            json);
+        assertTrue(json.contains("{\"union\":\"Shape\",\"variants\":[\"Circle\",\"Square\",\"Named\"]}"), json);
+    }
+}

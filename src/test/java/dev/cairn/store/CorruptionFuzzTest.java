@@ -1,0 +1,149 @@
+package dev.cairn.store;
+
+import dev.cairn.CorruptionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static dev.cairn.store.StoreTest.b;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Flips random bytes of a closed database file. Open, point reads, scans and verify may only
+ * throw CorruptionException or return data equal to one of the two last commits (falling back
+ * to the previous commit when the newest meta or one of its pages is damaged is the recovery
+ * rule). Never another exception, a hang or wrong data.
+ */
+class CorruptionFuzzTest {
+    @TempDir Path dir;
+
+    @Test
+    void flippedBytesGiveCorruptionOrCorrectData() throws Exception {
+        Random rnd = new Random(11);
+        TreeMap<String, String> older = new TreeMap<>();
+        long olderTxn;
+        long newerTxn;
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.createTree("u");
+                for (int i = 0; i < 400; i++) {
+                    String v = "v" + i + "x".repeat(rnd.nextInt(15) == 0 ? 5000 : rnd.nextInt(90));
+                    w.put("t", b("k" + i), b(v));
+                    older.put("k" + i, v);
+                }
+                w.put("u", b("only"), b("one"));
+                olderTxn = w.txnId();
+                w.commit();
+            }
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("k7"), b("changed"));
+                w.delete("t", b("k8"));
+                newerTxn = w.txnId();
+                w.commit();
+            }
+        }
+        TreeMap<String, String> newer = new TreeMap<>(older);
+        newer.put("k7", "changed");
+        newer.remove("k8");
+        Path file = dir.resolve(Store.DATA_FILE);
+        byte[] original = Files.readAllBytes(file);
+        long usedBytes;
+        try (Store store = Store.open(dir)) {
+            usedBytes = store.currentSnapshot().meta.pageCount() * 4096;
+        }
+        int detected = 0;
+        int intact = 0;
+        for (int trial = 0; trial < 150; trial++) {
+            byte[] damaged = original.clone();
+            int flips = 1 + rnd.nextInt(6);
+            StringBuilder what = new StringBuilder("trial " + trial + " flips at");
+            for (int f = 0; f < flips; f++) {
+                int at = rnd.nextInt((int) usedBytes);
+                damaged[at] ^= (byte) (1 + rnd.nextInt(255));
+                what.append(' ').append(at).append(" (page ").append(at / 4096).append(')');
+            }
+            Files.write(file, damaged);
+            boolean[] ok = new boolean[1];
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                try (Store store = Store.open(dir)) {
+                    try (ReadTxn r = store.beginRead()) {
+                        TreeMap<String, String> expected = r.txnId() == newerTxn ? newer : older;
+                        assertTrue(r.txnId() == newerTxn || r.txnId() == olderTxn, what + ": txn " + r.txnId());
+                        for (var e : expected.entrySet()) {
+                            assertEquals(e.getValue(), StoreTest.s(r.get("t", b(e.getKey()))), what.toString());
+                        }
+                        assertEquals(expected, TornWriteTest.contents(r), what.toString());
+                        assertEquals("one", StoreTest.s(r.get("u", b("only"))), what.toString());
+                    }
+                    ok[0] = store.verify().ok();
+                } catch (CorruptionException e) {
+                    assertTrue(e.getMessage().contains(Store.DATA_FILE), e.getMessage());
+                }
+            }, what.toString());
+            if (ok[0]) intact++; else detected++;
+        }
+        assertTrue(detected > 50, "only " + detected + " of 150 damaged files were detected");
+        assertTrue(intact > 0, "no flip fell into free space or the older meta");
+    }
+
+    /**
+     * Flips bytes inside node pages and then fixes their checksums, as a crafted file would:
+     * the structural checks must stop every bad offset. Data may differ (the checksum no longer
+     * tells), but the only exception allowed is CorruptionException, and nothing may hang.
+     */
+    @Test
+    void craftedPagesWithValidChecksumsGiveCorruptionNeverAnotherException() throws Exception {
+        Random rnd = new Random(12);
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 600; i++) w.put("t", b("k" + i), b("v" + "x".repeat(rnd.nextInt(20) == 0 ? 5000 : rnd.nextInt(90))));
+                w.commit();
+            }
+        }
+        Path file = dir.resolve(Store.DATA_FILE);
+        byte[] original = Files.readAllBytes(file);
+        java.lang.foreign.MemorySegment whole = java.lang.foreign.MemorySegment.ofArray(original);
+        java.util.List<Integer> nodePages = new java.util.ArrayList<>();
+        for (int p = 3; p < 200; p++) {
+            byte kind = original[p * 4096 + 4];
+            if (kind == PageLayout.KIND_LEAF || kind == PageLayout.KIND_BRANCH) nodePages.add(p);
+        }
+        assertFalse(nodePages.isEmpty());
+        for (int trial = 0; trial < 150; trial++) {
+            byte[] damaged = original.clone();
+            int page = nodePages.get(rnd.nextInt(nodePages.size()));
+            java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(damaged).asSlice(page * 4096L, 4096);
+            int flips = 1 + rnd.nextInt(4);
+            for (int f = 0; f < flips; f++) {
+                // Mostly the header and slot area, where offsets and counts live.
+                int at = rnd.nextBoolean() ? 4 + rnd.nextInt(200) : rnd.nextInt(4096);
+                damaged[page * 4096 + at] ^= (byte) (1 + rnd.nextInt(255));
+            }
+            PageLayout.seal(seg, 4096);
+            Files.write(file, damaged);
+            String what = "trial " + trial + " page " + page;
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                try (Store store = Store.open(dir)) {
+                    try (ReadTxn r = store.beginRead(); Cursor c = r.cursor("t")) {
+                        for (int i = 0; i < 600; i += 7) r.get("t", b("k" + i));
+                        int n = 0;
+                        for (boolean ok = c.first(); ok && n < 10_000; ok = c.next(), n++) c.value();
+                        for (boolean ok = c.last(); ok && n < 20_000; ok = c.prev(), n++) c.key();
+                        c.seek(b("k5"));
+                    }
+                    store.verify();
+                } catch (CorruptionException | IllegalArgumentException e) {
+                    if (e instanceof IllegalArgumentException) assertTrue(e.getMessage().contains("no tree named"), what + ": " + e);
+                }
+            }, what);
+        }
+        assertNotNull(whole);
+    }
+}

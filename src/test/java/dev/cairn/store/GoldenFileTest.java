@@ -1,0 +1,121 @@
+package dev.cairn.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.cairn.store.StoreTest.b;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The worked example of storage-format.md §9: a tiny database whose file must equal, byte for
+ * byte, the hex dump kept in src/test/resources/golden/. The dump this run produced is also
+ * written to build/golden-actual/ for comparison. Old golden files stay: each must still open.
+ */
+class GoldenFileTest {
+    static final String GOLDEN = "golden/tiny-v1.hex";
+    @TempDir Path dir;
+
+    /** The example: two trees, three keys, one commit. */
+    static void writeExample(Store store) {
+        try (WriteTxn w = store.beginWrite()) {
+            w.createTree("parts");
+            w.createTree("empty");
+            w.put("parts", b("r10k"), b("stock=7"));
+            w.put("parts", b("c1u0"), b("stock=120"));
+            w.put("parts", b("led1"), new byte[0]);
+            w.commit();
+        }
+    }
+
+    @Test
+    void tinyDatabaseMatchesTheGoldenHexDump() throws IOException {
+        try (Store store = Store.open(dir)) {
+            writeExample(store);
+        }
+        byte[] file = Files.readAllBytes(dir.resolve(Store.DATA_FILE));
+        long pageCount;
+        try (Store store = Store.open(dir)) {
+            pageCount = store.currentSnapshot().meta.pageCount();
+            assertTrue(store.verify().ok());
+        }
+        String actual = hexDump(file, (int) pageCount, 4096);
+        Path out = Path.of("build", "golden-actual", "tiny-v1.hex");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, actual);
+        String expected;
+        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(GOLDEN)) {
+            assertNotNull(in, GOLDEN + " is missing; the dump of this run is in " + out);
+            expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertEquals(expected, actual, "the file differs from " + GOLDEN + "; this run's dump is in " + out);
+    }
+
+    @Test
+    void goldenFileOpensAndReadsBack() throws IOException {
+        String dump;
+        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(GOLDEN)) {
+            assertNotNull(in);
+            dump = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Files.write(dir.resolve(Store.DATA_FILE), parseHexDump(dump, 4096));
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(java.util.List.of("empty", "parts"), r.treeNames());
+            assertEquals("stock=120", StoreTest.s(r.get("parts", b("c1u0"))));
+            assertEquals(3, r.count("parts"));
+            assertTrue(store.verify().ok());
+        }
+    }
+
+    /** hexdump -C style per page; runs of all-zero lines print as one "*". */
+    static String hexDump(byte[] file, int pages, int pageBytes) {
+        StringBuilder sb = new StringBuilder();
+        for (int p = 0; p < pages; p++) {
+            sb.append("page ").append(p).append('\n');
+            boolean starred = false;
+            for (int line = 0; line < pageBytes; line += 16) {
+                int at = p * pageBytes + line;
+                boolean zero = true;
+                for (int i = 0; i < 16; i++) zero &= file[at + i] == 0;
+                if (zero) {
+                    if (!starred) sb.append("*\n");
+                    starred = true;
+                    continue;
+                }
+                starred = false;
+                sb.append(String.format("%04x ", line));
+                StringBuilder text = new StringBuilder();
+                for (int i = 0; i < 16; i++) {
+                    int v = file[at + i] & 0xFF;
+                    sb.append(String.format(" %02x", v));
+                    if (i == 7) sb.append(' ');
+                    text.append(v >= 0x20 && v < 0x7f ? (char) v : '.');
+                }
+                sb.append("  |").append(text).append("|\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    static byte[] parseHexDump(String dump, int pageBytes) {
+        int pages = 0;
+        for (String line : dump.split("\n")) if (line.startsWith("page ")) pages++;
+        byte[] file = new byte[pages * pageBytes];
+        int page = -1;
+        for (String line : dump.split("\n")) {
+            if (line.startsWith("page ")) {
+                page = Integer.parseInt(line.substring(5));
+            } else if (!line.equals("*")) {
+                int offset = Integer.parseInt(line.substring(0, 4), 16);
+                String[] hex = line.substring(5, line.indexOf("  |")).trim().split("\\s+");
+                for (int i = 0; i < hex.length; i++) file[page * pageBytes + offset + i] = (byte) Integer.parseInt(hex[i], 16);
+            }
+        }
+        return file;
+    }
+}

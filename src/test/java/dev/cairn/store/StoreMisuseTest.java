@@ -1,0 +1,118 @@
+package dev.cairn.store;
+
+import dev.cairn.DatabaseLockedException;
+import dev.cairn.internal.Limits;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static dev.cairn.store.StoreTest.b;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Wrong uses of the store API get clear exceptions that name what was wrong. */
+class StoreMisuseTest {
+    @TempDir Path dir;
+
+    @Test
+    void secondOpenOfTheSameFolderIsLocked() {
+        try (Store store = Store.open(dir)) {
+            DatabaseLockedException e = assertThrows(DatabaseLockedException.class, () -> Store.open(dir));
+            assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        }
+        Store.open(dir).close();
+    }
+
+    @Test
+    void usingATransactionAfterCommitOrCloseThrows() {
+        try (Store store = Store.open(dir)) {
+            WriteTxn w = store.beginWrite();
+            w.createTree("t");
+            w.commit();
+            assertTrue(assertThrows(IllegalStateException.class, () -> w.put("t", b("k"), b("v"))).getMessage().contains("closed"));
+            assertThrows(IllegalStateException.class, w::commit);
+            w.close();
+            w.abort();
+            ReadTxn r = store.beginRead();
+            Cursor c = r.cursor("t");
+            r.close();
+            r.close();
+            assertThrows(IllegalStateException.class, () -> r.get("t", b("k")));
+            assertThrows(IllegalStateException.class, () -> r.count("t"));
+            assertThrows(IllegalStateException.class, c::first);
+        }
+    }
+
+    @Test
+    void usingAClosedStoreThrows() {
+        Store store = Store.open(dir);
+        ReadTxn r = store.beginRead();
+        store.close();
+        store.close();
+        assertTrue(assertThrows(IllegalStateException.class, store::beginRead).getMessage().contains("closed"));
+        assertThrows(IllegalStateException.class, store::beginWrite);
+        assertThrows(IllegalStateException.class, store::verify);
+        assertThrows(IllegalStateException.class, r::treeNames);
+        r.close();
+    }
+
+    @Test
+    void closingWithAnOpenWriteTransactionIsRefused() {
+        Store store = Store.open(dir);
+        WriteTxn w = store.beginWrite();
+        assertTrue(assertThrows(IllegalStateException.class, store::close).getMessage().contains("write transaction"));
+        w.abort();
+        store.close();
+    }
+
+    @Test
+    void beginWriteTwiceOnOneThreadThrowsInsteadOfDeadlocking() {
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            assertTrue(assertThrows(IllegalStateException.class, store::beginWrite).getMessage().contains("already holds"));
+            w.abort();
+        }
+    }
+
+    @Test
+    void oversizedKeysValuesAndBadTreeNamesAreRefused() {
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.createTree("t");
+            byte[] longKey = new byte[Limits.KEY_BYTES_MAX + 1];
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> w.put("t", longKey, b("v"))).getMessage().contains("1025"));
+            assertThrows(IllegalArgumentException.class, () -> w.get("t", longKey));
+            assertThrows(IllegalArgumentException.class, () -> w.put("t", null, b("v")));
+            assertThrows(IllegalArgumentException.class, () -> w.put("t", b("k"), (byte[]) null));
+            assertThrows(IllegalArgumentException.class, () -> w.createTree(" "));
+            assertThrows(IllegalArgumentException.class, () -> w.createTree(null));
+            assertThrows(IllegalArgumentException.class, () -> w.createTree("x".repeat(Limits.TREE_NAME_BYTES_MAX + 1)));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> w.put("nope", b("k"), b("v"))).getMessage().contains("nope"));
+            assertThrows(IllegalArgumentException.class, () -> w.dropTree("nope"));
+            assertThrows(IllegalArgumentException.class, () -> w.cursor("nope"));
+            assertFalse(w.hasTree("nope"));
+            w.put("t", new byte[Limits.KEY_BYTES_MAX], b("max key is fine"));
+            assertEquals("max key is fine", StoreTest.s(w.get("t", new byte[Limits.KEY_BYTES_MAX])));
+            w.abort();
+        }
+    }
+
+    @Test
+    void cursorPositionedNowhereSaysSo() {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead(); Cursor c = r.cursor("t")) {
+                assertFalse(c.first());
+                assertFalse(c.next());
+                assertThrows(IllegalStateException.class, c::key);
+            }
+        }
+    }
+
+    @Test
+    void invalidOptionsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new StoreOptions(true, 1000));
+        assertThrows(IllegalArgumentException.class, () -> Store.open(null));
+    }
+}
