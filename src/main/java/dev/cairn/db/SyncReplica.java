@@ -415,7 +415,7 @@ public final class SyncReplica implements Replica {
     private TreeState createTree(Message.SchemaDef def) {
         String name = Layout.checkTreeName(def.tree());
         WriteTxn txn = db.txn();
-        txn.put(Layout.CATALOG, Layout.utf8(name), new byte[] {Layout.CATALOG_FORMAT, (byte) (def.versioned() ? 1 : 0)});
+        txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(def.versioned(), 1));
         txn.createTree(Layout.dataTree(name));
         txn.put(Layout.POOLS, Layout.utf8(name), KeyPool.empty().toBytes());
         Schema schema = Schema.fromBytes(def.schema());

@@ -82,6 +82,10 @@ final class SyncFixture implements AutoCloseable {
     }
 
     static void await(String what, BooleanSupplier condition, long millis) {
+        await(what, condition, millis, () -> "");
+    }
+
+    static void await(String what, BooleanSupplier condition, long millis, Supplier<String> detail) {
         long deadline = System.currentTimeMillis() + millis;
         while (System.currentTimeMillis() < deadline) {
             try {
@@ -95,7 +99,7 @@ final class SyncFixture implements AutoCloseable {
                 throw new AssertionError(e);
             }
         }
-        fail("timed out after " + millis + " ms waiting for: " + what);
+        fail("timed out after " + millis + " ms waiting for: " + what + " " + detail.get());
     }
 
     /** The contents of a tree as key -> value.toString(), in key order. */

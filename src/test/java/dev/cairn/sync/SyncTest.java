@@ -188,10 +188,11 @@ class SyncTest {
             pa.checkOut(k2).orTimeout(10, TimeUnit.SECONDS).join();
             pa.remove(k2);
             pb.update(k2, part(22));           // offline edit of a record removed meanwhile
+            await("the server has both removals", () -> f.server.sequence() >= 4);
             connect(b, f).join();
             await("b removed both", () -> !pb.contains(k1) && !pb.contains(k2));
-            await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
-                && r.key().equals(k2) && r.reason().contains("REMOVED")));
+            SyncFixture.await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
+                && r.key().equals(k2) && r.reason().contains("REMOVED")), 5_000, () -> "events of b: " + f.events.get(b));
             await("b saw the removal", () -> f.events.get(b).contains(new Event.RecordChanged(k1, ChangeKind.REMOVED, true)));
             assertFalse(pa.contains(k2), "nobody brings a removed record back");
         }
