@@ -11,7 +11,7 @@ import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,7 +34,7 @@ public final class SyncLatency {
             b.connect("127.0.0.1", server.port()).get(20, TimeUnit.SECONDS);
             Tree<Part> ta = a.tree(Part.class);
             Key<Part> k = ta.insert(Fixtures.part(1));
-            SynchronousQueue<Long> arrivals = new SynchronousQueue<>();
+            LinkedBlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
             try (AutoCloseable sub = b.subscribe(e -> {
                 if (e instanceof Event.RecordChanged rc && rc.remote() && rc.key().equals(k)
                     && rc.kind() == ChangeKind.CHANGED) {

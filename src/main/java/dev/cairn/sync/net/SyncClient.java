@@ -7,15 +7,15 @@ import dev.cairn.sync.Message;
 import dev.cairn.sync.ProtocolException;
 import dev.cairn.sync.Replica;
 import dev.cairn.sync.SyncException;
-import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -40,7 +40,9 @@ public final class SyncClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SyncClient.class.getName());
     static final long BACKOFF_MIN_MILLIS = 50;
     static final long BACKOFF_MAX_MILLIS = 5_000;
-    static final int POLL_MILLIS = 10;
+    /** Longest wait for the socket when nothing else wakes the link thread. */
+    static final long IDLE_MILLIS = 100;
+    static final int READ_BYTES_MAX = 1 << 20;
 
     private final Replica replica;
     private final InetSocketAddress address;
@@ -53,7 +55,8 @@ public final class SyncClient implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean connected;
     private volatile boolean outboxDirty = true;
-    private volatile Socket socket;
+    private volatile SocketChannel channel;
+    private volatile Selector selector;
     private Thread thread;
 
     public SyncClient(Replica replica, String host, int port, Set<String> trees) {
@@ -97,6 +100,8 @@ public final class SyncClient implements AutoCloseable {
     }
 
     private void wake() {
+        Selector sel = selector;
+        if (sel != null) sel.wakeup();
         synchronized (wake) {
             wake.notifyAll();
         }
@@ -155,20 +160,22 @@ public final class SyncClient implements AutoCloseable {
     /** One connection; returns true once it was linked. */
     private boolean session() throws IOException {
         boolean linked = false;
-        try (Socket s = new Socket()) {
-            socket = s;
-            s.setTcpNoDelay(true);
-            s.connect(address, 5_000);
-            s.setSoTimeout(POLL_MILLIS);
-            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
-            InputStream in = s.getInputStream();
-            ClientSession session = new ClientSession(replica, trees, m -> write(out, m));
+        try (SocketChannel ch = SocketChannel.open(); Selector sel = Selector.open()) {
+            channel = ch;
+            selector = sel;
+            if (!running) return false;
+            ch.socket().connect(address, 5_000);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)));
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-            byte[] buffer = new byte[64 * 1024];
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
             List<Message> messages = new ArrayList<>();
             session.start();
-            out.flush();
+            flush(ch, sel, key, out);
             String failure = null;
             try {
                 while (running) {
@@ -178,16 +185,19 @@ public final class SyncClient implements AutoCloseable {
                         session.outboxChanged();
                     }
                     session.pump();
-                    out.flush();
-                    int n;
-                    try {
-                        n = in.read(buffer);
-                    } catch (SocketTimeoutException e) {
-                        n = 0;
-                    }
-                    if (n < 0) return linked;
+                    flush(ch, sel, key, out);
+                    sel.select(IDLE_MILLIS);
+                    sel.selectedKeys().clear();
                     messages.clear();
-                    decoder.feed(ByteBuffer.wrap(buffer, 0, n), messages);
+                    int total = 0;
+                    while (total < READ_BYTES_MAX) {
+                        buffer.clear();
+                        int n = ch.read(buffer);
+                        if (n < 0) return linked;
+                        if (n == 0) break;
+                        total += n;
+                        decoder.feed(buffer.flip(), messages);
+                    }
                     long before = session.pushesReceived();
                     if (!messages.isEmpty()) replica.batch(() -> {
                         for (Message m : messages) session.onMessage(m);
@@ -220,18 +230,25 @@ public final class SyncClient implements AutoCloseable {
                 }
             }
         } finally {
-            socket = null;
+            channel = null;
+            selector = null;
         }
     }
 
     private long changesSentBase;
     private volatile boolean everLinked;
 
-    private static void write(OutputStream out, Message m) {
-        try {
-            out.write(FrameCodec.encode(m));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Writes what the session queued; waits (reading nothing) while the socket buffer is full. */
+    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out) throws IOException {
+        if (out.size() == 0) return;
+        ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
+        out.reset();
+        while (b.hasRemaining() && running) {
+            if (ch.write(b) > 0) continue;
+            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            sel.select(IDLE_MILLIS);
+            sel.selectedKeys().clear();
+            key.interestOps(SelectionKey.OP_READ);
         }
     }
 
@@ -240,10 +257,10 @@ public final class SyncClient implements AutoCloseable {
     public void close() {
         running = false;
         wake();
-        Socket s = socket;
-        if (s != null) {
+        SocketChannel c = channel;
+        if (c != null) {
             try {
-                s.close();
+                c.close();
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "closing the link", e);
             }
