@@ -448,11 +448,12 @@ public final class Database implements AutoCloseable {
         MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
-            if (kind == ChangeKind.REMOVED) {
+            // Linked, the CREATED may be on its way to the server already: send the removal too.
+            if (kind == ChangeKind.REMOVED && sync == null) {
                 b.txn.delete(Layout.OUTBOX, k);
                 return;
             }
-            kind = ChangeKind.CREATED;
+            if (kind != ChangeKind.REMOVED) kind = ChangeKind.CREATED;
         }
         Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
             h.metaIteration(), h.dataIteration());

@@ -61,6 +61,8 @@ public final class SyncReplica implements Replica {
     private volatile SyncClient client;
     private volatile long lastSeq;
     private volatile boolean linking;
+    /** Trees whose versions {@link #localVersion} replaced in the running batch (sync thread only). */
+    private final List<Map.Entry<TreeState, SchemaVersions>> versionRestores = new ArrayList<>();
 
     private SyncReplica(Database db) {
         this.db = db;
@@ -177,9 +179,24 @@ public final class SyncReplica implements Replica {
 
     // ---------------------------------------------------------------- Replica
 
+    /**
+     * Runs {@code body} in one write batch. Schema versions added for arriving records are
+     * published to readers before the commit (a reader that sees such a record must be able to
+     * decode it) and taken back if the batch fails.
+     */
     @Override
     public void batch(Runnable body) {
-        db.write(body);
+        try {
+            db.write(body);
+        } catch (RuntimeException | Error e) {
+            for (int i = versionRestores.size() - 1; i >= 0; i--) {
+                Map.Entry<TreeState, SchemaVersions> r = versionRestores.get(i);
+                r.getKey().versions = r.getValue();
+            }
+            throw e;
+        } finally {
+            versionRestores.clear();
+        }
     }
 
     @Override
@@ -407,8 +424,8 @@ public final class SyncReplica implements Replica {
         }
         int added = versions.add(schema);
         db.txn().put(Layout.SCHEMAS, Layout.schemaKey(t.name, added), schema.toBytes());
-        TreeState tree = t;
-        db.afterCommit(() -> tree.versions = versions);
+        versionRestores.add(Map.entry(t, t.versions));
+        t.versions = versions;
         return added;
     }
 

@@ -349,7 +349,7 @@ public final class ServerCore implements AutoCloseable {
             send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
             return;
         }
-        if (c.kind() == Message.Kind.CREATED && !current.removed()) {
+        if (c.kind() == Message.Kind.CREATED && !current.removed() && !lastWriter(current, p.clientId)) {
             // A retransmission whose acknowledgement was lost: keep what the server has, and
             // tell the client, which dropped its outbox entry on the Ack.
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
@@ -374,6 +374,17 @@ public final class ServerCore implements AutoCloseable {
         }
     }
 
+    /**
+     * True when {@code p.clientId} made the last change of a stored record (modifiedOn, at
+     * offset 40 of the record header): a CREATED it sends again, with newer data made before
+     * its first CREATED was acknowledged, then replaces its own version.
+     */
+    private static boolean lastWriter(Message.Pushed current, UUID client) {
+        ByteBuffer b = ByteBuffer.wrap(current.value());
+        return current.value().length >= RECORD_HEADER_BYTES && b.getLong(40) == client.getMostSignificantBits()
+            && b.getLong(48) == client.getLeastSignificantBits();
+    }
+
     /** Why {@code c} is refused, as {@code "NN reason"}, or null when it is accepted. */
     private String refusal(Peer p, Message.Change c, Message.Pushed current) {
         Key<?> key = c.key();
@@ -386,7 +397,11 @@ public final class ServerCore implements AutoCloseable {
             }
             return null;
         }
-        if (!exists) return ErrorCode.UNKNOWN_RECORD + " the server has no record " + key;
+        if (!exists) {
+            // A record removed before its CREATED was sent: remember the id as removed.
+            if (c.kind() == Message.Kind.REMOVED && owns(key.tree(), key.id(), p.clientId)) return null;
+            return ErrorCode.UNKNOWN_RECORD + " the server has no record " + key;
+        }
         if (current.removed()) {
             if (c.kind() == Message.Kind.REMOVED) return null;
             return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
