@@ -34,6 +34,9 @@ final class Bin {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
 
+    private static final int SCRATCH_BYTES = 256;
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
+
     private Bin() { }
 
     /** The writer's schema version of an encoded value; checks the header. */
@@ -106,10 +109,16 @@ final class Bin {
 
     static String string(MemorySegment seg, long s, long e) {
         int n = (int) (e - s);
-        if (!seg.isNative() && !seg.isReadOnly()
-            && seg.heapBase().orElse(null) instanceof byte[] array) {
+        if (!seg.isNative() && !seg.isReadOnly() && seg.heapBase().orElse(null) instanceof byte[] array) {
             // A heap segment's address is its offset in the array: decode in place, one copy fewer.
             return new String(array, (int) (seg.address() + s), n, StandardCharsets.UTF_8);
+        }
+        if (n <= SCRATCH_BYTES) {
+            // Through a per-thread buffer: the String copies what it keeps, so no array is allocated
+            // just to be thrown away.
+            byte[] scratch = SCRATCH.get();
+            MemorySegment.copy(seg, BYTE, s, scratch, 0, n);
+            return new String(scratch, 0, n, StandardCharsets.UTF_8);
         }
         byte[] b = new byte[n];
         MemorySegment.copy(seg, BYTE, s, b, 0, n);

@@ -60,6 +60,13 @@ public final class Cursor implements AutoCloseable {
         return settle(seekInternal(MemorySegment.ofArray(key)));
     }
 
+    /** Moves to the first key >= key; false when there is none. */
+    public boolean seek(MemorySegment key) {
+        ReadTxn.checkKey(key);
+        live();
+        return settle(seekInternal(key));
+    }
+
     /** Moves to the next key; false (and positioned nowhere) at the end. */
     public boolean next() {
         live();

@@ -108,6 +108,9 @@ public class ReadTxn implements AutoCloseable {
 
     /** The named tree. @throws IllegalArgumentException when it does not exist */
     Snapshot.TreeRef tree(String name) {
+        // Fast path for read transactions: a tree seen before in this snapshot needs no checks.
+        Snapshot.TreeRef cached = name == null || tracksWrites() ? null : snapshot.trees.get(name);
+        if (cached != null) return cached;
         Snapshot.TreeRef ref = findTree(checkName(name));
         if (ref == null) throw new IllegalArgumentException("no tree named '" + name + "' in " + store.directory());
         return ref;

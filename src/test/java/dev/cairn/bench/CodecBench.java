@@ -63,6 +63,15 @@ public final class CodecBench {
             encoded[i] = MemorySegment.ofArray(codec.encode(parts[i]));
             totalBytes += encoded[i].byteSize();
         }
+        // The same records in one native segment, read-only slices: what the store hands out.
+        MemorySegment arena = java.lang.foreign.Arena.ofAuto().allocate(totalBytes);
+        MemorySegment[] mapped = new MemorySegment[parts.length];
+        long at = 0;
+        for (int i = 0; i < parts.length; i++) {
+            MemorySegment.copy(encoded[i], 0, arena, at, encoded[i].byteSize());
+            mapped[i] = arena.asSlice(at, encoded[i].byteSize()).asReadOnly();
+            at += encoded[i].byteSize();
+        }
         FieldPath stock = codec.field("stock");
         FieldPath name = codec.field("name");
         String probe = parts[7].name();
@@ -78,6 +87,11 @@ public final class CodecBench {
             for (int i = 0; i < n; i++) sink += codec.decode(encoded[i & 4095]).stock();
             return sink;
         };
+        Loop decodeNative = n -> {
+            long sink = 0;
+            for (int i = 0; i < n; i++) sink += codec.decode(mapped[i & 4095]).stock();
+            return sink;
+        };
         Loop getInt = n -> {
             long sink = 0;
             for (int i = 0; i < n; i++) sink += codec.getInt(encoded[i & 4095], stock);
@@ -91,8 +105,9 @@ public final class CodecBench {
         };
         double decodeBest = 0;
         double getIntBest = 0;
-        String[] names = {"encode", "decode (full)", "getInt(stock)", "stringEquals(name)"};
-        Loop[] loops = {encode, decode, getInt, stringEquals};
+        String[] names = {"encode", "decode (full)", "getInt(stock)", "stringEquals(name)",
+            "decode (native r/o)"};
+        Loop[] loops = {encode, decode, getInt, stringEquals, decodeNative};
         for (int k = 0; k < loops.length; k++) {
             run(roundNanos, loops[k]);
             double[] results = new double[rounds];

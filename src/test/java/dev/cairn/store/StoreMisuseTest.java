@@ -115,4 +115,33 @@ class StoreMisuseTest {
         assertThrows(IllegalArgumentException.class, () -> new StoreOptions(true, 1000));
         assertThrows(IllegalArgumentException.class, () -> Store.open(null));
     }
+
+    @Test
+    void afterDetectingDamageTheStoreRefusesWritesUntilReopened() throws Exception {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 300; i++) w.put("t", b("k" + i), b("value " + i));
+                w.commit();
+            }
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("other");
+                w.commit();
+            }
+        }
+        Path file = dir.resolve(Store.DATA_FILE);
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        bytes[3 * 4096 + 4000] ^= 0x55;
+        java.nio.file.Files.write(file, bytes);
+        try (Store store = Store.open(dir)) {
+            dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> {
+                try (ReadTxn r = store.beginRead(); Cursor c = r.cursor("t")) {
+                    for (boolean ok = c.first(); ok; ok = c.next()) c.value();
+                }
+            });
+            assertTrue(e.getMessage().contains("page 3") && e.getMessage().contains("checksum"), e.getMessage());
+            assertThrows(dev.cairn.CorruptionException.class, store::beginWrite);
+            assertFalse(store.verify().ok());
+        }
+    }
 }

@@ -85,6 +85,8 @@ class StoreTest {
                 List<String> back = new ArrayList<>();
                 for (boolean ok = c.last(); ok; ok = c.prev()) back.add(s(c.key()));
                 assertEquals(new ArrayList<>(model.descendingKeySet()), back);
+                assertTrue(c.seek(MemorySegment.ofArray(b("k15"))));
+                assertEquals(model.ceilingKey("k15"), s(c.key()));
             }
             try (WriteTxn w = store.beginWrite()) {
                 for (String k : model.keySet()) assertTrue(w.delete("t", b(k)));
