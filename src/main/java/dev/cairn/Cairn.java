@@ -39,6 +39,7 @@ public final class Cairn implements AutoCloseable {
     private final Database db;
     private final Options options;
     private final ConcurrentHashMap<Class<?>, TreeImpl<?>> trees = new ConcurrentHashMap<>();
+    private volatile dev.cairn.sync.net.SyncClient client;
 
     /**
      * How this database presents itself.
@@ -89,6 +90,7 @@ public final class Cairn implements AutoCloseable {
     private Cairn(Database db, Options options) {
         this.db = db;
         this.options = options;
+        if (dev.cairn.db.SyncReplica.linked(db)) dev.cairn.db.SyncReplica.install(db);
     }
 
     /** Opens or creates the database in {@code dir} with {@link Options#defaults()}. */
@@ -176,25 +178,62 @@ public final class Cairn implements AutoCloseable {
     }
 
     /**
-     * Links this node to a sync server. This build is standalone only: the future fails with
-     * {@link UnsupportedOperationException}; nothing changes.
+     * Links this node to a sync server and replicates every tree; see
+     * {@link #connect(String, int, Set)}.
      */
     public CompletableFuture<Void> connect(String host, int port) {
+        return connect(host, port, Set.of());
+    }
+
+    /**
+     * Links this node to the sync server at {@code host:port} (spec/sync-protocol.md). The
+     * future completes once linked, caught up with the server and with this node's pending
+     * changes acknowledged. It fails with {@link WrongServerException} (nothing changed) when
+     * this database is linked to another server, and with a {@code SyncException} naming the
+     * cause when the first attempt fails (unreachable, other application id, ...). After a link,
+     * lost connections are retried with backoff until {@link #disconnect()}.
+     *
+     * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed;
+     * trees newly added receive only changes after the node's last sync point, so add trees by
+     * opening a fresh database. A never-linked database links with its records: the ids it used
+     * are claimed on the server, which refuses the link when another client already has ids of
+     * that tree (sync-protocol.md §5.2). Once linked, a database takes ids only from server
+     * ranges, and checkOut goes through the server (also while offline: granted on reconnect).
+     */
+    public synchronized CompletableFuture<Void> connect(String host, int port, Set<String> trees) {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(trees, "trees");
         db.checkOpen();
-        return CompletableFuture.failedFuture(new UnsupportedOperationException(
-            "connect(" + host + ":" + port + "): this build of Cairn has no sync client; " + db.directory()
-                + " stays standalone"));
+        if (client != null) client.close();
+        dev.cairn.db.SyncReplica replica = dev.cairn.db.SyncReplica.install(db);
+        client = new dev.cairn.sync.net.SyncClient(replica, host, port, trees);
+        replica.client(client);
+        return client.start();
     }
 
-    /** Ends the link to the server; nothing to do while standalone. */
-    public void disconnect() {
+    /** Ends the link to the server (the database stays linked: it reconnects on the next connect). */
+    public synchronized void disconnect() {
         db.checkOpen();
+        closeClient();
     }
 
+    private void closeClient() {
+        if (client == null) return;
+        client.close();
+        dev.cairn.db.SyncReplica.install(db).client(null);
+        client = null;
+    }
+
+    /** True while a connection to the server is up and past the handshake. */
     public boolean isConnected() {
         db.checkOpen();
-        return false;
+        dev.cairn.sync.net.SyncClient c = client;
+        return c != null && c.isConnected();
+    }
+
+    /** The link of the last {@link #connect} (counters for tests and tools), or null. */
+    public dev.cairn.sync.net.SyncClient syncClient() {
+        return client;
     }
 
     /**
@@ -227,6 +266,9 @@ public final class Cairn implements AutoCloseable {
     /** Closes the database; idempotent. Waits for a running write. */
     @Override
     public void close() {
+        synchronized (this) {
+            closeClient();
+        }
         db.close();
     }
 

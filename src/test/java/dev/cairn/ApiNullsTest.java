@@ -60,7 +60,8 @@ class ApiNullsTest {
                 List.of(Fixtures.part(3)), (java.util.function.Function<RecordView, Object>) v -> null,
                 (java.util.function.BiConsumer<Object, Object>) (a, b) -> { },
                 new dev.cairn.index.UniqueNameIndex<Part>("n", Part::name), (Runnable) () -> { },
-                (java.util.function.Consumer<Object>) e -> { }, (Migration<Part>) (key, json) -> null));
+                (java.util.function.Consumer<Object>) e -> { }, (Migration<Part>) (key, json) -> null,
+                java.util.Set.of()));
             assertNullsRefused(parts, Tree.class, samples);
             assertNullsRefused(db, Cairn.class, samples);
             assertNullsRefused(db.genericTree("Part"), GenericTree.class, samples);

@@ -438,10 +438,17 @@ class CairnTest {
     }
 
     @Test
-    void connectFailsClearlyWhileStandalone() {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> db.connect("127.0.0.1", 7070).get());
-        assertInstanceOf(UnsupportedOperationException.class, e.getCause());
-        assertTrue(e.getCause().getMessage().contains("127.0.0.1:7070"));
+    void connectToNoServerFailsClearlyAndStaysStandalone() throws java.io.IOException {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        int p = port;
+        ExecutionException e = assertThrows(ExecutionException.class, () -> db.connect("127.0.0.1", p).get());
+        assertInstanceOf(CairnException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("127.0.0.1:" + port), e.getCause().getMessage());
+        Key<Part> k = parts.insert(part(1));
+        assertEquals(0, k.id(), "still allocating its own ids");
         assertFalse(db.isConnected());
         db.disconnect();
     }

@@ -54,11 +54,15 @@ public final class Database implements AutoCloseable {
     private final String appId;
     private final EventHub events;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
     private final LongAdder activeReaders = new LongAdder();
     private volatile boolean closed;
     private Batch batch;
     private long outboxNext;
+    /** Sync hooks (null while standalone): see {@link SyncReplica}. */
+    volatile SyncReplica sync;
+    /** The server this database linked to (cairn.node "serverId"), or null: then pools are self-allocated. */
+    volatile UUID serverId;
 
     /** The work of one write transaction; owned by the thread holding {@code writeLock}. */
     private static final class Batch {
@@ -99,6 +103,8 @@ public final class Database implements AutoCloseable {
                 java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Layout.copy(id));
                 this.nodeId = new UUID(b.getLong(), b.getLong());
             }
+            MemorySegment server = txn.get(Layout.NODE, SyncReplica.SERVER_ID);
+            this.serverId = server == null ? null : Layout.uuidOf(server);
             MemorySegment next = txn.get(Layout.NODE, Layout.OUTBOX_NEXT);
             this.outboxNext = next == null ? 0 : java.nio.ByteBuffer.wrap(Layout.copy(next)).getLong();
             txn.commit();
@@ -221,6 +227,8 @@ public final class Database implements AutoCloseable {
             }
         }
         events.publish(b.events);
+        SyncReplica s = sync;
+        if (s != null && b.outboxTouched) s.outboxChanged();
         if (failed != null) {
             throw new dev.cairn.CairnException("the change was committed to " + directory
                 + ", but an index failed to apply it (re-register the index to rebuild it): " + failed.getMessage(),
@@ -239,6 +247,16 @@ public final class Database implements AutoCloseable {
 
     void afterCommit(Runnable r) {
         batch().afterCommit.add(r);
+    }
+
+    /** Replaces the pool of {@code t} in the current batch (stored with it). */
+    void batchPools(TreeState t, KeyPool pool) {
+        batch().pools.put(t, pool);
+    }
+
+    /** Publishes {@code e} after the current batch commits. */
+    void event(Event e) {
+        batch().events.add(e);
     }
 
     /** Runs {@code body} on a fresh snapshot; never waits for the writer. */
@@ -297,7 +315,7 @@ public final class Database implements AutoCloseable {
         return readOrWrite(r -> loadTree(r, name));
     }
 
-    private TreeState loadTree(ReadTxn r, String name) {
+    TreeState loadTree(ReadTxn r, String name) {
         MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
         if (entry == null) return null;
         if (entry.byteSize() != Layout.CATALOG_BYTES
@@ -321,7 +339,7 @@ public final class Database implements AutoCloseable {
         return raced == null ? t : raced;
     }
 
-    private SchemaVersions loadVersions(ReadTxn r, String name) {
+    SchemaVersions loadVersions(ReadTxn r, String name) {
         SchemaVersions versions = new SchemaVersions();
         byte[] prefix = Layout.schemaPrefix(name);
         try (Cursor c = r.cursor(Layout.SCHEMAS)) {
@@ -365,7 +383,7 @@ public final class Database implements AutoCloseable {
             if (t == null) {
                 txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, 1));
                 txn.createTree(Layout.dataTree(name));
-                KeyPool pool = KeyPool.standalone();
+                KeyPool pool = serverId == null ? KeyPool.standalone() : KeyPool.empty();
                 txn.put(Layout.POOLS, Layout.utf8(name), pool.toBytes());
                 SchemaVersions versions = new SchemaVersions();
                 int v = versions.add(candidate);
@@ -418,7 +436,7 @@ public final class Database implements AutoCloseable {
 
     // ---------------------------------------------------------------- record operations (in a batch)
 
-    private KeyPool pool(TreeState t) {
+    KeyPool pool(TreeState t) {
         return batch().pools.computeIfAbsent(t, x -> x.pool.copy());
     }
 
@@ -430,11 +448,12 @@ public final class Database implements AutoCloseable {
         MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
-            if (kind == ChangeKind.REMOVED) {
+            // Linked, the CREATED may be on its way to the server already: send the removal too.
+            if (kind == ChangeKind.REMOVED && sync == null) {
                 b.txn.delete(Layout.OUTBOX, k);
                 return;
             }
-            kind = ChangeKind.CREATED;
+            if (kind != ChangeKind.REMOVED) kind = ChangeKind.CREATED;
         }
         Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
             h.metaIteration(), h.dataIteration());
@@ -442,7 +461,7 @@ public final class Database implements AutoCloseable {
         b.outboxTouched = true;
     }
 
-    private void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+    void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
         if (t.indexes.isEmpty()) return;
         Batch b = batch();
         for (TreeState.IndexBinding<?> ib : t.indexes) {
@@ -454,6 +473,11 @@ public final class Database implements AutoCloseable {
     /** Inserts encoded record bytes under the next id of the pool; revision 0. */
     <V> Key<V> insert(TreeState t, byte[] body) {
         WriteTxn txn = txn();
+        SyncReplica s = sync;
+        if (s != null && s.linking()) {
+            throw new IllegalStateException("insert into tree " + t.name + ": " + directory
+                + " is linking to a server for the first time; retry when connect() completes");
+        }
         int id = pool(t).take(t.name);
         Key<V> key = new Key<>(t.name, id, 0);
         byte[] k = Layout.recordKey(id, 0);
@@ -596,9 +620,16 @@ public final class Database implements AutoCloseable {
 
     BorrowState borrowState(ReadTxn r, TreeState t, Key<?> key) {
         MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
-        if (c == null) return new BorrowState.Free();
+        if (c == null) {
+            SyncReplica s = sync;
+            BorrowState known = s == null ? null : s.borrowState(key);
+            return known instanceof BorrowState.Waiting ? known : new BorrowState.Free();
+        }
         UUID holder = Layout.checkoutHolder(c);
-        return holder.equals(nodeId) ? new BorrowState.Mine() : new BorrowState.HeldBy(holder, "");
+        if (holder.equals(nodeId)) return new BorrowState.Mine();
+        SyncReplica s = sync;
+        BorrowState known = s == null ? null : s.borrowState(key);
+        return known != null ? known : new BorrowState.HeldBy(holder, "");
     }
 
     /** Rewrites the record bytes of {@code key} as a data change (migrations). */

@@ -122,6 +122,11 @@ public final class Layout {
         return ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
     }
 
+    static UUID uuidOf(MemorySegment s) {
+        ByteBuffer b = s.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+        return new UUID(b.getLong(0), b.getLong(8));
+    }
+
     static byte[] copy(MemorySegment s) {
         return s.toArray(ValueLayout.JAVA_BYTE);
     }

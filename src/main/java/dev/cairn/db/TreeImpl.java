@@ -49,6 +49,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         this.t = t;
         this.type = type;
         this.codec = new Codec<>(t.versions, RecordCodec.of(type, t.name, t.versions));
+        t.readers.add(codec.codec().schema());
     }
 
     /** The tree name a record class maps to: {@code @TreeSpec(name)} or its simple name. */
@@ -130,6 +131,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     public Key<V> insert(V value) {
         Objects.requireNonNull(value, "value");
         byte[] body = codec().encode(value);
+        SyncReplica.awaitIds(db, t, 1);
         return db.write(() -> db.<V>insert(t, body), true);
     }
 
@@ -138,6 +140,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         RecordCodec<V> c = codec();
         List<byte[]> bodies = new ArrayList<>(values.size());
         for (V v : values) bodies.add(c.encode(Objects.requireNonNull(v, "value")));
+        SyncReplica.awaitIds(db, t, bodies.size());
         return db.write(() -> {
             List<Key<V>> keys = new ArrayList<>(bodies.size());
             for (byte[] body : bodies) keys.add(db.insert(t, body));
@@ -312,6 +315,8 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public CompletableFuture<Void> checkOut(Key<V> key) {
         own(key);
+        SyncReplica sync = db.sync;
+        if (sync != null) return sync.checkOut(t, key);
         db.write(() -> {
             db.checkOut(t, key);
             return null;
@@ -322,6 +327,11 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public void checkIn(Key<V> key) {
         own(key);
+        SyncReplica sync = db.sync;
+        if (sync != null) {
+            sync.checkIn(t, key);
+            return;
+        }
         db.write(() -> {
             db.checkIn(t, key);
             return null;

@@ -26,6 +26,8 @@ final class TreeState {
     volatile int dataFromVersion = 1;
     KeyPool pool;
     final List<IndexBinding<?>> indexes = new CopyOnWriteArrayList<>();
+    /** Schemas of the record classes opened on this tree: records from a server must be readable by each. */
+    final java.util.Set<dev.cairn.schema.Schema> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TreeState(String name, boolean versioned, SchemaVersions versions, KeyPool pool) {
         this.name = name;

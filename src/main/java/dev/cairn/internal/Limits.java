@@ -19,6 +19,10 @@ public final class Limits {
     public static final int TREE_NAME_BYTES_MAX = 255;
     /** Concurrent read transactions per database. */
     public static final int READERS_MAX = 4096;
+    /** Largest sync frame, bytes after its length field (sync-protocol.md §2). */
+    public static final int FRAME_BYTES_MAX = 16 * 1024 * 1024;
+    /** Bytes queued for one sync connection before the server drops it as too slow. */
+    public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
 
     /** Deepest nesting of records, collections, optionals and unions in one record value (record-format.md §1). */
     public static final int VALUE_DEPTH_MAX = 100;
@@ -29,5 +33,6 @@ public final class Limits {
         Check.that(KEY_BYTES_MAX < PAGE_BYTES / 3, "KEY_BYTES_MAX %d (expected: < PAGE_BYTES/3 %d)",
             KEY_BYTES_MAX, PAGE_BYTES / 3);
         Check.that(TREE_NAME_BYTES_MAX <= KEY_BYTES_MAX, "tree names are catalog keys");
+        Check.that(FRAME_BYTES_MAX <= PENDING_BYTES_MAX / 2, "two largest frames fit the outbound queue");
     }
 }

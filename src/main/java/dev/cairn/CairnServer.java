@@ -1,0 +1,132 @@
+package dev.cairn;
+
+import dev.cairn.internal.Limits;
+import dev.cairn.sync.ServerCore;
+import dev.cairn.sync.net.SelectorLoop;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The sync server (SPEC §4, spec/sync-protocol.md), embeddable: it keeps its own database in
+ * one folder (records as bytes with their schemas; it needs no application classes) and serves
+ * any number of clients over one non-blocking Selector thread.
+ *
+ * {@snippet :
+ * try (CairnServer server = CairnServer.start(Path.of("server-data"), 7070, "inventory")) {
+ *     try (Cairn db = Cairn.open(Path.of("client"), Cairn.Options.defaults().withAppId("inventory"))) {
+ *         db.connect("127.0.0.1", server.port()).join();
+ *     }
+ * }
+ * }
+ *
+ * <p>The server's UUID is created with its database and never changes; its application id is
+ * fixed at creation too (starting it later with another id is refused). Binds 127.0.0.1 unless
+ * an address is given.
+ */
+public final class CairnServer implements AutoCloseable {
+    /** Ids per range handed to a client (sync-protocol.md §5.2). */
+    public static final int RANGE_IDS = 1000;
+
+    private final SelectorLoop loop;
+    private final ServerCore core;
+    private final UUID serverId;
+
+    private CairnServer(SelectorLoop loop, ServerCore core) {
+        this.loop = loop;
+        this.core = core;
+        this.serverId = core.serverId();
+    }
+
+    /** Starts a server for application id "default" on 127.0.0.1; port 0 = any free port. */
+    public static CairnServer start(Path dir, int port) {
+        return start(dir, port, "default");
+    }
+
+    /**
+     * Starts a server for {@code appId} on 127.0.0.1; port 0 = any free port.
+     *
+     * @throws IllegalArgumentException if the database in {@code dir} belongs to another app id
+     * @throws CairnException if the port cannot be bound
+     */
+    public static CairnServer start(Path dir, int port, String appId) {
+        return start(dir, new InetSocketAddress("127.0.0.1", port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
+    }
+
+    /** As {@link #start(Path, int, String)} on {@code address}, with the id range size and queue limit given. */
+    public static CairnServer start(Path dir, InetSocketAddress address, String appId, int rangeIds,
+                                    long pendingBytesMax) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(appId, "appId");
+        if (rangeIds < 1) throw new IllegalArgumentException("rangeIds " + rangeIds + " (expected: >= 1)");
+        ServerCore core = ServerCore.open(dir, appId, rangeIds);
+        try {
+            return new CairnServer(new SelectorLoop(core, address, pendingBytesMax), core);
+        } catch (RuntimeException e) {
+            core.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The {@code server} command: starts on {@code host:port}, prints one line with the address
+     * and server id, and serves until the JVM shuts down (Ctrl-C / SIGTERM closes it cleanly).
+     */
+    public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out) {
+        CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "cairn-server-shutdown"));
+        out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
+            + server.port() + ", data in " + dir);
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.close();
+        }
+    }
+
+    /** The bound port. */
+    public int port() {
+        return loop.port();
+    }
+
+    /** This server's UUID, stable across restarts. */
+    public UUID serverId() {
+        return serverId;
+    }
+
+    /**
+     * Administrator: takes the check-out of {@code tree/id.revision} from its holder and hands it
+     * to the next client in its queue (or frees it). Every client is told. Returns false when
+     * nobody held it.
+     */
+    public boolean breakCheckOut(String tree, int id, int revision) {
+        Key<?> key = new Key<>(tree, id, revision);
+        return loop.call(() -> core.breakCheckOut(key));
+    }
+
+    /** How many clients are connected and past the handshake. */
+    public int clientCount() {
+        return loop.call(() -> (int) core.peers().stream().filter(p -> p.live() || p.catchingUp()).count());
+    }
+
+    /** The server's change sequence: how many changes it has accepted. */
+    public long sequence() {
+        return loop.call(core::seq);
+    }
+
+    /** Stops serving and closes the server database. Idempotent. */
+    @Override
+    public void close() {
+        loop.close();
+    }
+}

@@ -1,0 +1,549 @@
+package dev.cairn.db;
+
+import dev.cairn.BorrowState;
+import dev.cairn.ChangeKind;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.RecordNotFoundException;
+import dev.cairn.SchemaMismatchException;
+import dev.cairn.schema.Evolution;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.Schema;
+import dev.cairn.schema.SchemaVersions;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.WriteTxn;
+import dev.cairn.sync.Message;
+import dev.cairn.sync.Replica;
+import dev.cairn.sync.net.SyncClient;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The typed layer's side of sync (spec/sync-protocol.md §5; database-layout.md §2, §6): what a
+ * {@link dev.cairn.sync.ClientSession} reads and changes in the local database, and the
+ * check-out routing once a database is linked.
+ *
+ * <ul>
+ *   <li>Every change runs in one write batch of {@link Database}; remote changes never touch
+ *       the outbox, and the last-synced sequence ({@code cairn.node/syncSeq}) is stored in the
+ *       same transaction as the change it covers.
+ *   <li>Records arrive tagged with the sender's schema version; the fingerprint on the wire
+ *       names the schema, which is mapped to (or added as) a local version, and the record's
+ *       version tag is rewritten to it before it is stored (sync-protocol.md §5.5).
+ *   <li>Installed in {@link Database#sync} once the database is linked (or linking); from then
+ *       on check-outs go through the server.
+ * </ul>
+ */
+public final class SyncReplica implements Replica {
+    static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
+    /** Ids claimed beyond the used ones on a first link, for inserts during the handshake. */
+    static final int CLAIM_SLACK_IDS = 1000;
+
+    private final Database db;
+    private final Map<Key<?>, CompletableFuture<Void>> requested = new ConcurrentHashMap<>();
+    private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
+    private final Map<String, Integer> claimed = new ConcurrentHashMap<>();
+    private final Map<String, Long> demand = new ConcurrentHashMap<>();
+    static final long IDS_WAIT_MILLIS = 10_000;
+    private volatile SyncClient client;
+    private volatile long lastSeq;
+    private volatile boolean linking;
+    /** Trees whose versions {@link #localVersion} replaced in the running batch (sync thread only). */
+    private final List<Map.Entry<TreeState, SchemaVersions>> versionRestores = new ArrayList<>();
+
+    private SyncReplica(Database db) {
+        this.db = db;
+        this.lastSeq = db.readOrWrite(r -> {
+            MemorySegment s = r.get(Layout.NODE, SYNC_SEQ);
+            return s == null ? 0L : s.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+        });
+    }
+
+    /** The replica of {@code db}, installed as its sync hook (one per database). */
+    public static synchronized SyncReplica install(Database db) {
+        if (db.sync == null) db.sync = new SyncReplica(db);
+        return db.sync;
+    }
+
+    /** True when {@code db} was linked to a server once (then it must keep syncing through one). */
+    public static boolean linked(Database db) {
+        return db.serverId != null;
+    }
+
+    /**
+     * Before an insert of {@code count} records on a linked, connected node whose pool is
+     * short: asks the server for ranges and waits (at most {@code IDS_WAIT_MILLIS}) until they
+     * arrive. Offline, or standalone, it returns at once (the insert then fails when no id is
+     * left, saying so).
+     */
+    static void awaitIds(Database db, TreeState t, int count) {
+        SyncReplica s = db.sync;
+        if (s == null) return;
+        long linkDeadline = System.currentTimeMillis() + IDS_WAIT_MILLIS;
+        while (s.linking && System.currentTimeMillis() < linkDeadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (t.pool.available() >= count) return;
+        SyncClient c = s.client;
+        if (c == null || !c.isConnected()) return;
+        s.demand.merge(t.name, (long) count, Long::sum);
+        try {
+            c.outboxChanged();
+            long deadline = System.currentTimeMillis() + IDS_WAIT_MILLIS;
+            synchronized (s.demand) {
+                while (t.pool.available() < count && c.isConnected()) {
+                    long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) break;
+                    try {
+                        s.demand.wait(Math.min(left, 50));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        } finally {
+            s.demand.merge(t.name, (long) -count, Long::sum);
+        }
+    }
+
+    /** Routes check-out requests and outbox notices to {@code c} (null: none until the next connect). */
+    public void client(SyncClient c) {
+        client = c;
+    }
+
+    void outboxChanged() {
+        SyncClient c = client;
+        if (c != null) c.outboxChanged();
+    }
+
+    // ---------------------------------------------------------------- check-outs (from TreeImpl)
+
+    CompletableFuture<Void> checkOut(TreeState t, Key<?> key) {
+        boolean mine = db.readOrWrite(r -> {
+            if (r.get(t.dataTree, Layout.recordKey(key.id(), key.revision())) == null) {
+                throw new RecordNotFoundException("record " + key + " not found in tree " + t.name);
+            }
+            MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
+            return c != null && Layout.checkoutHolder(c).equals(db.nodeId());
+        });
+        if (mine) return CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CompletableFuture<>());
+        SyncClient c = client;
+        if (c != null) c.checkOut(key);
+        return f;
+    }
+
+    void checkIn(TreeState t, Key<?> key) {
+        db.write(() -> {
+            if (db.txn().delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
+                db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
+            }
+            return null;
+        }, true);
+        CompletableFuture<Void> f = requested.remove(key);
+        if (f != null) f.cancel(false);
+        others.remove(key);
+        SyncClient c = client;
+        if (c != null) c.checkIn(key);
+    }
+
+    /** What this node knows of another node's hold or its own place in a queue, or null. */
+    BorrowState borrowState(Key<?> key) {
+        return others.get(key);
+    }
+
+    /** The check-outs requested and not yet granted. */
+    @Override
+    public Set<Key<?>> requestedCheckOuts() {
+        return Set.copyOf(requested.keySet());
+    }
+
+    // ---------------------------------------------------------------- Replica
+
+    /**
+     * Runs {@code body} in one write batch. Schema versions added for arriving records are
+     * published to readers before the commit (a reader that sees such a record must be able to
+     * decode it) and taken back if the batch fails.
+     */
+    @Override
+    public void batch(Runnable body) {
+        try {
+            db.write(body);
+        } catch (RuntimeException | Error e) {
+            for (int i = versionRestores.size() - 1; i >= 0; i--) {
+                Map.Entry<TreeState, SchemaVersions> r = versionRestores.get(i);
+                r.getKey().versions = r.getValue();
+            }
+            throw e;
+        } finally {
+            versionRestores.clear();
+        }
+    }
+
+    @Override
+    public UUID nodeId() {
+        return db.nodeId();
+    }
+
+    @Override
+    public String nodeName() {
+        return db.nodeName();
+    }
+
+    @Override
+    public String appId() {
+        return db.appId();
+    }
+
+    @Override
+    public UUID serverId() {
+        return db.serverId;
+    }
+
+    @Override
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    /**
+     * Under the write lock, so no insert runs meanwhile: from here until the first link ends
+     * (either way) inserts wait ({@link #awaitIds}) or are refused, so every id this database
+     * used itself is inside its claim. Trees that used no id claim nothing.
+     */
+    @Override
+    public List<Message.Claim> claims() {
+        return db.write(() -> {
+            linking = true;
+            claimed.clear();
+            List<Message.Claim> out = new ArrayList<>();
+            for (String name : db.treeNames()) {
+                TreeState t = db.existingTree(name);
+                int used = db.pool(t).peek() < 0 ? 0 : db.pool(t).peek();
+                if (used == 0) continue;
+                int claim = (int) Math.min((long) used + CLAIM_SLACK_IDS, Integer.MAX_VALUE);
+                claimed.put(name, claim);
+                out.add(new Message.Claim(name, claim));
+            }
+            return out;
+        }, true);
+    }
+
+    @Override
+    public void sessionEnded() {
+        linking = false;
+    }
+
+    /** True while a never-linked database waits for its first Welcome. */
+    boolean linking() {
+        return linking;
+    }
+
+    @Override
+    public void link(UUID serverId) {
+        db.write(() -> {
+            db.txn().put(Layout.NODE, SERVER_ID, Layout.uuidBytes(serverId));
+            for (String name : db.treeNames()) {
+                TreeState t = db.existingTree(name);
+                KeyPool pool = db.pool(t);
+                int next = pool.peek();
+                Integer claim = claimed.get(name);
+                KeyPool linked = KeyPool.empty();
+                if (claim != null && next >= 0 && next < claim) linked.add(next, claim);
+                db.batchPools(t, linked);
+            }
+            db.afterCommit(() -> {
+                db.serverId = serverId;
+                linking = false;
+            });
+            return null;
+        }, true);
+    }
+
+    @Override
+    public List<Pending> outbox(Set<String> trees) {
+        List<Pending> out = db.readOrWrite(r -> {
+            List<Pending> list = new ArrayList<>();
+            try (Cursor c = r.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value()));
+                    if (!trees.isEmpty() && !trees.contains(e.tree())) continue;
+                    list.add(new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
+                        Message.Kind.values()[e.kind().ordinal()]));
+                }
+            }
+            return list;
+        });
+        out.sort(Comparator.comparingLong(Pending::outboxSeq));
+        return out;
+    }
+
+    @Override
+    public boolean hasPending(Key<?> key) {
+        return db.readOrWrite(r -> r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision())) != null);
+    }
+
+    @Override
+    public Outgoing outgoing(Pending p) {
+        Key<?> key = p.key();
+        return db.readOrWrite(r -> {
+            MemorySegment e = r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision()));
+            if (e == null || e.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0)
+                != p.outboxSeq()) {
+                return null;
+            }
+            if (p.kind() == Message.Kind.REMOVED) {
+                return new Outgoing(new Message.Change(p.outboxSeq(), key, p.kind(), 0, new byte[0]), null);
+            }
+            TreeState t = db.existingTree(key.tree());
+            MemorySegment v = t == null ? null : r.get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
+            if (v == null) return null;
+            Schema schema = t.versions.get(RecordCodec.versionOf(RecordHeader.body(v)));
+            Message.SchemaDef def = new Message.SchemaDef(t.name, t.versioned, schema.fingerprint(), schema.toBytes());
+            return new Outgoing(new Message.Change(p.outboxSeq(), key, p.kind(), schema.fingerprint(), Layout.copy(v)), def);
+        });
+    }
+
+    @Override
+    public void acknowledged(Message.Ack ack, boolean advance) {
+        Key<?> key = ack.key();
+        db.write(() -> {
+            WriteTxn txn = db.txn();
+            byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+            MemorySegment e = txn.get(Layout.OUTBOX, k);
+            if (e != null && e.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0)
+                == ack.outboxSeq()) {
+                txn.delete(Layout.OUTBOX, k);
+            }
+            if (advance) advance(ack.serverSeq());
+            return null;
+        }, true);
+    }
+
+    private void advance(long seq) {
+        if (seq <= lastSeq) return;
+        db.txn().put(Layout.NODE, SYNC_SEQ, Layout.longBytes(seq));
+        db.afterCommit(() -> lastSeq = Math.max(lastSeq, seq));
+    }
+
+    @Override
+    public void apply(Message.Pushed p, Message.SchemaDef schema, boolean advance) {
+        db.write(() -> {
+            byte[] ok = Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision());
+            if (db.txn().get(Layout.OUTBOX, ok) == null) put(p, schema);
+            if (advance) advance(p.serverSeq());
+            return null;
+        }, true);
+    }
+
+    @Override
+    public void refused(Message.Refused r, Message.SchemaDef schema) {
+        Message.Pushed p = r.current();
+        db.write(() -> {
+            db.txn().delete(Layout.OUTBOX, Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
+            db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
+            put(p, schema);
+            return null;
+        }, true);
+    }
+
+    /** Stores the server's state of one record (in the current batch), with index updates and events. */
+    private void put(Message.Pushed p, Message.SchemaDef schema) {
+        Key<?> key = p.key();
+        WriteTxn txn = db.txn();
+        TreeState t = db.existingTree(key.tree());
+        if (t == null) {
+            if (p.removed()) return;
+            t = createTree(schema);
+        }
+        byte[] rk = Layout.recordKey(key.id(), key.revision());
+        MemorySegment old = txn.get(t.dataTree, rk);
+        MemorySegment oldBody = old == null ? null : MemorySegment.ofArray(Layout.copy(RecordHeader.body(old)));
+        if (p.removed()) {
+            if (old == null) return;
+            db.indexCheck(t, key, oldBody, null);
+            txn.delete(t.dataTree, rk);
+            if (txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
+                db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
+            }
+            db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
+            return;
+        }
+        int version = localVersion(t, key, schema);
+        byte[] value = p.value().clone();
+        RecordHeader.decode(MemorySegment.ofArray(value), key);
+        long bodyOffset = value.length - RecordHeader.body(MemorySegment.ofArray(value)).byteSize();
+        // record-format.md §3: the header is tag 0xC1, then the writer's version as u16 little-endian.
+        value[(int) bodyOffset + 1] = (byte) version;
+        value[(int) bodyOffset + 2] = (byte) (version >>> 8);
+        MemorySegment newBody = RecordHeader.body(MemorySegment.ofArray(value));
+        RecordCodec.versionOf(newBody);
+        db.indexCheck(t, key, oldBody, newBody);
+        txn.put(t.dataTree, rk, value);
+        db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
+    }
+
+    /**
+     * The local version number of {@code schema}, adding it as the next version when it is new
+     * and every record class opened on the tree can read it.
+     *
+     * @throws SchemaMismatchException naming the tree, record and both schemas otherwise
+     */
+    private int localVersion(TreeState t, Key<?> key, Message.SchemaDef def) {
+        Schema schema = Schema.fromBytes(def.schema());
+        SchemaVersions versions = db.loadVersions(db.txn(), t.name);
+        int v = versions.versionOf(schema);
+        if (v > 0) return v;
+        SchemaVersions only = new SchemaVersions();
+        only.add(schema);
+        for (Schema reader : t.readers) {
+            List<Evolution.Mismatch> m = Evolution.mismatches(only, reader);
+            if (!m.isEmpty()) {
+                throw new SchemaMismatchException("tree " + t.name + ": record " + key + " arrives in schema "
+                    + Long.toHexString(schema.fingerprint()) + " which " + reader.name() + " cannot read at "
+                    + m.getFirst().path() + ": " + m.getFirst().reason() + " (nothing was changed; upgrade the application)");
+            }
+        }
+        int added = versions.add(schema);
+        db.txn().put(Layout.SCHEMAS, Layout.schemaKey(t.name, added), schema.toBytes());
+        versionRestores.add(Map.entry(t, t.versions));
+        t.versions = versions;
+        return added;
+    }
+
+    private TreeState createTree(Message.SchemaDef def) {
+        String name = Layout.checkTreeName(def.tree());
+        WriteTxn txn = db.txn();
+        txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(def.versioned(), 1));
+        txn.createTree(Layout.dataTree(name));
+        txn.put(Layout.POOLS, Layout.utf8(name), KeyPool.empty().toBytes());
+        Schema schema = Schema.fromBytes(def.schema());
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(schema);
+        txn.put(Layout.SCHEMAS, Layout.schemaKey(name, 1), schema.toBytes());
+        TreeState created = new TreeState(name, def.versioned(), versions, KeyPool.empty());
+        db.afterCommit(() -> db.trees.putIfAbsent(name, created));
+        return created;
+    }
+
+    @Override
+    public void caughtUp(long serverSeq) {
+        db.write(() -> {
+            advance(serverSeq);
+            return null;
+        }, true);
+    }
+
+    @Override
+    public void keysReceived(Message.Keys keys) {
+        db.write(() -> {
+            TreeState t = db.existingTree(keys.tree());
+            if (t == null) return null;
+            db.pool(t).add(keys.from(), keys.toExclusive());
+            db.event(new Event.KeysReceived(keys.tree(), keys.from(), keys.toExclusive()));
+            return null;
+        }, true);
+        synchronized (demand) {
+            demand.notifyAll();
+        }
+    }
+
+    @Override
+    public long idsAvailable(String tree) {
+        TreeState t = db.existingTree(tree);
+        return t == null ? 0 : t.pool.available() - demand.getOrDefault(tree, 0L);
+    }
+
+    @Override
+    public Set<String> trees() {
+        return db.treeNames();
+    }
+
+    @Override
+    public void borrow(Message.Borrow b) {
+        Key<?> key = b.key();
+        UUID me = db.nodeId();
+        BorrowState state;
+        int position = b.queue().indexOf(me);
+        if (b.holder().equals(me)) {
+            state = new BorrowState.Mine();
+        } else if (position >= 0) {
+            state = new BorrowState.Waiting(b.holder(), position + 1);
+        } else if (!b.holder().equals(Message.NONE)) {
+            state = new BorrowState.HeldBy(b.holder(), b.holderName());
+        } else {
+            state = new BorrowState.Free();
+        }
+        db.write(() -> {
+            byte[] ck = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+            if (b.holder().equals(Message.NONE)) {
+                db.txn().delete(Layout.CHECKOUTS, ck);
+            } else {
+                db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), System.currentTimeMillis()));
+            }
+            db.event(new Event.BorrowChanged(key, state));
+            // After the commit: whoever the future wakes must see the stored holder.
+            db.afterCommit(() -> {
+                if (state instanceof BorrowState.Mine || state instanceof BorrowState.Free) {
+                    others.remove(key);
+                } else {
+                    others.put(key, state);
+                }
+                if (state instanceof BorrowState.Mine) {
+                    CompletableFuture<Void> f = requested.remove(key);
+                    if (f != null) f.complete(null);
+                }
+            });
+            return null;
+        }, true);
+    }
+
+    @Override
+    public Set<Key<?>> heldHere() {
+        UUID me = db.nodeId();
+        return db.readOrWrite(r -> {
+            Set<Key<?>> held = new HashSet<>();
+            try (Cursor c = r.cursor(Layout.CHECKOUTS)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    if (!Layout.checkoutHolder(c.value()).equals(me)) continue;
+                    byte[] k = Layout.copy(c.key());
+                    ByteBuffer b = ByteBuffer.wrap(k, k.length - 8, 8);
+                    held.add(new Key<>(new String(k, 0, k.length - 9, StandardCharsets.UTF_8), b.getInt(), b.getInt()));
+                }
+            }
+            return held;
+        });
+    }
+
+    @Override
+    public void connectionChanged(boolean connected, UUID server, String reason) {
+        db.write(() -> {
+            db.event(connected ? new Event.Connected(server) : new Event.Disconnected(reason));
+            return null;
+        }, true);
+    }
+
+    /** Reads on a snapshot (for tests and tools): the stored last-synced sequence. */
+    long storedSeq(ReadTxn r) {
+        MemorySegment s = r.get(Layout.NODE, SYNC_SEQ);
+        return s == null ? 0 : ByteBuffer.wrap(Layout.copy(s)).getLong();
+    }
+}

@@ -1,0 +1,280 @@
+package dev.cairn.sync;
+
+import dev.cairn.Key;
+import dev.cairn.WrongServerException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The client side of one connection, without I/O (spec/sync-protocol.md §4.1): handshake,
+ * outbox sending with a bounded window, applying pushes, key ranges and check-out requests.
+ * The network layer feeds it messages and writes what it emits; a new session is made for
+ * every connection.
+ *
+ * <ul>
+ *   <li>At most {@link #WINDOW} changes are unacknowledged, one per record.
+ *   <li>The last-synced sequence advances only on {@code CaughtUp} and, once live, on pushes
+ *       and acks; pushes during catch-up do not move it, so an interrupted catch-up restarts
+ *       from the old point and loses nothing.
+ *   <li>A {@link Message.Error}, a wrong server or a schema the app cannot read ends the
+ *       session with {@link Failure}; nothing further is applied.
+ * </ul>
+ */
+public final class ClientSession {
+    /** Unacknowledged changes at most. */
+    public static final int WINDOW = 256;
+    /** Ask for another id range when fewer ids than this are left. */
+    public static final int KEYS_LOW_WATER = 100;
+
+    public enum State { HELLO_SENT, CATCHING_UP, LIVE, ENDED }
+
+    private final Replica replica;
+    private final Set<String> trees;
+    private final Consumer<Message> out;
+    private State state = State.HELLO_SENT;
+    private final Map<Key<?>, Long> inFlight = new HashMap<>();
+    private final Set<Long> schemasSent = new HashSet<>();
+    private final Map<Long, Message.SchemaDef> schemas = new HashMap<>();
+    private final Set<String> keysAsked = new HashSet<>();
+    private final Set<Key<?>> checkOuts = new LinkedHashSet<>();
+    private final Set<Key<?>> checkIns = new LinkedHashSet<>();
+    private Set<Key<?>> toConfirm;
+    private boolean outboxDirty = true;
+    private long changesSent;
+    private long pushesReceived;
+
+    /** Why a session ended for good (the client must not simply reconnect). */
+    public static final class Failure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient RuntimeException cause;
+        private final boolean permanent;
+
+        Failure(String message, RuntimeException cause, boolean permanent) {
+            super(message, cause);
+            this.cause = cause;
+            this.permanent = permanent;
+        }
+
+        /** The exception to hand the application (e.g. {@link WrongServerException}). */
+        public RuntimeException reason() {
+            return cause;
+        }
+
+        /** True when reconnecting cannot help (wrong server or app id, unreadable schema). */
+        public boolean permanent() {
+            return permanent;
+        }
+    }
+
+    /** {@code trees}: the trees to replicate, empty = all. */
+    public ClientSession(Replica replica, Set<String> trees, Consumer<Message> out) {
+        this.replica = replica;
+        this.trees = Set.copyOf(trees);
+        this.out = out;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public long changesSent() {
+        return changesSent;
+    }
+
+    public long pushesReceived() {
+        return pushesReceived;
+    }
+
+    /** Sends the Hello. */
+    public void start() {
+        List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
+        out.accept(new Message.Hello(FrameCodec.PROTOCOL_VERSION, replica.appId(), replica.nodeId(),
+            replica.nodeName(), replica.lastSeq(), List.copyOf(trees), claims, new byte[0]));
+    }
+
+    /** Local data changed: send the outbox again at the next {@link #pump()}. */
+    public void outboxChanged() {
+        outboxDirty = true;
+    }
+
+    /** Queues a check-out request (sent at once when linked, else after the handshake). */
+    public void checkOut(Key<?> key) {
+        checkOuts.add(key);
+    }
+
+    /**
+     * Sends a check-in (or leaves the queue) once the record's pending change is acknowledged,
+     * so the next holder never sees the record before that change.
+     */
+    public void checkIn(Key<?> key) {
+        checkOuts.remove(key);
+        checkIns.add(key);
+    }
+
+    /**
+     * Handles one message from the server.
+     *
+     * @throws Failure when the session ends (error frame, wrong server, unreadable schema)
+     */
+    public void onMessage(Message m) {
+        if (state == State.ENDED) return;
+        if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
+        switch (m) {
+            case Message.Welcome w -> onWelcome(w);
+            case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
+                || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH);
+            case Message.SchemaDef d -> schemas.put(d.fingerprint(), d);
+            case Message.Pushed p -> {
+                pushesReceived++;
+                apply(p);
+            }
+            case Message.CaughtUp c -> {
+                replica.caughtUp(c.serverSeq());
+                state = State.LIVE;
+            }
+            case Message.Ack a -> {
+                inFlight.remove(a.key(), a.outboxSeq());
+                replica.acknowledged(a, state == State.LIVE);
+            }
+            case Message.Refused r -> {
+                inFlight.remove(r.current().key(), r.outboxSeq());
+                replica.refused(r, r.current().removed() ? null : schemas.get(r.current().fingerprint()));
+            }
+            case Message.Keys k -> {
+                keysAsked.remove(k.tree());
+                replica.keysReceived(k);
+            }
+            case Message.Borrow b -> onBorrow(b);
+            case Message.Hello h -> protocol("Hello from the server");
+            case Message.Change c -> protocol("Change from the server");
+            case Message.NeedKeys n -> protocol("NeedKeys from the server");
+            case Message.CheckOut c -> protocol("CheckOut from the server");
+            case Message.CheckIn c -> protocol("CheckIn from the server");
+        }
+        pump();
+    }
+
+    private void protocol(String what) {
+        out.accept(new Message.Error(ErrorCode.PROTOCOL, what));
+        end("protocol: " + what, false);
+    }
+
+    private void end(String text, boolean permanent) {
+        state = State.ENDED;
+        throw new Failure(text, new SyncException(text), permanent);
+    }
+
+    private void onWelcome(Message.Welcome w) {
+        if (state != State.HELLO_SENT) {
+            protocol("second Welcome");
+            return;
+        }
+        java.util.UUID known = replica.serverId();
+        if (known != null && !known.equals(w.serverId())) {
+            state = State.ENDED;
+            String text = "server " + w.serverId() + " is not the server this database is linked to (" + known
+                + "); nothing was changed";
+            throw new Failure(text, new WrongServerException(text), true);
+        }
+        if (known == null) replica.link(w.serverId());
+        state = State.CATCHING_UP;
+        toConfirm = new HashSet<>(replica.heldHere());
+        replica.connectionChanged(true, w.serverId(), "");
+    }
+
+    private void apply(Message.Pushed p) {
+        Message.SchemaDef d = p.removed() ? null : schemas.get(p.fingerprint());
+        if (!p.removed() && d == null) {
+            protocol("record " + p.key() + " names schema " + Long.toHexString(p.fingerprint()) + " before its SchemaDef");
+            return;
+        }
+        try {
+            replica.apply(p, d, state == State.LIVE);
+        } catch (dev.cairn.SchemaMismatchException e) {
+            state = State.ENDED;
+            throw new Failure("record " + p.key() + " from the server: " + e.getMessage(), e, true);
+        }
+    }
+
+    private void onBorrow(Message.Borrow b) {
+        if (b.snapshot() && toConfirm != null) {
+            toConfirm.remove(b.key());
+            if (b.holder().equals(replica.nodeId()) && !replica.heldHere().contains(b.key())) {
+                // Checked in while offline: tell the server now.
+                out.accept(new Message.CheckIn(b.key()));
+                return;
+            }
+        }
+        replica.borrow(b);
+        if (b.holder().equals(replica.nodeId())) checkOuts.remove(b.key());
+    }
+
+    /** After the check-out snapshot: re-request what this node holds but the server does not list. */
+    private void confirmHeld() {
+        for (Key<?> k : toConfirm) {
+            if (wants(k.tree())) checkOuts.add(k);
+        }
+        toConfirm = null;
+    }
+
+    private boolean wants(String tree) {
+        return trees.isEmpty() || trees.contains(tree);
+    }
+
+    /** Sends what is due: check-out requests, outbox changes within the window, key requests. */
+    public void pump() {
+        if (state != State.CATCHING_UP && state != State.LIVE) return;
+        for (Key<?> k : checkOuts) out.accept(new Message.CheckOut(k));
+        checkOuts.clear();
+        if (outboxDirty && inFlight.size() <= WINDOW / 2) sendOutbox();
+        for (java.util.Iterator<Key<?>> it = checkIns.iterator(); it.hasNext(); ) {
+            Key<?> k = it.next();
+            if (inFlight.containsKey(k) || replica.hasPending(k)) continue;
+            out.accept(new Message.CheckIn(k));
+            it.remove();
+        }
+        for (String t : replica.trees()) {
+            if (wants(t) && !keysAsked.contains(t) && replica.idsAvailable(t) < KEYS_LOW_WATER) {
+                keysAsked.add(t);
+                out.accept(new Message.NeedKeys(t));
+            }
+        }
+    }
+
+    private void sendOutbox() {
+        outboxDirty = false;
+        for (Replica.Pending p : replica.outbox(trees)) {
+            if (inFlight.size() >= WINDOW) {
+                outboxDirty = true;
+                return;
+            }
+            Long sent = inFlight.get(p.key());
+            if (sent != null) {
+                if (sent != p.outboxSeq()) outboxDirty = true;
+                continue;
+            }
+            Replica.Outgoing o = replica.outgoing(p);
+            if (o == null) {
+                outboxDirty = true;
+                continue;
+            }
+            if (o.schema() != null && schemasSent.add(o.schema().fingerprint())) {
+                schemas.putIfAbsent(o.schema().fingerprint(), o.schema());
+                out.accept(o.schema());
+            }
+            out.accept(o.change());
+            inFlight.put(p.key(), p.outboxSeq());
+            changesSent++;
+        }
+    }
+
+    /** True when nothing is in flight and the outbox was sent. */
+    public boolean idle() {
+        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && checkIns.isEmpty();
+    }
+}

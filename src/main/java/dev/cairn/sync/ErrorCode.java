@@ -1,0 +1,50 @@
+package dev.cairn.sync;
+
+/** The codes of {@link Message.Error} and {@link Message.Refused} (sync-protocol.md §6). */
+public final class ErrorCode {
+    private ErrorCode() { }
+
+    /** A malformed frame or a message out of order. */
+    public static final int PROTOCOL = 1;
+    /** The peer speaks another protocol version. */
+    public static final int VERSION = 2;
+    /** The client's application id differs from the server's. */
+    public static final int APP_ID = 3;
+    /** A first link claimed ids the server already issued to another client. */
+    public static final int ID_CONFLICT = 4;
+    /** The client read too slowly; its outbound queue went over PENDING_BYTES_MAX. */
+    public static final int TOO_SLOW = 5;
+    /** The server is shutting down. */
+    public static final int SHUTDOWN = 6;
+    /** A tree's versioning flag differs from the server's. */
+    public static final int TREE_MISMATCH = 7;
+
+    /** Refused: CHANGED/REMOVED without holding the check-out. */
+    public static final int NOT_CHECKED_OUT = 20;
+    /** Refused: CREATED with an id outside the client's ranges. */
+    public static final int NOT_YOUR_ID = 21;
+    /** Refused: the record was removed; removed records never come back. */
+    public static final int REMOVED = 22;
+    /** Refused: CHANGED/REMOVED of a record the server does not have. */
+    public static final int UNKNOWN_RECORD = 23;
+    /** Refused: a data change or removal of a released record. */
+    public static final int RELEASED = 24;
+
+    public static String name(int code) {
+        return switch (code) {
+            case PROTOCOL -> "PROTOCOL";
+            case VERSION -> "VERSION";
+            case APP_ID -> "APP_ID";
+            case ID_CONFLICT -> "ID_CONFLICT";
+            case TOO_SLOW -> "TOO_SLOW";
+            case SHUTDOWN -> "SHUTDOWN";
+            case TREE_MISMATCH -> "TREE_MISMATCH";
+            case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
+            case NOT_YOUR_ID -> "NOT_YOUR_ID";
+            case REMOVED -> "REMOVED";
+            case UNKNOWN_RECORD -> "UNKNOWN_RECORD";
+            case RELEASED -> "RELEASED";
+            default -> "code " + code;
+        };
+    }
+}

@@ -1,0 +1,334 @@
+package dev.cairn.sync;
+
+import dev.cairn.Key;
+import dev.cairn.internal.Limits;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Frames and messages to bytes and back (spec/sync-protocol.md §2-§3).
+ *
+ * <ul>
+ *   <li>A frame is {@code length:u32, tag:u8, payload}; {@code length} counts tag and payload
+ *       and is at most {@link Limits#FRAME_BYTES_MAX}. Big-endian throughout.
+ *   <li>Decoding checks every length against the bytes left before it allocates, so a hostile
+ *       frame costs at most its own (bounded) size; any violation is a {@link ProtocolException}.
+ *   <li>{@link Decoder} is incremental: bytes may arrive split at any point.
+ * </ul>
+ */
+public final class FrameCodec {
+    /** The protocol version this build speaks. */
+    public static final int PROTOCOL_VERSION = 1;
+    static final int LENGTH_BYTES = 4;
+
+    private FrameCodec() { }
+
+    /** The whole frame of {@code m}, length field included. */
+    public static byte[] encode(Message m) {
+        Writer w = new Writer();
+        w.u8(m.tag());
+        switch (m) {
+            case Message.Hello h -> {
+                w.u16(h.protocolVersion()).str(h.appId()).uuid(h.clientId()).str(h.clientName()).i64(h.lastSeq());
+                w.u16(h.trees().size());
+                for (String t : h.trees()) w.str(t);
+                w.u16(h.claims().size());
+                for (Message.Claim c : h.claims()) w.str(c.tree()).i32(c.toExclusive());
+                w.bytes(h.auth());
+            }
+            case Message.Welcome x -> w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq());
+            case Message.Error x -> w.u16(x.code()).str(x.text());
+            case Message.SchemaDef x -> w.str(x.tree()).u8(x.versioned() ? 1 : 0).i64(x.fingerprint()).bytes(x.schema());
+            case Message.Change x -> w.i64(x.outboxSeq()).key(x.key()).u8(x.kind().ordinal()).i64(x.fingerprint())
+                .bytes(x.value());
+            case Message.Ack x -> w.i64(x.outboxSeq()).key(x.key()).i64(x.serverSeq());
+            case Message.Refused x -> {
+                w.i64(x.outboxSeq()).u16(x.code()).str(x.reason());
+                pushed(w, x.current());
+            }
+            case Message.Pushed x -> pushed(w, x);
+            case Message.CaughtUp x -> w.i64(x.serverSeq());
+            case Message.NeedKeys x -> w.str(x.tree());
+            case Message.Keys x -> w.str(x.tree()).i32(x.from()).i32(x.toExclusive());
+            case Message.CheckOut x -> w.key(x.key());
+            case Message.CheckIn x -> w.key(x.key());
+            case Message.Borrow x -> {
+                w.key(x.key()).u8(x.snapshot() ? 1 : 0).uuid(x.holder()).str(x.holderName()).u16(x.queue().size());
+                for (UUID u : x.queue()) w.uuid(u);
+            }
+        }
+        return w.frame();
+    }
+
+    private static void pushed(Writer w, Message.Pushed p) {
+        w.i64(p.serverSeq()).key(p.key()).i64(p.fingerprint()).bytes(p.value());
+    }
+
+    /** Decodes one frame body ({@code tag, payload}, without the length field). */
+    public static Message decodeBody(ByteBuffer body) {
+        Reader r = new Reader(body);
+        int tag = r.u8();
+        try {
+            Message m = switch (tag) {
+                case 1 -> hello(r);
+                case 2 -> new Message.Welcome(r.u16(), r.uuid(), r.i64());
+                case 3 -> new Message.Error(r.u16(), r.str());
+                case 4 -> new Message.SchemaDef(r.str(), r.bool(), r.i64(), r.bytes());
+                case 5 -> new Message.Change(r.i64(), r.key(), r.kind(), r.i64(), r.bytes());
+                case 6 -> new Message.Ack(r.i64(), r.key(), r.i64());
+                case 7 -> new Message.Refused(r.i64(), r.u16(), r.str(), pushed(r));
+                case 8 -> pushed(r);
+                case 9 -> new Message.CaughtUp(r.i64());
+                case 10 -> new Message.NeedKeys(r.str());
+                case 11 -> new Message.Keys(r.str(), r.i32(), r.i32());
+                case 12 -> new Message.CheckOut(r.key());
+                case 13 -> new Message.CheckIn(r.key());
+                case 14 -> borrow(r);
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..14)");
+            };
+            if (body.hasRemaining()) {
+                throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");
+            }
+            return m;
+        } catch (BufferUnderflowException e) {
+            throw new ProtocolException("message tag " + tag + " is truncated", e);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ProtocolException("message tag " + tag + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Message.Hello hello(Reader r) {
+        int version = r.u16();
+        String appId = r.str();
+        UUID client = r.uuid();
+        String name = r.str();
+        long lastSeq = r.i64();
+        int treeCount = r.count(3);
+        List<String> trees = new ArrayList<>(treeCount);
+        for (int i = 0; i < treeCount; i++) trees.add(r.str());
+        int claimCount = r.count(7);
+        List<Message.Claim> claims = new ArrayList<>(claimCount);
+        for (int i = 0; i < claimCount; i++) claims.add(new Message.Claim(r.str(), r.i32()));
+        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, r.bytes());
+    }
+
+    private static Message.Pushed pushed(Reader r) {
+        return new Message.Pushed(r.i64(), r.key(), r.i64(), r.bytes());
+    }
+
+    private static Message.Borrow borrow(Reader r) {
+        Key<?> key = r.key();
+        boolean snapshot = r.bool();
+        UUID holder = r.uuid();
+        String name = r.str();
+        int n = r.count(16);
+        List<UUID> queue = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) queue.add(r.uuid());
+        return new Message.Borrow(key, snapshot, holder, name, queue);
+    }
+
+    /**
+     * Reassembles frames from bytes that arrive in pieces. Holds at most one partial frame,
+     * which is at most {@link Limits#FRAME_BYTES_MAX} + 4 bytes.
+     */
+    public static final class Decoder {
+        private final int frameBytesMax;
+        private final byte[] lengthBytes = new byte[LENGTH_BYTES];
+        private int lengthFilled;
+        private byte[] body;
+        private int bodyFilled;
+
+        public Decoder() {
+            this(Limits.FRAME_BYTES_MAX);
+        }
+
+        public Decoder(int frameBytesMax) {
+            this.frameBytesMax = frameBytesMax;
+        }
+
+        /** Consumes all of {@code in}; adds every completed message to {@code out}. */
+        public void feed(ByteBuffer in, List<Message> out) {
+            while (in.hasRemaining()) {
+                if (body == null) {
+                    lengthBytes[lengthFilled++] = in.get();
+                    if (lengthFilled < LENGTH_BYTES) continue;
+                    lengthFilled = 0;
+                    int length = ByteBuffer.wrap(lengthBytes).getInt();
+                    if (length < 1 || length > frameBytesMax) {
+                        throw new ProtocolException("frame length " + Integer.toUnsignedString(length)
+                            + " (expected: 1.." + frameBytesMax + ")");
+                    }
+                    body = new byte[length];
+                    bodyFilled = 0;
+                }
+                int n = Math.min(in.remaining(), body.length - bodyFilled);
+                in.get(body, bodyFilled, n);
+                bodyFilled += n;
+                if (bodyFilled == body.length) {
+                    byte[] done = body;
+                    body = null;
+                    out.add(decodeBody(ByteBuffer.wrap(done)));
+                }
+            }
+        }
+
+        /** True when no partial frame is held. */
+        public boolean idle() {
+            return body == null && lengthFilled == 0;
+        }
+    }
+
+    private static final class Writer {
+        private ByteBuffer b = ByteBuffer.allocate(256).position(LENGTH_BYTES);
+
+        private void room(int n) {
+            if (b.remaining() >= n) return;
+            long want = Math.max((long) b.capacity() * 2, (long) b.position() + n);
+            if (want - LENGTH_BYTES > Limits.FRAME_BYTES_MAX) {
+                throw new IllegalArgumentException("message of more than " + Limits.FRAME_BYTES_MAX
+                    + " bytes (expected: <= FRAME_BYTES_MAX)");
+            }
+            b = ByteBuffer.allocate((int) want).put(b.flip());
+        }
+
+        Writer u8(int v) {
+            room(1);
+            b.put((byte) v);
+            return this;
+        }
+
+        Writer u16(int v) {
+            if (v < 0 || v > 0xFFFF) throw new IllegalArgumentException("u16 " + v);
+            room(2);
+            b.putShort((short) v);
+            return this;
+        }
+
+        Writer i32(int v) {
+            room(4);
+            b.putInt(v);
+            return this;
+        }
+
+        Writer i64(long v) {
+            room(8);
+            b.putLong(v);
+            return this;
+        }
+
+        Writer uuid(UUID u) {
+            return i64(u.getMostSignificantBits()).i64(u.getLeastSignificantBits());
+        }
+
+        Writer str(String s) {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            u16(bytes.length);
+            room(bytes.length);
+            b.put(bytes);
+            return this;
+        }
+
+        Writer bytes(byte[] v) {
+            i32(v.length);
+            room(v.length);
+            b.put(v);
+            return this;
+        }
+
+        Writer key(Key<?> k) {
+            return str(k.tree()).i32(k.id()).i32(k.revision());
+        }
+
+        byte[] frame() {
+            int length = b.position() - LENGTH_BYTES;
+            if (length > Limits.FRAME_BYTES_MAX) {
+                throw new IllegalArgumentException("frame of " + length + " bytes (expected: <= FRAME_BYTES_MAX)");
+            }
+            b.putInt(0, length);
+            return Arrays.copyOf(b.array(), b.position());
+        }
+    }
+
+    private static final class Reader {
+        private final ByteBuffer b;
+
+        Reader(ByteBuffer b) {
+            this.b = b;
+        }
+
+        int u8() {
+            return b.get() & 0xFF;
+        }
+
+        boolean bool() {
+            int v = u8();
+            if (v > 1) throw new ProtocolException("flag byte " + v + " (expected: 0 or 1)");
+            return v == 1;
+        }
+
+        int u16() {
+            return b.getShort() & 0xFFFF;
+        }
+
+        int i32() {
+            return b.getInt();
+        }
+
+        long i64() {
+            return b.getLong();
+        }
+
+        UUID uuid() {
+            return new UUID(b.getLong(), b.getLong());
+        }
+
+        /** A count of elements of at least {@code minBytes} each, checked against the bytes left. */
+        int count(int minBytes) {
+            int n = u16();
+            if ((long) n * minBytes > b.remaining()) {
+                throw new ProtocolException("count " + n + " needs more than the " + b.remaining() + " bytes left");
+            }
+            return n;
+        }
+
+        String str() {
+            int n = u16();
+            if (n > b.remaining()) throw new ProtocolException("string of " + n + " bytes, " + b.remaining() + " left");
+            ByteBuffer slice = b.slice(b.position(), n);
+            b.position(b.position() + n);
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(slice).toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException("string is not UTF-8", e);
+            }
+        }
+
+        byte[] bytes() {
+            int n = b.getInt();
+            if (n < 0 || n > b.remaining()) {
+                throw new ProtocolException("byte string of " + n + " bytes, " + b.remaining() + " left");
+            }
+            byte[] out = new byte[n];
+            b.get(out);
+            return out;
+        }
+
+        Key<?> key() {
+            return new Key<>(str(), i32(), i32());
+        }
+
+        Message.Kind kind() {
+            int k = u8();
+            if (k >= Message.Kind.values().length) throw new ProtocolException("change kind " + k + " (expected: 0..2)");
+            return Message.Kind.values()[k];
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package dev.cairn.sync;
+
+import dev.cairn.Key;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Every frame of the sync protocol (spec/sync-protocol.md §3), one record per tag. Compact
+ * constructors check what a decoder cannot express in types; {@link FrameCodec} turns their
+ * failures into {@link ProtocolException}.
+ */
+public sealed interface Message {
+    /** A UUID of all zero bits, meaning "none" on the wire. */
+    UUID NONE = new UUID(0, 0);
+
+    /** The wire tag of this message (sync-protocol.md §3). */
+    int tag();
+
+    /** C→S, first frame. {@code trees} empty = every tree; {@code claims} only on a first link. */
+    record Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
+                 List<String> trees, List<Claim> claims, byte[] auth) implements Message {
+        public Hello {
+            Objects.requireNonNull(appId);
+            Objects.requireNonNull(clientId);
+            Objects.requireNonNull(clientName);
+            trees = List.copyOf(trees);
+            claims = List.copyOf(claims);
+            Objects.requireNonNull(auth);
+            if (lastSeq < 0) throw new IllegalArgumentException("lastSeq " + lastSeq + " (expected: >= 0)");
+        }
+
+        public int tag() {
+            return 1;
+        }
+    }
+
+    /** Ids {@code [0, toExclusive)} of {@code tree} a never-linked database already used. */
+    record Claim(String tree, int toExclusive) {
+        public Claim {
+            Objects.requireNonNull(tree);
+            if (toExclusive <= 0) throw new IllegalArgumentException("claim " + toExclusive + " (expected: > 0)");
+        }
+    }
+
+    /** S→C, the answer to an accepted {@link Hello}. */
+    record Welcome(int protocolVersion, UUID serverId, long serverSeq) implements Message {
+        public Welcome {
+            Objects.requireNonNull(serverId);
+        }
+
+        public int tag() {
+            return 2;
+        }
+    }
+
+    /** Either way; the sender closes the connection after it. Codes: {@link ErrorCode}. */
+    record Error(int code, String text) implements Message {
+        public Error {
+            Objects.requireNonNull(text);
+        }
+
+        public int tag() {
+            return 3;
+        }
+    }
+
+    /** Either way, before the first record that names {@code fingerprint} on a connection. */
+    record SchemaDef(String tree, boolean versioned, long fingerprint, byte[] schema) implements Message {
+        public SchemaDef {
+            Objects.requireNonNull(tree);
+            Objects.requireNonNull(schema);
+        }
+
+        public int tag() {
+            return 4;
+        }
+    }
+
+    /** C→S: one outbox entry. {@code value} is header + record bytes, empty for REMOVED. */
+    record Change(long outboxSeq, Key<?> key, Kind kind, long fingerprint, byte[] value) implements Message {
+        public Change {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(kind);
+            Objects.requireNonNull(value);
+            if ((kind == Kind.REMOVED) != (value.length == 0)) {
+                throw new IllegalArgumentException("change " + kind + " with " + value.length
+                    + " value bytes (expected: empty exactly for REMOVED)");
+            }
+        }
+
+        public int tag() {
+            return 5;
+        }
+    }
+
+    /** The kinds of change (same order as {@code dev.cairn.ChangeKind}). */
+    enum Kind { CREATED, CHANGED, REMOVED }
+
+    /** S→C: the change with {@code outboxSeq} is stored as {@code serverSeq}. */
+    record Ack(long outboxSeq, Key<?> key, long serverSeq) implements Message {
+        public Ack {
+            Objects.requireNonNull(key);
+        }
+
+        public int tag() {
+            return 6;
+        }
+    }
+
+    /** S→C: the change was refused; {@code current} is the server's version to roll back to. */
+    record Refused(long outboxSeq, int code, String reason, Pushed current) implements Message {
+        public Refused {
+            Objects.requireNonNull(reason);
+            Objects.requireNonNull(current);
+        }
+
+        public int tag() {
+            return 7;
+        }
+    }
+
+    /**
+     * S→C: the server's state of one record as of {@code serverSeq}: present ({@code value}
+     * non-empty) or absent (removed, or never stored: {@code serverSeq} 0).
+     */
+    record Pushed(long serverSeq, Key<?> key, long fingerprint, byte[] value) implements Message {
+        public Pushed {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(value);
+            if (serverSeq < 0) throw new IllegalArgumentException("serverSeq " + serverSeq + " (expected: >= 0)");
+        }
+
+        public boolean removed() {
+            return value.length == 0;
+        }
+
+        public int tag() {
+            return 8;
+        }
+    }
+
+    /** S→C: every change up to {@code serverSeq} of the client's trees has been sent. */
+    record CaughtUp(long serverSeq) implements Message {
+        public int tag() {
+            return 9;
+        }
+    }
+
+    /** C→S: asks for one more id range of {@code tree}. */
+    record NeedKeys(String tree) implements Message {
+        public NeedKeys {
+            Objects.requireNonNull(tree);
+        }
+
+        public int tag() {
+            return 10;
+        }
+    }
+
+    /** S→C: ids {@code [from, toExclusive)} of {@code tree} now belong to this client. */
+    record Keys(String tree, int from, int toExclusive) implements Message {
+        public Keys {
+            Objects.requireNonNull(tree);
+            if (from < 0 || toExclusive <= from) {
+                throw new IllegalArgumentException("range [" + from + ", " + toExclusive + ") (expected: 0 <= from < to)");
+            }
+        }
+
+        public int tag() {
+            return 11;
+        }
+    }
+
+    /** C→S: queue this client for the check-out of {@code key}. */
+    record CheckOut(Key<?> key) implements Message {
+        public CheckOut {
+            Objects.requireNonNull(key);
+        }
+
+        public int tag() {
+            return 12;
+        }
+    }
+
+    /** C→S: give up the check-out of {@code key} (or leave its queue). */
+    record CheckIn(Key<?> key) implements Message {
+        public CheckIn {
+            Objects.requireNonNull(key);
+        }
+
+        public int tag() {
+            return 13;
+        }
+    }
+
+    /**
+     * S→C: who holds {@code key} ({@link #NONE} = free) and who waits, in order.
+     * {@code snapshot} marks the table sent once after {@link Welcome}.
+     */
+    record Borrow(Key<?> key, boolean snapshot, UUID holder, String holderName, List<UUID> queue)
+        implements Message {
+        public Borrow {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(holder);
+            Objects.requireNonNull(holderName);
+            queue = List.copyOf(queue);
+        }
+
+        public int tag() {
+            return 14;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.cairn.sync;
+
+import dev.cairn.Key;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * What a {@link ClientSession} needs from the local database (implemented by the typed layer,
+ * which publishes the events). Every method that changes data does so in one durable local
+ * transaction; {@code advance} asks it to store the new last-synced server sequence in the
+ * same transaction (spec/sync-protocol.md §5.3).
+ */
+public interface Replica {
+    /**
+     * Runs {@code body} as one local transaction: the changes of all calls inside commit
+     * together (one force for a whole read of messages), or not at all if it throws.
+     */
+    void batch(Runnable body);
+
+    UUID nodeId();
+
+    String nodeName();
+
+    String appId();
+
+    /** The server this database linked to, or null when it never linked. */
+    UUID serverId();
+
+    /** The highest server sequence up to which this replica has every change of its trees. */
+    long lastSeq();
+
+    /** For a never-linked database: per tree with records, the ids {@code [0, n)} it used itself. */
+    List<Message.Claim> claims();
+
+    /**
+     * First link accepted: remembers {@code serverId} for ever and empties the self-allocated
+     * key pools (their used ids became server ranges through the claims).
+     */
+    void link(UUID serverId);
+
+    /** One pending outbox entry. */
+    record Pending(long outboxSeq, Key<?> key, Message.Kind kind) { }
+
+    /** A change ready to send, with the schema its fingerprint names (null for REMOVED). */
+    record Outgoing(Message.Change change, Message.SchemaDef schema) { }
+
+    /** Every pending outbox entry of the given trees (empty = all), oldest change first. */
+    List<Pending> outbox(Set<String> trees);
+
+    /** True when {@code key} has a pending outbox entry. */
+    boolean hasPending(Key<?> key);
+
+    /** The message for {@code p}, or null when the entry changed or vanished since it was listed. */
+    Outgoing outgoing(Pending p);
+
+    /** The server stored the change: drop its outbox entry unless a newer change replaced it. */
+    void acknowledged(Message.Ack ack, boolean advance);
+
+    /**
+     * Applies the server's state of one record unless the record has a pending outbox entry
+     * (then the outbox change is on its way and the server decides). {@code schema} is the
+     * definition of {@code p.fingerprint()} (null when removed).
+     *
+     * @throws dev.cairn.SchemaMismatchException when the local class cannot read that schema;
+     *     nothing is changed
+     */
+    void apply(Message.Pushed p, Message.SchemaDef schema, boolean advance);
+
+    /** Rolls the record back to the server's version and drops its outbox entry; tells the app. */
+    void refused(Message.Refused r, Message.SchemaDef schema);
+
+    /** Every change up to {@code serverSeq} is applied. */
+    void caughtUp(long serverSeq);
+
+    /** Adds a server-issued id range to the pool of its tree. */
+    void keysReceived(Message.Keys keys);
+
+    /** Ids left in the local pool of {@code tree}. */
+    long idsAvailable(String tree);
+
+    /** The local tree names. */
+    Set<String> trees();
+
+    /** Applies the server's check-out state of one record (stored holder, events). */
+    void borrow(Message.Borrow b);
+
+    /** Check-outs the application asked for and the server has not granted yet. */
+    Set<Key<?>> requestedCheckOuts();
+
+    /** The records this node holds checked out, as stored locally. */
+    Set<Key<?>> heldHere();
+
+    /** A connection ended, linked or not (a first link that did not complete is abandoned). */
+    default void sessionEnded() { }
+
+    /** Connection state changed (events Connected / Disconnected). */
+    void connectionChanged(boolean connected, UUID server, String reason);
+}

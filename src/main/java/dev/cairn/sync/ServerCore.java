@@ -1,0 +1,627 @@
+package dev.cairn.sync;
+
+import dev.cairn.CorruptionException;
+import dev.cairn.Key;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.WriteTxn;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The server's state machine (spec/sync-protocol.md §4-§5): records as bytes with their
+ * schemas, the change log by server sequence, id ranges, check-outs and one {@link Peer} per
+ * connection. No I/O: the Selector loop feeds it messages and sends what it queues.
+ *
+ * <ul>
+ *   <li>Work happens in rounds: {@link #onMessage} calls of one round share one store write
+ *       transaction; {@link #endRound} commits it and only then releases the replies and pushes
+ *       of the round, so nothing is acknowledged before it is durable.
+ *   <li>{@code seq} grows by one per accepted change; the log holds each record once, under
+ *       the sequence of its latest change, so catch-up sends every record at most once.
+ *   <li>An id range is issued once, to one client, and stored before it is sent.
+ *   <li>Not thread-safe: one thread (the Selector loop) owns it.
+ * </ul>
+ */
+public final class ServerCore implements AutoCloseable {
+    static final String META = "srv.meta";
+    static final String TREES = "srv.trees";
+    static final String SCHEMAS = "srv.schemas";
+    static final String RECORDS = "srv.records";
+    static final String LOG = "srv.log";
+    static final String RANGES = "srv.ranges";
+    static final String BORROWS = "srv.borrows";
+    private static final byte[] SERVER_ID = ascii("serverId");
+    private static final byte[] APP_ID = ascii("appId");
+    private static final byte[] SEQ = ascii("seq");
+    /** Catch-up sends more records only while a peer has less than this queued. */
+    static final long PUMP_BELOW_BYTES = 1 << 20;
+    static final int PUMP_RECORDS = 256;
+    /** Size of an id range header of a record value as stored (database-layout.md §3). */
+    static final int RECORD_HEADER_BYTES = 56;
+
+    private final Store store;
+    private final UUID serverId;
+    private final String appId;
+    private final int rangeIds;
+    private long seq;
+    private final Map<String, Boolean> trees = new HashMap<>();
+    private final Map<String, TreeMap<Integer, Range>> ranges = new HashMap<>();
+    private final Map<Key<?>, BorrowEntry> borrows = new LinkedHashMap<>();
+    private final Map<UUID, String> names = new HashMap<>();
+    private final List<Peer> peers = new ArrayList<>();
+    private final List<Runnable> afterCommit = new ArrayList<>();
+    private WriteTxn txn;
+
+    /** One issued id range. */
+    record Range(int from, int toExclusive, UUID client) { }
+
+    /** Holder ({@link Message#NONE} = free) and the queue of one record's check-out. */
+    static final class BorrowEntry {
+        UUID holder = Message.NONE;
+        final List<UUID> queue = new ArrayList<>();
+    }
+
+    /** Where a connection's frames go; implemented by the network layer (or a simulation). */
+    public interface Outbound {
+        void send(Message m);
+
+        long pendingBytes();
+
+        /** Closes after what is queued has been written. */
+        void close(String reason);
+    }
+
+    /** The server's view of one connection. */
+    public static final class Peer {
+        enum State { HELLO, CATCHING_UP, LIVE, CLOSED }
+
+        final Outbound out;
+        State state = State.HELLO;
+        UUID clientId;
+        String clientName = "";
+        Set<String> treesWanted;
+        long cursor;
+        final Set<Long> schemasSent = new HashSet<>();
+        final Set<Long> schemasKnown = new HashSet<>();
+
+        Peer(Outbound out) {
+            this.out = out;
+        }
+
+        boolean wants(String tree) {
+            return treesWanted == null || treesWanted.contains(tree);
+        }
+
+        public boolean live() {
+            return state == State.LIVE;
+        }
+
+        public boolean catchingUp() {
+            return state == State.CATCHING_UP;
+        }
+    }
+
+    private ServerCore(Store store, String appId, int rangeIds) {
+        this.store = store;
+        this.rangeIds = rangeIds;
+        WriteTxn w = store.beginWrite();
+        try {
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS)) w.createTree(t);
+            MemorySegment id = w.get(META, SERVER_ID);
+            if (id == null) {
+                serverId = UUID.randomUUID();
+                w.put(META, SERVER_ID, Bytes.uuid(serverId));
+                w.put(META, APP_ID, appId.getBytes(StandardCharsets.UTF_8));
+            } else {
+                ByteBuffer b = ByteBuffer.wrap(Bytes.copy(id));
+                serverId = new UUID(b.getLong(), b.getLong());
+            }
+            this.appId = new String(Bytes.copy(w.get(META, APP_ID)), StandardCharsets.UTF_8);
+            MemorySegment s = w.get(META, SEQ);
+            seq = s == null ? 0 : ByteBuffer.wrap(Bytes.copy(s)).getLong();
+            load(w);
+            w.commit();
+        } finally {
+            w.close();
+        }
+    }
+
+    /**
+     * Opens the server database in {@code dir}. {@code appId} is fixed when the database is
+     * created; a later open with another id is refused.
+     */
+    public static ServerCore open(Path dir, String appId, int rangeIds) {
+        Store store = Store.open(dir);
+        try {
+            ServerCore core = new ServerCore(store, appId, rangeIds);
+            if (!core.appId.equals(appId)) {
+                throw new IllegalArgumentException("server database " + dir + " belongs to application '" + core.appId
+                    + "' (expected: '" + appId + "')");
+            }
+            return core;
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private void load(ReadTxn r) {
+        try (Cursor c = r.cursor(TREES)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                trees.put(Bytes.utf8(c.key()), c.value().get(ValueLayout.JAVA_BYTE, 0) == 1);
+            }
+        }
+        try (Cursor c = r.cursor(RANGES)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                byte[] k = Bytes.copy(c.key());
+                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
+                String tree = new String(k, 0, k.length - 5, StandardCharsets.UTF_8);
+                int from = ByteBuffer.wrap(k, k.length - 4, 4).getInt();
+                ranges.computeIfAbsent(tree, x -> new TreeMap<>())
+                    .put(from, new Range(from, v.getInt(), new UUID(v.getLong(), v.getLong())));
+            }
+        }
+        try (Cursor c = r.cursor(BORROWS)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
+                BorrowEntry e = new BorrowEntry();
+                e.holder = new UUID(v.getLong(), v.getLong());
+                int n = v.getShort() & 0xFFFF;
+                for (int i = 0; i < n; i++) e.queue.add(new UUID(v.getLong(), v.getLong()));
+                borrows.put(Bytes.recordKeyOf(Bytes.copy(c.key())), e);
+            }
+        }
+    }
+
+    public UUID serverId() {
+        return serverId;
+    }
+
+    public String appId() {
+        return appId;
+    }
+
+    public long seq() {
+        return seq;
+    }
+
+    public List<Peer> peers() {
+        return List.copyOf(peers);
+    }
+
+    /** A new connection; it must send {@link Message.Hello} first. */
+    public Peer connect(Outbound out) {
+        Peer p = new Peer(out);
+        peers.add(p);
+        return p;
+    }
+
+    /** The connection is gone; its check-outs and queue places stay (sync-protocol.md §5.4). */
+    public void disconnected(Peer p) {
+        p.state = Peer.State.CLOSED;
+        peers.remove(p);
+    }
+
+    private WriteTxn txn() {
+        if (txn == null) txn = store.beginWrite();
+        return txn;
+    }
+
+    /** Handles one message of {@code p}; replies are released by {@link #endRound()}. */
+    public void onMessage(Peer p, Message m) {
+        if (p.state == Peer.State.CLOSED) return;
+        if (p.state == Peer.State.HELLO) {
+            if (m instanceof Message.Hello h) {
+                onHello(p, h);
+            } else {
+                fail(p, ErrorCode.PROTOCOL, "first message " + m.getClass().getSimpleName() + " (expected: Hello)");
+            }
+            return;
+        }
+        switch (m) {
+            case Message.SchemaDef d -> onSchema(p, d);
+            case Message.Change c -> onChange(p, c);
+            case Message.NeedKeys n -> onNeedKeys(p, n.tree());
+            case Message.CheckOut c -> onCheckOut(p, c.key());
+            case Message.CheckIn c -> onCheckIn(p, c.key());
+            case Message.Error e -> later(() -> close(p, "client error " + ErrorCode.name(e.code()) + ": " + e.text()));
+            case Message.Hello h -> fail(p, ErrorCode.PROTOCOL, "second Hello");
+            case Message.Welcome x -> fail(p, ErrorCode.PROTOCOL, "Welcome from a client");
+            case Message.Ack x -> fail(p, ErrorCode.PROTOCOL, "Ack from a client");
+            case Message.Refused x -> fail(p, ErrorCode.PROTOCOL, "Refused from a client");
+            case Message.Pushed x -> fail(p, ErrorCode.PROTOCOL, "Pushed from a client");
+            case Message.CaughtUp x -> fail(p, ErrorCode.PROTOCOL, "CaughtUp from a client");
+            case Message.Keys x -> fail(p, ErrorCode.PROTOCOL, "Keys from a client");
+            case Message.Borrow x -> fail(p, ErrorCode.PROTOCOL, "Borrow from a client");
+        }
+    }
+
+    /** Sends {@code Error(code, text)} to {@code p} and closes it, after this round. */
+    public void fail(Peer p, int code, String text) {
+        later(() -> {
+            if (p.state == Peer.State.CLOSED) return;
+            p.out.send(new Message.Error(code, text));
+            close(p, ErrorCode.name(code) + ": " + text);
+        });
+    }
+
+    private void close(Peer p, String reason) {
+        p.out.close(reason);
+        disconnected(p);
+    }
+
+    private void later(Runnable r) {
+        afterCommit.add(r);
+    }
+
+    private void send(Peer p, Message m) {
+        later(() -> {
+            if (p.state != Peer.State.CLOSED) p.out.send(m);
+        });
+    }
+
+    private void onHello(Peer p, Message.Hello h) {
+        if (h.protocolVersion() != FrameCodec.PROTOCOL_VERSION) {
+            fail(p, ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: "
+                + FrameCodec.PROTOCOL_VERSION + ")");
+            return;
+        }
+        if (!h.appId().equals(appId)) {
+            fail(p, ErrorCode.APP_ID, "application id '" + h.appId() + "' (expected: '" + appId + "', this server's)");
+            return;
+        }
+        for (Message.Claim c : h.claims()) {
+            for (Range r : ranges.getOrDefault(c.tree(), new TreeMap<>()).values()) {
+                if (!r.client().equals(h.clientId()) && r.from() < c.toExclusive()) {
+                    fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database used ids [0, " + c.toExclusive()
+                        + ") on its own, but the server already issued [" + r.from() + ", " + r.toExclusive()
+                        + ") to another client; only one standalone database per tree can link with its records");
+                    return;
+                }
+            }
+        }
+        for (Message.Claim c : h.claims()) {
+            int next = nextId(c.tree());
+            if (c.toExclusive() > next) issue(c.tree(), next, c.toExclusive(), h.clientId());
+        }
+        p.clientId = h.clientId();
+        p.clientName = h.clientName();
+        p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
+        p.cursor = Math.min(h.lastSeq(), seq);
+        p.state = Peer.State.CATCHING_UP;
+        names.put(h.clientId(), h.clientName());
+        send(p, new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId, seq));
+        for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
+            if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
+        }
+    }
+
+    private void onSchema(Peer p, Message.SchemaDef d) {
+        Boolean versioned = trees.get(d.tree());
+        if (versioned != null && versioned != d.versioned()) {
+            fail(p, ErrorCode.TREE_MISMATCH, "tree " + d.tree() + " is " + (versioned ? "" : "not ")
+                + "versioned on the server, but the client's is " + (d.versioned() ? "" : "not ") + "versioned");
+            return;
+        }
+        if (versioned == null) {
+            txn().put(TREES, Bytes.utf8(d.tree()), new byte[] {(byte) (d.versioned() ? 1 : 0)});
+            trees.put(d.tree(), d.versioned());
+        }
+        txn().put(SCHEMAS, Bytes.schemaKey(d.tree(), d.fingerprint()), d.schema());
+        p.schemasKnown.add(d.fingerprint());
+        p.schemasSent.add(d.fingerprint());
+    }
+
+    private void onChange(Peer p, Message.Change c) {
+        Key<?> key = c.key();
+        if (c.kind() != Message.Kind.REMOVED) {
+            if (!p.schemasKnown.contains(c.fingerprint())) {
+                fail(p, ErrorCode.PROTOCOL, "change of " + key + " names schema " + Long.toHexString(c.fingerprint())
+                    + " before its SchemaDef");
+                return;
+            }
+            if (c.value().length < RECORD_HEADER_BYTES) {
+                fail(p, ErrorCode.PROTOCOL, "change of " + key + " has a value of " + c.value().length
+                    + " bytes (expected: >= " + RECORD_HEADER_BYTES + ", the record header)");
+                return;
+            }
+        }
+        byte[] rk = Bytes.recordKey(key);
+        Message.Pushed current = stored(txn(), key);
+        String refusal = refusal(p, c, current);
+        if (refusal != null) {
+            int code = Integer.parseInt(refusal.substring(0, 2));
+            if (!current.removed()) sendSchema(p, key.tree(), current.fingerprint());
+            send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
+            return;
+        }
+        if (c.kind() == Message.Kind.CREATED && !current.removed() && !lastWriter(current, p.clientId)) {
+            // A retransmission whose acknowledgement was lost: keep what the server has, and
+            // tell the client, which dropped its outbox entry on the Ack.
+            send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
+            sendRecord(p, current);
+            return;
+        }
+        long s = ++seq;
+        WriteTxn w = txn();
+        if (current.serverSeq() > 0) w.delete(LOG, Bytes.longBytes(current.serverSeq()));
+        w.put(LOG, Bytes.longBytes(s), rk);
+        w.put(RECORDS, rk, Bytes.recordValue(s, c.fingerprint(), c.value()));
+        w.put(META, SEQ, Bytes.longBytes(s));
+        Message.Pushed now = new Message.Pushed(s, key, c.fingerprint(), c.value());
+        send(p, new Message.Ack(c.outboxSeq(), key, s));
+        for (Peer other : peers) {
+            if (other != p && other.live() && other.wants(key.tree())) sendRecord(other, now);
+        }
+        if (c.kind() == Message.Kind.REMOVED && borrows.containsKey(key)) {
+            borrows.remove(key);
+            w.delete(BORROWS, rk);
+            broadcastBorrow(key, new BorrowEntry());
+        }
+    }
+
+    /**
+     * True when {@code p.clientId} made the last change of a stored record (modifiedOn, at
+     * offset 40 of the record header): a CREATED it sends again, with newer data made before
+     * its first CREATED was acknowledged, then replaces its own version.
+     */
+    private static boolean lastWriter(Message.Pushed current, UUID client) {
+        ByteBuffer b = ByteBuffer.wrap(current.value());
+        return current.value().length >= RECORD_HEADER_BYTES && b.getLong(40) == client.getMostSignificantBits()
+            && b.getLong(48) == client.getLeastSignificantBits();
+    }
+
+    /** Why {@code c} is refused, as {@code "NN reason"}, or null when it is accepted. */
+    private String refusal(Peer p, Message.Change c, Message.Pushed current) {
+        Key<?> key = c.key();
+        boolean exists = current.serverSeq() > 0;
+        if (c.kind() == Message.Kind.CREATED) {
+            if (exists && current.removed()) return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
+            if (!exists && !owns(key.tree(), key.id(), p.clientId)) {
+                return ErrorCode.NOT_YOUR_ID + " id " + key.id() + " of tree " + key.tree()
+                    + " is not in a range the server issued to this client";
+            }
+            return null;
+        }
+        if (!exists) {
+            // A record removed before its CREATED was sent: remember the id as removed.
+            if (c.kind() == Message.Kind.REMOVED && owns(key.tree(), key.id(), p.clientId)) return null;
+            return ErrorCode.UNKNOWN_RECORD + " the server has no record " + key;
+        }
+        if (current.removed()) {
+            if (c.kind() == Message.Kind.REMOVED) return null;
+            return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
+        }
+        BorrowEntry b = borrows.get(key);
+        if (b == null || !b.holder.equals(p.clientId)) {
+            return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
+                + (b == null || b.holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(b.holder, "?") + ")");
+        }
+        if (Bytes.released(current.value())) {
+            boolean dataChanged = c.kind() == Message.Kind.REMOVED
+                || Bytes.dataIteration(c.value()) != Bytes.dataIteration(current.value());
+            if (dataChanged) return ErrorCode.RELEASED + " " + key + " is released; its data can never change";
+        }
+        return null;
+    }
+
+    private boolean owns(String tree, int id, UUID client) {
+        TreeMap<Integer, Range> m = ranges.get(tree);
+        if (m == null) return false;
+        Map.Entry<Integer, Range> e = m.floorEntry(id);
+        return e != null && id < e.getValue().toExclusive() && e.getValue().client().equals(client);
+    }
+
+    private int nextId(String tree) {
+        TreeMap<Integer, Range> m = ranges.get(tree);
+        return m == null || m.isEmpty() ? 0 : m.lastEntry().getValue().toExclusive();
+    }
+
+    private void issue(String tree, int from, int toExclusive, UUID client) {
+        Range r = new Range(from, toExclusive, client);
+        ranges.computeIfAbsent(tree, x -> new TreeMap<>()).put(from, r);
+        txn().put(RANGES, Bytes.rangeKey(tree, from), ByteBuffer.allocate(20).putInt(toExclusive)
+            .putLong(client.getMostSignificantBits()).putLong(client.getLeastSignificantBits()).array());
+    }
+
+    private void onNeedKeys(Peer p, String tree) {
+        int from = nextId(tree);
+        long to = Math.min((long) from + rangeIds, Integer.MAX_VALUE);
+        if (to <= from) {
+            fail(p, ErrorCode.PROTOCOL, "tree " + tree + " has no ids left to issue");
+            return;
+        }
+        issue(tree, from, (int) to, p.clientId);
+        send(p, new Message.Keys(tree, from, (int) to));
+    }
+
+    private void onCheckOut(Peer p, Key<?> key) {
+        Message.Pushed current = stored(txn(), key);
+        if (current.serverSeq() > 0 && current.removed()) {
+            send(p, borrowMessage(key, new BorrowEntry(), false));
+            return;
+        }
+        BorrowEntry b = borrows.computeIfAbsent(key, k -> new BorrowEntry());
+        if (b.holder.equals(Message.NONE)) {
+            b.holder = p.clientId;
+        } else if (!b.holder.equals(p.clientId) && !b.queue.contains(p.clientId)) {
+            b.queue.add(p.clientId);
+        }
+        storeBorrow(key, b);
+        broadcastBorrow(key, b);
+    }
+
+    private void onCheckIn(Peer p, Key<?> key) {
+        BorrowEntry b = borrows.get(key);
+        if (b == null) {
+            send(p, borrowMessage(key, new BorrowEntry(), false));
+            return;
+        }
+        if (b.holder.equals(p.clientId)) {
+            b.holder = b.queue.isEmpty() ? Message.NONE : b.queue.removeFirst();
+        } else {
+            b.queue.remove(p.clientId);
+        }
+        storeBorrow(key, b);
+        broadcastBorrow(key, b);
+    }
+
+    /**
+     * Takes the check-out of {@code key} from its holder and hands it to the next in line (or
+     * frees it). Returns false when nobody held it.
+     */
+    public boolean breakCheckOut(Key<?> key) {
+        BorrowEntry b = borrows.get(key);
+        if (b == null || b.holder.equals(Message.NONE)) return false;
+        b.holder = b.queue.isEmpty() ? Message.NONE : b.queue.removeFirst();
+        storeBorrow(key, b);
+        broadcastBorrow(key, b);
+        return true;
+    }
+
+    private void storeBorrow(Key<?> key, BorrowEntry b) {
+        byte[] rk = Bytes.recordKey(key);
+        if (b.holder.equals(Message.NONE) && b.queue.isEmpty()) {
+            borrows.remove(key);
+            txn().delete(BORROWS, rk);
+            return;
+        }
+        ByteBuffer v = ByteBuffer.allocate(18 + 16 * b.queue.size());
+        v.putLong(b.holder.getMostSignificantBits()).putLong(b.holder.getLeastSignificantBits());
+        v.putShort((short) b.queue.size());
+        for (UUID u : b.queue) v.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+        txn().put(BORROWS, rk, v.array());
+    }
+
+    private Message.Borrow borrowMessage(Key<?> key, BorrowEntry b, boolean snapshot) {
+        String name = b.holder.equals(Message.NONE) ? "" : names.getOrDefault(b.holder, "");
+        return new Message.Borrow(key, snapshot, b.holder, name, List.copyOf(b.queue));
+    }
+
+    private void broadcastBorrow(Key<?> key, BorrowEntry b) {
+        Message.Borrow m = borrowMessage(key, b, false);
+        for (Peer p : peers) {
+            if (p.state != Peer.State.HELLO && p.wants(key.tree())) send(p, m);
+        }
+    }
+
+    private void sendSchema(Peer p, String tree, long fingerprint) {
+        if (p.schemasSent.contains(fingerprint)) return;
+        MemorySegment s = txn().get(SCHEMAS, Bytes.schemaKey(tree, fingerprint));
+        if (s == null) throw new CorruptionException("server: schema " + Long.toHexString(fingerprint) + " of tree "
+            + tree + " is missing in " + store.directory());
+        p.schemasSent.add(fingerprint);
+        send(p, new Message.SchemaDef(tree, trees.getOrDefault(tree, false), fingerprint, Bytes.copy(s)));
+    }
+
+    private void sendRecord(Peer p, Message.Pushed r) {
+        if (!r.removed()) sendSchema(p, r.key().tree(), r.fingerprint());
+        send(p, r);
+    }
+
+    /** The server's state of {@code key}: present, a tombstone, or never stored (seq 0). */
+    private static Message.Pushed stored(ReadTxn r, Key<?> key) {
+        MemorySegment v = r.get(RECORDS, Bytes.recordKey(key));
+        if (v == null) return new Message.Pushed(0, key, 0, new byte[0]);
+        ByteBuffer b = ByteBuffer.wrap(Bytes.copy(v));
+        long s = b.getLong();
+        long fp = b.getLong();
+        byte[] value = new byte[b.remaining()];
+        b.get(value);
+        return new Message.Pushed(s, key, fp, value);
+    }
+
+    /**
+     * Ends a round: commits its store writes, then releases its replies and pushes, then feeds
+     * peers that are catching up. Returns true when a catching-up peer still has more to read.
+     */
+    public boolean endRound() {
+        if (txn != null) {
+            try {
+                txn.commit();
+            } finally {
+                txn.close();
+                txn = null;
+            }
+        }
+        List<Runnable> todo = new ArrayList<>(afterCommit);
+        afterCommit.clear();
+        for (Runnable r : todo) r.run();
+        boolean more = false;
+        for (Peer p : List.copyOf(peers)) {
+            if (p.state == Peer.State.CATCHING_UP && p.out.pendingBytes() < PUMP_BELOW_BYTES) more |= pump(p);
+        }
+        if (txn != null) return endRound() || more;
+        List<Runnable> rest = new ArrayList<>(afterCommit);
+        afterCommit.clear();
+        for (Runnable r : rest) r.run();
+        return more;
+    }
+
+    /** Sends the next log records after {@code p.cursor}; CaughtUp when none are left. */
+    private boolean pump(Peer p) {
+        List<Message.Pushed> batch = new ArrayList<>();
+        try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(LOG)) {
+            for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1)); ok && batch.size() < PUMP_RECORDS; ok = c.next()) {
+                long s = c.key().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+                Key<?> key = Bytes.recordKeyOf(Bytes.copy(c.value()));
+                p.cursor = s;
+                if (p.wants(key.tree())) batch.add(stored(r, key));
+            }
+            for (Message.Pushed m : batch) {
+                if (!m.removed() && !p.schemasSent.contains(m.fingerprint())) {
+                    MemorySegment s = r.get(SCHEMAS, Bytes.schemaKey(m.key().tree(), m.fingerprint()));
+                    p.schemasSent.add(m.fingerprint());
+                    p.out.send(new Message.SchemaDef(m.key().tree(), trees.getOrDefault(m.key().tree(), false),
+                        m.fingerprint(), Bytes.copy(s)));
+                }
+                p.out.send(m);
+            }
+        }
+        if (batch.isEmpty() || p.cursor >= seq) {
+            p.cursor = seq;
+            p.state = Peer.State.LIVE;
+            p.out.send(new Message.CaughtUp(seq));
+            return false;
+        }
+        return true;
+    }
+
+    /** Counts of what the server holds, for tests and tools. */
+    public long recordCount() {
+        try (ReadTxn r = store.beginRead()) {
+            return r.count(RECORDS);
+        }
+    }
+
+    public Path directory() {
+        return store.directory();
+    }
+
+    @Override
+    public void close() {
+        if (txn != null) {
+            txn.close();
+            txn = null;
+        }
+        store.close();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

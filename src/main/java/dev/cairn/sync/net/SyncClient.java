@@ -1,0 +1,278 @@
+package dev.cairn.sync.net;
+
+import dev.cairn.Key;
+import dev.cairn.sync.ClientSession;
+import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Message;
+import dev.cairn.sync.ProtocolException;
+import dev.cairn.sync.Replica;
+import dev.cairn.sync.SyncException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A node's link to a server: one thread that connects, runs a {@link ClientSession} per
+ * connection, and reconnects with bounded exponential backoff (spec/sync-protocol.md §4.1).
+ *
+ * <ul>
+ *   <li>Only the link thread touches the socket and the session; other threads post commands.
+ *   <li>{@link #start()} completes once linked, caught up and with the outbox acknowledged.
+ *       If the first attempt fails, the future fails and the client stops; after a link,
+ *       drops are retried (50 ms doubling to 5 s) until {@link #close()}.
+ *   <li>A permanent failure (wrong server, app id, unreadable schema) stops the client.
+ * </ul>
+ */
+public final class SyncClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SyncClient.class.getName());
+    static final long BACKOFF_MIN_MILLIS = 50;
+    static final long BACKOFF_MAX_MILLIS = 5_000;
+    /** Longest wait for the socket when nothing else wakes the link thread. */
+    static final long IDLE_MILLIS = 100;
+    static final int READ_BYTES_MAX = 1 << 20;
+
+    private final Replica replica;
+    private final InetSocketAddress address;
+    private final Set<String> trees;
+    private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> synced = new CompletableFuture<>();
+    private final AtomicLong changesSent = new AtomicLong();
+    private final AtomicLong pushesReceived = new AtomicLong();
+    private final Object wake = new Object();
+    private volatile boolean running = true;
+    private volatile boolean connected;
+    private volatile boolean outboxDirty = true;
+    private volatile SocketChannel channel;
+    private volatile Selector selector;
+    private Thread thread;
+
+    public SyncClient(Replica replica, String host, int port, Set<String> trees) {
+        this.replica = replica;
+        this.address = new InetSocketAddress(host, port);
+        this.trees = Set.copyOf(trees);
+    }
+
+    /** Starts the link thread; see the class comment for when the future completes. */
+    public CompletableFuture<Void> start() {
+        thread = Thread.ofPlatform().daemon().name("cairn-sync-" + address).start(this::run);
+        return synced;
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    /** Changes sent and records received over all connections (for tests: incremental catch-up). */
+    public long changesSent() {
+        return changesSent.get();
+    }
+
+    public long pushesReceived() {
+        return pushesReceived.get();
+    }
+
+    public void outboxChanged() {
+        outboxDirty = true;
+        wake();
+    }
+
+    public void checkOut(Key<?> key) {
+        commands.add(s -> s.checkOut(key));
+        wake();
+    }
+
+    public void checkIn(Key<?> key) {
+        commands.add(s -> s.checkIn(key));
+        wake();
+    }
+
+    private void wake() {
+        Selector sel = selector;
+        if (sel != null) sel.wakeup();
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    private void run() {
+        long backoff = BACKOFF_MIN_MILLIS;
+        while (running) {
+            String reason;
+            try {
+                session();
+                backoff = BACKOFF_MIN_MILLIS;
+                reason = "connection closed";
+            } catch (ClientSession.Failure f) {
+                reason = f.getMessage();
+                if (f.permanent() || !everLinked) {
+                    stop(f.reason());
+                    return;
+                }
+            } catch (IOException | UncheckedIOException | ProtocolException e) {
+                reason = "connection to " + address + " lost: " + e.getMessage();
+                if (!everLinked && running) {
+                    stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // A local failure (e.g. the database was closed, or a bug): stop, and say why.
+                LOG.log(System.Logger.Level.WARNING, "sync link to " + address + " stopped", e);
+                stop(e);
+                return;
+            }
+            if (!running) break;
+            LOG.log(System.Logger.Level.DEBUG, reason + "; reconnecting in " + backoff + " ms");
+            sleep(backoff);
+            backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
+        }
+        synced.completeExceptionally(new SyncException("disconnected before the first sync"));
+    }
+
+    private void stop(RuntimeException reason) {
+        running = false;
+        synced.completeExceptionally(reason);
+    }
+
+    private void sleep(long millis) {
+        synchronized (wake) {
+            try {
+                wake.wait(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    /** One connection; returns true once it was linked. */
+    private boolean session() throws IOException {
+        boolean linked = false;
+        try (SocketChannel ch = SocketChannel.open(); Selector sel = Selector.open()) {
+            channel = ch;
+            selector = sel;
+            if (!running) return false;
+            ch.socket().connect(address, 5_000);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)));
+            for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
+            FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            List<Message> messages = new ArrayList<>();
+            session.start();
+            flush(ch, sel, key, out);
+            String failure = null;
+            try {
+                while (running) {
+                    for (Consumer<ClientSession> c; (c = commands.poll()) != null; ) c.accept(session);
+                    if (outboxDirty) {
+                        outboxDirty = false;
+                        session.outboxChanged();
+                    }
+                    session.pump();
+                    flush(ch, sel, key, out);
+                    sel.select(IDLE_MILLIS);
+                    sel.selectedKeys().clear();
+                    messages.clear();
+                    int total = 0;
+                    while (total < READ_BYTES_MAX) {
+                        buffer.clear();
+                        int n = ch.read(buffer);
+                        if (n < 0) return linked;
+                        if (n == 0) break;
+                        total += n;
+                        decoder.feed(buffer.flip(), messages);
+                    }
+                    long before = session.pushesReceived();
+                    if (!messages.isEmpty()) replica.batch(() -> {
+                        for (Message m : messages) session.onMessage(m);
+                    });
+                    pushesReceived.addAndGet(session.pushesReceived() - before);
+                    ClientSession.State st = session.state();
+                    connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
+                    if (st == ClientSession.State.LIVE) {
+                        linked = true;
+                        everLinked = true;
+                        if (session.idle() && !synced.isDone()) synced.complete(null);
+                    }
+                    changesSent.set(changesSentBase + session.changesSent());
+                }
+                return linked;
+            } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
+                failure = e.getMessage();
+                throw e;
+            } finally {
+                replica.sessionEnded();
+                changesSentBase += session.changesSent();
+                if (connected) {
+                    connected = false;
+                    try {
+                        replica.connectionChanged(false, null, "disconnected from " + address
+                            + (failure == null ? "" : ": " + failure));
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
+                    }
+                }
+            }
+        } finally {
+            channel = null;
+            selector = null;
+        }
+    }
+
+    private long changesSentBase;
+    private volatile boolean everLinked;
+
+    /** Writes what the session queued; waits (reading nothing) while the socket buffer is full. */
+    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out) throws IOException {
+        if (out.size() == 0) return;
+        ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
+        out.reset();
+        while (b.hasRemaining() && running) {
+            if (ch.write(b) > 0) continue;
+            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            sel.select(IDLE_MILLIS);
+            sel.selectedKeys().clear();
+            key.interestOps(SelectionKey.OP_READ);
+        }
+    }
+
+    /** Stops the link thread and closes the connection. Idempotent. */
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        SocketChannel c = channel;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the link", e);
+            }
+        }
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synced.completeExceptionally(new SyncException("disconnected"));
+    }
+}

@@ -1,0 +1,169 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.internal.Limits;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** FrameCodec: round trips at any split point; truncated, oversized and garbage frames. */
+class FrameCodecProperties {
+
+    /** One random message of every kind, from {@code rnd}. */
+    static Message randomMessage(Random rnd) {
+        Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
+        return switch (rnd.nextInt(14)) {
+            case 0 -> new Message.Hello(1, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
+                List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd));
+            case 1 -> new Message.Welcome(1, uuid(rnd), rnd.nextLong());
+            case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
+            case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
+            case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
+            case 5 -> new Message.Ack(rnd.nextLong(), key, rnd.nextLong());
+            case 6 -> new Message.Refused(rnd.nextLong(), 20, str(rnd), new Message.Pushed(5, key, 9, bytes(rnd)));
+            case 7 -> new Message.Pushed(rnd.nextLong(0, Long.MAX_VALUE), key, rnd.nextLong(), bytes(rnd));
+            case 8 -> new Message.CaughtUp(rnd.nextLong());
+            case 9 -> new Message.NeedKeys(str(rnd));
+            case 10 -> new Message.Keys(str(rnd), 10, 20 + rnd.nextInt(100));
+            case 11 -> new Message.CheckOut(key);
+            case 12 -> new Message.CheckIn(key);
+            default -> new Message.Borrow(key, rnd.nextBoolean(), uuid(rnd), str(rnd), List.of(uuid(rnd), uuid(rnd)));
+        };
+    }
+
+    static String str(Random rnd) {
+        String[] pool = {"Part", "Doc", "ä-ü", "日本", "x", "tree with spaces", "\uD83D\uDE00"};
+        return pool[rnd.nextInt(pool.length)] + rnd.nextInt(100);
+    }
+
+    static UUID uuid(Random rnd) {
+        return new UUID(rnd.nextLong(), rnd.nextLong());
+    }
+
+    static byte[] bytes(Random rnd) {
+        byte[] b = new byte[rnd.nextInt(300)];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    static byte[] nonEmpty(Random rnd) {
+        byte[] b = new byte[1 + rnd.nextInt(300)];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    @Property(tries = 300)
+    void anySplitPointDecodesTheSame(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        List<byte[]> frames = new ArrayList<>();
+        int count = 1 + rnd.nextInt(8);
+        for (int i = 0; i < count; i++) {
+            byte[] frame = FrameCodec.encode(randomMessage(rnd));
+            frames.add(frame);
+            stream.writeBytes(frame);
+        }
+        byte[] all = stream.toByteArray();
+        FrameCodec.Decoder d = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        int at = 0;
+        while (at < all.length) {
+            int n = Math.min(all.length - at, 1 + rnd.nextInt(Math.max(1, all.length / 3)));
+            d.feed(ByteBuffer.wrap(all, at, n), out);
+            at += n;
+        }
+        assertTrue(d.idle());
+        assertEquals(frames.size(), out.size());
+        for (int i = 0; i < frames.size(); i++) assertArrayEquals(frames.get(i), FrameCodec.encode(out.get(i)));
+    }
+
+    @Property(tries = 300)
+    void truncatedMessagesAreProtocolErrors(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        byte[] frame = FrameCodec.encode(randomMessage(rnd));
+        int bodyBytes = frame.length - 4;
+        int cut = 1 + rnd.nextInt(bodyBytes - 1 > 0 ? bodyBytes - 1 : 1);
+        if (cut >= bodyBytes) return;
+        ByteBuffer body = ByteBuffer.wrap(frame, 4, cut).slice();
+        assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(body));
+    }
+
+    @Property(tries = 500)
+    void garbageGivesProtocolExceptionsOrMessagesNeverOtherErrors(@ForAll long seed,
+                                                                 @ForAll @IntRange(min = 1, max = 600) int size) {
+        Random rnd = new Random(seed);
+        byte[] garbage = new byte[size];
+        rnd.nextBytes(garbage);
+        if (size >= 5 && rnd.nextBoolean()) {
+            // a plausible length and tag, then garbage: reaches the field decoders
+            ByteBuffer.wrap(garbage).putInt(Math.max(1, size - 4));
+            garbage[4] = (byte) (1 + rnd.nextInt(14));
+        }
+        FrameCodec.Decoder d = new FrameCodec.Decoder(4096);
+        try {
+            d.feed(ByteBuffer.wrap(garbage), new ArrayList<>());
+        } catch (ProtocolException expected) {
+            // the only failure allowed
+        }
+    }
+
+    @Property(tries = 200)
+    void flippedBytesGiveProtocolExceptionsOrMessages(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        byte[] frame = FrameCodec.encode(randomMessage(rnd));
+        for (int i = 0; i < 3; i++) frame[4 + rnd.nextInt(frame.length - 4)] ^= (byte) (1 << rnd.nextInt(8));
+        try {
+            FrameCodec.decodeBody(ByteBuffer.wrap(frame, 4, frame.length - 4).slice());
+        } catch (ProtocolException expected) {
+            // allowed
+        }
+    }
+
+    @Test
+    void oversizedFrameIsRefusedBeforeAnyAllocation() {
+        FrameCodec.Decoder d = new FrameCodec.Decoder();
+        ByteBuffer header = ByteBuffer.allocate(4).putInt(Limits.FRAME_BYTES_MAX + 1).flip();
+        ProtocolException e = assertThrows(ProtocolException.class, () -> d.feed(header, new ArrayList<>()));
+        assertTrue(e.getMessage().contains("frame length"), e.getMessage());
+        ByteBuffer negative = ByteBuffer.allocate(4).putInt(-1).flip();
+        assertThrows(ProtocolException.class, () -> new FrameCodec.Decoder().feed(negative, new ArrayList<>()));
+        ByteBuffer zero = ByteBuffer.allocate(4).putInt(0).flip();
+        assertThrows(ProtocolException.class, () -> new FrameCodec.Decoder().feed(zero, new ArrayList<>()));
+    }
+
+    @Test
+    void unknownTagAndTrailingBytesAreRefused() {
+        assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {99})));
+        byte[] caughtUp = FrameCodec.encode(new Message.CaughtUp(7));
+        byte[] longer = java.util.Arrays.copyOfRange(caughtUp, 4, caughtUp.length + 1);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(longer)));
+        assertTrue(e.getMessage().contains("trailing"), e.getMessage());
+    }
+
+    @Test
+    void aCountLargerThanTheBytesLeftIsRefusedWithoutAllocating() {
+        ByteBuffer b = ByteBuffer.allocate(64);
+        b.put((byte) 14).putShort((short) 1).put((byte) 'T').putInt(1).putInt(0).put((byte) 0)
+            .putLong(0).putLong(0).putShort((short) 0).putShort((short) 0xFFFF);
+        b.flip();
+        ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(b));
+        assertTrue(e.getMessage().contains("count"), e.getMessage());
+    }
+
+    @Test
+    void goldenCaughtUpFrame() {
+        assertArrayEquals(new byte[] {0, 0, 0, 9, 9, 0, 0, 0, 0, 0, 0, 0, 42}, FrameCodec.encode(new Message.CaughtUp(42)));
+    }
+}

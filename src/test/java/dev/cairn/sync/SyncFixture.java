@@ -1,0 +1,138 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cairn.Cairn;
+import dev.cairn.CairnServer;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** A server and its clients on 127.0.0.1 in a temporary folder, closed at the end. */
+final class SyncFixture implements AutoCloseable {
+    static final String APP = "test-app";
+    final Path dir;
+    CairnServer server;
+    final List<Cairn> clients = new ArrayList<>();
+    final Map<Cairn, List<Event>> events = new java.util.IdentityHashMap<>();
+    private final int rangeIds;
+    private int port;
+
+    SyncFixture(Path dir) {
+        this(dir, 50);
+    }
+
+    SyncFixture(Path dir, int rangeIds) {
+        this.dir = dir;
+        this.rangeIds = rangeIds;
+        startServer();
+    }
+
+    void startServer() {
+        server = CairnServer.start(dir.resolve("server"), new InetSocketAddress("127.0.0.1", port), APP, rangeIds,
+            dev.cairn.internal.Limits.PENDING_BYTES_MAX);
+        port = server.port();
+    }
+
+    void restartServer() {
+        server.close();
+        startServer();
+    }
+
+    int port() {
+        return port;
+    }
+
+    Cairn open(String name) {
+        return open(name, APP);
+    }
+
+    Cairn open(String name, String appId) {
+        Cairn c = Cairn.open(dir.resolve(name), Cairn.Options.defaults().withNodeName(name).withUser(name).withAppId(appId));
+        clients.add(c);
+        List<Event> list = new CopyOnWriteArrayList<>();
+        events.put(c, list);
+        c.subscribe(list::add);
+        return c;
+    }
+
+    Cairn reopen(Cairn c, String name) {
+        clients.remove(c);
+        c.close();
+        return open(name);
+    }
+
+    Cairn connected(String name) {
+        Cairn c = open(name);
+        c.connect("127.0.0.1", port).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+        return c;
+    }
+
+    static void await(String what, BooleanSupplier condition) {
+        await(what, condition, 20_000);
+    }
+
+    static void await(String what, BooleanSupplier condition, long millis) {
+        await(what, condition, millis, () -> "");
+    }
+
+    static void await(String what, BooleanSupplier condition, long millis, Supplier<String> detail) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                if (condition.getAsBoolean()) return;
+            } catch (RuntimeException e) {
+                // A reader may race a concurrent change; try again.
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        fail("timed out after " + millis + " ms waiting for: " + what + " " + detail.get());
+    }
+
+    /** The contents of a tree as key -> value.toString(), in key order. */
+    static <V extends Record> Map<String, String> contents(Tree<V> t) {
+        Map<String, String> m = new TreeMap<>();
+        t.forEach((k, v) -> m.put(k.toString(), v.toString()));
+        return m;
+    }
+
+    static <V extends Record> void awaitSame(List<Tree<V>> trees) {
+        Supplier<String> diff = () -> {
+            Map<String, String> first = contents(trees.getFirst());
+            for (Tree<V> t : trees) {
+                if (!contents(t).equals(first)) return "differ";
+            }
+            return null;
+        };
+        await("replicas converge", () -> diff.get() == null);
+    }
+
+    static Key<?> any(Key<?> k) {
+        return k;
+    }
+
+    @Override
+    public void close() {
+        for (Cairn c : clients) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                // already closed by the test
+            }
+        }
+        server.close();
+    }
+}

@@ -1,0 +1,309 @@
+package dev.cairn.sync;
+
+import static dev.cairn.sync.SyncFixture.await;
+import static dev.cairn.sync.SyncFixture.contents;
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.BorrowState;
+import dev.cairn.Cairn;
+import dev.cairn.CairnServer;
+import dev.cairn.ChangeKind;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.WrongServerException;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.Fixtures.PresV1;
+import dev.cairn.testing.Fixtures.PresV2;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real sockets on 127.0.0.1: a server and two or three clients (spec/sync-protocol.md). */
+@Timeout(90)
+class SyncTest {
+    @TempDir Path dir;
+
+    static CompletableFuture<Void> connect(Cairn c, SyncFixture f) {
+        return c.connect("127.0.0.1", f.port()).orTimeout(20, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void insertOnOneClientIsPushedToTheOthersAsRemoteChange() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            await("b and c see the insert", () -> pb.contains(k) && pc.contains(k));
+            assertEquals(part(1), pb.get(k));
+            await("b got a remote event", () -> f.events.get(b).contains(new Event.RecordChanged(k, ChangeKind.CREATED, true)));
+            await("a got a local event", () -> f.events.get(a).contains(new Event.RecordChanged(k, ChangeKind.CREATED, false)));
+            await("a got keys", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived kr
+                && kr.tree().equals("Part") && kr.toIdExclusive() - kr.fromId() == 50));
+            await("a got Connected", () -> f.events.get(a).contains(new Event.Connected(f.server.serverId())));
+            assertEquals(pa.meta(k), pb.meta(k), "metadata travels with the record");
+        }
+    }
+
+    @Test
+    void updateNeedsTheServerCheckOutWhichQueuesAndHandsOver() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b has it", () -> pb.contains(k));
+
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(new BorrowState.Mine(), pa.borrowState(k));
+            await("b sees a holds it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h
+                && h.node().equals(a.nodeId()) && h.nodeName().equals("a"));
+            CompletableFuture<Void> bWaits = pb.checkOut(k);
+            await("b waits first in line", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+            assertFalse(bWaits.isDone());
+            assertThrows(dev.cairn.NotCheckedOutException.class, () -> pb.update(k, part(3)));
+
+            pa.update(k, part(2));
+            pa.checkIn(k);
+            bWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(new BorrowState.Mine(), pb.borrowState(k));
+            await("a sees b holds it", () -> pa.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(b.nodeId()));
+            assertEquals(part(2), pb.get(k), "the change before the check-in arrived first");
+            pb.update(k, part(3));
+            await("a sees b's change", () -> pa.get(k).equals(part(3)));
+        }
+    }
+
+    @Test
+    void changeWithoutCheckOutIsRefusedAndRolledBack() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b has it", () -> pb.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            a.disconnect();
+            assertTrue(f.server.breakCheckOut("Part", k.id(), 0));
+            pb.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            pb.update(k, part(20));
+            pa.update(k, part(10));       // offline: a still believes it holds the record
+            assertEquals(part(10), pa.get(k));
+            connect(a, f).join();
+            await("a rolled back to the server's version", () -> pa.get(k).equals(part(20)));
+            await("a was told", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
+                && r.key().equals(k) && r.reason().contains("NOT_CHECKED_OUT")));
+            assertInstanceOf(BorrowState.HeldBy.class, pa.borrowState(k));
+            assertEquals(part(20), pb.get(k));
+        }
+    }
+
+    @Test
+    void aDatabaseLinkedToOneServerRefusesAnotherWithNoChange() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            a.disconnect();
+            try (CairnServer other = CairnServer.start(dir.resolve("other"), 0, SyncFixture.APP)) {
+                Map<String, String> before = contents(pa);
+                CompletionException e = assertThrows(CompletionException.class,
+                    () -> a.connect("127.0.0.1", other.port()).orTimeout(20, TimeUnit.SECONDS).join());
+                assertInstanceOf(WrongServerException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains(f.server.serverId().toString()), e.getCause().getMessage());
+                assertEquals(before, contents(pa));
+                assertFalse(a.isConnected());
+            }
+            connect(a, f).join();
+            assertTrue(pa.contains(k));
+        }
+    }
+
+    @Test
+    void aClientOfAnotherApplicationIsRefused() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn x = f.open("x", "other-app");
+            CompletionException e = assertThrows(CompletionException.class, () -> connect(x, f).join());
+            assertTrue(e.getCause().getMessage().contains("APP_ID"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains("other-app"), e.getCause().getMessage());
+            assertFalse(x.isConnected());
+        }
+    }
+
+    @Test
+    void recordsCreatedOfflineAreSentOnReconnect() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            pa.insert(part(0));
+            a.disconnect();
+            List<Key<Part>> offline = new java.util.ArrayList<>();
+            for (int i = 1; i <= 20; i++) offline.add(pa.insert(part(i)));
+            a = f.reopen(a, "a");              // a restart while offline keeps the outbox
+            Tree<Part> pa2 = a.tree(Part.class);
+            assertEquals(21, pa2.size());
+            connect(a, f).join();
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has every offline record", () -> pb.size() == 21);
+            SyncFixture.awaitSame(List.of(pa2, pb));
+        }
+    }
+
+    @Test
+    void removedRecordsStayRemovedForAClientThatWasAway() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Key<Part> k1 = pa.insert(part(1));
+            Key<Part> k2 = pa.insert(part(2));
+            await("b has both", () -> pb.contains(k1) && pb.contains(k2));
+            pb.checkOut(k2).orTimeout(10, TimeUnit.SECONDS).join();
+            b.disconnect();
+            pa.checkOut(k1).orTimeout(10, TimeUnit.SECONDS).join();
+            pa.remove(k1);
+            assertTrue(f.server.breakCheckOut("Part", k2.id(), 0));
+            pa.checkOut(k2).orTimeout(10, TimeUnit.SECONDS).join();
+            pa.remove(k2);
+            pb.update(k2, part(22));           // offline edit of a record removed meanwhile
+            await("the server has both removals", () -> f.server.sequence() >= 4);
+            connect(b, f).join();
+            await("b removed both", () -> !pb.contains(k1) && !pb.contains(k2));
+            SyncFixture.await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
+                && r.key().equals(k2) && r.reason().contains("REMOVED")), 5_000, () -> "events of b: " + f.events.get(b));
+            await("b saw the removal", () -> f.events.get(b).contains(new Event.RecordChanged(k1, ChangeKind.REMOVED, true)));
+            assertFalse(pa.contains(k2), "nobody brings a removed record back");
+        }
+    }
+
+    @Test
+    void reconnectionIsIncremental() throws InterruptedException {
+        try (SyncFixture f = new SyncFixture(dir, 1000)) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            List<Key<Part>> keys = pa.insertAll(java.util.stream.IntStream.range(0, 300).mapToObj(i -> part(i)).toList());
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has all", () -> pb.size() == 300);
+            await("b counted them", () -> b.syncClient().pushesReceived() >= 300);
+            b.disconnect();
+            for (int i = 0; i < 5; i++) {
+                pa.checkOut(keys.get(i)).orTimeout(10, TimeUnit.SECONDS).join();
+                pa.update(keys.get(i), part(1000 + i));
+            }
+            pa.insert(part(999));
+            await("server has the changes", () -> f.server.sequence() >= 306);
+            connect(b, f).join();
+            await("b caught up", () -> pb.size() == 301);
+            SyncFixture.awaitSame(List.of(pa, pb));
+            await("b counted them", () -> b.syncClient().pushesReceived() >= 6);
+            Thread.sleep(100);
+            assertEquals(6, b.syncClient().pushesReceived(), "only the 6 changed records travel");
+            assertEquals(0, b.syncClient().changesSent());
+        }
+    }
+
+    @Test
+    void selectiveSyncReplicatesOnlyTheChosenTrees() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            a.tree(Part.class).insert(part(1));
+            Key<Doc> d = a.tree(Doc.class).insert(new Doc("manual", 12));
+            Cairn c = f.open("c");
+            c.connect("127.0.0.1", f.port(), Set.of("Doc")).orTimeout(20, TimeUnit.SECONDS).join();
+            await("c has the doc", () -> c.treeNames().contains("Doc") && c.tree(Doc.class).contains(d));
+            assertFalse(c.treeNames().contains("Part"));
+            a.tree(Part.class).insert(part(2));
+            Key<Doc> d2 = a.tree(Doc.class).insert(new Doc("guide", 3));
+            await("c has the second doc", () -> c.tree(Doc.class).contains(d2));
+            assertFalse(c.treeNames().contains("Part"));
+        }
+    }
+
+    @Test
+    void aStandaloneDatabaseLinksWithItsRecordsAndASecondOneIsRefused() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn s1 = f.open("s1");
+            Tree<Part> p1 = s1.tree(Part.class);
+            for (int i = 0; i < 5; i++) p1.insert(part(i));
+            Cairn s2 = f.open("s2");
+            s2.tree(Part.class).insert(part(50));
+            connect(s1, f).join();
+            Key<Part> after = p1.insert(part(6));
+            assertEquals(5, after.id(), "the claimed ids continue");
+            CompletionException e = assertThrows(CompletionException.class, () -> connect(s2, f).join());
+            assertTrue(e.getCause().getMessage().contains("ID_CONFLICT"), e.getCause().getMessage());
+            assertEquals(1, s2.tree(Part.class).size(), "the refused database is unchanged");
+            Cairn b = f.connected("b");
+            await("b has s1's records", () -> b.tree(Part.class).size() == 6);
+            Key<Part> fromB = b.tree(Part.class).insert(part(7));
+            assertTrue(fromB.id() >= SyncReplicaIds.CLAIM_SLACK + 5, "b's ids come after s1's claim: " + fromB);
+        }
+    }
+
+    @Test
+    void differentSchemaVersionsMapToEachNodesOwnNumbers() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<PresV1> ta = a.tree(PresV1.class);
+            Tree<PresV2> tb = b.tree(PresV2.class);
+            Key<PresV1> ka = ta.insert(new PresV1("from-a"));
+            Key<PresV2> kb = tb.insert(new PresV2("from-b", 7));
+            await("both sides have both", () -> ta.size() == 2 && tb.size() == 2);
+            assertEquals(new PresV1("from-b"), ta.get(new Key<>("Pres", kb.id(), 0)));
+            assertEquals("from-a", tb.get(new Key<>("Pres", ka.id(), 0)).a());
+            assertEquals(1, a.tree(PresV1.class).meta(ka).schemaVersion());
+            assertEquals(2, b.tree(PresV2.class).meta(new Key<>("Pres", ka.id(), 0)).schemaVersion(),
+                "a's version 1 is b's version 2");
+            assertNotEquals(ka.id(), kb.id());
+        }
+    }
+
+    @Test
+    void aRecordWhoseSchemaTheClientCannotReadIsRefusedWithNothingLost() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<dev.cairn.testing.Fixtures.EvoV1> tb = b.tree(dev.cairn.testing.Fixtures.EvoV1.class);
+            Key<dev.cairn.testing.Fixtures.EvoV2> k = a.tree(dev.cairn.testing.Fixtures.EvoV2.class)
+                .insert(new dev.cairn.testing.Fixtures.EvoV2(3));
+            await("b stopped syncing", () -> !b.isConnected());
+            await("b was told why", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.Disconnected d
+                && d.reason().contains(k.toString()) && d.reason().contains("cannot read")));
+            assertEquals(0, tb.size(), "nothing was applied");
+            CompletionException e = assertThrows(CompletionException.class, () -> connect(b, f).join());
+            assertInstanceOf(dev.cairn.SchemaMismatchException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains(k.toString()), e.getCause().getMessage());
+            assertEquals(0, tb.size(), "nothing changed locally");
+            assertEquals(0, b.tree(dev.cairn.testing.Fixtures.EvoV1.class).keys().size());
+        }
+    }
+
+    /** Mirrors the claim slack of the replica (package-private there). */
+    static final class SyncReplicaIds {
+        static final int CLAIM_SLACK = 1000;
+    }
+}
