@@ -1,6 +1,7 @@
 package dev.cairn;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Any tree by name, without its record class: records as JSON text, from the stored schemas
@@ -24,10 +25,17 @@ public interface GenericTree {
     /** The latest schema of the tree, as JSON. */
     String schemaJson();
 
-    /** Checks the record out (at once while standalone). */
-    void checkOut(int id, int revision);
+    /**
+     * Asks for the record's check-out, as {@link Tree#checkOut}: completes when this node holds
+     * it (at once while standalone; after the server grants it, in queue order, once linked).
+     */
+    CompletableFuture<Void> checkOut(int id, int revision);
 
+    /** Gives the record back, as {@link Tree#checkIn}. */
     void checkIn(int id, int revision);
+
+    /** Who holds the record, as {@link Tree#borrowState}. */
+    BorrowState borrowState(int id, int revision);
 
     /**
      * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the latest

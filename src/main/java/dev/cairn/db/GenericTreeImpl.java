@@ -1,5 +1,6 @@
 package dev.cairn.db;
 
+import dev.cairn.BorrowState;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.RecordNotFoundException;
@@ -12,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A tree by name, records as JSON, from the stored schemas alone: no record class is loaded.
@@ -89,21 +91,35 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public void checkOut(int id, int revision) {
+    public CompletableFuture<Void> checkOut(int id, int revision) {
         Key<Object> key = key(id, revision);
+        SyncReplica sync = db.sync;
+        if (sync != null) return sync.checkOut(t, key);
         db.write(() -> {
             db.checkOut(t, key);
             return null;
         }, true);
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public void checkIn(int id, int revision) {
         Key<Object> key = key(id, revision);
+        SyncReplica sync = db.sync;
+        if (sync != null) {
+            sync.checkIn(t, key);
+            return;
+        }
         db.write(() -> {
             db.checkIn(t, key);
             return null;
         }, true);
+    }
+
+    @Override
+    public BorrowState borrowState(int id, int revision) {
+        Key<Object> key = key(id, revision);
+        return db.readOrWrite(r -> db.borrowState(r, t, key));
     }
 
     @Override

@@ -45,6 +45,16 @@ final class Args {
         return options.getOrDefault(name, fallback);
     }
 
+    int intOption(String name, int fallback) {
+        String v = options.get(name);
+        if (v == null) return fallback;
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new Main.UsageException("option " + name + " '" + v + "' (expected: a number)");
+        }
+    }
+
     String requiredOption(String name) {
         String v = options.get(name);
         if (v == null) throw new Main.UsageException("missing " + name);

@@ -1,5 +1,6 @@
 package dev.cairn.tools;
 
+import dev.cairn.BorrowState;
 import dev.cairn.Cairn;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
@@ -8,6 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The inspector behind {@code java -jar cairn.jar inspect DIR} (tools/inspect.jsh): browses and
@@ -30,6 +34,9 @@ public final class Inspector implements AutoCloseable {
         db.checkOut("Part/3.0")       check a record out (needed before save)
         db.save("Part/3.0", "{...}")  replace a checked-out record with JSON
         db.checkIn("Part/3.0")        give the record back
+        db.borrow("Part/3.0")         who holds a record (Free, Mine, HeldBy, Waiting)
+        db.checkOuts()                every record that is not free
+        db.connect("host", 7070)      link to a sync server (waits until caught up)
         db.connection()               connected to a sync server or standalone
         db.verify()                   check every page and record (reopens the database)
         db.cairn()                    the Cairn handle, for anything else
@@ -116,10 +123,43 @@ public final class Inspector implements AutoCloseable {
         return k;
     }
 
+    /**
+     * Asks for the check-out and waits up to 10 s for it; if the record is held by another node,
+     * says where this node stands in the queue (the check-out arrives later, see {@link #borrow}).
+     */
     public void checkOut(String key) {
         Key<?> k = Key.parse(key);
-        cairn.genericTree(k.tree()).checkOut(k.id(), k.revision());
-        out.println("checked out " + k);
+        GenericTree tree = cairn.genericTree(k.tree());
+        try {
+            tree.checkOut(k.id(), k.revision()).get(10, TimeUnit.SECONDS);
+            out.println("checked out " + k);
+        } catch (TimeoutException e) {
+            out.println("asked for " + k + ": " + tree.borrowState(k.id(), k.revision()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Who holds a record: Free, Mine, HeldBy(node, name) or Waiting(holder, position). */
+    public BorrowState borrow(String key) {
+        Key<?> k = Key.parse(key);
+        return cairn.genericTree(k.tree()).borrowState(k.id(), k.revision());
+    }
+
+    /** Every record of every tree that is not free, with its borrow state. */
+    public List<String> checkOuts() {
+        List<String> lines = new ArrayList<>();
+        for (String name : cairn.treeNames()) {
+            GenericTree tree = cairn.genericTree(name);
+            for (Key<?> k : tree.keys()) {
+                BorrowState state = tree.borrowState(k.id(), k.revision());
+                if (!(state instanceof BorrowState.Free)) lines.add(k + "  " + state);
+            }
+        }
+        lines.forEach(out::println);
+        return lines;
     }
 
     public void save(String key, String json) {
@@ -135,7 +175,21 @@ public final class Inspector implements AutoCloseable {
     }
 
     public String connection() {
-        return cairn.isConnected() ? "connected" : "standalone (not connected)";
+        return cairn.isConnected() ? "connected" : "not connected";
+    }
+
+    /** Links to a sync server and waits (up to 60 s) until caught up. */
+    public void connect(String host, int port) {
+        try {
+            cairn.connect(host, port).get(60, TimeUnit.SECONDS);
+            out.println("connected to " + host + ":" + port);
+        } catch (TimeoutException e) {
+            out.println("still linking to " + host + ":" + port + " (it goes on in the background)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
     }
 
     /** Closes the database, runs the full verify of {@code cairn verify}, and opens it again. */

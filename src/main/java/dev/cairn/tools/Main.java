@@ -1,6 +1,7 @@
 package dev.cairn.tools;
 
 import dev.cairn.CairnException;
+import dev.cairn.CairnServer;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ public final class Main {
     static final String USAGE = """
         usage: java -jar cairn.jar COMMAND [ARGS]
 
-          server  --data DIR [--port 7070] [--app-id ID]   run the sync server
+          server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
+                                         run the sync server until Ctrl-C / SIGTERM
           inspect DIR                    start jshell with the inspector on DIR
           verify  DIR                    check every page and record; exit 0 intact, 1 damaged
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
@@ -54,6 +56,11 @@ public final class Main {
                 }
                 case "verify" -> Commands.verify(a.dir(0), out);
                 case "backup" -> Commands.backup(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
+                case "server" -> {
+                    CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
+                        a.intOption("--port", 7070), a.option("--app-id", "default"), out);
+                    yield 0;
+                }
                 case "inspect" -> InspectLauncher.launch(a.dir(0));
                 case "stats" -> Commands.stats(a.dir(0), out);
                 case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);

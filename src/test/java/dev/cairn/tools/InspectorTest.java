@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -78,5 +79,26 @@ class InspectorTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(out.contains("Cairn inspector on"), out);
         assertTrue(out.contains("\"manufacturer\": \"Murata\""), out);
+    }
+
+    @Test
+    void showsCheckOutsHeldByAnotherNodeThroughTheServer() throws Exception {
+        try (dev.cairn.CairnServer server = dev.cairn.CairnServer.start(dir.resolve("server"), 0);
+             Cairn other = Cairn.open(dir.resolve("other"), Cairn.Options.defaults().withNodeName("bench-7"))) {
+            other.connect("127.0.0.1", server.port()).get(30, TimeUnit.SECONDS);
+            var parts = other.tree(Part.class);
+            Key<Part> k = parts.insert(new Part("L-1U", "TDK", 3, 9, List.of()));
+            parts.checkOut(k).get(30, TimeUnit.SECONDS);
+            Path mine = dir.resolve("mine");
+            Files.createDirectories(mine);
+            try (Inspector db = Inspector.open(mine, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+                db.connect("127.0.0.1", server.port());
+                assertEquals("connected", db.connection());
+                assertEquals(List.of(k), db.keys("Part"));
+                assertEquals(new dev.cairn.BorrowState.HeldBy(other.nodeId(), "bench-7"), db.borrow(k.toString()));
+                assertEquals(1, db.checkOuts().size());
+                assertTrue(printed().contains("HeldBy"), printed());
+            }
+        }
     }
 }

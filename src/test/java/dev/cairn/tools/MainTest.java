@@ -180,4 +180,14 @@ class MainTest {
         assertEquals(0, v.code(), v.out());
         assertTrue(v.out().contains("25 records checked"), v.out());
     }
+
+    @Test
+    void serverNeedsADataFolderAndANumericPort() {
+        Result r = cairn("server");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("missing --data"), r.err());
+        r = cairn("server", "--data", dir.toString(), "--port", "seventy");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("option --port 'seventy' (expected: a number)"), r.err());
+    }
 }
