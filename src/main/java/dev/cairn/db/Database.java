@@ -71,6 +71,7 @@ public final class Database implements AutoCloseable {
         final Map<TreeState, KeyPool> pools = new IdentityHashMap<>();
         final Set<TreeState.IndexBinding<?>> indexes = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         final List<Runnable> afterCommit = new ArrayList<>();
+        final List<Runnable> onAbort = new ArrayList<>();
         long outboxNext;
         boolean outboxTouched;
 
@@ -196,6 +197,7 @@ public final class Database implements AutoCloseable {
                 if (!committed) {
                     b.txn.close();
                     for (TreeState.IndexBinding<?> ib : b.indexes) ib.abort();
+                    for (int i = b.onAbort.size() - 1; i >= 0; i--) b.onAbort.get(i).run();
                 }
             }
         } finally {
@@ -243,6 +245,11 @@ public final class Database implements AutoCloseable {
 
     WriteTxn txn() {
         return batch().txn;
+    }
+
+    /** Undoes, in reverse order, a change published before the commit, if the batch fails. */
+    void onAbort(Runnable r) {
+        batch().onAbort.add(r);
     }
 
     void afterCommit(Runnable r) {
@@ -420,10 +427,11 @@ public final class Database implements AutoCloseable {
                 txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, dataFrom));
             }
             int finalDataFrom = dataFrom;
-            afterCommit(() -> {
-                finalT.versions = next;
-                finalT.dataFromVersion = finalDataFrom;
-            });
+            // Published before the commit: a reader whose snapshot holds records of version v
+            // must find v (versions only grow, so older snapshots are not affected).
+            finalT.versions = next;
+            onAbort(() -> finalT.versions = stored);
+            afterCommit(() -> finalT.dataFromVersion = finalDataFrom);
             return t;
         }, true);
     }

@@ -62,7 +62,6 @@ public final class SyncReplica implements Replica {
     private volatile long lastSeq;
     private volatile boolean linking;
     /** Trees whose versions {@link #localVersion} replaced in the running batch (sync thread only). */
-    private final List<Map.Entry<TreeState, SchemaVersions>> versionRestores = new ArrayList<>();
 
     private SyncReplica(Database db) {
         this.db = db;
@@ -186,17 +185,7 @@ public final class SyncReplica implements Replica {
      */
     @Override
     public void batch(Runnable body) {
-        try {
-            db.write(body);
-        } catch (RuntimeException | Error e) {
-            for (int i = versionRestores.size() - 1; i >= 0; i--) {
-                Map.Entry<TreeState, SchemaVersions> r = versionRestores.get(i);
-                r.getKey().versions = r.getValue();
-            }
-            throw e;
-        } finally {
-            versionRestores.clear();
-        }
+        db.write(body);
     }
 
     @Override
@@ -424,8 +413,9 @@ public final class SyncReplica implements Replica {
         }
         int added = versions.add(schema);
         db.txn().put(Layout.SCHEMAS, Layout.schemaKey(t.name, added), schema.toBytes());
-        versionRestores.add(Map.entry(t, t.versions));
+        SchemaVersions before = t.versions;
         t.versions = versions;
+        db.onAbort(() -> t.versions = before);
         return added;
     }
 
