@@ -70,6 +70,19 @@ final class PageLayout {
         return s.get(U16, offset) & 0xFFFF;
     }
 
+    /** Little-endian reads from a heap copy of a page (cold paths: checks, recovery). */
+    static int le16(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8;
+    }
+
+    static int le32(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+
+    static long le64(byte[] b, int at) {
+        return (le32(b, at) & 0xFFFFFFFFL) | (long) le32(b, at + 4) << 32;
+    }
+
     static void putU16(MemorySegment s, long offset, int value) {
         s.set(U16, offset, (short) value);
     }
