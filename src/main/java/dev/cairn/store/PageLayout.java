@@ -144,6 +144,16 @@ final class PageLayout {
             long y = b.get(U64_BE, bOffset);
             if (x != y) return Long.compareUnsigned(x, y);
             if (aBytes == 8 || bBytes == 8) return Integer.compare(aBytes, bBytes);
+        } else if (aOffset + 8 <= a.byteSize() && bOffset + 8 <= b.byteSize()) {
+            // A short key (branch separators are a few bytes): load 8 bytes of each side (the
+            // bytes after the key still lie in the segment) and keep the first min(a, b) bytes.
+            int n = Math.min(aBytes, bBytes);
+            if (n == 0) return Integer.compare(aBytes, bBytes);
+            int drop = 64 - 8 * n;
+            long x = a.get(U64_BE, aOffset) >>> drop;
+            long y = b.get(U64_BE, bOffset) >>> drop;
+            if (x != y) return Long.compareUnsigned(x, y);
+            return Integer.compare(aBytes, bBytes);
         }
         long m = MemorySegment.mismatch(a, aOffset, aOffset + aBytes, b, bOffset, bOffset + bBytes);
         if (m < 0) return 0;
