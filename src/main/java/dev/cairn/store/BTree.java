@@ -49,8 +49,13 @@ final class BTree {
 
     /** Inserts or replaces; true when the key was new. */
     boolean put(WriteTxn.MutableTree t, MemorySegment key, MemorySegment value) {
-        byte[] cell = buildCell(key, value);
+        // An inline value's cell is written straight into the leaf when it fits; the byte[]
+        // form is built only for splits (an overflow value's run is allocated first, as always).
+        long cellLength = LEAF_CELL_HEADER + key.byteSize() + value.byteSize();
+        byte[] cell = cellLength + SLOT_BYTES <= cellBytesMax ? null : buildCell(key, value);
+        int cellBytes = cell == null ? (int) cellLength : cell.length;
         if (t.root == 0) {
+            if (cell == null) cell = NodePage.leafCell(key, value);
             long id = tx.allocPage();
             MemorySegment page = tx.newPage(id, KIND_LEAF);
             NodePage.insertCell(page, 0, cell);
@@ -70,13 +75,14 @@ final class BTree {
         } else {
             t.count++;
         }
-        if (NodePage.fits(leaf, cell.length)) {
-            NodePage.insertCell(leaf, i, cell);
+        if (NodePage.fits(leaf, cellBytes)) {
+            if (cell == null) NodePage.insertLeafCell(leaf, i, key, value); else NodePage.insertCell(leaf, i, cell);
             if (replaced && depth > 0 && NodePage.usedBytes(leaf) < underfull) {
                 settle(t, depth, NodePage.cells(leaf), false);
             }
             return !replaced;
         }
+        if (cell == null) cell = NodePage.leafCell(key, value);
         boolean append = i == count(leaf);
         if (append && depth > 0) {
             // Ascending inserts: start a new right sibling and leave this leaf full.

@@ -157,6 +157,26 @@ final class NodePage {
         putU16(page, COUNT_OFFSET, n + 1);
     }
 
+    /** Inserts an inline leaf cell built from key and value, as insertCell(leafCell(key, value)). */
+    static void insertLeafCell(MemorySegment page, int index, MemorySegment key, MemorySegment value) {
+        int k = (int) key.byteSize();
+        int v = (int) value.byteSize();
+        int size = LEAF_CELL_HEADER + k + v;
+        int n = count(page);
+        if (gapBytes(page) < size + SLOT_BYTES) rebuild(page, cells(page));
+        int start = cellStart(page) - size;
+        putU16(page, start, k);
+        page.set(U8, start + 2L, (byte) 0);
+        page.set(U32, start + 3L, v);
+        MemorySegment.copy(key, 0, page, start + (long) LEAF_CELL_HEADER, k);
+        MemorySegment.copy(value, 0, page, start + (long) LEAF_CELL_HEADER + k, v);
+        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
+        MemorySegment.copy(page, slots, page, slots + SLOT_BYTES, (long) SLOT_BYTES * (n - index));
+        putU16(page, slots, start);
+        putU16(page, CELL_START_OFFSET, start);
+        putU16(page, COUNT_OFFSET, n + 1);
+    }
+
     static boolean fits(MemorySegment page, int cellBytes) {
         return (int) page.byteSize() - HEADER_BYTES - usedBytes(page) >= cellBytes + SLOT_BYTES;
     }

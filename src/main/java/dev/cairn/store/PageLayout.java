@@ -70,6 +70,19 @@ final class PageLayout {
         return s.get(U16, offset) & 0xFFFF;
     }
 
+    /** Little-endian reads from a heap copy of a page (cold paths: checks, recovery). */
+    static int le16(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8;
+    }
+
+    static int le32(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+
+    static long le64(byte[] b, int at) {
+        return (le32(b, at) & 0xFFFFFFFFL) | (long) le32(b, at + 4) << 32;
+    }
+
     static void putU16(MemorySegment s, long offset, int value) {
         s.set(U16, offset, (short) value);
     }
@@ -131,6 +144,16 @@ final class PageLayout {
             long y = b.get(U64_BE, bOffset);
             if (x != y) return Long.compareUnsigned(x, y);
             if (aBytes == 8 || bBytes == 8) return Integer.compare(aBytes, bBytes);
+        } else if (aOffset + 8 <= a.byteSize() && bOffset + 8 <= b.byteSize()) {
+            // A short key (branch separators are a few bytes): load 8 bytes of each side (the
+            // bytes after the key still lie in the segment) and keep the first min(a, b) bytes.
+            int n = Math.min(aBytes, bBytes);
+            if (n == 0) return Integer.compare(aBytes, bBytes);
+            int drop = 64 - 8 * n;
+            long x = a.get(U64_BE, aOffset) >>> drop;
+            long y = b.get(U64_BE, bOffset) >>> drop;
+            if (x != y) return Long.compareUnsigned(x, y);
+            return Integer.compare(aBytes, bBytes);
         }
         long m = MemorySegment.mismatch(a, aOffset, aOffset + aBytes, b, bOffset, bOffset + bBytes);
         if (m < 0) return 0;

@@ -74,13 +74,22 @@ final class Recovery {
         if (id == 0 || birth < txnId) return;
         if (level >= Limits.TREE_DEPTH_MAX) throw store.corruption(id, "tree deeper than " + Limits.TREE_DEPTH_MAX);
         MemorySegment page = reader.node(id, birth);
-        int n = count(page);
+        // node() checked every slot, cell bound and length; the walk reads a heap copy with
+        // plain array reads, since it runs at open before the JIT compiled it.
+        byte[] b = page.toArray(U8);
+        int n = le16(b, (int) COUNT_OFFSET);
+        if (b[(int) KIND_OFFSET] != KIND_LEAF) {
+            for (int i = 0; i < n; i++) {
+                int cell = le16(b, HEADER_BYTES + SLOT_BYTES * i);
+                long childTxn = le64(b, cell + 10);
+                if (childTxn >= txnId) walkNew(store, reader, le64(b, cell + 2), childTxn, catalog, level + 1);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
-            int cell = NodePage.slot(page, i);
-            if (!NodePage.isLeaf(page)) {
-                walkNew(store, reader, NodePage.child(page, i), NodePage.childTxn(page, i), catalog, level + 1);
-            } else if (NodePage.isOverflow(page, cell)) {
-                if (NodePage.runTxnId(page, cell) >= txnId) reader.value(page, cell);
+            int cell = le16(b, HEADER_BYTES + SLOT_BYTES * i);
+            if ((b[cell + 2] & FLAG_OVERFLOW) != 0) {
+                if (le64(b, cell + LEAF_CELL_HEADER + le16(b, cell) + 8) >= txnId) reader.value(page, cell);
             } else if (catalog) {
                 MemorySegment entry = reader.value(page, cell);
                 if (entry.byteSize() != Catalog.ENTRY_BYTES) throw store.corruption(id, "catalog entry of " + entry.byteSize() + " bytes");

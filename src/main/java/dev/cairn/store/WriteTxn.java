@@ -142,12 +142,16 @@ public final class WriteTxn extends ReadTxn {
         return removed;
     }
 
-    /** Makes every write durable (default mode) and visible to new readers. */
+    /**
+     * Makes every write durable (default mode) and visible to new readers. A transaction that
+     * changed nothing writes nothing and forces nothing (the last commit is already durable);
+     * its txn id is then not used, and the next write transaction gets it.
+     */
     public void commit() {
         live();
         try {
             flushCatalog();
-            store.commit(this);
+            if (modCount != 0) store.commit(this); else rollback();
         } catch (RuntimeException | Error e) {
             rollback();
             throw e;
