@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -608,6 +609,33 @@ public final class Database implements AutoCloseable {
         outbox(ChangeKind.CREATED, key, nh);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;
+    }
+
+    /**
+     * Asks for a check-out: through the sync server while linked (completes when granted),
+     * else granted at once and stored durably. Not inside a batch.
+     */
+    CompletableFuture<Void> requestCheckOut(TreeState t, Key<?> key) {
+        SyncReplica s = sync;
+        if (s != null) return s.checkOut(t, key);
+        write(() -> {
+            checkOut(t, key);
+            return null;
+        }, true);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Gives a check-out back: through the sync server while linked, else at once. */
+    void requestCheckIn(TreeState t, Key<?> key) {
+        SyncReplica s = sync;
+        if (s != null) {
+            s.checkIn(t, key);
+            return;
+        }
+        write(() -> {
+            checkIn(t, key);
+            return null;
+        }, true);
     }
 
     /** Standalone check-out: granted at once and stored durably. */

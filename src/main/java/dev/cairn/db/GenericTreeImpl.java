@@ -92,28 +92,12 @@ public final class GenericTreeImpl implements GenericTree {
 
     @Override
     public CompletableFuture<Void> checkOut(int id, int revision) {
-        Key<Object> key = key(id, revision);
-        SyncReplica sync = db.sync;
-        if (sync != null) return sync.checkOut(t, key);
-        db.write(() -> {
-            db.checkOut(t, key);
-            return null;
-        }, true);
-        return CompletableFuture.completedFuture(null);
+        return db.requestCheckOut(t, key(id, revision));
     }
 
     @Override
     public void checkIn(int id, int revision) {
-        Key<Object> key = key(id, revision);
-        SyncReplica sync = db.sync;
-        if (sync != null) {
-            sync.checkIn(t, key);
-            return;
-        }
-        db.write(() -> {
-            db.checkIn(t, key);
-            return null;
-        }, true);
+        db.requestCheckIn(t, key(id, revision));
     }
 
     @Override

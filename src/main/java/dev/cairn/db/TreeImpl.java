@@ -315,27 +315,13 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public CompletableFuture<Void> checkOut(Key<V> key) {
         own(key);
-        SyncReplica sync = db.sync;
-        if (sync != null) return sync.checkOut(t, key);
-        db.write(() -> {
-            db.checkOut(t, key);
-            return null;
-        }, true);
-        return CompletableFuture.completedFuture(null);
+        return db.requestCheckOut(t, key);
     }
 
     @Override
     public void checkIn(Key<V> key) {
         own(key);
-        SyncReplica sync = db.sync;
-        if (sync != null) {
-            sync.checkIn(t, key);
-            return;
-        }
-        db.write(() -> {
-            db.checkIn(t, key);
-            return null;
-        }, true);
+        db.requestCheckIn(t, key);
     }
 
     @Override

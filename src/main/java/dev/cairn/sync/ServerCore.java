@@ -558,9 +558,9 @@ public final class ServerCore implements AutoCloseable {
                 txn = null;
             }
         }
-        List<Runnable> todo = new ArrayList<>(afterCommit);
+        List<Runnable> actions = new ArrayList<>(afterCommit);
         afterCommit.clear();
-        for (Runnable r : todo) r.run();
+        for (Runnable r : actions) r.run();
         boolean more = false;
         for (Peer p : List.copyOf(peers)) {
             if (p.state == Peer.State.CATCHING_UP && p.out.pendingBytes() < PUMP_BELOW_BYTES) more |= pump(p);
