@@ -59,9 +59,4 @@ public final class Check {
     public static void expensive(BooleanSupplier check, String message) {
         if (EXPENSIVE && !check.getAsBoolean()) throw new AssertionError(message);
     }
-
-    /** Runs an O(n) check that throws itself on failure, when expensive checks are on. */
-    public static void expensive(Runnable check) {
-        if (EXPENSIVE) check.run();
-    }
 }

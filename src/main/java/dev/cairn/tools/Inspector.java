@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -130,15 +131,10 @@ public final class Inspector implements AutoCloseable {
     public void checkOut(String key) {
         Key<?> k = Key.parse(key);
         GenericTree tree = cairn.genericTree(k.tree());
-        try {
-            tree.checkOut(k.id(), k.revision()).get(10, TimeUnit.SECONDS);
+        if (await(tree.checkOut(k.id(), k.revision()), 10)) {
             out.println("checked out " + k);
-        } catch (TimeoutException e) {
+        } else {
             out.println("asked for " + k + ": " + tree.borrowState(k.id(), k.revision()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }
 
@@ -180,13 +176,23 @@ public final class Inspector implements AutoCloseable {
 
     /** Links to a sync server and waits (up to 60 s) until caught up. */
     public void connect(String host, int port) {
-        try {
-            cairn.connect(host, port).get(60, TimeUnit.SECONDS);
+        if (await(cairn.connect(host, port), 60)) {
             out.println("connected to " + host + ":" + port);
-        } catch (TimeoutException e) {
+        } else {
             out.println("still linking to " + host + ":" + port + " (it goes on in the background)");
+        }
+    }
+
+    /** True once {@code f} completed within the time; its failure is rethrown as it was. */
+    private static boolean await(CompletableFuture<Void> f, int seconds) {
+        try {
+            f.get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
