@@ -17,8 +17,6 @@ public final class Limits {
     public static final int TREE_DEPTH_MAX = 32;
     /** Longest tree name, bytes of UTF-8. */
     public static final int TREE_NAME_BYTES_MAX = 255;
-    /** Concurrent read transactions per database. */
-    public static final int READERS_MAX = 4096;
     /** Largest sync frame, bytes after its length field (sync-protocol.md §2). */
     public static final int FRAME_BYTES_MAX = 16 * 1024 * 1024;
     /** Bytes queued for one sync connection before the server drops it as too slow. */

@@ -17,8 +17,9 @@ final class FileHeader {
     static final byte[] MAGIC = "CAIRN-DB".getBytes(StandardCharsets.US_ASCII);
     /** Written little-endian, so the file bytes read 04 03 02 01. */
     static final int BYTE_ORDER_MARK = 0x01020304;
-    static final int READ_VERSION = 1;
-    static final int WRITE_VERSION = 1;
+    /** 2: slots carry key heads (storage-format.md §4.1). Version 1 was a pre-release format. */
+    static final int READ_VERSION = 2;
+    static final int WRITE_VERSION = 2;
     static final int CHECKED_BYTES = 24;
 
     private FileHeader() { }
@@ -62,6 +63,11 @@ final class FileHeader {
         if (readVersion > READ_VERSION) {
             throw new dev.cairn.CairnException(file + ": format read version " + readVersion
                 + " is newer than this Cairn reads (" + READ_VERSION + ")");
+        }
+        if (readVersion < READ_VERSION) {
+            throw new dev.cairn.CairnException(file + ": format read version " + readVersion
+                + " is a pre-release format this Cairn no longer reads (it reads " + READ_VERSION
+                + "); open it with the build that wrote it and export, then import here");
         }
         int pageBytes = head.get(U32, 16);
         if (pageBytes < 4096 || pageBytes > 32768 || Integer.bitCount(pageBytes) != 1) {

@@ -49,7 +49,7 @@ final class PageCheck {
         int n = le16(b, (int) COUNT_OFFSET);
         int cellStart = le16(b, (int) CELL_START_OFFSET);
         if (HEADER_BYTES + SLOT_BYTES * n > cellStart || cellStart > size) {
-            return "count " + n + " and cell start " + cellStart + " overlap (expected: 32 + 2*count <= cellStart <= " + size + ")";
+            return "count " + n + " and cell start " + cellStart + " overlap (expected: 32 + " + SLOT_BYTES + "*count <= cellStart <= " + size + ")";
         }
         if (!leaf && n == 0) return "branch with no children (expected: count >= 1)";
         int headerBytes = leaf ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER;
@@ -71,6 +71,12 @@ final class PageCheck {
             if (end > size) return "slot " + i + " cell ends at " + end + " (expected: <= " + size + ")";
             if (!leaf && i == 0 && k != 0) return "branch cell 0 key of " + k + " bytes (expected: empty)";
             int key = cell + headerBytes;
+            long head = NodePage.head(b, HEADER_BYTES + SLOT_BYTES * i + SLOT_HEAD_OFFSET, 8);
+            long expectedHead = NodePage.head(b, key, k);
+            if (head != expectedHead) {
+                return "slot " + i + " key head " + String.format("0x%016x", head) + " (expected: "
+                    + String.format("0x%016x", expectedHead) + ", the first 8 bytes of its key)";
+            }
             if (i > 0 && compareBytes(b, prevKey, prevBytes, key, k) >= 0) {
                 return "slot " + i + " key not greater than slot " + (i - 1) + " key (expected: ascending)";
             }

@@ -55,7 +55,9 @@ final class PageLayout {
     static final int OVERFLOW_REF_BYTES = 16;
     /** Branch cell: keyBytes u16, child page id u64, child birth txn id u64, key. */
     static final int BRANCH_CELL_HEADER = 18;
-    static final int SLOT_BYTES = 2;
+    /** Slot: cell offset u16, key head (first 8 key bytes, big-endian, zero-padded). */
+    static final int SLOT_BYTES = 10;
+    static final int SLOT_HEAD_OFFSET = 2;
 
     static {
         Check.that(HEADER_BYTES + 3 * (BRANCH_CELL_HEADER + Limits.KEY_BYTES_MAX + SLOT_BYTES)

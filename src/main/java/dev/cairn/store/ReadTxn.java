@@ -26,14 +26,22 @@ public class ReadTxn implements AutoCloseable {
     final PageFile file;
     final MemorySegment[] chunks;
     final long pageCount;
+    /** The {@link PinCount} stripe this transaction pinned its snapshot through; -1: not pinned. */
+    final int pinStripe;
     boolean closed;
 
+    /** An unpinned view of a snapshot, for the writer and for checks at open. */
     ReadTxn(Store store, Snapshot snapshot) {
+        this(store, snapshot, -1);
+    }
+
+    ReadTxn(Store store, Snapshot snapshot, int pinStripe) {
         this.store = store;
         this.snapshot = snapshot;
         this.file = store.pageFile;
         this.chunks = snapshot.chunks;
         this.pageCount = snapshot.meta.pageCount();
+        this.pinStripe = pinStripe;
     }
 
     /** The txn id of the snapshot (for a {@link WriteTxn}: the id it commits as). */
@@ -91,7 +99,7 @@ public class ReadTxn implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        store.endRead(this);
+        if (pinStripe >= 0) store.endRead(this);
     }
 
     // ---------------------------------------------------------------- package-private engine
@@ -163,16 +171,21 @@ public class ReadTxn implements AutoCloseable {
         if (birthTxn > snapshot.txnId()) {
             throw store.corruption(pageId, "birth txn id " + birthTxn + " is newer than the snapshot " + snapshot.txnId());
         }
+        if (!file.isVerified(pageId)) verifyNode(pageId, birthTxn);
         MemorySegment page = file.page(chunks, pageId);
-        if (!file.isVerified(pageId)) {
-            String problem = PageCheck.node(page, pageId, birthTxn);
-            if (problem != null) throw store.corruption(pageId, problem);
-            file.markVerified(pageId);
-        } else {
-            String problem = PageCheck.identity(page, pageId, birthTxn);
-            if (problem != null) throw store.corruption(pageId, problem);
-        }
+        String problem = PageCheck.identity(page, pageId, birthTxn);
+        if (problem != null) throw store.corruption(pageId, problem);
         return page;
+    }
+
+    /**
+     * The full check of a node page on its first read after open. It takes ids, not the page
+     * segment, so that on the hot path the segment never escapes and the JIT need not allocate it.
+     */
+    private void verifyNode(long pageId, long birthTxn) {
+        String problem = PageCheck.node(file.page(chunks, pageId), pageId, birthTxn);
+        if (problem != null) throw store.corruption(pageId, problem);
+        file.markVerified(pageId);
     }
 
     /** The value of the leaf cell at cellOffset, read-only. */

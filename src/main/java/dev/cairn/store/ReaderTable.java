@@ -26,7 +26,7 @@ final class ReaderTable {
         Iterator<Snapshot> it = published.iterator();
         while (it.hasNext()) {
             Snapshot s = it.next();
-            if (s.pins.get() > 0) return s.txnId();
+            if (s.pins.any()) return s.txnId();
             if (s != current) it.remove();
         }
         return current.txnId();

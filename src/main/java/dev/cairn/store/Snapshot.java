@@ -2,7 +2,6 @@ package dev.cairn.store;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One committed state of the database, shared by every reader that began while it was the
@@ -10,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>Immutable after publication, except the pin count and the tree cache.
- *   <li>A page reachable from this snapshot is never rewritten while {@code pins > 0}.
+ *   <li>A page reachable from this snapshot is never rewritten while a reader pins it.
  * </ul>
  */
 final class Snapshot {
@@ -18,7 +17,7 @@ final class Snapshot {
     /** Page id of the meta slot this snapshot was read from or written to (1 or 2). */
     final long metaSlot;
     final MemorySegment[] chunks;
-    final AtomicInteger pins = new AtomicInteger();
+    final PinCount pins = new PinCount();
     /** Catalog entries looked up so far; all readers of the snapshot share them. */
     final ConcurrentHashMap<String, TreeRef> trees = new ConcurrentHashMap<>();
 

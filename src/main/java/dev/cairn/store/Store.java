@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.cairn.store.PageLayout.*;
 
@@ -27,8 +26,8 @@ import static dev.cairn.store.PageLayout.*;
  * (storage-format.md).
  *
  * <ul>
- *   <li>{@link #beginRead()} never blocks: it pins the current snapshot (two atomic operations
- *       and one allocation). {@link #beginWrite()} blocks until the write slot is free.
+ *   <li>{@link #beginRead()} never blocks: it pins the current snapshot (one atomic increment on
+ *       a per-thread stripe, and one allocation). {@link #beginWrite()} blocks until the write slot is free.
  *   <li>Commits are durable by default, with one force per commit (storage-format.md §5).
  *   <li>After damage is detected ({@code CorruptionException}) the store refuses writes until
  *       it is reopened.
@@ -61,7 +60,6 @@ public final class Store implements AutoCloseable {
     private final boolean durable;
     private final boolean writable;
     private final ReaderTable readers = new ReaderTable();
-    private final AtomicInteger openReaders = new AtomicInteger();
     private final Semaphore writeSlot = new Semaphore(1);
     private volatile Thread writerThread;
     private volatile Snapshot current;
@@ -188,25 +186,21 @@ public final class Store implements AutoCloseable {
     /** A read transaction on the last commit. Never blocks. */
     public ReadTxn beginRead() {
         checkOpen();
-        if (openReaders.incrementAndGet() > Limits.READERS_MAX) {
-            openReaders.decrementAndGet();
-            throw new IllegalStateException("more than " + Limits.READERS_MAX + " read transactions open on " + dir);
-        }
-        return new ReadTxn(this, pin());
+        int stripe = PinCount.stripe();
+        return new ReadTxn(this, pin(stripe), stripe);
     }
 
-    Snapshot pin() {
+    Snapshot pin(int stripe) {
         while (true) {
             Snapshot s = current;
-            s.pins.incrementAndGet();
+            s.pins.pin(stripe);
             if (s == current) return s;
-            s.pins.decrementAndGet();
+            s.pins.unpin(stripe);
         }
     }
 
     void endRead(ReadTxn txn) {
-        txn.snapshot.pins.decrementAndGet();
-        openReaders.decrementAndGet();
+        txn.snapshot.pins.unpin(txn.pinStripe);
     }
 
     /**

@@ -15,10 +15,12 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The worked example of storage-format.md §9: a tiny database whose file must equal, byte for
  * byte, the hex dump kept in src/test/resources/golden/. The dump this run produced is also
- * written to build/golden-actual/ for comparison. Old golden files stay: each must still open.
+ * written to build/golden-actual/ for comparison. Old golden files stay: a released format must
+ * still open; the pre-release version 1 must be refused with a message naming its version.
  */
 class GoldenFileTest {
-    static final String GOLDEN = "golden/tiny-v1.hex";
+    static final String GOLDEN = "golden/tiny-v2.hex";
+    static final String GOLDEN_V1 = "golden/tiny-v1.hex";
     @TempDir Path dir;
 
     /** The example: two trees, three keys, one commit. */
@@ -45,7 +47,7 @@ class GoldenFileTest {
             assertTrue(store.verify().ok());
         }
         String actual = hexDump(file, (int) pageCount, 4096);
-        Path out = Path.of("build", "golden-actual", "tiny-v1.hex");
+        Path out = Path.of("build", "golden-actual", "tiny-v2.hex");
         Files.createDirectories(out.getParent());
         Files.writeString(out, actual);
         String expected;
@@ -70,6 +72,20 @@ class GoldenFileTest {
             assertEquals(3, r.count("parts"));
             assertTrue(store.verify().ok());
         }
+    }
+
+    @Test
+    void preReleaseVersionOneIsRefusedByName() throws IOException {
+        String dump;
+        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(GOLDEN_V1)) {
+            assertNotNull(in);
+            dump = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        byte[] v1 = parseHexDump(dump, 4096);
+        Files.write(dir.resolve(Store.DATA_FILE), v1);
+        dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, () -> Store.open(dir).close());
+        assertTrue(e.getMessage().contains("format read version 1") && e.getMessage().contains("reads 2"), e.getMessage());
+        assertArrayEquals(v1, Files.readAllBytes(dir.resolve(Store.DATA_FILE)), "refusing must not change the file");
     }
 
     /** hexdump -C style per page; runs of all-zero lines print as one "*". */

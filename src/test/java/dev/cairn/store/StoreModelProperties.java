@@ -40,9 +40,19 @@ class StoreModelProperties {
     record Abort() implements Action { }
     record Reopen() implements Action { }
 
+    /**
+     * Key k of the given length. Shapes that make slot heads (the first 8 key bytes) tie: odd
+     * lengths pad with zero bytes (so k, k 0 and k 0 0 share a head), and lengths >= 12 that are
+     * a multiple of 3 start with one 8-byte prefix (every such key has the same head).
+     */
     static byte[] key(int k, int keyBytes) {
         byte[] key = new byte[keyBytes];
-        for (int i = 0; i < keyBytes; i++) key[i] = (byte) (i < 4 ? k >>> (24 - 8 * i) : 'x');
+        int at = 0;
+        if (keyBytes >= 12 && keyBytes % 3 == 0) {
+            for (; at < 8; at++) key[at] = (byte) "samehead".charAt(at);
+        }
+        byte filler = keyBytes % 2 == 1 ? 0 : (byte) 'x';
+        for (int i = 0; at < keyBytes; i++, at++) key[at] = i < 4 ? (byte) (k >>> (24 - 8 * i)) : filler;
         return key;
     }
 

@@ -1,0 +1,84 @@
+package dev.cairn.store;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Slot key heads (storage-format.md §4.1) against plain byte-array order. Keys come from a tiny
+ * alphabet with zero bytes and short lengths, so heads tie often: a key and the same key with
+ * zero bytes appended share a head, as do keys with one 8-byte prefix.
+ */
+class NodePageProperties {
+
+    @Provide
+    Arbitrary<byte[]> keys() {
+        return Arbitraries.of((byte) 0, (byte) 1, (byte) 97, (byte) 0xFF).array(byte[].class).ofMaxSize(12);
+    }
+
+    @Property(tries = 2000)
+    void differingHeadsOrderLikeTheKeys(@ForAll("keys") byte[] a, @ForAll("keys") byte[] b) {
+        long ha = NodePage.head(a, 0, a.length);
+        long hb = NodePage.head(b, 0, b.length);
+        assertEquals(ha, NodePage.head(MemorySegment.ofArray(a), 0, a.length), "byte[] and segment heads agree");
+        int order = Integer.signum(Arrays.compareUnsigned(a, b));
+        if (order == 0) assertEquals(ha, hb);
+        if (ha != hb) assertEquals(order, Integer.signum(Long.compareUnsigned(ha, hb)), "heads differ, so they decide");
+    }
+
+    @Property(tries = 300)
+    void leafSearchFindsWhatASortedSetFinds(@ForAll("keySets") List<byte[]> keys, @ForAll("keys") byte[] probe) {
+        TreeSet<byte[]> sorted = new TreeSet<>(Arrays::compareUnsigned);
+        sorted.addAll(keys);
+        List<byte[]> cells = new ArrayList<>();
+        for (byte[] k : sorted) cells.add(NodePage.leafCell(MemorySegment.ofArray(k), MemorySegment.ofArray(new byte[] {7})));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment page = arena.allocate(4096);
+            NodePage.init(page, PageLayout.KIND_LEAF, 9, 1);
+            NodePage.rebuild(page, cells);
+            PageLayout.seal(page, 4096);
+            assertNull(PageCheck.node(page, 9, 1), "the built page passes the structural check");
+            int expected = sorted.headSet(probe, false).size();
+            MemorySegment p = MemorySegment.ofArray(probe);
+            int found = NodePage.lowerBound(page, p, 0, probe.length);
+            assertEquals(expected, found, "lower bound of " + Arrays.toString(probe));
+            assertEquals(sorted.contains(probe), found < sorted.size() && NodePage.keyEquals(page, found, p, 0, probe.length));
+        }
+    }
+
+    @Property(tries = 300)
+    void branchSearchPicksTheChildWhoseRangeHoldsTheKey(@ForAll("keySets") List<byte[]> keys, @ForAll("keys") byte[] probe) {
+        TreeSet<byte[]> sorted = new TreeSet<>(Arrays::compareUnsigned);
+        sorted.addAll(keys);
+        sorted.remove(new byte[0]);
+        List<byte[]> cells = new ArrayList<>();
+        cells.add(NodePage.branchCell(new byte[0], 100, 1));
+        for (byte[] k : sorted) cells.add(NodePage.branchCell(k, 101 + cells.size(), 1));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment page = arena.allocate(4096);
+            NodePage.init(page, PageLayout.KIND_BRANCH, 9, 1);
+            NodePage.rebuild(page, cells);
+            PageLayout.seal(page, 4096);
+            assertNull(PageCheck.node(page, 9, 1), "the built page passes the structural check");
+            int expected = sorted.headSet(probe, true).size(); // separators <= probe, after cell 0
+            assertEquals(expected, NodePage.childIndex(page, MemorySegment.ofArray(probe), 0, probe.length),
+                "child for " + Arrays.toString(probe));
+        }
+    }
+
+    @Provide
+    Arbitrary<List<byte[]>> keySets() {
+        return keys().list().ofMaxSize(60);
+    }
+}
