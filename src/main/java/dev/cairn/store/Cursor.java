@@ -21,8 +21,17 @@ public final class Cursor implements AutoCloseable {
     private final ReadTxn txn;
     private final String tree;
     private final Snapshot.TreeRef fixedTree;
-    private final MemorySegment[] pages = new MemorySegment[Limits.TREE_DEPTH_MAX];
+    /** A read transaction's pages never change, so moves within a leaf need no re-checks. */
+    private final boolean readOnly;
+    /**
+     * The path from the root: page id, birth txn id and slot index per level. Only the leaf's
+     * segment is kept; an ancestor is looked up again when a move leaves the leaf (about once per
+     * 50 keys), which keeps segments out of arrays (their store checks upset the JIT).
+     */
+    private final long[] ids = new long[Limits.TREE_DEPTH_MAX];
+    private final long[] births = new long[Limits.TREE_DEPTH_MAX];
     private final int[] index = new int[Limits.TREE_DEPTH_MAX];
+    private MemorySegment leaf;
     private int leafDepth = -1;
     private boolean positioned;
     private boolean closed;
@@ -33,12 +42,14 @@ public final class Cursor implements AutoCloseable {
         this.txn = txn;
         this.tree = tree;
         this.fixedTree = null;
+        this.readOnly = !txn.tracksWrites();
     }
 
     Cursor(ReadTxn txn, Snapshot.TreeRef fixedTree) {
         this.txn = txn;
         this.tree = null;
         this.fixedTree = fixedTree;
+        this.readOnly = !txn.tracksWrites();
     }
 
     /** Moves to the smallest key; false when the tree is empty. */
@@ -69,6 +80,19 @@ public final class Cursor implements AutoCloseable {
 
     /** Moves to the next key; false (and positioned nowhere) at the end. */
     public boolean next() {
+        if (steady()) {
+            // Fast path, kept small so that it inlines into the caller's loop: the next cell of
+            // the same leaf. Everything else (leaf ends, write transactions, misuse) goes below.
+            int i = index[leafDepth] + 1;
+            if (i < count(leaf)) {
+                index[leafDepth] = i;
+                return true;
+            }
+        }
+        return nextSlow();
+    }
+
+    private boolean nextSlow() {
         live();
         if (!positioned) return false;
         if (stale()) {
@@ -93,14 +117,14 @@ public final class Cursor implements AutoCloseable {
 
     /** The key at the position. @throws IllegalStateException when positioned nowhere */
     public MemorySegment key() {
-        MemorySegment leaf = current();
+        MemorySegment leaf = steady() ? this.leaf : current();
         int cell = NodePage.slot(leaf, index[leafDepth]);
         return txn.export(leaf.asSlice(NodePage.keyOffset(leaf, cell), NodePage.keyBytes(leaf, cell)));
     }
 
     /** The value at the position. @throws IllegalStateException when positioned nowhere */
     public MemorySegment value() {
-        MemorySegment leaf = current();
+        MemorySegment leaf = steady() ? this.leaf : current();
         return txn.value(leaf, NodePage.slot(leaf, index[leafDepth]));
     }
 
@@ -110,6 +134,11 @@ public final class Cursor implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- movement
+
+    /** Positioned, open, in a read transaction: the position needs no re-finding. */
+    private boolean steady() {
+        return readOnly && positioned && !closed && !txn.closed;
+    }
 
     private void live() {
         if (closed) throw new IllegalStateException("cursor is closed");
@@ -127,7 +156,7 @@ public final class Cursor implements AutoCloseable {
             }
             settle(true);
         }
-        return pages[leafDepth];
+        return leaf;
     }
 
     private boolean stale() {
@@ -135,7 +164,6 @@ public final class Cursor implements AutoCloseable {
     }
 
     private boolean keyIs(byte[] key) {
-        MemorySegment leaf = pages[leafDepth];
         return NodePage.keyEquals(leaf, index[leafDepth], MemorySegment.ofArray(key), 0, key.length);
     }
 
@@ -144,7 +172,6 @@ public final class Cursor implements AutoCloseable {
         positioned = ok;
         modCount = txn.modCount();
         if (ok && txn.tracksWrites()) {
-            MemorySegment leaf = pages[leafDepth];
             int cell = NodePage.slot(leaf, index[leafDepth]);
             currentKey = leaf.asSlice(NodePage.keyOffset(leaf, cell), NodePage.keyBytes(leaf, cell)).toArray(U8);
         }
@@ -163,9 +190,11 @@ public final class Cursor implements AutoCloseable {
         int keyBytes = (int) key.byteSize();
         for (int d = 0; d < Limits.TREE_DEPTH_MAX; d++) {
             MemorySegment page = txn.node(id, birth);
-            pages[d] = page;
+            ids[d] = id;
+            births[d] = birth;
             if (NodePage.isLeaf(page)) {
                 leafDepth = d;
+                leaf = page;
                 index[d] = NodePage.lowerBound(page, key, 0, keyBytes);
                 if (index[d] < count(page)) return true;
                 index[d] = count(page) - 1;
@@ -182,31 +211,32 @@ public final class Cursor implements AutoCloseable {
     private boolean descendEdge(boolean right) {
         Snapshot.TreeRef ref = ref();
         if (ref.root() == 0) return false;
-        pages[0] = txn.node(ref.root(), ref.rootTxn());
-        return descendFrom(0, right);
+        return descendFrom(0, ref.root(), ref.rootTxn(), right);
     }
 
-    /** From pages[d] (whose index is to be set), follows the leftmost or rightmost edge down. */
-    private boolean descendFrom(int d, boolean right) {
+    /** From the page at level d, follows the leftmost or rightmost edge down to a leaf. */
+    private boolean descendFrom(int d, long id, long birth, boolean right) {
         for (; d < Limits.TREE_DEPTH_MAX; d++) {
-            MemorySegment page = pages[d];
+            MemorySegment page = txn.node(id, birth);
+            ids[d] = id;
+            births[d] = birth;
             int n = count(page);
             index[d] = right ? n - 1 : 0;
             if (NodePage.isLeaf(page)) {
                 leafDepth = d;
+                leaf = page;
                 return true;
             }
-            if (d + 1 >= Limits.TREE_DEPTH_MAX) break;
-            pages[d + 1] = txn.node(NodePage.child(page, index[d]), NodePage.childTxn(page, index[d]));
+            id = NodePage.child(page, index[d]);
+            birth = NodePage.childTxn(page, index[d]);
         }
-        throw txn.store.corruption(NodePage.isLeaf(pages[0]) ? 0 : PageLayout.pageId(pages[0]),
-            "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels");
+        throw txn.store.corruption(ids[0], "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels");
     }
 
     /** After landing on a leaf, steps over empty leaves; false if no key lies that way. */
     private boolean skipEmpty(boolean forward) {
         int guard = 0;
-        while (count(pages[leafDepth]) == 0) {
+        while (count(leaf) == 0) {
             if (++guard > txn.pageCount + 1) throw txn.store.corruption(0, "cursor loop over empty leaves");
             if (!(forward ? up(true) : up(false))) return false;
         }
@@ -214,7 +244,6 @@ public final class Cursor implements AutoCloseable {
     }
 
     private boolean forward() {
-        MemorySegment leaf = pages[leafDepth];
         if (index[leafDepth] + 1 < count(leaf)) {
             index[leafDepth]++;
             return true;
@@ -233,12 +262,11 @@ public final class Cursor implements AutoCloseable {
     /** Moves to the neighbouring leaf through the nearest ancestor that has a next child. */
     private boolean up(boolean forward) {
         for (int d = leafDepth - 1; d >= 0; d--) {
-            MemorySegment page = pages[d];
+            MemorySegment page = txn.node(ids[d], births[d]);
             int next = index[d] + (forward ? 1 : -1);
             if (next >= 0 && next < count(page)) {
                 index[d] = next;
-                pages[d + 1] = txn.node(NodePage.child(page, next), NodePage.childTxn(page, next));
-                return descendFrom(d + 1, !forward);
+                return descendFrom(d + 1, NodePage.child(page, next), NodePage.childTxn(page, next), !forward);
             }
         }
         return false;
