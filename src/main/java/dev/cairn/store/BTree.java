@@ -19,6 +19,9 @@ import static dev.cairn.store.PageLayout.*;
  *       overflows splits; a non-root node using less than a quarter of its page merges with a
  *       sibling or borrows from it; a root branch with one child collapses.
  *   <li>Cells never exceed a third of the usable page, so any node splits into two that fit.
+ *   <li>The path of the last put stays usable while puts only change that leaf in place: a
+ *       put whose key lies within the leaf's separator bounds skips the descent (ascending and
+ *       clustered loads descend about once per leaf). Anything else forgets the path.
  * </ul>
  */
 final class BTree {
@@ -37,6 +40,13 @@ final class BTree {
     private final int[] index = new int[D];
     private int depth;
     private boolean found;
+    /** The tree whose path (ids, births, pages, index) is still valid; null when none is. */
+    private WriteTxn.MutableTree pathTree;
+    /** Branch level and slot of the separators bounding the path's leaf below and above; -1: unbounded. */
+    private int lowLevel;
+    private int lowSlot;
+    private int highLevel;
+    private int highSlot;
 
     BTree(WriteTxn tx, long txnId, int pageBytes) {
         this.tx = tx;
@@ -55,6 +65,7 @@ final class BTree {
         byte[] cell = cellLength + SLOT_BYTES <= cellBytesMax ? null : buildCell(key, value);
         int cellBytes = cell == null ? (int) cellLength : cell.length;
         if (t.root == 0) {
+            pathTree = null;
             if (cell == null) cell = NodePage.leafCell(key, value);
             long id = tx.allocPage();
             MemorySegment page = tx.newPage(id, KIND_LEAF);
@@ -64,8 +75,13 @@ final class BTree {
             t.count = 1;
             return true;
         }
-        descend(t, key);
-        copyPath(t);
+        if (pathTree == t && pathHolds(key)) {
+            searchLeaf(key);
+        } else {
+            descend(t, key);
+            copyPath(t);
+        }
+        pathTree = null;
         MemorySegment leaf = pages[depth];
         int i = index[depth];
         boolean replaced = found;
@@ -79,6 +95,8 @@ final class BTree {
             if (cell == null) NodePage.insertLeafCell(leaf, i, key, value); else NodePage.insertCell(leaf, i, cell);
             if (replaced && depth > 0 && NodePage.usedBytes(leaf) < underfull) {
                 settle(t, depth, NodePage.cells(leaf), false);
+            } else {
+                pathTree = t;
             }
             return !replaced;
         }
@@ -102,6 +120,7 @@ final class BTree {
 
     /** Removes the key; true when it was present. */
     boolean delete(WriteTxn.MutableTree t, MemorySegment key) {
+        pathTree = null;
         if (t.root == 0) return false;
         descend(t, key);
         if (!found) return false;
@@ -125,6 +144,7 @@ final class BTree {
 
     /** Frees every page of a tree (drop). */
     void freeTree(long root, long rootTxn) {
+        pathTree = null;
         if (root != 0) freeSubtree(root, rootTxn, 0);
     }
 
@@ -149,6 +169,8 @@ final class BTree {
         long id = t.root;
         long birth = t.rootTxn;
         int keyBytes = (int) key.byteSize();
+        lowLevel = -1;
+        highLevel = -1;
         for (int d = 0; d < D; d++) {
             MemorySegment page = tx.node(id, birth);
             ids[d] = id;
@@ -156,17 +178,44 @@ final class BTree {
             pages[d] = page;
             if (NodePage.isLeaf(page)) {
                 depth = d;
-                int i = NodePage.lowerBound(page, key, 0, keyBytes);
-                index[d] = i;
-                found = i < count(page) && NodePage.keyEquals(page, i, key, 0, keyBytes);
+                searchLeaf(key);
                 return;
             }
             int i = NodePage.childIndex(page, key, 0, keyBytes);
             index[d] = i;
+            if (i > 0) {
+                lowLevel = d;
+                lowSlot = i;
+            }
+            if (i + 1 < count(page)) {
+                highLevel = d;
+                highSlot = i + 1;
+            }
             id = NodePage.child(page, i);
             birth = NodePage.childTxn(page, i);
         }
         throw tx.store.corruption(t.root, "tree deeper than " + D + " levels (a cycle or damage)");
+    }
+
+    /** Sets index and found for the key in the path's leaf. */
+    private void searchLeaf(MemorySegment key) {
+        MemorySegment leaf = pages[depth];
+        int keyBytes = (int) key.byteSize();
+        int i = NodePage.lowerBound(leaf, key, 0, keyBytes);
+        index[depth] = i;
+        found = i < count(leaf) && NodePage.keyEquals(leaf, i, key, 0, keyBytes);
+    }
+
+    /** Whether the key lies within the separator bounds of the remembered path's leaf. */
+    private boolean pathHolds(MemorySegment key) {
+        int keyBytes = (int) key.byteSize();
+        if (lowLevel >= 0 && compareToSeparator(key, keyBytes, pages[lowLevel], lowSlot) < 0) return false;
+        return highLevel < 0 || compareToSeparator(key, keyBytes, pages[highLevel], highSlot) < 0;
+    }
+
+    private static int compareToSeparator(MemorySegment key, int keyBytes, MemorySegment branch, int slot) {
+        int cell = NodePage.slot(branch, slot);
+        return compare(key, 0, keyBytes, branch, cell + (long) BRANCH_CELL_HEADER, NodePage.keyBytes(branch, cell));
     }
 
     /** Makes every page on the path dirty, top-down, so parents can take new child ids. */

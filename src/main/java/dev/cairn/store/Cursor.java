@@ -190,6 +190,7 @@ public final class Cursor implements AutoCloseable {
         int keyBytes = (int) key.byteSize();
         for (int d = 0; d < Limits.TREE_DEPTH_MAX; d++) {
             MemorySegment page = txn.node(id, birth);
+            NodePage.touchSlots(page);
             ids[d] = id;
             births[d] = birth;
             if (NodePage.isLeaf(page)) {

@@ -126,7 +126,6 @@ final class NodePage {
     static int lowerBound(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
         int low = 0;
         int high = count(page);
-        touchSlots(page, high);
         long head = head(key, keyOffset, keyBytes);
         while (low < high) {
             int mid = (low + high) >>> 1;
@@ -141,10 +140,11 @@ final class NodePage {
     /**
      * Reads one word of each cache line of the slot array before a binary search. The loads do
      * not depend on each other, so the CPU fetches the lines in parallel; the search's probes,
-     * which depend on each other, then hit the cache. (Java has no prefetch instruction.)
+     * which depend on each other, then hit the cache. (Java has no prefetch instruction.) Read
+     * paths call it on mapped pages, which are likely cold; writers search hot pages.
      */
-    private static void touchSlots(MemorySegment page, int count) {
-        long end = HEADER_BYTES + (long) SLOT_BYTES * count;
+    static void touchSlots(MemorySegment page) {
+        long end = HEADER_BYTES + (long) SLOT_BYTES * count(page);
         long sum = 0;
         for (long at = 64; at < end; at += 64) sum += page.get(U64, at);
         if (sum == 0x5EED_5EED_5EED_5EEDL) touchSink = sum;
@@ -185,7 +185,6 @@ final class NodePage {
     static int childIndex(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
         int low = 1;
         int high = count(page);
-        touchSlots(page, high);
         long head = head(key, keyOffset, keyBytes);
         while (low < high) {
             int mid = (low + high) >>> 1;

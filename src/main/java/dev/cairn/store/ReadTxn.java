@@ -151,6 +151,7 @@ public class ReadTxn implements AutoCloseable {
         int keyBytes = (int) key.byteSize();
         for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
             MemorySegment page = node(id, birth);
+            NodePage.touchSlots(page);
             if (NodePage.isLeaf(page)) {
                 int i = NodePage.lowerBound(page, key, 0, keyBytes);
                 if (i == PageLayout.count(page) || !NodePage.keyEquals(page, i, key, 0, keyBytes)) return null;
