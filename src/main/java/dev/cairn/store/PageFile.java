@@ -62,11 +62,14 @@ class PageFile implements AutoCloseable {
         long[][] bits = Arrays.copyOf(verified, (int) needed);
         long chunkBytes = (long) CHUNK_PAGES * pageBytes;
         try {
+            // One mapping for all new chunks (at open: the whole file in one mmap call), sliced
+            // into chunks; a read-only file maps only the bytes it has.
+            long offset = current.length * chunkBytes;
+            long size = writable ? (needed - current.length) * chunkBytes : channel.size() - offset;
+            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
             for (int i = current.length; i < needed; i++) {
-                long offset = i * chunkBytes;
-                long size = writable ? chunkBytes : Math.min(chunkBytes, channel.size() - offset);
-                FileChannel.MapMode mode = FileChannel.MapMode.READ_ONLY;
-                next[i] = channel.map(mode, offset, size, arena);
+                long at = (i - current.length) * chunkBytes;
+                next[i] = mapped.asSlice(at, Math.min(chunkBytes, size - at));
                 bits[i] = new long[CHUNK_PAGES / 64];
             }
         } catch (IOException e) {
@@ -111,10 +114,6 @@ class PageFile implements AutoCloseable {
         if (c >= bits.length) return;
         int bit = (int) (pageId % CHUNK_PAGES);
         bits[c][bit >>> 6] |= 1L << bit;
-    }
-
-    synchronized void clearVerified() {
-        for (long[] b : verified) Arrays.fill(b, 0);
     }
 
     /** Writes whole pages starting at pageId. The one door for every write to the file. */

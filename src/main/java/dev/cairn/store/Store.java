@@ -106,7 +106,8 @@ public final class Store implements AutoCloseable {
         FileChannel lockChannel = null;
         FileChannel channel = null;
         try {
-            Files.createDirectories(dir);
+            // createDirectories throws and catches an exception when the folder exists: ask first.
+            if (!Files.isDirectory(dir)) Files.createDirectories(dir);
             lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock;
             try {
@@ -174,7 +175,6 @@ public final class Store implements AutoCloseable {
     private void recover() {
         Recovery.Result r = Recovery.choose(this);
         damaged = false;
-        pageFile.clearVerified();
         freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
         nextTxnId = r.highestTxnId() + 2;
         current = r.snapshot();
