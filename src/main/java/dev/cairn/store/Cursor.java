@@ -32,6 +32,8 @@ public final class Cursor implements AutoCloseable {
     private final long[] births = new long[Limits.TREE_DEPTH_MAX];
     private final int[] index = new int[Limits.TREE_DEPTH_MAX];
     private MemorySegment leaf;
+    /** Cells in the leaf, for the read-only fast path (a write can change it, but goes the slow way). */
+    private int leafCount;
     private int leafDepth = -1;
     private boolean positioned;
     private boolean closed;
@@ -84,7 +86,7 @@ public final class Cursor implements AutoCloseable {
             // Fast path, kept small so that it inlines into the caller's loop: the next cell of
             // the same leaf. Everything else (leaf ends, write transactions, misuse) goes below.
             int i = index[leafDepth] + 1;
-            if (i < count(leaf)) {
+            if (i < leafCount) {
                 index[leafDepth] = i;
                 return true;
             }
@@ -196,6 +198,7 @@ public final class Cursor implements AutoCloseable {
             if (NodePage.isLeaf(page)) {
                 leafDepth = d;
                 leaf = page;
+                leafCount = count(page);
                 index[d] = NodePage.lowerBound(page, key, 0, keyBytes);
                 if (index[d] < count(page)) return true;
                 index[d] = count(page) - 1;
@@ -226,6 +229,7 @@ public final class Cursor implements AutoCloseable {
             if (NodePage.isLeaf(page)) {
                 leafDepth = d;
                 leaf = page;
+                leafCount = count(page);
                 return true;
             }
             id = NodePage.child(page, index[d]);
