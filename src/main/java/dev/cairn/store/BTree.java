@@ -201,6 +201,13 @@ final class BTree {
     private void searchLeaf(MemorySegment key) {
         MemorySegment leaf = pages[depth];
         int keyBytes = (int) key.byteSize();
+        int n = count(leaf);
+        if (n > 0 && compareToLast(leaf, n, key, keyBytes) > 0) {
+            // Ascending loads: one comparison with the last key instead of a binary search.
+            index[depth] = n;
+            found = false;
+            return;
+        }
         int i = NodePage.lowerBound(leaf, key, 0, keyBytes);
         index[depth] = i;
         found = i < count(leaf) && NodePage.keyEquals(leaf, i, key, 0, keyBytes);
@@ -211,6 +218,11 @@ final class BTree {
         int keyBytes = (int) key.byteSize();
         if (lowLevel >= 0 && compareToSeparator(key, keyBytes, pages[lowLevel], lowSlot) < 0) return false;
         return highLevel < 0 || compareToSeparator(key, keyBytes, pages[highLevel], highSlot) < 0;
+    }
+
+    private static int compareToLast(MemorySegment leaf, int count, MemorySegment key, int keyBytes) {
+        int cell = NodePage.slot(leaf, count - 1);
+        return compare(key, 0, keyBytes, leaf, cell + (long) LEAF_CELL_HEADER, NodePage.keyBytes(leaf, cell));
     }
 
     private static int compareToSeparator(MemorySegment key, int keyBytes, MemorySegment branch, int slot) {

@@ -105,8 +105,8 @@ final class PageLayout {
         return page.get(U64, TXN_ID_OFFSET);
     }
 
+    /** Writes a page header into a fresh (all-zero) page buffer; every caller allocates one. */
     static void initHeader(MemorySegment page, byte kind, long pageId, long txnId) {
-        page.fill((byte) 0);
         page.set(U8, KIND_OFFSET, kind);
         page.set(U64, PAGE_ID_OFFSET, pageId);
         page.set(U64, TXN_ID_OFFSET, txnId);
