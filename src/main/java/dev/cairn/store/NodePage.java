@@ -124,12 +124,45 @@ final class NodePage {
 
     /** First slot whose key is >= the search key; count when every key is smaller. */
     static int lowerBound(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
-        int low = 0;
-        int high = count(page);
+        int n = count(page);
         long head = head(key, keyOffset, keyBytes);
+        int i = firstHead(page, 0, n, head, false);
+        if (i == n || head(page, i) != head) return i;
+        // Slots [i, j) share the search key's head: only there do the cells decide.
+        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, i + 1, n, head, true) : i + 1;
+        return firstKeyAbove(page, i, j, key, keyOffset, keyBytes, false);
+    }
+
+    /**
+     * First slot in [from, to) whose head is greater than (above) or at least (!above) the given
+     * head, to when none. Both updates hang on one comparison, which the JIT can turn into
+     * conditional moves: the probes of a search over random keys are unpredictable branches.
+     */
+    private static int firstHead(MemorySegment page, int from, int to, long head, boolean above) {
+        long h = head + Long.MIN_VALUE; // flipping the sign bit makes the signed order the unsigned one
+        int base = from;
+        int n = to - from;
+        while (n > 0) {
+            int half = n >>> 1;
+            long probe = page.get(U64_BE, HEADER_BYTES + (long) SLOT_BYTES * (base + half) + SLOT_HEAD_OFFSET) + Long.MIN_VALUE;
+            boolean before = above ? probe <= h : probe < h;
+            base = before ? base + half + 1 : base;
+            n = before ? n - half - 1 : half;
+        }
+        return base;
+    }
+
+    /** First slot in [from, to) whose key is greater than (above) or at least (!above) the search key. */
+    private static int firstKeyAbove(MemorySegment page, int from, int to, MemorySegment key, long keyOffset,
+                                     int keyBytes, boolean above) {
+        long cellHeader = isLeaf(page) ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER;
+        int low = from;
+        int high = to;
         while (low < high) {
             int mid = (low + high) >>> 1;
-            if (compareAt(page, mid, head, key, keyOffset, keyBytes) < 0) low = mid + 1; else high = mid;
+            int cell = slot(page, mid);
+            int c = compare(page, cell + cellHeader, u16(page, cell), key, keyOffset, keyBytes);
+            if (above ? c <= 0 : c < 0) low = mid + 1; else high = mid;
         }
         return low;
     }
@@ -148,16 +181,6 @@ final class NodePage {
         long sum = 0;
         for (long at = 64; at < end; at += 64) sum += page.get(U64, at);
         if (sum == 0x5EED_5EED_5EED_5EEDL) touchSink = sum;
-    }
-
-    /** Order of slot i's key against the search key (whose head is given): heads, then cells. */
-    private static int compareAt(MemorySegment page, int i, long head, MemorySegment key, long keyOffset, int keyBytes) {
-        long at = HEADER_BYTES + (long) SLOT_BYTES * i;
-        long h = page.get(U64_BE, at + SLOT_HEAD_OFFSET);
-        if (h != head) return Long.compareUnsigned(h, head);
-        int cell = u16(page, at);
-        long cellKey = cell + (long) (isLeaf(page) ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER);
-        return compare(page, cellKey, u16(page, cell), key, keyOffset, keyBytes);
     }
 
     static boolean keyEquals(MemorySegment page, int index, MemorySegment key, long keyOffset, int keyBytes) {
@@ -183,14 +206,13 @@ final class NodePage {
 
     /** Index of the child whose range holds the key: the last i >= 1 with key(i) <= key, else 0. */
     static int childIndex(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
-        int low = 1;
-        int high = count(page);
+        int n = count(page);
         long head = head(key, keyOffset, keyBytes);
-        while (low < high) {
-            int mid = (low + high) >>> 1;
-            if (compareAt(page, mid, head, key, keyOffset, keyBytes) <= 0) low = mid + 1; else high = mid;
-        }
-        return low - 1;
+        // Slot 0 (minus infinity) always precedes; slots [1, i) have smaller heads, so keys <= key.
+        int i = firstHead(page, 1, n, head, false);
+        if (i == n || head(page, i) != head) return i - 1;
+        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, i + 1, n, head, true) : i + 1;
+        return firstKeyAbove(page, i, j, key, keyOffset, keyBytes, true) - 1;
     }
 
     // ---------------------------------------------------------------- mutation (dirty pages only)
