@@ -151,8 +151,8 @@ public class ReadTxn implements AutoCloseable {
         int keyBytes = (int) key.byteSize();
         for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
             MemorySegment page = node(id, birth);
-            NodePage.touchSlots(page);
             if (NodePage.isLeaf(page)) {
+                NodePage.touchSlots(page);
                 int i = NodePage.lowerBound(page, key, 0, keyBytes);
                 if (i == PageLayout.count(page) || !NodePage.keyEquals(page, i, key, 0, keyBytes)) return null;
                 return value(page, NodePage.slot(page, i));
