@@ -14,7 +14,8 @@ import static dev.cairn.store.PageLayout.*;
  *
  * <ul>
  *   <li>Before a change, every page on the path from the root is made dirty: copied to a new
- *       page id with this txn's id, the old id freed, the parent's pointer updated.
+ *       page id with this txn's id, the old id freed, the parent's pointer updated. Dirty pages
+ *       are {@link PageBuffer}s (byte[]); committed pages are read through segments.
  *   <li>After a change, {@link #settle} restores the page rules bottom-up: a node that
  *       overflows splits; a non-root node using less than a quarter of its page merges with a
  *       sibling or borrows from it; a root branch with one child collapses.
@@ -36,7 +37,8 @@ final class BTree {
     private final int cellBytesMax;
     private final long[] ids = new long[D];
     private final long[] births = new long[D];
-    private final MemorySegment[] pages = new MemorySegment[D];
+    /** The dirty pages of the path, valid after {@link #copyPath}. */
+    private final byte[][] pages = new byte[D][];
     private final int[] index = new int[D];
     private int depth;
     private boolean found;
@@ -68,51 +70,52 @@ final class BTree {
             pathTree = null;
             if (cell == null) cell = NodePage.leafCell(key, value);
             long id = tx.allocPage();
-            MemorySegment page = tx.newPage(id, KIND_LEAF);
-            NodePage.insertCell(page, 0, cell);
+            byte[] page = tx.newPage(id, KIND_LEAF);
+            PageBuffer.insertCell(page, 0, cell);
             t.root = id;
             t.rootTxn = txnId;
             t.count = 1;
             return true;
         }
-        if (pathTree == t && pathHolds(key)) {
-            searchLeaf(key);
+        byte[] keyBytes = key.toArray(U8);
+        if (pathTree == t && pathHolds(keyBytes)) {
+            searchLeaf(keyBytes);
         } else {
             descend(t, key);
             copyPath(t);
         }
         pathTree = null;
-        MemorySegment leaf = pages[depth];
+        byte[] leaf = pages[depth];
         int i = index[depth];
         boolean replaced = found;
         if (replaced) {
-            freeValue(leaf, NodePage.slot(leaf, i));
-            NodePage.removeCell(leaf, i);
+            freeValue(leaf, PageBuffer.slot(leaf, i));
+            PageBuffer.removeCell(leaf, i);
         } else {
             t.count++;
         }
-        if (NodePage.fits(leaf, cellBytes)) {
-            if (cell == null) NodePage.insertLeafCell(leaf, i, key, value); else NodePage.insertCell(leaf, i, cell);
-            if (replaced && depth > 0 && NodePage.usedBytes(leaf) < underfull) {
-                settle(t, depth, NodePage.cells(leaf), false);
+        if (PageBuffer.fits(leaf, cellBytes)) {
+            if (cell == null) PageBuffer.insertLeafCell(leaf, i, keyBytes, value); else PageBuffer.insertCell(leaf, i, cell);
+            if (replaced && depth > 0 && PageBuffer.usedBytes(leaf) < underfull) {
+                settle(t, depth, PageBuffer.cells(leaf), false);
             } else {
                 pathTree = t;
             }
             return !replaced;
         }
         if (cell == null) cell = NodePage.leafCell(key, value);
-        boolean append = i == count(leaf);
+        boolean append = i == PageBuffer.count(leaf);
         if (append && depth > 0) {
             // Ascending inserts: start a new right sibling and leave this leaf full.
             long id = tx.allocPage();
-            MemorySegment next = tx.newPage(id, KIND_LEAF);
-            NodePage.insertCell(next, 0, cell);
-            byte[] separator = NodePage.separator(NodePage.cellKey(NodePage.cell(leaf, i - 1), true),
+            byte[] next = tx.newPage(id, KIND_LEAF);
+            PageBuffer.insertCell(next, 0, cell);
+            byte[] separator = NodePage.separator(NodePage.cellKey(PageBuffer.cell(leaf, i - 1), true),
                 NodePage.cellKey(cell, true));
             insertIntoParent(t, depth - 1, NodePage.branchCell(separator, id, txnId));
             return !replaced;
         }
-        List<byte[]> cells = NodePage.cells(leaf);
+        List<byte[]> cells = PageBuffer.cells(leaf);
         cells.add(i, cell);
         settle(t, depth, cells, append);
         return !replaced;
@@ -125,19 +128,19 @@ final class BTree {
         descend(t, key);
         if (!found) return false;
         copyPath(t);
-        MemorySegment leaf = pages[depth];
+        byte[] leaf = pages[depth];
         int i = index[depth];
-        freeValue(leaf, NodePage.slot(leaf, i));
-        NodePage.removeCell(leaf, i);
+        freeValue(leaf, PageBuffer.slot(leaf, i));
+        PageBuffer.removeCell(leaf, i);
         t.count--;
         if (depth == 0) {
-            if (count(leaf) == 0) {
+            if (PageBuffer.count(leaf) == 0) {
                 tx.freePage(ids[0], txnId);
                 t.root = 0;
                 t.rootTxn = 0;
             }
-        } else if (NodePage.usedBytes(leaf) < underfull) {
-            settle(t, depth, NodePage.cells(leaf), false);
+        } else if (PageBuffer.usedBytes(leaf) < underfull) {
+            settle(t, depth, PageBuffer.cells(leaf), false);
         }
         return true;
     }
@@ -155,7 +158,10 @@ final class BTree {
         boolean leaf = NodePage.isLeaf(page);
         for (int i = 0; i < n; i++) {
             if (leaf) {
-                freeValue(page, NodePage.slot(page, i));
+                int cell = NodePage.slot(page, i);
+                if (NodePage.isOverflow(page, cell)) {
+                    freeRun(NodePage.runPageId(page, cell), NodePage.runTxnId(page, cell), NodePage.valueBytes(page, cell));
+                }
             } else {
                 freeSubtree(NodePage.child(page, i), NodePage.childTxn(page, i), level + 1);
             }
@@ -175,10 +181,11 @@ final class BTree {
             MemorySegment page = tx.node(id, birth);
             ids[d] = id;
             births[d] = birth;
-            pages[d] = page;
             if (NodePage.isLeaf(page)) {
                 depth = d;
-                searchLeaf(key);
+                int i = NodePage.lowerBound(page, key, 0, keyBytes);
+                index[d] = i;
+                found = i < count(page) && NodePage.keyEquals(page, i, key, 0, keyBytes);
                 return;
             }
             int i = NodePage.childIndex(page, key, 0, keyBytes);
@@ -197,63 +204,54 @@ final class BTree {
         throw tx.store.corruption(t.root, "tree deeper than " + D + " levels (a cycle or damage)");
     }
 
-    /** Sets index and found for the key in the path's leaf. */
-    private void searchLeaf(MemorySegment key) {
-        MemorySegment leaf = pages[depth];
-        int keyBytes = (int) key.byteSize();
-        int n = count(leaf);
-        if (n > 0 && compareToLast(leaf, n, key, keyBytes) > 0) {
+    /** Sets index and found for the key in the path's (dirty) leaf. */
+    private void searchLeaf(byte[] key) {
+        byte[] leaf = pages[depth];
+        int n = PageBuffer.count(leaf);
+        if (n > 0 && PageBuffer.compareKey(leaf, n - 1, key) < 0) {
             // Ascending loads: one comparison with the last key instead of a binary search.
             index[depth] = n;
             found = false;
             return;
         }
-        int i = NodePage.lowerBound(leaf, key, 0, keyBytes);
+        int i = PageBuffer.lowerBound(leaf, key);
         index[depth] = i;
-        found = i < count(leaf) && NodePage.keyEquals(leaf, i, key, 0, keyBytes);
+        found = i < n && PageBuffer.compareKey(leaf, i, key) == 0;
     }
 
     /** Whether the key lies within the separator bounds of the remembered path's leaf. */
-    private boolean pathHolds(MemorySegment key) {
-        int keyBytes = (int) key.byteSize();
-        if (lowLevel >= 0 && compareToSeparator(key, keyBytes, pages[lowLevel], lowSlot) < 0) return false;
-        return highLevel < 0 || compareToSeparator(key, keyBytes, pages[highLevel], highSlot) < 0;
-    }
-
-    private static int compareToLast(MemorySegment leaf, int count, MemorySegment key, int keyBytes) {
-        int cell = NodePage.slot(leaf, count - 1);
-        return compare(key, 0, keyBytes, leaf, cell + (long) LEAF_CELL_HEADER, NodePage.keyBytes(leaf, cell));
-    }
-
-    private static int compareToSeparator(MemorySegment key, int keyBytes, MemorySegment branch, int slot) {
-        int cell = NodePage.slot(branch, slot);
-        return compare(key, 0, keyBytes, branch, cell + (long) BRANCH_CELL_HEADER, NodePage.keyBytes(branch, cell));
+    private boolean pathHolds(byte[] key) {
+        if (lowLevel >= 0 && PageBuffer.compareKey(pages[lowLevel], lowSlot, key) > 0) return false;
+        return highLevel < 0 || PageBuffer.compareKey(pages[highLevel], highSlot, key) > 0;
     }
 
     /** Makes every page on the path dirty, top-down, so parents can take new child ids. */
     private void copyPath(WriteTxn.MutableTree t) {
         for (int d = 0; d <= depth; d++) {
-            if (births[d] == txnId) continue;
-            MemorySegment copy = tx.copyOnWrite(ids[d], births[d]);
-            ids[d] = pageId(copy);
+            if (births[d] == txnId) {
+                pages[d] = tx.dirtyPage(ids[d]);
+                continue;
+            }
+            byte[] copy = tx.copyOnWrite(ids[d], births[d]);
+            ids[d] = PageBuffer.pageId(copy);
             births[d] = txnId;
             pages[d] = copy;
             if (d == 0) {
                 t.root = ids[0];
                 t.rootTxn = txnId;
             } else {
-                NodePage.setChild(pages[d - 1], index[d - 1], ids[d], txnId);
+                PageBuffer.setChild(pages[d - 1], index[d - 1], ids[d], txnId);
             }
         }
     }
 
     /** The dirty child at slot of a dirty parent, copying it first if needed. */
-    private MemorySegment dirtyChild(MemorySegment parent, int slot) {
-        long id = NodePage.child(parent, slot);
-        long birth = NodePage.childTxn(parent, slot);
-        if (birth == txnId) return tx.node(id, birth);
-        MemorySegment copy = tx.copyOnWrite(id, birth);
-        NodePage.setChild(parent, slot, pageId(copy), txnId);
+    private byte[] dirtyChild(byte[] parent, int slot) {
+        long id = PageBuffer.child(parent, slot);
+        long birth = PageBuffer.childTxn(parent, slot);
+        if (birth == txnId) return tx.dirtyPage(id);
+        byte[] copy = tx.copyOnWrite(id, birth);
+        PageBuffer.setChild(parent, slot, PageBuffer.pageId(copy), txnId);
         return copy;
     }
 
@@ -261,8 +259,8 @@ final class BTree {
 
     /** The dirty node at path depth d must now hold exactly these cells. */
     private void settle(WriteTxn.MutableTree t, int d, List<byte[]> cells, boolean append) {
-        MemorySegment page = pages[d];
-        boolean leaf = NodePage.isLeaf(page);
+        byte[] page = pages[d];
+        boolean leaf = PageBuffer.isLeaf(page);
         if (d == 0) {
             settleRoot(t, cells, leaf, append);
             return;
@@ -270,51 +268,51 @@ final class BTree {
         int[] cuts = partition(cells, append);
         if (cuts.length > 2) {
             List<byte[]> added = writePieces(page, cells, cuts, leaf);
-            List<byte[]> parentCells = NodePage.cells(pages[d - 1]);
+            List<byte[]> parentCells = PageBuffer.cells(pages[d - 1]);
             int at = index[d - 1] + 1;
             boolean parentAppend = append && at == parentCells.size();
             parentCells.addAll(at, added);
             settle(t, d - 1, parentCells, parentAppend);
             return;
         }
-        NodePage.rebuild(page, cells);
-        if (NodePage.usedBytes(page) < underfull) merge(t, d);
+        PageBuffer.rebuild(page, cells);
+        if (PageBuffer.usedBytes(page) < underfull) merge(t, d);
     }
 
     /** Inserts a branch cell right after the path's child at depth d + 1. */
     private void insertIntoParent(WriteTxn.MutableTree t, int d, byte[] cell) {
-        MemorySegment parent = pages[d];
+        byte[] parent = pages[d];
         int at = index[d] + 1;
-        if (NodePage.fits(parent, cell.length)) {
-            NodePage.insertCell(parent, at, cell);
+        if (PageBuffer.fits(parent, cell.length)) {
+            PageBuffer.insertCell(parent, at, cell);
             return;
         }
-        boolean append = at == count(parent);
-        List<byte[]> cells = NodePage.cells(parent);
+        boolean append = at == PageBuffer.count(parent);
+        List<byte[]> cells = PageBuffer.cells(parent);
         cells.add(at, cell);
         settle(t, d, cells, append);
     }
 
     /** Joins the underfull node at depth d with a sibling; redistributes if both do not fit one page. */
     private void merge(WriteTxn.MutableTree t, int d) {
-        MemorySegment parent = pages[d - 1];
-        int n = count(parent);
+        byte[] parent = pages[d - 1];
+        int n = PageBuffer.count(parent);
         if (n < 2) return;
         int i = index[d - 1];
         int l = i + 1 < n ? i : i - 1;
         int r = l + 1;
-        MemorySegment left = l == i ? pages[d] : dirtyChild(parent, l);
-        MemorySegment right = r == i ? pages[d] : dirtyChild(parent, r);
-        boolean leaf = NodePage.isLeaf(left);
-        Check.that(leaf == NodePage.isLeaf(right), "siblings at one depth are both leaves or both branches");
-        List<byte[]> parentCells = NodePage.cells(parent);
-        List<byte[]> cells = NodePage.cells(left);
-        List<byte[]> rightCells = NodePage.cells(right);
+        byte[] left = l == i ? pages[d] : dirtyChild(parent, l);
+        byte[] right = r == i ? pages[d] : dirtyChild(parent, r);
+        boolean leaf = PageBuffer.isLeaf(left);
+        Check.that(leaf == PageBuffer.isLeaf(right), "siblings at one depth are both leaves or both branches");
+        List<byte[]> parentCells = PageBuffer.cells(parent);
+        List<byte[]> cells = PageBuffer.cells(left);
+        List<byte[]> rightCells = PageBuffer.cells(right);
         if (!leaf) {
             rightCells.set(0, NodePage.withKey(rightCells.get(0), NodePage.cellKey(parentCells.get(r), false)));
         }
         cells.addAll(rightCells);
-        tx.freePage(pageId(right), txnId);
+        tx.freePage(PageBuffer.pageId(right), txnId);
         parentCells.remove(r);
         List<byte[]> added = writePieces(left, cells, partition(cells, false), leaf);
         parentCells.addAll(r, added);
@@ -322,15 +320,15 @@ final class BTree {
     }
 
     private void settleRoot(WriteTxn.MutableTree t, List<byte[]> cells, boolean leaf, boolean append) {
-        MemorySegment page = pages[0];
+        byte[] page = pages[0];
         if (cells.isEmpty()) {
-            tx.freePage(pageId(page), txnId);
+            tx.freePage(PageBuffer.pageId(page), txnId);
             t.root = 0;
             t.rootTxn = 0;
             return;
         }
         if (!leaf && cells.size() == 1) {
-            tx.freePage(pageId(page), txnId);
+            tx.freePage(PageBuffer.pageId(page), txnId);
             t.root = NodePage.cellChild(cells.getFirst());
             t.rootTxn = NodePage.cellChildTxn(cells.getFirst());
             collapse(t);
@@ -338,16 +336,16 @@ final class BTree {
         }
         int[] cuts = partition(cells, append);
         if (cuts.length == 2) {
-            NodePage.rebuild(page, cells);
+            PageBuffer.rebuild(page, cells);
             return;
         }
         List<byte[]> added = writePieces(page, cells, cuts, leaf);
         long rootId = tx.allocPage();
-        MemorySegment root = tx.newPage(rootId, KIND_BRANCH);
+        byte[] root = tx.newPage(rootId, KIND_BRANCH);
         List<byte[]> rootCells = new ArrayList<>();
-        rootCells.add(NodePage.branchCell(EMPTY, pageId(page), txnId));
+        rootCells.add(NodePage.branchCell(EMPTY, PageBuffer.pageId(page), txnId));
         rootCells.addAll(added);
-        NodePage.rebuild(root, rootCells);
+        PageBuffer.rebuild(root, rootCells);
         t.root = rootId;
         t.rootTxn = txnId;
     }
@@ -374,7 +372,7 @@ final class BTree {
      * Writes cells split at cuts: the first piece into page, the others into new pages.
      * Returns the parent cells (separator, new page) for pieces 1..
      */
-    private List<byte[]> writePieces(MemorySegment page, List<byte[]> cells, int[] cuts, boolean leaf) {
+    private List<byte[]> writePieces(byte[] page, List<byte[]> cells, int[] cuts, boolean leaf) {
         List<byte[]> added = new ArrayList<>();
         for (int j = 1; j < cuts.length - 1; j++) {
             List<byte[]> piece = new ArrayList<>(cells.subList(cuts[j], cuts[j + 1]));
@@ -387,11 +385,11 @@ final class BTree {
                 piece.set(0, NodePage.withKey(piece.getFirst(), EMPTY));
             }
             long id = tx.allocPage();
-            MemorySegment next = tx.newPage(id, leaf ? KIND_LEAF : KIND_BRANCH);
-            NodePage.rebuild(next, piece);
+            byte[] next = tx.newPage(id, leaf ? KIND_LEAF : KIND_BRANCH);
+            PageBuffer.rebuild(next, piece);
             added.add(NodePage.branchCell(separator, id, txnId));
         }
-        NodePage.rebuild(page, new ArrayList<>(cells.subList(0, cuts[1])));
+        PageBuffer.rebuild(page, new ArrayList<>(cells.subList(0, cuts[1])));
         return added;
     }
 
@@ -440,9 +438,12 @@ final class BTree {
         return NodePage.overflowCell(key, (int) v, runId, txnId);
     }
 
-    private void freeValue(MemorySegment leaf, int cell) {
-        if (!NodePage.isOverflow(leaf, cell)) return;
-        int pages = PageCheck.runPages(NodePage.valueBytes(leaf, cell), pageBytes);
-        tx.freeRun(NodePage.runPageId(leaf, cell), NodePage.runTxnId(leaf, cell), pages);
+    private void freeValue(byte[] leaf, int cell) {
+        if (!PageBuffer.isOverflow(leaf, cell)) return;
+        freeRun(PageBuffer.runPageId(leaf, cell), PageBuffer.runTxnId(leaf, cell), PageBuffer.valueBytes(leaf, cell));
+    }
+
+    private void freeRun(long runId, long runTxn, int valueBytes) {
+        tx.freeRun(runId, runTxn, PageCheck.runPages(valueBytes, pageBytes));
     }
 }

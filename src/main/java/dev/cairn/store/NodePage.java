@@ -1,14 +1,13 @@
 package dev.cairn.store;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 
 import static dev.cairn.store.PageLayout.*;
 
 /**
- * Slotted B+tree node pages, leaf and branch (storage-format.md §4). Static accessors over a
- * page segment; nothing here allocates on the read path.
+ * Slotted B+tree node pages, leaf and branch (storage-format.md §4): static readers over a
+ * page segment (nothing here allocates on the read path), and the cell builders both sides use.
+ * Pages being written are changed by {@link PageBuffer}.
  *
  * <ul>
  *   <li>{@code NodePage --> PageHeader, Slot^count, Free, Cell^count}; a slot is the u16 offset
@@ -28,14 +27,6 @@ final class NodePage {
 
     static boolean isLeaf(MemorySegment page) {
         return kind(page) == KIND_LEAF;
-    }
-
-    static int cellStart(MemorySegment page) {
-        return u16(page, CELL_START_OFFSET);
-    }
-
-    static int garbage(MemorySegment page) {
-        return u16(page, GARBAGE_OFFSET);
     }
 
     static int slot(MemorySegment page, int index) {
@@ -60,30 +51,6 @@ final class NodePage {
         return head;
     }
 
-    private static void putSlot(MemorySegment page, long slotOffset, int cellOffset, long head) {
-        putU16(page, slotOffset, cellOffset);
-        page.set(U64_BE, slotOffset + SLOT_HEAD_OFFSET, head);
-    }
-
-    static void init(MemorySegment page, byte kind, long pageId, long txnId) {
-        initHeader(page, kind, pageId, txnId);
-        putU16(page, CELL_START_OFFSET, cellStartEmpty(page));
-    }
-
-    /** The page end as a u16 cell start; page sizes are at most 32 KiB, so this fits. */
-    static int cellStartEmpty(MemorySegment page) {
-        return (int) page.byteSize();
-    }
-
-    /** Bytes the cells and slots occupy. */
-    static int usedBytes(MemorySegment page) {
-        return (int) page.byteSize() - cellStart(page) - garbage(page) + SLOT_BYTES * count(page);
-    }
-
-    static int gapBytes(MemorySegment page) {
-        return cellStart(page) - HEADER_BYTES - SLOT_BYTES * count(page);
-    }
-
     // ---------------------------------------------------------------- cells, either kind
 
     static int keyBytes(MemorySegment page, int cellOffset) {
@@ -92,12 +59,6 @@ final class NodePage {
 
     static long keyOffset(MemorySegment page, int cellOffset) {
         return cellOffset + (isLeaf(page) ? LEAF_CELL_HEADER : BRANCH_CELL_HEADER);
-    }
-
-    static int cellBytes(MemorySegment page, int cellOffset) {
-        int k = keyBytes(page, cellOffset);
-        if (!isLeaf(page)) return BRANCH_CELL_HEADER + k;
-        return LEAF_CELL_HEADER + k + (isOverflow(page, cellOffset) ? OVERFLOW_REF_BYTES : valueBytes(page, cellOffset));
     }
 
     // ---------------------------------------------------------------- leaf cells
@@ -198,12 +159,6 @@ final class NodePage {
         return page.get(U64, slot(page, index) + 10L);
     }
 
-    static void setChild(MemorySegment page, int index, long childId, long childTxn) {
-        int cell = slot(page, index);
-        page.set(U64, cell + 2L, childId);
-        page.set(U64, cell + 10L, childTxn);
-    }
-
     /** Index of the child whose range holds the key: the last i >= 1 with key(i) <= key, else 0. */
     static int childIndex(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
         int n = count(page);
@@ -213,93 +168,6 @@ final class NodePage {
         if (i == n || head(page, i) != head) return i - 1;
         int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, i + 1, n, head, true) : i + 1;
         return firstKeyAbove(page, i, j, key, keyOffset, keyBytes, true) - 1;
-    }
-
-    // ---------------------------------------------------------------- mutation (dirty pages only)
-
-    static void insertCell(MemorySegment page, int index, byte[] cell) {
-        int n = count(page);
-        if (gapBytes(page) < cell.length + SLOT_BYTES) rebuild(page, cells(page));
-        int start = cellStart(page) - cell.length;
-        MemorySegment.copy(MemorySegment.ofArray(cell), 0, page, start, cell.length);
-        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
-        MemorySegment.copy(page, slots, page, slots + SLOT_BYTES, (long) SLOT_BYTES * (n - index));
-        putSlot(page, slots, start, cellHead(cell, isLeaf(page)));
-        putU16(page, CELL_START_OFFSET, start);
-        putU16(page, COUNT_OFFSET, n + 1);
-    }
-
-    /** Inserts an inline leaf cell built from key and value, as insertCell(leafCell(key, value)). */
-    static void insertLeafCell(MemorySegment page, int index, MemorySegment key, MemorySegment value) {
-        int k = (int) key.byteSize();
-        int v = (int) value.byteSize();
-        int size = LEAF_CELL_HEADER + k + v;
-        int n = count(page);
-        if (gapBytes(page) < size + SLOT_BYTES) rebuild(page, cells(page));
-        int start = cellStart(page) - size;
-        putU16(page, start, k);
-        page.set(U8, start + 2L, (byte) 0);
-        page.set(U32, start + 3L, v);
-        MemorySegment.copy(key, 0, page, start + (long) LEAF_CELL_HEADER, k);
-        MemorySegment.copy(value, 0, page, start + (long) LEAF_CELL_HEADER + k, v);
-        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
-        MemorySegment.copy(page, slots, page, slots + SLOT_BYTES, (long) SLOT_BYTES * (n - index));
-        putSlot(page, slots, start, head(key, 0, k));
-        putU16(page, CELL_START_OFFSET, start);
-        putU16(page, COUNT_OFFSET, n + 1);
-    }
-
-    static boolean fits(MemorySegment page, int cellBytes) {
-        return (int) page.byteSize() - HEADER_BYTES - usedBytes(page) >= cellBytes + SLOT_BYTES;
-    }
-
-    static void removeCell(MemorySegment page, int index) {
-        int n = count(page);
-        int cell = slot(page, index);
-        int size = cellBytes(page, cell);
-        long slots = HEADER_BYTES + (long) SLOT_BYTES * index;
-        MemorySegment.copy(page, slots + SLOT_BYTES, page, slots, (long) SLOT_BYTES * (n - index - 1));
-        putU16(page, COUNT_OFFSET, n - 1);
-        if (cell == cellStart(page)) {
-            putU16(page, CELL_START_OFFSET, cell + size);
-        } else {
-            putU16(page, GARBAGE_OFFSET, garbage(page) + size);
-        }
-    }
-
-    /** Copies of all cells, in slot order. */
-    static List<byte[]> cells(MemorySegment page) {
-        int n = count(page);
-        List<byte[]> cells = new ArrayList<>(n + 2);
-        for (int i = 0; i < n; i++) cells.add(cell(page, i));
-        return cells;
-    }
-
-    static byte[] cell(MemorySegment page, int index) {
-        int offset = slot(page, index);
-        byte[] cell = new byte[cellBytes(page, offset)];
-        MemorySegment.copy(page, U8, offset, cell, 0, cell.length);
-        return cell;
-    }
-
-    /** Rewrites the page body from cells, keeping kind, page id and txn id. */
-    static void rebuild(MemorySegment page, List<byte[]> cells) {
-        int end = (int) page.byteSize();
-        int start = end;
-        MemorySegment body = page.asSlice(HEADER_BYTES);
-        body.fill((byte) 0);
-        boolean leaf = isLeaf(page);
-        for (int i = 0; i < cells.size(); i++) {
-            byte[] cell = cells.get(i);
-            start -= cell.length;
-            MemorySegment.copy(MemorySegment.ofArray(cell), 0, page, start, cell.length);
-            putSlot(page, HEADER_BYTES + (long) SLOT_BYTES * i, start, cellHead(cell, leaf));
-        }
-        dev.cairn.internal.Check.that(start >= HEADER_BYTES + SLOT_BYTES * cells.size(),
-            "cells fit the page (%d bytes of cells, start %d)", end - start, start);
-        putU16(page, COUNT_OFFSET, cells.size());
-        putU16(page, CELL_START_OFFSET, start);
-        putU16(page, GARBAGE_OFFSET, 0);
     }
 
     // ---------------------------------------------------------------- cell builders (byte[] form)

@@ -266,21 +266,21 @@ public final class Store implements AutoCloseable {
         long[] entries = union(freeSpace.all(), freed);
         Check.that(entries.length <= (long) need * perPage, "free list of %d entries fits %d pages", entries.length, need);
         for (int j = 0, e = 0; j < need; j++) {
-            MemorySegment page = tx.newPage(listIds[j], KIND_FREE_LIST);
+            byte[] page = tx.newPage(listIds[j], KIND_FREE_LIST);
             int n = Math.min(perPage, entries.length - e);
-            putU16(page, COUNT_OFFSET, n);
-            page.set(U64, NEXT_PAGE_OFFSET, j + 1 < need ? listIds[j + 1] : 0);
-            for (int i = 0; i < n; i++) page.set(U64, HEADER_BYTES + 8L * i, entries[e++]);
+            PageBuffer.put16(page, (int) COUNT_OFFSET, n);
+            PageBuffer.put64(page, (int) NEXT_PAGE_OFFSET, j + 1 < need ? listIds[j + 1] : 0);
+            for (int i = 0; i < n; i++) PageBuffer.put64(page, HEADER_BYTES + 8 * i, entries[e++]);
         }
         long pageCount = freeSpace.pageCount();
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
-        LongMap<MemorySegment> dirty = tx.dirtyPages();
+        LongMap<byte[]> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
         for (long id : dirtyIds) {
-            MemorySegment page = dirty.get(id);
-            Check.that(PageLayout.pageId(page) == id, "dirty page %d holds its own id", id);
+            byte[] page = dirty.get(id);
+            Check.that(PageBuffer.pageId(page) == id, "dirty page %d holds its own id", id);
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
-            seal(page, page.byteSize());
+            PageBuffer.seal(page);
         }
         writeCoalesced(dirty, dirtyIds);
         long[] runIds = tx.dirtyRuns().sortedKeys();
@@ -308,17 +308,17 @@ public final class Store implements AutoCloseable {
     }
 
     /** Writes sorted dirty pages, joining runs of consecutive ids into one write each. */
-    private void writeCoalesced(LongMap<MemorySegment> dirty, long[] ids) {
+    private void writeCoalesced(LongMap<byte[]> dirty, long[] ids) {
         int pageBytes = pageFile.pageBytes;
         for (int i = 0; i < ids.length; ) {
             int j = i + 1;
             while (j < ids.length && ids[j] == ids[j - 1] + 1 && j - i < 256) j++;
             if (j - i == 1) {
-                pageFile.write(ids[i], dirty.get(ids[i]));
+                pageFile.write(ids[i], MemorySegment.ofArray(dirty.get(ids[i])));
             } else {
-                MemorySegment joined = MemorySegment.ofArray(new byte[(j - i) * pageBytes]);
-                for (int k = i; k < j; k++) MemorySegment.copy(dirty.get(ids[k]), 0, joined, (long) (k - i) * pageBytes, pageBytes);
-                pageFile.write(ids[i], joined);
+                byte[] joined = new byte[(j - i) * pageBytes];
+                for (int k = i; k < j; k++) System.arraycopy(dirty.get(ids[k]), 0, joined, (k - i) * pageBytes, pageBytes);
+                pageFile.write(ids[i], MemorySegment.ofArray(joined));
             }
             i = j;
         }

@@ -15,7 +15,7 @@ import static dev.cairn.store.PageLayout.*;
  * <ul>
  *   <li>At most one is open per store; {@link Store#beginWrite()} blocks until the slot is
  *       free. It is not bound to a thread, but must be used by one thread at a time.
- *   <li>Changed pages live in heap buffers ("dirty pages", birth txn id = this txn's id) until
+ *   <li>Changed pages live in heap buffers ({@link PageBuffer}, "dirty pages", birth txn id = this txn's id) until
  *       {@link #commit()} writes them, the free list and the meta page, then forces once.
  *   <li>{@code close()} without {@code commit()} aborts. After commit, abort or close every
  *       call except close throws {@link IllegalStateException}.
@@ -25,7 +25,7 @@ import static dev.cairn.store.PageLayout.*;
  */
 public final class WriteTxn extends ReadTxn {
     final long newTxnId;
-    private final LongMap<MemorySegment> dirty = new LongMap<>();
+    private final LongMap<byte[]> dirty = new LongMap<>();
     private final LongMap<MemorySegment> runs = new LongMap<>();
     private final LongList freed = new LongList();
     private final LongList allocated = new LongList();
@@ -207,7 +207,12 @@ public final class WriteTxn extends ReadTxn {
     @Override
     MemorySegment node(long pageId, long birthTxn) {
         if (birthTxn != newTxnId) return super.node(pageId, birthTxn);
-        MemorySegment page = dirty.get(pageId);
+        return MemorySegment.ofArray(dirtyPage(pageId));
+    }
+
+    /** The buffer of a page this transaction wrote. */
+    byte[] dirtyPage(long pageId) {
+        byte[] page = dirty.get(pageId);
         if (page == null) throw store.corruption(pageId, "pointer with this txn's id " + newTxnId + " to a page it did not write");
         return page;
     }
@@ -250,9 +255,8 @@ public final class WriteTxn extends ReadTxn {
         return id;
     }
 
-    MemorySegment newPage(long pageId, byte kind) {
-        MemorySegment page = MemorySegment.ofArray(new byte[file.pageBytes]);
-        NodePage.init(page, kind, pageId, newTxnId);
+    byte[] newPage(long pageId, byte kind) {
+        byte[] page = PageBuffer.create(file.pageBytes, kind, pageId, newTxnId);
         dirty.put(pageId, page);
         return page;
     }
@@ -262,13 +266,11 @@ public final class WriteTxn extends ReadTxn {
     }
 
     /** A dirty copy of a committed node page under a new id; the old id is freed. */
-    MemorySegment copyOnWrite(long pageId, long birthTxn) {
+    byte[] copyOnWrite(long pageId, long birthTxn) {
         MemorySegment source = node(pageId, birthTxn);
         long id = allocPage();
-        MemorySegment page = MemorySegment.ofArray(new byte[file.pageBytes]);
-        MemorySegment.copy(source, 0, page, 0, file.pageBytes);
-        page.set(U64, PAGE_ID_OFFSET, id);
-        page.set(U64, TXN_ID_OFFSET, newTxnId);
+        byte[] page = source.toArray(U8);
+        PageBuffer.setIdentity(page, id, newTxnId);
         dirty.put(id, page);
         freePage(pageId, birthTxn);
         return page;
@@ -311,7 +313,7 @@ public final class WriteTxn extends ReadTxn {
         return catalog;
     }
 
-    LongMap<MemorySegment> dirtyPages() {
+    LongMap<byte[]> dirtyPages() {
         return dirty;
     }
 

@@ -43,13 +43,15 @@ class NodePageProperties {
         sorted.addAll(keys);
         List<byte[]> cells = new ArrayList<>();
         for (byte[] k : sorted) cells.add(NodePage.leafCell(MemorySegment.ofArray(k), MemorySegment.ofArray(new byte[] {7})));
+        byte[] buffer = PageBuffer.create(4096, PageLayout.KIND_LEAF, 9, 1);
+        PageBuffer.rebuild(buffer, cells);
+        PageBuffer.seal(buffer);
+        int expected = sorted.headSet(probe, false).size();
+        assertEquals(expected, PageBuffer.lowerBound(buffer, probe), "writer's lower bound of " + Arrays.toString(probe));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment page = arena.allocate(4096);
-            NodePage.init(page, PageLayout.KIND_LEAF, 9, 1);
-            NodePage.rebuild(page, cells);
-            PageLayout.seal(page, 4096);
+            MemorySegment page = arena.allocate(4096); // off-heap, as a mapped page is
+            MemorySegment.copy(MemorySegment.ofArray(buffer), 0, page, 0, 4096);
             assertNull(PageCheck.node(page, 9, 1), "the built page passes the structural check");
-            int expected = sorted.headSet(probe, false).size();
             MemorySegment p = MemorySegment.ofArray(probe);
             int found = NodePage.lowerBound(page, p, 0, probe.length);
             assertEquals(expected, found, "lower bound of " + Arrays.toString(probe));
@@ -65,11 +67,12 @@ class NodePageProperties {
         List<byte[]> cells = new ArrayList<>();
         cells.add(NodePage.branchCell(new byte[0], 100, 1));
         for (byte[] k : sorted) cells.add(NodePage.branchCell(k, 101 + cells.size(), 1));
+        byte[] buffer = PageBuffer.create(4096, PageLayout.KIND_BRANCH, 9, 1);
+        PageBuffer.rebuild(buffer, cells);
+        PageBuffer.seal(buffer);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment page = arena.allocate(4096);
-            NodePage.init(page, PageLayout.KIND_BRANCH, 9, 1);
-            NodePage.rebuild(page, cells);
-            PageLayout.seal(page, 4096);
+            MemorySegment.copy(MemorySegment.ofArray(buffer), 0, page, 0, 4096);
             assertNull(PageCheck.node(page, 9, 1), "the built page passes the structural check");
             int expected = sorted.headSet(probe, true).size(); // separators <= probe, after cell 0
             assertEquals(expected, NodePage.childIndex(page, MemorySegment.ofArray(probe), 0, probe.length),
