@@ -60,10 +60,10 @@ final class BTree {
     }
 
     /** Inserts or replaces; true when the key was new. */
-    boolean put(WriteTxn.MutableTree t, MemorySegment key, MemorySegment value) {
+    boolean put(WriteTxn.MutableTree t, byte[] key, MemorySegment value) {
         // An inline value's cell is written straight into the leaf when it fits; the byte[]
         // form is built only for splits (an overflow value's run is allocated first, as always).
-        long cellLength = LEAF_CELL_HEADER + key.byteSize() + value.byteSize();
+        long cellLength = LEAF_CELL_HEADER + key.length + value.byteSize();
         byte[] cell = cellLength + SLOT_BYTES <= cellBytesMax ? null : buildCell(key, value);
         int cellBytes = cell == null ? (int) cellLength : cell.length;
         if (t.root == 0) {
@@ -77,11 +77,10 @@ final class BTree {
             t.count = 1;
             return true;
         }
-        byte[] keyBytes = key.toArray(U8);
-        if (pathTree == t && pathHolds(keyBytes)) {
-            searchLeaf(keyBytes);
+        if (pathTree == t && pathHolds(key)) {
+            searchLeaf(key);
         } else {
-            descend(t, key);
+            descend(t, MemorySegment.ofArray(key));
             copyPath(t);
         }
         pathTree = null;
@@ -95,7 +94,7 @@ final class BTree {
             t.count++;
         }
         if (PageBuffer.fits(leaf, cellBytes)) {
-            if (cell == null) PageBuffer.insertLeafCell(leaf, i, keyBytes, value); else PageBuffer.insertCell(leaf, i, cell);
+            if (cell == null) PageBuffer.insertLeafCell(leaf, i, key, value); else PageBuffer.insertCell(leaf, i, cell);
             if (replaced && depth > 0 && PageBuffer.usedBytes(leaf) < underfull) {
                 settle(t, depth, PageBuffer.cells(leaf), false);
             } else {
@@ -423,8 +422,8 @@ final class BTree {
 
     // ---------------------------------------------------------------- values
 
-    private byte[] buildCell(MemorySegment key, MemorySegment value) {
-        int k = (int) key.byteSize();
+    private byte[] buildCell(byte[] key, MemorySegment value) {
+        int k = key.length;
         long v = value.byteSize();
         if (LEAF_CELL_HEADER + k + v + SLOT_BYTES <= cellBytesMax) return NodePage.leafCell(key, value);
         int runPages = PageCheck.runPages(v, pageBytes);

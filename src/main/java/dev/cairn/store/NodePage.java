@@ -172,28 +172,26 @@ final class NodePage {
 
     // ---------------------------------------------------------------- cell builders (byte[] form)
 
-    static byte[] leafCell(MemorySegment key, MemorySegment value) {
-        int k = (int) key.byteSize();
+    static byte[] leafCell(byte[] key, MemorySegment value) {
+        int k = key.length;
         int v = (int) value.byteSize();
         byte[] cell = new byte[LEAF_CELL_HEADER + k + v];
-        MemorySegment c = MemorySegment.ofArray(cell);
-        c.set(U16, 0, (short) k);
-        c.set(U32, 3, v);
-        MemorySegment.copy(key, 0, c, LEAF_CELL_HEADER, k);
-        MemorySegment.copy(value, 0, c, LEAF_CELL_HEADER + k, v);
+        PageBuffer.put16(cell, 0, k);
+        PageBuffer.put32(cell, 3, v);
+        System.arraycopy(key, 0, cell, LEAF_CELL_HEADER, k);
+        MemorySegment.copy(value, U8, 0, cell, LEAF_CELL_HEADER + k, v);
         return cell;
     }
 
-    static byte[] overflowCell(MemorySegment key, int valueBytes, long runPageId, long runTxnId) {
-        int k = (int) key.byteSize();
+    static byte[] overflowCell(byte[] key, int valueBytes, long runPageId, long runTxnId) {
+        int k = key.length;
         byte[] cell = new byte[LEAF_CELL_HEADER + k + OVERFLOW_REF_BYTES];
-        MemorySegment c = MemorySegment.ofArray(cell);
-        c.set(U16, 0, (short) k);
-        c.set(U8, 2, FLAG_OVERFLOW);
-        c.set(U32, 3, valueBytes);
-        MemorySegment.copy(key, 0, c, LEAF_CELL_HEADER, k);
-        c.set(U64, LEAF_CELL_HEADER + k, runPageId);
-        c.set(U64, LEAF_CELL_HEADER + k + 8L, runTxnId);
+        PageBuffer.put16(cell, 0, k);
+        cell[2] = FLAG_OVERFLOW;
+        PageBuffer.put32(cell, 3, valueBytes);
+        System.arraycopy(key, 0, cell, LEAF_CELL_HEADER, k);
+        PageBuffer.put64(cell, LEAF_CELL_HEADER + k, runPageId);
+        PageBuffer.put64(cell, LEAF_CELL_HEADER + k + 8, runTxnId);
         return cell;
     }
 

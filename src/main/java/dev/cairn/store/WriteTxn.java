@@ -106,14 +106,19 @@ public final class WriteTxn extends ReadTxn {
     public void put(String tree, byte[] key, byte[] value) {
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
-        put(tree, MemorySegment.ofArray(key), MemorySegment.ofArray(value));
+        putChecked(tree, key, MemorySegment.ofArray(value));
     }
 
     /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
     public void put(String tree, MemorySegment key, MemorySegment value) {
-        live();
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
+        putChecked(tree, key.toArray(U8), value);
+    }
+
+    /** The key is this call's own copy or the caller's array; the tree keeps neither. */
+    private void putChecked(String tree, byte[] key, MemorySegment value) {
+        live();
         if (value.byteSize() > Limits.VALUE_BYTES_MAX) {
             throw new IllegalArgumentException("value of " + value.byteSize() + " bytes (expected: <= "
                 + Limits.VALUE_BYTES_MAX + ")");
@@ -299,9 +304,9 @@ public final class WriteTxn extends ReadTxn {
     void flushCatalog() {
         for (MutableTree t : trees.values()) {
             if (!t.changed) continue;
-            MemorySegment name = MemorySegment.ofArray(t.name.getBytes(StandardCharsets.UTF_8));
+            byte[] name = t.name.getBytes(StandardCharsets.UTF_8);
             if (t.dropped) {
-                btree.delete(catalog, name);
+                btree.delete(catalog, MemorySegment.ofArray(name));
             } else {
                 btree.put(catalog, name, MemorySegment.ofArray(Catalog.encode(t.root, t.rootTxn, t.count)));
             }

@@ -42,7 +42,7 @@ class NodePageProperties {
         TreeSet<byte[]> sorted = new TreeSet<>(Arrays::compareUnsigned);
         sorted.addAll(keys);
         List<byte[]> cells = new ArrayList<>();
-        for (byte[] k : sorted) cells.add(NodePage.leafCell(MemorySegment.ofArray(k), MemorySegment.ofArray(new byte[] {7})));
+        for (byte[] k : sorted) cells.add(NodePage.leafCell(k, MemorySegment.ofArray(new byte[] {7})));
         byte[] buffer = PageBuffer.create(4096, PageLayout.KIND_LEAF, 9, 1);
         PageBuffer.rebuild(buffer, cells);
         PageBuffer.seal(buffer);
