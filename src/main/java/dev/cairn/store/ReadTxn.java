@@ -223,9 +223,13 @@ public class ReadTxn implements AutoCloseable {
         return run.asSlice(HEADER_BYTES, valueBytes).asReadOnly();
     }
 
-    /** A segment safe to hand out: mapped pages are read-only already; WriteTxn copies dirty bytes. */
-    MemorySegment export(MemorySegment bytes) {
-        return bytes;
+    /**
+     * A segment safe to hand out: mapped pages are read-only already; bytes of a write
+     * transaction's own pages (heap buffers it keeps changing) are copied. Final, so the read
+     * path pays a flag test instead of a virtual call.
+     */
+    final MemorySegment export(MemorySegment bytes) {
+        return bytes.isReadOnly() ? bytes : MemorySegment.ofArray(bytes.toArray(U8)).asReadOnly();
     }
 
     /** Counts writes, so a cursor notices that its pages changed; 0 for read transactions. */

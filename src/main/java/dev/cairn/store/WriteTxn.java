@@ -231,12 +231,6 @@ public final class WriteTxn extends ReadTxn {
     }
 
     @Override
-    MemorySegment export(MemorySegment bytes) {
-        if (bytes.isReadOnly()) return bytes;
-        return MemorySegment.ofArray(bytes.toArray(U8)).asReadOnly();
-    }
-
-    @Override
     long modCount() {
         return modCount;
     }
