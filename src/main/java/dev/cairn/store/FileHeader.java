@@ -44,22 +44,27 @@ final class FileHeader {
     /** What a header says about the file, after every check passed. */
     record Info(int pageBytes, boolean writable) { }
 
-    /** Checks the first bytes of the file; throws CorruptionException naming what failed. */
-    static Info read(Path file, MemorySegment head) {
-        if (head.byteSize() < 32) throw corrupt(file, "file is " + head.byteSize() + " bytes (expected: >= 3 pages)");
-        byte[] magic = head.asSlice(0, MAGIC.length).toArray(U8);
+    /**
+     * Checks the first bytes of the file (a plain array: this runs once per open, before the JIT
+     * has compiled anything of it); throws CorruptionException naming what failed.
+     */
+    static Info read(Path file, byte[] head) {
+        if (head.length < 32) throw corrupt(file, "file is " + head.length + " bytes (expected: >= 3 pages)");
+        byte[] magic = java.util.Arrays.copyOf(head, MAGIC.length);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
             throw corrupt(file, "magic is " + new String(magic, StandardCharsets.ISO_8859_1) + " (expected: CAIRN-DB)");
         }
-        int mark = head.get(U32, 8);
+        int mark = le32(head, 8);
         if (mark != BYTE_ORDER_MARK) {
             throw corrupt(file, "byte-order mark " + hex(mark) + " (expected: " + hex(BYTE_ORDER_MARK) + ")");
         }
-        int stored = head.get(U32, 24);
-        int actual = crc(head);
+        int stored = le32(head, 24);
+        CRC32C c = new CRC32C();
+        c.update(head, 0, CHECKED_BYTES);
+        int actual = (int) c.getValue();
         if (stored != actual) throw corrupt(file, "checksum " + hex(stored) + " (expected: " + hex(actual) + ")");
-        int readVersion = u16(head, 12);
-        int writeVersion = u16(head, 14);
+        int readVersion = le16(head, 12);
+        int writeVersion = le16(head, 14);
         if (readVersion > READ_VERSION) {
             throw new dev.cairn.CairnException(file + ": format read version " + readVersion
                 + " is newer than this Cairn reads (" + READ_VERSION + ")");
@@ -69,11 +74,11 @@ final class FileHeader {
                 + " is a pre-release format this Cairn no longer reads (it reads " + READ_VERSION
                 + "); open it with the build that wrote it and export, then import here");
         }
-        int pageBytes = head.get(U32, 16);
+        int pageBytes = le32(head, 16);
         if (pageBytes < 4096 || pageBytes > 32768 || Integer.bitCount(pageBytes) != 1) {
             throw corrupt(file, "page size " + pageBytes + " (expected: power of two in [4096, 32768])");
         }
-        int chunkPages = head.get(U32, 20);
+        int chunkPages = le32(head, 20);
         if (chunkPages != PageFile.CHUNK_PAGES) {
             throw corrupt(file, "chunk pages " + chunkPages + " (expected: " + PageFile.CHUNK_PAGES + ")");
         }

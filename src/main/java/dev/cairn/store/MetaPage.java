@@ -38,7 +38,7 @@ final class MetaPage {
     /** The meta in this slot, or null with the reason in {@code why[0]} when it fails a check. */
     static Meta read(MemorySegment page, long slotPageId, String[] why) {
         int stored = page.get(U32, CRC_OFFSET);
-        int actual = checksum(page, page.byteSize());
+        int actual = checksum(page.toArray(U8), (int) page.byteSize());
         if (stored != actual) {
             why[0] = "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
             return null;

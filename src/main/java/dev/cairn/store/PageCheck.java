@@ -40,10 +40,12 @@ final class PageCheck {
      * accessors cost a microsecond each and array reads a few nanoseconds.
      */
     static String node(MemorySegment page, long pageId, long birthTxn) {
-        String problem = header(page, pageId, birthTxn, page.byteSize());
-        if (problem == null) problem = identity(page, pageId, birthTxn);
-        if (problem != null) return problem;
         byte[] b = page.toArray(U8);
+        int stored = le32(b, (int) CRC_OFFSET);
+        int actual = checksum(b, b.length);
+        if (stored != actual) return "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
+        String problem = identity(page, pageId, birthTxn);
+        if (problem != null) return problem;
         int size = b.length;
         boolean leaf = b[(int) KIND_OFFSET] == KIND_LEAF;
         int n = le16(b, (int) COUNT_OFFSET);

@@ -119,6 +119,13 @@ final class PageLayout {
         return (int) crc.getValue();
     }
 
+    /** CRC32C of bytes [4, endOffset) of a heap copy of a page. */
+    static int checksum(byte[] page, int endOffset) {
+        CRC32C crc = new CRC32C();
+        crc.update(page, 4, endOffset - 4);
+        return (int) crc.getValue();
+    }
+
     static void seal(MemorySegment page, long endOffset) {
         page.set(U32, CRC_OFFSET, checksum(page, endOffset));
     }

@@ -101,24 +101,24 @@ final class Recovery {
 
     /** Page ids of the free-list chain itself. */
     static long[] freeListPages(Store store, ReadTxn reader) {
-        List<Long> ids = new ArrayList<>();
+        WriteTxn.LongList ids = new WriteTxn.LongList();
         walkFreeList(store, reader, ids, null);
-        return ids.stream().mapToLong(Long::longValue).toArray();
+        return ids.toArray();
     }
 
     /** The free page ids the free list holds. */
     static long[] readFreeList(Store store, ReadTxn reader) {
-        List<Long> entries = new ArrayList<>();
+        WriteTxn.LongList entries = new WriteTxn.LongList();
         walkFreeList(store, reader, null, entries);
         MetaPage.Meta m = reader.snapshot.meta;
         if (entries.size() != m.freePageCount()) {
             throw store.corruption(m.freeHead(), "free list holds " + entries.size() + " pages (expected: "
                 + m.freePageCount() + ", as the meta says)");
         }
-        return entries.stream().mapToLong(Long::longValue).toArray();
+        return entries.toArray();
     }
 
-    private static void walkFreeList(Store store, ReadTxn reader, List<Long> pages, List<Long> entries) {
+    private static void walkFreeList(Store store, ReadTxn reader, WriteTxn.LongList pages, WriteTxn.LongList entries) {
         MetaPage.Meta m = reader.snapshot.meta;
         long pageCount = m.pageCount();
         long id = m.freeHead();

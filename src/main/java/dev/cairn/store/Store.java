@@ -122,8 +122,8 @@ public final class Store implements AutoCloseable {
             if (!Files.exists(data)) create(dir, data, options.pageBytes());
             channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(32);
-            channel.read(head, 0);
-            FileHeader.Info info = FileHeader.read(data, MemorySegment.ofArray(head.array()).asSlice(0, head.position()));
+            while (head.hasRemaining() && channel.read(head, head.position()) > 0) { }
+            FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.position()));
             PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
             Store store = new Store(dir, pageFile, lockChannel, lock, options.durable(), info.writable());
             try {
