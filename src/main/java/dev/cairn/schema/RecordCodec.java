@@ -5,6 +5,7 @@ import dev.cairn.internal.Check;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Encodes one record class to the record format and decodes data of any stored schema version
@@ -16,6 +17,9 @@ import java.util.Objects;
  *   <li>{@link #encode} is deterministic and tags the value with {@link #ownVersion()}.
  *   <li>{@link #decode} reads data of every version in the {@link SchemaVersions} it was given,
  *       including versions added after the codec was made.
+ *   <li>The generated writer and readers are kept per class for the life of the process (see
+ *       {@link Compiled}), so a database opened again, or a second tree of the same class, does
+ *       not generate them again.
  * </ul>
  *
  * {@snippet :
@@ -47,9 +51,38 @@ public final class RecordCodec<V extends Record> {
             throw new IllegalArgumentException("tree " + tree + ": the schema of " + type.getName()
                 + " is not among its versions (expected: Evolution.check, then versions.add(schema))");
         }
-        this.writer = new Writers(derived.schema(), derived.classes()).record(0,
-            derived.schema().name());
+        this.writer = COMPILED.get(type).writer(derived);
     }
+
+    /**
+     * The generated code of one record class: its writer (it depends on the class alone) and its
+     * readers, one per (writer schema, message context); the context names tree and versions, so
+     * a reader is shared only where its error messages would read the same.
+     */
+    private static final class Compiled {
+        private volatile Writers.RecordWriter writer;
+        private final ConcurrentHashMap<ReaderKey, RecordReader> readers = new ConcurrentHashMap<>();
+
+        Writers.RecordWriter writer(SchemaDeriver.Derived derived) {
+            Writers.RecordWriter w = writer;
+            if (w == null) {
+                synchronized (this) {
+                    w = writer;
+                    if (w == null) writer = w = new Writers(derived.schema(), derived.classes()).record(0, derived.schema().name());
+                }
+            }
+            return w;
+        }
+    }
+
+    private record ReaderKey(Schema writer, String context) { }
+
+    private static final ClassValue<Compiled> COMPILED = new ClassValue<>() {
+        @Override
+        protected Compiled computeValue(Class<?> type) {
+            return new Compiled();
+        }
+    };
 
     /**
      * The codec of {@code type} in {@code tree}, whose schema must already be one of
@@ -238,8 +271,8 @@ public final class RecordCodec<V extends Record> {
             throw Bin.corrupt("tree " + tree + ": schema version " + version + " (expected: 1.."
                 + versions.latestVersion() + ")");
         }
-        ReaderBuilder builder = builder(version);
-        RecordReader reader = builder.root();
+        RecordReader reader = COMPILED.get(type).readers.computeIfAbsent(
+            new ReaderKey(versions.get(version), context(version)), k -> builder(version).root());
         RecordReader[] next = Arrays.copyOf(p, Math.max(p.length, version + 1));
         next[version] = reader;
         plans = next;
