@@ -274,10 +274,10 @@ public final class Store implements AutoCloseable {
         }
         long pageCount = freeSpace.pageCount();
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
-        LongMap<byte[]> dirty = tx.dirtyPages();
+        LongMap<WriteTxn.Dirty> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
         for (long id : dirtyIds) {
-            byte[] page = dirty.get(id);
+            byte[] page = dirty.get(id).bytes();
             Check.that(PageBuffer.pageId(page) == id, "dirty page %d holds its own id", id);
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
             PageBuffer.seal(page);
@@ -308,16 +308,16 @@ public final class Store implements AutoCloseable {
     }
 
     /** Writes sorted dirty pages, joining runs of consecutive ids into one write each. */
-    private void writeCoalesced(LongMap<byte[]> dirty, long[] ids) {
+    private void writeCoalesced(LongMap<WriteTxn.Dirty> dirty, long[] ids) {
         int pageBytes = pageFile.pageBytes;
         for (int i = 0; i < ids.length; ) {
             int j = i + 1;
             while (j < ids.length && ids[j] == ids[j - 1] + 1 && j - i < 256) j++;
             if (j - i == 1) {
-                pageFile.write(ids[i], MemorySegment.ofArray(dirty.get(ids[i])));
+                pageFile.write(ids[i], dirty.get(ids[i]).view());
             } else {
                 byte[] joined = new byte[(j - i) * pageBytes];
-                for (int k = i; k < j; k++) System.arraycopy(dirty.get(ids[k]), 0, joined, (k - i) * pageBytes, pageBytes);
+                for (int k = i; k < j; k++) System.arraycopy(dirty.get(ids[k]).bytes(), 0, joined, (k - i) * pageBytes, pageBytes);
                 pageFile.write(ids[i], MemorySegment.ofArray(joined));
             }
             i = j;

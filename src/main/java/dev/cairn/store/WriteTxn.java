@@ -25,7 +25,7 @@ import static dev.cairn.store.PageLayout.*;
  */
 public final class WriteTxn extends ReadTxn {
     final long newTxnId;
-    private final LongMap<byte[]> dirty = new LongMap<>();
+    private final LongMap<Dirty> dirty = new LongMap<>();
     private final LongMap<MemorySegment> runs = new LongMap<>();
     private final LongList freed = new LongList();
     private final LongList allocated = new LongList();
@@ -36,6 +36,13 @@ public final class WriteTxn extends ReadTxn {
     private final FreeSpace freeSpace;
     private long modCount;
     private MutableTree lastTree;
+
+    /** A page this transaction wrote: its buffer, and one segment view of it for the read paths. */
+    record Dirty(byte[] bytes, MemorySegment view) {
+        Dirty(byte[] bytes) {
+            this(bytes, MemorySegment.ofArray(bytes));
+        }
+    }
 
     /** The state of one tree inside this transaction. */
     static final class MutableTree {
@@ -212,12 +219,16 @@ public final class WriteTxn extends ReadTxn {
     @Override
     MemorySegment node(long pageId, long birthTxn) {
         if (birthTxn != newTxnId) return super.node(pageId, birthTxn);
-        return MemorySegment.ofArray(dirtyPage(pageId));
+        return dirty(pageId).view();
     }
 
     /** The buffer of a page this transaction wrote. */
     byte[] dirtyPage(long pageId) {
-        byte[] page = dirty.get(pageId);
+        return dirty(pageId).bytes();
+    }
+
+    private Dirty dirty(long pageId) {
+        Dirty page = dirty.get(pageId);
         if (page == null) throw store.corruption(pageId, "pointer with this txn's id " + newTxnId + " to a page it did not write");
         return page;
     }
@@ -256,7 +267,7 @@ public final class WriteTxn extends ReadTxn {
 
     byte[] newPage(long pageId, byte kind) {
         byte[] page = PageBuffer.create(file.pageBytes, kind, pageId, newTxnId);
-        dirty.put(pageId, page);
+        dirty.put(pageId, new Dirty(page));
         return page;
     }
 
@@ -270,7 +281,7 @@ public final class WriteTxn extends ReadTxn {
         long id = allocPage();
         byte[] page = source.toArray(U8);
         PageBuffer.setIdentity(page, id, newTxnId);
-        dirty.put(id, page);
+        dirty.put(id, new Dirty(page));
         freePage(pageId, birthTxn);
         return page;
     }
@@ -312,7 +323,7 @@ public final class WriteTxn extends ReadTxn {
         return catalog;
     }
 
-    LongMap<byte[]> dirtyPages() {
+    LongMap<Dirty> dirtyPages() {
         return dirty;
     }
 
