@@ -32,7 +32,6 @@ public final class WriteTxn extends ReadTxn {
     private final long startPageCount;
     private final TreeMap<String, MutableTree> trees = new TreeMap<>();
     private final MutableTree catalog;
-    private final BTree btree;
     private final FreeSpace freeSpace;
     private long modCount;
     private MutableTree lastTree;
@@ -44,7 +43,11 @@ public final class WriteTxn extends ReadTxn {
         }
     }
 
-    /** The state of one tree inside this transaction. */
+    /**
+     * The state of one tree inside this transaction. Each tree has its own {@link BTree}, so the
+     * path its last put remembers survives puts into other trees (a record and its index or
+     * outbox entry, alternately).
+     */
     static final class MutableTree {
         final String name;
         long root;
@@ -52,6 +55,12 @@ public final class WriteTxn extends ReadTxn {
         long count;
         boolean dropped;
         boolean changed;
+        private BTree btree;
+
+        BTree btree(WriteTxn tx) {
+            if (btree == null) btree = new BTree(tx, tx.newTxnId, tx.file.pageBytes);
+            return btree;
+        }
 
         MutableTree(String name, long root, long rootTxn, long count) {
             this.name = name;
@@ -68,7 +77,6 @@ public final class WriteTxn extends ReadTxn {
         this.startPageCount = freeSpace.pageCount();
         MetaPage.Meta m = base.meta;
         this.catalog = new MutableTree("(catalog)", m.catalogRoot(), m.catalogRootTxn(), m.treeCount());
-        this.btree = new BTree(this, newTxnId, file.pageBytes);
     }
 
     /** The txn id this transaction commits as. */
@@ -100,7 +108,7 @@ public final class WriteTxn extends ReadTxn {
     public void dropTree(String tree) {
         live();
         MutableTree t = mutable(tree);
-        btree.freeTree(t.root, t.rootTxn);
+        t.btree(this).freeTree(t.root, t.rootTxn);
         t.root = 0;
         t.rootTxn = 0;
         t.count = 0;
@@ -131,7 +139,7 @@ public final class WriteTxn extends ReadTxn {
                 + Limits.VALUE_BYTES_MAX + ")");
         }
         MutableTree t = mutable(tree);
-        btree.put(t, key, value);
+        t.btree(this).put(t, key, value);
         t.changed = true;
         modCount++;
     }
@@ -146,7 +154,7 @@ public final class WriteTxn extends ReadTxn {
         live();
         checkKey(key);
         MutableTree t = mutable(tree);
-        boolean removed = btree.delete(t, key);
+        boolean removed = t.btree(this).delete(t, key);
         if (removed) {
             t.changed = true;
             modCount++;
@@ -311,9 +319,9 @@ public final class WriteTxn extends ReadTxn {
             if (!t.changed) continue;
             byte[] name = t.name.getBytes(StandardCharsets.UTF_8);
             if (t.dropped) {
-                btree.delete(catalog, MemorySegment.ofArray(name));
+                catalog.btree(this).delete(catalog, MemorySegment.ofArray(name));
             } else {
-                btree.put(catalog, name, MemorySegment.ofArray(Catalog.encode(t.root, t.rootTxn, t.count)));
+                catalog.btree(this).put(catalog, name, MemorySegment.ofArray(Catalog.encode(t.root, t.rootTxn, t.count)));
             }
             t.changed = false;
         }
