@@ -66,7 +66,18 @@ public final class Layout {
 
     /** The data-tree key of {@code (id, revision)}. */
     static byte[] recordKey(int id, int revision) {
-        return ByteBuffer.allocate(8).putInt(id).putInt(revision).array();
+        byte[] key = new byte[8];
+        putInt(key, 0, id);
+        putInt(key, 4, revision);
+        return key;
+    }
+
+    /** Big-endian, with plain array stores: these keys are built on every read and insert. */
+    private static void putInt(byte[] b, int at, int v) {
+        b[at] = (byte) (v >>> 24);
+        b[at + 1] = (byte) (v >>> 16);
+        b[at + 2] = (byte) (v >>> 8);
+        b[at + 3] = (byte) v;
     }
 
     static int idOf(MemorySegment recordKey) {
@@ -97,7 +108,10 @@ public final class Layout {
 
     static byte[] checkoutKey(String tree, int id, int revision) {
         byte[] name = tree.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(name.length + 9).put(name).put((byte) 0).putInt(id).putInt(revision).array();
+        byte[] key = java.util.Arrays.copyOf(name, name.length + 9);
+        putInt(key, name.length + 1, id);
+        putInt(key, name.length + 5, revision);
+        return key;
     }
 
     static byte[] checkoutValue(UUID holder, long sinceMillis) {
