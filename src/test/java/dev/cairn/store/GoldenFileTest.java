@@ -60,12 +60,7 @@ class GoldenFileTest {
 
     @Test
     void goldenFileOpensAndReadsBack() throws IOException {
-        String dump;
-        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(GOLDEN)) {
-            assertNotNull(in);
-            dump = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        Files.write(dir.resolve(Store.DATA_FILE), parseHexDump(dump, 4096));
+        Files.write(dir.resolve(Store.DATA_FILE), parseHexDump(resource(GOLDEN), 4096));
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(java.util.List.of("empty", "parts"), r.treeNames());
             assertEquals("stock=120", StoreTest.s(r.get("parts", b("c1u0"))));
@@ -76,16 +71,18 @@ class GoldenFileTest {
 
     @Test
     void preReleaseVersionOneIsRefusedByName() throws IOException {
-        String dump;
-        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(GOLDEN_V1)) {
-            assertNotNull(in);
-            dump = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        byte[] v1 = parseHexDump(dump, 4096);
+        byte[] v1 = parseHexDump(resource(GOLDEN_V1), 4096);
         Files.write(dir.resolve(Store.DATA_FILE), v1);
         dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, () -> Store.open(dir).close());
         assertTrue(e.getMessage().contains("format read version 1") && e.getMessage().contains("reads 2"), e.getMessage());
         assertArrayEquals(v1, Files.readAllBytes(dir.resolve(Store.DATA_FILE)), "refusing must not change the file");
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = GoldenFileTest.class.getClassLoader().getResourceAsStream(name)) {
+            assertNotNull(in, name + " is missing from the test resources");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     /** hexdump -C style per page; runs of all-zero lines print as one "*". */
