@@ -10,7 +10,8 @@ import java.util.List;
 import static dev.cairn.store.PageLayout.*;
 
 /**
- * Copy-on-write changes to one B+tree inside a {@link WriteTxn} (storage-format.md §5).
+ * Copy-on-write changes to one B+tree inside a {@link WriteTxn} (storage-format.md §5); one
+ * instance per tree and transaction ({@code WriteTxn.MutableTree#btree}).
  *
  * <ul>
  *   <li>Before a change, every page on the path from the root is made dirty: copied to a new
@@ -42,8 +43,8 @@ final class BTree {
     private final int[] index = new int[D];
     private int depth;
     private boolean found;
-    /** The tree whose path (ids, births, pages, index) is still valid; null when none is. */
-    private WriteTxn.MutableTree pathTree;
+    /** Whether the path (ids, births, pages, index) of the last put is still valid. */
+    private boolean pathValid;
     /** Branch level and slot of the separators bounding the path's leaf below and above; -1: unbounded. */
     private int lowLevel;
     private int lowSlot;
@@ -67,7 +68,7 @@ final class BTree {
         byte[] cell = cellLength + SLOT_BYTES <= cellBytesMax ? null : buildCell(key, value);
         int cellBytes = cell == null ? (int) cellLength : cell.length;
         if (t.root == 0) {
-            pathTree = null;
+            pathValid = false;
             if (cell == null) cell = NodePage.leafCell(key, value);
             long id = tx.allocPage();
             byte[] page = tx.newPage(id, KIND_LEAF);
@@ -77,13 +78,13 @@ final class BTree {
             t.count = 1;
             return true;
         }
-        if (pathTree == t && pathHolds(key)) {
+        if (pathValid && pathHolds(key)) {
             searchLeaf(key);
         } else {
             descend(t, MemorySegment.ofArray(key));
             copyPath(t);
         }
-        pathTree = null;
+        pathValid = false;
         byte[] leaf = pages[depth];
         int i = index[depth];
         boolean replaced = found;
@@ -98,7 +99,7 @@ final class BTree {
             if (replaced && depth > 0 && PageBuffer.usedBytes(leaf) < underfull) {
                 settle(t, depth, PageBuffer.cells(leaf), false);
             } else {
-                pathTree = t;
+                pathValid = true;
             }
             return !replaced;
         }
@@ -122,7 +123,7 @@ final class BTree {
 
     /** Removes the key; true when it was present. */
     boolean delete(WriteTxn.MutableTree t, MemorySegment key) {
-        pathTree = null;
+        pathValid = false;
         if (t.root == 0) return false;
         descend(t, key);
         if (!found) return false;
@@ -146,7 +147,7 @@ final class BTree {
 
     /** Frees every page of a tree (drop). */
     void freeTree(long root, long rootTxn) {
-        pathTree = null;
+        pathValid = false;
         if (root != 0) freeSubtree(root, rootTxn, 0);
     }
 

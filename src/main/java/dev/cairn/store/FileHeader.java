@@ -32,12 +32,13 @@ final class FileHeader {
         putU16(page, 14, WRITE_VERSION);
         page.set(U32, 16, pageBytes);
         page.set(U32, 20, PageFile.CHUNK_PAGES);
-        page.set(U32, 24, crc(page));
+        page.set(U32, 24, crc(page.asSlice(0, CHECKED_BYTES).toArray(U8)));
     }
 
-    private static int crc(MemorySegment page) {
+    /** CRC32C of the first CHECKED_BYTES of the header. */
+    private static int crc(byte[] head) {
         CRC32C c = new CRC32C();
-        c.update(page.asSlice(0, CHECKED_BYTES).toArray(U8));
+        c.update(head, 0, CHECKED_BYTES);
         return (int) c.getValue();
     }
 
@@ -59,9 +60,7 @@ final class FileHeader {
             throw corrupt(file, "byte-order mark " + hex(mark) + " (expected: " + hex(BYTE_ORDER_MARK) + ")");
         }
         int stored = le32(head, 24);
-        CRC32C c = new CRC32C();
-        c.update(head, 0, CHECKED_BYTES);
-        int actual = (int) c.getValue();
+        int actual = crc(head);
         if (stored != actual) throw corrupt(file, "checksum " + hex(stored) + " (expected: " + hex(actual) + ")");
         int readVersion = le16(head, 12);
         int writeVersion = le16(head, 14);

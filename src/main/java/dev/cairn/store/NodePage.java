@@ -105,7 +105,7 @@ final class NodePage {
         int n = to - from;
         while (n > 0) {
             int half = n >>> 1;
-            long probe = page.get(U64_BE, HEADER_BYTES + (long) SLOT_BYTES * (base + half) + SLOT_HEAD_OFFSET) + Long.MIN_VALUE;
+            long probe = head(page, base + half) + Long.MIN_VALUE;
             boolean before = above ? probe <= h : probe < h;
             base = before ? base + half + 1 : base;
             n = before ? n - half - 1 : half;

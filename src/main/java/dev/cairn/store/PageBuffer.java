@@ -1,5 +1,7 @@
 package dev.cairn.store;
 
+import dev.cairn.internal.Check;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -47,9 +49,7 @@ final class PageBuffer {
 
     /** Sets the page's CRC32C (storage-format.md §3.2) over bytes [4, end). */
     static void seal(byte[] page) {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(page, 4, page.length - 4);
-        put32(page, (int) CRC_OFFSET, (int) crc.getValue());
+        put32(page, (int) CRC_OFFSET, checksum(page, page.length));
     }
 
     // ---------------------------------------------------------------- header and slots
@@ -252,7 +252,7 @@ final class PageBuffer {
             System.arraycopy(cell, 0, page, start, cell.length);
             putSlot(page, i, start, NodePage.cellHead(cell, leaf));
         }
-        dev.cairn.internal.Check.that(start >= HEADER_BYTES + SLOT_BYTES * cells.size(),
+        Check.that(start >= HEADER_BYTES + SLOT_BYTES * cells.size(),
             "cells fit the page (%d bytes of cells, start %d)", page.length - start, start);
         put16(page, (int) COUNT_OFFSET, cells.size());
         put16(page, (int) CELL_START_OFFSET, start);

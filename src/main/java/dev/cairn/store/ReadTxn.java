@@ -191,13 +191,6 @@ public class ReadTxn implements AutoCloseable {
 
     /** The value of the leaf cell at cellOffset, read-only. */
     MemorySegment value(MemorySegment leaf, int cellOffset) {
-        if (cellOffset + 8L <= leaf.byteSize()) {
-            // The cell header (keyBytes u16, flags u8, valueBytes u32) in one little-endian read.
-            long header = leaf.get(U64, cellOffset);
-            if ((header & (long) FLAG_OVERFLOW << 16) == 0) {
-                return export(leaf.asSlice(cellOffset + LEAF_CELL_HEADER + (header & 0xFFFF), (int) (header >>> 24)));
-            }
-        }
         int valueBytes = NodePage.valueBytes(leaf, cellOffset);
         if (!NodePage.isOverflow(leaf, cellOffset)) {
             return export(leaf.asSlice(NodePage.valueOffset(leaf, cellOffset), valueBytes));

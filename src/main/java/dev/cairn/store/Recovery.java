@@ -101,14 +101,14 @@ final class Recovery {
 
     /** Page ids of the free-list chain itself. */
     static long[] freeListPages(Store store, ReadTxn reader) {
-        WriteTxn.LongList ids = new WriteTxn.LongList();
+        LongList ids = new LongList();
         walkFreeList(store, reader, ids, null);
         return ids.toArray();
     }
 
     /** The free page ids the free list holds. */
     static long[] readFreeList(Store store, ReadTxn reader) {
-        WriteTxn.LongList entries = new WriteTxn.LongList();
+        LongList entries = new LongList();
         walkFreeList(store, reader, null, entries);
         MetaPage.Meta m = reader.snapshot.meta;
         if (entries.size() != m.freePageCount()) {
@@ -118,7 +118,7 @@ final class Recovery {
         return entries.toArray();
     }
 
-    private static void walkFreeList(Store store, ReadTxn reader, WriteTxn.LongList pages, WriteTxn.LongList entries) {
+    private static void walkFreeList(Store store, ReadTxn reader, LongList pages, LongList entries) {
         MetaPage.Meta m = reader.snapshot.meta;
         long pageCount = m.pageCount();
         long id = m.freeHead();

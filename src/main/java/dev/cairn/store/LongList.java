@@ -1,0 +1,24 @@
+package dev.cairn.store;
+
+/** A growable list of longs. */
+final class LongList {
+    private long[] values = new long[16];
+    private int size;
+
+    void add(long v) {
+        if (size == values.length) values = java.util.Arrays.copyOf(values, size * 2);
+        values[size++] = v;
+    }
+
+    long get(int i) {
+        return values[i];
+    }
+
+    int size() {
+        return size;
+    }
+
+    long[] toArray() {
+        return java.util.Arrays.copyOf(values, size);
+    }
+}
