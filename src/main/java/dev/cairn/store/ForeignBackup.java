@@ -10,8 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Backup of a database folder that another process holds open (storage-format.md §8.2): copies
- * the data file as it is, then opens and verifies the copy; a copy that fails is taken again.
+ * Backup of a database folder that another process holds open (storage-format.md §8.1): copies
+ * the log, then the data file as they are, then opens (which replays the log) and verifies the
+ * copy; a copy that fails is taken again.
  *
  * <p>Why this is sound without the other process's help: the copy holds both meta pages, so
  * opening it picks a committed snapshot by the recovery rule; and every page reachable from a
@@ -41,12 +42,18 @@ public final class ForeignBackup {
         String lastProblem = "";
         try {
             Files.createDirectories(targetDir);
+            Path sourceWal = sourceDir.resolve(Store.WAL_FILE);
+            Path targetWal = targetDir.resolve(Store.WAL_FILE);
             for (int attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
+                // The log first: commits in it are either in the data file copied after it, or
+                // after that file's newest meta, so opening the copy replays them.
+                if (Files.exists(sourceWal)) copyFile(sourceWal, targetWal);
                 copyFile(source, target);
                 String problem = check(targetDir);
                 if (problem == null) return;
                 lastProblem = problem;
                 Files.delete(target);
+                Files.deleteIfExists(targetWal);
                 Thread.sleep(10L * attempt);
             }
         } catch (IOException e) {

@@ -21,14 +21,15 @@ import java.util.concurrent.Semaphore;
 import static dev.cairn.store.PageLayout.*;
 
 /**
- * A database folder: one data file ({@value #DATA_FILE}) and a lock file ({@value #LOCK_FILE}).
- * Named trees of byte keys and byte values, one writer, any number of readers
- * (storage-format.md).
+ * A database folder: a data file ({@value #DATA_FILE}), its write-ahead log ({@value #WAL_FILE})
+ * and a lock file ({@value #LOCK_FILE}). Named trees of byte keys and byte values, one writer,
+ * any number of readers (storage-format.md).
  *
  * <ul>
  *   <li>{@link #beginRead()} never blocks: it pins the current snapshot (one atomic increment on
  *       a per-thread stripe, and one allocation). {@link #beginWrite()} blocks until the write slot is free.
- *   <li>Commits are durable by default, with one force per commit (storage-format.md §5).
+ *   <li>Commits are durable by default: a commit appends its pages to the log and forces the log
+ *       only; a checkpoint forces the data file once the log is large (storage-format.md §5).
  *   <li>After damage is detected ({@code CorruptionException}) the store refuses writes until
  *       it is reopened.
  *   <li>{@link #close()} is idempotent; it refuses while a write transaction is open; read
@@ -50,15 +51,18 @@ import static dev.cairn.store.PageLayout.*;
  */
 public final class Store implements AutoCloseable {
     static final String DATA_FILE = "data.cairn";
+    static final String WAL_FILE = "wal.cairn";
     static final String LOCK_FILE = "lock";
     private static final System.Logger LOG = System.getLogger(Store.class.getName());
 
     private final Path dir;
     final PageFile pageFile;
+    final WalFile wal;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final boolean durable;
     private final boolean writable;
+    private final long checkpointBytes;
     private final ReaderTable readers = new ReaderTable();
     private final Semaphore writeSlot = new Semaphore(1);
     private volatile Thread writerThread;
@@ -68,6 +72,9 @@ public final class Store implements AutoCloseable {
     private volatile boolean failed;
     private FreeSpace freeSpace;
     private long nextTxnId;
+    /** The commit the data file alone holds (its newest meta), and that meta's slot. */
+    private long checkpointTxn;
+    private long checkpointSlot;
     /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
     boolean verifyAfterCommit = Check.expensiveOn();
 
@@ -76,12 +83,20 @@ public final class Store implements AutoCloseable {
         PageFile create(Path path, FileChannel channel, int pageBytes, boolean writable);
     }
 
-    private Store(Path dir, PageFile pageFile, FileChannel lockChannel, FileLock lock, boolean durable, boolean writable) {
+    /** Creates a WalFile; tests pass a wrapper that injects faults. */
+    interface WalFileFactory {
+        WalFile create(Path path, FileChannel channel, int pageBytes);
+    }
+
+    private Store(Path dir, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock, StoreOptions options,
+                  boolean writable) {
         this.dir = dir;
         this.pageFile = pageFile;
+        this.wal = wal;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.durable = durable;
+        this.durable = options.durable();
+        this.checkpointBytes = options.checkpointBytes();
         this.writable = writable;
     }
 
@@ -97,14 +112,15 @@ public final class Store implements AutoCloseable {
      * @throws CorruptionException     the file fails a check that recovery cannot get past
      */
     public static Store open(Path dir, StoreOptions options) {
-        return open(dir, options, PageFile::new);
+        return open(dir, options, PageFile::new, WalFile::new);
     }
 
-    static Store open(Path dir, StoreOptions options, PageFileFactory factory) {
+    static Store open(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
         FileChannel lockChannel = null;
         FileChannel channel = null;
+        FileChannel walChannel = null;
         try {
             // createDirectories throws and catches an exception when the folder exists: ask first.
             if (!Files.isDirectory(dir)) Files.createDirectories(dir);
@@ -125,19 +141,26 @@ public final class Store implements AutoCloseable {
             while (head.hasRemaining() && channel.read(head, head.position()) > 0) { }
             FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.position()));
             PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
-            Store store = new Store(dir, pageFile, lockChannel, lock, options.durable(), info.writable());
+            Path walPath = dir.resolve(WAL_FILE);
+            boolean walCreated = !Files.exists(walPath);
+            walChannel = info.writable()
+                ? FileChannel.open(walPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : walCreated ? null : FileChannel.open(walPath, StandardOpenOption.READ);
+            WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes());
+            Store store = new Store(dir, pageFile, wal, lockChannel, lock, options, info.writable());
             try {
                 store.recover();
+                if (walCreated && wal != null) forceDirectory(dir);
             } catch (RuntimeException e) {
                 pageFile.close();
                 throw e;
             }
             return store;
         } catch (IOException e) {
-            closeQuietly(channel, lockChannel);
+            closeQuietly(channel, walChannel, lockChannel);
             throw new CairnException("cannot open database folder " + dir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(channel, lockChannel);
+            closeQuietly(channel, walChannel, lockChannel);
             throw e;
         }
     }
@@ -167,18 +190,56 @@ public final class Store implements AutoCloseable {
             c.force(true);
         }
         Files.move(fresh, data, StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory(dir);
+    }
+
+    /** Makes a new name in the folder durable (a created or renamed file). */
+    private static void forceDirectory(Path dir) throws IOException {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
     }
 
+    /**
+     * Recovery, storage-format.md §5.4: the data file's newest good meta, then the log's
+     * committed frames after it copied into the data file, forced, and a new log generation.
+     */
     private void recover() {
         Recovery.Result r = Recovery.choose(this);
+        long fileTxn = r.snapshot().txnId();
+        WalFile.Scan scan = wal == null ? null : wal.scan();
+        boolean replay = scan != null && scan.hasCommits() && scan.lastCommitTxn() > fileTxn;
+        if (replay) {
+            if (scan.baseTxn() > fileTxn) {
+                throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
+                    + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " (the data file is older than its log)");
+            }
+            if (!writable) {
+                throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
+                    + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
+            }
+            wal.replay(scan, fileTxn, (pageId, txnId, page) -> {
+                pageFile.write(pageId, MemorySegment.ofBuffer(page));
+                pageFile.unmarkVerified(pageId);
+            });
+            pageFile.force();
+            r = Recovery.choose(this);
+            if (r.snapshot().txnId() != scan.lastCommitTxn()) {
+                throw new CorruptionException(pageFile.path + ": after copying the log's commits up to txn " + scan.lastCommitTxn()
+                    + ", the newest good meta is txn " + r.snapshot().txnId());
+            }
+            LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2}", dir, scan.commits(),
+                scan.lastCommitTxn());
+        }
         damaged = false;
         freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
         nextTxnId = r.highestTxnId() + 2;
         current = r.snapshot();
+        checkpointTxn = current.txnId();
+        checkpointSlot = current.metaSlot;
         readers.publish(current);
+        // A log with frames (replayed, or already in the data file) or without a header starts over.
+        if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) wal.reset(checkpointTxn);
     }
 
     // ---------------------------------------------------------------- transactions
@@ -222,7 +283,8 @@ public final class Store implements AutoCloseable {
             if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
             writerThread = Thread.currentThread();
             Snapshot base = current;
-            freeSpace.release(readers.oldestPinned(base));
+            // Pages freed after the checkpoint may be reachable from the data file's own meta.
+            freeSpace.release(Math.min(readers.oldestPinned(base), checkpointTxn));
             return new WriteTxn(this, base, nextTxnId, freeSpace);
         } catch (RuntimeException e) {
             writerThread = null;
@@ -236,7 +298,7 @@ public final class Store implements AutoCloseable {
         writeSlot.release();
     }
 
-    /** Commit protocol, storage-format.md §5: pages, free list, meta, one force, publish. */
+    /** Commit protocol, storage-format.md §5.1: pages, free list, log frames, one force, publish. */
     void commit(WriteTxn tx) {
         try {
             MetaPage.Meta meta = writeCommit(tx);
@@ -245,6 +307,15 @@ public final class Store implements AutoCloseable {
             failed = true;
             tx.rollback();
             throw e;
+        }
+        if (wal.frameBytes() >= checkpointBytes) {
+            try {
+                checkpoint();
+            } catch (RuntimeException e) {
+                failed = true;
+                throw new CairnException(dir + ": txn " + tx.newTxnId + " is committed (in the log), but the checkpoint after it failed;"
+                    + " reopen the store: " + e.getMessage(), e);
+            }
         }
         if (verifyAfterCommit) {
             VerifyReport report = new Verifier(this, new ReadTxn(this, current)).run();
@@ -284,19 +355,28 @@ public final class Store implements AutoCloseable {
         }
         writeCoalesced(dirty, dirtyIds);
         long[] runIds = tx.dirtyRuns().sortedKeys();
+        int runPages = 0;
         for (long id : runIds) {
             MemorySegment run = tx.dirtyRuns().get(id);
             seal(run, HEADER_BYTES + (long) run.get(U32, RUN_VALUE_BYTES_OFFSET));
             pageFile.write(id, run);
+            runPages += (int) (run.byteSize() / pageFile.pageBytes);
         }
         WriteTxn.MutableTree catalog = tx.catalog();
         MetaPage.Meta meta = new MetaPage.Meta(txnId, catalog.root, catalog.rootTxn, catalog.count,
             need > 0 ? listIds[0] : 0, need > 0 ? txnId : 0, entries.length, pageCount);
-        long slot = base.metaSlot == 1 ? 2 : 1;
-        MemorySegment metaPage = MemorySegment.ofArray(new byte[pageFile.pageBytes]);
-        MetaPage.write(metaPage, slot, meta);
-        pageFile.write(slot, metaPage);
-        if (durable) pageFile.force();
+        // The meta goes into the log now and into the data file at the next checkpoint, in the
+        // slot that does not hold the data file's own meta.
+        long slot = checkpointSlot == 1 ? 2 : 1;
+        byte[] metaPage = new byte[pageFile.pageBytes];
+        MetaPage.write(MemorySegment.ofArray(metaPage), slot, meta);
+        wal.beginCommit(dirtyIds.length + runPages);
+        for (long id : dirtyIds) wal.addPage(id, txnId, dirty.get(id).bytes(), 0);
+        for (long id : runIds) {
+            byte[] run = tx.dirtyRuns().get(id).toArray(U8);
+            for (int k = 0; k * pageFile.pageBytes < run.length; k++) wal.addPage(id + k, txnId, run, k * pageFile.pageBytes);
+        }
+        wal.finishCommit(slot, txnId, metaPage, durable);
         for (long id : dirtyIds) pageFile.markVerified(id);
         for (long id : runIds) pageFile.markVerified(id);
         freeSpace.addPending(txnId, freed);
@@ -322,6 +402,25 @@ public final class Store implements AutoCloseable {
             }
             i = j;
         }
+    }
+
+    /**
+     * Checkpoint, storage-format.md §5.3: forces the data file, writes the last commit's meta
+     * into the slot not holding the data file's meta, forces again, then starts a new log
+     * generation. Called by the writer (after a commit) or by close.
+     */
+    private void checkpoint() {
+        Snapshot last = current;
+        if (last.txnId() == checkpointTxn && wal.frameBytes() == 0) return;
+        pageFile.force();
+        long slot = checkpointSlot == 1 ? 2 : 1;
+        MemorySegment metaPage = MemorySegment.ofArray(new byte[pageFile.pageBytes]);
+        MetaPage.write(metaPage, slot, last.meta);
+        pageFile.write(slot, metaPage);
+        pageFile.force();
+        checkpointTxn = last.txnId();
+        checkpointSlot = slot;
+        wal.reset(checkpointTxn);
     }
 
     private static long[] union(long[] sortedA, long[] b) {
@@ -365,8 +464,15 @@ public final class Store implements AutoCloseable {
         closed = true;
         writeSlot.release();
         try {
-            if (writable && !failed) pageFile.force();
-            pageFile.close();
+            try {
+                if (writable && !failed && !damaged) checkpoint();
+            } finally {
+                try {
+                    pageFile.close();
+                } finally {
+                    if (wal != null) wal.close();
+                }
+            }
         } finally {
             try {
                 lock.release();

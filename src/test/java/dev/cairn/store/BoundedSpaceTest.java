@@ -1,7 +1,8 @@
 package dev.cairn.store;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,17 +12,21 @@ import static dev.cairn.store.StoreTest.b;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * 100,000 updates of the same 1,000 records (about 120 KiB of data) keep the file bounded:
- * at most 256 pages (1 MiB) in use, and the file no larger than one 4 MiB mapping chunk.
+ * 100,000 updates of the same 1,000 records (about 120 KiB of data) keep the file bounded: at
+ * most 256 pages (1 MiB) in use plus the pages freed since the last checkpoint, which the log
+ * size bounds (at most checkpointBytes / 4096 pages, plus one commit's 64); and the file within
+ * the 4 MiB mapping chunks those pages need.
  */
 class BoundedSpaceTest {
     static final long PAGES_MAX = 256;
     @TempDir Path dir;
 
-    @Test
-    void hundredThousandUpdatesOfAThousandRecordsKeepTheFileBounded() throws Exception {
+    @ParameterizedTest(name = "checkpoint every {0} bytes of log")
+    @ValueSource(longs = {0, 256 << 10, StoreOptions.CHECKPOINT_BYTES})
+    void hundredThousandUpdatesOfAThousandRecordsKeepTheFileBounded(long checkpointBytes) throws Exception {
         Random rnd = new Random(7);
-        try (Store store = Store.open(dir, StoreOptions.defaults().withDurable(false))) {
+        long pagesMax = PAGES_MAX + (checkpointBytes > 0 ? checkpointBytes / 4096 + 64 : 0);
+        try (Store store = Store.open(dir, StoreOptions.defaults().withDurable(false).withCheckpointBytes(checkpointBytes))) {
             store.verifyAfterCommit = false;
             try (WriteTxn w = store.beginWrite()) {
                 w.createTree("t");
@@ -41,13 +46,14 @@ class BoundedSpaceTest {
                 }
                 if (reader != null) reader.close();
                 long pages = store.currentSnapshot().meta.pageCount();
-                assertTrue(pages <= PAGES_MAX, "after commit " + c + ": " + pages + " pages (expected: <= " + PAGES_MAX + ")");
+                assertTrue(pages <= pagesMax, "after commit " + c + ": " + pages + " pages (expected: <= " + pagesMax + ")");
             }
             VerifyReport report = store.verify();
             assertTrue(report.ok(), report.problems().toString());
         }
         long bytes = Files.size(dir.resolve(Store.DATA_FILE));
-        assertTrue(bytes <= (long) PageFile.CHUNK_PAGES * 4096, bytes + " bytes");
+        long chunks = (pagesMax + PageFile.CHUNK_PAGES - 1) / PageFile.CHUNK_PAGES;
+        assertTrue(bytes <= chunks * PageFile.CHUNK_PAGES * 4096, bytes + " bytes (expected: <= " + chunks + " chunks)");
     }
 
     static byte[] key(int i) {

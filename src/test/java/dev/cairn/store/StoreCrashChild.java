@@ -8,7 +8,8 @@ import java.util.Random;
 
 /**
  * The child JVM of {@link StoreCrashTest}: commits random transactions until it is killed and
- * prints each txn id once its commit returned. Transaction T writes keys g/T/i (i < k), the
+ * prints each txn id once its commit returned. Arguments: folder, seed, checkpoint bytes (small
+ * values make kills land in checkpoints too). Transaction T writes keys g/T/i (i < k), the
  * summary sum/T = k, and sometimes removes an older group X entirely, recording del/X.
  */
 public final class StoreCrashChild {
@@ -17,7 +18,8 @@ public final class StoreCrashChild {
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
         Random rnd = new Random(Long.parseLong(args[1]));
-        try (Store store = Store.open(dir)) {
+        long checkpointBytes = Long.parseLong(args[2]);
+        try (Store store = Store.open(dir, StoreOptions.defaults().withCheckpointBytes(checkpointBytes))) {
             List<Long> groups = new ArrayList<>();
             try (WriteTxn w = store.beginWrite()) {
                 w.createTree("t");

@@ -20,7 +20,8 @@ import static dev.cairn.store.StoreCrashChild.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Kills a child JVM that commits transactions at random moments; after each kill the database
+ * Kills a child JVM that commits transactions at random moments (with checkpoints after every
+ * commit, every 64 KiB of log, or at the default size, in turn); after each kill the database
  * opens, verifies, holds every transaction the child reported, and none half-applied.
  */
 class StoreCrashTest {
@@ -41,16 +42,17 @@ class StoreCrashTest {
         Random rnd = new Random(seed);
         List<Long> reported = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
-            reported.addAll(runAndKill(rnd.nextLong(), 20 + rnd.nextInt(250)));
+            long[] checkpointBytes = {0, 64 << 10, StoreOptions.CHECKPOINT_BYTES};
+            reported.addAll(runAndKill(rnd.nextLong(), 20 + rnd.nextInt(250), checkpointBytes[round % checkpointBytes.length]));
             check(reported, round);
         }
         assertTrue(reported.size() > rounds, "the child committed only " + reported.size() + " transactions");
     }
 
-    private List<Long> runAndKill(long seed, int millisAfterFirstCommit) throws Exception {
+    private List<Long> runAndKill(long seed, int millisAfterFirstCommit, long checkpointBytes) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process child = new ProcessBuilder(java, "-Xmx128m", "-cp", classPath(),
-            StoreCrashChild.class.getName(), dir.toString(), Long.toString(seed))
+            StoreCrashChild.class.getName(), dir.toString(), Long.toString(seed), Long.toString(checkpointBytes))
             .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<Long> lines = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> {
