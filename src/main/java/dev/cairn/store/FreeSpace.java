@@ -1,23 +1,27 @@
 package dev.cairn.store;
 
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.TreeSet;
 
 /**
  * Free pages and the page count (storage-format.md §6). Used by the writer only.
  *
  * <ul>
- *   <li>{@code reusable}: free pages no live snapshot can reach; the writer may overwrite them.
+ *   <li>{@code reusable}: free pages no live snapshot can reach and the data file's own meta
+ *       (the last checkpoint) cannot reach; the writer may overwrite them.
  *   <li>{@code pending}: pages freed by commit F, reachable from snapshots older than F; they
- *       become reusable once every pinned snapshot has txn id >= F.
+ *       become reusable once every pinned snapshot has txn id >= F, and, if they were born at or
+ *       before the last checkpoint (so its meta may reach them), once a checkpoint >= F is taken.
  *   <li>Every page id below {@code pageCount} is either reachable from the current snapshot,
  *       or in reusable or pending, exactly once.
  * </ul>
  */
 final class FreeSpace {
     private final TreeSet<Long> reusable = new TreeSet<>();
+    /** Freed pages born after the checkpoint of their time: they wait for readers only. */
     private final ArrayDeque<Freed> pending = new ArrayDeque<>();
+    /** Freed pages born at or before that checkpoint: they wait for readers and the next checkpoint. */
+    private final ArrayDeque<Freed> pendingCheckpoint = new ArrayDeque<>();
     private long pageCount;
 
     private record Freed(long txnId, long[] pageIds) { }
@@ -35,15 +39,25 @@ final class FreeSpace {
         pageCount = count;
     }
 
-    /** Moves pages freed by commits <= oldestPinnedTxn into the reusable set. */
-    void release(long oldestPinnedTxn) {
-        while (!pending.isEmpty() && pending.peekFirst().txnId() <= oldestPinnedTxn) {
-            for (long p : pending.pollFirst().pageIds()) reusable.add(p);
+    /**
+     * Makes reusable the pages freed by commits <= oldestPinnedTxn, except those the data file's
+     * meta may still reach: born at or before the checkpoint and freed after checkpointTxn.
+     */
+    void release(long oldestPinnedTxn, long checkpointTxn) {
+        release(pending, oldestPinnedTxn);
+        release(pendingCheckpoint, Math.min(oldestPinnedTxn, checkpointTxn));
+    }
+
+    private void release(ArrayDeque<Freed> queue, long upToTxn) {
+        while (!queue.isEmpty() && queue.peekFirst().txnId() <= upToTxn) {
+            for (long p : queue.pollFirst().pageIds()) reusable.add(p);
         }
     }
 
-    void addPending(long txnId, long[] pageIds) {
-        if (pageIds.length > 0) pending.addLast(new Freed(txnId, pageIds));
+    /** Pages freed by commit txnId: born at or before the checkpoint ({@code old}), and after it. */
+    void addPending(long txnId, long[] old, long[] fresh) {
+        if (fresh.length > 0) pending.addLast(new Freed(txnId, fresh));
+        if (old.length > 0) pendingCheckpoint.addLast(new Freed(txnId, old));
     }
 
     /** A reusable page, else a new page at the end of the file. */
@@ -85,6 +99,7 @@ final class FreeSpace {
     int size() {
         int n = reusable.size();
         for (Freed f : pending) n += f.pageIds().length;
+        for (Freed f : pendingCheckpoint) n += f.pageIds().length;
         return n;
     }
 
@@ -93,9 +108,8 @@ final class FreeSpace {
         long[] all = new long[size()];
         int i = 0;
         for (long p : reusable) all[i++] = p;
-        for (Iterator<Freed> it = pending.iterator(); it.hasNext(); ) {
-            for (long p : it.next().pageIds()) all[i++] = p;
-        }
+        for (Freed f : pending) for (long p : f.pageIds()) all[i++] = p;
+        for (Freed f : pendingCheckpoint) for (long p : f.pageIds()) all[i++] = p;
         java.util.Arrays.sort(all);
         return all;
     }

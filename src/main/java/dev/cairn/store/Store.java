@@ -283,9 +283,8 @@ public final class Store implements AutoCloseable {
             if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
             writerThread = Thread.currentThread();
             Snapshot base = current;
-            // Pages freed after the checkpoint may be reachable from the data file's own meta.
-            freeSpace.release(Math.min(readers.oldestPinned(base), checkpointTxn));
-            return new WriteTxn(this, base, nextTxnId, freeSpace);
+            freeSpace.release(readers.oldestPinned(base), checkpointTxn);
+            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace);
         } catch (RuntimeException e) {
             writerThread = null;
             writeSlot.release();
@@ -329,7 +328,9 @@ public final class Store implements AutoCloseable {
         for (long id : Recovery.freeListPages(this, new ReadTxn(this, base))) {
             tx.freePage(id, base.meta.freeHeadTxn());
         }
-        long[] freed = tx.freedPages().toArray();
+        long[] freedOld = tx.freedOldPages().toArray();
+        long[] freedFresh = tx.freedFreshPages().toArray();
+        long[] freed = union(freedOld, freedFresh);
         int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
         int need = (freeSpace.size() + freed.length + perPage - 1) / perPage;
         long[] listIds = new long[need];
@@ -379,7 +380,7 @@ public final class Store implements AutoCloseable {
         wal.finishCommit(slot, txnId, metaPage, durable);
         for (long id : dirtyIds) pageFile.markVerified(id);
         for (long id : runIds) pageFile.markVerified(id);
-        freeSpace.addPending(txnId, freed);
+        freeSpace.addPending(txnId, freedOld, freedFresh);
         Snapshot next = new Snapshot(meta, slot, chunks);
         readers.publish(next);
         current = next;
@@ -423,9 +424,10 @@ public final class Store implements AutoCloseable {
         wal.reset(checkpointTxn);
     }
 
-    private static long[] union(long[] sortedA, long[] b) {
-        long[] all = java.util.Arrays.copyOf(sortedA, sortedA.length + b.length);
-        System.arraycopy(b, 0, all, sortedA.length, b.length);
+    /** The ids of both arrays, sorted (the arrays are disjoint). */
+    private static long[] union(long[] a, long[] b) {
+        long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
         java.util.Arrays.sort(all);
         return all;
     }

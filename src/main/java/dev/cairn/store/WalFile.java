@@ -159,7 +159,8 @@ class WalFile implements AutoCloseable {
         baseTxn = header.getLong(24);
         chain = header.getInt(HEADER_BYTES - 4);
         int frameBytes = frameBytesPerPage();
-        ByteBuffer frames = ByteBuffer.allocate(Math.max(frameBytes, IO_BYTES / frameBytes * frameBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        // One frame first: after a clean close the first frame is stale, and open stays cheap.
+        ByteBuffer frames = ByteBuffer.allocate(frameBytes).order(ByteOrder.LITTLE_ENDIAN);
         long at = HEADER_BYTES;
         long committedEnd = HEADER_BYTES;
         int committedChain = chain;
@@ -169,6 +170,9 @@ class WalFile implements AutoCloseable {
         String stop = "end of log";
         scanning:
         while (true) {
+            if (at > HEADER_BYTES && frames.capacity() < IO_BYTES) {
+                frames = ByteBuffer.allocate(IO_BYTES / frameBytes * frameBytes).order(ByteOrder.LITTLE_ENDIAN);
+            }
             frames.clear();
             if (at + frameBytes > size) break;
             frames.limit((int) Math.min(frames.capacity(), (size - at) / frameBytes * frameBytes));

@@ -27,7 +27,11 @@ public final class WriteTxn extends ReadTxn {
     final long newTxnId;
     private final LongMap<Dirty> dirty = new LongMap<>();
     private final LongMap<MemorySegment> runs = new LongMap<>();
-    private final LongList freed = new LongList();
+    /** Pages freed by this transaction: born at or before the checkpoint, and after it. */
+    private final LongList freedOld = new LongList();
+    private final LongList freedFresh = new LongList();
+    /** The commit the data file alone holds: pages born after it are not reachable from its meta. */
+    private final long checkpointTxn;
     private final LongList allocated = new LongList();
     private final long startPageCount;
     private final TreeMap<String, MutableTree> trees = new TreeMap<>();
@@ -70,9 +74,10 @@ public final class WriteTxn extends ReadTxn {
         }
     }
 
-    WriteTxn(Store store, Snapshot base, long newTxnId, FreeSpace freeSpace) {
+    WriteTxn(Store store, Snapshot base, long newTxnId, long checkpointTxn, FreeSpace freeSpace) {
         super(store, base);
         this.newTxnId = newTxnId;
+        this.checkpointTxn = checkpointTxn;
         this.freeSpace = freeSpace;
         this.startPageCount = freeSpace.pageCount();
         MetaPage.Meta m = base.meta;
@@ -300,14 +305,18 @@ public final class WriteTxn extends ReadTxn {
             dirty.remove(pageId);
             freeSpace.giveBack(pageId);
         } else {
-            freed.add(pageId);
+            freed(pageId, birthTxn);
         }
+    }
+
+    private void freed(long pageId, long birthTxn) {
+        (birthTxn > checkpointTxn ? freedFresh : freedOld).add(pageId);
     }
 
     void freeRun(long runId, long runTxn, int pages) {
         if (runTxn == newTxnId) runs.remove(runId);
         for (long p = runId; p < runId + pages; p++) {
-            if (runTxn == newTxnId) freeSpace.giveBack(p); else freed.add(p);
+            if (runTxn == newTxnId) freeSpace.giveBack(p); else freed(p, runTxn);
         }
     }
 
@@ -339,8 +348,14 @@ public final class WriteTxn extends ReadTxn {
         return runs;
     }
 
-    LongList freedPages() {
-        return freed;
+    /** Freed pages born at or before the checkpoint: the data file's own meta may reach them. */
+    LongList freedOldPages() {
+        return freedOld;
+    }
+
+    /** Freed pages born after the checkpoint: the data file's own meta cannot reach them. */
+    LongList freedFreshPages() {
+        return freedFresh;
     }
 
     /** Returns every page this transaction took to the free space, as if it never ran. */

@@ -1,0 +1,117 @@
+package dev.cairn.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static dev.cairn.store.StoreTest.b;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The data file and its log after commits that freed and reused pages since the last
+ * checkpoint (storage-format.md §5, §6): the data file alone opens as the last checkpoint; with
+ * the log it opens as the last commit; with a damaged log, as the last commit before the damage.
+ */
+class WalRecoveryTest {
+    @TempDir Path dir;
+
+    /** The state after each commit; index 0 is the checkpoint the commits follow. */
+    private final List<TreeMap<String, String>> states = new ArrayList<>();
+
+    /** Commits 40 transactions after a checkpoint, copying the folder (a crash image) after the last. */
+    private Path crashImage(Random rnd) throws Exception {
+        Path source = dir.resolve("source");
+        TreeMap<String, String> model = new TreeMap<>();
+        try (Store store = Store.open(source)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 600; i++) {
+                    String v = "v0-" + "x".repeat(rnd.nextInt(120));
+                    w.put("t", b("k" + i), b(v));
+                    model.put("k" + i, v);
+                }
+                w.commit();
+            }
+        }
+        states.add(new TreeMap<>(model));
+        Path image = dir.resolve("image");
+        try (Store store = Store.open(source)) {
+            for (int c = 1; c <= 40; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    for (int i = 0; i < 30; i++) {
+                        String k = "k" + rnd.nextInt(600);
+                        if (rnd.nextInt(5) == 0) {
+                            w.delete("t", b(k));
+                            model.remove(k);
+                        } else {
+                            String v = "v" + c + "-" + "y".repeat(rnd.nextInt(rnd.nextInt(30) == 0 ? 6000 : 120));
+                            w.put("t", b(k), b(v));
+                            model.put(k, v);
+                        }
+                    }
+                    w.commit();
+                }
+                states.add(new TreeMap<>(model));
+            }
+            assertTrue(store.wal.frameBytes() > 0, "the commits are still in the log");
+            Files.createDirectories(image);
+            Files.copy(source.resolve(Store.DATA_FILE), image.resolve(Store.DATA_FILE));
+            Files.copy(source.resolve(Store.WAL_FILE), image.resolve(Store.WAL_FILE));
+        }
+        return image;
+    }
+
+    @Test
+    void theDataFileAloneOpensAsTheLastCheckpointAndWithItsLogAsTheLastCommit() throws Exception {
+        Path image = crashImage(new Random(1));
+        Path withLog = dir.resolve("with-log");
+        Path alone = dir.resolve("alone");
+        copy(image, withLog, true);
+        copy(image, alone, false);
+        try (Store store = Store.open(withLog); ReadTxn r = store.beginRead()) {
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
+            assertEquals(states.getLast(), TornWriteTest.contents(r));
+        }
+        try (Store store = Store.open(alone); ReadTxn r = store.beginRead()) {
+            assertTrue(store.verify().ok(), "pages the checkpoint reaches were reused before the next checkpoint: "
+                + store.verify().problems());
+            assertEquals(states.getFirst(), TornWriteTest.contents(r));
+        }
+    }
+
+    @Test
+    void aDamagedLogOpensAsTheLastCommitBeforeTheDamage() throws Exception {
+        Path image = crashImage(new Random(2));
+        byte[] log = Files.readAllBytes(image.resolve(Store.WAL_FILE));
+        Random rnd = new Random(3);
+        int older = 0;
+        for (int trial = 0; trial < 30; trial++) {
+            Path copy = dir.resolve("trial" + trial);
+            copy(image, copy, false);
+            byte[] damaged = log.clone();
+            int at = WalFile.HEADER_BYTES + rnd.nextInt(log.length - WalFile.HEADER_BYTES);
+            damaged[at] ^= (byte) (1 + rnd.nextInt(255));
+            Files.write(copy.resolve(Store.WAL_FILE), damaged);
+            try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+                assertTrue(store.verify().ok(), "trial " + trial + ": " + store.verify().problems());
+                TreeMap<String, String> found = TornWriteTest.contents(r);
+                int k = states.indexOf(found);
+                assertTrue(k >= 0, "trial " + trial + " (byte " + at + "): the store holds no committed state");
+                if (k < states.size() - 1) older++;
+            }
+        }
+        assertTrue(older > 20, "only " + older + " of 30 damaged logs lost commits: the damage missed the frames");
+    }
+
+    private static void copy(Path image, Path target, boolean withLog) throws Exception {
+        Files.createDirectories(target);
+        Files.copy(image.resolve(Store.DATA_FILE), target.resolve(Store.DATA_FILE));
+        if (withLog) Files.copy(image.resolve(Store.WAL_FILE), target.resolve(Store.WAL_FILE));
+    }
+}
