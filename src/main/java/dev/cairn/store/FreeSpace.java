@@ -1,7 +1,9 @@
 package dev.cairn.store;
 
+import dev.cairn.internal.Check;
+
 import java.util.ArrayDeque;
-import java.util.TreeSet;
+import java.util.BitSet;
 
 /**
  * Free pages and the page count (storage-format.md §6). Used by the writer only.
@@ -17,7 +19,11 @@ import java.util.TreeSet;
  * </ul>
  */
 final class FreeSpace {
-    private final TreeSet<Long> reusable = new TreeSet<>();
+    /** Reusable page ids as set bits (page ids are below 2^31: 8 TiB at 4 KiB pages). */
+    private final BitSet reusable = new BitSet();
+    private int reusableCount;
+    /** No reusable page id is below this (so take() need not scan the bitmap from 0). */
+    private int lowHint;
     /** Freed pages born after the checkpoint of their time: they wait for readers only. */
     private final ArrayDeque<Freed> pending = new ArrayDeque<>();
     /** Freed pages born at or before that checkpoint: they wait for readers and the next checkpoint. */
@@ -28,7 +34,7 @@ final class FreeSpace {
 
     FreeSpace(long pageCount, long[] freePages) {
         this.pageCount = pageCount;
-        for (long p : freePages) reusable.add(p);
+        for (long p : freePages) giveBack(p);
     }
 
     long pageCount() {
@@ -50,7 +56,7 @@ final class FreeSpace {
 
     private void release(ArrayDeque<Freed> queue, long upToTxn) {
         while (!queue.isEmpty() && queue.peekFirst().txnId() <= upToTxn) {
-            for (long p : queue.pollFirst().pageIds()) reusable.add(p);
+            for (long p : queue.pollFirst().pageIds()) giveBack(p);
         }
     }
 
@@ -62,25 +68,27 @@ final class FreeSpace {
 
     /** A reusable page, else a new page at the end of the file. */
     long take() {
-        Long p = reusable.pollFirst();
-        return p != null ? p : pageCount++;
+        int p = reusable.nextSetBit(lowHint);
+        if (p < 0) {
+            lowHint = 0;
+            return pageCount++;
+        }
+        reusable.clear(p);
+        reusableCount--;
+        lowHint = p + 1;
+        return p;
     }
 
     /** n contiguous pages: a run of reusable pages if one exists, else new pages at the end. */
     long takeRun(int n) {
         if (n == 1) return take();
-        long start = -1;
-        long length = 0;
-        for (long p : reusable) {
-            if (length > 0 && p == start + length) {
-                length++;
-            } else {
-                start = p;
-                length = 1;
-            }
-            if (length == n) {
-                for (long q = start; q < start + n; q++) reusable.remove(q);
-                return start;
+        int end;
+        for (int p = reusable.nextSetBit(lowHint); p >= 0; p = reusable.nextSetBit(end)) {
+            end = reusable.nextClearBit(p);
+            if (end - p >= n) {
+                reusable.clear(p, p + n);
+                reusableCount -= n;
+                return p;
             }
         }
         long first = pageCount;
@@ -89,15 +97,23 @@ final class FreeSpace {
     }
 
     void giveBack(long pageId) {
-        reusable.add(pageId);
+        Check.that(pageId >= 0 && pageId < Integer.MAX_VALUE, "free page id %d out of range", pageId);
+        if (!reusable.get((int) pageId)) {
+            reusable.set((int) pageId);
+            reusableCount++;
+            lowHint = Math.min(lowHint, (int) pageId);
+        }
     }
 
     void forget(long pageId) {
-        reusable.remove(pageId);
+        if (pageId < Integer.MAX_VALUE && reusable.get((int) pageId)) {
+            reusable.clear((int) pageId);
+            reusableCount--;
+        }
     }
 
     int size() {
-        int n = reusable.size();
+        int n = reusableCount;
         for (Freed f : pending) n += f.pageIds().length;
         for (Freed f : pendingCheckpoint) n += f.pageIds().length;
         return n;
@@ -107,7 +123,7 @@ final class FreeSpace {
     long[] all() {
         long[] all = new long[size()];
         int i = 0;
-        for (long p : reusable) all[i++] = p;
+        for (int p = reusable.nextSetBit(0); p >= 0; p = reusable.nextSetBit(p + 1)) all[i++] = p;
         for (Freed f : pending) for (long p : f.pageIds()) all[i++] = p;
         for (Freed f : pendingCheckpoint) for (long p : f.pageIds()) all[i++] = p;
         java.util.Arrays.sort(all);

@@ -116,13 +116,19 @@ final class PageCheck {
         return null;
     }
 
-    /** A free-list page: header and entry count. */
-    static String freeList(MemorySegment page, long pageId, long birthTxn) {
-        if (kind(page) != KIND_FREE_LIST) return "kind " + kindName(kind(page)) + " (expected: free-list)";
-        String problem = header(page, pageId, birthTxn, page.byteSize());
-        if (problem != null) return problem;
-        int n = count(page);
-        if (HEADER_BYTES + 8L * n > page.byteSize()) return "count " + n + " entries overflow the page";
+    /** A free-list page (a heap copy, as it is read at open): header and entry count. */
+    static String freeList(byte[] b, long pageId, long birthTxn) {
+        byte kind = b[(int) KIND_OFFSET];
+        if (kind != KIND_FREE_LIST) return "kind " + kindName(kind) + " (expected: free-list)";
+        int stored = le32(b, (int) CRC_OFFSET);
+        int actual = checksum(b, b.length);
+        if (stored != actual) return "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
+        long id = le64(b, (int) PAGE_ID_OFFSET);
+        if (id != pageId) return "page id field " + id + " (expected: " + pageId + ")";
+        long txn = le64(b, (int) TXN_ID_OFFSET);
+        if (txn != birthTxn) return "birth txn id " + txn + " (expected: " + birthTxn + ", as the meta records)";
+        int n = le16(b, (int) COUNT_OFFSET);
+        if (HEADER_BYTES + 8L * n > b.length) return "count " + n + " entries overflow the page";
         return null;
     }
 }

@@ -164,7 +164,7 @@ final class Verifier {
                 return;
             }
             MemorySegment page = file.page(reader.chunks, id);
-            String p = PageCheck.freeList(page, id, meta.freeHeadTxn());
+            String p = PageCheck.freeList(page.toArray(U8), id, meta.freeHeadTxn());
             if (p != null) {
                 problem("free list: page " + id + ": " + p);
                 return;
