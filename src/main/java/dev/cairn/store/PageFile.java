@@ -22,8 +22,9 @@ import java.util.Arrays;
  *       wrapper uses to inject torn or lost writes). Writes use the channel, never the mapping;
  *       the mapping is read-only, so no caller can write through a segment it was given.
  *   <li>A page's checksum is verified the first time it is read after open; pages this
- *       process wrote are trusted. The bitmap only ever gains bits during a session (a racy
- *       update can lose a bit, which only means a second verification).
+ *       process wrote are trusted. The bitmap only gains bits during a session (a racy update can
+ *       lose a bit, which only means a second verification), except that recovery clears the
+ *       bits of pages it rewrites from the log.
  * </ul>
  */
 class PageFile implements AutoCloseable {

@@ -11,7 +11,7 @@ import java.util.List;
 import static dev.cairn.store.PageLayout.*;
 
 /**
- * Choosing the meta page at open (storage-format.md §5.2): the newest meta whose checksum
+ * Choosing the meta page at open (storage-format.md §5.4 steps 2-4): the newest meta whose checksum
  * holds and whose last commit checks out (every page reachable from it that carries its txn
  * id passes its checks); else the other meta.
  */
