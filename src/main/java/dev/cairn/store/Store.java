@@ -239,7 +239,7 @@ public final class Store implements AutoCloseable {
         checkpointSlot = current.metaSlot;
         readers.publish(current);
         // A log with frames (replayed, or already in the data file) or without a header starts over.
-        if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) wal.reset(checkpointTxn);
+        if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) wal.reset(checkpointTxn, walKeepBytes());
     }
 
     // ---------------------------------------------------------------- transactions
@@ -421,7 +421,12 @@ public final class Store implements AutoCloseable {
         pageFile.force();
         checkpointTxn = last.txnId();
         checkpointSlot = slot;
-        wal.reset(checkpointTxn);
+        wal.reset(checkpointTxn, walKeepBytes());
+    }
+
+    /** The log length a generation normally needs: a checkpoint's worth plus one commit's slack. */
+    private long walKeepBytes() {
+        return WalFile.HEADER_BYTES + checkpointBytes + (1 << 20);
     }
 
     /** The ids of both arrays, sorted (the arrays are disjoint). */

@@ -115,9 +115,12 @@ class WalFile implements AutoCloseable {
 
     /**
      * Starts a new generation after a checkpoint made txn {@code checkpointTxn} durable in the
-     * data file: writes and forces a new header; older frames become invalid.
+     * data file: writes and forces a new header; older frames become invalid. A log longer than
+     * twice {@code keepBytes} (after a commit larger than a checkpoint's worth) is cut to
+     * keepBytes; a shorter one keeps its length, so later commits overwrite its blocks in place.
      */
-    void reset(long checkpointTxn) {
+    void reset(long checkpointTxn, long keepBytes) {
+        if (size() > 2 * keepBytes) truncate(keepBytes);
         // After a lost header the old generation is unknown: start from a random one, so no
         // frame left from before can continue the new chain.
         generation = headerLost ? new java.util.Random().nextLong() & Long.MAX_VALUE : generation + 1;
@@ -296,6 +299,14 @@ class WalFile implements AutoCloseable {
             throw new CairnException("cannot read " + path + " at byte " + position + ": " + e.getMessage(), e);
         }
         into.flip();
+    }
+
+    private void truncate(long bytes) {
+        try {
+            channel.truncate(bytes);
+        } catch (IOException e) {
+            throw new CairnException("cannot truncate " + path + " to " + bytes + " bytes: " + e.getMessage(), e);
+        }
     }
 
     private long size() {

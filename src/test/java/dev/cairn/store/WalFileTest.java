@@ -86,7 +86,7 @@ class WalFileTest {
         writeCommits(path, 4, new Random(4));
         try (WalFile wal = open(path)) {
             wal.scan();
-            wal.reset(20);
+            wal.reset(20, 1 << 20);
             wal.beginCommit(1);
             byte[] page = new byte[PAGE];
             page[100] = 7;
@@ -154,7 +154,7 @@ class WalFileTest {
         List<List<Frame>> commits = new ArrayList<>();
         try (WalFile wal = open(path)) {
             wal.scan();
-            wal.reset(9);
+            wal.reset(9, 1 << 20);
             for (int c = 0; c < n; c++) {
                 long txn = 10 + c;
                 int pages = 1 + rnd.nextInt(4);

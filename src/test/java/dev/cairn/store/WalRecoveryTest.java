@@ -109,6 +109,66 @@ class WalRecoveryTest {
         assertTrue(older > 20, "only " + older + " of 30 damaged logs lost commits: the damage missed the frames");
     }
 
+    @Test
+    void aCommitLargerThanTheLogReplaysWholeAndTheLogShrinksAgain() throws Exception {
+        byte[] big = new byte[16 << 20];
+        new Random(4).nextBytes(big);
+        Path source = dir.resolve("big");
+        Path image = dir.resolve("big-image");
+        // No checkpoint after the commit: the 16 MiB value lives in the log when the image is taken.
+        try (Store store = Store.open(source, StoreOptions.defaults().withCheckpointBytes(64L << 20))) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("big"), big);
+                w.put("t", b("small"), b("s"));
+                w.commit();
+            }
+            assertTrue(store.wal.frameBytes() > big.length, "the value is in the log");
+            Files.createDirectories(image);
+            Files.copy(source.resolve(Store.DATA_FILE), image.resolve(Store.DATA_FILE));
+            Files.copy(source.resolve(Store.WAL_FILE), image.resolve(Store.WAL_FILE));
+        }
+        try (Store store = Store.open(image); ReadTxn r = store.beginRead()) {
+            assertArrayEquals(big, r.get("t", b("big")).toArray(PageLayout.U8));
+            assertEquals("s", StoreTest.s(r.get("t", b("small"))));
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
+        }
+        // With the default checkpoint size, the checkpoint after such a commit cuts the log back.
+        try (Store store = Store.open(source)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("big2"), big);
+                w.commit();
+            }
+            long keep = WalFile.HEADER_BYTES + StoreOptions.CHECKPOINT_BYTES + (1 << 20);
+            long size = Files.size(source.resolve(Store.WAL_FILE));
+            assertTrue(size <= keep, "log of " + size + " bytes after the checkpoint (expected: <= " + keep + ")");
+        }
+    }
+
+    @Test
+    void commitsThatSkippedTheForceSurviveAProcessCrash() throws Exception {
+        Path source = dir.resolve("nd");
+        Path image = dir.resolve("nd-image");
+        TreeMap<String, String> model = new TreeMap<>();
+        try (Store store = Store.open(source, StoreOptions.defaults().withDurable(false))) {
+            for (int c = 0; c < 20; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.createTree("t");
+                    w.put("t", b("k" + c), b("v" + c));
+                    model.put("k" + c, "v" + c);
+                    w.commit();
+                }
+            }
+            // The process dies here: the OS still holds every write, so a copy is what it leaves.
+            Files.createDirectories(image);
+            Files.copy(source.resolve(Store.DATA_FILE), image.resolve(Store.DATA_FILE));
+            Files.copy(source.resolve(Store.WAL_FILE), image.resolve(Store.WAL_FILE));
+        }
+        try (Store store = Store.open(image); ReadTxn r = store.beginRead()) {
+            assertEquals(model, TornWriteTest.contents(r));
+        }
+    }
+
     private static void copy(Path image, Path target, boolean withLog) throws Exception {
         Files.createDirectories(target);
         Files.copy(image.resolve(Store.DATA_FILE), target.resolve(Store.DATA_FILE));
