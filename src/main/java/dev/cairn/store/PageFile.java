@@ -6,7 +6,6 @@ import dev.cairn.internal.Check;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -129,32 +128,16 @@ class PageFile implements AutoCloseable {
     /** Writes whole pages starting at pageId. The one door for every write to the file. */
     void write(long pageId, MemorySegment pages) {
         Check.that(pages.byteSize() % pageBytes == 0, "write of %d bytes (expected: whole pages)", pages.byteSize());
-        ByteBuffer buffer = pages.asByteBuffer();
-        long position = pageId << pageShift;
-        try {
-            while (buffer.hasRemaining()) {
-                position += channel.write(buffer, position);
-            }
-        } catch (IOException e) {
-            throw new CairnException("cannot write page " + pageId + " of " + path + ": " + e.getMessage(), e);
-        }
+        ChannelIo.writeFully(channel, path, pages.asByteBuffer(), pageId << pageShift);
     }
 
     /** Forces every write so far to the device (fdatasync). */
     void force() {
-        try {
-            channel.force(false);
-        } catch (IOException e) {
-            throw new CairnException("cannot force " + path + ": " + e.getMessage(), e);
-        }
+        ChannelIo.force(channel, path);
     }
 
     long fileBytes() {
-        try {
-            return channel.size();
-        } catch (IOException e) {
-            throw new CairnException("cannot read the size of " + path + ": " + e.getMessage(), e);
-        }
+        return ChannelIo.size(channel, path);
     }
 
     @Override

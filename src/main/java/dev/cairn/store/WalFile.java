@@ -273,20 +273,12 @@ class WalFile implements AutoCloseable {
 
     /** Writes the buffer's remaining bytes at position. The one door for every write to the log. */
     void write(long position, ByteBuffer bytes) {
-        try {
-            while (bytes.hasRemaining()) position += channel.write(bytes, position);
-        } catch (IOException e) {
-            throw new CairnException("cannot write " + path + " at byte " + position + ": " + e.getMessage(), e);
-        }
+        ChannelIo.writeFully(channel, path, bytes, position);
     }
 
     /** Forces the log to the device (fdatasync). */
     void force() {
-        try {
-            channel.force(false);
-        } catch (IOException e) {
-            throw new CairnException("cannot force " + path + ": " + e.getMessage(), e);
-        }
+        ChannelIo.force(channel, path);
     }
 
     private void read(long position, ByteBuffer into) {
@@ -310,11 +302,7 @@ class WalFile implements AutoCloseable {
     }
 
     private long size() {
-        try {
-            return channel.size();
-        } catch (IOException e) {
-            throw new CairnException("cannot read the size of " + path + ": " + e.getMessage(), e);
-        }
+        return ChannelIo.size(channel, path);
     }
 
     @Override

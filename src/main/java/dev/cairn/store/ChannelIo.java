@@ -1,0 +1,39 @@
+package dev.cairn.store;
+
+import dev.cairn.CairnException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/** Positional channel calls shared by the data file and the log, with errors that name the file. */
+final class ChannelIo {
+    private ChannelIo() { }
+
+    /** Writes every remaining byte of the buffer at position. */
+    static void writeFully(FileChannel channel, Path path, ByteBuffer bytes, long position) {
+        try {
+            while (bytes.hasRemaining()) position += channel.write(bytes, position);
+        } catch (IOException e) {
+            throw new CairnException("cannot write " + path + " at byte " + position + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Forces every write so far to the device (fdatasync). */
+    static void force(FileChannel channel, Path path) {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw new CairnException("cannot force " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    static long size(FileChannel channel, Path path) {
+        try {
+            return channel.size();
+        } catch (IOException e) {
+            throw new CairnException("cannot read the size of " + path + ": " + e.getMessage(), e);
+        }
+    }
+}
