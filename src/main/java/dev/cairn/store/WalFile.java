@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.CairnException;
+import dev.cairn.CorruptionException;
 import dev.cairn.internal.Check;
 
 import java.io.IOException;
@@ -150,13 +151,30 @@ class WalFile implements AutoCloseable {
     /**
      * Reads the header and every valid frame; committed frames end at the last valid commit
      * frame. Leaves the log ready to append after them (or ready for {@link #reset}).
+     *
+     * <p>No header yet (a log shorter than a header, or zeros where it goes: created, never
+     * written) means an empty log. A header that is there but fails its checks is damage, not a
+     * torn write (the header is one 64-byte write inside one disk sector), and the log may hold
+     * commits the data file lacks: that is refused, never silently dropped.
+     *
+     * @throws CorruptionException the header is damaged or belongs to another page size
+     * @throws CairnException      the log was written by a newer Cairn
      */
     Scan scan() {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        String problem = size < HEADER_BYTES ? "log of " + size + " bytes has no header" : headerProblem(header);
-        if (problem != null) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, problem);
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header");
+        String problem = headerProblem(header);
+        if (problem != null) {
+            throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
+                + " data file's last checkpoint; to open the database at that checkpoint instead (losing them), move "
+                + path.getFileName() + " out of the folder");
+        }
+        if (header.getInt(8) != VERSION) {
+            throw new CairnException(path + ": log version " + header.getInt(8) + " (this Cairn reads version " + VERSION
+                + "); open the database with the Cairn that wrote it");
+        }
         headerLost = false;
         generation = header.getLong(16);
         baseTxn = header.getLong(24);
@@ -210,10 +228,16 @@ class WalFile implements AutoCloseable {
         crc.update(h.array(), 0, HEADER_BYTES - 4);
         int actual = (int) crc.getValue();
         int stored = h.getInt(HEADER_BYTES - 4);
-        if (stored != actual) return "header checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
-        if (h.getInt(8) != VERSION) return "log version " + h.getInt(8) + " (expected: " + VERSION + ")";
-        if (h.getInt(12) != pageBytes) return "page size " + h.getInt(12) + " (expected: " + pageBytes + ")";
+        if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
+        if (h.getInt(12) != pageBytes) return "page size " + h.getInt(12) + " (expected: the data file's " + pageBytes + ")";
         return null;
+    }
+
+    private static boolean isZero(ByteBuffer h) {
+        for (int i = 0; i < HEADER_BYTES; i++) {
+            if (h.get(i) != 0) return false;
+        }
+        return true;
     }
 
     /**

@@ -17,13 +17,15 @@ import java.util.Random;
  * that file is forced. Once armed, the {@code crashAt}-th write or force call crashes instead:
  * every volatile write is then kept, lost, torn (a random tail reverted to the old bytes) or
  * overwritten with garbage, each chosen at random, which is any state a disk may hold after
- * a power cut. From then on every write and force is dropped (the process is dead), so closing
+ * a power cut. A write inside one 512-byte sector (the log header) is atomic, as disks
+ * guarantee for a sector: it is only kept or lost. From then on every write and force is dropped (the process is dead), so closing
  * the store afterwards changes nothing on disk.
  */
 final class CrashingFiles {
     /** One volatile write: where, and the bytes it replaced. */
     private record Volatile(FileChannel file, long position, byte[] before, int length) { }
 
+    static final int SECTOR = 512;
     private final List<Volatile> pending = new ArrayList<>();
     private final List<FileChannel> mine = new ArrayList<>();
     private Random random = new Random(0);
@@ -122,7 +124,8 @@ final class CrashingFiles {
         try {
             for (int i = pending.size() - 1; i >= 0; i--) {
                 Volatile v = pending.get(i);
-                int choice = random.nextInt(10);
+                boolean oneSector = v.position() / SECTOR == (v.position() + v.length() - 1) / SECTOR;
+                int choice = random.nextInt(oneSector ? 6 : 10);
                 if (choice < 4) {
                     story.append("kept ");
                 } else if (choice < 6) {

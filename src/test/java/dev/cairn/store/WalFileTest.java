@@ -1,5 +1,6 @@
 package dev.cairn.store;
 
+import dev.cairn.CorruptionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,20 +107,47 @@ class WalFileTest {
     }
 
     @Test
-    void aDamagedHeaderMeansNoCommitsAndAMissingLogIsEmpty() throws IOException {
+    void aDamagedHeaderIsRefusedAndAMissingOrNeverWrittenOneIsAnEmptyLog() throws IOException {
         Path path = dir.resolve("wal");
         writeCommits(path, 2, new Random(5));
         byte[] b = Files.readAllBytes(path);
         b[20] ^= 1;
         Files.write(path, b);
         try (WalFile wal = open(path)) {
+            CorruptionException e = assertThrows(CorruptionException.class, wal::scan);
+            assertTrue(e.getMessage().contains("log header: checksum") && e.getMessage().contains("move wal out"), e.getMessage());
+        }
+        byte[] zeros = b.clone();
+        Arrays.fill(zeros, 0, WalFile.HEADER_BYTES, (byte) 0);
+        Files.write(path, zeros);
+        try (WalFile wal = open(path)) {
             WalFile.Scan scan = wal.scan();
             assertFalse(scan.headerValid());
             assertFalse(scan.hasCommits());
-            assertTrue(scan.stopReason().contains("header checksum"), scan.stopReason());
         }
         try (WalFile wal = open(dir.resolve("new"))) {
             assertFalse(wal.scan().hasCommits());
+        }
+    }
+
+    @Test
+    void aLogOfANewerVersionOrAnotherPageSizeIsRefused() throws IOException {
+        Path path = dir.resolve("wal");
+        writeCommits(path, 1, new Random(8));
+        try (WalFile other = new WalFile(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192)) {
+            CorruptionException e = assertThrows(CorruptionException.class, other::scan);
+            assertTrue(e.getMessage().contains("page size 4096"), e.getMessage());
+        }
+        byte[] b = Files.readAllBytes(path);
+        ByteBuffer h = ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.putInt(8, WalFile.VERSION + 1);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, WalFile.HEADER_BYTES - 4);
+        h.putInt(WalFile.HEADER_BYTES - 4, (int) crc.getValue());
+        Files.write(path, b);
+        try (WalFile wal = open(path)) {
+            dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, wal::scan);
+            assertTrue(e.getMessage().contains("log version " + (WalFile.VERSION + 1)), e.getMessage());
         }
     }
 

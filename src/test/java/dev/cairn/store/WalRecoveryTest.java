@@ -110,6 +110,25 @@ class WalRecoveryTest {
     }
 
     @Test
+    void aDamagedLogHeaderIsRefusedAndWithoutTheLogTheDatabaseOpensAtTheCheckpoint() throws Exception {
+        Path image = crashImage(new Random(5));
+        Path copy = dir.resolve("damaged-header");
+        copy(image, copy, true);
+        byte[] log = Files.readAllBytes(copy.resolve(Store.WAL_FILE));
+        log[30] ^= 0x40;
+        Files.write(copy.resolve(Store.WAL_FILE), log);
+        byte[] dataBefore = Files.readAllBytes(copy.resolve(Store.DATA_FILE));
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(copy));
+        assertTrue(e.getMessage().contains(Store.WAL_FILE) && e.getMessage().contains("log header"), e.getMessage());
+        assertArrayEquals(dataBefore, Files.readAllBytes(copy.resolve(Store.DATA_FILE)), "refusing changed the data file");
+        assertArrayEquals(log, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), "refusing changed the log");
+        Files.move(copy.resolve(Store.WAL_FILE), dir.resolve("moved-away.wal"));
+        try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+            assertEquals(states.getFirst(), TornWriteTest.contents(r));
+        }
+    }
+
+    @Test
     void aCommitLargerThanTheLogReplaysWholeAndTheLogShrinksAgain() throws Exception {
         byte[] big = new byte[16 << 20];
         new Random(4).nextBytes(big);
