@@ -30,6 +30,7 @@ class EventsTest {
             List<Event> got = new CopyOnWriteArrayList<>();
             List<Boolean> visible = new CopyOnWriteArrayList<>();
             CountDownLatch done = new CountDownLatch(7);
+            CountDownLatch firstSeen = new CountDownLatch(1);
             AutoCloseable sub = db.subscribe(e -> {
                 if (e instanceof Event.RecordChanged(Key<?> key, ChangeKind kind, boolean remote)
                     && kind == ChangeKind.CREATED) {
@@ -39,8 +40,12 @@ class EventsTest {
                 }
                 got.add(e);
                 done.countDown();
+                firstSeen.countDown();
             });
             Key<Part> a = parts.insert(part(1));
+            // The listener runs on its own thread: let it see a's creation before a is removed
+            // below, or "visible" would race with the remove instead of testing delivery order.
+            await(firstSeen);
             parts.checkOut(a).join();
             parts.update(a, part(2));
             List<Key<Part>> two = parts.insertAll(List.of(part(3), part(4)));
