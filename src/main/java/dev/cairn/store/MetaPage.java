@@ -35,21 +35,26 @@ final class MetaPage {
         seal(page, page.byteSize());
     }
 
-    /** The meta in this slot, or null with the reason in {@code why[0]} when it fails a check. */
+    /**
+     * The meta in this slot, or null with the reason in {@code why[0]} when it fails a check.
+     * Reads one heap copy with plain array reads: this runs at open, before the JIT compiled it.
+     */
     static Meta read(MemorySegment page, long slotPageId, String[] why) {
-        int stored = page.get(U32, CRC_OFFSET);
-        int actual = checksum(page.toArray(U8), (int) page.byteSize());
+        byte[] b = page.toArray(U8);
+        int stored = le32(b, (int) CRC_OFFSET);
+        int actual = checksum(b, b.length);
         if (stored != actual) {
             why[0] = "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
             return null;
         }
-        if (kind(page) != KIND_META || pageId(page) != slotPageId) {
-            why[0] = "kind " + kindName(kind(page)) + ", page id " + pageId(page) + " (expected: meta, " + slotPageId + ")";
+        long id = le64(b, (int) PAGE_ID_OFFSET);
+        if (b[(int) KIND_OFFSET] != KIND_META || id != slotPageId) {
+            why[0] = "kind " + kindName(b[(int) KIND_OFFSET]) + ", page id " + id + " (expected: meta, " + slotPageId + ")";
             return null;
         }
-        Meta m = new Meta(txnId(page), page.get(U64, CATALOG_ROOT), page.get(U64, CATALOG_ROOT_TXN),
-            page.get(U64, TREE_COUNT), page.get(U64, FREE_HEAD), page.get(U64, FREE_HEAD_TXN),
-            page.get(U64, FREE_PAGE_COUNT), page.get(U64, PAGE_COUNT));
+        Meta m = new Meta(le64(b, (int) TXN_ID_OFFSET), le64(b, (int) CATALOG_ROOT), le64(b, (int) CATALOG_ROOT_TXN),
+            le64(b, (int) TREE_COUNT), le64(b, (int) FREE_HEAD), le64(b, (int) FREE_HEAD_TXN),
+            le64(b, (int) FREE_PAGE_COUNT), le64(b, (int) PAGE_COUNT));
         if (m.pageCount() < FIRST_DATA_PAGE || m.txnId() < 0) {
             why[0] = "page count " + m.pageCount() + ", txn id " + m.txnId() + " (expected: >= 3, >= 0)";
             return null;

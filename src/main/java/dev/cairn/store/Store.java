@@ -142,15 +142,18 @@ public final class Store implements AutoCloseable {
             FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.position()));
             PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
             Path walPath = dir.resolve(WAL_FILE);
-            boolean walCreated = !Files.exists(walPath);
-            walChannel = info.writable()
-                ? FileChannel.open(walPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : walCreated ? null : FileChannel.open(walPath, StandardOpenOption.READ);
+            if (info.writable()) {
+                walChannel = FileChannel.open(walPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } else if (Files.exists(walPath)) {
+                walChannel = FileChannel.open(walPath, StandardOpenOption.READ);
+            }
+            // An empty log was just created (or never written): its name must be made durable.
+            boolean walCreated = walChannel != null && walChannel.size() == 0;
             WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes());
             Store store = new Store(dir, pageFile, wal, lockChannel, lock, options, info.writable());
             try {
                 store.recover();
-                if (walCreated && wal != null) forceDirectory(dir);
+                if (walCreated && info.writable()) forceDirectory(dir);
             } catch (RuntimeException e) {
                 pageFile.close();
                 throw e;

@@ -140,9 +140,12 @@ class WalFile implements AutoCloseable {
 
     // ---------------------------------------------------------------- reading at open
 
-    /** What the log holds: its header and the committed frames, found by {@link #scan}. */
+    /**
+     * What the log holds, found by {@link #scan}: its header, the committed frames, and where and
+     * why reading stopped.
+     */
     record Scan(boolean headerValid, long generation, long baseTxn, long committedEnd, long lastCommitTxn,
-                int commits, String stopReason) {
+                int commits, long stopOffset, String stopReason) {
         boolean hasCommits() {
             return commits > 0;
         }
@@ -164,7 +167,7 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header");
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, 0, "no header");
         String problem = headerProblem(header);
         if (problem != null) {
             throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
@@ -201,7 +204,7 @@ class WalFile implements AutoCloseable {
             for (int p = 0; p + frameBytes <= frames.limit(); p += frameBytes, at += frameBytes) {
                 String bad = frameProblem(frames, p, openTxn, Math.max(baseTxn, lastCommit) + 1);
                 if (bad != null) {
-                    stop = "frame at byte " + at + ": " + bad;
+                    stop = bad;
                     break scanning;
                 }
                 openTxn = frames.getLong(p + 8);
@@ -217,7 +220,7 @@ class WalFile implements AutoCloseable {
         }
         chain = committedChain;
         end = committedEnd;
-        return new Scan(true, generation, baseTxn, committedEnd, lastCommit, commits, stop);
+        return new Scan(true, generation, baseTxn, committedEnd, lastCommit, commits, at, stop);
     }
 
     private String headerProblem(ByteBuffer h) {
@@ -249,7 +252,8 @@ class WalFile implements AutoCloseable {
         long txn = f.getLong(p + 8);
         long gen = f.getLong(p + 16);
         int flags = f.getShort(p + 24);
-        if (gen != generation) return "generation " + gen + " (expected: " + generation + ")";
+        // The usual end of a log: a frame left from an older generation (no message to build).
+        if (gen != generation) return "frame of another generation";
         crc.reset();
         crc.update(chainBytes(chain));
         crc.update(f.array(), p, FRAME_HEADER_BYTES - 4);
