@@ -1,7 +1,6 @@
 package dev.cairn.store;
 
 import dev.cairn.CorruptionException;
-import dev.cairn.internal.Limits;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -12,8 +11,9 @@ import static dev.cairn.store.PageLayout.*;
 
 /**
  * Choosing the meta page at open (storage-format.md §5.4 steps 2-4): the newest meta whose checksum
- * holds and whose last commit checks out (every page reachable from it that carries its txn
- * id passes its checks); else the other meta.
+ * holds and whose free list reads; else the other meta. A meta is written only by a checkpoint,
+ * after a force of every page it reaches, so its pages need no walk here: each page is checked
+ * when it is first read.
  */
 final class Recovery {
     private Recovery() { }
@@ -49,7 +49,6 @@ final class Recovery {
         for (Snapshot s : candidates) {
             try {
                 ReadTxn reader = new ReadTxn(store, s);
-                checkLastCommit(store, reader);
                 long[] free = readFreeList(store, reader);
                 return new Result(s, free, highest);
             } catch (CorruptionException e) {
@@ -57,46 +56,6 @@ final class Recovery {
             }
         }
         throw new CorruptionException(file.path + ": no meta page passes its checks: " + String.join("; ", reasons));
-    }
-
-    /** Checks every page reachable from the snapshot that carries the snapshot's txn id. */
-    static void checkLastCommit(Store store, ReadTxn reader) {
-        MetaPage.Meta m = reader.snapshot.meta;
-        walkNew(store, reader, m.catalogRoot(), m.catalogRootTxn(), true, 0);
-        if (m.freeHead() != 0 && m.freeHeadTxn() != m.txnId()) {
-            throw store.corruption(m.freeHead(), "free list birth " + m.freeHeadTxn() + " (expected: the meta's txn "
-                + m.txnId() + ")");
-        }
-    }
-
-    private static void walkNew(Store store, ReadTxn reader, long id, long birth, boolean catalog, int level) {
-        long txnId = reader.snapshot.txnId();
-        if (id == 0 || birth < txnId) return;
-        if (level >= Limits.TREE_DEPTH_MAX) throw store.corruption(id, "tree deeper than " + Limits.TREE_DEPTH_MAX);
-        MemorySegment page = reader.node(id, birth);
-        // node() checked every slot, cell bound and length; the walk reads a heap copy with
-        // plain array reads, since it runs at open before the JIT compiled it.
-        byte[] b = page.toArray(U8);
-        int n = le16(b, (int) COUNT_OFFSET);
-        if (b[(int) KIND_OFFSET] != KIND_LEAF) {
-            for (int i = 0; i < n; i++) {
-                int cell = le16(b, HEADER_BYTES + SLOT_BYTES * i);
-                long childTxn = le64(b, cell + 10);
-                if (childTxn >= txnId) walkNew(store, reader, le64(b, cell + 2), childTxn, catalog, level + 1);
-            }
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            int cell = le16(b, HEADER_BYTES + SLOT_BYTES * i);
-            if ((b[cell + 2] & FLAG_OVERFLOW) != 0) {
-                if (le64(b, cell + LEAF_CELL_HEADER + le16(b, cell) + 8) >= txnId) reader.value(page, cell);
-            } else if (catalog) {
-                MemorySegment entry = reader.value(page, cell);
-                if (entry.byteSize() != Catalog.ENTRY_BYTES) throw store.corruption(id, "catalog entry of " + entry.byteSize() + " bytes");
-                Snapshot.TreeRef tree = Catalog.decode(entry);
-                walkNew(store, reader, tree.root(), tree.rootTxn(), false, 0);
-            }
-        }
     }
 
     /** Page ids of the free-list chain itself. */
