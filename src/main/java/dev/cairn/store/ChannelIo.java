@@ -20,6 +20,21 @@ final class ChannelIo {
         }
     }
 
+    /**
+     * Fills the buffer (byte i of it from file byte position + i) until its limit or the end of
+     * the file, then flips it: it then holds the bytes read.
+     */
+    static void readFully(FileChannel channel, Path path, ByteBuffer into, long position) {
+        try {
+            while (into.hasRemaining()) {
+                if (channel.read(into, position + into.position()) < 0) break;
+            }
+            into.flip();
+        } catch (IOException e) {
+            throw new CairnException("cannot read " + path + " at byte " + position + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Forces every write so far to the device (fdatasync). */
     static void force(FileChannel channel, Path path) {
         try {

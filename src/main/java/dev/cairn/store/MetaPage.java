@@ -41,12 +41,8 @@ final class MetaPage {
      */
     static Meta read(MemorySegment page, long slotPageId, String[] why) {
         byte[] b = page.toArray(U8);
-        int stored = le32(b, (int) CRC_OFFSET);
-        int actual = checksum(b, b.length);
-        if (stored != actual) {
-            why[0] = "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
-            return null;
-        }
+        why[0] = PageCheck.checksumProblem(b);
+        if (why[0] != null) return null;
         long id = le64(b, (int) PAGE_ID_OFFSET);
         if (b[(int) KIND_OFFSET] != KIND_META || id != slotPageId) {
             why[0] = "kind " + kindName(b[(int) KIND_OFFSET]) + ", page id " + id + " (expected: meta, " + slotPageId + ")";

@@ -41,10 +41,8 @@ final class PageCheck {
      */
     static String node(MemorySegment page, long pageId, long birthTxn) {
         byte[] b = page.toArray(U8);
-        int stored = le32(b, (int) CRC_OFFSET);
-        int actual = checksum(b, b.length);
-        if (stored != actual) return "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
-        String problem = identity(page, pageId, birthTxn);
+        String problem = checksumProblem(b);
+        if (problem == null) problem = identity(page, pageId, birthTxn);
         if (problem != null) return problem;
         int size = b.length;
         boolean leaf = b[(int) KIND_OFFSET] == KIND_LEAF;
@@ -88,6 +86,13 @@ final class PageCheck {
         return null;
     }
 
+    /** The stored checksum of a heap copy of a page against its bytes: null if they match. */
+    static String checksumProblem(byte[] page) {
+        int stored = le32(page, (int) CRC_OFFSET);
+        int actual = PageLayout.checksum(page, page.length);
+        return stored == actual ? null : "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
+    }
+
     /** Unsigned lexicographic order of two byte ranges of one array (short keys: a plain loop). */
     private static int compareBytes(byte[] b, int a, int aBytes, int c, int cBytes) {
         int n = Math.min(aBytes, cBytes);
@@ -120,9 +125,8 @@ final class PageCheck {
     static String freeList(byte[] b, long pageId, long birthTxn) {
         byte kind = b[(int) KIND_OFFSET];
         if (kind != KIND_FREE_LIST) return "kind " + kindName(kind) + " (expected: free-list)";
-        int stored = le32(b, (int) CRC_OFFSET);
-        int actual = checksum(b, b.length);
-        if (stored != actual) return "checksum " + hex(stored) + " (expected: " + hex(actual) + ")";
+        String problem = checksumProblem(b);
+        if (problem != null) return problem;
         long id = le64(b, (int) PAGE_ID_OFFSET);
         if (id != pageId) return "page id field " + id + " (expected: " + pageId + ")";
         long txn = le64(b, (int) TXN_ID_OFFSET);

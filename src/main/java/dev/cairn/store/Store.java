@@ -138,8 +138,8 @@ public final class Store implements AutoCloseable {
             if (!Files.exists(data)) create(dir, data, options.pageBytes());
             channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(32);
-            while (head.hasRemaining() && channel.read(head, head.position()) > 0) { }
-            FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.position()));
+            ChannelIo.readFully(channel, data, head, 0);
+            FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.limit()));
             PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
             Path walPath = dir.resolve(WAL_FILE);
             if (info.writable()) {
@@ -231,8 +231,8 @@ public final class Store implements AutoCloseable {
                 throw new CorruptionException(pageFile.path + ": after copying the log's commits up to txn " + scan.lastCommitTxn()
                     + ", the newest good meta is txn " + r.snapshot().txnId());
             }
-            LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2}", dir, scan.commits(),
-                scan.lastCommitTxn());
+            LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2} (the log ends at byte"
+                + " {3}: {4})", dir, scan.commits(), scan.lastCommitTxn(), scan.stopOffset(), scan.stopReason());
         }
         damaged = false;
         freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
@@ -333,12 +333,11 @@ public final class Store implements AutoCloseable {
         }
         long[] freedOld = tx.freedOldPages().toArray();
         long[] freedFresh = tx.freedFreshPages().toArray();
-        long[] freed = union(freedOld, freedFresh);
         int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
-        int need = (freeSpace.size() + freed.length + perPage - 1) / perPage;
+        int need = (freeSpace.size() + freedOld.length + freedFresh.length + perPage - 1) / perPage;
         long[] listIds = new long[need];
         for (int j = 0; j < need; j++) listIds[j] = tx.allocPage();
-        long[] entries = union(freeSpace.all(), freed);
+        long[] entries = union(freeSpace.all(), freedOld, freedFresh);
         Check.that(entries.length <= (long) need * perPage, "free list of %d entries fits %d pages", entries.length, need);
         for (int j = 0, e = 0; j < need; j++) {
             byte[] page = tx.newPage(listIds[j], KIND_FREE_LIST);
@@ -371,14 +370,16 @@ public final class Store implements AutoCloseable {
             need > 0 ? listIds[0] : 0, need > 0 ? txnId : 0, entries.length, pageCount);
         // The meta goes into the log now and into the data file at the next checkpoint, in the
         // slot that does not hold the data file's own meta.
-        long slot = checkpointSlot == 1 ? 2 : 1;
+        long slot = nextMetaSlot();
         byte[] metaPage = new byte[pageFile.pageBytes];
         MetaPage.write(MemorySegment.ofArray(metaPage), slot, meta);
         wal.beginCommit(dirtyIds.length + runPages);
-        for (long id : dirtyIds) wal.addPage(id, txnId, dirty.get(id).bytes(), 0);
+        for (long id : dirtyIds) wal.addPage(id, txnId, ByteBuffer.wrap(dirty.get(id).bytes()));
         for (long id : runIds) {
-            byte[] run = tx.dirtyRuns().get(id).toArray(U8);
-            for (int k = 0; k * pageFile.pageBytes < run.length; k++) wal.addPage(id + k, txnId, run, k * pageFile.pageBytes);
+            MemorySegment run = tx.dirtyRuns().get(id);
+            for (long k = 0; k * pageFile.pageBytes < run.byteSize(); k++) {
+                wal.addPage(id + k, txnId, run.asSlice(k * pageFile.pageBytes, pageFile.pageBytes).asByteBuffer());
+            }
         }
         wal.finishCommit(slot, txnId, metaPage, durable);
         for (long id : dirtyIds) pageFile.markVerified(id);
@@ -414,10 +415,10 @@ public final class Store implements AutoCloseable {
      * generation. Called by the writer (after a commit) or by close.
      */
     private void checkpoint() {
+        if (wal.frameBytes() == 0) return; // no commit since the last checkpoint
         Snapshot last = current;
-        if (last.txnId() == checkpointTxn && wal.frameBytes() == 0) return;
         pageFile.force();
-        long slot = checkpointSlot == 1 ? 2 : 1;
+        long slot = nextMetaSlot();
         MemorySegment metaPage = MemorySegment.ofArray(new byte[pageFile.pageBytes]);
         MetaPage.write(metaPage, slot, last.meta);
         pageFile.write(slot, metaPage);
@@ -427,15 +428,26 @@ public final class Store implements AutoCloseable {
         wal.reset(checkpointTxn, walKeepBytes());
     }
 
+    /** The meta slot the next checkpoint writes: the one not holding the data file's own meta. */
+    private long nextMetaSlot() {
+        return checkpointSlot == 1 ? 2 : 1;
+    }
+
     /** The log length a generation normally needs: a checkpoint's worth plus one commit's slack. */
     private long walKeepBytes() {
         return WalFile.HEADER_BYTES + checkpointBytes + (1 << 20);
     }
 
-    /** The ids of both arrays, sorted (the arrays are disjoint). */
-    private static long[] union(long[] a, long[] b) {
-        long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
+    /** The ids of all the arrays, sorted (the arrays are disjoint). */
+    private static long[] union(long[]... parts) {
+        int n = 0;
+        for (long[] p : parts) n += p.length;
+        long[] all = new long[n];
+        int at = 0;
+        for (long[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
         java.util.Arrays.sort(all);
         return all;
     }

@@ -56,11 +56,6 @@ class WalFile implements AutoCloseable {
         this.pageBytes = pageBytes;
     }
 
-    /** Txn id of the checkpoint this generation follows; every frame has a larger txn id. */
-    long baseTxn() {
-        return baseTxn;
-    }
-
     /** Bytes of frames appended in this generation. */
     long frameBytes() {
         return end - HEADER_BYTES;
@@ -70,40 +65,49 @@ class WalFile implements AutoCloseable {
         return FRAME_HEADER_BYTES + pageBytes;
     }
 
+    /** Whole frames in about {@link #IO_BYTES}: the unit in which frames are written and read. */
+    private int ioBufferBytes() {
+        int frameBytes = frameBytesPerPage();
+        return Math.max(frameBytes, IO_BYTES / frameBytes * frameBytes);
+    }
+
     // ---------------------------------------------------------------- appending
 
     /** Starts a commit's frames: the buffer is reused and holds the frames until {@link #finishCommit}. */
     void beginCommit(int pages) {
-        int frameBytes = frameBytesPerPage();
-        int need = (int) Math.min((long) (pages + 1) * frameBytes, Math.max(frameBytes, IO_BYTES / frameBytes * frameBytes));
+        int need = (int) Math.min((long) (pages + 1) * frameBytesPerPage(), ioBufferBytes());
         if (buffer.capacity() < need) buffer = ByteBuffer.allocate(need).order(ByteOrder.LITTLE_ENDIAN);
         buffer.clear();
     }
 
-    /** Adds one page image of a commit; a long commit's frames are written out in 1 MiB steps. */
-    void addPage(long pageId, long txnId, byte[] page, int offset) {
-        addFrame(pageId, txnId, 0, page, offset);
+    /**
+     * Adds one page image of a commit (the page's remaining bytes, exactly one page); a long
+     * commit's frames are written out in 1 MiB steps.
+     */
+    void addPage(long pageId, long txnId, ByteBuffer page) {
+        addFrame(pageId, txnId, 0, page);
     }
 
     /** Adds the commit frame (the meta page), writes the commit's remaining frames, forces if asked. */
     void finishCommit(long metaSlot, long txnId, byte[] metaPage, boolean force) {
-        addFrame(metaSlot, txnId, FLAG_COMMIT, metaPage, 0);
+        addFrame(metaSlot, txnId, FLAG_COMMIT, ByteBuffer.wrap(metaPage));
         flush();
         if (force) force();
     }
 
-    private void addFrame(long pageId, long txnId, int flags, byte[] page, int offset) {
+    private void addFrame(long pageId, long txnId, int flags, ByteBuffer page) {
         Check.that(txnId > baseTxn, "log frame of txn %d after base %d", txnId, baseTxn);
+        Check.that(page.remaining() == pageBytes, "log frame of %d bytes (expected: %d)", page.remaining(), pageBytes);
         if (buffer.remaining() < frameBytesPerPage()) flush();
         int at = buffer.position();
         buffer.putLong(pageId).putLong(txnId).putLong(generation).putShort((short) flags).putShort((short) 0);
         crc.reset();
-        crc.update(chainBytes(chain));
+        updateChain();
         crc.update(buffer.array(), at, FRAME_HEADER_BYTES - 4);
-        crc.update(page, offset, pageBytes);
+        crc.update(page.duplicate());
         chain = (int) crc.getValue();
         buffer.putInt(chain);
-        buffer.put(page, offset, pageBytes);
+        buffer.put(page);
     }
 
     private void flush() {
@@ -144,8 +148,8 @@ class WalFile implements AutoCloseable {
      * What the log holds, found by {@link #scan}: its header, the committed frames, and where and
      * why reading stopped.
      */
-    record Scan(boolean headerValid, long generation, long baseTxn, long committedEnd, long lastCommitTxn,
-                int commits, long stopOffset, String stopReason) {
+    record Scan(boolean headerValid, long baseTxn, long committedEnd, long lastCommitTxn, int commits,
+                long stopOffset, String stopReason) {
         boolean hasCommits() {
             return commits > 0;
         }
@@ -167,7 +171,7 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, 0, "no header");
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, HEADER_BYTES, 0, 0, 0, "no header");
         String problem = headerProblem(header);
         if (problem != null) {
             throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
@@ -195,7 +199,7 @@ class WalFile implements AutoCloseable {
         scanning:
         while (true) {
             if (at > HEADER_BYTES && frames.capacity() < IO_BYTES) {
-                frames = ByteBuffer.allocate(IO_BYTES / frameBytes * frameBytes).order(ByteOrder.LITTLE_ENDIAN);
+                frames = ByteBuffer.allocate(ioBufferBytes()).order(ByteOrder.LITTLE_ENDIAN);
             }
             frames.clear();
             if (at + frameBytes > size) break;
@@ -220,7 +224,7 @@ class WalFile implements AutoCloseable {
         }
         chain = committedChain;
         end = committedEnd;
-        return new Scan(true, generation, baseTxn, committedEnd, lastCommit, commits, at, stop);
+        return new Scan(true, baseTxn, committedEnd, lastCommit, commits, at, stop);
     }
 
     private String headerProblem(ByteBuffer h) {
@@ -255,7 +259,7 @@ class WalFile implements AutoCloseable {
         // The usual end of a log: a frame left from an older generation (no message to build).
         if (gen != generation) return "frame of another generation";
         crc.reset();
-        crc.update(chainBytes(chain));
+        updateChain();
         crc.update(f.array(), p, FRAME_HEADER_BYTES - 4);
         crc.update(f.array(), p + FRAME_HEADER_BYTES, pageBytes);
         int actual = (int) crc.getValue();
@@ -281,7 +285,7 @@ class WalFile implements AutoCloseable {
     /** Streams the committed frames found by {@link #scan} with txn id > afterTxn to the sink. */
     void replay(Scan scan, long afterTxn, FrameSink sink) {
         int frameBytes = frameBytesPerPage();
-        ByteBuffer frames = ByteBuffer.allocate(Math.max(frameBytes, IO_BYTES / frameBytes * frameBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer frames = ByteBuffer.allocate(ioBufferBytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (long at = HEADER_BYTES; at < scan.committedEnd(); ) {
             frames.clear();
             frames.limit((int) Math.min(frames.capacity(), scan.committedEnd() - at));
@@ -293,8 +297,9 @@ class WalFile implements AutoCloseable {
         }
     }
 
-    private static byte[] chainBytes(int value) {
-        return new byte[] {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)};
+    /** Feeds the previous frame's CRC to the CRC being computed, as 4 little-endian bytes. */
+    private void updateChain() {
+        for (int shift = 0; shift < 32; shift += 8) crc.update(chain >>> shift);
     }
 
     // ---------------------------------------------------------------- file access
@@ -310,15 +315,7 @@ class WalFile implements AutoCloseable {
     }
 
     private void read(long position, ByteBuffer into) {
-        try {
-            while (into.hasRemaining()) {
-                int n = channel.read(into, position + into.position());
-                if (n < 0) break;
-            }
-        } catch (IOException e) {
-            throw new CairnException("cannot read " + path + " at byte " + position + ": " + e.getMessage(), e);
-        }
-        into.flip();
+        ChannelIo.readFully(channel, path, into, position);
     }
 
     private void truncate(long bytes) {

@@ -91,7 +91,7 @@ class WalFileTest {
             wal.beginCommit(1);
             byte[] page = new byte[PAGE];
             page[100] = 7;
-            wal.addPage(9, 22, page, 0);
+            wal.addPage(9, 22, ByteBuffer.wrap(page));
             wal.finishCommit(1, 22, new byte[PAGE], true);
         }
         try (WalFile wal = open(path)) {
@@ -192,7 +192,7 @@ class WalFileTest {
                     byte[] page = new byte[PAGE];
                     rnd.nextBytes(page);
                     long id = 3 + rnd.nextInt(100);
-                    wal.addPage(id, txn, page, 0);
+                    wal.addPage(id, txn, ByteBuffer.wrap(page));
                     frames.add(new Frame(id, txn, page));
                 }
                 byte[] meta = new byte[PAGE];
