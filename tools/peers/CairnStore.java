@@ -1,0 +1,136 @@
+package bench.stores;
+
+import bench.KvStore;
+import bench.Part;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.WriteTxn;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Cairn's storage engine ({@code dev.cairn.store}) in the shared storage-peers harness, used like
+ * the LMDB adapter: default durable commits, one read transaction per point read, values read in
+ * place from the map. Values use the harness's layout (bench.PartCodec); this adapter encodes into
+ * a heap array and decodes straight from the mapped segment, field for field as PartCodec does.
+ */
+public final class CairnStore implements KvStore {
+    private static final String TREE = "parts";
+    private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private Store store;
+    private final byte[] wKey = new byte[8];
+    private final MemorySegment wKeySeg = MemorySegment.ofArray(wKey);
+    private final byte[] wVal = new byte[64 * 1024];
+    private final java.nio.ByteBuffer wValBuf = java.nio.ByteBuffer.wrap(wVal);
+
+    @Override public String name() { return "cairn"; }
+
+    @Override public String describe() {
+        return "Cairn store (dev.cairn.store), durable commits, one ReadTxn per read";
+    }
+
+    @Override public void open(Path dir) {
+        store = Store.open(dir);
+        try (WriteTxn w = store.beginWrite()) {
+            if (!w.hasTree(TREE)) w.createTree(TREE);
+            w.commit();
+        }
+    }
+
+    private void putOne(WriteTxn w, long key, Part p) {
+        wKeySeg.set(LONG_BE, 0, key);
+        int len = bench.PartCodec.encode(p, wValBuf);
+        w.put(TREE, wKeySeg, MemorySegment.ofArray(wVal).asSlice(0, len));
+    }
+
+    @Override public void putBatch(long[] keys, Part[] parts, int off, int len) {
+        try (WriteTxn w = store.beginWrite()) {
+            for (int i = off; i < off + len; i++) putOne(w, keys[i], parts[i]);
+            w.commit();
+        }
+    }
+
+    @Override public void updateDurable(long key, Part part) {
+        try (WriteTxn w = store.beginWrite()) {
+            putOne(w, key, part);
+            w.commit();
+        }
+    }
+
+    @Override public Reader reader() {
+        return new CairnReader();
+    }
+
+    private final class CairnReader implements Reader {
+        private final byte[] key = new byte[8];
+        private final MemorySegment keySeg = MemorySegment.ofArray(key);
+
+        @Override public Part get(long k) {
+            keySeg.set(LONG_BE, 0, k);
+            try (ReadTxn r = store.beginRead()) {
+                MemorySegment v = r.get(TREE, keySeg);
+                return v == null ? null : decode(v);
+            }
+        }
+
+        @Override public int getStock(long k) {
+            keySeg.set(LONG_BE, 0, k);
+            try (ReadTxn r = store.beginRead()) {
+                MemorySegment v = r.get(TREE, keySeg);
+                return v == null ? Integer.MIN_VALUE : v.get(INT_BE, 0);
+            }
+        }
+    }
+
+    static Part decode(MemorySegment v) {
+        int stock = v.get(INT_BE, 0);
+        long price = v.get(LONG_BE, 4);
+        long pos = 12;
+        int len = v.get(SHORT_BE, pos) & 0xFFFF;
+        String name = str(v, pos + 2, len);
+        pos += 2 + len;
+        len = v.get(SHORT_BE, pos) & 0xFFFF;
+        String mfr = str(v, pos + 2, len);
+        pos += 2 + len;
+        int tagCount = v.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
+        String[] tags = new String[tagCount];
+        for (int i = 0; i < tagCount; i++) {
+            len = v.get(SHORT_BE, pos) & 0xFFFF;
+            tags[i] = str(v, pos + 2, len);
+            pos += 2 + len;
+        }
+        return new Part(name, mfr, stock, price, List.of(tags));
+    }
+
+    private static String str(MemorySegment v, long pos, int len) {
+        byte[] tmp = new byte[len];
+        MemorySegment.copy(v, ValueLayout.JAVA_BYTE, pos, tmp, 0, len);
+        return new String(tmp, StandardCharsets.UTF_8);
+    }
+
+    @Override public ScanResult scanSumStock() {
+        long n = 0, sum = 0;
+        try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(TREE)) {
+            if (c.first()) {
+                do {
+                    sum += c.value().get(INT_BE, 0);
+                    n++;
+                } while (c.next());
+            }
+        }
+        return new ScanResult(n, sum);
+    }
+
+    @Override public void close() {
+        store.close();
+    }
+}
