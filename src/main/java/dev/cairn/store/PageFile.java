@@ -116,14 +116,6 @@ class PageFile implements AutoCloseable {
         bits[c][bit >>> 6] |= 1L << bit;
     }
 
-    /** Forgets that a page was checked: recovery rewrote it from the log. */
-    void unmarkVerified(long pageId) {
-        long[][] bits = verified;
-        int c = (int) (pageId / CHUNK_PAGES);
-        if (c >= bits.length) return;
-        int bit = (int) (pageId % CHUNK_PAGES);
-        bits[c][bit >>> 6] &= ~(1L << bit);
-    }
 
     /** Writes whole pages starting at pageId. The one door for every write to the file. */
     void write(long pageId, MemorySegment pages) {

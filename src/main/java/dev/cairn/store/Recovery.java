@@ -10,10 +10,12 @@ import java.util.List;
 import static dev.cairn.store.PageLayout.*;
 
 /**
- * Choosing the meta page at open (storage-format.md §5.4 steps 2-4): the newest meta whose checksum
- * holds and whose free list reads; else the other meta. A meta is written only by a checkpoint,
- * after a force of every page it reaches, so its pages need no walk here: each page is checked
- * when it is first read.
+ * Choosing the meta page at open (storage-format.md §5.4 steps 2-4): the newest meta whose
+ * checksum holds (a meta torn by a crash fails it, and the other meta is then the previous
+ * checkpoint). A meta is written only by a checkpoint, after a force of every page it reaches,
+ * so its pages need no walk here: each page is checked when it is first read. Its free list is
+ * read now; if that fails, the file is damaged, and falling back to the older meta would
+ * silently drop every commit since: refused.
  */
 final class Recovery {
     private Recovery() { }
@@ -43,19 +45,18 @@ final class Recovery {
                     + fileBytes / file.pageBytes + " pages");
                 continue;
             }
-            candidates.add(new Snapshot(m, slot, file.mapUpTo(m.pageCount())));
+            candidates.add(new Snapshot(m, slot, file.mapUpTo(m.pageCount()), true));
         }
-        candidates.sort(Comparator.comparingLong(Snapshot::txnId).reversed());
-        for (Snapshot s : candidates) {
-            try {
-                ReadTxn reader = new ReadTxn(store, s);
-                long[] free = readFreeList(store, reader);
-                return new Result(s, free, highest);
-            } catch (CorruptionException e) {
-                reasons.add("meta page " + s.metaSlot + " (txn " + s.txnId() + "): " + e.getMessage());
-            }
+        if (candidates.isEmpty()) {
+            throw new CorruptionException(file.path + ": no meta page passes its checks: " + String.join("; ", reasons));
         }
-        throw new CorruptionException(file.path + ": no meta page passes its checks: " + String.join("; ", reasons));
+        Snapshot newest = candidates.stream().max(Comparator.comparingLong(Snapshot::txnId)).orElseThrow();
+        try {
+            return new Result(newest, readFreeList(store, new ReadTxn(store, newest)), highest);
+        } catch (CorruptionException e) {
+            throw new CorruptionException("the newest checkpoint, meta page " + newest.metaSlot + " (txn " + newest.txnId()
+                + "), is damaged: " + e.getMessage(), e);
+        }
     }
 
     /** Page ids of the free-list chain itself. */

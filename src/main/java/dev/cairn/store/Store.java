@@ -4,7 +4,6 @@ import dev.cairn.CairnException;
 import dev.cairn.CorruptionException;
 import dev.cairn.DatabaseLockedException;
 import dev.cairn.internal.Check;
-import dev.cairn.internal.Limits;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -16,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 
 import static dev.cairn.store.PageLayout.*;
@@ -28,8 +29,10 @@ import static dev.cairn.store.PageLayout.*;
  * <ul>
  *   <li>{@link #beginRead()} never blocks: it pins the current snapshot (one atomic increment on
  *       a per-thread stripe, and one allocation). {@link #beginWrite()} blocks until the write slot is free.
- *   <li>Commits are durable by default: a commit appends its pages to the log and forces the log
- *       only; a checkpoint forces the data file once the log is large (storage-format.md §5).
+ *   <li>Commits are durable by default: a commit appends its operations to the log and forces
+ *       the log only; a checkpoint forces the data file once the log or the space held for it
+ *       is large. A transaction too large for the log forces its pages and meta into the data
+ *       file instead (storage-format.md §5).
  *   <li>After damage is detected ({@code CorruptionException}) the store refuses writes until
  *       it is reopened.
  *   <li>{@link #close()} is idempotent; it refuses while a write transaction is open; read
@@ -75,6 +78,10 @@ public final class Store implements AutoCloseable {
     /** The commit the data file alone holds (its newest meta), and that meta's slot. */
     private long checkpointTxn;
     private long checkpointSlot;
+    /** Pages born at or before the checkpoint and freed since: held until the next one (§6). */
+    private long heldForCheckpoint;
+    /** The ops of the current write transaction, for its log frame; reused. */
+    private final LogOps logOps = new LogOps();
     /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
     boolean verifyAfterCommit = Check.expensiveOn();
 
@@ -204,8 +211,9 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Recovery, storage-format.md §5.4: the data file's newest good meta, then the log's
-     * committed frames after it copied into the data file, forced, and a new log generation.
+     * Recovery, storage-format.md §5.4: the data file's newest good meta (the last checkpoint),
+     * then the log's commits after it applied again as one transaction, written to the data file
+     * like a direct commit, and a new log generation.
      */
     private void recover() {
         Recovery.Result r = Recovery.choose(this);
@@ -221,18 +229,6 @@ public final class Store implements AutoCloseable {
                 throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
                     + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
             }
-            wal.replay(scan, fileTxn, (pageId, txnId, page) -> {
-                pageFile.write(pageId, MemorySegment.ofBuffer(page));
-                pageFile.unmarkVerified(pageId);
-            });
-            pageFile.force();
-            r = Recovery.choose(this);
-            if (r.snapshot().txnId() != scan.lastCommitTxn()) {
-                throw new CorruptionException(pageFile.path + ": after copying the log's commits up to txn " + scan.lastCommitTxn()
-                    + ", the newest good meta is txn " + r.snapshot().txnId());
-            }
-            LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2} (the log ends at byte"
-                + " {3}: {4})", dir, scan.commits(), scan.lastCommitTxn(), scan.stopOffset(), scan.stopReason());
         }
         damaged = false;
         freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
@@ -241,8 +237,27 @@ public final class Store implements AutoCloseable {
         checkpointTxn = current.txnId();
         checkpointSlot = current.metaSlot;
         readers.publish(current);
-        // A log with frames (replayed, or already in the data file) or without a header starts over.
-        if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) wal.reset(checkpointTxn, walKeepBytes());
+        if (replay) {
+            replayLog(scan);
+        } else if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) {
+            // A log with frames (all in the data file already) or without a header starts over.
+            wal.reset(checkpointTxn, walKeepBytes());
+        }
+    }
+
+    /**
+     * Applies the log's commits after the checkpoint again, in order, as one transaction with
+     * the last one's txn id, and commits it directly (§5.4 step 5).
+     */
+    private void replayLog(WalFile.Scan scan) {
+        long last = scan.lastCommitTxn();
+        WriteTxn tx = new WriteTxn(this, current, last, checkpointTxn, freeSpace, null, 0);
+        wal.replay(scan, checkpointTxn, (txnId, opCount, ops) -> LogOps.apply(ops, opCount, tx, wal.path + ": txn " + txnId));
+        tx.flushCatalog();
+        writeCommit(tx, false);
+        nextTxnId = Math.max(nextTxnId, last + 2);
+        LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2} (the log ends at byte"
+            + " {3}: {4})", dir, scan.commits(), last, scan.stopOffset(), scan.stopReason());
     }
 
     // ---------------------------------------------------------------- transactions
@@ -287,7 +302,7 @@ public final class Store implements AutoCloseable {
             writerThread = Thread.currentThread();
             Snapshot base = current;
             freeSpace.release(readers.oldestPinned(base), checkpointTxn);
-            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace);
+            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace, logOps, logLimit());
         } catch (RuntimeException e) {
             writerThread = null;
             writeSlot.release();
@@ -300,17 +315,22 @@ public final class Store implements AutoCloseable {
         writeSlot.release();
     }
 
-    /** Commit protocol, storage-format.md §5.1: pages, free list, log frames, one force, publish. */
+    /**
+     * Commit protocol, storage-format.md §5.1: pages and free list into the data file, then the
+     * ops into the log with one force; or, for a transaction too large for the log, a direct
+     * commit (§5.1.1). Then publish, and checkpoint if due.
+     */
     void commit(WriteTxn tx) {
+        boolean logged = tx.loggedOps() != null;
         try {
-            MetaPage.Meta meta = writeCommit(tx);
-            LOG.log(System.Logger.Level.DEBUG, "commit txn {0}: {1} pages", tx.newTxnId, meta.pageCount());
+            writeCommit(tx, logged);
+            LOG.log(System.Logger.Level.DEBUG, "commit txn {0} ({1})", tx.newTxnId, logged ? "logged" : "direct");
         } catch (RuntimeException | Error e) {
             failed = true;
             tx.rollback();
             throw e;
         }
-        if (wal.frameBytes() >= checkpointBytes) {
+        if (logged && checkpointDue()) {
             try {
                 checkpoint();
             } catch (RuntimeException e) {
@@ -320,31 +340,51 @@ public final class Store implements AutoCloseable {
             }
         }
         if (verifyAfterCommit) {
-            VerifyReport report = new Verifier(this, new ReadTxn(this, current)).run();
+            Snapshot s = current;
+            VerifyReport report = new Verifier(this, new ReadTxn(this, s), s.freeListCurrent ? null : freeSpace.all()).run();
             Check.that(report.ok(), "verify after commit %s: %s", tx.newTxnId, report.problems());
         }
     }
 
-    private MetaPage.Meta writeCommit(WriteTxn tx) {
+    /** The op bytes beyond which a transaction commits directly: a checkpoint's worth, at most 1 MiB. */
+    private long logLimit() {
+        return Math.min(checkpointBytes, LOGGED_COMMIT_BYTES_MAX);
+    }
+
+    /** Above this many bytes of ops a commit goes to the data file directly (storage-format.md §5.1.1). */
+    static final long LOGGED_COMMIT_BYTES_MAX = 1L << 20;
+
+    /** A checkpoint is due once the log, or the space held for the next checkpoint, reaches checkpointBytes. */
+    private boolean checkpointDue() {
+        return wal.frameBytes() >= checkpointBytes || heldForCheckpoint * pageFile.pageBytes >= checkpointBytes;
+    }
+
+    private void writeCommit(WriteTxn tx, boolean logged) {
         long txnId = tx.newTxnId;
         Snapshot base = tx.snapshot;
-        for (long id : Recovery.freeListPages(this, new ReadTxn(this, base))) {
-            tx.freePage(id, base.meta.freeHeadTxn());
-        }
-        long[] freedOld = tx.freedOldPages().toArray();
-        long[] freedFresh = tx.freedFreshPages().toArray();
-        int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
-        int need = (freeSpace.size() + freedOld.length + freedFresh.length + perPage - 1) / perPage;
-        long[] listIds = new long[need];
-        for (int j = 0; j < need; j++) listIds[j] = tx.allocPage();
-        long[] entries = union(freeSpace.all(), freedOld, freedFresh);
-        Check.that(entries.length <= (long) need * perPage, "free list of %d entries fits %d pages", entries.length, need);
-        for (int j = 0, e = 0; j < need; j++) {
-            byte[] page = tx.newPage(listIds[j], KIND_FREE_LIST);
-            int n = Math.min(perPage, entries.length - e);
-            PageBuffer.put16(page, (int) COUNT_OFFSET, n);
-            PageBuffer.put64(page, (int) NEXT_PAGE_OFFSET, j + 1 < need ? listIds[j + 1] : 0);
-            for (int i = 0; i < n; i++) PageBuffer.put64(page, HEADER_BYTES + 8 * i, entries[e++]);
+        long[] freedOld;
+        long[] freedFresh;
+        long freeHead;
+        long freeHeadTxn;
+        long freeCount;
+        if (logged) {
+            // No free list: recovery starts from the checkpoint's. The meta keeps naming that
+            // list, whose pages stay in use until the next checkpoint frees them.
+            freedOld = tx.freedOldPages().toArray();
+            freedFresh = tx.freedFreshPages().toArray();
+            freeHead = base.meta.freeHead();
+            freeHeadTxn = base.meta.freeHeadTxn();
+            freeCount = base.meta.freePageCount();
+        } else {
+            for (long id : Recovery.freeListPages(this, new ReadTxn(this, base))) {
+                tx.freePage(id, base.meta.freeHeadTxn());
+            }
+            freedOld = tx.freedOldPages().toArray();
+            freedFresh = tx.freedFreshPages().toArray();
+            long[] list = freeList(tx::allocPage, id -> tx.newPage(id, KIND_FREE_LIST), union(freedOld, freedFresh));
+            freeHead = list[0];
+            freeHeadTxn = list[0] != 0 ? txnId : 0;
+            freeCount = list[1];
         }
         long pageCount = freeSpace.pageCount();
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
@@ -358,38 +398,70 @@ public final class Store implements AutoCloseable {
         }
         writeCoalesced(dirty, dirtyIds);
         long[] runIds = tx.dirtyRuns().sortedKeys();
-        int runPages = 0;
         for (long id : runIds) {
             MemorySegment run = tx.dirtyRuns().get(id);
             seal(run, HEADER_BYTES + (long) run.get(U32, RUN_VALUE_BYTES_OFFSET));
             pageFile.write(id, run);
-            runPages += (int) (run.byteSize() / pageFile.pageBytes);
         }
         WriteTxn.MutableTree catalog = tx.catalog();
         MetaPage.Meta meta = new MetaPage.Meta(txnId, catalog.root, catalog.rootTxn, catalog.count,
-            need > 0 ? listIds[0] : 0, need > 0 ? txnId : 0, entries.length, pageCount);
-        // The meta goes into the log now and into the data file at the next checkpoint, in the
-        // slot that does not hold the data file's own meta.
+            freeHead, freeHeadTxn, freeCount, pageCount);
+        // The meta reaches the data file at the next checkpoint (or now, for a direct commit),
+        // in the slot that does not hold the data file's own meta.
         long slot = nextMetaSlot();
-        byte[] metaPage = new byte[pageFile.pageBytes];
-        MetaPage.write(MemorySegment.ofArray(metaPage), slot, meta);
-        wal.beginCommit(dirtyIds.length + runPages);
-        for (long id : dirtyIds) wal.addPage(id, txnId, ByteBuffer.wrap(dirty.get(id).bytes()));
-        for (long id : runIds) {
-            MemorySegment run = tx.dirtyRuns().get(id);
-            for (long k = 0; k * pageFile.pageBytes < run.byteSize(); k++) {
-                wal.addPage(id + k, txnId, run.asSlice(k * pageFile.pageBytes, pageFile.pageBytes).asByteBuffer());
-            }
+        if (logged) {
+            wal.append(txnId, tx.loggedOps(), durable);
+        } else {
+            writeMeta(slot, meta);
         }
-        wal.finishCommit(slot, txnId, metaPage, durable);
         for (long id : dirtyIds) pageFile.markVerified(id);
         for (long id : runIds) pageFile.markVerified(id);
         freeSpace.addPending(txnId, freedOld, freedFresh);
-        Snapshot next = new Snapshot(meta, slot, chunks);
+        heldForCheckpoint += freedOld.length;
+        Snapshot next = new Snapshot(meta, slot, chunks, !logged);
         readers.publish(next);
         current = next;
         nextTxnId = txnId + 1;
-        return meta;
+        if (!logged) {
+            checkpointTxn = txnId;
+            checkpointSlot = slot;
+            heldForCheckpoint = 0;
+            if (wal.frameBytes() > 0) wal.reset(checkpointTxn, walKeepBytes());
+        }
+    }
+
+    /**
+     * Builds the free list (§4.4) of every free page plus {@code freedNow}: allocates its pages
+     * with {@code alloc} (taking reusable pages shortens the list, so the count before is
+     * enough) and fills the buffers {@code newPage} gives. Returns {head page id, entries}.
+     */
+    private long[] freeList(java.util.function.LongSupplier alloc, java.util.function.LongFunction<byte[]> newPage, long[] freedNow) {
+        int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
+        int need = (freeSpace.size() + freedNow.length + perPage - 1) / perPage;
+        long[] listIds = new long[need];
+        for (int j = 0; j < need; j++) listIds[j] = alloc.getAsLong();
+        long[] entries = union(freeSpace.all(), freedNow);
+        Check.that(entries.length <= (long) need * perPage, "free list of %d entries fits %d pages", entries.length, need);
+        for (int j = 0, e = 0; j < need; j++) {
+            byte[] page = newPage.apply(listIds[j]);
+            int n = Math.min(perPage, entries.length - e);
+            PageBuffer.put16(page, (int) COUNT_OFFSET, n);
+            PageBuffer.put64(page, (int) NEXT_PAGE_OFFSET, j + 1 < need ? listIds[j + 1] : 0);
+            for (int i = 0; i < n; i++) PageBuffer.put64(page, HEADER_BYTES + 8 * i, entries[e++]);
+        }
+        return new long[] {need > 0 ? listIds[0] : 0, entries.length};
+    }
+
+    /**
+     * Makes a meta durable in the data file, storage-format.md §5.3 steps 1-2: forces every page
+     * written so far, writes the meta into the slot, forces again.
+     */
+    private void writeMeta(long slot, MetaPage.Meta meta) {
+        pageFile.force();
+        MemorySegment metaPage = MemorySegment.ofArray(new byte[pageFile.pageBytes]);
+        MetaPage.write(metaPage, slot, meta);
+        pageFile.write(slot, metaPage);
+        pageFile.force();
     }
 
     /** Writes sorted dirty pages, joining runs of consecutive ids into one write each. */
@@ -410,21 +482,43 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Checkpoint, storage-format.md §5.3: forces the data file, writes the last commit's meta
-     * into the slot not holding the data file's meta, forces again, then starts a new log
-     * generation. Called by the writer (after a commit) or by close.
+     * Checkpoint, storage-format.md §5.3: writes the free list of the last commit, forces the
+     * data file, writes the last commit's meta into the slot not holding the data file's meta,
+     * forces again, then starts a new log generation. Called by the writer (after a commit, or
+     * holding the write slot) or by close.
      */
     private void checkpoint() {
-        if (wal.frameBytes() == 0) return; // no commit since the last checkpoint
         Snapshot last = current;
-        pageFile.force();
+        if (last.txnId() == checkpointTxn) return; // no commit since the last checkpoint
+        long txnId = last.txnId();
+        // The last checkpoint's free-list pages: still in use until this meta is forced, then
+        // held like any page born at or before a checkpoint (§6).
+        long[] oldList = Recovery.freeListPages(this, new ReadTxn(this, last));
+        List<byte[]> pages = new ArrayList<>();
+        long[] list = freeList(freeSpace::take, id -> {
+            byte[] page = PageBuffer.create(pageFile.pageBytes, KIND_FREE_LIST, id, txnId);
+            pages.add(page);
+            return page;
+        }, oldList);
+        long pageCount = freeSpace.pageCount();
+        MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
+        for (byte[] page : pages) {
+            PageBuffer.seal(page);
+            pageFile.write(PageBuffer.pageId(page), MemorySegment.ofArray(page));
+        }
+        MetaPage.Meta m = last.meta;
+        MetaPage.Meta meta = new MetaPage.Meta(txnId, m.catalogRoot(), m.catalogRootTxn(), m.treeCount(),
+            list[0], list[0] != 0 ? txnId : 0, list[1], pageCount);
         long slot = nextMetaSlot();
-        MemorySegment metaPage = MemorySegment.ofArray(new byte[pageFile.pageBytes]);
-        MetaPage.write(metaPage, slot, last.meta);
-        pageFile.write(slot, metaPage);
-        pageFile.force();
-        checkpointTxn = last.txnId();
+        writeMeta(slot, meta);
+        for (byte[] page : pages) pageFile.markVerified(PageBuffer.pageId(page));
+        freeSpace.addPending(txnId, oldList, new long[0]);
+        Snapshot next = new Snapshot(meta, slot, chunks, true);
+        readers.publish(next);
+        current = next;
+        checkpointTxn = txnId;
         checkpointSlot = slot;
+        heldForCheckpoint = 0;
         wal.reset(checkpointTxn, walKeepBytes());
     }
 
@@ -456,8 +550,21 @@ public final class Store implements AutoCloseable {
 
     /** Checks every page of the current snapshot (storage-format.md §7). */
     public VerifyReport verify() {
-        try (ReadTxn r = beginRead()) {
-            return new Verifier(this, r).run();
+        ReadTxn r = beginRead();
+        long[] free = null;
+        if (!r.snapshot.freeListCurrent) {
+            // A logged commit: its free pages are the writer's, read while no commit can run.
+            r.close();
+            holdWriteSlot("verify");
+            try {
+                r = beginRead();
+                free = r.snapshot.freeListCurrent ? null : freeSpace.all();
+            } finally {
+                writeSlot.release();
+            }
+        }
+        try (ReadTxn pinned = r) {
+            return new Verifier(this, pinned, free).run();
         }
     }
 
@@ -467,8 +574,36 @@ public final class Store implements AutoCloseable {
      */
     public void backup(Path targetDir) {
         if (targetDir == null) throw new IllegalArgumentException("targetDir is null");
-        try (ReadTxn r = beginRead()) {
-            Backup.copy(this, r, targetDir);
+        ReadTxn r = beginRead();
+        if (!r.snapshot.freeListCurrent) {
+            // The copy's free list must be its snapshot's: take a checkpoint first.
+            r.close();
+            holdWriteSlot("back up");
+            try {
+                if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; reopen the store");
+                if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
+                checkpoint();
+                r = beginRead();
+            } finally {
+                writeSlot.release();
+            }
+        }
+        try (ReadTxn pinned = r) {
+            Backup.copy(this, pinned, targetDir);
+        }
+    }
+
+    /** Takes the write slot for a whole-store operation (the caller releases it). */
+    private void holdWriteSlot(String what) {
+        if (writerThread == Thread.currentThread()) {
+            throw new IllegalStateException("cannot " + what + " " + dir + " while this thread holds its write transaction");
+        }
+        writeSlot.acquireUninterruptibly();
+        try {
+            checkOpen();
+        } catch (RuntimeException e) {
+            writeSlot.release();
+            throw e;
         }
     }
 

@@ -11,13 +11,16 @@ import dev.cairn.internal.Limits;
  *                        Never the default.
  * @param pageBytes       page size of a new file (a power of two in [4096, 32768]); an existing
  *                        file keeps the page size in its header.
- * @param checkpointBytes the write-ahead log is checkpointed into the data file once it holds this
- *                        many bytes of frames (default 4 MiB; storage-format.md §5). Pages freed
- *                        since the last checkpoint are reused only after the next one, so the data
- *                        file may hold about this much more free space.
+ * @param checkpointBytes a checkpoint makes the data file hold the last commit once the
+ *                        write-ahead log holds this many bytes of frames, or the pages freed
+ *                        since the last checkpoint (reused only after the next one) come to this
+ *                        many bytes (default 4 MiB; storage-format.md §5); so the data file holds
+ *                        at most about this much extra free space. Also bounds the operations a
+ *                        commit logs (at most 1 MiB): a larger transaction commits directly into
+ *                        the data file. 0: every commit is direct.
  */
 public record StoreOptions(boolean durable, int pageBytes, long checkpointBytes) {
-    /** Default log size that triggers a checkpoint. */
+    /** Default log size (and space held) that triggers a checkpoint. */
     public static final long CHECKPOINT_BYTES = 4L << 20;
 
     public StoreOptions {
@@ -39,7 +42,7 @@ public record StoreOptions(boolean durable, int pageBytes, long checkpointBytes)
         return new StoreOptions(value, pageBytes, checkpointBytes);
     }
 
-    /** The same options with another checkpoint size; 0 checkpoints after every commit. */
+    /** The same options with another checkpoint size; 0 makes every commit direct (a checkpoint). */
     public StoreOptions withCheckpointBytes(long value) {
         return new StoreOptions(durable, pageBytes, value);
     }

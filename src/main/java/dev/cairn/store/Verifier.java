@@ -19,7 +19,10 @@ import static dev.cairn.store.PageLayout.*;
  *   <li>Keys in a node ascend strictly; every key lies within the separator bounds of its
  *       parents; all leaves of a tree lie at one depth.
  *   <li>Each tree's key count equals the count in its catalog entry.
- *   <li>Every page below pageCount is reachable exactly once or free exactly once.
+ *   <li>Every page below pageCount is reachable exactly once or free exactly once. The free
+ *       pages are the meta's free list, or for a snapshot of a logged commit (which writes no
+ *       free list) the writer's free pages at that commit; the last checkpoint's free-list
+ *       pages are then in use, and are checked as such.
  * </ol>
  * Problems are collected, never thrown; a damaged page's subtree is skipped.
  */
@@ -31,13 +34,20 @@ final class Verifier {
     private final MetaPage.Meta meta;
     private final List<String> problems = new ArrayList<>();
     private final BitSet seen = new BitSet();
+    /** The free pages when the meta's free list does not hold them (a logged commit), else null. */
+    private final long[] freePages;
     private String where = "";
     private int leafLevel;
 
-    Verifier(Store store, ReadTxn reader) {
+    /** @param freePages the snapshot's free pages if its free list is not current, else null */
+    Verifier(Store store, ReadTxn reader, long[] freePages) {
         this.reader = reader;
         this.file = store.pageFile;
         this.meta = reader.snapshot.meta;
+        this.freePages = freePages;
+        if (!reader.snapshot.freeListCurrent && freePages == null) {
+            throw new IllegalStateException("verify of txn " + meta.txnId() + " needs its free pages: its meta's free list is the last checkpoint's");
+        }
     }
 
     VerifyReport run() {
@@ -59,7 +69,8 @@ final class Verifier {
     }
 
     private VerifyReport report() {
-        return new VerifyReport(problems, meta.txnId(), meta.pageCount(), meta.freePageCount(), meta.treeCount());
+        long free = freePages != null ? freePages.length : meta.freePageCount();
+        return new VerifyReport(problems, meta.txnId(), meta.pageCount(), free, meta.treeCount());
     }
 
     private void problem(String text) {
@@ -170,11 +181,14 @@ final class Verifier {
                 return;
             }
             int n = count(page);
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n && freePages == null; i++) {
                 mark(page.get(U64, HEADER_BYTES + 8L * i), "free");
             }
             entries += n;
             id = page.get(U64, NEXT_PAGE_OFFSET);
+        }
+        if (freePages != null) {
+            for (long p : freePages) mark(p, "free");
         }
         if (entries != meta.freePageCount()) {
             problem("free list: holds " + entries + " pages (expected: " + meta.freePageCount() + ", as the meta says)");

@@ -12,28 +12,28 @@ import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
- * The write-ahead log, {@value Store#WAL_FILE} (storage-format.md §5): a commit appends an image
- * of every page it wrote, then its meta page as the commit frame, and forces this file only.
- * A checkpoint forces the data file and starts a new generation of the log from its start.
+ * The write-ahead log, {@value Store#WAL_FILE} (storage-format.md §5): a commit appends one
+ * frame with its operations ({@link LogOps}) and forces this file only. A checkpoint forces the
+ * data file and starts a new generation of the log from its start.
  *
  * <ul>
  *   <li>Header (64 bytes): magic, version, page size, generation, base txn id, CRC32C.
- *   <li>Frame: 32-byte frame header (page id, txn id, generation, flags, chained CRC32C) and one
- *       page. The CRC covers the previous frame's CRC (the header's for the first frame), the
- *       frame header's first 28 bytes and the page; so a frame is valid only after every earlier
- *       frame of its generation, and frames of an older generation never are.
+ *   <li>Frame: 32-byte frame header (txn id, generation, ops length, op count, flags, chained
+ *       CRC32C) and the ops. The CRC covers the previous frame's CRC (the header's for the first
+ *       frame), the frame header's first 28 bytes and the ops; so a frame is valid only after
+ *       every earlier frame of its generation, and frames of an older generation never are.
  *   <li>Every write goes through {@link #write} and {@link #force}, the door a test wrapper uses
  *       to tear or lose writes.
  * </ul>
  */
 class WalFile implements AutoCloseable {
     static final byte[] MAGIC = {'C', 'A', 'I', 'R', 'N', 'W', 'A', 'L'};
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int HEADER_BYTES = 64;
     static final int FRAME_HEADER_BYTES = 32;
-    /** Frame flag: the last frame of a commit; its page is the commit's meta page. */
+    /** Frame flag: the frame is a whole commit (the only kind of frame there is). */
     static final int FLAG_COMMIT = 1;
-    /** Bytes read or written per call when frames are streamed. */
+    /** Bytes read per call when frames are scanned; and the step in which the log is extended. */
     private static final int IO_BYTES = 1 << 20;
 
     final Path path;
@@ -46,6 +46,8 @@ class WalFile implements AutoCloseable {
     private int chain;
     /** Where the next frame goes. */
     private long end = HEADER_BYTES;
+    /** The log file's length as this object last set or read it. */
+    private long allocated = -1;
     /** True until a valid header was read or written. */
     private boolean headerLost = true;
     private ByteBuffer buffer = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
@@ -61,61 +63,49 @@ class WalFile implements AutoCloseable {
         return end - HEADER_BYTES;
     }
 
-    int frameBytesPerPage() {
-        return FRAME_HEADER_BYTES + pageBytes;
-    }
-
-    /** Whole frames in about {@link #IO_BYTES}: the unit in which frames are written and read. */
-    private int ioBufferBytes() {
-        int frameBytes = frameBytesPerPage();
-        return Math.max(frameBytes, IO_BYTES / frameBytes * frameBytes);
-    }
-
     // ---------------------------------------------------------------- appending
 
-    /** Starts a commit's frames: the buffer is reused and holds the frames until {@link #finishCommit}. */
-    void beginCommit(int pages) {
-        int need = (int) Math.min((long) (pages + 1) * frameBytesPerPage(), ioBufferBytes());
-        if (buffer.capacity() < need) buffer = ByteBuffer.allocate(need).order(ByteOrder.LITTLE_ENDIAN);
+    /** Appends one commit: a frame with the transaction's ops, in one write; forces if asked. */
+    void append(long txnId, LogOps ops, boolean force) {
+        Check.that(txnId > baseTxn, "log frame of txn %d after base %d", txnId, baseTxn);
+        int need = FRAME_HEADER_BYTES + ops.size();
+        if (buffer.capacity() < need) buffer = ByteBuffer.allocate(Math.max(need, 2 * buffer.capacity())).order(ByteOrder.LITTLE_ENDIAN);
         buffer.clear();
-    }
-
-    /**
-     * Adds one page image of a commit (the page's remaining bytes, exactly one page); a long
-     * commit's frames are written out in 1 MiB steps.
-     */
-    void addPage(long pageId, long txnId, ByteBuffer page) {
-        addFrame(pageId, txnId, 0, page);
-    }
-
-    /** Adds the commit frame (the meta page), writes the commit's remaining frames, forces if asked. */
-    void finishCommit(long metaSlot, long txnId, byte[] metaPage, boolean force) {
-        addFrame(metaSlot, txnId, FLAG_COMMIT, ByteBuffer.wrap(metaPage));
-        flush();
+        buffer.putLong(txnId).putLong(generation).putInt(ops.size()).putInt(ops.count()).putInt(FLAG_COMMIT);
+        crc.reset();
+        updateChain();
+        crc.update(buffer.array(), 0, FRAME_HEADER_BYTES - 4);
+        crc.update(ops.bytes(), 0, ops.size());
+        int frameCrc = (int) crc.getValue();
+        buffer.putInt(frameCrc);
+        buffer.put(ops.bytes(), 0, ops.size());
+        buffer.flip();
+        if (end + need > allocated()) extend(end + need);
+        write(end, buffer);
+        end += need;
+        chain = frameCrc;
         if (force) force();
     }
 
-    private void addFrame(long pageId, long txnId, int flags, ByteBuffer page) {
-        Check.that(txnId > baseTxn, "log frame of txn %d after base %d", txnId, baseTxn);
-        Check.that(page.remaining() == pageBytes, "log frame of %d bytes (expected: %d)", page.remaining(), pageBytes);
-        if (buffer.remaining() < frameBytesPerPage()) flush();
-        int at = buffer.position();
-        buffer.putLong(pageId).putLong(txnId).putLong(generation).putShort((short) flags).putShort((short) 0);
-        crc.reset();
-        updateChain();
-        crc.update(buffer.array(), at, FRAME_HEADER_BYTES - 4);
-        crc.update(page.duplicate());
-        chain = (int) crc.getValue();
-        buffer.putInt(chain);
-        buffer.put(page);
+    /**
+     * Writes zeros from the log's end past {@code upTo}, in 1 MiB steps: frames are then written
+     * over blocks the file already has, and a force need not commit a new file length (an
+     * fdatasync that grows a file costs a journal commit more on most file systems).
+     */
+    private void extend(long upTo) {
+        long from = Math.max(allocated(), end); // never over the header or a frame
+        long to = Math.max(upTo, from + IO_BYTES);
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(IO_BYTES, to - from));
+        for (long at = from; at < to; at += zeros.capacity()) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), to - at));
+            write(at, zeros);
+        }
+        allocated = to;
     }
 
-    private void flush() {
-        buffer.flip();
-        int bytes = buffer.remaining();
-        if (bytes > 0) write(end, buffer);
-        end += bytes;
-        buffer.clear();
+    private long allocated() {
+        if (allocated < 0) allocated = size();
+        return allocated;
     }
 
     /**
@@ -139,6 +129,7 @@ class WalFile implements AutoCloseable {
         chain = (int) crc.getValue();
         header.putInt(HEADER_BYTES - 4, chain).clear();
         write(0, header);
+        if (allocated >= 0 && allocated < HEADER_BYTES) allocated = HEADER_BYTES;
         force();
     }
 
@@ -186,45 +177,96 @@ class WalFile implements AutoCloseable {
         generation = header.getLong(16);
         baseTxn = header.getLong(24);
         chain = header.getInt(HEADER_BYTES - 4);
-        int frameBytes = frameBytesPerPage();
-        // One frame first: after a clean close the first frame is stale, and open stays cheap.
-        ByteBuffer frames = ByteBuffer.allocate(frameBytes).order(ByteOrder.LITTLE_ENDIAN);
-        long at = HEADER_BYTES;
-        long committedEnd = HEADER_BYTES;
-        int committedChain = chain;
+        FrameReader frames = new FrameReader(size);
         long lastCommit = 0;
-        long openTxn = -1;
         int commits = 0;
-        String stop = "end of log";
-        scanning:
+        String stop;
         while (true) {
-            if (at > HEADER_BYTES && frames.capacity() < IO_BYTES) {
-                frames = ByteBuffer.allocate(ioBufferBytes()).order(ByteOrder.LITTLE_ENDIAN);
-            }
-            frames.clear();
-            if (at + frameBytes > size) break;
-            frames.limit((int) Math.min(frames.capacity(), (size - at) / frameBytes * frameBytes));
-            read(at, frames);
-            for (int p = 0; p + frameBytes <= frames.limit(); p += frameBytes, at += frameBytes) {
-                String bad = frameProblem(frames, p, openTxn, Math.max(baseTxn, lastCommit) + 1);
-                if (bad != null) {
-                    stop = bad;
-                    break scanning;
-                }
-                openTxn = frames.getLong(p + 8);
-                chain = frames.getInt(p + 28);
-                if ((frames.getShort(p + 24) & FLAG_COMMIT) != 0) {
-                    committedEnd = at + frameBytes;
-                    committedChain = chain;
-                    lastCommit = openTxn;
-                    openTxn = -1;
-                    commits++;
-                }
-            }
+            stop = frames.next(Math.max(baseTxn, lastCommit) + 1);
+            if (stop != null) break;
+            lastCommit = frames.txn;
+            commits++;
         }
-        chain = committedChain;
-        end = committedEnd;
-        return new Scan(true, baseTxn, committedEnd, lastCommit, commits, at, stop);
+        end = frames.at;
+        return new Scan(true, baseTxn, frames.at, lastCommit, commits, frames.at, stop);
+    }
+
+    /**
+     * Reads frames in order from byte 64, checking each one ({@link #next}); frames are read in
+     * steps of about 1 MiB. Follows the chain through {@link #chain}.
+     */
+    private final class FrameReader {
+        private final long size;
+        private ByteBuffer window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        /** File offset of window[0]. */
+        private long windowAt;
+        /** Offset of the next frame. */
+        long at = HEADER_BYTES;
+        /** The last valid frame's fields; its ops are window[opsAt, opsAt + opsBytes). */
+        long txn;
+        int opCount;
+        int opsAt;
+        int opsBytes;
+
+        FrameReader(long size) {
+            this.size = size;
+        }
+
+        /**
+         * Reads the frame at {@link #at}: null and advances past it if it is whole, has this
+         * generation, a matching chained CRC, flags COMMIT and a txn id of at least minTxn;
+         * else why not (the log's end, or damage).
+         */
+        String next(long minTxn) {
+            if (at + FRAME_HEADER_BYTES > size) return at == size ? "end of log" : "frame header cut off by the log's end";
+            load(FRAME_HEADER_BYTES);
+            int p = (int) (at - windowAt);
+            // The usual ends of a log: the zeros it was extended with, or a frame left from an
+            // older generation (constant messages: nothing to build).
+            if (window.getLong(p + 8) != generation) {
+                return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : "frame of another generation";
+            }
+            long opsLength = window.getInt(p + 16) & 0xFFFF_FFFFL;
+            if (opsLength > size - at - FRAME_HEADER_BYTES) return "frame of " + opsLength + " bytes cut off by the log's end";
+            load(FRAME_HEADER_BYTES + (int) opsLength);
+            p = (int) (at - windowAt);
+            // The CRC covers the header's first 28 bytes and the ops, not the CRC field between them.
+            crc.reset();
+            updateChain();
+            crc.update(window.array(), p, FRAME_HEADER_BYTES - 4);
+            crc.update(window.array(), p + FRAME_HEADER_BYTES, (int) opsLength);
+            int actual = (int) crc.getValue();
+            int stored = window.getInt(p + 28);
+            if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
+            // A valid checksum with a bad field means a writer bug, not a torn write: still stop here.
+            long frameTxn = window.getLong(p);
+            if (frameTxn < minTxn) return "txn id " + frameTxn + " (expected: >= " + minTxn + ")";
+            int flags = window.getInt(p + 24);
+            if (flags != FLAG_COMMIT) return "flags " + flags + " (expected: " + FLAG_COMMIT + ")";
+            txn = frameTxn;
+            opCount = window.getInt(p + 20);
+            opsAt = p + FRAME_HEADER_BYTES;
+            opsBytes = (int) opsLength;
+            chain = stored;
+            at += FRAME_HEADER_BYTES + opsLength;
+            return null;
+        }
+
+        /** Makes bytes [at, at + n) of the file readable in the window (the caller checked the size). */
+        private void load(int n) {
+            if (at >= windowAt && at + n <= windowAt + window.limit()) return;
+            // The first read is one frame header: after a clean close that frame is stale, and
+            // open stays cheap.
+            int want = (int) Math.min(at == HEADER_BYTES && n == FRAME_HEADER_BYTES ? n : Math.max(n, IO_BYTES), size - at);
+            if (window.capacity() < want) window = ByteBuffer.allocate(want).order(ByteOrder.LITTLE_ENDIAN);
+            window.clear().limit(want);
+            read(at, window);
+            windowAt = at;
+        }
+
+        ByteBuffer ops() {
+            return window.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(opsAt + opsBytes).position(opsAt);
+        }
     }
 
     private String headerProblem(ByteBuffer h) {
@@ -247,54 +289,32 @@ class WalFile implements AutoCloseable {
         return true;
     }
 
+    /** The commits of the log, in order, as {@link #replay} hands them out. */
+    interface CommitSink {
+        /** One commit: its txn id, its op count, and its ops (position to limit). */
+        void commit(long txnId, int opCount, ByteBuffer ops);
+    }
+
     /**
-     * Null if the frame at p continues the chain, else why not. Its txn id must be openTxn (a
-     * commit's frames share one id) or, for a commit's first frame, at least minTxn.
+     * Hands the committed frames found by {@link #scan} with txn id > afterTxn to the sink, in
+     * log order. Reads them again, checking each as the scan did.
      */
-    private String frameProblem(ByteBuffer f, int p, long openTxn, long minTxn) {
-        long pageId = f.getLong(p);
-        long txn = f.getLong(p + 8);
-        long gen = f.getLong(p + 16);
-        int flags = f.getShort(p + 24);
-        // The usual end of a log: a frame left from an older generation (no message to build).
-        if (gen != generation) return "frame of another generation";
-        crc.reset();
-        updateChain();
-        crc.update(f.array(), p, FRAME_HEADER_BYTES - 4);
-        crc.update(f.array(), p + FRAME_HEADER_BYTES, pageBytes);
-        int actual = (int) crc.getValue();
-        int stored = f.getInt(p + 28);
-        if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
-        // A valid checksum with a bad field means a writer bug, not a torn write: still stop here.
-        if (openTxn >= 0 ? txn != openTxn : txn < minTxn) {
-            return "txn id " + txn + (openTxn >= 0 ? " (expected: " + openTxn + ")" : " (expected: >= " + minTxn + ")");
-        }
-        boolean commit = (flags & FLAG_COMMIT) != 0;
-        if (flags != (commit ? FLAG_COMMIT : 0)) return "flags " + flags;
-        if (commit ? pageId != 1 && pageId != 2 : pageId < PageLayout.FIRST_DATA_PAGE) {
-            return "page id " + pageId + (commit ? " (expected: meta slot 1 or 2)" : " (expected: >= 3)");
-        }
-        return null;
-    }
-
-    /** Page images of the committed frames with txn id > afterTxn, in log order. */
-    interface FrameSink {
-        void page(long pageId, long txnId, ByteBuffer page);
-    }
-
-    /** Streams the committed frames found by {@link #scan} with txn id > afterTxn to the sink. */
-    void replay(Scan scan, long afterTxn, FrameSink sink) {
-        int frameBytes = frameBytesPerPage();
-        ByteBuffer frames = ByteBuffer.allocate(ioBufferBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (long at = HEADER_BYTES; at < scan.committedEnd(); ) {
-            frames.clear();
-            frames.limit((int) Math.min(frames.capacity(), scan.committedEnd() - at));
-            read(at, frames);
-            for (int p = 0; p < frames.limit(); p += frameBytes, at += frameBytes) {
-                long txn = frames.getLong(p + 8);
-                if (txn > afterTxn) sink.page(frames.getLong(p), txn, frames.slice(p + FRAME_HEADER_BYTES, pageBytes));
+    void replay(Scan scan, long afterTxn, CommitSink sink) {
+        long endAfterScan = end;
+        int chainAfterScan = chain;
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        read(0, header);
+        chain = header.getInt(HEADER_BYTES - 4);
+        FrameReader frames = new FrameReader(scan.committedEnd());
+        for (int i = 0; i < scan.commits(); i++) {
+            String problem = frames.next(0);
+            if (problem != null) {
+                throw new CorruptionException(path + ": frame at byte " + frames.at + " changed since the log was read: " + problem);
             }
+            if (frames.txn > afterTxn) sink.commit(frames.txn, frames.opCount, frames.ops());
         }
+        end = endAfterScan;
+        chain = chainAfterScan;
     }
 
     /** Feeds the previous frame's CRC to the CRC being computed, as 4 little-endian bytes. */
@@ -319,6 +339,7 @@ class WalFile implements AutoCloseable {
     }
 
     private void truncate(long bytes) {
+        allocated = -1;
         try {
             channel.truncate(bytes);
         } catch (IOException e) {

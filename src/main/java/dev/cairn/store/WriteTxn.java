@@ -16,7 +16,10 @@ import static dev.cairn.store.PageLayout.*;
  *   <li>At most one is open per store; {@link Store#beginWrite()} blocks until the slot is
  *       free. It is not bound to a thread, but must be used by one thread at a time.
  *   <li>Changed pages live in heap buffers ({@link PageBuffer}, "dirty pages", birth txn id = this txn's id) until
- *       {@link #commit()} writes them, the free list and the meta page, then forces once.
+ *       {@link #commit()} writes them and the free list. The transaction also records its
+ *       operations ({@link LogOps}): the log frame that makes the commit durable with one force.
+ *       A transaction whose ops outgrow the store's log limit stops recording them; its commit
+ *       then forces its pages and a meta page into the data file instead (storage-format.md §5.1).
  *   <li>{@code close()} without {@code commit()} aborts. After commit, abort or close every
  *       call except close throws {@link IllegalStateException}.
  *   <li>Segments returned from dirty pages are copies, so later writes in this transaction
@@ -39,6 +42,9 @@ public final class WriteTxn extends ReadTxn {
     private final FreeSpace freeSpace;
     private long modCount;
     private MutableTree lastTree;
+    /** This transaction's ops for the log; null when they outgrew logLimit (or replay needs none). */
+    private LogOps ops;
+    private final long logLimit;
 
     /** A page this transaction wrote: its buffer, and one segment view of it for the read paths. */
     record Dirty(byte[] bytes, MemorySegment view) {
@@ -74,8 +80,15 @@ public final class WriteTxn extends ReadTxn {
         }
     }
 
-    WriteTxn(Store store, Snapshot base, long newTxnId, long checkpointTxn, FreeSpace freeSpace) {
+    /**
+     * @param ops      where to record the ops (cleared here), or null to record none
+     * @param logLimit the op bytes beyond which recording stops
+     */
+    WriteTxn(Store store, Snapshot base, long newTxnId, long checkpointTxn, FreeSpace freeSpace, LogOps ops, long logLimit) {
         super(store, base);
+        this.ops = ops;
+        this.logLimit = logLimit;
+        if (ops != null) ops.clear();
         this.newTxnId = newTxnId;
         this.checkpointTxn = checkpointTxn;
         this.freeSpace = freeSpace;
@@ -107,6 +120,7 @@ public final class WriteTxn extends ReadTxn {
         t.changed = true;
         trees.put(tree, t);
         modCount++;
+        if (recording(1 + 2 + 3L * tree.length())) ops.createTree(tree);
     }
 
     /** Removes a tree and frees its pages. @throws IllegalArgumentException no such tree */
@@ -120,6 +134,7 @@ public final class WriteTxn extends ReadTxn {
         t.dropped = true;
         t.changed = true;
         modCount++;
+        if (recording(1 + 2 + 3L * tree.length())) ops.dropTree(tree);
     }
 
     /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
@@ -147,6 +162,7 @@ public final class WriteTxn extends ReadTxn {
         t.btree(this).put(t, key, value);
         t.changed = true;
         modCount++;
+        if (recording(1 + 2 + 3L * tree.length() + 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
     }
 
     /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree */
@@ -163,8 +179,26 @@ public final class WriteTxn extends ReadTxn {
         if (removed) {
             t.changed = true;
             modCount++;
+            if (recording(1 + 2 + 3L * tree.length() + 2 + key.byteSize())) ops.delete(tree, key);
         }
         return removed;
+    }
+
+    /**
+     * True if an op of at most {@code opBytes} still fits the log limit; else recording stops
+     * for good (the commit goes to the data file directly).
+     */
+    private boolean recording(long opBytes) {
+        if (ops == null) return false;
+        if (ops.size() + opBytes <= logLimit) return true;
+        ops.clear();
+        ops = null;
+        return false;
+    }
+
+    /** The ops to log at commit, or null: the commit must go to the data file directly. */
+    LogOps loggedOps() {
+        return ops;
     }
 
     /**

@@ -20,51 +20,72 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The log on its own (storage-format.md §5.2): what scan finds after torn tails, stale
  * generations and flipped bytes is always a prefix of the commits written, and replay gives
- * back exactly their page images.
+ * back exactly their ops.
  */
 class WalFileTest {
     static final int PAGE = 4096;
     @TempDir Path dir;
 
-    /** One frame written: page id, txn id, the page's bytes (compared by content). */
-    record Frame(long pageId, long txnId, byte[] page) {
+    /** One commit's frame: txn id, op count, the ops' bytes (compared by content). */
+    record Frame(long txnId, int opCount, byte[] ops) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Frame f && f.pageId == pageId && f.txnId == txnId && Arrays.equals(f.page, page);
+            return o instanceof Frame f && f.txnId == txnId && f.opCount == opCount && Arrays.equals(f.ops, ops);
         }
 
         @Override
         public int hashCode() {
-            return Long.hashCode(pageId) * 31 + Arrays.hashCode(page);
+            return Long.hashCode(txnId) * 31 + Arrays.hashCode(ops);
         }
 
         @Override
         public String toString() {
-            return "Frame[page " + pageId + ", txn " + txnId + "]";
+            return "Frame[txn " + txnId + ", " + opCount + " ops, " + ops.length + " bytes]";
         }
     }
 
     @Test
     void committedFramesComeBackInOrderAndOnlyAfterTheAskedTxn() throws IOException {
-        List<List<Frame>> commits = writeCommits(dir.resolve("wal"), 5, new Random(1));
+        List<Frame> commits = writeCommits(dir.resolve("wal"), 5, new Random(1));
         try (WalFile wal = open(dir.resolve("wal"))) {
             WalFile.Scan scan = wal.scan();
             assertTrue(scan.headerValid());
             assertEquals(5, scan.commits());
             assertEquals(14, scan.lastCommitTxn());
-            assertEquals(flatten(commits), replay(wal, scan, 0));
-            assertEquals(flatten(commits.subList(3, 5)), replay(wal, scan, 12), "only txns after 12");
+            assertEquals(commits, replay(wal, scan, 0));
+            assertEquals(commits.subList(3, 5), replay(wal, scan, 12), "only txns after 12");
+        }
+    }
+
+    @Test
+    void framesLargerThanTheReadStepAndManySmallOnesReadBackWhole() throws IOException {
+        Path path = dir.resolve("wal");
+        List<Frame> commits = new ArrayList<>();
+        Random rnd = new Random(11);
+        try (WalFile wal = open(path)) {
+            wal.scan();
+            wal.reset(9, 1 << 20);
+            int[] sizes = {3_000_000, 10, 700_000, 900_000, 1, 1 << 20, 5};
+            for (int c = 0; c < 300; c++) {
+                int bytes = c < sizes.length ? sizes[c] : rnd.nextInt(2000);
+                commits.add(append(wal, 10 + c, bytes, rnd, c % 3 == 0));
+            }
+        }
+        try (WalFile wal = open(path)) {
+            WalFile.Scan scan = wal.scan();
+            assertEquals(300, scan.commits(), scan.stopReason());
+            assertEquals(commits, replay(wal, scan, 0));
         }
     }
 
     @Test
     void aTornTailAtEveryByteLosesOnlyTheLastCommit() throws IOException {
         Path path = dir.resolve("wal");
-        List<List<Frame>> commits = writeCommits(path, 3, new Random(2));
-        byte[] whole = Files.readAllBytes(path);
-        long lastStart = whole.length - (long) commits.get(2).size() * (WalFile.FRAME_HEADER_BYTES + PAGE);
+        List<Frame> commits = writeCommits(path, 3, new Random(2));
+        byte[] whole = framesOnly(path, commits);
+        long lastStart = whole.length - (WalFile.FRAME_HEADER_BYTES + commits.get(2).ops().length);
         Random rnd = new Random(3);
-        for (long cut = lastStart; cut < whole.length; cut += 1 + rnd.nextInt(700)) {
+        for (long cut = lastStart; cut < whole.length; cut += 1 + rnd.nextInt(70)) {
             byte[] torn = whole.clone();
             // Past the cut: zeros (never written) or random bytes (an older generation's garbage).
             if (rnd.nextBoolean()) {
@@ -76,7 +97,7 @@ class WalFileTest {
             try (WalFile wal = open(path)) {
                 WalFile.Scan scan = wal.scan();
                 assertEquals(2, scan.commits(), "cut at " + cut);
-                assertEquals(flatten(commits.subList(0, 2)), replay(wal, scan, 0), "cut at " + cut);
+                assertEquals(commits.subList(0, 2), replay(wal, scan, 0), "cut at " + cut);
             }
         }
     }
@@ -88,11 +109,9 @@ class WalFileTest {
         try (WalFile wal = open(path)) {
             wal.scan();
             wal.reset(20, 1 << 20);
-            wal.beginCommit(1);
-            byte[] page = new byte[PAGE];
-            page[100] = 7;
-            wal.addPage(9, 22, ByteBuffer.wrap(page));
-            wal.finishCommit(1, 22, new byte[PAGE], true);
+            LogOps ops = new LogOps();
+            ops.put("t", new byte[] {7}, java.lang.foreign.MemorySegment.ofArray(new byte[] {8}));
+            wal.append(22, ops, true);
         }
         try (WalFile wal = open(path)) {
             WalFile.Scan scan = wal.scan();
@@ -100,9 +119,9 @@ class WalFileTest {
             assertEquals(20, scan.baseTxn());
             assertEquals(22, scan.lastCommitTxn());
             List<Frame> frames = replay(wal, scan, 0);
-            assertEquals(2, frames.size());
-            assertEquals(9, frames.get(0).pageId());
-            assertEquals(7, frames.get(0).page()[100]);
+            assertEquals(1, frames.size());
+            assertEquals(22, frames.get(0).txnId());
+            assertEquals(1, frames.get(0).opCount());
         }
     }
 
@@ -151,24 +170,26 @@ class WalFileTest {
         }
     }
 
-    /** Flipped bytes anywhere: scan stops at the damage, so replay gives a prefix of the commits. */
+    /** Flipped bytes anywhere in the frames: scan stops at the damage, so replay gives a prefix of the commits. */
     @Test
     void flippedBytesGiveAPrefixOfTheCommitsNeverOtherData() throws IOException {
         Path path = dir.resolve("wal");
-        List<List<Frame>> commits = writeCommits(path, 6, new Random(6));
-        byte[] whole = Files.readAllBytes(path);
+        List<Frame> commits = writeCommits(path, 6, new Random(6));
+        byte[] whole = framesOnly(path, commits);
         Random rnd = new Random(7);
         int shortened = 0;
         for (int trial = 0; trial < 200; trial++) {
             byte[] damaged = whole.clone();
             int flips = 1 + rnd.nextInt(3);
-            for (int f = 0; f < flips; f++) damaged[rnd.nextInt(damaged.length)] ^= (byte) (1 + rnd.nextInt(255));
+            for (int f = 0; f < flips; f++) {
+                damaged[WalFile.HEADER_BYTES + rnd.nextInt(damaged.length - WalFile.HEADER_BYTES)] ^= (byte) (1 + rnd.nextInt(255));
+            }
             Files.write(path, damaged);
             try (WalFile wal = open(path)) {
                 WalFile.Scan scan = wal.scan();
                 int n = scan.commits();
                 assertTrue(n <= 6);
-                assertEquals(flatten(commits.subList(0, n)), replay(wal, scan, 0), "trial " + trial);
+                assertEquals(commits.subList(0, n), replay(wal, scan, 0), "trial " + trial);
                 if (n < 6) shortened++;
             }
         }
@@ -177,33 +198,37 @@ class WalFileTest {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Writes a fresh log (base txn 9) with n commits of 1..4 random pages, txn ids 10, 11, ... */
-    private static List<List<Frame>> writeCommits(Path path, int n, Random rnd) {
-        List<List<Frame>> commits = new ArrayList<>();
+    /** Writes a fresh log (base txn 9) with n commits of 1..4 random puts, txn ids 10, 11, ... */
+    private static List<Frame> writeCommits(Path path, int n, Random rnd) {
+        List<Frame> commits = new ArrayList<>();
         try (WalFile wal = open(path)) {
             wal.scan();
             wal.reset(9, 1 << 20);
-            for (int c = 0; c < n; c++) {
-                long txn = 10 + c;
-                int pages = 1 + rnd.nextInt(4);
-                List<Frame> frames = new ArrayList<>();
-                wal.beginCommit(pages);
-                for (int p = 0; p < pages; p++) {
-                    byte[] page = new byte[PAGE];
-                    rnd.nextBytes(page);
-                    long id = 3 + rnd.nextInt(100);
-                    wal.addPage(id, txn, ByteBuffer.wrap(page));
-                    frames.add(new Frame(id, txn, page));
-                }
-                byte[] meta = new byte[PAGE];
-                rnd.nextBytes(meta);
-                long slot = 1 + rnd.nextInt(2);
-                wal.finishCommit(slot, txn, meta, c % 2 == 0);
-                frames.add(new Frame(slot, txn, meta));
-                commits.add(frames);
-            }
+            for (int c = 0; c < n; c++) commits.add(append(wal, 10 + c, 50 + rnd.nextInt(5000), rnd, c % 2 == 0));
         }
         return commits;
+    }
+
+    /** Appends a commit of puts into tree "t" with about {@code bytes} of values. */
+    private static Frame append(WalFile wal, long txn, int bytes, Random rnd, boolean force) {
+        LogOps ops = new LogOps();
+        int puts = 1 + rnd.nextInt(4);
+        for (int p = 0; p < puts; p++) {
+            byte[] key = new byte[1 + rnd.nextInt(20)];
+            byte[] value = new byte[bytes / puts];
+            rnd.nextBytes(key);
+            rnd.nextBytes(value);
+            ops.put("t", key, java.lang.foreign.MemorySegment.ofArray(value));
+        }
+        wal.append(txn, ops, force);
+        return new Frame(txn, ops.count(), Arrays.copyOf(ops.bytes(), ops.size()));
+    }
+
+    /** The log's bytes up to its last frame, without the zeros it was extended with. */
+    private static byte[] framesOnly(Path path, List<Frame> commits) throws IOException {
+        long end = WalFile.HEADER_BYTES;
+        for (Frame f : commits) end += WalFile.FRAME_HEADER_BYTES + f.ops().length;
+        return Arrays.copyOf(Files.readAllBytes(path), (int) end);
     }
 
     private static WalFile open(Path path) {
@@ -217,17 +242,11 @@ class WalFileTest {
 
     private static List<Frame> replay(WalFile wal, WalFile.Scan scan, long afterTxn) {
         List<Frame> frames = new ArrayList<>();
-        wal.replay(scan, afterTxn, (pageId, txnId, page) -> {
-            byte[] copy = new byte[page.remaining()];
-            page.duplicate().get(copy);
-            frames.add(new Frame(pageId, txnId, copy));
+        wal.replay(scan, afterTxn, (txnId, opCount, ops) -> {
+            byte[] copy = new byte[ops.remaining()];
+            ops.duplicate().get(copy);
+            frames.add(new Frame(txnId, opCount, copy));
         });
         return frames;
-    }
-
-    private static List<Frame> flatten(List<List<Frame>> commits) {
-        List<Frame> all = new ArrayList<>();
-        commits.forEach(all::addAll);
-        return all;
     }
 }
