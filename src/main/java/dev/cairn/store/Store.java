@@ -582,7 +582,12 @@ public final class Store implements AutoCloseable {
             try {
                 if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; reopen the store");
                 if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
-                checkpoint();
+                try {
+                    checkpoint();
+                } catch (RuntimeException e) {
+                    failed = true;
+                    throw e;
+                }
                 r = beginRead();
             } finally {
                 writeSlot.release();

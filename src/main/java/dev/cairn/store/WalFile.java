@@ -177,96 +177,104 @@ class WalFile implements AutoCloseable {
         generation = header.getLong(16);
         baseTxn = header.getLong(24);
         chain = header.getInt(HEADER_BYTES - 4);
-        FrameReader frames = new FrameReader(size);
+        startReading(size);
         long lastCommit = 0;
         int commits = 0;
         String stop;
         while (true) {
-            stop = frames.next(Math.max(baseTxn, lastCommit) + 1);
+            stop = nextFrame(Math.max(baseTxn, lastCommit) + 1);
             if (stop != null) break;
-            lastCommit = frames.txn;
+            lastCommit = frameTxn;
             commits++;
         }
-        end = frames.at;
-        return new Scan(true, baseTxn, frames.at, lastCommit, commits, frames.at, stop);
+        end = readAt;
+        if (window.capacity() > FRAME_HEADER_BYTES) window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        return new Scan(true, baseTxn, readAt, lastCommit, commits, readAt, stop);
+    }
+
+    // ---------------------------------------------------------------- reading frames
+    // Plain fields and methods of this class, not a nested reader class: loading one more class
+    // at open cost about a millisecond here.
+
+    /** Where reading stops (the log's length, or the committed end for a replay). */
+    private long readLimit;
+    private ByteBuffer window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+    /** File offset of window[0]. */
+    private long windowAt;
+    /** Offset of the next frame to read. */
+    private long readAt;
+    /** The last frame read: its txn id, op count, and its ops at window[opsAt, opsAt + opsBytes). */
+    private long frameTxn;
+    private int frameOpCount;
+    private int opsAt;
+    private int opsBytes;
+
+    /** Starts reading frames from byte 64, up to {@code limit}; frames are read in steps of about 1 MiB. */
+    private void startReading(long limit) {
+        readLimit = limit;
+        readAt = HEADER_BYTES;
+        windowAt = 0;
+        window.clear().limit(0);
     }
 
     /**
-     * Reads frames in order from byte 64, checking each one ({@link #next}); frames are read in
-     * steps of about 1 MiB. Follows the chain through {@link #chain}.
+     * Reads the frame at {@link #readAt}: null and advances past it if it is whole, has this
+     * generation, a matching chained CRC (following {@link #chain}), flags COMMIT and a txn id of
+     * at least minTxn; else why not (the log's end, or damage).
      */
-    private final class FrameReader {
-        private final long size;
-        private ByteBuffer window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
-        /** File offset of window[0]. */
-        private long windowAt;
-        /** Offset of the next frame. */
-        long at = HEADER_BYTES;
-        /** The last valid frame's fields; its ops are window[opsAt, opsAt + opsBytes). */
-        long txn;
-        int opCount;
-        int opsAt;
-        int opsBytes;
-
-        FrameReader(long size) {
-            this.size = size;
+    private String nextFrame(long minTxn) {
+        long size = readLimit;
+        long at = readAt;
+        if (at + FRAME_HEADER_BYTES > size) return at == size ? "end of log" : "frame header cut off by the log's end";
+        loadWindow(FRAME_HEADER_BYTES);
+        int p = (int) (at - windowAt);
+        // The usual ends of a log: the zeros it was extended with, or a frame left from an
+        // older generation (constant messages: nothing to build).
+        if (window.getLong(p + 8) != generation) {
+            return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : "frame of another generation";
         }
+        long opsLength = window.getInt(p + 16) & 0xFFFF_FFFFL;
+        if (opsLength > size - at - FRAME_HEADER_BYTES) return "frame of " + opsLength + " bytes cut off by the log's end";
+        loadWindow(FRAME_HEADER_BYTES + (int) opsLength);
+        p = (int) (at - windowAt);
+        // The CRC covers the header's first 28 bytes and the ops, not the CRC field between them.
+        crc.reset();
+        updateChain();
+        crc.update(window.array(), p, FRAME_HEADER_BYTES - 4);
+        crc.update(window.array(), p + FRAME_HEADER_BYTES, (int) opsLength);
+        int actual = (int) crc.getValue();
+        int stored = window.getInt(p + 28);
+        if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
+        // A valid checksum with a bad field means a writer bug, not a torn write: still stop here.
+        long txn = window.getLong(p);
+        if (txn < minTxn) return "txn id " + txn + " (expected: >= " + minTxn + ")";
+        int flags = window.getInt(p + 24);
+        if (flags != FLAG_COMMIT) return "flags " + flags + " (expected: " + FLAG_COMMIT + ")";
+        frameTxn = txn;
+        frameOpCount = window.getInt(p + 20);
+        opsAt = p + FRAME_HEADER_BYTES;
+        opsBytes = (int) opsLength;
+        chain = stored;
+        readAt = at + FRAME_HEADER_BYTES + opsLength;
+        return null;
+    }
 
-        /**
-         * Reads the frame at {@link #at}: null and advances past it if it is whole, has this
-         * generation, a matching chained CRC, flags COMMIT and a txn id of at least minTxn;
-         * else why not (the log's end, or damage).
-         */
-        String next(long minTxn) {
-            if (at + FRAME_HEADER_BYTES > size) return at == size ? "end of log" : "frame header cut off by the log's end";
-            load(FRAME_HEADER_BYTES);
-            int p = (int) (at - windowAt);
-            // The usual ends of a log: the zeros it was extended with, or a frame left from an
-            // older generation (constant messages: nothing to build).
-            if (window.getLong(p + 8) != generation) {
-                return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : "frame of another generation";
-            }
-            long opsLength = window.getInt(p + 16) & 0xFFFF_FFFFL;
-            if (opsLength > size - at - FRAME_HEADER_BYTES) return "frame of " + opsLength + " bytes cut off by the log's end";
-            load(FRAME_HEADER_BYTES + (int) opsLength);
-            p = (int) (at - windowAt);
-            // The CRC covers the header's first 28 bytes and the ops, not the CRC field between them.
-            crc.reset();
-            updateChain();
-            crc.update(window.array(), p, FRAME_HEADER_BYTES - 4);
-            crc.update(window.array(), p + FRAME_HEADER_BYTES, (int) opsLength);
-            int actual = (int) crc.getValue();
-            int stored = window.getInt(p + 28);
-            if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
-            // A valid checksum with a bad field means a writer bug, not a torn write: still stop here.
-            long frameTxn = window.getLong(p);
-            if (frameTxn < minTxn) return "txn id " + frameTxn + " (expected: >= " + minTxn + ")";
-            int flags = window.getInt(p + 24);
-            if (flags != FLAG_COMMIT) return "flags " + flags + " (expected: " + FLAG_COMMIT + ")";
-            txn = frameTxn;
-            opCount = window.getInt(p + 20);
-            opsAt = p + FRAME_HEADER_BYTES;
-            opsBytes = (int) opsLength;
-            chain = stored;
-            at += FRAME_HEADER_BYTES + opsLength;
-            return null;
-        }
+    /** Makes bytes [readAt, readAt + n) of the file readable in the window (the caller checked the size). */
+    private void loadWindow(int n) {
+        long at = readAt;
+        if (at >= windowAt && at + n <= windowAt + window.limit()) return;
+        // The first read is one frame header: after a clean close that frame is stale, and
+        // open stays cheap.
+        int want = (int) Math.min(at == HEADER_BYTES && n == FRAME_HEADER_BYTES ? n : Math.max(n, IO_BYTES), readLimit - at);
+        if (window.capacity() < want) window = ByteBuffer.allocate(want).order(ByteOrder.LITTLE_ENDIAN);
+        window.clear().limit(want);
+        read(at, window);
+        windowAt = at;
+    }
 
-        /** Makes bytes [at, at + n) of the file readable in the window (the caller checked the size). */
-        private void load(int n) {
-            if (at >= windowAt && at + n <= windowAt + window.limit()) return;
-            // The first read is one frame header: after a clean close that frame is stale, and
-            // open stays cheap.
-            int want = (int) Math.min(at == HEADER_BYTES && n == FRAME_HEADER_BYTES ? n : Math.max(n, IO_BYTES), size - at);
-            if (window.capacity() < want) window = ByteBuffer.allocate(want).order(ByteOrder.LITTLE_ENDIAN);
-            window.clear().limit(want);
-            read(at, window);
-            windowAt = at;
-        }
-
-        ByteBuffer ops() {
-            return window.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(opsAt + opsBytes).position(opsAt);
-        }
+    /** The ops of the frame just read. */
+    private ByteBuffer frameOps() {
+        return window.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(opsAt + opsBytes).position(opsAt);
     }
 
     private String headerProblem(ByteBuffer h) {
@@ -305,14 +313,15 @@ class WalFile implements AutoCloseable {
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
         chain = header.getInt(HEADER_BYTES - 4);
-        FrameReader frames = new FrameReader(scan.committedEnd());
+        startReading(scan.committedEnd());
         for (int i = 0; i < scan.commits(); i++) {
-            String problem = frames.next(0);
+            String problem = nextFrame(0);
             if (problem != null) {
-                throw new CorruptionException(path + ": frame at byte " + frames.at + " changed since the log was read: " + problem);
+                throw new CorruptionException(path + ": frame at byte " + readAt + " changed since the log was read: " + problem);
             }
-            if (frames.txn > afterTxn) sink.commit(frames.txn, frames.opCount, frames.ops());
+            if (frameTxn > afterTxn) sink.commit(frameTxn, frameOpCount, frameOps());
         }
+        window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN); // up to 1 MiB or a frame: not kept
         end = endAfterScan;
         chain = chainAfterScan;
     }
