@@ -116,7 +116,6 @@ class PageFile implements AutoCloseable {
         bits[c][bit >>> 6] |= 1L << bit;
     }
 
-
     /** Writes whole pages starting at pageId. The one door for every write to the file. */
     void write(long pageId, MemorySegment pages) {
         Check.that(pages.byteSize() % pageBytes == 0, "write of %d bytes (expected: whole pages)", pages.byteSize());

@@ -56,6 +56,8 @@ public final class Store implements AutoCloseable {
     static final String DATA_FILE = "data.cairn";
     static final String WAL_FILE = "wal.cairn";
     static final String LOCK_FILE = "lock";
+    /** Above this many bytes of ops a commit goes to the data file directly (storage-format.md §5.1.1). */
+    static final long LOGGED_COMMIT_BYTES_MAX = 1L << 20;
     private static final System.Logger LOG = System.getLogger(Store.class.getName());
 
     private final Path dir;
@@ -351,9 +353,6 @@ public final class Store implements AutoCloseable {
         return Math.min(checkpointBytes, LOGGED_COMMIT_BYTES_MAX);
     }
 
-    /** Above this many bytes of ops a commit goes to the data file directly (storage-format.md §5.1.1). */
-    static final long LOGGED_COMMIT_BYTES_MAX = 1L << 20;
-
     /** A checkpoint is due once the log, or the space held for the next checkpoint, reaches checkpointBytes. */
     private boolean checkpointDue() {
         return wal.frameBytes() >= checkpointBytes || heldForCheckpoint * pageFile.pageBytes >= checkpointBytes;
@@ -362,26 +361,21 @@ public final class Store implements AutoCloseable {
     private void writeCommit(WriteTxn tx, boolean logged) {
         long txnId = tx.newTxnId;
         Snapshot base = tx.snapshot;
-        long[] freedOld;
-        long[] freedFresh;
-        long freeHead;
-        long freeHeadTxn;
-        long freeCount;
-        if (logged) {
-            // No free list: recovery starts from the checkpoint's. The meta keeps naming that
-            // list, whose pages stay in use until the next checkpoint frees them.
-            freedOld = tx.freedOldPages().toArray();
-            freedFresh = tx.freedFreshPages().toArray();
-            freeHead = base.meta.freeHead();
-            freeHeadTxn = base.meta.freeHeadTxn();
-            freeCount = base.meta.freePageCount();
-        } else {
+        if (!logged) {
+            // A direct commit replaces the checkpoint's free list.
             for (long id : Recovery.freeListPages(this, new ReadTxn(this, base))) {
                 tx.freePage(id, base.meta.freeHeadTxn());
             }
-            freedOld = tx.freedOldPages().toArray();
-            freedFresh = tx.freedFreshPages().toArray();
-            long[] list = freeList(tx::allocPage, id -> tx.newPage(id, KIND_FREE_LIST), union(freedOld, freedFresh));
+        }
+        long[] freedOld = tx.freedOldPages().toArray();
+        long[] freedFresh = tx.freedFreshPages().toArray();
+        // A logged commit writes no free list: recovery starts from the checkpoint's. Its meta
+        // keeps naming that list, whose pages stay in use until the next checkpoint frees them.
+        long freeHead = base.meta.freeHead();
+        long freeHeadTxn = base.meta.freeHeadTxn();
+        long freeCount = base.meta.freePageCount();
+        if (!logged) {
+            long[] list = freeList(tx::allocPage, id -> tx.newPage(id, KIND_FREE_LIST), freedOld, freedFresh);
             freeHead = list[0];
             freeHeadTxn = list[0] != 0 ? txnId : 0;
             freeCount = list[1];
@@ -431,13 +425,17 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Builds the free list (§4.4) of every free page plus {@code freedNow}: allocates its pages
+     * Builds the free list (§4.4) of every free page plus the pages {@code freedNow} (disjoint
+     * arrays): allocates its pages
      * with {@code alloc} (taking reusable pages shortens the list, so the count before is
      * enough) and fills the buffers {@code newPage} gives. Returns {head page id, entries}.
      */
-    private long[] freeList(java.util.function.LongSupplier alloc, java.util.function.LongFunction<byte[]> newPage, long[] freedNow) {
+    private long[] freeList(java.util.function.LongSupplier alloc, java.util.function.LongFunction<byte[]> newPage,
+                            long[]... freedNow) {
         int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
-        int need = (freeSpace.size() + freedNow.length + perPage - 1) / perPage;
+        long freed = 0;
+        for (long[] f : freedNow) freed += f.length;
+        int need = (int) ((freeSpace.size() + freed + perPage - 1) / perPage);
         long[] listIds = new long[need];
         for (int j = 0; j < need; j++) listIds[j] = alloc.getAsLong();
         long[] entries = union(freeSpace.all(), freedNow);
@@ -533,12 +531,12 @@ public final class Store implements AutoCloseable {
     }
 
     /** The ids of all the arrays, sorted (the arrays are disjoint). */
-    private static long[] union(long[]... parts) {
-        int n = 0;
-        for (long[] p : parts) n += p.length;
-        long[] all = new long[n];
-        int at = 0;
-        for (long[] p : parts) {
+    private static long[] union(long[] first, long[]... rest) {
+        int n = first.length;
+        for (long[] p : rest) n += p.length;
+        long[] all = java.util.Arrays.copyOf(first, n);
+        int at = first.length;
+        for (long[] p : rest) {
             System.arraycopy(p, 0, all, at, p.length);
             at += p.length;
         }

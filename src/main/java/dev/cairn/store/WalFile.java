@@ -188,7 +188,7 @@ class WalFile implements AutoCloseable {
             commits++;
         }
         end = readAt;
-        if (window.capacity() > FRAME_HEADER_BYTES) window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        stopReading();
         return new Scan(true, baseTxn, readAt, lastCommit, commits, readAt, stop);
     }
 
@@ -272,6 +272,11 @@ class WalFile implements AutoCloseable {
         windowAt = at;
     }
 
+    /** Drops the read window (up to 1 MiB, or a frame): the log is read only at open. */
+    private void stopReading() {
+        if (window.capacity() > 0) window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** The ops of the frame just read. */
     private ByteBuffer frameOps() {
         return window.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(opsAt + opsBytes).position(opsAt);
@@ -321,7 +326,7 @@ class WalFile implements AutoCloseable {
             }
             if (frameTxn > afterTxn) sink.commit(frameTxn, frameOpCount, frameOps());
         }
-        window = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN); // up to 1 MiB or a frame: not kept
+        stopReading();
         end = endAfterScan;
         chain = chainAfterScan;
     }

@@ -120,7 +120,7 @@ public final class WriteTxn extends ReadTxn {
         t.changed = true;
         trees.put(tree, t);
         modCount++;
-        if (recording(1 + 2 + 3L * tree.length())) ops.createTree(tree);
+        if (recording(tree, 0)) ops.createTree(tree);
     }
 
     /** Removes a tree and frees its pages. @throws IllegalArgumentException no such tree */
@@ -134,7 +134,7 @@ public final class WriteTxn extends ReadTxn {
         t.dropped = true;
         t.changed = true;
         modCount++;
-        if (recording(1 + 2 + 3L * tree.length())) ops.dropTree(tree);
+        if (recording(tree, 0)) ops.dropTree(tree);
     }
 
     /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
@@ -162,7 +162,7 @@ public final class WriteTxn extends ReadTxn {
         t.btree(this).put(t, key, value);
         t.changed = true;
         modCount++;
-        if (recording(1 + 2 + 3L * tree.length() + 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
+        if (recording(tree, 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
     }
 
     /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree */
@@ -179,18 +179,19 @@ public final class WriteTxn extends ReadTxn {
         if (removed) {
             t.changed = true;
             modCount++;
-            if (recording(1 + 2 + 3L * tree.length() + 2 + key.byteSize())) ops.delete(tree, key);
+            if (recording(tree, 2 + key.byteSize())) ops.delete(tree, key);
         }
         return removed;
     }
 
     /**
-     * True if an op of at most {@code opBytes} still fits the log limit; else recording stops
-     * for good (the commit goes to the data file directly).
+     * True if an op on the tree with {@code fieldBytes} after its kind and tree name still fits
+     * the log limit; else recording stops for good (the commit goes to the data file directly).
      */
-    private boolean recording(long opBytes) {
+    private boolean recording(String tree, long fieldBytes) {
         if (ops == null) return false;
-        if (ops.size() + opBytes <= logLimit) return true;
+        // At most 3 UTF-8 bytes per char of the name.
+        if (ops.size() + 1 + 2 + 3L * tree.length() + fieldBytes <= logLimit) return true;
         ops.clear();
         ops = null;
         return false;
