@@ -2,7 +2,6 @@ package bench.stores;
 
 import bench.KvStore;
 import bench.Part;
-import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.WriteTxn;
@@ -118,16 +117,15 @@ public final class CairnStore implements KvStore {
     }
 
     @Override public ScanResult scanSumStock() {
-        long n = 0, sum = 0;
-        try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(TREE)) {
-            if (c.first()) {
-                do {
-                    sum += c.value().get(INT_BE, 0);
-                    n++;
-                } while (c.next());
-            }
+        long[] sum = new long[1];
+        long n;
+        try (ReadTxn r = store.beginRead()) {
+            n = r.forEach(TREE, (k, v) -> {
+                sum[0] += v.get(INT_BE, 0);
+                return true;
+            });
         }
-        return new ScanResult(n, sum);
+        return new ScanResult(n, sum[0]);
     }
 
     @Override public void close() {

@@ -130,6 +130,83 @@ public final class Cursor implements AutoCloseable {
         return txn.value(leaf, NodePage.slot(leaf, index[leafDepth]));
     }
 
+    /**
+     * Visits the entries from the position to the end of the tree in key order until the visitor
+     * returns false, and returns how many it visited. Afterwards the cursor is on the entry that
+     * returned false, else positioned nowhere; positioned nowhere to begin with, it visits nothing.
+     * In a write transaction, writes the visitor makes are seen as {@link #next} sees them.
+     */
+    public long forEachRemaining(EntryVisitor visitor) {
+        if (visitor == null) throw new IllegalArgumentException("visitor is null");
+        live();
+        if (!positioned) return 0;
+        long visited = 0;
+        if (!readOnly) {
+            do {
+                visited++;
+                if (!visitor.visit(key(), value())) return visited;
+            } while (next());
+            return visited;
+        }
+        // The per-entry loop lives in visitLeaf, called once per leaf (thousands of times per
+        // scan), so the JIT compiles it whole with the visitor inlined; this loop runs once per
+        // leaf and costs little even interpreted. The scan ends by comparing page ids here rather
+        // than by a failed move to a next leaf: a branch the compiled code has never seen taken
+        // would throw it away at the end of every scan.
+        long lastLeaf = lastLeafId();
+        while (true) {
+            int n = visitLeaf(visitor);
+            if (n < 0) return visited - n;
+            visited += n;
+            if (ids[leafDepth] == lastLeaf || !nextLeaf()) {
+                positioned = false;
+                return visited;
+            }
+        }
+    }
+
+    /**
+     * Visits the rest of the leaf. Returns the number of entries visited, or minus that number
+     * when the visitor returned false (the cursor then stays on that entry).
+     */
+    private int visitLeaf(EntryVisitor visitor) {
+        MemorySegment page = leaf;
+        int from = index[leafDepth];
+        int count = leafCount;
+        for (int i = from; i < count; i++) {
+            int cell = NodePage.slot(page, i);
+            MemorySegment key = page.asSlice(NodePage.keyOffset(page, cell), NodePage.keyBytes(page, cell));
+            boolean more = visitor.visit(key, txn.value(page, cell));
+            if (txn.closed || closed) live(); // the visitor closed its transaction: stop, loudly
+            if (!more) {
+                index[leafDepth] = i;
+                return -(i - from + 1);
+            }
+        }
+        return count - from;
+    }
+
+    /** Moves to the first entry of the next non-empty leaf; false when there is none. */
+    private boolean nextLeaf() {
+        index[leafDepth] = leafCount - 1;
+        return up(true) && skipEmpty(true);
+    }
+
+    /** The page id of the tree's rightmost leaf. */
+    private long lastLeafId() {
+        Snapshot.TreeRef ref = ref();
+        long id = ref.root();
+        long birth = ref.rootTxn();
+        for (int d = 0; d < Limits.TREE_DEPTH_MAX; d++) {
+            MemorySegment page = txn.node(id, birth);
+            if (NodePage.isLeaf(page)) return id;
+            int last = count(page) - 1;
+            id = NodePage.child(page, last);
+            birth = NodePage.childTxn(page, last);
+        }
+        throw txn.store.corruption(ref.root(), "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels");
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -144,4 +144,29 @@ class StoreMisuseTest {
             assertFalse(store.verify().ok());
         }
     }
+
+    @Test
+    void scanMisuseIsRefused() {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 2_000; i++) w.put("t", b("key-" + (10_000 + i)), b("value-" + i));
+                w.commit();
+            }
+            ReadTxn r = store.beginRead();
+            assertThrows(IllegalArgumentException.class, () -> r.forEach("t", null));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> r.forEach("none", (k, v) -> true))
+                .getMessage().contains("none"));
+            int[] visits = {0};
+            // A visitor that closes its transaction stops the scan at once (the pages it would read next may be reused).
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.forEach("t", (k, v) -> {
+                visits[0]++;
+                r.close();
+                return true;
+            }));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertEquals(1, visits[0]);
+            assertThrows(IllegalStateException.class, () -> r.forEach("t", (k, v) -> true));
+        }
+    }
 }

@@ -151,7 +151,10 @@ class StoreModelProperties {
                     assertEquals(had, writer().delete(tree, key(k, kb)), action.toString());
                 }
                 case Seek(var tree, var k, var kb) -> checkSeek(writer(), working.get(tree), tree, key(k, kb));
-                case Scan(var tree, var backward) -> checkScan(writer(), working.get(tree), tree, backward);
+                case Scan(var tree, var backward) -> {
+                    checkScan(writer(), working.get(tree), tree, backward);
+                    checkForEach(writer(), working.get(tree), tree);
+                }
                 case BulkPut(var tree, var from, var n, var kb, var vb) -> {
                     for (int i = from; i < from + n; i++) {
                         byte[] v = value(vb, ++seed);
@@ -199,6 +202,7 @@ class StoreModelProperties {
                         assertArrayEquals(kv.getValue(), bytes(r.get(e.getKey(), kv.getKey())));
                     }
                     checkScan(r, e.getValue(), e.getKey(), false);
+                    checkForEach(r, e.getValue(), e.getKey());
                 }
             }
         }
@@ -227,7 +231,50 @@ class StoreModelProperties {
         }
     }
 
+    /** forEach visits exactly the model's entries, in order. */
+    static void checkForEach(ReadTxn r, TreeMap<byte[], byte[]> model, String tree) {
+        var expected = model.entrySet().iterator();
+        long visited = r.forEach(tree, (k, v) -> {
+            assertTrue(expected.hasNext(), "forEach has more keys than the model");
+            var e = expected.next();
+            assertArrayEquals(e.getKey(), bytes(k));
+            assertArrayEquals(e.getValue(), bytes(v));
+            return true;
+        });
+        assertFalse(expected.hasNext(), "forEach ended before the model");
+        assertEquals(model.size(), visited);
+    }
+
+    /**
+     * forEachRemaining from a seek visits the model's tail in order; a visitor that returns false
+     * stops the scan there (possibly leaves later) and leaves the cursor on that entry.
+     */
+    static void checkSeekThenForEach(ReadTxn r, TreeMap<byte[], byte[]> model, String tree, byte[] key) {
+        var tail = List.copyOf(model.tailMap(key, true).entrySet());
+        int stopAfter = 1 + Math.floorMod(Arrays.hashCode(key), 150);
+        try (Cursor c = r.cursor(tree)) {
+            assertEquals(!tail.isEmpty(), c.seek(key));
+            int[] seen = {0};
+            long visited = c.forEachRemaining((k, v) -> {
+                assertTrue(seen[0] < tail.size(), "forEachRemaining has more keys than the model");
+                var e = tail.get(seen[0]++);
+                assertArrayEquals(e.getKey(), bytes(k));
+                assertArrayEquals(e.getValue(), bytes(v));
+                return seen[0] < stopAfter;
+            });
+            assertEquals(Math.min(stopAfter, tail.size()), visited);
+            if (stopAfter <= tail.size()) {
+                assertArrayEquals(tail.get(stopAfter - 1).getKey(), bytes(c.key()), "cursor stays on the entry that stopped the scan");
+                assertEquals(stopAfter < tail.size(), c.next());
+                if (stopAfter < tail.size()) assertArrayEquals(tail.get(stopAfter).getKey(), bytes(c.key()));
+            } else {
+                assertThrows(IllegalStateException.class, c::key, "positioned nowhere after the last entry");
+            }
+        }
+    }
+
     static void checkSeek(ReadTxn r, TreeMap<byte[], byte[]> model, String tree, byte[] key) {
+        checkSeekThenForEach(r, model, tree, key);
         try (Cursor c = r.cursor(tree)) {
             byte[] ceiling = model.ceilingKey(key);
             assertEquals(ceiling != null, c.seek(key));
