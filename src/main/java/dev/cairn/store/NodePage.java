@@ -30,11 +30,20 @@ final class NodePage {
     }
 
     static int slot(MemorySegment page, int index) {
-        return u16(page, HEADER_BYTES + (long) SLOT_BYTES * index);
+        return slot(page, HEADER_BYTES, index);
     }
 
     static long head(MemorySegment page, int index) {
-        return page.get(U64_BE, HEADER_BYTES + (long) SLOT_BYTES * index + SLOT_HEAD_OFFSET);
+        return slotHead(page, HEADER_BYTES, index);
+    }
+
+    /** Slot {@code index} of a page whose slot array starts at byte {@code slots} of the segment. */
+    static int slot(MemorySegment segment, long slots, int index) {
+        return u16(segment, slots + (long) SLOT_BYTES * index);
+    }
+
+    static long slotHead(MemorySegment segment, long slots, int index) {
+        return segment.get(U64_BE, slots + (long) SLOT_BYTES * index + SLOT_HEAD_OFFSET);
     }
 
     /** A key's head: its first 8 bytes as an unsigned big-endian number, zero-padded. */
@@ -87,10 +96,10 @@ final class NodePage {
     static int lowerBound(MemorySegment page, MemorySegment key, long keyOffset, int keyBytes) {
         int n = count(page);
         long head = head(key, keyOffset, keyBytes);
-        int i = firstHead(page, 0, n, head, false);
+        int i = firstHead(page, HEADER_BYTES, 0, n, head, false);
         if (i == n || head(page, i) != head) return i;
         // Slots [i, j) share the search key's head: only there do the cells decide.
-        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, i + 1, n, head, true) : i + 1;
+        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, HEADER_BYTES, i + 1, n, head, true) : i + 1;
         return firstKeyAbove(page, i, j, key, keyOffset, keyBytes, false);
     }
 
@@ -99,13 +108,13 @@ final class NodePage {
      * head, to when none. Both updates hang on one comparison, which the JIT can turn into
      * conditional moves: the probes of a search over random keys are unpredictable branches.
      */
-    private static int firstHead(MemorySegment page, int from, int to, long head, boolean above) {
+    static int firstHead(MemorySegment segment, long slots, int from, int to, long head, boolean above) {
         long h = head + Long.MIN_VALUE; // flipping the sign bit makes the signed order the unsigned one
         int base = from;
         int n = to - from;
         while (n > 0) {
             int half = n >>> 1;
-            long probe = head(page, base + half) + Long.MIN_VALUE;
+            long probe = slotHead(segment, slots, base + half) + Long.MIN_VALUE;
             boolean before = above ? probe <= h : probe < h;
             base = before ? base + half + 1 : base;
             n = before ? n - half - 1 : half;
@@ -138,15 +147,31 @@ final class NodePage {
      * paths call it on mapped pages, which are likely cold; writers search hot pages.
      */
     static void touchSlots(MemorySegment page) {
-        long end = HEADER_BYTES + (long) SLOT_BYTES * count(page);
+        touchSlots(page, 0, count(page));
+    }
+
+    /** {@link #touchSlots(MemorySegment)} for the page at byte {@code base} of the segment. */
+    static void touchSlots(MemorySegment segment, long base, int count) {
+        long end = base + HEADER_BYTES + (long) SLOT_BYTES * count;
         long sum = 0;
-        for (long at = 64; at < end; at += 64) sum += page.get(U64, at);
+        for (long at = base + 64; at < end; at += 64) sum += segment.get(U64, at);
         if (sum == 0x5EED_5EED_5EED_5EEDL) touchSink = sum;
     }
 
     static boolean keyEquals(MemorySegment page, int index, MemorySegment key, long keyOffset, int keyBytes) {
         int cell = slot(page, index);
         return compare(page, keyOffset(page, cell), keyBytes(page, cell), key, keyOffset, keyBytes) == 0;
+    }
+
+    /**
+     * Compares a key stored at {@code keyAt} of the segment with the search key when both have
+     * the same head (first 8 bytes, zero-padded): then the shorter one, if either has at most 8
+     * bytes, is a prefix of the other (padding bytes equal the longer key's zero bytes), so the
+     * lengths decide; otherwise the bytes after the head do.
+     */
+    static int compareTied(MemorySegment segment, long keyAt, int keyBytes, MemorySegment key, int searchBytes) {
+        if (keyBytes <= 8 || searchBytes <= 8) return Integer.compare(keyBytes, searchBytes);
+        return compare(segment, keyAt + 8, keyBytes - 8, key, 8, searchBytes - 8);
     }
 
     // ---------------------------------------------------------------- branch cells
@@ -164,9 +189,9 @@ final class NodePage {
         int n = count(page);
         long head = head(key, keyOffset, keyBytes);
         // Slot 0 (minus infinity) always precedes; slots [1, i) have smaller heads, so keys <= key.
-        int i = firstHead(page, 1, n, head, false);
+        int i = firstHead(page, HEADER_BYTES, 1, n, head, false);
         if (i == n || head(page, i) != head) return i - 1;
-        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, i + 1, n, head, true) : i + 1;
+        int j = i + 1 < n && head(page, i + 1) == head ? firstHead(page, HEADER_BYTES, i + 1, n, head, true) : i + 1;
         return firstKeyAbove(page, i, j, key, keyOffset, keyBytes, true) - 1;
     }
 

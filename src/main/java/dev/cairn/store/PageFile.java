@@ -82,8 +82,17 @@ class PageFile implements AutoCloseable {
 
     /** The page as a segment of one page, from a chunk array that covers it. */
     final MemorySegment page(MemorySegment[] chunkArray, long pageId) {
-        MemorySegment chunk = chunkArray[(int) (pageId / CHUNK_PAGES)];
-        return chunk.asSlice((pageId % CHUNK_PAGES) << pageShift, pageBytes);
+        return chunk(chunkArray, pageId).asSlice(offsetInChunk(pageId), pageBytes);
+    }
+
+    /** The mapped chunk holding the page (read-only), from a chunk array that covers it. */
+    static MemorySegment chunk(MemorySegment[] chunkArray, long pageId) {
+        return chunkArray[(int) (pageId / CHUNK_PAGES)];
+    }
+
+    /** Where the page starts in its {@link #chunk}. */
+    final long offsetInChunk(long pageId) {
+        return (pageId % CHUNK_PAGES) << pageShift;
     }
 
     /** A run of contiguous pages: a slice when it lies in one chunk, else a heap copy. */

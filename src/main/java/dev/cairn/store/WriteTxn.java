@@ -264,6 +264,12 @@ public final class WriteTxn extends ReadTxn {
         return lastTree = t;
     }
 
+    /** Lookups go through {@link #node}: pages this transaction wrote are heap buffers. */
+    @Override
+    MemorySegment lookup(long root, long rootTxn, MemorySegment key) {
+        return lookupPages(root, rootTxn, key);
+    }
+
     @Override
     MemorySegment node(long pageId, long birthTxn) {
         if (birthTxn != newTxnId) return super.node(pageId, birthTxn);
