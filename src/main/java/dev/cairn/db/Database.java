@@ -680,13 +680,11 @@ public final class Database implements AutoCloseable {
     /** Every key of a tree in key order, on {@code r}. */
     static <V> List<Key<V>> keys(ReadTxn r, TreeState t) {
         List<Key<V>> keys = new ArrayList<>();
-        try (Cursor c = r.cursor(t.dataTree)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) {
-                MemorySegment k = c.key();
-                Layout.checkRecordKey(k, t.name);
-                keys.add(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)));
-            }
-        }
+        r.forEach(t.dataTree, (k, v) -> {
+            Layout.checkRecordKey(k, t.name);
+            keys.add(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)));
+            return true;
+        });
         return keys;
     }
 

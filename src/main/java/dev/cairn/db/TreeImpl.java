@@ -15,7 +15,6 @@ import dev.cairn.schema.JsonForm;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
 import dev.cairn.schema.SchemaVersions;
-import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import java.lang.foreign.MemorySegment;
 import java.time.Instant;
@@ -254,12 +253,11 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         Objects.requireNonNull(visitor, "visitor");
         db.readOrWrite(r -> {
             RecordViewImpl view = new RecordViewImpl(t.name, this, codec());
-            try (Cursor c = r.cursor(t.dataTree)) {
-                for (boolean ok = c.first(); ok; ok = c.next()) {
-                    MemorySegment k = c.key();
-                    visitor.accept(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)),
-                        view.at(RecordHeader.body(c.value())));
-                }
+            try {
+                r.forEach(t.dataTree, (k, v) -> {
+                    visitor.accept(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)), view.at(RecordHeader.body(v)));
+                    return true;
+                });
             } finally {
                 view.invalidate();
             }
@@ -278,14 +276,11 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
 
     private void forEachStored(ReadTxn r, BiConsumer<Key<V>, V> visitor) {
         RecordCodec<V> c = codec();
-        try (Cursor cur = r.cursor(t.dataTree)) {
-            for (boolean ok = cur.first(); ok; ok = cur.next()) {
-                MemorySegment k = cur.key();
-                Layout.checkRecordKey(k, t.name);
-                visitor.accept(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)),
-                    c.decode(RecordHeader.body(cur.value())));
-            }
-        }
+        r.forEach(t.dataTree, (k, v) -> {
+            Layout.checkRecordKey(k, t.name);
+            visitor.accept(new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k)), c.decode(RecordHeader.body(v)));
+            return true;
+        });
     }
 
     @Override
