@@ -39,6 +39,8 @@ public final class Cursor implements AutoCloseable {
     private boolean closed;
     private long modCount;
     private byte[] currentKey;
+    /** Scratch copy of the leaf for {@link #visitLeaf}. */
+    private byte[] leafCopy;
 
     Cursor(ReadTxn txn, String tree) {
         this.txn = txn;
@@ -167,16 +169,28 @@ public final class Cursor implements AutoCloseable {
 
     /**
      * Visits the rest of the leaf. Returns the number of entries visited, or minus that number
-     * when the visitor returned false (the cursor then stays on that entry).
+     * when the visitor returned false (the cursor then stays on that entry). Slots and cell
+     * headers are read from one bulk copy of the page, as plain array elements: those reads stay
+     * cheap before the JIT's last tier compiles this method (a segment read costs far more
+     * there), which for a scan of a few thousand leaves may be never. Keys and values handed out
+     * are still slices of the mapped page.
      */
     private int visitLeaf(EntryVisitor visitor) {
         MemorySegment page = leaf;
+        byte[] b = leafCopy;
+        if (b == null || b.length != page.byteSize()) b = leafCopy = new byte[(int) page.byteSize()];
+        MemorySegment.copy(page, U8, 0, b, 0, b.length);
         int from = index[leafDepth];
         int count = leafCount;
         for (int i = from; i < count; i++) {
-            int cell = NodePage.slot(page, i);
-            MemorySegment key = page.asSlice(NodePage.keyOffset(page, cell), NodePage.keyBytes(page, cell));
-            boolean more = visitor.visit(key, txn.value(page, cell));
+            int cell = le16(b, HEADER_BYTES + SLOT_BYTES * i);
+            int keyBytes = le16(b, cell);
+            int valueBytes = le32(b, cell + 3);
+            int valueAt = cell + LEAF_CELL_HEADER + keyBytes;
+            MemorySegment value = (b[cell + 2] & FLAG_OVERFLOW) == 0
+                ? page.asSlice(valueAt, valueBytes)
+                : txn.overflow(le64(b, valueAt), le64(b, valueAt + 8), valueBytes);
+            boolean more = visitor.visit(page.asSlice(cell + LEAF_CELL_HEADER, keyBytes), value);
             if (txn.closed || closed) live(); // the visitor closed its transaction: stop, loudly
             if (!more) {
                 index[leafDepth] = i;

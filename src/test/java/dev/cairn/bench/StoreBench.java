@@ -1,6 +1,5 @@
 package dev.cairn.bench;
 
-import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.WriteTxn;
@@ -208,11 +207,14 @@ public final class StoreBench {
     }
 
     private static long scan(Store store) {
-        long sum = 0;
-        try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(TREE)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) sum += c.value().get(INT_BE, 0);
+        long[] sum = {0};
+        try (ReadTxn r = store.beginRead()) {
+            r.forEach(TREE, (k, v) -> {
+                sum[0] += v.get(INT_BE, 0);
+                return true;
+            });
         }
-        return sum;
+        return sum[0];
     }
 
     private static void check(long actual, long expected, String what) {
