@@ -256,21 +256,20 @@ public class ReadTxn implements AutoCloseable {
         file.markVerified(pageId);
     }
 
-    /** The value of a mapped leaf cell at byte {@code cell} of its chunk (read-only, as the mapping is). */
-    private MemorySegment value(MemorySegment chunk, long cell, int cellKeyBytes) {
-        int valueBytes = chunk.get(U32, cell + 3);
-        long valueAt = cell + LEAF_CELL_HEADER + cellKeyBytes;
-        if ((chunk.get(U8, cell + 2) & FLAG_OVERFLOW) == 0) return chunk.asSlice(valueAt, valueBytes);
-        return overflow(chunk.get(U64, valueAt), chunk.get(U64, valueAt + 8), valueBytes);
-    }
-
     /** The value of the leaf cell at cellOffset, read-only. */
     MemorySegment value(MemorySegment leaf, int cellOffset) {
-        int valueBytes = NodePage.valueBytes(leaf, cellOffset);
-        if (!NodePage.isOverflow(leaf, cellOffset)) {
-            return export(leaf.asSlice(NodePage.valueOffset(leaf, cellOffset), valueBytes));
-        }
-        return overflow(NodePage.runPageId(leaf, cellOffset), NodePage.runTxnId(leaf, cellOffset), valueBytes);
+        return value(leaf, cellOffset, NodePage.keyBytes(leaf, cellOffset));
+    }
+
+    /**
+     * The value of the leaf cell at byte {@code cell} of the segment (a page, or the mapped chunk
+     * holding the page), whose key has {@code cellKeyBytes} bytes; read-only.
+     */
+    MemorySegment value(MemorySegment segment, long cell, int cellKeyBytes) {
+        int valueBytes = segment.get(U32, cell + 3);
+        long valueAt = cell + LEAF_CELL_HEADER + cellKeyBytes;
+        if ((segment.get(U8, cell + 2) & FLAG_OVERFLOW) == 0) return export(segment.asSlice(valueAt, valueBytes));
+        return overflow(segment.get(U64, valueAt), segment.get(U64, valueAt + 8), valueBytes);
     }
 
     MemorySegment overflow(long runId, long runTxn, int valueBytes) {

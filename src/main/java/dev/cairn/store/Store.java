@@ -18,6 +18,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 
 import static dev.cairn.store.PageLayout.*;
 
@@ -259,7 +261,7 @@ public final class Store implements AutoCloseable {
         writeCommit(tx, false);
         nextTxnId = Math.max(nextTxnId, last + 2);
         LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2} (the log ends at byte"
-            + " {3}: {4})", dir, scan.commits(), last, scan.stopOffset(), scan.stopReason());
+            + " {3}: {4})", dir, scan.commits(), last, scan.committedEnd(), scan.stopReason());
     }
 
     // ---------------------------------------------------------------- transactions
@@ -426,12 +428,11 @@ public final class Store implements AutoCloseable {
 
     /**
      * Builds the free list (§4.4) of every free page plus the pages {@code freedNow} (disjoint
-     * arrays): allocates its pages
-     * with {@code alloc} (taking reusable pages shortens the list, so the count before is
-     * enough) and fills the buffers {@code newPage} gives. Returns {head page id, entries}.
+     * arrays): allocates its pages with {@code alloc} (taking reusable pages shortens the list,
+     * so the count before is enough) and fills the buffers {@code newPage} gives. Returns
+     * {head page id, entries}.
      */
-    private long[] freeList(java.util.function.LongSupplier alloc, java.util.function.LongFunction<byte[]> newPage,
-                            long[]... freedNow) {
+    private long[] freeList(LongSupplier alloc, LongFunction<byte[]> newPage, long[]... freedNow) {
         int perPage = (pageFile.pageBytes - HEADER_BYTES) / 8;
         long freed = 0;
         for (long[] f : freedNow) freed += f.length;

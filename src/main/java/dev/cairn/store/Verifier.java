@@ -181,8 +181,8 @@ final class Verifier {
                 return;
             }
             int n = count(page);
-            for (int i = 0; i < n && freePages == null; i++) {
-                mark(page.get(U64, HEADER_BYTES + 8L * i), "free");
+            if (freePages == null) {
+                for (int i = 0; i < n; i++) mark(page.get(U64, HEADER_BYTES + 8L * i), "free");
             }
             entries += n;
             id = page.get(U64, NEXT_PAGE_OFFSET);

@@ -140,7 +140,7 @@ class WalFile implements AutoCloseable {
      * why reading stopped.
      */
     record Scan(boolean headerValid, long baseTxn, long committedEnd, long lastCommitTxn, int commits,
-                long stopOffset, String stopReason) {
+                String stopReason) {
         boolean hasCommits() {
             return commits > 0;
         }
@@ -162,7 +162,7 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, HEADER_BYTES, 0, 0, 0, "no header");
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, HEADER_BYTES, 0, 0, "no header");
         String problem = headerProblem(header);
         if (problem != null) {
             throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
@@ -189,7 +189,7 @@ class WalFile implements AutoCloseable {
         }
         end = readAt;
         stopReading();
-        return new Scan(true, baseTxn, readAt, lastCommit, commits, readAt, stop);
+        return new Scan(true, baseTxn, readAt, lastCommit, commits, stop);
     }
 
     // ---------------------------------------------------------------- reading frames
