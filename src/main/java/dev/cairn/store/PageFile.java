@@ -18,8 +18,11 @@ import java.util.Arrays;
  *       while the file is open, so a segment a reader holds stays mapped. Mapping a chunk
  *       extends the file to the chunk's end (sparse).
  *   <li>Every write goes through {@link #write} and {@link #force} (the one door a test
- *       wrapper uses to inject torn or lost writes). Writes use the channel, never the mapping;
- *       the mapping is read-only, so no caller can write through a segment it was given.
+ *       wrapper uses to inject torn or lost writes). A writable file is mapped read-write, and
+ *       {@link #write} copies pages into the mapping: no system call and no bounce buffer per
+ *       page (a channel write of a heap buffer copies it twice), which is most of what a small
+ *       commit costs besides its force. Everyone else gets read-only views of the chunks, so no
+ *       caller can write through a segment it was given.
  *   <li>A page's checksum is verified the first time it is read after open; pages this
  *       process wrote are trusted. The bitmap only gains bits during a session (a racy update can
  *       lose a bit, which only means a second verification), except that recovery clears the
@@ -35,7 +38,10 @@ class PageFile implements AutoCloseable {
     private final FileChannel channel;
     private final Arena arena;
     private final boolean writable;
+    /** Read-only views of the chunks: what readers get. */
     private volatile MemorySegment[] chunks = new MemorySegment[0];
+    /** The same chunks, writable (writable files only): used by {@link #write} alone. */
+    private volatile MemorySegment[] writeChunks = new MemorySegment[0];
     private volatile long[][] verified = new long[0][];
 
     PageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
@@ -59,6 +65,7 @@ class PageFile implements AutoCloseable {
         long needed = (pageCount + CHUNK_PAGES - 1) / CHUNK_PAGES;
         if (current.length >= needed) return current;
         MemorySegment[] next = Arrays.copyOf(current, (int) needed);
+        MemorySegment[] nextWritable = Arrays.copyOf(writeChunks, writable ? (int) needed : 0);
         long[][] bits = Arrays.copyOf(verified, (int) needed);
         long chunkBytes = (long) CHUNK_PAGES * pageBytes;
         try {
@@ -66,16 +73,20 @@ class PageFile implements AutoCloseable {
             // into chunks; a read-only file maps only the bytes it has.
             long offset = current.length * chunkBytes;
             long size = writable ? (needed - current.length) * chunkBytes : channel.size() - offset;
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
+            MemorySegment mapped = channel.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY,
+                offset, size, arena);
             for (int i = current.length; i < needed; i++) {
                 long at = (i - current.length) * chunkBytes;
-                next[i] = mapped.asSlice(at, Math.min(chunkBytes, size - at));
+                MemorySegment chunk = mapped.asSlice(at, Math.min(chunkBytes, size - at));
+                next[i] = chunk.asReadOnly();
+                if (writable) nextWritable[i] = chunk;
                 bits[i] = new long[CHUNK_PAGES / 64];
             }
         } catch (IOException e) {
             throw new CairnException("cannot map " + path + ": " + e.getMessage(), e);
         }
         verified = bits;
+        writeChunks = nextWritable;
         chunks = next;
         return next;
     }
@@ -125,16 +136,46 @@ class PageFile implements AutoCloseable {
         bits[c][bit >>> 6] |= 1L << bit;
     }
 
-    /** Writes whole pages starting at pageId. The one door for every write to the file. */
+    /**
+     * Writes whole pages starting at pageId into the mapping (mapping more of the file first if
+     * they lie beyond it). The one door for every write to the file.
+     */
     void write(long pageId, MemorySegment pages) {
+        Check.that(writable, "write to a data file opened read-only");
         Check.that(pages.byteSize() % pageBytes == 0, "write of %d bytes (expected: whole pages)", pages.byteSize());
-        ChannelIo.writeFully(channel, path, pages.asByteBuffer(), pageId << pageShift);
+        long count = pages.byteSize() >> pageShift;
+        if (count == 0) return;
+        MemorySegment[] target = writeChunks;
+        if ((pageId + count - 1) / CHUNK_PAGES >= target.length) {
+            mapUpTo(pageId + count);
+            target = writeChunks;
+        }
+        long id = pageId;
+        try {
+            for (long p = 0; p < count; p++, id++) {
+                MemorySegment.copy(pages, p << pageShift, target[(int) (id / CHUNK_PAGES)], offsetInChunk(id), pageBytes);
+            }
+        } catch (InternalError e) {
+            // The JVM turns a fault (SIGBUS) in mapped memory into this error: the file was cut
+            // under us, or the device could not give a block to a page of the sparse file.
+            throw new CairnException("cannot write page " + id + " of " + path
+                + ": the mapped file failed (device full, or the file was truncated): " + e.getMessage(), e);
+        }
     }
 
-    /** Forces every write so far to the device (fdatasync). */
+    /**
+     * Forces every write so far to the device (fdatasync). On Linux, whose page cache is the
+     * mapping's, that includes the pages written through the mapping; elsewhere (POSIX leaves it
+     * open, Windows needs FlushViewOfFile) the mapped chunks are forced (msync) first.
+     */
     void force() {
+        if (!FSYNC_COVERS_MAPPINGS) {
+            for (MemorySegment chunk : writeChunks) chunk.force();
+        }
         ChannelIo.force(channel, path);
     }
+
+    private static final boolean FSYNC_COVERS_MAPPINGS = System.getProperty("os.name", "").startsWith("Linux");
 
     long fileBytes() {
         return ChannelIo.size(channel, path);

@@ -392,7 +392,7 @@ public final class Store implements AutoCloseable {
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
             PageBuffer.seal(page);
         }
-        writeCoalesced(dirty, dirtyIds);
+        for (long id : dirtyIds) pageFile.write(id, dirty.get(id).view());
         long[] runIds = tx.dirtyRuns().sortedKeys();
         for (long id : runIds) {
             MemorySegment run = tx.dirtyRuns().get(id);
@@ -461,23 +461,6 @@ public final class Store implements AutoCloseable {
         MetaPage.write(metaPage, slot, meta);
         pageFile.write(slot, metaPage);
         pageFile.force();
-    }
-
-    /** Writes sorted dirty pages, joining runs of consecutive ids into one write each. */
-    private void writeCoalesced(LongMap<WriteTxn.Dirty> dirty, long[] ids) {
-        int pageBytes = pageFile.pageBytes;
-        for (int i = 0; i < ids.length; ) {
-            int j = i + 1;
-            while (j < ids.length && ids[j] == ids[j - 1] + 1 && j - i < 256) j++;
-            if (j - i == 1) {
-                pageFile.write(ids[i], dirty.get(ids[i]).view());
-            } else {
-                byte[] joined = new byte[(j - i) * pageBytes];
-                for (int k = i; k < j; k++) System.arraycopy(dirty.get(ids[k]).bytes(), 0, joined, (k - i) * pageBytes, pageBytes);
-                pageFile.write(ids[i], MemorySegment.ofArray(joined));
-            }
-            i = j;
-        }
     }
 
     /**

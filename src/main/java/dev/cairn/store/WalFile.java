@@ -50,7 +50,8 @@ class WalFile implements AutoCloseable {
     private long allocated = -1;
     /** True until a valid header was read or written. */
     private boolean headerLost = true;
-    private ByteBuffer buffer = ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+    /** The frame being appended; direct, so the channel writes it without a bounce copy. */
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
 
     WalFile(Path path, FileChannel channel, int pageBytes) {
         this.path = path;
@@ -69,12 +70,14 @@ class WalFile implements AutoCloseable {
     void append(long txnId, LogOps ops, boolean force) {
         Check.that(txnId > baseTxn, "log frame of txn %d after base %d", txnId, baseTxn);
         int need = FRAME_HEADER_BYTES + ops.size();
-        if (buffer.capacity() < need) buffer = ByteBuffer.allocate(Math.max(need, 2 * buffer.capacity())).order(ByteOrder.LITTLE_ENDIAN);
+        if (buffer.capacity() < need) {
+            buffer = ByteBuffer.allocateDirect(Math.max(need, 2 * buffer.capacity())).order(ByteOrder.LITTLE_ENDIAN);
+        }
         buffer.clear();
         buffer.putLong(txnId).putLong(generation).putInt(ops.size()).putInt(ops.count()).putInt(FLAG_COMMIT);
         crc.reset();
         updateChain();
-        crc.update(buffer.array(), 0, FRAME_HEADER_BYTES - 4);
+        crc.update(buffer.slice(0, FRAME_HEADER_BYTES - 4));
         crc.update(ops.bytes(), 0, ops.size());
         int frameCrc = (int) crc.getValue();
         buffer.putInt(frameCrc);
