@@ -31,6 +31,8 @@ import java.util.Arrays;
  */
 class PageFile implements AutoCloseable {
     static final int CHUNK_PAGES = 1024;
+    /** Whether fdatasync of the file also writes pages dirtied through a mapping (see {@link #force}). */
+    private static final boolean FSYNC_COVERS_MAPPINGS = System.getProperty("os.name", "").startsWith("Linux");
 
     final Path path;
     final int pageBytes;
@@ -174,8 +176,6 @@ class PageFile implements AutoCloseable {
         }
         ChannelIo.force(channel, path);
     }
-
-    private static final boolean FSYNC_COVERS_MAPPINGS = System.getProperty("os.name", "").startsWith("Linux");
 
     long fileBytes() {
         return ChannelIo.size(channel, path);
