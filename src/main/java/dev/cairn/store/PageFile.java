@@ -155,7 +155,7 @@ class PageFile implements AutoCloseable {
         long id = pageId;
         try {
             for (long p = 0; p < count; p++, id++) {
-                MemorySegment.copy(pages, p << pageShift, target[(int) (id / CHUNK_PAGES)], offsetInChunk(id), pageBytes);
+                MemorySegment.copy(pages, p << pageShift, chunk(target, id), offsetInChunk(id), pageBytes);
             }
         } catch (InternalError e) {
             // The JVM turns a fault (SIGBUS) in mapped memory into this error: the file was cut

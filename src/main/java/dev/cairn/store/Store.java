@@ -387,12 +387,13 @@ public final class Store implements AutoCloseable {
         LongMap<WriteTxn.Dirty> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
         for (long id : dirtyIds) {
-            byte[] page = dirty.get(id).bytes();
+            WriteTxn.Dirty d = dirty.get(id);
+            byte[] page = d.bytes();
             Check.that(PageBuffer.pageId(page) == id, "dirty page %d holds its own id", id);
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
             PageBuffer.seal(page);
+            pageFile.write(id, d.view());
         }
-        for (long id : dirtyIds) pageFile.write(id, dirty.get(id).view());
         long[] runIds = tx.dirtyRuns().sortedKeys();
         for (long id : runIds) {
             MemorySegment run = tx.dirtyRuns().get(id);
