@@ -35,6 +35,12 @@ class WalFile implements AutoCloseable {
     static final int FLAG_COMMIT = 1;
     /** Bytes read per call when frames are scanned; and the step in which the log is extended. */
     private static final int IO_BYTES = 1 << 20;
+    /**
+     * Zeros for {@link #extend}, shared read-only by every log: a direct buffer, so writing it
+     * needs no bounce copy, and small, so growing the log allocates nothing (a fresh 1 MiB heap
+     * array per step is a humongous allocation that can start a G1 marking cycle).
+     */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
 
     final Path path;
     final int pageBytes;
@@ -98,7 +104,7 @@ class WalFile implements AutoCloseable {
     private void extend(long upTo) {
         long from = Math.max(allocated(), end); // never over the header or a frame
         long to = Math.max(upTo, from + IO_BYTES);
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(IO_BYTES, to - from));
+        ByteBuffer zeros = ZEROS.duplicate();
         for (long at = from; at < to; at += zeros.capacity()) {
             zeros.clear().limit((int) Math.min(zeros.capacity(), to - at));
             write(at, zeros);

@@ -79,6 +79,34 @@ class WalFileTest {
     }
 
     @Test
+    void theLogGrowsInStepsOfAtLeastOneMebibyteOfZeros() throws IOException {
+        Path path = dir.resolve("wal");
+        Random rnd = new Random(12);
+        List<Frame> commits = new ArrayList<>();
+        try (WalFile wal = open(path)) {
+            wal.scan();
+            wal.reset(9, 1 << 20);
+            long length = Files.size(path);
+            // Small frames inside the first step, one that crosses its end, one larger than a step.
+            for (int bytes : new int[] {100, 5000, (1 << 20) - 500, 2_500_007, 10}) {
+                commits.add(append(wal, 10 + commits.size(), bytes, rnd, false));
+                long end = framesOnly(path, commits).length;
+                byte[] file = Files.readAllBytes(path);
+                assertTrue(file.length >= end, "log of " + file.length + " bytes, frames end at " + end);
+                assertTrue(file.length == length || file.length >= length + (1 << 20),
+                    "the log grew from " + length + " to " + file.length + " bytes");
+                for (int i = (int) end; i < file.length; i++) {
+                    if (file[i] != 0) fail("byte " + i + " past the last frame (" + end + ") is " + file[i]);
+                }
+                length = file.length;
+            }
+        }
+        try (WalFile wal = open(path)) {
+            assertEquals(commits, replay(wal, wal.scan(), 0));
+        }
+    }
+
+    @Test
     void aTornTailAtEveryByteLosesOnlyTheLastCommit() throws IOException {
         Path path = dir.resolve("wal");
         List<Frame> commits = writeCommits(path, 3, new Random(2));
