@@ -29,6 +29,7 @@ public final class CairnStore implements KvStore {
     private final byte[] wKey = new byte[8];
     private final MemorySegment wKeySeg = MemorySegment.ofArray(wKey);
     private final byte[] wVal = new byte[64 * 1024];
+    private final MemorySegment wValSeg = MemorySegment.ofArray(wVal);
     private final java.nio.ByteBuffer wValBuf = java.nio.ByteBuffer.wrap(wVal);
 
     @Override public String name() { return "cairn"; }
@@ -48,7 +49,7 @@ public final class CairnStore implements KvStore {
     private void putOne(WriteTxn w, long key, Part p) {
         wKeySeg.set(LONG_BE, 0, key);
         int len = bench.PartCodec.encode(p, wValBuf);
-        w.put(TREE, wKeySeg, MemorySegment.ofArray(wVal).asSlice(0, len));
+        w.put(TREE, wKeySeg, wValSeg.asSlice(0, len));
     }
 
     @Override public void putBatch(long[] keys, Part[] parts, int off, int len) {
