@@ -88,6 +88,12 @@ final class BTree {
         byte[] leaf = pages[depth];
         int i = index[depth];
         boolean replaced = found;
+        // The usual update, a value as long as the old inline one, overwrites it in place: no
+        // cell moves and the leaf needs no compaction.
+        if (replaced && cell == null && PageBuffer.replaceInlineValue(leaf, i, value)) {
+            afterLeafChange(t, leaf, true);
+            return false;
+        }
         if (replaced) {
             freeValue(leaf, PageBuffer.slot(leaf, i));
             PageBuffer.removeCell(leaf, i);
@@ -96,11 +102,7 @@ final class BTree {
         }
         if (PageBuffer.fits(leaf, cellBytes)) {
             if (cell == null) PageBuffer.insertLeafCell(leaf, i, key, value); else PageBuffer.insertCell(leaf, i, cell);
-            if (replaced && depth > 0 && PageBuffer.usedBytes(leaf) < underfull) {
-                settle(t, depth, PageBuffer.cells(leaf), false);
-            } else {
-                pathValid = true;
-            }
+            afterLeafChange(t, leaf, replaced);
             return !replaced;
         }
         if (cell == null) cell = NodePage.leafCell(key, value);
@@ -119,6 +121,15 @@ final class BTree {
         cells.add(i, cell);
         settle(t, depth, cells, append);
         return !replaced;
+    }
+
+    /** After a put that changed the leaf in place: a replace can leave it underfull; else the path serves the next put. */
+    private void afterLeafChange(WriteTxn.MutableTree t, byte[] leaf, boolean replaced) {
+        if (replaced && depth > 0 && PageBuffer.usedBytes(leaf) < underfull) {
+            settle(t, depth, PageBuffer.cells(leaf), false);
+        } else {
+            pathValid = true;
+        }
     }
 
     /** Removes the key; true when it was present. */

@@ -208,6 +208,18 @@ final class PageBuffer {
         put16(page, (int) COUNT_OFFSET, n + 1);
     }
 
+    /**
+     * Overwrites the value of the leaf cell in slot index when that value is inline and exactly
+     * as long as {@code value}: key, slot and cell stay where they are. False, and the page
+     * unchanged, otherwise.
+     */
+    static boolean replaceInlineValue(byte[] page, int index, MemorySegment value) {
+        int cell = slot(page, index);
+        if (isOverflow(page, cell) || valueBytes(page, cell) != value.byteSize()) return false;
+        MemorySegment.copy(value, ValueLayout.JAVA_BYTE, 0, page, cell + LEAF_CELL_HEADER + keyBytes(page, cell), (int) value.byteSize());
+        return true;
+    }
+
     private static void openSlot(byte[] page, int index, int count) {
         int at = HEADER_BYTES + SLOT_BYTES * index;
         System.arraycopy(page, at, page, at + SLOT_BYTES, SLOT_BYTES * (count - index));

@@ -328,7 +328,9 @@ public final class Store implements AutoCloseable {
         boolean logged = tx.loggedOps() != null;
         try {
             writeCommit(tx, logged);
-            LOG.log(System.Logger.Level.DEBUG, "commit txn {0} ({1})", tx.newTxnId, logged ? "logged" : "direct");
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // spares every commit a varargs array and a boxed id
+                LOG.log(System.Logger.Level.DEBUG, "commit txn {0} ({1})", tx.newTxnId, logged ? "logged" : "direct");
+            }
         } catch (RuntimeException | Error e) {
             failed = true;
             tx.rollback();

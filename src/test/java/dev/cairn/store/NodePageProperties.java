@@ -116,6 +116,43 @@ class NodePageProperties {
         }
     }
 
+    @Property(tries = 300)
+    void aSameLengthReplaceRewritesOnlyThatValue(@ForAll("keySets") List<byte[]> keys, @ForAll int pick,
+                                                 @ForAll("smallLengths") int oldLength, @ForAll("smallLengths") int newLength) {
+        TreeSet<byte[]> sorted = new TreeSet<>(Arrays::compareUnsigned);
+        sorted.addAll(keys);
+        if (sorted.isEmpty()) return;
+        List<byte[]> cells = new ArrayList<>();
+        for (byte[] k : sorted) cells.add(NodePage.leafCell(k, MemorySegment.ofArray(filled(oldLength, (byte) 1))));
+        byte[] page = PageBuffer.create(4096, PageLayout.KIND_LEAF, 9, 1);
+        PageBuffer.rebuild(page, cells);
+        int at = Math.floorMod(pick, sorted.size());
+        byte[] before = page.clone();
+        byte[] value = filled(newLength, (byte) 2);
+        boolean replaced = PageBuffer.replaceInlineValue(page, at, MemorySegment.ofArray(value));
+        assertEquals(oldLength == newLength, replaced, "replaced in place exactly when the lengths agree");
+        if (!replaced) {
+            assertArrayEquals(before, page, "a refused replace leaves the page as it was");
+            return;
+        }
+        List<byte[]> expected = new ArrayList<>(cells);
+        expected.set(at, NodePage.leafCell(new ArrayList<>(sorted).get(at), MemorySegment.ofArray(value)));
+        byte[] rebuilt = PageBuffer.create(4096, PageLayout.KIND_LEAF, 9, 1);
+        PageBuffer.rebuild(rebuilt, expected);
+        assertArrayEquals(rebuilt, page, "the page is the one built with the new value");
+    }
+
+    private static byte[] filled(int length, byte b) {
+        byte[] v = new byte[length];
+        Arrays.fill(v, b);
+        return v;
+    }
+
+    @Provide
+    Arbitrary<Integer> smallLengths() {
+        return Arbitraries.integers().between(0, 3);
+    }
+
     @Provide
     Arbitrary<List<Integer>> removals() {
         return Arbitraries.integers().list().ofMaxSize(30);
