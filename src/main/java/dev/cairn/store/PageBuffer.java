@@ -52,6 +52,17 @@ final class PageBuffer {
         put32(page, (int) CRC_OFFSET, checksum(page, page.length));
     }
 
+    /**
+     * A heap copy of the segment's bytes (a key per put, a page per copy-on-write). Copies
+     * straight into the new array; {@code toArray} wraps it in a segment and takes the generic
+     * segment-to-segment copy, which made a put of an 8-byte key 10-15% slower.
+     */
+    static byte[] copyOf(MemorySegment s) {
+        byte[] b = new byte[Math.toIntExact(s.byteSize())];
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, b, 0, b.length);
+        return b;
+    }
+
     // ---------------------------------------------------------------- header and slots
 
     /** A fresh page of the given kind: header fields set, no cells. */

@@ -40,7 +40,7 @@ final class PageCheck {
      * accessors cost a microsecond each and array reads a few nanoseconds.
      */
     static String node(MemorySegment page, long pageId, long birthTxn) {
-        byte[] b = page.toArray(U8);
+        byte[] b = PageBuffer.copyOf(page);
         String problem = checksumProblem(b);
         if (problem == null) problem = identity(page, pageId, birthTxn);
         if (problem != null) return problem;

@@ -148,7 +148,7 @@ public final class WriteTxn extends ReadTxn {
     public void put(String tree, MemorySegment key, MemorySegment value) {
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
-        putChecked(tree, key.toArray(U8), value);
+        putChecked(tree, PageBuffer.copyOf(key), value);
     }
 
     /** The key is this call's own copy or the caller's array; the tree keeps neither. */
@@ -333,7 +333,7 @@ public final class WriteTxn extends ReadTxn {
     byte[] copyOnWrite(long pageId, long birthTxn) {
         MemorySegment source = node(pageId, birthTxn);
         long id = allocPage();
-        byte[] page = source.toArray(U8);
+        byte[] page = PageBuffer.copyOf(source);
         PageBuffer.setIdentity(page, id, newTxnId);
         dirty.put(id, new Dirty(page));
         freePage(pageId, birthTxn);
