@@ -52,6 +52,34 @@ class StoreTest {
     }
 
     @Test
+    void aValueReadInAWriteTxnKeepsItsBytesWhenTheKeyIsRewrittenInPlace() {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 200; i++) w.put("t", b("k" + (1000 + i)), b("old-" + (1000 + i)));
+                w.commit();
+            }
+            try (WriteTxn w = store.beginWrite()) {
+                MemorySegment before = w.get("t", b("k1100"));
+                w.put("t", b("k1100"), b("new-1100")); // same length: written over the old value
+                MemorySegment dirty = w.get("t", b("k1100"));
+                w.put("t", b("k1100"), b("NEW-1100"));
+                assertEquals("old-1100", s(before), "a value read before the change keeps its bytes");
+                assertEquals("new-1100", s(dirty), "and so does one read from the transaction's own page");
+                assertEquals("NEW-1100", s(w.get("t", b("k1100"))));
+                assertEquals("old-1099", s(w.get("t", b("k1099"))), "the neighbours are untouched");
+                assertEquals("old-1101", s(w.get("t", b("k1101"))));
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals("NEW-1100", s(r.get("t", b("k1100"))));
+                assertEquals(200, r.count("t"));
+            }
+            assertTrue(store.verify().ok(), () -> store.verify().problems().toString());
+        }
+    }
+
+    @Test
     void manyRandomKeysSplitAndMergeAndStayOrdered() {
         Random rnd = new Random(42);
         TreeMap<String, String> model = new TreeMap<>();
