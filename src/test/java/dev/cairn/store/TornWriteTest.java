@@ -48,33 +48,12 @@ class TornWriteTest {
         StoreOptions options = StoreOptions.defaults().withCheckpointBytes(checkpointBytes);
         try (Store store = Store.open(dir, options, files::pageFile, files::walFile)) {
             store.verifyAfterCommit = false;
-            for (int round = 0; round < 3; round++) {
-                try (WriteTxn w = store.beginWrite()) {
-                    w.createTree("t");
-                    for (int i = 0; i < 200; i++) {
-                        String k = "k" + rnd.nextInt(400);
-                        String v = "v" + round + "-" + "x".repeat(rnd.nextInt(10) == 0 ? 5000 : rnd.nextInt(80));
-                        w.put("t", StoreTest.b(k), StoreTest.b(v));
-                        before.put(k, v);
-                    }
-                    w.commit();
-                }
-            }
+            commitThreeRounds(store, rnd, before);
             after = new TreeMap<>(before);
             files.arm(crashAt, seed);
             try (WriteTxn w = store.beginWrite()) {
                 tornTxn = w.txnId();
-                for (int i = 0; i < 100; i++) {
-                    String k = "k" + rnd.nextInt(400);
-                    if (rnd.nextInt(4) == 0) {
-                        w.delete("t", StoreTest.b(k));
-                        after.remove(k);
-                    } else {
-                        String v = "torn-" + "y".repeat(rnd.nextInt(10) == 0 ? 6000 : rnd.nextInt(80));
-                        w.put("t", StoreTest.b(k), StoreTest.b(v));
-                        after.put(k, v);
-                    }
-                }
+                change(w, rnd, after, "torn-");
                 w.commit();
             }
             // Commit (and any checkpoint after it) returned before the power cut: acknowledged.
@@ -96,6 +75,45 @@ class TornWriteTest {
                 assertEquals(survived, r.txnId() == tornTxn, what + ": txn " + r.txnId());
                 if (acknowledged) assertTrue(survived, what + ": the acknowledged commit " + tornTxn + " is lost");
             }
+        }
+        assertTakesACommit(dir, what);
+        return survived;
+    }
+
+    /** Three commits of 200 random puts into tree "t" (some values overflow), recorded in model. */
+    static void commitThreeRounds(Store store, Random rnd, TreeMap<String, String> model) {
+        for (int round = 0; round < 3; round++) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 200; i++) {
+                    String k = "k" + rnd.nextInt(400);
+                    String v = "v" + round + "-" + "x".repeat(rnd.nextInt(10) == 0 ? 5000 : rnd.nextInt(80));
+                    w.put("t", StoreTest.b(k), StoreTest.b(v));
+                    model.put(k, v);
+                }
+                w.commit();
+            }
+        }
+    }
+
+    /** 100 random puts (values starting with prefix) and deletes in tree "t", recorded in model. */
+    static void change(WriteTxn w, Random rnd, TreeMap<String, String> model, String prefix) {
+        for (int i = 0; i < 100; i++) {
+            String k = "k" + rnd.nextInt(400);
+            if (rnd.nextInt(4) == 0) {
+                w.delete("t", StoreTest.b(k));
+                model.remove(k);
+            } else {
+                String v = prefix + "y".repeat(rnd.nextInt(10) == 0 ? 6000 : rnd.nextInt(80));
+                w.put("t", StoreTest.b(k), StoreTest.b(v));
+                model.put(k, v);
+            }
+        }
+    }
+
+    /** The reopened store takes a commit, which a further reopen finds, and verifies. */
+    static void assertTakesACommit(Path dir, String what) {
+        try (Store store = Store.open(dir)) {
             try (WriteTxn w = store.beginWrite()) {
                 w.put("t", StoreTest.b("later"), StoreTest.b("commit"));
                 w.commit();
@@ -105,7 +123,6 @@ class TornWriteTest {
             assertEquals("commit", StoreTest.s(r.get("t", StoreTest.b("later"))), what);
             assertTrue(store.verify().ok(), what);
         }
-        return survived;
     }
 
     static TreeMap<String, String> contents(ReadTxn r) {

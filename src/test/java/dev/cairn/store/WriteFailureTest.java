@@ -1,0 +1,169 @@
+package dev.cairn.store;
+
+import dev.cairn.CairnException;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A write or force that fails while the process lives on, as on a full device: from the n-th
+ * call of a commit (and of the checkpoint after it) every write and force of either file throws,
+ * for every n. The commit must throw, the store must refuse further writes until reopened while
+ * its readers keep working, and close must not throw (it writes nothing after a failed commit; it
+ * can fail only when the commit went through and its own checkpoint meets the full device). A
+ * reopen must give the state before the commit or after it (after whenever the commit's log force
+ * had returned or the commit returned), pass verify and take new commits.
+ */
+class WriteFailureTest {
+    /** Failure points tried per mode: a commit and its checkpoint take fewer calls than this. */
+    static final int FAILURE_POINTS = 24;
+    @TempDir Path dir;
+
+    /** Wraps the files so that every write and force from call {@code failAt} on throws. */
+    static final class FullDevice {
+        private int failAt = -1;
+        private int calls;
+        boolean full;
+        /** True once a force of the log returned after arming: the commit is in the log. */
+        boolean logForced;
+
+        void arm(int failAt) {
+            this.failAt = failAt;
+            this.calls = 0;
+            this.logForced = false;
+        }
+
+        private void call(String what) {
+            if (full || (failAt >= 0 && calls++ == failAt)) {
+                full = true;
+                throw new CairnException("injected failure of " + what + ": No space left on device");
+            }
+        }
+
+        PageFile pageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
+            return new PageFile(path, channel, pageBytes, writable) {
+                @Override
+                void write(long pageId, MemorySegment pages) {
+                    call("a write of page " + pageId);
+                    super.write(pageId, pages);
+                }
+
+                @Override
+                void force() {
+                    call("a force of the data file");
+                    super.force();
+                }
+            };
+        }
+
+        WalFile walFile(Path path, FileChannel channel, int pageBytes) {
+            return new WalFile(path, channel, pageBytes) {
+                @Override
+                void write(long position, ByteBuffer bytes) {
+                    call("a write of the log at " + position);
+                    super.write(position, bytes);
+                }
+
+                @Override
+                void force() {
+                    call("a force of the log");
+                    super.force();
+                    logForced = true;
+                }
+            };
+        }
+    }
+
+    @ParameterizedTest(name = "checkpoint every {0} bytes of log")
+    @ValueSource(longs = {0, 16 << 10, StoreOptions.CHECKPOINT_BYTES})
+    void aFailedWriteAnywhereInACommitLosesNothingThatWasAcknowledged(long checkpointBytes) {
+        int failed = 0;
+        int completed = 0;
+        int survived = 0;
+        for (int failAt = 0; failAt < FAILURE_POINTS; failAt++) {
+            Outcome o = failOnce(dir.resolve(Integer.toString(failAt)), checkpointBytes, failAt);
+            if (o == Outcome.COMPLETED) completed++; else failed++;
+            if (o == Outcome.FAILED_BUT_KEPT) survived++;
+        }
+        assertTrue(failed > 0, "no failure point hit a call");
+        assertTrue(completed > 0, "every failure point hit a call: raise FAILURE_POINTS to cover the whole commit");
+        if (checkpointBytes == 16 << 10) {
+            assertTrue(survived > 0, "no failure came after the log force (in the checkpoint): that case is not covered");
+        }
+    }
+
+    private enum Outcome { COMPLETED, FAILED_AND_GONE, FAILED_BUT_KEPT }
+
+    private static Outcome failOnce(Path dir, long checkpointBytes, int failAt) {
+        Random rnd = new Random(failAt);
+        TreeMap<String, String> before = new TreeMap<>();
+        TreeMap<String, String> after;
+        FullDevice device = new FullDevice();
+        String what = "failure at call " + failAt + ", checkpoint every " + checkpointBytes + " bytes";
+        boolean threw;
+        StoreOptions options = StoreOptions.defaults().withCheckpointBytes(checkpointBytes);
+        Store store = Store.open(dir, options, device::pageFile, device::walFile);
+        try {
+            store.verifyAfterCommit = false;
+            TornWriteTest.commitThreeRounds(store, rnd, before);
+            after = new TreeMap<>(before);
+            device.arm(failAt);
+            try (WriteTxn w = store.beginWrite()) {
+                TornWriteTest.change(w, rnd, after, "new-");
+                w.commit();
+                threw = false;
+            } catch (CairnException e) {
+                threw = true;
+                assertTrue(device.full, what + ": the commit threw, but not from the injected failure: " + e);
+                assertTrue(e.getMessage().contains("No space left on device"), what + ": the message names the cause: " + e.getMessage());
+            }
+            assertEquals(device.full, threw, what + ": a failed call must fail the commit");
+            if (threw) {
+                IllegalStateException refused = assertThrows(IllegalStateException.class, store::beginWrite, what);
+                assertTrue(refused.getMessage().contains("reopen"), what + ": " + refused.getMessage());
+                try (ReadTxn r = store.beginRead()) {
+                    TreeMap<String, String> seen = TornWriteTest.contents(r);
+                    assertTrue(seen.equals(before) || seen.equals(after), what + ": a reader sees neither state");
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            try {
+                store.close();
+            } catch (RuntimeException c) {
+                e.addSuppressed(c);
+            }
+            throw e;
+        }
+        // Still armed: after a commit that went through, the checkpoint of close may be what fails.
+        try {
+            store.close();
+        } catch (CairnException e) {
+            assertFalse(threw, what + ": close after a failed commit must not write, so not fail: " + e);
+            assertTrue(device.full && e.getMessage().contains("No space left on device"), what + ": close: " + e);
+        }
+        boolean acknowledged = !threw || device.logForced;
+        boolean kept;
+        try (Store reopened = Store.open(dir)) {
+            VerifyReport report = reopened.verify();
+            assertTrue(report.ok(), what + ": " + report.problems());
+            try (ReadTxn r = reopened.beginRead()) {
+                TreeMap<String, String> found = TornWriteTest.contents(r);
+                kept = found.equals(after);
+                assertTrue(kept || found.equals(before), what + ": open found neither the state before nor after");
+                if (acknowledged) assertTrue(kept, what + ": the commit whose log force returned is lost");
+            }
+        }
+        TornWriteTest.assertTakesACommit(dir, what);
+        if (!threw) return Outcome.COMPLETED;
+        return kept ? Outcome.FAILED_BUT_KEPT : Outcome.FAILED_AND_GONE;
+    }
+}
