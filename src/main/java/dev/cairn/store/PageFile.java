@@ -6,6 +6,7 @@ import dev.cairn.internal.Check;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -175,6 +176,16 @@ class PageFile implements AutoCloseable {
             for (MemorySegment chunk : writeChunks) chunk.force();
         }
         ChannelIo.force(channel, path);
+    }
+
+    /**
+     * A heap copy of one page, read through the channel: for looking at a file before mapping
+     * it, since mapping a writable file extends it to the chunk's end.
+     */
+    MemorySegment readPage(long pageId) {
+        ByteBuffer page = ByteBuffer.allocate(pageBytes);
+        ChannelIo.readFully(channel, path, page, pageId << pageShift);
+        return MemorySegment.ofArray(page.array());
     }
 
     long fileBytes() {

@@ -2,7 +2,6 @@ package dev.cairn.store;
 
 import dev.cairn.CorruptionException;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,14 +12,17 @@ import static dev.cairn.store.PageLayout.*;
  * Choosing the meta page at open (storage-format.md §5.4 steps 2-4): the newest meta whose
  * checksum holds (a meta torn by a crash fails it, and the other meta is then the previous
  * checkpoint). A meta is written only by a checkpoint, after a force of every page it reaches,
- * so its pages need no walk here: each page is checked when it is first read. Its free list is
- * read now; if that fails, the file is damaged, and falling back to the older meta would
- * silently drop every commit since: refused.
+ * so its pages need no walk here: each page is checked when it is first read. If the file is
+ * shorter than that meta's pages, or its free list fails its checks when read now, the file is
+ * damaged, and falling back to the older meta would silently drop every commit since: refused.
  */
 final class Recovery {
     private Recovery() { }
 
     record Result(Snapshot snapshot, long[] freePages, long highestTxnId) { }
+
+    /** A meta page whose checksum, kind and page id hold, and its slot. */
+    private record Intact(MetaPage.Meta meta, long slot) { }
 
     static Result choose(Store store) {
         PageFile file = store.pageFile;
@@ -28,33 +30,38 @@ final class Recovery {
         if (fileBytes < FIRST_DATA_PAGE * file.pageBytes) {
             throw new CorruptionException(file.path + ": file of " + fileBytes + " bytes (expected: >= 3 pages)");
         }
-        MemorySegment[] chunks = file.mapUpTo(fileBytes / file.pageBytes);
-        List<Snapshot> candidates = new ArrayList<>();
+        long filePages = fileBytes / file.pageBytes;
+        List<Intact> intact = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
-        long highest = 0;
         for (long slot = 1; slot <= 2; slot++) {
             String[] why = new String[1];
-            MetaPage.Meta m = MetaPage.read(file.page(chunks, slot), slot, why);
+            // Read, not mapped: mapping a writable file extends it, and a failed open must leave
+            // the file as it found it.
+            MetaPage.Meta m = MetaPage.read(file.readPage(slot), slot, why);
             if (m == null) {
                 reasons.add("meta page " + slot + ": " + why[0]);
-                continue;
+            } else {
+                intact.add(new Intact(m, slot));
             }
-            highest = Math.max(highest, m.txnId());
-            if (m.pageCount() > fileBytes / file.pageBytes) {
-                reasons.add("meta page " + slot + ": page count " + m.pageCount() + " beyond the file's "
-                    + fileBytes / file.pageBytes + " pages");
-                continue;
-            }
-            candidates.add(new Snapshot(m, slot, file.mapUpTo(m.pageCount()), true));
         }
-        if (candidates.isEmpty()) {
+        if (intact.isEmpty()) {
             throw new CorruptionException(file.path + ": no meta page passes its checks: " + String.join("; ", reasons));
         }
-        Snapshot newest = candidates.stream().max(Comparator.comparingLong(Snapshot::txnId)).orElseThrow();
+        Intact newest = intact.stream().max(Comparator.comparingLong(i -> i.meta().txnId())).orElseThrow();
+        long pageCount = newest.meta().pageCount();
+        if (pageCount > filePages) {
+            // A crash cannot do this (a meta is written after a force that made the file's length
+            // durable, and the file never shrinks): the file was cut short. Taking the older meta
+            // would silently drop every commit since it.
+            throw new CorruptionException(file.path + ": the file was cut short: meta page " + newest.slot() + " (txn "
+                + newest.meta().txnId() + ") counts " + pageCount + " pages, the file holds " + filePages
+                + "; the older meta is not used, as that would drop every commit since it");
+        }
+        Snapshot snapshot = new Snapshot(newest.meta(), newest.slot(), file.mapUpTo(pageCount), true);
         try {
-            return new Result(newest, readFreeList(store, new ReadTxn(store, newest)), highest);
+            return new Result(snapshot, readFreeList(store, new ReadTxn(store, snapshot)), newest.meta().txnId());
         } catch (CorruptionException e) {
-            throw new CorruptionException("the newest checkpoint, meta page " + newest.metaSlot + " (txn " + newest.txnId()
+            throw new CorruptionException("the newest checkpoint, meta page " + newest.slot() + " (txn " + newest.meta().txnId()
                 + "), is damaged: " + e.getMessage(), e);
         }
     }

@@ -93,6 +93,41 @@ class CorruptionFuzzTest {
         assertTrue(intact > 0, "no flip fell into free space or the older meta");
     }
 
+    @Test
+    void aDataFileCutShortIsRefusedNotRolledBack() throws Exception {
+        try (Store store = Store.open(dir)) {
+            for (int c = 0; c < 30; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    if (c == 0) w.createTree("t");
+                    for (int i = 0; i < 200; i++) w.put("t", b(String.format("k%06d", c * 200 + i)), new byte[100]);
+                    w.commit();
+                }
+            }
+        } // close takes the checkpoint; the older meta holds an earlier state (here: before every commit)
+        Path data = dir.resolve(Store.DATA_FILE);
+        long pages;
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            pages = r.snapshot.meta.pageCount();
+            assertEquals(6000, r.count("t"));
+        }
+        try (var c = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
+            c.truncate(pages * 4096); // the sparse tail past the last page: nothing lost
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(6000, r.count("t"), "cutting only the file's unused tail loses nothing");
+        }
+        try (var c = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
+            c.truncate((pages / 2) * 4096);
+        }
+        CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close(),
+            "a file cut short must not open on its older meta, an empty database");
+        assertTrue(e.getMessage().contains("cut short") && e.getMessage().contains("counts " + pages + " pages"),
+            e.getMessage());
+        assertEquals((pages / 2) * 4096, Files.size(data), "the failed open left the file as it was (mapping would extend it)");
+        CorruptionException again = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
+        assertEquals(e.getMessage(), again.getMessage(), "so a second open says the same");
+    }
+
     /**
      * Flips bytes inside node pages and then fixes their checksums, as a crafted file would:
      * the structural checks must stop every bad offset. Data may differ (the checksum no longer
