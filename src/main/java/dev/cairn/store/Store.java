@@ -290,7 +290,7 @@ public final class Store implements AutoCloseable {
      * The write transaction; blocks until no other is open.
      *
      * @throws IllegalStateException the calling thread already holds it, the store is closed or read-only
-     * @throws CorruptionException   damage was detected earlier; reopen the store
+     * @throws CorruptionException   damage was detected earlier; close and reopen the database
      */
     public WriteTxn beginWrite() {
         checkOpen();
@@ -301,8 +301,7 @@ public final class Store implements AutoCloseable {
         writeSlot.acquireUninterruptibly();
         try {
             checkOpen();
-            if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; reopen the store");
-            if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
+            checkNotFailed();
             writerThread = Thread.currentThread();
             Snapshot base = current;
             freeSpace.release(readers.oldestPinned(base), checkpointTxn);
@@ -317,6 +316,12 @@ public final class Store implements AutoCloseable {
     void endWrite(WriteTxn txn) {
         writerThread = null;
         writeSlot.release();
+    }
+
+    /** Writes stop after damage was found or a write failed (its state in memory is suspect) until a reopen. */
+    private void checkNotFailed() {
+        if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
+        if (failed) throw new IllegalStateException(dir + ": a commit failed; close and reopen the database before writing again");
     }
 
     /**
@@ -342,7 +347,7 @@ public final class Store implements AutoCloseable {
             } catch (RuntimeException e) {
                 failed = true;
                 throw new CairnException(dir + ": txn " + tx.newTxnId + " is committed (in the log), but the checkpoint after it failed;"
-                    + " reopen the store: " + e.getMessage(), e);
+                    + " close and reopen the database: " + e.getMessage(), e);
             }
         }
         if (verifyAfterCommit) {
@@ -565,8 +570,7 @@ public final class Store implements AutoCloseable {
             r.close();
             holdWriteSlot("back up");
             try {
-                if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; reopen the store");
-                if (failed) throw new IllegalStateException(dir + ": a commit failed; reopen the store before writing again");
+                checkNotFailed();
                 try {
                     checkpoint();
                 } catch (RuntimeException e) {
