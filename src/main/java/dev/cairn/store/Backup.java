@@ -26,7 +26,7 @@ final class Backup {
         Path data = targetDir.resolve(Store.DATA_FILE);
         Path partial = targetDir.resolve(Store.DATA_FILE + ".new");
         try {
-            if (Files.exists(data)) throw new IllegalArgumentException("backup target " + targetDir + " already holds a database");
+            checkTarget(targetDir);
             Files.createDirectories(targetDir);
             PageFile file = store.pageFile;
             int pageBytes = file.pageBytes;
@@ -47,6 +47,19 @@ final class Backup {
             Files.move(partial, data, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new CairnException("backup of " + store.directory() + " into " + targetDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a target folder holding a data file or a log: a log left there (say, of a database
+     * whose data file was deleted) is read when the copy is opened, and its frames past the
+     * copy's txn id would be replayed onto it.
+     */
+    static void checkTarget(Path targetDir) {
+        for (String name : new String[] {Store.DATA_FILE, Store.WAL_FILE}) {
+            if (Files.exists(targetDir.resolve(name))) {
+                throw new IllegalArgumentException("backup target " + targetDir + " already holds a database (" + name + ")");
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,6 +79,21 @@ class ForeignBackupTest {
         assertTrue(e.getMessage().contains("no database in"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ForeignBackup.copy(source, source));
         assertTrue(e.getMessage().contains("already holds a database"), e.getMessage());
+    }
+
+    @Test
+    void refusesATargetHoldingOnlyALogWhichWouldBeReplayedOntoTheCopy() throws Exception {
+        Path source = dir.resolve("source");
+        Path target = dir.resolve("target");
+        Files.createDirectories(target);
+        Files.write(target.resolve(Store.WAL_FILE), new byte[] {1, 2, 3}); // left by an earlier database
+        try (Store store = Store.open(source)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.backup(target));
+            assertTrue(e.getMessage().contains("already holds a database (" + Store.WAL_FILE + ")"), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ForeignBackup.copy(source, target));
+        assertTrue(e.getMessage().contains("already holds a database (" + Store.WAL_FILE + ")"), e.getMessage());
+        assertFalse(Files.exists(target.resolve(Store.DATA_FILE)), "nothing was copied");
     }
 
     /**
