@@ -4,8 +4,11 @@ import dev.cairn.CorruptionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Random;
 import java.util.TreeMap;
@@ -110,15 +113,11 @@ class CorruptionFuzzTest {
             pages = r.snapshot.meta.pageCount();
             assertEquals(6000, r.count("t"));
         }
-        try (var c = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
-            c.truncate(pages * 4096); // the sparse tail past the last page: nothing lost
-        }
+        cutTo(data, pages * 4096); // the sparse tail past the last page: nothing lost
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(6000, r.count("t"), "cutting only the file's unused tail loses nothing");
         }
-        try (var c = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
-            c.truncate((pages / 2) * 4096);
-        }
+        cutTo(data, (pages / 2) * 4096);
         CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close(),
             "a file cut short must not open on its older meta, an empty database");
         assertTrue(e.getMessage().contains("cut short") && e.getMessage().contains("counts " + pages + " pages"),
@@ -126,6 +125,12 @@ class CorruptionFuzzTest {
         assertEquals((pages / 2) * 4096, Files.size(data), "the failed open left the file as it was (mapping would extend it)");
         CorruptionException again = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
         assertEquals(e.getMessage(), again.getMessage(), "so a second open says the same");
+    }
+
+    private static void cutTo(Path file, long bytes) throws IOException {
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            c.truncate(bytes);
+        }
     }
 
     /**
