@@ -243,8 +243,10 @@ public final class Store implements AutoCloseable {
         readers.publish(current);
         if (replay) {
             replayLog(scan);
-        } else if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES)) {
-            // A log with frames (all in the data file already) or without a header starts over.
+        } else if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES
+                || scan.version() < WalFile.VERSION)) {
+            // A log with frames (all in the data file already), without a header, or of an older
+            // version (frames are appended only under this version's header) starts over.
             wal.reset(checkpointTxn, walKeepBytes());
         }
     }

@@ -22,17 +22,28 @@ import java.util.zip.CRC32C;
  *       CRC32C) and the ops. The CRC covers the previous frame's CRC (the header's for the first
  *       frame), the frame header's first 28 bytes and the ops; so a frame is valid only after
  *       every earlier frame of its generation, and frames of an older generation never are.
+ *   <li>A frame written after everything before it was forced says so ({@link #FLAG_AFTER_FORCE}):
+ *       a damaged frame followed by an intact one that says so is damage, not a crash's torn
+ *       write, and is refused rather than read as the log's end.
  *   <li>Every write goes through {@link #write} and {@link #force}, the door a test wrapper uses
  *       to tear or lose writes.
  * </ul>
  */
 class WalFile implements AutoCloseable {
     static final byte[] MAGIC = {'C', 'A', 'I', 'R', 'N', 'W', 'A', 'L'};
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+    /** Version 2 logs (no {@link #FLAG_AFTER_FORCE}) are read as well; frames are only appended under a version 3 header. */
+    static final int OLDEST_READ_VERSION = 2;
     static final int HEADER_BYTES = 64;
     static final int FRAME_HEADER_BYTES = 32;
     /** Frame flag: the frame is a whole commit (the only kind of frame there is). */
     static final int FLAG_COMMIT = 1;
+    /**
+     * Frame flag (version 3): every byte of the log before this frame had been forced to the
+     * device before this frame was written. Set in durable mode (each commit's force returns
+     * before the next frame is written), never after an unforced frame.
+     */
+    static final int FLAG_AFTER_FORCE = 2;
     /** Bytes read per call when frames are scanned; and the step in which the log is extended. */
     private static final int IO_BYTES = 1 << 20;
     /**
@@ -56,6 +67,14 @@ class WalFile implements AutoCloseable {
     private long allocated = -1;
     /** True until a valid header was read or written. */
     private boolean headerLost = true;
+    /** The version of the header read or written (frames are appended only under {@link #VERSION}). */
+    private int version;
+    /**
+     * True when every byte written to the log was forced since: set by {@link #force}, cleared
+     * by each frame written. False at open, where what the log holds may be only in the OS's
+     * cache (a process that did not force it crashed).
+     */
+    private boolean forced;
     /** The frame being appended; direct, so the channel writes it without a bounce copy. */
     private ByteBuffer buffer = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
 
@@ -75,12 +94,14 @@ class WalFile implements AutoCloseable {
     /** Appends one commit: a frame with the transaction's ops, in one write; forces if asked. */
     void append(long txnId, LogOps ops, boolean force) {
         Check.that(txnId > baseTxn, "log frame of txn %d after base %d", txnId, baseTxn);
+        Check.that(version == VERSION, "log frame appended under a header of version %d", version);
         int need = FRAME_HEADER_BYTES + ops.size();
         if (buffer.capacity() < need) {
             buffer = ByteBuffer.allocateDirect(Math.max(need, 2 * buffer.capacity())).order(ByteOrder.LITTLE_ENDIAN);
         }
         buffer.clear();
-        buffer.putLong(txnId).putLong(generation).putInt(ops.size()).putInt(ops.count()).putInt(FLAG_COMMIT);
+        int flags = forced ? FLAG_COMMIT | FLAG_AFTER_FORCE : FLAG_COMMIT;
+        buffer.putLong(txnId).putLong(generation).putInt(ops.size()).putInt(ops.count()).putInt(flags);
         crc.reset();
         updateChain();
         crc.update(buffer.slice(0, FRAME_HEADER_BYTES - 4));
@@ -90,6 +111,7 @@ class WalFile implements AutoCloseable {
         buffer.put(ops.bytes(), 0, ops.size());
         buffer.flip();
         if (end + need > allocated()) extend(end + need);
+        forced = false;
         write(end, buffer);
         end += need;
         chain = frameCrc;
@@ -129,6 +151,7 @@ class WalFile implements AutoCloseable {
         // frame left from before can continue the new chain.
         generation = headerLost ? new java.util.Random().nextLong() & Long.MAX_VALUE : generation + 1;
         headerLost = false;
+        version = VERSION;
         baseTxn = checkpointTxn;
         end = HEADER_BYTES;
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -148,7 +171,7 @@ class WalFile implements AutoCloseable {
      * What the log holds, found by {@link #scan}: its header, the committed frames, and where and
      * why reading stopped.
      */
-    record Scan(boolean headerValid, long baseTxn, long committedEnd, long lastCommitTxn, int commits,
+    record Scan(boolean headerValid, int version, long baseTxn, long committedEnd, long lastCommitTxn, int commits,
                 String stopReason) {
         boolean hasCommits() {
             return commits > 0;
@@ -171,16 +194,17 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, HEADER_BYTES, 0, 0, "no header");
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header");
         String problem = headerProblem(header);
         if (problem != null) {
             throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
                 + " data file's last checkpoint; to open the database at that checkpoint instead (losing them), move "
                 + path.getFileName() + " out of the folder");
         }
-        if (header.getInt(8) != VERSION) {
-            throw new CairnException(path + ": log version " + header.getInt(8) + " (this Cairn reads version " + VERSION
-                + "); open the database with the Cairn that wrote it");
+        version = header.getInt(8);
+        if (version < OLDEST_READ_VERSION || version > VERSION) {
+            throw new CairnException(path + ": log version " + version + " (this Cairn reads versions "
+                + OLDEST_READ_VERSION + " to " + VERSION + "); open the database with the Cairn that wrote it");
         }
         headerLost = false;
         generation = header.getLong(16);
@@ -196,9 +220,70 @@ class WalFile implements AutoCloseable {
             lastCommit = frameTxn;
             commits++;
         }
+        refuseIfIntactFramesFollow(lastCommit, stop);
         end = readAt;
         stopReading();
-        return new Scan(true, baseTxn, readAt, lastCommit, commits, stop);
+        return new Scan(true, version, baseTxn, readAt, lastCommit, commits, stop);
+    }
+
+    /**
+     * Scan stopped at the frame at {@link #readAt}: the log's end, or a frame torn by a crash, or
+     * damage. A crash can tear only the last frame written, and in durable mode a frame is
+     * written only after the one before it was forced. So if the bytes after the stopped frame
+     * (where its length field says it ends) hold an intact frame of this generation that chains
+     * to it (from its stored CRC, or from the CRC its bytes give when only the CRC field was hit)
+     * and carries {@link #FLAG_AFTER_FORCE}, the stopped frame was on disk whole before that one
+     * was written: it was damaged later, and reading it as the log's end would silently drop
+     * acknowledged commits. Refused, saying how to open without them.
+     *
+     * <p>Costs one 32-byte read at a usual open (the stop is zeros or an older generation's frame).
+     */
+    private void refuseIfIntactFramesFollow(long lastCommit, String stop) {
+        long at = readAt;
+        if (at + FRAME_HEADER_BYTES > readLimit) return;
+        ByteBuffer stopped = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        read(at, stopped);
+        long next = at + FRAME_HEADER_BYTES + (stopped.getInt(16) & 0xFFFF_FFFFL);
+        if (next + FRAME_HEADER_BYTES > readLimit) return;
+        ByteBuffer following = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        read(next, following);
+        if (following.getLong(8) != generation || (following.getInt(24) & FLAG_AFTER_FORCE) == 0) return;
+        int chainBefore = chain;
+        int stored = stopped.getInt(FRAME_HEADER_BYTES - 4);
+        long opsBytes = next - at - FRAME_HEADER_BYTES;
+        int[] seeds = opsBytes > IO_BYTES << 4 ? new int[] {stored} : new int[] {stored, crcOfFrameAt(at, opsBytes, stopped)};
+        for (int seed : seeds) {
+            chain = seed;
+            readAt = next;
+            if (nextFrame(Math.max(baseTxn, lastCommit) + 1) == null && (frameFlags & FLAG_AFTER_FORCE) != 0) {
+                long firstTxn = frameTxn;
+                int intact = 1;
+                while (nextFrame(frameTxn + 1) == null) intact++;
+                throw new CorruptionException(path + ": the log is damaged at byte " + at + " (" + stop + "), but "
+                    + intact + " intact commit" + (intact == 1 ? "" : "s") + " (txn " + firstTxn
+                    + (intact == 1 ? "" : " to " + frameTxn) + ", from byte " + next + ") follow the damaged frame and were"
+                    + " written after it had been forced to disk: this is damage, not a write torn by a crash, and opening"
+                    + " would drop acknowledged commits. To open the database as of the last commit before the damage"
+                    + " instead (dropping the damaged frame and every commit after it), keep a copy of the log and cut it to "
+                    + at + " bytes (truncate -s " + at + " " + path + ")");
+            }
+        }
+        chain = chainBefore;
+        readAt = at;
+    }
+
+    /**
+     * The chained CRC the frame at {@code at} has if its bytes are whole ({@code header} is its
+     * header); frames are never longer than the log limit (1 MiB), so the caller asks only up to 16 MiB.
+     */
+    private int crcOfFrameAt(long at, long opsBytes, ByteBuffer header) {
+        ByteBuffer ops = ByteBuffer.allocate((int) opsBytes);
+        read(at + FRAME_HEADER_BYTES, ops);
+        crc.reset();
+        updateChain();
+        crc.update(header.array(), 0, FRAME_HEADER_BYTES - 4);
+        crc.update(ops.array(), 0, ops.capacity());
+        return (int) crc.getValue();
     }
 
     // ---------------------------------------------------------------- reading frames
@@ -214,6 +299,7 @@ class WalFile implements AutoCloseable {
     private long readAt;
     /** The last frame read: its txn id, op count, and its ops at window[opsAt, opsAt + opsBytes). */
     private long frameTxn;
+    private int frameFlags;
     private int frameOpCount;
     private int opsAt;
     private int opsBytes;
@@ -258,8 +344,11 @@ class WalFile implements AutoCloseable {
         long txn = window.getLong(p);
         if (txn < minTxn) return "txn id " + txn + " (expected: >= " + minTxn + ")";
         int flags = window.getInt(p + 24);
-        if (flags != FLAG_COMMIT) return "flags " + flags + " (expected: " + FLAG_COMMIT + ")";
+        if (flags != FLAG_COMMIT && (version < 3 || flags != (FLAG_COMMIT | FLAG_AFTER_FORCE))) {
+            return "flags " + flags + " (expected: " + (version < 3 ? "1" : "1 or 3") + ")";
+        }
         frameTxn = txn;
+        frameFlags = flags;
         frameOpCount = window.getInt(p + 20);
         opsAt = p + FRAME_HEADER_BYTES;
         opsBytes = (int) opsLength;
@@ -355,6 +444,7 @@ class WalFile implements AutoCloseable {
     /** Forces the log to the device (fdatasync). */
     void force() {
         ChannelIo.force(channel, path);
+        forced = true;
     }
 
     private void read(long position, ByteBuffer into) {

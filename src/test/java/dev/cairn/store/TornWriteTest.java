@@ -5,6 +5,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
 
@@ -78,6 +80,54 @@ class TornWriteTest {
         }
         assertTakesACommit(dir, what);
         return survived;
+    }
+
+    /**
+     * A power cut after unforced commits ({@code durable = false}): each of their frames may be
+     * kept, lost, torn or garbage independently, so an intact frame can follow a torn one. Open
+     * must read that as the log's end (those frames do not claim a force before them), never
+     * refuse, and give the state it opened with or the state after one of the commits.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6})
+    void aPowerCutAfterUnforcedCommitsOpensAsOneOfThem(long seed) {
+        Random rnd = new Random(seed);
+        List<TreeMap<String, String>> states = new ArrayList<>();
+        TreeMap<String, String> model = new TreeMap<>();
+        CrashingFiles files = new CrashingFiles();
+        Path folder = dir.resolve("nd-" + seed);
+        try (Store store = Store.open(folder)) {
+            commitThreeRounds(store, rnd, model);
+        }
+        int lost = 0;
+        for (int round = 0; round < 4; round++) {
+            // What open finds is on disk: a close checkpointed it, or the open's replay forced it.
+            states.clear();
+            states.add(new TreeMap<>(model));
+            try (Store store = Store.open(folder, StoreOptions.defaults().withDurable(false), files::pageFile, files::walFile)) {
+                store.verifyAfterCommit = false;
+                files.arm(20 + rnd.nextInt(150), seed * 100 + round);
+                for (int c = 0; c < 8 && !files.dead; c++) {
+                    try (WriteTxn w = store.beginWrite()) {
+                        change(w, rnd, model, "unforced-" + round + "-" + c + "-");
+                        w.commit();
+                    }
+                    states.add(new TreeMap<>(model));
+                }
+                if (!files.dead) files.crashNow();
+            }
+            String what = "seed " + seed + " round " + round + " (" + files.story + ")";
+            files = new CrashingFiles();
+            try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
+                assertTrue(store.verify().ok(), what + ": " + store.verify().problems());
+                TreeMap<String, String> found = contents(r);
+                int k = states.indexOf(found);
+                assertTrue(k >= 0, what + ": open gave no committed state (txn " + r.txnId() + ")");
+                if (k < states.size() - 1) lost++;
+                model = found;
+            }
+        }
+        assertTrue(lost > 0, "seed " + seed + ": no round lost an unforced commit, so none tested a torn frame");
     }
 
     /** Three commits of 200 random puts into tree "t" (some values overflow), recorded in model. */

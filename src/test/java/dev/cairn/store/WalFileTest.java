@@ -198,30 +198,137 @@ class WalFileTest {
         }
     }
 
-    /** Flipped bytes anywhere in the frames: scan stops at the damage, so replay gives a prefix of the commits. */
+    /**
+     * Flipped bytes anywhere in the frames: scan either stops at the damage, giving a prefix of
+     * the commits, or refuses; never other data. It must refuse when one flip hit a frame that an
+     * intact frame written after a force follows (frames 1, 3 and 5 here: commits 0, 2 and 4 were
+     * forced), unless the flip hit the frame's length, which is then unknown; and it must read a
+     * prefix when the frame after the damaged one was written without a force.
+     */
     @Test
-    void flippedBytesGiveAPrefixOfTheCommitsNeverOtherData() throws IOException {
+    void flippedBytesGiveAPrefixOfTheCommitsOrARefusalNeverOtherData() throws IOException {
         Path path = dir.resolve("wal");
         List<Frame> commits = writeCommits(path, 6, new Random(6));
         byte[] whole = framesOnly(path, commits);
+        long[] starts = frameStarts(commits);
         Random rnd = new Random(7);
         int shortened = 0;
-        for (int trial = 0; trial < 200; trial++) {
+        int refused = 0;
+        for (int trial = 0; trial < 300; trial++) {
             byte[] damaged = whole.clone();
-            int flips = 1 + rnd.nextInt(3);
+            int flips = trial % 3 == 0 ? 1 + rnd.nextInt(3) : 1;
+            int at = 0;
             for (int f = 0; f < flips; f++) {
-                damaged[WalFile.HEADER_BYTES + rnd.nextInt(damaged.length - WalFile.HEADER_BYTES)] ^= (byte) (1 + rnd.nextInt(255));
+                at = WalFile.HEADER_BYTES + rnd.nextInt(damaged.length - WalFile.HEADER_BYTES);
+                damaged[at] ^= (byte) (1 + rnd.nextInt(255));
             }
+            int hit = frameAt(starts, at);
+            long offsetInFrame = at - starts[hit];
+            // One flip, not in the length field, in a frame followed by one written after a force.
+            boolean mustRefuse = flips == 1 && hit < 5 && hit % 2 == 0 && (offsetInFrame < 16 || offsetInFrame >= 20);
             Files.write(path, damaged);
             try (WalFile wal = open(path)) {
-                WalFile.Scan scan = wal.scan();
+                WalFile.Scan scan;
+                try {
+                    scan = wal.scan();
+                } catch (CorruptionException e) {
+                    refused++;
+                    if (flips == 1) {
+                        assertTrue(mustRefuse, "trial " + trial + ": byte " + at + " of frame " + hit + ": " + e.getMessage());
+                        assertTrue(e.getMessage().contains("damaged at byte " + starts[hit] + " ")
+                            && e.getMessage().contains("truncate -s " + starts[hit] + " "), "trial " + trial + ": " + e.getMessage());
+                    }
+                    continue;
+                }
                 int n = scan.commits();
+                assertFalse(mustRefuse, "trial " + trial + ": byte " + at + " of frame " + hit + " damaged, scan read "
+                    + n + " commits (" + scan.stopReason() + ")");
                 assertTrue(n <= 6);
                 assertEquals(commits.subList(0, n), replay(wal, scan, 0), "trial " + trial);
+                if (flips == 1) assertEquals(hit, n, "trial " + trial + ": byte " + at + " of frame " + hit + " damaged");
                 if (n < 6) shortened++;
             }
         }
-        assertTrue(shortened > 150, "only " + shortened + " of 200 damaged logs were cut short");
+        assertTrue(shortened > 60 && refused > 60, shortened + " of 300 damaged logs were cut short, " + refused + " refused");
+    }
+
+    /**
+     * Every byte of a frame's header, and its ops, damaged in turn in the first of two frames
+     * where the second was written after a force: refused, except in the length field (which
+     * hides where the next frame starts: read as the log's end). A hit CRC field is found through
+     * the CRC the frame's bytes give.
+     */
+    @Test
+    void damageToAnyFieldButTheLengthOfAFrameBeforeAForcedOneIsRefused() throws IOException {
+        Path path = dir.resolve("wal");
+        List<Frame> commits = writeCommits(path, 2, new Random(13));
+        byte[] whole = framesOnly(path, commits);
+        int frame = WalFile.HEADER_BYTES;
+        for (int offset = 0; offset <= WalFile.FRAME_HEADER_BYTES; offset++) {
+            byte[] damaged = whole.clone();
+            damaged[frame + offset] ^= 0x04;
+            Files.write(path, damaged);
+            try (WalFile wal = open(path)) {
+                if (offset >= 16 && offset < 20) {
+                    WalFile.Scan scan = wal.scan();
+                    assertEquals(0, scan.commits(), "byte " + offset + ": " + scan.stopReason());
+                } else {
+                    CorruptionException e = assertThrows(CorruptionException.class, wal::scan, "byte " + offset + " of the frame");
+                    assertTrue(e.getMessage().contains("1 intact commit (txn 11, from byte "), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Frames appended without a force after them carry no AFTER_FORCE flag; a forced one's successor does. */
+    @Test
+    void onlyAFrameWrittenAfterAForceSaysSo() throws IOException {
+        Path path = dir.resolve("wal");
+        List<Frame> commits = writeCommits(path, 6, new Random(9));
+        byte[] log = Files.readAllBytes(path);
+        long[] starts = frameStarts(commits);
+        ByteBuffer b = ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 6; i++) {
+            // The header was forced before frame 0; commits 0, 2, 4 were forced.
+            int expected = i % 2 == 0 ? WalFile.FLAG_COMMIT : WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE;
+            if (i == 0) expected = WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE;
+            assertEquals(expected, b.getInt((int) starts[i] + 24), "flags of frame " + i);
+        }
+        try (WalFile wal = open(path)) {
+            wal.scan();
+            LogOps ops = new LogOps();
+            ops.put("t", new byte[] {1}, java.lang.foreign.MemorySegment.ofArray(new byte[] {2}));
+            wal.append(20, ops, true);
+            wal.append(21, ops, false);
+        }
+        b = ByteBuffer.wrap(Files.readAllBytes(path)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int end = (int) (starts[5] + WalFile.FRAME_HEADER_BYTES + commits.get(5).ops().length);
+        assertEquals(WalFile.FLAG_COMMIT, b.getInt(end + 24), "the first frame after open: the log was not forced since");
+        int next = end + WalFile.FRAME_HEADER_BYTES + b.getInt(end + 16);
+        assertEquals(WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE, b.getInt(next + 24), "after a forced commit");
+    }
+
+    /** A version 2 log (no AFTER_FORCE flags) is still read, damage in it as the log's end. */
+    @Test
+    void aVersion2LogIsReadAndDamageInItEndsIt() throws IOException {
+        Path path = dir.resolve("wal");
+        List<Frame> commits = writeCommits(path, 4, new Random(10));
+        byte[] v2 = asVersion2(framesOnly(path, commits));
+        Files.write(path, v2);
+        try (WalFile wal = open(path)) {
+            WalFile.Scan scan = wal.scan();
+            assertEquals(2, scan.version());
+            assertEquals(4, scan.commits(), scan.stopReason());
+            assertEquals(commits, replay(wal, scan, 0));
+        }
+        long[] starts = frameStarts(commits);
+        v2[(int) starts[1] + WalFile.FRAME_HEADER_BYTES + 3] ^= 0x10;
+        Files.write(path, v2);
+        try (WalFile wal = open(path)) {
+            WalFile.Scan scan = wal.scan();
+            assertEquals(1, scan.commits(), "version 2 frames do not say they followed a force: " + scan.stopReason());
+            assertEquals(commits.subList(0, 1), replay(wal, scan, 0));
+        }
     }
 
     // ---------------------------------------------------------------- helpers
@@ -257,6 +364,51 @@ class WalFileTest {
         long end = WalFile.HEADER_BYTES;
         for (Frame f : commits) end += WalFile.FRAME_HEADER_BYTES + f.ops().length;
         return Arrays.copyOf(Files.readAllBytes(path), (int) end);
+    }
+
+    /** Where each frame starts. */
+    private static long[] frameStarts(List<Frame> commits) {
+        long[] starts = new long[commits.size()];
+        long at = WalFile.HEADER_BYTES;
+        for (int i = 0; i < starts.length; i++) {
+            starts[i] = at;
+            at += WalFile.FRAME_HEADER_BYTES + commits.get(i).ops().length;
+        }
+        return starts;
+    }
+
+    /** The frame holding byte {@code at}. */
+    private static int frameAt(long[] starts, long at) {
+        int i = 0;
+        while (i + 1 < starts.length && starts[i + 1] <= at) i++;
+        return i;
+    }
+
+    /**
+     * The same frames as a version 2 log writes them (storage-format.md §5.2): header version 2,
+     * every frame's flags 1, and the chained CRCs computed again from the spec (a second writer).
+     * {@code log} holds the header and whole frames only.
+     */
+    static byte[] asVersion2(byte[] log) {
+        byte[] v2 = log.clone();
+        ByteBuffer b = ByteBuffer.wrap(v2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        b.putInt(8, 2);
+        crc.update(v2, 0, WalFile.HEADER_BYTES - 4);
+        int chain = (int) crc.getValue();
+        b.putInt(WalFile.HEADER_BYTES - 4, chain);
+        for (int at = WalFile.HEADER_BYTES; at < v2.length; ) {
+            int opsBytes = b.getInt(at + 16);
+            b.putInt(at + 24, WalFile.FLAG_COMMIT);
+            crc.reset();
+            crc.update(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, chain));
+            crc.update(v2, at, WalFile.FRAME_HEADER_BYTES - 4);
+            crc.update(v2, at + WalFile.FRAME_HEADER_BYTES, opsBytes);
+            chain = (int) crc.getValue();
+            b.putInt(at + WalFile.FRAME_HEADER_BYTES - 4, chain);
+            at += WalFile.FRAME_HEADER_BYTES + opsBytes;
+        }
+        return v2;
     }
 
     private static WalFile open(Path path) {

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The data file and its log after commits that freed and reused pages since the last
  * checkpoint (storage-format.md §5, §6): the data file alone opens as the last checkpoint; with
- * the log it opens as the last commit; with a damaged log, as the last commit before the damage.
+ * the log it opens as the last commit; with a log damaged where a crash could not have torn it,
+ * not at all (saying where to cut the log); else as the last commit before the damage.
  */
 class WalRecoveryTest {
     @TempDir Path dir;
@@ -88,28 +89,113 @@ class WalRecoveryTest {
         }
     }
 
+    /**
+     * One byte flipped in a durable log: a crash tears only the last frame, and every frame
+     * after the first of a session was written after the one before it was forced. So damage in
+     * the last frame (or in a frame's length field, which hides where the next frame starts)
+     * opens as the commit before it; damage anywhere else is refused, changing no file, and
+     * cutting the log where the message says opens the commit before the damaged frame.
+     */
     @Test
-    void aDamagedLogOpensAsTheLastCommitBeforeTheDamage() throws Exception {
+    void aDamagedLogIsRefusedUnlessTheDamageCouldBeATornWrite() throws Exception {
         Path image = crashImage(new Random(2));
         byte[] log = Files.readAllBytes(image.resolve(Store.WAL_FILE));
+        List<Long> starts = frameStarts(log, logEnd);
+        assertEquals(40, starts.size());
         Random rnd = new Random(3);
-        int older = 0;
-        for (int trial = 0; trial < 30; trial++) {
+        int refused = 0;
+        int opened = 0;
+        for (int trial = 0; trial < 40; trial++) {
             Path copy = dir.resolve("trial" + trial);
             copy(image, copy, false);
             byte[] damaged = log.clone();
-            int at = WalFile.HEADER_BYTES + rnd.nextInt((int) logEnd - WalFile.HEADER_BYTES);
+            // Every tenth trial hits the last frame, which a crash may tear.
+            long from = trial % 10 == 9 ? starts.getLast() : WalFile.HEADER_BYTES;
+            int at = (int) (from + rnd.nextInt((int) (logEnd - from)));
             damaged[at] ^= (byte) (1 + rnd.nextInt(255));
             Files.write(copy.resolve(Store.WAL_FILE), damaged);
+            int frame = 0;
+            while (frame + 1 < starts.size() && starts.get(frame + 1) <= at) frame++;
+            long inFrame = at - starts.get(frame);
+            boolean mustRefuse = frame < starts.size() - 1 && (inFrame < 16 || inFrame >= 20);
+            String what = "trial " + trial + ": byte " + at + " (" + inFrame + " into frame " + frame + ")";
+            byte[] dataBefore = Files.readAllBytes(copy.resolve(Store.DATA_FILE));
             try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
-                assertTrue(store.verify().ok(), "trial " + trial + ": " + store.verify().problems());
-                TreeMap<String, String> found = TornWriteTest.contents(r);
-                int k = states.indexOf(found);
-                assertTrue(k >= 0, "trial " + trial + " (byte " + at + "): the store holds no committed state");
-                if (k < states.size() - 1) older++;
+                assertFalse(mustRefuse, what + ": opened as txn " + r.txnId());
+                assertTrue(store.verify().ok(), what + ": " + store.verify().problems());
+                assertEquals(states.get(frame), TornWriteTest.contents(r), what + ": not the commit before the damage");
+                opened++;
+                continue;
+            } catch (dev.cairn.CorruptionException e) {
+                assertTrue(mustRefuse, what + ": " + e.getMessage());
+                long cut = starts.get(frame);
+                assertTrue(e.getMessage().contains("damaged at byte " + cut + " ") && e.getMessage().contains("truncate -s " + cut + " "),
+                    what + ": " + e.getMessage());
+                refused++;
+            }
+            assertArrayEquals(dataBefore, Files.readAllBytes(copy.resolve(Store.DATA_FILE)), what + ": refusing changed the data file");
+            assertArrayEquals(damaged, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), what + ": refusing changed the log");
+            if (trial % 4 == 0) {
+                // What the message says to do: cut the log where the damaged frame starts.
+                try (var channel = java.nio.channels.FileChannel.open(copy.resolve(Store.WAL_FILE), java.nio.file.StandardOpenOption.WRITE)) {
+                    channel.truncate(starts.get(frame));
+                }
+                try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+                    assertEquals(states.get(frame), TornWriteTest.contents(r), what + ": after cutting the log");
+                    assertTrue(store.verify().ok(), what);
+                }
             }
         }
-        assertTrue(older > 20, "only " + older + " of 30 damaged logs lost commits: the damage missed the frames");
+        assertTrue(refused > 20 && opened >= 4, refused + " of 40 damaged logs refused, " + opened + " opened");
+    }
+
+    /** A log written by version 2 of the format (no AFTER_FORCE flags) is replayed, and later frames go under a new header. */
+    @Test
+    void aVersion2LogIsReplayedAndStartedOverAsVersion3() throws Exception {
+        Path image = crashImage(new Random(6));
+        byte[] v2 = WalFileTest.asVersion2(java.util.Arrays.copyOf(Files.readAllBytes(image.resolve(Store.WAL_FILE)), (int) logEnd));
+        Path copy = dir.resolve("v2");
+        copy(image, copy, false);
+        Files.write(copy.resolve(Store.WAL_FILE), v2);
+        try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+            assertEquals(states.getLast(), TornWriteTest.contents(r));
+            assertEquals(WalFile.VERSION, logVersion(copy));
+        }
+        // A version 2 log of a clean close (a header, no frames): open writes a new header before any frame.
+        Path clean = dir.resolve("clean-v2");
+        copy(image, clean, true);
+        try (Store store = Store.open(clean)) {
+            assertEquals(WalFile.VERSION, logVersion(clean));
+        }
+        byte[] header = java.util.Arrays.copyOf(Files.readAllBytes(clean.resolve(Store.WAL_FILE)), WalFile.HEADER_BYTES);
+        Files.write(clean.resolve(Store.WAL_FILE), WalFileTest.asVersion2(header));
+        assertEquals(2, logVersion(clean));
+        try (Store store = Store.open(clean)) {
+            assertEquals(WalFile.VERSION, logVersion(clean), "the open started the log over");
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("after-v2"), b("x"));
+                w.commit();
+            }
+            assertTrue(store.wal.frameBytes() > 0);
+            Path crashed = dir.resolve("clean-v2-crashed");
+            copy(clean, crashed, true);
+            try (Store again = Store.open(crashed); ReadTxn r = again.beginRead()) {
+                assertEquals("x", StoreTest.s(r.get("t", b("after-v2"))));
+            }
+        }
+    }
+
+    private static int logVersion(Path folder) throws Exception {
+        byte[] b = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
+        return java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(8);
+    }
+
+    /** Where each frame of the log's bytes [64, end) starts, following the length fields. */
+    private static List<Long> frameStarts(byte[] log, long end) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        List<Long> starts = new ArrayList<>();
+        for (long at = WalFile.HEADER_BYTES; at < end; at += WalFile.FRAME_HEADER_BYTES + b.getInt((int) at + 16)) starts.add(at);
+        return starts;
     }
 
     @Test
