@@ -11,7 +11,8 @@ import static dev.cairn.store.PageLayout.*;
 
 /**
  * Page 0, the file header (storage-format.md §3.1): magic, byte-order mark, format versions,
- * page size. Written once when the file is created and never again.
+ * page size, and the database id its log names. Written once when the file is created and never
+ * again (a backup copies it, id included: the copy is the same database).
  */
 final class FileHeader {
     static final byte[] MAGIC = "CAIRN-DB".getBytes(StandardCharsets.US_ASCII);
@@ -21,10 +22,17 @@ final class FileHeader {
     static final int READ_VERSION = 2;
     static final int WRITE_VERSION = 2;
     static final int CHECKED_BYTES = 24;
+    /** The database id (u64) and a CRC32C of bytes [0, 40) after it; all zero in files made before ids. */
+    static final int ID_OFFSET = 32;
+    static final int ID_CHECKSUM_OFFSET = 40;
+    /** Bytes of page 0 that {@link #read} looks at. */
+    static final int READ_BYTES = 44;
 
     private FileHeader() { }
 
-    static void write(MemorySegment page, int pageBytes) {
+    /** Writes a new file's header; {@code databaseId} must not be 0 (0 means "made before ids"). */
+    static void write(MemorySegment page, int pageBytes, long databaseId) {
+        dev.cairn.internal.Check.that(databaseId != 0, "database id 0 is reserved for files made before ids");
         page.fill((byte) 0);
         MemorySegment.copy(MemorySegment.ofArray(MAGIC), 0, page, 0, MAGIC.length);
         page.set(U32, 8, BYTE_ORDER_MARK);
@@ -32,25 +40,39 @@ final class FileHeader {
         putU16(page, 14, WRITE_VERSION);
         page.set(U32, 16, pageBytes);
         page.set(U32, 20, PageFile.CHUNK_PAGES);
-        page.set(U32, 24, crc(page.asSlice(0, CHECKED_BYTES).toArray(U8)));
+        page.set(U32, 24, crc(page.asSlice(0, CHECKED_BYTES).toArray(U8), CHECKED_BYTES));
+        page.set(U64, ID_OFFSET, databaseId);
+        page.set(U32, ID_CHECKSUM_OFFSET, crc(page.asSlice(0, ID_CHECKSUM_OFFSET).toArray(U8), ID_CHECKSUM_OFFSET));
     }
 
-    /** CRC32C of the first CHECKED_BYTES of the header. */
-    private static int crc(byte[] head) {
+    /** A new database id: random, never 0. */
+    static long newDatabaseId() {
+        long id;
+        do {
+            id = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    /** CRC32C of the header's first n bytes. */
+    private static int crc(byte[] head, int n) {
         CRC32C c = new CRC32C();
-        c.update(head, 0, CHECKED_BYTES);
+        c.update(head, 0, n);
         return (int) c.getValue();
     }
 
-    /** What a header says about the file, after every check passed. */
-    record Info(int pageBytes, boolean writable) { }
+    /**
+     * What a header says about the file, after every check passed; databaseId 0 for a file made
+     * before ids.
+     */
+    record Info(int pageBytes, boolean writable, long databaseId) { }
 
     /**
      * Checks the first bytes of the file (a plain array: this runs once per open, before the JIT
      * has compiled anything of it); throws CorruptionException naming what failed.
      */
     static Info read(Path file, byte[] head) {
-        if (head.length < 32) throw corrupt(file, "file is " + head.length + " bytes (expected: >= 3 pages)");
+        if (head.length < READ_BYTES) throw corrupt(file, "file is " + head.length + " bytes (expected: >= 3 pages)");
         byte[] magic = java.util.Arrays.copyOf(head, MAGIC.length);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
             throw corrupt(file, "magic is " + new String(magic, StandardCharsets.ISO_8859_1) + " (expected: CAIRN-DB)");
@@ -60,7 +82,7 @@ final class FileHeader {
             throw corrupt(file, "byte-order mark " + hex(mark) + " (expected: " + hex(BYTE_ORDER_MARK) + ")");
         }
         int stored = le32(head, 24);
-        int actual = crc(head);
+        int actual = crc(head, CHECKED_BYTES);
         if (stored != actual) throw corrupt(file, "checksum " + hex(stored) + " (expected: " + hex(actual) + ")");
         int readVersion = le16(head, 12);
         int writeVersion = le16(head, 14);
@@ -81,7 +103,17 @@ final class FileHeader {
         if (chunkPages != PageFile.CHUNK_PAGES) {
             throw corrupt(file, "chunk pages " + chunkPages + " (expected: " + PageFile.CHUNK_PAGES + ")");
         }
-        return new Info(pageBytes, writeVersion <= WRITE_VERSION);
+        long databaseId = le64(head, ID_OFFSET);
+        int idStored = le32(head, ID_CHECKSUM_OFFSET);
+        // Both zero: a file made before ids. Else the checksum must hold (a damaged id would
+        // otherwise disown the database's own log).
+        if (databaseId != 0 || idStored != 0) {
+            int idActual = crc(head, ID_CHECKSUM_OFFSET);
+            if (idStored != idActual) {
+                throw corrupt(file, "database id checksum " + hex(idStored) + " (expected: " + hex(idActual) + ")");
+            }
+        }
+        return new Info(pageBytes, writeVersion <= WRITE_VERSION, databaseId);
     }
 
     private static CorruptionException corrupt(Path file, String what) {

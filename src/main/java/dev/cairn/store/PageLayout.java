@@ -145,6 +145,10 @@ final class PageLayout {
         return String.format("0x%08x", value);
     }
 
+    static String hex(long value) {
+        return String.format("0x%016x", value);
+    }
+
     /** Unsigned lexicographic comparison of two byte ranges. */
     static int compare(MemorySegment a, long aOffset, int aBytes, MemorySegment b, long bOffset, int bBytes) {
         if (aBytes >= 8 && bBytes >= 8) {

@@ -96,7 +96,7 @@ public final class Store implements AutoCloseable {
 
     /** Creates a WalFile; tests pass a wrapper that injects faults. */
     interface WalFileFactory {
-        WalFile create(Path path, FileChannel channel, int pageBytes);
+        WalFile create(Path path, FileChannel channel, int pageBytes, long databaseId);
     }
 
     private Store(Path dir, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock, StoreOptions options,
@@ -148,7 +148,7 @@ public final class Store implements AutoCloseable {
             Path data = dir.resolve(DATA_FILE);
             if (!Files.exists(data)) create(dir, data, options.pageBytes());
             channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            ByteBuffer head = ByteBuffer.allocate(32);
+            ByteBuffer head = ByteBuffer.allocate(FileHeader.READ_BYTES);
             ChannelIo.readFully(channel, data, head, 0);
             FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.limit()));
             PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
@@ -160,7 +160,7 @@ public final class Store implements AutoCloseable {
             }
             // An empty log was just created (or never written): its name must be made durable.
             boolean walCreated = walChannel != null && walChannel.size() == 0;
-            WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes());
+            WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes(), info.databaseId());
             Store store = new Store(dir, pageFile, wal, lockChannel, lock, options, info.writable());
             try {
                 store.recover();
@@ -195,7 +195,7 @@ public final class Store implements AutoCloseable {
     private static void create(Path dir, Path data, int pageBytes) throws IOException {
         Path fresh = dir.resolve(DATA_FILE + ".new");
         MemorySegment pages = MemorySegment.ofArray(new byte[3 * pageBytes]);
-        FileHeader.write(pages.asSlice(0, pageBytes), pageBytes);
+        FileHeader.write(pages.asSlice(0, pageBytes), pageBytes, FileHeader.newDatabaseId());
         MetaPage.write(pages.asSlice(pageBytes, pageBytes), 1, new MetaPage.Meta(0, 0, 0, 0, 0, 0, 0, FIRST_DATA_PAGE));
         try (FileChannel c = FileChannel.open(fresh, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {

@@ -17,7 +17,8 @@ import java.util.zip.CRC32C;
  * data file and starts a new generation of the log from its start.
  *
  * <ul>
- *   <li>Header (64 bytes): magic, version, page size, generation, base txn id, CRC32C.
+ *   <li>Header (64 bytes): magic, version, page size, generation, base txn id, the data file's
+ *       database id (so a log is never replayed onto another database), CRC32C.
  *   <li>Frame: 32-byte frame header (txn id, generation, ops length, op count, flags, chained
  *       CRC32C) and the ops. The CRC covers the previous frame's CRC (the header's for the first
  *       frame), the frame header's first 28 bytes and the ops; so a frame is valid only after
@@ -36,6 +37,8 @@ class WalFile implements AutoCloseable {
     static final int OLDEST_READ_VERSION = 2;
     static final int HEADER_BYTES = 64;
     static final int FRAME_HEADER_BYTES = 32;
+    /** Where the header holds the data file's database id (version 3; zero in version 2). */
+    static final int DATABASE_ID_OFFSET = 32;
     /** Frame flag: the frame is a whole commit (the only kind of frame there is). */
     static final int FLAG_COMMIT = 1;
     /**
@@ -55,6 +58,8 @@ class WalFile implements AutoCloseable {
 
     final Path path;
     final int pageBytes;
+    /** The data file's database id (storage-format.md §3.1), written into every header; 0 for a file made before ids. */
+    final long databaseId;
     private final FileChannel channel;
     private final CRC32C crc = new CRC32C();
     private long generation;
@@ -78,10 +83,11 @@ class WalFile implements AutoCloseable {
     /** The frame being appended; direct, so the channel writes it without a bounce copy. */
     private ByteBuffer buffer = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
 
-    WalFile(Path path, FileChannel channel, int pageBytes) {
+    WalFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
         this.path = path;
         this.channel = channel;
         this.pageBytes = pageBytes;
+        this.databaseId = databaseId;
     }
 
     /** Bytes of frames appended in this generation. */
@@ -155,7 +161,7 @@ class WalFile implements AutoCloseable {
         baseTxn = checkpointTxn;
         end = HEADER_BYTES;
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        header.put(MAGIC).putInt(VERSION).putInt(pageBytes).putLong(generation).putLong(baseTxn);
+        header.put(MAGIC).putInt(VERSION).putInt(pageBytes).putLong(generation).putLong(baseTxn).putLong(databaseId);
         crc.reset();
         crc.update(header.array(), 0, HEADER_BYTES - 4);
         chain = (int) crc.getValue();
@@ -205,6 +211,12 @@ class WalFile implements AutoCloseable {
         if (version < OLDEST_READ_VERSION || version > VERSION) {
             throw new CairnException(path + ": log version " + version + " (this Cairn reads versions "
                 + OLDEST_READ_VERSION + " to " + VERSION + "); open the database with the Cairn that wrote it");
+        }
+        if (version >= 3 && header.getLong(DATABASE_ID_OFFSET) != databaseId) {
+            throw new CorruptionException(path + ": the log belongs to another database (its header names database id "
+                + PageLayout.hex(header.getLong(DATABASE_ID_OFFSET)) + ", the data file's is " + PageLayout.hex(databaseId)
+                + "): its commits are not this database's and are not replayed. To open the database at its data file's"
+                + " last checkpoint, move " + path.getFileName() + " out of the folder");
         }
         headerLost = false;
         generation = header.getLong(16);

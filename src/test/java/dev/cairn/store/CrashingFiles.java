@@ -73,9 +73,9 @@ final class CrashingFiles {
         };
     }
 
-    WalFile walFile(Path path, FileChannel channel, int pageBytes) {
+    WalFile walFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
         FileChannel raw = open(path);
-        return new WalFile(path, channel, pageBytes) {
+        return new WalFile(path, channel, pageBytes, databaseId) {
             @Override
             void write(long position, ByteBuffer bytes) {
                 if (beforeCall()) return;

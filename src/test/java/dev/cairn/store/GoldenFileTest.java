@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class GoldenFileTest {
     static final String GOLDEN = "golden/tiny-v2.hex";
     static final String GOLDEN_V1 = "golden/tiny-v1.hex";
+    /** The database id the example shows; a new file's is random (storage-format.md §3.1). */
+    static final long EXAMPLE_ID = 0x1122_3344_5566_7788L;
     @TempDir Path dir;
 
     /** The example: two trees, three keys, one commit. */
@@ -41,6 +43,12 @@ class GoldenFileTest {
             writeExample(store);
         }
         byte[] file = Files.readAllBytes(dir.resolve(Store.DATA_FILE));
+        // The id is random: check it and its checksum as §3.1 says, then put in the example's.
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertNotEquals(0, head.getLong(32), "a new file has a database id");
+        assertEquals(crc32c(file, 40), head.getInt(40), "the id's checksum covers bytes [0, 40)");
+        head.putLong(32, EXAMPLE_ID);
+        head.putInt(40, crc32c(file, 40));
         long pageCount;
         try (Store store = Store.open(dir)) {
             pageCount = store.currentSnapshot().meta.pageCount();
@@ -67,6 +75,43 @@ class GoldenFileTest {
             assertEquals(3, r.count("parts"));
             assertTrue(store.verify().ok());
         }
+    }
+
+    /** A file made before database ids (bytes [32, 44) of page 0 zero) opens, and its log names no database. */
+    @Test
+    void aFileMadeBeforeDatabaseIdsOpens() throws IOException {
+        byte[] file = parseHexDump(resource(GOLDEN), 4096);
+        java.util.Arrays.fill(file, 32, 44, (byte) 0);
+        Files.write(dir.resolve(Store.DATA_FILE), file);
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("parts", b("new"), b("x"));
+                w.commit();
+            }
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals("x", StoreTest.s(r.get("parts", b("new"))));
+            assertEquals(4, r.count("parts"));
+            assertTrue(store.verify().ok());
+        }
+        byte[] log = Files.readAllBytes(dir.resolve(Store.WAL_FILE));
+        assertEquals(0, java.nio.ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(WalFile.DATABASE_ID_OFFSET));
+    }
+
+    /** A damaged database id is reported as damage to page 0, not as a log of another database. */
+    @Test
+    void aDamagedDatabaseIdIsRefusedAsDamage() throws IOException {
+        byte[] file = parseHexDump(resource(GOLDEN), 4096);
+        file[35] ^= 0x20;
+        Files.write(dir.resolve(Store.DATA_FILE), file);
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(dir).close());
+        assertTrue(e.getMessage().contains("page 0 (file header): database id checksum"), e.getMessage());
+    }
+
+    private static int crc32c(byte[] b, int n) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, n);
+        return (int) crc.getValue();
     }
 
     @Test

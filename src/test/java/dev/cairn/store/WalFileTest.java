@@ -24,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class WalFileTest {
     static final int PAGE = 4096;
+    /** The database id of the data file these logs belong to. */
+    static final long DATABASE = 0x5eed_ca1e_0000_0001L;
     @TempDir Path dir;
 
     /** One commit's frame: txn id, op count, the ops' bytes (compared by content). */
@@ -181,7 +183,7 @@ class WalFileTest {
     void aLogOfANewerVersionOrAnotherPageSizeIsRefused() throws IOException {
         Path path = dir.resolve("wal");
         writeCommits(path, 1, new Random(8));
-        try (WalFile other = new WalFile(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192)) {
+        try (WalFile other = new WalFile(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192, DATABASE)) {
             CorruptionException e = assertThrows(CorruptionException.class, other::scan);
             assertTrue(e.getMessage().contains("page size 4096"), e.getMessage());
         }
@@ -277,6 +279,28 @@ class WalFileTest {
                     assertTrue(e.getMessage().contains("1 intact commit (txn 11, from byte "), e.getMessage());
                 }
             }
+        }
+    }
+
+    /**
+     * A log names its data file's database id: another database's log is refused (never
+     * replayed onto this one) without being changed; a version 2 log has no id and is read.
+     */
+    @Test
+    void aLogOfAnotherDatabaseIsRefused() throws IOException {
+        Path path = dir.resolve("wal");
+        List<Frame> commits = writeCommits(path, 3, new Random(14));
+        byte[] log = Files.readAllBytes(path);
+        assertEquals(DATABASE, ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(WalFile.DATABASE_ID_OFFSET));
+        try (WalFile wal = open(path, DATABASE + 1)) {
+            CorruptionException e = assertThrows(CorruptionException.class, wal::scan);
+            assertTrue(e.getMessage().contains("belongs to another database") && e.getMessage().contains("0x5eedca1e00000001")
+                && e.getMessage().contains("move wal out"), e.getMessage());
+        }
+        assertArrayEquals(log, Files.readAllBytes(path), "refusing changed the log");
+        Files.write(path, asVersion2(framesOnly(path, commits)));
+        try (WalFile wal = open(path, DATABASE + 1)) {
+            assertEquals(3, wal.scan().commits(), "a version 2 log names no database");
         }
     }
 
@@ -394,6 +418,7 @@ class WalFileTest {
         ByteBuffer b = ByteBuffer.wrap(v2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         b.putInt(8, 2);
+        Arrays.fill(v2, WalFile.DATABASE_ID_OFFSET, WalFile.HEADER_BYTES - 4, (byte) 0); // version 2 had no id
         crc.update(v2, 0, WalFile.HEADER_BYTES - 4);
         int chain = (int) crc.getValue();
         b.putInt(WalFile.HEADER_BYTES - 4, chain);
@@ -412,9 +437,13 @@ class WalFileTest {
     }
 
     private static WalFile open(Path path) {
+        return open(path, DATABASE);
+    }
+
+    private static WalFile open(Path path, long databaseId) {
         try {
             return new WalFile(path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), PAGE);
+                StandardOpenOption.WRITE), PAGE, databaseId);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -149,6 +149,43 @@ class WalRecoveryTest {
         assertTrue(refused > 20 && opened >= 4, refused + " of 40 damaged logs refused, " + opened + " opened");
     }
 
+    /**
+     * Another database's log beside this data file (both made by the same program, same tree
+     * names, txn ids that would replay) is refused, changing nothing; without it the database
+     * opens at its checkpoint.
+     */
+    @Test
+    void aLogOfAnotherDatabaseIsNotReplayed() throws Exception {
+        Path image = crashImage(new Random(7));
+        Path other = dir.resolve("other");
+        try (Store store = Store.open(other)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k1"), b("from another database"));
+                w.commit();
+            }
+            for (int c = 0; c < 60; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.put("t", b("k" + c), b("other-" + c));
+                    w.commit();
+                }
+            }
+            Path mixed = dir.resolve("mixed");
+            copy(image, mixed, false);
+            Files.copy(other.resolve(Store.WAL_FILE), mixed.resolve(Store.WAL_FILE));
+            byte[] data = Files.readAllBytes(mixed.resolve(Store.DATA_FILE));
+            byte[] log = Files.readAllBytes(mixed.resolve(Store.WAL_FILE));
+            dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(mixed));
+            assertTrue(e.getMessage().contains("belongs to another database"), e.getMessage());
+            assertArrayEquals(data, Files.readAllBytes(mixed.resolve(Store.DATA_FILE)), "refusing changed the data file");
+            assertArrayEquals(log, Files.readAllBytes(mixed.resolve(Store.WAL_FILE)), "refusing changed the log");
+            Files.delete(mixed.resolve(Store.WAL_FILE));
+            try (Store alone = Store.open(mixed); ReadTxn r = alone.beginRead()) {
+                assertEquals(states.getFirst(), TornWriteTest.contents(r));
+            }
+        }
+    }
+
     /** A log written by version 2 of the format (no AFTER_FORCE flags) is replayed, and later frames go under a new header. */
     @Test
     void aVersion2LogIsReplayedAndStartedOverAsVersion3() throws Exception {

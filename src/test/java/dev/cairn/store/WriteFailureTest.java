@@ -65,8 +65,8 @@ class WriteFailureTest {
             };
         }
 
-        WalFile walFile(Path path, FileChannel channel, int pageBytes) {
-            return new WalFile(path, channel, pageBytes) {
+        WalFile walFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
+            return new WalFile(path, channel, pageBytes, databaseId) {
                 @Override
                 void write(long position, ByteBuffer bytes) {
                     call("a write of the log at " + position);
