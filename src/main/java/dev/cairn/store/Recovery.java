@@ -19,7 +19,8 @@ import static dev.cairn.store.PageLayout.*;
 final class Recovery {
     private Recovery() { }
 
-    record Result(Snapshot snapshot, long[] freePages, long highestTxnId) { }
+    /** The chosen snapshot; {@code otherMeta} says why the other meta failed its checks (null if it did not). */
+    record Result(Snapshot snapshot, long[] freePages, long highestTxnId, String otherMeta) { }
 
     /** A meta page whose checksum, kind and page id hold, and its slot. */
     private record Intact(MetaPage.Meta meta, long slot) { }
@@ -59,7 +60,8 @@ final class Recovery {
         }
         Snapshot snapshot = new Snapshot(newest.meta(), newest.slot(), file.mapUpTo(pageCount), true);
         try {
-            return new Result(snapshot, readFreeList(store, new ReadTxn(store, snapshot)), newest.meta().txnId());
+            return new Result(snapshot, readFreeList(store, new ReadTxn(store, snapshot)), newest.meta().txnId(),
+                reasons.isEmpty() ? null : reasons.getFirst());
         } catch (CorruptionException e) {
             throw new CorruptionException("the newest checkpoint, meta page " + newest.slot() + " (txn " + newest.meta().txnId()
                 + "), is damaged: " + e.getMessage(), e);

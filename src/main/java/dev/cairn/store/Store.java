@@ -223,11 +223,25 @@ public final class Store implements AutoCloseable {
         Recovery.Result r = Recovery.choose(this);
         long fileTxn = r.snapshot().txnId();
         WalFile.Scan scan = wal == null ? null : wal.scan();
+        if (scan != null && scan.headerValid() && scan.baseTxn() > fileTxn) {
+            // A log starts a generation only after its checkpoint's meta was forced: the newer
+            // meta was damaged, or the data file was replaced by an older copy. Opening at the
+            // older checkpoint would silently drop every commit since it.
+            throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
+                + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " ("
+                + (r.otherMeta() == null ? "the data file is older than its log" : "the newer " + r.otherMeta())
+                + "). A crash cannot do this. To open the database at txn " + fileTxn + " anyway, dropping every commit"
+                + " after it, move " + WAL_FILE + " out of the folder");
+        }
         boolean replay = scan != null && scan.hasCommits() && scan.lastCommitTxn() > fileTxn;
         if (replay) {
-            if (scan.baseTxn() > fileTxn) {
-                throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
-                    + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " (the data file is older than its log)");
+            if (scan.version() >= 3 && scan.baseTxn() != fileTxn) {
+                // Frames are appended only under a header whose base is the data file's newest
+                // meta (§5.2): these followed another checkpoint, whose changes they lack.
+                throw new CorruptionException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
+                    + " follow the checkpoint of txn " + scan.baseTxn() + ", not the data file's newest good meta, txn "
+                    + fileTxn + (r.otherMeta() == null ? "" : " (the other " + r.otherMeta() + ")")
+                    + "; replaying them onto it would lose the commits in between");
             }
             if (!writable) {
                 throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
@@ -416,6 +430,9 @@ public final class Store implements AutoCloseable {
         // in the slot that does not hold the data file's own meta.
         long slot = nextMetaSlot();
         if (logged) {
+            // Frames follow only the data file's newest meta (§5.2): after a direct commit that
+            // left the log empty, or an open that found it so, start the generation over first.
+            if (wal.baseTxn() != checkpointTxn) wal.reset(checkpointTxn, walKeepBytes());
             wal.append(txnId, tx.loggedOps(), durable);
         } else {
             writeMeta(slot, meta);

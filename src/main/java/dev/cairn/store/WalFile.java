@@ -90,6 +90,11 @@ class WalFile implements AutoCloseable {
         this.databaseId = databaseId;
     }
 
+    /** The checkpoint this generation of the log follows (its header's base txn id). */
+    long baseTxn() {
+        return baseTxn;
+    }
+
     /** Bytes of frames appended in this generation. */
     long frameBytes() {
         return end - HEADER_BYTES;

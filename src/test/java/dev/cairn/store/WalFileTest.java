@@ -409,22 +409,40 @@ class WalFileTest {
     }
 
     /**
-     * The same frames as a version 2 log writes them (storage-format.md §5.2): header version 2,
-     * every frame's flags 1, and the chained CRCs computed again from the spec (a second writer).
+     * The same frames as a version 2 log writes them (storage-format.md §5.2): header version 2
+     * without a database id, every frame's flags 1, and the CRCs computed again ({@link #rechained}).
      * {@code log} holds the header and whole frames only.
      */
     static byte[] asVersion2(byte[] log) {
         byte[] v2 = log.clone();
         ByteBuffer b = ByteBuffer.wrap(v2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         b.putInt(8, 2);
         Arrays.fill(v2, WalFile.DATABASE_ID_OFFSET, WalFile.HEADER_BYTES - 4, (byte) 0); // version 2 had no id
+        for (int at = WalFile.HEADER_BYTES; at < v2.length; at += WalFile.FRAME_HEADER_BYTES + b.getInt(at + 16)) {
+            b.putInt(at + 24, WalFile.FLAG_COMMIT);
+        }
+        return rechained(v2);
+    }
+
+    /** The log with its header's base txn id set to {@code base}, checksums and chain made to match. */
+    static byte[] withBase(byte[] log, long base) {
+        byte[] changed = log.clone();
+        ByteBuffer.wrap(changed).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(24, base);
+        return rechained(changed);
+    }
+
+    /**
+     * Computes the header's CRC and every frame's chained CRC again, as §5.2 defines them (a
+     * second writer, independent of WalFile); {@code log} holds the header and whole frames only.
+     */
+    private static byte[] rechained(byte[] v2) {
+        ByteBuffer b = ByteBuffer.wrap(v2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(v2, 0, WalFile.HEADER_BYTES - 4);
         int chain = (int) crc.getValue();
         b.putInt(WalFile.HEADER_BYTES - 4, chain);
         for (int at = WalFile.HEADER_BYTES; at < v2.length; ) {
             int opsBytes = b.getInt(at + 16);
-            b.putInt(at + 24, WalFile.FLAG_COMMIT);
             crc.reset();
             crc.update(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, chain));
             crc.update(v2, at, WalFile.FRAME_HEADER_BYTES - 4);

@@ -186,6 +186,144 @@ class WalRecoveryTest {
         }
     }
 
+    /**
+     * The newest meta damaged after a clean close (the log holds no frames, its header names
+     * that checkpoint): a crash cannot leave a log newer than the data file's newest meta, so
+     * open refuses instead of opening the older checkpoint (which dropped half the records).
+     * Without the log, the database opens at the older checkpoint, as the message says.
+     */
+    @Test
+    void aDamagedNewestMetaIsRefusedEvenWhenTheLogIsEmpty() throws Exception {
+        Path folder = dir.resolve("meta");
+        List<TreeMap<String, String>> checkpoints = new ArrayList<>();
+        TreeMap<String, String> model = new TreeMap<>();
+        Random rnd = new Random(8);
+        for (int session = 0; session < 2; session++) {
+            try (Store store = Store.open(folder)) {
+                for (int c = 0; c < 5; c++) {
+                    try (WriteTxn w = store.beginWrite()) {
+                        w.createTree("t");
+                        TornWriteTest.change(w, rnd, model, "s" + session + "-");
+                        w.commit();
+                    }
+                }
+            }
+            checkpoints.add(new TreeMap<>(model));
+        }
+        long damagedTxn = damageNewestMeta(folder.resolve(Store.DATA_FILE));
+        byte[] data = Files.readAllBytes(folder.resolve(Store.DATA_FILE));
+        byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(folder));
+        assertTrue(e.getMessage().contains("the log follows the checkpoint of txn " + damagedTxn)
+            && e.getMessage().contains("the newer meta page") && e.getMessage().contains("move wal.cairn out"), e.getMessage());
+        assertArrayEquals(data, Files.readAllBytes(folder.resolve(Store.DATA_FILE)), "refusing changed the data file");
+        assertArrayEquals(log, Files.readAllBytes(folder.resolve(Store.WAL_FILE)), "refusing changed the log");
+        Files.move(folder.resolve(Store.WAL_FILE), dir.resolve("moved.wal"));
+        try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
+            assertEquals(checkpoints.getFirst(), TornWriteTest.contents(r));
+        }
+    }
+
+    /**
+     * A direct commit (a value past the log limit), then logged commits: the first logged one
+     * starts a log generation that follows the direct commit, so when the direct commit's meta
+     * is later damaged, open refuses instead of replaying the later commits onto the checkpoint
+     * before it (which silently lost the large value).
+     */
+    @Test
+    void commitsLoggedAfterADirectCommitAreNeverReplayedWithoutIt() throws Exception {
+        Path source = dir.resolve("direct");
+        Path image = dir.resolve("direct-image");
+        byte[] big = new byte[2 << 20];
+        new Random(9).nextBytes(big);
+        long directTxn;
+        long checkpointBefore;
+        long logEnd;
+        try (Store store = Store.open(source)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("small"), b("s"));
+                w.commit();
+            }
+        }
+        try (Store store = Store.open(source)) {
+            checkpointBefore = store.currentSnapshot().txnId();
+            try (WriteTxn w = store.beginWrite()) {
+                directTxn = w.txnId();
+                w.put("t", b("big"), big);
+                w.commit();
+            }
+            assertEquals(0, store.wal.frameBytes(), "the large commit went to the data file");
+            for (int c = 0; c < 3; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.put("t", b("after" + c), b("a"));
+                    w.commit();
+                }
+            }
+            assertEquals(directTxn, store.wal.baseTxn(), "the logged commits follow the direct commit");
+            logEnd = WalFile.HEADER_BYTES + store.wal.frameBytes();
+            copy(source, image, true);
+        }
+        try (Store store = Store.open(copyOf(image, "intact")); ReadTxn r = store.beginRead()) {
+            assertArrayEquals(big, r.get("t", b("big")).toArray(PageLayout.U8));
+            assertEquals("a", StoreTest.s(r.get("t", b("after2"))));
+        }
+        Path damaged = copyOf(image, "damaged");
+        assertEquals(directTxn, damageNewestMeta(damaged.resolve(Store.DATA_FILE)));
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(damaged));
+        assertTrue(e.getMessage().contains("the log follows the checkpoint of txn " + directTxn), e.getMessage());
+        // The same frames under a header naming the checkpoint before the direct commit (as a
+        // writer that did not start the log over would leave them): not replayed onto either meta.
+        Path olderBase = copyOf(image, "older-base");
+        byte[] log = java.util.Arrays.copyOf(Files.readAllBytes(image.resolve(Store.WAL_FILE)), (int) logEnd);
+        Files.write(olderBase.resolve(Store.WAL_FILE), WalFileTest.withBase(log, checkpointBefore));
+        e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(olderBase));
+        assertTrue(e.getMessage().contains("follow the checkpoint of txn " + checkpointBefore + ", not the data file's newest"
+            + " good meta, txn " + directTxn), e.getMessage());
+    }
+
+    /** A data file put back from an older copy beside its newer log (no frames) is refused, not opened as it was. */
+    @Test
+    void anOlderDataFileBesideANewerLogIsRefused() throws Exception {
+        Path folder = dir.resolve("restored");
+        Path old = dir.resolve("old-data");
+        try (Store store = Store.open(folder)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k"), b("first"));
+                w.commit();
+            }
+        }
+        Files.copy(folder.resolve(Store.DATA_FILE), old);
+        try (Store store = Store.open(folder)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("k"), b("second"));
+                w.commit();
+            }
+        }
+        Files.copy(old, folder.resolve(Store.DATA_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(folder));
+        assertTrue(e.getMessage().contains("the data file is older than its log"), e.getMessage());
+    }
+
+    /** Flips a byte inside the body of the meta page with the highest txn id; returns that txn id. */
+    private static long damageNewestMeta(Path data) throws Exception {
+        byte[] file = Files.readAllBytes(data);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int page = StoreOptions.defaults().pageBytes();
+        int slot = b.getLong(page + 16) > b.getLong(2 * page + 16) ? 1 : 2;
+        long txn = b.getLong(slot * page + 16);
+        file[slot * page + 50] ^= 0x01;
+        Files.write(data, file);
+        return txn;
+    }
+
+    private Path copyOf(Path image, String name) throws Exception {
+        Path target = dir.resolve(name);
+        copy(image, target, true);
+        return target;
+    }
+
     /** A log written by version 2 of the format (no AFTER_FORCE flags) is replayed, and later frames go under a new header. */
     @Test
     void aVersion2LogIsReplayedAndStartedOverAsVersion3() throws Exception {
