@@ -173,12 +173,7 @@ class WalRecoveryTest {
             Path mixed = dir.resolve("mixed");
             copy(image, mixed, false);
             Files.copy(other.resolve(Store.WAL_FILE), mixed.resolve(Store.WAL_FILE));
-            byte[] data = Files.readAllBytes(mixed.resolve(Store.DATA_FILE));
-            byte[] log = Files.readAllBytes(mixed.resolve(Store.WAL_FILE));
-            dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(mixed));
-            assertTrue(e.getMessage().contains("belongs to another database"), e.getMessage());
-            assertArrayEquals(data, Files.readAllBytes(mixed.resolve(Store.DATA_FILE)), "refusing changed the data file");
-            assertArrayEquals(log, Files.readAllBytes(mixed.resolve(Store.WAL_FILE)), "refusing changed the log");
+            assertRefused(mixed, "belongs to another database");
             Files.delete(mixed.resolve(Store.WAL_FILE));
             try (Store alone = Store.open(mixed); ReadTxn r = alone.beginRead()) {
                 assertEquals(states.getFirst(), TornWriteTest.contents(r));
@@ -211,13 +206,7 @@ class WalRecoveryTest {
             checkpoints.add(new TreeMap<>(model));
         }
         long damagedTxn = damageNewestMeta(folder.resolve(Store.DATA_FILE));
-        byte[] data = Files.readAllBytes(folder.resolve(Store.DATA_FILE));
-        byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
-        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(folder));
-        assertTrue(e.getMessage().contains("the log follows the checkpoint of txn " + damagedTxn)
-            && e.getMessage().contains("the newer meta page") && e.getMessage().contains("move wal.cairn out"), e.getMessage());
-        assertArrayEquals(data, Files.readAllBytes(folder.resolve(Store.DATA_FILE)), "refusing changed the data file");
-        assertArrayEquals(log, Files.readAllBytes(folder.resolve(Store.WAL_FILE)), "refusing changed the log");
+        assertRefused(folder, "the log follows the checkpoint of txn " + damagedTxn, "the newer meta page", "move wal.cairn out");
         Files.move(folder.resolve(Store.WAL_FILE), dir.resolve("moved.wal"));
         try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
             assertEquals(checkpoints.getFirst(), TornWriteTest.contents(r));
@@ -270,16 +259,14 @@ class WalRecoveryTest {
         }
         Path damaged = copyOf(image, "damaged");
         assertEquals(directTxn, damageNewestMeta(damaged.resolve(Store.DATA_FILE)));
-        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(damaged));
-        assertTrue(e.getMessage().contains("the log follows the checkpoint of txn " + directTxn), e.getMessage());
+        assertRefused(damaged, "the log follows the checkpoint of txn " + directTxn);
         // The same frames under a header naming the checkpoint before the direct commit (as a
         // writer that did not start the log over would leave them): not replayed onto either meta.
         Path olderBase = copyOf(image, "older-base");
         byte[] log = java.util.Arrays.copyOf(Files.readAllBytes(image.resolve(Store.WAL_FILE)), (int) logEnd);
         Files.write(olderBase.resolve(Store.WAL_FILE), WalFileTest.withBase(log, checkpointBefore));
-        e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(olderBase));
-        assertTrue(e.getMessage().contains("follow the checkpoint of txn " + checkpointBefore + ", not the data file's newest"
-            + " good meta, txn " + directTxn), e.getMessage());
+        assertRefused(olderBase, "follow the checkpoint of txn " + checkpointBefore + ", not the data file's newest good meta,"
+            + " txn " + directTxn);
     }
 
     /** A data file put back from an older copy beside its newer log (no frames) is refused, not opened as it was. */
@@ -302,8 +289,17 @@ class WalRecoveryTest {
             }
         }
         Files.copy(old, folder.resolve(Store.DATA_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertRefused(folder, "the data file is older than its log");
+    }
+
+    /** Open refuses with a CorruptionException whose message holds every part, and leaves both files as they were. */
+    private static void assertRefused(Path folder, String... parts) throws Exception {
+        byte[] data = Files.readAllBytes(folder.resolve(Store.DATA_FILE));
+        byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
         dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(folder));
-        assertTrue(e.getMessage().contains("the data file is older than its log"), e.getMessage());
+        for (String part : parts) assertTrue(e.getMessage().contains(part), "expected \"" + part + "\" in: " + e.getMessage());
+        assertArrayEquals(data, Files.readAllBytes(folder.resolve(Store.DATA_FILE)), "refusing changed the data file");
+        assertArrayEquals(log, Files.readAllBytes(folder.resolve(Store.WAL_FILE)), "refusing changed the log");
     }
 
     /** Flips a byte inside the body of the meta page with the highest txn id; returns that txn id. */
@@ -381,11 +377,7 @@ class WalRecoveryTest {
         byte[] log = Files.readAllBytes(copy.resolve(Store.WAL_FILE));
         log[30] ^= 0x40;
         Files.write(copy.resolve(Store.WAL_FILE), log);
-        byte[] dataBefore = Files.readAllBytes(copy.resolve(Store.DATA_FILE));
-        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(copy));
-        assertTrue(e.getMessage().contains(Store.WAL_FILE) && e.getMessage().contains("log header"), e.getMessage());
-        assertArrayEquals(dataBefore, Files.readAllBytes(copy.resolve(Store.DATA_FILE)), "refusing changed the data file");
-        assertArrayEquals(log, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), "refusing changed the log");
+        assertRefused(copy, Store.WAL_FILE, "log header");
         Files.move(copy.resolve(Store.WAL_FILE), dir.resolve("moved-away.wal"));
         try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
             assertEquals(states.getFirst(), TornWriteTest.contents(r));
