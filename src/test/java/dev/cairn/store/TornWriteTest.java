@@ -83,6 +83,88 @@ class TornWriteTest {
     }
 
     /**
+     * A power cut anywhere in a run of durable commits of every kind: logged ones, direct ones
+     * (a value past the log limit), the checkpoints and log generations between them, and the
+     * first logged commit after a direct one (which starts a generation). Open must never refuse
+     * (no crash leaves what the recovery checks refuse), must verify, and must give the state
+     * after one of the commits, no older than the last one whose commit returned. (The cut
+     * lands inside a commit, which then survives or not: the single-commit test above checks both.)
+     */
+    @ParameterizedTest(name = "checkpoint every {0} bytes of log")
+    @ValueSource(longs = {0, 64 << 10, StoreOptions.CHECKPOINT_BYTES})
+    void aPowerCutAmongCommitsOfEveryKindKeepsEveryAcknowledgedOne(long checkpointBytes) {
+        int trials = "1".equals(System.getenv("CAIRN_LONG")) ? 60 : 12;
+        int acknowledged = 0;
+        int loggedAfterDirect = 0;
+        for (int trial = 0; trial < trials; trial++) {
+            Outcome o = powerCutAmongCommits(dir.resolve("many-" + trial), checkpointBytes, trial);
+            acknowledged += o.acknowledged();
+            if (o.loggedAfterDirect()) loggedAfterDirect++;
+        }
+        assertTrue(acknowledged >= 3 * trials, "only " + acknowledged + " commits acknowledged before the cuts of " + trials
+            + " trials: the cuts come too early to test a run of commits");
+        if (checkpointBytes > 0) {
+            assertTrue(loggedAfterDirect > 0, "no trial acknowledged a logged commit after a direct one before the cut");
+        }
+    }
+
+    /** What one trial saw: commits acknowledged before the cut; was a logged one acknowledged after a direct one. */
+    private record Outcome(int acknowledged, boolean loggedAfterDirect) { }
+
+    private static Outcome powerCutAmongCommits(Path folder, long checkpointBytes, long seed) {
+        Random rnd = new Random(seed * 7919 + checkpointBytes);
+        StoreOptions options = StoreOptions.defaults().withCheckpointBytes(checkpointBytes);
+        List<TreeMap<String, String>> states = new ArrayList<>();
+        TreeMap<String, String> model = new TreeMap<>();
+        try (Store store = Store.open(folder, options)) {
+            commitThreeRounds(store, rnd, model);
+        }
+        states.add(new TreeMap<>(model));
+        int acknowledged = 0;
+        boolean directAcknowledged = false;
+        boolean loggedAfterDirect = false;
+        CrashingFiles files = new CrashingFiles();
+        try (Store store = Store.open(folder, options, files::pageFile, files::walFile)) {
+            store.verifyAfterCommit = false;
+            files.arm(rnd.nextInt(400), seed);
+            for (int c = 0; c < 40 && !files.dead; c++) {
+                boolean direct = rnd.nextInt(4) == 0;
+                try (WriteTxn w = store.beginWrite()) {
+                    if (direct) {
+                        // Past the 1 MiB log limit: a direct commit.
+                        String v = "big-" + c + "-" + "z".repeat((1 << 20) + rnd.nextInt(1000));
+                        w.put("t", StoreTest.b("big"), StoreTest.b(v));
+                        model.put("big", v);
+                    } else {
+                        change(w, rnd, model, "c" + c + "-");
+                    }
+                    w.commit();
+                }
+                states.add(new TreeMap<>(model));
+                if (!files.dead) {
+                    acknowledged = states.size() - 1;
+                    if (!direct && directAcknowledged) loggedAfterDirect = true;
+                    directAcknowledged |= direct;
+                }
+            }
+            if (!files.dead) files.crashNow();
+        }
+        String what = "seed " + seed + ", checkpoint every " + checkpointBytes + " bytes (" + files.story + ")";
+        int found;
+        try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
+            VerifyReport report = store.verify();
+            assertTrue(report.ok(), what + ": " + report.problems());
+            found = states.indexOf(contents(r));
+        } catch (dev.cairn.CorruptionException e) {
+            throw new AssertionError(what + ": open refused after a power cut: " + e.getMessage(), e);
+        }
+        assertTrue(found >= 0, what + ": open gave no committed state");
+        assertTrue(found >= acknowledged, what + ": state " + found + " is older than the last acknowledged commit, " + acknowledged);
+        assertTakesACommit(folder, what);
+        return new Outcome(acknowledged, loggedAfterDirect);
+    }
+
+    /**
      * A power cut after unforced commits ({@code durable = false}): each of their frames may be
      * kept, lost, torn or garbage independently, so an intact frame can follow a torn one. Open
      * must read that as the log's end (those frames do not claim a force before them), never
