@@ -63,6 +63,8 @@ public final class Store implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Store.class.getName());
 
     private final Path dir;
+    /** From the data file's header (storage-format.md §3.1); 0 for a file made before ids. */
+    private final long databaseId;
     final PageFile pageFile;
     final WalFile wal;
     private final FileChannel lockChannel;
@@ -99,9 +101,10 @@ public final class Store implements AutoCloseable {
         WalFile create(Path path, FileChannel channel, int pageBytes, long databaseId);
     }
 
-    private Store(Path dir, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock, StoreOptions options,
-                  boolean writable) {
+    private Store(Path dir, long databaseId, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
+                  StoreOptions options, boolean writable) {
         this.dir = dir;
+        this.databaseId = databaseId;
         this.pageFile = pageFile;
         this.wal = wal;
         this.lockChannel = lockChannel;
@@ -161,7 +164,7 @@ public final class Store implements AutoCloseable {
             // An empty log was just created (or never written): its name must be made durable.
             boolean walCreated = walChannel != null && walChannel.size() == 0;
             WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes(), info.databaseId());
-            Store store = new Store(dir, pageFile, wal, lockChannel, lock, options, info.writable());
+            Store store = new Store(dir, info.databaseId(), pageFile, wal, lockChannel, lock, options, info.writable());
             try {
                 store.recover();
                 if (walCreated && info.writable()) forceDirectory(dir);
@@ -624,6 +627,19 @@ public final class Store implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * The database id in the data file's header, which its log names (storage-format.md §3.1);
+     * 0 for a file made before ids.
+     */
+    public long databaseId() {
+        return databaseId;
+    }
+
+    /** The page size the data file was made with. */
+    public int pageBytes() {
+        return pageFile.pageBytes;
+    }
+
     /** Closes the store. Idempotent. @throws IllegalStateException a write transaction is open */
     @Override
     public synchronized void close() {
@@ -661,10 +677,6 @@ public final class Store implements AutoCloseable {
     CorruptionException corruption(long pageId, String what) {
         damaged = true;
         return new CorruptionException(pageFile.path + ": page " + pageId + ": " + what);
-    }
-
-    int pageBytes() {
-        return pageFile.pageBytes;
     }
 
     Snapshot currentSnapshot() {

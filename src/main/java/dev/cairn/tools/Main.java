@@ -26,7 +26,7 @@ public final class Main {
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
           import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
-          stats   DIR                    file, page and tree figures
+          stats   DIR                    database id, file, page and tree figures
           demo    [DIR]                  the parts-inventory demo (default ./cairn-data)
           help                           this text
         """;
