@@ -226,30 +226,11 @@ public final class Store implements AutoCloseable {
         Recovery.Result r = Recovery.choose(this);
         long fileTxn = r.snapshot().txnId();
         WalFile.Scan scan = wal == null ? null : wal.scan();
-        if (scan != null && scan.headerValid() && scan.baseTxn() > fileTxn) {
-            // A log starts a generation only after its checkpoint's meta was forced: the newer
-            // meta was damaged, or the data file was replaced by an older copy. Opening at the
-            // older checkpoint would silently drop every commit since it.
-            throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
-                + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " ("
-                + (r.otherMeta() == null ? "the data file is older than its log" : "the newer " + r.otherMeta())
-                + "). A crash cannot do this. To open the database at txn " + fileTxn + " anyway, dropping every commit"
-                + " after it, move " + WAL_FILE + " out of the folder");
-        }
+        if (scan != null) checkLogFollows(r, scan);
         boolean replay = scan != null && scan.hasCommits() && scan.lastCommitTxn() > fileTxn;
-        if (replay) {
-            if (scan.version() >= 3 && scan.baseTxn() != fileTxn) {
-                // Frames are appended only under a header whose base is the data file's newest
-                // meta (§5.2): these followed another checkpoint, whose changes they lack.
-                throw new CorruptionException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
-                    + " follow the checkpoint of txn " + scan.baseTxn() + ", not the data file's newest good meta, txn "
-                    + fileTxn + (r.otherMeta() == null ? "" : " (the other " + r.otherMeta() + ")")
-                    + "; replaying them onto it would lose the commits in between");
-            }
-            if (!writable) {
-                throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
-                    + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
-            }
+        if (replay && !writable) {
+            throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
+                + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
         }
         damaged = false;
         freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
@@ -265,6 +246,30 @@ public final class Store implements AutoCloseable {
             // A log with frames (all in the data file already), without a header, or of an older
             // version (frames are appended only under this version's header) starts over.
             wal.reset(checkpointTxn, walKeepBytes());
+        }
+    }
+
+    /**
+     * The log must follow the data file's newest intact meta F (§5.4 step 5): a header naming a
+     * later checkpoint means that meta was damaged or the data file replaced by an older copy (a
+     * generation starts only after its checkpoint's meta was forced), and in a version 3 log,
+     * frames after F must have been appended under F itself (§5.2). Either would otherwise be
+     * opened as an older state, silently.
+     */
+    private void checkLogFollows(Recovery.Result r, WalFile.Scan scan) {
+        long fileTxn = r.snapshot().txnId();
+        if (scan.headerValid() && scan.baseTxn() > fileTxn) {
+            throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
+                + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " ("
+                + (r.otherMeta() == null ? "the data file is older than its log" : "the newer " + r.otherMeta())
+                + "). A crash cannot do this. To open the database at txn " + fileTxn + " anyway, dropping every commit"
+                + " after it, move " + WAL_FILE + " out of the folder");
+        }
+        if (scan.version() >= 3 && scan.hasCommits() && scan.lastCommitTxn() > fileTxn && scan.baseTxn() != fileTxn) {
+            throw new CorruptionException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
+                + " follow the checkpoint of txn " + scan.baseTxn() + ", not the data file's newest good meta, txn "
+                + fileTxn + (r.otherMeta() == null ? "" : " (the other " + r.otherMeta() + ")")
+                + "; replaying them onto it would lose the commits in between");
         }
     }
 
