@@ -2,6 +2,8 @@ package dev.cairn.tools;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -16,11 +18,17 @@ final class InspectLauncher {
 
     private InspectLauncher() { }
 
+    /**
+     * @throws dev.cairn.CairnException the database does not open (damaged, locked, newer format):
+     *         said here, before a jshell starts whose script would only print a stack trace
+     */
     static int launch(Path dir) {
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
         if (!Files.isExecutable(jshell)) {
             throw new IllegalStateException("no jshell at " + jshell + " (inspect needs a full JDK 25, not a JRE)");
         }
+        // Opened and closed again here: jshell's process opens it for the session.
+        Inspector.open(dir, new PrintStream(OutputStream.nullOutputStream())).close();
         try {
             Path script = Files.createTempFile("cairn-inspect", ".jsh");
             script.toFile().deleteOnExit();

@@ -88,6 +88,20 @@ class MainTest {
         assertTrue(r.out().contains("DAMAGED") || r.out().contains("problem"), r.out());
     }
 
+    /** A database that does not open is said before any jshell starts (its script would print a stack trace and go on). */
+    @Test
+    void inspectOfADatabaseThatDoesNotOpenSaysWhyAndExitsTwo() throws IOException {
+        Path db = databaseWithParts(3);
+        Path data = db.resolve("data.cairn");
+        byte[] file = Files.readAllBytes(data);
+        file[0] = 'X';
+        Files.write(data, file);
+        Result r = cairn("inspect", db.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().startsWith("cairn inspect: ") && r.err().contains("magic"), r.err());
+        assertFalse(r.out().contains("jshell"), r.out());
+    }
+
     @Test
     void exportThenImportCopiesEveryRecordAsNewRecords() throws IOException {
         Path db = databaseWithParts(20);
