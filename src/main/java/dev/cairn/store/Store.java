@@ -226,8 +226,8 @@ public final class Store implements AutoCloseable {
         Recovery.Result r = Recovery.choose(this);
         long fileTxn = r.snapshot().txnId();
         WalFile.Scan scan = wal == null ? null : wal.scan();
-        if (scan != null) checkLogFollows(r, scan);
         boolean replay = scan != null && scan.hasCommits() && scan.lastCommitTxn() > fileTxn;
+        if (scan != null) checkLogFollows(r, scan, replay);
         if (replay && !writable) {
             throw new CairnException(dir + " holds commits in its log up to txn " + scan.lastCommitTxn()
                 + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
@@ -253,10 +253,10 @@ public final class Store implements AutoCloseable {
      * The log must follow the data file's newest intact meta F (§5.4 step 5): a header naming a
      * later checkpoint means that meta was damaged or the data file replaced by an older copy (a
      * generation starts only after its checkpoint's meta was forced), and in a version 3 log,
-     * frames after F must have been appended under F itself (§5.2). Either would otherwise be
-     * opened as an older state, silently.
+     * frames after F (those to {@code replay}) must have been appended under F itself (§5.2).
+     * Either would otherwise be opened as an older state, silently.
      */
-    private void checkLogFollows(Recovery.Result r, WalFile.Scan scan) {
+    private void checkLogFollows(Recovery.Result r, WalFile.Scan scan, boolean replay) {
         long fileTxn = r.snapshot().txnId();
         if (scan.headerValid() && scan.baseTxn() > fileTxn) {
             throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
@@ -265,7 +265,7 @@ public final class Store implements AutoCloseable {
                 + "). A crash cannot do this. To open the database at txn " + fileTxn + " anyway, dropping every commit"
                 + " after it, move " + WAL_FILE + " out of the folder");
         }
-        if (scan.version() >= 3 && scan.hasCommits() && scan.lastCommitTxn() > fileTxn && scan.baseTxn() != fileTxn) {
+        if (replay && scan.version() >= 3 && scan.baseTxn() != fileTxn) {
             throw new CorruptionException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
                 + " follow the checkpoint of txn " + scan.baseTxn() + ", not the data file's newest good meta, txn "
                 + fileTxn + (r.otherMeta() == null ? "" : " (the other " + r.otherMeta() + ")")

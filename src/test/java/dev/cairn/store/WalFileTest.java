@@ -314,8 +314,8 @@ class WalFileTest {
         ByteBuffer b = ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 6; i++) {
             // The header was forced before frame 0; commits 0, 2, 4 were forced.
-            int expected = i % 2 == 0 ? WalFile.FLAG_COMMIT : WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE;
-            if (i == 0) expected = WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE;
+            boolean afterForce = i == 0 || i % 2 == 1;
+            int expected = afterForce ? WalFile.FLAG_COMMIT | WalFile.FLAG_AFTER_FORCE : WalFile.FLAG_COMMIT;
             assertEquals(expected, b.getInt((int) starts[i] + 24), "flags of frame " + i);
         }
         try (WalFile wal = open(path)) {
