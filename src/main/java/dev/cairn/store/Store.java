@@ -114,6 +114,11 @@ public final class Store implements AutoCloseable {
         this.writable = writable;
     }
 
+    /** True if dir holds a database (its data file); {@link #open} creates one where it does not. */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve(DATA_FILE));
+    }
+
     /** Opens (creating if absent) the database in dir, with durable commits. */
     public static Store open(Path dir) {
         return open(dir, StoreOptions.defaults());
@@ -130,11 +135,37 @@ public final class Store implements AutoCloseable {
     }
 
     static Store open(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory) {
+        return open(dir, options, factory, walFactory, false).store();
+    }
+
+    /**
+     * What {@link #salvage} did.
+     *
+     * @param store     the open database
+     * @param refusals  the refusals it got past, in order; empty when the database opened as it was
+     * @param keptLog   the copy of the whole log as it was before, or null when nothing was changed
+     */
+    public record Salvaged(Store store, List<LogRefusedException> refusals, Path keptLog) { }
+
+    /**
+     * Opens the database in dir; if its log refuses the open ({@link LogRefusedException}), does
+     * what the refusal says first, holding the folder's lock throughout: copies the whole log to
+     * {@code wal.cairn.refused-N} (forced; never deleted), cuts the log to the refusal's
+     * {@link LogRefusedException#keepBytes() keepBytes}, and opens. The commits the refusal names
+     * are then not in the database (the copy still holds their bytes). For an operator who has
+     * read the refusal ({@code cairn salvage}); never done by {@link #open}.
+     *
+     * @throws CorruptionException damage that giving up log commits does not get past
+     */
+    public static Salvaged salvage(Path dir, StoreOptions options) {
+        return open(dir, options, PageFile::new, WalFile::new, true);
+    }
+
+    private static Salvaged open(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory,
+                                 boolean salvage) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
         FileChannel lockChannel = null;
-        FileChannel channel = null;
-        FileChannel walChannel = null;
         try {
             // createDirectories throws and catches an exception when the folder exists: ask first.
             if (!Files.isDirectory(dir)) Files.createDirectories(dir);
@@ -148,6 +179,37 @@ public final class Store implements AutoCloseable {
             if (lock == null) {
                 throw new DatabaseLockedException("database folder " + dir + " is in use by another process or handle");
             }
+            List<LogRefusedException> refusals = new ArrayList<>();
+            Path keptLog = null;
+            while (true) {
+                try {
+                    return new Salvaged(openLocked(dir, options, factory, walFactory, lockChannel, lock), List.copyOf(refusals), keptLog);
+                } catch (LogRefusedException refusal) {
+                    Path log = dir.resolve(WAL_FILE);
+                    // Each cut must shorten the log, so this ends (a refusal to keep it all is not salvageable).
+                    if (!salvage || refusal.keepBytes() >= Files.size(log)) throw refusal;
+                    if (keptLog == null) keptLog = copyLog(dir, log);
+                    cutLog(log, refusal.keepBytes());
+                    refusals.add(refusal);
+                    LOG.log(System.Logger.Level.WARNING, "salvage of " + dir + ": cut " + WAL_FILE + " to "
+                        + refusal.keepBytes() + " bytes (the whole log is kept as " + keptLog + ") after: " + refusal.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            closeQuietly(lockChannel);
+            throw new CairnException("cannot open database folder " + dir + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(lockChannel);
+            throw e;
+        }
+    }
+
+    /** Opens the files of a folder whose lock this process holds; closes them again if that fails. */
+    private static Store openLocked(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory,
+                                    FileChannel lockChannel, FileLock lock) throws IOException {
+        FileChannel channel = null;
+        FileChannel walChannel = null;
+        try {
             Path data = dir.resolve(DATA_FILE);
             if (!Files.exists(data)) create(dir, data, options.pageBytes());
             channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -173,12 +235,28 @@ public final class Store implements AutoCloseable {
                 throw e;
             }
             return store;
-        } catch (IOException e) {
-            closeQuietly(channel, walChannel, lockChannel);
-            throw new CairnException("cannot open database folder " + dir + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            closeQuietly(channel, walChannel, lockChannel);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel, walChannel);
             throw e;
+        }
+    }
+
+    /** Copies the whole log to a new {@code wal.cairn.refused-N} beside it and makes the copy durable. */
+    private static Path copyLog(Path dir, Path log) throws IOException {
+        Path copy = dir.resolve(WAL_FILE + ".refused-1");
+        for (int n = 2; Files.exists(copy); n++) copy = dir.resolve(WAL_FILE + ".refused-" + n);
+        Files.copy(log, copy);
+        try (FileChannel c = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+            c.force(true);
+        }
+        forceDirectory(dir);
+        return copy;
+    }
+
+    private static void cutLog(Path log, long keepBytes) throws IOException {
+        try (FileChannel c = FileChannel.open(log, StandardOpenOption.WRITE)) {
+            c.truncate(keepBytes);
+            c.force(true);
         }
     }
 
@@ -259,17 +337,18 @@ public final class Store implements AutoCloseable {
     private void checkLogFollows(Recovery.Result r, WalFile.Scan scan, boolean replay) {
         long fileTxn = r.snapshot().txnId();
         if (scan.headerValid() && scan.baseTxn() > fileTxn) {
-            throw new CorruptionException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
+            throw new LogRefusedException(wal.path + ": the log follows the checkpoint of txn " + scan.baseTxn()
                 + ", but the newest good meta of " + pageFile.path + " is txn " + fileTxn + " ("
                 + (r.otherMeta() == null ? "the data file is older than its log" : "the newer " + r.otherMeta())
                 + "). A crash cannot do this. To open the database at txn " + fileTxn + " anyway, dropping every commit"
-                + " after it, move " + WAL_FILE + " out of the folder");
+                + " after it, move " + WAL_FILE + " out of the folder" + WalFile.salvageHint(wal.path), 0);
         }
         if (replay && scan.version() >= 3 && scan.baseTxn() != fileTxn) {
-            throw new CorruptionException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
+            throw new LogRefusedException(wal.path + ": the log's commits up to txn " + scan.lastCommitTxn()
                 + " follow the checkpoint of txn " + scan.baseTxn() + ", not the data file's newest good meta, txn "
                 + fileTxn + (r.otherMeta() == null ? "" : " (the other " + r.otherMeta() + ")")
-                + "; replaying them onto it would lose the commits in between");
+                + "; replaying them onto it would lose the commits in between. To open the database at txn " + fileTxn
+                + " anyway, dropping the log's commits, move " + WAL_FILE + " out of the folder" + WalFile.salvageHint(wal.path), 0);
         }
     }
 

@@ -208,9 +208,9 @@ class WalFile implements AutoCloseable {
         if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header");
         String problem = headerProblem(header);
         if (problem != null) {
-            throw new CorruptionException(path + ": log header: " + problem + ". The log may hold commits newer than the"
+            throw new LogRefusedException(path + ": log header: " + problem + ". The log may hold commits newer than the"
                 + " data file's last checkpoint; to open the database at that checkpoint instead (losing them), move "
-                + path.getFileName() + " out of the folder");
+                + path.getFileName() + " out of the folder" + salvageHint(path), 0);
         }
         version = header.getInt(8);
         if (version < OLDEST_READ_VERSION || version > VERSION) {
@@ -218,10 +218,10 @@ class WalFile implements AutoCloseable {
                 + OLDEST_READ_VERSION + " to " + VERSION + "); open the database with the Cairn that wrote it");
         }
         if (version >= 3 && header.getLong(DATABASE_ID_OFFSET) != databaseId) {
-            throw new CorruptionException(path + ": the log belongs to another database (its header names database id "
+            throw new LogRefusedException(path + ": the log belongs to another database (its header names database id "
                 + PageLayout.hex(header.getLong(DATABASE_ID_OFFSET)) + ", the data file's is " + PageLayout.hex(databaseId)
                 + "): its commits are not this database's and are not replayed. To open the database at its data file's"
-                + " last checkpoint, move " + path.getFileName() + " out of the folder");
+                + " last checkpoint, move " + path.getFileName() + " out of the folder" + salvageHint(path), 0);
         }
         headerLost = false;
         generation = header.getLong(16);
@@ -276,13 +276,15 @@ class WalFile implements AutoCloseable {
                 long firstTxn = frameTxn;
                 int intact = 1;
                 while (nextFrame(frameTxn + 1) == null) intact++;
-                throw new CorruptionException(path + ": the log is damaged at byte " + at + " (" + stop + "), but "
-                    + intact + " intact commit" + (intact == 1 ? "" : "s") + " (txn " + firstTxn
-                    + (intact == 1 ? "" : " to " + frameTxn) + ", from byte " + next + ") follow the damaged frame and were"
+                String intactCommits = intact == 1
+                    ? "1 intact commit (txn " + firstTxn + ", from byte " + next + ") follows the damaged frame and was"
+                    : intact + " intact commits (txn " + firstTxn + " to " + frameTxn + ", from byte " + next
+                        + ") follow the damaged frame and were";
+                throw new LogRefusedException(path + ": the log is damaged at byte " + at + " (" + stop + "), but " + intactCommits
                     + " written after it had been forced to disk: this is damage, not a write torn by a crash, and opening"
                     + " would drop acknowledged commits. To open the database as of the last commit before the damage"
                     + " instead (dropping the damaged frame and every commit after it), keep a copy of the log and cut it to "
-                    + at + " bytes (truncate -s " + at + " " + path + ")");
+                    + at + " bytes (truncate -s " + at + " " + path + ")" + salvageHint(path), at);
             }
         }
         chain = chainBefore;
@@ -301,6 +303,12 @@ class WalFile implements AutoCloseable {
         crc.update(header.array(), 0, FRAME_HEADER_BYTES - 4);
         crc.update(ops.array(), 0, ops.capacity());
         return (int) crc.getValue();
+    }
+
+    /** Ends the message of every {@link LogRefusedException}: the command that applies its remedy. */
+    static String salvageHint(Path log) {
+        return ". `java -jar cairn.jar salvage " + log.toAbsolutePath().getParent() + "` shows what that would do,"
+            + " and with --apply does it, keeping a copy of the whole log";
     }
 
     // ---------------------------------------------------------------- reading frames

@@ -4,17 +4,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The arguments after the command name: positionals and {@code --name value} options. */
 final class Args {
+    /** Options that take no value. */
+    private static final Set<String> FLAGS = Set.of("--apply");
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new HashMap<>();
+    private final Set<String> flags = new HashSet<>();
 
     Args(String[] args) {
         for (int i = 0; i < args.length; i++) {
-            if (args[i].startsWith("--")) {
+            if (FLAGS.contains(args[i])) {
+                if (!flags.add(args[i])) throw new Main.UsageException("option " + args[i] + " given twice");
+            } else if (args[i].startsWith("--")) {
                 if (i + 1 >= args.length) throw new Main.UsageException("option " + args[i] + " needs a value");
                 if (options.put(args[i], args[++i]) != null) {
                     throw new Main.UsageException("option " + args[i - 1] + " given twice");
@@ -39,6 +46,10 @@ final class Args {
         Path dir = Path.of(positional(index, "DIR"));
         if (!Files.isDirectory(dir)) throw new Main.UsageException("no database folder " + dir.toAbsolutePath());
         return dir;
+    }
+
+    boolean flag(String name) {
+        return flags.contains(name);
     }
 
     String option(String name, String fallback) {

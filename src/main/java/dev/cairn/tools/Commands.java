@@ -6,8 +6,10 @@ import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.DatabaseLockedException;
 import dev.cairn.store.ForeignBackup;
+import dev.cairn.store.LogRefusedException;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
+import dev.cairn.store.StoreOptions;
 import dev.cairn.store.VerifyReport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -89,6 +91,60 @@ final class Commands {
             }
         }
         return 0;
+    }
+
+    /**
+     * For a database whose log refuses the open ({@link LogRefusedException}): says what giving
+     * up the commits the refusal names would do (exit 1), and with {@code apply} does it through
+     * {@link Store#salvage}, then verifies (exit 0 if intact). Exit 0 without change when the
+     * database opens; 1 for damage that is not in the log (salvage cannot help there).
+     */
+    static int salvage(Path dir, boolean apply, PrintStream out) {
+        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
+        try {
+            if (!apply) {
+                try (Store store = Store.open(dir)) {
+                    out.println("OK " + dir + " opens as it is (txn " + txnId(store) + "): nothing to salvage");
+                    return 0;
+                } catch (LogRefusedException e) {
+                    out.println("REFUSED " + e.getMessage());
+                    out.println("salvage would copy the whole log to a new wal.cairn.refused-N file beside it, then "
+                        + (e.keepBytes() == 0 ? "empty the log: the database opens at its data file's last checkpoint"
+                            : "cut the log to " + e.keepBytes() + " bytes: the database opens at the last commit before the damage")
+                        + ", without the commits named above (if the shorter log is refused too, it cuts again and says so)");
+                    out.println("to do it: java -jar cairn.jar salvage " + dir + " --apply");
+                    return 1;
+                }
+            }
+            Store.Salvaged salvaged = Store.salvage(dir, StoreOptions.defaults());
+            try (Store store = salvaged.store()) {
+                for (LogRefusedException e : salvaged.refusals()) {
+                    out.println("REFUSED " + e.getMessage());
+                    out.println("cut " + dir.resolve("wal.cairn") + " to " + e.keepBytes() + " bytes");
+                }
+                if (salvaged.keptLog() == null) {
+                    out.println("OK " + dir + " opens as it is (txn " + txnId(store) + "): nothing to salvage");
+                    return 0;
+                }
+                out.println("the whole log as it was is kept in " + salvaged.keptLog());
+                VerifyReport report = store.verify();
+                for (String problem : report.problems()) out.println("problem: " + problem);
+                out.printf("%s %s: opens at txn %d after salvage, %d pages (%d free)%n", report.ok() ? "OK" : "DAMAGED",
+                    dir, report.txnId(), report.pageCount(), report.freePageCount());
+                return report.ok() ? 0 : 1;
+            }
+        } catch (dev.cairn.CorruptionException e) {
+            out.println("DAMAGED " + e.getMessage());
+            out.println("salvage cannot get past this: " + (e instanceof LogRefusedException ? "the log cannot be cut shorter"
+                : "the damage is not in the log") + ". Restore the folder from a backup (cairn backup makes one)");
+            return 1;
+        }
+    }
+
+    private static long txnId(Store store) {
+        try (ReadTxn r = store.beginRead()) {
+            return r.txnId();
+        }
     }
 
     /** Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL. */

@@ -27,6 +27,9 @@ public final class Main {
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
           import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
           stats   DIR                    database id, file, page and tree figures
+          salvage DIR [--apply]          when the log refuses the open: say what giving up the
+                                         commits it names would do; --apply does it (keeps a
+                                         copy of the whole log), then verifies
           demo    [DIR]                  the parts-inventory demo (default ./cairn-data)
           help                           this text
         """;
@@ -63,6 +66,7 @@ public final class Main {
                 }
                 case "inspect" -> InspectLauncher.launch(a.dir(0));
                 case "stats" -> Commands.stats(a.dir(0), out);
+                case "salvage" -> Commands.salvage(a.dir(0), a.flag("--apply"), out);
                 case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);
                 case "import" -> Commands.importFile(a.dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),
                     out, err);

@@ -126,17 +126,18 @@ class WalRecoveryTest {
                 assertEquals(states.get(frame), TornWriteTest.contents(r), what + ": not the commit before the damage");
                 opened++;
                 continue;
-            } catch (dev.cairn.CorruptionException e) {
+            } catch (LogRefusedException e) {
                 assertTrue(mustRefuse, what + ": " + e.getMessage());
                 long cut = starts.get(frame);
                 assertTrue(e.getMessage().contains("damaged at byte " + cut + " ") && e.getMessage().contains("truncate -s " + cut + " "),
                     what + ": " + e.getMessage());
+                assertEquals(cut, e.keepBytes(), what);
                 refused++;
             }
             assertArrayEquals(dataBefore, Files.readAllBytes(copy.resolve(Store.DATA_FILE)), what + ": refusing changed the data file");
             assertArrayEquals(damaged, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), what + ": refusing changed the log");
             if (trial % 4 == 0) {
-                // What the message says to do: cut the log where the damaged frame starts.
+                // What the message says to do by hand: cut the log where the damaged frame starts.
                 try (var channel = java.nio.channels.FileChannel.open(copy.resolve(Store.WAL_FILE), java.nio.file.StandardOpenOption.WRITE)) {
                     channel.truncate(starts.get(frame));
                 }
@@ -144,6 +145,8 @@ class WalRecoveryTest {
                     assertEquals(states.get(frame), TornWriteTest.contents(r), what + ": after cutting the log");
                     assertTrue(store.verify().ok(), what);
                 }
+            } else if (trial % 4 == 1) {
+                assertSalvageOpens(copy, states.get(frame), 1);
             }
         }
         assertTrue(refused > 20 && opened >= 4, refused + " of 40 damaged logs refused, " + opened + " opened");
@@ -174,6 +177,7 @@ class WalRecoveryTest {
             copy(image, mixed, false);
             Files.copy(other.resolve(Store.WAL_FILE), mixed.resolve(Store.WAL_FILE));
             assertRefused(mixed, "belongs to another database");
+            assertSalvageOpens(copyOf(mixed, "mixed-salvaged"), states.getFirst(), 1);
             Files.delete(mixed.resolve(Store.WAL_FILE));
             try (Store alone = Store.open(mixed); ReadTxn r = alone.beginRead()) {
                 assertEquals(states.getFirst(), TornWriteTest.contents(r));
@@ -207,6 +211,7 @@ class WalRecoveryTest {
         }
         long damagedTxn = damageNewestMeta(folder.resolve(Store.DATA_FILE));
         assertRefused(folder, "the log follows the checkpoint of txn " + damagedTxn, "the newer meta page", "move wal.cairn out");
+        assertSalvageOpens(copyOf(folder, "meta-salvaged"), checkpoints.getFirst(), 1);
         Files.move(folder.resolve(Store.WAL_FILE), dir.resolve("moved.wal"));
         try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
             assertEquals(checkpoints.getFirst(), TornWriteTest.contents(r));
@@ -267,6 +272,18 @@ class WalRecoveryTest {
         Files.write(olderBase.resolve(Store.WAL_FILE), WalFileTest.withBase(log, checkpointBefore));
         assertRefused(olderBase, "follow the checkpoint of txn " + checkpointBefore + ", not the data file's newest good meta,"
             + " txn " + directTxn);
+        TreeMap<String, String> atDirectCommit = new TreeMap<>(java.util.Map.of("small", "s", "big", StoreTest.s(java.lang.foreign.MemorySegment.ofArray(big))));
+        assertSalvageOpens(copyOf(olderBase, "older-base-salvaged"), atDirectCommit, 1);
+        // The same with the second frame's body damaged as well: salvage cuts the log there, then
+        // the first frame is refused for its base as above, and the log is emptied.
+        Path twoRefusals = copyOf(olderBase, "two-refusals");
+        byte[] damagedLog = Files.readAllBytes(twoRefusals.resolve(Store.WAL_FILE));
+        List<Long> starts = frameStarts(damagedLog, logEnd);
+        assertEquals(3, starts.size());
+        damagedLog[(int) (starts.get(1) + WalFile.FRAME_HEADER_BYTES + 2)] ^= 0x10;
+        Files.write(twoRefusals.resolve(Store.WAL_FILE), damagedLog);
+        assertEquals(starts.get(1), assertRefused(twoRefusals, "damaged at byte " + starts.get(1)).keepBytes());
+        assertSalvageOpens(twoRefusals, atDirectCommit, 2);
     }
 
     /** A data file put back from an older copy beside its newer log (no frames) is refused, not opened as it was. */
@@ -290,16 +307,63 @@ class WalRecoveryTest {
         }
         Files.copy(old, folder.resolve(Store.DATA_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         assertRefused(folder, "the data file is older than its log");
+        assertSalvageOpens(folder, new TreeMap<>(java.util.Map.of("k", "first")), 1);
     }
 
-    /** Open refuses with a CorruptionException whose message holds every part, and leaves both files as they were. */
-    private static void assertRefused(Path folder, String... parts) throws Exception {
+    /** Damage outside the log (here a data file cut short) is not salvaged: refused as by open, nothing changed or copied. */
+    @Test
+    void salvageLeavesDamageOutsideTheLogAlone() throws Exception {
+        Path image = crashImage(new Random(11));
+        Path folder = copyOf(image, "cut-short");
+        Path data = folder.resolve(Store.DATA_FILE);
+        try (var channel = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(4L * StoreOptions.defaults().pageBytes());
+        }
+        byte[] dataBefore = Files.readAllBytes(data);
+        byte[] logBefore = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class,
+            () -> Store.salvage(folder, StoreOptions.defaults()));
+        assertFalse(e instanceof LogRefusedException, e.getMessage());
+        assertTrue(e.getMessage().contains("cut short"), e.getMessage());
+        assertArrayEquals(dataBefore, Files.readAllBytes(data));
+        assertArrayEquals(logBefore, Files.readAllBytes(folder.resolve(Store.WAL_FILE)));
+        assertFalse(Files.exists(folder.resolve(Store.WAL_FILE + ".refused-1")));
+    }
+
+    /** Open refuses with a LogRefusedException whose message holds every part, and leaves both files as they were. */
+    private static LogRefusedException assertRefused(Path folder, String... parts) throws Exception {
         byte[] data = Files.readAllBytes(folder.resolve(Store.DATA_FILE));
         byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
-        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(folder));
+        LogRefusedException e = assertThrows(LogRefusedException.class, () -> Store.open(folder));
         for (String part : parts) assertTrue(e.getMessage().contains(part), "expected \"" + part + "\" in: " + e.getMessage());
+        assertTrue(e.getMessage().contains("salvage " + folder.toAbsolutePath()), e.getMessage());
         assertArrayEquals(data, Files.readAllBytes(folder.resolve(Store.DATA_FILE)), "refusing changed the data file");
         assertArrayEquals(log, Files.readAllBytes(folder.resolve(Store.WAL_FILE)), "refusing changed the log");
+        return e;
+    }
+
+    /**
+     * {@link Store#salvage} of a folder whose log refuses the open: gets past {@code refusals}
+     * refusals, keeps the whole log as it was, opens with {@code expected} and verifies; then
+     * the folder opens plainly with the same contents.
+     */
+    private static void assertSalvageOpens(Path folder, TreeMap<String, String> expected, int refusals) throws Exception {
+        byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
+        Store.Salvaged salvaged = Store.salvage(folder, StoreOptions.defaults());
+        try (Store store = salvaged.store(); ReadTxn r = store.beginRead()) {
+            assertEquals(refusals, salvaged.refusals().size(), salvaged.refusals().toString());
+            assertEquals(folder.resolve(Store.WAL_FILE + ".refused-1"), salvaged.keptLog());
+            assertArrayEquals(log, Files.readAllBytes(salvaged.keptLog()), "the kept log is the log as it was");
+            assertEquals(expected, TornWriteTest.contents(r), "after salvage");
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
+        }
+        try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
+            assertEquals(expected, TornWriteTest.contents(r), "reopened after salvage");
+        }
+        Store.Salvaged again = Store.salvage(folder, StoreOptions.defaults());
+        again.store().close();
+        assertEquals(List.of(), again.refusals());
+        assertNull(again.keptLog(), "a salvage of a folder that opens changes nothing");
     }
 
     /** Flips a byte inside the body of the meta page with the highest txn id; returns that txn id. */
@@ -378,6 +442,7 @@ class WalRecoveryTest {
         log[30] ^= 0x40;
         Files.write(copy.resolve(Store.WAL_FILE), log);
         assertRefused(copy, Store.WAL_FILE, "log header");
+        assertSalvageOpens(copyOf(copy, "damaged-header-salvaged"), states.getFirst(), 1);
         Files.move(copy.resolve(Store.WAL_FILE), dir.resolve("moved-away.wal"));
         try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
             assertEquals(states.getFirst(), TornWriteTest.contents(r));

@@ -88,6 +88,61 @@ class MainTest {
         assertTrue(r.out().contains("DAMAGED") || r.out().contains("problem"), r.out());
     }
 
+    /**
+     * A log that refuses the open (here another database's): salvage says what it would do and
+     * changes nothing; with --apply it keeps the log, opens at the data file's checkpoint and
+     * verifies; after that there is nothing to salvage. Damage outside the log is not salvaged.
+     */
+    @Test
+    void salvageShowsThenAppliesTheRemedyOfARefusedLog() throws IOException {
+        Path db = databaseWithParts(50);
+        Path other = dir.resolve("other");
+        try (Cairn c = Cairn.open(other)) {
+            c.tree(Part.class).insert(new Part("X-1", "other", 1, 1L, List.of("x")));
+        }
+        Path log = db.resolve("wal.cairn");
+        Files.copy(other.resolve("wal.cairn"), log, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        byte[] foreignLog = Files.readAllBytes(log);
+        byte[] data = Files.readAllBytes(db.resolve("data.cairn"));
+
+        Result shown = cairn("salvage", db.toString());
+        assertEquals(1, shown.code(), shown.out() + shown.err());
+        assertTrue(shown.out().startsWith("REFUSED ") && shown.out().contains("belongs to another database")
+            && shown.out().contains("salvage would copy the whole log") && shown.out().contains(" --apply"), shown.out());
+        assertArrayEquals(foreignLog, Files.readAllBytes(log), "showing changed the log");
+        assertArrayEquals(data, Files.readAllBytes(db.resolve("data.cairn")), "showing changed the data file");
+        assertFalse(Files.exists(db.resolve("wal.cairn.refused-1")));
+
+        Result applied = cairn("salvage", db.toString(), "--apply");
+        assertEquals(0, applied.code(), applied.out() + applied.err());
+        assertTrue(applied.out().contains("kept in " + db.resolve("wal.cairn.refused-1"))
+            && applied.out().contains("OK " + db + ": opens at txn"), applied.out());
+        assertArrayEquals(foreignLog, Files.readAllBytes(db.resolve("wal.cairn.refused-1")));
+        Result verified = cairn("verify", db.toString());
+        assertEquals(0, verified.code(), verified.out());
+        assertTrue(verified.out().contains("50 records checked"), verified.out());
+
+        Result again = cairn("salvage", db.toString(), "--apply");
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("nothing to salvage"), again.out());
+        assertFalse(Files.exists(db.resolve("wal.cairn.refused-2")));
+
+        Path data0 = other.resolve("data.cairn");
+        byte[] file = Files.readAllBytes(data0);
+        file[0] = 'X';
+        Files.write(data0, file);
+        Result damaged = cairn("salvage", other.toString(), "--apply");
+        assertEquals(1, damaged.code(), damaged.out() + damaged.err());
+        assertTrue(damaged.out().startsWith("DAMAGED ") && damaged.out().contains("the damage is not in the log"), damaged.out());
+        assertFalse(Files.exists(other.resolve("wal.cairn.refused-1")));
+
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Result none = cairn("salvage", empty.toString());
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("no database in"), none.err());
+        assertFalse(Files.exists(empty.resolve("data.cairn")), "salvage made a database");
+    }
+
     /** A database that does not open is said before any jshell starts (its script would print a stack trace and go on). */
     @Test
     void inspectOfADatabaseThatDoesNotOpenSaysWhyAndExitsTwo() throws IOException {
