@@ -289,7 +289,7 @@ public final class Store implements AutoCloseable {
     }
 
     /** Makes a new name in the folder durable (a created or renamed file). */
-    private static void forceDirectory(Path dir) throws IOException {
+    static void forceDirectory(Path dir) throws IOException {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }
@@ -690,6 +690,20 @@ public final class Store implements AutoCloseable {
         }
         try (ReadTxn pinned = r) {
             Backup.copy(this, pinned, targetDir);
+        }
+    }
+
+    /**
+     * Writes a compacted copy of the current snapshot into targetDir (which must not hold a
+     * database): every tree written anew in key order, so the copy holds live pages only
+     * (storage-format.md §8.2). The data file itself never shrinks; this is how space freed by
+     * deletes is given back (copy, then swap folders). Writers keep committing meanwhile. The
+     * copy has its own database id and txn ids.
+     */
+    public void compactTo(Path targetDir) {
+        if (targetDir == null) throw new IllegalArgumentException("targetDir is null");
+        try (ReadTxn r = beginRead()) {
+            CompactCopy.copy(this, r, targetDir);
         }
     }
 

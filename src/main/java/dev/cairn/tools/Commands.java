@@ -77,6 +77,27 @@ final class Commands {
         return 0;
     }
 
+    /**
+     * Writes a compacted copy of DIR into TARGET (live pages only) and verifies it. Needs the
+     * database's lock: a database another process holds is backed up first, then compacted.
+     */
+    static int compact(Path dir, Path target, PrintStream out) {
+        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
+        try (Store store = Store.open(dir)) {
+            store.compactTo(target);
+        } catch (DatabaseLockedException e) {
+            throw new DatabaseLockedException(e.getMessage() + "; compact a backup of it instead (cairn backup "
+                + dir + " COPY, then cairn compact COPY " + target + ")");
+        }
+        try (Store copy = Store.open(target)) {
+            VerifyReport report = copy.verify();
+            for (String problem : report.problems()) out.println("problem: " + problem);
+            out.printf("%s compacted %s (%,d bytes) into %s (%,d bytes): %,d pages (%d free)%n", report.ok() ? "OK" : "DAMAGED",
+                dir, folderBytes(dir), target, folderBytes(target), report.pageCount(), report.freePageCount());
+            return report.ok() ? 0 : 1;
+        }
+    }
+
     static int stats(Path dir, PrintStream out) {
         try (Store store = Store.open(dir)) {
             VerifyReport report = store.verify();

@@ -24,6 +24,8 @@ public final class Main {
           inspect DIR                    start jshell with the inspector on DIR
           verify  DIR                    check every page and record; exit 0 intact, 1 damaged
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
+          compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
+                                         of deleted records; the data file itself never shrinks)
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
           import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
           stats   DIR                    database id, file, page and tree figures
@@ -65,6 +67,7 @@ public final class Main {
                     yield 0;
                 }
                 case "inspect" -> InspectLauncher.launch(a.dir(0));
+                case "compact" -> Commands.compact(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
                 case "stats" -> Commands.stats(a.dir(0), out);
                 case "salvage" -> Commands.salvage(a.dir(0), a.flag("--apply"), out);
                 case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);

@@ -88,6 +88,29 @@ class MainTest {
         assertTrue(r.out().contains("DAMAGED") || r.out().contains("problem"), r.out());
     }
 
+    /** The compacted copy holds every record and verifies; a target holding a database is refused. */
+    @Test
+    void compactWritesACopyThatVerifiesWithEveryRecord() {
+        Path db = databaseWithParts(300);
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            for (Key<Part> key : parts.keys().subList(0, 250)) {
+                parts.checkOut(key).join();
+                parts.remove(key);
+            }
+        }
+        Path copy = dir.resolve("compacted");
+        Result r = cairn("compact", db.toString(), copy.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("OK compacted " + db), r.out());
+        Result verified = cairn("verify", copy.toString());
+        assertEquals(0, verified.code(), verified.out());
+        assertTrue(verified.out().contains("50 records checked"), verified.out());
+        Result again = cairn("compact", db.toString(), copy.toString());
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("already holds a database"), again.err());
+    }
+
     /**
      * A log that refuses the open (here another database's): salvage says what it would do and
      * changes nothing; with --apply it keeps the log, opens at the data file's checkpoint and
