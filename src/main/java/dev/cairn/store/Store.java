@@ -88,6 +88,8 @@ public final class Store implements AutoCloseable {
     private long heldForCheckpoint;
     /** The ops of the current write transaction, for its log frame; reused. */
     private final LogOps logOps = new LogOps();
+    /** Tests only: runs in {@link #pin} between reading the current snapshot and pinning it (the race of §6). */
+    Runnable beforePin;
     /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
     boolean verifyAfterCommit = Check.expensiveOn();
 
@@ -379,6 +381,8 @@ public final class Store implements AutoCloseable {
     Snapshot pin(int stripe) {
         while (true) {
             Snapshot s = current;
+            Runnable hook = beforePin;
+            if (hook != null) hook.run();
             s.pins.pin(stripe);
             if (s == current) return s;
             s.pins.unpin(stripe);

@@ -15,6 +15,38 @@ import static org.junit.jupiter.api.Assertions.*;
 class SnapshotIsolationTest {
     @TempDir Path dir;
 
+    /**
+     * The race of §6: a reader reads the current snapshot, then, before it pins it, the writer
+     * commits three times, freeing that snapshot's pages and writing over them. The reader must
+     * see that its snapshot is no longer current and take the newest one, never the overwritten one.
+     */
+    @Test
+    void aReaderThatPinsTooLateTakesTheNewestSnapshot() {
+        try (Store store = Store.open(dir, StoreOptions.defaults().withDurable(false).withCheckpointBytes(0))) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k"), b("v0"));
+                w.commit();
+            }
+            long[] newest = new long[1];
+            store.beforePin = () -> {
+                store.beforePin = null; // once
+                for (int c = 1; c <= 3; c++) {
+                    try (WriteTxn w = store.beginWrite()) {
+                        w.put("t", b("k"), b("v" + c));
+                        newest[0] = w.txnId();
+                        w.commit();
+                    }
+                }
+            };
+            try (ReadTxn r = store.beginRead()) {
+                assertNull(store.beforePin, "the writer ran between reading and pinning");
+                assertEquals(newest[0], r.txnId());
+                assertEquals("v3", StoreTest.s(r.get("t", b("k"))));
+            }
+        }
+    }
+
     @Test
     void readerKeepsItsSnapshotWhileTheWriterCommitsThousandsOfTimes() throws Exception {
         try (Store store = Store.open(dir, StoreOptions.defaults().withDurable(false))) {
