@@ -67,6 +67,16 @@ final class FileHeader {
      */
     record Info(int pageBytes, boolean writable, long databaseId) { }
 
+    /** Bytes as quoted text when they are printable ASCII, else as hex: a message never carries control bytes. */
+    static String shown(byte[] bytes) {
+        boolean printable = true;
+        for (byte b : bytes) printable &= b >= 0x20 && b < 0x7f;
+        if (printable) return "\"" + new String(bytes, StandardCharsets.US_ASCII) + "\"";
+        StringBuilder hex = new StringBuilder();
+        for (byte b : bytes) hex.append(hex.isEmpty() ? "" : " ").append(String.format("%02x", b & 0xff));
+        return hex.toString();
+    }
+
     /**
      * Checks the first bytes of the file (a plain array: this runs once per open, before the JIT
      * has compiled anything of it); throws CorruptionException naming what failed.
@@ -75,7 +85,7 @@ final class FileHeader {
         if (head.length < READ_BYTES) throw corrupt(file, "file is " + head.length + " bytes (expected: >= 3 pages)");
         byte[] magic = java.util.Arrays.copyOf(head, MAGIC.length);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
-            throw corrupt(file, "magic is " + new String(magic, StandardCharsets.ISO_8859_1) + " (expected: CAIRN-DB)");
+            throw corrupt(file, "magic is " + shown(magic) + " (expected: \"CAIRN-DB\"): not a Cairn data file, or its first page is damaged");
         }
         int mark = le32(head, 8);
         if (mark != BYTE_ORDER_MARK) {

@@ -170,7 +170,10 @@ public final class Store implements AutoCloseable {
         FileChannel lockChannel = null;
         try {
             // createDirectories throws and catches an exception when the folder exists: ask first.
-            if (!Files.isDirectory(dir)) Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                if (Files.exists(dir)) throw new CairnException("cannot open database folder " + dir + ": it is a file, not a folder");
+                Files.createDirectories(dir);
+            }
             lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock;
             try {

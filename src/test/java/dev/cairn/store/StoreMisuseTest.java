@@ -23,6 +23,25 @@ class StoreMisuseTest {
         Store.open(dir).close();
     }
 
+    /** A path that is a file, and a data file that is not Cairn's: said plainly, without the file's raw bytes. */
+    @Test
+    void aFileWhereTheFolderShouldBeOrAForeignDataFileIsNamed() throws Exception {
+        Path file = java.nio.file.Files.writeString(dir.resolve("notes.txt"), "x");
+        dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, () -> Store.open(file));
+        assertTrue(e.getMessage().endsWith(file + ": it is a file, not a folder"), e.getMessage());
+
+        Path zeros = java.nio.file.Files.createDirectories(dir.resolve("zeros"));
+        java.nio.file.Files.write(zeros.resolve(Store.DATA_FILE), new byte[3 * 4096]);
+        e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(zeros));
+        assertTrue(e.getMessage().contains("magic is 00 00 00 00 00 00 00 00 (expected: \"CAIRN-DB\")"), e.getMessage());
+        assertTrue(e.getMessage().chars().allMatch(c -> c >= 0x20), "control characters in: " + e.getMessage());
+
+        Path text = java.nio.file.Files.createDirectories(dir.resolve("text"));
+        java.nio.file.Files.writeString(text.resolve(Store.DATA_FILE), "SQLite format 3\0" + "x".repeat(3 * 4096));
+        e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(text));
+        assertTrue(e.getMessage().contains("magic is \"SQLite f\""), e.getMessage());
+    }
+
     @Test
     void usingATransactionAfterCommitOrCloseThrows() {
         try (Store store = Store.open(dir)) {
