@@ -26,7 +26,7 @@ final class Backup {
         Path data = targetDir.resolve(Store.DATA_FILE);
         Path partial = targetDir.resolve(Store.DATA_FILE + ".new");
         try {
-            checkTarget(targetDir);
+            checkTarget(targetDir, "backup");
             Files.createDirectories(targetDir);
             PageFile file = store.pageFile;
             int pageBytes = file.pageBytes;
@@ -55,10 +55,10 @@ final class Backup {
      * whose data file was deleted) is read when the copy is opened, and its frames past the
      * copy's txn id would be replayed onto it.
      */
-    static void checkTarget(Path targetDir) {
+    static void checkTarget(Path targetDir, String what) {
         for (String name : new String[] {Store.DATA_FILE, Store.WAL_FILE}) {
             if (Files.exists(targetDir.resolve(name))) {
-                throw new IllegalArgumentException("backup target " + targetDir + " already holds a database (" + name + ")");
+                throw new IllegalArgumentException(what + " target " + targetDir + " already holds a database (" + name + ")");
             }
         }
     }

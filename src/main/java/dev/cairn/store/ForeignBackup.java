@@ -38,7 +38,7 @@ public final class ForeignBackup {
         Path source = sourceDir.resolve(Store.DATA_FILE);
         Path target = targetDir.resolve(Store.DATA_FILE);
         if (!Files.isRegularFile(source)) throw new IllegalArgumentException("no database in " + sourceDir);
-        Backup.checkTarget(targetDir);
+        Backup.checkTarget(targetDir, "backup");
         String lastProblem = "";
         try {
             Files.createDirectories(targetDir);

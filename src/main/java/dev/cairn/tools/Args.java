@@ -48,6 +48,24 @@ final class Args {
         return dir;
     }
 
+    /**
+     * Refuses what the command does not take: more than {@code maxPositionals} positionals, or an
+     * option or flag not in {@code allowed}. Returns this, for chaining.
+     */
+    Args expect(int maxPositionals, String... allowed) {
+        if (positionals.size() > maxPositionals) {
+            throw new Main.UsageException("unexpected argument '" + positionals.get(maxPositionals) + "'");
+        }
+        Set<String> known = Set.of(allowed);
+        for (String name : options.keySet()) {
+            if (!known.contains(name)) throw new Main.UsageException("unknown option " + name);
+        }
+        for (String name : flags) {
+            if (!known.contains(name)) throw new Main.UsageException("unknown option " + name);
+        }
+        return this;
+    }
+
     boolean flag(String name) {
         return flags.contains(name);
     }

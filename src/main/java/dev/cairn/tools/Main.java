@@ -48,30 +48,34 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        Args a = new Args(Arrays.copyOfRange(args, 1, args.length));
         try {
+            Args a = new Args(Arrays.copyOfRange(args, 1, args.length));
             return switch (args[0]) {
                 case "help", "--help", "-h" -> {
+                    a.expect(0);
                     out.print(USAGE);
                     yield 0;
                 }
                 case "demo" -> {
+                    a.expect(1);
                     Demo.run(Path.of(a.optionalPositional(0, "./cairn-data")), out);
                     yield 0;
                 }
-                case "verify" -> Commands.verify(a.dir(0), out);
-                case "backup" -> Commands.backup(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
+                case "verify" -> Commands.verify(a.expect(1).dir(0), out);
+                case "backup" -> Commands.backup(a.expect(2).dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
+                case "compact" -> Commands.compact(a.expect(2).dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
                 case "server" -> {
+                    a.expect(0, "--data", "--host", "--port", "--app-id");
                     CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
                         a.intOption("--port", 7070), a.option("--app-id", "default"), out);
                     yield 0;
                 }
-                case "inspect" -> InspectLauncher.launch(a.dir(0));
-                case "compact" -> Commands.compact(a.dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
-                case "stats" -> Commands.stats(a.dir(0), out);
-                case "salvage" -> Commands.salvage(a.dir(0), a.flag("--apply"), out);
-                case "export" -> Commands.export(a.dir(0), a.positional(1, "TREE"), a.option("--format", "jsonl"), out);
-                case "import" -> Commands.importFile(a.dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),
+                case "inspect" -> InspectLauncher.launch(a.expect(1).dir(0));
+                case "stats" -> Commands.stats(a.expect(1).dir(0), out);
+                case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
+                case "export" -> Commands.export(a.expect(2, "--format").dir(0), a.positional(1, "TREE"),
+                    a.option("--format", "jsonl"), out);
+                case "import" -> Commands.importFile(a.expect(3).dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),
                     out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };

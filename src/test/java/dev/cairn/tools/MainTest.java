@@ -55,6 +55,24 @@ class MainTest {
         assertTrue(r.err().contains("unknown command 'frobnicate'"), r.err());
     }
 
+    /** Arguments a command does not take are refused with the usage (they were ignored, or a trailing option threw). */
+    @Test
+    void argumentsACommandDoesNotTakeAreRefused() {
+        Path db = databaseWithParts(2);
+        String[][] calls = {
+            {"verify", db.toString(), "extra"}, {"compact", db.toString(), dir.resolve("c").toString(), "--apply"},
+            {"export", db.toString(), "Part", "--fmt", "sql"}, {"server", "--data"}, {"stats", db.toString(), "--apply"},
+        };
+        String[] said = {"unexpected argument 'extra'", "unknown option --apply", "unknown option --fmt",
+            "option --data needs a value", "unknown option --apply"};
+        for (int i = 0; i < calls.length; i++) {
+            Result r = cairn(calls[i]);
+            assertEquals(2, r.code(), String.join(" ", calls[i]) + ": " + r.out() + r.err());
+            assertTrue(r.err().startsWith("cairn " + calls[i][0] + ": " + said[i]) && r.err().contains("usage:"), r.err());
+        }
+        assertFalse(Files.exists(dir.resolve("c")), "the refused compact ran");
+    }
+
     @Test
     void verifyOfAMissingFolderSaysWhichAndExitsTwo() {
         Result r = cairn("verify", dir.resolve("nope").toString());
