@@ -83,6 +83,8 @@ public final class CairnServer implements AutoCloseable {
             server.close();
             stopped.countDown();
         }, "cairn-server-shutdown"));
+        // A loop that fails ends the command (and so the process) instead of leaving it running deaf.
+        server.loop.ended().whenComplete((done, failure) -> stopped.countDown());
         out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
             + server.port() + ", data in " + dir);
         out.flush();
@@ -91,6 +93,10 @@ public final class CairnServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             server.close();
+        }
+        if (server.loop.ended().isCompletedExceptionally()) {
+            Throwable cause = server.loop.ended().exceptionNow();
+            throw new CairnException("the sync server stopped: " + cause, cause);
         }
     }
 

@@ -21,6 +21,12 @@ public final class Limits {
     public static final int FRAME_BYTES_MAX = 16 * 1024 * 1024;
     /** Bytes queued for one sync connection before the server drops it as too slow. */
     public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
+    /** Largest frame a connection may announce before its Hello was accepted (sync-protocol.md §8). */
+    public static final int HELLO_FRAME_BYTES_MAX = 1024 * 1024;
+    /** How long a new connection has to send its Hello before the server closes it. */
+    public static final long HELLO_MILLIS = 10_000;
+    /** Bytes of partly received frames the server holds over all connections (sync-protocol.md §8). */
+    public static final long PARTIAL_FRAMES_BYTES_MAX = 256L * 1024 * 1024;
 
     /** Deepest nesting of records, collections, optionals and unions in one record value (record-format.md §1). */
     public static final int VALUE_DEPTH_MAX = 100;

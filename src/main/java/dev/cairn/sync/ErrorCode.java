@@ -18,6 +18,8 @@ public final class ErrorCode {
     public static final int SHUTDOWN = 6;
     /** A tree's versioning flag differs from the server's. */
     public static final int TREE_MISMATCH = 7;
+    /** The server holds too many bytes of partly received frames (over all connections); retry later. */
+    public static final int BUSY = 8;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -39,6 +41,7 @@ public final class ErrorCode {
             case TOO_SLOW -> "TOO_SLOW";
             case SHUTDOWN -> "SHUTDOWN";
             case TREE_MISMATCH -> "TREE_MISMATCH";
+            case BUSY -> "BUSY";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

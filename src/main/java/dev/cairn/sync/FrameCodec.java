@@ -135,13 +135,18 @@ public final class FrameCodec {
     }
 
     /**
-     * Reassembles frames from bytes that arrive in pieces. Holds at most one partial frame,
-     * which is at most {@link Limits#FRAME_BYTES_MAX} + 4 bytes.
+     * Reassembles frames from bytes that arrive in pieces. Holds at most one partial frame. Its
+     * buffer grows with the bytes that arrive (from {@link #FIRST_BUFFER_BYTES}, doubling), not
+     * with the length a frame announces: a peer that announces large frames and sends little
+     * makes the receiver hold little ({@link #bufferedBytes()} is at most twice what arrived).
      */
     public static final class Decoder {
-        private final int frameBytesMax;
+        static final int FIRST_BUFFER_BYTES = 64 * 1024;
+        private int frameBytesMax;
         private final byte[] lengthBytes = new byte[LENGTH_BYTES];
         private int lengthFilled;
+        /** The announced length of the frame being received; 0 when none is. */
+        private int frameLength;
         private byte[] body;
         private int bodyFilled;
 
@@ -150,13 +155,21 @@ public final class FrameCodec {
         }
 
         public Decoder(int frameBytesMax) {
+            limit(frameBytesMax);
+        }
+
+        /** The largest frame the following frames may announce (a frame being received keeps its length). */
+        public void limit(int frameBytesMax) {
+            if (frameBytesMax < 1 || frameBytesMax > Limits.FRAME_BYTES_MAX) {
+                throw new IllegalArgumentException("frameBytesMax " + frameBytesMax + " (expected: 1.." + Limits.FRAME_BYTES_MAX + ")");
+            }
             this.frameBytesMax = frameBytesMax;
         }
 
         /** Consumes all of {@code in}; adds every completed message to {@code out}. */
         public void feed(ByteBuffer in, List<Message> out) {
             while (in.hasRemaining()) {
-                if (body == null) {
+                if (frameLength == 0) {
                     lengthBytes[lengthFilled++] = in.get();
                     if (lengthFilled < LENGTH_BYTES) continue;
                     lengthFilled = 0;
@@ -165,15 +178,18 @@ public final class FrameCodec {
                         throw new ProtocolException("frame length " + Integer.toUnsignedString(length)
                             + " (expected: 1.." + frameBytesMax + ")");
                     }
-                    body = new byte[length];
+                    frameLength = length;
+                    body = new byte[Math.min(length, FIRST_BUFFER_BYTES)];
                     bodyFilled = 0;
                 }
+                if (bodyFilled == body.length) body = Arrays.copyOf(body, (int) Math.min(frameLength, 2L * body.length));
                 int n = Math.min(in.remaining(), body.length - bodyFilled);
                 in.get(body, bodyFilled, n);
                 bodyFilled += n;
-                if (bodyFilled == body.length) {
+                if (bodyFilled == frameLength) {
                     byte[] done = body;
                     body = null;
+                    frameLength = 0;
                     out.add(decodeBody(ByteBuffer.wrap(done)));
                 }
             }
@@ -181,7 +197,19 @@ public final class FrameCodec {
 
         /** True when no partial frame is held. */
         public boolean idle() {
-            return body == null && lengthFilled == 0;
+            return frameLength == 0 && lengthFilled == 0;
+        }
+
+        /** Bytes held for the frame being received. */
+        public long bufferedBytes() {
+            return body == null ? 0 : body.length;
+        }
+
+        /** Drops the frame being received (its connection is closing). */
+        public void discard() {
+            body = null;
+            frameLength = 0;
+            lengthFilled = 0;
         }
     }
 

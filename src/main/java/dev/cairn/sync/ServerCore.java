@@ -113,6 +113,11 @@ public final class ServerCore implements AutoCloseable {
         public boolean catchingUp() {
             return state == State.CATCHING_UP;
         }
+
+        /** Past the handshake: its Hello was accepted (and it is not closed). */
+        public boolean greeted() {
+            return state == State.CATCHING_UP || state == State.LIVE;
+        }
     }
 
     private ServerCore(Store store, String appId, int rangeIds) {

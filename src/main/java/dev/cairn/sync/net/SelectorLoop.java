@@ -1,6 +1,7 @@
 package dev.cairn.sync.net;
 
 import dev.cairn.CairnException;
+import dev.cairn.internal.Limits;
 import dev.cairn.sync.ErrorCode;
 import dev.cairn.sync.FrameCodec;
 import dev.cairn.sync.Message;
@@ -35,6 +36,13 @@ import java.util.function.Supplier;
  *   <li>Every connection's outbound queue holds at most {@code pendingBytesMax} bytes; a client
  *       that reads slower than that is dropped (it reconnects and catches up incrementally),
  *       so a slow client never stalls the others or grows the server's memory.
+ *   <li>Inbound, nothing a peer announces is allocated before it arrives (frame buffers grow
+ *       with the bytes received); before its Hello is accepted a connection may announce frames
+ *       of at most {@link Limits#HELLO_FRAME_BYTES_MAX} and must send the Hello within
+ *       {@code helloMillis}; and the partly received frames of all connections together stay
+ *       under {@code partialBytesMax} (the connection that goes over is closed with
+ *       {@link ErrorCode#BUSY}). So connections that never finish a frame, or never say Hello,
+ *       cannot exhaust the server's memory or sockets.
  * </ul>
  */
 public final class SelectorLoop implements AutoCloseable {
@@ -45,11 +53,18 @@ public final class SelectorLoop implements AutoCloseable {
     private final Selector selector;
     private final ServerSocketChannel listener;
     private final long pendingBytesMax;
+    private final long partialBytesMax;
+    private final long helloNanos;
+    /** Bytes held in the decoders of all connections (partly received frames). */
+    private long partialBytes;
+    private long lastHelloSweep = System.nanoTime();
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Connection> connections = new ArrayList<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
     private final Thread thread;
     private volatile boolean running = true;
+    /** Completes when the loop thread ends: normally after {@link #close}, exceptionally if the loop failed. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
     private final class Connection implements ServerCore.Outbound {
         final SocketChannel channel;
@@ -60,6 +75,7 @@ public final class SelectorLoop implements AutoCloseable {
         boolean closing;
         boolean closed;
         ServerCore.Peer peer;
+        final long acceptedNanos = System.nanoTime();
 
         Connection(SocketChannel channel, SelectionKey key) {
             this.channel = channel;
@@ -120,6 +136,8 @@ public final class SelectorLoop implements AutoCloseable {
         void closeNow() {
             if (closed) return;
             closed = true;
+            partialBytes -= decoder.bufferedBytes();
+            decoder.discard();
             key.cancel();
             try {
                 channel.close();
@@ -131,10 +149,28 @@ public final class SelectorLoop implements AutoCloseable {
         }
     }
 
-    /** Binds {@code address} and starts the loop thread. */
+    /**
+     * Binds {@code address} and starts the loop thread, with the default inbound limits: partial
+     * frames up to {@link Limits#PARTIAL_FRAMES_BYTES_MAX} or a quarter of the heap, whichever
+     * is less, and {@link Limits#HELLO_MILLIS} for the Hello.
+     */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax) {
+        this(core, address, pendingBytesMax, Math.min(Limits.PARTIAL_FRAMES_BYTES_MAX, Runtime.getRuntime().maxMemory() / 4),
+            Limits.HELLO_MILLIS);
+    }
+
+    /**
+     * Binds {@code address} and starts the loop thread.
+     *
+     * @param partialBytesMax bytes of partly received frames held over all connections
+     * @param helloMillis     how long a new connection has to send its Hello
+     */
+    public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
+                        long helloMillis) {
         this.core = core;
         this.pendingBytesMax = pendingBytesMax;
+        this.partialBytesMax = partialBytesMax;
+        this.helloNanos = helloMillis * 1_000_000;
         try {
             selector = Selector.open();
             listener = ServerSocketChannel.open();
@@ -167,6 +203,7 @@ public final class SelectorLoop implements AutoCloseable {
 
     private void run() {
         boolean more = false;
+        Throwable failure = null;
         try {
             while (running) {
                 selector.select(more ? 1 : 200);
@@ -178,6 +215,7 @@ public final class SelectorLoop implements AutoCloseable {
                     if (k.isValid() && k.isWritable()) ((Connection) k.attachment()).flush();
                 }
                 selector.selectedKeys().clear();
+                closeSilentConnections();
                 more = core.endRound();
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty()) c.flush();
@@ -186,10 +224,20 @@ public final class SelectorLoop implements AutoCloseable {
         } catch (ClosedSelectorException e) {
             LOG.log(System.Logger.Level.DEBUG, "selector closed");
         } catch (IOException | RuntimeException | Error e) {
+            failure = e;
             LOG.log(System.Logger.Level.ERROR, "sync server loop failed", e);
         } finally {
-            shutdown();
+            try {
+                shutdown();
+            } finally {
+                if (failure == null) ended.complete(null); else ended.completeExceptionally(failure);
+            }
         }
+    }
+
+    /** Completes when the loop thread has ended: normally after {@link #close}, exceptionally when it failed. */
+    public CompletableFuture<Void> ended() {
+        return ended;
     }
 
     private void accept() throws IOException {
@@ -208,8 +256,10 @@ public final class SelectorLoop implements AutoCloseable {
         if (c.closing) return;
         List<Message> messages = new ArrayList<>();
         int total = 0;
+        // A client sends nothing after its Hello until the Welcome, so the limit can follow the state.
+        c.decoder.limit(c.peer.greeted() ? Limits.FRAME_BYTES_MAX : Limits.HELLO_FRAME_BYTES_MAX);
         try {
-            while (total < READ_BYTES_MAX) {
+            while (total < READ_BYTES_MAX && !c.closed) {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
@@ -218,17 +268,51 @@ public final class SelectorLoop implements AutoCloseable {
                 }
                 if (n == 0) break;
                 total += n;
-                c.decoder.feed(readBuffer.flip(), messages);
+                long before = c.decoder.bufferedBytes();
+                try {
+                    c.decoder.feed(readBuffer.flip(), messages);
+                } finally {
+                    partialBytes += c.decoder.bufferedBytes() - before;
+                }
+                if (partialBytes > partialBytesMax && c.decoder.bufferedBytes() > 0) {
+                    drop(c, messages, ErrorCode.BUSY, "the server holds more than " + partialBytesMax
+                        + " bytes of partly received frames; retry later");
+                    return;
+                }
             }
         } catch (IOException e) {
             c.closeNow();
         } catch (ProtocolException e) {
-            for (Message m : messages) core.onMessage(c.peer, m);
-            core.fail(c.peer, ErrorCode.PROTOCOL, e.getMessage());
-            c.closing = true;
+            drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
             return;
         }
         for (Message m : messages) core.onMessage(c.peer, m);
+    }
+
+    /** Hands over the messages read so far, then answers Error(code) and closes; the partial frame is dropped now. */
+    private void drop(Connection c, List<Message> messages, int code, String text) {
+        for (Message m : messages) core.onMessage(c.peer, m);
+        core.fail(c.peer, code, text);
+        c.closing = true;
+        partialBytes -= c.decoder.bufferedBytes();
+        c.decoder.discard();
+    }
+
+    /** Closes connections that have not sent their Hello in time (checked about every 100 ms). */
+    private void closeSilentConnections() {
+        long now = System.nanoTime();
+        if (now - lastHelloSweep < 100_000_000L) return;
+        lastHelloSweep = now;
+        for (Connection c : connections) {
+            if (!c.closing && !c.peer.greeted() && now - c.acceptedNanos > helloNanos) {
+                drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000 + " ms");
+            }
+        }
+    }
+
+    /** Bytes of partly received frames held now, over all connections (for tests). */
+    public long partialBytes() {
+        return call(() -> partialBytes);
     }
 
     private void shutdown() {

@@ -1,0 +1,143 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.Key;
+import dev.cairn.internal.Limits;
+import dev.cairn.sync.net.SelectorLoop;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Peers that announce large frames and send little, never finish a frame, or never say Hello:
+ * the server holds memory for what arrived only, keeps the sum under its cap (telling the
+ * connection that goes over to retry), closes silent connections, and goes on serving.
+ * Before the fix, a hundred connections announcing 16 MiB frames with 1 KB each ran the server
+ * out of heap and killed its loop thread.
+ */
+class HostilePeerTest {
+    @TempDir Path dir;
+
+    @Test
+    void aDecoderHoldsWhatArrivedNotWhatWasAnnounced() {
+        byte[] value = new byte[3 << 20];
+        new Random(1).nextBytes(value);
+        byte[] frame = FrameCodec.encode(new Message.Pushed(7, new Key<>("t", 1, 0), 9, value));
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        decoder.feed(ByteBuffer.wrap(frame, 0, 1000), out);
+        assertEquals(64 << 10, decoder.bufferedBytes(), "a 3 MiB frame after 1000 bytes");
+        decoder.feed(ByteBuffer.wrap(frame, 1000, 200_000), out);
+        assertEquals(256 << 10, decoder.bufferedBytes(), "after 201,000 bytes: doubled twice");
+        for (int at = 201_000; at < frame.length; at += 77_777) {
+            decoder.feed(ByteBuffer.wrap(frame, at, Math.min(77_777, frame.length - at)), out);
+            assertTrue(decoder.bufferedBytes() <= 2L * (at + 77_777), "held " + decoder.bufferedBytes() + " after " + at);
+        }
+        assertEquals(1, out.size());
+        assertArrayEquals(value, ((Message.Pushed) out.getFirst()).value());
+        assertTrue(decoder.idle());
+        assertEquals(0, decoder.bufferedBytes());
+    }
+
+    @Test
+    void silentAndOversizedPeersAreClosedAndTheServerGoesOnServing() throws Exception {
+        long cap = 1 << 20;
+        ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+        try (SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX, cap, 1000)) {
+            int port = loop.port();
+            // Never sends anything: closed with a reason once the Hello is overdue.
+            try (Socket silent = connect(port)) {
+                long t0 = System.nanoTime();
+                Message.Error e = (Message.Error) readUntilClosed(silent).getFirst();
+                assertEquals(ErrorCode.PROTOCOL, e.code());
+                assertEquals("no Hello within 1000 ms", e.text());
+                assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+            }
+            // Announces a frame larger than a Hello may be, before its Hello.
+            try (Socket big = connect(port)) {
+                big.getOutputStream().write(ByteBuffer.allocate(5).putInt(2 << 20).put((byte) 1).array());
+                Message.Error e = (Message.Error) readUntilClosed(big).getFirst();
+                assertEquals("frame length " + (2 << 20) + " (expected: 1.." + Limits.HELLO_FRAME_BYTES_MAX + ")", e.text());
+            }
+            // Greeted peers that announce 16 MiB frames: four send 256 KiB of theirs (held: exactly
+            // the cap), then a fifth starts one and goes over it.
+            List<Socket> greedy = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                Socket s = connect(port);
+                hello(s);
+                OutputStream o = s.getOutputStream();
+                o.write(ByteBuffer.allocate(5).putInt(Limits.FRAME_BYTES_MAX).put((byte) 5).array());
+                if (i < 4) o.write(new byte[(256 << 10) - 1]);
+                o.flush();
+                greedy.add(s);
+                if (i < 4) {
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    while (loop.partialBytes() < (i + 1) * (256L << 10) && System.nanoTime() < deadline) Thread.sleep(5);
+                    assertEquals((i + 1) * (256L << 10), loop.partialBytes(), "held after greedy peer " + i);
+                }
+            }
+            Message.Error busy = (Message.Error) readUntilClosed(greedy.getLast()).getLast();
+            assertEquals(ErrorCode.BUSY, busy.code(), busy.text());
+            assertEquals(cap, loop.partialBytes(), "the fifth peer's partial frame was dropped");
+            for (Socket s : greedy) s.close();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (loop.partialBytes() != 0 && System.nanoTime() < deadline) Thread.sleep(10);
+            assertEquals(0, loop.partialBytes(), "held after every greedy peer left");
+            // An ordinary client is still welcomed.
+            try (Socket ok = connect(port)) {
+                assertInstanceOf(Message.Welcome.class, hello(ok));
+            }
+            assertFalse(loop.ended().isDone(), "the loop is still running");
+        }
+    }
+
+    private static Socket connect(int port) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** Sends a Hello and returns the first message the server answers. */
+    private static Message hello(Socket s) throws IOException {
+        s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP,
+            UUID.randomUUID(), "hostile", 0, List.of(), List.of(), new byte[0])));
+        return read(s, 1).getFirst();
+    }
+
+    /** Reads messages until the server closes the connection. */
+    private static List<Message> readUntilClosed(Socket s) throws IOException {
+        return read(s, Integer.MAX_VALUE);
+    }
+
+    private static List<Message> read(Socket s, int count) throws IOException {
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[64 << 10];
+        try {
+            while (out.size() < count) {
+                int n = in.read(buf);
+                if (n < 0) break;
+                decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
+            }
+        } catch (SocketTimeoutException e) {
+            fail("the server neither answered nor closed within 10 s (got " + out + ")");
+        } catch (IOException e) {
+            // reset after the server closed: what was read is the answer
+        }
+        assertFalse(out.isEmpty(), "no answer");
+        return out;
+    }
+}
