@@ -20,7 +20,7 @@ public final class ChildJvm {
      * This JVM's class path plus the folders of the test and main classes: the JUnit console
      * launcher loads them from its {@code --class-path}, which {@code java.class.path} lacks.
      */
-    static String classPath() {
+    public static String classPath() {
         List<String> parts = new ArrayList<>();
         for (Class<?> c : List.of(ChildJvm.class, dev.cairn.Cairn.class)) {
             try {

@@ -48,6 +48,7 @@ import java.util.function.Supplier;
 public final class SelectorLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SelectorLoop.class.getName());
     private static final int READ_BYTES_MAX = 1 << 20;
+    private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
 
     private final ServerCore core;
     private final Selector selector;
@@ -58,6 +59,9 @@ public final class SelectorLoop implements AutoCloseable {
     /** Bytes held in the decoders of all connections (partly received frames). */
     private long partialBytes;
     private long lastHelloSweep = System.nanoTime();
+    private final SelectionKey listenerKey;
+    /** When accepting failed (out of file descriptors): nanoTime to try again; 0 while accepting. */
+    private long acceptPausedUntil;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Connection> connections = new ArrayList<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
@@ -176,7 +180,7 @@ public final class SelectorLoop implements AutoCloseable {
             listener = ServerSocketChannel.open();
             listener.bind(address, 1024);
             listener.configureBlocking(false);
-            listener.register(selector, SelectionKey.OP_ACCEPT);
+            listenerKey = listener.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException e) {
             throw new CairnException("sync server cannot listen on " + address + ": " + e.getMessage(), e);
         }
@@ -206,7 +210,7 @@ public final class SelectorLoop implements AutoCloseable {
         Throwable failure = null;
         try {
             while (running) {
-                selector.select(more ? 1 : 200);
+                selector.select(more ? 1 : acceptPausedUntil != 0 ? 20 : 200);
                 for (Runnable t; (t = tasks.poll()) != null; ) t.run();
                 for (SelectionKey k : selector.selectedKeys()) {
                     if (!k.isValid()) continue;
@@ -216,6 +220,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
                 selector.selectedKeys().clear();
                 closeSilentConnections();
+                resumeAccepting();
                 more = core.endRound();
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty()) c.flush();
@@ -240,15 +245,51 @@ public final class SelectorLoop implements AutoCloseable {
         return ended;
     }
 
-    private void accept() throws IOException {
-        for (SocketChannel ch; (ch = listener.accept()) != null; ) {
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-            Connection c = new Connection(ch, key);
-            key.attach(c);
-            c.peer = core.connect(c);
-            connections.add(c);
+    /**
+     * Accepts every pending connection. If that fails (typically: out of file descriptors, when
+     * too many connections are open), the server stops accepting for {@link #ACCEPT_PAUSE_NANOS}
+     * and serves the connections it has; the waiting ones stay in the listen backlog.
+     */
+    private void accept() {
+        SocketChannel ch = null;
+        try {
+            while ((ch = listener.accept()) != null) {
+                ch.configureBlocking(false);
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+                Connection c = new Connection(ch, key);
+                key.attach(c);
+                c.peer = core.connect(c);
+                connections.add(c);
+                ch = null;
+            }
+        } catch (IOException e) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (acceptPausedUntil == 0) {
+                try {
+                    LOG.log(System.Logger.Level.WARNING, "cannot accept connections (" + connections.size()
+                        + " open): " + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms");
+                } catch (RuntimeException | Error logFailed) {
+                    // Out of descriptors, a logger may fail to open a file it needs (seen: the time
+                    // zone data); the pause matters more than the message.
+                }
+            }
+            acceptPausedUntil = System.nanoTime() + ACCEPT_PAUSE_NANOS;
+            listenerKey.interestOps(0);
+        }
+    }
+
+    /** Accepts again once a pause after a failed accept is over. */
+    private void resumeAccepting() {
+        if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0) {
+            acceptPausedUntil = 0;
+            listenerKey.interestOps(SelectionKey.OP_ACCEPT);
         }
     }
 
