@@ -16,7 +16,7 @@ class LargerThanHeapTest {
     @Test
     void databaseFourTimesTheHeapWritesReadsAndVerifies() throws Exception {
         String javaCommand = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(javaCommand, "-Xmx24m", "-cp", StoreCrashTest.classPath(),
+        Process child = new ProcessBuilder(javaCommand, "-Xmx24m", "-cp", dev.cairn.testing.ChildJvm.classPath(),
             Child.class.getName(), dir.toString()).redirectErrorStream(true).start();
         assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child did not finish");
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

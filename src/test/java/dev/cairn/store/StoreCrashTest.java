@@ -51,7 +51,7 @@ class StoreCrashTest {
 
     private List<Long> runAndKill(long seed, int millisAfterFirstCommit, long checkpointBytes) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(java, "-Xmx128m", "-cp", classPath(),
+        Process child = new ProcessBuilder(java, "-Xmx128m", "-cp", dev.cairn.testing.ChildJvm.classPath(),
             StoreCrashChild.class.getName(), dir.toString(), Long.toString(seed), Long.toString(checkpointBytes))
             .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<Long> lines = new CopyOnWriteArrayList<>();
@@ -71,18 +71,6 @@ class StoreCrashTest {
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         reader.join(10_000);
         return lines;
-    }
-
-    /**
-     * The class path of this JVM plus where the test and main classes were loaded from: the
-     * JUnit console launcher loads them through its own class loader, so java.class.path alone
-     * may hold only the launcher.
-     */
-    static String classPath() throws Exception {
-        String sep = java.io.File.pathSeparator;
-        return Path.of(StoreCrashChild.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + sep
-            + Path.of(Store.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + sep
-            + System.getProperty("java.class.path");
     }
 
     private void check(List<Long> reported, int round) {
