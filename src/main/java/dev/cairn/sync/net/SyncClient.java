@@ -1,6 +1,7 @@
 package dev.cairn.sync.net;
 
 import dev.cairn.Key;
+import dev.cairn.internal.Limits;
 import dev.cairn.sync.ClientSession;
 import dev.cairn.sync.FrameCodec;
 import dev.cairn.sync.Message;
@@ -31,8 +32,10 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>Only the link thread touches the socket and the session; other threads post commands.
  *   <li>{@link #start()} completes once linked, caught up and with the outbox acknowledged.
- *       If the first attempt fails, the future fails and the client stops; after a link,
- *       drops are retried (50 ms doubling to 5 s) until {@link #close()}.
+ *       If the first attempt fails (refused, closed before the link, or no Welcome within
+ *       {@link Limits#HELLO_MILLIS}), the future fails and the client stops; after a link,
+ *       drops are retried (50 ms doubling to 5 s) until {@link #close()}, and a Welcome that
+ *       does not come in time is a drop.
  *   <li>A permanent failure (wrong server, app id, unreadable schema) stops the client.
  * </ul>
  */
@@ -43,6 +46,8 @@ public final class SyncClient implements AutoCloseable {
     /** Longest wait for the socket when nothing else wakes the link thread. */
     static final long IDLE_MILLIS = 100;
     static final int READ_BYTES_MAX = 1 << 20;
+    /** How long to wait for the Welcome after the Hello; tests shorten it. */
+    static volatile long helloMillis = Limits.HELLO_MILLIS;
 
     private final Replica replica;
     private final InetSocketAddress address;
@@ -115,6 +120,10 @@ public final class SyncClient implements AutoCloseable {
                 session();
                 backoff = BACKOFF_MIN_MILLIS;
                 reason = "connection closed";
+                if (!everLinked && running) {
+                    stop(new SyncException("cannot link to " + address + ": the server closed the connection before the link was made"));
+                    return;
+                }
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
                 if (f.permanent() || !everLinked) {
@@ -176,9 +185,13 @@ public final class SyncClient implements AutoCloseable {
             List<Message> messages = new ArrayList<>();
             session.start();
             flush(ch, sel, key, out);
+            long helloSent = System.nanoTime();
             String failure = null;
             try {
                 while (running) {
+                    if (session.state() == ClientSession.State.HELLO_SENT && System.nanoTime() - helloSent > helloMillis * 1_000_000) {
+                        throw new IOException("no Welcome within " + helloMillis + " ms of the Hello");
+                    }
                     for (Consumer<ClientSession> c; (c = commands.poll()) != null; ) c.accept(session);
                     if (outboxDirty) {
                         outboxDirty = false;
