@@ -203,10 +203,14 @@ public final class SyncClient implements AutoCloseable {
                     sel.selectedKeys().clear();
                     messages.clear();
                     int total = 0;
+                    boolean closedByServer = false;
                     while (total < READ_BYTES_MAX) {
                         buffer.clear();
                         int n = ch.read(buffer);
-                        if (n < 0) return linked;
+                        if (n < 0) {
+                            closedByServer = true; // after what it sent: an Error before its close says why
+                            break;
+                        }
                         if (n == 0) break;
                         total += n;
                         decoder.feed(buffer.flip(), messages);
@@ -224,6 +228,7 @@ public final class SyncClient implements AutoCloseable {
                         if (session.idle() && !synced.isDone()) synced.complete(null);
                     }
                     changesSent.set(changesSentBase + session.changesSent());
+                    if (closedByServer) return linked;
                 }
                 return linked;
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {

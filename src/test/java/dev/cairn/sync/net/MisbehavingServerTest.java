@@ -43,6 +43,27 @@ class MisbehavingServerTest {
         }
     }
 
+    /** An Error and the close right behind it, read in one pass: the Error is what the client reports. */
+    @Test
+    void anErrorRightBeforeTheCloseIsHeard() throws Exception {
+        try (ServerSocket fake = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+             Cairn db = Cairn.open(dir.resolve("told"))) {
+            Thread server = Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = fake.accept()) {
+                    s.getInputStream().read(new byte[4096]);
+                    s.getOutputStream().write(dev.cairn.sync.FrameCodec.encode(
+                        new dev.cairn.sync.Message.Error(dev.cairn.sync.ErrorCode.APP_ID, "application id 'x' (expected: 'y')")));
+                } catch (IOException e) {
+                    // the test is over
+                }
+            });
+            CompletableFuture<Void> link = db.connect("127.0.0.1", fake.getLocalPort());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> link.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("APP_ID: application id 'x' (expected: 'y')"), e.getCause().getMessage());
+            server.join(5_000);
+        }
+    }
+
     private void assertFirstLinkFails(boolean silent, String expected) throws Exception {
         try (ServerSocket fake = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
              Cairn db = Cairn.open(dir.resolve(silent ? "silent" : "closing"))) {
