@@ -127,6 +127,38 @@ class CompactCopyTest {
         }
     }
 
+    /** A damaged page met halfway through the copy: the error names it, and the target is left empty. */
+    @Test
+    void aCopyThatMeetsDamageLeavesNothingBehind() throws Exception {
+        Path source = dir.resolve("damaged");
+        long leaf;
+        try (Store store = Store.open(source)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 5000; i++) w.put("t", b(String.format("k%05d", i)), b("v".repeat(60)));
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead()) {
+                Snapshot.TreeRef t = r.tree("t");
+                java.lang.foreign.MemorySegment root = r.node(t.root(), t.rootTxn());
+                assertFalse(NodePage.isLeaf(root), "5000 entries fill more than one leaf");
+                leaf = NodePage.child(root, PageLayout.count(root) / 2); // a leaf in the middle of the tree
+            }
+        }
+        int pageBytes = StoreOptions.defaults().pageBytes();
+        try (var channel = java.nio.channels.FileChannel.open(source.resolve(Store.DATA_FILE), java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(new byte[] {0x55, 0x55}), leaf * pageBytes + pageBytes / 2);
+        }
+        Path target = dir.resolve("from-damaged");
+        try (Store store = Store.open(source)) {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> store.compactTo(target));
+                assertTrue(e.getMessage().contains("page " + leaf), e.getMessage());
+                assertEquals(java.util.List.of(), sortedNames(target), "attempt " + attempt + " left files behind");
+            }
+        }
+    }
+
     @Test
     void anUnfinishedBuildFolderIsNamedNotReused() throws Exception {
         try (Store store = Store.open(dir.resolve("db"))) {
