@@ -310,6 +310,29 @@ class WalRecoveryTest {
         assertSalvageOpens(folder, new TreeMap<>(java.util.Map.of("k", "first")), 1);
     }
 
+    /**
+     * A salvage that crashed while copying the log left a partial {@code wal.cairn.refused-1}
+     * and the log untouched (the log is cut only after the copy is forced): the next salvage
+     * copies to {@code refused-2} and leaves the partial copy as it was.
+     */
+    @Test
+    void aSalvageAfterOneThatCrashedWhileCopyingKeepsBothCopies() throws Exception {
+        Path image = crashImage(new Random(12));
+        Path folder = copyOf(image, "crashed-salvage");
+        byte[] log = Files.readAllBytes(folder.resolve(Store.WAL_FILE));
+        log[30] ^= 0x40; // the header: refused, keep nothing
+        Files.write(folder.resolve(Store.WAL_FILE), log);
+        byte[] partial = java.util.Arrays.copyOf(log, 1000);
+        Files.write(folder.resolve(Store.WAL_FILE + ".refused-1"), partial);
+        Store.Salvaged salvaged = Store.salvage(folder, StoreOptions.defaults());
+        try (Store store = salvaged.store(); ReadTxn r = store.beginRead()) {
+            assertEquals(folder.resolve(Store.WAL_FILE + ".refused-2"), salvaged.keptLog());
+            assertArrayEquals(log, Files.readAllBytes(salvaged.keptLog()));
+            assertArrayEquals(partial, Files.readAllBytes(folder.resolve(Store.WAL_FILE + ".refused-1")));
+            assertEquals(states.getFirst(), TornWriteTest.contents(r));
+        }
+    }
+
     /** Damage outside the log (here a data file cut short) is not salvaged: refused as by open, nothing changed or copied. */
     @Test
     void salvageLeavesDamageOutsideTheLogAlone() throws Exception {
