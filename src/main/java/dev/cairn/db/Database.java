@@ -91,6 +91,11 @@ public final class Database implements AutoCloseable {
         this.events = new EventHub(eventBufferEvents);
         WriteTxn txn = store.beginWrite();
         try {
+            if (txn.hasTree(dev.cairn.sync.ServerCore.META)) {
+                throw new IllegalArgumentException(directory + " holds a sync server's database (tree "
+                    + dev.cairn.sync.ServerCore.META + "), not a node's: serve it with `cairn server --data " + directory
+                    + "` and open the node in a folder of its own");
+            }
             for (String t : List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS, Layout.CHECKOUTS,
                 Layout.OUTBOX)) {
                 txn.createTree(t);

@@ -37,7 +37,10 @@ import java.util.UUID;
  * </ul>
  */
 public final class ServerCore implements AutoCloseable {
-    static final String META = "srv.meta";
+    /** The server's first tree: a folder that has it holds a server database. */
+    public static final String META = "srv.meta";
+    /** The first tree of a node database (dev.cairn.db.Layout.NODE; sync does not depend on db). */
+    private static final String NODE_TREE = "cairn.node";
     static final String TREES = "srv.trees";
     static final String SCHEMAS = "srv.schemas";
     static final String RECORDS = "srv.records";
@@ -125,6 +128,10 @@ public final class ServerCore implements AutoCloseable {
         this.rangeIds = rangeIds;
         WriteTxn w = store.beginWrite();
         try {
+            if (w.hasTree(NODE_TREE)) {
+                throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
+                    + "), not a server's: give the server a folder of its own");
+            }
             for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS)) w.createTree(t);
             MemorySegment id = w.get(META, SERVER_ID);
             if (id == null) {

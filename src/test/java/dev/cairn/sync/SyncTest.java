@@ -139,6 +139,29 @@ class SyncTest {
         }
     }
 
+    /** A node opened on a server's folder, or a server started on a node's, is refused before anything is written. */
+    @Test
+    void aServerFolderAndANodeFolderAreNotMixedUp() {
+        Path serverDir = dir.resolve("srv");
+        Path nodeDir = dir.resolve("node");
+        CairnServer.start(serverDir, 0, SyncFixture.APP).close();
+        try (Cairn node = Cairn.open(nodeDir)) {
+            node.tree(Part.class).insert(part(1));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Cairn.open(serverDir));
+        assertTrue(e.getMessage().contains("holds a sync server's database"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CairnServer.start(nodeDir, 0, SyncFixture.APP));
+        assertTrue(e.getMessage().contains("holds a node's database"), e.getMessage());
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(serverDir);
+             dev.cairn.store.ReadTxn r = store.beginRead()) {
+            assertFalse(r.treeNames().stream().anyMatch(t -> t.startsWith("cairn.")), "the refused node open wrote trees: " + r.treeNames());
+        }
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(nodeDir);
+             dev.cairn.store.ReadTxn r = store.beginRead()) {
+            assertFalse(r.treeNames().stream().anyMatch(t -> t.startsWith("srv.")), "the refused server start wrote trees: " + r.treeNames());
+        }
+    }
+
     @Test
     void aClientOfAnotherApplicationIsRefused() {
         try (SyncFixture f = new SyncFixture(dir)) {

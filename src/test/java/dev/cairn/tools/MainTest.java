@@ -73,6 +73,18 @@ class MainTest {
         assertFalse(Files.exists(dir.resolve("c")), "the refused compact ran");
     }
 
+    /** A server's folder verifies by its store walk, and verify writes nothing into it (it used to create a node's trees). */
+    @Test
+    void verifyOfAServerFolderChecksTheStoreAndWritesNothing() throws IOException {
+        Path server = dir.resolve("server");
+        dev.cairn.CairnServer.start(server, 0).close();
+        byte[] before = Files.readAllBytes(server.resolve("data.cairn"));
+        Result r = cairn("verify", server.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("OK ") && r.out().contains("not a node's database"), r.out());
+        assertArrayEquals(before, Files.readAllBytes(server.resolve("data.cairn")), "verify changed the server's data file");
+    }
+
     @Test
     void verifyOfAMissingFolderSaysWhichAndExitsTwo() {
         Result r = cairn("verify", dir.resolve("nope").toString());
