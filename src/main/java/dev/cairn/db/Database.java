@@ -91,7 +91,8 @@ public final class Database implements AutoCloseable {
         this.events = new EventHub(eventBufferEvents);
         WriteTxn txn = store.beginWrite();
         try {
-            if (txn.hasTree(dev.cairn.sync.ServerCore.META)) {
+            // Both trees: a node's folder that an older server was started on. Still the node's.
+            if (txn.hasTree(dev.cairn.sync.ServerCore.META) && !txn.hasTree(Layout.NODE)) {
                 throw new IllegalArgumentException(directory + " holds a sync server's database (tree "
                     + dev.cairn.sync.ServerCore.META + "), not a node's: serve it with `cairn server --data " + directory
                     + "` and open the node in a folder of its own");

@@ -128,7 +128,8 @@ public final class ServerCore implements AutoCloseable {
         this.rangeIds = rangeIds;
         WriteTxn w = store.beginWrite();
         try {
-            if (w.hasTree(NODE_TREE)) {
+            // Both trees: a server's folder that an older `cairn verify` opened as a node. Still the server's.
+            if (w.hasTree(NODE_TREE) && !w.hasTree(META)) {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }

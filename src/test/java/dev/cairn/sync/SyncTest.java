@@ -160,6 +160,12 @@ class SyncTest {
              dev.cairn.store.ReadTxn r = store.beginRead()) {
             assertFalse(r.treeNames().stream().anyMatch(t -> t.startsWith("srv.")), "the refused server start wrote trees: " + r.treeNames());
         }
+        // A server's folder that an older `cairn verify` opened as a node holds both; it still starts as the server.
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(serverDir); dev.cairn.store.WriteTxn w = store.beginWrite()) {
+            w.createTree("cairn.node");
+            w.commit();
+        }
+        CairnServer.start(serverDir, 0, SyncFixture.APP).close();
     }
 
     @Test
