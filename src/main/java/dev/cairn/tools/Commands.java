@@ -129,8 +129,7 @@ final class Commands {
         try {
             if (!apply) {
                 try (Store store = Store.open(dir)) {
-                    out.println("OK " + dir + " opens as it is (txn " + txnId(store) + "): nothing to salvage");
-                    return 0;
+                    return nothingToSalvage(dir, store, out);
                 } catch (LogRefusedException e) {
                     out.println("REFUSED " + e.getMessage());
                     out.println("salvage would copy the whole log to a new wal.cairn.refused-N file beside it, then "
@@ -147,10 +146,7 @@ final class Commands {
                     out.println("REFUSED " + e.getMessage());
                     out.println("cut " + dir.resolve("wal.cairn") + " to " + e.keepBytes() + " bytes");
                 }
-                if (salvaged.keptLog() == null) {
-                    out.println("OK " + dir + " opens as it is (txn " + txnId(store) + "): nothing to salvage");
-                    return 0;
-                }
+                if (salvaged.keptLog() == null) return nothingToSalvage(dir, store, out);
                 out.println("the whole log as it was is kept in " + salvaged.keptLog());
                 VerifyReport report = store.verify();
                 for (String problem : report.problems()) out.println("problem: " + problem);
@@ -166,10 +162,11 @@ final class Commands {
         }
     }
 
-    private static long txnId(Store store) {
+    private static int nothingToSalvage(Path dir, Store store, PrintStream out) {
         try (ReadTxn r = store.beginRead()) {
-            return r.txnId();
+            out.println("OK " + dir + " opens as it is (txn " + r.txnId() + "): nothing to salvage");
         }
+        return 0;
     }
 
     /** Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL. */

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,9 +50,9 @@ class ConnectionFloodTest {
             while (answer == null && System.nanoTime() < deadline) {
                 try (Socket s = new Socket("127.0.0.1", port)) {
                     s.setSoTimeout(2_000);
-                    s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP,
-                        UUID.randomUUID(), "after-flood", 0, List.of(), List.of(), new byte[0])));
-                    answer = firstMessage(s);
+                    s.getOutputStream().write(SyncFixture.helloFrame("after-flood"));
+                    List<Message> got = SyncFixture.readMessages(s, 1);
+                    if (!got.isEmpty()) answer = got.getFirst();
                 } catch (java.io.IOException e) {
                     Thread.sleep(100); // still draining the closed flood
                 }
@@ -65,17 +63,5 @@ class ConnectionFloodTest {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) server.destroyForcibly();
         }
-    }
-
-    private static Message firstMessage(Socket s) throws java.io.IOException {
-        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-        List<Message> out = new ArrayList<>();
-        byte[] buf = new byte[4096];
-        while (out.isEmpty()) {
-            int n = s.getInputStream().read(buf);
-            if (n < 0) throw new java.io.EOFException("closed without an answer");
-            decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
-        }
-        return out.getFirst();
     }
 }

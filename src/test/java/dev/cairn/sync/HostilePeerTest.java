@@ -6,7 +6,6 @@ import dev.cairn.Key;
 import dev.cairn.internal.Limits;
 import dev.cairn.sync.net.SelectorLoop;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,8 +109,7 @@ class HostilePeerTest {
 
     /** Sends a Hello and returns the first message the server answers. */
     private static Message hello(Socket s) throws IOException {
-        s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP,
-            UUID.randomUUID(), "hostile", 0, List.of(), List.of(), new byte[0])));
+        s.getOutputStream().write(SyncFixture.helloFrame("hostile"));
         return read(s, 1).getFirst();
     }
 
@@ -121,21 +118,14 @@ class HostilePeerTest {
         return read(s, Integer.MAX_VALUE);
     }
 
-    private static List<Message> read(Socket s, int count) throws IOException {
-        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-        List<Message> out = new ArrayList<>();
-        InputStream in = s.getInputStream();
-        byte[] buf = new byte[64 << 10];
+    private static List<Message> read(Socket s, int count) {
+        List<Message> out = List.of();
         try {
-            while (out.size() < count) {
-                int n = in.read(buf);
-                if (n < 0) break;
-                decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
-            }
+            out = SyncFixture.readMessages(s, count);
         } catch (SocketTimeoutException e) {
-            fail("the server neither answered nor closed within 10 s (got " + out + ")");
+            fail("the server neither answered nor closed within 10 s");
         } catch (IOException e) {
-            // reset after the server closed: what was read is the answer
+            // reset after the server closed: nothing was read
         }
         assertFalse(out.isEmpty(), "no answer");
         return out;

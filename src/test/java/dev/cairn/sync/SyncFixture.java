@@ -77,6 +77,25 @@ final class SyncFixture implements AutoCloseable {
         return c;
     }
 
+    /** The frame of a Hello from a new client of {@link #APP}, for tests that talk to a server over a raw socket. */
+    static byte[] helloFrame(String clientName) {
+        return FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, java.util.UUID.randomUUID(), clientName,
+            0, List.of(), List.of(), new byte[0]));
+    }
+
+    /** Reads a raw socket until {@code count} messages have arrived or the server closed it; returns what arrived. */
+    static List<Message> readMessages(java.net.Socket s, int count) throws java.io.IOException {
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        byte[] buf = new byte[64 << 10];
+        while (out.size() < count) {
+            int n = s.getInputStream().read(buf);
+            if (n < 0) break;
+            decoder.feed(java.nio.ByteBuffer.wrap(buf, 0, n), out);
+        }
+        return out;
+    }
+
     static void await(String what, BooleanSupplier condition) {
         await(what, condition, 20_000);
     }

@@ -137,11 +137,16 @@ public final class SelectorLoop implements AutoCloseable {
             }
         }
 
+        /** Drops the frame being received and takes its bytes off the server-wide count. */
+        void discardPartialFrame() {
+            partialBytes -= decoder.bufferedBytes();
+            decoder.discard();
+        }
+
         void closeNow() {
             if (closed) return;
             closed = true;
-            partialBytes -= decoder.bufferedBytes();
-            decoder.discard();
+            discardPartialFrame();
             key.cancel();
             try {
                 channel.close();
@@ -335,8 +340,7 @@ public final class SelectorLoop implements AutoCloseable {
         for (Message m : messages) core.onMessage(c.peer, m);
         core.fail(c.peer, code, text);
         c.closing = true;
-        partialBytes -= c.decoder.bufferedBytes();
-        c.decoder.discard();
+        c.discardPartialFrame();
     }
 
     /** Closes connections that have not sent their Hello in time (checked about every 100 ms). */
