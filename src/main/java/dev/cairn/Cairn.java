@@ -190,8 +190,11 @@ public final class Cairn implements AutoCloseable {
      * future completes once linked, caught up with the server and with this node's pending
      * changes acknowledged. It fails with {@link WrongServerException} (nothing changed) when
      * this database is linked to another server, and with a {@code SyncException} naming the
-     * cause when the first attempt fails (unreachable, other application id, ...). After a link,
-     * lost connections are retried with backoff until {@link #disconnect()}.
+     * cause when the server refuses it for good (other application id, ...). A database that
+     * never linked also fails at once when the first attempt fails (unknown host, unreachable).
+     * A linked database, one that linked in this or any earlier run, keeps working offline and
+     * keeps trying with backoff until {@link #disconnect()}: its future completes when the
+     * server is back (use a timeout and {@link #isConnected()} to show the state meanwhile).
      *
      * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed;
      * trees newly added receive only changes after the node's last sync point, so add trees by

@@ -199,6 +199,52 @@ class SyncTest {
         }
     }
 
+    /**
+     * A shop-floor machine restarts while the server is down: its database is linked, so connect
+     * keeps trying (work goes on offline meanwhile) and links once the server is back. A node that
+     * never linked still fails at once (below, and MisbehavingServerTest).
+     */
+    @Test
+    void aLinkedNodeStartedWhileItsServerIsDownLinksWhenTheServerComesBack() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> first = pa.insert(part(0));
+            await("b has the first record", () -> b.tree(Part.class).contains(first));
+            f.server.close();
+            a = f.reopen(a, "a");
+            Key<Part> offline = a.tree(Part.class).insert(part(1));
+            CompletableFuture<Void> link = a.connect("127.0.0.1", f.port());
+            Thread.sleep(600);                 // several attempts, refused
+            assertFalse(link.isDone(), "a linked node keeps trying: " + link);
+            assertFalse(a.isConnected());
+            f.startServer();
+            link.orTimeout(20, TimeUnit.SECONDS).join();
+            assertTrue(a.isConnected());
+            connect(b, f).join();
+            await("b has the record made while the server was down", () -> b.tree(Part.class).contains(offline));
+
+            Cairn fresh = f.open("fresh");
+            f.server.close();
+            CompletionException e = assertThrows(CompletionException.class, () -> connect(fresh, f).join());
+            assertInstanceOf(SyncException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().startsWith("cannot link to "), e.getCause().getMessage());
+        }
+    }
+
+    /** A host name that does not resolve: a clear error for a first link, no stack trace for the app to decode. */
+    @Test
+    void anUnknownHostFailsAFirstLinkSayingSo() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn x = f.open("x");
+            CompletionException e = assertThrows(CompletionException.class,
+                () -> x.connect("no-such-host.invalid", f.port()).orTimeout(20, TimeUnit.SECONDS).join());
+            assertInstanceOf(SyncException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("unknown host no-such-host.invalid"), e.getCause().getMessage());
+        }
+    }
+
     @Test
     void removedRecordsStayRemovedForAClientThatWasAway() {
         try (SyncFixture f = new SyncFixture(dir)) {

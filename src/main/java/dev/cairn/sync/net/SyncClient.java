@@ -32,10 +32,13 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>Only the link thread touches the socket and the session; other threads post commands.
  *   <li>{@link #start()} completes once linked, caught up and with the outbox acknowledged.
- *       If the first attempt fails (refused, closed before the link, or no Welcome within
- *       {@link Limits#HELLO_MILLIS}), the future fails and the client stops; after a link,
- *       drops are retried (50 ms doubling to 5 s) until {@link #close()}, and a Welcome that
- *       does not come in time is a drop.
+ *   <li>A database that never linked: if the first attempt fails (unknown host, refused,
+ *       closed before the link, or no Welcome within {@link Limits#HELLO_MILLIS}), the future
+ *       fails and the client stops (until it links, it refuses inserts, so it must not wait
+ *       silently). A linked database (a server id is stored, from this process or an earlier
+ *       one) works offline, so every failed attempt or drop is retried, 50 ms doubling to 5 s
+ *       (reset by a link), until {@link #close()}; a Welcome that does not come in time is a
+ *       drop.
  *   <li>A permanent failure (wrong server, app id, unreadable schema) stops the client.
  * </ul>
  */
@@ -50,7 +53,10 @@ public final class SyncClient implements AutoCloseable {
     static volatile long helloMillis = Limits.HELLO_MILLIS;
 
     private final Replica replica;
-    private final InetSocketAddress address;
+    private final String host;
+    private final int port;
+    /** host:port, for messages. */
+    private final String address;
     private final Set<String> trees;
     private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> synced = new CompletableFuture<>();
@@ -66,7 +72,9 @@ public final class SyncClient implements AutoCloseable {
 
     public SyncClient(Replica replica, String host, int port, Set<String> trees) {
         this.replica = replica;
-        this.address = new InetSocketAddress(host, port);
+        this.host = host;
+        this.port = port;
+        this.address = host + ":" + port;
         this.trees = Set.copyOf(trees);
     }
 
@@ -118,21 +126,20 @@ public final class SyncClient implements AutoCloseable {
             String reason;
             try {
                 session();
-                backoff = BACKOFF_MIN_MILLIS;
                 reason = "connection closed";
-                if (!everLinked && running) {
+                if (!linkedDatabase() && running) {
                     stop(new SyncException("cannot link to " + address + ": the server closed the connection before the link was made"));
                     return;
                 }
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
-                if (f.permanent() || !everLinked) {
+                if (f.permanent() || !linkedDatabase()) {
                     stop(f.reason());
                     return;
                 }
             } catch (IOException | UncheckedIOException | ProtocolException e) {
                 reason = "connection to " + address + " lost: " + e.getMessage();
-                if (!everLinked && running) {
+                if (!linkedDatabase() && running) {
                     stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
                     return;
                 }
@@ -143,11 +150,19 @@ public final class SyncClient implements AutoCloseable {
                 return;
             }
             if (!running) break;
-            LOG.log(System.Logger.Level.DEBUG, reason + "; reconnecting in " + backoff + " ms");
+            if (sessionLinked) backoff = BACKOFF_MIN_MILLIS;
+            // The first failure of an outage is worth a line; the retries that follow are not.
+            LOG.log(backoff == BACKOFF_MIN_MILLIS ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                reason + "; retrying in " + backoff + " ms");
             sleep(backoff);
             backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
         }
         synced.completeExceptionally(new SyncException("disconnected before the first sync"));
+    }
+
+    /** True once the database has a server id: it works offline, so failed attempts are retried. */
+    private boolean linkedDatabase() {
+        return replica.serverId() != null;
     }
 
     private void stop(RuntimeException reason) {
@@ -166,14 +181,17 @@ public final class SyncClient implements AutoCloseable {
         }
     }
 
-    /** One connection; returns true once it was linked. */
-    private boolean session() throws IOException {
-        boolean linked = false;
+    /** One connection; sets {@link #sessionLinked} once it is linked. */
+    private void session() throws IOException {
+        sessionLinked = false;
         try (SocketChannel ch = SocketChannel.open(); Selector sel = Selector.open()) {
             channel = ch;
             selector = sel;
-            if (!running) return false;
-            ch.socket().connect(address, 5_000);
+            if (!running) return;
+            // Resolved per attempt: a name that did not resolve at boot may resolve later.
+            InetSocketAddress target = new InetSocketAddress(host, port);
+            if (target.isUnresolved()) throw new IOException("unknown host " + host);
+            ch.socket().connect(target, 5_000);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.configureBlocking(false);
             SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
@@ -223,14 +241,12 @@ public final class SyncClient implements AutoCloseable {
                     ClientSession.State st = session.state();
                     connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
                     if (st == ClientSession.State.LIVE) {
-                        linked = true;
-                        everLinked = true;
+                        sessionLinked = true;
                         if (session.idle() && !synced.isDone()) synced.complete(null);
                     }
                     changesSent.set(changesSentBase + session.changesSent());
-                    if (closedByServer) return linked;
+                    if (closedByServer) return;
                 }
-                return linked;
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
                 failure = e.getMessage();
                 throw e;
@@ -254,7 +270,8 @@ public final class SyncClient implements AutoCloseable {
     }
 
     private long changesSentBase;
-    private volatile boolean everLinked;
+    /** The last connection got LIVE (only the link thread touches it). */
+    private boolean sessionLinked;
 
     /** Writes what the session queued; waits (reading nothing) while the socket buffer is full. */
     private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out) throws IOException {
