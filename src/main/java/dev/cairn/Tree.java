@@ -25,7 +25,12 @@ public interface Tree<V extends Record> {
     /** Whether the tree keeps revisions ({@code @TreeSpec(versioned = true)}). */
     boolean versioned();
 
-    /** Stores a new record under the next id of the local pool, revision 0; {@code Draft(0)} if versioned. */
+    /**
+     * Stores a new record under the next id of the local pool, revision 0; {@code Draft(0)} if versioned.
+     *
+     * @throws IllegalArgumentException if the stored record would be larger than 16 MiB − 64 KiB
+     *     (what one sync frame carries; spec/database-layout.md §3); nothing is stored
+     */
     Key<V> insert(V value);
 
     /** Inserts every value in one durable transaction; the keys in the order of {@code values}. */
@@ -45,6 +50,7 @@ public interface Tree<V extends Record> {
      * @throws RecordNotFoundException if absent
      * @throws NotCheckedOutException if this node does not hold the check-out
      * @throws ReleasedRecordException if the record is released
+     * @throws IllegalArgumentException if the stored record would be larger than 16 MiB − 64 KiB
      */
     void update(Key<V> key, V value);
 

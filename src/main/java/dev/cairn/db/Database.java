@@ -10,6 +10,7 @@ import dev.cairn.RecordNotFoundException;
 import dev.cairn.ReleasedRecordException;
 import dev.cairn.SchemaMismatchException;
 import dev.cairn.internal.Check;
+import dev.cairn.internal.Limits;
 import dev.cairn.schema.Schema;
 import dev.cairn.schema.SchemaVersions;
 import dev.cairn.store.Cursor;
@@ -493,18 +494,35 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("insert into tree " + t.name + ": " + directory
                 + " is linking to a server for the first time; retry when connect() completes");
         }
+        long now = System.currentTimeMillis();
+        RecordHeader h = new RecordHeader(t.versioned ? RecordHeader.DRAFT : RecordHeader.NON_VERSIONED, 0, now, now,
+            0, 0, nodeId, user);
+        byte[] value = recordValue(t, "insert", h, body); // before an id is taken
         int id = pool(t).take(t.name);
         Key<V> key = new Key<>(t.name, id, 0);
         byte[] k = Layout.recordKey(id, 0);
         if (Check.expensiveOn()) Check.that(txn.get(t.dataTree, k) == null, "pool id %s is free", key);
-        long now = System.currentTimeMillis();
-        RecordHeader h = new RecordHeader(t.versioned ? RecordHeader.DRAFT : RecordHeader.NON_VERSIONED, 0, now, now,
-            0, 0, nodeId, user);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
-        txn.put(t.dataTree, k, h.encode(body));
+        txn.put(t.dataTree, k, value);
         outbox(ChangeKind.CREATED, key, h);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;
+    }
+
+    /**
+     * The value to store for a record written here: {@code h} followed by {@code body}. Refused
+     * when larger than {@link Limits#RECORD_BYTES_MAX}, so that every record can travel in one
+     * sync frame (a record too large to send would stop this node's sync for good).
+     */
+    private static byte[] recordValue(TreeState t, Object what, RecordHeader h, byte[] body) {
+        long bytes = h.encodedBytes(body.length);
+        if (bytes > Limits.RECORD_BYTES_MAX) {
+            String subject = what instanceof Key<?> ? "record " + what : what + " into tree " + t.name;
+            throw new IllegalArgumentException(subject + ": " + bytes
+                + " bytes with its metadata (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX
+                + ", what one sync frame carries)");
+        }
+        return h.encode(body);
     }
 
     /** The stored value of {@code key} in the batch; @throws RecordNotFoundException */
@@ -542,7 +560,7 @@ public final class Database implements AutoCloseable {
         MemorySegment newBody = encode.apply(oldBody);
         indexCheck(t, key, oldBody, newBody);
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
-        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(Layout.copy(newBody)));
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, Layout.copy(newBody)));
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
@@ -581,7 +599,7 @@ public final class Database implements AutoCloseable {
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
         MemorySegment body = RecordHeader.body(stored(t, key));
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false);
-        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(Layout.copy(body)));
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, Layout.copy(body)));
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
@@ -611,7 +629,7 @@ public final class Database implements AutoCloseable {
         long now = System.currentTimeMillis();
         RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
-        txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), nh.encode(body));
+        txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, nh, body));
         outbox(ChangeKind.CREATED, key, nh);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;
@@ -678,7 +696,7 @@ public final class Database implements AutoCloseable {
     void rewrite(TreeState t, Key<?> key, byte[] body) {
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
-        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), next.encode(body));
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, body));
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }

@@ -55,6 +55,11 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
             data ? dataIteration + 1 : dataIteration, node, user);
     }
 
+    /** Bytes of {@link #encode} for a record of {@code recordBytes}. */
+    public long encodedBytes(int recordBytes) {
+        return (long) FIXED_BYTES + modifiedBy.getBytes(StandardCharsets.UTF_8).length + recordBytes;
+    }
+
     /** Header followed by {@code record}. */
     public byte[] encode(byte[] record) {
         byte[] by = modifiedBy.getBytes(StandardCharsets.UTF_8);

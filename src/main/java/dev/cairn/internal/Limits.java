@@ -19,6 +19,12 @@ public final class Limits {
     public static final int TREE_NAME_BYTES_MAX = 255;
     /** Largest sync frame, bytes after its length field (sync-protocol.md §2). */
     public static final int FRAME_BYTES_MAX = 16 * 1024 * 1024;
+    /**
+     * Largest record a node stores from the application (record bytes with their metadata,
+     * database-layout.md §3): every message that carries one, with its key and a refusal's reason,
+     * fits {@link #FRAME_BYTES_MAX}. The server refuses larger ones (sync-protocol.md §5.1).
+     */
+    public static final int RECORD_BYTES_MAX = FRAME_BYTES_MAX - 64 * 1024;
     /** Bytes queued for one sync connection before the server drops it as too slow. */
     public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
     /** Largest frame a connection may announce before its Hello was accepted (sync-protocol.md §8). */

@@ -2,6 +2,8 @@ package dev.cairn.sync;
 
 import dev.cairn.CorruptionException;
 import dev.cairn.Key;
+import dev.cairn.internal.Limits;
+import dev.cairn.schema.Schema;
 import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
@@ -55,6 +57,9 @@ public final class ServerCore implements AutoCloseable {
     static final int PUMP_RECORDS = 256;
     /** Size of an id range header of a record value as stored (database-layout.md §3). */
     static final int RECORD_HEADER_BYTES = 56;
+    /** The record bytes start with a format tag and a u16 version (record-format.md). */
+    static final int RECORD_TAG_BYTES = 3;
+    static final byte RECORD_FORMAT_TAG = (byte) 0xC1;
 
     private final Store store;
     private final UUID serverId;
@@ -324,6 +329,13 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onSchema(Peer p, Message.SchemaDef d) {
+        // Stored, a schema that does not parse, or under another fingerprint, would stop the sync
+        // of every client that receives a record in it; the server checks what it can without classes.
+        String wrong = schemaProblem(d);
+        if (wrong != null) {
+            fail(p, ErrorCode.PROTOCOL, "schema " + Long.toHexString(d.fingerprint()) + " of tree " + d.tree() + " " + wrong);
+            return;
+        }
         Boolean versioned = trees.get(d.tree());
         if (versioned != null && versioned != d.versioned()) {
             fail(p, ErrorCode.TREE_MISMATCH, "tree " + d.tree() + " is " + (versioned ? "" : "not ")
@@ -339,6 +351,45 @@ public final class ServerCore implements AutoCloseable {
         p.schemasSent.add(d.fingerprint());
     }
 
+    /**
+     * Why {@code value} is not a record header (database-layout.md §3) followed by the record
+     * bytes' format tag and version (record-format.md), or null. Every client decodes these parts
+     * of what it receives; a record whose header does not decode would stop their sync.
+     */
+    static String headerProblem(byte[] value) {
+        if (value.length < RECORD_HEADER_BYTES + RECORD_TAG_BYTES) {
+            return "a value of " + value.length + " bytes (expected: >= " + (RECORD_HEADER_BYTES + RECORD_TAG_BYTES)
+                + ", the record header and the record's format tag and version)";
+        }
+        ByteBuffer b = ByteBuffer.wrap(value);
+        if (b.get(0) != 1) return "record header format " + b.get(0) + " (expected: 1)";
+        if (b.get(1) < 0 || b.get(1) > 2) return "record state kind " + b.get(1) + " (expected: 0..2)";
+        int byLength = Short.toUnsignedInt(b.getShort(2));
+        int body = RECORD_HEADER_BYTES + byLength;
+        if (body + RECORD_TAG_BYTES > value.length) return "modifiedBy of " + byLength + " bytes in a value of " + value.length;
+        long meta = b.getLong(24);
+        long data = b.getLong(32);
+        if (data < 0 || meta < data) return "iterations meta " + meta + " data " + data + " (expected: 0 <= data <= meta)";
+        if (b.get(body) != RECORD_FORMAT_TAG) {
+            return "record format tag 0x" + Integer.toHexString(b.get(body) & 0xFF) + " (expected: 0xc1)";
+        }
+        return null;
+    }
+
+    /** Why the schema of {@code d} cannot be stored, or null. */
+    private static String schemaProblem(Message.SchemaDef d) {
+        Schema schema;
+        try {
+            schema = Schema.fromBytes(d.schema());
+        } catch (CorruptionException e) {
+            return "does not parse: " + e.getMessage();
+        }
+        if (schema.fingerprint() != d.fingerprint()) {
+            return "is not its fingerprint (the bytes give " + Long.toHexString(schema.fingerprint()) + ")";
+        }
+        return null;
+    }
+
     private void onChange(Peer p, Message.Change c) {
         Key<?> key = c.key();
         if (c.kind() != Message.Kind.REMOVED) {
@@ -347,9 +398,15 @@ public final class ServerCore implements AutoCloseable {
                     + " before its SchemaDef");
                 return;
             }
-            if (c.value().length < RECORD_HEADER_BYTES) {
+            if (c.value().length > Limits.RECORD_BYTES_MAX) {
+                // Stored, it could not be sent back in a Refused or to a new client.
                 fail(p, ErrorCode.PROTOCOL, "change of " + key + " has a value of " + c.value().length
-                    + " bytes (expected: >= " + RECORD_HEADER_BYTES + ", the record header)");
+                    + " bytes (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX + ")");
+                return;
+            }
+            String wrong = headerProblem(c.value());
+            if (wrong != null) {
+                fail(p, ErrorCode.PROTOCOL, "change of " + key + ": " + wrong);
                 return;
             }
         }
