@@ -477,12 +477,22 @@ public final class Database implements AutoCloseable {
         b.outboxTouched = true;
     }
 
+    /** Offers a local change to the tree's indexes, which may refuse it (Indexer.check). */
     void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+        index(t, key, oldBody, newBody, false);
+    }
+
+    /** Notes a change from the server for the tree's indexes: stored there already, it is not refused. */
+    void indexRemote(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+        index(t, key, oldBody, newBody, true);
+    }
+
+    private void index(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody, boolean remote) {
         if (t.indexes.isEmpty()) return;
         Batch b = batch();
         for (TreeState.IndexBinding<?> ib : t.indexes) {
             b.indexes.add(ib);
-            ib.check(key, oldBody, newBody);
+            ib.note(key, oldBody, newBody, remote);
         }
     }
 

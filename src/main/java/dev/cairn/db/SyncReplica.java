@@ -368,7 +368,7 @@ public final class SyncReplica implements Replica {
         MemorySegment oldBody = old == null ? null : MemorySegment.ofArray(Layout.copy(RecordHeader.body(old)));
         if (p.removed()) {
             if (old == null) return;
-            db.indexCheck(t, key, oldBody, null);
+            db.indexRemote(t, key, oldBody, null);
             txn.delete(t.dataTree, rk);
             if (txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
@@ -385,7 +385,7 @@ public final class SyncReplica implements Replica {
         value[(int) bodyOffset + 2] = (byte) (version >>> 8);
         MemorySegment newBody = RecordHeader.body(MemorySegment.ofArray(value));
         RecordCodec.versionOf(newBody);
-        db.indexCheck(t, key, oldBody, newBody);
+        db.indexRemote(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
     }

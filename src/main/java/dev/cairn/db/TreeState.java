@@ -49,15 +49,18 @@ final class TreeState {
             this.codec = codec;
         }
 
-        /** Checks one change given as stored record bytes (null = absent), and notes it for commit. */
-        void check(dev.cairn.Key<?> key, MemorySegment oldBytes, MemorySegment newBytes) {
+        /**
+         * Notes one change given as stored record bytes (null = absent) for commit; a local one
+         * is checked first (the indexer may refuse it), one from the server is not.
+         */
+        void note(dev.cairn.Key<?> key, MemorySegment oldBytes, MemorySegment newBytes, boolean remote) {
             @SuppressWarnings("unchecked")
             dev.cairn.Key<V> k = (dev.cairn.Key<V>) key;
             RecordCodec<V> c = codec.get();
             V oldValue = oldBytes == null ? null : c.decode(oldBytes);
             V newValue = newBytes == null ? null : c.decode(newBytes);
             Indexer.Change<V> change = new Indexer.Change<>(k, oldValue, newValue);
-            indexer.check(change);
+            if (!remote) indexer.check(change);
             pending.add(change);
         }
 

@@ -9,8 +9,11 @@ import java.util.SequencedMap;
  * {@code Tree.register(indexer)}. The tree calls it, always under its single write lock:
  * <ol>
  *   <li>{@link #rebuild} once at registration, with every record of the tree;
- *   <li>{@link #check} for each change before anything is stored; throwing refuses the change
- *       (nothing of the transaction is stored) and the tree then calls {@link #abort};
+ *   <li>{@link #check} for each local change before anything is stored; throwing refuses the
+ *       change (nothing of the transaction is stored) and the tree then calls {@link #abort}.
+ *       Changes from the sync server are not checked: the server stored them already, and a
+ *       node cannot refuse them (two nodes apart may have made records that break an index's
+ *       rule together); {@code commit} must accept them;
  *   <li>{@link #commit} with the changes of a transaction after it is durable, in order, or
  *       {@link #abort} if it was rolled back.
  * </ol>
@@ -45,6 +48,10 @@ public interface Indexer<V extends Record> {
     /** Forgets what {@link #check} noted for a transaction that was not stored. */
     default void abort() { }
 
-    /** Replaces the whole content by these records, in key order; may refuse like {@link #check}. */
+    /**
+     * Replaces the whole content by these records, in key order. It may refuse like {@link #check},
+     * but records that came from the sync server may break the index's rule (see above), and a
+     * refusal leaves the index unregistered.
+     */
     void rebuild(SequencedMap<Key<V>, V> records);
 }

@@ -15,12 +15,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
 /**
- * A unique name per record, compared through a {@link NameNormalizer}. A change that would give
- * a name to a second record id is refused by {@link #check} before anything is stored, with a
+ * A unique name per record, compared through a {@link NameNormalizer}. A local change that would
+ * give a name to a second record id is refused by {@link #check} before anything is stored, with a
  * {@link DuplicateNameException} naming the name and the key that holds it. The revisions of one
  * id (a versioned tree) share their name.
  *
- * <p>Invariants: {@code byName} and {@code byKey} are inverse; every name's keys have one id.
+ * <p>Changes from the sync server cannot be refused: the server stored them already. Two nodes
+ * that were apart may each have made a record under one name; when the second arrives, both
+ * records keep the name and {@link #duplicates()} lists it until one is renamed. A change that
+ * keeps a record's name is never refused, so such records stay editable.
+ *
+ * <p>Invariants: {@code byName} and {@code byKey} are inverse; a name's keys have one id unless
+ * the name is in {@link #duplicates()}.
  * Thread-safe: queries take the read lock; {@link #commit} and {@link #rebuild} swap in their
  * changes under the write lock, so a reader sees a transaction entirely or not at all. The
  * pending overlay is touched only by the tree's single writer.
@@ -54,7 +60,10 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         this(indexName, nameOf, NameNormalizer.standard());
     }
 
-    /** The record holding {@code name} (compared normalised); its newest revision if several. */
+    /**
+     * The record holding {@code name} (compared normalised); its newest revision if several; the
+     * highest id's if several ids hold it (see {@link #duplicates()}).
+     */
     public Optional<Key<V>> lookup(String name) {
         String n = normal(name);
         if (n == null) return Optional.empty();
@@ -79,6 +88,23 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         }
     }
 
+    /**
+     * The names held by more than one record id, with their keys (ascending): records made under
+     * one name on two nodes while apart. Renaming all but one resolves each. A copy, sorted by name.
+     */
+    public TreeMap<String, List<Key<V>>> duplicates() {
+        lock.readLock().lock();
+        try {
+            TreeMap<String, List<Key<V>>> copy = new TreeMap<>();
+            byName.forEach((n, keys) -> {
+                if (keys.getFirst().id() != keys.getLast().id()) copy.put(n, List.copyOf(keys));
+            });
+            return copy;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     public int size() {
         lock.readLock().lock();
         try {
@@ -92,6 +118,8 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
     public void check(Change<V> change) {
         Key<V> key = change.key();
         String newName = change.newValue() == null ? null : normal(nameOf.apply(change.newValue()));
+        String oldName = nameOfKey(key);
+        if (Objects.equals(oldName, newName)) return;
         if (newName != null) {
             for (Key<V> owner : ownersOf(newName)) {
                 if (owner.id() != key.id()) {
@@ -99,8 +127,11 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
                 }
             }
         }
-        String oldName = nameOfKey(key);
-        if (Objects.equals(oldName, newName)) return;
+        note(key, oldName, newName);
+    }
+
+    /** Notes in the pending overlay that {@code key} changes its name from {@code oldName} to {@code newName}. */
+    private void note(Key<V> key, String oldName, String newName) {
         if (oldName != null) {
             List<Key<V>> keys = new ArrayList<>(ownersOf(oldName));
             keys.remove(key);
@@ -115,11 +146,18 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         pendingByKey.put(key, newName);
     }
 
-    /** Applies what {@link #check} noted; changes that were not checked are checked now. */
+    /**
+     * Applies what {@link #check} noted. Changes that were not checked (from the sync server) are
+     * applied without refusing any: a name may then be held by two ids.
+     */
     @Override
     public void commit(List<Change<V>> changes) {
         if (pendingByKey.isEmpty()) {
-            for (Change<V> c : changes) check(c);
+            for (Change<V> c : changes) {
+                String newName = c.newValue() == null ? null : normal(nameOf.apply(c.newValue()));
+                String oldName = nameOfKey(c.key());
+                if (!Objects.equals(oldName, newName)) note(c.key(), oldName, newName);
+            }
         }
         lock.writeLock().lock();
         try {
@@ -151,13 +189,8 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         records.forEach((key, value) -> {
             String n = normal(nameOf.apply(value));
             if (n == null) return;
-            List<Key<V>> owners = names.computeIfAbsent(n, x -> new ArrayList<>(1));
-            for (Key<V> owner : owners) {
-                if (owner.id() != key.id()) {
-                    throw new DuplicateNameException(indexName, nameOf.apply(value), key, owner);
-                }
-            }
-            owners.add(key);
+            // Several ids may hold a name here: sync stored them (see duplicates()).
+            names.computeIfAbsent(n, x -> new ArrayList<>(1)).add(key);
             keys.put(key, n);
         });
         names.replaceAll((n, list) -> {

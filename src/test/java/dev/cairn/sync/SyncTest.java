@@ -18,6 +18,7 @@ import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.Tree;
 import dev.cairn.WrongServerException;
+import dev.cairn.index.UniqueNameIndex;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
 import dev.cairn.testing.Fixtures.PresV1;
@@ -242,6 +243,46 @@ class SyncTest {
                 () -> x.connect("no-such-host.invalid", f.port()).orTimeout(20, TimeUnit.SECONDS).join());
             assertInstanceOf(SyncException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("unknown host no-such-host.invalid"), e.getCause().getMessage());
+        }
+    }
+
+    /**
+     * Two machines, one offline, each create a part named "X" under a unique index. Before, the
+     * second to sync threw DuplicateNameException applying the other's record, and its sync
+     * stopped for good (every reconnect replays that record). Now both keep both records, the
+     * index lists the name as a duplicate on both, and a rename on one resolves it everywhere.
+     */
+    @Test
+    void aUniqueNameMadeOnTwoNodesApartSyncsAndIsListedAsADuplicate() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            UniqueNameIndex<Part> na = pa.register(new UniqueNameIndex<>("Part.name", Part::name));
+            UniqueNameIndex<Part> nb = pb.register(new UniqueNameIndex<>("Part.name", Part::name));
+            await("both have ids", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived)
+                && f.events.get(b).stream().anyMatch(e -> e instanceof Event.KeysReceived));
+            a.disconnect();
+            Key<Part> ka = pa.insert(new Part("X", "m", 1, 1L, List.of()));
+            Key<Part> kb = pb.insert(new Part("x", "m", 2, 2L, List.of()));
+            await("the server has b's record", () -> f.server.sequence() == 1);
+            connect(a, f).join();
+            await("both have both", () -> pa.contains(kb) && pb.contains(ka));
+            SyncFixture.awaitSame(List.of(pa, pb));
+            List<Key<Part>> both = ka.id() < kb.id() ? List.of(ka, kb) : List.of(kb, ka);
+            assertEquals(Map.of("x", both), na.duplicates());
+            await("b lists the duplicate", () -> nb.duplicates().equals(Map.of("x", both)));
+            assertTrue(a.isConnected() && b.isConnected(), "both still linked");
+
+            pa.checkOut(ka).orTimeout(10, TimeUnit.SECONDS).join();
+            pa.update(ka, new Part("X", "m", 10, 1L, List.of()));   // keeps its name: allowed
+            pa.update(ka, new Part("X-2", "m", 10, 1L, List.of()));
+            await("b sees the rename", () -> pb.get(ka).name().equals("X-2"));
+            assertEquals(Map.of(), na.duplicates());
+            await("b's index has no duplicate", () -> nb.duplicates().isEmpty());
+            assertEquals(java.util.Optional.of(kb), nb.lookup("x"));
+            assertEquals(java.util.Optional.of(ka), nb.lookup("x-2"));
         }
     }
 
