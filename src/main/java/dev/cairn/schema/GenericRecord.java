@@ -50,6 +50,18 @@ public final class GenericRecord {
             schema.name());
     }
 
+    /**
+     * Decodes stored bytes as written with {@code schema}, whatever version number they carry
+     * (a sync server checks what a client sends against the schema it named).
+     *
+     * @throws dev.cairn.CorruptionException when the bytes do not decode with {@code schema}
+     */
+    public static GenericRecord decode(MemorySegment bytes, Schema schema) {
+        Bin.version(bytes);
+        return GenericCodec.decodeRecord(schema, 0, bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0,
+            schema.name());
+    }
+
     /** The record's definition name (for a sealed interface: the permitted record's name). */
     public String typeName() {
         return definition.name();

@@ -38,8 +38,8 @@ public final class ClientSession {
     private final Consumer<Message> out;
     private State state = State.HELLO_SENT;
     private final Map<Key<?>, Long> inFlight = new HashMap<>();
-    private final Set<Long> schemasSent = new HashSet<>();
-    private final Map<Long, Message.SchemaDef> schemas = new HashMap<>();
+    private final Set<SchemaRef> schemasSent = new HashSet<>();
+    private final Map<SchemaRef, Message.SchemaDef> schemas = new HashMap<>();
     private final Set<String> keysAsked = new HashSet<>();
     private final Set<Key<?>> checkOuts = new LinkedHashSet<>();
     private final Set<Key<?>> checkIns = new LinkedHashSet<>();
@@ -128,7 +128,7 @@ public final class ClientSession {
             case Message.Welcome w -> onWelcome(w);
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
                 || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH);
-            case Message.SchemaDef d -> schemas.put(d.fingerprint(), d);
+            case Message.SchemaDef d -> schemas.put(SchemaRef.of(d), d);
             case Message.Pushed p -> {
                 pushesReceived++;
                 apply(p);
@@ -143,7 +143,7 @@ public final class ClientSession {
             }
             case Message.Refused r -> {
                 inFlight.remove(r.current().key(), r.outboxSeq());
-                replica.refused(r, r.current().removed() ? null : schemas.get(r.current().fingerprint()));
+                replica.refused(r, r.current().removed() ? null : schemas.get(SchemaRef.of(r.current())));
             }
             case Message.Keys k -> {
                 keysAsked.remove(k.tree());
@@ -188,9 +188,9 @@ public final class ClientSession {
     }
 
     private void apply(Message.Pushed p) {
-        Message.SchemaDef d = p.removed() ? null : schemas.get(p.fingerprint());
+        Message.SchemaDef d = p.removed() ? null : schemas.get(SchemaRef.of(p));
         if (!p.removed() && d == null) {
-            protocol("record " + p.key() + " names schema " + Long.toHexString(p.fingerprint()) + " before its SchemaDef");
+            protocol("record " + p.key() + " names schema " + Long.toHexString(p.fingerprint()) + " before its SchemaDef for tree " + p.key().tree());
             return;
         }
         try {
@@ -263,8 +263,8 @@ public final class ClientSession {
                 outboxDirty = true;
                 continue;
             }
-            if (o.schema() != null && schemasSent.add(o.schema().fingerprint())) {
-                schemas.putIfAbsent(o.schema().fingerprint(), o.schema());
+            if (o.schema() != null && schemasSent.add(SchemaRef.of(o.schema()))) {
+                schemas.putIfAbsent(SchemaRef.of(o.schema()), o.schema());
                 out.accept(o.schema());
             }
             out.accept(o.change());

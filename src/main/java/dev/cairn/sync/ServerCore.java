@@ -3,6 +3,7 @@ package dev.cairn.sync;
 import dev.cairn.CorruptionException;
 import dev.cairn.Key;
 import dev.cairn.internal.Limits;
+import dev.cairn.schema.GenericRecord;
 import dev.cairn.schema.Schema;
 import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
@@ -57,9 +58,6 @@ public final class ServerCore implements AutoCloseable {
     static final int PUMP_RECORDS = 256;
     /** Size of an id range header of a record value as stored (database-layout.md §3). */
     static final int RECORD_HEADER_BYTES = 56;
-    /** The record bytes start with a format tag and a u16 version (record-format.md). */
-    static final int RECORD_TAG_BYTES = 3;
-    static final byte RECORD_FORMAT_TAG = (byte) 0xC1;
 
     private final Store store;
     private final UUID serverId;
@@ -103,8 +101,9 @@ public final class ServerCore implements AutoCloseable {
         String clientName = "";
         Set<String> treesWanted;
         long cursor;
-        final Set<Long> schemasSent = new HashSet<>();
-        final Set<Long> schemasKnown = new HashSet<>();
+        final Set<SchemaRef> schemasSent = new HashSet<>();
+        /** The schemas this connection defined (SchemaDef), parsed: its records are checked against them. */
+        final Map<SchemaRef, Schema> schemasKnown = new HashMap<>();
 
         Peer(Outbound out) {
             this.out = out;
@@ -331,9 +330,17 @@ public final class ServerCore implements AutoCloseable {
     private void onSchema(Peer p, Message.SchemaDef d) {
         // Stored, a schema that does not parse, or under another fingerprint, would stop the sync
         // of every client that receives a record in it; the server checks what it can without classes.
-        String wrong = schemaProblem(d);
-        if (wrong != null) {
-            fail(p, ErrorCode.PROTOCOL, "schema " + Long.toHexString(d.fingerprint()) + " of tree " + d.tree() + " " + wrong);
+        Schema schema;
+        try {
+            schema = Schema.fromBytes(d.schema());
+        } catch (CorruptionException e) {
+            fail(p, ErrorCode.PROTOCOL, "schema " + Long.toHexString(d.fingerprint()) + " of tree " + d.tree()
+                + " does not parse: " + e.getMessage());
+            return;
+        }
+        if (schema.fingerprint() != d.fingerprint()) {
+            fail(p, ErrorCode.PROTOCOL, "schema " + Long.toHexString(d.fingerprint()) + " of tree " + d.tree()
+                + " is not its fingerprint (the bytes give " + Long.toHexString(schema.fingerprint()) + ")");
             return;
         }
         Boolean versioned = trees.get(d.tree());
@@ -347,55 +354,51 @@ public final class ServerCore implements AutoCloseable {
             trees.put(d.tree(), d.versioned());
         }
         txn().put(SCHEMAS, Bytes.schemaKey(d.tree(), d.fingerprint()), d.schema());
-        p.schemasKnown.add(d.fingerprint());
-        p.schemasSent.add(d.fingerprint());
+        p.schemasKnown.put(SchemaRef.of(d), schema);
+        p.schemasSent.add(SchemaRef.of(d));
     }
 
     /**
-     * Why {@code value} is not a record header (database-layout.md §3) followed by the record
-     * bytes' format tag and version (record-format.md), or null. Every client decodes these parts
-     * of what it receives; a record whose header does not decode would stop their sync.
+     * Why {@code value} does not start with a record header (database-layout.md §3), or null.
+     * Every client decodes the header of what it receives; one that does not decode would stop
+     * their sync.
      */
     static String headerProblem(byte[] value) {
-        if (value.length < RECORD_HEADER_BYTES + RECORD_TAG_BYTES) {
-            return "a value of " + value.length + " bytes (expected: >= " + (RECORD_HEADER_BYTES + RECORD_TAG_BYTES)
-                + ", the record header and the record's format tag and version)";
+        if (value.length < RECORD_HEADER_BYTES) {
+            return "a value of " + value.length + " bytes (expected: >= " + RECORD_HEADER_BYTES + ", the record header)";
         }
         ByteBuffer b = ByteBuffer.wrap(value);
         if (b.get(0) != 1) return "record header format " + b.get(0) + " (expected: 1)";
         if (b.get(1) < 0 || b.get(1) > 2) return "record state kind " + b.get(1) + " (expected: 0..2)";
         int byLength = Short.toUnsignedInt(b.getShort(2));
-        int body = RECORD_HEADER_BYTES + byLength;
-        if (body + RECORD_TAG_BYTES > value.length) return "modifiedBy of " + byLength + " bytes in a value of " + value.length;
+        if (RECORD_HEADER_BYTES + byLength > value.length) return "modifiedBy of " + byLength + " bytes in a value of " + value.length;
         long meta = b.getLong(24);
         long data = b.getLong(32);
         if (data < 0 || meta < data) return "iterations meta " + meta + " data " + data + " (expected: 0 <= data <= meta)";
-        if (b.get(body) != RECORD_FORMAT_TAG) {
-            return "record format tag 0x" + Integer.toHexString(b.get(body) & 0xFF) + " (expected: 0xc1)";
-        }
         return null;
     }
 
-    /** Why the schema of {@code d} cannot be stored, or null. */
-    private static String schemaProblem(Message.SchemaDef d) {
-        Schema schema;
+    /**
+     * Why the record bytes after a valid header do not decode with {@code schema}, or null: the
+     * clients that receive the record decode them (indexes on arrival, the application on read).
+     */
+    static String bodyProblem(byte[] value, Schema schema) {
+        int body = RECORD_HEADER_BYTES + Short.toUnsignedInt(ByteBuffer.wrap(value).getShort(2));
         try {
-            schema = Schema.fromBytes(d.schema());
+            GenericRecord.decode(MemorySegment.ofArray(value).asSlice(body), schema);
+            return null;
         } catch (CorruptionException e) {
-            return "does not parse: " + e.getMessage();
+            return "the record bytes do not decode with schema " + Long.toHexString(schema.fingerprint()) + ": " + e.getMessage();
         }
-        if (schema.fingerprint() != d.fingerprint()) {
-            return "is not its fingerprint (the bytes give " + Long.toHexString(schema.fingerprint()) + ")";
-        }
-        return null;
     }
 
     private void onChange(Peer p, Message.Change c) {
         Key<?> key = c.key();
         if (c.kind() != Message.Kind.REMOVED) {
-            if (!p.schemasKnown.contains(c.fingerprint())) {
+            Schema schema = p.schemasKnown.get(new SchemaRef(key.tree(), c.fingerprint()));
+            if (schema == null) {
                 fail(p, ErrorCode.PROTOCOL, "change of " + key + " names schema " + Long.toHexString(c.fingerprint())
-                    + " before its SchemaDef");
+                    + " before its SchemaDef for tree " + key.tree());
                 return;
             }
             if (c.value().length > Limits.RECORD_BYTES_MAX) {
@@ -405,6 +408,7 @@ public final class ServerCore implements AutoCloseable {
                 return;
             }
             String wrong = headerProblem(c.value());
+            if (wrong == null) wrong = bodyProblem(c.value(), schema);
             if (wrong != null) {
                 fail(p, ErrorCode.PROTOCOL, "change of " + key + ": " + wrong);
                 return;
@@ -590,12 +594,17 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void sendSchema(Peer p, String tree, long fingerprint) {
-        if (p.schemasSent.contains(fingerprint)) return;
-        MemorySegment s = txn().get(SCHEMAS, Bytes.schemaKey(tree, fingerprint));
-        if (s == null) throw new CorruptionException("server: schema " + Long.toHexString(fingerprint) + " of tree "
-            + tree + " is missing in " + store.directory());
-        p.schemasSent.add(fingerprint);
-        send(p, new Message.SchemaDef(tree, trees.getOrDefault(tree, false), fingerprint, Bytes.copy(s)));
+        if (p.schemasSent.add(new SchemaRef(tree, fingerprint))) send(p, schemaDef(txn(), tree, fingerprint));
+    }
+
+    /** The stored definition of a schema of {@code tree}; every stored record's schema is there. */
+    private Message.SchemaDef schemaDef(ReadTxn r, String tree, long fingerprint) {
+        MemorySegment s = r.get(SCHEMAS, Bytes.schemaKey(tree, fingerprint));
+        if (s == null) {
+            throw new CorruptionException("server: schema " + Long.toHexString(fingerprint) + " of tree "
+                + tree + " is missing in " + store.directory());
+        }
+        return new Message.SchemaDef(tree, trees.getOrDefault(tree, false), fingerprint, Bytes.copy(s));
     }
 
     private void sendRecord(Peer p, Message.Pushed r) {
@@ -653,12 +662,7 @@ public final class ServerCore implements AutoCloseable {
                 if (p.wants(key.tree())) batch.add(stored(r, key));
             }
             for (Message.Pushed m : batch) {
-                if (!m.removed() && !p.schemasSent.contains(m.fingerprint())) {
-                    MemorySegment s = r.get(SCHEMAS, Bytes.schemaKey(m.key().tree(), m.fingerprint()));
-                    p.schemasSent.add(m.fingerprint());
-                    p.out.send(new Message.SchemaDef(m.key().tree(), trees.getOrDefault(m.key().tree(), false),
-                        m.fingerprint(), Bytes.copy(s)));
-                }
+                if (!m.removed() && p.schemasSent.add(SchemaRef.of(m))) p.out.send(schemaDef(r, m.key().tree(), m.fingerprint()));
                 p.out.send(m);
             }
         }

@@ -102,13 +102,14 @@ class HostilePeerTest {
     }
 
     /**
-     * A client that defines a schema the others cannot parse (or under another fingerprint), or
-     * sends a record whose header does not decode: before, the server stored it and every client
-     * that received the record stopped its sync for good. Now the message is refused and nothing
-     * is stored.
+     * A client that defines a schema the others cannot parse (or under another fingerprint), sends
+     * a record whose header or record bytes do not decode, or names a schema it defined for another
+     * tree: before, the server stored it and every client that received the record stopped its
+     * sync for good (or, for the last, the server's own loop failed when it found no schema of that
+     * tree to send). Now the message is refused and nothing is stored.
      */
     @Test
-    void aSchemaOrRecordHeaderThatDoesNotDecodeIsRefusedBeforeAnyoneStoresIt() throws Exception {
+    void aSchemaOrRecordThatOthersCouldNotDecodeIsRefusedBeforeAnyoneStoresIt() throws Exception {
         try (SyncFixture f = new SyncFixture(dir)) {
             dev.cairn.Cairn good = f.connected("good");
             dev.cairn.Tree<dev.cairn.testing.Fixtures.Part> parts = good.tree(dev.cairn.testing.Fixtures.Part.class);
@@ -118,27 +119,33 @@ class HostilePeerTest {
             long realFingerprint = dev.cairn.schema.Schema.derive(dev.cairn.testing.Fixtures.Part.class).fingerprint();
             byte[] header = new byte[59];
             header[0] = 1;                       // format 1, state 0, no modifiedBy, iterations 0
-            header[56] = (byte) 0xC1;            // the record bytes' format tag, version 0
+            header[56] = (byte) 0xC1;            // the record bytes: tag, version 0, then no components
             byte[] format0 = header.clone();
             format0[0] = 0;
             byte[] longName = header.clone();
             longName[3] = 9;                     // 9 bytes of modifiedBy in a 59-byte value
             byte[] tag0 = header.clone();
             tag0[56] = 0;
-            record Bad(byte[] schema, long fingerprint, byte[] value, String expected) { }
+            String part = Long.toHexString(realFingerprint);
+            record Bad(String schemaTree, byte[] schema, long fingerprint, byte[] value, String expected) { }
             for (Bad bad : List.of(
-                    new Bad(new byte[] {1, 2, 3}, 42, header, "schema 2a of tree Part does not parse"),
-                    new Bad(realSchema, realFingerprint + 1, header, "schema " + Long.toHexString(realFingerprint + 1)
-                        + " of tree Part is not its fingerprint (the bytes give " + Long.toHexString(realFingerprint) + ")"),
-                    new Bad(realSchema, realFingerprint, format0, "change of Part/0.0: record header format 0 (expected: 1)"),
-                    new Bad(realSchema, realFingerprint, longName, "change of Part/0.0: modifiedBy of 9 bytes in a value of 59"),
-                    new Bad(realSchema, realFingerprint, tag0, "change of Part/0.0: record format tag 0x0 (expected: 0xc1)"),
-                    new Bad(realSchema, realFingerprint, new byte[58], "change of Part/0.0: a value of 58 bytes"))) {
+                    new Bad("Part", new byte[] {1, 2, 3}, 42, header, "schema 2a of tree Part does not parse"),
+                    new Bad("Part", realSchema, realFingerprint + 1, header, "schema " + Long.toHexString(realFingerprint + 1)
+                        + " of tree Part is not its fingerprint (the bytes give " + part + ")"),
+                    new Bad("Other", realSchema, realFingerprint, header, "change of Part/0.0 names schema " + part
+                        + " before its SchemaDef for tree Part"),
+                    new Bad("Part", realSchema, realFingerprint, format0, "change of Part/0.0: record header format 0 (expected: 1)"),
+                    new Bad("Part", realSchema, realFingerprint, longName, "change of Part/0.0: modifiedBy of 9 bytes in a value of 59"),
+                    new Bad("Part", realSchema, realFingerprint, tag0, "change of Part/0.0: the record bytes do not decode with schema "
+                        + part + ": record bytes: format tag 0x0"),
+                    new Bad("Part", realSchema, realFingerprint, header, "change of Part/0.0: the record bytes do not decode with schema "
+                        + part + ": "),
+                    new Bad("Part", realSchema, realFingerprint, new byte[55], "change of Part/0.0: a value of 55 bytes"))) {
                 try (Socket s = connect(f.port())) {
                     assertInstanceOf(Message.Welcome.class, hello(s));
                     OutputStream o = s.getOutputStream();
                     o.write(FrameCodec.encode(new Message.NeedKeys("Part")));
-                    o.write(FrameCodec.encode(new Message.SchemaDef("Part", false, bad.fingerprint(), bad.schema())));
+                    o.write(FrameCodec.encode(new Message.SchemaDef(bad.schemaTree(), false, bad.fingerprint(), bad.schema())));
                     o.write(FrameCodec.encode(new Message.Change(1, new Key<>("Part", 0, 0), Message.Kind.CREATED,
                         bad.fingerprint(), bad.value())));
                     Message.Error e = (Message.Error) readUntilClosed(s).stream()
