@@ -102,6 +102,7 @@ public final class Database implements AutoCloseable {
                 Layout.OUTBOX)) {
                 txn.createTree(t);
             }
+            if (!txn.hasTree(Layout.OUTBOX_ORDER)) Outbox.buildOrder(txn); // a database of before the order tree
             MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
             if (id == null) {
                 this.nodeId = UUID.randomUUID();
@@ -466,14 +467,14 @@ public final class Database implements AutoCloseable {
             // The server has not seen this record: it is still new, or it never existed for it.
             // Linked, the CREATED may be on its way to the server already: send the removal too.
             if (kind == ChangeKind.REMOVED && sync == null) {
-                b.txn.delete(Layout.OUTBOX, k);
+                Outbox.delete(b.txn, k);
                 return;
             }
             if (kind != ChangeKind.REMOVED) kind = ChangeKind.CREATED;
         }
         Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
             h.metaIteration(), h.dataIteration());
-        b.txn.put(Layout.OUTBOX, k, e.value());
+        Outbox.put(b.txn, e);
         b.outboxTouched = true;
     }
 

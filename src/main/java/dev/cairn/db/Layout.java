@@ -32,6 +32,8 @@ public final class Layout {
     public static final String CHECKOUTS = "cairn.checkouts";
     /** {@code treeName, 0x00, id:i32, revision:i32} → the record's pending {@link OutboxEntry}. */
     public static final String OUTBOX = "cairn.outbox";
+    /** {@code sequence:i64} → the {@link #OUTBOX} key of the entry with that sequence (see {@link Outbox}). */
+    public static final String OUTBOX_ORDER = "cairn.outboxorder";
     /** Prefix of the data tree of each user tree: {@code "data:" + name}. */
     public static final String DATA_PREFIX = "data:";
 

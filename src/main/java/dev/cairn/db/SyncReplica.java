@@ -21,7 +21,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +60,11 @@ public final class SyncReplica implements Replica {
     private volatile SyncClient client;
     private volatile long lastSeq;
     private volatile boolean linking;
+    /**
+     * The schemas of this connection's SchemaDefs, parsed once each (a session passes the same
+     * SchemaDef with every record of its tree and fingerprint); only the link thread uses it.
+     */
+    private final Map<Message.SchemaDef, Schema> parsed = new java.util.IdentityHashMap<>();
     /** Trees whose versions {@link #localVersion} replaced in the running batch (sync thread only). */
 
     private SyncReplica(Database db) {
@@ -239,6 +243,20 @@ public final class SyncReplica implements Replica {
     @Override
     public void sessionEnded() {
         linking = false;
+        parsed.clear();
+    }
+
+    /** The schema {@code def} carries; @throws CorruptionException when it does not parse or is not its fingerprint */
+    private Schema schemaOf(Message.SchemaDef def) {
+        Schema s = parsed.get(def);
+        if (s != null) return s;
+        s = Schema.fromBytes(def.schema());
+        if (s.fingerprint() != def.fingerprint()) {
+            throw new dev.cairn.CorruptionException("schema " + Long.toHexString(def.fingerprint()) + " of tree "
+                + def.tree() + " from the server is not its fingerprint (the bytes give " + Long.toHexString(s.fingerprint()) + ")");
+        }
+        parsed.put(def, s);
+        return s;
     }
 
     /** True while a never-linked database waits for its first Welcome. */
@@ -268,21 +286,11 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
-    public List<Pending> outbox(Set<String> trees) {
-        List<Pending> out = db.readOrWrite(r -> {
-            List<Pending> list = new ArrayList<>();
-            try (Cursor c = r.cursor(Layout.OUTBOX)) {
-                for (boolean ok = c.first(); ok; ok = c.next()) {
-                    Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value()));
-                    if (!trees.isEmpty() && !trees.contains(e.tree())) continue;
-                    list.add(new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
-                        Message.Kind.values()[e.kind().ordinal()]));
-                }
-            }
-            return list;
-        });
-        out.sort(Comparator.comparingLong(Pending::outboxSeq));
-        return out;
+    public List<Pending> outbox(Set<String> trees, int max) {
+        return db.readOrWrite(r -> Outbox.oldest(r, trees, max)).stream()
+            .map(e -> new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
+                Message.Kind.values()[e.kind().ordinal()]))
+            .toList();
     }
 
     @Override
@@ -317,11 +325,7 @@ public final class SyncReplica implements Replica {
         db.write(() -> {
             WriteTxn txn = db.txn();
             byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
-            MemorySegment e = txn.get(Layout.OUTBOX, k);
-            if (e != null && e.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0)
-                == ack.outboxSeq()) {
-                txn.delete(Layout.OUTBOX, k);
-            }
+            Outbox.deleteIf(txn, k, ack.outboxSeq());
             if (advance) advance(ack.serverSeq());
             return null;
         }, true);
@@ -347,7 +351,7 @@ public final class SyncReplica implements Replica {
     public void refused(Message.Refused r, Message.SchemaDef schema) {
         Message.Pushed p = r.current();
         db.write(() -> {
-            db.txn().delete(Layout.OUTBOX, Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
+            Outbox.delete(db.txn(), Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
             db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
             put(p, schema);
             return null;
@@ -397,7 +401,9 @@ public final class SyncReplica implements Replica {
      * @throws SchemaMismatchException naming the tree, record and both schemas otherwise
      */
     private int localVersion(TreeState t, Key<?> key, Message.SchemaDef def) {
-        Schema schema = Schema.fromBytes(def.schema());
+        Schema schema = schemaOf(def);
+        int known = t.versions.versionOf(schema); // t.versions follows the batch (set below, reset on abort)
+        if (known > 0) return known;
         SchemaVersions versions = db.loadVersions(db.txn(), t.name);
         int v = versions.versionOf(schema);
         if (v > 0) return v;
@@ -425,7 +431,7 @@ public final class SyncReplica implements Replica {
         txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(def.versioned(), 1));
         txn.createTree(Layout.dataTree(name));
         txn.put(Layout.POOLS, Layout.utf8(name), KeyPool.empty().toBytes());
-        Schema schema = Schema.fromBytes(def.schema());
+        Schema schema = schemaOf(def);
         SchemaVersions versions = new SchemaVersions();
         versions.add(schema);
         txn.put(Layout.SCHEMAS, Layout.schemaKey(name, 1), schema.toBytes());

@@ -248,7 +248,11 @@ public final class ClientSession {
 
     private void sendOutbox() {
         outboxDirty = false;
-        for (Replica.Pending p : replica.outbox(trees)) {
+        // The oldest WINDOW entries hold every one that can go now: each change in flight holds
+        // back at most one entry (its record's), and WINDOW - inFlight may be sent.
+        List<Replica.Pending> oldest = replica.outbox(trees, WINDOW);
+        if (oldest.size() == WINDOW) outboxDirty = true; // more may wait; listed again when acks free room
+        for (Replica.Pending p : oldest) {
             if (inFlight.size() >= WINDOW) {
                 outboxDirty = true;
                 return;

@@ -45,8 +45,8 @@ public interface Replica {
     /** A change ready to send, with the schema its fingerprint names (null for REMOVED). */
     record Outgoing(Message.Change change, Message.SchemaDef schema) { }
 
-    /** Every pending outbox entry of the given trees (empty = all), oldest change first. */
-    List<Pending> outbox(Set<String> trees);
+    /** The oldest pending outbox entries of the given trees (empty = all), at most {@code max}, oldest change first. */
+    List<Pending> outbox(Set<String> trees, int max);
 
     /** True when {@code key} has a pending outbox entry. */
     boolean hasPending(Key<?> key);

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LayoutTest {
     @TempDir Path dir;
 
+    /** The outbox entries in sequence order, checking that the order tree lists exactly them. */
     List<Layout.OutboxEntry> outbox() {
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertTrue(store.verify().ok(), store.verify().toString());
@@ -36,6 +37,8 @@ class LayoutTest {
                 }
             }
             entries.sort(Comparator.comparingLong(Layout.OutboxEntry::sequence));
+            assertEquals(entries.size(), r.count(Layout.OUTBOX_ORDER), "order entries");
+            assertEquals(entries, Outbox.oldest(r, Set.of(), Integer.MAX_VALUE), "by the order tree");
             return entries;
         }
     }
@@ -47,7 +50,7 @@ class LayoutTest {
             try (Cursor c = w.cursor(Layout.OUTBOX)) {
                 for (boolean ok = c.first(); ok; ok = c.next()) keys.add(Layout.copy(c.key()));
             }
-            for (byte[] k : keys) w.delete(Layout.OUTBOX, k);
+            for (byte[] k : keys) assertTrue(Outbox.delete(w, k));
             w.commit();
         }
     }
@@ -96,12 +99,34 @@ class LayoutTest {
             new Layout.OutboxEntry(8, ChangeKind.REMOVED, "Part", a.id(), 0, 3, 3)), outbox());
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
-                Layout.CHECKOUTS, Layout.OUTBOX, "data:Part", "data:Doc")), Set.copyOf(r.treeNames()));
+                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, "data:Part", "data:Doc")), Set.copyOf(r.treeNames()));
             KeyPool pool = KeyPool.fromBytes(Layout.copy(r.get(Layout.POOLS, Layout.utf8("Part"))), "Part");
             assertEquals(b.id() + 1, pool.peek());
             assertEquals(1, r.count(Layout.CHECKOUTS));
             assertEquals(0, r.count("data:Part"));
             assertEquals(2, r.count("data:Doc"));
         }
+    }
+
+    /** A database written before the order tree existed gets it at open, listing its entries. */
+    @Test
+    void anOutboxWithoutItsOrderTreeGetsOneAtOpen() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            for (int i = 0; i < 5; i++) parts.insert(Fixtures.part(i));
+            Key<Part> first = parts.keys().getFirst();
+            parts.checkOut(first).join();
+            parts.update(first, Fixtures.part(9));        // moves to the end of the order
+        }
+        List<Layout.OutboxEntry> before = outbox();
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.dropTree(Layout.OUTBOX_ORDER);
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(5, db.tree(Part.class).size());
+        }
+        assertEquals(before, outbox());
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), before.stream().map(Layout.OutboxEntry::sequence).toList());
     }
 }

@@ -286,6 +286,37 @@ class SyncTest {
         }
     }
 
+    /**
+     * More changes than the window (256) wait: the node reads its outbox oldest first, a window's
+     * worth at a time (not the whole outbox per send, which made a long drain quadratic), and the
+     * server gets them in the order they were made (interleaved over two trees, so not in key
+     * order): b sees them in that order.
+     */
+    @Test
+    void aLargeOutboxIsSentOldestFirst() {
+        try (SyncFixture f = new SyncFixture(dir, 1000)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Doc> da = a.tree(Doc.class);
+            await("a has ids for both trees", () -> f.events.get(a).stream()
+                .filter(e -> e instanceof Event.KeysReceived).count() >= 2);
+            a.disconnect();
+            List<String> made = new java.util.ArrayList<>();
+            for (int i = 0; i < 350; i++) {
+                made.add(pa.insert(part(i)).toString());
+                made.add(da.insert(new Doc("d" + i, i)).toString());
+            }
+            connect(a, f).join();
+            java.util.function.Supplier<List<String>> seen = () -> f.events.get(b).stream()
+                .filter(e -> e instanceof Event.RecordChanged rc && rc.remote())
+                .map(e -> ((Event.RecordChanged) e).key().toString())
+                .toList();
+            await("b was told of all", () -> seen.get().size() >= made.size());
+            assertEquals(made, seen.get());
+        }
+    }
+
     @Test
     void removedRecordsStayRemovedForAClientThatWasAway() {
         try (SyncFixture f = new SyncFixture(dir)) {
