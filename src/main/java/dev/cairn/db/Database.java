@@ -102,7 +102,10 @@ public final class Database implements AutoCloseable {
                 Layout.OUTBOX)) {
                 txn.createTree(t);
             }
-            if (!txn.hasTree(Layout.OUTBOX_ORDER)) Outbox.buildOrder(txn); // a database of before the order tree
+            // A database of before the order tree, or one that an older Cairn changed since.
+            if (!txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) != txn.count(Layout.OUTBOX)) {
+                Outbox.buildOrder(txn);
+            }
             MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
             if (id == null) {
                 this.nodeId = UUID.randomUUID();

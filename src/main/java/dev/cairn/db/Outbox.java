@@ -77,8 +77,9 @@ final class Outbox {
         return list;
     }
 
-    /** Fills the order tree of a database written before it existed (once, at open). */
+    /** (Re)builds the order tree from the outbox: at open, when it is missing or does not match. */
     static void buildOrder(WriteTxn txn) {
+        if (txn.hasTree(Layout.OUTBOX_ORDER)) txn.dropTree(Layout.OUTBOX_ORDER);
         txn.createTree(Layout.OUTBOX_ORDER);
         try (Cursor c = txn.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok; ok = c.next()) {

@@ -108,7 +108,7 @@ class LayoutTest {
         }
     }
 
-    /** A database written before the order tree existed gets it at open, listing its entries. */
+    /** A database written before the order tree existed, or changed by a Cairn that knew none, gets it rebuilt at open. */
     @Test
     void anOutboxWithoutItsOrderTreeGetsOneAtOpen() {
         try (Cairn db = Cairn.open(dir)) {
@@ -128,5 +128,17 @@ class LayoutTest {
         }
         assertEquals(before, outbox());
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L), before.stream().map(Layout.OutboxEntry::sequence).toList());
+        // An older Cairn, which knows no order tree, adds an entry: the next open lists it too.
+        Layout.OutboxEntry older = new Layout.OutboxEntry(6, ChangeKind.CREATED, "Doc", 7, 0, 0, 0);
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.OUTBOX, older.key(), older.value());
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(5, db.tree(Part.class).size());
+        }
+        List<Layout.OutboxEntry> after = new ArrayList<>(before);
+        after.add(older);
+        assertEquals(after, outbox());
     }
 }
