@@ -2,7 +2,9 @@ package dev.cairn.db;
 
 import dev.cairn.ChangeKind;
 import dev.cairn.CorruptionException;
+import dev.cairn.internal.Check;
 import dev.cairn.internal.Limits;
+import dev.cairn.internal.TreeNames;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -41,19 +43,18 @@ public final class Layout {
     static final byte[] OUTBOX_NEXT = "outboxNext".getBytes(StandardCharsets.US_ASCII);
     static final byte CATALOG_FORMAT = 1;
     static final int CATALOG_BYTES = 6;
-    static final int NAME_BYTES_MAX = Limits.TREE_NAME_BYTES_MAX - DATA_PREFIX.length();
+    static final int NAME_BYTES_MAX = TreeNames.NAME_BYTES_MAX;
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
+    static {
+        Check.that(DATA_PREFIX.length() + NAME_BYTES_MAX <= Limits.TREE_NAME_BYTES_MAX, "data tree names fit the store");
+    }
+
     /** Validates a user tree name: not blank, no NUL, at most {@link #NAME_BYTES_MAX} bytes of UTF-8. */
     static String checkTreeName(String name) {
-        if (name == null || name.isBlank()) throw new IllegalArgumentException("tree name is blank (expected: a name)");
-        if (name.indexOf('\0') >= 0) throw new IllegalArgumentException("tree name '" + name + "' contains NUL");
-        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes > NAME_BYTES_MAX) {
-            throw new IllegalArgumentException("tree name '" + name + "' has " + bytes + " bytes (expected: <= "
-                + NAME_BYTES_MAX + ")");
-        }
+        String problem = TreeNames.problem(name);
+        if (problem != null) throw new IllegalArgumentException(problem);
         return name;
     }
 

@@ -3,6 +3,7 @@ package dev.cairn.sync;
 import dev.cairn.CorruptionException;
 import dev.cairn.Key;
 import dev.cairn.internal.Limits;
+import dev.cairn.internal.TreeNames;
 import dev.cairn.schema.GenericRecord;
 import dev.cairn.schema.Schema;
 import dev.cairn.store.Cursor;
@@ -241,6 +242,11 @@ public final class ServerCore implements AutoCloseable {
     /** Handles one message of {@code p}; replies are released by {@link #endRound()}. */
     public void onMessage(Peer p, Message m) {
         if (p.state == Peer.State.CLOSED) return;
+        String badName = treeNameProblem(m);
+        if (badName != null) {
+            fail(p, ErrorCode.PROTOCOL, badName);
+            return;
+        }
         if (p.state == Peer.State.HELLO) {
             if (m instanceof Message.Hello h) {
                 onHello(p, h);
@@ -265,6 +271,28 @@ public final class ServerCore implements AutoCloseable {
             case Message.Keys x -> fail(p, ErrorCode.PROTOCOL, "Keys from a client");
             case Message.Borrow x -> fail(p, ErrorCode.PROTOCOL, "Borrow from a client");
         }
+    }
+
+    /**
+     * Why a tree named in {@code m} breaks the rule for tree names, or null. Every node refuses
+     * such a name, so a record or tree under it would stop the sync of every client it reached.
+     */
+    private static String treeNameProblem(Message m) {
+        List<String> names = switch (m) {
+            case Message.Hello h -> java.util.stream.Stream.concat(h.trees().stream(),
+                h.claims().stream().map(Message.Claim::tree)).toList();
+            case Message.SchemaDef d -> List.of(d.tree());
+            case Message.Change c -> List.of(c.key().tree());
+            case Message.NeedKeys n -> List.of(n.tree());
+            case Message.CheckOut c -> List.of(c.key().tree());
+            case Message.CheckIn c -> List.of(c.key().tree());
+            default -> List.of();
+        };
+        for (String name : names) {
+            String problem = TreeNames.problem(name);
+            if (problem != null) return problem;
+        }
+        return null;
     }
 
     /** Sends {@code Error(code, text)} to {@code p} and closes it, after this round. */

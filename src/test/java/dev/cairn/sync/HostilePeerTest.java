@@ -161,6 +161,39 @@ class HostilePeerTest {
         }
     }
 
+    /**
+     * Tree names every node refuses (NUL, blank, too long): before, the server created trees and
+     * issued ranges under them, and a node that received a record of such a tree stopped its sync
+     * for good. Now any message naming one ends the connection and nothing is stored.
+     */
+    @Test
+    void treeNamesThatNodesRefuseEndTheConnection() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            dev.cairn.Cairn good = f.connected("good");
+            dev.cairn.schema.Schema schema = dev.cairn.schema.Schema.derive(dev.cairn.testing.Fixtures.Part.class);
+            String tooLong = "t".repeat(dev.cairn.internal.TreeNames.NAME_BYTES_MAX + 1);
+            record Bad(Message message, String expected) { }
+            for (Bad bad : List.of(
+                    new Bad(new Message.SchemaDef("A\0B", false, schema.fingerprint(), schema.toBytes()), "tree name 'A?B' contains NUL"),
+                    new Bad(new Message.NeedKeys(" "), "tree name is blank (expected: a name)"),
+                    new Bad(new Message.NeedKeys(tooLong), "tree name '" + tooLong + "' has 251 bytes (expected: <= 250)"),
+                    new Bad(new Message.CheckOut(new Key<>("x\0", 1, 0)), "tree name 'x?' contains NUL"))) {
+                try (Socket s = connect(f.port())) {
+                    assertInstanceOf(Message.Welcome.class, hello(s));
+                    s.getOutputStream().write(FrameCodec.encode(bad.message()));
+                    Message.Error e = (Message.Error) readUntilClosed(s).stream()
+                        .filter(m -> m instanceof Message.Error).findFirst().orElseThrow();
+                    assertEquals(ErrorCode.PROTOCOL, e.code());
+                    assertEquals(bad.expected(), e.text());
+                }
+            }
+            assertEquals(0, f.server.sequence());
+            dev.cairn.Cairn late = f.connected("late");
+            assertEquals(java.util.Set.of(), late.treeNames());
+            assertTrue(good.isConnected());
+        }
+    }
+
     private static Socket connect(int port) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setSoTimeout(10_000);
