@@ -9,6 +9,8 @@ import dev.cairn.Key;
 import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
+import dev.cairn.index.DuplicateNameException;
+import dev.cairn.index.UniqueNameIndex;
 import dev.cairn.testing.Fixtures.Part;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +33,9 @@ import net.jqwik.api.Tag;
  * and one {@link ServerCore}, joined by a seeded simulated network that delays frames, splits
  * them at random points, and cuts connections (TCP allows nothing worse: no reordering, no
  * loss without a disconnect). Random local changes and check-outs run meanwhile; at the end
- * every link comes back and all replicas must hold identical data.
+ * every link comes back and all replicas must hold identical data. Names come from a small pool
+ * under a unique index, so nodes apart make duplicates: every index must end equal to one
+ * rebuilt from its replica, and equal on all nodes.
  */
 class SyncSimulationTest {
 
@@ -61,6 +65,7 @@ class SyncSimulationTest {
         final Database db;
         final SyncReplica replica;
         final TreeImpl<Part> tree;
+        final UniqueNameIndex<Part> names;
         ClientSession session;
         ServerCore.Peer peer;
         final ArrayDeque<byte[]> up = new ArrayDeque<>();
@@ -73,12 +78,16 @@ class SyncSimulationTest {
             this.db = db;
             this.replica = SyncReplica.install(db);
             this.tree = TreeImpl.open(db, Part.class, null);
+            this.names = tree.register(new UniqueNameIndex<>("Part.name", Part::name));
         }
 
         boolean connected() {
             return session != null;
         }
     }
+
+    /** Names of inserted and updated parts come from this many, so they collide. */
+    private static final int NAMES = 60;
 
     private void simulate(long seed, int nodeCount, int steps) throws IOException {
         Random rnd = new Random(seed);
@@ -132,6 +141,12 @@ class SyncSimulationTest {
                 for (Key<Part> k : n.tree.keys()) {
                     assertEquals(nodes.getFirst().tree.meta(k), n.tree.meta(k), "seed " + seed + ": meta of " + k);
                 }
+                UniqueNameIndex<Part> rebuilt = new UniqueNameIndex<>("Part.name", Part::name);
+                java.util.LinkedHashMap<Key<Part>, Part> all = new java.util.LinkedHashMap<>();
+                n.tree.forEach(all::put);
+                rebuilt.rebuild(all);
+                assertEquals(rebuilt.entries(), n.names.entries(), "seed " + seed + ": index of " + n.db.nodeName());
+                assertEquals(nodes.getFirst().names.entries(), n.names.entries(), "seed " + seed + ": index of " + n.db.nodeName());
             }
         } finally {
             for (Node n : nodes) n.db.close();
@@ -153,7 +168,7 @@ class SyncSimulationTest {
         int r = rnd.nextInt(10);
         try {
             if (r < 4 || keys.isEmpty()) {
-                if (n.replica.idsAvailable("Part") > 0 || n.tree.size() >= 0) n.tree.insert(part(rnd.nextInt(10_000)));
+                if (n.replica.idsAvailable("Part") > 0 || n.tree.size() >= 0) n.tree.insert(part(rnd.nextInt(NAMES)));
             } else {
                 Key<Part> k = keys.get(rnd.nextInt(keys.size()));
                 BorrowState state = n.tree.borrowState(k);
@@ -163,7 +178,7 @@ class SyncSimulationTest {
                         if (n.connected()) n.session.checkOut(k);
                     }
                 } else if (r < 8) {
-                    n.tree.update(k, part(rnd.nextInt(10_000)));
+                    n.tree.update(k, part(rnd.nextInt(NAMES)));
                 } else if (r < 9) {
                     n.tree.checkIn(k);
                     if (n.connected()) n.session.checkIn(k);
@@ -173,6 +188,8 @@ class SyncSimulationTest {
             }
         } catch (IllegalStateException noIds) {
             // a linked node without ids left: it asks the server and tries later
+        } catch (DuplicateNameException taken) {
+            // the name is held here already; nothing was stored
         }
         if (n.connected()) {
             n.session.outboxChanged();
