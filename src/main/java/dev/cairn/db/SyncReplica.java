@@ -48,6 +48,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SyncReplica implements Replica {
     static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
     /** Ids claimed beyond the used ones on a first link, for inserts during the handshake. */
     static final int CLAIM_SLACK_IDS = 1000;
 
@@ -210,6 +211,22 @@ public final class SyncReplica implements Replica {
     @Override
     public UUID serverId() {
         return db.serverId;
+    }
+
+    @Override
+    public UUID linkToken() {
+        return db.readOrWrite(r -> {
+            MemorySegment t = r.get(Layout.NODE, LINK_TOKEN);
+            return t == null ? Message.NONE : Layout.uuidOf(t);
+        });
+    }
+
+    @Override
+    public void linkTokenIssued(UUID token) {
+        db.write(() -> {
+            db.txn().put(Layout.NODE, LINK_TOKEN, Layout.uuidBytes(token));
+            return null;
+        }, true);
     }
 
     @Override

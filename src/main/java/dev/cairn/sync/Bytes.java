@@ -28,6 +28,19 @@ final class Bytes {
         return ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
     }
 
+    /** The UUID in bytes {@code [at, at + 16)} of {@code s}. */
+    static UUID uuidAt(MemorySegment s, long at) {
+        if (s.byteSize() < at + 16) throw new CorruptionException("server: " + s.byteSize() + " bytes where a UUID at " + at + " was expected");
+        ByteBuffer b = ByteBuffer.wrap(copy(s.asSlice(at, 16)));
+        return new UUID(b.getLong(), b.getLong());
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     static byte[] longBytes(long v) {
         return ByteBuffer.allocate(8).putLong(v).array();
     }

@@ -94,7 +94,7 @@ public final class ClientSession {
     public void start() {
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
         out.accept(new Message.Hello(FrameCodec.PROTOCOL_VERSION, replica.appId(), replica.nodeId(),
-            replica.nodeName(), replica.lastSeq(), List.copyOf(trees), claims, new byte[0]));
+            replica.nodeName(), replica.lastSeq(), List.copyOf(trees), claims, new byte[0], replica.linkToken()));
     }
 
     /** Local data changed: send the outbox again at the next {@link #pump()}. */
@@ -127,7 +127,8 @@ public final class ClientSession {
         switch (m) {
             case Message.Welcome w -> onWelcome(w);
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
-                || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH);
+                || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH
+                || e.code() == ErrorCode.NODE_COPY);
             case Message.SchemaDef d -> schemas.put(SchemaRef.of(d), d);
             case Message.Pushed p -> {
                 pushesReceived++;
@@ -155,6 +156,7 @@ public final class ClientSession {
             case Message.NeedKeys n -> protocol("NeedKeys from the server");
             case Message.CheckOut c -> protocol("CheckOut from the server");
             case Message.CheckIn c -> protocol("CheckIn from the server");
+            case Message.LinkStored c -> protocol("LinkStored from the server");
         }
         pump();
     }
@@ -182,6 +184,10 @@ public final class ClientSession {
             throw new Failure(text, new WrongServerException(text), true);
         }
         if (known == null) replica.link(w.serverId());
+        // Stored with this batch; the confirmation goes out after its commit (the session's
+        // frames are flushed once the messages of a read are applied).
+        replica.linkTokenIssued(w.linkToken());
+        out.accept(new Message.LinkStored(w.linkToken()));
         state = State.CATCHING_UP;
         toConfirm = new HashSet<>(replica.heldHere());
         replica.connectionChanged(true, w.serverId(), "");

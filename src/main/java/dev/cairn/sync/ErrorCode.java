@@ -20,6 +20,8 @@ public final class ErrorCode {
     public static final int TREE_MISMATCH = 7;
     /** The server holds too many bytes of partly received frames (over all connections); retry later. */
     public static final int BUSY = 8;
+    /** The node's database is an older copy of itself (restored from a backup, or copied): its link token is not the last one. */
+    public static final int NODE_COPY = 9;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -42,6 +44,7 @@ public final class ErrorCode {
             case SHUTDOWN -> "SHUTDOWN";
             case TREE_MISMATCH -> "TREE_MISMATCH";
             case BUSY -> "BUSY";
+            case NODE_COPY -> "NODE_COPY";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

@@ -24,8 +24,11 @@ import java.util.UUID;
  * </ul>
  */
 public final class FrameCodec {
-    /** The protocol version this build speaks. */
-    public static final int PROTOCOL_VERSION = 1;
+    /**
+     * The protocol version this build speaks. 2 added link tokens (Hello, Welcome, LinkStored); a
+     * version 1 Hello still decodes, so that it is refused by its version.
+     */
+    public static final int PROTOCOL_VERSION = 2;
     static final int LENGTH_BYTES = 4;
 
     private FrameCodec() { }
@@ -42,8 +45,9 @@ public final class FrameCodec {
                 w.u16(h.claims().size());
                 for (Message.Claim c : h.claims()) w.str(c.tree()).i32(c.toExclusive());
                 w.bytes(h.auth());
+                if (h.protocolVersion() >= 2) w.uuid(h.linkToken());
             }
-            case Message.Welcome x -> w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq());
+            case Message.Welcome x -> w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq()).uuid(x.linkToken());
             case Message.Error x -> w.u16(x.code()).str(x.text());
             case Message.SchemaDef x -> w.str(x.tree()).u8(x.versioned() ? 1 : 0).i64(x.fingerprint()).bytes(x.schema());
             case Message.Change x -> w.i64(x.outboxSeq()).key(x.key()).u8(x.kind().ordinal()).i64(x.fingerprint())
@@ -63,6 +67,7 @@ public final class FrameCodec {
                 w.key(x.key()).u8(x.snapshot() ? 1 : 0).uuid(x.holder()).str(x.holderName()).u16(x.queue().size());
                 for (UUID u : x.queue()) w.uuid(u);
             }
+            case Message.LinkStored x -> w.uuid(x.linkToken());
         }
         return w.frame();
     }
@@ -78,7 +83,7 @@ public final class FrameCodec {
         try {
             Message m = switch (tag) {
                 case 1 -> hello(r);
-                case 2 -> new Message.Welcome(r.u16(), r.uuid(), r.i64());
+                case 2 -> new Message.Welcome(r.u16(), r.uuid(), r.i64(), r.uuid());
                 case 3 -> new Message.Error(r.u16(), r.str());
                 case 4 -> new Message.SchemaDef(r.str(), r.bool(), r.i64(), r.bytes());
                 case 5 -> new Message.Change(r.i64(), r.key(), r.kind(), r.i64(), r.bytes());
@@ -91,7 +96,8 @@ public final class FrameCodec {
                 case 12 -> new Message.CheckOut(r.key());
                 case 13 -> new Message.CheckIn(r.key());
                 case 14 -> borrow(r);
-                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..14)");
+                case 15 -> new Message.LinkStored(r.uuid());
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..15)");
             };
             if (body.hasRemaining()) {
                 throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");
@@ -116,7 +122,9 @@ public final class FrameCodec {
         int claimCount = r.count(7);
         List<Message.Claim> claims = new ArrayList<>(claimCount);
         for (int i = 0; i < claimCount; i++) claims.add(new Message.Claim(r.str(), r.i32()));
-        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, r.bytes());
+        byte[] auth = r.bytes();
+        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth,
+            version >= 2 ? r.uuid() : Message.NONE);
     }
 
     private static Message.Pushed pushed(Reader r) {

@@ -17,9 +17,13 @@ public sealed interface Message {
     /** The wire tag of this message (sync-protocol.md §3). */
     int tag();
 
-    /** C→S, first frame. {@code trees} empty = every tree; {@code claims} only on a first link. */
+    /**
+     * C→S, first frame. {@code trees} empty = every tree; {@code claims} only on a first link;
+     * {@code linkToken} the token of the node's last link ({@link #NONE} before its first),
+     * which tells a node from an older copy of itself (sync-protocol.md §5.7).
+     */
     record Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
-                 List<String> trees, List<Claim> claims, byte[] auth) implements Message {
+                 List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken) implements Message {
         public Hello {
             Objects.requireNonNull(appId);
             Objects.requireNonNull(clientId);
@@ -27,6 +31,7 @@ public sealed interface Message {
             trees = List.copyOf(trees);
             claims = List.copyOf(claims);
             Objects.requireNonNull(auth);
+            Objects.requireNonNull(linkToken);
             if (lastSeq < 0) throw new IllegalArgumentException("lastSeq " + lastSeq + " (expected: >= 0)");
         }
 
@@ -44,9 +49,10 @@ public sealed interface Message {
     }
 
     /** S→C, the answer to an accepted {@link Hello}. */
-    record Welcome(int protocolVersion, UUID serverId, long serverSeq) implements Message {
+    record Welcome(int protocolVersion, UUID serverId, long serverSeq, UUID linkToken) implements Message {
         public Welcome {
             Objects.requireNonNull(serverId);
+            Objects.requireNonNull(linkToken);
         }
 
         public int tag() {
@@ -209,6 +215,17 @@ public sealed interface Message {
 
         public int tag() {
             return 14;
+        }
+    }
+
+    /** C→S, after the Welcome's {@code linkToken} is stored durably on the node: the server forgets the one before. */
+    record LinkStored(UUID linkToken) implements Message {
+        public LinkStored {
+            Objects.requireNonNull(linkToken);
+        }
+
+        public int tag() {
+            return 15;
         }
     }
 }

@@ -27,6 +27,12 @@ public interface Replica {
     /** The server this database linked to, or null when it never linked. */
     UUID serverId();
 
+    /** The link token of the last link ({@link Message#NONE} before the first), sync-protocol.md §5.7. */
+    UUID linkToken();
+
+    /** Stores the token a Welcome issued, durably, in the batch that applies the Welcome. */
+    void linkTokenIssued(UUID token);
+
     /** The highest server sequence up to which this replica has every change of its trees. */
     long lastSeq();
 

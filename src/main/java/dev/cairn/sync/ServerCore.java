@@ -51,6 +51,8 @@ public final class ServerCore implements AutoCloseable {
     static final String LOG = "srv.log";
     static final String RANGES = "srv.ranges";
     static final String BORROWS = "srv.borrows";
+    /** {@code clientId} → {@code confirmed:uuid, issued:uuid}: the node's link tokens (sync-protocol.md §5.7). */
+    static final String LINKS = "srv.links";
     private static final byte[] SERVER_ID = ascii("serverId");
     private static final byte[] APP_ID = ascii("appId");
     private static final byte[] SEQ = ascii("seq");
@@ -138,7 +140,7 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS)) w.createTree(t);
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS)) w.createTree(t);
             MemorySegment id = w.get(META, SERVER_ID);
             if (id == null) {
                 serverId = UUID.randomUUID();
@@ -261,6 +263,7 @@ public final class ServerCore implements AutoCloseable {
             case Message.NeedKeys n -> onNeedKeys(p, n.tree());
             case Message.CheckOut c -> onCheckOut(p, c.key());
             case Message.CheckIn c -> onCheckIn(p, c.key());
+            case Message.LinkStored s -> onLinkStored(p, s.linkToken());
             case Message.Error e -> later(() -> close(p, "client error " + ErrorCode.name(e.code()) + ": " + e.text()));
             case Message.Hello h -> fail(p, ErrorCode.PROTOCOL, "second Hello");
             case Message.Welcome x -> fail(p, ErrorCode.PROTOCOL, "Welcome from a client");
@@ -339,6 +342,8 @@ public final class ServerCore implements AutoCloseable {
                 }
             }
         }
+        UUID token = linkToken(p, h);
+        if (token == null) return;
         for (Message.Claim c : h.claims()) {
             int next = nextId(c.tree());
             if (c.toExclusive() > next) issue(c.tree(), next, c.toExclusive(), h.clientId());
@@ -349,9 +354,43 @@ public final class ServerCore implements AutoCloseable {
         p.cursor = Math.min(h.lastSeq(), seq);
         p.state = Peer.State.CATCHING_UP;
         names.put(h.clientId(), h.clientName());
-        send(p, new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId, seq));
+        send(p, new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId, seq, token));
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
+        }
+    }
+
+    /**
+     * Checks the Hello's link token and issues the next one (stored in this round, so the
+     * Welcome that carries it goes out after it is durable); null after refusing the Hello. A
+     * node presents the token of its last link: the confirmed one, or the one issued last if its
+     * LinkStored was lost. An older copy of the node (a restored backup, a copied folder)
+     * presents an older token: it would reuse ids and overwrite what the node made after the
+     * copy, so it is refused and nothing changes.
+     */
+    private UUID linkToken(Peer p, Message.Hello h) {
+        byte[] k = Bytes.uuid(h.clientId());
+        MemorySegment stored = txn().get(LINKS, k);
+        UUID confirmed = stored == null ? Message.NONE : Bytes.uuidAt(stored, 0);
+        UUID issued = stored == null ? Message.NONE : Bytes.uuidAt(stored, 16);
+        boolean lastIssued = !issued.equals(Message.NONE) && h.linkToken().equals(issued);
+        if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued) {
+            fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + h.clientName() + "' ("
+                + h.clientId() + "), which has linked since (a restored backup or a copied folder): it would reuse ids "
+                + "and overwrite records. Nothing was changed; give this machine a new database folder and connect it");
+            return null;
+        }
+        UUID next = UUID.randomUUID();
+        txn().put(LINKS, k, Bytes.concat(Bytes.uuid(lastIssued ? issued : confirmed), Bytes.uuid(next)));
+        return next;
+    }
+
+    /** The node stored the token its Welcome issued: the token before it is no longer accepted. */
+    private void onLinkStored(Peer p, UUID token) {
+        byte[] k = Bytes.uuid(p.clientId);
+        MemorySegment stored = txn().get(LINKS, k);
+        if (stored != null && !token.equals(Message.NONE) && Bytes.uuidAt(stored, 16).equals(token)) {
+            txn().put(LINKS, k, Bytes.concat(Bytes.uuid(token), Bytes.uuid(Message.NONE)));
         }
     }
 

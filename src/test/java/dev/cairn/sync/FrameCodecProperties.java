@@ -24,10 +24,16 @@ class FrameCodecProperties {
     /** One random message of every kind, from {@code rnd}. */
     static Message randomMessage(Random rnd) {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
-        return switch (rnd.nextInt(14)) {
-            case 0 -> new Message.Hello(1, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
-                List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd));
-            case 1 -> new Message.Welcome(1, uuid(rnd), rnd.nextLong());
+        return switch (rnd.nextInt(15)) {
+            // Version 1 Hellos carry no link token (they decode, to be refused by version).
+            case 0 -> {
+                int version = 1 + rnd.nextInt(2);
+                yield new Message.Hello(version, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
+                    List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd),
+                    version == 1 ? Message.NONE : uuid(rnd));
+            }
+            case 1 -> new Message.Welcome(2, uuid(rnd), rnd.nextLong(), uuid(rnd));
+            case 13 -> new Message.LinkStored(uuid(rnd));
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
             case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));

@@ -39,7 +39,7 @@ class ManyClientsTest {
                     s.connect(new InetSocketAddress("127.0.0.1", server.port()));
                     s.setSoTimeout(20_000);
                     s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION,
-                        SyncFixture.APP, UUID.randomUUID(), "raw-" + i, 0, List.of(), List.of(), new byte[0])));
+                        SyncFixture.APP, UUID.randomUUID(), "raw-" + i, 0, List.of(), List.of(), new byte[0], Message.NONE)));
                     sockets.add(s);
                 }
                 for (Socket s : sockets) readUntil(s, Message.CaughtUp.class, null);

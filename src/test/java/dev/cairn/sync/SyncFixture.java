@@ -80,7 +80,7 @@ final class SyncFixture implements AutoCloseable {
     /** The frame of a Hello from a new client of {@link #APP}, for tests that talk to a server over a raw socket. */
     static byte[] helloFrame(String clientName) {
         return FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, java.util.UUID.randomUUID(), clientName,
-            0, List.of(), List.of(), new byte[0]));
+            0, List.of(), List.of(), new byte[0], Message.NONE));
     }
 
     /** Reads a raw socket until {@code count} messages have arrived or the server closed it; returns what arrived. */

@@ -159,7 +159,7 @@ class SyncLoadTest {
             slow.connect(new InetSocketAddress("127.0.0.1", server.port()));
             OutputStream out = slow.getOutputStream();
             out.write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, UUID.randomUUID(),
-                "slow", 0, List.of(), List.of(), new byte[0])));
+                "slow", 0, List.of(), List.of(), new byte[0], Message.NONE)));
             out.flush();
             a.connect("127.0.0.1", server.port()).orTimeout(20, TimeUnit.SECONDS).join();
             b.connect("127.0.0.1", server.port()).orTimeout(20, TimeUnit.SECONDS).join();

@@ -1,0 +1,169 @@
+package dev.cairn.sync;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Link tokens (sync-protocol.md §5.7): an older copy of a node's database (a restored backup, a
+ * copied folder) is refused, the node itself always links, whatever crash or lost message came
+ * between a Welcome and the node storing its token. Before, a restored backup linked, took ids
+ * it had already used after the backup and, as the same client, overwrote those records on the
+ * server and every node.
+ */
+@Timeout(60)
+class LinkTokenTest {
+    @TempDir Path dir;
+
+    /** One connection to a ServerCore, without sockets. */
+    private static final class Conn {
+        final List<Message> received = new ArrayList<>();
+        final ServerCore.Peer peer;
+
+        Conn(ServerCore core) {
+            peer = core.connect(new ServerCore.Outbound() {
+                @Override
+                public void send(Message m) {
+                    received.add(m);
+                }
+
+                @Override
+                public long pendingBytes() {
+                    return 0;
+                }
+
+                @Override
+                public void close(String reason) {
+                }
+            });
+        }
+
+        Message hello(ServerCore core, UUID client, UUID token) {
+            core.onMessage(peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
+                List.of(), List.of(), new byte[0], token));
+            core.endRound();
+            core.disconnected(peer);
+            return received.getFirst();
+        }
+    }
+
+    private static UUID welcomed(Message m) {
+        return assertInstanceOf(Message.Welcome.class, m).linkToken();
+    }
+
+    @Test
+    void theServerAcceptsTheLastTokenItIssuedOrTheConfirmedOneAndNothingOlder() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            UUID client = UUID.randomUUID();
+            UUID t1 = welcomed(new Conn(core).hello(core, client, Message.NONE));
+            // The Welcome was lost (or the node crashed before storing t1): it comes again with none.
+            UUID t2 = welcomed(new Conn(core).hello(core, client, Message.NONE));
+            assertNotEquals(t1, t2);
+            // It stored t2, but its LinkStored was lost: t2 is still accepted.
+            UUID t3 = welcomed(new Conn(core).hello(core, client, t2));
+            // Confirmed: from now on only t3 (and what is issued next) link.
+            Conn c = new Conn(core);
+            core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
+                List.of(), List.of(), new byte[0], t3));
+            core.onMessage(c.peer, new Message.LinkStored(welcomedNow(core, c)));
+            core.endRound();
+            core.disconnected(c.peer);
+            UUID t4 = ((Message.Welcome) c.received.getFirst()).linkToken();
+            for (UUID stale : List.of(Message.NONE, t1, t2, t3)) {
+                Message.Error e = assertInstanceOf(Message.Error.class, new Conn(core).hello(core, client, stale));
+                assertEquals(ErrorCode.NODE_COPY, e.code(), e.text());
+                assertTrue(e.text().startsWith("this database is an older copy of node 'n' (" + client + ")"), e.text());
+            }
+            assertInstanceOf(Message.Welcome.class, new Conn(core).hello(core, client, t4));
+            // Another client is not affected.
+            assertInstanceOf(Message.Welcome.class, new Conn(core).hello(core, UUID.randomUUID(), Message.NONE));
+        }
+    }
+
+    /** The Welcome of {@code c}, which the round sends once it committed. */
+    private static UUID welcomedNow(ServerCore core, Conn c) {
+        core.endRound();
+        return welcomed(c.received.getFirst());
+    }
+
+    @Test
+    void aRestoredBackupOfANodeIsRefusedAndChangesNothingAndTheNodeGoesOn() throws IOException {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            SyncFixture.await("a has ids", () -> f.events.get(a).stream().anyMatch(e -> e instanceof dev.cairn.Event.KeysReceived));
+            for (int i = 0; i < 3; i++) pa.insert(part(i));
+            SyncFixture.await("the server has 3", () -> f.server.sequence() == 3);
+            a.disconnect();
+            f.clients.remove(a);
+            a.close();
+            copy(dir.resolve("a"), dir.resolve("a-backup"));       // the backup
+
+            Cairn a2 = f.open("a");
+            a2.connect("127.0.0.1", f.port()).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+            Tree<Part> pa2 = a2.tree(Part.class);
+            long base = f.server.sequence();    // 3, or more when acks were still on their way at the close
+            List<Key<Part>> later = new ArrayList<>();
+            for (int i = 3; i < 6; i++) later.add(pa2.insert(part(i)));
+            SyncFixture.await("the server has the later three", () -> f.server.sequence() == base + 3);
+            f.clients.remove(a2);
+            a2.close();
+            Path current = dir.resolve("a-current");
+            Files.move(dir.resolve("a"), current);
+            copy(dir.resolve("a-backup"), dir.resolve("a"));       // the restore
+
+            Cairn restored = f.open("a");
+            CompletionException e = assertThrows(CompletionException.class, () -> restored.connect("127.0.0.1", f.port())
+                .orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join());
+            assertTrue(e.getCause().getMessage().contains("NODE_COPY: this database is an older copy of node 'a'"),
+                e.getCause().getMessage());
+            assertEquals(3, restored.tree(Part.class).size(), "the copy changed nothing");
+            assertEquals(base + 3, f.server.sequence(), "the server changed nothing");
+            Tree<Part> pb = b.tree(Part.class);
+            SyncFixture.await("b has the records made after the backup", () -> later.stream().allMatch(pb::contains));
+            for (int i = 0; i < 3; i++) assertEquals(part(i + 3), pb.get(later.get(i)), "b keeps what the node made after the backup");
+            f.clients.remove(restored);
+            restored.close();
+
+            // The node's own folder (not the copy) still links and syncs.
+            Files.move(dir.resolve("a"), dir.resolve("a-refused"));
+            Files.move(current, dir.resolve("a"));
+            Cairn back = f.connected("a");
+            Key<Part> k = back.tree(Part.class).insert(part(9));
+            SyncFixture.await("b has the node's next record", () -> pb.contains(k));
+            assertEquals(7, pb.size());
+        }
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.sorted(Comparator.naturalOrder()).toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else if (!p.getFileName().toString().equals("lock")) Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+}
