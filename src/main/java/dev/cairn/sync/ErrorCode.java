@@ -22,6 +22,8 @@ public final class ErrorCode {
     public static final int BUSY = 8;
     /** The node's database is an older copy of itself (restored from a backup, or copied): its link token is not the last one. */
     public static final int NODE_COPY = 9;
+    /** The node has synced past the end of the server's database: the server's data is older than what it served. */
+    public static final int SERVER_BEHIND = 10;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -45,6 +47,7 @@ public final class ErrorCode {
             case TREE_MISMATCH -> "TREE_MISMATCH";
             case BUSY -> "BUSY";
             case NODE_COPY -> "NODE_COPY";
+            case SERVER_BEHIND -> "SERVER_BEHIND";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

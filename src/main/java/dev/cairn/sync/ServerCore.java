@@ -332,6 +332,14 @@ public final class ServerCore implements AutoCloseable {
             fail(p, ErrorCode.APP_ID, "application id '" + h.appId() + "' (expected: '" + appId + "', this server's)");
             return;
         }
+        if (h.lastSeq() > seq) {
+            // The node has seen changes this server no longer has: serving it would re-issue ids
+            // and sequences the node already knows under other meanings.
+            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.lastSeq()
+                + ", but this server's database ends at " + seq + " (" + store.directory() + " is older than what it "
+                + "served: restored from a backup?). Nothing was changed");
+            return;
+        }
         for (Message.Claim c : h.claims()) {
             for (Range r : ranges.getOrDefault(c.tree(), new TreeMap<>()).values()) {
                 if (!r.client().equals(h.clientId()) && r.from() < c.toExclusive()) {

@@ -101,6 +101,26 @@ class LinkTokenTest {
         }
     }
 
+    /**
+     * A server whose database was restored from a backup is behind its nodes: it says so (and
+     * does not call the nodes copies), and changes nothing. Before, it served them from where its
+     * data ended, issuing again ids and sequences the nodes knew under other meanings.
+     */
+    @Test
+    void aServerBehindANodeSaysSoBeforeLookingAtTokens() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            UUID client = UUID.randomUUID();
+            welcomed(new Conn(core).hello(core, client, Message.NONE));
+            Conn c = new Conn(core);
+            core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 5,
+                List.of(), List.of(), new byte[0], UUID.randomUUID()));
+            core.endRound();
+            Message.Error e = assertInstanceOf(Message.Error.class, c.received.getFirst());
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code());
+            assertTrue(e.text().startsWith("node 'n' has every change up to 5, but this server's database ends at 0"), e.text());
+        }
+    }
+
     /** The Welcome of {@code c}, which the round sends once it committed. */
     private static UUID welcomedNow(ServerCore core, Conn c) {
         core.endRound();
