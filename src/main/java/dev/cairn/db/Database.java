@@ -463,9 +463,10 @@ public final class Database implements AutoCloseable {
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         Batch b = batch();
         byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+        MemorySegment old = b.txn.get(Layout.OUTBOX, k);
         // A created record replaces whatever is pending for its key (a REMOVED entry of an
-        // earlier revision with that number), so only later changes look the entry up.
-        MemorySegment pending = kind == ChangeKind.CREATED ? null : b.txn.get(Layout.OUTBOX, k);
+        // earlier revision with that number), so only later changes look at the entry's kind.
+        MemorySegment pending = kind == ChangeKind.CREATED ? null : old;
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
             // The server has not seen this record: it is still new, or it never existed for it.
             // Linked, the CREATED may be on its way to the server already: send the removal too.
@@ -477,7 +478,7 @@ public final class Database implements AutoCloseable {
         }
         Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
             h.metaIteration(), h.dataIteration());
-        Outbox.put(b.txn, e);
+        Outbox.put(b.txn, e, old);
         b.outboxTouched = true;
     }
 

@@ -27,10 +27,12 @@ final class Outbox {
         return entry.get(I64, 0);
     }
 
-    /** Stores {@code e} for its record, replacing the record's earlier entry if any. */
-    static void put(WriteTxn txn, Layout.OutboxEntry e) {
+    /**
+     * Stores {@code e} for its record, replacing the record's earlier entry {@code old} (the
+     * value the caller read for that key in this transaction, or null).
+     */
+    static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old) {
         byte[] k = e.key();
-        MemorySegment old = txn.get(Layout.OUTBOX, k);
         if (old != null) txn.delete(Layout.OUTBOX_ORDER, Layout.longBytes(sequenceOf(old)));
         txn.put(Layout.OUTBOX, k, e.value());
         txn.put(Layout.OUTBOX_ORDER, Layout.longBytes(e.sequence()), k);
