@@ -374,7 +374,9 @@ public final class ServerCore implements AutoCloseable {
      * node presents the token of its last link: the confirmed one, or the one issued last if its
      * LinkStored was lost. An older copy of the node (a restored backup, a copied folder)
      * presents an older token: it would reuse ids and overwrite what the node made after the
-     * copy, so it is refused and nothing changes.
+     * copy, so it is refused and nothing changes. A token's high 64 bits number the node's links
+     * (1, 2, ...), so a token newer than any this server knows tells the other case apart: the
+     * server's own database is older than its last link with the node (restored from a backup).
      */
     private UUID linkToken(Peer p, Message.Hello h) {
         byte[] k = Bytes.uuid(h.clientId());
@@ -382,13 +384,21 @@ public final class ServerCore implements AutoCloseable {
         UUID confirmed = stored == null ? Message.NONE : Bytes.uuidAt(stored, 0);
         UUID issued = stored == null ? Message.NONE : Bytes.uuidAt(stored, 16);
         boolean lastIssued = !issued.equals(Message.NONE) && h.linkToken().equals(issued);
+        long lastLink = Math.max(confirmed.getMostSignificantBits(), issued.getMostSignificantBits());
+        long presented = h.linkToken().getMostSignificantBits();
+        if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued && presented > lastLink) {
+            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
+                + presented + ", but this server's database knows its links only up to " + lastLink + " ("
+                + store.directory() + " is older than what it served: restored from a backup?). Nothing was changed");
+            return null;
+        }
         if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued) {
             fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + h.clientName() + "' ("
                 + h.clientId() + "), which has linked since (a restored backup or a copied folder): it would reuse ids "
                 + "and overwrite records. Nothing was changed; give this machine a new database folder and connect it");
             return null;
         }
-        UUID next = UUID.randomUUID();
+        UUID next = new UUID(lastLink + 1, UUID.randomUUID().getLeastSignificantBits());
         txn().put(LINKS, k, Bytes.concat(Bytes.uuid(lastIssued ? issued : confirmed), Bytes.uuid(next)));
         return next;
     }

@@ -121,6 +121,52 @@ class LinkTokenTest {
         }
     }
 
+    /**
+     * A server restored from a backup taken before a node's last link, with no change since: the
+     * node's lastSeq is not above the server's, but its token is newer than any the server issued.
+     * The server says it is behind; before, it told the node it was an older copy of itself and to
+     * start over in a new folder, which would have thrown away the node's good data.
+     */
+    @Test
+    void aServerRestoredFromBeforeANodesLastLinkSaysItIsBehindNotThatTheNodeIsACopy() throws IOException {
+        UUID client = UUID.randomUUID();
+        UUID t1;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            t1 = linkAndStore(core, client, Message.NONE);
+        }
+        copy(dir.resolve("server"), dir.resolve("server-backup"));
+        UUID t2;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            t2 = linkAndStore(core, client, t1);
+        }
+        assertEquals(1, t1.getMostSignificantBits(), "tokens number the node's links");
+        assertEquals(2, t2.getMostSignificantBits());
+        try (ServerCore restored = ServerCore.open(dir.resolve("server-backup"), SyncFixture.APP, 100)) {
+            Message.Error e = assertInstanceOf(Message.Error.class, new Conn(restored).hello(restored, client, t2));
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code(), e.text());
+            assertTrue(e.text().startsWith("node 'n' (" + client + ") presents link 2, but this server's database knows "
+                + "its links only up to 1"), e.text());
+            // Nothing changed: a node holding the token the backup knows still links.
+            assertInstanceOf(Message.Welcome.class, new Conn(restored).hello(restored, client, t1));
+        }
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Message.Error e = assertInstanceOf(Message.Error.class, new Conn(core).hello(core, client, t1));
+            assertEquals(ErrorCode.NODE_COPY, e.code(), "the current server still calls an older token a copy: " + e.text());
+        }
+    }
+
+    /** Links {@code client} presenting {@code token} and confirms the new token, as a node does. */
+    private static UUID linkAndStore(ServerCore core, UUID client, UUID token) {
+        Conn c = new Conn(core);
+        core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
+            List.of(), List.of(), new byte[0], token));
+        UUID next = welcomedNow(core, c);
+        core.onMessage(c.peer, new Message.LinkStored(next));
+        core.endRound();
+        core.disconnected(c.peer);
+        return next;
+    }
+
     /** The Welcome of {@code c}, which the round sends once it committed. */
     private static UUID welcomedNow(ServerCore core, Conn c) {
         core.endRound();
