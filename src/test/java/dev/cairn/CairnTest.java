@@ -125,6 +125,31 @@ class CairnTest {
         assertEquals(Set.of("Part"), db.treeNames());
     }
 
+    /**
+     * A string with an unpaired surrogate has no UTF-8 form: insert, update and JSON insert refuse
+     * it naming the field, store nothing and take no id. Before, it was stored as '?'.
+     */
+    @Test
+    void aStringWithAnUnpairedSurrogateIsRefusedAndNothingIsStored() {
+        Key<Part> first = parts.insert(part(1));
+        assertThrowsNaming(IllegalArgumentException.class, "name: string with an unpaired surrogate \\uD800 at index 4",
+            () -> parts.insert(new Part("PART\uD800", "m", 1, 2, java.util.List.of())));
+        parts.checkOut(first).join();
+        assertThrowsNaming(IllegalArgumentException.class, "tags[]",
+            () -> parts.update(first, new Part("p", "m", 1, 2, java.util.List.of("\uDFFF"))));
+        assertThrowsNaming(IllegalArgumentException.class, "Part.name: string with an unpaired surrogate at index 0",
+            () -> db.genericTree("Part").insertJson(
+                "{\"name\":\"\\ud800\",\"manufacturer\":\"m\",\"stock\":1,\"priceCents\":2,\"tags\":[]}"));
+        assertEquals(part(1), parts.get(first), "the refused update changed nothing");
+        assertEquals(1, parts.size(), "nothing was stored");
+        Key<Part> next = parts.insert(part(2));
+        assertEquals(first.id() + 1, next.id(), "the refused inserts took no id");
+        assertThrowsNaming(IllegalArgumentException.class, "unpaired surrogate", () -> db.tree(LoneSurrogateName.class));
+    }
+
+    @TreeSpec(name = "bad\uD800name")
+    record LoneSurrogateName(String name) { }
+
     @Test
     void genericWritesFollowTheTreeRules() {
         Tree<Doc> docs = db.tree(Doc.class);

@@ -12,10 +12,12 @@ public final class TreeNames {
     /** Longest user tree name, bytes of UTF-8: a node keeps its records in store tree {@code "data:" + name}. */
     public static final int NAME_BYTES_MAX = Limits.TREE_NAME_BYTES_MAX - "data:".length();
 
-    /** Why {@code name} is not a user tree name (not blank, no NUL, at most {@link #NAME_BYTES_MAX} bytes), or null. */
+    /** Why {@code name} is not a user tree name (not blank, no NUL, valid UTF-16, at most {@link #NAME_BYTES_MAX} bytes), or null. */
     public static String problem(String name) {
         if (name == null || name.isBlank()) return "tree name is blank (expected: a name)";
         if (name.indexOf('\0') >= 0) return "tree name '" + name.replace('\0', '?') + "' contains NUL";
+        int lone = Text.unpairedSurrogate(name);
+        if (lone >= 0) return "tree name has an unpaired surrogate at index " + lone + " (UTF-8 cannot hold it)";
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > NAME_BYTES_MAX) {
             return "tree name '" + name + "' has " + bytes + " bytes (expected: <= " + NAME_BYTES_MAX + ")";

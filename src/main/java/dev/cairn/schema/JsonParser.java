@@ -1,6 +1,7 @@
 package dev.cairn.schema;
 
 import dev.cairn.Key;
+import dev.cairn.internal.Text;
 import dev.cairn.schema.FieldType.Kind;
 import dev.cairn.schema.FieldType.ListOf;
 import dev.cairn.schema.FieldType.MapOf;
@@ -355,6 +356,11 @@ final class JsonParser {
             if (c == '"') {
                 String s = b == null ? text.substring(runStart, at) : b.append(text, runStart,
                     at).toString();
+                int lone = Text.unpairedSurrogate(s);
+                if (lone >= 0) {
+                    throw fail(path, "string with an unpaired surrogate at index " + lone
+                        + " (UTF-8 cannot hold it)");
+                }
                 at++;
                 return s;
             }

@@ -91,7 +91,7 @@ final class Scalars {
                 case LONG -> sink.putLong((Long) value);
                 case FLOAT -> sink.putInt(Float.floatToRawIntBits((Float) value));
                 case DOUBLE -> sink.putLong(Double.doubleToRawLongBits((Double) value));
-                case STRING -> sink.putUtf8((String) value);
+                case STRING -> sink.putUtf8((String) value, path);
                 case BYTES -> sink.putBytes((byte[]) value);
                 case UUID -> {
                     UUID u = (UUID) value;
@@ -113,7 +113,7 @@ final class Scalars {
                     Key<?> k = (Key<?>) value;
                     sink.putInt(k.id());
                     sink.putInt(k.revision());
-                    sink.putUtf8(k.tree());
+                    sink.putUtf8(k.tree(), path);
                 }
             }
         } catch (ClassCastException e) {

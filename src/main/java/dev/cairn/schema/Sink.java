@@ -120,8 +120,11 @@ final class Sink {
         position += b.length;
     }
 
-    /** UTF-8 of {@code s}; an unpaired surrogate becomes '?', as in {@code String.getBytes}. */
-    void putUtf8(String s) {
+    /**
+     * UTF-8 of {@code s}. A string with an unpaired surrogate has no UTF-8 form: it is refused
+     * naming {@code path} (the field), rather than stored altered ('?', as String.getBytes does).
+     */
+    void putUtf8(String s, String path) {
         int n = s.length();
         ensure(n);
         for (int i = 0; i < n; i++) {
@@ -142,8 +145,9 @@ final class Sink {
                 buffer[position++] = (byte) (0x80 | cp >> 6 & 0x3F);
                 buffer[position++] = (byte) (0x80 | cp & 0x3F);
             } else if (Character.isSurrogate(c)) {
-                ensure(1);
-                buffer[position++] = '?';
+                throw new IllegalArgumentException(path + ": string with an unpaired surrogate \\u"
+                    + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT) + " at index " + i
+                    + " (UTF-8 cannot hold it; nothing was stored)");
             } else {
                 ensure(3);
                 buffer[position++] = (byte) (0xE0 | c >> 12);

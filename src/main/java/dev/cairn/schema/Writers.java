@@ -78,7 +78,7 @@ final class Writers {
 
     ValueWriter value(FieldType type, String path) {
         return switch (type) {
-            case Scalar s when s.kind() == Kind.STRING -> (v, sink, d) -> sink.putUtf8((String) v);
+            case Scalar s when s.kind() == Kind.STRING -> (v, sink, d) -> sink.putUtf8((String) v, path);
             case Scalar s -> (v, sink, d) -> Scalars.write(s.kind(), v, sink, path);
             case ListOf l -> new ItemsWriter(value(l.element(), path + "[]"),
                 l.element() instanceof OptionalOf, false, path);

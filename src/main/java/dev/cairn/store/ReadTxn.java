@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.internal.Limits;
+import dev.cairn.internal.Text;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -313,6 +314,11 @@ public class ReadTxn implements AutoCloseable {
     static String checkName(String tree) {
         if (tree == null) throw new IllegalArgumentException("tree name is null");
         if (tree.isBlank()) throw new IllegalArgumentException("tree name '" + tree + "' is blank");
+        int lone = Text.unpairedSurrogate(tree);
+        if (lone >= 0) {
+            throw new IllegalArgumentException("tree name has an unpaired surrogate at index " + lone
+                + " (UTF-8 cannot hold it)");
+        }
         // A UTF-16 char takes at most 3 bytes of UTF-8, so short names need no encoding here.
         if (tree.length() * 3 > Limits.TREE_NAME_BYTES_MAX
                 && tree.getBytes(StandardCharsets.UTF_8).length > Limits.TREE_NAME_BYTES_MAX) {

@@ -101,6 +101,31 @@ class RecordCodecTest {
         assertEquals(Normal.of(e), Normal.of(again));
     }
 
+    /**
+     * A string with an unpaired surrogate has no UTF-8 form. It is refused naming the field; before,
+     * it was stored with '?' in its place, so what was read back differed from what was written.
+     */
+    @Test
+    void aStringWithAnUnpairedSurrogateIsRefusedNamingTheField() {
+        RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> codec.encode(new Part("ok\uD800", "m", 0, 0, List.of())));
+        assertEquals("Part.name: string with an unpaired surrogate \\uD800 at index 2 (UTF-8 cannot hold it; "
+            + "nothing was stored)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> codec.encode(new Part("n", "m", 0, 0, List.of("a", "\uDC00b"))));
+        assertTrue(e.getMessage().startsWith("Part.tags[]: string with an unpaired surrogate \\uDC00 at index 0"),
+            e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,  // a high surrogate last, and one followed by a non-low
+            () -> codec.encode(new Part("n", "x\uD83D", 0, 0, List.of())));
+        assertTrue(e.getMessage().contains("at index 1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(new Part("\uD83Dx", "m", 0, 0, List.of())));
+        Part pair = new Part("\uD83D\uDE00 ok", "m", 0, 0, List.of("\uD83D\uDE00"));
+        assertEquals(pair, roundTrip(codec, pair), "a surrogate pair is one code point and round-trips");
+        assertEquals(new Part("after", "m", 1, 2, List.of()), roundTrip(codec, new Part("after", "m", 1, 2, List.of())),
+            "a refused encode leaves the thread's buffer usable");
+    }
+
     @Test
     void nullsOfReferenceComponentsStayNull() {
         RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));

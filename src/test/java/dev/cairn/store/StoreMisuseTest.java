@@ -103,6 +103,11 @@ class StoreMisuseTest {
             assertThrows(IllegalArgumentException.class, () -> w.put("t", b("k"), (byte[]) null));
             assertThrows(IllegalArgumentException.class, () -> w.createTree(" "));
             assertThrows(IllegalArgumentException.class, () -> w.createTree(null));
+            // "a\uD800" would be stored as "a?" (String.getBytes), the same tree as "a?".
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> w.createTree("a\uD800")).getMessage()
+                .contains("unpaired surrogate at index 1"));
+            w.createTree("a\uD83D\uDE00");
+            assertTrue(w.treeNames().contains("a\uD83D\uDE00"), "a surrogate pair is fine");
             assertThrows(IllegalArgumentException.class, () -> w.createTree("x".repeat(Limits.TREE_NAME_BYTES_MAX + 1)));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> w.put("nope", b("k"), b("v"))).getMessage().contains("nope"));
             assertThrows(IllegalArgumentException.class, () -> w.dropTree("nope"));
