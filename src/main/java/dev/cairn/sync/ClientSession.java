@@ -210,8 +210,12 @@ public final class ClientSession {
     private void onBorrow(Message.Borrow b) {
         if (b.snapshot() && toConfirm != null) {
             toConfirm.remove(b.key());
-            if (b.holder().equals(replica.nodeId()) && !replica.heldHere().contains(b.key())) {
-                // Checked in while offline: tell the server now.
+            if (b.holder().equals(replica.nodeId()) && !replica.heldHere().contains(b.key())
+                    && !replica.requestedCheckOuts().contains(b.key())) {
+                // Checked in while offline (or granted while the grant was lost), and not asked
+                // for since: tell the server now. A node that asks for it again takes the
+                // snapshot as its grant; a CheckIn would cross its CheckOut and free the record
+                // while the node believes it holds it.
                 out.accept(new Message.CheckIn(b.key()));
                 return;
             }
