@@ -102,8 +102,13 @@ public final class ClientSession {
         outboxDirty = true;
     }
 
-    /** Queues a check-out request (sent at once when linked, else after the handshake). */
+    /**
+     * Queues a check-out request (sent at once when linked, else after the handshake). It cancels
+     * a check-in still waiting for its record's change to be acknowledged, which would otherwise
+     * free the record after this request and while the node believes it holds it.
+     */
     public void checkOut(Key<?> key) {
+        checkIns.remove(key);
         checkOuts.add(key);
     }
 
@@ -213,10 +218,12 @@ public final class ClientSession {
             if (b.holder().equals(replica.nodeId()) && !replica.heldHere().contains(b.key())
                     && !replica.requestedCheckOuts().contains(b.key())) {
                 // Checked in while offline (or granted while the grant was lost), and not asked
-                // for since: tell the server now. A node that asks for it again takes the
-                // snapshot as its grant; a CheckIn would cross its CheckOut and free the record
-                // while the node believes it holds it.
-                out.accept(new Message.CheckIn(b.key()));
+                // for since: tell the server, once the record's pending change is acknowledged
+                // (pump), as for any check-in: sent now, it would overtake changes beyond the
+                // first window, and the server would refuse them. A node that asks for it again
+                // takes the snapshot as its grant; a CheckIn would cross its CheckOut and free
+                // the record while the node believes it holds it.
+                checkIns.add(b.key());
                 return;
             }
         }

@@ -12,10 +12,7 @@ import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
 import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,61 +28,85 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckOutRaceTest {
     @TempDir Path dir;
 
-    /** The server side of one connection, delivering by hand. */
-    private static final class Link {
-        final ServerCore core;
-        final ServerCore.Peer peer;
-        final ClientSession session;
-        final ArrayDeque<Message> down = new ArrayDeque<>();
-        final ArrayDeque<Message> up = new ArrayDeque<>();
-        final List<Message> sentUp = new ArrayList<>();
-
-        Link(ServerCore core, SyncReplica replica) {
-            this.core = core;
-            peer = core.connect(new ServerCore.Outbound() {
-                @Override
-                public void send(Message m) {
-                    down.add(m);
-                }
-
-                @Override
-                public long pendingBytes() {
-                    return 0;
-                }
-
-                @Override
-                public void close(String reason) {
-                }
-            });
-            session = new ClientSession(replica, Set.of(), m -> {
-                up.add(m);
-                sentUp.add(m);
-            });
-            for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
-            session.start();
-        }
-
-        void deliverUp() {
-            while (!up.isEmpty()) core.onMessage(peer, up.removeFirst());
-            core.endRound();
-        }
-
-        void deliverDown(int count) {
-            for (int i = 0; i < count && !down.isEmpty(); i++) session.onMessage(down.removeFirst());
-        }
-
-        void settle() {
-            for (int i = 0; i < 100 && (i < 2 || !(up.isEmpty() && down.isEmpty() && session.idle())); i++) {
-                session.outboxChanged();
-                session.pump();
-                deliverUp();
-                deliverDown(Integer.MAX_VALUE);
+    /**
+     * A node changes records and checks them in while offline, more than one window of changes
+     * (after a restart, so no session remembers the check-ins). At the next link the snapshot
+     * lists it as their holder; each CheckIn must follow that record's change. Before, the
+     * CheckIns went out with the snapshot, ahead of the changes beyond the first window: the server
+     * freed those records, refused their changes (NOT_CHECKED_OUT) and the node rolled them back:
+     * the offline edits were lost.
+     */
+    @Test
+    void checkInsMadeOfflineFollowTheChangesMadeBeforeThem() {
+        int n = ClientSession.WINDOW + 20;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
+             Database db = Database.open(dir.resolve("node"), "n", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica replica = SyncReplica.install(db);
+            TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
+            ManualLink first = new ManualLink(core, replica);
+            first.settle();
+            List<Key<Part>> keys = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Key<Part> k = tree.insert(part(i));
+                keys.add(k);
+                tree.checkOut(k);
+                first.session.checkOut(k);
             }
-        }
+            first.settle();
+            for (Key<Part> k : keys) assertInstanceOf(BorrowState.Mine.class, tree.borrowState(k));
+            first.cut();
 
-        void cut(SyncReplica replica) {
-            core.disconnected(peer);
-            replica.sessionEnded();
+            for (int i = 0; i < n; i++) {            // offline; no session remembers the check-ins
+                tree.update(keys.get(i), part(i).withStock(-i));
+                tree.checkIn(keys.get(i));
+            }
+
+            ManualLink second = new ManualLink(core, replica);
+            second.settle();
+            List<Message> refused = second.received.stream().filter(m -> m instanceof Message.Refused).toList();
+            assertEquals(List.of(), refused, "every offline change was accepted");
+            for (int i = 0; i < n; i++) {
+                assertEquals(part(i).withStock(-i), tree.get(keys.get(i)), "the node keeps its change of " + keys.get(i));
+                assertInstanceOf(BorrowState.Free.class, tree.borrowState(keys.get(i)));
+            }
+            assertEquals(2L * n, core.seq(), "the server has every change");
+        }
+    }
+
+    /**
+     * A check-in waits for its record's change to be acknowledged; a check-out asked for before
+     * it is sent cancels it. Before, the CheckOut went first (a no-op: the node held the record)
+     * and the CheckIn after it freed the record while the node believed it held it.
+     */
+    @Test
+    void aCheckOutCancelsACheckInStillWaitingForItsChange() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database db = Database.open(dir.resolve("node"), "n", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica replica = SyncReplica.install(db);
+            TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
+            ManualLink link = new ManualLink(core, replica);
+            link.settle();
+            Key<Part> k = tree.insert(part(1));
+            tree.checkOut(k);
+            link.session.checkOut(k);
+            link.settle();
+            assertInstanceOf(BorrowState.Mine.class, tree.borrowState(k));
+
+            tree.update(k, part(1).withStock(2));
+            link.session.outboxChanged();
+            link.session.pump();                     // the change is in flight
+            tree.checkIn(k);
+            link.session.checkIn(k);                 // waits for the change's Ack
+            CompletableFuture<Void> again = tree.checkOut(k);
+            link.session.checkOut(k);
+            link.settle();
+
+            assertTrue(again.isDone(), "the check-out was granted");
+            assertInstanceOf(BorrowState.Mine.class, tree.borrowState(k));
+            tree.update(k, part(1).withStock(3));
+            link.settle();
+            assertEquals(List.of(), link.received.stream().filter(m -> m instanceof Message.Refused).toList());
+            assertEquals(3, core.seq(), "insert and both updates are on the server");
         }
     }
 
@@ -95,7 +116,7 @@ class CheckOutRaceTest {
              Database db = Database.open(dir.resolve("node"), "n", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
-            Link first = new Link(core, replica);
+            ManualLink first = new ManualLink(core, replica);
             first.settle();
             Key<Part> k = tree.insert(part(1));
             first.settle();
@@ -105,11 +126,11 @@ class CheckOutRaceTest {
             first.session.checkOut(k);
             first.session.pump();
             first.deliverUp();          // the server grants it ...
-            first.cut(replica);         // ... and the Borrow never arrives
+            first.cut();         // ... and the Borrow never arrives
             assertTrue(!asked.isDone());
 
             // The next link: the requested check-out goes out before the snapshot is read.
-            Link second = new Link(core, replica);
+            ManualLink second = new ManualLink(core, replica);
             second.deliverUp();         // Hello -> Welcome, snapshot Borrow(holder = this node)
             second.deliverDown(1);      // the Welcome
             second.session.pump();      // sends CheckOut(k)
