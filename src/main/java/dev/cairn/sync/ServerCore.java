@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -501,6 +502,13 @@ public final class ServerCore implements AutoCloseable {
         }
         byte[] rk = Bytes.recordKey(key);
         Message.Pushed current = stored(txn(), key);
+        if (alreadyStored(c, current)) {
+            // A retransmission whose Ack was lost (its check-out may have passed on since): a
+            // new sequence would push the same record to every node again, a refusal would
+            // report a change that was made.
+            send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
+            return;
+        }
         String refusal = refusal(p, c, current);
         if (refusal != null) {
             int code = Integer.parseInt(refusal.substring(0, 2));
@@ -542,6 +550,13 @@ public final class ServerCore implements AutoCloseable {
         ByteBuffer b = ByteBuffer.wrap(current.value());
         return current.value().length >= RECORD_HEADER_BYTES && b.getLong(40) == client.getMostSignificantBits()
             && b.getLong(48) == client.getLeastSignificantBits();
+    }
+
+    /** True when the server's state of the record is already what {@code c} would make it. */
+    private static boolean alreadyStored(Message.Change c, Message.Pushed current) {
+        if (current.serverSeq() == 0) return false;
+        if (c.kind() == Message.Kind.REMOVED) return current.removed();
+        return !current.removed() && current.fingerprint() == c.fingerprint() && Arrays.equals(current.value(), c.value());
     }
 
     /** Why {@code c} is refused, as {@code "NN reason"}, or null when it is accepted. */

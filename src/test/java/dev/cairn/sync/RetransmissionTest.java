@@ -1,0 +1,103 @@
+package dev.cairn.sync;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.cairn.Key;
+import dev.cairn.db.Database;
+import dev.cairn.db.SyncReplica;
+import dev.cairn.db.TreeImpl;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A change whose Ack was lost is sent again on the next connection. When the server holds exactly
+ * that record already, the retransmission is acknowledged with the sequence it has: before, every
+ * retransmission took a new sequence and pushed the same record to every node again (found with
+ * SyncSimulationTest, where a CREATED cut off three times was stored four times).
+ */
+class RetransmissionTest {
+    @TempDir Path dir;
+
+    @Test
+    void aChangeSentAgainAfterItsAckWasLostIsAcknowledgedWithoutANewVersion() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(a);
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
+            TreeImpl<Part> tb = TreeImpl.open(b, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            ManualLink lb = new ManualLink(core, rb);
+            la.settle();
+            lb.settle();
+
+            Key<Part> k = ta.insert(part(1));
+            for (int attempt = 0; attempt < 3; attempt++) {
+                la.session.outboxChanged();
+                la.session.pump();
+                la.deliverUp();     // the server stores it (or has it already) ...
+                la.cut();           // ... and the Ack is lost
+                la = new ManualLink(core, ra);
+                la.deliverUp();     // Hello
+                la.deliverDown(Integer.MAX_VALUE); // Welcome and the catch-up
+            }
+            la.settle();
+            lb.settle();
+            assertEquals(1, core.seq(), "one version, however often it was sent");
+            long pushes = lb.received.stream().filter(m -> m instanceof Message.Pushed p && p.key().equals(k)).count();
+            assertEquals(1, pushes, "the other node received it once");
+            assertEquals(part(1), tb.get(k));
+            assertEquals(0, ra.outbox(java.util.Set.of(), 10).size(), "the node's outbox is empty");
+        }
+    }
+
+    /**
+     * A removal whose Ack was lost is sent again: it is acknowledged without a new version.
+     * Before, every retransmission stored another tombstone and pushed it to every node.
+     */
+    @Test
+    void aRemovalSentAgainIsAcknowledgedWithoutANewVersion() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(a);
+            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            la.settle();
+            Key<Part> k = ta.insert(part(1));
+            ta.checkOut(k);
+            la.session.checkOut(k);
+            la.settle();
+            Key<Part> gone = ta.insert(part(2));
+            ta.checkOut(gone);
+            la.session.checkOut(gone);
+            la.settle();
+            long before = core.seq();
+
+            ta.update(k, part(1).withStock(7));
+            ta.checkIn(k);
+            la.session.checkIn(k);
+            ta.remove(gone);
+            la.session.outboxChanged();
+            la.session.pump();
+            la.deliverUp();             // the change and the removal are stored ...
+            la.session.onMessage(la.down.removeFirst()); // the change's Ack frees its check-in
+            la.down.clear();            // ... the removal's Ack is lost
+            la.session.pump();
+            la.deliverUp();             // the check-in
+            la.cut();
+            assertEquals(before + 2, core.seq());
+
+            la = new ManualLink(core, ra);
+            la.settle();
+            assertEquals(java.util.List.of(), la.received.stream().filter(m -> m instanceof Message.Refused).toList(),
+                "nothing is refused");
+            assertEquals(before + 2, core.seq(), "no new versions");
+            assertEquals(part(1).withStock(7), ta.get(k));
+            assertEquals(0, ra.outbox(java.util.Set.of(), 10).size(), "the node's outbox is empty");
+        }
+    }
+}
