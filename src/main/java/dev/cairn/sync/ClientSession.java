@@ -43,6 +43,11 @@ public final class ClientSession {
     private final Set<String> keysAsked = new HashSet<>();
     private final Set<Key<?>> checkOuts = new LinkedHashSet<>();
     private final Set<Key<?>> checkIns = new LinkedHashSet<>();
+    /**
+     * Records whose CheckIn went out and whose answer (a Borrow naming another holder or none)
+     * has not come: a Borrow naming this node meanwhile predates the check-in.
+     */
+    private final Set<Key<?>> checkInsSent = new HashSet<>();
     private Set<Key<?>> toConfirm;
     private boolean outboxDirty = true;
     private long changesSent;
@@ -227,8 +232,17 @@ public final class ClientSession {
                 return;
             }
         }
+        boolean mine = b.holder().equals(replica.nodeId());
+        if (!mine) {
+            checkInsSent.remove(b.key());
+        } else if (checkIns.contains(b.key()) || checkInsSent.contains(b.key())) {
+            // The server sent this before it got our CheckIn (another node's request made it
+            // broadcast the queue). Taken, it would make this node holder again: the application
+            // could change the record that the CheckIn is about to pass on.
+            return;
+        }
         replica.borrow(b);
-        if (b.holder().equals(replica.nodeId())) checkOuts.remove(b.key());
+        if (mine) checkOuts.remove(b.key());
     }
 
     /** After the check-out snapshot: re-request what this node holds but the server does not list. */
@@ -253,6 +267,7 @@ public final class ClientSession {
             Key<?> k = it.next();
             if (inFlight.containsKey(k) || replica.hasPending(k)) continue;
             out.accept(new Message.CheckIn(k));
+            checkInsSent.add(k);
             it.remove();
         }
         for (String t : replica.trees()) {

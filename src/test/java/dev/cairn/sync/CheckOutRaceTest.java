@@ -3,10 +3,12 @@ package dev.cairn.sync;
 import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.BorrowState;
 import dev.cairn.Key;
+import dev.cairn.NotCheckedOutException;
 import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
@@ -107,6 +109,61 @@ class CheckOutRaceTest {
             link.settle();
             assertEquals(List.of(), link.received.stream().filter(m -> m instanceof Message.Refused).toList());
             assertEquals(3, core.seq(), "insert and both updates are on the server");
+        }
+    }
+
+    /**
+     * A node checks a record in while its change is still in flight (the CheckIn waits for the
+     * Ack), and a Borrow naming it holder arrives meanwhile (another node's CheckOut made the
+     * server broadcast the queue). That Borrow predates the check-in: it must not make the node
+     * holder again. Before, it did; the application changed the record, the server passed it on
+     * at the CheckIn and refused that change (NOT_CHECKED_OUT), and the node rolled it back.
+     * Found by SyncCrashTest.
+     */
+    @Test
+    void aBorrowThatPredatesTheNodesCheckInDoesNotMakeItHolderAgain() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(a);
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
+            TreeImpl<Part> tb = TreeImpl.open(b, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            ManualLink lb = new ManualLink(core, rb);
+            la.settle();
+            lb.settle();
+            Key<Part> k = ta.insert(part(1));
+            ta.checkOut(k);
+            la.session.checkOut(k);
+            la.settle();
+            lb.settle();
+            tb.checkOut(k);
+            lb.session.checkOut(k);
+            lb.settle();
+            la.settle();
+            assertInstanceOf(BorrowState.Waiting.class, tb.borrowState(k));
+
+            ta.update(k, part(1).withStock(5));
+            la.session.outboxChanged();
+            la.session.pump();                       // the change is in flight
+            ta.checkIn(k);
+            la.session.checkIn(k);                   // waits for its Ack
+            lb.session.checkOut(k);                  // b asks again: the server broadcasts holder a, queue [b]
+            lb.session.pump();
+            lb.deliverUp();
+            la.deliverDown(Integer.MAX_VALUE);
+            assertTrue(la.received.getLast() instanceof Message.Borrow m && m.holder().equals(ra.nodeId()),
+                "a received a Borrow naming it holder: " + la.received.getLast());
+            assertInstanceOf(BorrowState.Free.class, ta.borrowState(k), "a checked it in: the Borrow before that does not count");
+            assertThrows(NotCheckedOutException.class, () -> ta.update(k, part(1).withStock(6)));
+
+            la.settle();
+            lb.settle();
+            assertEquals(List.of(), la.received.stream().filter(m -> m instanceof Message.Refused).toList());
+            assertInstanceOf(BorrowState.Mine.class, tb.borrowState(k), "the record passed on to b");
+            assertInstanceOf(BorrowState.HeldBy.class, ta.borrowState(k));
+            assertEquals(part(1).withStock(5), tb.get(k), "b sees a's change");
         }
     }
 
