@@ -55,6 +55,14 @@ public final class SyncReplica implements Replica {
     private final Database db;
     private final Map<Key<?>, CompletableFuture<Void>> requested = new ConcurrentHashMap<>();
     private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
+    /**
+     * Records the application checked in whose check-in the server has not answered (with a
+     * Borrow naming another holder or none). A Borrow naming this node meanwhile predates the
+     * check-in; stored, it would let the application change a record about to be passed on.
+     * Kept here, not only in the session, because the link thread learns of a check-in later
+     * than the application's next call.
+     */
+    private final Set<Key<?>> checkingIn = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> claimed = new ConcurrentHashMap<>();
     private final Map<String, Long> demand = new ConcurrentHashMap<>();
     static final long IDS_WAIT_MILLIS = 10_000;
@@ -150,6 +158,7 @@ public final class SyncReplica implements Replica {
             return c != null && Layout.checkoutHolder(c).equals(db.nodeId());
         });
         if (mine) return CompletableFuture.completedFuture(null);
+        checkingIn.remove(key); // asked for again: the server's grant counts
         CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CompletableFuture<>());
         SyncClient c = client;
         if (c != null) c.checkOut(key);
@@ -157,6 +166,7 @@ public final class SyncReplica implements Replica {
     }
 
     void checkIn(TreeState t, Key<?> key) {
+        checkingIn.add(key);
         db.write(() -> {
             if (db.txn().delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
@@ -497,6 +507,7 @@ public final class SyncReplica implements Replica {
         BorrowState state;
         int position = b.queue().indexOf(me);
         if (b.holder().equals(me)) {
+            if (checkingIn.contains(key)) return; // predates this node's check-in
             state = new BorrowState.Mine();
         } else if (position >= 0) {
             state = new BorrowState.Waiting(b.holder(), position + 1);
@@ -505,6 +516,7 @@ public final class SyncReplica implements Replica {
         } else {
             state = new BorrowState.Free();
         }
+        if (!b.holder().equals(me)) checkingIn.remove(key);
         db.write(() -> {
             byte[] ck = Layout.checkoutKey(key.tree(), key.id(), key.revision());
             if (b.holder().equals(Message.NONE)) {
