@@ -210,7 +210,7 @@ final class JsonParser {
             Object key;
             Object value;
             if (stringKeys) {
-                key = string(path);
+                key = utf8String(path);
                 expect(':', path);
                 value = value(type.value(), path + "{" + key + "}", depth + 1);
             } else {
@@ -269,7 +269,7 @@ final class JsonParser {
                     }
                     yield s.charAt(0);
                 }
-                case STRING -> string(path);
+                case STRING -> utf8String(path);
                 case BYTES -> Base64.getDecoder().decode(string(path));
                 case UUID -> UUID.fromString(string(path));
                 case INSTANT -> Instant.parse(string(path));
@@ -344,6 +344,22 @@ final class JsonParser {
         return c >= '0' && c <= '9';
     }
 
+    /**
+     * A string that is stored as UTF-8 (a String component, a map key): one with an unpaired
+     * surrogate has no UTF-8 form and is refused here, where line and column are known. (A
+     * char component may be a lone surrogate: it is stored as 16 bits.)
+     */
+    private String utf8String(String path) {
+        int start = at;
+        String s = string(path);
+        int lone = Text.unpairedSurrogate(s);
+        if (lone >= 0) {
+            at = start;
+            throw fail(path, "string with an unpaired surrogate at index " + lone + " (UTF-8 cannot hold it)");
+        }
+        return s;
+    }
+
     private String string(String path) {
         space();
         if (peek() != '"') throw fail(path, "expected a string");
@@ -356,11 +372,6 @@ final class JsonParser {
             if (c == '"') {
                 String s = b == null ? text.substring(runStart, at) : b.append(text, runStart,
                     at).toString();
-                int lone = Text.unpairedSurrogate(s);
-                if (lone >= 0) {
-                    throw fail(path, "string with an unpaired surrogate at index " + lone
-                        + " (UTF-8 cannot hold it)");
-                }
                 at++;
                 return s;
             }

@@ -84,18 +84,7 @@ class SyncCrashTest {
             for (Key<Part> k : held.get(n)) trees.get(n).checkOut(k).get(30, TimeUnit.SECONDS);
         }
 
-        Thread killer = Thread.ofPlatform().name("server-killer").start(() -> {
-            try {
-                for (int r = 0; r < rounds; r++) {
-                    Thread.sleep(200 + rnd.nextInt(1000));
-                    server.destroyForcibly().waitFor();
-                    Thread.sleep(rnd.nextInt(400));
-                    startServer();
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Thread killer = killServer(rounds, 200, rnd);
         Random ops = new Random(seed + 1);
         int changes = 0;
         int noIdsLeft = 0;
@@ -175,18 +164,7 @@ class SyncCrashTest {
         // node -> key -> the stock of its last change to it
         List<Map<Key<Part>, Integer>> written = List.of(new HashMap<>(), new HashMap<>());
 
-        Thread killer = Thread.ofPlatform().name("server-killer").start(() -> {
-            try {
-                for (int r = 0; r < rounds; r++) {
-                    Thread.sleep(300 + rnd.nextInt(1200));
-                    server.destroyForcibly().waitFor();
-                    Thread.sleep(rnd.nextInt(400));
-                    startServer();
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Thread killer = killServer(rounds, 300, rnd);
         Random ops = new Random(seed + 1);
         int changes = 0;
         while (killer.isAlive()) {
@@ -371,6 +349,25 @@ class SyncCrashTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A thread that kills the server with SIGKILL {@code rounds} times, each after it ran
+     * {@code upMillis} plus up to a second, and starts it again after up to 0.4 s.
+     */
+    private Thread killServer(int rounds, int upMillis, Random rnd) {
+        return Thread.ofPlatform().name("server-killer").start(() -> {
+            try {
+                for (int r = 0; r < rounds; r++) {
+                    Thread.sleep(upMillis + rnd.nextInt(1000));
+                    server.destroyForcibly().waitFor();
+                    Thread.sleep(rnd.nextInt(400));
+                    startServer();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** The events of every node about the records of {@code refused} and the connections, in order. */
