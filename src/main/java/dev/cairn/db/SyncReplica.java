@@ -60,7 +60,9 @@ public final class SyncReplica implements Replica {
      * Borrow naming another holder or none). A Borrow naming this node meanwhile predates the
      * check-in; stored, it would let the application change a record about to be passed on.
      * Kept here, not only in the session, because the link thread learns of a check-in later
-     * than the application's next call.
+     * than the application's next call. A renewed check-out drops the entry (the server's
+     * answer to it must count); the session keeps ignoring such Borrows while its CheckIn is
+     * sent and unanswered, which only it knows (ClientSession.checkInsSent).
      */
     private final Set<Key<?>> checkingIn = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> claimed = new ConcurrentHashMap<>();

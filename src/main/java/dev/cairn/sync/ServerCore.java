@@ -386,14 +386,14 @@ public final class ServerCore implements AutoCloseable {
         UUID issued = stored == null ? Message.NONE : Bytes.uuidAt(stored, 16);
         boolean lastIssued = !issued.equals(Message.NONE) && h.linkToken().equals(issued);
         long lastLink = Math.max(confirmed.getMostSignificantBits(), issued.getMostSignificantBits());
-        long presented = h.linkToken().getMostSignificantBits();
-        if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued && presented > lastLink) {
-            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
-                + presented + ", but this server's database knows its links only up to " + lastLink + " ("
-                + store.directory() + " is older than what it served: restored from a backup?). Nothing was changed");
-            return null;
-        }
         if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued) {
+            long presented = h.linkToken().getMostSignificantBits();
+            if (presented > lastLink) {
+                fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
+                    + presented + ", but this server's database knows its links only up to " + lastLink + " ("
+                    + store.directory() + " is older than what it served: restored from a backup?). Nothing was changed");
+                return null;
+            }
             fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + h.clientName() + "' ("
                 + h.clientId() + "), which has linked since (a restored backup or a copied folder): it would reuse ids "
                 + "and overwrite records. Nothing was changed; give this machine a new database folder and connect it");
