@@ -18,6 +18,10 @@ final class LongList {
         return size;
     }
 
+    void clear() {
+        size = 0;
+    }
+
     long[] toArray() {
         return java.util.Arrays.copyOf(values, size);
     }

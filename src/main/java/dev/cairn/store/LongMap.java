@@ -75,6 +75,15 @@ final class LongMap<V> {
         size = 0;
     }
 
+    /** Adds every value to the list, then empties the map. */
+    @SuppressWarnings("unchecked")
+    void drainTo(java.util.List<? super V> out) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != 0) out.add((V) values[i]);
+        }
+        clear();
+    }
+
     /** The keys, sorted. */
     long[] sortedKeys() {
         long[] out = new long[size];

@@ -68,11 +68,21 @@ final class PageBuffer {
     /** A fresh page of the given kind: header fields set, no cells. */
     static byte[] create(int pageBytes, byte kind, long pageId, long txnId) {
         byte[] b = new byte[pageBytes];
+        init(b, kind, pageId, txnId);
+        return b;
+    }
+
+    /** Makes a used buffer a fresh page of the given kind, as {@link #create} would give it. */
+    static void reset(byte[] b, byte kind, long pageId, long txnId) {
+        java.util.Arrays.fill(b, (byte) 0);
+        init(b, kind, pageId, txnId);
+    }
+
+    private static void init(byte[] b, byte kind, long pageId, long txnId) {
         b[(int) KIND_OFFSET] = kind;
         put64(b, (int) PAGE_ID_OFFSET, pageId);
         put64(b, (int) TXN_ID_OFFSET, txnId);
-        if (kind == KIND_LEAF || kind == KIND_BRANCH) put16(b, (int) CELL_START_OFFSET, pageBytes);
-        return b;
+        if (kind == KIND_LEAF || kind == KIND_BRANCH) put16(b, (int) CELL_START_OFFSET, b.length);
     }
 
     static boolean isLeaf(byte[] page) {

@@ -88,6 +88,8 @@ public final class Store implements AutoCloseable {
     private long heldForCheckpoint;
     /** The ops of the current write transaction, for its log frame; reused. */
     private final LogOps logOps = new LogOps();
+    /** Page buffers reused by write transactions: up to 1 MiB of them. */
+    private final PagePool pagePool;
     /** Tests only: runs in {@link #pin} between reading the current snapshot and pinning it (the race of §6). */
     Runnable beforePin;
     /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
@@ -114,6 +116,7 @@ public final class Store implements AutoCloseable {
         this.durable = options.durable();
         this.checkpointBytes = options.checkpointBytes();
         this.writable = writable;
+        this.pagePool = new PagePool(pageFile.pageBytes, (1 << 20) / pageFile.pageBytes);
     }
 
     /** True if dir holds a database (its data file); {@link #open} creates one where it does not. */
@@ -363,7 +366,7 @@ public final class Store implements AutoCloseable {
      */
     private void replayLog(WalFile.Scan scan) {
         long last = scan.lastCommitTxn();
-        WriteTxn tx = new WriteTxn(this, current, last, checkpointTxn, freeSpace, null, 0);
+        WriteTxn tx = new WriteTxn(this, current, last, checkpointTxn, freeSpace, null, 0, pagePool);
         wal.replay(scan, checkpointTxn, (txnId, opCount, ops) -> LogOps.apply(ops, opCount, tx, wal.path + ": txn " + txnId));
         tx.flushCatalog();
         writeCommit(tx, false);
@@ -415,7 +418,7 @@ public final class Store implements AutoCloseable {
             writerThread = Thread.currentThread();
             Snapshot base = current;
             freeSpace.release(readers.oldestPinned(base), checkpointTxn);
-            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace, logOps, logLimit());
+            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace, logOps, logLimit(), pagePool);
         } catch (RuntimeException e) {
             writerThread = null;
             writeSlot.release();

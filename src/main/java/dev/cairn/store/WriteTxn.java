@@ -4,6 +4,7 @@ import dev.cairn.internal.Limits;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -45,6 +46,10 @@ public final class WriteTxn extends ReadTxn {
     /** This transaction's ops for the log; null when they outgrew logLimit (or replay needs none). */
     private LogOps ops;
     private final long logLimit;
+    /** Where page buffers come from, and go back to once this transaction has ended. */
+    private final PagePool pool;
+    /** Buffers of pages this transaction wrote and freed again: back to the pool at its end. */
+    private final List<Dirty> retired = new ArrayList<>();
 
     /** A page this transaction wrote: its buffer, and one segment view of it for the read paths. */
     record Dirty(byte[] bytes, MemorySegment view) {
@@ -83,11 +88,14 @@ public final class WriteTxn extends ReadTxn {
     /**
      * @param ops      where to record the ops (cleared here), or null to record none
      * @param logLimit the op bytes beyond which recording stops
+     * @param pool     the writer's page buffers
      */
-    WriteTxn(Store store, Snapshot base, long newTxnId, long checkpointTxn, FreeSpace freeSpace, LogOps ops, long logLimit) {
+    WriteTxn(Store store, Snapshot base, long newTxnId, long checkpointTxn, FreeSpace freeSpace, LogOps ops, long logLimit,
+             PagePool pool) {
         super(store, base);
         this.ops = ops;
         this.logLimit = logLimit;
+        this.pool = pool;
         if (ops != null) ops.clear();
         this.newTxnId = newTxnId;
         this.checkpointTxn = checkpointTxn;
@@ -217,6 +225,7 @@ public final class WriteTxn extends ReadTxn {
             throw e;
         } finally {
             closed = true;
+            releasePages();
             store.endWrite(this);
         }
     }
@@ -233,6 +242,7 @@ public final class WriteTxn extends ReadTxn {
         try {
             rollback();
         } finally {
+            releasePages();
             store.endWrite(this);
         }
     }
@@ -320,9 +330,10 @@ public final class WriteTxn extends ReadTxn {
     }
 
     byte[] newPage(long pageId, byte kind) {
-        byte[] page = PageBuffer.create(file.pageBytes, kind, pageId, newTxnId);
-        dirty.put(pageId, new Dirty(page));
-        return page;
+        Dirty d = pool.take();
+        PageBuffer.reset(d.bytes(), kind, pageId, newTxnId);
+        dirty.put(pageId, d);
+        return d.bytes();
     }
 
     void addRun(long runId, MemorySegment run) {
@@ -333,9 +344,11 @@ public final class WriteTxn extends ReadTxn {
     byte[] copyOnWrite(long pageId, long birthTxn) {
         MemorySegment source = node(pageId, birthTxn);
         long id = allocPage();
-        byte[] page = PageBuffer.copyOf(source);
+        Dirty d = pool.take();
+        byte[] page = d.bytes();
+        MemorySegment.copy(source, U8, 0, page, 0, page.length);
         PageBuffer.setIdentity(page, id, newTxnId);
-        dirty.put(id, new Dirty(page));
+        dirty.put(id, d);
         freePage(pageId, birthTxn);
         return page;
     }
@@ -343,6 +356,9 @@ public final class WriteTxn extends ReadTxn {
     /** Frees a page: at once if this txn wrote it, else when no snapshot can reach it. */
     void freePage(long pageId, long birthTxn) {
         if (birthTxn == newTxnId) {
+            // The tree code may still hold the buffer: it goes back to the pool only at the end.
+            Dirty d = dirty.get(pageId);
+            if (d != null) retired.add(d);
             dirty.remove(pageId);
             freeSpace.giveBack(pageId);
         } else {
@@ -405,8 +421,20 @@ public final class WriteTxn extends ReadTxn {
             long id = allocated.get(i);
             if (id < startPageCount) freeSpace.giveBack(id); else freeSpace.forget(id);
         }
+        allocated.clear();
         freeSpace.pageCount(startPageCount);
-        dirty.clear();
+        dirty.drainTo(retired);
         runs.clear();
+    }
+
+    /**
+     * At the end of the transaction (committed or not): its page buffers go back to the pool.
+     * (Plain loops, no lambdas: the first use of a lambda costs milliseconds, and the first
+     * transaction after open is often one that changed nothing.)
+     */
+    void releasePages() {
+        dirty.drainTo(retired);
+        for (Dirty d : retired) pool.give(d);
+        retired.clear();
     }
 }
