@@ -506,14 +506,17 @@ public final class Store implements AutoCloseable {
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
         LongMap<WriteTxn.Dirty> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
-        for (long id : dirtyIds) {
+        MemorySegment[] dirtyViews = new MemorySegment[dirtyIds.length];
+        for (int i = 0; i < dirtyIds.length; i++) {
+            long id = dirtyIds[i];
             WriteTxn.Dirty d = dirty.get(id);
             byte[] page = d.bytes();
             Check.that(PageBuffer.pageId(page) == id, "dirty page %d holds its own id", id);
             Check.that(id >= FIRST_DATA_PAGE && id < pageCount, "dirty page %d below page count %d", id, pageCount);
             PageBuffer.seal(page);
-            pageFile.write(id, d.view());
+            dirtyViews[i] = d.view();
         }
+        pageFile.writePages(dirtyIds, dirtyViews);
         long[] runIds = tx.dirtyRuns().sortedKeys();
         for (long id : runIds) {
             MemorySegment run = tx.dirtyRuns().get(id);

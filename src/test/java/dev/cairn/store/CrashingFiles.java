@@ -60,7 +60,8 @@ final class CrashingFiles {
             @Override
             void write(long pageId, MemorySegment pages) {
                 if (beforeCall()) return;
-                remember(raw, pageId * pageBytes, (int) pages.byteSize());
+                // Each page of a write reaches the device on its own: any of them may be lost or torn.
+                for (long at = 0; at < pages.byteSize(); at += pageBytes) remember(raw, pageId * pageBytes + at, pageBytes);
                 super.write(pageId, pages);
             }
 

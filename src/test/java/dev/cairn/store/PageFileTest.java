@@ -13,7 +13,7 @@ import java.util.Random;
 import static java.nio.file.StandardOpenOption.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The data file's one door for writes: pages copied into the mapping, read back everywhere. */
+/** The data file's one door for writes: pages written with the channel, read back through the mapping and the file. */
 class PageFileTest {
     private static final int P = 4096;
     @TempDir Path dir;
@@ -65,15 +65,47 @@ class PageFileTest {
     }
 
     @Test
-    void aWriteIntoAFileCutUnderTheMappingFailsWithAClearError() throws Exception {
+    void aFailedWriteSaysWhichPageOfWhichFile() throws Exception {
         Path path = dir.resolve("data");
-        try (PageFile file = writable(path)) {
+        FileChannel channel = FileChannel.open(path, CREATE, READ, WRITE);
+        try (PageFile file = new PageFile(path, channel, P, true)) {
             file.write(5, pages(1, 1));
-            try (FileChannel other = FileChannel.open(path, WRITE)) {
-                other.truncate(0); // another process cut the file: its mapped pages are gone
+            channel.close(); // as a device error would: the write system call fails
+            CairnException e = assertThrows(CairnException.class, () -> file.write(9, pages(1, 2)));
+            assertTrue(e.getMessage().contains("page 9") && e.getMessage().contains(path.toString()), e.getMessage());
+        }
+    }
+
+    @Test
+    void runsOfConsecutivePagesGoOutTogetherAndLandInPlace() throws Exception {
+        Path path = dir.resolve("data");
+        // Ids with gaps, a run longer than the staging buffer, and a run across a chunk boundary.
+        long[] ids = new long[PageFile.STAGE_PAGES + 10];
+        int n = 0;
+        for (long id = 3; id < 6; id++) ids[n++] = id;
+        ids[n++] = 9;
+        for (long id = PageFile.CHUNK_PAGES - 3; n < ids.length; id++) ids[n++] = id;
+        MemorySegment all = pages(ids.length, 7);
+        MemorySegment[] each = new MemorySegment[ids.length];
+        for (int i = 0; i < ids.length; i++) each[i] = all.asSlice((long) i * P, P);
+        java.util.List<Long> writes = new java.util.ArrayList<>();
+        try (PageFile file = new PageFile(path, FileChannel.open(path, CREATE, READ, WRITE), P, true) {
+            @Override
+            void write(long pageId, MemorySegment pages) {
+                writes.add(pageId);
+                writes.add(pages.byteSize() / P);
+                super.write(pageId, pages);
             }
-            CairnException e = assertThrows(CairnException.class, () -> file.write(5, pages(1, 2)));
-            assertTrue(e.getMessage().contains("page 5") && e.getMessage().contains(path.toString()), e.getMessage());
+        }) {
+            file.writePages(ids, each);
+            long last = ids[ids.length - 1];
+            assertEquals(java.util.List.of(3L, 3L, 9L, 1L, (long) PageFile.CHUNK_PAGES - 3, (long) PageFile.STAGE_PAGES,
+                PageFile.CHUNK_PAGES - 3L + PageFile.STAGE_PAGES, last - (PageFile.CHUNK_PAGES - 3L + PageFile.STAGE_PAGES) + 1),
+                writes, "(first page, pages) of each write");
+            MemorySegment[] chunks = file.chunks();
+            for (int i = 0; i < ids.length; i++) assertEquals(-1, file.page(chunks, ids[i]).mismatch(each[i]), "page " + ids[i]);
+            assertThrows(AssertionError.class, () -> file.writePages(new long[] {9, 4}, new MemorySegment[] {each[0], each[1]}),
+                "ids must ascend");
         }
     }
 
