@@ -51,6 +51,39 @@ class StoreTest {
         }
     }
 
+    /**
+     * Page buffers go back to the writer's pool when a write transaction ends ({@link PagePool}):
+     * nothing a transaction handed out may share them, or the next transaction would rewrite it.
+     */
+    @Test
+    void bytesAWriteTxnHandedOutStayPutWhenTheNextOneReusesItsPageBuffers() {
+        try (Store store = Store.open(dir)) {
+            List<MemorySegment> held = new ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.createTree("t");
+                    for (int i = 0; i < 500; i++) w.put("t", b("k" + (1000 + i)), b("round" + round + "-" + i));
+                    if (round == 0) {
+                        held.add(w.get("t", b("k1007")));
+                        try (Cursor c = w.cursor("t")) {
+                            assertTrue(c.seek(b("k1300")));
+                            held.add(c.key());
+                            held.add(c.value());
+                        }
+                        w.commit();
+                    } else {
+                        w.abort(); // this one's buffers go back too
+                    }
+                }
+            }
+            try (WriteTxn w = store.beginWrite()) {
+                for (int i = 0; i < 500; i++) w.put("t", b("k" + (1000 + i)), b("later-" + i));
+                w.commit();
+            }
+            assertEquals(List.of("round0-7", "k1300", "round0-300"), held.stream().map(StoreTest::s).toList());
+        }
+    }
+
     @Test
     void aValueReadInAWriteTxnKeepsItsBytesWhenTheKeyIsRewrittenInPlace() {
         try (Store store = Store.open(dir)) {
