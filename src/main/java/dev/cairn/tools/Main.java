@@ -48,6 +48,13 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
+        // "cairn server --help" asks for the usage, as "cairn help" does; it is no option to parse.
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--help") || args[i].equals("-h")) {
+                out.print(USAGE);
+                return 0;
+            }
+        }
         try {
             Args a = new Args(Arrays.copyOfRange(args, 1, args.length));
             return switch (args[0]) {

@@ -49,6 +49,16 @@ class MainTest {
     }
 
     @Test
+    void helpAfterACommandPrintsTheUsageAndExitsZero() {
+        for (String[] args : List.of(new String[] {"server", "--help"}, new String[] {"verify", "-h"},
+                new String[] {"export", "db", "Part", "--help"}, new String[] {"--help"})) {
+            Result r = cairn(args);
+            assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.out().contains("usage: java -jar cairn.jar") && r.err().isEmpty(), String.join(" ", args) + ": " + r);
+        }
+    }
+
+    @Test
     void unknownCommandIsNamed() {
         Result r = cairn("frobnicate");
         assertEquals(2, r.code());
