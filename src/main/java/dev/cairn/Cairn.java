@@ -48,8 +48,11 @@ public final class Cairn implements AutoCloseable {
      * @param user              written as {@link RecordMeta#modifiedBy()} of every change
      * @param appId             the application id a server checks on connect
      * @param eventBufferEvents events buffered per subscriber before it overflows (see {@link #events()})
+     * @param idReserve         ids per tree a node linked to a server keeps in hand, so that it can
+     *                          insert that many records while offline: while connected it asks the
+     *                          server for more whenever it holds fewer (1 to 10,000,000)
      */
-    public record Options(String nodeName, String user, String appId, int eventBufferEvents) {
+    public record Options(String nodeName, String user, String appId, int eventBufferEvents, int idReserve) {
         public Options {
             Objects.requireNonNull(nodeName, "nodeName");
             Objects.requireNonNull(user, "user");
@@ -57,9 +60,15 @@ public final class Cairn implements AutoCloseable {
             if (eventBufferEvents < 1) {
                 throw new IllegalArgumentException("eventBufferEvents " + eventBufferEvents + " (expected: >= 1)");
             }
+            if (idReserve < 1 || idReserve > Database.ID_RESERVE_MAX) {
+                throw new IllegalArgumentException("idReserve " + idReserve + " (expected: 1 to " + Database.ID_RESERVE_MAX + ")");
+            }
         }
 
-        /** nodeName = host name, user = {@code user.name}, appId = "default", 65,536 buffered events. */
+        /**
+         * nodeName = host name, user = {@code user.name}, appId = "default", 65,536 buffered events,
+         * 1,000 ids in reserve.
+         */
         public static Options defaults() {
             String host;
             try {
@@ -67,23 +76,28 @@ public final class Cairn implements AutoCloseable {
             } catch (UnknownHostException e) {
                 host = "localhost";
             }
-            return new Options(host, System.getProperty("user.name", "unknown"), "default", 65_536);
+            return new Options(host, System.getProperty("user.name", "unknown"), "default", 65_536,
+                Database.ID_RESERVE_DEFAULT);
         }
 
         public Options withNodeName(String n) {
-            return new Options(n, user, appId, eventBufferEvents);
+            return new Options(n, user, appId, eventBufferEvents, idReserve);
         }
 
         public Options withUser(String u) {
-            return new Options(nodeName, u, appId, eventBufferEvents);
+            return new Options(nodeName, u, appId, eventBufferEvents, idReserve);
         }
 
         public Options withAppId(String a) {
-            return new Options(nodeName, user, a, eventBufferEvents);
+            return new Options(nodeName, user, a, eventBufferEvents, idReserve);
         }
 
         public Options withEventBufferEvents(int n) {
-            return new Options(nodeName, user, appId, n);
+            return new Options(nodeName, user, appId, n, idReserve);
+        }
+
+        public Options withIdReserve(int ids) {
+            return new Options(nodeName, user, appId, eventBufferEvents, ids);
         }
     }
 
@@ -103,7 +117,7 @@ public final class Cairn implements AutoCloseable {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
         return new Cairn(Database.open(dir, options.nodeName(), options.user(), options.appId(),
-            options.eventBufferEvents()), options);
+            options.eventBufferEvents(), options.idReserve()), options);
     }
 
     /** This node's UUID, created with the database and stable across reopen. */

@@ -81,10 +81,15 @@ class CairnTest {
         assertEquals("default", o.appId());
         assertEquals(System.getProperty("user.name"), o.user());
         assertFalse(o.nodeName().isBlank());
-        Cairn.Options w = o.withNodeName("n").withUser("u").withAppId("a").withEventBufferEvents(5);
-        assertEquals(List.of("n", "u", "a", 5), List.of(w.nodeName(), w.user(), w.appId(), w.eventBufferEvents()));
+        assertEquals(1000, o.idReserve());
+        Cairn.Options w = o.withNodeName("n").withUser("u").withAppId("a").withEventBufferEvents(5).withIdReserve(7);
+        assertEquals(List.of("n", "u", "a", 5, 7),
+            List.of(w.nodeName(), w.user(), w.appId(), w.eventBufferEvents(), w.idReserve()));
         assertThrows(NullPointerException.class, () -> o.withUser(null));
         assertThrows(IllegalArgumentException.class, () -> o.withEventBufferEvents(0));
+        IllegalArgumentException reserve = assertThrows(IllegalArgumentException.class, () -> o.withIdReserve(0));
+        assertTrue(reserve.getMessage().contains("idReserve 0"), reserve.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.withIdReserve(10_000_001));
     }
 
     @Test

@@ -61,6 +61,13 @@ public final class Database implements AutoCloseable {
     private volatile boolean closed;
     private Batch batch;
     private long outboxNext;
+    /**
+     * Ids per tree a linked node keeps in hand, so that it can insert that many records offline:
+     * while connected, its session asks the server for another range whenever it holds fewer.
+     */
+    public static final int ID_RESERVE_DEFAULT = 1000;
+    public static final int ID_RESERVE_MAX = 10_000_000;
+    private final int idReserve;
     /** Sync hooks (null while standalone): see {@link SyncReplica}. */
     volatile SyncReplica sync;
     /** The server this database linked to (cairn.node "serverId"), or null: then pools are self-allocated. */
@@ -83,8 +90,9 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private Database(Store store, String nodeName, String user, String appId, int eventBufferEvents) {
+    private Database(Store store, String nodeName, String user, String appId, int eventBufferEvents, int idReserve) {
         this.store = store;
+        this.idReserve = idReserve;
         this.directory = store.directory();
         this.nodeName = nodeName;
         this.user = user;
@@ -127,13 +135,25 @@ public final class Database implements AutoCloseable {
     }
 
     public static Database open(Path dir, String nodeName, String user, String appId, int eventBufferEvents) {
+        return open(dir, nodeName, user, appId, eventBufferEvents, ID_RESERVE_DEFAULT);
+    }
+
+    /** @param idReserve ids per tree a linked node keeps in hand for offline inserts (see {@link #idReserve()}) */
+    public static Database open(Path dir, String nodeName, String user, String appId, int eventBufferEvents,
+                                int idReserve) {
+        Check.that(idReserve >= 1 && idReserve <= ID_RESERVE_MAX, "idReserve %d in [1, 10,000,000]", idReserve);
         Store store = Store.open(dir);
         try {
-            return new Database(store, nodeName, user, appId, eventBufferEvents);
+            return new Database(store, nodeName, user, appId, eventBufferEvents, idReserve);
         } catch (RuntimeException | Error e) {
             store.close();
             throw e;
         }
+    }
+
+    /** Ids per tree this node keeps in hand while linked: see {@link #ID_RESERVE_DEFAULT}. */
+    public int idReserve() {
+        return idReserve;
     }
 
     public UUID nodeId() {

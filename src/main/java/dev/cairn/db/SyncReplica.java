@@ -498,6 +498,11 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
+    public long idReserve() {
+        return db.idReserve();
+    }
+
+    @Override
     public Set<String> trees() {
         return db.treeNames();
     }

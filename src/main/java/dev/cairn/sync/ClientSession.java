@@ -28,8 +28,6 @@ import java.util.function.Consumer;
 public final class ClientSession {
     /** Unacknowledged changes at most. */
     public static final int WINDOW = 256;
-    /** Ask for another id range when fewer ids than this are left. */
-    public static final int KEYS_LOW_WATER = 100;
 
     public enum State { HELLO_SENT, CATCHING_UP, LIVE, ENDED }
 
@@ -271,7 +269,7 @@ public final class ClientSession {
             it.remove();
         }
         for (String t : replica.trees()) {
-            if (wants(t) && !keysAsked.contains(t) && replica.idsAvailable(t) < KEYS_LOW_WATER) {
+            if (wants(t) && !keysAsked.contains(t) && replica.idsAvailable(t) < replica.idReserve()) {
                 keysAsked.add(t);
                 out.accept(new Message.NeedKeys(t));
             }

@@ -85,6 +85,9 @@ public interface Replica {
     /** Ids left in the local pool of {@code tree}. */
     long idsAvailable(String tree);
 
+    /** Ids per tree to keep in hand: the session asks for another range while a tree has fewer. */
+    long idReserve();
+
     /** The local tree names. */
     Set<String> trees();
 

@@ -57,7 +57,16 @@ final class SyncFixture implements AutoCloseable {
     }
 
     Cairn open(String name, String appId) {
-        Cairn c = Cairn.open(dir.resolve(name), Cairn.Options.defaults().withNodeName(name).withUser(name).withAppId(appId));
+        return open(name, options(name).withAppId(appId));
+    }
+
+    /** The options {@link #open(String)} uses: node and user named {@code name}, this fixture's app. */
+    static Cairn.Options options(String name) {
+        return Cairn.Options.defaults().withNodeName(name).withUser(name).withAppId(APP);
+    }
+
+    Cairn open(String name, Cairn.Options options) {
+        Cairn c = Cairn.open(dir.resolve(name), options);
         clients.add(c);
         List<Event> list = new CopyOnWriteArrayList<>();
         events.put(c, list);

@@ -201,6 +201,43 @@ class SyncTest {
     }
 
     /**
+     * A shop-floor machine that goes offline for a shift: while connected it keeps its id reserve
+     * in hand (asking for ranges one after another, and again as inserts use them), so with the
+     * server down it can insert that many records, and every one reaches the others later.
+     */
+    @Test
+    void aNodeHoldsItsIdReserveSoItCanInsertThatManyRecordsOffline() {
+        try (SyncFixture f = new SyncFixture(dir, 300)) {
+            Cairn a = f.open("a", SyncFixture.options("a").withIdReserve(1000));
+            Tree<Part> pa = a.tree(Part.class);
+            connect(a, f).join();
+            Cairn b = f.connected("b");
+            List<Event> events = f.events.get(a);
+            java.util.function.IntSupplier received = () -> events.stream()
+                .mapToInt(e -> e instanceof Event.KeysReceived k && k.tree().equals("Part") ? k.toIdExclusive() - k.fromId() : 0)
+                .sum();
+            await("a holds its reserve", () -> received.getAsInt() >= 1000);
+            for (int i = 0; i < 400; i++) pa.insert(part(i));
+            await("a tops its reserve up", () -> received.getAsInt() - 400 >= 1000);
+            assertTrue(received.getAsInt() - 400 < 1000 + 300, "a asks only while below its reserve: " + received.getAsInt());
+
+            f.server.close();
+            await("a is offline", () -> !a.isConnected());
+            int inHand = received.getAsInt() - 400;
+            for (int i = 0; i < inHand; i++) pa.insert(part(1000 + i));
+            IllegalStateException none = assertThrows(IllegalStateException.class, () -> pa.insert(part(-1)));
+            assertTrue(none.getMessage().startsWith("no ids left"), none.getMessage());
+
+            f.startServer();
+            await("a is back", a::isConnected);
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has every record a made offline", () -> pb.size() == 400 + inHand, 30_000,
+                () -> "b holds " + pb.size() + " of " + (400 + inHand));
+            SyncFixture.awaitSame(List.of(pa, pb));
+        }
+    }
+
+    /**
      * A shop-floor machine restarts while the server is down: its database is linked, so connect
      * keeps trying (work goes on offline meanwhile) and links once the server is back. A node that
      * never linked still fails at once (below, and MisbehavingServerTest).
