@@ -34,8 +34,4 @@ final class PagePool {
     void give(WriteTxn.Dirty d) {
         if (size < free.length && d.bytes().length == pageBytes) free[size++] = d;
     }
-
-    int size() {
-        return size;
-    }
 }
