@@ -39,6 +39,10 @@ class PageFile implements AutoCloseable {
     final Path path;
     final int pageBytes;
     final int pageShift;
+    /** log2 of a chunk's bytes: a file position's chunk is {@code position >>> chunkShift}. */
+    final int chunkShift;
+    /** A file position's offset in its chunk is {@code position & chunkMask}. */
+    final long chunkMask;
     private final FileChannel channel;
     private final Arena arena;
     private final boolean writable;
@@ -54,6 +58,8 @@ class PageFile implements AutoCloseable {
         this.channel = channel;
         this.pageBytes = pageBytes;
         this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
+        this.chunkShift = pageShift + Integer.numberOfTrailingZeros(CHUNK_PAGES);
+        this.chunkMask = (1L << chunkShift) - 1;
         this.writable = writable;
         this.arena = Arena.ofShared();
     }
@@ -104,6 +110,11 @@ class PageFile implements AutoCloseable {
     /** Where the page starts in its {@link #chunk}. */
     final long offsetInChunk(long pageId) {
         return (pageId % CHUNK_PAGES) << pageShift;
+    }
+
+    /** The file position of the first byte of the page's chunk. */
+    final long chunkStart(long pageId) {
+        return (pageId / CHUNK_PAGES) << chunkShift;
     }
 
     /** A run of contiguous pages: a slice when it lies in one chunk, else a heap copy. */

@@ -155,55 +155,20 @@ public class ReadTxn implements AutoCloseable {
     }
 
     /**
-     * Point lookup in the tree with this root, for a read transaction: its pages never change,
-     * so they are read in place in their mapped chunk (no segment per page), and the usual case
-     * (the keys' heads decide, or one slot ties with the search key's head) runs in this one
-     * compact loop, which the JIT compiles whole. A page where several heads tie goes the general
-     * way. {@link WriteTxn} overrides this with {@link #lookupPages}: its own pages live on the heap.
+     * Point lookup in the tree with this root. For a read transaction its pages never change, so
+     * {@link Snapshot#locate} reads them in place in their mapped chunks. Why it is split so: the
+     * descent is too big for the JIT to inline, and whatever it receives or returns escapes. It
+     * belongs to the shared snapshot and returns a file position, so neither this transaction nor
+     * the value's slice (made here, in a method small enough to inline) escapes, and a read that
+     * only looks at the value allocates nothing. {@link WriteTxn} overrides this with
+     * {@link #lookupPages}: its own pages live on the heap.
      */
     MemorySegment lookup(long root, long rootTxn, MemorySegment key) {
-        if (root == 0) return null;
-        int keyBytes = (int) key.byteSize();
-        long head = NodePage.head(key, 0, keyBytes);
-        long id = root;
-        long birth = rootTxn;
-        for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
-            checkRef(id, birth);
-            MemorySegment chunk = PageFile.chunk(chunks, id);
-            long base = file.offsetInChunk(id);
-            long word = chunk.get(U64, base); // CRC u32, kind u8, unused u8, count u16
-            byte kind = (byte) (word >>> 32);
-            int n = (int) (word >>> 48);
-            if ((kind != KIND_LEAF && kind != KIND_BRANCH) || chunk.get(U64, base + PAGE_ID_OFFSET) != id
-                    || chunk.get(U64, base + TXN_ID_OFFSET) != birth) {
-                node(id, birth); // names what is wrong
-                throw store.corruption(id, "page header does not match its reference");
-            }
-            boolean leaf = kind == KIND_LEAF;
-            long slots = base + HEADER_BYTES;
-            if (leaf) NodePage.touchSlots(chunk, base, n);
-            int i = NodePage.firstHead(chunk, slots, leaf ? 0 : 1, n, head, false);
-            boolean tie = i < n && NodePage.slotHead(chunk, slots, i) == head;
-            if (tie && i + 1 < n && NodePage.slotHead(chunk, slots, i + 1) == head) {
-                return lookupPages(id, birth, key); // several keys share the head: the cells decide
-            }
-            if (leaf) {
-                if (!tie) return null;
-                long cell = base + NodePage.slot(chunk, slots, i);
-                int cellKeyBytes = u16(chunk, cell);
-                if (NodePage.compareTied(chunk, cell + LEAF_CELL_HEADER, cellKeyBytes, key, keyBytes) != 0) return null;
-                return value(chunk, cell, cellKeyBytes);
-            }
-            // Child i - 1 holds the key, unless slot i's key (same head) is <= the search key.
-            if (tie) {
-                long cell = base + NodePage.slot(chunk, slots, i);
-                if (NodePage.compareTied(chunk, cell + BRANCH_CELL_HEADER, u16(chunk, cell), key, keyBytes) <= 0) i++;
-            }
-            long cell = base + NodePage.slot(chunk, slots, i - 1);
-            id = chunk.get(U64, cell + 2);
-            birth = chunk.get(U64, cell + 10);
-        }
-        throw store.corruption(root, "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels (a cycle or damage)");
+        long cell = snapshot.locate(store, root, rootTxn, key);
+        if (cell < 0) return cell == Snapshot.ABSENT ? null : lookupPages(root, rootTxn, key);
+        MemorySegment chunk = chunks[(int) (cell >>> file.chunkShift)];
+        long at = cell & file.chunkMask;
+        return value(chunk, at, u16(chunk, at));
     }
 
     /** Point lookup through {@link #node} page segments: any transaction, any page. */
@@ -229,32 +194,7 @@ public class ReadTxn implements AutoCloseable {
 
     /** A node page reachable through a parent recording (pageId, birthTxn), checked. */
     MemorySegment node(long pageId, long birthTxn) {
-        checkRef(pageId, birthTxn);
-        MemorySegment page = file.page(chunks, pageId);
-        String problem = PageCheck.identity(page, pageId, birthTxn);
-        if (problem != null) throw store.corruption(pageId, problem);
-        return page;
-    }
-
-    /** Checks a reference to a mapped node page; on the page's first read after open, the page. */
-    private void checkRef(long pageId, long birthTxn) {
-        if (pageId < FIRST_DATA_PAGE || pageId >= pageCount) {
-            throw store.corruption(pageId, "page id out of range (expected: in [3, " + pageCount + "))");
-        }
-        if (birthTxn > snapshot.txnId()) {
-            throw store.corruption(pageId, "birth txn id " + birthTxn + " is newer than the snapshot " + snapshot.txnId());
-        }
-        if (!file.isVerified(pageId)) verifyNode(pageId, birthTxn);
-    }
-
-    /**
-     * The full check of a node page on its first read after open. It takes ids, not the page
-     * segment, so that on the hot path the segment never escapes and the JIT need not allocate it.
-     */
-    private void verifyNode(long pageId, long birthTxn) {
-        String problem = PageCheck.node(file.page(chunks, pageId), pageId, birthTxn);
-        if (problem != null) throw store.corruption(pageId, problem);
-        file.markVerified(pageId);
+        return snapshot.node(store, pageId, birthTxn);
     }
 
     /** The value of the leaf cell at cellOffset, read-only. */

@@ -1,7 +1,11 @@
 package dev.cairn.store;
 
+import dev.cairn.internal.Limits;
+
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.cairn.store.PageLayout.*;
 
 /**
  * One committed state of the database, shared by every reader that began while it was the
@@ -36,6 +40,94 @@ final class Snapshot {
 
     long txnId() {
         return meta.txnId();
+    }
+
+    // ---------------------------------------------------------------- reading its mapped pages
+
+    /** {@link #locate}: no such key. */
+    static final long ABSENT = -1;
+    /** {@link #locate}: several keys of a page share the search key's head; the caller looks again, by the cells. */
+    static final long TIED = -2;
+
+    /**
+     * The file position of the leaf cell holding key, {@link #ABSENT}, or {@link #TIED}. The usual
+     * case (the keys' heads decide, or one slot ties with the search key's head) runs in this one
+     * compact loop, which the JIT compiles whole; a page where several heads tie goes the general
+     * way ({@link ReadTxn#lookupPages}).
+     */
+    long locate(Store store, long root, long rootTxn, MemorySegment key) {
+        PageFile file = store.pageFile;
+        if (root == 0) return ABSENT;
+        int keyBytes = (int) key.byteSize();
+        long head = NodePage.head(key, 0, keyBytes);
+        long id = root;
+        long birth = rootTxn;
+        for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
+            checkRef(store, id, birth);
+            MemorySegment chunk = PageFile.chunk(chunks, id);
+            long base = file.offsetInChunk(id);
+            long word = chunk.get(U64, base); // CRC u32, kind u8, unused u8, count u16
+            byte kind = (byte) (word >>> 32);
+            int n = (int) (word >>> 48);
+            if ((kind != KIND_LEAF && kind != KIND_BRANCH) || chunk.get(U64, base + PAGE_ID_OFFSET) != id
+                    || chunk.get(U64, base + TXN_ID_OFFSET) != birth) {
+                node(store, id, birth); // names what is wrong
+                throw store.corruption(id, "page header does not match its reference");
+            }
+            boolean leaf = kind == KIND_LEAF;
+            long slots = base + HEADER_BYTES;
+            if (leaf) NodePage.touchSlots(chunk, base, n);
+            int i = NodePage.firstHead(chunk, slots, leaf ? 0 : 1, n, head, false);
+            boolean tie = i < n && NodePage.slotHead(chunk, slots, i) == head;
+            if (tie && i + 1 < n && NodePage.slotHead(chunk, slots, i + 1) == head) return TIED;
+            if (leaf) {
+                if (!tie) return ABSENT;
+                long cell = base + NodePage.slot(chunk, slots, i);
+                int cellKeyBytes = u16(chunk, cell);
+                if (NodePage.compareTied(chunk, cell + LEAF_CELL_HEADER, cellKeyBytes, key, keyBytes) != 0) return ABSENT;
+                return file.chunkStart(id) + cell;
+            }
+            // Child i - 1 holds the key, unless slot i's key (same head) is <= the search key.
+            if (tie) {
+                long cell = base + NodePage.slot(chunk, slots, i);
+                if (NodePage.compareTied(chunk, cell + BRANCH_CELL_HEADER, u16(chunk, cell), key, keyBytes) <= 0) i++;
+            }
+            long cell = base + NodePage.slot(chunk, slots, i - 1);
+            id = chunk.get(U64, cell + 2);
+            birth = chunk.get(U64, cell + 10);
+        }
+        throw store.corruption(root, "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels (a cycle or damage)");
+    }
+
+    /** A node page reachable through a parent recording (pageId, birthTxn), checked. */
+    MemorySegment node(Store store, long pageId, long birthTxn) {
+        checkRef(store, pageId, birthTxn);
+        MemorySegment page = store.pageFile.page(chunks, pageId);
+        String problem = PageCheck.identity(page, pageId, birthTxn);
+        if (problem != null) throw store.corruption(pageId, problem);
+        return page;
+    }
+
+    /** Checks a reference to a mapped node page; on the page's first read after open, the page. */
+    private void checkRef(Store store, long pageId, long birthTxn) {
+        long pageCount = meta.pageCount();
+        if (pageId < FIRST_DATA_PAGE || pageId >= pageCount) {
+            throw store.corruption(pageId, "page id out of range (expected: in [3, " + pageCount + "))");
+        }
+        if (birthTxn > txnId()) {
+            throw store.corruption(pageId, "birth txn id " + birthTxn + " is newer than the snapshot " + txnId());
+        }
+        if (!store.pageFile.isVerified(pageId)) verifyNode(store, pageId, birthTxn);
+    }
+
+    /**
+     * The full check of a node page on its first read after open. It takes ids, not the page
+     * segment, so that on the hot path the segment never escapes and the JIT need not allocate it.
+     */
+    private void verifyNode(Store store, long pageId, long birthTxn) {
+        String problem = PageCheck.node(store.pageFile.page(chunks, pageId), pageId, birthTxn);
+        if (problem != null) throw store.corruption(pageId, problem);
+        store.pageFile.markVerified(pageId);
     }
 
     /** A tree's root, the birth txn id of the root page, and its record count. */
