@@ -96,6 +96,93 @@ class CorruptionFuzzTest {
         assertTrue(intact > 0, "no flip fell into free space or the older meta");
     }
 
+    /**
+     * The same flips in the data file of a crash image whose last commits are still only in the
+     * intact log (the default, logged mode): replaying them onto a damaged checkpoint must give
+     * exactly the last commit or CorruptionException, never another state.
+     */
+    @Test
+    void flippedDataFileBytesUnderAnIntactLogGiveCorruptionOrTheLastCommit() throws Exception {
+        Random rnd = new Random(13);
+        TreeMap<String, String> model = new TreeMap<>();
+        Path source = dir.resolve("source");
+        Path image = dir.resolve("image");
+        long lastTxn;
+        long usedBytes;
+        try (Store store = Store.open(source)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 500; i++) {
+                    String v = "v" + i + "x".repeat(rnd.nextInt(15) == 0 ? 5000 : rnd.nextInt(90));
+                    w.put("t", b("k" + i), b(v));
+                    model.put("k" + i, v);
+                }
+                w.commit();
+            }
+        } // close takes a checkpoint: what follows is only in the log
+        try (Store store = Store.open(source)) {
+            for (int c = 0; c < 12; c++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    for (int i = 0; i < 20; i++) {
+                        String k = "k" + rnd.nextInt(500);
+                        if (rnd.nextInt(4) == 0) {
+                            w.delete("t", b(k));
+                            model.remove(k);
+                        } else {
+                            String v = "c" + c + "y".repeat(rnd.nextInt(30) == 0 ? 4000 : rnd.nextInt(60));
+                            w.put("t", b(k), b(v));
+                            model.put(k, v);
+                        }
+                    }
+                    w.commit();
+                }
+            }
+            assertTrue(store.wal.frameBytes() > 0, "the last commits are only in the log");
+            lastTxn = store.currentSnapshot().txnId();
+            usedBytes = store.currentSnapshot().meta.pageCount() * 4096;
+            Files.createDirectories(image);
+            Files.copy(source.resolve(Store.DATA_FILE), image.resolve(Store.DATA_FILE));
+            Files.copy(source.resolve(Store.WAL_FILE), image.resolve(Store.WAL_FILE));
+        }
+        byte[] original = Files.readAllBytes(image.resolve(Store.DATA_FILE));
+        byte[] log = Files.readAllBytes(image.resolve(Store.WAL_FILE));
+        int detected = 0;
+        int intact = 0;
+        for (int trial = 0; trial < 120; trial++) {
+            Path copy = dir.resolve("trial" + trial);
+            Files.createDirectories(copy);
+            byte[] damaged = original.clone();
+            int flips = 1 + rnd.nextInt(6);
+            StringBuilder what = new StringBuilder("trial " + trial + " flips at");
+            for (int f = 0; f < flips; f++) {
+                int at = rnd.nextInt((int) Math.min(usedBytes, damaged.length));
+                damaged[at] ^= (byte) (1 + rnd.nextInt(255));
+                what.append(' ').append(at).append(" (page ").append(at / 4096).append(')');
+            }
+            Files.write(copy.resolve(Store.DATA_FILE), damaged);
+            Files.write(copy.resolve(Store.WAL_FILE), log);
+            boolean[] ok = new boolean[1];
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                try (Store store = Store.open(copy)) {
+                    try (ReadTxn r = store.beginRead()) {
+                        assertEquals(lastTxn, r.txnId(), what + ": opened at another commit");
+                        for (var e : model.entrySet()) {
+                            assertEquals(e.getValue(), StoreTest.s(r.get("t", b(e.getKey()))), what.toString());
+                        }
+                        assertEquals(model, TornWriteTest.contents(r), what.toString());
+                    }
+                    ok[0] = store.verify().ok();
+                } catch (CorruptionException e) {
+                    assertTrue(e.getMessage().contains(Store.DATA_FILE) || e.getMessage().contains(Store.WAL_FILE),
+                        what + ": " + e.getMessage());
+                }
+            }, what.toString());
+            if (ok[0]) intact++; else detected++;
+        }
+        assertTrue(detected > 40, "only " + detected + " of 120 damaged files were detected");
+        assertTrue(intact > 0, "no flip fell into free space or the older meta");
+    }
+
     @Test
     void aDataFileCutShortIsRefusedNotRolledBack() throws Exception {
         try (Store store = Store.open(dir)) {
