@@ -40,7 +40,7 @@ import java.util.function.UnaryOperator;
  * <ul>
  *   <li>One write transaction at a time: every change runs under {@code writeLock} inside a
  *       {@link Batch}; readers open their own store snapshot and never take the lock.
- *   <li>Each batch writes its record changes, key pools, outbox entries and the outbox counter
+ *   <li>Each batch writes its record changes, key pools, outbox entries (once linked) and the outbox counter
  *       in one store transaction; index commits and events follow the store commit, still under
  *       the lock, so they are published in commit order.
  *   <li>After {@link #close()} every operation throws {@link IllegalStateException}; close
@@ -110,8 +110,15 @@ public final class Database implements AutoCloseable {
                 Layout.OUTBOX)) {
                 txn.createTree(t);
             }
-            // A database of before the order tree, or one that an older Cairn changed since.
-            if (!txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) != txn.count(Layout.OUTBOX)) {
+            boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
+            if (neverLinked) {
+                // Entries an older Cairn wrote before any link: the link writes them anew.
+                if (txn.count(Layout.OUTBOX) > 0 || txn.hasTree(Layout.OUTBOX_ORDER) && txn.count(Layout.OUTBOX_ORDER) > 0) {
+                    Outbox.clear(txn);
+                }
+                if (!txn.hasTree(Layout.OUTBOX_ORDER)) txn.createTree(Layout.OUTBOX_ORDER);
+            } else if (!txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) != txn.count(Layout.OUTBOX)) {
+                // A database of before the order tree, or one that an older Cairn changed since.
                 Outbox.buildOrder(txn);
             }
             MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
@@ -481,25 +488,48 @@ public final class Database implements AutoCloseable {
     }
 
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
+        // Never linked: the server has seen none of the records, so all are pending; the link
+        // writes their entries (materializeOutbox), and until then the outbox stays empty.
+        if (serverId == null) return;
         Batch b = batch();
         byte[] k = Layout.checkoutKey(key.tree(), key.id(), key.revision());
         MemorySegment old = b.txn.get(Layout.OUTBOX, k);
         // A created record replaces whatever is pending for its key (a REMOVED entry of an
         // earlier revision with that number), so only later changes look at the entry's kind.
+        // A change to a record still CREATED for the server stays CREATED; a removal is sent
+        // even then, since the CREATED may be on its way to the server already.
         MemorySegment pending = kind == ChangeKind.CREATED ? null : old;
-        if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED) {
-            // The server has not seen this record: it is still new, or it never existed for it.
-            // Linked, the CREATED may be on its way to the server already: send the removal too.
-            if (kind == ChangeKind.REMOVED && sync == null) {
-                Outbox.delete(b.txn, k);
-                return;
-            }
-            if (kind != ChangeKind.REMOVED) kind = ChangeKind.CREATED;
+        if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED && kind != ChangeKind.REMOVED) {
+            kind = ChangeKind.CREATED;
         }
-        Layout.OutboxEntry e = new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
-            h.metaIteration(), h.dataIteration());
+        putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
+            h.metaIteration(), h.dataIteration()), old);
+    }
+
+    private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old) {
         Outbox.put(b.txn, e, old);
         b.outboxTouched = true;
+    }
+
+    /**
+     * For the transaction that links a never-linked database (spec/database-layout.md §6): a
+     * CREATED entry for every record of every tree, trees in name order, records in key order,
+     * replacing whatever the outbox held.
+     */
+    void materializeOutbox() {
+        Batch b = batch();
+        Outbox.clear(b.txn);
+        for (String name : treeNames()) {
+            TreeState t = existingTree(name);
+            try (Cursor c = b.txn.cursor(t.dataTree)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    MemorySegment k = c.key();
+                    RecordHeader h = RecordHeader.decode(c.value(), t.dataTree);
+                    putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, ChangeKind.CREATED, name, Layout.idOf(k),
+                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration()), null);
+                }
+            }
+        }
     }
 
     /** Offers a local change to the tree's indexes, which may refuse it (Indexer.check). */

@@ -79,6 +79,14 @@ final class Outbox {
         return list;
     }
 
+    /** Drops every entry (both trees stay, empty). */
+    static void clear(WriteTxn txn) {
+        for (String tree : new String[] {Layout.OUTBOX, Layout.OUTBOX_ORDER}) {
+            if (txn.hasTree(tree)) txn.dropTree(tree);
+            txn.createTree(tree);
+        }
+    }
+
     /** (Re)builds the order tree from the outbox: at open, when it is missing or does not match. */
     static void buildOrder(WriteTxn txn) {
         if (txn.hasTree(Layout.OUTBOX_ORDER)) txn.dropTree(Layout.OUTBOX_ORDER);

@@ -297,6 +297,7 @@ public final class SyncReplica implements Replica {
     public void link(UUID serverId) {
         db.write(() -> {
             db.txn().put(Layout.NODE, SERVER_ID, Layout.uuidBytes(serverId));
+            db.materializeOutbox();
             for (String name : db.treeNames()) {
                 TreeState t = db.existingTree(name);
                 KeyPool pool = db.pool(t);
