@@ -54,6 +54,16 @@ class SyncSimulationTest {
         simulate(9058, 4, 1500);
     }
 
+    /**
+     * The first node makes a standalone history first (inserts, check-outs, updates, check-ins,
+     * removals: no outbox entries while never linked); its link writes one CREATED per record,
+     * and every replica must end equal as before.
+     */
+    @Property(tries = 6)
+    void aStandaloneHistoryLinkedFirstConverges(@ForAll long seed) throws IOException {
+        simulate(seed, 3, 400, 200);
+    }
+
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeInLongRuns(@ForAll long seed) throws IOException {
@@ -92,13 +102,20 @@ class SyncSimulationTest {
     private static final int NAMES = 60;
 
     private void simulate(long seed, int nodeCount, int steps) throws IOException {
+        simulate(seed, nodeCount, steps, 0);
+    }
+
+    /** {@code standaloneSteps}: local changes the first node makes before any node links. */
+    private void simulate(long seed, int nodeCount, int steps, int standaloneSteps) throws IOException {
         Random rnd = new Random(seed);
         Path dir = Files.createTempDirectory("cairn-sim");
         ServerCore core = ServerCore.open(dir.resolve("server"), "sim", 1 + rnd.nextInt(30));
         List<Node> nodes = new ArrayList<>();
         try {
             for (int i = 0; i < nodeCount; i++) {
-                nodes.add(new Node(Database.open(dir.resolve("n" + i), "n" + i, "u" + i, "sim", 1 << 16)));
+                Database db = Database.open(dir.resolve("n" + i), "n" + i, "u" + i, "sim", 1 << 16);
+                if (i == 0 && standaloneSteps > 0) standaloneHistory(db, rnd, standaloneSteps);
+                nodes.add(new Node(db));
             }
             // Link everyone first: a first link blocks inserts until its Welcome, which this
             // single thread would only deliver later (SyncReplica.awaitIds).
@@ -158,6 +175,34 @@ class SyncSimulationTest {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    /**
+     * Changes of a database that never linked and has no sync hook yet, so check-outs are
+     * granted at once: inserts, updates, removals, check-ins (names may repeat: no index yet).
+     */
+    private static void standaloneHistory(Database db, Random rnd, int steps) {
+        TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
+        for (int step = 0; step < steps; step++) {
+            List<Key<Part>> keys = tree.keys();
+            int r = rnd.nextInt(10);
+            if (r < 4 || keys.isEmpty()) {
+                tree.insert(part(rnd.nextInt(NAMES)));
+                continue;
+            }
+            Key<Part> k = keys.get(rnd.nextInt(keys.size()));
+            if (!(tree.borrowState(k) instanceof BorrowState.Mine)) {
+                tree.checkOut(k).join();
+            } else if (r < 7) {
+                tree.update(k, part(rnd.nextInt(NAMES)));
+            } else if (r < 9) {
+                tree.checkIn(k);
+            } else {
+                tree.remove(k);
+            }
+        }
+        long held = tree.keys().stream().filter(k -> tree.borrowState(k) instanceof BorrowState.Mine).count();
+        assertTrue(tree.size() > 0 && held > 0, "a history with records and check-outs: " + tree.size() + ", " + held);
     }
 
     private static Map<String, String> contents(Node n) {
