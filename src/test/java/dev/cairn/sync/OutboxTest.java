@@ -127,4 +127,32 @@ class OutboxTest {
             assertEquals(List.of(d), docsB.keys());
         }
     }
+
+    /**
+     * The server registered the claims of a first Hello, but the Welcome never arrived: the node
+     * is still never linked, keeps no entries, and its next connection links and sends them all.
+     */
+    @Test
+    void aFirstLinkCutBeforeItsWelcomeArrivesLinksOnTheNextConnection() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database s = node(dir.resolve("s"), "s");
+             Database b = node(dir.resolve("b"), "b")) {
+            TreeImpl<Part> parts = TreeImpl.open(s, Part.class, null);
+            List<Key<Part>> made = parts.insertAll(List.of(part(0), part(1)));
+            SyncReplica rs = SyncReplica.install(s);
+            ManualLink first = new ManualLink(core, rs);
+            first.deliverUp();
+            assertTrue(first.down.peekFirst() instanceof Message.Welcome, "the server answered: " + first.down);
+            first.cut();
+            assertFalse(SyncReplica.linked(s));
+            assertEquals(List.of(), pending(rs));
+            new ManualLink(core, rs).settle();
+            assertTrue(SyncReplica.linked(s));
+            assertEquals(List.of(), pending(rs), "sent and acknowledged");
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
+            new ManualLink(core, rb).settle();
+            assertEquals(made, pb.keys());
+        }
+    }
 }
