@@ -43,6 +43,11 @@ class OutboxTest {
         return Database.open(folder, name, "u", SyncFixture.APP, 1 << 16);
     }
 
+    /** Links {@code node} (its trees opened already) and delivers until nothing moves. */
+    private static void linkAndSettle(ServerCore core, Database node) {
+        new ManualLink(core, SyncReplica.install(node)).settle();
+    }
+
     @Test
     void aLinkedNodeKeepsOnePendingChangePerRecordInTheOrderOfTheirLastChanges() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
@@ -81,10 +86,9 @@ class OutboxTest {
             la = new ManualLink(core, ra);
             la.settle();
             assertEquals(List.of(), pending(ra), "all sent and acknowledged");
-            SyncReplica rb = SyncReplica.install(b);
             TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
             TreeImpl<Doc> db = TreeImpl.open(b, Doc.class, null);
-            new ManualLink(core, rb).settle();
+            linkAndSettle(core, b);
             assertEquals(List.of(p1, p3), pb.keys());
             assertEquals(part(12), pb.get(p1));
             assertEquals(new RecordState.Released(3), db.meta(d).state());
@@ -117,10 +121,9 @@ class OutboxTest {
             ls.settle();
             assertEquals(List.of(), pending(rs), "all sent and acknowledged");
 
-            SyncReplica rb = SyncReplica.install(b);
             TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
             TreeImpl<Doc> docsB = TreeImpl.open(b, Doc.class, null);
-            new ManualLink(core, rb).settle();
+            linkAndSettle(core, b);
             assertEquals(List.of(p.get(0), p.get(1), p.get(2), p.get(4)), pb.keys());
             assertEquals(part(11), pb.get(p.get(1)));
             assertFalse(pb.contains(p.get(3)), "removed before the link: the server never hears of it");
@@ -149,9 +152,8 @@ class OutboxTest {
             new ManualLink(core, rs).settle();
             assertTrue(SyncReplica.linked(s));
             assertEquals(List.of(), pending(rs), "sent and acknowledged");
-            SyncReplica rb = SyncReplica.install(b);
             TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
-            new ManualLink(core, rb).settle();
+            linkAndSettle(core, b);
             assertEquals(made, pb.keys());
         }
     }
