@@ -152,9 +152,9 @@ public final class Layout {
      * The pending change of one record, to send to the server later (sync). Key: {@code name,
      * 0x00, id:i32, revision:i32}; value: {@code sequence:i64, kind:u8 (0 created, 1 changed,
      * 2 removed), metaIteration:i64, dataIteration:i64}. One entry per record: a later change
-     * replaces it (a change of a record the server has not seen stays {@code CREATED}; removing
-     * such a record drops the entry), so the outbox is bounded by the number of records.
-     * {@code sequence} orders entries by their last change.
+     * replaces it (a change of a record the server has not seen stays {@code CREATED}; its
+     * removal is {@code REMOVED}), so the outbox is bounded by the number of records.
+     * {@code sequence} orders entries by their last change. A database that never linked has none.
      */
     public record OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision,
                               long metaIteration, long dataIteration) {

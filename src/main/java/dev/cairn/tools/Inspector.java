@@ -39,7 +39,7 @@ public final class Inspector implements AutoCloseable {
         db.checkOuts()                every record that is not free
         db.connect("host", 7070)      link to a sync server (waits until caught up)
         db.connection()               connected to a sync server or standalone
-        db.verify()                   check every page and record (reopens the database)
+        db.verify()                   check every page, record and the outbox (reopens the database)
         db.cairn()                    the Cairn handle, for anything else
         """;
 

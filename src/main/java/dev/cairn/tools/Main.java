@@ -22,7 +22,8 @@ public final class Main {
           server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
                                          run the sync server until Ctrl-C / SIGTERM
           inspect DIR                    start jshell with the inspector on DIR
-          verify  DIR                    check every page and record; exit 0 intact, 1 damaged
+          verify  DIR                    check every page, record and the outbox; exit 0 intact,
+                                         1 damaged
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)

@@ -141,4 +141,59 @@ class LayoutTest {
         after.add(older);
         assertEquals(after, outbox());
     }
+
+    /** A linked database (a server id) whose outbox holds a CREATED entry for each of its 3 parts. */
+    private List<Key<Part>> linkedWithPendingParts() {
+        List<Key<Part>> keys;
+        try (Cairn db = Cairn.open(dir)) {
+            keys = db.tree(Part.class).insertAll(List.of(Fixtures.part(0), Fixtures.part(1), Fixtures.part(2)));
+        }
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.NODE, SyncReplica.SERVER_ID, Layout.uuidBytes(java.util.UUID.randomUUID()));
+            for (int i = 0; i < 3; i++) Outbox.put(w, new Layout.OutboxEntry(i, ChangeKind.CREATED, "Part", keys.get(i).id(), 0, 0, 0), null);
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(3));
+            w.commit();
+        }
+        return keys;
+    }
+
+    private List<String> layoutProblems() {
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            return LayoutCheck.problems(r);
+        }
+    }
+
+    /** What each kind of damage to the outbox makes LayoutCheck (cairn verify) say. */
+    @Test
+    void layoutCheckFindsADamagedOutbox() {
+        List<Key<Part>> keys = linkedWithPendingParts();
+        assertEquals(List.of(), layoutProblems(), "intact");
+        // An entry for a record that does not exist, with a sequence at outboxNext.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            Outbox.put(w, new Layout.OutboxEntry(3, ChangeKind.CHANGED, "Part", 99, 0, 1, 1), null);
+            w.commit();
+        }
+        List<String> problems = layoutProblems();
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("entry 3 (CHANGED Part/99.0): sequence not below outboxNext 3"), problems.toString());
+        assertTrue(problems.get(1).contains("entry 3 (CHANGED Part/99.0): the record does not exist"), problems.toString());
+        // The order tree names a sequence the entry does not have.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            Outbox.delete(w, Layout.checkoutKey("Part", 99, 0));
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(7), Layout.checkoutKey("Part", keys.get(0).id(), 0));
+            w.commit();
+        }
+        problems = layoutProblems();
+        assertEquals(List.of(Layout.OUTBOX_ORDER + " entry 7 names no " + Layout.OUTBOX + " entry with that sequence",
+            Layout.OUTBOX_ORDER + " holds 4 entries, " + Layout.OUTBOX + " 3 (expected: the same)"), problems);
+        // Never linked, yet entries.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(7));
+            w.delete(Layout.NODE, SyncReplica.SERVER_ID);
+            w.commit();
+        }
+        problems = layoutProblems();
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.stream().allMatch(p -> p.endsWith("the database never linked, so its outbox must be empty")), problems.toString());
+    }
 }

@@ -128,6 +128,28 @@ class MainTest {
         assertTrue(r.out().contains("DAMAGED") || r.out().contains("problem"), r.out());
     }
 
+    /**
+     * A linked node whose outbox names a record that does not exist (written raw, as damage
+     * would): the pages and records check out, the layout check does not.
+     */
+    @Test
+    void verifyReportsAnOutboxEntryForAMissingRecord() {
+        Path db = databaseWithParts(3);
+        byte[] key = ByteBuffer.allocate(13).put("Part".getBytes(StandardCharsets.UTF_8)).put((byte) 0).putInt(77).putInt(0).array();
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(db);
+             dev.cairn.store.WriteTxn w = store.beginWrite()) {
+            w.put(dev.cairn.db.Layout.NODE, "serverId".getBytes(StandardCharsets.US_ASCII), new byte[16]);
+            w.put(dev.cairn.db.Layout.NODE, "outboxNext".getBytes(StandardCharsets.US_ASCII), ByteBuffer.allocate(8).putLong(1).array());
+            w.put(dev.cairn.db.Layout.OUTBOX, key, ByteBuffer.allocate(25).putLong(0).put((byte) 1).putLong(1).putLong(1).array());
+            w.put(dev.cairn.db.Layout.OUTBOX_ORDER, new byte[8], key);
+            w.commit();
+        }
+        Result r = cairn("verify", db.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("problem: cairn.outbox entry 0 (CHANGED Part/77.0): the record does not exist")
+            && r.out().contains("DAMAGED") && r.out().contains("3 records checked"), r.out());
+    }
+
     /** The compacted copy holds every record and verifies; a target holding a database is refused. */
     @Test
     void compactWritesACopyThatVerifiesWithEveryRecord() {

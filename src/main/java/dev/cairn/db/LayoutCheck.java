@@ -1,0 +1,82 @@
+package dev.cairn.db;
+
+import dev.cairn.CairnException;
+import dev.cairn.ChangeKind;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.ReadTxn;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks of a node's stored layout (spec/database-layout.md) that the store's page walk cannot
+ * make, on a read snapshot, writing nothing: for {@code cairn verify}. So far the outbox (§6):
+ * both trees inverse, every entry readable and below {@code outboxNext}, naming a tree that
+ * exists and, unless REMOVED, a record that exists; none in a database that never linked.
+ */
+public final class LayoutCheck {
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Problems listed at most; a damaged tree could yield one per entry. */
+    private static final int PROBLEMS_MAX = 100;
+
+    private LayoutCheck() { }
+
+    /** The problems found, empty when the layout holds. */
+    public static List<String> problems(ReadTxn r) {
+        List<String> problems = new ArrayList<>();
+        if (!r.hasTree(Layout.NODE) || !r.hasTree(Layout.OUTBOX)) return problems;
+        boolean linked = r.get(Layout.NODE, SyncReplica.SERVER_ID) != null;
+        MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
+        long outboxNext = next == null || next.byteSize() != 8 ? 0 : next.get(I64, 0);
+        Map<Long, String> bySequence = new HashMap<>();
+        try (Cursor c = r.cursor(Layout.OUTBOX)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                Layout.OutboxEntry e;
+                try {
+                    e = Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value()));
+                } catch (CairnException bad) {
+                    problems.add(Layout.OUTBOX + ": " + bad.getMessage());
+                    continue;
+                }
+                String what = Layout.OUTBOX + " entry " + e.sequence() + " (" + e.kind() + " " + e.tree() + "/" + e.id()
+                    + "." + e.revision() + ")";
+                if (!linked) problems.add(what + ": the database never linked, so its outbox must be empty");
+                if (e.sequence() >= outboxNext) problems.add(what + ": sequence not below outboxNext " + outboxNext);
+                if (bySequence.put(e.sequence(), e.tree() + "/" + e.id() + "." + e.revision()) != null) {
+                    problems.add(what + ": sequence used by another entry too");
+                }
+                String data = Layout.dataTree(e.tree());
+                if (!r.hasTree(data)) {
+                    problems.add(what + ": no tree " + data);
+                } else if (e.kind() != ChangeKind.REMOVED && r.get(data, Layout.recordKey(e.id(), e.revision())) == null) {
+                    problems.add(what + ": the record does not exist");
+                }
+            }
+        }
+        if (!r.hasTree(Layout.OUTBOX_ORDER)) {
+            if (!bySequence.isEmpty()) problems.add(Layout.OUTBOX_ORDER + " is missing");
+            return problems;
+        }
+        long orderEntries = 0;
+        try (Cursor c = r.cursor(Layout.OUTBOX_ORDER)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                orderEntries++;
+                long sequence = c.key().byteSize() == 8 ? c.key().get(I64, 0) : -1;
+                MemorySegment entry = r.get(Layout.OUTBOX, Layout.copy(c.value()));
+                if (sequence < 0 || entry == null || entry.byteSize() != 25 || entry.get(I64, 0) != sequence) {
+                    problems.add(Layout.OUTBOX_ORDER + " entry " + sequence + " names no " + Layout.OUTBOX
+                        + " entry with that sequence");
+                }
+            }
+        }
+        if (orderEntries != r.count(Layout.OUTBOX)) {
+            problems.add(Layout.OUTBOX_ORDER + " holds " + orderEntries + " entries, " + Layout.OUTBOX + " "
+                + r.count(Layout.OUTBOX) + " (expected: the same)");
+        }
+        return problems;
+    }
+}
