@@ -137,6 +137,12 @@ class SyncSimulationTest {
                 } else {
                     core.endRound();
                 }
+                if (step % 50 == 49) {
+                    for (Node m : nodes) {
+                        assertEquals(List.of(), m.db.read(dev.cairn.db.LayoutCheck::problems),
+                            "seed " + seed + " step " + step + ": layout of " + m.db.nodeName());
+                    }
+                }
             }
             long t1 = System.nanoTime();
             int rounds = settle(core, nodes, rnd);
@@ -158,6 +164,7 @@ class SyncSimulationTest {
                     throw new AssertionError("seed " + seed + ": node " + n.db.nodeName() + " differs:" + d);
                 }
                 assertEquals(List.of(), n.refused, "seed " + seed + ": changes refused to " + n.db.nodeName());
+                assertEquals(List.of(), n.db.read(dev.cairn.db.LayoutCheck::problems), "seed " + seed + ": layout of " + n.db.nodeName());
                 for (Key<Part> k : n.tree.keys()) {
                     assertEquals(nodes.getFirst().tree.meta(k), n.tree.meta(k), "seed " + seed + ": meta of " + k);
                 }
