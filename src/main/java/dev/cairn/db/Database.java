@@ -113,10 +113,9 @@ public final class Database implements AutoCloseable {
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
             if (neverLinked) {
                 // Entries an older Cairn wrote before any link: the link writes them anew.
-                if (txn.count(Layout.OUTBOX) > 0 || txn.hasTree(Layout.OUTBOX_ORDER) && txn.count(Layout.OUTBOX_ORDER) > 0) {
-                    Outbox.clear(txn);
+                if (txn.count(Layout.OUTBOX) > 0 || !txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) > 0) {
+                    Outbox.clear(txn); // also creates the order tree a database of before it lacks
                 }
-                if (!txn.hasTree(Layout.OUTBOX_ORDER)) txn.createTree(Layout.OUTBOX_ORDER);
             } else if (!txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) != txn.count(Layout.OUTBOX)) {
                 // A database of before the order tree, or one that an older Cairn changed since.
                 Outbox.buildOrder(txn);

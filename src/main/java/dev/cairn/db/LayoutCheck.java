@@ -8,9 +8,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks of a node's stored layout (spec/database-layout.md) that the store's page walk cannot
@@ -32,7 +32,7 @@ public final class LayoutCheck {
         boolean linked = r.get(Layout.NODE, SyncReplica.SERVER_ID) != null;
         MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
         long outboxNext = next == null || next.byteSize() != 8 ? 0 : next.get(I64, 0);
-        Map<Long, String> bySequence = new HashMap<>();
+        Set<Long> sequences = new HashSet<>();
         try (Cursor c = r.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
                 Layout.OutboxEntry e;
@@ -46,7 +46,7 @@ public final class LayoutCheck {
                     + "." + e.revision() + ")";
                 if (!linked) problems.add(what + ": the database never linked, so its outbox must be empty");
                 if (e.sequence() >= outboxNext) problems.add(what + ": sequence not below outboxNext " + outboxNext);
-                if (bySequence.put(e.sequence(), e.tree() + "/" + e.id() + "." + e.revision()) != null) {
+                if (!sequences.add(e.sequence())) {
                     problems.add(what + ": sequence used by another entry too");
                 }
                 String data = Layout.dataTree(e.tree());
@@ -58,7 +58,7 @@ public final class LayoutCheck {
             }
         }
         if (!r.hasTree(Layout.OUTBOX_ORDER)) {
-            if (!bySequence.isEmpty()) problems.add(Layout.OUTBOX_ORDER + " is missing");
+            if (!sequences.isEmpty()) problems.add(Layout.OUTBOX_ORDER + " is missing");
             return problems;
         }
         long orderEntries = 0;
@@ -67,7 +67,7 @@ public final class LayoutCheck {
                 orderEntries++;
                 long sequence = c.key().byteSize() == 8 ? c.key().get(I64, 0) : -1;
                 MemorySegment entry = r.get(Layout.OUTBOX, Layout.copy(c.value()));
-                if (sequence < 0 || entry == null || entry.byteSize() != 25 || entry.get(I64, 0) != sequence) {
+                if (sequence < 0 || entry == null || entry.byteSize() < 8 || Outbox.sequenceOf(entry) != sequence) {
                     problems.add(Layout.OUTBOX_ORDER + " entry " + sequence + " names no " + Layout.OUTBOX
                         + " entry with that sequence");
                 }
