@@ -66,6 +66,7 @@ final class Snapshot {
             checkRef(store, id, birth);
             MemorySegment chunk = PageFile.chunk(chunks, id);
             long base = file.offsetInChunk(id);
+            NodePage.touchHead(chunk, base); // before the header word: their loads overlap
             long word = chunk.get(U64, base); // CRC u32, kind u8, unused u8, count u16
             byte kind = (byte) (word >>> 32);
             int n = (int) (word >>> 48);
@@ -76,7 +77,7 @@ final class Snapshot {
             }
             boolean leaf = kind == KIND_LEAF;
             long slots = base + HEADER_BYTES;
-            if (leaf) NodePage.touchSlots(chunk, base, n);
+            if (leaf) NodePage.touchSlotsPastHead(chunk, base, n);
             int i = NodePage.firstHead(chunk, slots, leaf ? 0 : 1, n, head, false);
             boolean tie = i < n && NodePage.slotHead(chunk, slots, i) == head;
             if (tie && i + 1 < n && NodePage.slotHead(chunk, slots, i + 1) == head) return TIED;
