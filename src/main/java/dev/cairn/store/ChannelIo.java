@@ -13,10 +13,19 @@ final class ChannelIo {
 
     /** Writes every remaining byte of the buffer at position. */
     static void writeFully(FileChannel channel, Path path, ByteBuffer bytes, long position) {
+        writeFully(channel, path, bytes, position, 0);
+    }
+
+    /**
+     * Writes every remaining byte of the buffer at position; a failure names the page it was
+     * writing (position >> pageShift), or with pageShift 0 the byte.
+     */
+    static void writeFully(FileChannel channel, Path path, ByteBuffer bytes, long position, int pageShift) {
         try {
             while (bytes.hasRemaining()) position += channel.write(bytes, position);
         } catch (IOException e) {
-            throw new CairnException("cannot write " + path + " at byte " + position + ": " + e.getMessage(), e);
+            String where = pageShift > 0 ? "page " + (position >> pageShift) + " of " + path : path + " at byte " + position;
+            throw new CairnException("cannot write " + where + ": " + e.getMessage(), e);
         }
     }
 

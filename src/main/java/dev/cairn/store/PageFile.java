@@ -200,13 +200,7 @@ class PageFile implements AutoCloseable {
     }
 
     private void writeNative(long pageId, MemorySegment pages) {
-        ByteBuffer bytes = pages.asByteBuffer();
-        long position = pageId << pageShift;
-        try {
-            while (bytes.hasRemaining()) position += channel.write(bytes, position);
-        } catch (IOException e) {
-            throw new CairnException("cannot write page " + (position >> pageShift) + " of " + path + ": " + e.getMessage(), e);
-        }
+        ChannelIo.writeFully(channel, path, pages.asByteBuffer(), pageId << pageShift, pageShift);
     }
 
     /** Forces every write so far to the device (fdatasync). */
