@@ -107,8 +107,9 @@ usage: ./build.sh [jar|test|run|bench|clean] [args]
           (CAIRN_LONG=1 also runs the long soak/crash suites; extra args go to
           the JUnit console launcher, e.g. --select-class=dev.cairn.store.BTreeTest)
   run     build and run the demo (a parts inventory in ./cairn-data)
-  bench   build and run the benchmarks: bench [store|typed|codec|all] [N]
-          (workloads of shared/bench/WORKLOAD.md; N defaults to 1,000,000)
+  bench   build and run the benchmarks: bench [store|typed|codec|sync|all] [N]
+          (workloads of shared/bench/WORKLOAD.md; N defaults to 1,000,000, and
+          to 100,000 for sync, whose second argument is S5's seconds, 30)
   clean   remove build/
 USAGE
 }
