@@ -215,7 +215,10 @@ public final class SelectorLoop implements AutoCloseable {
         Throwable failure = null;
         try {
             while (running) {
-                selector.select(more ? 1 : acceptPausedUntil != 0 ? 20 : 200);
+                // A client still catching up gets its next batch at once: waiting here even 1 ms
+                // per batch of 256 records made a new node's catch-up 2.5 times slower. The loop
+                // does not spin: catch-up stops while a client has 1 MiB queued (ServerCore.endRound).
+                if (more) selector.selectNow(); else selector.select(acceptPausedUntil != 0 ? 20 : 200);
                 for (Runnable t; (t = tasks.poll()) != null; ) t.run();
                 for (SelectionKey k : selector.selectedKeys()) {
                     if (!k.isValid()) continue;
