@@ -49,6 +49,8 @@ public final class SelectorLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SelectorLoop.class.getName());
     private static final int READ_BYTES_MAX = 1 << 20;
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
+    /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
+    private static final int GATHER_FRAMES = 1024;
 
     private final ServerCore core;
     private final Selector selector;
@@ -75,6 +77,7 @@ public final class SelectorLoop implements AutoCloseable {
         final SelectionKey key;
         final FrameCodec.Decoder decoder = new FrameCodec.Decoder();
         final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        private ByteBuffer[] gather = new ByteBuffer[0];
         long pending;
         boolean closing;
         boolean closed;
@@ -117,14 +120,26 @@ public final class SelectorLoop implements AutoCloseable {
             flush();
         }
 
+        /**
+         * Writes the queued frames, many per system call (a gathering write): a round's replies
+         * to one client, such as an Ack per change of a batch, would otherwise cost a call each.
+         */
         void flush() {
             try {
                 while (!out.isEmpty()) {
-                    ByteBuffer b = out.peekFirst();
-                    int n = channel.write(b);
+                    int count = Math.min(out.size(), GATHER_FRAMES);
+                    if (gather.length < count) gather = new ByteBuffer[GATHER_FRAMES];
+                    int i = 0;
+                    for (ByteBuffer b : out) {
+                        if (i == count) break;
+                        gather[i++] = b;
+                    }
+                    long n = channel.write(gather, 0, count);
                     pending -= n;
-                    if (b.hasRemaining()) break;
-                    out.removeFirst();
+                    boolean full = gather[count - 1].hasRemaining();
+                    java.util.Arrays.fill(gather, 0, count, null);
+                    while (!out.isEmpty() && !out.peekFirst().hasRemaining()) out.removeFirst();
+                    if (full) break; // the socket takes no more now: OP_WRITE resumes
                 }
             } catch (IOException e) {
                 closeNow();
