@@ -165,6 +165,7 @@ final class NodePage {
      * its whole slot array there. Every page is larger (pages are at least 4 KiB).
      */
     static void touchHead(MemorySegment segment, long base) {
+        // Written out, not touchLines: as a loop it made a 2,000-key hot set of gets ~15% slower.
         long sum = segment.get(U64, base + 64) + segment.get(U64, base + 128) + segment.get(U64, base + 192)
             + segment.get(U64, base + 256) + segment.get(U64, base + 320) + segment.get(U64, base + 384)
             + segment.get(U64, base + 448);

@@ -18,6 +18,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -53,6 +54,8 @@ public final class SelectorLoop implements AutoCloseable {
     private static final int GATHER_FRAMES = 1024;
 
     private final ServerCore core;
+    /** The frames of one gathering write; only the loop thread writes to connections. */
+    private final ByteBuffer[] gather = new ByteBuffer[GATHER_FRAMES];
     private final Selector selector;
     private final ServerSocketChannel listener;
     private final long pendingBytesMax;
@@ -77,7 +80,6 @@ public final class SelectorLoop implements AutoCloseable {
         final SelectionKey key;
         final FrameCodec.Decoder decoder = new FrameCodec.Decoder();
         final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
-        private ByteBuffer[] gather = new ByteBuffer[0];
         long pending;
         boolean closing;
         boolean closed;
@@ -128,7 +130,6 @@ public final class SelectorLoop implements AutoCloseable {
             try {
                 while (!out.isEmpty()) {
                     int count = Math.min(out.size(), GATHER_FRAMES);
-                    if (gather.length < count) gather = new ByteBuffer[GATHER_FRAMES];
                     int i = 0;
                     for (ByteBuffer b : out) {
                         if (i == count) break;
@@ -137,7 +138,7 @@ public final class SelectorLoop implements AutoCloseable {
                     long n = channel.write(gather, 0, count);
                     pending -= n;
                     boolean full = gather[count - 1].hasRemaining();
-                    java.util.Arrays.fill(gather, 0, count, null);
+                    Arrays.fill(gather, 0, count, null);
                     while (!out.isEmpty() && !out.peekFirst().hasRemaining()) out.removeFirst();
                     if (full) break; // the socket takes no more now: OP_WRITE resumes
                 }
