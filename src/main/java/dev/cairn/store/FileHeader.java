@@ -18,9 +18,15 @@ final class FileHeader {
     static final byte[] MAGIC = "CAIRN-DB".getBytes(StandardCharsets.US_ASCII);
     /** Written little-endian, so the file bytes read 04 03 02 01. */
     static final int BYTE_ORDER_MARK = 0x01020304;
-    /** 2: slots carry key heads (storage-format.md §4.1). Version 1 was a pre-release format. */
-    static final int READ_VERSION = 2;
-    static final int WRITE_VERSION = 2;
+    /**
+     * 3: branch cells carry their child's cell start in the top 16 bits of the child id
+     * (storage-format.md §4.1), which a version-2 reader would take for part of the id. 2: slots
+     * carry key heads (§4.1), the child id is the whole u64; still read and written (without the
+     * cell starts). Version 1 was a pre-release format.
+     */
+    static final int READ_VERSION = 3;
+    static final int OLDEST_READ_VERSION = 2;
+    static final int WRITE_VERSION = 3;
     static final int CHECKED_BYTES = 24;
     /** The database id (u64) and a CRC32C of bytes [0, 40) after it; all zero in files made before ids. */
     static final int ID_OFFSET = 32;
@@ -65,7 +71,7 @@ final class FileHeader {
      * What a header says about the file, after every check passed; databaseId 0 for a file made
      * before ids.
      */
-    record Info(int pageBytes, boolean writable, long databaseId) { }
+    record Info(int pageBytes, boolean writable, long databaseId, boolean childCellStarts) { }
 
     /** Bytes as quoted text when they are printable ASCII, else as hex: a message never carries control bytes. */
     static String shown(byte[] bytes) {
@@ -100,10 +106,10 @@ final class FileHeader {
             throw new dev.cairn.CairnException(file + ": format read version " + readVersion
                 + " is newer than this Cairn reads (" + READ_VERSION + ")");
         }
-        if (readVersion < READ_VERSION) {
+        if (readVersion < OLDEST_READ_VERSION) {
             throw new dev.cairn.CairnException(file + ": format read version " + readVersion
-                + " is a pre-release format this Cairn no longer reads (it reads " + READ_VERSION
-                + "); open it with the build that wrote it and export, then import here");
+                + " is a pre-release format this Cairn no longer reads (it reads " + OLDEST_READ_VERSION + " to "
+                + READ_VERSION + "); open it with the build that wrote it and export, then import here");
         }
         int pageBytes = le32(head, 16);
         if (pageBytes < 4096 || pageBytes > 32768 || Integer.bitCount(pageBytes) != 1) {
@@ -123,7 +129,7 @@ final class FileHeader {
                 throw corrupt(file, "database id checksum " + hex(idStored) + " (expected: " + hex(idActual) + ")");
             }
         }
-        return new Info(pageBytes, writeVersion <= WRITE_VERSION, databaseId);
+        return new Info(pageBytes, writeVersion <= WRITE_VERSION, databaseId, readVersion >= 3);
     }
 
     private static CorruptionException corrupt(Path file, String what) {

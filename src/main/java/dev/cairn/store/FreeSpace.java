@@ -71,6 +71,9 @@ final class FreeSpace {
         int p = reusable.nextSetBit(lowHint);
         if (p < 0) {
             lowHint = 0;
+            if (pageCount >= PageLayout.PAGE_ID_LIMIT) {
+                throw new dev.cairn.CairnException("the data file has " + pageCount + " pages, the most page ids can number");
+            }
             return pageCount++;
         }
         reusable.clear(p);

@@ -202,7 +202,12 @@ final class NodePage {
     // ---------------------------------------------------------------- branch cells
 
     static long child(MemorySegment page, int index) {
-        return page.get(U64, slot(page, index) + 2L);
+        return page.get(U64, slot(page, index) + 2L) & CHILD_ID_MASK;
+    }
+
+    /** The cell start the branch records for child index (0: none, in a version-2 file). */
+    static int childCellStart(MemorySegment page, int index) {
+        return (int) (page.get(U64, slot(page, index) + 2L) >>> CHILD_ID_BITS);
     }
 
     static long childTxn(MemorySegment page, int index) {
@@ -268,15 +273,16 @@ final class NodePage {
     }
 
     static long cellChild(byte[] cell) {
-        return MemorySegment.ofArray(cell).get(U64, 2);
+        return MemorySegment.ofArray(cell).get(U64, 2) & CHILD_ID_MASK;
     }
 
     static long cellChildTxn(byte[] cell) {
         return MemorySegment.ofArray(cell).get(U64, 10);
     }
 
+    /** The branch cell with another key; child id and recorded cell start stay. */
     static byte[] withKey(byte[] branchCell, byte[] key) {
-        return branchCell(key, cellChild(branchCell), cellChildTxn(branchCell));
+        return branchCell(key, MemorySegment.ofArray(branchCell).get(U64, 2), cellChildTxn(branchCell));
     }
 
     /** Shortest prefix of {@code right} that is greater than {@code left} (left < right). */

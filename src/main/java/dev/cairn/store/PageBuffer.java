@@ -102,7 +102,7 @@ final class PageBuffer {
         put64(page, (int) TXN_ID_OFFSET, txnId);
     }
 
-    private static int cellStart(byte[] page) {
+    static int cellStart(byte[] page) {
         return le16(page, (int) CELL_START_OFFSET);
     }
 
@@ -166,13 +166,24 @@ final class PageBuffer {
     }
 
     static long child(byte[] page, int index) {
-        return le64(page, slot(page, index) + 2);
+        return le64(page, slot(page, index) + 2) & CHILD_ID_MASK;
+    }
+
+    static int childCellStart(byte[] page, int index) {
+        return (int) (le64(page, slot(page, index) + 2) >>> CHILD_ID_BITS);
+    }
+
+    /** Records the child's cell start in the branch cell (storage-format.md §4.1). */
+    static void setChildCellStart(byte[] page, int index, int cellStart) {
+        int at = slot(page, index) + 2;
+        put64(page, at, le64(page, at) & CHILD_ID_MASK | (long) cellStart << CHILD_ID_BITS);
     }
 
     static long childTxn(byte[] page, int index) {
         return le64(page, slot(page, index) + 10);
     }
 
+    /** Points the branch cell at another child; its cell start is recorded at commit. */
     static void setChild(byte[] page, int index, long childId, long childTxn) {
         int cell = slot(page, index);
         put64(page, cell + 2, childId);
@@ -294,6 +305,25 @@ final class PageBuffer {
         Check.that(start >= HEADER_BYTES + SLOT_BYTES * n, "cells fit the page (%d bytes of cells, start %d)", page.length - start, start);
         put16(page, (int) CELL_START_OFFSET, start);
         put16(page, (int) GARBAGE_OFFSET, 0);
+    }
+
+    /**
+     * Compacts the page unless its cells already lie as {@link #compact} leaves them: at the
+     * page's end in slot order. Readers then find a cell where its key's place in the page's key
+     * range puts it (storage-format.md §4.1), and fetch it while the page's header loads.
+     */
+    static void packInSlotOrder(byte[] page) {
+        int n = count(page);
+        int start = page.length;
+        for (int i = 0; i < n; i++) {
+            int at = slot(page, i);
+            start -= cellBytes(page, at);
+            if (at != start) {
+                compact(page);
+                return;
+            }
+        }
+        if (cellStart(page) != start || garbage(page) != 0) compact(page);
     }
 
     /** Rewrites the page body from cells, keeping kind, page id and txn id. */

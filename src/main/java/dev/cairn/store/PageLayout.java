@@ -53,8 +53,16 @@ final class PageLayout {
     static final int LEAF_CELL_HEADER = 7;
     static final byte FLAG_OVERFLOW = 1;
     static final int OVERFLOW_REF_BYTES = 16;
-    /** Branch cell: keyBytes u16, child page id u64, child birth txn id u64, key. */
+    /**
+     * Branch cell: keyBytes u16, child u64, child birth txn id u64, key. The child u64 holds the
+     * child's page id in its low {@link #CHILD_ID_BITS} bits and, in files of read version 3, the
+     * child's cell start in its top 16 bits (0 in version 2), storage-format.md §4.1.
+     */
     static final int BRANCH_CELL_HEADER = 18;
+    static final int CHILD_ID_BITS = 48;
+    static final long CHILD_ID_MASK = (1L << CHILD_ID_BITS) - 1;
+    /** Page ids stay below this, so that a branch cell's child id leaves room for the cell start. */
+    static final long PAGE_ID_LIMIT = 1L << CHILD_ID_BITS;
     /** Slot: cell offset u16, key head (first 8 key bytes, big-endian, zero-padded). */
     static final int SLOT_BYTES = 10;
     static final int SLOT_HEAD_OFFSET = 2;

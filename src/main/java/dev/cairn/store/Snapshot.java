@@ -62,10 +62,17 @@ final class Snapshot {
         long head = NodePage.head(key, 0, keyBytes);
         long id = root;
         long birth = rootTxn;
+        // The page's cell start as its parent records it (0: none), and the range of key heads the
+        // parents' separators allow in it (CellGuess); high is known once a separator bounds it.
+        int cellStart = 0;
+        long low = 0;
+        long high = 0;
+        boolean bounded = false;
         for (int depth = 0; depth < Limits.TREE_DEPTH_MAX; depth++) {
             checkRef(store, id, birth);
             MemorySegment chunk = PageFile.chunk(chunks, id);
             long base = file.offsetInChunk(id);
+            if (bounded) CellGuess.touch(chunk, base, file.pageBytes, cellStart, low, high, head);
             NodePage.touchHead(chunk, base); // before the header word: their loads overlap
             long word = chunk.get(U64, base); // CRC u32, kind u8, unused u8, count u16
             byte kind = (byte) (word >>> 32);
@@ -94,7 +101,14 @@ final class Snapshot {
                 if (NodePage.compareTied(chunk, cell + BRANCH_CELL_HEADER, u16(chunk, cell), key, keyBytes) <= 0) i++;
             }
             long cell = base + NodePage.slot(chunk, slots, i - 1);
-            id = chunk.get(U64, cell + 2);
+            if (i - 1 > 0) low = NodePage.slotHead(chunk, slots, i - 1);
+            if (i < n) {
+                high = NodePage.slotHead(chunk, slots, i);
+                bounded = true;
+            }
+            long child = chunk.get(U64, cell + 2);
+            id = child & CHILD_ID_MASK;
+            cellStart = (int) (child >>> CHILD_ID_BITS);
             birth = chunk.get(U64, cell + 10);
         }
         throw store.corruption(root, "tree deeper than " + Limits.TREE_DEPTH_MAX + " levels (a cycle or damage)");

@@ -71,6 +71,8 @@ public final class Store implements AutoCloseable {
     private final FileLock lock;
     private final boolean durable;
     private final boolean writable;
+    /** Branch cells record their child's cell start: files of read version 3 (storage-format.md §4.1). */
+    final boolean childCellStarts;
     private final long checkpointBytes;
     private final ReaderTable readers = new ReaderTable();
     private final Semaphore writeSlot = new Semaphore(1);
@@ -106,7 +108,7 @@ public final class Store implements AutoCloseable {
     }
 
     private Store(Path dir, long databaseId, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
-                  StoreOptions options, boolean writable) {
+                  StoreOptions options, boolean writable, boolean childCellStarts) {
         this.dir = dir;
         this.databaseId = databaseId;
         this.pageFile = pageFile;
@@ -116,6 +118,7 @@ public final class Store implements AutoCloseable {
         this.durable = options.durable();
         this.checkpointBytes = options.checkpointBytes();
         this.writable = writable;
+        this.childCellStarts = childCellStarts;
         this.pagePool = new PagePool(pageFile.pageBytes, (1 << 20) / pageFile.pageBytes);
     }
 
@@ -234,7 +237,8 @@ public final class Store implements AutoCloseable {
             // An empty log was just created (or never written): its name must be made durable.
             boolean walCreated = walChannel != null && walChannel.size() == 0;
             WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes(), info.databaseId());
-            Store store = new Store(dir, info.databaseId(), pageFile, wal, lockChannel, lock, options, info.writable());
+            Store store = new Store(dir, info.databaseId(), pageFile, wal, lockChannel, lock, options, info.writable(),
+                info.childCellStarts());
             try {
                 store.recover();
                 if (walCreated && info.writable()) forceDirectory(dir);
@@ -506,6 +510,7 @@ public final class Store implements AutoCloseable {
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
         LongMap<WriteTxn.Dirty> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
+        tx.settleNodes(dirtyIds, childCellStarts);
         MemorySegment[] dirtyViews = new MemorySegment[dirtyIds.length];
         for (int i = 0; i < dirtyIds.length; i++) {
             long id = dirtyIds[i];

@@ -19,6 +19,8 @@ import static dev.cairn.store.PageLayout.*;
  *   <li>Keys in a node ascend strictly; every key lies within the separator bounds of its
  *       parents; all leaves of a tree lie at one depth.
  *   <li>Each tree's key count equals the count in its catalog entry.
+ *   <li>A branch cell records no cell start for its child (0), or the child's cell start (files
+ *       of read version 3 only).
  *   <li>Every page below pageCount is reachable exactly once or free exactly once. The free
  *       pages are the meta's free list, or for a snapshot of a logged commit (which writes no
  *       free list) the writer's free pages at that commit; the last checkpoint's free-list
@@ -32,6 +34,7 @@ final class Verifier {
     private final ReadTxn reader;
     private final PageFile file;
     private final MetaPage.Meta meta;
+    private final boolean childCellStarts;
     private final List<String> problems = new ArrayList<>();
     private final BitSet seen = new BitSet();
     /** The free pages when the meta's free list does not hold them (a logged commit), else null. */
@@ -44,6 +47,7 @@ final class Verifier {
         this.reader = reader;
         this.file = store.pageFile;
         this.meta = reader.snapshot.meta;
+        this.childCellStarts = store.childCellStarts;
         this.freePages = freePages;
         if (!reader.snapshot.freeListCurrent && freePages == null) {
             throw new IllegalStateException("verify of txn " + meta.txnId() + " needs its free pages: its meta's free list is the last checkpoint's");
@@ -123,9 +127,22 @@ final class Verifier {
         for (int i = 0; i < n; i++) {
             byte[] lo = i == 0 ? low : key(page, i);
             byte[] hi = i + 1 < n ? key(page, i + 1) : high;
-            keys += walk(NodePage.child(page, i), NodePage.childTxn(page, i), lo, hi, level + 1, catalog);
+            long child = NodePage.child(page, i);
+            int before = problems.size();
+            keys += walk(child, NodePage.childTxn(page, i), lo, hi, level + 1, catalog);
+            // Only a child that checked out has a cell start to compare with.
+            if (problems.size() == before) checkCellStart(id, i, NodePage.childCellStart(page, i), child);
         }
         return keys;
+    }
+
+    private void checkCellStart(long id, int i, int recorded, long child) {
+        if (recorded == 0) return;
+        int actual = file.page(reader.chunks, child).get(U16, CELL_START_OFFSET) & 0xFFFF;
+        if (!childCellStarts || recorded != actual) {
+            problem(where + ": page " + id + " slot " + i + " records cell start " + recorded + " for child " + child
+                + " (expected: " + (childCellStarts ? "0 or the child's, " + actual : "0 in a file of read version 2") + ")");
+        }
     }
 
     private void leafCell(MemorySegment page, long id, int i, boolean catalog) {

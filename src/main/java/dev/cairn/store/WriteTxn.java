@@ -401,6 +401,32 @@ public final class WriteTxn extends ReadTxn {
         return dirty;
     }
 
+    /**
+     * Brings the dirty node pages into their committed form before they are sealed: cells at the
+     * page's end in slot order, and (files of read version 3) each branch cell of a child this
+     * transaction wrote holding what {@link CellGuess#toRecord} says (storage-format.md §4.1).
+     * Cells of children written before keep what was recorded then: a committed page never
+     * changes, and the record depends on the child alone. Children are packed before their
+     * parents' records are taken (the first loop).
+     */
+    void settleNodes(long[] dirtyIds, boolean childCellStarts) {
+        for (long id : dirtyIds) {
+            byte[] page = dirty.get(id).bytes();
+            byte kind = page[(int) PageLayout.KIND_OFFSET];
+            if (kind == PageLayout.KIND_LEAF || kind == PageLayout.KIND_BRANCH) PageBuffer.packInSlotOrder(page);
+        }
+        if (!childCellStarts) return;
+        for (long id : dirtyIds) {
+            byte[] page = dirty.get(id).bytes();
+            if (page[(int) PageLayout.KIND_OFFSET] != PageLayout.KIND_BRANCH) continue;
+            for (int i = 0, n = PageBuffer.count(page); i < n; i++) {
+                if (PageBuffer.childTxn(page, i) != newTxnId) continue;
+                MemorySegment child = dirty(PageBuffer.child(page, i)).view();
+                PageBuffer.setChildCellStart(page, i, CellGuess.toRecord(child, page.length));
+            }
+        }
+    }
+
     LongMap<MemorySegment> dirtyRuns() {
         return runs;
     }

@@ -16,10 +16,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * The worked example of storage-format.md §9: a tiny database whose file must equal, byte for
  * byte, the hex dump kept in src/test/resources/golden/. The dump this run produced is also
  * written to build/golden-actual/ for comparison. Old golden files stay: a released format must
- * still open; the pre-release version 1 must be refused with a message naming its version.
+ * still open (and stay its version when written); the pre-release version 1 must be refused with
+ * a message naming its version.
  */
 class GoldenFileTest {
-    static final String GOLDEN = "golden/tiny-v2.hex";
+    static final String GOLDEN = "golden/tiny-v3.hex";
+    static final String GOLDEN_V2 = "golden/tiny-v2.hex";
     static final String GOLDEN_V1 = "golden/tiny-v1.hex";
     /** The database id the example shows; a new file's is random (storage-format.md §3.1). */
     static final long EXAMPLE_ID = 0x1122_3344_5566_7788L;
@@ -55,7 +57,7 @@ class GoldenFileTest {
             assertTrue(store.verify().ok());
         }
         String actual = hexDump(file, (int) pageCount, 4096);
-        Path out = Path.of("build", "golden-actual", "tiny-v2.hex");
+        Path out = Path.of("build", "golden-actual", "tiny-v3.hex");
         Files.createDirectories(out.getParent());
         Files.writeString(out, actual);
         String expected;
@@ -67,20 +69,68 @@ class GoldenFileTest {
     }
 
     @Test
-    void goldenFileOpensAndReadsBack() throws IOException {
-        Files.write(dir.resolve(Store.DATA_FILE), parseHexDump(resource(GOLDEN), 4096));
+    void goldenFilesOpenAndReadBack() throws IOException {
+        for (String golden : new String[] {GOLDEN, GOLDEN_V2}) {
+            Files.write(dir.resolve(Store.DATA_FILE), parseHexDump(resource(golden), 4096));
+            try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+                assertEquals(java.util.List.of("empty", "parts"), r.treeNames(), golden);
+                assertEquals("stock=120", StoreTest.s(r.get("parts", b("c1u0"))), golden);
+                assertEquals(3, r.count("parts"), golden);
+                assertTrue(store.verify().ok(), golden);
+            }
+            Files.delete(dir.resolve(Store.WAL_FILE));
+        }
+    }
+
+    /**
+     * A version-2 file (branch cells without child cell starts, storage-format.md §4.1) is
+     * written as version 2: enough keys for branch pages, whose cells then record no cell start,
+     * and its header keeps saying 2, so a Cairn that reads only version 2 still opens it. A
+     * compacting copy of it is version 3.
+     */
+    @Test
+    void aVersionTwoFileIsWrittenAsVersionTwo() throws IOException {
+        byte[] v2 = parseHexDump(resource(GOLDEN_V2), 4096);
+        Files.write(dir.resolve(Store.DATA_FILE), v2);
+        int keys = 5_000;
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                for (int i = 0; i < keys; i++) w.put("parts", b(String.format("k%06d", i)), new byte[40]);
+                w.commit();
+            }
+        }
+        byte[] file = Files.readAllBytes(dir.resolve(Store.DATA_FILE));
+        assertArrayEquals(java.util.Arrays.copyOfRange(v2, 12, 16), java.util.Arrays.copyOfRange(file, 12, 16),
+            "read and write versions stay 2");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
-            assertEquals(java.util.List.of("empty", "parts"), r.treeNames());
-            assertEquals("stock=120", StoreTest.s(r.get("parts", b("c1u0"))));
-            assertEquals(3, r.count("parts"));
-            assertTrue(store.verify().ok());
+            assertFalse(store.childCellStarts);
+            assertEquals(keys + 3, r.count("parts"));
+            assertEquals(40, r.get("parts", b("k004999")).byteSize());
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
+            int branches = 0;
+            for (long id = PageLayout.FIRST_DATA_PAGE; id < store.currentSnapshot().meta.pageCount(); id++) {
+                java.lang.foreign.MemorySegment page = store.pageFile.page(r.snapshot.chunks, id);
+                if (page.get(PageLayout.U8, PageLayout.KIND_OFFSET) != PageLayout.KIND_BRANCH) continue;
+                branches++;
+                for (int i = 0; i < PageLayout.count(page); i++) assertEquals(0, NodePage.childCellStart(page, i), "page " + id);
+            }
+            assertTrue(branches > 0, "the tree has branch pages");
+            // A compacting copy is a new file: version 3, with cell starts recorded.
+            store.compactTo(dir.resolve("copy"));
+        }
+        byte[] copy = Files.readAllBytes(dir.resolve("copy").resolve(Store.DATA_FILE));
+        assertArrayEquals(new byte[] {3, 0, 3, 0}, java.util.Arrays.copyOfRange(copy, 12, 16));
+        try (Store store = Store.open(dir.resolve("copy")); ReadTxn r = store.beginRead()) {
+            assertTrue(store.childCellStarts);
+            assertEquals(keys + 3, r.count("parts"));
+            assertTrue(store.verify().ok(), store.verify().problems().toString());
         }
     }
 
     /** A file made before database ids (bytes [32, 44) of page 0 zero) opens, and its log names no database. */
     @Test
     void aFileMadeBeforeDatabaseIdsOpens() throws IOException {
-        byte[] file = parseHexDump(resource(GOLDEN), 4096);
+        byte[] file = parseHexDump(resource(GOLDEN_V2), 4096);
         java.util.Arrays.fill(file, 32, 44, (byte) 0);
         Files.write(dir.resolve(Store.DATA_FILE), file);
         try (Store store = Store.open(dir)) {
@@ -119,7 +169,7 @@ class GoldenFileTest {
         byte[] v1 = parseHexDump(resource(GOLDEN_V1), 4096);
         Files.write(dir.resolve(Store.DATA_FILE), v1);
         dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, () -> Store.open(dir).close());
-        assertTrue(e.getMessage().contains("format read version 1") && e.getMessage().contains("reads 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("format read version 1") && e.getMessage().contains("reads 2 to 3"), e.getMessage());
         assertArrayEquals(v1, Files.readAllBytes(dir.resolve(Store.DATA_FILE)), "refusing must not change the file");
     }
 
