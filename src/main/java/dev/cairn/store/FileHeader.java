@@ -71,7 +71,12 @@ final class FileHeader {
      * What a header says about the file, after every check passed; databaseId 0 for a file made
      * before ids.
      */
-    record Info(int pageBytes, boolean writable, long databaseId, boolean childCellStarts) { }
+    record Info(int pageBytes, boolean writable, long databaseId, int readVersion) {
+        /** Branch cells record their child's cell start (storage-format.md §4.1). */
+        boolean childCellStarts() {
+            return readVersion >= 3;
+        }
+    }
 
     /** Bytes as quoted text when they are printable ASCII, else as hex: a message never carries control bytes. */
     static String shown(byte[] bytes) {
@@ -129,7 +134,7 @@ final class FileHeader {
                 throw corrupt(file, "database id checksum " + hex(idStored) + " (expected: " + hex(idActual) + ")");
             }
         }
-        return new Info(pageBytes, writeVersion <= WRITE_VERSION, databaseId, readVersion >= 3);
+        return new Info(pageBytes, writeVersion <= WRITE_VERSION, databaseId, readVersion);
     }
 
     private static CorruptionException corrupt(Path file, String what) {

@@ -71,6 +71,8 @@ public final class Store implements AutoCloseable {
     private final FileLock lock;
     private final boolean durable;
     private final boolean writable;
+    /** The data file's format read version (storage-format.md §3.1). */
+    private final int formatVersion;
     /** Branch cells record their child's cell start: files of read version 3 (storage-format.md §4.1). */
     final boolean childCellStarts;
     private final long checkpointBytes;
@@ -107,18 +109,19 @@ public final class Store implements AutoCloseable {
         WalFile create(Path path, FileChannel channel, int pageBytes, long databaseId);
     }
 
-    private Store(Path dir, long databaseId, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
-                  StoreOptions options, boolean writable, boolean childCellStarts) {
+    private Store(Path dir, FileHeader.Info info, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
+                  StoreOptions options) {
         this.dir = dir;
-        this.databaseId = databaseId;
+        this.databaseId = info.databaseId();
         this.pageFile = pageFile;
         this.wal = wal;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.durable = options.durable();
         this.checkpointBytes = options.checkpointBytes();
-        this.writable = writable;
-        this.childCellStarts = childCellStarts;
+        this.writable = info.writable();
+        this.formatVersion = info.readVersion();
+        this.childCellStarts = info.childCellStarts();
         this.pagePool = new PagePool(pageFile.pageBytes, (1 << 20) / pageFile.pageBytes);
     }
 
@@ -237,8 +240,7 @@ public final class Store implements AutoCloseable {
             // An empty log was just created (or never written): its name must be made durable.
             boolean walCreated = walChannel != null && walChannel.size() == 0;
             WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes(), info.databaseId());
-            Store store = new Store(dir, info.databaseId(), pageFile, wal, lockChannel, lock, options, info.writable(),
-                info.childCellStarts());
+            Store store = new Store(dir, info, pageFile, wal, lockChannel, lock, options);
             try {
                 store.recover();
                 if (walCreated && info.writable()) forceDirectory(dir);
@@ -749,6 +751,11 @@ public final class Store implements AutoCloseable {
      */
     public long databaseId() {
         return databaseId;
+    }
+
+    /** The data file's format version (its read version, storage-format.md §3.1): 3, or 2 for an older file. */
+    public int formatVersion() {
+        return formatVersion;
     }
 
     /** The page size the data file was made with. */

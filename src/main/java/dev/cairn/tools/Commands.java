@@ -117,8 +117,9 @@ final class Commands {
         try (Store store = Store.open(dir)) {
             VerifyReport report = store.verify();
             out.printf("folder      %s, %,d bytes on disk%n", dir.toAbsolutePath(), folderBytes(dir));
-            out.printf("database    id %s, pages of %,d bytes%n",
-                store.databaseId() == 0 ? "none (made before ids)" : String.format("0x%016x", store.databaseId()), store.pageBytes());
+            out.printf("database    id %s, pages of %,d bytes, format version %d%s%n",
+                store.databaseId() == 0 ? "none (made before ids)" : String.format("0x%016x", store.databaseId()), store.pageBytes(),
+                store.formatVersion(), store.formatVersion() < 3 ? " (cairn compact makes a version-3 copy, with faster point reads)" : "");
             out.printf("txn         %d%n", report.txnId());
             out.printf("pages       %,d (%,d free)%n", report.pageCount(), report.freePageCount());
             try (ReadTxn r = store.beginRead()) {

@@ -294,7 +294,7 @@ class MainTest {
         Result r = cairn("stats", db.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("data:Part") && r.out().contains("3 entries"), r.out());
-        assertTrue(r.out().matches("(?s).*database    id 0x[0-9a-f]{16}, pages of 4,096 bytes.*"), r.out());
+        assertTrue(r.out().matches("(?s).*database    id 0x[0-9a-f]{16}, pages of 4,096 bytes, format version 3\n.*"), r.out());
     }
 
     @Test
