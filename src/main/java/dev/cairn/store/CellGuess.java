@@ -11,7 +11,9 @@ import static dev.cairn.store.PageLayout.*;
  * order, and its parent records its cell start; the key's head lies at some fraction of the way
  * through the head range the parent's separators allow, so its cell ends about that fraction of
  * the way down from the page's end. That holds where keys are evenly spread, as ids are; for
- * other pages the writer records no cell start, and readers do not guess.
+ * other pages the writer records no cell start, and readers do not guess. Nor for branch pages:
+ * guessing there too was slower, on a 10M-record tree as well (their lines are mostly cached,
+ * and the guess costs a division and two loads per level).
  */
 final class CellGuess {
     /** The guess loads the 8-byte words this many bytes before the likely cell end. */
@@ -49,42 +51,39 @@ final class CellGuess {
         return Math.min(Math.max(at, cellStart), pageBytes - 8) & ~7L;
     }
 
-    /** Whether the guess for slot index's key loads the lines of its cell that a read needs first. */
+    /** Whether the guess for slot index's key loads the lines of its leaf cell that a read needs first. */
     static boolean finds(MemorySegment page, int index, int pageBytes, long low, long high) {
         int cellStart = page.get(U16, CELL_START_OFFSET) & 0xFFFF;
         long end = likelyEnd(pageBytes, cellStart, low, high, NodePage.head(page, index));
         long near = word(end - NEAR, cellStart, pageBytes) / 64;
         long far = word(end - FAR, cellStart, pageBytes) / 64;
         int cell = NodePage.slot(page, index);
-        // A leaf cell's header, 8 key bytes and a 4-byte field; a branch cell's header (the child).
-        int needed = NodePage.isLeaf(page) ? LEAF_CELL_HEADER + 12 : BRANCH_CELL_HEADER;
+        // The cell's header, 8 key bytes and a 4-byte field.
         long first = cell / 64;
-        long last = (Math.min(cell + needed, pageBytes) - 1) / 64;
+        long last = (Math.min(cell + LEAF_CELL_HEADER + 12, pageBytes) - 1) / 64;
         return (first == near || first == far) && (last == near || last == far);
     }
 
     /**
-     * The cell start a branch records for a child (storage-format.md §4.1): the child's, when
-     * the guess finds the cell of at least 3 in 4 of about 8 keys spread over it (every
-     * (count / 8)th key from its first), else 0. The head range is taken
+     * The cell start a branch records for a child (storage-format.md §4.1): a leaf's, when the
+     * guess finds the cell of at least 3 in 4 of about 8 keys spread over it (every
+     * (count / 8)th key from its first), else 0; always 0 for a branch. The head range is taken
      * from the child's own keys, not from the separators a read has: the record depends on the
      * child alone, so it stays true when the child's cell moves to another branch.
      */
     static int toRecord(MemorySegment child, int pageBytes) {
         int n = count(child);
-        // A branch's cell 0 has the empty key (minus infinity): its keys start at cell 1.
-        int from = NodePage.isLeaf(child) ? 0 : 1;
-        if (n <= from) return 0;
+        if (!NodePage.isLeaf(child) || n == 0) return 0;
         // A read's range ends at the next page's first key: one step past this page's last key
         // where keys are evenly spread.
-        long low = NodePage.head(child, from);
+        long low = NodePage.head(child, 0);
         long last = NodePage.head(child, n - 1);
-        long high = n - 1 > from ? last + Long.divideUnsigned(last - low, n - 1 - from) : last;
+        long high = n > 1 ? last + Long.divideUnsigned(last - low, n - 1) : last;
         // Every key of a full leaf would cost a commit ~1 µs per page: 8 spread over it decide.
-        int step = Math.max(1, (n - from) / SAMPLES);
+        int step = Math.max(1, n / SAMPLES);
         int tried = 0;
         int found = 0;
-        for (int i = from; i < n; i += step) {
+        for (int i = 0; i < n; i += step) {
             tried++;
             if (finds(child, i, pageBytes, low, high)) found++;
         }
