@@ -26,6 +26,8 @@ final class FileHeader {
      */
     static final int READ_VERSION = 3;
     static final int OLDEST_READ_VERSION = 2;
+    /** The first read version whose branch cells carry child cell starts. */
+    static final int CHILD_CELL_STARTS_VERSION = 3;
     static final int WRITE_VERSION = 3;
     static final int CHECKED_BYTES = 24;
     /** The database id (u64) and a CRC32C of bytes [0, 40) after it; all zero in files made before ids. */
@@ -74,7 +76,7 @@ final class FileHeader {
     record Info(int pageBytes, boolean writable, long databaseId, int readVersion) {
         /** Branch cells record their child's cell start (storage-format.md §4.1). */
         boolean childCellStarts() {
-            return readVersion >= 3;
+            return readVersion >= CHILD_CELL_STARTS_VERSION;
         }
     }
 

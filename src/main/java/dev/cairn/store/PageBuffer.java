@@ -102,7 +102,7 @@ final class PageBuffer {
         put64(page, (int) TXN_ID_OFFSET, txnId);
     }
 
-    static int cellStart(byte[] page) {
+    private static int cellStart(byte[] page) {
         return le16(page, (int) CELL_START_OFFSET);
     }
 

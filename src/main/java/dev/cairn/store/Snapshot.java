@@ -101,7 +101,7 @@ final class Snapshot {
                 if (NodePage.compareTied(chunk, cell + BRANCH_CELL_HEADER, u16(chunk, cell), key, keyBytes) <= 0) i++;
             }
             long cell = base + NodePage.slot(chunk, slots, i - 1);
-            if (i - 1 > 0) low = NodePage.slotHead(chunk, slots, i - 1);
+            if (i > 1) low = NodePage.slotHead(chunk, slots, i - 1);
             if (i < n) {
                 high = NodePage.slotHead(chunk, slots, i);
                 bounded = true;
