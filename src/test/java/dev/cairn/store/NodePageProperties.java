@@ -148,6 +148,39 @@ class NodePageProperties {
         return v;
     }
 
+    /** Heads near the edges of the unsigned order, where a sign flip or an overflow would show. */
+    @Provide
+    Arbitrary<Long> heads() {
+        return Arbitraries.oneOf(
+            Arbitraries.of(0L, 1L, -1L, -2L, Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE, Long.MAX_VALUE - 1),
+            Arbitraries.longs(), Arbitraries.longs().between(0, 6));
+    }
+
+    @Property(tries = 1000)
+    void firstHeadFindsWhatALinearScanFinds(@ForAll("headLists") List<Long> heads, @ForAll("heads") long probe,
+                                            @ForAll boolean above, @ForAll int fromPick) {
+        long[] sorted = heads.stream().mapToLong(Long::longValue).sorted().toArray();
+        // Sorted unsigned, as slots are: an unsigned sort is a signed sort of the sign-flipped values.
+        for (int i = 0; i < sorted.length; i++) sorted[i] += Long.MIN_VALUE;
+        Arrays.sort(sorted);
+        for (int i = 0; i < sorted.length; i++) sorted[i] += Long.MIN_VALUE;
+        int n = sorted.length;
+        int from = n == 0 ? 0 : Math.floorMod(fromPick, n + 1);
+        MemorySegment slots = MemorySegment.ofArray(new byte[PageLayout.SLOT_BYTES * Math.max(n, 1)]);
+        for (int i = 0; i < n; i++) slots.set(PageLayout.U64_BE, (long) PageLayout.SLOT_BYTES * i + PageLayout.SLOT_HEAD_OFFSET, sorted[i]);
+        int expected = from;
+        while (expected < n && (above ? Long.compareUnsigned(sorted[expected], probe) <= 0
+                                      : Long.compareUnsigned(sorted[expected], probe) < 0)) expected++;
+        assertEquals(expected, NodePage.firstHead(slots, 0, from, n, probe, above),
+            "first head " + (above ? "above " : "at least ") + Long.toUnsignedString(probe) + " in "
+                + Arrays.toString(sorted) + " from " + from);
+    }
+
+    @Provide
+    Arbitrary<List<Long>> headLists() {
+        return heads().list().ofMaxSize(70);
+    }
+
     @Provide
     Arbitrary<Integer> smallLengths() {
         return Arbitraries.integers().between(0, 3);
