@@ -40,6 +40,9 @@ public final class CairnStore implements KvStore {
 
     @Override public void open(Path dir) {
         store = Store.open(dir);
+        try (ReadTxn r = store.beginRead()) {
+            if (r.hasTree(TREE)) return; // a reopen (W6) needs no write transaction
+        }
         try (WriteTxn w = store.beginWrite()) {
             if (!w.hasTree(TREE)) w.createTree(TREE);
             w.commit();

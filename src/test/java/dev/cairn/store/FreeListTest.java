@@ -1,0 +1,84 @@
+package dev.cairn.store;
+
+import dev.cairn.CorruptionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The free list a checkpoint writes (storage-format.md §4.4), as open reads it back. */
+class FreeListTest {
+    @TempDir
+    Path dir;
+
+    /** Loads keys, then rewrites every one: the old pages are free at the checkpoint of close. */
+    private void churn() {
+        try (Store store = Store.open(dir)) {
+            for (int round = 0; round < 2; round++) {
+                try (WriteTxn w = store.beginWrite()) {
+                    if (round == 0) w.createTree("t");
+                    for (int i = 0; i < 40_000; i++) {
+                        byte[] key = ByteBuffer.allocate(8).putLong((long) i << 20).array();
+                        w.put("t", key, new byte[40 + round]);
+                    }
+                    w.commit();
+                }
+            }
+        }
+    }
+
+    private static long[] readFreeList(Store store) {
+        return Recovery.readFreeList(store, new ReadTxn(store, store.currentSnapshot()));
+    }
+
+    @Test
+    void openReadsBackEveryFreePageOfAChainOfSeveralPages() {
+        churn();
+        try (Store store = Store.open(dir)) {
+            MetaPage.Meta meta = store.currentSnapshot().meta;
+            long[] free = readFreeList(store);
+            int perPage = (store.pageFile.pageBytes - PageLayout.HEADER_BYTES) / 8;
+            assertTrue(free.length > perPage, free.length + " free pages: the list spans more than one page");
+            assertEquals(meta.freePageCount(), free.length);
+            assertEquals(free.length, Arrays.stream(free).distinct().count(), "no page twice");
+            assertTrue(Arrays.stream(free).allMatch(p -> p >= PageLayout.FIRST_DATA_PAGE && p < meta.pageCount()));
+            VerifyReport report = store.verify();
+            assertTrue(report.ok(), report.problems().toString());
+            assertEquals(free.length, report.freePageCount(), "verify counts the same free pages");
+        }
+    }
+
+    @Test
+    void aFreeListEntryOutsideTheFileIsCorruptionNamingItsPage() throws IOException {
+        churn();
+        long head;
+        long pageCount;
+        int pageBytes;
+        try (Store store = Store.open(dir)) {
+            head = store.currentSnapshot().meta.freeHead();
+            pageCount = store.currentSnapshot().meta.pageCount();
+            pageBytes = store.pageFile.pageBytes;
+            assertNotEquals(0, head, "the churn left a free list");
+        }
+        try (FileChannel c = FileChannel.open(dir.resolve(Store.DATA_FILE), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.allocate(pageBytes);
+            c.read(buffer, head * pageBytes);
+            byte[] page = buffer.array();
+            // Entry 3 names a page past the end of the file; the checksum is made to match.
+            ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putLong(PageLayout.HEADER_BYTES + 3 * 8, pageCount + 5);
+            PageBuffer.seal(page);
+            c.write(ByteBuffer.wrap(page), head * pageBytes);
+        }
+        CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
+        assertTrue(e.getMessage().contains("free-list entry 3 is page " + (pageCount + 5)), e.getMessage());
+        assertTrue(e.getMessage().contains(String.valueOf(head)), "names the page: " + e.getMessage());
+    }
+}
