@@ -10,14 +10,6 @@ final class LongList {
         values[size++] = v;
     }
 
-    void addAll(long[] more) {
-        if (size + more.length > values.length) {
-            values = java.util.Arrays.copyOf(values, Math.max(size * 2, size + more.length));
-        }
-        System.arraycopy(more, 0, values, size, more.length);
-        size += more.length;
-    }
-
     long get(int i) {
         return values[i];
     }
