@@ -54,10 +54,14 @@ final class CellGuess {
     /** Whether the guess for slot index's key loads the lines of its leaf cell that a read needs first. */
     static boolean finds(MemorySegment page, int index, int pageBytes, long low, long high) {
         int cellStart = page.get(U16, CELL_START_OFFSET) & 0xFFFF;
-        long end = likelyEnd(pageBytes, cellStart, low, high, NodePage.head(page, index));
+        return finds(NodePage.slot(page, index), cellStart, pageBytes, low, high, NodePage.head(page, index));
+    }
+
+    /** Whether the guess for a key with this head, in a page with this cell start, loads the first lines of its cell at cell. */
+    private static boolean finds(int cell, int cellStart, int pageBytes, long low, long high, long head) {
+        long end = likelyEnd(pageBytes, cellStart, low, high, head);
         long near = word(end - NEAR, cellStart, pageBytes) / 64;
         long far = word(end - FAR, cellStart, pageBytes) / 64;
-        int cell = NodePage.slot(page, index);
         // The cell's header, 8 key bytes and a 4-byte field.
         long first = cell / 64;
         long last = (Math.min(cell + LEAF_CELL_HEADER + 12, pageBytes) - 1) / 64;
@@ -65,19 +69,42 @@ final class CellGuess {
     }
 
     /**
-     * The cell start a branch records for a child (storage-format.md §4.1): a leaf's, when the
-     * guess finds the cell of at least 3 in 4 of about 8 keys spread over it (every
-     * (count / 8)th key from its first), else 0; always 0 for a branch. The head range is taken
-     * from the child's own keys, not from the separators a read has: the record depends on the
-     * child alone, so it stays true when the child's cell moves to another branch.
+     * The cell start a branch records for a child (storage-format.md §4.1): a leaf's when its
+     * cells are packed in slot order and {@link #worksPacked} holds for it, else 0; always 0 for a
+     * branch. It depends on the child alone, so it stays true when the child's cell moves to
+     * another branch.
      */
-    static int toRecord(MemorySegment child, int pageBytes) {
-        int n = count(child);
-        if (!NodePage.isLeaf(child) || n == 0) return 0;
-        // A read's range ends at the next page's first key: one step past this page's last key
-        // where keys are evenly spread.
-        long low = NodePage.head(child, 0);
-        long last = NodePage.head(child, n - 1);
+    static int toRecord(byte[] child) {
+        if (!PageBuffer.isLeaf(child) || PageBuffer.count(child) == 0) return 0;
+        int[] packed = PageBuffer.packedOffsets(child);
+        return PageBuffer.isPackedAs(child, packed) && worksPacked(child, packed) ? packed[packed.length - 1] : 0;
+    }
+
+    /**
+     * The writer's step for a page it wrote: a leaf for which the guess works once its cells are
+     * packed gets them packed; other pages stay as they are (packing a leaf of random keys, where
+     * the guess fails, would be CPU for nothing). Returns what {@link #toRecord} now says of it.
+     */
+    static int packIfItHelps(byte[] page) {
+        if (!PageBuffer.isLeaf(page) || PageBuffer.count(page) == 0) return 0;
+        int[] packed = PageBuffer.packedOffsets(page);
+        if (!worksPacked(page, packed)) return 0;
+        if (!PageBuffer.isPackedAs(page, packed)) PageBuffer.compact(page);
+        return packed[packed.length - 1];
+    }
+
+    /**
+     * Whether the guess, with the cells at {@code packed} (their offsets were the leaf packed,
+     * the cell start last), finds the cell of at least 3 in 4 of about 8 keys spread over the
+     * leaf (every (count / 8)th key from its first). The head range is taken from the leaf's
+     * own keys, not from the separators a read has: a read's range ends at the next page's
+     * first key, one step past this page's last key where keys are evenly spread.
+     */
+    private static boolean worksPacked(byte[] leaf, int[] packed) {
+        int n = PageBuffer.count(leaf);
+        int pageBytes = leaf.length;
+        long low = slotHead(leaf, 0);
+        long last = slotHead(leaf, n - 1);
         long high = n > 1 ? last + Long.divideUnsigned(last - low, n - 1) : last;
         // Every key of a full leaf would cost a commit ~1 µs per page: 8 spread over it decide.
         int step = Math.max(1, n / SAMPLES);
@@ -85,8 +112,12 @@ final class CellGuess {
         int found = 0;
         for (int i = 0; i < n; i += step) {
             tried++;
-            if (finds(child, i, pageBytes, low, high)) found++;
+            if (finds(packed[i], packed[n], pageBytes, low, high, slotHead(leaf, i))) found++;
         }
-        return found * 4 >= tried * 3 ? child.get(U16, CELL_START_OFFSET) & 0xFFFF : 0;
+        return found * 4 >= tried * 3;
+    }
+
+    private static long slotHead(byte[] page, int index) {
+        return NodePage.head(page, HEADER_BYTES + SLOT_BYTES * index + SLOT_HEAD_OFFSET, 8);
     }
 }

@@ -307,23 +307,34 @@ final class PageBuffer {
         put16(page, (int) GARBAGE_OFFSET, 0);
     }
 
-    /**
-     * Compacts the page unless its cells already lie as {@link #compact} leaves them: at the
-     * page's end in slot order. Readers then find a cell where its key's place in the page's key
-     * range puts it (storage-format.md §4.1), and fetch it while the page's header loads.
-     */
-    static void packInSlotOrder(byte[] page) {
+    /** Whether the page's cells lie as {@link #compact} leaves them. */
+    static boolean isPackedInSlotOrder(byte[] page) {
+        return isPackedAs(page, packedOffsets(page));
+    }
+
+    /** {@link #isPackedInSlotOrder}, given the page's {@link #packedOffsets}. */
+    static boolean isPackedAs(byte[] page, int[] packed) {
         int n = count(page);
+        for (int i = 0; i < n; i++) {
+            if (slot(page, i) != packed[i]) return false;
+        }
+        return cellStart(page) == packed[n] && garbage(page) == 0;
+    }
+
+    /**
+     * Where each cell would start were the page's cells packed at its end in slot order, with
+     * the packed cell start at index count.
+     */
+    static int[] packedOffsets(byte[] page) {
+        int n = count(page);
+        int[] offsets = new int[n + 1];
         int start = page.length;
         for (int i = 0; i < n; i++) {
-            int at = slot(page, i);
-            start -= cellBytes(page, at);
-            if (at != start) {
-                compact(page);
-                return;
-            }
+            start -= cellBytes(page, slot(page, i));
+            offsets[i] = start;
         }
-        if (cellStart(page) != start || garbage(page) != 0) compact(page);
+        offsets[n] = start;
+        return offsets;
     }
 
     /** Rewrites the page body from cells, keeping kind, page id and txn id. */

@@ -1,10 +1,12 @@
 package dev.cairn.store;
 
+import dev.cairn.internal.Check;
 import dev.cairn.internal.Limits;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -402,27 +404,27 @@ public final class WriteTxn extends ReadTxn {
     }
 
     /**
-     * Brings the dirty node pages into their committed form before they are sealed: cells at the
-     * page's end in slot order, and (files of read version 3) each branch cell of a child this
-     * transaction wrote holding what {@link CellGuess#toRecord} says (storage-format.md §4.1).
-     * Cells of children written before keep what was recorded then: a committed page never
-     * changes, and the record depends on the child alone. Children are packed before their
-     * parents' records are taken (the first loop).
+     * Brings the dirty node pages of a file of read version 3 into their committed form before
+     * they are sealed (storage-format.md §4.1): a leaf whose cells the guess would find once
+     * packed gets its cells packed at the page's end in slot order ({@link CellGuess#packIfItHelps});
+     * other pages stay as they are. Then each branch cell of a child this transaction wrote holds
+     * what {@link CellGuess#toRecord} says. Cells of children written before keep what was
+     * recorded then: a committed page never changes, and the record depends on the child alone.
      */
     void settleNodes(long[] dirtyIds, boolean childCellStarts) {
-        for (long id : dirtyIds) {
-            byte[] page = dirty.get(id).bytes();
-            byte kind = page[(int) PageLayout.KIND_OFFSET];
-            if (kind == PageLayout.KIND_LEAF || kind == PageLayout.KIND_BRANCH) PageBuffer.packInSlotOrder(page);
-        }
         if (!childCellStarts) return;
+        // What CellGuess.toRecord says of each page, decided as it is packed (dirtyIds is sorted).
+        int[] records = new int[dirtyIds.length];
+        for (int k = 0; k < dirtyIds.length; k++) records[k] = CellGuess.packIfItHelps(dirty.get(dirtyIds[k]).bytes());
         for (long id : dirtyIds) {
             byte[] page = dirty.get(id).bytes();
             if (page[(int) PageLayout.KIND_OFFSET] != PageLayout.KIND_BRANCH) continue;
             for (int i = 0, n = PageBuffer.count(page); i < n; i++) {
                 if (PageBuffer.childTxn(page, i) != newTxnId) continue;
-                MemorySegment child = dirty(PageBuffer.child(page, i)).view();
-                PageBuffer.setChildCellStart(page, i, CellGuess.toRecord(child, page.length));
+                long child = PageBuffer.child(page, i);
+                int k = Arrays.binarySearch(dirtyIds, child);
+                Check.that(k >= 0, "page %d: child %d, born in txn %d, is not among its dirty pages", id, child, newTxnId);
+                PageBuffer.setChildCellStart(page, i, records[k]);
             }
         }
     }

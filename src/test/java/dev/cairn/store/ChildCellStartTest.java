@@ -86,10 +86,11 @@ class ChildCellStartTest {
     }
 
     /**
-     * After commits of every kind of load, each node page has its cells packed in slot order,
-     * and each branch cell records its child's cell start exactly when the child is a leaf and
-     * the guess works for it: for nearly every leaf of ids loaded in either order, for few
-     * leaves of random keys (evenly random, but not evenly spread within one page).
+     * After commits of every kind of load, each branch cell records its child's cell start
+     * exactly when the child is a leaf with its cells packed in slot order and the guess works
+     * for it: for nearly every leaf of ids loaded in either order, for few leaves of random keys
+     * (evenly random, but not evenly spread within one page). A leaf with a record is packed;
+     * the writer leaves most leaves of random keys unpacked (packing them would gain nothing).
      */
     @Test
     void branchCellsRecordCellStartsWhereTheGuessWorksAndCellsArePacked() {
@@ -99,19 +100,19 @@ class ChildCellStartTest {
             try (Store store = Store.open(dir.resolve("round" + round))) {
                 load(store, 20_000, load, deletes, 1);
                 assertTrue(store.childCellStarts, "a new file has read version 3");
-                int[] pages = new int[3];
+                int[] pages = new int[4];
                 try (ReadTxn r = store.beginRead()) {
                     long root = r.tree("t").root();
                     walk(store, r, (page, id, recorded, low, high, bounded) -> {
                         pages[NodePage.isLeaf(page) ? 0 : 1]++;
                         byte[] bytes = page.toArray(U8);
-                        byte[] packed = bytes.clone();
-                        PageBuffer.packInSlotOrder(packed);
-                        assertArrayEquals(packed, bytes, load + ": page " + id + " has its cells packed in slot order");
+                        boolean packed = PageBuffer.isPackedInSlotOrder(bytes);
+                        if (NodePage.isLeaf(page) && !packed) pages[3]++;
                         if (id == root) return;
                         int cellStart = page.get(U16, CELL_START_OFFSET) & 0xFFFF;
                         assertTrue(recorded == 0 || recorded == cellStart, load + ": page " + id + " recorded " + recorded);
-                        assertEquals(CellGuess.toRecord(page, store.pageFile.pageBytes), recorded, load + ": page " + id);
+                        assertTrue(recorded == 0 || packed, load + ": page " + id + " has a record, so its cells are packed in slot order");
+                        assertEquals(CellGuess.toRecord(bytes), recorded, load + ": page " + id);
                         if (!NodePage.isLeaf(page)) assertEquals(0, recorded, load + ": branch page " + id);
                         if (recorded != 0) pages[2]++;
                     });
@@ -121,7 +122,10 @@ class ChildCellStartTest {
                 String what = load + (deletes ? " with deletes" : "") + ": " + pages[2] + " of " + pages[0]
                     + " leaves with a cell start recorded";
                 // A tenth of the ids deleted at random spreads the rest unevenly: no share expected.
-                if (load == Load.RANDOM_KEYS) assertTrue(recorded < 0.2, what);
+                if (load == Load.RANDOM_KEYS) {
+                    assertTrue(recorded < 0.2, what);
+                    assertTrue(pages[3] > pages[0] / 2, load + ": " + pages[3] + " of " + pages[0] + " leaves left unpacked");
+                }
                 if (!deletes && load != Load.RANDOM_KEYS) assertTrue(recorded > 0.9, what);
                 assertTrue(store.verify().ok(), store.verify().problems().toString());
             }

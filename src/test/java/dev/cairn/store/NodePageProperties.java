@@ -106,8 +106,18 @@ class NodePageProperties {
         }
         byte[] rebuilt = page.clone();
         PageBuffer.rebuild(rebuilt, PageBuffer.cells(page));
+        int[] packed = PageBuffer.packedOffsets(page);
+        // The writer's step packs a leaf only where the guess works, and says what its parent records.
+        byte[] stepped = page.clone();
+        int record = CellGuess.packIfItHelps(stepped);
+        assertEquals(CellGuess.toRecord(stepped), record, "the writer's record is what toRecord says of the page it left");
+        assertTrue(record == 0 || PageBuffer.isPackedInSlotOrder(stepped), "a page with a record is packed");
+        if (record == 0 && !PageBuffer.isPackedInSlotOrder(page)) assertArrayEquals(page, stepped, "a page without one is left as it was");
         PageBuffer.compact(page);
         assertArrayEquals(rebuilt, page, "compact and rebuild agree");
+        assertTrue(PageBuffer.isPackedInSlotOrder(page), "a compacted page is packed in slot order");
+        int n = PageBuffer.count(page);
+        for (int i = 0; i < n; i++) assertEquals(packed[i], PageBuffer.slot(page, i), "slot " + i + " lies where packedOffsets said");
         PageBuffer.seal(page);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mapped = arena.allocate(4096);
