@@ -73,12 +73,7 @@ final class FileHeader {
      * What a header says about the file, after every check passed; databaseId 0 for a file made
      * before ids.
      */
-    record Info(int pageBytes, boolean writable, long databaseId, int readVersion) {
-        /** Branch cells record their child's cell start (storage-format.md §4.1). */
-        boolean childCellStarts() {
-            return readVersion >= CHILD_CELL_STARTS_VERSION;
-        }
-    }
+    record Info(int pageBytes, boolean writable, long databaseId, int readVersion) { }
 
     /** Bytes as quoted text when they are printable ASCII, else as hex: a message never carries control bytes. */
     static String shown(byte[] bytes) {

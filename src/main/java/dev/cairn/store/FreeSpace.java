@@ -1,5 +1,6 @@
 package dev.cairn.store;
 
+import dev.cairn.CairnException;
 import dev.cairn.internal.Check;
 
 import java.util.ArrayDeque;
@@ -72,7 +73,7 @@ final class FreeSpace {
         if (p < 0) {
             lowHint = 0;
             if (pageCount >= PageLayout.PAGE_ID_LIMIT) {
-                throw new dev.cairn.CairnException("the data file has " + pageCount + " pages, the most page ids can number");
+                throw new CairnException("the data file has " + pageCount + " pages, the most page ids can number");
             }
             return pageCount++;
         }

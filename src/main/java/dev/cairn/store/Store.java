@@ -73,8 +73,6 @@ public final class Store implements AutoCloseable {
     private final boolean writable;
     /** The data file's format read version (storage-format.md §3.1). */
     private final int formatVersion;
-    /** Branch cells record their child's cell start: files of read version 3 (storage-format.md §4.1). */
-    final boolean childCellStarts;
     private final long checkpointBytes;
     private final ReaderTable readers = new ReaderTable();
     private final Semaphore writeSlot = new Semaphore(1);
@@ -121,7 +119,6 @@ public final class Store implements AutoCloseable {
         this.checkpointBytes = options.checkpointBytes();
         this.writable = info.writable();
         this.formatVersion = info.readVersion();
-        this.childCellStarts = info.childCellStarts();
         this.pagePool = new PagePool(pageFile.pageBytes, (1 << 20) / pageFile.pageBytes);
     }
 
@@ -512,7 +509,7 @@ public final class Store implements AutoCloseable {
         MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
         LongMap<WriteTxn.Dirty> dirty = tx.dirtyPages();
         long[] dirtyIds = dirty.sortedKeys();
-        tx.settleNodes(dirtyIds, childCellStarts);
+        tx.settleNodes(dirtyIds);
         MemorySegment[] dirtyViews = new MemorySegment[dirtyIds.length];
         for (int i = 0; i < dirtyIds.length; i++) {
             long id = dirtyIds[i];
@@ -756,6 +753,11 @@ public final class Store implements AutoCloseable {
     /** The data file's format version (its read version, storage-format.md §3.1): 3, or 2 for an older file. */
     public int formatVersion() {
         return formatVersion;
+    }
+
+    /** Branch cells record their child's cell start: files of read version 3 (storage-format.md §4.1). */
+    boolean childCellStarts() {
+        return formatVersion >= FileHeader.CHILD_CELL_STARTS_VERSION;
     }
 
     /** The page size the data file was made with. */

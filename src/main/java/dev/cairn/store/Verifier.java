@@ -47,7 +47,7 @@ final class Verifier {
         this.reader = reader;
         this.file = store.pageFile;
         this.meta = reader.snapshot.meta;
-        this.childCellStarts = store.childCellStarts;
+        this.childCellStarts = store.childCellStarts();
         this.freePages = freePages;
         if (!reader.snapshot.freeListCurrent && freePages == null) {
             throw new IllegalStateException("verify of txn " + meta.txnId() + " needs its free pages: its meta's free list is the last checkpoint's");

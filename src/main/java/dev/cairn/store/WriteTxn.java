@@ -411,8 +411,8 @@ public final class WriteTxn extends ReadTxn {
      * what {@link CellGuess#toRecord} says. Cells of children written before keep what was
      * recorded then: a committed page never changes, and the record depends on the child alone.
      */
-    void settleNodes(long[] dirtyIds, boolean childCellStarts) {
-        if (!childCellStarts) return;
+    void settleNodes(long[] dirtyIds) {
+        if (!store.childCellStarts()) return;
         // What CellGuess.toRecord says of each page, decided as it is packed (dirtyIds is sorted).
         int[] records = new int[dirtyIds.length];
         for (int k = 0; k < dirtyIds.length; k++) records[k] = CellGuess.packIfItHelps(dirty.get(dirtyIds[k]).bytes());

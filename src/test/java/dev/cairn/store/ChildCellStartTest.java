@@ -99,7 +99,7 @@ class ChildCellStartTest {
             boolean deletes = round == 3;
             try (Store store = Store.open(dir.resolve("round" + round))) {
                 load(store, 20_000, load, deletes, 1);
-                assertTrue(store.childCellStarts, "a new file has read version 3");
+                assertTrue(store.childCellStarts(), "a new file has read version 3");
                 int[] pages = new int[4];
                 try (ReadTxn r = store.beginRead()) {
                     long root = r.tree("t").root();

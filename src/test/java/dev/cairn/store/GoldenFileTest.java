@@ -103,7 +103,7 @@ class GoldenFileTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(v2, 12, 16), java.util.Arrays.copyOfRange(file, 12, 16),
             "read and write versions stay 2");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
-            assertFalse(store.childCellStarts);
+            assertFalse(store.childCellStarts());
             assertEquals(keys + 3, r.count("parts"));
             assertEquals(40, r.get("parts", b("k004999")).byteSize());
             assertTrue(store.verify().ok(), store.verify().problems().toString());
@@ -121,7 +121,7 @@ class GoldenFileTest {
         byte[] copy = Files.readAllBytes(dir.resolve("copy").resolve(Store.DATA_FILE));
         assertArrayEquals(new byte[] {3, 0, 3, 0}, java.util.Arrays.copyOfRange(copy, 12, 16));
         try (Store store = Store.open(dir.resolve("copy")); ReadTxn r = store.beginRead()) {
-            assertTrue(store.childCellStarts);
+            assertTrue(store.childCellStarts());
             assertEquals(keys + 3, r.count("parts"));
             assertTrue(store.verify().ok(), store.verify().problems().toString());
         }
