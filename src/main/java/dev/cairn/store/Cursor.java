@@ -156,6 +156,9 @@ public final class Cursor implements AutoCloseable {
         // than by a failed move to a next leaf: a branch the compiled code has never seen taken
         // would throw it away at the end of every scan.
         long lastLeaf = lastLeafId();
+        // Allocated here rather than in visitLeaf: a first call that found it missing in every
+        // new cursor would be a branch the compiled visitLeaf drops, then traps on next scan.
+        if (leafCopy == null) leafCopy = new byte[txn.file.pageBytes];
         while (true) {
             int n = visitLeaf(visitor);
             if (n < 0) return visited - n;
@@ -178,7 +181,6 @@ public final class Cursor implements AutoCloseable {
     private int visitLeaf(EntryVisitor visitor) {
         MemorySegment page = leaf;
         byte[] b = leafCopy;
-        if (b == null || b.length != page.byteSize()) b = leafCopy = new byte[(int) page.byteSize()];
         MemorySegment.copy(page, U8, 0, b, 0, b.length);
         int from = index[leafDepth];
         int count = leafCount;
