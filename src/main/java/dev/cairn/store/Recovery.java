@@ -12,14 +12,15 @@ import static dev.cairn.store.PageLayout.*;
  * checksum holds (a meta torn by a crash fails it, and the other meta is then the previous
  * checkpoint). A meta is written only by a checkpoint, after a force of every page it reaches,
  * so its pages need no walk here: each page is checked when it is first read. If the file is
- * shorter than that meta's pages, or its free list fails its checks when read now, the file is
- * damaged, and falling back to the older meta would silently drop every commit since: refused.
+ * shorter than that meta's pages, the file is damaged, and falling back to the older meta would
+ * silently drop every commit since: refused. Its free list is read by the first writer
+ * ({@link #readFreeList}); damage there refuses writes, and never falls back either.
  */
 final class Recovery {
     private Recovery() { }
 
     /** The chosen snapshot; {@code otherMeta} says why the other meta failed its checks (null if it did not). */
-    record Result(Snapshot snapshot, long[] freePages, long highestTxnId, String otherMeta) { }
+    record Result(Snapshot snapshot, long highestTxnId, String otherMeta) { }
 
     /** A meta page whose checksum, kind and page id hold, and its slot. */
     private record Intact(MetaPage.Meta meta, long slot) { }
@@ -61,13 +62,7 @@ final class Recovery {
                 + "; the older meta is not used, as that would drop every commit since it");
         }
         Snapshot snapshot = new Snapshot(newest.meta(), newest.slot(), file.mapUpTo(pageCount), true);
-        try {
-            return new Result(snapshot, readFreeList(store, new ReadTxn(store, snapshot)), newest.meta().txnId(),
-                reasons.isEmpty() ? null : reasons.getFirst());
-        } catch (CorruptionException e) {
-            throw new CorruptionException("the newest checkpoint, meta page " + newest.slot() + " (txn " + newest.meta().txnId()
-                + "), is damaged: " + e.getMessage(), e);
-        }
+        return new Result(snapshot, newest.meta().txnId(), reasons.isEmpty() ? null : reasons.getFirst());
     }
 
     /** Page ids of the free-list chain itself. */

@@ -81,6 +81,7 @@ public final class Store implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean damaged;
     private volatile boolean failed;
+    /** Read at the first write transaction (or to replay the log): see {@link #freeSpace()}. */
     private FreeSpace freeSpace;
     private long nextTxnId;
     /** The commit the data file alone holds (its newest meta), and that meta's slot. */
@@ -322,7 +323,6 @@ public final class Store implements AutoCloseable {
                 + " that this read-only open cannot apply; open it once with the Cairn that wrote it");
         }
         damaged = false;
-        freeSpace = new FreeSpace(r.snapshot().meta.pageCount(), r.freePages());
         nextTxnId = r.highestTxnId() + 2;
         current = r.snapshot();
         checkpointTxn = current.txnId();
@@ -369,7 +369,7 @@ public final class Store implements AutoCloseable {
      */
     private void replayLog(WalFile.Scan scan) {
         long last = scan.lastCommitTxn();
-        WriteTxn tx = new WriteTxn(this, current, last, checkpointTxn, freeSpace, null, 0, pagePool);
+        WriteTxn tx = new WriteTxn(this, current, last, checkpointTxn, freeSpace(), null, 0, pagePool);
         wal.replay(scan, checkpointTxn, (txnId, opCount, ops) -> LogOps.apply(ops, opCount, tx, wal.path + ": txn " + txnId));
         tx.flushCatalog();
         writeCommit(tx, false);
@@ -420,13 +420,35 @@ public final class Store implements AutoCloseable {
             checkNotFailed();
             writerThread = Thread.currentThread();
             Snapshot base = current;
-            freeSpace.release(readers.oldestPinned(base), checkpointTxn);
-            return new WriteTxn(this, base, nextTxnId, checkpointTxn, freeSpace, logOps, logLimit(), pagePool);
+            FreeSpace free = freeSpace();
+            free.release(readers.oldestPinned(base), checkpointTxn);
+            return new WriteTxn(this, base, nextTxnId, checkpointTxn, free, logOps, logLimit(), pagePool);
         } catch (RuntimeException e) {
             writerThread = null;
             writeSlot.release();
             throw e;
         }
+    }
+
+    /**
+     * The free pages (§6). The free list is read when the first write transaction begins, not at
+     * open: readers never need it, and a reopen that only reads then touches none of its pages.
+     * Until that write nothing has committed, so the list read is the newest meta's, intact.
+     * Called by the writer.
+     */
+    private FreeSpace freeSpace() {
+        if (freeSpace == null) {
+            Snapshot checkpoint = current;
+            Check.that(checkpoint.txnId() == checkpointTxn && checkpoint.freeListCurrent,
+                "free list read after a commit (txn %d, checkpoint %d)", checkpoint.txnId(), checkpointTxn);
+            try {
+                freeSpace = new FreeSpace(checkpoint.meta.pageCount(), Recovery.readFreeList(this, new ReadTxn(this, checkpoint)));
+            } catch (CorruptionException e) {
+                throw new CorruptionException("the free list of the newest checkpoint, meta page " + checkpoint.metaSlot
+                    + " (txn " + checkpoint.txnId() + "), is damaged; the database can be read, not written: " + e.getMessage(), e);
+            }
+        }
+        return freeSpace;
     }
 
     void endWrite(WriteTxn txn) {

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -14,7 +15,7 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The free list a checkpoint writes (storage-format.md §4.4), as open reads it back. */
+/** The free list a checkpoint writes (storage-format.md §4.4), as the first writer after open reads it back. */
 class FreeListTest {
     @TempDir
     Path dir;
@@ -77,8 +78,28 @@ class FreeListTest {
             PageBuffer.seal(page);
             c.write(ByteBuffer.wrap(page), head * pageBytes);
         }
-        CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
-        assertTrue(e.getMessage().contains("free-list entry 3 is page " + (pageCount + 5)), e.getMessage());
-        assertTrue(e.getMessage().contains(String.valueOf(head)), "names the page: " + e.getMessage());
+        // Readers never need the free list: the database opens and reads as before.
+        try (Store store = Store.open(dir)) {
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals(40_000, r.count("t"));
+                for (int i = 0; i < 40_000; i += 997) {
+                    MemorySegment v = r.get("t", ByteBuffer.allocate(8).putLong((long) i << 20).array());
+                    assertNotNull(v, "key " + i);
+                    assertEquals(41, v.byteSize(), "key " + i);
+                }
+            }
+            VerifyReport report = store.verify();
+            assertFalse(report.ok(), "verify reports the damaged free list");
+            assertTrue(report.problems().toString().contains("free page " + (pageCount + 5) + " out of range"), report.problems().toString());
+            // The first writer reads it, and is refused naming the entry and the page; so is the next.
+            CorruptionException e = assertThrows(CorruptionException.class, store::beginWrite);
+            assertTrue(e.getMessage().contains("free-list entry 3 is page " + (pageCount + 5)), e.getMessage());
+            assertTrue(e.getMessage().contains("page " + head + ":"), "names the page: " + e.getMessage());
+            assertTrue(e.getMessage().contains("can be read, not written"), e.getMessage());
+            assertThrows(CorruptionException.class, store::beginWrite);
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals(40_000, r.count("t"), "still readable after the refusal");
+            }
+        }
     }
 }
