@@ -445,7 +445,7 @@ public final class Store implements AutoCloseable {
                 freeSpace = new FreeSpace(checkpoint.meta.pageCount(), Recovery.readFreeList(this, new ReadTxn(this, checkpoint)));
             } catch (CorruptionException e) {
                 throw new CorruptionException("the free list of the newest checkpoint, meta page " + checkpoint.metaSlot
-                    + " (txn " + checkpoint.txnId() + "), is damaged; the database can be read, not written: " + e.getMessage(), e);
+                    + " (txn " + checkpoint.txnId() + "), is damaged, so nothing can be written: " + e.getMessage(), e);
             }
         }
         return freeSpace;

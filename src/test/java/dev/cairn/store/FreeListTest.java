@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,27 +58,35 @@ class FreeListTest {
         }
     }
 
-    @Test
-    void aFreeListEntryOutsideTheFileIsCorruptionNamingItsPage() throws IOException {
-        churn();
-        long head;
-        long pageCount;
-        int pageBytes;
+    /** The newest checkpoint's free-list head and page count, read without writing. */
+    private long[] headAndPageCount() {
         try (Store store = Store.open(dir)) {
-            head = store.currentSnapshot().meta.freeHead();
-            pageCount = store.currentSnapshot().meta.pageCount();
-            pageBytes = store.pageFile.pageBytes;
+            long head = store.currentSnapshot().meta.freeHead();
             assertNotEquals(0, head, "the churn left a free list");
+            return new long[] {head, store.currentSnapshot().meta.pageCount()};
         }
+    }
+
+    /** Makes entry 3 of the free-list page name a page past the file's end; the checksum is made to match. */
+    private void damageEntry3(long head, long pageCount) throws IOException {
+        int pageBytes = Limits.PAGE_BYTES;
         try (FileChannel c = FileChannel.open(dir.resolve(Store.DATA_FILE), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer buffer = ByteBuffer.allocate(pageBytes);
             c.read(buffer, head * pageBytes);
             byte[] page = buffer.array();
-            // Entry 3 names a page past the end of the file; the checksum is made to match.
             ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putLong(PageLayout.HEADER_BYTES + 3 * 8, pageCount + 5);
             PageBuffer.seal(page);
             c.write(ByteBuffer.wrap(page), head * pageBytes);
         }
+    }
+
+    @Test
+    void aFreeListEntryOutsideTheFileIsCorruptionNamingItsPage() throws IOException {
+        churn();
+        long[] hp = headAndPageCount();
+        long head = hp[0];
+        long pageCount = hp[1];
+        damageEntry3(head, pageCount);
         // Readers never need the free list: the database opens and reads as before.
         try (Store store = Store.open(dir)) {
             try (ReadTxn r = store.beginRead()) {
@@ -95,11 +104,30 @@ class FreeListTest {
             CorruptionException e = assertThrows(CorruptionException.class, store::beginWrite);
             assertTrue(e.getMessage().contains("free-list entry 3 is page " + (pageCount + 5)), e.getMessage());
             assertTrue(e.getMessage().contains("page " + head + ":"), "names the page: " + e.getMessage());
-            assertTrue(e.getMessage().contains("can be read, not written"), e.getMessage());
+            assertTrue(e.getMessage().contains("nothing can be written"), e.getMessage());
             assertThrows(CorruptionException.class, store::beginWrite);
             try (ReadTxn r = store.beginRead()) {
                 assertEquals(40_000, r.count("t"), "still readable after the refusal");
             }
         }
+    }
+
+    @Test
+    void openRefusesADamagedFreeListWhenTheLogHasCommitsToReplay() throws IOException {
+        churn();
+        long[] hp = headAndPageCount();
+        // A logged commit, then a crash after it returned: the log holds it, the data file does not.
+        CrashingFiles files = new CrashingFiles();
+        try (Store store = Store.open(dir, StoreOptions.defaults(), files::pageFile, files::walFile)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", new byte[] {1}, new byte[] {2});
+                w.commit();
+            }
+            files.crashNow();
+        }
+        damageEntry3(hp[0], hp[1]);
+        CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
+        assertTrue(e.getMessage().contains("free-list entry 3 is page " + (hp[1] + 5)), e.getMessage());
+        assertTrue(e.getMessage().contains("page " + hp[0] + ":"), "names the page: " + e.getMessage());
     }
 }
