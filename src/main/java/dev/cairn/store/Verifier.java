@@ -30,6 +30,8 @@ import static dev.cairn.store.PageLayout.*;
  */
 final class Verifier {
     private static final int PROBLEMS_MAX = 1000;
+    /** Leaked pages named one by one; the rest are counted in one line (a lost free list leaks thousands). */
+    static final int LEAKS_LISTED = 20;
 
     private final ReadTxn reader;
     private final PageFile file;
@@ -65,9 +67,14 @@ final class Verifier {
         leafLevel = -1;
         long trees = walk(meta.catalogRoot(), meta.catalogRootTxn(), null, null, 0, true);
         if (trees != meta.treeCount()) problem("catalog holds " + trees + " trees (expected: " + meta.treeCount() + ", as the meta says)");
-        checkFreeList(pageCount);
-        for (int p = seen.nextClearBit(0); p < pageCount && problems.size() < PROBLEMS_MAX; p = seen.nextClearBit(p + 1)) {
-            problem("page " + p + " is neither reachable nor free (leaked)");
+        boolean freeListWhole = checkFreeList(pageCount);
+        long leaked = 0;
+        for (int p = seen.nextClearBit(0); p < pageCount; p = seen.nextClearBit(p + 1)) {
+            if (leaked++ < LEAKS_LISTED) problem("page " + p + " is neither reachable nor free (leaked)");
+        }
+        if (leaked > LEAKS_LISTED) {
+            problem((leaked - LEAKS_LISTED) + " more pages are neither reachable nor free (" + leaked + " leaked in all"
+                + (freeListWhole ? ")" : "; the free list could not be read whole, so the free pages it names past the damage count among them)"));
         }
         return report();
     }
@@ -182,20 +189,21 @@ final class Verifier {
         return page.asSlice(NodePage.keyOffset(page, cell), NodePage.keyBytes(page, cell)).toArray(U8);
     }
 
-    private void checkFreeList(long pageCount) {
+    /** Marks the free pages; false if the list could not be read to its end. */
+    private boolean checkFreeList(long pageCount) {
         where = "free list";
         long id = meta.freeHead();
         long entries = 0;
         for (long guard = 0; id != 0; guard++) {
             if (guard > pageCount || !mark(id, "free-list")) {
                 problem("free list: chain broken at page " + id);
-                return;
+                return false;
             }
             MemorySegment page = file.page(reader.chunks, id);
             String p = PageCheck.freeList(page.toArray(U8), id, meta.freeHeadTxn());
             if (p != null) {
                 problem("free list: page " + id + ": " + p);
-                return;
+                return false;
             }
             int n = count(page);
             if (freePages == null) {
@@ -210,5 +218,6 @@ final class Verifier {
         if (entries != meta.freePageCount()) {
             problem("free list: holds " + entries + " pages (expected: " + meta.freePageCount() + ", as the meta says)");
         }
+        return true;
     }
 }

@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -129,5 +130,34 @@ class FreeListTest {
         CorruptionException e = assertThrows(CorruptionException.class, () -> Store.open(dir).close());
         assertTrue(e.getMessage().contains("free-list entry 3 is page " + (hp[1] + 5)), e.getMessage());
         assertTrue(e.getMessage().contains("page " + hp[0] + ":"), "names the page: " + e.getMessage());
+    }
+
+    @Test
+    void verifyOfAnUnreadableFreeListNamesTheDamageAndCountsTheLeakInOneLine() throws IOException {
+        churn();
+        long[] hp = headAndPageCount();
+        int pageBytes = Limits.PAGE_BYTES;
+        try (FileChannel c = FileChannel.open(dir.resolve(Store.DATA_FILE), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            long at = hp[0] * pageBytes + PageLayout.HEADER_BYTES + 5;
+            c.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
+            c.write(one, at); // the checksum no longer matches
+        }
+        try (Store store = Store.open(dir)) {
+            VerifyReport report = store.verify();
+            List<String> problems = report.problems();
+            assertFalse(report.ok());
+            assertTrue(problems.getFirst().startsWith("free list: page " + hp[0] + ": checksum"), problems.toString());
+            assertEquals(1 + Verifier.LEAKS_LISTED + 1, problems.size(), "the damage, 20 leaked pages, one count: " + problems);
+            String last = problems.getLast();
+            assertTrue(last.matches("\\d+ more pages are neither reachable nor free \\(\\d+ leaked in all; the free list could not be read whole.*"), last);
+            long inAll = Long.parseLong(last.replaceAll(".*\\((\\d+) leaked in all.*", "$1"));
+            // Every free page, and every free-list page after the damaged head, is unaccounted for.
+            long free = store.currentSnapshot().meta.freePageCount();
+            long perPage = (pageBytes - PageLayout.HEADER_BYTES) / 8;
+            assertTrue(free > perPage, "the list spans more than one page");
+            assertEquals(free + (free + perPage - 1) / perPage - 1, inAll, last);
+        }
     }
 }
