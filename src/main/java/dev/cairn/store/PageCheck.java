@@ -42,8 +42,7 @@ final class PageCheck {
     static String node(MemorySegment page, long pageId, long birthTxn) {
         // Not PageBuffer.copyOf: the writer's key copies have the JIT compile that for heap
         // segments only, and a mapped page there (first reads after a reopen) deoptimizes it.
-        byte[] b = new byte[(int) page.byteSize()];
-        MemorySegment.copy(page, U8, 0, b, 0, b.length);
+        byte[] b = page.toArray(U8);
         String problem = checksumProblem(b);
         if (problem == null) problem = identity(page, pageId, birthTxn);
         if (problem != null) return problem;
