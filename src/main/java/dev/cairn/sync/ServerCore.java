@@ -329,6 +329,11 @@ public final class ServerCore implements AutoCloseable {
                 + FrameCodec.PROTOCOL_VERSION + ")");
             return;
         }
+        if (h.clientId().equals(Message.NONE)) {
+            // The zero UUID means "none" on the wire: as a holder it would read as a free check-out.
+            fail(p, ErrorCode.PROTOCOL, "client id is the zero UUID (expected: the node's own random id)");
+            return;
+        }
         if (!h.appId().equals(appId)) {
             fail(p, ErrorCode.APP_ID, "application id '" + h.appId() + "' (expected: '" + appId + "', this server's)");
             return;
@@ -465,6 +470,21 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
+     * Why a valid header's state kind does not fit its tree, or null: NonVersioned (0) in a tree
+     * that is not versioned, Draft (1) or Released (2) in a versioned one (database-layout.md §3).
+     * A record of the wrong kind could never be changed the way its tree changes records.
+     */
+    static String stateProblem(byte[] value, Boolean versioned) {
+        if (versioned == null) return null;
+        int kind = value[1];
+        if (versioned ? kind == 0 : kind != 0) {
+            return "record state kind " + kind + " in a tree that is " + (versioned ? "" : "not ") + "versioned (expected: "
+                + (versioned ? "1 Draft or 2 Released" : "0 NonVersioned") + ")";
+        }
+        return null;
+    }
+
+    /**
      * Why the record bytes after a valid header do not decode with {@code schema}, or null: the
      * clients that receive the record decode them (indexes on arrival, the application on read).
      */
@@ -494,6 +514,7 @@ public final class ServerCore implements AutoCloseable {
                 return;
             }
             String wrong = headerProblem(c.value());
+            if (wrong == null) wrong = stateProblem(c.value(), trees.get(key.tree()));
             if (wrong == null) wrong = bodyProblem(c.value(), schema);
             if (wrong != null) {
                 fail(p, ErrorCode.PROTOCOL, "change of " + key + ": " + wrong);
@@ -516,9 +537,11 @@ public final class ServerCore implements AutoCloseable {
             send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
             return;
         }
-        if (c.kind() == Message.Kind.CREATED && !current.removed() && !lastWriter(current, p.clientId)) {
+        if (c.kind() == Message.Kind.CREATED && !current.removed()
+                && !(lastWriter(current, p.clientId) && owns(key.tree(), key.id(), p.clientId))) {
             // A retransmission whose acknowledgement was lost: keep what the server has, and
-            // tell the client, which dropped its outbox entry on the Ack.
+            // tell the client, which dropped its outbox entry on the Ack. (Only the node that
+            // created a record, with an id of its own ranges, may send newer data as a CREATED.)
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
             sendRecord(p, current);
             return;
@@ -589,6 +612,7 @@ public final class ServerCore implements AutoCloseable {
             boolean dataChanged = c.kind() == Message.Kind.REMOVED
                 || Bytes.dataIteration(c.value()) != Bytes.dataIteration(current.value());
             if (dataChanged) return ErrorCode.RELEASED + " " + key + " is released; its data can never change";
+            if (!Bytes.released(c.value())) return ErrorCode.RELEASED + " " + key + " is released; it stays released";
         }
         return null;
     }

@@ -1,0 +1,181 @@
+package dev.cairn.sync;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.Schema;
+import dev.cairn.schema.SchemaVersions;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the server checks of a client before it stores or passes anything on (sync-protocol.md
+ * §1, §5.1), driven through {@link ServerCore} without sockets. Found by a client written from
+ * the spec alone: the server took a zero client id (whose check-outs then read as free), let a
+ * CREATED from a client that had only changed a record replace it while another client held its
+ * check-out, and let a Released record be changed back to a Draft.
+ */
+@Timeout(60)
+class ServerTrustTest {
+    @TempDir Path dir;
+
+    /** One connection to a ServerCore: what the server sent it, in order. */
+    private static final class Conn {
+        final List<Message> received = new ArrayList<>();
+        final ServerCore core;
+        final ServerCore.Peer peer;
+        final UUID id;
+
+        Conn(ServerCore core, UUID id) {
+            this.core = core;
+            this.id = id;
+            peer = core.connect(new ServerCore.Outbound() {
+                @Override
+                public void send(Message m) {
+                    received.add(m);
+                }
+
+                @Override
+                public long pendingBytes() {
+                    return 0;
+                }
+
+                @Override
+                public void close(String reason) {
+                }
+            });
+        }
+
+        /** Sends the messages in one round and returns what the server sent back in it. */
+        List<Message> send(Message... messages) {
+            int from = received.size();
+            for (Message m : messages) core.onMessage(peer, m);
+            core.endRound();
+            return List.copyOf(received.subList(from, received.size()));
+        }
+
+        List<Message> hello() {
+            return send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, id, "n-" + id.toString().substring(0, 4),
+                0, List.of(), List.of(), new byte[0], Message.NONE));
+        }
+
+        <M extends Message> M last(Class<M> type, List<Message> messages) {
+            return type.cast(messages.reversed().stream().filter(type::isInstance).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " in " + messages)));
+        }
+    }
+
+    /** A record value (database-layout.md §3) made on {@code node}: header, then the record bytes. */
+    private static byte[] value(int stateKind, long metaIteration, long dataIteration, UUID node, byte[] recordBytes) {
+        return ByteBuffer.allocate(56 + recordBytes.length).put((byte) 1).put((byte) stateKind).putShort((short) 0)
+            .putInt(stateKind == 0 ? 0 : 1).putLong(1).putLong(1).putLong(metaIteration).putLong(dataIteration)
+            .putLong(node.getMostSignificantBits()).putLong(node.getLeastSignificantBits()).put(recordBytes).array();
+    }
+
+    private static <V extends Record> RecordCodec<V> codec(Class<V> type, String tree) {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(type));
+        return RecordCodec.of(type, tree, versions);
+    }
+
+    private static Message.SchemaDef schemaDef(String tree, boolean versioned, Class<? extends Record> type) {
+        Schema s = Schema.derive(type);
+        return new Message.SchemaDef(tree, versioned, s.fingerprint(), s.toBytes());
+    }
+
+    @Test
+    void aZeroClientIdIsRefused() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Message.Error e = assertInstanceOf(Message.Error.class, new Conn(core, Message.NONE).hello().getFirst());
+            assertEquals(ErrorCode.PROTOCOL, e.code());
+            assertEquals("client id is the zero UUID (expected: the node's own random id)", e.text());
+        }
+    }
+
+    @Test
+    void onlyTheNodeWhoseIdsARecordHasMayReplaceItWithACreated() {
+        RecordCodec<Part> parts = codec(Part.class, "Part");
+        long fp = parts.schema().fingerprint();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn maker = new Conn(core, UUID.randomUUID());
+            Conn other = new Conn(core, UUID.randomUUID());
+            maker.hello();
+            other.hello();
+            Message.Keys keys = maker.last(Message.Keys.class, maker.send(new Message.NeedKeys("Part")));
+            Key<?> k = new Key<>("Part", keys.from(), 0);
+            byte[] made = value(0, 0, 0, maker.id, parts.encode(part(1)));
+            maker.send(schemaDef("Part", false, Part.class), new Message.Change(1, k, Message.Kind.CREATED, fp, made));
+            assertEquals(1, core.seq());
+
+            // other changes it under its check-out and gives the check-out up; maker takes it.
+            other.send(schemaDef("Part", false, Part.class), new Message.CheckOut(k));
+            byte[] changed = value(0, 1, 1, other.id, parts.encode(part(2)));
+            assertInstanceOf(Message.Ack.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, changed)).getFirst());
+            other.send(new Message.CheckIn(k));
+            maker.send(new Message.CheckOut(k));
+            assertEquals(2, core.seq());
+
+            // other made the stored version, but the id is maker's: its CREATED replaces nothing.
+            byte[] hijack = value(0, 2, 2, other.id, parts.encode(part(3)));
+            List<Message> answer = other.send(new Message.Change(2, k, Message.Kind.CREATED, fp, hijack));
+            assertEquals(2, other.last(Message.Ack.class, answer).serverSeq(), "acknowledged as the stored version");
+            assertArrayEquals(changed, other.last(Message.Pushed.class, answer).value(), "and told what the server has");
+            assertEquals(2, core.seq(), "nothing stored");
+
+            // The maker's own CREATED with newer data (written before its first was acknowledged) still counts.
+            byte[] makerAgain = value(0, 2, 2, maker.id, parts.encode(part(4)));
+            maker.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, makerAgain));
+            assertEquals(3, core.seq());
+            byte[] newer = value(0, 3, 3, maker.id, parts.encode(part(5)));
+            assertEquals(4, maker.last(Message.Ack.class, maker.send(new Message.Change(3, k, Message.Kind.CREATED, fp, newer))).serverSeq());
+        }
+    }
+
+    @Test
+    void aReleasedRecordStaysReleasedAndStateKindsFitTheirTree() {
+        RecordCodec<Doc> docs = codec(Doc.class, "Doc");
+        RecordCodec<Part> parts = codec(Part.class, "Part");
+        long docFp = docs.schema().fingerprint();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn node = new Conn(core, UUID.randomUUID());
+            node.hello();
+            int id = node.last(Message.Keys.class, node.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] doc = docs.encode(new Doc("spec", 3));
+            node.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
+                new Message.Change(1, k, Message.Kind.CREATED, docFp, value(1, 0, 0, node.id, doc)));
+            byte[] released = value(2, 1, 0, node.id, doc);
+            assertInstanceOf(Message.Ack.class, node.send(new Message.Change(2, k, Message.Kind.CHANGED, docFp, released)).getFirst());
+            assertEquals(2, core.seq());
+
+            Message.Refused r = node.last(Message.Refused.class,
+                node.send(new Message.Change(3, k, Message.Kind.CHANGED, docFp, value(1, 2, 0, node.id, doc))));
+            assertEquals(ErrorCode.RELEASED, r.code());
+            assertTrue(r.reason().endsWith("is released; it stays released"), r.reason());
+            assertArrayEquals(released, r.current().value());
+            assertEquals(2, core.seq(), "nothing stored");
+
+            // A Draft in a tree that is not versioned (or NonVersioned in a versioned one) ends the connection.
+            int partId = node.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
+            Message.Error e = node.last(Message.Error.class, node.send(schemaDef("Part", false, Part.class),
+                new Message.Change(4, new Key<>("Part", partId, 0), Message.Kind.CREATED, parts.schema().fingerprint(),
+                    value(1, 0, 0, node.id, parts.encode(part(1))))));
+            assertEquals(ErrorCode.PROTOCOL, e.code());
+            assertTrue(e.text().endsWith("record state kind 1 in a tree that is not versioned (expected: 0 NonVersioned)"), e.text());
+            assertEquals(2, core.seq());
+        }
+    }
+}
