@@ -76,11 +76,19 @@ final class GenericCodec {
                 int start = Bin.varStart(seg, s, layout.previousSlot[i], layout.fixedBytes);
                 int end = raw & Bin.OFFSET_MASK;
                 Bin.checkRange(start, end, e - s, layout.fixedBytes, cpath);
-                values[i] = raw < 0 ? null : decode(schema, c.type(), seg, s + start, s + end, depth
-                    + 1, cpath);
+                values[i] = raw < 0 ? nullItem(c.type()) : decode(schema, c.type(), seg, s + start,
+                    s + end, depth + 1, cpath);
             }
         }
         return new GenericRecord(record, values);
+    }
+
+    /**
+     * What a null item (bit 31) of this type decodes to: an Optional is never null (record-format.md
+     * §4.1; Cairn wrote null Optional map values as null items before it wrote them as empty).
+     */
+    private static Object nullItem(FieldType type) {
+        return type instanceof OptionalOf ? Optional.empty() : null;
     }
 
     private static List<Object> items(Schema schema, FieldType element, MemorySegment seg, long s,
@@ -95,8 +103,8 @@ final class GenericCodec {
             int raw = seg.get(Bin.INT, s + 4 + 4L * i);
             int end = raw & Bin.OFFSET_MASK;
             Bin.checkRange(start, end, e - s, dataStart, path);
-            out.add(raw < 0 ? null : decode(schema, element, seg, s + start, s + end, depth + 1,
-                path + "[" + i + "]"));
+            out.add(raw < 0 ? nullItem(element) : decode(schema, element, seg, s + start, s + end,
+                depth + 1, path + "[" + i + "]"));
             start = end;
         }
         return out;
@@ -120,8 +128,8 @@ final class GenericCodec {
                 key = decode(schema, type.key(), seg, s + start, s + end, depth + 1, path
                     + "{key}");
             } else {
-                out.put(key, raw < 0 ? null : decode(schema, type.value(), seg, s + start, s + end,
-                    depth + 1, path + "{" + key + "}"));
+                out.put(key, raw < 0 ? nullItem(type.value()) : decode(schema, type.value(), seg,
+                    s + start, s + end, depth + 1, path + "{" + key + "}"));
             }
             start = end;
         }

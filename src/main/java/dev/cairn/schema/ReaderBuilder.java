@@ -211,12 +211,13 @@ final class ReaderBuilder {
                     : new Readers.ScalarReader(w.kind(), rk, context + path);
             }
             case ListOf w -> new Readers.ListReader(value(w.element(), ((ListOf) rt).element(), path
-                + "[]"), path);
+                + "[]"), ((ListOf) rt).element() instanceof OptionalOf, path);
             case SetOf w -> new Readers.SetReader(value(w.element(), ((SetOf) rt).element(), path
-                + "[]"), path);
+                + "[]"), ((SetOf) rt).element() instanceof OptionalOf, path);
             case MapOf w -> new Readers.MapReader(value(w.key(), ((MapOf) rt).key(), path
                 + "{key}"),
-                value(w.value(), ((MapOf) rt).value(), path + "{}"), path);
+                value(w.value(), ((MapOf) rt).value(), path + "{}"),
+                ((MapOf) rt).value() instanceof OptionalOf, path);
             case OptionalOf w -> new Readers.OptionalReader(value(w.element(),
                 ((OptionalOf) rt).element(), path + "?"), path);
             case Ref w -> ref(w, (Ref) rt, path);

@@ -46,24 +46,26 @@ final class Readers {
         }
     }
 
-    record ListReader(ValueReader element, String path) implements ValueReader {
+    /** {@code optional}: the reader's element type is Optional (record-format.md §4.1: a null item reads as empty). */
+    record ListReader(ValueReader element, boolean optional, String path) implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
-            return new FrozenList(items(element, seg, s, e, depth, path));
+            return new FrozenList(items(element, optional, seg, s, e, depth, path));
         }
     }
 
-    record SetReader(ValueReader element, String path) implements ValueReader {
+    record SetReader(ValueReader element, boolean optional, String path) implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
-            Object[] items = items(element, seg, s, e, depth, path);
+            Object[] items = items(element, optional, seg, s, e, depth, path);
             Set<Object> out = new LinkedHashSet<>(Math.max(4, items.length * 2));
             Collections.addAll(out, items);
             return Collections.unmodifiableSet(out);
         }
     }
 
-    record MapReader(ValueReader key, ValueReader value, String path) implements ValueReader {
+    record MapReader(ValueReader key, ValueReader value, boolean optionalValue, String path)
+        implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
             Bin.checkDepth(depth, path);
@@ -80,7 +82,8 @@ final class Readers {
                     if (raw < 0) throw Bin.corrupt(path + ": null map key");
                     k = key.read(seg, s + start, s + end, depth + 1);
                 } else {
-                    out.put(k, raw < 0 ? null : value.read(seg, s + start, s + end, depth + 1));
+                    out.put(k, raw < 0 ? (optionalValue ? Optional.empty() : null)
+                        : value.read(seg, s + start, s + end, depth + 1));
                 }
                 start = end;
             }
@@ -158,8 +161,8 @@ final class Readers {
         }
     }
 
-    static Object[] items(ValueReader element, MemorySegment seg, long s, long e, int depth,
-        String path) {
+    static Object[] items(ValueReader element, boolean optional, MemorySegment seg, long s, long e,
+        int depth, String path) {
         Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 1, path);
         Object[] out = new Object[n];
@@ -169,7 +172,8 @@ final class Readers {
             int raw = seg.get(Bin.INT, s + 4 + 4L * i);
             int end = raw & Bin.OFFSET_MASK;
             Bin.checkRange(start, end, e - s, dataStart, path);
-            out[i] = raw < 0 ? null : element.read(seg, s + start, s + end, depth + 1);
+            out[i] = raw < 0 ? (optional ? Optional.empty() : null)
+                : element.read(seg, s + start, s + end, depth + 1);
             start = end;
         }
         return out;

@@ -85,7 +85,7 @@ final class Writers {
             case SetOf st -> new ItemsWriter(value(st.element(), path + "[]"),
                 st.element() instanceof OptionalOf, true, path);
             case MapOf m -> new MapWriter(value(m.key(), path + "{key}"), value(m.value(), path
-                + "{}"), path);
+                + "{}"), m.value() instanceof OptionalOf, path);
             case OptionalOf o -> {
                 ValueWriter element = value(o.element(), path);
                 yield (v, sink, d) -> {
@@ -235,8 +235,12 @@ final class Writers {
         }
     }
 
-    /** A Map: count, 2 x count end offsets, key and value items; entries sorted by key bytes. */
-    record MapWriter(ValueWriter key, ValueWriter value, String path) implements ValueWriter {
+    /**
+     * A Map: count, 2 x count end offsets, key and value items; entries sorted by key bytes. A
+     * null Optional value is written as empty, as everywhere (record-format.md §4.1).
+     */
+    record MapWriter(ValueWriter key, ValueWriter value, boolean optionalValue, String path)
+        implements ValueWriter {
         @Override
         public void write(Object map, Sink sink, int depth) {
             Map<?, ?> m = (Map<?, ?>) map;
@@ -247,7 +251,7 @@ final class Writers {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 if (e.getKey() == null) throw new IllegalArgumentException(path + ": null map key");
                 item(key, false, e.getKey(), sink, depth + 1, start, slot);
-                item(value, false, e.getValue(), sink, depth + 1, start, slot + 4);
+                item(value, optionalValue, e.getValue(), sink, depth + 1, start, slot + 4);
                 slot += 8;
             }
             sink.sortEntries(start, 2);
