@@ -86,4 +86,18 @@ final class Bytes {
     static long dataIteration(byte[] value) {
         return ByteBuffer.wrap(value, 32, 8).getLong();
     }
+
+    /** The metaIteration of a record value: i64 at offset 24. */
+    static long metaIteration(byte[] value) {
+        return ByteBuffer.wrap(value, 24, 8).getLong();
+    }
+
+    /**
+     * Where the record bytes of a value (database-layout.md §3) start after their format tag and
+     * 2-byte version number, the sender's own (record-format.md §3): what two nodes' copies of
+     * the same data share byte for byte.
+     */
+    static int dataStart(byte[] value) {
+        return 56 + Short.toUnsignedInt(ByteBuffer.wrap(value, 2, 2).getShort()) + 3;
+    }
 }

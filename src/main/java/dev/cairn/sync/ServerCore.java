@@ -604,7 +604,7 @@ public final class ServerCore implements AutoCloseable {
             return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
         }
         BorrowEntry b = borrows.get(key);
-        if (b == null || !b.holder.equals(p.clientId)) {
+        if ((b == null || !b.holder.equals(p.clientId)) && !stateChangeOnly(c, current)) {
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
                 + (b == null || b.holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(b.holder, "?") + ")");
         }
@@ -615,6 +615,21 @@ public final class ServerCore implements AutoCloseable {
             if (!Bytes.released(c.value())) return ErrorCode.RELEASED + " " + key + " is released; it stays released";
         }
         return null;
+    }
+
+    /**
+     * True for a change of the record's state alone (release, state number), which needs no
+     * check-out (database-layout.md §5): the stored data in the stored schema, unchanged, under
+     * a later metaIteration, so concurrent state changes are ordered by metaIteration.
+     */
+    static boolean stateChangeOnly(Message.Change c, Message.Pushed current) {
+        if (c.kind() != Message.Kind.CHANGED || c.fingerprint() != current.fingerprint()) return false;
+        byte[] v = c.value();
+        byte[] s = current.value();
+        if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= Bytes.metaIteration(s)) return false;
+        int vd = Bytes.dataStart(v);
+        int sd = Bytes.dataStart(s);
+        return vd <= v.length && sd <= s.length && Arrays.equals(v, vd, v.length, s, sd, s.length);
     }
 
     private boolean owns(String tree, int id, UUID client) {

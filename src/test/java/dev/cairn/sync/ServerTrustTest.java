@@ -144,6 +144,38 @@ class ServerTrustTest {
         }
     }
 
+    /** Without the check-out a client may change the state alone: the same data under a later metaIteration. */
+    @Test
+    void withoutTheCheckOutOnlyTheStateMayChange() {
+        RecordCodec<Doc> docs = codec(Doc.class, "Doc");
+        long fp = docs.schema().fingerprint();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn maker = new Conn(core, UUID.randomUUID());
+            Conn other = new Conn(core, UUID.randomUUID());
+            maker.hello();
+            other.hello();
+            int id = maker.last(Message.Keys.class, maker.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] doc = docs.encode(new Doc("spec", 3));
+            maker.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
+                new Message.Change(1, k, Message.Kind.CREATED, fp, value(1, 0, 0, maker.id, doc)));
+            other.send(schemaDef("Doc", true, Doc.class));
+
+            byte[] otherData = docs.encode(new Doc("spec", 4));
+            for (byte[] refused : List.of(
+                    value(1, 1, 1, other.id, otherData),      // a data change
+                    value(1, 1, 0, other.id, otherData),      // other data under the stored dataIteration
+                    value(1, 0, 0, other.id, doc))) {         // no later metaIteration
+                Message.Refused r = other.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
+                assertEquals(ErrorCode.NOT_CHECKED_OUT, r.code(), r.reason());
+            }
+            assertEquals(1, core.seq());
+            byte[] released = value(2, 1, 0, other.id, doc);
+            assertInstanceOf(Message.Ack.class, other.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, released)).getFirst());
+            assertEquals(2, core.seq());
+        }
+    }
+
     @Test
     void aReleasedRecordStaysReleasedAndStateKindsFitTheirTree() {
         RecordCodec<Doc> docs = codec(Doc.class, "Doc");

@@ -119,6 +119,38 @@ class SyncTest {
         }
     }
 
+    /**
+     * Release and setStateNumber need no check-out (database-layout.md §5), also once linked:
+     * before, the server refused them (NOT_CHECKED_OUT) and the node rolled them back.
+     */
+    @Test
+    void stateChangesNeedNoCheckOutAndAStaleOneIsRefused() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Doc> da = a.tree(Doc.class);
+            Tree<Doc> db = b.tree(Doc.class);
+            Key<Doc> k = da.insert(new Doc("manual", 10));
+            await("b has it", () -> db.contains(k));
+            da.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            db.setStateNumber(k, 4);                     // b holds nothing
+            await("a sees b's state number", () -> da.meta(k).state().equals(new dev.cairn.RecordState.Draft(4)));
+            db.release(k);
+            await("a sees it released", () -> da.meta(k).state().equals(new dev.cairn.RecordState.Released(4)));
+            assertTrue(f.events.get(b).stream().noneMatch(e -> e instanceof Event.ChangeRefused), () -> f.events.get(b).toString());
+
+            // A state change made on an older version (b offline meanwhile) is refused and rolled back.
+            b.disconnect();
+            da.setStateNumber(k, 7);
+            await("the server has a's change", () -> f.server.sequence() == 4);
+            db.setStateNumber(k, 5);
+            connect(b, f).join();
+            await("b rolled back to the server's version", () -> db.meta(k).state().equals(new dev.cairn.RecordState.Released(7)));
+            await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
+                && r.key().equals(k) && r.reason().contains("NOT_CHECKED_OUT")));
+        }
+    }
+
     @Test
     void aDatabaseLinkedToOneServerRefusesAnotherWithNoChange() {
         try (SyncFixture f = new SyncFixture(dir)) {
