@@ -36,36 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
 class LinkTokenTest {
     @TempDir Path dir;
 
-    /** One connection to a ServerCore, without sockets. */
-    private static final class Conn {
-        final List<Message> received = new ArrayList<>();
-        final ServerCore.Peer peer;
-
-        Conn(ServerCore core) {
-            peer = core.connect(new ServerCore.Outbound() {
-                @Override
-                public void send(Message m) {
-                    received.add(m);
-                }
-
-                @Override
-                public long pendingBytes() {
-                    return 0;
-                }
-
-                @Override
-                public void close(String reason) {
-                }
-            });
-        }
-
-        Message hello(ServerCore core, UUID client, UUID token) {
-            core.onMessage(peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
-                List.of(), List.of(), new byte[0], token));
-            core.endRound();
-            core.disconnected(peer);
-            return received.getFirst();
-        }
+    /** A Hello from {@code client} presenting {@code token} on a new connection, which then ends: the server's answer. */
+    private static Message hello(ServerCore core, UUID client, UUID token) {
+        CoreConn c = new CoreConn(core);
+        List<Message> answer = c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
+            List.of(), List.of(), new byte[0], token));
+        core.disconnected(c.peer);
+        return answer.getFirst();
     }
 
     private static UUID welcomed(Message m) {
@@ -76,14 +53,14 @@ class LinkTokenTest {
     void theServerAcceptsTheLastTokenItIssuedOrTheConfirmedOneAndNothingOlder() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             UUID client = UUID.randomUUID();
-            UUID t1 = welcomed(new Conn(core).hello(core, client, Message.NONE));
+            UUID t1 = welcomed(hello(core, client, Message.NONE));
             // The Welcome was lost (or the node crashed before storing t1): it comes again with none.
-            UUID t2 = welcomed(new Conn(core).hello(core, client, Message.NONE));
+            UUID t2 = welcomed(hello(core, client, Message.NONE));
             assertNotEquals(t1, t2);
             // It stored t2, but its LinkStored was lost: t2 is still accepted.
-            UUID t3 = welcomed(new Conn(core).hello(core, client, t2));
+            UUID t3 = welcomed(hello(core, client, t2));
             // Confirmed: from now on only t3 (and what is issued next) link.
-            Conn c = new Conn(core);
+            CoreConn c = new CoreConn(core);
             core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
                 List.of(), List.of(), new byte[0], t3));
             core.onMessage(c.peer, new Message.LinkStored(welcomedNow(core, c)));
@@ -91,13 +68,13 @@ class LinkTokenTest {
             core.disconnected(c.peer);
             UUID t4 = ((Message.Welcome) c.received.getFirst()).linkToken();
             for (UUID stale : List.of(Message.NONE, t1, t2, t3)) {
-                Message.Error e = assertInstanceOf(Message.Error.class, new Conn(core).hello(core, client, stale));
+                Message.Error e = assertInstanceOf(Message.Error.class, hello(core, client, stale));
                 assertEquals(ErrorCode.NODE_COPY, e.code(), e.text());
                 assertTrue(e.text().startsWith("this database is an older copy of node 'n' (" + client + ")"), e.text());
             }
-            assertInstanceOf(Message.Welcome.class, new Conn(core).hello(core, client, t4));
+            assertInstanceOf(Message.Welcome.class, hello(core, client, t4));
             // Another client is not affected.
-            assertInstanceOf(Message.Welcome.class, new Conn(core).hello(core, UUID.randomUUID(), Message.NONE));
+            assertInstanceOf(Message.Welcome.class, hello(core, UUID.randomUUID(), Message.NONE));
         }
     }
 
@@ -110,8 +87,8 @@ class LinkTokenTest {
     void aServerBehindANodeSaysSoBeforeLookingAtTokens() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             UUID client = UUID.randomUUID();
-            welcomed(new Conn(core).hello(core, client, Message.NONE));
-            Conn c = new Conn(core);
+            welcomed(hello(core, client, Message.NONE));
+            CoreConn c = new CoreConn(core);
             core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 5,
                 List.of(), List.of(), new byte[0], UUID.randomUUID()));
             core.endRound();
@@ -142,22 +119,22 @@ class LinkTokenTest {
         assertEquals(1, t1.getMostSignificantBits(), "tokens number the node's links");
         assertEquals(2, t2.getMostSignificantBits());
         try (ServerCore restored = ServerCore.open(dir.resolve("server-backup"), SyncFixture.APP, 100)) {
-            Message.Error e = assertInstanceOf(Message.Error.class, new Conn(restored).hello(restored, client, t2));
+            Message.Error e = assertInstanceOf(Message.Error.class, hello(restored, client, t2));
             assertEquals(ErrorCode.SERVER_BEHIND, e.code(), e.text());
             assertTrue(e.text().startsWith("node 'n' (" + client + ") presents link 2, but this server's database knows "
                 + "its links only up to 1"), e.text());
             // Nothing changed: a node holding the token the backup knows still links.
-            assertInstanceOf(Message.Welcome.class, new Conn(restored).hello(restored, client, t1));
+            assertInstanceOf(Message.Welcome.class, hello(restored, client, t1));
         }
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            Message.Error e = assertInstanceOf(Message.Error.class, new Conn(core).hello(core, client, t1));
+            Message.Error e = assertInstanceOf(Message.Error.class, hello(core, client, t1));
             assertEquals(ErrorCode.NODE_COPY, e.code(), "the current server still calls an older token a copy: " + e.text());
         }
     }
 
     /** Links {@code client} presenting {@code token} and confirms the new token, as a node does. */
     private static UUID linkAndStore(ServerCore core, UUID client, UUID token) {
-        Conn c = new Conn(core);
+        CoreConn c = new CoreConn(core);
         core.onMessage(c.peer, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, client, "n", 0,
             List.of(), List.of(), new byte[0], token));
         UUID next = welcomedNow(core, c);
@@ -168,7 +145,7 @@ class LinkTokenTest {
     }
 
     /** The Welcome of {@code c}, which the round sends once it committed. */
-    private static UUID welcomedNow(ServerCore core, Conn c) {
+    private static UUID welcomedNow(ServerCore core, CoreConn c) {
         core.endRound();
         return welcomed(c.received.getFirst());
     }

@@ -14,7 +14,6 @@ import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -32,49 +31,19 @@ import org.junit.jupiter.api.io.TempDir;
 class ServerTrustTest {
     @TempDir Path dir;
 
-    /** One connection to a ServerCore: what the server sent it, in order. */
-    private static final class Conn {
-        final List<Message> received = new ArrayList<>();
-        final ServerCore core;
-        final ServerCore.Peer peer;
-        final UUID id;
-
+    /** A client's connection: {@link CoreConn} and the client id its Hello gave. */
+    private record Conn(CoreConn conn, UUID id) {
         Conn(ServerCore core, UUID id) {
-            this.core = core;
-            this.id = id;
-            peer = core.connect(new ServerCore.Outbound() {
-                @Override
-                public void send(Message m) {
-                    received.add(m);
-                }
-
-                @Override
-                public long pendingBytes() {
-                    return 0;
-                }
-
-                @Override
-                public void close(String reason) {
-                }
-            });
+            this(new CoreConn(core), id);
         }
 
-        /** Sends the messages in one round and returns what the server sent back in it. */
         List<Message> send(Message... messages) {
-            int from = received.size();
-            for (Message m : messages) core.onMessage(peer, m);
-            core.endRound();
-            return List.copyOf(received.subList(from, received.size()));
+            return conn.send(messages);
         }
 
         List<Message> hello() {
             return send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, id, "n-" + id.toString().substring(0, 4),
                 0, List.of(), List.of(), new byte[0], Message.NONE));
-        }
-
-        <M extends Message> M last(Class<M> type, List<Message> messages) {
-            return type.cast(messages.reversed().stream().filter(type::isInstance).findFirst()
-                .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " in " + messages)));
         }
     }
 
@@ -114,7 +83,7 @@ class ServerTrustTest {
             Conn other = new Conn(core, UUID.randomUUID());
             maker.hello();
             other.hello();
-            Message.Keys keys = maker.last(Message.Keys.class, maker.send(new Message.NeedKeys("Part")));
+            Message.Keys keys = CoreConn.last(Message.Keys.class, maker.send(new Message.NeedKeys("Part")));
             Key<?> k = new Key<>("Part", keys.from(), 0);
             byte[] made = value(0, 0, 0, maker.id, parts.encode(part(1)));
             maker.send(schemaDef("Part", false, Part.class), new Message.Change(1, k, Message.Kind.CREATED, fp, made));
@@ -131,8 +100,8 @@ class ServerTrustTest {
             // other made the stored version, but the id is maker's: its CREATED replaces nothing.
             byte[] hijack = value(0, 2, 2, other.id, parts.encode(part(3)));
             List<Message> answer = other.send(new Message.Change(2, k, Message.Kind.CREATED, fp, hijack));
-            assertEquals(2, other.last(Message.Ack.class, answer).serverSeq(), "acknowledged as the stored version");
-            assertArrayEquals(changed, other.last(Message.Pushed.class, answer).value(), "and told what the server has");
+            assertEquals(2, CoreConn.last(Message.Ack.class, answer).serverSeq(), "acknowledged as the stored version");
+            assertArrayEquals(changed, CoreConn.last(Message.Pushed.class, answer).value(), "and told what the server has");
             assertEquals(2, core.seq(), "nothing stored");
 
             // The maker's own CREATED with newer data (written before its first was acknowledged) still counts.
@@ -140,7 +109,7 @@ class ServerTrustTest {
             maker.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, makerAgain));
             assertEquals(3, core.seq());
             byte[] newer = value(0, 3, 3, maker.id, parts.encode(part(5)));
-            assertEquals(4, maker.last(Message.Ack.class, maker.send(new Message.Change(3, k, Message.Kind.CREATED, fp, newer))).serverSeq());
+            assertEquals(4, CoreConn.last(Message.Ack.class, maker.send(new Message.Change(3, k, Message.Kind.CREATED, fp, newer))).serverSeq());
         }
     }
 
@@ -154,7 +123,7 @@ class ServerTrustTest {
             Conn other = new Conn(core, UUID.randomUUID());
             maker.hello();
             other.hello();
-            int id = maker.last(Message.Keys.class, maker.send(new Message.NeedKeys("Doc"))).from();
+            int id = CoreConn.last(Message.Keys.class, maker.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
             byte[] doc = docs.encode(new Doc("spec", 3));
             maker.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
@@ -166,7 +135,7 @@ class ServerTrustTest {
                     value(1, 1, 1, other.id, otherData),      // a data change
                     value(1, 1, 0, other.id, otherData),      // other data under the stored dataIteration
                     value(1, 0, 0, other.id, doc))) {         // no later metaIteration
-                Message.Refused r = other.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
+                Message.Refused r = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
                 assertEquals(ErrorCode.NOT_CHECKED_OUT, r.code(), r.reason());
             }
             assertEquals(1, core.seq());
@@ -184,7 +153,7 @@ class ServerTrustTest {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn node = new Conn(core, UUID.randomUUID());
             node.hello();
-            int id = node.last(Message.Keys.class, node.send(new Message.NeedKeys("Doc"))).from();
+            int id = CoreConn.last(Message.Keys.class, node.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
             byte[] doc = docs.encode(new Doc("spec", 3));
             node.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
@@ -193,7 +162,7 @@ class ServerTrustTest {
             assertInstanceOf(Message.Ack.class, node.send(new Message.Change(2, k, Message.Kind.CHANGED, docFp, released)).getFirst());
             assertEquals(2, core.seq());
 
-            Message.Refused r = node.last(Message.Refused.class,
+            Message.Refused r = CoreConn.last(Message.Refused.class,
                 node.send(new Message.Change(3, k, Message.Kind.CHANGED, docFp, value(1, 2, 0, node.id, doc))));
             assertEquals(ErrorCode.RELEASED, r.code());
             assertTrue(r.reason().endsWith("is released; it stays released"), r.reason());
@@ -201,8 +170,8 @@ class ServerTrustTest {
             assertEquals(2, core.seq(), "nothing stored");
 
             // A Draft in a tree that is not versioned (or NonVersioned in a versioned one) ends the connection.
-            int partId = node.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
-            Message.Error e = node.last(Message.Error.class, node.send(schemaDef("Part", false, Part.class),
+            int partId = CoreConn.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
+            Message.Error e = CoreConn.last(Message.Error.class, node.send(schemaDef("Part", false, Part.class),
                 new Message.Change(4, new Key<>("Part", partId, 0), Message.Kind.CREATED, parts.schema().fingerprint(),
                     value(1, 0, 0, node.id, parts.encode(part(1))))));
             assertEquals(ErrorCode.PROTOCOL, e.code());
