@@ -54,6 +54,8 @@ public final class ServerCore implements AutoCloseable {
     static final String BORROWS = "srv.borrows";
     /** {@code clientId} → {@code confirmed:uuid, issued:uuid}: the node's link tokens (sync-protocol.md §5.7). */
     static final String LINKS = "srv.links";
+    /** {@code clientId} → the client's name from its last Hello, so Borrows name holders across restarts. */
+    static final String NAMES = "srv.names";
     private static final byte[] SERVER_ID = ascii("serverId");
     private static final byte[] APP_ID = ascii("appId");
     private static final byte[] SEQ = ascii("seq");
@@ -141,7 +143,7 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS)) w.createTree(t);
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES)) w.createTree(t);
             MemorySegment id = w.get(META, SERVER_ID);
             if (id == null) {
                 serverId = UUID.randomUUID();
@@ -195,6 +197,9 @@ public final class ServerCore implements AutoCloseable {
                 ranges.computeIfAbsent(tree, x -> new TreeMap<>())
                     .put(from, new Range(from, v.getInt(), new UUID(v.getLong(), v.getLong())));
             }
+        }
+        try (Cursor c = r.cursor(NAMES)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) names.put(Bytes.uuidAt(c.key(), 0), Bytes.utf8(c.value()));
         }
         try (Cursor c = r.cursor(BORROWS)) {
             for (boolean ok = c.first(); ok; ok = c.next()) {
@@ -367,7 +372,9 @@ public final class ServerCore implements AutoCloseable {
         p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
         p.cursor = Math.min(h.lastSeq(), seq);
         p.state = Peer.State.CATCHING_UP;
-        names.put(h.clientId(), h.clientName());
+        if (!h.clientName().equals(names.put(h.clientId(), h.clientName()))) {
+            txn().put(NAMES, Bytes.uuid(h.clientId()), Bytes.utf8(h.clientName()));
+        }
         send(p, new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId, seq, token));
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
