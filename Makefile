@@ -1,6 +1,7 @@
 # Thin wrappers: build.sh does the work.
-.PHONY: all test run bench clean
-all:
+.PHONY: all jar test run bench clean
+all: jar
+jar:
 	./build.sh jar
 test:
 	./build.sh test

@@ -108,7 +108,7 @@ usage: ./build.sh [jar|test|run|bench|clean] [args]
           the JUnit console launcher, e.g. --select-class=dev.cairn.store.BTreeTest)
   run     build and run the demo (a parts inventory in ./cairn-data)
   bench   build and run the benchmarks: bench [store|typed|codec|sync|all] [N]
-          (workloads of shared/bench/WORKLOAD.md; N defaults to 1,000,000, and
+          (workloads of ../shared/bench/WORKLOAD.md; N defaults to 1,000,000, and
           to 100,000 for sync, whose second argument is S5's seconds, 30)
   clean   remove build/
 USAGE

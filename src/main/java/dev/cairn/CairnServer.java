@@ -63,6 +63,10 @@ public final class CairnServer implements AutoCloseable {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(appId, "appId");
         if (rangeIds < 1) throw new IllegalArgumentException("rangeIds " + rangeIds + " (expected: >= 1)");
+        if (address.isUnresolved()) {
+            // Checked before the database is opened, which would create one in a new folder.
+            throw new IllegalArgumentException("cannot resolve host '" + address.getHostString() + "'");
+        }
         ServerCore core = ServerCore.open(dir, appId, rangeIds);
         try {
             return new CairnServer(new SelectorLoop(core, address, pendingBytesMax), core);

@@ -1,5 +1,6 @@
 package dev.cairn.tools;
 
+import dev.cairn.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,12 @@ final class Args {
         for (int i = 0; i < args.length; i++) {
             if (FLAGS.contains(args[i])) {
                 if (!flags.add(args[i])) throw new Main.UsageException("option " + args[i] + " given twice");
+            } else if (args[i].startsWith("--") && args[i].indexOf('=') > 2) {
+                // --name=value, as many tools take it
+                String name = args[i].substring(0, args[i].indexOf('='));
+                if (options.put(name, args[i].substring(name.length() + 1)) != null) {
+                    throw new Main.UsageException("option " + name + " given twice");
+                }
             } else if (args[i].startsWith("--")) {
                 if (i + 1 >= args.length) throw new Main.UsageException("option " + args[i] + " needs a value");
                 if (options.put(args[i], args[++i]) != null) {
@@ -41,10 +48,18 @@ final class Args {
         return index < positionals.size() ? positionals.get(index) : fallback;
     }
 
-    /** A database folder that must exist already (tools never create a database by accident). */
+    /**
+     * A database folder that must exist already, with a database in it: tools never create a
+     * database by accident (opening an empty folder would make one, and verify would call it OK).
+     */
     Path dir(int index) {
         Path dir = Path.of(positional(index, "DIR"));
+        if (Files.isRegularFile(dir) && dir.getParent() != null && Store.exists(dir.getParent())) {
+            throw new Main.UsageException("no database folder " + dir.toAbsolutePath() + ": give the folder that holds it, "
+                + dir.toAbsolutePath().getParent());
+        }
         if (!Files.isDirectory(dir)) throw new Main.UsageException("no database folder " + dir.toAbsolutePath());
+        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
         return dir;
     }
 

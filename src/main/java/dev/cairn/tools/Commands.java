@@ -97,7 +97,6 @@ final class Commands {
      * database's lock: a database another process holds is backed up first, then compacted.
      */
     static int compact(Path dir, Path target, PrintStream out) {
-        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
         try (Store store = Store.open(dir)) {
             store.compactTo(target);
         } catch (DatabaseLockedException e) {
@@ -137,7 +136,6 @@ final class Commands {
      * database opens; 1 for damage that is not in the log (salvage cannot help there).
      */
     static int salvage(Path dir, boolean apply, PrintStream out) {
-        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
         try {
             if (!apply) {
                 try (Store store = Store.open(dir)) {

@@ -74,8 +74,10 @@ public final class Main {
                 case "compact" -> Commands.compact(a.expect(2).dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
                 case "server" -> {
                     a.expect(0, "--data", "--host", "--port", "--app-id");
+                    int port = a.intOption("--port", 7070);
+                    if (port < 0 || port > 65535) throw new UsageException("option --port " + port + " (expected: 0..65535)");
                     CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
-                        a.intOption("--port", 7070), a.option("--app-id", "default"), out);
+                        port, a.option("--app-id", "default"), out);
                     yield 0;
                 }
                 case "inspect" -> InspectLauncher.launch(a.expect(1).dir(0));

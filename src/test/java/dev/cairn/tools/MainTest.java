@@ -102,6 +102,43 @@ class MainTest {
         assertTrue(r.err().contains("no database folder"), r.err());
     }
 
+    /** Every tool refuses a folder without a database and leaves it as it was (before, most made a database there). */
+    @Test
+    void toolsRefuseAFolderWithoutADatabaseAndCreateNothing() throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("not-a-db"));
+        Files.writeString(empty.resolve("readme.txt"), "hello");
+        Path file = Files.createFile(dir.resolve("some.jsonl"));
+        for (String[] command : List.of(new String[] {"verify", empty.toString()}, new String[] {"stats", empty.toString()},
+                new String[] {"backup", empty.toString(), dir.resolve("b").toString()},
+                new String[] {"compact", empty.toString(), dir.resolve("c").toString()},
+                new String[] {"export", empty.toString(), "Part"}, new String[] {"import", empty.toString(), "Part", file.toString()},
+                new String[] {"salvage", empty.toString()}, new String[] {"inspect", empty.toString()})) {
+            Result r = cairn(command);
+            assertEquals(2, r.code(), String.join(" ", command) + ": " + r.out() + r.err());
+            assertTrue(r.err().contains("no database in " + empty.toAbsolutePath()), r.err());
+            try (var files = Files.list(empty)) {
+                assertEquals(List.of(empty.resolve("readme.txt")), files.toList(), String.join(" ", command) + " created files");
+            }
+        }
+        Path db = databaseWithParts(1);
+        Result r = cairn("verify", db.resolve("data.cairn").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("give the folder that holds it, " + db.toAbsolutePath()), r.err());
+    }
+
+    /** A host that does not resolve, or a port out of range, is said plainly and creates no database. */
+    @Test
+    void serverRefusesABadHostOrPortBeforeMakingADatabase() {
+        Path data = dir.resolve("srv");
+        Result host = cairn("server", "--data", data.toString(), "--port", "0", "--host", "nosuch.invalid");
+        assertEquals(2, host.code(), host.out() + host.err());
+        assertTrue(host.err().contains("cannot resolve host 'nosuch.invalid'"), host.err());
+        Result port = cairn("server", "--data=" + data, "--port=99999");
+        assertEquals(2, port.code(), port.out() + port.err());
+        assertTrue(port.err().contains("option --port 99999 (expected: 0..65535)"), port.err());
+        assertFalse(Files.exists(data), "a database was made");
+    }
+
     @Test
     void verifyOfAnIntactDatabaseExitsZeroAndCountsRecords() {
         Path db = databaseWithParts(50);
