@@ -59,7 +59,11 @@ public final class ServerCore implements AutoCloseable {
     private static final byte[] SERVER_ID = ascii("serverId");
     private static final byte[] APP_ID = ascii("appId");
     private static final byte[] SEQ = ascii("seq");
-    /** Catch-up sends more records only while a peer has less than this queued. */
+    /**
+     * Catch-up sends more records only while a peer has less than this queued, and a batch stops
+     * once its values reach it: 256 records of up to 16 MiB each would go over PENDING_BYTES_MAX
+     * and close every client that catches up over them (TOO_SLOW), for ever.
+     */
     static final long PUMP_BELOW_BYTES = 1 << 20;
     static final int PUMP_RECORDS = 256;
     /** Size of an id range header of a record value as stored (database-layout.md §3). */
@@ -797,15 +801,24 @@ public final class ServerCore implements AutoCloseable {
         return more;
     }
 
-    /** Sends the next log records after {@code p.cursor}; CaughtUp when none are left. */
+    /**
+     * Sends the next log records after {@code p.cursor}, at most {@link #PUMP_RECORDS} and about
+     * {@link #PUMP_BELOW_BYTES} of values (at least one record); CaughtUp when none are left.
+     */
     private boolean pump(Peer p) {
         List<Message.Pushed> batch = new ArrayList<>();
+        long bytes = p.out.pendingBytes();
         try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(LOG)) {
-            for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1)); ok && batch.size() < PUMP_RECORDS; ok = c.next()) {
+            for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
+                 ok && batch.size() < PUMP_RECORDS && (batch.isEmpty() || bytes < PUMP_BELOW_BYTES); ok = c.next()) {
                 long s = c.key().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
                 Key<?> key = Bytes.recordKeyOf(Bytes.copy(c.value()));
                 p.cursor = s;
-                if (p.wants(key.tree())) batch.add(stored(r, key));
+                if (p.wants(key.tree())) {
+                    Message.Pushed m = stored(r, key);
+                    batch.add(m);
+                    bytes += m.value().length;
+                }
             }
             for (Message.Pushed m : batch) {
                 if (!m.removed() && p.schemasSent.add(SchemaRef.of(m))) p.out.send(schemaDef(r, m.key().tree(), m.fingerprint()));

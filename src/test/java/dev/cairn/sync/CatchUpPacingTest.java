@@ -1,0 +1,68 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.Schema;
+import dev.cairn.schema.SchemaVersions;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Catch-up sends about {@link ServerCore#PUMP_BELOW_BYTES} of records at a time, however large
+ * they are (sync-protocol.md §4.2 step 2). Before, a batch was 256 records whatever their size:
+ * records of 270 KB made one batch larger than a connection's 64 MiB queue, and every client
+ * that caught up over them was closed (TOO_SLOW) again and again (found by a client written
+ * from the spec alone).
+ */
+@Timeout(60)
+class CatchUpPacingTest {
+    @TempDir Path dir;
+
+    private static List<Message> hello(CoreConn c) {
+        return c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, UUID.randomUUID(), "n", 0, List.of(),
+            List.of(), new byte[0], Message.NONE));
+    }
+
+    @Test
+    void aBatchOfLargeRecordsStopsNearTheByteLimit() {
+        SchemaVersions versions = new SchemaVersions();
+        Schema schema = Schema.derive(Part.class);
+        versions.add(schema);
+        RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versions);
+        int records = 40;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000)) {
+            CoreConn writer = new CoreConn(core);
+            hello(writer);
+            int from = CoreConn.last(Message.Keys.class, writer.send(new Message.NeedKeys("Part"))).from();
+            List<Message> changes = new ArrayList<>();
+            changes.add(new Message.SchemaDef("Part", false, schema.fingerprint(), schema.toBytes()));
+            for (int i = 0; i < records; i++) {
+                byte[] body = codec.encode(new Part("p" + i + "-" + "x".repeat(100_000), "m", i, i, List.of()));
+                byte[] value = ByteBuffer.allocate(56 + body.length).put((byte) 1).put(new byte[55]).put(body).array();
+                changes.add(new Message.Change(i + 1, new Key<>("Part", from + i, 0), Message.Kind.CREATED, schema.fingerprint(), value));
+            }
+            writer.send(changes.toArray(Message[]::new));
+            assertEquals(records, core.seq());
+
+            CoreConn reader = new CoreConn(core);
+            long firstBatch = hello(reader).stream().filter(m -> m instanceof Message.Pushed)
+                .mapToLong(m -> ((Message.Pushed) m).value().length).sum();
+            assertTrue(firstBatch > 0 && firstBatch < ServerCore.PUMP_BELOW_BYTES + 110_000, "first batch of " + firstBatch + " bytes");
+            for (int round = 0; round < records && !(reader.received.getLast() instanceof Message.CaughtUp); round++) core.endRound();
+            List<Long> seqs = reader.received.stream().filter(m -> m instanceof Message.Pushed)
+                .map(m -> ((Message.Pushed) m).serverSeq()).toList();
+            assertEquals(java.util.stream.LongStream.rangeClosed(1, records).boxed().toList(), seqs, "every record once, in order");
+            assertEquals(new Message.CaughtUp(records), reader.received.getLast());
+        }
+    }
+}
