@@ -56,6 +56,9 @@ final class Backup {
      * copy's txn id would be replayed onto it.
      */
     static void checkTarget(Path targetDir, String what) {
+        if (Files.exists(targetDir) && !Files.isDirectory(targetDir)) {
+            throw new IllegalArgumentException(what + " target " + targetDir + " is a file, not a folder");
+        }
         for (String name : new String[] {Store.DATA_FILE, Store.WAL_FILE}) {
             if (Files.exists(targetDir.resolve(name))) {
                 throw new IllegalArgumentException(what + " target " + targetDir + " already holds a database (" + name + ")");

@@ -251,7 +251,8 @@ final class Commands {
         try {
             return Files.readString(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw new UncheckedIOException("cannot read " + file + (e instanceof java.nio.file.NoSuchFileException
+                ? ": no such file" : ": " + e.getMessage()), e);
         }
     }
 

@@ -126,6 +126,19 @@ class MainTest {
         assertTrue(r.err().contains("give the folder that holds it, " + db.toAbsolutePath()), r.err());
     }
 
+    /** A backup target that is a file, and an import file that is missing, are named as such. */
+    @Test
+    void aFileInTheWayAndAMissingFileAreSaidPlainly() throws Exception {
+        Path db = databaseWithParts(1);
+        Path afile = Files.writeString(dir.resolve("afile"), "x");
+        Result backup = cairn("backup", db.toString(), afile.toString());
+        assertEquals(2, backup.code(), backup.out() + backup.err());
+        assertTrue(backup.err().contains("backup target " + afile + " is a file, not a folder"), backup.err());
+        Result imp = cairn("import", db.toString(), "Part", dir.resolve("nosuch.jsonl").toString());
+        assertEquals(2, imp.code(), imp.out() + imp.err());
+        assertTrue(imp.err().contains("cannot read " + dir.resolve("nosuch.jsonl") + ": no such file"), imp.err());
+    }
+
     /** A host that does not resolve, or a port out of range, is said plainly and creates no database. */
     @Test
     void serverRefusesABadHostOrPortBeforeMakingADatabase() {
