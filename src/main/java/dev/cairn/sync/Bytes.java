@@ -92,12 +92,8 @@ final class Bytes {
         return ByteBuffer.wrap(value, 24, 8).getLong();
     }
 
-    /**
-     * Where the record bytes of a value (database-layout.md §3) start after their format tag and
-     * 2-byte version number, the sender's own (record-format.md §3): what two nodes' copies of
-     * the same data share byte for byte.
-     */
-    static int dataStart(byte[] value) {
-        return 56 + Short.toUnsignedInt(ByteBuffer.wrap(value, 2, 2).getShort()) + 3;
+    /** Where the record bytes of a value start: after its header and modifiedBy (database-layout.md §3). */
+    static int recordBytesStart(byte[] value) {
+        return ServerCore.RECORD_HEADER_BYTES + Short.toUnsignedInt(ByteBuffer.wrap(value, 2, 2).getShort());
     }
 }

@@ -500,7 +500,7 @@ public final class ServerCore implements AutoCloseable {
      * clients that receive the record decode them (indexes on arrival, the application on read).
      */
     static String bodyProblem(byte[] value, Schema schema) {
-        int body = RECORD_HEADER_BYTES + Short.toUnsignedInt(ByteBuffer.wrap(value).getShort(2));
+        int body = Bytes.recordBytesStart(value);
         try {
             GenericRecord.decode(MemorySegment.ofArray(value).asSlice(body), schema);
             return null;
@@ -638,8 +638,10 @@ public final class ServerCore implements AutoCloseable {
         byte[] v = c.value();
         byte[] s = current.value();
         if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= Bytes.metaIteration(s)) return false;
-        int vd = Bytes.dataStart(v);
-        int sd = Bytes.dataStart(s);
+        // The record bytes after their format tag and 2-byte version number, which is the
+        // sender's own (record-format.md §3): what two nodes' copies of the same data share.
+        int vd = Bytes.recordBytesStart(v) + 3;
+        int sd = Bytes.recordBytesStart(s) + 3;
         return vd <= v.length && sd <= s.length && Arrays.equals(v, vd, v.length, s, sd, s.length);
     }
 

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Key;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
-import dev.cairn.schema.SchemaVersions;
 import dev.cairn.testing.Fixtures.Part;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,34 +26,27 @@ import org.junit.jupiter.api.io.TempDir;
 class CatchUpPacingTest {
     @TempDir Path dir;
 
-    private static List<Message> hello(CoreConn c) {
-        return c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, UUID.randomUUID(), "n", 0, List.of(),
-            List.of(), new byte[0], Message.NONE));
-    }
-
     @Test
     void aBatchOfLargeRecordsStopsNearTheByteLimit() {
-        SchemaVersions versions = new SchemaVersions();
-        Schema schema = Schema.derive(Part.class);
-        versions.add(schema);
-        RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versions);
+        RecordCodec<Part> codec = CoreConn.codec(Part.class, "Part");
+        Schema schema = codec.schema();
         int records = 40;
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000)) {
             CoreConn writer = new CoreConn(core);
-            hello(writer);
+            writer.hello(UUID.randomUUID(), "writer");
             int from = CoreConn.last(Message.Keys.class, writer.send(new Message.NeedKeys("Part"))).from();
             List<Message> changes = new ArrayList<>();
             changes.add(new Message.SchemaDef("Part", false, schema.fingerprint(), schema.toBytes()));
             for (int i = 0; i < records; i++) {
                 byte[] body = codec.encode(new Part("p" + i + "-" + "x".repeat(100_000), "m", i, i, List.of()));
-                byte[] value = ByteBuffer.allocate(56 + body.length).put((byte) 1).put(new byte[55]).put(body).array();
+                byte[] value = CoreConn.recordValue(0, 0, 0, UUID.randomUUID(), body);
                 changes.add(new Message.Change(i + 1, new Key<>("Part", from + i, 0), Message.Kind.CREATED, schema.fingerprint(), value));
             }
             writer.send(changes.toArray(Message[]::new));
             assertEquals(records, core.seq());
 
             CoreConn reader = new CoreConn(core);
-            long firstBatch = hello(reader).stream().filter(m -> m instanceof Message.Pushed)
+            long firstBatch = reader.hello(UUID.randomUUID(), "reader").stream().filter(m -> m instanceof Message.Pushed)
                 .mapToLong(m -> ((Message.Pushed) m).value().length).sum();
             assertTrue(firstBatch > 0 && firstBatch < ServerCore.PUMP_BELOW_BYTES + 110_000, "first batch of " + firstBatch + " bytes");
             for (int round = 0; round < records && !(reader.received.getLast() instanceof Message.CaughtUp); round++) core.endRound();

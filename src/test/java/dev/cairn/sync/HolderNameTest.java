@@ -19,24 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
 class HolderNameTest {
     @TempDir Path dir;
 
-    private static List<Message> hello(CoreConn c, UUID id, String name) {
-        return c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, id, name, 0, List.of(), List.of(),
-            new byte[0], Message.NONE));
-    }
-
     @Test
     void aHoldersNameSurvivesAServerRestart() {
         UUID ann = UUID.randomUUID();
         Key<?> k = new Key<>("Part", 7, 0);
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             CoreConn c = new CoreConn(core);
-            hello(c, ann, "ann");
+            c.hello(ann, "ann");
             Message.Borrow b = CoreConn.last(Message.Borrow.class, c.send(new Message.CheckOut(k)));
             assertEquals(List.of(ann, "ann"), List.of(b.holder(), b.holderName()));
             core.disconnected(c.peer);
         }
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            Message.Borrow snapshot = CoreConn.last(Message.Borrow.class, hello(new CoreConn(core), UUID.randomUUID(), "bob"));
+            Message.Borrow snapshot = CoreConn.last(Message.Borrow.class, new CoreConn(core).hello(UUID.randomUUID(), "bob"));
             assertEquals(List.of(ann, "ann"), List.of(snapshot.holder(), snapshot.holderName()));
         }
     }

@@ -9,10 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Key;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
-import dev.cairn.schema.SchemaVersions;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -42,22 +40,8 @@ class ServerTrustTest {
         }
 
         List<Message> hello() {
-            return send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, id, "n-" + id.toString().substring(0, 4),
-                0, List.of(), List.of(), new byte[0], Message.NONE));
+            return conn.hello(id, "n-" + id.toString().substring(0, 4));
         }
-    }
-
-    /** A record value (database-layout.md §3) made on {@code node}: header, then the record bytes. */
-    private static byte[] value(int stateKind, long metaIteration, long dataIteration, UUID node, byte[] recordBytes) {
-        return ByteBuffer.allocate(56 + recordBytes.length).put((byte) 1).put((byte) stateKind).putShort((short) 0)
-            .putInt(stateKind == 0 ? 0 : 1).putLong(1).putLong(1).putLong(metaIteration).putLong(dataIteration)
-            .putLong(node.getMostSignificantBits()).putLong(node.getLeastSignificantBits()).put(recordBytes).array();
-    }
-
-    private static <V extends Record> RecordCodec<V> codec(Class<V> type, String tree) {
-        SchemaVersions versions = new SchemaVersions();
-        versions.add(Schema.derive(type));
-        return RecordCodec.of(type, tree, versions);
     }
 
     private static Message.SchemaDef schemaDef(String tree, boolean versioned, Class<? extends Record> type) {
@@ -76,7 +60,7 @@ class ServerTrustTest {
 
     @Test
     void onlyTheNodeWhoseIdsARecordHasMayReplaceItWithACreated() {
-        RecordCodec<Part> parts = codec(Part.class, "Part");
+        RecordCodec<Part> parts = CoreConn.codec(Part.class, "Part");
         long fp = parts.schema().fingerprint();
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn maker = new Conn(core, UUID.randomUUID());
@@ -85,30 +69,30 @@ class ServerTrustTest {
             other.hello();
             Message.Keys keys = CoreConn.last(Message.Keys.class, maker.send(new Message.NeedKeys("Part")));
             Key<?> k = new Key<>("Part", keys.from(), 0);
-            byte[] made = value(0, 0, 0, maker.id, parts.encode(part(1)));
+            byte[] made = CoreConn.recordValue(0, 0, 0, maker.id, parts.encode(part(1)));
             maker.send(schemaDef("Part", false, Part.class), new Message.Change(1, k, Message.Kind.CREATED, fp, made));
             assertEquals(1, core.seq());
 
             // other changes it under its check-out and gives the check-out up; maker takes it.
             other.send(schemaDef("Part", false, Part.class), new Message.CheckOut(k));
-            byte[] changed = value(0, 1, 1, other.id, parts.encode(part(2)));
+            byte[] changed = CoreConn.recordValue(0, 1, 1, other.id, parts.encode(part(2)));
             assertInstanceOf(Message.Ack.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, changed)).getFirst());
             other.send(new Message.CheckIn(k));
             maker.send(new Message.CheckOut(k));
             assertEquals(2, core.seq());
 
             // other made the stored version, but the id is maker's: its CREATED replaces nothing.
-            byte[] hijack = value(0, 2, 2, other.id, parts.encode(part(3)));
+            byte[] hijack = CoreConn.recordValue(0, 2, 2, other.id, parts.encode(part(3)));
             List<Message> answer = other.send(new Message.Change(2, k, Message.Kind.CREATED, fp, hijack));
             assertEquals(2, CoreConn.last(Message.Ack.class, answer).serverSeq(), "acknowledged as the stored version");
             assertArrayEquals(changed, CoreConn.last(Message.Pushed.class, answer).value(), "and told what the server has");
             assertEquals(2, core.seq(), "nothing stored");
 
             // The maker's own CREATED with newer data (written before its first was acknowledged) still counts.
-            byte[] makerAgain = value(0, 2, 2, maker.id, parts.encode(part(4)));
+            byte[] makerAgain = CoreConn.recordValue(0, 2, 2, maker.id, parts.encode(part(4)));
             maker.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, makerAgain));
             assertEquals(3, core.seq());
-            byte[] newer = value(0, 3, 3, maker.id, parts.encode(part(5)));
+            byte[] newer = CoreConn.recordValue(0, 3, 3, maker.id, parts.encode(part(5)));
             assertEquals(4, CoreConn.last(Message.Ack.class, maker.send(new Message.Change(3, k, Message.Kind.CREATED, fp, newer))).serverSeq());
         }
     }
@@ -116,7 +100,7 @@ class ServerTrustTest {
     /** Without the check-out a client may change the state alone: the same data under a later metaIteration. */
     @Test
     void withoutTheCheckOutOnlyTheStateMayChange() {
-        RecordCodec<Doc> docs = codec(Doc.class, "Doc");
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
         long fp = docs.schema().fingerprint();
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn maker = new Conn(core, UUID.randomUUID());
@@ -127,19 +111,19 @@ class ServerTrustTest {
             Key<?> k = new Key<>("Doc", id, 0);
             byte[] doc = docs.encode(new Doc("spec", 3));
             maker.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
-                new Message.Change(1, k, Message.Kind.CREATED, fp, value(1, 0, 0, maker.id, doc)));
+                new Message.Change(1, k, Message.Kind.CREATED, fp, CoreConn.recordValue(1, 0, 0, maker.id, doc)));
             other.send(schemaDef("Doc", true, Doc.class));
 
             byte[] otherData = docs.encode(new Doc("spec", 4));
             for (byte[] refused : List.of(
-                    value(1, 1, 1, other.id, otherData),      // a data change
-                    value(1, 1, 0, other.id, otherData),      // other data under the stored dataIteration
-                    value(1, 0, 0, other.id, doc))) {         // no later metaIteration
+                    CoreConn.recordValue(1, 1, 1, other.id, otherData),      // a data change
+                    CoreConn.recordValue(1, 1, 0, other.id, otherData),      // other data under the stored dataIteration
+                    CoreConn.recordValue(1, 0, 0, other.id, doc))) {         // no later metaIteration
                 Message.Refused r = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
                 assertEquals(ErrorCode.NOT_CHECKED_OUT, r.code(), r.reason());
             }
             assertEquals(1, core.seq());
-            byte[] released = value(2, 1, 0, other.id, doc);
+            byte[] released = CoreConn.recordValue(2, 1, 0, other.id, doc);
             assertInstanceOf(Message.Ack.class, other.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, released)).getFirst());
             assertEquals(2, core.seq());
         }
@@ -147,8 +131,8 @@ class ServerTrustTest {
 
     @Test
     void aReleasedRecordStaysReleasedAndStateKindsFitTheirTree() {
-        RecordCodec<Doc> docs = codec(Doc.class, "Doc");
-        RecordCodec<Part> parts = codec(Part.class, "Part");
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+        RecordCodec<Part> parts = CoreConn.codec(Part.class, "Part");
         long docFp = docs.schema().fingerprint();
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn node = new Conn(core, UUID.randomUUID());
@@ -157,13 +141,13 @@ class ServerTrustTest {
             Key<?> k = new Key<>("Doc", id, 0);
             byte[] doc = docs.encode(new Doc("spec", 3));
             node.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
-                new Message.Change(1, k, Message.Kind.CREATED, docFp, value(1, 0, 0, node.id, doc)));
-            byte[] released = value(2, 1, 0, node.id, doc);
+                new Message.Change(1, k, Message.Kind.CREATED, docFp, CoreConn.recordValue(1, 0, 0, node.id, doc)));
+            byte[] released = CoreConn.recordValue(2, 1, 0, node.id, doc);
             assertInstanceOf(Message.Ack.class, node.send(new Message.Change(2, k, Message.Kind.CHANGED, docFp, released)).getFirst());
             assertEquals(2, core.seq());
 
             Message.Refused r = CoreConn.last(Message.Refused.class,
-                node.send(new Message.Change(3, k, Message.Kind.CHANGED, docFp, value(1, 2, 0, node.id, doc))));
+                node.send(new Message.Change(3, k, Message.Kind.CHANGED, docFp, CoreConn.recordValue(1, 2, 0, node.id, doc))));
             assertEquals(ErrorCode.RELEASED, r.code());
             assertTrue(r.reason().endsWith("is released; it stays released"), r.reason());
             assertArrayEquals(released, r.current().value());
@@ -173,7 +157,7 @@ class ServerTrustTest {
             int partId = CoreConn.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
             Message.Error e = CoreConn.last(Message.Error.class, node.send(schemaDef("Part", false, Part.class),
                 new Message.Change(4, new Key<>("Part", partId, 0), Message.Kind.CREATED, parts.schema().fingerprint(),
-                    value(1, 0, 0, node.id, parts.encode(part(1))))));
+                    CoreConn.recordValue(1, 0, 0, node.id, parts.encode(part(1))))));
             assertEquals(ErrorCode.PROTOCOL, e.code());
             assertTrue(e.text().endsWith("record state kind 1 in a tree that is not versioned (expected: 0 NonVersioned)"), e.text());
             assertEquals(2, core.seq());
