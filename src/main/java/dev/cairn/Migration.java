@@ -5,6 +5,12 @@ package dev.cairn;
  * class. Registered with {@link Cairn#tree(Class, Migration)}; used only when the schema change
  * is refused by the evolution rules, and then run once over the whole tree in one durable
  * transaction (all records migrate, or after a crash none did and the next open runs it again).
+ *
+ * <p>On a linked database the migration rewrites this node's copy only: the server and the other
+ * nodes keep each record in the version its writer wrote, and records that arrive later in a
+ * version the class cannot read go through the migration as they arrive (on the sync thread;
+ * an exception stops the sync with a {@link SchemaMismatchException}). See
+ * spec/database-layout.md §8.
  */
 @FunctionalInterface
 public interface Migration<V extends Record> {

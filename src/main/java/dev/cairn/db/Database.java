@@ -409,8 +409,15 @@ public final class Database implements AutoCloseable {
      * Opens or creates a tree for {@code candidate}; returns its state. A schema new to the tree
      * is checked by the evolution rules and stored as the next version; if refused, {@code
      * onRefused} (may be null) runs inside the same transaction and must rewrite every record.
+     * A schema stored already must be able to read every version that may hold records
+     * (records of a version migrated away from may have arrived from the server since, §8);
+     * records of the versions it cannot read are migrated by {@code onRefused}, or the open is
+     * refused. With a migration, {@code arrival} (else null) is registered for records that
+     * arrive later in a version the class cannot read, in the same batch, so that none slips
+     * in between.
      */
-    TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused) {
+    TreeState openTree(String name, boolean versioned, Schema candidate, MigrationStep onRefused,
+                       TreeState.ArrivalMigration arrival) {
         Layout.checkTreeName(name);
         boolean insideBatch = writeLock.isHeldByCurrentThread() && batch != null;
         TreeState known = trees.get(name);
@@ -434,6 +441,8 @@ public final class Database implements AutoCloseable {
                 int v = versions.add(candidate);
                 txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
                 TreeState created = new TreeState(name, versioned, versions, pool);
+                created.readers.add(candidate);
+                created.migration = arrival;
                 afterCommit(() -> trees.put(name, created));
                 return created;
             }
@@ -441,7 +450,9 @@ public final class Database implements AutoCloseable {
                 throw new SchemaMismatchException("tree " + name + " is stored " + (t.versioned ? "" : "not ")
                     + "versioned, but the record class declares versioned = " + versioned);
             }
-            if (t.versions.versionOf(candidate) >= 0) return t;
+            register(t, candidate, arrival);
+            int own = t.versions.versionOf(candidate);
+            if (own > 0) return migrateUnreadable(t, candidate, own, onRefused);
             SchemaVersions stored = t.versions;
             boolean refused = false;
             // Versions below dataFromVersion hold no data any more (a migration rewrote it), so
@@ -458,26 +469,71 @@ public final class Database implements AutoCloseable {
             int v = next.add(candidate);
             txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
             TreeState finalT = t;
-            int dataFrom = t.dataFromVersion;
-            if (refused) {
-                onRefused.migrate(finalT, stored, next);
-                dataFrom = v;
-                txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, dataFrom));
-            }
-            int finalDataFrom = dataFrom;
             // Published before the commit: a reader whose snapshot holds records of version v
             // must find v (versions only grow, so older snapshots are not affected).
             finalT.versions = next;
             onAbort(() -> finalT.versions = stored);
-            afterCommit(() -> finalT.dataFromVersion = finalDataFrom);
+            if (refused) setDataFrom(t, onRefused.migrate(finalT, next, version -> version != v, v));
             return t;
         }, true);
     }
 
-    /** Rewrites every record of a tree whose new schema was refused by the evolution rules. */
+    /** Adds the class's schema to the tree's readers and its arrival migration, both undone if the batch aborts. */
+    private void register(TreeState t, Schema candidate, TreeState.ArrivalMigration arrival) {
+        if (t.readers.add(candidate)) onAbort(() -> t.readers.remove(candidate));
+        if (arrival == null) return;
+        TreeState.ArrivalMigration before = t.migration;
+        t.migration = arrival;
+        onAbort(() -> t.migration = before);
+    }
+
+    /**
+     * For a class whose schema is stored as version {@code own}: the versions from
+     * dataFromVersion on that it cannot read are migrated by {@code onRefused}; refused when
+     * there are such versions and no migration.
+     */
+    private TreeState migrateUnreadable(TreeState t, Schema candidate, int own, MigrationStep onRefused) {
+        SchemaVersions versions = t.versions;
+        Set<Integer> unreadable = new TreeSet<>();
+        String why = null;
+        for (int u = t.dataFromVersion; u <= versions.latestVersion(); u++) {
+            if (u == own) continue;
+            List<dev.cairn.schema.Evolution.Mismatch> m = mismatches(versions.get(u), candidate);
+            if (m.isEmpty()) continue;
+            unreadable.add(u);
+            if (why == null) why = "version " + u + " at " + m.getFirst().path() + ": " + m.getFirst().reason();
+        }
+        if (unreadable.isEmpty()) return t;
+        if (onRefused == null) {
+            throw new SchemaMismatchException("tree " + t.name + ": " + candidate.name() + " of version " + own
+                + " cannot read records of stored " + why + " (records of an older version arrive from the "
+                + "server while other nodes still write it; expected: open the tree with its migration)");
+        }
+        setDataFrom(t, onRefused.migrate(t, versions, unreadable::contains, own));
+        return t;
+    }
+
+    /** The refused changes when {@code reader} reads records of {@code stored}, as the evolution rules see them. */
+    static List<dev.cairn.schema.Evolution.Mismatch> mismatches(Schema stored, Schema reader) {
+        SchemaVersions only = new SchemaVersions();
+        only.add(stored);
+        return dev.cairn.schema.Evolution.mismatches(only, reader);
+    }
+
+    /** Stores the tree's dataFromVersion (in the batch; the tree state follows at commit). */
+    void setDataFrom(TreeState t, int version) {
+        txn().put(Layout.CATALOG, Layout.utf8(t.name), Layout.catalogEntry(t.versioned, version));
+        afterCommit(() -> t.dataFromVersion = version);
+    }
+
+    /**
+     * Rewrites, with a migration, every record of a tree whose stored version {@code migrates}
+     * selects, encoding it in version {@code target}; returns the lowest version a record of
+     * the tree still has ({@code target} when none is lower).
+     */
     @FunctionalInterface
     interface MigrationStep {
-        void migrate(TreeState tree, SchemaVersions older, SchemaVersions newer);
+        int migrate(TreeState tree, SchemaVersions versions, java.util.function.IntPredicate migrates, int target);
     }
 
     // ---------------------------------------------------------------- record operations (in a batch)
@@ -756,12 +812,16 @@ public final class Database implements AutoCloseable {
         return known != null ? known : new BorrowState.HeldBy(holder, "");
     }
 
-    /** Rewrites the record bytes of {@code key} as a data change (migrations). */
-    void rewrite(TreeState t, Key<?> key, byte[] body) {
+    /**
+     * Stores a record's body as a migration rewrote it. Never linked: a data change (§5; no
+     * outbox before the link). Linked: a change of this replica alone — header, iterations and
+     * outbox stay, since the server and the other nodes keep the record in its old version (§8);
+     * a pending change is sent with the new body.
+     */
+    void migrated(TreeState t, Key<?> key, byte[] body) {
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
-        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        RecordHeader next = serverId == null ? h.touched(System.currentTimeMillis(), nodeId, user, true) : h;
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, body));
-        outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
 

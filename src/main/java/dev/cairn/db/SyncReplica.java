@@ -410,43 +410,72 @@ public final class SyncReplica implements Replica {
             db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
             return;
         }
-        int version = localVersion(t, key, schema);
+        Arrival arrival = arrival(t, key, schema);
         byte[] value = p.value().clone();
-        RecordHeader.decode(MemorySegment.ofArray(value), key);
+        RecordHeader header = RecordHeader.decode(MemorySegment.ofArray(value), key);
         long bodyOffset = value.length - RecordHeader.body(MemorySegment.ofArray(value)).byteSize();
         // record-format.md §3: the header is tag 0xC1, then the writer's version as u16 little-endian.
-        value[(int) bodyOffset + 1] = (byte) version;
-        value[(int) bodyOffset + 2] = (byte) (version >>> 8);
+        value[(int) bodyOffset + 1] = (byte) arrival.version;
+        value[(int) bodyOffset + 2] = (byte) (arrival.version >>> 8);
         MemorySegment newBody = RecordHeader.body(MemorySegment.ofArray(value));
         RecordCodec.versionOf(newBody);
+        if (arrival.migrate) {
+            // database-layout.md §8: a version the tree migrated away from is migrated on arrival,
+            // on this replica alone; the server keeps the record as its writer sent it.
+            byte[] migrated;
+            try {
+                migrated = t.migration.migrate(key, newBody, t.versions);
+            } catch (RuntimeException e) {
+                // The application's code failed: stop the sync as for a record it cannot read,
+                // rather than retry the same record on every reconnection.
+                throw new SchemaMismatchException("tree " + t.name + ": the migration failed on record " + key
+                    + ", which arrives in schema version " + arrival.version + ": " + e
+                    + " (nothing was changed; fix the migration)", e);
+            }
+            value = header.encode(migrated);
+            newBody = RecordHeader.body(MemorySegment.ofArray(value));
+        } else if (arrival.version < t.dataFromVersion) {
+            db.setDataFrom(t, arrival.version);
+        }
         db.indexRemote(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
     }
 
+    /** The local version of an arriving record's schema, and whether the tree's arrival migration must rewrite it. */
+    private record Arrival(int version, boolean migrate) { }
+
     /**
-     * The local version number of {@code schema}, adding it as the next version when it is new
-     * and every record class opened on the tree can read it.
+     * Maps an arriving record's schema to a local version, adding it as the next version when it
+     * is new. A version from dataFromVersion on is readable by every record class opened on the
+     * tree (checked as it was added, or as the class was opened, Database.openTree). Any other
+     * must be readable by each of them, or be migrated by the tree's arrival migration.
      *
      * @throws SchemaMismatchException naming the tree, record and both schemas otherwise
      */
-    private int localVersion(TreeState t, Key<?> key, Message.SchemaDef def) {
+    private Arrival arrival(TreeState t, Key<?> key, Message.SchemaDef def) {
         Schema schema = schemaOf(def);
         int known = t.versions.versionOf(schema); // t.versions follows the batch (set below, reset on abort)
-        if (known > 0) return known;
+        if (known >= t.dataFromVersion) return new Arrival(known, false);
+        boolean unreadable = false;
+        for (Schema reader : t.readers) {
+            List<Evolution.Mismatch> m = Database.mismatches(schema, reader);
+            if (m.isEmpty()) continue;
+            unreadable = true;
+            if (t.migration == null) {
+                throw new SchemaMismatchException("tree " + t.name + ": record " + key + " arrives in schema "
+                    + Long.toHexString(schema.fingerprint()) + " which " + reader.name() + " cannot read at "
+                    + m.getFirst().path() + ": " + m.getFirst().reason()
+                    + " (nothing was changed; upgrade the application, or open the tree with a migration)");
+            }
+        }
+        return new Arrival(known > 0 ? known : addVersion(t, schema), unreadable);
+    }
+
+    private int addVersion(TreeState t, Schema schema) {
         SchemaVersions versions = db.loadVersions(db.txn(), t.name);
         int v = versions.versionOf(schema);
         if (v > 0) return v;
-        SchemaVersions only = new SchemaVersions();
-        only.add(schema);
-        for (Schema reader : t.readers) {
-            List<Evolution.Mismatch> m = Evolution.mismatches(only, reader);
-            if (!m.isEmpty()) {
-                throw new SchemaMismatchException("tree " + t.name + ": record " + key + " arrives in schema "
-                    + Long.toHexString(schema.fingerprint()) + " which " + reader.name() + " cannot read at "
-                    + m.getFirst().path() + ": " + m.getFirst().reason() + " (nothing was changed; upgrade the application)");
-            }
-        }
         int added = versions.add(schema);
         db.txn().put(Layout.SCHEMAS, Layout.schemaKey(t.name, added), schema.toBytes());
         SchemaVersions before = t.versions;

@@ -69,21 +69,57 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         TreeSpec spec = type.getAnnotation(TreeSpec.class);
         boolean versioned = spec != null && spec.versioned();
         Schema candidate = Schema.derive(type);
-        Database.MigrationStep step = migration == null ? null : (tree, older, newer) -> {
-            RecordCodec<V> newCodec = RecordCodec.of(type, name, newer);
-            List<Key<V>> keys = Database.keys(db.txn(), tree);
-            migration.progress(0, keys.size());
-            long done = 0;
-            for (Key<V> key : keys) {
-                MemorySegment stored = db.txn().get(tree.dataTree, Layout.recordKey(key.id(), key.revision()));
-                String oldJson = JsonForm.toJson(RecordHeader.body(stored), older);
-                V value = Objects.requireNonNull(migration.migrate(key, oldJson), "migration result for " + key);
-                db.rewrite(tree, key, newCodec.encode(value));
-                migration.progress(++done, keys.size());
+        Database.MigrationStep step = migration == null ? null
+            : (tree, versions, migrates, target) -> migrateRecords(db, tree, type, migration, versions, migrates, target);
+        TreeState.ArrivalMigration arrival = migration == null ? null : new TreeState.ArrivalMigration() {
+            private volatile Codec<V> codec;
+
+            @Override
+            public Schema target() {
+                return candidate;
+            }
+
+            @Override
+            public byte[] migrate(Key<?> key, MemorySegment oldBody, SchemaVersions versions) {
+                Codec<V> c = codec;
+                if (c == null || c.versions() != versions) codec = c = new Codec<>(versions, RecordCodec.of(type, name, versions));
+                @SuppressWarnings("unchecked")
+                Key<V> typed = (Key<V>) key;
+                return encodeMigrated(migration, typed, JsonForm.toJson(oldBody, versions), c.codec());
             }
         };
-        TreeState t = db.openTree(name, versioned, candidate, step);
+        TreeState t = db.openTree(name, versioned, candidate, step, arrival);
         return new TreeImpl<>(db, t, type);
+    }
+
+    /**
+     * The migration step of {@link #open}: every record whose version {@code migrates} selects
+     * goes through {@code migration} into version {@code target}; returns the lowest version left.
+     */
+    private static <V extends Record> int migrateRecords(Database db, TreeState tree, Class<V> type, Migration<V> migration,
+                                                         SchemaVersions versions, java.util.function.IntPredicate migrates,
+                                                         int target) {
+        RecordCodec<V> codec = RecordCodec.of(type, tree.name, versions);
+        List<Key<V>> keys = new ArrayList<>();
+        int lowest = target;
+        for (Key<V> key : Database.<V>keys(db.txn(), tree)) {
+            int version = RecordCodec.versionOf(RecordHeader.body(db.txn().get(tree.dataTree, recordKey(key))));
+            if (migrates.test(version)) keys.add(key); else lowest = Math.min(lowest, version);
+        }
+        migration.progress(0, keys.size());
+        long done = 0;
+        for (Key<V> key : keys) {
+            MemorySegment stored = db.txn().get(tree.dataTree, recordKey(key));
+            String oldJson = JsonForm.toJson(RecordHeader.body(stored), versions);
+            db.migrated(tree, key, encodeMigrated(migration, key, oldJson, codec));
+            migration.progress(++done, keys.size());
+        }
+        return lowest;
+    }
+
+    private static <V extends Record> byte[] encodeMigrated(Migration<V> migration, Key<V> key, String oldJson,
+                                                            RecordCodec<V> codec) {
+        return codec.encode(Objects.requireNonNull(migration.migrate(key, oldJson), "migration result for " + key));
     }
 
     private RecordCodec<V> codec() {

@@ -28,6 +28,12 @@ final class TreeState {
     final List<IndexBinding<?>> indexes = new CopyOnWriteArrayList<>();
     /** Schemas of the record classes opened on this tree: records from a server must be readable by each. */
     final java.util.Set<dev.cairn.schema.Schema> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The migration the last record class opened with one ({@code Cairn.tree(Class, Migration)})
+     * registered in this process, for records that arrive from the server in a version that
+     * class cannot read; null when none was registered.
+     */
+    volatile ArrivalMigration migration;
 
     TreeState(String name, boolean versioned, SchemaVersions versions, KeyPool pool) {
         this.name = name;
@@ -35,6 +41,15 @@ final class TreeState {
         this.versioned = versioned;
         this.versions = versions;
         this.pool = pool;
+    }
+
+    /** Turns a record body of another schema version into one of {@link #target()}'s version. */
+    interface ArrivalMigration {
+        /** The schema of the class that registered the migration: a version of this tree. */
+        dev.cairn.schema.Schema target();
+
+        /** The body (record bytes with their version tag) the migration gives for {@code oldBody}, stored in {@code versions}. */
+        byte[] migrate(dev.cairn.Key<?> key, MemorySegment oldBody, SchemaVersions versions);
     }
 
     /** An index with the codec that turns stored bytes into its record type. */

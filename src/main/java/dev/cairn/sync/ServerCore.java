@@ -557,14 +557,29 @@ public final class ServerCore implements AutoCloseable {
             sendRecord(p, current);
             return;
         }
+        byte[] value = c.value();
+        long fingerprint = c.fingerprint();
+        BorrowEntry b = borrows.get(key);
+        if (c.kind() == Message.Kind.CHANGED && (b == null || !b.holder.equals(p.clientId))) {
+            // A change of the state alone from a node without the check-out (refusal() let only
+            // that through): its header with the stored data, which a node that migrated its
+            // copy locally holds in another schema version (database-layout.md §5, §8).
+            int from = Bytes.recordBytesStart(value);
+            int data = Bytes.recordBytesStart(current.value());
+            value = Arrays.copyOf(value, from + current.value().length - data);
+            System.arraycopy(current.value(), data, value, from, current.value().length - data);
+            fingerprint = current.fingerprint();
+        }
         long s = ++seq;
         WriteTxn w = txn();
         if (current.serverSeq() > 0) w.delete(LOG, Bytes.longBytes(current.serverSeq()));
         w.put(LOG, Bytes.longBytes(s), rk);
-        w.put(RECORDS, rk, Bytes.recordValue(s, c.fingerprint(), c.value()));
+        w.put(RECORDS, rk, Bytes.recordValue(s, fingerprint, value));
         w.put(META, SEQ, Bytes.longBytes(s));
-        Message.Pushed now = new Message.Pushed(s, key, c.fingerprint(), c.value());
+        Message.Pushed now = new Message.Pushed(s, key, fingerprint, value);
         send(p, new Message.Ack(c.outboxSeq(), key, s));
+        // The sender's data differed from what was stored: it gets the stored record back.
+        if (fingerprint != c.fingerprint() || !Arrays.equals(value, c.value())) sendRecord(p, now);
         for (Peer other : peers) {
             if (other != p && other.live() && other.wants(key.tree())) sendRecord(other, now);
         }
@@ -630,19 +645,15 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * True for a change of the record's state alone (release, state number), which needs no
-     * check-out (database-layout.md §5): the stored data in the stored schema, unchanged, under
-     * a later metaIteration, so concurrent state changes are ordered by metaIteration.
+     * check-out (database-layout.md §5): the stored dataIteration under a later metaIteration,
+     * so concurrent state changes are ordered by metaIteration. Its data is not taken: the
+     * server keeps the stored record bytes (onChange).
      */
     static boolean stateChangeOnly(Message.Change c, Message.Pushed current) {
-        if (c.kind() != Message.Kind.CHANGED || c.fingerprint() != current.fingerprint()) return false;
+        if (c.kind() != Message.Kind.CHANGED) return false;
         byte[] v = c.value();
         byte[] s = current.value();
-        if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= Bytes.metaIteration(s)) return false;
-        // The record bytes after their format tag and 2-byte version number, which is the
-        // sender's own (record-format.md §3): what two nodes' copies of the same data share.
-        int vd = Bytes.recordBytesStart(v) + 3;
-        int sd = Bytes.recordBytesStart(s) + 3;
-        return vd <= v.length && sd <= s.length && Arrays.equals(v, vd, v.length, s, sd, s.length);
+        return Bytes.dataIteration(v) == Bytes.dataIteration(s) && Bytes.metaIteration(v) > Bytes.metaIteration(s);
     }
 
     private boolean owns(String tree, int id, UUID client) {

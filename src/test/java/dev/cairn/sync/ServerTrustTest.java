@@ -117,7 +117,6 @@ class ServerTrustTest {
             byte[] otherData = docs.encode(new Doc("spec", 4));
             for (byte[] refused : List.of(
                     CoreConn.recordValue(1, 1, 1, other.id, otherData),      // a data change
-                    CoreConn.recordValue(1, 1, 0, other.id, otherData),      // other data under the stored dataIteration
                     CoreConn.recordValue(1, 0, 0, other.id, doc))) {         // no later metaIteration
                 Message.Refused r = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
                 assertEquals(ErrorCode.NOT_CHECKED_OUT, r.code(), r.reason());
@@ -126,6 +125,14 @@ class ServerTrustTest {
             byte[] released = CoreConn.recordValue(2, 1, 0, other.id, doc);
             assertInstanceOf(Message.Ack.class, other.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, released)).getFirst());
             assertEquals(2, core.seq());
+
+            // Other data under the stored dataIteration (a copy migrated on that node): the state
+            // is taken, the data is not, and the sender gets the stored record back.
+            byte[] numbered = CoreConn.recordValue(2, 2, 0, other.id, otherData);
+            List<Message> answer = other.send(new Message.Change(3, k, Message.Kind.CHANGED, fp, numbered));
+            assertEquals(3, CoreConn.last(Message.Ack.class, answer).serverSeq());
+            byte[] stored = CoreConn.recordValue(2, 2, 0, other.id, doc);
+            assertArrayEquals(stored, CoreConn.last(Message.Pushed.class, answer).value(), "the state with the stored data");
         }
     }
 
