@@ -49,10 +49,15 @@ public final class CairnStore implements KvStore {
         }
     }
 
+    /** Slices of wVal by length, made once each: as the LMDB adapter reuses its value buffer. */
+    private final MemorySegment[] wValSlices = new MemorySegment[wVal.length + 1];
+
     private void putOne(WriteTxn w, long key, Part p) {
         wKeySeg.set(LONG_BE, 0, key);
         int len = bench.PartCodec.encode(p, wValBuf);
-        w.put(TREE, wKeySeg, wValSeg.asSlice(0, len));
+        MemorySegment value = wValSlices[len];
+        if (value == null) wValSlices[len] = value = wValSeg.asSlice(0, len);
+        w.put(TREE, wKeySeg, value);
     }
 
     @Override public void putBatch(long[] keys, Part[] parts, int off, int len) {

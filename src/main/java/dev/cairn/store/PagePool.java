@@ -10,16 +10,30 @@ package dev.cairn.store;
  * <p>Used only by the write transaction holding the store's write slot. A buffer comes back only
  * after its transaction has ended ({@link WriteTxn#releasePages}): by then the commit has copied
  * it into the file, and nothing handed to callers refers to it (reads of a transaction's own
- * pages return copies, {@link ReadTxn#export}). At most {@code capacity} buffers are kept.
+ * pages return copies, {@link ReadTxn#export}). At most {@code capacity} buffers are kept. It
+ * also keeps the arrays the writer copies keys into ({@link #keyArray}).
  */
 final class PagePool {
     private final int pageBytes;
     private final WriteTxn.Dirty[] free;
     private int size;
+    private final byte[][] keyArrays = new byte[65][];
 
     PagePool(int pageBytes, int capacity) {
         this.pageBytes = pageBytes;
         this.free = new WriteTxn.Dirty[capacity];
+    }
+
+    /**
+     * An array of {@code n} bytes for a put's copy of its key, the same one for every short key
+     * of that length: a bulk load put an 8-byte key copy on the heap per record, whose first pass
+     * over a young JVM's heap costs a page fault per 4 KiB as well as collections.
+     */
+    byte[] keyArray(int n) {
+        if (n >= keyArrays.length) return new byte[n];
+        byte[] b = keyArrays[n];
+        if (b == null) keyArrays[n] = b = new byte[n];
+        return b;
     }
 
     /** A buffer of one page with unspecified bytes: the caller overwrites or clears all of it. */

@@ -158,7 +158,18 @@ public final class WriteTxn extends ReadTxn {
     public void put(String tree, MemorySegment key, MemorySegment value) {
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
-        putChecked(tree, PageBuffer.copyOf(key), value);
+        putChecked(tree, keyCopy(key), value);
+    }
+
+    /**
+     * The key's bytes in an array of its length, which later puts of keys as long reuse: the
+     * tree keeps no key array (putChecked).
+     */
+    private byte[] keyCopy(MemorySegment key) {
+        int n = Math.toIntExact(key.byteSize());
+        byte[] b = pool.keyArray(n);
+        MemorySegment.copy(key, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b, 0, n);
+        return b;
     }
 
     /** The key is this call's own copy or the caller's array; the tree keeps neither. */
