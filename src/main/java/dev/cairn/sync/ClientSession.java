@@ -136,7 +136,7 @@ public final class ClientSession {
             case Message.Welcome w -> onWelcome(w);
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
                 || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH
-                || e.code() == ErrorCode.NODE_COPY || e.code() == ErrorCode.SERVER_BEHIND);
+                || e.code() == ErrorCode.NODE_COPY || e.code() == ErrorCode.SERVER_BEHIND || e.code() == ErrorCode.REPLACED);
             case Message.SchemaDef d -> schemas.put(SchemaRef.of(d), d);
             case Message.Pushed p -> {
                 pushesReceived++;

@@ -24,6 +24,12 @@ public final class ErrorCode {
     public static final int NODE_COPY = 9;
     /** The node has synced past the end of the server's database: the server's data is older than what it served. */
     public static final int SERVER_BEHIND = 10;
+    /**
+     * Another connection presenting this node's client id and link token was accepted: it
+     * replaced this one (a node makes one connection at a time), so this connection is a second
+     * process using the node's database, a copied folder. The client stops.
+     */
+    public static final int REPLACED = 11;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -48,6 +54,7 @@ public final class ErrorCode {
             case BUSY -> "BUSY";
             case NODE_COPY -> "NODE_COPY";
             case SERVER_BEHIND -> "SERVER_BEHIND";
+            case REPLACED -> "REPLACED";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

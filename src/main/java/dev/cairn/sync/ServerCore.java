@@ -38,10 +38,13 @@ import java.util.UUID;
  *   <li>{@code seq} grows by one per accepted change; the log holds each record once, under
  *       the sequence of its latest change, so catch-up sends every record at most once.
  *   <li>An id range is issued once, to one client, and stored before it is sent.
+ *   <li>One connection per client id: an accepted Hello replaces the client's older connection,
+ *       which gets {@code Error(REPLACED)} (sync-protocol.md §4.2 step 1).
  *   <li>Not thread-safe: one thread (the Selector loop) owns it.
  * </ul>
  */
 public final class ServerCore implements AutoCloseable {
+    private static final System.Logger LOGGER = System.getLogger(ServerCore.class.getName());
     /** The server's first tree: a folder that has it holds a server database. */
     public static final String META = "srv.meta";
     /** The first tree of a node database (dev.cairn.db.Layout.NODE; sync does not depend on db). */
@@ -367,6 +370,13 @@ public final class ServerCore implements AutoCloseable {
         }
         UUID token = linkToken(p, h);
         if (token == null) return;
+        // One connection per client: this Hello is the node as far as the server can tell (its
+        // link token is the current one), and a node makes one connection at a time, so an older
+        // connection of this client is dead (a drop the server has not noticed) or a copy of the
+        // node's database. Either way it goes; the new one stays (sync-protocol.md §4.2 step 1).
+        for (Peer old : List.copyOf(peers)) {
+            if (old != p && old.greeted() && old.clientId.equals(h.clientId())) replace(old, h);
+        }
         for (Message.Claim c : h.claims()) {
             int next = nextId(c.tree());
             if (c.toExclusive() > next) issue(c.tree(), next, c.toExclusive(), h.clientId());
@@ -383,6 +393,32 @@ public final class ServerCore implements AutoCloseable {
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
         }
+    }
+
+    /**
+     * Closes {@code old}, an accepted connection of the client whose Hello {@code h} was just
+     * accepted on another one. From now on it is sent nothing but {@code Error(REPLACED)} (no
+     * replies to what it sent earlier in this round either: its node retransmits, §5.1), gets
+     * no pushes or Borrows, and what it sends is ignored. The check-outs, queue places and id
+     * ranges belong to the client, not to the connection, and stay. Two connections of one
+     * client would both be served the same check-outs and id ranges: records with the same ids
+     * made on two machines.
+     */
+    private void replace(Peer old, Message.Hello h) {
+        old.state = Peer.State.CLOSED;
+        peers.remove(old);
+        String text = "client id " + h.clientId() + " (node '" + old.clientName + "') connected again"
+            + (h.clientName().equals(old.clientName) ? "" : " as node '" + h.clientName() + "'")
+            + " on another connection, which replaced this one. A node makes one connection at a time, so two "
+            + "machines are using this node's database: each node needs its own database folder, and a copied "
+            + "folder must not be used as a second node. This database stops syncing; give this machine a new "
+            + "database folder and connect that";
+        LOGGER.log(System.Logger.Level.INFO, "client " + h.clientId() + " (node '" + h.clientName()
+            + "') connected again: its older connection is closed (REPLACED)");
+        later(() -> {
+            old.out.send(new Message.Error(ErrorCode.REPLACED, text));
+            old.out.close(ErrorCode.name(ErrorCode.REPLACED) + ": " + text);
+        });
     }
 
     /**

@@ -13,6 +13,8 @@ final class CoreConn {
     final ServerCore core;
     final ServerCore.Peer peer;
     final List<Message> received = new ArrayList<>();
+    /** The reason the server gave when it closed this connection, or null while it is open. */
+    String closedFor;
 
     CoreConn(ServerCore core) {
         this.core = core;
@@ -29,6 +31,7 @@ final class CoreConn {
 
             @Override
             public void close(String reason) {
+                closedFor = reason;
             }
         });
     }

@@ -39,7 +39,8 @@ import java.util.function.Consumer;
  *       one) works offline, so every failed attempt or drop is retried, 50 ms doubling to 5 s
  *       (reset by a link), until {@link #close()}; a Welcome that does not come in time is a
  *       drop.
- *   <li>A permanent failure (wrong server, app id, unreadable schema) stops the client.
+ *   <li>A permanent failure (wrong server, app id, unreadable schema, another connection of
+ *       this node that replaced this one: a copy of its database) stops the client.
  * </ul>
  */
 public final class SyncClient implements AutoCloseable {
