@@ -16,7 +16,11 @@ import static dev.cairn.store.PageLayout.*;
  * and the guess costs a division and two loads per level).
  */
 final class CellGuess {
-    /** The guess loads the 8-byte words this many bytes before the likely cell end. */
+    /**
+     * The guess loads the 8-byte words this many bytes before the likely cell end, for the
+     * cell's header, key and first value bytes, and the word just before it, for the value's end
+     * (a full decode reads it: without it, W2's decoded gets were ~7% slower, W3's ~3%).
+     */
     private static final int NEAR = 33;
     private static final int FAR = 97;
     /** How many of a page's keys {@link #toRecord} tries the guess on. */
@@ -25,8 +29,8 @@ final class CellGuess {
     private CellGuess() { }
 
     /**
-     * Loads the two words where the cell of a key with this head most likely starts. Nothing
-     * read is used: a wrong guess costs two loads.
+     * Loads the two words where the cell of a key with this head most likely starts, and the
+     * one where it most likely ends. Nothing read is used: a wrong guess costs three loads.
      *
      * @param cellStart the page's cell start as its parent records it; 0: none, no guess
      */
@@ -34,7 +38,8 @@ final class CellGuess {
         if (cellStart < HEADER_BYTES || cellStart >= pageBytes) return;
         long end = likelyEnd(pageBytes, cellStart, low, high, head);
         long sum = segment.get(U64, base + word(end - FAR, cellStart, pageBytes))
-            + segment.get(U64, base + word(end - NEAR, cellStart, pageBytes));
+            + segment.get(U64, base + word(end - NEAR, cellStart, pageBytes))
+            + segment.get(U64, base + word(end - 8, cellStart, pageBytes));
         if (sum == 0x5EED_5EED_5EED_5EEDL) NodePage.touchSink = sum;
     }
 
