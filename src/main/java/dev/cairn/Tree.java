@@ -94,7 +94,9 @@ public interface Tree<V extends Record> {
     void setStateNumber(Key<V> key, int n);
 
     /**
-     * Completes when this node holds the record; at once while standalone.
+     * Completes when this node holds the record; at once while standalone. Fails with
+     * {@code IllegalStateException} when the node's connection does not replicate this tree
+     * (selective sync: the server would never grant it).
      *
      * @throws RecordNotFoundException naming the key if absent
      */

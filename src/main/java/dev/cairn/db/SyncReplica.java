@@ -142,6 +142,24 @@ public final class SyncReplica implements Replica {
     /** Routes check-out requests and outbox notices to {@code c} (null: none until the next connect). */
     public void client(SyncClient c) {
         client = c;
+        if (c == null) return;
+        for (Key<?> key : List.copyOf(requested.keySet())) {
+            if (!c.replicates(key.tree())) {
+                CompletableFuture<Void> f = requested.remove(key);
+                if (f != null) f.completeExceptionally(notReplicated(c, key));
+            }
+        }
+    }
+
+    /**
+     * A check-out of a record of a tree the connection does not replicate: the server sends
+     * that tree's Borrows to none but the clients that replicate it (sync-protocol.md §5.6), so
+     * the grant would never arrive.
+     */
+    private static IllegalStateException notReplicated(SyncClient c, Key<?> key) {
+        return new IllegalStateException("check-out of " + key + ": this node's connection replicates only the trees "
+            + new java.util.TreeSet<>(c.trees()) + ", so the server would never grant it (connect with tree "
+            + key.tree() + " in the set)");
     }
 
     void outboxChanged() {
@@ -160,9 +178,10 @@ public final class SyncReplica implements Replica {
             return c != null && Layout.checkoutHolder(c).equals(db.nodeId());
         });
         if (mine) return CompletableFuture.completedFuture(null);
+        SyncClient c = client;
+        if (c != null && !c.replicates(t.name)) return CompletableFuture.failedFuture(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
         CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CompletableFuture<>());
-        SyncClient c = client;
         if (c != null) c.checkOut(key);
         return f;
     }

@@ -458,6 +458,33 @@ class SyncTest {
         }
     }
 
+    /**
+     * The server sends a tree's Borrows only to the clients that replicate it (§5.6): a check-out
+     * in a tree this node's connection does not replicate would wait for ever. It fails at once.
+     */
+    @Test
+    void aCheckOutInATreeTheConnectionDoesNotReplicateFailsSayingWhy() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Key<Part> p = a.tree(Part.class).insert(part(1));
+            Cairn c = f.connected("c");
+            Tree<Part> parts = c.tree(Part.class);
+            await("c has the part", () -> parts.contains(p));
+            Key<Part> p2 = a.tree(Part.class).insert(part(2));
+            await("c has the second part", () -> parts.contains(p2));
+            c.disconnect();
+            CompletableFuture<Void> offline = parts.checkOut(p2); // granted on reconnect, if the tree is replicated
+            c.connect("127.0.0.1", f.port(), Set.of("Doc")).orTimeout(20, TimeUnit.SECONDS).join();
+            CompletionException e = assertThrows(CompletionException.class, () -> parts.checkOut(p).orTimeout(10, TimeUnit.SECONDS).join());
+            assertInstanceOf(IllegalStateException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("[Doc]") && e.getCause().getMessage().contains(p.toString()),
+                e.getCause().getMessage());
+            CompletionException e2 = assertThrows(CompletionException.class, () -> offline.orTimeout(10, TimeUnit.SECONDS).join());
+            assertInstanceOf(IllegalStateException.class, e2.getCause());
+            assertEquals(new BorrowState.Free(), a.tree(Part.class).borrowState(p), "nothing was asked of the server");
+        }
+    }
+
     @Test
     void aStandaloneDatabaseLinksWithItsRecordsAndASecondOneIsRefused() {
         try (SyncFixture f = new SyncFixture(dir)) {

@@ -103,6 +103,16 @@ public final class SyncClient implements AutoCloseable {
         wake();
     }
 
+    /** Whether this client replicates {@code tree}: the server sends Borrows of the trees a client replicates only. */
+    public boolean replicates(String tree) {
+        return trees.isEmpty() || trees.contains(tree);
+    }
+
+    /** The trees this client replicates; empty = all. */
+    public Set<String> trees() {
+        return trees;
+    }
+
     public void checkOut(Key<?> key) {
         commands.add(s -> s.checkOut(key));
         wake();
