@@ -67,12 +67,26 @@ public final class CairnServer implements AutoCloseable {
             // Checked before the database is opened, which would create one in a new folder.
             throw new IllegalArgumentException("cannot resolve host '" + address.getHostString() + "'");
         }
+        if (address.getPort() != 0) checkBindable(address);
         ServerCore core = ServerCore.open(dir, appId, rangeIds);
         try {
             return new CairnServer(new SelectorLoop(core, address, pendingBytesMax), core);
         } catch (RuntimeException e) {
             core.close();
             throw e;
+        }
+    }
+
+    /**
+     * Binds and releases {@code address} before the database is opened, which would create one
+     * in a new folder: a port in use must leave no empty server database behind. (The loop binds
+     * it again; another process taking the port in between still gets the loop's error.)
+     */
+    private static void checkBindable(InetSocketAddress address) {
+        try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
+            probe.bind(address);
+        } catch (java.io.IOException e) {
+            throw new CairnException("sync server cannot listen on " + address + ": " + e.getMessage(), e);
         }
     }
 

@@ -152,6 +152,20 @@ class MainTest {
         assertFalse(Files.exists(data), "a database was made");
     }
 
+    /** A port another process listens on is said plainly and leaves no empty server database behind. */
+    @Test
+    void serverOnAPortInUseSaysSoAndCreatesNoDatabase() throws Exception {
+        Path data = dir.resolve("srv");
+        try (java.nio.channels.ServerSocketChannel taken = java.nio.channels.ServerSocketChannel.open()) {
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = ((java.net.InetSocketAddress) taken.getLocalAddress()).getPort();
+            Result r = cairn("server", "--data", data.toString(), "--port", Integer.toString(port), "--host", "127.0.0.1");
+            assertNotEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("cannot listen on") && r.err().contains(Integer.toString(port)), r.err());
+        }
+        assertFalse(Files.exists(data), "a database was made");
+    }
+
     @Test
     void verifyOfAnIntactDatabaseExitsZeroAndCountsRecords() {
         Path db = databaseWithParts(50);
