@@ -34,6 +34,10 @@ public final class ClientSession {
     private final Replica replica;
     private final Set<String> trees;
     private final Consumer<Message> out;
+    /** The protocol version the Hello offers. */
+    private final int helloVersion;
+    /** The connection's protocol version: the Welcome's (0 before it). */
+    private int version;
     private State state = State.HELLO_SENT;
     private final Map<Key<?>, Long> inFlight = new HashMap<>();
     private final Set<SchemaRef> schemasSent = new HashSet<>();
@@ -56,11 +60,17 @@ public final class ClientSession {
         private static final long serialVersionUID = 1L;
         private final transient RuntimeException cause;
         private final boolean permanent;
+        private final boolean versionRefused;
 
         Failure(String message, RuntimeException cause, boolean permanent) {
+            this(message, cause, permanent, false);
+        }
+
+        Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused) {
             super(message, cause);
             this.cause = cause;
             this.permanent = permanent;
+            this.versionRefused = versionRefused;
         }
 
         /** The exception to hand the application (e.g. {@link WrongServerException}). */
@@ -72,17 +82,46 @@ public final class ClientSession {
         public boolean permanent() {
             return permanent;
         }
+
+        /**
+         * True when the server refused the Hello's protocol version, and an older version may
+         * be offered: a server older than version 3 refuses a version 3 Hello (sync-protocol.md §4.3).
+         */
+        public boolean versionRefused() {
+            return versionRefused;
+        }
     }
 
-    /** {@code trees}: the trees to replicate, empty = all. */
+    /** {@code trees}: the trees to replicate, empty = all. The Hello offers {@link FrameCodec#PROTOCOL_VERSION}. */
     public ClientSession(Replica replica, Set<String> trees, Consumer<Message> out) {
+        this(replica, trees, out, FrameCodec.PROTOCOL_VERSION);
+    }
+
+    /**
+     * As above, with the Hello offering {@code helloVersion} ({@link FrameCodec#PROTOCOL_VERSION_MIN}
+     * to {@link FrameCodec#PROTOCOL_VERSION}): the older one after a server refused the newer.
+     */
+    public ClientSession(Replica replica, Set<String> trees, Consumer<Message> out, int helloVersion) {
+        if (helloVersion < FrameCodec.PROTOCOL_VERSION_MIN || helloVersion > FrameCodec.PROTOCOL_VERSION) {
+            throw new IllegalArgumentException("protocol version " + helloVersion + " (expected: "
+                + FrameCodec.PROTOCOL_VERSION_MIN + " to " + FrameCodec.PROTOCOL_VERSION + ")");
+        }
         this.replica = replica;
         this.trees = Set.copyOf(trees);
         this.out = out;
+        this.helloVersion = helloVersion;
     }
 
     public State state() {
         return state;
+    }
+
+    /**
+     * The connection's protocol version once welcomed (the lower of the Hello's and the
+     * Welcome's), 0 before. From 3 on the link pings and watches for silence (sync-protocol.md §4.3).
+     */
+    public int protocolVersion() {
+        return version;
     }
 
     public long changesSent() {
@@ -96,7 +135,7 @@ public final class ClientSession {
     /** Sends the Hello. */
     public void start() {
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
-        out.accept(new Message.Hello(FrameCodec.PROTOCOL_VERSION, replica.appId(), replica.nodeId(),
+        out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(),
             replica.nodeName(), replica.lastSeq(), List.copyOf(trees), claims, new byte[0], replica.linkToken()));
     }
 
@@ -131,9 +170,17 @@ public final class ClientSession {
      */
     public void onMessage(Message m) {
         if (state == State.ENDED) return;
+        if (m instanceof Message.Pong) return; // for the link: it proves the server alive, and changes nothing here
         if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
         switch (m) {
             case Message.Welcome w -> onWelcome(w);
+            case Message.Error e when e.code() == ErrorCode.VERSION && state == State.HELLO_SENT
+                && helloVersion > FrameCodec.PROTOCOL_VERSION_MIN -> {
+                // A server older than this version: the link offers it the older one next.
+                state = State.ENDED;
+                String text = ErrorCode.name(e.code()) + ": " + e.text();
+                throw new Failure(text, new SyncException(text), false, true);
+            }
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
                 || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH
                 || e.code() == ErrorCode.NODE_COPY || e.code() == ErrorCode.SERVER_BEHIND || e.code() == ErrorCode.REPLACED);
@@ -165,6 +212,8 @@ public final class ClientSession {
             case Message.CheckOut c -> protocol("CheckOut from the server");
             case Message.CheckIn c -> protocol("CheckIn from the server");
             case Message.LinkStored c -> protocol("LinkStored from the server");
+            case Message.Ping c -> protocol("Ping from the server");
+            case Message.Pong c -> { }
         }
         pump();
     }
@@ -191,6 +240,7 @@ public final class ClientSession {
                 + "); nothing was changed";
             throw new Failure(text, new WrongServerException(text), true);
         }
+        version = Math.min(helloVersion, w.protocolVersion());
         if (known == null) replica.link(w.serverId());
         // Stored with this batch; the confirmation goes out after its commit (the session's
         // frames are flushed once the messages of a read are applied).

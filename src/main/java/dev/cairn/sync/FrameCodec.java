@@ -26,9 +26,15 @@ import java.util.UUID;
 public final class FrameCodec {
     /**
      * The protocol version this build speaks. 2 added link tokens (Hello, Welcome, LinkStored); a
-     * version 1 Hello still decodes, so that it is refused by its version.
+     * version 1 Hello still decodes, so that it is refused by its version. 3 added the heartbeat
+     * (Ping, Pong; sync-protocol.md §4.3) and nothing else: its frames are those of 2.
      */
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
+    /**
+     * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
+     * Ping, Pong or idle close), and a version 3 client offers 2 to a server that refused 3.
+     */
+    public static final int PROTOCOL_VERSION_MIN = 2;
     static final int LENGTH_BYTES = 4;
 
     private FrameCodec() { }
@@ -68,6 +74,8 @@ public final class FrameCodec {
                 for (UUID u : x.queue()) w.uuid(u);
             }
             case Message.LinkStored x -> w.uuid(x.linkToken());
+            case Message.Ping x -> { }
+            case Message.Pong x -> { }
         }
         return w.frame();
     }
@@ -97,7 +105,9 @@ public final class FrameCodec {
                 case 13 -> new Message.CheckIn(r.key());
                 case 14 -> borrow(r);
                 case 15 -> new Message.LinkStored(r.uuid());
-                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..15)");
+                case 16 -> new Message.Ping();
+                case 17 -> new Message.Pong();
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..17)");
             };
             if (body.hasRemaining()) {
                 throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");

@@ -228,4 +228,21 @@ public sealed interface Message {
             return 15;
         }
     }
+
+    /**
+     * C→S, version 3 only: sent when the client has sent or received nothing for a while, so
+     * that the server hears from it and answers (sync-protocol.md §4.3). No payload.
+     */
+    record Ping() implements Message {
+        public int tag() {
+            return 16;
+        }
+    }
+
+    /** S→C, version 3 only: the answer to a {@link Ping}. No payload. */
+    record Pong() implements Message {
+        public int tag() {
+            return 17;
+        }
+    }
 }

@@ -110,6 +110,8 @@ public final class ServerCore implements AutoCloseable {
 
         final Outbound out;
         State state = State.HELLO;
+        /** The protocol version of the connection: its Hello's (0 before it). */
+        int version;
         UUID clientId;
         String clientName = "";
         Set<String> treesWanted;
@@ -137,6 +139,25 @@ public final class ServerCore implements AutoCloseable {
         /** Past the handshake: its Hello was accepted (and it is not closed). */
         public boolean greeted() {
             return state == State.CATCHING_UP || state == State.LIVE;
+        }
+
+        /**
+         * Greeted with version 3 or later: the client pings when it has nothing else to send, so
+         * a connection that sends nothing for long is dead (sync-protocol.md §4.3). A version 2
+         * client does not ping, and its connection is never closed for silence.
+         */
+        public boolean heartbeat() {
+            return greeted() && version >= 3;
+        }
+
+        /** The client id of its accepted Hello (null before). */
+        public UUID clientId() {
+            return clientId;
+        }
+
+        /** The node name of its accepted Hello ("" before). */
+        public String clientName() {
+            return clientName;
         }
     }
 
@@ -277,6 +298,7 @@ public final class ServerCore implements AutoCloseable {
             case Message.CheckOut c -> onCheckOut(p, c.key());
             case Message.CheckIn c -> onCheckIn(p, c.key());
             case Message.LinkStored s -> onLinkStored(p, s.linkToken());
+            case Message.Ping x -> onPing(p);
             case Message.Error e -> later(() -> close(p, "client error " + ErrorCode.name(e.code()) + ": " + e.text()));
             case Message.Hello h -> fail(p, ErrorCode.PROTOCOL, "second Hello");
             case Message.Welcome x -> fail(p, ErrorCode.PROTOCOL, "Welcome from a client");
@@ -286,7 +308,21 @@ public final class ServerCore implements AutoCloseable {
             case Message.CaughtUp x -> fail(p, ErrorCode.PROTOCOL, "CaughtUp from a client");
             case Message.Keys x -> fail(p, ErrorCode.PROTOCOL, "Keys from a client");
             case Message.Borrow x -> fail(p, ErrorCode.PROTOCOL, "Borrow from a client");
+            case Message.Pong x -> fail(p, ErrorCode.PROTOCOL, "Pong from a client");
         }
+    }
+
+    /**
+     * Answers a Ping with a Pong (after the round, in order with the other replies; a round of
+     * Pings alone commits nothing, so it is answered at once). A version 2 connection knows
+     * neither message: a Ping on it is an error, and it is never sent a Pong.
+     */
+    private void onPing(Peer p) {
+        if (p.version < 3) {
+            fail(p, ErrorCode.PROTOCOL, "Ping on a protocol version " + p.version + " connection (expected: version 3)");
+            return;
+        }
+        send(p, new Message.Pong());
     }
 
     /**
@@ -336,9 +372,10 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onHello(Peer p, Message.Hello h) {
-        if (h.protocolVersion() != FrameCodec.PROTOCOL_VERSION) {
+        if (h.protocolVersion() < FrameCodec.PROTOCOL_VERSION_MIN || h.protocolVersion() > FrameCodec.PROTOCOL_VERSION) {
+            // A client of a later version offers an older one when refused (sync-protocol.md §4.3).
             fail(p, ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: "
-                + FrameCodec.PROTOCOL_VERSION + ")");
+                + FrameCodec.PROTOCOL_VERSION_MIN + " to " + FrameCodec.PROTOCOL_VERSION + ")");
             return;
         }
         if (h.clientId().equals(Message.NONE)) {
@@ -381,6 +418,7 @@ public final class ServerCore implements AutoCloseable {
             int next = nextId(c.tree());
             if (c.toExclusive() > next) issue(c.tree(), next, c.toExclusive(), h.clientId());
         }
+        p.version = h.protocolVersion();
         p.clientId = h.clientId();
         p.clientName = h.clientName();
         p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
@@ -389,7 +427,9 @@ public final class ServerCore implements AutoCloseable {
         if (!h.clientName().equals(names.put(h.clientId(), h.clientName()))) {
             txn().put(NAMES, Bytes.uuid(h.clientId()), Bytes.utf8(h.clientName()));
         }
-        send(p, new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId, seq, token));
+        // The Welcome names the connection's version, the Hello's: a version 2 client is sent
+        // nothing it does not know.
+        send(p, new Message.Welcome(p.version, serverId, seq, token));
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
         }

@@ -24,16 +24,18 @@ class FrameCodecProperties {
     /** One random message of every kind, from {@code rnd}. */
     static Message randomMessage(Random rnd) {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
-        return switch (rnd.nextInt(15)) {
-            // Version 1 Hellos carry no link token (they decode, to be refused by version).
+        return switch (rnd.nextInt(17)) {
+            // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the same fields.
             case 0 -> {
-                int version = 1 + rnd.nextInt(2);
+                int version = 1 + rnd.nextInt(3);
                 yield new Message.Hello(version, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
                     List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd),
                     version == 1 ? Message.NONE : uuid(rnd));
             }
-            case 1 -> new Message.Welcome(2, uuid(rnd), rnd.nextLong(), uuid(rnd));
+            case 1 -> new Message.Welcome(2 + rnd.nextInt(2), uuid(rnd), rnd.nextLong(), uuid(rnd));
             case 13 -> new Message.LinkStored(uuid(rnd));
+            case 15 -> new Message.Ping();
+            case 16 -> new Message.Pong();
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
             case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
@@ -115,7 +117,7 @@ class FrameCodecProperties {
         if (size >= 5 && rnd.nextBoolean()) {
             // a plausible length and tag, then garbage: reaches the field decoders
             ByteBuffer.wrap(garbage).putInt(Math.max(1, size - 4));
-            garbage[4] = (byte) (1 + rnd.nextInt(14));
+            garbage[4] = (byte) (1 + rnd.nextInt(17));
         }
         FrameCodec.Decoder d = new FrameCodec.Decoder(4096);
         try {
@@ -171,5 +173,18 @@ class FrameCodecProperties {
     @Test
     void goldenCaughtUpFrame() {
         assertArrayEquals(new byte[] {0, 0, 0, 9, 9, 0, 0, 0, 0, 0, 0, 0, 42}, FrameCodec.encode(new Message.CaughtUp(42)));
+    }
+
+    /** Version 3's heartbeat: a tag without payload each way (sync-protocol.md §3, §4.3). */
+    @Test
+    void goldenPingAndPongFramesAndPayloadIsRefused() {
+        assertArrayEquals(new byte[] {0, 0, 0, 1, 16}, FrameCodec.encode(new Message.Ping()));
+        assertArrayEquals(new byte[] {0, 0, 0, 1, 17}, FrameCodec.encode(new Message.Pong()));
+        assertEquals(new Message.Ping(), FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {16})));
+        assertEquals(new Message.Pong(), FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {17})));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {16, 0})));
+        assertTrue(e.getMessage().contains("trailing"), e.getMessage());
+        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {18})));
+        assertEquals("unknown message tag 18 (expected: 1..17)", e.getMessage());
     }
 }
