@@ -31,6 +31,23 @@ public final class Limits {
     public static final int HELLO_FRAME_BYTES_MAX = 1024 * 1024;
     /** How long a new connection has to send its Hello before the server closes it. */
     public static final long HELLO_MILLIS = 10_000;
+    /**
+     * Heartbeat (sync-protocol.md §4.3, version 3 connections): a node sends a Ping when it has
+     * sent nothing, or received nothing, for this long.
+     */
+    public static final long PING_MILLIS = 5_000;
+    /**
+     * Heartbeat: a node drops a connection on which nothing arrived for this long: a Ping
+     * unanswered for {@code DEAD_MILLIS - PING_MILLIS}.
+     */
+    public static final long DEAD_MILLIS = 15_000;
+    /**
+     * Heartbeat: the server closes a version 3 connection that sent nothing for this long. Longer
+     * than {@link #DEAD_MILLIS}: a node that reconnects replaces its dead connection anyway
+     * (sync-protocol.md §4.2), so this only frees what a node that does not come back holds, and
+     * it spares a node whose sync thread waits on its own application (a long write batch).
+     */
+    public static final long SILENT_MILLIS = 60_000;
     /** Bytes of partly received frames the server holds over all connections (sync-protocol.md §8). */
     public static final long PARTIAL_FRAMES_BYTES_MAX = 256L * 1024 * 1024;
 
@@ -44,5 +61,7 @@ public final class Limits {
             KEY_BYTES_MAX, PAGE_BYTES / 3);
         Check.that(TREE_NAME_BYTES_MAX <= KEY_BYTES_MAX, "tree names are catalog keys");
         Check.that(FRAME_BYTES_MAX <= PENDING_BYTES_MAX / 2, "two largest frames fit the outbound queue");
+        Check.that(2 * PING_MILLIS <= DEAD_MILLIS, "a Ping has at least PING_MILLIS to be answered");
+        Check.that(DEAD_MILLIS <= SILENT_MILLIS, "the server waits at least as long as a node");
     }
 }

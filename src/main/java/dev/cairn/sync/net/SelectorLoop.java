@@ -44,6 +44,12 @@ import java.util.function.Supplier;
  *       under {@code partialBytesMax} (the connection that goes over is closed with
  *       {@link ErrorCode#BUSY}). So connections that never finish a frame, or never say Hello,
  *       cannot exhaust the server's memory or sockets.
+ *   <li>A version 3 connection that sends nothing for {@code silentMillis} is closed, without an
+ *       Error (its peer is gone, or cannot be reached): its client pings when it has nothing else
+ *       to send (sync-protocol.md §4.3). Any byte counts, so a client sending a large frame
+ *       slowly is alive; what the server queues for a client does not count, so a client busy
+ *       reading a long catch-up is judged by what it sends (its Pings). Version 2 connections
+ *       are never closed for silence (their clients do not ping).
  * </ul>
  */
 public final class SelectorLoop implements AutoCloseable {
@@ -61,9 +67,11 @@ public final class SelectorLoop implements AutoCloseable {
     private final long pendingBytesMax;
     private final long partialBytesMax;
     private final long helloNanos;
+    /** How long a version 3 connection may send nothing before it is closed. */
+    private final long silentNanos;
     /** Bytes held in the decoders of all connections (partly received frames). */
     private long partialBytes;
-    private long lastHelloSweep = System.nanoTime();
+    private long lastSilenceSweep = System.nanoTime();
     private final SelectionKey listenerKey;
     /** When accepting failed (out of file descriptors): nanoTime to try again; 0 while accepting. */
     private long acceptPausedUntil;
@@ -85,6 +93,8 @@ public final class SelectorLoop implements AutoCloseable {
         boolean closed;
         ServerCore.Peer peer;
         final long acceptedNanos = System.nanoTime();
+        /** When bytes last arrived (any bytes: a frame in progress counts). */
+        long lastReadNanos = acceptedNanos;
 
         Connection(SocketChannel channel, SelectionKey key) {
             this.channel = channel;
@@ -177,11 +187,18 @@ public final class SelectorLoop implements AutoCloseable {
     /**
      * Binds {@code address} and starts the loop thread, with the default inbound limits: partial
      * frames up to {@link Limits#PARTIAL_FRAMES_BYTES_MAX} or a quarter of the heap, whichever
-     * is less, and {@link Limits#HELLO_MILLIS} for the Hello.
+     * is less, {@link Limits#HELLO_MILLIS} for the Hello and {@link Limits#SILENT_MILLIS} of
+     * silence on a version 3 connection.
      */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax) {
         this(core, address, pendingBytesMax, Math.min(Limits.PARTIAL_FRAMES_BYTES_MAX, Runtime.getRuntime().maxMemory() / 4),
             Limits.HELLO_MILLIS);
+    }
+
+    /** As below, with {@link Limits#SILENT_MILLIS} of silence on a version 3 connection. */
+    public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
+                        long helloMillis) {
+        this(core, address, pendingBytesMax, partialBytesMax, helloMillis, Limits.SILENT_MILLIS);
     }
 
     /**
@@ -189,13 +206,15 @@ public final class SelectorLoop implements AutoCloseable {
      *
      * @param partialBytesMax bytes of partly received frames held over all connections
      * @param helloMillis     how long a new connection has to send its Hello
+     * @param silentMillis    how long a version 3 connection may send nothing before it is closed
      */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
-                        long helloMillis) {
+                        long helloMillis, long silentMillis) {
         this.core = core;
         this.pendingBytesMax = pendingBytesMax;
         this.partialBytesMax = partialBytesMax;
         this.helloNanos = helloMillis * 1_000_000;
+        this.silentNanos = silentMillis * 1_000_000;
         try {
             selector = Selector.open();
             listener = ServerSocketChannel.open();
@@ -333,6 +352,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
                 if (n == 0) break;
                 total += n;
+                c.lastReadNanos = System.nanoTime();
                 long before = c.decoder.bufferedBytes();
                 try {
                     c.decoder.feed(readBuffer.flip(), messages);
@@ -362,14 +382,32 @@ public final class SelectorLoop implements AutoCloseable {
         c.discardPartialFrame();
     }
 
-    /** Closes connections that have not sent their Hello in time (checked about every 100 ms). */
+    /**
+     * Closes connections that have not sent their Hello in time, and version 3 connections that
+     * sent nothing for {@code silentNanos} (checked about every 100 ms: the loop's select waits
+     * at most 200 ms). Runs after the pass's reads, so a connection whose bytes waited while the
+     * loop was busy (a long commit) is judged by them.
+     */
     private void closeSilentConnections() {
         long now = System.nanoTime();
-        if (now - lastHelloSweep < 100_000_000L) return;
-        lastHelloSweep = now;
-        for (Connection c : connections) {
-            if (!c.closing && !c.peer.greeted() && now - c.acceptedNanos > helloNanos) {
-                drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000 + " ms");
+        if (now - lastSilenceSweep < 100_000_000L) return;
+        lastSilenceSweep = now;
+        for (Connection c : List.copyOf(connections)) {
+            if (c.closing) continue;
+            if (!c.peer.greeted()) {
+                if (now - c.acceptedNanos > helloNanos) {
+                    drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000 + " ms");
+                }
+            } else if (c.peer.heartbeat() && now - c.lastReadNanos > silentNanos) {
+                // Its client pings when idle, so it is gone or cannot reach us: an Error would not
+                // arrive either. Closing frees its queue and buffers now; its node, if it comes
+                // back, reconnects and catches up.
+                LOG.log(System.Logger.Level.INFO, "closing the connection of client " + c.peer.clientId() + " (node '"
+                    + c.peer.clientName() + "'): nothing received for " + (now - c.lastReadNanos) / 1_000_000
+                    + " ms; its node pings when idle, so it is gone or cut off");
+                c.out.clear();
+                c.pending = 0;
+                c.closeNow();
             }
         }
     }
