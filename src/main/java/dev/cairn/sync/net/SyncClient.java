@@ -4,6 +4,7 @@ import dev.cairn.Key;
 import dev.cairn.internal.Limits;
 import dev.cairn.sync.ClientSession;
 import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Heartbeat;
 import dev.cairn.sync.Message;
 import dev.cairn.sync.ProtocolException;
 import dev.cairn.sync.Replica;
@@ -41,6 +42,14 @@ import java.util.function.Consumer;
  *       drop.
  *   <li>A permanent failure (wrong server, app id, unreadable schema, another connection of
  *       this node that replaced this one: a copy of its database) stops the client.
+ *   <li>Heartbeat (protocol version 3, sync-protocol.md §4.3): on a connection welcomed as
+ *       version 3 the link pings when it has sent or received nothing for {@link Limits#PING_MILLIS}
+ *       and drops the connection, as any drop, when a Ping had no answer (no byte at all) for
+ *       {@code DEAD_MILLIS - PING_MILLIS}, or when the socket took none of its bytes for
+ *       {@link Limits#DEAD_MILLIS}: a silent network path is noticed within {@code DEAD_MILLIS}.
+ *   <li>A server that refuses the version 3 Hello with {@code Error(VERSION)} (one older than
+ *       version 3) is offered version 2 at once; that connection runs without heartbeat. The
+ *       next connection after a drop offers version 3 again, so an upgraded server is used as one.
  * </ul>
  */
 public final class SyncClient implements AutoCloseable {
@@ -52,6 +61,10 @@ public final class SyncClient implements AutoCloseable {
     static final int READ_BYTES_MAX = 1 << 20;
     /** How long to wait for the Welcome after the Hello; tests shorten it. */
     static volatile long helloMillis = Limits.HELLO_MILLIS;
+    /** Heartbeat timing of the connections that start from now on; tests shorten it. */
+    static volatile long pingMillis = Limits.PING_MILLIS;
+    static volatile long deadMillis = Limits.DEAD_MILLIS;
+    private static final byte[] PING = FrameCodec.encode(new Message.Ping());
 
     private final Replica replica;
     private final String host;
@@ -144,6 +157,17 @@ public final class SyncClient implements AutoCloseable {
                 }
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
+                if (f.versionRefused() && running) {
+                    // A server older than version 3: it is offered version 2 now (it answered, so
+                    // no backoff), and the connection after that one offers 3 again.
+                    offerOlderVersion = true;
+                    LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, "server at " + address
+                        + " refused protocol version " + FrameCodec.PROTOCOL_VERSION + " (" + reason + "); connecting with version "
+                        + FrameCodec.PROTOCOL_VERSION_MIN + ", without heartbeat: a silent network drop goes unnoticed "
+                        + "until TCP gives up on data this node sends. Upgrade the server");
+                    toldOlderServer = true;
+                    continue;
+                }
                 if (f.permanent() || !linkedDatabase()) {
                     stop(f.reason());
                     return;
@@ -207,14 +231,18 @@ public final class SyncClient implements AutoCloseable {
             ch.configureBlocking(false);
             SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)));
+            int version = offerOlderVersion ? FrameCodec.PROTOCOL_VERSION_MIN : FrameCodec.PROTOCOL_VERSION;
+            offerOlderVersion = false;
+            ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)), version);
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
             ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
             List<Message> messages = new ArrayList<>();
             session.start();
-            flush(ch, sel, key, out);
+            flush(ch, sel, key, out, null);
             long helloSent = System.nanoTime();
+            // Set once the connection is welcomed as version 3 (sync-protocol.md §4.3).
+            Heartbeat beat = null;
             String failure = null;
             try {
                 while (running) {
@@ -227,7 +255,12 @@ public final class SyncClient implements AutoCloseable {
                         session.outboxChanged();
                     }
                     session.pump();
-                    flush(ch, sel, key, out);
+                    flush(ch, sel, key, out, beat);
+                    if (beat != null && beat.pingDue(System.nanoTime())) {
+                        out.writeBytes(PING);
+                        beat.pinged(System.nanoTime());
+                        flush(ch, sel, key, out, beat);
+                    }
                     sel.select(IDLE_MILLIS);
                     sel.selectedKeys().clear();
                     messages.clear();
@@ -244,6 +277,19 @@ public final class SyncClient implements AutoCloseable {
                         total += n;
                         decoder.feed(buffer.flip(), messages);
                     }
+                    if (beat != null) {
+                        // Judged right after the read, before this pass's own work (applying
+                        // what arrived), which says nothing about the server.
+                        long now = System.nanoTime();
+                        if (total > 0) {
+                            beat.received(now);
+                        } else if (!closedByServer && beat.dead(now)) {
+                            throw new IOException(beat.deadReason(now));
+                        }
+                    }
+                    // A Pong only shows the server alive (above); it needs no database batch,
+                    // which could wait for the application's own write batch.
+                    messages.removeIf(m -> m instanceof Message.Pong);
                     long before = session.pushesReceived();
                     if (!messages.isEmpty()) replica.batch(() -> {
                         for (Message m : messages) session.onMessage(m);
@@ -257,6 +303,7 @@ public final class SyncClient implements AutoCloseable {
                     }
                     changesSent.set(changesSentBase + session.changesSent());
                     if (closedByServer) return;
+                    if (beat == null && session.protocolVersion() >= 3) beat = new Heartbeat(pingMillis, deadMillis, System.nanoTime());
                 }
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
                 failure = e.getMessage();
@@ -283,14 +330,34 @@ public final class SyncClient implements AutoCloseable {
     private long changesSentBase;
     /** The last connection got LIVE (only the link thread touches it). */
     private boolean sessionLinked;
+    /** The server refused the last Hello's version: the next one offers the oldest (only the link thread touches it). */
+    private boolean offerOlderVersion;
+    /** A server older than version 3 was logged at INFO once; later ones at DEBUG. */
+    private boolean toldOlderServer;
 
-    /** Writes what the session queued; waits (reading nothing) while the socket buffer is full. */
-    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out) throws IOException {
+    /**
+     * Writes what the session queued; waits (reading nothing) while the socket buffer is full.
+     * With a heartbeat, bytes written count as sent, and a socket that takes none for
+     * {@code deadMillis} ends the connection: the server reads whatever arrives, so a send buffer
+     * that stays full means nothing gets through (a Ping would not either).
+     */
+    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out, Heartbeat beat)
+            throws IOException {
         if (out.size() == 0) return;
         ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
         out.reset();
+        long progress = System.nanoTime();
         while (b.hasRemaining() && running) {
-            if (ch.write(b) > 0) continue;
+            if (ch.write(b) > 0) {
+                progress = System.nanoTime();
+                if (beat != null) beat.sent(progress);
+                continue;
+            }
+            long stalled = System.nanoTime() - progress;
+            if (beat != null && stalled > deadMillis * 1_000_000) {
+                throw new IOException(String.format(java.util.Locale.ROOT,
+                    "the server took no data for %.1f s (the socket's send buffer stayed full)", stalled / 1e9));
+            }
             key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
             sel.select(IDLE_MILLIS);
             sel.selectedKeys().clear();
