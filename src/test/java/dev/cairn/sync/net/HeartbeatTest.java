@@ -1,0 +1,617 @@
+package dev.cairn.sync.net;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cairn.Cairn;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.internal.Limits;
+import dev.cairn.sync.ErrorCode;
+import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Message;
+import dev.cairn.sync.ServerCore;
+import dev.cairn.sync.SyncException;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The heartbeat of protocol version 3 (sync-protocol.md §4.3) over real sockets on 127.0.0.1,
+ * with short timings: nodes ping after {@link #PING} ms, give a connection up after {@link #DEAD}
+ * ms without data, and the server closes a version 3 connection silent for {@link #SILENT} ms.
+ * Before, a network path that died silently (a NAT or access point that forgets the connection,
+ * a cable pulled at the switch) went unnoticed by both sides: the node stopped receiving the
+ * other machines' changes until it happened to write, and the server kept the dead connection
+ * and its queue for ever.
+ */
+@Timeout(60)
+class HeartbeatTest {
+    static final String APP = "test-app";
+    static final long PING = 200;
+    static final long DEAD = 800;
+    static final long SILENT = 1_200;
+    @TempDir Path dir;
+    private final Map<Cairn, List<Event>> events = new IdentityHashMap<>();
+    private final List<AutoCloseable> closeAtEnd = new ArrayList<>();
+    private long pingBefore;
+    private long deadBefore;
+    private long helloBefore;
+
+    @BeforeEach
+    void shortTimings() {
+        pingBefore = SyncClient.pingMillis;
+        deadBefore = SyncClient.deadMillis;
+        helloBefore = SyncClient.helloMillis;
+        SyncClient.pingMillis = PING;
+        SyncClient.deadMillis = DEAD;
+    }
+
+    @AfterEach
+    void restore() throws Exception {
+        for (AutoCloseable c : closeAtEnd.reversed()) c.close();
+        SyncClient.pingMillis = pingBefore;
+        SyncClient.deadMillis = deadBefore;
+        SyncClient.helloMillis = helloBefore;
+    }
+
+    /**
+     * The network between a node and the server goes silent in both directions, both sockets
+     * staying open (a proxy that forwards nothing more and refuses nothing). The node notices
+     * within DEAD and says why; the server closes the dead connection after SILENT (not replaced:
+     * the node's new attempts get nowhere); a change made meanwhile reaches the node once the
+     * network is back, over a new connection, by its own retries.
+     */
+    @Test
+    void aSilentNetworkIsNoticedByBothSidesAndTheNodeCatchesUpOnItsOwnOnceItIsBack() throws Exception {
+        SyncClient.helloMillis = 1_000; // the node's attempts into the silent network give up sooner
+        Server server = server(SILENT);
+        Proxy proxy = proxy(server.port());
+        Cairn a = open("a");
+        Cairn b = open("b");
+        connect(a, proxy.port());
+        connect(b, server.port());
+        Tree<Part> pa = a.tree(Part.class);
+        Tree<Part> pb = b.tree(Part.class);
+        awaitIds(b);
+        await("both served", () -> server.greeted() == 2, 20_000);
+        Proxy.Pair first = proxy.pairs.getFirst();
+
+        long frozenAt = System.nanoTime();
+        proxy.freeze();
+        Key<Part> meanwhile = pb.insert(part(1));
+        await("a notices the silence", () -> disconnects(a).stream().anyMatch(r -> r.contains("no data from the server for ")),
+            DEAD + 3_000);
+        long noticedMillis = (System.nanoTime() - frozenAt) / 1_000_000;
+        assertTrue(noticedMillis >= DEAD - PING, "noticed after " + noticedMillis + " ms");
+        assertFalse(a.isConnected());
+        await("the server closes the dead connection", () -> first.serverClosed, SILENT + 3_000);
+        assertEquals(1, server.greeted(), "only b is served: a's dead connection was closed, not replaced");
+        assertFalse(pa.contains(meanwhile));
+
+        proxy.unfreeze();
+        await("a is back and has the change made meanwhile", () -> a.isConnected() && pa.contains(meanwhile), 20_000);
+        assertEquals(2, server.greeted());
+        Key<Part> after = pb.insert(part(2));
+        await("and gets the next at once", () -> pa.contains(after), 5_000);
+        String reason = disconnects(a).getFirst();
+        assertTrue(reason.matches("disconnected from 127\\.0\\.0\\.1:\\d+: no data from the server for \\d+\\.\\d s "
+            + "\\(a Ping unanswered for \\d+\\.\\d s\\)"), reason);
+        assertTrue(disconnects(b).isEmpty(), disconnects(b).toString());
+    }
+
+    /**
+     * Idle nodes, directly and through a proxy that counts the frames, across several periods of
+     * DEAD and SILENT: their Pings and the server's Pongs keep both connections, and a change
+     * still reaches the other node at once.
+     */
+    @Test
+    void anIdleConnectionIsKeptByPingsAcrossManyDeadPeriods() throws Exception {
+        Server server = server(SILENT);
+        Proxy proxy = proxy(server.port());
+        Cairn a = open("a");
+        Cairn b = open("b");
+        connect(a, proxy.port());
+        connect(b, server.port());
+        awaitIds(b);
+        Proxy.Pair pair = proxy.pairs.getFirst();
+        int pingsBefore = count(pair.up, Message.Ping.class);
+
+        Thread.sleep(3 * SILENT);
+        assertTrue(disconnects(a).isEmpty() && disconnects(b).isEmpty(), disconnects(a) + " " + disconnects(b));
+        assertEquals(1, proxy.pairs.size(), "a never reconnected");
+        assertEquals(2, server.greeted());
+        int pings = count(pair.up, Message.Ping.class) - pingsBefore;
+        assertTrue(pings >= 3 * SILENT / (4 * PING), pings + " Pings in " + 3 * SILENT + " ms");
+        await("every Ping answered", () -> count(pair.down, Message.Pong.class) >= count(pair.up, Message.Ping.class) - 1, 2_000);
+
+        Key<Part> k = b.tree(Part.class).insert(part(1));
+        await("a gets b's change at once", () -> a.tree(Part.class).contains(k), 2_000);
+    }
+
+    /**
+     * A node whose catch-up comes slowly (a slow network: about 400 KB/s for 2.4 MB, several
+     * times DEAD and SILENT) receives bytes all along, so it keeps the connection; and it pings
+     * while it receives, so the server keeps it too, though its queue to the node is full.
+     */
+    @Test
+    void aLongCatchUpOverASlowNetworkIsNotTakenForADeadConnection() throws Exception {
+        Server server = server(SILENT);
+        Proxy proxy = proxy(server.port());
+        Cairn b = open("b");
+        connect(b, server.port());
+        Tree<Part> pb = b.tree(Part.class);
+        awaitIds(b);
+        List<Part> big = new ArrayList<>();
+        for (int i = 0; i < 40; i++) big.add(new Part("P" + i + "-" + "x".repeat(60_000), "m", i, i, List.of()));
+        pb.insertAll(big);
+        await("the server has them", () -> server.seq() == 40, 20_000);
+
+        proxy.downBytesPerSecond = 400_000;
+        Cairn c = open("c");
+        long start = System.nanoTime();
+        connect(c, proxy.port());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(40, c.tree(Part.class).size());
+        assertTrue(millis > 2 * SILENT, "the catch-up took " + millis + " ms (expected: longer than 2 SILENT)");
+        assertTrue(disconnects(c).isEmpty(), disconnects(c).toString());
+        assertEquals(1, proxy.pairs.size(), "c never reconnected");
+        assertTrue(count(proxy.pairs.getFirst().up, Message.Ping.class) > 0, "c pinged while it received");
+    }
+
+    /**
+     * A node's sync thread that waits longer than DEAD for the application's own write batch
+     * (holding the database while a push arrives) keeps its connection: it asked the server
+     * nothing meanwhile, so it judges from the Ping it sends next (HeartbeatProperties covers the
+     * rule). The server, whose limit is longer than the wait, keeps it too.
+     */
+    @Test
+    void aNodeWhoseSyncThreadWaitsForItsApplicationKeepsItsConnection() throws Exception {
+        Server server = server(4_000);
+        Cairn a = open("a");
+        Cairn b = open("b");
+        connect(a, server.port());
+        connect(b, server.port());
+        awaitIds(b);
+        CountDownLatch inBatch = new CountDownLatch(1);
+        Thread app = Thread.ofPlatform().start(() -> a.write(() -> {
+            inBatch.countDown();
+            sleep(2 * DEAD);
+        }));
+        inBatch.await();
+        Key<Part> k = b.tree(Part.class).insert(part(1)); // pushed to a, whose sync thread waits for the batch
+        app.join();
+        await("a applied it", () -> a.tree(Part.class).contains(k), 5_000);
+        Thread.sleep(2 * DEAD);
+        assertTrue(disconnects(a).isEmpty(), disconnects(a).toString());
+        assertEquals(2, server.greeted());
+    }
+
+    /**
+     * A client of version 2 (as deployed before the heartbeat) is served as before: welcomed as
+     * version 2, never sent a Ping or Pong (frames it could not decode), never closed for
+     * silence, and sent every change.
+     */
+    @Test
+    void aVersion2ClientIsServedWithoutHeartbeatAndNeverClosedForSilence() throws Exception {
+        Server server = server(SILENT);
+        try (Socket raw = rawSocket(server.port())) {
+            raw.getOutputStream().write(helloFrame(2, "old"));
+            List<Message> got = readFrames(raw, 2, 15);
+            assertEquals(2, assertInstanceOf(Message.Welcome.class, got.get(0)).protocolVersion());
+            assertInstanceOf(Message.CaughtUp.class, got.get(1));
+            raw.setSoTimeout((int) (3 * SILENT));
+            assertThrows(SocketTimeoutException.class, () -> raw.getInputStream().read(), "nothing sent, and not closed");
+            assertEquals(1, server.greeted());
+
+            Cairn b = open("b");
+            connect(b, server.port());
+            awaitIds(b);
+            Key<Part> k = b.tree(Part.class).insert(part(1));
+            raw.setSoTimeout(10_000);
+            List<Message> pushed = readFrames(raw, 2, 15);
+            assertInstanceOf(Message.SchemaDef.class, pushed.get(0));
+            assertEquals(k, assertInstanceOf(Message.Pushed.class, pushed.get(1)).key());
+            raw.setSoTimeout((int) SILENT);
+            assertThrows(SocketTimeoutException.class, () -> raw.getInputStream().read());
+            assertEquals(2, server.greeted());
+        }
+    }
+
+    /**
+     * A version 3 connection that goes silent after its Hello is closed after SILENT, without an
+     * Error (its peer is gone); one that pings is answered and kept.
+     */
+    @Test
+    void aSilentVersion3ConnectionIsClosedWithoutAnErrorAndOneThatPingsIsKept() throws Exception {
+        Server server = server(SILENT);
+        try (Socket silent = rawSocket(server.port()); Socket pinging = rawSocket(server.port())) {
+            silent.getOutputStream().write(helloFrame(3, "silent"));
+            pinging.getOutputStream().write(helloFrame(3, "pinging"));
+            long start = System.nanoTime();
+            for (Socket s : List.of(silent, pinging)) {
+                List<Message> got = readFrames(s, 2, 17);
+                assertEquals(3, assertInstanceOf(Message.Welcome.class, got.get(0)).protocolVersion());
+                assertInstanceOf(Message.CaughtUp.class, got.get(1));
+            }
+            silent.setSoTimeout(10_000);
+            CompletableFuture<List<Message>> untilClosed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readFrames(silent, 1, 17);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            CompletableFuture<Long> closedAfter = untilClosed.thenApply(x -> (System.nanoTime() - start) / 1_000_000);
+            pinging.setSoTimeout(2_000);
+            int pongs = 0;
+            while (System.nanoTime() - start < 3 * SILENT * 1_000_000) {
+                pinging.getOutputStream().write(FrameCodec.encode(new Message.Ping()));
+                assertEquals(List.of(new Message.Pong()), readFrames(pinging, 1, 17));
+                pongs++;
+                Thread.sleep(PING);
+            }
+            assertTrue(pongs >= 5, pongs + " Pongs");
+            assertEquals(List.of(), untilClosed.get(10, TimeUnit.SECONDS), "closed without an Error");
+            long millis = closedAfter.get();
+            assertTrue(millis >= SILENT && millis < SILENT + 2_000, "closed after " + millis + " ms");
+            assertEquals(1, server.greeted(), "the pinging connection is kept");
+        }
+    }
+
+    /**
+     * A node of version 3 meets a server older than the heartbeat (the proxy answers a version 3
+     * Hello as such a server does: Error VERSION): it links with version 2 at once, even on its
+     * first link, and sends no Ping on that connection. Once the server is upgraded, the node's
+     * next connection is version 3 again, with its heartbeat.
+     */
+    @Test
+    void aNodeLinksToAnOlderServerWithVersion2AndToTheUpgradedServerWithVersion3() throws Exception {
+        Server server = server(SILENT);
+        Proxy proxy = proxy(server.port());
+        proxy.gate = h -> h.protocolVersion() > 2
+            ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2)") : null;
+        Cairn a = open("a");
+        Key<Part> mine = a.tree(Part.class).insert(part(1)); // a database that never linked, with a record
+        connect(a, proxy.port());
+        await("the server has a's record", () -> server.seq() == 1, 20_000);
+        assertEquals(2, proxy.pairs.size());
+        assertEquals(3, hello(proxy.pairs.get(0)).protocolVersion());
+        Proxy.Pair old = proxy.pairs.get(1);
+        assertEquals(2, hello(old).protocolVersion());
+        assertEquals(2, assertInstanceOf(Message.Welcome.class, old.down.getFirst()).protocolVersion());
+        Thread.sleep(3 * SILENT);
+        assertEquals(0, count(old.up, Message.Ping.class), "no Ping to an older server");
+        assertTrue(a.isConnected());
+        assertEquals(1, server.greeted());
+
+        proxy.gate = null; // the server is upgraded
+        old.cut();
+        await("a is back", () -> proxy.pairs.size() == 3 && a.isConnected(), 20_000);
+        Proxy.Pair upgraded = proxy.pairs.get(2);
+        assertEquals(3, hello(upgraded).protocolVersion());
+        await("and pings", () -> count(upgraded.up, Message.Ping.class) > 0, 5_000);
+        assertEquals(3, assertInstanceOf(Message.Welcome.class, upgraded.down.getFirst()).protocolVersion());
+        assertTrue(a.tree(Part.class).contains(mine));
+    }
+
+    /** A server that refuses version 2 as well: the node stops, saying why, after those two attempts. */
+    @Test
+    void aServerThatRefusesBothVersionsStopsTheNode() throws Exception {
+        Server server = server(SILENT);
+        Proxy proxy = proxy(server.port());
+        proxy.gate = h -> new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 4)");
+        Cairn a = open("a");
+        CompletableFuture<Void> link = a.connect("127.0.0.1", proxy.port());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> link.get(20, TimeUnit.SECONDS));
+        assertInstanceOf(SyncException.class, e.getCause());
+        assertEquals("VERSION: protocol version 2 (expected: 4)", e.getCause().getMessage());
+        assertEquals(List.of(3, 2), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    /** A server with the given silence limit (other limits as usual), closed after the test. */
+    private Server server(long silentMillis) {
+        ServerCore core = ServerCore.open(dir.resolve("server"), APP, 100);
+        SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX,
+            Limits.PARTIAL_FRAMES_BYTES_MAX, Limits.HELLO_MILLIS, silentMillis);
+        Server s = new Server(core, loop);
+        closeAtEnd.add(loop);
+        return s;
+    }
+
+    private record Server(ServerCore core, SelectorLoop loop) {
+        int port() {
+            return loop.port();
+        }
+
+        /** Connections past their Hello. */
+        int greeted() {
+            return loop.call(() -> (int) core.peers().stream().filter(ServerCore.Peer::greeted).count());
+        }
+
+        long seq() {
+            return loop.call(core::seq);
+        }
+    }
+
+    private Proxy proxy(int serverPort) throws IOException {
+        Proxy p = new Proxy(serverPort);
+        closeAtEnd.add(p);
+        return p;
+    }
+
+    private Cairn open(String name) {
+        Cairn c = Cairn.open(dir.resolve(name), Cairn.Options.defaults().withNodeName(name).withUser(name).withAppId(APP));
+        closeAtEnd.add(c);
+        List<Event> list = new CopyOnWriteArrayList<>();
+        events.put(c, list);
+        c.subscribe(list::add);
+        return c;
+    }
+
+    private static void connect(Cairn c, int port) {
+        c.connect("127.0.0.1", port).orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    /** Opens the tree of parts on {@code c} and waits for its first id range. */
+    private void awaitIds(Cairn c) {
+        c.tree(Part.class);
+        await(c.options().nodeName() + " has ids", () -> events.get(c).stream().anyMatch(e -> e instanceof Event.KeysReceived),
+            20_000);
+    }
+
+    private List<String> disconnects(Cairn c) {
+        return events.get(c).stream().filter(e -> e instanceof Event.Disconnected)
+            .map(e -> ((Event.Disconnected) e).reason()).toList();
+    }
+
+    private static int count(List<Message> messages, Class<? extends Message> type) {
+        return (int) messages.stream().filter(type::isInstance).count();
+    }
+
+    private static Message.Hello hello(Proxy.Pair p) {
+        return assertInstanceOf(Message.Hello.class, p.up.getFirst());
+    }
+
+    private static byte[] helloFrame(int version, String name) {
+        return FrameCodec.encode(new Message.Hello(version, APP, UUID.randomUUID(), name, 0, List.of(), List.of(),
+            new byte[0], Message.NONE));
+    }
+
+    private static Socket rawSocket(int port) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", port));
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /**
+     * Reads {@code count} frames, or fewer if the server closes; fails on a frame whose tag is
+     * above {@code tagMax} (a frame the client's version does not know).
+     */
+    private static List<Message> readFrames(Socket s, int count, int tagMax) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        List<Message> out = new ArrayList<>();
+        while (out.size() < count) {
+            int length;
+            try {
+                length = in.readInt();
+            } catch (EOFException closed) {
+                break;
+            }
+            byte[] body = new byte[length];
+            in.readFully(body);
+            if ((body[0] & 0xFF) > tagMax) fail("frame with tag " + (body[0] & 0xFF) + " (expected: <= " + tagMax + ")");
+            out.add(FrameCodec.decodeBody(ByteBuffer.wrap(body)));
+        }
+        return out;
+    }
+
+    private static void await(String what, BooleanSupplier condition, long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) fail("timed out after " + millis + " ms waiting for: " + what);
+            sleep(5);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A TCP proxy to the server on 127.0.0.1 that records the frames each way. {@link #freeze}
+     * makes the network silent: nothing more is forwarded either way, on the connections there
+     * are and on new ones, and no close is passed on, while every socket stays open (what is
+     * sent is read and dropped). After {@link #unfreeze} new connections work again; frozen ones
+     * stay silent (their streams lost bytes). {@link #downBytesPerSecond} slows the server's
+     * side down; {@link #gate} answers a Hello in the server's place (an older server).
+     */
+    private static final class Proxy implements AutoCloseable {
+        final ServerSocket listener;
+        final List<Pair> pairs = new CopyOnWriteArrayList<>();
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        volatile boolean frozen;
+        volatile int downBytesPerSecond;
+        volatile Function<Message.Hello, Message.Error> gate;
+
+        Proxy(int serverPort) throws IOException {
+            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofPlatform().daemon().name("proxy-accept").start(() -> {
+                try {
+                    while (true) {
+                        Socket node = listener.accept();
+                        Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
+                        sockets.add(node);
+                        sockets.add(server);
+                        Pair p = new Pair(node, server, frozen);
+                        pairs.add(p);
+                        p.start(gate);
+                    }
+                } catch (IOException closed) {
+                    // the test ended
+                }
+            });
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        void freeze() {
+            frozen = true;
+            for (Pair p : pairs) p.frozen = true;
+        }
+
+        void unfreeze() {
+            frozen = false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            for (Socket s : sockets) s.close();
+        }
+
+        final class Pair {
+            final Socket node;
+            final Socket server;
+            final List<Message> up = new CopyOnWriteArrayList<>();
+            final List<Message> down = new CopyOnWriteArrayList<>();
+            volatile boolean frozen;
+            volatile boolean serverClosed;
+
+            Pair(Socket node, Socket server, boolean frozen) {
+                this.node = node;
+                this.server = server;
+                this.frozen = frozen;
+            }
+
+            void start(Function<Message.Hello, Message.Error> gate) {
+                Thread.ofPlatform().daemon().name("proxy-up").start(() -> {
+                    FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+                    ByteArrayOutputStream held = gate == null ? null : new ByteArrayOutputStream();
+                    byte[] buf = new byte[64 << 10];
+                    try {
+                        InputStream in = node.getInputStream();
+                        OutputStream out = server.getOutputStream();
+                        for (int n; (n = in.read(buf)) >= 0; ) {
+                            List<Message> got = new ArrayList<>();
+                            decoder.feed(ByteBuffer.wrap(buf, 0, n), got);
+                            up.addAll(got);
+                            if (held != null) {
+                                held.write(buf, 0, n);
+                                if (got.isEmpty()) continue;
+                                Message.Error refusal = got.getFirst() instanceof Message.Hello h ? gate.apply(h) : null;
+                                if (refusal != null) {
+                                    node.getOutputStream().write(FrameCodec.encode(refusal));
+                                    node.close();
+                                    server.close();
+                                    return;
+                                }
+                                if (!frozen) out.write(held.toByteArray());
+                                held = null;
+                                continue;
+                            }
+                            if (!frozen) out.write(buf, 0, n);
+                        }
+                    } catch (IOException e) {
+                        // closed
+                    } finally {
+                        if (!frozen) closeQuietly(server);
+                    }
+                });
+                Thread.ofPlatform().daemon().name("proxy-down").start(() -> {
+                    FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+                    byte[] buf = new byte[64 << 10];
+                    try {
+                        InputStream in = server.getInputStream();
+                        OutputStream out = node.getOutputStream();
+                        while (true) {
+                            int n;
+                            try {
+                                n = in.read(buf);
+                            } catch (IOException e) {
+                                n = -1;
+                            }
+                            if (n < 0) {
+                                serverClosed = true;
+                                break;
+                            }
+                            List<Message> got = new ArrayList<>();
+                            decoder.feed(ByteBuffer.wrap(buf, 0, n), got);
+                            down.addAll(got);
+                            if (frozen) continue;
+                            int rate = downBytesPerSecond;
+                            int step = rate == 0 ? n : 16 << 10;
+                            for (int at = 0; at < n; at += step) {
+                                int len = Math.min(step, n - at);
+                                out.write(buf, at, len);
+                                if (rate != 0) sleep(len * 1000L / rate);
+                            }
+                        }
+                    } catch (IOException e) {
+                        // the node's side is closed
+                    } finally {
+                        if (!frozen) closeQuietly(node);
+                    }
+                });
+            }
+
+            /** Ends the connection on both sides (a server restart, as the node sees it). */
+            void cut() {
+                closeQuietly(node);
+                closeQuietly(server);
+            }
+
+            private static void closeQuietly(Socket s) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // already closed
+                }
+            }
+        }
+    }
+}
