@@ -504,6 +504,10 @@ public final class Database implements AutoCloseable {
             if (why == null) why = "version " + u + " at " + m.getFirst().path() + ": " + m.getFirst().reason();
         }
         if (unreadable.isEmpty()) return t;
+        // dataFromVersion bounds the versions with records from below only: a version above it
+        // may hold none (a fresh node's versions come in arrival order, and the migration below
+        // may have emptied one). Only records decide.
+        if (!anyRecordIn(t, unreadable)) return t;
         if (onRefused == null) {
             throw new SchemaMismatchException("tree " + t.name + ": " + candidate.name() + " of version " + own
                 + " cannot read records of stored " + why + " (records of an older version arrive from the "
@@ -511,6 +515,16 @@ public final class Database implements AutoCloseable {
         }
         setDataFrom(t, onRefused.migrate(t, versions, unreadable::contains, own));
         return t;
+    }
+
+    /** Whether a record of the tree, in the batch, has one of {@code versions}: a scan of the tree. */
+    private boolean anyRecordIn(TreeState t, Set<Integer> versions) {
+        boolean[] found = {false};
+        txn().forEach(t.dataTree, (k, v) -> {
+            found[0] = versions.contains(dev.cairn.schema.RecordCodec.versionOf(RecordHeader.body(v)));
+            return !found[0];
+        });
+        return found[0];
     }
 
     /** The refused changes when {@code reader} reads records of {@code stored}, as the evolution rules see them. */
