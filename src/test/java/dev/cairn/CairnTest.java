@@ -247,6 +247,23 @@ class CairnTest {
         assertTrue(plain.get(k).size() > 0);
     }
 
+    /**
+     * A class of a version below dataFromVersion may open (its version holds no record), but what
+     * it writes lowers dataFromVersion, so that a class that cannot read it is refused at open.
+     */
+    @Test
+    void anOlderClassThatOpensAgainLowersDataFromSoItsRecordsAreChecked() {
+        db.tree(EvoV1.class);                                          // version 1, no records
+        db.tree(EvoV2.class, (key, json) -> new EvoV2(0));            // version 2, dataFromVersion 2
+        reopen();
+        Key<EvoV1> k = db.tree(EvoV1.class).insert(new EvoV1("3"));   // a version 1 record again
+        reopen();
+        assertThrowsNaming(SchemaMismatchException.class, "version 1", () -> db.tree(EvoV2.class));
+        assertThrowsNaming(SchemaMismatchException.class, "version 1", () -> db.tree(dev.cairn.testing.Fixtures.EvoV3.class));
+        Tree<EvoV2> v2 = db.tree(EvoV2.class, (key, json) -> new EvoV2(json.contains("\"3\"") ? 3 : -1));
+        assertEquals(new EvoV2(3), v2.get(v2.key(k.id(), 0)));
+    }
+
     @Test
     void aFailingMigrationLeavesTheTreeAsItWasAndCanRunAgain() {
         Tree<EvoV1> v1 = db.tree(EvoV1.class);

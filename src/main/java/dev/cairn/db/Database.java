@@ -493,10 +493,12 @@ public final class Database implements AutoCloseable {
      * there are such versions and no migration.
      */
     private TreeState migrateUnreadable(TreeState t, Schema candidate, int own, MigrationStep onRefused) {
+        // The class writes records of its own version: dataFromVersion must stay a lower bound.
+        if (own < t.dataFromVersion) setDataFrom(t, own);
         SchemaVersions versions = t.versions;
         Set<Integer> unreadable = new TreeSet<>();
         String why = null;
-        for (int u = t.dataFromVersion; u <= versions.latestVersion(); u++) {
+        for (int u = Math.min(own, t.dataFromVersion); u <= versions.latestVersion(); u++) {
             if (u == own) continue;
             List<dev.cairn.schema.Evolution.Mismatch> m = mismatches(versions.get(u), candidate);
             if (m.isEmpty()) continue;
@@ -507,13 +509,17 @@ public final class Database implements AutoCloseable {
         // dataFromVersion bounds the versions with records from below only: a version above it
         // may hold none (a fresh node's versions come in arrival order, and the migration below
         // may have emptied one). Only records decide.
-        if (!anyRecordIn(t, unreadable)) return t;
+        if (!anyRecordIn(t, unreadable)) {
+            t.unreadable.addAll(unreadable);
+            return t;
+        }
         if (onRefused == null) {
             throw new SchemaMismatchException("tree " + t.name + ": " + candidate.name() + " of version " + own
                 + " cannot read records of stored " + why + " (records of an older version arrive from the "
                 + "server while other nodes still write it; expected: open the tree with its migration)");
         }
         setDataFrom(t, onRefused.migrate(t, versions, unreadable::contains, own));
+        t.unreadable.addAll(unreadable);
         return t;
     }
 

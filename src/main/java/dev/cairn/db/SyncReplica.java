@@ -452,6 +452,11 @@ public final class SyncReplica implements Replica {
                     + " (nothing was changed; fix the migration)", e);
             }
             value = header.encode(migrated);
+            if (value.length > dev.cairn.internal.Limits.RECORD_BYTES_MAX) {
+                throw new SchemaMismatchException("tree " + t.name + ": record " + key + " migrated on arrival is "
+                    + value.length + " bytes (expected: <= RECORD_BYTES_MAX " + dev.cairn.internal.Limits.RECORD_BYTES_MAX
+                    + "; nothing was changed)");
+            }
             newBody = RecordHeader.body(MemorySegment.ofArray(value));
         } else if (arrival.version < t.dataFromVersion) {
             db.setDataFrom(t, arrival.version);
@@ -467,15 +472,16 @@ public final class SyncReplica implements Replica {
     /**
      * Maps an arriving record's schema to a local version, adding it as the next version when it
      * is new. A version from dataFromVersion on is readable by every record class opened on the
-     * tree (checked as it was added, or as the class was opened, Database.openTree). Any other
-     * must be readable by each of them, or be migrated by the tree's arrival migration.
+     * tree (checked as it was added, or as the class was opened, Database.openTree), except the
+     * ones in TreeState.unreadable. Any other must be readable by each of them, or be migrated
+     * by the tree's arrival migration.
      *
      * @throws SchemaMismatchException naming the tree, record and both schemas otherwise
      */
     private Arrival arrival(TreeState t, Key<?> key, Message.SchemaDef def) {
         Schema schema = schemaOf(def);
         int known = t.versions.versionOf(schema); // t.versions follows the batch (set below, reset on abort)
-        if (known >= t.dataFromVersion) return new Arrival(known, false);
+        if (known >= t.dataFromVersion && !t.unreadable.contains(known)) return new Arrival(known, false);
         boolean unreadable = false;
         for (Schema reader : t.readers) {
             List<Evolution.Mismatch> m = Database.mismatches(schema, reader);

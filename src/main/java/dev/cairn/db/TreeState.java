@@ -34,6 +34,12 @@ final class TreeState {
      * class cannot read; null when none was registered.
      */
     volatile ArrivalMigration migration;
+    /**
+     * Versions from dataFromVersion on that a record class opened in this process cannot read
+     * (they held no record then, or their records were migrated): a record arriving in one of
+     * them is checked as one below dataFromVersion is (SyncReplica), not taken as readable.
+     */
+    final java.util.Set<Integer> unreadable = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TreeState(String name, boolean versioned, SchemaVersions versions, KeyPool pool) {
         this.name = name;
