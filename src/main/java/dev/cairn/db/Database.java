@@ -441,8 +441,7 @@ public final class Database implements AutoCloseable {
                 int v = versions.add(candidate);
                 txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
                 TreeState created = new TreeState(name, versioned, versions, pool);
-                created.readers.add(candidate);
-                created.migration = arrival;
+                register(created, candidate, arrival);
                 afterCommit(() -> trees.put(name, created));
                 return created;
             }
@@ -500,7 +499,7 @@ public final class Database implements AutoCloseable {
         String why = null;
         for (int u = Math.min(own, t.dataFromVersion); u <= versions.latestVersion(); u++) {
             if (u == own) continue;
-            List<dev.cairn.schema.Evolution.Mismatch> m = mismatches(versions.get(u), candidate);
+            List<dev.cairn.schema.Evolution.Mismatch> m = dev.cairn.schema.Evolution.mismatches(versions.get(u), candidate);
             if (m.isEmpty()) continue;
             unreadable.add(u);
             if (why == null) why = "version " + u + " at " + m.getFirst().path() + ": " + m.getFirst().reason();
@@ -531,13 +530,6 @@ public final class Database implements AutoCloseable {
             return !found[0];
         });
         return found[0];
-    }
-
-    /** The refused changes when {@code reader} reads records of {@code stored}, as the evolution rules see them. */
-    static List<dev.cairn.schema.Evolution.Mismatch> mismatches(Schema stored, Schema reader) {
-        SchemaVersions only = new SchemaVersions();
-        only.add(stored);
-        return dev.cairn.schema.Evolution.mismatches(only, reader);
     }
 
     /** Stores the tree's dataFromVersion (in the batch; the tree state follows at commit). */

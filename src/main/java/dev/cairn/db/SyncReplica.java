@@ -484,7 +484,7 @@ public final class SyncReplica implements Replica {
         if (known >= t.dataFromVersion && !t.unreadable.contains(known)) return new Arrival(known, false);
         boolean unreadable = false;
         for (Schema reader : t.readers) {
-            List<Evolution.Mismatch> m = Database.mismatches(schema, reader);
+            List<Evolution.Mismatch> m = Evolution.mismatches(schema, reader);
             if (m.isEmpty()) continue;
             unreadable = true;
             if (t.migration == null) {

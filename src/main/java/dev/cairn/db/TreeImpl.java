@@ -75,11 +75,6 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
             private volatile Codec<V> codec;
 
             @Override
-            public Schema target() {
-                return candidate;
-            }
-
-            @Override
             public byte[] migrate(Key<?> key, MemorySegment oldBody, SchemaVersions versions) {
                 Codec<V> c = codec;
                 if (c == null || c.versions() != versions) codec = c = new Codec<>(versions, RecordCodec.of(type, name, versions));
@@ -101,11 +96,17 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
                                                          int target) {
         RecordCodec<V> codec = RecordCodec.of(type, tree.name, versions);
         List<Key<V>> keys = new ArrayList<>();
-        int lowest = target;
-        for (Key<V> key : Database.<V>keys(db.txn(), tree)) {
-            int version = RecordCodec.versionOf(RecordHeader.body(db.txn().get(tree.dataTree, recordKey(key))));
-            if (migrates.test(version)) keys.add(key); else lowest = Math.min(lowest, version);
-        }
+        int[] lowest = {target};
+        db.txn().forEach(tree.dataTree, (k, v) -> {
+            Layout.checkRecordKey(k, tree.name);
+            int version = RecordCodec.versionOf(RecordHeader.body(v));
+            if (migrates.test(version)) {
+                keys.add(new Key<>(tree.name, Layout.idOf(k), Layout.revisionOf(k)));
+            } else {
+                lowest[0] = Math.min(lowest[0], version);
+            }
+            return true;
+        });
         migration.progress(0, keys.size());
         long done = 0;
         for (Key<V> key : keys) {
@@ -114,7 +115,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
             db.migrated(tree, key, encodeMigrated(migration, key, oldJson, codec));
             migration.progress(++done, keys.size());
         }
-        return lowest;
+        return lowest[0];
     }
 
     private static <V extends Record> byte[] encodeMigrated(Migration<V> migration, Key<V> key, String oldJson,

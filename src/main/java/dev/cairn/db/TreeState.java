@@ -49,11 +49,9 @@ final class TreeState {
         this.pool = pool;
     }
 
-    /** Turns a record body of another schema version into one of {@link #target()}'s version. */
+    /** Turns a record body of another schema version into one of the version of the class that registered it. */
+    @FunctionalInterface
     interface ArrivalMigration {
-        /** The schema of the class that registered the migration: a version of this tree. */
-        dev.cairn.schema.Schema target();
-
         /** The body (record bytes with their version tag) the migration gives for {@code oldBody}, stored in {@code versions}. */
         byte[] migrate(dev.cairn.Key<?> key, MemorySegment oldBody, SchemaVersions versions);
     }

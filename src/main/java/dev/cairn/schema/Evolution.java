@@ -53,6 +53,13 @@ public final class Evolution {
         }
     }
 
+    /** The refused changes between {@code reader} and records of the one schema {@code stored}. */
+    public static List<Mismatch> mismatches(Schema stored, Schema reader) {
+        SchemaVersions only = new SchemaVersions();
+        only.add(stored);
+        return mismatches(only, reader);
+    }
+
     /**
      * Every refused change between {@code candidate} and the stored versions, oldest version first.
      */
