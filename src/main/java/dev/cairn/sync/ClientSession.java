@@ -61,16 +61,18 @@ public final class ClientSession {
         private final transient RuntimeException cause;
         private final boolean permanent;
         private final boolean versionRefused;
+        private final transient Message.Error told;
 
         Failure(String message, RuntimeException cause, boolean permanent) {
-            this(message, cause, permanent, false);
+            this(message, cause, permanent, false, null);
         }
 
-        Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused) {
+        Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused, Message.Error told) {
             super(message, cause);
             this.cause = cause;
             this.permanent = permanent;
             this.versionRefused = versionRefused;
+            this.told = told;
         }
 
         /** The exception to hand the application (e.g. {@link WrongServerException}). */
@@ -89,6 +91,15 @@ public final class ClientSession {
          */
         public boolean versionRefused() {
             return versionRefused;
+        }
+
+        /**
+         * The Error to send the server before closing, or null. It travels here, not through the
+         * session's output: frames queued in the batch that failed may depend on its commit
+         * (a LinkStored), so only this one may go out.
+         */
+        public Message.Error told() {
+            return told;
         }
     }
 
@@ -179,7 +190,7 @@ public final class ClientSession {
                 // A server older than this version: the link offers it the older one next.
                 state = State.ENDED;
                 String text = ErrorCode.name(e.code()) + ": " + e.text();
-                throw new Failure(text, new SyncException(text), false, true);
+                throw new Failure(text, new SyncException(text), false, true, null);
             }
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
                 || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH
@@ -219,8 +230,9 @@ public final class ClientSession {
     }
 
     private void protocol(String what) {
-        out.accept(new Message.Error(ErrorCode.PROTOCOL, what));
-        end("protocol: " + what, false);
+        String text = "protocol: " + what;
+        state = State.ENDED;
+        throw new Failure(text, new SyncException(text), false, false, new Message.Error(ErrorCode.PROTOCOL, what));
     }
 
     private void end(String text, boolean permanent) {
@@ -232,6 +244,14 @@ public final class ClientSession {
         if (state != State.HELLO_SENT) {
             protocol("second Welcome");
             return;
+        }
+        if (w.protocolVersion() < FrameCodec.PROTOCOL_VERSION_MIN) {
+            // Nothing below the oldest version this node speaks can be run: not taken as it is,
+            // and not retried (the server has to be upgraded).
+            String text = "the server answered with protocol version " + w.protocolVersion() + "; this node speaks "
+                + FrameCodec.PROTOCOL_VERSION_MIN + " to " + helloVersion + "; nothing was changed";
+            state = State.ENDED;
+            throw new Failure(text, new SyncException(text), true, false, new Message.Error(ErrorCode.VERSION, text));
         }
         java.util.UUID known = replica.serverId();
         if (known != null && !known.equals(w.serverId())) {

@@ -307,6 +307,7 @@ public final class SyncClient implements AutoCloseable {
                 }
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
                 failure = e.getMessage();
+                if (e instanceof ClientSession.Failure f && f.told() != null) tell(ch, f.told());
                 throw e;
             } finally {
                 replica.sessionEnded();
@@ -324,6 +325,15 @@ public final class SyncClient implements AutoCloseable {
         } finally {
             channel = null;
             selector = null;
+        }
+    }
+
+    /** Best effort, before the close: one non-blocking write of the Error that says why. */
+    private static void tell(SocketChannel ch, Message.Error error) {
+        try {
+            ch.write(ByteBuffer.wrap(FrameCodec.encode(error)));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not tell the server " + error, e);
         }
     }
 

@@ -4,17 +4,25 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.cairn.Cairn;
 import dev.cairn.Tree;
+import dev.cairn.sync.ErrorCode;
+import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Message;
 import dev.cairn.sync.SyncException;
 import dev.cairn.testing.Fixtures.Part;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,6 +70,73 @@ class MisbehavingServerTest {
             assertTrue(e.getCause().getMessage().contains("APP_ID: application id 'x' (expected: 'y')"), e.getCause().getMessage());
             server.join(5_000);
         }
+    }
+
+    /**
+     * A Welcome below the oldest protocol version the node speaks: the node answers Error(VERSION),
+     * stores nothing of it (a real server links it afterwards) and does not retry. Before, it took
+     * the version as it was and linked to that server.
+     */
+    @Test
+    void aWelcomeBelowTheOldestVersionStopsTheLinkAndStoresNothing() throws Exception {
+        try (Cairn db = Cairn.open(dir.resolve("old"))) {
+            List<Message> answers = firstLinkTo(db, new Message.Welcome(1, UUID.randomUUID(), 0, UUID.randomUUID()),
+                "the server answered with protocol version 1; this node speaks 2 to 3; nothing was changed");
+            assertEquals(List.of(new Message.Error(ErrorCode.VERSION,
+                "the server answered with protocol version 1; this node speaks 2 to 3; nothing was changed")), answers);
+            // Nothing of the fake Welcome was stored: the node links to a real server.
+            try (dev.cairn.CairnServer real = dev.cairn.CairnServer.start(dir.resolve("server"), 0)) {
+                db.connect("127.0.0.1", real.port()).get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A message only a client sends: the node tells the server Error(PROTOCOL) before it closes (before, it queued the Error and closed without sending it). */
+    @Test
+    void aProtocolViolationIsToldToTheServer() throws Exception {
+        try (Cairn db = Cairn.open(dir.resolve("violated"))) {
+            List<Message> answers = firstLinkTo(db, new Message.Ping(), "protocol: Ping from the server");
+            assertEquals(List.of(new Message.Error(ErrorCode.PROTOCOL, "Ping from the server")), answers);
+        }
+    }
+
+    /**
+     * A fake server that answers the node's Hello with {@code reply}: the first link fails with
+     * {@code expected} and is not retried. Returns what the node sent after its Hello.
+     */
+    private static List<Message> firstLinkTo(Cairn db, Message reply, String expected) throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        List<Message> answers = new CopyOnWriteArrayList<>();
+        try (ServerSocket fake = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            Thread server = Thread.ofPlatform().daemon().start(() -> {
+                while (true) {
+                    try (Socket s = fake.accept()) {
+                        accepted.incrementAndGet();
+                        List<Message> hello = new ArrayList<>();
+                        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+                        byte[] buf = new byte[4096];
+                        for (int n; hello.isEmpty() && (n = s.getInputStream().read(buf)) >= 0; ) {
+                            decoder.feed(ByteBuffer.wrap(buf, 0, n), hello);
+                        }
+                        s.getOutputStream().write(FrameCodec.encode(reply));
+                        for (int n; (n = s.getInputStream().read(buf)) >= 0; ) decoder.feed(ByteBuffer.wrap(buf, 0, n), answers);
+                    } catch (IOException e) {
+                        return; // the listener closed: the test is over
+                    }
+                }
+            });
+            CompletableFuture<Void> link = db.connect("127.0.0.1", fake.getLocalPort());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> link.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(SyncException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().endsWith(expected), e.getCause().getMessage());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (answers.isEmpty() && System.nanoTime() < until) Thread.sleep(10);
+            Thread.sleep(300); // a node that retried would be back within its first backoff (50 ms)
+            assertEquals(1, accepted.get(), "connections the node made");
+            fake.close();
+            server.join(5_000);
+        }
+        return answers;
     }
 
     private void assertFirstLinkFails(boolean silent, String expected) throws Exception {
