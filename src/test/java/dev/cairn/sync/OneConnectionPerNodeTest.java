@@ -16,18 +16,11 @@ import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
 import dev.cairn.store.ForeignBackup;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.SyncProxy;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -189,7 +182,7 @@ class OneConnectionPerNodeTest {
      */
     @Test
     void aNodeThatReconnectsWhileTheServerStillHoldsItsDeadConnectionGetsInAndTheDeadOneIsClosed() throws IOException {
-        try (SyncFixture f = new SyncFixture(dir); Proxy proxy = new Proxy(f.port())) {
+        try (SyncFixture f = new SyncFixture(dir); SyncProxy proxy = new SyncProxy(f.port())) {
             Cairn a = f.open("a");
             a.connect("127.0.0.1", proxy.port()).orTimeout(20, TimeUnit.SECONDS).join();
             Cairn b = f.connected("b");
@@ -199,13 +192,13 @@ class OneConnectionPerNodeTest {
             Key<Part> before = pa.insert(part(1));
             await("b has a's record", () -> pb.contains(before));
 
-            Proxy.Pair dead = proxy.pairs.getFirst();
+            SyncProxy.Pair dead = proxy.pairs.getFirst();
             dead.drop();
             await("a reconnected", () -> proxy.pairs.size() == 2 && a.isConnected() && f.server.clientCount() == 2,
                 20_000, () -> "connections " + proxy.pairs.size() + ", served " + f.server.clientCount());
             await("the server closed the dead connection", () -> dead.serverClosed, 20_000,
-                () -> "it sent " + dead.fromServer);
-            Message.Error e = assertInstanceOf(Message.Error.class, dead.fromServer.getLast());
+                () -> "it sent " + dead.down);
+            Message.Error e = assertInstanceOf(Message.Error.class, dead.down.getLast());
             assertEquals(ErrorCode.REPLACED, e.code(), e.text());
             assertEquals(replacedText(a.nodeId(), "a", "a"), e.text());
             assertFalse(proxy.pairs.get(1).serverClosed);
@@ -250,113 +243,6 @@ class OneConnectionPerNodeTest {
             assertTrue(copy.isConnected());
             assertEquals(2, f.server.clientCount(), "b and the copy");
             assertTrue(f.events.get(copy).stream().noneMatch(e -> e instanceof Event.Disconnected));
-        }
-    }
-
-    /**
-     * A TCP proxy to the server on 127.0.0.1. {@link Pair#drop} ends a connection on the node's
-     * side only: the server's side stays open (what the server sees of a network drop it has not
-     * noticed), and what the server sends on it is recorded.
-     */
-    private static final class Proxy implements AutoCloseable {
-        final ServerSocket listener;
-        final List<Pair> pairs = new CopyOnWriteArrayList<>();
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-
-        Proxy(int serverPort) throws IOException {
-            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread.ofPlatform().daemon().name("proxy-accept").start(() -> {
-                try {
-                    while (true) {
-                        Socket node = listener.accept();
-                        Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
-                        sockets.add(node);
-                        sockets.add(server);
-                        Pair p = new Pair(node, server);
-                        pairs.add(p);
-                        p.start();
-                    }
-                } catch (IOException closed) {
-                    // the test ended
-                }
-            });
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            for (Socket s : sockets) s.close();
-        }
-
-        static final class Pair {
-            final Socket node;
-            final Socket server;
-            final List<Message> fromServer = new CopyOnWriteArrayList<>();
-            volatile boolean dropped;
-            volatile boolean serverClosed;
-
-            Pair(Socket node, Socket server) {
-                this.node = node;
-                this.server = server;
-            }
-
-            void start() {
-                Thread.ofPlatform().daemon().name("proxy-up").start(() -> {
-                    // Not closed by try-with-resources: closing a socket's stream closes the socket.
-                    try {
-                        InputStream in = node.getInputStream();
-                        OutputStream out = server.getOutputStream();
-                        byte[] buf = new byte[64 << 10];
-                        for (int n; (n = in.read(buf)) >= 0 && !dropped; ) out.write(buf, 0, n);
-                    } catch (IOException e) {
-                        // closed
-                    } finally {
-                        if (!dropped) closeQuietly(server);
-                    }
-                });
-                Thread.ofPlatform().daemon().name("proxy-down").start(() -> {
-                    FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-                    byte[] buf = new byte[64 << 10];
-                    try {
-                        InputStream in = server.getInputStream();
-                        for (int n; (n = in.read(buf)) >= 0; ) {
-                            List<Message> decoded = new ArrayList<>();
-                            decoder.feed(ByteBuffer.wrap(buf, 0, n), decoded);
-                            fromServer.addAll(decoded);
-                            if (!dropped) {
-                                try {
-                                    node.getOutputStream().write(buf, 0, n);
-                                } catch (IOException e) {
-                                    if (!dropped) throw e;
-                                }
-                            }
-                        }
-                        serverClosed = true;
-                    } catch (IOException e) {
-                        serverClosed = true;
-                    } finally {
-                        if (!dropped) closeQuietly(node);
-                    }
-                });
-            }
-
-            /** The node's side ends; the server's side stays open and is read, not answered. */
-            void drop() {
-                dropped = true;
-                closeQuietly(node);
-            }
-
-            private static void closeQuietly(Socket s) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    // already closed
-                }
-            }
         }
     }
 }

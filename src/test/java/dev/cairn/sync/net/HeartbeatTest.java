@@ -19,15 +19,11 @@ import dev.cairn.sync.Message;
 import dev.cairn.sync.ServerCore;
 import dev.cairn.sync.SyncException;
 import dev.cairn.testing.Fixtures.Part;
-import java.io.ByteArrayOutputStream;
+import dev.cairn.testing.SyncProxy;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -43,7 +39,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,7 +95,7 @@ class HeartbeatTest {
     void aSilentNetworkIsNoticedByBothSidesAndTheNodeCatchesUpOnItsOwnOnceItIsBack() throws Exception {
         SyncClient.helloMillis = 1_000; // the node's attempts into the silent network give up sooner
         Server server = server(SILENT);
-        Proxy proxy = proxy(server.port());
+        SyncProxy proxy = proxy(server.port());
         Cairn a = open("a");
         Cairn b = open("b");
         connect(a, proxy.port());
@@ -109,7 +104,7 @@ class HeartbeatTest {
         Tree<Part> pb = b.tree(Part.class);
         awaitIds(b);
         await("both served", () -> server.greeted() == 2, 20_000);
-        Proxy.Pair first = proxy.pairs.getFirst();
+        SyncProxy.Pair first = proxy.pairs.getFirst();
 
         long frozenAt = System.nanoTime();
         proxy.freeze();
@@ -142,13 +137,13 @@ class HeartbeatTest {
     @Test
     void anIdleConnectionIsKeptByPingsAcrossManyDeadPeriods() throws Exception {
         Server server = server(SILENT);
-        Proxy proxy = proxy(server.port());
+        SyncProxy proxy = proxy(server.port());
         Cairn a = open("a");
         Cairn b = open("b");
         connect(a, proxy.port());
         connect(b, server.port());
         awaitIds(b);
-        Proxy.Pair pair = proxy.pairs.getFirst();
+        SyncProxy.Pair pair = proxy.pairs.getFirst();
         int pingsBefore = count(pair.up, Message.Ping.class);
 
         Thread.sleep(3 * SILENT);
@@ -171,7 +166,7 @@ class HeartbeatTest {
     @Test
     void aLongCatchUpOverASlowNetworkIsNotTakenForADeadConnection() throws Exception {
         Server server = server(SILENT);
-        Proxy proxy = proxy(server.port());
+        SyncProxy proxy = proxy(server.port());
         Cairn b = open("b");
         connect(b, server.port());
         Tree<Part> pb = b.tree(Part.class);
@@ -302,7 +297,7 @@ class HeartbeatTest {
     @Test
     void aNodeLinksToAnOlderServerWithVersion2AndToTheUpgradedServerWithVersion3() throws Exception {
         Server server = server(SILENT);
-        Proxy proxy = proxy(server.port());
+        SyncProxy proxy = proxy(server.port());
         proxy.gate = h -> h.protocolVersion() > 2
             ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2)") : null;
         Cairn a = open("a");
@@ -311,7 +306,7 @@ class HeartbeatTest {
         await("the server has a's record", () -> server.seq() == 1, 20_000);
         assertEquals(2, proxy.pairs.size());
         assertEquals(3, hello(proxy.pairs.get(0)).protocolVersion());
-        Proxy.Pair old = proxy.pairs.get(1);
+        SyncProxy.Pair old = proxy.pairs.get(1);
         assertEquals(2, hello(old).protocolVersion());
         assertEquals(2, assertInstanceOf(Message.Welcome.class, old.down.getFirst()).protocolVersion());
         Thread.sleep(3 * SILENT);
@@ -322,7 +317,7 @@ class HeartbeatTest {
         proxy.gate = null; // the server is upgraded
         old.cut();
         await("a is back", () -> proxy.pairs.size() == 3 && a.isConnected(), 20_000);
-        Proxy.Pair upgraded = proxy.pairs.get(2);
+        SyncProxy.Pair upgraded = proxy.pairs.get(2);
         assertEquals(3, hello(upgraded).protocolVersion());
         await("and pings", () -> count(upgraded.up, Message.Ping.class) > 0, 5_000);
         assertEquals(3, assertInstanceOf(Message.Welcome.class, upgraded.down.getFirst()).protocolVersion());
@@ -333,7 +328,7 @@ class HeartbeatTest {
     @Test
     void aServerThatRefusesBothVersionsStopsTheNode() throws Exception {
         Server server = server(SILENT);
-        Proxy proxy = proxy(server.port());
+        SyncProxy proxy = proxy(server.port());
         proxy.gate = h -> new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 4)");
         Cairn a = open("a");
         CompletableFuture<Void> link = a.connect("127.0.0.1", proxy.port());
@@ -370,8 +365,8 @@ class HeartbeatTest {
         }
     }
 
-    private Proxy proxy(int serverPort) throws IOException {
-        Proxy p = new Proxy(serverPort);
+    private SyncProxy proxy(int serverPort) throws IOException {
+        SyncProxy p = new SyncProxy(serverPort);
         closeAtEnd.add(p);
         return p;
     }
@@ -405,7 +400,7 @@ class HeartbeatTest {
         return (int) messages.stream().filter(type::isInstance).count();
     }
 
-    private static Message.Hello hello(Proxy.Pair p) {
+    private static Message.Hello hello(SyncProxy.Pair p) {
         return assertInstanceOf(Message.Hello.class, p.up.getFirst());
     }
 
@@ -457,161 +452,6 @@ class HeartbeatTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
-        }
-    }
-
-    /**
-     * A TCP proxy to the server on 127.0.0.1 that records the frames each way. {@link #freeze}
-     * makes the network silent: nothing more is forwarded either way, on the connections there
-     * are and on new ones, and no close is passed on, while every socket stays open (what is
-     * sent is read and dropped). After {@link #unfreeze} new connections work again; frozen ones
-     * stay silent (their streams lost bytes). {@link #downBytesPerSecond} slows the server's
-     * side down; {@link #gate} answers a Hello in the server's place (an older server).
-     */
-    private static final class Proxy implements AutoCloseable {
-        final ServerSocket listener;
-        final List<Pair> pairs = new CopyOnWriteArrayList<>();
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-        volatile boolean frozen;
-        volatile int downBytesPerSecond;
-        volatile Function<Message.Hello, Message.Error> gate;
-
-        Proxy(int serverPort) throws IOException {
-            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread.ofPlatform().daemon().name("proxy-accept").start(() -> {
-                try {
-                    while (true) {
-                        Socket node = listener.accept();
-                        Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
-                        sockets.add(node);
-                        sockets.add(server);
-                        Pair p = new Pair(node, server, frozen);
-                        pairs.add(p);
-                        p.start(gate);
-                    }
-                } catch (IOException closed) {
-                    // the test ended
-                }
-            });
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        void freeze() {
-            frozen = true;
-            for (Pair p : pairs) p.frozen = true;
-        }
-
-        void unfreeze() {
-            frozen = false;
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            for (Socket s : sockets) s.close();
-        }
-
-        final class Pair {
-            final Socket node;
-            final Socket server;
-            final List<Message> up = new CopyOnWriteArrayList<>();
-            final List<Message> down = new CopyOnWriteArrayList<>();
-            volatile boolean frozen;
-            volatile boolean serverClosed;
-
-            Pair(Socket node, Socket server, boolean frozen) {
-                this.node = node;
-                this.server = server;
-                this.frozen = frozen;
-            }
-
-            void start(Function<Message.Hello, Message.Error> gate) {
-                Thread.ofPlatform().daemon().name("proxy-up").start(() -> {
-                    FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-                    ByteArrayOutputStream held = gate == null ? null : new ByteArrayOutputStream();
-                    byte[] buf = new byte[64 << 10];
-                    try {
-                        InputStream in = node.getInputStream();
-                        OutputStream out = server.getOutputStream();
-                        for (int n; (n = in.read(buf)) >= 0; ) {
-                            List<Message> got = new ArrayList<>();
-                            decoder.feed(ByteBuffer.wrap(buf, 0, n), got);
-                            up.addAll(got);
-                            if (held != null) {
-                                held.write(buf, 0, n);
-                                if (got.isEmpty()) continue;
-                                Message.Error refusal = got.getFirst() instanceof Message.Hello h ? gate.apply(h) : null;
-                                if (refusal != null) {
-                                    node.getOutputStream().write(FrameCodec.encode(refusal));
-                                    node.close();
-                                    server.close();
-                                    return;
-                                }
-                                if (!frozen) out.write(held.toByteArray());
-                                held = null;
-                                continue;
-                            }
-                            if (!frozen) out.write(buf, 0, n);
-                        }
-                    } catch (IOException e) {
-                        // closed
-                    } finally {
-                        if (!frozen) closeQuietly(server);
-                    }
-                });
-                Thread.ofPlatform().daemon().name("proxy-down").start(() -> {
-                    FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-                    byte[] buf = new byte[64 << 10];
-                    try {
-                        InputStream in = server.getInputStream();
-                        OutputStream out = node.getOutputStream();
-                        while (true) {
-                            int n;
-                            try {
-                                n = in.read(buf);
-                            } catch (IOException e) {
-                                n = -1;
-                            }
-                            if (n < 0) {
-                                serverClosed = true;
-                                break;
-                            }
-                            List<Message> got = new ArrayList<>();
-                            decoder.feed(ByteBuffer.wrap(buf, 0, n), got);
-                            down.addAll(got);
-                            if (frozen) continue;
-                            int rate = downBytesPerSecond;
-                            int step = rate == 0 ? n : 16 << 10;
-                            for (int at = 0; at < n; at += step) {
-                                int len = Math.min(step, n - at);
-                                out.write(buf, at, len);
-                                if (rate != 0) sleep(len * 1000L / rate);
-                            }
-                        }
-                    } catch (IOException e) {
-                        // the node's side is closed
-                    } finally {
-                        if (!frozen) closeQuietly(node);
-                    }
-                });
-            }
-
-            /** Ends the connection on both sides (a server restart, as the node sees it). */
-            void cut() {
-                closeQuietly(node);
-                closeQuietly(server);
-            }
-
-            private static void closeQuietly(Socket s) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    // already closed
-                }
-            }
         }
     }
 }
