@@ -1,0 +1,122 @@
+package dev.cairn.sync;
+
+import static dev.cairn.sync.SyncFixture.await;
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.BorrowState;
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.RecordState;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Writes in a tree the node's connection does not replicate (spec/sync-protocol.md §5.6): they
+ * stay in the outbox and go out once a connection replicates the tree again.
+ */
+@Timeout(90)
+class SelectiveSyncWritesTest {
+    @TempDir Path dir;
+
+    private static void connect(Cairn c, SyncFixture f, Set<String> trees) {
+        c.connect("127.0.0.1", f.port(), trees).orTimeout(20, TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void changesInATreeTheConnectionDoesNotReplicateStayPendingAndGoOutWhenItDoes() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Doc> docs = a.tree(Doc.class);
+            Key<Doc> kept = docs.insert(new Doc("kept", 1));
+            Key<Doc> gone = docs.insert(new Doc("gone", 2));
+            docs.checkOut(kept).orTimeout(10, TimeUnit.SECONDS).join();
+            docs.checkOut(gone).orTimeout(10, TimeUnit.SECONDS).join();
+            Cairn b = f.connected("b");
+            Tree<Doc> bd = b.tree(Doc.class);
+            Tree<Part> bp = b.tree(Part.class);
+            await("b has both docs", () -> bd.contains(kept) && bd.contains(gone));
+
+            connect(a, f, Set.of("Part"));
+            long before = f.server.sequence();
+            Key<Doc> added = docs.insert(new Doc("added", 3));
+            docs.update(kept, new Doc("kept, edited", 10));
+            docs.setStateNumber(kept, 4);
+            docs.remove(gone);
+            docs.release(added);
+            Key<Part> p = a.tree(Part.class).insert(part(1));
+            await("b has the part: the link ran past the doc changes", () -> bp.contains(p));
+            assertEquals(before + 1, f.server.sequence(), "only the part reached the server");
+            assertFalse(bd.contains(added));
+            assertEquals(new Doc("kept", 1), bd.get(kept));
+            assertTrue(bd.contains(gone));
+
+            connect(a, f, Set.of()); // completes once the pending doc changes are acknowledged
+            await("b has every doc change", () -> bd.contains(added) && !bd.contains(gone)
+                && bd.get(kept).equals(new Doc("kept, edited", 10)) && bd.meta(kept).state().equals(new RecordState.Draft(4)));
+            assertEquals(new RecordState.Released(0), bd.meta(added).state());
+            assertEquals(new Doc("added", 3), bd.get(added));
+        }
+    }
+
+    /** The same check-in made once the connection without the tree is up: delivered with its change later. */
+    @Test
+    void aCheckInWithAPendingChangeMadeWhileTheTreeIsNotReplicatedGoesOutWithTheTree() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Doc> docs = a.tree(Doc.class);
+            Key<Doc> d = docs.insert(new Doc("draft", 1));
+            docs.checkOut(d).orTimeout(10, TimeUnit.SECONDS).join();
+            Cairn b = f.connected("b");
+            Tree<Doc> bd = b.tree(Doc.class);
+            await("b has the doc", () -> bd.contains(d));
+            CompletableFuture<Void> bHolds = bd.checkOut(d);
+            await("b waits behind a", () -> bd.borrowState(d) instanceof BorrowState.Waiting);
+
+            connect(a, f, Set.of("Part"));
+            docs.update(d, new Doc("edited", 2));
+            docs.checkIn(d);
+            Key<Part> p = a.tree(Part.class).insert(part(1));
+            await("b has the part: the link ran past the check-in", () -> b.tree(Part.class).contains(p));
+            assertFalse(bHolds.isDone(), "the check-in waits for its change");
+            assertEquals(new Doc("draft", 1), bd.get(d));
+
+            connect(a, f, Set.of());
+            bHolds.orTimeout(20, TimeUnit.SECONDS).join();
+            assertEquals(new Doc("edited", 2), bd.get(d), "the change went out before the check-in");
+        }
+    }
+
+    /** Without a pending change there is nothing to wait for: the server hears of the check-in at once. */
+    @Test
+    void aCheckInWithoutAPendingChangeInATreeTheConnectionDoesNotReplicateFreesTheRecordAtOnce() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Doc> docs = a.tree(Doc.class);
+            Key<Doc> d = docs.insert(new Doc("draft", 1));
+            docs.checkOut(d).orTimeout(10, TimeUnit.SECONDS).join();
+            Cairn b = f.connected("b");
+            Tree<Doc> bd = b.tree(Doc.class);
+            await("b has the doc", () -> bd.contains(d));
+            CompletableFuture<Void> bHolds = bd.checkOut(d);
+            await("b waits behind a", () -> bd.borrowState(d) instanceof BorrowState.Waiting);
+
+            connect(a, f, Set.of("Part"));
+            docs.checkIn(d);
+            bHolds.orTimeout(20, TimeUnit.SECONDS).join();
+            assertEquals(new BorrowState.Mine(), bd.borrowState(d));
+            assertEquals(new BorrowState.Free(), docs.borrowState(d));
+        }
+    }
+}
