@@ -202,20 +202,23 @@ public final class Cairn implements AutoCloseable {
     /**
      * Links this node to the sync server at {@code host:port} (spec/sync-protocol.md). The
      * future completes once linked, caught up with the server and with this node's pending
-     * changes acknowledged. It fails with {@link WrongServerException} (nothing changed) when
-     * this database is linked to another server, and with a {@code SyncException} naming the
-     * cause when the server refuses it for good (other application id, ...). A database that
-     * never linked also fails at once when the first attempt fails (unknown host, unreachable).
+     * changes of the replicated trees acknowledged. It fails with {@link WrongServerException}
+     * (nothing changed) when this database is linked to another server, and with a
+     * {@code SyncException} naming the cause when the server refuses it for good (other
+     * application id, ...). A database that never linked also fails at once when the first
+     * attempt fails (unknown host, unreachable).
      * A linked database, one that linked in this or any earlier run, keeps working offline and
      * keeps trying with backoff until {@link #disconnect()}: its future completes when the
      * server is back (use a timeout and {@link #isConnected()} to show the state meanwhile).
      *
      * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed;
      * trees newly added receive only changes after the node's last sync point, so add trees by
-     * opening a fresh database. A never-linked database links with its records: the ids it used
-     * are claimed on the server, which refuses the link when another client already has ids of
-     * that tree (sync-protocol.md §5.2). Once linked, a database takes ids only from server
-     * ranges, and checkOut goes through the server (also while offline: granted on reconnect).
+     * opening a fresh database. This node's changes in a tree left out stay pending, and go out
+     * on the next connection that replicates that tree (sync-protocol.md §5.6). A never-linked
+     * database links with its records: the ids it used are claimed on the server, which
+     * refuses the link when another client already has ids of that tree (sync-protocol.md
+     * §5.2). Once linked, a database takes ids only from server ranges, and checkOut goes
+     * through the server (also while offline: granted on reconnect).
      */
     public synchronized CompletableFuture<Void> connect(String host, int port, Set<String> trees) {
         Objects.requireNonNull(host, "host");

@@ -102,7 +102,11 @@ public interface Tree<V extends Record> {
      */
     CompletableFuture<Void> checkOut(Key<V> key);
 
-    /** Gives the record back; a no-op if this node does not hold it. */
+    /**
+     * Gives the record back; a no-op if this node does not hold it. Linked, the server hears of
+     * it once the record's pending change is acknowledged: in a tree the node's connection does
+     * not replicate (selective sync), on the next connection that replicates the tree.
+     */
     void checkIn(Key<V> key);
 
     BorrowState borrowState(Key<V> key);

@@ -167,7 +167,8 @@ public final class ClientSession {
 
     /**
      * Sends a check-in (or leaves the queue) once the record's pending change is acknowledged,
-     * so the next holder never sees the record before that change.
+     * so the next holder never sees the record before that change. In a tree this connection
+     * does not replicate, a check-in waiting for a change is left to a later connection (§5.6).
      */
     public void checkIn(Key<?> key) {
         checkOuts.remove(key);
@@ -333,7 +334,15 @@ public final class ClientSession {
         if (outboxDirty && inFlight.size() <= WINDOW / 2) sendOutbox();
         for (java.util.Iterator<Key<?>> it = checkIns.iterator(); it.hasNext(); ) {
             Key<?> k = it.next();
-            if (inFlight.containsKey(k) || replica.hasPending(k)) continue;
+            boolean pending = inFlight.containsKey(k) || replica.hasPending(k);
+            if (pending && !wants(k.tree())) {
+                // This connection never sends that change (§5.6), so the CheckIn could never
+                // follow it here. The server still lists this node as holder: the Borrow snapshot
+                // of the next connection with the tree makes it a check-in again (§4.1 step 5).
+                it.remove();
+                continue;
+            }
+            if (pending) continue;
             out.accept(new Message.CheckIn(k));
             checkInsSent.add(k);
             it.remove();

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Writes in a tree the node's connection does not replicate (spec/sync-protocol.md §5.6): they
- * stay in the outbox and go out once a connection replicates the tree again.
+ * stay in the outbox and go out once a connection replicates the tree again; a check-in there
+ * does not block the connection.
  */
 @Timeout(90)
 class SelectiveSyncWritesTest {
@@ -67,6 +68,42 @@ class SelectiveSyncWritesTest {
                 && bd.get(kept).equals(new Doc("kept, edited", 10)) && bd.meta(kept).state().equals(new RecordState.Draft(4)));
             assertEquals(new RecordState.Released(0), bd.meta(added).state());
             assertEquals(new Doc("added", 3), bd.get(added));
+        }
+    }
+
+    /**
+     * A check-in of a record with a pending change waits for that change's Ack (§4.1 step 3),
+     * which a connection without the tree never gets: the connection must not wait for it. The
+     * check-in goes out after the change once a connection replicates the tree again.
+     */
+    @Test
+    void aCheckInWithAPendingChangeInATreeTheConnectionDoesNotReplicateDoesNotBlockConnect() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Doc> docs = a.tree(Doc.class);
+            Key<Doc> d = docs.insert(new Doc("draft", 1));
+            docs.checkOut(d).orTimeout(10, TimeUnit.SECONDS).join();
+            Cairn b = f.connected("b");
+            Tree<Doc> bd = b.tree(Doc.class);
+            await("b has the doc", () -> bd.contains(d));
+
+            f.server.close(); // so that the check-in below reaches the next session before it links
+            await("a noticed", () -> !a.isConnected());
+            docs.update(d, new Doc("edited", 2));
+            CompletableFuture<Void> linked = a.connect("127.0.0.1", f.port(), Set.of("Part"));
+            docs.checkIn(d);
+            assertEquals(new BorrowState.Free(), docs.borrowState(d));
+            f.startServer();
+            linked.orTimeout(20, TimeUnit.SECONDS).join();
+
+            await("b is back", b::isConnected);
+            CompletableFuture<Void> bHolds = bd.checkOut(d);
+            await("b waits behind a", () -> bd.borrowState(d) instanceof BorrowState.Waiting w && w.holder().equals(a.nodeId()));
+            assertEquals(new Doc("draft", 1), bd.get(d));
+
+            connect(a, f, Set.of());
+            bHolds.orTimeout(20, TimeUnit.SECONDS).join();
+            assertEquals(new Doc("edited", 2), bd.get(d), "the change went out before the check-in");
         }
     }
 
