@@ -30,6 +30,8 @@ public interface Tree<V extends Record> {
      *
      * @throws IllegalArgumentException if the stored record would be larger than 16 MiB − 64 KiB
      *     (what one sync frame carries; spec/database-layout.md §3); nothing is stored
+     * @throws IllegalStateException naming the tree when no id is left and none can come (a
+     *     linked node offline, or whose connection does not replicate this tree); nothing is stored
      */
     Key<V> insert(V value);
 

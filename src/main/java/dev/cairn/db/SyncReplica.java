@@ -102,6 +102,8 @@ public final class SyncReplica implements Replica {
      * short: asks the server for ranges and waits (at most {@code IDS_WAIT_MILLIS}) until they
      * arrive. Offline, or standalone, it returns at once (the insert then fails when no id is
      * left, saying so).
+     *
+     * @throws IllegalStateException when the pool is short in a tree the connection does not replicate
      */
     static void awaitIds(Database db, TreeState t, int count) {
         SyncReplica s = db.sync;
@@ -117,6 +119,13 @@ public final class SyncReplica implements Replica {
         }
         if (t.pool.available() >= count) return;
         SyncClient c = s.client;
+        if (c != null && !c.replicates(t.name)) {
+            // The link asks for ids of its own trees only (sync-protocol.md §5.6): none would come.
+            throw new IllegalStateException("insert into tree " + t.name + ": " + count + " id(s) needed, "
+                + t.pool.available() + " left, and this node's connection replicates only the trees "
+                + new java.util.TreeSet<>(c.trees()) + ", so it asks the server for no ids of " + t.name
+                + " (connect with tree " + t.name + " in the set)");
+        }
         if (c == null || !c.isConnected()) return;
         s.demand.merge(t.name, (long) count, Long::sum);
         try {

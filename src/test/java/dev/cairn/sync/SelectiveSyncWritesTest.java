@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Writes in a tree the node's connection does not replicate (spec/sync-protocol.md §5.6): they
- * stay in the outbox and go out once a connection replicates the tree again; a check-in there
- * does not block the connection.
+ * stay in the outbox and go out once a connection replicates the tree again; nothing the node
+ * does there blocks its connection or waits for an answer that cannot come.
  */
 @Timeout(90)
 class SelectiveSyncWritesTest {
@@ -68,6 +68,28 @@ class SelectiveSyncWritesTest {
                 && bd.get(kept).equals(new Doc("kept, edited", 10)) && bd.meta(kept).state().equals(new RecordState.Draft(4)));
             assertEquals(new RecordState.Released(0), bd.meta(added).state());
             assertEquals(new Doc("added", 3), bd.get(added));
+        }
+    }
+
+    /**
+     * The server is asked for ids of the replicated trees only, so an insert into another tree
+     * whose pool is empty cannot get one: it fails at once, saying why, instead of waiting for a
+     * range that is never asked for.
+     */
+    @Test
+    void anInsertThatNeedsIdsOfATreeTheConnectionDoesNotReplicateFailsAtOnceSayingWhy() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.open("a");
+            connect(a, f, Set.of("Part"));
+            Tree<Doc> docs = a.tree(Doc.class); // new here: no ids
+            long start = System.nanoTime();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> docs.insert(new Doc("x", 1)));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 3_000, "failed after " + millis + " ms");
+            assertTrue(e.getMessage().contains("Doc") && e.getMessage().contains("[Part]"), e.getMessage());
+            assertEquals(0, docs.size());
+            Key<Part> p = a.tree(Part.class).insert(part(1)); // the replicated tree gets its ids
+            assertEquals(part(1), a.tree(Part.class).get(p));
         }
     }
 
