@@ -171,28 +171,58 @@ public final class RecordCodec<V extends Record> {
     }
 
     /**
-     * Encodes {@code value} as an update of {@code previous}: when {@code previous} was written
-     * by a newer schema version, the result is written with that version and keeps every
-     * component, constant and variant this class does not know, and every component it left
-     * unchanged, exactly as stored (record-format.md §6.4). Otherwise the same as
-     * {@link #encode}. Pass {@code previous = null} for an insert.
+     * Encodes {@code value} as an update of {@code previous}, losing nothing of either
+     * (record-format.md §6.4). Version numbers are per database (a schema from the server is
+     * numbered when it arrives), so which version is the newer one is read from the data:
+     * <ul>
+     *   <li>when this class's version holds everything {@code previous} has, it is
+     *       {@link #encode};
+     *   <li>else, when {@code previous}'s version holds everything this class wrote, the result
+     *       is written with that version as a merge, keeping every component, constant and
+     *       variant this class does not know, and every component it left unchanged, exactly as
+     *       stored;
+     *   <li>else either version would lose something: {@link SchemaMismatchException}.
+     * </ul>
+     * Pass {@code previous = null} for an insert.
      */
     public byte[] encodeUpdate(V value, MemorySegment previous) {
-        if (previous == null) return encode(value);
+        byte[] plain = encode(value);
+        if (previous == null) return plain;
         int storedVersion = Bin.version(previous);
-        if (storedVersion <= ownVersion) return encode(value);
+        if (storedVersion == ownVersion) return plain;
         Schema stored = versions.get(storedVersion);
         Schema own = derived.schema();
         String context = "tree " + tree + ", update by " + type.getName() + " (version "
             + ownVersion
             + ") of data of version " + storedVersion + ": ";
-        GenericRecord update = GenericRecord.decode(MemorySegment.ofArray(encode(value)), versions);
+        GenericRecord update = GenericRecord.decode(MemorySegment.ofArray(plain), versions);
         GenericRecord kept = GenericRecord.decode(previous, versions);
         Convert forward = new Convert(own, stored, context);
         Convert back = new Convert(stored, own, context);
-        GenericRecord merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept,
-            back, own.name(), 0);
-        return GenericCodec.encodeValue(stored, storedVersion, merged);
+        if (kept.equals(seen(forward, seen(back, kept)))) return plain;
+        GenericRecord merged;
+        try {
+            merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept, back, own.name(), 0);
+        } catch (SchemaMismatchException doesNotFit) {
+            merged = null;
+        }
+        if (merged != null && update.equals(seen(back, merged))) {
+            return GenericCodec.encodeValue(stored, storedVersion, merged);
+        }
+        throw new SchemaMismatchException(context + "each version lacks something of the other's data (version "
+            + storedVersion + "'s record has components, constants or variants this class does not know, and this "
+            + "class's value does not fit version " + storedVersion + "); either would lose data (expected: update "
+            + "it with a class that knows both)");
+    }
+
+    /** {@code value} through {@code convert}, or null when it does not convert. */
+    private static GenericRecord seen(Convert convert, GenericRecord value) {
+        if (value == null) return null;
+        try {
+            return (GenericRecord) convert.value(Schema.ROOT, Schema.ROOT, value, "", 0);
+        } catch (SchemaMismatchException e) {
+            return null;
+        }
     }
 
     /**

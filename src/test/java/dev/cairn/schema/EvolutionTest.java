@@ -268,6 +268,61 @@ class EvolutionTest {
         assertEquals(ColorV1.OTHER, seen.color());
     }
 
+    /**
+     * Version numbers are per database: a schema that arrives from the server later is numbered
+     * after the node's own, newer one. Before, an update of data "of a higher version" was merged
+     * into that version and lost what the writer's class added (here the note), and an update of
+     * data "of a lower version" was a plain encode that lost what the stored data had.
+     */
+    @Test
+    void whichVersionAnUpdateKeepsIsReadFromTheDataNotTheNumbers() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(WideV2.class));
+        versions.add(Schema.derive(NarrowV1.class));
+        RecordCodec<WideV2> wide = RecordCodec.of(WideV2.class, "T", versions);
+        RecordCodec<NarrowV1> narrow = RecordCodec.of(NarrowV1.class, "T", versions);
+        // the wider class updates data of the narrower version, numbered above its own
+        MemorySegment narrowData = MemorySegment.ofArray(narrow.encode(new NarrowV1("a", 5, ColorV1.RED, null, List.of())));
+        WideV2 edited = new WideV2("a", 6, "added", ColorV2.BLUE, new DimsV2(1, 2, 3), List.of());
+        byte[] updated = wide.encodeUpdate(edited, narrowData);
+        assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(updated)));
+        assertEquals(edited, wide.decode(MemorySegment.ofArray(updated)));
+        // the narrower class updates data of the wider version, numbered below its own
+        MemorySegment wideData = MemorySegment.ofArray(wide.encode(new WideV2("b", 5, "keep me", ColorV2.BLUE,
+            new DimsV2(1, 2, 3), List.of())));
+        byte[] kept = narrow.encodeUpdate(new NarrowV1("b", 7, ColorV1.OTHER, new DimsV1(1, 2), List.of()), wideData);
+        assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(kept)));
+        assertEquals(new WideV2("b", 7, "keep me", ColorV2.BLUE, new DimsV2(1, 2, 3), List.of()),
+            wide.decode(MemorySegment.ofArray(kept)));
+    }
+
+    record LeftV(String name, String note) { }
+
+    record RightV(String name, int size) { }
+
+    /** Each version lacks a component of the other: an update that would lose a value is refused; default values are nothing to lose. */
+    @Test
+    void anUpdateThatWouldLoseDataEitherWayIsRefused() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(LeftV.class));
+        versions.add(Schema.derive(RightV.class));
+        RecordCodec<LeftV> left = RecordCodec.of(LeftV.class, "T", versions);
+        RecordCodec<RightV> right = RecordCodec.of(RightV.class, "T", versions);
+        MemorySegment sized = MemorySegment.ofArray(right.encode(new RightV("a", 7)));
+        SchemaMismatchException e = assertThrows(SchemaMismatchException.class,
+            () -> left.encodeUpdate(new LeftV("a", "note"), sized));
+        assertTrue(e.getMessage().startsWith("tree T, update by " + LeftV.class.getName() + " (version 1) of data of version 2: "
+            + "each version lacks something of the other's data"), e.getMessage());
+        // no note to lose: the stored version, size kept
+        byte[] merged = left.encodeUpdate(new LeftV("b", ""), sized);
+        assertEquals(new RightV("b", 7), right.decode(MemorySegment.ofArray(merged)));
+        // no size to lose: the writer's version, note kept
+        MemorySegment unsized = MemorySegment.ofArray(right.encode(new RightV("a", 0)));
+        byte[] own = left.encodeUpdate(new LeftV("a", "note"), unsized);
+        assertEquals(new LeftV("a", "note"), left.decode(MemorySegment.ofArray(own)));
+        assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(own)));
+    }
+
     // ---- refused changes
 
     record TypedV1(String code, List<String> tags, long big, Map<String, Integer> counts) { }

@@ -525,6 +525,36 @@ class SyncTest {
         }
     }
 
+    /**
+     * b's class is the newer one but its version is b's number 1, and a's older schema, which
+     * arrived later, is b's number 2. b's update of a's record keeps the component b's class
+     * added, and a's update after it keeps it too. Before, b's update was written with b's
+     * version 2 and lost it.
+     */
+    @Test
+    void anUpdateKeepsWhatItWroteWhenTheOlderSchemaArrivedLater() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<PresV1> ta = a.tree(PresV1.class);
+            Tree<PresV2> tb = b.tree(PresV2.class);
+            Key<PresV1> ka = ta.insert(new PresV1("from-a"));
+            Key<PresV2> kb = new Key<>("Pres", ka.id(), 0);
+            await("b has a's record", () -> tb.contains(kb));
+            tb.checkOut(kb).orTimeout(20, TimeUnit.SECONDS).join();
+            tb.update(kb, new PresV2("edited-by-b", 9));
+            assertEquals(new PresV2("edited-by-b", 9), tb.get(kb));
+            assertEquals(1, tb.meta(kb).schemaVersion(), "b's own version");
+            tb.checkIn(kb);
+            await("a has b's edit", () -> ta.get(ka).a().equals("edited-by-b"));
+            ta.checkOut(ka).orTimeout(20, TimeUnit.SECONDS).join();
+            ta.update(ka, new PresV1("edited-by-a"));
+            ta.checkIn(ka);
+            await("b has a's edit", () -> tb.get(kb).a().equals("edited-by-a"));
+            assertEquals(new PresV2("edited-by-a", 9), tb.get(kb), "the component a does not know survived both updates");
+        }
+    }
+
     @Test
     void aRecordWhoseSchemaTheClientCannotReadIsRefusedWithNothingLost() {
         try (SyncFixture f = new SyncFixture(dir)) {
