@@ -16,10 +16,19 @@ public interface GenericTree {
     /** @throws RecordNotFoundException naming the key if absent */
     String getJson(int id, int revision);
 
-    /** Encodes with the tree's latest schema version and inserts. */
+    /**
+     * Encodes with the tree's latest schema version and inserts; members left out take their
+     * defaults, unknown members are errors ({@link IllegalArgumentException} naming line, column
+     * and path).
+     */
     Key<?> insertJson(String json);
 
-    /** Replaces the record with {@code json}; needs a check-out (see {@link Tree#update}). */
+    /**
+     * Changes the record with {@code json}, an object in the form {@link #getJson} prints: the
+     * members given replace the stored ones (a nested record given as an object is changed the
+     * same way), members left out keep their stored values, unknown members are errors. Written
+     * with the stored record's schema version. Needs a check-out (see {@link Tree#update}).
+     */
     void updateJson(int id, int revision, String json);
 
     /** The latest schema of the tree, as JSON. */

@@ -170,6 +170,21 @@ class CairnTest {
         assertEquals(new RecordState.Draft(0), docs.meta(docs.key(added.id(), 0)).state());
     }
 
+    /** Before, the members left out were reset to their defaults: {"stock": 7} blanked the name, manufacturer, price and tags. */
+    @Test
+    void aGenericUpdateChangesOnlyTheMembersItGives() {
+        Tree<Part> parts = db.tree(Part.class);
+        Key<Part> k = parts.insert(part(3));
+        GenericTree g = db.genericTree("Part");
+        g.checkOut(k.id(), 0).join();
+        g.updateJson(k.id(), 0, "{\"stock\": 7}");
+        assertEquals(part(3).withStock(7), parts.get(k));
+        g.updateJson(k.id(), 0, g.getJson(k.id(), 0).replace("Maker3", "Maker4"));
+        assertEquals(new Part(part(3).name(), "Maker4", 7, part(3).priceCents(), part(3).tags()), parts.get(k));
+        assertThrowsNaming(IllegalArgumentException.class, "unknown member \"stok\"", () -> g.updateJson(k.id(), 0, "{\"stok\": 1}"));
+        assertEquals(7, parts.get(k).stock(), "a refused update changes nothing");
+    }
+
     @Test
     void versioningFlagThatDiffersFromTheStoredTreeIsRefused() {
         assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));

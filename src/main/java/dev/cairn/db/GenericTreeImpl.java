@@ -77,9 +77,8 @@ public final class GenericTreeImpl implements GenericTree {
     public void updateJson(int id, int revision, String json) {
         Key<Object> key = key(id, revision);
         Objects.requireNonNull(json, "json");
-        byte[] body = JsonForm.fromJson(json, t.versions);
         db.write(() -> {
-            db.update(t, key, old -> MemorySegment.ofArray(body));
+            db.update(t, key, old -> MemorySegment.ofArray(JsonForm.patch(json, old, t.versions)));
             return null;
         }, true);
     }

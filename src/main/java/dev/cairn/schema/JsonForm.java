@@ -54,6 +54,23 @@ public final class JsonForm {
         return GenericCodec.encodeValue(schema, version, record);
     }
 
+    /**
+     * Parses JSON text as a change of the stored record {@code stored}: members given replace
+     * the stored ones (a nested record given as an object is changed the same way: its members
+     * left out keep their values too), members left out keep their stored values, and unknown
+     * members are errors. Parsed and encoded with the stored record's version, the one
+     * {@link #toJson} prints, so what was read can be edited and saved whatever the latest
+     * version is.
+     *
+     * @throws IllegalArgumentException with line, column and component path on bad text
+     */
+    public static byte[] patch(String json, MemorySegment stored, SchemaVersions versions) {
+        int version = Bin.version(stored);
+        Schema schema = versions.get(version);
+        GenericRecord record = JsonParser.patch(json, schema, GenericRecord.decode(stored, versions));
+        return GenericCodec.encodeValue(schema, version, record);
+    }
+
     /** Parses JSON text into a class-free record of {@code schema}. */
     public static GenericRecord parse(String json, Schema schema) {
         Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name());

@@ -83,7 +83,26 @@ final class JsonParser {
         };
     }
 
+    /**
+     * Parses {@code text}, an object of the root record, as a change of {@code base}: members
+     * given replace base's (a nested record given as an object changes base's the same way),
+     * members left out keep base's values.
+     */
+    static GenericRecord patch(String text, Schema schema, GenericRecord base) {
+        JsonParser p = new JsonParser(text, schema);
+        p.space();
+        GenericRecord v = p.record(Schema.ROOT.definition(), schema.name(), 0, false, base);
+        p.space();
+        if (p.at < text.length()) throw p.fail(schema.name(), "text after the value");
+        return v;
+    }
+
     private GenericRecord record(int def, String path, int depth, boolean afterType) {
+        return record(def, path, depth, afterType, null);
+    }
+
+    /** A record object; members left out take {@code base}'s values, or their defaults when it is null. */
+    private GenericRecord record(int def, String path, int depth, boolean afterType, GenericRecord base) {
         RecordDef rd = schema.record(def);
         Object[] values = new Object[rd.components().size()];
         boolean[] seen = new boolean[values.length];
@@ -116,10 +135,17 @@ final class JsonParser {
             }
             seen[i] = true;
             Component c = rd.components().get(i);
-            values[i] = value(c.type(), path + "." + name, depth + 1);
+            space();
+            if (base != null && base.value(i) instanceof GenericRecord nested && c.type() instanceof Ref r
+                && schema.definition(r) instanceof RecordDef && peek() == '{') {
+                if (depth + 1 > Bin.DEPTH_MAX) throw fail(path + "." + name, "nested deeper than " + Bin.DEPTH_MAX);
+                values[i] = record(r.definition(), path + "." + name, depth + 1, false, nested);
+            } else {
+                values[i] = value(c.type(), path + "." + name, depth + 1);
+            }
         }
         for (int i = 0; i < values.length; i++) {
-            if (!seen[i]) values[i] = Defaults.generic(schema, rd.components().get(i), depth + 1);
+            if (!seen[i]) values[i] = base != null ? base.value(i) : Defaults.generic(schema, rd.components().get(i), depth + 1);
         }
         return new GenericRecord(rd, values);
     }

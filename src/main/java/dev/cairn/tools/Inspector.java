@@ -33,7 +33,7 @@ public final class Inspector implements AutoCloseable {
         db.find("Part", "text")       records whose JSON contains text (ignoring case)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
         db.checkOut("Part/3.0")       check a record out (needed before save)
-        db.save("Part/3.0", "{...}")  replace a checked-out record with JSON
+        db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay)
         db.checkIn("Part/3.0")        give the record back
         db.borrow("Part/3.0")         who holds a record (Free, Mine, HeldBy, Waiting)
         db.checkOuts()                every record that is not free

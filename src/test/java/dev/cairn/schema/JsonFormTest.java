@@ -68,6 +68,48 @@ class JsonFormTest {
             codec.decode(MemorySegment.ofArray(bytes)));
     }
 
+    record Box(String label, RecordCodecTest.Dims dims, List<RecordCodecTest.Dims> more) { }
+
+    @Test
+    void aPatchChangesOnlyTheMembersItGives() {
+        SchemaVersions versions = versions(Box.class);
+        RecordCodec<Box> codec = RecordCodec.of(Box.class, "B", versions);
+        Box stored = new Box("crate", new RecordCodecTest.Dims(3, 4), List.of(new RecordCodecTest.Dims(5, 6)));
+        MemorySegment bytes = MemorySegment.ofArray(codec.encode(stored));
+        assertEquals(new Box("bin", stored.dims(), stored.more()),
+            codec.decode(MemorySegment.ofArray(JsonForm.patch("{\"label\": \"bin\"}", bytes, versions))));
+        // a nested record given as an object keeps its members left out; a list is replaced
+        assertEquals(new Box("crate", new RecordCodecTest.Dims(9, 4), List.of(new RecordCodecTest.Dims(1, 0))),
+            codec.decode(MemorySegment.ofArray(JsonForm.patch(
+                "{\"dims\": {\"width\": 9}, \"more\": [{\"width\": 1}]}", bytes, versions))));
+        // the printed form saves back to the same bytes; an empty patch changes nothing
+        assertArrayEquals(codec.encode(stored), JsonForm.patch(JsonForm.toJson(bytes, versions), bytes, versions));
+        assertArrayEquals(codec.encode(stored), JsonForm.patch("{ }", bytes, versions));
+        var e = assertThrows(IllegalArgumentException.class, () -> JsonForm.patch("{\"dims\": {\"depth\": 1}}", bytes, versions));
+        assertTrue(e.getMessage().contains("B") && e.getMessage().contains("unknown member \"depth\""), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.patch("{\"label\": \"x\"} y", bytes, versions));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.patch("null", bytes, versions));
+    }
+
+    record Noted(String label, String note) { }
+
+    record Plain(String label) { }
+
+    /** What getJson printed saves back even when the latest version lacks one of its members. */
+    @Test
+    void aPatchIsParsedWithTheStoredRecordsVersion() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(Noted.class));
+        versions.add(Schema.derive(Plain.class));
+        RecordCodec<Noted> noted = RecordCodec.of(Noted.class, "T", versions);
+        MemorySegment bytes = MemorySegment.ofArray(noted.encode(new Noted("a", "keep")));
+        byte[] patched = JsonForm.patch("{\"note\": \"changed\"}", bytes, versions);
+        assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(patched)));
+        assertEquals(new Noted("a", "changed"), noted.decode(MemorySegment.ofArray(patched)));
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"note\": \"changed\"}", versions),
+            "the latest version has no note");
+    }
+
     @Test
     void parseErrorsGiveLineColumnAndPath() {
         SchemaVersions versions = versions(Everything.class);
