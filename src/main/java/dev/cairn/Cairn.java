@@ -219,10 +219,13 @@ public final class Cairn implements AutoCloseable {
      * refuses the link when another client already has ids of that tree (sync-protocol.md
      * §5.2). Once linked, a database takes ids only from server ranges, and checkOut goes
      * through the server (also while offline: granted on reconnect).
+     *
+     * @throws IllegalArgumentException when {@code port} is not in 1..65535
      */
     public synchronized CompletableFuture<Void> connect(String host, int port, Set<String> trees) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(trees, "trees");
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("port " + port + " (expected: 1..65535)");
         db.checkOpen();
         if (client != null) client.close();
         dev.cairn.db.SyncReplica replica = dev.cairn.db.SyncReplica.install(db);

@@ -185,6 +185,17 @@ class CairnTest {
         assertEquals(7, parts.get(k).stock(), "a refused update changes nothing");
     }
 
+    /** Before, a bad port failed the future later (with a logged stack trace), and field named the component twice. */
+    @Test
+    void misuseIsRefusedAtTheCallSayingWhatOnce() {
+        assertThrowsNaming(IllegalArgumentException.class, "port 70000 (expected: 1..65535)", () -> db.connect("127.0.0.1", 70000));
+        assertThrowsNaming(IllegalArgumentException.class, "port 0 (expected: 1..65535)", () -> db.connect("127.0.0.1", 0));
+        assertFalse(db.isConnected());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parts.field("nosuch"));
+        assertEquals("tree Part: no component 'nosuch' in Part for path 'nosuch' (expected: one of "
+            + "[name, manufacturer, stock, priceCents, tags])", e.getMessage());
+    }
+
     @Test
     void versioningFlagThatDiffersFromTheStoredTreeIsRefused() {
         assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));

@@ -44,7 +44,9 @@ public final class KeyPool {
     public int take(String tree) {
         if (ranges.isEmpty()) {
             throw new IllegalStateException("no ids left in the key pool of tree " + tree
-                + " (a linked node asks the server for more ranges)");
+                + ": a linked node takes ids from ranges the server gives it while connected (expected: connect, "
+                + "so that the server gives tree " + tree + " ids; while connected a node keeps an id reserve "
+                + "per tree for offline inserts)");
         }
         int[] first = ranges.getFirst();
         int id = first[0];

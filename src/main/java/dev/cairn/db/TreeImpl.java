@@ -264,8 +264,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         try {
             return new FieldHandleImpl(t.name, componentName, codec().field(componentName), this);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("tree " + t.name + " has no component '" + componentName + "': "
-                + e.getMessage(), e);
+            throw new IllegalArgumentException("tree " + t.name + ": " + e.getMessage(), e);
         }
     }
 

@@ -132,7 +132,11 @@ public final class RecordCodec<V extends Record> {
         try {
             sink.putByte(Bin.FORMAT_TAG);
             sink.putShort(ownVersion);
-            writer.write(value, sink, 0);
+            try {
+                writer.write(value, sink, 0);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tree " + tree + ": " + e.getMessage(), e);
+            }
             byte[] bytes = sink.toBytes();
             if (Check.expensiveOn()) {
                 // Guarded so that the capturing lambda is not allocated on the fast path.

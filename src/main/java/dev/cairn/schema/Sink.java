@@ -55,9 +55,9 @@ final class Sink {
         long need = (long) position + more;
         if (need > buffer.length) {
             if (need > Limits.VALUE_BYTES_MAX) {
-                throw new IllegalArgumentException("value encodes to more than "
-                    + Limits.VALUE_BYTES_MAX
-                    + " bytes (expected: <= VALUE_BYTES_MAX)");
+                throw new IllegalArgumentException("the value encodes to more than "
+                    + Limits.VALUE_BYTES_MAX + " bytes (expected: a stored record is at most RECORD_BYTES_MAX "
+                    + Limits.RECORD_BYTES_MAX + " bytes with its metadata)");
             }
             buffer = Arrays.copyOf(buffer, (int) Math.min(Limits.VALUE_BYTES_MAX, Math.max(need,
                 2L * buffer.length)));

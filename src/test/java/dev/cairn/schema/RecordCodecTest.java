@@ -110,11 +110,11 @@ class RecordCodecTest {
         RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> codec.encode(new Part("ok\uD800", "m", 0, 0, List.of())));
-        assertEquals("Part.name: string with an unpaired surrogate \\uD800 at index 2 (UTF-8 cannot hold it; "
+        assertEquals("tree Part: Part.name: string with an unpaired surrogate \\uD800 at index 2 (UTF-8 cannot hold it; "
             + "nothing was stored)", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
             () -> codec.encode(new Part("n", "m", 0, 0, List.of("a", "\uDC00b"))));
-        assertTrue(e.getMessage().startsWith("Part.tags[]: string with an unpaired surrogate \\uDC00 at index 0"),
+        assertTrue(e.getMessage().startsWith("tree Part: Part.tags[]: string with an unpaired surrogate \\uDC00 at index 0"),
             e.getMessage());
         e = assertThrows(IllegalArgumentException.class,  // a high surrogate last, and one followed by a non-low
             () -> codec.encode(new Part("n", "x\uD83D", 0, 0, List.of())));
