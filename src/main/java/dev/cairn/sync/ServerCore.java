@@ -400,7 +400,8 @@ public final class ServerCore implements AutoCloseable {
                 if (!r.client().equals(h.clientId()) && r.from() < c.toExclusive()) {
                     fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database used ids [0, " + c.toExclusive()
                         + ") on its own, but the server already issued [" + r.from() + ", " + r.toExclusive()
-                        + ") to another client; only one standalone database per tree can link with its records");
+                        + ") to another client; only one standalone database per tree can link with its records (expected: "
+                        + "export the tree and import it into a linked database while it is connected: the records get new ids)");
                     return;
                 }
             }
