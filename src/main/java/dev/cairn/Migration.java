@@ -14,7 +14,12 @@ package dev.cairn;
  */
 @FunctionalInterface
 public interface Migration<V extends Record> {
-    /** The new value for the record under {@code key}, whose stored form is {@code oldJson}. */
+    /**
+     * The new value for the record under {@code key}, whose stored form is {@code oldJson}: the
+     * JSON of the record in the schema version that wrote it (as {@link GenericTree#getJson}
+     * prints it), so a tree whose records were written by several old versions hands over each
+     * in its own: a component renamed between them comes under each name.
+     */
     V migrate(Key<V> key, String oldJson);
 
     /** Called after every migrated record, and once at the start with {@code done = 0}. */
