@@ -173,7 +173,8 @@ public final class SyncClient implements AutoCloseable {
                     return;
                 }
             } catch (IOException | UncheckedIOException | ProtocolException e) {
-                reason = "connection to " + address + " lost: " + e.getMessage();
+                reason = (socketOpened ? "connection to " + address + " lost: " : "cannot connect to " + address + ": ")
+                    + e.getMessage();
                 if (!linkedDatabase() && running) {
                     stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
                     return;
@@ -219,6 +220,7 @@ public final class SyncClient implements AutoCloseable {
     /** One connection; sets {@link #sessionLinked} once it is linked. */
     private void session() throws IOException {
         sessionLinked = false;
+        socketOpened = false;
         try (SocketChannel ch = SocketChannel.open(); Selector sel = Selector.open()) {
             channel = ch;
             selector = sel;
@@ -227,6 +229,7 @@ public final class SyncClient implements AutoCloseable {
             InetSocketAddress target = new InetSocketAddress(host, port);
             if (target.isUnresolved()) throw new IOException("unknown host " + host);
             ch.socket().connect(target, 5_000);
+            socketOpened = true;
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.configureBlocking(false);
             SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
@@ -338,6 +341,8 @@ public final class SyncClient implements AutoCloseable {
     }
 
     private long changesSentBase;
+    /** The last attempt's socket connected (only the link thread touches it): a failure then is a lost connection. */
+    private boolean socketOpened;
     /** The last connection got LIVE (only the link thread touches it). */
     private boolean sessionLinked;
     /** The server refused the last Hello's version: the next one offers the oldest (only the link thread touches it). */
