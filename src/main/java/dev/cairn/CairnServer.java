@@ -130,8 +130,10 @@ public final class CairnServer implements AutoCloseable {
 
     /**
      * Administrator: takes the check-out of {@code tree/id.revision} from its holder and hands it
-     * to the next client in its queue (or frees it). Every client is told. Returns false when
-     * nobody held it.
+     * to the next client in its queue (or frees it). Every connected client is told. The old
+     * holder, if it was offline (or missed the news), is told when it next connects, also when the
+     * record is free again by then: it does not take the record back, and a change it made under
+     * the broken check-out is refused (sync-protocol.md §5.4). Returns false when nobody held it.
      */
     public boolean breakCheckOut(String tree, int id, int revision) {
         Key<?> key = new Key<>(tree, id, revision);

@@ -59,6 +59,11 @@ public final class ServerCore implements AutoCloseable {
     static final String LINKS = "srv.links";
     /** {@code clientId} → the client's name from its last Hello, so Borrows name holders across restarts. */
     static final String NAMES = "srv.names";
+    /**
+     * Record key → {@code count:u16, client:uuid*}: the clients whose check-out of the record the
+     * administrator broke and that have not asked for it or given it up since (sync-protocol.md §5.4).
+     */
+    static final String BROKEN = "srv.broken";
     private static final byte[] SERVER_ID = ascii("serverId");
     private static final byte[] APP_ID = ascii("appId");
     private static final byte[] SEQ = ascii("seq");
@@ -80,6 +85,8 @@ public final class ServerCore implements AutoCloseable {
     private final Map<String, Boolean> trees = new HashMap<>();
     private final Map<String, TreeMap<Integer, Range>> ranges = new HashMap<>();
     private final Map<Key<?>, BorrowEntry> borrows = new LinkedHashMap<>();
+    /** {@link #BROKEN}: per record, the clients whose check-out of it was broken and that have not been heard on it since. */
+    private final Map<Key<?>, Set<UUID>> broken = new LinkedHashMap<>();
     private final Map<UUID, String> names = new HashMap<>();
     private final List<Peer> peers = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
@@ -171,7 +178,7 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES)) w.createTree(t);
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, BROKEN)) w.createTree(t);
             MemorySegment id = w.get(META, SERVER_ID);
             if (id == null) {
                 serverId = UUID.randomUUID();
@@ -237,6 +244,15 @@ public final class ServerCore implements AutoCloseable {
                 int n = v.getShort() & 0xFFFF;
                 for (int i = 0; i < n; i++) e.queue.add(new UUID(v.getLong(), v.getLong()));
                 borrows.put(Bytes.recordKeyOf(Bytes.copy(c.key())), e);
+            }
+        }
+        try (Cursor c = r.cursor(BROKEN)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
+                Set<UUID> clients = new java.util.LinkedHashSet<>();
+                int n = v.getShort() & 0xFFFF;
+                for (int i = 0; i < n; i++) clients.add(new UUID(v.getLong(), v.getLong()));
+                broken.put(Bytes.recordKeyOf(Bytes.copy(c.key())), clients);
             }
         }
     }
@@ -433,6 +449,15 @@ public final class ServerCore implements AutoCloseable {
         send(p, new Message.Welcome(p.version, serverId, seq, token));
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
+        }
+        // A check-out taken from this client (breakCheckOut) on a record that is free now: listed
+        // as free, else the node, which may not have heard of the break (it was offline, or the
+        // Borrow was lost with its connection), would take the record for its own and ask for it
+        // again (sync-protocol.md §4.1 step 5).
+        for (Map.Entry<Key<?>, Set<UUID>> e : broken.entrySet()) {
+            if (e.getValue().contains(p.clientId) && !borrows.containsKey(e.getKey()) && p.wants(e.getKey().tree())) {
+                send(p, borrowMessage(e.getKey(), new BorrowEntry(), true));
+            }
         }
     }
 
@@ -665,6 +690,8 @@ public final class ServerCore implements AutoCloseable {
             w.delete(BORROWS, rk);
             broadcastBorrow(key, new BorrowEntry());
         }
+        // A removed record is free for ever, and its tombstone reaches every node.
+        if (c.kind() == Message.Kind.REMOVED && broken.remove(key) != null) w.delete(BROKEN, rk);
     }
 
     /**
@@ -708,7 +735,9 @@ public final class ServerCore implements AutoCloseable {
         }
         BorrowEntry b = borrows.get(key);
         if ((b == null || !b.holder.equals(p.clientId)) && !stateChangeOnly(c, current)) {
+            Set<UUID> from = broken.get(key);
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
+                + (from != null && from.contains(p.clientId) ? " (an administrator broke its check-out)" : "")
                 + (b == null || b.holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(b.holder, "?") + ")");
         }
         if (Bytes.released(current.value())) {
@@ -764,6 +793,7 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onCheckOut(Peer p, Key<?> key) {
+        heard(p.clientId, key);
         Message.Pushed current = stored(txn(), key);
         if (current.serverSeq() > 0 && current.removed()) {
             send(p, borrowMessage(key, new BorrowEntry(), false));
@@ -780,6 +810,7 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onCheckIn(Peer p, Key<?> key) {
+        heard(p.clientId, key);
         BorrowEntry b = borrows.get(key);
         if (b == null) {
             send(p, borrowMessage(key, new BorrowEntry(), false));
@@ -801,10 +832,35 @@ public final class ServerCore implements AutoCloseable {
     public boolean breakCheckOut(Key<?> key) {
         BorrowEntry b = borrows.get(key);
         if (b == null || b.holder.equals(Message.NONE)) return false;
+        // Remembered until the old holder asks for the record or gives it up: while the record is
+        // free, the Borrow snapshot of its next connections lists it (onHello), so a holder that
+        // missed the Borrow below learns of the break instead of asking for the record again.
+        Set<UUID> from = broken.computeIfAbsent(key, k -> new java.util.LinkedHashSet<>());
+        from.add(b.holder);
+        storeBroken(key, from);
         b.holder = b.queue.isEmpty() ? Message.NONE : b.queue.removeFirst();
         storeBorrow(key, b);
         broadcastBorrow(key, b);
         return true;
+    }
+
+    /** {@code client} asked for {@code key} or gave it up: a break of its check-out is no news to it any more. */
+    private void heard(UUID client, Key<?> key) {
+        Set<UUID> from = broken.get(key);
+        if (from != null && from.remove(client)) storeBroken(key, from);
+    }
+
+    private void storeBroken(Key<?> key, Set<UUID> from) {
+        byte[] rk = Bytes.recordKey(key);
+        if (from.isEmpty()) {
+            broken.remove(key);
+            txn().delete(BROKEN, rk);
+            return;
+        }
+        ByteBuffer v = ByteBuffer.allocate(2 + 16 * from.size());
+        v.putShort((short) from.size());
+        for (UUID u : from) v.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+        txn().put(BROKEN, rk, v.array());
     }
 
     private void storeBorrow(Key<?> key, BorrowEntry b) {

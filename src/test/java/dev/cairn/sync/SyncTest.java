@@ -120,6 +120,81 @@ class SyncTest {
     }
 
     /**
+     * A check-out the administrator broke while its holder was offline stays broken, also once
+     * the record is free again by the time the holder reconnects (sync-protocol.md §5.4): the
+     * node is told (BorrowChanged Free, and ChangeRefused for its offline edit, saying the
+     * check-out was broken) and does not take the record back. Before, the server's Borrow
+     * snapshot did not list the free record, so the node asked for it again (§4.1 step 5) and
+     * silently held it: another node that asked for it waited behind it.
+     */
+    @Test
+    void aCheckOutBrokenWhileItsHolderWasOfflineStaysBrokenWhenTheRecordIsFreeAgain() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            a.disconnect();
+            pa.update(k, part(10));       // offline: a still believes it holds the record
+            assertTrue(f.server.breakCheckOut("Part", k.id(), 0));
+            pb.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            await("c sees b holds it", () -> pc.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(b.nodeId()));
+            pb.update(k, part(20));
+            pb.checkIn(k);
+            await("the server has b's change and the record is free",
+                () -> pc.borrowState(k).equals(new BorrowState.Free()) && pc.get(k).equals(part(20)));
+
+            int before = f.events.get(a).size();
+            connect(a, f).join();
+            java.util.function.Supplier<List<Event>> after = () -> {
+                List<Event> all = List.copyOf(f.events.get(a));
+                return all.subList(before, all.size());
+            };
+            await("a rolled back to the server's version", () -> pa.get(k).equals(part(20)));
+            await("a was told its change was refused because the check-out was broken", () -> after.get().stream()
+                .anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k)
+                    && r.reason().startsWith("NOT_CHECKED_OUT") && r.reason().contains("broke")), 20_000, () -> after.get().toString());
+            await("a was told it no longer holds the record",
+                () -> after.get().contains(new Event.BorrowChanged(k, new BorrowState.Free())), 20_000, () -> after.get().toString());
+            assertEquals(new BorrowState.Free(), pa.borrowState(k));
+            // a did not take it back: c is granted it at once, and a sees c as its holder.
+            pc.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            await("a sees c holds it", () -> pa.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+            assertFalse(after.get().contains(new Event.BorrowChanged(k, new BorrowState.Mine())), after.get().toString());
+            assertThrows(dev.cairn.NotCheckedOutException.class, () -> pa.update(k, part(30)));
+            assertEquals(part(20), pb.get(k));
+        }
+    }
+
+    /**
+     * What §4.1 step 5 asks for again must keep working: a check-out granted locally while the
+     * database was standalone is asked of the server when the database links, and granted.
+     */
+    @Test
+    void aCheckOutHeldWhileStandaloneIsAskedForWhenTheDatabaseLinks() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.open("a");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();   // standalone: granted locally
+            pa.update(k, part(2));
+            connect(a, f).join();
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has a's version and sees a holds it", () -> pb.contains(k) && pb.get(k).equals(part(2))
+                && pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(a.nodeId()));
+            assertEquals(new BorrowState.Mine(), pa.borrowState(k));
+            pa.update(k, part(3));
+            await("b sees a's change", () -> pb.get(k).equals(part(3)));
+        }
+    }
+
+    /**
      * Release and setStateNumber need no check-out (database-layout.md §5), also once linked:
      * before, the server refused them (NOT_CHECKED_OUT) and the node rolled them back.
      */
