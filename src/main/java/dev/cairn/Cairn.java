@@ -203,7 +203,9 @@ public final class Cairn implements AutoCloseable {
      * Links this node to the sync server at {@code host:port} (spec/sync-protocol.md). The
      * future completes once linked, caught up with the server and with this node's pending
      * changes of the replicated trees acknowledged. It fails with {@link WrongServerException}
-     * (nothing changed) when this database is linked to another server, and with a
+     * (nothing changed) when this database is linked to another server, whatever either has
+     * synced (a server older than protocol version 4 cannot tell before its own checks, and may
+     * refuse such a node as {@code SERVER_BEHIND} instead), and with a
      * {@code SyncException} naming the cause when the server refuses it for good (other
      * application id, ...). A database that never linked also fails at once when the first
      * attempt fails (unknown host, unreachable).

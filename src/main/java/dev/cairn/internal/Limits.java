@@ -32,7 +32,7 @@ public final class Limits {
     /** How long a new connection has to send its Hello before the server closes it. */
     public static final long HELLO_MILLIS = 10_000;
     /**
-     * Heartbeat (sync-protocol.md §4.3, version 3 connections): a node sends a Ping when it has
+     * Heartbeat (sync-protocol.md §4.3, version 3 and later connections): a node sends a Ping when it has
      * sent nothing, or received nothing, for this long.
      */
     public static final long PING_MILLIS = 5_000;

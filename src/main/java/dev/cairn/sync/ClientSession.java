@@ -87,7 +87,7 @@ public final class ClientSession {
 
         /**
          * True when the server refused the Hello's protocol version, and an older version may
-         * be offered: a server older than version 3 refuses a version 3 Hello (sync-protocol.md §4.3).
+         * be offered: a server older than this build refuses its newest Hello (sync-protocol.md §4.3).
          */
         public boolean versionRefused() {
             return versionRefused;
@@ -146,8 +146,10 @@ public final class ClientSession {
     /** Sends the Hello. */
     public void start() {
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
-        out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(),
-            replica.nodeName(), replica.lastSeq(), List.copyOf(trees), claims, new byte[0], replica.linkToken()));
+        java.util.UUID server = replica.serverId();
+        out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
+            replica.lastSeq(), List.copyOf(trees), claims, new byte[0], replica.linkToken(),
+            server == null ? Message.NONE : server));
     }
 
     /** Local data changed: send the outbox again at the next {@link #pump()}. */
@@ -192,6 +194,12 @@ public final class ClientSession {
                 state = State.ENDED;
                 String text = ErrorCode.name(e.code()) + ": " + e.text();
                 throw new Failure(text, new SyncException(text), false, true, null);
+            }
+            case Message.Error e when e.code() == ErrorCode.WRONG_SERVER -> {
+                // The server compared the Hello's serverId with its own (version 4 on): as a
+                // Welcome from another server, nothing changed and the node does not retry.
+                state = State.ENDED;
+                throw new Failure(e.text(), new WrongServerException(e.text()), true);
             }
             case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
                 || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH

@@ -30,6 +30,11 @@ public final class ErrorCode {
      * process using the node's database, a copied folder. The client stops.
      */
     public static final int REPLACED = 11;
+    /**
+     * The node is linked to another server (the Hello's {@code serverId}, version 4 on): nothing
+     * changed, and the node stops with {@link dev.cairn.WrongServerException}.
+     */
+    public static final int WRONG_SERVER = 12;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -55,6 +60,7 @@ public final class ErrorCode {
             case NODE_COPY -> "NODE_COPY";
             case SERVER_BEHIND -> "SERVER_BEHIND";
             case REPLACED -> "REPLACED";
+            case WRONG_SERVER -> "WRONG_SERVER";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

@@ -27,12 +27,15 @@ public final class FrameCodec {
     /**
      * The protocol version this build speaks. 2 added link tokens (Hello, Welcome, LinkStored); a
      * version 1 Hello still decodes, so that it is refused by its version. 3 added the heartbeat
-     * (Ping, Pong; sync-protocol.md §4.3) and nothing else: its frames are those of 2.
+     * (Ping, Pong; sync-protocol.md §4.3) and nothing else: its frames are those of 2. 4 added the
+     * Hello's {@code serverId} (the server the node is linked to) and Error code WRONG_SERVER, and
+     * nothing else.
      */
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
-     * Ping, Pong or idle close), and a version 3 client offers 2 to a server that refused 3.
+     * Ping, Pong or idle close). A client that a server refuses by version offers the version
+     * below the one refused, down to this one (sync-protocol.md §4.3).
      */
     public static final int PROTOCOL_VERSION_MIN = 2;
     static final int LENGTH_BYTES = 4;
@@ -52,6 +55,7 @@ public final class FrameCodec {
                 for (Message.Claim c : h.claims()) w.str(c.tree()).i32(c.toExclusive());
                 w.bytes(h.auth());
                 if (h.protocolVersion() >= 2) w.uuid(h.linkToken());
+                if (h.protocolVersion() >= 4) w.uuid(h.serverId());
             }
             case Message.Welcome x -> w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq()).uuid(x.linkToken());
             case Message.Error x -> w.u16(x.code()).str(x.text());
@@ -133,8 +137,9 @@ public final class FrameCodec {
         List<Message.Claim> claims = new ArrayList<>(claimCount);
         for (int i = 0; i < claimCount; i++) claims.add(new Message.Claim(r.str(), r.i32()));
         byte[] auth = r.bytes();
-        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth,
-            version >= 2 ? r.uuid() : Message.NONE);
+        UUID linkToken = version >= 2 ? r.uuid() : Message.NONE;
+        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth, linkToken,
+            version >= 4 ? r.uuid() : Message.NONE);
     }
 
     private static Message.Pushed pushed(Reader r) {

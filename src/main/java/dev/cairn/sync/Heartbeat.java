@@ -1,7 +1,7 @@
 package dev.cairn.sync;
 
 /**
- * A node's heartbeat rules for one version 3 connection (spec/sync-protocol.md §4.3), on the
+ * A node's heartbeat rules for one version 3 (or later) connection (spec/sync-protocol.md §4.3), on the
  * caller's clock ({@code System.nanoTime()}); no I/O. The link reports the bytes it moves and
  * asks when to ping and whether the connection is dead.
  *

@@ -20,10 +20,13 @@ public sealed interface Message {
     /**
      * C→S, first frame. {@code trees} empty = every tree; {@code claims} only on a first link;
      * {@code linkToken} the token of the node's last link ({@link #NONE} before its first),
-     * which tells a node from an older copy of itself (sync-protocol.md §5.7).
+     * which tells a node from an older copy of itself (sync-protocol.md §5.7); {@code serverId}
+     * the server the node is linked to ({@link #NONE} before its first link), on the wire from
+     * version 4 on: the server refuses a node linked to another server before any other check
+     * of its state (sync-protocol.md §4.2 step 1).
      */
     record Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
-                 List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken) implements Message {
+                 List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken, UUID serverId) implements Message {
         public Hello {
             Objects.requireNonNull(appId);
             Objects.requireNonNull(clientId);
@@ -32,7 +35,14 @@ public sealed interface Message {
             claims = List.copyOf(claims);
             Objects.requireNonNull(auth);
             Objects.requireNonNull(linkToken);
+            Objects.requireNonNull(serverId);
             if (lastSeq < 0) throw new IllegalArgumentException("lastSeq " + lastSeq + " (expected: >= 0)");
+        }
+
+        /** A Hello that names no server ({@link #NONE}): a node's first, or any before version 4. */
+        public Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
+                     List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken) {
+            this(protocolVersion, appId, clientId, clientName, lastSeq, trees, claims, auth, linkToken, NONE);
         }
 
         public int tag() {
@@ -230,7 +240,7 @@ public sealed interface Message {
     }
 
     /**
-     * C→S, version 3 only: sent when the client has sent or received nothing for a while, so
+     * C→S, version 3 and later only: sent when the client has sent or received nothing for a while, so
      * that the server hears from it and answers (sync-protocol.md §4.3). No payload.
      */
     record Ping() implements Message {
@@ -239,7 +249,7 @@ public sealed interface Message {
         }
     }
 
-    /** S→C, version 3 only: the answer to a {@link Ping}. No payload. */
+    /** S→C, version 3 and later only: the answer to a {@link Ping}. No payload. */
     record Pong() implements Message {
         public int tag() {
             return 17;

@@ -399,6 +399,13 @@ public final class ServerCore implements AutoCloseable {
             fail(p, ErrorCode.PROTOCOL, "client id is the zero UUID (expected: the node's own random id)");
             return;
         }
+        if (!h.serverId().equals(Message.NONE) && !h.serverId().equals(serverId)) {
+            // Before every check of the node's state against this server's (lastSeq, link token):
+            // those numbers mean nothing here, and their errors would blame a backup or a copy.
+            fail(p, ErrorCode.WRONG_SERVER, "server " + serverId + " is not the server this database is linked to ("
+                + h.serverId() + "); nothing was changed");
+            return;
+        }
         if (!h.appId().equals(appId)) {
             fail(p, ErrorCode.APP_ID, "application id '" + h.appId() + "' (expected: '" + appId + "', this server's)");
             return;
@@ -406,9 +413,11 @@ public final class ServerCore implements AutoCloseable {
         if (h.lastSeq() > seq) {
             // The node has seen changes this server no longer has: serving it would re-issue ids
             // and sequences the node already knows under other meanings.
+            // A node older than version 4 does not name its server: it may be linked to another one.
             fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.lastSeq()
                 + ", but this server's database ends at " + seq + " (" + store.directory() + " is older than what it "
-                + "served: restored from a backup?). Nothing was changed");
+                + "served: restored from a backup?" + (h.protocolVersion() < 4 ? " Or the node is linked to another "
+                + "server: this one is " + serverId : "") + "). Nothing was changed");
             return;
         }
         for (Message.Claim c : h.claims()) {

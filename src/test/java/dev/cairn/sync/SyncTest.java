@@ -247,6 +247,41 @@ class SyncTest {
         }
     }
 
+    /**
+     * Wrong server whatever the sequences: a node that has seen more changes than the other
+     * server holds is refused as linked to another server (WrongServerException, nothing
+     * changed), not as a server restored from a backup. Before, the server's SERVER_BEHIND
+     * check answered the Hello before the node could compare server ids (it learns the id from
+     * the Welcome): `SyncException: SERVER_BEHIND: ... restored from a backup?`.
+     */
+    @Test
+    void aServerWithLessHistoryThanTheNodeIsRefusedAsAnotherServerNotAsOneBehind() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k1 = b.tree(Part.class).insert(part(1));
+            Key<Part> k2 = b.tree(Part.class).insert(part(2));
+            await("a has b's records (its lastSeq is 2 or more)", () -> pa.contains(k1) && pa.contains(k2));
+            a.disconnect();
+            try (CairnServer other = CairnServer.start(dir.resolve("other"), 0, SyncFixture.APP)) {
+                assertEquals(0, other.sequence());
+                Map<String, String> before = contents(pa);
+                CompletionException e = assertThrows(CompletionException.class,
+                    () -> a.connect("127.0.0.1", other.port()).orTimeout(20, TimeUnit.SECONDS).join());
+                assertInstanceOf(WrongServerException.class, e.getCause(), e.getCause().toString());
+                String text = e.getCause().getMessage();
+                assertTrue(text.contains(f.server.serverId().toString()) && text.contains(other.serverId().toString())
+                    && text.contains("is not the server this database is linked to"), text);
+                assertEquals(before, contents(pa));
+                assertFalse(a.isConnected());
+                assertEquals(0, other.sequence());
+            }
+            connect(a, f).join();
+            assertTrue(pa.contains(k1) && pa.contains(k2));
+        }
+    }
+
     /** A node opened on a server's folder, or a server started on a node's, is refused before anything is written. */
     @Test
     void aServerFolderAndANodeFolderAreNotMixedUp() {

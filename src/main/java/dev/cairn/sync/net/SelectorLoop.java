@@ -44,7 +44,7 @@ import java.util.function.Supplier;
  *       under {@code partialBytesMax} (the connection that goes over is closed with
  *       {@link ErrorCode#BUSY}). So connections that never finish a frame, or never say Hello,
  *       cannot exhaust the server's memory or sockets.
- *   <li>A version 3 connection that sends nothing for {@code silentMillis} is closed, without an
+ *   <li>A version 3 (or later) connection that sends nothing for {@code silentMillis} is closed, without an
  *       Error (its peer is gone, or cannot be reached): its client pings when it has nothing else
  *       to send (sync-protocol.md §4.3). Any byte counts, so a client sending a large frame
  *       slowly is alive; what the server queues for a client does not count, so a client busy
@@ -67,7 +67,7 @@ public final class SelectorLoop implements AutoCloseable {
     private final long pendingBytesMax;
     private final long partialBytesMax;
     private final long helloNanos;
-    /** How long a version 3 connection may send nothing before it is closed. */
+    /** How long a version 3 (or later) connection may send nothing before it is closed. */
     private final long silentNanos;
     /** Bytes held in the decoders of all connections (partly received frames). */
     private long partialBytes;
@@ -188,14 +188,14 @@ public final class SelectorLoop implements AutoCloseable {
      * Binds {@code address} and starts the loop thread, with the default inbound limits: partial
      * frames up to {@link Limits#PARTIAL_FRAMES_BYTES_MAX} or a quarter of the heap, whichever
      * is less, {@link Limits#HELLO_MILLIS} for the Hello and {@link Limits#SILENT_MILLIS} of
-     * silence on a version 3 connection.
+     * silence on a version 3 (or later) connection.
      */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax) {
         this(core, address, pendingBytesMax, Math.min(Limits.PARTIAL_FRAMES_BYTES_MAX, Runtime.getRuntime().maxMemory() / 4),
             Limits.HELLO_MILLIS);
     }
 
-    /** As below, with {@link Limits#SILENT_MILLIS} of silence on a version 3 connection. */
+    /** As below, with {@link Limits#SILENT_MILLIS} of silence on a version 3 (or later) connection. */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
                         long helloMillis) {
         this(core, address, pendingBytesMax, partialBytesMax, helloMillis, Limits.SILENT_MILLIS);
@@ -206,7 +206,7 @@ public final class SelectorLoop implements AutoCloseable {
      *
      * @param partialBytesMax bytes of partly received frames held over all connections
      * @param helloMillis     how long a new connection has to send its Hello
-     * @param silentMillis    how long a version 3 connection may send nothing before it is closed
+     * @param silentMillis    how long a version 3 (or later) connection may send nothing before it is closed
      */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
                         long helloMillis, long silentMillis) {
@@ -383,7 +383,7 @@ public final class SelectorLoop implements AutoCloseable {
     }
 
     /**
-     * Closes connections that have not sent their Hello in time, and version 3 connections that
+     * Closes connections that have not sent their Hello in time, and version 3 (or later) connections that
      * sent nothing for {@code silentNanos} (checked about every 100 ms: the loop's select waits
      * at most 200 ms). Runs after the pass's reads, so a connection whose bytes waited while the
      * loop was busy (a long commit) is judged by them.

@@ -42,14 +42,17 @@ import java.util.function.Consumer;
  *       drop.
  *   <li>A permanent failure (wrong server, app id, unreadable schema, another connection of
  *       this node that replaced this one: a copy of its database) stops the client.
- *   <li>Heartbeat (protocol version 3, sync-protocol.md §4.3): on a connection welcomed as
- *       version 3 the link pings when it has sent or received nothing for {@link Limits#PING_MILLIS}
+ *   <li>Heartbeat (protocol version 3 on, sync-protocol.md §4.3): on a connection welcomed as
+ *       version 3 or later the link pings when it has sent or received nothing for {@link Limits#PING_MILLIS}
  *       and drops the connection, as any drop, when a Ping had no answer (no byte at all) for
  *       {@code DEAD_MILLIS - PING_MILLIS}, or when the socket took none of its bytes for
  *       {@link Limits#DEAD_MILLIS}: a silent network path is noticed within {@code DEAD_MILLIS}.
- *   <li>A server that refuses the version 3 Hello with {@code Error(VERSION)} (one older than
- *       version 3) is offered version 2 at once; that connection runs without heartbeat. The
- *       next connection after a drop offers version 3 again, so an upgraded server is used as one.
+ *   <li>A server that refuses the Hello's version with {@code Error(VERSION)} (one older than
+ *       this build) is offered the version below at once (4, then 3, then 2); a version 2
+ *       connection runs without heartbeat, one below 4 names no server in its Hello (so such a
+ *       server checks its sequence before the node can tell it is another server). The next
+ *       connection after a drop offers the newest version again, so an upgraded server is used
+ *       as one.
  * </ul>
  */
 public final class SyncClient implements AutoCloseable {
@@ -158,13 +161,15 @@ public final class SyncClient implements AutoCloseable {
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
                 if (f.versionRefused() && running) {
-                    // A server older than version 3: it is offered version 2 now (it answered, so
-                    // no backoff), and the connection after that one offers 3 again.
-                    offerOlderVersion = true;
+                    // A server older than this build: it is offered the version below now (it
+                    // answered, so no backoff), and the connection after that one the newest again.
+                    offer = offered - 1;
                     LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, "server at " + address
-                        + " refused protocol version " + FrameCodec.PROTOCOL_VERSION + " (" + reason + "); connecting with version "
-                        + FrameCodec.PROTOCOL_VERSION_MIN + ", without heartbeat: a silent network drop goes unnoticed "
-                        + "until TCP gives up on data this node sends. Upgrade the server");
+                        + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
+                        + (offer < 3 ? ", without heartbeat: a silent network drop goes unnoticed until TCP gives up on "
+                        + "data this node sends" : "") + (offer < 4 ? ", and a server that is not the one this "
+                        + "database is linked to may be taken for one restored from a backup (SERVER_BEHIND)" : "")
+                        + ". Upgrade the server");
                     toldOlderServer = true;
                     continue;
                 }
@@ -234,8 +239,9 @@ public final class SyncClient implements AutoCloseable {
             ch.configureBlocking(false);
             SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            int version = offerOlderVersion ? FrameCodec.PROTOCOL_VERSION_MIN : FrameCodec.PROTOCOL_VERSION;
-            offerOlderVersion = false;
+            int version = offer;
+            offered = offer;
+            offer = FrameCodec.PROTOCOL_VERSION;
             ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)), version);
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
@@ -244,7 +250,7 @@ public final class SyncClient implements AutoCloseable {
             session.start();
             flush(ch, sel, key, out, null);
             long helloSent = System.nanoTime();
-            // Set once the connection is welcomed as version 3 (sync-protocol.md §4.3).
+            // Set once the connection is welcomed as version 3 or later (sync-protocol.md §4.3).
             Heartbeat beat = null;
             String failure = null;
             try {
@@ -345,9 +351,11 @@ public final class SyncClient implements AutoCloseable {
     private boolean socketOpened;
     /** The last connection got LIVE (only the link thread touches it). */
     private boolean sessionLinked;
-    /** The server refused the last Hello's version: the next one offers the oldest (only the link thread touches it). */
-    private boolean offerOlderVersion;
-    /** A server older than version 3 was logged at INFO once; later ones at DEBUG. */
+    /** The version the next Hello offers: the newest, or the one below a version the server just refused (link thread only). */
+    private int offer = FrameCodec.PROTOCOL_VERSION;
+    /** The version the last Hello offered (link thread only). */
+    private int offered;
+    /** A server older than this build was logged at INFO once; later ones at DEBUG. */
     private boolean toldOlderServer;
 
     /**
