@@ -25,14 +25,15 @@ class FrameCodecProperties {
     static Message randomMessage(Random rnd) {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
         return switch (rnd.nextInt(17)) {
-            // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the same fields.
+            // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the
+            // same fields; 4 adds the serverId.
             case 0 -> {
-                int version = 1 + rnd.nextInt(3);
+                int version = 1 + rnd.nextInt(4);
                 yield new Message.Hello(version, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
                     List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd),
-                    version == 1 ? Message.NONE : uuid(rnd));
+                    version == 1 ? Message.NONE : uuid(rnd), version < 4 ? Message.NONE : uuid(rnd));
             }
-            case 1 -> new Message.Welcome(2 + rnd.nextInt(2), uuid(rnd), rnd.nextLong(), uuid(rnd));
+            case 1 -> new Message.Welcome(2 + rnd.nextInt(3), uuid(rnd), rnd.nextLong(), uuid(rnd));
             case 13 -> new Message.LinkStored(uuid(rnd));
             case 15 -> new Message.Ping();
             case 16 -> new Message.Pong();
