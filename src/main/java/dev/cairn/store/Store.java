@@ -93,6 +93,8 @@ public final class Store implements AutoCloseable {
     private final LogOps logOps = new LogOps();
     /** Page buffers reused by write transactions: up to 1 MiB of them. */
     private final PagePool pagePool;
+    /** What {@link #recover} found in the log; null when there is no log. */
+    private Recovered recovered;
     /** Tests only: runs in {@link #pin} between reading the current snapshot and pinning it (the race of §6). */
     Runnable beforePin;
     /** Full verify after every commit under -ea / -Dcairn.verify=all; torn-write tests turn it off. */
@@ -148,6 +150,22 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * What the open found in the log (storage-format.md §5.2, §5.4), for tools that report it.
+     *
+     * @param checkpointTxn the data file's newest good meta: the commit it holds by itself
+     * @param replayed      commits of the log after it, applied again at this open (0: closed cleanly,
+     *                      or nothing committed since the checkpoint)
+     * @param lastTxn       the last commit the log holds (0 if none)
+     * @param logEnd        the byte where the log's committed frames end
+     * @param endReason     why reading stopped there (e.g. "end of frames", or "checksum ...")
+     * @param frameDropped  reading stopped at a frame of the log's generation that does not check
+     *                      out: a commit written last, torn by a crash or damaged since, that is
+     *                      not in the database (nothing after it in the log is intact, §5.2)
+     */
+    public record Recovered(long checkpointTxn, int replayed, long lastTxn, long logEnd, String endReason,
+                            boolean frameDropped) { }
+
+    /**
      * What {@link #salvage} did.
      *
      * @param store     the open database
@@ -182,15 +200,7 @@ public final class Store implements AutoCloseable {
                 Files.createDirectories(dir);
             }
             lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = lockChannel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                throw new DatabaseLockedException("database folder " + dir + " is in use by another process or handle");
-            }
+            FileLock lock = lockOrRefuse(dir, lockChannel);
             List<LogRefusedException> refusals = new ArrayList<>();
             Path keptLog = null;
             while (true) {
@@ -250,6 +260,50 @@ public final class Store implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel, walChannel);
             throw e;
+        }
+    }
+
+    /** Takes the folder's lock through {@code lockChannel}, or refuses: another process or handle holds it. */
+    private static FileLock lockOrRefuse(Path dir, FileChannel lockChannel) throws IOException {
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            throw new DatabaseLockedException("database folder " + dir + " is in use by another process or handle");
+        }
+        return lock;
+    }
+
+    /**
+     * Copies the data file and the log of the database in {@code dir}, byte for byte as they are,
+     * into {@code targetDir} (which must hold no database), holding {@code dir}'s lock meanwhile so
+     * that nothing changes them; writes nothing into {@code dir} (but the empty lock file, if it
+     * is missing). Opening the copy then does what opening {@code dir} would (recovery, §5.4) to
+     * the copy only: how {@code cairn verify} and {@code cairn stats} look without changing the
+     * evidence.
+     *
+     * @throws DatabaseLockedException another process or handle holds {@code dir}
+     * @throws IllegalArgumentException {@code dir} holds no database, or the target does
+     */
+    public static void copyAsIs(Path dir, Path targetDir) {
+        if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
+        Backup.checkTarget(targetDir, "copy");
+        try (FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = lockOrRefuse(dir, lockChannel);
+            try {
+                Files.createDirectories(targetDir);
+                for (String name : List.of(DATA_FILE, WAL_FILE)) {
+                    Path from = dir.resolve(name);
+                    if (Files.exists(from)) Files.copy(from, targetDir.resolve(name));
+                }
+            } finally {
+                lock.release();
+            }
+        } catch (IOException e) {
+            throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e, e);
         }
     }
 
@@ -328,6 +382,10 @@ public final class Store implements AutoCloseable {
         checkpointTxn = current.txnId();
         checkpointSlot = current.metaSlot;
         readers.publish(current);
+        if (scan != null) {
+            recovered = new Recovered(checkpointTxn, replay ? scan.commits() : 0, scan.lastCommitTxn(), scan.committedEnd(),
+                scan.stopReason(), scan.stoppedInFrame());
+        }
         if (replay) {
             replayLog(scan);
         } else if (writable && (!scan.headerValid() || scan.committedEnd() > WalFile.HEADER_BYTES
@@ -762,6 +820,11 @@ public final class Store implements AutoCloseable {
 
     public Path directory() {
         return dir;
+    }
+
+    /** What this open found in the log and replayed; null when the folder had no log (read-only open). */
+    public Recovered recovered() {
+        return recovered;
     }
 
     /**

@@ -183,7 +183,7 @@ class WalFile implements AutoCloseable {
      * why reading stopped.
      */
     record Scan(boolean headerValid, int version, long baseTxn, long committedEnd, long lastCommitTxn, int commits,
-                String stopReason) {
+                String stopReason, boolean stoppedInFrame) {
         boolean hasCommits() {
             return commits > 0;
         }
@@ -205,7 +205,7 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header");
+        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
         String problem = headerProblem(header);
         if (problem != null) {
             throw new LogRefusedException(path + ": log header: " + problem + ". The log may hold commits newer than the"
@@ -237,10 +237,11 @@ class WalFile implements AutoCloseable {
             lastCommit = frameTxn;
             commits++;
         }
+        boolean inFrame = stopInFrame;
         refuseIfIntactFramesFollow(lastCommit, stop);
         end = readAt;
         stopReading();
-        return new Scan(true, version, baseTxn, readAt, lastCommit, commits, stop);
+        return new Scan(true, version, baseTxn, readAt, lastCommit, commits, stop, inFrame);
     }
 
     /**
@@ -328,6 +329,12 @@ class WalFile implements AutoCloseable {
     private int frameOpCount;
     private int opsAt;
     private int opsBytes;
+    /**
+     * Whether the last {@link #nextFrame} that stopped, stopped at a frame of this generation that
+     * does not check out (a torn or damaged commit), not at the log's usual end (zeros, an older
+     * generation's frame, the file's end).
+     */
+    private boolean stopInFrame;
 
     /** Starts reading frames from byte 64, up to {@code limit}; frames are read in steps of about 1 MiB. */
     private void startReading(long limit) {
@@ -345,6 +352,7 @@ class WalFile implements AutoCloseable {
     private String nextFrame(long minTxn) {
         long size = readLimit;
         long at = readAt;
+        stopInFrame = false;
         if (at + FRAME_HEADER_BYTES > size) return at == size ? "end of log" : "frame header cut off by the log's end";
         loadWindow(FRAME_HEADER_BYTES);
         int p = (int) (at - windowAt);
@@ -353,6 +361,7 @@ class WalFile implements AutoCloseable {
         if (window.getLong(p + 8) != generation) {
             return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : "frame of another generation";
         }
+        stopInFrame = true;
         long opsLength = window.getInt(p + 16) & 0xFFFF_FFFFL;
         if (opsLength > size - at - FRAME_HEADER_BYTES) return "frame of " + opsLength + " bytes cut off by the log's end";
         loadWindow(FRAME_HEADER_BYTES + (int) opsLength);
@@ -372,6 +381,7 @@ class WalFile implements AutoCloseable {
         if (flags != FLAG_COMMIT && (version < 3 || flags != (FLAG_COMMIT | FLAG_AFTER_FORCE))) {
             return "flags " + flags + " (expected: " + (version < 3 ? "1" : "1 or 3") + ")";
         }
+        stopInFrame = false;
         frameTxn = txn;
         frameFlags = flags;
         frameOpCount = window.getInt(p + 20);

@@ -12,9 +12,11 @@ import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.StoreOptions;
 import dev.cairn.store.VerifyReport;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,14 +28,22 @@ final class Commands {
     private Commands() { }
 
     /**
-     * Verifies the store (every page, checksum, order, accounting), then decodes every record of
-     * every typed tree with its stored schema, then checks the node's layout ({@link
-     * dev.cairn.db.LayoutCheck}: the outbox). 0 when intact, 1 with a report of each problem.
+     * Verifies a copy of the database (see {@link #onCopy}), so that nothing in {@code dir} is
+     * written, not even by the recovery an open does after a crash: the store (every page,
+     * checksum, order, accounting), then every record of every typed tree decoded with its stored
+     * schema, then the node's layout ({@link dev.cairn.db.LayoutCheck}: the outbox). Says what
+     * recovery found in the log first. 0 when intact (also after a recovery), 1 with a report of
+     * each problem.
      */
     static int verify(Path dir, PrintStream out) {
+        return onCopy(dir, "verify", out, (copy, said) -> verifyCopy(dir, copy, said));
+    }
+
+    private static int verifyCopy(Path dir, Path copy, PrintStream out) {
         VerifyReport report;
         boolean node;
-        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+        try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+            printRecovery(dir, store.recovered(), out);
             report = store.verify();
             node = r.hasTree(Layout.NODE);
         } catch (dev.cairn.CorruptionException e) {
@@ -45,7 +55,7 @@ final class Commands {
         int recordProblems = 0;
         // A server's database keeps records as bytes with their schemas: the store walk is its check.
         if (report.ok() && node) {
-            try (Cairn db = Cairn.open(dir)) {
+            try (Cairn db = Cairn.open(copy)) {
                 for (String name : db.treeNames()) {
                     GenericTree tree = db.genericTree(name);
                     for (Key<?> key : tree.keys()) {
@@ -62,8 +72,8 @@ final class Commands {
                 recordProblems++;
                 out.println("problem: " + e.getMessage());
             }
-            // After Cairn.open, which brings the layout of an older Cairn up to date.
-            try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            // After Cairn.open, which brings the layout of an older Cairn up to date (in the copy).
+            try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
                 for (String problem : dev.cairn.db.LayoutCheck.problems(r)) {
                     recordProblems++;
                     out.println("problem: " + problem);
@@ -78,6 +88,92 @@ final class Commands {
             ok ? "OK" : "DAMAGED", dir, report.txnId(), report.pageCount(), report.freePageCount(),
             report.treeCount(), node ? records + " records checked" : "not a node's database (records not decoded)");
         return ok ? 0 : 1;
+    }
+
+    /** A command's work on the copy {@link #onCopy} made: what it prints goes through {@code said}. */
+    private interface OnCopy {
+        int run(Path copy, PrintStream said);
+    }
+
+    /**
+     * Runs {@code work} on a copy of {@code dir}'s data file and log, taken byte for byte while
+     * holding {@code dir}'s lock ({@link Store#copyAsIs}) into a temporary folder (under {@code
+     * java.io.tmpdir}), and deletes the copy after. Opening the copy does what opening {@code dir}
+     * would (replaying the log after a crash, bringing an older layout up to date), but only to
+     * the copy: {@code verify} and {@code stats} leave the evidence as it is. What the work prints
+     * names {@code dir}, not the copy.
+     */
+    private static int onCopy(Path dir, String command, PrintStream out, OnCopy work) {
+        Path copy;
+        try {
+            copy = Files.createTempDirectory("cairn-" + command + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a folder for the copy " + command + " checks in "
+                + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);
+        }
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        try {
+            try {
+                Store.copyAsIs(dir, copy);
+            } catch (DatabaseLockedException e) {
+                throw e;
+            } catch (CairnException e) {
+                throw new CairnException(e.getMessage() + " (" + command + " checks a copy of the folder in "
+                    + copy.getParent() + "; java -Djava.io.tmpdir=FOLDER -jar cairn.jar ... puts it elsewhere)", e);
+            }
+            // The store logs what recovery replayed, naming the copy; the work prints it for dir.
+            java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
+            java.util.logging.Level level = storeLog.getLevel();
+            storeLog.setLevel(java.util.logging.Level.WARNING);
+            try (PrintStream said = new PrintStream(text, true, StandardCharsets.UTF_8)) {
+                return work.run(copy, said);
+            } catch (CairnException e) {
+                throw new CairnException(renamed(e.getMessage(), copy, dir), e);
+            } finally {
+                storeLog.setLevel(level);
+            }
+        } finally {
+            // Paths of the copy in messages (store, log, salvage hints) name the folder itself.
+            out.print(renamed(text.toString(StandardCharsets.UTF_8), copy, dir));
+            out.flush();
+            deleteQuietly(copy);
+        }
+    }
+
+    /** {@code text} with the copy's folder replaced by the folder it is a copy of. */
+    private static String renamed(String text, Path copy, Path dir) {
+        return text == null ? null : text.replace(copy.toAbsolutePath().toString(), dir.toString());
+    }
+
+    private static void deleteQuietly(Path folder) {
+        try (var files = Files.list(folder)) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
+            Files.deleteIfExists(folder);
+        } catch (IOException e) {
+            System.getLogger(Commands.class.getName()).log(System.Logger.Level.WARNING, "cannot delete the copy " + folder, e);
+        }
+    }
+
+    /**
+     * Says what opening the copy of {@code dir} ({@link #onCopy}) found in its log: commits
+     * replayed after a crash, and a last frame that does not check out (dropped); {@code dir}
+     * itself is still as it was.
+     */
+    private static void printRecovery(Path dir, Store.Recovered found, PrintStream out) {
+        if (found == null) return;
+        if (found.replayed() > 0) {
+            out.printf("recovery: not closed cleanly: the log holds %,d commit%s after the data file's checkpoint (txn %d),"
+                    + " up to txn %d; checked as the next open will replay them (%s is unchanged)%n",
+                found.replayed(), found.replayed() == 1 ? "" : "s", found.checkpointTxn(), found.lastTxn(), dir);
+        }
+        if (found.frameDropped()) {
+            long after = Math.max(found.lastTxn(), found.checkpointTxn());
+            out.printf("recovery: the log ends at byte %,d with a frame that does not check out (%s): the commit written"
+                    + " after txn %d is not in the database. A crash while that commit was being written leaves this (the"
+                    + " commit was then never acknowledged); damage to the log's last frame looks the same. The next open"
+                    + " drops the frame: to keep its bytes, copy %s before%n",
+                found.logEnd(), found.endReason(), after, dir.resolve("wal.cairn"));
+        }
     }
 
     /** Pins a snapshot and copies it; if another process holds the database, copies and verifies. */
@@ -112,8 +208,16 @@ final class Commands {
         }
     }
 
+    /**
+     * File, page and tree figures of a copy of the database ({@link #onCopy}): as the database
+     * opens, after what recovery would replay, without writing into {@code dir}.
+     */
     static int stats(Path dir, PrintStream out) {
-        try (Store store = Store.open(dir)) {
+        return onCopy(dir, "stats", out, (copy, said) -> statsOfCopy(dir, copy, said));
+    }
+
+    private static int statsOfCopy(Path dir, Path copy, PrintStream out) {
+        try (Store store = Store.open(copy)) {
             VerifyReport report = store.verify();
             out.printf("folder      %s, %,d bytes on disk%n", dir.toAbsolutePath(), folderBytes(dir));
             out.printf("database    id %s, pages of %,d bytes, format version %d%s%n",
@@ -125,6 +229,7 @@ final class Commands {
                 out.println("store trees " + r.treeNames().size());
                 for (String name : r.treeNames()) out.printf("  %-28s %,12d entries%n", name, r.count(name));
             }
+            printRecovery(dir, store.recovered(), out);
         }
         return 0;
     }

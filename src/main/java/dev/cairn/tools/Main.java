@@ -13,7 +13,8 @@ import java.util.Arrays;
  * <p>Exit codes: 0 success; 1 the command ran and found a problem ({@code verify} found damage,
  * an import line was refused, ...); 2 bad usage or the command could not run (missing folder,
  * database locked by another process, ...). Every error is one line on stderr that says what
- * and where.
+ * and where. {@code verify} exits 0 for a database that opens intact after crash recovery too,
+ * and says on stdout what recovery found (commits replayed, a last log frame dropped).
  */
 public final class Main {
     static final String USAGE = """
@@ -22,14 +23,17 @@ public final class Main {
           server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
                                          run the sync server until Ctrl-C / SIGTERM
           inspect DIR                    start jshell with the inspector on DIR
-          verify  DIR                    check every page, record and the outbox; exit 0 intact,
+          verify  DIR                    check every page, record and the outbox of a copy of DIR
+                                         (as it opens, after crash recovery; nothing in DIR is
+                                         written) and say what recovery found; exit 0 intact,
                                          1 damaged
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
           import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
-          stats   DIR                    database id, file, page and tree figures
+          stats   DIR                    database id, file, page and tree figures (of a copy,
+                                         as verify)
           salvage DIR [--apply]          when the log refuses the open: say what giving up the
                                          commits it names would do; --apply does it (keeps a
                                          copy of the whole log), then verifies

@@ -400,6 +400,94 @@ class MainTest {
         assertTrue(v.out().contains("25 records checked"), v.out());
     }
 
+    /** The data file and log of an open database as they are on disk: what a crash (kill -9) leaves. */
+    private static Path crashImage(Path db, Path image) throws IOException {
+        Files.createDirectories(image);
+        for (String name : List.of("data.cairn", "wal.cairn")) Files.copy(db.resolve(name), image.resolve(name));
+        return image;
+    }
+
+    private static List<byte[]> files(Path db) throws IOException {
+        return List.of(Files.readAllBytes(db.resolve("data.cairn")), Files.readAllBytes(db.resolve("wal.cairn")));
+    }
+
+    private static void assertUnchanged(List<byte[]> before, Path db, String what) throws IOException {
+        List<byte[]> now = files(db);
+        assertArrayEquals(before.get(0), now.get(0), what + " changed data.cairn");
+        assertArrayEquals(before.get(1), now.get(1), what + " changed wal.cairn");
+    }
+
+    /**
+     * After a crash whose last log frame does not check out (torn, or damaged as here), verify
+     * and stats check what an open would recover, say in their own output that the last commit's
+     * frame was dropped, and write nothing into the folder (they used to replay the log into it,
+     * dropping the frame, and say only OK).
+     */
+    @Test
+    void verifyAndStatsAfterACrashSayWhatRecoveryFoundAndChangeNothing() throws IOException {
+        Path db = dir.resolve("live");
+        Path before;
+        Path crashed;
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            for (int i = 0; i < 30; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
+            before = crashImage(db, dir.resolve("before"));
+            parts.insert(new Part("P-30", "ACME", 30, 3000L, List.of("t30")));
+            crashed = crashImage(db, dir.resolve("crashed"));
+        }
+        byte[] log = Files.readAllBytes(crashed.resolve("wal.cairn"));
+        byte[] older = Files.readAllBytes(before.resolve("wal.cairn"));
+        int lastFrame = 64;
+        while (log[lastFrame] == older[lastFrame]) lastFrame++;   // the last commit's frame starts where the logs differ
+        log[lastFrame + 40] ^= (byte) 0xFF;                        // inside its operations
+        Files.write(crashed.resolve("wal.cairn"), log);
+
+        List<byte[]> intact = files(before);
+        Result clean = cairn("verify", before.toString());
+        assertEquals(0, clean.code(), clean.out() + clean.err());
+        assertTrue(clean.out().contains("recovery: not closed cleanly: the log holds ")
+            && clean.out().contains("(" + before + " is unchanged)") && clean.out().contains("30 records checked")
+            && !clean.out().contains("does not check out"), clean.out());
+        assertUnchanged(intact, before, "verify");
+
+        List<byte[]> evidence = files(crashed);
+        Result r = cairn("verify", crashed.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("recovery: the log ends at byte " + String.format("%,d", lastFrame)
+            + " with a frame that does not check out (checksum ") && r.out().contains("is not in the database")
+            && r.out().contains("copy " + crashed.resolve("wal.cairn") + " before"), r.out());
+        assertTrue(r.out().contains("OK " + crashed) && r.out().contains("30 records checked"), r.out());
+        assertFalse(r.out().contains(System.getProperty("java.io.tmpdir") + "/cairn-"), "names the copy: " + r.out());
+        assertUnchanged(evidence, crashed, "verify");
+
+        Result stats = cairn("stats", crashed.toString());
+        assertEquals(0, stats.code(), stats.out() + stats.err());
+        assertTrue(stats.out().contains("data:Part") && stats.out().contains("30 entries")
+            && stats.out().contains("with a frame that does not check out"), stats.out());
+        assertUnchanged(evidence, crashed, "stats");
+    }
+
+    /** A damaged frame with intact commits after it is refused by verify, naming the folder (not the copy it checks). */
+    @Test
+    void verifyOfALogDamagedInTheMiddleIsRefusedWithTheSalvageHintForTheFolder() throws IOException {
+        Path db = dir.resolve("live");
+        Path crashed;
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            for (int i = 0; i < 30; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
+            crashed = crashImage(db, dir.resolve("crashed"));
+        }
+        byte[] log = Files.readAllBytes(crashed.resolve("wal.cairn"));
+        log[64 + 40] ^= (byte) 0xFF;   // in the first frame's operations
+        Files.write(crashed.resolve("wal.cairn"), log);
+        List<byte[]> evidence = files(crashed);
+        Result r = cairn("verify", crashed.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("DAMAGED " + crashed + ": " + crashed.resolve("wal.cairn") + ": the log is damaged at byte 64")
+            && r.out().contains("salvage " + crashed + "`"), r.out());
+        assertUnchanged(evidence, crashed, "verify");
+    }
+
     @Test
     void serverNeedsADataFolderAndANumericPort() {
         Result r = cairn("server");
