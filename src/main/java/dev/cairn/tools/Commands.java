@@ -116,7 +116,8 @@ final class Commands {
             try {
                 Store.copyAsIs(dir, copy);
             } catch (DatabaseLockedException e) {
-                throw e;
+                throw new DatabaseLockedException(e.getMessage() + "; " + command + " a backup of it instead (cairn backup "
+                    + dir + " COPY, then cairn " + command + " COPY)");
             } catch (CairnException e) {
                 throw new CairnException(e.getMessage() + " (" + command + " checks a copy of the folder in "
                     + copy.getParent() + "; java -Djava.io.tmpdir=FOLDER -jar cairn.jar ... puts it elsewhere)", e);

@@ -488,6 +488,20 @@ class MainTest {
         assertUnchanged(evidence, crashed, "verify");
     }
 
+    /** verify and stats of a folder another process holds say how to check it anyway, as compact does. */
+    @Test
+    void verifyAndStatsOfADatabaseInUseSuggestABackup() {
+        Path db = databaseWithParts(3);
+        try (Cairn holder = Cairn.open(db)) {
+            for (String command : List.of("verify", "stats")) {
+                Result r = cairn(command, db.toString());
+                assertEquals(2, r.code(), r.out() + r.err());
+                assertTrue(r.err().startsWith("cairn " + command + ": database folder " + db + " is in use by another process or handle; "
+                    + command + " a backup of it instead (cairn backup " + db + " COPY, then cairn " + command + " COPY)"), r.err());
+            }
+        }
+    }
+
     @Test
     void serverNeedsADataFolderAndANumericPort() {
         Result r = cairn("server");
