@@ -38,8 +38,98 @@ public final class Main {
                                          commits it names would do; --apply does it (keeps a
                                          copy of the whole log), then verifies
           demo    [DIR]                  the parts-inventory demo (default ./cairn-data)
-          help                           this text
+          help    [COMMAND]              this text, or one command's
+        cairn COMMAND --help (or -h) shows that command's usage and options.
         """;
+
+    /** Each command's own help ({@code cairn COMMAND --help}, {@code cairn help COMMAND}): usage, what it does, options. */
+    static final java.util.Map<String, String> COMMAND_HELP = java.util.Map.ofEntries(
+        java.util.Map.entry("server", """
+            usage: java -jar cairn.jar server --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
+
+            Runs the sync server on the database in DIR (created if absent) until Ctrl-C or
+            SIGTERM, which close it cleanly (exit 143 after SIGTERM). Exits 2 when it cannot start
+            or its loop stops on an error it cannot serve past.
+
+              --data DIR     the server's database folder (required)
+              --port N       TCP port, 0..65535 (default 7070; 0 = any free port)
+              --app-id ID    application id clients must present (default: default); a folder
+                             keeps the id it was created with
+              --host HOST    address to listen on (default 127.0.0.1)
+            """),
+        java.util.Map.entry("inspect", """
+            usage: java -jar cairn.jar inspect DIR
+
+            Starts jshell (of this JDK) with the database in DIR open as `db`; db.help() lists the
+            verbs (trees, keys, show, find, insert, checkOut, save, checkIn, verify, ...). The
+            database must not be open elsewhere.
+            """),
+        java.util.Map.entry("verify", """
+            usage: java -jar cairn.jar verify DIR
+
+            Checks every page, every record (decoded with its stored schema) and the outbox of
+            the database in DIR, as it opens: on a copy of its data file and log, taken under its
+            lock in a temporary folder (java.io.tmpdir), so nothing in DIR is written, not even
+            the crash recovery an open does. Says what recovery found: commits replayed, and a
+            last log frame that does not check out (dropped by the next open; what a crash during
+            that commit leaves, or damage). A folder in use by another process: verify a backup.
+            Exit 0 intact (also after recovery), 1 damaged (with a report), 2 could not run.
+            """),
+        java.util.Map.entry("backup", """
+            usage: java -jar cairn.jar backup DIR TARGET_DIR
+
+            Writes a consistent copy of the database in DIR into TARGET_DIR (which must not hold
+            a database), also while an application or server holds DIR open (the copy is then
+            verified, and taken again if it changed meanwhile).
+            """),
+        java.util.Map.entry("compact", """
+            usage: java -jar cairn.jar compact DIR TARGET_DIR
+
+            Writes a copy of the database in DIR into TARGET_DIR with live pages only (the space
+            of deleted records back; the data file itself never shrinks), then verifies it. Needs
+            DIR closed: compact a backup of a folder in use.
+            """),
+        java.util.Map.entry("export", """
+            usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql]
+
+            Writes every record of TREE to stdout, without the application's classes.
+
+              --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default)
+              --format sql     CREATE TABLE plus one INSERT per record
+            """),
+        java.util.Map.entry("import", """
+            usage: java -jar cairn.jar import DIR TREE FILE
+
+            Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
+            .sql as export --format sql writes it) into TREE, which must exist, as new records with
+            new ids, all in one transaction: a refused record stores nothing (exit 1).
+            """),
+        java.util.Map.entry("stats", """
+            usage: java -jar cairn.jar stats DIR
+
+            Prints the database id, file size, format version, txn, page and free-page counts and
+            the entries of every store tree, of a copy of DIR as verify takes it (nothing in DIR is
+            written), and what crash recovery found in the log.
+            """),
+        java.util.Map.entry("salvage", """
+            usage: java -jar cairn.jar salvage DIR [--apply]
+
+            For a database whose log refuses the open: says what giving up the commits the refusal
+            names would do (exit 1), changing nothing. Exit 0 if the database opens as it is.
+
+              --apply   do it: copy the whole log to wal.cairn.refused-N beside it, cut the log,
+                        open and verify (exit 0 intact)
+            """),
+        java.util.Map.entry("demo", """
+            usage: java -jar cairn.jar demo [DIR]
+
+            Runs the parts-inventory demo in DIR (default ./cairn-data).
+            """),
+        java.util.Map.entry("help", """
+            usage: java -jar cairn.jar help [COMMAND]
+
+            Prints the list of commands, or one command's usage and options.
+            """));
 
     private Main() { }
 
@@ -53,10 +143,16 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        // "cairn server --help" asks for the usage, as "cairn help" does; it is no option to parse.
+        // "cairn server --help" asks for that command's usage; it is no option to parse.
         for (int i = 1; i < args.length; i++) {
             if (args[i].equals("--help") || args[i].equals("-h")) {
-                out.print(USAGE);
+                String help = COMMAND_HELP.get(args[0]);
+                if (help == null && !args[0].startsWith("-")) {
+                    err.println("cairn: unknown command '" + args[0] + "'");
+                    err.print(USAGE);
+                    return 2;
+                }
+                out.print(help == null ? USAGE : help);
                 return 0;
             }
         }
@@ -64,8 +160,12 @@ public final class Main {
             Args a = new Args(Arrays.copyOfRange(args, 1, args.length));
             return switch (args[0]) {
                 case "help", "--help", "-h" -> {
-                    a.expect(0);
-                    out.print(USAGE);
+                    a.expect(args[0].equals("help") ? 1 : 0);
+                    String command = a.optionalPositional(0, null);
+                    if (command != null && !COMMAND_HELP.containsKey(command)) {
+                        throw new UsageException("unknown command '" + command + "'");
+                    }
+                    out.print(command == null ? USAGE : COMMAND_HELP.get(command));
                     yield 0;
                 }
                 case "demo" -> {
@@ -95,7 +195,7 @@ public final class Main {
             };
         } catch (UsageException e) {
             err.println("cairn " + args[0] + ": " + e.getMessage());
-            err.print(USAGE);
+            err.print(COMMAND_HELP.getOrDefault(args[0], USAGE));
             return 2;
         } catch (CairnException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("cairn " + args[0] + ": " + e.getMessage());

@@ -48,14 +48,35 @@ class MainTest {
         assertTrue(r.err().contains("usage: java -jar cairn.jar"), r.err());
     }
 
+    /** "cairn COMMAND --help" prints that command's own usage and options (it printed the list of all commands). */
     @Test
-    void helpAfterACommandPrintsTheUsageAndExitsZero() {
-        for (String[] args : List.of(new String[] {"server", "--help"}, new String[] {"verify", "-h"},
-                new String[] {"export", "db", "Part", "--help"}, new String[] {"--help"})) {
-            Result r = cairn(args);
-            assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
-            assertTrue(r.out().contains("usage: java -jar cairn.jar") && r.err().isEmpty(), String.join(" ", args) + ": " + r);
+    void helpAfterACommandPrintsThatCommandsUsageAndExitsZero() {
+        String[][] calls = {{"server", "--help"}, {"verify", "-h"}, {"export", "db", "Part", "--help"}, {"import", "--help"},
+            {"stats", "--help"}, {"salvage", "--apply", "-h"}, {"help", "backup"}};
+        String[] usage = {"usage: java -jar cairn.jar server --data DIR", "usage: java -jar cairn.jar verify DIR\n",
+            "usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql]", "usage: java -jar cairn.jar import DIR TREE FILE",
+            "usage: java -jar cairn.jar stats DIR\n", "usage: java -jar cairn.jar salvage DIR [--apply]",
+            "usage: java -jar cairn.jar backup DIR TARGET_DIR"};
+        for (int i = 0; i < calls.length; i++) {
+            Result r = cairn(calls[i]);
+            String call = String.join(" ", calls[i]);
+            assertEquals(0, r.code(), call + ": " + r.err());
+            assertTrue(r.out().startsWith(usage[i]) && r.err().isEmpty(), call + ": " + r);
+            assertFalse(r.out().contains("COMMAND [ARGS]"), call + " printed every command: " + r.out());
         }
+        assertTrue(cairn("server", "--help").out().contains("--app-id ID"), "server options");
+        assertTrue(cairn("verify", "--help").out().contains("nothing in DIR is written"), "what verify does");
+        for (String[] args : List.of(new String[] {"--help"}, new String[] {"help"}, new String[] {"-h"})) {
+            Result r = cairn(args);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().startsWith("usage: java -jar cairn.jar COMMAND [ARGS]"), r.out());
+        }
+        Result unknown = cairn("frobnicate", "--help");
+        assertEquals(2, unknown.code(), unknown.out());
+        assertTrue(unknown.err().contains("unknown command 'frobnicate'"), unknown.err());
+        Result bad = cairn("verify");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().startsWith("cairn verify: missing DIR\nusage: java -jar cairn.jar verify DIR"), bad.err());
     }
 
     @Test
