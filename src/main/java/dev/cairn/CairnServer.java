@@ -98,8 +98,11 @@ public final class CairnServer implements AutoCloseable {
         CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
+            try {
+                stopOnShutdown(server, out);
+            } finally {
+                stopped.countDown();
+            }
         }, "cairn-server-shutdown"));
         // A loop that fails ends the command (and so the process) instead of leaving it running deaf.
         server.loop.ended().whenComplete((done, failure) -> stopped.countDown());
@@ -116,6 +119,33 @@ public final class CairnServer implements AutoCloseable {
             Throwable cause = server.loop.ended().exceptionNow();
             throw new CairnException("the sync server stopped: " + cause, cause);
         }
+    }
+
+    /** How long a shutdown (SIGTERM, Ctrl-C) waits for the loop to say goodbye to clients and close the database. */
+    static final long SHUTDOWN_WAIT_SECONDS = 30;
+
+    /**
+     * What the {@code server} command does when the JVM shuts down (SIGTERM, Ctrl-C): says so,
+     * stops the loop, waits for it to close the database, and says how that went. Silent when
+     * the loop had already ended (it failed, and the command reports that).
+     */
+    static void stopOnShutdown(CairnServer server, PrintStream out) {
+        if (server.loop.ended().isDone()) return;
+        out.println("cairn server stopping (shutdown requested): closing connections and the database");
+        out.flush();
+        server.close();
+        try {
+            server.loop.ended().get(SHUTDOWN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            out.println("cairn server stopped; database closed cleanly");
+        } catch (java.util.concurrent.TimeoutException e) {
+            out.println("cairn server: the loop did not stop within " + SHUTDOWN_WAIT_SECONDS + " s; exiting without"
+                + " closing the database (every acknowledged change is in its log; the next start replays it)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            out.println("cairn server stopped on an error: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.flush();
     }
 
     /** The bound port. */

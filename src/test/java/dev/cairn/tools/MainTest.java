@@ -532,4 +532,36 @@ class MainTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("option --port 'seventy' (expected: a number)"), r.err());
     }
+
+    /**
+     * SIGTERM on {@code cairn server} says that the server stops and that it closed its database
+     * cleanly (it printed nothing); the folder then opens without recovery.
+     */
+    @Test
+    void serverStoppedBySigtermSaysSoAndClosesItsDatabase() throws Exception {
+        Path data = dir.resolve("srv");
+        Process p = dev.cairn.testing.ChildJvm.start("dev.cairn.tools.Main", "server", "--data", data.toString(), "--port", "0");
+        try {
+            var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String first = lines.readLine();
+            assertNotNull(first, "the server printed nothing");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(first);
+            assertTrue(m.find(), first);
+            try (Cairn node = Cairn.open(dir.resolve("node"))) {
+                node.tree(Part.class).insert(new Part("P-1", "ACME", 1, 1L, List.of()));
+                node.connect("127.0.0.1", Integer.parseInt(m.group(1))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertTrue(p.toHandle().destroy(), "SIGTERM not sent");   // (Process.destroy would also close its output)
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the server did not stop");
+            String rest = String.join("\n", lines.lines().toList());
+            assertEquals(143, p.exitValue(), rest);
+            assertTrue(rest.contains("cairn server stopping (shutdown requested)")
+                && rest.contains("cairn server stopped; database closed cleanly"), rest);
+        } finally {
+            p.destroyForcibly();
+        }
+        Result v = cairn("verify", data.toString());
+        assertEquals(0, v.code(), v.out() + v.err());
+        assertFalse(v.out().contains("recovery:"), "not closed cleanly: " + v.out());
+    }
 }

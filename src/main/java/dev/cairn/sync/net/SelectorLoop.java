@@ -277,6 +277,10 @@ public final class SelectorLoop implements AutoCloseable {
         } finally {
             try {
                 shutdown();
+            } catch (RuntimeException | Error e) {
+                // The database did not close cleanly: ended() says so (a clean close would complete it normally).
+                LOG.log(System.Logger.Level.ERROR, "sync server shutdown failed", e);
+                if (failure == null) failure = e; else failure.addSuppressed(e);
             } finally {
                 if (failure == null) ended.complete(null); else ended.completeExceptionally(failure);
             }
