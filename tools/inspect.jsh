@@ -6,6 +6,6 @@ import dev.cairn.tools.Inspector;
 
 var dir = System.getProperty("cairn.dir");
 if (dir == null) throw new IllegalStateException("start with -R-Dcairn.dir=DIR (or java -jar cairn.jar inspect DIR)");
-var db = Inspector.open(dir);
+var db = Inspector.openForShell(dir);
 System.out.println("Cairn inspector on " + dir + ". db.help() lists the verbs; /exit leaves.");
 db.info();

@@ -2,6 +2,7 @@ package dev.cairn.tools;
 
 import dev.cairn.BorrowState;
 import dev.cairn.Cairn;
+import dev.cairn.CairnException;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import java.io.PrintStream;
@@ -45,11 +46,14 @@ public final class Inspector implements AutoCloseable {
 
     private final Path dir;
     private final PrintStream out;
+    /** Opened for jshell ({@link #openForShell}): expected errors lose their stack trace (see {@link #call}). */
+    private final boolean shell;
     private Cairn cairn;
 
-    private Inspector(Path dir, PrintStream out) {
+    private Inspector(Path dir, PrintStream out, boolean shell) {
         this.dir = dir;
         this.out = out;
+        this.shell = shell;
         this.cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
     }
 
@@ -59,10 +63,46 @@ public final class Inspector implements AutoCloseable {
     }
 
     public static Inspector open(Path dir, PrintStream out) {
+        return open(dir, out, false);
+    }
+
+    /**
+     * For tools/inspect.jsh: as {@link #open(String)}, but the errors a person makes at the prompt
+     * (Cairn's own exceptions, {@link IllegalArgumentException}, {@link IllegalStateException}:
+     * a bad key, JSON of the wrong type, a record not checked out, ...) reach jshell without their
+     * stack trace, so jshell shows one line, the exception's type and message (and one per cause).
+     * Anything else keeps its trace: that is a bug to report.
+     */
+    public static Inspector openForShell(String dir) {
+        return open(Path.of(dir), System.out, true);
+    }
+
+    private static Inspector open(Path dir, PrintStream out, boolean shell) {
         if (!java.nio.file.Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no database folder " + dir.toAbsolutePath());
         }
-        return new Inspector(dir, out);
+        return new Inspector(dir, out, shell);
+    }
+
+    /** Runs a verb; see {@link #openForShell} for what happens to its errors. */
+    private <T> T call(java.util.function.Supplier<T> verb) {
+        try {
+            return verb.get();
+        } catch (CairnException | IllegalArgumentException | IllegalStateException e) {
+            if (shell) {
+                // A bounded walk down the causes: a cycle of causes must not hang the prompt.
+                Throwable t = e;
+                for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) t.setStackTrace(new StackTraceElement[0]);
+            }
+            throw e;
+        }
+    }
+
+    private void run(Runnable verb) {
+        call(() -> {
+            verb.run();
+            return null;
+        });
     }
 
     public void help() {
@@ -74,54 +114,64 @@ public final class Inspector implements AutoCloseable {
     }
 
     public void info() {
-        out.println("folder " + dir.toAbsolutePath() + "\nnode   " + cairn.nodeId() + "\nlink   " + connection()
-            + "\ntrees  " + cairn.treeNames());
+        run(() -> {
+            out.println("folder " + dir.toAbsolutePath() + "\nnode   " + cairn.nodeId() + "\nlink   " + connection()
+                + "\ntrees  " + cairn.treeNames());
+        });
     }
 
     public void trees() {
-        for (String name : cairn.treeNames()) {
-            out.printf("%-24s %,10d records%n", name, cairn.genericTree(name).keys().size());
-        }
+        run(() -> {
+            for (String name : cairn.treeNames()) {
+                out.printf("%-24s %,10d records%n", name, cairn.genericTree(name).keys().size());
+            }
+        });
     }
 
     /** The keys of a tree (jshell shows the list). */
     public List<Key<?>> keys(String tree) {
-        return cairn.genericTree(tree).keys();
+        return call(() -> cairn.genericTree(tree).keys());
     }
 
     /** Prints a record as indented JSON. */
     public void show(String key) {
-        out.println(PrettyJson.indent(json(key)));
+        run(() -> out.println(PrettyJson.indent(json(key))));
     }
 
     /** A record as compact JSON, e.g. to edit and pass to {@link #save}. */
     public String json(String key) {
-        Key<?> k = Key.parse(key);
-        return cairn.genericTree(k.tree()).getJson(k.id(), k.revision());
+        return call(() -> {
+            Key<?> k = Key.parse(key);
+            return cairn.genericTree(k.tree()).getJson(k.id(), k.revision());
+        });
     }
 
     public void schema(String tree) {
-        out.println(PrettyJson.indent(cairn.genericTree(tree).schemaJson()));
+        run(() -> out.println(PrettyJson.indent(cairn.genericTree(tree).schemaJson())));
     }
 
     public List<Key<?>> find(String tree, String text) {
-        GenericTree t = cairn.genericTree(tree);
-        String needle = text.toLowerCase(Locale.ROOT);
-        List<Key<?>> hits = new ArrayList<>();
-        for (Key<?> k : t.keys()) {
-            String json = t.getJson(k.id(), k.revision());
-            if (json.toLowerCase(Locale.ROOT).contains(needle)) {
-                hits.add(k);
-                out.println(k + "  " + json);
+        return call(() -> {
+            GenericTree t = cairn.genericTree(tree);
+            String needle = text.toLowerCase(Locale.ROOT);
+            List<Key<?>> hits = new ArrayList<>();
+            for (Key<?> k : t.keys()) {
+                String json = t.getJson(k.id(), k.revision());
+                if (json.toLowerCase(Locale.ROOT).contains(needle)) {
+                    hits.add(k);
+                    out.println(k + "  " + json);
+                }
             }
-        }
-        return hits;
+            return hits;
+        });
     }
 
     public Key<?> insert(String tree, String json) {
-        Key<?> k = cairn.genericTree(tree).insertJson(json);
-        out.println("inserted " + k);
-        return k;
+        return call(() -> {
+            Key<?> k = cairn.genericTree(tree).insertJson(json);
+            out.println("inserted " + k);
+            return k;
+        });
     }
 
     /**
@@ -129,45 +179,55 @@ public final class Inspector implements AutoCloseable {
      * says where this node stands in the queue (the check-out arrives later, see {@link #borrow}).
      */
     public void checkOut(String key) {
-        Key<?> k = Key.parse(key);
-        GenericTree tree = cairn.genericTree(k.tree());
-        if (await(tree.checkOut(k.id(), k.revision()), 10)) {
-            out.println("checked out " + k);
-        } else {
-            out.println("asked for " + k + ": " + tree.borrowState(k.id(), k.revision()));
-        }
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            GenericTree tree = cairn.genericTree(k.tree());
+            if (await(tree.checkOut(k.id(), k.revision()), 10)) {
+                out.println("checked out " + k);
+            } else {
+                out.println("asked for " + k + ": " + tree.borrowState(k.id(), k.revision()));
+            }
+        });
     }
 
     /** Who holds a record: Free, Mine, HeldBy(node, name) or Waiting(holder, position). */
     public BorrowState borrow(String key) {
-        Key<?> k = Key.parse(key);
-        return cairn.genericTree(k.tree()).borrowState(k.id(), k.revision());
+        return call(() -> {
+            Key<?> k = Key.parse(key);
+            return cairn.genericTree(k.tree()).borrowState(k.id(), k.revision());
+        });
     }
 
     /** Every record of every tree that is not free, with its borrow state. */
     public List<String> checkOuts() {
-        List<String> lines = new ArrayList<>();
-        for (String name : cairn.treeNames()) {
-            GenericTree tree = cairn.genericTree(name);
-            for (Key<?> k : tree.keys()) {
-                BorrowState state = tree.borrowState(k.id(), k.revision());
-                if (!(state instanceof BorrowState.Free)) lines.add(k + "  " + state);
+        return call(() -> {
+            List<String> lines = new ArrayList<>();
+            for (String name : cairn.treeNames()) {
+                GenericTree tree = cairn.genericTree(name);
+                for (Key<?> k : tree.keys()) {
+                    BorrowState state = tree.borrowState(k.id(), k.revision());
+                    if (!(state instanceof BorrowState.Free)) lines.add(k + "  " + state);
+                }
             }
-        }
-        lines.forEach(out::println);
-        return lines;
+            lines.forEach(out::println);
+            return lines;
+        });
     }
 
     public void save(String key, String json) {
-        Key<?> k = Key.parse(key);
-        cairn.genericTree(k.tree()).updateJson(k.id(), k.revision(), json);
-        out.println("saved " + k);
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            cairn.genericTree(k.tree()).updateJson(k.id(), k.revision(), json);
+            out.println("saved " + k);
+        });
     }
 
     public void checkIn(String key) {
-        Key<?> k = Key.parse(key);
-        cairn.genericTree(k.tree()).checkIn(k.id(), k.revision());
-        out.println("checked in " + k);
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            cairn.genericTree(k.tree()).checkIn(k.id(), k.revision());
+            out.println("checked in " + k);
+        });
     }
 
     public String connection() {
@@ -176,11 +236,13 @@ public final class Inspector implements AutoCloseable {
 
     /** Links to a sync server and waits (up to 60 s) until caught up. */
     public void connect(String host, int port) {
-        if (await(cairn.connect(host, port), 60)) {
-            out.println("connected to " + host + ":" + port);
-        } else {
-            out.println("still linking to " + host + ":" + port + " (it goes on in the background)");
-        }
+        run(() -> {
+            if (await(cairn.connect(host, port), 60)) {
+                out.println("connected to " + host + ":" + port);
+            } else {
+                out.println("still linking to " + host + ":" + port + " (it goes on in the background)");
+            }
+        });
     }
 
     /** True once {@code f} completed within the time; its failure is rethrown as it was. */
@@ -200,12 +262,14 @@ public final class Inspector implements AutoCloseable {
 
     /** Closes the database, runs the full verify of {@code cairn verify}, and opens it again. */
     public boolean verify() {
-        cairn.close();
-        try {
-            return Commands.verify(dir, out) == 0;
-        } finally {
-            cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
-        }
+        return call(() -> {
+            cairn.close();
+            try {
+                return Commands.verify(dir, out) == 0;
+            } finally {
+                cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
+            }
+        });
     }
 
     @Override

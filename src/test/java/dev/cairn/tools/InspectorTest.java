@@ -101,4 +101,39 @@ class InspectorTest {
             }
         }
     }
+
+    /**
+     * At the jshell prompt, a person's mistake (JSON of the wrong type, a key that does not
+     * exist) is one line, the exception's type and message (it was a stack trace of 15 frames);
+     * an unexpected error keeps its trace.
+     */
+    @Test
+    void jshellShowsMistakesAsOneLineAndBugsWithTheirTrace() throws IOException, InterruptedException {
+        Path db = database();
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        Process p = new ProcessBuilder(jshell.toString(), "--class-path", "build/classes",
+            "-R-Dcairn.dir=" + db.toAbsolutePath(), "tools/inspect.jsh").redirectErrorStream(true).start();
+        p.getOutputStream().write(("""
+            db.insert("Part", "{\\"name\\":\\"X\\",\\"manufacturer\\":\\"M\\",\\"stock\\":\\"many\\",\\"priceCents\\":2,\\"tags\\":[]}")
+            System.out.println("--- next")
+            db.show("Part/99.0")
+            System.out.println("--- next")
+            db.save("Part/0.0", db.json("Part/0.0"))
+            System.out.println("--- next")
+            db.find("Part", null)
+            /exit
+            """).getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String[] parts = out.split("--- next");
+        assertEquals(4, parts.length, out);
+        String[] expected = {"Exception java.lang.IllegalArgumentException: ", "Exception dev.cairn.RecordNotFoundException: ",
+            "Exception dev.cairn.NotCheckedOutException: "};
+        for (int i = 0; i < 3; i++) {
+            assertTrue(parts[i].contains(expected[i]), parts[i]);
+            assertFalse(parts[i].contains("|        at "), "a stack trace: " + parts[i]);
+        }
+        assertTrue(parts[3].contains("Exception java.lang.NullPointerException") && parts[3].contains("|        at "), parts[3]);
+    }
 }
