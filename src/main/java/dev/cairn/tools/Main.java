@@ -31,7 +31,8 @@ public final class Main {
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
-          import  DIR TREE FILE          insert the records of FILE (jsonl or sql) as new records
+          import  DIR TREE FILE [--append]   insert the records of FILE (jsonl or sql) as new
+                                         records; a tree holding records needs --append
           stats   DIR                    database id, file, page and tree figures (of a copy,
                                          as verify)
           salvage DIR [--apply]          when the log refuses the open: say what giving up the
@@ -98,11 +99,18 @@ public final class Main {
               --format sql     CREATE TABLE plus one INSERT per record
             """),
         java.util.Map.entry("import", """
-            usage: java -jar cairn.jar import DIR TREE FILE
+            usage: java -jar cairn.jar import DIR TREE FILE [--append]
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql as export --format sql writes it) into TREE, which must exist, as new records with
-            new ids, all in one transaction: a refused record stores nothing (exit 1).
+            new ids (Draft(0) in a versioned tree), all in one transaction: a refused record stores
+            nothing (exit 1). The application's indexes (e.g. unique names) live in its code, so
+            import cannot check them: it refuses a tree that holds records already (importing a
+            tree into itself doubled every record), and a file holding two revisions of one record
+            id (each would become a record of its own, with the same name).
+
+              --append   add to a tree that holds records anyway (names may then be duplicated:
+                         the application's unique index lists them in duplicates())
             """),
         java.util.Map.entry("stats", """
             usage: java -jar cairn.jar stats DIR
@@ -189,8 +197,8 @@ public final class Main {
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
                 case "export" -> Commands.export(a.expect(2, "--format").dir(0), a.positional(1, "TREE"),
                     a.option("--format", "jsonl"), out);
-                case "import" -> Commands.importFile(a.expect(3).dir(0), a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")),
-                    out, err);
+                case "import" -> Commands.importFile(a.expect(3, "--append").dir(0), a.positional(1, "TREE"),
+                    Path.of(a.positional(2, "FILE")), a.flag("--append"), out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

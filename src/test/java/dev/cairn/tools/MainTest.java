@@ -338,7 +338,7 @@ class MainTest {
         Path file = dir.resolve("parts.jsonl");
         Files.writeString(file, export.out());
 
-        Result imported = cairn("import", db.toString(), "Part", file.toString());
+        Result imported = cairn("import", db.toString(), "Part", file.toString(), "--append");
         assertEquals(0, imported.code(), imported.err());
         try (Cairn c = Cairn.open(db)) {
             Tree<Part> parts = c.tree(Part.class);
@@ -355,7 +355,7 @@ class MainTest {
             {"name":"A","manufacturer":"M","stock":1,"priceCents":2,"tags":[]}
             {"name":"B","manufacturer":"M","stock":"many","priceCents":2,"tags":[]}
             """);
-        Result r = cairn("import", db.toString(), "Part", file.toString());
+        Result r = cairn("import", db.toString(), "Part", file.toString(), "--append");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("record 2"), r.err());
         try (Cairn c = Cairn.open(db)) {
@@ -391,7 +391,7 @@ class MainTest {
         assertEquals(12, export.out().lines().filter(l -> l.startsWith("INSERT INTO \"Part\"")).count());
         Path file = dir.resolve("parts.sql");
         Files.writeString(file, export.out());
-        Result imported = cairn("import", db.toString(), "Part", file.toString());
+        Result imported = cairn("import", db.toString(), "Part", file.toString(), "--append");
         assertEquals(0, imported.code(), imported.err());
         assertTrue(imported.out().contains("imported 12 records"), imported.out());
         try (Cairn c = Cairn.open(db)) {
@@ -400,7 +400,7 @@ class MainTest {
             assertEquals(parts.get(new Key<>("Part", 7, 0)), parts.get(new Key<>("Part", 19, 0)));
         }
         Files.writeString(file, export.out().replace("'ACME'", "42"));
-        Result bad = cairn("import", db.toString(), "Part", file.toString());
+        Result bad = cairn("import", db.toString(), "Part", file.toString(), "--append");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("nothing imported"), bad.err());
     }
@@ -563,5 +563,54 @@ class MainTest {
         Result v = cairn("verify", data.toString());
         assertEquals(0, v.code(), v.out() + v.err());
         assertFalse(v.out().contains("recovery:"), "not closed cleanly: " + v.out());
+    }
+
+    /**
+     * Import cannot check the application's unique indexes (they live in its code), so it refuses
+     * what would break them: a tree that already holds records, without --append (importing a
+     * tree into itself doubled every record), and an export holding several revisions of one id
+     * (each became a record of its own with the same name), in JSON lines and in SQL.
+     */
+    @Test
+    void importRefusesATreeHoldingRecordsAndRevisionsOfOneId() throws IOException {
+        Path db = databaseWithParts(4);
+        Path file = dir.resolve("parts.jsonl");
+        Files.writeString(file, cairn("export", db.toString(), "Part").out());
+        Result into = cairn("import", db.toString(), "Part", file.toString());
+        assertEquals(1, into.code(), into.out() + into.err());
+        assertTrue(into.err().contains("tree Part holds 4 records already") && into.err().contains("--append")
+            && into.err().contains("nothing imported"), into.err());
+        try (Cairn c = Cairn.open(db)) {
+            assertEquals(4, c.tree(Part.class).size(), "imported into a tree that held records");
+        }
+
+        Path docs = dir.resolve("docs");
+        try (Cairn c = Cairn.open(docs)) {
+            Tree<dev.cairn.testing.Fixtures.Doc> t = c.tree(dev.cairn.testing.Fixtures.Doc.class);
+            Key<dev.cairn.testing.Fixtures.Doc> k = t.insert(new dev.cairn.testing.Fixtures.Doc("manual", 10));
+            t.release(k);
+            t.newRevision(k);
+            t.insert(new dev.cairn.testing.Fixtures.Doc("guide", 3));
+        }
+        Path empty = dir.resolve("empty");
+        try (Cairn c = Cairn.open(empty)) {
+            c.tree(dev.cairn.testing.Fixtures.Doc.class);
+        }
+        for (String format : List.of("jsonl", "sql")) {
+            Path export = dir.resolve("docs." + format);
+            Files.writeString(export, cairn("export", docs.toString(), "Doc", "--format", format).out());
+            Result r = cairn("import", empty.toString(), "Doc", export.toString(), "--append");
+            assertEquals(1, r.code(), format + ": " + r.out() + r.err());
+            assertTrue(r.err().contains("holds 2 revisions of record id 0") && r.err().contains("nothing imported"), r.err());
+            try (Cairn c = Cairn.open(empty)) {
+                assertEquals(0, c.tree(dev.cairn.testing.Fixtures.Doc.class).size(), format + ": imported revisions");
+            }
+        }
+        Path newest = dir.resolve("newest.jsonl");
+        Files.writeString(newest, cairn("export", docs.toString(), "Doc").out().lines()
+            .filter(l -> !l.startsWith("{\"key\":\"Doc/0.0\"")).map(l -> l + "\n").reduce("", String::concat));
+        Result ok = cairn("import", empty.toString(), "Doc", newest.toString());
+        assertEquals(0, ok.code(), ok.out() + ok.err());
+        assertTrue(ok.out().contains("imported 2 records into Doc"), ok.out());
     }
 }
