@@ -23,7 +23,8 @@ import java.util.function.Function;
  * <p>Changes from the sync server cannot be refused: the server stored them already. Two nodes
  * that were apart may each have made a record under one name; when the second arrives, both
  * records keep the name and {@link #duplicates()} lists it until one is renamed. A change that
- * keeps a record's name is never refused, so such records stay editable.
+ * keeps a record's name, or a new revision of an id that holds the name, is never refused, so
+ * such records stay editable and revisable.
  *
  * <p>Invariants: {@code byName} and {@code byKey} are inverse; a name's keys have one id unless
  * the name is in {@link #duplicates()}.
@@ -121,10 +122,11 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         String oldName = nameOfKey(key);
         if (Objects.equals(oldName, newName)) return;
         if (newName != null) {
-            for (Key<V> owner : ownersOf(newName)) {
-                if (owner.id() != key.id()) {
-                    throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), key, owner);
-                }
+            List<Key<V>> owners = ownersOf(newName);
+            // A revision of an id that holds the name already keeps it, as an edit does: such
+            // records stay editable and revisable while the name is in duplicates().
+            if (owners.stream().noneMatch(o -> o.id() == key.id()) && !owners.isEmpty()) {
+                throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), key, owners.getFirst());
             }
         }
         note(key, oldName, newName);

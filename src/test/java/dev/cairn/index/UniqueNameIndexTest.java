@@ -108,6 +108,9 @@ class UniqueNameIndexTest {
         assertEquals(Map.of("bolt", List.of(key(1, 0), key(2, 0))), index.duplicates());
         assertEquals(Optional.of(key(2, 0)), index.lookup("BOLT"));
         put(key(1, 0), new Item("Bolt"), new Item("BOLT"));           // same normalised name: allowed
+        put(key(1, 1), null, new Item("Bolt"));                       // a new revision of a holder: allowed (was refused)
+        assertEquals(Map.of("bolt", List.of(key(1, 0), key(1, 1), key(2, 0))), index.duplicates());
+        put(key(1, 1), new Item("Bolt"), null);
         assertThrows(DuplicateNameException.class,
             () -> index.check(new Indexer.Change<>(key(3, 0), null, new Item("bolt"))));
         index.abort();
