@@ -213,9 +213,10 @@ public final class Cairn implements AutoCloseable {
      * keeps trying with backoff until {@link #disconnect()}: its future completes when the
      * server is back (use a timeout and {@link #isConnected()} to show the state meanwhile).
      *
-     * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed;
-     * trees newly added receive only changes after the node's last sync point, so add trees by
-     * opening a fresh database. This node's changes in a tree left out stay pending, and go out
+     * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed:
+     * a connection that adds a tree the last caught-up connection did not replicate catches up
+     * all its trees from the start, so nothing changed meanwhile is missed (sync-protocol.md §5.6).
+     * This node's changes in a tree left out stay pending, and go out
      * on the next connection that replicates that tree (sync-protocol.md §5.6). A never-linked
      * database links with its records: the ids it used are claimed on the server, which
      * refuses the link when another client already has ids of that tree (sync-protocol.md

@@ -49,6 +49,8 @@ public final class SyncReplica implements Replica {
     static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
     static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
+    /** The trees of the last connection that caught up (database-layout.md §2). */
+    static final byte[] SYNC_TREES = "syncTrees".getBytes(StandardCharsets.US_ASCII);
     /** Ids claimed beyond the used ones on a first link, for inserts during the handshake. */
     static final int CLAIM_SLACK_IDS = 1000;
 
@@ -274,6 +276,42 @@ public final class SyncReplica implements Replica {
         return lastSeq;
     }
 
+    @Override
+    public long catchUpFrom(Set<String> trees) {
+        Set<String> caughtUp = db.readOrWrite(r -> {
+            MemorySegment v = r.get(Layout.NODE, SYNC_TREES);
+            return v == null ? Set.<String>of() : decodeTrees(v.toArray(ValueLayout.JAVA_BYTE));
+        });
+        // Absent (a database from before the key, or never caught up) counts as all trees.
+        boolean adds = !caughtUp.isEmpty() && (trees.isEmpty() || !caughtUp.containsAll(trees));
+        return adds ? 0 : lastSeq;
+    }
+
+    /** {@code trees} sorted, each as u16 length and UTF-8; no bytes for all trees. */
+    static byte[] encodeTrees(Set<String> trees) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (String t : new java.util.TreeSet<>(trees)) {
+            byte[] b = t.getBytes(StandardCharsets.UTF_8);
+            out.write(b.length >>> 8);
+            out.write(b.length);
+            out.writeBytes(b);
+        }
+        return out.toByteArray();
+    }
+
+    static Set<String> decodeTrees(byte[] v) {
+        Set<String> trees = new HashSet<>();
+        for (int at = 0; at < v.length; ) {
+            if (at + 2 > v.length) throw new dev.cairn.CorruptionException("node key syncTrees: length cut at byte " + at);
+            int n = (v[at] & 0xFF) << 8 | (v[at + 1] & 0xFF);
+            if (at + 2 + n > v.length) throw new dev.cairn.CorruptionException("node key syncTrees: name of " + n
+                + " bytes at byte " + at + " runs past its " + v.length + " bytes");
+            trees.add(new String(v, at + 2, n, StandardCharsets.UTF_8));
+            at += 2 + n;
+        }
+        return trees;
+    }
+
     /**
      * Under the write lock, so no insert runs meanwhile: from here until the first link ends
      * (either way) inserts wait ({@link #awaitIds}) or are refused, so every id this database
@@ -470,6 +508,7 @@ public final class SyncReplica implements Replica {
         } else if (arrival.version < t.dataFromVersion) {
             db.setDataFrom(t, arrival.version);
         }
+        if (old != null && old.mismatch(MemorySegment.ofArray(value)) == -1) return; // already so (a catch-up resends it)
         db.indexRemote(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
@@ -534,9 +573,10 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
-    public void caughtUp(long serverSeq) {
+    public void caughtUp(long serverSeq, Set<String> trees) {
         db.write(() -> {
             advance(serverSeq);
+            db.txn().put(Layout.NODE, SYNC_TREES, encodeTrees(trees));
             return null;
         }, true);
     }

@@ -52,6 +52,8 @@ public final class ClientSession {
     private final Set<Key<?>> checkInsSent = new HashSet<>();
     private Set<Key<?>> toConfirm;
     private boolean outboxDirty = true;
+    /** The Hello's lastSeq: the replica's, or 0 for a full catch-up (§5.6). */
+    private long catchUpFrom;
     private long changesSent;
     private long pushesReceived;
 
@@ -145,10 +147,11 @@ public final class ClientSession {
 
     /** Sends the Hello. */
     public void start() {
+        catchUpFrom = replica.catchUpFrom(trees);
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
         java.util.UUID server = replica.serverId();
         out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
-            replica.lastSeq(), List.copyOf(trees), claims, new byte[0], replica.linkToken(),
+            catchUpFrom, List.copyOf(trees), claims, new byte[0], replica.linkToken(),
             server == null ? Message.NONE : server));
     }
 
@@ -210,7 +213,7 @@ public final class ClientSession {
                 apply(p);
             }
             case Message.CaughtUp c -> {
-                replica.caughtUp(c.serverSeq());
+                replica.caughtUp(c.serverSeq(), trees);
                 state = State.LIVE;
             }
             case Message.Ack a -> {
@@ -268,6 +271,15 @@ public final class ClientSession {
             String text = "server " + w.serverId() + " is not the server this database is linked to (" + known
                 + "); nothing was changed";
             throw new Failure(text, new WrongServerException(text), true);
+        }
+        if (catchUpFrom < replica.lastSeq() && w.serverSeq() < replica.lastSeq()) {
+            // The Hello asked for a full catch-up (a tree added to the set), so the server could
+            // not compare the node's sequence with its own (§4.2 step 1): the node does.
+            state = State.ENDED;
+            String text = ErrorCode.name(ErrorCode.SERVER_BEHIND) + ": this node has every change up to "
+                + replica.lastSeq() + ", but the server's database ends at " + w.serverSeq()
+                + " (it is older than what it served: restored from a backup?). Nothing was changed";
+            throw new Failure(text, new SyncException(text), true);
         }
         version = Math.min(helloVersion, w.protocolVersion());
         if (known == null) replica.link(w.serverId());

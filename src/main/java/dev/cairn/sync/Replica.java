@@ -36,6 +36,13 @@ public interface Replica {
     /** The highest server sequence up to which this replica has every change of its trees. */
     long lastSeq();
 
+    /**
+     * The sequence a connection replicating {@code trees} (empty = all) catches up from: {@link
+     * #lastSeq}, or 0 when {@code trees} holds a tree that the last connection to catch up did
+     * not replicate, whose changes since then this replica lacks (sync-protocol.md §5.6).
+     */
+    long catchUpFrom(Set<String> trees);
+
     /** For a never-linked database: per tree with records, the ids {@code [0, n)} it used itself. */
     List<Message.Claim> claims();
 
@@ -76,8 +83,8 @@ public interface Replica {
     /** Rolls the record back to the server's version and drops its outbox entry; tells the app. */
     void refused(Message.Refused r, Message.SchemaDef schema);
 
-    /** Every change up to {@code serverSeq} is applied. */
-    void caughtUp(long serverSeq);
+    /** Every change of {@code trees} (empty = all) up to {@code serverSeq} is applied. */
+    void caughtUp(long serverSeq, Set<String> trees);
 
     /** Adds a server-issued id range to the pool of its tree. */
     void keysReceived(Message.Keys keys);

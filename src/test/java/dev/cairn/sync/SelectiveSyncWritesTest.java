@@ -178,4 +178,85 @@ class SelectiveSyncWritesTest {
             assertEquals(new BorrowState.Free(), docs.borrowState(d));
         }
     }
+
+    /**
+     * A tree left out of a connection and named again later gets what other nodes changed
+     * meanwhile (a full catch-up), and records unchanged meanwhile are not written again. Before,
+     * the node caught up from its last sequence and never got those changes.
+     */
+    @Test
+    void aTreeNamedAgainGetsWhatOtherNodesChangedWhileItWasLeftOut() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Doc> ad = a.tree(Doc.class);
+            Tree<Doc> bd = b.tree(Doc.class);
+            Key<Doc> kept = bd.insert(new Doc("unchanged", 1));
+            Key<Doc> edited = bd.insert(new Doc("before", 1));
+            await("a has b's docs", () -> ad.contains(kept) && ad.contains(edited));
+
+            connect(a, f, Set.of("Part"));
+            bd.checkOut(edited).orTimeout(20, TimeUnit.SECONDS).join();
+            bd.update(edited, new Doc("after", 2));
+            Key<Doc> added = bd.insert(new Doc("new", 3));
+            Key<Part> p = b.tree(Part.class).insert(part(1));
+            await("a runs past b's doc changes", () -> a.tree(Part.class).contains(p));
+            assertEquals(new Doc("before", 1), ad.get(edited), "a left Doc out");
+
+            connect(a, f, Set.of("Part"));  // the same set again: nothing to catch up
+            assertEquals(new Doc("before", 1), ad.get(edited));
+
+            int eventsBefore = f.events.get(a).size();
+            connect(a, f, Set.of());
+            assertEquals(new Doc("after", 2), ad.get(edited));
+            assertEquals(new Doc("new", 3), ad.get(added));
+            assertEquals(new Doc("unchanged", 1), ad.get(kept));
+            java.util.List<dev.cairn.Event> all = java.util.List.copyOf(f.events.get(a));
+            java.util.List<dev.cairn.Event> since = all.subList(eventsBefore, all.size());
+            assertFalse(since.stream().anyMatch(e -> e instanceof dev.cairn.Event.RecordChanged c && c.key().equals(kept)),
+                "a record a held as the server sent it is not written again: " + since);
+            assertFalse(since.stream().anyMatch(e -> e instanceof dev.cairn.Event.RecordChanged c && c.key().equals(p)),
+                "nor one of a tree it kept: " + since);
+        }
+    }
+
+    /**
+     * A full catch-up sends lastSeq 0, so the server cannot see that it is behind the node: the
+     * node checks the Welcome's sequence itself. Here the server is restored from a backup taken
+     * after the node's last link (its link token still matches) but before the node's last change.
+     */
+    @Test
+    void aFullCatchUpFromAServerBehindTheNodeStopsWithNothingChanged() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            connect(a, f, Set.of("Part"));
+            Tree<Part> parts = a.tree(Part.class);
+            Key<Part> early = parts.insert(part(1));
+            connect(a, f, Set.of("Part")); // acknowledged; the link a presents from now on
+            dev.cairn.store.ForeignBackup.copy(dir.resolve("server"), dir.resolve("server-backup"));
+            Key<Part> late = parts.insert(part(2));
+            await("b has a's late part", () -> b.tree(Part.class).contains(late));
+            Key<Part> fromB = b.tree(Part.class).insert(part(3));
+            // pushed to a after the Ack of its late part: a's sequence is past the backup's
+            await("a has b's part", () -> parts.contains(fromB));
+            a.disconnect();
+
+            f.server.close();
+            deleteTree(dir.resolve("server"));
+            java.nio.file.Files.move(dir.resolve("server-backup"), dir.resolve("server"));
+            f.startServer();
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> a.connect("127.0.0.1", f.port(), Set.of()).get(20, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().startsWith("SERVER_BEHIND: this node has every change up to "),
+                e.getCause().getMessage());
+            assertTrue(parts.contains(early) && parts.contains(late), "nothing changed on the node");
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
+        }
+    }
 }
