@@ -474,6 +474,12 @@ public final class SyncReplica implements Replica {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
             }
             db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
+            // A check-out asked for can never be granted now (the server answers it Free).
+            db.afterCommit(() -> {
+                CompletableFuture<Void> f = requested.remove(key);
+                if (f != null) f.completeExceptionally(new RecordNotFoundException("check-out of " + key
+                    + ": the record was removed on the server"));
+            });
             return;
         }
         Arrival arrival = arrival(t, key, schema);

@@ -805,6 +805,9 @@ public final class ServerCore implements AutoCloseable {
         heard(p.clientId, key);
         Message.Pushed current = stored(txn(), key);
         if (current.serverSeq() > 0 && current.removed()) {
+            // Removed: nobody gets it. A client that has not been sent the removal yet (catching
+            // up) gets it now, so that it drops the record and its check-out request fails.
+            if (p.state == Peer.State.CATCHING_UP && current.serverSeq() > p.cursor) sendRecord(p, current);
             send(p, borrowMessage(key, new BorrowEntry(), false));
             return;
         }
@@ -893,8 +896,17 @@ public final class ServerCore implements AutoCloseable {
 
     private void broadcastBorrow(Key<?> key, BorrowEntry b) {
         Message.Borrow m = borrowMessage(key, b, false);
+        Message.Pushed current = null;
         for (Peer p : peers) {
-            if (p.state != Peer.State.HELLO && p.wants(key.tree())) send(p, m);
+            if (p.state == Peer.State.HELLO || !p.wants(key.tree())) continue;
+            if (p.state == Peer.State.CATCHING_UP && p.clientId.equals(b.holder)) {
+                // A holder edits what it holds: one still catching up may not have been sent the
+                // record's latest state yet (§5.4), and a change made on an older one would
+                // overwrite it. The catch-up sends it again later; the node skips what it has.
+                if (current == null) current = stored(txn(), key);
+                if (current.serverSeq() > p.cursor) sendRecord(p, current);
+            }
+            send(p, m);
         }
     }
 

@@ -76,6 +76,100 @@ class CheckOutRaceTest {
     }
 
     /**
+     * A node still catching up is granted a record whose latest change its catch-up has not
+     * reached: the server sends that state before the grant, so what the holder edits is the
+     * latest. Before, the grant came first; the node changed its older copy, the server took the
+     * holder's change, and the other node's change was lost.
+     */
+    @Test
+    void aGrantDuringCatchUpComesWithTheRecordsLatestState() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
+             Database dbA = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database dbB = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(dbA);
+            SyncReplica rb = SyncReplica.install(dbB);
+            TreeImpl<Part> ta = TreeImpl.open(dbA, Part.class, null);
+            TreeImpl<Part> tb = TreeImpl.open(dbB, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            la.settle();
+            ManualLink lb = new ManualLink(core, rb);
+            lb.settle();
+            Key<Part> k = ta.insert(part(1));
+            la.settle();
+            lb.settle();
+            assertEquals(part(1), tb.get(k));
+            lb.cut();
+
+            for (int i = 0; i < ServerCore.PUMP_RECORDS + 50; i++) ta.insert(part(100 + i)); // ahead of k's change in the log
+            ta.checkOut(k);
+            la.session.checkOut(k);
+            la.settle();
+            ta.update(k, part(1).withStock(100));
+            ta.checkIn(k);
+            la.session.checkIn(k);
+            la.settle();
+
+            ManualLink again = new ManualLink(core, rb);
+            again.deliverUp();                      // Welcome and the first catch-up batch
+            CompletableFuture<Void> granted = tb.checkOut(k);
+            again.session.checkOut(k);
+            again.deliverDown(1);                   // the Welcome; the CheckOut goes up
+            again.deliverUp();
+            for (int i = 0; i < 10_000 && !granted.isDone(); i++) again.deliverDown(1);
+            assertTrue(granted.isDone(), "granted");
+            tb.update(k, tb.get(k).withStock(tb.get(k).stock() + 1)); // read, change, write: on what the holder has
+            again.settle();
+            la.settle();
+            assertEquals(List.of(), again.received.stream().filter(m -> m instanceof Message.Refused).toList());
+            assertEquals(101, ta.get(k).stock(), "a's change and b's on top of it");
+            assertEquals(101, tb.get(k).stock());
+        }
+    }
+
+    /**
+     * A check-out asked for during catch-up of a record another node removed meanwhile fails,
+     * saying so. Before, the server answered Free and the future never completed.
+     */
+    @Test
+    void aCheckOutOfARecordRemovedMeanwhileFailsInsteadOfWaitingForever() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
+             Database dbA = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database dbB = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(dbA);
+            SyncReplica rb = SyncReplica.install(dbB);
+            TreeImpl<Part> ta = TreeImpl.open(dbA, Part.class, null);
+            TreeImpl<Part> tb = TreeImpl.open(dbB, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            la.settle();
+            ManualLink lb = new ManualLink(core, rb);
+            lb.settle();
+            Key<Part> k = ta.insert(part(1));
+            la.settle();
+            lb.settle();
+            lb.cut();
+
+            for (int i = 0; i < ServerCore.PUMP_RECORDS + 50; i++) ta.insert(part(100 + i));
+            ta.checkOut(k);
+            la.session.checkOut(k);
+            la.settle();
+            ta.remove(k);
+            la.settle();
+
+            ManualLink again = new ManualLink(core, rb);
+            again.deliverUp();
+            CompletableFuture<Void> asked = tb.checkOut(k);
+            again.session.checkOut(k);
+            again.deliverDown(1);
+            again.deliverUp();
+            again.settle();
+            java.util.concurrent.CompletionException e = assertThrows(java.util.concurrent.CompletionException.class, () -> asked.getNow(null));
+            assertInstanceOf(dev.cairn.RecordNotFoundException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("removed on the server"), e.getCause().getMessage());
+            assertTrue(!tb.contains(k), "b dropped the record");
+        }
+    }
+
+    /**
      * A check-in waits for its record's change to be acknowledged; a check-out asked for before
      * it is sent cancels it. Before, the CheckOut went first (a no-op: the node held the record)
      * and the CheckIn after it freed the record while the node believed it held it.
