@@ -181,7 +181,11 @@ public final class Cairn implements AutoCloseable {
     /**
      * Runs {@code batch} as one durable transaction: every tree operation inside it commits
      * together when it returns, or not at all if it throws. Events and index changes are
-     * published after the commit. Nested calls join the outer batch.
+     * published after the commit. Nested calls join the outer batch. On a linked node the ids
+     * of the records a batch inserts come from the node's pool alone (the server's ranges are
+     * stored between transactions, not during one): a batch that inserts more records into a
+     * tree than the pool holds fails at once with {@link IllegalStateException}, while {@code
+     * insertAll} outside a batch waits for ranges.
      * {@snippet :
      * db.write(() -> { for (Part p : parts) tree.insert(p); });
      * }

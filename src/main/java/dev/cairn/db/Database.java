@@ -281,6 +281,11 @@ public final class Database implements AutoCloseable {
         return batch;
     }
 
+    /** True on the thread running a write transaction ({@link #write}), which holds the database. */
+    boolean inWrite() {
+        return writeLock.isHeldByCurrentThread() && batch != null;
+    }
+
     WriteTxn txn() {
         return batch().txn;
     }

@@ -119,7 +119,9 @@ public final class SyncReplica implements Replica {
                 return;
             }
         }
-        if (t.pool.available() >= count) return;
+        // Inside a write batch its own copy of the pool counts: ids it took are gone from it.
+        boolean inWrite = db.inWrite();
+        if ((inWrite ? db.pool(t) : t.pool).available() >= count) return;
         SyncClient c = s.client;
         if (c != null && !c.replicates(t.name)) {
             // The link asks for ids of its own trees only (sync-protocol.md §5.6): none would come.
@@ -129,6 +131,14 @@ public final class SyncReplica implements Replica {
                 + " (connect with tree " + t.name + " in the set)");
         }
         if (c == null || !c.isConnected()) return;
+        if (inWrite) {
+            // The link stores the ranges it receives in a write transaction of its own, which
+            // waits for this one: waiting here would only stall both (and every other writer).
+            throw new IllegalStateException("insert into tree " + t.name + " inside a write batch: " + count
+                + " id(s) needed, " + db.pool(t).available() + " left; ranges from the server are stored between "
+                + "transactions, not during one (expected: batches that insert fewer records per tree than the "
+                + "id reserve, Cairn.Options.withIdReserve, or inserts outside a batch, which wait for ranges)");
+        }
         s.demand.merge(t.name, (long) count, Long::sum);
         try {
             c.outboxChanged();
@@ -144,6 +154,11 @@ public final class SyncReplica implements Replica {
                         break;
                     }
                 }
+            }
+            if (t.pool.available() < count && c.isConnected() && !Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("insert into tree " + t.name + ": " + count + " id(s) needed, "
+                    + t.pool.available() + " left, and the server sent no more within " + IDS_WAIT_MILLIS / 1000
+                    + " s; nothing was stored");
             }
         } finally {
             s.demand.merge(t.name, (long) -count, Long::sum);

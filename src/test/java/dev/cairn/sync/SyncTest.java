@@ -665,6 +665,32 @@ class SyncTest {
         }
     }
 
+    /**
+     * A write batch that needs more ids than the node holds cannot get them while it holds the
+     * database (the link stores ranges in a transaction of its own): it fails at once, saying so,
+     * and the link goes on. Before, it waited 10 s, stalling the link and every writer, and then
+     * said to connect, on a connected node.
+     */
+    @Test
+    void aBatchThatNeedsMoreIdsThanTheNodeHoldsFailsAtOnceAndTheLinkGoesOn() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> parts = a.tree(Part.class);
+            await("a has ids", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived));
+            long t0 = System.nanoTime();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> a.write(() -> { for (int i = 0; i < 3_000; i++) parts.insert(part(i)); }));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(e.getMessage().startsWith("insert into tree Part inside a write batch: 1 id(s) needed, 0 left"), e.getMessage());
+            assertTrue(millis < 5_000, "failed at once, not after waiting: " + millis + " ms");
+            assertEquals(0, parts.size(), "nothing of the batch was stored");
+            List<Key<Part>> keys = parts.insertAll(java.util.stream.IntStream.range(0, 3_000).mapToObj(i -> part(i)).toList());
+            assertEquals(3_000, keys.size());
+            await("b has them", () -> b.tree(Part.class).size() == 3_000, 30_000);
+        }
+    }
+
     @Test
     void aRecordWhoseSchemaTheClientCannotReadIsRefusedWithNothingLost() {
         try (SyncFixture f = new SyncFixture(dir)) {
