@@ -96,6 +96,12 @@ public final class CairnServer implements AutoCloseable {
      */
     public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out) {
         CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
+        server.core.journal(line -> {
+            synchronized (out) {
+                out.println(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line);
+                out.flush();
+            }
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * The server's state machine (spec/sync-protocol.md §4-§5): records as bytes with their
@@ -45,6 +46,7 @@ import java.util.UUID;
  */
 public final class ServerCore implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(ServerCore.class.getName());
+    private volatile Consumer<String> journal = line -> { };
     /** The server's first tree: a folder that has it holds a server database. */
     public static final String META = "srv.meta";
     /** The first tree of a node database (dev.cairn.db.Layout.NODE; sync does not depend on db). */
@@ -121,6 +123,10 @@ public final class ServerCore implements AutoCloseable {
         int version;
         UUID clientId;
         String clientName = "";
+        /** Who the connection's Hello said it is, for the journal (set before the Hello's checks). */
+        String introduced = "a connection";
+        /** The journal said why it was closed: its disconnection is no news. */
+        boolean closeJournaled;
         Set<String> treesWanted;
         long cursor;
         final Set<SchemaRef> schemasSent = new HashSet<>();
@@ -282,8 +288,28 @@ public final class ServerCore implements AutoCloseable {
 
     /** The connection is gone; its check-outs and queue places stay (sync-protocol.md §5.4). */
     public void disconnected(Peer p) {
+        if (p.state != Peer.State.CLOSED && p.state != Peer.State.HELLO && !p.closeJournaled) {
+            journal(p.introduced + " disconnected");
+        }
         p.state = Peer.State.CLOSED;
         peers.remove(p);
+    }
+
+    /**
+     * Where the server says, one line each, who linked, who was refused or closed and why, and
+     * who went away: for the operator ({@code cairn server} prints them). Called on the loop's
+     * thread; must not block.
+     */
+    public void journal(Consumer<String> sink) {
+        journal = java.util.Objects.requireNonNull(sink, "sink");
+    }
+
+    private void journal(String line) {
+        try {
+            journal.accept(line);
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.DEBUG, "journal", e);
+        }
     }
 
     private WriteTxn txn() {
@@ -367,6 +393,9 @@ public final class ServerCore implements AutoCloseable {
     public void fail(Peer p, int code, String text) {
         later(() -> {
             if (p.state == Peer.State.CLOSED) return;
+            journal(p.introduced + (p.state == Peer.State.HELLO ? " refused: " : " closed: ") + ErrorCode.name(code)
+                + ": " + text);
+            p.closeJournaled = true;
             p.out.send(new Message.Error(code, text));
             close(p, ErrorCode.name(code) + ": " + text);
         });
@@ -388,6 +417,7 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void onHello(Peer p, Message.Hello h) {
+        p.introduced = "node '" + h.clientName() + "' (" + h.clientId() + ")";
         if (h.protocolVersion() < FrameCodec.PROTOCOL_VERSION_MIN || h.protocolVersion() > FrameCodec.PROTOCOL_VERSION) {
             // A client of a later version offers an older one when refused (sync-protocol.md §4.3).
             fail(p, ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: "
@@ -456,6 +486,8 @@ public final class ServerCore implements AutoCloseable {
         // The Welcome names the connection's version, the Hello's: a version 2 client is sent
         // nothing it does not know.
         send(p, new Message.Welcome(p.version, serverId, seq, token));
+        journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
+            + " of " + seq + ", trees " + (h.trees().isEmpty() ? "all" : String.join(", ", h.trees())));
         for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
             if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
         }

@@ -547,9 +547,13 @@ class MainTest {
             assertNotNull(first, "the server printed nothing");
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(first);
             assertTrue(m.find(), first);
-            try (Cairn node = Cairn.open(dir.resolve("node"))) {
+            try (Cairn node = Cairn.open(dir.resolve("node"), Cairn.Options.defaults().withNodeName("desk-1"))) {
                 node.tree(Part.class).insert(new Part("P-1", "ACME", 1, 1L, List.of()));
                 node.connect("127.0.0.1", Integer.parseInt(m.group(1))).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            try (Cairn other = Cairn.open(dir.resolve("other"), Cairn.Options.defaults().withNodeName("lab-2").withAppId("lab"))) {
+                var refused = other.connect("127.0.0.1", Integer.parseInt(m.group(1)));
+                assertThrows(java.util.concurrent.ExecutionException.class, () -> refused.get(60, java.util.concurrent.TimeUnit.SECONDS));
             }
             assertTrue(p.toHandle().destroy(), "SIGTERM not sent");   // (Process.destroy would also close its output)
             assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the server did not stop");
@@ -557,6 +561,10 @@ class MainTest {
             assertEquals(143, p.exitValue(), rest);
             assertTrue(rest.contains("cairn server stopping (shutdown requested)")
                 && rest.contains("cairn server stopped; database closed cleanly"), rest);
+            // The operator's journal: who linked, who was refused and why, who went away.
+            assertTrue(rest.matches("(?s).*Z node 'desk-1' \\([0-9a-f-]{36}\\) linked: protocol 4, catching up from sequence 0 of 0, trees all\n.*"), rest);
+            assertTrue(rest.contains("node 'desk-1'") && rest.matches("(?s).*node 'desk-1' \\([0-9a-f-]{36}\\) disconnected.*"), rest);
+            assertTrue(rest.matches("(?s).*node 'lab-2' \\([0-9a-f-]{36}\\) refused: APP_ID: application id 'lab'.*"), rest);
         } finally {
             p.destroyForcibly();
         }
