@@ -183,7 +183,16 @@ final class Commands {
             store.backup(target);
             out.println("backed up " + dir + " to " + target);
         } catch (DatabaseLockedException e) {
-            ForeignBackup.copy(dir, target);
+            // Opening each copy replays the log the copy holds, routine here: not worth an INFO
+            // line that names a temporary copy.
+            java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
+            java.util.logging.Level level = storeLog.getLevel();
+            storeLog.setLevel(java.util.logging.Level.WARNING);
+            try {
+                ForeignBackup.copy(dir, target);
+            } finally {
+                storeLog.setLevel(level);
+            }
             out.println("backed up " + dir + " (in use by another process; copy verified) to " + target);
         }
         return 0;
