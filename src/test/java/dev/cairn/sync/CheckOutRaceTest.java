@@ -76,16 +76,16 @@ class CheckOutRaceTest {
     }
 
     /**
-     * A node still catching up is granted a record whose latest change its catch-up has not
-     * reached: the server sends that state before the grant, so what the holder edits is the
-     * latest. Before, the grant came first; the node changed its older copy, the server took the
-     * holder's change, and the other node's change was lost.
+     * Nodes a and b linked to one server, both holding {@code k}, which a inserted; b is then cut
+     * off while a holds {@code k} and writes more records than one catch-up batch carries, so that
+     * what a does to {@code k} next lies beyond b's first catch-up batch.
      */
-    @Test
-    void aGrantDuringCatchUpComesWithTheRecordsLatestState() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
-             Database dbA = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
-             Database dbB = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+    private record TwoNodes(ServerCore core, Database dbA, Database dbB, SyncReplica rb, TreeImpl<Part> ta,
+                            TreeImpl<Part> tb, ManualLink la, Key<Part> k) implements AutoCloseable {
+        static TwoNodes open(Path dir) {
+            ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
+            Database dbA = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+            Database dbB = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16);
             SyncReplica ra = SyncReplica.install(dbA);
             SyncReplica rb = SyncReplica.install(dbB);
             TreeImpl<Part> ta = TreeImpl.open(dbA, Part.class, null);
@@ -99,30 +99,56 @@ class CheckOutRaceTest {
             lb.settle();
             assertEquals(part(1), tb.get(k));
             lb.cut();
-
-            for (int i = 0; i < ServerCore.PUMP_RECORDS + 50; i++) ta.insert(part(100 + i)); // ahead of k's change in the log
+            for (int i = 0; i < ServerCore.PUMP_RECORDS + 50; i++) ta.insert(part(100 + i));
             ta.checkOut(k);
             la.session.checkOut(k);
             la.settle();
-            ta.update(k, part(1).withStock(100));
-            ta.checkIn(k);
-            la.session.checkIn(k);
-            la.settle();
+            return new TwoNodes(core, dbA, dbB, rb, ta, tb, la, k);
+        }
 
+        /** b links again, asks for {@code k} once the Welcome is in, and the CheckOut reaches the server mid catch-up. */
+        ManualLink bAsksForKWhileCatchingUp(CompletableFuture<?>[] asked) {
             ManualLink again = new ManualLink(core, rb);
             again.deliverUp();                      // Welcome and the first catch-up batch
-            CompletableFuture<Void> granted = tb.checkOut(k);
+            asked[0] = tb.checkOut(k);
             again.session.checkOut(k);
             again.deliverDown(1);                   // the Welcome; the CheckOut goes up
             again.deliverUp();
-            for (int i = 0; i < 10_000 && !granted.isDone(); i++) again.deliverDown(1);
-            assertTrue(granted.isDone(), "granted");
-            tb.update(k, tb.get(k).withStock(tb.get(k).stock() + 1)); // read, change, write: on what the holder has
+            return again;
+        }
+
+        @Override
+        public void close() {
+            dbB.close();
+            dbA.close();
+            core.close();
+        }
+    }
+
+    /**
+     * A node still catching up is granted a record whose latest change its catch-up has not
+     * reached: the server sends that state before the grant, so what the holder edits is the
+     * latest. Before, the grant came first; the node changed its older copy, the server took the
+     * holder's change, and the other node's change was lost.
+     */
+    @Test
+    void aGrantDuringCatchUpComesWithTheRecordsLatestState() {
+        try (TwoNodes n = TwoNodes.open(dir)) {
+            n.ta.update(n.k, part(1).withStock(100));
+            n.ta.checkIn(n.k);
+            n.la.session.checkIn(n.k);
+            n.la.settle();
+
+            CompletableFuture<?>[] granted = new CompletableFuture<?>[1];
+            ManualLink again = n.bAsksForKWhileCatchingUp(granted);
+            for (int i = 0; i < 10_000 && !granted[0].isDone(); i++) again.deliverDown(1);
+            assertTrue(granted[0].isDone(), "granted");
+            n.tb.update(n.k, n.tb.get(n.k).withStock(n.tb.get(n.k).stock() + 1)); // read, change, write: on what b has
             again.settle();
-            la.settle();
+            n.la.settle();
             assertEquals(List.of(), again.received.stream().filter(m -> m instanceof Message.Refused).toList());
-            assertEquals(101, ta.get(k).stock(), "a's change and b's on top of it");
-            assertEquals(101, tb.get(k).stock());
+            assertEquals(101, n.ta.get(n.k).stock(), "a's change and b's on top of it");
+            assertEquals(101, n.tb.get(n.k).stock());
         }
     }
 
@@ -132,40 +158,17 @@ class CheckOutRaceTest {
      */
     @Test
     void aCheckOutOfARecordRemovedMeanwhileFailsInsteadOfWaitingForever() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
-             Database dbA = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
-             Database dbB = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
-            SyncReplica ra = SyncReplica.install(dbA);
-            SyncReplica rb = SyncReplica.install(dbB);
-            TreeImpl<Part> ta = TreeImpl.open(dbA, Part.class, null);
-            TreeImpl<Part> tb = TreeImpl.open(dbB, Part.class, null);
-            ManualLink la = new ManualLink(core, ra);
-            la.settle();
-            ManualLink lb = new ManualLink(core, rb);
-            lb.settle();
-            Key<Part> k = ta.insert(part(1));
-            la.settle();
-            lb.settle();
-            lb.cut();
+        try (TwoNodes n = TwoNodes.open(dir)) {
+            n.ta.remove(n.k);
+            n.la.settle();
 
-            for (int i = 0; i < ServerCore.PUMP_RECORDS + 50; i++) ta.insert(part(100 + i));
-            ta.checkOut(k);
-            la.session.checkOut(k);
-            la.settle();
-            ta.remove(k);
-            la.settle();
-
-            ManualLink again = new ManualLink(core, rb);
-            again.deliverUp();
-            CompletableFuture<Void> asked = tb.checkOut(k);
-            again.session.checkOut(k);
-            again.deliverDown(1);
-            again.deliverUp();
-            again.settle();
-            java.util.concurrent.CompletionException e = assertThrows(java.util.concurrent.CompletionException.class, () -> asked.getNow(null));
+            CompletableFuture<?>[] asked = new CompletableFuture<?>[1];
+            n.bAsksForKWhileCatchingUp(asked).settle();
+            java.util.concurrent.CompletionException e = assertThrows(java.util.concurrent.CompletionException.class,
+                () -> asked[0].getNow(null));
             assertInstanceOf(dev.cairn.RecordNotFoundException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("removed on the server"), e.getCause().getMessage());
-            assertTrue(!tb.contains(k), "b dropped the record");
+            assertTrue(!n.tb.contains(n.k), "b dropped the record");
         }
     }
 
