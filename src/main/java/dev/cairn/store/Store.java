@@ -289,8 +289,13 @@ public final class Store implements AutoCloseable {
      * @throws IllegalArgumentException {@code dir} holds no database, or the target does
      */
     public static void copyAsIs(Path dir, Path targetDir) {
+        copyAsIs(dir, targetDir, "copy");
+    }
+
+    /** {@link #copyAsIs(Path, Path)}, naming the target in errors as {@code what} ("backup", "copy"). */
+    public static void copyAsIs(Path dir, Path targetDir, String what) {
         if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
-        Backup.checkTarget(targetDir, "copy");
+        Backup.checkTarget(targetDir, what);
         try (FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             FileLock lock = lockOrRefuse(dir, lockChannel);
             try {

@@ -177,25 +177,40 @@ final class Commands {
         }
     }
 
-    /** Pins a snapshot and copies it; if another process holds the database, copies and verifies. */
+    /**
+     * Copies the database into TARGET without writing into DIR, then checks the copy. A folder no
+     * process holds is copied byte for byte under its lock ({@link Store#copyAsIs}): a backup
+     * taken after a crash keeps the evidence as it is, and opening the copy replays its log there.
+     * A folder another process holds is copied and verified until a copy is one committed
+     * snapshot ({@link ForeignBackup}).
+     */
     static int backup(Path dir, Path target, PrintStream out) {
-        try (Store store = Store.open(dir)) {
-            store.backup(target);
-            out.println("backed up " + dir + " to " + target);
-        } catch (DatabaseLockedException e) {
-            // Opening each copy replays the log the copy holds, routine here: not worth an INFO
-            // line that names a temporary copy.
-            java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
-            java.util.logging.Level level = storeLog.getLevel();
-            storeLog.setLevel(java.util.logging.Level.WARNING);
+        // Opening a copy replays the log it holds, routine here: not worth an INFO line naming it.
+        java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
+        java.util.logging.Level level = storeLog.getLevel();
+        storeLog.setLevel(java.util.logging.Level.WARNING);
+        try {
             try {
+                Store.copyAsIs(dir, target, "backup");
+            } catch (DatabaseLockedException e) {
                 ForeignBackup.copy(dir, target);
-            } finally {
-                storeLog.setLevel(level);
+                out.println("backed up " + dir + " (in use by another process; copy verified) to " + target);
+                return 0;
             }
-            out.println("backed up " + dir + " (in use by another process; copy verified) to " + target);
+            try (Store copy = Store.open(target)) {
+                VerifyReport report = copy.verify();
+                for (String problem : report.problems()) out.println("problem: " + problem);
+                out.println((report.ok() ? "backed up " : "DAMAGED: copied ") + dir + " to " + target
+                    + (report.ok() ? " (copy verified)" : " as it is, and the copy does not verify"));
+                return report.ok() ? 0 : 1;
+            } catch (CairnException e) {
+                out.println("DAMAGED: copied " + dir + " to " + target + " as it is, and the copy does not open: "
+                    + e.getMessage());
+                return 1;
+            }
+        } finally {
+            storeLog.setLevel(level);
         }
-        return 0;
     }
 
     /**

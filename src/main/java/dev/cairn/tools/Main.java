@@ -80,8 +80,10 @@ public final class Main {
             usage: java -jar cairn.jar backup DIR TARGET_DIR
 
             Writes a consistent copy of the database in DIR into TARGET_DIR (which must not hold
-            a database), also while an application or server holds DIR open (the copy is then
-            verified, and taken again if it changed meanwhile).
+            a database) and verifies the copy; never writes into DIR. A folder no process holds
+            is copied byte for byte (after a crash, its log too: opening the copy replays it); one
+            an application or server holds open is copied until a copy is one committed state.
+            Exit 0 copied and verified, 1 the copy does not verify (it is kept as it is).
             """),
         java.util.Map.entry("compact", """
             usage: java -jar cairn.jar compact DIR TARGET_DIR

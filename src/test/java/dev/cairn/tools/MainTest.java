@@ -486,6 +486,16 @@ class MainTest {
         assertTrue(stats.out().contains("data:Part") && stats.out().contains("30 entries")
             && stats.out().contains("with a frame that does not check out"), stats.out());
         assertUnchanged(evidence, crashed, "stats");
+
+        // A backup does not write into the folder either (before, it opened it: recovery replayed the log there).
+        Path copy = dir.resolve("crash-backup");
+        Result backup = cairn("backup", crashed.toString(), copy.toString());
+        assertEquals(0, backup.code(), backup.out() + backup.err());
+        assertTrue(backup.out().contains("backed up " + crashed + " to " + copy + " (copy verified)"), backup.out());
+        assertUnchanged(evidence, crashed, "backup");
+        try (Cairn c = Cairn.open(copy)) {
+            assertEquals(30, c.tree(Part.class).size());
+        }
     }
 
     /** A damaged frame with intact commits after it is refused by verify, naming the folder (not the copy it checks). */
