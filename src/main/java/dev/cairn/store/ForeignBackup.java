@@ -66,7 +66,8 @@ public final class ForeignBackup {
             + " copies was consistent (the database changed under each); last: " + lastProblem);
     }
 
-    private static void copyFile(Path source, Path target) throws IOException {
+    /** Copies {@code source} into the new file {@code target} and forces it. */
+    static void copyFile(Path source, Path target) throws IOException {
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             long size = in.size();

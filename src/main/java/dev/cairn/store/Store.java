@@ -302,7 +302,7 @@ public final class Store implements AutoCloseable {
                 Files.createDirectories(targetDir);
                 for (String name : List.of(DATA_FILE, WAL_FILE)) {
                     Path from = dir.resolve(name);
-                    if (Files.exists(from)) Files.copy(from, targetDir.resolve(name));
+                    if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
                 }
             } finally {
                 lock.release();

@@ -123,15 +123,10 @@ final class Commands {
                     + copy.getParent() + "; java -Djava.io.tmpdir=FOLDER -jar cairn.jar ... puts it elsewhere)", e);
             }
             // The store logs what recovery replayed, naming the copy; the work prints it for dir.
-            java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
-            java.util.logging.Level level = storeLog.getLevel();
-            storeLog.setLevel(java.util.logging.Level.WARNING);
             try (PrintStream said = new PrintStream(text, true, StandardCharsets.UTF_8)) {
-                return work.run(copy, said);
+                return withStoreLogQuiet(() -> work.run(copy, said));
             } catch (CairnException e) {
                 throw new CairnException(renamed(e.getMessage(), copy, dir), e);
-            } finally {
-                storeLog.setLevel(level);
             }
         } finally {
             // Paths of the copy in messages (store, log, salvage hints) name the folder itself.
@@ -186,10 +181,7 @@ final class Commands {
      */
     static int backup(Path dir, Path target, PrintStream out) {
         // Opening a copy replays the log it holds, routine here: not worth an INFO line naming it.
-        java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
-        java.util.logging.Level level = storeLog.getLevel();
-        storeLog.setLevel(java.util.logging.Level.WARNING);
-        try {
+        return withStoreLogQuiet(() -> {
             try {
                 Store.copyAsIs(dir, target, "backup");
             } catch (DatabaseLockedException e) {
@@ -208,6 +200,16 @@ final class Commands {
                     + e.getMessage());
                 return 1;
             }
+        });
+    }
+
+    /** Runs {@code work} with the store's INFO lines off (what opening a temporary copy recovered, naming the copy). */
+    private static int withStoreLogQuiet(java.util.function.IntSupplier work) {
+        java.util.logging.Logger storeLog = java.util.logging.Logger.getLogger(Store.class.getName());
+        java.util.logging.Level level = storeLog.getLevel();
+        storeLog.setLevel(java.util.logging.Level.WARNING);
+        try {
+            return work.getAsInt();
         } finally {
             storeLog.setLevel(level);
         }
