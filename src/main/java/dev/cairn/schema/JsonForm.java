@@ -38,13 +38,27 @@ public final class JsonForm {
     }
 
     /**
-     * Parses JSON text and encodes it with the latest version. Members left out read as their
-     * defaults; unknown members are errors.
+     * Parses JSON text as a new record and encodes it with the highest-numbered version that has
+     * every member it names. Members left out read as their defaults; a member (or enum constant,
+     * or union alternative) no version has is an error. Not simply the latest: version numbers are
+     * per database, so on a synced node the latest may be an older schema that arrived from the
+     * server after the node's own, and it would refuse members the node's class has.
      *
-     * @throws IllegalArgumentException with line, column and component path on bad text
+     * @throws IllegalArgumentException with line, column and component path on bad text (the
+     *     latest version's complaint when no version takes the text)
      */
     public static byte[] fromJson(String json, SchemaVersions versions) {
-        return fromJson(json, versions, versions.latestVersion());
+        int latest = versions.latestVersion();
+        IllegalArgumentException latestError = null;
+        for (int version = latest; version >= 1; version--) {
+            try {
+                return fromJson(json, versions, version);
+            } catch (IllegalArgumentException e) {
+                if (latestError == null) latestError = e;
+            }
+        }
+        if (latestError == null) throw new IllegalStateException("no schema versions");
+        throw latestError;
     }
 
     /** Parses JSON text written for schema {@code version} and encodes it with that version. */

@@ -29,6 +29,24 @@ class JsonFormTest {
         }
     }
 
+    /** On a synced node the latest-numbered version may be an older schema than the node's own. */
+    @Test
+    void newRecordJsonTakesTheHighestVersionThatHasEveryMember() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(EvolutionTest.WideV2.class));   // the node's own class, numbered 1
+        versions.add(Schema.derive(EvolutionTest.NarrowV1.class)); // an older schema, arrived later
+        MemorySegment narrow = MemorySegment.ofArray(JsonForm.fromJson("{\"name\":\"a\",\"stock\":1}", versions));
+        assertEquals(2, RecordCodec.versionOf(narrow));
+        MemorySegment wide = MemorySegment.ofArray(
+            JsonForm.fromJson("{\"name\":\"a\",\"note\":\"kept\",\"color\":\"BLUE\"}", versions));
+        assertEquals(1, RecordCodec.versionOf(wide));
+        String back = JsonForm.toJson(wide, versions);
+        assertTrue(back.contains("\"note\":\"kept\"") && back.contains("\"color\":\"BLUE\""), back);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> JsonForm.fromJson("{\"name\":\"a\",\"nope\":1}", versions));
+        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
+
     @Test
     void numbersAreExactInJson() {
         SchemaVersions versions = versions(Numbers.class);
@@ -106,7 +124,7 @@ class JsonFormTest {
         byte[] patched = JsonForm.patch("{\"note\": \"changed\"}", bytes, versions);
         assertEquals(1, RecordCodec.versionOf(MemorySegment.ofArray(patched)));
         assertEquals(new Noted("a", "changed"), noted.decode(MemorySegment.ofArray(patched)));
-        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"note\": \"changed\"}", versions),
+        assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"note\": \"changed\"}", versions, 2),
             "the latest version has no note");
     }
 
