@@ -651,12 +651,16 @@ public final class SyncReplica implements Replica {
         if (!b.holder().equals(me)) checkingIn.remove(key);
         db.write(() -> {
             byte[] ck = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+            MemorySegment stored = db.txn().get(Layout.CHECKOUTS, ck);
+            UUID storedHolder = stored == null ? Message.NONE : Layout.checkoutHolder(stored);
             if (b.holder().equals(Message.NONE)) {
-                db.txn().delete(Layout.CHECKOUTS, ck);
-            } else {
+                if (stored != null) db.txn().delete(Layout.CHECKOUTS, ck);
+            } else if (!b.holder().equals(storedHolder)) {
                 db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), System.currentTimeMillis()));
             }
-            db.event(new Event.BorrowChanged(key, state));
+            // A reconnect's snapshot repeats the states this node already has: no event, and the
+            // stored holder keeps the time this node first saw it.
+            if (!state.equals(knownState(key, storedHolder, me))) db.event(new Event.BorrowChanged(key, state));
             // After the commit: whoever the future wakes must see the stored holder.
             db.afterCommit(() -> {
                 if (state instanceof BorrowState.Mine || state instanceof BorrowState.Free) {
@@ -671,6 +675,14 @@ public final class SyncReplica implements Replica {
             });
             return null;
         }, true);
+    }
+
+    /** The state this node last knew of {@code key}: as {@link Database#borrowState} reads it. */
+    private BorrowState knownState(Key<?> key, UUID storedHolder, UUID me) {
+        if (storedHolder.equals(me)) return new BorrowState.Mine();
+        BorrowState known = others.get(key);
+        if (known != null) return known;
+        return storedHolder.equals(Message.NONE) ? new BorrowState.Free() : new BorrowState.HeldBy(storedHolder, "");
     }
 
     @Override

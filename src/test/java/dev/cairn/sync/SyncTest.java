@@ -551,6 +551,44 @@ class SyncTest {
         }
     }
 
+    /**
+     * A reconnect's catch-up repeats every check-out the server knows; a node that already knows
+     * a state gets no event for it (before, the holder saw {@code Mine} again, and a GUI flickered).
+     */
+    @Test
+    void aReconnectRepeatsNoCheckOutStateANodeAlreadyKnows() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> held = pa.insert(part(1));
+            Key<Part> wanted = pa.insert(part(2));
+            pa.checkOut(held).orTimeout(10, TimeUnit.SECONDS).join();
+            pa.checkOut(wanted).orTimeout(10, TimeUnit.SECONDS).join();
+            Tree<Part> pb = b.tree(Part.class);
+            CompletableFuture<Void> waiting = pb.checkOut(wanted);
+            await("b waits", () -> pb.borrowState(wanted) instanceof BorrowState.Waiting);
+            await("b sees a's hold", () -> pb.borrowState(held) instanceof BorrowState.HeldBy);
+            for (Cairn c : List.of(a, b)) {
+                c.disconnect();
+                f.events.get(a).clear();
+                f.events.get(b).clear();
+                connect(c, f).join();
+                Key<Part> marker = pa.insert(part(3)); // every message before it has been applied at b
+                await("b has the marker", () -> pb.contains(marker));
+                java.util.function.Predicate<Event> borrow = e -> e instanceof Event.BorrowChanged;
+                assertEquals(List.of(), f.events.get(a).stream().filter(borrow).toList(), "a after " + (c == a ? "a" : "b") + " reconnected");
+                assertEquals(List.of(), f.events.get(b).stream().filter(borrow).toList(), "b after " + (c == a ? "a" : "b") + " reconnected");
+            }
+            assertEquals(new BorrowState.Mine(), pa.borrowState(held));
+            assertInstanceOf(BorrowState.HeldBy.class, pb.borrowState(held));
+            assertInstanceOf(BorrowState.Waiting.class, pb.borrowState(wanted));
+            pa.checkIn(wanted);
+            waiting.orTimeout(10, TimeUnit.SECONDS).join();
+            await("b was told", () -> f.events.get(b).contains(new Event.BorrowChanged(wanted, new BorrowState.Mine())));
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {
