@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -97,10 +98,33 @@ public final class ServerCore implements AutoCloseable {
     /** One issued id range. */
     record Range(int from, int toExclusive, UUID client) { }
 
-    /** Holder ({@link Message#NONE} = free) and the queue of one record's check-out. */
+    /** Holder ({@link Message#NONE} = free), since when it holds the record, and the queue of one record's check-out. */
     static final class BorrowEntry {
         UUID holder = Message.NONE;
+        /** When the holder got the record, in ms since the epoch; 0 unknown (stored by an older server). */
+        long sinceMillis;
         final List<UUID> queue = new ArrayList<>();
+
+        void handTo(UUID client) {
+            holder = client;
+            sinceMillis = client.equals(Message.NONE) ? 0 : System.currentTimeMillis();
+        }
+
+        /** To the first in the queue, or free. */
+        void passOn() {
+            handTo(queue.isEmpty() ? Message.NONE : queue.removeFirst());
+        }
+    }
+
+    /**
+     * One record's check-out as the server keeps it (sync-protocol.md §5.4): its holder (never
+     * {@link Message#NONE}), when the holder got it (ms since the epoch, 0 unknown), and the
+     * clients waiting for it, first in line first.
+     */
+    public record CheckOutState(Key<?> key, UUID holder, long sinceMillis, List<UUID> queue) {
+        public CheckOutState {
+            queue = List.copyOf(queue);
+        }
     }
 
     /** Where a connection's frames go; implemented by the network layer (or a simulation). */
@@ -111,6 +135,11 @@ public final class ServerCore implements AutoCloseable {
 
         /** Closes after what is queued has been written. */
         void close(String reason);
+
+        /** Where the connection comes from, for the operator ("" when unknown). */
+        default String remoteAddress() {
+            return "";
+        }
     }
 
     /** The server's view of one connection. */
@@ -127,6 +156,8 @@ public final class ServerCore implements AutoCloseable {
         String introduced = "a connection";
         /** The journal said why it was closed: its disconnection is no news. */
         boolean closeJournaled;
+        /** When its Hello was accepted, in ms since the epoch (0 before). */
+        long linkedAtMillis;
         Set<String> treesWanted;
         long cursor;
         final Set<SchemaRef> schemasSent = new HashSet<>();
@@ -171,6 +202,16 @@ public final class ServerCore implements AutoCloseable {
         /** The node name of its accepted Hello ("" before). */
         public String clientName() {
             return clientName;
+        }
+
+        /** When its Hello was accepted, in ms since the epoch (0 before). */
+        public long linkedAtMillis() {
+            return linkedAtMillis;
+        }
+
+        /** Where the connection comes from ("" when unknown). */
+        public String remoteAddress() {
+            return out.remoteAddress();
         }
     }
 
@@ -249,6 +290,8 @@ public final class ServerCore implements AutoCloseable {
                 e.holder = new UUID(v.getLong(), v.getLong());
                 int n = v.getShort() & 0xFFFF;
                 for (int i = 0; i < n; i++) e.queue.add(new UUID(v.getLong(), v.getLong()));
+                // Absent in a value an older server wrote: unknown.
+                if (v.remaining() >= Long.BYTES) e.sinceMillis = v.getLong();
                 borrows.put(Bytes.recordKeyOf(Bytes.copy(c.key())), e);
             }
         }
@@ -277,6 +320,26 @@ public final class ServerCore implements AutoCloseable {
 
     public List<Peer> peers() {
         return List.copyOf(peers);
+    }
+
+    /** Every record's check-out that has a holder, in key order (tree, id, revision). */
+    public List<CheckOutState> checkOuts() {
+        return borrows.keySet().stream().map(this::checkOut).filter(java.util.Objects::nonNull)
+            .sorted(Comparator.comparing((CheckOutState c) -> c.key().tree())
+                .thenComparingInt(c -> c.key().id()).thenComparingInt(c -> c.key().revision()))
+            .toList();
+    }
+
+    /** The check-out of {@code key}, or null when nobody holds the record. */
+    public CheckOutState checkOut(Key<?> key) {
+        BorrowEntry b = borrows.get(key);
+        if (b == null || b.holder.equals(Message.NONE)) return null;
+        return new CheckOutState(key, b.holder, b.sinceMillis, b.queue);
+    }
+
+    /** The node name of {@code client}'s last accepted Hello, also from before a restart; "" when never heard. */
+    public String clientName(UUID client) {
+        return names.getOrDefault(client, "");
     }
 
     /** A new connection; it must send {@link Message.Hello} first. */
@@ -480,6 +543,7 @@ public final class ServerCore implements AutoCloseable {
         p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
         p.cursor = Math.min(h.lastSeq(), seq);
         p.state = Peer.State.CATCHING_UP;
+        p.linkedAtMillis = System.currentTimeMillis();
         if (!h.clientName().equals(names.put(h.clientId(), h.clientName()))) {
             txn().put(NAMES, Bytes.uuid(h.clientId()), Bytes.utf8(h.clientName()));
         }
@@ -845,7 +909,7 @@ public final class ServerCore implements AutoCloseable {
         }
         BorrowEntry b = borrows.computeIfAbsent(key, k -> new BorrowEntry());
         if (b.holder.equals(Message.NONE)) {
-            b.holder = p.clientId;
+            b.handTo(p.clientId);
         } else if (!b.holder.equals(p.clientId) && !b.queue.contains(p.clientId)) {
             b.queue.add(p.clientId);
         }
@@ -861,7 +925,7 @@ public final class ServerCore implements AutoCloseable {
             return;
         }
         if (b.holder.equals(p.clientId)) {
-            b.holder = b.queue.isEmpty() ? Message.NONE : b.queue.removeFirst();
+            b.passOn();
         } else {
             b.queue.remove(p.clientId);
         }
@@ -882,7 +946,7 @@ public final class ServerCore implements AutoCloseable {
         Set<UUID> from = broken.computeIfAbsent(key, k -> new java.util.LinkedHashSet<>());
         from.add(b.holder);
         storeBroken(key, from);
-        b.holder = b.queue.isEmpty() ? Message.NONE : b.queue.removeFirst();
+        b.passOn();
         storeBorrow(key, b);
         broadcastBorrow(key, b);
         return true;
@@ -914,10 +978,11 @@ public final class ServerCore implements AutoCloseable {
             txn().delete(BORROWS, rk);
             return;
         }
-        ByteBuffer v = ByteBuffer.allocate(18 + 16 * b.queue.size());
+        ByteBuffer v = ByteBuffer.allocate(26 + 16 * b.queue.size());
         v.putLong(b.holder.getMostSignificantBits()).putLong(b.holder.getLeastSignificantBits());
         v.putShort((short) b.queue.size());
         for (UUID u : b.queue) v.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+        v.putLong(b.sinceMillis);
         txn().put(BORROWS, rk, v.array());
     }
 

@@ -95,10 +95,17 @@ public final class SelectorLoop implements AutoCloseable {
         final long acceptedNanos = System.nanoTime();
         /** When bytes last arrived (any bytes: a frame in progress counts). */
         long lastReadNanos = acceptedNanos;
+        final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
             this.channel = channel;
             this.key = key;
+            this.remoteAddress = remoteAddressOf(channel);
+        }
+
+        @Override
+        public String remoteAddress() {
+            return remoteAddress;
         }
 
         @Override
@@ -413,6 +420,17 @@ public final class SelectorLoop implements AutoCloseable {
                 c.pending = 0;
                 c.closeNow();
             }
+        }
+    }
+
+    /** {@code host:port} of the peer, without a host name lookup; "" when the socket does not say. */
+    private static String remoteAddressOf(SocketChannel channel) {
+        try {
+            if (!(channel.getRemoteAddress() instanceof InetSocketAddress a)) return "";
+            String host = a.getAddress().getHostAddress();
+            return (a.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+        } catch (IOException e) {
+            return "";
         }
     }
 
