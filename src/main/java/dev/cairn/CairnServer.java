@@ -6,6 +6,8 @@ import dev.cairn.sync.net.SelectorLoop;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -30,6 +32,40 @@ import java.util.concurrent.CountDownLatch;
 public final class CairnServer implements AutoCloseable {
     /** Ids per range handed to a client (sync-protocol.md §5.2). */
     public static final int RANGE_IDS = 1000;
+
+    /** A node as this server knows it: its id and the name of its last accepted Hello ("" if never heard). */
+    public record Node(UUID id, String name) {
+        public Node {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /**
+     * A record checked out on this server: its holder, since when it holds it (null when unknown:
+     * taken under a server version that did not record it), and the nodes waiting for it, first
+     * in line first (sync-protocol.md §5.4).
+     */
+    public record CheckOut(Key<?> key, Node holder, Instant since, List<Node> queue) {
+        public CheckOut {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(holder, "holder");
+            queue = List.copyOf(queue);
+        }
+    }
+
+    /**
+     * A client connected and past its handshake: its node, where it connects from ("" when
+     * unknown), whether it is live (caught up, sent every change as it is made) or still
+     * catching up, and since when it is linked.
+     */
+    public record Client(Node node, String address, boolean live, Instant since) { }
+
+    /**
+     * What {@link #breakCheckOutWithResult} did: the check-out it broke (null when nobody held
+     * the record: nothing changed) and the record's check-out after the break (null: free).
+     */
+    public record BreakResult(CheckOut before, CheckOut after) { }
 
     private final SelectorLoop loop;
     private final ServerCore core;
@@ -172,13 +208,51 @@ public final class CairnServer implements AutoCloseable {
      * the broken check-out is refused (sync-protocol.md §5.4). Returns false when nobody held it.
      */
     public boolean breakCheckOut(String tree, int id, int revision) {
+        return breakCheckOutWithResult(tree, id, revision).before() != null;
+    }
+
+    /**
+     * As {@link #breakCheckOut}, saying what it did: the check-out as it was and as it is after
+     * the break, read in the same step as the break.
+     *
+     * @throws IllegalArgumentException if {@code id} or {@code revision} is negative or {@code tree} blank
+     */
+    public BreakResult breakCheckOutWithResult(String tree, int id, int revision) {
         Key<?> key = new Key<>(tree, id, revision);
-        return loop.call(() -> core.breakCheckOut(key));
+        return loop.call(() -> {
+            CheckOut before = checkOutOf(core.checkOut(key));
+            core.breakCheckOut(key);
+            return new BreakResult(before, checkOutOf(core.checkOut(key)));
+        });
+    }
+
+    /** The records checked out on this server, with holder, since when and queue, in key order. */
+    public List<CheckOut> checkOuts() {
+        return loop.call(() -> core.checkOuts().stream().map(this::checkOutOf).toList());
+    }
+
+    /** The clients connected and past the handshake, in the order they connected. */
+    public List<Client> clients() {
+        return loop.call(() -> core.peers().stream().filter(ServerCore.Peer::greeted)
+            .map(p -> new Client(new Node(p.clientId(), p.clientName()), p.remoteAddress(), p.live(),
+                Instant.ofEpochMilli(p.linkedAtMillis())))
+            .toList());
     }
 
     /** How many clients are connected and past the handshake. */
     public int clientCount() {
-        return loop.call(() -> (int) core.peers().stream().filter(p -> p.live() || p.catchingUp()).count());
+        return loop.call(() -> (int) core.peers().stream().filter(ServerCore.Peer::greeted).count());
+    }
+
+    /** On the loop thread: the public form of a check-out, with the nodes' names (null for null). */
+    private CheckOut checkOutOf(ServerCore.CheckOutState c) {
+        if (c == null) return null;
+        return new CheckOut(c.key(), nodeOf(c.holder()), c.sinceMillis() == 0 ? null : Instant.ofEpochMilli(c.sinceMillis()),
+            c.queue().stream().map(this::nodeOf).toList());
+    }
+
+    private Node nodeOf(UUID client) {
+        return new Node(client, core.clientName(client));
     }
 
     /** The server's change sequence: how many changes it has accepted. */
