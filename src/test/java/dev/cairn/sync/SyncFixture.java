@@ -1,7 +1,5 @@
 package dev.cairn.sync;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import dev.cairn.Cairn;
 import dev.cairn.CairnServer;
 import dev.cairn.Event;
@@ -114,20 +112,7 @@ final class SyncFixture implements AutoCloseable {
     }
 
     static void await(String what, BooleanSupplier condition, long millis, Supplier<String> detail) {
-        long deadline = System.currentTimeMillis() + millis;
-        while (System.currentTimeMillis() < deadline) {
-            try {
-                if (condition.getAsBoolean()) return;
-            } catch (RuntimeException e) {
-                // A reader may race a concurrent change; try again.
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
-        fail("timed out after " + millis + " ms waiting for: " + what + " " + detail.get());
+        dev.cairn.testing.Await.until(what, condition, millis, detail);
     }
 
     /** The contents of a tree as key -> value.toString(), in key order. */
