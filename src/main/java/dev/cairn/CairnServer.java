@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The sync server (SPEC §4, spec/sync-protocol.md), embeddable: it keeps its own database in
@@ -128,9 +131,12 @@ public final class CairnServer implements AutoCloseable {
 
     /**
      * The {@code server} command: starts on {@code host:port}, prints one line with the address
-     * and server id, and serves until the JVM shuts down (Ctrl-C / SIGTERM closes it cleanly).
+     * and server id, hands the server to {@code whileServing} (the operator console) with an
+     * action that stops it as SIGTERM does, and serves until it is stopped (Ctrl-C / SIGTERM or
+     * that action close it cleanly) or its loop fails (then it throws).
      */
-    public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out) {
+    public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out,
+                                        BiConsumer<CairnServer, Runnable> whileServing) {
         CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
         server.core.journal(line -> {
             synchronized (out) {
@@ -139,18 +145,30 @@ public final class CairnServer implements AutoCloseable {
             }
         });
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                stopOnShutdown(server, out);
-            } finally {
-                stopped.countDown();
+        AtomicBoolean stopping = new AtomicBoolean();
+        Consumer<String> stop = why -> {
+            if (stopping.compareAndSet(false, true)) {
+                try {
+                    stopOnShutdown(server, out, why);
+                } finally {
+                    stopped.countDown();
+                }
+            } else {
+                // A stop is under way (SIGTERM after the stop command): the JVM halts when the
+                // shutdown hook returns, so the hook waits for the database to be closed.
+                awaitQuietly(stopped);
             }
-        }, "cairn-server-shutdown"));
-        // A loop that fails ends the command (and so the process) instead of leaving it running deaf.
-        server.loop.ended().whenComplete((done, failure) -> stopped.countDown());
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.accept("shutdown requested"), "cairn-server-shutdown"));
+        // A loop that fails ends the command (and so the process) instead of leaving it running
+        // deaf; a stop ends it once the database is closed and said so.
+        server.loop.ended().whenComplete((done, failure) -> {
+            if (!stopping.get()) stopped.countDown();
+        });
         out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
             + server.port() + ", data in " + dir);
         out.flush();
+        whileServing.accept(server, () -> stop.accept("stop command"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -163,17 +181,26 @@ public final class CairnServer implements AutoCloseable {
         }
     }
 
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(SHUTDOWN_WAIT_SECONDS + 5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** How long a shutdown (SIGTERM, Ctrl-C) waits for the loop to say goodbye to clients and close the database. */
     static final long SHUTDOWN_WAIT_SECONDS = 30;
 
     /**
-     * What the {@code server} command does when the JVM shuts down (SIGTERM, Ctrl-C): says so,
-     * stops the loop, waits for it to close the database, and says how that went. Silent when
-     * the loop had already ended (it failed, and the command reports that).
+     * What the {@code server} command does when the JVM shuts down (SIGTERM, Ctrl-C) or the
+     * operator types {@code stop}: says so and {@code why}, stops the loop, waits for it to close
+     * the database, and says how that went. Silent when the loop had already ended (it failed,
+     * and the command reports that).
      */
-    static void stopOnShutdown(CairnServer server, PrintStream out) {
+    static void stopOnShutdown(CairnServer server, PrintStream out, String why) {
         if (server.loop.ended().isDone()) return;
-        out.println("cairn server stopping (shutdown requested): closing connections and the database");
+        out.println("cairn server stopping (" + why + "): closing connections and the database");
         out.flush();
         server.close();
         try {

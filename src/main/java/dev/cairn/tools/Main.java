@@ -21,7 +21,8 @@ public final class Main {
         usage: java -jar cairn.jar COMMAND [ARGS]
 
           server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
-                                         run the sync server until Ctrl-C / SIGTERM
+                                         run the sync server until Ctrl-C / SIGTERM / stop;
+                                         commands on stdin: clients, checkouts, break, help
           inspect DIR                    start jshell with the inspector on DIR
           verify  DIR                    check every page, record and the outbox of a copy of DIR
                                          (as it opens, after crash recovery; nothing in DIR is
@@ -49,15 +50,18 @@ public final class Main {
             usage: java -jar cairn.jar server --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
 
             Runs the sync server on the database in DIR (created if absent) until Ctrl-C or
-            SIGTERM, which close it cleanly (exit 143 after SIGTERM). Exits 2 when it cannot start
-            or its loop stops on an error it cannot serve past.
+            SIGTERM, which close it cleanly (exit 143 after SIGTERM), or the console's stop (exit
+            0). Exits 2 when it cannot start or its loop stops on an error it cannot serve past.
 
               --data DIR     the server's database folder (required)
               --port N       TCP port, 0..65535 (default 7070; 0 = any free port)
               --app-id ID    application id clients must present (default: default); a folder
                              keeps the id it was created with
               --host HOST    address to listen on (default 127.0.0.1)
-            """),
+
+            While it serves, it reads commands from standard input and answers on standard
+            output, among its journal lines (the end of input ends the console, not the server):
+            """ + ServerConsole.HELP.indent(2)),
         java.util.Map.entry("inspect", """
             usage: java -jar cairn.jar inspect DIR
 
@@ -191,7 +195,8 @@ public final class Main {
                     int port = a.intOption("--port", 7070);
                     if (port < 0 || port > 65535) throw new UsageException("option --port " + port + " (expected: 0..65535)");
                     CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
-                        port, a.option("--app-id", "default"), out);
+                        port, a.option("--app-id", "default"), out,
+                        (server, stop) -> ServerConsole.start(server, System.in, out, stop));
                     yield 0;
                 }
                 case "inspect" -> InspectLauncher.launch(a.expect(1).dir(0));

@@ -1,0 +1,170 @@
+package dev.cairn.tools;
+
+import static dev.cairn.testing.Await.until;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.BorrowState;
+import dev.cairn.Cairn;
+import dev.cairn.CairnServer;
+import dev.cairn.Event;
+import dev.cairn.Key;
+import dev.cairn.NotCheckedOutException;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The operator console of {@code cairn server} in process: a server on 127.0.0.1, nodes
+ * connected to it, and the console's commands with their answers. (The command's wiring to
+ * standard input, {@code stop} and the end of input: {@link ServerConsoleProcessTest}.)
+ */
+@Timeout(120)
+class ServerConsoleTest {
+    private static final String APP = "console-test";
+    @TempDir Path dir;
+    private CairnServer server;
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final AtomicInteger stops = new AtomicInteger();
+    private ServerConsole console;
+    private final List<Cairn> nodes = new java.util.ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        server = CairnServer.start(dir.resolve("server"), 0, APP);
+        console = new ServerConsole(server, new PrintStream(bytes, true, StandardCharsets.UTF_8), stops::incrementAndGet);
+    }
+
+    @AfterEach
+    void close() {
+        nodes.forEach(Cairn::close);
+        server.close();
+    }
+
+    /** Runs one console line; returns what it printed. */
+    private String type(String line) {
+        bytes.reset();
+        assertTrue(console.execute(line), "the console ended after: " + line);
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private Cairn node(String name, List<Event> events) {
+        Cairn c = Cairn.open(dir.resolve(name), Cairn.Options.defaults().withNodeName(name).withAppId(APP));
+        nodes.add(c);
+        c.subscribe(events::add);
+        c.connect("127.0.0.1", server.port()).orTimeout(30, TimeUnit.SECONDS).join();
+        return c;
+    }
+
+    private static String node(Cairn c, String name) {
+        return "node '" + name + "' (" + c.nodeId() + ")";
+    }
+
+    @Test
+    void checkoutsListsTheHolderAndItsQueueAndBreakHandsTheRecordOnThenFreesIt() {
+        List<Event> deskEvents = new CopyOnWriteArrayList<>();
+        List<Event> labEvents = new CopyOnWriteArrayList<>();
+        Cairn desk = node("desk-1", deskEvents);
+        Cairn lab = node("lab-2", labEvents);
+        Tree<Part> deskParts = desk.tree(Part.class);
+        Tree<Part> labParts = lab.tree(Part.class);
+        Key<Part> k = deskParts.insert(new Part("P-1", "ACME", 1, 1L, List.of()));
+        until("lab has the record", () -> labParts.contains(k));
+        assertEquals("check-outs: none\n", type("checkouts"));
+
+        Instant before = Instant.now().minusSeconds(1);
+        deskParts.checkOut(k).orTimeout(30, TimeUnit.SECONDS).join();
+        CompletableFuture<Void> labWaits = labParts.checkOut(k);
+        until("lab waits for it", () -> labParts.borrowState(k) instanceof BorrowState.Waiting);
+        String listed = type("checkouts");
+        String prefix = "check-outs: 1\n  " + k + " held by " + node(desk, "desk-1") + " since ";
+        assertTrue(listed.startsWith(prefix), listed);
+        Instant since = Instant.parse(listed.substring(prefix.length(), listed.indexOf(", waiting")));
+        assertFalse(since.isBefore(before) || since.isAfter(Instant.now()), "since " + since);
+        assertTrue(listed.endsWith(", waiting: " + node(lab, "lab-2") + "\n"), listed);
+        assertEquals(listed.replace("check-outs:", "check-outs in tree Part:"), type("checkouts Part"));
+        assertEquals("check-outs in tree Doc: none\n", type("checkouts Doc"));
+
+        assertEquals(k + ": broke the check-out of " + node(desk, "desk-1") + "; now held by " + node(lab, "lab-2") + "\n",
+            type("break Part " + k.id()));
+        labWaits.orTimeout(30, TimeUnit.SECONDS).join();
+        until("desk is told lab holds it", () -> deskEvents.stream().anyMatch(e -> e instanceof Event.BorrowChanged b
+            && b.key().equals(k) && b.state() instanceof BorrowState.HeldBy h && h.node().equals(lab.nodeId())));
+        assertThrows(NotCheckedOutException.class, () -> deskParts.update(k, new Part("P-1", "ACME", 2, 1L, List.of())));
+        assertTrue(type("checkouts").contains(k + " held by " + node(lab, "lab-2") + " since "));
+
+        // The key as checkouts prints it works too; with nobody waiting the record is free.
+        assertEquals(k + ": broke the check-out of " + node(lab, "lab-2") + "; now free\n", type("break " + k));
+        until("lab is told it is free", () -> labParts.borrowState(k) instanceof BorrowState.Free);
+        assertThrows(NotCheckedOutException.class, () -> labParts.update(k, new Part("P-1", "ACME", 3, 1L, List.of())));
+        assertEquals(k + " is not checked out: nothing to break\n", type("break Part " + k.id() + " 0"));
+        assertEquals("check-outs: none\n", type("checkouts"));
+        assertEquals(new Part("P-1", "ACME", 1, 1L, List.of()), labParts.get(k), "a broken check-out changed the record");
+    }
+
+    /** The server keeps when a check-out was taken with the check-out itself: a restart keeps it. */
+    @Test
+    void aCheckOutKeepsItsSinceAcrossAServerRestart() {
+        Cairn desk = node("desk-1", new CopyOnWriteArrayList<>());
+        Tree<Part> parts = desk.tree(Part.class);
+        Key<Part> k = parts.insert(new Part("P-1", "ACME", 1, 1L, List.of()));
+        parts.checkOut(k).orTimeout(30, TimeUnit.SECONDS).join();
+        CairnServer.CheckOut held = server.checkOuts().getFirst();
+        assertEquals(new CairnServer.Node(desk.nodeId(), "desk-1"), held.holder());
+        assertNotNull(held.since());
+        desk.disconnect();
+        server.close();
+        server = CairnServer.start(dir.resolve("server"), 0, APP);
+        assertEquals(List.of(held), server.checkOuts());
+    }
+
+    @Test
+    void clientsListsTheConnectedNodes() {
+        assertEquals("clients: none connected\n", type("clients"));
+        Cairn desk = node("desk-1", new CopyOnWriteArrayList<>());
+        String listed = type("clients");
+        assertTrue(listed.matches("clients: 1 connected\n  " + java.util.regex.Pattern.quote(node(desk, "desk-1"))
+            + " from 127\\.0\\.0\\.1:\\d+, live since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\n"), listed);
+        desk.disconnect();
+        until("the server saw desk go", () -> type("clients").equals("clients: none connected\n"));
+    }
+
+    /** A mistake is one line that says what is wrong and points to help; the server serves on. */
+    @Test
+    void aMistakeIsOneLineAndTheServerServesOn() {
+        assertEquals("unknown command 'frobnicate'; type help for the commands\n", type("frobnicate now"));
+        assertEquals("break 'Part x': not a record (expected: break TREE ID [REV] or break TREE/ID.REV);"
+            + " type help for the commands\n", type("break Part x"));
+        assertEquals("break needs a record (expected: break TREE ID [REV] or break TREE/ID.REV); type help for the commands\n",
+            type("break"));
+        assertEquals("id -1 (expected: >= 0) in tree Part; type help for the commands\n", type("break Part -1"));
+        assertEquals("clients takes no arguments (got 'all'); type help for the commands\n", type("clients all"));
+        assertEquals("stop takes no arguments (got 'now'); type help for the commands\n", type("stop now"));
+        assertEquals(0, stops.get(), "stop with an argument stopped the server");
+        assertEquals("", type("   "));
+        assertEquals(ServerConsole.HELP, type("help"));
+        Cairn desk = node("desk-1", new CopyOnWriteArrayList<>());
+        assertTrue(type("clients").contains(node(desk, "desk-1")));
+    }
+
+    @Test
+    void stopRunsTheStopActionAndEndsTheConsole() {
+        bytes.reset();
+        assertFalse(console.execute("stop"));
+        assertEquals(1, stops.get());
+        assertEquals("", bytes.toString(StandardCharsets.UTF_8), "the stop action says what happens, not the console");
+    }
+}
