@@ -395,10 +395,7 @@ public final class Database implements AutoCloseable {
         try (Cursor c = r.cursor(Layout.SCHEMAS)) {
             for (boolean ok = c.seek(prefix); ok; ok = c.next()) {
                 byte[] k = Layout.copy(c.key());
-                if (k.length != prefix.length + 4 || !java.util.Arrays.equals(k, 0, prefix.length, prefix, 0,
-                    prefix.length)) {
-                    break;
-                }
+                if (!Layout.isSchemaKey(k, prefix)) break;
                 int version = java.nio.ByteBuffer.wrap(k, prefix.length, 4).getInt();
                 int added = versions.add(Schema.fromBytes(Layout.copy(c.value())));
                 if (added != version) {

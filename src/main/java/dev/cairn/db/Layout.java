@@ -109,6 +109,11 @@ public final class Layout {
         return ByteBuffer.allocate(name.length + 1).put(name).put((byte) 0).array();
     }
 
+    /** Whether {@code key} is a {@link #SCHEMAS} key of the tree whose {@link #schemaPrefix} is {@code prefix}. */
+    static boolean isSchemaKey(byte[] key, byte[] prefix) {
+        return key.length == prefix.length + 4 && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
     static byte[] checkoutKey(String tree, int id, int revision) {
         byte[] name = tree.getBytes(StandardCharsets.UTF_8);
         byte[] key = java.util.Arrays.copyOf(name, name.length + 9);

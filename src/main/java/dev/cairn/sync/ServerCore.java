@@ -67,9 +67,9 @@ public final class ServerCore implements AutoCloseable {
      * administrator broke and that have not asked for it or given it up since (sync-protocol.md §5.4).
      */
     static final String BROKEN = "srv.broken";
-    private static final byte[] SERVER_ID = ascii("serverId");
-    private static final byte[] APP_ID = ascii("appId");
-    private static final byte[] SEQ = ascii("seq");
+    static final byte[] SERVER_ID = ascii("serverId");
+    static final byte[] APP_ID = ascii("appId");
+    static final byte[] SEQ = ascii("seq");
     /**
      * Catch-up sends more records only while a peer has less than this queued, and a batch stops
      * once its values reach it: 256 records of up to 16 MiB each would go over PENDING_BYTES_MAX

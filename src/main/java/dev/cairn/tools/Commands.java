@@ -6,12 +6,14 @@ import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.DatabaseLockedException;
 import dev.cairn.db.Layout;
+import dev.cairn.db.NodeSummary;
 import dev.cairn.store.ForeignBackup;
 import dev.cairn.store.LogRefusedException;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.StoreOptions;
 import dev.cairn.store.VerifyReport;
+import dev.cairn.sync.ServerSummary;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -253,12 +255,43 @@ final class Commands {
             out.printf("txn         %d%n", report.txnId());
             out.printf("pages       %,d (%,d free)%n", report.pageCount(), report.freePageCount());
             try (ReadTxn r = store.beginRead()) {
+                printNode(NodeSummary.read(r), out);
+                printServer(ServerSummary.read(r), out);
                 out.println("store trees " + r.treeNames().size());
                 for (String name : r.treeNames()) out.printf("  %-28s %,12d entries%n", name, r.count(name));
             }
             printRecovery(dir, store.recovered(), out);
         }
         return 0;
+    }
+
+    /** A node database's identity, link and pending work; nothing for another kind of folder. */
+    private static void printNode(NodeSummary node, PrintStream out) {
+        if (node == null) return;
+        out.printf("node        id %s%n", node.nodeId());
+        if (node.serverId() == null) {
+            out.println("link        never linked to a server (standalone: it allocates its own ids)");
+        } else {
+            out.printf("link        server %s; has every change up to its sequence %,d; replicates %s%n", node.serverId(),
+                node.syncSeq(), node.syncTrees().isEmpty() ? "every tree" : "the trees " + node.syncTrees());
+            out.printf("pending     %,d change%s not yet acknowledged by the server; %,d check-out%s held here (%,d known)%n",
+                node.unsent(), node.unsent() == 1 ? "" : "s", node.heldHere(), node.heldHere() == 1 ? "" : "s", node.checkOuts());
+        }
+        out.println("trees       " + node.trees().size());
+        for (NodeSummary.TreeLine t : node.trees()) {
+            out.printf("  %-28s %,12d records, %d schema version%s%s%n", t.name(), t.records(), t.schemaVersions(),
+                t.schemaVersions() == 1 ? "" : "s", t.versioned() ? ", versioned" : "");
+        }
+    }
+
+    /** A sync server database's identity, clients and records; nothing for another kind of folder. */
+    private static void printServer(ServerSummary server, PrintStream out) {
+        if (server == null) return;
+        out.printf("server      id %s, app '%s', %,d changes accepted%n", server.serverId(), server.appId(), server.seq());
+        out.printf("clients     %,d known; %,d record%s checked out%n", server.clients(), server.checkOuts(),
+            server.checkOuts() == 1 ? "" : "s");
+        out.println("trees       " + server.trees().size());
+        server.trees().forEach((name, counts) -> out.printf("  %-28s %,12d records, %,d removed%n", name, counts[0], counts[1]));
     }
 
     /**

@@ -123,7 +123,10 @@ public final class Main {
 
             Prints the database id, file size, format version, txn, page and free-page counts and
             the entries of every store tree, of a copy of DIR as verify takes it (nothing in DIR is
-            written), and what crash recovery found in the log.
+            written), and what crash recovery found in the log. For a node's folder also its node
+            id, the server it is linked to and how far it has synced, the changes the server has
+            not yet acknowledged, its check-outs, and each tree's records and schema versions; for
+            a server's folder its id, app id, changes accepted, clients, check-outs and records.
             """),
         java.util.Map.entry("salvage", """
             usage: java -jar cairn.jar salvage DIR [--apply]

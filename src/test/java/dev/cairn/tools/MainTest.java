@@ -380,6 +380,45 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("data:Part") && r.out().contains("3 entries"), r.out());
         assertTrue(r.out().matches("(?s).*database    id 0x[0-9a-f]{16}, pages of 4,096 bytes, format version 3\n.*"), r.out());
+        assertTrue(r.out().contains("link        never linked to a server"), r.out());
+        assertTrue(r.out().matches("(?s).*\n  Part +3 records, 1 schema version\n.*"), r.out());
+    }
+
+    /** stats says what a node and a server folder hold: who they are, the link, unsent changes, check-outs. */
+    @Test
+    void statsOfALinkedNodeAndOfItsServer() {
+        Path serverDir = dir.resolve("server");
+        Path node = dir.resolve("node");
+        String serverId;
+        try (dev.cairn.CairnServer server = dev.cairn.CairnServer.start(serverDir, 0, "stats-app")) {
+            serverId = server.serverId().toString();
+            try (Cairn c = Cairn.open(node, Cairn.Options.defaults().withAppId("stats-app"))) {
+                c.connect("127.0.0.1", server.port()).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+                Tree<Part> parts = c.tree(Part.class);
+                Key<Part> held = parts.insert(new Part("P-1", "ACME", 1, 100, List.of()));
+                Key<Part> gone = parts.insert(new Part("P-2", "ACME", 2, 200, List.of()));
+                parts.checkOut(held).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+                parts.checkOut(gone).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+                parts.remove(gone);
+                // A round trip after the removal: its Ack (and every earlier one) reaches the node first.
+                parts.checkIn(held);
+                parts.checkOut(held).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+                assertEquals(3, server.sequence());
+                c.disconnect();
+                parts.update(held, new Part("P-1", "ACME", 5, 100, List.of())); // offline: stays in the outbox
+            }
+        }
+        Result n = cairn("stats", node.toString());
+        assertEquals(0, n.code(), n.err());
+        assertTrue(n.out().contains("link        server " + serverId + "; has every change up to its sequence 3; replicates every tree"), n.out());
+        assertTrue(n.out().contains("pending     1 change not yet acknowledged by the server; 1 check-out held here (1 known)"), n.out());
+        assertTrue(n.out().matches("(?s).*\n  Part +1 records, 1 schema version\n.*"), n.out());
+        Result s = cairn("stats", serverDir.toString());
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().contains("server      id " + serverId + ", app 'stats-app', 3 changes accepted"), s.out());
+        assertTrue(s.out().contains("clients     1 known; 1 record checked out"), s.out());
+        assertTrue(s.out().matches("(?s).*\n  Part +1 records, 1 removed\n.*"), s.out());
+        assertFalse(s.out().contains("link "), s.out());
     }
 
     @Test
