@@ -99,4 +99,18 @@ class BreakCheckOutTest {
             assertEquals(List.of(), snapshot(new CoreConn(core).hello(a, "a")));
         }
     }
+
+    /** An administrator's call on a server that has stopped fails at once; it waited for ever. */
+    @Test
+    void administeringAStoppedServerFailsInsteadOfWaiting() {
+        dev.cairn.CairnServer server = dev.cairn.CairnServer.start(dir.resolve("server"), 0);
+        int port = server.port();
+        assertEquals(0, server.clientCount());
+        server.close();
+        for (Runnable call : List.<Runnable>of(server::clientCount, () -> server.breakCheckOut("Part", 1, 0),
+                server::sequence)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, call::run);
+            assertEquals("the sync server on port " + port + " has stopped (closed)", e.getMessage());
+        }
+    }
 }

@@ -238,18 +238,29 @@ public final class SelectorLoop implements AutoCloseable {
         return listener.socket().getLocalPort();
     }
 
-    /** Runs {@code body} on the loop thread and waits for its result. */
+    /**
+     * Runs {@code body} on the loop thread and waits for its result.
+     *
+     * @throws IllegalStateException when the loop has ended (closed or failed) before it ran
+     *     {@code body}: a task queued then would never run, and the caller would wait for ever
+     */
     public <R> R call(Supplier<R> body) {
         CompletableFuture<R> f = new CompletableFuture<>();
-        tasks.add(() -> {
-            try {
-                f.complete(body.get());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        selector.wakeup();
-        return f.join();
+        if (!ended.isDone()) {
+            tasks.add(() -> {
+                try {
+                    f.complete(body.get());
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+            selector.wakeup();
+            CompletableFuture.anyOf(f, ended).exceptionally(t -> null).join();
+        }
+        if (f.isDone()) return f.join();
+        Throwable failure = ended.isCompletedExceptionally() ? ended.exceptionNow() : null;
+        throw new IllegalStateException("the sync server on port " + port() + " has stopped"
+            + (failure == null ? " (closed)" : " on an error: " + failure), failure);
     }
 
     private void run() {
