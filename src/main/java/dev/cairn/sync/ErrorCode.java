@@ -46,6 +46,8 @@ public final class ErrorCode {
     public static final int UNKNOWN_RECORD = 23;
     /** Refused: a data change or removal of a released record. */
     public static final int RELEASED = 24;
+    /** Refused: CREATED of a revision another client made first (two nodes revised one record). */
+    public static final int REVISION_TAKEN = 25;
 
     public static String name(int code) {
         return switch (code) {
@@ -66,6 +68,7 @@ public final class ErrorCode {
             case REMOVED -> "REMOVED";
             case UNKNOWN_RECORD -> "UNKNOWN_RECORD";
             case RELEASED -> "RELEASED";
+            case REVISION_TAKEN -> "REVISION_TAKEN";
             default -> "code " + code;
         };
     }

@@ -67,6 +67,12 @@ public final class ServerCore implements AutoCloseable {
      * administrator broke and that have not asked for it or given it up since (sync-protocol.md §5.4).
      */
     static final String BROKEN = "srv.broken";
+    /**
+     * Record key of a revision above 0 → {@code client:uuid}, the client whose CREATED of it this
+     * server took: any node may make the next revision of a released record, so the id's range
+     * does not say who created it (sync-protocol.md §5.1).
+     */
+    static final String REVISIONS = "srv.revisions";
     static final byte[] SERVER_ID = ascii("serverId");
     static final byte[] APP_ID = ascii("appId");
     static final byte[] SEQ = ascii("seq");
@@ -225,7 +231,9 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, BROKEN)) w.createTree(t);
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, BROKEN, REVISIONS)) {
+                w.createTree(t);
+            }
             MemorySegment id = w.get(META, SERVER_ID);
             if (id == null) {
                 serverId = UUID.randomUUID();
@@ -756,10 +764,10 @@ public final class ServerCore implements AutoCloseable {
             return;
         }
         if (c.kind() == Message.Kind.CREATED && !current.removed()
-                && !(lastWriter(current, p.clientId) && owns(key.tree(), key.id(), p.clientId))) {
+                && !(lastWriter(current, p.clientId) && createdBy(key, p.clientId))) {
             // A retransmission whose acknowledgement was lost: keep what the server has, and
             // tell the client, which dropped its outbox entry on the Ack. (Only the node that
-            // created a record, with an id of its own ranges, may send newer data as a CREATED.)
+            // created a record may send newer data as a CREATED.)
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
             sendRecord(p, current);
             return;
@@ -783,6 +791,9 @@ public final class ServerCore implements AutoCloseable {
         w.put(LOG, Bytes.longBytes(s), rk);
         w.put(RECORDS, rk, Bytes.recordValue(s, fingerprint, value));
         w.put(META, SEQ, Bytes.longBytes(s));
+        if (c.kind() == Message.Kind.CREATED && key.revision() > 0 && current.serverSeq() == 0) {
+            w.put(REVISIONS, rk, Bytes.uuid(p.clientId));
+        }
         Message.Pushed now = new Message.Pushed(s, key, fingerprint, value);
         send(p, new Message.Ack(c.outboxSeq(), key, s));
         // The sender's data differed from what was stored: it gets the stored record back.
@@ -823,9 +834,18 @@ public final class ServerCore implements AutoCloseable {
         boolean exists = current.serverSeq() > 0;
         if (c.kind() == Message.Kind.CREATED) {
             if (exists && current.removed()) return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
-            if (!exists && !owns(key.tree(), key.id(), p.clientId)) {
+            if (!exists) {
+                if (owns(key.tree(), key.id(), p.clientId) || nextOfReleased(key)) return null;
                 return ErrorCode.NOT_YOUR_ID + " id " + key.id() + " of tree " + key.tree()
-                    + " is not in a range the server issued to this client";
+                    + " is not in a range the server issued to this client"
+                    + (key.revision() > 0 ? ", and revision " + (key.revision() - 1) + " of it is not a released record"
+                        + " on the server (a new revision copies a released one)" : "");
+            }
+            UUID creator = key.revision() > 0 ? revisionCreator(key) : null;
+            if (creator != null && !creator.equals(p.clientId)) {
+                return ErrorCode.REVISION_TAKEN + " revision " + key.revision() + " of " + key.tree() + "/" + key.id()
+                    + " was made first by node '" + names.getOrDefault(creator, "?") + "' (" + creator + "); this node's "
+                    + "is replaced by it";
             }
             return null;
         }
@@ -865,6 +885,29 @@ public final class ServerCore implements AutoCloseable {
         byte[] v = c.value();
         byte[] s = current.value();
         return Bytes.dataIteration(v) == Bytes.dataIteration(s) && Bytes.metaIteration(v) > Bytes.metaIteration(s);
+    }
+
+    /** True for revision {@code r > 0} of a record whose revision {@code r - 1} the server holds as Released. */
+    private boolean nextOfReleased(Key<?> key) {
+        if (key.revision() == 0) return false;
+        Message.Pushed previous = stored(txn(), new Key<>(key.tree(), key.id(), key.revision() - 1));
+        return previous.serverSeq() > 0 && !previous.removed() && Bytes.released(previous.value());
+    }
+
+    /** The client whose CREATED of revision {@code key} (above 0) this server took, or null when not recorded. */
+    private UUID revisionCreator(Key<?> key) {
+        MemorySegment v = txn().get(REVISIONS, Bytes.recordKey(key));
+        return v == null ? null : Bytes.uuidAt(v, 0);
+    }
+
+    /**
+     * True when {@code client} created the stored record {@code key}: as recorded for a revision
+     * above 0, else (revision 0, or a revision stored before the record was kept) when the id lies
+     * in a range issued to it.
+     */
+    private boolean createdBy(Key<?> key, UUID client) {
+        UUID creator = key.revision() > 0 ? revisionCreator(key) : null;
+        return creator != null ? creator.equals(client) : owns(key.tree(), key.id(), client);
     }
 
     private boolean owns(String tree, int id, UUID client) {
