@@ -57,6 +57,8 @@ public final class SyncReplica implements Replica {
     private final Database db;
     private final Map<Key<?>, CompletableFuture<Void>> requested = new ConcurrentHashMap<>();
     private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
+    /** What the write batch in progress was told (see {@link #setOther}); under the database's write lock. */
+    private final Map<Key<?>, BorrowState> othersInBatch = new java.util.HashMap<>();
     /**
      * Records the application checked in whose check-in the server has not answered (with a
      * Borrow naming another holder or none). A Borrow naming this node meanwhile predates the
@@ -489,7 +491,9 @@ public final class SyncReplica implements Replica {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
             }
             db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
-            // A check-out asked for can never be granted now (the server answers it Free).
+            // A check-out asked for can never be granted now (the server answers it Free), and
+            // the holder or queue this node was told of is gone with the record.
+            setOther(key, new BorrowState.Free());
             db.afterCommit(() -> {
                 CompletableFuture<Void> f = requested.remove(key);
                 if (f != null) f.completeExceptionally(new RecordNotFoundException("check-out of " + key
@@ -661,13 +665,9 @@ public final class SyncReplica implements Replica {
             // A reconnect's snapshot repeats the states this node already has: no event, and the
             // stored holder keeps the time this node first saw it.
             if (!state.equals(knownState(key, storedHolder, me))) db.event(new Event.BorrowChanged(key, state));
+            setOther(key, state);
             // After the commit: whoever the future wakes must see the stored holder.
             db.afterCommit(() -> {
-                if (state instanceof BorrowState.Mine || state instanceof BorrowState.Free) {
-                    others.remove(key);
-                } else {
-                    others.put(key, state);
-                }
                 if (state instanceof BorrowState.Mine) {
                     CompletableFuture<Void> f = requested.remove(key);
                     if (f != null) f.complete(null);
@@ -677,10 +677,31 @@ public final class SyncReplica implements Replica {
         }, true);
     }
 
-    /** The state this node last knew of {@code key}: as {@link Database#borrowState} reads it. */
+    /**
+     * Records what this node was told of {@code key} (Mine and Free keep nothing in {@link #others}),
+     * in {@link #othersInBatch} until the write batch commits: the link applies several messages
+     * in one batch, and the later ones must see what the earlier ones said.
+     */
+    private void setOther(Key<?> key, BorrowState state) {
+        if (othersInBatch.isEmpty()) {
+            db.afterCommit(() -> {
+                othersInBatch.forEach((k, told) -> {
+                    if (told instanceof BorrowState.Mine || told instanceof BorrowState.Free) others.remove(k);
+                    else others.put(k, told);
+                });
+                othersInBatch.clear();
+            });
+            db.onAbort(othersInBatch::clear);
+        }
+        othersInBatch.put(key, state);
+    }
+
+    /** The state this node last knew of {@code key}, in the write batch in progress: as {@link Database#borrowState} reads it. */
     private BorrowState knownState(Key<?> key, UUID storedHolder, UUID me) {
         if (storedHolder.equals(me)) return new BorrowState.Mine();
-        BorrowState known = others.get(key);
+        BorrowState told = othersInBatch.get(key);
+        BorrowState known = told == null ? others.get(key)
+            : told instanceof BorrowState.Mine || told instanceof BorrowState.Free ? null : told;
         if (known != null) return known;
         return storedHolder.equals(Message.NONE) ? new BorrowState.Free() : new BorrowState.HeldBy(storedHolder, "");
     }

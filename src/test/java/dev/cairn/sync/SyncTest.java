@@ -589,6 +589,30 @@ class SyncTest {
         }
     }
 
+    /** A node waiting for a record that is removed hears Free once (the removal's, not the server's Borrow again). */
+    @Test
+    void aRemovalEndsAWaitWithOneFreeEvent() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has it", () -> pb.contains(k));
+            CompletableFuture<Void> waiting = pb.checkOut(k);
+            await("b waits", () -> pb.borrowState(k) instanceof BorrowState.Waiting);
+            f.events.get(b).clear();
+            pa.remove(k);
+            assertThrows(CompletionException.class, () -> waiting.orTimeout(10, TimeUnit.SECONDS).join());
+            Key<Part> marker = pa.insert(part(2)); // every message before it has been applied at b
+            await("b has the marker", () -> pb.contains(marker));
+            assertEquals(List.of(new Event.BorrowChanged(k, new BorrowState.Free()), new Event.RecordChanged(k, ChangeKind.REMOVED, true)),
+                f.events.get(b).stream().filter(e -> e instanceof Event.BorrowChanged c ? c.key().equals(k)
+                    : e instanceof Event.RecordChanged r && r.key().equals(k)).toList());
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {
