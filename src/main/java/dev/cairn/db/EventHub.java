@@ -21,9 +21,11 @@ import java.util.function.Consumer;
  *   <li>Each subscriber has a bounded buffer and its own (virtual) delivery thread: publishing
  *       only appends under that subscriber's short lock and never waits for a consumer, so a
  *       slow subscriber blocks neither the writer nor the other subscribers.
- *   <li>Overflow: when an event finds a subscriber's buffer full, that subscription ends. Its
- *       backlog is dropped and it receives {@code onError(EventsLostException)} saying how many
- *       events it lost; it never silently misses an event and then carries on.
+ *   <li>Overflow: when a commit's events find more than {@code bufferEvents} events of earlier
+ *       commits still undelivered to a subscriber, that subscription ends. Its backlog is dropped
+ *       and it receives {@code onError(EventsLostException)} saying how many events it lost; it
+ *       never silently misses an event and then carries on. A commit's events are taken whole,
+ *       so a subscriber that keeps up gets even a commit larger than the buffer.
  * </ul>
  */
 public final class EventHub implements Flow.Publisher<Event> {
@@ -108,7 +110,10 @@ public final class EventHub implements Flow.Publisher<Event> {
                     lost += events.size();
                     return;
                 }
-                if (buffer.size() + events.size() > bufferEvents) {
+                // Behind = more than bufferEvents events of earlier commits still undelivered. A
+                // commit's own events are taken whole, however many: one large commit (a bulk
+                // insert, a catch-up batch) is no sign of a slow subscriber.
+                if (buffer.size() > bufferEvents) {
                     lost = buffer.size() + events.size();
                     buffer.clear();
                     deliveries.remove(this);
