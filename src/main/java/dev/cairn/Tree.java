@@ -98,7 +98,9 @@ public interface Tree<V extends Record> {
     /**
      * Completes when this node holds the record; at once while standalone. Fails with
      * {@code IllegalStateException} when the node's connection does not replicate this tree
-     * (selective sync: the server would never grant it).
+     * (selective sync: the server would never grant it). Wait for it outside a write batch
+     * ({@code Cairn.write}): the grant is stored through the writer the batch holds, so
+     * {@code get}/{@code join} inside one throws {@code IllegalStateException} at once.
      *
      * @throws RecordNotFoundException naming the key if absent
      */

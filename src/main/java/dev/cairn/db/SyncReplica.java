@@ -209,7 +209,7 @@ public final class SyncReplica implements Replica {
         SyncClient c = client;
         if (c != null && !c.replicates(t.name)) return CompletableFuture.failedFuture(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
-        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CompletableFuture<>());
+        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k));
         if (c != null) c.checkOut(key);
         return f;
     }

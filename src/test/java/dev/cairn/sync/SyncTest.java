@@ -613,6 +613,29 @@ class SyncTest {
         }
     }
 
+    /** Waiting for a grant inside a write batch would wait for ever (the link stores it through the batch's writer): it fails at once. */
+    @Test
+    void waitingForACheckOutInsideAWriteBatchFailsSayingWhy() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            List<CompletableFuture<Void>> asked = new java.util.ArrayList<>();
+            long start = System.nanoTime();
+            a.write(() -> {
+                CompletableFuture<Void> grant = pa.checkOut(k);
+                asked.add(grant);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> grant.get(5, TimeUnit.SECONDS));
+                assertTrue(e.getMessage().startsWith("waiting for the check-out of " + k + " inside a write batch"), e.getMessage());
+                assertThrows(IllegalStateException.class, grant::join);
+            });
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "the waits failed at once");
+            asked.getFirst().orTimeout(10, TimeUnit.SECONDS).join(); // granted once the batch is over
+            pa.update(k, part(2));
+            assertEquals(part(2), pa.get(k));
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {

@@ -1,0 +1,49 @@
+package dev.cairn.db;
+
+import dev.cairn.Key;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The future of a check-out the server has yet to grant. The grant is stored by the link in a
+ * write batch, so a thread waiting for it inside its own batch ({@code Cairn.write}) would wait
+ * for ever, or until its timeout, for a grant that cannot come before its batch ends: such a
+ * wait fails at once, saying so.
+ */
+final class CheckOutFuture extends CompletableFuture<Void> {
+    private final Database db;
+    private final Key<?> key;
+
+    CheckOutFuture(Database db, Key<?> key) {
+        this.db = db;
+        this.key = key;
+    }
+
+    private void refuseWaitInBatch() {
+        if (!isDone() && db.inWrite()) {
+            throw new IllegalStateException("waiting for the check-out of " + key + " inside a write batch (Cairn.write):"
+                + " the grant is stored through the database's writer, which this batch holds, so it cannot come before"
+                + " the batch ends; check the record out first and start the batch once the check-out completes");
+        }
+    }
+
+    @Override
+    public Void get() throws InterruptedException, ExecutionException {
+        refuseWaitInBatch();
+        return super.get();
+    }
+
+    @Override
+    public Void get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        refuseWaitInBatch();
+        return super.get(timeout, unit);
+    }
+
+    @Override
+    public Void join() {
+        refuseWaitInBatch();
+        return super.join();
+    }
+}
