@@ -205,8 +205,10 @@ public final class Cairn implements AutoCloseable {
 
     /**
      * Links this node to the sync server at {@code host:port} (spec/sync-protocol.md). The
-     * future completes once linked, caught up with the server and with this node's pending
-     * changes of the replicated trees acknowledged. It fails with {@link WrongServerException}
+     * future completes once linked, caught up with the server, with this node's pending
+     * changes of the replicated trees acknowledged, and with the ids it keeps in hand for each
+     * of its replicated trees ({@code Options.idReserve}), so it can create records even if
+     * the connection drops right after. It fails with {@link WrongServerException}
      * (nothing changed) when this database is linked to another server, whatever either has
      * synced (a server older than protocol version 4 cannot tell before its own checks, and may
      * refuse such a node as {@code SERVER_BEHIND} instead), and with a

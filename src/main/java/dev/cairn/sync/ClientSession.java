@@ -368,11 +368,16 @@ public final class ClientSession {
             it.remove();
         }
         for (String t : replica.trees()) {
-            if (wants(t) && !keysAsked.contains(t) && replica.idsAvailable(t) < replica.idReserve()) {
+            if (needsKeys(t) && !keysAsked.contains(t)) {
                 keysAsked.add(t);
                 out.accept(new Message.NeedKeys(t));
             }
         }
+    }
+
+    /** True when this connection replicates {@code tree} and the node holds fewer of its ids than it keeps in hand. */
+    private boolean needsKeys(String tree) {
+        return wants(tree) && replica.idsAvailable(tree) < replica.idReserve();
     }
 
     private void sendOutbox() {
@@ -406,8 +411,12 @@ public final class ClientSession {
         }
     }
 
-    /** True when nothing is in flight and the outbox was sent. */
+    /**
+     * True when nothing is in flight, the outbox was sent, and every tree has its ids in hand: a
+     * node that goes offline right after its link completed can still create records.
+     */
     public boolean idle() {
-        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && checkIns.isEmpty();
+        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && checkIns.isEmpty() && keysAsked.isEmpty()
+            && replica.trees().stream().noneMatch(this::needsKeys);
     }
 }

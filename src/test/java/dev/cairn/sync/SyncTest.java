@@ -636,6 +636,22 @@ class SyncTest {
         }
     }
 
+    /** connect completes with the ids the node keeps in hand, so a link that drops at once leaves it able to create records. */
+    @Test
+    void aNodeThatGoesOfflineRightAfterConnectingHasItsIdReserve() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            for (int run = 0; run < 3; run++) {
+                Cairn c = f.open("c" + run);
+                Tree<Part> parts = c.tree(Part.class);
+                connect(c, f).join();
+                c.disconnect();
+                int reserve = c.options().idReserve();
+                List<Key<Part>> made = parts.insertAll(java.util.stream.IntStream.range(0, reserve).mapToObj(i -> part(i)).toList());
+                assertEquals(reserve, made.size());
+            }
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {
