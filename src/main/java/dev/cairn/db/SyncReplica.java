@@ -59,6 +59,8 @@ public final class SyncReplica implements Replica {
     private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
     /** What the write batch in progress was told (see {@link #setOther}); under the database's write lock. */
     private final Map<Key<?>, BorrowState> othersInBatch = new java.util.HashMap<>();
+    /** The write batch {@link #othersInBatch} belongs to. */
+    private Object othersBatch;
     /**
      * Records the application checked in whose check-in the server has not answered (with a
      * Borrow naming another holder or none). A Borrow naming this node meanwhile predates the
@@ -683,15 +685,23 @@ public final class SyncReplica implements Replica {
      * in one batch, and the later ones must see what the earlier ones said.
      */
     private void setOther(Key<?> key, BorrowState state) {
-        if (othersInBatch.isEmpty()) {
+        Object batch = db.batch();
+        if (othersBatch != batch) {
+            // A batch whose end did not get to clear it (an earlier after-commit step threw) left nothing that counts.
+            othersInBatch.clear();
+            othersBatch = batch;
             db.afterCommit(() -> {
                 othersInBatch.forEach((k, told) -> {
                     if (told instanceof BorrowState.Mine || told instanceof BorrowState.Free) others.remove(k);
                     else others.put(k, told);
                 });
                 othersInBatch.clear();
+                othersBatch = null;
             });
-            db.onAbort(othersInBatch::clear);
+            db.onAbort(() -> {
+                othersInBatch.clear();
+                othersBatch = null;
+            });
         }
         othersInBatch.put(key, state);
     }
@@ -699,7 +709,7 @@ public final class SyncReplica implements Replica {
     /** The state this node last knew of {@code key}, in the write batch in progress: as {@link Database#borrowState} reads it. */
     private BorrowState knownState(Key<?> key, UUID storedHolder, UUID me) {
         if (storedHolder.equals(me)) return new BorrowState.Mine();
-        BorrowState told = othersInBatch.get(key);
+        BorrowState told = othersBatch == db.batch() ? othersInBatch.get(key) : null;
         BorrowState known = told == null ? others.get(key)
             : told instanceof BorrowState.Mine || told instanceof BorrowState.Free ? null : told;
         if (known != null) return known;
