@@ -32,6 +32,14 @@ class RevisionSyncTest {
         return f.events.get(c).stream().filter(e -> e instanceof Event.ChangeRefused).toList();
     }
 
+    /** A record {@code maker} creates and releases, once {@code other} holds it released. */
+    private static Key<Doc> releasedOnBoth(Tree<Doc> maker, Tree<Doc> other) {
+        Key<Doc> k = maker.insert(new Doc("manual", 10));
+        maker.release(k);
+        await("the other node sees it released", () -> other.contains(k) && other.meta(k).state() instanceof RecordState.Released);
+        return k;
+    }
+
     @Test
     void anyNodeMakesTheNextRevisionOfAReleasedRecord() {
         try (SyncFixture f = new SyncFixture(dir)) {
@@ -39,9 +47,7 @@ class RevisionSyncTest {
             Cairn b = f.connected("b");
             Tree<Doc> da = a.tree(Doc.class);
             Tree<Doc> db = b.tree(Doc.class);
-            Key<Doc> first = da.insert(new Doc("manual", 10));
-            da.release(first);
-            await("b sees it released", () -> db.contains(first) && db.meta(first).state() instanceof RecordState.Released);
+            Key<Doc> first = releasedOnBoth(da, db);
             Key<Doc> next = db.newRevision(first);
             assertEquals(new Key<>("Doc", first.id(), 1), next);
             await("a has b's revision", () -> da.contains(next));
@@ -68,9 +74,7 @@ class RevisionSyncTest {
                 Cairn b = f.connected("b");
                 Tree<Doc> da = a.tree(Doc.class);
                 Tree<Doc> db = b.tree(Doc.class);
-                Key<Doc> first = da.insert(new Doc("manual", 10));
-                da.release(first);
-                await("b sees it released", () -> db.contains(first) && db.meta(first).state() instanceof RecordState.Released);
+                Key<Doc> first = releasedOnBoth(da, db);
                 a.disconnect();
                 b.disconnect();
                 long before = f.server.sequence(); // the insert and release (one CREATED if a sent them together)
