@@ -1,14 +1,7 @@
 package dev.cairn.schema;
 
-import dev.cairn.schema.FieldType.Kind;
-import dev.cairn.schema.FieldType.OptionalOf;
-import dev.cairn.schema.FieldType.Ref;
-import dev.cairn.schema.FieldType.Scalar;
-import dev.cairn.schema.TypeDef.EnumDef;
-import dev.cairn.schema.TypeDef.RecordDef;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -19,7 +12,7 @@ import java.util.List;
  *
  * <ul>
  *   <li>Columns: {@code id} and {@code revision} (the primary key), then one column per top-level
- *       component in schema order. Scalars, enums and {@code Optional}s of them get SQL types;
+ *       component in schema order ({@link SqlColumn}, the mapping JDBC uses too). Scalars, enums and {@code Optional}s of them get SQL types;
  *       every other component (nested records, collections, maps, sealed types) is a
  *       {@code VARCHAR} holding the component's JSON text, so nothing is lost.
  *   <li>Records written by older schema versions are converted to the latest one first (missing
@@ -38,25 +31,32 @@ public final class SqlForm {
     public static String createTable(String table, Schema schema) {
         StringBuilder sql = new StringBuilder("CREATE TABLE ").append(identifier(table))
             .append(" (\n  \"id\" INTEGER NOT NULL,\n  \"revision\" INTEGER NOT NULL");
-        for (Component c : root(schema).components()) {
-            sql.append(",\n  ").append(identifier(c.name())).append(' ').append(sqlType(schema, c.type()));
-            if (FieldType.isFixed(c.type())) sql.append(" NOT NULL");
+        for (SqlColumn c : SqlColumn.of(schema)) {
+            sql.append(",\n  ").append(identifier(c.name())).append(' ').append(c.type().sql());
+            if (c.notNull()) sql.append(" NOT NULL");
         }
         return sql.append(",\n  PRIMARY KEY (\"id\", \"revision\")\n);").toString();
     }
 
     /** The {@code INSERT} statement of one stored record, converted to the latest schema. */
     public static String insert(String table, int id, int revision, MemorySegment bytes, SchemaVersions versions) {
-        Schema latest = versions.latest();
-        GenericRecord record = JsonForm.parse(JsonForm.toJson(bytes, versions), latest);
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(identifier(table)).append(" (\"id\", \"revision\"");
-        for (Component c : root(latest).components()) sql.append(", ").append(identifier(c.name()));
-        sql.append(") VALUES (").append(id).append(", ").append(revision);
-        for (Component c : root(latest).components()) {
-            sql.append(", ");
-            literal(latest, c.type(), record.get(c.name()), sql);
-        }
+        StringBuilder sql = insertInto(table, versions.latest()).append(id).append(", ").append(revision);
+        for (Object value : SqlColumn.values(bytes, versions)) literal(value, sql.append(", "));
         return sql.append(");").toString();
+    }
+
+    /** The {@code INSERT} statement of one row with {@code ?} for each value, as JDBC prepares it. */
+    public static String insertParameters(String table, Schema schema) {
+        StringBuilder sql = insertInto(table, schema).append("?, ?");
+        for (int i = SqlColumn.of(schema).size(); i > 0; i--) sql.append(", ?");
+        return sql.append(')').toString();
+    }
+
+    /** {@code INSERT INTO "table" ("id", "revision", "c1", ...) VALUES (}. */
+    private static StringBuilder insertInto(String table, Schema schema) {
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(identifier(table)).append(" (\"id\", \"revision\"");
+        for (SqlColumn c : SqlColumn.of(schema)) sql.append(", ").append(identifier(c.name()));
+        return sql.append(") VALUES (");
     }
 
     /**
@@ -68,6 +68,7 @@ public final class SqlForm {
      */
     public static List<Row> parseInserts(String sql, String table, Schema schema) {
         List<Row> rows = new ArrayList<>();
+        List<SqlColumn> all = SqlColumn.of(schema);
         SqlReader reader = new SqlReader(sql);
         while (reader.skipToInsert()) {
             String into = reader.identifierOrWord();
@@ -77,140 +78,70 @@ public final class SqlForm {
             List<String> columns = reader.columnList();
             reader.keyword("VALUES");
             do {
-                rows.add(row(reader, columns, schema));
+                rows.add(row(reader, columns, all, schema));
             } while (reader.comma());
             reader.statementEnd();
         }
         return rows;
     }
 
-    private static Row row(SqlReader reader, List<String> columns, Schema schema) {
-        List<SqlReader.Literal> values = reader.valueList();
-        if (values.size() != columns.size()) {
-            throw reader.fail(values.size() + " values for " + columns.size() + " columns");
+    private static Row row(SqlReader reader, List<String> names, List<SqlColumn> all, Schema schema) {
+        List<SqlReader.Literal> literals = reader.valueList();
+        if (literals.size() != names.size()) {
+            throw reader.fail(literals.size() + " values for " + names.size() + " columns");
         }
         int id = -1;
         int revision = -1;
-        StringBuilder json = new StringBuilder("{");
-        RecordDef root = root(schema);
-        for (int i = 0; i < columns.size(); i++) {
-            String column = columns.get(i);
-            SqlReader.Literal v = values.get(i);
-            switch (column) {
-                case "id" -> id = v.intValue(reader, column);
-                case "revision" -> revision = v.intValue(reader, column);
+        List<SqlColumn> columns = new ArrayList<>();
+        List<Object> values = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            SqlReader.Literal v = literals.get(i);
+            switch (name) {
+                case "id" -> id = v.intValue(reader, name);
+                case "revision" -> revision = v.intValue(reader, name);
                 default -> {
-                    int index = root.indexOf(column);
-                    if (index < 0) throw reader.fail("column " + column + " is no component of " + root.name());
-                    if (json.length() > 1) json.append(',');
-                    JsonPrinter.quote(column, json);
-                    json.append(':');
-                    jsonValue(schema, root.components().get(index).type(), v, json);
+                    SqlColumn column = SqlColumn.named(all, name);
+                    if (column == null) {
+                        throw reader.fail("column " + name + " is no component of " + SqlColumn.root(schema).name());
+                    }
+                    columns.add(column);
+                    values.add(value(v));
                 }
             }
         }
         if (id < 0 || revision < 0) throw reader.fail("row without id and revision columns");
-        return new Row(id, revision, json.append('}').toString());
+        return new Row(id, revision, SqlColumn.json(columns, values));
     }
 
-    // ---------------------------------------------------------------- types and literals
+    // ---------------------------------------------------------------- literals
 
-    private static RecordDef root(Schema schema) {
-        return (RecordDef) schema.definition(Schema.ROOT);
+    private static void literal(Object value, StringBuilder sql) {
+        switch (value) {
+            case null -> sql.append("NULL");
+            case Boolean b -> sql.append(b ? "TRUE" : "FALSE");
+            case Float f when !Float.isFinite(f) -> quote(f.toString(), sql);
+            case Double d when !Double.isFinite(d) -> quote(d.toString(), sql);
+            case Number n -> sql.append(n);
+            case byte[] bytes -> sql.append("X'").append(HexFormat.of().formatHex(bytes)).append('\'');
+            case java.time.LocalDate date -> quote(date.toString(), sql.append("DATE "));
+            default -> quote(value.toString(), sql);
+        }
     }
 
-    private static String sqlType(Schema schema, FieldType type) {
-        return switch (type) {
-            case Scalar s -> scalarType(s.kind());
-            case OptionalOf o when o.element() instanceof Scalar s -> scalarType(s.kind());
-            case Ref r when schema.definition(r) instanceof EnumDef -> "VARCHAR(255)";
-            default -> "VARCHAR(65535)";
+    /** A literal as a column value of {@link SqlColumn#json}: numbers stay text, so they are read as written. */
+    private static Object value(SqlReader.Literal v) {
+        return switch (v.kind()) {
+            case NULL -> null;
+            case BOOLEAN -> Boolean.valueOf(v.text());
+            case BINARY -> HexFormat.of().parseHex(v.text());
+            case NUMBER -> new SqlColumn.JsonText(v.text());
+            case STRING -> v.text();
         };
     }
 
-    private static String scalarType(Kind kind) {
-        return switch (kind) {
-            case BOOLEAN -> "BOOLEAN";
-            case BYTE, SHORT -> "SMALLINT";
-            case INT -> "INTEGER";
-            case LONG -> "BIGINT";
-            case FLOAT -> "REAL";
-            case DOUBLE -> "DOUBLE PRECISION";
-            case CHAR -> "CHAR(1)";
-            case STRING -> "VARCHAR(65535)";
-            case BYTES -> "VARBINARY(65535)";
-            case UUID -> "CHAR(36)";
-            case INSTANT -> "VARCHAR(40)";
-            case LOCAL_DATE -> "DATE";
-            case BIG_DECIMAL -> "DECIMAL";
-            case KEY -> "VARCHAR(300)";
-        };
-    }
-
-    /** Whether a column of this type holds the component's JSON text. */
-    private static boolean jsonColumn(Schema schema, FieldType type) {
-        return switch (type) {
-            case Scalar s -> false;
-            case OptionalOf o -> !(o.element() instanceof Scalar);
-            case Ref r -> !(schema.definition(r) instanceof EnumDef);
-            default -> true;
-        };
-    }
-
-    private static void literal(Schema schema, FieldType type, Object value, StringBuilder sql) {
-        if (type instanceof OptionalOf o && o.element() instanceof Scalar) {
-            java.util.Optional<?> opt = (java.util.Optional<?>) value;
-            value = opt == null ? null : opt.orElse(null);
-        }
-        if (value == null) {
-            sql.append("NULL");
-        } else if (jsonColumn(schema, type)) {
-            quote(JsonPrinter.print(schema, type, value, false), sql);
-        } else {
-            switch (value) {
-                case Boolean b -> sql.append(b ? "TRUE" : "FALSE");
-                case Float f when Float.isFinite(f) -> sql.append(f);
-                case Double d when Double.isFinite(d) -> sql.append(d);
-                case Byte b -> sql.append(b);
-                case Short s -> sql.append(s);
-                case Integer i -> sql.append(i);
-                case Long l -> sql.append(l);
-                case java.math.BigDecimal d -> sql.append(d);
-                case byte[] bytes -> sql.append("X'").append(HexFormat.of().formatHex(bytes)).append('\'');
-                case java.time.LocalDate date -> quote(date.toString(), sql.append("DATE "));
-                case GenericEnum e -> quote(e.constant(), sql);
-                default -> quote(value.toString(), sql);
-            }
-        }
-    }
-
-    private static void jsonValue(Schema schema, FieldType type, SqlReader.Literal v, StringBuilder json) {
-        if (v.kind() == SqlReader.LiteralKind.NULL) {
-            json.append("null");
-            return;
-        }
-        if (jsonColumn(schema, type)) {
-            json.append(v.text());
-            return;
-        }
-        Kind kind = type instanceof Scalar s ? s.kind()
-            : type instanceof OptionalOf o && o.element() instanceof Scalar s ? s.kind() : Kind.STRING;
-        switch (v.kind()) {
-            case NUMBER, BOOLEAN -> json.append(v.text());
-            case BINARY -> JsonPrinter.quote(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(v.text())), json);
-            case STRING -> {
-                if (kind == Kind.BIG_DECIMAL || kind.primitive() && kind != Kind.CHAR && kind != Kind.BOOLEAN
-                    && !v.text().matches("-?(NaN|Infinity)")) {
-                    json.append(v.text());
-                } else {
-                    JsonPrinter.quote(v.text(), json);
-                }
-            }
-            case NULL -> json.append("null");
-        }
-    }
-
-    private static String identifier(String name) {
+    /** {@code name} as a double-quoted SQL identifier, {@code "} doubled inside. */
+    public static String identifier(String name) {
         return "\"" + name.replace("\"", "\"\"") + "\"";
     }
 

@@ -1,0 +1,198 @@
+package dev.cairn.schema;
+
+import dev.cairn.schema.FieldType.Kind;
+import dev.cairn.schema.FieldType.OptionalOf;
+import dev.cairn.schema.FieldType.Ref;
+import dev.cairn.schema.FieldType.Scalar;
+import dev.cairn.schema.TypeDef.EnumDef;
+import dev.cairn.schema.TypeDef.RecordDef;
+import java.lang.foreign.MemorySegment;
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * One column of a tree's SQL table (record-format.md §10): how a top-level component of the
+ * latest schema maps to a SQL type and to a plain Java value. The SQL text form ({@link SqlForm})
+ * and the JDBC transfer both go through this one mapping, so they write the same table.
+ *
+ * <p>Column values are {@code Boolean}, {@code Short}, {@code Integer}, {@code Long},
+ * {@code Float}, {@code Double}, {@code String}, {@code byte[]}, {@link LocalDate},
+ * {@link BigDecimal}, or null for SQL {@code NULL} ({@link Type#javaType}).
+ */
+public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
+
+    /** A value that is JSON text already (a number as SQL text gives it), put into the record as it is. */
+    public record JsonText(String json) { }
+
+    /** The SQL type of a column and the Java type of its values. */
+    public enum Type {
+        BOOLEAN("BOOLEAN", Boolean.class),
+        SMALLINT("SMALLINT", Short.class),
+        INTEGER("INTEGER", Integer.class),
+        BIGINT("BIGINT", Long.class),
+        REAL("REAL", Float.class),
+        DOUBLE("DOUBLE PRECISION", Double.class),
+        CHAR("CHAR(1)", String.class),
+        VARCHAR("VARCHAR(65535)", String.class),
+        VARBINARY("VARBINARY(65535)", byte[].class),
+        UUID("CHAR(36)", String.class),
+        INSTANT("VARCHAR(40)", String.class),
+        DATE("DATE", LocalDate.class),
+        DECIMAL("DECIMAL", BigDecimal.class),
+        KEY("VARCHAR(300)", String.class),
+        ENUM("VARCHAR(255)", String.class),
+        /** A nested record, sealed type, collection or optional of those: its JSON text (§7). */
+        JSON("VARCHAR(65535)", String.class);
+
+        private final String sql;
+        private final Class<?> javaType;
+
+        Type(String sql, Class<?> javaType) {
+            this.sql = sql;
+            this.javaType = javaType;
+        }
+
+        /** As {@code CREATE TABLE} declares it. */
+        public String sql() {
+            return sql;
+        }
+
+        public Class<?> javaType() {
+            return javaType;
+        }
+
+        private boolean numeric() {
+            return this == SMALLINT || this == INTEGER || this == BIGINT || this == REAL || this == DOUBLE
+                || this == DECIMAL;
+        }
+    }
+
+    /** The columns of {@code schema}'s root record, in schema order (without {@code id} and {@code revision}). */
+    public static List<SqlColumn> of(Schema schema) {
+        List<SqlColumn> columns = new ArrayList<>();
+        for (Component c : root(schema).components()) {
+            columns.add(new SqlColumn(c.name(), typeOf(schema, c.type()), FieldType.isFixed(c.type())));
+        }
+        return List.copyOf(columns);
+    }
+
+    /** The column of {@code columns} named {@code name}, or null. */
+    public static SqlColumn named(List<SqlColumn> columns, String name) {
+        for (SqlColumn c : columns) {
+            if (c.name().equals(name)) return c;
+        }
+        return null;
+    }
+
+    /**
+     * The column values of one stored record, converted to the latest schema first (missing
+     * components read as their defaults), in the order of {@link #of}.
+     */
+    public static List<Object> values(MemorySegment bytes, SchemaVersions versions) {
+        Schema latest = versions.latest();
+        GenericRecord record = JsonForm.parse(JsonForm.toJson(bytes, versions), latest);
+        List<Object> values = new ArrayList<>();
+        for (Component c : root(latest).components()) {
+            values.add(value(latest, c.type(), typeOf(latest, c.type()), record.get(c.name())));
+        }
+        return values;
+    }
+
+    /**
+     * A row read back as a JSON record: {@code columns.get(i)} holds {@code values.get(i)}, a
+     * value of its type's {@link Type#javaType} (or, from SQL text, a {@link JsonText} number, or a
+     * {@code String} holding a number for a numeric column). Columns left out take their defaults when the JSON is encoded.
+     */
+    public static String json(List<SqlColumn> columns, List<Object> values) {
+        StringBuilder json = new StringBuilder("{");
+        for (int i = 0; i < columns.size(); i++) {
+            if (i > 0) json.append(',');
+            JsonPrinter.quote(columns.get(i).name(), json);
+            json.append(':');
+            jsonValue(columns.get(i).type(), values.get(i), json);
+        }
+        return json.append('}').toString();
+    }
+
+    /** One column value as JSON (§7), as {@link #json(List, List)} writes it into the record. */
+    public static String json(Type type, Object value) {
+        StringBuilder json = new StringBuilder();
+        jsonValue(type, value, json);
+        return json.toString();
+    }
+
+    /** The name of {@code schema}'s root record, the record each row holds. */
+    public static String recordName(Schema schema) {
+        return root(schema).name();
+    }
+
+    static RecordDef root(Schema schema) {
+        return (RecordDef) schema.definition(Schema.ROOT);
+    }
+
+    private static Type typeOf(Schema schema, FieldType type) {
+        return switch (type) {
+            case Scalar s -> scalarType(s.kind());
+            case OptionalOf o when o.element() instanceof Scalar s -> scalarType(s.kind());
+            case Ref r when schema.definition(r) instanceof EnumDef -> Type.ENUM;
+            default -> Type.JSON;
+        };
+    }
+
+    private static Type scalarType(Kind kind) {
+        return switch (kind) {
+            case BOOLEAN -> Type.BOOLEAN;
+            case BYTE, SHORT -> Type.SMALLINT;
+            case INT -> Type.INTEGER;
+            case LONG -> Type.BIGINT;
+            case FLOAT -> Type.REAL;
+            case DOUBLE -> Type.DOUBLE;
+            case CHAR -> Type.CHAR;
+            case STRING -> Type.VARCHAR;
+            case BYTES -> Type.VARBINARY;
+            case UUID -> Type.UUID;
+            case INSTANT -> Type.INSTANT;
+            case LOCAL_DATE -> Type.DATE;
+            case BIG_DECIMAL -> Type.DECIMAL;
+            case KEY -> Type.KEY;
+        };
+    }
+
+    /** A component value of a {@link GenericRecord} as the column's Java value. */
+    private static Object value(Schema schema, FieldType component, Type column, Object value) {
+        if (component instanceof OptionalOf o && o.element() instanceof Scalar) {
+            java.util.Optional<?> opt = (java.util.Optional<?>) value;
+            value = opt == null ? null : opt.orElse(null);
+        }
+        if (value == null) return null;
+        return switch (column) {
+            case JSON -> JsonPrinter.print(schema, component, value, false);
+            case SMALLINT -> ((Number) value).shortValue();
+            case ENUM -> ((GenericEnum) value).constant();
+            case CHAR, VARCHAR, UUID, INSTANT, KEY -> value.toString();
+            case BOOLEAN, INTEGER, BIGINT, REAL, DOUBLE, VARBINARY, DATE, DECIMAL -> value;
+        };
+    }
+
+    private static void jsonValue(Type type, Object value, StringBuilder json) {
+        switch (value) {
+            case null -> json.append("null");
+            case JsonText t -> json.append(t.json());
+            case String s when type == Type.JSON -> json.append(s);
+            // SQL text gives numbers as text; 'NaN' and the infinities are JSON strings (§7)
+            case String s when type.numeric() && !s.matches("-?(NaN|Infinity)") -> json.append(s);
+            case Float f when !Float.isFinite(f) -> JsonPrinter.quote(f.toString(), json);
+            case Double d when !Double.isFinite(d) -> JsonPrinter.quote(d.toString(), json);
+            case Boolean b -> json.append(b);
+            case Number n -> json.append(n);
+            case byte[] bytes -> JsonPrinter.quote(Base64.getEncoder().encodeToString(bytes), json);
+            case String s -> JsonPrinter.quote(s, json);
+            case LocalDate d -> JsonPrinter.quote(d.toString(), json);
+            default -> throw new IllegalArgumentException("column value " + value + " of " + value.getClass().getName()
+                + " (expected: " + type.javaType().getSimpleName() + " for SQL type " + type.sql() + ")");
+        }
+    }
+}
