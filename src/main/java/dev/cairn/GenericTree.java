@@ -65,4 +65,56 @@ public interface GenericTree {
      *     the component of a value that does not fit the schema
      */
     List<Key<?>> importSql(String table, String sql);
+
+    /**
+     * Writes this tree into {@code table} of a JDBC database (record-format.md §11), the table
+     * {@link #exportSql} describes: creates it when the connection's catalog and schema have no
+     * table of that name, and refuses one that holds rows. See {@link #exportJdbc(String,
+     * java.sql.Connection, boolean)}.
+     */
+    default void exportJdbc(String table, java.sql.Connection c) {
+        exportJdbc(table, c, false);
+    }
+
+    /**
+     * Writes this tree into {@code table} of a JDBC database, one row per record (records of older
+     * schema versions converted to the latest one), in one JDBC transaction on {@code c}: the
+     * table is created when absent ({@link #exportSql}'s {@code CREATE TABLE}), the rows are
+     * inserted in batches of prepared statements, read back and compared with what was written,
+     * then committed. Any failure rolls back, so the table gets every row or none (a database that
+     * commits {@code CREATE TABLE} at once, such as H2 or MySQL, keeps the table, empty). The
+     * connection's auto-commit setting is restored; the connection stays open.
+     *
+     * @param append false refuses a table that holds rows; true adds to them (rows with the keys
+     *     of this tree's records must not be there: the primary key refuses them)
+     * @throws TransferRefusedException if the table holds rows and {@code append} is false
+     * @throws JdbcException naming the row where known, if the database refuses a statement or
+     *     a value does not read back as written (a column type that cannot hold it exactly)
+     */
+    void exportJdbc(String table, java.sql.Connection c, boolean append);
+
+    /**
+     * Inserts every row of {@code table} of a JDBC database as a new record; refuses a tree that
+     * holds records. See {@link #importJdbc(String, java.sql.Connection, boolean)}.
+     */
+    default List<Key<?>> importJdbc(String table, java.sql.Connection c) {
+        return importJdbc(table, c, false);
+    }
+
+    /**
+     * Inserts every row of {@code table} of a JDBC database (columns as {@link #exportJdbc}
+     * writes them; columns of components it lacks take their defaults) as new records with ids
+     * from this node's pool, in key order, in one transaction: a bad row stores nothing. Nothing
+     * is written to the JDBC database. Refused, before anything is stored, like {@code cairn
+     * import}: a tree that holds records unless {@code append} (an application's unique index is
+     * not there to refuse doubled records), and a table holding two revisions of one record id
+     * (every row becomes a record of its own, so they would be separate records with one name).
+     *
+     * @return the new keys, in row order
+     * @throws TransferRefusedException for the two refusals above
+     * @throws IllegalArgumentException naming the row and component of a value that does not fit
+     *     the schema, or a column that is no component
+     * @throws JdbcException if the database refuses the query
+     */
+    List<Key<?>> importJdbc(String table, java.sql.Connection c, boolean append);
 }

@@ -4,15 +4,20 @@ import dev.cairn.BorrowState;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.RecordNotFoundException;
+import dev.cairn.TransferRefusedException;
 import dev.cairn.schema.JsonForm;
+import dev.cairn.schema.SqlColumn;
 import dev.cairn.schema.SqlForm;
 import dev.cairn.store.Cursor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -128,8 +133,79 @@ public final class GenericTreeImpl implements GenericTree {
     public List<Key<?>> importSql(String table, String sql) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(sql, "sql");
-        List<byte[]> bodies = new ArrayList<>();
-        for (SqlForm.Row row : SqlForm.parseInserts(sql, table, t.versions.latest())) {
+        return insertAll(bodies(table, SqlForm.parseInserts(sql, table, t.versions.latest())), () -> { });
+    }
+
+    @Override
+    public void exportJdbc(String table, Connection c, boolean append) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(c, "c");
+        db.readOrWrite(r -> {
+            // both walks (insert, read back) see this one snapshot
+            JdbcTransfer.export(t.name, table, c, append, t.versions.latest(), action -> {
+                try (Cursor cursor = r.cursor(t.dataTree)) {
+                    for (boolean more = cursor.first(); more; more = cursor.next()) {
+                        MemorySegment k = cursor.key();
+                        action.accept(new JdbcTransfer.Row(Layout.idOf(k), Layout.revisionOf(k),
+                            SqlColumn.values(RecordHeader.body(cursor.value()), t.versions)));
+                    }
+                }
+            });
+            return null;
+        });
+    }
+
+    @Override
+    public List<Key<?>> importJdbc(String table, Connection c, boolean append) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(c, "c");
+        String what = "import of table " + table + " into tree " + t.name;
+        refuseIfHolding(what, append);
+        List<SqlForm.Row> rows = JdbcTransfer.read(t.name, table, c, t.versions.latest());
+        refuseRevisionsOfOneId(what, rows);
+        // again inside the transaction: records may have come meanwhile
+        return insertAll(bodies(table, rows), () -> refuseIfHolding(what, append));
+    }
+
+    /**
+     * Inserts {@code bodies} as new records in one transaction, after {@code first} (a check that
+     * throws to store nothing); waits for enough ids from the server first, as insertAll does.
+     */
+    private List<Key<?>> insertAll(List<byte[]> bodies, Runnable first) {
+        SyncReplica.awaitIds(db, t, bodies.size());
+        return db.write(() -> {
+            first.run();
+            List<Key<?>> keys = new ArrayList<>(bodies.size());
+            for (byte[] body : bodies) keys.add(db.insert(t, body));
+            return List.copyOf(keys);
+        }, true);
+    }
+
+    private void refuseIfHolding(String what, boolean append) {
+        long held = db.readOrWrite(r -> r.count(t.dataTree));
+        if (held > 0 && !append) {
+            throw new TransferRefusedException(what + ": the tree holds " + held + " record" + (held == 1 ? "" : "s")
+                + " already, and import adds every row as a new record without the application's indexes to refuse"
+                + " doubles (append to add them anyway; nothing imported)");
+        }
+    }
+
+    private static void refuseRevisionsOfOneId(String what, List<SqlForm.Row> rows) {
+        Map<Integer, List<Integer>> revisions = new TreeMap<>();
+        for (SqlForm.Row row : rows) revisions.computeIfAbsent(row.id(), id -> new ArrayList<>()).add(row.revision());
+        for (var e : revisions.entrySet()) {
+            if (e.getValue().size() > 1) {
+                throw new TransferRefusedException(what + ": the table holds revisions " + e.getValue() + " of record id "
+                    + e.getKey() + "; every row becomes a new record with an id of its own, so they would be separate"
+                    + " records with the same data and name. Keep one revision of each id (nothing imported)");
+            }
+        }
+    }
+
+    /** The rows encoded with the latest schema version; errors name the row. */
+    private List<byte[]> bodies(String table, List<SqlForm.Row> rows) {
+        List<byte[]> bodies = new ArrayList<>(rows.size());
+        for (SqlForm.Row row : rows) {
             try {
                 bodies.add(JsonForm.fromJson(row.json(), t.versions));
             } catch (IllegalArgumentException e) {
@@ -137,11 +213,7 @@ public final class GenericTreeImpl implements GenericTree {
                     + ": " + e.getMessage(), e);
             }
         }
-        return db.write(() -> {
-            List<Key<?>> keys = new ArrayList<>(bodies.size());
-            for (byte[] body : bodies) keys.add(db.insert(t, body));
-            return List.copyOf(keys);
-        }, true);
+        return bodies;
     }
 
     @Override

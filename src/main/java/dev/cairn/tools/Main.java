@@ -32,8 +32,11 @@ public final class Main {
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)
           export  DIR TREE [--format jsonl|sql]   write a tree to stdout
+          export  DIR TREE --jdbc URL [--table NAME] [--append]   ... or into a table of a
+                                         JDBC database (driver jar on -cp: see export --help)
           import  DIR TREE FILE [--append]   insert the records of FILE (jsonl or sql) as new
                                          records; a tree holding records needs --append
+          import  DIR TREE --jdbc URL [--table NAME] [--append]   ... or the rows of a table
           stats   DIR                    database id, file, page and tree figures (of a copy,
                                          as verify)
           salvage DIR [--apply]          when the log refuses the open: say what giving up the
@@ -98,14 +101,31 @@ public final class Main {
             """),
         java.util.Map.entry("export", """
             usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql]
+                   java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main export DIR TREE --jdbc URL
+                        [--table NAME] [--user USER --password-env VAR] [--append]
 
             Writes every record of TREE to stdout, without the application's classes.
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default)
               --format sql     CREATE TABLE plus one INSERT per record
+
+            With --jdbc, writes them into a table of the database at URL instead, through its JDBC
+            driver, which must be on the class path (java -jar ignores -cp: start Main as above).
+            The table has the columns of --format sql; it is created when absent. All rows go in
+            one transaction, are read back and compared with the records, then committed: any
+            failure rolls back (exit 1). A table that holds rows is refused (exit 1).
+
+              --jdbc URL            the database, e.g. jdbc:sqlite:parts.db, jdbc:h2:./parts
+              --table NAME          the table (default: TREE)
+              --user USER           the database user
+              --password-env VAR    the environment variable holding the password (a password
+                                    is never taken on the command line, where others can see it)
+              --append              add to a table that holds rows
             """),
         java.util.Map.entry("import", """
             usage: java -jar cairn.jar import DIR TREE FILE [--append]
+                   java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main import DIR TREE --jdbc URL
+                        [--table NAME] [--user USER --password-env VAR] [--append]
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql as export --format sql writes it) into TREE, which must exist, as new records with
@@ -117,6 +137,16 @@ public final class Main {
 
               --append   add to a tree that holds records anyway (names may then be duplicated:
                          the application's unique index lists them in duplicates())
+
+            With --jdbc instead of FILE, reads the rows of a table of the database at URL, through
+            its JDBC driver on the class path (see export --help), with the same refusals; nothing
+            is written to that database. Columns as export --jdbc writes them; columns of
+            components the table lacks take their defaults.
+
+              --jdbc URL            the database
+              --table NAME          the table (default: TREE)
+              --user USER           the database user
+              --password-env VAR    the environment variable holding the password
             """),
         java.util.Map.entry("stats", """
             usage: java -jar cairn.jar stats DIR
@@ -205,10 +235,24 @@ public final class Main {
                 case "inspect" -> InspectLauncher.launch(a.expect(1).dir(0));
                 case "stats" -> Commands.stats(a.expect(1).dir(0), out);
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
-                case "export" -> Commands.export(a.expect(2, "--format").dir(0), a.positional(1, "TREE"),
-                    a.option("--format", "jsonl"), out);
-                case "import" -> Commands.importFile(a.expect(3, "--append").dir(0), a.positional(1, "TREE"),
-                    Path.of(a.positional(2, "FILE")), a.flag("--append"), out, err);
+                case "export" -> {
+                    if (a.option("--jdbc", null) == null) {
+                        yield Commands.export(a.expect(2, "--format").dir(0), a.positional(1, "TREE"),
+                            a.option("--format", "jsonl"), out);
+                    }
+                    JdbcCommands.Target target = jdbcTarget(a);
+                    yield JdbcCommands.export(a.expect(2, JDBC_OPTIONS).dir(0), a.positional(1, "TREE"), target,
+                        a.flag("--append"), out, err);
+                }
+                case "import" -> {
+                    if (a.option("--jdbc", null) == null) {
+                        yield Commands.importFile(a.expect(3, "--append").dir(0), a.positional(1, "TREE"),
+                            Path.of(a.positional(2, "FILE")), a.flag("--append"), out, err);
+                    }
+                    JdbcCommands.Target target = jdbcTarget(a);
+                    yield JdbcCommands.importTable(a.expect(2, JDBC_OPTIONS).dir(0), a.positional(1, "TREE"), target,
+                        a.flag("--append"), out, err);
+                }
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
@@ -219,6 +263,18 @@ public final class Main {
             err.println("cairn " + args[0] + ": " + e.getMessage());
             return 2;
         }
+    }
+
+    private static final String[] JDBC_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append"};
+
+    /** The --jdbc options of export and import; a password given on the command line is refused. */
+    private static JdbcCommands.Target jdbcTarget(Args a) {
+        if (a.option("--password", null) != null) {
+            throw new UsageException("--password: a password is not taken on the command line, where other users of the"
+                + " machine can see it; put it in an environment variable and give --password-env VAR");
+        }
+        return new JdbcCommands.Target(a.requiredOption("--jdbc"), a.option("--table", a.positional(1, "TREE")),
+            a.option("--user", null), a.option("--password-env", null));
     }
 
     /** Bad command-line usage: exit code 2 with the usage text. */
