@@ -670,4 +670,63 @@ class MainTest {
         assertEquals(0, ok.code(), ok.out() + ok.err());
         assertTrue(ok.out().contains("imported 2 records into Doc"), ok.out());
     }
+
+    @Test
+    void exportAndImportGoThroughAJdbcDriverOnTheClassPath() throws java.sql.SQLException {
+        Path db = databaseWithParts(3);
+        Path other = dir.resolve("other");
+        try (Cairn c = Cairn.open(other)) {
+            c.tree(Part.class);
+        }
+        dev.cairn.testing.FakeJdbc database = dev.cairn.testing.FakeDriver.register("main-test");
+        try {
+            Result r = cairn("export", db.toString(), "Part", "--jdbc", "jdbc:fake:main-test", "--table", "parts");
+            assertEquals(0, r.code(), r.err());
+            assertEquals("exported 3 records of Part to table parts at jdbc:fake:main-test\n", r.out());
+            assertEquals(3, database.tables().get("parts").rows().size());
+            r = cairn("export", db.toString(), "Part", "--jdbc", "jdbc:fake:main-test", "--table", "parts");
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("the table holds 3 rows already"), r.err());
+
+            r = cairn("import", other.toString(), "Part", "--jdbc", "jdbc:fake:main-test", "--table", "parts");
+            assertEquals(0, r.code(), r.err());
+            assertEquals("imported 3 records into Part from table parts at jdbc:fake:main-test\n", r.out());
+            r = cairn("import", other.toString(), "Part", "--jdbc", "jdbc:fake:main-test", "--table", "parts");
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().startsWith("cairn import: import of table parts into tree Part: the tree holds 3 records"), r.err());
+            r = cairn("import", other.toString(), "Part", "--jdbc", "jdbc:fake:main-test", "--table", "parts", "--append");
+            assertEquals(0, r.code(), r.err());
+        } finally {
+            dev.cairn.testing.FakeDriver.drop("main-test");
+        }
+        try (Cairn c = Cairn.open(other)) {
+            assertEquals(6, c.tree(Part.class).size());
+        }
+    }
+
+    @Test
+    void aMissingJdbcDriverIsOneLineAndExitTwo() {
+        Path db = databaseWithParts(1);
+        for (String command : new String[] {"export", "import"}) {
+            Result r = cairn(command, db.toString(), "Part", "--jdbc", "jdbc:nosuch:/tmp/x.db?password=secret");
+            assertEquals(2, r.code(), r.err());
+            assertEquals("cairn " + command + ": no JDBC driver for URL jdbc:nosuch:/tmp/x.db...: put the driver's jar on the"
+                + " class path with -cp (java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main ..., not java -jar, which"
+                + " ignores -cp)\n", r.err());
+        }
+    }
+
+    @Test
+    void aJdbcPasswordComesFromAnEnvironmentVariableNeverTheCommandLine() {
+        Path db = databaseWithParts(1);
+        Result r = cairn("export", db.toString(), "Part", "--jdbc", "jdbc:fake:x", "--user", "sa", "--password", "secret");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("cairn export: --password: a password is not taken on the command line"), r.err());
+        r = cairn("import", db.toString(), "Part", "--jdbc", "jdbc:nosuch:x", "--user", "sa", "--password-env",
+            "CAIRN_TEST_SURELY_UNSET_VARIABLE");
+        assertEquals(2, r.code());
+        r = cairn("import", db.toString(), "Part", "FILE.sql", "--jdbc", "jdbc:nosuch:x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("cairn import: unexpected argument 'FILE.sql'"), r.err());
+    }
 }
