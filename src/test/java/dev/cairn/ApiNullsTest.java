@@ -47,6 +47,7 @@ class ApiNullsTest {
     static Object sample(Class<?> type, List<Object> samples) {
         if (type == int.class) return 0;
         if (type == long.class) return 0L;
+        if (type == boolean.class) return false;
         for (Object s : samples) if (type.isInstance(s)) return s;
         throw new AssertionError("no sample for " + type);
     }
@@ -61,7 +62,7 @@ class ApiNullsTest {
                 (java.util.function.BiConsumer<Object, Object>) (a, b) -> { },
                 new dev.cairn.index.UniqueNameIndex<Part>("n", Part::name), (Runnable) () -> { },
                 (java.util.function.Consumer<Object>) e -> { }, (Migration<Part>) (key, json) -> null,
-                java.util.Set.of(), new StringBuilder()));
+                java.util.Set.of(), new StringBuilder(), new dev.cairn.testing.FakeJdbc().connect()));
             assertNullsRefused(parts, Tree.class, samples);
             assertNullsRefused(db, Cairn.class, samples);
             assertNullsRefused(db.genericTree("Part"), GenericTree.class, samples);
