@@ -64,17 +64,39 @@ public final class ClientSession {
         private final boolean permanent;
         private final boolean versionRefused;
         private final transient Message.Error told;
+        private final boolean retryLater;
 
         Failure(String message, RuntimeException cause, boolean permanent) {
-            this(message, cause, permanent, false, null);
+            this(message, cause, permanent, false, null, false);
         }
 
         Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused, Message.Error told) {
+            this(message, cause, permanent, versionRefused, told, false);
+        }
+
+        Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused, Message.Error told,
+                boolean retryLater) {
             super(message, cause);
             this.cause = cause;
             this.permanent = permanent;
             this.versionRefused = versionRefused;
             this.told = told;
+            this.retryLater = retryLater;
+        }
+
+        /** A permanent failure that is about the server at this address, not this node: see {@link #retryLater()}. */
+        static Failure ofServer(String message, RuntimeException cause, Message.Error told) {
+            return new Failure(message, cause, true, false, told, true);
+        }
+
+        /**
+         * True when the server at this address is not one this node can sync with (another
+         * server, one restored from a backup, another application's, one of a protocol version
+         * it does not speak, one holding a tree differently): the node's own state is fine, and
+         * the right server may answer there later, so a node that has linked keeps trying.
+         */
+        public boolean retryLater() {
+            return retryLater;
         }
 
         /** The exception to hand the application (e.g. {@link WrongServerException}). */
@@ -202,11 +224,9 @@ public final class ClientSession {
                 // The server compared the Hello's serverId with its own (version 4 on): as a
                 // Welcome from another server, nothing changed and the node does not retry.
                 state = State.ENDED;
-                throw new Failure(e.text(), new WrongServerException(e.text()), true);
+                throw Failure.ofServer(e.text(), new WrongServerException(e.text()), null);
             }
-            case Message.Error e -> end(ErrorCode.name(e.code()) + ": " + e.text(), e.code() == ErrorCode.APP_ID
-                || e.code() == ErrorCode.VERSION || e.code() == ErrorCode.ID_CONFLICT || e.code() == ErrorCode.TREE_MISMATCH
-                || e.code() == ErrorCode.NODE_COPY || e.code() == ErrorCode.SERVER_BEHIND || e.code() == ErrorCode.REPLACED);
+            case Message.Error e -> end(e.code(), ErrorCode.name(e.code()) + ": " + e.text());
             case Message.SchemaDef d -> schemas.put(SchemaRef.of(d), d);
             case Message.Pushed p -> {
                 pushesReceived++;
@@ -247,9 +267,14 @@ public final class ClientSession {
         throw new Failure(text, new SyncException(text), false, false, new Message.Error(ErrorCode.PROTOCOL, what));
     }
 
-    private void end(String text, boolean permanent) {
+    private void end(int code, String text) {
         state = State.ENDED;
-        throw new Failure(text, new SyncException(text), permanent);
+        if (code == ErrorCode.APP_ID || code == ErrorCode.VERSION || code == ErrorCode.TREE_MISMATCH
+                || code == ErrorCode.SERVER_BEHIND) {
+            throw Failure.ofServer(text, new SyncException(text), null);
+        }
+        throw new Failure(text, new SyncException(text), code == ErrorCode.ID_CONFLICT || code == ErrorCode.NODE_COPY
+            || code == ErrorCode.REPLACED);
     }
 
     private void onWelcome(Message.Welcome w) {
@@ -263,14 +288,14 @@ public final class ClientSession {
             String text = "the server answered with protocol version " + w.protocolVersion() + "; this node speaks "
                 + FrameCodec.PROTOCOL_VERSION_MIN + " to " + helloVersion + "; nothing was changed";
             state = State.ENDED;
-            throw new Failure(text, new SyncException(text), true, false, new Message.Error(ErrorCode.VERSION, text));
+            throw Failure.ofServer(text, new SyncException(text), new Message.Error(ErrorCode.VERSION, text));
         }
         java.util.UUID known = replica.serverId();
         if (known != null && !known.equals(w.serverId())) {
             state = State.ENDED;
             String text = "server " + w.serverId() + " is not the server this database is linked to (" + known
                 + "); nothing was changed";
-            throw new Failure(text, new WrongServerException(text), true);
+            throw Failure.ofServer(text, new WrongServerException(text), null);
         }
         if (catchUpFrom < replica.lastSeq() && w.serverSeq() < replica.lastSeq()) {
             // The Hello asked for a full catch-up (a tree added to the set), so the server could
@@ -279,7 +304,7 @@ public final class ClientSession {
             String text = ErrorCode.name(ErrorCode.SERVER_BEHIND) + ": this node has every change up to "
                 + replica.lastSeq() + ", but the server's database ends at " + w.serverSeq()
                 + " (it is older than what it served: restored from a backup?). Nothing was changed";
-            throw new Failure(text, new SyncException(text), true);
+            throw Failure.ofServer(text, new SyncException(text), null);
         }
         version = Math.min(helloVersion, w.protocolVersion());
         if (known == null) replica.link(w.serverId());

@@ -652,6 +652,35 @@ class SyncTest {
         }
     }
 
+    /**
+     * An operator briefly starts another server at the linked server's address: a running node is
+     * refused there, says so with a Disconnected event, keeps trying, and syncs again once its own
+     * server is back. Before, it stopped syncing for good without a word (probe helper-24).
+     */
+    @Test
+    void aRunningNodeRefusedByAnotherServerSaysSoAndSyncsWhenItsServerIsBack() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> before = pa.insert(part(1));
+            await("the server has it", () -> f.server.sequence() >= 1);
+            f.server.close();
+            try (CairnServer other = CairnServer.start(dir.resolve("other"), new java.net.InetSocketAddress("127.0.0.1", f.port()),
+                    SyncFixture.APP, 50, dev.cairn.internal.Limits.PENDING_BYTES_MAX)) {
+                await("a was told", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.Disconnected d
+                    && d.reason().startsWith("refused by the server at ") && d.reason().contains(other.serverId().toString())
+                    && d.reason().endsWith("(still trying)")), 15_000, () -> "" + f.events.get(a));
+                assertEquals(0, other.sequence(), "nothing was sent to the other server");
+            }
+            Key<Part> meanwhile = pa.insert(part(2));
+            f.startServer();
+            await("a syncs with its server again", () -> f.server.sequence() >= 2, 20_000, () -> "" + f.events.get(a));
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            await("b has both", () -> pb.contains(before) && pb.contains(meanwhile));
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {

@@ -173,7 +173,23 @@ public final class SyncClient implements AutoCloseable {
                     toldOlderServer = true;
                     continue;
                 }
-                if (f.permanent() || !linkedDatabase()) {
+                if (f.permanent() && f.retryLater() && linkedDatabase() && synced.isDone()) {
+                    // A reconnect of a running link met a server it must not sync with (an
+                    // operator started another server, or a backup, at this address). The right
+                    // one may come back there: keep trying, and say so once per refusal.
+                    if (!reason.equals(lastRefusal)) {
+                        lastRefusal = reason;
+                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " refused: " + reason
+                            + "; this node keeps working offline and keeps trying");
+                        announce("refused by the server at " + address + ": " + reason + " (still trying)");
+                    }
+                    backoff = BACKOFF_MAX_MILLIS;
+                } else if (f.permanent() || !linkedDatabase()) {
+                    if (synced.isDone()) {
+                        // Nobody waits on connect's future any more: the application hears it here.
+                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " stopped for good: " + reason);
+                        announce("sync stopped for good: " + reason);
+                    }
                     stop(f.reason());
                     return;
                 }
@@ -191,7 +207,10 @@ public final class SyncClient implements AutoCloseable {
                 return;
             }
             if (!running) break;
-            if (sessionLinked) backoff = BACKOFF_MIN_MILLIS;
+            if (sessionLinked) {
+                backoff = BACKOFF_MIN_MILLIS;
+                lastRefusal = null;
+            }
             // The first failure of an outage is worth a line; the retries that follow are not.
             LOG.log(backoff == BACKOFF_MIN_MILLIS ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                 reason + "; retrying in " + backoff + " ms");
@@ -199,6 +218,15 @@ public final class SyncClient implements AutoCloseable {
             backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
         }
         synced.completeExceptionally(new SyncException("disconnected before the first sync"));
+    }
+
+    /** Publishes a {@code Disconnected} event saying why this link is not syncing (the database may be closing: then nothing). */
+    private void announce(String reason) {
+        try {
+            replica.connectionChanged(false, null, reason);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
+        }
     }
 
     /** True once the database has a server id: it works offline, so failed attempts are retried. */
@@ -357,6 +385,8 @@ public final class SyncClient implements AutoCloseable {
     private int offered;
     /** A server older than this build was logged at INFO once; later ones at DEBUG. */
     private boolean toldOlderServer;
+    /** The last refusal announced while retrying (link thread only): each is told once. */
+    private String lastRefusal;
 
     /**
      * Writes what the session queued; waits (reading nothing) while the socket buffer is full.
