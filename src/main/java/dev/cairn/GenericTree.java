@@ -47,6 +47,17 @@ public interface GenericTree {
     BorrowState borrowState(int id, int revision);
 
     /**
+     * Writes this tree as JSON lines, one {@code {"key":"TREE/id.rev","value":{...}}} per record
+     * in key order, every value in the tree's latest schema version: records of older versions
+     * are converted by the evolution rules (renamed components under their new names, removed
+     * ones left out), so every line reads back with the latest version (what {@code cairn
+     * export} writes).
+     *
+     * @throws java.io.UncheckedIOException if {@code out} fails
+     */
+    void exportJsonLines(Appendable out);
+
+    /**
      * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the latest
      * schema, then one {@code INSERT} per record, each on its own line; records of older schema
      * versions are converted to the latest one.

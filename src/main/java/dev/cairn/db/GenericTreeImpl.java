@@ -6,6 +6,7 @@ import dev.cairn.Key;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.TransferRefusedException;
 import dev.cairn.schema.JsonForm;
+import dev.cairn.schema.Schema;
 import dev.cairn.schema.SqlColumn;
 import dev.cairn.schema.SqlForm;
 import dev.cairn.store.Cursor;
@@ -108,6 +109,25 @@ public final class GenericTreeImpl implements GenericTree {
     public BorrowState borrowState(int id, int revision) {
         Key<Object> key = key(id, revision);
         return db.readOrWrite(r -> db.borrowState(r, t, key));
+    }
+
+    @Override
+    public void exportJsonLines(Appendable out) {
+        Objects.requireNonNull(out, "out");
+        db.readOrWrite(r -> {
+            Schema latest = t.versions.latest();
+            try (Cursor c = r.cursor(t.dataTree)) {
+                for (boolean more = c.first(); more; more = c.next()) {
+                    MemorySegment k = c.key();
+                    out.append("{\"key\":\"").append(t.name).append('/').append(Integer.toString(Layout.idOf(k))).append('.')
+                        .append(Integer.toString(Layout.revisionOf(k))).append("\",\"value\":")
+                        .append(JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, latest)).append("}\n");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the JSON lines of tree " + t.name, e);
+            }
+            return null;
+        });
     }
 
     @Override

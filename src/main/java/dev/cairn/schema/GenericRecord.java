@@ -51,6 +51,22 @@ public final class GenericRecord {
     }
 
     /**
+     * Decodes stored bytes and converts them to {@code target} by the evolution rules, as a class
+     * of that version reads them (record-format.md §6): renamed components by their former
+     * names, numbers widened, components {@code target} lacks left out, missing ones as their
+     * defaults. For a form in one version of records of several (export).
+     *
+     * @throws dev.cairn.SchemaMismatchException when a value has no counterpart in {@code target}
+     *     (an enum constant or union alternative it lacks, without a fallback)
+     */
+    public static GenericRecord decodeAs(MemorySegment bytes, SchemaVersions versions, Schema target) {
+        Schema source = Bin.writerSchema(bytes, versions);
+        GenericRecord value = decode(bytes, versions);
+        if (source.equals(target)) return value;
+        return (GenericRecord) new Convert(source, target, target.name() + ": ").value(Schema.ROOT, Schema.ROOT, value, "", 0);
+    }
+
+    /**
      * Decodes stored bytes as written with {@code schema}, whatever version number they carry
      * (a sync server checks what a client sends against the schema it named).
      *

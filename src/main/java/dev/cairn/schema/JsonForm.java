@@ -32,6 +32,11 @@ public final class JsonForm {
             pretty);
     }
 
+    /** JSON of a stored record converted to {@code target} by the evolution rules ({@link GenericRecord#decodeAs}). */
+    public static String toJsonAs(MemorySegment bytes, SchemaVersions versions, Schema target) {
+        return JsonPrinter.print(target, Schema.ROOT, GenericRecord.decodeAs(bytes, versions, target), false);
+    }
+
     /** JSON of a class-free record of {@code schema}. */
     public static String toJson(GenericRecord record, Schema schema, boolean pretty) {
         return JsonPrinter.print(schema, Schema.ROOT, record, pretty);

@@ -88,12 +88,12 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
     }
 
     /**
-     * The column values of one stored record, converted to the latest schema first (missing
-     * components read as their defaults), in the order of {@link #of}.
+     * The column values of one stored record, converted to the latest schema first by the
+     * evolution rules ({@link GenericRecord#decodeAs}), in the order of {@link #of}.
      */
     public static List<Object> values(MemorySegment bytes, SchemaVersions versions) {
         Schema latest = versions.latest();
-        GenericRecord record = JsonForm.parse(JsonForm.toJson(bytes, versions), latest);
+        GenericRecord record = GenericRecord.decodeAs(bytes, versions, latest);
         List<Object> values = new ArrayList<>();
         for (Component c : root(latest).components()) {
             values.add(value(latest, c.type(), typeOf(latest, c.type()), record.get(c.name())));

@@ -349,11 +349,7 @@ final class Commands {
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
             switch (format) {
-                case "jsonl" -> {
-                    for (Key<?> key : tree.keys()) {
-                        out.println(EXPORT_PREFIX + key + "\",\"value\":" + tree.getJson(key.id(), key.revision()) + "}");
-                    }
-                }
+                case "jsonl" -> tree.exportJsonLines(out);
                 case "sql" -> tree.exportSql(treeName, out);
                 default -> throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl or sql)");
             }

@@ -104,7 +104,10 @@ public final class Main {
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main export DIR TREE --jdbc URL
                         [--table NAME] [--user USER --password-env VAR] [--append]
 
-            Writes every record of TREE to stdout, without the application's classes.
+            Writes every record of TREE to stdout, without the application's classes, in the
+            tree's latest schema version: records of older versions are converted as a class of
+            that version reads them (renamed components under their new names, removed ones left
+            out), so the output imports into a database that knows only that version.
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default)
               --format sql     CREATE TABLE plus one INSERT per record

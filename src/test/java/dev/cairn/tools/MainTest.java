@@ -421,6 +421,47 @@ class MainTest {
         assertFalse(s.out().contains("link "), s.out());
     }
 
+    @dev.cairn.TreeSpec(name = "Ren")
+    record RenV1(String number, String description, int ratio) { }
+
+    /** RenV1 with description renamed to text, and ratio removed: compatible changes (SPEC §2). */
+    @dev.cairn.TreeSpec(name = "Ren")
+    record RenV2(String number, @dev.cairn.FormerNames("description") String text) { }
+
+    /**
+     * A tree whose records are of two versions, one renamed and one removed component apart,
+     * exports in its latest version (both forms) and imports into a database that knows only
+     * that one. Before, SQL export stopped after the CREATE TABLE ("unknown member description"),
+     * and JSON lines mixed both versions' names, which such a database refused (probe helper-24).
+     */
+    @Test
+    void aTreeOfTwoVersionsExportsInItsLatestAndImportsIntoADatabaseOfThatOne() throws IOException {
+        Path db = dir.resolve("ren");
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(RenV1.class).insert(new RenV1("R-1", "resistor", 3));
+        }
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(RenV2.class).insert(new RenV2("R-2", "renamed era"));
+        }
+        List<RenV2> expected = List.of(new RenV2("R-1", "resistor"), new RenV2("R-2", "renamed era"));
+        for (String format : List.of("jsonl", "sql")) {
+            Result export = cairn("export", db.toString(), "Ren", "--format", format);
+            assertEquals(0, export.code(), export.err());
+            assertFalse(export.out().contains("description") || export.out().contains("ratio"), export.out());
+            Path file = Files.writeString(dir.resolve("ren." + format), export.out());
+            Path fresh = dir.resolve("fresh-" + format);
+            try (Cairn c = Cairn.open(fresh)) {
+                c.tree(RenV2.class);
+            }
+            Result imported = cairn("import", fresh.toString(), "Ren", file.toString());
+            assertEquals(0, imported.code(), imported.out() + imported.err());
+            try (Cairn c = Cairn.open(fresh)) {
+                Tree<RenV2> ren = c.tree(RenV2.class);
+                assertEquals(expected, ren.keys().stream().map(ren::get).toList(), format);
+            }
+        }
+    }
+
     @Test
     void sqlExportThenImportCopiesEveryRecord() throws IOException {
         Path db = databaseWithParts(12);
