@@ -53,8 +53,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
 
     /** The tree name a record class maps to: {@code @TreeSpec(name)} or its simple name. */
     public static String treeName(Class<?> type) {
-        TreeSpec spec = type.getAnnotation(TreeSpec.class);
-        return spec != null && !spec.name().isEmpty() ? spec.name() : type.getSimpleName();
+        return Schema.treeNameOf(type);
     }
 
     /**

@@ -44,6 +44,12 @@ public final class Schema {
         SchemaFormat.validateDefaults(this);
     }
 
+    /** The tree name a record class maps to: {@code @TreeSpec(name)} or its simple name. */
+    public static String treeNameOf(Class<?> type) {
+        dev.cairn.TreeSpec spec = type.getAnnotation(dev.cairn.TreeSpec.class);
+        return spec != null && !spec.name().isEmpty() ? spec.name() : type.getSimpleName();
+    }
+
     /**
      * Derives the schema of a record class by reflection; the result is cached per class.
      *

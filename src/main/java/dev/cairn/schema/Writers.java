@@ -1,5 +1,7 @@
 package dev.cairn.schema;
 
+import dev.cairn.Key;
+import dev.cairn.WrongTreeException;
 import dev.cairn.schema.FieldType.Kind;
 import dev.cairn.schema.FieldType.ListOf;
 import dev.cairn.schema.FieldType.MapOf;
@@ -12,7 +14,9 @@ import dev.cairn.schema.TypeDef.RecordDef;
 import dev.cairn.schema.TypeDef.UnionDef;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -67,7 +71,7 @@ final class Writers {
                 w.getters[i] = getter.asType(MethodType.methodType(rcs[i].getType(), Object.class));
             } else {
                 w.getters[i] = getter.asType(MethodType.methodType(Object.class, Object.class));
-                w.writers[i] = value(ft, w.paths[i]);
+                w.writers[i] = value(ft, rcs[i].getGenericType(), w.paths[i]);
                 w.optional[i] = ft instanceof OptionalOf;
             }
         }
@@ -76,18 +80,33 @@ final class Writers {
         return w;
     }
 
-    ValueWriter value(FieldType type, String path) {
+    /**
+     * The writer of a value of {@code type}; {@code generic} is the Java type it comes from (a
+     * component's generic type, or a type argument of one), null when unknown (a union variant).
+     */
+    ValueWriter value(FieldType type, Type generic, String path) {
         return switch (type) {
             case Scalar s when s.kind() == Kind.STRING -> (v, sink, d) -> sink.putUtf8((String) v, path);
+            case Scalar s when s.kind() == Kind.KEY && keyTarget(generic) != null -> {
+                String tree = keyTarget(generic);
+                yield (v, sink, d) -> {
+                    if (!((Key<?>) v).tree().equals(tree)) {
+                        throw new WrongTreeException(path + ": key " + v + " of tree " + ((Key<?>) v).tree()
+                            + " (expected: a key of tree " + tree + ", as the component's type " + generic.getTypeName()
+                            + " says)");
+                    }
+                    Scalars.write(Kind.KEY, v, sink, path);
+                };
+            }
             case Scalar s -> (v, sink, d) -> Scalars.write(s.kind(), v, sink, path);
-            case ListOf l -> new ItemsWriter(value(l.element(), path + "[]"),
+            case ListOf l -> new ItemsWriter(value(l.element(), argument(generic, 0), path + "[]"),
                 l.element() instanceof OptionalOf, false, path);
-            case SetOf st -> new ItemsWriter(value(st.element(), path + "[]"),
+            case SetOf st -> new ItemsWriter(value(st.element(), argument(generic, 0), path + "[]"),
                 st.element() instanceof OptionalOf, true, path);
-            case MapOf m -> new MapWriter(value(m.key(), path + "{key}"), value(m.value(), path
-                + "{}"), m.value() instanceof OptionalOf, path);
+            case MapOf m -> new MapWriter(value(m.key(), argument(generic, 0), path + "{key}"),
+                value(m.value(), argument(generic, 1), path + "{}"), m.value() instanceof OptionalOf, path);
             case OptionalOf o -> {
-                ValueWriter element = value(o.element(), path);
+                ValueWriter element = value(o.element(), argument(generic, 0), path);
                 yield (v, sink, d) -> {
                     Optional<?> opt = (Optional<?>) v;
                     sink.putByte(opt.isPresent() ? 1 : 0);
@@ -105,12 +124,27 @@ final class Writers {
         };
     }
 
+    /** Type argument {@code i} of {@code generic}, or null when it has none (a raw type, or unknown). */
+    private static Type argument(Type generic, int i) {
+        return generic instanceof ParameterizedType p && p.getActualTypeArguments().length > i
+            ? p.getActualTypeArguments()[i] : null;
+    }
+
+    /**
+     * The tree a {@code Key<T>} must name, for a {@code T} that is a record class (its
+     * {@code @TreeSpec} name or simple name, as {@code Cairn.tree} maps it); null when the type
+     * does not say ({@code Key<?>}, a type variable, a raw {@code Key}).
+     */
+    static String keyTarget(Type generic) {
+        return argument(generic, 0) instanceof Class<?> c && c.isRecord() ? Schema.treeNameOf(c) : null;
+    }
+
     private ValueWriter union(UnionDef u, String path) {
         Class<?>[] variantClasses = new Class<?>[u.variants().size()];
         ValueWriter[] writers = new ValueWriter[variantClasses.length];
         for (int v = 0; v < variantClasses.length; v++) {
             variantClasses[v] = classes.get(u.variants().get(v));
-            writers[v] = value(new Ref(u.variants().get(v)), path + "<"
+            writers[v] = value(new Ref(u.variants().get(v)), null, path + "<"
                 + schema.definitions().get(u.variants().get(v)).name() + ">");
         }
         return (value, sink, d) -> {

@@ -75,7 +75,11 @@ final class RandomValues {
             }
             if (raw == Optional.class) return rnd.nextBoolean() ? Optional.empty()
                 : Optional.ofNullable(typed(args[0], depth + 1));
-            if (raw == Key.class) return key();
+            if (raw == Key.class) {
+                // A Key<T> of a record class takes keys of T's tree only (record-format.md §2).
+                Key<?> k = key();
+                return args[0] instanceof Class<?> t && t.isRecord() ? new Key<>(Schema.treeNameOf(t), k.id(), k.revision()) : k;
+            }
             throw new AssertionError(type);
         }
         Class<?> c = (Class<?>) type;

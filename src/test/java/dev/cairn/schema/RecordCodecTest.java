@@ -82,6 +82,32 @@ class RecordCodecTest {
                 Optional.empty());
     }
 
+    @dev.cairn.TreeSpec(name = "Parts")
+    record Target(String name) { }
+
+    record Refs(dev.cairn.Key<Target> one, java.util.List<dev.cairn.Key<Target>> many,
+        java.util.Map<String, java.util.Optional<dev.cairn.Key<Target>>> named, dev.cairn.Key<?> any) { }
+
+    /**
+     * A {@code Key<T>} component takes keys of T's tree only, also where generics were bypassed
+     * (SPEC §3); {@code Key<?>} takes any. Before, any tree's key was stored.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void aKeyComponentRefusesAKeyOfAnotherTree() {
+        RecordCodec<Refs> codec = RecordCodec.of(Refs.class, "Refs", versionsOf(Refs.class));
+        dev.cairn.Key<Target> part = new dev.cairn.Key<>("Parts", 1, 0);
+        dev.cairn.Key<Target> doc = (dev.cairn.Key<Target>) (dev.cairn.Key<?>) new dev.cairn.Key<>("Docs", 2, 0);
+        Refs fine = new Refs(part, java.util.List.of(part), java.util.Map.of("x", java.util.Optional.of(part)), doc);
+        assertEquals(fine, roundTrip(codec, fine));
+        for (Refs wrong : java.util.List.of(new Refs(doc, java.util.List.of(), java.util.Map.of(), part),
+                new Refs(part, java.util.List.of(part, doc), java.util.Map.of(), part),
+                new Refs(part, java.util.List.of(), java.util.Map.of("x", java.util.Optional.of(doc)), part))) {
+            dev.cairn.WrongTreeException e = assertThrows(dev.cairn.WrongTreeException.class, () -> codec.encode(wrong));
+            assertTrue(e.getMessage().contains("key Docs/2.0 of tree Docs (expected: a key of tree Parts"), e.getMessage());
+        }
+    }
+
     @Test
     void partRoundTripsThroughBytes() {
         RecordCodec<Part> codec = RecordCodec.of(Part.class, "Part", versionsOf(Part.class));
