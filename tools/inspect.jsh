@@ -1,11 +1,11 @@
 // Cairn inspector: jshell with a database open as `db`.
-// Start: java -jar build/cairn.jar inspect DIR
-//    or: jshell --class-path build/cairn.jar -R-Dcairn.dir=DIR tools/inspect.jsh
+// Start: java -jar build/cairn.jar inspect DIR [--app-id ID]
+//    or: jshell --class-path build/cairn.jar -R-Dcairn.dir=DIR [-R-Dcairn.appId=ID] tools/inspect.jsh
 import dev.cairn.*;
 import dev.cairn.tools.Inspector;
 
 var dir = System.getProperty("cairn.dir");
 if (dir == null) throw new IllegalStateException("start with -R-Dcairn.dir=DIR (or java -jar cairn.jar inspect DIR)");
-var db = Inspector.openForShell(dir);
+var db = Inspector.openForShell(dir, System.getProperty("cairn.appId", Cairn.Options.defaults().appId()));
 System.out.println("Cairn inspector on " + dir + ". db.help() lists the verbs; /exit leaves.");
 db.info();

@@ -22,13 +22,13 @@ final class InspectLauncher {
      * @throws dev.cairn.CairnException the database does not open (damaged, locked, newer format):
      *         said here, before a jshell starts whose script would only print a stack trace
      */
-    static int launch(Path dir) {
+    static int launch(Path dir, String appId) {
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
         if (!Files.isExecutable(jshell)) {
             throw new IllegalStateException("no jshell at " + jshell + " (inspect needs a full JDK 25, not a JRE)");
         }
         // Opened and closed again here: jshell's process opens it for the session.
-        Inspector.open(dir, new PrintStream(OutputStream.nullOutputStream())).close();
+        Inspector.open(dir, new PrintStream(OutputStream.nullOutputStream()), appId).close();
         try {
             Path script = Files.createTempFile("cairn-inspect", ".jsh");
             script.toFile().deleteOnExit();
@@ -37,7 +37,7 @@ final class InspectLauncher {
                 Files.write(script, in.readAllBytes());
             }
             Process p = new ProcessBuilder(jshell.toString(), "--class-path", jarPath().toString(),
-                "-R-Dcairn.dir=" + dir.toAbsolutePath(), script.toString()).inheritIO().start();
+                "-R-Dcairn.dir=" + dir.toAbsolutePath(), "-R-Dcairn.appId=" + appId, script.toString()).inheritIO().start();
             return p.waitFor();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + jshell, e);

@@ -48,13 +48,16 @@ public final class Inspector implements AutoCloseable {
     private final PrintStream out;
     /** Opened for jshell ({@link #openForShell}): expected errors lose their stack trace (see {@link #call}). */
     private final boolean shell;
+    /** How the database is opened: node name "inspector", and the application id a server checks on connect. */
+    private final Cairn.Options options;
     private Cairn cairn;
 
-    private Inspector(Path dir, PrintStream out, boolean shell) {
+    private Inspector(Path dir, PrintStream out, boolean shell, String appId) {
         this.dir = dir;
         this.out = out;
         this.shell = shell;
-        this.cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
+        this.options = Cairn.Options.defaults().withNodeName("inspector").withAppId(appId);
+        this.cairn = Cairn.open(dir, options);
     }
 
     /** Opens the database in {@code dir} (which must exist) for inspection. */
@@ -63,7 +66,12 @@ public final class Inspector implements AutoCloseable {
     }
 
     public static Inspector open(Path dir, PrintStream out) {
-        return open(dir, out, false);
+        return open(dir, out, false, Cairn.Options.defaults().appId());
+    }
+
+    /** As {@link #open(Path, PrintStream)}, for a server of application {@code appId} ({@link #connect}). */
+    public static Inspector open(Path dir, PrintStream out, String appId) {
+        return open(dir, out, false, appId);
     }
 
     /**
@@ -73,15 +81,15 @@ public final class Inspector implements AutoCloseable {
      * stack trace, so jshell shows one line, the exception's type and message (and one per cause).
      * Anything else keeps its trace: that is a bug to report.
      */
-    public static Inspector openForShell(String dir) {
-        return open(Path.of(dir), System.out, true);
+    public static Inspector openForShell(String dir, String appId) {
+        return open(Path.of(dir), System.out, true, appId);
     }
 
-    private static Inspector open(Path dir, PrintStream out, boolean shell) {
+    private static Inspector open(Path dir, PrintStream out, boolean shell, String appId) {
         if (!java.nio.file.Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no database folder " + dir.toAbsolutePath());
         }
-        return new Inspector(dir, out, shell);
+        return new Inspector(dir, out, shell, appId);
     }
 
     /** Runs a verb; see {@link #openForShell} for what happens to its errors. */
@@ -234,7 +242,7 @@ public final class Inspector implements AutoCloseable {
         return cairn.isConnected() ? "connected" : "not connected";
     }
 
-    /** Links to a sync server and waits (up to 60 s) until caught up. */
+    /** Links to a sync server (of the application id the inspector was started with) and waits (up to 60 s) until caught up. */
     public void connect(String host, int port) {
         run(() -> {
             if (await(cairn.connect(host, port), 60)) {
@@ -267,7 +275,7 @@ public final class Inspector implements AutoCloseable {
             try {
                 return Commands.verify(dir, out) == 0;
             } finally {
-                cairn = Cairn.open(dir, Cairn.Options.defaults().withNodeName("inspector"));
+                cairn = Cairn.open(dir, options);
             }
         });
     }

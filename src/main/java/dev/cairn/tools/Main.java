@@ -23,7 +23,7 @@ public final class Main {
           server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
                                          run the sync server until Ctrl-C / SIGTERM / stop;
                                          commands on stdin: clients, checkouts, break, help
-          inspect DIR                    start jshell with the inspector on DIR
+          inspect DIR [--app-id ID]      start jshell with the inspector on DIR
           verify  DIR                    check every page, record and the outbox of a copy of DIR
                                          (as it opens, after crash recovery; nothing in DIR is
                                          written) and say what recovery found; exit 0 intact,
@@ -66,11 +66,14 @@ public final class Main {
             output, among its journal lines (the end of input ends the console, not the server):
             """ + ServerConsole.HELP.indent(2)),
         java.util.Map.entry("inspect", """
-            usage: java -jar cairn.jar inspect DIR
+            usage: java -jar cairn.jar inspect DIR [--app-id ID]
 
             Starts jshell (of this JDK) with the database in DIR open as `db`; db.help() lists the
             verbs (trees, keys, show, find, insert, checkOut, save, checkIn, verify, ...). The
             database must not be open elsewhere.
+
+              --app-id ID   the application id db.connect presents to a server (default: default):
+                            a server started with --app-id refuses any other
             """),
         java.util.Map.entry("verify", """
             usage: java -jar cairn.jar verify DIR
@@ -235,7 +238,8 @@ public final class Main {
                         (server, stop) -> ServerConsole.start(server, System.in, out, stop));
                     yield 0;
                 }
-                case "inspect" -> InspectLauncher.launch(a.expect(1).dir(0));
+                case "inspect" -> InspectLauncher.launch(a.expect(1, "--app-id").dir(0),
+                    a.option("--app-id", dev.cairn.Cairn.Options.defaults().appId()));
                 case "stats" -> Commands.stats(a.expect(1).dir(0), out);
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
                 case "export" -> {

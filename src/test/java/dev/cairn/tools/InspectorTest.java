@@ -47,6 +47,17 @@ class InspectorTest {
         }
     }
 
+    /** The inspector links to a server of another application id when started with it (probe helper-24: it could not). */
+    @Test
+    void connectsToAServerOfTheApplicationIdItWasStartedWith() {
+        try (dev.cairn.CairnServer server = dev.cairn.CairnServer.start(dir.resolve("server"), 0, "mfg");
+             Inspector db = Inspector.open(database(), new PrintStream(printed, true, StandardCharsets.UTF_8), "mfg")) {
+            db.connect("127.0.0.1", server.port());
+            assertTrue(printed().contains("connected to 127.0.0.1:" + server.port()), printed());
+            assertEquals(1, server.clientCount());
+        }
+    }
+
     @Test
     void editsARecordOnlyAfterCheckOut() {
         Path path = database();
