@@ -100,7 +100,10 @@ public interface Tree<V extends Record> {
      * {@code IllegalStateException} when the node's connection does not replicate this tree
      * (selective sync: the server would never grant it). Wait for it outside a write batch
      * ({@code Cairn.write}): the grant is stored through the writer the batch holds, so
-     * {@code get}/{@code join} inside one throws {@code IllegalStateException} at once.
+     * {@code get}/{@code join} inside one throws {@code IllegalStateException} at once. A
+     * {@link #checkIn} of the record on this node while the request waits (say, by another
+     * thread) withdraws it: the future is cancelled ({@code CancellationException}). It fails
+     * with {@code RecordNotFoundException} when the record is removed meanwhile.
      *
      * @throws RecordNotFoundException naming the key if absent
      */
