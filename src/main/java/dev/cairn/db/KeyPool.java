@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The ids one node may still hand out for one tree, as disjoint ranges {@code [from, to)} in
- * ascending order (spec/database-layout.md §4). {@link #take()} takes the lowest free id.
+ * ascending order (spec/database-layout.md §4). {@link #take()} takes the lowest free id;
+ * {@link #takeBelow} every id below a bound (an import that keeps exported ids).
  *
  * <ul>
  *   <li>A standalone database grants itself the single range {@code [0, Integer.MAX_VALUE)}
@@ -54,6 +55,24 @@ public final class KeyPool {
         if (first[0] == first[1]) ranges.removeFirst();
         Check.that(id >= 0, "taken id %d (expected: >= 0)", id);
         return id;
+    }
+
+    /** True when {@code id} is in the pool (free: never handed out from it). */
+    public boolean contains(int id) {
+        for (int[] r : ranges) {
+            if (id < r[0]) return false;
+            if (id < r[1]) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Takes every id below {@code toExclusive} out of the pool: ranges below it go, the one
+     * holding it is cut there. Still shrinking from below, so the invariants hold.
+     */
+    public void takeBelow(int toExclusive) {
+        while (!ranges.isEmpty() && ranges.getFirst()[1] <= toExclusive) ranges.removeFirst();
+        if (!ranges.isEmpty() && ranges.getFirst()[0] < toExclusive) ranges.getFirst()[0] = toExclusive;
     }
 
     /** Adds {@code [from, toExclusive)}; it must not overlap what the pool holds. */
