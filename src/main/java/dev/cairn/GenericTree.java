@@ -67,15 +67,53 @@ public interface GenericTree {
     void exportSql(String table, Appendable out);
 
     /**
+     * What an import stored: the records' keys in row order, and how many rows that named a key
+     * (an exported id and revision) were stored under another one.
+     */
+    record Imported(List<Key<?>> keys, int renumbered) {
+        public Imported {
+            keys = List.copyOf(keys);
+        }
+    }
+
+    /**
      * Inserts every row of the {@code INSERT INTO table} statements of {@code sql} (as
-     * {@link #exportSql} writes them) as new records with ids from this node's pool, in one
-     * transaction: a bad row stores nothing.
+     * {@link #exportSql} writes them), in one transaction: a bad row stores nothing. Ids are
+     * kept when they can be (see {@link #importSql(String, String, boolean)}), else the rows get
+     * new ids from this node's pool.
      *
-     * @return the new keys, in row order
+     * @return the keys, in row order
      * @throws IllegalArgumentException naming the line and column of a malformed statement or
      *     the component of a value that does not fit the schema
+     * @throws TransferRefusedException if the rows get new ids and hold two revisions of one id
      */
-    List<Key<?>> importSql(String table, String sql);
+    default List<Key<?>> importSql(String table, String sql) {
+        return importSql(table, sql, false).keys();
+    }
+
+    /**
+     * Inserts every row of {@code sql} as {@link #importSql(String, String)} does. Every row keeps
+     * its id and revision (so {@code Key} references to it from other trees still hold) when
+     * this database never linked to a server (it chooses its own ids) and every id is still
+     * free in this tree: never handed out here, in particular held by no record. The ids are
+     * then taken out of the tree's key pool in the same transaction, never handed out again.
+     * Otherwise the rows get new ids from the pool ({@link Imported#renumbered} counts them), or,
+     * with {@code keepIds}, the import is refused. Records start as new ones do (Draft(0) in a
+     * versioned tree): the exported forms carry no record metadata.
+     *
+     * @throws TransferRefusedException if {@code keepIds} and the ids cannot be kept, or if the
+     *     rows get new ids and hold two revisions of one id (they would become separate records)
+     */
+    Imported importSql(String table, String sql, boolean keepIds);
+
+    /**
+     * Inserts the records of JSON-lines {@code text}: lines as {@link #exportJsonLines} writes
+     * them, or bare record objects (which have no id to keep, so they get new ones), keeping ids
+     * as {@link #importSql(String, String, boolean)} does, in one transaction.
+     *
+     * @throws IllegalArgumentException naming the record (its line among the non-blank ones)
+     */
+    Imported importJsonLines(String text, boolean keepIds);
 
     /**
      * Writes this tree into {@code table} of a JDBC database (record-format.md §11), the table
@@ -114,18 +152,28 @@ public interface GenericTree {
 
     /**
      * Inserts every row of {@code table} of a JDBC database (columns as {@link #exportJdbc}
-     * writes them; columns of components it lacks take their defaults) as new records with ids
-     * from this node's pool, in key order, in one transaction: a bad row stores nothing. Nothing
+     * writes them; columns of components it lacks take their defaults), in key order, in one
+     * transaction: a bad row stores nothing. Rows keep their ids when they can (see {@link
+     * #importSql(String, String, boolean)}), else get new ids from this node's pool. Nothing
      * is written to the JDBC database. Refused, before anything is stored, like {@code cairn
      * import}: a tree that holds records unless {@code append} (an application's unique index is
-     * not there to refuse doubled records), and a table holding two revisions of one record id
-     * (every row becomes a record of its own, so they would be separate records with one name).
+     * not there to refuse doubled records), and, when the rows get new ids, a table holding two
+     * revisions of one record id (they would be separate records with one name).
      *
-     * @return the new keys, in row order
+     * @return the keys, in row order
      * @throws TransferRefusedException for the two refusals above
      * @throws IllegalArgumentException naming the row and component of a value that does not fit
      *     the schema, or a column that is no component
      * @throws JdbcException if the database refuses the query
      */
-    List<Key<?>> importJdbc(String table, java.sql.Connection c, boolean append);
+    default List<Key<?>> importJdbc(String table, java.sql.Connection c, boolean append) {
+        return importJdbc(table, c, append, false).keys();
+    }
+
+    /**
+     * Inserts every row of {@code table} as {@link #importJdbc(String, java.sql.Connection,
+     * boolean)} does, keeping the rows' ids and revisions as {@link #importSql(String, String,
+     * boolean)} does; {@code keepIds} refuses instead of giving new ids.
+     */
+    Imported importJdbc(String table, java.sql.Connection c, boolean append, boolean keepIds);
 }

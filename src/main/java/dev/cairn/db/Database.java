@@ -622,19 +622,40 @@ public final class Database implements AutoCloseable {
 
     /** Inserts encoded record bytes under the next id of the pool; revision 0. */
     <V> Key<V> insert(TreeState t, byte[] body) {
-        WriteTxn txn = txn();
+        refuseWhileLinking(t);
+        RecordHeader h = newRecordHeader(t);
+        byte[] value = recordValue(t, "insert", h, body); // before an id is taken
+        return create(t, new Key<>(t.name, pool(t).take(t.name), 0), h, value, body);
+    }
+
+    /**
+     * Stores an imported record under the key it was exported with; the caller took its id out
+     * of the pool in this batch ({@link KeyPool#takeAll}), so no record holds that key.
+     */
+    <V> Key<V> insertAt(TreeState t, int id, int revision, byte[] body) {
+        refuseWhileLinking(t);
+        RecordHeader h = newRecordHeader(t);
+        Key<V> key = new Key<>(t.name, id, revision);
+        return create(t, key, h, recordValue(t, key, h, body), body);
+    }
+
+    private void refuseWhileLinking(TreeState t) {
         SyncReplica s = sync;
         if (s != null && s.linking()) {
             throw new IllegalStateException("insert into tree " + t.name + ": " + directory
                 + " is linking to a server for the first time; retry when connect() completes");
         }
+    }
+
+    private RecordHeader newRecordHeader(TreeState t) {
         long now = System.currentTimeMillis();
-        RecordHeader h = new RecordHeader(t.versioned ? RecordHeader.DRAFT : RecordHeader.NON_VERSIONED, 0, now, now,
-            0, 0, nodeId, user);
-        byte[] value = recordValue(t, "insert", h, body); // before an id is taken
-        int id = pool(t).take(t.name);
-        Key<V> key = new Key<>(t.name, id, 0);
-        byte[] k = Layout.recordKey(id, 0);
+        return new RecordHeader(t.versioned ? RecordHeader.DRAFT : RecordHeader.NON_VERSIONED, 0, now, now, 0, 0,
+            nodeId, user);
+    }
+
+    private <V> Key<V> create(TreeState t, Key<V> key, RecordHeader h, byte[] value, byte[] body) {
+        WriteTxn txn = txn();
+        byte[] k = Layout.recordKey(key.id(), key.revision());
         if (Check.expensiveOn()) Check.that(txn.get(t.dataTree, k) == null, "pool id %s is free", key);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
         txn.put(t.dataTree, k, value);

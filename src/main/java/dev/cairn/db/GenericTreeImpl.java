@@ -14,11 +14,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.sql.Connection;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -150,10 +147,17 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public List<Key<?>> importSql(String table, String sql) {
+    public Imported importSql(String table, String sql, boolean keepIds) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(sql, "sql");
-        return insertAll(bodies(table, SqlForm.parseInserts(sql, table, t.versions.latest())), () -> { });
+        List<ImportRow> rows = rows(table, SqlForm.parseInserts(sql, table, t.versions.latest()));
+        return TreeImport.run(db, t, "import of table " + table + " into tree " + t.name, rows, keepIds, () -> { });
+    }
+
+    @Override
+    public Imported importJsonLines(String text, boolean keepIds) {
+        Objects.requireNonNull(text, "text");
+        return TreeImport.run(db, t, "import into tree " + t.name, ImportRow.ofJsonLines(text), keepIds, () -> { });
     }
 
     @Override
@@ -176,64 +180,28 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public List<Key<?>> importJdbc(String table, Connection c, boolean append) {
+    public Imported importJdbc(String table, Connection c, boolean append, boolean keepIds) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(c, "c");
         String what = "import of table " + table + " into tree " + t.name;
         refuseIfHolding(what, append);
-        List<SqlForm.Row> rows = JdbcTransfer.read(t.name, table, c, t.versions.latest());
-        refuseRevisionsOfOneId(what, rows);
+        List<ImportRow> rows = rows(table, JdbcTransfer.read(t.name, table, c, t.versions.latest()));
         // again inside the transaction: records may have come meanwhile
-        return insertAll(bodies(table, rows), () -> refuseIfHolding(what, append));
-    }
-
-    /**
-     * Inserts {@code bodies} as new records in one transaction, after {@code first} (a check that
-     * throws to store nothing); waits for enough ids from the server first, as insertAll does.
-     */
-    private List<Key<?>> insertAll(List<byte[]> bodies, Runnable first) {
-        SyncReplica.awaitIds(db, t, bodies.size());
-        return db.write(() -> {
-            first.run();
-            List<Key<?>> keys = new ArrayList<>(bodies.size());
-            for (byte[] body : bodies) keys.add(db.insert(t, body));
-            return List.copyOf(keys);
-        }, true);
+        return TreeImport.run(db, t, what, rows, keepIds, () -> refuseIfHolding(what, append));
     }
 
     private void refuseIfHolding(String what, boolean append) {
         long held = db.readOrWrite(r -> r.count(t.dataTree));
         if (held > 0 && !append) {
             throw new TransferRefusedException(what + ": the tree holds " + held + " record" + (held == 1 ? "" : "s")
-                + " already, and import adds every row as a new record without the application's indexes to refuse"
-                + " doubles (append to add them anyway; nothing imported)");
+                + " already, and import cannot check the application's indexes to refuse doubles (append to add"
+                + " them anyway; nothing imported)");
         }
     }
 
-    private static void refuseRevisionsOfOneId(String what, List<SqlForm.Row> rows) {
-        Map<Integer, List<Integer>> revisions = new TreeMap<>();
-        for (SqlForm.Row row : rows) revisions.computeIfAbsent(row.id(), id -> new ArrayList<>()).add(row.revision());
-        for (var e : revisions.entrySet()) {
-            if (e.getValue().size() > 1) {
-                throw new TransferRefusedException(what + ": the table holds revisions " + e.getValue() + " of record id "
-                    + e.getKey() + "; every row becomes a new record with an id of its own, so they would be separate"
-                    + " records with the same data and name. Keep one revision of each id (nothing imported)");
-            }
-        }
-    }
-
-    /** The rows encoded with the latest schema version; errors name the row. */
-    private List<byte[]> bodies(String table, List<SqlForm.Row> rows) {
-        List<byte[]> bodies = new ArrayList<>(rows.size());
-        for (SqlForm.Row row : rows) {
-            try {
-                bodies.add(JsonForm.fromJson(row.json(), t.versions));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("row " + row.id() + "." + row.revision() + " of table " + table
-                    + ": " + e.getMessage(), e);
-            }
-        }
-        return bodies;
+    private static List<ImportRow> rows(String table, List<SqlForm.Row> rows) {
+        return rows.stream().map(r -> new ImportRow(r.id(), r.revision(), r.json(),
+            "row " + r.id() + "." + r.revision() + " of table " + table)).toList();
     }
 
     @Override

@@ -25,7 +25,6 @@ import java.util.List;
 
 /** The subcommands of {@link Main}, each returning its exit code. */
 final class Commands {
-    private static final String EXPORT_PREFIX = "{\"key\":\"";
 
     private Commands() { }
 
@@ -359,106 +358,58 @@ final class Commands {
 
     /**
      * Inserts every record of a JSON-lines file (lines as {@link #export} writes them, or bare
-     * record objects), or of a {@code .sql} file as {@code export --format sql} writes it, as new records
-     * with ids from the tree's pool, all in one transaction: a refused line stores nothing.
+     * record objects), or of a {@code .sql} file as {@code export --format sql} writes it, all in
+     * one transaction: a refused record stores nothing. Records keep their exported ids and
+     * revisions when the database never linked and the ids are free in the tree
+     * ({@link GenericTree#importSql(String, String, boolean)}); otherwise they get new ids and a
+     * warning says so, or, with {@code keepIds}, nothing is imported (exit 1).
      *
      * <p>Refused before anything is stored (exit 1), since the command has none of the
      * application's classes and so cannot check its indexes (a {@code UniqueNameIndex} lives in
      * the application's code and memory, not in the file): a tree that holds records already,
      * unless {@code append} (importing a tree's export into itself doubled every record, names
-     * included); and a file whose keys name two revisions of one record id (each line becomes a
-     * record with an id of its own, so a versioned tree's revisions would become separate records
-     * sharing one name).
+     * included); and, when ids cannot be kept, a file whose keys name two revisions of one record
+     * id (each would become a record with an id of its own, sharing one name).
      */
-    static int importFile(Path dir, String treeName, Path file, boolean append, PrintStream out, PrintStream err) {
+    static int importFile(Path dir, String treeName, Path file, boolean append, boolean keepIds, PrintStream out,
+                          PrintStream err) {
         boolean sql = file.getFileName().toString().endsWith(".sql");
         String text = read(file);
-        List<String> records = sql ? List.of() : jsonLines(text);
-        String revisions = revisionsOfOneId(text, sql);
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
-            if (revisions != null) {
-                err.println("cairn import: " + file + " holds " + revisions + ": import makes every record a new one, with an"
-                    + " id of its own, so these revisions would become separate records with the same data (and name, which"
-                    + " a unique index of the application then refuses). Keep one revision of each record id, e.g. the newest,"
-                    + " and import again (nothing imported)");
-                return 1;
-            }
             int held = tree.keys().size();
             if (held > 0 && !append) {
                 err.println("cairn import: tree " + treeName + " holds " + held + " record" + (held == 1 ? "" : "s") + " already;"
-                    + " import adds every record of " + file + " as a new one and cannot check the application's indexes"
+                    + " import adds every record of " + file + " and cannot check the application's indexes"
                     + " (a unique name index lives in its code), so records that are there already would be doubled. To add"
                     + " them to a tree that holds records anyway, give --append (nothing imported)");
                 return 1;
             }
-            int[] done = {0};
+            GenericTree.Imported imported;
             try {
-                if (sql) {
-                    done[0] = tree.importSql(treeName, text).size();
-                } else {
-                    db.write(() -> {
-                        for (String json : records) {
-                            done[0]++;
-                            tree.insertJson(json);
-                        }
-                    });
-                }
+                imported = sql ? tree.importSql(treeName, text, keepIds) : tree.importJsonLines(text, keepIds);
             } catch (CairnException | IllegalArgumentException e) {
-                err.println("cairn import: " + (sql ? "" : "record " + done[0] + " of ") + file + ": " + e.getMessage()
-                    + " (nothing imported)");
+                err.println("cairn import: " + file + ": " + e.getMessage()
+                    + (e.getMessage().contains("nothing imported") ? "" : " (nothing imported)"));
                 return 1;
             }
-            out.println("imported " + done[0] + " records into " + treeName);
+            warnIfRenumbered(file.toString(), treeName, imported, err);
+            out.println("imported " + imported.keys().size() + " records into " + treeName);
         }
         return 0;
     }
 
-    /** A JSON line's key as export writes it: {@code {"key":"Tree/id.revision",}. */
-    private static final java.util.regex.Pattern JSON_KEY = java.util.regex.Pattern.compile("^\\{\"key\":\"[^\"]*/(\\d+)\\.(\\d+)\"");
-    /** An SQL row's key as export --format sql writes it: {@code INSERT INTO "T" ("id", "revision", ...) VALUES (id, revision, }. */
-    private static final java.util.regex.Pattern SQL_KEY = java.util.regex.Pattern.compile(
-        "^INSERT INTO .*?\\(\"id\", \"revision\".*?\\) VALUES \\((\\d+), (\\d+)");
-
     /**
-     * The first record id of which the file (as export writes it) holds two or more revisions,
-     * said with its line numbers, or null. Lines without a key are not looked at.
+     * A warning line when records that named a key got another id: the command cannot know which
+     * other trees refer to them, and their {@code Key} components are not renumbered.
      */
-    static String revisionsOfOneId(String text, boolean sql) {
-        java.util.regex.Pattern key = sql ? SQL_KEY : JSON_KEY;
-        java.util.Map<Integer, List<Integer>> linesOfId = new java.util.LinkedHashMap<>();
-        int lineNo = 0;
-        for (String line : (Iterable<String>) text.lines()::iterator) {
-            lineNo++;
-            java.util.regex.Matcher m = key.matcher(line.strip());
-            if (m.find()) linesOfId.computeIfAbsent(Integer.parseInt(m.group(1)), id -> new java.util.ArrayList<>()).add(lineNo);
-        }
-        for (var e : linesOfId.entrySet()) {
-            List<Integer> lines = e.getValue();
-            if (lines.size() > 1) {
-                return lines.size() + " revisions of record id " + e.getKey() + " (lines " + lines.stream().limit(10)
-                    .map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + (lines.size() > 10 ? ", ..." : "") + ")";
-            }
-        }
-        return null;
-    }
-
-    /** The record objects of a JSON-lines text: the {@code value} of exported lines, or whole lines. */
-    static List<String> jsonLines(String text) {
-        return text.lines().map(String::strip).filter(l -> !l.isEmpty()).map(Commands::recordOfLine).toList();
-    }
-
-    private static String recordOfLine(String line) {
-        if (!line.startsWith(EXPORT_PREFIX)) return line;
-        int value = line.indexOf("\",\"value\":");
-        if (value < 0 || !line.endsWith("}")) {
-            throw new IllegalArgumentException("line '" + abbreviate(line) + "' (expected: {\"key\":..,\"value\":{..}})");
-        }
-        return line.substring(value + "\",\"value\":".length(), line.length() - 1);
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    static void warnIfRenumbered(String source, String treeName, GenericTree.Imported imported, PrintStream err) {
+        int n = imported.renumbered();
+        if (n == 0) return;
+        err.println("cairn import: warning: " + n + " record" + (n == 1 ? "" : "s") + " of " + source + " got new ids in tree "
+            + treeName + " (old id -> new id: " + n + " changed); Key references to them in other trees are NOT renumbered"
+            + " and now point at other records or at none. Ids are kept only in a database that never linked, for ids"
+            + " the tree never handed out; give --keep-ids to refuse instead of renumbering");
     }
 
     private static String read(Path file) {

@@ -40,12 +40,15 @@ final class JdbcCommands {
         }
     }
 
-    static int importTable(Path dir, String treeName, Target target, boolean append, PrintStream out, PrintStream err) {
+    static int importTable(Path dir, String treeName, Target target, boolean append, boolean keepIds, PrintStream out,
+                           PrintStream err) {
         try (Cairn db = Cairn.open(dir); Connection c = connect(target)) {
             GenericTree tree = db.genericTree(treeName);
             int imported;
             try {
-                imported = tree.importJdbc(target.table(), c, append).size();
+                GenericTree.Imported result = tree.importJdbc(target.table(), c, append, keepIds);
+                Commands.warnIfRenumbered("table " + target.table(), treeName, result, err);
+                imported = result.keys().size();
             } catch (TransferRefusedException | JdbcException | IllegalArgumentException e) {
                 err.println("cairn import: " + e.getMessage() + (e.getMessage().contains("nothing imported") ? ""
                     : " (nothing imported)"));

@@ -129,23 +129,33 @@ public final class Main {
               --append              add to a table that holds rows
             """),
         java.util.Map.entry("import", """
-            usage: java -jar cairn.jar import DIR TREE FILE [--append]
+            usage: java -jar cairn.jar import DIR TREE FILE [--append] [--keep-ids]
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main import DIR TREE --jdbc URL
-                        [--table NAME] [--user USER --password-env VAR] [--append]
+                        [--table NAME] [--user USER --password-env VAR] [--append] [--keep-ids]
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
-            .sql as export --format sql writes it) into TREE, which must exist, as new records with
-            new ids (Draft(0) in a versioned tree), all in one transaction: a refused record stores
-            nothing (exit 1). The application's indexes (e.g. unique names) live in its code, so
-            import cannot check them: it refuses a tree that holds records already (importing a
-            tree into itself doubled every record), and a file holding two revisions of one record
-            id (each would become a record of its own, with the same name).
+            .sql as export --format sql writes it) into TREE, which must exist, all in one
+            transaction: a refused record stores nothing (exit 1). Records start as new ones do
+            (Draft(0) in a versioned tree): the files carry no state or times.
 
-              --append   add to a tree that holds records anyway (names may then be duplicated:
-                         the application's unique index lists them in duplicates())
+            Ids: into a database that never linked to a server, every record keeps its exported
+            id and revision, so Key references to it from other trees still hold, as long as no id
+            was handed out in TREE yet (e.g. a tree no record was ever inserted into); those ids
+            are never handed out again. Otherwise (a linked database gets its ids from the server)
+            the records get new ids and a warning says how many: Key references to them in other
+            trees are not renumbered. The application's indexes (e.g. unique names) live in its
+            code, so import cannot check them: it refuses a tree that holds records already
+            (importing a tree into itself doubled every record), and, when ids are not kept, a file
+            holding two revisions of one record id (each would become a record of its own, with
+            the same name).
+
+              --keep-ids   refuse (exit 1, nothing imported) instead of giving new ids: use it
+                           whenever other trees refer to TREE's records (restoring a system)
+              --append     add to a tree that holds records anyway (names may then be duplicated:
+                           the application's unique index lists them in duplicates())
 
             With --jdbc instead of FILE, reads the rows of a table of the database at URL, through
-            its JDBC driver on the class path (see export --help), with the same refusals; nothing
+            its JDBC driver on the class path (see export --help), with the same rules; nothing
             is written to that database. Columns as export --jdbc writes them; columns of
             components the table lacks take their defaults.
 
@@ -253,12 +263,12 @@ public final class Main {
                 }
                 case "import" -> {
                     if (a.option("--jdbc", null) == null) {
-                        yield Commands.importFile(a.expect(3, "--append").dir(0), a.positional(1, "TREE"),
-                            Path.of(a.positional(2, "FILE")), a.flag("--append"), out, err);
+                        yield Commands.importFile(a.expect(3, "--append", "--keep-ids").dir(0), a.positional(1, "TREE"),
+                            Path.of(a.positional(2, "FILE")), a.flag("--append"), a.flag("--keep-ids"), out, err);
                     }
                     JdbcCommands.Target target = jdbcTarget(a);
-                    yield JdbcCommands.importTable(a.expect(2, JDBC_OPTIONS).dir(0), a.positional(1, "TREE"), target,
-                        a.flag("--append"), out, err);
+                    yield JdbcCommands.importTable(a.expect(2, JDBC_IMPORT_OPTIONS).dir(0), a.positional(1, "TREE"), target,
+                        a.flag("--append"), a.flag("--keep-ids"), out, err);
                 }
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
@@ -273,6 +283,8 @@ public final class Main {
     }
 
     private static final String[] JDBC_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append"};
+    private static final String[] JDBC_IMPORT_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append",
+        "--keep-ids"};
 
     /** The --jdbc options of export and import; a password given on the command line is refused. */
     private static JdbcCommands.Target jdbcTarget(Args a) {

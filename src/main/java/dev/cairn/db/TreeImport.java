@@ -1,0 +1,114 @@
+package dev.cairn.db;
+
+import dev.cairn.GenericTree;
+import dev.cairn.Key;
+import dev.cairn.TransferRefusedException;
+import dev.cairn.schema.JsonForm;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Imports rows into one tree in one transaction, keeping their exported keys when it can: in a
+ * database that never linked (it chooses its own ids) when every row has a key and each id is
+ * still in the tree's pool (never handed out here). Then every record is stored under its key,
+ * revisions included, and every id up to the highest leaves the pool in the same transaction,
+ * so that {@code Key} references to them in other trees still hold. Otherwise the rows get new ids from the pool
+ * (or, with {@code keepIds}, the import is refused).
+ */
+final class TreeImport {
+    private TreeImport() { }
+
+    static GenericTree.Imported run(Database db, TreeState t, String what, List<ImportRow> rows, boolean keepIds,
+                                    Runnable first) {
+        if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
+        List<byte[]> bodies = bodies(t, rows);
+        SyncReplica.awaitIds(db, t, rows.size());
+        return db.write(() -> {
+            first.run();
+            String why = whyIdsCannotBeKept(db, t, rows);
+            if (why == null) return keep(db, t, rows, bodies);
+            if (keepIds) throw refusedKeeping(what, why);
+            refuseRevisionsOfOneId(what, rows);
+            List<Key<?>> keys = new ArrayList<>(rows.size());
+            int renumbered = 0;
+            for (int i = 0; i < rows.size(); i++) {
+                Key<?> key = db.insert(t, bodies.get(i));
+                keys.add(key);
+                ImportRow row = rows.get(i);
+                if (row.keyed() && (row.id() != key.id() || row.revision() != key.revision())) renumbered++;
+            }
+            return new GenericTree.Imported(List.copyOf(keys), renumbered);
+        }, true);
+    }
+
+    private static GenericTree.Imported keep(Database db, TreeState t, List<ImportRow> rows, List<byte[]> bodies) {
+        // Every id up to the highest imported one leaves the pool, holes included: they are ids
+        // the exporting database handed out to records since removed, and a Key to one of them
+        // left in another tree must not come to name a new record.
+        int highest = rows.stream().mapToInt(ImportRow::id).max().orElse(-1);
+        if (highest >= 0) db.pool(t).takeBelow((int) Math.min((long) highest + 1, Integer.MAX_VALUE));
+        List<Key<?>> keys = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) keys.add(db.insertAt(t, rows.get(i).id(), rows.get(i).revision(), bodies.get(i)));
+        return new GenericTree.Imported(List.copyOf(keys), 0);
+    }
+
+    /** Null when every row can keep its key, else why not. */
+    private static String whyIdsCannotBeKept(Database db, TreeState t, List<ImportRow> rows) {
+        if (db.serverId != null) return linked();
+        KeyPool pool = db.pool(t);
+        Set<Long> keys = new HashSet<>();
+        for (ImportRow row : rows) {
+            if (!row.keyed()) return row.where() + " has no key (a bare record object)";
+            if (!keys.add(((long) row.id() << 32) | row.revision())) {
+                return "key " + t.name + "/" + row.id() + "." + row.revision() + " comes twice";
+            }
+            if (!pool.contains(row.id())) {
+                return "id " + row.id() + " was handed out in tree " + t.name + " already (a record holds it, or held it"
+                    + " and was removed), so it is not free";
+            }
+        }
+        return null;
+    }
+
+    private static String linked() {
+        return "the database is linked to a server, which hands out its ids (ids are kept only in a database that"
+            + " never linked)";
+    }
+
+    private static TransferRefusedException refusedKeeping(String what, String why) {
+        return new TransferRefusedException(what + ": the records cannot keep their ids: " + why
+            + "; keeping ids was asked for, so none got new ones (nothing imported)");
+    }
+
+    private static void refuseRevisionsOfOneId(String what, List<ImportRow> rows) {
+        Map<Integer, List<Integer>> revisions = new TreeMap<>();
+        for (ImportRow row : rows) {
+            if (row.keyed()) revisions.computeIfAbsent(row.id(), id -> new ArrayList<>()).add(row.revision());
+        }
+        for (var e : revisions.entrySet()) {
+            if (e.getValue().size() > 1) {
+                throw new TransferRefusedException(what + ": the rows hold " + e.getValue().size() + " revisions "
+                    + e.getValue() + " of record id " + e.getKey() + ", and the ids cannot be kept here, so every row"
+                    + " would become a new record with an id of its own: separate records with the same data and name."
+                    + " Keep one revision of each id, or import into a database that never linked (nothing imported)");
+            }
+        }
+    }
+
+    /** The rows encoded with the latest schema version; errors name the row. */
+    private static List<byte[]> bodies(TreeState t, List<ImportRow> rows) {
+        List<byte[]> bodies = new ArrayList<>(rows.size());
+        for (ImportRow row : rows) {
+            try {
+                bodies.add(JsonForm.fromJson(row.json(), t.versions));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(row.where() + ": " + e.getMessage(), e);
+            }
+        }
+        return bodies;
+    }
+}
