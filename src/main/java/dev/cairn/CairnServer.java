@@ -166,7 +166,7 @@ public final class CairnServer implements AutoCloseable {
             if (!stopping.get()) stopped.countDown();
         });
         out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
-            + server.port() + ", data in " + dir);
+            + server.port() + ", data in " + dir + " (type help for the console's commands)");
         out.flush();
         whileServing.accept(server, () -> stop.accept("stop command"));
         try {
