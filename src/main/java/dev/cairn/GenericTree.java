@@ -48,6 +48,7 @@ public interface GenericTree {
 
     /**
      * Writes this tree as JSON lines, one {@code {"key":"TREE/id.rev","value":{...}}} per record
+     * (in a versioned tree with {@code "state":"Draft(n)"} or {@code "Released(n)"} after the key)
      * in key order, every value in the tree's latest schema version: records of older versions
      * are converted by the evolution rules (renamed components under their new names, removed
      * ones left out), so every line reads back with the latest version (what {@code cairn
@@ -99,7 +100,7 @@ public interface GenericTree {
      * then taken out of the tree's key pool in the same transaction, never handed out again.
      * Otherwise the rows get new ids from the pool ({@link Imported#renumbered} counts them), or,
      * with {@code keepIds}, the import is refused. Records start as new ones do (Draft(0) in a
-     * versioned tree): the exported forms carry no record metadata.
+     * versioned tree): the SQL forms carry no record metadata.
      *
      * @throws TransferRefusedException if {@code keepIds} and the ids cannot be kept, or if the
      *     rows get new ids and hold two revisions of one id (they would become separate records)
@@ -109,7 +110,8 @@ public interface GenericTree {
     /**
      * Inserts the records of JSON-lines {@code text}: lines as {@link #exportJsonLines} writes
      * them, or bare record objects (which have no id to keep, so they get new ones), keeping ids
-     * as {@link #importSql(String, String, boolean)} does, in one transaction.
+     * as {@link #importSql(String, String, boolean)} does, in one transaction. A line's
+     * {@code "state"} is restored: its number, and Released (the record's data stays frozen).
      *
      * @throws IllegalArgumentException naming the record (its line among the non-blank ones)
      */

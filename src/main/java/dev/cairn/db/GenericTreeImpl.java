@@ -117,7 +117,13 @@ public final class GenericTreeImpl implements GenericTree {
                 for (boolean more = c.first(); more; more = c.next()) {
                     MemorySegment k = c.key();
                     out.append("{\"key\":\"").append(t.name).append('/').append(Integer.toString(Layout.idOf(k))).append('.')
-                        .append(Integer.toString(Layout.revisionOf(k))).append("\",\"value\":")
+                        .append(Integer.toString(Layout.revisionOf(k))).append("\",");
+                    if (t.versioned) {
+                        Key<Object> key = key(Layout.idOf(k), Layout.revisionOf(k));
+                        out.append("\"state\":\"").append(ImportRow.stateText(RecordHeader.decode(c.value(), key).state()))
+                            .append("\",");
+                    }
+                    out.append("\"value\":")
                         .append(JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, latest)).append("}\n");
                 }
             } catch (IOException e) {
@@ -201,7 +207,7 @@ public final class GenericTreeImpl implements GenericTree {
 
     private static List<ImportRow> rows(String table, List<SqlForm.Row> rows) {
         return rows.stream().map(r -> new ImportRow(r.id(), r.revision(), r.json(),
-            "row " + r.id() + "." + r.revision() + " of table " + table)).toList();
+            "row " + r.id() + "." + r.revision() + " of table " + table, null)).toList();
     }
 
     @Override

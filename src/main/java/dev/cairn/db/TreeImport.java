@@ -2,6 +2,7 @@ package dev.cairn.db;
 
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
+import dev.cairn.RecordState;
 import dev.cairn.TransferRefusedException;
 import dev.cairn.schema.JsonForm;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ final class TreeImport {
             int renumbered = 0;
             for (int i = 0; i < rows.size(); i++) {
                 Key<?> key = db.insert(t, bodies.get(i));
+                applyState(db, t, key, rows.get(i));
                 keys.add(key);
                 ImportRow row = rows.get(i);
                 if (row.keyed() && (row.id() != key.id() || row.revision() != key.revision())) renumbered++;
@@ -52,8 +54,31 @@ final class TreeImport {
         int highest = rows.stream().mapToInt(ImportRow::id).max().orElse(-1);
         if (highest >= 0) db.pool(t).takeBelow((int) Math.min((long) highest + 1, Integer.MAX_VALUE));
         List<Key<?>> keys = new ArrayList<>(rows.size());
-        for (int i = 0; i < rows.size(); i++) keys.add(db.insertAt(t, rows.get(i).id(), rows.get(i).revision(), bodies.get(i)));
+        for (int i = 0; i < rows.size(); i++) {
+            Key<?> key = db.insertAt(t, rows.get(i).id(), rows.get(i).revision(), bodies.get(i));
+            applyState(db, t, key, rows.get(i));
+            keys.add(key);
+        }
         return new GenericTree.Imported(List.copyOf(keys), 0);
+    }
+
+    /**
+     * Gives a record the state its row was exported with (JSON lines of a versioned tree): its
+     * number, and Released, so a released record's data stays frozen. A row without one keeps a
+     * new record's Draft(0).
+     */
+    private static void applyState(Database db, TreeState t, Key<?> key, ImportRow row) {
+        switch (row.state()) {
+            case null -> { }
+            case RecordState.Draft d -> {
+                if (d.number() != 0) db.setStateNumber(t, key, d.number());
+            }
+            case RecordState.Released r -> {
+                if (r.number() != 0) db.setStateNumber(t, key, r.number());
+                db.release(t, key);
+            }
+            case RecordState.NonVersioned n -> { }
+        }
     }
 
     /** Null when every row can keep its key, else why not. */

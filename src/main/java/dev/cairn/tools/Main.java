@@ -112,7 +112,8 @@ public final class Main {
             that version reads them (renamed components under their new names, removed ones left
             out), so the output imports into a database that knows only that version.
 
-              --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default)
+              --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
+                               versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too
               --format sql     CREATE TABLE plus one INSERT per record
 
             With --jdbc, writes them into a table of the database at URL instead, through its JDBC
@@ -135,8 +136,9 @@ public final class Main {
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql as export --format sql writes it) into TREE, which must exist, all in one
-            transaction: a refused record stores nothing (exit 1). Records start as new ones do
-            (Draft(0) in a versioned tree): the files carry no state or times.
+            transaction: a refused record stores nothing (exit 1). A .jsonl line's "state" is
+            restored (Released stays released); records without one (.sql, bare objects) start
+            as new ones do (Draft(0) in a versioned tree). Times are not carried.
 
             Ids: into a database that never linked to a server, every record keeps its exported
             id and revision, so Key references to it from other trees still hold, as long as no id
