@@ -19,6 +19,22 @@ class GenericTreeTest {
 
     @TempDir Path dir;
 
+    record Plain(String name) { }
+
+    /** A JSON line's state belongs to a versioned tree; into another it is refused, not dropped. */
+    @Test
+    void aStateIntoATreeWithoutVersionsIsRefusedAndNothingImported() {
+        try (Cairn db = Cairn.open(dir)) {
+            db.tree(Plain.class);
+            GenericTree g = db.genericTree("Plain");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.importJsonLines(
+                "{\"key\":\"Plain/0.0\",\"value\":{\"name\":\"a\"}}\n"
+                    + "{\"key\":\"Plain/1.0\",\"state\":\"Released(2)\",\"value\":{\"name\":\"b\"}}", true));
+            assertTrue(e.getMessage().startsWith("record 2 has state Released(2), but tree Plain is not versioned"), e.getMessage());
+            assertEquals(java.util.List.of(), g.keys());
+        }
+    }
+
     @Test
     void aTreeWrittenByAnotherProgramIsReadAndEditedAsJson() throws Exception {
         ChildJvm.run(PROGRAM, "write", dir.toString());

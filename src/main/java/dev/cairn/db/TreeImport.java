@@ -68,6 +68,11 @@ final class TreeImport {
      * new record's Draft(0).
      */
     private static void applyState(Database db, TreeState t, Key<?> key, ImportRow row) {
+        if (row.state() != null && !t.versioned) {
+            throw new IllegalArgumentException(row.where() + " has state " + ImportRow.stateText(row.state()) + ", but tree "
+                + t.name + " is not versioned, so its records have none (import into a versioned tree, or remove the"
+                + " \"state\" members; nothing imported)");
+        }
         switch (row.state()) {
             case null -> { }
             case RecordState.Draft d -> {
