@@ -211,7 +211,9 @@ public final class Cairn implements AutoCloseable {
      * the connection drops right after. It fails with {@link WrongServerException}
      * (nothing changed) when this database is linked to another server, whatever either has
      * synced (a server older than protocol version 4 cannot tell before its own checks, and may
-     * refuse such a node as {@code SERVER_BEHIND} instead), and with a
+     * refuse such a node as {@code SERVER_BEHIND} instead); the link then keeps trying every 5 s,
+     * so that it syncs once its own server answers at the address again (spec/sync-protocol.md
+     * §4.1), and with a
      * {@code SyncException} naming the cause when the server refuses it for good (other
      * application id, ...). A database that never linked also fails at once when the first
      * attempt fails (unknown host, unreachable).

@@ -681,6 +681,35 @@ class SyncTest {
         }
     }
 
+    /**
+     * The same at a connect: an application that starts while another server answers at its
+     * server's address gets WrongServerException from connect, and the link goes on trying; it
+     * syncs once its server is back (helper-26: it stopped for good, until the application restarted).
+     */
+    @Test
+    void aConnectRefusedByAnotherServerFailsAndTheLinkSyncsWhenItsServerIsBack() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            a.tree(Part.class).insert(part(1));
+            await("the server has it", () -> f.server.sequence() >= 1);
+            Cairn again = f.reopen(a, "a");
+            f.server.close();
+            try (CairnServer other = CairnServer.start(dir.resolve("other"), new java.net.InetSocketAddress("127.0.0.1", f.port()),
+                    SyncFixture.APP, 50, dev.cairn.internal.Limits.PENDING_BYTES_MAX)) {
+                CompletionException e = assertThrows(CompletionException.class, () -> connect(again, f).join());
+                assertInstanceOf(WrongServerException.class, e.getCause());
+                await("a was told", () -> f.events.get(again).stream().anyMatch(ev -> ev instanceof Event.Disconnected d
+                    && d.reason().endsWith("(still trying)")), 15_000, () -> "" + f.events.get(again));
+            }
+            Key<Part> meanwhile = again.tree(Part.class).insert(part(2));
+            f.startServer();
+            await("a syncs with its server again", () -> f.server.sequence() >= 2, 20_000, () -> "" + f.events.get(again));
+            assertTrue(again.isConnected());
+            Cairn b = f.connected("b");
+            await("b has it", () -> b.tree(Part.class).contains(meanwhile));
+        }
+    }
+
     @Test
     void selectiveSyncReplicatesOnlyTheChosenTrees() {
         try (SyncFixture f = new SyncFixture(dir)) {

@@ -173,10 +173,12 @@ public final class SyncClient implements AutoCloseable {
                     toldOlderServer = true;
                     continue;
                 }
-                if (f.permanent() && f.retryLater() && linkedDatabase() && synced.isDone()) {
-                    // A reconnect of a running link met a server it must not sync with (an
-                    // operator started another server, or a backup, at this address). The right
-                    // one may come back there: keep trying, and say so once per refusal.
+                if (f.permanent() && f.retryLater() && linkedDatabase()) {
+                    // A linked database met a server it must not sync with (an operator started
+                    // another server, or a backup, at this address). The right one may come back
+                    // there: keep trying, and say so once per refusal. A connect still waiting
+                    // hears it as its failure (the application asked), and the link goes on.
+                    synced.completeExceptionally(f.reason());
                     if (!reason.equals(lastRefusal)) {
                         lastRefusal = reason;
                         LOG.log(System.Logger.Level.WARNING, "sync with " + address + " refused: " + reason
