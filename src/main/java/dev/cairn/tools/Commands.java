@@ -393,6 +393,13 @@ final class Commands {
                     + (e.getMessage().contains("nothing imported") ? "" : " (nothing imported)"));
                 return 1;
             }
+            if (imported.keys().isEmpty()) {
+                // An export that failed (a folder in use) leaves an empty file behind a shell redirect:
+                // taking it for an empty tree would seed a recovery with nothing.
+                err.println("cairn import: " + file + " holds no records (is it the output of an export that failed?);"
+                    + " nothing imported");
+                return 1;
+            }
             warnIfRenumbered(file.toString(), treeName, imported, err);
             out.println("imported " + imported.keys().size() + " records into " + treeName);
         }

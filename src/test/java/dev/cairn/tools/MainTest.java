@@ -158,6 +158,11 @@ class MainTest {
         Result imp = cairn("import", db.toString(), "Part", dir.resolve("nosuch.jsonl").toString());
         assertEquals(2, imp.code(), imp.out() + imp.err());
         assertTrue(imp.err().contains("cannot read " + dir.resolve("nosuch.jsonl") + ": no such file"), imp.err());
+        // an empty file (what a failed export leaves behind a shell redirect) is no empty tree (helper-26)
+        Path empty = Files.writeString(dir.resolve("empty.jsonl"), "");
+        Result none = cairn("import", db.toString(), "Part", empty.toString(), "--append");
+        assertEquals(1, none.code(), none.out() + none.err());
+        assertTrue(none.err().contains(empty + " holds no records"), none.err());
     }
 
     /** A host that does not resolve, or a port out of range, is said plainly and creates no database. */
