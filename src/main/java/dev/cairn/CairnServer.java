@@ -282,6 +282,11 @@ public final class CairnServer implements AutoCloseable {
         return new Node(client, core.clientName(client));
     }
 
+    /** The names of the trees this server holds (every tree a client has sent records or schemas of), sorted. */
+    public java.util.SortedSet<String> trees() {
+        return loop.call(core::treeNames);
+    }
+
     /** The server's change sequence: how many changes it has accepted. */
     public long sequence() {
         return loop.call(core::seq);

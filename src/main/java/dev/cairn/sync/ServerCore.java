@@ -326,6 +326,11 @@ public final class ServerCore implements AutoCloseable {
         return seq;
     }
 
+    /** The names of the trees this server holds, sorted. */
+    public java.util.SortedSet<String> treeNames() {
+        return new java.util.TreeSet<>(trees.keySet());
+    }
+
     public List<Peer> peers() {
         return List.copyOf(peers);
     }

@@ -87,7 +87,12 @@ final class ServerConsole {
                     expectNoArguments(words);
                     yield clients(server.clients());
                 }
-                case "checkouts" -> checkOuts(server.checkOuts(), rest.isEmpty() ? null : rest);
+                case "checkouts" -> {
+                    if (!rest.isEmpty() && !server.trees().contains(rest)) {
+                        throw new IllegalArgumentException("no tree '" + rest + "' on this server (trees: " + server.trees() + ")");
+                    }
+                    yield checkOuts(server.checkOuts(), rest.isEmpty() ? null : rest);
+                }
                 case "break" -> breakCheckOut(key(words, rest));
                 case "stop" -> {
                     expectNoArguments(words);
