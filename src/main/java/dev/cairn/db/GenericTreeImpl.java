@@ -115,11 +115,9 @@ public final class GenericTreeImpl implements GenericTree {
             Schema latest = t.versions.latest();
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
-                    MemorySegment k = c.key();
-                    out.append("{\"key\":\"").append(t.name).append('/').append(Integer.toString(Layout.idOf(k))).append('.')
-                        .append(Integer.toString(Layout.revisionOf(k))).append("\",");
+                    Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+                    out.append("{\"key\":\"").append(key.toString()).append("\",");
                     if (t.versioned) {
-                        Key<Object> key = key(Layout.idOf(k), Layout.revisionOf(k));
                         out.append("\"state\":\"").append(ImportRow.stateText(RecordHeader.decode(c.value(), key).state()))
                             .append("\",");
                     }

@@ -222,7 +222,7 @@ public final class ClientSession {
             }
             case Message.Error e when e.code() == ErrorCode.WRONG_SERVER -> {
                 // The server compared the Hello's serverId with its own (version 4 on): as a
-                // Welcome from another server, nothing changed and the node does not retry.
+                // Welcome from another server, nothing changed (a linked node retries later).
                 state = State.ENDED;
                 throw Failure.ofServer(e.text(), new WrongServerException(e.text()), null);
             }

@@ -40,8 +40,11 @@ import java.util.function.Consumer;
  *       one) works offline, so every failed attempt or drop is retried, 50 ms doubling to 5 s
  *       (reset by a link), until {@link #close()}; a Welcome that does not come in time is a
  *       drop.
- *   <li>A permanent failure (wrong server, app id, unreadable schema, another connection of
- *       this node that replaced this one: a copy of its database) stops the client.
+ *   <li>A refusal about the server at the address (another server, one restored from a
+ *       backup, another app id or protocol version: {@code Failure.retryLater}) fails a waiting
+ *       connect; a linked database then retries every 5 s and announces it once (a
+ *       {@code Disconnected} event). Any other permanent failure (an unreadable schema, another
+ *       connection of this node that replaced this one: a copy of its database) stops the client.
  *   <li>Heartbeat (protocol version 3 on, sync-protocol.md §4.3): on a connection welcomed as
  *       version 3 or later the link pings when it has sent or received nothing for {@link Limits#PING_MILLIS}
  *       and drops the connection, as any drop, when a Ping had no answer (no byte at all) for
@@ -173,7 +176,7 @@ public final class SyncClient implements AutoCloseable {
                     toldOlderServer = true;
                     continue;
                 }
-                if (f.permanent() && f.retryLater() && linkedDatabase()) {
+                if (f.retryLater() && linkedDatabase()) {
                     // A linked database met a server it must not sync with (an operator started
                     // another server, or a backup, at this address). The right one may come back
                     // there: keep trying, and say so once per refusal. A connect still waiting
@@ -338,7 +341,7 @@ public final class SyncClient implements AutoCloseable {
                     connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
                     if (st == ClientSession.State.LIVE) {
                         sessionLinked = true;
-                        if (session.idle() && !synced.isDone()) synced.complete(null);
+                        if (!synced.isDone() && session.idle()) synced.complete(null);
                     }
                     changesSent.set(changesSentBase + session.changesSent());
                     if (closedByServer) return;
