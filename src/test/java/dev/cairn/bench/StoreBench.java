@@ -3,6 +3,7 @@ package dev.cairn.bench;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.WriteTxn;
+import dev.cairn.testing.TestFiles;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -131,7 +131,7 @@ public final class StoreBench {
             again.close();
             rows.add(row("peak RSS (VmHWM)", String.valueOf(peakRssMib()), "MiB"));
         } finally {
-            deleteTree(dir);
+            TestFiles.deleteTree(dir);
         }
         System.out.printf("%nCairn store benchmark, N = %,d (sink %d)%n%n", n, sink);
         System.out.println("| metric | value | unit |");
@@ -302,11 +302,5 @@ public final class StoreBench {
             if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
         }
         return -1;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

@@ -7,14 +7,13 @@ import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.Tree;
 import dev.cairn.testing.FakeJdbc;
+import dev.cairn.testing.TestFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
@@ -36,7 +35,7 @@ class JdbcRoundTripProperties {
              Connection c = database.connect()) {
             for (Class<? extends Record> type : TYPES) roundTrip(type, random, from, to, c);
         } finally {
-            delete(dir);
+            TestFiles.deleteTree(dir);
         }
     }
 
@@ -55,12 +54,6 @@ class JdbcRoundTripProperties {
         for (int i = 0; i < exported.size(); i++) {
             assertEquals(out.getJson(exported.get(i).id(), exported.get(i).revision()),
                 in.getJson(imported.get(i).id(), imported.get(i).revision()), type.getSimpleName() + " record " + i);
-        }
-    }
-
-    private static void delete(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 }

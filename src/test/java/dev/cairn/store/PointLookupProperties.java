@@ -1,5 +1,6 @@
 package dev.cairn.store;
 
+import dev.cairn.testing.TestFiles;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;

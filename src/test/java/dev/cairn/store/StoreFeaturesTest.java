@@ -1,5 +1,6 @@
 package dev.cairn.store;
 
+import dev.cairn.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -14,6 +14,7 @@ import dev.cairn.RecordState;
 import dev.cairn.Tree;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.TestFiles;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -243,7 +244,7 @@ class SelectiveSyncWritesTest {
             a.disconnect();
 
             f.server.close();
-            deleteTree(dir.resolve("server"));
+            TestFiles.deleteTree(dir.resolve("server"));
             java.nio.file.Files.move(dir.resolve("server-backup"), dir.resolve("server"));
             f.startServer();
             java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
@@ -251,12 +252,6 @@ class SelectiveSyncWritesTest {
             assertTrue(e.getCause().getMessage().startsWith("SERVER_BEHIND: this node has every change up to "),
                 e.getCause().getMessage());
             assertTrue(parts.contains(early) && parts.contains(late), "nothing changed on the node");
-        }
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.cairn.store;
+package dev.cairn.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,11 +7,12 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** File helpers for store tests. */
-final class TestFiles {
+/** File helpers for tests. */
+public final class TestFiles {
     private TestFiles() { }
 
-    static void deleteTree(Path dir) {
+    /** Deletes {@code dir} and everything in it; nothing when it does not exist. */
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) return;
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
