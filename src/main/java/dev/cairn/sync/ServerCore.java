@@ -17,14 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -56,17 +53,12 @@ public final class ServerCore implements AutoCloseable {
     static final String SCHEMAS = "srv.schemas";
     static final String RECORDS = "srv.records";
     static final String LOG = "srv.log";
-    static final String RANGES = "srv.ranges";
-    static final String BORROWS = "srv.borrows";
+    static final String RANGES = ServerRanges.RANGES;
+    static final String BORROWS = ServerCheckOuts.BORROWS;
     /** {@code clientId} → {@code confirmed:uuid, issued:uuid}: the node's link tokens (sync-protocol.md §5.7). */
     static final String LINKS = "srv.links";
     /** {@code clientId} → the client's name from its last Hello, so Borrows name holders across restarts. */
     static final String NAMES = "srv.names";
-    /**
-     * Record key → {@code count:u16, client:uuid*}: the clients whose check-out of the record the
-     * administrator broke and that have not asked for it or given it up since (sync-protocol.md §5.4).
-     */
-    static final String BROKEN = "srv.broken";
     /**
      * Record key of a revision above 0 → {@code client:uuid}, the client whose CREATED of it this
      * server took: any node may make the next revision of a released record, so the id's range
@@ -92,35 +84,12 @@ public final class ServerCore implements AutoCloseable {
     private final int rangeIds;
     private long seq;
     private final Map<String, Boolean> trees = new HashMap<>();
-    private final Map<String, TreeMap<Integer, Range>> ranges = new HashMap<>();
-    private final Map<Key<?>, BorrowEntry> borrows = new LinkedHashMap<>();
-    /** {@link #BROKEN}: per record, the clients whose check-out of it was broken and that have not been heard on it since. */
-    private final Map<Key<?>, Set<UUID>> broken = new LinkedHashMap<>();
+    private final ServerRanges ranges = new ServerRanges(this::txn);
     private final Map<UUID, String> names = new HashMap<>();
+    private final ServerCheckOuts checkOuts = new ServerCheckOuts(this::txn, c -> names.getOrDefault(c, ""));
     private final List<Peer> peers = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
     private WriteTxn txn;
-
-    /** One issued id range. */
-    record Range(int from, int toExclusive, UUID client) { }
-
-    /** Holder ({@link Message#NONE} = free), since when it holds the record, and the queue of one record's check-out. */
-    static final class BorrowEntry {
-        UUID holder = Message.NONE;
-        /** When the holder got the record, in ms since the epoch; 0 unknown (stored by an older server). */
-        long sinceMillis;
-        final List<UUID> queue = new ArrayList<>();
-
-        void handTo(UUID client) {
-            holder = client;
-            sinceMillis = client.equals(Message.NONE) ? 0 : System.currentTimeMillis();
-        }
-
-        /** To the first in the queue, or free. */
-        void passOn() {
-            handTo(queue.isEmpty() ? Message.NONE : queue.removeFirst());
-        }
-    }
 
     /**
      * One record's check-out as the server keeps it (sync-protocol.md §5.4): its holder (never
@@ -231,7 +200,7 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, BROKEN, REVISIONS)) {
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, ServerCheckOuts.BROKEN, REVISIONS)) {
                 w.createTree(t);
             }
             MemorySegment id = w.get(META, SERVER_ID);
@@ -278,40 +247,11 @@ public final class ServerCore implements AutoCloseable {
                 trees.put(Bytes.utf8(c.key()), c.value().get(ValueLayout.JAVA_BYTE, 0) == 1);
             }
         }
-        try (Cursor c = r.cursor(RANGES)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) {
-                byte[] k = Bytes.copy(c.key());
-                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
-                String tree = new String(k, 0, k.length - 5, StandardCharsets.UTF_8);
-                int from = ByteBuffer.wrap(k, k.length - 4, 4).getInt();
-                ranges.computeIfAbsent(tree, x -> new TreeMap<>())
-                    .put(from, new Range(from, v.getInt(), new UUID(v.getLong(), v.getLong())));
-            }
-        }
+        ranges.load(r);
         try (Cursor c = r.cursor(NAMES)) {
             for (boolean ok = c.first(); ok; ok = c.next()) names.put(Bytes.uuidAt(c.key(), 0), Bytes.utf8(c.value()));
         }
-        try (Cursor c = r.cursor(BORROWS)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) {
-                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
-                BorrowEntry e = new BorrowEntry();
-                e.holder = new UUID(v.getLong(), v.getLong());
-                int n = v.getShort() & 0xFFFF;
-                for (int i = 0; i < n; i++) e.queue.add(new UUID(v.getLong(), v.getLong()));
-                // Absent in a value an older server wrote: unknown.
-                if (v.remaining() >= Long.BYTES) e.sinceMillis = v.getLong();
-                borrows.put(Bytes.recordKeyOf(Bytes.copy(c.key())), e);
-            }
-        }
-        try (Cursor c = r.cursor(BROKEN)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) {
-                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
-                Set<UUID> clients = new java.util.LinkedHashSet<>();
-                int n = v.getShort() & 0xFFFF;
-                for (int i = 0; i < n; i++) clients.add(new UUID(v.getLong(), v.getLong()));
-                broken.put(Bytes.recordKeyOf(Bytes.copy(c.key())), clients);
-            }
-        }
+        checkOuts.load(r);
     }
 
     public UUID serverId() {
@@ -337,17 +277,12 @@ public final class ServerCore implements AutoCloseable {
 
     /** Every record's check-out that has a holder, in key order (tree, id, revision). */
     public List<CheckOutState> checkOuts() {
-        return borrows.keySet().stream().map(this::checkOut).filter(java.util.Objects::nonNull)
-            .sorted(Comparator.comparing((CheckOutState c) -> c.key().tree())
-                .thenComparingInt(c -> c.key().id()).thenComparingInt(c -> c.key().revision()))
-            .toList();
+        return checkOuts.all();
     }
 
     /** The check-out of {@code key}, or null when nobody holds the record. */
     public CheckOutState checkOut(Key<?> key) {
-        BorrowEntry b = borrows.get(key);
-        if (b == null || b.holder.equals(Message.NONE)) return null;
-        return new CheckOutState(key, b.holder, b.sinceMillis, b.queue);
+        return checkOuts.of(key);
     }
 
     /** The node name of {@code client}'s last accepted Hello, also from before a restart; "" when never heard. */
@@ -527,14 +462,13 @@ public final class ServerCore implements AutoCloseable {
             return;
         }
         for (Message.Claim c : h.claims()) {
-            for (Range r : ranges.getOrDefault(c.tree(), new TreeMap<>()).values()) {
-                if (!r.client().equals(h.clientId()) && r.from() < c.toExclusive()) {
-                    fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database used ids [0, " + c.toExclusive()
-                        + ") on its own, but the server already issued [" + r.from() + ", " + r.toExclusive()
-                        + ") to another client; only one standalone database per tree can link with its records (expected: "
-                        + "export the tree and import it into a linked database while it is connected: the records get new ids)");
-                    return;
-                }
+            ServerRanges.Range r = ranges.otherBelow(c.tree(), c.toExclusive(), h.clientId());
+            if (r != null) {
+                fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database used ids [0, " + c.toExclusive()
+                    + ") on its own, but the server already issued [" + r.from() + ", " + r.toExclusive()
+                    + ") to another client; only one standalone database per tree can link with its records (expected: "
+                    + "export the tree and import it into a linked database while it is connected: the records get new ids)");
+                return;
             }
         }
         UUID token = linkToken(p, h);
@@ -547,8 +481,8 @@ public final class ServerCore implements AutoCloseable {
             if (old != p && old.greeted() && old.clientId.equals(h.clientId())) replace(old, h);
         }
         for (Message.Claim c : h.claims()) {
-            int next = nextId(c.tree());
-            if (c.toExclusive() > next) issue(c.tree(), next, c.toExclusive(), h.clientId());
+            int next = ranges.next(c.tree());
+            if (c.toExclusive() > next) ranges.issue(c.tree(), next, c.toExclusive(), h.clientId());
         }
         p.version = h.protocolVersion();
         p.clientId = h.clientId();
@@ -565,18 +499,7 @@ public final class ServerCore implements AutoCloseable {
         send(p, new Message.Welcome(p.version, serverId, seq, token));
         journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
             + " of " + seq + ", trees " + (h.trees().isEmpty() ? "all" : String.join(", ", h.trees())));
-        for (Map.Entry<Key<?>, BorrowEntry> e : borrows.entrySet()) {
-            if (p.wants(e.getKey().tree())) send(p, borrowMessage(e.getKey(), e.getValue(), true));
-        }
-        // A check-out taken from this client (breakCheckOut) on a record that is free now: listed
-        // as free, else the node, which may not have heard of the break (it was offline, or the
-        // Borrow was lost with its connection), would take the record for its own and ask for it
-        // again (sync-protocol.md §4.1 step 5).
-        for (Map.Entry<Key<?>, Set<UUID>> e : broken.entrySet()) {
-            if (e.getValue().contains(p.clientId) && !borrows.containsKey(e.getKey()) && p.wants(e.getKey().tree())) {
-                send(p, borrowMessage(e.getKey(), new BorrowEntry(), true));
-            }
-        }
+        for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) send(p, b);
     }
 
     /**
@@ -779,8 +702,7 @@ public final class ServerCore implements AutoCloseable {
         }
         byte[] value = c.value();
         long fingerprint = c.fingerprint();
-        BorrowEntry b = borrows.get(key);
-        if (c.kind() == Message.Kind.CHANGED && (b == null || !b.holder.equals(p.clientId))) {
+        if (c.kind() == Message.Kind.CHANGED && !checkOuts.heldBy(key, p.clientId)) {
             // A change of the state alone from a node without the check-out (refusal() let only
             // that through): its header with the stored data, which a node that migrated its
             // copy locally holds in another schema version (database-layout.md §5, §8).
@@ -806,13 +728,11 @@ public final class ServerCore implements AutoCloseable {
         for (Peer other : peers) {
             if (other != p && other.live() && other.wants(key.tree())) sendRecord(other, now);
         }
-        if (c.kind() == Message.Kind.REMOVED && borrows.containsKey(key)) {
-            borrows.remove(key);
-            w.delete(BORROWS, rk);
-            broadcastBorrow(key, new BorrowEntry());
-        }
         // A removed record is free for ever, and its tombstone reaches every node.
-        if (c.kind() == Message.Kind.REMOVED && broken.remove(key) != null) w.delete(BROKEN, rk);
+        if (c.kind() == Message.Kind.REMOVED) {
+            Message.Borrow free = checkOuts.removed(key);
+            if (free != null) broadcastBorrow(free);
+        }
     }
 
     /**
@@ -840,7 +760,7 @@ public final class ServerCore implements AutoCloseable {
         if (c.kind() == Message.Kind.CREATED) {
             if (exists && current.removed()) return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
             if (!exists) {
-                if (owns(key.tree(), key.id(), p.clientId) || nextOfReleased(key)) return null;
+                if (ranges.owns(key.tree(), key.id(), p.clientId) || nextOfReleased(key)) return null;
                 return ErrorCode.NOT_YOUR_ID + " id " + key.id() + " of tree " + key.tree()
                     + " is not in a range the server issued to this client"
                     + (key.revision() > 0 ? ", and revision " + (key.revision() - 1) + " of it is not a released record"
@@ -856,19 +776,18 @@ public final class ServerCore implements AutoCloseable {
         }
         if (!exists) {
             // A record removed before its CREATED was sent: remember the id as removed.
-            if (c.kind() == Message.Kind.REMOVED && owns(key.tree(), key.id(), p.clientId)) return null;
+            if (c.kind() == Message.Kind.REMOVED && ranges.owns(key.tree(), key.id(), p.clientId)) return null;
             return ErrorCode.UNKNOWN_RECORD + " the server has no record " + key;
         }
         if (current.removed()) {
             if (c.kind() == Message.Kind.REMOVED) return null;
             return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
         }
-        BorrowEntry b = borrows.get(key);
-        if ((b == null || !b.holder.equals(p.clientId)) && !stateChangeOnly(c, current)) {
-            Set<UUID> from = broken.get(key);
+        UUID holder = checkOuts.holder(key);
+        if (!holder.equals(p.clientId) && !stateChangeOnly(c, current)) {
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
-                + (from != null && from.contains(p.clientId) ? " (an administrator broke its check-out)" : "")
-                + (b == null || b.holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(b.holder, "?") + ")");
+                + (checkOuts.brokenFrom(key, p.clientId) ? " (an administrator broke its check-out)" : "")
+                + (holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(holder, "?") + ")");
         }
         if (Bytes.released(current.value())) {
             boolean dataChanged = c.kind() == Message.Kind.REMOVED
@@ -912,73 +831,39 @@ public final class ServerCore implements AutoCloseable {
      */
     private boolean createdBy(Key<?> key, UUID client) {
         UUID creator = key.revision() > 0 ? revisionCreator(key) : null;
-        return creator != null ? creator.equals(client) : owns(key.tree(), key.id(), client);
-    }
-
-    private boolean owns(String tree, int id, UUID client) {
-        TreeMap<Integer, Range> m = ranges.get(tree);
-        if (m == null) return false;
-        Map.Entry<Integer, Range> e = m.floorEntry(id);
-        return e != null && id < e.getValue().toExclusive() && e.getValue().client().equals(client);
-    }
-
-    private int nextId(String tree) {
-        TreeMap<Integer, Range> m = ranges.get(tree);
-        return m == null || m.isEmpty() ? 0 : m.lastEntry().getValue().toExclusive();
-    }
-
-    private void issue(String tree, int from, int toExclusive, UUID client) {
-        Range r = new Range(from, toExclusive, client);
-        ranges.computeIfAbsent(tree, x -> new TreeMap<>()).put(from, r);
-        txn().put(RANGES, Bytes.rangeKey(tree, from), ByteBuffer.allocate(20).putInt(toExclusive)
-            .putLong(client.getMostSignificantBits()).putLong(client.getLeastSignificantBits()).array());
+        return creator != null ? creator.equals(client) : ranges.owns(key.tree(), key.id(), client);
     }
 
     private void onNeedKeys(Peer p, String tree) {
-        int from = nextId(tree);
+        int from = ranges.next(tree);
         long to = Math.min((long) from + rangeIds, Integer.MAX_VALUE);
         if (to <= from) {
             fail(p, ErrorCode.PROTOCOL, "tree " + tree + " has no ids left to issue");
             return;
         }
-        issue(tree, from, (int) to, p.clientId);
+        ranges.issue(tree, from, (int) to, p.clientId);
         send(p, new Message.Keys(tree, from, (int) to));
     }
 
     private void onCheckOut(Peer p, Key<?> key) {
-        heard(p.clientId, key);
         Message.Pushed current = stored(txn(), key);
         if (current.serverSeq() > 0 && current.removed()) {
             // Removed: nobody gets it. A client that has not been sent the removal yet (catching
             // up) gets it now, so that it drops the record and its check-out request fails.
             if (p.state == Peer.State.CATCHING_UP && current.serverSeq() > p.cursor) sendRecord(p, current);
-            send(p, borrowMessage(key, new BorrowEntry(), false));
+            send(p, checkOuts.free(key));
             return;
         }
-        BorrowEntry b = borrows.computeIfAbsent(key, k -> new BorrowEntry());
-        if (b.holder.equals(Message.NONE)) {
-            b.handTo(p.clientId);
-        } else if (!b.holder.equals(p.clientId) && !b.queue.contains(p.clientId)) {
-            b.queue.add(p.clientId);
-        }
-        storeBorrow(key, b);
-        broadcastBorrow(key, b);
+        broadcastBorrow(checkOuts.take(key, p.clientId));
     }
 
     private void onCheckIn(Peer p, Key<?> key) {
-        heard(p.clientId, key);
-        BorrowEntry b = borrows.get(key);
+        Message.Borrow b = checkOuts.giveUp(key, p.clientId);
         if (b == null) {
-            send(p, borrowMessage(key, new BorrowEntry(), false));
-            return;
-        }
-        if (b.holder.equals(p.clientId)) {
-            b.passOn();
+            send(p, checkOuts.free(key));
         } else {
-            b.queue.remove(p.clientId);
+            broadcastBorrow(b);
         }
-        storeBorrow(key, b);
-        broadcastBorrow(key, b);
     }
 
     /**
@@ -986,65 +871,19 @@ public final class ServerCore implements AutoCloseable {
      * frees it). Returns false when nobody held it.
      */
     public boolean breakCheckOut(Key<?> key) {
-        BorrowEntry b = borrows.get(key);
-        if (b == null || b.holder.equals(Message.NONE)) return false;
-        // Remembered until the old holder asks for the record or gives it up: while the record is
-        // free, the Borrow snapshot of its next connections lists it (onHello), so a holder that
-        // missed the Borrow below learns of the break instead of asking for the record again.
-        Set<UUID> from = broken.computeIfAbsent(key, k -> new java.util.LinkedHashSet<>());
-        from.add(b.holder);
-        storeBroken(key, from);
-        b.passOn();
-        storeBorrow(key, b);
-        broadcastBorrow(key, b);
+        Message.Borrow b = checkOuts.breakHolder(key);
+        if (b == null) return false;
+        broadcastBorrow(b);
         return true;
     }
 
-    /** {@code client} asked for {@code key} or gave it up: a break of its check-out is no news to it any more. */
-    private void heard(UUID client, Key<?> key) {
-        Set<UUID> from = broken.get(key);
-        if (from != null && from.remove(client)) storeBroken(key, from);
-    }
-
-    private void storeBroken(Key<?> key, Set<UUID> from) {
-        byte[] rk = Bytes.recordKey(key);
-        if (from.isEmpty()) {
-            broken.remove(key);
-            txn().delete(BROKEN, rk);
-            return;
-        }
-        ByteBuffer v = ByteBuffer.allocate(2 + 16 * from.size());
-        v.putShort((short) from.size());
-        for (UUID u : from) v.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        txn().put(BROKEN, rk, v.array());
-    }
-
-    private void storeBorrow(Key<?> key, BorrowEntry b) {
-        byte[] rk = Bytes.recordKey(key);
-        if (b.holder.equals(Message.NONE) && b.queue.isEmpty()) {
-            borrows.remove(key);
-            txn().delete(BORROWS, rk);
-            return;
-        }
-        ByteBuffer v = ByteBuffer.allocate(26 + 16 * b.queue.size());
-        v.putLong(b.holder.getMostSignificantBits()).putLong(b.holder.getLeastSignificantBits());
-        v.putShort((short) b.queue.size());
-        for (UUID u : b.queue) v.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        v.putLong(b.sinceMillis);
-        txn().put(BORROWS, rk, v.array());
-    }
-
-    private Message.Borrow borrowMessage(Key<?> key, BorrowEntry b, boolean snapshot) {
-        String name = b.holder.equals(Message.NONE) ? "" : names.getOrDefault(b.holder, "");
-        return new Message.Borrow(key, snapshot, b.holder, name, List.copyOf(b.queue));
-    }
-
-    private void broadcastBorrow(Key<?> key, BorrowEntry b) {
-        Message.Borrow m = borrowMessage(key, b, false);
+    /** Sends {@code m}, a record's new check-out state, to every client of its tree. */
+    private void broadcastBorrow(Message.Borrow m) {
+        Key<?> key = m.key();
         Message.Pushed current = null;
         for (Peer p : peers) {
             if (p.state == Peer.State.HELLO || !p.wants(key.tree())) continue;
-            if (p.state == Peer.State.CATCHING_UP && p.clientId.equals(b.holder)) {
+            if (p.state == Peer.State.CATCHING_UP && p.clientId.equals(m.holder())) {
                 // A holder edits what it holds: one still catching up may not have been sent the
                 // record's latest state yet (§5.4), and a change made on an older one would
                 // overwrite it. The catch-up sends it again later; the node skips what it has.
