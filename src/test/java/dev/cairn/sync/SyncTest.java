@@ -569,6 +569,12 @@ class SyncTest {
             CompletableFuture<Void> waiting = pb.checkOut(wanted);
             await("b waits", () -> pb.borrowState(wanted) instanceof BorrowState.Waiting);
             await("b sees a's hold", () -> pb.borrowState(held) instanceof BorrowState.HeldBy);
+            // events reach a subscriber after the commit, on its own thread: wait for them before clearing
+            await("a and b heard it all", () -> f.events.get(a).contains(new Event.BorrowChanged(wanted, new BorrowState.Mine()))
+                && f.events.get(b).stream().anyMatch(e -> e instanceof Event.BorrowChanged c && c.key().equals(wanted)
+                    && c.state() instanceof BorrowState.Waiting)
+                && f.events.get(b).stream().anyMatch(e -> e instanceof Event.BorrowChanged c && c.key().equals(held)
+                    && c.state() instanceof BorrowState.HeldBy));
             for (Cairn c : List.of(a, b)) {
                 c.disconnect();
                 f.events.get(a).clear();
@@ -601,7 +607,9 @@ class SyncTest {
             Tree<Part> pb = b.tree(Part.class);
             await("b has it", () -> pb.contains(k));
             CompletableFuture<Void> waiting = pb.checkOut(k);
-            await("b waits", () -> pb.borrowState(k) instanceof BorrowState.Waiting);
+            // events reach a subscriber after the commit, on its own thread: the Waiting event may come after the state
+            await("b heard it waits", () -> f.events.get(b).stream()
+                .anyMatch(e -> e instanceof Event.BorrowChanged c && c.state() instanceof BorrowState.Waiting));
             f.events.get(b).clear();
             pa.remove(k);
             assertThrows(CompletionException.class, () -> waiting.orTimeout(10, TimeUnit.SECONDS).join());
