@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * How names are compared by the built-in indexes: optionally case-insensitive (by
  * {@link Locale#ROOT} lower case), with leading and trailing whitespace trimmed, and with every
- * character of {@code ignoredCharacters} removed. A name that normalises to the empty string is
+ * character (code point) of {@code ignoredCharacters} removed. A name that normalises to the empty string is
  * not indexed.
  */
 public record NameNormalizer(boolean ignoreCase, String ignoredCharacters, boolean trim) {
@@ -29,11 +29,10 @@ public record NameNormalizer(boolean ignoreCase, String ignoredCharacters, boole
         if (name == null) return null;
         String s = trim ? name.strip() : name;
         if (!ignoredCharacters.isEmpty()) {
+            // By code point: a character beyond U+FFFF (most emoji) is two chars, and its halves
+            // must neither match another character's halves nor be left behind alone.
             StringBuilder b = new StringBuilder(s.length());
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (ignoredCharacters.indexOf(c) < 0) b.append(c);
-            }
+            s.codePoints().filter(c -> ignoredCharacters.indexOf(c) < 0).forEach(b::appendCodePoint);
             s = b.toString();
         }
         return ignoreCase ? s.toLowerCase(Locale.ROOT) : s;

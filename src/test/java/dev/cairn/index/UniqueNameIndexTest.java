@@ -133,4 +133,42 @@ class UniqueNameIndexTest {
         exact.commit(List.of());
         assertEquals(2, exact.size());
     }
+
+    /** Characters beyond U+FFFF (most emoji) are two chars each: ignored, or kept, whole. */
+    @Test
+    void ignoredCharactersBeyondTheBasicPlaneAreRemovedWholeAndOthersKeptWhole() {
+        NameNormalizer n = new NameNormalizer(true, "\uD83D\uDD39\uD83E\uDD16", true); // 🔹 🤖
+        assertEquals("ab", n.normalize("A\uD83D\uDD39B\uD83E\uDD16"));
+        assertEquals("a\uD83D\uDE42", n.normalize("A\uD83D\uDE42"), "🙂 is not ignored: kept whole");
+        assertEquals("a\uD83E\uDD42", n.normalize("A\uD83E\uDD42"), "🥂");
+        assertEquals("a\uD83D\uDD42", n.normalize("A\uD83D\uDD42"), "🕂 shares its low half with 🥂 and stays apart from it");
+        UniqueNameIndex<Item> tags = new UniqueNameIndex<>("Tag.name", Item::name, n);
+        tags.check(new Indexer.Change<>(key(1, 0), null, new Item("A\uD83E\uDD42")));
+        tags.check(new Indexer.Change<>(key(2, 0), null, new Item("A\uD83D\uDD42")));
+        assertThrows(DuplicateNameException.class,
+            () -> tags.check(new Indexer.Change<>(key(3, 0), null, new Item("a\uD83D\uDD39\uD83D\uDD42"))));
+    }
+
+    /**
+     * A name function that fails on a record: a local change is refused with its exception; a
+     * stored record (a commit from the server, a rebuild) is left out of the index and the rest is
+     * applied, so a record from another node cannot stop the sync or the registration.
+     */
+    @Test
+    void aRecordTheNameFunctionFailsOnIsRefusedLocallyAndLeftOutWhenStored() {
+        UniqueNameIndex<Item> trimmed = new UniqueNameIndex<>("Item.name", item -> item.name().trim());
+        Item bad = new Item(null);
+        assertThrows(NullPointerException.class, () -> trimmed.check(new Indexer.Change<>(key(1, 0), null, bad)));
+        trimmed.abort();
+        trimmed.commit(List.of(new Indexer.Change<>(key(1, 0), null, new Item("A")), new Indexer.Change<>(key(2, 0), null, bad),
+            new Indexer.Change<>(key(3, 0), null, new Item("C"))));
+        assertEquals(List.of("a", "c"), List.copyOf(trimmed.entries().keySet()));
+        trimmed.commit(List.of(new Indexer.Change<>(key(1, 0), new Item("A"), bad)));
+        assertEquals(Optional.empty(), trimmed.lookup("a"), "a change to a name it cannot read frees the old name");
+        Map<Key<Item>, Item> all = new LinkedHashMap<>();
+        all.put(key(1, 0), bad);
+        all.put(key(4, 0), new Item("D"));
+        trimmed.rebuild(new LinkedHashMap<>(all));
+        assertEquals(List.of("d"), List.copyOf(trimmed.entries().keySet()));
+    }
 }
