@@ -180,7 +180,12 @@ public final class Cairn implements AutoCloseable {
 
     /**
      * Runs {@code batch} as one durable transaction: every tree operation inside it commits
-     * together when it returns, or not at all if it throws. Events and index changes are
+     * together when it returns, or not at all if it throws. An operation that fails inside it
+     * without having changed anything (a duplicate name, a record too large, no check-out) may be
+     * caught there and the batch goes on; one that fails after changing part of the batch (an
+     * {@code insertAll} refused at its second record, a second index refusing) breaks it: later
+     * operations and the end of {@code write} throw {@link CairnException}, and nothing of the
+     * batch is stored. Events and index changes are
      * published after the commit. Nested calls join the outer batch. On a linked node the ids
      * of the records a batch inserts come from the node's pool alone (the server's ranges are
      * stored between transactions, not during one): a batch that inserts more records into a

@@ -2,6 +2,7 @@ package dev.cairn;
 
 import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -175,6 +176,70 @@ class IndexTest {
             parts.update(b, part(2));                    // renamed: resolved
             assertEquals(Map.of(), names.duplicates());
             assertEquals(Optional.of(a), names.lookup(part(1).name()));
+        }
+    }
+
+    /** A refusal caught inside a batch, before the operation changed anything: the rest of the batch commits. */
+    @Test
+    void aRefusalCaughtInABatchBeforeAnythingChangedLetsTheBatchGoOn() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            UniqueNameIndex<Part> names = parts.register(byName());
+            Key<Part> a = parts.insert(part(1));
+            List<Key<Part>> c = new java.util.ArrayList<>();
+            db.write(() -> {
+                assertThrows(DuplicateNameException.class, () -> parts.insert(part(1).withStock(2)));
+                c.add(parts.insert(part(3)));
+            });
+            assertEquals(List.of(a, c.getFirst()), parts.keys());
+            assertEquals(Map.of("part000001r10k", List.of(a), "part000003r10k", List.of(c.getFirst())), names.entries());
+            // An update too large for a record is refused before any index sees its new name.
+            parts.checkOut(a).join();
+            Part huge = new Part("HUGE", "x".repeat(17 << 20), 1, 1, List.of());
+            db.write(() -> {
+                assertThrows(IllegalArgumentException.class, () -> parts.update(a, huge));
+                c.add(parts.insert(part(6)));
+            });
+            assertEquals(part(1), parts.get(a));
+            assertEquals(Optional.of(c.getLast()), names.lookup(part(6).name()));
+            assertEquals(Optional.empty(), names.lookup("HUGE"));
+            assertEquals(Optional.of(a), names.lookup(part(1).name()));
+        }
+    }
+
+    /**
+     * An operation that fails inside a batch after changing part of it (a second index refuses a
+     * change the first one noted; insertAll refused at its second record) breaks the batch, even
+     * when the application catches the failure: nothing of the batch is stored, no index shows it.
+     */
+    @Test
+    void aFailureAfterPartOfTheOperationBreaksTheBatchEvenWhenCaught() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            UniqueNameIndex<Part> names = parts.register(byName());
+            UniqueNameIndex<Part> makers = parts.register(new UniqueNameIndex<>("Part.manufacturer", Part::manufacturer));
+            Key<Part> a = parts.insert(part(1));
+            Part sameMaker = new Part("OTHER", part(1).manufacturer(), 1, 1, List.of());
+            CairnException broken = assertThrows(CairnException.class, () -> db.write(() -> {
+                parts.insert(part(2));
+                assertThrows(DuplicateNameException.class, () -> parts.insert(sameMaker));
+                CairnException later = assertThrows(CairnException.class, () -> parts.insert(part(3)));
+                assertTrue(later.getMessage().startsWith("the write batch is rolled back, nothing of it is stored"),
+                    later.getMessage());
+            }));
+            assertInstanceOf(DuplicateNameException.class, broken.getCause());
+            assertEquals(List.of(a), parts.keys());
+            assertEquals(Optional.empty(), names.lookup("OTHER"), "the first index noted it; the batch took it back");
+            assertEquals(Optional.empty(), names.lookup(part(2).name()));
+            assertEquals(Map.of("maker1", List.of(a)), makers.entries());
+
+            assertThrows(CairnException.class, () -> db.write(() -> assertThrows(DuplicateNameException.class,
+                () -> parts.insertAll(List.of(part(4), part(1).withStock(5))))));
+            assertEquals(List.of(a), parts.keys(), "insertAll is all or nothing, also inside a batch");
+            assertEquals(Optional.empty(), names.lookup(part(4).name()));
+
+            Key<Part> b = parts.insert(part(5)); // the database goes on
+            assertEquals(Optional.of(b), names.lookup(part(5).name()));
         }
     }
 }

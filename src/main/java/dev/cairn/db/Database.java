@@ -59,6 +59,7 @@ public final class Database implements AutoCloseable {
     final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
     private final LongAdder activeReaders = new LongAdder();
     private volatile boolean closed;
+    private static final System.Logger LOG = System.getLogger(Database.class.getName());
     private Batch batch;
     private long outboxNext;
     /**
@@ -83,10 +84,29 @@ public final class Database implements AutoCloseable {
         final List<Runnable> onAbort = new ArrayList<>();
         long outboxNext;
         boolean outboxTouched;
+        /** Changes an index noted (Indexer.check passed), as a count: see {@link #changes}. */
+        long indexNotes;
+        /** An operation that failed part-way: the batch can no longer commit (see {@link #write}). */
+        RuntimeException brokenBy;
+        /** The sync link's batch: nobody waits for an index failure after its commit. */
+        boolean fromServer;
 
         Batch(WriteTxn txn, long outboxNext) {
             this.txn = txn;
             this.outboxNext = outboxNext;
+        }
+
+        /** Grows with every change the batch makes to the store or notes in an index. */
+        long changes() {
+            return txn.changes() + indexNotes;
+        }
+
+        void refuseIfBroken() {
+            if (brokenBy != null) {
+                throw new dev.cairn.CairnException("the write batch is rolled back, nothing of it is stored: an "
+                    + "operation in it failed after changing part of the batch (" + brokenBy + "); catch such a "
+                    + "failure outside Cairn.write, or check before the operation", brokenBy);
+            }
         }
     }
 
@@ -216,7 +236,7 @@ public final class Database implements AutoCloseable {
 
     <R> R write(java.util.function.Supplier<R> body, boolean joinOuter) {
         checkOpen();
-        if (joinOuter && writeLock.isHeldByCurrentThread() && batch != null) return body.get();
+        if (joinOuter && writeLock.isHeldByCurrentThread() && batch != null) return joined(batch, body);
         writeLock.lock();
         try {
             checkOpen();
@@ -225,6 +245,7 @@ public final class Database implements AutoCloseable {
             boolean committed = false;
             try {
                 R result = body.get();
+                b.refuseIfBroken();
                 flush(b);
                 b.txn.commit();
                 committed = true;
@@ -241,6 +262,38 @@ public final class Database implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Runs an operation inside the batch {@code b}. One that fails before changing anything
+     * leaves the batch as it was, so the application may catch its exception and go on; one that
+     * fails after changing part of the batch (a second index refusing a change the first noted,
+     * an {@code insertAll} refused at its second record) breaks the batch: every later operation
+     * in it, and its end, throw, and nothing of it is stored (database-layout.md §7).
+     */
+    private static <R> R joined(Batch b, java.util.function.Supplier<R> body) {
+        b.refuseIfBroken();
+        long before = b.changes();
+        try {
+            return body.get();
+        } catch (RuntimeException | Error e) {
+            if (b.changes() != before && b.brokenBy == null) b.brokenBy = e instanceof RuntimeException r ? r
+                : new IllegalStateException(e.toString(), e);
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #write(Runnable)}, for the sync link's batch of changes from the server. An index
+     * that fails to apply them after the commit is logged rather than thrown: thrown, it would
+     * stop the link for good, for a fault of the application's indexer.
+     */
+    public void writeFromServer(Runnable body) {
+        write(() -> {
+            batch().fromServer = true;
+            body.run();
+            return null;
+        }, true);
     }
 
     private void flush(Batch b) {
@@ -269,7 +322,10 @@ public final class Database implements AutoCloseable {
         events.publish(b.events);
         SyncReplica s = sync;
         if (s != null && b.outboxTouched) s.outboxChanged();
-        if (failed != null) {
+        if (failed != null && b.fromServer) {
+            LOG.log(System.Logger.Level.WARNING, "changes from the sync server were committed to " + directory
+                + ", but an index failed to apply them (re-register the index to rebuild it); sync goes on: " + failed, failed);
+        } else if (failed != null) {
             throw new dev.cairn.CairnException("the change was committed to " + directory
                 + ", but an index failed to apply it (re-register the index to rebuild it): " + failed.getMessage(),
                 failed);
@@ -617,6 +673,7 @@ public final class Database implements AutoCloseable {
         for (TreeState.IndexBinding<?> ib : t.indexes) {
             b.indexes.add(ib);
             ib.note(key, oldBody, newBody, remote);
+            b.indexNotes++;
         }
     }
 
@@ -713,9 +770,10 @@ public final class Database implements AutoCloseable {
         requireCheckedOut(t, key, "update");
         MemorySegment oldBody = RecordHeader.body(old);
         MemorySegment newBody = encode.apply(oldBody);
-        indexCheck(t, key, oldBody, newBody);
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
-        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, Layout.copy(newBody)));
+        byte[] value = recordValue(t, key, next, Layout.copy(newBody)); // refused for its size before an index notes it
+        indexCheck(t, key, oldBody, newBody);
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
@@ -783,8 +841,9 @@ public final class Database implements AutoCloseable {
         byte[] body = Layout.copy(RecordHeader.body(old));
         long now = System.currentTimeMillis();
         RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);
+        byte[] value = recordValue(t, key, nh, body);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
-        txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, nh, body));
+        txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CREATED, key, nh);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;

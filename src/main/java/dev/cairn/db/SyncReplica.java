@@ -251,7 +251,7 @@ public final class SyncReplica implements Replica {
      */
     @Override
     public void batch(Runnable body) {
-        db.write(body);
+        db.writeFromServer(body);
     }
 
     @Override

@@ -10,10 +10,15 @@ import java.util.SequencedMap;
  * <ol>
  *   <li>{@link #rebuild} once at registration, with every record of the tree;
  *   <li>{@link #check} for each local change before anything is stored; throwing refuses the
- *       change (nothing of the transaction is stored) and the tree then calls {@link #abort}.
+ *       change: it is not stored, and unless the application catches the exception inside its
+ *       {@code Cairn.write} batch, nothing of the transaction is stored and the tree calls
+ *       {@link #abort}. Caught inside a batch, a refusal by the first indexer the change reached
+ *       leaves the batch going on; a refusal by a later one (after an earlier indexer noted the
+ *       change) breaks the batch, which then stores nothing (see {@code Cairn.write}).
  *       Changes from the sync server are not checked: the server stored them already, and a
  *       node cannot refuse them (two nodes apart may have made records that break an index's
- *       rule together); {@code commit} must accept them;
+ *       rule together); {@code commit} must accept them (one that throws is logged, and the
+ *       index misses those changes until it is registered again);
  *   <li>{@link #commit} with the changes of a transaction after it is durable, in order, or
  *       {@link #abort} if it was rolled back.
  * </ol>

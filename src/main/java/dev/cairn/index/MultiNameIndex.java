@@ -21,6 +21,10 @@ import java.util.function.Function;
  * the index's {@link NameNormalizer} and ranks: {@code EXACT} (score 1) before {@code PREFIX}
  * (0.5–0.9, closer in length is better) before {@code SUBSTRING} (0.1–0.5); ties by key.
  *
+ * <p>A local change whose names {@code namesOf} cannot give (it throws) is refused with that
+ * exception; a stored record it cannot name (one from another node) has no names in the index,
+ * with a logged warning, rather than failing a commit or a rebuild.
+ *
  * <p>Invariant: {@code byKey} holds each record's current names; {@code byName} maps each
  * normalised name to the keys holding it, and is its inverse. Thread-safe: queries take the
  * read lock, {@link #commit} and {@link #rebuild} the write lock.
@@ -108,12 +112,23 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
     }
 
     @Override
+    public void check(Change<V> change) {
+        // A local change whose names the function cannot give is refused, before it is stored.
+        if (change.newValue() != null) namesOf.apply(change.newValue());
+    }
+
+    @Override
     public void commit(List<Change<V>> changes) {
+        // Names first, outside the lock: a reader sees the whole commit or none of it.
+        NameFailures failures = new NameFailures("MultiNameIndex");
+        List<List<String>> names = new ArrayList<>(changes.size());
+        for (Change<V> c : changes) names.add(c.newValue() == null ? List.of() : storedNames(c.key(), c.newValue(), failures));
+        failures.report("a commit");
         lock.writeLock().lock();
         try {
-            for (Change<V> c : changes) {
-                removeLocked(c.key());
-                if (c.newValue() != null) addLocked(c.key(), c.newValue());
+            for (int i = 0; i < changes.size(); i++) {
+                removeLocked(changes.get(i).key());
+                addLocked(changes.get(i).key(), names.get(i));
             }
         } finally {
             lock.writeLock().unlock();
@@ -122,19 +137,33 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
 
     @Override
     public void rebuild(SequencedMap<Key<V>, V> records) {
+        NameFailures failures = new NameFailures("MultiNameIndex");
+        Map<Key<V>, List<String>> names = new LinkedHashMap<>();
+        records.forEach((key, value) -> names.put(key, storedNames(key, value, failures)));
+        failures.report("a rebuild");
         lock.writeLock().lock();
         try {
             byName.clear();
             byKey.clear();
-            records.forEach(this::addLocked);
+            names.forEach(this::addLocked);
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private void addLocked(Key<V> key, V value) {
-        Collection<String> names = namesOf.apply(value);
-        if (names == null || names.isEmpty()) return;
+    /** The names of a stored record as given; none when {@code namesOf} gives null or fails on it. */
+    private List<String> storedNames(Key<V> key, V value, NameFailures failures) {
+        try {
+            Collection<String> names = namesOf.apply(value);
+            return names == null ? List.of() : new ArrayList<>(names);
+        } catch (RuntimeException e) {
+            failures.add(key, e);
+            return List.of();
+        }
+    }
+
+    private void addLocked(Key<V> key, List<String> names) {
+        if (names.isEmpty()) return;
         List<String> kept = new ArrayList<>(names.size());
         for (String name : names) {
             String n = normalizer.normalize(name);

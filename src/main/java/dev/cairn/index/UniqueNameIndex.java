@@ -26,6 +26,11 @@ import java.util.function.Function;
  * keeps a record's name, or a new revision of an id that holds the name, is never refused, so
  * such records stay editable and revisable.
  *
+ * <p>A local change whose name {@code nameOf} cannot give (it throws) is refused with that
+ * exception. A stored record it cannot name (one from another node, or stored before the function
+ * changed) is left out of the index, with a logged warning, rather than failing a commit of
+ * changes from the sync server or a rebuild.
+ *
  * <p>Invariants: {@code byName} and {@code byKey} are inverse; a name's keys have one id unless
  * the name is in {@link #duplicates()}.
  * Thread-safe: queries take the read lock; {@link #commit} and {@link #rebuild} swap in their
@@ -155,11 +160,13 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
     @Override
     public void commit(List<Change<V>> changes) {
         if (pendingByKey.isEmpty()) {
+            NameFailures failures = new NameFailures(indexName);
             for (Change<V> c : changes) {
-                String newName = c.newValue() == null ? null : normal(nameOf.apply(c.newValue()));
+                String newName = c.newValue() == null ? null : storedName(c.key(), c.newValue(), failures);
                 String oldName = nameOfKey(c.key());
                 if (!Objects.equals(oldName, newName)) note(c.key(), oldName, newName);
             }
+            failures.report("changes from the sync server");
         }
         lock.writeLock().lock();
         try {
@@ -188,13 +195,15 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         abort();
         Map<String, List<Key<V>>> names = new HashMap<>();
         Map<Key<V>, String> keys = new HashMap<>();
+        NameFailures failures = new NameFailures(indexName);
         records.forEach((key, value) -> {
-            String n = normal(nameOf.apply(value));
+            String n = storedName(key, value, failures);
             if (n == null) return;
             // Several ids may hold a name here: sync stored them (see duplicates()).
             names.computeIfAbsent(n, x -> new ArrayList<>(1)).add(key);
             keys.put(key, n);
         });
+        failures.report("a rebuild");
         names.replaceAll((n, list) -> {
             list.sort(KEY_ORDER);
             return List.copyOf(list);
@@ -211,6 +220,16 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
     @Override
     public String toString() {
         return "UniqueNameIndex[" + indexName + ", " + size() + " names]";
+    }
+
+    /** The normal name of a stored record, null when it has none or {@code nameOf} fails on it. */
+    private String storedName(Key<V> key, V value, NameFailures failures) {
+        try {
+            return normal(nameOf.apply(value));
+        } catch (RuntimeException e) {
+            failures.add(key, e);
+            return null;
+        }
     }
 
     private String normal(String name) {

@@ -323,6 +323,14 @@ public final class WriteTxn extends ReadTxn {
         return modCount;
     }
 
+    /**
+     * How many puts, deletes and tree creations or drops this transaction made so far, so that a
+     * caller can tell whether a step that failed had changed anything.
+     */
+    public long changes() {
+        return modCount;
+    }
+
     @Override
     boolean tracksWrites() {
         return true;

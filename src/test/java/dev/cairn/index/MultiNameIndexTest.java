@@ -69,4 +69,27 @@ class MultiNameIndexTest {
         rebuilt.rebuild(all);
         assertEquals(index.entries(), rebuilt.entries());
     }
+
+    /**
+     * A names function that fails on a record: a local change is refused (check throws); a stored
+     * record (a commit from the server, a rebuild) has no names, and the rest of the commit or
+     * rebuild is applied.
+     */
+    @Test
+    void aRecordTheNamesFunctionFailsOnIsRefusedLocallyAndLeftOutWhenStored() {
+        MultiNameIndex<Item> picky = new MultiNameIndex<>(item -> item.names().stream().map(n -> n.substring(0, 2)).toList());
+        Item bad = new Item(List.of("x"));
+        assertThrows(StringIndexOutOfBoundsException.class, () -> picky.check(new Indexer.Change<>(key(1), null, bad)));
+        picky.commit(List.of(new Indexer.Change<>(key(1), null, new Item(List.of("ab1"))),
+            new Indexer.Change<>(key(2), null, bad), new Indexer.Change<>(key(3), null, new Item(List.of("cd3")))));
+        assertEquals(List.of("ab", "cd"), List.copyOf(picky.entries().keySet()));
+        assertEquals(List.of(), picky.namesOf(key(2)));
+        picky.commit(List.of(new Indexer.Change<>(key(1), new Item(List.of("ab1")), bad)));
+        assertEquals(List.of(), picky.namesOf(key(1)), "a change to a name it cannot read drops the old names");
+        LinkedHashMap<Key<Item>, Item> all = new LinkedHashMap<>();
+        all.put(key(1), bad);
+        all.put(key(4), new Item(List.of("ef4")));
+        picky.rebuild(all);
+        assertEquals(List.of("ef"), List.copyOf(picky.entries().keySet()));
+    }
 }

@@ -882,4 +882,44 @@ class SyncTest {
     static final class SyncReplicaIds {
         static final int CLAIM_SLACK = 1000;
     }
+
+    /**
+     * An index whose name function, or a custom indexer's commit, fails on a record from another
+     * node: the record is stored, the index leaves it out (or misses it, logged), and the sync
+     * goes on (before, the link stopped for good, reporting a plain disconnection).
+     */
+    @Test
+    void anIndexThatFailsOnARecordFromTheServerDoesNotStopTheSync() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            dev.cairn.index.UniqueNameIndex<Part> names = pb.register(
+                new dev.cairn.index.UniqueNameIndex<>("Part.name", p -> p.name().trim()));
+            pb.register(new dev.cairn.index.Indexer<Part>() {
+                @Override
+                public void commit(List<dev.cairn.index.Indexer.Change<Part>> changes) {
+                    for (var c : changes) {
+                        if (c.newValue() != null && "BAD".equals(c.newValue().name())) throw new IllegalStateException("boom");
+                    }
+                }
+
+                @Override
+                public void rebuild(java.util.SequencedMap<Key<Part>, Part> records) { }
+            });
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> unnamed = pa.insert(new Part(null, "m", 1, 1, List.of()));
+            Key<Part> bad = pa.insert(new Part("BAD", "m", 1, 1, List.of()));
+            Key<Part> after = pa.insert(part(3));
+            await("b has the records", () -> pb.contains(after));
+            assertTrue(pb.contains(unnamed) && pb.contains(bad));
+            assertEquals(java.util.Optional.of(after), names.lookup(part(3).name()));
+            assertEquals(java.util.Optional.of(bad), names.lookup("BAD"));
+            Key<Part> later = pa.insert(part(4));
+            await("b still syncs", () -> pb.contains(later));
+            assertTrue(b.isConnected(), "b's link goes on");
+            assertTrue(f.events.get(b).stream().noneMatch(e -> e instanceof Event.Disconnected),
+                f.events.get(b).toString());
+        }
+    }
 }

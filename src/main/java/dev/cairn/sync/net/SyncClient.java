@@ -208,6 +208,7 @@ public final class SyncClient implements AutoCloseable {
             } catch (RuntimeException e) {
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
                 LOG.log(System.Logger.Level.WARNING, "sync link to " + address + " stopped", e);
+                if (synced.isDone()) announce("sync stopped for good: " + e);
                 stop(e);
                 return;
             }
