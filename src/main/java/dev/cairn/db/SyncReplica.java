@@ -569,7 +569,12 @@ public final class SyncReplica implements Replica {
                     + " (nothing was changed; upgrade the application, or open the tree with a migration)");
             }
         }
-        return new Arrival(known > 0 ? known : addVersion(t, schema), unreadable);
+        int version = known > 0 ? known : addVersion(t, schema);
+        if (unreadable && t.unreadable.add(version)) {
+            // The records after this one in the version are migrated too, not taken as readable.
+            db.onAbort(() -> t.unreadable.remove(version));
+        }
+        return new Arrival(version, unreadable);
     }
 
     private int addVersion(TreeState t, Schema schema) {

@@ -218,4 +218,25 @@ class LinkedMigrationTest {
             assertEquals(new GaugeV2(8), c.tree(GaugeV2.class).get(v2(k1)), "no record of the old version is left");
         }
     }
+
+    /**
+     * Several records arrive in an old version this node never had: every one is migrated, not
+     * only the first (the first added the version; the others found it known and were stored
+     * unmigrated, so typed reads of them failed until the tree was opened again).
+     */
+    @Test
+    void everyRecordArrivingInANewUnreadableVersionIsMigrated() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            ToV2 migration = new ToV2();
+            Tree<GaugeV2> tb = b.tree(GaugeV2.class, migration);
+            Tree<GaugeV1> ta = a.tree(GaugeV1.class);
+            List<Key<GaugeV1>> k = new ArrayList<>(ta.insertAll(List.of(new GaugeV1("10"), new GaugeV1("20"), new GaugeV1("30"))));
+            for (String s : List.of("40", "50")) k.add(ta.insert(new GaugeV1(s))); // pushed live, one by one
+            await("b has them all", () -> tb.size() == 5);
+            for (int i = 0; i < k.size(); i++) assertEquals(new GaugeV2((i + 1) * 10), tb.get(v2(k.get(i))));
+            assertEquals(5, migration.seen.size(), migration.seen::toString);
+        }
+    }
 }
