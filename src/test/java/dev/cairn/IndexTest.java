@@ -242,4 +242,49 @@ class IndexTest {
             assertEquals(Optional.of(b), names.lookup(part(5).name()));
         }
     }
+
+    /**
+     * Registered again (to rebuild it), an indexer replaces its earlier registration instead of
+     * being offered every change twice; one instance on a tree of another database is refused.
+     */
+    @Test
+    void anIndexerRegisteredAgainIsFedOnceAndOneInstanceServesOneTree() {
+        List<Integer> commits = new java.util.ArrayList<>();
+        dev.cairn.index.Indexer<Part> counting = new dev.cairn.index.Indexer<>() {
+            @Override
+            public void commit(List<Change<Part>> changes) {
+                commits.add(changes.size());
+            }
+
+            @Override
+            public void rebuild(java.util.SequencedMap<Key<Part>, Part> records) { }
+
+            @Override
+            public String toString() {
+                return "counting";
+            }
+        };
+        try (Cairn db = Cairn.open(dir.resolve("one")); Cairn other = Cairn.open(dir.resolve("two"))) {
+            Tree<Part> parts = db.tree(Part.class);
+            parts.register(counting);
+            parts.register(counting);
+            parts.insert(part(1));
+            assertEquals(List.of(1), commits);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> other.tree(Part.class).register(counting));
+            assertEquals("index counting is registered on " + dir.resolve("one") + " tree Part already (expected: one "
+                + "indexer instance per tree; make another for tree Part)", e.getMessage());
+            parts.register(byName());
+            String longName = "N".repeat(3_000_000);
+            parts.insert(new Part(longName, "x", 1, 1, List.of()));
+            DuplicateNameException d = assertThrows(DuplicateNameException.class,
+                () -> parts.insert(new Part(longName, "y", 1, 1, List.of())));
+            assertTrue(d.getMessage().startsWith("name '" + "N".repeat(200) + "…' (3000000 chars) of Part/"),
+                d.getMessage().substring(0, 300));
+            assertTrue(d.getMessage().length() < 400, "a long name is cut in the message");
+            assertEquals(longName, d.name(), "the exception keeps the whole name");
+        }
+        try (Cairn db = Cairn.open(dir.resolve("two"))) {
+            db.tree(Part.class).register(counting); // the first database closed: free again
+        }
+    }
 }

@@ -402,6 +402,9 @@ public final class Database implements AutoCloseable {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.yield();
             events.close();
+            for (TreeState t : trees.values()) {
+                for (TreeState.IndexBinding<?> b : t.indexes) REGISTERED.remove(b.indexer);
+            }
             store.close();
         } finally {
             writeLock.unlock();
@@ -682,7 +685,13 @@ public final class Database implements AutoCloseable {
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         byte[] value = recordValue(t, "insert", h, body); // before an id is taken
-        return create(t, new Key<>(t.name, pool(t).take(t.name), 0), h, value, body);
+        KeyPool pool = pool(t);
+        if (pool.available() == 0 && serverId == null) {
+            throw new IllegalStateException("insert into tree " + t.name + ": no ids left; this database never linked to a "
+                + "server and gave out every id up to " + (Integer.MAX_VALUE - 1) + " (or an import that kept its ids "
+                + "took them, up to the highest id it imported)");
+        }
+        return create(t, new Key<>(t.name, pool.take(t.name), 0), h, value, body);
     }
 
     /**
@@ -938,9 +947,28 @@ public final class Database implements AutoCloseable {
                 + " must be registered outside a write batch (it is rebuilt from committed records)");
         }
         write(() -> {
-            binding.indexer.rebuild(records.apply(txn()));
+            String elsewhere = REGISTERED.putIfAbsent(binding.indexer, directory + " tree " + t.name);
+            if (elsewhere != null && !elsewhere.equals(directory + " tree " + t.name)) {
+                throw new IllegalStateException("index " + binding.indexer + " is registered on " + elsewhere
+                    + " already (expected: one indexer instance per tree; make another for tree " + t.name + ")");
+            }
+            try {
+                binding.indexer.rebuild(records.apply(txn()));
+            } catch (RuntimeException | Error e) {
+                if (elsewhere == null) REGISTERED.remove(binding.indexer);
+                throw e;
+            }
+            // Registered again (to rebuild it): the new binding replaces the old one, so that
+            // the indexer is not offered each change twice.
+            t.indexes.removeIf(old -> old.indexer == binding.indexer);
             t.indexes.add(binding);
             return null;
         }, true);
     }
+
+    /**
+     * Every indexer registered on a tree of an open database, by identity, with where: one
+     * instance on two trees would be rebuilt by the second and fed by both.
+     */
+    private static final Map<Object, String> REGISTERED = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
 }

@@ -11,10 +11,16 @@ public final class DuplicateNameException extends CairnException {
     private final transient Key<?> existing;
 
     public DuplicateNameException(String indexName, String name, Key<?> refused, Key<?> existing) {
-        super("name '" + name + "' of " + refused + " is already used by " + existing + " in unique index "
+        super("name " + quoted(name) + " of " + refused + " is already used by " + existing + " in unique index "
             + indexName + "; the change was not stored");
         this.name = name;
         this.existing = existing;
+    }
+
+    /** The name, quoted, for the message: a long one cut after 200 characters, saying how long it is. */
+    private static String quoted(String name) {
+        if (name == null || name.codePointCount(0, name.length()) <= 200) return "'" + name + "'";
+        return "'" + name.substring(0, name.offsetByCodePoints(0, 200)) + "…' (" + name.length() + " chars)";
     }
 
     /** The name as given by the refused record. */

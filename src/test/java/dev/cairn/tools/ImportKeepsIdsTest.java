@@ -156,4 +156,16 @@ class ImportKeepsIdsTest {
             && renumbered.err().contains("NOT renumbered") && renumbered.err().contains("--keep-ids"), renumbered.err());
         assertTrue(renumbered.out().contains("imported 4 records into Part"), renumbered.out());
     }
+
+    /** A never-linked database whose last id an import kept: an insert says so, not "connect to a server". */
+    @Test
+    void anInsertAfterAnImportOfTheLastIdSaysNoIdsAreLeft() {
+        try (Cairn db = Cairn.open(dir.resolve("full"))) {
+            Tree<Part> parts = db.tree(Part.class);
+            db.genericTree("Part").importJsonLines("{\"key\":\"Part/2147483646.0\",\"value\":{\"number\":\"LAST\",\"stock\":1}}\n", true);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> parts.insert(new Part("NEXT", 1)));
+            assertEquals("insert into tree Part: no ids left; this database never linked to a server and gave out every id "
+                + "up to 2147483646 (or an import that kept its ids took them, up to the highest id it imported)", e.getMessage());
+        }
+    }
 }
