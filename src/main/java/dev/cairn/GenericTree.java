@@ -17,8 +17,8 @@ public interface GenericTree {
     String getJson(int id, int revision);
 
     /**
-     * Encodes with the tree's latest schema version and inserts; members left out take their
-     * defaults, unknown members are errors ({@link IllegalArgumentException} naming line, column
+     * Encodes with the highest-numbered schema version that has every member the text names
+     * (record-format.md §7) and inserts; members left out take their defaults, unknown members are errors ({@link IllegalArgumentException} naming line, column
      * and path).
      */
     Key<?> insertJson(String json);
@@ -31,7 +31,10 @@ public interface GenericTree {
      */
     void updateJson(int id, int revision, String json);
 
-    /** The latest schema of the tree, as JSON. */
+    /**
+     * The tree's current schema, as JSON: the version of the record class that opened the tree
+     * in this database last, else the highest-numbered one (database-layout.md §2).
+     */
     String schemaJson();
 
     /**
@@ -49,19 +52,19 @@ public interface GenericTree {
     /**
      * Writes this tree as JSON lines, one {@code {"key":"TREE/id.rev","value":{...}}} per record
      * (in a versioned tree with {@code "state":"Draft(n)"} or {@code "Released(n)"} after the key)
-     * in key order, every value in the tree's latest schema version: records of older versions
-     * are converted by the evolution rules (renamed components under their new names, removed
-     * ones left out), so every line reads back with the latest version (what {@code cairn
-     * export} writes).
+     * in key order, every value in the tree's current schema (see {@link #schemaJson}): records
+     * of other versions are converted by the evolution rules (renamed components under their new
+     * names, removed ones left out), so every line reads back with that version (what {@code
+     * cairn export} writes).
      *
      * @throws java.io.UncheckedIOException if {@code out} fails
      */
     void exportJsonLines(Appendable out);
 
     /**
-     * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the latest
-     * schema, then one {@code INSERT} per record, each on its own line; records of older schema
-     * versions are converted to the latest one.
+     * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the current
+     * schema (see {@link #schemaJson}), then one {@code INSERT} per record, each on its own line;
+     * records of other schema versions are converted to it.
      *
      * @throws java.io.UncheckedIOException if {@code out} fails
      */
@@ -129,7 +132,7 @@ public interface GenericTree {
 
     /**
      * Writes this tree into {@code table} of a JDBC database, one row per record (records of older
-     * schema versions converted to the latest one), in one JDBC transaction on {@code c}: the
+     * schema versions converted to the current one), in one JDBC transaction on {@code c}: the
      * table is created when absent ({@link #exportSql}'s {@code CREATE TABLE}), the rows are
      * inserted in batches of prepared statements, read back and compared with what was written,
      * then committed. Any failure rolls back, so the table gets every row or none (a database that

@@ -127,7 +127,7 @@ public final class Database implements AutoCloseable {
                     + "` and open the node in a folder of its own");
             }
             for (String t : List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS, Layout.CHECKOUTS,
-                Layout.OUTBOX)) {
+                Layout.OUTBOX, Layout.CLASSES)) {
                 txn.createTree(t);
             }
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
@@ -444,6 +444,16 @@ public final class Database implements AutoCloseable {
         }
         TreeState t = new TreeState(name, versioned, versions, KeyPool.fromBytes(Layout.copy(poolBytes), name));
         t.dataFromVersion = dataFromVersion;
+        MemorySegment classVersion = r.hasTree(Layout.CLASSES) ? r.get(Layout.CLASSES, Layout.utf8(name)) : null;
+        if (classVersion != null) {
+            int c = classVersion.byteSize() == 4 ? java.nio.ByteBuffer.wrap(Layout.copy(classVersion)).getInt() : -1;
+            if (c < 1 || c > versions.latestVersion()) {
+                throw new CorruptionException(Layout.CLASSES + " entry of tree " + name + " in " + directory + ": "
+                    + (c < 0 ? classVersion.byteSize() + " bytes (expected: 4)" : "version " + c + " (expected: 1.."
+                    + versions.latestVersion() + ")"));
+            }
+            t.classVersion = c;
+        }
         TreeState raced = trees.putIfAbsent(name, t);
         return raced == null ? t : raced;
     }
@@ -502,6 +512,7 @@ public final class Database implements AutoCloseable {
                 int v = versions.add(candidate);
                 txn.put(Layout.SCHEMAS, Layout.schemaKey(name, v), candidate.toBytes());
                 TreeState created = new TreeState(name, versioned, versions, pool);
+                classOpened(created, v);
                 register(created, candidate, arrival);
                 afterCommit(() -> trees.put(name, created));
                 return created;
@@ -512,7 +523,10 @@ public final class Database implements AutoCloseable {
             }
             register(t, candidate, arrival);
             int own = t.versions.versionOf(candidate);
-            if (own > 0) return migrateUnreadable(t, candidate, own, onRefused);
+            if (own > 0) {
+                classOpened(t, own);
+                return migrateUnreadable(t, candidate, own, onRefused);
+            }
             SchemaVersions stored = t.versions;
             boolean refused = false;
             // Versions below dataFromVersion hold no data any more (a migration rewrote it), so
@@ -533,9 +547,19 @@ public final class Database implements AutoCloseable {
             // must find v (versions only grow, so older snapshots are not affected).
             finalT.versions = next;
             onAbort(() -> finalT.versions = stored);
+            classOpened(t, v);
             if (refused) setDataFrom(t, onRefused.migrate(finalT, next, version -> version != v, v));
             return t;
         }, true);
+    }
+
+    /** Records that the record class of schema version {@code version} opened tree {@code t} (database-layout.md §2). */
+    private void classOpened(TreeState t, int version) {
+        int before = t.classVersion;
+        if (before == version) return;
+        txn().put(Layout.CLASSES, Layout.utf8(t.name), java.nio.ByteBuffer.allocate(4).putInt(version).array());
+        t.classVersion = version;
+        onAbort(() -> t.classVersion = before);
     }
 
     /** Adds the class's schema to the tree's readers and its arrival migration, both undone if the batch aborts. */

@@ -89,7 +89,7 @@ public final class GenericTreeImpl implements GenericTree {
     @Override
     public String schemaJson() {
         db.checkOpen();
-        return t.versions.latest().toJson();
+        return t.currentSchema().toJson();
     }
 
     @Override
@@ -112,7 +112,7 @@ public final class GenericTreeImpl implements GenericTree {
     public void exportJsonLines(Appendable out) {
         Objects.requireNonNull(out, "out");
         db.readOrWrite(r -> {
-            Schema latest = t.versions.latest();
+            Schema current = t.currentSchema();
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
@@ -122,7 +122,7 @@ public final class GenericTreeImpl implements GenericTree {
                             .append("\",");
                     }
                     out.append("\"value\":")
-                        .append(JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, latest)).append("}\n");
+                        .append(JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, current)).append("}\n");
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the JSON lines of tree " + t.name, e);
@@ -136,12 +136,13 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(out, "out");
         db.readOrWrite(r -> {
+            Schema current = t.currentSchema();
             try (Cursor c = r.cursor(t.dataTree)) {
-                out.append(SqlForm.createTable(table, t.versions.latest())).append('\n');
+                out.append(SqlForm.createTable(table, current)).append('\n');
                 for (boolean more = c.first(); more; more = c.next()) {
                     MemorySegment k = c.key();
                     out.append(SqlForm.insert(table, Layout.idOf(k), Layout.revisionOf(k),
-                        RecordHeader.body(c.value()), t.versions)).append('\n');
+                        RecordHeader.body(c.value()), t.versions, current)).append('\n');
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write SQL of tree " + t.name, e);
@@ -154,7 +155,7 @@ public final class GenericTreeImpl implements GenericTree {
     public Imported importSql(String table, String sql, boolean keepIds) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(sql, "sql");
-        List<ImportRow> rows = rows(table, SqlForm.parseInserts(sql, table, t.versions.latest()));
+        List<ImportRow> rows = rows(table, SqlForm.parseInserts(sql, table, t.currentSchema()));
         return TreeImport.run(db, t, "import of table " + table + " into tree " + t.name, rows, keepIds, () -> { });
     }
 
@@ -170,12 +171,13 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(c, "c");
         db.readOrWrite(r -> {
             // both walks (insert, read back) see this one snapshot
-            JdbcTransfer.export(t.name, table, c, append, t.versions.latest(), action -> {
+            Schema schema = t.currentSchema();
+            JdbcTransfer.export(t.name, table, c, append, schema, action -> {
                 try (Cursor cursor = r.cursor(t.dataTree)) {
                     for (boolean more = cursor.first(); more; more = cursor.next()) {
                         MemorySegment k = cursor.key();
                         action.accept(new JdbcTransfer.Row(Layout.idOf(k), Layout.revisionOf(k),
-                            SqlColumn.values(RecordHeader.body(cursor.value()), t.versions)));
+                            SqlColumn.values(RecordHeader.body(cursor.value()), t.versions, schema)));
                     }
                 }
             });
@@ -189,7 +191,7 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(c, "c");
         String what = "import of table " + table + " into tree " + t.name;
         refuseIfHolding(what, append);
-        List<ImportRow> rows = rows(table, JdbcTransfer.read(t.name, table, c, t.versions.latest()));
+        List<ImportRow> rows = rows(table, JdbcTransfer.read(t.name, table, c, t.currentSchema()));
         // again inside the transaction: records may have come meanwhile
         return TreeImport.run(db, t, what, rows, keepIds, () -> refuseIfHolding(what, append));
     }

@@ -36,6 +36,8 @@ public final class Layout {
     public static final String OUTBOX = "cairn.outbox";
     /** {@code sequence:i64} → the {@link #OUTBOX} key of the entry with that sequence (see {@link Outbox}). */
     public static final String OUTBOX_ORDER = "cairn.outboxorder";
+    /** Tree name → {@code version:i32}: the schema version of the record class that opened the tree here last (§2). */
+    public static final String CLASSES = "cairn.classes";
     /** Prefix of the data tree of each user tree: {@code "data:" + name}. */
     public static final String DATA_PREFIX = "data:";
 

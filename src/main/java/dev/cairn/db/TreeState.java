@@ -24,6 +24,11 @@ final class TreeState {
     volatile SchemaVersions versions;
     /** Every record was written with a schema version >= this (1 until a migration). */
     volatile int dataFromVersion = 1;
+    /**
+     * The schema version of the record class that opened the tree in this database last (0: none
+     * recorded, a tree made by sync or by an older Cairn): see {@link #currentSchema}.
+     */
+    volatile int classVersion;
     KeyPool pool;
     final List<IndexBinding<?>> indexes = new CopyOnWriteArrayList<>();
     /** Schemas of the record classes opened on this tree: records from a server must be readable by each. */
@@ -54,6 +59,18 @@ final class TreeState {
     interface ArrivalMigration {
         /** The body (record bytes with their version tag) the migration gives for {@code oldBody}, stored in {@code versions}. */
         byte[] migrate(dev.cairn.Key<?> key, MemorySegment oldBody, SchemaVersions versions);
+    }
+
+    /**
+     * The tree's current schema, what export and the generic tools write (database-layout.md §2):
+     * the version of the record class that opened the tree last, else the highest-numbered one.
+     * Not simply the highest-numbered: numbers are this database's own, and on a synced node an
+     * older schema arriving after the node's class gets the next one.
+     */
+    dev.cairn.schema.Schema currentSchema() {
+        SchemaVersions v = versions;
+        int c = classVersion;
+        return c > 0 && c <= v.latestVersion() ? v.get(c) : v.latest();
     }
 
     /** An index with the codec that turns stored bytes into its record type. */

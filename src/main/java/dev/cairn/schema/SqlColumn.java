@@ -88,15 +88,15 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
     }
 
     /**
-     * The column values of one stored record, converted to the latest schema first by the
-     * evolution rules ({@link GenericRecord#decodeAs}), in the order of {@link #of}.
+     * The column values of one stored record, converted to {@code schema} (one of {@code
+     * versions}) first by the evolution rules ({@link GenericRecord#decodeAs}), in the order of
+     * {@link #of}.
      */
-    public static List<Object> values(MemorySegment bytes, SchemaVersions versions) {
-        Schema latest = versions.latest();
-        GenericRecord record = GenericRecord.decodeAs(bytes, versions, latest);
+    public static List<Object> values(MemorySegment bytes, SchemaVersions versions, Schema schema) {
+        GenericRecord record = GenericRecord.decodeAs(bytes, versions, schema);
         List<Object> values = new ArrayList<>();
-        for (Component c : root(latest).components()) {
-            values.add(value(latest, c.type(), typeOf(latest, c.type()), record.get(c.name())));
+        for (Component c : root(schema).components()) {
+            values.add(value(schema, c.type(), typeOf(schema, c.type()), record.get(c.name())));
         }
         return values;
     }

@@ -38,10 +38,11 @@ public final class SqlForm {
         return sql.append(",\n  PRIMARY KEY (\"id\", \"revision\")\n);").toString();
     }
 
-    /** The {@code INSERT} statement of one stored record, converted to the latest schema. */
-    public static String insert(String table, int id, int revision, MemorySegment bytes, SchemaVersions versions) {
-        StringBuilder sql = insertInto(table, versions.latest()).append(id).append(", ").append(revision);
-        for (Object value : SqlColumn.values(bytes, versions)) literal(value, sql.append(", "));
+    /** The {@code INSERT} statement of one stored record, converted to {@code schema}, one of {@code versions}. */
+    public static String insert(String table, int id, int revision, MemorySegment bytes, SchemaVersions versions,
+                                Schema schema) {
+        StringBuilder sql = insertInto(table, schema).append(id).append(", ").append(revision);
+        for (Object value : SqlColumn.values(bytes, versions, schema)) literal(value, sql.append(", "));
         return sql.append(");").toString();
     }
 

@@ -24,7 +24,7 @@ class SqlFormProperties {
         RecordCodec<V> codec = RecordCodec.of(type, "T", versions);
         byte[] bytes = codec.encode(random.record(type));
         String sql = SqlForm.createTable("T x", versions.latest()) + "\n"
-            + SqlForm.insert("T x", id, 3, MemorySegment.ofArray(bytes), versions) + "\n";
+            + SqlForm.insert("T x", id, 3, MemorySegment.ofArray(bytes), versions, versions.latest()) + "\n";
         List<SqlForm.Row> rows = SqlForm.parseInserts(sql, "T x", versions.latest());
         assertEquals(1, rows.size(), sql);
         assertEquals(id, rows.get(0).id());
