@@ -30,7 +30,7 @@ public final class Inspector implements AutoCloseable {
         db.keys("Part")               the keys of a tree, in key order
         db.show("Part/3.0")           a record as indented JSON
         db.json("Part/3.0")           the same as a compact string, to edit and save
-        db.schema("Part")             the latest schema of a tree, as JSON
+        db.schema("Part")             the current schema of a tree, as JSON
         db.find("Part", "text")       records whose JSON contains text (ignoring case)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
         db.checkOut("Part/3.0")       check a record out (needed before save)

@@ -108,9 +108,10 @@ public final class Main {
                         [--table NAME] [--user USER --password-env VAR] [--append]
 
             Writes every record of TREE to stdout, without the application's classes, in the
-            tree's latest schema version: records of older versions are converted as a class of
-            that version reads them (renamed components under their new names, removed ones left
-            out), so the output imports into a database that knows only that version.
+            tree's current schema version (the version of the record class that opened the tree
+            in DIR last; else the highest-numbered): records of other versions are converted as a
+            class of that version reads them (renamed components under their new names, removed
+            ones left out), so the output imports into a database that knows only that version.
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
                                versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too
