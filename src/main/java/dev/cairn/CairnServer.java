@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -98,6 +99,12 @@ public final class CairnServer implements AutoCloseable {
     /** As {@link #start(Path, int, String)} on {@code address}, with the id range size and queue limit given. */
     public static CairnServer start(Path dir, InetSocketAddress address, String appId, int rangeIds,
                                     long pendingBytesMax) {
+        return start(dir, address, appId, rangeIds, pendingBytesMax, null);
+    }
+
+    /** As above, with {@code journal} (null: none) set before the server accepts its first connection. */
+    private static CairnServer start(Path dir, InetSocketAddress address, String appId, int rangeIds,
+                                     long pendingBytesMax, Consumer<String> journal) {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(appId, "appId");
@@ -108,6 +115,7 @@ public final class CairnServer implements AutoCloseable {
         }
         if (address.getPort() != 0) checkBindable(address);
         ServerCore core = ServerCore.open(dir, appId, rangeIds);
+        if (journal != null) core.journal(journal);
         try {
             return new CairnServer(new SelectorLoop(core, address, pendingBytesMax), core);
         } catch (RuntimeException e) {
@@ -137,10 +145,17 @@ public final class CairnServer implements AutoCloseable {
      */
     public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out,
                                         BiConsumer<CairnServer, Runnable> whileServing) {
-        CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX);
-        server.core.journal(line -> {
+        // Journal lines from before the listening line (nodes retrying link at once) follow it.
+        List<String> early = new ArrayList<>();
+        AtomicBoolean listening = new AtomicBoolean();
+        CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX, line -> {
+            String stamped = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line;
             synchronized (out) {
-                out.println(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line);
+                if (!listening.get()) {
+                    early.add(stamped);
+                    return;
+                }
+                out.println(stamped);
                 out.flush();
             }
         });
@@ -165,9 +180,13 @@ public final class CairnServer implements AutoCloseable {
         server.loop.ended().whenComplete((done, failure) -> {
             if (!stopping.get()) stopped.countDown();
         });
-        out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
-            + server.port() + ", data in " + dir + " (type help for the console's commands)");
-        out.flush();
+        synchronized (out) {
+            out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
+                + server.port() + ", data in " + dir + " (type help for the console's commands)");
+            early.forEach(out::println);
+            listening.set(true);
+            out.flush();
+        }
         whileServing.accept(server, () -> stop.accept("stop command"));
         try {
             stopped.await();
