@@ -21,7 +21,10 @@ final class Bin {
     static final int HEADER_BYTES = 3;
     static final int NULL_BIT = 0x8000_0000;
     static final int OFFSET_MASK = 0x7FFF_FFFF;
-    /** Deepest nesting of records, collections, optionals and unions inside one value. */
+    /**
+     * Deepest nesting of levels inside one value (record-format.md §1): a record body or union,
+     * and a collection or Optional that holds something, is a level; the root record is at 0.
+     */
     static final int DEPTH_MAX = Limits.VALUE_DEPTH_MAX;
     static final int VERSION_MAX = Limits.SCHEMA_VERSIONS_MAX;
 

@@ -38,9 +38,11 @@ final class Convert {
 
     /** {@code value} of {@code st} in the source schema, as a value of {@code tt} in the target. */
     Object value(FieldType st, FieldType tt, Object value, String path, int depth) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
-            + Bin.DEPTH_MAX);
         if (value == null) return FieldType.isFixed(tt) ? Defaults.neutral(target, tt) : null;
+        if (isLevel(st, value) && depth > Bin.DEPTH_MAX) {
+            throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX
+                + " levels (record-format.md §1)");
+        }
         return switch (st) {
             case Scalar s -> Compat.scalar(value, s.kind(), ((Scalar) tt).kind(), context + path);
             case ListOf s -> Collections.unmodifiableList(items(s.element(),
@@ -61,6 +63,21 @@ final class Convert {
             case OptionalOf s -> ((Optional<?>) value).map(v -> value(s.element(),
                 ((OptionalOf) tt).element(), v, path, depth + 1));
             case Ref s -> ref(s, (Ref) tt, value, path, depth);
+        };
+    }
+
+    /**
+     * Whether a value counts as a level of nesting (record-format.md §1): a record or union, a
+     * non-empty collection, a present Optional; scalars, enum constants and empty ones do not.
+     */
+    private boolean isLevel(FieldType type, Object value) {
+        return switch (type) {
+            case Scalar s -> false;
+            case ListOf l -> !((Collection<?>) value).isEmpty();
+            case SetOf s -> !((Collection<?>) value).isEmpty();
+            case MapOf m -> !((Map<?, ?>) value).isEmpty();
+            case OptionalOf o -> ((Optional<?>) value).isPresent();
+            case Ref r -> !(source.definition(r) instanceof EnumDef);
         };
     }
 

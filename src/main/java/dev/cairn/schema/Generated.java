@@ -41,7 +41,8 @@ final class Generated {
      */
     static Writers.ValueWriter writer(String path, int fixedBytes, int[] offsets, int[] codes,
         boolean[] optional,
-                                      MethodHandle[] getters, Writers.ValueWriter[] writers) {
+                                      MethodHandle[] getters, Writers.ValueWriter[] writers,
+                                      String[] names) {
         int n = codes.length;
         java.util.List<Object> data = new java.util.ArrayList<>(2 * n);
         for (int i = 0; i < n; i++) data.add(getters[i]);
@@ -73,11 +74,12 @@ final class Generated {
                                 MethodTypeDesc.of(ConstantDescs.CD_Object,
                                     ConstantDescs.CD_Object));
                         code.aload(2).iload(3).iconst_1().iadd().iload(4).iload(4).ldc(offsets[i]).iadd()
-                            .invokestatic(CD_WRITERS, "item",
+                            .ldc(names[i])
+                            .invokestatic(CD_WRITERS, "component",
                             MethodTypeDesc.of(ConstantDescs.CD_void, CD_VALUE_WRITER,
                                 ConstantDescs.CD_boolean, ConstantDescs.CD_Object, CD_SINK,
                                     ConstantDescs.CD_int,
-                                ConstantDescs.CD_int, ConstantDescs.CD_int));
+                                ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_String));
                         continue;
                     }
                     FieldType.Kind kind = FieldType.Kind.values()[codes[i] - 1];

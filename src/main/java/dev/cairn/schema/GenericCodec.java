@@ -46,7 +46,7 @@ final class GenericCodec {
                     Bin.checkWidth(s, e, 1, path);
                     yield Optional.empty();
                 }
-                Bin.checkDepth(depth + 1, path);
+                Bin.checkDepth(depth, path);
                 yield Optional.of(decode(schema, o.element(), seg, s + 1, e, depth + 1, path));
             }
             case Ref r -> switch (schema.definition(r)) {
@@ -94,8 +94,8 @@ final class GenericCodec {
     private static List<Object> items(Schema schema, FieldType element, MemorySegment seg, long s,
         long e, int depth,
                                       String path) {
-        Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 1, path);
+        if (n > 0) Bin.checkDepth(depth, path);
         List<Object> out = new ArrayList<>(n);
         int dataStart = 4 + 4 * n;
         int start = dataStart;
@@ -113,8 +113,8 @@ final class GenericCodec {
     private static Map<Object, Object> map(Schema schema, MapOf type, MemorySegment seg, long s,
         long e, int depth,
                                            String path) {
-        Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 2, path);
+        if (n > 0) Bin.checkDepth(depth, path);
         Map<Object, Object> out = new LinkedHashMap<>();
         int dataStart = 4 + 8 * n;
         int start = dataStart;
@@ -156,7 +156,7 @@ final class GenericCodec {
             throw Bin.corrupt(path + ": variant " + variant + " of " + u.name() + " (expected: < "
                 + u.variants().size() + ")");
         }
-        Bin.checkDepth(depth + 1, path);
+        Bin.checkDepth(depth, path);
         return decode(schema, new Ref(u.variants().get(variant)), seg, s + 4, e, depth + 1, path);
     }
 
@@ -178,8 +178,6 @@ final class GenericCodec {
     static void encode(Schema schema, FieldType type, Object value, Sink sink, int depth,
         String path) {
         if (value == null && type instanceof OptionalOf) value = Optional.empty();
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
-            + Bin.DEPTH_MAX);
         switch (type) {
             case Scalar sc -> {
                 check(value, Scalars.boxClass(sc.kind()), path);
@@ -196,6 +194,7 @@ final class GenericCodec {
             case MapOf m -> {
                 int start = sink.position;
                 Map<?, ?> map = (Map<?, ?>) check(value, Map.class, path);
+                if (!map.isEmpty()) depth(depth, path);
                 int at = sink.reserve(4 + 8 * map.size());
                 sink.putIntAt(at, map.size());
                 int slot = at + 4;
@@ -219,7 +218,10 @@ final class GenericCodec {
             case OptionalOf o -> {
                 Optional<?> opt = (Optional<?>) check(value, Optional.class, path);
                 sink.putByte(opt.isPresent() ? 1 : 0);
-                if (opt.isPresent()) encode(schema, o.element(), opt.get(), sink, depth + 1, path);
+                if (opt.isPresent()) {
+                    depth(depth, path);
+                    encode(schema, o.element(), opt.get(), sink, depth + 1, path);
+                }
             }
             case Ref r -> {
                 switch (schema.definition(r)) {
@@ -235,8 +237,7 @@ final class GenericCodec {
 
     static void encodeRecord(Schema schema, int def, GenericRecord value, Sink sink, int depth,
         String path) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
-            + Bin.DEPTH_MAX);
+        depth(depth, path);
         RecordDef record = schema.record(def);
         if (!value.definition().equals(record)) {
             throw new IllegalArgumentException(path + ": record " + value.typeName()
@@ -267,6 +268,7 @@ final class GenericCodec {
 
     private static void items(Schema schema, FieldType element, Collection<?> values, Sink sink,
         int depth, String path) {
+        if (!values.isEmpty()) depth(depth, path);
         int start = sink.reserve(4 + 4 * values.size());
         sink.putIntAt(start, values.size());
         int slot = start + 4;
@@ -299,6 +301,7 @@ final class GenericCodec {
             : ((GenericEnum) check(value, GenericEnum.class, path)).type();
         for (int v = 0; v < u.variants().size(); v++) {
             if (schema.definitions().get(u.variants().get(v)).name().equals(variantName)) {
+                depth(depth, path);
                 sink.putInt(v);
                 encode(schema, new Ref(u.variants().get(v)), value, sink, depth + 1, path);
                 return;
@@ -306,6 +309,15 @@ final class GenericCodec {
         }
         throw new IllegalArgumentException(path + ": variant " + variantName
             + " (expected: a permitted type of " + u.name() + ")");
+    }
+
+    /**
+     * Refuses a level (a record body, a union, a non-empty collection or a present Optional) at
+     * {@code depth} deeper than {@link Bin#DEPTH_MAX} (record-format.md §1).
+     */
+    private static void depth(int depth, String path) {
+        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
+            + Bin.DEPTH_MAX + " levels (record-format.md §1)");
     }
 
     private static Object check(Object value, Class<?> expected, String path) {

@@ -31,8 +31,9 @@ import java.util.UUID;
  * {@link IllegalArgumentException}s that give the line, the column and the component path.
  *
  * <ul>
- *   <li>Every loop consumes input; nesting is bounded by {@link Bin#DEPTH_MAX}, so no input can
- *       hang the parser or overflow the stack.
+ *   <li>Every loop consumes input; nesting is bounded by {@link Bin#DEPTH_MAX}, counted as the
+ *       encoders count it (record-format.md §1), so no input can hang the parser or overflow
+ *       the stack, and every value that encodes parses back from its JSON.
  *   <li>A missing component reads as its default; an unknown or repeated member is an error.
  * </ul>
  */
@@ -60,7 +61,6 @@ final class JsonParser {
     }
 
     private Object value(FieldType type, String path, int depth) {
-        if (depth > Bin.DEPTH_MAX) throw fail(path, "nested deeper than " + Bin.DEPTH_MAX);
         space();
         if (peekLiteral("null")) {
             if (FieldType.isFixed(type)) throw fail(path, "null for a primitive "
@@ -74,7 +74,10 @@ final class JsonParser {
             case SetOf s -> Collections.unmodifiableSet(new LinkedHashSet<>(array(s.element(), path,
                 depth)));
             case MapOf m -> map(m, path, depth);
-            case OptionalOf o -> Optional.of(value(o.element(), path, depth + 1));
+            case OptionalOf o -> {
+                depth(depth, path);
+                yield Optional.of(value(o.element(), path, depth + 1));
+            }
             case Ref r -> switch (schema.definition(r)) {
                 case RecordDef rd -> record(r.definition(), path, depth, false);
                 case EnumDef en -> constant(en, path);
@@ -103,6 +106,7 @@ final class JsonParser {
 
     /** A record object; members left out take {@code base}'s values, or their defaults when it is null. */
     private GenericRecord record(int def, String path, int depth, boolean afterType, GenericRecord base) {
+        depth(depth, path);
         RecordDef rd = schema.record(def);
         Object[] values = new Object[rd.components().size()];
         boolean[] seen = new boolean[values.length];
@@ -138,7 +142,6 @@ final class JsonParser {
             space();
             if (base != null && base.value(i) instanceof GenericRecord nested && c.type() instanceof Ref r
                 && schema.definition(r) instanceof RecordDef && peek() == '{') {
-                if (depth + 1 > Bin.DEPTH_MAX) throw fail(path + "." + name, "nested deeper than " + Bin.DEPTH_MAX);
                 values[i] = record(r.definition(), path + "." + name, depth + 1, false, nested);
             } else {
                 values[i] = value(c.type(), path + "." + name, depth + 1);
@@ -151,6 +154,7 @@ final class JsonParser {
     }
 
     private Object union(UnionDef u, String path, int depth) {
+        depth(depth, path);
         expect('{', path);
         space();
         int memberAt = at;
@@ -190,6 +194,15 @@ final class JsonParser {
             + u.name());
     }
 
+    /**
+     * Refuses a level (a record, a union, a non-empty collection or a present Optional) at
+     * {@code depth} deeper than {@link Bin#DEPTH_MAX}: the rule of the encoders and decoders
+     * (record-format.md §1), so that a value prints as JSON exactly when its JSON parses back.
+     */
+    private void depth(int depth, String path) {
+        if (depth > Bin.DEPTH_MAX) throw fail(path, "nested deeper than " + Bin.DEPTH_MAX + " levels");
+    }
+
     private GenericEnum constant(EnumDef en, String path) {
         int start = at;
         String name = string(path);
@@ -208,6 +221,7 @@ final class JsonParser {
             at++;
             return out;
         }
+        depth(depth, path);
         while (true) {
             out.add(value(element, path + "[" + out.size() + "]", depth + 1));
             space();
@@ -230,6 +244,7 @@ final class JsonParser {
             at++;
             return Collections.unmodifiableMap(out);
         }
+        depth(depth, path);
         while (true) {
             space();
             int keyAt = at;

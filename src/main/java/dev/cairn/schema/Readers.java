@@ -68,8 +68,8 @@ final class Readers {
         implements ValueReader {
         @Override
         public Object read(MemorySegment seg, long s, long e, int depth) {
-            Bin.checkDepth(depth, path);
             int n = Bin.count(seg, s, e, 2, path);
+            if (n > 0) Bin.checkDepth(depth, path);
             Map<Object, Object> out = new LinkedHashMap<>(Math.max(4, n * 2));
             int dataStart = 4 + 8 * n;
             int start = dataStart;
@@ -99,7 +99,7 @@ final class Readers {
                 Bin.checkWidth(s, e, 1, path);
                 return Optional.empty();
             }
-            Bin.checkDepth(depth + 1, path);
+            Bin.checkDepth(depth, path);
             return Optional.of(element.read(seg, s + 1, e, depth + 1));
         }
     }
@@ -140,7 +140,7 @@ final class Readers {
                 throw Bin.corrupt(path + ": variant " + variant + " (expected: < " + variants.length
                     + ")");
             }
-            Bin.checkDepth(depth + 1, path);
+            Bin.checkDepth(depth, path);
             return variants[variant].read(seg, s + 4, e, depth + 1);
         }
     }
@@ -163,8 +163,8 @@ final class Readers {
 
     static Object[] items(ValueReader element, boolean optional, MemorySegment seg, long s, long e,
         int depth, String path) {
-        Bin.checkDepth(depth, path);
         int n = Bin.count(seg, s, e, 1, path);
+        if (n > 0) Bin.checkDepth(depth, path);
         Object[] out = new Object[n];
         int dataStart = 4 + 4 * n;
         int start = dataStart;

@@ -134,6 +134,9 @@ public final class RecordCodec<V extends Record> {
             sink.putShort(ownVersion);
             try {
                 writer.write(value, sink, 0);
+            } catch (Writers.TooDeep e) {
+                throw new IllegalArgumentException("tree " + tree + ": "
+                    + e.from(derived.schema().name()).getMessage(), e);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("tree " + tree + ": " + e.getMessage(), e);
             }

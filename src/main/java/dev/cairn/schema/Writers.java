@@ -56,8 +56,10 @@ final class Writers {
         w.codes = new int[n];
         w.optional = new boolean[n];
         w.paths = new String[n];
+        w.names = new String[n];
         for (int i = 0; i < n; i++) {
             FieldType ft = rd.components().get(i).type();
+            w.names[i] = rcs[i].getName();
             w.paths[i] = path + "." + rcs[i].getName();
             MethodHandle getter;
             try {
@@ -76,7 +78,7 @@ final class Writers {
             }
         }
         w.compiled = Generated.writer(path, w.layout.fixedBytes, w.layout.offset, w.codes,
-            w.optional, w.getters, w.writers);
+            w.optional, w.getters, w.writers, w.names);
         return w;
     }
 
@@ -111,7 +113,7 @@ final class Writers {
                     Optional<?> opt = (Optional<?>) v;
                     sink.putByte(opt.isPresent() ? 1 : 0);
                     if (opt.isPresent()) {
-                        depth(d + 1, path);
+                        depth(d, path);
                         element.write(opt.get(), sink, d + 1);
                     }
                 };
@@ -142,18 +144,23 @@ final class Writers {
     private ValueWriter union(UnionDef u, String path) {
         Class<?>[] variantClasses = new Class<?>[u.variants().size()];
         ValueWriter[] writers = new ValueWriter[variantClasses.length];
+        String[] segments = new String[variantClasses.length];
         for (int v = 0; v < variantClasses.length; v++) {
             variantClasses[v] = classes.get(u.variants().get(v));
-            writers[v] = value(new Ref(u.variants().get(v)), null, path + "<"
-                + schema.definitions().get(u.variants().get(v)).name() + ">");
+            segments[v] = "<" + schema.definitions().get(u.variants().get(v)).name() + ">";
+            writers[v] = value(new Ref(u.variants().get(v)), null, path + segments[v]);
         }
         return (value, sink, d) -> {
             Class<?> c = value instanceof Enum<?> e ? e.getDeclaringClass() : value.getClass();
             for (int v = 0; v < variantClasses.length; v++) {
                 if (variantClasses[v] == c) {
+                    depth(d, path);
                     sink.putInt(v);
-                    depth(d + 1, path);
-                    writers[v].write(value, sink, d + 1);
+                    try {
+                        writers[v].write(value, sink, d + 1);
+                    } catch (TooDeep e) {
+                        throw e.within(segments[v]);
+                    }
                     return;
                 }
             }
@@ -162,9 +169,58 @@ final class Writers {
         };
     }
 
+    /**
+     * Refuses a level (a record body, a union, a non-empty collection or a present Optional) at
+     * {@code depth} deeper than {@link Bin#DEPTH_MAX} (record-format.md §1). {@code path} is the
+     * writer's path, the same for every use of a shared record writer: the exception collects
+     * the real one on its way out (see {@link TooDeep}).
+     */
     static void depth(int depth, String path) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
-            + Bin.DEPTH_MAX);
+        if (depth > Bin.DEPTH_MAX) throw new TooDeep();
+    }
+
+    /**
+     * A value nested deeper than {@link Bin#DEPTH_MAX}: every container it passes on its way out
+     * adds its step ({@code .name}, {@code [i]}, {@code {key}}, {@code <Variant>}), so the
+     * message names where the value is, as a class-free path names it.
+     */
+    static final class TooDeep extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final java.util.ArrayList<String> outward = new java.util.ArrayList<>();
+        private String root = "";
+
+        TooDeep() {
+            super((String) null, null);
+        }
+
+        TooDeep within(String segment) {
+            outward.add(segment);
+            return this;
+        }
+
+        /** Names the root record of the path (the codec does, once the exception is out). */
+        TooDeep from(String rootName) {
+            root = rootName;
+            return this;
+        }
+
+        @Override
+        public String getMessage() {
+            StringBuilder b = new StringBuilder(root);
+            for (int i = outward.size() - 1; i >= 0; i--) b.append(outward.get(i));
+            return b.append(": nested deeper than ").append(Bin.DEPTH_MAX)
+                .append(" levels (record-format.md §1)").toString();
+        }
+    }
+
+    /** {@link #item} of record component {@code name}: a value too deep inside it names it. */
+    static void component(ValueWriter writer, boolean optional, Object value, Sink sink, int depth,
+        int base, int slotAt, String name) {
+        try {
+            item(writer, optional, value, sink, depth, base, slotAt);
+        } catch (TooDeep e) {
+            throw e.within("." + name);
+        }
     }
 
     /**
@@ -197,6 +253,8 @@ final class Writers {
         int[] codes;
         boolean[] optional;
         String[] paths;
+        /** Component names, for {@link TooDeep}. */
+        String[] names;
 
         RecordWriter(Layout layout, String path) {
             this.layout = layout;
@@ -216,8 +274,9 @@ final class Writers {
                 for (int i = 0; i < codes.length; i++) {
                     int at = base + offsets[i];
                     switch (codes[i]) {
-                        case 0 -> item(writers[i], optional[i],
-                            (Object) getters[i].invokeExact(value), sink, depth + 1, base, at);
+                        case 0 -> component(writers[i], optional[i],
+                            (Object) getters[i].invokeExact(value), sink, depth + 1, base, at,
+                            names[i]);
                         case 1 -> sink.putByteAt(at, (boolean) getters[i].invokeExact(value) ? 1
                             : 0);
                         case 2 -> sink.putByteAt(at, (byte) getters[i].invokeExact(value));
@@ -247,20 +306,31 @@ final class Writers {
         public void write(Object value, Sink sink, int depth) {
             Collection<?> values = (Collection<?>) value;
             int n = values.size();
+            if (n > 0) depth(depth, path);
             int start = sink.reserve(4 + 4 * n);
             sink.putIntAt(start, n);
             int slot = start + 4;
             if (!sorted && values instanceof List<?> list
                 && values instanceof java.util.RandomAccess) {
                 // Indexed, so that encoding a list allocates no iterator.
-                for (int i = 0; i < n; i++, slot += 4) item(element, optional, list.get(i), sink,
-                    depth + 1, start, slot);
+                for (int i = 0; i < n; i++, slot += 4) {
+                    try {
+                        item(element, optional, list.get(i), sink, depth + 1, start, slot);
+                    } catch (TooDeep e) {
+                        throw e.within("[" + i + "]");
+                    }
+                }
                 return;
             }
             int written = 0;
             for (Object v : values) {
                 if (written++ == n) break;
-                item(element, optional, v, sink, depth + 1, start, slot);
+                try {
+                    item(element, optional, v, sink, depth + 1, start, slot);
+                } catch (TooDeep e) {
+                    // A set's order is not its stored order (that is sorted later): no index.
+                    throw e.within(sorted ? "[]" : "[" + (written - 1) + "]");
+                }
                 slot += 4;
             }
             if (written != n) throw new IllegalArgumentException(path
@@ -279,13 +349,22 @@ final class Writers {
         public void write(Object map, Sink sink, int depth) {
             Map<?, ?> m = (Map<?, ?>) map;
             int n = m.size();
+            if (n > 0) depth(depth, path);
             int start = sink.reserve(4 + 8 * n);
             sink.putIntAt(start, n);
             int slot = start + 4;
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 if (e.getKey() == null) throw new IllegalArgumentException(path + ": null map key");
-                item(key, false, e.getKey(), sink, depth + 1, start, slot);
-                item(value, optionalValue, e.getValue(), sink, depth + 1, start, slot + 4);
+                try {
+                    item(key, false, e.getKey(), sink, depth + 1, start, slot);
+                } catch (TooDeep x) {
+                    throw x.within("{key}");
+                }
+                try {
+                    item(value, optionalValue, e.getValue(), sink, depth + 1, start, slot + 4);
+                } catch (TooDeep x) {
+                    throw x.within("{" + e.getKey() + "}");
+                }
                 slot += 8;
             }
             sink.sortEntries(start, 2);
