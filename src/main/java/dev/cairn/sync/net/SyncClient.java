@@ -39,7 +39,9 @@ import java.util.function.Consumer;
  *       silently). A linked database (a server id is stored, from this process or an earlier
  *       one) works offline, so every failed attempt or drop is retried, 50 ms doubling to 5 s
  *       (reset by a link), until {@link #close()}; a Welcome that does not come in time is a
- *       drop.
+ *       drop. A link that ends with the same error as the one before it (a change the server
+ *       refuses with {@code Error(PROTOCOL)} is sent again on every connection) does not reset
+ *       the backoff: such a node reconnects every 5 s, not in a tight loop.
  *   <li>A refusal about the server at the address (another server, one restored from a
  *       backup, another app id or protocol version: {@code Failure.retryLater}) fails a waiting
  *       connect; a linked database then retries every 5 s and announces it once (a
@@ -154,6 +156,8 @@ public final class SyncClient implements AutoCloseable {
         long backoff = BACKOFF_MIN_MILLIS;
         while (running) {
             String reason;
+            // The Failure (an Error from the server, or one this node found) that ended the connection, if any.
+            String ended = null;
             try {
                 session();
                 reason = "connection closed";
@@ -163,6 +167,7 @@ public final class SyncClient implements AutoCloseable {
                 }
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
+                ended = reason;
                 if (f.versionRefused() && running) {
                     // A server older than this build: it is offered the version below now (it
                     // answered, so no backoff), and the connection after that one the newest again.
@@ -214,9 +219,24 @@ public final class SyncClient implements AutoCloseable {
             }
             if (!running) break;
             if (sessionLinked) {
-                backoff = BACKOFF_MIN_MILLIS;
+                if (ended != null && ended.equals(lastEnding)) {
+                    // Linked, then ended by the same error as the connection before: something
+                    // the node sends on every connection is refused (e.g. a change the server
+                    // answers with Error(PROTOCOL)). Reconnecting at once would only repeat it:
+                    // the backoff goes on growing, and the refusal is told once.
+                    if (!ended.equals(toldRepeated)) {
+                        toldRepeated = ended;
+                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " ended again by: " + ended
+                            + "; it repeats on every connection, so the link retries with a growing backoff (up to "
+                            + BACKOFF_MAX_MILLIS + " ms)");
+                    }
+                } else {
+                    backoff = BACKOFF_MIN_MILLIS;
+                    toldRepeated = null;
+                }
                 lastRefusal = null;
             }
+            lastEnding = ended;
             // The first failure of an outage is worth a line; the retries that follow are not.
             LOG.log(backoff == BACKOFF_MIN_MILLIS ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                 reason + "; retrying in " + backoff + " ms");
@@ -393,6 +413,10 @@ public final class SyncClient implements AutoCloseable {
     private boolean toldOlderServer;
     /** The last refusal announced while retrying (link thread only): each is told once. */
     private String lastRefusal;
+    /** What ended the last connection, when it was a Failure (link thread only). */
+    private String lastEnding;
+    /** The repeated ending last logged (link thread only): each is told once. */
+    private String toldRepeated;
 
     /**
      * Writes what the session queued; waits (reading nothing) while the socket buffer is full.

@@ -101,6 +101,58 @@ class MisbehavingServerTest {
     }
 
     /**
+     * A server that links the node and then ends every connection with Error(PROTOCOL) on the
+     * change the node sends again on each: the node backs off (50 ms doubling to 5 s) instead of
+     * reconnecting every 50 ms. Before, every connection that got LIVE reset the backoff, so a
+     * refused change made the node link and close about 12 times a second, for ever.
+     */
+    @Test
+    void aChangeRefusedOnEveryConnectionBacksOff() throws Exception {
+        List<Long> connections = new CopyOnWriteArrayList<>();
+        UUID serverId = UUID.randomUUID();
+        try (ServerSocket fake = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+             Cairn db = Cairn.open(dir.resolve("refused"))) {
+            Tree<Part> parts = db.tree(Part.class);
+            parts.insert(new Part("refused", "m", 1, 1L, List.of()));
+            Thread server = Thread.ofPlatform().daemon().start(() -> {
+                while (true) {
+                    try (Socket s = fake.accept()) {
+                        connections.add(System.nanoTime());
+                        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+                        List<Message> in = new ArrayList<>();
+                        byte[] buf = new byte[4096];
+                        for (int n; in.isEmpty() && (n = s.getInputStream().read(buf)) >= 0; ) {
+                            decoder.feed(ByteBuffer.wrap(buf, 0, n), in);
+                        }
+                        s.getOutputStream().write(FrameCodec.encode(new Message.Welcome(FrameCodec.PROTOCOL_VERSION, serverId,
+                            0, UUID.randomUUID())));
+                        s.getOutputStream().write(FrameCodec.encode(new Message.CaughtUp(0)));
+                        while (in.stream().noneMatch(m -> m instanceof Message.Change)) {
+                            int n = s.getInputStream().read(buf);
+                            if (n < 0) break;
+                            decoder.feed(ByteBuffer.wrap(buf, 0, n), in);
+                        }
+                        s.getOutputStream().write(FrameCodec.encode(new Message.Error(ErrorCode.PROTOCOL,
+                            "change of Part/0.0: the record bytes do not decode")));
+                    } catch (IOException e) {
+                        if (fake.isClosed()) return; // the test is over
+                    }
+                }
+            });
+            db.connect("127.0.0.1", fake.getLocalPort());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (connections.isEmpty() && System.nanoTime() < until) Thread.sleep(10);
+            Thread.sleep(3_000);
+            int made = connections.size();
+            // 50 + 100 + 200 + 400 + 800 + 1600 ms between them: 7 at most in 3 s; every 50 ms, 30 or more
+            assertTrue(made >= 2 && made <= 8, "connections in 3 s: " + made);
+            db.disconnect();
+            fake.close();
+            server.join(5_000);
+        }
+    }
+
+    /**
      * A fake server that answers the node's Hello with {@code reply}: the first link fails with
      * {@code expected} and is not retried. Returns what the node sent after its Hello.
      */
