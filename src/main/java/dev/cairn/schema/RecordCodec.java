@@ -243,7 +243,32 @@ public final class RecordCodec<V extends Record> {
     @SuppressWarnings("unchecked")
     public V decode(MemorySegment bytes) {
         int version = Bin.version(bytes);
-        return (V) plan(version).read(bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0);
+        try {
+            return (V) plan(version).read(bytes, Bin.HEADER_BYTES, bytes.byteSize(), 0);
+        } catch (SchemaMismatchException e) {
+            throw located(bytes, version, e);
+        }
+    }
+
+    /**
+     * {@code e} naming where the value is. The typed readers are shared per record type, so
+     * their messages name the path where the type was first met ({@code Rec.item.q} for a value
+     * in {@code Rec.items[0].q}); the class-free conversion, which follows the value, finds the
+     * same refusal with its path ({@code Rec.items[0].q}, {@code Rec.byName{big}.q},
+     * {@code Rec.shapes[1]<Rect>.w}). Only on this failure path, so reads pay nothing for it.
+     */
+    private SchemaMismatchException located(MemorySegment bytes, int version, SchemaMismatchException e) {
+        if (!versions.contains(version)) return e;
+        try {
+            GenericRecord stored = GenericRecord.decode(bytes, versions);
+            new Convert(versions.get(version), derived.schema(), context(version))
+                .value(Schema.ROOT, Schema.ROOT, stored, derived.schema().name(), 0);
+        } catch (SchemaMismatchException exact) {
+            return exact.getMessage().equals(e.getMessage()) ? e : new SchemaMismatchException(exact.getMessage(), e);
+        } catch (RuntimeException other) {
+            e.addSuppressed(other);
+        }
+        return e;
     }
 
     /** The writer's schema version of an encoded value. */

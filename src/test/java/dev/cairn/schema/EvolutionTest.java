@@ -136,6 +136,53 @@ class EvolutionTest {
             p.older().field("count")));
     }
 
+    interface PathV1 {
+        record Item(int q) { }
+
+        sealed interface Shape permits Rect { }
+
+        record Rect(int w) implements Shape { }
+
+        record Rec(Item item, List<Item> items, Map<String, Item> byName, Map<String, Shape> shapes) { }
+    }
+
+    interface PathV2 {
+        record Item(long q) { }
+
+        sealed interface Shape permits Rect { }
+
+        record Rect(long w) implements Shape { }
+
+        record Rec(Item item, List<Item> items, Map<String, Item> byName, Map<String, Shape> shapes) { }
+    }
+
+    /**
+     * A value too wide for the reader is named where it is: in a list element, a map value, a
+     * union inside a map. Before, the message named the first component of that record type
+     * ({@code Rec.item.q}), whichever one held the value.
+     */
+    @Test
+    void aValueTooWideIsNamedWhereItIs() {
+        var p = Pair.of(PathV1.Rec.class, PathV2.Rec.class);
+        PathV2.Item small = new PathV2.Item(1);
+        var inList = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new PathV2.Rec(small,
+            List.of(small, new PathV2.Item(5_000_000_000L)), Map.of(), Map.of())));
+        assertTrue(inList.getMessage().contains(" Rec.items[1].q: stored value 5000000000 does not fit the reader's int"),
+            inList.getMessage());
+        assertTrue(inList.getMessage().contains("version 2") && inList.getMessage().contains("PathV1$Rec"),
+            inList.getMessage());
+        var inMap = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new PathV2.Rec(small, List.of(),
+            Map.of("x", small, "big", new PathV2.Item(6_000_000_000L)), Map.of())));
+        assertTrue(inMap.getMessage().contains(" Rec.byName{big}.q: stored value 6000000000"), inMap.getMessage());
+        var inUnion = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new PathV2.Rec(small, List.of(),
+            Map.of(), Map.of("s", new PathV2.Rect(7_000_000_000L)))));
+        assertTrue(inUnion.getMessage().contains(" Rec.shapes{s}<Rect>.w: stored value 7000000000"),
+            inUnion.getMessage());
+        var top = assertThrows(SchemaMismatchException.class, () -> p.olderReads(new PathV2.Rec(
+            new PathV2.Item(8_000_000_000L), List.of(small), Map.of(), Map.of())));
+        assertTrue(top.getMessage().contains(" Rec.item.q: stored value 8000000000"), top.getMessage());
+    }
+
     // ---- enums
 
     enum ColorV1 { RED, GREEN, @Fallback OTHER }
