@@ -298,10 +298,10 @@ final class JsonParser {
                 case SHORT -> (short) integer(path, Short.MIN_VALUE, Short.MAX_VALUE);
                 case INT -> (int) integer(path, Integer.MIN_VALUE, Integer.MAX_VALUE);
                 case LONG -> integer(path, Long.MIN_VALUE, Long.MAX_VALUE);
-                case FLOAT -> peek() == '"' ? Float.parseFloat(special(path))
-                    : Float.parseFloat(number(path));
-                case DOUBLE -> peek() == '"' ? Double.parseDouble(special(path))
-                    : Double.parseDouble(number(path));
+                case FLOAT -> peek() == '"' ? (Object) Float.intBitsToFloat((int) special(path, 8))
+                    : (Object) Float.parseFloat(number(path));
+                case DOUBLE -> peek() == '"' ? (Object) Double.longBitsToDouble(special(path, 16))
+                    : (Object) Double.parseDouble(number(path));
                 case CHAR -> {
                     String s = string(path);
                     if (s.length() != 1) {
@@ -328,14 +328,40 @@ final class JsonParser {
         }
     }
 
-    private String special(String path) {
+    /**
+     * The bits of a float ({@code hexDigits} 8) or double (16) written as a string (record-format.md
+     * §7): {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}, or {@code "NaN:"} and the
+     * lowercase hex bits of a NaN other than the canonical one (its payload kept).
+     */
+    private long special(String path, int hexDigits) {
         int start = at;
         String s = string(path);
-        if (!s.equals("NaN") && !s.equals("Infinity") && !s.equals("-Infinity")) {
-            at = start;
-            throw fail(path, "expected a number, or \"NaN\", \"Infinity\", \"-Infinity\"");
+        boolean isFloat = hexDigits == 8;
+        switch (s) {
+            case "NaN" -> {
+                return isFloat ? JsonPrinter.CANONICAL_FLOAT_NAN : JsonPrinter.CANONICAL_DOUBLE_NAN;
+            }
+            case "Infinity" -> {
+                return isFloat ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY)
+                    : Double.doubleToRawLongBits(Double.POSITIVE_INFINITY);
+            }
+            case "-Infinity" -> {
+                return isFloat ? Float.floatToRawIntBits(Float.NEGATIVE_INFINITY)
+                    : Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY);
+            }
+            default -> { }
         }
-        return s;
+        String hex = s.startsWith(JsonPrinter.NAN_BITS) ? s.substring(JsonPrinter.NAN_BITS.length()) : "";
+        boolean lowerHex = hex.length() == hexDigits && hex.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f');
+        if (lowerHex) {
+            long bits = Long.parseUnsignedLong(hex, 16);
+            boolean nan = isFloat ? Float.isNaN(Float.intBitsToFloat((int) bits)) : Double.isNaN(Double.longBitsToDouble(bits));
+            boolean canonical = bits == (isFloat ? JsonPrinter.CANONICAL_FLOAT_NAN : JsonPrinter.CANONICAL_DOUBLE_NAN);
+            if (nan && !canonical) return bits;
+        }
+        at = start;
+        throw fail(path, "expected a number, or \"NaN\", \"Infinity\", \"-Infinity\", or \"NaN:\" and the " + hexDigits
+            + " lowercase hex digits of a NaN other than the canonical one (written \"NaN\")");
     }
 
     private long integer(String path, long min, long max) {

@@ -148,12 +148,12 @@ final class JsonPrinter {
             case FLOAT -> {
                 float f = (Float) v;
                 if (Float.isFinite(f)) out.append(Float.toString(f));
-                else quote(Float.toString(f), out);
+                else quote(special(f), out);
             }
             case DOUBLE -> {
                 double d = (Double) v;
                 if (Double.isFinite(d)) out.append(Double.toString(d));
-                else quote(Double.toString(d), out);
+                else quote(special(d), out);
             }
             case CHAR -> quote(String.valueOf((char) (Character) v), out);
             case STRING -> quote((String) v, out);
@@ -161,6 +161,29 @@ final class JsonPrinter {
             case BIG_DECIMAL -> out.append(v);
             case UUID, INSTANT, LOCAL_DATE, KEY -> quote(v.toString(), out);
         }
+    }
+
+    /** Prefix of a NaN other than Java's canonical one: its bits follow in lowercase hex. */
+    static final String NAN_BITS = "NaN:";
+    static final int CANONICAL_FLOAT_NAN = 0x7fc00000;
+    static final long CANONICAL_DOUBLE_NAN = 0x7ff8000000000000L;
+
+    /**
+     * The JSON string of a float that is not finite (record-format.md §7): {@code "Infinity"},
+     * {@code "-Infinity"}, {@code "NaN"} for the canonical NaN, and for any other NaN its bits, so
+     * that its payload survives: {@code "NaN:7fc00042"}.
+     */
+    static String special(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (!Float.isNaN(f) || bits == CANONICAL_FLOAT_NAN) return Float.toString(f);
+        return NAN_BITS + String.format("%08x", bits);
+    }
+
+    /** As {@link #special(float)}: {@code "NaN:7ff8000000000123"} for a NaN with a payload. */
+    static String special(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        if (!Double.isNaN(d) || bits == CANONICAL_DOUBLE_NAN) return Double.toString(d);
+        return NAN_BITS + String.format("%016x", bits);
     }
 
     private void newline(int indent) {

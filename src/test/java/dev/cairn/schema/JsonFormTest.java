@@ -14,6 +14,67 @@ class JsonFormTest {
     record Numbers(long big, double d, float f, Double nan, java.math.BigDecimal dec,
         byte[] raw) { }
 
+    record Floats(double d, float f, Double boxed, List<Float> list, java.util.Optional<Double> opt) { }
+
+    /**
+     * A NaN's payload survives JSON both ways (record-format.md §1, §7): Java's canonical NaN is
+     * "NaN", any other NaN its bits. Before, every NaN printed as "NaN" and came back canonical,
+     * so fromJson(toJson(b)) differed from b.
+     */
+    @net.jqwik.api.Property(tries = 300)
+    void nanPayloadsRoundTripThroughJsonBothWays(@net.jqwik.api.ForAll long seed) {
+        java.util.Random rnd = new java.util.Random(seed);
+        SchemaVersions versions = versions(Floats.class);
+        RecordCodec<Floats> codec = RecordCodec.of(Floats.class, "F", versions);
+        Floats value = new Floats(anyDouble(rnd), anyFloat(rnd), anyDouble(rnd), List.of(anyFloat(rnd), anyFloat(rnd)),
+            java.util.Optional.of(anyDouble(rnd)));
+        byte[] bytes = codec.encode(value);
+        String json = JsonForm.toJson(MemorySegment.ofArray(bytes), versions);
+        assertArrayEquals(bytes, JsonForm.fromJson(json, versions), json);
+        assertEquals(json, JsonForm.toJson(MemorySegment.ofArray(JsonForm.fromJson(json, versions)), versions));
+        Floats back = codec.decode(MemorySegment.ofArray(JsonForm.fromJson(json, versions)));
+        assertEquals(Double.doubleToRawLongBits(value.d()), Double.doubleToRawLongBits(back.d()), json);
+        assertEquals(Float.floatToRawIntBits(value.f()), Float.floatToRawIntBits(back.f()), json);
+    }
+
+    /** Mostly NaNs: random payloads and signs, the canonical one, infinities; sometimes a number. */
+    private static double anyDouble(java.util.Random rnd) {
+        return switch (rnd.nextInt(5)) {
+            case 0 -> Double.NaN;
+            case 1 -> rnd.nextBoolean() ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+            case 2 -> rnd.nextGaussian();
+            default -> Double.longBitsToDouble((rnd.nextBoolean() ? 0xfff0000000000000L : 0x7ff0000000000000L)
+                | 1 + (rnd.nextLong() >>> 13));
+        };
+    }
+
+    private static float anyFloat(java.util.Random rnd) {
+        return switch (rnd.nextInt(5)) {
+            case 0 -> Float.NaN;
+            case 1 -> rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            case 2 -> (float) rnd.nextGaussian();
+            default -> Float.intBitsToFloat((rnd.nextBoolean() ? 0xff800000 : 0x7f800000) | 1 + (rnd.nextInt() >>> 10));
+        };
+    }
+
+    @Test
+    void nanTextForms() {
+        SchemaVersions versions = versions(Floats.class);
+        RecordCodec<Floats> codec = RecordCodec.of(Floats.class, "F", versions);
+        byte[] bytes = codec.encode(new Floats(Double.longBitsToDouble(0x7ff8000000000123L), Float.intBitsToFloat(0x7fc00042),
+            Double.NaN, List.of(Float.NaN, Float.intBitsToFloat(0xffc00000)), java.util.Optional.of(Double.NEGATIVE_INFINITY)));
+        assertEquals("{\"d\":\"NaN:7ff8000000000123\",\"f\":\"NaN:7fc00042\",\"boxed\":\"NaN\","
+            + "\"list\":[\"NaN\",\"NaN:ffc00000\"],\"opt\":\"-Infinity\"}", JsonForm.toJson(MemorySegment.ofArray(bytes), versions));
+        for (String bad : new String[] {"NaN:7ff8000000000000", "NaN:7ff0000000000000", "NaN:7FF8000000000123", "NaN:7fc00042",
+            "NaN:", "nan"}) {
+            var e = assertThrows(IllegalArgumentException.class,
+                () -> JsonForm.fromJson("{\"d\":\"" + bad + "\"}", versions), bad);
+            assertTrue(e.getMessage().contains("at Floats.d:"), e.getMessage());
+        }
+        var f = assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson("{\"f\":\"NaN:7ff8000000000123\"}", versions));
+        assertTrue(f.getMessage().contains("8 lowercase hex digits"), f.getMessage());
+    }
+
     static SchemaVersions versions(Class<? extends Record> type) {
         return RecordCodecTest.versionsOf(type);
     }
