@@ -8,7 +8,9 @@ package dev.cairn;
  * its neutral value.
  *
  * @throws IllegalArgumentException (every method) if the handle belongs to another tree or the
- *         component does not have the requested type
+ *         component does not have a type the getter reads as a decode would (record-format.md
+ *         §5: {@code getDouble} reads no {@code long}, which a double cannot hold exactly, and
+ *         no number getter reads a {@code char})
  */
 public interface RecordView {
     int getInt(FieldHandle f);

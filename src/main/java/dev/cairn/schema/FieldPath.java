@@ -81,10 +81,9 @@ public final class FieldPath {
             Bin.checkFixed(Bin.HEADER_BYTES, bytes.byteSize(), loc.leafFixedBytes, path);
             return bytes.get(Bin.INT, Bin.HEADER_BYTES + loc.offset);
         }
-        require(leafKind == Kind.INT || leafKind == Kind.SHORT || leafKind == Kind.BYTE
-            || leafKind == Kind.CHAR, "getInt");
+        require(leafKind == Kind.INT || leafKind == Kind.SHORT || leafKind == Kind.BYTE, "getInt");
         Object v = value(bytes, loc);
-        return v == null ? 0 : v instanceof Character c ? c : ((Number) v).intValue();
+        return v == null ? 0 : ((Number) v).intValue();
     }
 
     long getLong(MemorySegment bytes) {
@@ -93,15 +92,15 @@ public final class FieldPath {
             Bin.checkFixed(Bin.HEADER_BYTES, bytes.byteSize(), loc.leafFixedBytes, path);
             return bytes.get(Bin.LONG, Bin.HEADER_BYTES + loc.offset);
         }
-        require(leafKind != null && (leafKind.integral() || leafKind == Kind.CHAR), "getLong");
+        require(leafKind != null && leafKind.integral(), "getLong");
         Object v = value(bytes, loc);
-        return v == null ? 0 : v instanceof Character c ? c : ((Number) v).longValue();
+        return v == null ? 0 : ((Number) v).longValue();
     }
 
     double getDouble(MemorySegment bytes) {
         Location loc = location(bytes);
-        require(leafKind != null && leafKind.primitive() && leafKind != Kind.BOOLEAN
-            && leafKind != Kind.CHAR, "getDouble");
+        require(leafKind == Kind.DOUBLE || leafKind == Kind.FLOAT || leafKind == Kind.INT
+            || leafKind == Kind.SHORT || leafKind == Kind.BYTE, "getDouble");
         Object v = value(bytes, loc);
         return v == null ? 0 : ((Number) v).doubleValue();
     }
@@ -141,11 +140,34 @@ public final class FieldPath {
         return s != null && Bin.utf8Equals(bytes, start + from, start + to, s);
     }
 
+    /**
+     * Refuses a getter that would convert the component's type where a full decode refuses to
+     * (record-format.md §5, §6.1): to a narrower type, {@code long} to {@code double} (digits
+     * beyond 2^53 would be lost), or from {@code char} or {@code boolean}, which do not count as
+     * numbers.
+     */
     private void require(boolean ok, String getter) {
-        if (!ok) {
-            throw new IllegalArgumentException(path + " is " + (enumLeaf ? "an enum" : leafKind)
-                + " (expected: a type " + getter + " can read)");
+        if (ok) return;
+        String type = enumLeaf ? "an enum" : leafKind.name().toLowerCase(java.util.Locale.ROOT);
+        String why = "";
+        if (leafKind == Kind.LONG && getter.equals("getDouble")) {
+            why = ": a double cannot hold every long (digits beyond 2^53 would be lost), so a long is not read as a"
+                + " double (record-format.md §6.1); use getLong";
+        } else if (leafKind == Kind.CHAR) {
+            why = ": a char does not count as a number (record-format.md §6.1); decode the record to read it";
         }
+        throw new IllegalArgumentException(path + " is " + type + " (expected: a type " + getter + " can read" + ": "
+            + readable(getter) + ")" + why);
+    }
+
+    private static String readable(String getter) {
+        return switch (getter) {
+            case "getInt" -> "int, short, byte";
+            case "getLong" -> "long, int, short, byte";
+            case "getDouble" -> "double, float, int, short, byte";
+            case "getBoolean" -> "boolean";
+            default -> "String, an enum";
+        };
     }
 
     /** The value at the path as the reader's type, boxed; enums as their name. */

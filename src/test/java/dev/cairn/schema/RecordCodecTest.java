@@ -244,6 +244,44 @@ class RecordCodecTest {
         assertThrows(IllegalArgumentException.class, () -> codec.getInt(bytes, codec.field("s")));
     }
 
+    record Wide(long id, char ch, Character boxedCh, int n, float f, short sh, Long boxedId, Integer boxedN) { }
+
+    /**
+     * Field reads convert as a full decode does (record-format.md §5, §6.1): no long read as a
+     * double (9007199254740993 came back as 9.007199254740992E15), no char read as a number
+     * (getInt gave 120 for 'x'); each refusal is an IllegalArgumentException saying why, as the
+     * RecordView javadoc promises. The conversions decode allows still read.
+     */
+    @Test
+    void fieldReadsRefuseTheConversionsDecodeRefuses() {
+        RecordCodec<Wide> codec = RecordCodec.of(Wide.class, "W", versionsOf(Wide.class));
+        MemorySegment bytes = MemorySegment.ofArray(codec.encode(new Wide(9_007_199_254_740_993L, 'x', 'y', 7, 1.5f,
+            (short) -2, 5L, 6)));
+        for (String longs : new String[] {"id", "boxedId"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> codec.getDouble(bytes, codec.field(longs)));
+            assertTrue(e.getMessage().startsWith(longs + " is long (expected: a type getDouble can read")
+                && e.getMessage().contains("use getLong"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> codec.getInt(bytes, codec.field(longs)));
+        }
+        assertEquals(9_007_199_254_740_993L, codec.getLong(bytes, codec.field("id")));
+        for (String chars : new String[] {"ch", "boxedCh"}) {
+            for (var read : List.<java.util.function.Function<FieldPath, Object>>of(f -> codec.getInt(bytes, f),
+                f -> codec.getLong(bytes, f), f -> codec.getDouble(bytes, f))) {
+                var e = assertThrows(IllegalArgumentException.class, () -> read.apply(codec.field(chars)));
+                assertTrue(e.getMessage().startsWith(chars + " is char (expected:")
+                    && e.getMessage().contains("does not count as a number"), e.getMessage());
+            }
+        }
+        assertEquals(7.0, codec.getDouble(bytes, codec.field("n")));
+        assertEquals(6.0, codec.getDouble(bytes, codec.field("boxedN")));
+        assertEquals(7L, codec.getLong(bytes, codec.field("n")));
+        assertEquals(1.5, codec.getDouble(bytes, codec.field("f")));
+        assertEquals(-2, codec.getInt(bytes, codec.field("sh")));
+        assertEquals(-2.0, codec.getDouble(bytes, codec.field("sh")));
+        assertThrows(IllegalArgumentException.class, () -> codec.getInt(bytes, codec.field("f")));
+        assertThrows(IllegalArgumentException.class, () -> codec.getBoolean(bytes, codec.field("n")));
+    }
+
     @Test
     void nullNestedRecordOnAPathReadsAsZero() {
         RecordCodec<Everything> codec = RecordCodec.of(Everything.class, "E",
