@@ -290,6 +290,25 @@ class CairnTest {
         assertEquals(new EvoV2(3), v2.get(v2.key(k.id(), 0)));
     }
 
+    /**
+     * An older class meeting records a newer class migrated and wrote, in a database that never
+     * linked: the refusal says where they came from. Before, it said "records of an older version
+     * arrive from the server", on a database without one.
+     */
+    @Test
+    void anOlderClassMeetingNewerRecordsOfANeverLinkedDatabaseIsToldWhy() {
+        db.tree(EvoV1.class).insert(new EvoV1("3"));                   // version 1
+        reopen();
+        Tree<EvoV2> v2 = db.tree(EvoV2.class, (key, json) -> new EvoV2(3)); // version 2, migrated
+        v2.insert(new EvoV2(4));
+        reopen();
+        SchemaMismatchException e = assertThrowsNaming(SchemaMismatchException.class, "version 2",
+            () -> db.tree(EvoV1.class));
+        assertFalse(e.getMessage().contains("server while"), e.getMessage());
+        assertTrue(e.getMessage().contains("written in this database by a class of the tree opened after this one")
+            && e.getMessage().contains("never linked"), e.getMessage());
+    }
+
     @Test
     void aFailingMigrationLeavesTheTreeAsItWasAndCanRunAgain() {
         Tree<EvoV1> v1 = db.tree(EvoV1.class);

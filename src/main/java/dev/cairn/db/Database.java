@@ -599,12 +599,31 @@ public final class Database implements AutoCloseable {
         }
         if (onRefused == null) {
             throw new SchemaMismatchException("tree " + t.name + ": " + candidate.name() + " of version " + own
-                + " cannot read records of stored " + why + " (records of an older version arrive from the "
-                + "server while other nodes still write it; expected: open the tree with its migration)");
+                + " cannot read records of stored " + why + " (" + unreadableHint(own, unreadable) + ")");
         }
         setDataFrom(t, onRefused.migrate(t, versions, unreadable::contains, own));
         t.unreadable.addAll(unreadable);
         return t;
+    }
+
+    /**
+     * Where records a class cannot read came from, and what to do, for the refusal of
+     * {@link #migrateUnreadable}. A database that never linked numbers versions as its classes
+     * first opened the tree, so a higher number is a class opened later (usually a newer one);
+     * on a linked one a version may also be a schema that arrived from the server.
+     */
+    private String unreadableHint(int own, Set<Integer> unreadable) {
+        if (serverId != null) {
+            return "records of that version come from another class of the tree: written here, or arriving from the "
+                + "server while other nodes write it; expected: open the tree with its migration";
+        }
+        boolean later = unreadable.stream().allMatch(u -> u > own);
+        return later
+            ? "they were written in this database by a class of the tree opened after this one, usually a newer one; "
+                + "this database never linked to a server; expected: use that class, or open the tree with a migration "
+                + "to this one"
+            : "they were written in this database by another class of the tree; this database never linked to a "
+                + "server; expected: open the tree with its migration";
     }
 
     /** Whether a record of the tree, in the batch, has one of {@code versions}: a scan of the tree. */
