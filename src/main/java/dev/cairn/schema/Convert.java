@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Converts class-free values from one schema version to another with the rules of
@@ -161,54 +162,338 @@ final class Convert {
     }
 
     /**
+     * Thrown by {@link #merge} where the stored value holds data the reader does not know that the
+     * merge cannot carry over exactly (record-format.md §6.4, step 3); the message names the path
+     * and why.
+     */
+    static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
      * Merges {@code update} (a value of {@code ut} in the source schema, what an older reader
-     * wrote) into {@code stored} (a value of {@code tt} in the newer target schema): components
-     * the reader left unchanged keep their stored value, so that constants, variants and
-     * components the reader cannot see survive; changed ones are converted.
+     * wrote) into {@code stored} (a value of {@code tt} in the newer target schema): what the
+     * reader left unchanged keeps its stored value, so that constants, variants and components
+     * the reader cannot see survive; records, optionals and the elements and entries of
+     * collections that it changed are merged where they can be matched unambiguously (list
+     * elements by position, set elements by value, map entries by key); a changed scalar, enum
+     * constant or union variant is converted. Where the stored value holds data the reader does
+     * not know and the change cannot be matched without guessing, {@link Refused}.
      */
     Object merge(FieldType ut, FieldType tt, Object update, Object stored, Convert back,
         String path, int depth) {
         if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
             + Bin.DEPTH_MAX);
-        if (stored != null && update != null && sameForReader(ut, tt, update, stored, back, path,
-            depth)) return stored;
-        if (update instanceof GenericRecord u && stored instanceof GenericRecord s
-            && ut instanceof Ref ur
-            && tt instanceof Ref tr && target.definition(tr) instanceof RecordDef trd
-            && source.definition(ur) instanceof RecordDef) {
-            Object[] out = s.values().clone();
-            for (int i = 0; i < out.length; i++) {
-                Component tc = trd.components().get(i);
-                int ui = Compat.match(u.definition(), tc);
-                if (ui < 0) continue;
-                out[i] = merge(u.definition().components().get(ui).type(), tc.type(), u.value(ui),
-                    s.value(i), back,
-                    path + "." + tc.name(), depth + 1);
+        if (stored == null || update == null) return value(ut, tt, update, path, depth);
+        if (sameForReader(ut, tt, update, stored, back, path, depth)) return stored;
+        return switch (tt) {
+            case Ref tr -> switch (target.definition(tr)) {
+                case RecordDef trd -> mergeRecord((GenericRecord) update, (GenericRecord) stored, trd, back, path, depth);
+                case UnionDef tu -> mergeVariant((UnionDef) source.definition((Ref) ut), tu, update, stored, back, path,
+                    depth);
+                case EnumDef te -> value(ut, tt, update, path, depth);
+            };
+            case ListOf tl -> Collections.unmodifiableList(mergeList(((ListOf) ut).element(), tl.element(),
+                (List<?>) update, (List<?>) stored, back, path, depth));
+            case SetOf ts -> Collections.unmodifiableSet(mergeSet(((SetOf) ut).element(), ts.element(),
+                (Set<?>) update, (Set<?>) stored, back, path, depth));
+            case MapOf tm -> Collections.unmodifiableMap(mergeMap((MapOf) ut, tm, (Map<?, ?>) update,
+                (Map<?, ?>) stored, back, path, depth));
+            case OptionalOf to -> {
+                Optional<?> u = (Optional<?>) update;
+                Optional<?> s = (Optional<?>) stored;
+                if (u.isEmpty() || s.isEmpty()) yield value(ut, tt, update, path, depth);
+                yield Optional.of(merge(((OptionalOf) ut).element(), to.element(), u.get(), s.get(), back, path,
+                    depth + 1));
             }
-            return new GenericRecord(trd, out);
+            case Scalar ignored -> value(ut, tt, update, path, depth);
+        };
+    }
+
+    private GenericRecord mergeRecord(GenericRecord u, GenericRecord s, RecordDef trd, Convert back, String path,
+        int depth) {
+        Object[] out = s.values().clone();
+        for (int i = 0; i < out.length; i++) {
+            Component tc = trd.components().get(i);
+            int ui = Compat.match(u.definition(), tc);
+            if (ui < 0) continue;
+            out[i] = merge(u.definition().components().get(ui).type(), tc.type(), u.value(ui), s.value(i), back,
+                path + "." + tc.name(), depth + 1);
         }
-        if (update instanceof List<?> ul && stored instanceof List<?> sl && ul.size() == sl.size()
-            && ut instanceof ListOf ule && tt instanceof ListOf tle) {
-            List<Object> out = new ArrayList<>(ul.size());
-            for (int i = 0; i < ul.size(); i++) {
-                out.add(merge(ule.element(), tle.element(), ul.get(i), sl.get(i), back, path + "["
-                    + i + "]", depth + 1));
+        return new GenericRecord(trd, out);
+    }
+
+    /**
+     * A union value: the same variant on both sides is merged as that variant; another variant
+     * replaces the stored one. A stored variant the reader does not know reads as its fallback
+     * record: a change of that record cannot be written back as the stored variant, and written
+     * as the fallback it would lose the variant, so it is refused.
+     */
+    private Object mergeVariant(UnionDef uu, UnionDef tu, Object update, Object stored, Convert back, String path,
+        int depth) {
+        String storedName = variantName(stored);
+        String updateName = variantName(update);
+        int uv = variantIndex(source, uu, storedName);
+        if (uv >= 0) {
+            if (!storedName.equals(updateName)) return variant(uu, tu, update, path, depth);
+            int tv = variantIndex(target, tu, storedName);
+            return merge(new Ref(uv), new Ref(tv), update, stored, back, path + "<" + storedName + ">", depth + 1);
+        }
+        if (uu.fallback() >= 0 && source.definitions().get(uu.variants().get(uu.fallback())).name().equals(updateName)
+            && update instanceof GenericRecord) {
+            throw new Refused(path + ": the stored " + storedName + " reads as this class's @Fallback "
+                + updateName + ", which was changed; written back it would replace the " + storedName
+                + " and lose what " + updateName + " does not have");
+        }
+        return variant(uu, tu, update, path, depth);
+    }
+
+    private static String variantName(Object value) {
+        return value instanceof GenericRecord g ? g.typeName() : ((GenericEnum) value).type();
+    }
+
+    /** The definition index of the variant named {@code name} of {@code union}, or -1. */
+    private static int variantIndex(Schema schema, UnionDef union, String name) {
+        for (int v : union.variants()) if (schema.definitions().get(v).name().equals(name)) return v;
+        return -1;
+    }
+
+    /**
+     * A list: elements the reader left in place keep their stored value. Same length: each
+     * changed element is merged with the stored one at its position (an edit in place), unless
+     * it looks like another element with unknown data moved or copied there. Another length: the
+     * common beginning and end are kept, and the elements between them are replaced, which is
+     * refused when a replaced stored element holds unknown data and something was put in its
+     * place (an edit cannot be told from a replacement), or when which elements were removed or
+     * inserted is ambiguous and the choice would matter.
+     */
+    private List<Object> mergeList(FieldType ue, FieldType te, List<?> ul, List<?> sl, Convert back, String path,
+        int depth) {
+        int m = ul.size();
+        int n = sl.size();
+        List<Object> views = new ArrayList<>(n);
+        boolean[] unknown = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            views.add(back.value(te, ue, sl.get(i), path, depth + 1));
+            unknown[i] = carriesUnknown(ue, te, sl.get(i), views.get(i), path, depth + 1);
+        }
+        List<Object> out = new ArrayList<>(m);
+        if (m == n) {
+            for (int i = 0; i < m; i++) {
+                if (same(ul.get(i), views.get(i))) {
+                    out.add(sl.get(i));
+                    continue;
+                }
+                refuseLookAlike(ul.get(i), views, unknown, i, path + "[" + i + "]");
+                out.add(merge(ue, te, ul.get(i), sl.get(i), back, path + "[" + i + "]", depth + 1));
             }
-            return Collections.unmodifiableList(out);
+            return out;
         }
-        return value(ut, tt, update, path, depth);
+        int min = Math.min(m, n);
+        int prefix = 0;
+        while (prefix < min && same(ul.get(prefix), views.get(prefix))) prefix++;
+        int suffix = 0;
+        while (suffix < min && same(ul.get(m - 1 - suffix), views.get(n - 1 - suffix))) suffix++;
+        if (prefix + suffix > min) {
+            // the inserted or removed run could start anywhere in [min - suffix, prefix]
+            int d = Math.abs(m - n);
+            for (int p = min - suffix; p < prefix; p++) {
+                for (int k = p; k <= p + d && k < m; k++) {
+                    if (!same(element(ue, te, ul, sl, p, k, path, depth), element(ue, te, ul, sl, p + 1, k, path,
+                        depth))) {
+                        throw new Refused(path + ": which elements were " + (m > n ? "inserted" : "removed")
+                            + " cannot be told (they look alike to this class but differ in data it does not know)");
+                    }
+                }
+            }
+            suffix = min - prefix;
+        }
+        for (int i = 0; i < prefix; i++) out.add(sl.get(i));
+        if (prefix < m - suffix) {
+            for (int i = prefix; i < n - suffix; i++) {
+                if (unknown[i]) {
+                    throw new Refused(path + "[" + i + "]: changed in a list whose length changed, and holds data "
+                        + "this class does not know (an edit cannot be told from a replacement)");
+                }
+            }
+        }
+        for (int i = prefix; i < m - suffix; i++) {
+            refuseLookAlike(ul.get(i), views, unknown, -1, path + "[" + i + "]");
+            out.add(value(ue, te, ul.get(i), path + "[" + i + "]", depth + 1));
+        }
+        for (int i = n - suffix; i < n; i++) out.add(sl.get(i));
+        return out;
+    }
+
+    /**
+     * Element {@code k} of the list that inserts the reader's run at {@code p} (longer update),
+     * or removes the stored run at {@code p} (shorter update), in the target schema.
+     */
+    private Object element(FieldType ue, FieldType te, List<?> ul, List<?> sl, int p, int k, String path, int depth) {
+        int d = Math.abs(ul.size() - sl.size());
+        if (k < p) return sl.get(k);
+        if (ul.size() < sl.size()) return sl.get(k + d);
+        return k < p + d ? value(ue, te, ul.get(k), path, depth + 1) : sl.get(k - d);
+    }
+
+    /**
+     * Refuses a value the reader put in a collection that looks like a stored element other than
+     * {@code at} holding unknown data: moved or copied, that element would lose it (an unknown
+     * constant would be written as the fallback, and merged in place it would give its position's
+     * unknown data to another element).
+     */
+    private static void refuseLookAlike(Object value, List<Object> views, boolean[] unknown, int at, String path) {
+        for (int j = 0; j < views.size(); j++) {
+            if (j != at && unknown[j] && same(value, views.get(j))) {
+                throw new Refused(path + ": looks like the stored element " + j + " moved or copied, which holds "
+                    + "data this class does not know; written here it would lose it");
+            }
+        }
+    }
+
+    /**
+     * A set: stored elements whose reader view the update still has are kept; the others are
+     * removed, the reader's new elements converted. A stored element with unknown data removed
+     * while another is added is refused: that may be an edit.
+     */
+    private Set<Object> mergeSet(FieldType ue, FieldType te, Set<?> us, Set<?> ss, Convert back, String path,
+        int depth) {
+        Set<Object> updateKeys = new java.util.HashSet<>();
+        for (Object u : us) updateKeys.add(normal(u));
+        Set<Object> seenKeys = new java.util.HashSet<>();
+        Set<Object> out = new LinkedHashSet<>();
+        String lost = null;
+        for (Object s : ss) {
+            Object view = back.value(te, ue, s, path, depth + 1);
+            Object key = normal(view);
+            seenKeys.add(key);
+            if (updateKeys.contains(key)) out.add(s);
+            else if (lost == null && carriesUnknown(ue, te, s, view, path, depth + 1)) lost = String.valueOf(view);
+        }
+        for (Object u : us) {
+            if (seenKeys.contains(normal(u))) continue;
+            if (lost != null) {
+                throw new Refused(path + ": the stored element read as " + lost + " was removed and " + u
+                    + " added; that may be an edit, and the element holds data this class does not know");
+            }
+            out.add(value(ue, te, u, path + "[]", depth + 1));
+        }
+        return out;
+    }
+
+    /**
+     * A map: entries are matched by key. A stored entry whose key the update lacks is removed; a
+     * new key is added; an entry the reader changed is merged with the stored one. Where several
+     * stored keys read as one (constants the reader lacks, read as its fallback), a changed value
+     * cannot be written to any of them and is refused.
+     */
+    private Map<Object, Object> mergeMap(MapOf ut, MapOf tt, Map<?, ?> um, Map<?, ?> sm, Convert back, String path,
+        int depth) {
+        Map<?, ?> seen = (Map<?, ?>) back.value(tt, ut, sm, path, depth);
+        Map<Object, List<Object>> storedKeys = new LinkedHashMap<>();
+        List<Object> valueViews = new ArrayList<>(sm.size());
+        boolean[] unknown = new boolean[sm.size()];
+        int i = 0;
+        for (Map.Entry<?, ?> e : sm.entrySet()) {
+            Object key = back.value(tt.key(), ut.key(), e.getKey(), path + "{key}", depth + 1);
+            storedKeys.computeIfAbsent(key, k -> new ArrayList<>()).add(e.getKey());
+            Object view = back.value(tt.value(), ut.value(), e.getValue(), path, depth + 1);
+            valueViews.add(view);
+            unknown[i++] = carriesUnknown(ut.value(), tt.value(), e.getValue(), view, path, depth + 1);
+        }
+        Map<Object, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : um.entrySet()) {
+            String at = path + "{" + e.getKey() + "}";
+            List<Object> keys = storedKeys.getOrDefault(e.getKey(), List.of());
+            if (!keys.isEmpty() && same(e.getValue(), seen.get(e.getKey()))) {
+                for (Object k : keys) out.put(k, sm.get(k));
+                continue;
+            }
+            if (keys.size() > 1) {
+                throw new Refused(at + ": the stored keys " + keys + " all read as " + e.getKey()
+                    + "; a changed value cannot be written to one of them");
+            }
+            refuseLookAlike(e.getValue(), valueViews, unknown, keys.isEmpty() ? -1 : indexOf(sm, keys.get(0)), at);
+            if (keys.isEmpty()) {
+                out.put(value(ut.key(), tt.key(), e.getKey(), path + "{key}", depth + 1),
+                    value(ut.value(), tt.value(), e.getValue(), at, depth + 1));
+            } else {
+                Object k = keys.get(0);
+                out.put(k, merge(ut.value(), tt.value(), e.getValue(), sm.get(k), back, at, depth + 1));
+            }
+        }
+        return out;
+    }
+
+    private static int indexOf(Map<?, ?> map, Object key) {
+        int i = 0;
+        for (Object k : map.keySet()) {
+            if (k.equals(key)) return i;
+            i++;
+        }
+        return -1;
+    }
+
+    /**
+     * True when the stored value holds what the reader does not know: seen by the reader
+     * ({@code view}) and converted back, it is not the same.
+     */
+    private boolean carriesUnknown(FieldType ut, FieldType tt, Object stored, Object view, String path, int depth) {
+        try {
+            return !same(value(ut, tt, view, path, depth), stored);
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
     private static boolean sameForReader(FieldType ut, FieldType tt, Object update, Object stored,
-        Convert back,
-                                         String path, int depth) {
+        Convert back, String path, int depth) {
         try {
-            Object seen = back.value(tt, ut, stored, path, depth);
-            return Objects.deepEquals(seen, update) || seen instanceof byte[] a
-                && update instanceof byte[] b
-                && java.util.Arrays.equals(a, b);
+            return same(back.value(tt, ut, stored, path, depth), update);
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /** Equality of class-free values, byte arrays by content at any depth. */
+    static boolean same(Object a, Object b) {
+        if (a == b) return true;
+        if (a == null || b == null) return false;
+        if (a instanceof byte[] x) return b instanceof byte[] y && java.util.Arrays.equals(x, y);
+        return a.equals(b) || normal(a).equals(normal(b));
+    }
+
+    /** {@code value} with every byte array replaced by a {@link java.nio.ByteBuffer} (equal by content). */
+    private static Object normal(Object value) {
+        return switch (value) {
+            case null -> null;
+            case byte[] b -> java.nio.ByteBuffer.wrap(b);
+            case GenericRecord g -> {
+                Object[] out = new Object[g.values().length];
+                for (int i = 0; i < out.length; i++) out[i] = normal(g.values()[i]);
+                yield new GenericRecord(g.definition(), out);
+            }
+            case List<?> l -> {
+                List<Object> out = new ArrayList<>(l.size());
+                for (Object o : l) out.add(normal(o));
+                yield out;
+            }
+            case Set<?> set -> {
+                Set<Object> out = new java.util.HashSet<>();
+                for (Object o : set) out.add(normal(o));
+                yield out;
+            }
+            case Map<?, ?> map -> {
+                Map<Object, Object> out = new java.util.HashMap<>();
+                for (Map.Entry<?, ?> e : map.entrySet()) out.put(e.getKey(), normal(e.getValue()));
+                yield out;
+            }
+            case Optional<?> o -> o.map(Convert::normal);
+            default -> value;
+        };
     }
 }

@@ -206,14 +206,18 @@ public final class RecordCodec<V extends Record> {
         GenericRecord kept = GenericRecord.decode(previous, versions);
         Convert forward = new Convert(own, stored, context);
         Convert back = new Convert(stored, own, context);
-        if (kept.equals(seen(forward, seen(back, kept)))) return plain;
+        if (Convert.same(kept, seen(forward, seen(back, kept)))) return plain;
         GenericRecord merged;
         try {
             merged = (GenericRecord) forward.merge(Schema.ROOT, Schema.ROOT, update, kept, back, own.name(), 0);
         } catch (SchemaMismatchException doesNotFit) {
             merged = null;
+        } catch (Convert.Refused r) {
+            throw new SchemaMismatchException(context + r.getMessage() + "; the update would lose data of version "
+                + storedVersion + " (expected: update it with a class that knows version " + storedVersion
+                + "'s schema)");
         }
-        if (merged != null && update.equals(seen(back, merged))) {
+        if (merged != null && Convert.same(update, seen(back, merged))) {
             return GenericCodec.encodeValue(stored, storedVersion, merged);
         }
         throw new SchemaMismatchException(context + "each version lacks something of the other's data (version "
