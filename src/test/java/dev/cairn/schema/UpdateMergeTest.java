@@ -336,4 +336,28 @@ class UpdateMergeTest {
         MemorySegment bytes = MemorySegment.ofArray(NEW.encode(stored));
         assertArrayEquals(NEW.encode(stored), OLD.encodeUpdate(OLD.decode(bytes), bytes));
     }
+
+    record BlobsNew(String title, List<byte[]> blobs, String extra) { }
+
+    record BlobsOld(String title, List<byte[]> blobs) { }
+
+    /** Byte arrays inside collections compare by content, so an update of another component is merged, not refused. */
+    @Test
+    void byteArraysInCollectionsCompareByContent() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(BlobsOld.class));
+        versions.add(Schema.derive(BlobsNew.class));
+        RecordCodec<BlobsOld> old = RecordCodec.of(BlobsOld.class, "T", versions);
+        RecordCodec<BlobsNew> newer = RecordCodec.of(BlobsNew.class, "T", versions);
+        MemorySegment bytes = MemorySegment.ofArray(newer.encode(new BlobsNew("t", List.of(new byte[] {1, 2}), "X")));
+        BlobsOld seen = old.decode(bytes);
+        BlobsNew got = newer.decode(MemorySegment.ofArray(old.encodeUpdate(new BlobsOld("t2", seen.blobs()), bytes)));
+        assertEquals("t2", got.title());
+        assertEquals("X", got.extra());
+        assertArrayEquals(new byte[] {1, 2}, got.blobs().get(0));
+        // and data of the older version updated by the newer class: a plain encode
+        MemorySegment older = MemorySegment.ofArray(old.encode(seen));
+        BlobsNew edited = new BlobsNew("t3", List.of(new byte[] {3}), "Y");
+        assertArrayEquals(newer.encode(edited), newer.encodeUpdate(edited, older));
+    }
 }
