@@ -201,6 +201,50 @@ class CairnTest {
         assertThrowsNaming(SchemaMismatchException.class, "Part", () -> db.tree(VersionedPart.class));
     }
 
+    /** The newer class of a drawing: Shape has the permitted record Rect, which {@link OldDraw} lacks. */
+    interface NewDraw {
+        sealed interface Shape permits Unknown, Rect { }
+
+        @Fallback
+        record Unknown(String name, int w) implements Shape { }
+
+        record Rect(String name, int w, double h) implements Shape { }
+
+        @TreeSpec(name = "Drawing")
+        record Drawing(String title, Shape shape) { }
+    }
+
+    interface OldDraw {
+        sealed interface Shape permits Unknown { }
+
+        @Fallback
+        record Unknown(String name, int w) implements Shape { }
+
+        @TreeSpec(name = "Drawing")
+        record Drawing(String title, Shape shape) { }
+    }
+
+    /**
+     * Older code changing a variant it reads through its @Fallback record is refused, and the
+     * refused update stores nothing; before, it replaced the Rect by Unknown(r, 6).
+     */
+    @Test
+    void anUpdateThatWouldLoseTheNewerVariantIsRefusedAndStoresNothing() {
+        Key<NewDraw.Drawing> k = db.tree(NewDraw.Drawing.class).insert(new NewDraw.Drawing("d", new NewDraw.Rect("r", 5, 9.5)));
+        String json = db.genericTree("Drawing").getJson(k.id(), 0);
+        reopen();
+        Tree<OldDraw.Drawing> old = db.tree(OldDraw.Drawing.class);
+        Key<OldDraw.Drawing> ok = old.key(k.id(), 0);
+        old.checkOut(ok).join();
+        OldDraw.Drawing seen = old.get(ok);
+        assertEquals(new OldDraw.Unknown("r", 5), seen.shape());
+        assertThrowsNaming(SchemaMismatchException.class, "Drawing.shape: the stored Rect reads as this class's @Fallback Unknown",
+            () -> old.update(ok, new OldDraw.Drawing("d", new OldDraw.Unknown("r", 6))));
+        assertEquals(json, db.genericTree("Drawing").getJson(k.id(), 0), "the refused update stored nothing");
+        old.update(ok, new OldDraw.Drawing("d2", seen.shape()));
+        assertEquals(json.replace("\"d\"", "\"d2\""), db.genericTree("Drawing").getJson(k.id(), 0), "the Rect kept");
+    }
+
     @Test
     void incompatibleSchemaChangeIsRefusedNamingTheTree() {
         db.tree(EvoV1.class).insert(new EvoV1("12"));
