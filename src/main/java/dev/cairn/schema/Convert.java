@@ -276,10 +276,10 @@ final class Convert {
         int m = ul.size();
         int n = sl.size();
         List<Object> views = new ArrayList<>(n);
-        boolean[] unknown = new boolean[n];
+        List<Integer> unknown = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             views.add(back.value(te, ue, sl.get(i), path, depth + 1));
-            unknown[i] = carriesUnknown(ue, te, sl.get(i), views.get(i), path, depth + 1);
+            if (carriesUnknown(ue, te, sl.get(i), views.get(i), path, depth + 1)) unknown.add(i);
         }
         List<Object> out = new ArrayList<>(m);
         if (m == n) {
@@ -314,8 +314,8 @@ final class Convert {
         }
         for (int i = 0; i < prefix; i++) out.add(sl.get(i));
         if (prefix < m - suffix) {
-            for (int i = prefix; i < n - suffix; i++) {
-                if (unknown[i]) {
+            for (int i : unknown) {
+                if (i >= prefix && i < n - suffix) {
                     throw new Refused(path + "[" + i + "]: changed in a list whose length changed, and holds data "
                         + "this class does not know (an edit cannot be told from a replacement)");
                 }
@@ -346,9 +346,10 @@ final class Convert {
      * constant would be written as the fallback, and merged in place it would give its position's
      * unknown data to another element).
      */
-    private static void refuseLookAlike(Object value, List<Object> views, boolean[] unknown, int at, String path) {
-        for (int j = 0; j < views.size(); j++) {
-            if (j != at && unknown[j] && same(value, views.get(j))) {
+    private static void refuseLookAlike(Object value, List<Object> views, List<Integer> unknown, int at,
+        String path) {
+        for (int j : unknown) {
+            if (j != at && same(value, views.get(j))) {
                 throw new Refused(path + ": looks like the stored element " + j + " moved or copied, which holds "
                     + "data this class does not know; written here it would lose it");
             }
@@ -394,16 +395,20 @@ final class Convert {
     private Map<Object, Object> mergeMap(MapOf ut, MapOf tt, Map<?, ?> um, Map<?, ?> sm, Convert back, String path,
         int depth) {
         Map<?, ?> seen = (Map<?, ?>) back.value(tt, ut, sm, path, depth);
+        // the stored keys (and their positions in sm) each key of the reader's stands for
         Map<Object, List<Object>> storedKeys = new LinkedHashMap<>();
+        Map<Object, Integer> position = new java.util.HashMap<>();
         List<Object> valueViews = new ArrayList<>(sm.size());
-        boolean[] unknown = new boolean[sm.size()];
-        int i = 0;
+        List<Integer> unknown = new ArrayList<>();
         for (Map.Entry<?, ?> e : sm.entrySet()) {
             Object key = back.value(tt.key(), ut.key(), e.getKey(), path + "{key}", depth + 1);
             storedKeys.computeIfAbsent(key, k -> new ArrayList<>()).add(e.getKey());
+            position.put(e.getKey(), valueViews.size());
             Object view = back.value(tt.value(), ut.value(), e.getValue(), path, depth + 1);
+            if (carriesUnknown(ut.value(), tt.value(), e.getValue(), view, path, depth + 1)) {
+                unknown.add(valueViews.size());
+            }
             valueViews.add(view);
-            unknown[i++] = carriesUnknown(ut.value(), tt.value(), e.getValue(), view, path, depth + 1);
         }
         Map<Object, Object> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : um.entrySet()) {
@@ -417,7 +422,7 @@ final class Convert {
                 throw new Refused(at + ": the stored keys " + keys + " all read as " + e.getKey()
                     + "; a changed value cannot be written to one of them");
             }
-            refuseLookAlike(e.getValue(), valueViews, unknown, keys.isEmpty() ? -1 : indexOf(sm, keys.get(0)), at);
+            refuseLookAlike(e.getValue(), valueViews, unknown, keys.isEmpty() ? -1 : position.get(keys.get(0)), at);
             if (keys.isEmpty()) {
                 out.put(value(ut.key(), tt.key(), e.getKey(), path + "{key}", depth + 1),
                     value(ut.value(), tt.value(), e.getValue(), at, depth + 1));
@@ -427,15 +432,6 @@ final class Convert {
             }
         }
         return out;
-    }
-
-    private static int indexOf(Map<?, ?> map, Object key) {
-        int i = 0;
-        for (Object k : map.keySet()) {
-            if (k.equals(key)) return i;
-            i++;
-        }
-        return -1;
     }
 
     /**

@@ -186,9 +186,14 @@ public final class RecordCodec<V extends Record> {
      *       {@link #encode};
      *   <li>else, when {@code previous}'s version holds everything this class wrote, the result
      *       is written with that version as a merge, keeping every component, constant and
-     *       variant this class does not know, and every component it left unchanged, exactly as
-     *       stored;
-     *   <li>else either version would lose something: {@link SchemaMismatchException}.
+     *       variant this class does not know, and every value it left unchanged, exactly as
+     *       stored, inside collections, optionals and unions too (list elements by position,
+     *       set elements by value, map entries by key);
+     *   <li>else, or where the merge would have to guess (a change of a variant read through
+     *       its fallback, an element holding unknown data moved, or edited in a list whose
+     *       length changed, ...), either version would lose something:
+     *       {@link SchemaMismatchException}, naming the component path and why where the merge
+     *       refused.
      * </ul>
      * Pass {@code previous = null} for an insert.
      */
