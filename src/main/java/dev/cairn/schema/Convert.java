@@ -186,9 +186,13 @@ final class Convert {
      */
     Object merge(FieldType ut, FieldType tt, Object update, Object stored, Convert back,
         String path, int depth) {
-        if (depth > Bin.DEPTH_MAX) throw new IllegalArgumentException(path + ": nested deeper than "
-            + Bin.DEPTH_MAX);
         if (stored == null || update == null) return value(ut, tt, update, path, depth);
+        // The one nesting rule (§1): only a level (record, union, non-empty collection, present
+        // optional) deeper than DEPTH_MAX is refused; a scalar there is fine, as value() has it.
+        if (isLevel(ut, update) && depth > Bin.DEPTH_MAX) {
+            throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX
+                + " levels (record-format.md §1)");
+        }
         if (sameForReader(ut, tt, update, stored, back, path, depth)) return stored;
         return switch (tt) {
             case Ref tr -> switch (target.definition(tr)) {
