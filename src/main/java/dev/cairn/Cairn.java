@@ -236,12 +236,18 @@ public final class Cairn implements AutoCloseable {
      * §5.2). Once linked, a database takes ids only from server ranges, and checkOut goes
      * through the server (also while offline: granted on reconnect).
      *
-     * @throws IllegalArgumentException when {@code port} is not in 1..65535
+     * @throws IllegalArgumentException when {@code port} is not in 1..65535, or a name in
+     *     {@code trees} is not a tree name (blank, NUL, an unpaired surrogate, too long)
      */
     public synchronized CompletableFuture<Void> connect(String host, int port, Set<String> trees) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(trees, "trees");
         if (port < 1 || port > 65535) throw new IllegalArgumentException("port " + port + " (expected: 1..65535)");
+        for (String tree : trees) {
+            // Every node and the server refuse such a name: sent in a Hello, it would be refused on every attempt.
+            String problem = dev.cairn.internal.TreeNames.problem(tree);
+            if (problem != null) throw new IllegalArgumentException("connect with trees " + trees + ": " + problem);
+        }
         db.checkOpen();
         if (client != null) client.close();
         dev.cairn.db.SyncReplica replica = dev.cairn.db.SyncReplica.install(db);

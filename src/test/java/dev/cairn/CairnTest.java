@@ -190,6 +190,10 @@ class CairnTest {
     void misuseIsRefusedAtTheCallSayingWhatOnce() {
         assertThrowsNaming(IllegalArgumentException.class, "port 70000 (expected: 1..65535)", () -> db.connect("127.0.0.1", 70000));
         assertThrowsNaming(IllegalArgumentException.class, "port 0 (expected: 1..65535)", () -> db.connect("127.0.0.1", 0));
+        // Before, a linked node retried such a Hello for ever, and its connect never completed.
+        assertThrowsNaming(IllegalArgumentException.class, "tree name is blank (expected: a name)",
+            () -> db.connect("127.0.0.1", 7070, Set.of("Part", " ")));
+        assertThrowsNaming(IllegalArgumentException.class, "contains NUL", () -> db.connect("127.0.0.1", 7070, Set.of("a\0b")));
         assertFalse(db.isConnected());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parts.field("nosuch"));
         assertEquals("tree Part: no component 'nosuch' in Part for path 'nosuch' (expected: one of "
