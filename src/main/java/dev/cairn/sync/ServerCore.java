@@ -293,8 +293,23 @@ public final class ServerCore implements AutoCloseable {
     /** A new connection; it must send {@link Message.Hello} first. */
     public Peer connect(Outbound out) {
         Peer p = new Peer(out);
+        String from = out.remoteAddress();
+        if (!from.isEmpty()) p.introduced = "a connection from " + from;
         peers.add(p);
         return p;
+    }
+
+    /**
+     * The network layer closed the connection itself, with {@code Error(code, text)} (a client
+     * that reads too slowly): the journal says so, naming the node, instead of a plain
+     * disconnection. Then as {@link #disconnected}.
+     */
+    public void dropped(Peer p, int code, String text) {
+        if (p.state != Peer.State.CLOSED && !p.closeJournaled) {
+            journal(p.introduced + " closed: " + ErrorCode.name(code) + ": " + text);
+            p.closeJournaled = true;
+        }
+        disconnected(p);
     }
 
     /** The connection is gone; its check-outs and queue places stay (sync-protocol.md §5.4). */

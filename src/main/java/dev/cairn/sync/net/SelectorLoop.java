@@ -113,13 +113,13 @@ public final class SelectorLoop implements AutoCloseable {
             if (closed) return;
             byte[] frame = FrameCodec.encode(m);
             if (pending + frame.length > pendingBytesMax) {
-                LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly ("
-                    + pending + " bytes queued)");
+                String text = "more than " + pendingBytesMax + " bytes queued for this client; reconnect and catch up";
+                LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly (" + pending
+                    + " bytes queued): " + peer.clientId() + " at " + remoteAddress);
                 out.clear();
-                out.add(ByteBuffer.wrap(FrameCodec.encode(new Message.Error(ErrorCode.TOO_SLOW,
-                    "more than " + pendingBytesMax + " bytes queued for this client; reconnect and catch up"))));
+                out.add(ByteBuffer.wrap(FrameCodec.encode(new Message.Error(ErrorCode.TOO_SLOW, text))));
                 closing = true;
-                core.disconnected(peer);
+                core.dropped(peer, ErrorCode.TOO_SLOW, text);
                 flush();
                 if (!closed) closeNow();
                 return;

@@ -1,0 +1,63 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server's journal names who was refused or closed and why (README: the operator's lines):
+ * a connection refused before its Hello by its address, a node the network layer dropped for
+ * reading too slowly with TOO_SLOW and the reason (before: only "disconnected").
+ */
+class ServerJournalTest {
+    @TempDir
+    Path dir;
+
+    private static ServerCore.Outbound from(String address) {
+        return new ServerCore.Outbound() {
+            @Override
+            public void send(Message m) { }
+
+            @Override
+            public long pendingBytes() {
+                return 0;
+            }
+
+            @Override
+            public void close(String reason) { }
+
+            @Override
+            public String remoteAddress() {
+                return address;
+            }
+        };
+    }
+
+    @Test
+    void refusalsAndDropsNameTheConnectionAndTheReason() {
+        try (ServerCore core = ServerCore.open(dir, SyncFixture.APP, 1000)) {
+            List<String> journal = new ArrayList<>();
+            core.journal(journal::add);
+            ServerCore.Peer silent = core.connect(from("10.0.0.9:5555"));
+            core.fail(silent, ErrorCode.PROTOCOL, "no Hello within 10000 ms");
+            core.endRound();
+            UUID id = new UUID(7, 7);
+            ServerCore.Peer slow = core.connect(from("10.0.0.10:6666"));
+            core.onMessage(slow, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, id, "lab-2", 0, List.of(),
+                List.of(), new byte[0], Message.NONE));
+            core.endRound();
+            core.dropped(slow, ErrorCode.TOO_SLOW, "more than 64 bytes queued for this client; reconnect and catch up");
+            core.disconnected(slow); // the close that follows is no news
+            assertEquals(List.of(
+                "a connection from 10.0.0.9:5555 refused: PROTOCOL: no Hello within 10000 ms",
+                "node 'lab-2' (" + id + ") linked: protocol " + FrameCodec.PROTOCOL_VERSION + ", catching up from sequence 0 of 0, trees all",
+                "node 'lab-2' (" + id + ") closed: TOO_SLOW: more than 64 bytes queued for this client; reconnect and catch up"),
+                journal);
+        }
+    }
+}
