@@ -25,8 +25,9 @@ final class Backup {
     static void copy(Store store, ReadTxn reader, Path targetDir) {
         Path data = targetDir.resolve(Store.DATA_FILE);
         Path partial = targetDir.resolve(Store.DATA_FILE + ".new");
+        checkTarget(store.directory(), targetDir, "backup");
+        boolean createdDir = !Files.exists(targetDir);
         try {
-            checkTarget(targetDir, "backup");
             Files.createDirectories(targetDir);
             PageFile file = store.pageFile;
             int pageBytes = file.pageBytes;
@@ -46,7 +47,8 @@ final class Backup {
             }
             Files.move(partial, data, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new CairnException("backup of " + store.directory() + " into " + targetDir + " failed: " + e.getMessage(), e);
+            throw new CairnException("backup of " + store.directory() + " into " + targetDir + " failed: " + e.getMessage()
+                + removePartial(targetDir, createdDir), e);
         }
     }
 
@@ -55,7 +57,14 @@ final class Backup {
      * whose data file was deleted) is read when the copy is opened, and its frames past the
      * copy's txn id would be replayed onto it.
      */
-    static void checkTarget(Path targetDir, String what) {
+    static void checkTarget(Path sourceDir, Path targetDir, String what) {
+        Path source = sourceDir.toAbsolutePath().normalize();
+        Path target = targetDir.toAbsolutePath().normalize();
+        if (target.startsWith(source)) {
+            // A copy must not write into the folder it copies (nor would a copy of a copy be wanted there).
+            throw new IllegalArgumentException(what + " target " + targetDir + " is " + (target.equals(source) ? "" : "inside ")
+                + "the database folder " + sourceDir + " (expected: a folder outside it)");
+        }
         if (Files.exists(targetDir) && !Files.isDirectory(targetDir)) {
             throw new IllegalArgumentException(what + " target " + targetDir + " is a file, not a folder");
         }
@@ -63,6 +72,27 @@ final class Backup {
             if (Files.exists(targetDir.resolve(name))) {
                 throw new IllegalArgumentException(what + " target " + targetDir + " already holds a database (" + name + ")");
             }
+        }
+    }
+
+    /**
+     * After a failed copy into {@code targetDir}: removes the files a copy writes there
+     * ({@link #checkTarget} made sure none were there before), and the folder when the copy
+     * created it and it is empty now, so that the copy can be retried. Says so, for the message.
+     */
+    static String removePartial(Path targetDir, boolean createdDir) {
+        try {
+            for (String name : new String[] {Store.DATA_FILE, Store.WAL_FILE, Store.DATA_FILE + ".new"}) {
+                Files.deleteIfExists(targetDir.resolve(name));
+            }
+            if (createdDir) {
+                try (java.util.stream.Stream<Path> left = Files.list(targetDir)) {
+                    if (left.findAny().isEmpty()) Files.delete(targetDir);
+                }
+            }
+            return "; the partial copy was removed";
+        } catch (IOException e) {
+            return "; the partial copy could not be removed (" + e.getMessage() + "): delete " + targetDir + " before retrying";
         }
     }
 

@@ -25,7 +25,7 @@ final class CompactCopy {
 
     static void copy(Store store, ReadTxn reader, Path targetDir) {
         Path build = targetDir.resolve(BUILD_DIR);
-        Backup.checkTarget(targetDir, "compaction");
+        Backup.checkTarget(store.directory(), targetDir, "compaction");
         if (Files.exists(build)) {
             throw new IllegalArgumentException("compaction target " + targetDir + " holds " + BUILD_DIR
                 + ", left by a compaction that did not finish (or one running now); delete it first");

@@ -38,7 +38,8 @@ public final class ForeignBackup {
         Path source = sourceDir.resolve(Store.DATA_FILE);
         Path target = targetDir.resolve(Store.DATA_FILE);
         if (!Files.isRegularFile(source)) throw new IllegalArgumentException("no database in " + sourceDir);
-        Backup.checkTarget(targetDir, "backup");
+        Backup.checkTarget(sourceDir, targetDir, "backup");
+        boolean createdDir = !Files.exists(targetDir);
         String lastProblem = "";
         try {
             Files.createDirectories(targetDir);
@@ -57,7 +58,8 @@ public final class ForeignBackup {
                 Thread.sleep(10L * attempt);
             }
         } catch (IOException e) {
-            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + e.getMessage(), e);
+            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + e.getMessage()
+                + Backup.removePartial(targetDir, createdDir), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("backup of " + sourceDir + " interrupted", e);

@@ -295,14 +295,20 @@ public final class Store implements AutoCloseable {
     /** {@link #copyAsIs(Path, Path)}, naming the target in errors as {@code what} ("backup", "copy"). */
     public static void copyAsIs(Path dir, Path targetDir, String what) {
         if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
-        Backup.checkTarget(targetDir, what);
+        Backup.checkTarget(dir, targetDir, what);
+        boolean createdDir = !Files.exists(targetDir);
         try (FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             FileLock lock = lockOrRefuse(dir, lockChannel);
             try {
                 Files.createDirectories(targetDir);
                 for (String name : List.of(DATA_FILE, WAL_FILE)) {
                     Path from = dir.resolve(name);
-                    if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
+                    try {
+                        if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
+                    } catch (IOException e) {
+                        throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e
+                            + Backup.removePartial(targetDir, createdDir), e);
+                    }
                 }
             } finally {
                 lock.release();

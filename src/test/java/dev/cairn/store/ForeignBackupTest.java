@@ -78,6 +78,12 @@ class ForeignBackupTest {
             () -> ForeignBackup.copy(dir.resolve("nothing"), dir.resolve("t")));
         assertTrue(e.getMessage().contains("no database in"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ForeignBackup.copy(source, source));
+        assertTrue(e.getMessage().contains("is the database folder"), e.getMessage());
+        Path other = dir.resolve("other");
+        try (Store store = Store.open(other)) {
+            assertNotNull(store);
+        }
+        e = assertThrows(IllegalArgumentException.class, () -> ForeignBackup.copy(source, other));
         assertTrue(e.getMessage().contains("already holds a database"), e.getMessage());
     }
 
