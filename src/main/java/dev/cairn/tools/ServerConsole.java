@@ -88,9 +88,7 @@ final class ServerConsole {
                     yield clients(server.clients());
                 }
                 case "checkouts" -> {
-                    if (!rest.isEmpty() && !server.trees().contains(rest)) {
-                        throw new IllegalArgumentException("no tree '" + rest + "' on this server (trees: " + server.trees() + ")");
-                    }
+                    if (!rest.isEmpty()) requireTree(rest);
                     yield checkOuts(server.checkOuts(), rest.isEmpty() ? null : rest);
                 }
                 case "break" -> breakCheckOut(key(words, rest));
@@ -146,7 +144,15 @@ final class ServerConsole {
         }
     }
 
+    /** A typo in a tree name reads as a mistake, not as an empty tree or a free record. */
+    private void requireTree(String tree) {
+        if (!server.trees().contains(tree)) {
+            throw new IllegalArgumentException("no tree '" + tree + "' on this server (trees: " + server.trees() + ")");
+        }
+    }
+
     private String breakCheckOut(Key<?> key) {
+        requireTree(key.tree());
         CairnServer.BreakResult r = server.breakCheckOutWithResult(key.tree(), key.id(), key.revision());
         if (r.before() == null) return key + " is not checked out: nothing to break\n";
         return key + ": broke the check-out of " + node(r.before().holder()) + "; now "

@@ -98,6 +98,7 @@ class ServerConsoleTest {
         assertEquals(listed.replace("check-outs:", "check-outs in tree Part:"), type("checkouts Part"));
         // a tree the server does not hold is a mistake, not a tree with nothing checked out (helper-26)
         assertEquals("no tree 'Doc' on this server (trees: [Part]); type help for the commands\n", type("checkouts Doc"));
+        assertEquals("no tree 'Doc' on this server (trees: [Part]); type help for the commands\n", type("break Doc 1"));
 
         assertEquals(k + ": broke the check-out of " + node(desk, "desk-1") + "; now held by " + node(lab, "lab-2") + "\n",
             type("break Part " + k.id()));
