@@ -268,8 +268,27 @@ class IndexTest {
             Tree<Part> parts = db.tree(Part.class);
             parts.register(counting);
             parts.register(counting);
-            parts.insert(part(1));
+            Key<Part> first = parts.insert(part(1));
             assertEquals(List.of(1), commits);
+            // a change of the state alone reaches indexers too, with the value unchanged (as from the server)
+            Tree<Doc> docs = db.tree(Doc.class);
+            List<dev.cairn.index.Indexer.Change<Doc>> seen = new java.util.ArrayList<>();
+            docs.register(new dev.cairn.index.Indexer<Doc>() {
+                @Override
+                public void commit(List<Change<Doc>> changes) {
+                    seen.addAll(changes);
+                }
+
+                @Override
+                public void rebuild(java.util.SequencedMap<Key<Doc>, Doc> records) { }
+            });
+            Key<Doc> manual = docs.insert(new Doc("manual", 1));
+            docs.setStateNumber(manual, 2);
+            docs.release(manual);
+            assertEquals(3, seen.size(), seen::toString);
+            assertEquals(new Doc("manual", 1), seen.get(2).oldValue());
+            assertEquals(new Doc("manual", 1), seen.get(2).newValue());
+            assertEquals(first, parts.keys().getFirst());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> other.tree(Part.class).register(counting));
             assertEquals("index counting is registered on " + dir.resolve("one") + " tree Part already (expected: one "
                 + "indexer instance per tree; make another for tree Part)", e.getMessage());

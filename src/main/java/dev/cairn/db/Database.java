@@ -864,7 +864,11 @@ public final class Database implements AutoCloseable {
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
         MemorySegment body = RecordHeader.body(stored(t, key));
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false);
-        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, Layout.copy(body)));
+        byte[] value = recordValue(t, key, next, Layout.copy(body));
+        // Indexers hear of every change (SPEC §3), a change of the state alone too (its value
+        // unchanged), as they do when one arrives from the server.
+        indexCheck(t, key, body, body);
+        txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }

@@ -31,7 +31,10 @@ import java.util.SequencedMap;
  * @param <V> the record type of the tree
  */
 public interface Indexer<V extends Record> {
-    /** One change: {@code oldValue} is null for a new record, {@code newValue} null for a removal. */
+    /**
+     * One change: {@code oldValue} is null for a new record, {@code newValue} null for a removal;
+     * a change of the record's state alone (release, state number) has equal old and new values.
+     */
     record Change<V>(Key<V> key, V oldValue, V newValue) {
         public Change {
             if (key == null) throw new NullPointerException("key");
