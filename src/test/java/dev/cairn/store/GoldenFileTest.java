@@ -91,18 +91,20 @@ class GoldenFileTest {
     @Test
     void aVersionTwoFileIsWrittenAsVersionTwo() throws IOException {
         byte[] v2 = parseHexDump(resource(GOLDEN_V2), 4096);
-        Files.write(dir.resolve(Store.DATA_FILE), v2);
+        Path db = dir.resolve("db"); // its copy goes beside it: a copy never goes into the folder it copies
+        Files.createDirectories(db);
+        Files.write(db.resolve(Store.DATA_FILE), v2);
         int keys = 5_000;
-        try (Store store = Store.open(dir)) {
+        try (Store store = Store.open(db)) {
             try (WriteTxn w = store.beginWrite()) {
                 for (int i = 0; i < keys; i++) w.put("parts", b(String.format("k%06d", i)), new byte[40]);
                 w.commit();
             }
         }
-        byte[] file = Files.readAllBytes(dir.resolve(Store.DATA_FILE));
+        byte[] file = Files.readAllBytes(db.resolve(Store.DATA_FILE));
         assertArrayEquals(java.util.Arrays.copyOfRange(v2, 12, 16), java.util.Arrays.copyOfRange(file, 12, 16),
             "read and write versions stay 2");
-        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+        try (Store store = Store.open(db); ReadTxn r = store.beginRead()) {
             assertFalse(store.childCellStarts());
             assertEquals(keys + 3, r.count("parts"));
             assertEquals(40, r.get("parts", b("k004999")).byteSize());
