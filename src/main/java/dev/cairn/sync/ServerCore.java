@@ -417,10 +417,18 @@ public final class ServerCore implements AutoCloseable {
 
     /** Sends {@code Error(code, text)} to {@code p} and closes it, after this round. */
     public void fail(Peer p, int code, String text) {
+        fail(p, code, text, "");
+    }
+
+    /**
+     * As {@link #fail(Peer, int, String)}; {@code note} is added to the journal line only (the
+     * server's folder: the operator's business, not the client's).
+     */
+    private void fail(Peer p, int code, String text, String note) {
         later(() -> {
             if (p.state == Peer.State.CLOSED) return;
             journal(p.introduced + (p.state == Peer.State.HELLO ? " refused: " : " closed: ") + ErrorCode.name(code)
-                + ": " + text);
+                + ": " + text + note);
             p.closeJournaled = true;
             p.out.send(new Message.Error(code, text));
             close(p, ErrorCode.name(code) + ": " + text);
@@ -440,6 +448,22 @@ public final class ServerCore implements AutoCloseable {
         later(() -> {
             if (p.state != Peer.State.CLOSED) p.out.send(m);
         });
+    }
+
+    /** Why a SERVER_BEHIND refusal: said to the node without the server's folder, which is the operator's. */
+    static final String BEHIND = "this server's database is older than what it served: restored from a backup?";
+    /** What to do about SERVER_BEHIND (README, Sync: a server restored from a backup). */
+    static final String BEHIND_ADVICE = "Nothing was changed; this node keeps its data and keeps trying: start the "
+        + "server on its newest database folder";
+
+    /** Below version 4 the Hello names no server: a SERVER_BEHIND may be a node linked to another one. */
+    private String otherServer(Message.Hello h) {
+        return h.protocolVersion() < 4 ? " Or the node is linked to another server: this one is " + serverId : "";
+    }
+
+    /** The server's folder, for the journal line of a SERVER_BEHIND refusal (not sent to the node). */
+    private String folderNote() {
+        return " [server database folder: " + store.directory() + "]";
     }
 
     private void onHello(Peer p, Message.Hello h) {
@@ -471,9 +495,8 @@ public final class ServerCore implements AutoCloseable {
             // and sequences the node already knows under other meanings.
             // A node older than version 4 does not name its server: it may be linked to another one.
             fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.lastSeq()
-                + ", but this server's database ends at " + seq + " (" + store.directory() + " is older than what it "
-                + "served: restored from a backup?" + (h.protocolVersion() < 4 ? " Or the node is linked to another "
-                + "server: this one is " + serverId : "") + "). Nothing was changed");
+                + ", but this server's database ends at " + seq + " (" + BEHIND + otherServer(h) + "). "
+                + BEHIND_ADVICE, folderNote());
             return;
         }
         for (Message.Claim c : h.claims()) {
@@ -560,15 +583,27 @@ public final class ServerCore implements AutoCloseable {
         UUID issued = stored == null ? Message.NONE : Bytes.uuidAt(stored, 16);
         boolean lastIssued = !issued.equals(Message.NONE) && h.linkToken().equals(issued);
         long lastLink = Math.max(confirmed.getMostSignificantBits(), issued.getMostSignificantBits());
+        if (stored == null && !h.linkToken().equals(Message.NONE)) {
+            // This server issued that token (a node linked before tokens existed presents none),
+            // and stores every token before the Welcome that carries it: its database is older
+            // than the node's first link. Served, the node would be given again the id ranges it
+            // holds (sync-protocol.md §5.7).
+            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
+                + h.linkToken().getMostSignificantBits() + ", but this server's database has no link with it ("
+                + BEHIND + otherServer(h) + "). " + BEHIND_ADVICE, folderNote());
+            return null;
+        }
         if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued) {
             long presented = h.linkToken().getMostSignificantBits();
             if (presented > lastLink) {
                 fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
                     + presented + ", but this server's database knows its links only up to " + lastLink + " ("
-                    + store.directory() + " is older than what it served: restored from a backup?). Nothing was changed");
+                    + BEHIND + otherServer(h) + "). " + BEHIND_ADVICE, folderNote());
                 return null;
             }
-            fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + h.clientName() + "' ("
+            // Named as the node that linked since (the server's name for it), not as this copy's Hello says.
+            String linked = names.getOrDefault(h.clientId(), h.clientName());
+            fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + linked + "' ("
                 + h.clientId() + "), which has linked since (a restored backup or a copied folder): it would reuse ids "
                 + "and overwrite records. Nothing was changed; give this machine a new database folder and connect it");
             return null;

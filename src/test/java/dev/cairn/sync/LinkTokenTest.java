@@ -132,6 +132,36 @@ class LinkTokenTest {
         }
     }
 
+    /**
+     * NODE_COPY names the node by the name the server knows it by (its last accepted Hello), not
+     * by the name the copy's Hello gives: the copy may run under another name. And a server that
+     * has no entry for a client presenting a non-zero token never issued it in this database: it
+     * is behind the node's first link (SERVER_BEHIND), and its text does not show the server's
+     * folder.
+     */
+    @Test
+    void nodeCopyNamesTheNodeThatLinkedAndANonZeroTokenWithoutAnEntryIsServerBehind() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            UUID client = UUID.randomUUID();
+            UUID t1 = linkAndStore(core, client, Message.NONE);
+            linkAndStore(core, client, t1);
+            CoreConn c = new CoreConn(core);
+            Message.Error e = assertInstanceOf(Message.Error.class, c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION,
+                SyncFixture.APP, client, "the-copy", 0, List.of(), List.of(), new byte[0], t1)).getFirst());
+            assertEquals(ErrorCode.NODE_COPY, e.code(), e.text());
+            assertTrue(e.text().startsWith("this database is an older copy of node 'n' (" + client + ")"), e.text());
+
+            UUID stranger = UUID.randomUUID();
+            e = assertInstanceOf(Message.Error.class, hello(core, stranger, new UUID(3, 77)));
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code(), e.text());
+            assertTrue(e.text().startsWith("node 'n' (" + stranger + ") presents link 3, but this server's database has "
+                + "no link with it (this server's database is older than what it served"), e.text());
+            assertTrue(!e.text().contains(dir.toString()), e.text());
+            // Nothing was stored: the zero token (a node that linked before tokens existed, or never) links.
+            assertInstanceOf(Message.Welcome.class, hello(core, stranger, Message.NONE));
+        }
+    }
+
     /** Links {@code client} presenting {@code token} and confirms the new token, as a node does. */
     private static UUID linkAndStore(ServerCore core, UUID client, UUID token) {
         CoreConn c = new CoreConn(core);
