@@ -95,6 +95,11 @@ public final class KeyPool {
         return n;
     }
 
+    /** One more than the highest id in the pool, or 0 if empty. */
+    public int high() {
+        return ranges.isEmpty() ? 0 : ranges.getLast()[1];
+    }
+
     /** The lowest id {@link #take} would return, or -1 if empty. */
     public int peek() {
         return ranges.isEmpty() ? -1 : ranges.getFirst()[0];

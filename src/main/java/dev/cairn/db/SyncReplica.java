@@ -49,6 +49,8 @@ public final class SyncReplica implements Replica {
     static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
     static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
+    /** The server run in which the node got its syncSeq (database-layout.md §2; sync-protocol.md §4.4). */
+    static final byte[] SYNC_EPOCH = "syncEpoch".getBytes(StandardCharsets.US_ASCII);
     /** The trees of the last connection that caught up (database-layout.md §2). */
     static final byte[] SYNC_TREES = "syncTrees".getBytes(StandardCharsets.US_ASCII);
     /** Ids claimed beyond the used ones on a first link, for inserts during the handshake. */
@@ -76,6 +78,8 @@ public final class SyncReplica implements Replica {
     static final long IDS_WAIT_MILLIS = 10_000;
     private volatile SyncClient client;
     private volatile long lastSeq;
+    /** The run of the current connection's server ({@link Message#NONE}: none named), stored with every new syncSeq. */
+    private volatile UUID connectionEpoch = Message.NONE;
     private volatile boolean linking;
     /**
      * The schemas of this connection's SchemaDefs, parsed once each (a session passes the same
@@ -296,6 +300,39 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
+    public UUID syncEpoch() {
+        return db.readOrWrite(r -> {
+            MemorySegment e = r.get(Layout.NODE, SYNC_EPOCH);
+            return e == null ? Message.NONE : Layout.uuidOf(e);
+        });
+    }
+
+    @Override
+    public void epochWelcomed(UUID epoch) {
+        connectionEpoch = epoch;
+    }
+
+    @Override
+    public List<Message.TreeIds> treeIds(Set<String> trees) {
+        return db.write(() -> {
+            List<Message.TreeIds> out = new ArrayList<>();
+            for (String name : new java.util.TreeSet<>(trees.isEmpty() ? db.treeNames() : trees)) {
+                TreeState t = db.existingTree(name);
+                if (t == null) continue;
+                int poolHigh = db.pool(t).high();
+                int recordHigh = 0;
+                try (dev.cairn.store.Cursor c = db.txn().cursor(t.dataTree)) {
+                    if (c.last()) recordHigh = Layout.idOf(c.key()) + 1;
+                }
+                // Records of other nodes came through the server: below the ids it issued anyway.
+                int idHigh = Math.max(poolHigh, recordHigh);
+                if (idHigh > 0) out.add(new Message.TreeIds(name, idHigh, poolHigh));
+            }
+            return out;
+        }, true);
+    }
+
+    @Override
     public long catchUpFrom(Set<String> trees) {
         Set<String> caughtUp = db.readOrWrite(r -> {
             MemorySegment v = r.get(Layout.NODE, SYNC_TREES);
@@ -446,9 +483,20 @@ public final class SyncReplica implements Replica {
         }, true);
     }
 
+    /**
+     * Stores {@code seq} as syncSeq and, in the same transaction, the run of the connection it
+     * came from: the pair says "this run of the server had every change up to seq". Only
+     * here: a sequence the node already had keeps the run it got it in.
+     */
     private void advance(long seq) {
         if (seq <= lastSeq) return;
         db.txn().put(Layout.NODE, SYNC_SEQ, Layout.longBytes(seq));
+        UUID epoch = connectionEpoch;
+        if (epoch.equals(Message.NONE)) {
+            db.txn().delete(Layout.NODE, SYNC_EPOCH);
+        } else {
+            db.txn().put(Layout.NODE, SYNC_EPOCH, Layout.uuidBytes(epoch));
+        }
         db.afterCommit(() -> lastSeq = Math.max(lastSeq, seq));
     }
 

@@ -172,9 +172,12 @@ public final class ClientSession {
         catchUpFrom = replica.catchUpFrom(trees);
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
         java.util.UUID server = replica.serverId();
+        // Version 5: the run and sequence of the node's last sync, and the ids it holds from the
+        // server, so that a server restored from a backup older than them refuses it (§4.4).
+        List<Message.TreeIds> ids = server == null ? List.of() : replica.treeIds(trees);
         out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
             catchUpFrom, List.copyOf(trees), claims, new byte[0], replica.linkToken(),
-            server == null ? Message.NONE : server));
+            server == null ? Message.NONE : server, replica.syncEpoch(), replica.lastSeq(), ids));
     }
 
     /** Local data changed: send the outbox again at the next {@link #pump()}. */
@@ -307,6 +310,10 @@ public final class ClientSession {
             throw Failure.ofServer(text, new SyncException(text), null);
         }
         version = Math.min(helloVersion, w.protocolVersion());
+        // Not stored now: only with the sequence the node gets on this connection, in the same
+        // transaction. Stored now, it would pair this run with a sequence the node got in an
+        // earlier one (or from another state of the server), which this run may not hold.
+        replica.epochWelcomed(version >= 5 ? w.epoch() : Message.NONE);
         if (known == null) replica.link(w.serverId());
         // Stored with this batch; the confirmation goes out after its commit (the session's
         // frames are flushed once the messages of a read are applied).

@@ -29,9 +29,11 @@ public final class FrameCodec {
      * version 1 Hello still decodes, so that it is refused by its version. 3 added the heartbeat
      * (Ping, Pong; sync-protocol.md §4.3) and nothing else: its frames are those of 2. 4 added the
      * Hello's {@code serverId} (the server the node is linked to) and Error code WRONG_SERVER, and
-     * nothing else.
+     * nothing else. 5 added the server's run ({@code epoch}) to the Welcome, and to the Hello the
+     * run and sequence the node last synced in and the highest ids it holds per tree, so that a
+     * server restored from a backup refuses the nodes that synced after it (sync-protocol.md §4.4).
      */
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
      * Ping, Pong or idle close). A client that a server refuses by version offers the version
@@ -56,8 +58,15 @@ public final class FrameCodec {
                 w.bytes(h.auth());
                 if (h.protocolVersion() >= 2) w.uuid(h.linkToken());
                 if (h.protocolVersion() >= 4) w.uuid(h.serverId());
+                if (h.protocolVersion() >= 5) {
+                    w.uuid(h.epoch()).i64(h.epochSeq()).u16(h.ids().size());
+                    for (Message.TreeIds t : h.ids()) w.str(t.tree()).i32(t.idHigh()).i32(t.poolHigh());
+                }
             }
-            case Message.Welcome x -> w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq()).uuid(x.linkToken());
+            case Message.Welcome x -> {
+                w.u16(x.protocolVersion()).uuid(x.serverId()).i64(x.serverSeq()).uuid(x.linkToken());
+                if (x.protocolVersion() >= 5) w.uuid(x.epoch());
+            }
             case Message.Error x -> w.u16(x.code()).str(x.text());
             case Message.SchemaDef x -> w.str(x.tree()).u8(x.versioned() ? 1 : 0).i64(x.fingerprint()).bytes(x.schema());
             case Message.Change x -> w.i64(x.outboxSeq()).key(x.key()).u8(x.kind().ordinal()).i64(x.fingerprint())
@@ -95,7 +104,7 @@ public final class FrameCodec {
         try {
             Message m = switch (tag) {
                 case 1 -> hello(r);
-                case 2 -> new Message.Welcome(r.u16(), r.uuid(), r.i64(), r.uuid());
+                case 2 -> welcome(r);
                 case 3 -> new Message.Error(r.u16(), r.str());
                 case 4 -> new Message.SchemaDef(r.str(), r.bool(), r.i64(), r.bytes());
                 case 5 -> new Message.Change(r.i64(), r.key(), r.kind(), r.i64(), r.bytes());
@@ -138,8 +147,25 @@ public final class FrameCodec {
         for (int i = 0; i < claimCount; i++) claims.add(new Message.Claim(r.str(), r.i32()));
         byte[] auth = r.bytes();
         UUID linkToken = version >= 2 ? r.uuid() : Message.NONE;
-        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth, linkToken,
-            version >= 4 ? r.uuid() : Message.NONE);
+        UUID serverId = version >= 4 ? r.uuid() : Message.NONE;
+        if (version < 5) {
+            return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth, linkToken, serverId);
+        }
+        UUID epoch = r.uuid();
+        long epochSeq = r.i64();
+        int idCount = r.count(10);
+        List<Message.TreeIds> ids = new ArrayList<>(idCount);
+        for (int i = 0; i < idCount; i++) ids.add(new Message.TreeIds(r.str(), r.i32(), r.i32()));
+        return new Message.Hello(version, appId, client, name, lastSeq, trees, claims, auth, linkToken, serverId, epoch,
+            epochSeq, ids);
+    }
+
+    private static Message.Welcome welcome(Reader r) {
+        int version = r.u16();
+        UUID serverId = r.uuid();
+        long serverSeq = r.i64();
+        UUID linkToken = r.uuid();
+        return new Message.Welcome(version, serverId, serverSeq, linkToken, version >= 5 ? r.uuid() : Message.NONE);
     }
 
     private static Message.Pushed pushed(Reader r) {

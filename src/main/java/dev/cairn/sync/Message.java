@@ -23,10 +23,15 @@ public sealed interface Message {
      * which tells a node from an older copy of itself (sync-protocol.md §5.7); {@code serverId}
      * the server the node is linked to ({@link #NONE} before its first link), on the wire from
      * version 4 on: the server refuses a node linked to another server before any other check
-     * of its state (sync-protocol.md §4.2 step 1).
+     * of its state (sync-protocol.md §4.2 step 1). From version 5 on: {@code epoch} the server
+     * run ({@link Welcome#epoch}) in which the node got its sequence {@code epochSeq} (its
+     * syncSeq; {@link #NONE} when unknown), and {@code ids} per tree the highest ids it holds from
+     * the server, so that a server restored from a backup can tell it is behind the node
+     * (sync-protocol.md §4.4).
      */
     record Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
-                 List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken, UUID serverId) implements Message {
+                 List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken, UUID serverId,
+                 UUID epoch, long epochSeq, List<TreeIds> ids) implements Message {
         public Hello {
             Objects.requireNonNull(appId);
             Objects.requireNonNull(clientId);
@@ -36,7 +41,17 @@ public sealed interface Message {
             Objects.requireNonNull(auth);
             Objects.requireNonNull(linkToken);
             Objects.requireNonNull(serverId);
+            Objects.requireNonNull(epoch);
+            ids = List.copyOf(ids);
             if (lastSeq < 0) throw new IllegalArgumentException("lastSeq " + lastSeq + " (expected: >= 0)");
+            if (epochSeq < 0) throw new IllegalArgumentException("epochSeq " + epochSeq + " (expected: >= 0)");
+        }
+
+        /** A Hello without the fields of version 5 (none known): any before version 5. */
+        public Hello(int protocolVersion, String appId, UUID clientId, String clientName, long lastSeq,
+                     List<String> trees, List<Claim> claims, byte[] auth, UUID linkToken, UUID serverId) {
+            this(protocolVersion, appId, clientId, clientName, lastSeq, trees, claims, auth, linkToken, serverId, NONE, 0,
+                List.of());
         }
 
         /** A Hello that names no server ({@link #NONE}): a node's first, or any before version 4. */
@@ -50,6 +65,22 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * Of a linked node's Hello (version 5), per tree: {@code idHigh} is one more than the highest
+     * id it holds from the server (its key pool's ranges and its records), {@code poolHigh} one
+     * more than the highest id of its key pool (0 = empty pool), which lies in a range the server
+     * issued to this node.
+     */
+    record TreeIds(String tree, int idHigh, int poolHigh) {
+        public TreeIds {
+            Objects.requireNonNull(tree);
+            if (idHigh < 0 || poolHigh < 0 || poolHigh > idHigh) {
+                throw new IllegalArgumentException("ids of tree " + tree + ": idHigh " + idHigh + ", poolHigh " + poolHigh
+                    + " (expected: 0 <= poolHigh <= idHigh)");
+            }
+        }
+    }
+
     /** Ids {@code [0, toExclusive)} of {@code tree} a never-linked database already used. */
     record Claim(String tree, int toExclusive) {
         public Claim {
@@ -58,11 +89,21 @@ public sealed interface Message {
         }
     }
 
-    /** S→C, the answer to an accepted {@link Hello}. */
-    record Welcome(int protocolVersion, UUID serverId, long serverSeq, UUID linkToken) implements Message {
+    /**
+     * S→C, the answer to an accepted {@link Hello}. {@code epoch} (on the wire from version 5 on)
+     * names this run of the server: a node stores it with the sequence it gets on this
+     * connection, and names it in its next Hello (sync-protocol.md §4.4).
+     */
+    record Welcome(int protocolVersion, UUID serverId, long serverSeq, UUID linkToken, UUID epoch) implements Message {
         public Welcome {
             Objects.requireNonNull(serverId);
             Objects.requireNonNull(linkToken);
+            Objects.requireNonNull(epoch);
+        }
+
+        /** A Welcome naming no run ({@link #NONE}): any before version 5. */
+        public Welcome(int protocolVersion, UUID serverId, long serverSeq, UUID linkToken) {
+            this(protocolVersion, serverId, serverSeq, linkToken, NONE);
         }
 
         public int tag() {

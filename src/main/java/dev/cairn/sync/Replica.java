@@ -33,6 +33,24 @@ public interface Replica {
     /** Stores the token a Welcome issued, durably, in the batch that applies the Welcome. */
     void linkTokenIssued(UUID token);
 
+    /**
+     * The server run ({@link Message.Welcome#epoch}) in which this replica got its {@link
+     * #lastSeq}, stored with it; {@link Message#NONE} when unknown (sync-protocol.md §4.4).
+     */
+    UUID syncEpoch();
+
+    /**
+     * The run of this connection's server ({@link Message#NONE} when its version names none):
+     * from now on every transaction that moves {@link #lastSeq} stores it with the sequence.
+     */
+    void epochWelcomed(UUID epoch);
+
+    /**
+     * For a linked replica, per tree of {@code trees} (empty = all) that holds ids from the
+     * server: the highest ones it holds (sync-protocol.md §4.4). Empty before the first link.
+     */
+    List<Message.TreeIds> treeIds(Set<String> trees);
+
     /** The highest server sequence up to which this replica has every change of its trees. */
     long lastSeq();
 

@@ -65,6 +65,12 @@ public final class ServerCore implements AutoCloseable {
      * does not say who created it (sync-protocol.md §5.1).
      */
     static final String REVISIONS = "srv.revisions";
+    /**
+     * {@code index:i64} (0, 1, ...) → {@code firstSeq:i64, epoch:uuid}: one entry per run of the
+     * server on this folder, appended when it opens, with the first sequence that run could give
+     * (sync-protocol.md §4.4, §7). A backup holds the runs up to its own.
+     */
+    static final String EPOCHS = "srv.epochs";
     static final byte[] SERVER_ID = ascii("serverId");
     static final byte[] APP_ID = ascii("appId");
     static final byte[] SEQ = ascii("seq");
@@ -83,6 +89,8 @@ public final class ServerCore implements AutoCloseable {
     private final String appId;
     private final int rangeIds;
     private long seq;
+    /** The runs of this database, oldest first; the last is this one (sync-protocol.md §4.4). */
+    private final List<Epoch> epochs = new ArrayList<>();
     private final Map<String, Boolean> trees = new HashMap<>();
     private final ServerRanges ranges = new ServerRanges(this::txn);
     private final Map<UUID, String> names = new HashMap<>();
@@ -101,6 +109,9 @@ public final class ServerCore implements AutoCloseable {
             queue = List.copyOf(queue);
         }
     }
+
+    /** One run of the server on its folder: its id, and the first sequence it could give (the folder's seq + 1 at its open). */
+    record Epoch(UUID id, long firstSeq) { }
 
     /** Where a connection's frames go; implemented by the network layer (or a simulation). */
     public interface Outbound {
@@ -200,7 +211,8 @@ public final class ServerCore implements AutoCloseable {
                 throw new IllegalArgumentException(store.directory() + " holds a node's database (tree " + NODE_TREE
                     + "), not a server's: give the server a folder of its own");
             }
-            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, ServerCheckOuts.BROKEN, REVISIONS)) {
+            for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, ServerCheckOuts.BROKEN, REVISIONS,
+                    EPOCHS)) {
                 w.createTree(t);
             }
             MemorySegment id = w.get(META, SERVER_ID);
@@ -216,6 +228,11 @@ public final class ServerCore implements AutoCloseable {
             MemorySegment s = w.get(META, SEQ);
             seq = s == null ? 0 : ByteBuffer.wrap(Bytes.copy(s)).getLong();
             load(w);
+            // This run: stored before any node can hear of it (a Welcome), so every run a node
+            // names is in this folder and in every backup taken during or after that run.
+            Epoch run = new Epoch(UUID.randomUUID(), seq + 1);
+            w.put(EPOCHS, Bytes.longBytes(epochs.size()), Bytes.concat(Bytes.longBytes(run.firstSeq()), Bytes.uuid(run.id())));
+            epochs.add(run);
             w.commit();
         } finally {
             w.close();
@@ -242,6 +259,13 @@ public final class ServerCore implements AutoCloseable {
     }
 
     private void load(ReadTxn r) {
+        try (Cursor c = r.cursor(EPOCHS)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                ByteBuffer v = ByteBuffer.wrap(Bytes.copy(c.value()));
+                long firstSeq = v.getLong();
+                epochs.add(new Epoch(new UUID(v.getLong(), v.getLong()), firstSeq));
+            }
+        }
         try (Cursor c = r.cursor(TREES)) {
             for (boolean ok = c.first(); ok; ok = c.next()) {
                 trees.put(Bytes.utf8(c.key()), c.value().get(ValueLayout.JAVA_BYTE, 0) == 1);
@@ -264,6 +288,11 @@ public final class ServerCore implements AutoCloseable {
 
     public long seq() {
         return seq;
+    }
+
+    /** This run's id, which the Welcome of version 5 carries (sync-protocol.md §4.4). */
+    public UUID epoch() {
+        return epochs.getLast().id();
     }
 
     /** The names of the trees this server holds, sorted. */
@@ -399,8 +428,9 @@ public final class ServerCore implements AutoCloseable {
      */
     private static String treeNameProblem(Message m) {
         List<String> names = switch (m) {
-            case Message.Hello h -> java.util.stream.Stream.concat(h.trees().stream(),
-                h.claims().stream().map(Message.Claim::tree)).toList();
+            case Message.Hello h -> java.util.stream.Stream.of(h.trees().stream(),
+                h.claims().stream().map(Message.Claim::tree), h.ids().stream().map(Message.TreeIds::tree))
+                .flatMap(x -> x).toList();
             case Message.SchemaDef d -> List.of(d.tree());
             case Message.Change c -> List.of(c.key().tree());
             case Message.NeedKeys n -> List.of(n.tree());
@@ -456,6 +486,56 @@ public final class ServerCore implements AutoCloseable {
     static final String BEHIND_ADVICE = "Nothing was changed; this node keeps its data and keeps trying: start the "
         + "server on its newest database folder";
 
+    /**
+     * The server run the node synced in last (version 5): one this database does not know began
+     * after the backup this database was restored from; a known one followed by a run that began
+     * at or below the node's sequence was cut short: the node got sequences of it that this
+     * database does not have (restored from a backup taken during it), and that this database
+     * has since given, or will give, to other changes. Either way the node is refused, and
+     * nothing changes. A node that synced with no version 5 server names none.
+     */
+    private boolean epochOk(Peer p, Message.Hello h) {
+        if (h.epoch().equals(Message.NONE)) return true;
+        for (int i = 0; i < epochs.size(); i++) {
+            if (!epochs.get(i).id().equals(h.epoch())) continue;
+            if (i + 1 == epochs.size() || epochs.get(i + 1).firstSeq() > h.epochSeq()) return true;
+            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.epochSeq()
+                + " from a run of this server, but this server's database went on from " + (epochs.get(i + 1).firstSeq() - 1)
+                + " after that run (" + BEHIND + "). " + BEHIND_ADVICE, folderNote());
+            return false;
+        }
+        fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.epochSeq()
+            + " from a run of this server that this server's database does not know (" + BEHIND + "). " + BEHIND_ADVICE,
+            folderNote());
+        return false;
+    }
+
+    /**
+     * The ids the node holds from this server (version 5): ids above the last one this database
+     * issued, or a node's key pool whose last id this database does not list as issued to that
+     * node (issued again to another, after a restore), were issued by a later state of this
+     * database. Served, the node and another would create records with the same ids.
+     */
+    private boolean idsOk(Peer p, Message.Hello h) {
+        for (Message.TreeIds t : h.ids()) {
+            int next = ranges.next(t.tree());
+            String problem = null;
+            if (t.idHigh() > next) {
+                problem = "holds ids of tree " + t.tree() + " up to " + (t.idHigh() - 1) + ", but this server's database "
+                    + (next == 0 ? "never issued ids of that tree" : "issued that tree's ids only up to " + (next - 1));
+            } else if (t.poolHigh() > 0 && !ranges.owns(t.tree(), t.poolHigh() - 1, h.clientId())) {
+                problem = "holds id " + (t.poolHigh() - 1) + " of tree " + t.tree() + " from this server, but this "
+                    + "server's database lists that id as issued to another node";
+            }
+            if (problem != null) {
+                fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' " + problem + " (" + BEHIND + "). "
+                    + BEHIND_ADVICE, folderNote());
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Below version 4 the Hello names no server: a SERVER_BEHIND may be a node linked to another one. */
     private String otherServer(Message.Hello h) {
         return h.protocolVersion() < 4 ? " Or the node is linked to another server: this one is " + serverId : "";
@@ -490,15 +570,18 @@ public final class ServerCore implements AutoCloseable {
             fail(p, ErrorCode.APP_ID, "application id '" + h.appId() + "' (expected: '" + appId + "', this server's)");
             return;
         }
-        if (h.lastSeq() > seq) {
+        if (!epochOk(p, h)) return;
+        long seen = Math.max(h.lastSeq(), h.epochSeq()); // a full catch-up's Hello (lastSeq 0) still names its syncSeq
+        if (seen > seq) {
             // The node has seen changes this server no longer has: serving it would re-issue ids
             // and sequences the node already knows under other meanings.
             // A node older than version 4 does not name its server: it may be linked to another one.
-            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.lastSeq()
+            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + seen
                 + ", but this server's database ends at " + seq + " (" + BEHIND + otherServer(h) + "). "
                 + BEHIND_ADVICE, folderNote());
             return;
         }
+        if (!idsOk(p, h)) return;
         for (Message.Claim c : h.claims()) {
             ServerRanges.Range r = ranges.otherBelow(c.tree(), c.toExclusive(), h.clientId());
             if (r != null) {
@@ -534,7 +617,7 @@ public final class ServerCore implements AutoCloseable {
         }
         // The Welcome names the connection's version, the Hello's: a version 2 client is sent
         // nothing it does not know.
-        send(p, new Message.Welcome(p.version, serverId, seq, token));
+        send(p, new Message.Welcome(p.version, serverId, seq, token, epoch()));
         journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
             + " of " + seq + ", trees " + (h.trees().isEmpty() ? "all" : String.join(", ", h.trees())));
         for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) send(p, b);

@@ -26,14 +26,24 @@ class FrameCodecProperties {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
         return switch (rnd.nextInt(17)) {
             // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the
-            // same fields; 4 adds the serverId.
+            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree.
             case 0 -> {
-                int version = 1 + rnd.nextInt(4);
+                int version = 1 + rnd.nextInt(5);
+                List<Message.TreeIds> ids = new ArrayList<>();
+                for (int i = rnd.nextInt(4); i > 0; i--) {
+                    int high = rnd.nextInt(Integer.MAX_VALUE);
+                    ids.add(new Message.TreeIds(str(rnd), high, rnd.nextBoolean() ? 0 : rnd.nextInt(high + 1)));
+                }
                 yield new Message.Hello(version, str(rnd), uuid(rnd), str(rnd), rnd.nextLong(0, Long.MAX_VALUE),
                     List.of(str(rnd), str(rnd)), List.of(new Message.Claim(str(rnd), 1 + rnd.nextInt(1000))), bytes(rnd),
-                    version == 1 ? Message.NONE : uuid(rnd), version < 4 ? Message.NONE : uuid(rnd));
+                    version == 1 ? Message.NONE : uuid(rnd), version < 4 ? Message.NONE : uuid(rnd),
+                    version < 5 ? Message.NONE : uuid(rnd), version < 5 ? 0 : rnd.nextLong(0, Long.MAX_VALUE),
+                    version < 5 ? List.of() : ids);
             }
-            case 1 -> new Message.Welcome(2 + rnd.nextInt(3), uuid(rnd), rnd.nextLong(), uuid(rnd));
+            case 1 -> {
+                int version = 2 + rnd.nextInt(4);
+                yield new Message.Welcome(version, uuid(rnd), rnd.nextLong(), uuid(rnd), version < 5 ? Message.NONE : uuid(rnd));
+            }
             case 13 -> new Message.LinkStored(uuid(rnd));
             case 15 -> new Message.Ping();
             case 16 -> new Message.Pong();
@@ -169,6 +179,43 @@ class FrameCodecProperties {
         b.flip();
         ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(b));
         assertTrue(e.getMessage().contains("count"), e.getMessage());
+    }
+
+    /**
+     * Version 5's fields travel in version 5 only: a Hello or Welcome of an older version decodes
+     * naming no run and no ids, whatever the sender's record held; every version round-trips what
+     * it carries. Ids that break their rule (poolHigh above idHigh, a negative one) are refused.
+     */
+    @Property(tries = 200)
+    void version5FieldsRoundTripAndOlderVersionsCarryNone(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        List<Message.TreeIds> ids = List.of(new Message.TreeIds(str(rnd), 1000 + rnd.nextInt(1000), 1000),
+            new Message.TreeIds(str(rnd), rnd.nextInt(1000), 0));
+        UUID epoch = uuid(rnd);
+        long epochSeq = rnd.nextLong(0, Long.MAX_VALUE);
+        for (int v = 2; v <= 5; v++) {
+            Message.Hello h = new Message.Hello(v, "app", uuid(rnd), "n", 3, List.of(), List.of(), new byte[0], uuid(rnd),
+                uuid(rnd), epoch, epochSeq, ids);
+            Message.Hello back = (Message.Hello) decode(FrameCodec.encode(h));
+            assertEquals(v >= 5 ? epoch : Message.NONE, back.epoch(), "version " + v);
+            assertEquals(v >= 5 ? epochSeq : 0, back.epochSeq());
+            assertEquals(v >= 5 ? ids : List.of(), back.ids());
+            Message.Welcome w = new Message.Welcome(v, uuid(rnd), 9, uuid(rnd), epoch);
+            assertEquals(v >= 5 ? epoch : Message.NONE, ((Message.Welcome) decode(FrameCodec.encode(w))).epoch());
+        }
+        byte[] frame = FrameCodec.encode(new Message.Hello(5, "app", uuid(rnd), "n", 3, List.of(), List.of(), new byte[0],
+            uuid(rnd), uuid(rnd), epoch, epochSeq, List.of(new Message.TreeIds("T", 10, 10))));
+        // The last 8 bytes are idHigh 10 and poolHigh 10: make poolHigh 11, then idHigh -1.
+        ByteBuffer.wrap(frame).putInt(frame.length - 4, 11);
+        assertThrows(ProtocolException.class, () -> decode(frame));
+        ByteBuffer.wrap(frame).putInt(frame.length - 4, 0).putInt(frame.length - 8, -1);
+        assertThrows(ProtocolException.class, () -> decode(frame));
+        ByteBuffer.wrap(frame).putInt(frame.length - 8, 10);
+        assertEquals(List.of(new Message.TreeIds("T", 10, 0)), ((Message.Hello) decode(frame)).ids());
+    }
+
+    private static Message decode(byte[] frame) {
+        return FrameCodec.decodeBody(ByteBuffer.wrap(frame, 4, frame.length - 4).slice());
     }
 
     @Test

@@ -137,13 +137,13 @@ class ProtocolVersionTest {
     }
 
     @Test
-    void versionsOutsideTwoToFourAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
+    void versionsOutsideTwoToFiveAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            for (int v : new int[] {1, 5}) {
+            for (int v : new int[] {1, 6}) {
                 CoreConn c = new CoreConn(core);
                 Message.Error e = assertInstanceOf(Message.Error.class, c.send(hello(v, UUID.randomUUID())).getFirst());
                 assertEquals(ErrorCode.VERSION, e.code());
-                assertEquals("protocol version " + v + " (expected: 2 to 4)", e.text());
+                assertEquals("protocol version " + v + " (expected: 2 to 5)", e.text());
             }
             CoreConn early = new CoreConn(core);
             Message.Error e = assertInstanceOf(Message.Error.class, early.send(new Message.Ping()).getFirst());
@@ -165,10 +165,19 @@ class ProtocolVersionTest {
         try (Database db = Database.open(dir.resolve("node"), "node", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             List<Message> sent = new ArrayList<>();
-            ClientSession v4 = new ClientSession(replica, Set.of(), sent::add);
+            ClientSession v5 = new ClientSession(replica, Set.of(), sent::add);
+            v5.start();
+            assertEquals(5, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> v5.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 5 (expected: 2 to 4)")));
+            assertTrue(f.versionRefused());
+            assertFalse(f.permanent());
+
+            sent.clear();
+            ClientSession v4 = new ClientSession(replica, Set.of(), sent::add, 4);
             v4.start();
             assertEquals(4, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
-            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+            f = assertThrows(ClientSession.Failure.class,
                 () -> v4.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 4 (expected: 2 to 3)")));
             assertTrue(f.versionRefused());
             assertFalse(f.permanent());
@@ -193,7 +202,7 @@ class ProtocolVersionTest {
             assertTrue(f.permanent());
 
             assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 1));
-            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 5));
+            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 6));
         }
     }
 
@@ -211,6 +220,99 @@ class ProtocolVersionTest {
             // Pongs change nothing, whatever the state.
             s.onMessage(new Message.Pong());
             assertEquals(ClientSession.State.CATCHING_UP, s.state());
+        }
+    }
+
+    /**
+     * Version 5 (sync-protocol.md §4.4): the Welcome names the server's run, a version 4 one does
+     * not; each open of the server is a new run. A Hello naming a run this database does not
+     * know, or one followed by a run that began at or below the node's sequence, is refused with
+     * SERVER_BEHIND and changes nothing; the current run, and an earlier one the node did not
+     * sync past, are welcomed.
+     */
+    @Test
+    void theServerNamesItsRunAndRefusesANodeThatSyncedPastItsDatabase() {
+        UUID firstRun;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            firstRun = core.epoch();
+            Message.Welcome w5 = assertInstanceOf(Message.Welcome.class, new CoreConn(core).send(hello(5, UUID.randomUUID())).getFirst());
+            assertEquals(firstRun, w5.epoch());
+            byte[] frame = FrameCodec.encode(assertInstanceOf(Message.Welcome.class,
+                new CoreConn(core).send(hello(4, UUID.randomUUID())).getFirst()));
+            assertEquals(Message.NONE, ((Message.Welcome) FrameCodec.decodeBody(java.nio.ByteBuffer.wrap(frame, 4,
+                frame.length - 4))).epoch(), "a version 4 Welcome names no run");
+        }
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            UUID secondRun = core.epoch();
+            assertFalse(secondRun.equals(firstRun), "every open is a new run");
+            // seq is 0: the second run began at 1, so a node that synced up to 0 in the first is fine.
+            assertInstanceOf(Message.Welcome.class, new CoreConn(core).send(run(UUID.randomUUID(), firstRun, 0)).getFirst());
+            assertInstanceOf(Message.Welcome.class, new CoreConn(core).send(run(UUID.randomUUID(), secondRun, 0)).getFirst());
+            Message.Error e = assertInstanceOf(Message.Error.class, new CoreConn(core).send(run(UUID.randomUUID(),
+                new UUID(5, 5), 0)).getFirst());
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code());
+            assertTrue(e.text().startsWith("node 'n' has every change up to 0 from a run of this server that this server's "
+                + "database does not know (this server's database is older than what it served"), e.text());
+            // A node that got sequence 1 in the first run: this database went on from 0 after it.
+            e = assertInstanceOf(Message.Error.class, new CoreConn(core).send(run(UUID.randomUUID(), firstRun, 1)).getFirst());
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code());
+            assertTrue(e.text().startsWith("node 'n' has every change up to 1 from a run of this server, but this server's "
+                + "database went on from 0 after that run"), e.text());
+            assertTrue(e.text().endsWith("start the server on its newest database folder"), e.text());
+            // A sequence above the server's, in its current run (a full catch-up's Hello has lastSeq 0).
+            e = assertInstanceOf(Message.Error.class, new CoreConn(core).send(run(UUID.randomUUID(), secondRun, 3)).getFirst());
+            assertEquals(ErrorCode.SERVER_BEHIND, e.code());
+            assertTrue(e.text().startsWith("node 'n' has every change up to 3, but this server's database ends at 0"), e.text());
+        }
+    }
+
+    /** A version 5 Hello from a node that synced up to {@code epochSeq} in run {@code epoch} (its lastSeq 0: a full catch-up). */
+    private static Message.Hello run(UUID client, UUID epoch, long epochSeq) {
+        return new Message.Hello(5, SyncFixture.APP, client, "n", 0, List.of(), List.of(), new byte[0], Message.NONE,
+            Message.NONE, epoch, epochSeq, List.of());
+    }
+
+    /**
+     * The node stores the run of a connection only with a sequence it got on that connection, in
+     * the transaction that stores the sequence: a Welcome alone stores none, a CaughtUp that does
+     * not move the sequence keeps the run it was got in, and a sequence from a connection that
+     * names no run (version 4) clears it.
+     */
+    @Test
+    void theNodeStoresTheRunWithTheSequenceItGotInIt() {
+        try (Database db = Database.open(dir.resolve("node"), "node", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica replica = SyncReplica.install(db);
+            UUID server = UUID.randomUUID();
+            UUID one = new UUID(1, 1);
+            UUID two = new UUID(2, 2);
+            List<Message> sent = new ArrayList<>();
+            ClientSession s = new ClientSession(replica, Set.of(), sent::add);
+            s.start();
+            s.onMessage(new Message.Welcome(5, server, 100, new UUID(1, 7), one));
+            assertEquals(Message.NONE, replica.syncEpoch(), "not with the Welcome");
+            s.onMessage(new Message.CaughtUp(7));
+            assertEquals(one, replica.syncEpoch());
+            assertEquals(7, replica.lastSeq());
+
+            sent.clear();
+            s = new ClientSession(replica, Set.of(), sent::add);
+            s.start();
+            Message.Hello h = assertInstanceOf(Message.Hello.class, sent.getFirst());
+            assertEquals(one, h.epoch());
+            assertEquals(7, h.epochSeq());
+            s.onMessage(new Message.Welcome(5, server, 100, new UUID(2, 7), two));
+            s.onMessage(new Message.CaughtUp(7));
+            assertEquals(one, replica.syncEpoch(), "7 was got in run one");
+            s.onMessage(new Message.Ack(1, new dev.cairn.Key<>("Gone", 1, 0), 8)); // LIVE: an Ack moves the sequence
+            assertEquals(two, replica.syncEpoch());
+            assertEquals(8, replica.lastSeq());
+
+            s = new ClientSession(replica, Set.of(), m -> { }, 4);
+            s.start();
+            s.onMessage(new Message.Welcome(4, server, 100, new UUID(3, 7)));
+            s.onMessage(new Message.CaughtUp(9));
+            assertEquals(Message.NONE, replica.syncEpoch(), "9 came from a connection that names no run");
+            assertEquals(9, replica.lastSeq());
         }
     }
 }

@@ -12,10 +12,14 @@ import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.Tree;
 import dev.cairn.store.ForeignBackup;
+import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.SyncProxy;
 import dev.cairn.testing.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -74,6 +78,8 @@ class RestoredServerTest {
             Cairn a = f.connected("a");
             a.tree(Part.class).insert(part(1));
             await("the server has a's part", () -> f.server.sequence() == 1);
+            a.disconnect();
+            connect(a, f); // completes with a's ids in hand: none are issued to a after the backup
             backup();
             Cairn n = f.connected("n");
             Tree<Part> np = n.tree(Part.class);
@@ -82,17 +88,194 @@ class RestoredServerTest {
             Key<Part> offline = np.insert(part(2)); // made from ids the restored server never issued to n
             restore(f);
 
+            // A version 5 node names the ids it holds, which this server never issued to it; a
+            // version 4 node (no ids on the wire) is told by its link token (LinkTokenTest).
             String text = refusedBehind(n, f);
-            assertTrue(text.contains("node 'n' (") && text.contains("presents link 1, but this server's database has no "
-                + "link with it"), text);
+            assertTrue(text.contains("node 'n' holds ids of tree Part up to ") || text.contains("node 'n' (")
+                && text.contains("presents link 1, but this server's database has no link with it"), text);
             assertTrue(text.contains("restored from a backup?") && text.contains("start the server on its newest database "
                 + "folder"), text);
             assertFalse(text.contains(dir.toString()), "the server's folder is not the node's business: " + text);
             assertTrue(np.contains(offline), "the node keeps its data");
             assertEquals(1, f.server.sequence(), "the server changed nothing");
 
+            // The same node with version 4 (through a proxy that refuses 5, as an older server
+            // does): its link token, which this database never stored, tells.
+            Cairn n4 = f.reopen(n, "n");
+            try (SyncProxy proxy = new SyncProxy(f.port())) {
+                proxy.gate = h -> h.protocolVersion() > 4
+                    ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2 to 4)")
+                    : null;
+                CompletionException e = assertThrows(CompletionException.class, () -> n4.connect("127.0.0.1", proxy.port())
+                    .orTimeout(20, TimeUnit.SECONDS).join());
+                text = e.getCause().getMessage();
+                assertTrue(text.startsWith("SERVER_BEHIND: node 'n' (") && text.contains("presents link 1, but this "
+                    + "server's database has no link with it"), text);
+                n4.disconnect();
+            }
+            assertTrue(n4.tree(Part.class).contains(offline));
+
             // The node the backup knows is served as before.
             a.disconnect();
+            connect(a, f);
+            assertTrue(a.isConnected());
+        }
+    }
+    /**
+     * 1b: a node that stayed on one connection across the backup keeps the link token the backup
+     * holds, and its changes acknowledged after the backup are not in the restored database. Once
+     * other nodes pushed the restored server's sequence past the node's, it was served: its
+     * changes were gone from the server for good, it never received some of the others' records,
+     * and every side said it was in sync. Now it names the server run it synced in, and that run
+     * went on past the backup's sequence.
+     */
+    @Test
+    void aNodeThatSyncedAfterTheBackupOnOneConnectionIsRefusedOnceOthersPassedItsSequence() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> early = pa.insert(part(1));
+            await("c has a's part", () -> pc.contains(early));
+            c.disconnect(); // offline from before the backup on
+            backup();
+            long backupSeq = f.server.sequence();
+            Key<Part> late = pa.insert(part(2));
+            await("b has a's late part", () -> b.tree(Part.class).contains(late));
+            Key<Part> fromB = b.tree(Part.class).insert(part(3));
+            await("a has b's part (after its late part's Ack: a synced past the backup)", () -> pa.contains(fromB));
+            f.clients.remove(a);
+            a.close();
+            f.clients.remove(b);
+            b.close();
+            restore(f);
+            assertEquals(backupSeq, f.server.sequence());
+
+            connect(c, f); // synced before the backup only: served
+            for (int i = 10; i < 15; i++) pc.insert(part(i));
+            await("the restored server is past a's sequence", () -> f.server.sequence() >= backupSeq + 5);
+
+            Cairn a2 = f.open("a");
+            String text = refusedBehind(a2, f);
+            assertTrue(text.contains("node 'a' has every change up to ") && text.contains(" from a run of this server, but "
+                + "this server's database went on from " + backupSeq + " after that run"), text);
+            assertTrue(text.contains("start the server on its newest database folder"), text);
+            assertFalse(text.contains(dir.toString()), text);
+            Tree<Part> pa2 = a2.tree(Part.class);
+            assertTrue(pa2.contains(late) && pa2.contains(fromB), "the node keeps its data");
+            assertEquals(backupSeq + 5, f.server.sequence(), "the server changed nothing");
+            assertFalse(a2.isConnected());
+        }
+    }
+
+    /**
+     * 1c: a node that received an id range after the backup, and nothing that moved its
+     * sequence (ranges do not), names the ids it holds. The restored server refuses it, both
+     * before it issued that range again (ids above the last it issued) and after it gave the
+     * range to another node (the node's ids are that node's). Before, both nodes created records
+     * with the same ids.
+     */
+    @Test
+    void aNodeHoldingIdsIssuedAfterTheBackupIsRefusedBeforeAndAfterTheyAreIssuedAgain() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            a.tree(Part.class).insert(part(1));
+            await("the server has a's part", () -> f.server.sequence() == 1);
+            backup();
+            Tree<Doc> docs = a.tree(Doc.class); // a tree new to the server: its ranges come after the backup
+            await("a has ids of Doc", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived k
+                && k.tree().equals("Doc")));
+            f.clients.remove(a);
+            a.close();
+            restore(f);
+
+            Cairn a2 = f.open("a");
+            String text = refusedBehind(a2, f);
+            assertTrue(text.contains("node 'a' holds ids of tree Doc up to ") && text.contains("but this server's database "
+                + "never issued ids of that tree"), text);
+            f.clients.remove(a2);
+            a2.close();
+
+            Cairn m = f.connected("m");
+            m.tree(Doc.class);
+            await("m has ids of Doc", () -> f.events.get(m).stream().anyMatch(e -> e instanceof Event.KeysReceived k
+                && k.tree().equals("Doc")));
+            Key<Doc> mine = m.tree(Doc.class).insert(new Doc("m's", 1));
+            Cairn a3 = f.open("a");
+            text = refusedBehind(a3, f);
+            assertTrue(text.contains("of tree Doc from this server, but this server's database lists that id as issued "
+                + "to another node"), text);
+            Key<Doc> offline = a3.tree(Doc.class).insert(new Doc("a's", 2));
+            assertEquals(mine, offline, "the very id m holds: why a must not be served");
+            assertEquals(new Doc("m's", 1), m.tree(Doc.class).get(mine));
+        }
+    }
+
+    /**
+     * What must not be refused: a node that reconnects to the same server run, or to the server
+     * restarted on its folder (not restored), after syncing changes in each; and a node that
+     * synced only before a backup, on the server restored from it.
+     */
+    @Test
+    void aNodeIsServedByTheSameRunAndByARestartedServerAndByABackupItDidNotSyncPast() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            List<Key<Part>> keys = new ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                keys.add(pa.insert(part(round)));
+                Key<Part> fromB = pb.insert(part(100 + round));
+                await("a has b's part", () -> pa.contains(fromB));
+                a.disconnect();
+                connect(a, f); // the same run
+                keys.add(pa.insert(part(200 + round)));
+                a.disconnect();
+                b.disconnect();
+                f.restartServer(); // a new run on the same folder
+                connect(a, f);
+                connect(b, f);
+            }
+            await("b has all of a's", () -> keys.stream().allMatch(pb::contains));
+            // A backup a did not sync past: the restored server serves it.
+            a.disconnect();
+            backup();
+            restore(f);
+            connect(a, f);
+            Key<Part> after = pa.insert(part(999));
+            await("b, which reconnects by itself with the token the backup holds, gets it", () -> pb.contains(after));
+        }
+    }
+
+    /**
+     * Version fallback: a version 5 node meeting an older server (the proxy refuses version 5 as
+     * a version 4 server does) links with version 4, which names no run; the version 5 server
+     * serves that version 4 Hello as before. The node forgets the run it stored (its next
+     * sequence comes from a connection that names none), and its next version 5 connection is
+     * served.
+     */
+    @Test
+    void aVersion5NodeLinksWithVersion4ThroughAnOlderServerAndVersion5Again() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir); SyncProxy proxy = new SyncProxy(f.port())) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            pa.insert(part(1));
+            a.disconnect();
+            connect(a, f); // stores the run with its sequence
+            a.disconnect();
+            proxy.gate = h -> h.protocolVersion() > 4
+                ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2 to 4)") : null;
+            a.connect("127.0.0.1", proxy.port()).orTimeout(20, TimeUnit.SECONDS).join();
+            Key<Part> k = pa.insert(part(2));
+            Cairn b = f.connected("b");
+            await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
+            assertEquals(List.of(5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+            assertEquals(4, ((Message.Welcome) proxy.pairs.get(1).down.getFirst()).protocolVersion());
+            a.disconnect();
+            proxy.gate = null;
             connect(a, f);
             assertTrue(a.isConnected());
         }

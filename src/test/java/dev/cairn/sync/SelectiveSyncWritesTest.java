@@ -222,9 +222,11 @@ class SelectiveSyncWritesTest {
     }
 
     /**
-     * A full catch-up sends lastSeq 0, so the server cannot see that it is behind the node: the
-     * node checks the Welcome's sequence itself. Here the server is restored from a backup taken
-     * after the node's last link (its link token still matches) but before the node's last change.
+     * A full catch-up sends lastSeq 0. From version 5 its Hello still names the run and sequence
+     * the node synced up to, so the server refuses it; a version 4 Hello does not (the proxy
+     * refuses version 5, as an older server does), and the node checks the Welcome's sequence
+     * itself. Here the server is restored from a backup taken after the node's last link (its
+     * link token still matches) but before the node's last change.
      */
     @Test
     void aFullCatchUpFromAServerBehindTheNodeStopsWithNothingChanged() throws Exception {
@@ -249,8 +251,19 @@ class SelectiveSyncWritesTest {
             f.startServer();
             java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
                 () -> a.connect("127.0.0.1", f.port(), Set.of()).get(20, TimeUnit.SECONDS));
-            assertTrue(e.getCause().getMessage().startsWith("SERVER_BEHIND: this node has every change up to "),
+            assertTrue(e.getCause().getMessage().startsWith("SERVER_BEHIND: node 'a' has every change up to "),
                 e.getCause().getMessage());
+            assertTrue(parts.contains(early) && parts.contains(late), "nothing changed on the node");
+            a.disconnect();
+            try (dev.cairn.testing.SyncProxy proxy = new dev.cairn.testing.SyncProxy(f.port())) {
+                proxy.gate = h -> h.protocolVersion() > 4 ? new dev.cairn.sync.Message.Error(ErrorCode.VERSION,
+                    "protocol version " + h.protocolVersion() + " (expected: 2 to 4)") : null;
+                e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> a.connect("127.0.0.1", proxy.port(), Set.of()).get(20, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().startsWith("SERVER_BEHIND: this node has every change up to "),
+                    e.getCause().getMessage());
+                a.disconnect();
+            }
             assertTrue(parts.contains(early) && parts.contains(late), "nothing changed on the node");
         }
     }
