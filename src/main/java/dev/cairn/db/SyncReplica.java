@@ -314,14 +314,15 @@ public final class SyncReplica implements Replica {
 
     @Override
     public List<Message.TreeIds> treeIds(Set<String> trees) {
-        return db.write(() -> {
+        // A committed pool is never changed (a batch changes a copy, published at its commit).
+        return db.readOrWrite(r -> {
             List<Message.TreeIds> out = new ArrayList<>();
             for (String name : new java.util.TreeSet<>(trees.isEmpty() ? db.treeNames() : trees)) {
                 TreeState t = db.existingTree(name);
-                if (t == null) continue;
-                int poolHigh = db.pool(t).high();
+                if (t == null || !r.hasTree(t.dataTree)) continue; // created after this snapshot: no ids from it yet
+                int poolHigh = t.pool.high();
                 int recordHigh = 0;
-                try (dev.cairn.store.Cursor c = db.txn().cursor(t.dataTree)) {
+                try (dev.cairn.store.Cursor c = r.cursor(t.dataTree)) {
                     if (c.last()) recordHigh = Layout.idOf(c.key()) + 1;
                 }
                 // Records of other nodes came through the server: below the ids it issued anyway.
@@ -329,7 +330,7 @@ public final class SyncReplica implements Replica {
                 if (idHigh > 0) out.add(new Message.TreeIds(name, idHigh, poolHigh));
             }
             return out;
-        }, true);
+        });
     }
 
     @Override
