@@ -22,7 +22,10 @@ public final class ErrorCode {
     public static final int BUSY = 8;
     /** The node's database is an older copy of itself (restored from a backup, or copied): its link token is not the last one. */
     public static final int NODE_COPY = 9;
-    /** The node has synced past the end of the server's database: the server's data is older than what it served. */
+    /**
+     * The node has synced past the end of the server's database, linked after it, or holds ids it
+     * never issued to the node (sync-protocol.md §4.4): the server's data is older than what it served.
+     */
     public static final int SERVER_BEHIND = 10;
     /**
      * Another connection presenting this node's client id and link token was accepted: it

@@ -53,7 +53,7 @@ import java.util.function.Consumer;
  *       {@code DEAD_MILLIS - PING_MILLIS}, or when the socket took none of its bytes for
  *       {@link Limits#DEAD_MILLIS}: a silent network path is noticed within {@code DEAD_MILLIS}.
  *   <li>A server that refuses the Hello's version with {@code Error(VERSION)} (one older than
- *       this build) is offered the version below at once (4, then 3, then 2); a version 2
+ *       this build) is offered the version below at once (4, then 3, then 2); a version 4 one names no server run (sync-protocol.md §4.4), a version 2
  *       connection runs without heartbeat, one below 4 names no server in its Hello (so such a
  *       server checks its sequence before the node can tell it is another server). The next
  *       connection after a drop offers the newest version again, so an upgraded server is used
