@@ -459,19 +459,27 @@ final class Convert {
         }
     }
 
-    /** Equality of class-free values, byte arrays by content at any depth. */
+    /**
+     * Equality of class-free values, byte arrays by content and NaNs by their bits at any depth
+     * (Double.equals takes every NaN for one: a change of a payload NaN would read as none).
+     */
     static boolean same(Object a, Object b) {
         if (a == b) return true;
         if (a == null || b == null) return false;
         if (a instanceof byte[] x) return b instanceof byte[] y && java.util.Arrays.equals(x, y);
-        return a.equals(b) || normal(a).equals(normal(b));
+        return normal(a).equals(normal(b));
     }
 
-    /** {@code value} with every byte array replaced by a {@link java.nio.ByteBuffer} (equal by content). */
+    /** A NaN as its bits, so that NaNs compare by payload. */
+    private record NanBits(long bits, boolean isFloat) { }
+
+    /** {@code value} with every byte array replaced by a {@link java.nio.ByteBuffer} (equal by content) and every NaN by its bits. */
     private static Object normal(Object value) {
         return switch (value) {
             case null -> null;
             case byte[] b -> java.nio.ByteBuffer.wrap(b);
+            case Double d when d.isNaN() -> new NanBits(Double.doubleToRawLongBits(d), false);
+            case Float f when f.isNaN() -> new NanBits(Float.floatToRawIntBits(f), true);
             case GenericRecord g -> {
                 Object[] out = new Object[g.values().length];
                 for (int i = 0; i < out.length; i++) out[i] = normal(g.values()[i]);
@@ -489,7 +497,7 @@ final class Convert {
             }
             case Map<?, ?> map -> {
                 Map<Object, Object> out = new java.util.HashMap<>();
-                for (Map.Entry<?, ?> e : map.entrySet()) out.put(e.getKey(), normal(e.getValue()));
+                for (Map.Entry<?, ?> e : map.entrySet()) out.put(normal(e.getKey()), normal(e.getValue()));
                 yield out;
             }
             case Optional<?> o -> o.map(Convert::normal);

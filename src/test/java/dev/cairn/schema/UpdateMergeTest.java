@@ -360,4 +360,19 @@ class UpdateMergeTest {
         BlobsNew edited = new BlobsNew("t3", List.of(new byte[] {3}), "Y");
         assertArrayEquals(newer.encode(edited), newer.encodeUpdate(edited, older));
     }
+
+    /** NaNs compare by their bits: an older class that sets a payload NaN to the canonical one changes it (helper-33). */
+    @Test
+    void aNaNChangedToAnotherNaNIsWritten() {
+        double payload = Double.longBitsToDouble(0x7ff8000000000123L);
+        N.Rec r = withItems(List.of(item("a", "KEEP")));
+        N.Rec stored = new N.Rec(r.title(), r.items(), r.byName(), r.maybe(), r.bag(), r.colors(), r.colorSet(),
+            r.byColor(), new N.Circle(payload), r.shapes());
+        N.Rec got = update(stored, o -> new O.Rec(o.title(), o.items(), o.byName(), o.maybe(), o.bag(), o.colors(),
+            o.colorSet(), o.byColor(), new O.Circle(Double.NaN), o.shapes()));
+        assertEquals(Double.doubleToRawLongBits(Double.NaN), Double.doubleToRawLongBits(((N.Circle) got.shape()).r()));
+        assertEquals(List.of(item("a", "KEEP")), got.items(), "and the unknown data is kept");
+        N.Rec same = update(stored, o -> o);
+        assertEquals(0x7ff8000000000123L, Double.doubleToRawLongBits(((N.Circle) same.shape()).r()), "an unchanged one is kept");
+    }
 }
