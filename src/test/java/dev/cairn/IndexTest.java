@@ -306,4 +306,62 @@ class IndexTest {
             db.tree(Part.class).register(counting); // the first database closed: free again
         }
     }
+
+    /**
+     * A record an index cannot name stays releasable and revisable (a new revision and a change
+     * of state copy what is stored, and are not checked); a refusal caught inside a batch uses up
+     * no id; an index whose rebuild fails when registered again is not registered any more
+     * (helper-33).
+     */
+    @Test
+    void unnameableRecordsStayRevisableRefusalsBurnNoIdAndAFailedReRegistrationUnregisters() {
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Doc> docs = db.tree(Doc.class);
+            Key<Doc> blank = docs.insert(new Doc("", 1));
+            Key<Doc> manual = docs.insert(new Doc("manual", 1));
+            docs.release(blank);
+            docs.release(manual);
+            UniqueNameIndex<Doc> titles = docs.register(new UniqueNameIndex<>("Doc.title", d -> {
+                if (d.title().isEmpty()) throw new IllegalArgumentException("no title");
+                return d.title();
+            }));
+            docs.setStateNumber(blank, 3);
+            Key<Doc> blank2 = docs.newRevision(blank);
+            assertEquals(new Doc("", 1), docs.get(blank2));
+            List<Key<Doc>> made = new java.util.ArrayList<>();
+            db.write(() -> {
+                made.add(docs.newRevision(manual));     // noted, not checked
+                assertThrows(IllegalArgumentException.class, () -> docs.insert(new Doc("", 2)));
+                assertThrows(DuplicateNameException.class, () -> docs.insert(new Doc("MANUAL", 2)));
+                made.add(docs.insert(new Doc("guide", 1))); // checked, in the same batch
+            });
+            assertEquals(new Key<>("Doc", manual.id(), 1), made.get(0));
+            assertEquals(new Key<>("Doc", manual.id() + 1, 0), made.get(1), "the refused inserts used up no id");
+            assertEquals(Map.of("manual", List.of(manual, made.get(0)), "guide", List.of(made.get(1))), titles.entries());
+
+            List<String> calls = new java.util.ArrayList<>();
+            boolean[] refuse = {false};
+            dev.cairn.index.Indexer<Doc> flaky = new dev.cairn.index.Indexer<>() {
+                @Override
+                public void commit(List<Change<Doc>> changes) {
+                    calls.add("commit " + changes.size());
+                }
+
+                @Override
+                public void rebuild(java.util.SequencedMap<Key<Doc>, Doc> records) {
+                    if (refuse[0]) throw new IllegalStateException("rebuild refuses");
+                    calls.add("rebuild");
+                }
+            };
+            docs.register(flaky);
+            refuse[0] = true;
+            assertThrows(IllegalStateException.class, () -> docs.register(flaky));
+            docs.insert(new Doc("after", 1));
+            assertEquals(List.of("rebuild"), calls, "refused when registered again: not registered any more");
+            refuse[0] = false;
+            docs.register(flaky);
+            docs.insert(new Doc("again", 1));
+            assertEquals(List.of("rebuild", "rebuild", "commit 1"), calls);
+        }
+    }
 }

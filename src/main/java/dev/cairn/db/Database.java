@@ -708,6 +708,15 @@ public final class Database implements AutoCloseable {
         index(t, key, oldBody, newBody, false);
     }
 
+    /**
+     * Notes a local change that holds no value the indexes have not accepted (a change of the
+     * state alone, a new revision copying a stored record): not offered to check, so that a
+     * record an index cannot name stays releasable and revisable.
+     */
+    private void indexCopy(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+        index(t, key, oldBody, newBody, true);
+    }
+
     /** Notes a change from the server for the tree's indexes: stored there already, it is not refused. */
     void indexRemote(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
         index(t, key, oldBody, newBody, true);
@@ -734,7 +743,10 @@ public final class Database implements AutoCloseable {
                 + "server and gave out every id up to " + (Integer.MAX_VALUE - 1) + " (or an import that kept its ids "
                 + "took them, up to the highest id it imported)");
         }
-        return create(t, new Key<>(t.name, pool.take(t.name), 0), h, value, body);
+        if (pool.available() == 0) pool.take(t.name); // throws, saying why
+        // The id is taken only once the indexes accepted the record: a refusal caught inside a
+        // batch burns no id.
+        return create(t, new Key<>(t.name, pool.peek(), 0), h, value, body, pool);
     }
 
     /**
@@ -745,7 +757,7 @@ public final class Database implements AutoCloseable {
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         Key<V> key = new Key<>(t.name, id, revision);
-        return create(t, key, h, recordValue(t, key, h, body), body);
+        return create(t, key, h, recordValue(t, key, h, body), body, null);
     }
 
     private void refuseWhileLinking(TreeState t) {
@@ -762,11 +774,16 @@ public final class Database implements AutoCloseable {
             nodeId, user);
     }
 
-    private <V> Key<V> create(TreeState t, Key<V> key, RecordHeader h, byte[] value, byte[] body) {
+    /** {@code pool}: the pool {@code key}'s id comes from, taken once the indexes accepted it (null: taken already). */
+    private <V> Key<V> create(TreeState t, Key<V> key, RecordHeader h, byte[] value, byte[] body, KeyPool pool) {
         WriteTxn txn = txn();
         byte[] k = Layout.recordKey(key.id(), key.revision());
         if (Check.expensiveOn()) Check.that(txn.get(t.dataTree, k) == null, "pool id %s is free", key);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
+        if (pool != null) {
+            int id = pool.take(t.name);
+            Check.that(id == key.id(), "took id %d from the pool of the tree (expected: %d, the one it offered)", id, key.id());
+        }
         txn.put(t.dataTree, k, value);
         outbox(ChangeKind.CREATED, key, h);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
@@ -867,7 +884,7 @@ public final class Database implements AutoCloseable {
         byte[] value = recordValue(t, key, next, Layout.copy(body));
         // Indexers hear of every change (SPEC §3), a change of the state alone too (its value
         // unchanged), as they do when one arrives from the server.
-        indexCheck(t, key, body, body);
+        indexCopy(t, key, body, body);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
@@ -898,7 +915,7 @@ public final class Database implements AutoCloseable {
         long now = System.currentTimeMillis();
         RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);
         byte[] value = recordValue(t, key, nh, body);
-        indexCheck(t, key, null, MemorySegment.ofArray(body));
+        indexCopy(t, key, null, MemorySegment.ofArray(body));
         txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CREATED, key, nh);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
@@ -1002,7 +1019,9 @@ public final class Database implements AutoCloseable {
             try {
                 binding.indexer.rebuild(records.apply(txn()));
             } catch (RuntimeException | Error e) {
-                if (elsewhere == null) REGISTERED.remove(binding.indexer);
+                // Refused: not registered (Indexer.rebuild), also when it was before (its content is gone).
+                t.indexes.removeIf(old -> old.indexer == binding.indexer);
+                REGISTERED.remove(binding.indexer);
                 throw e;
             }
             // Registered again (to rebuild it): the new binding replaces the old one, so that

@@ -9,7 +9,9 @@ import java.util.SequencedMap;
  * {@code Tree.register(indexer)}. The tree calls it, always under its single write lock:
  * <ol>
  *   <li>{@link #rebuild} once at registration, with every record of the tree;
- *   <li>{@link #check} for each local change before anything is stored; throwing refuses the
+ *   <li>{@link #check} for each local change before anything is stored (but a new revision,
+ *       a copy of a stored record, and a change of a record's state alone, are only noted for
+ *       {@code commit}: they hold no value the index has not accepted); throwing refuses the
  *       change: it is not stored, and unless the application catches the exception inside its
  *       {@code Cairn.write} batch, nothing of the transaction is stored and the tree calls
  *       {@link #abort}. Caught inside a batch, a refusal by the first indexer the change reached

@@ -159,15 +159,17 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
      */
     @Override
     public void commit(List<Change<V>> changes) {
-        if (pendingByKey.isEmpty()) {
-            NameFailures failures = new NameFailures(indexName);
-            for (Change<V> c : changes) {
-                String newName = c.newValue() == null ? null : storedName(c.key(), c.newValue(), failures);
-                String oldName = nameOfKey(c.key());
-                if (!Objects.equals(oldName, newName)) note(c.key(), oldName, newName);
-            }
-            failures.report("changes from the sync server");
+        // Changes check() did not see (from the sync server; locally a new revision or a change
+        // of the state alone, which copy a stored value) are noted here, never refused.
+        java.util.Set<Key<V>> checked = java.util.Set.copyOf(pendingByKey.keySet());
+        NameFailures failures = new NameFailures(indexName);
+        for (Change<V> c : changes) {
+            if (checked.contains(c.key())) continue;
+            String newName = c.newValue() == null ? null : storedName(c.key(), c.newValue(), failures);
+            String oldName = nameOfKey(c.key());
+            if (!Objects.equals(oldName, newName)) note(c.key(), oldName, newName);
         }
+        failures.report("a commit of changes it did not check");
         lock.writeLock().lock();
         try {
             pendingByName.forEach((n, keys) -> {
