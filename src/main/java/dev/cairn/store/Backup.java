@@ -26,7 +26,7 @@ final class Backup {
         Path data = targetDir.resolve(Store.DATA_FILE);
         Path partial = targetDir.resolve(Store.DATA_FILE + ".new");
         checkTarget(store.directory(), targetDir, "backup");
-        boolean createdDir = !Files.exists(targetDir);
+        Path createdFrom = firstMissing(targetDir);
         try {
             Files.createDirectories(targetDir);
             PageFile file = store.pageFile;
@@ -48,7 +48,7 @@ final class Backup {
             Files.move(partial, data, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new CairnException("backup of " + store.directory() + " into " + targetDir + " failed: " + e.getMessage()
-                + removePartial(targetDir, createdDir), e);
+                + removePartial(targetDir, createdFrom), e);
         }
     }
 
@@ -58,8 +58,8 @@ final class Backup {
      * copy's txn id would be replayed onto it.
      */
     static void checkTarget(Path sourceDir, Path targetDir, String what) {
-        Path source = sourceDir.toAbsolutePath().normalize();
-        Path target = targetDir.toAbsolutePath().normalize();
+        Path source = realPath(sourceDir);
+        Path target = realPath(targetDir);
         if (target.startsWith(source)) {
             // A copy must not write into the folder it copies (nor would a copy of a copy be wanted there).
             throw new IllegalArgumentException(what + " target " + targetDir + " is " + (target.equals(source) ? "" : "inside ")
@@ -76,23 +76,74 @@ final class Backup {
     }
 
     /**
-     * After a failed copy into {@code targetDir}: removes the files a copy writes there
-     * ({@link #checkTarget} made sure none were there before), and the folder when the copy
-     * created it and it is empty now, so that the copy can be retried. Says so, for the message.
+     * Where {@code path} leads, symbolic links followed (also a dangling one, and in the part of
+     * the path that does not exist yet), so that no link can take a copy into its own folder.
      */
-    static String removePartial(Path targetDir, boolean createdDir) {
+    static Path realPath(Path path) {
+        Path p = path.toAbsolutePath();
+        for (int links = 0; links < 40; links++) {
+            Path existing = p;
+            while (existing != null && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                existing = existing.getParent();
+            }
+            if (existing == null) return p.normalize();
+            Path rest = existing.relativize(p);
+            if (Files.isSymbolicLink(existing) && !Files.exists(existing)) {
+                try {
+                    // A dangling link: it leads where it points, which the copy would create.
+                    Path to = Files.readSymbolicLink(existing);
+                    p = existing.resolveSibling(to).resolve(rest);
+                    continue;
+                } catch (IOException e) {
+                    return p.normalize();
+                }
+            }
+            try {
+                return existing.toRealPath().resolve(rest).normalize();
+            } catch (IOException e) {
+                return p.normalize();
+            }
+        }
+        return p.normalize();
+    }
+
+    /**
+     * The top folder that creating {@code dir} makes (null when {@code dir} exists): what a failed
+     * copy removes again, when empty, with every folder between it and {@code dir}.
+     */
+    static Path firstMissing(Path dir) {
+        Path p = dir.toAbsolutePath();
+        if (Files.exists(p)) return null;
+        while (p.getParent() != null && !Files.exists(p.getParent())) p = p.getParent();
+        return p;
+    }
+
+    /**
+     * After a failed copy into {@code targetDir}: removes the files a copy writes there
+     * ({@link #checkTarget} made sure none were there before), and the folders the copy created
+     * (from {@code createdFrom}, see {@link #firstMissing}; null: none) that are empty now, so
+     * that the copy can be retried. Says so, for the message.
+     */
+    static String removePartial(Path targetDir, Path createdFrom) {
         try {
             for (String name : new String[] {Store.DATA_FILE, Store.WAL_FILE, Store.DATA_FILE + ".new"}) {
                 Files.deleteIfExists(targetDir.resolve(name));
             }
-            if (createdDir) {
-                try (java.util.stream.Stream<Path> left = Files.list(targetDir)) {
-                    if (left.findAny().isEmpty()) Files.delete(targetDir);
-                }
-            }
+            removeCreatedFolders(targetDir, createdFrom);
             return "; the partial copy was removed";
         } catch (IOException e) {
             return "; the partial copy could not be removed (" + e.getMessage() + "): delete " + targetDir + " before retrying";
+        }
+    }
+
+    /** Deletes {@code dir} and its parents up to {@code createdFrom} (null: none), each only while empty. */
+    static void removeCreatedFolders(Path dir, Path createdFrom) throws IOException {
+        if (createdFrom == null) return;
+        for (Path p = dir.toAbsolutePath(); p != null && p.startsWith(createdFrom); p = p.getParent()) {
+            try (java.util.stream.Stream<Path> left = Files.list(p)) {
+                if (left.findAny().isPresent()) return;
+            }
+            Files.delete(p);
         }
     }
 

@@ -31,6 +31,7 @@ final class CompactCopy {
                 + ", left by a compaction that did not finish (or one running now); delete it first");
         }
         boolean whole = false;
+        Path createdFrom = Backup.firstMissing(targetDir);
         try {
             // Every commit goes straight to the data file: no log to write twice.
             StoreOptions options = new StoreOptions(false, store.pageBytes(), 0);
@@ -50,7 +51,7 @@ final class CompactCopy {
             throw new CairnException("compacting copy of " + store.directory() + " into " + targetDir + " failed: "
                 + e.getMessage(), e);
         } finally {
-            if (!whole) deleteBuildQuietly(build);
+            if (!whole) deleteBuildQuietly(build, targetDir, createdFrom);
         }
     }
 
@@ -62,9 +63,11 @@ final class CompactCopy {
         Files.deleteIfExists(build);
     }
 
-    private static void deleteBuildQuietly(Path build) {
+    /** After a failed compaction: the build folder, and the folders the compaction created for the target. */
+    private static void deleteBuildQuietly(Path build, Path targetDir, Path createdFrom) {
         try {
             deleteBuild(build);
+            Backup.removeCreatedFolders(targetDir, createdFrom);
         } catch (IOException suppressed) {
             // The copy's own failure is the one to report; the next compaction names the folder.
             System.getLogger(CompactCopy.class.getName()).log(System.Logger.Level.DEBUG, "cleanup of " + build, suppressed);

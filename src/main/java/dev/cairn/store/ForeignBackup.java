@@ -39,7 +39,7 @@ public final class ForeignBackup {
         Path target = targetDir.resolve(Store.DATA_FILE);
         if (!Files.isRegularFile(source)) throw new IllegalArgumentException("no database in " + sourceDir);
         Backup.checkTarget(sourceDir, targetDir, "backup");
-        boolean createdDir = !Files.exists(targetDir);
+        Path createdFrom = Backup.firstMissing(targetDir);
         String lastProblem = "";
         try {
             Files.createDirectories(targetDir);
@@ -59,7 +59,7 @@ public final class ForeignBackup {
             }
         } catch (IOException e) {
             throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + e.getMessage()
-                + Backup.removePartial(targetDir, createdDir), e);
+                + Backup.removePartial(targetDir, createdFrom), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("backup of " + sourceDir + " interrupted", e);

@@ -296,7 +296,7 @@ public final class Store implements AutoCloseable {
     public static void copyAsIs(Path dir, Path targetDir, String what) {
         if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
         Backup.checkTarget(dir, targetDir, what);
-        boolean createdDir = !Files.exists(targetDir);
+        Path createdFrom = Backup.firstMissing(targetDir);
         try (FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             FileLock lock = lockOrRefuse(dir, lockChannel);
             try {
@@ -307,7 +307,7 @@ public final class Store implements AutoCloseable {
                         if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
                     } catch (IOException e) {
                         throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e
-                            + Backup.removePartial(targetDir, createdDir), e);
+                            + Backup.removePartial(targetDir, createdFrom), e);
                     }
                 }
             } finally {

@@ -36,20 +36,47 @@ class BackupTargetTest {
         assertTrue(Store.exists(dir.resolve("dbcopy")));
     }
 
+    /** A symbolic link in either path cannot take a copy into the database folder (helper-33). */
+    @Test
+    void aLinkDoesNotTakeACopyIntoTheDatabaseFolder() throws Exception {
+        Path db = dir.resolve("db");
+        try (Store store = Store.open(db)) {
+            Path link = Files.createSymbolicLink(dir.resolve("dblink"), db);
+            Path dangling = Files.createSymbolicLink(dir.resolve("lnk"), db.resolve("inner"));
+            for (Path target : new Path[] {link.resolve("x"), link, dangling, link.resolve("a").resolve("..").resolve("b")}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.backup(target), target.toString());
+                assertTrue(e.getMessage().contains("the database folder " + db), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> store.compactTo(link.resolve("c")));
+            assertThrows(IllegalArgumentException.class, () -> ForeignBackup.copy(link, db.resolve("y")));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Store.copyAsIs(dir.resolve("dblink"), db.resolve("z"), "backup"));
+        try (java.util.stream.Stream<Path> inDb = Files.list(db)) {
+            assertEquals(java.util.Set.of(), inDb.map(p -> p.getFileName().toString())
+                .filter(n -> !n.startsWith("data.") && !n.startsWith("wal.") && !n.startsWith("lock"))
+                .collect(java.util.stream.Collectors.toSet()), "nothing but the database's own files in its folder");
+        }
+    }
+
     @Test
     void aFailedCopyRemovesWhatItWroteSoThatItCanBeRetried() throws Exception {
-        Path made = dir.resolve("made");
+        Path top = dir.resolve("made");
+        Path made = top.resolve("a").resolve("b");
+        Path createdFrom = Backup.firstMissing(made);
+        assertEquals(top.toAbsolutePath(), createdFrom, "creating made/a/b makes made");
         Files.createDirectories(made);
         Files.writeString(made.resolve(Store.DATA_FILE), "part of a copy");
         Files.writeString(made.resolve(Store.WAL_FILE), "part of a log");
-        assertEquals("; the partial copy was removed", Backup.removePartial(made, true));
-        assertFalse(Files.exists(made), "the folder the copy created, empty again, is gone");
+        assertEquals("; the partial copy was removed", Backup.removePartial(made, createdFrom));
+        assertFalse(Files.exists(top), "the folders the copy created, empty again, are gone, parents too");
+        assertTrue(Files.exists(dir), "not a folder it did not create");
 
         Path given = dir.resolve("given");
         Files.createDirectories(given);
         Files.writeString(given.resolve("notes.txt"), "the user's");
         Files.writeString(given.resolve(Store.DATA_FILE + ".new"), "part of a copy");
-        Backup.removePartial(given, false);
+        assertEquals(null, Backup.firstMissing(given));
+        Backup.removePartial(given, Backup.firstMissing(given));
         assertEquals(java.util.List.of(given.resolve("notes.txt")), Files.list(given).toList(), "only the copy's files go");
         Backup.checkTarget(dir.resolve("db"), given, "backup"); // a retry is accepted
     }
