@@ -164,7 +164,11 @@ public final class Cairn implements AutoCloseable {
         // threads racing here both open (idempotent: the second finds the schema stored); the
         // first one published wins.
         TreeImpl<V> opened = TreeImpl.open(db, type, migration);
-        existing = trees.putIfAbsent(type, opened);
+        // Opened inside a write batch, the class joins the tree (its readers, the current schema)
+        // only if the batch commits: cached before, a rolled-back batch would leave a Tree whose
+        // class the database no longer counts (found by helper-33).
+        db.afterCommitOrNow(() -> trees.putIfAbsent(type, opened));
+        existing = trees.get(type);
         return existing != null ? (Tree<V>) existing : opened;
     }
 

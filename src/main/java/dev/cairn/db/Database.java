@@ -355,6 +355,12 @@ public final class Database implements AutoCloseable {
         batch().afterCommit.add(r);
     }
 
+    /** Runs {@code r} after the commit of the batch this thread is in, or now when it is in none. */
+    public void afterCommitOrNow(Runnable r) {
+        if (inWrite()) afterCommit(r);
+        else r.run();
+    }
+
     /** Replaces the pool of {@code t} in the current batch (stored with it). */
     void batchPools(TreeState t, KeyPool pool) {
         batch().pools.put(t, pool);

@@ -59,4 +59,30 @@ class CurrentSchemaExportTest {
         t.exportJsonLines(out);
         return out.toString();
     }
+
+    /**
+     * A class opened inside a batch that rolls back does not count: the next open of it (outside)
+     * makes it the current one (before, the Tree stayed cached from the rolled-back open, and the
+     * current schema stayed the other class's; helper-33).
+     */
+    @Test
+    void aClassOpenedInARolledBackBatchCountsWhenOpenedAgain() {
+        Path folder = dir.resolve("local");
+        try (Cairn db = Cairn.open(folder)) {
+            db.tree(ItemV1.class);
+            db.tree(ItemV2.class);                              // version 2, current
+        }
+        try (Cairn db = Cairn.open(folder)) {
+            db.tree(ItemV2.class);
+            assertTrue(db.genericTree("Item").schemaJson().contains("\"added\""));
+            RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> db.write(() -> {
+                db.tree(ItemV1.class);                          // stored already: allowed in a batch
+                throw new IllegalStateException("rolled back");
+            }));
+            assertEquals("rolled back", e.getMessage());
+            assertTrue(db.genericTree("Item").schemaJson().contains("\"added\""), "the rolled-back open does not count");
+            db.tree(ItemV1.class).insert(new ItemV1("x"));
+            assertTrue(!db.genericTree("Item").schemaJson().contains("\"added\""), db.genericTree("Item").schemaJson());
+        }
+    }
 }
