@@ -74,6 +74,12 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
     public static List<SqlColumn> of(Schema schema) {
         List<SqlColumn> columns = new ArrayList<>();
         for (Component c : root(schema).components()) {
+            if (c.name().equalsIgnoreCase("id") || c.name().equalsIgnoreCase("revision")) {
+                // Two columns of one name: a table no database takes, and rows that do not read back.
+                throw new IllegalArgumentException("record " + root(schema).name() + " has a component named '" + c.name()
+                    + "', the name of a key column of its SQL table (\"id\", \"revision\"; record-format.md §10): "
+                    + "the SQL form cannot hold it (expected: JSON lines, or rename the component with @FormerNames)");
+            }
             columns.add(new SqlColumn(c.name(), typeOf(schema, c.type()), FieldType.isFixed(c.type())));
         }
         return List.copyOf(columns);

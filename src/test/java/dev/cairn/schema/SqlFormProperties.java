@@ -53,6 +53,19 @@ class SqlFormProperties {
 
     record Named(String name) { }
 
+    record WithId(String id, int qty) { }
+
+    /** A component named like a key column has no SQL form: refused, not written as two "id" columns (helper-33). */
+    @Test
+    void aComponentNamedLikeAKeyColumnIsRefused() {
+        Schema schema = Schema.derive(WithId.class);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SqlForm.createTable("T", schema));
+        assertTrue(e.getMessage().startsWith("record WithId has a component named 'id', the name of a key column"),
+            e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SqlForm.parseInserts(
+            "INSERT INTO \"T\" (\"id\", \"revision\", \"qty\") VALUES (1, 0, 3);", "T", schema));
+    }
+
     @Test
     void malformedTextNamesLineAndColumn() {
         Schema schema = Schema.derive(Named.class);
