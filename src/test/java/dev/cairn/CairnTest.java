@@ -194,6 +194,8 @@ class CairnTest {
         assertThrowsNaming(IllegalArgumentException.class, "tree name is blank (expected: a name)",
             () -> db.connect("127.0.0.1", 7070, Set.of("Part", " ")));
         assertThrowsNaming(IllegalArgumentException.class, "contains NUL", () -> db.connect("127.0.0.1", 7070, Set.of("a\0b")));
+        java.util.Set<String> withNull = new java.util.HashSet<>(java.util.Arrays.asList("Part", null));
+        assertThrowsNaming(IllegalArgumentException.class, "tree name is null", () -> db.connect("127.0.0.1", 7070, withNull));
         assertFalse(db.isConnected());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parts.field("nosuch"));
         assertEquals("tree Part: no component 'nosuch' in Part for path 'nosuch' (expected: one of "

@@ -14,7 +14,8 @@ public final class TreeNames {
 
     /** Why {@code name} is not a user tree name (not blank, no NUL, valid UTF-16, at most {@link #NAME_BYTES_MAX} bytes), or null. */
     public static String problem(String name) {
-        if (name == null || name.isBlank()) return "tree name is blank (expected: a name)";
+        if (name == null) return "tree name is null (expected: a name)";
+        if (name.isBlank()) return "tree name is blank (expected: a name)";
         if (name.indexOf('\0') >= 0) return "tree name '" + name.replace('\0', '?') + "' contains NUL";
         int lone = Text.unpairedSurrogate(name);
         if (lone >= 0) return "tree name has an unpaired surrogate at index " + lone + " (UTF-8 cannot hold it)";

@@ -153,8 +153,10 @@ public final class FieldPath {
         if (leafKind == Kind.LONG && getter.equals("getDouble")) {
             why = ": a double cannot hold every long (digits beyond 2^53 would be lost), so a long is not read as a"
                 + " double (record-format.md §6.1); use getLong";
-        } else if (leafKind == Kind.CHAR) {
+        } else if (leafKind == Kind.CHAR && !getter.equals("getBoolean") && !getter.equals("getString")) {
             why = ": a char does not count as a number (record-format.md §6.1); decode the record to read it";
+        } else if (leafKind == Kind.CHAR) {
+            why = ": no getter reads a char; decode the record to read it";
         }
         throw new IllegalArgumentException(path + " is " + type + " (expected: a type " + getter + " can read" + ": "
             + readable(getter) + ")" + why);

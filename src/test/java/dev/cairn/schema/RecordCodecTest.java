@@ -280,6 +280,8 @@ class RecordCodecTest {
         assertEquals(-2.0, codec.getDouble(bytes, codec.field("sh")));
         assertThrows(IllegalArgumentException.class, () -> codec.getInt(bytes, codec.field("f")));
         assertThrows(IllegalArgumentException.class, () -> codec.getBoolean(bytes, codec.field("n")));
+        var e = assertThrows(IllegalArgumentException.class, () -> codec.getBoolean(bytes, codec.field("ch")));
+        assertTrue(e.getMessage().endsWith(": no getter reads a char; decode the record to read it"), e.getMessage());
     }
 
     @Test
