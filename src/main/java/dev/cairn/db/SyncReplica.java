@@ -280,9 +280,14 @@ public final class SyncReplica implements Replica {
 
     @Override
     public UUID linkToken() {
+        return storedUuid(LINK_TOKEN);
+    }
+
+    /** The uuid stored under {@code key} in cairn.node, or {@link Message#NONE}. */
+    private UUID storedUuid(byte[] key) {
         return db.readOrWrite(r -> {
-            MemorySegment t = r.get(Layout.NODE, LINK_TOKEN);
-            return t == null ? Message.NONE : Layout.uuidOf(t);
+            MemorySegment v = r.get(Layout.NODE, key);
+            return v == null ? Message.NONE : Layout.uuidOf(v);
         });
     }
 
@@ -301,10 +306,7 @@ public final class SyncReplica implements Replica {
 
     @Override
     public UUID syncEpoch() {
-        return db.readOrWrite(r -> {
-            MemorySegment e = r.get(Layout.NODE, SYNC_EPOCH);
-            return e == null ? Message.NONE : Layout.uuidOf(e);
-        });
+        return storedUuid(SYNC_EPOCH);
     }
 
     @Override
