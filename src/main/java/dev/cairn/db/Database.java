@@ -60,6 +60,11 @@ public final class Database implements AutoCloseable {
     private final LongAdder activeReaders = new LongAdder();
     private volatile boolean closed;
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
+    /**
+     * Every indexer registered on a tree of an open database, by identity, with where: one
+     * instance on two trees would be rebuilt by the second and fed by both.
+     */
+    private static final Map<Object, String> REGISTERED = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
     private Batch batch;
     private long outboxNext;
     /**
@@ -711,29 +716,25 @@ public final class Database implements AutoCloseable {
 
     /** Offers a local change to the tree's indexes, which may refuse it (Indexer.check). */
     void indexCheck(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
-        index(t, key, oldBody, newBody, false);
+        index(t, key, oldBody, newBody, true);
     }
 
     /**
-     * Notes a local change that holds no value the indexes have not accepted (a change of the
-     * state alone, a new revision copying a stored record): not offered to check, so that a
-     * record an index cannot name stays releasable and revisable.
+     * Notes a change the indexes cannot refuse: one from the server (stored there already), or a
+     * local one that holds no value the indexes have not accepted (a change of the state alone,
+     * a new revision copying a stored record), so that a record an index cannot name stays
+     * releasable and revisable.
      */
-    private void indexCopy(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
-        index(t, key, oldBody, newBody, true);
+    void indexUnchecked(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
+        index(t, key, oldBody, newBody, false);
     }
 
-    /** Notes a change from the server for the tree's indexes: stored there already, it is not refused. */
-    void indexRemote(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody) {
-        index(t, key, oldBody, newBody, true);
-    }
-
-    private void index(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody, boolean remote) {
+    private void index(TreeState t, Key<?> key, MemorySegment oldBody, MemorySegment newBody, boolean check) {
         if (t.indexes.isEmpty()) return;
         Batch b = batch();
         for (TreeState.IndexBinding<?> ib : t.indexes) {
             b.indexes.add(ib);
-            ib.note(key, oldBody, newBody, remote);
+            ib.note(key, oldBody, newBody, check);
             b.indexNotes++;
         }
     }
@@ -744,12 +745,12 @@ public final class Database implements AutoCloseable {
         RecordHeader h = newRecordHeader(t);
         byte[] value = recordValue(t, "insert", h, body); // before an id is taken
         KeyPool pool = pool(t);
-        if (pool.available() == 0 && serverId == null) {
+        if (pool.peek() < 0) {
+            if (serverId != null) pool.take(t.name); // throws, saying how a linked node gets ids
             throw new IllegalStateException("insert into tree " + t.name + ": no ids left; this database never linked to a "
                 + "server and gave out every id up to " + (Integer.MAX_VALUE - 1) + " (or an import that kept its ids "
                 + "took them, up to the highest id it imported)");
         }
-        if (pool.available() == 0) pool.take(t.name); // throws, saying why
         // The id is taken only once the indexes accepted the record: a refusal caught inside a
         // batch burns no id.
         return create(t, new Key<>(t.name, pool.peek(), 0), h, value, body, pool);
@@ -890,7 +891,7 @@ public final class Database implements AutoCloseable {
         byte[] value = recordValue(t, key, next, Layout.copy(body));
         // Indexers hear of every change (SPEC §3), a change of the state alone too (its value
         // unchanged), as they do when one arrives from the server.
-        indexCopy(t, key, body, body);
+        indexUnchecked(t, key, body, body);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CHANGED, key, next);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
@@ -921,7 +922,7 @@ public final class Database implements AutoCloseable {
         long now = System.currentTimeMillis();
         RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);
         byte[] value = recordValue(t, key, nh, body);
-        indexCopy(t, key, null, MemorySegment.ofArray(body));
+        indexUnchecked(t, key, null, MemorySegment.ofArray(body));
         txn.put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
         outbox(ChangeKind.CREATED, key, nh);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
@@ -1017,8 +1018,9 @@ public final class Database implements AutoCloseable {
                 + " must be registered outside a write batch (it is rebuilt from committed records)");
         }
         write(() -> {
-            String elsewhere = REGISTERED.putIfAbsent(binding.indexer, directory + " tree " + t.name);
-            if (elsewhere != null && !elsewhere.equals(directory + " tree " + t.name)) {
+            String here = directory + " tree " + t.name;
+            String elsewhere = REGISTERED.putIfAbsent(binding.indexer, here);
+            if (elsewhere != null && !elsewhere.equals(here)) {
                 throw new IllegalStateException("index " + binding.indexer + " is registered on " + elsewhere
                     + " already (expected: one indexer instance per tree; make another for tree " + t.name + ")");
             }
@@ -1037,10 +1039,4 @@ public final class Database implements AutoCloseable {
             return null;
         }, true);
     }
-
-    /**
-     * Every indexer registered on a tree of an open database, by identity, with where: one
-     * instance on two trees would be rebuilt by the second and fed by both.
-     */
-    private static final Map<Object, String> REGISTERED = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
 }

@@ -538,7 +538,7 @@ public final class SyncReplica implements Replica {
         MemorySegment oldBody = old == null ? null : MemorySegment.ofArray(Layout.copy(RecordHeader.body(old)));
         if (p.removed()) {
             if (old == null) return;
-            db.indexRemote(t, key, oldBody, null);
+            db.indexUnchecked(t, key, oldBody, null);
             txn.delete(t.dataTree, rk);
             if (txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
@@ -587,7 +587,7 @@ public final class SyncReplica implements Replica {
             db.setDataFrom(t, arrival.version);
         }
         if (old != null && old.mismatch(MemorySegment.ofArray(value)) == -1) return; // already so (a catch-up resends it)
-        db.indexRemote(t, key, oldBody, newBody);
+        db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
     }

@@ -86,17 +86,17 @@ final class TreeState {
         }
 
         /**
-         * Notes one change given as stored record bytes (null = absent) for commit; a local one
-         * is checked first (the indexer may refuse it), one from the server is not.
+         * Notes one change given as stored record bytes (null = absent) for commit; with {@code
+         * check} (a local change of a value) the indexer sees it first and may refuse it.
          */
-        void note(dev.cairn.Key<?> key, MemorySegment oldBytes, MemorySegment newBytes, boolean remote) {
+        void note(dev.cairn.Key<?> key, MemorySegment oldBytes, MemorySegment newBytes, boolean check) {
             @SuppressWarnings("unchecked")
             dev.cairn.Key<V> k = (dev.cairn.Key<V>) key;
             RecordCodec<V> c = codec.get();
             V oldValue = oldBytes == null ? null : c.decode(oldBytes);
             V newValue = newBytes == null ? null : c.decode(newBytes);
             Indexer.Change<V> change = new Indexer.Change<>(k, oldValue, newValue);
-            if (!remote) indexer.check(change);
+            if (check) indexer.check(change);
             pending.add(change);
         }
 
