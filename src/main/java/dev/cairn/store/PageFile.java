@@ -1,9 +1,7 @@
 package dev.cairn.store;
 
-import dev.cairn.CairnException;
 import dev.cairn.internal.Check;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -43,7 +41,7 @@ class PageFile implements AutoCloseable {
     final int chunkShift;
     /** A file position's offset in its chunk is {@code position & chunkMask}. */
     final long chunkMask;
-    private final FileChannel channel;
+    private final StoreFile file;
     private final Arena arena;
     private final boolean writable;
     /** Read-only views of the chunks: what readers get. */
@@ -52,10 +50,10 @@ class PageFile implements AutoCloseable {
     private MemorySegment stage;
     private volatile long[][] verified = new long[0][];
 
-    PageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
+    PageFile(StoreFile file, int pageBytes, boolean writable) {
         Check.that(Integer.bitCount(pageBytes) == 1, "pageBytes %d (expected: power of two)", pageBytes);
-        this.path = path;
-        this.channel = channel;
+        this.path = file.path;
+        this.file = file;
         this.pageBytes = pageBytes;
         this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
         this.chunkShift = pageShift + Integer.numberOfTrailingZeros(CHUNK_PAGES);
@@ -77,20 +75,16 @@ class PageFile implements AutoCloseable {
         MemorySegment[] next = Arrays.copyOf(current, (int) needed);
         long[][] bits = Arrays.copyOf(verified, (int) needed);
         long chunkBytes = (long) CHUNK_PAGES * pageBytes;
-        try {
-            // One mapping for all new chunks (at open: the whole file in one mmap call), sliced
-            // into chunks. Mapping beyond the end extends a writable file to the chunks' end
-            // (sparse); a read-only file maps only the bytes it has.
-            long offset = current.length * chunkBytes;
-            long size = writable ? (needed - current.length) * chunkBytes : channel.size() - offset;
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
-            for (int i = current.length; i < needed; i++) {
-                long at = (i - current.length) * chunkBytes;
-                next[i] = mapped.asSlice(at, Math.min(chunkBytes, size - at));
-                bits[i] = new long[CHUNK_PAGES / 64];
-            }
-        } catch (IOException e) {
-            throw new CairnException("cannot map " + path + ": " + e.getMessage(), e);
+        // One mapping for all new chunks (at open: the whole file in one mmap call), sliced
+        // into chunks. Mapping beyond the end extends a writable file to the chunks' end
+        // (sparse); a read-only file maps only the bytes it has.
+        long offset = current.length * chunkBytes;
+        long size = writable ? (needed - current.length) * chunkBytes : file.size() - offset;
+        MemorySegment mapped = file.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
+        for (int i = current.length; i < needed; i++) {
+            long at = (i - current.length) * chunkBytes;
+            next[i] = mapped.asSlice(at, Math.min(chunkBytes, size - at));
+            bits[i] = new long[CHUNK_PAGES / 64];
         }
         verified = bits;
         chunks = next;
@@ -200,12 +194,12 @@ class PageFile implements AutoCloseable {
     }
 
     private void writeNative(long pageId, MemorySegment pages) {
-        ChannelIo.writeFully(channel, path, pages.asByteBuffer(), pageId << pageShift, pageShift);
+        file.writeFully(pages.asByteBuffer(), pageId << pageShift, pageShift);
     }
 
     /** Forces every write so far to the device (fdatasync). */
     void force() {
-        ChannelIo.force(channel, path);
+        file.force();
     }
 
     /**
@@ -214,12 +208,12 @@ class PageFile implements AutoCloseable {
      */
     MemorySegment readPage(long pageId) {
         ByteBuffer page = ByteBuffer.allocate(pageBytes);
-        ChannelIo.readFully(channel, path, page, pageId << pageShift);
+        file.readFully(page, pageId << pageShift);
         return MemorySegment.ofArray(page.array());
     }
 
     long fileBytes() {
-        return ChannelIo.size(channel, path);
+        return file.size();
     }
 
     @Override
@@ -227,11 +221,7 @@ class PageFile implements AutoCloseable {
         try {
             arena.close();
         } finally {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                throw new CairnException("cannot close " + path + ": " + e.getMessage(), e);
-            }
+            file.close();
         }
     }
 }

@@ -102,12 +102,12 @@ public final class Store implements AutoCloseable {
 
     /** Creates a PageFile; tests pass a wrapper that injects faults. */
     interface PageFileFactory {
-        PageFile create(Path path, FileChannel channel, int pageBytes, boolean writable);
+        PageFile create(StoreFile file, int pageBytes, boolean writable);
     }
 
     /** Creates a WalFile; tests pass a wrapper that injects faults. */
     interface WalFileFactory {
-        WalFile create(Path path, FileChannel channel, int pageBytes, long databaseId);
+        WalFile create(StoreFile file, int pageBytes, long databaseId);
     }
 
     private Store(Path dir, FileHeader.Info info, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
@@ -188,8 +188,23 @@ public final class Store implements AutoCloseable {
         return open(dir, options, PageFile::new, WalFile::new, true);
     }
 
+    /**
+     * Opens with the caller's interrupt status cleared, and sets it again after: a set status
+     * would make the first call on a channel close it (StoreFile). An interrupt arriving during
+     * the open may still fail it, with a message saying the thread was interrupted.
+     */
     private static Salvaged open(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory,
                                  boolean salvage) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return openUninterrupted(dir, options, factory, walFactory, salvage);
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Salvaged openUninterrupted(Path dir, StoreOptions options, PageFileFactory factory,
+                                              WalFileFactory walFactory, boolean salvage) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
         FileChannel lockChannel = null;
@@ -219,7 +234,7 @@ public final class Store implements AutoCloseable {
             }
         } catch (IOException e) {
             closeQuietly(lockChannel);
-            throw new CairnException("cannot open database folder " + dir + ": " + e.getMessage(), e);
+            throw new CairnException("cannot open database folder " + dir + ": " + StoreFile.reason(e), e);
         } catch (RuntimeException e) {
             closeQuietly(lockChannel);
             throw e;
@@ -229,25 +244,25 @@ public final class Store implements AutoCloseable {
     /** Opens the files of a folder whose lock this process holds; closes them again if that fails. */
     private static Store openLocked(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory,
                                     FileChannel lockChannel, FileLock lock) throws IOException {
-        FileChannel channel = null;
-        FileChannel walChannel = null;
+        StoreFile dataFile = null;
+        StoreFile walFile = null;
         try {
             Path data = dir.resolve(DATA_FILE);
             if (!Files.exists(data)) create(dir, data, options.pageBytes());
-            channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            dataFile = StoreFile.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(FileHeader.READ_BYTES);
-            ChannelIo.readFully(channel, data, head, 0);
+            dataFile.readFully(head, 0);
             FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.limit()));
-            PageFile pageFile = factory.create(data, channel, info.pageBytes(), true);
+            PageFile pageFile = factory.create(dataFile, info.pageBytes(), true);
             Path walPath = dir.resolve(WAL_FILE);
             if (info.writable()) {
-                walChannel = FileChannel.open(walPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                walFile = StoreFile.open(walPath, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             } else if (Files.exists(walPath)) {
-                walChannel = FileChannel.open(walPath, StandardOpenOption.READ);
+                walFile = StoreFile.open(walPath, StandardOpenOption.READ);
             }
             // An empty log was just created (or never written): its name must be made durable.
-            boolean walCreated = walChannel != null && walChannel.size() == 0;
-            WalFile wal = walChannel == null ? null : walFactory.create(walPath, walChannel, info.pageBytes(), info.databaseId());
+            boolean walCreated = walFile != null && walFile.size() == 0;
+            WalFile wal = walFile == null ? null : walFactory.create(walFile, info.pageBytes(), info.databaseId());
             Store store = new Store(dir, info, pageFile, wal, lockChannel, lock, options);
             try {
                 store.recover();
@@ -258,7 +273,7 @@ public final class Store implements AutoCloseable {
             }
             return store;
         } catch (IOException | RuntimeException e) {
-            closeQuietly(channel, walChannel);
+            closeQuietly(dataFile, walFile);
             throw e;
         }
     }
@@ -337,12 +352,12 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(FileChannel... channels) {
-        for (FileChannel c : channels) {
+    private static void closeQuietly(AutoCloseable... files) {
+        for (AutoCloseable c : files) {
             if (c == null) continue;
             try {
                 c.close();
-            } catch (IOException suppressed) {
+            } catch (Exception suppressed) {
                 // Closing after a failed open: the open's own exception is the one to report.
                 LOG.log(System.Logger.Level.DEBUG, "close after failed open", suppressed);
             }

@@ -4,10 +4,8 @@ import dev.cairn.CairnException;
 import dev.cairn.CorruptionException;
 import dev.cairn.internal.Check;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
@@ -60,7 +58,7 @@ class WalFile implements AutoCloseable {
     final int pageBytes;
     /** The data file's database id (storage-format.md §3.1), written into every header; 0 for a file made before ids. */
     final long databaseId;
-    private final FileChannel channel;
+    private final StoreFile file;
     private final CRC32C crc = new CRC32C();
     private long generation;
     private long baseTxn;
@@ -83,9 +81,9 @@ class WalFile implements AutoCloseable {
     /** The frame being appended; direct, so the channel writes it without a bounce copy. */
     private ByteBuffer buffer = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
 
-    WalFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
-        this.path = path;
-        this.channel = channel;
+    WalFile(StoreFile file, int pageBytes, long databaseId) {
+        this.path = file.path;
+        this.file = file;
         this.pageBytes = pageBytes;
         this.databaseId = databaseId;
     }
@@ -473,38 +471,30 @@ class WalFile implements AutoCloseable {
 
     /** Writes the buffer's remaining bytes at position. The one door for every write to the log. */
     void write(long position, ByteBuffer bytes) {
-        ChannelIo.writeFully(channel, path, bytes, position);
+        file.writeFully(bytes, position);
     }
 
     /** Forces the log to the device (fdatasync). */
     void force() {
-        ChannelIo.force(channel, path);
+        file.force();
         forced = true;
     }
 
     private void read(long position, ByteBuffer into) {
-        ChannelIo.readFully(channel, path, into, position);
+        file.readFully(into, position);
     }
 
     private void truncate(long bytes) {
         allocated = -1;
-        try {
-            channel.truncate(bytes);
-        } catch (IOException e) {
-            throw new CairnException("cannot truncate " + path + " to " + bytes + " bytes: " + e.getMessage(), e);
-        }
+        file.truncate(bytes);
     }
 
     private long size() {
-        return ChannelIo.size(channel, path);
+        return file.size();
     }
 
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            throw new CairnException("cannot close " + path + ": " + e.getMessage(), e);
-        }
+        file.close();
     }
 }

@@ -54,9 +54,9 @@ final class CrashingFiles {
         crash();
     }
 
-    PageFile pageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
-        FileChannel raw = open(path);
-        return new PageFile(path, channel, pageBytes, writable) {
+    PageFile pageFile(StoreFile file, int pageBytes, boolean writable) {
+        FileChannel raw = open(file.path);
+        return new PageFile(file, pageBytes, writable) {
             @Override
             void write(long pageId, MemorySegment pages) {
                 if (beforeCall()) return;
@@ -74,9 +74,9 @@ final class CrashingFiles {
         };
     }
 
-    WalFile walFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
-        FileChannel raw = open(path);
-        return new WalFile(path, channel, pageBytes, databaseId) {
+    WalFile walFile(StoreFile file, int pageBytes, long databaseId) {
+        FileChannel raw = open(file.path);
+        return new WalFile(file, pageBytes, databaseId) {
             @Override
             void write(long position, ByteBuffer bytes) {
                 if (beforeCall()) return;

@@ -20,7 +20,7 @@ class PageFileTest {
 
     /** A writable data file at path; closing it closes its channel. */
     private static PageFile writable(Path path) throws Exception {
-        return new PageFile(path, FileChannel.open(path, CREATE, READ, WRITE), P, true);
+        return new PageFile(StoreFile.open(path, CREATE, READ, WRITE), P, true);
     }
 
     /** {@code count} pages of random bytes; {@code seed} picks them. */
@@ -46,9 +46,9 @@ class PageFileTest {
                 assertEquals(-1, page.mismatch(written.asSlice((long) p * P, P)), "page " + (first + p) + " via the mapping");
             }
         }
-        try (FileChannel channel = FileChannel.open(path, READ)) {
+        try (StoreFile channel = StoreFile.open(path, READ)) {
             ByteBuffer back = ByteBuffer.allocate(4 * P);
-            ChannelIo.readFully(channel, path, back, first * P);
+            channel.readFully(back, first * P);
             assertEquals(-1, MemorySegment.ofBuffer(back).mismatch(written), "pages via the file");
         }
     }
@@ -65,18 +65,6 @@ class PageFileTest {
     }
 
     @Test
-    void aFailedWriteSaysWhichPageOfWhichFile() throws Exception {
-        Path path = dir.resolve("data");
-        FileChannel channel = FileChannel.open(path, CREATE, READ, WRITE);
-        try (PageFile file = new PageFile(path, channel, P, true)) {
-            file.write(5, pages(1, 1));
-            channel.close(); // as a device error would: the write system call fails
-            CairnException e = assertThrows(CairnException.class, () -> file.write(9, pages(1, 2)));
-            assertTrue(e.getMessage().contains("page 9") && e.getMessage().contains(path.toString()), e.getMessage());
-        }
-    }
-
-    @Test
     void runsOfConsecutivePagesGoOutTogetherAndLandInPlace() throws Exception {
         Path path = dir.resolve("data");
         // Ids with gaps, a run longer than the staging buffer, and a run across a chunk boundary.
@@ -89,7 +77,7 @@ class PageFileTest {
         MemorySegment[] each = new MemorySegment[ids.length];
         for (int i = 0; i < ids.length; i++) each[i] = all.asSlice((long) i * P, P);
         java.util.List<Long> writes = new java.util.ArrayList<>();
-        try (PageFile file = new PageFile(path, FileChannel.open(path, CREATE, READ, WRITE), P, true) {
+        try (PageFile file = new PageFile(StoreFile.open(path, CREATE, READ, WRITE), P, true) {
             @Override
             void write(long pageId, MemorySegment pages) {
                 writes.add(pageId);
@@ -115,7 +103,7 @@ class PageFileTest {
         try (PageFile file = writable(path)) {
             assertThrows(AssertionError.class, () -> file.write(3, MemorySegment.ofArray(new byte[P + 1])));
         }
-        try (PageFile file = new PageFile(path, FileChannel.open(path, READ), P, false)) {
+        try (PageFile file = new PageFile(StoreFile.open(path, READ), P, false)) {
             assertThrows(AssertionError.class, () -> file.write(3, pages(1, 1)));
         }
     }

@@ -183,7 +183,7 @@ class WalFileTest {
     void aLogOfANewerVersionOrAnotherPageSizeIsRefused() throws IOException {
         Path path = dir.resolve("wal");
         writeCommits(path, 1, new Random(8));
-        try (WalFile other = new WalFile(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192, DATABASE)) {
+        try (WalFile other = new WalFile(StoreFile.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192, DATABASE)) {
             CorruptionException e = assertThrows(CorruptionException.class, other::scan);
             assertTrue(e.getMessage().contains("page size 4096"), e.getMessage());
         }
@@ -460,7 +460,7 @@ class WalFileTest {
 
     private static WalFile open(Path path, long databaseId) {
         try {
-            return new WalFile(path, FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            return new WalFile(StoreFile.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), PAGE, databaseId);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -51,8 +51,8 @@ class WriteFailureTest {
             }
         }
 
-        PageFile pageFile(Path path, FileChannel channel, int pageBytes, boolean writable) {
-            return new PageFile(path, channel, pageBytes, writable) {
+        PageFile pageFile(StoreFile file, int pageBytes, boolean writable) {
+            return new PageFile(file, pageBytes, writable) {
                 @Override
                 void write(long pageId, MemorySegment pages) {
                     call("a write of page " + pageId);
@@ -67,8 +67,8 @@ class WriteFailureTest {
             };
         }
 
-        WalFile walFile(Path path, FileChannel channel, int pageBytes, long databaseId) {
-            return new WalFile(path, channel, pageBytes, databaseId) {
+        WalFile walFile(StoreFile file, int pageBytes, long databaseId) {
+            return new WalFile(file, pageBytes, databaseId) {
                 @Override
                 void write(long position, ByteBuffer bytes) {
                     call("a write of the log at " + position);
