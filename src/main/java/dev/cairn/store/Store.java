@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,8 +66,7 @@ public final class Store implements AutoCloseable {
     private final long databaseId;
     final PageFile pageFile;
     final WalFile wal;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final FolderLock folderLock;
     private final boolean durable;
     private final boolean writable;
     /** The data file's format read version (storage-format.md §3.1). */
@@ -110,14 +108,13 @@ public final class Store implements AutoCloseable {
         WalFile create(StoreFile file, int pageBytes, long databaseId);
     }
 
-    private Store(Path dir, FileHeader.Info info, PageFile pageFile, WalFile wal, FileChannel lockChannel, FileLock lock,
+    private Store(Path dir, FileHeader.Info info, PageFile pageFile, WalFile wal, FolderLock folderLock,
                   StoreOptions options) {
         this.dir = dir;
         this.databaseId = info.databaseId();
         this.pageFile = pageFile;
         this.wal = wal;
-        this.lockChannel = lockChannel;
-        this.lock = lock;
+        this.folderLock = folderLock;
         this.durable = options.durable();
         this.checkpointBytes = options.checkpointBytes();
         this.writable = info.writable();
@@ -207,20 +204,19 @@ public final class Store implements AutoCloseable {
                                               WalFileFactory walFactory, boolean salvage) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
-        FileChannel lockChannel = null;
+        FolderLock folderLock = null;
         try {
             // createDirectories throws and catches an exception when the folder exists: ask first.
             if (!Files.isDirectory(dir)) {
                 if (Files.exists(dir)) throw new CairnException("cannot open database folder " + dir + ": it is a file, not a folder");
                 Files.createDirectories(dir);
             }
-            lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = lockOrRefuse(dir, lockChannel);
+            folderLock = FolderLock.take(dir);
             List<LogRefusedException> refusals = new ArrayList<>();
             Path keptLog = null;
             while (true) {
                 try {
-                    return new Salvaged(openLocked(dir, options, factory, walFactory, lockChannel, lock), List.copyOf(refusals), keptLog);
+                    return new Salvaged(openLocked(dir, options, factory, walFactory, folderLock), List.copyOf(refusals), keptLog);
                 } catch (LogRefusedException refusal) {
                     Path log = dir.resolve(WAL_FILE);
                     // Each cut must shorten the log, so this ends (a refusal to keep it all is not salvageable).
@@ -233,17 +229,17 @@ public final class Store implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            closeQuietly(lockChannel);
+            closeQuietly(folderLock);
             throw new CairnException("cannot open database folder " + dir + ": " + StoreFile.reason(e), e);
         } catch (RuntimeException e) {
-            closeQuietly(lockChannel);
+            closeQuietly(folderLock);
             throw e;
         }
     }
 
     /** Opens the files of a folder whose lock this process holds; closes them again if that fails. */
     private static Store openLocked(Path dir, StoreOptions options, PageFileFactory factory, WalFileFactory walFactory,
-                                    FileChannel lockChannel, FileLock lock) throws IOException {
+                                    FolderLock folderLock) throws IOException {
         StoreFile dataFile = null;
         StoreFile walFile = null;
         try {
@@ -263,7 +259,7 @@ public final class Store implements AutoCloseable {
             // An empty log was just created (or never written): its name must be made durable.
             boolean walCreated = walFile != null && walFile.size() == 0;
             WalFile wal = walFile == null ? null : walFactory.create(walFile, info.pageBytes(), info.databaseId());
-            Store store = new Store(dir, info, pageFile, wal, lockChannel, lock, options);
+            Store store = new Store(dir, info, pageFile, wal, folderLock, options);
             try {
                 store.recover();
                 if (walCreated && info.writable()) forceDirectory(dir);
@@ -276,20 +272,6 @@ public final class Store implements AutoCloseable {
             closeQuietly(dataFile, walFile);
             throw e;
         }
-    }
-
-    /** Takes the folder's lock through {@code lockChannel}, or refuses: another process or handle holds it. */
-    private static FileLock lockOrRefuse(Path dir, FileChannel lockChannel) throws IOException {
-        FileLock lock;
-        try {
-            lock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
-        if (lock == null) {
-            throw new DatabaseLockedException("database folder " + dir + " is in use by another process or handle");
-        }
-        return lock;
     }
 
     /**
@@ -312,8 +294,8 @@ public final class Store implements AutoCloseable {
         if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
         Backup.checkTarget(dir, targetDir, what);
         Path createdFrom = Backup.firstMissing(targetDir);
-        try (FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            FileLock lock = lockOrRefuse(dir, lockChannel);
+        try {
+            FolderLock folderLock = FolderLock.take(dir);
             try {
                 Files.createDirectories(targetDir);
                 for (String name : List.of(DATA_FILE, WAL_FILE)) {
@@ -326,7 +308,7 @@ public final class Store implements AutoCloseable {
                     }
                 }
             } finally {
-                lock.release();
+                folderLock.close();
             }
         } catch (IOException e) {
             throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e, e);
@@ -896,12 +878,7 @@ public final class Store implements AutoCloseable {
                 }
             }
         } finally {
-            try {
-                lock.release();
-                lockChannel.close();
-            } catch (IOException e) {
-                throw new CairnException("cannot release the lock of " + dir + ": " + e.getMessage(), e);
-            }
+            folderLock.close();
         }
     }
 

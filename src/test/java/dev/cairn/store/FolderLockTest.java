@@ -1,0 +1,104 @@
+package dev.cairn.store;
+
+import dev.cairn.DatabaseLockedException;
+import dev.cairn.testing.ChildJvm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.cairn.store.StoreTest.b;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The folder lock holds against other processes whatever this JVM does meanwhile: closing any
+ * channel of the lock file releases every POSIX lock the process holds on it, so a refused
+ * second open (or a copy) in the holder's JVM must not touch the file.
+ */
+class FolderLockTest {
+    @TempDir Path dir;
+
+    /** What a child JVM's open of the folder says: "locked" or "opened". */
+    private String childOpens(Path folder) throws Exception {
+        return ChildJvm.run(Child.class.getName(), folder.toString()).strip();
+    }
+
+    @Test
+    void refusedOpensAndCopiesInTheHoldersJvmKeepOtherProcessesOut() throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("link"), Files.createDirectories(dir.resolve("db")));
+        try (Store store = Store.open(dir.resolve("db"))) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k"), b("v"));
+                w.commit();
+            }
+            assertEquals("locked", childOpens(dir.resolve("db")));
+            assertThrows(DatabaseLockedException.class, () -> Store.open(dir.resolve("db")));
+            assertThrows(DatabaseLockedException.class, () -> Store.open(link));
+            assertThrows(DatabaseLockedException.class, () -> Store.open(dir.resolve("db/../db")));
+            assertThrows(DatabaseLockedException.class, () -> Store.copyAsIs(dir.resolve("db"), dir.resolve("copy")));
+            assertEquals("locked", childOpens(dir.resolve("db")), "after refused opens and a refused copy in this JVM");
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("k2"), b("v2"));
+                w.commit();
+            }
+        }
+        assertEquals("opened", childOpens(dir.resolve("db")), "once the store closed");
+        Store.copyAsIs(dir.resolve("db"), dir.resolve("copy")); // a copy takes and releases the lock
+        try (Store store = Store.open(dir.resolve("db"))) {
+            assertEquals("locked", childOpens(dir.resolve("db")));
+        }
+    }
+
+    @Test
+    void threadsOpeningOneFolderAtOnceLeaveOneHolderAndTheLockIntact() throws Exception {
+        Path db = dir.resolve("db");
+        int threads = 8;
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicInteger refused = new AtomicInteger();
+        List<Store> opened = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> all = new ArrayList<>();
+        Files.createDirectories(db);
+        for (int i = 0; i < threads; i++) {
+            all.add(Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    opened.add(Store.open(db));
+                } catch (DatabaseLockedException e) {
+                    refused.incrementAndGet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : all) t.join(60_000);
+        assertEquals(1, opened.size());
+        assertEquals(threads - 1, refused.get());
+        try {
+            assertEquals("locked", childOpens(db));
+        } finally {
+            opened.getFirst().close();
+        }
+    }
+
+    /** Opens the folder and prints whether it could. */
+    public static final class Child {
+        private Child() { }
+
+        public static void main(String[] args) {
+            try (Store store = Store.open(Path.of(args[0]))) {
+                System.out.println(store.directory() != null ? "opened" : "?");
+            } catch (DatabaseLockedException e) {
+                System.out.println("locked");
+            }
+        }
+    }
+}
