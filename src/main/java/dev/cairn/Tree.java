@@ -73,13 +73,26 @@ public interface Tree<V extends Record> {
     /** @throws IllegalArgumentException naming the tree and the path if no such component */
     FieldHandle field(String componentName);
 
-    /** Runs {@code reader} over the stored bytes of the record; @throws RecordNotFoundException if absent. */
+    /**
+     * Runs {@code reader} over the stored bytes of the record; @throws RecordNotFoundException if
+     * absent. Inside {@link Cairn#write} the reader may not change this tree (see {@link #forEach}).
+     */
     <R> R read(Key<V> key, Function<RecordView, R> reader);
 
-    /** Visits every record in key order on one snapshot, zero-copy; the view is valid in the call only. */
+    /**
+     * Visits every record in key order on one snapshot, zero-copy; the view is valid in the call
+     * only. Inside {@link Cairn#write} as {@link #forEach}.
+     */
     void scan(BiConsumer<Key<V>, RecordView> visitor);
 
-    /** Visits every record in key order on one snapshot, decoded. */
+    /**
+     * Visits every record in key order on one snapshot, decoded. Inside {@link Cairn#write} the
+     * snapshot is the batch's own state, and the visitor may not change this tree: an insert,
+     * update, remove or state change of its records throws
+     * {@link java.util.ConcurrentModificationException} before it changes anything (collect the
+     * keys, then change them); other trees it may change. Outside a batch each change is its own
+     * transaction and the visit goes on over the snapshot it started with.
+     */
     void forEach(BiConsumer<Key<V>, V> visitor);
 
     /** {@code Draft(n) -> Released(n)}. @throws IllegalStateException if not versioned or already released */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.testing.Fixtures.Bom;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.EvoV1;
 import dev.cairn.testing.Fixtures.EvoV2;
@@ -673,5 +674,43 @@ class CairnTest {
             assertTrue(Files.isDirectory(nested));
             assertEquals(Set.of(), other.treeNames());
         }
+    }
+
+    /**
+     * Inside a write batch a visitor sees the batch's own pages; changing the tree it walks would
+     * make it meet its own inserts without end (probe 35) and move bytes under a RecordView. The
+     * change is refused before it changes anything, the batch goes on, and other trees may change.
+     */
+    @Test
+    void aVisitorInsideABatchMayNotChangeTheTreeItWalks() {
+        for (int i = 0; i < 3; i++) insertCheckedOut(new Part("P" + i, "M", i, i, List.of()));
+        Tree<Bom> boms = db.tree(Bom.class);
+        int[] visits = {0};
+        db.write(() -> {
+            parts.forEach((k, p) -> {
+                visits[0]++;
+                assertThrowsNaming(java.util.ConcurrentModificationException.class, "tree Part",
+                    () -> parts.insert(new Part(p.name() + "-copy", "M", 0, 0, List.of())));
+                assertThrows(java.util.ConcurrentModificationException.class, () -> parts.update(k, p));
+                assertThrows(java.util.ConcurrentModificationException.class, () -> parts.remove(k));
+                boms.insert(new Bom("A-" + p.name(), k, 1)); // another tree: fine
+            });
+            parts.scan((k, v) -> assertThrows(java.util.ConcurrentModificationException.class, () -> parts.remove(k)));
+            Key<Part> first = parts.keys().getFirst();
+            parts.read(first, v -> assertThrows(java.util.ConcurrentModificationException.class,
+                () -> parts.update(first, new Part("x", "M", 0, 0, List.of()))));
+            parts.insert(new Part("after", "M", 9, 9, List.of())); // once the visit returned
+        });
+        assertEquals(3, visits[0]);
+        assertEquals(4, parts.size());
+        assertEquals(3, boms.size());
+        // Outside a batch each change is its own transaction and the walk keeps its snapshot.
+        visits[0] = 0;
+        parts.forEach((k, p) -> {
+            visits[0]++;
+            parts.insert(new Part(p.name() + "-copy", "M", 0, 0, List.of()));
+        });
+        assertEquals(4, visits[0]);
+        assertEquals(8, parts.size());
     }
 }

@@ -95,6 +95,8 @@ public final class Database implements AutoCloseable {
         RuntimeException brokenBy;
         /** The sync link's batch: nobody waits for an index failure after its commit. */
         boolean fromServer;
+        /** Trees a read of this batch is calling back into the application for: see {@link #readCallingBack}. */
+        final Map<TreeState, Integer> visited = new IdentityHashMap<>();
 
         Batch(WriteTxn txn, long outboxNext) {
             this.txn = txn;
@@ -393,6 +395,36 @@ public final class Database implements AutoCloseable {
     <R> R readOrWrite(Function<ReadTxn, R> body) {
         if (writeLock.isHeldByCurrentThread() && batch != null) return body.apply(batch.txn);
         return read(body);
+    }
+
+    /**
+     * As {@link #readOrWrite}, for a read of tree {@code t} that calls the application back while
+     * it still uses the tree's stored bytes (a forEach or scan visitor, a RecordView reader).
+     * Inside a write batch those bytes are the batch's own pages, which a change of the same tree
+     * rewrites in place: a change of {@code t} from the callback is refused with a
+     * ConcurrentModificationException before it changes anything (so the batch goes on), as a
+     * Java collection refuses a change during its iteration. Without the refusal a visitor that
+     * inserted into the tree it walked would meet its own inserts, without end, and a RecordView
+     * would read bytes moved under it.
+     */
+    <R> R readCallingBack(TreeState t, Function<ReadTxn, R> body) {
+        if (!inWrite()) return read(body);
+        Batch b = batch;
+        b.visited.merge(t, 1, Integer::sum);
+        try {
+            return body.apply(b.txn);
+        } finally {
+            b.visited.compute(t, (x, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    /** Refuses a change of tree t's records while a read of the batch calls back from it (see {@link #readCallingBack}). */
+    private void refuseWhileVisited(TreeState t, Object what) {
+        if (batch().visited.containsKey(t)) {
+            throw new java.util.ConcurrentModificationException(what + ": tree " + t.name + " is being read by a "
+                + "visitor or view in this write batch (forEach, scan, read); change it after that read returns, "
+                + "e.g. collect the keys first");
+        }
     }
 
     public void checkOpen() {
@@ -741,6 +773,7 @@ public final class Database implements AutoCloseable {
 
     /** Inserts encoded record bytes under the next id of the pool; revision 0. */
     <V> Key<V> insert(TreeState t, byte[] body) {
+        refuseWhileVisited(t, "insert into tree " + t.name);
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         byte[] value = recordValue(t, "insert", h, body); // before an id is taken
@@ -761,6 +794,7 @@ public final class Database implements AutoCloseable {
      * of the pool in this batch ({@link KeyPool#takeAll}), so no record holds that key.
      */
     <V> Key<V> insertAt(TreeState t, int id, int revision, byte[] body) {
+        refuseWhileVisited(t, "insert into tree " + t.name);
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         Key<V> key = new Key<>(t.name, id, revision);
@@ -837,6 +871,7 @@ public final class Database implements AutoCloseable {
 
     /** Replaces the data of {@code key}; {@code encode} maps the old record bytes to the new. */
     void update(TreeState t, Key<?> key, UnaryOperator<MemorySegment> encode) {
+        refuseWhileVisited(t, "update of " + key);
         MemorySegment old = stored(t, key);
         RecordHeader h = RecordHeader.decode(old, key);
         if (h.released()) {
@@ -855,6 +890,7 @@ public final class Database implements AutoCloseable {
     }
 
     void remove(TreeState t, Key<?> key) {
+        refuseWhileVisited(t, "remove of " + key);
         MemorySegment old = stored(t, key);
         RecordHeader h = RecordHeader.decode(old, key);
         if (h.released()) {
@@ -886,6 +922,7 @@ public final class Database implements AutoCloseable {
     }
 
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
+        refuseWhileVisited(t, "state change of " + key);
         MemorySegment body = RecordHeader.body(stored(t, key));
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false);
         byte[] value = recordValue(t, key, next, Layout.copy(body));
@@ -898,6 +935,7 @@ public final class Database implements AutoCloseable {
     }
 
     <V> Key<V> newRevision(TreeState t, Key<V> released) {
+        refuseWhileVisited(t, "newRevision of " + released);
         requireVersioned(t, released, "newRevision");
         MemorySegment old = stored(t, released);
         RecordHeader h = RecordHeader.decode(old, released);
@@ -993,6 +1031,7 @@ public final class Database implements AutoCloseable {
      * a pending change is sent with the new body.
      */
     void migrated(TreeState t, Key<?> key, byte[] body) {
+        refuseWhileVisited(t, "migration of " + key);
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         RecordHeader next = serverId == null ? h.touched(System.currentTimeMillis(), nodeId, user, true) : h;
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, body));

@@ -271,7 +271,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     public <R> R read(Key<V> key, Function<RecordView, R> reader) {
         own(key);
         Objects.requireNonNull(reader, "reader");
-        return db.readOrWrite(r -> {
+        return db.readCallingBack(t, r -> {
             MemorySegment v = r.get(t.dataTree, recordKey(key));
             if (v == null) throw notFound(key);
             RecordViewImpl view = new RecordViewImpl(t.name, this, codec()).at(RecordHeader.body(v));
@@ -286,7 +286,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public void scan(BiConsumer<Key<V>, RecordView> visitor) {
         Objects.requireNonNull(visitor, "visitor");
-        db.readOrWrite(r -> {
+        db.readCallingBack(t, r -> {
             RecordViewImpl view = new RecordViewImpl(t.name, this, codec());
             try {
                 r.forEach(t.dataTree, (k, v) -> {
@@ -303,7 +303,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public void forEach(BiConsumer<Key<V>, V> visitor) {
         Objects.requireNonNull(visitor, "visitor");
-        db.readOrWrite(r -> {
+        db.readCallingBack(t, r -> {
             forEachStored(r, visitor);
             return null;
         });
