@@ -467,18 +467,27 @@ public final class SelectorLoop implements AutoCloseable {
         core.close();
     }
 
-    /** Stops the loop, says goodbye to every client, closes the server database. Idempotent. */
+    /**
+     * Stops the loop, says goodbye to every client, closes the server database, and waits until
+     * that is done, however long it takes and even if the caller is interrupted meanwhile (its
+     * interrupt status is kept): a caller that starts a server on the folder next must find it
+     * free. Idempotent; from the loop's own thread (a task) it only asks the loop to end after
+     * this round.
+     */
     @Override
     public void close() {
-        if (!running) return;
         running = false;
         selector.wakeup();
-        if (Thread.currentThread() != thread) {
+        if (Thread.currentThread() == thread) return;
+        boolean interrupted = false;
+        while (true) {
             try {
-                thread.join(10_000);
+                if (thread.join(java.time.Duration.ofSeconds(10))) break;
+                LOG.log(System.Logger.Level.WARNING, "still waiting for the sync server on port " + port() + " to stop");
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
             }
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 }
