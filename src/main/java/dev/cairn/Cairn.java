@@ -291,7 +291,10 @@ public final class Cairn implements AutoCloseable {
      * blocks writers or other subscribers. When an event finds a subscriber's buffer full, that
      * subscription ends: its backlog is dropped and it receives
      * {@code onError(EventsLostException)} with the number of events lost. Closing the database
-     * completes every subscription.
+     * completes every subscription. A subscriber whose {@code onNext} throws broke the Flow rules
+     * (Reactive Streams §2.13): its subscription is cancelled, the exception logged, and no
+     * {@code onError} follows. (A {@link #subscribe(Consumer)} listener that throws is logged and
+     * keeps its subscription.)
      */
     public Flow.Publisher<Event> events() {
         return db.events();
