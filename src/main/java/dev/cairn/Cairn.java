@@ -315,7 +315,11 @@ public final class Cairn implements AutoCloseable {
         return db.events().subscribe(listener, onLost);
     }
 
-    /** Closes the database; idempotent. Waits for a running write. */
+    /**
+     * Closes the database; idempotent. Waits for a running write (and up to 10 s for running
+     * reads). @throws IllegalStateException called inside {@link #write} or inside a
+     * forEach, scan or read callback of this database: close after it returns.
+     */
     @Override
     public void close() {
         synchronized (this) {

@@ -713,4 +713,22 @@ class CairnTest {
         assertEquals(4, visits[0]);
         assertEquals(8, parts.size());
     }
+
+    /** close from a visitor would wait for its own read, then pull the pages from under it (probe 35). */
+    @Test
+    void closeInsideAReadCallbackIsRefusedAndTheDatabaseStaysUsable() {
+        Key<Part> k = parts.insert(new Part("P", "M", 1, 1, List.of()));
+        int[] visits = {0};
+        parts.forEach((key, p) -> {
+            visits[0]++;
+            assertThrowsNaming(IllegalStateException.class, "inside a forEach, scan or read callback", db::close);
+        });
+        parts.scan((key, v) -> assertThrows(IllegalStateException.class, db::close));
+        assertEquals(1, (int) parts.read(k, v -> {
+            assertThrows(IllegalStateException.class, db::close);
+            return v.getInt(parts.field("stock"));
+        }));
+        assertEquals(1, visits[0]);
+        assertEquals(new Part("P", "M", 1, 1, List.of()), parts.get(k)); // still open
+    }
 }

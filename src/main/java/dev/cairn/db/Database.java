@@ -59,6 +59,8 @@ public final class Database implements AutoCloseable {
     final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
     private final LongAdder activeReaders = new LongAdder();
     private volatile boolean closed;
+    /** Bound to the database while one of its reads calls the application back ({@link #readCallingBack}). */
+    private static final ScopedValue<Database> CALLING_BACK = ScopedValue.newInstance();
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
     /**
      * Every indexer registered on a tree of an open database, by identity, with where: one
@@ -408,7 +410,7 @@ public final class Database implements AutoCloseable {
      * would read bytes moved under it.
      */
     <R> R readCallingBack(TreeState t, Function<ReadTxn, R> body) {
-        if (!inWrite()) return read(body);
+        if (!inWrite()) return ScopedValue.where(CALLING_BACK, this).call(() -> read(body));
         Batch b = batch;
         b.visited.merge(t, 1, Integer::sum);
         try {
@@ -437,6 +439,11 @@ public final class Database implements AutoCloseable {
         if (closed) return;
         if (writeLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
+        }
+        if (CALLING_BACK.isBound() && CALLING_BACK.get() == this) {
+            // It would wait for its own read to end, then pull the pages from under it.
+            throw new IllegalStateException("close of " + directory + " inside a forEach, scan or read callback (close "
+                + "after it returns)");
         }
         writeLock.lock();
         try {
