@@ -267,8 +267,14 @@ public final class Cairn implements AutoCloseable {
     }
 
     private void closeClient() {
+        closeClient(null);
+    }
+
+    /** Stops the link; a {@link #connect} future still waiting fails with {@code pending} (null: "disconnected"). */
+    private void closeClient(RuntimeException pending) {
         if (client == null) return;
-        client.close();
+        if (pending == null) client.close();
+        else client.close(pending);
         dev.cairn.db.SyncReplica.install(db).client(null);
         client = null;
     }
@@ -317,13 +323,18 @@ public final class Cairn implements AutoCloseable {
 
     /**
      * Closes the database; idempotent. Waits for a running write (and up to 10 s for running
-     * reads). @throws IllegalStateException called inside {@link #write} or inside a
-     * forEach, scan or read callback of this database: close after it returns.
+     * reads). What still waits for the server fails with {@link IllegalStateException} saying
+     * the database was closed: the future of a {@link #connect} not yet completed and of every
+     * {@link Tree#checkOut} not yet granted (a thread joined on one returns). A check-out request
+     * itself is not withdrawn on the server: see {@link Tree#checkOut} for what the next run of
+     * this node does with it. @throws IllegalStateException called inside {@link #write} or
+     * inside a forEach, scan or read callback of this database: close after it returns.
      */
     @Override
     public void close() {
         synchronized (this) {
-            closeClient();
+            closeClient(new IllegalStateException("the database " + db.directory()
+                + " was closed before the link to the server completed"));
         }
         db.close();
     }

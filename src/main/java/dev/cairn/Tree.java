@@ -116,7 +116,9 @@ public interface Tree<V extends Record> {
      * {@code get}/{@code join} inside one throws {@code IllegalStateException} at once. A
      * {@link #checkIn} of the record on this node while the request waits (say, by another
      * thread) withdraws it: the future is cancelled ({@code CancellationException}). It fails
-     * with {@code RecordNotFoundException} when the record is removed meanwhile.
+     * with {@code RecordNotFoundException} when the record is removed meanwhile, and with
+     * {@code IllegalStateException} saying so when the database is closed before the grant
+     * (a thread joined on it returns).
      *
      * @throws RecordNotFoundException naming the key if absent
      */

@@ -459,6 +459,9 @@ public final class Database implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+        // Outside the lock: a waiting thread's code may run on this one as its future completes.
+        SyncReplica s = sync;
+        if (s != null) s.closed();
     }
 
     public boolean isClosed() {

@@ -216,8 +216,24 @@ public final class SyncReplica implements Replica {
         if (c != null && !c.replicates(t.name)) return CompletableFuture.failedFuture(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
         CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k));
+        // A close that ran since the read above failed the waiting futures before this one was added.
+        if (db.isClosed()) closed();
         if (c != null) c.checkOut(key);
         return f;
+    }
+
+    /**
+     * At the database's close: fails every check-out still waiting for the server's grant,
+     * which this process can no longer receive, so that no thread waits on one for ever.
+     */
+    void closed() {
+        for (Key<?> key : List.copyOf(requested.keySet())) {
+            CompletableFuture<Void> f = requested.remove(key);
+            if (f != null) {
+                f.completeExceptionally(new IllegalStateException("check-out of " + key + ": the database "
+                    + db.directory() + " was closed before the server granted it"));
+            }
+        }
     }
 
     void checkIn(TreeState t, Key<?> key) {

@@ -448,9 +448,18 @@ public final class SyncClient implements AutoCloseable {
         }
     }
 
-    /** Stops the link thread and closes the connection. Idempotent. */
+    /** Stops the link thread and closes the connection; a connect still waiting fails with "disconnected". Idempotent. */
     @Override
     public void close() {
+        close(new SyncException("disconnected"));
+    }
+
+    /**
+     * As {@link #close()}, failing the future of {@link #start()} with {@code pending} if it has
+     * not completed (first, so that the stopping link thread's own reason does not take its place).
+     */
+    public void close(RuntimeException pending) {
+        synced.completeExceptionally(pending);
         running = false;
         wake();
         SocketChannel c = channel;
@@ -469,6 +478,5 @@ public final class SyncClient implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        synced.completeExceptionally(new SyncException("disconnected"));
     }
 }
