@@ -711,6 +711,13 @@ public final class Database implements AutoCloseable {
         return batch().pools.computeIfAbsent(t, x -> x.pool.copy());
     }
 
+    /** The pool of {@code t} as this thread sees it: the write batch's copy when it changed one, else the committed pool. */
+    KeyPool poolSeen(TreeState t) {
+        if (!inWrite()) return t.pool;
+        KeyPool changed = batch().pools.get(t);
+        return changed == null ? t.pool : changed;
+    }
+
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
         // Never linked: the server has seen none of the records, so all are pending; the link
         // writes their entries (materializeOutbox), and until then the outbox stays empty.

@@ -694,10 +694,18 @@ public final class SyncReplica implements Replica {
         }
     }
 
+    /**
+     * Ids left in the pool of {@code tree}, less what inserts are waiting for. The link applies
+     * the messages of one read in one write batch and asks for more ids right after each
+     * (ClientSession.pump): inside that batch a range just received is in the batch's copy of
+     * the pool only, so that copy counts. (Reading the committed pool there, a first link asked
+     * for a second range right after the first arrived, and every node got two.)
+     */
     @Override
     public long idsAvailable(String tree) {
         TreeState t = db.existingTree(tree);
-        return t == null ? 0 : t.pool.available() - demand.getOrDefault(tree, 0L);
+        if (t == null) return 0;
+        return db.poolSeen(t).available() - demand.getOrDefault(tree, 0L);
     }
 
     @Override

@@ -922,4 +922,27 @@ class SyncTest {
                 f.events.get(b).toString());
         }
     }
+
+    /**
+     * A first link gives a node one range per tree when the reserve is one range: before, the
+     * link applied the Keys in its batch of messages, asked for ids again before that batch
+     * committed (seeing the pool still empty), and every node got two ranges per tree.
+     */
+    @Test
+    void aFirstLinkGetsExactlyOneRangePerTree() {
+        try (SyncFixture f = new SyncFixture(dir, 1000)) {
+            Cairn a = f.open("a");
+            Tree<Part> pa = a.tree(Part.class);
+            a.tree(Doc.class);
+            connect(a, f).join();
+            // Events arrive in commit order: every range the link stored comes before this insert's event.
+            Key<Part> k = pa.insert(part(1));
+            List<Event> events = f.events.get(a);
+            await("a sees its insert", () -> events.contains(new Event.RecordChanged(k, ChangeKind.CREATED, false)));
+            List<Event> before = events.subList(0, events.indexOf(new Event.RecordChanged(k, ChangeKind.CREATED, false)));
+            assertEquals(List.of(new Event.KeysReceived("Doc", 0, 1000), new Event.KeysReceived("Part", 0, 1000)),
+                before.stream().filter(e -> e instanceof Event.KeysReceived).sorted(java.util.Comparator.comparing(
+                    e -> ((Event.KeysReceived) e).tree())).toList());
+        }
+    }
 }
