@@ -22,6 +22,10 @@ public sealed interface Event {
     /** The server granted the ids {@code [fromId, toIdExclusive)} of a tree to this node. */
     record KeysReceived(String tree, int fromId, int toIdExclusive) implements Event { }
 
-    /** The server refused a local change; the record was rolled back to the server's version. */
+    /**
+     * The server refused a local change; the record was rolled back to the server's version.
+     * {@code reason} is {@code "CODE: why"} with a code of sync-protocol.md §5.1, e.g.
+     * {@code CHANGED_SINCE} for a state change another node's change overtook.
+     */
     record ChangeRefused(Key<?> key, String reason) implements Event { }
 }

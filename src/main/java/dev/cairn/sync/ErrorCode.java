@@ -51,6 +51,12 @@ public final class ErrorCode {
     public static final int RELEASED = 24;
     /** Refused: CREATED of a revision another client made first (two nodes revised one record). */
     public static final int REVISION_TAKEN = 25;
+    /**
+     * Refused: a CHANGED from a client without the check-out (a state change) made on a version
+     * of the record that another node's change replaced since. A node older than this code
+     * shows it as "code 26" and rolls back as for any refusal.
+     */
+    public static final int CHANGED_SINCE = 26;
 
     public static String name(int code) {
         return switch (code) {
@@ -72,6 +78,7 @@ public final class ErrorCode {
             case UNKNOWN_RECORD -> "UNKNOWN_RECORD";
             case RELEASED -> "RELEASED";
             case REVISION_TAKEN -> "REVISION_TAKEN";
+            case CHANGED_SINCE -> "CHANGED_SINCE";
             default -> "code " + code;
         };
     }

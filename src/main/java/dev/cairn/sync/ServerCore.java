@@ -918,6 +918,8 @@ public final class ServerCore implements AutoCloseable {
         }
         UUID holder = checkOuts.holder(key);
         if (!holder.equals(p.clientId) && !stateChangeOnly(c, current)) {
+            String since = changedSince(p, c, current);
+            if (since != null) return since;
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
                 + (checkOuts.brokenFrom(key, p.clientId) ? " (an administrator broke its check-out)" : "")
                 + (holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(holder, "?") + ")");
@@ -929,6 +931,28 @@ public final class ServerCore implements AutoCloseable {
             if (!Bytes.released(c.value())) return ErrorCode.RELEASED + " " + key + " is released; it stays released";
         }
         return null;
+    }
+
+    /**
+     * The refusal of a change from a client without the check-out that another node's change
+     * overtook: its {@code dataIteration} does not go past the stored one (a state change, the
+     * one kind a node makes without the check-out, or data it changed that the holder changed
+     * since too) and it is no change of the state alone on the stored version. Null for a data
+     * change beyond the stored one, or from a client whose check-out the administrator broke:
+     * those are refused as made without the check-out.
+     */
+    private String changedSince(Peer p, Message.Change c, Message.Pushed current) {
+        if (c.kind() != Message.Kind.CHANGED || checkOuts.brokenFrom(c.key(), p.clientId)) return null;
+        long sentData = Bytes.dataIteration(c.value());
+        long storedData = Bytes.dataIteration(current.value());
+        if (sentData > storedData) return null;
+        ByteBuffer b = ByteBuffer.wrap(current.value());
+        UUID by = new UUID(b.getLong(40), b.getLong(48)); // modifiedOn (database-layout.md §3)
+        String who = by.equals(p.clientId) ? "this node (an earlier change)" : "node '" + names.getOrDefault(by, "?") + "'";
+        return ErrorCode.CHANGED_SINCE + " " + c.key() + (sentData == storedData ? ": its state was changed by " + who
+            + " since the version this node changed (a state change needs no check-out, but one is taken only on the"
+            + " server's latest version)" : " was changed by " + who + " (its data, under the check-out) since the"
+            + " version this node changed") + "; this node's change is refused and its copy set to the server's";
     }
 
     /**

@@ -115,12 +115,13 @@ class ServerTrustTest {
             other.send(schemaDef("Doc", true, Doc.class));
 
             byte[] otherData = docs.encode(new Doc("spec", 4));
-            for (byte[] refused : List.of(
-                    CoreConn.recordValue(1, 1, 1, other.id, otherData),      // a data change
-                    CoreConn.recordValue(1, 0, 0, other.id, doc))) {         // no later metaIteration
-                Message.Refused r = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, refused)));
-                assertEquals(ErrorCode.NOT_CHECKED_OUT, r.code(), r.reason());
-            }
+            Message.Refused data = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp,
+                CoreConn.recordValue(1, 1, 1, other.id, otherData))));
+            assertEquals(ErrorCode.NOT_CHECKED_OUT, data.code(), data.reason());
+            // No later metaIteration: a state change made on a version another node replaced since.
+            Message.Refused stale = CoreConn.last(Message.Refused.class, other.send(new Message.Change(1, k, Message.Kind.CHANGED, fp,
+                CoreConn.recordValue(1, 0, 0, other.id, doc))));
+            assertEquals(ErrorCode.CHANGED_SINCE, stale.code(), stale.reason());
             assertEquals(1, core.seq());
             byte[] released = CoreConn.recordValue(2, 1, 0, other.id, doc);
             assertInstanceOf(Message.Ack.class, other.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, released)).getFirst());

@@ -221,8 +221,14 @@ class SyncTest {
             db.setStateNumber(k, 5);
             connect(b, f).join();
             await("b rolled back to the server's version", () -> db.meta(k).state().equals(new dev.cairn.RecordState.Released(7)));
+            // Told what happened: not "not checked out by this client" (a state change needs none).
             await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
-                && r.key().equals(k) && r.reason().contains("NOT_CHECKED_OUT")));
+                && r.key().equals(k)));
+            Event.ChangeRefused told = (Event.ChangeRefused) f.events.get(b).stream()
+                .filter(e -> e instanceof Event.ChangeRefused).findFirst().orElseThrow();
+            assertEquals("CHANGED_SINCE: " + k + ": its state was changed by node 'a' since the version this node changed"
+                + " (a state change needs no check-out, but one is taken only on the server's latest version); this"
+                + " node's change is refused and its copy set to the server's", told.reason());
         }
     }
 
