@@ -99,9 +99,14 @@ public interface Tree<V extends Record> {
     void release(Key<V> key);
 
     /**
-     * Creates {@code (id, released.revision + 1)} as {@code Draft(0)} with a copy of the data.
+     * Creates the next revision of the id as {@code Draft(0)} with a copy of the data: {@code
+     * (id, released.revision + 1)}, or, when revisions of the id above that were removed (here,
+     * or on the server and this node was told), the revision after the highest removed one. A
+     * removed revision stays removed (the server refuses it for ever), so its number is never
+     * handed out again (database-layout.md §5).
      *
-     * @throws IllegalStateException if not versioned, not released, or a newer revision exists
+     * @throws IllegalStateException if not versioned, not released, a newer revision exists, or
+     *     no revision number is left
      */
     Key<V> newRevision(Key<V> released);
 

@@ -18,6 +18,7 @@ import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
 import dev.cairn.store.WriteTxn;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -136,7 +137,7 @@ public final class Database implements AutoCloseable {
                     + "` and open the node in a folder of its own");
             }
             for (String t : List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS, Layout.CHECKOUTS,
-                Layout.OUTBOX, Layout.CLASSES)) {
+                Layout.OUTBOX, Layout.CLASSES, Layout.REMOVED_REVISIONS)) {
                 txn.createTree(t);
             }
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
@@ -906,6 +907,23 @@ public final class Database implements AutoCloseable {
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
 
+    /** The highest revision above 0 of {@code id} removed in this database (§2 cairn.removedrevisions), or 0. */
+    static int removedRevision(ReadTxn r, String tree, int id) {
+        MemorySegment v = r.get(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, id));
+        return v == null ? 0 : v.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+    }
+
+    /**
+     * Notes in {@code txn} that revision {@code key} of a versioned tree is gone (removed here,
+     * or a tombstone from the server), so newRevision never hands its number out again.
+     */
+    static void noteRemovedRevision(WriteTxn txn, boolean versioned, Key<?> key) {
+        if (!versioned || key.revision() == 0) return;
+        if (removedRevision(txn, key.tree(), key.id()) >= key.revision()) return;
+        txn.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(key.tree(), key.id()),
+            java.nio.ByteBuffer.allocate(4).putInt(key.revision()).array());
+    }
+
     void remove(TreeState t, Key<?> key) {
         refuseWhileVisited(t, "remove of " + key);
         MemorySegment old = stored(t, key);
@@ -920,6 +938,7 @@ public final class Database implements AutoCloseable {
         WriteTxn txn = txn();
         txn.delete(t.dataTree, Layout.recordKey(key.id(), key.revision()));
         txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
+        noteRemovedRevision(txn, t.versioned, key);
         outbox(ChangeKind.REMOVED, key, last);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.REMOVED, false));
         batch().events.add(new Event.BorrowChanged(key, new BorrowState.Free()));
@@ -972,7 +991,14 @@ public final class Database implements AutoCloseable {
                     + released.id() + "." + Layout.revisionOf(c.key()) + " already exists");
             }
         }
-        Key<V> key = new Key<>(t.name, released.id(), released.revision() + 1);
+        // A removed revision is a tombstone on the server, which refuses it for ever (REMOVED):
+        // the new one comes after the highest revision of the id ever used here.
+        int removed = removedRevision(txn, t.name, released.id());
+        if (removed == Integer.MAX_VALUE) {
+            throw new IllegalStateException("newRevision of " + released + ": no revision number left (revision "
+                + removed + " was removed)");
+        }
+        Key<V> key = new Key<>(t.name, released.id(), Math.max(released.revision(), removed) + 1);
         byte[] body = Layout.copy(RecordHeader.body(old));
         long now = System.currentTimeMillis();
         RecordHeader nh = new RecordHeader(RecordHeader.DRAFT, 0, now, now, 0, 0, nodeId, user);

@@ -36,6 +36,12 @@ public final class Layout {
     public static final String OUTBOX = "cairn.outbox";
     /** {@code sequence:i64} → the {@link #OUTBOX} key of the entry with that sequence (see {@link Outbox}). */
     public static final String OUTBOX_ORDER = "cairn.outboxorder";
+    /**
+     * {@code treeName, 0x00, id:i32} → {@code revision:i32}: the highest revision above 0 of that
+     * id removed here or by the server (a versioned tree's tombstone, database-layout.md §2, §5),
+     * which newRevision never hands out again.
+     */
+    public static final String REMOVED_REVISIONS = "cairn.removedrevisions";
     /** Tree name → {@code version:i32}: the schema version of the record class that opened the tree here last (§2). */
     public static final String CLASSES = "cairn.classes";
     /** Prefix of the data tree of each user tree: {@code "data:" + name}. */
@@ -121,6 +127,14 @@ public final class Layout {
         byte[] key = java.util.Arrays.copyOf(name, name.length + 9);
         putInt(key, name.length + 1, id);
         putInt(key, name.length + 5, revision);
+        return key;
+    }
+
+    /** The {@link #REMOVED_REVISIONS} key of an id. */
+    static byte[] removedRevisionsKey(String tree, int id) {
+        byte[] name = tree.getBytes(StandardCharsets.UTF_8);
+        byte[] key = java.util.Arrays.copyOf(name, name.length + 5);
+        putInt(key, name.length + 1, id);
         return key;
     }
 

@@ -553,6 +553,8 @@ public final class SyncReplica implements Replica {
         MemorySegment old = txn.get(t.dataTree, rk);
         MemorySegment oldBody = old == null ? null : MemorySegment.ofArray(Layout.copy(RecordHeader.body(old)));
         if (p.removed()) {
+            // Also for a revision this node never had: it must not make that revision again.
+            Database.noteRemovedRevision(txn, t.versioned, key);
             if (old == null) return;
             db.indexUnchecked(t, key, oldBody, null);
             txn.delete(t.dataTree, rk);

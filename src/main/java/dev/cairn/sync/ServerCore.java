@@ -896,8 +896,8 @@ public final class ServerCore implements AutoCloseable {
                 if (ranges.owns(key.tree(), key.id(), p.clientId) || nextOfReleased(key)) return null;
                 return ErrorCode.NOT_YOUR_ID + " id " + key.id() + " of tree " + key.tree()
                     + " is not in a range the server issued to this client"
-                    + (key.revision() > 0 ? ", and revision " + (key.revision() - 1) + " of it is not a released record"
-                        + " on the server (a new revision copies a released one)" : "");
+                    + (key.revision() > 0 ? ", and the revision below " + key.revision() + " of it that the server holds"
+                        + " (removed ones aside) is not a released record (a new revision copies a released one)" : "");
             }
             UUID creator = key.revision() > 0 ? revisionCreator(key) : null;
             if (creator != null && !creator.equals(p.clientId)) {
@@ -968,11 +968,26 @@ public final class ServerCore implements AutoCloseable {
         return Bytes.dataIteration(v) == Bytes.dataIteration(s) && Bytes.metaIteration(v) > Bytes.metaIteration(s);
     }
 
-    /** True for revision {@code r > 0} of a record whose revision {@code r - 1} the server holds as Released. */
+    /**
+     * True for revision {@code r > 0} of an id whose highest revision below {@code r} that the
+     * server holds and has not removed is Released: the next revision of a released record,
+     * after any revisions made and removed since (tombstones: their numbers are never used
+     * again, so a node revises past them, database-layout.md §5). Looks at the id's stored
+     * revisions only, however large {@code r} is.
+     */
     private boolean nextOfReleased(Key<?> key) {
         if (key.revision() == 0) return false;
-        Message.Pushed previous = stored(txn(), new Key<>(key.tree(), key.id(), key.revision() - 1));
-        return previous.serverSeq() > 0 && !previous.removed() && Bytes.released(previous.value());
+        byte[] at = Bytes.recordKey(key);
+        int idPrefix = at.length - 4; // tree, 0x00, id
+        try (Cursor c = txn().cursor(RECORDS)) {
+            for (boolean ok = c.seek(at) ? c.prev() : c.last(); ok; ok = c.prev()) {
+                byte[] k = Bytes.copy(c.key());
+                if (k.length != at.length || !Arrays.equals(k, 0, idPrefix, at, 0, idPrefix)) return false;
+                Message.Pushed below = stored(txn(), Bytes.recordKeyOf(k));
+                if (!below.removed()) return Bytes.released(below.value());
+            }
+        }
+        return false;
     }
 
     /** The client whose CREATED of revision {@code key} (above 0) this server took, or null when not recorded. */

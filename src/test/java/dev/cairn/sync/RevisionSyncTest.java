@@ -102,4 +102,61 @@ class RevisionSyncTest {
             }
         }
     }
+
+    /**
+     * A draft revision that was removed is a tombstone for good, and the record can still be
+     * revised: the next revision comes after it, on the node that removed it, on a node that
+     * only heard of the removal, and from a node that is not the id's owner. Before, newRevision
+     * handed the removed number out again; the server refused it (REMOVED) and it vanished on
+     * every node, so the record could never be revised again.
+     */
+    @Test
+    void aRemovedRevisionStaysRemovedAndTheNextRevisionComesAfterIt() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Doc> da = a.tree(Doc.class);
+            Tree<Doc> db = b.tree(Doc.class);
+            Key<Doc> first = releasedOnBoth(da, db);
+            Key<Doc> abandoned = db.newRevision(first);            // b, not the id's owner, revises
+            await("a has it", () -> da.contains(abandoned));
+            db.checkOut(abandoned).orTimeout(10, TimeUnit.SECONDS).join();
+            db.remove(abandoned);
+            await("a sees it removed", () -> !da.contains(abandoned));
+
+            Key<Doc> second = da.newRevision(first);               // a heard of the removal only
+            assertEquals(new Key<>("Doc", first.id(), 2), second);
+            await("b has a's revision", () -> db.contains(second));
+            da.checkOut(second).orTimeout(10, TimeUnit.SECONDS).join();
+            da.remove(second);
+            await("b sees it removed", () -> !db.contains(second));
+
+            Key<Doc> third = db.newRevision(first);                // b removed one itself and heard of the other
+            assertEquals(new Key<>("Doc", first.id(), 3), third);
+            await("a has b's revision", () -> da.contains(third));
+            assertEquals(List.of(), refusals(f, a));
+            assertEquals(List.of(), refusals(f, b));
+            assertEquals(List.of(first, third), da.keys());
+            assertEquals(List.of(first, third), db.keys());
+        }
+    }
+
+    /** Standalone too, across a reopen: a removed revision number is never handed out again. */
+    @Test
+    void aStandaloneDatabaseNeverReusesARemovedRevisionNumber() {
+        Path folder = dir.resolve("alone");
+        Key<Doc> first;
+        try (Cairn c = Cairn.open(folder)) {
+            Tree<Doc> docs = c.tree(Doc.class);
+            first = docs.insert(new Doc("manual", 1));
+            docs.release(first);
+            Key<Doc> draft = docs.newRevision(first);
+            docs.checkOut(draft).join();
+            docs.remove(draft);
+        }
+        try (Cairn c = Cairn.open(folder)) {
+            Tree<Doc> docs = c.tree(Doc.class);
+            assertEquals(new Key<>("Doc", first.id(), 2), docs.newRevision(first));
+        }
+    }
 }
