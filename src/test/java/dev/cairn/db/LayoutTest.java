@@ -93,7 +93,8 @@ class LayoutTest {
         assertEquals(List.of(), outbox(), "dropped at open");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
-                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.CLASSES, "data:Part", "data:Doc")),
+                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
+                "data:Doc")),
                 Set.copyOf(r.treeNames()));
             assertEquals(1, java.nio.ByteBuffer.wrap(Layout.copy(r.get(Layout.CLASSES, Layout.utf8("Part")))).getInt(),
                 "the version of the class that opened Part last");
