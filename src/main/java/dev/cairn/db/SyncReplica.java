@@ -558,10 +558,11 @@ public final class SyncReplica implements Replica {
             if (old == null) return;
             db.indexUnchecked(t, key, oldBody, null);
             txn.delete(t.dataTree, rk);
+            // In the order of a local remove (database-layout.md §5): the removal, then the check-out it ends.
+            db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
             if (txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
             }
-            db.event(new Event.RecordChanged(key, ChangeKind.REMOVED, true));
             // A check-out asked for can never be granted now (the server answers it Free), and
             // the holder or queue this node was told of is gone with the record.
             setOther(key, new BorrowState.Free());

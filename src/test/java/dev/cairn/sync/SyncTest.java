@@ -601,7 +601,10 @@ class SyncTest {
         }
     }
 
-    /** A node waiting for a record that is removed hears Free once (the removal's, not the server's Borrow again). */
+    /**
+     * A node waiting for a record that is removed hears Free once (the removal's, not the
+     * server's Borrow again), after the removal, as the removing node does (database-layout.md §5).
+     */
     @Test
     void aRemovalEndsAWaitWithOneFreeEvent() {
         try (SyncFixture f = new SyncFixture(dir)) {
@@ -621,7 +624,7 @@ class SyncTest {
             assertThrows(CompletionException.class, () -> waiting.orTimeout(10, TimeUnit.SECONDS).join());
             Key<Part> marker = pa.insert(part(2)); // every message before it has been applied at b
             await("b has the marker", () -> pb.contains(marker));
-            assertEquals(List.of(new Event.BorrowChanged(k, new BorrowState.Free()), new Event.RecordChanged(k, ChangeKind.REMOVED, true)),
+            assertEquals(List.of(new Event.RecordChanged(k, ChangeKind.REMOVED, true), new Event.BorrowChanged(k, new BorrowState.Free())),
                 f.events.get(b).stream().filter(e -> e instanceof Event.BorrowChanged c ? c.key().equals(k)
                     : e instanceof Event.RecordChanged r && r.key().equals(k)).toList());
         }
