@@ -123,7 +123,9 @@ public interface Tree<V extends Record> {
      * thread) withdraws it: the future is cancelled ({@code CancellationException}). It fails
      * with {@code RecordNotFoundException} when the record is removed meanwhile, and with
      * {@code IllegalStateException} saying so when the database is closed before the grant
-     * (a thread joined on it returns).
+     * (a thread joined on it returns). The request belongs to this process: after a restart
+     * the node leaves the server's queue, and gives back a record handed to it meanwhile
+     * (ask again to wait again; sync-protocol.md §5.4).
      *
      * @throws RecordNotFoundException naming the key if absent
      */

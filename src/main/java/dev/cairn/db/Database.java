@@ -1064,7 +1064,7 @@ public final class Database implements AutoCloseable {
         if (holder.equals(nodeId)) return new BorrowState.Mine();
         SyncReplica s = sync;
         BorrowState known = s == null ? null : s.borrowState(key);
-        return known != null ? known : new BorrowState.HeldBy(holder, "");
+        return known != null ? known : new BorrowState.HeldBy(holder, Layout.checkoutHolderName(c));
     }
 
     /**

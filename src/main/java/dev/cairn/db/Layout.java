@@ -139,8 +139,23 @@ public final class Layout {
     }
 
     static byte[] checkoutValue(UUID holder, long sinceMillis) {
-        return ByteBuffer.allocate(24).putLong(holder.getMostSignificantBits())
-            .putLong(holder.getLeastSignificantBits()).putLong(sinceMillis).array();
+        return checkoutValue(holder, sinceMillis, "");
+    }
+
+    /** A check-out row: holder, since when, and the holder's node name as the server named it (database-layout.md §2). */
+    static byte[] checkoutValue(UUID holder, long sinceMillis, String holderName) {
+        byte[] name = holderName.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(24 + name.length).putLong(holder.getMostSignificantBits())
+            .putLong(holder.getLeastSignificantBits()).putLong(sinceMillis).put(name).array();
+    }
+
+    static long checkoutSince(MemorySegment value) {
+        return value.asByteBuffer().order(ByteOrder.BIG_ENDIAN).getLong(16);
+    }
+
+    /** The holder's node name of a check-out row; "" when none is stored (this node, or a row of an older Cairn). */
+    static String checkoutHolderName(MemorySegment value) {
+        return value.byteSize() <= 24 ? "" : new String(copy(value.asSlice(24)), StandardCharsets.UTF_8);
     }
 
     static UUID checkoutHolder(MemorySegment value) {

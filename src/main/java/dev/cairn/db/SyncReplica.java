@@ -742,14 +742,19 @@ public final class SyncReplica implements Replica {
             byte[] ck = Layout.checkoutKey(key.tree(), key.id(), key.revision());
             MemorySegment stored = db.txn().get(Layout.CHECKOUTS, ck);
             UUID storedHolder = stored == null ? Message.NONE : Layout.checkoutHolder(stored);
+            String storedName = stored == null ? "" : Layout.checkoutHolderName(stored);
+            String name = b.holder().equals(me) ? "" : b.holderName();
             if (b.holder().equals(Message.NONE)) {
                 if (stored != null) db.txn().delete(Layout.CHECKOUTS, ck);
             } else if (!b.holder().equals(storedHolder)) {
-                db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), System.currentTimeMillis()));
+                db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), System.currentTimeMillis(), name));
+            } else if (!name.equals(storedName)) {
+                // The holder's name, so that a reopened node shows the holder as it was told (a row of an older Cairn has none).
+                db.txn().put(Layout.CHECKOUTS, ck, Layout.checkoutValue(b.holder(), Layout.checkoutSince(stored), name));
             }
             // A reconnect's snapshot repeats the states this node already has: no event, and the
             // stored holder keeps the time this node first saw it.
-            if (!state.equals(knownState(key, storedHolder, me))) db.event(new Event.BorrowChanged(key, state));
+            if (!sameState(state, knownState(key, storedHolder, storedName, me))) db.event(new Event.BorrowChanged(key, state));
             setOther(key, state);
             // After the commit: whoever the future wakes must see the stored holder.
             db.afterCommit(() -> {
@@ -789,14 +794,22 @@ public final class SyncReplica implements Replica {
         othersInBatch.put(key, state);
     }
 
+    /** True when {@code told} says what {@code known} said: also a holder whose name was unknown (a row of an older Cairn). */
+    private static boolean sameState(BorrowState told, BorrowState known) {
+        if (told instanceof BorrowState.HeldBy(var holder, var name) && known instanceof BorrowState.HeldBy(var was, var wasName)) {
+            return holder.equals(was) && (name.equals(wasName) || wasName.isEmpty());
+        }
+        return told.equals(known);
+    }
+
     /** The state this node last knew of {@code key}, in the write batch in progress: as {@link Database#borrowState} reads it. */
-    private BorrowState knownState(Key<?> key, UUID storedHolder, UUID me) {
+    private BorrowState knownState(Key<?> key, UUID storedHolder, String storedName, UUID me) {
         if (storedHolder.equals(me)) return new BorrowState.Mine();
         BorrowState told = othersBatch == db.batch() ? othersInBatch.get(key) : null;
         BorrowState known = told == null ? others.get(key)
             : told instanceof BorrowState.Mine || told instanceof BorrowState.Free ? null : told;
         if (known != null) return known;
-        return storedHolder.equals(Message.NONE) ? new BorrowState.Free() : new BorrowState.HeldBy(storedHolder, "");
+        return storedHolder.equals(Message.NONE) ? new BorrowState.Free() : new BorrowState.HeldBy(storedHolder, storedName);
     }
 
     @Override

@@ -339,21 +339,31 @@ public final class ClientSession {
     }
 
     private void onBorrow(Message.Borrow b) {
-        if (b.snapshot() && toConfirm != null) {
-            toConfirm.remove(b.key());
-            if (b.holder().equals(replica.nodeId()) && !replica.heldHere().contains(b.key())
-                    && !replica.requestedCheckOuts().contains(b.key())) {
-                // Checked in while offline (or granted while the grant was lost), and not asked
-                // for since: tell the server, once the record's pending change is acknowledged
-                // (pump), as for any check-in: sent now, it would overtake changes beyond the
-                // first window, and the server would refuse them. A node that asks for it again
-                // takes the snapshot as its grant; a CheckIn would cross its CheckOut and free
-                // the record while the node believes it holds it.
-                checkIns.add(b.key());
-                return;
-            }
+        if (b.snapshot() && toConfirm != null) toConfirm.remove(b.key());
+        java.util.UUID me = replica.nodeId();
+        // Only a Borrow naming this node is looked at (heldHere reads every check-out row).
+        boolean asked = !b.holder().equals(me) && !b.queue().contains(me)
+            || replica.requestedCheckOuts().contains(b.key()) || replica.heldHere().contains(b.key());
+        if (b.holder().equals(me) && !asked) {
+            // A check-out request belongs to the process that made it (§5.4). This record was
+            // checked in while offline, its grant was lost, or it was handed to this node for a
+            // request of an earlier process, and nobody in this one asked for it: give it back,
+            // once the record's pending change is acknowledged (pump), as for any check-in: sent
+            // now, it would overtake changes beyond the first window, and the server would
+            // refuse them. A node that asks for it again takes the Borrow as its grant; a CheckIn
+            // would cross its CheckOut and free the record while the node believes it holds it.
+            if (!checkInsSent.contains(b.key())) checkIns.add(b.key());
+            return;
         }
-        boolean mine = b.holder().equals(replica.nodeId());
+        if (!asked && b.queue().contains(me)) {
+            // A queue place of an earlier process's request (the node was closed or killed while
+            // waiting): leave the queue, and show the record as held by its holder, not as waited for.
+            if (!checkInsSent.contains(b.key())) checkIns.add(b.key());
+            List<java.util.UUID> others = new java.util.ArrayList<>(b.queue());
+            others.remove(me);
+            b = new Message.Borrow(b.key(), b.snapshot(), b.holder(), b.holderName(), others);
+        }
+        boolean mine = b.holder().equals(me);
         if (!mine) {
             checkInsSent.remove(b.key());
         } else if (checkIns.contains(b.key()) || checkInsSent.contains(b.key())) {
