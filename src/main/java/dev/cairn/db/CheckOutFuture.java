@@ -10,15 +10,36 @@ import java.util.concurrent.TimeoutException;
  * The future of a check-out the server has yet to grant. The grant is stored by the link in a
  * write batch, so a thread waiting for it inside its own batch ({@code Cairn.write}) would wait
  * for ever, or until its timeout, for a grant that cannot come before its batch ends: such a
- * wait fails at once, saying so.
+ * wait fails at once, saying so. Cancelling it (a GUI's cancel button, {@code cancel(true)} of
+ * the task waiting on it) withdraws the request, as a check-in does: else the record would be
+ * handed to this node later, which no longer waits for it, and others would queue behind it.
  */
 final class CheckOutFuture extends CompletableFuture<Void> {
     private final Database db;
     private final Key<?> key;
+    private final Runnable withdraw;
+    /** Set when a check-in ends the wait: it withdraws the request itself. */
+    private volatile boolean checkedIn;
 
-    CheckOutFuture(Database db, Key<?> key) {
+    /** {@code withdraw} runs once, when a cancel of the application ends the wait. */
+    CheckOutFuture(Database db, Key<?> key, Runnable withdraw) {
         this.db = db;
         this.key = key;
+        this.withdraw = withdraw;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        // Also when the grant came meanwhile (its completion then fails): the check-in gives it back.
+        if (cancelled && !checkedIn) withdraw.run();
+        return cancelled;
+    }
+
+    /** Ends the wait for a check-in of the record, which withdraws the request itself. */
+    void endByCheckIn() {
+        checkedIn = true;
+        super.cancel(false);
     }
 
     private void refuseWaitInBatch() {

@@ -57,7 +57,7 @@ public final class SyncReplica implements Replica {
     static final int CLAIM_SLACK_IDS = 1000;
 
     private final Database db;
-    private final Map<Key<?>, CompletableFuture<Void>> requested = new ConcurrentHashMap<>();
+    private final Map<Key<?>, CheckOutFuture> requested = new ConcurrentHashMap<>();
     private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
     /** What the write batch in progress was told (see {@link #setOther}); under the database's write lock. */
     private final Map<Key<?>, BorrowState> othersInBatch = new java.util.HashMap<>();
@@ -215,7 +215,7 @@ public final class SyncReplica implements Replica {
         SyncClient c = client;
         if (c != null && !c.replicates(t.name)) return CompletableFuture.failedFuture(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
-        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k));
+        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k, () -> withdraw(t, k)));
         // A close that ran since the read above failed the waiting futures before this one was added.
         if (db.isClosed()) closed();
         if (c != null) c.checkOut(key);
@@ -236,6 +236,15 @@ public final class SyncReplica implements Replica {
         }
     }
 
+    /**
+     * A check-out future the application cancelled: leaves the server's queue as a check-in does,
+     * and gives back the record if the grant came meanwhile (the application no longer waits for
+     * it). Nothing after a close: the next run of the node leaves the queue (§5.4).
+     */
+    private void withdraw(TreeState t, Key<?> key) {
+        if (!db.isClosed()) checkIn(t, key);
+    }
+
     void checkIn(TreeState t, Key<?> key) {
         checkingIn.add(key);
         db.write(() -> {
@@ -244,8 +253,8 @@ public final class SyncReplica implements Replica {
             }
             return null;
         }, true);
-        CompletableFuture<Void> f = requested.remove(key);
-        if (f != null) f.cancel(false);
+        CheckOutFuture f = requested.remove(key);
+        if (f != null) f.endByCheckIn();
         others.remove(key);
         SyncClient c = client;
         if (c != null) c.checkIn(key);

@@ -1,0 +1,65 @@
+package dev.cairn.sync;
+
+import static dev.cairn.sync.SyncFixture.await;
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.BorrowState;
+import dev.cairn.Cairn;
+import dev.cairn.CairnServer;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cancelling a waiting check-out (a GUI's cancel button, cancel(true) of the task waiting on it)
+ * withdraws the request, as a check-in does. Before (probe 35): the request stayed queued, the
+ * record was later handed to the node that no longer waited for it, and the next holder's
+ * request queued behind it.
+ */
+@Timeout(90)
+class CancelCheckOutTest {
+    @TempDir Path dir;
+
+    private static CairnServer.CheckOut checkOutOf(SyncFixture f, Key<?> k) {
+        return f.server.checkOuts().stream().filter(c -> c.key().equals(k)).findFirst().orElse(null);
+    }
+
+    @Test
+    void aCancelledWaitLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+
+            CompletableFuture<Void> bWaits = pb.checkOut(k);
+            await("b waits first", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+            CompletableFuture<Void> cWaits = pc.checkOut(k);
+            await("c waits second", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 2)));
+
+            assertTrue(bWaits.cancel(true));
+            assertThrows(CancellationException.class, bWaits::join);
+            await("c moves up", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+
+            pa.checkIn(k);
+            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(c.nodeId(), checkOutOf(f, k).holder().id(), "c, not the cancelled b, holds it");
+            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+        }
+    }
+}
