@@ -300,20 +300,10 @@ final class Commands {
      * database opens; 1 for damage that is not in the log (salvage cannot help there).
      */
     static int salvage(Path dir, boolean apply, PrintStream out) {
+        // The dry run opens a copy: opening dir itself would replay and checkpoint a crashed log
+        // into it, changing the very files an operator may want to keep as they are.
+        if (!apply) return onCopy(dir, "salvage", out, (copy, said) -> salvageDryRun(dir, copy, said));
         try {
-            if (!apply) {
-                try (Store store = Store.open(dir)) {
-                    return nothingToSalvage(dir, store, out);
-                } catch (LogRefusedException e) {
-                    out.println("REFUSED " + e.getMessage());
-                    out.println("salvage would copy the whole log to a new wal.cairn.refused-N file beside it, then "
-                        + (e.keepBytes() == 0 ? "empty the log: the database opens at its data file's last checkpoint"
-                            : "cut the log to " + e.keepBytes() + " bytes: the database opens at the last commit before the damage")
-                        + ", without the commits named above (if the shorter log is refused too, it cuts again and says so)");
-                    out.println("to do it: java -jar cairn.jar salvage " + dir + " --apply");
-                    return 1;
-                }
-            }
             Store.Salvaged salvaged = Store.salvage(dir, StoreOptions.defaults());
             try (Store store = salvaged.store()) {
                 for (LogRefusedException e : salvaged.refusals()) {
@@ -332,6 +322,27 @@ final class Commands {
             out.println("DAMAGED " + e.getMessage());
             out.println("salvage cannot get past this: " + (e instanceof LogRefusedException ? "the log cannot be cut shorter"
                 : "the damage is not in the log") + ". Restore the folder from a backup (cairn backup makes one)");
+            return 1;
+        }
+    }
+
+    /** What {@code salvage} without {@code --apply} says, from a copy of {@code dir} ({@link #onCopy}). */
+    private static int salvageDryRun(Path dir, Path copy, PrintStream out) {
+        try (Store store = Store.open(copy)) {
+            printRecovery(dir, store.recovered(), out);
+            return nothingToSalvage(dir, store, out);
+        } catch (LogRefusedException e) {
+            out.println("REFUSED " + e.getMessage());
+            out.println("salvage would copy the whole log to a new wal.cairn.refused-N file beside it, then "
+                + (e.keepBytes() == 0 ? "empty the log: the database opens at its data file's last checkpoint"
+                    : "cut the log to " + e.keepBytes() + " bytes: the database opens at the last commit before the damage")
+                + ", without the commits named above (if the shorter log is refused too, it cuts again and says so)");
+            out.println("to do it: java -jar cairn.jar salvage " + dir + " --apply");
+            return 1;
+        } catch (dev.cairn.CorruptionException e) {
+            out.println("DAMAGED " + e.getMessage());
+            out.println("salvage cannot get past this: the damage is not in the log. Restore the folder from a backup"
+                + " (cairn backup makes one)");
             return 1;
         }
     }

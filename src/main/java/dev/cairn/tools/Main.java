@@ -181,7 +181,9 @@ public final class Main {
             usage: java -jar cairn.jar salvage DIR [--apply]
 
             For a database whose log refuses the open: says what giving up the commits the refusal
-            names would do (exit 1), changing nothing. Exit 0 if the database opens as it is.
+            names would do (exit 1), changing nothing: like verify, it opens a copy of DIR's data
+            file and log (java.io.tmpdir), so not even the recovery of a crashed log is written
+            into DIR. Exit 0 if the database opens as it is (saying what recovery would replay).
 
               --apply   do it: copy the whole log to wal.cairn.refused-N beside it, cut the log,
                         open and verify (exit 0 intact)

@@ -583,6 +583,32 @@ class MainTest {
         }
     }
 
+    /**
+     * salvage without --apply is a dry run: on a folder a crash left (a log to replay), it works
+     * on a copy as verify does, says what the next open will replay, and leaves the data file and
+     * log as they are (it used to open the folder itself, replaying and checkpointing the log).
+     */
+    @Test
+    void salvageDryRunAfterACrashChangesNothingInTheFolder() throws IOException {
+        Path db = dir.resolve("live");
+        Path crashed;
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            for (int i = 0; i < 12; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
+            crashed = crashImage(db, dir.resolve("crashed"));
+        }
+        List<byte[]> evidence = files(crashed);
+        Result r = cairn("salvage", crashed.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("recovery: not closed cleanly") && r.out().contains("(" + crashed + " is unchanged)")
+            && r.out().contains("OK " + crashed + " opens as it is") && r.out().contains("nothing to salvage"), r.out());
+        assertFalse(r.out().contains(System.getProperty("java.io.tmpdir") + "/cairn-"), "names the copy: " + r.out());
+        assertUnchanged(evidence, crashed, "salvage without --apply");
+        try (Cairn c = Cairn.open(crashed)) {
+            assertEquals(12, c.tree(Part.class).size());
+        }
+    }
+
     /** A damaged frame with intact commits after it is refused by verify, naming the folder (not the copy it checks). */
     @Test
     void verifyOfALogDamagedInTheMiddleIsRefusedWithTheSalvageHintForTheFolder() throws IOException {
