@@ -116,13 +116,9 @@ public final class GenericTreeImpl implements GenericTree {
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
-                    out.append("{\"key\":\"").append(key.toString()).append("\",");
-                    if (t.versioned) {
-                        out.append("\"state\":\"").append(ImportRow.stateText(RecordHeader.decode(c.value(), key).state()))
-                            .append("\",");
-                    }
-                    out.append("\"value\":")
-                        .append(JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, current)).append("}\n");
+                    out.append(ImportRow.exportedLine(t.name, key.id(), key.revision(),
+                        t.versioned ? RecordHeader.decode(c.value(), key).state() : null,
+                        JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, current)));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the JSON lines of tree " + t.name, e);
@@ -206,7 +202,7 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     private static List<ImportRow> rows(String table, List<SqlForm.Row> rows) {
-        return rows.stream().map(r -> new ImportRow(r.id(), r.revision(), r.json(),
+        return rows.stream().map(r -> new ImportRow(null, r.id(), r.revision(), r.json(),
             "row " + r.id() + "." + r.revision() + " of table " + table, null)).toList();
     }
 

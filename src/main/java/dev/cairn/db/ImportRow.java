@@ -1,20 +1,25 @@
 package dev.cairn.db;
 
 import dev.cairn.RecordState;
+import dev.cairn.schema.JsonForm;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
+import java.util.Set;
 
 /**
- * One record to import: the key it was exported with ({@link #NO_KEY} for a bare JSON object),
- * its JSON value, and the state of a record of a versioned tree (null: a new record's).
+ * One record to import: the key it was exported with ({@link #NO_KEY} for a bare JSON object;
+ * {@code tree} null where the source names no tree, as SQL rows), its JSON value, and the state
+ * of a record of a versioned tree (null: a new record's). Also writes the exported line it
+ * reads ({@link #exportedLine}), so the two stay one format (record-format.md §10).
  */
-record ImportRow(int id, int revision, String json, String where, RecordState state) {
+record ImportRow(String tree, int id, int revision, String json, String where, RecordState state) {
     static final int NO_KEY = -1;
 
-    /** An exported line: {@code {"key":"TREE/id.revision"[,"state":"Draft(n)"|"Released(n)"],"value":{..}}}. */
-    private static final Pattern EXPORTED = Pattern.compile(
-        "^\\{\"key\":\"[^\"]*/(\\d+)\\.(\\d+)\",(?:\"state\":\"(Draft|Released)\\((-?\\d+)\\)\",)?\"value\":(\\{.*\\})\\}$");
+    /** The members of an exported line. */
+    private static final Set<String> ENVELOPE = Set.of("key", "state", "value");
+    private static final String EXPECTED = "expected: {\"key\":\"TREE/id.revision\",[\"state\":\"Draft(n)\" or"
+        + " \"Released(n)\",]\"value\":{..}}, or one record object";
 
     /** The form of {@code state} in an exported line. */
     static String stateText(RecordState state) {
@@ -25,30 +30,106 @@ record ImportRow(int id, int revision, String json, String where, RecordState st
         };
     }
 
+    /**
+     * One exported line, whole, with its newline: {@code {"key":"TREE/id.revision",["state":..,]
+     * "value":{..}}}. The key is a JSON string (a tree name may hold {@code "} or {@code \}).
+     */
+    static String exportedLine(String tree, int id, int revision, RecordState state, String valueJson) {
+        StringBuilder line = new StringBuilder(valueJson.length() + tree.length() + 48);
+        line.append("{\"key\":").append(JsonForm.quote(tree + "/" + id + "." + revision)).append(',');
+        if (state != null) line.append("\"state\":\"").append(stateText(state)).append("\",");
+        return line.append("\"value\":").append(valueJson).append("}\n").toString();
+    }
+
     boolean keyed() {
         return id != NO_KEY;
     }
 
-    /** The records of JSON-lines text: lines as {@code exportJsonLines} writes them, or bare record objects. */
+    /**
+     * The records of JSON-lines text: lines as {@code exportJsonLines} writes them (members in
+     * any order, with any whitespace between tokens), or bare record objects. Lines end at
+     * {@code \n}, {@code \r} or {@code \r\n} only: U+2028, U+2029 and U+0085 are characters of a
+     * value here, as JSON has them.
+     */
     static List<ImportRow> ofJsonLines(String text) {
-        List<String> lines = text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-        return java.util.stream.IntStream.range(0, lines.size()).mapToObj(i -> ofLine(lines.get(i), "record " + (i + 1)))
-            .toList();
+        List<ImportRow> rows = new ArrayList<>();
+        int number = 0;
+        for (String line : (Iterable<String>) text.lines()::iterator) {
+            String l = line.strip();
+            if (!l.isEmpty()) rows.add(ofLine(l, "record " + ++number));
+        }
+        return List.copyOf(rows);
     }
 
     private static ImportRow ofLine(String line, String where) {
-        if (!line.startsWith("{\"key\":\"")) return new ImportRow(NO_KEY, NO_KEY, line, where, null);
-        Matcher m = EXPORTED.matcher(line);
-        if (!m.matches()) {
-            throw new IllegalArgumentException(where + ": line '" + (line.length() <= 60 ? line : line.substring(0, 57) + "...")
-                + "' (expected: {\"key\":\"TREE/id.revision\",[\"state\":\"Draft(n)\" or \"Released(n)\",]\"value\":{..}})");
-        }
+        Map<String, String> members;
         try {
-            RecordState state = m.group(3) == null ? null : m.group(3).equals("Released")
-                ? new RecordState.Released(Integer.parseInt(m.group(4))) : new RecordState.Draft(Integer.parseInt(m.group(4)));
-            return new ImportRow(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), m.group(5), where, state);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(where + ": key " + m.group(1) + "." + m.group(2) + " (expected: int id and revision)");
+            members = JsonForm.members(line, where);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage() + " (" + EXPECTED + ")", e);
         }
+        // A record whose components are only some of key, state, value is taken for an exported line.
+        if (!members.containsKey("key") || !members.containsKey("value") || !ENVELOPE.containsAll(members.keySet())) {
+            if (members.containsKey("key") && members.containsKey("value")) {
+                List<String> other = members.keySet().stream().filter(n -> !ENVELOPE.contains(n)).toList();
+                throw new IllegalArgumentException(where + ": an exported line with the member" + (other.size() == 1 ? " " : "s ")
+                    + other + " besides key, state and value (" + EXPECTED + ")");
+            }
+            return new ImportRow(null, NO_KEY, NO_KEY, line, where, null);
+        }
+        String key = text(members.get("key"), where, "key");
+        int slash = key.lastIndexOf('/');
+        int dot = key.lastIndexOf('.');
+        if (slash <= 0 || dot < slash) {
+            throw new IllegalArgumentException(where + ": key \"" + key + "\" (expected: \"TREE/id.revision\")");
+        }
+        int id = number(key.substring(slash + 1, dot), where, key);
+        int revision = number(key.substring(dot + 1), where, key);
+        RecordState state = members.containsKey("state") ? state(text(members.get("state"), where, "state"), where) : null;
+        String value = members.get("value");
+        if (!value.startsWith("{")) {
+            throw new IllegalArgumentException(where + ": \"value\" is " + abbreviated(value) + " (expected: the record's object)");
+        }
+        return new ImportRow(key.substring(0, slash), id, revision, value, where, state);
+    }
+
+    private static String text(String json, String where, String member) {
+        if (!json.startsWith("\"")) {
+            throw new IllegalArgumentException(where + ": \"" + member + "\" is " + abbreviated(json) + " (expected: a string)");
+        }
+        return JsonForm.stringValue(json, where + " " + member);
+    }
+
+    private static int number(String digits, String where, String key) {
+        if (!digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            try {
+                return Integer.parseInt(digits);
+            } catch (NumberFormatException e) {
+                // beyond an int: said below
+            }
+        }
+        throw new IllegalArgumentException(where + ": key \"" + key + "\" (expected: \"TREE/id.revision\", id and"
+            + " revision each 0.." + Integer.MAX_VALUE + ")");
+    }
+
+    private static RecordState state(String text, String where) {
+        int open = text.indexOf('(');
+        if (open > 0 && text.endsWith(")")) {
+            String name = text.substring(0, open);
+            String n = text.substring(open + 1, text.length() - 1);
+            if ((name.equals("Draft") || name.equals("Released")) && n.matches("-?[0-9]{1,10}")) {
+                try {
+                    int number = Integer.parseInt(n);
+                    return name.equals("Draft") ? new RecordState.Draft(number) : new RecordState.Released(number);
+                } catch (NumberFormatException e) {
+                    // beyond an int: said below
+                }
+            }
+        }
+        throw new IllegalArgumentException(where + ": state \"" + text + "\" (expected: \"Draft(n)\" or \"Released(n)\")");
+    }
+
+    private static String abbreviated(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
     }
 }

@@ -26,6 +26,7 @@ final class TreeImport {
     static GenericTree.Imported run(Database db, TreeState t, String what, List<ImportRow> rows, boolean keepIds,
                                     Runnable first) {
         if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
+        refuseOtherTrees(what, t, rows);
         List<byte[]> bodies = bodies(t, rows);
         SyncReplica.awaitIds(db, t, rows.size());
         return db.write(() -> {
@@ -83,6 +84,21 @@ final class TreeImport {
                 db.release(t, key);
             }
             case RecordState.NonVersioned n -> { }
+        }
+    }
+
+    /**
+     * A row whose key names another tree is an export of that tree: imported here, its records
+     * would keep or take ids in the wrong tree, and Key references to them would not follow.
+     */
+    private static void refuseOtherTrees(String what, TreeState t, List<ImportRow> rows) {
+        for (ImportRow row : rows) {
+            if (row.tree() != null && !row.tree().equals(t.name)) {
+                throw new TransferRefusedException(what + ": " + row.where() + " has the key " + row.tree() + "/" + row.id()
+                    + "." + row.revision() + ", of tree " + row.tree() + ", not " + t.name + " (an export of another tree?"
+                    + " To import its values as new records of " + t.name + ", give them as bare record objects, one a"
+                    + " line; nothing imported)");
+            }
         }
     }
 

@@ -90,6 +90,29 @@ public final class JsonForm {
         return GenericCodec.encodeValue(schema, version, record);
     }
 
+    /**
+     * The members of the JSON object {@code text}, each name with its value's JSON text, in the
+     * order given; any whitespace between tokens. For envelopes around records (an exported line).
+     *
+     * @throws IllegalArgumentException with line and column when {@code text} is not one JSON
+     *     object or repeats a member
+     */
+    public static java.util.Map<String, String> members(String text, String what) {
+        return JsonParser.members(text, what);
+    }
+
+    /** The string a JSON string literal holds, escapes decoded. */
+    public static String stringValue(String json, String what) {
+        return JsonParser.stringValue(json, what);
+    }
+
+    /** {@code s} as a JSON string literal, quoted and escaped as record values are (§7). */
+    public static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2);
+        JsonPrinter.quote(s, b);
+        return b.toString();
+    }
+
     /** Parses JSON text into a class-free record of {@code schema}. */
     public static GenericRecord parse(String json, Schema schema) {
         Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name());

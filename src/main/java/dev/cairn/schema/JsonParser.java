@@ -100,6 +100,91 @@ final class JsonParser {
         return v;
     }
 
+    /**
+     * The members of the one JSON object {@code text} holds, without a schema: each name with its
+     * value's raw JSON text, in the order given (any whitespace between tokens, RFC 8259). A
+     * repeated name is an error. Nesting of the skipped values is bounded by {@link Bin#DEPTH_MAX}.
+     */
+    static java.util.LinkedHashMap<String, String> members(String text, String path) {
+        JsonParser p = new JsonParser(text, null);
+        java.util.LinkedHashMap<String, String> members = new java.util.LinkedHashMap<>();
+        p.expect('{', path);
+        p.space();
+        if (p.peek() == '}') {
+            p.at++;
+        } else {
+            while (true) {
+                int nameAt = p.at;
+                String name = p.string(path);
+                p.expect(':', path);
+                p.space();
+                int start = p.at;
+                p.skipValue(path, 0);
+                if (members.put(name, text.substring(start, p.at)) != null) {
+                    p.at = nameAt;
+                    throw p.fail(path, "repeated member \"" + name + "\"");
+                }
+                p.space();
+                if (p.peek() == '}') {
+                    p.at++;
+                    break;
+                }
+                p.expect(',', path);
+                p.space();
+            }
+        }
+        p.space();
+        if (p.at < text.length()) throw p.fail(path, "text after the value");
+        return members;
+    }
+
+    /** The string one JSON string literal {@code text} holds (escapes decoded). */
+    static String stringValue(String text, String path) {
+        JsonParser p = new JsonParser(text, null);
+        String s = p.string(path);
+        p.space();
+        if (p.at < text.length()) throw p.fail(path, "text after the value");
+        return s;
+    }
+
+    /** Moves past one JSON value of any kind, checking its syntax. */
+    private void skipValue(String path, int depth) {
+        depth(depth, path);
+        space();
+        char c = peek();
+        if (c == '"') {
+            string(path);
+        } else if (c == '{' || c == '[') {
+            char close = c == '{' ? '}' : ']';
+            at++;
+            space();
+            if (peek() == close) {
+                at++;
+                return;
+            }
+            while (true) {
+                if (c == '{') {
+                    string(path);
+                    expect(':', path);
+                }
+                skipValue(path, depth + 1);
+                space();
+                if (peek() == close) {
+                    at++;
+                    return;
+                }
+                expect(',', path);
+                space();
+            }
+        } else if (peekLiteral("true") || peekLiteral("null")) {
+            at += 4;
+        } else if (peekLiteral("false")) {
+            at += 5;
+        } else {
+            number(path);
+        }
+    }
+
     private GenericRecord record(int def, String path, int depth, boolean afterType) {
         return record(def, path, depth, afterType, null);
     }

@@ -384,7 +384,7 @@ final class Commands {
      */
     static int importFile(Path dir, String treeName, Path file, boolean append, boolean keepIds, PrintStream out,
                           PrintStream err) {
-        boolean sql = file.getFileName().toString().endsWith(".sql");
+        boolean sql = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".sql");
         String text = read(file);
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
@@ -430,9 +430,11 @@ final class Commands {
             + " the tree never handed out; give --keep-ids to refuse instead of renumbering");
     }
 
+    /** The text of a UTF-8 file, without the byte order mark some editors put first (an encoding mark, not data). */
     private static String read(Path file) {
         try {
-            return Files.readString(file);
+            String text = Files.readString(file);
+            return text.startsWith("\uFEFF") ? text.substring(1) : text;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + (e instanceof java.nio.file.NoSuchFileException
                 ? ": no such file" : ": " + e.getMessage()), e);

@@ -184,7 +184,7 @@ final class RandomValues {
         for (int i = 0; i < n; i++) {
             switch (rnd.nextInt(5)) {
                 case 0 -> b.append((char) ('a' + rnd.nextInt(26)));
-                case 1 -> b.append("\"\\\n\t/\u0000".charAt(rnd.nextInt(6)));
+                case 1 -> b.append("\"\\\n\t/\u0000\r\u2028\u2029\u0085\ufeff".charAt(rnd.nextInt(11)));
                 case 2 -> b.append((char) (0x80 + rnd.nextInt(0x700)));
                 case 3 -> b.appendCodePoint(0x10000 + rnd.nextInt(0x10000));
                 default -> {

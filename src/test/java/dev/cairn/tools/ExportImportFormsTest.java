@@ -1,0 +1,134 @@
+package dev.cairn.tools;
+
+import static dev.cairn.tools.MainTest.cairn;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.TreeSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What export writes, import reads back, whatever the data: characters JSON allows raw that a
+ * line-oriented reader might take for line ends, tree names that need escaping, other layouts of
+ * the same JSON; and what import must refuse rather than guess.
+ */
+class ExportImportFormsTest {
+    @TreeSpec(name = "Note")
+    record Note(String text, int n) { }
+
+    @TreeSpec(name = "Odd \"Tree\" \\ a/b.1 \u00fc\u2713")
+    record Odd(String s) { }
+
+    @TempDir
+    Path dir;
+
+    private Path database(String name, List<Note> notes) {
+        Path db = dir.resolve(name);
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Note> t = c.tree(Note.class);
+            for (Note n : notes) t.insert(n);
+        }
+        return db;
+    }
+
+    private static List<Note> notes(Path db) {
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Note> t = c.tree(Note.class);
+            return t.keys().stream().map(t::get).toList();
+        }
+    }
+
+    private Path write(String name, String text) throws IOException {
+        return Files.writeString(dir.resolve(name), text);
+    }
+
+    /**
+     * U+2028, U+2029 and U+0085 are written raw in JSON (record-format.md §7); a line reader's
+     * "." does not match them, so import refused the backup export had just written.
+     */
+    @Test
+    void lineAndParagraphSeparatorsInAStringRoundTripThroughJsonLinesAndSql() throws IOException {
+        List<Note> written = List.of(new Note("a\u2028b", 1), new Note("c\u2029d", 2), new Note("e\u0085f", 3),
+            new Note("\u2028", 4));
+        Path source = database("source", written);
+        for (String format : List.of("jsonl", "sql")) {
+            MainTest.Result export = cairn("export", source.toString(), "Note", "--format", format);
+            assertEquals(0, export.code(), export.err());
+            Path file = write("notes." + format, export.out());
+            Path target = database("target-" + format, List.of());
+            MainTest.Result r = cairn("import", target.toString(), "Note", file.toString(), "--keep-ids");
+            assertEquals(0, r.code(), format + ": " + r.err());
+            assertEquals(written, notes(target), format);
+        }
+    }
+
+    /** The key is a JSON string: a tree name with quotes, a backslash, slashes, dots and unicode is escaped and read back. */
+    @Test
+    void aTreeNameThatNeedsEscapingExportsAsValidJsonAndImportsBack() throws IOException {
+        String name = "Odd \"Tree\" \\ a/b.1 \u00fc\u2713";
+        Path source = dir.resolve("source");
+        Path target = dir.resolve("target");
+        try (Cairn c = Cairn.open(source)) {
+            Tree<Odd> t = c.tree(Odd.class);
+            t.insert(new Odd("x"));
+            t.insert(new Odd("y\"z"));
+        }
+        try (Cairn c = Cairn.open(target)) {
+            c.tree(Odd.class);
+        }
+        MainTest.Result export = cairn("export", source.toString(), name);
+        assertEquals(0, export.code(), export.err());
+        assertEquals("{\"key\":\"Odd \\\"Tree\\\" \\\\ a/b.1 \u00fc\u2713/1.0\",\"value\":{\"s\":\"y\\\"z\"}}",
+            export.out().lines().toList().get(1));
+        Path file = write("odd.jsonl", export.out());
+        MainTest.Result r = cairn("import", target.toString(), name, file.toString(), "--keep-ids");
+        assertEquals(0, r.code(), r.err());
+        try (Cairn c = Cairn.open(target)) {
+            Tree<Odd> t = c.tree(Odd.class);
+            assertEquals(new Odd("y\"z"), t.get(new Key<>(name, 1, 0)));
+            assertEquals(2, t.size());
+        }
+    }
+
+    /**
+     * Any layout of the documented object is read (spaces after colons, members in another
+     * order, a byte order mark); a line with members besides key, state and value is refused,
+     * saying the form expected; a key naming another tree is refused (an export of that tree).
+     */
+    @Test
+    void anExportedLineIsReadInAnyJsonLayoutAndAKeyOfAnotherTreeIsRefused() throws IOException {
+        Path db = database("db", List.of());
+        Path file = write("spaced.jsonl", "\ufeff{ \"key\": \"Note/4.0\", \"value\": {\"text\": \"a\", \"n\": 1} }\n"
+            + "{\"value\":{\"n\":2,\"text\":\"b\"},\"key\":\"Note/7.0\"}\n");
+        MainTest.Result r = cairn("import", db.toString(), "Note", file.toString(), "--keep-ids");
+        assertEquals(0, r.code(), r.err());
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Note> t = c.tree(Note.class);
+            assertEquals(new Note("b", 2), t.get(new Key<>("Note", 7, 0)));
+            assertEquals(new Note("a", 1), t.get(new Key<>("Note", 4, 0)));
+        }
+
+        Path other = database("other", List.of());
+        Path extra = write("extra.jsonl", "{\"key\":\"Note/1.0\",\"value\":{\"text\":\"a\"},\"when\":3}\n");
+        r = cairn("import", other.toString(), "Note", extra.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("record 1: an exported line with the member [when] besides key, state and value")
+            && r.err().contains("expected: {\"key\":\"TREE/id.revision\""), r.err());
+
+        Path bom = write("bom.jsonl", "{\"key\":\"Bom/7.0\",\"value\":{\"text\":\"a\"}}\n");
+        for (String keep : List.of("--keep-ids", "--append")) {
+            r = cairn("import", other.toString(), "Note", bom.toString(), keep);
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains("record 1 has the key Bom/7.0, of tree Bom, not Note") && r.err().contains("nothing imported"),
+                r.err());
+        }
+        assertEquals(List.of(), notes(other));
+    }
+}
