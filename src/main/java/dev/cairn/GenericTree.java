@@ -55,20 +55,57 @@ public interface GenericTree {
      * in key order, every value in the tree's current schema (see {@link #schemaJson}): records
      * of other versions are converted by the evolution rules (renamed components under their new
      * names, removed ones left out), so every line reads back with that version (what {@code
-     * cairn export} writes).
+     * cairn export} writes). An empty tree writes the one line {@code {"tree":"TREE","records":0}}
+     * (so that an empty file stays the mark of an export that failed). Every record is converted
+     * before the first line is written: a record the schema cannot hold writes nothing.
      *
+     * @return what was written, and what of the records' data the schema could not carry
+     * @throws SchemaMismatchException naming the record and component of a value the schema
+     *     cannot hold (nothing written)
      * @throws java.io.UncheckedIOException if {@code out} fails
      */
-    void exportJsonLines(Appendable out);
+    default Exported exportJsonLines(Appendable out) {
+        return exportJsonLines(out, 0);
+    }
+
+    /**
+     * {@link #exportJsonLines(Appendable)} in schema version {@code schemaVersion} of this tree
+     * (0: the current one), e.g. the version that wrote records an older class reopened the tree
+     * after.
+     *
+     * @throws IllegalArgumentException if the tree has no such version
+     */
+    Exported exportJsonLines(Appendable out, int schemaVersion);
 
     /**
      * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the current
      * schema (see {@link #schemaJson}), then one {@code INSERT} per record, each on its own line;
-     * records of other schema versions are converted to it.
+     * records of other schema versions are converted to it, all before the first line is written.
      *
+     * @return what was written, and what of the records' data the schema could not carry
+     * @throws SchemaMismatchException as {@link #exportJsonLines(Appendable)} (nothing written)
      * @throws java.io.UncheckedIOException if {@code out} fails
      */
-    void exportSql(String table, Appendable out);
+    default Exported exportSql(String table, Appendable out) {
+        return exportSql(table, out, 0);
+    }
+
+    /** {@link #exportSql(String, Appendable)} in schema version {@code schemaVersion} (0: the current one). */
+    Exported exportSql(String table, Appendable out, int schemaVersion);
+
+    /**
+     * What an export wrote: how many records, in which schema version of the tree, and what of
+     * their data that version cannot carry (components a newer class added, which an older class
+     * reopening the tree made the current schema leave out): how many records lost some, which
+     * top-level components, and the highest schema version that wrote one of them (0 when none
+     * lost any), in which an export would carry them.
+     */
+    record Exported(long records, int schemaVersion, long recordsNotCarried, List<String> componentsNotCarried,
+                    int writerVersionMax) {
+        public Exported {
+            componentsNotCarried = List.copyOf(componentsNotCarried);
+        }
+    }
 
     /**
      * What an import stored: the records' keys in row order, and how many rows that named a key

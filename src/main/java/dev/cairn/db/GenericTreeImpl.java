@@ -109,42 +109,89 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public void exportJsonLines(Appendable out) {
+    public Exported exportJsonLines(Appendable out, int schemaVersion) {
         Objects.requireNonNull(out, "out");
-        db.readOrWrite(r -> {
-            Schema current = t.currentSchema();
+        return db.readOrWrite(r -> {
+            Schema schema = exportSchema(schemaVersion);
+            Exported exported = convertEvery(r, schema);
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
                     out.append(ImportRow.exportedLine(t.name, key.id(), key.revision(),
                         t.versioned ? RecordHeader.decode(c.value(), key).state() : null,
-                        JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, current)));
+                        JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, schema)));
                 }
+                if (exported.records() == 0) out.append(ImportRow.emptyExportLine(t.name));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the JSON lines of tree " + t.name, e);
             }
-            return null;
+            return exported;
         });
     }
 
     @Override
-    public void exportSql(String table, Appendable out) {
+    public Exported exportSql(String table, Appendable out, int schemaVersion) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(out, "out");
-        db.readOrWrite(r -> {
-            Schema current = t.currentSchema();
+        return db.readOrWrite(r -> {
+            Schema schema = exportSchema(schemaVersion);
+            Exported exported = convertEvery(r, schema);
             try (Cursor c = r.cursor(t.dataTree)) {
-                out.append(SqlForm.createTable(table, current)).append('\n');
+                out.append(SqlForm.createTable(table, schema)).append('\n');
                 for (boolean more = c.first(); more; more = c.next()) {
                     MemorySegment k = c.key();
                     out.append(SqlForm.insert(table, Layout.idOf(k), Layout.revisionOf(k),
-                        RecordHeader.body(c.value()), t.versions, current)).append('\n');
+                        RecordHeader.body(c.value()), t.versions, schema)).append('\n');
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write SQL of tree " + t.name, e);
             }
-            return null;
+            return exported;
         });
+    }
+
+    /** The schema an export writes: version {@code schemaVersion} of the tree, or its current one for 0. */
+    private Schema exportSchema(int schemaVersion) {
+        if (schemaVersion == 0) return t.currentSchema();
+        if (!t.versions.contains(schemaVersion)) {
+            throw new IllegalArgumentException("tree " + t.name + " has no schema version " + schemaVersion
+                + " (expected: 1.." + t.versions.latestVersion() + ")");
+        }
+        return t.versions.get(schemaVersion);
+    }
+
+    /**
+     * Converts every record to {@code schema} before anything is written (a record it cannot
+     * hold is refused, naming it and its component, with nothing written), counting what of the
+     * records' data the conversion leaves out.
+     */
+    private Exported convertEvery(dev.cairn.store.ReadTxn r, Schema schema) {
+        long records = 0;
+        long notCarried = 0;
+        java.util.Set<String> components = new java.util.LinkedHashSet<>();
+        int writerMax = 0;
+        int version = t.versions.versionOf(schema);
+        try (Cursor c = r.cursor(t.dataTree)) {
+            for (boolean more = c.first(); more; more = c.next()) {
+                records++;
+                MemorySegment body = RecordHeader.body(c.value());
+                JsonForm.Converted converted;
+                try {
+                    converted = JsonForm.toJsonAsChecked(body, t.versions, schema);
+                } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
+                    Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+                    throw new dev.cairn.SchemaMismatchException("record " + key + " cannot be written in schema version "
+                        + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported (export in the"
+                        + " schema version that wrote it, " + JsonForm.versionOf(body) + ", to carry it)");
+                }
+                if (!converted.notCarried().isEmpty()) {
+                    notCarried++;
+                    components.addAll(converted.notCarried());
+                    writerMax = Math.max(writerMax, converted.writerVersion());
+                }
+            }
+        }
+        return new Exported(records, version, notCarried, List.copyOf(components), writerMax);
     }
 
     @Override

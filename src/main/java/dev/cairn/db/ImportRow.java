@@ -41,6 +41,15 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return line.append("\"value\":").append(valueJson).append("}\n").toString();
     }
 
+    /**
+     * The one line an empty tree exports ({@code {"tree":"TREE","records":0}}): an empty file is
+     * what an export that failed leaves behind a shell redirect, so an empty tree's export is not
+     * one.
+     */
+    static String emptyExportLine(String tree) {
+        return "{\"tree\":" + JsonForm.quote(tree) + ",\"records\":0}\n";
+    }
+
     boolean keyed() {
         return id != NO_KEY;
     }
@@ -54,11 +63,32 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
     static List<ImportRow> ofJsonLines(String text) {
         List<ImportRow> rows = new ArrayList<>();
         int number = 0;
+        boolean emptyExport = false;
         for (String line : (Iterable<String>) text.lines()::iterator) {
             String l = line.strip();
-            if (!l.isEmpty()) rows.add(ofLine(l, "record " + ++number));
+            if (l.isEmpty()) continue;
+            String where = "record " + ++number;
+            if (l.startsWith("{\"tree\":") && isEmptyExportLine(l, where)) {
+                emptyExport = true;
+            } else {
+                rows.add(ofLine(l, where));
+            }
+            if (emptyExport && number > 1) {
+                throw new IllegalArgumentException(where + ": the line of an empty tree's export ({\"tree\":..,\"records\":0})"
+                    + " with other lines (expected: it alone)");
+            }
         }
         return List.copyOf(rows);
+    }
+
+    private static boolean isEmptyExportLine(String line, String where) {
+        Map<String, String> members = JsonForm.members(line, where);
+        if (!members.keySet().equals(Set.of("tree", "records"))) return false;
+        if (!members.get("records").equals("0")) {
+            throw new IllegalArgumentException(where + ": \"records\":" + members.get("records") + " (expected: 0, the line"
+                + " an empty tree's export writes)");
+        }
+        return true;
     }
 
     private static ImportRow ofLine(String line, String where) {

@@ -121,6 +121,40 @@ final class Convert {
         return new GenericRecord(tr, out);
     }
 
+    /**
+     * The top-level components of {@code value} (of the source schema) whose data {@code
+     * converted} (its conversion to the target) does not carry: a component the target lacks that
+     * holds other than its default, or one whose converted value does not convert back to the
+     * same (an enum constant or union variant replaced by a fallback, a nested component left
+     * out). Empty when the conversion lost nothing.
+     */
+    List<String> notCarried(GenericRecord value, GenericRecord converted) {
+        RecordDef sr = value.definition();
+        RecordDef tr = converted.definition();
+        boolean[] matched = new boolean[sr.components().size()];
+        List<String> lost = new ArrayList<>();
+        Convert back = new Convert(target, source, context);
+        for (int ti = 0; ti < tr.components().size(); ti++) {
+            Component tc = tr.components().get(ti);
+            int si = Compat.match(sr, tc);
+            if (si < 0) continue;
+            matched[si] = true;
+            Component sc = sr.components().get(si);
+            Object again;
+            try {
+                again = back.value(tc.type(), sc.type(), converted.value(ti), "." + sc.name(), 1);
+            } catch (RuntimeException e) {
+                again = e;
+            }
+            if (!Objects.deepEquals(again, value.value(si))) lost.add(sc.name());
+        }
+        for (int si = 0; si < matched.length; si++) {
+            Component sc = sr.components().get(si);
+            if (!matched[si] && !Objects.deepEquals(value.value(si), Defaults.generic(source, sc, 1))) lost.add(sc.name());
+        }
+        return lost;
+    }
+
     private GenericEnum constant(GenericEnum value, EnumDef te, String path) {
         if (te.constants().contains(value.constant())) return new GenericEnum(te.name(),
             value.constant());

@@ -37,6 +37,38 @@ public final class JsonForm {
         return JsonPrinter.print(target, Schema.ROOT, GenericRecord.decodeAs(bytes, versions, target), false);
     }
 
+    /**
+     * A stored record as JSON of another schema version, and the top-level components of the
+     * stored record whose data that JSON does not carry (empty when none; {@link #toJsonAsChecked}).
+     */
+    public record Converted(String json, int writerVersion, java.util.List<String> notCarried) { }
+
+    /**
+     * {@link #toJsonAs}, saying which of the stored record's components the conversion loses: one
+     * {@code target} lacks that holds other than its default, or one whose value does not convert
+     * back the same (a constant or variant replaced by a fallback, a nested component left out).
+     *
+     * @throws dev.cairn.SchemaMismatchException naming the component of a value {@code target}
+     *     cannot hold (a number too wide, a constant or variant without a fallback)
+     */
+    public static Converted toJsonAsChecked(MemorySegment bytes, SchemaVersions versions, Schema target) {
+        Schema source = Bin.writerSchema(bytes, versions);
+        int version = Bin.version(bytes);
+        GenericRecord value = GenericRecord.decode(bytes, versions);
+        if (source.equals(target)) {
+            return new Converted(JsonPrinter.print(target, Schema.ROOT, value, false), version, java.util.List.of());
+        }
+        Convert convert = new Convert(source, target, target.name() + ": ");
+        GenericRecord converted = (GenericRecord) convert.value(Schema.ROOT, Schema.ROOT, value, "", 0);
+        return new Converted(JsonPrinter.print(target, Schema.ROOT, converted, false), version,
+            convert.notCarried(value, converted));
+    }
+
+    /** The schema version that wrote stored bytes. */
+    public static int versionOf(MemorySegment bytes) {
+        return Bin.version(bytes);
+    }
+
     /** JSON of a class-free record of {@code schema}. */
     public static String toJson(GenericRecord record, Schema schema, boolean pretty) {
         return JsonPrinter.print(schema, Schema.ROOT, record, pretty);

@@ -61,8 +61,20 @@ public final class SqlForm {
     }
 
     /**
-     * Reads back every {@code INSERT INTO table} statement of {@code sql} (other statements, such
-     * as the {@code CREATE TABLE}, are skipped) as JSON records of {@code schema}.
+     * Whether {@code sql} holds a {@code CREATE TABLE} of {@code table} (what an empty tree's
+     * export holds alone), reading statements as {@link #parseInserts} does.
+     *
+     * @throws IllegalArgumentException as {@link #parseInserts}, for a statement it refuses
+     */
+    public static boolean createsTable(String sql, String table) {
+        SqlReader reader = new SqlReader(sql);
+        while (reader.skipToInsert(table)) reader.skipRest();
+        return reader.createdTable();
+    }
+
+    /**
+     * Reads back every {@code INSERT INTO table} statement of {@code sql} (statements that hold no
+     * row, such as the {@code CREATE TABLE}, are skipped; any other is refused) as JSON records of {@code schema}.
      *
      * @throws IllegalArgumentException naming the statement, line and column when the text is
      *     not of the form {@link #insert} writes, or a column is not a component of the schema
@@ -71,7 +83,7 @@ public final class SqlForm {
         List<Row> rows = new ArrayList<>();
         List<SqlColumn> all = SqlColumn.of(schema);
         SqlReader reader = new SqlReader(sql);
-        while (reader.skipToInsert()) {
+        while (reader.skipToInsert(table)) {
             String into = reader.identifierOrWord();
             if (!into.equals(table)) {
                 throw reader.fail("INSERT INTO " + into + " (expected: table " + table + ")");

@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * Reads the {@code INSERT} statements that {@link SqlForm} writes: a small tokenizer over SQL
  * text with quoted identifiers, string literals ({@code ''} escapes), {@code X'hex'},
- * {@code DATE '...'}, numbers, {@code TRUE}/{@code FALSE}/{@code NULL}, and {@code --} comments.
+ * {@code DATE '...'}, numbers, {@code TRUE}/{@code FALSE}/{@code NULL}, {@code --} and block
+ * comments ({@code /*} to {@code *}{@code /}).
  * Errors name the line and column. Every step consumes input, so no text can make it loop.
  */
 final class SqlReader {
@@ -31,18 +32,67 @@ final class SqlReader {
         this.sql = sql;
     }
 
-    /** Moves past the next {@code INSERT INTO} at the start of a statement; false at the end. */
-    boolean skipToInsert() {
+    /**
+     * Statements skipped, by their first word: none of them adds or changes a row (a dump's
+     * schema, transaction and session statements). Any other statement (REPLACE, UPDATE, DELETE,
+     * MERGE, COPY, WITH, ...) might, so it is refused rather than skipped (record-format.md §10).
+     */
+    static final java.util.Set<String> SKIPPED = java.util.Set.of("CREATE", "DROP", "ALTER", "BEGIN", "COMMIT", "END",
+        "ROLLBACK", "START", "SAVEPOINT", "RELEASE", "SET", "PRAGMA", "ANALYZE", "VACUUM", "USE", "LOCK", "UNLOCK",
+        "GRANT", "REVOKE", "COMMENT");
+
+    /** Whether a {@code CREATE TABLE} of the table {@link #skipToInsert} was given has been passed. */
+    private boolean createdTable;
+
+    /**
+     * Moves past the next {@code INSERT INTO} at the start of a statement; false at the end.
+     * Statements of {@link #SKIPPED} are passed over (noting a {@code CREATE TABLE} of {@code
+     * table}); any other is refused, naming it.
+     */
+    boolean skipToInsert(String table) {
         while (true) {
             space();
             if (at >= sql.length()) return false;
+            if (sql.charAt(at) == ';') {
+                at++;
+                continue;
+            }
             if (startsWithWord("INSERT")) {
                 at += "INSERT".length();
                 keyword("INTO");
                 return true;
             }
+            int start = at;
+            String word = at < sql.length() && Character.isLetter(sql.charAt(at)) ? identifierOrWord() : "";
+            if (!SKIPPED.contains(word.toUpperCase(Locale.ROOT))) {
+                at = start;
+                throw fail("statement " + (word.isEmpty() ? "'" + sql.substring(at, Math.min(sql.length(), at + 12)) + "'"
+                    : word) + " (expected: INSERT INTO, or one that holds no row and is skipped: "
+                    + new java.util.TreeSet<>(SKIPPED) + "); it may add or change rows, which import would miss, so"
+                    + " nothing is imported");
+            }
+            if (word.equalsIgnoreCase("CREATE")) {
+                space();
+                if (startsWithWord("TABLE")) {
+                    at += "TABLE".length();
+                    space();
+                    if (at < sql.length() && (sql.charAt(at) == '"' || Character.isLetter(sql.charAt(at)))
+                        && identifierOrWord().equals(table)) {
+                        createdTable = true;
+                    }
+                }
+            }
             skipStatement();
         }
+    }
+
+    boolean createdTable() {
+        return createdTable;
+    }
+
+    /** Moves past the rest of the statement (to its ;). */
+    void skipRest() {
+        skipStatement();
     }
 
     private void skipStatement() {
@@ -50,6 +100,10 @@ final class SqlReader {
             char c = sql.charAt(at);
             if (c == '\'' || c == '"') {
                 quoted(c);
+            } else if (Character.isWhitespace(c) || c == '-' || c == '/') {
+                int before = at;
+                space();                       // comments: a quote or ; in one is no token
+                if (at == before) at++;
             } else {
                 at++;
                 if (c == ';') return;
@@ -179,7 +233,11 @@ final class SqlReader {
             if (Character.isWhitespace(c)) {
                 at++;
             } else if (c == '-' && at + 1 < sql.length() && sql.charAt(at + 1) == '-') {
-                while (at < sql.length() && sql.charAt(at) != '\n') at++;
+                while (at < sql.length() && sql.charAt(at) != '\n' && sql.charAt(at) != '\r') at++;
+            } else if (c == '/' && at + 1 < sql.length() && sql.charAt(at + 1) == '*') {
+                int end = sql.indexOf("*/", at + 2);
+                if (end < 0) throw fail("a /* comment that does not end (expected: */)");
+                at = end + 2;
             } else {
                 return;
             }

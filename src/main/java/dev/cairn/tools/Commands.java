@@ -354,17 +354,44 @@ final class Commands {
         return 0;
     }
 
-    /** Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL. */
-    static int export(Path dir, String treeName, String format, PrintStream out) {
+    /**
+     * Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL,
+     * in schema version {@code schemaVersion} (0: the tree's current one). Every record is
+     * converted before anything is written: one the version cannot hold is refused, naming it
+     * (exit 1, nothing on {@code out}). Data the version cannot carry (components an older class
+     * that reopened the tree lacks) is said on {@code err}, with the version that carries it.
+     */
+    static int export(Path dir, String treeName, String format, int schemaVersion, PrintStream out, PrintStream err) {
+        if (!format.equals("jsonl") && !format.equals("sql")) {
+            throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl or sql)");
+        }
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
-            switch (format) {
-                case "jsonl" -> tree.exportJsonLines(out);
-                case "sql" -> tree.exportSql(treeName, out);
-                default -> throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl or sql)");
+            GenericTree.Exported exported;
+            try {
+                exported = format.equals("jsonl") ? tree.exportJsonLines(out, schemaVersion)
+                    : tree.exportSql(treeName, out, schemaVersion);
+            } catch (dev.cairn.SchemaMismatchException e) {
+                err.println("cairn export: " + e.getMessage() + " (--schema-version N)");
+                return 1;
             }
+            out.flush();
+            warnIfNotCarried(treeName, exported, err);
         }
         return 0;
+    }
+
+    /** A warning when records hold data the export's schema version cannot carry: left out, said, with the way to keep it. */
+    static void warnIfNotCarried(String treeName, GenericTree.Exported exported, PrintStream err) {
+        long n = exported.recordsNotCarried();
+        if (n == 0) return;
+        err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName + " hold data"
+            + " that schema version " + exported.schemaVersion() + " cannot carry, in the component"
+            + (exported.componentsNotCarried().size() == 1 ? " " : "s ") + exported.componentsNotCarried()
+            + ": left out of this export (the database keeps it). An older record class opened the tree after a newer"
+            + " one wrote them, so the current schema is the older one; to export that data too, give --schema-version "
+            + exported.writerVersionMax() + " (the newest version that wrote such a record), which a database that"
+            + " knows that version imports");
     }
 
     /**
@@ -404,17 +431,28 @@ final class Commands {
                     + (e.getMessage().contains("nothing imported") ? "" : " (nothing imported)"));
                 return 1;
             }
-            if (imported.keys().isEmpty()) {
+            if (imported.keys().isEmpty() && !isEmptyTreeExport(text, treeName, sql)) {
                 // An export that failed (a folder in use) leaves an empty file behind a shell redirect:
-                // taking it for an empty tree would seed a recovery with nothing.
-                err.println("cairn import: " + file + " holds no records (is it the output of an export that failed?);"
-                    + " nothing imported");
+                // taking it for an empty tree would seed a recovery with nothing. An empty tree's
+                // export is never empty: its JSON-lines line, or SQL's CREATE TABLE.
+                err.println("cairn import: " + file + " holds no records and is no export of an empty tree (that is"
+                    + (sql ? " a CREATE TABLE of " + treeName + " without rows" : " the line {\"tree\":..,\"records\":0}")
+                    + "): is it the output of an export that failed? Nothing imported");
                 return 1;
             }
             warnIfRenumbered(file.toString(), treeName, imported, err);
             out.println("imported " + imported.keys().size() + " records into " + treeName);
         }
         return 0;
+    }
+
+    /**
+     * Whether text that imported no record is an empty tree's export: JSON lines with a non-blank
+     * line (import took it as the empty-tree line, the only line without a record it accepts), or
+     * SQL holding a {@code CREATE TABLE} of the table.
+     */
+    private static boolean isEmptyTreeExport(String text, String table, boolean sql) {
+        return sql ? dev.cairn.schema.SqlForm.createsTable(text, table) : !text.isBlank();
     }
 
     /**

@@ -31,12 +31,13 @@ public final class Main {
           backup  DIR TARGET_DIR         consistent copy of DIR, also while it is in use
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)
-          export  DIR TREE [--format jsonl|sql]   write a tree to stdout
+          export  DIR TREE [--format jsonl|sql] [--schema-version N]   write a tree to stdout
           export  DIR TREE --jdbc URL [--table NAME] [--append]   ... or into a table of a
                                          JDBC database (driver jar on -cp: see export --help)
-          import  DIR TREE FILE [--append]   insert the records of FILE (jsonl or sql) as new
-                                         records; a tree holding records needs --append
-          import  DIR TREE --jdbc URL [--table NAME] [--append]   ... or the rows of a table
+          import  DIR TREE FILE [--append] [--keep-ids]   insert the records of FILE (jsonl or
+                                         sql), keeping their ids where it can (--keep-ids: or
+                                         none); a tree holding records needs --append
+          import  DIR TREE --jdbc URL [--table NAME] [--append] [--keep-ids]   ... or a table
           stats   DIR                    database id, file, page and tree figures (of a copy,
                                          as verify)
           salvage DIR [--apply]          when the log refuses the open: say what giving up the
@@ -103,7 +104,7 @@ public final class Main {
             DIR closed: compact a backup of a folder in use.
             """),
         java.util.Map.entry("export", """
-            usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql]
+            usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql] [--schema-version N]
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main export DIR TREE --jdbc URL
                         [--table NAME] [--user USER --password-env VAR] [--append]
 
@@ -114,8 +115,16 @@ public final class Main {
             ones left out), so the output imports into a database that knows only that version.
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
-                               versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too
+                               versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too;
+                               an empty tree: the one line {"tree":"TREE","records":0}
               --format sql     CREATE TABLE plus one INSERT per record
+              --schema-version N   write in the tree's schema version N instead of the current one
+
+            Every record is converted before anything is written: a value the version cannot hold
+            (a number too wide for an older class) is refused, naming the record and component,
+            with nothing written (exit 1). Data a version cannot carry (components a newer class
+            added, when an older one reopened the tree since) is left out with a warning on stderr
+            naming the tree, the records and components, and the --schema-version that keeps it.
 
             With --jdbc, writes them into a table of the database at URL instead, through its JDBC
             driver, which must be on the class path (java -jar ignores -cp: start Main as above).
@@ -136,8 +145,12 @@ public final class Main {
                         [--table NAME] [--user USER --password-env VAR] [--append] [--keep-ids]
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
-            .sql as export --format sql writes it) into TREE, which must exist, all in one
-            transaction: a refused record stores nothing (exit 1). A .jsonl line's "state" is
+            .sql, in any case, as export --format sql writes it) into TREE, which must exist, all in
+            one transaction: a refused record stores nothing (exit 1). An empty tree's export
+            imports 0 records; an empty file (what a failed export leaves) is refused. In SQL,
+            INSERT INTO rows are read and statements that hold no row (CREATE, DROP, ALTER, BEGIN,
+            COMMIT, SET, PRAGMA, ...) skipped; any other (REPLACE, UPDATE, DELETE, ...) is refused.
+            A JSON line whose key names another tree is refused. A .jsonl line's "state" is
             restored (Released stays released); records without one (.sql, bare objects) start
             as new ones do (Draft(0) in a versioned tree). Times are not carried.
 
@@ -259,8 +272,8 @@ public final class Main {
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
                 case "export" -> {
                     if (a.option("--jdbc", null) == null) {
-                        yield Commands.export(a.expect(2, "--format").dir(0), a.positional(1, "TREE"),
-                            a.option("--format", "jsonl"), out);
+                        yield Commands.export(a.expect(2, "--format", "--schema-version").dir(0), a.positional(1, "TREE"),
+                            a.option("--format", "jsonl"), a.intOption("--schema-version", 0), out, err);
                     }
                     JdbcCommands.Target target = jdbcTarget(a);
                     yield JdbcCommands.export(a.expect(2, JDBC_OPTIONS).dir(0), a.positional(1, "TREE"), target,
