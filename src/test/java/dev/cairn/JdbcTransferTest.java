@@ -112,6 +112,30 @@ class JdbcTransferTest {
         }
     }
 
+    /**
+     * A driver that throws a plain SQLException from executeBatch (sqlite-jdbc does) gives no
+     * update counts: the refused row is found by inserting the batch's rows one at a time after
+     * rolling back to a savepoint (the message named the batch's last row); the whole export is
+     * still rolled back.
+     */
+    @Test
+    void aRowRefusedInABatchIsNamedAlsoWhenTheDriverGivesNoUpdateCounts() throws SQLException {
+        try (Cairn from = Cairn.open(dir.resolve("from")); Connection c = database.connect()) {
+            Tree<Dims> tree = from.tree(Dims.class);
+            List<Dims> many = new ArrayList<>();
+            for (int i = 0; i < 700; i++) many.add(new Dims(i, i == 612 ? -1 : i));
+            tree.insertAll(many);
+            database.plainBatchErrors = true;
+            database.refuses = row -> row.get(3).equals(-1);
+            JdbcException e = assertThrows(JdbcException.class, () -> from.genericTree("Dims").exportJdbc("Dims", c));
+            assertTrue(e.getMessage().contains("export of tree Dims to table Dims, at row 612.0: fake JDBC: row refused"),
+                e.getMessage());
+            assertTrue(e.getMessage().endsWith("rolled back: no row written"), e.getMessage());
+            assertNull(database.tables().get("Dims"));
+            assertTrue(c.getAutoCommit(), "auto-commit restored");
+        }
+    }
+
     @Test
     void aValueTheDatabaseChangesIsRefusedAndRolledBack() throws SQLException {
         try (Cairn from = open("from", 1); Connection c = database.connect()) {

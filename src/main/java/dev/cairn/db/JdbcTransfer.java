@@ -94,31 +94,91 @@ final class JdbcTransfer {
             throws SQLException {
         List<SqlColumn> columns = SqlColumn.of(schema);
         try (PreparedStatement p = c.prepareStatement(SqlForm.insertParameters(table, schema))) {
-            List<String> batch = new ArrayList<>(BATCH_ROWS);
+            List<Row> batch = new ArrayList<>(BATCH_ROWS);
             records.forEach(row -> {
-                step[0] = "at row " + row.id() + "." + row.revision();
-                p.setInt(1, row.id());
-                p.setInt(2, row.revision());
-                for (int i = 0; i < columns.size(); i++) JdbcColumns.bind(p, i + 3, columns.get(i).type(), row.values().get(i));
+                step[0] = "at row " + name(row);
+                bind(p, columns, row);
                 p.addBatch();
-                batch.add(row.id() + "." + row.revision());
-                if (batch.size() == BATCH_ROWS) execute(p, batch, step);
+                batch.add(row);
+                if (batch.size() == BATCH_ROWS) execute(c, p, columns, batch, step);
             });
-            if (!batch.isEmpty()) execute(p, batch, step);
+            if (!batch.isEmpty()) execute(c, p, columns, batch, step);
         }
     }
 
-    private static void execute(PreparedStatement p, List<String> batch, String[] step) throws SQLException {
+    private static void bind(PreparedStatement p, List<SqlColumn> columns, Row row) throws SQLException {
+        p.setInt(1, row.id());
+        p.setInt(2, row.revision());
+        for (int i = 0; i < columns.size(); i++) JdbcColumns.bind(p, i + 3, columns.get(i).type(), row.values().get(i));
+    }
+
+    private static String name(Row row) {
+        return row.id() + "." + row.revision();
+    }
+
+    /**
+     * Runs one batch. When it fails, names the row that failed: from the update counts of a
+     * {@link BatchUpdateException} where the driver gives them; else (sqlite-jdbc throws a plain
+     * {@link SQLException}, whose message would leave the last row added named) by rolling back
+     * to a savepoint set before the batch and inserting its rows one at a time until one fails,
+     * all inside the transaction that is then rolled back. A driver without savepoints gets the
+     * batch's range.
+     */
+    private static void execute(Connection c, PreparedStatement p, List<SqlColumn> columns, List<Row> batch,
+                                String[] step) throws SQLException {
+        java.sql.Savepoint before = savepoint(c);
         try {
             p.executeBatch();
-        } catch (BatchUpdateException e) {
-            // Drivers that stop at the first failing row report the counts of the rows before it.
-            int done = e.getUpdateCounts() == null ? batch.size() : e.getUpdateCounts().length;
-            step[0] = done < batch.size() ? "at row " + batch.get(done)
-                : "in the rows " + batch.getFirst() + " to " + batch.getLast();
+        } catch (SQLException e) {
+            step[0] = batch.size() == 1 ? "at row " + name(batch.getFirst())
+                : "in the rows " + name(batch.getFirst()) + " to " + name(batch.getLast());
+            int[] counts = e instanceof BatchUpdateException b ? b.getUpdateCounts() : null;
+            int failed = counts == null ? -1 : counts.length < batch.size() ? counts.length : indexOfFailed(counts);
+            if (failed >= 0) {
+                step[0] = "at row " + name(batch.get(failed));
+            } else if (before != null && batch.size() > 1) {
+                Row row = rowThatFails(c, p, columns, batch, before);
+                if (row != null) step[0] = "at row " + name(row);
+            }
             throw e;
         }
         batch.clear();
+    }
+
+    private static int indexOfFailed(int[] counts) {
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == Statement.EXECUTE_FAILED) return i;
+        }
+        return -1;
+    }
+
+    /** A savepoint, or null where the driver has none (the failing row is then named by its batch). */
+    private static java.sql.Savepoint savepoint(Connection c) {
+        try {
+            return c.setSavepoint();
+        } catch (SQLException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** The first row of {@code batch} that fails alone, after rolling back to {@code before}; null if none does. */
+    private static Row rowThatFails(Connection c, PreparedStatement p, List<SqlColumn> columns, List<Row> batch,
+                                    java.sql.Savepoint before) {
+        try {
+            c.rollback(before);
+            p.clearBatch();
+            for (Row row : batch) {
+                bind(p, columns, row);
+                try {
+                    p.executeUpdate();
+                } catch (SQLException e) {
+                    return row;
+                }
+            }
+        } catch (SQLException | UnsupportedOperationException e) {
+            // the batch's range stays named; the transaction is rolled back either way
+        }
+        return null;
     }
 
     /** Every exported record must read back from the table as it was written. */

@@ -45,6 +45,13 @@ public final class FakeJdbc {
     private int inserts;
     public int commits;
     public int rollbacks;
+    /**
+     * Whether a failing batch throws a plain {@link SQLException}, with the rows before the
+     * failing one inserted and no update counts, as sqlite-jdbc does; else a {@link BatchUpdateException}.
+     */
+    public boolean plainBatchErrors;
+    /** Rows (values in the table's column order) the database refuses, as a constraint would. */
+    public java.util.function.Predicate<List<Object>> refuses = row -> false;
     /** What the database stores for a bound value: the value itself unless a test makes it lossy. */
     public java.util.function.UnaryOperator<Object> stores = v -> v;
 
@@ -132,6 +139,27 @@ public final class FakeJdbc {
             rollbacks++;
             begin();
         }
+
+        /** A savepoint: a copy of the transaction's tables, which {@code rollback(Savepoint)} puts back. */
+        java.sql.Savepoint setSavepoint() {
+            if (txn == null) throw new IllegalStateException("fake JDBC: savepoint in auto-commit mode");
+            Map<String, Table> copy = new LinkedHashMap<>();
+            for (var e : txn.entrySet()) copy.put(e.getKey(), e.getValue().copy());
+            savepoints.add(copy);
+            return proxy(java.sql.Savepoint.class, new Object() {
+                int getSavepointId() {
+                    return savepoints.indexOf(copy);
+                }
+            });
+        }
+
+        void rollback(java.sql.Savepoint savepoint) throws SQLException {
+            Map<String, Table> copy = savepoints.get(savepoint.getSavepointId());
+            txn = new LinkedHashMap<>();
+            for (var e : copy.entrySet()) txn.put(e.getKey(), e.getValue().copy());
+        }
+
+        private final List<Map<String, Table>> savepoints = new ArrayList<>();
 
         String getCatalog() {
             return null;
@@ -258,6 +286,16 @@ public final class FakeJdbc {
             parameters.clear();
         }
 
+        /** One row: the bound parameters as a batch of one. */
+        int executeUpdate() throws SQLException {
+            addBatch();
+            return executeBatch()[0];
+        }
+
+        void clearBatch() {
+            batch.clear();
+        }
+
         int[] executeBatch() throws SQLException {
             Matcher m = INSERT.matcher(sql);
             if (!m.matches()) throw new IllegalStateException(sql);
@@ -272,14 +310,21 @@ public final class FakeJdbc {
                     int at = columns.indexOf(column);
                     row.add(at < 0 ? null : stores.apply(p.get(at + 1)));
                 }
+                if (refuses.test(row)) {
+                    batch.clear();
+                    if (plainBatchErrors) throw new SQLException("fake JDBC: row refused", "23000");
+                    throw new BatchUpdateException("fake JDBC: row refused", "23000", 0, Arrays.copyOf(counts, b), null);
+                }
                 if (++inserts == failAtInsert) {
                     batch.clear();
+                    if (plainBatchErrors) throw new SQLException("fake JDBC: insert " + inserts + " refused", "23000");
                     throw new BatchUpdateException("fake JDBC: insert " + inserts + " refused", "23000", 0,
                         Arrays.copyOf(counts, b), null);
                 }
                 for (List<Object> other : t.rows()) {
                     if (other.get(0).equals(row.get(0)) && other.get(1).equals(row.get(1))) {
                         batch.clear();
+                        if (plainBatchErrors) throw new SQLException("fake JDBC: primary key exists", "23505");
                         throw new BatchUpdateException("fake JDBC: primary key " + row.get(0) + "." + row.get(1) + " exists",
                             "23505", 0, Arrays.copyOf(counts, b), null);
                     }
