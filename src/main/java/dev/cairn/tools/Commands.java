@@ -385,7 +385,7 @@ final class Commands {
     static void warnIfNotCarried(String treeName, GenericTree.Exported exported, PrintStream err) {
         long n = exported.recordsNotCarried();
         if (n == 0) return;
-        err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName + " hold data"
+        err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName + (n == 1 ? " holds" : " hold") + " data"
             + " that schema version " + exported.schemaVersion() + " cannot carry, in the component"
             + (exported.componentsNotCarried().size() == 1 ? " " : "s ") + exported.componentsNotCarried()
             + ": left out of this export (the database keeps it). An older record class opened the tree after a newer"

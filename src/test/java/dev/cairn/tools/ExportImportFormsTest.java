@@ -161,7 +161,7 @@ class ExportImportFormsTest {
         MainTest.Result r = cairn("export", db.toString(), "Lot");
         assertEquals(0, r.code(), r.err());
         assertEquals(3, r.out().lines().count(), r.out());
-        assertTrue(r.err().startsWith("cairn export: warning: 1 record of tree Lot hold data that schema version 1 cannot"
+        assertTrue(r.err().startsWith("cairn export: warning: 1 record of tree Lot holds data that schema version 1 cannot"
             + " carry, in the component [extra]: left out of this export") && r.err().contains("--schema-version 2"), r.err());
 
         r = cairn("export", db.toString(), "Lot", "--schema-version", "2");
