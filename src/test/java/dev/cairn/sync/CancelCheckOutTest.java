@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.BorrowState;
 import dev.cairn.Cairn;
-import dev.cairn.CairnServer;
 import dev.cairn.Key;
 import dev.cairn.Tree;
 import dev.cairn.testing.Fixtures.Part;
@@ -29,10 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(90)
 class CancelCheckOutTest {
     @TempDir Path dir;
-
-    private static CairnServer.CheckOut checkOutOf(SyncFixture f, Key<?> k) {
-        return f.server.checkOuts().stream().filter(c -> c.key().equals(k)).findFirst().orElse(null);
-    }
 
     @Test
     void aCancelledWaitLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
@@ -58,7 +53,7 @@ class CancelCheckOutTest {
 
             pa.checkIn(k);
             cWaits.orTimeout(10, TimeUnit.SECONDS).join();
-            assertEquals(c.nodeId(), checkOutOf(f, k).holder().id(), "c, not the cancelled b, holds it");
+            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not the cancelled b, holds it");
             await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
         }
     }

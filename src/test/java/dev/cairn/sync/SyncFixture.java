@@ -78,6 +78,11 @@ final class SyncFixture implements AutoCloseable {
         return open(name);
     }
 
+    /** The server's check-out of {@code k} (holder and queue), or null when it is free. */
+    CairnServer.CheckOut checkOutOf(Key<?> k) {
+        return server.checkOuts().stream().filter(c -> c.key().equals(k)).findFirst().orElse(null);
+    }
+
     Cairn connected(String name) {
         Cairn c = open(name);
         c.connect("127.0.0.1", port).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();

@@ -46,10 +46,6 @@ class WaitingAcrossRestartTest {
         return events.stream().filter(e -> e instanceof Event.BorrowChanged).toList();
     }
 
-    private static CairnServer.CheckOut checkOutOf(SyncFixture f, Key<?> k) {
-        return f.server.checkOuts().stream().filter(c -> c.key().equals(k)).findFirst().orElse(null);
-    }
-
     /** A holds {@code k}; b waits for it, then is closed. */
     private static Key<Part> bWaitsAndCloses(SyncFixture f, Cairn a, Cairn b) {
         Tree<Part> pa = a.tree(Part.class);
@@ -72,14 +68,14 @@ class WaitingAcrossRestartTest {
             java.util.UUID bId = b.nodeId();
             Key<Part> k = bWaitsAndCloses(f, a, b);
             a.tree(Part.class).checkIn(k);
-            await("the server hands it to b, which is down", () -> checkOutOf(f, k) != null
-                && checkOutOf(f, k).holder().id().equals(bId));
+            await("the server hands it to b, which is down", () -> f.checkOutOf(k) != null
+                && f.checkOutOf(k).holder().id().equals(bId));
 
             Cairn b2 = f.open("b");
             Tree<Part> pb = b2.tree(Part.class);
             assertEquals(new BorrowState.HeldBy(a.nodeId(), "a"), pb.borrowState(k), "the holder b was told of, named");
             b2.connect("127.0.0.1", f.port()).orTimeout(20, TimeUnit.SECONDS).join();
-            await("b gave it back", () -> checkOutOf(f, k) == null);
+            await("b gave it back", () -> f.checkOutOf(k) == null);
             await("b sees it free", () -> pb.borrowState(k).equals(new BorrowState.Free()));
             assertEquals(List.of(new Event.BorrowChanged(k, new BorrowState.Free())), borrowEvents(eventsSoFar(f, b2)));
         }
@@ -92,16 +88,16 @@ class WaitingAcrossRestartTest {
             Cairn b = f.connected("b");
             java.util.UUID bId = b.nodeId();
             Key<Part> k = bWaitsAndCloses(f, a, b);
-            assertEquals(List.of(new CairnServer.Node(bId, "b")), checkOutOf(f, k).queue(), "still queued");
+            assertEquals(List.of(new CairnServer.Node(bId, "b")), f.checkOutOf(k).queue(), "still queued");
 
             Cairn b2 = f.open("b");
             Tree<Part> pb = b2.tree(Part.class);
             b2.connect("127.0.0.1", f.port()).orTimeout(20, TimeUnit.SECONDS).join();
-            await("b left the queue", () -> checkOutOf(f, k).queue().isEmpty());
+            await("b left the queue", () -> f.checkOutOf(k).queue().isEmpty());
             assertEquals(new BorrowState.HeldBy(a.nodeId(), "a"), pb.borrowState(k));
             Tree<Part> pa = a.tree(Part.class);
             pa.checkIn(k);
-            await("free: nobody waits", () -> checkOutOf(f, k) == null);
+            await("free: nobody waits", () -> f.checkOutOf(k) == null);
             await("b sees it free", () -> pb.borrowState(k).equals(new BorrowState.Free()));
             assertEquals(List.of(new Event.BorrowChanged(k, new BorrowState.Free())), borrowEvents(eventsSoFar(f, b2)),
                 "no Waiting and no Mine for a record this process never asked for");
