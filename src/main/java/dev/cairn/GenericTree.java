@@ -136,14 +136,17 @@ public interface GenericTree {
      * Inserts every row of {@code sql} as {@link #importSql(String, String)} does. Every row keeps
      * its id and revision (so {@code Key} references to it from other trees still hold) when
      * this database never linked to a server (it chooses its own ids) and every id is still
-     * free in this tree: never handed out here, in particular held by no record. The ids are
-     * then taken out of the tree's key pool in the same transaction, never handed out again.
-     * Otherwise the rows get new ids from the pool ({@link Imported#renumbered} counts them), or,
-     * with {@code keepIds}, the import is refused. Records start as new ones do (Draft(0) in a
-     * versioned tree): the SQL forms carry no record metadata.
+     * free in this tree (never handed out here, in particular held by no record) and at most
+     * 2,000,000,000. The ids are then taken out of the tree's key pool in the same transaction,
+     * never handed out again. Otherwise the rows get new ids from the pool ({@link
+     * Imported#renumbered} counts them), or, with {@code keepIds}, the import is refused. Records
+     * start as new ones do (Draft(0) in a versioned tree): the SQL forms carry no record
+     * metadata; but a row below a later revision of its id is imported as Released(0), since
+     * only the latest revision of a record can be a draft.
      *
-     * @throws TransferRefusedException if {@code keepIds} and the ids cannot be kept, or if the
-     *     rows get new ids and hold two revisions of one id (they would become separate records)
+     * @throws TransferRefusedException if {@code keepIds} and the ids cannot be kept, if the
+     *     rows get new ids and hold two revisions of one id (they would become separate records),
+     *     or if a row names a revision other than 0 of a tree without versions
      */
     Imported importSql(String table, String sql, boolean keepIds);
 
@@ -154,6 +157,8 @@ public interface GenericTree {
      * {@code "state"} is restored: its number, and Released (the record's data stays frozen).
      *
      * @throws IllegalArgumentException naming the record (its line among the non-blank ones)
+     * @throws TransferRefusedException as {@link #importSql(String, String, boolean)}, and for a
+     *     Draft below a later revision of its id, or an empty tree's line naming another tree
      */
     Imported importJsonLines(String text, boolean keepIds);
 

@@ -205,7 +205,7 @@ public final class GenericTreeImpl implements GenericTree {
     @Override
     public Imported importJsonLines(String text, boolean keepIds) {
         Objects.requireNonNull(text, "text");
-        return TreeImport.run(db, t, "import into tree " + t.name, ImportRow.ofJsonLines(text), keepIds, () -> { });
+        return TreeImport.run(db, t, "import into tree " + t.name, ImportRow.ofJsonLines(text, t.name), keepIds, () -> { });
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.cairn.db;
 
 import dev.cairn.RecordState;
+import dev.cairn.TransferRefusedException;
 import dev.cairn.schema.JsonForm;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,9 +59,10 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
      * The records of JSON-lines text: lines as {@code exportJsonLines} writes them (members in
      * any order, with any whitespace between tokens), or bare record objects. Lines end at
      * {@code \n}, {@code \r} or {@code \r\n} only: U+2028, U+2029 and U+0085 are characters of a
-     * value here, as JSON has them.
+     * value here, as JSON has them. The line of an empty tree's export must name {@code tree},
+     * the tree imported into, as a key must ({@link TreeImport}).
      */
-    static List<ImportRow> ofJsonLines(String text) {
+    static List<ImportRow> ofJsonLines(String text, String tree) {
         List<ImportRow> rows = new ArrayList<>();
         int number = 0;
         boolean emptyExport = false;
@@ -68,7 +70,7 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
             String l = line.strip();
             if (l.isEmpty()) continue;
             String where = "record " + ++number;
-            if (l.startsWith("{\"tree\":") && isEmptyExportLine(l, where)) {
+            if (l.startsWith("{\"tree\":") && isEmptyExportLine(l, where, tree)) {
                 emptyExport = true;
             } else {
                 rows.add(ofLine(l, where));
@@ -81,12 +83,17 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return List.copyOf(rows);
     }
 
-    private static boolean isEmptyExportLine(String line, String where) {
+    private static boolean isEmptyExportLine(String line, String where, String tree) {
         Map<String, String> members = JsonForm.members(line, where);
         if (!members.keySet().equals(Set.of("tree", "records"))) return false;
         if (!members.get("records").equals("0")) {
             throw new IllegalArgumentException(where + ": \"records\":" + members.get("records") + " (expected: 0, the line"
                 + " an empty tree's export writes)");
+        }
+        String named = text(members.get("tree"), where, "tree");
+        if (!named.equals(tree)) {
+            throw new TransferRefusedException(where + ": the export of the empty tree " + JsonForm.quote(named)
+                + ", not of " + JsonForm.quote(tree) + " (an export of another tree? nothing imported)");
         }
         return true;
     }

@@ -4,6 +4,7 @@ import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.RecordState;
 import dev.cairn.TransferRefusedException;
+import dev.cairn.internal.Limits;
 import dev.cairn.schema.JsonForm;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,16 +18,20 @@ import java.util.TreeMap;
  * database that never linked (it chooses its own ids) when every row has a key and each id is
  * still in the tree's pool (never handed out here). Then every record is stored under its key,
  * revisions included, and every id up to the highest leaves the pool in the same transaction,
- * so that {@code Key} references to them in other trees still hold. Otherwise the rows get new ids from the pool
- * (or, with {@code keepIds}, the import is refused).
+ * so that {@code Key} references to them in other trees still hold; no id above
+ * {@link Limits#IMPORT_KEPT_ID_MAX} is kept, so an import never leaves a tree without ids to
+ * insert with. Otherwise the rows get new ids from the pool (or, with {@code keepIds}, the
+ * import is refused). Keys no tree like the target holds (a revision in a tree without
+ * versions, a draft below a later revision) are refused whatever the ids.
  */
 final class TreeImport {
     private TreeImport() { }
 
-    static GenericTree.Imported run(Database db, TreeState t, String what, List<ImportRow> rows, boolean keepIds,
+    static GenericTree.Imported run(Database db, TreeState t, String what, List<ImportRow> given, boolean keepIds,
                                     Runnable first) {
         if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
-        refuseOtherTrees(what, t, rows);
+        refuseOtherTrees(what, t, given);
+        List<ImportRow> rows = revisionsAsTheApiMakesThem(what, t, given);
         List<byte[]> bodies = bodies(t, rows);
         SyncReplica.awaitIds(db, t, rows.size());
         return db.write(() -> {
@@ -102,6 +107,45 @@ final class TreeImport {
         }
     }
 
+    /**
+     * Refuses keys no tree like {@code t} can hold, naming the row: a revision other than 0 in a
+     * tree without versions, and, in a versioned tree, a Draft below a later revision of its id
+     * in the rows ({@code newRevision} makes a revision of a released one only, so every revision
+     * but the latest is released). Returns the rows with that state filled in where a row carries
+     * none (SQL rows, JSON lines without {@code "state"}): Released(0) below a later revision of
+     * its id, else none (a new record's Draft(0)).
+     */
+    private static List<ImportRow> revisionsAsTheApiMakesThem(String what, TreeState t, List<ImportRow> rows) {
+        Map<Integer, ImportRow> latest = new java.util.HashMap<>();
+        for (ImportRow row : rows) {
+            if (!row.keyed()) continue;
+            if (!t.versioned && row.revision() != 0) {
+                throw new TransferRefusedException(what + ": " + row.where() + " has the key " + t.name + "/" + row.id()
+                    + "." + row.revision() + ", but tree " + t.name + " is not versioned, so its records have revision 0"
+                    + " only (an export of a versioned tree? nothing imported)");
+            }
+            latest.merge(row.id(), row, (a, b) -> a.revision() >= b.revision() ? a : b);
+        }
+        if (!t.versioned) return rows;
+        List<ImportRow> stated = new ArrayList<>(rows.size());
+        for (ImportRow row : rows) {
+            ImportRow newer = row.keyed() ? latest.get(row.id()) : null;
+            if (newer == null || newer.revision() == row.revision()) {
+                stated.add(row);
+            } else if (row.state() instanceof RecordState.Draft) {
+                throw new TransferRefusedException(what + ": " + row.where() + " holds " + t.name + "/" + row.id() + "."
+                    + row.revision() + " as " + ImportRow.stateText(row.state()) + ", but " + newer.where() + " holds a"
+                    + " later revision of it, " + t.name + "/" + row.id() + "." + newer.revision() + ": only the latest"
+                    + " revision of a record can be a draft (a new revision is made of a released one), so no tree"
+                    + " holds these two (nothing imported)");
+            } else {
+                stated.add(row.state() != null ? row : new ImportRow(row.tree(), row.id(), row.revision(), row.json(),
+                    row.where(), new RecordState.Released(0)));
+            }
+        }
+        return stated;
+    }
+
     /** Null when every row can keep its key, else why not. */
     private static String whyIdsCannotBeKept(Database db, TreeState t, List<ImportRow> rows) {
         if (db.serverId != null) return linked();
@@ -111,6 +155,11 @@ final class TreeImport {
             if (!row.keyed()) return row.where() + " has no key (a bare record object)";
             if (!keys.add(((long) row.id() << 32) | row.revision())) {
                 return "key " + t.name + "/" + row.id() + "." + row.revision() + " comes twice";
+            }
+            if (row.id() > Limits.IMPORT_KEPT_ID_MAX) {
+                return "id " + row.id() + " is above " + Limits.IMPORT_KEPT_ID_MAX + ", the highest id an import keeps:"
+                    + " keeping it would take every id up to it, leaving tree " + t.name + " next to none to insert"
+                    + " with (import without --keep-ids, and the records get new ids)";
             }
             if (!pool.contains(row.id())) {
                 return "id " + row.id() + " was handed out in tree " + t.name + " already (a record holds it, or held it"

@@ -55,6 +55,12 @@ public final class Limits {
     public static final int VALUE_DEPTH_MAX = 100;
     /** Schema versions per tree: the version tag of a record is a u16 (record-format.md §3). */
     public static final int SCHEMA_VERSIONS_MAX = 0xFFFF;
+    /**
+     * Highest record id an import keeps (database-layout.md §4): keeping id n takes every id up
+     * to n out of the tree's pool, so a higher one would leave the tree (and the server it links
+     * to later) next to no ids to insert with; at least 147,483,647 are left.
+     */
+    public static final int IMPORT_KEPT_ID_MAX = 2_000_000_000;
 
     static {
         Check.that(KEY_BYTES_MAX < PAGE_BYTES / 3, "KEY_BYTES_MAX %d (expected: < PAGE_BYTES/3 %d)",

@@ -152,12 +152,17 @@ public final class Main {
             COMMIT, SET, PRAGMA, ...) skipped; any other (REPLACE, UPDATE, DELETE, ...) is refused.
             A JSON line whose key names another tree is refused. A .jsonl line's "state" is
             restored (Released stays released); records without one (.sql, bare objects) start
-            as new ones do (Draft(0) in a versioned tree). Times are not carried.
+            as new ones do (Draft(0) in a versioned tree), but a revision below a later one of its
+            id in FILE as Released(0) (only the latest revision can be a draft). Refused, naming
+            the line or row: a revision other than 0 in a tree without versions, a draft below a
+            later revision of its id, an empty tree's line naming another tree. Times are not
+            carried.
 
             Ids: into a database that never linked to a server, every record keeps its exported
             id and revision, so Key references to it from other trees still hold, as long as no id
             was handed out in TREE yet (e.g. a tree no record was ever inserted into); those ids
-            are never handed out again. Otherwise (a linked database gets its ids from the server)
+            are never handed out again, so no id above 2000000000 is kept (it would leave TREE
+            next to no ids to insert with). Otherwise (a linked database gets its ids from the server)
             the records get new ids and a warning says how many: Key references to them in other
             trees are not renumbered. The application's indexes (e.g. unique names) live in its
             code, so import cannot check them: it refuses a tree that holds records already

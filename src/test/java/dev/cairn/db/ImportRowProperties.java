@@ -42,7 +42,7 @@ class ImportRowProperties {
             line = "{ \"value\" : " + value + " ,\t" + (state == null ? "" : "\"state\": \"" + ImportRow.stateText(state) + "\", ")
                 + "\"key\": " + key + " }\r\n";
         }
-        List<ImportRow> rows = ImportRow.ofJsonLines(line + "\n" + line);
+        List<ImportRow> rows = ImportRow.ofJsonLines(line + "\n" + line, tree);
         assertEquals(2, rows.size());
         ImportRow row = rows.getFirst();
         assertEquals(tree, row.tree());

@@ -157,15 +157,105 @@ class ImportKeepsIdsTest {
         assertTrue(renumbered.out().contains("imported 4 records into Part"), renumbered.out());
     }
 
-    /** A never-linked database whose last id an import kept: an insert says so, not "connect to a server". */
+    private MainTest.Result importText(Path folder, String tree, String name, String text, String... options)
+            throws IOException {
+        Path file = Files.writeString(dir.resolve(name), text);
+        List<String> args = new java.util.ArrayList<>(List.of("import", folder.toString(), tree, file.toString()));
+        args.addAll(List.of(options));
+        return cairn(args.toArray(String[]::new));
+    }
+
+    /**
+     * Keeping id n takes every id up to n: an import keeps none above IMPORT_KEPT_ID_MAX, so it
+     * never leaves the tree without ids, and the message says why (2147483647 was said to have
+     * been handed out already, and 2147483646 left the tree unable to insert).
+     */
     @Test
-    void anInsertAfterAnImportOfTheLastIdSaysNoIdsAreLeft() {
-        try (Cairn db = Cairn.open(dir.resolve("full"))) {
-            Tree<Part> parts = db.tree(Part.class);
-            db.genericTree("Part").importJsonLines("{\"key\":\"Part/2147483646.0\",\"value\":{\"number\":\"LAST\",\"stock\":1}}\n", true);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> parts.insert(new Part("NEXT", 1)));
-            assertEquals("insert into tree Part: no ids left; this database never linked to a server and gave out every id "
-                + "up to 2147483646 (or an import that kept its ids took them, up to the highest id it imported)", e.getMessage());
+    void keptIdsAboveTheCeilingAreRefusedSayingWhyAndTheTreeKeepsIdsToInsertWith() throws IOException {
+        Path dst = emptyTrees(dir.resolve("dst"));
+        for (int id : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 1, 2_000_000_001}) {
+            MainTest.Result r = importText(dst, "Part", "high.jsonl",
+                "{\"key\":\"Part/" + id + ".0\",\"value\":{\"number\":\"HIGH\",\"stock\":1}}\n", "--keep-ids");
+            assertEquals(1, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("id " + id + " is above 2000000000, the highest id an import keeps")
+                && r.err().contains("import without --keep-ids") && r.err().contains("nothing imported")
+                && !r.err().contains("handed out"), r.err());
         }
+        MainTest.Result ceiling = importText(dst, "Part", "ceiling.jsonl",
+            "{\"key\":\"Part/2000000000.0\",\"value\":{\"number\":\"TOP\",\"stock\":1}}\n", "--keep-ids");
+        assertEquals(0, ceiling.code(), ceiling.out() + ceiling.err());
+        MainTest.Result renumbered = importText(dst, "Part", "high.jsonl",
+            "{\"key\":\"Part/2147483646.0\",\"value\":{\"number\":\"HIGH\",\"stock\":1}}\n", "--append");
+        assertEquals(0, renumbered.code(), renumbered.out() + renumbered.err());
+        assertTrue(renumbered.err().contains("warning: 1 record of"), renumbered.err());
+        try (Cairn db = Cairn.open(dst)) {
+            Tree<Part> parts = db.tree(Part.class);
+            assertEquals(new Part("TOP", 1), parts.get(new Key<>("Part", 2_000_000_000, 0)));
+            assertEquals(new Part("HIGH", 1), parts.get(new Key<>("Part", 2_000_000_001, 0)));
+            assertEquals(2_000_000_002, parts.insert(new Part("NEXT", 1)).id());
+        }
+    }
+
+    /** A revision of a tree without versions is no key of it: refused, naming the line or row, whatever the ids. */
+    @Test
+    void aRevisionOtherThanZeroIntoATreeWithoutVersionsIsRefused() throws IOException {
+        Path dst = emptyTrees(dir.resolve("dst"));
+        String line = "{\"key\":\"Bom/0.0\",\"value\":{\"board\":\"B\",\"part\":\"Part/0.0\",\"qty\":1}}\n";
+        for (String option : List.of("--keep-ids", "--append")) {
+            MainTest.Result r = importText(dst, "Bom", "bom.jsonl", line + line.replace("Bom/0.0", "Bom/0.3"), option);
+            assertEquals(1, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("record 2 has the key Bom/0.3, but tree Bom is not versioned")
+                && r.err().contains("nothing imported"), r.err());
+        }
+        MainTest.Result sql = importText(dst, "Bom", "bom.sql", "INSERT INTO \"Bom\" (\"id\", \"revision\", \"board\", \"part\","
+            + " \"qty\") VALUES (5, 3, 'B', 'Part/0.0', 1);\n", "--keep-ids");
+        assertEquals(1, sql.code(), sql.out() + sql.err());
+        assertTrue(sql.err().contains("row 5.3 of table Bom has the key Bom/5.3, but tree Bom is not versioned"), sql.err());
+        try (Cairn db = Cairn.open(dst)) {
+            assertEquals(0, db.tree(Bom.class).size());
+        }
+    }
+
+    /**
+     * newRevision needs a released record, so only the latest revision of an id can be a draft:
+     * a file holding two drafts of one id is refused; rows without a state (SQL) below a later
+     * revision of their id are imported released.
+     */
+    @Test
+    void aDraftBelowALaterRevisionIsRefusedAndStatelessEarlierRevisionsImportReleased() throws IOException {
+        Path dst = emptyTrees(dir.resolve("dst"));
+        MainTest.Result drafts = importText(dst, "Part", "drafts.jsonl",
+            "{\"key\":\"Part/0.0\",\"state\":\"Draft(0)\",\"value\":{\"number\":\"A\",\"stock\":1}}\n"
+            + "{\"key\":\"Part/0.1\",\"state\":\"Draft(0)\",\"value\":{\"number\":\"A\",\"stock\":2}}\n", "--keep-ids");
+        assertEquals(1, drafts.code(), drafts.out() + drafts.err());
+        assertTrue(drafts.err().contains("record 1 holds Part/0.0 as Draft(0), but record 2 holds a later revision of it,"
+            + " Part/0.1: only the latest revision of a record can be a draft") && drafts.err().contains("nothing imported"),
+            drafts.err());
+        try (Cairn db = Cairn.open(dst)) {
+            assertEquals(0, db.tree(Part.class).size());
+        }
+        String insert = "INSERT INTO \"Part\" (\"id\", \"revision\", \"number\", \"stock\") VALUES ";
+        MainTest.Result sql = importText(dst, "Part", "revisions.sql", insert + "(0, 0, 'A', 1);\n" + insert
+            + "(0, 1, 'A', 2);\n" + insert + "(1, 0, 'B', 3);\n", "--keep-ids");
+        assertEquals(0, sql.code(), sql.out() + sql.err());
+        try (Cairn db = Cairn.open(dst)) {
+            Tree<Part> parts = db.tree(Part.class);
+            assertEquals(new dev.cairn.RecordState.Released(0), parts.meta(new Key<>("Part", 0, 0)).state());
+            assertEquals(new dev.cairn.RecordState.Draft(0), parts.meta(new Key<>("Part", 0, 1)).state());
+            assertEquals(new dev.cairn.RecordState.Draft(0), parts.meta(new Key<>("Part", 1, 0)).state());
+        }
+    }
+
+    /** The line of an empty tree's export names the tree: imported into another one, it is refused as a key of it is. */
+    @Test
+    void anEmptyTreesExportLineOfAnotherTreeIsRefused() throws IOException {
+        Path dst = emptyTrees(dir.resolve("dst"));
+        MainTest.Result other = importText(dst, "Part", "empty.jsonl", "{\"tree\":\"Bom\",\"records\":0}\n");
+        assertEquals(1, other.code(), other.out() + other.err());
+        assertTrue(other.err().contains("record 1: the export of the empty tree \"Bom\", not of \"Part\"")
+            && other.err().contains("nothing imported"), other.err());
+        MainTest.Result same = importText(dst, "Part", "empty.jsonl", "{\"tree\":\"Part\",\"records\":0}\n");
+        assertEquals(0, same.code(), same.out() + same.err());
+        assertTrue(same.out().contains("imported 0 records into Part"), same.out());
     }
 }
