@@ -187,7 +187,21 @@ public interface GenericTree {
      * @throws JdbcException naming the row where known, if the database refuses a statement or
      *     a value does not read back as written (a column type that cannot hold it exactly)
      */
-    void exportJdbc(String table, java.sql.Connection c, boolean append);
+    default void exportJdbc(String table, java.sql.Connection c, boolean append) {
+        exportJdbc(table, c, append, 0);
+    }
+
+    /**
+     * {@link #exportJdbc(String, java.sql.Connection, boolean)} in schema version {@code
+     * schemaVersion} of this tree (0: the current one). Every record is converted before the
+     * first statement is sent, as {@link #exportSql(String, Appendable)} does.
+     *
+     * @return what was written, and what of the records' data the schema could not carry
+     * @throws SchemaMismatchException naming the record and component of a value the schema
+     *     cannot hold (nothing sent to the database)
+     * @throws IllegalArgumentException if the tree has no such version
+     */
+    Exported exportJdbc(String table, java.sql.Connection c, boolean append, int schemaVersion);
 
     /**
      * Inserts every row of {@code table} of a JDBC database as a new record; refuses a tree that

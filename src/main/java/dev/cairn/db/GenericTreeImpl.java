@@ -209,12 +209,13 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public void exportJdbc(String table, Connection c, boolean append) {
+    public Exported exportJdbc(String table, Connection c, boolean append, int schemaVersion) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(c, "c");
-        db.readOrWrite(r -> {
-            // both walks (insert, read back) see this one snapshot
-            Schema schema = t.currentSchema();
+        return db.readOrWrite(r -> {
+            // every walk (convert, insert, read back) sees this one snapshot
+            Schema schema = exportSchema(schemaVersion);
+            Exported exported = convertEvery(r, schema);
             JdbcTransfer.export(t.name, table, c, append, schema, action -> {
                 try (Cursor cursor = r.cursor(t.dataTree)) {
                     for (boolean more = cursor.first(); more; more = cursor.next()) {
@@ -224,7 +225,7 @@ public final class GenericTreeImpl implements GenericTree {
                     }
                 }
             });
-            return null;
+            return exported;
         });
     }
 

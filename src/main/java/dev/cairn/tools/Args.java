@@ -17,6 +17,8 @@ final class Args {
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
+    /** An option last on the line, with no value after it: said by {@link #expect}, which knows the command's options. */
+    private String withoutValue;
 
     Args(String[] args) {
         for (int i = 0; i < args.length; i++) {
@@ -29,7 +31,10 @@ final class Args {
                     throw new Main.UsageException("option " + name + " given twice");
                 }
             } else if (args[i].startsWith("--")) {
-                if (i + 1 >= args.length) throw new Main.UsageException("option " + args[i] + " needs a value");
+                if (i + 1 >= args.length) {
+                    withoutValue = args[i];
+                    break;
+                }
                 if (options.put(args[i], args[++i]) != null) {
                     throw new Main.UsageException("option " + args[i - 1] + " given twice");
                 }
@@ -78,7 +83,16 @@ final class Args {
         for (String name : flags) {
             if (!known.contains(name)) throw new Main.UsageException("unknown option " + name);
         }
+        if (withoutValue != null) {
+            throw new Main.UsageException((known.contains(withoutValue) ? "option " + withoutValue + " needs a value"
+                : "unknown option " + withoutValue));
+        }
         return this;
+    }
+
+    /** True when option {@code name} is on the line, with a value or (last on it) without one. */
+    boolean given(String name) {
+        return options.containsKey(name) || name.equals(withoutValue);
     }
 
     boolean flag(String name) {

@@ -22,17 +22,27 @@ final class JdbcCommands {
 
     private JdbcCommands() { }
 
-    static int export(Path dir, String treeName, Target target, boolean append, PrintStream out, PrintStream err) {
+    /**
+     * Writes the tree into the table, in schema version {@code schemaVersion} (0: the current
+     * one), saying on {@code err} what of its data that version cannot carry, as a file export
+     * does ({@link Commands#warnIfNotCarried}).
+     */
+    static int export(Path dir, String treeName, Target target, boolean append, int schemaVersion, PrintStream out,
+                      PrintStream err) {
         try (Cairn db = Cairn.open(dir); Connection c = connect(target)) {
             GenericTree tree = db.genericTree(treeName);
-            int records = tree.keys().size();
+            GenericTree.Exported exported;
             try {
-                tree.exportJdbc(target.table(), c, append);
+                exported = tree.exportJdbc(target.table(), c, append, schemaVersion);
             } catch (TransferRefusedException | JdbcException e) {
                 err.println("cairn export: " + e.getMessage());
                 return 1;
+            } catch (dev.cairn.SchemaMismatchException e) {
+                err.println("cairn export: " + e.getMessage() + " (--schema-version N)");
+                return 1;
             }
-            out.println("exported " + records + " records of " + treeName + " to table " + target.table() + " at "
+            Commands.warnIfNotCarried(treeName, exported, err);
+            out.println("exported " + exported.records() + " records of " + treeName + " to table " + target.table() + " at "
                 + shown(target.url()));
             return 0;
         } catch (SQLException e) {

@@ -32,8 +32,9 @@ public final class Main {
           compact DIR TARGET_DIR         copy of DIR with live pages only (gives back the space
                                          of deleted records; the data file itself never shrinks)
           export  DIR TREE [--format jsonl|sql] [--schema-version N]   write a tree to stdout
-          export  DIR TREE --jdbc URL [--table NAME] [--append]   ... or into a table of a
-                                         JDBC database (driver jar on -cp: see export --help)
+          export  DIR TREE --jdbc URL [--table NAME] [--append] [--schema-version N]   ... or
+                                         into a table of a JDBC database (driver jar on -cp: see
+                                         export --help)
           import  DIR TREE FILE [--append] [--keep-ids]   insert the records of FILE (jsonl or
                                          sql), keeping their ids where it can (--keep-ids: or
                                          none); a tree holding records needs --append
@@ -106,7 +107,7 @@ public final class Main {
         java.util.Map.entry("export", """
             usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql] [--schema-version N]
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main export DIR TREE --jdbc URL
-                        [--table NAME] [--user USER --password-env VAR] [--append]
+                        [--table NAME] [--user USER --password-env VAR] [--append] [--schema-version N]
 
             Writes every record of TREE to stdout, without the application's classes, in the
             tree's current schema version (the version of the record class that opened the tree
@@ -130,7 +131,8 @@ public final class Main {
             driver, which must be on the class path (java -jar ignores -cp: start Main as above).
             The table has the columns of --format sql; it is created when absent. All rows go in
             one transaction, are read back and compared with the records, then committed: any
-            failure rolls back (exit 1). A table that holds rows is refused (exit 1).
+            failure rolls back (exit 1). A table that holds rows is refused (exit 1). Records are
+            converted first and data not carried is said, as above; --schema-version N as above.
 
               --jdbc URL            the database, e.g. jdbc:sqlite:parts.db, jdbc:h2:./parts
               --table NAME          the table (default: TREE)
@@ -276,21 +278,21 @@ public final class Main {
                 case "stats" -> Commands.stats(a.expect(1).dir(0), out);
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
                 case "export" -> {
-                    if (a.option("--jdbc", null) == null) {
+                    if (!a.given("--jdbc")) {
                         yield Commands.export(a.expect(2, "--format", "--schema-version").dir(0), a.positional(1, "TREE"),
                             a.option("--format", "jsonl"), a.intOption("--schema-version", 0), out, err);
                     }
-                    JdbcCommands.Target target = jdbcTarget(a);
-                    yield JdbcCommands.export(a.expect(2, JDBC_OPTIONS).dir(0), a.positional(1, "TREE"), target,
-                        a.flag("--append"), out, err);
+                    JdbcCommands.Target target = jdbcTarget(a, JDBC_OPTIONS);
+                    yield JdbcCommands.export(a.dir(0), a.positional(1, "TREE"), target, a.flag("--append"),
+                        a.intOption("--schema-version", 0), out, err);
                 }
                 case "import" -> {
-                    if (a.option("--jdbc", null) == null) {
+                    if (!a.given("--jdbc")) {
                         yield Commands.importFile(a.expect(3, "--append", "--keep-ids").dir(0), a.positional(1, "TREE"),
                             Path.of(a.positional(2, "FILE")), a.flag("--append"), a.flag("--keep-ids"), out, err);
                     }
-                    JdbcCommands.Target target = jdbcTarget(a);
-                    yield JdbcCommands.importTable(a.expect(2, JDBC_IMPORT_OPTIONS).dir(0), a.positional(1, "TREE"), target,
+                    JdbcCommands.Target target = jdbcTarget(a, JDBC_IMPORT_OPTIONS);
+                    yield JdbcCommands.importTable(a.dir(0), a.positional(1, "TREE"), target,
                         a.flag("--append"), a.flag("--keep-ids"), out, err);
                 }
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
@@ -305,16 +307,21 @@ public final class Main {
         }
     }
 
-    private static final String[] JDBC_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append"};
+    private static final String[] JDBC_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append",
+        "--schema-version"};
     private static final String[] JDBC_IMPORT_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append",
         "--keep-ids"};
 
-    /** The --jdbc options of export and import; a password given on the command line is refused. */
-    private static JdbcCommands.Target jdbcTarget(Args a) {
-        if (a.option("--password", null) != null) {
+    /**
+     * The --jdbc options of export and import, after refusing any other ({@code allowed}); a
+     * password given on the command line is refused first, saying why.
+     */
+    private static JdbcCommands.Target jdbcTarget(Args a, String... allowed) {
+        if (a.given("--password")) {
             throw new UsageException("--password: a password is not taken on the command line, where other users of the"
                 + " machine can see it; put it in an environment variable and give --password-env VAR");
         }
+        a.expect(2, allowed);
         return new JdbcCommands.Target(a.requiredOption("--jdbc"), a.option("--table", a.positional(1, "TREE")),
             a.option("--user", null), a.option("--password-env", null));
     }

@@ -186,6 +186,43 @@ class ExportImportFormsTest {
     }
 
     /**
+     * export --jdbc lacked what a file export has: the warning when the current schema cannot
+     * carry stored data, and --schema-version N, which carries it (it was "unknown option").
+     */
+    @Test
+    void aJdbcExportWarnsOfDataItCannotCarryAndTakesSchemaVersion() throws java.sql.SQLException {
+        Path db = dir.resolve("lots");
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(LotV1.class).insert(new LotV1("a", 1));
+        }
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(LotV2.class).insert(new LotV2("b", 2, "kept"));
+        }
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(LotV1.class);                                   // the current schema is version 1 again
+        }
+        dev.cairn.testing.FakeJdbc database = dev.cairn.testing.FakeDriver.register("forms-test");
+        try {
+            MainTest.Result r = cairn("export", db.toString(), "Lot", "--jdbc", "jdbc:fake:forms-test", "--table", "v1");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.err().startsWith("cairn export: warning: 1 record of tree Lot holds data that schema version 1"
+                + " cannot carry, in the component [extra]: left out of this export") && r.err().contains("--schema-version 2"),
+                r.err());
+            assertEquals(List.of("id", "revision", "name", "qty"), database.tables().get("v1").columns());
+
+            r = cairn("export", db.toString(), "Lot", "--jdbc", "jdbc:fake:forms-test", "--table", "v2", "--schema-version", "2");
+            assertEquals(0, r.code(), r.err());
+            assertEquals("", r.err());
+            assertEquals("exported 2 records of Lot to table v2 at jdbc:fake:forms-test\n", r.out());
+            assertEquals(List.of("id", "revision", "name", "qty", "extra"), database.tables().get("v2").columns());
+            assertTrue(database.tables().get("v2").rows().stream().anyMatch(row -> row.contains("kept")),
+                database.tables().get("v2").rows().toString());
+        } finally {
+            dev.cairn.testing.FakeDriver.drop("forms-test");
+        }
+    }
+
+    /**
      * An empty tree's export imports as 0 records (exit 0): its JSON lines are the one line
      * {"tree":..,"records":0}, its SQL a CREATE TABLE alone. An empty file, what a failed export
      * leaves behind a redirect, is still refused.

@@ -93,9 +93,17 @@ class MainTest {
         String[][] calls = {
             {"verify", db.toString(), "extra"}, {"compact", db.toString(), dir.resolve("c").toString(), "--apply"},
             {"export", db.toString(), "Part", "--fmt", "sql"}, {"server", "--data"}, {"stats", db.toString(), "--apply"},
+            // an option the command does not have, last on the line, was said to need a value
+            {"export", db.toString(), "Part", "--bogus"}, {"verify", db.toString(), "--bogus"},
+            {"import", db.toString(), "Part", "f.jsonl", "--bogus"}, {"stats", db.toString(), "--port"},
+            {"export", db.toString(), "Part", "--jdbc", "jdbc:fake:x", "--bogus"}, {"help", "--bogus"},
+            {"export", db.toString(), "Part", "--format"}, {"export", db.toString(), "Part", "--jdbc"},
         };
         String[] said = {"unexpected argument 'extra'", "unknown option --apply", "unknown option --fmt",
-            "option --data needs a value", "unknown option --apply"};
+            "option --data needs a value", "unknown option --apply",
+            "unknown option --bogus", "unknown option --bogus", "unknown option --bogus", "unknown option --port",
+            "unknown option --bogus", "unknown option --bogus", "option --format needs a value",
+            "option --jdbc needs a value"};
         for (int i = 0; i < calls.length; i++) {
             Result r = cairn(calls[i]);
             assertEquals(2, r.code(), String.join(" ", calls[i]) + ": " + r.out() + r.err());
