@@ -270,6 +270,8 @@ final class Commands {
         out.printf("node        id %s%n", node.nodeId());
         if (node.serverId() == null) {
             out.println("link        never linked to a server (standalone: it allocates its own ids)");
+            // A standalone node grants its own check-outs: all it knows of are held here.
+            out.printf("check-outs  %,d held here%n", node.heldHere());
         } else {
             out.printf("link        server %s; has every change up to its sequence %,d; replicates %s%n", node.serverId(),
                 node.syncSeq(), node.syncTrees().isEmpty() ? "every tree" : "the trees " + node.syncTrees());

@@ -395,6 +395,21 @@ class MainTest {
         assertTrue(r.out().matches("(?s).*database    id 0x[0-9a-f]{16}, pages of 4,096 bytes, format version 3\n.*"), r.out());
         assertTrue(r.out().contains("link        never linked to a server"), r.out());
         assertTrue(r.out().matches("(?s).*\n  Part +3 records, 1 schema version\n.*"), r.out());
+        assertTrue(r.out().contains("check-outs  0 held here\n"), r.out());
+    }
+
+    /** A standalone node's stats left out its check-outs, which cairn.checkouts holds as a linked node's do. */
+    @Test
+    void statsOfAStandaloneNodeShowsItsCheckOuts() {
+        Path db = databaseWithParts(3);
+        try (Cairn c = Cairn.open(db)) {
+            Tree<Part> parts = c.tree(Part.class);
+            parts.checkOut(parts.keys().getFirst()).join();
+        }
+        Result r = cairn("stats", db.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("link        never linked to a server (standalone: it allocates its own ids)\n"
+            + "check-outs  1 held here\n"), r.out());
     }
 
     /** stats says what a node and a server folder hold: who they are, the link, unsent changes, check-outs. */
