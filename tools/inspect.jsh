@@ -6,6 +6,8 @@ import dev.cairn.tools.Inspector;
 
 var dir = System.getProperty("cairn.dir");
 if (dir == null) throw new IllegalStateException("start with -R-Dcairn.dir=DIR (or java -jar cairn.jar inspect DIR)");
-var db = Inspector.openForShell(dir, System.getProperty("cairn.appId", Cairn.Options.defaults().appId()));
+// A folder that does not open is one line and the end of the session (exit 2, as cairn inspect),
+// not a stack trace and a prompt where db is null.
+var db = Inspector.openForShellOrExit(dir, System.getProperty("cairn.appId", Cairn.Options.defaults().appId()));
 System.out.println("Cairn inspector on " + dir + ". db.help() lists the verbs; /exit leaves.");
 db.info();

@@ -85,6 +85,28 @@ public final class Inspector implements AutoCloseable {
         return open(Path.of(dir), System.out, true, appId);
     }
 
+    /**
+     * For tools/inspect.jsh: {@link #openForShell}, or, when the database does not open (no such
+     * folder, no database in it, locked, damaged), one line on stderr and {@code System.exit(2)},
+     * as {@code cairn inspect} does. That ends jshell under {@code --execution local}; under its
+     * default remote execution it ends the snippet runtime, and jshell says "State engine
+     * terminated" (no variable {@code db} is left half made).
+     */
+    public static Inspector openForShellOrExit(String dir, String appId) {
+        try {
+            Path path = Path.of(dir);
+            if (java.nio.file.Files.isDirectory(path) && !dev.cairn.store.Store.exists(path)) {
+                throw new IllegalArgumentException("no database in " + path.toAbsolutePath());
+            }
+            return openForShell(dir, appId);
+        } catch (CairnException | IllegalArgumentException | IllegalStateException e) {
+            System.err.println("cairn inspect: " + e.getMessage());
+            System.err.flush();
+            System.exit(2);
+            throw e;
+        }
+    }
+
     private static Inspector open(Path dir, PrintStream out, boolean shell, String appId) {
         if (!java.nio.file.Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no database folder " + dir.toAbsolutePath());
@@ -230,10 +252,17 @@ public final class Inspector implements AutoCloseable {
         });
     }
 
+    /** Gives a record back; says so when it was not checked out. @throws RecordNotFoundException if it does not exist */
     public void checkIn(String key) {
         run(() -> {
             Key<?> k = Key.parse(key);
-            cairn.genericTree(k.tree()).checkIn(k.id(), k.revision());
+            GenericTree tree = cairn.genericTree(k.tree());
+            tree.getJson(k.id(), k.revision()); // a record that does not exist is said, not "checked in"
+            if (tree.borrowState(k.id(), k.revision()) instanceof BorrowState.Free) {
+                out.println(k + " was not checked out: nothing to check in");
+                return;
+            }
+            tree.checkIn(k.id(), k.revision());
             out.println("checked in " + k);
         });
     }

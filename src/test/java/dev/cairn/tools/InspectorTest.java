@@ -77,6 +77,59 @@ class InspectorTest {
         }
     }
 
+    /** checkIn of a record that does not exist printed "checked in"; one not checked out says so. */
+    @Test
+    void checkInSaysWhenTheRecordDoesNotExistOrWasNotCheckedOut() {
+        Path path = database();
+        try (Inspector db = Inspector.open(path, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            dev.cairn.RecordNotFoundException e = assertThrows(dev.cairn.RecordNotFoundException.class,
+                () -> db.checkIn("Part/3.0"));
+            assertTrue(e.getMessage().contains("Part/3.0"), e.getMessage());
+            db.checkIn("Part/0.0");
+            db.checkOut("Part/1.0");
+            db.checkIn("Part/1.0");
+            assertFalse(printed().contains("checked in Part/3.0") || printed().contains("checked in Part/0.0"), printed());
+            assertTrue(printed().contains("Part/0.0 was not checked out: nothing to check in")
+                && printed().contains("checked in Part/1.0"), printed());
+        }
+    }
+
+    /**
+     * The script on a folder that does not open printed a stack trace, then a NullPointerException
+     * from db.info(), and left a prompt where db was null: now one line, and exit 2 where jshell
+     * runs snippets itself (--execution local); remote, the snippet runtime ends instead.
+     */
+    @Test
+    void jshellOnAFolderThatDoesNotOpenSaysSoInOneLine() throws IOException, InterruptedException {
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        Path missing = dir.resolve("missing");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        for (Path folder : List.of(missing, empty)) {
+            Process p = new ProcessBuilder(jshell.toString(), "--execution", "local", "--class-path", "build/classes",
+                "-J-Dcairn.dir=" + folder.toAbsolutePath(), "tools/inspect.jsh").redirectErrorStream(true).start();
+            p.getOutputStream().write("System.out.println(\"still \" + \"here\")\n/exit\n".getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.exitValue(), out);
+            String said = folder == missing ? "cairn inspect: no database folder " : "cairn inspect: no database in ";
+            assertTrue(out.contains(said + folder.toAbsolutePath()), out);
+            assertFalse(out.contains("Exception") || out.contains("still here"), out);
+        }
+        assertFalse(Files.exists(missing), "made the folder");
+        try (var files = Files.list(empty)) {
+            assertEquals(0, files.count(), "made a database in the empty folder");
+        }
+        Process p = new ProcessBuilder(jshell.toString(), "--class-path", "build/classes",
+            "-R-Dcairn.dir=" + missing.toAbsolutePath(), "tools/inspect.jsh").redirectErrorStream(true).start();
+        p.getOutputStream().write("/exit\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(out.contains("cairn inspect: no database folder " + missing.toAbsolutePath()), out);
+        assertFalse(out.contains("Exception") || out.contains("|        at "), out);
+    }
+
     @Test
     void jshellRunsTheInspectorScript() throws IOException, InterruptedException {
         Path db = database();
