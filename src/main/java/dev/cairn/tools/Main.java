@@ -178,9 +178,12 @@ public final class Main {
                            the application's unique index lists them in duplicates())
 
             With --jdbc instead of FILE, reads the rows of a table of the database at URL, through
-            its JDBC driver on the class path (see export --help), with the same rules; nothing
-            is written to that database. Columns as export --jdbc writes them; columns of
-            components the table lacks take their defaults.
+            its JDBC driver on the class path (see export --help), with the same rules; it sends
+            that database nothing but its SELECT. A URL naming a database that does not exist
+            makes some drivers create an empty one as they connect (SQLite, H2: a new file):
+            give the driver's way to open only an existing one, e.g.
+            jdbc:sqlite:file:parts.db?mode=ro or jdbc:h2:./parts;IFEXISTS=TRUE. Columns as export
+            --jdbc writes them; columns of components the table lacks take their defaults.
 
               --jdbc URL            the database
               --table NAME          the table (default: TREE)
