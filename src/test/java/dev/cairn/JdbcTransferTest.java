@@ -21,6 +21,9 @@ class JdbcTransferTest {
 
     record Dims(int width, int height) { }
 
+    @TreeSpec(name = "Rev", versioned = true)
+    record Rev(int width, int height) { }
+
     @TreeSpec(name = "Edge", versioned = true)
     record Edge(String text, String none, long big, double d, float f, boolean flag, Integer missing, Optional<String> opt,
                 List<String> list, Dims dims, Color color, LocalDate date, BigDecimal price, byte[] bytes, short small) { }
@@ -166,15 +169,25 @@ class JdbcTransferTest {
             List<List<Object>> rows = new ArrayList<>();
             rows.add(new ArrayList<>(Arrays.asList(5, 0, 1, 2)));
             rows.add(new ArrayList<>(Arrays.asList(5, 1, 3, 4)));
-            database.tables().put("Dims", new FakeJdbc.Table(List.of("id", "revision", "width", "height"), rows));
+            database.tables().put("Rev", new FakeJdbc.Table(List.of("id", "revision", "width", "height"), rows));
             to.tree(Dims.class);
-            // a never-linked database keeps the ids, so the revisions stay revisions of one record
-            assertEquals(List.of(new Key<>("Dims", 5, 0), new Key<>("Dims", 5, 1)), to.genericTree("Dims").importJdbc("Dims", c));
+            // a tree without versions has no revision 5.1 (it took it)
+            TransferRefusedException unversioned = assertThrows(TransferRefusedException.class,
+                () -> to.genericTree("Dims").importJdbc("Rev", c));
+            assertTrue(unversioned.getMessage().contains("row 5.1 of table Rev has the key Dims/5.1, but tree Dims is not"
+                + " versioned"), unversioned.getMessage());
+            assertEquals(0, to.genericTree("Dims").keys().size());
+            Tree<Rev> revs = to.tree(Rev.class);
+            // a never-linked database keeps the ids, so the revisions stay revisions of one record;
+            // rows carry no state: only the latest revision can be a draft, so the earlier one is released
+            assertEquals(List.of(new Key<>("Rev", 5, 0), new Key<>("Rev", 5, 1)), to.genericTree("Rev").importJdbc("Rev", c));
+            assertEquals(new RecordState.Released(0), revs.meta(new Key<>("Rev", 5, 0)).state());
+            assertEquals(new RecordState.Draft(0), revs.meta(new Key<>("Rev", 5, 1)).state());
             // id 5 is taken now: the rows would get new ids and become two records
             TransferRefusedException e = assertThrows(TransferRefusedException.class,
-                () -> to.genericTree("Dims").importJdbc("Dims", c, true));
+                () -> to.genericTree("Rev").importJdbc("Rev", c, true));
             assertTrue(e.getMessage().contains("revisions [0, 1] of record id 5"), e.getMessage());
-            assertEquals(2, to.genericTree("Dims").keys().size());
+            assertEquals(2, to.genericTree("Rev").keys().size());
         }
     }
 
