@@ -899,7 +899,7 @@ public final class Database implements AutoCloseable {
         requireCheckedOut(t, key, "update");
         MemorySegment oldBody = RecordHeader.body(old);
         MemorySegment newBody = encode.apply(oldBody);
-        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true, key);
         byte[] value = recordValue(t, key, next, Layout.copy(newBody)); // refused for its size before an index notes it
         indexCheck(t, key, oldBody, newBody);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
@@ -934,7 +934,9 @@ public final class Database implements AutoCloseable {
         }
         requireCheckedOut(t, key, "remove");
         indexCheck(t, key, RecordHeader.body(old), null);
-        RecordHeader last = h.touched(System.currentTimeMillis(), nodeId, user, true);
+        // A record whose iterations no change can follow may still be removed (database-layout.md
+        // §5): the entry keeps them, since REMOVED carries no header to the server.
+        RecordHeader last = h.atIterationLimit() ? h : h.touched(System.currentTimeMillis(), nodeId, user, true, key);
         WriteTxn txn = txn();
         txn.delete(t.dataTree, Layout.recordKey(key.id(), key.revision()));
         txn.delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
@@ -960,7 +962,7 @@ public final class Database implements AutoCloseable {
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
         refuseWhileVisited(t, "state change of " + key);
         MemorySegment body = RecordHeader.body(stored(t, key));
-        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false);
+        RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false, key);
         byte[] value = recordValue(t, key, next, Layout.copy(body));
         // Indexers hear of every change (SPEC §3), a change of the state alone too (its value
         // unchanged), as they do when one arrives from the server.
@@ -1076,7 +1078,7 @@ public final class Database implements AutoCloseable {
     void migrated(TreeState t, Key<?> key, byte[] body) {
         refuseWhileVisited(t, "migration of " + key);
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
-        RecordHeader next = serverId == null ? h.touched(System.currentTimeMillis(), nodeId, user, true) : h;
+        RecordHeader next = serverId == null ? h.touched(System.currentTimeMillis(), nodeId, user, true, key) : h;
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, body));
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }

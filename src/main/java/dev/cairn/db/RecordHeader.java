@@ -2,6 +2,8 @@ package dev.cairn.db;
 
 import dev.cairn.CorruptionException;
 import dev.cairn.RecordState;
+import dev.cairn.internal.Check;
+import dev.cairn.internal.Limits;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -49,10 +51,28 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
             modifiedOn, modifiedBy);
     }
 
-    /** The header after a change at {@code now} by {@code user} on {@code node}; {@code data} bumps both iterations. */
-    RecordHeader touched(long now, UUID node, String user, boolean data) {
-        return new RecordHeader(stateKind, stateNumber, createdMillis, now, metaIteration + 1,
-            data ? dataIteration + 1 : dataIteration, node, user);
+    /**
+     * The header after a change at {@code now} by {@code user} on {@code node}; {@code data}
+     * bumps both iterations.
+     *
+     * @throws IllegalStateException naming {@code key} when {@code metaIteration} is at
+     *     {@link Limits#ITERATION_MAX} or above (a header no node writes: one a server before
+     *     its check took from a client, database-layout.md §5), nothing changed
+     */
+    RecordHeader touched(long now, UUID node, String user, boolean data, Object key) {
+        if (metaIteration >= Limits.ITERATION_MAX) {
+            throw new IllegalStateException("change of " + key + ": its metaIteration " + metaIteration + " is at or above "
+                + "ITERATION_MAX " + Limits.ITERATION_MAX + " (no node makes that many changes; the server took it from a "
+                + "client before it checked iterations), so it cannot change any more: nothing was changed (remove it, or "
+                + "make a new revision of a released one)");
+        }
+        return new RecordHeader(stateKind, stateNumber, createdMillis, now, Math.addExact(metaIteration, 1),
+            data ? Math.addExact(dataIteration, 1) : dataIteration, node, user);
+    }
+
+    /** True when no change can follow: {@code metaIteration} at or above {@link Limits#ITERATION_MAX} (§5). */
+    boolean atIterationLimit() {
+        return metaIteration >= Limits.ITERATION_MAX;
     }
 
     /** Bytes of {@link #encode} for a record of {@code recordBytes}. */
@@ -62,6 +82,10 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
 
     /** Header followed by {@code record}. */
     public byte[] encode(byte[] record) {
+        // Paired with decode's check (STYLE.md §5): a header that would not read back is our bug.
+        Check.that(dataIteration >= 0, "dataIteration %d (expected: >= 0)", dataIteration);
+        Check.that(metaIteration >= dataIteration, "metaIteration %d (expected: >= dataIteration %d)", metaIteration,
+            dataIteration);
         byte[] by = modifiedBy.getBytes(StandardCharsets.UTF_8);
         byte[] out = new byte[FIXED_BYTES + by.length + record.length];
         MemorySegment s = MemorySegment.ofArray(out);

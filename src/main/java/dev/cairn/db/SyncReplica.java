@@ -46,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ul>
  */
 public final class SyncReplica implements Replica {
+    private static final System.Logger LOG = System.getLogger(SyncReplica.class.getName());
     static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
     static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
@@ -585,6 +586,14 @@ public final class SyncReplica implements Replica {
         Arrival arrival = arrival(t, key, schema);
         byte[] value = p.value().clone();
         RecordHeader header = RecordHeader.decode(MemorySegment.ofArray(value), key);
+        if (header.atIterationLimit()) {
+            // Stored as the server holds it (the replicas stay alike, and it reads as before), but
+            // no change can follow it here: each is refused naming the record (database-layout.md §5).
+            LOG.log(System.Logger.Level.WARNING, "record " + key + " from the server has metaIteration "
+                + header.metaIteration() + ", at or above ITERATION_MAX " + dev.cairn.internal.Limits.ITERATION_MAX
+                + " (a server before its check of iterations took it from a client): it is stored, but this node "
+                + "refuses to change it (it can be removed)");
+        }
         long bodyOffset = value.length - RecordHeader.body(MemorySegment.ofArray(value)).byteSize();
         // record-format.md §3: the header is tag 0xC1, then the writer's version as u16 little-endian.
         value[(int) bodyOffset + 1] = (byte) arrival.version;

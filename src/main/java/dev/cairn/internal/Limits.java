@@ -51,6 +51,23 @@ public final class Limits {
     /** Bytes of partly received frames the server holds over all connections (sync-protocol.md §8). */
     public static final long PARTIAL_FRAMES_BYTES_MAX = 256L * 1024 * 1024;
 
+    /**
+     * Highest {@code metaIteration} (and so {@code dataIteration}) of a record header
+     * (database-layout.md §3, §5): a node refuses a change that would go past it, naming the
+     * record, and the server refuses a change that carries more (sync-protocol.md §5.1). 2^62:
+     * no node makes that many changes of one record (a million a second for 146,000 years), and
+     * the +1 of a change can never overflow a {@code long}.
+     */
+    public static final long ITERATION_MAX = 1L << 62;
+    /**
+     * Most a change sent to the server may carry above the stored record's iterations
+     * (sync-protocol.md §5.1): a node's offline changes of one record reach the server as one
+     * change (one outbox entry per record), each iteration +1, so a node exceeds the stored ones by
+     * its changes since the version it last had. 2^40 is a million changes a second of one
+     * record for 12 days without a sync; far above that is a client that made its iterations up.
+     */
+    public static final long ITERATION_STEP_MAX = 1L << 40;
+
     /** Deepest nesting of records, collections, optionals and unions in one record value (record-format.md §1). */
     public static final int VALUE_DEPTH_MAX = 100;
     /** Schema versions per tree: the version tag of a record is a u16 (record-format.md §3). */
@@ -68,6 +85,8 @@ public final class Limits {
         Check.that(TREE_NAME_BYTES_MAX <= KEY_BYTES_MAX, "tree names are catalog keys");
         Check.that(FRAME_BYTES_MAX <= PENDING_BYTES_MAX / 2, "two largest frames fit the outbound queue");
         Check.that(2 * PING_MILLIS <= DEAD_MILLIS, "a Ping has at least PING_MILLIS to be answered");
+        Check.that(ITERATION_STEP_MAX < ITERATION_MAX && ITERATION_MAX < Long.MAX_VALUE / 2,
+            "a stored iteration plus a step never overflows");
         Check.that(DEAD_MILLIS <= SILENT_MILLIS, "the server waits at least as long as a node");
     }
 }

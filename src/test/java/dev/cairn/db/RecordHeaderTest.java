@@ -27,10 +27,10 @@ class RecordHeaderTest {
     void touchedBumpsMetaAlwaysAndDataOnlyForDataChanges() {
         UUID node = UUID.randomUUID();
         RecordHeader h = new RecordHeader(RecordHeader.NON_VERSIONED, 0, 1, 1, 0, 0, node, "u");
-        RecordHeader meta = h.touched(5, node, "v", false);
+        RecordHeader meta = h.touched(5, node, "v", false, "T/1.0");
         assertEquals(1, meta.metaIteration());
         assertEquals(0, meta.dataIteration());
-        RecordHeader data = meta.touched(6, node, "v", true);
+        RecordHeader data = meta.touched(6, node, "v", true, "T/1.0");
         assertEquals(2, data.metaIteration());
         assertEquals(1, data.dataIteration());
         assertEquals(1, data.createdMillis());
