@@ -57,6 +57,15 @@ public final class ErrorCode {
      * shows it as "code 26" and rolls back as for any refusal.
      */
     public static final int CHANGED_SINCE = 26;
+    /**
+     * Refused: the change itself breaks a rule every node keeps (sync-protocol.md §5.1): a value
+     * over RECORD_BYTES_MAX, a record header that does not decode or whose state kind does not
+     * fit the tree, record bytes that do not decode with their schema, or iterations above
+     * ITERATION_MAX or further above the stored record's than a node's changes take them. Refused
+     * rather than closing the connection, so the node's later changes still go through. A node
+     * older than this code shows it as "code 27" and rolls back as for any refusal.
+     */
+    public static final int INVALID_CHANGE = 27;
 
     public static String name(int code) {
         return switch (code) {
@@ -79,6 +88,7 @@ public final class ErrorCode {
             case RELEASED -> "RELEASED";
             case REVISION_TAKEN -> "REVISION_TAKEN";
             case CHANGED_SINCE -> "CHANGED_SINCE";
+            case INVALID_CHANGE -> "INVALID_CHANGE";
             default -> "code " + code;
         };
     }

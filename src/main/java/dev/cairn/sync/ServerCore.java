@@ -787,29 +787,28 @@ public final class ServerCore implements AutoCloseable {
 
     private void onChange(Peer p, Message.Change c) {
         Key<?> key = c.key();
+        Schema schema = null;
         if (c.kind() != Message.Kind.REMOVED) {
-            Schema schema = p.schemasKnown.get(new SchemaRef(key.tree(), c.fingerprint()));
+            schema = p.schemasKnown.get(new SchemaRef(key.tree(), c.fingerprint()));
             if (schema == null) {
+                // Out of order, not a fault of this change's value: the node sends a SchemaDef first.
                 fail(p, ErrorCode.PROTOCOL, "change of " + key + " names schema " + Long.toHexString(c.fingerprint())
                     + " before its SchemaDef for tree " + key.tree());
-                return;
-            }
-            if (c.value().length > Limits.RECORD_BYTES_MAX) {
-                // Stored, it could not be sent back in a Refused or to a new client.
-                fail(p, ErrorCode.PROTOCOL, "change of " + key + " has a value of " + c.value().length
-                    + " bytes (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX + ")");
-                return;
-            }
-            String wrong = headerProblem(c.value());
-            if (wrong == null) wrong = stateProblem(c.value(), trees.get(key.tree()));
-            if (wrong == null) wrong = bodyProblem(c.value(), schema);
-            if (wrong != null) {
-                fail(p, ErrorCode.PROTOCOL, "change of " + key + ": " + wrong);
                 return;
             }
         }
         byte[] rk = Bytes.recordKey(key);
         Message.Pushed current = stored(txn(), key);
+        if (c.kind() != Message.Kind.REMOVED) {
+            String wrong = valueProblem(c.value(), schema, trees.get(key.tree()), current);
+            if (wrong != null) {
+                // This change alone is wrong: refused, so the node rolls it back and its later
+                // changes still go through (an Error would end every connection at this change).
+                refuse(p, c, current, ErrorCode.INVALID_CHANGE, "change of " + key + ": " + wrong
+                    + "; nothing stored, and this node's copy is set to the server's");
+                return;
+            }
+        }
         if (alreadyStored(c, current)) {
             // A retransmission whose Ack was lost (its check-out may have passed on since): a
             // new sequence would push the same record to every node again, a refusal would
@@ -819,9 +818,7 @@ public final class ServerCore implements AutoCloseable {
         }
         String refusal = refusal(p, c, current);
         if (refusal != null) {
-            int code = Integer.parseInt(refusal.substring(0, 2));
-            if (!current.removed()) sendSchema(p, key.tree(), current.fingerprint());
-            send(p, new Message.Refused(c.outboxSeq(), code, refusal.substring(3), current));
+            refuse(p, c, current, Integer.parseInt(refusal.substring(0, 2)), refusal.substring(3));
             return;
         }
         if (c.kind() == Message.Kind.CREATED && !current.removed()
@@ -866,6 +863,59 @@ public final class ServerCore implements AutoCloseable {
             Message.Borrow free = checkOuts.removed(key);
             if (free != null) broadcastBorrow(free);
         }
+    }
+
+    /** Answers {@code c} with a Refused carrying the server's state of its record (§5.1), preceded by that state's schema. */
+    private void refuse(Peer p, Message.Change c, Message.Pushed current, int code, String reason) {
+        if (!current.removed()) sendSchema(p, c.key().tree(), current.fingerprint());
+        send(p, new Message.Refused(c.outboxSeq(), code, reason, current));
+    }
+
+    /**
+     * Why the value of a CREATED or CHANGED cannot be stored, or null (§5.1): too large, a
+     * header that does not decode or whose state kind does not fit the tree, iterations no node
+     * makes, or record bytes that do not decode with {@code schema}. Every receiving node decodes
+     * these; one that could not would stop its sync.
+     */
+    static String valueProblem(byte[] value, Schema schema, Boolean versioned, Message.Pushed current) {
+        if (value.length > Limits.RECORD_BYTES_MAX) {
+            // Stored, it could not be sent back in a Refused or to a new client.
+            return "a value of " + value.length + " bytes (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX + ")";
+        }
+        String wrong = headerProblem(value);
+        if (wrong == null) wrong = stateProblem(value, versioned);
+        if (wrong == null) wrong = iterationProblem(value, current);
+        if (wrong == null) wrong = bodyProblem(value, schema);
+        return wrong;
+    }
+
+    /**
+     * Why a valid header's iterations are ones no node makes, or null (§5.1; database-layout.md
+     * §5): above {@link Limits#ITERATION_MAX}, or more than {@link Limits#ITERATION_STEP_MAX}
+     * above the stored record's (0 for a record never stored). A node adds 1 per change and
+     * sends a record's changes since its last sync as one, so it is above the stored iterations
+     * by at most its changes since (a few more when the holder's change replaced state changes
+     * of others); it may be below them too (the holder's change of a version whose state others
+     * changed since), which is not checked. Without this a client could send a state change
+     * with metaIteration Long.MAX_VALUE, and the next change of the record overflowed on every node.
+     */
+    static String iterationProblem(byte[] value, Message.Pushed current) {
+        long meta = Bytes.metaIteration(value);
+        long data = Bytes.dataIteration(value);
+        if (meta > Limits.ITERATION_MAX) {
+            return "metaIteration " + meta + " (expected: <= ITERATION_MAX " + Limits.ITERATION_MAX + ")";
+        }
+        boolean never = current.serverSeq() == 0;
+        if (!never && current.removed()) return null; // a tombstone: refused as REMOVED
+        long storedMeta = never ? 0 : Bytes.metaIteration(current.value());
+        long storedData = never ? 0 : Bytes.dataIteration(current.value());
+        // 0 <= meta, data <= ITERATION_MAX here, and the stored ones are >= 0: no difference overflows.
+        if (meta - storedMeta > Limits.ITERATION_STEP_MAX || data - storedData > Limits.ITERATION_STEP_MAX) {
+            return "iterations meta " + meta + " data " + data + " (expected: at most ITERATION_STEP_MAX "
+                + Limits.ITERATION_STEP_MAX + " above the stored meta " + storedMeta + " data " + storedData
+                + ", as a node's changes take them)";
+        }
+        return null;
     }
 
     /**

@@ -161,14 +161,83 @@ class ServerTrustTest {
             assertArrayEquals(released, r.current().value());
             assertEquals(2, core.seq(), "nothing stored");
 
-            // A Draft in a tree that is not versioned (or NonVersioned in a versioned one) ends the connection.
+            // A Draft in a tree that is not versioned (or NonVersioned in a versioned one) is refused.
             int partId = CoreConn.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
-            Message.Error e = CoreConn.last(Message.Error.class, node.send(schemaDef("Part", false, Part.class),
+            Message.Refused e = CoreConn.last(Message.Refused.class, node.send(schemaDef("Part", false, Part.class),
                 new Message.Change(4, new Key<>("Part", partId, 0), Message.Kind.CREATED, parts.schema().fingerprint(),
                     CoreConn.recordValue(1, 0, 0, node.id, parts.encode(part(1))))));
-            assertEquals(ErrorCode.PROTOCOL, e.code());
-            assertTrue(e.text().endsWith("record state kind 1 in a tree that is not versioned (expected: 0 NonVersioned)"), e.text());
+            assertEquals(ErrorCode.INVALID_CHANGE, e.code());
+            assertTrue(e.reason().contains("record state kind 1 in a tree that is not versioned (expected: 0 NonVersioned)"),
+                e.reason());
             assertEquals(2, core.seq());
+            assertEquals(null, node.conn.closedFor, "the connection goes on");
+        }
+    }
+
+    /**
+     * Iterations no node makes (sync-protocol.md §5.1): before, a client without the check-out
+     * sent a change of the state alone with metaIteration Long.MAX_VALUE, the server took it and
+     * pushed it to every node, and the holder's next update overflowed to Long.MIN_VALUE. Now such
+     * a change is refused (INVALID_CHANGE, with the server's state), the connection goes on, and
+     * what well-behaved nodes send (a state change +1, a holder's offline changes coalesced into
+     * one, a first CREATED of a record changed many times) is taken.
+     */
+    @Test
+    void iterationsNoNodeMakesAreRefusedAndTheConnectionGoesOn() {
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+        long fp = docs.schema().fingerprint();
+        long step = dev.cairn.internal.Limits.ITERATION_STEP_MAX;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn holder = new Conn(core, UUID.randomUUID());
+            Conn other = new Conn(core, UUID.randomUUID());
+            holder.hello();
+            other.hello();
+            int id = CoreConn.last(Message.Keys.class, holder.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] doc = docs.encode(new Doc("spec", 3));
+            byte[] created = CoreConn.recordValue(1, 0, 0, holder.id, doc);
+            holder.send(schemaDef("Doc", true, Doc.class), new Message.CheckOut(k),
+                new Message.Change(1, k, Message.Kind.CREATED, fp, created));
+            other.send(schemaDef("Doc", true, Doc.class));
+            assertEquals(1, core.seq());
+
+            record Bad(long meta, long data, String reason) { }
+            for (Bad bad : List.of(
+                    new Bad(Long.MAX_VALUE, 0, "metaIteration 9223372036854775807 (expected: <= ITERATION_MAX "),
+                    new Bad(dev.cairn.internal.Limits.ITERATION_MAX + 1, 0, "metaIteration "),
+                    new Bad(step + 1, 0, "iterations meta " + (step + 1) + " data 0 (expected: at most ITERATION_STEP_MAX "
+                        + step + " above the stored meta 0 data 0"))) {
+                Message.Refused r = CoreConn.last(Message.Refused.class, other.send(new Message.Change(2, k, Message.Kind.CHANGED,
+                    fp, CoreConn.recordValue(1, bad.meta(), bad.data(), other.id, doc))));
+                assertEquals(ErrorCode.INVALID_CHANGE, r.code(), r.reason());
+                assertTrue(r.reason().startsWith("change of " + k + ": " + bad.reason()), r.reason());
+                assertArrayEquals(created, r.current().value(), "rolled back to the server's state");
+            }
+            // The holder's data change too, and a new record's first CREATED.
+            Message.Refused data = CoreConn.last(Message.Refused.class, holder.send(new Message.Change(3, k, Message.Kind.CHANGED,
+                fp, CoreConn.recordValue(1, step + 1, step + 1, holder.id, doc))));
+            assertEquals(ErrorCode.INVALID_CHANGE, data.code(), data.reason());
+            Key<?> fresh = new Key<>("Doc", id + 1, 0);
+            Message.Refused first = CoreConn.last(Message.Refused.class, holder.send(new Message.Change(4, fresh,
+                Message.Kind.CREATED, fp, CoreConn.recordValue(1, step + 1, 0, holder.id, doc))));
+            assertEquals(ErrorCode.INVALID_CHANGE, first.code(), first.reason());
+            assertTrue(first.current().removed() && first.current().serverSeq() == 0, "never stored");
+            assertEquals(1, core.seq(), "nothing stored");
+            assertEquals(null, other.conn.closedFor);
+            assertEquals(null, holder.conn.closedFor);
+
+            // Well-behaved: a state change +1; the holder's many offline changes as one; a holder's
+            // change below the stored iterations (it replaces others' state changes, as before);
+            // a first CREATED of a record changed many times before it was sent.
+            assertInstanceOf(Message.Ack.class, other.send(new Message.Change(5, k, Message.Kind.CHANGED, fp,
+                CoreConn.recordValue(1, 1, 0, other.id, doc))).getFirst());
+            byte[] coalesced = CoreConn.recordValue(1, step, step, holder.id, docs.encode(new Doc("spec", 4)));
+            assertInstanceOf(Message.Ack.class, holder.send(new Message.Change(6, k, Message.Kind.CHANGED, fp, coalesced)).getFirst());
+            byte[] lower = CoreConn.recordValue(1, 2, 2, holder.id, docs.encode(new Doc("spec", 5)));
+            assertInstanceOf(Message.Ack.class, holder.send(new Message.Change(7, k, Message.Kind.CHANGED, fp, lower)).getFirst());
+            assertInstanceOf(Message.Ack.class, holder.send(new Message.Change(8, fresh, Message.Kind.CREATED, fp,
+                CoreConn.recordValue(1, 40, 30, holder.id, doc))).getFirst());
+            assertEquals(5, core.seq());
         }
     }
 }

@@ -108,6 +108,23 @@ final class SyncFixture implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Reads messages until the {@code count}-th of {@code type} arrived (the server still serves
+     * the connection), failing if the server closes it first (or the socket's read timeout passes).
+     */
+    static List<Message> readUntil(java.net.Socket s, int count, Class<? extends Message> type) throws java.io.IOException {
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        byte[] buf = new byte[64 << 10];
+        while (out.stream().filter(type::isInstance).count() < count) {
+            int n = s.getInputStream().read(buf);
+            if (n < 0) throw new AssertionError("the server closed the connection before " + count + " " + type.getSimpleName()
+                + ": " + out);
+            decoder.feed(java.nio.ByteBuffer.wrap(buf, 0, n), out);
+        }
+        return out;
+    }
+
     static void await(String what, BooleanSupplier condition) {
         await(what, condition, 20_000);
     }
