@@ -2,11 +2,14 @@ package dev.cairn.db;
 
 import dev.cairn.CairnException;
 import dev.cairn.ChangeKind;
+import dev.cairn.CorruptionException;
+import dev.cairn.internal.Limits;
 import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,9 +17,12 @@ import java.util.Set;
 
 /**
  * Checks of a node's stored layout (spec/database-layout.md) that the store's page walk cannot
- * make, on a read snapshot, writing nothing: for {@code cairn verify}. So far the outbox (§6):
- * both trees inverse, every entry readable and below {@code outboxNext}, naming a tree that
- * exists and, unless REMOVED, a record that exists; none in a database that never linked.
+ * make, on a read snapshot, writing nothing: for {@code cairn verify}. Every record's header
+ * (§3): it decodes ({@code 0 <= dataIteration <= metaIteration}, format, state kind, modifiedBy
+ * inside the value), and no change is barred by {@code metaIteration} at {@code ITERATION_MAX}
+ * (§5). The outbox (§6): both trees inverse, every entry readable and below {@code outboxNext},
+ * naming a tree that exists and, unless REMOVED, a record that exists; none in a database that
+ * never linked.
  */
 public final class LayoutCheck {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -28,6 +34,7 @@ public final class LayoutCheck {
     /** The problems found, empty when the layout holds. */
     public static List<String> problems(ReadTxn r) {
         List<String> problems = new ArrayList<>();
+        headerProblems(r, problems);
         if (!r.hasTree(Layout.NODE) || !r.hasTree(Layout.OUTBOX)) return problems;
         boolean linked = r.get(Layout.NODE, SyncReplica.SERVER_ID) != null;
         MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
@@ -78,5 +85,36 @@ public final class LayoutCheck {
                 + r.count(Layout.OUTBOX) + " (expected: the same)");
         }
         return problems;
+    }
+
+    /**
+     * Adds a problem for every record whose header does not decode, or whose metaIteration bars
+     * every change (§3, §5). Reading the record bytes (the typed check of verify) skips the
+     * header, so a header that every read of its metadata and every change refuses read as OK.
+     */
+    private static void headerProblems(ReadTxn r, List<String> problems) {
+        if (!r.hasTree(Layout.CATALOG)) return;
+        List<String> names = new ArrayList<>();
+        try (Cursor c = r.cursor(Layout.CATALOG)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) names.add(new String(Layout.copy(c.key()), StandardCharsets.UTF_8));
+        }
+        for (String name : names) {
+            String data = Layout.dataTree(name);
+            if (!r.hasTree(data)) continue; // the catalog's own checks are the open's
+            try (Cursor c = r.cursor(data)) {
+                for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                    String key = name + "/" + Layout.idOf(c.key()) + "." + Layout.revisionOf(c.key());
+                    try {
+                        RecordHeader h = RecordHeader.decode(c.value(), key);
+                        if (h.atIterationLimit()) {
+                            problems.add("record " + key + ": metaIteration " + h.metaIteration() + " is at or above "
+                                + "ITERATION_MAX " + Limits.ITERATION_MAX + ", so it cannot change any more");
+                        }
+                    } catch (CorruptionException bad) {
+                        problems.add(bad.getMessage());
+                    }
+                }
+            }
+        }
     }
 }

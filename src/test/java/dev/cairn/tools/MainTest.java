@@ -248,6 +248,37 @@ class MainTest {
             && r.out().contains("DAMAGED") && r.out().contains("3 records checked"), r.out());
     }
 
+    /**
+     * Record headers that every read of their metadata, or every change, refuses (written raw,
+     * as a server before its iteration check made them: a state change with metaIteration
+     * Long.MAX_VALUE, and the overflow of the holder's next update): verify read only the record
+     * bytes and said OK.
+     */
+    @Test
+    void verifyReportsRecordHeadersWhoseIterationsAreInvalid() {
+        Path db = databaseWithParts(3);
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(db);
+             dev.cairn.store.WriteTxn w = store.beginWrite()) {
+            setIterations(w, 0, Long.MIN_VALUE, 2);
+            setIterations(w, 1, Long.MAX_VALUE, 1);
+            w.commit();
+        }
+        Result r = cairn("verify", db.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("problem: record header of Part/0.0: iterations meta -9223372036854775808 data 2")
+            && r.out().contains("problem: record Part/1.0: metaIteration 9223372036854775807 is at or above ITERATION_MAX "
+                + dev.cairn.internal.Limits.ITERATION_MAX + ", so it cannot change any more")
+            && !r.out().contains("Part/2.0") && r.out().contains("DAMAGED"), r.out());
+    }
+
+    /** Sets the iterations (database-layout.md §3, offsets 24 and 32) of record {@code id} of tree Part. */
+    private static void setIterations(dev.cairn.store.WriteTxn w, int id, long meta, long data) {
+        byte[] key = ByteBuffer.allocate(8).putInt(id).putInt(0).array();
+        byte[] value = w.get("data:Part", key).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        ByteBuffer.wrap(value).putLong(24, meta).putLong(32, data);
+        w.put("data:Part", key, value);
+    }
+
     /** The compacted copy holds every record and verifies; a target holding a database is refused. */
     @Test
     void compactWritesACopyThatVerifiesWithEveryRecord() {
