@@ -50,6 +50,11 @@ public final class Limits {
     public static final long SILENT_MILLIS = 60_000;
     /** Bytes of partly received frames the server holds over all connections (sync-protocol.md §8). */
     public static final long PARTIAL_FRAMES_BYTES_MAX = 256L * 1024 * 1024;
+    /**
+     * How long a partly received frame is judged last when the server sheds partial frames over
+     * {@link #PARTIAL_FRAMES_BYTES_MAX}: too young for its rate to say anything (sync-protocol.md §2).
+     */
+    public static final long PARTIAL_FRAME_GRACE_MILLIS = 1_000;
 
     /**
      * Highest {@code metaIteration} (and so {@code dataIteration}) of a record header

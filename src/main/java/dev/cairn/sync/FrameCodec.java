@@ -254,6 +254,11 @@ public final class FrameCodec {
             return body == null ? 0 : body.length;
         }
 
+        /** Bytes of the frame being received that have arrived (of its tag and payload); 0 when none is. */
+        public long receivedBytes() {
+            return body == null ? 0 : bodyFilled;
+        }
+
         /** Drops the frame being received (its connection is closing). */
         public void discard() {
             body = null;

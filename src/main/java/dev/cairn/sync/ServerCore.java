@@ -452,9 +452,9 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * As {@link #fail(Peer, int, String)}; {@code note} is added to the journal line only (the
-     * server's folder: the operator's business, not the client's).
+     * server's folder, or the connection's address: the operator's business, not the client's).
      */
-    private void fail(Peer p, int code, String text, String note) {
+    public void fail(Peer p, int code, String text, String note) {
         later(() -> {
             if (p.state == Peer.State.CLOSED) return;
             journal(p.introduced + (p.state == Peer.State.HELLO ? " refused: " : " closed: ") + ErrorCode.name(code)

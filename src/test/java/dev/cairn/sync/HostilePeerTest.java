@@ -20,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Peers that announce large frames and send little, never finish a frame, or never say Hello:
- * the server holds memory for what arrived only, keeps the sum under its cap (telling the
- * connection that goes over to retry), closes silent connections, and goes on serving.
+ * the server holds memory for what arrived only, keeps the sum under its cap (closing the
+ * connections whose partial frames arrive slowest, named with their address in the journal),
+ * closes silent connections, and goes on serving.
  * Before the fix, a hundred connections announcing 16 MiB frames with 1 KB each ran the server
  * out of heap and killed its loop thread.
  */
@@ -53,6 +54,8 @@ class HostilePeerTest {
     void silentAndOversizedPeersAreClosedAndTheServerGoesOnServing() throws Exception {
         long cap = 1 << 20;
         ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+        List<String> journal = new java.util.concurrent.CopyOnWriteArrayList<>();
+        core.journal(journal::add);
         try (SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX, cap, 1000)) {
             int port = loop.port();
             // Never sends anything: closed with a reason once the Hello is overdue.
@@ -70,14 +73,18 @@ class HostilePeerTest {
                 assertEquals("frame length " + (2 << 20) + " (expected: 1.." + Limits.HELLO_FRAME_BYTES_MAX + ")", e.text());
             }
             // Greeted peers that announce 16 MiB frames: four send 256 KiB of theirs (held: exactly
-            // the cap), then a fifth starts one and goes over it.
+            // the cap) and then nothing, so their frames' rates fall; a fifth then sends 128 KiB of
+            // its frame at full speed and goes over the cap. The slowest (the first: the same bytes
+            // for the longest) pays, not the newcomer (before, the newcomer was closed with BUSY,
+            // again on every try, and the journal named only it).
             List<Socket> greedy = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
+                if (i == 4) Thread.sleep(Limits.PARTIAL_FRAME_GRACE_MILLIS + 100); // the four are past their grace
                 Socket s = connect(port);
                 hello(s);
                 OutputStream o = s.getOutputStream();
                 o.write(ByteBuffer.allocate(5).putInt(Limits.FRAME_BYTES_MAX).put((byte) 5).array());
-                if (i < 4) o.write(new byte[(256 << 10) - 1]);
+                o.write(new byte[((i < 4 ? 256 : 128) << 10) - 1]);
                 o.flush();
                 greedy.add(s);
                 if (i < 4) {
@@ -86,9 +93,17 @@ class HostilePeerTest {
                     assertEquals((i + 1) * (256L << 10), loop.partialBytes(), "held after greedy peer " + i);
                 }
             }
-            Message.Error busy = (Message.Error) readUntilClosed(greedy.getLast()).getLast();
+            Message.Error busy = (Message.Error) readUntilClosed(greedy.getFirst()).getLast();
             assertEquals(ErrorCode.BUSY, busy.code(), busy.text());
-            assertEquals(cap, loop.partialBytes(), "the fifth peer's partial frame was dropped");
+            assertTrue(busy.text().startsWith("the server holds more than " + cap + " bytes of partly received frames, and"
+                + " this connection's arrives the slowest (262144 bytes in "), busy.text());
+            long expected = 3 * (256L << 10) + (128 << 10);
+            long heldDeadline = System.nanoTime() + 5_000_000_000L;
+            while (loop.partialBytes() != expected && System.nanoTime() < heldDeadline) Thread.sleep(5);
+            assertEquals(expected, loop.partialBytes(), "the first peer's partial frame was dropped, the newcomer's kept");
+            String from = "(from 127.0.0.1:" + greedy.getFirst().getLocalPort() + ")";
+            assertEquals(1, journal.stream().filter(l -> l.contains("BUSY")).count(), journal.toString());
+            assertTrue(journal.stream().anyMatch(l -> l.contains("closed: BUSY: ") && l.endsWith(from)), journal + " names " + from);
             for (Socket s : greedy) s.close();
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (loop.partialBytes() != 0 && System.nanoTime() < deadline) Thread.sleep(10);

@@ -41,9 +41,12 @@ import java.util.function.Supplier;
  *       with the bytes received); before its Hello is accepted a connection may announce frames
  *       of at most {@link Limits#HELLO_FRAME_BYTES_MAX} and must send the Hello within
  *       {@code helloMillis}; and the partly received frames of all connections together stay
- *       under {@code partialBytesMax} (the connection that goes over is closed with
- *       {@link ErrorCode#BUSY}). So connections that never finish a frame, or never say Hello,
- *       cannot exhaust the server's memory or sockets.
+ *       under {@code partialBytesMax}: over it, the connections whose partial frames arrive
+ *       slowest (bytes since the frame's first byte per second; frames younger than
+ *       {@link Limits#PARTIAL_FRAME_GRACE_MILLIS} last) are closed with {@link ErrorCode#BUSY}
+ *       until it holds less. So connections that never finish a frame, or never say Hello,
+ *       cannot exhaust the server's memory or sockets, and the ones that dribble pay for the
+ *       limit, not a node that sends a record at full speed.
  *   <li>A version 3 (or later) connection that sends nothing for {@code silentMillis} is closed, without an
  *       Error (its peer is gone, or cannot be reached): its client pings when it has nothing else
  *       to send (sync-protocol.md §4.3). Any byte counts, so a client sending a large frame
@@ -95,6 +98,8 @@ public final class SelectorLoop implements AutoCloseable {
         final long acceptedNanos = System.nanoTime();
         /** When bytes last arrived (any bytes: a frame in progress counts). */
         long lastReadNanos = acceptedNanos;
+        /** When the first byte of the partial frame held by {@link #decoder} arrived. */
+        long frameStartNanos;
         final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
@@ -376,15 +381,18 @@ public final class SelectorLoop implements AutoCloseable {
                 total += n;
                 c.lastReadNanos = System.nanoTime();
                 long before = c.decoder.bufferedBytes();
+                int completed = messages.size();
                 try {
                     c.decoder.feed(readBuffer.flip(), messages);
                 } finally {
                     partialBytes += c.decoder.bufferedBytes() - before;
                 }
-                if (partialBytes > partialBytesMax && c.decoder.bufferedBytes() > 0) {
-                    drop(c, messages, ErrorCode.BUSY, "the server holds more than " + partialBytesMax
-                        + " bytes of partly received frames; retry later");
-                    return;
+                if (c.decoder.bufferedBytes() > 0 && (before == 0 || messages.size() > completed)) {
+                    c.frameStartNanos = c.lastReadNanos;
+                }
+                if (partialBytes > partialBytesMax) {
+                    shedPartialFrames(c, messages);
+                    if (c.closing) return;
                 }
             }
         } catch (IOException e) {
@@ -396,10 +404,57 @@ public final class SelectorLoop implements AutoCloseable {
         for (Message m : messages) core.onMessage(c.peer, m);
     }
 
+    /**
+     * Closes connections with {@link ErrorCode#BUSY} until the partial frames held fit
+     * {@code partialBytesMax} again: first those whose frame arrives slowest (bytes received
+     * per second since its first byte) among the frames older than
+     * {@link Limits#PARTIAL_FRAME_GRACE_MILLIS}, then the younger ones, slowest first. A frame
+     * that dribbles in (a slowloris) is slow by that measure and pays; a node sending a record
+     * at full speed is fast, and young, and goes on. {@code reader} is the connection being
+     * read, with {@code messages} decoded from it in this pass (handed over if it is closed).
+     */
+    private void shedPartialFrames(Connection reader, List<Message> messages) {
+        long now = System.nanoTime();
+        long graceNanos = Limits.PARTIAL_FRAME_GRACE_MILLIS * 1_000_000;
+        while (partialBytes > partialBytesMax) {
+            Connection victim = null;
+            double victimRate = 0;
+            boolean victimOld = false;
+            for (Connection c : connections) {
+                if (c.closing || c.decoder.bufferedBytes() == 0) continue;
+                long age = now - c.frameStartNanos;
+                boolean old = age >= graceNanos;
+                double rate = c.decoder.receivedBytes() * 1e9 / Math.max(age, 1_000_000);
+                boolean first = victim == null || old && !victimOld
+                    || old == victimOld && (rate < victimRate
+                        || rate == victimRate && c.decoder.bufferedBytes() > victim.decoder.bufferedBytes());
+                if (first) {
+                    victim = c;
+                    victimRate = rate;
+                    victimOld = old;
+                }
+            }
+            if (victim == null) return; // every partial byte is held by closing connections: freed already
+            String text = "the server holds more than " + partialBytesMax + " bytes of partly received frames, and"
+                + " this connection's arrives the slowest (" + victim.decoder.receivedBytes() + " bytes in "
+                + (now - victim.frameStartNanos) / 1_000_000 + " ms); retry later";
+            LOG.log(System.Logger.Level.INFO, "closing a connection from " + victim.remoteAddress
+                + " whose partial frame arrives the slowest (BUSY): " + text);
+            boolean reading = victim == reader;
+            drop(victim, reading ? List.copyOf(messages) : List.of(), ErrorCode.BUSY, text, " (from " + victim.remoteAddress + ")");
+            if (reading) messages.clear();
+        }
+    }
+
     /** Hands over the messages read so far, then answers Error(code) and closes; the partial frame is dropped now. */
     private void drop(Connection c, List<Message> messages, int code, String text) {
+        drop(c, messages, code, text, "");
+    }
+
+    /** As above; {@code note} goes to the server's journal line only. */
+    private void drop(Connection c, List<Message> messages, int code, String text, String note) {
         for (Message m : messages) core.onMessage(c.peer, m);
-        core.fail(c.peer, code, text);
+        core.fail(c.peer, code, text, note);
         c.closing = true;
         c.discardPartialFrame();
     }
