@@ -55,6 +55,12 @@ public final class Limits {
      * {@link #PARTIAL_FRAMES_BYTES_MAX}: too young for its rate to say anything (sync-protocol.md §2).
      */
     public static final long PARTIAL_FRAME_GRACE_MILLIS = 1_000;
+    /**
+     * Bytes of outbound frames the server holds queued over all connections (each frame counted
+     * once, however many connections it goes to), or a quarter of its heap if less
+     * (sync-protocol.md §4.2 step 4).
+     */
+    public static final long QUEUED_BYTES_MAX = 256L * 1024 * 1024;
 
     /**
      * Highest {@code metaIteration} (and so {@code dataIteration}) of a record header

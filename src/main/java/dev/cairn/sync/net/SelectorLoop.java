@@ -19,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -34,9 +35,16 @@ import java.util.function.Supplier;
  *   <li>Each pass reads what is ready, hands the decoded messages to the core as one round
  *       (one store commit), then writes. A connection reads at most {@code READ_BYTES_MAX} per
  *       pass, so one busy client cannot starve the others.
- *   <li>Every connection's outbound queue holds at most {@code pendingBytesMax} bytes; a client
- *       that reads slower than that is dropped (it reconnects and catches up incrementally),
- *       so a slow client never stalls the others or grows the server's memory.
+ *   <li>A frame is encoded once per pass, however many connections it goes to: their queues
+ *       hold read-only views of one buffer ({@link SharedFrame}), so a push to many clients costs
+ *       its bytes once.
+ *   <li>Every connection's outbound queue holds at most {@code pendingBytesMax} bytes, and the
+ *       queues of all connections together at most {@code queuedBytesMax} (each frame counted
+ *       once). A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
+ *       server-wide one, the connections holding the most queued bytes are, until it holds less,
+ *       but never one that took everything queued for it before this pass (a client that keeps
+ *       up). A dropped client reconnects and catches up incrementally, so a slow client never
+ *       stalls the others, and slow clients together never take the server's heap.
  *   <li>Inbound, nothing a peer announces is allocated before it arrives (frame buffers grow
  *       with the bytes received); before its Hello is accepted a connection may announce frames
  *       of at most {@link Limits#HELLO_FRAME_BYTES_MAX} and must send the Hello within
@@ -68,12 +76,22 @@ public final class SelectorLoop implements AutoCloseable {
     private final Selector selector;
     private final ServerSocketChannel listener;
     private final long pendingBytesMax;
+    private final long queuedBytesMax;
     private final long partialBytesMax;
     private final long helloNanos;
     /** How long a version 3 (or later) connection may send nothing before it is closed. */
     private final long silentNanos;
     /** Bytes held in the decoders of all connections (partly received frames). */
     private long partialBytes;
+    /** Bytes of the frames queued on any connection, each frame once (the sum of their {@link SharedFrame#bytes}). */
+    private long queuedBytes;
+    /** The frames encoded in this pass, by message identity: the core sends one push object to every receiver. */
+    private final IdentityHashMap<Message, SharedFrame> encoded = new IdentityHashMap<>();
+    /**
+     * Socket send buffer of accepted connections, bytes; 0 = the system's. Tests make it small, so
+     * that a client that stops reading fills the server's queue rather than the kernel's.
+     */
+    volatile int sendBufferBytes;
     private long lastSilenceSweep = System.nanoTime();
     private final SelectionKey listenerKey;
     /** When accepting failed (out of file descriptors): nanoTime to try again; 0 while accepting. */
@@ -86,12 +104,32 @@ public final class SelectorLoop implements AutoCloseable {
     /** Completes when the loop thread ends: normally after {@link #close}, exceptionally if the loop failed. */
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
+    /**
+     * One encoded frame, shared by the queues of the connections it goes to: each holds its own
+     * read-only view (its own position) of {@link #bytes}, which nobody writes after encoding.
+     */
+    private static final class SharedFrame {
+        final ByteBuffer bytes;
+        /** Queue entries that hold this frame; its bytes count in {@link #queuedBytes} while above 0. */
+        int holders;
+
+        SharedFrame(byte[] frame) {
+            this.bytes = ByteBuffer.wrap(frame).asReadOnlyBuffer();
+        }
+    }
+
+    /** A connection's queue entry: its view of a shared frame, and that frame. */
+    private record Queued(ByteBuffer view, SharedFrame frame) { }
+
     private final class Connection implements ServerCore.Outbound {
         final SocketChannel channel;
         final SelectionKey key;
         final FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-        final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        final ArrayDeque<Queued> out = new ArrayDeque<>();
+        /** Bytes of this connection's queue not written yet (shared frames counted in full). */
         long pending;
+        /** Of {@link #pending}, the bytes queued before this pass: 0 for a client that keeps up. */
+        long carried;
         boolean closing;
         boolean closed;
         ServerCore.Peer peer;
@@ -116,21 +154,13 @@ public final class SelectorLoop implements AutoCloseable {
         @Override
         public void send(Message m) {
             if (closed) return;
-            byte[] frame = FrameCodec.encode(m);
-            if (pending + frame.length > pendingBytesMax) {
-                String text = "more than " + pendingBytesMax + " bytes queued for this client; reconnect and catch up";
-                LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly (" + pending
-                    + " bytes queued): " + peer.clientId() + " at " + remoteAddress);
-                out.clear();
-                out.add(ByteBuffer.wrap(FrameCodec.encode(new Message.Error(ErrorCode.TOO_SLOW, text))));
-                closing = true;
-                core.dropped(peer, ErrorCode.TOO_SLOW, text);
-                flush();
-                if (!closed) closeNow();
+            SharedFrame frame = encoded.computeIfAbsent(m, message -> new SharedFrame(FrameCodec.encode(message)));
+            if (pending + frame.bytes.limit() > pendingBytesMax) {
+                dropTooSlow(this, "more than " + pendingBytesMax + " bytes queued for this client; reconnect and catch up");
                 return;
             }
-            out.add(ByteBuffer.wrap(frame));
-            pending += frame.length;
+            enqueue(frame);
+            if (queuedBytes > queuedBytesMax) shedQueuedFrames();
         }
 
         @Override
@@ -144,6 +174,30 @@ public final class SelectorLoop implements AutoCloseable {
             flush();
         }
 
+        void enqueue(SharedFrame frame) {
+            if (frame.holders++ == 0) queuedBytes += frame.bytes.limit();
+            out.add(new Queued(frame.bytes.duplicate(), frame));
+            pending += frame.bytes.limit();
+        }
+
+        /** Takes the first entry off the queue; its frame's bytes stop counting once no queue holds it. */
+        void dequeue() {
+            Queued q = out.removeFirst();
+            if (--q.frame.holders == 0) queuedBytes -= q.frame.bytes.limit();
+        }
+
+        /** Empties the queue: nothing more of it will be written. */
+        void clearQueue() {
+            while (!out.isEmpty()) dequeue();
+            pending = 0;
+            carried = 0;
+        }
+
+        /** True when the queue's first frame has been written in part (a frame queued now cannot go before it). */
+        boolean writingFrame() {
+            return !out.isEmpty() && out.peekFirst().view.position() > 0;
+        }
+
         /**
          * Writes the queued frames, many per system call (a gathering write): a round's replies
          * to one client, such as an Ack per change of a batch, would otherwise cost a call each.
@@ -153,15 +207,16 @@ public final class SelectorLoop implements AutoCloseable {
                 while (!out.isEmpty()) {
                     int count = Math.min(out.size(), GATHER_FRAMES);
                     int i = 0;
-                    for (ByteBuffer b : out) {
+                    for (Queued q : out) {
                         if (i == count) break;
-                        gather[i++] = b;
+                        gather[i++] = q.view;
                     }
                     long n = channel.write(gather, 0, count);
                     pending -= n;
+                    carried = Math.max(0, carried - n);
                     boolean full = gather[count - 1].hasRemaining();
                     Arrays.fill(gather, 0, count, null);
-                    while (!out.isEmpty() && !out.peekFirst().hasRemaining()) out.removeFirst();
+                    while (!out.isEmpty() && !out.peekFirst().view.hasRemaining()) dequeue();
                     if (full) break; // the socket takes no more now: OP_WRITE resumes
                 }
             } catch (IOException e) {
@@ -185,6 +240,7 @@ public final class SelectorLoop implements AutoCloseable {
             if (closed) return;
             closed = true;
             discardPartialFrame();
+            clearQueue();
             key.cancel();
             try {
                 channel.close();
@@ -207,6 +263,11 @@ public final class SelectorLoop implements AutoCloseable {
             Limits.HELLO_MILLIS);
     }
 
+    /** {@link Limits#QUEUED_BYTES_MAX} or a quarter of the heap, whichever is less: the default server-wide outbound limit. */
+    public static long defaultQueuedBytesMax() {
+        return Math.min(Limits.QUEUED_BYTES_MAX, Runtime.getRuntime().maxMemory() / 4);
+    }
+
     /** As below, with {@link Limits#SILENT_MILLIS} of silence on a version 3 (or later) connection. */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
                         long helloMillis) {
@@ -222,8 +283,23 @@ public final class SelectorLoop implements AutoCloseable {
      */
     public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long partialBytesMax,
                         long helloMillis, long silentMillis) {
+        this(core, address, pendingBytesMax, defaultQueuedBytesMax(), partialBytesMax, helloMillis, silentMillis);
+    }
+
+    /**
+     * Binds {@code address} and starts the loop thread.
+     *
+     * @param pendingBytesMax bytes queued for one connection
+     * @param queuedBytesMax  bytes queued over all connections, each frame counted once ({@link #defaultQueuedBytesMax})
+     * @param partialBytesMax bytes of partly received frames held over all connections
+     * @param helloMillis     how long a new connection has to send its Hello
+     * @param silentMillis    how long a version 3 (or later) connection may send nothing before it is closed
+     */
+    public SelectorLoop(ServerCore core, InetSocketAddress address, long pendingBytesMax, long queuedBytesMax,
+                        long partialBytesMax, long helloMillis, long silentMillis) {
         this.core = core;
         this.pendingBytesMax = pendingBytesMax;
+        this.queuedBytesMax = queuedBytesMax;
         this.partialBytesMax = partialBytesMax;
         this.helloNanos = helloMillis * 1_000_000;
         this.silentNanos = silentMillis * 1_000_000;
@@ -290,7 +366,9 @@ public final class SelectorLoop implements AutoCloseable {
                 more = core.endRound();
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty()) c.flush();
+                    c.carried = c.pending;
                 }
+                encoded.clear();
             }
         } catch (ClosedSelectorException e) {
             LOG.log(System.Logger.Level.DEBUG, "selector closed");
@@ -326,6 +404,7 @@ public final class SelectorLoop implements AutoCloseable {
             while ((ch = listener.accept()) != null) {
                 ch.configureBlocking(false);
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                if (sendBufferBytes > 0) ch.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferBytes);
                 SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
                 Connection c = new Connection(ch, key);
                 key.attach(c);
@@ -446,6 +525,41 @@ public final class SelectorLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the connections that hold the most queued bytes, with {@link ErrorCode#TOO_SLOW}, until
+     * the queues of all connections fit {@code queuedBytesMax} again; a connection that took
+     * everything queued for it before this pass keeps up and is never dropped for this limit.
+     * Frames several queues share are freed with the last of them.
+     */
+    private void shedQueuedFrames() {
+        while (queuedBytes > queuedBytesMax) {
+            Connection victim = null;
+            for (Connection c : connections) {
+                if (c.closed || c.carried == 0) continue;
+                if (victim == null || c.pending > victim.pending) victim = c;
+            }
+            if (victim == null) return;
+            dropTooSlow(victim, "the server holds more than " + queuedBytesMax + " bytes queued for its clients, the"
+                + " most of them (" + victim.pending + ") for this client; reconnect and catch up");
+        }
+    }
+
+    /**
+     * Closes {@code c}, whose client reads too slowly, with {@code Error(TOO_SLOW, text)} when
+     * the Error can go first (no frame of its queue is half written), and frees its queue now.
+     */
+    private void dropTooSlow(Connection c, String text) {
+        LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly (" + c.pending
+            + " bytes queued): " + c.peer.clientId() + " at " + c.remoteAddress);
+        boolean errorFirst = !c.writingFrame();
+        c.clearQueue();
+        if (errorFirst) c.enqueue(new SharedFrame(FrameCodec.encode(new Message.Error(ErrorCode.TOO_SLOW, text))));
+        c.closing = true;
+        core.dropped(c.peer, ErrorCode.TOO_SLOW, text);
+        c.flush();
+        if (!c.closed) c.closeNow();
+    }
+
     /** Hands over the messages read so far, then answers Error(code) and closes; the partial frame is dropped now. */
     private void drop(Connection c, List<Message> messages, int code, String text) {
         drop(c, messages, code, text, "");
@@ -482,8 +596,7 @@ public final class SelectorLoop implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "closing the connection of client " + c.peer.clientId() + " (node '"
                     + c.peer.clientName() + "'): nothing received for " + (now - c.lastReadNanos) / 1_000_000
                     + " ms; its node pings when idle, so it is gone or cut off");
-                c.out.clear();
-                c.pending = 0;
+                c.clearQueue();
                 c.closeNow();
             }
         }
@@ -505,10 +618,21 @@ public final class SelectorLoop implements AutoCloseable {
         return call(() -> partialBytes);
     }
 
+    /** Bytes of outbound frames queued now over all connections, each frame once (for tests). */
+    public long queuedBytes() {
+        return call(() -> queuedBytes);
+    }
+
+    /** Bytes queued now for each connection, shared frames counted in full for each (for tests). */
+    public List<Long> pendingBytes() {
+        return call(() -> connections.stream().map(c -> c.pending).toList());
+    }
+
     private void shutdown() {
         for (Connection c : List.copyOf(connections)) {
-            c.out.clear();
-            c.out.add(ByteBuffer.wrap(FrameCodec.encode(new Message.Error(ErrorCode.SHUTDOWN, "server shutting down"))));
+            boolean errorFirst = !c.writingFrame();
+            c.clearQueue();
+            if (errorFirst) c.enqueue(new SharedFrame(FrameCodec.encode(new Message.Error(ErrorCode.SHUTDOWN, "server shutting down"))));
             c.closing = true;
             c.flush();
             c.closeNow();

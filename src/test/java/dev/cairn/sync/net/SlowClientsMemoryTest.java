@@ -1,0 +1,174 @@
+package dev.cairn.sync.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Cairn;
+import dev.cairn.Tree;
+import dev.cairn.internal.Limits;
+import dev.cairn.sync.FrameCodec;
+import dev.cairn.sync.Message;
+import dev.cairn.sync.ServerCore;
+import dev.cairn.testing.Await;
+import dev.cairn.testing.Fixtures.Part;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Clients that catch up and then stop reading, while a node inserts large records
+ * (sync-protocol.md §4.2 step 4). Before, every connection queued its own encoded copy of every
+ * push and nothing limited the sum over connections: 40 such clients and 200 KB records ran a
+ * 512 MiB server out of heap within seconds, and its loop died with every node's connection.
+ * Now a push is encoded once and its bytes are shared by the queues it goes to, and the queues
+ * of all connections together stay under a server-wide limit: the connections holding the most
+ * are dropped (TOO_SLOW), never the server, never a client that keeps up.
+ *
+ * <p>The server's send buffers of the slow clients' connections are made small
+ * ({@link SelectorLoop#sendBufferBytes}), so what they do not read waits in the server's queue
+ * rather than in the kernel's; the nodes get the usual ones. The assertions are on the server's
+ * own count of queued bytes.
+ */
+@Timeout(120)
+class SlowClientsMemoryTest {
+    private static final String APP = "test-app";
+    private static final int RECORDS = 8;
+    /** About the bytes of one record's Pushed frame. */
+    private static final int RECORD_BYTES = 100_000;
+
+    @TempDir Path dir;
+    private ServerCore core;
+    private final List<AutoCloseable> closeAtEnd = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : closeAtEnd.reversed()) c.close();
+    }
+
+    @Test
+    void aPushToManyClientsThatStoppedReadingIsQueuedOnce() throws Exception {
+        SelectorLoop loop = server(8L << 20, 64L << 20, new CopyOnWriteArrayList<>());
+        int slowCount = 6;
+        List<Socket> slow = new ArrayList<>();
+        for (int i = 0; i < slowCount; i++) slow.add(caughtUp(loop, "slow-" + i));
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        for (int i = 0; i < RECORDS; i++) parts.insert(large(i));
+        Await.until("the server has every record", () -> loop.call(core::seq) == RECORDS, 30_000, () -> "");
+
+        long pushed = (long) RECORDS * RECORD_BYTES;
+        List<Long> pending = loop.pendingBytes();
+        long queuedForSlow = pending.stream().filter(p -> p > pushed / 2).mapToLong(Long::longValue).sum();
+        assertTrue(queuedForSlow > slowCount * pushed / 2,
+            "the slow clients hold the pushes in the server's queues (not vacuous): " + pending);
+        long queued = loop.queuedBytes();
+        assertTrue(queued < pushed + pushed / 2, "queued " + queued + " bytes for " + slowCount
+            + " clients holding " + pending + " (each push once: about " + pushed + ")");
+        assertEquals(slowCount + 1, loop.call(() -> core.peers().size()), "nobody was dropped");
+    }
+
+    @Test
+    void clientsThatStoppedReadingAreDroppedAtTheServerWideLimitAndTheOthersGoOn() throws Exception {
+        long queuedMax = 4L * RECORD_BYTES;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        Socket slow = caughtUp(loop, "slow");
+        Cairn reader = node("reader", loop.port());
+        Tree<Part> readerParts = reader.tree(Part.class);
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        for (int i = 0; i < RECORDS; i++) parts.insert(large(i));
+
+        Await.until("the reader has every record", () -> readerParts.size() == RECORDS, 30_000, journal::toString);
+        Await.until("the slow client is dropped", () -> journal.stream().anyMatch(l -> l.contains("closed: TOO_SLOW")),
+            30_000, journal::toString);
+        String line = journal.stream().filter(l -> l.contains("TOO_SLOW")).findFirst().orElseThrow();
+        assertTrue(line.startsWith("node 'slow' (") && line.contains("closed: TOO_SLOW: the server holds more than "
+            + queuedMax + " bytes queued for its clients, the most of them ("), line);
+        assertEquals(1, journal.stream().filter(l -> l.contains("TOO_SLOW")).count(), "only the slow client: " + journal);
+        assertTrue(reader.isConnected(), "the reader keeps up and stays connected");
+        assertTrue(loop.queuedBytes() <= queuedMax, "queued " + loop.queuedBytes());
+        readUntilClosed(slow);
+        assertTrue(!loop.ended().isDone(), "the server serves on");
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    private SelectorLoop server(long pendingBytesMax, long queuedBytesMax, List<String> journal) {
+        ServerCore core = ServerCore.open(dir.resolve("server"), APP, 100);
+        core.journal(journal::add);
+        SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), pendingBytesMax, queuedBytesMax,
+            Limits.PARTIAL_FRAMES_BYTES_MAX, Limits.HELLO_MILLIS, Limits.SILENT_MILLIS);
+        closeAtEnd.add(loop);
+        this.core = core;
+        return loop;
+    }
+
+    private Cairn node(String name, int port) {
+        Cairn c = Cairn.open(dir.resolve(name), Cairn.Options.defaults().withNodeName(name).withUser(name).withAppId(APP));
+        closeAtEnd.add(c);
+        c.connect("127.0.0.1", port).orTimeout(30, TimeUnit.SECONDS).join();
+        return c;
+    }
+
+    private Cairn writer(int port) {
+        return node("writer", port);
+    }
+
+    private static Part large(int i) {
+        return new Part("P" + i + "-" + "x".repeat(RECORD_BYTES - 200), "m", i, i, List.of());
+    }
+
+    /**
+     * A raw client with a small receive buffer that says Hello, reads until it is caught up, and
+     * then reads nothing more.
+     */
+    private Socket caughtUp(SelectorLoop loop, String name) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(8 << 10);
+        loop.sendBufferBytes = 8 << 10;
+        s.connect(new InetSocketAddress("127.0.0.1", loop.port()));
+        s.setSoTimeout(10_000);
+        closeAtEnd.add(s);
+        s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, UUID.randomUUID(),
+            name, 0, List.of(), List.of(), new byte[0], Message.NONE)));
+        List<Message> got = read(s, m -> m instanceof Message.CaughtUp);
+        loop.sendBufferBytes = 0; // accepted, with it, by now
+        assertInstanceOf(Message.Welcome.class, got.getFirst());
+        return s;
+    }
+
+    private static void readUntilClosed(Socket s) throws IOException {
+        read(s, m -> false);
+    }
+
+    /** Reads messages until one matches {@code last} or the server closes the connection. */
+    private static List<Message> read(Socket s, java.util.function.Predicate<Message> last) throws IOException {
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        byte[] buf = new byte[64 << 10];
+        InputStream in = s.getInputStream();
+        while (out.isEmpty() || !last.test(out.getLast())) {
+            int n;
+            try {
+                n = in.read(buf);
+            } catch (java.net.SocketException e) {
+                break; // reset after the server closed
+            }
+            if (n < 0) break;
+            decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
+        }
+        return out;
+    }
+}
