@@ -69,6 +69,12 @@ public final class SelectorLoop implements AutoCloseable {
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
+    /**
+     * Bytes one gathering write offers (past the first frame): the JDK copies every heap buffer
+     * it is given into a temporary direct one before the system call, whatever the socket then
+     * takes, so offering a slow client's whole queue (up to 64 MiB) would copy it on every try.
+     */
+    private static final long GATHER_BYTES = 1 << 20;
 
     private final ServerCore core;
     /** The frames of one gathering write; only the loop thread writes to connections. */
@@ -130,6 +136,13 @@ public final class SelectorLoop implements AutoCloseable {
         long pending;
         /** Of {@link #pending}, the bytes queued before this pass: 0 for a client that keeps up. */
         long carried;
+        /**
+         * The last write left frames because the socket took no more: the queue waits for the
+         * selector to say the socket is writable (OP_WRITE) instead of being tried every pass.
+         */
+        boolean socketFull;
+        /** Gathering writes tried (for tests). */
+        long writeCalls;
         boolean closing;
         boolean closed;
         ServerCore.Peer peer;
@@ -204,20 +217,26 @@ public final class SelectorLoop implements AutoCloseable {
          */
         void flush() {
             try {
+                socketFull = false;
                 while (!out.isEmpty()) {
-                    int count = Math.min(out.size(), GATHER_FRAMES);
-                    int i = 0;
+                    int count = 0;
+                    long offered = 0;
                     for (Queued q : out) {
-                        if (i == count) break;
-                        gather[i++] = q.view;
+                        if (count == GATHER_FRAMES || (count > 0 && offered >= GATHER_BYTES)) break;
+                        gather[count++] = q.view;
+                        offered += q.view.remaining();
                     }
+                    writeCalls++;
                     long n = channel.write(gather, 0, count);
                     pending -= n;
                     carried = Math.max(0, carried - n);
                     boolean full = gather[count - 1].hasRemaining();
                     Arrays.fill(gather, 0, count, null);
                     while (!out.isEmpty() && !out.peekFirst().view.hasRemaining()) dequeue();
-                    if (full) break; // the socket takes no more now: OP_WRITE resumes
+                    if (full) { // the socket takes no more now: OP_WRITE resumes
+                        socketFull = true;
+                        break;
+                    }
                 }
             } catch (IOException e) {
                 closeNow();
@@ -365,7 +384,7 @@ public final class SelectorLoop implements AutoCloseable {
                 resumeAccepting();
                 more = core.endRound();
                 for (Connection c : List.copyOf(connections)) {
-                    if (!c.out.isEmpty()) c.flush();
+                    if (!c.out.isEmpty() && !c.socketFull) c.flush();
                     c.carried = c.pending;
                 }
                 encoded.clear();
@@ -621,6 +640,11 @@ public final class SelectorLoop implements AutoCloseable {
     /** Bytes of outbound frames queued now over all connections, each frame once (for tests). */
     public long queuedBytes() {
         return call(() -> queuedBytes);
+    }
+
+    /** Gathering writes tried so far for each connection (for tests). */
+    public List<Long> writeCalls() {
+        return call(() -> connections.stream().map(c -> c.writeCalls).toList());
     }
 
     /** Bytes queued now for each connection, shared frames counted in full for each (for tests). */

@@ -103,6 +103,32 @@ class SlowClientsMemoryTest {
         assertTrue(!loop.ended().isDone(), "the server serves on");
     }
 
+    /**
+     * A connection whose socket takes no more waits for the selector to say it is writable:
+     * before, the loop offered its whole queue to the socket at the end of every pass (and the
+     * JDK copied all of it into a direct buffer each time), for a client that reads nothing.
+     */
+    @Test
+    void aClientWhoseSocketIsFullIsNotWrittenAgainUntilItReads() throws Exception {
+        SelectorLoop loop = server(8L << 20, 64L << 20, new CopyOnWriteArrayList<>());
+        Socket slow = caughtUp(loop, "slow");
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        for (int i = 0; i < 2; i++) parts.insert(large(i)); // more than the slow client's buffers hold
+        int small = 40;
+        for (int i = 0; i < small; i++) parts.insert(new Part("S" + i, "m", i, i, List.of()));
+        Await.until("the server has every record", () -> loop.call(core::seq) == 2 + small, 30_000, () -> "");
+        List<Long> pending = loop.pendingBytes();
+        List<Long> calls = loop.writeCalls();
+        int slowAt = pending.indexOf(pending.stream().max(Long::compare).orElseThrow());
+        assertTrue(pending.get(slowAt) > RECORD_BYTES, "the slow client's queue holds the pushes: " + pending);
+        assertTrue(calls.get(slowAt) < small / 2, "write calls to the slow client " + calls.get(slowAt)
+            + " for " + (2 + small) + " pushes (all connections: " + calls + ")");
+        slow.getInputStream().readNBytes(64 << 10); // it reads: the queue moves again
+        long before = pending.get(slowAt);
+        Await.until("the slow client's queue shrinks once it reads", () -> loop.pendingBytes().get(slowAt) < before,
+            30_000, () -> loop.pendingBytes().toString());
+    }
+
     // ------------------------------------------------------------------ fixtures
 
     private SelectorLoop server(long pendingBytesMax, long queuedBytesMax, List<String> journal) {
