@@ -1076,6 +1076,13 @@ public final class ServerCore implements AutoCloseable {
             send(p, checkOuts.free(key));
             return;
         }
+        if (current.serverSeq() == 0 && !ranges.issued(key.tree(), key.id())) {
+            // No node can hold a record with that id: a well-behaved node asks only for records it
+            // holds, stored or on their way (their id lies in an issued range). Stored, the hold
+            // would be pushed to every node and kept in each for good.
+            send(p, checkOuts.free(key));
+            return;
+        }
         broadcastBorrow(checkOuts.take(key, p.clientId));
     }
 

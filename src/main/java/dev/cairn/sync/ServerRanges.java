@@ -61,6 +61,14 @@ final class ServerRanges {
         return e != null && id < e.getValue().toExclusive() && e.getValue().client().equals(client);
     }
 
+    /** True when id {@code id} of {@code tree} lies in a range issued to any client. */
+    boolean issued(String tree, int id) {
+        TreeMap<Integer, Range> m = ranges.get(tree);
+        if (m == null) return false;
+        Map.Entry<Integer, Range> e = m.floorEntry(id);
+        return e != null && id < e.getValue().toExclusive();
+    }
+
     /** The first id of {@code tree} never issued. */
     int next(String tree) {
         TreeMap<Integer, Range> m = ranges.get(tree);

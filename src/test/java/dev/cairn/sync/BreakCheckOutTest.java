@@ -45,7 +45,7 @@ class BreakCheckOutTest {
         try (ServerCore core = open()) {
             CoreConn ca = new CoreConn(core);
             ca.hello(a, "a");
-            ca.send(new Message.CheckOut(K));
+            ca.send(new Message.NeedKeys("Part"), new Message.CheckOut(K)); // K's id lies in the range issued
             assertTrue(core.breakCheckOut(K));
             core.endRound();
             assertFalse(core.breakCheckOut(K), "nobody holds it now");
