@@ -421,9 +421,14 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Refuses a change of tree t's records while a read of the batch calls back from it (see {@link #readCallingBack}). */
-    private void refuseWhileVisited(TreeState t, Object what) {
+    /**
+     * Refuses a change of tree t's records while a read of the batch calls back from it (see
+     * {@link #readCallingBack}); {@code operation} of {@code key}, or into the tree when null,
+     * names it (the message is built only when refused: this runs on every change).
+     */
+    private void refuseWhileVisited(TreeState t, String operation, Key<?> key) {
         if (batch().visited.containsKey(t)) {
+            String what = key == null ? operation + " into tree " + t.name : operation + " of " + key;
             throw new java.util.ConcurrentModificationException(what + ": tree " + t.name + " is being read by a "
                 + "visitor or view in this write batch (forEach, scan, read); change it after that read returns, "
                 + "e.g. collect the keys first");
@@ -791,7 +796,7 @@ public final class Database implements AutoCloseable {
 
     /** Inserts encoded record bytes under the next id of the pool; revision 0. */
     <V> Key<V> insert(TreeState t, byte[] body) {
-        refuseWhileVisited(t, "insert into tree " + t.name);
+        refuseWhileVisited(t, "insert", null);
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         byte[] value = recordValue(t, "insert", h, body); // before an id is taken
@@ -812,7 +817,7 @@ public final class Database implements AutoCloseable {
      * of the pool in this batch ({@link KeyPool#takeAll}), so no record holds that key.
      */
     <V> Key<V> insertAt(TreeState t, int id, int revision, byte[] body) {
-        refuseWhileVisited(t, "insert into tree " + t.name);
+        refuseWhileVisited(t, "insert", null);
         refuseWhileLinking(t);
         RecordHeader h = newRecordHeader(t);
         Key<V> key = new Key<>(t.name, id, revision);
@@ -889,7 +894,7 @@ public final class Database implements AutoCloseable {
 
     /** Replaces the data of {@code key}; {@code encode} maps the old record bytes to the new. */
     void update(TreeState t, Key<?> key, UnaryOperator<MemorySegment> encode) {
-        refuseWhileVisited(t, "update of " + key);
+        refuseWhileVisited(t, "update", key);
         MemorySegment old = stored(t, key);
         RecordHeader h = RecordHeader.decode(old, key);
         if (h.released()) {
@@ -925,7 +930,7 @@ public final class Database implements AutoCloseable {
     }
 
     void remove(TreeState t, Key<?> key) {
-        refuseWhileVisited(t, "remove of " + key);
+        refuseWhileVisited(t, "remove", key);
         MemorySegment old = stored(t, key);
         RecordHeader h = RecordHeader.decode(old, key);
         if (h.released()) {
@@ -960,7 +965,7 @@ public final class Database implements AutoCloseable {
     }
 
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
-        refuseWhileVisited(t, "state change of " + key);
+        refuseWhileVisited(t, "state change", key);
         MemorySegment body = RecordHeader.body(stored(t, key));
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, false, key);
         byte[] value = recordValue(t, key, next, Layout.copy(body));
@@ -973,7 +978,7 @@ public final class Database implements AutoCloseable {
     }
 
     <V> Key<V> newRevision(TreeState t, Key<V> released) {
-        refuseWhileVisited(t, "newRevision of " + released);
+        refuseWhileVisited(t, "newRevision", released);
         requireVersioned(t, released, "newRevision");
         MemorySegment old = stored(t, released);
         RecordHeader h = RecordHeader.decode(old, released);
@@ -1076,7 +1081,7 @@ public final class Database implements AutoCloseable {
      * a pending change is sent with the new body.
      */
     void migrated(TreeState t, Key<?> key, byte[] body) {
-        refuseWhileVisited(t, "migration of " + key);
+        refuseWhileVisited(t, "migration", key);
         RecordHeader h = RecordHeader.decode(stored(t, key), key);
         RecordHeader next = serverId == null ? h.touched(System.currentTimeMillis(), nodeId, user, true, key) : h;
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), recordValue(t, key, next, body));

@@ -60,7 +60,7 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
      *     its check took from a client, database-layout.md §5), nothing changed
      */
     RecordHeader touched(long now, UUID node, String user, boolean data, Object key) {
-        if (metaIteration >= Limits.ITERATION_MAX) {
+        if (atIterationLimit()) {
             throw new IllegalStateException("change of " + key + ": its metaIteration " + metaIteration + " is at or above "
                 + "ITERATION_MAX " + Limits.ITERATION_MAX + " (no node makes that many changes; the server took it from a "
                 + "client before it checked iterations), so it cannot change any more: nothing was changed (remove it, or "

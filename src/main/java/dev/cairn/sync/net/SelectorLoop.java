@@ -563,20 +563,25 @@ public final class SelectorLoop implements AutoCloseable {
         }
     }
 
-    /**
-     * Closes {@code c}, whose client reads too slowly, with {@code Error(TOO_SLOW, text)} when
-     * the Error can go first (no frame of its queue is half written), and frees its queue now.
-     */
+    /** Closes {@code c}, whose client reads too slowly, with {@code Error(TOO_SLOW, text)} ({@link #closeWithError}). */
     private void dropTooSlow(Connection c, String text) {
         LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly (" + c.pending
             + " bytes queued): " + c.peer.clientId() + " at " + c.remoteAddress);
+        core.dropped(c.peer, ErrorCode.TOO_SLOW, text);
+        closeWithError(c, ErrorCode.TOO_SLOW, text);
+    }
+
+    /**
+     * Frees {@code c}'s queue now and closes it after {@code Error(code, text)} when the Error can
+     * go first (no frame of its queue is half written; else the close alone says it).
+     */
+    private void closeWithError(Connection c, int code, String text) {
         boolean errorFirst = !c.writingFrame();
         c.clearQueue();
-        if (errorFirst) c.enqueue(new SharedFrame(FrameCodec.encode(new Message.Error(ErrorCode.TOO_SLOW, text))));
+        if (errorFirst) c.enqueue(new SharedFrame(FrameCodec.encode(new Message.Error(code, text))));
         c.closing = true;
-        core.dropped(c.peer, ErrorCode.TOO_SLOW, text);
         c.flush();
-        if (!c.closed) c.closeNow();
+        c.closeNow();
     }
 
     /** Hands over the messages read so far, then answers Error(code) and closes; the partial frame is dropped now. */
@@ -653,14 +658,7 @@ public final class SelectorLoop implements AutoCloseable {
     }
 
     private void shutdown() {
-        for (Connection c : List.copyOf(connections)) {
-            boolean errorFirst = !c.writingFrame();
-            c.clearQueue();
-            if (errorFirst) c.enqueue(new SharedFrame(FrameCodec.encode(new Message.Error(ErrorCode.SHUTDOWN, "server shutting down"))));
-            c.closing = true;
-            c.flush();
-            c.closeNow();
-        }
+        for (Connection c : List.copyOf(connections)) closeWithError(c, ErrorCode.SHUTDOWN, "server shutting down");
         try {
             listener.close();
             selector.close();
