@@ -325,19 +325,28 @@ public final class Cairn implements AutoCloseable {
      * Closes the database; idempotent. Waits for a running write (and up to 10 s for running
      * reads). What still waits for the server fails with {@link IllegalStateException} saying
      * the database was closed: the future of a {@link #connect} not yet completed and of every
-     * {@link Tree#checkOut} not yet granted (a thread joined on one returns). A check-out request
-     * itself is not withdrawn on the server: see {@link Tree#checkOut} for what the next run of
-     * this node does with it. @throws IllegalStateException called inside {@link #write} or
-     * inside a forEach, scan or read callback of this database: close after it returns.
+     * {@link Tree#checkOut} not yet granted (a thread joined on one returns). Connected, the node
+     * first leaves the server's queue of each such check-out, so the record passes to the next in
+     * line instead of to this node, and lets every {@link Tree#checkIn} made before reach the
+     * server, waiting at most {@value #CHECK_INS_MILLIS} ms for the server's answers. Offline, a
+     * request stays queued on the server (see {@link Tree#checkOut} for what the next run of this
+     * node does with it), and a check-in goes out at the next connection.
+     * @throws IllegalStateException called inside {@link #write} or inside a forEach, scan or
+     *     read callback of this database (close after it returns); nothing is closed then
      */
     @Override
     public void close() {
+        db.checkClosable();
         synchronized (this) {
+            if (client != null && !db.isClosed()) client.finishCheckIns(CHECK_INS_MILLIS);
             closeClient(new IllegalStateException("the database " + db.directory()
                 + " was closed before the link to the server completed"));
         }
         db.close();
     }
+
+    /** How long a close while connected waits for the server's answers to this node's check-ins. */
+    public static final long CHECK_INS_MILLIS = 2_000;
 
     @Override
     public String toString() {

@@ -125,9 +125,10 @@ public interface Tree<V extends Record> {
      * withdraws it too, giving the record back if the grant crossed the cancel. It fails
      * with {@code RecordNotFoundException} when the record is removed meanwhile, and with
      * {@code IllegalStateException} saying so when the database is closed before the grant
-     * (a thread joined on it returns). The request belongs to this process: after a restart
-     * the node leaves the server's queue, and gives back a record handed to it meanwhile
-     * (ask again to wait again; sync-protocol.md §5.4).
+     * (a thread joined on it returns). The request belongs to this process: a close while
+     * connected leaves the server's queue at once; after a close offline, or a crash, the next
+     * run of the node leaves it, and gives back a record handed to it meanwhile (ask again to
+     * wait again; sync-protocol.md §5.4).
      *
      * @throws RecordNotFoundException naming the key if absent
      */

@@ -443,14 +443,7 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
-        if (writeLock.isHeldByCurrentThread()) {
-            throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
-        }
-        if (CALLING_BACK.isBound() && CALLING_BACK.get() == this) {
-            // It would wait for its own read to end, then pull the pages from under it.
-            throw new IllegalStateException("close of " + directory + " inside a forEach, scan or read callback (close "
-                + "after it returns)");
-        }
+        checkClosable();
         writeLock.lock();
         try {
             if (closed) return;
@@ -472,6 +465,19 @@ public final class Database implements AutoCloseable {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /** Refuses a close from inside a write batch or a read callback of this database, on this thread. */
+    public void checkClosable() {
+        if (closed) return;
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("close of " + directory + " inside a write batch (close after it returns)");
+        }
+        if (CALLING_BACK.isBound() && CALLING_BACK.get() == this) {
+            // It would wait for its own read to end, then pull the pages from under it.
+            throw new IllegalStateException("close of " + directory + " inside a forEach, scan or read callback (close "
+                + "after it returns)");
+        }
     }
 
     // ---------------------------------------------------------------- trees

@@ -559,6 +559,7 @@ public final class SyncReplica implements Replica {
             if (p.removed()) return;
             t = createTree(schema);
         }
+        skipIdsUsedByALaterCopy(t, key);
         byte[] rk = Layout.recordKey(key.id(), key.revision());
         MemorySegment old = txn.get(t.dataTree, rk);
         MemorySegment oldBody = old == null ? null : MemorySegment.ofArray(Layout.copy(RecordHeader.body(old)));
@@ -627,6 +628,26 @@ public final class SyncReplica implements Replica {
         db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
+    }
+
+    /**
+     * The server issues an id once, to one node, so a record can arrive with an id this node's
+     * pool still offers only when this database is an older copy of the node: restored from a
+     * backup taken while the node was connected, which the server cannot tell from the node
+     * itself (sync-protocol.md §5.7). The node after the copy handed out every id of the pool up to
+     * that one (a pool hands them out in ascending order); handed out again, an insert would
+     * replace that node's record here and, as the same client, on the server and every node.
+     * So they leave the pool, in the batch that stores the record.
+     */
+    private void skipIdsUsedByALaterCopy(TreeState t, Key<?> key) {
+        if (!db.poolSeen(t).contains(key.id())) return;
+        KeyPool pool = db.pool(t);
+        long before = pool.available();
+        pool.takeBelow(key.id() + 1);
+        LOG.log(System.Logger.Level.WARNING, "record " + key + " arrived from the server with an id this node had not "
+            + "handed out yet: this database is an older copy of node " + db.nodeId() + " (restored from a backup taken "
+            + "while it was connected?); the " + (before - pool.available()) + " id(s) of tree " + t.name + " up to "
+            + key.id() + " are not handed out again");
     }
 
     /** The local version of an arriving record's schema, and whether the tree's arrival migration must rewrite it. */

@@ -205,6 +205,11 @@ public final class ClientSession {
         checkIns.add(key);
     }
 
+    /** True when no check-in waits to be sent, or for the server's answer to its CheckIn. */
+    public boolean checkInsAnswered() {
+        return checkIns.isEmpty() && checkInsSent.isEmpty();
+    }
+
     /**
      * Handles one message from the server.
      *

@@ -70,4 +70,60 @@ class CloseWhileWaitingTest {
             assertTrue(e.getCause().getMessage().contains("was closed"), e.getCause().getMessage());
         }
     }
+    /**
+     * A node closed while connected leaves the queues it waits in: the record passes to the next
+     * in line. Before, the server handed it to the closed node, where it stayed (and the next in
+     * line kept waiting) until that node ran again.
+     */
+    @Test
+    void aNodeClosedWhileConnectedLeavesTheQueue() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            CompletableFuture<Void> bWaits = pb.checkOut(k);
+            await("b waits first", () -> pb.borrowState(k) instanceof BorrowState.Waiting w && w.position() == 1);
+            CompletableFuture<Void> cWaits = pc.checkOut(k);
+            await("c waits second", () -> pc.borrowState(k) instanceof BorrowState.Waiting w && w.position() == 2);
+            b.close();
+            assertTrue(bWaits.isCompletedExceptionally(), "b's request failed at the close");
+            await("c is first in line", () -> pc.borrowState(k) instanceof BorrowState.Waiting w && w.position() == 1);
+            pa.checkIn(k);
+            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertInstanceOf(BorrowState.Mine.class, pc.borrowState(k));
+            await("a sees c hold it", () -> pa.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+        }
+    }
+    /**
+     * A check-in made right before a close while connected reaches the server, also one that
+     * waits for its record's change to be acknowledged. Before, the close stopped the link
+     * first: the node showed the record free, and the server kept it checked out to the node.
+     */
+    @Test
+    void aCheckInRightBeforeACloseReachesTheServer() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Key<Part> changed = pa.insert(part(1));
+            Key<Part> read = pa.insert(part(2));
+            pa.checkOut(changed).orTimeout(10, TimeUnit.SECONDS).join();
+            pa.checkOut(read).orTimeout(10, TimeUnit.SECONDS).join();
+            await("the server lists both", () -> f.checkOutOf(changed) != null && f.checkOutOf(read) != null);
+            pa.update(changed, part(3));
+            pa.checkIn(changed);
+            pa.checkIn(read);
+            a.close();
+            assertEquals(null, f.checkOutOf(changed), "checked in after its change");
+            assertEquals(null, f.checkOutOf(read), "checked in");
+            await("b has the change", () -> part(3).equals(pb.get(changed)));
+        }
+    }
 }

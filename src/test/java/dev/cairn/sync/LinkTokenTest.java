@@ -2,6 +2,7 @@ package dev.cairn.sync;
 
 import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -227,6 +228,47 @@ class LinkTokenTest {
             Key<Part> k = back.tree(Part.class).insert(part(9));
             SyncFixture.await("b has the node's next record", () -> pb.contains(k));
             assertEquals(7, pb.size());
+        }
+    }
+
+    /**
+     * A backup taken while the node stays connected carries the token the node still uses, so the
+     * server takes the restored copy for the node (§5.7). Its catch-up brings the records the node
+     * made after the backup, under ids the copy's pool still offered: the copy leaves those ids
+     * unused. Before, its next inserts took them again and, as the same client, replaced those
+     * records on the server and every node.
+     */
+    @Test
+    void aCopyTakenWhileConnectedNeverHandsOutAnIdItSeesUsed() throws IOException {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            SyncFixture.await("a has ids", () -> f.events.get(a).stream().anyMatch(e -> e instanceof dev.cairn.Event.KeysReceived));
+            for (int i = 0; i < 3; i++) pa.insert(part(i));
+            SyncFixture.await("the server has 3", () -> f.server.sequence() == 3);
+            dev.cairn.store.ForeignBackup.copy(dir.resolve("a"), dir.resolve("a-backup")); // online, same connection
+            List<Key<Part>> later = new ArrayList<>();
+            for (int i = 3; i < 6; i++) later.add(pa.insert(part(i)));
+            SyncFixture.await("b has the records made after the backup", () -> later.stream().allMatch(pb::contains));
+            f.clients.remove(a);
+            a.close();
+            Files.move(dir.resolve("a"), dir.resolve("a-lost"));
+            copy(dir.resolve("a-backup"), dir.resolve("a"));       // the machine died; its backup is restored
+
+            Cairn restored = f.connected("a");
+            Tree<Part> pr = restored.tree(Part.class);
+            SyncFixture.await("the copy has the records made after the backup", () -> later.stream().allMatch(pr::contains));
+            List<Key<Part>> next = new ArrayList<>();
+            for (int i = 10; i < 13; i++) next.add(pr.insert(part(i)));
+            for (Key<Part> k : next) assertFalse(later.contains(k), k + " was handed out before the copy was restored");
+            SyncFixture.await("b has the copy's records", () -> next.stream().allMatch(pb::contains));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(part(i + 3), pb.get(later.get(i)), "b keeps what the node made after the backup");
+                assertEquals(part(i + 10), pb.get(next.get(i)));
+            }
+            assertEquals(9, pb.size());
         }
     }
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A check-out request belongs to the process that made it (sync-protocol.md §5.4): a node
- * closed while it waited leaves the queue at its next link, gives back a record handed to it
+ * closed offline (or killed) while it waited leaves the queue at its next link, gives back a record handed to it
  * meanwhile, and a reconnect repeats the holder it knew without an event. Before: the node gave
  * such a record back but showed its holder without a name, took one handed to it after the
  * restart (BorrowChanged Mine for a record nobody asked for), stayed in the queue for good, and
@@ -46,7 +46,7 @@ class WaitingAcrossRestartTest {
         return events.stream().filter(e -> e instanceof Event.BorrowChanged).toList();
     }
 
-    /** A holds {@code k}; b waits for it, then is closed. */
+    /** A holds {@code k}; b waits for it, then is closed offline. */
     private static Key<Part> bWaitsAndCloses(SyncFixture f, Cairn a, Cairn b) {
         Tree<Part> pa = a.tree(Part.class);
         Tree<Part> pb = b.tree(Part.class);
@@ -55,6 +55,8 @@ class WaitingAcrossRestartTest {
         pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
         CompletableFuture<Void> waits = pb.checkOut(k);
         await("b waits", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+        // Offline at the close (as after a crash): a close while connected leaves the queue at once.
+        b.disconnect();
         b.close();
         assertTrue(waits.isCompletedExceptionally());
         return k;

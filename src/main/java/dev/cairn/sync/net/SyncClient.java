@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -81,6 +84,8 @@ public final class SyncClient implements AutoCloseable {
     private final String address;
     private final Set<String> trees;
     private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
+    /** The {@link #finishCheckIns} calls of the current session (link thread only). */
+    private final List<CompletableFuture<Void>> finishing = new ArrayList<>();
     private final CompletableFuture<Void> synced = new CompletableFuture<>();
     private final AtomicLong changesSent = new AtomicLong();
     private final AtomicLong pushesReceived = new AtomicLong();
@@ -142,6 +147,35 @@ public final class SyncClient implements AutoCloseable {
     public void checkIn(Key<?> key) {
         commands.add(s -> s.checkIn(key));
         wake();
+    }
+
+    /**
+     * For a close while connected (sync-protocol.md §5.4): leaves the server's queue of every
+     * check-out this process still waits for, by a CheckIn of each (one granted meanwhile, on the
+     * link thread, is given back), and waits until the server has answered every check-in of this
+     * node, these and those made before (a check-in whose record has a change not yet
+     * acknowledged goes out after its Ack), at most {@code timeoutMillis}. Waiting for the answers,
+     * not only for the writes: a socket closed with bytes of the server still unread is reset, and
+     * a reset may drop a CheckIn before the server reads it. Returns false when not connected, or
+     * not answered in time.
+     */
+    public boolean finishCheckIns(long timeoutMillis) {
+        if (!connected) return false;
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        commands.add(s -> {
+            for (Key<?> k : replica.requestedCheckOuts()) s.checkIn(k);
+            finishing.add(answered);
+        });
+        wake();
+        try {
+            answered.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void wake() {
@@ -319,6 +353,10 @@ public final class SyncClient implements AutoCloseable {
                     }
                     session.pump();
                     flush(ch, sel, key, out, beat);
+                    if (!finishing.isEmpty() && session.checkInsAnswered()) {
+                        for (CompletableFuture<Void> f : finishing) f.complete(null);
+                        finishing.clear();
+                    }
                     if (beat != null && beat.pingDue(System.nanoTime())) {
                         out.writeBytes(PING);
                         beat.pinged(System.nanoTime());
@@ -373,6 +411,9 @@ public final class SyncClient implements AutoCloseable {
                 if (e instanceof ClientSession.Failure f && f.told() != null) tell(ch, f.told());
                 throw e;
             } finally {
+                // Answers to its CheckIns cannot come on another connection (the next one would not know them).
+                for (CompletableFuture<Void> f : finishing) f.completeExceptionally(new SyncException("disconnected"));
+                finishing.clear();
                 replica.sessionEnded();
                 changesSentBase += session.changesSent();
                 if (connected) {
