@@ -237,6 +237,22 @@ public final class SyncClient implements AutoCloseable {
                     stop(f.reason());
                     return;
                 }
+            } catch (NotACairnServer e) {
+                // Retrying cannot help until the address changes or the right server is back there:
+                // said as a refusal is (a connect waiting fails, the application hears it once).
+                reason = e.getMessage();
+                if (!linkedDatabase()) {
+                    stop(new SyncException("cannot link to " + address + ": " + reason, e));
+                    return;
+                }
+                synced.completeExceptionally(new SyncException(reason, e));
+                if (!reason.equals(lastRefusal)) {
+                    lastRefusal = reason;
+                    LOG.log(System.Logger.Level.WARNING, "sync with " + address + " failed: " + reason
+                        + "; this node keeps working offline and keeps trying");
+                    announce(reason + " (still trying)");
+                }
+                backoff = BACKOFF_MAX_MILLIS;
             } catch (IOException | UncheckedIOException | ProtocolException e) {
                 reason = (socketOpened ? "connection to " + address + " lost: " : "cannot connect to " + address + ": ")
                     + e.getMessage();
@@ -333,6 +349,7 @@ public final class SyncClient implements AutoCloseable {
             ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)), version);
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+            FirstBytes firstBytes = new FirstBytes();
             ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
             List<Message> messages = new ArrayList<>();
             session.start();
@@ -376,7 +393,9 @@ public final class SyncClient implements AutoCloseable {
                         }
                         if (n == 0) break;
                         total += n;
-                        decoder.feed(buffer.flip(), messages);
+                        buffer.flip();
+                        if (session.state() == ClientSession.State.HELLO_SENT) firstBytes.keep(buffer);
+                        decoder.feed(buffer, messages);
                     }
                     if (beat != null) {
                         // Judged right after the read, before this pass's own work (applying
@@ -409,6 +428,11 @@ public final class SyncClient implements AutoCloseable {
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
                 failure = e.getMessage();
                 if (e instanceof ClientSession.Failure f && f.told() != null) tell(ch, f.told());
+                if (e instanceof ProtocolException && session.state() == ClientSession.State.HELLO_SENT) {
+                    // The answer to the Hello is not a frame: what listens there is no Cairn server.
+                    throw new NotACairnServer("the peer at " + address + " is not a Cairn server: its answer to the Hello "
+                        + "is no Cairn frame (" + e.getMessage() + "; it began " + firstBytes + ")");
+                }
                 throw e;
             } finally {
                 // Answers to its CheckIns cannot come on another connection (the next one would not know them).
@@ -429,6 +453,37 @@ public final class SyncClient implements AutoCloseable {
         } finally {
             channel = null;
             selector = null;
+        }
+    }
+
+    /** The answer to a Hello did not decode as frames: the peer speaks another protocol. */
+    private static final class NotACairnServer extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotACairnServer(String message) {
+            super(message);
+        }
+    }
+
+    /** The first bytes a connection received, for a message about a peer that is no Cairn server. */
+    private static final class FirstBytes {
+        private final byte[] bytes = new byte[24];
+        private int count;
+
+        void keep(ByteBuffer b) {
+            for (int i = b.position(); i < b.limit() && count < bytes.length; i++) bytes[count++] = b.get(i);
+        }
+
+        /** The bytes as text: printable ASCII as it is, others as \xNN. */
+        @Override
+        public String toString() {
+            StringBuilder s = new StringBuilder("\"");
+            for (int i = 0; i < count; i++) {
+                int c = bytes[i] & 0xFF;
+                if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') s.append((char) c);
+                else s.append(String.format(java.util.Locale.ROOT, "\\x%02X", c));
+            }
+            return s.append('"').toString();
         }
     }
 
