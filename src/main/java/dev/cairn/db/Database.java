@@ -263,14 +263,27 @@ public final class Database implements AutoCloseable {
                 return result;
             } finally {
                 batch = null;
-                if (!committed) {
-                    b.txn.close();
-                    for (TreeState.IndexBinding<?> ib : b.indexes) ib.abort();
-                    for (int i = b.onAbort.size() - 1; i >= 0; i--) b.onAbort.get(i).run();
-                }
+                if (!committed) abort(b);
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Undoes a batch that did not commit: its transaction, its index changes, what it published
+     * early. Each step runs even when one before it failed (say, out of memory while the heap is
+     * full of the batch's pages): a step skipped would leave the store's writer or an index held.
+     */
+    private static void abort(Batch b) {
+        try {
+            b.txn.close();
+        } finally {
+            try {
+                for (TreeState.IndexBinding<?> ib : b.indexes) ib.abort();
+            } finally {
+                for (int i = b.onAbort.size() - 1; i >= 0; i--) b.onAbort.get(i).run();
+            }
         }
     }
 

@@ -238,7 +238,19 @@ public final class WriteTxn extends ReadTxn {
             throw e;
         } finally {
             closed = true;
+            end();
+        }
+    }
+
+    /**
+     * Gives the page buffers back and the write slot free; the slot also when that fails (an
+     * OutOfMemoryError while the heap is full of this transaction's pages): held, every later
+     * write, and the close of the store, would wait for it for ever.
+     */
+    private void end() {
+        try {
             releasePages();
+        } finally {
             store.endWrite(this);
         }
     }
@@ -255,8 +267,7 @@ public final class WriteTxn extends ReadTxn {
         try {
             rollback();
         } finally {
-            releasePages();
-            store.endWrite(this);
+            end();
         }
     }
 

@@ -10,8 +10,13 @@ public final class ChildJvm {
     private ChildJvm() { }
 
     public static Process start(String mainClass, String... args) throws IOException {
+        return startWithHeap("-Xmx256m", mainClass, args);
+    }
+
+    /** As {@link #start} with the heap option {@code xmx} (e.g. "-Xmx64m"). */
+    public static Process startWithHeap(String xmx, String mainClass, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-ea", "-Xmx256m", "-cp", classPath(), mainClass));
+        List<String> cmd = new ArrayList<>(List.of(java, "-ea", xmx, "-cp", classPath(), mainClass));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
