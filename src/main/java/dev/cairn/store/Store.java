@@ -244,7 +244,10 @@ public final class Store implements AutoCloseable {
         StoreFile walFile = null;
         try {
             Path data = dir.resolve(DATA_FILE);
-            if (!Files.exists(data)) create(dir, data, options.pageBytes());
+            if (!Files.exists(data)) {
+                refuseLogWithoutData(dir);
+                create(dir, data, options.pageBytes());
+            }
             dataFile = StoreFile.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(FileHeader.READ_BYTES);
             dataFile.readFully(head, 0);
@@ -271,6 +274,29 @@ public final class Store implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             closeQuietly(dataFile, walFile);
             throw e;
+        }
+    }
+
+    /**
+     * A log that holds anything (its first 64 bytes not all zero) beside no data file: the data
+     * file was deleted or moved away. A new, empty data file would not be the log's database (the
+     * open would then refuse the log as another database's, after writing the new file into the
+     * folder), and the log's commits need the data file they follow: refuse, and write nothing.
+     */
+    private static void refuseLogWithoutData(Path dir) throws IOException {
+        Path log = dir.resolve(WAL_FILE);
+        if (!Files.isRegularFile(log) || Files.size(log) == 0) return;
+        byte[] head;
+        try (java.io.InputStream in = Files.newInputStream(log)) {
+            head = in.readNBytes(64);
+        }
+        for (byte b : head) {
+            if (b != 0) {
+                throw new CorruptionException(dir + " holds a log (" + WAL_FILE + ", " + Files.size(log) + " bytes) but no data"
+                    + " file (" + DATA_FILE + "): the data file was deleted or moved away, and the log's commits cannot be"
+                    + " read without it. Put " + DATA_FILE + " back; or, to start a new, empty database in this folder, move "
+                    + WAL_FILE + " out of it. Nothing was written");
+            }
         }
     }
 

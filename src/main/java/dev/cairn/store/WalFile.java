@@ -203,7 +203,15 @@ class WalFile implements AutoCloseable {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
-        if (size < HEADER_BYTES || isZero(header)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
+        if (size < HEADER_BYTES) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
+        if (isZero(header)) {
+            if (!frameAfterZeroHeader(size)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
+            throw new LogRefusedException(path + ": the log header (bytes [0, 64)) is zeros, but a frame follows it at"
+                + " byte 64: a crash cannot leave that (the header is written and forced before any frame, and never"
+                + " cleared), so the header was damaged, and the log's commits, which may be newer than the data file's"
+                + " last checkpoint, cannot be checked. To open the database at that checkpoint instead (losing them), move "
+                + path.getFileName() + " out of the folder" + salvageHint(path), 0);
+        }
         String problem = headerProblem(header);
         if (problem != null) {
             throw new LogRefusedException(path + ": log header: " + problem + ". The log may hold commits newer than the"
@@ -424,6 +432,17 @@ class WalFile implements AutoCloseable {
         if (stored != actual) return "checksum " + PageLayout.hex(stored) + " (expected: " + PageLayout.hex(actual) + ")";
         if (h.getInt(12) != pageBytes) return "page size " + h.getInt(12) + " (expected: the data file's " + pageBytes + ")";
         return null;
+    }
+
+    /** True when the bytes where the first frame's header goes are not all zero. */
+    private boolean frameAfterZeroHeader(long size) {
+        if (size < HEADER_BYTES + FRAME_HEADER_BYTES) return false;
+        ByteBuffer frame = ByteBuffer.allocate(FRAME_HEADER_BYTES);
+        read(HEADER_BYTES, frame);
+        for (int i = 0; i < FRAME_HEADER_BYTES; i++) {
+            if (frame.get(i) != 0) return true;
+        }
+        return false;
     }
 
     private static boolean isZero(ByteBuffer h) {

@@ -472,6 +472,52 @@ class WalRecoveryTest {
         }
     }
 
+    /**
+     * A log header set to zeros with frames behind it: a crash cannot leave that, so it is
+     * refused like any damaged header, not read as an empty log. Before, the open silently landed
+     * at the checkpoint and verify said OK, while the log still held the acknowledged commits
+     * (probe helper-44). A header of zeros with zeros behind it is still a log never written.
+     */
+    @Test
+    void aZeroedLogHeaderWithFramesBehindItIsRefused() throws Exception {
+        Path image = crashImage(new Random(6));
+        Path copy = dir.resolve("zero-header");
+        copy(image, copy, true);
+        byte[] log = Files.readAllBytes(copy.resolve(Store.WAL_FILE));
+        java.util.Arrays.fill(log, 0, WalFile.HEADER_BYTES, (byte) 0);
+        Files.write(copy.resolve(Store.WAL_FILE), log);
+        assertRefused(copy, Store.WAL_FILE, "the log header (bytes [0, 64)) is zeros, but a frame follows it");
+        assertSalvageOpens(copyOf(copy, "zero-header-salvaged"), states.getFirst(), 1);
+
+        Path never = dir.resolve("never-written");
+        copy(image, never, true);
+        Files.write(never.resolve(Store.WAL_FILE), new byte[1 << 20]);
+        try (Store store = Store.open(never); ReadTxn r = store.beginRead()) {
+            assertEquals(states.getFirst(), TornWriteTest.contents(r), "a log of zeros is empty");
+        }
+    }
+
+    /**
+     * A folder with a log but no data file (deleted or moved away) is refused and left as it
+     * was. Before, the open wrote a new empty data file into it and then refused the log as
+     * another database's; salvage then "succeeded" with an empty database (probe helper-44).
+     */
+    @Test
+    void aLogWithoutItsDataFileIsRefusedAndNothingIsWritten() throws Exception {
+        Path image = crashImage(new Random(7));
+        Path copy = dir.resolve("no-data");
+        copy(image, copy, true);
+        Files.delete(copy.resolve(Store.DATA_FILE));
+        byte[] log = Files.readAllBytes(copy.resolve(Store.WAL_FILE));
+        dev.cairn.CorruptionException e = assertThrows(dev.cairn.CorruptionException.class, () -> Store.open(copy));
+        assertTrue(e.getMessage().contains("holds a log (wal.cairn, " + log.length + " bytes) but no data file (data.cairn)"),
+            e.getMessage());
+        assertFalse(Files.exists(copy.resolve(Store.DATA_FILE)), "no data file was written");
+        assertArrayEquals(log, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), "the log is as it was");
+        assertThrows(dev.cairn.CorruptionException.class, () -> Store.salvage(copy, StoreOptions.defaults()));
+        assertFalse(Files.exists(copy.resolve(Store.DATA_FILE)), "salvage wrote no data file either");
+    }
+
     @Test
     void aCommitBeyondTheLogLimitGoesToTheDataFileAndLaterCommitsToTheLogAgain() throws Exception {
         byte[] big = new byte[16 << 20];
