@@ -166,9 +166,16 @@ class WalFileTest {
             CorruptionException e = assertThrows(CorruptionException.class, wal::scan);
             assertTrue(e.getMessage().contains("log header: checksum") && e.getMessage().contains("move wal out"), e.getMessage());
         }
-        byte[] zeros = b.clone();
-        Arrays.fill(zeros, 0, WalFile.HEADER_BYTES, (byte) 0);
-        Files.write(path, zeros);
+        byte[] zeroHeader = b.clone();
+        Arrays.fill(zeroHeader, 0, WalFile.HEADER_BYTES, (byte) 0);
+        Files.write(path, zeroHeader);
+        try (WalFile wal = open(path)) {
+            // Frames behind a header of zeros: no crash leaves that (the header is forced before any frame).
+            CorruptionException e = assertThrows(LogRefusedException.class, wal::scan);
+            assertTrue(e.getMessage().contains("is zeros, but a frame follows it") && e.getMessage().contains("move wal out"),
+                e.getMessage());
+        }
+        Files.write(path, new byte[b.length]);
         try (WalFile wal = open(path)) {
             WalFile.Scan scan = wal.scan();
             assertFalse(scan.headerValid());
