@@ -272,6 +272,31 @@ public final class CairnServer implements AutoCloseable {
         });
     }
 
+    /**
+     * What {@link #releaseNode} did: the records the node held, whose check-outs were broken, and
+     * the records whose queues it left.
+     */
+    public record Released(Node node, List<Key<?>> held, List<Key<?>> waited) { }
+
+    /**
+     * Administrator, for a node that will not come back (its machine retired, its folder lost):
+     * takes it out of every queue it waits in, then breaks every check-out it holds as
+     * {@link #breakCheckOut} does (each record goes to the next in line, or is free). Every
+     * connected client is told; the node, if it ever connects again, is told as after a break.
+     */
+    public Released releaseNode(UUID node) {
+        if (node == null) throw new IllegalArgumentException("node is null");
+        return loop.call(() -> {
+            ServerCore.Released r = core.releaseNode(node);
+            return new Released(nodeOf(node), r.held(), r.waited());
+        });
+    }
+
+    /** The nodes whose name is {@code name} (as their last connection named them), also offline ones. */
+    public List<Node> nodesNamed(String name) {
+        return loop.call(() -> core.clientsNamed(name).stream().map(this::nodeOf).toList());
+    }
+
     /** The records checked out on this server, with holder, since when and queue, in key order. */
     public List<CheckOut> checkOuts() {
         return loop.call(() -> core.checkOuts().stream().map(this::checkOutOf).toList());

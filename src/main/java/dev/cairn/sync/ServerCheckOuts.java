@@ -170,6 +170,27 @@ final class ServerCheckOuts {
         return message(key, e, false);
     }
 
+    /** Takes {@code client} out of every queue it waits in; the Borrows that say so, in key order of entry. */
+    List<Message.Borrow> leaveEveryQueue(UUID client) {
+        List<Message.Borrow> out = new ArrayList<>();
+        for (Map.Entry<Key<?>, Entry> m : entries.entrySet()) {
+            if (m.getValue().queue.remove(client)) {
+                store(m.getKey(), m.getValue());
+                out.add(message(m.getKey(), m.getValue(), false));
+            }
+        }
+        return out;
+    }
+
+    /** The records {@code client} holds. */
+    List<Key<?>> heldBy(UUID client) {
+        List<Key<?>> out = new ArrayList<>();
+        for (Map.Entry<Key<?>, Entry> m : entries.entrySet()) {
+            if (m.getValue().holder.equals(client)) out.add(m.getKey());
+        }
+        return out;
+    }
+
     /**
      * Takes the check-out of {@code key} from its holder and hands it to the next in line (or
      * frees it); null when nobody held it. The holder is remembered until it asks for the record

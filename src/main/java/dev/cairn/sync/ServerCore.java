@@ -314,6 +314,11 @@ public final class ServerCore implements AutoCloseable {
         return checkOuts.of(key);
     }
 
+    /** The clients whose last accepted Hello named them {@code name}, also from before a restart. */
+    public List<UUID> clientsNamed(String name) {
+        return names.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey).toList();
+    }
+
     /** The node name of {@code client}'s last accepted Hello, also from before a restart; "" when never heard. */
     public String clientName(UUID client) {
         return names.getOrDefault(client, "");
@@ -1104,6 +1109,26 @@ public final class ServerCore implements AutoCloseable {
         if (b == null) return false;
         broadcastBorrow(b);
         return true;
+    }
+
+    /** What {@link #releaseNode} did: the records the node held (now broken) and those it waited for. */
+    public record Released(List<Key<?>> held, List<Key<?>> waited) { }
+
+    /**
+     * Administrator: frees what a node that will not come back (machine retired, folder lost)
+     * holds up: it leaves every queue it waits in, then each check-out it holds is broken as by
+     * {@link #breakCheckOut} (handed to the next in line, or freed; the node is told if it ever
+     * connects again). Every connected client of each record's tree is sent the Borrow.
+     */
+    public Released releaseNode(UUID client) {
+        List<Key<?>> waited = new ArrayList<>();
+        for (Message.Borrow b : checkOuts.leaveEveryQueue(client)) {
+            waited.add(b.key());
+            broadcastBorrow(b);
+        }
+        List<Key<?>> held = checkOuts.heldBy(client);
+        for (Key<?> k : held) breakCheckOut(k);
+        return new Released(List.copyOf(held), List.copyOf(waited));
     }
 
     /** Sends {@code m}, a record's new check-out state, to every client of its tree. */

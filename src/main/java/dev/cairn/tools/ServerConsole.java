@@ -36,6 +36,9 @@ final class ServerConsole {
           checkouts [TREE]      checked-out records: holder, since, nodes waiting
           break TREE ID [REV]   break a check-out (REV defaults to 0; TREE/ID.REV works too):
                                 the first node waiting gets the record, else it is free
+          release NODE          for a node that will not come back (NODE: its id, or its name
+                                as clients and checkouts show it): it leaves every queue, and
+                                each record it holds goes to the first node waiting, else is free
           stop                  stop the server as SIGTERM does (database closed cleanly), exit 0
           help                  this list
         """;
@@ -92,6 +95,7 @@ final class ServerConsole {
                     yield checkOuts(server.checkOuts(), rest.isEmpty() ? null : rest);
                 }
                 case "break" -> breakCheckOut(key(words, rest));
+                case "release" -> release(rest);
                 case "stop" -> {
                     expectNoArguments(words);
                     stop.run();   // says itself that the server stops and that it stopped
@@ -157,6 +161,34 @@ final class ServerConsole {
         if (r.before() == null) return key + " is not checked out: nothing to break\n";
         return key + ": broke the check-out of " + node(r.before().holder()) + "; now "
             + (r.after() == null ? "free" : "held by " + node(r.after().holder())) + "\n";
+    }
+
+    private String release(String rest) {
+        if (rest.isEmpty()) throw new Main.UsageException("release needs a node (expected: release NODE, its id or name)");
+        CairnServer.Released r = server.releaseNode(nodeId(rest));
+        if (r.held().isEmpty() && r.waited().isEmpty()) return node(r.node()) + " holds and waits for no record: nothing to release\n";
+        return "released " + node(r.node()) + ": broke " + r.held().size() + " check-out(s)" + keys(r.held()) + ", left "
+            + r.waited().size() + " queue(s)" + keys(r.waited()) + "\n";
+    }
+
+    /** A node's id as given, or the id of the one node ever connected under that name. */
+    private java.util.UUID nodeId(String idOrName) {
+        try {
+            return java.util.UUID.fromString(idOrName);
+        } catch (IllegalArgumentException notAnId) {
+            List<CairnServer.Node> named = server.nodesNamed(idOrName);
+            if (named.size() == 1) return named.getFirst().id();
+            if (named.isEmpty()) throw new IllegalArgumentException("no node named '" + idOrName + "' ever connected to this server");
+            throw new IllegalArgumentException(named.size() + " nodes are named '" + idOrName + "' ("
+                + named.stream().map(n -> n.id().toString()).collect(Collectors.joining(", ")) + "): release one by its id");
+        }
+    }
+
+    /** " (K1, K2, ...)" for up to 20 keys, "" for none. */
+    private static String keys(List<dev.cairn.Key<?>> keys) {
+        if (keys.isEmpty()) return "";
+        String shown = keys.stream().limit(20).map(Object::toString).collect(Collectors.joining(", "));
+        return " (" + shown + (keys.size() > 20 ? ", and " + (keys.size() - 20) + " more" : "") + ")";
     }
 
     static String clients(List<CairnServer.Client> clients) {

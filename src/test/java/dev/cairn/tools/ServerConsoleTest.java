@@ -117,6 +117,54 @@ class ServerConsoleTest {
         assertEquals(new Part("P-1", "ACME", 1, 1L, List.of()), labParts.get(k), "a broken check-out changed the record");
     }
 
+    /**
+     * release NODE, for a machine that will not come back: the node, offline, leaves every queue
+     * it waits in, and each record it holds goes to the first node waiting, else is free. Before,
+     * each record needed its own break, and its queue places stayed until it came back.
+     */
+    @Test
+    void releaseTakesAGoneNodeOutOfEveryQueueAndHandsOnWhatItHolds() {
+        List<Event> deskEvents = new CopyOnWriteArrayList<>();
+        List<Event> labEvents = new CopyOnWriteArrayList<>();
+        List<Event> gateEvents = new CopyOnWriteArrayList<>();
+        Cairn desk = node("desk-1", deskEvents);
+        Cairn lab = node("lab-2", labEvents);
+        Cairn gate = node("gate-3", gateEvents);
+        Tree<Part> deskParts = desk.tree(Part.class);
+        Tree<Part> labParts = lab.tree(Part.class);
+        Tree<Part> gateParts = gate.tree(Part.class);
+        Key<Part> heldWithQueue = deskParts.insert(new Part("P-1", "ACME", 1, 1L, List.of()));
+        Key<Part> heldAlone = deskParts.insert(new Part("P-2", "ACME", 1, 1L, List.of()));
+        Key<Part> waitedFor = deskParts.insert(new Part("P-3", "ACME", 1, 1L, List.of()));
+        until("lab and gate have them", () -> labParts.contains(waitedFor) && gateParts.contains(waitedFor));
+        deskParts.checkOut(heldWithQueue).orTimeout(30, TimeUnit.SECONDS).join();
+        deskParts.checkOut(heldAlone).orTimeout(30, TimeUnit.SECONDS).join();
+        gateParts.checkOut(waitedFor).orTimeout(30, TimeUnit.SECONDS).join();
+        CompletableFuture<Void> labWaits = labParts.checkOut(heldWithQueue);
+        until("lab waits", () -> labParts.borrowState(heldWithQueue) instanceof BorrowState.Waiting);
+        deskParts.checkOut(waitedFor);
+        until("desk waits", () -> deskParts.borrowState(waitedFor) instanceof BorrowState.Waiting);
+        String deskName = node(desk, "desk-1");
+        java.util.UUID deskId = desk.nodeId();
+        desk.disconnect();   // the machine is gone (a close while connected would leave the queue itself)
+        until("the server sees desk gone", () -> server.clients().size() == 2);
+
+        assertEquals("released " + deskName + ": broke 2 check-out(s) (" + heldWithQueue + ", " + heldAlone + "), left 1 queue(s) ("
+            + waitedFor + ")\n", type("release desk-1"));
+        labWaits.orTimeout(30, TimeUnit.SECONDS).join();
+        until("gate sees nobody waiting", () -> server.checkOuts().stream().anyMatch(c -> c.key().equals(waitedFor)
+            && c.queue().isEmpty()));
+        assertTrue(server.checkOuts().stream().noneMatch(c -> c.key().equals(heldAlone)), "free: nobody waited");
+        assertEquals("node 'desk-1' (" + deskId + ") holds and waits for no record: nothing to release\n",
+            type("release " + deskId));
+        assertEquals("node 'desk-1' (" + deskId + ") holds and waits for no record: nothing to release\n",
+            type("release desk-1"));
+        assertEquals("no node named 'nobody' ever connected to this server; type help for the commands\n",
+            type("release nobody"));
+        assertEquals("release needs a node (expected: release NODE, its id or name); type help for the commands\n",
+            type("release"));
+    }
+
     /** The server keeps when a check-out was taken with the check-out itself: a restart keeps it. */
     @Test
     void aCheckOutKeepsItsSinceAcrossAServerRestart() {
