@@ -52,6 +52,11 @@ public final class SyncReplica implements Replica {
     static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
     /** The server run in which the node got its syncSeq (database-layout.md §2; sync-protocol.md §4.4). */
     static final byte[] SYNC_EPOCH = "syncEpoch".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The server sequence the node's records come from when above syncSeq: set by a catch-up's
+     * mark (CaughtUpTo), dropped once syncSeq reaches it (database-layout.md §2; sync-protocol.md §4.4).
+     */
+    static final byte[] EPOCH_SEQ = "epochSeq".getBytes(StandardCharsets.US_ASCII);
     /** The trees of the last connection that caught up (database-layout.md §2). */
     static final byte[] SYNC_TREES = "syncTrees".getBytes(StandardCharsets.US_ASCII);
     /** Ids claimed beyond the used ones on a first link, for inserts during the handshake. */
@@ -79,6 +84,8 @@ public final class SyncReplica implements Replica {
     static final long IDS_WAIT_MILLIS = 10_000;
     private volatile SyncClient client;
     private volatile long lastSeq;
+    /** The stored epochSeq key: above {@link #lastSeq} after a catch-up cut short, else 0 (absent). */
+    private volatile long highSeq;
     /** The run of the current connection's server ({@link Message#NONE}: none named), stored with every new syncSeq. */
     private volatile UUID connectionEpoch = Message.NONE;
     private volatile boolean linking;
@@ -91,8 +98,14 @@ public final class SyncReplica implements Replica {
 
     private SyncReplica(Database db) {
         this.db = db;
-        this.lastSeq = db.readOrWrite(r -> {
-            MemorySegment s = r.get(Layout.NODE, SYNC_SEQ);
+        this.lastSeq = storedLong(SYNC_SEQ);
+        this.highSeq = storedLong(EPOCH_SEQ);
+    }
+
+    /** The i64 stored under {@code key} in cairn.node, or 0. */
+    private long storedLong(byte[] key) {
+        return db.readOrWrite(r -> {
+            MemorySegment s = r.get(Layout.NODE, key);
             return s == null ? 0L : s.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
         });
     }
@@ -331,6 +344,11 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
+    public long epochSeq() {
+        return Math.max(lastSeq, highSeq);
+    }
+
+    @Override
     public UUID syncEpoch() {
         return storedUuid(SYNC_EPOCH);
     }
@@ -515,18 +533,56 @@ public final class SyncReplica implements Replica {
     /**
      * Stores {@code seq} as syncSeq and, in the same transaction, the run of the connection it
      * came from: the pair says "this run of the server had every change up to seq". Only
-     * here: a sequence the node already had keeps the run it got it in.
+     * here and in {@link #caughtUpTo}: a sequence the node already had keeps the run it got it in.
      */
     private void advance(long seq) {
-        if (seq <= lastSeq) return;
+        Seqs now = seqs();
+        if (seq <= now.sync()) return;
         db.txn().put(Layout.NODE, SYNC_SEQ, Layout.longBytes(seq));
+        // A catch-up's mark may have named a later state of the server than seq (none does once
+        // a connection caught up: its sequence is past every mark's); that one still counts.
+        long high = now.high() > seq ? now.high() : 0;
+        if (high == 0 && now.high() != 0) db.txn().delete(Layout.NODE, EPOCH_SEQ);
+        storeEpoch();
+        setSeqs(new Seqs(seq, high));
+    }
+
+    /** syncSeq and the epochSeq key (0: absent). */
+    private record Seqs(long sync, long high) { }
+
+    /** What the write batch in progress stored of {@link Seqs} (link thread only); null when it stored none. */
+    private Seqs seqsInBatch;
+    /** The write batch {@link #seqsInBatch} belongs to. */
+    private Object seqsBatch;
+
+    /** {@link Seqs} as the write batch in progress sees them: a batch applies several messages, and each sees the ones before. */
+    private Seqs seqs() {
+        return seqsBatch != null && seqsBatch == db.batch() ? seqsInBatch : new Seqs(lastSeq, highSeq);
+    }
+
+    /** Records what this batch stored of {@link Seqs}; the fields follow at its commit. */
+    private void setSeqs(Seqs stored) {
+        Object batch = db.batch();
+        if (seqsBatch != batch) {
+            seqsBatch = batch;
+            db.afterCommit(() -> {
+                lastSeq = seqsInBatch.sync();
+                highSeq = seqsInBatch.high();
+                seqsBatch = null;
+            });
+            db.onAbort(() -> seqsBatch = null);
+        }
+        seqsInBatch = stored;
+    }
+
+    /** Stores the run of this connection's server with the sequence the batch stores (none: deleted). */
+    private void storeEpoch() {
         UUID epoch = connectionEpoch;
         if (epoch.equals(Message.NONE)) {
             db.txn().delete(Layout.NODE, SYNC_EPOCH);
         } else {
             db.txn().put(Layout.NODE, SYNC_EPOCH, Layout.uuidBytes(epoch));
         }
-        db.afterCommit(() -> lastSeq = Math.max(lastSeq, seq));
     }
 
     @Override
@@ -718,6 +774,36 @@ public final class SyncReplica implements Replica {
         db.write(() -> {
             advance(serverSeq);
             db.txn().put(Layout.NODE, SYNC_TREES, encodeTrees(trees));
+            return null;
+        }, true);
+    }
+
+    /**
+     * A catch-up's mark (sync-protocol.md §4.1 step 4): {@code seq} becomes syncSeq and {@code
+     * trees} syncTrees, as at CaughtUp, so that a connection cut before its CaughtUp resumes
+     * after {@code seq}; the epochSeq key keeps {@code serverSeq}, the state of the server those
+     * records come from, with the connection's run. In a full catch-up (a tree added to the set,
+     * §5.6) {@code seq} may be below the stored syncSeq, which held only for the trees stored
+     * before: it is stored lower, since the records of the added trees above {@code seq} have
+     * not arrived, and kept higher they would never come (the next Hello would resume past them).
+     */
+    @Override
+    public void caughtUpTo(long seq, long serverSeq, Set<String> trees) {
+        db.write(() -> {
+            Seqs now = seqs();
+            db.txn().put(Layout.NODE, SYNC_SEQ, Layout.longBytes(seq));
+            // Never below what the node's records came from before (the server checked the
+            // Hello's epochSeq against its sequence, so serverSeq is not below it anyway).
+            long high = Math.max(serverSeq, Math.max(now.sync(), now.high()));
+            if (high > seq) {
+                db.txn().put(Layout.NODE, EPOCH_SEQ, Layout.longBytes(high));
+            } else {
+                db.txn().delete(Layout.NODE, EPOCH_SEQ);
+                high = 0;
+            }
+            storeEpoch();
+            db.txn().put(Layout.NODE, SYNC_TREES, encodeTrees(trees));
+            setSeqs(new Seqs(seq, high));
             return null;
         }, true);
     }

@@ -18,9 +18,12 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>At most {@link #WINDOW} changes are unacknowledged, one per record.
- *   <li>The last-synced sequence advances only on {@code CaughtUp} and, once live, on pushes
- *       and acks; pushes during catch-up do not move it, so an interrupted catch-up restarts
- *       from the old point and loses nothing.
+ *   <li>The last-synced sequence advances on {@code CaughtUp}, on the server's catch-up marks
+ *       ({@code CaughtUpTo}, version 6) and, once live, on pushes and acks. Pushes during
+ *       catch-up do not move it: the server sends some out of the log's order (a record handed
+ *       over with a check-out, the stored record after an Ack, a removed record's tombstone),
+ *       and moving to one would skip the records below it. A catch-up cut short resumes after
+ *       its last mark (from the old point on a connection below version 6) and loses nothing.
  *   <li>A {@link Message.Error}, a wrong server or a schema the app cannot read ends the
  *       session with {@link Failure}; nothing further is applied.
  * </ul>
@@ -54,6 +57,9 @@ public final class ClientSession {
     private boolean outboxDirty = true;
     /** The Hello's lastSeq: the replica's, or 0 for a full catch-up (§5.6). */
     private long catchUpFrom;
+    /** The seq and serverSeq of the last CaughtUpTo (at first the Hello's lastSeq and the Welcome's serverSeq): marks never go back. */
+    private long markSeq;
+    private long markServerSeq;
     private long changesSent;
     private long pushesReceived;
 
@@ -177,7 +183,7 @@ public final class ClientSession {
         List<Message.TreeIds> ids = server == null ? List.of() : replica.treeIds(trees);
         out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
             catchUpFrom, List.copyOf(trees), claims, new byte[0], replica.linkToken(),
-            server == null ? Message.NONE : server, replica.syncEpoch(), replica.lastSeq(), ids));
+            server == null ? Message.NONE : server, replica.syncEpoch(), replica.epochSeq(), ids));
     }
 
     /** Local data changed: send the outbox again at the next {@link #pump()}. */
@@ -244,6 +250,7 @@ public final class ClientSession {
                 replica.caughtUp(c.serverSeq(), trees);
                 state = State.LIVE;
             }
+            case Message.CaughtUpTo c -> onCaughtUpTo(c);
             case Message.Ack a -> {
                 inFlight.remove(a.key(), a.outboxSeq());
                 replica.acknowledged(a, state == State.LIVE);
@@ -305,15 +312,21 @@ public final class ClientSession {
                 + "); nothing was changed";
             throw Failure.ofServer(text, new WrongServerException(text), null);
         }
-        if (catchUpFrom < replica.lastSeq() && w.serverSeq() < replica.lastSeq()) {
-            // The Hello asked for a full catch-up (a tree added to the set), so the server could
-            // not compare the node's sequence with its own (§4.2 step 1): the node does.
+        long seen = replica.epochSeq();
+        if (catchUpFrom < seen && w.serverSeq() < seen) {
+            // The Hello asked for a full catch-up (a tree added to the set), or resumes a catch-up
+            // cut short (its syncSeq below the server's sequence it came from, §4.1 step 4), so a
+            // server below version 5, which reads no epochSeq, could not compare what the node
+            // saw with its own sequence (§4.2 step 1): the node does.
             state = State.ENDED;
-            String text = ErrorCode.name(ErrorCode.SERVER_BEHIND) + ": this node has every change up to "
-                + replica.lastSeq() + ", but the server's database ends at " + w.serverSeq()
+            String text = ErrorCode.name(ErrorCode.SERVER_BEHIND) + ": this node has "
+                + (seen == replica.lastSeq() ? "every change up to " + seen : "records of the server's sequence " + seen)
+                + ", but the server's database ends at " + w.serverSeq()
                 + " (it is older than what it served: restored from a backup?). Nothing was changed";
             throw Failure.ofServer(text, new SyncException(text), null);
         }
+        markSeq = catchUpFrom;
+        markServerSeq = w.serverSeq();
         version = Math.min(helloVersion, w.protocolVersion());
         // Not stored now: only with the sequence the node gets on this connection, in the same
         // transaction. Stored now, it would pair this run with a sequence the node got in an
@@ -327,6 +340,33 @@ public final class ClientSession {
         state = State.CATCHING_UP;
         toConfirm = new HashSet<>(replica.heldHere());
         replica.connectionChanged(true, w.serverId(), "");
+    }
+
+    /**
+     * The server's mark of this catch-up's progress (version 6, §4.1 step 4): the records of this
+     * connection's trees up to {@code seq} have all arrived, and were applied before it (in this
+     * batch or an earlier one), so the replica stores {@code seq} with this connection's tree set
+     * and run: the next connection resumes after it. A mark on an older connection, outside the
+     * catch-up, or below an earlier one (or the Hello's lastSeq, or the Welcome's sequence) is a
+     * protocol error: stored, it could make the next catch-up skip records.
+     */
+    private void onCaughtUpTo(Message.CaughtUpTo c) {
+        if (state != State.CATCHING_UP) {
+            protocol("CaughtUpTo " + (state == State.LIVE ? "after CaughtUp" : "before the Welcome"));
+            return;
+        }
+        if (version < 6) {
+            protocol("CaughtUpTo on a protocol version " + version + " connection (expected: version 6)");
+            return;
+        }
+        if (c.seq() < markSeq || c.serverSeq() < markServerSeq) {
+            protocol("CaughtUpTo(" + c.seq() + ", " + c.serverSeq() + ") below the catch-up's earlier mark ("
+                + markSeq + ", " + markServerSeq + ")");
+            return;
+        }
+        markSeq = c.seq();
+        markServerSeq = c.serverSeq();
+        replica.caughtUpTo(c.seq(), c.serverSeq(), trees);
     }
 
     private void apply(Message.Pushed p) {

@@ -32,8 +32,11 @@ public final class FrameCodec {
      * nothing else. 5 added the server's run ({@code epoch}) to the Welcome, and to the Hello the
      * run and sequence the node last synced in and the highest ids it holds per tree, so that a
      * server restored from a backup refuses the nodes that synced after it (sync-protocol.md §4.4).
+     * 6 added CaughtUpTo (tag 18), the server's mark of a catch-up's progress, so that a catch-up
+     * cut short resumes where it stopped (sync-protocol.md §4.1 step 4, §4.2 step 2), and nothing
+     * else: a server sends it on version 6 connections only.
      */
-    public static final int PROTOCOL_VERSION = 5;
+    public static final int PROTOCOL_VERSION = 6;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
      * Ping, Pong or idle close). A client that a server refuses by version offers the version
@@ -78,6 +81,7 @@ public final class FrameCodec {
             }
             case Message.Pushed x -> pushed(w, x);
             case Message.CaughtUp x -> w.i64(x.serverSeq());
+            case Message.CaughtUpTo x -> w.i64(x.seq()).i64(x.serverSeq());
             case Message.NeedKeys x -> w.str(x.tree());
             case Message.Keys x -> w.str(x.tree()).i32(x.from()).i32(x.toExclusive());
             case Message.CheckOut x -> w.key(x.key());
@@ -120,7 +124,8 @@ public final class FrameCodec {
                 case 15 -> new Message.LinkStored(r.uuid());
                 case 16 -> new Message.Ping();
                 case 17 -> new Message.Pong();
-                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..17)");
+                case 18 -> new Message.CaughtUpTo(r.i64(), r.i64());
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..18)");
             };
             if (body.hasRemaining()) {
                 throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");

@@ -204,6 +204,29 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * S→C, version 6 and later only, while the client catches up, after a batch of its catch-up
+     * (sync-protocol.md §4.2 step 2): every record of the client's trees whose latest change, as
+     * of the server's sequence {@code serverSeq}, is at or below {@code seq} has been sent by
+     * this connection's catch-up (Pushed frames sent out of the log's order do not count). A
+     * node stores it as its syncSeq, so that a catch-up cut short resumes after {@code seq}, and
+     * names {@code serverSeq} as its epochSeq (§4.1 step 4, §4.4): a server restored from a
+     * backup taken before {@code serverSeq} may hold, at or below {@code seq}, states of records
+     * the catch-up sent in their later state, or not at all.
+     */
+    record CaughtUpTo(long seq, long serverSeq) implements Message {
+        public CaughtUpTo {
+            if (seq < 0 || serverSeq < seq) {
+                throw new IllegalArgumentException("CaughtUpTo seq " + seq + ", serverSeq " + serverSeq
+                    + " (expected: 0 <= seq <= serverSeq)");
+            }
+        }
+
+        public int tag() {
+            return 18;
+        }
+    }
+
     /** C→S: asks for one more id range of {@code tree}. */
     record NeedKeys(String tree) implements Message {
         public NeedKeys {

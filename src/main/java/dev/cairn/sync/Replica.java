@@ -51,8 +51,20 @@ public interface Replica {
      */
     List<Message.TreeIds> treeIds(Set<String> trees);
 
-    /** The highest server sequence up to which this replica has every change of its trees. */
+    /**
+     * The server sequence this replica's catch-up resumes after (its syncSeq): it has every
+     * record of the last caught-up trees whose latest change is at or below it, as of the
+     * server's sequence {@link #epochSeq} (sync-protocol.md §4.1 step 4).
+     */
     long lastSeq();
+
+    /**
+     * The server sequence of run {@link #syncEpoch} that this replica's records come from: {@link
+     * #lastSeq}, or above it after a catch-up cut short ({@link #caughtUpTo}). The Hello names it
+     * (epochSeq), so that a server restored from a backup taken before it refuses the node
+     * (sync-protocol.md §4.4).
+     */
+    long epochSeq();
 
     /**
      * The sequence a connection replicating {@code trees} (empty = all) catches up from: {@link
@@ -103,6 +115,16 @@ public interface Replica {
 
     /** Every change of {@code trees} (empty = all) up to {@code serverSeq} is applied. */
     void caughtUp(long serverSeq, Set<String> trees);
+
+    /**
+     * A catch-up's mark (protocol version 6): every record of {@code trees} (empty = all) whose
+     * latest change, as of the server's {@code serverSeq}, is at or below {@code seq} is applied.
+     * Stores, in one transaction, {@code seq} as the sequence the next catch-up of those trees
+     * resumes after (below the one stored when this connection's full catch-up has not reached
+     * it yet, sync-protocol.md §5.6), {@code trees} as the last caught-up trees, and {@code
+     * serverSeq} as the {@link #epochSeq} with the connection's run.
+     */
+    void caughtUpTo(long seq, long serverSeq, Set<String> trees);
 
     /** Adds a server-issued id range to the pool of its tree. */
     void keysReceived(Message.Keys keys);

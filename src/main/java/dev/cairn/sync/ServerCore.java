@@ -408,6 +408,7 @@ public final class ServerCore implements AutoCloseable {
             case Message.Refused x -> fail(p, ErrorCode.PROTOCOL, "Refused from a client");
             case Message.Pushed x -> fail(p, ErrorCode.PROTOCOL, "Pushed from a client");
             case Message.CaughtUp x -> fail(p, ErrorCode.PROTOCOL, "CaughtUp from a client");
+            case Message.CaughtUpTo x -> fail(p, ErrorCode.PROTOCOL, "CaughtUpTo from a client");
             case Message.Keys x -> fail(p, ErrorCode.PROTOCOL, "Keys from a client");
             case Message.Borrow x -> fail(p, ErrorCode.PROTOCOL, "Borrow from a client");
             case Message.Pong x -> fail(p, ErrorCode.PROTOCOL, "Pong from a client");
@@ -1209,6 +1210,13 @@ public final class ServerCore implements AutoCloseable {
     /**
      * Sends the next log records after {@code p.cursor}, at most {@link #PUMP_RECORDS} and about
      * {@link #PUMP_BELOW_BYTES} of values (at least one record); CaughtUp when none are left.
+     * On a version 6 connection a batch that leaves records to send is followed by {@code
+     * CaughtUpTo(cursor, seq)}: the log holds each record once, under its latest change, so every
+     * record of the client's trees at or below the cursor has gone out in this catch-up, in its
+     * state as of {@code seq} (a later change moves a record above the cursor, where the pump
+     * still comes). The node resumes after it if the connection ends before CaughtUp
+     * (sync-protocol.md §4.2 step 2). Every batch: it costs 21 bytes, and the node stores it in
+     * the local transaction that applies the batch's records anyway.
      */
     private boolean pump(Peer p) {
         List<Message.Pushed> batch = new ArrayList<>();
@@ -1236,6 +1244,7 @@ public final class ServerCore implements AutoCloseable {
             p.out.send(new Message.CaughtUp(seq));
             return false;
         }
+        if (p.version >= 6) p.out.send(new Message.CaughtUpTo(p.cursor, seq));
         return true;
     }
 

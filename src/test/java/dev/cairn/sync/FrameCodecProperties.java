@@ -24,11 +24,11 @@ class FrameCodecProperties {
     /** One random message of every kind, from {@code rnd}. */
     static Message randomMessage(Random rnd) {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
-        return switch (rnd.nextInt(17)) {
+        return switch (rnd.nextInt(18)) {
             // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the
-            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree.
+            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree; 6 the same as 5.
             case 0 -> {
-                int version = 1 + rnd.nextInt(5);
+                int version = 1 + rnd.nextInt(6);
                 List<Message.TreeIds> ids = new ArrayList<>();
                 for (int i = rnd.nextInt(4); i > 0; i--) {
                     int high = rnd.nextInt(Integer.MAX_VALUE);
@@ -41,12 +41,16 @@ class FrameCodecProperties {
                     version < 5 ? List.of() : ids);
             }
             case 1 -> {
-                int version = 2 + rnd.nextInt(4);
+                int version = 2 + rnd.nextInt(5);
                 yield new Message.Welcome(version, uuid(rnd), rnd.nextLong(), uuid(rnd), version < 5 ? Message.NONE : uuid(rnd));
             }
             case 13 -> new Message.LinkStored(uuid(rnd));
             case 15 -> new Message.Ping();
             case 16 -> new Message.Pong();
+            case 17 -> {
+                long seq = rnd.nextLong(0, Long.MAX_VALUE);
+                yield new Message.CaughtUpTo(seq, rnd.nextBoolean() ? seq : rnd.nextLong(seq, Long.MAX_VALUE));
+            }
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
             case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
@@ -128,7 +132,7 @@ class FrameCodecProperties {
         if (size >= 5 && rnd.nextBoolean()) {
             // a plausible length and tag, then garbage: reaches the field decoders
             ByteBuffer.wrap(garbage).putInt(Math.max(1, size - 4));
-            garbage[4] = (byte) (1 + rnd.nextInt(17));
+            garbage[4] = (byte) (1 + rnd.nextInt(18));
         }
         FrameCodec.Decoder d = new FrameCodec.Decoder(4096);
         try {
@@ -193,7 +197,7 @@ class FrameCodecProperties {
             new Message.TreeIds(str(rnd), rnd.nextInt(1000), 0));
         UUID epoch = uuid(rnd);
         long epochSeq = rnd.nextLong(0, Long.MAX_VALUE);
-        for (int v = 2; v <= 5; v++) {
+        for (int v = 2; v <= 6; v++) {
             Message.Hello h = new Message.Hello(v, "app", uuid(rnd), "n", 3, List.of(), List.of(), new byte[0], uuid(rnd),
                 uuid(rnd), epoch, epochSeq, ids);
             Message.Hello back = (Message.Hello) decode(FrameCodec.encode(h));
@@ -232,7 +236,29 @@ class FrameCodecProperties {
         assertEquals(new Message.Pong(), FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {17})));
         ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {16, 0})));
         assertTrue(e.getMessage().contains("trailing"), e.getMessage());
-        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {18})));
-        assertEquals("unknown message tag 18 (expected: 1..17)", e.getMessage());
+        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19})));
+        assertEquals("unknown message tag 19 (expected: 1..18)", e.getMessage());
+    }
+
+    /**
+     * Version 6's catch-up mark (sync-protocol.md §3): tag 18, {@code seq} then {@code serverSeq};
+     * a mark whose seq is negative or above its serverSeq, a short one and one with trailing
+     * bytes are refused.
+     */
+    @Test
+    void goldenCaughtUpToFrameAndItsRule() {
+        byte[] frame = FrameCodec.encode(new Message.CaughtUpTo(42, 300));
+        assertArrayEquals(new byte[] {0, 0, 0, 17, 18, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 1, 44}, frame);
+        assertEquals(new Message.CaughtUpTo(42, 300), decode(frame));
+        assertEquals(new Message.CaughtUpTo(0, 0), decode(FrameCodec.encode(new Message.CaughtUpTo(0, 0))));
+        ByteBuffer.wrap(frame).putLong(5, 301);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> decode(frame));
+        assertEquals("message tag 18: CaughtUpTo seq 301, serverSeq 300 (expected: 0 <= seq <= serverSeq)", e.getMessage());
+        ByteBuffer.wrap(frame).putLong(5, -1);
+        assertThrows(ProtocolException.class, () -> decode(frame));
+        assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(frame, 4, 12).slice()));
+        byte[] longer = java.util.Arrays.copyOfRange(FrameCodec.encode(new Message.CaughtUpTo(1, 2)), 4, 22);
+        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(longer)));
+        assertTrue(e.getMessage().contains("trailing"), e.getMessage());
     }
 }

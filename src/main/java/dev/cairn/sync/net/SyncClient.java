@@ -56,7 +56,8 @@ import java.util.function.Consumer;
  *       {@code DEAD_MILLIS - PING_MILLIS}, or when the socket took none of its bytes for
  *       {@link Limits#DEAD_MILLIS}: a silent network path is noticed within {@code DEAD_MILLIS}.
  *   <li>A server that refuses the Hello's version with {@code Error(VERSION)} (one older than
- *       this build) is offered the version below at once (4, then 3, then 2); a version 4 one names no server run (sync-protocol.md §4.4), a version 2
+ *       this build) is offered the version below at once (5, then 4, 3, 2); a version 5 one gets no
+ *       catch-up marks (a catch-up cut short starts over, sync-protocol.md §4.1 step 4), a version 4 one names no server run (sync-protocol.md §4.4), a version 2
  *       connection runs without heartbeat, one below 4 names no server in its Hello (so such a
  *       server checks its sequence before the node can tell it is another server). The next
  *       connection after a drop offers the newest version again, so an upgraded server is used
@@ -208,6 +209,7 @@ public final class SyncClient implements AutoCloseable {
                     offer = offered - 1;
                     LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, "server at " + address
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
+                        + (offer < 6 ? ", without catch-up marks: a catch-up cut short starts over" : "")
                         + (offer < 3 ? ", without heartbeat: a silent network drop goes unnoticed until TCP gives up on "
                         + "data this node sends" : "") + (offer < 4 ? ", and a server that is not the one this "
                         + "database is linked to may be taken for one restored from a backup (SERVER_BEHIND)" : "")
