@@ -14,13 +14,16 @@ import java.util.UUID;
  * database (which writes): for {@code cairn stats}. Layout in spec/database-layout.md §2.
  *
  * @param serverId the server it is linked to, null when never linked
- * @param syncSeq the server sequence up to which it has every change
+ * @param syncSeq the server sequence up to which it has every change (after a catch-up cut short:
+ *     every record whose latest change is at or below it, as of {@code epochSeq})
+ * @param epochSeq the server sequence its records come from: {@code syncSeq}, or above it after a
+ *     catch-up cut short, which its next connection resumes after {@code syncSeq}
  * @param syncTrees the trees its last connection replicated; empty = all
  * @param unsent changes in the outbox, not yet acknowledged by the server
  * @param heldHere check-outs this node holds
  * @param checkOuts check-outs it knows of, its own included
  */
-public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, List<String> syncTrees, long unsent,
+public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, long epochSeq, List<String> syncTrees, long unsent,
                           long heldHere, long checkOuts, List<TreeLine> trees) {
 
     /** A user tree: its records and the schema versions this database holds. */
@@ -32,6 +35,7 @@ public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, List<String>
         MemorySegment id = r.get(Layout.NODE, Layout.NODE_ID);
         MemorySegment server = r.get(Layout.NODE, SyncReplica.SERVER_ID);
         MemorySegment seq = r.get(Layout.NODE, SyncReplica.SYNC_SEQ);
+        MemorySegment high = r.get(Layout.NODE, SyncReplica.EPOCH_SEQ);
         MemorySegment trees = r.get(Layout.NODE, SyncReplica.SYNC_TREES);
         UUID nodeId = id == null || id.byteSize() != 16 ? null : Layout.uuidOf(id);
         long held = 0;
@@ -44,8 +48,9 @@ public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, List<String>
                 }
             }
         }
-        return new NodeSummary(nodeId, server == null ? null : Layout.uuidOf(server),
-            seq == null ? 0 : ByteBuffer.wrap(Layout.copy(seq)).getLong(),
+        long syncSeq = seq == null ? 0 : ByteBuffer.wrap(Layout.copy(seq)).getLong();
+        return new NodeSummary(nodeId, server == null ? null : Layout.uuidOf(server), syncSeq,
+            high == null ? syncSeq : Math.max(syncSeq, ByteBuffer.wrap(Layout.copy(high)).getLong()),
             trees == null ? List.of() : List.copyOf(SyncReplica.decodeTrees(Layout.copy(trees))),
             r.hasTree(Layout.OUTBOX) ? r.count(Layout.OUTBOX) : 0, held, known, treeLines(r));
     }

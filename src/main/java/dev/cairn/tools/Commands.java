@@ -273,8 +273,15 @@ final class Commands {
             // A standalone node grants its own check-outs: all it knows of are held here.
             out.printf("check-outs  %,d held here%n", node.heldHere());
         } else {
-            out.printf("link        server %s; has every change up to its sequence %,d; replicates %s%n", node.serverId(),
-                node.syncSeq(), node.syncTrees().isEmpty() ? "every tree" : "the trees " + node.syncTrees());
+            String trees = node.syncTrees().isEmpty() ? "every tree" : "the trees " + node.syncTrees();
+            if (node.epochSeq() > node.syncSeq()) {
+                // A catch-up cut short (sync-protocol.md §4.1 step 4): its records up to the mark, as of a later sequence.
+                out.printf("link        server %s; has its records up to its sequence %,d as of %,d (a catch-up cut short: "
+                    + "the next connection resumes there); replicates %s%n", node.serverId(), node.syncSeq(), node.epochSeq(), trees);
+            } else {
+                out.printf("link        server %s; has every change up to its sequence %,d; replicates %s%n", node.serverId(),
+                    node.syncSeq(), trees);
+            }
             out.printf("pending     %,d change%s not yet acknowledged by the server; %,d check-out%s held here (%,d known)%n",
                 node.unsent(), node.unsent() == 1 ? "" : "s", node.heldHere(), node.heldHere() == 1 ? "" : "s", node.checkOuts());
         }
