@@ -23,6 +23,11 @@ final class ManualLink {
     final List<Message> received = new ArrayList<>();
 
     ManualLink(ServerCore core, SyncReplica replica) {
+        this(core, replica, Set.of(), FrameCodec.PROTOCOL_VERSION);
+    }
+
+    /** A link replicating {@code trees} (empty = all) whose Hello offers {@code version}. */
+    ManualLink(ServerCore core, SyncReplica replica, Set<String> trees, int version) {
         this.core = core;
         this.replica = replica;
         peer = core.connect(new ServerCore.Outbound() {
@@ -40,10 +45,10 @@ final class ManualLink {
             public void close(String reason) {
             }
         });
-        session = new ClientSession(replica, Set.of(), m -> {
+        session = new ClientSession(replica, trees, m -> {
             up.add(m);
             sentUp.add(m);
-        });
+        }, version);
         for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
         session.start();
     }

@@ -1,0 +1,180 @@
+package dev.cairn.sync;
+
+import static dev.cairn.sync.SyncFixture.await;
+import static dev.cairn.sync.SyncFixture.contents;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Cairn;
+import dev.cairn.Event;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures;
+import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.SyncProxy;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A catch-up cut in the middle, on sockets (sync-protocol.md §4.1 step 4): a node whose
+ * connection drops after part of its catch-up resumes after the server's last mark
+ * (CaughtUpTo, version 6) on the next connection, instead of starting over; it also does so
+ * in a full catch-up after a tree was added to its set (§5.6). Through a version 5 server (the
+ * proxy refuses version 6, as such a server does) there is no mark, and the catch-up starts over
+ * as before. Each ends with exactly the server's records, each applied once.
+ */
+@Timeout(120)
+class CatchUpResumeTest {
+    @TempDir Path dir;
+
+    static final int RECORDS = 3000;
+    /** Bytes per second the proxy passes the server's side on at, while the first connection catches up. */
+    static final int SLOW = 100_000;
+
+    private static long count(List<Message> messages, Class<? extends Message> type) {
+        return messages.stream().filter(type::isInstance).count();
+    }
+
+    private static List<Message.Pushed> pushed(SyncProxy.Pair p) {
+        return p.down.stream().filter(m -> m instanceof Message.Pushed).map(m -> (Message.Pushed) m).toList();
+    }
+
+    private static Message.Hello hello(SyncProxy.Pair p) {
+        return (Message.Hello) p.up.getFirst();
+    }
+
+    /** Records of {@code c} the server sent it, as events (each record arrives once: no event when it holds it already). */
+    private static long remoteChanges(SyncFixture f, Cairn c) {
+        return f.events.get(c).stream().filter(e -> e instanceof Event.RecordChanged r && r.remote()).count();
+    }
+
+    /** Every record came with one event, none twice (events reach subscribers on their own threads: awaited). */
+    private static void appliedOnce(SyncFixture f, Cairn c, long records) throws InterruptedException {
+        await("an event per record", () -> remoteChanges(f, c) >= records);
+        Thread.sleep(200);
+        assertEquals(records, remoteChanges(f, c), "each record applied once");
+    }
+
+    @Test
+    void aCatchUpCutInTheMiddleResumesAfterItsLastMark() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            for (int i = 0; i < RECORDS; i += 1000) pa.insertAll(IntStream.range(i, i + 1000).mapToObj(Fixtures::part).toList());
+            await("the server has them", () -> f.server.sequence() == RECORDS);
+
+            Cairn b = f.open("b");
+            Tree<Part> pb = b.tree(Part.class);
+            proxy.downBytesPerSecond = SLOW;
+            CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port());
+            await("b has a third", () -> pb.size() >= RECORDS / 3, 60_000);
+            proxy.downBytesPerSecond = 0;
+            proxy.pairs.getFirst().cut();
+            linked.orTimeout(30, TimeUnit.SECONDS).join();
+
+            assertEquals(2, proxy.pairs.size());
+            SyncProxy.Pair first = proxy.pairs.get(0);
+            SyncProxy.Pair second = proxy.pairs.get(1);
+            assertTrue(count(first.down, Message.CaughtUpTo.class) > 0, "marks on the first connection");
+            long resumed = hello(second).lastSeq();
+            // At most the records after the last mark it got were applied and are sent again: one batch.
+            assertTrue(resumed >= RECORDS / 3 - ServerCore.PUMP_RECORDS && resumed < RECORDS, "resumed after " + resumed);
+            List<Message.Pushed> again = pushed(second);
+            assertEquals(RECORDS - resumed, again.size(), "the second connection sends only what lies above the mark");
+            assertTrue(again.stream().allMatch(p -> p.serverSeq() > resumed));
+            await("b has every record", () -> pb.size() == RECORDS);
+            assertEquals(contents(pa), contents(pb));
+            long received = b.syncClient().pushesReceived();
+            assertTrue(received >= RECORDS && received <= RECORDS + ServerCore.PUMP_RECORDS, "records received: " + received);
+            appliedOnce(f, b, RECORDS);
+        }
+    }
+
+    /**
+     * A tree added to the set: a full catch-up of every tree (lastSeq 0), whose marks lie below
+     * the sequence the node had for Part alone (the Docs came first). Cut short, the next
+     * connection resumes after its last mark, not from 0, and not from that higher sequence
+     * either (the Docs above the mark would never come); its Hello still names the higher one.
+     */
+    @Test
+    void aFullCatchUpAfterATreeWasAddedResumesToo() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+            Cairn a = f.connected("a");
+            Tree<Doc> da = a.tree(Doc.class);
+            Tree<Part> pa = a.tree(Part.class);
+            for (int i = 0; i < RECORDS; i += 1000) {
+                da.insertAll(IntStream.range(i, i + 1000).mapToObj(n -> new Doc("doc " + n, n)).toList());
+            }
+            pa.insertAll(IntStream.range(0, 10).mapToObj(Fixtures::part).toList());
+            long all = RECORDS + 10;
+            await("the server has them", () -> f.server.sequence() == all);
+
+            Cairn b = f.open("b");
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Doc> db = b.tree(Doc.class);
+            b.connect("127.0.0.1", f.port(), Set.of("Part")).orTimeout(30, TimeUnit.SECONDS).join();
+            await("b has the parts", () -> pb.size() == 10);
+            b.disconnect();
+
+            proxy.downBytesPerSecond = SLOW;
+            CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port(), Set.of("Part", "Doc"));
+            await("b has a third of the docs", () -> db.size() >= RECORDS / 3, 60_000);
+            proxy.downBytesPerSecond = 0;
+            proxy.pairs.getFirst().cut();
+            linked.orTimeout(30, TimeUnit.SECONDS).join();
+
+            assertEquals(2, proxy.pairs.size());
+            assertEquals(0, hello(proxy.pairs.get(0)).lastSeq(), "a full catch-up");
+            Message.Hello again = hello(proxy.pairs.get(1));
+            assertTrue(again.lastSeq() >= RECORDS / 3 - ServerCore.PUMP_RECORDS && again.lastSeq() < RECORDS,
+                "resumed after " + again.lastSeq());
+            assertEquals(all, again.epochSeq(), "its records still come from the sequence it had");
+            assertEquals(all - again.lastSeq(), pushed(proxy.pairs.get(1)).size());
+            await("b has every record", () -> db.size() == RECORDS && pb.size() == 10);
+            assertEquals(contents(da), contents(db));
+            assertEquals(contents(pa), contents(pb));
+            appliedOnce(f, b, all);
+        }
+    }
+
+    /**
+     * A version 5 server (the proxy refuses version 6 as it does) sends no mark: a catch-up cut
+     * short starts over from the node's old point, and still ends with every record.
+     */
+    @Test
+    void throughAVersion5ServerACatchUpCutShortStartsOver() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            pa.insertAll(IntStream.range(0, 1000).mapToObj(Fixtures::part).toList());
+            await("the server has them", () -> f.server.sequence() == 1000);
+            proxy.gate = h -> h.protocolVersion() > 5
+                ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2 to 5)") : null;
+
+            Cairn b = f.open("b");
+            Tree<Part> pb = b.tree(Part.class);
+            proxy.downBytesPerSecond = SLOW / 2;
+            CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port());
+            await("b has a third", () -> pb.size() >= 1000 / 3, 60_000);
+            proxy.downBytesPerSecond = 0;
+            proxy.pairs.get(1).cut();
+            linked.orTimeout(30, TimeUnit.SECONDS).join();
+
+            assertEquals(List.of(6, 5, 6, 5), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+            for (SyncProxy.Pair p : proxy.pairs) assertEquals(0, count(p.down, Message.CaughtUpTo.class));
+            assertEquals(5, ((Message.Welcome) proxy.pairs.get(3).down.getFirst()).protocolVersion());
+            assertEquals(0, hello(proxy.pairs.get(3)).lastSeq(), "starts over");
+            assertEquals(1000, pushed(proxy.pairs.get(3)).size());
+            await("b has every record", () -> pb.size() == 1000);
+            assertEquals(contents(pa), contents(pb));
+            appliedOnce(f, b, 1000);
+        }
+    }
+}
