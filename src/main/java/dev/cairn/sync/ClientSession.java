@@ -178,7 +178,8 @@ public final class ClientSession {
         catchUpFrom = replica.catchUpFrom(trees);
         List<Message.Claim> claims = replica.serverId() == null ? replica.claims() : List.of();
         java.util.UUID server = replica.serverId();
-        // Version 5: the run and sequence of the node's last sync, and the ids it holds from the
+        // Version 5 and later: the run and sequence of the node's last sync (above lastSeq after a
+        // catch-up cut short: the state of the server its records come from), and the ids it holds from the
         // server, so that a server restored from a backup older than them refuses it (§4.4).
         List<Message.TreeIds> ids = server == null ? List.of() : replica.treeIds(trees);
         out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),

@@ -24,8 +24,10 @@ public sealed interface Message {
      * the server the node is linked to ({@link #NONE} before its first link), on the wire from
      * version 4 on: the server refuses a node linked to another server before any other check
      * of its state (sync-protocol.md §4.2 step 1). From version 5 on: {@code epoch} the server
-     * run ({@link Welcome#epoch}) in which the node got its sequence {@code epochSeq} (its
-     * syncSeq; {@link #NONE} when unknown), and {@code ids} per tree the highest ids it holds from
+     * run ({@link Welcome#epoch}) in which the node got its sequence {@code epochSeq} ({@link
+     * #NONE} when unknown): its syncSeq, or, after a catch-up cut short, the {@code serverSeq} of
+     * the last {@link CaughtUpTo} it stored, the state its records come from (§4.1 step 4); {@code
+     * lastSeq} is then that mark's {@code seq}. And {@code ids} per tree the highest ids it holds from
      * the server, so that a server restored from a backup can tell it is behind the node
      * (sync-protocol.md §4.4).
      */
