@@ -3,6 +3,7 @@ package dev.cairn.sync;
 import static dev.cairn.sync.SyncFixture.await;
 import static dev.cairn.sync.SyncFixture.contents;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.Cairn;
@@ -75,6 +76,7 @@ class CatchUpResumeTest {
             proxy.downBytesPerSecond = SLOW;
             CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port());
             await("b has a third", () -> pb.size() >= RECORDS / 3, 60_000);
+            assertFalse(linked.isDone(), "connect completes at CaughtUp, not at a mark");
             proxy.downBytesPerSecond = 0;
             proxy.pairs.getFirst().cut();
             linked.orTimeout(30, TimeUnit.SECONDS).join();
@@ -126,6 +128,7 @@ class CatchUpResumeTest {
             proxy.downBytesPerSecond = SLOW;
             CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port(), Set.of("Part", "Doc"));
             await("b has a third of the docs", () -> db.size() >= RECORDS / 3, 60_000);
+            assertFalse(linked.isDone(), "connect completes at CaughtUp, not at a mark");
             proxy.downBytesPerSecond = 0;
             proxy.pairs.getFirst().cut();
             linked.orTimeout(30, TimeUnit.SECONDS).join();
