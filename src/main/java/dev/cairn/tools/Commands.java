@@ -377,12 +377,17 @@ final class Commands {
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
             GenericTree.Exported exported;
+            // Throws at the first write out cannot take, which PrintStream would swallow (Main says so, exit 2).
+            java.io.Writer text = Output.writer(out);
             try {
-                exported = format.equals("jsonl") ? tree.exportJsonLines(out, schemaVersion)
-                    : tree.exportSql(treeName, out, schemaVersion);
+                exported = format.equals("jsonl") ? tree.exportJsonLines(text, schemaVersion)
+                    : tree.exportSql(treeName, text, schemaVersion);
+                text.flush();
             } catch (dev.cairn.SchemaMismatchException e) {
                 err.println("cairn export: " + e.getMessage() + " (--schema-version N)");
                 return 1;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the export of tree " + treeName + ": " + e.getMessage(), e);
             }
             out.flush();
             warnIfNotCarried(treeName, exported, err);

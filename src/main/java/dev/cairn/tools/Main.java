@@ -12,8 +12,8 @@ import java.util.Arrays;
  *
  * <p>Exit codes: 0 success; 1 the command ran and found a problem ({@code verify} found damage,
  * an import line was refused, ...); 2 bad usage or the command could not run (missing folder,
- * database locked by another process, ...). Every error is one line on stderr that says what
- * and where. {@code verify} exits 0 for a database that opens intact after crash recovery too,
+ * database locked by another process, ..., and a result that could not all be written to
+ * stdout: {@link Output}). Every error is one line on stderr that says what and where. {@code verify} exits 0 for a database that opens intact after crash recovery too,
  * and says on stdout what recovery found (commits replayed, a last log frame dropped).
  */
 public final class Main {
@@ -126,6 +126,8 @@ public final class Main {
             with nothing written (exit 1). Data a version cannot carry (components a newer class
             added, when an older one reopened the tree since) is left out with a warning on stderr
             naming the tree, the records and components, and the --schema-version that keeps it.
+            Standard output that cannot take it all (a full disk, a file size limit, a closed pipe)
+            is said on stderr and exits 2: what was written is cut off, do not import it.
 
             With --jdbc, writes them into a table of the database at URL instead, through its JDBC
             driver, which must be on the class path (java -jar ignores -cp: start Main as above).
@@ -225,11 +227,44 @@ public final class Main {
     private Main() { }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        // System.out swallows a failed write; Output keeps it, so that the exit code can say so.
+        Output out = new Output(new java.io.FileOutputStream(java.io.FileDescriptor.out), System.out.charset());
+        System.exit(run(args, out, System.err));
     }
 
-    /** Runs one command; returns its exit code. Never calls {@code System.exit}. */
+    /**
+     * Runs one command; returns its exit code. Never calls {@code System.exit}. A command whose
+     * output could not all be written ({@code out} failed: a full disk, a file size limit, a
+     * closed pipe) exits 2 with one line saying its output is incomplete, whatever it returned:
+     * a cut-off export cut back to a line boundary imports cleanly, losing records.
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        int code;
+        try {
+            code = command(args, out, err);
+        } catch (CairnException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            // A write that failed to out is the cause of an exception it led to (an export stops at it).
+            if (!saidOutputFailed(args, out, err)) err.println("cairn " + args[0] + ": " + e.getMessage());
+            return 2;
+        }
+        return saidOutputFailed(args, out, err) ? 2 : code;
+    }
+
+    /**
+     * Whether {@code out} failed, then said on {@code err} in one line. The server's journal is no
+     * result of a command, and a server whose standard output went away serves on: not checked.
+     */
+    private static boolean saidOutputFailed(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("server")) return false;
+        String why = Output.failure(out);
+        if (why == null) return false;
+        err.println("cairn " + (args.length == 0 ? "" : args[0]) + ": cannot write to standard output (" + why + "): "
+            + (args.length > 0 && args[0].equals("export") ? "the export is incomplete, do not import it"
+                : "its output is incomplete"));
+        return true;
+    }
+
+    private static int command(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0) {
             err.print(USAGE);
             return 2;
@@ -303,9 +338,6 @@ public final class Main {
         } catch (UsageException e) {
             err.println("cairn " + args[0] + ": " + e.getMessage());
             err.print(COMMAND_HELP.getOrDefault(args[0], USAGE));
-            return 2;
-        } catch (CairnException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-            err.println("cairn " + args[0] + ": " + e.getMessage());
             return 2;
         }
     }
