@@ -377,8 +377,9 @@ final class Commands {
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
             GenericTree.Exported exported;
-            // Throws at the first write out cannot take, which PrintStream would swallow (Main says so, exit 2).
-            java.io.Writer text = Output.writer(out);
+            // UTF-8 whatever the locale; throws at the first write out cannot take, which PrintStream
+            // would swallow (Main says so, exit 2).
+            java.io.Writer text = Output.utf8(out);
             try {
                 exported = format.equals("jsonl") ? tree.exportJsonLines(text, schemaVersion)
                     : tree.exportSql(treeName, text, schemaVersion);

@@ -109,11 +109,12 @@ public final class Main {
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main export DIR TREE --jdbc URL
                         [--table NAME] [--user USER --password-env VAR] [--append] [--schema-version N]
 
-            Writes every record of TREE to stdout, without the application's classes, in the
-            tree's current schema version (the version of the record class that opened the tree
-            in DIR last; else the highest-numbered): records of other versions are converted as a
-            class of that version reads them (renamed components under their new names, removed
-            ones left out), so the output imports into a database that knows only that version.
+            Writes every record of TREE to stdout as UTF-8 text (whatever the locale), without the
+            application's classes, in the tree's current schema version (the version of the record
+            class that opened the tree in DIR last; else the highest-numbered): records of other
+            versions are converted as a class of that version reads them (renamed components under
+            their new names, removed ones left out), so the output imports into a database that
+            knows only that version.
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
                                versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too;

@@ -7,13 +7,14 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Standard output of a command that keeps the first write that failed. {@link PrintStream}
  * swallows the {@link IOException} of a failed write and only sets a flag ({@link
  * #checkError}): a full disk, a file size limit or a closed pipe left {@code cairn export}
  * exiting 0 after a cut-off export. {@link Main#run} asks {@link #failure(PrintStream)} once the
- * command is done and exits 2 with a line saying so; {@link #writer(PrintStream)} writes through a
+ * command is done and exits 2 with a line saying so; {@link #utf8(PrintStream)} writes through a
  * stream that throws, so that an export stops at the first failed write.
  */
 final class Output extends PrintStream {
@@ -42,11 +43,13 @@ final class Output extends PrintStream {
     }
 
     /**
-     * A writer of text to {@code out}, in its charset, that throws {@link IOException} once a
-     * write to {@code out} failed, so that the writing stops there. Flush it before using {@code
-     * out} again.
+     * A writer of UTF-8 text to {@code out}, whatever its charset, that throws {@link
+     * IOException} once a write to {@code out} failed, so that the writing stops there. Flush it
+     * before using {@code out} again. An export is UTF-8, which import reads: through {@code out}'s
+     * charset ({@code stdout.encoding}, ASCII under a POSIX locale: cron, containers, {@code
+     * LANG=C}) every other character came out as '?'.
      */
-    static Writer writer(PrintStream out) {
+    static Writer utf8(PrintStream out) {
         OutputStream checked = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -64,7 +67,7 @@ final class Output extends PrintStream {
                 if (out.checkError()) throw new IOException("cannot write the output: " + failure(out));
             }
         };
-        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(checked, out.charset()), 1 << 16);
+        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(checked, StandardCharsets.UTF_8), 1 << 16);
     }
 
     /** Passes bytes on and keeps the first {@link IOException}, which the {@link PrintStream} above swallows. */

@@ -69,6 +69,32 @@ class ExportImportFormsTest {
         }
     }
 
+    /**
+     * An export is UTF-8, which import reads, whatever the locale: under a POSIX locale (cron,
+     * containers, LANG=C) standard output's charset is ASCII, and every other character of the
+     * export came out as '?'.
+     */
+    @Test
+    void anExportIsUtf8UnderAnAsciiLocale() throws IOException, InterruptedException {
+        List<Note> written = List.of(new Note("caf\u00e9 \u4e2d\u6587 \ud83d\ude00", 1));
+        Path source = database("source", written);
+        for (String format : List.of("jsonl", "sql")) {
+            Process p = new ProcessBuilder(OutputFailureTest.javaBinary(), "-Xmx128m", "-Dstdout.encoding=US-ASCII", "-cp",
+                dev.cairn.testing.ChildJvm.classPath(), "dev.cairn.tools.Main", "export", source.toString(), "Note",
+                "--format", format).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "export did not end");
+            assertEquals(0, p.exitValue(), format);
+            String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(text.contains("caf\u00e9 \u4e2d\u6587 \ud83d\ude00"), format + ": " + text);
+            Path file = Files.write(dir.resolve("ascii." + format), out);
+            Path target = database("target-" + format, List.of());
+            MainTest.Result r = cairn("import", target.toString(), "Note", file.toString(), "--keep-ids");
+            assertEquals(0, r.code(), format + ": " + r.err());
+            assertEquals(written, notes(target), format);
+        }
+    }
+
     /** The key is a JSON string: a tree name with quotes, a backslash, slashes, dots and unicode is escaped and read back. */
     @Test
     void aTreeNameThatNeedsEscapingExportsAsValidJsonAndImportsBack() throws IOException {
