@@ -12,8 +12,9 @@ import java.util.Arrays;
  *
  * <p>Exit codes: 0 success; 1 the command ran and found a problem ({@code verify} found damage,
  * an import line was refused, ...); 2 bad usage or the command could not run (missing folder,
- * database locked by another process, ..., and a result that could not all be written to
- * stdout: {@link Output}). Every error is one line on stderr that says what and where. {@code verify} exits 0 for a database that opens intact after crash recovery too,
+ * database locked by another process, ..., a result that could not all be written to stdout:
+ * {@link Output}, a Java heap too small for the command). Every error is one line on stderr
+ * that says what and where. {@code verify} exits 0 for a database that opens intact after crash recovery too,
  * and says on stdout what recovery found (commits replayed, a last log frame dropped).
  */
 public final class Main {
@@ -86,7 +87,8 @@ public final class Main {
             the crash recovery an open does. Says what recovery found: commits replayed, and a
             last log frame that does not check out (dropped by the next open; what a crash during
             that commit leaves, or damage). A folder in use by another process: verify a backup.
-            Exit 0 intact (also after recovery), 1 damaged (with a report), 2 could not run.
+            Exit 0 intact (also after recovery), 1 damaged (with a report), 2 could not run (also:
+            the Java heap was too small, which it says; give java more with -Xmx).
             """),
         java.util.Map.entry("backup", """
             usage: java -jar cairn.jar backup DIR TARGET_DIR
@@ -247,8 +249,38 @@ public final class Main {
             // A write that failed to out is the cause of an exception it led to (an export stops at it).
             if (!saidOutputFailed(args, out, err)) err.println("cairn " + args[0] + ": " + e.getMessage());
             return 2;
+        } catch (OutOfMemoryError e) {
+            // The command's frames are gone: what they held is garbage now, and a line fits.
+            saidOutputFailed(args, out, err);
+            err.println("cairn " + args[0] + ": " + outOfMemory(args, e));
+            return 2;
         }
         return saidOutputFailed(args, out, err) ? 2 : code;
+    }
+
+    /**
+     * What an {@link OutOfMemoryError} in a command means for its user, in one line: the heap
+     * (-Xmx) was too small for the command, and a larger one to run it with. A record near the
+     * 16 MiB limit takes a few times that while it is verified or exported.
+     */
+    static String outOfMemory(String[] args, OutOfMemoryError e) {
+        long maxMiB = Runtime.getRuntime().maxMemory() >> 20;
+        long suggest = 512;
+        while (suggest < 4 * maxMiB) suggest *= 2;
+        String command = String.join(" ", java.util.Arrays.stream(args).map(Main::shellWord).toList());
+        String more = args[0].equals("import") ? " (an import holds every page it changes in the heap until it commits: or"
+            + " split FILE and import the parts one after the other with --append --keep-ids, see import --help)" : "";
+        return "out of memory (" + e.getMessage() + "): the Java heap, at most " + maxMiB + " MiB here, was too small for"
+            + " cairn " + command + ". Give java a larger one with -Xmx, e.g. java -Xmx"
+            + (suggest % 1024 == 0 ? suggest / 1024 + "g" : suggest + "m") + " -jar cairn.jar " + command + more;
+    }
+
+    /** {@code word} as a shell reads it back: quoted when it holds more than letters, digits and {@code _./:=@%+,-}. */
+    private static String shellWord(String word) {
+        if (!word.isEmpty() && word.chars().allMatch(c -> Character.isLetterOrDigit(c) || "_./:=@%+,-".indexOf(c) >= 0)) {
+            return word;
+        }
+        return "'" + word.replace("'", "'\\''") + "'";
     }
 
     /**
