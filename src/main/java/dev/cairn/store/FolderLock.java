@@ -58,21 +58,64 @@ final class FolderLock implements AutoCloseable {
      * @throws DatabaseLockedException another process, or another handle of this JVM, holds it
      */
     static FolderLock take(Path dir) throws IOException {
+        return take(dir, false);
+    }
+
+    /**
+     * The lock a copy of the folder takes ({@link Store#copyAsIs}): shared, through a channel
+     * that only reads the lock file, so that a lock file this user may only read serves (a folder
+     * of another user, files of mode 444: verify, stats and backup only read). It keeps every
+     * store, of this process or another, from opening the folder until it is released, as a
+     * store's exclusive lock keeps a copy out; copies may share it. Null when the folder has no
+     * lock file and this user cannot make one (a folder it may not write into): no store has the
+     * folder open then, since an open makes the lock file first, and the caller checks after
+     * copying that none made one meanwhile.
+     *
+     * @throws DatabaseLockedException a store, of this process or another, holds the folder
+     * @throws UnreadableFileException the lock file is there and this user may not read it
+     */
+    static FolderLock takeShared(Path dir) throws IOException {
+        if (!Files.exists(dir.resolve(Store.LOCK_FILE))) {
+            try {
+                Files.createFile(dir.resolve(Store.LOCK_FILE));
+            } catch (FileAlreadyExistsException exists) {
+                // made meanwhile: lock it
+            } catch (IOException cannotMake) {
+                return null;
+            }
+        }
+        return take(dir, true);
+    }
+
+    private static FolderLock take(Path dir, boolean shared) throws IOException {
         Path file = dir.resolve(Store.LOCK_FILE);
         boolean interrupted = Thread.interrupted(); // tryLock on an interrupted thread closes its channel
         try {
             synchronized (FolderLock.class) {
-                try {
-                    Files.createFile(file);
-                } catch (FileAlreadyExistsException exists) {
-                    // The usual case: the lock file stays in the folder.
+                if (!shared) {
+                    try {
+                        Files.createFile(file);
+                    } catch (FileAlreadyExistsException exists) {
+                        // The usual case: the lock file stays in the folder.
+                    }
                 }
                 Object key = fileKey(file);
                 if (HELD.contains(key)) throw locked(dir);
-                FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
+                FileChannel channel;
+                if (shared) {
+                    try {
+                        channel = FileChannel.open(file, StandardOpenOption.READ);
+                    } catch (IOException e) {
+                        throw new UnreadableFileException(file, StoreFile.cannotRead(file, e)
+                            + "; a copy locks the folder through it, so that no process changes the database while it"
+                            + " is copied", e);
+                    }
+                } else {
+                    channel = FileChannel.open(file, StandardOpenOption.WRITE);
+                }
                 FileLock lock;
                 try {
-                    lock = channel.tryLock();
+                    lock = channel.tryLock(0, Long.MAX_VALUE, shared);
                 } catch (OverlappingFileLockException e) {
                     NEVER_CLOSED.add(channel);
                     throw locked(dir);

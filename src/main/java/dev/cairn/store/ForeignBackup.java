@@ -57,8 +57,11 @@ public final class ForeignBackup {
                 Files.deleteIfExists(targetWal);
                 Thread.sleep(10L * attempt);
             }
+        } catch (UnreadableFileException e) {
+            throw new UnreadableFileException(e.file(), "backup of " + sourceDir + " into " + targetDir + " failed: "
+                + e.getMessage() + Backup.removePartial(targetDir, createdFrom), e);
         } catch (IOException e) {
-            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + e.getMessage()
+            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + StoreFile.reason(e)
                 + Backup.removePartial(targetDir, createdFrom), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -68,12 +71,36 @@ public final class ForeignBackup {
             + " copies was consistent (the database changed under each); last: " + lastProblem);
     }
 
-    /** Copies {@code source} into the new file {@code target} and forces it. */
+    /**
+     * Copies {@code source} into the new file {@code target} and forces it: the bytes it holds
+     * when opened (up to its end, should it get shorter meanwhile). Reads and writes go apart, so
+     * that a failure says which side it is.
+     *
+     * @throws UnreadableFileException {@code source} cannot be opened or read (its permissions)
+     * @throws IOException {@code target} cannot be written
+     */
     static void copyFile(Path source, Path target) throws IOException {
-        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        FileChannel in;
+        try {
+            in = FileChannel.open(source, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new UnreadableFileException(source, StoreFile.cannotRead(source, e), e);
+        }
+        try (in; FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
             long size = in.size();
-            for (long at = 0; at < size; ) at += in.transferTo(at, size - at, out);
+            for (long at = 0; at < size; ) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), size - at));
+                int n;
+                try {
+                    n = in.read(buffer, at);
+                } catch (IOException e) {
+                    throw new UnreadableFileException(source, StoreFile.cannotRead(source, e), e);
+                }
+                if (n < 0) break;
+                buffer.flip();
+                while (buffer.hasRemaining()) at += out.write(buffer, at);
+            }
             out.force(true);
         }
     }

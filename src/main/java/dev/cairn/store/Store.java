@@ -230,7 +230,9 @@ public final class Store implements AutoCloseable {
             }
         } catch (IOException e) {
             closeQuietly(folderLock);
-            throw new CairnException("cannot open database folder " + dir + ": " + StoreFile.reason(e), e);
+            throw new CairnException("cannot open database folder " + dir + ": " + StoreFile.reason(e)
+                + (e instanceof java.nio.file.AccessDeniedException ? "; an open writes into the folder's files (cairn"
+                    + " verify, stats and backup only read them)" : ""), e);
         } catch (RuntimeException e) {
             closeQuietly(folderLock);
             throw e;
@@ -304,11 +306,14 @@ public final class Store implements AutoCloseable {
      * Copies the data file and the log of the database in {@code dir}, byte for byte as they are,
      * into {@code targetDir} (which must hold no database), holding {@code dir}'s lock meanwhile so
      * that nothing changes them; writes nothing into {@code dir} (but the empty lock file, if it
-     * is missing). Opening the copy then does what opening {@code dir} would (recovery, §5.4) to
-     * the copy only: how {@code cairn verify} and {@code cairn stats} look without changing the
-     * evidence.
+     * is missing and this user may write into the folder). The lock is shared and taken through a
+     * read-only handle ({@link FolderLock#takeShared}), so reading the folder's files is all it
+     * needs: a folder of another user, or of mode 444, is copied too. Opening the copy then does
+     * what opening {@code dir} would (recovery, §5.4) to the copy only: how {@code cairn verify}
+     * and {@code cairn stats} look without changing the evidence.
      *
      * @throws DatabaseLockedException another process or handle holds {@code dir}
+     * @throws UnreadableFileException a file of {@code dir} cannot be read (named, with why)
      * @throws IllegalArgumentException {@code dir} holds no database, or the target does
      */
     public static void copyAsIs(Path dir, Path targetDir) {
@@ -320,24 +325,42 @@ public final class Store implements AutoCloseable {
         if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
         Backup.checkTarget(dir, targetDir, what);
         Path createdFrom = Backup.firstMissing(targetDir);
+        // Shared, through a read-only handle: a folder this user may only read is copied too.
+        FolderLock folderLock;
         try {
-            FolderLock folderLock = FolderLock.take(dir);
+            folderLock = FolderLock.takeShared(dir);
+        } catch (IOException e) {
+            throw new CairnException("cannot lock " + dir + " to copy it: " + StoreFile.reason(e), e);
+        }
+        try {
             try {
                 Files.createDirectories(targetDir);
-                for (String name : List.of(DATA_FILE, WAL_FILE)) {
-                    Path from = dir.resolve(name);
-                    try {
-                        if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
-                    } catch (IOException e) {
-                        throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e
-                            + Backup.removePartial(targetDir, createdFrom), e);
-                    }
-                }
-            } finally {
-                folderLock.close();
+            } catch (IOException e) {
+                throw new CairnException("cannot make the folder " + targetDir + " for the " + what + ": "
+                    + StoreFile.reason(e), e);
             }
-        } catch (IOException e) {
-            throw new CairnException("cannot copy " + dir + " into " + targetDir + ": " + e, e);
+            for (String name : List.of(DATA_FILE, WAL_FILE)) {
+                Path from = dir.resolve(name);
+                try {
+                    if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
+                } catch (UnreadableFileException e) {
+                    throw new UnreadableFileException(from, "cannot copy " + dir + ": " + e.getMessage()
+                        + Backup.removePartial(targetDir, createdFrom), e);
+                } catch (IOException e) {
+                    throw new CairnException("cannot write the " + what + " of " + dir + " into " + targetDir + ": "
+                        + StoreFile.reason(e) + Backup.removePartial(targetDir, createdFrom), e);
+                }
+            }
+            // Without a lock file to lock (none, and this user cannot make one), no store had the
+            // folder open when the copy began (an open makes it first); one that opened it since
+            // may have changed the files under the copy.
+            if (folderLock == null && Files.exists(dir.resolve(LOCK_FILE))) {
+                throw new DatabaseLockedException("database folder " + dir + " was opened by another process while it was"
+                    + " copied (it had no lock file to hold, and this user cannot make one in it)"
+                    + Backup.removePartial(targetDir, createdFrom));
+            }
+        } finally {
+            if (folderLock != null) folderLock.close();
         }
     }
 

@@ -119,10 +119,32 @@ final class StoreFile implements AutoCloseable {
         }
     }
 
-    /** An IOException's message, or its kind when it has none (ClosedByInterruptException has none). */
+    /**
+     * An IOException's message, or its kind when it has none (ClosedByInterruptException has
+     * none). A file system exception without a reason names only its file (an {@link
+     * java.nio.file.AccessDeniedException} says "DIR/data.cairn", nothing else): its kind is
+     * said after the file, and for access denied, which user.
+     */
     static String reason(IOException e) {
         if (e instanceof ClosedByInterruptException) return "the thread was interrupted";
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null && f.getFile() != null) {
+            String kind = switch (f) {
+                case java.nio.file.AccessDeniedException a -> "access denied (to user " + System.getProperty("user.name")
+                    + ": see the owner and permissions of the file and its folder)";
+                case java.nio.file.NoSuchFileException n -> "no such file";
+                case java.nio.file.NotDirectoryException n -> "not a folder";
+                case java.nio.file.FileAlreadyExistsException x -> "exists already";
+                default -> f.getClass().getSimpleName();
+            };
+            return f.getMessage() + ": " + kind;
+        }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** "cannot read FILE: why", naming the file once whether or not the exception names it. */
+    static String cannotRead(Path file, IOException e) {
+        boolean named = e instanceof java.nio.file.FileSystemException f && f.getFile() != null;
+        return "cannot read " + (named ? "" : file + ": ") + reason(e);
     }
 
     /** Writes every remaining byte of the buffer at position; errors name the byte. */

@@ -119,7 +119,11 @@ final class Commands {
             } catch (DatabaseLockedException e) {
                 throw new DatabaseLockedException(e.getMessage() + "; " + command + " a backup of it instead (cairn backup "
                     + dir + " COPY, then cairn " + command + " COPY)");
+            } catch (dev.cairn.store.UnreadableFileException e) {
+                throw e; // a file of dir: said as it is, the temporary folder is not to blame
             } catch (CairnException e) {
+                // The copy could not be made or written (a full or read-only temporary folder)
+                if (!e.getMessage().contains(copy.toString())) throw e;
                 throw new CairnException(e.getMessage() + " (" + command + " checks a copy of the folder in "
                     + copy.getParent() + "; java -Djava.io.tmpdir=FOLDER -jar cairn.jar ... puts it elsewhere)", e);
             }

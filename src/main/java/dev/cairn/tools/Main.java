@@ -84,7 +84,7 @@ public final class Main {
             Checks every page, every record (decoded with its stored schema) and the outbox of
             the database in DIR, as it opens: on a copy of its data file and log, taken under its
             lock in a temporary folder (java.io.tmpdir), so nothing in DIR is written, not even
-            the crash recovery an open does. Says what recovery found: commits replayed, and a
+            the crash recovery an open does, and reading DIR's files is all it needs. Says what recovery found: commits replayed, and a
             last log frame that does not check out (dropped by the next open; what a crash during
             that commit leaves, or damage). A folder in use by another process: verify a backup.
             Exit 0 intact (also after recovery), 1 damaged (with a report), 2 could not run (also:

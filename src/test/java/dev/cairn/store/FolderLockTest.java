@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.cairn.store.StoreTest.b;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +87,51 @@ class FolderLockTest {
             assertEquals("locked", childOpens(db));
         } finally {
             opened.getFirst().close();
+        }
+    }
+
+    /**
+     * A copy's lock is shared and taken through a read-only handle of the lock file (so that a
+     * folder this user may only read is copied: probe helper-44); it must still keep every open,
+     * in another process or this one, out while the copy is taken, and a store held open by
+     * another process must keep the copy out.
+     */
+    @Test
+    void aCopysSharedLockKeepsOpensOutAndAStoreOfAnotherProcessKeepsTheCopyOut() throws Exception {
+        Path db = dir.resolve("db");
+        Store.open(db).close();
+        try (FolderLock copying = FolderLock.takeShared(db)) {
+            assertTrue(copying != null);
+            assertEquals("locked", childOpens(db), "while a copy holds the folder");
+            assertThrows(DatabaseLockedException.class, () -> Store.open(db));
+            assertThrows(DatabaseLockedException.class, () -> FolderLock.takeShared(db), "a second copy in this JVM");
+        }
+        assertEquals("opened", childOpens(db), "once the copy let go");
+        Process holder = ChildJvm.start(Holder.class.getName(), db.toString());
+        try {
+            assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine());
+            assertThrows(DatabaseLockedException.class, () -> Store.copyAsIs(db, dir.resolve("copy")));
+            assertFalse(Files.exists(dir.resolve("copy")), "a refused copy left a folder");
+        } finally {
+            holder.getOutputStream().close(); // the holder closes its store at the end of its input
+            assertTrue(holder.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        Store.copyAsIs(db, dir.resolve("copy"));
+        try (Store copy = Store.open(dir.resolve("copy"))) {
+            assertTrue(copy.verify().ok());
+        }
+    }
+
+    /** Holds the folder open until its standard input ends. */
+    public static final class Holder {
+        private Holder() { }
+
+        public static void main(String[] args) throws java.io.IOException {
+            try (Store store = Store.open(Path.of(args[0]))) {
+                System.out.println("holding");
+                System.out.flush();
+                System.in.readAllBytes();
+            }
         }
     }
 

@@ -31,6 +31,25 @@ class StoreFileTest {
         return ByteBuffer.wrap(b);
     }
 
+    /**
+     * A file system exception without a reason names only its file: an open refused for its
+     * permissions said "cannot open database folder X: X/data.cairn", why only in the cause
+     * (probe helper-44). Its kind is said after the file.
+     */
+    @Test
+    void aFileSystemExceptionWithoutAReasonSaysItsKind() {
+        String user = System.getProperty("user.name");
+        assertEquals("/x/data.cairn: access denied (to user " + user + ": see the owner and permissions of the file and its"
+            + " folder)", StoreFile.reason(new java.nio.file.AccessDeniedException("/x/data.cairn")));
+        assertEquals("/x/wal.cairn: no such file", StoreFile.reason(new java.nio.file.NoSuchFileException("/x/wal.cairn")));
+        assertEquals("/x/lock: Read-only file system",
+            StoreFile.reason(new java.nio.file.FileSystemException("/x/lock", null, "Read-only file system")));
+        assertEquals("cannot read /x/lock: access denied (to user " + user + ": see the owner and permissions of the file and"
+            + " its folder)", StoreFile.cannotRead(Path.of("/x/lock"), new java.nio.file.AccessDeniedException("/x/lock")));
+        assertEquals("cannot read /x/wal.cairn: Is a directory",
+            StoreFile.cannotRead(Path.of("/x/wal.cairn"), new java.io.IOException("Is a directory")));
+    }
+
     @Test
     void aFailedWriteSaysWhichPageOfWhichFileAndWhy() throws Exception {
         Path full = Path.of("/dev/full"); // every write fails with ENOSPC, as a full disk would
