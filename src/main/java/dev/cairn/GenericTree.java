@@ -163,6 +163,35 @@ public interface GenericTree {
     Imported importJsonLines(String text, boolean keepIds);
 
     /**
+     * Inserts the records of a JSON-lines file (UTF-8; a byte order mark first is skipped) as
+     * {@link #importJsonLines(String, boolean)} does, in one transaction, but reading it one line
+     * at a time: the file's size is not limited by what one string holds, and its text is never
+     * held whole. A regular file is read twice: once to check every line (a refused line stores
+     * nothing), keeping only each record's key, and again inside the transaction to store them, so
+     * that the records are not held either, but the pages the transaction changes are, until it
+     * commits (about the size of the records: split a file too large for the heap, and import the
+     * parts one after the other with {@code keepIds}). A file that changed between the two
+     * readings is refused (nothing imported). A file that cannot be read twice (a pipe) keeps the
+     * encoded records of its first reading instead. A line is at most {@value
+     * dev.cairn.internal.Limits#IMPORT_TEXT_CHARS_MAX} characters.
+     *
+     * @throws TransferRefusedException as {@link #importJsonLines(String, boolean)}, and for a file
+     *     without records that is no empty tree's export (an empty file: what an export that failed
+     *     leaves behind a shell redirect)
+     * @throws java.io.UncheckedIOException the file cannot be read, or is not UTF-8 text
+     * @throws IllegalStateException the file changed while it was imported
+     */
+    Imported importJsonLines(java.nio.file.Path file, boolean keepIds);
+
+    /**
+     * Inserts the rows of the {@code INSERT INTO table} statements of a SQL file as {@link
+     * #importSql(String, String, boolean)} does, reading it one statement at a time, as {@link
+     * #importJsonLines(java.nio.file.Path, boolean)} reads its lines (twice, for a regular file);
+     * a file without rows that holds no {@code CREATE TABLE} of the table is refused.
+     */
+    Imported importSql(String table, java.nio.file.Path file, boolean keepIds);
+
+    /**
      * Writes this tree into {@code table} of a JDBC database (record-format.md §11), the table
      * {@link #exportSql} describes: creates it when the connection's catalog and schema have no
      * table of that name, and refuses one that holds rows. See {@link #exportJdbc(String,

@@ -62,7 +62,7 @@ class ApiNullsTest {
                 (java.util.function.BiConsumer<Object, Object>) (a, b) -> { },
                 new dev.cairn.index.UniqueNameIndex<Part>("n", Part::name), (Runnable) () -> { },
                 (java.util.function.Consumer<Object>) e -> { }, (Migration<Part>) (key, json) -> null,
-                java.util.Set.of(), new StringBuilder(), new dev.cairn.testing.FakeJdbc().connect()));
+                java.util.Set.of(), new StringBuilder(), new dev.cairn.testing.FakeJdbc().connect(), dir.resolve("a.jsonl")));
             assertNullsRefused(parts, Tree.class, samples);
             assertNullsRefused(db, Cairn.class, samples);
             assertNullsRefused(db.genericTree("Part"), GenericTree.class, samples);

@@ -198,14 +198,43 @@ public final class GenericTreeImpl implements GenericTree {
     public Imported importSql(String table, String sql, boolean keepIds) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(sql, "sql");
-        List<ImportRow> rows = rows(table, SqlForm.parseInserts(sql, table, t.currentSchema()));
-        return TreeImport.run(db, t, "import of table " + table + " into tree " + t.name, rows, keepIds, () -> { });
+        return TreeImport.run(db, t, "import of table " + table + " into tree " + t.name,
+            ImportSource.sql(sql, table, t.currentSchema()), keepIds, () -> { });
     }
 
     @Override
     public Imported importJsonLines(String text, boolean keepIds) {
         Objects.requireNonNull(text, "text");
-        return TreeImport.run(db, t, "import into tree " + t.name, ImportRow.ofJsonLines(text, t.name), keepIds, () -> { });
+        return TreeImport.run(db, t, "import into tree " + t.name, ImportSource.jsonLines(text, t.name), keepIds, () -> { });
+    }
+
+    @Override
+    public Imported importSql(String table, java.nio.file.Path file, boolean keepIds) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(file, "file");
+        return importFile(ImportSource.sql(file, table, t.currentSchema()), "import of table " + table + " into tree "
+            + t.name, keepIds, " a CREATE TABLE of " + table + " without rows");
+    }
+
+    @Override
+    public Imported importJsonLines(java.nio.file.Path file, boolean keepIds) {
+        Objects.requireNonNull(file, "file");
+        return importFile(ImportSource.jsonLines(file, t.name), "import into tree " + t.name, keepIds,
+            " the line {\"tree\":..,\"records\":0}");
+    }
+
+    /**
+     * Imports a file; refuses one without records that is no empty tree's export ({@code
+     * emptyExport} says what that is): an export that failed leaves an empty file behind a shell
+     * redirect, and taking it for an empty tree would seed a recovery with nothing.
+     */
+    private Imported importFile(ImportSource source, String what, boolean keepIds, String emptyExport) {
+        Imported imported = TreeImport.run(db, t, what, source, keepIds, () -> { });
+        if (imported.keys().isEmpty() && !source.markedEmpty()) {
+            throw new TransferRefusedException(source.name() + " holds no records and is no export of an empty tree (that"
+                + " is" + emptyExport + "): is it the output of an export that failed? Nothing imported");
+        }
+        return imported;
     }
 
     @Override
@@ -237,7 +266,7 @@ public final class GenericTreeImpl implements GenericTree {
         refuseIfHolding(what, append);
         List<ImportRow> rows = rows(table, JdbcTransfer.read(t.name, table, c, t.currentSchema()));
         // again inside the transaction: records may have come meanwhile
-        return TreeImport.run(db, t, what, rows, keepIds, () -> refuseIfHolding(what, append));
+        return TreeImport.run(db, t, what, ImportSource.rows(rows, table), keepIds, () -> refuseIfHolding(what, append));
     }
 
     private void refuseIfHolding(String what, boolean append) {

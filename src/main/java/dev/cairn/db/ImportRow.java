@@ -64,26 +64,19 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
      */
     static List<ImportRow> ofJsonLines(String text, String tree) {
         List<ImportRow> rows = new ArrayList<>();
-        int number = 0;
-        boolean emptyExport = false;
-        for (String line : (Iterable<String>) text.lines()::iterator) {
-            String l = line.strip();
-            if (l.isEmpty()) continue;
-            String where = "record " + ++number;
-            if (l.startsWith("{\"tree\":") && isEmptyExportLine(l, where, tree)) {
-                emptyExport = true;
-            } else {
-                rows.add(ofLine(l, where));
-            }
-            if (emptyExport && number > 1) {
-                throw new IllegalArgumentException(where + ": the line of an empty tree's export ({\"tree\":..,\"records\":0})"
-                    + " with other lines (expected: it alone)");
-            }
+        try (ImportSource.Rows read = ImportSource.jsonLines(text, tree).open()) {
+            for (ImportRow row; (row = read.next()) != null; ) rows.add(row);
         }
         return List.copyOf(rows);
     }
 
-    private static boolean isEmptyExportLine(String line, String where, String tree) {
+    /** A line after, or before, the line of an empty tree's export: that line stands alone. */
+    static IllegalArgumentException emptyExportWithOthers(String where) {
+        return new IllegalArgumentException(where + ": the line of an empty tree's export ({\"tree\":..,\"records\":0})"
+            + " with other lines (expected: it alone)");
+    }
+
+    static boolean isEmptyExportLine(String line, String where, String tree) {
         Map<String, String> members = JsonForm.members(line, where);
         if (!members.keySet().equals(Set.of("tree", "records"))) return false;
         if (!members.get("records").equals("0")) {
@@ -98,7 +91,7 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return true;
     }
 
-    private static ImportRow ofLine(String line, String where) {
+    static ImportRow ofLine(String line, String where) {
         Map<String, String> members;
         try {
             members = JsonForm.members(line, where);

@@ -7,18 +7,18 @@ import dev.cairn.TransferRefusedException;
 import dev.cairn.internal.Limits;
 import dev.cairn.schema.JsonForm;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 
 /**
- * Imports rows into one tree in one transaction, keeping their exported keys when it can: in a
- * database that never linked (it chooses its own ids) when every row has a key and each id is
- * still in the tree's pool (never handed out here). Then every record is stored under its key,
- * revisions included, and every id up to the highest leaves the pool in the same transaction,
- * so that {@code Key} references to them in other trees still hold; no id above
+ * Imports rows into one tree in one transaction, reading them twice from a file ({@link
+ * ImportSource}): first to check and encode every row, keeping its key and state only, then
+ * inside the transaction to store them, so that neither the file's text nor its records are all
+ * held in memory (a source read once keeps the encoded records of the first reading). Keeps the
+ * rows' exported keys when it can: in a database that never linked (it chooses its own ids)
+ * when every row has a key and each id is still in the tree's pool (never handed out here).
+ * Then every record is stored under its key, revisions included, and every id up to the highest
+ * leaves the pool in the same transaction, so that {@code Key} references to them in other
+ * trees still hold; no id above
  * {@link Limits#IMPORT_KEPT_ID_MAX} is kept, so an import never leaves a tree without ids to
  * insert with. Otherwise the rows get new ids from the pool (or, with {@code keepIds}, the
  * import is refused). Keys no tree like the target holds (a revision in a tree without
@@ -27,45 +27,84 @@ import java.util.TreeMap;
 final class TreeImport {
     private TreeImport() { }
 
-    static GenericTree.Imported run(Database db, TreeState t, String what, List<ImportRow> given, boolean keepIds,
+    /**
+     * What the first reading keeps of a row: its key ({@link ImportRow#NO_KEY} for none) and the
+     * state it carries (null: none), not its text or record, which the second reading reads again
+     * (or {@code bodies} keeps, for a source read once).
+     */
+    private record Planned(int id, int revision, RecordState state) {
+        boolean keyed() {
+            return id != ImportRow.NO_KEY;
+        }
+
+        boolean sameAs(ImportRow row) {
+            return row.id() == id && row.revision() == revision && java.util.Objects.equals(row.state(), state);
+        }
+    }
+
+    static GenericTree.Imported run(Database db, TreeState t, String what, ImportSource source, boolean keepIds,
                                     Runnable first) {
         if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
-        refuseOtherTrees(what, t, given);
-        List<ImportRow> rows = revisionsAsTheApiMakesThem(what, t, given);
-        List<byte[]> bodies = bodies(t, rows);
+        // First reading: every row checked and encoded (errors name it), only its key kept.
+        boolean again = source.readTwice();
+        List<Planned> rows = new ArrayList<>();
+        List<byte[]> bodies = again ? null : new ArrayList<>();
+        try (ImportSource.Rows read = source.open()) {
+            for (ImportRow row; (row = read.next()) != null; ) {
+                refuseOtherTree(what, t, row);
+                refuseRevisionWithoutVersions(what, t, row);
+                byte[] body = body(t, row);
+                rows.add(new Planned(row.id(), row.revision(), row.state()));
+                if (bodies != null) bodies.add(body);
+            }
+        }
+        java.util.BitSet releasedBelow = revisionsAsTheApiMakesThem(what, t, rows, source);
         SyncReplica.awaitIds(db, t, rows.size());
         return db.write(() -> {
             first.run();
-            String why = whyIdsCannotBeKept(db, t, rows);
-            if (why == null) return keep(db, t, rows, bodies);
-            if (keepIds) throw refusedKeeping(what, why);
-            refuseRevisionsOfOneId(what, rows);
+            String why = whyIdsCannotBeKept(db, t, rows, source);
+            if (why == null) {
+                // Every id up to the highest imported one leaves the pool, holes included: they are ids
+                // the exporting database handed out to records since removed, and a Key to one of them
+                // left in another tree must not come to name a new record.
+                int highest = rows.stream().mapToInt(Planned::id).max().orElse(-1);
+                if (highest >= 0) db.pool(t).takeBelow((int) Math.min((long) highest + 1, Integer.MAX_VALUE));
+            } else {
+                if (keepIds) throw refusedKeeping(what, why);
+                refuseRevisionsOfOneId(what, rows);
+            }
             List<Key<?>> keys = new ArrayList<>(rows.size());
             int renumbered = 0;
-            for (int i = 0; i < rows.size(); i++) {
-                Key<?> key = db.insert(t, bodies.get(i));
-                applyState(db, t, key, rows.get(i));
-                keys.add(key);
-                ImportRow row = rows.get(i);
-                if (row.keyed() && (row.id() != key.id() || row.revision() != key.revision())) renumbered++;
+            // Second reading (or the records kept from the first): stored, in row order.
+            try (ImportSource.Rows read = again ? source.open() : null) {
+                for (int i = 0; i < rows.size(); i++) {
+                    Planned row = rows.get(i);
+                    byte[] body;
+                    if (read == null) {
+                        body = bodies.set(i, null); // stored now: the transaction's page holds it
+                    } else {
+                        ImportRow reread = read.next();
+                        if (reread == null || !row.sameAs(reread)) throw changed(what, source, i, row);
+                        body = body(t, reread);
+                    }
+                    Key<?> key = why == null ? db.insertAt(t, row.id(), row.revision(), body) : db.insert(t, body);
+                    RecordState state = row.state() == null && releasedBelow.get(i) ? new RecordState.Released(0)
+                        : row.state();
+                    applyState(db, t, key, state, source.where(i, row.id(), row.revision()));
+                    keys.add(key);
+                    if (row.keyed() && (row.id() != key.id() || row.revision() != key.revision())) renumbered++;
+                }
+                if (read != null && read.next() != null) throw changed(what, source, rows.size(), null);
             }
-            return new GenericTree.Imported(List.copyOf(keys), renumbered);
+            return new GenericTree.Imported(keys, renumbered);
         }, true);
     }
 
-    private static GenericTree.Imported keep(Database db, TreeState t, List<ImportRow> rows, List<byte[]> bodies) {
-        // Every id up to the highest imported one leaves the pool, holes included: they are ids
-        // the exporting database handed out to records since removed, and a Key to one of them
-        // left in another tree must not come to name a new record.
-        int highest = rows.stream().mapToInt(ImportRow::id).max().orElse(-1);
-        if (highest >= 0) db.pool(t).takeBelow((int) Math.min((long) highest + 1, Integer.MAX_VALUE));
-        List<Key<?>> keys = new ArrayList<>(rows.size());
-        for (int i = 0; i < rows.size(); i++) {
-            Key<?> key = db.insertAt(t, rows.get(i).id(), rows.get(i).revision(), bodies.get(i));
-            applyState(db, t, key, rows.get(i));
-            keys.add(key);
-        }
-        return new GenericTree.Imported(List.copyOf(keys), 0);
+    /** The source read differently the second time: it changed while it was imported. */
+    private static IllegalStateException changed(String what, ImportSource source, int index, Planned row) {
+        return new IllegalStateException(what + ": " + source.name() + " changed while it was imported (read again to"
+            + " store it, " + (row == null ? "it holds more rows than before" : source.where(index, row.id(), row.revision())
+                + " is not what it was") + "); nothing imported: import it again once nothing writes to it");
     }
 
     /**
@@ -73,13 +112,13 @@ final class TreeImport {
      * number, and Released, so a released record's data stays frozen. A row without one keeps a
      * new record's Draft(0).
      */
-    private static void applyState(Database db, TreeState t, Key<?> key, ImportRow row) {
-        if (row.state() != null && !t.versioned) {
-            throw new IllegalArgumentException(row.where() + " has state " + ImportRow.stateText(row.state()) + ", but tree "
+    private static void applyState(Database db, TreeState t, Key<?> key, RecordState state, String where) {
+        if (state != null && !t.versioned) {
+            throw new IllegalArgumentException(where + " has state " + ImportRow.stateText(state) + ", but tree "
                 + t.name + " is not versioned, so its records have none (import into a versioned tree, or remove the"
                 + " \"state\" members; nothing imported)");
         }
-        switch (row.state()) {
+        switch (state) {
             case null -> { }
             case RecordState.Draft d -> {
                 if (d.number() != 0) db.setStateNumber(t, key, d.number());
@@ -96,65 +135,97 @@ final class TreeImport {
      * A row whose key names another tree is an export of that tree: imported here, its records
      * would keep or take ids in the wrong tree, and Key references to them would not follow.
      */
-    private static void refuseOtherTrees(String what, TreeState t, List<ImportRow> rows) {
-        for (ImportRow row : rows) {
-            if (row.tree() != null && !row.tree().equals(t.name)) {
-                throw new TransferRefusedException(what + ": " + row.where() + " has the key " + row.tree() + "/" + row.id()
-                    + "." + row.revision() + ", of tree " + row.tree() + ", not " + t.name + " (an export of another tree?"
-                    + " To import its values as new records of " + t.name + ", give them as bare record objects, one a"
-                    + " line; nothing imported)");
-            }
+    private static void refuseOtherTree(String what, TreeState t, ImportRow row) {
+        if (row.tree() != null && !row.tree().equals(t.name)) {
+            throw new TransferRefusedException(what + ": " + row.where() + " has the key " + row.tree() + "/" + row.id()
+                + "." + row.revision() + ", of tree " + row.tree() + ", not " + t.name + " (an export of another tree?"
+                + " To import its values as new records of " + t.name + ", give them as bare record objects, one a"
+                + " line; nothing imported)");
         }
+    }
+
+    /** A revision other than 0 in a tree without versions: no such tree holds it. */
+    private static void refuseRevisionWithoutVersions(String what, TreeState t, ImportRow row) {
+        if (row.keyed() && !t.versioned && row.revision() != 0) {
+            throw new TransferRefusedException(what + ": " + row.where() + " has the key " + t.name + "/" + row.id()
+                + "." + row.revision() + ", but tree " + t.name + " is not versioned, so its records have revision 0"
+                + " only (an export of a versioned tree? nothing imported)");
+        }
+    }
+
+    /** A row's key as one number, ordered as (id, revision) are (a JDBC table may hold negative ones). */
+    private static long packed(Planned row) {
+        return packed(row.id(), row.revision());
+    }
+
+    private static long packed(int id, int revision) {
+        return ((long) id << 32) | ((revision ^ Integer.MIN_VALUE) & 0xffffffffL);
+    }
+
+    private static int revisionOf(long packed) {
+        return (int) packed ^ Integer.MIN_VALUE;
+    }
+
+    /** The keys of the keyed rows, sorted: 8 bytes a row, where a map of boxed keys took tens. */
+    private static long[] sortedKeys(List<Planned> rows) {
+        long[] keys = rows.stream().filter(Planned::keyed).mapToLong(TreeImport::packed).toArray();
+        java.util.Arrays.sort(keys);
+        return keys;
     }
 
     /**
-     * Refuses keys no tree like {@code t} can hold, naming the row: a revision other than 0 in a
-     * tree without versions, and, in a versioned tree, a Draft below a later revision of its id
-     * in the rows ({@code newRevision} makes a revision of a released one only, so every revision
-     * but the latest is released). Returns the rows with that state filled in where a row carries
-     * none (SQL rows, JSON lines without {@code "state"}): Released(0) below a later revision of
-     * its id, else none (a new record's Draft(0)).
+     * Refuses, in a versioned tree, a Draft below a later revision of its id in the rows ({@code
+     * newRevision} makes a revision of a released one only, so every revision but the latest is
+     * released), naming both rows. Returns the rows (by index) that carry no state (SQL rows,
+     * JSON lines without {@code "state"}) and are below a later revision of their id: they are
+     * imported as Released(0); the others without one as a new record (Draft(0)).
      */
-    private static List<ImportRow> revisionsAsTheApiMakesThem(String what, TreeState t, List<ImportRow> rows) {
-        Map<Integer, ImportRow> latest = new java.util.HashMap<>();
-        for (ImportRow row : rows) {
+    private static java.util.BitSet revisionsAsTheApiMakesThem(String what, TreeState t, List<Planned> rows,
+                                                               ImportSource source) {
+        java.util.BitSet released = new java.util.BitSet();
+        if (!t.versioned) return released;
+        long[] keys = sortedKeys(rows); // the last of each id's run holds its latest revision
+        for (int i = 0; i < rows.size(); i++) {
+            Planned row = rows.get(i);
             if (!row.keyed()) continue;
-            if (!t.versioned && row.revision() != 0) {
-                throw new TransferRefusedException(what + ": " + row.where() + " has the key " + t.name + "/" + row.id()
-                    + "." + row.revision() + ", but tree " + t.name + " is not versioned, so its records have revision 0"
-                    + " only (an export of a versioned tree? nothing imported)");
+            int latest = latestRevision(keys, row.id());
+            if (latest == row.revision()) continue;
+            if (row.state() instanceof RecordState.Draft) {
+                int newer = 0;
+                while (rows.get(newer).id() != row.id() || rows.get(newer).revision() != latest) newer++;
+                throw new TransferRefusedException(what + ": " + source.where(i, row.id(), row.revision()) + " holds "
+                    + t.name + "/" + row.id() + "." + row.revision() + " as " + ImportRow.stateText(row.state()) + ", but "
+                    + source.where(newer, row.id(), latest) + " holds a later revision of it, " + t.name + "/" + row.id()
+                    + "." + latest + ": only the latest revision of a record can be a draft (a new revision is made of a"
+                    + " released one), so no tree holds these two (nothing imported)");
             }
-            latest.merge(row.id(), row, (a, b) -> a.revision() >= b.revision() ? a : b);
+            if (row.state() == null) released.set(i);
         }
-        if (!t.versioned) return rows;
-        List<ImportRow> stated = new ArrayList<>(rows.size());
-        for (ImportRow row : rows) {
-            ImportRow newer = row.keyed() ? latest.get(row.id()) : null;
-            if (newer == null || newer.revision() == row.revision()) {
-                stated.add(row);
-            } else if (row.state() instanceof RecordState.Draft) {
-                throw new TransferRefusedException(what + ": " + row.where() + " holds " + t.name + "/" + row.id() + "."
-                    + row.revision() + " as " + ImportRow.stateText(row.state()) + ", but " + newer.where() + " holds a"
-                    + " later revision of it, " + t.name + "/" + row.id() + "." + newer.revision() + ": only the latest"
-                    + " revision of a record can be a draft (a new revision is made of a released one), so no tree"
-                    + " holds these two (nothing imported)");
-            } else {
-                stated.add(row.state() != null ? row : new ImportRow(row.tree(), row.id(), row.revision(), row.json(),
-                    row.where(), new RecordState.Released(0)));
-            }
-        }
-        return stated;
+        return released;
     }
 
-    /** Null when every row can keep its key, else why not. */
-    private static String whyIdsCannotBeKept(Database db, TreeState t, List<ImportRow> rows) {
+    /** The highest revision of {@code id} among the sorted {@code keys}, which hold it. */
+    private static int latestRevision(long[] keys, int id) {
+        int at = java.util.Arrays.binarySearch(keys, packed(id, Integer.MAX_VALUE));
+        return revisionOf(keys[at >= 0 ? at : -at - 2]);
+    }
+
+    /** Null when every row can keep its key, else why not (for the first row, in order, that cannot). */
+    private static String whyIdsCannotBeKept(Database db, TreeState t, List<Planned> rows, ImportSource source) {
         if (db.serverId != null) return linked();
         KeyPool pool = db.pool(t);
-        Set<Long> keys = new HashSet<>();
-        for (ImportRow row : rows) {
-            if (!row.keyed()) return row.where() + " has no key (a bare record object)";
-            if (!keys.add(((long) row.id() << 32) | row.revision())) {
-                return "key " + t.name + "/" + row.id() + "." + row.revision() + " comes twice";
+        // keys that come more than once, each said at its second row
+        long[] keys = sortedKeys(rows);
+        long[] twice = java.util.stream.IntStream.range(1, keys.length).filter(i -> keys[i] == keys[i - 1])
+            .mapToLong(i -> keys[i]).distinct().toArray();
+        java.util.BitSet seen = new java.util.BitSet(twice.length);
+        for (int i = 0; i < rows.size(); i++) {
+            Planned row = rows.get(i);
+            if (!row.keyed()) return source.where(i, row.id(), row.revision()) + " has no key (a bare record object)";
+            int dup = java.util.Arrays.binarySearch(twice, packed(row));
+            if (dup >= 0) {
+                if (seen.get(dup)) return "key " + t.name + "/" + row.id() + "." + row.revision() + " comes twice";
+                seen.set(dup);
             }
             if (row.id() > Limits.IMPORT_KEPT_ID_MAX) {
                 return "id " + row.id() + " is above " + Limits.IMPORT_KEPT_ID_MAX + ", the highest id an import keeps:"
@@ -179,31 +250,26 @@ final class TreeImport {
             + "; keeping ids was asked for, so none got new ones (nothing imported)");
     }
 
-    private static void refuseRevisionsOfOneId(String what, List<ImportRow> rows) {
-        Map<Integer, List<Integer>> revisions = new TreeMap<>();
-        for (ImportRow row : rows) {
-            if (row.keyed()) revisions.computeIfAbsent(row.id(), id -> new ArrayList<>()).add(row.revision());
-        }
-        for (var e : revisions.entrySet()) {
-            if (e.getValue().size() > 1) {
-                throw new TransferRefusedException(what + ": the rows hold " + e.getValue().size() + " revisions "
-                    + e.getValue() + " of record id " + e.getKey() + ", and the ids cannot be kept here, so every row"
-                    + " would become a new record with an id of its own: separate records with the same data and name."
-                    + " Keep one revision of each id, or import into a database that never linked (nothing imported)");
-            }
+    /** Refuses, naming the lowest such id and its revisions in row order, rows holding two revisions of one id. */
+    private static void refuseRevisionsOfOneId(String what, List<Planned> rows) {
+        long[] keys = sortedKeys(rows);
+        for (int i = 1; i < keys.length; i++) {
+            int id = (int) (keys[i] >>> 32);
+            if (id != (int) (keys[i - 1] >>> 32)) continue;
+            List<Integer> revisions = rows.stream().filter(r -> r.keyed() && r.id() == id).map(Planned::revision).toList();
+            throw new TransferRefusedException(what + ": the rows hold " + revisions.size() + " revisions "
+                + revisions + " of record id " + id + ", and the ids cannot be kept here, so every row"
+                + " would become a new record with an id of its own: separate records with the same data and name."
+                + " Keep one revision of each id, or import into a database that never linked (nothing imported)");
         }
     }
 
-    /** The rows encoded with the latest schema version; errors name the row. */
-    private static List<byte[]> bodies(TreeState t, List<ImportRow> rows) {
-        List<byte[]> bodies = new ArrayList<>(rows.size());
-        for (ImportRow row : rows) {
-            try {
-                bodies.add(JsonForm.fromJson(row.json(), t.versions));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(row.where() + ": " + e.getMessage(), e);
-            }
+    /** The row encoded with the latest schema version; an error names the row. */
+    private static byte[] body(TreeState t, ImportRow row) {
+        try {
+            return JsonForm.fromJson(row.json(), t.versions);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(row.where() + ": " + e.getMessage(), e);
         }
-        return bodies;
     }
 }

@@ -48,6 +48,12 @@ public final class Limits {
      * it spares a node whose sync thread waits on its own application (a long write batch).
      */
     public static final long SILENT_MILLIS = 60_000;
+    /**
+     * Longest line of JSON lines, or statement of SQL text, an import reads (characters): it
+     * reads a file one line or statement at a time, and no Java string holds much more (the
+     * import of a file used to read it whole into one string, whatever its size).
+     */
+    public static final int IMPORT_TEXT_CHARS_MAX = 1_000_000_000;
     /** Bytes of partly received frames the server holds over all connections (sync-protocol.md §8). */
     public static final long PARTIAL_FRAMES_BYTES_MAX = 256L * 1024 * 1024;
     /**

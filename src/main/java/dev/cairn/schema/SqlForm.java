@@ -67,9 +67,23 @@ public final class SqlForm {
      * @throws IllegalArgumentException as {@link #parseInserts}, for a statement it refuses
      */
     public static boolean createsTable(String sql, String table) {
-        SqlReader reader = new SqlReader(sql);
-        while (reader.skipToInsert(table)) reader.skipRest();
-        return reader.createdTable();
+        try {
+            return createsTable(new java.io.StringReader(sql), table);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringReader throws none
+        }
+    }
+
+    /** {@link #createsTable(String, String)} of text read from {@code sql} one statement at a time. */
+    public static boolean createsTable(java.io.Reader sql, String table) throws java.io.IOException {
+        SqlStatements statements = new SqlStatements(sql);
+        boolean created = false;
+        for (SqlStatements.Statement s; (s = statements.next()) != null; ) {
+            SqlReader reader = new SqlReader(s.text(), s.line(), s.column());
+            while (reader.skipToInsert(table)) reader.skipRest();
+            created |= reader.createdTable();
+        }
+        return created;
     }
 
     /**
@@ -81,24 +95,72 @@ public final class SqlForm {
      */
     public static List<Row> parseInserts(String sql, String table, Schema schema) {
         List<Row> rows = new ArrayList<>();
-        List<SqlColumn> all = SqlColumn.of(schema);
-        SqlReader reader = new SqlReader(sql);
-        while (reader.skipToInsert(table)) {
-            String into = reader.identifierOrWord();
-            if (!into.equals(table)) {
-                throw reader.fail("INSERT INTO " + into + " (expected: table " + table + ")");
-            }
-            List<String> columns = reader.columnList();
-            reader.keyword("VALUES");
-            do {
-                rows.add(row(reader, columns, all, schema));
-            } while (reader.comma());
-            reader.statementEnd();
+        Inserts inserts = new Inserts(new java.io.StringReader(sql), table, schema);
+        try {
+            for (Row row; (row = inserts.next()) != null; ) rows.add(row);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringReader throws none
         }
         return rows;
     }
 
-    private static Row row(SqlReader reader, List<String> names, List<SqlColumn> all, Schema schema) {
+    /**
+     * The rows of the {@code INSERT INTO table} statements of SQL text, read as {@link
+     * #parseInserts} reads them but from a {@link java.io.Reader}, one statement at a time: the
+     * text is never held whole, so its size is not limited by what one string or the heap holds
+     * (one statement is at most {@link dev.cairn.internal.Limits#IMPORT_TEXT_CHARS_MAX}
+     * characters). Errors name lines and columns of the whole text.
+     */
+    public static final class Inserts {
+        private final SqlStatements statements;
+        private final String table;
+        private final Schema schema;
+        private final List<SqlColumn> all;
+        private final java.util.ArrayDeque<Row> read = new java.util.ArrayDeque<>();
+        private boolean createdTable;
+
+        public Inserts(java.io.Reader sql, String table, Schema schema) {
+            this.statements = new SqlStatements(sql);
+            this.table = table;
+            this.schema = schema;
+            this.all = SqlColumn.of(schema);
+        }
+
+        /**
+         * The next row, null after the last.
+         *
+         * @throws IllegalArgumentException as {@link #parseInserts}
+         * @throws java.io.IOException reading the text
+         */
+        public Row next() throws java.io.IOException {
+            while (read.isEmpty()) {
+                SqlStatements.Statement s = statements.next();
+                if (s == null) return null;
+                SqlReader reader = new SqlReader(s.text(), s.line(), s.column());
+                while (reader.skipToInsert(table)) {
+                    String into = reader.identifierOrWord();
+                    if (!into.equals(table)) {
+                        throw reader.fail("INSERT INTO " + into + " (expected: table " + table + ")");
+                    }
+                    List<String> columns = reader.columnList();
+                    reader.keyword("VALUES");
+                    do {
+                        read.add(row(reader, columns, all, schema));
+                    } while (reader.comma());
+                    reader.statementEnd();
+                }
+                createdTable |= reader.createdTable();
+            }
+            return read.poll();
+        }
+
+        /** Whether a {@code CREATE TABLE} of the table was among the statements read so far ({@link #createsTable}). */
+        public boolean createdTable() {
+            return createdTable;
+        }
+    }
+
+    static Row row(SqlReader reader, List<String> names, List<SqlColumn> all, Schema schema) {
         List<SqlReader.Literal> literals = reader.valueList();
         if (literals.size() != names.size()) {
             throw reader.fail(literals.size() + " values for " + names.size() + " columns");

@@ -27,9 +27,19 @@ final class SqlReader {
 
     private final String sql;
     private int at;
+    /** Where {@code sql} starts in the text it was cut from ({@link SqlStatements}): 1, 1 for the whole text. */
+    private final int firstLine;
+    private final int firstColumn;
 
     SqlReader(String sql) {
+        this(sql, 1, 1);
+    }
+
+    /** A reader of one statement cut from a longer text at {@code firstLine}, {@code firstColumn}: errors name places in that text. */
+    SqlReader(String sql, int firstLine, int firstColumn) {
         this.sql = sql;
+        this.firstLine = firstLine;
+        this.firstColumn = firstColumn;
     }
 
     /**
@@ -66,8 +76,7 @@ final class SqlReader {
             String word = at < sql.length() && Character.isLetter(sql.charAt(at)) ? identifierOrWord() : "";
             if (!SKIPPED.contains(word.toUpperCase(Locale.ROOT))) {
                 at = start;
-                throw fail("statement " + (word.isEmpty() ? "'" + sql.substring(at, Math.min(sql.length(), at + 12)) + "'"
-                    : word) + " (expected: INSERT INTO, or one that holds no row and is skipped: "
+                throw fail("statement " + (word.isEmpty() ? "'" + snippet() + "'" : word) + " (expected: INSERT INTO, or one that holds no row and is skipped: "
                     + new java.util.TreeSet<>(SKIPPED) + "); it may add or change rows, which import would miss, so"
                     + " nothing is imported");
             }
@@ -84,6 +93,16 @@ final class SqlReader {
             }
             skipStatement();
         }
+    }
+
+    /**
+     * Up to 12 characters from here, not past the statement's {@code ;}: the same whether the
+     * reader has the whole text or only this statement ({@link SqlStatements}).
+     */
+    private String snippet() {
+        String text = sql.substring(at, Math.min(sql.length(), at + 12));
+        int end = text.indexOf(';');
+        return end < 0 ? text : text.substring(0, end + 1);
     }
 
     boolean createdTable() {
@@ -245,8 +264,8 @@ final class SqlReader {
     }
 
     IllegalArgumentException fail(String what) {
-        int line = 1;
-        int column = 1;
+        int line = firstLine;
+        int column = firstColumn;
         for (int i = 0; i < Math.min(at, sql.length()); i++) {
             if (sql.charAt(i) == '\n') {
                 line++;

@@ -416,7 +416,9 @@ final class Commands {
     /**
      * Inserts every record of a JSON-lines file (lines as {@link #export} writes them, or bare
      * record objects), or of a {@code .sql} file as {@code export --format sql} writes it, all in
-     * one transaction: a refused record stores nothing. Records keep their exported ids and
+     * one transaction: a refused record stores nothing. The file is read a line or a statement
+     * at a time ({@link GenericTree#importJsonLines(Path, boolean)}): its size is limited by
+     * neither a string nor the heap, only the transaction's pages are. Records keep their exported ids and
      * revisions when the database never linked and the ids are free in the tree
      * ({@link GenericTree#importSql(String, String, boolean)}); otherwise they get new ids and a
      * warning says so, or, with {@code keepIds}, nothing is imported (exit 1).
@@ -431,7 +433,15 @@ final class Commands {
     static int importFile(Path dir, String treeName, Path file, boolean append, boolean keepIds, PrintStream out,
                           PrintStream err) {
         boolean sql = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".sql");
-        String text = read(file);
+        // Said before the database opens; the file is read as it is imported, a line or a statement at a time.
+        if (!Files.exists(file)) {
+            throw new UncheckedIOException("cannot read " + file + ": no such file", new java.nio.file.NoSuchFileException(
+                file.toString()));
+        }
+        if (!Files.isReadable(file)) {
+            throw new UncheckedIOException("cannot read " + file + ": access denied (to user " + System.getProperty("user.name")
+                + ": see its owner and permissions)", new java.nio.file.AccessDeniedException(file.toString()));
+        }
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
             int held = tree.keys().size();
@@ -444,34 +454,18 @@ final class Commands {
             }
             GenericTree.Imported imported;
             try {
-                imported = sql ? tree.importSql(treeName, text, keepIds) : tree.importJsonLines(text, keepIds);
+                // An empty file without an empty tree's mark (what an export that failed leaves) is refused there.
+                imported = sql ? tree.importSql(treeName, file, keepIds) : tree.importJsonLines(file, keepIds);
             } catch (CairnException | IllegalArgumentException e) {
-                err.println("cairn import: " + file + ": " + e.getMessage()
-                    + (e.getMessage().contains("nothing imported") ? "" : " (nothing imported)"));
-                return 1;
-            }
-            if (imported.keys().isEmpty() && !isEmptyTreeExport(text, treeName, sql)) {
-                // An export that failed (a folder in use) leaves an empty file behind a shell redirect:
-                // taking it for an empty tree would seed a recovery with nothing. An empty tree's
-                // export is never empty: its JSON-lines line, or SQL's CREATE TABLE.
-                err.println("cairn import: " + file + " holds no records and is no export of an empty tree (that is"
-                    + (sql ? " a CREATE TABLE of " + treeName + " without rows" : " the line {\"tree\":..,\"records\":0}")
-                    + "): is it the output of an export that failed? Nothing imported");
+                String message = e.getMessage();
+                err.println("cairn import: " + (message.startsWith(file.toString()) ? "" : file + ": ") + message
+                    + (message.toLowerCase(java.util.Locale.ROOT).contains("nothing imported") ? "" : " (nothing imported)"));
                 return 1;
             }
             warnIfRenumbered(file.toString(), treeName, imported, err);
             out.println("imported " + imported.keys().size() + " records into " + treeName);
         }
         return 0;
-    }
-
-    /**
-     * Whether text that imported no record is an empty tree's export: JSON lines with a non-blank
-     * line (import took it as the empty-tree line, the only line without a record it accepts), or
-     * SQL holding a {@code CREATE TABLE} of the table.
-     */
-    private static boolean isEmptyTreeExport(String text, String table, boolean sql) {
-        return sql ? dev.cairn.schema.SqlForm.createsTable(text, table) : !text.isBlank();
     }
 
     /**
@@ -485,17 +479,6 @@ final class Commands {
             + treeName + " (old id -> new id: " + n + " changed); Key references to them in other trees are NOT renumbered"
             + " and now point at other records or at none. Ids are kept only in a database that never linked, for ids"
             + " the tree never handed out; give --keep-ids to refuse instead of renumbering");
-    }
-
-    /** The text of a UTF-8 file, without the byte order mark some editors put first (an encoding mark, not data). */
-    private static String read(Path file) {
-        try {
-            String text = Files.readString(file);
-            return text.startsWith("\uFEFF") ? text.substring(1) : text;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + (e instanceof java.nio.file.NoSuchFileException
-                ? ": no such file" : ": " + e.getMessage()), e);
-        }
     }
 
     /** Apparent size of every file in the folder (data file and lock file). */

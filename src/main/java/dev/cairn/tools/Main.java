@@ -182,6 +182,16 @@ public final class Main {
               --append     add to a tree that holds records anyway (names may then be duplicated:
                            the application's unique index lists them in duplicates())
 
+            FILE is read a line or a statement at a time, twice (to check every record, then to
+            store them), so its size is not limited and its text is not held in memory (a file
+            that changed in between is refused; a pipe such as /dev/stdin is read once, its
+            records kept). The one transaction holds the pages it changes in the Java heap until
+            it commits: about 1.5 times the size of the records (a 220 MB export of 8 KB records
+            needs java -Xmx256m). Short of heap, it says so (exit 2). Split a larger file at line
+            boundaries (a record's revisions together) and import the parts one after the other
+            with --append --keep-ids, e.g. split -l 100000 Part.jsonl part- and
+            for p in part-*; do java -jar cairn.jar import DIR Part $p --append --keep-ids; done
+
             With --jdbc instead of FILE, reads the rows of a table of the database at URL, through
             its JDBC driver on the class path (see export --help), with the same rules; it sends
             that database nothing but its SELECT. A URL naming a database that does not exist
