@@ -372,15 +372,21 @@ abstract class ImportSource {
                 line.setLength(0);
                 line.append((char) c);
                 int limit = c == '{' ? Limits.IMPORT_TEXT_CHARS_MAX : NOT_JSON_CHARS;
+                boolean cut = false;
                 while ((c = read()) >= 0 && c != '\n' && c != '\r') {
                     if (line.length() == limit) {
-                        if (limit == NOT_JSON_CHARS) break; // enough for its error: the caller refuses it
+                        if (limit == NOT_JSON_CHARS) { // enough for its error: the caller refuses it
+                            cut = true;
+                            break;
+                        }
                         throw new IllegalArgumentException(String.format("%s: a line of more than %,d characters (expected: one"
                             + " record's JSON, far shorter)", where, Limits.IMPORT_TEXT_CHARS_MAX));
                     }
                     line.append((char) c);
                 }
-                String l = line.toString().stripTrailing();
+                // A cut line keeps its trailing whitespace when more than whitespace follows it on
+                // the line: the error then shows what the whole line, stripped, starts with.
+                String l = cut && restOfLineHoldsMore() ? line.toString() : line.toString().stripTrailing();
                 if (line.capacity() > 1 << 20) {
                     line.setLength(0);
                     line.trimToSize(); // a long line's buffer is not kept for the short ones after it
@@ -389,6 +395,14 @@ abstract class ImportSource {
             } catch (IOException e) {
                 throw cannotRead(file, e, lineEnds + 1);
             }
+        }
+
+        /** Reads on to the line's end or its first character that is not whitespace; true at such a character. */
+        private boolean restOfLineHoldsMore() throws IOException {
+            for (int c = read(); c >= 0 && c != '\n' && c != '\r'; c = read()) {
+                if (!Character.isWhitespace(c)) return true;
+            }
+            return false;
         }
 
         private int read() throws IOException {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
@@ -51,6 +52,18 @@ class ImportSourceProperties {
             assertEquals(fromFile, read(ImportSource.jsonLines(file, "T")), shown(t));
         } finally {
             Files.delete(file);
+        }
+    }
+
+    /**
+     * A line that is not JSON is read no further than its first characters; its error still shows
+     * what the whole line, stripped, starts with (the cut once dropped the spaces after a byte
+     * order mark when more followed them on the line).
+     */
+    @Example
+    void aLineCutForItsErrorShowsWhatTheWholeLineStartsWith() {
+        for (String t : List.of("\uFEFF" + " ".repeat(40_000) + "x", "\uFEFF" + " ".repeat(40_000), "ab" + " ".repeat(100) + "c\n{")) {
+            assertEquals(wholeText(t), read(ImportSource.jsonLines(t, "T")), shown(t));
         }
     }
 
