@@ -261,17 +261,42 @@ abstract class ImportSource {
         }
     }
 
-    // ---------------------------------------------------------------- JSON lines
+    /** A source read from a file or from a text in memory: what the JSON-lines and SQL forms share. */
+    private abstract static class TextSource extends ImportSource {
+        /** The file, or null when the rows come from {@link #text}. */
+        final Path file;
+        final String text;
+        /** Set by the last whole reading: see {@link #markedEmpty()}. */
+        boolean markedEmpty;
 
-    private static final class JsonLinesSource extends ImportSource {
-        private final Path file;
-        private final String text;
-        private final String tree;
-        private boolean markedEmpty;
-
-        JsonLinesSource(Path file, String text, String tree) {
+        TextSource(Path file, String text) {
             this.file = file;
             this.text = text;
+        }
+
+        @Override
+        boolean readTwice() {
+            return file != null && Files.isRegularFile(file);
+        }
+
+        @Override
+        String name() {
+            return file != null ? file.toString() : "the text";
+        }
+
+        @Override
+        boolean markedEmpty() {
+            return markedEmpty;
+        }
+    }
+
+    // ---------------------------------------------------------------- JSON lines
+
+    private static final class JsonLinesSource extends TextSource {
+        private final String tree;
+
+        JsonLinesSource(Path file, String text, String tree) {
+            super(file, text);
             this.tree = tree;
         }
 
@@ -313,24 +338,9 @@ abstract class ImportSource {
         }
 
         @Override
-        boolean readTwice() {
-            return file != null && Files.isRegularFile(file);
-        }
-
-        @Override
         String where(int index, int id, int revision) {
             // every line but blank ones is a row: the empty tree's line only stands alone
             return "record " + (index + 1);
-        }
-
-        @Override
-        String name() {
-            return file != null ? file.toString() : "the text";
-        }
-
-        @Override
-        boolean markedEmpty() {
-            return markedEmpty;
         }
     }
 
@@ -437,16 +447,12 @@ abstract class ImportSource {
 
     // ---------------------------------------------------------------- SQL
 
-    private static final class SqlSource extends ImportSource {
-        private final Path file;
-        private final String text;
+    private static final class SqlSource extends TextSource {
         private final String table;
         private final Schema schema;
-        private boolean markedEmpty;
 
         SqlSource(Path file, String text, String table, Schema schema) {
-            this.file = file;
-            this.text = text;
+            super(file, text);
             this.table = table;
             this.schema = schema;
         }
@@ -488,23 +494,8 @@ abstract class ImportSource {
         }
 
         @Override
-        boolean readTwice() {
-            return file != null && Files.isRegularFile(file);
-        }
-
-        @Override
         String where(int index, int id, int revision) {
             return rowWhere(id, revision, table);
-        }
-
-        @Override
-        String name() {
-            return file != null ? file.toString() : "the text";
-        }
-
-        @Override
-        boolean markedEmpty() {
-            return markedEmpty;
         }
     }
 }
