@@ -60,6 +60,7 @@ public final class ClientSession {
     /** The seq and serverSeq of the last CaughtUpTo (at first the Hello's lastSeq and the Welcome's serverSeq): marks never go back. */
     private long markSeq;
     private long markServerSeq;
+    private int marksStored;
     private long changesSent;
     private long pushesReceived;
 
@@ -368,6 +369,12 @@ public final class ClientSession {
         markSeq = c.seq();
         markServerSeq = c.serverSeq();
         replica.caughtUpTo(c.seq(), c.serverSeq(), trees);
+        marksStored++;
+    }
+
+    /** The CaughtUpTo marks this connection stored: progress the next connection keeps. */
+    public int marksStored() {
+        return marksStored;
     }
 
     private void apply(Message.Pushed p) {

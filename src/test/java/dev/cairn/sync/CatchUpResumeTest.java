@@ -12,12 +12,18 @@ import dev.cairn.Tree;
 import dev.cairn.testing.Fixtures;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.sync.net.SyncClient;
 import dev.cairn.testing.SyncProxy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -96,6 +102,62 @@ class CatchUpResumeTest {
             long received = b.syncClient().pushesReceived();
             assertTrue(received >= RECORDS && received <= RECORDS + ServerCore.PUMP_RECORDS, "records received: " + received);
             appliedOnce(f, b, RECORDS);
+        }
+    }
+
+    /**
+     * A connection that stored a mark made progress, so the link retries at once after it drops,
+     * as after a linked connection, instead of waiting longer each time: on a link that drops
+     * every few seconds a growing backoff (up to 5 s) wasted much of each window. Read from the
+     * link's own log lines, "retrying in N ms".
+     */
+    @Test
+    void aConnectionThatStoredAMarkIsRetriedAtOnce() throws Exception {
+        Logger log = Logger.getLogger(SyncClient.class.getName());
+        List<String> retries = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override public void publish(LogRecord r) {
+                if (r.getMessage().contains("retrying in")) retries.add(r.getMessage());
+            }
+            @Override public void flush() {}
+            @Override public void close() {}
+        };
+        handler.setLevel(Level.ALL);
+        Level before = log.getLevel();
+        log.setLevel(Level.ALL);
+        log.addHandler(handler);
+        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            for (int i = 0; i < RECORDS; i += 1000) pa.insertAll(IntStream.range(i, i + 1000).mapToObj(Fixtures::part).toList());
+            await("the server has them", () -> f.server.sequence() == RECORDS);
+
+            Cairn b = f.open("b");
+            Tree<Part> pb = b.tree(Part.class);
+            proxy.downBytesPerSecond = SLOW;
+            CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port());
+            int cuts = 4;
+            for (int cut = 1; cut <= cuts; cut++) {
+                int pairs = cut;
+                await("connection " + pairs + " sent a mark", () -> proxy.pairs.size() == pairs
+                    && count(proxy.pairs.getLast().down, Message.CaughtUpTo.class) > 0, 60_000);
+                long mark = proxy.pairs.getLast().down.stream().filter(m -> m instanceof Message.CaughtUpTo)
+                    .mapToLong(m -> ((Message.CaughtUpTo) m).seq()).findFirst().orElseThrow();
+                // Each record is an insert of its own, in sequence: one above the mark applied means the mark was.
+                await("connection " + pairs + " stored its mark", () -> pb.size() > mark, 60_000);
+                proxy.pairs.getLast().cut();
+            }
+            proxy.downBytesPerSecond = 0;
+            linked.orTimeout(30, TimeUnit.SECONDS).join();
+            await("b has every record", () -> pb.size() == RECORDS);
+            assertEquals(contents(pa), contents(pb));
+            assertEquals(cuts + 1, proxy.pairs.size());
+            assertEquals(cuts, retries.size(), "a retry per cut: " + retries);
+            // 50 ms: the link's shortest wait (SyncClient.BACKOFF_MIN_MILLIS); the old code doubled it per cut.
+            for (String r : retries) assertTrue(r.endsWith("retrying in 50 ms"), r);
+        } finally {
+            log.removeHandler(handler);
+            log.setLevel(before);
         }
     }
 

@@ -328,7 +328,7 @@ public final class SyncClient implements AutoCloseable {
         }
     }
 
-    /** One connection; sets {@link #sessionLinked} once it is linked. */
+    /** One connection; sets {@link #sessionLinked} once it is linked or has stored a catch-up mark. */
     private void session() throws IOException {
         sessionLinked = false;
         socketOpened = false;
@@ -422,6 +422,10 @@ public final class SyncClient implements AutoCloseable {
                     if (st == ClientSession.State.LIVE) {
                         sessionLinked = true;
                         if (!synced.isDone() && session.idle()) synced.complete(null);
+                    } else if (session.marksStored() > 0) {
+                        // A catch-up mark is stored: the next connection resumes after it, so this
+                        // one made progress and is retried at once, as a linked one is.
+                        sessionLinked = true;
                     }
                     changesSent.set(changesSentBase + session.changesSent());
                     if (closedByServer) return;
@@ -501,7 +505,7 @@ public final class SyncClient implements AutoCloseable {
     private long changesSentBase;
     /** The last attempt's socket connected (only the link thread touches it): a failure then is a lost connection. */
     private boolean socketOpened;
-    /** The last connection got LIVE (only the link thread touches it). */
+    /** The last connection got LIVE, or stored a catch-up mark (only the link thread touches it). */
     private boolean sessionLinked;
     /** The version the next Hello offers: the newest, or the one below a version the server just refused (link thread only). */
     private int offer = FrameCodec.PROTOCOL_VERSION;
