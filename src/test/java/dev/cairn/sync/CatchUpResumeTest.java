@@ -69,13 +69,18 @@ class CatchUpResumeTest {
         assertEquals(records, remoteChanges(f, c), "each record applied once");
     }
 
+    /** A node "a" that wrote RECORDS parts, all of which the server holds: its tree. */
+    private static Tree<Part> partsOnTheServer(SyncFixture f) throws Exception {
+        Tree<Part> pa = f.connected("a").tree(Part.class);
+        for (int i = 0; i < RECORDS; i += 1000) pa.insertAll(IntStream.range(i, i + 1000).mapToObj(Fixtures::part).toList());
+        await("the server has them", () -> f.server.sequence() == RECORDS);
+        return pa;
+    }
+
     @Test
     void aCatchUpCutInTheMiddleResumesAfterItsLastMark() throws Exception {
         try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
-            Cairn a = f.connected("a");
-            Tree<Part> pa = a.tree(Part.class);
-            for (int i = 0; i < RECORDS; i += 1000) pa.insertAll(IntStream.range(i, i + 1000).mapToObj(Fixtures::part).toList());
-            await("the server has them", () -> f.server.sequence() == RECORDS);
+            Tree<Part> pa = partsOnTheServer(f);
 
             Cairn b = f.open("b");
             Tree<Part> pb = b.tree(Part.class);
@@ -127,10 +132,7 @@ class CatchUpResumeTest {
         log.setLevel(Level.ALL);
         log.addHandler(handler);
         try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
-            Cairn a = f.connected("a");
-            Tree<Part> pa = a.tree(Part.class);
-            for (int i = 0; i < RECORDS; i += 1000) pa.insertAll(IntStream.range(i, i + 1000).mapToObj(Fixtures::part).toList());
-            await("the server has them", () -> f.server.sequence() == RECORDS);
+            Tree<Part> pa = partsOnTheServer(f);
 
             Cairn b = f.open("b");
             Tree<Part> pb = b.tree(Part.class);
