@@ -22,7 +22,8 @@ import java.util.Set;
  * inside the value), and no change is barred by {@code metaIteration} at {@code ITERATION_MAX}
  * (§5). The outbox (§6): both trees inverse, every entry readable and below {@code outboxNext},
  * naming a tree that exists and, unless REMOVED, a record that exists; none in a database that
- * never linked.
+ * never linked. Every removed revision (§2 {@code cairn.removedrevisions}): decodes, names a
+ * tree in the catalog, and no longer exists.
  */
 public final class LayoutCheck {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -35,6 +36,7 @@ public final class LayoutCheck {
     public static List<String> problems(ReadTxn r) {
         List<String> problems = new ArrayList<>();
         headerProblems(r, problems);
+        removedRevisionProblems(r, problems);
         if (!r.hasTree(Layout.NODE) || !r.hasTree(Layout.OUTBOX)) return problems;
         boolean linked = r.get(Layout.NODE, SyncReplica.SERVER_ID) != null;
         MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
@@ -85,6 +87,41 @@ public final class LayoutCheck {
                 + r.count(Layout.OUTBOX) + " (expected: the same)");
         }
         return problems;
+    }
+
+    /**
+     * Adds a problem for every {@code cairn.removedrevisions} entry (§2) whose key or value does
+     * not decode, that names a tree not in the catalog, or whose revision still exists: a
+     * removed revision never comes back, and newRevision would hand out a number past a record
+     * it still holds.
+     */
+    private static void removedRevisionProblems(ReadTxn r, List<String> problems) {
+        if (!r.hasTree(Layout.REMOVED_REVISIONS)) return;
+        try (Cursor c = r.cursor(Layout.REMOVED_REVISIONS)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                byte[] key = Layout.copy(c.key());
+                int nameEnd = key.length - 5;
+                if (nameEnd < 1 || key[nameEnd] != 0) {
+                    problems.add(Layout.REMOVED_REVISIONS + ": a key of " + key.length + " bytes is not name, 0x00, id:i32");
+                    continue;
+                }
+                String tree = new String(key, 0, nameEnd, StandardCharsets.UTF_8);
+                int id = java.nio.ByteBuffer.wrap(key, nameEnd + 1, 4).getInt();
+                String what = Layout.REMOVED_REVISIONS + " entry " + tree + "/" + id;
+                if (c.value().byteSize() != 4) {
+                    problems.add(what + ": a value of " + c.value().byteSize() + " bytes (expected: revision:i32)");
+                    continue;
+                }
+                int revision = c.value().get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0);
+                if (revision <= 0) {
+                    problems.add(what + ": revision " + revision + " (expected: above 0)");
+                } else if (r.get(Layout.CATALOG, tree.getBytes(StandardCharsets.UTF_8)) == null) {
+                    problems.add(what + "." + revision + ": no tree " + tree + " in " + Layout.CATALOG);
+                } else if (r.hasTree(Layout.dataTree(tree)) && r.get(Layout.dataTree(tree), Layout.recordKey(id, revision)) != null) {
+                    problems.add(what + "." + revision + ": noted as removed, but the record exists");
+                }
+            }
+        }
     }
 
     /**

@@ -200,4 +200,37 @@ class LayoutTest {
         assertEquals(3, problems.size(), problems.toString());
         assertTrue(problems.stream().allMatch(p -> p.endsWith("the database never linked, so its outbox must be empty")), problems.toString());
     }
+
+    /** What LayoutCheck (cairn verify) says of cairn.removedrevisions entries that cannot be right. */
+    @Test
+    void layoutCheckFindsRemovedRevisionsThatCannotBeRight() {
+        Key<Doc> third;
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Doc> docs = db.tree(Doc.class);
+            Key<Doc> first = docs.insert(new Doc("a", 1));
+            docs.release(first);
+            Key<Doc> second = docs.newRevision(first);
+            docs.checkOut(second);
+            docs.remove(second);
+            third = docs.newRevision(first);
+            assertEquals(2, third.revision(), "the revision after the removed one");
+        }
+        assertEquals(List.of(), layoutProblems(), "intact, with the removed revision 1 noted");
+        String tree = third.tree();
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, third.id()), java.nio.ByteBuffer.allocate(4).putInt(2).array());
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, third.id() + 1), java.nio.ByteBuffer.allocate(4).putInt(0).array());
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, third.id() + 2), new byte[] {0, 0, 1});
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey("Gone", 5), java.nio.ByteBuffer.allocate(4).putInt(2).array());
+            w.put(Layout.REMOVED_REVISIONS, new byte[] {'x', 0, 1}, java.nio.ByteBuffer.allocate(4).putInt(2).array());
+            w.commit();
+        }
+        String rr = Layout.REMOVED_REVISIONS + " entry ";
+        assertEquals(List.of(
+            rr + tree + "/" + third.id() + ".2: noted as removed, but the record exists",
+            rr + tree + "/" + (third.id() + 1) + ": revision 0 (expected: above 0)",
+            rr + tree + "/" + (third.id() + 2) + ": a value of 3 bytes (expected: revision:i32)",
+            rr + "Gone/5.2: no tree Gone in " + Layout.CATALOG,
+            Layout.REMOVED_REVISIONS + ": a key of 3 bytes is not name, 0x00, id:i32"), layoutProblems());
+    }
 }
