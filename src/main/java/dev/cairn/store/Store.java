@@ -127,6 +127,25 @@ public final class Store implements AutoCloseable {
         return Files.isRegularFile(dir.resolve(DATA_FILE));
     }
 
+    /**
+     * True if a store, of this process or another, holds the folder {@code dir} open now (its
+     * lock is taken). Probes with the shared lock a copy takes ({@link FolderLock#takeShared}),
+     * released at once; false for a folder without a lock file that this user cannot make one in.
+     *
+     * @throws CairnException naming the folder when its lock file cannot be read
+     */
+    public static boolean inUse(Path dir) {
+        try {
+            FolderLock probe = FolderLock.takeShared(dir);
+            if (probe != null) probe.close();
+            return false;
+        } catch (DatabaseLockedException e) {
+            return true;
+        } catch (IOException e) {
+            throw new CairnException("cannot probe the lock of " + dir + ": " + StoreFile.reason(e), e);
+        }
+    }
+
     /** Opens (creating if absent) the database in dir, with durable commits. */
     public static Store open(Path dir) {
         return open(dir, StoreOptions.defaults());

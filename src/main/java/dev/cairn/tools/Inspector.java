@@ -41,6 +41,7 @@ public final class Inspector implements AutoCloseable {
         db.connect("host", 7070)      link to a sync server (waits until caught up)
         db.connection()               connected to a sync server or standalone
         db.verify()                   check every page, record and the outbox (reopens the database)
+        db.close()                    close the database (leaving jshell closes it too)
         db.cairn()                    the Cairn handle, for anything else
         """;
 
@@ -50,7 +51,10 @@ public final class Inspector implements AutoCloseable {
     private final boolean shell;
     /** How the database is opened: node name "inspector", and the application id a server checks on connect. */
     private final Cairn.Options options;
-    private Cairn cairn;
+    /** Volatile: the shutdown hook of {@link #openForShell} closes the one {@link #verify} last opened. */
+    private volatile Cairn cairn;
+    /** Set by {@link #close}: {@link #verify} must not open the database again after it. */
+    private volatile boolean closed;
 
     private Inspector(Path dir, PrintStream out, boolean shell, String appId) {
         this.dir = dir;
@@ -82,7 +86,12 @@ public final class Inspector implements AutoCloseable {
      * Anything else keeps its trace: that is a bug to report.
      */
     public static Inspector openForShell(String dir, String appId) {
-        return open(Path.of(dir), System.out, true, appId);
+        Inspector inspector = open(Path.of(dir), System.out, true, appId);
+        // jshell runs no code of a script when a session ends (/exit, the end of input, Ctrl-D):
+        // it ends the JVM that runs the snippets, so the database is closed on the way out, and
+        // the next open has no commits to replay (it found every commit of the session in the log).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> inspector.cairn.close(), "cairn-inspector-close"));
+        return inspector;
     }
 
     /**
@@ -300,6 +309,7 @@ public final class Inspector implements AutoCloseable {
     /** Closes the database, runs the full verify of {@code cairn verify}, and opens it again. */
     public boolean verify() {
         return call(() -> {
+            if (closed) throw new IllegalStateException("database " + dir + " is closed");
             cairn.close();
             try {
                 return Commands.verify(dir, out) == 0;
@@ -309,9 +319,18 @@ public final class Inspector implements AutoCloseable {
         });
     }
 
+    /**
+     * Closes the database (cleanly: its next open replays nothing) and says so; idempotent. The
+     * verbs then refuse ({@link IllegalStateException}).
+     */
     @Override
     public void close() {
-        cairn.close();
+        run(() -> {
+            if (closed) return;
+            closed = true;
+            cairn.close();
+            out.println("closed " + dir.toAbsolutePath());
+        });
     }
 
     @Override

@@ -202,4 +202,73 @@ class InspectorTest {
         }
         assertTrue(parts[3].contains("Exception java.lang.NullPointerException") && parts[3].contains("|        at "), parts[3]);
     }
+
+    /**
+     * Leaving the inspector (/exit, or the end of its input) left the database not closed
+     * cleanly: its next open replayed the session's commits from the log. The snippet runtime
+     * now closes it on its way out, and cairn inspect returns once it has.
+     */
+    @Test
+    void leavingTheInspectorClosesTheDatabaseCleanly() throws IOException {
+        Path db = database();
+        Path input = Files.writeString(dir.resolve("input.jsh"), """
+            db.insert("Part", "{\\"name\\":\\"L-1U\\"}")
+            /exit
+            """);
+        Path output = dir.resolve("output.txt");
+        ProcessBuilder io = new ProcessBuilder().redirectInput(input.toFile()).redirectOutput(output.toFile())
+            .redirectErrorStream(true);
+        assertEquals(0, InspectLauncher.launch(db, "default", io, new PrintStream(printed, true, StandardCharsets.UTF_8)),
+            printed());
+        assertTrue(Files.readString(output).contains("inserted Part/2.0"), Files.readString(output));
+        assertClosedCleanly(db, 3);
+    }
+
+    /** The same through jshell itself, ended by the end of its input (Ctrl-D), without /exit. */
+    @Test
+    void jshellClosesTheDatabaseCleanlyAtTheEndOfItsInput() throws IOException, InterruptedException {
+        Path db = database();
+        Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
+        Process p = new ProcessBuilder(jshell.toString(), "--class-path", "build/classes",
+            "-R-Dcairn.dir=" + db.toAbsolutePath(), "tools/inspect.jsh").redirectErrorStream(true).start();
+        p.getOutputStream().write("db.insert(\"Part\", \"{\\\"name\\\":\\\"L-1U\\\"}\")\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "jshell did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(out.contains("inserted Part/2.0"), out);
+        // jshell does not wait for its snippet runtime to end (cairn inspect does): wait for it here.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (dev.cairn.store.Store.inUse(db) && System.nanoTime() < deadline) Thread.sleep(50);
+        assertClosedCleanly(db, 3);
+    }
+
+    /** db.close() closes the database cleanly, says so, and the verbs then refuse; help lists it. */
+    @Test
+    void closeClosesTheDatabaseAndTheVerbsThenRefuse() {
+        Path db = database();
+        Inspector inspector = Inspector.open(db, new PrintStream(printed, true, StandardCharsets.UTF_8));
+        inspector.insert("Part", "{\"name\":\"L-1U\"}");
+        inspector.help();
+        assertTrue(printed().contains("db.close()"), printed());
+        inspector.close();
+        inspector.close();
+        assertEquals(1, printed().split("closed ", -1).length - 1, printed());
+        assertTrue(printed().contains("closed " + db.toAbsolutePath()), printed());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> inspector.keys("Part"));
+        assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, inspector::verify);
+        assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+        assertClosedCleanly(db, 3);
+    }
+
+    /** The folder is free, its log holds no commit to replay, and it holds {@code records} parts. */
+    private static void assertClosedCleanly(Path db, int records) {
+        assertFalse(dev.cairn.store.Store.inUse(db), "the database is still open");
+        try (dev.cairn.store.Store store = dev.cairn.store.Store.open(db)) {
+            assertEquals(0, store.recovered().replayed(), "commits replayed: " + store.recovered());
+        }
+        try (Cairn c = Cairn.open(db)) {
+            assertEquals(records, c.tree(Part.class).size());
+        }
+    }
 }
