@@ -5,11 +5,19 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Any tree by name, without its record class: records as JSON text, from the stored schemas
- * alone (SPEC §2). Writes follow the rules of {@link Tree}: ids from the local pool, updates need
- * a check-out, released records are frozen.
+ * alone (SPEC §2). Writes follow the rules of {@link Tree}, with its exceptions and messages:
+ * ids from the local pool, updates and removes need a check-out, released records are frozen;
+ * each write stores the same metadata, outbox entry (for sync) and events as the typed one
+ * (database-layout.md §5). Indexes are the application's code, registered through a typed tree
+ * ({@link Tree#register}): those registered on this database check and follow these writes as
+ * they do typed ones; where none is (the inspector, {@code cairn import}) nothing checks them,
+ * and the application's next {@code register} rebuilds its index from the tree (database-layout.md §7).
  */
 public interface GenericTree {
     String name();
+
+    /** Whether the tree keeps revisions (its record class's {@code @TreeSpec(versioned = true)}). */
+    boolean versioned();
 
     List<Key<?>> keys();
 
@@ -30,6 +38,46 @@ public interface GenericTree {
      * with the stored record's schema version. Needs a check-out (see {@link Tree#update}).
      */
     void updateJson(int id, int revision, String json);
+
+    /**
+     * Removes the record and its check-out, as {@link Tree#remove}.
+     *
+     * @throws RecordNotFoundException if absent
+     * @throws NotCheckedOutException if this node does not hold the check-out
+     * @throws ReleasedRecordException if the record is released
+     */
+    void remove(int id, int revision);
+
+    /** The record's state, iterations and times, as {@link Tree#meta}. @throws RecordNotFoundException if absent */
+    RecordMeta meta(int id, int revision);
+
+    /**
+     * {@code Draft(n) -> Released(n)}, as {@link Tree#release}; needs no check-out.
+     *
+     * @throws IllegalStateException if the tree is not versioned or the record already released
+     * @throws RecordNotFoundException if absent
+     */
+    void release(int id, int revision);
+
+    /**
+     * Makes the next revision of a released record as {@code Draft(0)} with a copy of its data,
+     * as {@link Tree#newRevision}; needs no check-out.
+     *
+     * @return the new revision's key
+     * @throws IllegalStateException if the tree is not versioned, the record is not released, a
+     *     newer revision exists, or no revision number is left
+     * @throws RecordNotFoundException if absent
+     */
+    Key<?> newRevision(int id, int revision);
+
+    /**
+     * Sets {@code n} of {@code Draft(n)} or {@code Released(n)}, as {@link Tree#setStateNumber};
+     * needs no check-out.
+     *
+     * @throws IllegalStateException if the tree is not versioned
+     * @throws RecordNotFoundException if absent
+     */
+    void setStateNumber(int id, int revision, int n);
 
     /**
      * The tree's current schema, as JSON: the version of the record class that opened the tree

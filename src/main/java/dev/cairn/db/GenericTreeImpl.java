@@ -20,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A tree by name, records as JSON, from the stored schemas alone: no record class is loaded.
- * Writes follow the same rules as the typed tree (pool ids, check-out, released = frozen) and
- * feed the same indexes and events.
+ * Writes go through the same {@link Database} operations as the typed tree's (pool ids,
+ * check-out, released = frozen, outbox, indexes, events), so they follow its rules exactly.
  */
 public final class GenericTreeImpl implements GenericTree {
     private final Database db;
@@ -82,6 +82,54 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(json, "json");
         db.write(() -> {
             db.update(t, key, old -> MemorySegment.ofArray(JsonForm.patch(json, old, t.versions)));
+            return null;
+        }, true);
+    }
+
+    @Override
+    public boolean versioned() {
+        return t.versioned;
+    }
+
+    @Override
+    public void remove(int id, int revision) {
+        Key<Object> key = key(id, revision);
+        db.write(() -> {
+            db.remove(t, key);
+            return null;
+        }, true);
+    }
+
+    @Override
+    public dev.cairn.RecordMeta meta(int id, int revision) {
+        Key<Object> key = key(id, revision);
+        return db.readOrWrite(r -> {
+            MemorySegment v = r.get(t.dataTree, Layout.recordKey(id, revision));
+            if (v == null) throw new RecordNotFoundException("record " + key + " not found in tree " + t.name);
+            return RecordHeader.meta(v, key);
+        });
+    }
+
+    @Override
+    public void release(int id, int revision) {
+        Key<Object> key = key(id, revision);
+        db.write(() -> {
+            db.release(t, key);
+            return null;
+        }, true);
+    }
+
+    @Override
+    public Key<?> newRevision(int id, int revision) {
+        Key<Object> released = key(id, revision);
+        return db.write(() -> db.newRevision(t, released), true);
+    }
+
+    @Override
+    public void setStateNumber(int id, int revision, int n) {
+        Key<Object> key = key(id, revision);
+        db.write(() -> {
+            db.setStateNumber(t, key, n);
             return null;
         }, true);
     }

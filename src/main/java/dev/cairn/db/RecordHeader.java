@@ -1,13 +1,16 @@
 package dev.cairn.db;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.RecordMeta;
 import dev.cairn.RecordState;
 import dev.cairn.internal.Check;
 import dev.cairn.internal.Limits;
+import dev.cairn.schema.RecordCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.UUID;
 
 /**
@@ -102,6 +105,13 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
         System.arraycopy(by, 0, out, FIXED_BYTES, by.length);
         System.arraycopy(record, 0, out, FIXED_BYTES + by.length, record.length);
         return out;
+    }
+
+    /** The {@link RecordMeta} of a stored record value ({@code where} names it in errors). */
+    static RecordMeta meta(MemorySegment value, Object where) {
+        RecordHeader h = decode(value, where);
+        return new RecordMeta(h.state(), h.modifiedBy(), h.modifiedOn(), Instant.ofEpochMilli(h.createdMillis()),
+            Instant.ofEpochMilli(h.modifiedMillis()), h.metaIteration(), h.dataIteration(), RecordCodec.versionOf(body(value)));
     }
 
     /** Reads the header of a stored value; {@code where} names the key for errors. */

@@ -17,7 +17,6 @@ import dev.cairn.schema.Schema;
 import dev.cairn.schema.SchemaVersions;
 import dev.cairn.store.ReadTxn;
 import java.lang.foreign.MemorySegment;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -234,10 +233,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         return db.readOrWrite(r -> {
             MemorySegment v = r.get(t.dataTree, recordKey(key));
             if (v == null) throw notFound(key);
-            RecordHeader h = RecordHeader.decode(v, key);
-            return new RecordMeta(h.state(), h.modifiedBy(), h.modifiedOn(), Instant.ofEpochMilli(h.createdMillis()),
-                Instant.ofEpochMilli(h.modifiedMillis()), h.metaIteration(), h.dataIteration(),
-                RecordCodec.versionOf(RecordHeader.body(v)));
+            return RecordHeader.meta(v, key);
         });
     }
 
