@@ -5,6 +5,7 @@ import dev.cairn.Cairn;
 import dev.cairn.CairnException;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
+import dev.cairn.RecordMeta;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,9 +34,14 @@ public final class Inspector implements AutoCloseable {
         db.schema("Part")             the current schema of a tree, as JSON
         db.find("Part", "text")       records whose JSON contains text (ignoring case)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
-        db.checkOut("Part/3.0")       check a record out (needed before save)
+        db.checkOut("Part/3.0")       check a record out (needed before save and remove)
         db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay)
         db.checkIn("Part/3.0")        give the record back
+        db.remove("Part/3.0")         remove a checked-out record (not a released one)
+        db.meta("Part/3.0")           a record's state, iterations, times and schema version
+        db.release("Part/3.0")        Draft(n) -> Released(n): its data frozen (versioned trees)
+        db.newRevision("Part/3.0")    make the next revision of a released record, as Draft(0)
+        db.setStateNumber("Part/3.0", 2)   set n of Draft(n) or Released(n)
         db.borrow("Part/3.0")         who holds a record (Free, Mine, HeldBy, Waiting)
         db.checkOuts()                every record that is not free
         db.connect("host", 7070)      link to a sync server (waits until caught up)
@@ -43,6 +49,7 @@ public final class Inspector implements AutoCloseable {
         db.verify()                   check every page, record and the outbox (reopens the database)
         db.close()                    close the database (leaving jshell closes it too)
         db.cairn()                    the Cairn handle, for anything else
+        db.help()                     this list
         """;
 
     private final Path dir;
@@ -258,6 +265,53 @@ public final class Inspector implements AutoCloseable {
             Key<?> k = Key.parse(key);
             cairn.genericTree(k.tree()).updateJson(k.id(), k.revision(), json);
             out.println("saved " + k);
+        });
+    }
+
+    /** Removes a record and its check-out, as {@link GenericTree#remove}: it must be checked out and not released. */
+    public void remove(String key) {
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            cairn.genericTree(k.tree()).remove(k.id(), k.revision());
+            out.println("removed " + k);
+        });
+    }
+
+    /** A record's metadata: state, who changed it last, when, its iterations and schema version. */
+    public RecordMeta meta(String key) {
+        return call(() -> {
+            Key<?> k = Key.parse(key);
+            return cairn.genericTree(k.tree()).meta(k.id(), k.revision());
+        });
+    }
+
+    /** Releases a draft (its data is frozen from then on), as {@link GenericTree#release}. */
+    public void release(String key) {
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            GenericTree tree = cairn.genericTree(k.tree());
+            tree.release(k.id(), k.revision());
+            out.println("released " + k + ": " + tree.meta(k.id(), k.revision()).state());
+        });
+    }
+
+    /** Makes the next revision of a released record, as {@link GenericTree#newRevision}; returns its key. */
+    public Key<?> newRevision(String key) {
+        return call(() -> {
+            Key<?> k = Key.parse(key);
+            Key<?> next = cairn.genericTree(k.tree()).newRevision(k.id(), k.revision());
+            out.println("made " + next + " from " + k);
+            return next;
+        });
+    }
+
+    /** Sets n of Draft(n) or Released(n), as {@link GenericTree#setStateNumber}. */
+    public void setStateNumber(String key, int n) {
+        run(() -> {
+            Key<?> k = Key.parse(key);
+            GenericTree tree = cairn.genericTree(k.tree());
+            tree.setStateNumber(k.id(), k.revision(), n);
+            out.println(k + " is " + tree.meta(k.id(), k.revision()).state());
         });
     }
 

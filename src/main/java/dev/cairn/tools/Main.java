@@ -72,8 +72,10 @@ public final class Main {
             usage: java -jar cairn.jar inspect DIR [--app-id ID]
 
             Starts jshell (of this JDK) with the database in DIR open as `db`; db.help() lists the
-            verbs (trees, keys, show, find, insert, checkOut, save, checkIn, verify, ...). The
-            database must not be open elsewhere.
+            verbs (trees, keys, show, find, insert, checkOut, save, checkIn, remove, release,
+            newRevision, setStateNumber, verify, close, ...). The database must not be open
+            elsewhere. Leaving jshell (/exit, the end of input) closes it cleanly; inspect returns
+            once it is closed.
 
               --app-id ID   the application id db.connect presents to a server (default: default):
                             a server started with --app-id refuses any other

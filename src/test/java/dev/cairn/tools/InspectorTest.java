@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.cairn.Cairn;
 import dev.cairn.Key;
+import dev.cairn.BorrowState;
 import dev.cairn.NotCheckedOutException;
+import dev.cairn.RecordMeta;
+import dev.cairn.RecordNotFoundException;
+import dev.cairn.RecordState;
+import dev.cairn.ReleasedRecordException;
+import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -270,5 +276,115 @@ class InspectorTest {
         try (Cairn c = Cairn.open(db)) {
             assertEquals(records, c.tree(Part.class).size());
         }
+    }
+
+    /**
+     * The inspector could not remove a record, release it, make a new revision or set its state
+     * number: now it can, under the typed API's rules and with its exceptions and messages.
+     */
+    @Test
+    void removesReleasesAndRevisesRecordsUnderTheTypedRules() {
+        Path path = database();
+        try (Cairn c = Cairn.open(path)) {
+            c.tree(Doc.class).insert(new Doc("manual", 10));
+        }
+        try (Inspector db = Inspector.open(path, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            NotCheckedOutException notOut = assertThrows(NotCheckedOutException.class, () -> db.remove("Part/0.0"));
+            assertEquals("remove of Part/0.0 needs a check-out by this node (call checkOut(Part/0.0) first)", notOut.getMessage());
+            db.checkOut("Part/0.0");
+            db.remove("Part/0.0");
+            assertTrue(printed().contains("removed Part/0.0"), printed());
+            assertEquals(List.of(new Key<>("Part", 1, 0)), db.keys("Part"));
+            assertEquals(new BorrowState.Free(), db.borrow("Part/0.0"));
+            RecordNotFoundException missing = assertThrows(RecordNotFoundException.class, () -> db.remove("Part/0.0"));
+            assertEquals("record Part/0.0 not found in tree Part", missing.getMessage());
+            IllegalStateException unversioned = assertThrows(IllegalStateException.class, () -> db.release("Part/1.0"));
+            assertEquals("release of Part/1.0: tree Part is not versioned (expected: @TreeSpec(versioned = true))",
+                unversioned.getMessage());
+            assertThrows(IllegalStateException.class, () -> db.setStateNumber("Part/1.0", 2));
+            assertThrows(IllegalStateException.class, () -> db.newRevision("Part/1.0"));
+
+            assertEquals(new RecordState.Draft(0), db.meta("Doc/0.0").state());
+            IllegalStateException draft = assertThrows(IllegalStateException.class, () -> db.newRevision("Doc/0.0"));
+            assertEquals("newRevision of Doc/0.0: it is " + new RecordState.Draft(0) + " (expected: Released)", draft.getMessage());
+            db.setStateNumber("Doc/0.0", 3);
+            db.release("Doc/0.0");
+            RecordState released = new RecordState.Released(3);
+            assertTrue(printed().contains("Doc/0.0 is " + new RecordState.Draft(3))
+                && printed().contains("released Doc/0.0: " + released), printed());
+            RecordMeta meta = db.meta("Doc/0.0");
+            assertEquals(released, meta.state());
+            assertEquals(2, meta.metaIteration());
+            assertEquals(0, meta.dataIteration());
+            IllegalStateException again = assertThrows(IllegalStateException.class, () -> db.release("Doc/0.0"));
+            assertEquals("release of Doc/0.0: it is already " + released, again.getMessage());
+            db.checkOut("Doc/0.0");
+            ReleasedRecordException frozen = assertThrows(ReleasedRecordException.class, () -> db.remove("Doc/0.0"));
+            assertEquals("remove of Doc/0.0: the record is " + released + " and can never change", frozen.getMessage());
+            db.checkIn("Doc/0.0");
+            assertEquals(new Key<>("Doc", 0, 1), db.newRevision("Doc/0.0"));
+            assertTrue(printed().contains("made Doc/0.1 from Doc/0.0"), printed());
+            IllegalStateException newer = assertThrows(IllegalStateException.class, () -> db.newRevision("Doc/0.0"));
+            assertEquals("newRevision of Doc/0.0: revision Doc/0.1 already exists", newer.getMessage());
+            // A removed revision stays removed: the next one is made after it.
+            db.checkOut("Doc/0.1");
+            db.remove("Doc/0.1");
+            assertEquals(new Key<>("Doc", 0, 2), db.newRevision("Doc/0.0"));
+            assertTrue(db.verify(), printed());
+        }
+        try (Cairn c = Cairn.open(path)) {
+            var docs = c.tree(Doc.class);
+            assertEquals(List.of(new Key<Doc>("Doc", 0, 0), new Key<Doc>("Doc", 0, 2)), docs.keys());
+            assertEquals(new RecordState.Released(3), docs.meta(new Key<>("Doc", 0, 0)).state());
+            assertEquals(new Doc("manual", 10), docs.get(new Key<>("Doc", 0, 2)));
+            assertEquals(1, c.tree(Part.class).size());
+        }
+    }
+
+    /** A record the inspector removes on a linked node is removed on every other node. */
+    @Test
+    void aRecordRemovedInTheInspectorIsRemovedOnAnotherNode() throws Exception {
+        try (dev.cairn.CairnServer server = dev.cairn.CairnServer.start(dir.resolve("server"), 0);
+             Cairn other = Cairn.open(dir.resolve("other"), Cairn.Options.defaults().withNodeName("bench-7"))) {
+            other.connect("127.0.0.1", server.port()).get(30, TimeUnit.SECONDS);
+            var parts = other.tree(Part.class);
+            Key<Part> bad = parts.insert(new Part("L-1U", "TDK", 3, 9, List.of()));
+            Key<Part> good = parts.insert(new Part("L-2U", "TDK", 4, 9, List.of()));
+            Path mine = Files.createDirectories(dir.resolve("mine"));
+            try (Inspector db = Inspector.open(mine, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+                db.connect("127.0.0.1", server.port());
+                db.checkOut(bad.toString());
+                db.remove(bad.toString());
+            }
+            dev.cairn.testing.Await.until("the removal reaches the other node", () -> !parts.contains(bad));
+            assertEquals(List.of(good), parts.keys());
+        }
+    }
+
+    /** db.help(), README and the Inspector's verbs name the same verbs: none is missing, none is made up. */
+    @Test
+    void helpAndReadmeListEveryVerbAndNoOther() throws IOException {
+        java.util.Set<String> verbs = new java.util.TreeSet<>();
+        for (java.lang.reflect.Method m : Inspector.class.getDeclaredMethods()) {
+            boolean instance = !java.lang.reflect.Modifier.isStatic(m.getModifiers());
+            if (instance && java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !m.getName().equals("toString")) {
+                verbs.add(m.getName());
+            }
+        }
+        try (Inspector db = Inspector.open(database(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            db.help();
+        }
+        java.util.Set<String> helped = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^db\\.(\\w+)\\(").matcher(printed());
+        while (m.find()) helped.add(m.group(1));
+        assertEquals(verbs, helped, printed());
+        String readme = Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("`db.help()` lists its verbs: ");
+        assertTrue(start >= 0, "README lists the verbs");
+        String list = readme.substring(start, readme.indexOf(". ", start));
+        java.util.Set<String> listed = new java.util.TreeSet<>();
+        m = java.util.regex.Pattern.compile("`(\\w+)`").matcher(list.substring(list.indexOf(':')));
+        while (m.find()) listed.add(m.group(1));
+        assertEquals(verbs, listed, list);
     }
 }
