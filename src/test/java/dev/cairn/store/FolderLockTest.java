@@ -31,6 +31,19 @@ class FolderLockTest {
         return ChildJvm.run(Child.class.getName(), folder.toString()).strip();
     }
 
+    /** inUse says whether a store holds the folder, and its probe in the holder's JVM leaves the lock held. */
+    @Test
+    void inUseSaysWhetherAStoreHoldsTheFolderWithoutReleasingIt() throws Exception {
+        Path db = dir.resolve("db");
+        try (Store store = Store.open(db)) {
+            assertTrue(Store.inUse(db));
+            assertEquals("locked", childOpens(db), "after the probe in this JVM");
+        }
+        assertFalse(Store.inUse(db));
+        assertEquals("opened", childOpens(db), "the probe took and released the lock");
+        assertFalse(Store.inUse(db));
+    }
+
     @Test
     void refusedOpensAndCopiesInTheHoldersJvmKeepOtherProcessesOut() throws Exception {
         Path link = Files.createSymbolicLink(dir.resolve("link"), Files.createDirectories(dir.resolve("db")));
