@@ -25,8 +25,8 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
     /** The form of {@code state} in an exported line. */
     static String stateText(RecordState state) {
         return switch (state) {
-            case RecordState.Draft d -> "Draft(" + d.number() + ")";
-            case RecordState.Released r -> "Released(" + r.number() + ")";
+            case RecordState.Draft d -> d.toString();
+            case RecordState.Released r -> r.toString();
             case RecordState.NonVersioned n -> throw new IllegalArgumentException("a record of a tree without versions has no state to export");
         };
     }

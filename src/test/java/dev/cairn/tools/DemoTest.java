@@ -24,8 +24,8 @@ class DemoTest {
         System.out.print(first);
         for (String expected : new String[] {"inserted DemoPart/0.0 and DemoPart/1.0", "lookup 'r 10k-0' -> DemoPart/0.0",
             "search 'r10' -> DemoPart/0.0", "refused: name 'r10k-0'", "checked out DemoPart/0.0: Mine",
-            "took 20 from stock: 480 left", "released DemoPart/0.0: Released[number=0]", "refused: update of DemoPart/0.0",
-            "new revision DemoPart/0.1: Draft[number=0]", "checked in DemoPart/0.0: free"}) {
+            "took 20 from stock: 480 left", "released DemoPart/0.0: Released(0)", "refused: update of DemoPart/0.0",
+            "new revision DemoPart/0.1: Draft(0)", "checked in DemoPart/0.0: free"}) {
             assertTrue(first.contains(expected), "missing '" + expected + "' in\n" + first);
         }
         String second = run(dir);
