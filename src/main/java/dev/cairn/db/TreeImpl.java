@@ -359,10 +359,23 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     @Override
     public <I extends Indexer<V>> I register(I indexer) {
         Objects.requireNonNull(indexer, "indexer");
-        TreeState.IndexBinding<V> binding = new TreeState.IndexBinding<>(indexer, this::codec);
+        TreeState.IndexBinding<V> binding = new TreeState.IndexBinding<>(t.name, indexer, this::codec);
         db.register(t, binding, r -> {
+            // A record this class cannot read is left out, with a warning, as a commit does.
             SequencedMap<Key<V>, V> all = new LinkedHashMap<>();
-            forEachStored(r, all::put);
+            UnreadableRecords unreadable = new UnreadableRecords(t.name, indexer);
+            RecordCodec<V> c = codec();
+            r.forEach(t.dataTree, (k, v) -> {
+                Layout.checkRecordKey(k, t.name);
+                Key<V> key = new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k));
+                try {
+                    all.put(key, c.decode(RecordHeader.body(v)));
+                } catch (dev.cairn.SchemaMismatchException e) {
+                    unreadable.add(key, e);
+                }
+                return true;
+            });
+            unreadable.report("a rebuild");
             return all;
         });
         return indexer;

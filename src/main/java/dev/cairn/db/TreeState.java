@@ -73,16 +73,26 @@ final class TreeState {
         return c > 0 && c <= v.latestVersion() ? v.get(c) : v.latest();
     }
 
-    /** An index with the codec that turns stored bytes into its record type. */
+    /**
+     * An index with the codec that turns stored bytes into its record type. A stored record that
+     * codec cannot read (a value a newer class widened past what this class holds, from the
+     * server) is not in the index, as one its name function throws on is not: the indexer sees
+     * it removed when it becomes unreadable and made when it becomes readable again, never a
+     * change of it while unreadable; a warning names it (database-layout.md §7).
+     */
     static final class IndexBinding<V extends Record> {
+        final String tree;
         final Indexer<V> indexer;
         final Supplier<RecordCodec<V>> codec;
         final List<Indexer.Change<V>> pending = new ArrayList<>();
+        private final UnreadableRecords unreadable;
 
         /** {@code codec} gives the codec for the tree's current schema versions. */
-        IndexBinding(Indexer<V> indexer, Supplier<RecordCodec<V>> codec) {
+        IndexBinding(String tree, Indexer<V> indexer, Supplier<RecordCodec<V>> codec) {
+            this.tree = tree;
             this.indexer = indexer;
             this.codec = codec;
+            this.unreadable = new UnreadableRecords(tree, indexer);
         }
 
         /**
@@ -93,14 +103,42 @@ final class TreeState {
             @SuppressWarnings("unchecked")
             dev.cairn.Key<V> k = (dev.cairn.Key<V>) key;
             RecordCodec<V> c = codec.get();
-            V oldValue = oldBytes == null ? null : c.decode(oldBytes);
-            V newValue = newBytes == null ? null : c.decode(newBytes);
+            // An unreadable old value was left out when it was stored: not in the index.
+            V oldValue = oldBytes == null ? null : readable(c, k, oldBytes, false);
+            V newValue = newBytes == null ? null : check ? checkable(c, k, newBytes) : readable(c, k, newBytes, true);
+            if (oldValue == null && newValue == null) return; // the index holds it neither before nor after
             Indexer.Change<V> change = new Indexer.Change<>(k, oldValue, newValue);
             if (check) indexer.check(change);
             pending.add(change);
         }
 
+        /** The record of stored {@code bytes}, or null when the class cannot read it (counted for the warning if {@code left}). */
+        private V readable(RecordCodec<V> c, dev.cairn.Key<V> key, MemorySegment bytes, boolean left) {
+            try {
+                return c.decode(bytes);
+            } catch (dev.cairn.SchemaMismatchException e) {
+                if (left) unreadable.add(key, e);
+                return null;
+            }
+        }
+
+        /**
+         * The record of a local change the indexer must check. Such a value the class cannot read
+         * (written through the tree's generic view in a version it cannot hold) cannot be checked,
+         * so it is refused, before anything is stored, as a name function that throws refuses one.
+         */
+        private V checkable(RecordCodec<V> c, dev.cairn.Key<V> key, MemorySegment bytes) {
+            try {
+                return c.decode(bytes);
+            } catch (dev.cairn.SchemaMismatchException e) {
+                throw new dev.cairn.SchemaMismatchException("index " + indexer + " on tree " + tree + " cannot check "
+                    + key + ", as its record class cannot read the value: " + e.getMessage()
+                    + " (expected: a value the index's record class reads)", e);
+            }
+        }
+
         void commit() {
+            unreadable.report("a commit");
             if (pending.isEmpty()) return;
             List<Indexer.Change<V>> changes = List.copyOf(pending);
             pending.clear();
@@ -108,6 +146,7 @@ final class TreeState {
         }
 
         void abort() {
+            unreadable.clear();
             pending.clear();
             indexer.abort();
         }

@@ -24,6 +24,10 @@ import java.util.SequencedMap;
  *   <li>{@link #commit} with the changes of a transaction after it is durable, in order, or
  *       {@link #abort} if it was rolled back.
  * </ol>
+ * The tree gives an indexer only records its record class can read: a stored record it cannot
+ * (a number a newer class widened past what this one holds, from the server) is left out with a
+ * logged warning, offered as a removal when it becomes unreadable and as a new record when a
+ * change makes it readable again (database-layout.md §7).
  * Readers of the index must see either the state before a commit or after it, never a part:
  * apply {@code commit} under the index's own lock, as the built-ins do. The index commit
  * follows the store commit (still under the tree's write lock), so a reader that looks at both
