@@ -193,7 +193,7 @@ public final class RecordCodec<V extends Record> {
      *       its fallback, an element holding unknown data moved, or edited in a list whose
      *       length changed, ...), either version would lose something:
      *       {@link SchemaMismatchException}, naming the component path and why where the merge
-     *       refused.
+     *       refused, else the components each side has that the other lacks.
      * </ul>
      * Pass {@code previous = null} for an insert.
      */
@@ -204,9 +204,10 @@ public final class RecordCodec<V extends Record> {
         if (storedVersion == ownVersion) return plain;
         Schema stored = versions.get(storedVersion);
         Schema own = derived.schema();
-        String context = "tree " + tree + ", update by " + type.getName() + " (version "
-            + ownVersion
-            + ") of data of version " + storedVersion + ": ";
+        // Version numbers are this database's own (a node numbers a schema as it arrives), so
+        // each is named as such, next to the class, never as "older" or "newer".
+        String context = "tree " + tree + ", update by " + type.getName() + " (this database's schema version "
+            + ownVersion + ") of data in this database's schema version " + storedVersion + ": ";
         GenericRecord update = GenericRecord.decode(MemorySegment.ofArray(plain), versions);
         GenericRecord kept = GenericRecord.decode(previous, versions);
         Convert forward = new Convert(own, stored, context);
@@ -218,17 +219,20 @@ public final class RecordCodec<V extends Record> {
         } catch (SchemaMismatchException doesNotFit) {
             merged = null;
         } catch (Convert.Refused r) {
-            throw new SchemaMismatchException(context + r.getMessage() + "; the update would lose data of version "
-                + storedVersion + " (expected: update it with a class that knows version " + storedVersion
-                + "'s schema)");
+            throw new SchemaMismatchException(context + r.getMessage() + "; the update would lose data of schema version "
+                + storedVersion + " (expected: update it with a class that knows schema version " + storedVersion
+                + "'s data)");
         }
         if (merged != null && Convert.same(update, seen(back, merged))) {
             return GenericCodec.encodeValue(stored, storedVersion, merged);
         }
-        throw new SchemaMismatchException(context + "each version lacks something of the other's data (version "
-            + storedVersion + "'s record has components, constants or variants this class does not know, and this "
-            + "class's value does not fit version " + storedVersion + "); either would lose data (expected: update "
-            + "it with a class that knows both)");
+        String simpleName = type.getName().substring(type.getPackageName().isEmpty() ? 0 : type.getPackageName().length() + 1);
+        String lost = UpdateLoss.describe(stored, kept, own, update, simpleName);
+        throw new SchemaMismatchException(context + "each side lacks something of the other's data: " + (lost != null ? lost
+            : "the stored data has components, constants or variants this class does not know, and this class's value does"
+            + " not fit schema version " + storedVersion) + "; written in either version the update would lose data (expected:"
+            + " update it with a class that has both, such as one that keeps a removed component beside the one that"
+            + " replaced it: record-format.md §6.4)");
     }
 
     /** {@code value} through {@code convert}, or null when it does not convert. */

@@ -104,7 +104,8 @@ class UpdateMergeTest {
         MemorySegment bytes = MemorySegment.ofArray(NEW.encode(stored));
         O.Rec changed = edit.apply(OLD.decode(bytes));
         SchemaMismatchException e = assertThrows(SchemaMismatchException.class, () -> OLD.encodeUpdate(changed, bytes));
-        assertTrue(e.getMessage().startsWith("tree T, update by " + O.Rec.class.getName() + " (version 1) of data of version 2: "),
+        assertTrue(e.getMessage().startsWith("tree T, update by " + O.Rec.class.getName() + " (this database's schema version 1) of data in "
+            + "this database's schema version 2: "),
             e.getMessage());
         for (String s : naming) assertTrue(e.getMessage().contains(s), s + " in " + e.getMessage());
         return e;
