@@ -143,13 +143,16 @@ public interface GenericTree {
 
     /**
      * What an export wrote: how many records, in which schema version of the tree, and what of
-     * their data that version cannot carry (components a newer class added, which an older class
-     * reopening the tree made the current schema leave out): how many records lost some, which
-     * top-level components, and the highest schema version that wrote one of them (0 when none
-     * lost any), in which an export would carry them.
+     * their data that version cannot carry (components its record class lacks: ones it removed,
+     * or ones a newer class added when an older class reopened the tree): how many records lost
+     * some, which top-level components, the highest schema version that wrote one of them, and a
+     * schema version that carries every record of the tree whole, in which an export would lose
+     * nothing (0 for each when none lost any; {@code versionCarryingAll} is also 0 when no single
+     * version carries every record: one lacks a component some record holds, and the others
+     * cannot hold a value of another, such as a number widened since).
      */
     record Exported(long records, int schemaVersion, long recordsNotCarried, List<String> componentsNotCarried,
-                    int writerVersionMax) {
+                    int writerVersionMax, int versionCarryingAll) {
         public Exported {
             componentsNotCarried = List.copyOf(componentsNotCarried);
         }

@@ -239,7 +239,42 @@ public final class GenericTreeImpl implements GenericTree {
                 }
             }
         }
-        return new Exported(records, version, notCarried, List.copyOf(components), writerMax);
+        int carrying = notCarried == 0 ? 0 : versionCarryingEvery(r, version, writerMax);
+        return new Exported(records, version, notCarried, List.copyOf(components), writerMax, carrying);
+    }
+
+    /**
+     * A schema version other than {@code notThis} that holds every record of the tree whole
+     * (converts each without a refusal and without leaving anything out), trying {@code first}
+     * (the newest that wrote a record {@code notThis} cannot carry) and then the others from the
+     * highest; 0 when none does (a version lacking a component one record holds, and every
+     * other unable to hold a value of another). Only an export that lost data pays for this.
+     */
+    private int versionCarryingEvery(dev.cairn.store.ReadTxn r, int notThis, int first) {
+        List<Integer> candidates = new java.util.ArrayList<>();
+        candidates.add(first);
+        for (int v = t.versions.latestVersion(); v >= 1; v--) {
+            if (v != first && v != notThis) candidates.add(v);
+        }
+        for (int v : candidates) {
+            if (carriesEvery(r, t.versions.get(v))) return v;
+        }
+        return 0;
+    }
+
+    private boolean carriesEvery(dev.cairn.store.ReadTxn r, Schema schema) {
+        try (Cursor c = r.cursor(t.dataTree)) {
+            for (boolean more = c.first(); more; more = c.next()) {
+                try {
+                    if (!JsonForm.toJsonAsChecked(RecordHeader.body(c.value()), t.versions, schema).notCarried().isEmpty()) {
+                        return false;
+                    }
+                } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     @Override

@@ -371,8 +371,8 @@ final class Commands {
      * Writes every record of {@code treeName}: one {@code {"key":..,"value":..}} per line, or SQL,
      * in schema version {@code schemaVersion} (0: the tree's current one). Every record is
      * converted before anything is written: one the version cannot hold is refused, naming it
-     * (exit 1, nothing on {@code out}). Data the version cannot carry (components an older class
-     * that reopened the tree lacks) is said on {@code err}, with the version that carries it.
+     * (exit 1, nothing on {@code out}). Data the version cannot carry (components its class
+     * lacks) is said on {@code err}, with a version that carries every record, when one does.
      */
     static int export(Path dir, String treeName, String format, int schemaVersion, PrintStream out, PrintStream err) {
         if (!format.equals("jsonl") && !format.equals("sql")) {
@@ -400,17 +400,27 @@ final class Commands {
         return 0;
     }
 
-    /** A warning when records hold data the export's schema version cannot carry: left out, said, with the way to keep it. */
+    /**
+     * A warning when records hold data the export's schema version cannot carry: left out, said,
+     * and how to keep it, when a version of the tree carries every record whole. Version numbers
+     * are per database and say nothing of which class is newer, so the warning names both ways
+     * the version can lack it (its class removed it, or is older than the one that added it).
+     */
     static void warnIfNotCarried(String treeName, GenericTree.Exported exported, PrintStream err) {
         long n = exported.recordsNotCarried();
         if (n == 0) return;
-        err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName + (n == 1 ? " holds" : " hold") + " data"
-            + " that schema version " + exported.schemaVersion() + " cannot carry, in the component"
+        int version = exported.schemaVersion();
+        String remedy = exported.versionCarryingAll() > 0
+            ? "To export that data too, give --schema-version " + exported.versionCarryingAll() + ", which carries every"
+                + " record of the tree whole (a database that knows that version imports it)"
+            : "No single schema version of the tree carries every record whole (each lacks data some record holds, or"
+                + " cannot hold a value of another), so no --schema-version exports it all: the data stays in the"
+                + " database, for a record class that has all of it";
+        err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName
+            + (n == 1 ? " holds" : " hold") + " data that schema version " + version + " cannot carry, in the component"
             + (exported.componentsNotCarried().size() == 1 ? " " : "s ") + exported.componentsNotCarried()
-            + ": left out of this export (the database keeps it). An older record class opened the tree after a newer"
-            + " one wrote them, so the current schema is the older one; to export that data too, give --schema-version "
-            + exported.writerVersionMax() + " (the newest version that wrote such a record), which a database that"
-            + " knows that version imports");
+            + ": left out of this export (the database keeps it). The record class of schema version " + version
+            + " does not have it: that class removed it, or is older than the one that added it. " + remedy);
     }
 
     /**

@@ -128,9 +128,10 @@ public final class Main {
 
             Every record is converted before anything is written: a value the version cannot hold
             (a number too wide for an older class) is refused, naming the record and component,
-            with nothing written (exit 1). Data a version cannot carry (components a newer class
-            added, when an older one reopened the tree since) is left out with a warning on stderr
-            naming the tree, the records and components, and the --schema-version that keeps it.
+            with nothing written (exit 1). Data a version cannot carry (components its class
+            lacks: ones it removed, or ones a newer class added) is left out with a warning on
+            stderr naming the tree, the records and components, and a --schema-version that
+            carries every record whole, or saying that none does (the data stays in the database).
             Standard output that cannot take it all (a full disk, a file size limit, a closed pipe)
             is said on stderr and exits 2: what was written is cut off, do not import it.
 
