@@ -266,9 +266,8 @@ public final class GenericTreeImpl implements GenericTree {
         try (Cursor c = r.cursor(t.dataTree)) {
             for (boolean more = c.first(); more; more = c.next()) {
                 try {
-                    if (!JsonForm.toJsonAsChecked(RecordHeader.body(c.value()), t.versions, schema).notCarried().isEmpty()) {
-                        return false;
-                    }
+                    MemorySegment body = RecordHeader.body(c.value());
+                    if (!JsonForm.toJsonAsChecked(body, t.versions, schema).notCarried().isEmpty()) return false;
                 } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
                     return false;
                 }

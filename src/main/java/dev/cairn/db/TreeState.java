@@ -112,7 +112,7 @@ final class TreeState {
             pending.add(change);
         }
 
-        /** The record of stored {@code bytes}, or null when the class cannot read it (counted for the warning if {@code left}). */
+        /** The record of stored {@code bytes}; null when the class cannot read it (then counted if {@code left}). */
         private V readable(RecordCodec<V> c, dev.cairn.Key<V> key, MemorySegment bytes, boolean left) {
             try {
                 return c.decode(bytes);

@@ -226,13 +226,16 @@ public final class RecordCodec<V extends Record> {
         if (merged != null && Convert.same(update, seen(back, merged))) {
             return GenericCodec.encodeValue(stored, storedVersion, merged);
         }
-        String simpleName = type.getName().substring(type.getPackageName().isEmpty() ? 0 : type.getPackageName().length() + 1);
+        String packageName = type.getPackageName();
+        String simpleName = type.getName().substring(packageName.isEmpty() ? 0 : packageName.length() + 1);
         String lost = UpdateLoss.describe(stored, kept, own, update, simpleName);
-        throw new SchemaMismatchException(context + "each side lacks something of the other's data: " + (lost != null ? lost
-            : "the stored data has components, constants or variants this class does not know, and this class's value does"
-            + " not fit schema version " + storedVersion) + "; written in either version the update would lose data (expected:"
-            + " update it with a class that has both, such as one that keeps a removed component beside the one that"
-            + " replaced it: record-format.md §6.4)");
+        if (lost == null) {
+            lost = "the stored data has components, constants or variants this class does not know, and this class's"
+                + " value does not fit schema version " + storedVersion;
+        }
+        throw new SchemaMismatchException(context + "each side lacks something of the other's data: " + lost
+            + "; written in either version the update would lose data (expected: update it with a class that has both,"
+            + " such as one that keeps a removed component beside the one that replaced it: record-format.md §6.4)");
     }
 
     /** {@code value} through {@code convert}, or null when it does not convert. */

@@ -26,7 +26,7 @@ final class UpdateLoss {
         return sides.isEmpty() ? null : String.join("; ", sides);
     }
 
-    /** What {@code value} (of {@code source}, held by {@code holder}) has that {@code target} ({@code other}) cannot carry. */
+    /** What {@code value} of {@code source}, held by {@code holder}, has that {@code target} ({@code other}) cannot carry. */
     private static String side(Schema source, Schema target, GenericRecord value, String holder, String other) {
         Convert convert = new Convert(source, target, "");
         GenericRecord converted;
