@@ -384,9 +384,9 @@ final class JsonParser {
                 case INT -> (int) integer(path, Integer.MIN_VALUE, Integer.MAX_VALUE);
                 case LONG -> integer(path, Long.MIN_VALUE, Long.MAX_VALUE);
                 case FLOAT -> peek() == '"' ? (Object) Float.intBitsToFloat((int) special(path, 8))
-                    : (Object) Float.parseFloat(number(path));
+                    : (Object) (float) floating(path, true);
                 case DOUBLE -> peek() == '"' ? (Object) Double.longBitsToDouble(special(path, 16))
-                    : (Object) Double.parseDouble(number(path));
+                    : (Object) floating(path, false);
                 case CHAR -> {
                     String s = string(path);
                     if (s.length() != 1) {
@@ -464,6 +464,41 @@ final class JsonParser {
             throw fail(path, "integer " + n + " out of range [" + min + ", " + max + "]");
         }
         return v;
+    }
+
+    /**
+     * A JSON number as a float ({@code isFloat}) or double. Rounding to the nearest is the
+     * type's own precision, but a magnitude it cannot hold is refused as an integer out of
+     * range is (record-format.md §7): a finite number that rounds to infinity, a non-zero one
+     * that rounds to zero. Infinities are written as strings ({@link #special}).
+     */
+    private double floating(String path, boolean isFloat) {
+        int start = at;
+        String n = number(path);
+        double v = isFloat ? Float.parseFloat(n) : Double.parseDouble(n);
+        String type = isFloat ? "float" : "double";
+        if (Double.isInfinite(v)) {
+            at = start;
+            throw fail(path, type + " " + n + " out of range: its magnitude is above " + (isFloat ? String.valueOf(Float.MAX_VALUE)
+                : String.valueOf(Double.MAX_VALUE)) + ", the largest finite " + type + " (an infinity is written \"Infinity\" or"
+                + " \"-Infinity\")");
+        }
+        if (v == 0 && nonZeroDigit(n)) {
+            at = start;
+            throw fail(path, type + " " + n + " out of range: not zero, but below " + (isFloat ? String.valueOf(Float.MIN_VALUE)
+                : String.valueOf(Double.MIN_VALUE)) + ", the smallest non-zero " + type + ", it would read as 0.0");
+        }
+        return v;
+    }
+
+    /** Whether the digits of a JSON number before its exponent hold one other than 0. */
+    private static boolean nonZeroDigit(String number) {
+        for (int i = 0; i < number.length(); i++) {
+            char c = number.charAt(i);
+            if (c == 'e' || c == 'E') return false;
+            if (c >= '1' && c <= '9') return true;
+        }
+        return false;
     }
 
     /** The text of a JSON number (RFC 8259 grammar). */

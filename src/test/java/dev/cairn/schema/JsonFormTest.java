@@ -189,6 +189,43 @@ class JsonFormTest {
             "the latest version has no note");
     }
 
+    /**
+     * A number the component's float or double cannot hold is refused as an integer out of range
+     * is (record-format.md §7: numbers are exact), naming the component and the place; before,
+     * 1e40 was stored as Infinity and 1e-400 as 0.0. The spelled infinities, -0.0 and numbers
+     * that only round stay accepted.
+     */
+    @Test
+    void floatsAndDoublesOutOfRangeAreRefused() {
+        SchemaVersions versions = versions(Floats.class);
+        RecordCodec<Floats> codec = RecordCodec.of(Floats.class, "F", versions);
+        String[][] refused = {
+            {"{\"f\":1e40}", "column 6 at Floats.f: float 1e40 out of range: its magnitude is above 3.4028235E38"},
+            {"{\"d\":1e400}", "column 6 at Floats.d: double 1e400 out of range: its magnitude is above 1.7976931348623157E308"},
+            {"{\"d\":-1e400}", "at Floats.d: double -1e400 out of range"},
+            {"{\"d\":1e-400}", "at Floats.d: double 1e-400 out of range: not zero, but below 4.9E-324"},
+            {"{\"d\":4.9E-325}", "at Floats.d: double 4.9E-325 out of range: not zero"},
+            {"{\"f\":1e-50}", "at Floats.f: float 1e-50 out of range: not zero, but below 1.4E-45"},
+            {"{\"list\":[1,3.5e38]}", "at Floats.list[1]: float 3.5e38 out of range"},
+            {"{\"opt\":1e309}", "at Floats.opt: double 1e309 out of range"},
+            {"{\"boxed\":1e-324}", "at Floats.boxed: double 1e-324 out of range"},
+        };
+        for (String[] r : refused) {
+            var e = assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson(r[0], versions), r[0]);
+            assertTrue(e.getMessage().contains(r[1]), e.getMessage());
+        }
+        Floats kept = codec.decode(MemorySegment.ofArray(JsonForm.fromJson(
+            "{\"d\":-0.0,\"f\":3.4028235E38,\"boxed\":\"Infinity\",\"list\":[1.4E-45,0e999,\"-Infinity\"],\"opt\":4.9E-324}",
+            versions)));
+        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(kept.d()));
+        assertEquals(Float.MAX_VALUE, kept.f());
+        assertEquals(Double.POSITIVE_INFINITY, kept.boxed());
+        assertEquals(List.of(Float.MIN_VALUE, 0.0f, Float.NEGATIVE_INFINITY), kept.list());
+        assertEquals(Double.MIN_VALUE, kept.opt().orElseThrow());
+        // 2e-45 is no float, but rounds to the smallest one: rounding is a float's precision, not a range error
+        assertEquals(Float.MIN_VALUE, codec.decode(MemorySegment.ofArray(JsonForm.fromJson("{\"f\":2e-45}", versions))).f());
+    }
+
     @Test
     void parseErrorsGiveLineColumnAndPath() {
         SchemaVersions versions = versions(Everything.class);
