@@ -59,9 +59,11 @@ final class Args {
      */
     Path dir(int index) {
         Path dir = Path.of(positional(index, "DIR"));
-        if (Files.isRegularFile(dir) && dir.getParent() != null && Store.exists(dir.getParent())) {
-            throw new Main.UsageException("no database folder " + dir.toAbsolutePath() + ": give the folder that holds it, "
-                + dir.toAbsolutePath().getParent());
+        if (Files.isRegularFile(dir)) {
+            Path parent = dir.toAbsolutePath().getParent();
+            throw new Main.UsageException(dir.toAbsolutePath() + " is a file, not a folder"
+                + (parent != null && Store.exists(parent) ? ": give the folder that holds it, " + parent
+                    : " (expected: DIR, the folder that holds a database)"));
         }
         if (!Files.isDirectory(dir)) throw new Main.UsageException("no database folder " + dir.toAbsolutePath());
         if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
@@ -103,14 +105,23 @@ final class Args {
         return options.getOrDefault(name, fallback);
     }
 
-    int intOption(String name, int fallback) {
+    /**
+     * Option {@code name} as a number in {@code min..max}, or {@code fallback} when it is not
+     * given. A value given is checked against the range even when it equals the fallback, so a
+     * fallback outside the range (0 for "the current version") cannot be given by hand.
+     * {@code expected} says the range in the error.
+     */
+    int intOption(String name, int fallback, int min, int max, String expected) {
         String v = options.get(name);
         if (v == null) return fallback;
+        int n;
         try {
-            return Integer.parseInt(v);
+            n = Integer.parseInt(v);
         } catch (NumberFormatException e) {
             throw new Main.UsageException("option " + name + " '" + v + "' (expected: a number)");
         }
+        if (n < min || n > max) throw new Main.UsageException("option " + name + " " + n + " (expected: " + expected + ")");
+        return n;
     }
 
     String requiredOption(String name) {

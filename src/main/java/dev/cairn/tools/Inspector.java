@@ -124,6 +124,10 @@ public final class Inspector implements AutoCloseable {
     }
 
     private static Inspector open(Path dir, PrintStream out, boolean shell, String appId) {
+        if (java.nio.file.Files.isRegularFile(dir)) {
+            throw new IllegalArgumentException(dir.toAbsolutePath() + " is a file, not a folder (expected: DIR, the"
+                + " folder that holds a database)");
+        }
         if (!java.nio.file.Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no database folder " + dir.toAbsolutePath());
         }

@@ -350,8 +350,7 @@ public final class Main {
                 case "compact" -> Commands.compact(a.expect(2).dir(0), Path.of(a.positional(1, "TARGET_DIR")), out);
                 case "server" -> {
                     a.expect(0, "--data", "--host", "--port", "--app-id");
-                    int port = a.intOption("--port", 7070);
-                    if (port < 0 || port > 65535) throw new UsageException("option --port " + port + " (expected: 0..65535)");
+                    int port = a.intOption("--port", 7070, 0, 65535, "0..65535");
                     CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
                         port, a.option("--app-id", "default"), out,
                         (server, stop) -> ServerConsole.start(server, System.in, out, stop));
@@ -364,11 +363,11 @@ public final class Main {
                 case "export" -> {
                     if (!a.given("--jdbc")) {
                         yield Commands.export(a.expect(2, "--format", "--schema-version").dir(0), a.positional(1, "TREE"),
-                            a.option("--format", "jsonl"), a.intOption("--schema-version", 0), out, err);
+                            a.option("--format", "jsonl"), schemaVersion(a), out, err);
                     }
                     JdbcCommands.Target target = jdbcTarget(a, JDBC_OPTIONS);
                     yield JdbcCommands.export(a.dir(0), a.positional(1, "TREE"), target, a.flag("--append"),
-                        a.intOption("--schema-version", 0), out, err);
+                        schemaVersion(a), out, err);
                 }
                 case "import" -> {
                     if (!a.given("--jdbc")) {
@@ -392,6 +391,12 @@ public final class Main {
         "--schema-version"};
     private static final String[] JDBC_IMPORT_OPTIONS = {"--jdbc", "--table", "--user", "--password-env", "--append",
         "--keep-ids"};
+
+    /** {@code --schema-version N}: 0, the tree's current version, when it is not given; a given one is 1 or more. */
+    private static int schemaVersion(Args a) {
+        return a.intOption("--schema-version", 0, 1, Integer.MAX_VALUE,
+            "a schema version of the tree, 1 or more; without the option, the tree's current one");
+    }
 
     /**
      * The --jdbc options of export and import, after refusing any other ({@code allowed}); a

@@ -53,6 +53,16 @@ class InspectorTest {
         }
     }
 
+    /** A file given as the folder is said to be a file (it was "no database folder FILE"). */
+    @Test
+    void aFileGivenAsTheFolderIsSaidToBeAFile() throws Exception {
+        Path file = java.nio.file.Files.writeString(dir.resolve("Part.jsonl"), "{}\n");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> Inspector.open(file, new PrintStream(printed, true, StandardCharsets.UTF_8)));
+        assertEquals(file.toAbsolutePath() + " is a file, not a folder (expected: DIR, the folder that holds a database)",
+            e.getMessage());
+    }
+
     /** The inspector links to a server of another application id when started with it (probe helper-24: it could not). */
     @Test
     void connectsToAServerOfTheApplicationIdItWasStartedWith() {

@@ -152,7 +152,37 @@ class MainTest {
         Path db = databaseWithParts(1);
         Result r = cairn("verify", db.resolve("data.cairn").toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("give the folder that holds it, " + db.toAbsolutePath()), r.err());
+        assertTrue(r.err().contains(db.resolve("data.cairn").toAbsolutePath() + " is a file, not a folder: give the folder"
+            + " that holds it, " + db.toAbsolutePath()), r.err());
+        // a file elsewhere given as DIR (an export file): said to be a file, not "no database folder"
+        for (String[] command : List.of(new String[] {"verify", file.toString()}, new String[] {"export", file.toString(), "Part"},
+                new String[] {"stats", file.toString()}, new String[] {"import", file.toString(), "Part", file.toString()})) {
+            r = cairn(command);
+            assertEquals(2, r.code(), String.join(" ", command) + ": " + r.out() + r.err());
+            assertTrue(r.err().contains("cairn " + command[0] + ": " + file.toAbsolutePath() + " is a file, not a folder"
+                + " (expected: DIR, the folder that holds a database)"), r.err());
+        }
+    }
+
+    /** --schema-version 0 was taken for "not given" and exported the current version; like -1, it is no version. */
+    @Test
+    void exportRefusesSchemaVersionZeroAsItRefusesOtherNonVersions() throws Exception {
+        Path db = databaseWithParts(1);
+        for (String version : List.of("0", "-1")) {
+            for (String format : List.of("jsonl", "sql")) {
+                Result r = cairn("export", db.toString(), "Part", "--format", format, "--schema-version", version);
+                assertEquals(2, r.code(), r.out() + r.err());
+                assertEquals("", r.out());
+                assertTrue(r.err().contains("option --schema-version " + version + " (expected: a schema version of the tree,"
+                    + " 1 or more; without the option, the tree's current one)"), r.err());
+            }
+            Result r = cairn("export", db.toString(), "Part", "--jdbc", "jdbc:nodriver:x", "--schema-version=" + version);
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("option --schema-version " + version + " (expected: a schema version"), r.err());
+        }
+        Result r = cairn("export", db.toString(), "Part", "--schema-version", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"key\":\"Part/0.0\""), r.out());
     }
 
     /** A backup target that is a file, and an import file that is missing, are named as such. */
