@@ -70,9 +70,9 @@ final class JsonParser {
         }
         return switch (type) {
             case Scalar s -> scalar(s.kind(), path);
-            case ListOf l -> Collections.unmodifiableList(array(l.element(), path, depth));
+            case ListOf l -> Collections.unmodifiableList(array(l.element(), path, depth, false));
             case SetOf s -> Collections.unmodifiableSet(new LinkedHashSet<>(array(s.element(), path,
-                depth)));
+                depth, true)));
             case MapOf m -> map(m, path, depth);
             case OptionalOf o -> {
                 depth(depth, path);
@@ -298,9 +298,15 @@ final class JsonParser {
         return new GenericEnum(en.name(), name);
     }
 
-    private List<Object> array(FieldType element, String path, int depth) {
+    /**
+     * The elements of a JSON array; for a set ({@code distinct}) an element equal to an earlier
+     * one is refused, as a repeated map key or member is: kept silently, the set would hold
+     * fewer elements than the text gives.
+     */
+    private List<Object> array(FieldType element, String path, int depth, boolean distinct) {
         expect('[', path);
         List<Object> out = new ArrayList<>();
+        Map<Object, Integer> seen = distinct ? new java.util.HashMap<>() : null;
         space();
         if (peek() == ']') {
             at++;
@@ -308,7 +314,19 @@ final class JsonParser {
         }
         depth(depth, path);
         while (true) {
-            out.add(value(element, path + "[" + out.size() + "]", depth + 1));
+            space();
+            int elementAt = at;
+            String elementPath = path + "[" + out.size() + "]";
+            Object v = value(element, elementPath, depth + 1);
+            if (seen != null) {
+                // byte arrays are equal by content, as the set's encoded elements are
+                Integer earlier = seen.putIfAbsent(v instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : v, out.size());
+                if (earlier != null) {
+                    at = elementAt;
+                    throw fail(elementPath, "a set element given twice (also " + path + "[" + earlier + "])");
+                }
+            }
+            out.add(v);
             space();
             char c = next(path);
             if (c == ']') return out;

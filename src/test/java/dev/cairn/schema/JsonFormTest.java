@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.schema.RecordCodecTest.Everything;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class JsonFormTest {
@@ -224,6 +226,33 @@ class JsonFormTest {
         assertEquals(Double.MIN_VALUE, kept.opt().orElseThrow());
         // 2e-45 is no float, but rounds to the smallest one: rounding is a float's precision, not a range error
         assertEquals(Float.MIN_VALUE, codec.decode(MemorySegment.ofArray(JsonForm.fromJson("{\"f\":2e-45}", versions))).f());
+    }
+
+    record Sets(Set<String> tags, Set<byte[]> blobs, List<String> list, Map<String, Set<Integer>> byName) { }
+
+    /**
+     * A set element given twice is refused, naming the set and both places, as a repeated map
+     * key is; before, ["RED","RED"] was stored as ["RED"]. A list keeps repeated elements.
+     */
+    @Test
+    void aSetElementGivenTwiceIsRefused() {
+        SchemaVersions versions = versions(Sets.class);
+        String[][] refused = {
+            {"{\"tags\":[\"RED\",\"BLUE\",\"RED\"]}", "JSON line 1 column 23 at Sets.tags[2]: a set element given twice"
+                + " (also Sets.tags[0]) (found '\"RED\"]}')"},
+            {"{\"blobs\":[\"AAE=\", \"AAE=\"]}", "column 19 at Sets.blobs[1]: a set element given twice (also Sets.blobs[0])"},
+            {"{\"byName\":{\"a\":[1,2,1]}}", "at Sets.byName{a}[2]: a set element given twice (also Sets.byName{a}[0])"},
+        };
+        for (String[] r : refused) {
+            var e = assertThrows(IllegalArgumentException.class, () -> JsonForm.fromJson(r[0], versions), r[0]);
+            assertTrue(e.getMessage().contains(r[1]), e.getMessage());
+        }
+        RecordCodec<Sets> codec = RecordCodec.of(Sets.class, "S", versions);
+        Sets kept = codec.decode(MemorySegment.ofArray(JsonForm.fromJson(
+            "{\"tags\":[\"RED\",\"red\"],\"blobs\":[\"AAE=\",\"AAI=\"],\"list\":[\"a\",\"a\"]}", versions)));
+        assertEquals(Set.of("RED", "red"), kept.tags());
+        assertEquals(2, kept.blobs().size());
+        assertEquals(List.of("a", "a"), kept.list());
     }
 
     @Test
