@@ -58,6 +58,7 @@ final class TreeImport {
                 if (bodies != null) bodies.add(body);
             }
         }
+        refuseKeysTwice(what, t, rows, source);
         java.util.BitSet releasedBelow = revisionsAsTheApiMakesThem(what, t, rows, source);
         SyncReplica.awaitIds(db, t, rows.size());
         return db.write(() -> {
@@ -71,7 +72,7 @@ final class TreeImport {
                 if (highest >= 0) db.pool(t).takeBelow((int) Math.min((long) highest + 1, Integer.MAX_VALUE));
             } else {
                 if (keepIds) throw refusedKeeping(what, why);
-                refuseRevisionsOfOneId(what, rows);
+                refuseRevisionsOfOneId(what, rows, why, db.serverId != null);
             }
             List<Key<?>> keys = new ArrayList<>(rows.size());
             int renumbered = 0;
@@ -214,19 +215,9 @@ final class TreeImport {
     private static String whyIdsCannotBeKept(Database db, TreeState t, List<Planned> rows, ImportSource source) {
         if (db.serverId != null) return linked();
         KeyPool pool = db.pool(t);
-        // keys that come more than once, each said at its second row
-        long[] keys = sortedKeys(rows);
-        long[] twice = java.util.stream.IntStream.range(1, keys.length).filter(i -> keys[i] == keys[i - 1])
-            .mapToLong(i -> keys[i]).distinct().toArray();
-        java.util.BitSet seen = new java.util.BitSet(twice.length);
         for (int i = 0; i < rows.size(); i++) {
             Planned row = rows.get(i);
             if (!row.keyed()) return source.where(i, row.id(), row.revision()) + " has no key (a bare record object)";
-            int dup = java.util.Arrays.binarySearch(twice, packed(row));
-            if (dup >= 0) {
-                if (seen.get(dup)) return "key " + t.name + "/" + row.id() + "." + row.revision() + " comes twice";
-                seen.set(dup);
-            }
             if (row.id() > Limits.IMPORT_KEPT_ID_MAX) {
                 return "id " + row.id() + " is above " + Limits.IMPORT_KEPT_ID_MAX + ", the highest id an import keeps:"
                     + " keeping it would take every id up to it, leaving tree " + t.name + " next to none to insert"
@@ -250,17 +241,44 @@ final class TreeImport {
             + "; keeping ids was asked for, so none got new ones (nothing imported)");
     }
 
-    /** Refuses, naming the lowest such id and its revisions in row order, rows holding two revisions of one id. */
-    private static void refuseRevisionsOfOneId(String what, List<Planned> rows) {
+    /**
+     * Refuses one key in two rows, naming both (the first such key in row order): no tree holds
+     * two records under one key, whether the ids are kept or not (not kept, the two would become
+     * separate records with the same data and name).
+     */
+    private static void refuseKeysTwice(String what, TreeState t, List<Planned> rows, ImportSource source) {
+        long[] keys = sortedKeys(rows);
+        long[] twice = java.util.stream.IntStream.range(1, keys.length).filter(i -> keys[i] == keys[i - 1])
+            .mapToLong(i -> keys[i]).distinct().toArray();
+        if (twice.length == 0) return;
+        java.util.Map<Long, Integer> first = new java.util.HashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            Planned row = rows.get(i);
+            if (!row.keyed() || java.util.Arrays.binarySearch(twice, packed(row)) < 0) continue;
+            Integer earlier = first.putIfAbsent(packed(row), i);
+            if (earlier != null) {
+                throw new TransferRefusedException(what + ": " + source.where(earlier, row.id(), row.revision()) + " and "
+                    + source.where(i, row.id(), row.revision()) + " both hold the key " + t.name + "/" + row.id() + "."
+                    + row.revision() + ", but a tree holds one record under a key: keep one of them (nothing imported)");
+            }
+        }
+    }
+
+    /**
+     * Refuses, naming the lowest such id and its revisions in row order, rows holding two
+     * revisions of one id where the ids are not kept ({@code why} says why not).
+     */
+    private static void refuseRevisionsOfOneId(String what, List<Planned> rows, String why, boolean linked) {
         long[] keys = sortedKeys(rows);
         for (int i = 1; i < keys.length; i++) {
             int id = (int) (keys[i] >>> 32);
             if (id != (int) (keys[i - 1] >>> 32)) continue;
             List<Integer> revisions = rows.stream().filter(r -> r.keyed() && r.id() == id).map(Planned::revision).toList();
             throw new TransferRefusedException(what + ": the rows hold " + revisions.size() + " revisions "
-                + revisions + " of record id " + id + ", and the ids cannot be kept here, so every row"
+                + revisions + " of record id " + id + ", and the ids cannot be kept here (" + why + "), so every row"
                 + " would become a new record with an id of its own: separate records with the same data and name."
-                + " Keep one revision of each id, or import into a database that never linked (nothing imported)");
+                + " Keep one revision of each id" + (linked ? ", or import into a database that never linked" : "")
+                + " (nothing imported)");
         }
     }
 

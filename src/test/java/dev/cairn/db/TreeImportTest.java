@@ -72,4 +72,41 @@ class TreeImportTest {
             assertEquals("{\"text\":\"c\",\"n\":2}", tree.getJson(2, 0));
         }
     }
+
+    @TreeSpec(name = "Doc", versioned = true)
+    record Doc(String text) { }
+
+    /**
+     * One key in two rows is refused naming both rows, with or without --keep-ids; before,
+     * without it, a never-linked database was told its ids "cannot be kept here" and to import
+     * "into a database that never linked". Two revisions of one id where ids cannot be kept say
+     * why they cannot, and advise a never-linked database only to a linked one.
+     */
+    @Test
+    void aKeyTwiceIsNamedAsSuchAndRevisionsOfOneIdSayWhyIdsAreNotKept() throws IOException {
+        Path db = dir.resolve("db");
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(Note.class);
+            c.tree(Doc.class).insert(new Doc("taken")); // Doc/0 handed out: ids of a Doc import cannot be kept
+        }
+        Cairn.Options o = Cairn.Options.defaults();
+        try (Database d = Database.open(db, o.nodeName(), o.user(), o.appId(), o.eventBufferEvents())) {
+            String twice = lines("a", "b") + lines("a").replace("\"a\"", "\"again\"");
+            for (boolean keepIds : new boolean[] {false, true}) {
+                var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, d.existingTree("Note"),
+                    "import into tree Note", ImportSource.jsonLines(twice, "Note"), keepIds, () -> { }));
+                assertEquals("import into tree Note: record 1 and record 3 both hold the key Note/0.0, but a tree holds one"
+                    + " record under a key: keep one of them (nothing imported)", e.getMessage());
+            }
+            assertEquals(0, GenericTreeImpl.open(d, "Note").keys().size());
+            String revisions = "{\"key\":\"Doc/0.0\",\"state\":\"Released(0)\",\"value\":{\"text\":\"a\"}}\n"
+                + "{\"key\":\"Doc/0.1\",\"state\":\"Draft(0)\",\"value\":{\"text\":\"b\"}}\n";
+            var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, d.existingTree("Doc"),
+                "import into tree Doc", ImportSource.jsonLines(revisions, "Doc"), false, () -> { }));
+            assertEquals("import into tree Doc: the rows hold 2 revisions [0, 1] of record id 0, and the ids cannot be kept"
+                + " here (id 0 was handed out in tree Doc already (a record holds it, or held it and was removed), so it is"
+                + " not free), so every row would become a new record with an id of its own: separate records with the"
+                + " same data and name. Keep one revision of each id (nothing imported)", e.getMessage());
+        }
+    }
 }
