@@ -362,7 +362,7 @@ public final class GenericTreeImpl implements GenericTree {
 
     private static List<ImportRow> rows(String table, List<SqlForm.Row> rows) {
         return rows.stream().map(r -> new ImportRow(null, r.id(), r.revision(), r.json(),
-            "row " + r.id() + "." + r.revision() + " of table " + table, null)).toList();
+            "row " + r.id() + "." + r.revision() + " of table " + table, null, r.origin())).toList();
     }
 
     @Override

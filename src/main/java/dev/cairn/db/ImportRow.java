@@ -3,6 +3,7 @@ package dev.cairn.db;
 import dev.cairn.RecordState;
 import dev.cairn.TransferRefusedException;
 import dev.cairn.schema.JsonForm;
+import dev.cairn.schema.JsonOrigin;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +13,11 @@ import java.util.Set;
  * One record to import: the key it was exported with ({@link #NO_KEY} for a bare JSON object;
  * {@code tree} null where the source names no tree, as SQL rows), its JSON value, and the state
  * of a record of a versioned tree (null: a new record's). Also writes the exported line it
- * reads ({@link #exportedLine}), so the two stay one format (record-format.md §10).
+ * reads ({@link #exportedLine}), so the two stay one format (record-format.md §10). {@code
+ * origin} is where {@code json} is in the file, for errors that name the file's places (null:
+ * nowhere, as a JDBC table's row).
  */
-record ImportRow(String tree, int id, int revision, String json, String where, RecordState state) {
+record ImportRow(String tree, int id, int revision, String json, String where, RecordState state, JsonOrigin origin) {
     static final int NO_KEY = -1;
 
     /** The members of an exported line. */
@@ -76,8 +79,9 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
             + " with other lines (expected: it alone)");
     }
 
-    static boolean isEmptyExportLine(String line, String where, String tree) {
-        Map<String, String> members = JsonForm.members(line, where);
+    /** Whether {@code line}, at {@code origin} in the file, is an empty tree's export of {@code tree}. */
+    static boolean isEmptyExportLine(String line, String where, String tree, JsonOrigin origin) {
+        Map<String, String> members = texts(line, JsonForm.membersAt(line, where, origin));
         if (!members.keySet().equals(Set.of("tree", "records"))) return false;
         if (!members.get("records").equals("0")) {
             throw new IllegalArgumentException(where + ": \"records\":" + members.get("records") + " (expected: 0, the line"
@@ -91,13 +95,15 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return true;
     }
 
-    static ImportRow ofLine(String line, String where) {
-        Map<String, String> members;
+    /** The row of one line of JSON lines, whose first character is at {@code origin} in the file. */
+    static ImportRow ofLine(String line, String where, JsonOrigin.At origin) {
+        Map<String, int[]> at;
         try {
-            members = JsonForm.members(line, where);
+            at = JsonForm.membersAt(line, where, origin);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage() + " (" + EXPECTED + ")", e);
         }
+        Map<String, String> members = texts(line, at);
         // A record whose components are only some of key, state, value is taken for an exported line.
         if (!members.containsKey("key") || !members.containsKey("value") || !ENVELOPE.containsAll(members.keySet())) {
             if (members.containsKey("key") && members.containsKey("value")) {
@@ -105,7 +111,7 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
                 throw new IllegalArgumentException(where + ": an exported line with the member" + (other.size() == 1 ? " " : "s ")
                     + other + " besides key, state and value (" + EXPECTED + ")");
             }
-            return new ImportRow(null, NO_KEY, NO_KEY, line, where, null);
+            return new ImportRow(null, NO_KEY, NO_KEY, line, where, null, origin);
         }
         String key = text(members.get("key"), where, "key");
         int slash = key.lastIndexOf('/');
@@ -120,7 +126,15 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         if (!value.startsWith("{")) {
             throw new IllegalArgumentException(where + ": \"value\" is " + abbreviated(value) + " (expected: the record's object)");
         }
-        return new ImportRow(key.substring(0, slash), id, revision, value, where, state);
+        return new ImportRow(key.substring(0, slash), id, revision, value, where, state,
+            origin.shifted(line, at.get("value")[0]));
+    }
+
+    /** Each member's value text, from where {@link JsonForm#membersAt} found it in {@code line}. */
+    private static Map<String, String> texts(String line, Map<String, int[]> at) {
+        Map<String, String> texts = new java.util.LinkedHashMap<>();
+        at.forEach((name, range) -> texts.put(name, line.substring(range[0], range[1])));
+        return texts;
     }
 
     private static String text(String json, String where, String member) {

@@ -1,6 +1,7 @@
 package dev.cairn.db;
 
 import dev.cairn.internal.Limits;
+import dev.cairn.schema.JsonOrigin;
 import dev.cairn.schema.Schema;
 import dev.cairn.schema.SqlForm;
 import java.io.IOException;
@@ -320,10 +321,11 @@ abstract class ImportSource {
                         }
                         number++;
                         ImportRow row = null;
-                        if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, tree)) {
+                        JsonOrigin.At origin = JsonOrigin.at(lines.line(), lines.column());
+                        if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, tree, origin)) {
                             emptyExport = true;
                         } else {
-                            row = ImportRow.ofLine(l, where);
+                            row = ImportRow.ofLine(l, where, origin);
                         }
                         if (emptyExport && number > 1) throw ImportRow.emptyExportWithOthers(where);
                         if (row != null) return row;
@@ -364,6 +366,11 @@ abstract class ImportSource {
         /** Line ends passed so far, for a read error's line. */
         private long lineEnds;
         private boolean afterCr;
+        /** Characters of the current line read so far. */
+        private long column;
+        /** Line and column of the first character of the line {@link #next} returned last. */
+        private long lineLine;
+        private long lineColumn;
         private final StringBuilder line = new StringBuilder();
 
         LineReader(Reader in, Path file) {
@@ -379,6 +386,8 @@ abstract class ImportSource {
                     c = read();
                 } while (c >= 0 && Character.isWhitespace(c));
                 if (c < 0) return null;
+                lineLine = lineEnds + 1;
+                lineColumn = column;
                 line.setLength(0);
                 line.append((char) c);
                 int limit = c == '{' ? Limits.IMPORT_TEXT_CHARS_MAX : NOT_JSON_CHARS;
@@ -429,11 +438,23 @@ abstract class ImportSource {
             if (c == '\n') {
                 if (!afterCr) lineEnds++;
                 afterCr = false;
+                column = 0;
             } else {
                 afterCr = c == '\r';
                 if (afterCr) lineEnds++;
+                column = afterCr ? 0 : column + 1;
             }
             return c;
+        }
+
+        /** The line (1-based, counted at \n, \r and \r\n) of the first character of the line {@link #next} returned last. */
+        long line() {
+            return lineLine;
+        }
+
+        /** The column (1-based) of that character: leading whitespace counts. */
+        long column() {
+            return lineColumn;
         }
 
         void close() {
@@ -479,7 +500,8 @@ abstract class ImportSource {
                         markedEmpty = inserts.createdTable();
                         return null;
                     }
-                    return new ImportRow(null, r.id(), r.revision(), r.json(), rowWhere(r.id(), r.revision(), table), null);
+                    return new ImportRow(null, r.id(), r.revision(), r.json(), rowWhere(r.id(), r.revision(), table), null,
+                        r.origin());
                 }
 
                 @Override

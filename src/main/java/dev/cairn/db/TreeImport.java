@@ -285,7 +285,7 @@ final class TreeImport {
     /** The row encoded with the latest schema version; an error names the row. */
     private static byte[] body(TreeState t, ImportRow row) {
         try {
-            return JsonForm.fromJson(row.json(), t.versions);
+            return JsonForm.fromJson(row.json(), t.versions, row.origin());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(row.where() + ": " + e.getMessage(), e);
         }

@@ -85,11 +85,20 @@ public final class JsonForm {
      *     latest version's complaint when no version takes the text)
      */
     public static byte[] fromJson(String json, SchemaVersions versions) {
+        return fromJson(json, versions, (JsonOrigin) null);
+    }
+
+    /**
+     * {@link #fromJson(String, SchemaVersions)} of a text read from a file: errors name the
+     * file's places, where {@code origin} says the text is (null: the text's own places).
+     */
+    public static byte[] fromJson(String json, SchemaVersions versions, JsonOrigin origin) {
         int latest = versions.latestVersion();
         IllegalArgumentException latestError = null;
         for (int version = latest; version >= 1; version--) {
             try {
-                return fromJson(json, versions, version);
+                Schema schema = versions.get(version);
+                return GenericCodec.encodeValue(schema, version, parse(json, schema, origin));
             } catch (IllegalArgumentException e) {
                 if (latestError == null) latestError = e;
             }
@@ -133,6 +142,14 @@ public final class JsonForm {
         return JsonParser.members(text, what);
     }
 
+    /**
+     * As {@link #members}, each name with the offsets in {@code text} where its value's text
+     * starts and ends ({@code [start, end]}); errors name places of {@code origin} (null: of the text).
+     */
+    public static java.util.Map<String, int[]> membersAt(String text, String what, JsonOrigin origin) {
+        return JsonParser.membersAt(text, what, origin);
+    }
+
     /** The string a JSON string literal holds, escapes decoded. */
     public static String stringValue(String json, String what) {
         return JsonParser.stringValue(json, what);
@@ -147,9 +164,16 @@ public final class JsonForm {
 
     /** Parses JSON text into a class-free record of {@code schema}. */
     public static GenericRecord parse(String json, Schema schema) {
-        Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name());
-        if (value == null) throw new IllegalArgumentException("JSON line 1 column 1 at "
-            + schema.name() + ": null (expected: an object)");
+        return parse(json, schema, null);
+    }
+
+    private static GenericRecord parse(String json, Schema schema, JsonOrigin origin) {
+        Object value = JsonParser.parse(json, schema, Schema.ROOT, schema.name(), 0, origin);
+        if (value == null) {
+            int start = json.indexOf('n'); // the null, after any whitespace
+            throw new IllegalArgumentException((origin != null ? origin.place(json, start) : "JSON "
+                + JsonOrigin.at(1, 1).place(json, start)) + " at " + schema.name() + ": null (expected: an object)");
+        }
         return (GenericRecord) value;
     }
 }

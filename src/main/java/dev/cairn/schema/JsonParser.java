@@ -40,11 +40,27 @@ import java.util.UUID;
 final class JsonParser {
     private final String text;
     private final Schema schema;
+    /** Where the text is in a file, for errors; null: errors name places in the text. */
+    private final JsonOrigin origin;
     private int at;
 
     private JsonParser(String text, Schema schema) {
+        this(text, schema, null);
+    }
+
+    private JsonParser(String text, Schema schema, JsonOrigin origin) {
         this.text = text;
         this.schema = schema;
+        this.origin = origin;
+    }
+
+    /** An error of the text (as opposed to one a value's own parser gave, which is wrapped with the place). */
+    static final class ParseError extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        ParseError(String message) {
+            super(message);
+        }
     }
 
     /** Parses {@code text}, which must hold exactly one value of {@code type}. */
@@ -53,7 +69,12 @@ final class JsonParser {
     }
 
     static Object parse(String text, Schema schema, FieldType type, String path, int depth) {
-        JsonParser p = new JsonParser(text, schema);
+        return parse(text, schema, type, path, depth, null);
+    }
+
+    /** As {@link #parse(String, Schema, FieldType, String)}, errors naming places of {@code origin} (null: of the text). */
+    static Object parse(String text, Schema schema, FieldType type, String path, int depth, JsonOrigin origin) {
+        JsonParser p = new JsonParser(text, schema, origin);
         Object v = p.value(type, path, depth);
         p.space();
         if (p.at < text.length()) throw p.fail(path, "text after the value");
@@ -106,8 +127,18 @@ final class JsonParser {
      * repeated name is an error. Nesting of the skipped values is bounded by {@link Bin#DEPTH_MAX}.
      */
     static java.util.LinkedHashMap<String, String> members(String text, String path) {
-        JsonParser p = new JsonParser(text, null);
         java.util.LinkedHashMap<String, String> members = new java.util.LinkedHashMap<>();
+        membersAt(text, path, null).forEach((name, at) -> members.put(name, text.substring(at[0], at[1])));
+        return members;
+    }
+
+    /**
+     * As {@link #members(String, String)}, each name with where its value's text starts and ends
+     * in {@code text}; errors name places of {@code origin} (null: of the text).
+     */
+    static java.util.LinkedHashMap<String, int[]> membersAt(String text, String path, JsonOrigin origin) {
+        JsonParser p = new JsonParser(text, null, origin);
+        java.util.LinkedHashMap<String, int[]> members = new java.util.LinkedHashMap<>();
         p.expect('{', path);
         p.space();
         if (p.peek() == '}') {
@@ -120,7 +151,7 @@ final class JsonParser {
                 p.space();
                 int start = p.at;
                 p.skipValue(path, 0);
-                if (members.put(name, text.substring(start, p.at)) != null) {
+                if (members.put(name, new int[] {start, p.at}) != null) {
                     p.at = nameAt;
                     throw p.fail(path, "repeated member \"" + name + "\"");
                 }
@@ -425,7 +456,7 @@ final class JsonParser {
             at = start;
             throw fail(path, "not a " + kind + " value: " + e.getMessage());
         } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("JSON line")) throw e;
+            if (e instanceof ParseError) throw e;
             at = start;
             throw fail(path, "not a " + kind + " value: " + e.getMessage());
         }
@@ -650,20 +681,12 @@ final class JsonParser {
     }
 
     private IllegalArgumentException fail(String path, String what) {
-        int line = 1;
-        int column = 1;
-        for (int i = 0; i < Math.min(at, text.length()); i++) {
-            if (text.charAt(i) == '\n') {
-                line++;
-                column = 1;
-            } else {
-                column++;
-            }
-        }
+        String place = origin != null ? origin.place(text, at) : "JSON " + JsonOrigin.at(1, 1).place(text, at);
+        // a text built from a file's values (a SQL row) is the file's in parts only: quote no more
+        int quotable = origin != null ? origin.quotableEnd(at) : Integer.MAX_VALUE;
+        if (quotable <= at) return new ParseError(place + " at " + path + ": " + what);
         String found = at >= text.length() ? "end of text" : "'" + text.substring(at,
-            Math.min(text.length(), at + 12)) + "'";
-        return new IllegalArgumentException("JSON line " + line + " column " + column + " at "
-            + path + ": " + what
-            + " (found " + found + ")");
+            Math.min(Math.min(text.length(), quotable), at + 12)) + "'";
+        return new ParseError(place + " at " + path + ": " + what + " (found " + found + ")");
     }
 }

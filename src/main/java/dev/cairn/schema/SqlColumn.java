@@ -24,6 +24,9 @@ import java.util.List;
  */
 public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
 
+    private static final java.util.regex.Pattern JSON_NUMBER =
+        java.util.regex.Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
+
     /** A value that is JSON text already (a number as SQL text gives it), put into the record as it is. */
     public record JsonText(String json) { }
 
@@ -113,12 +116,19 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
      * {@code String} holding a number for a numeric column). Columns left out take their defaults when the JSON is encoded.
      */
     public static String json(List<SqlColumn> columns, List<Object> values) {
+        return json(columns, values, new int[columns.size()], new int[columns.size()]);
+    }
+
+    /** As {@link #json(List, List)}, setting {@code valueStarts[i]} and {@code valueEnds[i]} to where column i's value is in the JSON. */
+    static String json(List<SqlColumn> columns, List<Object> values, int[] valueStarts, int[] valueEnds) {
         StringBuilder json = new StringBuilder("{");
         for (int i = 0; i < columns.size(); i++) {
             if (i > 0) json.append(',');
             JsonPrinter.quote(columns.get(i).name(), json);
             json.append(':');
+            valueStarts[i] = json.length();
             jsonValue(columns.get(i).type(), values.get(i), json);
+            valueEnds[i] = json.length();
         }
         return json.append('}').toString();
     }
@@ -188,8 +198,9 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
             case null -> json.append("null");
             case JsonText t -> json.append(t.json());
             case String s when type == Type.JSON -> json.append(s);
-            // SQL text gives numbers as text; 'NaN' and the infinities are JSON strings (§7)
-            case String s when type.numeric() && !s.matches("-?(NaN|Infinity)") -> json.append(s);
+            // a number in quotes ('5') is read as the number; 'NaN', the infinities (JSON strings, §7) and
+            // any other text are quoted, so text in a numeric column cannot add members to the record
+            case String s when type.numeric() && JSON_NUMBER.matcher(s).matches() -> json.append(s);
             case Float f when !Float.isFinite(f) -> JsonPrinter.quote(f.toString(), json);
             case Double d when !Double.isFinite(d) -> JsonPrinter.quote(d.toString(), json);
             case Boolean b -> json.append(b);

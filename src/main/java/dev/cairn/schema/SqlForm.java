@@ -24,8 +24,15 @@ import java.util.List;
 public final class SqlForm {
     private SqlForm() { }
 
-    /** One row read back: the key columns and the record as JSON text. */
-    public record Row(int id, int revision, String json) { }
+    /**
+     * One row read back: the key columns and the record as JSON text; {@code origin}, where the
+     * record's values are in the SQL text, for errors (null: a JDBC table's row).
+     */
+    public record Row(int id, int revision, String json, JsonOrigin origin) {
+        public Row(int id, int revision, String json) {
+            this(id, revision, json, null);
+        }
+    }
 
     /** The {@code CREATE TABLE} statement for {@code schema}'s root record. */
     public static String createTable(String table, Schema schema) {
@@ -169,6 +176,7 @@ public final class SqlForm {
         int revision = -1;
         List<SqlColumn> columns = new ArrayList<>();
         List<Object> values = new ArrayList<>();
+        List<SqlReader.Literal> read = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             SqlReader.Literal v = literals.get(i);
@@ -182,11 +190,31 @@ public final class SqlForm {
                     }
                     columns.add(column);
                     values.add(value(v));
+                    read.add(v);
                 }
             }
         }
         if (id < 0 || revision < 0) throw reader.fail("row without id and revision columns");
-        return new Row(id, revision, SqlColumn.json(columns, values));
+        int[] starts = new int[columns.size()];
+        int[] ends = new int[columns.size()];
+        String json = SqlColumn.json(columns, values, starts, ends);
+        return new Row(id, revision, json, origin(reader, columns, read, starts, ends));
+    }
+
+    /** Where each value of a row's JSON record is in the SQL text ({@link SqlRowOrigin}). */
+    private static SqlRowOrigin origin(SqlReader reader, List<SqlColumn> columns, List<SqlReader.Literal> literals,
+                                       int[] starts, int[] ends) {
+        List<SqlRowOrigin.Value> values = new ArrayList<>(columns.size());
+        for (int i = 0; i < columns.size(); i++) {
+            SqlReader.Literal l = literals.get(i);
+            int[] place = reader.place(l.start());
+            // a number is in the JSON as written; a JSON column's string is, between the quotes
+            boolean jsonString = l.kind() == SqlReader.LiteralKind.STRING && columns.get(i).type() == SqlColumn.Type.JSON;
+            boolean same = l.kind() == SqlReader.LiteralKind.NUMBER || jsonString;
+            values.add(new SqlRowOrigin.Value(starts[i], ends[i], columns.get(i).name(), place[0], place[1], reader.source(l), same,
+                jsonString));
+        }
+        return new SqlRowOrigin(List.copyOf(values));
     }
 
     // ---------------------------------------------------------------- literals

@@ -14,7 +14,8 @@ import java.util.Locale;
 final class SqlReader {
     enum LiteralKind { NULL, BOOLEAN, NUMBER, STRING, BINARY }
 
-    record Literal(LiteralKind kind, String text) {
+    /** A value's literal: its kind, its text (a string's without quotes), where it starts and ends in the statement. */
+    record Literal(LiteralKind kind, String text, int start, int end) {
         int intValue(SqlReader reader, String column) {
             try {
                 if (kind == LiteralKind.NUMBER) return Integer.parseInt(text);
@@ -30,6 +31,10 @@ final class SqlReader {
     /** Where {@code sql} starts in the text it was cut from ({@link SqlStatements}): 1, 1 for the whole text. */
     private final int firstLine;
     private final int firstColumn;
+    /** Offset, line and column {@link #place} reached last: rows ask in order, so it counts each character once. */
+    private int placeAt;
+    private int placeLine;
+    private int placeColumn;
 
     SqlReader(String sql) {
         this(sql, 1, 1);
@@ -181,26 +186,32 @@ final class SqlReader {
 
     private Literal literal() {
         space();
+        int start = at;
+        Literal l = literalText();
+        return new Literal(l.kind(), l.text(), start, at);
+    }
+
+    private Literal literalText() {
         if (at >= sql.length()) throw fail("expected a value");
         char c = sql.charAt(at);
-        if (c == '\'') return new Literal(LiteralKind.STRING, quoted('\''));
+        if (c == '\'') return new Literal(LiteralKind.STRING, quoted('\''), 0, 0);
         if ((c == 'X' || c == 'x') && at + 1 < sql.length() && sql.charAt(at + 1) == '\'') {
             at++;
             String hex = quoted('\'');
             if (!hex.matches("([0-9a-fA-F]{2})*")) throw fail("X'" + hex + "' is not hex");
-            return new Literal(LiteralKind.BINARY, hex);
+            return new Literal(LiteralKind.BINARY, hex, 0, 0);
         }
         if (startsWithWord("DATE")) {
             at += 4;
             space();
             if (at >= sql.length() || sql.charAt(at) != '\'') throw fail("expected DATE 'yyyy-mm-dd'");
-            return new Literal(LiteralKind.STRING, quoted('\''));
+            return new Literal(LiteralKind.STRING, quoted('\''), 0, 0);
         }
         for (String word : new String[] {"NULL", "TRUE", "FALSE"}) {
             if (startsWithWord(word)) {
                 at += word.length();
                 return new Literal(word.equals("NULL") ? LiteralKind.NULL : LiteralKind.BOOLEAN,
-                    word.toLowerCase(Locale.ROOT));
+                    word.toLowerCase(Locale.ROOT), 0, 0);
             }
         }
         int start = at;
@@ -208,7 +219,7 @@ final class SqlReader {
         if (start == at) throw fail("expected a value");
         String number = sql.substring(start, at);
         if (!number.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?")) throw fail("'" + number + "' is not a number");
-        return new Literal(LiteralKind.NUMBER, number);
+        return new Literal(LiteralKind.NUMBER, number, 0, 0);
     }
 
     /** Reads a literal or identifier quoted by {@code q}, with doubled quotes as escapes. */
@@ -264,16 +275,32 @@ final class SqlReader {
     }
 
     IllegalArgumentException fail(String what) {
-        int line = firstLine;
-        int column = firstColumn;
-        for (int i = 0; i < Math.min(at, sql.length()); i++) {
-            if (sql.charAt(i) == '\n') {
-                line++;
-                column = 1;
+        int[] place = place(at);
+        return new IllegalArgumentException("SQL line " + place[0] + " column " + place[1] + ": " + what);
+    }
+
+    /** Line and column in the whole text of the statement's character at {@code offset}, counted at {@code \n}. */
+    int[] place(int offset) {
+        offset = Math.min(offset, sql.length());
+        if (placeLine == 0 || offset < placeAt) {
+            placeAt = 0;
+            placeLine = firstLine;
+            placeColumn = firstColumn;
+        }
+        for (; placeAt < offset; placeAt++) {
+            if (sql.charAt(placeAt) == '\n') {
+                placeLine++;
+                placeColumn = 1;
             } else {
-                column++;
+                placeColumn++;
             }
         }
-        return new IllegalArgumentException("SQL line " + line + " column " + column + ": " + what);
+        return new int[] {placeLine, placeColumn};
+    }
+
+    /** The literal as the text has it, shortened to 40 characters. */
+    String source(Literal literal) {
+        String text = sql.substring(literal.start(), literal.end());
+        return text.length() <= 40 ? text : text.substring(0, 37) + "...";
     }
 }

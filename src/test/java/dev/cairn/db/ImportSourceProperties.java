@@ -2,6 +2,7 @@ package dev.cairn.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.cairn.schema.JsonOrigin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,14 +78,18 @@ class ImportSourceProperties {
             List<ImportRow> rows = new ArrayList<>();
             int number = 0;
             boolean emptyExport = false;
+            long lineNumber = 0;
             for (String line : (Iterable<String>) text.lines()::iterator) {
+                lineNumber++;
                 String l = line.strip();
                 if (l.isEmpty()) continue;
                 String where = "record " + ++number;
-                if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, "T")) {
+                // errors name the file's line, and the column counting the whitespace before the line's text
+                JsonOrigin.At origin = JsonOrigin.at(lineNumber, 1 + line.length() - line.stripLeading().length());
+                if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, "T", origin)) {
                     emptyExport = true;
                 } else {
-                    rows.add(ImportRow.ofLine(l, where));
+                    rows.add(ImportRow.ofLine(l, where, origin));
                 }
                 if (emptyExport && number > 1) throw ImportRow.emptyExportWithOthers(where);
             }

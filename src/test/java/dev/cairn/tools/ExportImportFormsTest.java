@@ -351,4 +351,68 @@ class ExportImportFormsTest {
         assertTrue(cairn("import", other.toString(), "Note", write("replace.sql", sql + "REPLACE INTO \"Note\" VALUES (9, 0, 'z', 9);\n")
             .toString()).err().contains("statement REPLACE (expected: INSERT INTO, or one that holds no row and is skipped"));
     }
+
+    record Dims(String note, int h) { }
+
+    @TreeSpec(name = "Box")
+    record Box(String label, int qty, Dims dims, float f) { }
+
+    /** Column (1-based) of {@code part}'s first occurrence in line {@code line} (1-based) of {@code text}. */
+    private static int column(String text, int line, String part) {
+        return text.lines().toList().get(line - 1).indexOf(part) + 1;
+    }
+
+    /**
+     * An error in a record names the file's line and column: of the value in a JSON line (it named
+     * the column inside the value object, on "JSON line 1"), of the value's literal in SQL (it named
+     * a place, and quoted text, of a JSON record built from the row, which the file does not hold).
+     */
+    @Test
+    void anImportErrorNamesTheLineAndColumnOfTheFile() throws IOException {
+        Path db = dir.resolve("boxes");
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(Box.class);
+        }
+        String jsonl = "{\"key\":\"Box/0.0\",\"value\":{\"label\":\"a\",\"qty\":1}}\n\n"
+            + "   {\"key\":\"Box/1.0\",\"value\":{\"label\":\"b\",\"qty\":\"many\"}}\n";
+        MainTest.Result r = cairn("import", db.toString(), "Box", write("bad.jsonl", jsonl).toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("record 2: line 3 column " + column(jsonl, 3, "\"many\"") + " at Box.qty: expected a"
+            + " number (found '\"many\"}')"), r.err());
+        // bare record objects, \r\n line ends, a line that starts with a tab (counted as a column)
+        String floats = "{\"f\":1.5}\r\n\t{\"label\":\"x\", \"f\":1e40}\n";
+        r = cairn("import", db.toString(), "Box", write("floats.jsonl", floats).toString());
+        assertTrue(r.err().contains("record 2: line 2 column " + column(floats, 2, "1e40") + " at Box.f: float 1e40 out of"
+            + " range"), r.err());
+        assertEquals(20, column(floats, 2, "1e40"));
+
+        String head = "CREATE TABLE \"Box\" (\"id\" INTEGER NOT NULL, \"revision\" INTEGER NOT NULL, \"label\" VARCHAR(65535),"
+            + " \"qty\" INTEGER NOT NULL, \"dims\" VARCHAR(65535), \"f\" REAL NOT NULL, PRIMARY KEY (\"id\", \"revision\"));\n";
+        String insert = "INSERT INTO \"Box\" (\"id\", \"revision\", \"label\", \"qty\", \"dims\", \"f\") VALUES ";
+        // a quoted string where a number goes: the literal is named, as the file has it, nothing of the JSON quoted
+        String sql = head + insert + "(0, 0, 'a', 1, NULL, 1.5);\n" + insert + "(1, 0, 'b', 'many', NULL, 2.5);\n";
+        r = cairn("import", db.toString(), "Box", write("bad.sql", sql).toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("row 1.0 of table Box: SQL line 3 column " + column(sql, 3, "'many'") + " (column qty, value"
+            + " 'many') at Box.qty: expected a number (nothing imported)"), r.err());
+        // text in a numeric column is a string, never JSON: it cannot add members to the record
+        sql = head + insert + "(1, 0, 'b', '1,\"label\":\"c\"', NULL, 2.5);\n";
+        r = cairn("import", db.toString(), "Box", write("inject.sql", sql).toString());
+        assertTrue(r.err().contains("SQL line 2 column " + column(sql, 2, "'1,") + " (column qty, value '1,\"label\":\"c\"')"
+            + " at Box.qty: expected a number"), r.err());
+        // a number out of range: its literal's place, and only its own text quoted
+        sql = head + insert + "(1, 0, 'b', 2, NULL,\n  1e40);\n";
+        r = cairn("import", db.toString(), "Box", write("float.sql", sql).toString());
+        assertTrue(r.err().contains("SQL line 3 column 3 (column f) at Box.f: float 1e40 out of range: its magnitude is above"
+            + " 3.4028235E38, the largest finite float (an infinity is written \"Infinity\" or \"-Infinity\") (found"
+            + " '1e40')"), r.err());
+        // inside a JSON column's text: the place in the literal, over a line end and a doubled quote
+        sql = head + insert + "(1, 0, 'b', 2, '{\"note\":\n\"it''s\",\"h\":\"x\"}', 2.5);\n";
+        r = cairn("import", db.toString(), "Box", write("json.sql", sql).toString());
+        assertTrue(r.err().contains("row 1.0 of table Box: SQL line 3 column " + column(sql, 3, "\"x\"") + " (column dims)"
+            + " at Box.dims.h: expected a number (found '\"x\"}')"), r.err());
+        try (Cairn c = Cairn.open(db)) {
+            assertEquals(0, c.tree(Box.class).size());
+        }
+    }
 }
