@@ -32,7 +32,8 @@ public final class Inspector implements AutoCloseable {
         db.show("Part/3.0")           a record as indented JSON
         db.json("Part/3.0")           the same as a compact string, to edit and save
         db.schema("Part")             the current schema of a tree, as JSON
-        db.find("Part", "text")       records whose JSON contains text (ignoring case)
+        db.find("Part", "text")       records whose JSON contains text (ignoring case; strings are
+                                      searched as their characters: "a\\nb" finds a line break)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
         db.checkOut("Part/3.0")       check a record out (needed before save and remove)
         db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay)
@@ -207,13 +208,42 @@ public final class Inspector implements AutoCloseable {
             List<Key<?>> hits = new ArrayList<>();
             for (Key<?> k : t.keys()) {
                 String json = t.getJson(k.id(), k.revision());
-                if (json.toLowerCase(Locale.ROOT).contains(needle)) {
+                // the printed form escapes quotes, backslashes and control characters: a value's own
+                // text (a line break, a quote) is found in the JSON with its strings' escapes read
+                if (json.toLowerCase(Locale.ROOT).contains(needle)
+                    || unescaped(json).toLowerCase(Locale.ROOT).contains(needle)) {
                     hits.add(k);
                     out.println(k + "  " + json);
                 }
             }
             return hits;
         });
+    }
+
+    /** Compact JSON with every escape read ({@code \n} a line break, {@code \"} a quote, {@code \u0001} that character). */
+    static String unescaped(String json) {
+        StringBuilder text = new StringBuilder(json.length());
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (c != '\\' || i + 1 == json.length()) {
+                text.append(c);
+                continue;
+            }
+            char e = json.charAt(++i);
+            switch (e) {
+                case 'n' -> text.append('\n');
+                case 'r' -> text.append('\r');
+                case 't' -> text.append('\t');
+                case 'b' -> text.append('\b');
+                case 'f' -> text.append('\f');
+                case 'u' -> {
+                    text.append((char) Integer.parseInt(json, i + 1, i + 5, 16)); // the printer writes 4 hex digits
+                    i += 4;
+                }
+                default -> text.append(e); // \" \\ \/
+            }
+        }
+        return text.toString();
     }
 
     public Key<?> insert(String tree, String json) {

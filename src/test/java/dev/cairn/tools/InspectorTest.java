@@ -53,6 +53,30 @@ class InspectorTest {
         }
     }
 
+    /**
+     * find matches a value's own text: a line break, a quote, a control character, a backslash
+     * (it searched the escaped JSON only, so "second\nline" found nothing and "second\\nline" did).
+     */
+    @Test
+    void findMatchesTheTextOfAValueWithEscapedCharacters() {
+        Path db = dir.resolve("db");
+        try (Cairn c = Cairn.open(db)) {
+            var parts = c.tree(Part.class);
+            parts.insert(new Part("first", "plain", 1, 1, List.of()));
+            parts.insert(new Part("second\nline \"quoted\" bell\u0007 back\\slash", "Odd", 2, 2, List.of("tab\there")));
+        }
+        try (Inspector i = Inspector.open(db, new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+            Key<?> odd = new Key<>("Part", 1, 0);
+            for (String text : List.of("second\nline", "\"QUOTED\"", "bell\u0007", "back\\slash", "tab\there", "Odd",
+                    "\\nline")) {
+                assertEquals(List.of(odd), i.find("Part", text), text);
+            }
+            assertEquals(List.of(), i.find("Part", "second line"));
+            assertEquals(List.of(new Key<>("Part", 0, 0), odd), i.find("Part", "\"stock\":"));
+        }
+        assertEquals("a\nb\"c\\d\u0001e/", Inspector.unescaped("a\\nb\\\"c\\\\d\\u0001e\\/"));
+    }
+
     /** A file given as the folder is said to be a file (it was "no database folder FILE"). */
     @Test
     void aFileGivenAsTheFolderIsSaidToBeAFile() throws Exception {
