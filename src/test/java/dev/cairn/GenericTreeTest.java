@@ -35,6 +35,38 @@ class GenericTreeTest {
         }
     }
 
+    @TreeSpec(name = "Supplier")
+    record Supplier(String name) { }
+
+    @TreeSpec(name = "Item")
+    record Item(String name, Key<Supplier> supplier) { }
+
+    /**
+     * What record-format.md §2.1 and the inspector's help say of a class-free write of a Key: the
+     * schema stores no target tree, so a key of another tree is stored; the application then
+     * reads it, fails every update that keeps it, naming the component, and is unblocked by
+     * an update that sets a key of the right tree.
+     */
+    @Test
+    void aClassFreeWriteOfAKeyOfAnotherTreeBlocksTypedUpdatesUntilTheKeyIsSetRight() {
+        try (Cairn db = Cairn.open(dir)) {
+            Key<Supplier> acme = db.tree(Supplier.class).insert(new Supplier("acme"));
+            Tree<Item> items = db.tree(Item.class);
+            Key<Item> k = items.insert(new Item("bolt", acme));
+            GenericTree g = db.genericTree("Item");
+            g.checkOut(k.id(), k.revision()).join();
+            g.updateJson(k.id(), k.revision(), "{\"supplier\":\"Nope/9.0\"}");
+            Item read = items.get(k);
+            assertEquals("Nope", read.supplier().tree());
+            WrongTreeException e = assertThrows(WrongTreeException.class,
+                () -> items.update(k, new Item("bolt renamed", read.supplier())));
+            assertTrue(e.getMessage().startsWith("Item.supplier: key Nope/9.0 of tree Nope (expected: a key of tree Supplier"),
+                e.getMessage());
+            items.update(k, new Item("bolt renamed", acme));
+            assertEquals(new Item("bolt renamed", acme), items.get(k));
+        }
+    }
+
     @Test
     void aTreeWrittenByAnotherProgramIsReadAndEditedAsJson() throws Exception {
         ChildJvm.run(PROGRAM, "write", dir.toString());

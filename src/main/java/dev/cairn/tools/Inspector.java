@@ -36,7 +36,10 @@ public final class Inspector implements AutoCloseable {
                                       searched as their characters: "a\\nb" finds a line break)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
         db.checkOut("Part/3.0")       check a record out (needed before save and remove)
-        db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay)
+        db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay); a Key
+                                      member is not checked against the tree its class names: a key
+                                      of another tree makes the application's updates of the record
+                                      fail (WrongTreeException) until it is set right
         db.checkIn("Part/3.0")        give the record back
         db.remove("Part/3.0")         remove a checked-out record (not a released one)
         db.meta("Part/3.0")           a record's state, iterations, times and schema version
