@@ -43,6 +43,8 @@ final class JsonParser {
     /** Where the text is in a file, for errors; null: errors name places in the text. */
     private final JsonOrigin origin;
     private int at;
+    /** The error {@link #fail} made last: one of the text, passed on as it is, unlike a value parser's (a UUID's). */
+    private IllegalArgumentException failed;
 
     private JsonParser(String text, Schema schema) {
         this(text, schema, null);
@@ -52,15 +54,6 @@ final class JsonParser {
         this.text = text;
         this.schema = schema;
         this.origin = origin;
-    }
-
-    /** An error of the text (as opposed to one a value's own parser gave, which is wrapped with the place). */
-    static final class ParseError extends IllegalArgumentException {
-        private static final long serialVersionUID = 1L;
-
-        ParseError(String message) {
-            super(message);
-        }
     }
 
     /** Parses {@code text}, which must hold exactly one value of {@code type}. */
@@ -456,7 +449,7 @@ final class JsonParser {
             at = start;
             throw fail(path, "not a " + kind + " value: " + e.getMessage());
         } catch (IllegalArgumentException e) {
-            if (e instanceof ParseError) throw e;
+            if (e == failed) throw e;
             at = start;
             throw fail(path, "not a " + kind + " value: " + e.getMessage());
         }
@@ -684,9 +677,9 @@ final class JsonParser {
         String place = origin != null ? origin.place(text, at) : "JSON " + JsonOrigin.at(1, 1).place(text, at);
         // a text built from a file's values (a SQL row) is the file's in parts only: quote no more
         int quotable = origin != null ? origin.quotableEnd(at) : Integer.MAX_VALUE;
-        if (quotable <= at) return new ParseError(place + " at " + path + ": " + what);
-        String found = at >= text.length() ? "end of text" : "'" + text.substring(at,
-            Math.min(Math.min(text.length(), quotable), at + 12)) + "'";
-        return new ParseError(place + " at " + path + ": " + what + " (found " + found + ")");
+        String found = quotable <= at ? "" : at >= text.length() ? " (found end of text)" : " (found '"
+            + text.substring(at, Math.min(Math.min(text.length(), quotable), at + 12)) + "')";
+        failed = new IllegalArgumentException(place + " at " + path + ": " + what + found);
+        return failed;
     }
 }
