@@ -7,7 +7,7 @@ package dev.cairn.schema;
  * from the row's literals. Without an origin, errors name places in the text itself ("JSON line
  * L column C").
  */
-public interface JsonOrigin {
+public sealed interface JsonOrigin permits JsonOrigin.At, SqlRowOrigin {
     /** How an error names the place of {@code text}'s character at {@code offset}, e.g. "line 3 column 45". */
     String place(String text, int offset);
 

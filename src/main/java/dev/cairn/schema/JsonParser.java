@@ -324,8 +324,8 @@ final class JsonParser {
 
     /**
      * The elements of a JSON array; for a set ({@code distinct}) an element equal to an earlier
-     * one is refused, as a repeated map key or member is: kept silently, the set would hold
-     * fewer elements than the text gives.
+     * one is refused, as a repeated map key or member is: the set would silently hold fewer
+     * elements than the text gives.
      */
     private List<Object> array(FieldType element, String path, int depth, boolean distinct) {
         expect('[', path);
@@ -343,8 +343,9 @@ final class JsonParser {
             String elementPath = path + "[" + out.size() + "]";
             Object v = value(element, elementPath, depth + 1);
             if (seen != null) {
-                // byte arrays are equal by content, as the set's encoded elements are
-                Integer earlier = seen.putIfAbsent(v instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : v, out.size());
+                // equal as the set built below finds them; byte arrays never are (a Set<byte[]> holds
+                // arrays of equal content, and stores them, so its JSON must read back)
+                Integer earlier = seen.putIfAbsent(v, out.size());
                 if (earlier != null) {
                     at = elementAt;
                     throw fail(elementPath, "a set element given twice (also " + path + "[" + earlier + "])");

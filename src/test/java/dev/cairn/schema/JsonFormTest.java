@@ -240,7 +240,6 @@ class JsonFormTest {
         String[][] refused = {
             {"{\"tags\":[\"RED\",\"BLUE\",\"RED\"]}", "JSON line 1 column 23 at Sets.tags[2]: a set element given twice"
                 + " (also Sets.tags[0]) (found '\"RED\"]}')"},
-            {"{\"blobs\":[\"AAE=\", \"AAE=\"]}", "column 19 at Sets.blobs[1]: a set element given twice (also Sets.blobs[0])"},
             {"{\"byName\":{\"a\":[1,2,1]}}", "at Sets.byName{a}[2]: a set element given twice (also Sets.byName{a}[0])"},
         };
         for (String[] r : refused) {
@@ -248,8 +247,9 @@ class JsonFormTest {
             assertTrue(e.getMessage().contains(r[1]), e.getMessage());
         }
         RecordCodec<Sets> codec = RecordCodec.of(Sets.class, "S", versions);
+        // a Set<byte[]> may hold arrays of equal content (Java compares arrays by identity): they read back
         Sets kept = codec.decode(MemorySegment.ofArray(JsonForm.fromJson(
-            "{\"tags\":[\"RED\",\"red\"],\"blobs\":[\"AAE=\",\"AAI=\"],\"list\":[\"a\",\"a\"]}", versions)));
+            "{\"tags\":[\"RED\",\"red\"],\"blobs\":[\"AAE=\",\"AAE=\"],\"list\":[\"a\",\"a\"]}", versions)));
         assertEquals(Set.of("RED", "red"), kept.tags());
         assertEquals(2, kept.blobs().size());
         assertEquals(List.of("a", "a"), kept.list());
