@@ -187,31 +187,34 @@ final class SqlReader {
     private Literal literal() {
         space();
         int start = at;
-        Literal l = literalText();
+        Token l = token();
         return new Literal(l.kind(), l.text(), start, at);
     }
 
-    private Literal literalText() {
+    /** A literal's kind and text, before {@link #literal} knows where it ends. */
+    private record Token(LiteralKind kind, String text) { }
+
+    private Token token() {
         if (at >= sql.length()) throw fail("expected a value");
         char c = sql.charAt(at);
-        if (c == '\'') return new Literal(LiteralKind.STRING, quoted('\''), 0, 0);
+        if (c == '\'') return new Token(LiteralKind.STRING, quoted('\''));
         if ((c == 'X' || c == 'x') && at + 1 < sql.length() && sql.charAt(at + 1) == '\'') {
             at++;
             String hex = quoted('\'');
             if (!hex.matches("([0-9a-fA-F]{2})*")) throw fail("X'" + hex + "' is not hex");
-            return new Literal(LiteralKind.BINARY, hex, 0, 0);
+            return new Token(LiteralKind.BINARY, hex);
         }
         if (startsWithWord("DATE")) {
             at += 4;
             space();
             if (at >= sql.length() || sql.charAt(at) != '\'') throw fail("expected DATE 'yyyy-mm-dd'");
-            return new Literal(LiteralKind.STRING, quoted('\''), 0, 0);
+            return new Token(LiteralKind.STRING, quoted('\''));
         }
         for (String word : new String[] {"NULL", "TRUE", "FALSE"}) {
             if (startsWithWord(word)) {
                 at += word.length();
-                return new Literal(word.equals("NULL") ? LiteralKind.NULL : LiteralKind.BOOLEAN,
-                    word.toLowerCase(Locale.ROOT), 0, 0);
+                return new Token(word.equals("NULL") ? LiteralKind.NULL : LiteralKind.BOOLEAN,
+                    word.toLowerCase(Locale.ROOT));
             }
         }
         int start = at;
@@ -219,7 +222,7 @@ final class SqlReader {
         if (start == at) throw fail("expected a value");
         String number = sql.substring(start, at);
         if (!number.matches("-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?")) throw fail("'" + number + "' is not a number");
-        return new Literal(LiteralKind.NUMBER, number, 0, 0);
+        return new Token(LiteralKind.NUMBER, number);
     }
 
     /** Reads a literal or identifier quoted by {@code q}, with doubled quotes as escapes. */
