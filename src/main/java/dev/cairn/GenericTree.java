@@ -88,6 +88,7 @@ public interface GenericTree {
     /**
      * Asks for the record's check-out, as {@link Tree#checkOut}: completes when this node holds
      * it (at once while standalone; after the server grants it, in queue order, once linked).
+     * Its stages run on a virtual thread of their own, where they may write and block.
      */
     CompletableFuture<Void> checkOut(int id, int revision);
 

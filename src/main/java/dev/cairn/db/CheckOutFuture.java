@@ -1,7 +1,7 @@
 package dev.cairn.db;
 
 import dev.cairn.Key;
-import java.util.concurrent.CompletableFuture;
+import dev.cairn.internal.CallbackFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -14,7 +14,7 @@ import java.util.concurrent.TimeoutException;
  * the task waiting on it) withdraws the request, as a check-in does: else the record would be
  * handed to this node later, which no longer waits for it, and others would queue behind it.
  */
-final class CheckOutFuture extends CompletableFuture<Void> {
+final class CheckOutFuture extends CallbackFuture<Void> {
     private final Database db;
     private final Key<?> key;
     private final Runnable withdraw;

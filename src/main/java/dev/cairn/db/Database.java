@@ -1047,7 +1047,7 @@ public final class Database implements AutoCloseable {
             checkOut(t, key);
             return null;
         }, true);
-        return CompletableFuture.completedFuture(null);
+        return dev.cairn.internal.CallbackFuture.completed(null);
     }
 
     /** Gives a check-out back: through the sync server while linked, else at once. */

@@ -6,6 +6,7 @@ import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.SchemaMismatchException;
+import dev.cairn.internal.CallbackFuture;
 import dev.cairn.schema.Evolution;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
@@ -225,9 +226,9 @@ public final class SyncReplica implements Replica {
             MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()));
             return c != null && Layout.checkoutHolder(c).equals(db.nodeId());
         });
-        if (mine) return CompletableFuture.completedFuture(null);
+        if (mine) return CallbackFuture.completed(null);
         SyncClient c = client;
-        if (c != null && !c.replicates(t.name)) return CompletableFuture.failedFuture(notReplicated(c, key));
+        if (c != null && !c.replicates(t.name)) return CallbackFuture.failed(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
         CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k, () -> withdraw(t, k)));
         // A close that ran since the read above failed the waiting futures before this one was added.

@@ -87,7 +87,7 @@ public final class SyncClient implements AutoCloseable {
     private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
     /** The {@link #finishCheckIns} calls of the current session (link thread only). */
     private final List<CompletableFuture<Void>> finishing = new ArrayList<>();
-    private final CompletableFuture<Void> synced = new CompletableFuture<>();
+    private final CompletableFuture<Void> synced = new dev.cairn.internal.CallbackFuture<>();
     private final AtomicLong changesSent = new AtomicLong();
     private final AtomicLong pushesReceived = new AtomicLong();
     private final Object wake = new Object();

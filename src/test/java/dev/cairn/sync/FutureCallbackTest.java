@@ -1,0 +1,85 @@
+package dev.cairn.sync;
+
+import static dev.cairn.sync.SyncFixture.await;
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.BorrowState;
+import dev.cairn.Cairn;
+import dev.cairn.Key;
+import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The application's stages on the futures of connect and checkOut may write and block: they
+ * ran on the sync link thread inside the commit of the grant, where an update failed
+ * ("transaction N is closed") and a wait for a grant waited for the link itself.
+ */
+@Timeout(90)
+class FutureCallbackTest {
+    @TempDir Path dir;
+
+    @Test
+    void aCheckOutGrantedLaterRunsItsCallbackWhereItMayUpdateAndCheckIn() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            AtomicReference<String> thread = new AtomicReference<>();
+            CompletableFuture<Void> bDone = pb.checkOut(k).thenRun(() -> {
+                thread.set(Thread.currentThread().getName());
+                pb.update(k, part(2));
+                pb.checkIn(k);
+            });
+            await("b waits first", () -> pb.borrowState(k) instanceof BorrowState.Waiting w && w.position() == 1);
+            CompletableFuture<Void> cWaits = pc.checkOut(k);
+            await("c waits second", () -> pc.borrowState(k) instanceof BorrowState.Waiting w && w.position() == 2);
+            assertFalse(bDone.isDone(), "b's check-out waits for a");
+
+            pa.checkIn(k);
+            bDone.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(part(2), pb.get(k), "the callback's update was made");
+            assertTrue(thread.get().startsWith("cairn-callback-"), thread.get());
+            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertInstanceOf(BorrowState.Mine.class, pc.borrowState(k), "b's check-in handed the record on to c");
+            await("c has b's change", () -> pc.get(k).equals(part(2)));
+        }
+    }
+
+    @Test
+    void connectsCallbackMayCheckOutAndWaitForTheGrant() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.open("a");
+            Tree<Part> pa = a.tree(Part.class);
+            Key<Part> k = a.connect("127.0.0.1", f.port()).thenApply(v -> {
+                Key<Part> inserted = pa.insert(part(1));
+                pa.checkOut(inserted).join();
+                pa.update(inserted, part(2));
+                return inserted;
+            }).orTimeout(20, TimeUnit.SECONDS).join();
+            assertEquals(part(2), pa.get(k), "the callback checked out and updated the record");
+            assertInstanceOf(BorrowState.Mine.class, pa.borrowState(k));
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            await("the change reached another node", () -> pb.contains(k) && pb.get(k).equals(part(2)));
+            await("it sees a hold the record", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h
+                && h.node().equals(a.nodeId()));
+        }
+    }
+}
