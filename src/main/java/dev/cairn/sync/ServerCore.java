@@ -488,9 +488,33 @@ public final class ServerCore implements AutoCloseable {
 
     /** Why a SERVER_BEHIND refusal: said to the node without the server's folder, which is the operator's. */
     static final String BEHIND = "this server's database is older than what it served: restored from a backup?";
-    /** What to do about SERVER_BEHIND (README, Sync: a server restored from a backup). */
-    static final String BEHIND_ADVICE = "Nothing was changed; this node keeps its data and keeps trying: start the "
-        + "server on its newest database folder";
+    /** How every SERVER_BEHIND text ends: what the refusal left as it was. */
+    static final String BEHIND_KEPT = "Nothing was changed; this node keeps its data and keeps trying";
+    /** What to do about SERVER_BEHIND when this database is the older one (README, Sync: a server restored from a backup). */
+    static final String BEHIND_ADVICE = BEHIND_KEPT + ": start the server on its newest database folder";
+    /**
+     * Why, when the node holds a run, link or ids this database never had. A server started on
+     * a backup of this folder while it was away gives out such things too, and this folder, back,
+     * cannot tell them from those of a newer state of itself: both copies hold only their own
+     * history. So both causes are said, each with what to do (README, Sync).
+     */
+    static final String BEHIND_OR_RESTORED = "either this server's database is older than what it served (restored "
+        + "from a backup?): start the server on its newest database folder; or the node synced with a server started "
+        + "on a backup of this database while this one was away, whose sequences and ids this database gives to "
+        + "others: what the node made there is on the node only (README, Sync: a node that synced with a restored "
+        + "backup)";
+
+    /**
+     * The text of a SERVER_BEHIND refusal of the node of {@code h}, which {@code holds} what
+     * this database does not have: {@code onlyOlder} when that can only mean this database is
+     * the older one (it has the run the node names, and less of it), else both causes.
+     */
+    private String behind(Message.Hello h, String holds, boolean onlyOlder) {
+        String node = "node '" + h.clientName() + "' " + holds;
+        if (onlyOlder) return node + " (" + BEHIND + otherServer(h) + "). " + BEHIND_ADVICE;
+        return node + ": " + BEHIND_OR_RESTORED + (h.protocolVersion() < 4 ? "; or the node is linked to another "
+            + "server (this one is " + serverId + ")" : "") + ". " + BEHIND_KEPT;
+    }
 
     /**
      * The server run the node synced in last (version 5): one this database does not know began
@@ -505,14 +529,14 @@ public final class ServerCore implements AutoCloseable {
         for (int i = 0; i < epochs.size(); i++) {
             if (!epochs.get(i).id().equals(h.epoch())) continue;
             if (i + 1 == epochs.size() || epochs.get(i + 1).firstSeq() > h.epochSeq()) return true;
-            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.epochSeq()
-                + " from a run of this server, but this server's database went on from " + (epochs.get(i + 1).firstSeq() - 1)
-                + " after that run (" + BEHIND + "). " + BEHIND_ADVICE, folderNote());
+            // This database has the run and less of it: a copy taken during it, so it is the older one.
+            fail(p, ErrorCode.SERVER_BEHIND, behind(h, "has every change up to " + h.epochSeq() + " from a run of this "
+                + "server, but this server's database went on from " + (epochs.get(i + 1).firstSeq() - 1) + " after that run",
+                true), folderNote());
             return false;
         }
-        fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + h.epochSeq()
-            + " from a run of this server that this server's database does not know (" + BEHIND + "). " + BEHIND_ADVICE,
-            folderNote());
+        fail(p, ErrorCode.SERVER_BEHIND, behind(h, "has every change up to " + h.epochSeq() + " from a run of this server "
+            + "that this server's database does not know", false), folderNote());
         return false;
     }
 
@@ -534,8 +558,7 @@ public final class ServerCore implements AutoCloseable {
                     + "server's database lists that id as issued to another node";
             }
             if (problem != null) {
-                fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' " + problem + " (" + BEHIND + "). "
-                    + BEHIND_ADVICE, folderNote());
+                fail(p, ErrorCode.SERVER_BEHIND, behind(h, problem, false), folderNote());
                 return false;
             }
         }
@@ -582,9 +605,9 @@ public final class ServerCore implements AutoCloseable {
             // The node has seen changes this server no longer has: serving it would re-issue ids
             // and sequences the node already knows under other meanings.
             // A node older than version 4 does not name its server: it may be linked to another one.
-            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' has every change up to " + seen
-                + ", but this server's database ends at " + seq + " (" + BEHIND + otherServer(h) + "). "
-                + BEHIND_ADVICE, folderNote());
+            // Past the end of a run this database has (checked above): only this database can be older.
+            fail(p, ErrorCode.SERVER_BEHIND, behind(h, "has every change up to " + seen + ", but this server's database "
+                + "ends at " + seq, !h.epoch().equals(Message.NONE)), folderNote());
             return;
         }
         if (!idsOk(p, h)) return;
@@ -677,17 +700,16 @@ public final class ServerCore implements AutoCloseable {
             // and stores every token before the Welcome that carries it: its database is older
             // than the node's first link. Served, the node would be given again the id ranges it
             // holds (sync-protocol.md §5.7).
-            fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
-                + h.linkToken().getMostSignificantBits() + ", but this server's database has no link with it ("
-                + BEHIND + otherServer(h) + "). " + BEHIND_ADVICE, folderNote());
+            fail(p, ErrorCode.SERVER_BEHIND, behind(h, "(" + h.clientId() + ") presents link "
+                + h.linkToken().getMostSignificantBits() + ", but this server's database has no link with it", false),
+                folderNote());
             return null;
         }
         if (stored != null && !h.linkToken().equals(confirmed) && !lastIssued) {
             long presented = h.linkToken().getMostSignificantBits();
             if (presented > lastLink) {
-                fail(p, ErrorCode.SERVER_BEHIND, "node '" + h.clientName() + "' (" + h.clientId() + ") presents link "
-                    + presented + ", but this server's database knows its links only up to " + lastLink + " ("
-                    + BEHIND + otherServer(h) + "). " + BEHIND_ADVICE, folderNote());
+                fail(p, ErrorCode.SERVER_BEHIND, behind(h, "(" + h.clientId() + ") presents link " + presented
+                    + ", but this server's database knows its links only up to " + lastLink, false), folderNote());
                 return null;
             }
             // Named as the node that linked since (the server's name for it), not as this copy's Hello says.

@@ -156,7 +156,7 @@ class LinkTokenTest {
             e = assertInstanceOf(Message.Error.class, hello(core, stranger, new UUID(3, 77)));
             assertEquals(ErrorCode.SERVER_BEHIND, e.code(), e.text());
             assertTrue(e.text().startsWith("node 'n' (" + stranger + ") presents link 3, but this server's database has "
-                + "no link with it (this server's database is older than what it served"), e.text());
+                + "no link with it: either this server's database is older than what it served"), e.text());
             assertTrue(!e.text().contains(dir.toString()), e.text());
             // Nothing was stored: the zero token (a node that linked before tokens existed, or never) links.
             assertInstanceOf(Message.Welcome.class, hello(core, stranger, Message.NONE));

@@ -107,7 +107,7 @@ class ProtocolVersionTest {
             Message.Error behind = assertInstanceOf(Message.Error.class, new CoreConn(core).send(new Message.Hello(3,
                 SyncFixture.APP, node, "n", 7, List.of(), List.of(), new byte[0], new UUID(3, 3))).getFirst());
             assertEquals(ErrorCode.SERVER_BEHIND, behind.code());
-            assertTrue(behind.text().contains("Or the node is linked to another server: this one is " + core.serverId()),
+            assertTrue(behind.text().contains("; or the node is linked to another server (this one is " + core.serverId() + ")"),
                 behind.text());
 
             // Nothing was stored of the refused Hellos: the node's first Hello (naming no server)
@@ -261,7 +261,7 @@ class ProtocolVersionTest {
                 new UUID(5, 5), 0)).getFirst());
             assertEquals(ErrorCode.SERVER_BEHIND, e.code());
             assertTrue(e.text().startsWith("node 'n' has every change up to 0 from a run of this server that this server's "
-                + "database does not know (this server's database is older than what it served"), e.text());
+                + "database does not know: either this server's database is older than what it served"), e.text());
             // A node that got sequence 1 in the first run: this database went on from 0 after it.
             e = assertInstanceOf(Message.Error.class, new CoreConn(core).send(run(UUID.randomUUID(), firstRun, 1)).getFirst());
             assertEquals(ErrorCode.SERVER_BEHIND, e.code());

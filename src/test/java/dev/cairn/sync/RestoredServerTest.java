@@ -122,6 +122,49 @@ class RestoredServerTest {
         }
     }
     /**
+     * A node that linked to a server started on a backup while the newest folder was away is
+     * refused by the newest folder's server, back at the address: that run gave out sequences
+     * and ids this folder gives to others. The text blamed this folder alone as older and said
+     * "start the server on its newest database folder", which was the one running; neither
+     * folder can tell which is newer, so it names both causes and what to do for each.
+     */
+    @Test
+    void aNodeThatSyncedWithARestoredBackupIsToldBothCausesByTheNewestFolder() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn desk = f.connected("desk");
+            desk.tree(Part.class).insert(part(1));
+            await("the server has desk's first part", () -> f.server.sequence() == 1);
+            backup();
+            desk.tree(Part.class).insert(part(2));
+            await("the server has desk's second part", () -> f.server.sequence() == 2);
+            desk.disconnect();
+            restore(f); // the newest folder is away; the backup serves meanwhile
+            Cairn lab = f.connected("lab");
+            Tree<Part> labParts = lab.tree(Part.class);
+            Key<Part> made = labParts.insert(part(3));
+            await("the backup's server has lab's part", () -> f.server.sequence() == 2);
+            lab.disconnect();
+            f.server.close();
+            Files.move(dir.resolve("server"), dir.resolve("server-restored"));
+            Files.move(dir.resolve("server-newest"), dir.resolve("server"));
+            f.startServer(); // the newest folder is back
+
+            String text = refusedBehind(lab, f);
+            assertTrue(text.startsWith("SERVER_BEHIND: node 'lab' has every change up to 2 from a run of this server that "
+                + "this server's database does not know: either this server's database is older than what it served "
+                + "(restored from a backup?): start the server on its newest database folder; or the node synced with a "
+                + "server started on a backup of this database while this one was away, whose sequences and ids this "
+                + "database gives to others: what the node made there is on the node only (README, Sync: a node that "
+                + "synced with a restored backup)"), text);
+            assertTrue(text.endsWith(". Nothing was changed; this node keeps its data and keeps trying"), text);
+            assertTrue(labParts.contains(made), "the node keeps its data");
+            assertEquals(2, f.server.sequence(), "the server changed nothing");
+            connect(desk, f); // desk synced with this folder only: served
+            assertTrue(desk.isConnected());
+        }
+    }
+
+    /**
      * 1b: a node that stayed on one connection across the backup keeps the link token the backup
      * holds, and its changes acknowledged after the backup are not in the restored database. Once
      * other nodes pushed the restored server's sequence past the node's, it was served: its
@@ -162,6 +205,7 @@ class RestoredServerTest {
             assertTrue(text.contains("node 'a' has every change up to ") && text.contains(" from a run of this server, but "
                 + "this server's database went on from " + backupSeq + " after that run"), text);
             assertTrue(text.contains("start the server on its newest database folder"), text);
+            assertFalse(text.contains("either"), "this database has the run, and less of it: it is the older one: " + text);
             assertFalse(text.contains(dir.toString()), text);
             Tree<Part> pa2 = a2.tree(Part.class);
             assertTrue(pa2.contains(late) && pa2.contains(fromB), "the node keeps its data");
