@@ -328,6 +328,26 @@ class SyncTest {
         }
     }
 
+    /**
+     * APP_ID is a refused server (sync-protocol.md §4.1, §6): a linked node keeps its data and
+     * keeps trying, saying so once, as the error table now says (it said "client stops").
+     */
+    @Test
+    void aLinkedNodeRefusedForItsApplicationIdKeepsTrying() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn x = f.connected("x");
+            f.clients.remove(x);
+            x.close();
+            Cairn other = f.open("x", "other-app");
+            CompletionException e = assertThrows(CompletionException.class, () -> connect(other, f).join());
+            assertTrue(e.getCause().getMessage().startsWith("APP_ID: "), e.getCause().getMessage());
+            await("the link says it keeps trying", () -> f.events.get(other).stream().anyMatch(ev ->
+                ev instanceof Event.Disconnected d && d.reason().startsWith("refused by the server at 127.0.0.1:")
+                && d.reason().contains("APP_ID") && d.reason().endsWith("(still trying)")));
+            assertFalse(other.isConnected());
+        }
+    }
+
     @Test
     void recordsCreatedOfflineAreSentOnReconnect() {
         try (SyncFixture f = new SyncFixture(dir)) {
