@@ -133,23 +133,25 @@ public final class CairnServer implements AutoCloseable {
         try (java.nio.channels.ServerSocketChannel probe = java.nio.channels.ServerSocketChannel.open()) {
             probe.bind(address);
         } catch (java.io.IOException e) {
-            throw new CairnException("sync server cannot listen on " + address + ": " + e.getMessage(), e);
+            throw new CairnException("sync server cannot listen on " + SelectorLoop.hostPort(address) + ": "
+                + e.getMessage(), e);
         }
     }
 
     /**
      * The {@code server} command: starts on {@code host:port}, prints one line with the address
-     * and server id, hands the server to {@code whileServing} (the operator console) with an
-     * action that stops it as SIGTERM does, and serves until it is stopped (Ctrl-C / SIGTERM or
-     * that action close it cleanly) or its loop fails (then it throws).
+     * and server id (and, when {@code consoleHint}, that the console takes {@code help}), hands
+     * the server to {@code whileServing} (the operator console) with an action that stops it as
+     * SIGTERM does, and serves until it is stopped (Ctrl-C / SIGTERM or that action close it
+     * cleanly) or its loop fails (then it throws). Every line it prints starts with its UTC time.
      */
     public static void runUntilShutdown(Path dir, String host, int port, String appId, PrintStream out,
-                                        BiConsumer<CairnServer, Runnable> whileServing) {
+                                        BiConsumer<CairnServer, Runnable> whileServing, boolean consoleHint) {
         // Journal lines from before the listening line (nodes retrying link at once) follow it.
         List<String> early = new ArrayList<>();
         AtomicBoolean listening = new AtomicBoolean();
         CairnServer server = start(dir, new InetSocketAddress(host, port), appId, RANGE_IDS, Limits.PENDING_BYTES_MAX, line -> {
-            String stamped = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line;
+            String stamped = stamped(line);
             synchronized (out) {
                 if (!listening.get()) {
                     early.add(stamped);
@@ -181,8 +183,8 @@ public final class CairnServer implements AutoCloseable {
             if (!stopping.get()) stopped.countDown();
         });
         synchronized (out) {
-            out.println("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host + ":"
-                + server.port() + ", data in " + dir + " (type help for the console's commands)");
+            out.println(stamped("cairn server " + server.serverId() + " for app '" + appId + "' listening on " + host
+                + ":" + server.port() + ", data in " + dir + (consoleHint ? " (type help for the console's commands)" : "")));
             early.forEach(out::println);
             listening.set(true);
             out.flush();
@@ -198,6 +200,11 @@ public final class CairnServer implements AutoCloseable {
             Throwable cause = server.loop.ended().exceptionNow();
             throw new CairnException("the sync server stopped: " + cause, cause);
         }
+    }
+
+    /** {@code line} after the UTC time, as the server prints each of its lines. */
+    private static String stamped(String line) {
+        return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line;
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
@@ -219,17 +226,17 @@ public final class CairnServer implements AutoCloseable {
      */
     static void stopOnShutdown(CairnServer server, PrintStream out, String why) {
         if (server.loop.ended().isDone()) return;
-        out.println("cairn server stopping (" + why + "): closing connections and the database");
+        out.println(stamped("cairn server stopping (" + why + "): closing connections and the database"));
         out.flush();
         server.close();
         try {
             server.loop.ended().get(SHUTDOWN_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
-            out.println("cairn server stopped; database closed cleanly");
+            out.println(stamped("cairn server stopped; database closed cleanly"));
         } catch (java.util.concurrent.TimeoutException e) {
-            out.println("cairn server: the loop did not stop within " + SHUTDOWN_WAIT_SECONDS + " s; exiting without"
-                + " closing the database (every acknowledged change is in its log; the next start replays it)");
+            out.println(stamped("cairn server: the loop did not stop within " + SHUTDOWN_WAIT_SECONDS + " s; exiting"
+                + " without closing the database (every acknowledged change is in its log; the next start replays it)"));
         } catch (java.util.concurrent.ExecutionException e) {
-            out.println("cairn server stopped on an error: " + e.getCause());
+            out.println(stamped("cairn server stopped on an error: " + e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -23,7 +23,8 @@ public final class Main {
 
           server  --data DIR [--port 7070] [--app-id ID] [--host 127.0.0.1]
                                          run the sync server until Ctrl-C / SIGTERM / stop;
-                                         commands on stdin: clients, checkouts, break, help
+                                         console commands on stdin (server --help):
+                                         %s
           inspect DIR [--app-id ID]      start jshell with the inspector on DIR
           verify  DIR                    check every page, record and the outbox of a copy of DIR
                                          (as it opens, after crash recovery; nothing in DIR is
@@ -48,7 +49,7 @@ public final class Main {
           demo    [DIR]                  the parts-inventory demo (default ./cairn-data)
           help    [COMMAND]              this text, or one command's
         cairn COMMAND --help (or -h) shows that command's usage and options.
-        """;
+        """.formatted(String.join(", ", ServerConsole.COMMANDS));
 
     /** Each command's own help ({@code cairn COMMAND --help}, {@code cairn help COMMAND}): usage, what it does, options. */
     static final java.util.Map<String, String> COMMAND_HELP = java.util.Map.ofEntries(
@@ -353,7 +354,7 @@ public final class Main {
                     int port = a.intOption("--port", 7070, 0, 65535, "0..65535");
                     CairnServer.runUntilShutdown(Path.of(a.requiredOption("--data")), a.option("--host", "127.0.0.1"),
                         port, a.option("--app-id", "default"), out,
-                        (server, stop) -> ServerConsole.start(server, System.in, out, stop));
+                        (server, stop) -> ServerConsole.start(server, System.in, out, stop), ServerConsole.interactive());
                     yield 0;
                 }
                 case "inspect" -> InspectLauncher.launch(a.expect(1, "--app-id").dir(0),

@@ -30,6 +30,8 @@ import java.util.stream.Collectors;
  * </ul>
  */
 final class ServerConsole {
+    /** The commands, in the order of {@link #HELP}; every list of them is made from this one (ServerConsoleTest). */
+    static final List<String> COMMANDS = List.of("clients", "checkouts", "break", "release", "stop", "help");
     static final String HELP = """
         console commands:
           clients               connected nodes: name, id, address, live or catching up, since
@@ -53,6 +55,15 @@ final class ServerConsole {
         this.server = server;
         this.out = out;
         this.stop = stop;
+    }
+
+    /**
+     * True when an operator can type into standard input: the JVM's console is a terminal. Under
+     * nohup or systemd (stdin /dev/null) or in a pipe the hint to type help is not printed.
+     */
+    static boolean interactive() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     /** Reads commands from {@code in} on a daemon thread until {@code stop} or the end of input. */

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(180)
 class ServerConsoleProcessTest {
     private static final String APP = "console-test";
+    /** The UTC time a server line starts with (Instant.toString to the millisecond). */
+    private static final String UTC = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,3})?Z ";
     @TempDir Path dir;
 
     /** {@code cairn server} in a child JVM; its output is read on a thread, so every wait is bounded. */
@@ -39,13 +41,16 @@ class ServerConsoleProcessTest {
         final StringBuilder seen = new StringBuilder();
         final Thread reader;
         final int port;
+        /** The first line the server printed: where it listens. */
+        final String listening;
 
         ServerProcess(Path data) throws IOException, InterruptedException {
             process = ChildJvm.start("dev.cairn.tools.Main", "server", "--data", data.toString(), "--port", "0",
                 "--app-id", APP);
             var out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             reader = Thread.ofPlatform().daemon().start(() -> out.lines().forEach(lines::add));
-            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(next(l -> true));
+            listening = next(l -> true);
+            Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(listening);
             assertTrue(m.find(), seen.toString());
             port = Integer.parseInt(m.group(1));
         }
@@ -107,8 +112,14 @@ class ServerConsoleProcessTest {
             int code = server.exitCode();
             String out = server.everything();
             assertEquals(0, code, out);
-            assertTrue(out.contains("cairn server stopping (stop command): closing connections and the database\n")
-                && out.contains("cairn server stopped; database closed cleanly\n"), out);
+            // Each with its UTC time, as every other line of the server (README: Command line).
+            assertTrue(server.listening.matches(UTC + "cairn server [0-9a-f-]{36} for app 'console-test' listening on "
+                + "127\\.0\\.0\\.1:\\d+, data in .*"), server.listening);
+            assertTrue(out.matches("(?s).*\n" + UTC + "cairn server stopping \\(stop command\\): closing connections and the "
+                + "database\n.*"), out);
+            assertTrue(out.matches("(?s).*\n" + UTC + "cairn server stopped; database closed cleanly\n.*"), out);
+            // Its standard input is a pipe, no terminal: nobody to tell to type help.
+            assertFalse(server.listening.contains("type help"), server.listening);
         }
         MainTest.Result v = MainTest.cairn("verify", data.toString());
         assertEquals(0, v.code(), v.out() + v.err());

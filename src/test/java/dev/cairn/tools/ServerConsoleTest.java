@@ -210,6 +210,33 @@ class ServerConsoleTest {
         assertTrue(type("clients").contains(node(desk, "desk-1")));
     }
 
+    /**
+     * Every list of the console's commands holds the same ones: its help (which server --help
+     * shows), the usage of cairn help (which lacked release and stop), README's, and the commands
+     * it runs.
+     */
+    @Test
+    void everyListOfTheConsolesCommandsHoldsTheSameOnes() throws Exception {
+        List<String> helped = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^  (\\w+)").matcher(ServerConsole.HELP);
+        while (m.find()) helped.add(m.group(1));
+        assertEquals(ServerConsole.COMMANDS, helped, ServerConsole.HELP);
+        assertTrue(Main.COMMAND_HELP.get("server").contains(ServerConsole.HELP.indent(2)), Main.COMMAND_HELP.get("server"));
+        assertTrue(Main.USAGE.contains("console commands on stdin (server --help):\n"
+            + " ".repeat(33) + "clients, checkouts, break, release, stop, help\n"), Main.USAGE);
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("```\nclients ");
+        assertTrue(start >= 0, "README lists the console's commands");
+        List<String> listed = new java.util.ArrayList<>();
+        m = java.util.regex.Pattern.compile("(?m)^(\\w+) ").matcher(readme.substring(start + 4, readme.indexOf("```", start + 4)));
+        while (m.find()) listed.add(m.group(1));
+        assertEquals(ServerConsole.COMMANDS, listed, "README's console commands");
+        for (String command : ServerConsole.COMMANDS) {
+            if (command.equals("stop")) continue; // ends the console: stopRunsTheStopActionAndEndsTheConsole
+            assertFalse(type(command).startsWith("unknown command"), command);
+        }
+    }
+
     @Test
     void stopRunsTheStopActionAndEndsTheConsole() {
         bytes.reset();

@@ -329,7 +329,7 @@ public final class SelectorLoop implements AutoCloseable {
             listener.configureBlocking(false);
             listenerKey = listener.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException e) {
-            throw new CairnException("sync server cannot listen on " + address + ": " + e.getMessage(), e);
+            throw new CairnException("sync server cannot listen on " + hostPort(address) + ": " + e.getMessage(), e);
         }
         thread = Thread.ofPlatform().name("cairn-server-" + port()).daemon(false).start(this::run);
     }
@@ -405,6 +405,15 @@ public final class SelectorLoop implements AutoCloseable {
                 if (failure == null) ended.complete(null); else ended.completeExceptionally(failure);
             }
         }
+    }
+
+    /**
+     * {@code address} as an operator types it, {@code host:port} ({@code [::1]:7070} for IPv6),
+     * not as {@code InetSocketAddress.toString} gives it ({@code /127.0.0.1:7070}).
+     */
+    public static String hostPort(InetSocketAddress address) {
+        String host = address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     /** Completes when the loop thread has ended: normally after {@link #close}, exceptionally when it failed. */
