@@ -309,6 +309,11 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
+    public java.nio.file.Path directory() {
+        return db.directory();
+    }
+
+    @Override
     public String appId() {
         return db.appId();
     }

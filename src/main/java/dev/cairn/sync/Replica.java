@@ -22,6 +22,9 @@ public interface Replica {
 
     String nodeName();
 
+    /** The database's folder: the link's log lines name it, as several nodes may run in one JVM. */
+    java.nio.file.Path directory();
+
     String appId();
 
     /** The server this database linked to, or null when it never linked. */

@@ -83,6 +83,8 @@ public final class SyncClient implements AutoCloseable {
     private final int port;
     /** host:port, for messages. */
     private final String address;
+    /** What every log line of this link starts with: several nodes may log from one JVM. */
+    private final String logPrefix;
     private final Set<String> trees;
     private final ConcurrentLinkedQueue<Consumer<ClientSession>> commands = new ConcurrentLinkedQueue<>();
     /** The {@link #finishCheckIns} calls of the current session (link thread only). */
@@ -103,6 +105,7 @@ public final class SyncClient implements AutoCloseable {
         this.host = host;
         this.port = port;
         this.address = host + ":" + port;
+        this.logPrefix = "sync of " + replica.directory() + " with " + address + ": ";
         this.trees = Set.copyOf(trees);
     }
 
@@ -207,7 +210,7 @@ public final class SyncClient implements AutoCloseable {
                     // A server older than this build: it is offered the version below now (it
                     // answered, so no backoff), and the connection after that one the newest again.
                     offer = offered - 1;
-                    LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, "server at " + address
+                    LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
                         + (offer < 6 ? ", without catch-up marks: a catch-up cut short starts over" : "")
                         + (offer < 3 ? ", without heartbeat: a silent network drop goes unnoticed until TCP gives up on "
@@ -225,7 +228,7 @@ public final class SyncClient implements AutoCloseable {
                     synced.completeExceptionally(f.reason());
                     if (!reason.equals(lastRefusal)) {
                         lastRefusal = reason;
-                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " refused: " + reason
+                        LOG.log(System.Logger.Level.WARNING, logPrefix + "refused: " + reason
                             + "; this node keeps working offline and keeps trying");
                         announce("refused by the server at " + address + ": " + reason + " (still trying)");
                     }
@@ -233,7 +236,7 @@ public final class SyncClient implements AutoCloseable {
                 } else if (f.permanent() || !linkedDatabase()) {
                     if (synced.isDone()) {
                         // Nobody waits on connect's future any more: the application hears it here.
-                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " stopped for good: " + reason);
+                        LOG.log(System.Logger.Level.WARNING, logPrefix + "stopped for good: " + reason);
                         announce("sync stopped for good: " + reason);
                     }
                     stop(f.reason());
@@ -250,7 +253,7 @@ public final class SyncClient implements AutoCloseable {
                 synced.completeExceptionally(new SyncException(reason, e));
                 if (!reason.equals(lastRefusal)) {
                     lastRefusal = reason;
-                    LOG.log(System.Logger.Level.WARNING, "sync with " + address + " failed: " + reason
+                    LOG.log(System.Logger.Level.WARNING, logPrefix + "failed: " + reason
                         + "; this node keeps working offline and keeps trying");
                     announce(reason + " (still trying)");
                 }
@@ -264,7 +267,7 @@ public final class SyncClient implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
-                LOG.log(System.Logger.Level.WARNING, "sync link to " + address + " stopped", e);
+                LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
                 if (synced.isDone()) announce("sync stopped for good: " + e);
                 stop(e);
                 return;
@@ -278,7 +281,7 @@ public final class SyncClient implements AutoCloseable {
                     // the backoff goes on growing, and the refusal is told once.
                     if (!ended.equals(toldRepeated)) {
                         toldRepeated = ended;
-                        LOG.log(System.Logger.Level.WARNING, "sync with " + address + " ended again by: " + ended
+                        LOG.log(System.Logger.Level.WARNING, logPrefix + "ended again by: " + ended
                             + "; it repeats on every connection, so the link retries with a growing backoff (up to "
                             + BACKOFF_MAX_MILLIS + " ms)");
                     }
@@ -291,7 +294,7 @@ public final class SyncClient implements AutoCloseable {
             lastEnding = ended;
             // The first failure of an outage is worth a line; the retries that follow are not.
             LOG.log(backoff == BACKOFF_MIN_MILLIS ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
-                reason + "; retrying in " + backoff + " ms");
+                logPrefix + reason + "; retrying in " + backoff + " ms");
             sleep(backoff);
             backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
         }
@@ -303,7 +306,7 @@ public final class SyncClient implements AutoCloseable {
         try {
             replica.connectionChanged(false, null, reason);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
+            LOG.log(System.Logger.Level.DEBUG, logPrefix + "disconnect event", e);
         }
     }
 
@@ -452,7 +455,7 @@ public final class SyncClient implements AutoCloseable {
                         replica.connectionChanged(false, null, "disconnected from " + address
                             + (failure == null ? "" : ": " + failure));
                     } catch (RuntimeException e) {
-                        LOG.log(System.Logger.Level.DEBUG, "disconnect event", e);
+                        LOG.log(System.Logger.Level.DEBUG, logPrefix + "disconnect event", e);
                     }
                 }
             }
@@ -494,11 +497,11 @@ public final class SyncClient implements AutoCloseable {
     }
 
     /** Best effort, before the close: one non-blocking write of the Error that says why. */
-    private static void tell(SocketChannel ch, Message.Error error) {
+    private void tell(SocketChannel ch, Message.Error error) {
         try {
             ch.write(ByteBuffer.wrap(FrameCodec.encode(error)));
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not tell the server " + error, e);
+            LOG.log(System.Logger.Level.DEBUG, logPrefix + "could not tell the server " + error, e);
         }
     }
 
@@ -569,7 +572,7 @@ public final class SyncClient implements AutoCloseable {
             try {
                 c.close();
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, "closing the link", e);
+                LOG.log(System.Logger.Level.DEBUG, logPrefix + "closing the link", e);
             }
         }
         Thread t = thread;
