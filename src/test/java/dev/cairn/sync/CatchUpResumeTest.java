@@ -13,17 +13,13 @@ import dev.cairn.testing.Fixtures;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
 import dev.cairn.sync.net.SyncClient;
+import dev.cairn.testing.LogLines;
 import dev.cairn.testing.SyncProxy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -118,20 +114,8 @@ class CatchUpResumeTest {
      */
     @Test
     void aConnectionThatStoredAMarkIsRetriedAtOnce() throws Exception {
-        Logger log = Logger.getLogger(SyncClient.class.getName());
-        List<String> retries = new CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
-            @Override public void publish(LogRecord r) {
-                if (r.getMessage().contains("retrying in")) retries.add(r.getMessage());
-            }
-            @Override public void flush() {}
-            @Override public void close() {}
-        };
-        handler.setLevel(Level.ALL);
-        Level before = log.getLevel();
-        log.setLevel(Level.ALL);
-        log.addHandler(handler);
-        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+        try (LogLines log = new LogLines(SyncClient.class); SyncFixture f = new SyncFixture(dir, 1000);
+                SyncProxy proxy = new SyncProxy(f.port())) {
             Tree<Part> pa = partsOnTheServer(f);
 
             Cairn b = f.open("b");
@@ -154,12 +138,10 @@ class CatchUpResumeTest {
             await("b has every record", () -> pb.size() == RECORDS);
             assertEquals(contents(pa), contents(pb));
             assertEquals(cuts + 1, proxy.pairs.size());
+            List<String> retries = log.containing("retrying in");
             assertEquals(cuts, retries.size(), "a retry per cut: " + retries);
             // 50 ms: the link's shortest wait (SyncClient.BACKOFF_MIN_MILLIS); the old code doubled it per cut.
             for (String r : retries) assertTrue(r.endsWith("retrying in 50 ms"), r);
-        } finally {
-            log.removeHandler(handler);
-            log.setLevel(before);
         }
     }
 

@@ -4,13 +4,9 @@ import static dev.cairn.sync.SyncFixture.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.sync.net.SyncClient;
+import dev.cairn.testing.LogLines;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,29 +21,14 @@ class LinkLogTest {
 
     @Test
     void theLinksLogLinesNameTheDatabaseFolderAndTheServer() {
-        Logger log = Logger.getLogger(SyncClient.class.getName());
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
-            @Override public void publish(LogRecord r) {
-                lines.add(r.getMessage());
-            }
-            @Override public void flush() {}
-            @Override public void close() {}
-        };
-        handler.setLevel(Level.ALL);
-        Level before = log.getLevel();
-        log.setLevel(Level.ALL);
-        log.addHandler(handler);
-        try (SyncFixture f = new SyncFixture(dir)) {
+        try (LogLines log = new LogLines(SyncClient.class); SyncFixture f = new SyncFixture(dir)) {
+            List<String> lines = log.lines;
             f.connected("a");
             String prefix = "sync of " + dir.resolve("a") + " with 127.0.0.1:" + f.port() + ": ";
             f.server.close();
             await("the link says it retries", () -> lines.stream().anyMatch(l -> l.startsWith(prefix)
                 && l.endsWith("; retrying in 50 ms")));
             assertTrue(lines.stream().filter(l -> l.contains("retrying in")).allMatch(l -> l.startsWith(prefix)), lines.toString());
-        } finally {
-            log.removeHandler(handler);
-            log.setLevel(before);
         }
     }
 }
