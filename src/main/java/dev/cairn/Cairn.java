@@ -229,9 +229,10 @@ public final class Cairn implements AutoCloseable {
      * A linked database, one that linked in this or any earlier run, keeps working offline and
      * keeps trying with backoff until {@link #disconnect()}: its future completes when the
      * server is back (use a timeout and {@link #isConnected()} to show the state meanwhile).
-     * Stages added to the future ({@code thenApply}, {@code whenComplete}, ...) run on a
-     * virtual thread of their own, never on the link's thread or the caller's: they may write,
-     * and wait for what the link delivers (a {@code checkOut(k).join()}).
+     * Stages added to the future before it completes ({@code thenApply}, {@code whenComplete},
+     * ...) run on a virtual thread of their own, never on the link's thread: they may write, and
+     * wait for what the link delivers (a {@code checkOut(k).join()}); added once it is complete,
+     * at once on the caller's thread, as any {@code CompletableFuture}'s.
      *
      * <p>{@code trees}: the trees to replicate (empty = all). Changing the set later is allowed:
      * a connection that adds a tree the last caught-up connection did not replicate catches up

@@ -88,7 +88,8 @@ public interface GenericTree {
     /**
      * Asks for the record's check-out, as {@link Tree#checkOut}: completes when this node holds
      * it (at once while standalone; after the server grants it, in queue order, once linked).
-     * Its stages run on a virtual thread of their own, where they may write and block.
+     * Its stages run as {@link Tree#checkOut}'s: added before the grant, on a virtual thread of
+     * their own, where they may write and block; added once it is complete, on the caller's thread.
      */
     CompletableFuture<Void> checkOut(int id, int revision);
 

@@ -128,9 +128,10 @@ public interface Tree<V extends Record> {
      * (a thread joined on it returns). The request belongs to this process: a close while
      * connected leaves the server's queue at once; after a close offline, or a crash, the next
      * run of the node leaves it, and gives back a record handed to it meanwhile (ask again to
-     * wait again; sync-protocol.md §5.4). Stages added to the future ({@code thenRun},
-     * {@code whenComplete}, ...) run on a virtual thread of their own, after the grant is stored,
-     * never on the sync link's thread or the caller's, so they may write and block:
+     * wait again; sync-protocol.md §5.4). Stages added to the future before the grant
+     * ({@code thenRun}, {@code whenComplete}, ...) run on a virtual thread of their own, after the
+     * grant is stored, never on the sync link's thread, so they may write and block (added once
+     * it is complete, they run at once on the caller's thread, in its write batch if it is in one):
      * {@snippet :
      * parts.checkOut(k).thenRun(() -> { parts.update(k, changed); parts.checkIn(k); });
      * }

@@ -10,19 +10,21 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * A future the application gets from Cairn ({@code Cairn.connect}, {@code Tree.checkOut}): every
- * dependent stage it registers runs on a fresh virtual thread of its own ("cairn-callback-N"),
- * never on the thread that completes the future.
+ * A future the application gets from Cairn ({@code Cairn.connect}, {@code Tree.checkOut}): a
+ * dependent stage registered before it completes runs on a fresh virtual thread of its own
+ * ("cairn-callback-N"), never on the thread that completes the future.
  *
  * <ul>
  *   <li>Cairn completes these futures on its sync link thread, inside the commit of the batch
  *       that stored a grant: a stage run there could not write (it would join that committed
  *       batch: "transaction N is closed") nor wait for anything the link delivers (the link
  *       would wait for itself). A virtual thread of its own may do both.
- *   <li>Also for a future already complete when the stage is added, so a stage never runs on
- *       the caller's thread either (inside its write batch, say): one rule, whatever the timing.
+ *   <li>A stage added to a future already complete runs at once on the caller's thread, as
+ *       {@link CompletableFuture}'s do: that is the application's own thread, where it may write
+ *       and block, and inside the caller's write batch it joins that batch (run elsewhere, it
+ *       would wait for the batch the caller holds while the caller waits for it).
  *   <li>Completion itself stays where it was: {@code isDone}, {@code get} and {@code join}
- *       see it at once. The {@code ...Async} forms without an executor use the same threads;
+ *       see it at once. The {@code ...Async} forms without an executor use the fresh threads;
  *       dependent futures are of this class too, so a chain keeps the rule.
  * </ul>
  */
@@ -45,6 +47,11 @@ public class CallbackFuture<T> extends CompletableFuture<T> {
         CallbackFuture<T> f = new CallbackFuture<>();
         f.completeExceptionally(failure);
         return f;
+    }
+
+    /** True when {@code other} is known to be complete (a stage of another kind may not say). */
+    private static boolean done(CompletionStage<?> other) {
+        return other instanceof CompletableFuture<?> f && f.isDone();
     }
 
     @Override
@@ -70,73 +77,73 @@ public class CallbackFuture<T> extends CompletableFuture<T> {
 
     @Override
     public <U> CompletableFuture<U> thenApply(Function<? super T, ? extends U> fn) {
-        return thenApplyAsync(fn);
+        return isDone() ? super.thenApply(fn) : thenApplyAsync(fn);
     }
 
     @Override
     public CompletableFuture<Void> thenAccept(Consumer<? super T> action) {
-        return thenAcceptAsync(action);
+        return isDone() ? super.thenAccept(action) : thenAcceptAsync(action);
     }
 
     @Override
     public CompletableFuture<Void> thenRun(Runnable action) {
-        return thenRunAsync(action);
+        return isDone() ? super.thenRun(action) : thenRunAsync(action);
     }
 
     @Override
     public <U, V> CompletableFuture<V> thenCombine(CompletionStage<? extends U> other,
         BiFunction<? super T, ? super U, ? extends V> fn) {
-        return thenCombineAsync(other, fn);
+        return isDone() && done(other) ? super.thenCombine(other, fn) : thenCombineAsync(other, fn);
     }
 
     @Override
     public <U> CompletableFuture<Void> thenAcceptBoth(CompletionStage<? extends U> other,
         BiConsumer<? super T, ? super U> action) {
-        return thenAcceptBothAsync(other, action);
+        return isDone() && done(other) ? super.thenAcceptBoth(other, action) : thenAcceptBothAsync(other, action);
     }
 
     @Override
     public CompletableFuture<Void> runAfterBoth(CompletionStage<?> other, Runnable action) {
-        return runAfterBothAsync(other, action);
+        return isDone() && done(other) ? super.runAfterBoth(other, action) : runAfterBothAsync(other, action);
     }
 
     @Override
     public <U> CompletableFuture<U> applyToEither(CompletionStage<? extends T> other, Function<? super T, U> fn) {
-        return applyToEitherAsync(other, fn);
+        return isDone() || done(other) ? super.applyToEither(other, fn) : applyToEitherAsync(other, fn);
     }
 
     @Override
     public CompletableFuture<Void> acceptEither(CompletionStage<? extends T> other, Consumer<? super T> action) {
-        return acceptEitherAsync(other, action);
+        return isDone() || done(other) ? super.acceptEither(other, action) : acceptEitherAsync(other, action);
     }
 
     @Override
     public CompletableFuture<Void> runAfterEither(CompletionStage<?> other, Runnable action) {
-        return runAfterEitherAsync(other, action);
+        return isDone() || done(other) ? super.runAfterEither(other, action) : runAfterEitherAsync(other, action);
     }
 
     @Override
     public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
-        return thenComposeAsync(fn);
+        return isDone() ? super.thenCompose(fn) : thenComposeAsync(fn);
     }
 
     @Override
     public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
-        return handleAsync(fn);
+        return isDone() ? super.handle(fn) : handleAsync(fn);
     }
 
     @Override
     public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
-        return whenCompleteAsync(action);
+        return isDone() ? super.whenComplete(action) : whenCompleteAsync(action);
     }
 
     @Override
     public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
-        return exceptionallyAsync(fn);
+        return isDone() ? super.exceptionally(fn) : exceptionallyAsync(fn);
     }
 
     @Override
     public CompletableFuture<T> exceptionallyCompose(Function<Throwable, ? extends CompletionStage<T>> fn) {
-        return exceptionallyComposeAsync(fn);
+        return isDone() ? super.exceptionallyCompose(fn) : exceptionallyComposeAsync(fn);
     }
 }

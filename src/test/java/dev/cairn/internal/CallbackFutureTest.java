@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
-/** Stages of a CallbackFuture run on a thread of their own, never the completing or calling one. */
+/**
+ * Stages of a CallbackFuture added before it completes run on a thread of their own, never the
+ * completing one; added after, they run at once on the caller's thread, as CompletableFuture's do.
+ */
 class CallbackFutureTest {
     private static final String COMPLETER = "completer";
 
@@ -52,10 +55,23 @@ class CallbackFutureTest {
         assertElsewhere(stages, COMPLETER);
     }
 
+    /** Run at once on the caller's thread, which may be inside its own write batch; the Async forms on fresh threads. */
     @Test
-    void stagesAddedAfterTheCompletionRunOffTheCallingThread() {
+    void stagesAddedAfterTheCompletionRunOnTheCallingThread() {
         CallbackFuture<String> f = CallbackFuture.completed("v");
-        assertElsewhere(stages(f), Thread.currentThread().getName());
+        String caller = Thread.currentThread().getName();
+        Function<Object, String> where = x -> Thread.currentThread().getName();
+        CompletableFuture<String> other = CompletableFuture.completedFuture("o");
+        List<CompletableFuture<String>> inline = List.of(f.thenApply(where), f.thenApply(x -> x).thenApply(where),
+            f.handle((v, t) -> where.apply(v)), f.whenComplete((v, t) -> { }).thenApply(where),
+            f.thenCompose(v -> CompletableFuture.completedFuture(where.apply(v))), f.thenCombine(other, (x, y) -> where.apply(x)),
+            f.applyToEither(new CompletableFuture<String>(), where));
+        for (CompletableFuture<String> s : inline) {
+            assertTrue(s.isDone(), "ran at once");
+            assertEquals(caller, s.join());
+        }
+        assertElsewhere(List.of(f.thenApplyAsync(where), f.thenCombine(new CompletableFuture<String>().completeOnTimeout("late", 50,
+            TimeUnit.MILLISECONDS), (x, y) -> where.apply(x))), caller);
     }
 
     @Test

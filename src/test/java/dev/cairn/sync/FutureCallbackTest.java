@@ -82,4 +82,19 @@ class FutureCallbackTest {
                 && h.node().equals(a.nodeId()));
         }
     }
+
+    /**
+     * A check-out already granted (a standalone database grants at once) runs a stage added
+     * inside a write batch at once, in that batch: run on a thread of its own, its update waited
+     * for the batch while the batch waited for it, for ever.
+     */
+    @Test
+    void aStageOnAGrantedCheckOutRunsInTheCallersBatch() throws Exception {
+        try (Cairn db = Cairn.open(dir.resolve("standalone"))) {
+            Tree<Part> parts = db.tree(Part.class);
+            Key<Part> k = parts.insert(part(1));
+            db.write(() -> parts.checkOut(k).thenRun(() -> parts.update(k, part(2))).orTimeout(10, TimeUnit.SECONDS).join());
+            assertEquals(part(2), parts.get(k));
+        }
+    }
 }
