@@ -158,9 +158,11 @@ public final class SyncReplica implements Replica {
             // The link stores the ranges it receives in a write transaction of its own, which
             // waits for this one: waiting here would only stall both (and every other writer).
             throw new IllegalStateException("insert into tree " + t.name + " inside a write batch: " + count
-                + " id(s) needed, " + db.pool(t).available() + " left; ranges from the server are stored between "
-                + "transactions, not during one (expected: batches that insert fewer records per tree than the "
-                + "id reserve, Cairn.Options.withIdReserve, or inserts outside a batch, which wait for ranges)");
+                + " id(s) needed, " + db.pool(t).available() + " left in the ids this node held when the batch "
+                + "began; ranges from the server are stored between transactions, not during one, and the node "
+                + "holds up to " + db.idReserve() + " per tree (Cairn.Options.withIdReserve) once the server sent "
+                + "them (expected: an insert outside a batch first, which waits for ranges, or batches that insert "
+                + "fewer records per tree than the ids in hand)");
         }
         s.demand.merge(t.name, (long) count, Long::sum);
         try {
@@ -185,6 +187,25 @@ public final class SyncReplica implements Replica {
             }
         } finally {
             s.demand.merge(t.name, (long) -count, Long::sum);
+        }
+    }
+
+    /**
+     * After a tree was opened on a connected node that holds no id of it (one just created): waits,
+     * as an insert outside a batch does, for its first range, so that a write batch right after
+     * can insert. Returns at once offline, standalone, inside a batch, when the connection does
+     * not replicate the tree, or when the server sends none in time (an insert then waits or
+     * says why, as always).
+     */
+    static void awaitFirstIds(Database db, TreeState t) {
+        SyncReplica s = db.sync;
+        if (s == null || db.inWrite() || t.pool.available() > 0) return;
+        SyncClient c = s.client;
+        if (c == null || !c.isConnected() || !c.replicates(t.name)) return;
+        try {
+            awaitIds(db, t, 1);
+        } catch (IllegalStateException e) {
+            LOG.log(System.Logger.Level.DEBUG, "no first id range for tree " + t.name + " yet", e);
         }
     }
 

@@ -82,6 +82,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
             }
         };
         TreeState t = db.openTree(name, versioned, candidate, step, arrival);
+        SyncReplica.awaitFirstIds(db, t);
         return new TreeImpl<>(db, t, type);
     }
 
