@@ -301,7 +301,9 @@ public final class Cairn implements AutoCloseable {
      * blocks writers or other subscribers. When an event finds a subscriber's buffer full, that
      * subscription ends: its backlog is dropped and it receives
      * {@code onError(EventsLostException)} with the number of events lost. Closing the database
-     * completes every subscription. A subscriber whose {@code onNext} throws broke the Flow rules
+     * completes every subscription after the events it still buffers: {@link #close} does not
+     * wait for them, so they may arrive after it returned, when a read of the database throws
+     * {@link IllegalStateException} ("is closed"). A subscriber whose {@code onNext} throws broke the Flow rules
      * (Reactive Streams §2.13): its subscription is cancelled, the exception logged, and no
      * {@code onError} follows. (A {@link #subscribe(Consumer)} listener that throws is logged and
      * keeps its subscription.)
@@ -313,7 +315,9 @@ public final class Cairn implements AutoCloseable {
     /**
      * Calls {@code listener} with every event (as {@link #events()}); on overflow the listener
      * is unsubscribed and a warning naming the lost count is logged. {@code close()}
-     * unsubscribes.
+     * unsubscribes. Events of commits before the database's {@link #close} still reach the
+     * listener after it returned (without an end signal: use {@link #events()} for
+     * {@code onComplete}); a read there then throws {@link IllegalStateException} ("is closed").
      */
     public AutoCloseable subscribe(Consumer<Event> listener) {
         return subscribe(listener, lost -> LOG.log(System.Logger.Level.WARNING,
@@ -334,7 +338,8 @@ public final class Cairn implements AutoCloseable {
      * line instead of to this node, and lets every {@link Tree#checkIn} made before reach the
      * server, waiting at most {@value #CHECK_INS_MILLIS} ms for the server's answers. Offline, a
      * request stays queued on the server (see {@link Tree#checkOut} for what the next run of this
-     * node does with it), and a check-in goes out at the next connection.
+     * node does with it), and a check-in goes out at the next connection. It does not wait for
+     * event subscribers: the events they still buffer reach them afterwards ({@link #events()}).
      * @throws IllegalStateException called inside {@link #write} or inside a forEach, scan or
      *     read callback of this database (close after it returns); nothing is closed then
      */
