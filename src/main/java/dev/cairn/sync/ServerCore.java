@@ -81,6 +81,12 @@ public final class ServerCore implements AutoCloseable {
      */
     static final long PUMP_BELOW_BYTES = 1 << 20;
     static final int PUMP_RECORDS = 256;
+    /**
+     * Bytes of values after which a catch-up batch carries a mark (CaughtUpTo) inside it, not only
+     * at its end: a connection that drops before a whole batch (up to ~1 MiB) got through still
+     * keeps its progress (probe-56: a link that carried 450 KB per connection never got a mark).
+     */
+    static final long MARK_BYTES = 32 << 10;
     /** Size of an id range header of a record value as stored (database-layout.md §3). */
     static final int RECORD_HEADER_BYTES = 56;
 
@@ -1233,7 +1239,8 @@ public final class ServerCore implements AutoCloseable {
      * Sends the next log records after {@code p.cursor}, at most {@link #PUMP_RECORDS} and about
      * {@link #PUMP_BELOW_BYTES} of values (at least one record); CaughtUp when none are left.
      * On a version 6 connection a batch that leaves records to send is followed by {@code
-     * CaughtUpTo(cursor, seq)}: the log holds each record once, under its latest change, so every
+     * CaughtUpTo(cursor, seq)}, and one of more than {@link #MARK_BYTES} of values carries one
+     * after each such stretch too, at the log place of its last record: the log holds each record once, under its latest change, so every
      * record of the client's trees at or below the cursor has gone out in this catch-up, in its
      * state as of {@code seq} (a later change moves a record above the cursor, where the pump
      * still comes). The node resumes after it if the connection ends before CaughtUp
@@ -1242,6 +1249,7 @@ public final class ServerCore implements AutoCloseable {
      */
     private boolean pump(Peer p) {
         List<Message.Pushed> batch = new ArrayList<>();
+        long[] logSeqs = new long[PUMP_RECORDS]; // the log place of each record of the batch
         long bytes = p.out.pendingBytes();
         try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(LOG)) {
             for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
@@ -1251,13 +1259,22 @@ public final class ServerCore implements AutoCloseable {
                 p.cursor = s;
                 if (p.wants(key.tree())) {
                     Message.Pushed m = stored(r, key);
+                    logSeqs[batch.size()] = s;
                     batch.add(m);
                     bytes += m.value().length;
                 }
             }
-            for (Message.Pushed m : batch) {
+            long sinceMark = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                Message.Pushed m = batch.get(i);
                 if (!m.removed() && p.schemasSent.add(SchemaRef.of(m))) p.out.send(schemaDef(r, m.key().tree(), m.fingerprint()));
                 p.out.send(m);
+                sinceMark += m.value().length;
+                // Every record of the client's trees up to this one's place in the log has gone out.
+                if (p.version >= 6 && sinceMark >= MARK_BYTES && i < batch.size() - 1) {
+                    p.out.send(new Message.CaughtUpTo(logSeqs[i], seq));
+                    sinceMark = 0;
+                }
             }
         }
         if (batch.isEmpty() || p.cursor >= seq) {

@@ -146,6 +146,41 @@ class CatchUpResumeTest {
     }
 
     /**
+     * Marks come inside a batch too, after each 32 KiB of values (ServerCore.MARK_BYTES): here
+     * the whole catch-up is one batch (200 records of 2 KiB), which ends it and so carries no
+     * mark at its end, and the first connection is cut after a part of it. The next connection
+     * resumes after the last mark inside it, not from 0 (probe-56: a link that carried less
+     * than a batch per connection started over every time and never finished).
+     */
+    @Test
+    void aConnectionCutInsideABatchKeepsTheMarksWithinIt() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir, 1000); SyncProxy proxy = new SyncProxy(f.port())) {
+            Tree<Doc> da = f.connected("a").tree(Doc.class);
+            String page = "x".repeat(2048);
+            da.insertAll(IntStream.range(0, 200).mapToObj(n -> new Doc(n + page, n)).toList());
+            await("the server has them", () -> f.server.sequence() == 200);
+
+            Cairn b = f.open("b");
+            Tree<Doc> db = b.tree(Doc.class);
+            proxy.downBytesPerSecond = SLOW;
+            CompletableFuture<Void> linked = b.connect("127.0.0.1", proxy.port());
+            await("b has a quarter", () -> db.size() >= 50, 60_000);
+            proxy.downBytesPerSecond = 0;
+            proxy.pairs.getFirst().cut();
+            linked.orTimeout(30, TimeUnit.SECONDS).join();
+
+            assertEquals(2, proxy.pairs.size());
+            assertTrue(count(proxy.pairs.get(0).down, Message.CaughtUpTo.class) > 0, "marks inside the batch");
+            long resumed = hello(proxy.pairs.get(1)).lastSeq();
+            assertTrue(resumed >= 16 && resumed < 200, "resumed after " + resumed);
+            assertEquals(200 - resumed, pushed(proxy.pairs.get(1)).size(), "the second connection sends only what lies above the mark");
+            await("b has every record", () -> db.size() == 200);
+            assertEquals(contents(da), contents(db));
+            appliedOnce(f, b, 200);
+        }
+    }
+
+    /**
      * A tree added to the set: a full catch-up of every tree (lastSeq 0), whose marks lie below
      * the sequence the node had for Part alone (the Docs came first). Cut short, the next
      * connection resumes after its last mark, not from 0, and not from that higher sequence
