@@ -10,18 +10,23 @@ import java.util.concurrent.TimeoutException;
  * The future of a check-out the server has yet to grant. The grant is stored by the link in a
  * write batch, so a thread waiting for it inside its own batch ({@code Cairn.write}) would wait
  * for ever, or until its timeout, for a grant that cannot come before its batch ends: such a
- * wait fails at once, saying so. Cancelling it (a GUI's cancel button, {@code cancel(true)} of
- * the task waiting on it) withdraws the request, as a check-in does: else the record would be
- * handed to this node later, which no longer waits for it, and others would queue behind it.
+ * wait fails at once, saying so.
+ *
+ * <p>An end of the wait by the application withdraws the request, as a check-in does: a cancel
+ * (a GUI's cancel button, {@code cancel(true)} of the task waiting on it), {@code orTimeout}, a
+ * {@code completeExceptionally} or an {@code obtrudeException} while it waits. Else the record
+ * would be handed to this node later, which no longer waits for it, and others would queue
+ * behind it. Cairn's own failures (at close, a record removed on the server, a tree the
+ * connection does not replicate) come through {@link #fail} and withdraw nothing.
  */
 final class CheckOutFuture extends CallbackFuture<Void> {
     private final Database db;
     private final Key<?> key;
     private final Runnable withdraw;
-    /** Set when a check-in ends the wait: it withdraws the request itself. */
-    private volatile boolean checkedIn;
+    /** Set when Cairn fails the wait or a check-in ends it: neither leaves anything to withdraw. */
+    private volatile boolean endedByCairn;
 
-    /** {@code withdraw} runs once, when a cancel of the application ends the wait. */
+    /** {@code withdraw} runs once, when the application ends the wait. */
     CheckOutFuture(Database db, Key<?> key, Runnable withdraw) {
         this.db = db;
         this.key = key;
@@ -32,13 +37,35 @@ final class CheckOutFuture extends CallbackFuture<Void> {
     public boolean cancel(boolean mayInterruptIfRunning) {
         boolean cancelled = super.cancel(mayInterruptIfRunning);
         // Also when the grant came meanwhile (its completion then fails): the check-in gives it back.
-        if (cancelled && !checkedIn) withdraw.run();
+        if (cancelled && !endedByCairn) withdraw.run();
         return cancelled;
+    }
+
+    /** Also what {@code orTimeout} calls when its time is up. */
+    @Override
+    public boolean completeExceptionally(Throwable failure) {
+        boolean failed = super.completeExceptionally(failure);
+        if (failed && !endedByCairn) withdraw.run();
+        return failed;
+    }
+
+    /** On a future still waiting, as {@link #completeExceptionally}; else it changes only what it reports. */
+    @Override
+    public void obtrudeException(Throwable failure) {
+        boolean waiting = !isDone();
+        super.obtrudeException(failure);
+        if (waiting && !endedByCairn) withdraw.run();
+    }
+
+    /** Cairn's own failure of the wait (at close, a removed record...): the request is gone already. */
+    void fail(Throwable failure) {
+        endedByCairn = true;
+        super.completeExceptionally(failure);
     }
 
     /** Ends the wait for a check-in of the record, which withdraws the request itself. */
     void endByCheckIn() {
-        checkedIn = true;
+        endedByCairn = true;
         super.cancel(false);
     }
 

@@ -215,8 +215,8 @@ public final class SyncReplica implements Replica {
         if (c == null) return;
         for (Key<?> key : List.copyOf(requested.keySet())) {
             if (!c.replicates(key.tree())) {
-                CompletableFuture<Void> f = requested.remove(key);
-                if (f != null) f.completeExceptionally(notReplicated(c, key));
+                CheckOutFuture f = requested.remove(key);
+                if (f != null) f.fail(notReplicated(c, key));
             }
         }
     }
@@ -264,18 +264,18 @@ public final class SyncReplica implements Replica {
      */
     void closed() {
         for (Key<?> key : List.copyOf(requested.keySet())) {
-            CompletableFuture<Void> f = requested.remove(key);
+            CheckOutFuture f = requested.remove(key);
             if (f != null) {
-                f.completeExceptionally(new IllegalStateException("check-out of " + key + ": the database "
+                f.fail(new IllegalStateException("check-out of " + key + ": the database "
                     + db.directory() + " was closed before the server granted it"));
             }
         }
     }
 
     /**
-     * A check-out future the application cancelled: leaves the server's queue as a check-in does,
-     * and gives back the record if the grant came meanwhile (the application no longer waits for
-     * it). Nothing after a close: the next run of the node leaves the queue (§5.4).
+     * A check-out future the application ended (a cancel, orTimeout, completeExceptionally):
+     * leaves the server's queue as a check-in does, and gives back the record if the grant came
+     * meanwhile (the application no longer waits for it). Nothing after a close: the next run of the node leaves the queue (§5.4).
      */
     private void withdraw(TreeState t, Key<?> key) {
         if (!db.isClosed()) checkIn(t, key);
@@ -661,8 +661,8 @@ public final class SyncReplica implements Replica {
             // the holder or queue this node was told of is gone with the record.
             setOther(key, new BorrowState.Free());
             db.afterCommit(() -> {
-                CompletableFuture<Void> f = requested.remove(key);
-                if (f != null) f.completeExceptionally(new RecordNotFoundException("check-out of " + key
+                CheckOutFuture f = requested.remove(key);
+                if (f != null) f.fail(new RecordNotFoundException("check-out of " + key
                     + ": the record was removed on the server"));
             });
             return;

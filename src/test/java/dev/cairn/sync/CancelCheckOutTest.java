@@ -14,7 +14,9 @@ import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Path;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Cancelling a waiting check-out (a GUI's cancel button, cancel(true) of the task waiting on it)
  * withdraws the request, as a check-in does. Before (probe 35): the request stayed queued, the
  * record was later handed to the node that no longer waited for it, and the next holder's
- * request queued behind it.
+ * request queued behind it. Ending the wait otherwise (orTimeout, completeExceptionally) withdraws
+ * it too. Before (probe 56): the application saw a TimeoutException, but its node stayed in the
+ * queue and was later handed the record.
  */
 @Timeout(90)
 class CancelCheckOutTest {
@@ -54,6 +58,56 @@ class CancelCheckOutTest {
             pa.checkIn(k);
             cWaits.orTimeout(10, TimeUnit.SECONDS).join();
             assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not the cancelled b, holds it");
+            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+        }
+    }
+
+    @Test
+    void aTimedOutWaitLeavesTheQueueAndTheCheckInLeavesTheRecordFree() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Key<Part> k = pb.insert(part(1));
+            await("a has it", () -> pa.contains(k));
+            pb.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+
+            CompletableFuture<Void> aWaits = pa.checkOut(k).orTimeout(300, TimeUnit.MILLISECONDS);
+            CompletionException e = assertThrows(CompletionException.class, aWaits::join);
+            assertTrue(e.getCause() instanceof TimeoutException, "timed out: " + e.getCause());
+            await("a left the queue", () -> pa.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(b.nodeId()));
+
+            pb.checkIn(k);
+            await("b's check-in leaves it free", () -> f.checkOutOf(k) == null
+                && pa.borrowState(k) instanceof BorrowState.Free && pb.borrowState(k) instanceof BorrowState.Free);
+        }
+    }
+
+    @Test
+    void aWaitTheApplicationFailedLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn b = f.connected("b");
+            Cairn c = f.connected("c");
+            Tree<Part> pa = a.tree(Part.class);
+            Tree<Part> pb = b.tree(Part.class);
+            Tree<Part> pc = c.tree(Part.class);
+            Key<Part> k = pa.insert(part(1));
+            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+
+            CompletableFuture<Void> bWaits = pb.checkOut(k);
+            await("b waits first", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+            CompletableFuture<Void> cWaits = pc.checkOut(k);
+            await("c waits second", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 2)));
+
+            assertTrue(bWaits.completeExceptionally(new IllegalStateException("gave up")));
+            await("c moves up", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+
+            pa.checkIn(k);
+            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not the failed b, holds it");
             await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
         }
     }
