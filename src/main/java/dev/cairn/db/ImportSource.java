@@ -471,6 +471,11 @@ abstract class ImportSource {
     private static final class SqlSource extends TextSource {
         private final String table;
         private final Schema schema;
+        /**
+         * Where each row read starts, by index: SQL line in the high half, column in the low, so
+         * that errors tell apart rows holding one key (8 bytes a row, as the import keeps its key).
+         */
+        private long[] places = new long[64];
 
         SqlSource(Path file, String text, String table, Schema schema) {
             super(file, text);
@@ -488,6 +493,8 @@ abstract class ImportSource {
             Reader in = reader(file, text);
             SqlForm.Inserts inserts = new SqlForm.Inserts(in, table, schema);
             return new Rows() {
+                private int index;
+
                 @Override
                 public ImportRow next() {
                     SqlForm.Row r;
@@ -500,6 +507,8 @@ abstract class ImportSource {
                         markedEmpty = inserts.createdTable();
                         return null;
                     }
+                    if (index == places.length) places = java.util.Arrays.copyOf(places, index * 2);
+                    places[index++] = (long) r.line() << 32 | r.column();
                     return new ImportRow(null, r.id(), r.revision(), r.json(), rowWhere(r.id(), r.revision(), table), null,
                         r.origin());
                 }
@@ -515,9 +524,11 @@ abstract class ImportSource {
             };
         }
 
+        /** The row's key and where its {@code (...)} starts: two rows may hold one key. */
         @Override
         String where(int index, int id, int revision) {
-            return rowWhere(id, revision, table);
+            long place = places[index];
+            return rowWhere(id, revision, table) + " at SQL line " + (place >>> 32) + " column " + (int) place;
         }
     }
 }

@@ -26,11 +26,13 @@ public final class SqlForm {
 
     /**
      * One row read back: the key columns and the record as JSON text; {@code origin}, where the
-     * record's values are in the SQL text, for errors (null: a JDBC table's row).
+     * record's values are in the SQL text, for errors (null: a JDBC table's row); {@code line} and
+     * {@code column}, where the row's {@code (...)} starts there, so that errors about the row as a
+     * whole (its key held twice) tell rows with one key apart (0: a JDBC table's row).
      */
-    public record Row(int id, int revision, String json, JsonOrigin origin) {
+    public record Row(int id, int revision, String json, JsonOrigin origin, int line, int column) {
         public Row(int id, int revision, String json) {
-            this(id, revision, json, null);
+            this(id, revision, json, null, 0, 0);
         }
     }
 
@@ -168,6 +170,7 @@ public final class SqlForm {
     }
 
     static Row row(SqlReader reader, List<String> names, List<SqlColumn> all, Schema schema) {
+        int[] start = reader.nextPlace();
         List<SqlReader.Literal> literals = reader.valueList();
         if (literals.size() != names.size()) {
             throw reader.fail(literals.size() + " values for " + names.size() + " columns");
@@ -198,7 +201,7 @@ public final class SqlForm {
         int[] starts = new int[columns.size()];
         int[] ends = new int[columns.size()];
         String json = SqlColumn.json(columns, values, starts, ends);
-        return new Row(id, revision, json, origin(reader, columns, read, starts, ends));
+        return new Row(id, revision, json, origin(reader, columns, read, starts, ends), start[0], start[1]);
     }
 
     /** Where each value of a row's JSON record is in the SQL text ({@link SqlRowOrigin}). */

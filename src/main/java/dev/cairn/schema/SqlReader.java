@@ -160,6 +160,12 @@ final class SqlReader {
         return columns;
     }
 
+    /** Line and column in the whole text where the next token starts (a row's {@code (}, for errors naming the row). */
+    int[] nextPlace() {
+        space();
+        return place(at);
+    }
+
     List<Literal> valueList() {
         expect('(');
         List<Literal> values = new ArrayList<>();

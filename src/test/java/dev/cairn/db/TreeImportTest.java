@@ -109,4 +109,41 @@ class TreeImportTest {
                 + " same data and name. Keep one revision of each id (nothing imported)", e.getMessage());
         }
     }
+
+    /**
+     * SQL rows holding one key twice are named by where each row starts (its statement's line and
+     * the column of its {@code (...)}), also two rows of one VALUES list; before (probe 56), by
+     * their key only, so both had one name ("row 0.0 of table Note and row 0.0 of table Note").
+     */
+    @Test
+    void sqlRowsHoldingOneKeyAreNamedByTheirLineAndColumn() throws IOException {
+        Path db = dir.resolve("db");
+        try (Cairn c = Cairn.open(db)) {
+            c.tree(Note.class);
+        }
+        String into = "INSERT INTO \"Note\" (\"id\", \"revision\", \"text\", \"n\") VALUES ";
+        String first = into + "(0, 0, 'a', 1);";
+        String apart = first + "\n" + into + "(1, 0, 'b', 2),\n  (0, 0, 'again', 3);\n";
+        String oneList = into + "(1, 0, 'b', 2), (0, 0, 'a', 1), (0, 0, 'again', 3);\n";
+        int firstColumn = into.length() + 1;
+        Cairn.Options o = Cairn.Options.defaults();
+        try (Database d = Database.open(db, o.nodeName(), o.user(), o.appId(), o.eventBufferEvents())) {
+            TreeState t = d.existingTree("Note");
+            String[][] cases = {
+                {apart, "line 1 column " + firstColumn, "line 3 column 3"},
+                {oneList, "line 1 column " + (oneList.indexOf("(0, 0, 'a'") + 1),
+                    "line 1 column " + (oneList.indexOf("(0, 0, 'again'") + 1)},
+            };
+            for (String[] sql : cases) {
+                for (boolean keepIds : new boolean[] {false, true}) {
+                    var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, t,
+                        "import of table Note", ImportSource.sql(sql[0], "Note", t.currentSchema()), keepIds, () -> { }));
+                    assertEquals("import of table Note: row 0.0 of table Note at SQL " + sql[1] + " and row 0.0 of table"
+                        + " Note at SQL " + sql[2] + " both hold the key Note/0.0, but a tree holds one record under a key:"
+                        + " keep one of them (nothing imported)", e.getMessage());
+                }
+            }
+            assertEquals(0, GenericTreeImpl.open(d, "Note").keys().size());
+        }
+    }
 }
