@@ -118,10 +118,16 @@ final class Args {
         try {
             n = Integer.parseInt(v);
         } catch (NumberFormatException e) {
+            // digits beyond int's range are a number too, just out of the option's range
+            if (v.matches("[+-]?[0-9]+")) throw outOfRange(name, v, expected);
             throw new Main.UsageException("option " + name + " '" + v + "' (expected: a number)");
         }
-        if (n < min || n > max) throw new Main.UsageException("option " + name + " " + n + " (expected: " + expected + ")");
+        if (n < min || n > max) throw outOfRange(name, Integer.toString(n), expected);
         return n;
+    }
+
+    private static Main.UsageException outOfRange(String name, String number, String expected) {
+        return new Main.UsageException("option " + name + " " + number + " (expected: " + expected + ")");
     }
 
     String requiredOption(String name) {

@@ -168,7 +168,7 @@ class MainTest {
     @Test
     void exportRefusesSchemaVersionZeroAsItRefusesOtherNonVersions() throws Exception {
         Path db = databaseWithParts(1);
-        for (String version : List.of("0", "-1")) {
+        for (String version : List.of("0", "-1", "2147483648")) {
             for (String format : List.of("jsonl", "sql")) {
                 Result r = cairn("export", db.toString(), "Part", "--format", format, "--schema-version", version);
                 assertEquals(2, r.code(), r.out() + r.err());
@@ -213,6 +213,12 @@ class MainTest {
         Result port = cairn("server", "--data=" + data, "--port=99999");
         assertEquals(2, port.code(), port.out() + port.err());
         assertTrue(port.err().contains("option --port 99999 (expected: 0..65535)"), port.err());
+        // beyond int's range too: a number out of range, not "not a number" (probe 56)
+        for (String huge : List.of("9999999999", "-9999999999")) {
+            Result big = cairn("server", "--data=" + data, "--port=" + huge);
+            assertEquals(2, big.code(), big.out() + big.err());
+            assertTrue(big.err().contains("option --port " + huge + " (expected: 0..65535)"), big.err());
+        }
         assertFalse(Files.exists(data), "a database was made");
     }
 
