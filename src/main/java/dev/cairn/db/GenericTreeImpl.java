@@ -229,8 +229,8 @@ public final class GenericTreeImpl implements GenericTree {
                 } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
                     throw new dev.cairn.SchemaMismatchException("record " + key + " cannot be written in schema version "
-                        + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported (export in the"
-                        + " schema version that wrote it, " + JsonForm.versionOf(body) + ", to carry it)");
+                        + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported. "
+                        + advice(r, version, JsonForm.versionOf(body)));
                 }
                 if (!converted.notCarried().isEmpty()) {
                     notCarried++;
@@ -275,6 +275,59 @@ public final class GenericTreeImpl implements GenericTree {
         }
         return true;
     }
+
+    /**
+     * What to do when a record cannot be written in {@code refusing}: the same rule as the
+     * warning's ({@link #versionCarryingEvery}): a version is advised as carrying the data only
+     * when it carries every record whole (the one that wrote the refused record may leave out
+     * components of others). Else a version that holds every record, saying what it leaves out.
+     */
+    private String advice(dev.cairn.store.ReadTxn r, int refusing, int writer) {
+        int whole = versionCarryingEvery(r, refusing, writer);
+        if (whole > 0) {
+            return "Export in schema version " + whole + " to carry it: that version carries every record of the tree whole";
+        }
+        String none = "No single schema version of the tree carries every record whole";
+        List<Integer> candidates = new java.util.ArrayList<>();
+        candidates.add(writer);
+        for (int v = t.versions.latestVersion(); v >= 1; v--) {
+            if (v != writer && v != refusing) candidates.add(v);
+        }
+        for (int v : candidates) {
+            Fit fit = fit(r, t.versions.get(v));
+            if (fit != null) {
+                long n = fit.recordsNotCarried();
+                return none + ". Export in schema version " + v + " to write every record, this one included; it leaves"
+                    + " out the component" + (fit.components().size() == 1 ? " " : "s ") + fit.components() + " of " + n
+                    + " other record" + (n == 1 ? "" : "s") + ", which its warning lists (the database keeps them)";
+            }
+        }
+        return none + " and none holds them all (each refuses a value of some record): the data stays in the"
+            + " database, for a record class that holds all of it";
+    }
+
+    /** How many records of the tree {@code schema} leaves data out of, and which components; null when it refuses one. */
+    private Fit fit(dev.cairn.store.ReadTxn r, Schema schema) {
+        long notCarried = 0;
+        java.util.Set<String> components = new java.util.LinkedHashSet<>();
+        try (Cursor c = r.cursor(t.dataTree)) {
+            for (boolean more = c.first(); more; more = c.next()) {
+                try {
+                    MemorySegment body = RecordHeader.body(c.value());
+                    List<String> lost = JsonForm.toJsonAsChecked(body, t.versions, schema).notCarried();
+                    if (!lost.isEmpty()) {
+                        notCarried++;
+                        components.addAll(lost);
+                    }
+                } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
+                    return null;
+                }
+            }
+        }
+        return new Fit(notCarried, List.copyOf(components));
+    }
+
+    private record Fit(long recordsNotCarried, List<String> components) { }
 
     @Override
     public Imported importSql(String table, String sql, boolean keepIds) {

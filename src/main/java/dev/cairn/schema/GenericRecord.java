@@ -63,7 +63,7 @@ public final class GenericRecord {
         Schema source = Bin.writerSchema(bytes, versions);
         GenericRecord value = decode(bytes, versions);
         if (source.equals(target)) return value;
-        return (GenericRecord) new Convert(source, target, target.name() + ": ").value(Schema.ROOT, Schema.ROOT, value, "", 0);
+        return (GenericRecord) new Convert(source, target, "").value(Schema.ROOT, Schema.ROOT, value, target.name(), 0);
     }
 
     /**

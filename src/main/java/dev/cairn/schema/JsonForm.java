@@ -58,8 +58,9 @@ public final class JsonForm {
         if (source.equals(target)) {
             return new Converted(JsonPrinter.print(target, Schema.ROOT, value, false), version, java.util.List.of());
         }
-        Convert convert = new Convert(source, target, target.name() + ": ");
-        GenericRecord converted = (GenericRecord) convert.value(Schema.ROOT, Schema.ROOT, value, "", 0);
+        // The path starts at the record's name (E.a), as a typed read's does
+        Convert convert = new Convert(source, target, "");
+        GenericRecord converted = (GenericRecord) convert.value(Schema.ROOT, Schema.ROOT, value, target.name(), 0);
         return new Converted(JsonPrinter.print(target, Schema.ROOT, converted, false), version,
             convert.notCarried(value, converted));
     }

@@ -129,7 +129,8 @@ public final class Main {
 
             Every record is converted before anything is written: a value the version cannot hold
             (a number too wide for an older class) is refused, naming the record and component,
-            with nothing written (exit 1). Data a version cannot carry (components its class
+            with nothing written (exit 1), and a version that carries every record whole, or, when
+            none does, the one that writes every record and what it leaves out. Data a version cannot carry (components its class
             lacks: ones it removed, or ones a newer class added) is left out with a warning on
             stderr naming the tree, the records and components, and a --schema-version that
             carries every record whole, or saying that none does (the data stays in the database).
