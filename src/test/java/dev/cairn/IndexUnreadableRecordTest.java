@@ -1,17 +1,20 @@
 package dev.cairn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.index.MultiNameIndex;
 import dev.cairn.index.UniqueNameIndex;
+import dev.cairn.testing.LogLines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
@@ -79,7 +82,7 @@ class IndexUnreadableRecordTest {
             assertEquals(Map.of("a", List.of(a1)), search.entries());
             assertEquals(2, warnings.lines.size(), warnings.lines.toString());
             String w = warnings.lines.getFirst();
-            assertTrue(w.startsWith("index UniqueNameIndex[Stock.number") && w.contains(" on tree Stock: 2 records its record "
+            assertTrue(w.startsWith("index UniqueNameIndex \"Stock.number\"") && w.contains(" on tree Stock: 2 records its record "
                 + "class cannot read left out of the index in a rebuild (first: " + big1 + ": ")
                 && w.contains("StockV1.stock: stored value 5000000000 does not fit the reader's int"), w);
             SchemaMismatchException read = assertThrows(SchemaMismatchException.class, () -> t.get(big1));
@@ -99,11 +102,37 @@ class IndexUnreadableRecordTest {
             // A local value the class cannot read cannot be checked by the index: refused, nothing stored.
             SchemaMismatchException e = assertThrows(SchemaMismatchException.class,
                 () -> db.genericTree("Stock").insertJson("{\"number\":\"WIDE\",\"stock\":7000000000}"));
-            assertTrue(e.getMessage().startsWith("index UniqueNameIndex[Stock.number") && e.getMessage().contains(
+            assertTrue(e.getMessage().startsWith("index UniqueNameIndex \"Stock.number\"") && e.getMessage().contains(
                 " on tree Stock cannot check Stock/") && e.getMessage().contains("stored value 7000000000 does not fit"),
                 e.getMessage());
             assertEquals(List.of(a1), t.keys());
             assertEquals(2, warnings.lines.size(), "local changes left nothing out: " + warnings.lines);
+        }
+    }
+    /**
+     * The warning named a MultiNameIndex "dev.cairn.index.MultiNameIndex@2f686d1f" and carried a
+     * full stack trace, on every commit from the server (probe-56). It names each built-in index
+     * by its kind and name, and carries the reason's message without a trace.
+     */
+    @Test
+    void theWarningNamesEachIndexByItsNameAndCarriesNoStackTrace() throws Exception {
+        try (Cairn db = Cairn.open(dir)) {
+            db.tree(StockV2.class).insert(new StockV2("BIG", 5_000_000_000L));
+        }
+        Class<?> source = Class.forName("dev.cairn.db.UnreadableRecords");
+        try (Cairn db = Cairn.open(dir); LogLines log = new LogLines(source)) {
+            Tree<StockV1> t = db.tree(StockV1.class);
+            t.register(new UniqueNameIndex<>("Stock.number", StockV1::number));
+            t.register(new MultiNameIndex<>("Stock.search", s -> List.of(s.number())));
+            t.register(new MultiNameIndex<>(s -> List.of(s.number())));
+            List<LogRecord> warnings = log.records.stream().filter(r -> r.getLevel() == Level.WARNING).toList();
+            assertEquals(List.of("index UniqueNameIndex \"Stock.number\" on tree Stock", "index MultiNameIndex"
+                + " \"Stock.search\" on tree Stock", "index MultiNameIndex (unnamed) on tree Stock"),
+                warnings.stream().map(r -> r.getMessage().substring(0, r.getMessage().indexOf(':'))).toList());
+            for (LogRecord w : warnings) {
+                assertNull(w.getThrown(), w.getMessage());
+                assertTrue(w.getMessage().contains("StockV1.stock: stored value 5000000000 does not fit"), w.getMessage());
+            }
         }
     }
 }

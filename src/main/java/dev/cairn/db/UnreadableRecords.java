@@ -44,13 +44,19 @@ final class UnreadableRecords {
         first = null;
     }
 
-    /** Logs the warning, if any record was unreadable, and forgets them. */
+    /**
+     * Logs the warning, if any record was unreadable, and forgets them. The reason's message says
+     * it all (record, component, value); its stack trace, the same on every commit from the
+     * server, goes to DEBUG only.
+     */
     void report(String when) {
         if (count == 0) return;
-        LOG.log(System.Logger.Level.WARNING, "index " + index + " on tree " + tree + ": " + count
+        String message = "index " + index + " on tree " + tree + ": " + count
             + (count == 1 ? " record" : " records") + " its record class cannot read left out of the index in " + when
             + " (first: " + firstKey + ": " + first.getMessage() + "); reading such a record is refused as well, and a"
-            + " change that makes it readable puts it in the index again", first);
+            + " change that makes it readable puts it in the index again";
+        LOG.log(System.Logger.Level.WARNING, message);
+        LOG.log(System.Logger.Level.DEBUG, "where the first unreadable record of index " + index + " was read", first);
         clear();
     }
 }

@@ -33,20 +33,46 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
     private static final Comparator<Hit<?>> RANK = Comparator.<Hit<?>>comparingDouble(Hit::score).reversed()
         .thenComparingInt(h -> h.key().id()).thenComparingInt(h -> h.key().revision());
 
+    private final String indexName;
     private final Function<? super V, ? extends Collection<String>> namesOf;
     private final NameNormalizer normalizer;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final TreeMap<String, Map<Key<V>, String>> byName = new TreeMap<>();
     private final Map<Key<V>, List<String>> byKey = new HashMap<>();
 
-    public MultiNameIndex(Function<? super V, ? extends Collection<String>> namesOf, NameNormalizer normalizer) {
+    /**
+     * @param indexName  a name for messages, e.g. {@code "Part.search"}
+     * @param namesOf    the names of a record
+     * @param normalizer how names compare
+     */
+    public MultiNameIndex(String indexName, Function<? super V, ? extends Collection<String>> namesOf,
+                          NameNormalizer normalizer) {
+        this.indexName = Objects.requireNonNull(indexName, "indexName");
         this.namesOf = Objects.requireNonNull(namesOf, "namesOf");
         this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
     }
 
     /** With {@link NameNormalizer#standard()}. */
+    public MultiNameIndex(String indexName, Function<? super V, ? extends Collection<String>> namesOf) {
+        this(indexName, namesOf, NameNormalizer.standard());
+    }
+
+    /** Without a name: messages call it "MultiNameIndex (unnamed)", next to its tree. */
+    public MultiNameIndex(Function<? super V, ? extends Collection<String>> namesOf, NameNormalizer normalizer) {
+        this.indexName = null;
+        this.namesOf = Objects.requireNonNull(namesOf, "namesOf");
+        this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+    }
+
+    /** Without a name, with {@link NameNormalizer#standard()}. */
     public MultiNameIndex(Function<? super V, ? extends Collection<String>> namesOf) {
         this(namesOf, NameNormalizer.standard());
+    }
+
+    /** Its kind and name, as log lines and messages name it: {@code MultiNameIndex "Part.search"}. */
+    @Override
+    public String toString() {
+        return indexName == null ? "MultiNameIndex (unnamed)" : "MultiNameIndex \"" + indexName + "\"";
     }
 
     /** Every hit for {@code query}, best first. */
@@ -120,7 +146,7 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
     @Override
     public void commit(List<Change<V>> changes) {
         // Names first, outside the lock: a reader sees the whole commit or none of it.
-        NameFailures failures = new NameFailures("MultiNameIndex");
+        NameFailures failures = new NameFailures(toString());
         List<List<String>> names = new ArrayList<>(changes.size());
         for (Change<V> c : changes) names.add(c.newValue() == null ? List.of() : storedNames(c.key(), c.newValue(), failures));
         failures.report("a commit");
@@ -137,7 +163,7 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
 
     @Override
     public void rebuild(SequencedMap<Key<V>, V> records) {
-        NameFailures failures = new NameFailures("MultiNameIndex");
+        NameFailures failures = new NameFailures(toString());
         Map<Key<V>, List<String>> names = new LinkedHashMap<>();
         records.forEach((key, value) -> names.put(key, storedNames(key, value, failures)));
         failures.report("a rebuild");

@@ -219,9 +219,13 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
         }
     }
 
+    /**
+     * Its kind and name, as log lines and messages name it: {@code UniqueNameIndex "Part.name"}.
+     * Takes no lock: a message made while a commit holds the write lock does not wait for it.
+     */
     @Override
     public String toString() {
-        return "UniqueNameIndex[" + indexName + ", " + size() + " names]";
+        return "UniqueNameIndex \"" + indexName + "\"";
     }
 
     /** The normal name of a stored record, null when it has none or {@code nameOf} fails on it. */

@@ -17,12 +17,15 @@ public final class LogLines implements AutoCloseable {
     private final Handler handler;
     /** Every message logged since this was opened, in order. */
     public final List<String> lines = new CopyOnWriteArrayList<>();
+    /** The records of those messages, for their level and thrown. */
+    public final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
     public LogLines(Class<?> source) {
         logger = Logger.getLogger(source.getName());
         handler = new Handler() {
             @Override public void publish(LogRecord r) {
                 lines.add(r.getMessage());
+                records.add(r);
             }
             @Override public void flush() { }
             @Override public void close() { }
