@@ -12,8 +12,10 @@ import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.Tree;
 import dev.cairn.store.ForeignBackup;
+import dev.cairn.sync.net.SyncClient;
 import dev.cairn.testing.Fixtures.Doc;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.LogLines;
 import dev.cairn.testing.SyncProxy;
 import dev.cairn.testing.TestFiles;
 import java.nio.file.Files;
@@ -149,7 +151,15 @@ class RestoredServerTest {
             Files.move(dir.resolve("server-newest"), dir.resolve("server"));
             f.startServer(); // the newest folder is back
 
-            String text = refusedBehind(lab, f);
+            String text;
+            try (LogLines log = new LogLines(SyncClient.class)) {
+                text = refusedBehind(lab, f);
+                await("the node logs the refusal", () -> !log.containing("refused: SERVER_BEHIND").isEmpty());
+                // It said "... keeps its data and keeps trying; this node keeps working offline and keeps trying".
+                String line = log.containing("refused: SERVER_BEHIND").getFirst();
+                assertTrue(line.endsWith("refused: " + text), line);
+                assertEquals(1, line.split("keeps trying", -1).length - 1, line);
+            }
             assertTrue(text.startsWith("SERVER_BEHIND: node 'lab' has every change up to 2 from a run of this server that "
                 + "this server's database does not know: either this server's database is older than what it served "
                 + "(restored from a backup?): start the server on its newest database folder; or the node synced with a "

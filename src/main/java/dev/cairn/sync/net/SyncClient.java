@@ -182,6 +182,15 @@ public final class SyncClient implements AutoCloseable {
         }
     }
 
+    /**
+     * What a refusal's log line adds: that this node goes on. Not when the server's text says
+     * it already (SERVER_BEHIND ends "... this node keeps its data and keeps trying"), which
+     * the line repeated.
+     */
+    private static String stillTrying(String reason) {
+        return reason.contains("keeps trying") ? "" : "; this node keeps working offline and keeps trying";
+    }
+
     private void wake() {
         Selector sel = selector;
         if (sel != null) sel.wakeup();
@@ -228,8 +237,7 @@ public final class SyncClient implements AutoCloseable {
                     synced.completeExceptionally(f.reason());
                     if (!reason.equals(lastRefusal)) {
                         lastRefusal = reason;
-                        LOG.log(System.Logger.Level.WARNING, logPrefix + "refused: " + reason
-                            + "; this node keeps working offline and keeps trying");
+                        LOG.log(System.Logger.Level.WARNING, logPrefix + "refused: " + reason + stillTrying(reason));
                         announce("refused by the server at " + address + ": " + reason + " (still trying)");
                     }
                     backoff = BACKOFF_MAX_MILLIS;
