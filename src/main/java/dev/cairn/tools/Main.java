@@ -72,10 +72,11 @@ public final class Main {
         java.util.Map.entry("inspect", """
             usage: java -jar cairn.jar inspect DIR [--app-id ID]
 
-            Starts jshell (of this JDK) with the database in DIR open as `db`; db.help() lists the
-            verbs (trees, keys, show, find, insert, checkOut, save, checkIn, remove, release,
-            newRevision, setStateNumber, verify, close, ...). The database must not be open
-            elsewhere. Leaving jshell (/exit, the end of input) closes it cleanly; inspect returns
+            Starts jshell (of this JDK) with the database in DIR open as `db`; db.help() says
+            what each of its verbs does: info, trees, keys, show, json, schema, find, insert,
+            checkOut, save, checkIn, remove, meta, release, newRevision, setStateNumber, borrow,
+            checkOuts, connect, connection, verify, close, cairn, help. The database must not be
+            open elsewhere. Leaving jshell (/exit, the end of input) closes it cleanly; inspect returns
             once it is closed.
 
               --app-id ID   the application id db.connect presents to a server (default: default):

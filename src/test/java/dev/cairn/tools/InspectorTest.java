@@ -420,5 +420,13 @@ class InspectorTest {
         m = java.util.regex.Pattern.compile("`(\\w+)`").matcher(list.substring(list.indexOf(':')));
         while (m.find()) listed.add(m.group(1));
         assertEquals(verbs, listed, list);
+        // cairn inspect --help listed some, ending "...": it lists every verb too (probe-56).
+        String help = Main.COMMAND_HELP.get("inspect");
+        start = help.indexOf("what each of its verbs does: ");
+        assertTrue(start >= 0, help);
+        String helpList = help.substring(help.indexOf(':', start) + 1, help.indexOf(". ", start));
+        java.util.Set<String> inHelp = new java.util.TreeSet<>();
+        for (String verb : helpList.split(",")) inHelp.add(verb.strip());
+        assertEquals(verbs, inHelp, helpList);
     }
 }
