@@ -511,7 +511,7 @@ public final class Database implements AutoCloseable {
                 + entry.byteSize() + " bytes (expected: format " + Layout.CATALOG_FORMAT + ", " + Layout.CATALOG_BYTES
                 + " bytes)");
         }
-        boolean versioned = (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
+        boolean versioned = Layout.catalogVersioned(entry);
         int dataFromVersion = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
         SchemaVersions versions = loadVersions(r, name);
         MemorySegment poolBytes = r.get(Layout.POOLS, Layout.utf8(name));

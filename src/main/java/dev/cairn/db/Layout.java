@@ -71,6 +71,11 @@ public final class Layout {
             .putInt(dataFromVersion).array();
     }
 
+    /** Whether a {@code cairn.catalog} entry says its tree is versioned (flags bit 0). */
+    static boolean catalogVersioned(MemorySegment entry) {
+        return entry.byteSize() > 1 && (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
+    }
+
     static String dataTree(String name) {
         return DATA_PREFIX + name;
     }

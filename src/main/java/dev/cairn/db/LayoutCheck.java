@@ -22,8 +22,8 @@ import java.util.Set;
  * inside the value), and no change is barred by {@code metaIteration} at {@code ITERATION_MAX}
  * (§5). The outbox (§6): both trees inverse, every entry readable and below {@code outboxNext},
  * naming a tree that exists and, unless REMOVED, a record that exists; none in a database that
- * never linked. Every removed revision (§2 {@code cairn.removedrevisions}): decodes, names a
- * tree in the catalog, and no longer exists.
+ * never linked. Every removed revision (§2 {@code cairn.removedrevisions}): decodes, has an id
+ * of 0 or above, names a versioned tree in the catalog, and no longer exists.
  */
 public final class LayoutCheck {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -91,7 +91,8 @@ public final class LayoutCheck {
 
     /**
      * Adds a problem for every {@code cairn.removedrevisions} entry (§2) whose key or value does
-     * not decode, that names a tree not in the catalog, or whose revision still exists: a
+     * not decode, whose id is negative, that names a tree not in the catalog or not versioned
+     * (only a versioned tree's removals are noted), or whose revision still exists: a
      * removed revision never comes back, and newRevision would hand out a number past a record
      * it still holds.
      */
@@ -108,6 +109,10 @@ public final class LayoutCheck {
                 String tree = new String(key, 0, nameEnd, StandardCharsets.UTF_8);
                 int id = java.nio.ByteBuffer.wrap(key, nameEnd + 1, 4).getInt();
                 String what = Layout.REMOVED_REVISIONS + " entry " + tree + "/" + id;
+                if (id < 0) {
+                    problems.add(what + ": id " + id + " (expected: 0 or above)");
+                    continue;
+                }
                 if (c.value().byteSize() != 4) {
                     problems.add(what + ": a value of " + c.value().byteSize() + " bytes (expected: revision:i32)");
                     continue;
@@ -115,8 +120,14 @@ public final class LayoutCheck {
                 int revision = c.value().get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0);
                 if (revision <= 0) {
                     problems.add(what + ": revision " + revision + " (expected: above 0)");
-                } else if (r.get(Layout.CATALOG, tree.getBytes(StandardCharsets.UTF_8)) == null) {
+                    continue;
+                }
+                MemorySegment catalog = r.get(Layout.CATALOG, tree.getBytes(StandardCharsets.UTF_8));
+                if (catalog == null) {
                     problems.add(what + "." + revision + ": no tree " + tree + " in " + Layout.CATALOG);
+                } else if (!Layout.catalogVersioned(catalog)) {
+                    problems.add(what + "." + revision + ": tree " + tree + " is not versioned (only a versioned tree's"
+                        + " removed revisions are noted)");
                 } else if (r.hasTree(Layout.dataTree(tree)) && r.get(Layout.dataTree(tree), Layout.recordKey(id, revision)) != null) {
                     problems.add(what + "." + revision + ": noted as removed, but the record exists");
                 }

@@ -223,6 +223,10 @@ class LayoutTest {
             w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, third.id() + 2), new byte[] {0, 0, 1});
             w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey("Gone", 5), java.nio.ByteBuffer.allocate(4).putInt(2).array());
             w.put(Layout.REMOVED_REVISIONS, new byte[] {'x', 0, 1}, java.nio.ByteBuffer.allocate(4).putInt(2).array());
+            // id -1 ("Doc\0 ff ff ff ff") and a tree that is not versioned passed (probe-56)
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(tree, -1), java.nio.ByteBuffer.allocate(4).putInt(2).array());
+            w.put(Layout.CATALOG, Layout.utf8("Plain"), Layout.catalogEntry(false, 1));
+            w.put(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey("Plain", 3), java.nio.ByteBuffer.allocate(4).putInt(1).array());
             w.commit();
         }
         String rr = Layout.REMOVED_REVISIONS + " entry ";
@@ -230,7 +234,9 @@ class LayoutTest {
             rr + tree + "/" + third.id() + ".2: noted as removed, but the record exists",
             rr + tree + "/" + (third.id() + 1) + ": revision 0 (expected: above 0)",
             rr + tree + "/" + (third.id() + 2) + ": a value of 3 bytes (expected: revision:i32)",
+            rr + tree + "/-1: id -1 (expected: 0 or above)",                // ff ff ff ff sorts last
             rr + "Gone/5.2: no tree Gone in " + Layout.CATALOG,
+            rr + "Plain/3.1: tree Plain is not versioned (only a versioned tree's removed revisions are noted)",
             Layout.REMOVED_REVISIONS + ": a key of 3 bytes is not name, 0x00, id:i32"), layoutProblems());
     }
 }
