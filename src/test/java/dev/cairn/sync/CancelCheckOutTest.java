@@ -36,15 +36,10 @@ class CancelCheckOutTest {
     @Test
     void aCancelledWaitLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
         try (SyncFixture f = new SyncFixture(dir)) {
-            Cairn a = f.connected("a");
-            Cairn b = f.connected("b");
-            Cairn c = f.connected("c");
-            Tree<Part> pa = a.tree(Part.class);
-            Tree<Part> pb = b.tree(Part.class);
-            Tree<Part> pc = c.tree(Part.class);
-            Key<Part> k = pa.insert(part(1));
-            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
-            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), b = held.b(), c = held.c();
+            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Key<Part> k = held.key();
 
             CompletableFuture<Void> bWaits = pb.checkOut(k);
             await("b waits first", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
@@ -87,15 +82,10 @@ class CancelCheckOutTest {
     @Test
     void aWaitTheApplicationFailedLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
         try (SyncFixture f = new SyncFixture(dir)) {
-            Cairn a = f.connected("a");
-            Cairn b = f.connected("b");
-            Cairn c = f.connected("c");
-            Tree<Part> pa = a.tree(Part.class);
-            Tree<Part> pb = b.tree(Part.class);
-            Tree<Part> pc = c.tree(Part.class);
-            Key<Part> k = pa.insert(part(1));
-            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
-            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), b = held.b(), c = held.c();
+            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Key<Part> k = held.key();
 
             CompletableFuture<Void> bWaits = pb.checkOut(k);
             await("b waits first", () -> pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));

@@ -32,15 +32,10 @@ class FutureCallbackTest {
     @Test
     void aCheckOutGrantedLaterRunsItsCallbackWhereItMayUpdateAndCheckIn() {
         try (SyncFixture f = new SyncFixture(dir)) {
-            Cairn a = f.connected("a");
-            Cairn b = f.connected("b");
-            Cairn c = f.connected("c");
-            Tree<Part> pa = a.tree(Part.class);
-            Tree<Part> pb = b.tree(Part.class);
-            Tree<Part> pc = c.tree(Part.class);
-            Key<Part> k = pa.insert(part(1));
-            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
-            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), b = held.b(), c = held.c();
+            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Key<Part> k = held.key();
             AtomicReference<String> thread = new AtomicReference<>();
             CompletableFuture<Void> bDone = pb.checkOut(k).thenRun(() -> {
                 thread.set(Thread.currentThread().getName());

@@ -5,6 +5,7 @@ import dev.cairn.CairnServer;
 import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.Tree;
+import dev.cairn.testing.Fixtures;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +82,23 @@ final class SyncFixture implements AutoCloseable {
     /** The server's check-out of {@code k} (holder and queue), or null when it is free. */
     CairnServer.CheckOut checkOutOf(Key<?> k) {
         return server.checkOuts().stream().filter(c -> c.key().equals(k)).findFirst().orElse(null);
+    }
+
+    /** Three connected nodes a, b and c, their Part trees, and a part a made, all hold, and a checked out. */
+    record HeldByA(Cairn a, Cairn b, Cairn c, Tree<Fixtures.Part> pa, Tree<Fixtures.Part> pb, Tree<Fixtures.Part> pc,
+                   Key<Fixtures.Part> key) { }
+
+    HeldByA heldByA() {
+        Cairn a = connected("a");
+        Cairn b = connected("b");
+        Cairn c = connected("c");
+        Tree<Fixtures.Part> pa = a.tree(Fixtures.Part.class);
+        Tree<Fixtures.Part> pb = b.tree(Fixtures.Part.class);
+        Tree<Fixtures.Part> pc = c.tree(Fixtures.Part.class);
+        Key<Fixtures.Part> k = pa.insert(Fixtures.part(1));
+        await("b and c have it", () -> pb.contains(k) && pc.contains(k));
+        pa.checkOut(k).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+        return new HeldByA(a, b, c, pa, pb, pc, k);
     }
 
     Cairn connected(String name) {

@@ -130,15 +130,10 @@ class SyncTest {
     @Test
     void aCheckOutBrokenWhileItsHolderWasOfflineStaysBrokenWhenTheRecordIsFreeAgain() {
         try (SyncFixture f = new SyncFixture(dir)) {
-            Cairn a = f.connected("a");
-            Cairn b = f.connected("b");
-            Cairn c = f.connected("c");
-            Tree<Part> pa = a.tree(Part.class);
-            Tree<Part> pb = b.tree(Part.class);
-            Tree<Part> pc = c.tree(Part.class);
-            Key<Part> k = pa.insert(part(1));
-            await("b and c have it", () -> pb.contains(k) && pc.contains(k));
-            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), b = held.b(), c = held.c();
+            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Key<Part> k = held.key();
             a.disconnect();
             pa.update(k, part(10));       // offline: a still believes it holds the record
             assertTrue(f.server.breakCheckOut("Part", k.id(), 0));
