@@ -34,10 +34,6 @@ final class UnreadableRecords {
         }
     }
 
-    int count() {
-        return count;
-    }
-
     void clear() {
         count = 0;
         firstKey = null;
