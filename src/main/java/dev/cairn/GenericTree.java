@@ -90,7 +90,7 @@ public interface GenericTree {
      * it (at once while standalone; after the server grants it, in queue order, once linked).
      * Its stages run as {@link Tree#checkOut}'s: added before the grant, on a virtual thread of
      * their own, where they may write and block; added once it is complete, on the caller's thread.
-     * Ending it while it waits ({@code cancel}, {@code orTimeout}, {@code completeExceptionally})
+     * Ending it while it waits ({@code cancel}, {@code orTimeout}, {@code completeOnTimeout}...)
      * withdraws the request, as {@link Tree#checkOut}'s does.
      */
     CompletableFuture<Void> checkOut(int id, int revision);

@@ -118,13 +118,16 @@ public interface Tree<V extends Record> {
      * {@code IllegalStateException} when the node's connection does not replicate this tree
      * (selective sync: the server would never grant it). Wait for it outside a write batch
      * ({@code Cairn.write}): the grant is stored through the writer the batch holds, so
-     * {@code get}/{@code join} inside one throws {@code IllegalStateException} at once. A
+     * {@code get}/{@code join} inside one, of the future or of a stage of it, throws
+     * {@code IllegalStateException} at once while the grant has not come. A
      * {@link #checkIn} of the record on this node while the request waits (say, by another
      * thread) withdraws it: the future is cancelled ({@code CancellationException}). Ending the
      * future while it waits withdraws it too, giving the record back if the grant crossed the end:
      * {@code cancel} (as a cancel button or {@code cancel(true)} of the waiting task does),
      * {@code orTimeout} when its time is up, {@code completeExceptionally} or
-     * {@code obtrudeException}; so a check-out the application saw fail is never held later. It fails
+     * {@code obtrudeException}, and a completion with a value ({@code complete},
+     * {@code completeOnTimeout}, {@code obtrudeValue}: the application goes on without the
+     * record); so a check-out the application stopped waiting for is never held later. It fails
      * with {@code RecordNotFoundException} when the record is removed meanwhile, and with
      * {@code IllegalStateException} saying so when the database is closed before the grant
      * (a thread joined on it returns). The request belongs to this process: a close while

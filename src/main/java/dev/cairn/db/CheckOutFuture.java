@@ -2,6 +2,7 @@ package dev.cairn.db;
 
 import dev.cairn.Key;
 import dev.cairn.internal.CallbackFuture;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -14,10 +15,15 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>An end of the wait by the application withdraws the request, as a check-in does: a cancel
  * (a GUI's cancel button, {@code cancel(true)} of the task waiting on it), {@code orTimeout}, a
- * {@code completeExceptionally} or an {@code obtrudeException} while it waits. Else the record
- * would be handed to this node later, which no longer waits for it, and others would queue
- * behind it. Cairn's own failures (at close, a record removed on the server, a tree the
- * connection does not replicate) come through {@link #fail} and withdraw nothing.
+ * {@code completeExceptionally} or an {@code obtrudeException} while it waits, and also a
+ * {@code complete}, {@code completeOnTimeout} or {@code obtrudeValue} (the application goes on
+ * without the record, which it then does not hold). Else the record would be handed to this
+ * node later, which no longer waits for it, and others would queue behind it. Cairn's own
+ * failures (at close, a record removed on the server, a tree the connection does not replicate)
+ * come through {@link #fail}, its grant through {@link #grant}; neither withdraws anything.
+ *
+ * <p>Stages depending on it ({@code thenRun}...) refuse a wait inside a write batch as it does,
+ * while the grant they depend on has not come.
  */
 final class CheckOutFuture extends CallbackFuture<Void> {
     private final Database db;
@@ -57,6 +63,31 @@ final class CheckOutFuture extends CallbackFuture<Void> {
         if (waiting && !endedByCairn) withdraw.run();
     }
 
+    /**
+     * The application's own normal completion ({@code complete}, and {@code completeOnTimeout}
+     * when its time is up) ends the wait as {@link #completeExceptionally} does.
+     */
+    @Override
+    public boolean complete(Void value) {
+        boolean completed = super.complete(value);
+        if (completed && !endedByCairn) withdraw.run();
+        return completed;
+    }
+
+    /** On a future still waiting, as {@link #complete}; else it changes only what it reports. */
+    @Override
+    public void obtrudeValue(Void value) {
+        boolean waiting = !isDone();
+        super.obtrudeValue(value);
+        if (waiting && !endedByCairn) withdraw.run();
+    }
+
+    /** The server's grant, stored: the record is this node's. */
+    void grant() {
+        endedByCairn = true;
+        super.complete(null);
+    }
+
     /** Cairn's own failure of the wait (at close, a removed record...): the request is gone already. */
     void fail(Throwable failure) {
         endedByCairn = true;
@@ -69,12 +100,23 @@ final class CheckOutFuture extends CallbackFuture<Void> {
         super.cancel(false);
     }
 
-    private void refuseWaitInBatch() {
-        if (!isDone() && db.inWrite()) {
-            throw new IllegalStateException("waiting for the check-out of " + key + " inside a write batch (Cairn.write):"
+    /** Dependent stages are {@link Stage}s of this check-out, and theirs too. */
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+        return new Stage<>(this);
+    }
+
+    /** Refuses a wait for {@code waited} (this future or a stage of it) that could only end after the caller's batch. */
+    private void refuseWaitInBatch(CompletableFuture<?> waited, String what) {
+        if (!waited.isDone() && !isDone() && db.inWrite()) {
+            throw new IllegalStateException("waiting for " + what + " of " + key + " inside a write batch (Cairn.write):"
                 + " the grant is stored through the database's writer, which this batch holds, so it cannot come before"
                 + " the batch ends; check the record out first and start the batch once the check-out completes");
         }
+    }
+
+    private void refuseWaitInBatch() {
+        refuseWaitInBatch(this, "the check-out");
     }
 
     @Override
@@ -93,5 +135,40 @@ final class CheckOutFuture extends CallbackFuture<Void> {
     public Void join() {
         refuseWaitInBatch();
         return super.join();
+    }
+
+    /**
+     * A stage depending on a check-out ({@code checkOut(k).thenRun(...)}): waiting for it inside a
+     * write batch while the grant has not come would wait for ever too.
+     */
+    static final class Stage<T> extends CallbackFuture<T> {
+        private final CheckOutFuture checkOut;
+
+        Stage(CheckOutFuture checkOut) {
+            this.checkOut = checkOut;
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new Stage<>(checkOut);
+        }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            checkOut.refuseWaitInBatch(this, "a stage of the check-out");
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            checkOut.refuseWaitInBatch(this, "a stage of the check-out");
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public T join() {
+            checkOut.refuseWaitInBatch(this, "a stage of the check-out");
+            return super.join();
+        }
     }
 }

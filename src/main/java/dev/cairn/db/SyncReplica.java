@@ -273,7 +273,7 @@ public final class SyncReplica implements Replica {
     }
 
     /**
-     * A check-out future the application ended (a cancel, orTimeout, completeExceptionally):
+     * A check-out future the application ended (a cancel, orTimeout, completeOnTimeout...):
      * leaves the server's queue as a check-in does, and gives back the record if the grant came
      * meanwhile (the application no longer waits for it). Nothing after a close: the next run of the node leaves the queue (§5.4).
      */
@@ -911,8 +911,8 @@ public final class SyncReplica implements Replica {
             // After the commit: whoever the future wakes must see the stored holder.
             db.afterCommit(() -> {
                 if (state instanceof BorrowState.Mine) {
-                    CompletableFuture<Void> f = requested.remove(key);
-                    if (f != null) f.complete(null);
+                    CheckOutFuture f = requested.remove(key);
+                    if (f != null) f.grant();
                 }
             });
             return null;

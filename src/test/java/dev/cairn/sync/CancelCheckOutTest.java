@@ -101,4 +101,31 @@ class CancelCheckOutTest {
             await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
         }
     }
+
+    /**
+     * {@code completeOnTimeout} ends the wait with a value: the application goes on without the
+     * record, so the request leaves the queue too. Before, the node stayed queued and was later
+     * handed the record, which then blocked the node behind it.
+     */
+    @Test
+    void aWaitTheApplicationCompletedLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), c = held.c();
+            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Key<Part> k = held.key();
+
+            CompletableFuture<Void> bWaits = pb.checkOut(k).completeOnTimeout(null, 300, TimeUnit.MILLISECONDS);
+            await("b waits first", () -> bWaits.isDone() || pb.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+            CompletableFuture<Void> cWaits = pc.checkOut(k);
+            bWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertThrows(dev.cairn.NotCheckedOutException.class, () -> pb.update(k, part(3)), "b goes on without the record");
+            await("c is first in line", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
+
+            pa.checkIn(k);
+            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not b, holds it");
+            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+        }
+    }
 }

@@ -5,6 +5,7 @@ import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.BorrowState;
@@ -90,6 +91,36 @@ class FutureCallbackTest {
             Key<Part> k = parts.insert(part(1));
             db.write(() -> parts.checkOut(k).thenRun(() -> parts.update(k, part(2))).orTimeout(10, TimeUnit.SECONDS).join());
             assertEquals(part(2), parts.get(k));
+        }
+    }
+
+    /**
+     * A stage of a check-out the server has yet to grant, waited for inside a write batch, fails
+     * at once as a wait for the check-out itself does: the grant cannot come before the batch
+     * ends. Before, {@code join} of the stage waited for ever.
+     */
+    @Test
+    void waitingForAStageOfAPendingCheckOutInsideAWriteBatchFailsSayingWhy() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            SyncFixture.HeldByA held = f.heldByA();
+            Tree<Part> pa = held.pa(), pb = held.pb();
+            Key<Part> k = held.key();
+            AtomicReference<CompletableFuture<Void>> stage = new AtomicReference<>();
+            long start = System.nanoTime();
+            CompletableFuture<Void> attempt = CompletableFuture.runAsync(() -> held.b().write(() -> {
+                stage.set(pb.checkOut(k).thenRun(() -> pb.update(k, part(2))).thenApply(v -> v));
+                // the timed wait first: on a Cairn that waits, it ends the batch after 5 s instead of hanging
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> stage.get().get(5, TimeUnit.SECONDS));
+                assertTrue(e.getMessage().startsWith("waiting for a stage of the check-out of " + k + " inside a write batch"),
+                    e.getMessage());
+                assertThrows(IllegalStateException.class, () -> stage.get().join());
+            }));
+            attempt.orTimeout(20, TimeUnit.SECONDS).join();
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "the waits failed at once");
+
+            pa.checkIn(k);
+            stage.get().orTimeout(10, TimeUnit.SECONDS).join(); // outside the batch, the stage runs once granted
+            assertEquals(part(2), pb.get(k));
         }
     }
 }
