@@ -39,20 +39,31 @@ final class CheckOutFuture extends CallbackFuture<Void> {
         this.withdraw = withdraw;
     }
 
+    /** Withdraws the request when the application's call ended the wait ({@code ended}); returns {@code ended}. */
+    private boolean withdrawIf(boolean ended) {
+        if (ended && !endedByCairn) withdraw.run();
+        return ended;
+    }
+
+    /** Also when the grant came meanwhile (its completion then fails): the check-in gives it back. */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        boolean cancelled = super.cancel(mayInterruptIfRunning);
-        // Also when the grant came meanwhile (its completion then fails): the check-in gives it back.
-        if (cancelled && !endedByCairn) withdraw.run();
-        return cancelled;
+        return withdrawIf(super.cancel(mayInterruptIfRunning));
     }
 
     /** Also what {@code orTimeout} calls when its time is up. */
     @Override
     public boolean completeExceptionally(Throwable failure) {
-        boolean failed = super.completeExceptionally(failure);
-        if (failed && !endedByCairn) withdraw.run();
-        return failed;
+        return withdrawIf(super.completeExceptionally(failure));
+    }
+
+    /**
+     * The application's own normal completion ({@code complete}, and {@code completeOnTimeout}
+     * when its time is up): it goes on without the record.
+     */
+    @Override
+    public boolean complete(Void value) {
+        return withdrawIf(super.complete(value));
     }
 
     /** On a future still waiting, as {@link #completeExceptionally}; else it changes only what it reports. */
@@ -60,18 +71,7 @@ final class CheckOutFuture extends CallbackFuture<Void> {
     public void obtrudeException(Throwable failure) {
         boolean waiting = !isDone();
         super.obtrudeException(failure);
-        if (waiting && !endedByCairn) withdraw.run();
-    }
-
-    /**
-     * The application's own normal completion ({@code complete}, and {@code completeOnTimeout}
-     * when its time is up) ends the wait as {@link #completeExceptionally} does.
-     */
-    @Override
-    public boolean complete(Void value) {
-        boolean completed = super.complete(value);
-        if (completed && !endedByCairn) withdraw.run();
-        return completed;
+        withdrawIf(waiting);
     }
 
     /** On a future still waiting, as {@link #complete}; else it changes only what it reports. */
@@ -79,7 +79,7 @@ final class CheckOutFuture extends CallbackFuture<Void> {
     public void obtrudeValue(Void value) {
         boolean waiting = !isDone();
         super.obtrudeValue(value);
-        if (waiting && !endedByCairn) withdraw.run();
+        withdrawIf(waiting);
     }
 
     /** The server's grant, stored: the record is this node's. */
