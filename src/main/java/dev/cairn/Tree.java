@@ -62,7 +62,11 @@ public interface Tree<V extends Record> {
     /** @throws RecordNotFoundException if absent */
     RecordMeta meta(Key<V> key);
 
-    /** Every stored key, every revision, in key order (id, then revision). */
+    /**
+     * Every stored key, every revision, in key order (id, then revision), as a list in the heap
+     * (about 24 bytes a key): to walk a tree of millions of records in a small heap, use
+     * {@link #forEach} or {@link #scan}, which hold one record at a time.
+     */
     List<Key<V>> keys();
 
     long size();
