@@ -967,11 +967,22 @@ public final class SyncReplica implements Replica {
     @Override
     public Set<Key<?>> heldHere() {
         UUID me = db.nodeId();
+        return storedCheckOuts(me::equals);
+    }
+
+    @Override
+    public Set<Key<?>> heldElsewhere() {
+        UUID me = db.nodeId();
+        return storedCheckOuts(holder -> !holder.equals(me));
+    }
+
+    /** The records whose stored check-out row names a holder {@code which} accepts. */
+    private Set<Key<?>> storedCheckOuts(java.util.function.Predicate<UUID> which) {
         return db.readOrWrite(r -> {
             Set<Key<?>> held = new HashSet<>();
             try (Cursor c = r.cursor(Layout.CHECKOUTS)) {
                 for (boolean ok = c.first(); ok; ok = c.next()) {
-                    if (!Layout.checkoutHolder(c.value()).equals(me)) continue;
+                    if (!which.test(Layout.checkoutHolder(c.value()))) continue;
                     byte[] k = Layout.copy(c.key());
                     ByteBuffer b = ByteBuffer.wrap(k, k.length - 8, 8);
                     held.add(new Key<>(new String(k, 0, k.length - 9, StandardCharsets.UTF_8), b.getInt(), b.getInt()));

@@ -54,6 +54,8 @@ public final class ClientSession {
      */
     private final Set<Key<?>> checkInsSent = new HashSet<>();
     private Set<Key<?>> toConfirm;
+    /** Records this node knew held by others: those the snapshot does not list are free now. */
+    private Set<Key<?>> toFree;
     private boolean outboxDirty = true;
     /** The Hello's lastSeq: the replica's, or 0 for a full catch-up (§5.6). */
     private long catchUpFrom;
@@ -341,6 +343,7 @@ public final class ClientSession {
         out.accept(new Message.LinkStored(w.linkToken()));
         state = State.CATCHING_UP;
         toConfirm = new HashSet<>(replica.heldHere());
+        toFree = new HashSet<>(replica.heldElsewhere());
         replica.connectionChanged(true, w.serverId(), "");
     }
 
@@ -392,7 +395,10 @@ public final class ClientSession {
     }
 
     private void onBorrow(Message.Borrow b) {
-        if (b.snapshot() && toConfirm != null) toConfirm.remove(b.key());
+        if (b.snapshot() && toConfirm != null) {
+            toConfirm.remove(b.key());
+            toFree.remove(b.key());
+        }
         java.util.UUID me = replica.nodeId();
         // Only a Borrow naming this node is looked at (heldHere reads every check-out row).
         boolean asked = !b.holder().equals(me) && !b.queue().contains(me)
@@ -429,12 +435,20 @@ public final class ClientSession {
         if (mine) checkOuts.remove(b.key());
     }
 
-    /** After the check-out snapshot: re-request what this node holds but the server does not list. */
+    /**
+     * After the check-out snapshot: re-request what this node holds but the server does not
+     * list, and take as free what it knew held by another node and the server does not list
+     * (checked in while this node was away: no Borrow told it so).
+     */
     private void confirmHeld() {
         for (Key<?> k : toConfirm) {
             if (wants(k.tree())) checkOuts.add(k);
         }
+        for (Key<?> k : toFree) {
+            if (wants(k.tree())) replica.borrow(new Message.Borrow(k, true, Message.NONE, "", List.of()));
+        }
         toConfirm = null;
+        toFree = null;
     }
 
     private boolean wants(String tree) {

@@ -150,6 +150,9 @@ public interface Replica {
     /** The records this node holds checked out, as stored locally. */
     Set<Key<?>> heldHere();
 
+    /** The records this node last knew held by another node, as stored locally. */
+    Set<Key<?>> heldElsewhere();
+
     /** A connection ended, linked or not (a first link that did not complete is abandoned). */
     default void sessionEnded() { }
 
