@@ -19,7 +19,11 @@ public interface GenericTree {
     /** Whether the tree keeps revisions (its record class's {@code @TreeSpec(versioned = true)}). */
     boolean versioned();
 
+    /** Every key, every revision, in key order: a list the size of the tree (see {@link #size}). */
     List<Key<?>> keys();
+
+    /** How many records the tree holds, every revision counted, as {@link Tree#size}: without listing them. */
+    long size();
 
     /** @throws RecordNotFoundException naming the key if absent */
     String getJson(int id, int revision);

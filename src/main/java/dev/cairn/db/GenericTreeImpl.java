@@ -59,6 +59,35 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
+    public long size() {
+        return db.readOrWrite(r -> r.count(t.dataTree));
+    }
+
+    /**
+     * Decodes every record as {@link #getJson} does, in key order in one snapshot, without listing
+     * the keys first (what {@code cairn verify} checks a tree with: its heap does not grow with the
+     * tree): each record that does not decode goes to {@code problem} with why, and the walk goes on.
+     *
+     * @return how many records decoded
+     */
+    public long decodeEvery(java.util.function.BiConsumer<Key<?>, RuntimeException> problem) {
+        return db.readOrWrite(r -> {
+            long decoded = 0;
+            try (Cursor c = r.cursor(t.dataTree)) {
+                for (boolean more = c.first(); more; more = c.next()) {
+                    try {
+                        JsonForm.toJson(RecordHeader.body(c.value()), t.versions);
+                        decoded++;
+                    } catch (dev.cairn.CairnException | IllegalArgumentException e) {
+                        problem.accept(key(Layout.idOf(c.key()), Layout.revisionOf(c.key())), e);
+                    }
+                }
+            }
+            return decoded;
+        });
+    }
+
+    @Override
     public String getJson(int id, int revision) {
         Key<Object> key = key(id, revision);
         return db.readOrWrite(r -> {
@@ -334,38 +363,58 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(sql, "sql");
         return TreeImport.run(db, t, "import of table " + table + " into tree " + t.name,
-            ImportSource.sql(sql, table, t.currentSchema()), keepIds, () -> { });
+            ImportSource.sql(sql, table, t.currentSchema()), keepIds, true, () -> { }).imported();
     }
 
     @Override
     public Imported importJsonLines(String text, boolean keepIds) {
         Objects.requireNonNull(text, "text");
-        return TreeImport.run(db, t, "import into tree " + t.name, ImportSource.jsonLines(text, t.name), keepIds, () -> { });
+        return TreeImport.run(db, t, "import into tree " + t.name, ImportSource.jsonLines(text, t.name), keepIds, true,
+            () -> { }).imported();
     }
 
     @Override
     public Imported importSql(String table, java.nio.file.Path file, boolean keepIds) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(file, "file");
-        return importFile(ImportSource.sql(file, table, t.currentSchema()), "import of table " + table + " into tree "
-            + t.name, keepIds, " a CREATE TABLE of " + table + " without rows");
+        return importFile(file, table, keepIds, true).imported();
     }
 
     @Override
     public Imported importJsonLines(java.nio.file.Path file, boolean keepIds) {
         Objects.requireNonNull(file, "file");
-        return importFile(ImportSource.jsonLines(file, t.name), "import into tree " + t.name, keepIds,
-            " the line {\"tree\":..,\"records\":0}");
+        return importFile(file, null, keepIds, true).imported();
     }
 
     /**
-     * Imports a file; refuses one without records that is no empty tree's export ({@code
-     * emptyExport} says what that is): an export that failed leaves an empty file behind a shell
-     * redirect, and taking it for an empty tree would seed a recovery with nothing.
+     * What {@code cairn import} stores a file with: as {@link #importJsonLines(java.nio.file.Path,
+     * boolean)}, or {@link #importSql(String, java.nio.file.Path, boolean)} of {@code table}, but
+     * counting the records instead of listing their keys, so that its heap does not grow with them.
+     *
+     * @param table the SQL file's table; null for a JSON-lines file
      */
-    private Imported importFile(ImportSource source, String what, boolean keepIds, String emptyExport) {
-        Imported imported = TreeImport.run(db, t, what, source, keepIds, () -> { });
-        if (imported.keys().isEmpty() && !source.markedEmpty()) {
+    public ImportCount importFileCounting(java.nio.file.Path file, String table, boolean keepIds) {
+        Objects.requireNonNull(file, "file");
+        TreeImport.Result result = importFile(file, table, keepIds, false);
+        return new ImportCount(result.records(), result.renumbered());
+    }
+
+    /** How many records an import stored, and how many rows that named a key got another one. */
+    public record ImportCount(long records, int renumbered) { }
+
+    /**
+     * Imports a file; refuses one without records that is no empty tree's export: an export that
+     * failed leaves an empty file behind a shell redirect, and taking it for an empty tree would
+     * seed a recovery with nothing.
+     */
+    private TreeImport.Result importFile(java.nio.file.Path file, String table, boolean keepIds, boolean listKeys) {
+        ImportSource source = table == null ? ImportSource.jsonLines(file, t.name)
+            : ImportSource.sql(file, table, t.currentSchema());
+        String what = table == null ? "import into tree " + t.name : "import of table " + table + " into tree " + t.name;
+        String emptyExport = table == null ? " the line {\"tree\":..,\"records\":0}"
+            : " a CREATE TABLE of " + table + " without rows";
+        TreeImport.Result imported = TreeImport.run(db, t, what, source, keepIds, listKeys, () -> { });
+        if (imported.records() == 0 && !source.markedEmpty()) {
             throw new TransferRefusedException(source.name() + " holds no records and is no export of an empty tree (that"
                 + " is" + emptyExport + "): is it the output of an export that failed? Nothing imported");
         }
@@ -401,7 +450,8 @@ public final class GenericTreeImpl implements GenericTree {
         refuseIfHolding(what, append);
         List<ImportRow> rows = rows(table, JdbcTransfer.read(t.name, table, c, t.currentSchema()));
         // again inside the transaction: records may have come meanwhile
-        return TreeImport.run(db, t, what, ImportSource.rows(rows, table), keepIds, () -> refuseIfHolding(what, append));
+        return TreeImport.run(db, t, what, ImportSource.rows(rows, table), keepIds, true, () -> refuseIfHolding(what, append))
+            .imported();
     }
 
     private void refuseIfHolding(String what, boolean append) {

@@ -42,8 +42,19 @@ final class TreeImport {
         }
     }
 
-    static GenericTree.Imported run(Database db, TreeState t, String what, ImportSource source, boolean keepIds,
-                                    Runnable first) {
+    /**
+     * What an import stored: how many records, the keys in row order when asked for (null
+     * otherwise: the command line needs the count only, and a list of every key grows with the
+     * file), and how many rows that named a key were stored under another.
+     */
+    record Result(long records, List<Key<?>> keys, int renumbered) {
+        GenericTree.Imported imported() {
+            return new GenericTree.Imported(keys, renumbered);
+        }
+    }
+
+    static Result run(Database db, TreeState t, String what, ImportSource source, boolean keepIds, boolean listKeys,
+                      Runnable first) {
         if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
         // First reading: every row checked and encoded (errors name it), only its key kept.
         boolean again = source.readTwice();
@@ -74,7 +85,7 @@ final class TreeImport {
                 if (keepIds) throw refusedKeeping(what, why);
                 refuseRevisionsOfOneId(what, rows, why, db.serverId != null);
             }
-            List<Key<?>> keys = new ArrayList<>(rows.size());
+            List<Key<?>> keys = listKeys ? new ArrayList<>(rows.size()) : null;
             int renumbered = 0;
             // Second reading (or the records kept from the first): stored, in row order.
             try (ImportSource.Rows read = again ? source.open() : null) {
@@ -92,12 +103,12 @@ final class TreeImport {
                     RecordState state = row.state() == null && releasedBelow.get(i) ? new RecordState.Released(0)
                         : row.state();
                     applyState(db, t, key, state, source.where(i, row.id(), row.revision()));
-                    keys.add(key);
+                    if (keys != null) keys.add(key);
                     if (row.keyed() && (row.id() != key.id() || row.revision() != key.revision())) renumbered++;
                 }
                 if (read != null && read.next() != null) throw changed(what, source, rows.size(), null);
             }
-            return new GenericTree.Imported(keys, renumbered);
+            return new Result(rows.size(), keys, renumbered);
         }, true);
     }
 

@@ -3,8 +3,8 @@ package dev.cairn.tools;
 import dev.cairn.Cairn;
 import dev.cairn.CairnException;
 import dev.cairn.GenericTree;
-import dev.cairn.Key;
 import dev.cairn.DatabaseLockedException;
+import dev.cairn.db.GenericTreeImpl;
 import dev.cairn.db.Layout;
 import dev.cairn.db.NodeSummary;
 import dev.cairn.store.ForeignBackup;
@@ -57,18 +57,15 @@ final class Commands {
         // A server's database keeps records as bytes with their schemas: the store walk is its check.
         if (report.ok() && node) {
             try (Cairn db = Cairn.open(copy)) {
+                int[] problems = {0};
                 for (String name : db.treeNames()) {
-                    GenericTree tree = db.genericTree(name);
-                    for (Key<?> key : tree.keys()) {
-                        try {
-                            tree.getJson(key.id(), key.revision());
-                            records++;
-                        } catch (CairnException | IllegalArgumentException e) {
-                            recordProblems++;
-                            out.println("problem: record " + key + ": " + e.getMessage());
-                        }
-                    }
+                    // A walk, not a list of every key: the heap stays the same for any number of records.
+                    records += ((GenericTreeImpl) db.genericTree(name)).decodeEvery((key, e) -> {
+                        problems[0]++;
+                        out.println("problem: record " + key + ": " + e.getMessage());
+                    });
                 }
+                recordProblems += problems[0];
             } catch (dev.cairn.CorruptionException e) {
                 recordProblems++;
                 out.println("problem: " + e.getMessage());
@@ -454,7 +451,7 @@ final class Commands {
         }
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
-            int held = tree.keys().size();
+            long held = tree.size();
             if (held > 0 && !append) {
                 err.println("cairn import: tree " + treeName + " holds " + held + " record" + (held == 1 ? "" : "s") + " already;"
                     + " import adds every record of " + file + " and cannot check the application's indexes"
@@ -462,18 +459,19 @@ final class Commands {
                     + " them to a tree that holds records anyway, give --append (nothing imported)");
                 return 1;
             }
-            GenericTree.Imported imported;
+            GenericTreeImpl.ImportCount imported;
             try {
                 // An empty file without an empty tree's mark (what an export that failed leaves) is refused there.
-                imported = sql ? tree.importSql(treeName, file, keepIds) : tree.importJsonLines(file, keepIds);
+                // Counted, not listed: the heap holds no key per record imported.
+                imported = ((GenericTreeImpl) tree).importFileCounting(file, sql ? treeName : null, keepIds);
             } catch (CairnException | IllegalArgumentException e) {
                 String message = e.getMessage();
                 err.println("cairn import: " + (message.startsWith(file.toString()) ? "" : file + ": ") + message
                     + (message.toLowerCase(java.util.Locale.ROOT).contains("nothing imported") ? "" : " (nothing imported)"));
                 return 1;
             }
-            warnIfRenumbered(file.toString(), treeName, imported, err);
-            out.println("imported " + imported.keys().size() + " records into " + treeName);
+            warnIfRenumbered(file.toString(), treeName, imported.renumbered(), err);
+            out.println("imported " + records(imported.records()) + " into " + treeName);
         }
         return 0;
     }
@@ -482,13 +480,17 @@ final class Commands {
      * A warning line when records that named a key got another id: the command cannot know which
      * other trees refer to them, and their {@code Key} components are not renumbered.
      */
-    static void warnIfRenumbered(String source, String treeName, GenericTree.Imported imported, PrintStream err) {
-        int n = imported.renumbered();
+    static void warnIfRenumbered(String source, String treeName, int n, PrintStream err) {
         if (n == 0) return;
         err.println("cairn import: warning: " + n + " record" + (n == 1 ? "" : "s") + " of " + source + " got new ids in tree "
             + treeName + " (old id -> new id: " + n + " changed); Key references to them in other trees are NOT renumbered"
             + " and now point at other records or at none. Ids are kept only in a database that never linked, for ids"
             + " the tree never handed out; give --keep-ids to refuse instead of renumbering");
+    }
+
+    /** "1 record", "2 records": a count of records as a line says it. */
+    static String records(long n) {
+        return n + (n == 1 ? " record" : " records");
     }
 
     /** Apparent size of every file in the folder (data file and lock file). */

@@ -177,7 +177,7 @@ public final class Inspector implements AutoCloseable {
     public void trees() {
         run(() -> {
             for (String name : cairn.treeNames()) {
-                out.printf("%-24s %,10d records%n", name, cairn.genericTree(name).keys().size());
+                out.printf("%-24s %,10d records%n", name, cairn.genericTree(name).size());
             }
         });
     }

@@ -42,7 +42,7 @@ final class JdbcCommands {
                 return 1;
             }
             Commands.warnIfNotCarried(treeName, exported, err);
-            out.println("exported " + exported.records() + " records of " + treeName + " to table " + target.table() + " at "
+            out.println("exported " + Commands.records(exported.records()) + " of " + treeName + " to table " + target.table() + " at "
                 + shown(target.url()));
             return 0;
         } catch (SQLException e) {
@@ -57,14 +57,14 @@ final class JdbcCommands {
             int imported;
             try {
                 GenericTree.Imported result = tree.importJdbc(target.table(), c, append, keepIds);
-                Commands.warnIfRenumbered("table " + target.table(), treeName, result, err);
+                Commands.warnIfRenumbered("table " + target.table(), treeName, result.renumbered(), err);
                 imported = result.keys().size();
             } catch (TransferRefusedException | JdbcException | IllegalArgumentException e) {
                 err.println("cairn import: " + e.getMessage() + (e.getMessage().contains("nothing imported") ? ""
                     : " (nothing imported)"));
                 return 1;
             }
-            out.println("imported " + imported + " records into " + treeName + " from table " + target.table() + " at "
+            out.println("imported " + Commands.records(imported) + " into " + treeName + " from table " + target.table() + " at "
                 + shown(target.url()));
             return 0;
         } catch (SQLException e) {

@@ -61,14 +61,14 @@ class TreeImportTest {
             for (String[] change : changes) {
                 Files.writeString(file, change[0]);
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> TreeImport.run(d, t, "import into"
-                    + " tree Note", ImportSource.jsonLines(file, "Note"), true, rewrite(file, change[1])));
+                    + " tree Note", ImportSource.jsonLines(file, "Note"), true, true, rewrite(file, change[1])));
                 assertEquals("import into tree Note: " + file + " changed while it was imported (read again to store it, "
                     + change[2] + "); nothing imported: import it again once nothing writes to it", e.getMessage());
                 assertEquals(0, tree.keys().size(), "stored rows of a file that changed");
             }
             // the same file, unchanged between its readings, imports with its ids
             Files.writeString(file, lines("a", "b", "c"));
-            assertEquals(3, TreeImport.run(d, t, "import", ImportSource.jsonLines(file, "Note"), true, () -> { }).keys().size());
+            assertEquals(3, TreeImport.run(d, t, "import", ImportSource.jsonLines(file, "Note"), true, true, () -> { }).keys().size());
             assertEquals("{\"text\":\"c\",\"n\":2}", tree.getJson(2, 0));
         }
     }
@@ -94,7 +94,7 @@ class TreeImportTest {
             String twice = lines("a", "b") + lines("a").replace("\"a\"", "\"again\"");
             for (boolean keepIds : new boolean[] {false, true}) {
                 var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, d.existingTree("Note"),
-                    "import into tree Note", ImportSource.jsonLines(twice, "Note"), keepIds, () -> { }));
+                    "import into tree Note", ImportSource.jsonLines(twice, "Note"), keepIds, true, () -> { }));
                 assertEquals("import into tree Note: record 1 and record 3 both hold the key Note/0.0, but a tree holds one"
                     + " record under a key: keep one of them (nothing imported)", e.getMessage());
             }
@@ -102,7 +102,7 @@ class TreeImportTest {
             String revisions = "{\"key\":\"Doc/0.0\",\"state\":\"Released(0)\",\"value\":{\"text\":\"a\"}}\n"
                 + "{\"key\":\"Doc/0.1\",\"state\":\"Draft(0)\",\"value\":{\"text\":\"b\"}}\n";
             var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, d.existingTree("Doc"),
-                "import into tree Doc", ImportSource.jsonLines(revisions, "Doc"), false, () -> { }));
+                "import into tree Doc", ImportSource.jsonLines(revisions, "Doc"), false, true, () -> { }));
             assertEquals("import into tree Doc: the rows hold 2 revisions [0, 1] of record id 0, and the ids cannot be kept"
                 + " here (id 0 was handed out in tree Doc already (a record holds it, or held it and was removed), so it is"
                 + " not free), so every row would become a new record with an id of its own: separate records with the"
@@ -137,7 +137,7 @@ class TreeImportTest {
             for (String[] sql : cases) {
                 for (boolean keepIds : new boolean[] {false, true}) {
                     var e = assertThrows(dev.cairn.TransferRefusedException.class, () -> TreeImport.run(d, t,
-                        "import of table Note", ImportSource.sql(sql[0], "Note", t.currentSchema()), keepIds, () -> { }));
+                        "import of table Note", ImportSource.sql(sql[0], "Note", t.currentSchema()), keepIds, true, () -> { }));
                     assertEquals("import of table Note: row 0.0 of table Note at SQL " + sql[1] + " and row 0.0 of table"
                         + " Note at SQL " + sql[2] + " both hold the key Note/0.0, but a tree holds one record under a key:"
                         + " keep one of them (nothing imported)", e.getMessage());
