@@ -38,6 +38,8 @@ import java.util.UUID;
  * </ul>
  */
 final class JsonParser {
+    /** JSON containers a value of at most {@link Bin#DEPTH_MAX} levels can nest: see {@link #skipValue}. */
+    private static final int SKIP_DEPTH_MAX = 2 * Bin.DEPTH_MAX + 1;
     private final String text;
     private final Schema schema;
     /** Where the text is in a file, for errors; null: errors name places in the text. */
@@ -171,14 +173,20 @@ final class JsonParser {
         return s;
     }
 
-    /** Moves past one JSON value of any kind, checking its syntax. */
+    /**
+     * Moves past one JSON value of any kind, checking its syntax. Its bound is the stack's, not
+     * the value's rule, which the schema's parse applies after: a scalar adds no level, and a map
+     * whose keys are not strings prints each entry as a [key, value] array, one JSON level that is
+     * no level of the value (record-format.md §1), so a value at the limit nests up to {@link
+     * #SKIP_DEPTH_MAX} JSON containers (the {"key":..,"value":..} line around a record counts none).
+     */
     private void skipValue(String path, int depth) {
-        depth(depth, path);
         space();
         char c = peek();
         if (c == '"') {
             string(path);
         } else if (c == '{' || c == '[') {
+            if (depth > SKIP_DEPTH_MAX) throw fail(path, "nested deeper than " + Bin.DEPTH_MAX + " levels");
             char close = c == '{' ? '}' : ']';
             at++;
             space();
