@@ -140,6 +140,8 @@ public interface GenericTree {
      *
      * @return what was written, and what of the records' data the schema could not carry
      * @throws SchemaMismatchException as {@link #exportJsonLines(Appendable)} (nothing written)
+     * @throws TransferRefusedException naming the record and component of a value SQL cannot
+     *     hold, a char that is an unpaired surrogate (nothing written; JSON lines carry it)
      * @throws java.io.UncheckedIOException if {@code out} fails
      */
     default Exported exportSql(String table, Appendable out) {
@@ -271,7 +273,9 @@ public interface GenericTree {
      *
      * @param append false refuses a table that holds rows; true adds to them (rows with the keys
      *     of this tree's records must not be there: the primary key refuses them)
-     * @throws TransferRefusedException if the table holds rows and {@code append} is false
+     * @throws TransferRefusedException if the table holds rows and {@code append} is false, or
+     *     naming the record of a value SQL cannot hold, as {@link #exportSql(String, Appendable)}
+     *     (nothing sent)
      * @throws JdbcException naming the row where known, if the database refuses a statement or
      *     a value does not read back as written (a column type that cannot hold it exactly)
      */

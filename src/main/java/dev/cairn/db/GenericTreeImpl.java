@@ -190,7 +190,7 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(out, "out");
         return db.readOrWrite(r -> {
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema);
+            Exported exported = convertEvery(r, schema, false);
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
@@ -212,7 +212,7 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(out, "out");
         return db.readOrWrite(r -> {
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema);
+            Exported exported = convertEvery(r, schema, true);
             try (Cursor c = r.cursor(t.dataTree)) {
                 out.append(SqlForm.createTable(table, schema)).append('\n');
                 for (boolean more = c.first(); more; more = c.next()) {
@@ -240,9 +240,11 @@ public final class GenericTreeImpl implements GenericTree {
     /**
      * Converts every record to {@code schema} before anything is written (a record it cannot
      * hold is refused, naming it and its component, with nothing written), counting what of the
-     * records' data the conversion leaves out.
+     * records' data the conversion leaves out. For a SQL form ({@code sql}), also a record with
+     * a value no SQL column holds as it is: a char that is an unpaired surrogate
+     * ({@link SqlColumn#values}).
      */
-    private Exported convertEvery(dev.cairn.store.ReadTxn r, Schema schema) {
+    private Exported convertEvery(dev.cairn.store.ReadTxn r, Schema schema, boolean sql) {
         long records = 0;
         long notCarried = 0;
         java.util.Set<String> components = new java.util.LinkedHashSet<>();
@@ -261,6 +263,7 @@ public final class GenericTreeImpl implements GenericTree {
                         + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported. "
                         + advice(r, version, JsonForm.versionOf(body)));
                 }
+                if (sql) refuseWithoutSqlForm(c, body, schema);
                 if (!converted.notCarried().isEmpty()) {
                     notCarried++;
                     components.addAll(converted.notCarried());
@@ -270,6 +273,17 @@ public final class GenericTreeImpl implements GenericTree {
         }
         int carrying = notCarried == 0 ? 0 : versionCarryingEvery(r, version, writerMax);
         return new Exported(records, version, notCarried, List.copyOf(components), writerMax, carrying);
+    }
+
+    /** Refuses the cursor's record when a value of it has no SQL form, naming it (nothing exported). */
+    private void refuseWithoutSqlForm(Cursor c, MemorySegment body, Schema schema) {
+        try {
+            SqlColumn.values(body, t.versions, schema);
+        } catch (IllegalArgumentException e) {
+            Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+            throw new TransferRefusedException("record " + key + " of tree " + t.name + " has no SQL form: " + e.getMessage()
+                + "; nothing exported (JSON lines carry it: cairn export --format jsonl, GenericTree.exportJsonLines)");
+        }
     }
 
     /**
@@ -428,7 +442,7 @@ public final class GenericTreeImpl implements GenericTree {
         return db.readOrWrite(r -> {
             // every walk (convert, insert, read back) sees this one snapshot
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema);
+            Exported exported = convertEvery(r, schema, true);
             JdbcTransfer.export(t.name, table, c, append, schema, action -> {
                 try (Cursor cursor = r.cursor(t.dataTree)) {
                     for (boolean more = cursor.first(); more; more = cursor.next()) {

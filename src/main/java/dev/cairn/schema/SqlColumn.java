@@ -100,12 +100,24 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
      * The column values of one stored record, converted to {@code schema} (one of {@code
      * versions}) first by the evolution rules ({@link GenericRecord#decodeAs}), in the order of
      * {@link #of}.
+     *
+     * @throws IllegalArgumentException naming the component, for a char that is an unpaired surrogate
      */
     public static List<Object> values(MemorySegment bytes, SchemaVersions versions, Schema schema) {
         GenericRecord record = GenericRecord.decodeAs(bytes, versions, schema);
         List<Object> values = new ArrayList<>();
         for (Component c : root(schema).components()) {
-            values.add(value(schema, c.type(), typeOf(schema, c.type()), record.get(c.name())));
+            Type type = typeOf(schema, c.type());
+            Object value = value(schema, c.type(), type, record.get(c.name()));
+            if (type == Type.CHAR && value instanceof String s && Character.isSurrogate(s.charAt(0))) {
+                // Only a char holds one (a String with one is refused on insert, record-format.md §1); no
+                // UTF-8 text holds it, and a database's CHAR(1) column holds characters: written, it
+                // came back as '?', so it is refused, as a value a schema version cannot hold is.
+                throw new IllegalArgumentException(String.format("component %s holds the char U+%04X, an unpaired"
+                    + " surrogate (half of a character beyond U+FFFF), which neither SQL text (UTF-8) nor a CHAR(1)"
+                    + " column holds (record-format.md §10)", c.name(), (int) s.charAt(0)));
+            }
+            values.add(value);
         }
         return values;
     }

@@ -388,6 +388,9 @@ final class Commands {
             } catch (dev.cairn.SchemaMismatchException e) {
                 err.println("cairn export: " + e.getMessage() + " (--schema-version N)");
                 return 1;
+            } catch (dev.cairn.TransferRefusedException e) {
+                err.println("cairn export: " + e.getMessage());
+                return 1;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the export of tree " + treeName + ": " + e.getMessage(), e);
             }

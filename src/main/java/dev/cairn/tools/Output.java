@@ -67,7 +67,9 @@ final class Output extends PrintStream {
                 if (out.checkError()) throw new IOException("cannot write the output: " + failure(out));
             }
         };
-        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(checked, StandardCharsets.UTF_8), 1 << 16);
+        // An encoder that reports what UTF-8 cannot hold (an unpaired surrogate) instead of writing '?'.
+        return new java.io.BufferedWriter(new java.io.OutputStreamWriter(checked, StandardCharsets.UTF_8.newEncoder()),
+            1 << 16);
     }
 
     /** Passes bytes on and keeps the first {@link IOException}, which the {@link PrintStream} above swallows. */
