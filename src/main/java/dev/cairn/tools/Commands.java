@@ -375,7 +375,7 @@ final class Commands {
         if (!format.equals("jsonl") && !format.equals("sql")) {
             throw new Main.UsageException("unknown format '" + format + "' (expected: jsonl or sql)");
         }
-        try (Cairn db = Cairn.open(dir)) {
+        try (Cairn db = openToExport(dir, treeName)) {
             GenericTree tree = db.genericTree(treeName);
             GenericTree.Exported exported;
             // UTF-8 whatever the locale; throws at the first write out cannot take, which PrintStream
@@ -398,6 +398,19 @@ final class Commands {
             warnIfNotCarried(treeName, exported, err);
         }
         return 0;
+    }
+
+    /**
+     * Opens {@code dir} for an export; a folder another process holds is said with how to export
+     * it anyway, as {@code compact}, {@code verify} and {@code stats} say it.
+     */
+    static Cairn openToExport(Path dir, String treeName) {
+        try {
+            return Cairn.open(dir);
+        } catch (DatabaseLockedException e) {
+            throw new DatabaseLockedException(e.getMessage() + "; export a backup of it instead (cairn backup " + dir
+                + " COPY, then cairn export COPY " + treeName + ")");
+        }
     }
 
     /**

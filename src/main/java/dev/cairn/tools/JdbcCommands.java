@@ -29,7 +29,7 @@ final class JdbcCommands {
      */
     static int export(Path dir, String treeName, Target target, boolean append, int schemaVersion, PrintStream out,
                       PrintStream err) {
-        try (Cairn db = Cairn.open(dir); Connection c = connect(target)) {
+        try (Cairn db = Commands.openToExport(dir, treeName); Connection c = connect(target)) {
             GenericTree tree = db.genericTree(treeName);
             GenericTree.Exported exported;
             try {

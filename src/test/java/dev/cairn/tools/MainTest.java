@@ -734,6 +734,19 @@ class MainTest {
         }
     }
 
+    /** export of a folder another process holds says how to export it anyway, as stats and compact do (probe-61). */
+    @Test
+    void anExportOfADatabaseInUseSuggestsABackup() {
+        Path db = databaseWithParts(3);
+        try (Cairn holder = Cairn.open(db)) {
+            Result r = cairn("export", db.toString(), "Part");
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertEquals("", r.out());
+            assertEquals("cairn export: database folder " + db + " is in use by another process or handle; export a backup"
+                + " of it instead (cairn backup " + db + " COPY, then cairn export COPY Part)\n", r.err());
+        }
+    }
+
     @Test
     void serverNeedsADataFolderAndANumericPort() {
         Result r = cairn("server");
