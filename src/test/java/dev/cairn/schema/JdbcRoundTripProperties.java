@@ -42,7 +42,7 @@ class JdbcRoundTripProperties {
     private static <V extends Record> void roundTrip(Class<V> type, RandomValues random, Cairn from, Cairn to, Connection c) {
         Tree<V> source = from.tree(type);
         int count = 1 + (int) (Math.abs(random.string().length() * 7L) % 5);
-        for (int i = 0; i < count; i++) source.insert(random.record(type));
+        for (int i = 0; i < count; i++) source.insert(random.recordWithSqlForm(type));
         to.tree(type);
         GenericTree out = from.genericTree(source.name());
         GenericTree in = to.genericTree(source.name());

@@ -50,6 +50,30 @@ final class RandomValues {
         return (V) typed(type, 0);
     }
 
+    /**
+     * A record that has a SQL form: one whose top-level char (or Optional of one), a column of its
+     * own, holds an unpaired surrogate has none (record-format.md §10) and is drawn again.
+     */
+    <V extends Record> V recordWithSqlForm(Class<V> type) {
+        while (true) {
+            V r = record(type);
+            if (!loneSurrogateColumn(r)) return r;
+        }
+    }
+
+    private static boolean loneSurrogateColumn(Record r) {
+        try {
+            for (java.lang.reflect.RecordComponent c : r.getClass().getRecordComponents()) {
+                Object v = c.getAccessor().invoke(r);
+                if (v instanceof java.util.Optional<?> o) v = o.orElse(null);
+                if (v instanceof Character ch && Character.isSurrogate(ch)) return true;
+            }
+            return false;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private Object typed(Type type, int depth) {
         if (type instanceof ParameterizedType p) {
             Class<?> raw = (Class<?>) p.getRawType();

@@ -22,7 +22,7 @@ class SqlFormProperties {
     private static <V extends Record> void check(Class<V> type, RandomValues random, int id) {
         SchemaVersions versions = RecordCodecTest.versionsOf(type);
         RecordCodec<V> codec = RecordCodec.of(type, "T", versions);
-        byte[] bytes = codec.encode(random.record(type));
+        byte[] bytes = codec.encode(random.recordWithSqlForm(type));
         String sql = SqlForm.createTable("T x", versions.latest()) + "\n"
             + SqlForm.insert("T x", id, 3, MemorySegment.ofArray(bytes), versions, versions.latest()) + "\n";
         List<SqlForm.Row> rows = SqlForm.parseInserts(sql, "T x", versions.latest());
