@@ -72,8 +72,7 @@ public final class FrameCodec {
             }
             case Message.Error x -> w.u16(x.code()).str(x.text());
             case Message.SchemaDef x -> w.str(x.tree()).u8(x.versioned() ? 1 : 0).i64(x.fingerprint()).bytes(x.schema());
-            case Message.Change x -> w.i64(x.outboxSeq()).key(x.key()).u8(x.kind().ordinal()).i64(x.fingerprint())
-                .bytes(x.value());
+            case Message.Change x -> changeHead(w, x).raw(x.value());
             case Message.Ack x -> w.i64(x.outboxSeq()).key(x.key()).i64(x.serverSeq());
             case Message.Refused x -> {
                 w.i64(x.outboxSeq()).u16(x.code()).str(x.reason());
@@ -95,6 +94,27 @@ public final class FrameCodec {
             case Message.Pong x -> { }
         }
         return w.frame();
+    }
+
+    /**
+     * The frame of {@code m} as buffers to write in this order. For a Change with a value: the
+     * frame's bytes up to the value, then the value's own bytes (not copied: a large record is
+     * held once, not again as its frame); for any other message the one buffer of {@link #encode}.
+     * The bytes are those of {@link #encode}.
+     */
+    public static ByteBuffer[] encodeParts(Message m) {
+        if (!(m instanceof Message.Change c) || c.value().length == 0) {
+            return new ByteBuffer[] {ByteBuffer.wrap(encode(m))};
+        }
+        Writer w = new Writer();
+        w.u8(c.tag());
+        byte[] head = changeHead(w, c).frame(c.value().length);
+        return new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(c.value()).asReadOnlyBuffer()};
+    }
+
+    /** A Change's fields up to its value's bytes: those follow (spec/sync-protocol.md §3, tag 5). */
+    private static Writer changeHead(Writer w, Message.Change c) {
+        return w.i64(c.outboxSeq()).key(c.key()).u8(c.kind().ordinal()).i64(c.fingerprint()).i32(c.value().length);
     }
 
     private static void pushed(Writer w, Message.Pushed p) {
@@ -323,7 +343,11 @@ public final class FrameCodec {
         }
 
         Writer bytes(byte[] v) {
-            i32(v.length);
+            return i32(v.length).raw(v);
+        }
+
+        /** {@code v} without its length (written before it). */
+        Writer raw(byte[] v) {
             room(v.length);
             b.put(v);
             return this;
@@ -334,11 +358,16 @@ public final class FrameCodec {
         }
 
         byte[] frame() {
-            int length = b.position() - LENGTH_BYTES;
+            return frame(0);
+        }
+
+        /** The frame's bytes so far, its length field counting {@code laterBytes} that follow them. */
+        byte[] frame(int laterBytes) {
+            long length = (long) b.position() - LENGTH_BYTES + laterBytes;
             if (length > Limits.FRAME_BYTES_MAX) {
                 throw new IllegalArgumentException("frame of " + length + " bytes (expected: <= FRAME_BYTES_MAX)");
             }
-            b.putInt(0, length);
+            b.putInt(0, (int) length);
             return Arrays.copyOf(b.array(), b.position());
         }
     }

@@ -112,6 +112,33 @@ class FrameCodecProperties {
         for (int i = 0; i < frames.size(); i++) assertArrayEquals(frames.get(i), FrameCodec.encode(out.get(i)));
     }
 
+    /** What a node writes (a Change's value not copied into its frame) is byte for byte the frame. */
+    @Property(tries = 300)
+    void encodePartsGivesTheBytesOfEncode(@ForAll long seed) {
+        Message m = randomMessage(new Random(seed));
+        ByteArrayOutputStream parts = new ByteArrayOutputStream();
+        for (ByteBuffer b : FrameCodec.encodeParts(m)) {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            parts.writeBytes(bytes);
+        }
+        assertArrayEquals(FrameCodec.encode(m), parts.toByteArray(), m.toString());
+    }
+
+    @Test
+    void encodePartsOfAChangeHoldsItsValueOnceAndRefusesOneOverTheFrameLimit() {
+        Key<?> key = new Key<>("Part", 7, 0);
+        byte[] value = new byte[1 << 20];
+        ByteBuffer[] parts = FrameCodec.encodeParts(new Message.Change(3, key, Message.Kind.CHANGED, 9, value));
+        assertEquals(2, parts.length);
+        assertEquals(value.length, parts[1].remaining(), "the value's own bytes follow the head");
+        assertEquals(value.length + parts[0].remaining() - 4, parts[0].getInt(0), "the length field counts the value");
+        byte[] tooBig = new byte[Limits.FRAME_BYTES_MAX];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> FrameCodec.encodeParts(new Message.Change(3, key, Message.Kind.CHANGED, 9, tooBig)));
+        assertTrue(e.getMessage().contains("expected: <= FRAME_BYTES_MAX"), e.getMessage());
+    }
+
     @Property(tries = 300)
     void truncatedMessagesAreProtocolErrors(@ForAll long seed) {
         Random rnd = new Random(seed);

@@ -9,7 +9,6 @@ import dev.cairn.sync.Message;
 import dev.cairn.sync.ProtocolException;
 import dev.cairn.sync.Replica;
 import dev.cairn.sync.SyncException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -18,7 +17,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +72,12 @@ public final class SyncClient implements AutoCloseable {
     /** Longest wait for the socket when nothing else wakes the link thread. */
     static final long IDLE_MILLIS = 100;
     static final int READ_BYTES_MAX = 1 << 20;
+    /**
+     * The bytes one socket write takes from the queued frames, copied into {@link #staging}: the
+     * JDK copies a heap buffer given to a socket into a direct buffer of its whole size, which for
+     * a frame of 16 MiB (or, before, the whole outbox) is that much memory again.
+     */
+    static final int WRITE_BYTES = 256 * 1024;
     /** How long to wait for the Welcome after the Hello; tests shorten it. */
     static volatile long helloMillis = Limits.HELLO_MILLIS;
     /** Heartbeat timing of the connections that start from now on; tests shorten it. */
@@ -99,6 +106,8 @@ public final class SyncClient implements AutoCloseable {
     private volatile SocketChannel channel;
     private volatile Selector selector;
     private Thread thread;
+    /** What the next socket write sends, filled from a connection's queued frames (link thread only). */
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(WRITE_BYTES);
 
     public SyncClient(Replica replica, String host, int port, Set<String> trees) {
         this.replica = replica;
@@ -355,11 +364,15 @@ public final class SyncClient implements AutoCloseable {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.configureBlocking(false);
             SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            // The frames the session queued, written in order; a Change's value is held once, not
+            // copied into its frame (the session keeps the values queued under its window's bound).
+            ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+            staging.clear();
             int version = offer;
             offered = offer;
             offer = FrameCodec.PROTOCOL_VERSION;
-            ClientSession session = new ClientSession(replica, trees, m -> out.writeBytes(FrameCodec.encode(m)), version);
+            ClientSession session = new ClientSession(replica, trees,
+                m -> Collections.addAll(out, FrameCodec.encodeParts(m)), version);
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
             FirstBytes firstBytes = new FirstBytes();
@@ -388,7 +401,7 @@ public final class SyncClient implements AutoCloseable {
                         finishing.clear();
                     }
                     if (beat != null && beat.pingDue(System.nanoTime())) {
-                        out.writeBytes(PING);
+                        out.add(ByteBuffer.wrap(PING));
                         beat.pinged(System.nanoTime());
                         flush(ch, sel, key, out, beat);
                     }
@@ -532,19 +545,22 @@ public final class SyncClient implements AutoCloseable {
     private String toldRepeated;
 
     /**
-     * Writes what the session queued; waits (reading nothing) while the socket buffer is full.
+     * Writes what the session queued, at most {@link #WRITE_BYTES} per socket write; waits
+     * (reading nothing) while the socket buffer is full.
      * With a heartbeat, bytes written count as sent, and a socket that takes none for
      * {@code deadMillis} ends the connection: the server reads whatever arrives, so a send buffer
      * that stays full means nothing gets through (a Ping would not either).
      */
-    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ByteArrayOutputStream out, Heartbeat beat)
+    private void flush(SocketChannel ch, Selector sel, SelectionKey key, ArrayDeque<ByteBuffer> out, Heartbeat beat)
             throws IOException {
-        if (out.size() == 0) return;
-        ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
-        out.reset();
         long progress = System.nanoTime();
-        while (b.hasRemaining() && running) {
-            if (ch.write(b) > 0) {
+        while (running) {
+            stage(out);
+            if (staging.position() == 0) return;
+            staging.flip();
+            int written = ch.write(staging);
+            staging.compact();
+            if (written > 0) {
                 progress = System.nanoTime();
                 if (beat != null) beat.sent(progress);
                 continue;
@@ -558,6 +574,18 @@ public final class SyncClient implements AutoCloseable {
             sel.select(IDLE_MILLIS);
             sel.selectedKeys().clear();
             key.interestOps(SelectionKey.OP_READ);
+        }
+    }
+
+    /** Moves bytes of the queued frames, oldest first, into {@link #staging} until it is full or they are all in. */
+    private void stage(ArrayDeque<ByteBuffer> out) {
+        while (staging.hasRemaining() && !out.isEmpty()) {
+            ByteBuffer frame = out.peekFirst();
+            int n = Math.min(frame.remaining(), staging.remaining());
+            staging.put(staging.position(), frame, frame.position(), n);
+            staging.position(staging.position() + n);
+            frame.position(frame.position() + n);
+            if (!frame.hasRemaining()) out.removeFirst();
         }
     }
 
