@@ -17,7 +17,10 @@ import java.util.function.Consumer;
  * every connection.
  *
  * <ul>
- *   <li>At most {@link #WINDOW} changes are unacknowledged, one per record.
+ *   <li>At most {@link #WINDOW} changes are unacknowledged, one per record, and a change goes
+ *       only while the values of those total less than {@link #WINDOW_BYTES}: so the first always
+ *       goes, and the values unacknowledged stay under {@code WINDOW_BYTES + RECORD_BYTES_MAX}
+ *       (the link's memory for sending, sync-protocol.md §4.1 step 3).
  *   <li>The last-synced sequence advances on {@code CaughtUp}, on the server's catch-up marks
  *       ({@code CaughtUpTo}, version 6) and, once live, on pushes and acks. Pushes during
  *       catch-up do not move it: the server sends some out of the log's order (a record handed
@@ -31,6 +34,12 @@ import java.util.function.Consumer;
 public final class ClientSession {
     /** Unacknowledged changes at most. */
     public static final int WINDOW = 256;
+    /**
+     * Bytes of values of unacknowledged changes below which another change may go (whatever its
+     * size): bounds what a node holds for sending by bytes, not only by count (256 records of
+     * 16 MiB would be 4 GiB).
+     */
+    public static final long WINDOW_BYTES = 4 << 20;
 
     public enum State { HELLO_SENT, CATCHING_UP, LIVE, ENDED }
 
@@ -42,7 +51,10 @@ public final class ClientSession {
     /** The connection's protocol version: the Welcome's (0 before it). */
     private int version;
     private State state = State.HELLO_SENT;
-    private final Map<Key<?>, Long> inFlight = new HashMap<>();
+    /** The changes sent and not yet acknowledged or refused, one per record. */
+    private final Map<Key<?>, Sent> inFlight = new HashMap<>();
+    /** The sum of {@link Sent#valueBytes} over {@link #inFlight}. */
+    private long inFlightBytes;
     private final Set<SchemaRef> schemasSent = new HashSet<>();
     private final Map<SchemaRef, Message.SchemaDef> schemas = new HashMap<>();
     private final Set<String> keysAsked = new HashSet<>();
@@ -65,6 +77,9 @@ public final class ClientSession {
     private int marksStored;
     private long changesSent;
     private long pushesReceived;
+
+    /** A change in flight: its outbox entry and the bytes of its value. */
+    private record Sent(long outboxSeq, long valueBytes) { }
 
     /** Why a session ended for good (the client must not simply reconnect). */
     public static final class Failure extends RuntimeException {
@@ -256,11 +271,11 @@ public final class ClientSession {
             }
             case Message.CaughtUpTo c -> onCaughtUpTo(c);
             case Message.Ack a -> {
-                inFlight.remove(a.key(), a.outboxSeq());
+                settled(a.key(), a.outboxSeq());
                 replica.acknowledged(a, state == State.LIVE);
             }
             case Message.Refused r -> {
-                inFlight.remove(r.current().key(), r.outboxSeq());
+                settled(r.current().key(), r.outboxSeq());
                 replica.refused(r, r.current().removed() ? null : schemas.get(SchemaRef.of(r.current())));
             }
             case Message.Keys k -> {
@@ -460,7 +475,7 @@ public final class ClientSession {
         if (state != State.CATCHING_UP && state != State.LIVE) return;
         for (Key<?> k : checkOuts) out.accept(new Message.CheckOut(k));
         checkOuts.clear();
-        if (outboxDirty && inFlight.size() <= WINDOW / 2) sendOutbox();
+        if (outboxDirty && inFlight.size() <= WINDOW / 2 && inFlightBytes <= WINDOW_BYTES / 2) sendOutbox();
         for (java.util.Iterator<Key<?>> it = checkIns.iterator(); it.hasNext(); ) {
             Key<?> k = it.next();
             boolean pending = inFlight.containsKey(k) || replica.hasPending(k);
@@ -496,13 +511,13 @@ public final class ClientSession {
         List<Replica.Pending> oldest = replica.outbox(trees, WINDOW);
         if (oldest.size() == WINDOW) outboxDirty = true; // more may wait; listed again when acks free room
         for (Replica.Pending p : oldest) {
-            if (inFlight.size() >= WINDOW) {
+            if (inFlight.size() >= WINDOW || inFlightBytes >= WINDOW_BYTES) {
                 outboxDirty = true;
                 return;
             }
-            Long sent = inFlight.get(p.key());
+            Sent sent = inFlight.get(p.key());
             if (sent != null) {
-                if (sent != p.outboxSeq()) outboxDirty = true;
+                if (sent.outboxSeq() != p.outboxSeq()) outboxDirty = true;
                 continue;
             }
             Replica.Outgoing o = replica.outgoing(p);
@@ -515,9 +530,23 @@ public final class ClientSession {
                 out.accept(o.schema());
             }
             out.accept(o.change());
-            inFlight.put(p.key(), p.outboxSeq());
+            inFlight.put(p.key(), new Sent(p.outboxSeq(), o.change().value().length));
+            inFlightBytes += o.change().value().length;
             changesSent++;
         }
+    }
+
+    /** The server answered the change {@code outboxSeq} of {@code key}: it is in flight no more. */
+    private void settled(Key<?> key, long outboxSeq) {
+        Sent sent = inFlight.get(key);
+        if (sent == null || sent.outboxSeq() != outboxSeq) return;
+        inFlight.remove(key);
+        inFlightBytes -= sent.valueBytes();
+    }
+
+    /** The bytes of the values of the changes in flight (sent, not yet acknowledged or refused). */
+    public long inFlightBytes() {
+        return inFlightBytes;
     }
 
     /**
