@@ -109,7 +109,7 @@ public final class FrameCodec {
         Writer w = new Writer();
         w.u8(c.tag());
         byte[] head = changeHead(w, c).frame(c.value().length);
-        return new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(c.value()).asReadOnlyBuffer()};
+        return new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(c.value())};
     }
 
     /** A Change's fields up to its value's bytes: those follow (spec/sync-protocol.md §3, tag 5). */

@@ -2,6 +2,7 @@ package dev.cairn.sync;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,7 +132,8 @@ class FrameCodecProperties {
         byte[] value = new byte[1 << 20];
         ByteBuffer[] parts = FrameCodec.encodeParts(new Message.Change(3, key, Message.Kind.CHANGED, 9, value));
         assertEquals(2, parts.length);
-        assertEquals(value.length, parts[1].remaining(), "the value's own bytes follow the head");
+        assertSame(value, parts[1].array(), "the value's own bytes follow the head, not a copy");
+        assertEquals(value.length, parts[1].remaining());
         assertEquals(value.length + parts[0].remaining() - 4, parts[0].getInt(0), "the length field counts the value");
         byte[] tooBig = new byte[Limits.FRAME_BYTES_MAX];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
