@@ -861,7 +861,7 @@ public final class Database implements AutoCloseable {
     private <V> Key<V> create(TreeState t, Key<V> key, RecordHeader h, byte[] value, byte[] body, KeyPool pool) {
         WriteTxn txn = txn();
         byte[] k = Layout.recordKey(key.id(), key.revision());
-        if (Check.expensiveOn()) Check.that(txn.get(t.dataTree, k) == null, "pool id %s is free", key);
+        refuseHeldId(t, key, pool != null);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
         if (pool != null) {
             int id = pool.take(t.name);
@@ -871,6 +871,30 @@ public final class Database implements AutoCloseable {
         outbox(ChangeKind.CREATED, key, h);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;
+    }
+
+    /**
+     * An id is never handed out twice (database-layout.md §4), so no record holds the key a new
+     * one is stored under; were the pool wrong (ids received twice), the put would replace a
+     * stored record. One seek: for an id from the pool ({@code fresh}) any revision of it counts,
+     * for an imported key that key.
+     */
+    private void refuseHeldId(TreeState t, Key<?> key, boolean fresh) {
+        int heldRevision = -1;
+        if (!fresh) {
+            if (txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision())) != null) heldRevision = key.revision();
+        } else {
+            try (Cursor c = txn().cursor(t.dataTree)) {
+                if (c.seek(Layout.recordKey(key.id(), 0)) && Layout.idOf(c.key()) == key.id()) {
+                    heldRevision = Layout.revisionOf(c.key());
+                }
+            }
+        }
+        if (heldRevision < 0) return;
+        throw new IllegalStateException("insert into tree " + t.name + ": id " + key.id()
+            + (fresh ? ", the next id of its key pool," : "") + " already holds record " + t.name + "/" + key.id() + "."
+            + heldRevision + ", which the insert would overwrite; an id is never handed out twice, so "
+            + (fresh ? "the key pool " + poolSeen(t) + " is wrong" : "the key is not free") + "; nothing was stored");
     }
 
     /**
