@@ -840,6 +840,7 @@ public final class SyncReplica implements Replica {
         db.write(() -> {
             TreeState t = db.existingTree(keys.tree());
             if (t == null) return null;
+            refuseHeldIds(t, keys);
             db.pool(t).add(keys.from(), keys.toExclusive());
             db.event(new Event.KeysReceived(keys.tree(), keys.from(), keys.toExclusive()));
             return null;
@@ -847,6 +848,30 @@ public final class SyncReplica implements Replica {
         synchronized (demand) {
             demand.notifyAll();
         }
+    }
+
+    /**
+     * The server issues ranges ascending, each above every id it issued before (sync-protocol.md
+     * §5.2; its Hello check of the ids a node holds, §4.4, rests on the same rule), so a range
+     * that starts below an id this node holds (its key pool's, a record's of any revision) was
+     * issued before or overlaps ids in use: taken, inserts would overwrite records. Ids of removed
+     * records lie below the pool's ids, or below a released revision of theirs that stays.
+     *
+     * @throws IllegalArgumentException naming the range and what it overlaps (a protocol error of the server)
+     */
+    private void refuseHeldIds(TreeState t, Message.Keys keys) {
+        KeyPool pool = db.pool(t);
+        int recordHigh = 0;
+        if (db.txn().hasTree(t.dataTree)) {
+            try (dev.cairn.store.Cursor c = db.txn().cursor(t.dataTree)) {
+                if (c.last()) recordHigh = Layout.idOf(c.key()) + 1;
+            }
+        }
+        if (keys.from() >= Math.max(pool.high(), recordHigh)) return;
+        throw new IllegalArgumentException("range [" + keys.from() + ", " + keys.toExclusive() + ") of tree " + t.name
+            + " is not above the ids this node holds (its key pool " + pool + (recordHigh > 0 ? ", records up to id "
+            + (recordHigh - 1) : ", no records") + "): a server issues ids ascending and never twice, so these were "
+            + "issued before; refused, nothing stored");
     }
 
     /**

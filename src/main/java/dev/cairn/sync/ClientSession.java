@@ -244,6 +244,43 @@ public final class ClientSession {
         if (state == State.ENDED) return;
         if (m instanceof Message.Pong) return; // for the link: it proves the server alive, and changes nothing here
         if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
+        try {
+            handle(m);
+        } catch (Failure | java.io.UncheckedIOException | dev.cairn.CorruptionException e) {
+            throw e; // the session's own ending, or a failure of the local database
+        } catch (RuntimeException e) {
+            // A frame that decodes but that the replica refuses to apply (a Keys range of ids
+            // this node holds, a value out of bounds): a protocol error of the server, not the
+            // end of the link (sync-protocol.md §4.1): told, and retried after the backoff.
+            protocol("the server's " + frame(m) + " cannot be applied: " + e.getMessage());
+        }
+        pump();
+    }
+
+    /**
+     * A frame from the server did not decode (after {@code valid} ones of the same read were
+     * applied). Before the Welcome it is thrown as it is: the peer is no Cairn server (§4.1);
+     * after it, a protocol error of the server naming what was wrong with the frame.
+     */
+    public void badFrame(ProtocolException e) {
+        if (state == State.HELLO_SENT) throw e;
+        if (state == State.ENDED) return;
+        protocol("a frame from the server does not decode: " + e.getMessage());
+    }
+
+    /** A message as a log or error text names it (no payload bytes). */
+    private static String frame(Message m) {
+        return switch (m) {
+            case Message.Keys k -> "Keys(" + k.tree() + ", [" + k.from() + ", " + k.toExclusive() + "))";
+            case Message.Pushed p -> "Pushed " + p.key();
+            case Message.Borrow b -> "Borrow of " + b.key();
+            case Message.Ack a -> "Ack of " + a.key();
+            case Message.Refused r -> "Refused of " + r.current().key();
+            default -> m.getClass().getSimpleName();
+        };
+    }
+
+    private void handle(Message m) {
         switch (m) {
             case Message.Welcome w -> onWelcome(w);
             case Message.Error e when e.code() == ErrorCode.VERSION && state == State.HELLO_SENT
@@ -292,7 +329,6 @@ public final class ClientSession {
             case Message.Ping c -> protocol("Ping from the server");
             case Message.Pong c -> { }
         }
-        pump();
     }
 
     private void protocol(String what) {

@@ -3,6 +3,7 @@ package dev.cairn.sync.net;
 import dev.cairn.Key;
 import dev.cairn.internal.Limits;
 import dev.cairn.sync.ClientSession;
+import dev.cairn.sync.ErrorCode;
 import dev.cairn.sync.FrameCodec;
 import dev.cairn.sync.Heartbeat;
 import dev.cairn.sync.Message;
@@ -51,6 +52,10 @@ import java.util.function.Consumer;
  *       connect; a linked database then retries every 5 s and announces it once (a
  *       {@code Disconnected} event). Any other permanent failure (an unreadable schema, another
  *       connection of this node that replaced this one: a copy of its database) stops the client.
+ *   <li>After the Welcome, a frame that does not decode or that the node cannot apply (a Keys
+ *       range of ids it holds) is a protocol error of the server (sync-protocol.md §4.1): told
+ *       with {@code Error(PROTOCOL)}, announced by a {@code Disconnected} event, logged as a
+ *       warning once per distinct error, and retried with the backoff.
  *   <li>Heartbeat (protocol version 3 on, sync-protocol.md §4.3): on a connection welcomed as
  *       version 3 or later the link pings when it has sent or received nothing for {@link Limits#PING_MILLIS}
  *       and drops the connection, as any drop, when a Ping had no answer (no byte at all) for
@@ -224,6 +229,11 @@ public final class SyncClient implements AutoCloseable {
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
                 ended = reason;
+                if (f.told() != null && f.told().code() == ErrorCode.PROTOCOL && !reason.equals(toldProtocolError)) {
+                    toldProtocolError = reason;
+                    LOG.log(System.Logger.Level.WARNING, logPrefix + "the server at " + address + " broke the sync protocol: "
+                        + reason + (linkedDatabase() ? "; this node keeps working offline and keeps trying" : ""));
+                }
                 if (f.versionRefused() && running) {
                     // A server older than this build: it is offered the version below now (it
                     // answered, so no backoff), and the connection after that one the newest again.
@@ -384,6 +394,7 @@ public final class SyncClient implements AutoCloseable {
             // Set once the connection is welcomed as version 3 or later (sync-protocol.md §4.3).
             Heartbeat beat = null;
             String failure = null;
+            boolean serverBroke = false;
             try {
                 while (running) {
                     if (session.state() == ClientSession.State.HELLO_SENT && System.nanoTime() - helloSent > helloMillis * 1_000_000) {
@@ -410,6 +421,8 @@ public final class SyncClient implements AutoCloseable {
                     messages.clear();
                     int total = 0;
                     boolean closedByServer = false;
+                    // A frame that does not decode; the frames before it in this read are applied first.
+                    ProtocolException badFrame = null;
                     while (total < READ_BYTES_MAX) {
                         buffer.clear();
                         int n = ch.read(buffer);
@@ -421,7 +434,12 @@ public final class SyncClient implements AutoCloseable {
                         total += n;
                         buffer.flip();
                         if (session.state() == ClientSession.State.HELLO_SENT) firstBytes.keep(buffer);
-                        decoder.feed(buffer, messages);
+                        try {
+                            decoder.feed(buffer, messages);
+                        } catch (ProtocolException e) {
+                            badFrame = e;
+                            break;
+                        }
                     }
                     if (beat != null) {
                         // Judged right after the read, before this pass's own work (applying
@@ -441,6 +459,7 @@ public final class SyncClient implements AutoCloseable {
                         for (Message m : messages) session.onMessage(m);
                     });
                     pushesReceived.addAndGet(session.pushesReceived() - before);
+                    if (badFrame != null) session.badFrame(badFrame);
                     ClientSession.State st = session.state();
                     connected = st == ClientSession.State.CATCHING_UP || st == ClientSession.State.LIVE;
                     if (st == ClientSession.State.LIVE) {
@@ -457,7 +476,12 @@ public final class SyncClient implements AutoCloseable {
                 }
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
                 failure = e.getMessage();
-                if (e instanceof ClientSession.Failure f && f.told() != null) tell(ch, f.told());
+                if (e instanceof ClientSession.Failure f && f.told() != null) {
+                    tell(ch, f.told());
+                    // A protocol error of the server ends the connection, maybe before this node
+                    // took it as connected (the Welcome in the same read): the event says why all the same.
+                    serverBroke = f.told().code() == ErrorCode.PROTOCOL && linkedDatabase();
+                }
                 if (e instanceof ProtocolException && session.state() == ClientSession.State.HELLO_SENT) {
                     // The answer to the Hello is not a frame: what listens there is no Cairn server.
                     throw new NotACairnServer("the peer at " + address + " is not a Cairn server: its answer to the Hello "
@@ -470,7 +494,7 @@ public final class SyncClient implements AutoCloseable {
                 finishing.clear();
                 replica.sessionEnded();
                 changesSentBase += session.changesSent();
-                if (connected) {
+                if (connected || serverBroke) {
                     connected = false;
                     try {
                         replica.connectionChanged(false, null, "disconnected from " + address
@@ -539,6 +563,8 @@ public final class SyncClient implements AutoCloseable {
     private boolean toldOlderServer;
     /** The last refusal announced while retrying (link thread only): each is told once. */
     private String lastRefusal;
+    /** The last protocol error of the server logged as a warning: each is logged once (link thread only). */
+    private String toldProtocolError;
     /** What ended the last connection, when it was a Failure (link thread only). */
     private String lastEnding;
     /** The repeated ending last logged (link thread only): each is told once. */
