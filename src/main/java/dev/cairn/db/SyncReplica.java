@@ -667,9 +667,9 @@ public final class SyncReplica implements Replica {
             });
             return;
         }
+        RecordHeader header = serverHeader(t, p);
         Arrival arrival = arrival(t, key, schema);
         byte[] value = p.value().clone();
-        RecordHeader header = RecordHeader.decode(MemorySegment.ofArray(value), key);
         if (header.atIterationLimit()) {
             // Stored as the server holds it (the replicas stay alike, and it reads as before), but
             // no change can follow it here: each is refused naming the record (database-layout.md §5).
@@ -711,6 +711,34 @@ public final class SyncReplica implements Replica {
         db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));
+    }
+
+    /**
+     * The header of a record from the server, which a server checks before it takes a change
+     * (sync-protocol.md §5.1): one that does not decode, whose state kind does not fit the tree,
+     * or a revision above 0 in a tree that is not versioned is the server's protocol error, not
+     * a corruption of this database (stored, the tree could not be exported and imported back).
+     *
+     * @throws IllegalArgumentException naming the record and the fault
+     */
+    private static RecordHeader serverHeader(TreeState t, Message.Pushed p) {
+        Key<?> key = p.key();
+        String from = "record " + key + " from the server: ";
+        if (!t.versioned && key.revision() > 0) {
+            throw new IllegalArgumentException(from + "revision " + key.revision() + " in tree " + t.name + ", which is not "
+                + "versioned, so its records have revision 0 only");
+        }
+        RecordHeader h;
+        try {
+            h = RecordHeader.decode(MemorySegment.ofArray(p.value()), key);
+        } catch (dev.cairn.CorruptionException e) {
+            throw new IllegalArgumentException(from + e.getMessage(), e);
+        }
+        if (t.versioned == (h.stateKind() == RecordHeader.NON_VERSIONED)) {
+            throw new IllegalArgumentException(from + "state kind " + h.stateKind() + " in tree " + t.name + ", which is "
+                + (t.versioned ? "versioned (expected: 1 Draft or 2 Released)" : "not versioned (expected: 0 NonVersioned)"));
+        }
+        return h;
     }
 
     /**

@@ -833,6 +833,14 @@ public final class ServerCore implements AutoCloseable {
         }
         byte[] rk = Bytes.recordKey(key);
         Message.Pushed current = stored(txn(), key);
+        if (c.kind() != Message.Kind.REMOVED && key.revision() > 0 && Boolean.FALSE.equals(trees.get(key.tree()))) {
+            // No node makes one; stored, it would reach every node, and an export of the tree
+            // could not be imported back. (A REMOVED of one, which an older server took, goes through.)
+            refuse(p, c, current, ErrorCode.INVALID_CHANGE, "change of " + key + ": revision " + key.revision()
+                + " in tree " + key.tree() + ", which is not versioned (expected: revision 0, the only one of its records)"
+                + "; nothing stored, and this node's copy is set to the server's");
+            return;
+        }
         if (c.kind() != Message.Kind.REMOVED) {
             String wrong = valueProblem(c.value(), schema, trees.get(key.tree()), current);
             if (wrong != null) {

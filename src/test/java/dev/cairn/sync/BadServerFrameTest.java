@@ -148,6 +148,37 @@ class BadServerFrameTest {
         return c.tree(Part.class);
     }
 
+    /** The server checks these (§5.1); a node that gets one anyway stores nothing of it (probe 59: revision 7 in a tree without versions). */
+    @Test
+    void aRecordWhoseRevisionOrStateKindDoesNotFitItsTreeIsAProtocolError() throws IOException {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            a.tree(Part.class);
+            a = f.reopen(a, "a");
+            var codec = CoreConn.codec(Part.class, "Part");
+            long fp = codec.schema().fingerprint();
+            Message.SchemaDef def = new Message.SchemaDef("Part", false, fp, codec.schema().toBytes());
+            UUID other = UUID.randomUUID();
+            byte[] nonVersioned = CoreConn.recordValue(0, 0, 0, other, codec.encode(part(1)));
+            byte[] draft = CoreConn.recordValue(1, 0, 0, other, codec.encode(part(1)));
+            try (FakeServer fake = new FakeServer(c -> frames(def, c == 0
+                    ? new Message.Pushed(101, new Key<>("Part", 900, 7), fp, nonVersioned)
+                    : new Message.Pushed(101, new Key<>("Part", 900, 0), fp, draft), new Message.CaughtUp(101)))) {
+                Cairn node = a;
+                node.connect("127.0.0.1", fake.port());
+                String at = "disconnected from 127.0.0.1:" + fake.port() + ": protocol: the server's Pushed ";
+                String revision = at + "Part/900.7 cannot be applied: record Part/900.7 from the server: revision 7 in tree "
+                    + "Part, which is not versioned, so its records have revision 0 only";
+                String kind = at + "Part/900.0 cannot be applied: record Part/900.0 from the server: state kind 1 in tree "
+                    + "Part, which is not versioned (expected: 0 NonVersioned)";
+                await("both told by events", () -> disconnects(f, node).contains(revision)
+                    && disconnects(f, node).contains(kind), 20_000, () -> disconnects(f, node).toString());
+                node.disconnect();
+                assertEquals(List.of(), parts(node).keys(), "nothing stored");
+            }
+        }
+    }
+
     @Test
     void aFrameThatDoesNotDecodeAfterTheWelcomeIsNamedAsTheServersProtocolError() throws IOException {
         try (SyncFixture f = new SyncFixture(dir)) {

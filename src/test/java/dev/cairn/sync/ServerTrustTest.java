@@ -200,6 +200,43 @@ class ServerTrustTest {
     }
 
     /**
+     * A revision above 0 in a tree that is not versioned (sync-protocol.md §5.1): before, the
+     * server took a CREATED of its own id's revision 7 and pushed it to every node, whose export
+     * of the tree then could not be imported back (probe 59). Refused as INVALID_CHANGE; a REMOVED
+     * of such a key (which an older server may hold) still goes through.
+     */
+    @Test
+    void aRevisionAboveZeroInATreeThatIsNotVersionedIsRefused() {
+        RecordCodec<Part> parts = CoreConn.codec(Part.class, "Part");
+        long fp = parts.schema().fingerprint();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn node = new Conn(core, UUID.randomUUID());
+            Conn watch = new Conn(core, UUID.randomUUID());
+            node.hello();
+            watch.hello();
+            watch.send(schemaDef("Part", false, Part.class));
+            int id = CoreConn.last(Message.Keys.class, node.send(new Message.NeedKeys("Part"))).from();
+            byte[] value = CoreConn.recordValue(0, 0, 0, node.id, parts.encode(part(1)));
+            for (var kind : List.of(Message.Kind.CREATED, Message.Kind.CHANGED)) {
+                Key<?> k = new Key<>("Part", id, 7);
+                Message.Refused r = CoreConn.last(Message.Refused.class, node.send(schemaDef("Part", false, Part.class),
+                    new Message.Change(1, k, kind, fp, value)));
+                assertEquals(ErrorCode.INVALID_CHANGE, r.code());
+                assertEquals("change of Part/" + id + ".7: revision 7 in tree Part, which is not versioned (expected: "
+                    + "revision 0, the only one of its records); nothing stored, and this node's copy is set to the "
+                    + "server's", r.reason());
+                assertTrue(r.current().removed() && r.current().serverSeq() == 0, "the server's state: none");
+            }
+            assertEquals(0, core.seq(), "nothing stored");
+            assertTrue(watch.send().stream().noneMatch(m -> m instanceof Message.Pushed), "nothing pushed");
+            assertEquals(null, node.conn.closedFor, "the connection goes on");
+            // revision 0 of the id is taken as ever
+            assertInstanceOf(Message.Ack.class, node.send(new Message.Change(2, new Key<>("Part", id, 0),
+                Message.Kind.CREATED, fp, value)).getFirst());
+        }
+    }
+
+    /**
      * Iterations no node makes (sync-protocol.md §5.1): before, a client without the check-out
      * sent a change of the state alone with metaIteration Long.MAX_VALUE, the server took it and
      * pushed it to every node, and the holder's next update overflowed to Long.MIN_VALUE. Now such
