@@ -352,6 +352,16 @@ public final class ServerCore implements AutoCloseable {
         disconnected(p);
     }
 
+    /**
+     * The peer closed the connection with part of its Hello received ({@code bytes} of it): no
+     * Hello to refuse or accept, so no other line would say it came.
+     */
+    public void closedDuringHello(Peer p, long bytes) {
+        if (p.state == Peer.State.HELLO && bytes > 0) {
+            journal(p.introduced + " closed in the middle of its Hello, after " + bytes + " byte" + (bytes == 1 ? "" : "s"));
+        }
+    }
+
     /** The connection is gone; its check-outs and queue places stay (sync-protocol.md §5.4). */
     public void disconnected(Peer p) {
         if (p.state != Peer.State.CLOSED && p.state != Peer.State.HELLO && !p.closeJournaled) {
@@ -765,9 +775,30 @@ public final class ServerCore implements AutoCloseable {
             txn().put(TREES, Bytes.utf8(d.tree()), new byte[] {(byte) (d.versioned() ? 1 : 0)});
             trees.put(d.tree(), d.versioned());
         }
-        txn().put(SCHEMAS, Bytes.schemaKey(d.tree(), d.fingerprint()), d.schema());
+        byte[] key = Bytes.schemaKey(d.tree(), d.fingerprint());
+        if (txn().get(SCHEMAS, key) == null) {
+            txn().put(SCHEMAS, key, d.schema());
+            // Who introduced a schema: the node another one may later stop for good on (§5.5).
+            journal(p.introduced + " stored schema " + Long.toHexString(d.fingerprint()) + " (record " + schema.name()
+                + ") of tree " + d.tree() + ": version " + schemaCount(d.tree()) + " of that tree on this server");
+        }
         p.schemasKnown.put(SchemaRef.of(d), schema);
         p.schemasSent.add(SchemaRef.of(d));
+    }
+
+    /** How many schemas of {@code tree} the server stores (in this round's transaction). */
+    private int schemaCount(String tree) {
+        byte[] name = Bytes.utf8(tree);
+        byte[] prefix = Arrays.copyOf(name, name.length + 1);
+        int count = 0;
+        try (Cursor c = txn().cursor(SCHEMAS)) {
+            for (boolean on = c.seek(prefix); on; on = c.next()) {
+                byte[] k = c.key().toArray(ValueLayout.JAVA_BYTE);
+                if (k.length != prefix.length + 8 || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) break;
+                count++;
+            }
+        }
+        return count;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -56,8 +57,21 @@ class HostilePeerTest {
         ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
         List<String> journal = new java.util.concurrent.CopyOnWriteArrayList<>();
         core.journal(journal::add);
-        try (SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX, cap, 1000)) {
+        try (SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX, cap, 1000);
+             dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(SelectorLoop.class)) {
             int port = loop.port();
+            // Closes in the middle of its Hello: said, with how much of it came (before: no line at all).
+            String cutFrom;
+            try (Socket cut = connect(port)) {
+                cutFrom = "127.0.0.1:" + cut.getLocalPort();
+                cut.getOutputStream().write(Arrays.copyOf(SyncFixture.helloFrame("cut"), 7));
+                cut.getOutputStream().flush();
+                Thread.sleep(100);
+            }
+            String cutLine = "a connection from " + cutFrom + " closed in the middle of its Hello, after 7 bytes";
+            long cutDeadline = System.nanoTime() + 5_000_000_000L;
+            while (!journal.contains(cutLine) && System.nanoTime() < cutDeadline) Thread.sleep(5);
+            assertTrue(journal.contains(cutLine), journal.toString());
             // Never sends anything: closed with a reason once the Hello is overdue.
             try (Socket silent = connect(port)) {
                 long t0 = System.nanoTime();
@@ -104,6 +118,12 @@ class HostilePeerTest {
             String from = "(from 127.0.0.1:" + greedy.getFirst().getLocalPort() + ")";
             assertEquals(1, journal.stream().filter(l -> l.contains("BUSY")).count(), journal.toString());
             assertTrue(journal.stream().anyMatch(l -> l.contains("closed: BUSY: ") && l.endsWith(from)), journal + " names " + from);
+            // the log line names the node too, greeted as it is (before: the address alone)
+            assertEquals(1, log.containing("(BUSY)").size(), log.lines.toString());
+            assertTrue(log.containing("(BUSY)").getFirst().startsWith("closing the connection of node 'hostile' ("),
+                log.lines.toString());
+            assertTrue(log.containing("(BUSY)").getFirst().contains(") from 127.0.0.1:" + greedy.getFirst().getLocalPort()
+                + " whose partial frame arrives the slowest (BUSY): "), log.lines.toString());
             for (Socket s : greedy) s.close();
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (loop.partialBytes() != 0 && System.nanoTime() < deadline) Thread.sleep(10);

@@ -38,6 +38,49 @@ class ServerJournalTest {
         };
     }
 
+    record ItemV1(String name) { }
+
+    record ItemV2(String name, int count) { }
+
+    private static Message.SchemaDef schemaDef(Class<? extends Record> type) {
+        dev.cairn.schema.Schema s = dev.cairn.schema.Schema.derive(type);
+        return new Message.SchemaDef("Item", false, s.fingerprint(), s.toBytes());
+    }
+
+    /**
+     * Who introduced a schema of a tree (probe 59: a node that stopped for good on a schema it
+     * could not read left the operator only "disconnected"): one line per schema the server
+     * stores, none when a node defines a stored one again.
+     */
+    @Test
+    void aNewSchemaOfATreeIsJournaledWithTheNodeThatSentIt() {
+        try (ServerCore core = ServerCore.open(dir, SyncFixture.APP, 1000)) {
+            List<String> journal = new ArrayList<>();
+            core.journal(journal::add);
+            UUID a = new UUID(1, 1);
+            UUID b = new UUID(2, 2);
+            ServerCore.Peer pa = core.connect(from("10.0.0.1:1"));
+            ServerCore.Peer pb = core.connect(from("10.0.0.2:2"));
+            for (var p : List.of(pa, pb)) {
+                core.onMessage(p, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, p == pa ? a : b,
+                    p == pa ? "lab-a" : "lab-b", 0, List.of(), List.of(), new byte[0], Message.NONE));
+            }
+            core.onMessage(pa, schemaDef(ItemV1.class));
+            core.endRound();
+            core.onMessage(pb, schemaDef(ItemV1.class)); // stored already: no news
+            core.onMessage(pb, schemaDef(ItemV2.class));
+            core.endRound();
+            long v1 = dev.cairn.schema.Schema.derive(ItemV1.class).fingerprint();
+            long v2 = dev.cairn.schema.Schema.derive(ItemV2.class).fingerprint();
+            assertEquals(List.of(
+                "node 'lab-a' (" + a + ") stored schema " + Long.toHexString(v1) + " (record ItemV1) of tree Item: version 1"
+                    + " of that tree on this server",
+                "node 'lab-b' (" + b + ") stored schema " + Long.toHexString(v2) + " (record ItemV2) of tree Item: version 2"
+                    + " of that tree on this server"),
+                journal.stream().filter(l -> l.contains("stored schema")).toList());
+        }
+    }
+
     @Test
     void refusalsAndDropsNameTheConnectionAndTheReason() {
         try (ServerCore core = ServerCore.open(dir, SyncFixture.APP, 1000)) {

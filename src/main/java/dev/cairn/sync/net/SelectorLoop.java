@@ -147,6 +147,8 @@ public final class SelectorLoop implements AutoCloseable {
         boolean closed;
         ServerCore.Peer peer;
         final long acceptedNanos = System.nanoTime();
+        /** Bytes received on this connection. */
+        long bytesReceived;
         /** When bytes last arrived (any bytes: a frame in progress counts). */
         long lastReadNanos = acceptedNanos;
         /** When the first byte of the partial frame held by {@link #decoder} arrived. */
@@ -481,11 +483,13 @@ public final class SelectorLoop implements AutoCloseable {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
+                    core.closedDuringHello(c.peer, c.bytesReceived);
                     c.closeNow();
                     break;
                 }
                 if (n == 0) break;
                 total += n;
+                c.bytesReceived += n;
                 c.lastReadNanos = System.nanoTime();
                 long before = c.decoder.bufferedBytes();
                 int completed = messages.size();
@@ -503,6 +507,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
+            core.closedDuringHello(c.peer, c.bytesReceived);
             c.closeNow();
         } catch (ProtocolException e) {
             drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
@@ -545,7 +550,9 @@ public final class SelectorLoop implements AutoCloseable {
             String text = "the server holds more than " + partialBytesMax + " bytes of partly received frames, and"
                 + " this connection's arrives the slowest (" + victim.decoder.receivedBytes() + " bytes in "
                 + (now - victim.frameStartNanos) / 1_000_000 + " ms); retry later";
-            LOG.log(System.Logger.Level.INFO, "closing a connection from " + victim.remoteAddress
+            ServerCore.Peer who = victim.peer;
+            LOG.log(System.Logger.Level.INFO, "closing " + (who.greeted() ? "the connection of node '" + who.clientName()
+                + "' (" + who.clientId() + ") from " : "a connection from ") + victim.remoteAddress
                 + " whose partial frame arrives the slowest (BUSY): " + text);
             boolean reading = victim == reader;
             drop(victim, reading ? List.copyOf(messages) : List.of(), ErrorCode.BUSY, text, " (from " + victim.remoteAddress + ")");
