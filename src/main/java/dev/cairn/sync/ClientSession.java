@@ -248,6 +248,10 @@ public final class ClientSession {
             handle(m);
         } catch (Failure | java.io.UncheckedIOException | dev.cairn.CorruptionException e) {
             throw e; // the session's own ending, or a failure of the local database
+        } catch (dev.cairn.SchemaMismatchException e) {
+            // A record this node's classes cannot read (in a Refused's state, say): as in apply.
+            state = State.ENDED;
+            throw new Failure("the server's " + frame(m) + ": " + e.getMessage(), e, true);
         } catch (RuntimeException e) {
             // A frame that decodes but that the replica refuses to apply (a Keys range of ids
             // this node holds, a value out of bounds): a protocol error of the server, not the
