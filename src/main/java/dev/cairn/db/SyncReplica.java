@@ -883,7 +883,9 @@ public final class SyncReplica implements Replica {
      * §5.2; its Hello check of the ids a node holds, §4.4, rests on the same rule), so a range
      * that starts below an id this node holds (its key pool's, a record's of any revision) was
      * issued before or overlaps ids in use: taken, inserts would overwrite records. Ids of removed
-     * records lie below the pool's ids, or below a released revision of theirs that stays.
+     * records lie below the pool's ids, or below a released revision of theirs that stays; only
+     * a pool used up whose highest records were all removed leaves no trace here (an id of
+     * those handed out again is refused by the server as REMOVED, §5.1, so nothing is lost).
      *
      * @throws IllegalArgumentException naming the range and what it overlaps (a protocol error of the server)
      */

@@ -262,7 +262,7 @@ public final class ClientSession {
     }
 
     /**
-     * A frame from the server did not decode (after {@code valid} ones of the same read were
+     * A frame from the server did not decode (the frames before it in the same read were
      * applied). Before the Welcome it is thrown as it is: the peer is no Cairn server (§4.1);
      * after it, a protocol error of the server naming what was wrong with the frame.
      */
