@@ -335,8 +335,9 @@ public final class Cairn implements AutoCloseable {
      * the database was closed: the future of a {@link #connect} not yet completed and of every
      * {@link Tree#checkOut} not yet granted (a thread joined on one returns). Connected, the node
      * first leaves the server's queue of each such check-out, so the record passes to the next in
-     * line instead of to this node, and lets every {@link Tree#checkIn} made before reach the
-     * server, waiting at most {@value #CHECK_INS_MILLIS} ms for the server's answers. Offline, a
+     * line instead of to this node, and lets every {@link Tree#checkIn} and every change made
+     * before reach the server, waiting at most {@value #CHECK_INS_MILLIS} ms for the server's
+     * answers (what is not acknowledged by then goes at the next connection). Offline, a
      * request stays queued on the server (see {@link Tree#checkOut} for what the next run of this
      * node does with it), and a check-in goes out at the next connection. It does not wait for
      * event subscribers: the events they still buffer reach them afterwards ({@link #events()}).
@@ -354,7 +355,7 @@ public final class Cairn implements AutoCloseable {
         db.close();
     }
 
-    /** How long a close while connected waits for the server's answers to this node's check-ins. */
+    /** How long a close while connected waits for the server's answers to this node's check-ins and changes. */
     public static final long CHECK_INS_MILLIS = 2_000;
 
     @Override

@@ -589,6 +589,11 @@ public final class ClientSession {
         return inFlightBytes;
     }
 
+    /** True when no outbox change this connection sends waits to go out or for its Ack. */
+    public boolean changesAcknowledged() {
+        return inFlight.isEmpty() && !outboxDirty;
+    }
+
     /**
      * True when nothing is in flight, the outbox was sent, and every tree has its ids in hand: a
      * node that goes offline right after its link completed can still create records.

@@ -172,7 +172,9 @@ public final class SyncClient implements AutoCloseable {
      * check-out this process still waits for, by a CheckIn of each (one granted meanwhile, on the
      * link thread, is given back), and waits until the server has answered every check-in of this
      * node, these and those made before (a check-in whose record has a change not yet
-     * acknowledged goes out after its Ack), at most {@code timeoutMillis}. Waiting for the answers,
+     * acknowledged goes out after its Ack), and until every outbox change this connection sends is
+     * acknowledged (a change made right before the close goes out now, not at the next
+     * link), at most {@code timeoutMillis}. Waiting for the answers,
      * not only for the writes: a socket closed with bytes of the server still unread is reset, and
      * a reset may drop a CheckIn before the server reads it. Returns false when not connected, or
      * not answered in time.
@@ -407,7 +409,7 @@ public final class SyncClient implements AutoCloseable {
                     }
                     session.pump();
                     flush(ch, sel, key, out, beat);
-                    if (!finishing.isEmpty() && session.checkInsAnswered()) {
+                    if (!finishing.isEmpty() && session.checkInsAnswered() && session.changesAcknowledged()) {
                         for (CompletableFuture<Void> f : finishing) f.complete(null);
                         finishing.clear();
                     }
