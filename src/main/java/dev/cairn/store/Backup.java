@@ -140,6 +140,7 @@ final class Backup {
     static void removeCreatedFolders(Path dir, Path createdFrom) throws IOException {
         if (createdFrom == null) return;
         for (Path p = dir.toAbsolutePath(); p != null && p.startsWith(createdFrom); p = p.getParent()) {
+            if (!Files.exists(p)) continue; // the copy failed before it made this one
             try (java.util.stream.Stream<Path> left = Files.list(p)) {
                 if (left.findAny().isPresent()) return;
             }

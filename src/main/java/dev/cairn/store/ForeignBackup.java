@@ -29,46 +29,95 @@ public final class ForeignBackup {
 
     /**
      * Copies the database in {@code sourceDir} into {@code targetDir}, which must not hold a
-     * database yet, while another process may be writing to it.
+     * database yet, while another process may be writing to it. The copy is built in the
+     * target's {@link BackupBuild#DIR} folder and moved into place once it opens and verifies;
+     * a backup that fails leaves nothing in the target.
      *
      * @throws IllegalArgumentException if {@code sourceDir} holds no database or the target does
      * @throws CairnException if no copy passed its checks in {@value #ATTEMPTS_MAX} attempts
      */
     public static void copy(Path sourceDir, Path targetDir) {
         Path source = sourceDir.resolve(Store.DATA_FILE);
-        Path target = targetDir.resolve(Store.DATA_FILE);
         if (!Files.isRegularFile(source)) throw new IllegalArgumentException("no database in " + sourceDir);
-        Backup.checkTarget(sourceDir, targetDir, "backup");
-        Path createdFrom = Backup.firstMissing(targetDir);
         String lastProblem = "";
-        try {
-            Files.createDirectories(targetDir);
-            Path sourceWal = sourceDir.resolve(Store.WAL_FILE);
-            Path targetWal = targetDir.resolve(Store.WAL_FILE);
-            for (int attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
-                // The log first: commits in it are either in the data file copied after it, or
-                // after that file's newest meta, so opening the copy replays them.
-                if (Files.exists(sourceWal)) copyFile(sourceWal, targetWal);
-                copyFile(source, target);
-                String problem = check(targetDir);
-                if (problem == null) return;
-                lastProblem = problem;
-                Files.delete(target);
-                Files.deleteIfExists(targetWal);
-                Thread.sleep(10L * attempt);
+        // What each failed copy looked like: copies that differ show a folder that changed under them.
+        java.util.Set<Long> looks = new java.util.HashSet<>();
+        try (BackupBuild build = BackupBuild.begin(sourceDir, targetDir)) {
+            Path copyDir = build.dir();
+            Path target = copyDir.resolve(Store.DATA_FILE);
+            try {
+                Files.createDirectories(copyDir);
+                Path sourceWal = sourceDir.resolve(Store.WAL_FILE);
+                Path targetWal = copyDir.resolve(Store.WAL_FILE);
+                for (int attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
+                    // The log first: commits in it are either in the data file copied after it, or
+                    // after that file's newest meta, so opening the copy replays them.
+                    if (Files.exists(sourceWal)) copyFile(sourceWal, targetWal);
+                    copyFile(source, target);
+                    String problem = check(copyDir);
+                    if (problem == null) {
+                        build.publish();
+                        return;
+                    }
+                    lastProblem = problem;
+                    looks.add(fingerprint(target, targetWal));
+                    Files.delete(target);
+                    Files.deleteIfExists(targetWal);
+                    Thread.sleep(10L * attempt);
+                }
+            } catch (UnreadableFileException e) {
+                throw new UnreadableFileException(e.file(), "backup of " + sourceDir + " into " + targetDir + " failed: "
+                    + e.getMessage() + build.discard(), e);
+            } catch (IOException e) {
+                throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + StoreFile.reason(e)
+                    + build.discard(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("backup of " + sourceDir + " interrupted" + build.discard(), e);
             }
-        } catch (UnreadableFileException e) {
-            throw new UnreadableFileException(e.file(), "backup of " + sourceDir + " into " + targetDir + " failed: "
-                + e.getMessage() + Backup.removePartial(targetDir, createdFrom), e);
-        } catch (IOException e) {
-            throw new CairnException("backup of " + sourceDir + " into " + targetDir + " failed: " + StoreFile.reason(e)
-                + Backup.removePartial(targetDir, createdFrom), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CairnException("backup of " + sourceDir + " interrupted", e);
+            throw new CairnException(noConsistentCopy(sourceDir, lastProblem, looks.size() > 1) + build.discard());
         }
-        throw new CairnException("backup of " + sourceDir + ": none of " + ATTEMPTS_MAX
-            + " copies was consistent (the database changed under each); last: " + lastProblem);
+    }
+
+    /**
+     * Why no copy was taken, and what to do. Copies that differ from each other were taken while
+     * a writer committed: no damage to the folder, only no copy of one committed state (the
+     * problem the last copy's check found is kept for a developer, said to be the copy's). Copies
+     * that are all alike were taken of a folder that did not change, so their failure is the
+     * folder's own: it may be damaged.
+     */
+    static String noConsistentCopy(Path sourceDir, String lastProblem, boolean changed) {
+        if (!changed) {
+            return "backup of " + sourceDir + " failed: " + ATTEMPTS_MAX + " copies, taken while the folder did not change,"
+                + " each fail the check the same way, so the database in it may be damaged: " + lastProblem + ". Check it:"
+                + " stop the application or server that holds it, then run cairn verify " + sourceDir;
+        }
+        return "backup of " + sourceDir + " failed: the database in it is NOT damaged, but none of " + ATTEMPTS_MAX
+            + " copies was consistent: the process that holds it open committed while each copy was being read, so"
+            + " each copy mixes pages of different commits (what the check found in the last copy, not in the database: "
+            + lastProblem + "). Take the backup at a quieter time (fewer commits a second), or stop the application or"
+            + " server that holds " + sourceDir + " for as long as the copy takes: a folder no process holds is copied at"
+            + " once, under its lock";
+    }
+
+    /**
+     * A checksum of what tells one copy from another: the data file's size, header and meta
+     * pages (the first 64 KiB) and the log's size and last 64 KiB, where every commit lands.
+     */
+    static long fingerprint(Path data, Path wal) throws IOException {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        for (Path file : new Path[] {data, wal}) {
+            if (!Files.exists(file)) continue;
+            try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = in.size();
+                crc.update(java.nio.ByteBuffer.allocate(8).putLong(0, size));
+                java.nio.ByteBuffer part = java.nio.ByteBuffer.allocate((int) Math.min(size, 1 << 16));
+                long from = file == data ? 0 : size - part.capacity();
+                while (part.hasRemaining() && in.read(part, from + part.position()) > 0) { }
+                crc.update(part.flip());
+            }
+        }
+        return crc.getValue();
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.cairn.DatabaseLockedException;
 import dev.cairn.db.GenericTreeImpl;
 import dev.cairn.db.Layout;
 import dev.cairn.db.NodeSummary;
+import dev.cairn.store.BackupBuild;
 import dev.cairn.store.ForeignBackup;
 import dev.cairn.store.LogRefusedException;
 import dev.cairn.store.ReadTxn;
@@ -179,30 +180,46 @@ final class Commands {
      * process holds is copied byte for byte under its lock ({@link Store#copyAsIs}): a backup
      * taken after a crash keeps the evidence as it is, and opening the copy replays its log there.
      * A folder another process holds is copied and verified until a copy is one committed
-     * snapshot ({@link ForeignBackup}).
+     * snapshot ({@link ForeignBackup}). Either copy is built in TARGET's {@link BackupBuild#DIR}
+     * folder and moved into TARGET once checked, so a backup killed part-way leaves no data file
+     * there that could pass for a backup.
      */
     static int backup(Path dir, Path target, PrintStream out) {
         // Opening a copy replays the log it holds, routine here: not worth an INFO line naming it.
         return withStoreLogQuiet(() -> {
             try {
-                Store.copyAsIs(dir, target, "backup");
+                return backupAsIs(dir, target, out);
             } catch (DatabaseLockedException e) {
                 ForeignBackup.copy(dir, target);
                 out.println("backed up " + dir + " (in use by another process; copy verified) to " + target);
                 return 0;
             }
-            try (Store copy = Store.open(target)) {
-                VerifyReport report = copy.verify();
-                for (String problem : report.problems()) out.println("problem: " + problem);
-                out.println((report.ok() ? "backed up " : "DAMAGED: copied ") + dir + " to " + target
-                    + (report.ok() ? " (copy verified)" : " as it is, and the copy does not verify"));
-                return report.ok() ? 0 : 1;
+        });
+    }
+
+    /** The backup of a folder no process holds: copied as it is into the build folder, checked, moved into place. */
+    private static int backupAsIs(Path dir, Path target, PrintStream out) {
+        try (BackupBuild build = BackupBuild.begin(dir, target)) {
+            Store.copyAsIs(dir, build.dir(), "backup");
+            String opened = null;
+            VerifyReport report = null;
+            try (Store copy = Store.open(build.dir())) {
+                report = copy.verify();
             } catch (CairnException e) {
-                out.println("DAMAGED: copied " + dir + " to " + target + " as it is, and the copy does not open: "
-                    + e.getMessage());
+                opened = e.getMessage().replace(build.dir().toString(), target.toString());
+            }
+            build.publish(); // kept as it is when it does not verify: it is what DIR holds
+            if (opened != null) {
+                out.println("DAMAGED: copied " + dir + " to " + target + " as it is, and the copy does not open: " + opened);
                 return 1;
             }
-        });
+            for (String problem : report.problems()) {
+                out.println("problem: " + problem.replace(build.dir().toString(), target.toString()));
+            }
+            out.println((report.ok() ? "backed up " : "DAMAGED: copied ") + dir + " to " + target
+                + (report.ok() ? " (copy verified)" : " as it is, and the copy does not verify"));
+            return report.ok() ? 0 : 1;
+        }
     }
 
     /** Runs {@code work} with the store's INFO lines off (what opening a temporary copy recovered, naming the copy). */

@@ -81,6 +81,9 @@ public final class Main {
 
               --app-id ID   the application id db.connect presents to a server (default: default):
                             a server started with --app-id refuses any other
+
+            Exit: jshell's own (0 after /exit), 2 could not start (a folder without a database, in
+            use, no jshell) or the database was still in use 30 s after jshell ended.
             """),
         java.util.Map.entry("verify", """
             usage: java -jar cairn.jar verify DIR
@@ -100,8 +103,15 @@ public final class Main {
             Writes a consistent copy of the database in DIR into TARGET_DIR (which must not hold
             a database) and verifies the copy; never writes into DIR. A folder no process holds
             is copied byte for byte (after a crash, its log too: opening the copy replays it); one
-            an application or server holds open is copied until a copy is one committed state.
-            Exit 0 copied and verified, 1 the copy does not verify (it is kept as it is).
+            an application or server holds open is copied until a copy is one committed state, at
+            most 8 times: a process committing all the time can change every copy under it, and the
+            backup then fails (exit 2; DIR is not damaged by it): back up at a quieter time, or stop
+            the application or server for the copy. The copy is built in TARGET_DIR/backup.partial
+            and moved into TARGET_DIR once checked: a backup that fails leaves nothing there, and
+            one that was killed leaves only that folder, which the next backup names (delete it).
+            Exit 0 copied and verified, 1 the copy does not verify (it is kept as it is: it is what
+            DIR holds), 2 could not run (DIR missing or unreadable, TARGET_DIR holding a database,
+            no consistent copy of a folder in use, a full disk: nothing is left in TARGET_DIR).
             """),
         java.util.Map.entry("compact", """
             usage: java -jar cairn.jar compact DIR TARGET_DIR
@@ -109,6 +119,8 @@ public final class Main {
             Writes a copy of the database in DIR into TARGET_DIR with live pages only (the space
             of deleted records back; the data file itself never shrinks), then verifies it. Needs
             DIR closed: compact a backup of a folder in use.
+            Exit 0 copied and verified, 1 the copy does not verify, 2 could not run (DIR in use or
+            without a database, TARGET_DIR holding a database or a compact.partial folder).
             """),
         java.util.Map.entry("export", """
             usage: java -jar cairn.jar export DIR TREE [--format jsonl|sql] [--schema-version N]
@@ -137,6 +149,8 @@ public final class Main {
             carries every record whole, or saying that none does (the data stays in the database).
             Standard output that cannot take it all (a full disk, a file size limit, a closed pipe)
             is said on stderr and exits 2: what was written is cut off, do not import it.
+            Exit 0 written, 1 a record the version cannot hold (nothing written), 2 could not run
+            (bad usage, no such tree or version, DIR in use, output cut off, too little heap).
 
             With --jdbc, writes them into a table of the database at URL instead, through its JDBC
             driver, which must be on the class path (java -jar ignores -cp: start Main as above).
@@ -197,6 +211,8 @@ public final class Main {
             boundaries (a record's revisions together) and import the parts one after the other
             with --append --keep-ids, e.g. split -l 100000 Part.jsonl part- and
             for p in part-*; do java -jar cairn.jar import DIR Part $p --append --keep-ids; done
+            Exit 0 imported, 1 refused (nothing imported), 2 could not run (bad usage, no such
+            tree or file, DIR in use, too little heap).
 
             With --jdbc instead of FILE, reads the rows of a table of the database at URL, through
             its JDBC driver on the class path (see export --help), with the same rules; it sends
@@ -220,6 +236,8 @@ public final class Main {
             id, the server it is linked to and how far it has synced, the changes the server has
             not yet acknowledged, its check-outs, and each tree's records and schema versions; for
             a server's folder its id, app id, changes accepted, clients, check-outs and records.
+            Exit 0 printed, 2 could not run (no database, in use, a file that cannot be read or
+            does not open).
             """),
         java.util.Map.entry("salvage", """
             usage: java -jar cairn.jar salvage DIR [--apply]
@@ -227,20 +245,22 @@ public final class Main {
             For a database whose log refuses the open: says what giving up the commits the refusal
             names would do (exit 1), changing nothing: like verify, it opens a copy of DIR's data
             file and log (java.io.tmpdir), so not even the recovery of a crashed log is written
-            into DIR. Exit 0 if the database opens as it is (saying what recovery would replay).
+            into DIR. Exit 0 if the database opens as it is (saying what recovery would replay),
+            1 also for damage that is not in the log (salvage cannot help there), 2 could not run.
 
               --apply   do it: copy the whole log to wal.cairn.refused-N beside it, cut the log,
-                        open and verify (exit 0 intact)
+                        open and verify (exit 0 intact, 1 when the copy does not verify)
             """),
         java.util.Map.entry("demo", """
             usage: java -jar cairn.jar demo [DIR]
 
-            Runs the parts-inventory demo in DIR (default ./cairn-data).
+            Runs the parts-inventory demo in DIR (default ./cairn-data). Exit 0, 2 could not run.
             """),
         java.util.Map.entry("help", """
             usage: java -jar cairn.jar help [COMMAND]
 
-            Prints the list of commands, or one command's usage and options.
+            Prints the list of commands, or one command's usage and options. Exit 0, 2 for an
+            unknown command.
             """));
 
     private Main() { }

@@ -26,6 +26,26 @@ class ForeignBackupTest {
         return ByteBuffer.allocate(8).putLong(n).array();
     }
 
+    /** Probe 61: copies that failed under a busy writer were reported as "damaged", alarming about a sound folder. */
+    @Test
+    void aBackupThatFailsBecauseTheFolderChangedSaysItIsNotDamagedAndWhatToDo() throws Exception {
+        String said = ForeignBackup.noConsistentCopy(Path.of("big"), "page 7: kind leaf", true);
+        assertTrue(said.startsWith("backup of big failed: the database in it is NOT damaged, but none of 8 copies was"
+            + " consistent: the process that holds it open committed while each copy was being read"), said);
+        assertTrue(said.contains("(what the check found in the last copy, not in the database: page 7: kind leaf)"), said);
+        assertTrue(said.contains("Take the backup at a quieter time"), said);
+        assertTrue(said.contains("or stop the application or server that holds big for as long as the copy takes"), said);
+        // Copies tell apart: a commit in between changes the log's bytes.
+        Path a = dir.resolve("a");
+        Files.write(a, new byte[100]);
+        Path log = dir.resolve("log");
+        Files.write(log, new byte[] {1, 2, 3});
+        long before = ForeignBackup.fingerprint(a, log);
+        assertEquals(before, ForeignBackup.fingerprint(a, log), "the same files look the same");
+        Files.write(log, new byte[] {1, 2, 4});
+        assertNotEquals(before, ForeignBackup.fingerprint(a, log), "a changed log looks different");
+    }
+
     @Test
     void copiesTakenWhileAWriterCommitsAreEachOneCommittedSnapshot() throws Exception {
         Path source = dir.resolve("source");
