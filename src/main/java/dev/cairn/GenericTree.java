@@ -111,8 +111,10 @@ public interface GenericTree {
      * in key order, every value in the tree's current schema (see {@link #schemaJson}): records
      * of other versions are converted by the evolution rules (renamed components under their new
      * names, removed ones left out), so every line reads back with that version (what {@code
-     * cairn export} writes). An empty tree writes the one line {@code {"tree":"TREE","records":0}}
-     * (so that an empty file stays the mark of an export that failed). Every record is converted
+     * cairn export} writes). After the last record it writes the end line {@code
+     * {"tree":"TREE","records":N}}, N the number of records (record-format.md §10), so that an
+     * import can tell the whole export from one cut short; an empty tree's export is that line
+     * alone (so an empty file stays the mark of an export that failed). Every record is converted
      * before the first line is written: a record the schema cannot hold writes nothing.
      *
      * @return what was written, and what of the records' data the schema could not carry
@@ -135,8 +137,9 @@ public interface GenericTree {
 
     /**
      * Writes this tree as SQL text (record-format.md §10): a {@code CREATE TABLE} of the current
-     * schema (see {@link #schemaJson}), then one {@code INSERT} per record, each on its own line;
-     * records of other schema versions are converted to it, all before the first line is written.
+     * schema (see {@link #schemaJson}), then one {@code INSERT} per record, each on its own line,
+     * then the end line {@code -- end of export: N rows}; records of other schema versions are
+     * converted to it, all before the first line is written.
      *
      * @return what was written, and what of the records' data the schema could not carry
      * @throws SchemaMismatchException as {@link #exportJsonLines(Appendable)} (nothing written)
@@ -216,6 +219,8 @@ public interface GenericTree {
      * them, or bare record objects (which have no id to keep, so they get new ones), keeping ids
      * as {@link #importSql(String, String, boolean)} does, in one transaction. A line's
      * {@code "state"} is restored: its number, and Released (the record's data stays frozen).
+     * An end line ({@code {"tree":"TREE","records":N}}) may only come last and must count the
+     * records before it; text without one is taken as it is (the caller holds all of it).
      *
      * @throws IllegalArgumentException naming the record (its line among the non-blank ones)
      * @throws TransferRefusedException as {@link #importSql(String, String, boolean)}, and for a
@@ -236,21 +241,47 @@ public interface GenericTree {
      * encoded records of its first reading instead. A line is at most {@value
      * dev.cairn.internal.Limits#IMPORT_TEXT_CHARS_MAX} characters.
      *
+     * <p>A file that holds exported lines (with a {@code "key"}) must end with the export's end line
+     * {@code {"tree":"TREE","records":N}}, N the number of records before it: a file without it,
+     * or whose N disagrees, is refused, nothing imported (an export killed, or cut by a full disk,
+     * can end at a line boundary and would otherwise import without the records after it). A file
+     * of bare record objects (which no export writes) needs none.
+     *
+     * @throws IllegalArgumentException an end line missing, not last, or counting other than the
+     *     records before it
      * @throws TransferRefusedException as {@link #importJsonLines(String, boolean)}, and for a file
      *     without records that is no empty tree's export (an empty file: what an export that failed
      *     leaves behind a shell redirect)
      * @throws java.io.UncheckedIOException the file cannot be read, or is not UTF-8 text
      * @throws IllegalStateException the file changed while it was imported
      */
-    Imported importJsonLines(java.nio.file.Path file, boolean keepIds);
+    default Imported importJsonLines(java.nio.file.Path file, boolean keepIds) {
+        return importJsonLines(file, keepIds, true);
+    }
+
+    /**
+     * {@link #importJsonLines(java.nio.file.Path, boolean)}, with {@code checkEnd} false for a file
+     * that is whole without the export's end line: a part of an export split at line boundaries
+     * (whose last part's end line counts them all), an export by a cairn that wrote none, or
+     * exported lines another program wrote. The end line, if any, must still come last; its
+     * count is not compared.
+     */
+    Imported importJsonLines(java.nio.file.Path file, boolean keepIds, boolean checkEnd);
 
     /**
      * Inserts the rows of the {@code INSERT INTO table} statements of a SQL file as {@link
      * #importSql(String, String, boolean)} does, reading it one statement at a time, as {@link
      * #importJsonLines(java.nio.file.Path, boolean)} reads its lines (twice, for a regular file);
-     * a file without rows that holds no {@code CREATE TABLE} of the table is refused.
+     * a file without rows that holds neither the end line nor a {@code CREATE TABLE} of the table
+     * is refused. A file with rows must end with the export's end line {@code -- end of export:
+     * N rows}, N the number of rows before it, as a JSON-lines file must end with its own.
      */
-    Imported importSql(String table, java.nio.file.Path file, boolean keepIds);
+    default Imported importSql(String table, java.nio.file.Path file, boolean keepIds) {
+        return importSql(table, file, keepIds, true);
+    }
+
+    /** {@link #importSql(String, java.nio.file.Path, boolean)}, with {@code checkEnd} as {@link #importJsonLines(java.nio.file.Path, boolean, boolean)} has it. */
+    Imported importSql(String table, java.nio.file.Path file, boolean keepIds, boolean checkEnd);
 
     /**
      * Writes this tree into {@code table} of a JDBC database (record-format.md §11), the table

@@ -198,7 +198,8 @@ public final class GenericTreeImpl implements GenericTree {
                         t.versioned ? RecordHeader.decode(c.value(), key).state() : null,
                         JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, schema)));
                 }
-                if (exported.records() == 0) out.append(ImportRow.emptyExportLine(t.name));
+                // Last, so that an import can tell this whole export from one cut short.
+                out.append(ImportRow.endLine(t.name, exported.records()));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the JSON lines of tree " + t.name, e);
             }
@@ -220,6 +221,7 @@ public final class GenericTreeImpl implements GenericTree {
                     out.append(SqlForm.insert(table, Layout.idOf(k), Layout.revisionOf(k),
                         RecordHeader.body(c.value()), t.versions, schema)).append('\n');
                 }
+                out.append(SqlForm.endLine(exported.records())).append('\n');
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write SQL of tree " + t.name, e);
             }
@@ -388,16 +390,21 @@ public final class GenericTreeImpl implements GenericTree {
     }
 
     @Override
-    public Imported importSql(String table, java.nio.file.Path file, boolean keepIds) {
+    public Imported importSql(String table, java.nio.file.Path file, boolean keepIds, boolean checkEnd) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(file, "file");
-        return importFile(file, table, keepIds, true).imported();
+        return importFile(file, table, keepIds, checkEnd, true).imported();
     }
 
     @Override
-    public Imported importJsonLines(java.nio.file.Path file, boolean keepIds) {
+    public Imported importJsonLines(java.nio.file.Path file, boolean keepIds, boolean checkEnd) {
         Objects.requireNonNull(file, "file");
-        return importFile(file, null, keepIds, true).imported();
+        return importFile(file, null, keepIds, checkEnd, true).imported();
+    }
+
+    /** A file's end line is required and counted, or neither (a part of a split export: see GenericTree). */
+    private static ImportSource.EndLine endLine(boolean checkEnd) {
+        return checkEnd ? ImportSource.EndLine.REQUIRED : ImportSource.EndLine.NOT_COMPARED;
     }
 
     /**
@@ -406,10 +413,11 @@ public final class GenericTreeImpl implements GenericTree {
      * counting the records instead of listing their keys, so that its heap does not grow with them.
      *
      * @param table the SQL file's table; null for a JSON-lines file
+     * @param checkEnd as {@link #importJsonLines(java.nio.file.Path, boolean, boolean)}
      */
-    public ImportCount importFileCounting(java.nio.file.Path file, String table, boolean keepIds) {
+    public ImportCount importFileCounting(java.nio.file.Path file, String table, boolean keepIds, boolean checkEnd) {
         Objects.requireNonNull(file, "file");
-        TreeImport.Result result = importFile(file, table, keepIds, false);
+        TreeImport.Result result = importFile(file, table, keepIds, checkEnd, false);
         return new ImportCount(result.records(), result.renumbered());
     }
 
@@ -421,12 +429,13 @@ public final class GenericTreeImpl implements GenericTree {
      * failed leaves an empty file behind a shell redirect, and taking it for an empty tree would
      * seed a recovery with nothing.
      */
-    private TreeImport.Result importFile(java.nio.file.Path file, String table, boolean keepIds, boolean listKeys) {
-        ImportSource source = table == null ? ImportSource.jsonLines(file, t.name)
-            : ImportSource.sql(file, table, t.currentSchema());
+    private TreeImport.Result importFile(java.nio.file.Path file, String table, boolean keepIds, boolean checkEnd,
+                                         boolean listKeys) {
+        ImportSource source = table == null ? ImportSource.jsonLines(file, t.name, endLine(checkEnd))
+            : ImportSource.sql(file, table, t.currentSchema(), endLine(checkEnd));
         String what = table == null ? "import into tree " + t.name : "import of table " + table + " into tree " + t.name;
         String emptyExport = table == null ? " the line {\"tree\":..,\"records\":0}"
-            : " a CREATE TABLE of " + table + " without rows";
+            : " the line " + SqlForm.endLine(0) + ", or a CREATE TABLE of " + table + " without rows";
         TreeImport.Result imported = TreeImport.run(db, t, what, source, keepIds, listKeys, () -> { });
         if (imported.records() == 0 && !source.markedEmpty()) {
             throw new TransferRefusedException(source.name() + " holds no records and is no export of an empty tree (that"

@@ -46,12 +46,14 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
     }
 
     /**
-     * The one line an empty tree exports ({@code {"tree":"TREE","records":0}}): an empty file is
-     * what an export that failed leaves behind a shell redirect, so an empty tree's export is not
-     * one.
+     * The end line every JSON-lines export writes after its last record, {@code
+     * {"tree":"TREE","records":N}} with N the number of records before it (record-format.md §10):
+     * a file that lacks it, or whose count disagrees, was cut short or changed. An empty tree's
+     * export is this line alone, so an empty file (what an export that failed leaves behind a
+     * shell redirect) is never an export.
      */
-    static String emptyExportLine(String tree) {
-        return "{\"tree\":" + JsonForm.quote(tree) + ",\"records\":0}\n";
+    static String endLine(String tree, long records) {
+        return "{\"tree\":" + JsonForm.quote(tree) + ",\"records\":" + records + "}\n";
     }
 
     boolean keyed() {
@@ -62,8 +64,8 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
      * The records of JSON-lines text: lines as {@code exportJsonLines} writes them (members in
      * any order, with any whitespace between tokens), or bare record objects. Lines end at
      * {@code \n}, {@code \r} or {@code \r\n} only: U+2028, U+2029 and U+0085 are characters of a
-     * value here, as JSON has them. The line of an empty tree's export must name {@code tree},
-     * the tree imported into, as a key must ({@link TreeImport}).
+     * value here, as JSON has them. The end line, when there is one, must come last, name {@code
+     * tree}, the tree imported into, as a key must ({@link TreeImport}), and count the records.
      */
     static List<ImportRow> ofJsonLines(String text, String tree) {
         List<ImportRow> rows = new ArrayList<>();
@@ -73,26 +75,39 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return List.copyOf(rows);
     }
 
-    /** A line after, or before, the line of an empty tree's export: that line stands alone. */
-    static IllegalArgumentException emptyExportWithOthers(String where) {
-        return new IllegalArgumentException(where + ": the line of an empty tree's export ({\"tree\":..,\"records\":0})"
-            + " with other lines (expected: it alone)");
+    /** A line after the end line: the end line comes last. */
+    static IllegalArgumentException afterEndLine(String where, String endWhere) {
+        return new IllegalArgumentException(where + ": a line after the end line {\"tree\":..,\"records\":..} of " + endWhere
+            + " (expected: the end line last; two exports joined into one file?)");
     }
 
-    /** Whether {@code line}, at {@code origin} in the file, is an empty tree's export of {@code tree}. */
-    static boolean isEmptyExportLine(String line, String where, String tree, JsonOrigin origin) {
+    /** The end line's count ({@code endWhere}) is not the number of records before it. */
+    static IllegalArgumentException endLineDisagrees(String endWhere, long said, long held) {
+        return new IllegalArgumentException(endWhere + ": the end line says " + said + " record" + (said == 1 ? "" : "s")
+            + ", but " + held + (held == 1 ? " is" : " are") + " before it: lines were lost or added since the export"
+            + " wrote it (nothing imported)");
+    }
+
+    /**
+     * The count of {@code line}, at {@code origin} in the file, when it is the end line of an
+     * export of {@code tree} ({@link #endLine}); -1 when it is no end line (other members).
+     *
+     * @throws TransferRefusedException the end line of an export of another tree
+     */
+    static long endLineCount(String line, String where, String tree, JsonOrigin origin) {
         Map<String, String> members = texts(line, JsonForm.membersAt(line, where, origin));
-        if (!members.keySet().equals(Set.of("tree", "records"))) return false;
-        if (!members.get("records").equals("0")) {
-            throw new IllegalArgumentException(where + ": \"records\":" + members.get("records") + " (expected: 0, the line"
-                + " an empty tree's export writes)");
+        if (!members.keySet().equals(Set.of("tree", "records"))) return -1;
+        String count = members.get("records");
+        if (count.isEmpty() || count.length() > 18 || !count.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException(where + ": \"records\":" + abbreviated(count) + " (expected: the number of"
+                + " records before this end line, 0 or more)");
         }
         String named = text(members.get("tree"), where, "tree");
         if (!named.equals(tree)) {
-            throw new TransferRefusedException(where + ": the export of the empty tree " + JsonForm.quote(named)
+            throw new TransferRefusedException(where + ": the end line of an export of the tree " + JsonForm.quote(named)
                 + ", not of " + JsonForm.quote(tree) + " (an export of another tree? nothing imported)");
         }
-        return true;
+        return Long.parseLong(count);
     }
 
     /** The row of one line of JSON lines, whose first character is at {@code origin} in the file. */

@@ -40,6 +40,20 @@ abstract class ImportSource {
         void close();
     }
 
+    /**
+     * What a reading asks of an export's end line (record-format.md §10: {@code
+     * {"tree":"T","records":N}} after the last JSON line, {@code -- end of export: N rows} after
+     * the last SQL statement), which tells a whole export from one cut short.
+     */
+    enum EndLine {
+        /** A file in the export's form (keyed JSON lines, SQL rows) must end with it, and its count must hold. */
+        REQUIRED,
+        /** Its count must hold where there is one (text in memory, which no killed process cut short). */
+        CHECKED,
+        /** Its count is not compared (a part of a split export: the last part's end line counts them all). */
+        NOT_COMPARED
+    }
+
     /** Starts a reading of the rows from the start. */
     abstract Rows open();
 
@@ -53,10 +67,10 @@ abstract class ImportSource {
     abstract String name();
 
     /**
-     * Whether the last whole reading held the mark of an empty tree's export: the JSON line
-     * {@code {"tree":"TREE","records":0}}, or SQL's {@code CREATE TABLE} of the table. An empty
-     * file is what an export that failed leaves behind a shell redirect; an empty tree's export
-     * is never empty.
+     * Whether the last whole reading held the mark of an export: its end line (an empty tree's
+     * export is that line alone), or SQL's {@code CREATE TABLE} of the table (what an empty
+     * tree's SQL export was before end lines). An empty file is what an export that failed leaves
+     * behind a shell redirect; an empty tree's export is never empty.
      */
     abstract boolean markedEmpty();
 
@@ -64,25 +78,35 @@ abstract class ImportSource {
 
     /** JSON lines of {@code text} (exported lines or bare record objects), importing into the tree {@code tree}. */
     static ImportSource jsonLines(String text, String tree) {
-        return new JsonLinesSource(null, text, tree);
+        return new JsonLinesSource(null, text, tree, EndLine.CHECKED);
     }
 
     /**
      * JSON lines of a UTF-8 {@code file}, without the byte order mark some editors put first;
-     * read twice where it is a regular file.
+     * read twice where it is a regular file. An end line is checked where there is one.
      */
     static ImportSource jsonLines(Path file, String tree) {
-        return new JsonLinesSource(file, null, tree);
+        return jsonLines(file, tree, EndLine.CHECKED);
+    }
+
+    /** As {@link #jsonLines(Path, String)}, with {@code end} asked of the end line. */
+    static ImportSource jsonLines(Path file, String tree, EndLine end) {
+        return new JsonLinesSource(file, null, tree, end);
     }
 
     /** The rows of the {@code INSERT INTO table} statements of {@code text} ({@link SqlForm.Inserts}). */
     static ImportSource sql(String text, String table, Schema schema) {
-        return new SqlSource(null, text, table, schema);
+        return new SqlSource(null, text, table, schema, EndLine.CHECKED);
     }
 
     /** As {@link #sql(String, String, Schema)}, from a UTF-8 {@code file} (a byte order mark skipped). */
     static ImportSource sql(Path file, String table, Schema schema) {
-        return new SqlSource(file, null, table, schema);
+        return sql(file, table, schema, EndLine.CHECKED);
+    }
+
+    /** As {@link #sql(Path, String, Schema)}, with {@code end} asked of the end line. */
+    static ImportSource sql(Path file, String table, Schema schema, EndLine end) {
+        return new SqlSource(file, null, table, schema, end);
     }
 
     /** Rows in memory (a JDBC table's, read whole), named "row id.revision of table T". */
@@ -267,12 +291,34 @@ abstract class ImportSource {
         /** The file, or null when the rows come from {@link #text}. */
         final Path file;
         final String text;
+        final EndLine end;
         /** Set by the last whole reading: see {@link #markedEmpty()}. */
         boolean markedEmpty;
 
-        TextSource(Path file, String text) {
+        TextSource(Path file, String text, EndLine end) {
             this.file = file;
             this.text = text;
+            this.end = end;
+        }
+
+        /**
+         * At the end of a reading that held {@code rows} rows (of which some {@code keyed}) and an
+         * end line counting {@code said} ({@code endWhere}; -1 when there was none): refuses a
+         * count that disagrees, and, where the end line is required, a file of keyed rows
+         * without one (an export cut short: the rows after its last line are missing).
+         */
+        void checkEnd(long said, String endWhere, long rows, boolean keyed, String endLineForm) {
+            if (said >= 0 && end != EndLine.NOT_COMPARED && said != rows) {
+                throw ImportRow.endLineDisagrees(endWhere, said, rows);
+            }
+            if (said < 0 && end == EndLine.REQUIRED && keyed) {
+                throw new IllegalArgumentException(name() + " ends without the end line " + endLineForm + " that cairn export"
+                    + " writes after the last record (it holds " + rows + " record" + (rows == 1 ? "" : "s") + "): an export"
+                    + " cut short (killed, its disk full) ends like this, without the records after its last line, so nothing"
+                    + " was imported. Export the tree again. A file that is whole without one (a part of a split export,"
+                    + " an export by an older cairn, rows another program wrote) imports with cairn import"
+                    + " --no-end-check (in code: checkEnd false)");
+            }
         }
 
         @Override
@@ -296,8 +342,8 @@ abstract class ImportSource {
     private static final class JsonLinesSource extends TextSource {
         private final String tree;
 
-        JsonLinesSource(Path file, String text, String tree) {
-            super(file, text);
+        JsonLinesSource(Path file, String text, String tree, EndLine end) {
+            super(file, text, end);
             this.tree = tree;
         }
 
@@ -307,7 +353,11 @@ abstract class ImportSource {
             LineReader lines = new LineReader(reader(file, text), file);
             return new Rows() {
                 private int number;
-                private boolean emptyExport;
+                private long records;
+                private boolean keyed;
+                /** The end line's count, -1 before it. */
+                private long endCount = -1;
+                private String endWhere;
 
                 /** As {@link ImportRow#ofJsonLines} reads every line of a text. */
                 @Override
@@ -316,19 +366,24 @@ abstract class ImportSource {
                         String where = "record " + (number + 1);
                         String l = lines.next(where);
                         if (l == null) {
-                            markedEmpty = emptyExport;
+                            checkEnd(endCount, endWhere, records, keyed, "{\"tree\":" + dev.cairn.schema.JsonForm.quote(tree)
+                                + ",\"records\":N}");
+                            markedEmpty = endCount >= 0;
                             return null;
                         }
                         number++;
-                        ImportRow row = null;
+                        if (endCount >= 0) throw ImportRow.afterEndLine(where, endWhere);
                         JsonOrigin.At origin = JsonOrigin.at(lines.line(), lines.column());
-                        if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, tree, origin)) {
-                            emptyExport = true;
-                        } else {
-                            row = ImportRow.ofLine(l, where, origin);
+                        long count = l.startsWith("{\"tree\":") ? ImportRow.endLineCount(l, where, tree, origin) : -1;
+                        if (count >= 0) {
+                            endCount = count;
+                            endWhere = where + ", line " + lines.line();
+                            continue;
                         }
-                        if (emptyExport && number > 1) throw ImportRow.emptyExportWithOthers(where);
-                        if (row != null) return row;
+                        ImportRow row = ImportRow.ofLine(l, where, origin);
+                        records++;
+                        keyed |= row.keyed();
+                        return row;
                     }
                 }
 
@@ -341,7 +396,7 @@ abstract class ImportSource {
 
         @Override
         String where(int index, int id, int revision) {
-            // every line but blank ones is a row: the empty tree's line only stands alone
+            // every line but blank ones is a row: the end line comes after them all
             return "record " + (index + 1);
         }
     }
@@ -477,8 +532,8 @@ abstract class ImportSource {
          */
         private long[] places = new long[64];
 
-        SqlSource(Path file, String text, String table, Schema schema) {
-            super(file, text);
+        SqlSource(Path file, String text, String table, Schema schema, EndLine end) {
+            super(file, text, end);
             this.table = table;
             this.schema = schema;
         }
@@ -490,7 +545,7 @@ abstract class ImportSource {
         @Override
         Rows open() {
             markedEmpty = false;
-            Reader in = reader(file, text);
+            LastLine in = new LastLine(reader(file, text));
             SqlForm.Inserts inserts = new SqlForm.Inserts(in, table, schema);
             return new Rows() {
                 private int index;
@@ -504,7 +559,9 @@ abstract class ImportSource {
                         throw cannotRead(file, e, 0);
                     }
                     if (r == null) {
-                        markedEmpty = inserts.createdTable();
+                        long said = SqlForm.endLineRows(in.last());
+                        checkEnd(said, "SQL line " + in.lastLine(), index, index > 0, SqlForm.END_LINE_FORM);
+                        markedEmpty = inserts.createdTable() || said >= 0;
                         return null;
                     }
                     if (index == places.length) places = java.util.Arrays.copyOf(places, index * 2);
@@ -529,6 +586,74 @@ abstract class ImportSource {
         String where(int index, int id, int revision) {
             long place = places[index];
             return rowWhere(id, revision, table) + " at SQL line " + (place >>> 32) + " column " + (int) place;
+        }
+    }
+
+    /**
+     * Passes a reader's characters on, keeping its last line that is not blank (stripped; one
+     * longer than an end line is kept as a mark only): where an SQL export's end line is.
+     */
+    private static final class LastLine extends Reader {
+        private static final int KEPT_CHARS = 64;
+        private final Reader in;
+        private final StringBuilder line = new StringBuilder();
+        private boolean lineLong;
+        private long lineNumber = 1;
+        private boolean afterCr;
+        private String last = "";
+        private long lastNumber;
+
+        LastLine(Reader in) {
+            this.in = in;
+        }
+
+        @Override
+        public int read(char[] into, int off, int len) throws IOException {
+            int n = in.read(into, off, len);
+            for (int i = off; i < off + n; i++) see(into[i]);
+            return n;
+        }
+
+        private void see(char c) {
+            if (c == '\n' || c == '\r') {
+                if (!(c == '\n' && afterCr)) {
+                    endLine();
+                    lineNumber++;
+                }
+                afterCr = c == '\r';
+                return;
+            }
+            afterCr = false;
+            if (line.length() < KEPT_CHARS) {
+                line.append(c);
+            } else {
+                lineLong = true;
+            }
+        }
+
+        private void endLine() {
+            if (lineLong || !line.toString().isBlank()) {
+                last = lineLong ? "" : line.toString().strip();
+                lastNumber = lineNumber;
+            }
+            line.setLength(0);
+            lineLong = false;
+        }
+
+        /** The last line that is not blank, stripped ("" for a long one), once the reader is read to its end. */
+        String last() {
+            endLine();
+            return last;
+        }
+
+        /** Its line number (1-based). */
+        long lastLine() {
+            return lastNumber;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 }

@@ -36,6 +36,27 @@ public final class SqlForm {
         }
     }
 
+    private static final String END_LINE = "-- end of export: ";
+    /** The form of {@link #endLine}, for messages. */
+    public static final String END_LINE_FORM = END_LINE + "N rows";
+
+    /**
+     * The comment line an SQL export ends with, after its last statement (record-format.md §10):
+     * {@code -- end of export: N rows}, N the number of rows before it, so that an import can tell
+     * a whole export from one cut short.
+     */
+    public static String endLine(long rows) {
+        return END_LINE + rows + " rows";
+    }
+
+    /** The rows {@code line} (stripped) counts when it is an SQL export's {@link #endLine}, else -1. */
+    public static long endLineRows(String line) {
+        if (!line.startsWith(END_LINE) || !line.endsWith(" rows")) return -1;
+        String count = line.substring(END_LINE.length(), line.length() - " rows".length());
+        if (count.isEmpty() || count.length() > 18 || !count.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
+        return Long.parseLong(count);
+    }
+
     /** The {@code CREATE TABLE} statement for {@code schema}'s root record. */
     public static String createTable(String table, Schema schema) {
         StringBuilder sql = new StringBuilder("CREATE TABLE ").append(identifier(table))

@@ -13,7 +13,7 @@ import java.util.Set;
 /** The arguments after the command name: positionals and {@code --name value} options. */
 final class Args {
     /** Options that take no value. */
-    private static final Set<String> FLAGS = Set.of("--apply", "--append", "--keep-ids");
+    private static final Set<String> FLAGS = Set.of("--apply", "--append", "--keep-ids", "--no-end-check");
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new HashMap<>();
     private final Set<String> flags = new HashSet<>();

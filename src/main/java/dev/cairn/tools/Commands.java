@@ -468,10 +468,12 @@ final class Commands {
      * the application's code and memory, not in the file): a tree that holds records already,
      * unless {@code append} (importing a tree's export into itself doubled every record, names
      * included); and, when ids cannot be kept, a file whose keys name two revisions of one record
-     * id (each would become a record with an id of its own, sharing one name).
+     * id (each would become a record with an id of its own, sharing one name); and, with {@code
+     * checkEnd}, a file of exported lines or SQL rows without the export's end line, or whose end
+     * line counts other than the records before it (an export cut short: record-format.md §10).
      */
-    static int importFile(Path dir, String treeName, Path file, boolean append, boolean keepIds, PrintStream out,
-                          PrintStream err) {
+    static int importFile(Path dir, String treeName, Path file, boolean append, boolean keepIds, boolean checkEnd,
+                          PrintStream out, PrintStream err) {
         boolean sql = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".sql");
         // Said before the database opens; the file is read as it is imported, a line or a statement at a time.
         if (!Files.exists(file)) {
@@ -496,7 +498,7 @@ final class Commands {
             try {
                 // An empty file without an empty tree's mark (what an export that failed leaves) is refused there.
                 // Counted, not listed: the heap holds no key per record imported.
-                imported = ((GenericTreeImpl) tree).importFileCounting(file, sql ? treeName : null, keepIds);
+                imported = ((GenericTreeImpl) tree).importFileCounting(file, sql ? treeName : null, keepIds, checkEnd);
             } catch (CairnException | IllegalArgumentException e) {
                 String message = e.getMessage();
                 err.println("cairn import: " + (message.startsWith(file.toString()) ? "" : file + ": ") + message

@@ -37,9 +37,11 @@ public final class Main {
           export  DIR TREE --jdbc URL [--table NAME] [--append] [--schema-version N]   ... or
                                          into a table of a JDBC database (driver jar on -cp: see
                                          export --help)
-          import  DIR TREE FILE [--append] [--keep-ids]   insert the records of FILE (jsonl or
-                                         sql), keeping their ids where it can (--keep-ids: or
-                                         none); a tree holding records needs --append
+          import  DIR TREE FILE [--append] [--keep-ids] [--no-end-check]
+                                         insert the records of FILE (jsonl or sql), keeping
+                                         their ids where it can (--keep-ids: or none); a tree
+                                         holding records needs --append; an export cut short
+                                         (without its end line) is refused
           import  DIR TREE --jdbc URL [--table NAME] [--append] [--keep-ids]   ... or a table
           stats   DIR                    database id, file, page and tree figures (of a copy,
                                          as verify)
@@ -136,8 +138,12 @@ public final class Main {
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
                                versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too;
-                               an empty tree: the one line {"tree":"TREE","records":0}
-              --format sql     CREATE TABLE plus one INSERT per record
+                               last the end line {"tree":"TREE","records":N} (an empty tree: it alone)
+              --format sql     CREATE TABLE plus one INSERT per record, last the end line
+                               -- end of export: N rows
+
+            The end line counts the records: import refuses an export that lacks it (cut short,
+            e.g. killed; it may end exactly at a line boundary) or whose count disagrees.
               --schema-version N   write in the tree's schema version N instead of the current one
 
             Every record is converted before anything is written: a value the version cannot hold
@@ -167,14 +173,18 @@ public final class Main {
               --append              add to a table that holds rows
             """),
         java.util.Map.entry("import", """
-            usage: java -jar cairn.jar import DIR TREE FILE [--append] [--keep-ids]
+            usage: java -jar cairn.jar import DIR TREE FILE [--append] [--keep-ids] [--no-end-check]
                    java -cp cairn.jar:DRIVER.jar dev.cairn.tools.Main import DIR TREE --jdbc URL
                         [--table NAME] [--user USER --password-env VAR] [--append] [--keep-ids]
 
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql, in any case, as export --format sql writes it) into TREE, which must exist, all in
             one transaction: a refused record stores nothing (exit 1). An empty tree's export
-            imports 0 records; an empty file (what a failed export leaves) is refused. In SQL,
+            imports 0 records; an empty file (what a failed export leaves) is refused. A FILE of
+            exported lines (with "key") or SQL rows must end with the end line export writes
+            last ({"tree":"TREE","records":N}, -- end of export: N rows), counting the records
+            before it: without it, FILE is an export cut short (killed, a full disk) and is
+            refused, as is one whose count disagrees; bare record objects need none. In SQL,
             INSERT INTO rows are read and statements that hold no row (CREATE, DROP, ALTER, BEGIN,
             COMMIT, SET, PRAGMA, ...) skipped; any other (REPLACE, UPDATE, DELETE, ...) is refused.
             A JSON line whose key names another tree is refused. A .jsonl line's "state" is
@@ -201,6 +211,9 @@ public final class Main {
                            whenever other trees refer to TREE's records (restoring a system)
               --append     add to a tree that holds records anyway (names may then be duplicated:
                            the application's unique index lists them in duplicates())
+              --no-end-check   FILE is whole without an end line: a part of a split export, an
+                           export by an older cairn, rows another program wrote (no end line
+                           required, no count compared; a JSON end line must still be last)
 
             FILE is read a line or a statement at a time, twice (to check every record, then to
             store them), so its size is not limited and its text is not held in memory (a file
@@ -210,7 +223,8 @@ public final class Main {
             needs java -Xmx256m). Short of heap, it says so (exit 2). Split a larger file at line
             boundaries (a record's revisions together) and import the parts one after the other
             with --append --keep-ids, e.g. split -l 100000 Part.jsonl part- and
-            for p in part-*; do java -jar cairn.jar import DIR Part $p --append --keep-ids; done
+            for p in part-*; do java -jar cairn.jar import DIR Part $p --append --keep-ids
+            --no-end-check; done (check first that the whole file ends with its end line)
             Exit 0 imported, 1 refused (nothing imported), 2 could not run (bad usage, no such
             tree or file, DIR in use, too little heap).
 
@@ -394,8 +408,9 @@ public final class Main {
                 }
                 case "import" -> {
                     if (!a.given("--jdbc")) {
-                        yield Commands.importFile(a.expect(3, "--append", "--keep-ids").dir(0), a.positional(1, "TREE"),
-                            Path.of(a.positional(2, "FILE")), a.flag("--append"), a.flag("--keep-ids"), out, err);
+                        yield Commands.importFile(a.expect(3, "--append", "--keep-ids", "--no-end-check").dir(0),
+                            a.positional(1, "TREE"), Path.of(a.positional(2, "FILE")), a.flag("--append"),
+                            a.flag("--keep-ids"), !a.flag("--no-end-check"), out, err);
                     }
                     JdbcCommands.Target target = jdbcTarget(a, JDBC_IMPORT_OPTIONS);
                     yield JdbcCommands.importTable(a.dir(0), a.positional(1, "TREE"), target,

@@ -72,28 +72,35 @@ class ImportSourceProperties {
         return text.length() > 300 ? text.substring(0, 300) + "... (" + text.length() + " chars)" : text;
     }
 
-    /** As ImportRow.ofJsonLines read a text before: String.lines, strip, blank lines skipped. */
+    /**
+     * As ImportRow.ofJsonLines read a text before: String.lines, strip, blank lines skipped; and
+     * an end line only last, counting the records before it (record-format.md §10).
+     */
     private static Object wholeText(String text) {
         try {
             List<ImportRow> rows = new ArrayList<>();
             int number = 0;
-            boolean emptyExport = false;
+            long endCount = -1;
+            String endWhere = null;
             long lineNumber = 0;
             for (String line : (Iterable<String>) text.lines()::iterator) {
                 lineNumber++;
                 String l = line.strip();
                 if (l.isEmpty()) continue;
                 String where = "record " + ++number;
+                if (endCount >= 0) throw ImportRow.afterEndLine(where, endWhere);
                 // errors name the file's line, and the column counting the whitespace before the line's text
                 JsonOrigin.At origin = JsonOrigin.at(lineNumber, 1 + line.length() - line.stripLeading().length());
-                if (l.startsWith("{\"tree\":") && ImportRow.isEmptyExportLine(l, where, "T", origin)) {
-                    emptyExport = true;
+                long count = l.startsWith("{\"tree\":") ? ImportRow.endLineCount(l, where, "T", origin) : -1;
+                if (count >= 0) {
+                    endCount = count;
+                    endWhere = where + ", line " + lineNumber;
                 } else {
                     rows.add(ImportRow.ofLine(l, where, origin));
                 }
-                if (emptyExport && number > 1) throw ImportRow.emptyExportWithOthers(where);
             }
-            return List.of(rows, emptyExport);
+            if (endCount >= 0 && endCount != rows.size()) throw ImportRow.endLineDisagrees(endWhere, endCount, rows.size());
+            return List.of(rows, endCount >= 0);
         } catch (RuntimeException e) {
             return e.getClass().getSimpleName() + ": " + e.getMessage();
         }

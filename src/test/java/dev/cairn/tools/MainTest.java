@@ -413,7 +413,8 @@ class MainTest {
         Result export = cairn("export", db.toString(), "Part");
         assertEquals(0, export.code(), export.err());
         List<String> lines = export.out().lines().toList();
-        assertEquals(20, lines.size());
+        assertEquals(21, lines.size());
+        assertEquals("{\"tree\":\"Part\",\"records\":20}", lines.get(20), "the end line comes last");
         assertTrue(lines.get(3).startsWith("{\"key\":\"Part/3.0\",\"value\":{\"name\":\"P-3\""), lines.get(3));
         Path file = dir.resolve("parts.jsonl");
         Files.writeString(file, export.out());
@@ -843,7 +844,9 @@ class MainTest {
         Path newest = dir.resolve("newest.jsonl");
         Files.writeString(newest, cairn("export", docs.toString(), "Doc").out().lines()
             .filter(l -> !l.startsWith("{\"key\":\"Doc/0.0\"")).map(l -> l + "\n").reduce("", String::concat));
-        Result ok = cairn("import", empty.toString(), "Doc", newest.toString());
+        // a file cut by hand: its end line counts the record left out, so it takes --no-end-check
+        assertEquals(1, cairn("import", empty.toString(), "Doc", newest.toString()).code());
+        Result ok = cairn("import", empty.toString(), "Doc", newest.toString(), "--no-end-check");
         assertEquals(0, ok.code(), ok.out() + ok.err());
         assertTrue(ok.out().contains("imported 2 records into Doc"), ok.out());
     }

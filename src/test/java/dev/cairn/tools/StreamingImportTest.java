@@ -86,6 +86,7 @@ class StreamingImportTest {
                 w.write("{\"key\":\"Note/" + i + ".0\"," + PAD + "\"value\":{\"text\":\"note " + i + "\",\"n\":" + i + "}}\n");
                 if (i % 1000 == 0) w.write(PAD + "\r\n"); // blank lines, and another line end
             }
+            w.write("{\"tree\":\"Note\",\"records\":" + RECORDS + "}\n"); // the export's end line
         }
         Path sql = dir.resolve("notes.sql");
         try (BufferedWriter w = Files.newBufferedWriter(sql)) {
@@ -94,6 +95,7 @@ class StreamingImportTest {
                 w.write("INSERT INTO \"Note\" (\"id\", \"revision\", \"text\", \"n\") VALUES (" + i + ", 0," + PAD + "'note " + i
                     + "', /* ; */ " + i + ");\n");
             }
+            w.write("-- end of export: " + RECORDS + " rows\n");
         }
         assertTrue(Files.size(jsonl) > 4 * 48 << 20 && Files.size(sql) > 4 * 48 << 20, "the files are not large");
         for (Path file : List.of(jsonl, sql)) {
