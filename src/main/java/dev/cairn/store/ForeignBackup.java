@@ -54,13 +54,14 @@ public final class ForeignBackup {
                     // after that file's newest meta, so opening the copy replays them.
                     if (Files.exists(sourceWal)) copyFile(sourceWal, targetWal);
                     copyFile(source, target);
+                    long look = fingerprint(target, targetWal); // as copied: the check's open may write to it
                     String problem = check(copyDir);
                     if (problem == null) {
                         build.publish();
                         return;
                     }
                     lastProblem = problem;
-                    looks.add(fingerprint(target, targetWal));
+                    looks.add(look);
                     Files.delete(target);
                     Files.deleteIfExists(targetWal);
                     Thread.sleep(10L * attempt);
