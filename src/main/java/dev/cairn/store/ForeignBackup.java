@@ -88,6 +88,9 @@ public final class ForeignBackup {
      * folder's own: it may be damaged.
      */
     static String noConsistentCopy(Path sourceDir, String lastProblem, boolean changed) {
+        // The first problem says what kind; the rest (hundreds of leaked pages) follow from it.
+        int more = lastProblem.split("; ").length - 1;
+        if (more > 0) lastProblem = lastProblem.split("; ")[0] + ", and " + more + " more";
         if (!changed) {
             return "backup of " + sourceDir + " failed: " + ATTEMPTS_MAX + " copies, taken while the folder did not change,"
                 + " each fail the check the same way, so the database in it may be damaged: " + lastProblem + ". Check it:"

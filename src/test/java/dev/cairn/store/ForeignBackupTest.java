@@ -34,6 +34,9 @@ class ForeignBackupTest {
             + " consistent: the process that holds it open committed while each copy was being read"), said);
         assertTrue(said.contains("(what the check found in the last copy, not in the database: page 7: kind leaf)"), said);
         assertTrue(said.contains("Take the backup at a quieter time"), said);
+        String many = ForeignBackup.noConsistentCopy(Path.of("big"), "catalog: page 9: checksum; page 3 leaked; page 4 leaked", true);
+        assertTrue(many.contains("(what the check found in the last copy, not in the database: catalog: page 9: checksum, and 2"
+            + " more)"), many);
         assertTrue(said.contains("or stop the application or server that holds big for as long as the copy takes"), said);
         // Copies tell apart: a commit in between changes the log's bytes.
         Path a = dir.resolve("a");
