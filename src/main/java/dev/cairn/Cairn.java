@@ -44,9 +44,9 @@ public final class Cairn implements AutoCloseable {
     /**
      * How this database presents itself.
      *
-     * @param nodeName          a readable name of this node (shown to other nodes holding check-outs)
+     * @param nodeName          a readable name of this node (shown to other nodes holding check-outs); not blank
      * @param user              written as {@link RecordMeta#modifiedBy()} of every change
-     * @param appId             the application id a server checks on connect
+     * @param appId             the application id a server checks on connect; not blank
      * @param eventBufferEvents events buffered per subscriber before it overflows (see {@link #events()})
      * @param idReserve         ids per tree a node linked to a server keeps in hand, so that it can
      *                          insert that many records while offline: while connected it asks the
@@ -57,6 +57,9 @@ public final class Cairn implements AutoCloseable {
             Objects.requireNonNull(nodeName, "nodeName");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(appId, "appId");
+            // Blank, other nodes would see a holder named "" and a console could not name it (release NODE).
+            if (nodeName.isBlank()) throw new IllegalArgumentException("nodeName is blank (expected: a readable name of this node)");
+            if (appId.isBlank()) throw new IllegalArgumentException("appId is blank (expected: the application's id, as its server has it)");
             if (eventBufferEvents < 1) {
                 throw new IllegalArgumentException("eventBufferEvents " + eventBufferEvents + " (expected: >= 1)");
             }

@@ -108,6 +108,7 @@ public final class CairnServer implements AutoCloseable {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(appId, "appId");
+        if (appId.isBlank()) throw new IllegalArgumentException("appId is blank (expected: the application's id, as its nodes have it)");
         if (rangeIds < 1) throw new IllegalArgumentException("rangeIds " + rangeIds + " (expected: >= 1)");
         if (address.isUnresolved()) {
             // Checked before the database is opened, which would create one in a new folder.

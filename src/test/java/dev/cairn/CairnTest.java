@@ -91,6 +91,11 @@ class CairnTest {
         IllegalArgumentException reserve = assertThrows(IllegalArgumentException.class, () -> o.withIdReserve(0));
         assertTrue(reserve.getMessage().contains("idReserve 0"), reserve.getMessage());
         assertThrows(IllegalArgumentException.class, () -> o.withIdReserve(10_000_001));
+        // Blank, other nodes saw a holder named "" that no console command could name (probe-66).
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> o.withNodeName(" ")).getMessage().startsWith("nodeName is blank"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> o.withAppId("")).getMessage().startsWith("appId is blank"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dev.cairn.CairnServer.start(dir.resolve("srv"), 0, ""))
+            .getMessage().startsWith("appId is blank"));
     }
 
     @Test
@@ -126,7 +131,8 @@ class CairnTest {
 
     @Test
     void unsupportedComponentTypeAndBadTreeNameAreRefused() {
-        assertThrowsNaming(IllegalArgumentException.class, "worker", () -> db.tree(Unsupported.class));
+        // A CairnException, as API.md's errors are (probe-66: it was an IllegalArgumentException).
+        assertThrowsNaming(dev.cairn.SchemaMismatchException.class, "worker", () -> db.tree(Unsupported.class));
         assertThrowsNaming(IllegalArgumentException.class, "NUL", () -> db.tree(BadName.class));
         assertEquals(Set.of("Part"), db.treeNames());
     }

@@ -7,6 +7,7 @@ import dev.cairn.Migration;
 import dev.cairn.RecordMeta;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.RecordView;
+import dev.cairn.SchemaMismatchException;
 import dev.cairn.Tree;
 import dev.cairn.TreeSpec;
 import dev.cairn.WrongTreeException;
@@ -66,7 +67,15 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         String name = treeName(type);
         TreeSpec spec = type.getAnnotation(TreeSpec.class);
         boolean versioned = spec != null && spec.versioned();
-        Schema candidate = Schema.derive(type);
+        Schema candidate;
+        try {
+            candidate = Schema.derive(type);
+        } catch (IllegalArgumentException e) {
+            // A record class Cairn cannot store (an unsupported component type, a map key that is
+            // no scalar, a @DefaultValue that does not parse): a CairnException, as API.md's errors are.
+            throw new SchemaMismatchException("tree " + name + ": record class " + type.getName() + " cannot be stored: "
+                + e.getMessage(), e);
+        }
         Database.MigrationStep step = migration == null ? null
             : (tree, versions, migrates, target) -> migrateRecords(db, tree, type, migration, versions, migrates, target);
         TreeState.ArrivalMigration arrival = migration == null ? null : new TreeState.ArrivalMigration() {
@@ -371,7 +380,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
                 Key<V> key = new Key<>(t.name, Layout.idOf(k), Layout.revisionOf(k));
                 try {
                     all.put(key, c.decode(RecordHeader.body(v)));
-                } catch (dev.cairn.SchemaMismatchException e) {
+                } catch (SchemaMismatchException e) {
                     unreadable.add(key, e);
                 }
                 return true;
