@@ -294,6 +294,20 @@ public final class SyncClient implements AutoCloseable {
                     stop(new SyncException("cannot link to " + address + ": " + e.getMessage(), e));
                     return;
                 }
+            } catch (OutOfMemoryError e) {
+                // The heap ran short while this link read or sent a large record (the application
+                // may hold most of it at that moment): what the connection allocated is garbage
+                // now, so the link tries again after the backoff, as after a lost connection.
+                reason = "connection to " + address + " ended: " + outOfMemory(e);
+                ended = reason; // short of heap again on the next connection: the backoff grows
+                if (!reason.equals(toldOutOfMemory)) {
+                    toldOutOfMemory = reason;
+                    LOG.log(System.Logger.Level.WARNING, logPrefix + reason + "; this node keeps working offline and keeps trying");
+                }
+                if (!linkedDatabase() && running) {
+                    stop(new SyncException("cannot link to " + address + ": " + outOfMemory(e), e));
+                    return;
+                }
             } catch (RuntimeException e) {
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
                 LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
@@ -328,6 +342,13 @@ public final class SyncClient implements AutoCloseable {
             backoff = Math.min(backoff * 2, BACKOFF_MAX_MILLIS);
         }
         synced.completeExceptionally(new SyncException("disconnected before the first sync"));
+    }
+
+    /** What an OutOfMemoryError on the link says: the heap and the record size it must hold. */
+    private static String outOfMemory(OutOfMemoryError e) {
+        return "out of memory (" + e.getMessage() + ", -Xmx " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): the link"
+            + " holds up to " + (ClientSession.WINDOW_BYTES >> 20) + " MiB of changes in flight plus one record being sent or"
+            + " received (up to 16 MiB), besides what the application holds";
     }
 
     /** Publishes a {@code Disconnected} event saying why this link is not syncing (the database may be closing: then nothing). */
@@ -490,6 +511,9 @@ public final class SyncClient implements AutoCloseable {
                         + "is no Cairn frame (" + e.getMessage() + "; it began " + firstBytes + ")");
                 }
                 throw e;
+            } catch (OutOfMemoryError e) {
+                failure = outOfMemory(e);
+                throw e;
             } finally {
                 // Answers to its CheckIns cannot come on another connection (the next one would not know them).
                 for (CompletableFuture<Void> f : finishing) f.completeExceptionally(new SyncException("disconnected"));
@@ -571,6 +595,8 @@ public final class SyncClient implements AutoCloseable {
     private String lastEnding;
     /** The repeated ending last logged (link thread only): each is told once. */
     private String toldRepeated;
+    /** The last out-of-memory ending logged: a link short of heap on every attempt says so once. */
+    private String toldOutOfMemory;
 
     /**
      * Writes what the session queued, at most {@link #WRITE_BYTES} per socket write; waits
