@@ -123,8 +123,8 @@ public interface Tree<V extends Record> {
      * (selective sync: the server would never grant it). Wait for it outside a write batch
      * ({@code Cairn.write}): the grant is stored through the writer the batch holds, so
      * {@code get}/{@code join} inside one, of the future or of a stage of it, throws
-     * {@code IllegalStateException} at once while the grant has not come; the request stays
-     * (wait for the future after the batch, or {@code cancel} it to withdraw the request). A
+     * {@code IllegalStateException} at once while the grant has not come, and withdraws the
+     * request (the future fails with that exception; ask again once the batch is over). A
      * {@link #checkIn} of the record on this node while the request waits (say, by another
      * thread) withdraws it: the future is cancelled ({@code CancellationException}). Ending the
      * future while it waits withdraws it too, giving the record back if the grant crossed the end:

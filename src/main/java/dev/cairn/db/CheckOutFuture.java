@@ -23,7 +23,8 @@ import java.util.concurrent.TimeoutException;
  * come through {@link #fail}, its grant through {@link #grant}; neither withdraws anything.
  *
  * <p>Stages depending on it ({@code thenRun}...) refuse a wait inside a write batch as it does,
- * while the grant they depend on has not come.
+ * while the grant they depend on has not come. Such a refusal ends the check-out too, withdrawing
+ * the request (the future fails with the refusal).
  */
 final class CheckOutFuture extends CallbackFuture<Void> {
     private final Database db;
@@ -106,12 +107,20 @@ final class CheckOutFuture extends CallbackFuture<Void> {
         return new Stage<>(this);
     }
 
-    /** Refuses a wait for {@code waited} (this future or a stage of it) that could only end after the caller's batch. */
+    /**
+     * Refuses a wait for {@code waited} (this future or a stage of it) that could only end after
+     * the caller's batch, and ends the check-out with that refusal, withdrawing the request: the
+     * application's code fails here (its batch usually rolls back), and a record granted later
+     * would be held by a node that no longer waits for it, blocking every node behind it.
+     */
     private void refuseWaitInBatch(CompletableFuture<?> waited, String what) {
         if (!waited.isDone() && !isDone() && db.inWrite()) {
-            throw new IllegalStateException("waiting for " + what + " of " + key + " inside a write batch (Cairn.write):"
-                + " the grant is stored through the database's writer, which this batch holds, so it cannot come before"
-                + " the batch ends; check the record out first and start the batch once the check-out completes");
+            IllegalStateException refused = new IllegalStateException("waiting for " + what + " of " + key
+                + " inside a write batch (Cairn.write): the grant is stored through the database's writer, which this"
+                + " batch holds, so it cannot come before the batch ends; the request is withdrawn: check the record out"
+                + " first and start the batch once the check-out completes");
+            completeExceptionally(refused);
+            throw refused;
         }
     }
 

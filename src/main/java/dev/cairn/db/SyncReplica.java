@@ -284,7 +284,12 @@ public final class SyncReplica implements Replica {
     void checkIn(TreeState t, Key<?> key) {
         checkingIn.add(key);
         db.write(() -> {
-            if (db.txn().delete(Layout.CHECKOUTS, Layout.checkoutKey(t.name, key.id(), key.revision()))) {
+            // Only this node's hold: a request withdrawn while another node holds the record leaves
+            // that holder's row (offline, no Borrow would bring it back until the next link).
+            byte[] ck = Layout.checkoutKey(t.name, key.id(), key.revision());
+            MemorySegment row = db.txn().get(Layout.CHECKOUTS, ck);
+            if (row != null && Layout.checkoutHolder(row).equals(db.nodeId())) {
+                db.txn().delete(Layout.CHECKOUTS, ck);
                 db.event(new Event.BorrowChanged(key, new BorrowState.Free()));
             }
             return null;

@@ -128,4 +128,27 @@ class CancelCheckOutTest {
             await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
         }
     }
+
+    /**
+     * A request withdrawn while offline leaves the holder this node knows: the record stays held
+     * by it. Before (probe 67), the withdrawal deleted the holder's row, and the node showed the
+     * record Free until its next link.
+     */
+    @Test
+    void aWaitEndedOfflineLeavesTheRecordHeldByItsHolder() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a(), b = held.b();
+            Tree<Part> pb = held.pb();
+            Key<Part> k = held.key();
+            await("b sees a hold it", () -> pb.borrowState(k).equals(new BorrowState.HeldBy(a.nodeId(), "a")));
+            b.disconnect();
+            CompletableFuture<Void> offline = pb.checkOut(k);
+            assertTrue(offline.cancel(true));
+            assertEquals(new BorrowState.HeldBy(a.nodeId(), "a"), pb.borrowState(k));
+            CompletableFuture<Void> again = pb.checkOut(k).completeOnTimeout(null, 50, TimeUnit.MILLISECONDS);
+            again.orTimeout(10, TimeUnit.SECONDS).join();
+            assertEquals(new BorrowState.HeldBy(a.nodeId(), "a"), pb.borrowState(k));
+        }
+    }
 }

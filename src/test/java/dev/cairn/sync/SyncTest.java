@@ -645,9 +645,13 @@ class SyncTest {
         }
     }
 
-    /** Waiting for a grant inside a write batch would wait for ever (the link stores it through the batch's writer): it fails at once. */
+    /**
+     * Waiting for a grant inside a write batch would wait for ever (the link stores it through
+     * the batch's writer): it fails at once, and withdraws the request, so the record is not
+     * handed later to a node whose code failed waiting for it (probes 66, 67: it was).
+     */
     @Test
-    void waitingForACheckOutInsideAWriteBatchFailsSayingWhy() {
+    void waitingForACheckOutInsideAWriteBatchFailsSayingWhyAndWithdrawsTheRequest() {
         try (SyncFixture f = new SyncFixture(dir)) {
             Cairn a = f.connected("a");
             Tree<Part> pa = a.tree(Part.class);
@@ -659,10 +663,16 @@ class SyncTest {
                 asked.add(grant);
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> grant.get(5, TimeUnit.SECONDS));
                 assertTrue(e.getMessage().startsWith("waiting for the check-out of " + k + " inside a write batch"), e.getMessage());
-                assertThrows(IllegalStateException.class, grant::join);
+                assertTrue(e.getMessage().contains("the request is withdrawn"), e.getMessage());
+                CompletionException failed = assertThrows(CompletionException.class, grant::join);
+                assertEquals(e, failed.getCause(), "the future failed with the refusal");
             });
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "the waits failed at once");
-            asked.getFirst().orTimeout(10, TimeUnit.SECONDS).join(); // granted once the batch is over
+            assertTrue(asked.getFirst().isCompletedExceptionally());
+            await("the server lists the record free", () -> f.checkOutOf(k) == null
+                && pa.borrowState(k) instanceof dev.cairn.BorrowState.Free);
+            assertThrows(dev.cairn.NotCheckedOutException.class, () -> pa.update(k, part(2)));
+            pa.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join(); // asked again after the batch
             pa.update(k, part(2));
             assertEquals(part(2), pa.get(k));
         }
