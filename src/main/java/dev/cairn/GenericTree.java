@@ -112,9 +112,10 @@ public interface GenericTree {
      * of other versions are converted by the evolution rules (renamed components under their new
      * names, removed ones left out), so every line reads back with that version (what {@code
      * cairn export} writes). After the last record it writes the end line {@code
-     * {"tree":"TREE","records":N}}, N the number of records (record-format.md §10), so that an
-     * import can tell the whole export from one cut short; an empty tree's export is that line
-     * alone (so an empty file stays the mark of an export that failed). Every record is converted
+     * {"cairn-export-end":{"tree":"TREE","records":N}}}, N the number of records
+     * (record-format.md §10; its member name is no Java identifier, so no record object has it),
+     * so that an import can tell the whole export from one cut short; an empty tree's export is
+     * that line alone (so an empty file stays the mark of an export that failed). Every record is converted
      * before the first line is written: a record the schema cannot hold writes nothing.
      *
      * @return what was written, and what of the records' data the schema could not carry
@@ -219,12 +220,14 @@ public interface GenericTree {
      * them, or bare record objects (which have no id to keep, so they get new ones), keeping ids
      * as {@link #importSql(String, String, boolean)} does, in one transaction. A line's
      * {@code "state"} is restored: its number, and Released (the record's data stays frozen).
-     * An end line ({@code {"tree":"TREE","records":N}}) may only come last and must count the
-     * records before it; text without one is taken as it is (the caller holds all of it).
+     * An end line ({@code {"cairn-export-end":{"tree":"TREE","records":N}}}, in any layout) may
+     * only come last and must count the records before it; text without one is taken as it is
+     * (the caller holds all of it). A text whose only line is {@code {"tree":"TREE","records":0}},
+     * an older cairn's export of an empty tree, imports as that: 0 records (record-format.md §10).
      *
      * @throws IllegalArgumentException naming the record (its line among the non-blank ones)
      * @throws TransferRefusedException as {@link #importSql(String, String, boolean)}, and for a
-     *     Draft below a later revision of its id, or an empty tree's line naming another tree
+     *     Draft below a later revision of its id, or an end line naming another tree
      */
     Imported importJsonLines(String text, boolean keepIds);
 
@@ -242,7 +245,7 @@ public interface GenericTree {
      * dev.cairn.internal.Limits#IMPORT_TEXT_CHARS_MAX} characters.
      *
      * <p>A file that holds exported lines (with a {@code "key"}) must end with the export's end line
-     * {@code {"tree":"TREE","records":N}}, N the number of records before it: a file without it,
+     * {@code {"cairn-export-end":{"tree":"TREE","records":N}}}, N the number of records before it: a file without it,
      * or whose N disagrees, is refused, nothing imported (an export killed, or cut by a full disk,
      * can end at a line boundary and would otherwise import without the records after it). A file
      * of bare record objects (which no export writes) needs none.

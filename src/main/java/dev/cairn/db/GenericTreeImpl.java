@@ -434,7 +434,7 @@ public final class GenericTreeImpl implements GenericTree {
         ImportSource source = table == null ? ImportSource.jsonLines(file, t.name, endLine(checkEnd))
             : ImportSource.sql(file, table, t.currentSchema(), endLine(checkEnd));
         String what = table == null ? "import into tree " + t.name : "import of table " + table + " into tree " + t.name;
-        String emptyExport = table == null ? " the line {\"tree\":..,\"records\":0}"
+        String emptyExport = table == null ? " the end line " + ImportRow.endLine(t.name, 0).strip()
             : " the line " + SqlForm.endLine(0) + ", or a CREATE TABLE of " + table + " without rows";
         TreeImport.Result imported = TreeImport.run(db, t, what, source, keepIds, listKeys, () -> { });
         if (imported.records() == 0 && !source.markedEmpty()) {

@@ -46,14 +46,25 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
     }
 
     /**
+     * The one member of a JSON-lines end line: a name that is no Java identifier, so no record
+     * component, and so no member of a record object, can have it (record-format.md §10).
+     */
+    static final String END_MEMBER = "cairn-export-end";
+
+    /**
      * The end line every JSON-lines export writes after its last record, {@code
-     * {"tree":"TREE","records":N}} with N the number of records before it (record-format.md §10):
-     * a file that lacks it, or whose count disagrees, was cut short or changed. An empty tree's
-     * export is this line alone, so an empty file (what an export that failed leaves behind a
-     * shell redirect) is never an export.
+     * {"cairn-export-end":{"tree":"TREE","records":N}}} with N the number of records before it
+     * (record-format.md §10): a file that lacks it, or whose count disagrees, was cut short or
+     * changed. An empty tree's export is this line alone, so an empty file (what an export that
+     * failed leaves behind a shell redirect) is never an export.
      */
     static String endLine(String tree, long records) {
-        return "{\"tree\":" + JsonForm.quote(tree) + ",\"records\":" + records + "}\n";
+        return "{\"" + END_MEMBER + "\":{\"tree\":" + JsonForm.quote(tree) + ",\"records\":" + records + "}}\n";
+    }
+
+    /** The form of {@link #endLine} for messages, the tree given and its count as N. */
+    static String endLineForm(String tree) {
+        return "{\"" + END_MEMBER + "\":{\"tree\":" + JsonForm.quote(tree) + ",\"records\":N}}";
     }
 
     boolean keyed() {
@@ -75,39 +86,86 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
         return List.copyOf(rows);
     }
 
-    /** A line after the end line: the end line comes last. */
+    /** A line ({@code where}) after the end line ({@code endWhere}): the end line comes last. */
     static IllegalArgumentException afterEndLine(String where, String endWhere) {
-        return new IllegalArgumentException(where + ": a line after the end line {\"tree\":..,\"records\":..} of " + endWhere
-            + " (expected: the end line last; two exports joined into one file?)");
+        return new IllegalArgumentException(where + ": a line after " + endWhere + " (expected: the end line last; two"
+            + " exports joined into one file?)");
     }
 
-    /** The end line's count ({@code endWhere}) is not the number of records before it. */
+    /** The end line ({@code endWhere}, as "the end line at line L") counts other than the records before it. */
     static IllegalArgumentException endLineDisagrees(String endWhere, long said, long held) {
-        return new IllegalArgumentException(endWhere + ": the end line says " + said + " record" + (said == 1 ? "" : "s")
-            + ", but " + held + (held == 1 ? " is" : " are") + " before it: lines were lost or added since the export"
-            + " wrote it (nothing imported)");
+        return new IllegalArgumentException(endWhere + " says " + said + " record" + (said == 1 ? "" : "s") + ", but "
+            + held + (held == 1 ? " is" : " are") + " before it: lines were lost or added since the export wrote it"
+            + " (nothing imported)");
     }
 
     /**
      * The count of {@code line}, at {@code origin} in the file, when it is the end line of an
-     * export of {@code tree} ({@link #endLine}); -1 when it is no end line (other members).
+     * export of {@code tree} ({@link #endLine}: an object whose one member is {@link #END_MEMBER},
+     * in any layout); -1 when it is no end line (no such member, or no JSON object: {@link
+     * #ofLine} says what is wrong with it). {@code where} names the end line in errors.
      *
+     * @throws IllegalArgumentException a line with that member that is not of the end line's form
      * @throws TransferRefusedException the end line of an export of another tree
      */
-    static long endLineCount(String line, String where, String tree, JsonOrigin origin) {
-        Map<String, String> members = texts(line, JsonForm.membersAt(line, where, origin));
-        if (!members.keySet().equals(Set.of("tree", "records"))) return -1;
+    static long endLineCount(String line, String where, String tree, JsonOrigin.At origin) {
+        if (!line.contains(END_MEMBER)) return -1; // no line of a record holds it but in a string value
+        Map<String, int[]> at;
+        try {
+            at = JsonForm.membersAt(line, where, origin);
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
+        if (!at.containsKey(END_MEMBER)) return -1;
+        String expected = " (expected: the end line " + endLineForm(tree) + ", N the number of records before it)";
+        if (at.size() != 1) {
+            throw new IllegalArgumentException(where + ": members besides \"" + END_MEMBER + "\": "
+                + at.keySet().stream().filter(n -> !n.equals(END_MEMBER)).toList() + expected);
+        }
+        int[] range = at.get(END_MEMBER);
+        String inner = line.substring(range[0], range[1]);
+        if (!inner.startsWith("{")) {
+            throw new IllegalArgumentException(where + ": \"" + END_MEMBER + "\" is " + abbreviated(inner) + expected);
+        }
+        Map<String, String> members = texts(inner, JsonForm.membersAt(inner, where, origin.shifted(line, range[0])));
+        if (!members.keySet().equals(Set.of("tree", "records"))) {
+            throw new IllegalArgumentException(where + ": the members " + members.keySet() + expected);
+        }
         String count = members.get("records");
         if (count.isEmpty() || count.length() > 18 || !count.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException(where + ": \"records\":" + abbreviated(count) + " (expected: the number of"
                 + " records before this end line, 0 or more)");
         }
-        String named = text(members.get("tree"), where, "tree");
-        if (!named.equals(tree)) {
-            throw new TransferRefusedException(where + ": the end line of an export of the tree " + JsonForm.quote(named)
-                + ", not of " + JsonForm.quote(tree) + " (an export of another tree? nothing imported)");
-        }
+        refuseOtherTree(text(members.get("tree"), where, "tree"), tree, where);
         return Long.parseLong(count);
+    }
+
+    /**
+     * The tree {@code line} names when it is the line an older cairn exported an empty tree as,
+     * {@code {"tree":"TREE","records":0}} (members in any layout), else null. It is read so only
+     * as a file's only line (record-format.md §10): among other lines it is a record object.
+     */
+    static String olderEmptyExportTree(String line, String where) {
+        if (!line.contains("\"records\"")) return null;
+        Map<String, String> members;
+        try {
+            members = texts(line, JsonForm.membersAt(line, where, null));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (!members.keySet().equals(Set.of("tree", "records")) || !members.get("records").equals("0")
+            || !members.get("tree").startsWith("\"")) {
+            return null;
+        }
+        return text(members.get("tree"), where, "tree");
+    }
+
+    /** Refuses an end line ({@code where}) that names {@code named}, another tree than {@code tree}. */
+    static void refuseOtherTree(String named, String tree, String where) {
+        if (!named.equals(tree)) {
+            throw new TransferRefusedException(where + " names the tree " + JsonForm.quote(named) + ", not "
+                + JsonForm.quote(tree) + " (an export of another tree? nothing imported)");
+        }
     }
 
     /** The row of one line of JSON lines, whose first character is at {@code origin} in the file. */

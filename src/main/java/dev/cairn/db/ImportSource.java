@@ -42,8 +42,8 @@ abstract class ImportSource {
 
     /**
      * What a reading asks of an export's end line (record-format.md §10: {@code
-     * {"tree":"T","records":N}} after the last JSON line, {@code -- end of export: N rows} after
-     * the last SQL statement), which tells a whole export from one cut short.
+     * {"cairn-export-end":{"tree":"T","records":N}}} after the last JSON line, {@code -- end of
+     * export: N rows} after the last SQL statement), which tells a whole export from one cut short.
      */
     enum EndLine {
         /** A file in the export's form (keyed JSON lines, SQL rows) must end with it, and its count must hold. */
@@ -314,8 +314,8 @@ abstract class ImportSource {
             if (said < 0 && end == EndLine.REQUIRED && keyed) {
                 throw new IllegalArgumentException(name() + " ends without the end line " + endLineForm + " that cairn export"
                     + " writes after the last record (it holds " + rows + " record" + (rows == 1 ? "" : "s") + "): an export"
-                    + " cut short (killed, its disk full) ends like this, without the records after its last line, so nothing"
-                    + " was imported. Export the tree again. A file that is whole without one (a part of a split export,"
+                    + " cut short (killed, its disk full) ends like this, without the records after its last line (nothing"
+                    + " imported). Export the tree again. A file that is whole without one (a part of a split export,"
                     + " an export by an older cairn, rows another program wrote) imports with cairn import"
                     + " --no-end-check (in code: checkEnd false)");
             }
@@ -352,39 +352,72 @@ abstract class ImportSource {
             markedEmpty = false;
             LineReader lines = new LineReader(reader(file, text), file);
             return new Rows() {
-                private int number;
                 private long records;
                 private boolean keyed;
                 /** The end line's count, -1 before it. */
                 private long endCount = -1;
                 private String endWhere;
+                private boolean first = true;
+                /** A line read ahead of its turn (after a first line that may be an older empty export), or null. */
+                private String ahead;
+                private long aheadLine;
+                private long aheadColumn;
 
                 /** As {@link ImportRow#ofJsonLines} reads every line of a text. */
                 @Override
                 public ImportRow next() {
                     while (true) {
-                        String where = "record " + (number + 1);
-                        String l = lines.next(where);
-                        if (l == null) {
-                            checkEnd(endCount, endWhere, records, keyed, "{\"tree\":" + dev.cairn.schema.JsonForm.quote(tree)
-                                + ",\"records\":N}");
-                            markedEmpty = endCount >= 0;
-                            return null;
+                        String where = "record " + (records + 1);
+                        String l;
+                        long line;
+                        long column;
+                        if (ahead != null) {
+                            l = ahead;
+                            line = aheadLine;
+                            column = aheadColumn;
+                            ahead = null;
+                        } else {
+                            l = lines.next(where);
+                            line = lines.line();
+                            column = lines.column();
                         }
-                        number++;
-                        if (endCount >= 0) throw ImportRow.afterEndLine(where, endWhere);
-                        JsonOrigin.At origin = JsonOrigin.at(lines.line(), lines.column());
-                        long count = l.startsWith("{\"tree\":") ? ImportRow.endLineCount(l, where, tree, origin) : -1;
+                        if (l == null) return end();
+                        if (endCount >= 0) throw ImportRow.afterEndLine("line " + line, endWhere);
+                        JsonOrigin.At origin = JsonOrigin.at(line, column);
+                        String endAt = "the end line at line " + line;
+                        long count = ImportRow.endLineCount(l, endAt, tree, origin);
                         if (count >= 0) {
                             endCount = count;
-                            endWhere = where + ", line " + lines.line();
+                            endWhere = endAt;
                             continue;
+                        }
+                        if (first) {
+                            first = false;
+                            String older = ImportRow.olderEmptyExportTree(l, where);
+                            if (older != null) {
+                                ahead = lines.next("record 2");
+                                aheadLine = lines.line();
+                                aheadColumn = lines.column();
+                                if (ahead == null) { // the file's only line: an older cairn's export of an empty tree
+                                    String at = "the line of an empty tree's export at line " + line;
+                                    ImportRow.refuseOtherTree(older, tree, at);
+                                    endCount = 0;
+                                    endWhere = at;
+                                    return end();
+                                }
+                            }
                         }
                         ImportRow row = ImportRow.ofLine(l, where, origin);
                         records++;
                         keyed |= row.keyed();
                         return row;
                     }
+                }
+
+                private ImportRow end() {
+                    checkEnd(endCount, endWhere, records, keyed, ImportRow.endLineForm(tree));
+                    markedEmpty = endCount >= 0;
+                    return null;
                 }
 
                 @Override
@@ -560,7 +593,7 @@ abstract class ImportSource {
                     }
                     if (r == null) {
                         long said = SqlForm.endLineRows(in.last());
-                        checkEnd(said, "SQL line " + in.lastLine(), index, index > 0, SqlForm.END_LINE_FORM);
+                        checkEnd(said, "the end line at SQL line " + in.lastLine(), index, index > 0, SqlForm.END_LINE_FORM);
                         markedEmpty = inserts.createdTable() || said >= 0;
                         return null;
                     }

@@ -138,7 +138,8 @@ public final class Main {
 
               --format jsonl   one {"key":"TREE/id.rev","value":{...}} per line (default); a
                                versioned tree's lines carry "state":"Draft(n)"|"Released(n)" too;
-                               last the end line {"tree":"TREE","records":N} (an empty tree: it alone)
+                               last the end line {"cairn-export-end":{"tree":"TREE","records":N}}
+                               (an empty tree: it alone)
               --format sql     CREATE TABLE plus one INSERT per record, last the end line
                                -- end of export: N rows
 
@@ -180,11 +181,14 @@ public final class Main {
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql, in any case, as export --format sql writes it) into TREE, which must exist, all in
             one transaction: a refused record stores nothing (exit 1). An empty tree's export
-            imports 0 records; an empty file (what a failed export leaves) is refused. A FILE of
-            exported lines (with "key") or SQL rows must end with the end line export writes
-            last ({"tree":"TREE","records":N}, -- end of export: N rows), counting the records
-            before it: without it, FILE is an export cut short (killed, a full disk) and is
-            refused, as is one whose count disagrees; bare record objects need none. In SQL,
+            imports 0 records; an empty file
+            (what a failed export leaves) is refused. A FILE of exported lines (with "key") or
+            SQL rows must end with the end line export writes last
+            ({"cairn-export-end":{"tree":"TREE","records":N}}, -- end of export: N rows), counting
+            the records before it: without it, FILE is an export cut short (killed, a full disk)
+            and is refused, as is one whose count disagrees; bare record objects need none. A
+            FILE whose only line is {"tree":"TREE","records":0} (an empty tree's export by an
+            older cairn) imports 0 records. In SQL,
             INSERT INTO rows are read and statements that hold no row (CREATE, DROP, ALTER, BEGIN,
             COMMIT, SET, PRAGMA, ...) skipped; any other (REPLACE, UPDATE, DELETE, ...) is refused.
             A JSON line whose key names another tree is refused. A .jsonl line's "state" is
@@ -192,7 +196,7 @@ public final class Main {
             as new ones do (Draft(0) in a versioned tree), but a revision below a later one of its
             id in FILE as Released(0) (only the latest revision can be a draft). Refused, naming
             the line or row: a revision other than 0 in a tree without versions, a draft below a
-            later revision of its id, an empty tree's line naming another tree. Times are not
+            later revision of its id, an end line naming another tree. Times are not
             carried.
 
             Ids: into a database that never linked to a server, every record keeps its exported

@@ -26,6 +26,10 @@ class ImportSourceProperties {
         "{\"key\":\"T/1.0\",\"value\":{\"s\":\"a\"}}", "{\"key\":\"T/2.1\",\"state\":\"Released(2)\",\"value\":{\"s\":\"b\"}}",
         " { \"value\" : {\"s\":\"c\"} , \"key\" : \"T/3.0\" } ", "{\"s\":\"bare\"}", "{\"s\":\"\u2028\u2029\u0085 \u00e9\u4e2d\ud83d\ude00\"}",
         "{\"tree\":\"T\",\"records\":0}", "{\"tree\":\"U\",\"records\":0}", "{\"tree\":\"T\",\"records\":1}",
+        " { \"records\" : 0 , \"tree\" : \"T\" } ", "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":0}}",
+        " { \"cairn-export-end\" : { \"records\" : 1 , \"tree\" : \"T\" } } ", "{\"cairn-export-end\":{\"tree\":\"U\",\"records\":0}}",
+        "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":2},\"x\":1}", "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":-1}}",
+        "{\"s\":\"cairn-export-end\"}",
         "{\"key\":\"U/1.0\",\"value\":{\"s\":\"a\"}}", "{\"key\":\"T/1.0\",\"value\":{\"s\":\"a\"},\"x\":1}",
         "{\"key\":\"T/x.0\",\"value\":{}}", "{\"key\":\"T/1.0\",\"value\":[1]}", "not json", "[1,2]", "\"text\"", "{",
         "\n", "\r", "\r\n", "\n\n", " ", "\t", "\u001c", "\u2028", "\u0085", "\uFEFF",
@@ -79,22 +83,28 @@ class ImportSourceProperties {
     private static Object wholeText(String text) {
         try {
             List<ImportRow> rows = new ArrayList<>();
-            int number = 0;
             long endCount = -1;
             String endWhere = null;
             long lineNumber = 0;
+            long nonBlank = text.lines().filter(l -> !l.strip().isEmpty()).count();
             for (String line : (Iterable<String>) text.lines()::iterator) {
                 lineNumber++;
                 String l = line.strip();
                 if (l.isEmpty()) continue;
-                String where = "record " + ++number;
-                if (endCount >= 0) throw ImportRow.afterEndLine(where, endWhere);
+                String where = "record " + (rows.size() + 1);
+                if (endCount >= 0) throw ImportRow.afterEndLine("line " + lineNumber, endWhere);
                 // errors name the file's line, and the column counting the whitespace before the line's text
                 JsonOrigin.At origin = JsonOrigin.at(lineNumber, 1 + line.length() - line.stripLeading().length());
-                long count = l.startsWith("{\"tree\":") ? ImportRow.endLineCount(l, where, "T", origin) : -1;
+                String endAt = "the end line at line " + lineNumber;
+                long count = ImportRow.endLineCount(l, endAt, "T", origin);
+                String older = nonBlank == 1 ? ImportRow.olderEmptyExportTree(l, where) : null;
                 if (count >= 0) {
                     endCount = count;
-                    endWhere = where + ", line " + lineNumber;
+                    endWhere = endAt;
+                } else if (older != null) { // an older cairn's export of an empty tree: the text's only line
+                    ImportRow.refuseOtherTree(older, "T", "the line of an empty tree's export at line " + lineNumber);
+                    endCount = 0;
+                    endWhere = "";
                 } else {
                     rows.add(ImportRow.ofLine(l, where, origin));
                 }

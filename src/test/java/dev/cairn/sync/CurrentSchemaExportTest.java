@@ -43,7 +43,7 @@ class CurrentSchemaExportTest {
             if (theirs.id() < mine.id()) {
                 expected = expected.substring(expected.indexOf('\n') + 1) + expected.substring(0, expected.indexOf('\n') + 1);
             }
-            expected += "{\"tree\":\"Item\",\"records\":2}\n"; // the end line (record-format.md §10)
+            expected += "{\"cairn-export-end\":{\"tree\":\"Item\",\"records\":2}}\n"; // the end line (record-format.md §10)
             assertEquals(expected, exported(b.genericTree("Item")));
             assertTrue(b.genericTree("Item").schemaJson().contains("\"added\""), b.genericTree("Item").schemaJson());
 

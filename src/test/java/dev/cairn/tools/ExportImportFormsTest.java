@@ -132,7 +132,7 @@ class ExportImportFormsTest {
     void anExportedLineIsReadInAnyJsonLayoutAndAKeyOfAnotherTreeIsRefused() throws IOException {
         Path db = database("db", List.of());
         Path file = write("spaced.jsonl", "\ufeff{ \"key\": \"Note/4.0\", \"value\": {\"text\": \"a\", \"n\": 1} }\n"
-            + "{\"value\":{\"n\":2,\"text\":\"b\"},\"key\":\"Note/7.0\"}\n{\"tree\":\"Note\",\"records\":2}\n");
+            + "{\"value\":{\"n\":2,\"text\":\"b\"},\"key\":\"Note/7.0\"}\n{\"cairn-export-end\":{\"tree\":\"Note\",\"records\":2}}\n");
         MainTest.Result r = cairn("import", db.toString(), "Note", file.toString(), "--keep-ids");
         assertEquals(0, r.code(), r.err());
         try (Cairn c = Cairn.open(db)) {
@@ -353,7 +353,7 @@ class ExportImportFormsTest {
         for (String format : List.of("jsonl", "sql")) {
             MainTest.Result export = cairn("export", db.toString(), "Note", "--format", format);
             assertEquals(0, export.code(), export.err());
-            if (format.equals("jsonl")) assertEquals("{\"tree\":\"Note\",\"records\":0}\n", export.out());
+            if (format.equals("jsonl")) assertEquals("{\"cairn-export-end\":{\"tree\":\"Note\",\"records\":0}}\n", export.out());
             Path file = write("empty." + format, export.out());
             MainTest.Result r = cairn("import", db.toString(), "Note", file.toString(), "--keep-ids");
             assertEquals(0, r.code(), format + ": " + r.err());

@@ -82,7 +82,7 @@ class HeapPerRecordTest {
         }
         // An export's line and its end line (record-format.md §10), as a part of an export would be.
         Path line = Files.writeString(dir.resolve("one.jsonl"), "{\"key\":\"Tiny/" + RECORDS + ".0\",\"value\":{\"n\":-1}}\n"
-            + "{\"tree\":\"Tiny\",\"records\":1}\n");
+            + "{\"cairn-export-end\":{\"tree\":\"Tiny\",\"records\":1}}\n");
         MainTest.Result r = smallHeap("import", copy.toString(), "Tiny", line.toString(), "--append", "--keep-ids");
         assertEquals(0, r.code(), r.err());
         assertEquals("imported 1 record into Tiny\n", r.out());

@@ -182,7 +182,7 @@ class ImportKeepsIdsTest {
                 && !r.err().contains("handed out"), r.err());
         }
         MainTest.Result ceiling = importText(dst, "Part", "ceiling.jsonl",
-            "{\"key\":\"Part/2000000000.0\",\"value\":{\"number\":\"TOP\",\"stock\":1}}\n{\"tree\":\"Part\",\"records\":1}\n",
+            "{\"key\":\"Part/2000000000.0\",\"value\":{\"number\":\"TOP\",\"stock\":1}}\n{\"cairn-export-end\":{\"tree\":\"Part\",\"records\":1}}\n",
             "--keep-ids");
         assertEquals(0, ceiling.code(), ceiling.out() + ceiling.err());
         MainTest.Result renumbered = importText(dst, "Part", "high.jsonl",
@@ -228,7 +228,7 @@ class ImportKeepsIdsTest {
         MainTest.Result drafts = importText(dst, "Part", "drafts.jsonl",
             "{\"key\":\"Part/0.0\",\"state\":\"Draft(0)\",\"value\":{\"number\":\"A\",\"stock\":1}}\n"
             + "{\"key\":\"Part/0.1\",\"state\":\"Draft(0)\",\"value\":{\"number\":\"A\",\"stock\":2}}\n"
-            + "{\"tree\":\"Part\",\"records\":2}\n", "--keep-ids");
+            + "{\"cairn-export-end\":{\"tree\":\"Part\",\"records\":2}}\n", "--keep-ids");
         assertEquals(1, drafts.code(), drafts.out() + drafts.err());
         assertTrue(drafts.err().contains("record 1 holds Part/0.0 as Draft(0), but record 2 holds a later revision of it,"
             + " Part/0.1: only the latest revision of a record can be a draft") && drafts.err().contains("nothing imported"),
@@ -254,7 +254,7 @@ class ImportKeepsIdsTest {
         Path dst = emptyTrees(dir.resolve("dst"));
         MainTest.Result other = importText(dst, "Part", "empty.jsonl", "{\"tree\":\"Bom\",\"records\":0}\n");
         assertEquals(1, other.code(), other.out() + other.err());
-        assertTrue(other.err().contains("record 1: the end line of an export of the tree \"Bom\", not of \"Part\"")
+        assertTrue(other.err().contains("the line of an empty tree's export at line 1 names the tree \"Bom\", not \"Part\"")
             && other.err().contains("nothing imported"), other.err());
         MainTest.Result same = importText(dst, "Part", "empty.jsonl", "{\"tree\":\"Part\",\"records\":0}\n");
         assertEquals(0, same.code(), same.out() + same.err());

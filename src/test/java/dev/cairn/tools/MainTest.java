@@ -414,7 +414,7 @@ class MainTest {
         assertEquals(0, export.code(), export.err());
         List<String> lines = export.out().lines().toList();
         assertEquals(21, lines.size());
-        assertEquals("{\"tree\":\"Part\",\"records\":20}", lines.get(20), "the end line comes last");
+        assertEquals("{\"cairn-export-end\":{\"tree\":\"Part\",\"records\":20}}", lines.get(20), "the end line comes last");
         assertTrue(lines.get(3).startsWith("{\"key\":\"Part/3.0\",\"value\":{\"name\":\"P-3\""), lines.get(3));
         Path file = dir.resolve("parts.jsonl");
         Files.writeString(file, export.out());

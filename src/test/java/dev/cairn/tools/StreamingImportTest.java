@@ -86,7 +86,7 @@ class StreamingImportTest {
                 w.write("{\"key\":\"Note/" + i + ".0\"," + PAD + "\"value\":{\"text\":\"note " + i + "\",\"n\":" + i + "}}\n");
                 if (i % 1000 == 0) w.write(PAD + "\r\n"); // blank lines, and another line end
             }
-            w.write("{\"tree\":\"Note\",\"records\":" + RECORDS + "}\n"); // the export's end line
+            w.write("{\"cairn-export-end\":{\"tree\":\"Note\",\"records\":" + RECORDS + "}}\n"); // the export's end line
         }
         Path sql = dir.resolve("notes.sql");
         try (BufferedWriter w = Files.newBufferedWriter(sql)) {
