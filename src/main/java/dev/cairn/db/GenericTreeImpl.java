@@ -393,13 +393,13 @@ public final class GenericTreeImpl implements GenericTree {
     public Imported importSql(String table, java.nio.file.Path file, boolean keepIds, boolean checkEnd) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(file, "file");
-        return importFile(file, table, keepIds, checkEnd, true).imported();
+        return importFile(file, table, keepIds, checkEnd, true, () -> { }).imported();
     }
 
     @Override
     public Imported importJsonLines(java.nio.file.Path file, boolean keepIds, boolean checkEnd) {
         Objects.requireNonNull(file, "file");
-        return importFile(file, null, keepIds, checkEnd, true).imported();
+        return importFile(file, null, keepIds, checkEnd, true, () -> { }).imported();
     }
 
     /** A file's end line is required and counted, or neither (a part of a split export: see GenericTree). */
@@ -414,10 +414,13 @@ public final class GenericTreeImpl implements GenericTree {
      *
      * @param table the SQL file's table; null for a JSON-lines file
      * @param checkEnd as {@link #importJsonLines(java.nio.file.Path, boolean, boolean)}
+     * @param atFirstRecord run when the file's first record is read, before anything is stored (a
+     *     refusal there imports nothing); not run for a file without records
      */
-    public ImportCount importFileCounting(java.nio.file.Path file, String table, boolean keepIds, boolean checkEnd) {
+    public ImportCount importFileCounting(java.nio.file.Path file, String table, boolean keepIds, boolean checkEnd,
+                                          Runnable atFirstRecord) {
         Objects.requireNonNull(file, "file");
-        TreeImport.Result result = importFile(file, table, keepIds, checkEnd, false);
+        TreeImport.Result result = importFile(file, table, keepIds, checkEnd, false, atFirstRecord);
         return new ImportCount(result.records(), result.renumbered());
     }
 
@@ -430,13 +433,13 @@ public final class GenericTreeImpl implements GenericTree {
      * seed a recovery with nothing.
      */
     private TreeImport.Result importFile(java.nio.file.Path file, String table, boolean keepIds, boolean checkEnd,
-                                         boolean listKeys) {
+                                         boolean listKeys, Runnable atFirstRecord) {
         ImportSource source = table == null ? ImportSource.jsonLines(file, t.name, endLine(checkEnd))
             : ImportSource.sql(file, table, t.currentSchema(), endLine(checkEnd));
         String what = table == null ? "import into tree " + t.name : "import of table " + table + " into tree " + t.name;
         String emptyExport = table == null ? " the end line " + ImportRow.endLine(t.name, 0).strip()
             : " the line " + SqlForm.endLine(0) + ", or a CREATE TABLE of " + table + " without rows";
-        TreeImport.Result imported = TreeImport.run(db, t, what, source, keepIds, listKeys, () -> { });
+        TreeImport.Result imported = TreeImport.run(db, t, what, source, keepIds, listKeys, atFirstRecord, () -> { });
         if (imported.records() == 0 && !source.markedEmpty()) {
             throw new TransferRefusedException(source.name() + " holds no records and is no export of an empty tree (that"
                 + " is" + emptyExport + "): is it the output of an export that failed? Nothing imported");

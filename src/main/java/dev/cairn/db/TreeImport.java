@@ -55,6 +55,17 @@ final class TreeImport {
 
     static Result run(Database db, TreeState t, String what, ImportSource source, boolean keepIds, boolean listKeys,
                       Runnable first) {
+        return run(db, t, what, source, keepIds, listKeys, () -> { }, first);
+    }
+
+    /**
+     * As {@link #run(Database, TreeState, String, ImportSource, boolean, boolean, Runnable)}, running
+     * {@code atFirstRow} when the first reading meets the source's first row (not at all for a
+     * source without rows), before the rest is read: a refusal there stores nothing and spares
+     * reading the rest.
+     */
+    static Result run(Database db, TreeState t, String what, ImportSource source, boolean keepIds, boolean listKeys,
+                      Runnable atFirstRow, Runnable first) {
         if (keepIds && db.serverId != null) throw refusedKeeping(what, linked());
         // First reading: every row checked and encoded (errors name it), only its key kept.
         boolean again = source.readTwice();
@@ -62,6 +73,7 @@ final class TreeImport {
         List<byte[]> bodies = again ? null : new ArrayList<>();
         try (ImportSource.Rows read = source.open()) {
             for (ImportRow row; (row = read.next()) != null; ) {
+                if (rows.isEmpty()) atFirstRow.run();
                 refuseOtherTree(what, t, row);
                 refuseRevisionWithoutVersions(what, t, row);
                 byte[] body = body(t, row);

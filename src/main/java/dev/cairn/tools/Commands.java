@@ -465,9 +465,10 @@ final class Commands {
      *
      * <p>Refused before anything is stored (exit 1), since the command has none of the
      * application's classes and so cannot check its indexes (a {@code UniqueNameIndex} lives in
-     * the application's code and memory, not in the file): a tree that holds records already,
-     * unless {@code append} (importing a tree's export into itself doubled every record, names
-     * included); and, when ids cannot be kept, a file whose keys name two revisions of one record
+     * the application's code and memory, not in the file): a file that holds records, into a
+     * tree that holds records already, unless {@code append} (importing a tree's export into
+     * itself doubled every record, names included; an empty tree's export adds none and is
+     * imported); and, when ids cannot be kept, a file whose keys name two revisions of one record
      * id (each would become a record with an id of its own, sharing one name); and, with {@code
      * checkEnd}, a file of exported lines or SQL rows without the export's end line, or whose end
      * line counts other than the records before it (an export cut short: record-format.md §10).
@@ -487,18 +488,19 @@ final class Commands {
         try (Cairn db = Cairn.open(dir)) {
             GenericTree tree = db.genericTree(treeName);
             long held = tree.size();
-            if (held > 0 && !append) {
-                err.println("cairn import: tree " + treeName + " holds " + held + " record" + (held == 1 ? "" : "s") + " already;"
-                    + " import adds every record of " + file + " and cannot check the application's indexes"
-                    + " (a unique name index lives in its code), so records that are there already would be doubled. To add"
-                    + " them to a tree that holds records anyway, give --append (nothing imported)");
-                return 1;
-            }
+            // Refused at the file's first record: an empty tree's export adds nothing, so it doubles nothing.
+            Runnable refuseDoubles = held > 0 && !append ? () -> {
+                throw new dev.cairn.TransferRefusedException("tree " + treeName + " holds " + records(held) + " already,"
+                    + " and import adds every record of " + file + " and cannot check the application's indexes (a"
+                    + " unique name index lives in its code), so records that are there already would be doubled. To"
+                    + " add them to a tree that holds records anyway, give --append (nothing imported)");
+            } : () -> { };
             GenericTreeImpl.ImportCount imported;
             try {
                 // An empty file without an empty tree's mark (what an export that failed leaves) is refused there.
                 // Counted, not listed: the heap holds no key per record imported.
-                imported = ((GenericTreeImpl) tree).importFileCounting(file, sql ? treeName : null, keepIds, checkEnd);
+                imported = ((GenericTreeImpl) tree).importFileCounting(file, sql ? treeName : null, keepIds, checkEnd,
+                    refuseDoubles);
             } catch (CairnException | IllegalArgumentException e) {
                 String message = e.getMessage();
                 err.println("cairn import: " + (message.startsWith(file.toString()) ? "" : file + ": ") + message

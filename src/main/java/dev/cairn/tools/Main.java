@@ -40,8 +40,8 @@ public final class Main {
           import  DIR TREE FILE [--append] [--keep-ids] [--no-end-check]
                                          insert the records of FILE (jsonl or sql), keeping
                                          their ids where it can (--keep-ids: or none); a tree
-                                         holding records needs --append; an export cut short
-                                         (without its end line) is refused
+                                         holding records takes more with --append only; an
+                                         export cut short (without its end line) is refused
           import  DIR TREE --jdbc URL [--table NAME] [--append] [--keep-ids]   ... or a table
           stats   DIR                    database id, file, page and tree figures (of a copy,
                                          as verify)
@@ -181,7 +181,7 @@ public final class Main {
             Inserts the records of FILE (.jsonl as export writes it, or one record object per line;
             .sql, in any case, as export --format sql writes it) into TREE, which must exist, all in
             one transaction: a refused record stores nothing (exit 1). An empty tree's export
-            imports 0 records; an empty file
+            imports 0 records, also into a tree that holds records (it adds none); an empty file
             (what a failed export leaves) is refused. A FILE of exported lines (with "key") or
             SQL rows must end with the end line export writes last
             ({"cairn-export-end":{"tree":"TREE","records":N}}, -- end of export: N rows), counting

@@ -224,4 +224,25 @@ class ExportEndLineTest {
         assertTrue(r.err().contains("the end line at line 4: members besides \"cairn-export-end\": [x] (expected: the end line"
             + " {\"cairn-export-end\":{\"tree\":\"Note\",\"records\":N}}, N the number of records before it)"), r.err());
     }
+
+    /** Probe 67: an empty tree's export into a tree holding records was refused as doubling them: it adds none. */
+    @Test
+    void anEmptyTreesExportImportsIntoATreeHoldingRecordsWithoutAppend() throws IOException {
+        Path target = database("target", 2);
+        for (String format : List.of("jsonl", "sql")) {
+            Path file = Files.writeString(dir.resolve("empty." + format), export(database("empty-" + format, 0), format));
+            MainTest.Result r = cairn("import", target.toString(), "Note", file.toString());
+            assertEquals(0, r.code(), format + ": " + r.err());
+            assertEquals("imported 0 records into Note\n", r.out(), format);
+            assertEquals(2L, size(target));
+        }
+        // a file with records is still refused without --append: they would be added beside those there
+        Path some = Files.writeString(dir.resolve("some.jsonl"), export(database("some", 1), "jsonl"));
+        MainTest.Result r = cairn("import", target.toString(), "Note", some.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("tree Note holds 2 records already") && r.err().contains("give --append (nothing imported)"),
+            r.err());
+        assertEquals(1, r.err().split("nothing imported", -1).length - 1, r.err());
+        assertEquals(2L, size(target));
+    }
 }
