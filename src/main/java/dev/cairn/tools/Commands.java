@@ -425,8 +425,12 @@ final class Commands {
         try {
             return Cairn.open(dir);
         } catch (DatabaseLockedException e) {
+            // The lock names no holder, and the folder's trees cannot be read while another process writes it:
+            // the advice covers a server's folder too, which export refuses however it is reached.
             throw new DatabaseLockedException(e.getMessage() + "; export a backup of it instead (cairn backup " + dir
-                + " COPY, then cairn export COPY " + treeName + ")");
+                + " COPY, then cairn export COPY " + treeName + "), or, if it is a sync server's folder (cairn server"
+                + " --data " + dir + "), which holds no node's trees to export, sync a fresh node from the server and"
+                + " export that");
         }
     }
 

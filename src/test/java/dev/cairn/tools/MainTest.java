@@ -744,8 +744,29 @@ class MainTest {
             assertEquals(2, r.code(), r.out() + r.err());
             assertEquals("", r.out());
             assertEquals("cairn export: database folder " + db + " is in use by another process or handle; export a backup"
-                + " of it instead (cairn backup " + db + " COPY, then cairn export COPY Part)\n", r.err());
+                + " of it instead (cairn backup " + db + " COPY, then cairn export COPY Part), or, if it is a sync server's"
+                + " folder (cairn server --data " + db + "), which holds no node's trees to export, sync a fresh node from the"
+                + " server and export that\n", r.err());
         }
+    }
+
+    /**
+     * A server's folder in use: the backup the advice named was refused too, as the folder is (probe 67), so the
+     * advice says what exports a server's records. The lock names no holder, so the advice covers both kinds.
+     */
+    @Test
+    void anExportOfAServersFolderInUseSaysToExportASyncedNode() {
+        Path serverDir = dir.resolve("srv");
+        try (dev.cairn.CairnServer server = dev.cairn.CairnServer.start(serverDir, 0)) {
+            Result r = cairn("export", serverDir.toString(), "Blob");
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("if it is a sync server's folder (cairn server --data " + serverDir + "), which holds"
+                + " no node's trees to export, sync a fresh node from the server and export that"), r.err());
+        }
+        // what that advice spares: a server's folder, or its copy, is no node's to export
+        Result closed = cairn("export", serverDir.toString(), "Blob");
+        assertEquals(2, closed.code(), closed.err());
+        assertTrue(closed.err().contains("holds a sync server's database"), closed.err());
     }
 
     @Test
