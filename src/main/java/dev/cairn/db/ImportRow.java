@@ -109,7 +109,8 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
      * @throws TransferRefusedException the end line of an export of another tree
      */
     static long endLineCount(String line, String where, String tree, JsonOrigin.At origin) {
-        if (!line.contains(END_MEMBER)) return -1; // no line of a record holds it but in a string value
+        // A line without the name, written plain or escaped, cannot have the member: not parsed twice.
+        if (!line.contains(END_MEMBER) && line.indexOf('\\') < 0) return -1;
         Map<String, int[]> at;
         try {
             at = JsonForm.membersAt(line, where, origin);

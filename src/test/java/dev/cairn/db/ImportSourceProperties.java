@@ -29,7 +29,7 @@ class ImportSourceProperties {
         " { \"records\" : 0 , \"tree\" : \"T\" } ", "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":0}}",
         " { \"cairn-export-end\" : { \"records\" : 1 , \"tree\" : \"T\" } } ", "{\"cairn-export-end\":{\"tree\":\"U\",\"records\":0}}",
         "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":2},\"x\":1}", "{\"cairn-export-end\":{\"tree\":\"T\",\"records\":-1}}",
-        "{\"s\":\"cairn-export-end\"}",
+        "{\"s\":\"cairn-export-end\"}", "{\"cairn\\u002dexport-end\":{\"tree\":\"T\",\"records\":1}}",
         "{\"key\":\"U/1.0\",\"value\":{\"s\":\"a\"}}", "{\"key\":\"T/1.0\",\"value\":{\"s\":\"a\"},\"x\":1}",
         "{\"key\":\"T/x.0\",\"value\":{}}", "{\"key\":\"T/1.0\",\"value\":[1]}", "not json", "[1,2]", "\"text\"", "{",
         "\n", "\r", "\r\n", "\n\n", " ", "\t", "\u001c", "\u2028", "\u0085", "\uFEFF",
@@ -70,6 +70,18 @@ class ImportSourceProperties {
         for (String t : List.of("\uFEFF" + " ".repeat(40_000) + "x", "\uFEFF" + " ".repeat(40_000), "ab" + " ".repeat(100) + "c\n{")) {
             assertEquals(wholeText(t), read(ImportSource.jsonLines(t, "T")), shown(t));
         }
+    }
+
+    /** The end line is told by its member's name, however it is written: escaped, spaced, among others (refused). */
+    @Example
+    void theEndLineIsToldByItsMembersNameAsJsonReadsIt() {
+        String record = "{\"s\":\"cairn-export-end\"}\n";
+        Object read = read(ImportSource.jsonLines(record + " { \"cairn\\u002dexport-end\" : {\"records\":1,\"tree\":\"T\"}}",
+            "T"));
+        assertEquals(List.of(List.of(ImportRow.ofLine(record.strip(), "record 1", JsonOrigin.at(1, 1))), true), read);
+        assertEquals("IllegalArgumentException: the end line at line 2: members besides \"cairn-export-end\": [s] (expected:"
+            + " the end line {\"cairn-export-end\":{\"tree\":\"T\",\"records\":N}}, N the number of records before it)",
+            read(ImportSource.jsonLines(record + "{\"s\":1,\"cairn-export-end\":{\"records\":1,\"tree\":\"T\"}}", "T")));
     }
 
     private static String shown(String text) {
