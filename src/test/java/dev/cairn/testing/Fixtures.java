@@ -47,4 +47,17 @@ public final class Fixtures {
         return new Part("PART-" + String.format("%06d", i) + "-R10K", "Maker" + (i % 50), i * 7, i * 100L,
             List.of("t" + (i % 20), "t" + ((i + 1) % 20), "t" + ((i + 2) % 20)));
     }
+
+    /**
+     * A database in {@code dir}/db holding {@code count} parts "P-0".. made by ACME (what the
+     * command-line tests work on), closed.
+     */
+    public static java.nio.file.Path databaseWithParts(java.nio.file.Path dir, int count) {
+        java.nio.file.Path db = dir.resolve("db");
+        try (dev.cairn.Cairn c = dev.cairn.Cairn.open(db)) {
+            dev.cairn.Tree<Part> parts = c.tree(Part.class);
+            for (int i = 0; i < count; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
+        }
+        return db;
+    }
 }

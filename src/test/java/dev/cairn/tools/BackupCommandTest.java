@@ -3,17 +3,13 @@ package dev.cairn.tools;
 import static dev.cairn.tools.MainTest.cairn;
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.cairn.Cairn;
-import dev.cairn.Tree;
 import dev.cairn.store.BackupBuild;
 import dev.cairn.store.Store;
-import dev.cairn.testing.Fixtures.Part;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -29,12 +25,7 @@ class BackupCommandTest {
     @TempDir Path dir;
 
     private Path databaseWithParts(int count) {
-        Path db = dir.resolve("db");
-        try (Cairn c = Cairn.open(db)) {
-            Tree<Part> parts = c.tree(Part.class);
-            for (int i = 0; i < count; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
-        }
-        return db;
+        return dev.cairn.testing.Fixtures.databaseWithParts(dir, count);
     }
 
     /**

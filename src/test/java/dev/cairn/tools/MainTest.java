@@ -33,12 +33,7 @@ class MainTest {
     }
 
     private Path databaseWithParts(int count) {
-        Path db = dir.resolve("db");
-        try (Cairn c = Cairn.open(db)) {
-            Tree<Part> parts = c.tree(Part.class);
-            for (int i = 0; i < count; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
-        }
-        return db;
+        return dev.cairn.testing.Fixtures.databaseWithParts(dir, count);
     }
 
     @Test

@@ -3,8 +3,6 @@ package dev.cairn.tools;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.cairn.Cairn;
-import dev.cairn.Tree;
 import dev.cairn.testing.ChildJvm;
 import dev.cairn.testing.Fixtures.Part;
 import java.io.ByteArrayOutputStream;
@@ -57,12 +55,7 @@ class OutputFailureTest {
     }
 
     private Path databaseWithParts(int count) {
-        Path db = dir.resolve("db");
-        try (Cairn c = Cairn.open(db)) {
-            Tree<Part> parts = c.tree(Part.class);
-            for (int i = 0; i < count; i++) parts.insert(new Part("P-" + i, "ACME", i, 100L * i, List.of("t" + i)));
-        }
-        return db;
+        return dev.cairn.testing.Fixtures.databaseWithParts(dir, count);
     }
 
     private record Run(int code, String err, Full out) { }
