@@ -54,6 +54,8 @@ class TreeModelProperties {
         final TreeMap<Key<Doc>, Rec> model = new TreeMap<>(
             Comparator.<Key<Doc>>comparingInt(Key::id).thenComparingInt(Key::revision));
         int nextId;
+        /** Per id, its highest revision removed: newRevision never makes one at or below it again. */
+        final java.util.Map<Integer, Integer> removedMax = new java.util.HashMap<>();
 
         Sim() {
             try {
@@ -139,6 +141,7 @@ class TreeModelProperties {
                 else {
                     s.docs.remove(k);
                     s.model.remove(k);
+                    s.removedMax.merge(k.id(), k.revision(), Math::max);
                 }
             }))
             .withAction(5, slotAction("checkOut", (s, k, n) -> {
@@ -166,7 +169,8 @@ class TreeModelProperties {
             }))
             .withAction(3, slotAction("newRevision", (s, k, n) -> {
                 Rec r = s.model.get(k);
-                Key<Doc> next = s.docs.key(k.id(), k.revision() + 1);
+                // After the highest revision of the id ever used (database-layout.md: removed ones stay removed).
+                Key<Doc> next = s.docs.key(k.id(), Math.max(k.revision(), s.removedMax.getOrDefault(k.id(), -1)) + 1);
                 boolean newer = s.model.keySet().stream().anyMatch(x -> x.id() == k.id() && x.revision() > k.revision());
                 if (r == null) assertThrows(RecordNotFoundException.class, () -> s.docs.newRevision(k));
                 else if (!r.released || newer) assertThrows(IllegalStateException.class, () -> s.docs.newRevision(k));
