@@ -110,7 +110,9 @@ record ImportRow(String tree, int id, int revision, String json, String where, R
      */
     static long endLineCount(String line, String where, String tree, JsonOrigin.At origin) {
         // A line without the name, written plain or escaped, cannot have the member: not parsed twice.
-        if (!line.contains(END_MEMBER) && line.indexOf('\\') < 0) return -1;
+        // Its letters and '-' escape only as a backslash-u sequence, so a record line whose strings
+        // hold other escapes (a line break, a quote) is not parsed for it either.
+        if (!line.contains(END_MEMBER) && !line.contains("\\u")) return -1;
         Map<String, int[]> at;
         try {
             at = JsonForm.membersAt(line, where, origin);
