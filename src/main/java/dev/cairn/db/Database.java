@@ -861,7 +861,7 @@ public final class Database implements AutoCloseable {
     private <V> Key<V> create(TreeState t, Key<V> key, RecordHeader h, byte[] value, byte[] body, KeyPool pool) {
         WriteTxn txn = txn();
         byte[] k = Layout.recordKey(key.id(), key.revision());
-        refuseHeldId(t, key, pool != null);
+        refuseHeldId(t, key, k, pool != null);
         indexCheck(t, key, null, MemorySegment.ofArray(body));
         if (pool != null) {
             int id = pool.take(t.name);
@@ -877,12 +877,12 @@ public final class Database implements AutoCloseable {
      * An id is never handed out twice (database-layout.md §4), so no record holds the key a new
      * one is stored under; were the pool wrong (ids received twice), the put would replace a
      * stored record. One seek: for an id from the pool ({@code fresh}) any revision of it counts,
-     * for an imported key that key.
+     * for an imported key that key ({@code k}, as stored).
      */
-    private void refuseHeldId(TreeState t, Key<?> key, boolean fresh) {
+    private void refuseHeldId(TreeState t, Key<?> key, byte[] k, boolean fresh) {
         int heldRevision = -1;
         if (!fresh) {
-            if (txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision())) != null) heldRevision = key.revision();
+            if (txn().get(t.dataTree, k) != null) heldRevision = key.revision();
         } else {
             try (Cursor c = txn().cursor(t.dataTree)) {
                 if (c.seek(Layout.recordKey(key.id(), 0)) && Layout.idOf(c.key()) == key.id()) {

@@ -33,12 +33,22 @@ import org.junit.jupiter.api.io.TempDir;
 class CancelCheckOutTest {
     @TempDir Path dir;
 
+    /** a checks the record in: c, waiting behind the b whose wait ended, gets it ({@code who}), and b sees c hold it. */
+    private static void aChecksInAndCHoldsIt(SyncFixture f, SyncFixture.HeldByA held, CompletableFuture<Void> cWaits, String who) {
+        Key<Part> k = held.key();
+        held.pa().checkIn(k);
+        cWaits.orTimeout(10, TimeUnit.SECONDS).join();
+        assertEquals(held.c().nodeId(), f.checkOutOf(k).holder().id(), who);
+        await("b sees c hold it", () -> held.pb().borrowState(k) instanceof BorrowState.HeldBy h
+            && h.node().equals(held.c().nodeId()));
+    }
+
     @Test
     void aCancelledWaitLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
         try (SyncFixture f = new SyncFixture(dir)) {
             SyncFixture.HeldByA held = f.heldByA();
-            Cairn a = held.a(), b = held.b(), c = held.c();
-            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Cairn a = held.a();
+            Tree<Part> pb = held.pb(), pc = held.pc();
             Key<Part> k = held.key();
 
             CompletableFuture<Void> bWaits = pb.checkOut(k);
@@ -50,10 +60,7 @@ class CancelCheckOutTest {
             assertThrows(CancellationException.class, bWaits::join);
             await("c moves up", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
 
-            pa.checkIn(k);
-            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
-            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not the cancelled b, holds it");
-            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+            aChecksInAndCHoldsIt(f, held, cWaits, "c, not the cancelled b, holds it");
         }
     }
 
@@ -83,8 +90,8 @@ class CancelCheckOutTest {
     void aWaitTheApplicationFailedLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
         try (SyncFixture f = new SyncFixture(dir)) {
             SyncFixture.HeldByA held = f.heldByA();
-            Cairn a = held.a(), b = held.b(), c = held.c();
-            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Cairn a = held.a();
+            Tree<Part> pb = held.pb(), pc = held.pc();
             Key<Part> k = held.key();
 
             CompletableFuture<Void> bWaits = pb.checkOut(k);
@@ -95,10 +102,7 @@ class CancelCheckOutTest {
             assertTrue(bWaits.completeExceptionally(new IllegalStateException("gave up")));
             await("c moves up", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
 
-            pa.checkIn(k);
-            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
-            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not the failed b, holds it");
-            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+            aChecksInAndCHoldsIt(f, held, cWaits, "c, not the failed b, holds it");
         }
     }
 
@@ -111,8 +115,8 @@ class CancelCheckOutTest {
     void aWaitTheApplicationCompletedLeavesTheQueueAndTheRecordGoesToTheNextInLine() {
         try (SyncFixture f = new SyncFixture(dir)) {
             SyncFixture.HeldByA held = f.heldByA();
-            Cairn a = held.a(), c = held.c();
-            Tree<Part> pa = held.pa(), pb = held.pb(), pc = held.pc();
+            Cairn a = held.a();
+            Tree<Part> pb = held.pb(), pc = held.pc();
             Key<Part> k = held.key();
 
             CompletableFuture<Void> bWaits = pb.checkOut(k).completeOnTimeout(null, 300, TimeUnit.MILLISECONDS);
@@ -122,10 +126,7 @@ class CancelCheckOutTest {
             assertThrows(dev.cairn.NotCheckedOutException.class, () -> pb.update(k, part(3)), "b goes on without the record");
             await("c is first in line", () -> pc.borrowState(k).equals(new BorrowState.Waiting(a.nodeId(), 1)));
 
-            pa.checkIn(k);
-            cWaits.orTimeout(10, TimeUnit.SECONDS).join();
-            assertEquals(c.nodeId(), f.checkOutOf(k).holder().id(), "c, not b, holds it");
-            await("b sees c hold it", () -> pb.borrowState(k) instanceof BorrowState.HeldBy h && h.node().equals(c.nodeId()));
+            aChecksInAndCHoldsIt(f, held, cWaits, "c, not b, holds it");
         }
     }
 
