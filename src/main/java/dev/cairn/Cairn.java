@@ -208,6 +208,32 @@ public final class Cairn implements AutoCloseable {
     }
 
     /**
+     * Writes a consistent copy of this database, as of the last commit, into the folder
+     * {@code target} while the application goes on reading and writing (the copy pins that
+     * snapshot; writers are held up only while a logged commit is checkpointed first). The copy
+     * is built in {@code target/backup.partial}, opened and verified there, and moved into
+     * {@code target} only then, so a backup that fails or is killed leaves no folder that could
+     * pass for one. Unlike {@code cairn backup} of a folder another process holds, it never fails
+     * because writers keep committing. A node's folder restored from it is refused by its server
+     * ({@code NODE_COPY}, see the README): it is for recovering the node's records (export
+     * them), a server's ({@link CairnServer#backup}) is the one to restore. A {@link #close}
+     * meanwhile waits for it to finish.
+     *
+     * @param target a folder that does not hold a database (it is created if missing), not
+     *     inside this database's folder
+     * @throws IllegalArgumentException a target that holds a database or a {@code backup.partial}
+     *     folder, lies inside this database's folder, or is a file
+     * @throws CorruptionException the copy does not verify: this database is damaged (the problems
+     *     are in the message; nothing is left in {@code target})
+     * @throws CairnException the copy could not be written (a full disk: its reason, and what was removed)
+     * @throws IllegalStateException inside {@link #write}, or after {@link #close}
+     */
+    public void backup(Path target) {
+        Objects.requireNonNull(target, "target");
+        db.backup(target);
+    }
+
+    /**
      * Links this node to a sync server and replicates every tree; see
      * {@link #connect(String, int, Set)}.
      */

@@ -249,6 +249,27 @@ public final class CairnServer implements AutoCloseable {
         return loop.port();
     }
 
+    /**
+     * Writes a consistent copy of the server's database, as of its last commit, into the folder
+     * {@code target} while the server serves on (it runs on the caller's thread): built in
+     * {@code target/backup.partial}, opened and verified there, and moved into {@code target}
+     * only then. Unlike {@code cairn backup} run beside the server, it never fails because
+     * nodes keep sending changes. Restoring it is described in the README (nodes that synced
+     * after the backup are refused with {@code SERVER_BEHIND}). A {@link #close} meanwhile waits
+     * for it to finish. The console's {@code backup TARGET} calls it.
+     *
+     * @throws IllegalArgumentException a target that holds a database or a {@code backup.partial}
+     *     folder, lies inside the server's folder, or is a file
+     * @throws CorruptionException the copy does not verify: the server's database is damaged
+     *     (the problems are in the message; nothing is left in {@code target})
+     * @throws CairnException the copy could not be written (a full disk: its reason)
+     * @throws IllegalStateException the server is closed
+     */
+    public void backup(Path target) {
+        Objects.requireNonNull(target, "target");
+        core.backup(target);
+    }
+
     /** This server's UUID, stable across restarts. */
     public UUID serverId() {
         return serverId;

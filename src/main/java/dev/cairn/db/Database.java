@@ -16,6 +16,7 @@ import dev.cairn.schema.SchemaVersions;
 import dev.cairn.store.Cursor;
 import dev.cairn.store.ReadTxn;
 import dev.cairn.store.Store;
+import dev.cairn.store.VerifyReport;
 import dev.cairn.store.WriteTxn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -450,6 +451,18 @@ public final class Database implements AutoCloseable {
 
     public void checkOpen() {
         if (closed) throw new IllegalStateException("database " + directory + " is closed");
+    }
+
+    /**
+     * A consistent, verified copy of the current snapshot into {@code target} while writers go on
+     * ({@link Store#backup}); a close meanwhile waits for it to finish.
+     */
+    public VerifyReport backup(Path target) {
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("backup of " + directory + " inside a write batch (back up after it returns)");
+        }
+        checkOpen();
+        return store.backup(target);
     }
 
     /** Idempotent: waits for the writer and readers inside an operation, then closes the store. */

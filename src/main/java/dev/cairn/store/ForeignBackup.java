@@ -101,7 +101,8 @@ public final class ForeignBackup {
             + " each copy mixes pages of different commits (what the check found in the last copy, not in the database: "
             + lastProblem + "). Take the backup at a quieter time (fewer commits a second), or stop the application or"
             + " server that holds " + sourceDir + " for as long as the copy takes: a folder no process holds is copied at"
-            + " once, under its lock";
+            + " once, under its lock; or back up from inside that process, which never fails for its commits: the"
+            + " server console's backup TARGET, Cairn.backup in an application";
     }
 
     /**

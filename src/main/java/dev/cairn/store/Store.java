@@ -74,6 +74,11 @@ public final class Store implements AutoCloseable {
     private final long checkpointBytes;
     private final ReaderTable readers = new ReaderTable();
     private final Semaphore writeSlot = new Semaphore(1);
+    /**
+     * Held shared by each copy of a pinned snapshot (backup, compaction), exclusively by
+     * {@link #close}: a close waits for a copy to finish rather than unmap the pages it reads.
+     */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock copying = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile Thread writerThread;
     private volatile Snapshot current;
     private volatile boolean closed;
@@ -839,10 +844,41 @@ public final class Store implements AutoCloseable {
 
     /**
      * Copies the current snapshot into targetDir (which must not hold a database), while
-     * writers keep committing. The copy opens as an ordinary database.
+     * writers keep committing, and checks the copy: it is built in targetDir's
+     * {@link BackupBuild#DIR} folder, opened and verified there, and moved into targetDir only
+     * then (storage-format.md §8). The copy opens as an ordinary database.
+     *
+     * @return the copy's verify report (ok)
+     * @throws CorruptionException the copy does not verify (nothing is left in targetDir): this
+     *     database's snapshot is damaged, the report's problems are in the message
+     * @throws IllegalArgumentException a target that cannot take a backup (holds a database or a
+     *     build folder, lies inside this folder, is a file)
      */
-    public void backup(Path targetDir) {
+    public VerifyReport backup(Path targetDir) {
         if (targetDir == null) throw new IllegalArgumentException("targetDir is null");
+        copying.readLock().lock();
+        try (BackupBuild build = BackupBuild.begin(dir, targetDir)) {
+            checkOpen();
+            copySnapshot(build.dir());
+            VerifyReport report;
+            try (Store copy = Store.open(build.dir())) {
+                report = copy.verify();
+            }
+            if (!report.ok()) {
+                throw new CorruptionException("backup of " + dir + ": the copy of its snapshot (txn " + report.txnId()
+                    + ") does not verify, so this database is damaged (run cairn verify on it): "
+                    + String.join("; ", report.problems()).replace(build.dir().toString(), targetDir.toString())
+                    + build.discard());
+            }
+            build.publish();
+            return report;
+        } finally {
+            copying.readLock().unlock();
+        }
+    }
+
+    /** The copy of {@link #backup}: the current snapshot's pages into targetDir, unchecked (storage-format.md §8). */
+    void copySnapshot(Path targetDir) {
         ReadTxn r = beginRead();
         if (!r.snapshot.freeListCurrent) {
             // The copy's free list must be its snapshot's: take a checkpoint first.
@@ -875,8 +911,11 @@ public final class Store implements AutoCloseable {
      */
     public void compactTo(Path targetDir) {
         if (targetDir == null) throw new IllegalArgumentException("targetDir is null");
+        copying.readLock().lock();
         try (ReadTxn r = beginRead()) {
             CompactCopy.copy(this, r, targetDir);
+        } finally {
+            copying.readLock().unlock();
         }
     }
 
@@ -930,11 +969,19 @@ public final class Store implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (closed) return;
-        if (!writeSlot.tryAcquire()) {
-            throw new IllegalStateException("cannot close " + dir + ": a write transaction is open (commit or abort it first)");
+        if (copying.getReadHoldCount() > 0) {
+            throw new IllegalStateException("cannot close " + dir + " from inside its own backup or compaction");
         }
-        closed = true;
-        writeSlot.release();
+        copying.writeLock().lock(); // waits for a backup or compaction running on another thread
+        try {
+            if (!writeSlot.tryAcquire()) {
+                throw new IllegalStateException("cannot close " + dir + ": a write transaction is open (commit or abort it first)");
+            }
+            closed = true;
+            writeSlot.release();
+        } finally {
+            copying.writeLock().unlock();
+        }
         try {
             try {
                 if (writable && !failed && !damaged) checkpoint();

@@ -1333,6 +1333,15 @@ public final class ServerCore implements AutoCloseable {
         }
     }
 
+    /**
+     * A consistent, verified copy of the server's database into {@code target}
+     * ({@link Store#backup}). The one method called off the loop thread: it touches only the
+     * store, which is thread-safe, so the loop serves and commits meanwhile.
+     */
+    public void backup(Path target) {
+        store.backup(target);
+    }
+
     public Path directory() {
         return store.directory();
     }

@@ -107,8 +107,9 @@ public final class Main {
             is copied byte for byte (after a crash, its log too: opening the copy replays it); one
             an application or server holds open is copied until a copy is one committed state, at
             most 8 times: a process committing all the time can change every copy under it, and the
-            backup then fails (exit 2; DIR is not damaged by it): back up at a quieter time, or stop
-            the application or server for the copy. The copy is built in TARGET_DIR/backup.partial
+            backup then fails (exit 2; DIR is not damaged by it): back up at a quieter time, stop
+            the application or server for the copy, or back up from inside it (the server
+            console's backup TARGET, Cairn.backup), which cannot fail so. The copy is built in TARGET_DIR/backup.partial
             and moved into TARGET_DIR once checked: a backup that fails leaves nothing there, and
             one that was killed leaves only that folder, which the next backup names (delete it).
             Exit 0 copied and verified, 1 the copy does not verify (it is kept as it is: it is what

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -31,7 +32,7 @@ import java.util.stream.Collectors;
  */
 final class ServerConsole {
     /** The commands, in the order of {@link #HELP}; every list of them is made from this one (ServerConsoleTest). */
-    static final List<String> COMMANDS = List.of("clients", "checkouts", "break", "release", "stop", "help");
+    static final List<String> COMMANDS = List.of("clients", "checkouts", "break", "release", "backup", "stop", "help");
     static final String HELP = """
         console commands:
           clients               connected nodes: name, id, address, live or catching up, since
@@ -41,6 +42,9 @@ final class ServerConsole {
           release NODE          for a node that will not come back (NODE: its id, or its name
                                 as clients and checkouts show it): it leaves every queue, and
                                 each record it holds goes to the first node waiting, else is free
+          backup TARGET         a consistent, verified copy of the server's database into the
+                                folder TARGET (relative to the server's working folder) while
+                                it serves; a stop meanwhile waits for it
           stop                  stop the server as SIGTERM does (database closed cleanly), exit 0
           help                  this list
         """;
@@ -107,6 +111,7 @@ final class ServerConsole {
                 }
                 case "break" -> breakCheckOut(key(words, rest));
                 case "release" -> release(rest);
+                case "backup" -> backup(rest);
                 case "stop" -> {
                     expectNoArguments(words);
                     stop.run();   // says itself that the server stops and that it stopped
@@ -180,6 +185,15 @@ final class ServerConsole {
         if (r.held().isEmpty() && r.waited().isEmpty()) return node(r.node()) + " holds and waits for no record: nothing to release\n";
         return "released " + node(r.node()) + ": broke " + r.held().size() + " check-out(s)" + keys(r.held()) + ", left "
             + r.waited().size() + " queue(s)" + keys(r.waited()) + "\n";
+    }
+
+    private String backup(String target) {
+        if (target.isEmpty()) throw new Main.UsageException("backup needs a target folder (expected: backup TARGET)");
+        Path to = Path.of(target);
+        long start = System.nanoTime();
+        server.backup(to);
+        return "backed up to " + to.toAbsolutePath() + " (copy verified) in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms\n";
     }
 
     /** A node's id as given, or the id of the one node ever connected under that name. */

@@ -38,6 +38,8 @@ class ForeignBackupTest {
         assertTrue(many.contains("(what the check found in the last copy, not in the database: catalog: page 9: checksum, and 2"
             + " more)"), many);
         assertTrue(said.contains("or stop the application or server that holds big for as long as the copy takes"), said);
+        assertTrue(said.endsWith("or back up from inside that process, which never fails for its commits: the server console's"
+            + " backup TARGET, Cairn.backup in an application"), said);
         // Copies tell apart: a commit in between changes the log's bytes.
         Path a = dir.resolve("a");
         Files.write(a, new byte[100]);

@@ -223,7 +223,7 @@ class ServerConsoleTest {
         assertEquals(ServerConsole.COMMANDS, helped, ServerConsole.HELP);
         assertTrue(Main.COMMAND_HELP.get("server").contains(ServerConsole.HELP.indent(2)), Main.COMMAND_HELP.get("server"));
         assertTrue(Main.USAGE.contains("console commands on stdin (server --help):\n"
-            + " ".repeat(33) + "clients, checkouts, break, release, stop, help\n"), Main.USAGE);
+            + " ".repeat(33) + "clients, checkouts, break, release, backup, stop, help\n"), Main.USAGE);
         String readme = java.nio.file.Files.readString(Path.of("README.md"));
         int start = readme.indexOf("```\nclients ");
         assertTrue(start >= 0, "README lists the console's commands");
@@ -234,6 +234,51 @@ class ServerConsoleTest {
         for (String command : ServerConsole.COMMANDS) {
             if (command.equals("stop")) continue; // ends the console: stopRunsTheStopActionAndEndsTheConsole
             assertFalse(type(command).startsWith("unknown command"), command);
+        }
+    }
+
+    /**
+     * {@code backup TARGET} while a node keeps sending changes: one line saying where, and a copy
+     * that a server started on it serves, holding the records the server had committed, which a
+     * fresh node receives intact. (cairn backup beside a busy server can fail; this cannot.)
+     */
+    @Test
+    void backupCopiesTheServersDatabaseWhileANodeKeepsSendingChanges() throws Exception {
+        Cairn desk = node("desk-1", new CopyOnWriteArrayList<>());
+        Tree<Part> parts = desk.tree(Part.class);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            for (int i = 0; !stop.get() && i < 100_000; i++) {
+                parts.insert(dev.cairn.testing.Fixtures.part(i));
+                made.set(i + 1);
+            }
+        });
+        try {
+            until("the server has some of the changes", () -> server.sequence() >= 500);
+            Path target = dir.resolve("backups").resolve("one");
+            String answer = type("backup " + target);
+            assertTrue(answer.matches("backed up to " + java.util.regex.Pattern.quote(target.toString())
+                + " \\(copy verified\\) in \\d+ ms\n"), answer);
+            assertEquals("backup target " + target + " already holds a database (data.cairn); type help for the commands\n",
+                type("backup " + target));
+            assertEquals("backup needs a target folder (expected: backup TARGET); type help for the commands\n", type("backup"));
+            stop.set(true);
+            writer.join();
+
+            try (CairnServer restored = CairnServer.start(target, 0, APP);
+                 Cairn fresh = Cairn.open(dir.resolve("fresh"), Cairn.Options.defaults().withNodeName("fresh").withAppId(APP))) {
+                assertEquals(server.serverId(), restored.serverId());
+                long count = restored.sequence();
+                assertTrue(count >= 500 && count <= made.get(), "the copy's sequence " + count + ", made " + made.get());
+                Tree<Part> copied = fresh.tree(Part.class);
+                fresh.connect("127.0.0.1", restored.port()).orTimeout(30, TimeUnit.SECONDS).join();
+                until("the fresh node has the copy's records", () -> copied.keys().size() == count);
+                for (Key<Part> k : copied.keys()) assertEquals(dev.cairn.testing.Fixtures.part(k.id()), copied.get(k), k.toString());
+            }
+        } finally {
+            stop.set(true);
+            writer.join();
         }
     }
 
