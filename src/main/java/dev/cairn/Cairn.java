@@ -197,7 +197,9 @@ public final class Cairn implements AutoCloseable {
      * of the records a batch inserts come from the node's pool alone (the server's ranges are
      * stored between transactions, not during one): a batch that inserts more records into a
      * tree than the pool holds fails at once with {@link IllegalStateException}, while {@code
-     * insertAll} outside a batch waits for ranges.
+     * insertAll} outside a batch waits for ranges. A batch is atomic on this node only: other
+     * nodes receive its records one by one, so a reader there may see part of it for a moment
+     * (spec/database-layout.md §7).
      * {@snippet :
      * db.write(() -> { for (Part p : parts) tree.insert(p); });
      * }

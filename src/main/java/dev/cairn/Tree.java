@@ -161,7 +161,9 @@ public interface Tree<V extends Record> {
 
     /**
      * Registers an index: rebuilds it over the whole tree now (atomically for its readers), then
-     * keeps it up to date with every change, and returns it.
+     * keeps it up to date with every change, and returns it. Registering the same indexer
+     * again rebuilds it (it is offered each change once); an indexer registered on another tree
+     * or database is refused.
      *
      * @throws CairnException (e.g. {@code DuplicateNameException}) if the stored records break
      *         the index's rule; the index is then not registered

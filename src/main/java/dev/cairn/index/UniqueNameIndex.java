@@ -24,7 +24,12 @@ import java.util.function.Function;
  * that were apart may each have made a record under one name; when the second arrives, both
  * records keep the name and {@link #duplicates()} lists it until one is renamed. A change that
  * keeps a record's name, or a new revision of an id that holds the name, is never refused, so
- * such records stay editable and revisable.
+ * such records stay editable and revisable. A Released revision keeps the name it was released
+ * with (it never changes), so its id holds that name even after a later revision is renamed.
+ *
+ * <p>Answers come from the last commit the index was given. A read of the tree after a lookup
+ * is another snapshot: on a linked node a change from the server may land in between (the record
+ * removed or renamed), so read it with {@code find} and check its name.
  *
  * <p>A local change whose name {@code nameOf} cannot give (it throws) is refused with that
  * exception. A stored record it cannot name (one from another node, or stored before the function

@@ -904,7 +904,8 @@ public final class ServerCore implements AutoCloseable {
             return;
         }
         byte[] value = c.value();
-        long fingerprint = c.fingerprint();
+        // A tombstone has no schema: stored and pushed with 0, whatever the REMOVED named (§3).
+        long fingerprint = c.kind() == Message.Kind.REMOVED ? 0 : c.fingerprint();
         if (c.kind() == Message.Kind.CHANGED && !checkOuts.heldBy(key, p.clientId)) {
             // A change of the state alone from a node without the check-out (refusal() let only
             // that through): its header with the stored data, which a node that migrated its

@@ -98,6 +98,35 @@ class ServerTrustTest {
     }
 
     /**
+     * A REMOVED is stored as a tombstone with fingerprint 0 whatever fingerprint it names, as
+     * Pushed tombstones carry (sync-protocol.md §3); the server kept the one sent and pushed it on.
+     */
+    @Test
+    void aRemovedIsStoredAndPushedWithFingerprintZeroWhateverItNames() {
+        RecordCodec<Part> parts = CoreConn.codec(Part.class, "Part");
+        long fp = parts.schema().fingerprint();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn maker = new Conn(core, UUID.randomUUID());
+            Conn other = new Conn(core, UUID.randomUUID());
+            maker.hello();
+            other.hello();
+            Key<?> k = new Key<>("Part", CoreConn.last(Message.Keys.class, maker.send(new Message.NeedKeys("Part"))).from(), 0);
+            maker.send(schemaDef("Part", false, Part.class),
+                new Message.Change(1, k, Message.Kind.CREATED, fp, CoreConn.recordValue(0, 0, 0, maker.id, parts.encode(part(1)))),
+                new Message.CheckOut(k));
+            int seen = other.conn.received.size();
+            List<Message> answer = maker.send(new Message.Change(2, k, Message.Kind.REMOVED, 0x1234, new byte[0]));
+            assertEquals(2, CoreConn.last(Message.Ack.class, answer).serverSeq());
+            Message.Pushed back = CoreConn.last(Message.Pushed.class, answer);
+            assertEquals(List.of(2L, k, 0L, 0), List.of(back.serverSeq(), back.key(), back.fingerprint(), back.value().length),
+                "the sender is told what is stored");
+            Message.Pushed pushed = CoreConn.last(Message.Pushed.class, other.conn.received.subList(seen, other.conn.received.size()));
+            assertEquals(0, pushed.fingerprint());
+            assertEquals(0, pushed.value().length);
+        }
+    }
+
+    /**
      * A CheckOut of an id no range holds is answered free and stored nowhere (probe 39: 50,000
      * of them were granted, pushed and kept in every node); one of an issued id whose record is
      * still on its way is granted as before.
