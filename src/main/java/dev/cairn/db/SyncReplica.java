@@ -54,6 +54,11 @@ public final class SyncReplica implements Replica {
     /** The server run in which the node got its syncSeq (database-layout.md §2; sync-protocol.md §4.4). */
     static final byte[] SYNC_EPOCH = "syncEpoch".getBytes(StandardCharsets.US_ASCII);
     /**
+     * The syncSeq stored with syncEpoch: another syncSeq beside it was stored by a Cairn that
+     * knows no runs (protocol 4 and older), which left the run of an earlier sequence in place.
+     */
+    static final byte[] SYNC_EPOCH_AT = "syncEpochAt".getBytes(StandardCharsets.US_ASCII);
+    /**
      * The server sequence the node's records come from when above syncSeq: set by a catch-up's
      * mark (CaughtUpTo), dropped once syncSeq reaches it (database-layout.md §2; sync-protocol.md §4.4).
      */
@@ -380,9 +385,25 @@ public final class SyncReplica implements Replica {
         return Math.max(lastSeq, highSeq);
     }
 
+    /**
+     * The stored syncEpoch, or none when the syncSeq beside it is not the one it was stored with:
+     * an older Cairn (protocol 4 and below) synced this folder meanwhile, and the run it names
+     * is not the one the syncSeq came from (a server would take the pair for a restored backup).
+     */
     @Override
     public UUID syncEpoch() {
-        return storedUuid(SYNC_EPOCH);
+        return db.readOrWrite(r -> {
+            MemorySegment epoch = r.get(Layout.NODE, SYNC_EPOCH);
+            if (epoch == null) return Message.NONE;
+            MemorySegment at = r.get(Layout.NODE, SYNC_EPOCH_AT);
+            MemorySegment seq = r.get(Layout.NODE, SYNC_SEQ);
+            if (at != null && (seq == null || at.mismatch(seq) != -1)) {
+                LOG.log(System.Logger.Level.INFO, "the server run stored with this node's sync sequence "
+                    + "does not go with it (an older Cairn synced " + db.directory() + " since): this link names none");
+                return Message.NONE;
+            }
+            return Layout.uuidOf(epoch);
+        });
     }
 
     @Override
@@ -575,7 +596,7 @@ public final class SyncReplica implements Replica {
         // a connection caught up: its sequence is past every mark's); that one still counts.
         long high = now.high() > seq ? now.high() : 0;
         if (high == 0 && now.high() != 0) db.txn().delete(Layout.NODE, EPOCH_SEQ);
-        storeEpoch();
+        storeEpoch(seq);
         setSeqs(new Seqs(seq, high));
     }
 
@@ -607,13 +628,15 @@ public final class SyncReplica implements Replica {
         seqsInBatch = stored;
     }
 
-    /** Stores the run of this connection's server with the sequence the batch stores (none: deleted). */
-    private void storeEpoch() {
+    /** Stores the run of this connection's server with {@code syncSeq}, the sequence the batch stores (none: deleted). */
+    private void storeEpoch(long syncSeq) {
         UUID epoch = connectionEpoch;
         if (epoch.equals(Message.NONE)) {
             db.txn().delete(Layout.NODE, SYNC_EPOCH);
+            db.txn().delete(Layout.NODE, SYNC_EPOCH_AT);
         } else {
             db.txn().put(Layout.NODE, SYNC_EPOCH, Layout.uuidBytes(epoch));
+            db.txn().put(Layout.NODE, SYNC_EPOCH_AT, Layout.longBytes(syncSeq));
         }
     }
 
@@ -861,7 +884,7 @@ public final class SyncReplica implements Replica {
                 db.txn().delete(Layout.NODE, EPOCH_SEQ);
                 high = 0;
             }
-            storeEpoch();
+            storeEpoch(seq);
             db.txn().put(Layout.NODE, SYNC_TREES, encodeTrees(trees));
             setSeqs(new Seqs(seq, high));
             return null;

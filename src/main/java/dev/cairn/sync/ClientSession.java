@@ -284,10 +284,20 @@ public final class ClientSession {
         };
     }
 
+    /**
+     * The answer of a server of protocol version 4 or older to a Hello longer than its own (a
+     * version 5 or later Hello; a version 4 one at a version 3 server): its decoder refuses the
+     * extra fields as PROTOCOL before it reads the version (sync-protocol.md §4.3), so that is a
+     * refusal of this version too.
+     */
+    private static boolean olderHelloDecoder(Message.Error e) {
+        return e.code() == ErrorCode.PROTOCOL && e.text().startsWith("message tag 1 has ") && e.text().endsWith(" trailing bytes");
+    }
+
     private void handle(Message m) {
         switch (m) {
             case Message.Welcome w -> onWelcome(w);
-            case Message.Error e when e.code() == ErrorCode.VERSION && state == State.HELLO_SENT
+            case Message.Error e when (e.code() == ErrorCode.VERSION || olderHelloDecoder(e)) && state == State.HELLO_SENT
                 && helloVersion > FrameCodec.PROTOCOL_VERSION_MIN -> {
                 // A server older than this version: the link offers it the older one next.
                 state = State.ENDED;

@@ -305,6 +305,63 @@ class RestoredServerTest {
     }
 
     /**
+     * Probe 73: a node moved back to a Cairn of protocol 4, which syncs with the restarted server
+     * and stores its syncSeq without the run (it knows none), then upgraded again, named the run
+     * of its earlier sequence with the later one, and the server took it for a node that synced
+     * with a state its database lacks (restored from a backup): SERVER_BEHIND for good. The older
+     * jar's sync is simulated by storing the server's sequence as the node's syncSeq alone.
+     */
+    @Test
+    void aNodeWhoseSequenceAnOlderCairnMovedIsServedAgainByTheRestartedServer() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Tree<Part> pa = a.tree(Part.class);
+            pa.insert(part(1));
+            a.disconnect();
+            connect(a, f); // stores the run with its sequence
+            f.clients.remove(a);
+            a.close();
+            f.restartServer(); // a new run on the same folder
+            Cairn b = f.connected("b");
+            Tree<Part> pb = b.tree(Part.class);
+            for (int i = 2; i < 5; i++) pb.insert(part(i));
+            await("the server has b's parts", () -> f.server.sequence() >= 4);
+            long seq = f.server.sequence();
+            try (dev.cairn.store.Store store = dev.cairn.store.Store.open(dir.resolve("a"));
+                 dev.cairn.store.WriteTxn w = store.beginWrite()) {
+                w.put("cairn.node", "syncSeq".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                    java.nio.ByteBuffer.allocate(8).putLong(seq).array());
+                w.commit();
+            }
+            a = f.open("a");
+            connect(a, f);
+            Key<Part> after = pb.insert(part(9));
+            Tree<Part> pa2 = a.tree(Part.class);
+            await("a gets b's next part", () -> pa2.contains(after));
+        }
+    }
+
+    /**
+     * Probe 73: a server of protocol 4 refuses a version 5 or 6 Hello as malformed (its decoder
+     * meets the fields it does not know: PROTOCOL "message tag 1 has N trailing bytes"), not as
+     * VERSION; the node retried its newest Hello for ever and never linked. It now takes that
+     * answer as a refusal of its version and offers the one below.
+     */
+    @Test
+    void aVersion4ServersTrailingBytesRefusalOfTheHelloIsAVersionRefusal() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir); SyncProxy proxy = new SyncProxy(f.port())) {
+            proxy.gate = h -> h.protocolVersion() > 4
+                ? new Message.Error(ErrorCode.PROTOCOL, "message tag 1 has " + (h.protocolVersion() == 6 ? 26 : 25) + " trailing bytes") : null;
+            Cairn a = f.open("a");
+            a.connect("127.0.0.1", proxy.port()).orTimeout(20, TimeUnit.SECONDS).join();
+            Key<Part> k = a.tree(Part.class).insert(part(2));
+            Cairn b = f.connected("b");
+            await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
+            assertEquals(List.of(6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+        }
+    }
+
+    /**
      * Version fallback: a node of version 5 or later meeting an older server (the proxy refuses
      * versions 6 and 5 as a version 4 server does) links with version 4, which names no run; the
      * server serves that version 4 Hello as before. The node forgets the run it stored (its next
