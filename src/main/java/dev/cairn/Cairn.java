@@ -295,9 +295,12 @@ public final class Cairn implements AutoCloseable {
         return client.start();
     }
 
-    /** Ends the link to the server (the database stays linked: it reconnects on the next connect). */
+    /**
+     * Ends the link to the server (the database stays linked: it reconnects on the next connect).
+     * After {@link #close} it does nothing, as close itself (which ended the link) does again.
+     */
     public synchronized void disconnect() {
-        db.checkOpen();
+        if (db.isClosed()) return;
         closeClient();
     }
 
@@ -314,9 +317,12 @@ public final class Cairn implements AutoCloseable {
         client = null;
     }
 
-    /** True while a connection to the server is up and past the handshake. */
+    /**
+     * True while a connection to the server is up and past the handshake; false after
+     * {@link #close} (which ends the link), so a status poll needs no check of its own.
+     */
     public boolean isConnected() {
-        db.checkOpen();
+        if (db.isClosed()) return false;
         dev.cairn.sync.net.SyncClient c = client;
         return c != null && c.isConnected();
     }

@@ -629,7 +629,7 @@ class CairnTest {
     }
 
     @Test
-    void closeIsIdempotentAndEveryLaterCallFailsClearly() {
+    void closeIsIdempotentAndEveryLaterCallButTheLinkStatusFailsClearly() {
         Key<Part> k = parts.insert(part(1));
         GenericTree g = db.genericTree("Part");
         db.close();
@@ -637,10 +637,13 @@ class CairnTest {
         for (Executable call : List.<Executable>of(() -> parts.get(k), () -> parts.insert(part(2)),
             () -> parts.keys(), () -> parts.size(), () -> parts.checkOut(k), () -> parts.field("stock"),
             () -> db.tree(Part.class), () -> db.treeNames(), () -> db.nodeId(), () -> db.genericTree("Part"),
-            () -> db.events(), () -> db.subscribe(e -> { }), () -> db.isConnected(), () -> g.keys(),
+            () -> db.events(), () -> db.subscribe(e -> { }), () -> g.keys(),
             () -> g.getJson(k.id(), 0), () -> db.write(() -> { }))) {
             assertThrowsNaming(IllegalStateException.class, "closed", call);
         }
+        // A status poll, or a listener that closed the database: answers, as a second close does nothing.
+        assertFalse(db.isConnected());
+        db.disconnect();
         db = Cairn.open(dir.resolve("db"), OPTIONS);
         assertEquals(part(1), db.tree(Part.class).get(k));
     }

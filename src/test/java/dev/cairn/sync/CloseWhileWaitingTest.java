@@ -71,6 +71,30 @@ class CloseWhileWaitingTest {
         }
     }
     /**
+     * A status poll, or a listener that closed the database, asks isConnected or disconnects
+     * after the close: false and nothing, as a second close does nothing. Before, both threw
+     * IllegalStateException ("database ... is closed").
+     */
+    @Test
+    void isConnectedAndDisconnectAfterCloseAnswerWithoutThrowing() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            assertTrue(a.isConnected());
+            a.close();
+            assertFalse(a.isConnected(), "a closed node is not connected");
+            a.disconnect();
+            a.disconnect();
+            assertFalse(a.isConnected());
+            a.close();
+            assertEquals("Cairn[" + dir.resolve("a") + ", closed]", a.toString());
+        }
+        Cairn standalone = Cairn.open(dir.resolve("standalone"));
+        standalone.close();
+        assertFalse(standalone.isConnected());
+        standalone.disconnect();
+    }
+
+    /**
      * A node closed while connected leaves the queues it waits in: the record passes to the next
      * in line. Before, the server handed it to the closed node, where it stayed (and the next in
      * line kept waiting) until that node ran again.
