@@ -30,8 +30,12 @@ public interface Tree<V extends Record> {
      *
      * @throws IllegalArgumentException if the stored record would be larger than 16 MiB − 64 KiB
      *     (what one sync frame carries; spec/database-layout.md §3); nothing is stored
+     * <p>On a linked, connected node whose pool is short it waits for ids from the server, up
+     * to 10 s in all, also when other threads' inserts take the ids that arrive first.
+     *
      * @throws IllegalStateException naming the tree when no id is left and none can come (a
-     *     linked node offline, or whose connection does not replicate this tree); nothing is stored
+     *     linked node offline, or whose connection does not replicate this tree), or when a
+     *     connected node got too few from the server in those 10 s (saying so); nothing is stored
      */
     Key<V> insert(V value);
 

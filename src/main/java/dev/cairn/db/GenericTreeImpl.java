@@ -101,8 +101,7 @@ public final class GenericTreeImpl implements GenericTree {
     public Key<?> insertJson(String json) {
         Objects.requireNonNull(json, "json");
         byte[] body = JsonForm.fromJson(json, t.versions);
-        SyncReplica.awaitIds(db, t, 1);
-        return db.write(() -> db.insert(t, body), true);
+        return SyncReplica.insertWithIds(db, t, 1, () -> db.insert(t, body));
     }
 
     @Override

@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The typed layer's side of sync (spec/sync-protocol.md §5; database-layout.md §2, §6): what a
@@ -128,18 +129,77 @@ public final class SyncReplica implements Replica {
     }
 
     /**
+     * Runs {@code insert}, which takes {@code count} ids of tree {@code t}, as one write batch
+     * (or inside the caller's, which it joins), after waiting for ids as {@link #awaitIds} does.
+     * A connected node's insert that waited may find, once it holds the write lock, that other
+     * threads' inserts took the ids it waited for: it waits again, all within one
+     * {@code IDS_WAIT_MILLIS} from its start (spec/sync-protocol.md §5.2), however many threads
+     * insert. A pool that is not short costs one look at it under the lock.
+     *
+     * @throws IllegalStateException when the server sent too few ids in time (saying so), the
+     *     thread was interrupted while the pool was short, or as {@link #awaitIds}
+     */
+    static <R> R insertWithIds(Database db, TreeState t, int count, Supplier<R> insert) {
+        SyncReplica s = db.sync;
+        if (s == null || db.inWrite()) {
+            awaitIds(db, t, count);
+            return db.write(insert, true);
+        }
+        long startMillis = System.currentTimeMillis();
+        long deadline = startMillis + IDS_WAIT_MILLIS;
+        while (true) {
+            awaitIds(db, t, count, deadline, startMillis);
+            try {
+                return db.write(() -> {
+                    if (s.shortWhileConnected(t, count)) throw IdsTaken.INSTANCE; // before anything changed
+                    return insert.get();
+                }, true);
+            } catch (IdsTaken taken) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new IllegalStateException("insert into tree " + t.name + " interrupted while this node "
+                        + "waited for " + count + " id(s) from the server; nothing was stored");
+                }
+                // Other threads' inserts took the ids that arrived: wait for more, within the same bound.
+            }
+        }
+    }
+
+    /** Thrown inside the insert's batch, before it changes anything, when its ids were taken meanwhile. */
+    private static final class IdsTaken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final IdsTaken INSTANCE = new IdsTaken();
+
+        private IdsTaken() {
+            super("ids taken by other inserts", null, false, false);
+        }
+    }
+
+    /** Under the write lock: the pool of {@code t} holds fewer than {@code count} ids while the link is up. */
+    private boolean shortWhileConnected(TreeState t, int count) {
+        if (db.poolSeen(t).available() >= count) return false;
+        SyncClient c = client;
+        return c != null && c.isConnected() && c.replicates(t.name);
+    }
+
+    /**
      * Before an insert of {@code count} records on a linked, connected node whose pool is
      * short: asks the server for ranges and waits (at most {@code IDS_WAIT_MILLIS}) until they
      * arrive. Offline, or standalone, it returns at once (the insert then fails when no id is
-     * left, saying so).
+     * left, saying so). Other threads may take the ids before the caller's insert does:
+     * {@link #insertWithIds} waits again then.
      *
      * @throws IllegalStateException when the pool is short in a tree the connection does not replicate
      */
     static void awaitIds(Database db, TreeState t, int count) {
+        long now = System.currentTimeMillis();
+        awaitIds(db, t, count, now + IDS_WAIT_MILLIS, now);
+    }
+
+    /** As {@link #awaitIds(Database, TreeState, int)}, until {@code deadline}, for an insert that began waiting at {@code startMillis}. */
+    private static void awaitIds(Database db, TreeState t, int count, long deadline, long startMillis) {
         SyncReplica s = db.sync;
         if (s == null) return;
-        long linkDeadline = System.currentTimeMillis() + IDS_WAIT_MILLIS;
-        while (s.linking && System.currentTimeMillis() < linkDeadline) {
+        while (s.linking && System.currentTimeMillis() < deadline) {
             try {
                 Thread.sleep(2);
             } catch (InterruptedException e) {
@@ -172,11 +232,14 @@ public final class SyncReplica implements Replica {
         s.demand.merge(t.name, (long) count, Long::sum);
         try {
             c.outboxChanged();
-            long deadline = System.currentTimeMillis() + IDS_WAIT_MILLIS;
+            boolean timedOut = false;
             synchronized (s.demand) {
                 while (t.pool.available() < count && c.isConnected()) {
                     long left = deadline - System.currentTimeMillis();
-                    if (left <= 0) break;
+                    if (left <= 0) {
+                        timedOut = true;
+                        break;
+                    }
                     try {
                         s.demand.wait(Math.min(left, 50));
                     } catch (InterruptedException e) {
@@ -185,10 +248,15 @@ public final class SyncReplica implements Replica {
                     }
                 }
             }
-            if (t.pool.available() < count && c.isConnected() && !Thread.currentThread().isInterrupted()) {
-                throw new IllegalStateException("insert into tree " + t.name + ": " + count + " id(s) needed, "
-                    + t.pool.available() + " left, and the server sent no more within " + IDS_WAIT_MILLIS / 1000
-                    + " s; nothing was stored");
+            // Only a wait that ran out counts: ids that came in time may be gone again already,
+            // taken by other threads, which insertWithIds waits for again.
+            long left = t.pool.available();
+            if (timedOut && c.isConnected()) {
+                throw new IllegalStateException("insert into tree " + t.name + ": this node is connected to the server "
+                    + "and waited " + (System.currentTimeMillis() - startMillis + 500) / 1000 + " s for " + count
+                    + " id(s) from it, which sent too few in that time (" + left + " left; inserts of other threads of "
+                    + "this node take the ids that arrive too); nothing was stored (expected: retry; a node that inserts "
+                    + "in bursts keeps more ids in hand with Cairn.Options.withIdReserve)");
             }
         } finally {
             s.demand.merge(t.name, (long) -count, Long::sum);

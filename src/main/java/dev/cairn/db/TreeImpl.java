@@ -175,8 +175,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
     public Key<V> insert(V value) {
         Objects.requireNonNull(value, "value");
         byte[] body = codec().encode(value);
-        SyncReplica.awaitIds(db, t, 1);
-        return db.write(() -> db.<V>insert(t, body), true);
+        return SyncReplica.insertWithIds(db, t, 1, () -> db.<V>insert(t, body));
     }
 
     @Override
@@ -184,12 +183,11 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         RecordCodec<V> c = codec();
         List<byte[]> bodies = new ArrayList<>(values.size());
         for (V v : values) bodies.add(c.encode(Objects.requireNonNull(v, "value")));
-        SyncReplica.awaitIds(db, t, bodies.size());
-        return db.write(() -> {
+        return SyncReplica.insertWithIds(db, t, bodies.size(), () -> {
             List<Key<V>> keys = new ArrayList<>(bodies.size());
             for (byte[] body : bodies) keys.add(db.insert(t, body));
             return keys;
-        }, true);
+        });
     }
 
     @Override

@@ -83,8 +83,7 @@ final class TreeImport {
         }
         refuseKeysTwice(what, t, rows, source);
         java.util.BitSet releasedBelow = revisionsAsTheApiMakesThem(what, t, rows, source);
-        SyncReplica.awaitIds(db, t, rows.size());
-        return db.write(() -> {
+        return SyncReplica.insertWithIds(db, t, rows.size(), () -> {
             first.run();
             String why = whyIdsCannotBeKept(db, t, rows, source);
             if (why == null) {
@@ -121,7 +120,7 @@ final class TreeImport {
                 if (read != null && read.next() != null) throw changed(what, source, rows.size(), null);
             }
             return new Result(rows.size(), keys, renumbered);
-        }, true);
+        });
     }
 
     /** The source read differently the second time: it changed while it was imported. */
