@@ -367,8 +367,10 @@ public final class Cairn implements AutoCloseable {
     }
 
     /**
-     * Closes the database; idempotent. Waits for a running write (and up to 10 s for running
-     * reads). What still waits for the server fails with {@link IllegalStateException} saying
+     * Closes the database; idempotent. Waits for a running write, and, asleep, up to 10 s for
+     * reads running on other threads (a {@code get}, a forEach, scan or read callback); a read
+     * still running then fails with {@link IllegalStateException} naming the database and saying
+     * it was closed while the read ran. What still waits for the server fails with {@link IllegalStateException} saying
      * the database was closed: the future of a {@link #connect} not yet completed and of every
      * {@link Tree#checkOut} not yet granted (a thread joined on one returns). Connected, the node
      * first leaves the server's queue of each such check-out, so the record passes to the next in

@@ -30,7 +30,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -59,7 +58,9 @@ public final class Database implements AutoCloseable {
     private final EventHub events;
     private final ReentrantLock writeLock = new ReentrantLock();
     final ConcurrentHashMap<String, TreeState> trees = new ConcurrentHashMap<>();
-    private final LongAdder activeReaders = new LongAdder();
+    private final RunningReads reads = new RunningReads();
+    /** How long a close waits for reads running on other threads before it closes anyway. */
+    public static final long CLOSE_WAIT_READS_MILLIS = 10_000;
     private volatile boolean closed;
     /** Bound to the database while one of its reads calls the application back ({@link #readCallingBack}). */
     private static final ScopedValue<Database> CALLING_BACK = ScopedValue.newInstance();
@@ -397,15 +398,27 @@ public final class Database implements AutoCloseable {
 
     /** Runs {@code body} on a fresh snapshot; never waits for the writer. */
     public <R> R read(Function<ReadTxn, R> body) {
-        activeReaders.increment();
+        reads.enter();
         try {
             checkOpen();
             try (ReadTxn r = store.beginRead()) {
                 return body.apply(r);
+            } catch (IllegalStateException e) {
+                throw closed ? closedDuringRead(e) : e;
             }
         } finally {
-            activeReaders.decrement();
+            reads.exit();
         }
+    }
+
+    /**
+     * A read that a close cut off: the store's pages were unmapped under it, and the JDK's
+     * exception ("Already closed") names neither the database nor the close.
+     */
+    private IllegalStateException closedDuringRead(IllegalStateException e) {
+        return new IllegalStateException("database " + directory + " was closed while this read ran (close waits "
+            + CLOSE_WAIT_READS_MILLIS / 1000 + " s for running reads, then closes); the read did not finish (expected: "
+            + "end reads before close)", e);
     }
 
     /** Reads inside the current write batch (seeing its own changes), else on a fresh snapshot. */
@@ -465,7 +478,7 @@ public final class Database implements AutoCloseable {
         return store.backup(target);
     }
 
-    /** Idempotent: waits for the writer and readers inside an operation, then closes the store. */
+    /** Idempotent: waits for the writer, and for readers up to {@link #CLOSE_WAIT_READS_MILLIS}, then closes the store. */
     @Override
     public void close() {
         if (closed) return;
@@ -474,8 +487,10 @@ public final class Database implements AutoCloseable {
         try {
             if (closed) return;
             closed = true;
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (activeReaders.sum() > 0 && System.nanoTime() < deadline) Thread.yield();
+            if (!reads.awaitNone(CLOSE_WAIT_READS_MILLIS)) {
+                LOG.log(System.Logger.Level.WARNING, "closing " + directory + " while reads still run after "
+                    + CLOSE_WAIT_READS_MILLIS / 1000 + " s: they fail, saying the database was closed");
+            }
             events.close();
             for (TreeState t : trees.values()) {
                 for (TreeState.IndexBinding<?> b : t.indexes) REGISTERED.remove(b.indexer);
