@@ -94,8 +94,9 @@ public interface GenericTree {
      * it (at once while standalone; after the server grants it, in queue order, once linked).
      * Its stages run as {@link Tree#checkOut}'s: added before the grant, on a virtual thread of
      * their own, where they may write and block; added once it is complete, on the caller's thread.
-     * Ending it while it waits ({@code cancel}, {@code orTimeout}, {@code completeOnTimeout}...)
-     * withdraws the request, as {@link Tree#checkOut}'s does.
+     * Each call gets a future of its own; ending it while it waits ({@code cancel}, {@code
+     * orTimeout}, {@code completeOnTimeout}...) withdraws the node's request when no other call of
+     * this node still waits for the record, as {@link Tree#checkOut}'s does.
      */
     CompletableFuture<Void> checkOut(int id, int revision);
 

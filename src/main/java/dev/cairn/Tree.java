@@ -128,10 +128,14 @@ public interface Tree<V extends Record> {
      * ({@code Cairn.write}): the grant is stored through the writer the batch holds, so
      * {@code get}/{@code join} inside one, of the future or of a stage of it, throws
      * {@code IllegalStateException} at once while the grant has not come, and withdraws the
-     * request (the future fails with that exception; ask again once the batch is over). A
-     * {@link #checkIn} of the record on this node while the request waits (say, by another
-     * thread) withdraws it: the future is cancelled ({@code CancellationException}). Ending the
-     * future while it waits withdraws it too, giving the record back if the grant crossed the end:
+     * request (the future fails with that exception; ask again once the batch is over). Each
+     * call returns a future of its own; the calls of this node waiting for one record share the
+     * node's request, and the grant completes every one still waiting. A check-out belongs to
+     * the node (the database), not to a thread: a {@link #checkIn} of the record on this node
+     * while the request waits (say, by another thread) withdraws it, and every waiting future is
+     * cancelled ({@code CancellationException} saying this node checked the record in). Ending a
+     * future while it waits takes its caller out of the request, which is withdrawn when no other
+     * caller of this node still waits for the record, giving the record back if the grant crossed the end:
      * {@code cancel} (as a cancel button or {@code cancel(true)} of the waiting task does),
      * {@code orTimeout} when its time is up, {@code completeExceptionally} or
      * {@code obtrudeException}, and a completion with a value ({@code complete},
@@ -155,7 +159,9 @@ public interface Tree<V extends Record> {
     CompletableFuture<Void> checkOut(Key<V> key);
 
     /**
-     * Gives the record back; a no-op if this node does not hold it. Linked, the server hears of
+     * Gives the record back; a no-op if this node does not hold it. The check-out is the node's,
+     * not the calling thread's: this ends it for every thread, and ends every {@link #checkOut}
+     * still waiting for the record on this node (see there). Linked, the server hears of
      * it once the record's pending change is acknowledged: in a tree the node's connection does
      * not replicate (selective sync), on the next connection that replicates the tree.
      */

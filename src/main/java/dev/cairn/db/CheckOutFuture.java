@@ -2,18 +2,22 @@ package dev.cairn.db;
 
 import dev.cairn.Key;
 import dev.cairn.internal.CallbackFuture;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
- * The future of a check-out the server has yet to grant. The grant is stored by the link in a
+ * The future one caller of {@code checkOut} waits on while the server has yet to grant the
+ * record; callers of the node waiting for one record share a {@link CheckOutRequest}. The grant is stored by the link in a
  * write batch, so a thread waiting for it inside its own batch ({@code Cairn.write}) would wait
  * for ever, or until its timeout, for a grant that cannot come before its batch ends: such a
  * wait fails at once, saying so.
  *
- * <p>An end of the wait by the application withdraws the request, as a check-in does: a cancel
+ * <p>An end of the wait by the application leaves the request, which is withdrawn, as a check-in
+ * does, when no other caller of the node still waits in it: a cancel
  * (a GUI's cancel button, {@code cancel(true)} of the task waiting on it), {@code orTimeout}, a
  * {@code completeExceptionally} or an {@code obtrudeException} while it waits, and also a
  * {@code complete}, {@code completeOnTimeout} or {@code obtrudeValue} (the application goes on
@@ -29,21 +33,26 @@ import java.util.concurrent.TimeoutException;
 final class CheckOutFuture extends CallbackFuture<Void> {
     private final Database db;
     private final Key<?> key;
-    private final Runnable withdraw;
+    private final Consumer<CheckOutFuture> ended;
     /** Set when Cairn fails the wait or a check-in ends it: neither leaves anything to withdraw. */
     private volatile boolean endedByCairn;
+    /** Why a check-in of the node ended the wait, or null: what get and join say (the JDK's message is "get"). */
+    private volatile String checkedIn;
 
-    /** {@code withdraw} runs once, when the application ends the wait. */
-    CheckOutFuture(Database db, Key<?> key, Runnable withdraw) {
+    /**
+     * {@code ended} gets this future once, when the application ends its wait: it leaves the
+     * node's request, which is withdrawn when no other caller waits in it ({@link CheckOutRequest}).
+     */
+    CheckOutFuture(Database db, Key<?> key, Consumer<CheckOutFuture> ended) {
         this.db = db;
         this.key = key;
-        this.withdraw = withdraw;
+        this.ended = ended;
     }
 
-    /** Withdraws the request when the application's call ended the wait ({@code ended}); returns {@code ended}. */
-    private boolean withdrawIf(boolean ended) {
-        if (ended && !endedByCairn) withdraw.run();
-        return ended;
+    /** Leaves the request when the application's call ended the wait ({@code byCall}); returns {@code byCall}. */
+    private boolean withdrawIf(boolean byCall) {
+        if (byCall && !endedByCairn) ended.accept(this);
+        return byCall;
     }
 
     /** Also when the grant came meanwhile (its completion then fails): the check-in gives it back. */
@@ -95,10 +104,23 @@ final class CheckOutFuture extends CallbackFuture<Void> {
         super.completeExceptionally(failure);
     }
 
-    /** Ends the wait for a check-in of the record, which withdraws the request itself. */
-    void endByCheckIn() {
+    /**
+     * Ends the wait for a check-in of the record by this node, which withdraws the request
+     * itself: a {@link CancellationException} saying so (the future reads as cancelled).
+     */
+    void endByCheckIn(String why) {
         endedByCairn = true;
-        super.cancel(false);
+        checkedIn = why;
+        super.completeExceptionally(new CancellationException(why));
+    }
+
+    /** A CancellationException of get or join, saying why when a check-in ended the wait. */
+    private CancellationException why(CancellationException e) {
+        String why = checkedIn;
+        if (why == null) return e;
+        CancellationException said = new CancellationException(why);
+        said.initCause(e);
+        return said;
     }
 
     /** Dependent stages are {@link Stage}s of this check-out, and theirs too. */
@@ -131,19 +153,31 @@ final class CheckOutFuture extends CallbackFuture<Void> {
     @Override
     public Void get() throws InterruptedException, ExecutionException {
         refuseWaitInBatch();
-        return super.get();
+        try {
+            return super.get();
+        } catch (CancellationException e) {
+            throw why(e);
+        }
     }
 
     @Override
     public Void get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         refuseWaitInBatch();
-        return super.get(timeout, unit);
+        try {
+            return super.get(timeout, unit);
+        } catch (CancellationException e) {
+            throw why(e);
+        }
     }
 
     @Override
     public Void join() {
         refuseWaitInBatch();
-        return super.join();
+        try {
+            return super.join();
+        } catch (CancellationException e) {
+            throw why(e);
+        }
     }
 
     /**

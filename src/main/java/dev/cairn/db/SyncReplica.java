@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -70,7 +71,8 @@ public final class SyncReplica implements Replica {
     static final int CLAIM_SLACK_IDS = 1000;
 
     private final Database db;
-    private final Map<Key<?>, CheckOutFuture> requested = new ConcurrentHashMap<>();
+    /** The check-outs this node asked for and waits for, each with its callers; joined and left under the entry's lock. */
+    private final Map<Key<?>, CheckOutRequest> requested = new ConcurrentHashMap<>();
     private final Map<Key<?>, BorrowState> others = new ConcurrentHashMap<>();
     /** What the write batch in progress was told (see {@link #setOther}); under the database's write lock. */
     private final Map<Key<?>, BorrowState> othersInBatch = new java.util.HashMap<>();
@@ -288,8 +290,8 @@ public final class SyncReplica implements Replica {
         if (c == null) return;
         for (Key<?> key : List.copyOf(requested.keySet())) {
             if (!c.replicates(key.tree())) {
-                CheckOutFuture f = requested.remove(key);
-                if (f != null) f.fail(notReplicated(c, key));
+                CheckOutRequest r = requested.remove(key);
+                if (r != null) r.fail(notReplicated(c, key));
             }
         }
     }
@@ -324,7 +326,15 @@ public final class SyncReplica implements Replica {
         SyncClient c = client;
         if (c != null && !c.replicates(t.name)) return CallbackFuture.failed(notReplicated(c, key));
         checkingIn.remove(key); // asked for again: the server's grant counts
-        CompletableFuture<Void> f = requested.computeIfAbsent(key, k -> new CheckOutFuture(db, k, () -> withdraw(t, k)));
+        // Each caller gets a future of its own, so that one ending its wait leaves the others' alone.
+        AtomicReference<CheckOutRequest> joined = new AtomicReference<>();
+        CheckOutFuture f = new CheckOutFuture(db, key, ended -> leave(t, key, joined.get(), ended));
+        requested.compute(key, (k, r) -> {
+            CheckOutRequest request = r != null ? r : new CheckOutRequest();
+            request.join(f);
+            joined.set(request);
+            return request;
+        });
         // A close that ran since the read above failed the waiting futures before this one was added.
         if (db.isClosed()) closed();
         if (c != null) c.checkOut(key);
@@ -337,24 +347,57 @@ public final class SyncReplica implements Replica {
      */
     void closed() {
         for (Key<?> key : List.copyOf(requested.keySet())) {
-            CheckOutFuture f = requested.remove(key);
-            if (f != null) {
-                f.fail(new IllegalStateException("check-out of " + key + ": the database "
+            CheckOutRequest r = requested.remove(key);
+            if (r != null) {
+                r.fail(new IllegalStateException("check-out of " + key + ": the database "
                     + db.directory() + " was closed before the server granted it"));
             }
         }
     }
 
     /**
-     * A check-out future the application ended (a cancel, orTimeout, completeOnTimeout...):
-     * leaves the server's queue as a check-in does, and gives back the record if the grant came
-     * meanwhile (the application no longer waits for it). Nothing after a close: the next run of the node leaves the queue (§5.4).
+     * A caller's future the application ended (a cancel, orTimeout, completeOnTimeout...): it
+     * leaves {@code request}, which is withdrawn once no caller is left in it. Taken out of the
+     * map in the same step, so no new caller joins a request being withdrawn; one the grant or a
+     * failure took out meanwhile is left outside the map (nobody joins it any more).
      */
-    private void withdraw(TreeState t, Key<?> key) {
-        if (!db.isClosed()) checkIn(t, key);
+    private void leave(TreeState t, Key<?> key, CheckOutRequest request, CheckOutFuture caller) {
+        boolean[] mapped = {false};
+        boolean[] last = {false};
+        requested.computeIfPresent(key, (k, r) -> {
+            if (r != request) return r;
+            mapped[0] = true;
+            last[0] = request.leave(caller);
+            return last[0] ? null : r;
+        });
+        if (!mapped[0]) last[0] = request.leave(caller);
+        if (last[0]) withdraw(t, key);
     }
 
+    /**
+     * The last caller of a request left it: leaves the server's queue as a check-in does, and
+     * gives back the record if the grant came meanwhile (no caller waits for it). Nothing after
+     * a close: the next run of the node leaves the queue (§5.4). A caller that asked since is a
+     * new request, which the check-in must not drop: it is asked for again.
+     */
+    private void withdraw(TreeState t, Key<?> key) {
+        if (db.isClosed()) return;
+        giveBack(t, key);
+        SyncClient c = client;
+        if (c != null && requested.containsKey(key)) {
+            checkingIn.remove(key);
+            c.checkOut(key);
+        }
+    }
+
+    /** A check-in by the application: gives the record back, and ends every caller's wait for it. */
     void checkIn(TreeState t, Key<?> key) {
+        giveBack(t, key);
+        CheckOutRequest r = requested.remove(key);
+        if (r != null) r.endByCheckIn(key.toString());
+    }
+
+    private void giveBack(TreeState t, Key<?> key) {
         checkingIn.add(key);
         db.write(() -> {
             // Only this node's hold: a request withdrawn while another node holds the record leaves
@@ -367,8 +410,6 @@ public final class SyncReplica implements Replica {
             }
             return null;
         }, true);
-        CheckOutFuture f = requested.remove(key);
-        if (f != null) f.endByCheckIn();
         others.remove(key);
         SyncClient c = client;
         if (c != null) c.checkIn(key);
@@ -757,8 +798,8 @@ public final class SyncReplica implements Replica {
             // the holder or queue this node was told of is gone with the record.
             setOther(key, new BorrowState.Free());
             db.afterCommit(() -> {
-                CheckOutFuture f = requested.remove(key);
-                if (f != null) f.fail(new RecordNotFoundException("check-out of " + key
+                CheckOutRequest r = requested.remove(key);
+                if (r != null) r.fail(new RecordNotFoundException("check-out of " + key
                     + ": the record was removed on the server"));
             });
             return;
@@ -1062,8 +1103,8 @@ public final class SyncReplica implements Replica {
             // After the commit: whoever the future wakes must see the stored holder.
             db.afterCommit(() -> {
                 if (state instanceof BorrowState.Mine) {
-                    CheckOutFuture f = requested.remove(key);
-                    if (f != null) f.grant();
+                    CheckOutRequest r = requested.remove(key);
+                    if (r != null) r.grant();
                 }
             });
             return null;
