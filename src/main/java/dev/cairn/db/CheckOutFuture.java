@@ -11,7 +11,8 @@ import java.util.function.Consumer;
 
 /**
  * The future one caller of {@code checkOut} waits on while the server has yet to grant the
- * record; callers of the node waiting for one record share a {@link CheckOutRequest}. The grant is stored by the link in a
+ * record; callers of the node waiting for one record share a {@link CheckOutRequest}. The
+ * grant is stored by the link in a
  * write batch, so a thread waiting for it inside its own batch ({@code Cairn.write}) would wait
  * for ever, or until its timeout, for a grant that cannot come before its batch ends: such a
  * wait fails at once, saying so.

@@ -197,7 +197,10 @@ public final class SyncReplica implements Replica {
         awaitIds(db, t, count, now + IDS_WAIT_MILLIS, now);
     }
 
-    /** As {@link #awaitIds(Database, TreeState, int)}, until {@code deadline}, for an insert that began waiting at {@code startMillis}. */
+    /**
+     * As {@link #awaitIds(Database, TreeState, int)}, until {@code deadline}, for an insert that
+     * began waiting at {@code startMillis} (what its time-out message counts).
+     */
     private static void awaitIds(Database db, TreeState t, int count, long deadline, long startMillis) {
         SyncReplica s = db.sync;
         if (s == null) return;
