@@ -80,6 +80,16 @@ public final class ServerCore implements AutoCloseable {
      * and close every client that catches up over them (TOO_SLOW), for ever.
      */
     static final long PUMP_BELOW_BYTES = 1 << 20;
+    /** What the connections' queues hold together, each frame once (the transport's count). */
+    private java.util.function.LongSupplier queuedBytes = () -> 0;
+    /**
+     * Catch-up sends a batch only while {@link #queuedBytes} stays under this with it: each catching-up
+     * connection otherwise took up to {@link #PUMP_BELOW_BYTES} in the same round, and 100 fresh
+     * nodes (or clients that never read) ran a 128 MiB server out of heap before any was dropped.
+     */
+    private long catchUpBudget = Long.MAX_VALUE;
+    /** Where the next round starts pumping catch-ups (see {@link #endRound}). */
+    private int pumpFrom;
     static final int PUMP_RECORDS = 256;
     /**
      * Bytes of values after which a catch-up batch carries a mark (CaughtUpTo) inside it, not only
@@ -353,12 +363,15 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
-     * The peer closed the connection with part of its Hello received ({@code bytes} of it): no
-     * Hello to refuse or accept, so no other line would say it came.
+     * The peer closed the connection before its Hello was answered, {@code bytes} received: part
+     * of its Hello, or ({@code helloWhole}) all of it, in the read that also met the close (a
+     * server that was busy, or a connection that waited in the listen backlog): no Hello to
+     * refuse or accept, so no other line would say it came.
      */
-    public void closedDuringHello(Peer p, long bytes) {
+    public void closedDuringHello(Peer p, long bytes, boolean helloWhole) {
         if (p.state == Peer.State.HELLO && bytes > 0) {
-            journal(p.introduced + " closed in the middle of its Hello, after " + bytes + " byte" + (bytes == 1 ? "" : "s"));
+            journal(p.introduced + (helloWhole ? " sent its whole Hello and closed before it was answered, after "
+                : " closed in the middle of its Hello, after ") + bytes + " byte" + (bytes == 1 ? "" : "s"));
         }
     }
 
@@ -1249,6 +1262,15 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
+     * Limits catch-up to the connections' queues holding less than {@code budget} bytes together
+     * ({@code queued}, read on the loop thread); the transport sets it (sync-protocol.md §4.2).
+     */
+    public void limitCatchUp(java.util.function.LongSupplier queued, long budget) {
+        this.queuedBytes = java.util.Objects.requireNonNull(queued, "queued");
+        this.catchUpBudget = budget;
+    }
+
+    /**
      * Ends a round: commits its store writes, then releases its replies and pushes, then feeds
      * peers that are catching up. Returns true when a catching-up peer still has more to read.
      */
@@ -1265,8 +1287,17 @@ public final class ServerCore implements AutoCloseable {
         afterCommit.clear();
         for (Runnable r : actions) r.run();
         boolean more = false;
-        for (Peer p : List.copyOf(peers)) {
-            if (p.state == Peer.State.CATCHING_UP && p.out.pendingBytes() < PUMP_BELOW_BYTES) more |= pump(p);
+        List<Peer> all = List.copyOf(peers);
+        // From another peer each round, so that under the budget no catch-up waits behind the others for long.
+        int from = all.isEmpty() ? 0 : Math.floorMod(pumpFrom++, all.size());
+        for (int i = 0; i < all.size(); i++) {
+            Peer p = all.get((from + i) % all.size());
+            if (p.state != Peer.State.CATCHING_UP || p.out.pendingBytes() >= PUMP_BELOW_BYTES) continue;
+            // The queues of all connections together: catch-ups go on as they drain, not in one
+            // go. A batch takes up to PUMP_BELOW_BYTES; one always goes when nothing is queued.
+            long queued = queuedBytes.getAsLong();
+            if (queued > 0 && queued + PUMP_BELOW_BYTES > catchUpBudget) break;
+            more |= pump(p);
         }
         if (txn != null) return endRound() || more;
         List<Runnable> rest = new ArrayList<>(afterCommit);

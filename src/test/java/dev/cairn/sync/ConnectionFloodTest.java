@@ -40,6 +40,8 @@ class ConnectionFloodTest {
             Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+),").matcher(line);
             assertTrue(m.find(), line);
             int port = Integer.parseInt(m.group(1));
+            List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread drain = Thread.ofVirtual().start(() -> out.lines().forEach(lines::add));
             List<Socket> flood = new ArrayList<>();
             for (int i = 0; i < 400; i++) flood.add(new Socket("127.0.0.1", port)); // beyond 256, they wait in the backlog
             Thread.sleep(500);
@@ -59,6 +61,16 @@ class ConnectionFloodTest {
             }
             assertInstanceOf(Message.Welcome.class, answer, "a client after the flood");
             assertTrue(server.isAlive());
+            server.destroy();
+            assertTrue(server.waitFor(10, TimeUnit.SECONDS));
+            // The operator is told, once per stretch, and when it ends (probe 75: the warning was
+            // lost, its logger could not open the time zone data without a descriptor; and it
+            // was due every 100 ms).
+            drain.join(10_000);
+            String log = String.join("\n", lines);
+            assertEquals(1, log.split("cannot accept connections", -1).length - 1, log);
+            assertTrue(log.contains("Too many open files; pausing accepts for 100 ms at a time until one works"), log);
+            assertTrue(log.contains("accepting connections again ("), log);
         } finally {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) server.destroyForcibly();

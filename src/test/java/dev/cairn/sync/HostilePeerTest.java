@@ -72,6 +72,25 @@ class HostilePeerTest {
             long cutDeadline = System.nanoTime() + 5_000_000_000L;
             while (!journal.contains(cutLine) && System.nanoTime() < cutDeadline) Thread.sleep(5);
             assertTrue(journal.contains(cutLine), journal.toString());
+            // Its whole Hello and the close in one read (the loop was busy): said as such (probe 75:
+            // complete Hellos of connections that waited in the backlog read as cut in the middle).
+            Thread loopBusy = Thread.ofVirtual().start(() -> loop.call(() -> {
+                java.util.concurrent.locks.LockSupport.parkNanos(500_000_000L);
+                return null;
+            }));
+            Thread.sleep(100);
+            byte[] whole = SyncFixture.helloFrame("whole");
+            String wholeFrom;
+            try (Socket s = connect(port)) {
+                wholeFrom = "127.0.0.1:" + s.getLocalPort();
+                s.getOutputStream().write(whole);
+            }
+            loopBusy.join();
+            String wholeLine = "a connection from " + wholeFrom + " sent its whole Hello and closed before it was answered, after "
+                + whole.length + " bytes";
+            long wholeDeadline = System.nanoTime() + 5_000_000_000L;
+            while (!journal.contains(wholeLine) && System.nanoTime() < wholeDeadline) Thread.sleep(5);
+            assertTrue(journal.contains(wholeLine), journal.toString());
             // Never sends anything: closed with a reason once the Hello is overdue.
             try (Socket silent = connect(port)) {
                 long t0 = System.nanoTime();

@@ -91,6 +91,8 @@ public final class SelectorLoop implements AutoCloseable {
     private long partialBytes;
     /** Bytes of the frames queued on any connection, each frame once (the sum of their {@link SharedFrame#bytes}). */
     private long queuedBytes;
+    /** The most {@link #queuedBytes} held at once. */
+    private long queuedBytesPeak;
     /** The frames encoded in this pass, by message identity: the core sends one push object to every receiver. */
     private final IdentityHashMap<Message, SharedFrame> encoded = new IdentityHashMap<>();
     /**
@@ -102,6 +104,8 @@ public final class SelectorLoop implements AutoCloseable {
     private final SelectionKey listenerKey;
     /** When accepting failed (out of file descriptors): nanoTime to try again; 0 while accepting. */
     private long acceptPausedUntil;
+    /** Accepts failed since the last one that worked (the warning is logged once per stretch). */
+    private long acceptFailures;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Connection> connections = new ArrayList<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
@@ -136,6 +140,8 @@ public final class SelectorLoop implements AutoCloseable {
         long pending;
         /** Of {@link #pending}, the bytes queued before this pass: 0 for a client that keeps up. */
         long carried;
+        /** When the queue last moved: a write took bytes of it, or it was empty until a frame came. */
+        long progressNanos = System.nanoTime();
         /**
          * The last write left frames because the socket took no more: the queue waits for the
          * selector to say the socket is writable (OP_WRITE) instead of being tried every pass.
@@ -190,7 +196,11 @@ public final class SelectorLoop implements AutoCloseable {
         }
 
         void enqueue(SharedFrame frame) {
-            if (frame.holders++ == 0) queuedBytes += frame.bytes.limit();
+            if (out.isEmpty()) progressNanos = System.nanoTime();
+            if (frame.holders++ == 0) {
+                queuedBytes += frame.bytes.limit();
+                queuedBytesPeak = Math.max(queuedBytesPeak, queuedBytes);
+            }
             out.add(new Queued(frame.bytes.duplicate(), frame));
             pending += frame.bytes.limit();
         }
@@ -230,6 +240,7 @@ public final class SelectorLoop implements AutoCloseable {
                     }
                     writeCalls++;
                     long n = channel.write(gather, 0, count);
+                    if (n > 0) progressNanos = System.nanoTime();
                     pending -= n;
                     carried = Math.max(0, carried - n);
                     boolean full = gather[count - 1].hasRemaining();
@@ -333,6 +344,10 @@ public final class SelectorLoop implements AutoCloseable {
         } catch (IOException e) {
             throw new CairnException("sync server cannot listen on " + hostPort(address) + ": " + e.getMessage(), e);
         }
+        core.limitCatchUp(() -> queuedBytes, queuedBytesMax / 2);
+        // The log formatter reads the time zone data at its first line; out of file descriptors
+        // (when the warning that accepts fail is due) it cannot open that file, and the line was lost.
+        java.time.ZoneId.systemDefault().getRules();
         thread = Thread.ofPlatform().name("cairn-server-" + port()).daemon(false).start(this::run);
     }
 
@@ -395,7 +410,12 @@ public final class SelectorLoop implements AutoCloseable {
             LOG.log(System.Logger.Level.DEBUG, "selector closed");
         } catch (IOException | RuntimeException | Error e) {
             failure = e;
-            LOG.log(System.Logger.Level.ERROR, "sync server loop failed", e);
+            if (e instanceof OutOfMemoryError) freeQueues();
+            try {
+                LOG.log(System.Logger.Level.ERROR, "sync server loop failed", e);
+            } catch (RuntimeException | Error logFailed) {
+                e.addSuppressed(logFailed); // the shutdown below must still run, and ended() say why
+            }
         } finally {
             try {
                 shutdown();
@@ -441,6 +461,11 @@ public final class SelectorLoop implements AutoCloseable {
                 c.peer = core.connect(c);
                 connections.add(c);
                 ch = null;
+                if (acceptFailures > 0) {
+                    LOG.log(System.Logger.Level.INFO, "accepting connections again (" + connections.size() + " open) after "
+                        + acceptFailures + " failed accept(s)");
+                    acceptFailures = 0;
+                }
             }
         } catch (IOException e) {
             if (ch != null) {
@@ -450,13 +475,16 @@ public final class SelectorLoop implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            if (acceptPausedUntil == 0) {
+            if (acceptFailures++ == 0) { // once until an accept works again: it retries every pause
                 try {
                     LOG.log(System.Logger.Level.WARNING, "cannot accept connections (" + connections.size()
-                        + " open): " + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms");
+                        + " open): " + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000
+                        + " ms at a time until one works (the connections waiting stay in the listen backlog)");
                 } catch (RuntimeException | Error logFailed) {
-                    // Out of descriptors, a logger may fail to open a file it needs (seen: the time
-                    // zone data); the pause matters more than the message.
+                    // Out of descriptors, a logger may fail to open a file it needs (the time zone
+                    // data is loaded at start for it); standard error is open already.
+                    System.err.println("cairn server: cannot accept connections (" + connections.size() + " open): "
+                        + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms at a time");
                 }
             }
             acceptPausedUntil = System.nanoTime() + ACCEPT_PAUSE_NANOS;
@@ -483,7 +511,7 @@ public final class SelectorLoop implements AutoCloseable {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
-                    core.closedDuringHello(c.peer, c.bytesReceived);
+                    core.closedDuringHello(c.peer, c.bytesReceived, !messages.isEmpty() && messages.getFirst() instanceof Message.Hello);
                     c.closeNow();
                     break;
                 }
@@ -507,7 +535,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            core.closedDuringHello(c.peer, c.bytesReceived);
+            core.closedDuringHello(c.peer, c.bytesReceived, !messages.isEmpty() && messages.getFirst() instanceof Message.Hello);
             c.closeNow();
         } catch (ProtocolException e) {
             drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
@@ -629,6 +657,11 @@ public final class SelectorLoop implements AutoCloseable {
                 if (now - c.acceptedNanos > helloNanos) {
                     drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000 + " ms");
                 }
+            } else if (!c.out.isEmpty() && now - c.progressNanos > silentNanos) {
+                // It sends (pings) but reads nothing: its queue would hold its share of the
+                // server-wide limit for ever, and catch-ups of other nodes wait for that share.
+                dropTooSlow(c, "read none of the " + c.pending + " bytes queued for it for " + (now - c.progressNanos) / 1_000_000
+                    + " ms; reconnect and catch up");
             } else if (c.peer.heartbeat() && now - c.lastReadNanos > silentNanos) {
                 // Its client pings when idle, so it is gone or cannot reach us: an Error would not
                 // arrive either. Closing frees its queue and buffers now; its node, if it comes
@@ -663,6 +696,11 @@ public final class SelectorLoop implements AutoCloseable {
         return call(() -> queuedBytes);
     }
 
+    /** The most {@link #queuedBytes} ever held at once (for tests). */
+    public long queuedBytesPeak() {
+        return call(() -> queuedBytesPeak);
+    }
+
     /** Gathering writes tried so far for each connection (for tests). */
     public List<Long> writeCalls() {
         return call(() -> connections.stream().map(c -> c.writeCalls).toList());
@@ -671,6 +709,17 @@ public final class SelectorLoop implements AutoCloseable {
     /** Bytes queued now for each connection, shared frames counted in full for each (for tests). */
     public List<Long> pendingBytes() {
         return call(() -> connections.stream().map(c -> c.pending).toList());
+    }
+
+    /**
+     * Out of heap: drops every connection's queue and this pass's frames at once, so that the
+     * shutdown (closing the database, the log lines, the exit) has room to run. Without it the
+     * queues kept the heap full: the loop's own error handling, the console and the SIGTERM
+     * handler failed with OutOfMemoryError, and the process served nobody but never exited.
+     */
+    private void freeQueues() {
+        encoded.clear();
+        for (Connection c : connections) c.clearQueue();
     }
 
     private void shutdown() {

@@ -129,13 +129,92 @@ class SlowClientsMemoryTest {
             30_000, () -> loop.pendingBytes().toString());
     }
 
+    /**
+     * Probe 75: fresh clients that connect at once each took a catch-up batch of about 1 MiB in
+     * the same pass, before any could be dropped: 40 fresh nodes ran a 64 MiB server out of heap,
+     * and 100 clients that never read a 128 MiB one. Catch-up now goes on only while the queues
+     * of all connections hold less than half the server-wide limit: the clients are paced, none
+     * is dropped, and each gets every record.
+     */
+    @Test
+    void freshClientsCatchingUpAtOnceArePacedUnderTheServerWideLimit() throws Exception {
+        long queuedMax = 20L * RECORD_BYTES;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        Cairn writer = writer(loop.port());
+        Tree<Part> parts = writer.tree(Part.class);
+        int records = 30;
+        for (int i = 0; i < records; i++) parts.insert(large(i));
+        Await.until("the server has every record", () -> loop.call(core::seq) == records, 30_000, () -> "");
+        writer.close();
+        long before = loop.queuedBytesPeak();
+
+        int clients = 8;
+        List<Socket> fresh = new ArrayList<>();
+        for (int i = 0; i < clients; i++) fresh.add(helloOnly(loop, "fresh-" + i));
+        Thread.sleep(1_000); // the loop pumps what it will while nobody reads
+        long peak = loop.queuedBytesPeak();
+        assertTrue(peak <= queuedMax, "the queues held " + peak + " bytes at once (limit " + queuedMax + ", before: " + before
+            + "); " + clients + " catch-ups of " + records * RECORD_BYTES + " bytes each");
+
+        List<java.util.concurrent.Future<List<Message>>> read = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Socket s : fresh) read.add(pool.submit(() -> read(s, m -> m instanceof Message.CaughtUp)));
+        }
+        for (var f : read) {
+            List<Message> got = f.get();
+            assertEquals(records, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+        }
+        assertTrue(journal.stream().noneMatch(l -> l.contains("TOO_SLOW")), journal.toString());
+    }
+
+    /**
+     * A client that pings but reads nothing keeps its queue, and with it a share of the limit
+     * that other catch-ups wait for: dropped (TOO_SLOW) once its queue has not moved for the
+     * silence limit.
+     */
+    @Test
+    void aClientThatPingsButReadsNothingIsDroppedOnceItsQueueStops() throws Exception {
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, 64L << 20, journal, 1_500);
+        try (Cairn writer = writer(loop.port())) {
+            Tree<Part> parts = writer.tree(Part.class);
+            for (int i = 0; i < 4; i++) parts.insert(large(i));
+        }
+        Await.until("the server has every record", () -> loop.call(core::seq) == 4, 30_000, () -> "");
+        Socket stuck = helloOnly(loop, "stuck");
+        Thread pinger = Thread.ofVirtual().start(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    stuck.getOutputStream().write(FrameCodec.encode(new Message.Ping()));
+                    Thread.sleep(300);
+                }
+            } catch (IOException | InterruptedException e) {
+                // closed by the server, or the test ends
+            }
+        });
+        try {
+            Await.until("the stuck client is dropped", () -> journal.stream().anyMatch(l -> l.contains("closed: TOO_SLOW")),
+                30_000, journal::toString);
+        } finally {
+            pinger.interrupt();
+        }
+        String line = journal.stream().filter(l -> l.contains("TOO_SLOW")).findFirst().orElseThrow();
+        assertTrue(line.startsWith("node 'stuck' (") && line.contains("TOO_SLOW: read none of the ")
+            && line.contains(" bytes queued for it for "), line);
+    }
+
     // ------------------------------------------------------------------ fixtures
 
     private SelectorLoop server(long pendingBytesMax, long queuedBytesMax, List<String> journal) {
+        return server(pendingBytesMax, queuedBytesMax, journal, Limits.SILENT_MILLIS);
+    }
+
+    private SelectorLoop server(long pendingBytesMax, long queuedBytesMax, List<String> journal, long silentMillis) {
         ServerCore core = ServerCore.open(dir.resolve("server"), APP, 100);
         core.journal(journal::add);
         SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), pendingBytesMax, queuedBytesMax,
-            Limits.PARTIAL_FRAMES_BYTES_MAX, Limits.HELLO_MILLIS, Limits.SILENT_MILLIS);
+            Limits.PARTIAL_FRAMES_BYTES_MAX, Limits.HELLO_MILLIS, silentMillis);
         closeAtEnd.add(loop);
         this.core = core;
         return loop;
@@ -172,6 +251,19 @@ class SlowClientsMemoryTest {
         List<Message> got = read(s, m -> m instanceof Message.CaughtUp);
         loop.sendBufferBytes = 0; // accepted, with it, by now
         assertInstanceOf(Message.Welcome.class, got.getFirst());
+        return s;
+    }
+
+    /** A raw client with small buffers that says Hello (a full catch-up) and reads nothing yet. */
+    private Socket helloOnly(SelectorLoop loop, String name) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(8 << 10);
+        loop.sendBufferBytes = 8 << 10;
+        s.connect(new InetSocketAddress("127.0.0.1", loop.port()));
+        s.setSoTimeout(20_000);
+        closeAtEnd.add(s);
+        s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, UUID.randomUUID(),
+            name, 0, List.of(), List.of(), new byte[0], Message.NONE)));
         return s;
     }
 
