@@ -43,7 +43,8 @@ import java.util.function.UnaryOperator;
  *       {@link Batch}; readers open their own store snapshot and never take the lock.
  *   <li>Each batch writes its record changes, key pools, outbox entries (once linked) and the outbox counter
  *       in one store transaction; index commits and events follow the store commit, still under
- *       the lock, so they are published in commit order.
+ *       the lock, so they are published in commit order. The link's events, which store nothing,
+ *       are published under the lock too, without a store transaction ({@link #announce}).
  *   <li>After {@link #close()} every operation throws {@link IllegalStateException}; close
  *       waits for the running writer and the readers inside an operation.
  * </ul>
@@ -394,6 +395,27 @@ public final class Database implements AutoCloseable {
     /** Publishes {@code e} after the current batch commits. */
     void event(Event e) {
         batch().events.add(e);
+    }
+
+    /**
+     * Publishes {@code e}, an event that changes nothing stored (the sync link's {@code Connected}
+     * or {@code Disconnected}), in order with the events of commits: inside a batch on this thread,
+     * with that batch's events after its commit; else at once, under the write lock, without a
+     * store transaction. So it reaches subscribers while the store refuses writes (after a write
+     * failed, a full disk): the link that stops on that failure still says why. After
+     * {@link #close()} it publishes nothing: every subscription is complete.
+     */
+    void announce(Event e) {
+        if (inWrite()) {
+            event(e);
+            return;
+        }
+        writeLock.lock();
+        try {
+            if (!closed) events.publish(List.of(e));
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** Runs {@code body} on a fresh snapshot; never waits for the writer. */

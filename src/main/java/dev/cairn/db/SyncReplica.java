@@ -1189,10 +1189,8 @@ public final class SyncReplica implements Replica {
 
     @Override
     public void connectionChanged(boolean connected, UUID server, String reason) {
-        db.write(() -> {
-            db.event(connected ? new Event.Connected(server) : new Event.Disconnected(reason));
-            return null;
-        }, true);
+        // Not through a write: a link that stops because the store refuses writes must still say so.
+        db.announce(connected ? new Event.Connected(server) : new Event.Disconnected(reason));
     }
 
     /** Reads on a snapshot (for tests and tools): the stored last-synced sequence. */

@@ -156,6 +156,10 @@ public interface Replica {
     /** A connection ended, linked or not (a first link that did not complete is abandoned). */
     default void sessionEnded() { }
 
-    /** Connection state changed (events Connected / Disconnected). */
+    /**
+     * Connection state changed (events Connected / Disconnected), published in order with the
+     * events of commits; it stores nothing, so it is published also while the database refuses
+     * writes (after a failed write).
+     */
     void connectionChanged(boolean connected, UUID server, String reason);
 }

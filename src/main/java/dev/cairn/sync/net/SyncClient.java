@@ -351,7 +351,11 @@ public final class SyncClient implements AutoCloseable {
             + " received (up to 16 MiB), besides what the application holds";
     }
 
-    /** Publishes a {@code Disconnected} event saying why this link is not syncing (the database may be closing: then nothing). */
+    /**
+     * Publishes a {@code Disconnected} event saying why this link is not syncing; it needs no
+     * write, so it is published also when the database refuses writes (the database may be
+     * closing: then nothing).
+     */
     private void announce(String reason) {
         try {
             replica.connectionChanged(false, null, reason);
@@ -513,6 +517,11 @@ public final class SyncClient implements AutoCloseable {
                 throw e;
             } catch (OutOfMemoryError e) {
                 failure = outOfMemory(e);
+                throw e;
+            } catch (RuntimeException e) {
+                // This node's own failure (its database refusing a write: a full disk): the
+                // Disconnected names it, and run() stops the link.
+                failure = e.toString();
                 throw e;
             } finally {
                 // Answers to its CheckIns cannot come on another connection (the next one would not know them).
