@@ -240,14 +240,7 @@ class SlowClientsMemoryTest {
      * then reads nothing more.
      */
     private Socket caughtUp(SelectorLoop loop, String name) throws IOException {
-        Socket s = new Socket();
-        s.setReceiveBufferSize(8 << 10);
-        loop.sendBufferBytes = 8 << 10;
-        s.connect(new InetSocketAddress("127.0.0.1", loop.port()));
-        s.setSoTimeout(10_000);
-        closeAtEnd.add(s);
-        s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, UUID.randomUUID(),
-            name, 0, List.of(), List.of(), new byte[0], Message.NONE)));
+        Socket s = helloOnly(loop, name);
         List<Message> got = read(s, m -> m instanceof Message.CaughtUp);
         loop.sendBufferBytes = 0; // accepted, with it, by now
         assertInstanceOf(Message.Welcome.class, got.getFirst());
