@@ -1263,7 +1263,8 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * Limits catch-up to the connections' queues holding less than {@code budget} bytes together
-     * ({@code queued}, read on the loop thread); the transport sets it (sync-protocol.md §4.2).
+     * ({@code queued}, read on the loop thread), twice that for a round's first batch; the
+     * transport sets it to half its server-wide limit (sync-protocol.md §4.2).
      */
     public void limitCatchUp(java.util.function.LongSupplier queued, long budget) {
         this.queuedBytes = java.util.Objects.requireNonNull(queued, "queued");
@@ -1290,14 +1291,18 @@ public final class ServerCore implements AutoCloseable {
         List<Peer> all = List.copyOf(peers);
         // From another peer each round, so that under the budget no catch-up waits behind the others for long.
         int from = all.isEmpty() ? 0 : Math.floorMod(pumpFrom++, all.size());
+        boolean pumped = false;
         for (int i = 0; i < all.size(); i++) {
             Peer p = all.get((from + i) % all.size());
             if (p.state != Peer.State.CATCHING_UP || p.out.pendingBytes() >= PUMP_BELOW_BYTES) continue;
             // The queues of all connections together: catch-ups go on as they drain, not in one
             // go. A batch takes up to PUMP_BELOW_BYTES; one always goes when nothing is queued.
+            // The round's first may use the whole limit, so that a slow client holding half of
+            // it in live pushes slows catch-ups down but does not stop them.
             long queued = queuedBytes.getAsLong();
-            if (queued > 0 && queued + PUMP_BELOW_BYTES > catchUpBudget) break;
+            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? catchUpBudget : 2 * catchUpBudget)) break;
             more |= pump(p);
+            pumped = true;
         }
         if (txn != null) return endRound() || more;
         List<Runnable> rest = new ArrayList<>(afterCommit);

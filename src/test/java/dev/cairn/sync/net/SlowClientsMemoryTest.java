@@ -169,6 +169,30 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * A client that stopped reading holds more than half the server-wide limit in live pushes:
+     * a fresh node's catch-up still goes on (a round's first batch may use the whole limit), one
+     * batch a round, where under half the limit alone it waited until that client was dropped.
+     */
+    @Test
+    void aCatchUpGoesOnWhileASlowClientHoldsHalfTheLimit() throws Exception {
+        long queuedMax = 40L * RECORD_BYTES;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        caughtUp(loop, "slow");
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        int records = 24;
+        for (int i = 0; i < records; i++) parts.insert(large(i));
+        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
+            () -> loop.pendingBytes().toString());
+
+        Socket fresh = helloOnly(loop, "fresh");
+        List<Message> got = read(fresh, m -> m instanceof Message.CaughtUp);
+        assertEquals(records, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+        assertTrue(journal.stream().noneMatch(l -> l.contains("TOO_SLOW")), journal.toString());
+        assertTrue(loop.queuedBytesPeak() <= queuedMax, "peak " + loop.queuedBytesPeak());
+    }
+
+    /**
      * A client that pings but reads nothing keeps its queue, and with it a share of the limit
      * that other catch-ups wait for: dropped (TOO_SLOW) once its queue has not moved for the
      * silence limit.
