@@ -493,7 +493,7 @@ public final class Database implements AutoCloseable {
      * ({@link Store#backup}); a close meanwhile waits for it to finish.
      */
     public VerifyReport backup(Path target) {
-        if (writeLock.isHeldByCurrentThread()) {
+        if (inWrite()) {
             throw new IllegalStateException("backup of " + directory + " inside a write batch (back up after it returns)");
         }
         checkOpen();

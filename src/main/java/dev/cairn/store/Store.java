@@ -878,7 +878,7 @@ public final class Store implements AutoCloseable {
     }
 
     /** The copy of {@link #backup}: the current snapshot's pages into targetDir, unchecked (storage-format.md §8). */
-    void copySnapshot(Path targetDir) {
+    private void copySnapshot(Path targetDir) {
         ReadTxn r = beginRead();
         if (!r.snapshot.freeListCurrent) {
             // The copy's free list must be its snapshot's: take a checkpoint first.

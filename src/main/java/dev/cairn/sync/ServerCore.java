@@ -83,11 +83,13 @@ public final class ServerCore implements AutoCloseable {
     /** What the connections' queues hold together, each frame once (the transport's count). */
     private java.util.function.LongSupplier queuedBytes = () -> 0;
     /**
-     * Catch-up sends a batch only while {@link #queuedBytes} stays under this with it: each catching-up
-     * connection otherwise took up to {@link #PUMP_BELOW_BYTES} in the same round, and 100 fresh
-     * nodes (or clients that never read) ran a 128 MiB server out of heap before any was dropped.
+     * The transport's limit on {@link #queuedBytes}: catch-up sends a batch only while the queues
+     * stay under half of it with the batch (under all of it for a round's first). Each
+     * catching-up connection otherwise took up to {@link #PUMP_BELOW_BYTES} in the same round, and
+     * 100 fresh nodes (or clients that never read) ran a 128 MiB server out of heap before any
+     * was dropped.
      */
-    private long catchUpBudget = Long.MAX_VALUE;
+    private long queuedBytesMax = Long.MAX_VALUE;
     /** Where the next round starts pumping catch-ups (see {@link #endRound}). */
     private int pumpFrom;
     static final int PUMP_RECORDS = 256;
@@ -1262,13 +1264,13 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
-     * Limits catch-up to the connections' queues holding less than {@code budget} bytes together
-     * ({@code queued}, read on the loop thread), twice that for a round's first batch; the
-     * transport sets it to half its server-wide limit (sync-protocol.md §4.2).
+     * Paces catch-up by what the connections' queues hold together ({@code queued}, read on the
+     * loop thread) against the transport's server-wide limit {@code max} (sync-protocol.md §4.2
+     * step 2): see {@link #queuedBytesMax}.
      */
-    public void limitCatchUp(java.util.function.LongSupplier queued, long budget) {
+    public void limitCatchUp(java.util.function.LongSupplier queued, long max) {
         this.queuedBytes = java.util.Objects.requireNonNull(queued, "queued");
-        this.catchUpBudget = budget;
+        this.queuedBytesMax = max;
     }
 
     /**
@@ -1300,7 +1302,7 @@ public final class ServerCore implements AutoCloseable {
             // The round's first may use the whole limit, so that a slow client holding half of
             // it in live pushes slows catch-ups down but does not stop them.
             long queued = queuedBytes.getAsLong();
-            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? catchUpBudget : 2 * catchUpBudget)) break;
+            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? queuedBytesMax / 2 : queuedBytesMax)) break;
             more |= pump(p);
             pumped = true;
         }

@@ -344,7 +344,7 @@ public final class SelectorLoop implements AutoCloseable {
         } catch (IOException e) {
             throw new CairnException("sync server cannot listen on " + hostPort(address) + ": " + e.getMessage(), e);
         }
-        core.limitCatchUp(() -> queuedBytes, queuedBytesMax / 2);
+        core.limitCatchUp(() -> queuedBytes, queuedBytesMax);
         // The log formatter reads the time zone data at its first line; out of file descriptors
         // (when the warning that accepts fail is due) it cannot open that file, and the line was lost.
         java.time.ZoneId.systemDefault().getRules();
@@ -476,15 +476,15 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
             if (acceptFailures++ == 0) { // once until an accept works again: it retries every pause
+                String said = "cannot accept connections (" + connections.size() + " open): " + e.getMessage()
+                    + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms at a time until one works"
+                    + " (the connections waiting stay in the listen backlog)";
                 try {
-                    LOG.log(System.Logger.Level.WARNING, "cannot accept connections (" + connections.size()
-                        + " open): " + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000
-                        + " ms at a time until one works (the connections waiting stay in the listen backlog)");
+                    LOG.log(System.Logger.Level.WARNING, said);
                 } catch (RuntimeException | Error logFailed) {
                     // Out of descriptors, a logger may fail to open a file it needs (the time zone
                     // data is loaded at start for it); standard error is open already.
-                    System.err.println("cairn server: cannot accept connections (" + connections.size() + " open): "
-                        + e.getMessage() + "; pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms at a time");
+                    System.err.println("cairn server: " + said);
                 }
             }
             acceptPausedUntil = System.nanoTime() + ACCEPT_PAUSE_NANOS;
@@ -511,7 +511,7 @@ public final class SelectorLoop implements AutoCloseable {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
-                    core.closedDuringHello(c.peer, c.bytesReceived, !messages.isEmpty() && messages.getFirst() instanceof Message.Hello);
+                    core.closedDuringHello(c.peer, c.bytesReceived, helloWhole(messages));
                     c.closeNow();
                     break;
                 }
@@ -535,13 +535,18 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            core.closedDuringHello(c.peer, c.bytesReceived, !messages.isEmpty() && messages.getFirst() instanceof Message.Hello);
+            core.closedDuringHello(c.peer, c.bytesReceived, helloWhole(messages));
             c.closeNow();
         } catch (ProtocolException e) {
             drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
             return;
         }
         for (Message m : messages) core.onMessage(c.peer, m);
+    }
+
+    /** True when the messages read before a close hold the connection's whole Hello (the first it sends). */
+    private static boolean helloWhole(List<Message> messages) {
+        return !messages.isEmpty() && messages.getFirst() instanceof Message.Hello;
     }
 
     /**
