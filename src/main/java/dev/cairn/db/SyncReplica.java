@@ -653,7 +653,7 @@ public final class SyncReplica implements Replica {
     public List<Pending> outbox(Set<String> trees, int max) {
         return db.readOrWrite(r -> Outbox.oldest(r, trees, max)).stream()
             .map(e -> new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
-                Message.Kind.values()[e.kind().ordinal()]))
+                Message.Kind.values()[e.kind().ordinal()], true))
             .toList();
     }
 

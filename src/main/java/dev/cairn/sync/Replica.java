@@ -85,8 +85,14 @@ public interface Replica {
      */
     void link(UUID serverId);
 
-    /** One pending outbox entry. */
-    record Pending(long outboxSeq, Key<?> key, Message.Kind kind) { }
+    /**
+     * One pending outbox entry. {@code groupEnds}: the outbox may be cut after this entry and
+     * before the next one listed, so that the entries up to here, sent and applied together,
+     * leave the receiver in a state this node had after one of its own transactions: no entry
+     * after the cut carries a transaction that reaches back to or before this entry
+     * (spec/database-layout.md §6). Always true for the last entry of the outbox.
+     */
+    record Pending(long outboxSeq, Key<?> key, Message.Kind kind, boolean groupEnds) { }
 
     /** A change ready to send, with the schema its fingerprint names (null for REMOVED). */
     record Outgoing(Message.Change change, Message.SchemaDef schema) { }
