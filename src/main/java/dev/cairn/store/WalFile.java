@@ -244,7 +244,7 @@ class WalFile implements AutoCloseable {
             commits++;
         }
         boolean inFrame = stopInFrame;
-        refuseIfIntactFramesFollow(lastCommit, stop);
+        refuseIfIntactFramesFollow(lastCommit, stop, commits);
         end = readAt;
         stopReading();
         return new Scan(true, version, baseTxn, readAt, lastCommit, commits, stop, inFrame);
@@ -260,42 +260,103 @@ class WalFile implements AutoCloseable {
      * was written: it was damaged later, and reading it as the log's end would silently drop
      * acknowledged commits. Refused, saying how to open without them.
      *
-     * <p>Costs one 32-byte read at a usual open (the stop is zeros or an older generation's frame).
+     * <p>When the stopped frame's length field was hit as well (a zeroed block), the frame after
+     * it is not where the field says: then the rest of the log is searched for a frame header that
+     * can follow it ({@link #frameFurtherOn}). Costs one 32-byte read at a clean open (the log
+     * starts with an older generation's frame); after a crash, one read of the rest of the log.
      */
-    private void refuseIfIntactFramesFollow(long lastCommit, String stop) {
+    private void refuseIfIntactFramesFollow(long lastCommit, String stop, int commits) {
         long at = readAt;
+        int chainBefore = chain; // the last committed frame's: the next commit chains to it
         if (at + FRAME_HEADER_BYTES > readLimit) return;
         ByteBuffer stopped = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(at, stopped);
+        long minTxn = Math.max(baseTxn, lastCommit) + 1;
         long next = at + FRAME_HEADER_BYTES + (stopped.getInt(16) & 0xFFFF_FFFFL);
-        if (next + FRAME_HEADER_BYTES > readLimit) return;
-        ByteBuffer following = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        read(next, following);
-        if (following.getLong(8) != generation || (following.getInt(24) & FLAG_AFTER_FORCE) == 0) return;
-        int chainBefore = chain;
-        int stored = stopped.getInt(FRAME_HEADER_BYTES - 4);
-        long opsBytes = next - at - FRAME_HEADER_BYTES;
-        int[] seeds = opsBytes > IO_BYTES << 4 ? new int[] {stored} : new int[] {stored, crcOfFrameAt(at, opsBytes, stopped)};
-        for (int seed : seeds) {
-            chain = seed;
-            readAt = next;
-            if (nextFrame(Math.max(baseTxn, lastCommit) + 1) == null && (frameFlags & FLAG_AFTER_FORCE) != 0) {
-                long firstTxn = frameTxn;
-                int intact = 1;
-                while (nextFrame(frameTxn + 1) == null) intact++;
-                String intactCommits = intact == 1
-                    ? "1 intact commit (txn " + firstTxn + ", from byte " + next + ") follows the damaged frame and was"
-                    : intact + " intact commits (txn " + firstTxn + " to " + frameTxn + ", from byte " + next
-                        + ") follow the damaged frame and were";
-                throw new LogRefusedException(path + ": the log is damaged at byte " + at + " (" + stop + "), but " + intactCommits
-                    + " written after it had been forced to disk: this is damage, not a write torn by a crash, and opening"
-                    + " would drop acknowledged commits. To open the database as of the last commit before the damage"
-                    + " instead (dropping the damaged frame and every commit after it), keep a copy of the log and cut it to "
-                    + at + " bytes (truncate -s " + at + " " + path + ")" + salvageHint(path), at);
+        if (next + FRAME_HEADER_BYTES <= readLimit) {
+            ByteBuffer following = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            read(next, following);
+            if (following.getLong(8) == generation && (following.getInt(24) & FLAG_AFTER_FORCE) != 0) {
+                int stored = stopped.getInt(FRAME_HEADER_BYTES - 4);
+                long opsBytes = next - at - FRAME_HEADER_BYTES;
+                int[] seeds = opsBytes > IO_BYTES << 4 ? new int[] {stored} : new int[] {stored, crcOfFrameAt(at, opsBytes, stopped)};
+                for (int seed : seeds) {
+                    chain = seed;
+                    readAt = next;
+                    if (nextFrame(minTxn) == null && (frameFlags & FLAG_AFTER_FORCE) != 0) refuse(at, stop, next);
+                }
             }
         }
-        chain = chainBefore;
         readAt = at;
+        // The length field was hit too (a zeroed block, the commonest damage a disk does): look
+        // further. Not at a clean open (the log starts with an older generation's frame: the
+        // scan would read the whole file for nothing), nor in a version 2 log (no AFTER_FORCE).
+        if (version >= 3 && (commits > 0 || !stop.equals(OTHER_GENERATION))) {
+            long found = frameFurtherOn(at + FRAME_HEADER_BYTES, minTxn);
+            if (found >= 0) refuse(at, stop, found);
+        }
+        readAt = at;
+        chain = chainBefore;
+    }
+
+    /**
+     * Where, at or after {@code from}, a frame header of this generation starts that carries
+     * {@link #FLAG_AFTER_FORCE} and a txn id that can follow the stopped frame's (at least {@code
+     * minTxn}): above it, and at most one more per 32 bytes after it (a generation's txn ids
+     * count up by one, from the first frame a process writes), with its ops inside the log; and
+     * no frame of this generation that fails to chain to it comes next. -1 when none. Its own CRC
+     * cannot be checked: it chains to the damaged frame's. Reads the rest of the log once, in 1 MiB
+     * steps.
+     */
+    private long frameFurtherOn(long from, long minTxn) {
+        ByteBuffer buf = ByteBuffer.allocate(IO_BYTES + FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        long stoppedAt = from - FRAME_HEADER_BYTES;
+        for (long base = from; base + FRAME_HEADER_BYTES <= readLimit; base += IO_BYTES) {
+            int n = (int) Math.min(buf.capacity(), readLimit - base);
+            buf.clear().limit(n);
+            read(base, buf);
+            for (int p = 0; p + FRAME_HEADER_BYTES <= n && p < IO_BYTES; p++) {
+                if (buf.getLong(p + 8) != generation || buf.getInt(p + 24) != (FLAG_COMMIT | FLAG_AFTER_FORCE)) continue;
+                long at = base + p;
+                long txn = buf.getLong(p);
+                long opsLength = buf.getInt(p + 16) & 0xFFFF_FFFFL;
+                if (txn <= minTxn || txn > minTxn + 1 + (at - stoppedAt) / FRAME_HEADER_BYTES) continue;
+                if (opsLength > readLimit - at - FRAME_HEADER_BYTES) continue;
+                chain = buf.getInt(p + 28);
+                readAt = at + FRAME_HEADER_BYTES + opsLength;
+                if (nextFrame(txn + 1) == null || !stopInFrame) return at;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Refuses the log damaged at {@code at} ({@code stop} says how), with intact commits from
+     * byte {@code next} that were written after it had been forced.
+     */
+    private void refuse(long at, String stop, long next) {
+        // The first intact frame was checked by the caller (its CRC chains to the damaged frame's):
+        // count it by its header, and the ones that chain to it.
+        ByteBuffer head = ByteBuffer.allocate(FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        read(next, head);
+        long firstTxn = head.getLong(0);
+        chain = head.getInt(FRAME_HEADER_BYTES - 4);
+        readAt = next + FRAME_HEADER_BYTES + (head.getInt(16) & 0xFFFF_FFFFL);
+        int intact = 1;
+        long lastTxn = firstTxn;
+        while (nextFrame(lastTxn + 1) == null) {
+            lastTxn = frameTxn;
+            intact++;
+        }
+        String intactCommits = intact == 1
+            ? "1 intact commit (txn " + firstTxn + ", from byte " + next + ") follows the damaged frame and was"
+            : intact + " intact commits (txn " + firstTxn + " to " + lastTxn + ", from byte " + next
+                + ") follow the damaged frame and were";
+        throw new LogRefusedException(path + ": the log is damaged at byte " + at + " (" + stop + "), but " + intactCommits
+            + " written after it had been forced to disk: this is damage, not a write torn by a crash, and opening"
+            + " would drop acknowledged commits. To open the database as of the last commit before the damage"
+            + " instead (dropping the damaged frame and every commit after it), keep a copy of the log and cut it to "
+            + at + " bytes (truncate -s " + at + " " + path + ")" + salvageHint(path), at);
     }
 
     /**
@@ -341,6 +402,8 @@ class WalFile implements AutoCloseable {
      * generation's frame, the file's end).
      */
     private boolean stopInFrame;
+    /** The stop reason of a frame left from an older generation: the usual end after a clean close. */
+    private static final String OTHER_GENERATION = "frame of another generation";
 
     /** Starts reading frames from byte 64, up to {@code limit}; frames are read in steps of about 1 MiB. */
     private void startReading(long limit) {
@@ -365,7 +428,7 @@ class WalFile implements AutoCloseable {
         // The usual ends of a log: the zeros it was extended with, or a frame left from an
         // older generation (constant messages: nothing to build).
         if (window.getLong(p + 8) != generation) {
-            return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : "frame of another generation";
+            return window.getLong(p) == 0 && window.getLong(p + 8) == 0 ? "end of frames" : OTHER_GENERATION;
         }
         stopInFrame = true;
         long opsLength = window.getInt(p + 16) & 0xFFFF_FFFFL;

@@ -167,10 +167,11 @@ final class Commands {
         }
         if (found.frameDropped()) {
             long after = Math.max(found.lastTxn(), found.checkpointTxn());
-            out.printf("recovery: the log ends at byte %,d with a frame that does not check out (%s): the commit written"
-                    + " after txn %d is not in the database. A crash while that commit was being written leaves this (the"
-                    + " commit was then never acknowledged); damage to the log's last frame looks the same. The next open"
-                    + " drops the frame: to keep its bytes, copy %s before%n",
+            out.printf("recovery: the log ends at byte %,d with a frame that does not check out (%s): nothing after"
+                    + " txn %d is in the database. A crash while a commit was being written leaves this (that commit was"
+                    + " never acknowledged); so do damage to the log's end and a log cut short (a copy that stopped, a"
+                    + " truncated file), which may have held more commits. The next open drops the frame: to keep its"
+                    + " bytes, copy %s before%n",
                 found.logEnd(), found.endReason(), after, dir.resolve("wal.cairn"));
         }
     }

@@ -153,6 +153,59 @@ class WalRecoveryTest {
     }
 
     /**
+     * A zeroed block (what a disk's damage most often looks like) hits a frame's length field as
+     * well, so the frame after it is not where the field says: the log is searched further, and
+     * a log with a whole frame header after the block is refused (probe 78: 4 KiB of zeros in the
+     * middle of a log dropped 267 of 500 commits, and verify said OK); a block that reaches the
+     * last frame's header opens as the commit before it, as a torn write would.
+     */
+    @Test
+    void aZeroedBlockIsRefusedWhenAWholeFrameFollowsIt() throws Exception {
+        Path image = crashImage(new Random(12));
+        byte[] log = Files.readAllBytes(image.resolve(Store.WAL_FILE));
+        List<Long> starts = frameStarts(log, logEnd);
+        Random rnd = new Random(13);
+        int refused = 0;
+        int opened = 0;
+        for (int trial = 0; trial < 30; trial++) {
+            Path copy = dir.resolve("zeroed" + trial);
+            copy(image, copy, false);
+            int len = switch (trial % 3) {
+                case 0 -> 4096;
+                case 1 -> 512;
+                default -> 33 + rnd.nextInt(8000);
+            };
+            // Every fifth block starts in one of the last two frames.
+            long from = trial % 5 == 4 ? starts.get(starts.size() - 2) : WalFile.HEADER_BYTES;
+            int at = (int) (from + rnd.nextInt((int) (logEnd - from)));
+            byte[] damaged = log.clone();
+            java.util.Arrays.fill(damaged, at, Math.min(damaged.length, at + len), (byte) 0);
+            Files.write(copy.resolve(Store.WAL_FILE), damaged);
+            int frame = 0;
+            while (frame + 1 < starts.size() && starts.get(frame + 1) <= at) frame++;
+            boolean mustRefuse = false;
+            for (int g = frame + 1; g < starts.size(); g++) mustRefuse |= starts.get(g) >= at + len;
+            String what = "trial " + trial + ": " + len + " zeros at byte " + at + " (frame " + frame + " of " + starts.size() + ")";
+            try (Store store = Store.open(copy); ReadTxn r = store.beginRead()) {
+                assertFalse(mustRefuse, what + ": opened as txn " + r.txnId());
+                assertEquals(states.get(frame), TornWriteTest.contents(r), what + ": not the commit before the damage");
+                opened++;
+                continue;
+            } catch (LogRefusedException e) {
+                assertTrue(mustRefuse, what + ": " + e.getMessage());
+                long cut = starts.get(frame);
+                assertTrue(e.getMessage().contains("damaged at byte " + cut + " ") && e.getMessage().contains("intact commit"),
+                    what + ": " + e.getMessage());
+                assertEquals(cut, e.keepBytes(), what);
+                refused++;
+            }
+            assertArrayEquals(damaged, Files.readAllBytes(copy.resolve(Store.WAL_FILE)), what + ": refusing changed the log");
+            if (trial % 3 == 0) assertSalvageOpens(copy, states.get(frame), 1);
+        }
+        assertTrue(refused >= 20 && opened >= 3, refused + " of 30 zeroed logs refused, " + opened + " opened");
+    }
+
+    /**
      * Another database's log beside this data file (both made by the same program, same tree
      * names, txn ids that would replay) is refused, changing nothing; without it the database
      * opens at its checkpoint.
