@@ -31,6 +31,8 @@ public final class SyncProxy implements AutoCloseable {
     private volatile boolean frozen;
     /** Bytes per second the server's side is passed on at; 0 = as fast as they come. */
     public volatile int downBytesPerSecond;
+    /** Bytes per second the node's side is passed on at; 0 = as fast as they come. */
+    public volatile int upBytesPerSecond;
     /** Answers a Hello in the server's place when it returns an Error (the Hello then goes no further); null = none. */
     public volatile Function<Message.Hello, Message.Error> gate;
 
@@ -116,7 +118,7 @@ public final class SyncProxy implements AutoCloseable {
                             held = null;
                             continue;
                         }
-                        if (!frozen) out.write(buf, 0, n);
+                        if (!frozen) write(out, buf, n, upBytesPerSecond);
                     }
                 } catch (IOException e) {
                     // closed
@@ -145,13 +147,7 @@ public final class SyncProxy implements AutoCloseable {
                         decoder.feed(ByteBuffer.wrap(buf, 0, n), got);
                         down.addAll(got);
                         if (frozen) continue;
-                        int rate = downBytesPerSecond;
-                        int step = rate == 0 ? n : 16 << 10;
-                        for (int at = 0; at < n; at += step) {
-                            int len = Math.min(step, n - at);
-                            out.write(buf, at, len);
-                            if (rate != 0) sleep(len * 1000L / rate);
-                        }
+                        write(out, buf, n, downBytesPerSecond);
                     }
                 } catch (IOException e) {
                     // the node's side is closed
@@ -182,6 +178,16 @@ public final class SyncProxy implements AutoCloseable {
             } catch (IOException e) {
                 // already closed
             }
+        }
+    }
+
+    /** Passes {@code n} bytes on, at {@code rate} bytes per second (0: at once). */
+    private static void write(OutputStream out, byte[] buf, int n, int rate) throws IOException {
+        int step = rate == 0 ? n : 16 << 10;
+        for (int at = 0; at < n; at += step) {
+            int len = Math.min(step, n - at);
+            out.write(buf, at, len);
+            if (rate != 0) sleep(len * 1000L / rate);
         }
     }
 

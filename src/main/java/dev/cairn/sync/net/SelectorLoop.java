@@ -67,6 +67,13 @@ public final class SelectorLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SelectorLoop.class.getName());
     private static final int READ_BYTES_MAX = 1 << 20;
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
+    /**
+     * A client sending a large frame slowly hears nothing meanwhile, and its Ping waits behind the
+     * frame: a Pong goes to it when it was sent nothing for this long while a frame of it arrives
+     * (sync-protocol.md §4.3). Shorter than the node's wait for an answer; tests shorten it.
+     */
+    static volatile long pongMillis = Limits.PING_MILLIS;
+    private static final Message.Pong PONG = new Message.Pong();
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -159,6 +166,8 @@ public final class SelectorLoop implements AutoCloseable {
         long lastReadNanos = acceptedNanos;
         /** When the first byte of the partial frame held by {@link #decoder} arrived. */
         long frameStartNanos;
+        /** When a frame was last queued for this client. */
+        long lastQueuedNanos = acceptedNanos;
         final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
@@ -196,7 +205,8 @@ public final class SelectorLoop implements AutoCloseable {
         }
 
         void enqueue(SharedFrame frame) {
-            if (out.isEmpty()) progressNanos = System.nanoTime();
+            lastQueuedNanos = System.nanoTime();
+            if (out.isEmpty()) progressNanos = lastQueuedNanos;
             if (frame.holders++ == 0) {
                 queuedBytes += frame.bytes.limit();
                 queuedBytesPeak = Math.max(queuedBytesPeak, queuedBytes);
@@ -540,6 +550,10 @@ public final class SelectorLoop implements AutoCloseable {
         } catch (ProtocolException e) {
             drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
             return;
+        }
+        if (total > 0 && !c.closed && c.decoder.bufferedBytes() > 0 && c.peer.heartbeat()
+            && c.lastReadNanos - c.lastQueuedNanos >= pongMillis * 1_000_000) {
+            c.send(PONG);
         }
         for (Message m : messages) core.onMessage(c.peer, m);
     }

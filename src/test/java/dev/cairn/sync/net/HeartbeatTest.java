@@ -66,6 +66,7 @@ class HeartbeatTest {
     private long pingBefore;
     private long deadBefore;
     private long helloBefore;
+    private long pongBefore;
 
     @BeforeEach
     void shortTimings() {
@@ -74,6 +75,8 @@ class HeartbeatTest {
         helloBefore = SyncClient.helloMillis;
         SyncClient.pingMillis = PING;
         SyncClient.deadMillis = DEAD;
+        pongBefore = SelectorLoop.pongMillis;
+        SelectorLoop.pongMillis = PING;
     }
 
     @AfterEach
@@ -82,6 +85,7 @@ class HeartbeatTest {
         SyncClient.pingMillis = pingBefore;
         SyncClient.deadMillis = deadBefore;
         SyncClient.helloMillis = helloBefore;
+        SelectorLoop.pongMillis = pongBefore;
     }
 
     /**
@@ -186,6 +190,31 @@ class HeartbeatTest {
         assertTrue(disconnects(c).isEmpty(), disconnects(c).toString());
         assertEquals(1, proxy.pairs.size(), "c never reconnected");
         assertTrue(count(proxy.pairs.getFirst().up, Message.Ping.class) > 0, "c pinged while it received");
+    }
+
+    /**
+     * A node that sends a large record over a slow network (about 150 KB/s for 1.2 MB, several
+     * times DEAD) hears nothing from the server meanwhile, and its Ping waits behind the record:
+     * the server, which receives the record's bytes all along, sends a Pong now and then, so the
+     * node keeps the connection and the record arrives (probe 79: a 2 MiB record at 50 KiB/s was
+     * dropped every 15 s and sent from its first byte again, for ever).
+     */
+    @Test
+    void aLargeRecordSentOverASlowNetworkIsNotTakenForADeadConnection() throws Exception {
+        Server server = server(SILENT);
+        SyncProxy proxy = proxy(server.port());
+        Cairn a = open("a");
+        connect(a, proxy.port());
+        awaitIds(a);
+        proxy.upBytesPerSecond = 150_000;
+        long start = System.nanoTime();
+        a.tree(Part.class).insert(new Part("P-" + "x".repeat(1_200_000), "m", 1, 1, List.of()));
+        await("the server has the record", () -> server.seq() == 1, 30_000);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis > 4 * DEAD, "the record took " + millis + " ms (expected: several DEAD)");
+        assertTrue(disconnects(a).isEmpty(), disconnects(a).toString());
+        assertEquals(1, proxy.pairs.size(), "a never reconnected");
+        assertTrue(count(proxy.pairs.getFirst().down, Message.Pong.class) >= 2, "the server said it was reading");
     }
 
     /**
