@@ -33,6 +33,10 @@ public final class SyncProxy implements AutoCloseable {
     public volatile int downBytesPerSecond;
     /** Bytes per second the node's side is passed on at; 0 = as fast as they come. */
     public volatile int upBytesPerSecond;
+    /** When set, a new connection is closed at once, before any byte (a network that resets every attempt). */
+    public volatile boolean resetNew;
+    /** The connections closed at once by {@link #resetNew}. */
+    public final java.util.concurrent.atomic.AtomicInteger reset = new java.util.concurrent.atomic.AtomicInteger();
     /** Answers a Hello in the server's place when it returns an Error (the Hello then goes no further); null = none. */
     public volatile Function<Message.Hello, Message.Error> gate;
 
@@ -42,6 +46,12 @@ public final class SyncProxy implements AutoCloseable {
             try {
                 while (true) {
                     Socket node = listener.accept();
+                    if (resetNew) {
+                        reset.incrementAndGet();
+                        node.setSoLinger(true, 0);
+                        node.close();
+                        continue;
+                    }
                     Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
                     sockets.add(node);
                     sockets.add(server);

@@ -374,10 +374,19 @@ public final class SyncClient implements AutoCloseable {
         synced.completeExceptionally(reason);
     }
 
+    /**
+     * Waits the backoff out; only a close ends it early. A write, check-out or check-in wakes the
+     * link (to send it at once when connected), but does not bring the next attempt forward:
+     * else a node writing 10 records a second while its network was down tried to connect 10
+     * times a second (probe 79).
+     */
     private void sleep(long millis) {
+        long until = System.nanoTime() + millis * 1_000_000;
         synchronized (wake) {
             try {
-                wake.wait(millis);
+                for (long left = millis; running && left > 0; left = (until - System.nanoTime()) / 1_000_000) {
+                    wake.wait(left);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 running = false;
