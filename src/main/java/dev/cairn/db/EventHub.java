@@ -31,6 +31,8 @@ import java.util.function.Consumer;
 public final class EventHub implements Flow.Publisher<Event> {
     private static final System.Logger LOG = System.getLogger(EventHub.class.getName());
     private static final AtomicLong THREAD_NUMBER = new AtomicLong();
+    /** How often a listener that keeps throwing is logged again. */
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
 
     private final int bufferEvents;
     private final CopyOnWriteArrayList<Delivery> deliveries = new CopyOnWriteArrayList<>();
@@ -238,7 +240,35 @@ public final class EventHub implements Flow.Publisher<Event> {
             try {
                 listener.accept(item);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "event listener threw on " + item + "; delivery goes on", e);
+                threw(item, e);
+            }
+        }
+
+        /** Times the listener threw since the last warning (delivery thread only). */
+        private long thrownSince;
+        /** When the last warning went out (delivery thread only). */
+        private long warnedNanos;
+
+        /**
+         * Logs a listener's exception: the first with its stack trace, then at most one line a
+         * minute with the count (probe 76: a listener that threw on every other event wrote
+         * 264,576 lines in 20 s).
+         */
+        private void threw(Event item, RuntimeException e) {
+            long now = System.nanoTime();
+            if (warnedNanos == 0) {
+                LOG.log(System.Logger.Level.WARNING, "event listener threw on " + item + "; delivery goes on"
+                    + " (later exceptions of this listener: one line a minute)", e);
+                warnedNanos = now;
+                return;
+            }
+            thrownSince++;
+            if (now - warnedNanos >= WARN_EVERY_NANOS) {
+                LOG.log(System.Logger.Level.WARNING, "event listener threw " + thrownSince + " more time"
+                    + (thrownSince == 1 ? "" : "s") + " in the last minute, last on " + item + ": " + e
+                    + "; delivery goes on");
+                thrownSince = 0;
+                warnedNanos = now;
             }
         }
 

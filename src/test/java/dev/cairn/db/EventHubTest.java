@@ -43,6 +43,27 @@ class EventHubTest {
         hub.close();
     }
 
+    /**
+     * A listener that throws on every event keeps its subscription and gets every event, and is
+     * logged once (with the stack trace), not once per event (probe 76: 264,576 lines in 20 s).
+     */
+    @Test
+    void aListenerThatKeepsThrowingIsLoggedOnceAMinuteAndKeepsGettingEvents() throws Exception {
+        try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(EventHub.class)) {
+            EventHub hub = new EventHub(1000);
+            CountDownLatch all = new CountDownLatch(300);
+            hub.subscribe(e -> {
+                all.countDown();
+                throw new IllegalStateException("listener bug");
+            }, lost -> { throw new AssertionError(lost); });
+            for (int i = 0; i < 300; i++) hub.publish(List.of(changed(i)));
+            await(all);
+            hub.close();
+            assertEquals(1, log.containing("event listener threw").size(), log.lines.toString());
+            assertTrue(log.records.getFirst().getThrown() != null, "the first carries the stack trace");
+        }
+    }
+
     @Test
     void slowSubscriberOverflowsWithASignalWhileOthersAndTheWriterGoOn() throws Exception {
         EventHub hub = new EventHub(10);
