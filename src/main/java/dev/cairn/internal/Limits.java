@@ -25,6 +25,23 @@ public final class Limits {
      * fits {@link #FRAME_BYTES_MAX}. The server refuses larger ones (sync-protocol.md §5.1).
      */
     public static final int RECORD_BYTES_MAX = FRAME_BYTES_MAX - 64 * 1024;
+    /**
+     * Changes a node has in flight at most (its send window, sync-protocol.md §4.1 step 3), and
+     * so the most Changes one Group may announce (protocol version 7, §3): a group goes whole
+     * within the window.
+     */
+    public static final int GROUP_CHANGES_MAX = 256;
+    /**
+     * Bytes of values of the changes a node has in flight below which another change may go
+     * (sync-protocol.md §4.1 step 3).
+     */
+    public static final long WINDOW_BYTES = 4 << 20;
+    /**
+     * Most value bytes of the Changes of one Group the server holds, and of the Pushed of one
+     * Group a node holds, until the group is whole (sync-protocol.md §4.2, §5.3): what the send
+     * window lets be in flight, {@code WINDOW_BYTES} plus the one record that may start below it.
+     */
+    public static final long GROUP_BYTES_MAX = WINDOW_BYTES + RECORD_BYTES_MAX;
     /** Bytes queued for one sync connection before the server drops it as too slow. */
     public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
     /** Largest frame a connection may announce before its Hello was accepted (sync-protocol.md §8). */

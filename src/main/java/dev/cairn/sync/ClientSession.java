@@ -2,6 +2,7 @@ package dev.cairn.sync;
 
 import dev.cairn.Key;
 import dev.cairn.WrongServerException;
+import dev.cairn.internal.Limits;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -33,13 +34,13 @@ import java.util.function.Consumer;
  */
 public final class ClientSession {
     /** Unacknowledged changes at most. */
-    public static final int WINDOW = 256;
+    public static final int WINDOW = Limits.GROUP_CHANGES_MAX;
     /**
      * Bytes of values of unacknowledged changes below which another change may go (whatever its
      * size): bounds what a node holds for sending by bytes, not only by count (256 records of
      * 16 MiB would be 4 GiB).
      */
-    public static final long WINDOW_BYTES = 4 << 20;
+    public static final long WINDOW_BYTES = Limits.WINDOW_BYTES;
 
     public enum State { HELLO_SENT, CATCHING_UP, LIVE, ENDED }
 
@@ -77,6 +78,14 @@ public final class ClientSession {
     private int marksStored;
     private long changesSent;
     private long pushesReceived;
+    /** Groups of the outbox larger than the window, sent in parts (each part a group of its own). */
+    private long groupsCut;
+    /** Pushed frames still to come of the Group being applied (0: none open). */
+    private int groupLeft;
+    /** The count of the Group being applied. */
+    private int groupCount;
+    /** A Group from the server whose Pushed had not all come by the end of a read pass, with what followed it. */
+    private List<Message> heldBack = List.of();
 
     /** A change in flight: its outbox entry and the bytes of its value. */
     private record Sent(long outboxSeq, long valueBytes) { }
@@ -236,13 +245,83 @@ public final class ClientSession {
     }
 
     /**
-     * Handles one message from the server.
+     * Handles the messages of one read pass, in order; the caller runs this in one local
+     * transaction. A Group (version 7) whose Pushed frames have not all arrived is not applied
+     * yet: it and the messages after it are kept and handled first with the next pass, so that
+     * the records of one group are applied in one transaction (sync-protocol.md §5.3). What is
+     * kept is bounded: a group that holds more than {@link Limits#GROUP_BYTES_MAX} bytes of values
+     * and schemas, or more SchemaDef frames than records, before its last Pushed is a protocol
+     * error of the server.
+     *
+     * @throws Failure when the session ends (error frame, wrong server, unreadable schema)
+     */
+    public void onMessages(List<Message> pass) {
+        List<Message> all = pass;
+        if (!heldBack.isEmpty()) {
+            all = new java.util.ArrayList<>(heldBack);
+            all.addAll(pass);
+            heldBack = List.of();
+        }
+        for (int i = 0; i < all.size() && state != State.ENDED; i++) {
+            Message m = all.get(i);
+            if (m instanceof Message.Group g && groupOpens() && !wholeFrom(all, i, g.count())) {
+                heldBack = List.copyOf(all.subList(i, all.size()));
+                return;
+            }
+            onMessage(m);
+        }
+    }
+
+    /** True when a Group now would be taken (LIVE, version 7, none open): else onMessage refuses it. */
+    private boolean groupOpens() {
+        return state == State.LIVE && version >= 7 && groupLeft == 0;
+    }
+
+    /**
+     * True when the Group at {@code at} has its {@code count} Pushed in {@code all}, or is broken
+     * by a frame that may not come inside it (onMessage then ends the session naming it).
+     */
+    private boolean wholeFrom(List<Message> all, int at, int count) {
+        int pushed = 0;
+        int schemas = 0;
+        long bytes = 0;
+        for (int i = at + 1; i < all.size(); i++) {
+            switch (all.get(i)) {
+                case Message.Pushed p -> {
+                    bytes += p.value().length;
+                    if (++pushed == count) return true;
+                }
+                case Message.SchemaDef d -> {
+                    bytes += d.schema().length;
+                    schemas++;
+                }
+                case Message.Pong x -> { }
+                default -> {
+                    return true;
+                }
+            }
+        }
+        if (bytes > Limits.GROUP_BYTES_MAX || schemas > count) {
+            protocol("a Group(" + count + ") holds " + bytes + " bytes of values and schemas in " + pushed + " Pushed and "
+                + schemas + " SchemaDef frames before its last Pushed (expected: <= GROUP_BYTES_MAX " + Limits.GROUP_BYTES_MAX
+                + " bytes, at most one SchemaDef per record)");
+        }
+        return false;
+    }
+
+    /**
+     * Handles one message from the server (a Group's Pushed frames are applied in one local
+     * transaction only through {@link #onMessages}).
      *
      * @throws Failure when the session ends (error frame, wrong server, unreadable schema)
      */
     public void onMessage(Message m) {
         if (state == State.ENDED) return;
         if (m instanceof Message.Pong) return; // for the link: it proves the server alive, and changes nothing here
+        if (groupLeft > 0 && !(m instanceof Message.Pushed) && !(m instanceof Message.SchemaDef)) {
+            protocol(frame(m) + " inside a Group(" + groupCount + ") after " + (groupCount - groupLeft)
+                + " of its Pushed (expected: Pushed or SchemaDef)");
+        }
         if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
         try {
             handle(m);
@@ -280,6 +359,7 @@ public final class ClientSession {
             case Message.Borrow b -> "Borrow of " + b.key();
             case Message.Ack a -> "Ack of " + a.key();
             case Message.Refused r -> "Refused of " + r.current().key();
+            case Message.Group g -> "Group(" + g.count() + ")";
             default -> m.getClass().getSimpleName();
         };
     }
@@ -314,8 +394,10 @@ public final class ClientSession {
             case Message.SchemaDef d -> schemas.put(SchemaRef.of(d), d);
             case Message.Pushed p -> {
                 pushesReceived++;
+                if (groupLeft > 0) groupLeft--;
                 apply(p);
             }
+            case Message.Group g -> onGroup(g);
             case Message.CaughtUp c -> {
                 replica.caughtUp(c.serverSeq(), trees);
                 state = State.LIVE;
@@ -440,6 +522,25 @@ public final class ClientSession {
         marksStored++;
     }
 
+    /**
+     * Group(k) from the server (version 7): the next k Pushed frames are the records of one
+     * node's transaction, applied together ({@link #onMessages}). Only LIVE pushes come in groups.
+     */
+    private void onGroup(Message.Group g) {
+        if (version < 7) {
+            protocol("Group on a protocol version " + version + " connection (expected: version 7)");
+        } else if (state != State.LIVE) {
+            protocol("Group(" + g.count() + ") in state " + state + " (expected: LIVE)");
+        }
+        groupCount = g.count();
+        groupLeft = g.count();
+    }
+
+    /** Groups of the outbox larger than the window that this connection sent in parts (each part atomic on its own). */
+    public long groupsCut() {
+        return groupsCut;
+    }
+
     /** The CaughtUpTo marks this connection stored: progress the next connection keeps. */
     public int marksStored() {
         return marksStored;
@@ -560,6 +661,81 @@ public final class ClientSession {
         // back at most one entry (its record's), and WINDOW - inFlight may be sent.
         List<Replica.Pending> oldest = replica.outbox(trees, WINDOW);
         if (oldest.size() == WINDOW) outboxDirty = true; // more may wait; listed again when acks free room
+        if (version < 7) {
+            sendSingly(oldest);
+            return;
+        }
+        for (int from = 0; from < oldest.size(); ) {
+            int end = from;
+            while (end < oldest.size() - 1 && !oldest.get(end).groupEnds()) end++;
+            boolean ends = oldest.get(end).groupEnds() || oldest.size() < WINDOW; // the outbox's last entry ends a group
+            List<Replica.Pending> group = oldest.subList(from, end + 1);
+            from = end + 1;
+            switch (sendGroup(group, ends)) {
+                case SENT, WAITS_FOR_RECORD -> { }
+                case WAITS_FOR_ROOM -> {
+                    outboxDirty = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /** What {@link #sendGroup} did. */
+    private enum GroupSend { SENT, WAITS_FOR_ROOM, WAITS_FOR_RECORD }
+
+    /**
+     * Sends one group of the outbox (version 7, sync-protocol.md §4.1 step 3): whole, after a
+     * Group(n) when n >= 2, and only within the window: its entries with those in flight at most
+     * {@link #WINDOW}, and each of its values going while the values in flight before it total
+     * less than {@link #WINDOW_BYTES} (the rule for a single change, so the bound on what is in
+     * flight holds). A group with a record in flight under an older change waits (its entries
+     * already in flight, a part sent before, are skipped). One that cannot fit even with nothing
+     * in flight ({@code ends} false: its end lies beyond the listing of {@link #WINDOW} entries,
+     * or its values are too many) is cut: the part that fits goes as a group, the rest goes later
+     * as a group of its own, and {@link #groupsCut} counts it. Values are read one at a time, and
+     * only as far as the window reaches.
+     */
+    private GroupSend sendGroup(List<Replica.Pending> group, boolean ends) {
+        List<Replica.Pending> todo = new java.util.ArrayList<>(group.size());
+        for (Replica.Pending p : group) {
+            Sent sent = inFlight.get(p.key());
+            if (sent == null) {
+                todo.add(p);
+            } else if (sent.outboxSeq() != p.outboxSeq()) {
+                outboxDirty = true;
+                return GroupSend.WAITS_FOR_RECORD;
+            }
+        }
+        if (todo.isEmpty()) return GroupSend.SENT;
+        boolean alone = inFlight.isEmpty(); // then no group before it in the listing waits: it is the oldest
+        if (!alone && (!ends || inFlight.size() + todo.size() > WINDOW)) return GroupSend.WAITS_FOR_ROOM;
+        List<Replica.Outgoing> going = new java.util.ArrayList<>(todo.size());
+        long bytes = inFlightBytes;
+        for (Replica.Pending p : todo) {
+            if (inFlight.size() + going.size() >= WINDOW || bytes >= WINDOW_BYTES) break;
+            Replica.Outgoing o = replica.outgoing(p);
+            if (o == null) {
+                // The entry changed since it was listed: its group may have too. Listed again next time.
+                outboxDirty = true;
+                return GroupSend.WAITS_FOR_ROOM;
+            }
+            going.add(o);
+            bytes += o.change().value().length;
+        }
+        boolean whole = ends && going.size() == todo.size();
+        if (!whole && !alone) return GroupSend.WAITS_FOR_ROOM; // dropped: read again once it fits
+        if (!whole) {
+            groupsCut++;
+            outboxDirty = true;
+        }
+        if (going.size() >= 2) out.accept(new Message.Group(going.size()));
+        for (int i = 0; i < going.size(); i++) send(todo.get(i), going.get(i));
+        return whole ? GroupSend.SENT : GroupSend.WAITS_FOR_ROOM;
+    }
+
+    /** Below version 7: each entry on its own, oldest first, as long as the window has room. */
+    private void sendSingly(List<Replica.Pending> oldest) {
         for (Replica.Pending p : oldest) {
             if (inFlight.size() >= WINDOW || inFlightBytes >= WINDOW_BYTES) {
                 outboxDirty = true;
@@ -575,15 +751,20 @@ public final class ClientSession {
                 outboxDirty = true;
                 continue;
             }
-            if (o.schema() != null && schemasSent.add(SchemaRef.of(o.schema()))) {
-                schemas.putIfAbsent(SchemaRef.of(o.schema()), o.schema());
-                out.accept(o.schema());
-            }
-            out.accept(o.change());
-            inFlight.put(p.key(), new Sent(p.outboxSeq(), o.change().value().length));
-            inFlightBytes += o.change().value().length;
-            changesSent++;
+            send(p, o);
         }
+    }
+
+    /** Sends one change (its SchemaDef first, once per connection) and puts it in flight. */
+    private void send(Replica.Pending p, Replica.Outgoing o) {
+        if (o.schema() != null && schemasSent.add(SchemaRef.of(o.schema()))) {
+            schemas.putIfAbsent(SchemaRef.of(o.schema()), o.schema());
+            out.accept(o.schema());
+        }
+        out.accept(o.change());
+        inFlight.put(p.key(), new Sent(p.outboxSeq(), o.change().value().length));
+        inFlightBytes += o.change().value().length;
+        changesSent++;
     }
 
     /** The server answered the change {@code outboxSeq} of {@code key}: it is in flight no more. */

@@ -34,9 +34,11 @@ public final class FrameCodec {
      * server restored from a backup refuses the nodes that synced after it (sync-protocol.md §4.4).
      * 6 added CaughtUpTo (tag 18), the server's mark of a catch-up's progress, so that a catch-up
      * cut short resumes where it stopped (sync-protocol.md §4.1 step 4, §4.2 step 2), and nothing
-     * else: a server sends it on version 6 connections only.
+     * else: a server sends it on version 6 connections only. 7 added Group (tag 19, both ways):
+     * the Changes of one node transaction are taken by the server in one round and applied by the
+     * other nodes in one transaction (sync-protocol.md §4.1 step 3, §4.2, §5.3), and nothing else.
      */
-    public static final int PROTOCOL_VERSION = 6;
+    public static final int PROTOCOL_VERSION = 7;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
      * Ping, Pong or idle close). A client that a server refuses by version offers the version
@@ -81,6 +83,7 @@ public final class FrameCodec {
             case Message.Pushed x -> pushed(w, x);
             case Message.CaughtUp x -> w.i64(x.serverSeq());
             case Message.CaughtUpTo x -> w.i64(x.seq()).i64(x.serverSeq());
+            case Message.Group x -> w.u16(x.count());
             case Message.NeedKeys x -> w.str(x.tree());
             case Message.Keys x -> w.str(x.tree()).i32(x.from()).i32(x.toExclusive());
             case Message.CheckOut x -> w.key(x.key());
@@ -145,7 +148,8 @@ public final class FrameCodec {
                 case 16 -> new Message.Ping();
                 case 17 -> new Message.Pong();
                 case 18 -> new Message.CaughtUpTo(r.i64(), r.i64());
-                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..18)");
+                case 19 -> new Message.Group(r.u16());
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..19)");
             };
             if (body.hasRemaining()) {
                 throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");

@@ -1,6 +1,7 @@
 package dev.cairn.sync;
 
 import dev.cairn.Key;
+import dev.cairn.internal.Limits;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -226,6 +227,25 @@ public sealed interface Message {
 
         public int tag() {
             return 18;
+        }
+    }
+
+    /**
+     * Either way, version 7 and later only (sync-protocol.md §3): C→S, the next {@code count}
+     * Change frames of the connection are one group, which the server holds until the last has
+     * come and then takes in one round; S→C, the next {@code count} Pushed frames are the records
+     * one such group changed, which the node applies in one local transaction. SchemaDef frames
+     * may come between the members; {@code 2 <= count <= GROUP_CHANGES_MAX}.
+     */
+    record Group(int count) implements Message {
+        public Group {
+            if (count < 2 || count > Limits.GROUP_CHANGES_MAX) {
+                throw new IllegalArgumentException("Group of " + count + " (expected: 2 to " + Limits.GROUP_CHANGES_MAX + ")");
+            }
+        }
+
+        public int tag() {
+            return 19;
         }
     }
 

@@ -146,6 +146,21 @@ public final class ServerCore implements AutoCloseable {
         }
     }
 
+    /**
+     * The Changes of a group a connection announced (protocol version 7, sync-protocol.md §4.2):
+     * held, neither stored nor acknowledged, until {@code count} of them have come, then taken in
+     * that round. Dropped with the connection.
+     */
+    static final class HeldGroup {
+        final int count;
+        final List<Message.Change> changes = new ArrayList<>();
+        long valueBytes;
+
+        HeldGroup(int count) {
+            this.count = count;
+        }
+    }
+
     /** The server's view of one connection. */
     public static final class Peer {
         enum State { HELLO, CATCHING_UP, LIVE, CLOSED }
@@ -167,6 +182,10 @@ public final class ServerCore implements AutoCloseable {
         final Set<SchemaRef> schemasSent = new HashSet<>();
         /** The schemas this connection defined (SchemaDef), parsed: its records are checked against them. */
         final Map<SchemaRef, Schema> schemasKnown = new HashMap<>();
+        /** The group its last Group opened, whose Changes are held until the last comes; null when none is open. */
+        HeldGroup group;
+        /** An Error was queued for it this round: nothing more it sent is taken. */
+        boolean failing;
 
         Peer(Outbound out) {
             this.out = out;
@@ -410,7 +429,7 @@ public final class ServerCore implements AutoCloseable {
 
     /** Handles one message of {@code p}; replies are released by {@link #endRound()}. */
     public void onMessage(Peer p, Message m) {
-        if (p.state == Peer.State.CLOSED) return;
+        if (p.state == Peer.State.CLOSED || p.failing) return;
         String badName = treeNameProblem(m);
         if (badName != null) {
             fail(p, ErrorCode.PROTOCOL, badName);
@@ -426,7 +445,10 @@ public final class ServerCore implements AutoCloseable {
         }
         switch (m) {
             case Message.SchemaDef d -> onSchema(p, d);
-            case Message.Change c -> onChange(p, c);
+            case Message.Change c -> {
+                if (p.group == null) onChange(p, c);
+                else hold(p, c);
+            }
             case Message.NeedKeys n -> onNeedKeys(p, n.tree());
             case Message.CheckOut c -> onCheckOut(p, c.key());
             case Message.CheckIn c -> onCheckIn(p, c.key());
@@ -443,6 +465,7 @@ public final class ServerCore implements AutoCloseable {
             case Message.Keys x -> fail(p, ErrorCode.PROTOCOL, "Keys from a client");
             case Message.Borrow x -> fail(p, ErrorCode.PROTOCOL, "Borrow from a client");
             case Message.Pong x -> fail(p, ErrorCode.PROTOCOL, "Pong from a client");
+            case Message.Group g -> onGroup(p, g);
         }
     }
 
@@ -492,6 +515,8 @@ public final class ServerCore implements AutoCloseable {
      * server's folder, or the connection's address: the operator's business, not the client's).
      */
     public void fail(Peer p, int code, String text, String note) {
+        p.failing = true;
+        p.group = null;
         later(() -> {
             if (p.state == Peer.State.CLOSED) return;
             journal(p.introduced + (p.state == Peer.State.HELLO ? " refused: " : " closed: ") + ErrorCode.name(code)
@@ -945,13 +970,97 @@ public final class ServerCore implements AutoCloseable {
         // The sender's data differed from what was stored: it gets the stored record back.
         if (fingerprint != c.fingerprint() || !Arrays.equals(value, c.value())) sendRecord(p, now);
         for (Peer other : peers) {
-            if (other != p && other.live() && other.wants(key.tree())) sendRecord(other, now);
+            if (other != p && other.live() && other.wants(key.tree())) push(other, now);
         }
         // A removed record is free for ever, and its tombstone reaches every node.
         if (c.kind() == Message.Kind.REMOVED) {
             Message.Borrow free = checkOuts.removed(key);
-            if (free != null) broadcastBorrow(free);
+            if (free != null && taking != null) taking.borrows.add(free);
+            else if (free != null) broadcastBorrow(free);
         }
+    }
+
+    /**
+     * A live push of {@code r} to {@code other}: queued now, or, while a group is taken, kept
+     * with the group's other pushes to that peer, which go out together after it.
+     */
+    private void push(Peer other, Message.Pushed r) {
+        if (taking == null) sendRecord(other, r);
+        else taking.pushes.computeIfAbsent(other, x -> new ArrayList<>()).add(r);
+    }
+
+    /**
+     * Group(n), version 7 (sync-protocol.md §4.2): the next n Changes of this connection are
+     * held until the last has come. One on an older connection, or while a group is open, is
+     * a protocol error (its decoder bounds n to 2..GROUP_CHANGES_MAX).
+     */
+    private void onGroup(Peer p, Message.Group g) {
+        if (p.version < 7) {
+            fail(p, ErrorCode.PROTOCOL, "Group on a protocol version " + p.version + " connection (expected: version 7)");
+            return;
+        }
+        if (p.group != null) {
+            fail(p, ErrorCode.PROTOCOL, "Group(" + g.count() + ") while a Group(" + p.group.count + ") is open, "
+                + p.group.changes.size() + " of its Changes received (expected: a Group after the last Change of the one before)");
+            return;
+        }
+        p.group = new HeldGroup(g.count());
+    }
+
+    /** A Change of an open group: held (not stored, not acknowledged) until the group's last has come, then all taken. */
+    private void hold(Peer p, Message.Change c) {
+        HeldGroup g = p.group;
+        g.valueBytes += c.value().length;
+        if (g.valueBytes > Limits.GROUP_BYTES_MAX) {
+            fail(p, ErrorCode.PROTOCOL, "the Changes of a Group(" + g.count + ") hold " + g.valueBytes + " value bytes after "
+                + (g.changes.size() + 1) + " of them (expected: <= GROUP_BYTES_MAX " + Limits.GROUP_BYTES_MAX + ")");
+            return;
+        }
+        g.changes.add(c);
+        if (g.changes.size() < g.count) return;
+        p.group = null;
+        takeGroup(p, g.changes);
+    }
+
+    /** What taking a group holds back: per live peer the records pushed to it, and the Borrows of removals. */
+    private static final class Taking {
+        final Map<Peer, List<Message.Pushed>> pushes = new java.util.LinkedHashMap<>();
+        final List<Message.Borrow> borrows = new ArrayList<>();
+    }
+
+    /** Set while {@link #takeGroup} runs. */
+    private Taking taking;
+
+    /**
+     * Takes a whole group in this round (its one store transaction): its accepted Changes get
+     * consecutive sequences, and each live peer gets the records of its trees together, after a
+     * Group(k) on a version 7 connection when k >= 2, with nothing else queued between them (the
+     * SchemaDef of a record may go right before it); the Borrows that removals cause follow. A
+     * refused Change is answered as any (its node rolls it back) and pushes nothing. A member
+     * naming a schema not defined on this connection ends it before any member is stored.
+     */
+    private void takeGroup(Peer p, List<Message.Change> changes) {
+        for (Message.Change c : changes) {
+            if (c.kind() != Message.Kind.REMOVED && !p.schemasKnown.containsKey(new SchemaRef(c.key().tree(), c.fingerprint()))) {
+                fail(p, ErrorCode.PROTOCOL, "change of " + c.key() + " names schema " + Long.toHexString(c.fingerprint())
+                    + " before its SchemaDef for tree " + c.key().tree() + "; nothing of its Group(" + changes.size() + ") is stored");
+                return;
+            }
+        }
+        Taking t = new Taking();
+        taking = t;
+        try {
+            for (Message.Change c : changes) onChange(p, c);
+        } finally {
+            taking = null;
+        }
+        for (Map.Entry<Peer, List<Message.Pushed>> e : t.pushes.entrySet()) {
+            Peer other = e.getKey();
+            List<Message.Pushed> records = e.getValue();
+            if (other.version >= 7 && records.size() >= 2) send(other, new Message.Group(records.size()));
+            for (Message.Pushed r : records) sendRecord(other, r);
+        }
+        for (Message.Borrow b : t.borrows) broadcastBorrow(b);
     }
 
     /** Answers {@code c} with a Refused carrying the server's state of its record (§5.1), preceded by that state's schema. */

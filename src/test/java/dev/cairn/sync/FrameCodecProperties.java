@@ -25,11 +25,11 @@ class FrameCodecProperties {
     /** One random message of every kind, from {@code rnd}. */
     static Message randomMessage(Random rnd) {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
-        return switch (rnd.nextInt(18)) {
+        return switch (rnd.nextInt(19)) {
             // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the
-            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree; 6 the same as 5.
+            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree; 6 and 7 the same as 5.
             case 0 -> {
-                int version = 1 + rnd.nextInt(6);
+                int version = 1 + rnd.nextInt(7);
                 List<Message.TreeIds> ids = new ArrayList<>();
                 for (int i = rnd.nextInt(4); i > 0; i--) {
                     int high = rnd.nextInt(Integer.MAX_VALUE);
@@ -42,7 +42,7 @@ class FrameCodecProperties {
                     version < 5 ? List.of() : ids);
             }
             case 1 -> {
-                int version = 2 + rnd.nextInt(5);
+                int version = 2 + rnd.nextInt(6);
                 yield new Message.Welcome(version, uuid(rnd), rnd.nextLong(), uuid(rnd), version < 5 ? Message.NONE : uuid(rnd));
             }
             case 13 -> new Message.LinkStored(uuid(rnd));
@@ -52,6 +52,7 @@ class FrameCodecProperties {
                 long seq = rnd.nextLong(0, Long.MAX_VALUE);
                 yield new Message.CaughtUpTo(seq, rnd.nextBoolean() ? seq : rnd.nextLong(seq, Long.MAX_VALUE));
             }
+            case 18 -> new Message.Group(2 + rnd.nextInt(Limits.GROUP_CHANGES_MAX - 1));
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
             case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
@@ -161,7 +162,7 @@ class FrameCodecProperties {
         if (size >= 5 && rnd.nextBoolean()) {
             // a plausible length and tag, then garbage: reaches the field decoders
             ByteBuffer.wrap(garbage).putInt(Math.max(1, size - 4));
-            garbage[4] = (byte) (1 + rnd.nextInt(18));
+            garbage[4] = (byte) (1 + rnd.nextInt(19));
         }
         FrameCodec.Decoder d = new FrameCodec.Decoder(4096);
         try {
@@ -265,8 +266,8 @@ class FrameCodecProperties {
         assertEquals(new Message.Pong(), FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {17})));
         ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {16, 0})));
         assertTrue(e.getMessage().contains("trailing"), e.getMessage());
-        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19})));
-        assertEquals("unknown message tag 19 (expected: 1..18)", e.getMessage());
+        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {20})));
+        assertEquals("unknown message tag 20 (expected: 1..19)", e.getMessage());
     }
 
     /**
@@ -288,6 +289,27 @@ class FrameCodecProperties {
         assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(frame, 4, 12).slice()));
         byte[] longer = java.util.Arrays.copyOfRange(FrameCodec.encode(new Message.CaughtUpTo(1, 2)), 4, 22);
         e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(longer)));
+        assertTrue(e.getMessage().contains("trailing"), e.getMessage());
+    }
+
+    /**
+     * Version 7's Group (sync-protocol.md §3): tag 19, {@code count:u16}; a count of 0, 1 or above
+     * GROUP_CHANGES_MAX (256), a short one and one with trailing bytes are refused.
+     */
+    @Test
+    void goldenGroupFrameAndItsBounds() {
+        byte[] frame = FrameCodec.encode(new Message.Group(3));
+        assertArrayEquals(new byte[] {0, 0, 0, 3, 19, 0, 3}, frame);
+        assertEquals(new Message.Group(3), decode(frame));
+        assertEquals(new Message.Group(256), decode(FrameCodec.encode(new Message.Group(256))));
+        for (int count : new int[] {0, 1, 257, 0xFFFF}) {
+            ByteBuffer.wrap(frame).putShort(5, (short) count);
+            ProtocolException e = assertThrows(ProtocolException.class, () -> decode(frame));
+            assertEquals("message tag 19: Group of " + count + " (expected: 2 to 256)", e.getMessage());
+        }
+        assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19, 0})));
+        ProtocolException e = assertThrows(ProtocolException.class,
+            () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19, 0, 2, 0})));
         assertTrue(e.getMessage().contains("trailing"), e.getMessage());
     }
 }

@@ -137,13 +137,13 @@ class ProtocolVersionTest {
     }
 
     @Test
-    void versionsOutsideTwoToSixAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
+    void versionsOutsideTwoToSevenAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            for (int v : new int[] {1, 7}) {
+            for (int v : new int[] {1, 8}) {
                 CoreConn c = new CoreConn(core);
                 Message.Error e = assertInstanceOf(Message.Error.class, c.send(hello(v, UUID.randomUUID())).getFirst());
                 assertEquals(ErrorCode.VERSION, e.code());
-                assertEquals("protocol version " + v + " (expected: 2 to 6)", e.text());
+                assertEquals("protocol version " + v + " (expected: 2 to 7)", e.text());
             }
             CoreConn early = new CoreConn(core);
             Message.Error e = assertInstanceOf(Message.Error.class, early.send(new Message.Ping()).getFirst());
@@ -165,10 +165,19 @@ class ProtocolVersionTest {
         try (Database db = Database.open(dir.resolve("node"), "node", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             List<Message> sent = new ArrayList<>();
-            ClientSession v6 = new ClientSession(replica, Set.of(), sent::add);
+            ClientSession v7 = new ClientSession(replica, Set.of(), sent::add);
+            v7.start();
+            assertEquals(7, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> v7.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 7 (expected: 2 to 6)")));
+            assertTrue(f.versionRefused());
+            assertFalse(f.permanent());
+
+            sent.clear();
+            ClientSession v6 = new ClientSession(replica, Set.of(), sent::add, 6);
             v6.start();
             assertEquals(6, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
-            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+            f = assertThrows(ClientSession.Failure.class,
                 () -> v6.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 6 (expected: 2 to 5)")));
             assertTrue(f.versionRefused());
             assertFalse(f.permanent());
@@ -211,7 +220,7 @@ class ProtocolVersionTest {
             assertTrue(f.permanent());
 
             assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 1));
-            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 7));
+            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 8));
         }
     }
 

@@ -62,7 +62,8 @@ import java.util.function.Consumer;
  *       {@code DEAD_MILLIS - PING_MILLIS}, or when the socket took none of its bytes for
  *       {@link Limits#DEAD_MILLIS}: a silent network path is noticed within {@code DEAD_MILLIS}.
  *   <li>A server that refuses the Hello's version with {@code Error(VERSION)} (one older than
- *       this build) is offered the version below at once (5, then 4, 3, 2); a version 5 one gets no
+ *       this build) is offered the version below at once (6, then 5, 4, 3, 2); a version 6 one gets no
+ *       groups (other nodes receive a write batch record by record), a version 5 one gets no
  *       catch-up marks (a catch-up cut short starts over, sync-protocol.md §4.1 step 4), a version 4 one names no server run (sync-protocol.md §4.4), a version 2
  *       connection runs without heartbeat, one below 4 names no server in its Hello (so such a
  *       server checks its sequence before the node can tell it is another server). The next
@@ -104,6 +105,7 @@ public final class SyncClient implements AutoCloseable {
     private final CompletableFuture<Void> synced = new dev.cairn.internal.CallbackFuture<>();
     private final AtomicLong changesSent = new AtomicLong();
     private final AtomicLong pushesReceived = new AtomicLong();
+    private final AtomicLong groupsCut = new AtomicLong();
     private final Object wake = new Object();
     private volatile boolean running = true;
     private volatile boolean connected;
@@ -140,6 +142,15 @@ public final class SyncClient implements AutoCloseable {
 
     public long pushesReceived() {
         return pushesReceived.get();
+    }
+
+    /**
+     * Write batches (groups of the outbox, protocol version 7) larger than the send window that
+     * went to the server in parts over all connections: other nodes may have seen part of them
+     * (sync-protocol.md §4.1 step 3).
+     */
+    public long groupsCut() {
+        return groupsCut.get();
     }
 
     public void outboxChanged() {
@@ -242,6 +253,7 @@ public final class SyncClient implements AutoCloseable {
                     offer = offered - 1;
                     LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
+                        + (offer < 7 ? ", without groups: other nodes receive a write batch record by record" : "")
                         + (offer < 6 ? ", without catch-up marks: a catch-up cut short starts over" : "")
                         + (offer < 3 ? ", without heartbeat: a silent network drop goes unnoticed until TCP gives up on "
                         + "data this node sends" : "") + (offer < 4 ? ", and a server that is not the one this "
@@ -491,9 +503,9 @@ public final class SyncClient implements AutoCloseable {
                     // which could wait for the application's own write batch.
                     messages.removeIf(m -> m instanceof Message.Pong);
                     long before = session.pushesReceived();
-                    if (!messages.isEmpty()) replica.batch(() -> {
-                        for (Message m : messages) session.onMessage(m);
-                    });
+                    // One local transaction per read pass; a Group whose Pushed have not all come
+                    // is kept by the session for the next pass (its records apply together).
+                    if (!messages.isEmpty()) replica.batch(() -> session.onMessages(messages));
                     pushesReceived.addAndGet(session.pushesReceived() - before);
                     if (badFrame != null) session.badFrame(badFrame);
                     ClientSession.State st = session.state();
@@ -507,6 +519,12 @@ public final class SyncClient implements AutoCloseable {
                         sessionLinked = true;
                     }
                     changesSent.set(changesSentBase + session.changesSent());
+                    if (groupsCut.get() != groupsCutBase + session.groupsCut()) {
+                        groupsCut.set(groupsCutBase + session.groupsCut());
+                        LOG.log(System.Logger.Level.INFO, logPrefix + "a write batch larger than the send window ("
+                            + ClientSession.WINDOW + " records, " + (ClientSession.WINDOW_BYTES >> 20) + " MiB) went to the server "
+                            + "in parts: other nodes may see part of it for a moment (" + groupsCut.get() + " so far)");
+                    }
                     if (closedByServer) return;
                     if (beat == null && session.protocolVersion() >= 3) beat = new Heartbeat(pingMillis, deadMillis, System.nanoTime());
                 }
@@ -538,6 +556,7 @@ public final class SyncClient implements AutoCloseable {
                 finishing.clear();
                 replica.sessionEnded();
                 changesSentBase += session.changesSent();
+                groupsCutBase += session.groupsCut();
                 if (connected || serverBroke) {
                     connected = false;
                     try {
@@ -595,6 +614,7 @@ public final class SyncClient implements AutoCloseable {
     }
 
     private long changesSentBase;
+    private long groupsCutBase;
     /** The last attempt's socket connected (only the link thread touches it): a failure then is a lost connection. */
     private boolean socketOpened;
     /** The last connection got LIVE, or stored a catch-up mark (only the link thread touches it). */
