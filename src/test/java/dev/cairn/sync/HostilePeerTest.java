@@ -262,6 +262,27 @@ class HostilePeerTest {
         }
     }
 
+    /**
+     * Protocol version 7's Group announces 2 to GROUP_CHANGES_MAX (256) Changes: a count outside
+     * that ends the connection (Error PROTOCOL naming it) before anything is held or stored.
+     */
+    @Test
+    void aGroupOfTooFewOrTooManyChangesEndsTheConnection() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            for (int count : new int[] {0, 1, 257}) {
+                try (Socket s = connect(f.port())) {
+                    assertInstanceOf(Message.Welcome.class, hello(s));
+                    s.getOutputStream().write(new byte[] {0, 0, 0, 3, 19, (byte) (count >> 8), (byte) count});
+                    Message.Error e = (Message.Error) readUntilClosed(s).stream()
+                        .filter(m -> m instanceof Message.Error).findFirst().orElseThrow();
+                    assertEquals(ErrorCode.PROTOCOL, e.code());
+                    assertEquals("message tag 19: Group of " + count + " (expected: 2 to 256)", e.text());
+                }
+            }
+            assertEquals(0, f.server.sequence());
+        }
+    }
+
     private static Socket connect(int port) throws IOException {
         Socket s = new Socket("127.0.0.1", port);
         s.setSoTimeout(10_000);

@@ -28,6 +28,11 @@ final class ManualLink {
 
     /** A link replicating {@code trees} (empty = all) whose Hello offers {@code version}. */
     ManualLink(ServerCore core, SyncReplica replica, Set<String> trees, int version) {
+        this(core, replica, replica, trees, version);
+    }
+
+    /** As above, the session seeing the database through {@code seen} (a wrapper over {@code replica}). */
+    ManualLink(ServerCore core, SyncReplica replica, Replica seen, Set<String> trees, int version) {
         this.core = core;
         this.replica = replica;
         peer = core.connect(new ServerCore.Outbound() {
@@ -45,7 +50,7 @@ final class ManualLink {
             public void close(String reason) {
             }
         });
-        session = new ClientSession(replica, trees, m -> {
+        session = new ClientSession(seen, trees, m -> {
             up.add(m);
             sentUp.add(m);
         }, version);

@@ -1,0 +1,230 @@
+package dev.cairn.sync;
+
+import static dev.cairn.testing.Fixtures.part;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.db.Database;
+import dev.cairn.db.SyncReplica;
+import dev.cairn.db.TreeImpl;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node's side of protocol version 7's Group (sync-protocol.md §4.1 step 3, §5.3), with a
+ * {@link ServerCore} and no sockets, and the outbox's groups chosen by the test ({@link
+ * GroupedReplica}): a group goes whole, after Group(n), once the window has room for all of it;
+ * one larger than the window goes in parts and is counted; a version 6 connection sends no
+ * Group; the Pushed frames of a group that a read pass cut in two are applied together, with
+ * the pass that completes them; a Group out of place is a protocol error of the server.
+ */
+@Timeout(120)
+class ClientGroupTest {
+    private static final int MIB = 1 << 20;
+    @TempDir Path dir;
+
+    private static Database node(Path folder, String name) {
+        return Database.open(folder, name, "u", SyncFixture.APP, 1 << 16);
+    }
+
+    /** Groups of {@code size} records by their id, counted from {@code first}'s. */
+    private static GroupedReplica.Ends byId(Key<?> first, int size) {
+        return (listed, i) -> (listed.get(i).key().id() - first.id()) % size == size - 1;
+    }
+
+    /** What the session queued since the last call (taken from {@code link.up}), without SchemaDef frames. */
+    private static List<Message> queued(ManualLink link) {
+        return link.up.stream().filter(m -> !(m instanceof Message.SchemaDef)).toList();
+    }
+
+    /** The Group counts and Change counts in order: [Group(3), C, C, C, C] is "G3 3, 1". */
+    private static String shape(List<Message> messages) {
+        List<String> parts = new ArrayList<>();
+        int changes = 0;
+        for (Message m : messages) {
+            if (m instanceof Message.Group g) {
+                if (changes > 0) parts.add(String.valueOf(changes));
+                changes = 0;
+                parts.add("G" + g.count());
+            } else if (m instanceof Message.Change) {
+                changes++;
+            }
+        }
+        if (changes > 0) parts.add(String.valueOf(changes));
+        return String.join(" ", parts);
+    }
+
+    /** A node linked to {@code core} through a session whose outbox groups {@code ends} chooses, with {@code count} records of {@code chars} bytes written one per transaction. */
+    private record Node(ManualLink link, TreeImpl<Part> parts, List<Key<Part>> keys) { }
+
+    private static Node node(ServerCore core, Database db, int count, int chars, int groupSize, int version) {
+        SyncReplica replica = SyncReplica.install(db);
+        TreeImpl<Part> parts = TreeImpl.open(db, Part.class, null);
+        List<Key<Part>> keys = new ArrayList<>();
+        GroupedReplica.Ends[] ends = new GroupedReplica.Ends[1];
+        ends[0] = (listed, i) -> true;
+        ManualLink link = new ManualLink(core, replica, GroupedReplica.of(replica, (l, i) -> ends[0].after(l, i)), Set.of(),
+            version);
+        link.settle();
+        for (int i = 0; i < count; i++) keys.add(parts.insert(new Part("P" + i + "x".repeat(chars), "m", i, i, List.of())));
+        ends[0] = byId(keys.getFirst(), groupSize);
+        link.up.clear();
+        link.session.outboxChanged();
+        link.session.pump();
+        return new Node(link, parts, keys);
+    }
+
+    @Test
+    void groupsGoWholeAfterAGroupFrameAndWaitForRoomInTheWindow() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = node(dir.resolve("a"), "a")) {
+            Node n = node(core, a, 300, 10, 100, 7);
+            // 256 entries listed: two groups of 100 go, the third's end is not listed yet.
+            assertEquals("G100 100 G100 100", shape(queued(n.link())));
+            List<Message.Change> sent = n.link().up.stream().filter(m -> m instanceof Message.Change)
+                .map(m -> (Message.Change) m).toList();
+            assertEquals(n.keys().subList(0, 200), sent.stream().map(Message.Change::key).toList(), "oldest first");
+            n.link().deliverUp();
+            n.link().session.outboxChanged();
+            n.link().session.pump();
+            assertEquals(List.of(), List.copyOf(n.link().up), "the third waits for room");
+            // Once Acks brought the changes in flight to half the window, the acknowledged entries have
+            // left the listing: the third group is listed whole, fits, and goes whole.
+            n.link().deliverDown(Integer.MAX_VALUE);
+            assertEquals("G100 100", shape(queued(n.link())));
+            n.link().settle();
+            assertEquals(0, n.link().session.groupsCut());
+            assertEquals(300, core.seq());
+        }
+    }
+
+    @Test
+    void aGroupLargerThanTheWindowGoesInPartsAndIsCounted() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = node(dir.resolve("a"), "a")) {
+            Node n = node(core, a, 300, 10, 300, 7);
+            assertEquals("G256 256", shape(queued(n.link())));
+            assertEquals(1, n.link().session.groupsCut());
+            n.link().deliverUp();
+            n.link().up.clear();
+            n.link().deliverDown(Integer.MAX_VALUE);
+            assertEquals("G44 44", shape(queued(n.link())));
+            n.link().settle();
+            assertEquals(1, n.link().session.groupsCut());
+            assertEquals(300, core.seq());
+        }
+    }
+
+    @Test
+    void aGroupWhoseValuesPassTheWindowBytesGoesInPartsAndASmallerOneWaitsForRoom() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = node(dir.resolve("a"), "a")) {
+            // Groups of 6 records of 1 MiB: alone, the values may go while those in flight total under 4 MiB.
+            Node n = node(core, a, 9, MIB, 6, 7);
+            assertEquals("G4 4", shape(queued(n.link())));
+            assertEquals(1, n.link().session.groupsCut());
+            n.link().deliverUp();
+            n.link().up.clear();
+            n.link().deliverDown(Integer.MAX_VALUE);
+            // After the Acks the rest of the first group (2), then the second group (3) would pass
+            // 4 MiB before its last value with the 2 in flight: it waits, not cut.
+            assertEquals("G2 2", shape(queued(n.link())));
+            n.link().deliverUp();
+            n.link().up.clear();
+            n.link().deliverDown(Integer.MAX_VALUE);
+            assertEquals("G3 3", shape(queued(n.link())));
+            n.link().settle();
+            assertEquals(1, n.link().session.groupsCut());
+            assertEquals(9, core.seq());
+        }
+    }
+
+    @Test
+    void aVersion6ConnectionSendsNoGroup() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = node(dir.resolve("a"), "a")) {
+            Node n = node(core, a, 300, 10, 100, 6);
+            assertEquals("256", shape(queued(n.link())));
+            n.link().settle();
+            assertEquals(300, core.seq());
+        }
+    }
+
+    /**
+     * A group's Pushed frames that arrive over two read passes are applied with the second, in
+     * one transaction: after the first pass none of its records is there.
+     */
+    @Test
+    void aGroupSplitOverTwoReadsIsAppliedWithTheReadThatCompletesIt() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
+            ManualLink lb = new ManualLink(core, rb);
+            lb.settle();
+            Node n = node(core, a, 3, 10, 3, 7);
+            n.link().deliverUp();
+            List<Message> down = List.copyOf(lb.down);
+            lb.down.clear();
+            assertEquals(new Message.Group(3), down.stream().filter(m -> !(m instanceof Message.SchemaDef)).findFirst().orElseThrow());
+            int cut = down.size() - 1; // the last Pushed in the next read
+            rb.batch(() -> lb.session.onMessages(down.subList(0, cut)));
+            for (Key<Part> k : n.keys()) assertFalse(pb.contains(k), "nothing of the group before its last Pushed");
+            rb.batch(() -> lb.session.onMessages(down.subList(cut, down.size())));
+            for (int i = 0; i < 3; i++) assertEquals(n.parts().get(n.keys().get(i)), pb.get(n.keys().get(i)));
+        }
+    }
+
+    @Test
+    void aGroupOutOfPlaceIsAProtocolErrorOfTheServer() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database b = node(dir.resolve("b"), "b")) {
+            SyncReplica rb = SyncReplica.install(b);
+            Message.Pushed gone = new Message.Pushed(1, new Key<>("Part", 1, 0), 0, new byte[0]);
+            record Case(int version, boolean live, List<Message> messages, String expected) { }
+            for (Case c : List.of(
+                    new Case(7, false, List.of(new Message.Group(2)), "Group(2) in state CATCHING_UP (expected: LIVE)"),
+                    new Case(6, true, List.of(new Message.Group(2)), "Group on a protocol version 6 connection (expected: version 7)"),
+                    new Case(7, true, List.of(new Message.Group(2), gone, new Message.CaughtUp(1)),
+                        "CaughtUp inside a Group(2) after 1 of its Pushed (expected: Pushed or SchemaDef)"),
+                    new Case(7, true, List.of(new Message.Group(2), gone, new Message.Group(2)),
+                        "Group(2) inside a Group(2) after 1 of its Pushed (expected: Pushed or SchemaDef)"))) {
+                ManualLink lb = new ManualLink(core, rb, rb, Set.of(), c.version());
+                lb.deliverUp();
+                if (c.live()) {
+                    lb.deliverDown(Integer.MAX_VALUE);
+                } else {
+                    // Only the Welcome: still catching up.
+                    Message w = lb.down.stream().filter(m -> m instanceof Message.Welcome).findFirst().orElseThrow();
+                    lb.session.onMessage(w);
+                }
+                assertEquals(c.live() ? ClientSession.State.LIVE : ClientSession.State.CATCHING_UP, lb.session.state());
+                ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                    () -> rb.batch(() -> lb.session.onMessages(c.messages())));
+                assertEquals("protocol: " + c.expected(), f.getMessage());
+                assertEquals(ErrorCode.PROTOCOL, f.told().code());
+                lb.cut();
+            }
+            // A group held over the bound: more bytes than GROUP_BYTES_MAX before its last Pushed.
+            ManualLink lb = new ManualLink(core, rb);
+            lb.settle();
+            byte[] big = new byte[dev.cairn.internal.Limits.RECORD_BYTES_MAX];
+            List<Message> held = List.of(new Message.Group(3), new Message.Pushed(2, new Key<>("Part", 1, 0), 0, big),
+                new Message.Pushed(3, new Key<>("Part", 2, 0), 0, big));
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> rb.batch(() -> lb.session.onMessages(held)));
+            assertTrue(f.getMessage().startsWith("protocol: a Group(3) holds " + 2L * big.length + " bytes of values and schemas in 2 "
+                + "Pushed and 0 SchemaDef frames before its last Pushed (expected: <= GROUP_BYTES_MAX"), f.getMessage());
+        }
+    }
+}
