@@ -197,8 +197,12 @@ public final class Cairn implements AutoCloseable {
      * of the records a batch inserts come from the node's pool alone (the server's ranges are
      * stored between transactions, not during one): a batch that inserts more records into a
      * tree than the pool holds fails at once with {@link IllegalStateException}, while {@code
-     * insertAll} outside a batch waits for ranges. A batch is atomic on this node only: other
-     * nodes receive its records one by one, so a reader there may see part of it for a moment
+     * insertAll} outside a batch waits for ranges. A batch is atomic on this node and, with sync
+     * protocol 7 (server and nodes), on the other nodes that are connected and caught up: they
+     * apply its records in one transaction. Other nodes receive its records one by one, and a
+     * reader there may see part of it for a moment, when they get it through a catch-up, when the
+     * batch is larger than the send window (256 records or 4 MiB of values), when the server
+     * refuses one of its changes (the rest is taken), or over protocol 6 or older
      * (spec/database-layout.md §7).
      * {@snippet :
      * db.write(() -> { for (Part p : parts) tree.insert(p); });
