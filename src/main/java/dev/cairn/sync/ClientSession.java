@@ -28,6 +28,10 @@ import java.util.function.Consumer;
  *       over with a check-out, the stored record after an Ack, a removed record's tombstone),
  *       and moving to one would skip the records below it. A catch-up cut short resumes after
  *       its last mark (from the old point on a connection below version 6) and loses nothing.
+ *   <li>Version 7: the outbox goes in groups (where {@link Replica.Pending#groupEnds} cuts it),
+ *       each whole within the window after a Group frame, and the Pushed frames of a Group from
+ *       the server are applied in one local transaction ({@link #onMessages}), so a write batch
+ *       of one node is atomic on the others (sync-protocol.md §4.1 step 3, §5.3).
  *   <li>A {@link Message.Error}, a wrong server or a schema the app cannot read ends the
  *       session with {@link Failure}; nothing further is applied.
  * </ul>
