@@ -94,6 +94,8 @@ public final class Database implements AutoCloseable {
         final List<Runnable> afterCommit = new ArrayList<>();
         final List<Runnable> onAbort = new ArrayList<>();
         long outboxNext;
+        /** The first sequence this batch hands out, if any: where its outbox group starts (§6). */
+        final long outboxStart;
         boolean outboxTouched;
         /** Changes an index noted (Indexer.check passed), as a count: see {@link #changes}. */
         long indexNotes;
@@ -107,6 +109,7 @@ public final class Database implements AutoCloseable {
         Batch(WriteTxn txn, long outboxNext) {
             this.txn = txn;
             this.outboxNext = outboxNext;
+            this.outboxStart = outboxNext;
         }
 
         /** Grows with every change the batch makes to the store or notes in an index. */
@@ -146,11 +149,11 @@ public final class Database implements AutoCloseable {
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
             if (neverLinked) {
                 // Entries an older Cairn wrote before any link: the link writes them anew.
-                if (txn.count(Layout.OUTBOX) > 0 || !txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) > 0) {
-                    Outbox.clear(txn); // also creates the order tree a database of before it lacks
+                if (!Outbox.isEmpty(txn)) {
+                    Outbox.clear(txn); // also creates the order and group trees a database of before them lacks
                 }
-            } else if (!txn.hasTree(Layout.OUTBOX_ORDER) || txn.count(Layout.OUTBOX_ORDER) != txn.count(Layout.OUTBOX)) {
-                // A database of before the order tree, or one that an older Cairn changed since.
+            } else if (!Outbox.indexesMatch(txn)) {
+                // A database of before the order or group tree, or one that an older Cairn changed since.
                 Outbox.buildOrder(txn);
             }
             MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
@@ -808,8 +811,11 @@ public final class Database implements AutoCloseable {
         if (pending != null && Layout.OutboxEntry.kindOf(pending) == ChangeKind.CREATED && kind != ChangeKind.REMOVED) {
             kind = ChangeKind.CREATED;
         }
+        // The entry carries this batch and whatever the entry it replaces carried (which the
+        // receiver may not have yet): its group starts at the earlier of the two (§6).
+        long groupStart = old == null ? b.outboxStart : Math.min(b.outboxStart, Outbox.groupStartOf(old));
         putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
-            h.metaIteration(), h.dataIteration()), old);
+            h.metaIteration(), h.dataIteration(), groupStart), old);
     }
 
     private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old) {
@@ -820,7 +826,10 @@ public final class Database implements AutoCloseable {
     /**
      * For the transaction that links a never-linked database (spec/database-layout.md §6): a
      * CREATED entry for every record of every tree, trees in name order, records in key order,
-     * replacing whatever the outbox held.
+     * replacing whatever the outbox held. The transactions that wrote the records went unrecorded,
+     * so the only state of this node the entries are known to add up to is all of them: they form
+     * one group, as one transaction (groupStart = their first sequence), which the link side cuts
+     * by size.
      */
     void materializeOutbox() {
         Batch b = batch();
@@ -832,7 +841,7 @@ public final class Database implements AutoCloseable {
                     MemorySegment k = c.key();
                     RecordHeader h = RecordHeader.decode(c.value(), t.dataTree);
                     putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, ChangeKind.CREATED, name, Layout.idOf(k),
-                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration()), null);
+                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration(), b.outboxStart), null);
                 }
             }
         }

@@ -37,6 +37,11 @@ public final class Layout {
     /** {@code sequence:i64} → the {@link #OUTBOX} key of the entry with that sequence (see {@link Outbox}). */
     public static final String OUTBOX_ORDER = "cairn.outboxorder";
     /**
+     * {@code groupStart:i64, sequence:i64} → nothing: each {@link #OUTBOX} entry by the start of the
+     * group it travels with, where sync may cut the outbox (see {@link OutboxGroups}).
+     */
+    public static final String OUTBOX_GROUP = "cairn.outboxgroup";
+    /**
      * {@code treeName, 0x00, id:i32} → {@code revision:i32}: the highest revision above 0 of that
      * id removed here or by the server (a versioned tree's tombstone, database-layout.md §2, §5),
      * which newRevision never hands out again.
@@ -192,20 +197,33 @@ public final class Layout {
     /**
      * The pending change of one record, to send to the server later (sync). Key: {@code name,
      * 0x00, id:i32, revision:i32}; value: {@code sequence:i64, kind:u8 (0 created, 1 changed,
-     * 2 removed), metaIteration:i64, dataIteration:i64}. One entry per record: a later change
+     * 2 removed), metaIteration:i64, dataIteration:i64, groupStart:i64}. One entry per record: a later change
      * replaces it (a change of a record the server has not seen stays {@code CREATED}; its
      * removal is {@code REMOVED}), so the outbox is bounded by the number of records.
-     * {@code sequence} orders entries by their last change. A database that never linked has none.
+     * {@code sequence} orders entries by their last change; {@code groupStart} (at most {@code
+     * sequence}) is where the transactions the entry carries begin (database-layout.md §6). A
+     * value of 25 bytes, without it, was written by an older Cairn and reads as {@code groupStart
+     * = sequence}. A database that never linked has none.
      */
     public record OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision,
-                              long metaIteration, long dataIteration) {
+                              long metaIteration, long dataIteration, long groupStart) {
+        /** Bytes of a value an older Cairn wrote: no groupStart. */
+        static final int OLDER_VALUE_BYTES = 25;
+        static final int VALUE_BYTES = 33;
+
+        /** An entry that starts a group of its own ({@code groupStart = sequence}). */
+        public OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision, long metaIteration,
+                           long dataIteration) {
+            this(sequence, kind, tree, id, revision, metaIteration, dataIteration, sequence);
+        }
+
         byte[] key() {
             return checkoutKey(tree, id, revision);
         }
 
         byte[] value() {
-            return ByteBuffer.allocate(25).putLong(sequence).put((byte) kind.ordinal()).putLong(metaIteration)
-                .putLong(dataIteration).array();
+            return ByteBuffer.allocate(VALUE_BYTES).putLong(sequence).put((byte) kind.ordinal()).putLong(metaIteration)
+                .putLong(dataIteration).putLong(groupStart).array();
         }
 
         /** The kind of a stored entry value. */
@@ -221,14 +239,20 @@ public final class Layout {
         public static OutboxEntry fromStored(byte[] key, byte[] value) {
             int zero = 0;
             while (zero < key.length && key[zero] != 0) zero++;
-            if (value.length != 25 || key.length != zero + 9) {
+            if ((value.length != VALUE_BYTES && value.length != OLDER_VALUE_BYTES) || key.length != zero + 9) {
                 throw new CorruptionException("outbox entry: key of " + key.length + " bytes, value of " + value.length
-                    + " bytes (expected: name, 0, 8 bytes; 25 bytes)");
+                    + " bytes (expected: name, 0, 8 bytes; " + VALUE_BYTES + " bytes, or " + OLDER_VALUE_BYTES
+                    + " from an older Cairn)");
             }
             ByteBuffer k = ByteBuffer.wrap(key, zero + 1, 8);
             ByteBuffer v = ByteBuffer.wrap(value);
-            return new OutboxEntry(v.getLong(), kindOf(v.get()), new String(key, 0, zero, StandardCharsets.UTF_8),
-                k.getInt(), k.getInt(), v.getLong(), v.getLong());
+            long sequence = v.getLong();
+            ChangeKind kind = kindOf(v.get());
+            long meta = v.getLong();
+            long data = v.getLong();
+            long groupStart = v.hasRemaining() ? v.getLong() : sequence;
+            return new OutboxEntry(sequence, kind, new String(key, 0, zero, StandardCharsets.UTF_8),
+                k.getInt(), k.getInt(), meta, data, groupStart);
         }
     }
 }

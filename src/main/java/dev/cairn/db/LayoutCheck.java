@@ -11,16 +11,17 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Checks of a node's stored layout (spec/database-layout.md) that the store's page walk cannot
  * make, on a read snapshot, writing nothing: for {@code cairn verify}. Every record's header
  * (§3): it decodes ({@code 0 <= dataIteration <= metaIteration}, format, state kind, modifiedBy
  * inside the value), and no change is barred by {@code metaIteration} at {@code ITERATION_MAX}
- * (§5). The outbox (§6): both trees inverse, every entry readable and below {@code outboxNext},
+ * (§5). The outbox (§6): the order and group trees list exactly its entries, every entry readable,
+ * below {@code outboxNext} and with its group start at or below its sequence,
  * naming a tree that exists and, unless REMOVED, a record that exists; none in a database that
  * never linked. Every removed revision (§2 {@code cairn.removedrevisions}): decodes, has an id
  * of 0 or above, names a versioned tree in the catalog, and no longer exists.
@@ -41,7 +42,7 @@ public final class LayoutCheck {
         boolean linked = r.get(Layout.NODE, SyncReplica.SERVER_ID) != null;
         MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
         long outboxNext = next == null || next.byteSize() != 8 ? 0 : next.get(I64, 0);
-        Set<Long> sequences = new HashSet<>();
+        Map<Long, Long> groupStarts = new TreeMap<>(); // sequence -> groupStart of each entry read
         try (Cursor c = r.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
                 Layout.OutboxEntry e;
@@ -55,7 +56,10 @@ public final class LayoutCheck {
                     + "." + e.revision() + ")";
                 if (!linked) problems.add(what + ": the database never linked, so its outbox must be empty");
                 if (e.sequence() >= outboxNext) problems.add(what + ": sequence not below outboxNext " + outboxNext);
-                if (!sequences.add(e.sequence())) {
+                if (e.groupStart() < 0 || e.groupStart() > e.sequence()) {
+                    problems.add(what + ": groupStart " + e.groupStart() + " (expected: 0 up to its sequence)");
+                }
+                if (groupStarts.putIfAbsent(e.sequence(), e.groupStart()) != null) {
                     problems.add(what + ": sequence used by another entry too");
                 }
                 String data = Layout.dataTree(e.tree());
@@ -66,9 +70,16 @@ public final class LayoutCheck {
                 }
             }
         }
+        orderProblems(r, !groupStarts.isEmpty(), problems);
+        groupProblems(r, groupStarts, problems);
+        return problems;
+    }
+
+    /** Adds a problem unless {@code cairn.outboxorder} lists exactly the outbox's entries by sequence. */
+    private static void orderProblems(ReadTxn r, boolean entries, List<String> problems) {
         if (!r.hasTree(Layout.OUTBOX_ORDER)) {
-            if (!sequences.isEmpty()) problems.add(Layout.OUTBOX_ORDER + " is missing");
-            return problems;
+            if (entries) problems.add(Layout.OUTBOX_ORDER + " is missing");
+            return;
         }
         long orderEntries = 0;
         try (Cursor c = r.cursor(Layout.OUTBOX_ORDER)) {
@@ -82,11 +93,51 @@ public final class LayoutCheck {
                 }
             }
         }
-        if (orderEntries != r.count(Layout.OUTBOX)) {
-            problems.add(Layout.OUTBOX_ORDER + " holds " + orderEntries + " entries, " + Layout.OUTBOX + " "
-                + r.count(Layout.OUTBOX) + " (expected: the same)");
+        countProblem(r, Layout.OUTBOX_ORDER, orderEntries, problems);
+    }
+
+    /**
+     * Adds a problem unless {@code cairn.outboxgroup} lists exactly the outbox's entries by
+     * (groupStart, sequence): a key missing there lets sync cut a group apart (§6).
+     */
+    private static void groupProblems(ReadTxn r, Map<Long, Long> groupStarts, List<String> problems) {
+        if (!r.hasTree(Layout.OUTBOX_GROUP)) {
+            if (!groupStarts.isEmpty()) problems.add(Layout.OUTBOX_GROUP + " is missing");
+            return;
         }
-        return problems;
+        long groupEntries = 0;
+        try (Cursor c = r.cursor(Layout.OUTBOX_GROUP)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                groupEntries++;
+                if (c.key().byteSize() != 16) {
+                    problems.add(Layout.OUTBOX_GROUP + ": a key of " + c.key().byteSize()
+                        + " bytes (expected: groupStart:i64, sequence:i64)");
+                    continue;
+                }
+                long groupStart = c.key().get(I64, 0);
+                long sequence = c.key().get(I64, 8);
+                Long entryStart = groupStarts.get(sequence);
+                if (entryStart == null || entryStart != groupStart) {
+                    problems.add(Layout.OUTBOX_GROUP + " entry (" + groupStart + ", " + sequence + ") names no "
+                        + Layout.OUTBOX + " entry with that group start and sequence");
+                }
+            }
+        }
+        for (Map.Entry<Long, Long> e : groupStarts.entrySet()) {
+            if (problems.size() >= PROBLEMS_MAX) break;
+            if (r.get(Layout.OUTBOX_GROUP, Outbox.groupKey(e.getValue(), e.getKey())) == null) {
+                problems.add(Layout.OUTBOX + " entry " + e.getKey() + ": its key (" + e.getValue() + ", " + e.getKey()
+                    + ") is missing in " + Layout.OUTBOX_GROUP);
+            }
+        }
+        countProblem(r, Layout.OUTBOX_GROUP, groupEntries, problems);
+    }
+
+    private static void countProblem(ReadTxn r, String tree, long entries, List<String> problems) {
+        if (entries != r.count(Layout.OUTBOX)) {
+            problems.add(tree + " holds " + entries + " entries, " + Layout.OUTBOX + " " + r.count(Layout.OUTBOX)
+                + " (expected: the same)");
+        }
     }
 
     /**

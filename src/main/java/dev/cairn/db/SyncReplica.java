@@ -651,10 +651,20 @@ public final class SyncReplica implements Replica {
 
     @Override
     public List<Pending> outbox(Set<String> trees, int max) {
-        return db.readOrWrite(r -> Outbox.oldest(r, trees, max)).stream()
-            .map(e -> new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
-                Message.Kind.values()[e.kind().ordinal()], true))
-            .toList();
+        return db.readOrWrite(r -> pending(r, trees, max));
+    }
+
+    /** What {@link #outbox} lists, read in {@code r}: each entry with where the outbox may be cut (§6). */
+    static List<Pending> pending(ReadTxn r, Set<String> trees, int max) {
+        Outbox.Window w = Outbox.window(r, trees, max);
+        boolean[] ends = OutboxGroups.groupEnds(r, w);
+        List<Pending> list = new ArrayList<>(ends.length);
+        for (int i = 0; i < ends.length; i++) {
+            Layout.OutboxEntry e = w.entries().get(i);
+            list.add(new Pending(e.sequence(), new Key<>(e.tree(), e.id(), e.revision()),
+                Message.Kind.values()[e.kind().ordinal()], ends[i]));
+        }
+        return list;
     }
 
     @Override

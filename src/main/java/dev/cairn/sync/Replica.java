@@ -87,10 +87,12 @@ public interface Replica {
 
     /**
      * One pending outbox entry. {@code groupEnds}: the outbox may be cut after this entry and
-     * before the next one listed, so that the entries up to here, sent and applied together,
-     * leave the receiver in a state this node had after one of its own transactions: no entry
-     * after the cut carries a transaction that reaches back to or before this entry
-     * (spec/database-layout.md §6). Always true for the last entry of the outbox.
+     * before the next entry of the listed trees (the next one listed, or the first beyond the
+     * list), so that the entries up to here, sent and applied together, leave the receiver in a
+     * state this node had after one of its own transactions (for a subset of trees: that state
+     * of those trees): no entry after the cut, of any tree, carries a transaction that reaches
+     * back to or before it (spec/database-layout.md §6). Always true for the last entry of the
+     * listed trees in the outbox.
      */
     record Pending(long outboxSeq, Key<?> key, Message.Kind kind, boolean groupEnds) { }
 

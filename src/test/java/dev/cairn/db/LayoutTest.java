@@ -39,8 +39,22 @@ class LayoutTest {
             entries.sort(Comparator.comparingLong(Layout.OutboxEntry::sequence));
             assertEquals(entries.size(), r.count(Layout.OUTBOX_ORDER), "order entries");
             assertEquals(entries, Outbox.oldest(r, Set.of(), Integer.MAX_VALUE), "by the order tree");
+            assertEquals(entries.stream().map(e -> e.groupStart() + "," + e.sequence()).sorted().toList(), groupKeys(r),
+                "the group tree lists the same entries");
             return entries;
         }
+    }
+
+    /** The group tree's keys as "groupStart,sequence", sorted as text. */
+    static List<String> groupKeys(ReadTxn r) {
+        List<String> keys = new ArrayList<>();
+        try (Cursor c = r.cursor(Layout.OUTBOX_GROUP)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(Layout.copy(c.key()));
+                keys.add(k.getLong() + "," + k.getLong());
+            }
+        }
+        return keys.stream().sorted().toList();
     }
 
     /** What sync does once the server has the changes. */
@@ -93,7 +107,7 @@ class LayoutTest {
         assertEquals(List.of(), outbox(), "dropped at open");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
-                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
+                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
                 "data:Doc")),
                 Set.copyOf(r.treeNames()));
             assertEquals(1, java.nio.ByteBuffer.wrap(Layout.copy(r.get(Layout.CLASSES, Layout.utf8("Part")))).getInt(),
@@ -146,6 +160,74 @@ class LayoutTest {
         assertEquals(after, outbox());
     }
 
+    /** An entry an older Cairn wrote (25 bytes, no groupStart) reads as a group of its own; other sizes are refused. */
+    @Test
+    void anEntryOfAnOlderCairnReadsWithItsSequenceAsGroupStart() {
+        Layout.OutboxEntry now = new Layout.OutboxEntry(7, ChangeKind.CHANGED, "Part", 3, 0, 2, 1, 4);
+        byte[] value = now.value();
+        assertEquals(33, value.length);
+        assertEquals(now, Layout.OutboxEntry.fromStored(now.key(), value));
+        byte[] older = java.util.Arrays.copyOf(value, 25);
+        assertEquals(new Layout.OutboxEntry(7, ChangeKind.CHANGED, "Part", 3, 0, 2, 1, 7),
+            Layout.OutboxEntry.fromStored(now.key(), older));
+        assertEquals(7, Outbox.groupStartOf(java.lang.foreign.MemorySegment.ofArray(older)));
+        dev.cairn.CorruptionException bad = org.junit.jupiter.api.Assertions.assertThrows(dev.cairn.CorruptionException.class,
+            () -> Layout.OutboxEntry.fromStored(now.key(), java.util.Arrays.copyOf(value, 30)));
+        assertEquals("outbox entry: key of 13 bytes, value of 30 bytes (expected: name, 0, 8 bytes; 33 bytes, or 25 from"
+            + " an older Cairn)", bad.getMessage());
+    }
+
+    /**
+     * A linked database without the group tree (written before it) gets it at open, from the
+     * entries' group starts; so does one an older Cairn changed since: it rewrote an entry (25
+     * bytes, a new sequence) and kept the order tree, so only the group tree is off, its counts
+     * still equal.
+     */
+    @Test
+    void theGroupTreeIsBuiltAtOpenWhenMissingOrLeftBehindByAnOlderCairn() {
+        List<Key<Part>> keys = linkedWithPendingParts();
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            // Parts 1 and 2 rewritten by one transaction (from 3); 2 carries 0's transaction too.
+            for (int i = 1; i < 3; i++) {
+                byte[] k = Layout.checkoutKey("Part", keys.get(i).id(), 0);
+                Outbox.put(w, new Layout.OutboxEntry(2 + i, ChangeKind.CREATED, "Part", keys.get(i).id(), 0, 0, 0,
+                    i == 2 ? 0 : 3), w.get(Layout.OUTBOX, k));
+            }
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(5));
+            w.dropTree(Layout.OUTBOX_GROUP);
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        List<String> built = List.of("0,0", "0,4", "3,3");
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(built, groupKeys(r));
+        }
+        assertEquals(List.of(), layoutProblems());
+        // An older Cairn rewrites part 0: a 25-byte entry at sequence 5, the order tree kept.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            byte[] k = Layout.checkoutKey("Part", keys.get(0).id(), 0);
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(0));
+            byte[] older = java.util.Arrays.copyOf(
+                new Layout.OutboxEntry(5, ChangeKind.CREATED, "Part", keys.get(0).id(), 0, 1, 1).value(), 25);
+            w.put(Layout.OUTBOX, k, older);
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(5), k);
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(6));
+            w.commit();
+        }
+        assertEquals(List.of(Layout.OUTBOX_GROUP + " entry (0, 0) names no " + Layout.OUTBOX
+            + " entry with that group start and sequence",
+            Layout.OUTBOX + " entry 5: its key (5, 5) is missing in " + Layout.OUTBOX_GROUP), layoutProblems());
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(List.of("0,4", "3,3", "5,5"), groupKeys(r), "rebuilt: the older entry a group of its own");
+        }
+        assertEquals(List.of(), layoutProblems());
+    }
+
     /** A linked database (a server id) whose outbox holds a CREATED entry for each of its 3 parts. */
     private List<Key<Part>> linkedWithPendingParts() {
         List<Key<Part>> keys;
@@ -190,9 +272,37 @@ class LayoutTest {
         problems = layoutProblems();
         assertEquals(List.of(Layout.OUTBOX_ORDER + " entry 7 names no " + Layout.OUTBOX + " entry with that sequence",
             Layout.OUTBOX_ORDER + " holds 4 entries, " + Layout.OUTBOX + " 3 (expected: the same)"), problems);
-        // Never linked, yet entries.
+        // The group tree: a key missing, one stray, and a group start above the entry's sequence.
         try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
             w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(7));
+            w.delete(Layout.OUTBOX_GROUP, Outbox.groupKey(1, 1));
+            w.put(Layout.OUTBOX_GROUP, Outbox.groupKey(0, 9), new byte[0]);
+            w.put(Layout.OUTBOX_GROUP, new byte[] {1, 2, 3}, new byte[0]);
+            byte[] k = Layout.checkoutKey("Part", keys.get(2).id(), 0);
+            Outbox.put(w, new Layout.OutboxEntry(2, ChangeKind.CREATED, "Part", keys.get(2).id(), 0, 0, 0, 3),
+                w.get(Layout.OUTBOX, k));
+            w.commit();
+        }
+        problems = layoutProblems();
+        String gt = Layout.OUTBOX_GROUP;
+        assertEquals(List.of(Layout.OUTBOX + " entry 2 (CREATED Part/" + keys.get(2).id()
+                + ".0): groupStart 3 (expected: 0 up to its sequence)",
+            gt + " entry (0, 9) names no " + Layout.OUTBOX + " entry with that group start and sequence",
+            gt + ": a key of 3 bytes (expected: groupStart:i64, sequence:i64)",
+            Layout.OUTBOX + " entry 1: its key (1, 1) is missing in " + gt,
+            gt + " holds 4 entries, " + Layout.OUTBOX + " 3 (expected: the same)"), problems);
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.delete(Layout.OUTBOX_GROUP, Outbox.groupKey(0, 9));
+            w.delete(Layout.OUTBOX_GROUP, new byte[] {1, 2, 3});
+            w.put(Layout.OUTBOX_GROUP, Outbox.groupKey(1, 1), new byte[0]);
+            byte[] k = Layout.checkoutKey("Part", keys.get(2).id(), 0);
+            Outbox.put(w, new Layout.OutboxEntry(2, ChangeKind.CREATED, "Part", keys.get(2).id(), 0, 0, 0),
+                w.get(Layout.OUTBOX, k));
+            w.commit();
+        }
+        assertEquals(List.of(), layoutProblems(), "mended");
+        // Never linked, yet entries.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
             w.delete(Layout.NODE, SyncReplica.SERVER_ID);
             w.commit();
         }
