@@ -64,6 +64,8 @@ public final class ClientSession {
     private final Map<SchemaRef, Message.SchemaDef> schemas = new HashMap<>();
     private final Set<String> keysAsked = new HashSet<>();
     private final Set<Key<?>> checkOuts = new LinkedHashSet<>();
+    /** Check-outs this node holds that the snapshot did not list, asked for again (§4.1 step 5). */
+    private final Set<Key<?>> reRequests = new LinkedHashSet<>();
     private final Set<Key<?>> checkIns = new LinkedHashSet<>();
     /**
      * Records whose CheckIn went out and whose answer (a Borrow naming another holder or none)
@@ -240,6 +242,7 @@ public final class ClientSession {
      */
     public void checkIn(Key<?> key) {
         checkOuts.remove(key);
+        reRequests.remove(key);
         checkIns.add(key);
     }
 
@@ -602,7 +605,10 @@ public final class ClientSession {
             return;
         }
         replica.borrow(b);
-        if (mine) checkOuts.remove(b.key());
+        if (mine) {
+            checkOuts.remove(b.key());
+            reRequests.remove(b.key());
+        }
     }
 
     /**
@@ -612,7 +618,7 @@ public final class ClientSession {
      */
     private void confirmHeld() {
         for (Key<?> k : toConfirm) {
-            if (wants(k.tree())) checkOuts.add(k);
+            if (wants(k.tree())) reRequests.add(k);
         }
         for (Key<?> k : toFree) {
             if (wants(k.tree())) replica.borrow(new Message.Borrow(k, true, Message.NONE, "", List.of()));
@@ -628,8 +634,9 @@ public final class ClientSession {
     /** Sends what is due: check-out requests, outbox changes within the window, key requests. */
     public void pump() {
         if (state != State.CATCHING_UP && state != State.LIVE) return;
-        for (Key<?> k : checkOuts) out.accept(new Message.CheckOut(k));
-        checkOuts.clear();
+        for (Key<?> k : reRequests) out.accept(new Message.CheckOut(k));
+        reRequests.clear();
+        sendCheckOuts();
         if (outboxDirty && inFlight.size() <= WINDOW / 2 && inFlightBytes <= WINDOW_BYTES / 2) sendOutbox();
         for (java.util.Iterator<Key<?>> it = checkIns.iterator(); it.hasNext(); ) {
             Key<?> k = it.next();
@@ -654,6 +661,23 @@ public final class ClientSession {
         }
     }
 
+    /**
+     * Sends the check-outs the application asked for, each once the server has answered every
+     * change of its record this node made: a change made under a check-out that an
+     * administrator broke must reach the server while this node holds nothing there, to be
+     * refused; behind a new CheckOut it counted as the new holder's and overwrote what the holder
+     * in between had checked in (probe 77: check in and ask again while offline, break, another
+     * node edits, reconnect).
+     */
+    private void sendCheckOuts() {
+        for (java.util.Iterator<Key<?>> it = checkOuts.iterator(); it.hasNext(); ) {
+            Key<?> k = it.next();
+            if (wants(k.tree()) && (inFlight.containsKey(k) || replica.hasPending(k))) continue;
+            out.accept(new Message.CheckOut(k));
+            it.remove();
+        }
+    }
+
     /** True when this connection replicates {@code tree} and the node holds fewer of its ids than it keeps in hand. */
     private boolean needsKeys(String tree) {
         return wants(tree) && replica.idsAvailable(tree) < replica.idReserve();
@@ -675,12 +699,13 @@ public final class ClientSession {
             boolean ends = oldest.get(end).groupEnds() || oldest.size() < WINDOW; // the outbox's last entry ends a group
             List<Replica.Pending> group = oldest.subList(from, end + 1);
             from = end + 1;
-            switch (sendGroup(group, ends)) {
-                case SENT, WAITS_FOR_RECORD -> { }
-                case WAITS_FOR_ROOM -> {
-                    outboxDirty = true;
-                    return;
-                }
+            // A group that waits stops the ones after it: the server, and every other node,
+            // takes this node's changes in the order it made them (probe 76: a part's update,
+            // held back by its earlier change in flight, reached another node after the log
+            // entry the node wrote after it).
+            if (sendGroup(group, ends) != GroupSend.SENT) {
+                outboxDirty = true;
+                return;
             }
         }
     }
@@ -693,8 +718,8 @@ public final class ClientSession {
      * Group(n) when n >= 2, and only within the window: its entries with those in flight at most
      * {@link #WINDOW}, and each of its values going while the values in flight before it total
      * less than {@link #WINDOW_BYTES} (the rule for a single change, so the bound on what is in
-     * flight holds). A group with a record in flight under an older change waits (its entries
-     * already in flight, a part sent before, are skipped). One that cannot fit even with nothing
+     * flight holds). A group with a record in flight under an older change waits, and the groups
+     * after it with it (its entries already in flight, a part sent before, are skipped). One that cannot fit even with nothing
      * in flight ({@code ends} false: its end lies beyond the listing of {@link #WINDOW} entries,
      * or its values are too many) is cut: the part that fits goes as a group, the rest goes later
      * as a group of its own, and {@link #groupsCut} counts it. Values are read one at a time, and
@@ -747,8 +772,9 @@ public final class ClientSession {
             }
             Sent sent = inFlight.get(p.key());
             if (sent != null) {
-                if (sent.outboxSeq() != p.outboxSeq()) outboxDirty = true;
-                continue;
+                if (sent.outboxSeq() == p.outboxSeq()) continue;
+                outboxDirty = true; // its record's older change is in flight: it and those after it wait, in order
+                return;
             }
             Replica.Outgoing o = replica.outgoing(p);
             if (o == null) {
@@ -794,7 +820,8 @@ public final class ClientSession {
      * node that goes offline right after its link completed can still create records.
      */
     public boolean idle() {
-        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && checkIns.isEmpty() && keysAsked.isEmpty()
+        return inFlight.isEmpty() && !outboxDirty && checkOuts.isEmpty() && reRequests.isEmpty() && checkIns.isEmpty()
+            && keysAsked.isEmpty()
             && replica.trees().stream().noneMatch(this::needsKeys);
     }
 }
