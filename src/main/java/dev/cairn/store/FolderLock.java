@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,6 +31,15 @@ import java.util.Set;
  * another path, a symbolic link or a hard link is the same lock) refuses a second taker before
  * it touches the file; taking and releasing go through one monitor, so two threads opening one
  * folder cannot race past the registry.
+ *
+ * <p>A lock file can be deleted (or replaced) while its store holds it: an operator removing a
+ * "stale" lock. The next open would then make a new lock file, lock it, and write into the same
+ * data file as the first store. So a store also locks one byte of its data file, {@link
+ * #DATA_LOCK_BYTE}, through the one channel it has to it ({@link StoreFile#openData}), and a
+ * copy takes that byte shared ({@link #lockDataShared}). The same rule holds there: the registry
+ * holds the data file's key for its store, and every other channel of a data file that this JVM
+ * opens is closed through {@link #closeChannel}, which keeps it open while a store of this JVM
+ * holds the file.
  */
 final class FolderLock implements AutoCloseable {
     /** File keys of the lock files this JVM holds; guarded by FolderLock.class. */
@@ -38,12 +49,25 @@ final class FolderLock implements AutoCloseable {
      * closing them would release that lock, so they stay open. Guarded by FolderLock.class.
      */
     private static final List<FileChannel> NEVER_CLOSED = new ArrayList<>();
+    /**
+     * Channels of data files held by a store of this JVM that other code (a copy) is done with:
+     * closed once the store lets go of the file. Guarded by FolderLock.class.
+     */
+    private static final Map<Object, List<FileChannel>> CLOSE_LATER = new HashMap<>();
+
+    /**
+     * The byte of a data file that its store locks (storage-format.md §1): far beyond the end of
+     * any data file, so that no read or write ever touches it (locks are mandatory on Windows).
+     */
+    static final long DATA_LOCK_BYTE = Long.MAX_VALUE - 1;
 
     private final Path dir;
     private final Object key;
     private final FileChannel channel;
     private final FileLock lock;
     private boolean released;
+    /** The key of the data file that this lock's store holds in the registry; null before {@link #holdData}. */
+    private Object dataKey;
 
     private FolderLock(Path dir, Object key, FileChannel channel, FileLock lock) {
         this.dir = dir;
@@ -135,6 +159,100 @@ final class FolderLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Holds the folder's data file in the registry for this lock's store, before the store opens
+     * its channel and locks the file: refuses while another store or copy of this JVM holds it
+     * (through another lock file: the folder's was deleted or replaced meanwhile). Released with
+     * this lock; holding the same file again is a no-op (a salvage opens it more than once).
+     */
+    void holdData(Path data) throws IOException {
+        synchronized (FolderLock.class) {
+            Object key = fileKey(data);
+            if (key.equals(dataKey)) return;
+            if (HELD.contains(key)) throw locked(dir);
+            if (dataKey != null) HELD.remove(dataKey);
+            HELD.add(key);
+            dataKey = key;
+        }
+    }
+
+    /**
+     * Takes the data lock through the store's channel of its data file: exclusive, one byte at
+     * {@link #DATA_LOCK_BYTE}. When another process holds it, closes the channel (this JVM holds
+     * no lock on the byte, or tryLock would have said so) and returns false; when other code of
+     * this JVM holds it, keeps the channel open for good, since closing it would release that
+     * lock, and returns false.
+     */
+    static boolean lockData(FileChannel channel) throws IOException {
+        try {
+            if (channel.tryLock(DATA_LOCK_BYTE, 1, false) != null) return true;
+        } catch (OverlappingFileLockException e) {
+            synchronized (FolderLock.class) {
+                NEVER_CLOSED.add(channel);
+            }
+            return false;
+        }
+        channel.close();
+        return false;
+    }
+
+    /**
+     * Takes the data lock shared through a copy's channel of {@code dir}'s data file; refuses when
+     * a store, of this process or another, holds it. Close the channel through {@link #closeChannel}.
+     *
+     * @throws DatabaseLockedException a store holds the data file
+     */
+    static void lockDataShared(FileChannel channel, Path dir) throws IOException {
+        try {
+            if (channel.tryLock(DATA_LOCK_BYTE, 1, true) != null) return;
+        } catch (OverlappingFileLockException e) {
+            // A store of this JVM holds it.
+        }
+        throw locked(dir);
+    }
+
+    /**
+     * True if a store or copy, of this process or another, holds the data file {@code data}
+     * (its data lock is taken): what {@link Store#inUse} asks when the lock file says nothing.
+     */
+    static boolean dataInUse(Path data) throws IOException {
+        Object key = fileKey(data);
+        synchronized (FolderLock.class) {
+            if (HELD.contains(key)) return true;
+        }
+        FileChannel channel = FileChannel.open(data, StandardOpenOption.READ);
+        try {
+            FileLock probe = channel.tryLock(DATA_LOCK_BYTE, 1, true);
+            if (probe == null) return true;
+            probe.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        } finally {
+            closeChannel(key, channel);
+        }
+    }
+
+    /** The key by which {@link #closeChannel} knows the file; take it before opening the channel. */
+    static Object keyOf(Path file) throws IOException {
+        return fileKey(file);
+    }
+
+    /**
+     * Closes a channel that code other than a store opened on a folder's file (a copy): at once,
+     * unless a store of this JVM holds the file, whose lock closing it would release; then when
+     * that store lets go.
+     */
+    static void closeChannel(Object key, FileChannel channel) throws IOException {
+        synchronized (FolderLock.class) {
+            if (HELD.contains(key)) {
+                CLOSE_LATER.computeIfAbsent(key, k -> new ArrayList<>()).add(channel);
+                return;
+            }
+        }
+        channel.close();
+    }
+
     private static DatabaseLockedException locked(Path dir) {
         return new DatabaseLockedException("database folder " + dir + " is in use by another process or handle");
     }
@@ -143,6 +261,14 @@ final class FolderLock implements AutoCloseable {
     private static Object fileKey(Path file) throws IOException {
         Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
         return key != null ? key : file.toRealPath();
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // A read-only channel of a copy: nothing was written through it.
+        }
     }
 
     /** Releases the lock. Idempotent. */
@@ -158,6 +284,12 @@ final class FolderLock implements AutoCloseable {
                 throw new CairnException("cannot release the lock of " + dir + ": " + StoreFile.reason(e), e);
             } finally {
                 HELD.remove(key);
+                if (dataKey != null) {
+                    // The store closed its data file before: nothing of it is locked any more.
+                    HELD.remove(dataKey);
+                    for (FileChannel later : CLOSE_LATER.getOrDefault(dataKey, List.of())) closeQuietly(later);
+                    CLOSE_LATER.remove(dataKey);
+                }
             }
         }
     }

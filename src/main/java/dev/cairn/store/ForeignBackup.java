@@ -125,37 +125,53 @@ public final class ForeignBackup {
         return crc.getValue();
     }
 
+    /** {@link #copyFile(Path, Path, Path)} without the data lock: a file another process may hold. */
+    static void copyFile(Path source, Path target) throws IOException {
+        copyFile(source, target, null);
+    }
+
     /**
      * Copies {@code source} into the new file {@code target} and forces it: the bytes it holds
      * when opened (up to its end, should it get shorter meanwhile). Reads and writes go apart, so
-     * that a failure says which side it is.
+     * that a failure says which side it is. With {@code lockedDir}, {@code source} is that
+     * folder's data file, copied under its shared data lock ({@link FolderLock#lockDataShared}).
+     * The source's channel is closed through {@link FolderLock#closeChannel}: closing it while a
+     * store of this JVM holds the file would release that store's data lock.
      *
      * @throws UnreadableFileException {@code source} cannot be opened or read (its permissions)
+     * @throws dev.cairn.DatabaseLockedException a store holds {@code lockedDir}'s data file
      * @throws IOException {@code target} cannot be written
      */
-    static void copyFile(Path source, Path target) throws IOException {
+    static void copyFile(Path source, Path target, Path lockedDir) throws IOException {
+        Object key;
         FileChannel in;
         try {
+            key = FolderLock.keyOf(source);
             in = FileChannel.open(source, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new UnreadableFileException(source, StoreFile.cannotRead(source, e), e);
         }
-        try (in; FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
-            long size = in.size();
-            for (long at = 0; at < size; ) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), size - at));
-                int n;
-                try {
-                    n = in.read(buffer, at);
-                } catch (IOException e) {
-                    throw new UnreadableFileException(source, StoreFile.cannotRead(source, e), e);
+        try {
+            if (lockedDir != null) FolderLock.lockDataShared(in, lockedDir);
+            try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
+                long size = in.size();
+                for (long at = 0; at < size; ) {
+                    buffer.clear().limit((int) Math.min(buffer.capacity(), size - at));
+                    int n;
+                    try {
+                        n = in.read(buffer, at);
+                    } catch (IOException e) {
+                        throw new UnreadableFileException(source, StoreFile.cannotRead(source, e), e);
+                    }
+                    if (n < 0) break;
+                    buffer.flip();
+                    while (buffer.hasRemaining()) at += out.write(buffer, at);
                 }
-                if (n < 0) break;
-                buffer.flip();
-                while (buffer.hasRemaining()) at += out.write(buffer, at);
+                out.force(true);
             }
-            out.force(true);
+        } finally {
+            FolderLock.closeChannel(key, in);
         }
     }
 

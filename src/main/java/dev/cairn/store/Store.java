@@ -143,7 +143,9 @@ public final class Store implements AutoCloseable {
         try {
             FolderLock probe = FolderLock.takeShared(dir);
             if (probe != null) probe.close();
-            return false;
+            // The lock file may have been deleted or replaced under a store that holds the folder.
+            Path data = dir.resolve(DATA_FILE);
+            return Files.isRegularFile(data) && Files.isReadable(data) && FolderLock.dataInUse(data);
         } catch (DatabaseLockedException e) {
             return true;
         } catch (IOException e) {
@@ -274,7 +276,8 @@ public final class Store implements AutoCloseable {
                 refuseLogWithoutData(dir);
                 create(dir, data, options.pageBytes());
             }
-            dataFile = StoreFile.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            folderLock.holdData(data);
+            dataFile = StoreFile.openData(data, dir);
             ByteBuffer head = ByteBuffer.allocate(FileHeader.READ_BYTES);
             dataFile.readFully(head, 0);
             FileHeader.Info info = FileHeader.read(data, java.util.Arrays.copyOf(head.array(), head.limit()));
@@ -366,7 +369,10 @@ public final class Store implements AutoCloseable {
             for (String name : List.of(DATA_FILE, WAL_FILE)) {
                 Path from = dir.resolve(name);
                 try {
-                    if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name));
+                    // The data file under its shared data lock too: a store may hold it after its lock file was deleted.
+                    if (Files.exists(from)) ForeignBackup.copyFile(from, targetDir.resolve(name), name.equals(DATA_FILE) ? dir : null);
+                } catch (DatabaseLockedException e) {
+                    throw new DatabaseLockedException(e.getMessage() + Backup.removePartial(targetDir, createdFrom), e);
                 } catch (UnreadableFileException e) {
                     throw new UnreadableFileException(from, "cannot copy " + dir + ": " + e.getMessage()
                         + Backup.removePartial(targetDir, createdFrom), e);

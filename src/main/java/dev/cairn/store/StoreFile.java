@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.CairnException;
+import dev.cairn.DatabaseLockedException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -27,6 +28,10 @@ import java.util.Arrays;
  * positional reads and writes and forces may be repeated. The caller's interrupt status is set
  * again before the call returns, so its cancellation still takes effect at its next check; the
  * file operation itself is never cut short. Only {@link #close} closes the file for good.
+ *
+ * <p>The data file's channel holds the store's data lock ({@link FolderLock#lockData}), which
+ * closing the channel releases: a new channel takes it again. If another process took it in
+ * between, this file refuses every call from then on (it would write under that process).
  */
 final class StoreFile implements AutoCloseable {
     /** Interrupts one call survives before it gives up (each one needs a new interrupt). */
@@ -34,13 +39,18 @@ final class StoreFile implements AutoCloseable {
 
     final Path path;
     private final OpenOption[] reopenOptions;
+    /** The folder whose data file this is, when its channel holds the data lock; null for the log. */
+    private final Path lockedDir;
     private volatile FileChannel channel;
     private volatile boolean closed;
+    /** Why the data lock is lost (another process took it after an interrupt released it); null while held. */
+    private volatile String lockLost;
 
-    private StoreFile(Path path, FileChannel channel, OpenOption[] reopenOptions) {
+    private StoreFile(Path path, FileChannel channel, OpenOption[] reopenOptions, Path lockedDir) {
         this.path = path;
         this.channel = channel;
         this.reopenOptions = reopenOptions;
+        this.lockedDir = lockedDir;
     }
 
     /**
@@ -54,7 +64,30 @@ final class StoreFile implements AutoCloseable {
             .toArray(OpenOption[]::new);
         boolean interrupted = Thread.interrupted();
         try {
-            return new StoreFile(path, FileChannel.open(path, options), again);
+            return new StoreFile(path, FileChannel.open(path, options), again, null);
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Opens the data file of the folder {@code dir} to read and write, and takes the data lock
+     * through its channel ({@link FolderLock#lockData}); the caller holds the file in the
+     * registry ({@link FolderLock#holdData}).
+     *
+     * @throws DatabaseLockedException another process (or other code of this JVM) holds the data
+     *     file: its folder's lock file was deleted or replaced while that process had it open
+     */
+    static StoreFile openData(Path path, Path dir) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            if (!FolderLock.lockData(channel)) {
+                throw new DatabaseLockedException("database folder " + dir + " is in use by another process or handle: its"
+                    + " data file " + path.getFileName() + " is locked, though its lock file was not (the lock file was"
+                    + " deleted or replaced while that process had the database open)");
+            }
+            return new StoreFile(path, channel, new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}, dir);
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
@@ -83,6 +116,7 @@ final class StoreFile implements AutoCloseable {
                     // was closed by an interrupt of this thread or of another one using it.
                     interrupted |= Thread.interrupted();
                     if (closed) throw new IllegalStateException(failed(what, at, pageShift, detail) + "the file is closed", e);
+                    if (lockLost != null) throw new DatabaseLockedException(failed(what, at, pageShift, detail) + lockLost, e);
                     if (reopens == MAX_REOPENS) {
                         throw new CairnException(failed(what, at, pageShift, detail) + "interrupted " + reopens + " times", e);
                     }
@@ -104,14 +138,28 @@ final class StoreFile implements AutoCloseable {
         return "cannot " + what + " " + where + ": ";
     }
 
-    /** Opens the file again unless another thread already replaced the closed channel. */
+    /**
+     * Opens the file again unless another thread already replaced the closed channel; a data file
+     * takes the data lock again, or is lost for good when another process took it meanwhile.
+     */
     private synchronized void reopen(FileChannel closedChannel) {
-        if (channel != closedChannel || closed) return;
+        if (channel != closedChannel || closed || lockLost != null) return;
+        FileChannel fresh;
         try {
-            channel = FileChannel.open(path, reopenOptions);
+            fresh = FileChannel.open(path, reopenOptions);
+            if (lockedDir != null && !FolderLock.lockData(fresh)) {
+                lockLost = "an interrupt closed the data file, which released this process's lock on it, and another"
+                    + " process or handle has locked it since (the folder's lock file was deleted or replaced while this"
+                    + " database was open), so this handle reads and writes nothing more: close it; the database in "
+                    + lockedDir + " is now written by that other process";
+                return; // the caller's run sees lockLost
+            }
+        } catch (ClosedChannelException e) {
+            return; // an interrupt closed the new channel before it was locked: the caller's run opens another
         } catch (IOException e) {
             throw new CairnException("cannot open " + path + " again after an interrupt closed it: " + reason(e), e);
         }
+        channel = fresh;
         try {
             closedChannel.close();
         } catch (IOException ignored) {
@@ -185,6 +233,11 @@ final class StoreFile implements AutoCloseable {
             c.force(false);
             return null;
         }, "force", -1, 0, null);
+    }
+
+    /** The channel now in use: tests close it as an interrupt would. */
+    FileChannel channel() {
+        return channel;
     }
 
     long size() {

@@ -31,13 +31,17 @@ class FolderLockTest {
         return ChildJvm.run(Child.class.getName(), folder.toString()).strip();
     }
 
+    private static void assertLocked(String said, String... what) {
+        assertTrue(said.startsWith("locked: "), said + (what.length > 0 ? " " + what[0] : ""));
+    }
+
     /** inUse says whether a store holds the folder, and its probe in the holder's JVM leaves the lock held. */
     @Test
     void inUseSaysWhetherAStoreHoldsTheFolderWithoutReleasingIt() throws Exception {
         Path db = dir.resolve("db");
         try (Store store = Store.open(db)) {
             assertTrue(Store.inUse(db));
-            assertEquals("locked", childOpens(db), "after the probe in this JVM");
+            assertLocked(childOpens(db), "after the probe in this JVM");
         }
         assertFalse(Store.inUse(db));
         assertEquals("opened", childOpens(db), "the probe took and released the lock");
@@ -53,12 +57,12 @@ class FolderLockTest {
                 w.put("t", b("k"), b("v"));
                 w.commit();
             }
-            assertEquals("locked", childOpens(dir.resolve("db")));
+            assertLocked(childOpens(dir.resolve("db")));
             assertThrows(DatabaseLockedException.class, () -> Store.open(dir.resolve("db")));
             assertThrows(DatabaseLockedException.class, () -> Store.open(link));
             assertThrows(DatabaseLockedException.class, () -> Store.open(dir.resolve("db/../db")));
             assertThrows(DatabaseLockedException.class, () -> Store.copyAsIs(dir.resolve("db"), dir.resolve("copy")));
-            assertEquals("locked", childOpens(dir.resolve("db")), "after refused opens and a refused copy in this JVM");
+            assertLocked(childOpens(dir.resolve("db")), "after refused opens and a refused copy in this JVM");
             try (WriteTxn w = store.beginWrite()) {
                 w.put("t", b("k2"), b("v2"));
                 w.commit();
@@ -67,7 +71,7 @@ class FolderLockTest {
         assertEquals("opened", childOpens(dir.resolve("db")), "once the store closed");
         Store.copyAsIs(dir.resolve("db"), dir.resolve("copy")); // a copy takes and releases the lock
         try (Store store = Store.open(dir.resolve("db"))) {
-            assertEquals("locked", childOpens(dir.resolve("db")));
+            assertLocked(childOpens(dir.resolve("db")));
         }
     }
 
@@ -97,7 +101,7 @@ class FolderLockTest {
         assertEquals(1, opened.size());
         assertEquals(threads - 1, refused.get());
         try {
-            assertEquals("locked", childOpens(db));
+            assertLocked(childOpens(db));
         } finally {
             opened.getFirst().close();
         }
@@ -115,7 +119,7 @@ class FolderLockTest {
         Store.open(db).close();
         try (FolderLock copying = FolderLock.takeShared(db)) {
             assertTrue(copying != null);
-            assertEquals("locked", childOpens(db), "while a copy holds the folder");
+            assertLocked(childOpens(db), "while a copy holds the folder");
             assertThrows(DatabaseLockedException.class, () -> Store.open(db));
             assertThrows(DatabaseLockedException.class, () -> FolderLock.takeShared(db), "a second copy in this JVM");
         }
@@ -132,6 +136,130 @@ class FolderLockTest {
         Store.copyAsIs(db, dir.resolve("copy"));
         try (Store copy = Store.open(dir.resolve("copy"))) {
             assertTrue(copy.verify().ok());
+        }
+    }
+
+    /**
+     * Probe 35: a technician deletes the lock file of a folder that a process has open; a second
+     * process then made a new one, opened the folder and wrote into the same data file (the
+     * first one's next commit failed on a page the second had written, its acknowledged commits
+     * gone). The data file's own lock keeps the second process out, and the first one goes on.
+     */
+    @Test
+    void aStoreOfAnotherProcessKeepsTheFolderWhenItsLockFileIsDeleted() throws Exception {
+        Path db = dir.resolve("db");
+        Process holder = ChildJvm.start(Writer.class.getName(), db.toString());
+        try (java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))) {
+            assertEquals("holding", said.readLine());
+            Files.delete(db.resolve(Store.LOCK_FILE));
+            String refused = childOpens(db);
+            assertTrue(refused.startsWith("locked: database folder " + db + " is in use by another process or handle: its data"
+                + " file data.cairn is locked, though its lock file was not"), refused);
+            assertTrue(Store.inUse(db), "the probe looks at the data file when the lock file says nothing");
+            assertThrows(DatabaseLockedException.class, () -> Store.copyAsIs(db, dir.resolve("copy")));
+            assertFalse(Files.exists(dir.resolve("copy")), "a refused copy left a folder");
+            holder.getOutputStream().close(); // the writer commits 100 more and closes
+            assertEquals("closed", said.readLine());
+            assertTrue(holder.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertEquals(0, holder.exitValue());
+        try (Store store = Store.open(db); ReadTxn r = store.beginRead()) {
+            assertEquals(200, r.count("t"), "every commit of the first process is there");
+            assertTrue(store.verify().ok(), () -> store.verify().problems().toString());
+        }
+    }
+
+    /**
+     * In the holder's JVM, with the lock file deleted: a second open, a copy and a backup of the
+     * folder are refused or done without closing a channel that would release the store's lock
+     * on its data file, so another process stays out.
+     */
+    @Test
+    void refusalsInTheHoldersJvmKeepTheDataFileLockedWhenTheLockFileIsDeleted() throws Exception {
+        Path db = dir.resolve("db");
+        try (Store store = Store.open(db)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k"), b("v"));
+                w.commit();
+            }
+            Files.delete(db.resolve(Store.LOCK_FILE));
+            DatabaseLockedException e = assertThrows(DatabaseLockedException.class, () -> Store.open(db));
+            assertTrue(e.getMessage().contains("database folder " + db + " is in use"), e.getMessage());
+            assertThrows(DatabaseLockedException.class, () -> Store.copyAsIs(db, dir.resolve("copy")));
+            assertTrue(Store.inUse(db));
+            ForeignBackup.copy(db, dir.resolve("backup")); // reads the data file through a channel of its own
+            assertTrue(childOpens(db).startsWith("locked: "), "after the refusals and the backup in this JVM");
+            try (WriteTxn w = store.beginWrite()) {
+                w.put("t", b("k2"), b("v2"));
+                w.commit();
+            }
+        }
+        assertFalse(Store.inUse(db));
+        assertEquals("opened", childOpens(db), "once the store closed");
+    }
+
+    /** An interrupt closes the data file's channel, which releases its lock: the new channel takes it again. */
+    @Test
+    void theDataFileIsLockedAgainAfterAnInterruptClosedItsChannel() throws Exception {
+        Path db = dir.resolve("db");
+        Store.open(db).close();
+        Files.delete(db.resolve(Store.LOCK_FILE));
+        try (StoreFile data = StoreFile.openData(db.resolve(Store.DATA_FILE), db)) {
+            data.channel().close(); // as an interrupt does
+            data.force(); // opens the file again
+            assertTrue(data.channel().isOpen());
+            assertTrue(childOpens(db).startsWith("locked: "));
+        }
+    }
+
+    /** Another process took the data file while an interrupt had released its lock: the file refuses every call after. */
+    @Test
+    void aDataFileWhoseLockAnotherProcessTookMeanwhileRefusesEveryCall() throws Exception {
+        Path db = dir.resolve("db");
+        Store.open(db).close();
+        try (StoreFile data = StoreFile.openData(db.resolve(Store.DATA_FILE), db)) {
+            data.channel().close(); // as an interrupt does: the lock is released
+            Process holder = ChildJvm.start(Holder.class.getName(), db.toString());
+            try {
+                assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine());
+                for (int call = 0; call < 2; call++) {
+                    DatabaseLockedException e = assertThrows(DatabaseLockedException.class, data::force);
+                    assertTrue(e.getMessage().contains("an interrupt closed the data file, which released this process's lock on"
+                        + " it, and another process or handle has locked it since"), e.getMessage());
+                }
+            } finally {
+                holder.getOutputStream().close();
+                assertTrue(holder.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    /** Commits 100 records, says "holding", commits 100 more when its standard input ends, closes, says "closed". */
+    public static final class Writer {
+        private Writer() { }
+
+        public static void main(String[] args) throws java.io.IOException {
+            try (Store store = Store.open(Path.of(args[0]))) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.createTree("t");
+                    w.commit();
+                }
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < 100; i++) {
+                        try (WriteTxn w = store.beginWrite()) {
+                            w.put("t", b(round + "-" + i), new byte[300]);
+                            w.commit();
+                        }
+                    }
+                    if (round == 0) {
+                        System.out.println("holding");
+                        System.out.flush();
+                        System.in.readAllBytes();
+                    }
+                }
+            }
+            System.out.println("closed");
         }
     }
 
@@ -156,7 +284,7 @@ class FolderLockTest {
             try (Store store = Store.open(Path.of(args[0]))) {
                 System.out.println(store.directory() != null ? "opened" : "?");
             } catch (DatabaseLockedException e) {
-                System.out.println("locked");
+                System.out.println("locked: " + e.getMessage());
             }
         }
     }
