@@ -325,7 +325,8 @@ final class Commands {
      * For a database whose log refuses the open ({@link LogRefusedException}): says what giving
      * up the commits the refusal names would do (exit 1), and with {@code apply} does it through
      * {@link Store#salvage}, then verifies (exit 0 if intact). Exit 0 without change when the
-     * database opens; 1 for damage that is not in the log (salvage cannot help there).
+     * database opens and verifies; 1 for damage that is not in the log, found at the open or by
+     * verify (salvage cannot help there).
      */
     static int salvage(Path dir, boolean apply, PrintStream out) {
         // The dry run opens a copy: opening dir itself would replay and checkpoint a crashed log
@@ -348,8 +349,8 @@ final class Commands {
             }
         } catch (dev.cairn.CorruptionException e) {
             out.println("DAMAGED " + e.getMessage());
-            out.println("salvage cannot get past this: " + (e instanceof LogRefusedException ? "the log cannot be cut shorter"
-                : "the damage is not in the log") + ". Restore the folder from a backup (cairn backup makes one)");
+            out.println(e instanceof LogRefusedException ? "salvage cannot get past this: the log cannot be cut shorter."
+                + " Restore the folder from a backup (cairn backup makes one)" : notInTheLog());
             return 1;
         }
     }
@@ -369,17 +370,38 @@ final class Commands {
             return 1;
         } catch (dev.cairn.CorruptionException e) {
             out.println("DAMAGED " + e.getMessage());
-            out.println("salvage cannot get past this: the damage is not in the log. Restore the folder from a backup"
-                + " (cairn backup makes one)");
+            out.println(notInTheLog());
             return 1;
         }
     }
 
+    /**
+     * A database that opens as it is: nothing to salvage if it also verifies (the store's checks,
+     * as {@code cairn verify} runs them); damage verify finds is outside the log, where salvage
+     * cannot help (probe 35: a zeroed data page was called OK).
+     */
     private static int nothingToSalvage(Path dir, Store store, PrintStream out) {
-        try (ReadTxn r = store.beginRead()) {
-            out.println("OK " + dir + " opens as it is (txn " + r.txnId() + "): nothing to salvage");
+        VerifyReport report = store.verify();
+        if (report.ok()) {
+            out.println("OK " + dir + " opens as it is (txn " + report.txnId() + "): nothing to salvage");
+            return 0;
         }
-        return 0;
+        for (String problem : report.problems()) out.println("problem: " + problem);
+        out.println("DAMAGED " + dir + ": opens as it is (txn " + report.txnId() + "), but verify finds damage (above)");
+        out.println(notInTheLog());
+        return 1;
+    }
+
+    /**
+     * What to do about damage salvage cannot get past. A node's folder restored from a backup is
+     * refused by its server once the node linked after the backup (NODE_COPY), so for a node the
+     * remedy is a new folder.
+     */
+    private static String notInTheLog() {
+        return "salvage cannot get past this: the damage is not in the log. Restore the folder from a backup (cairn backup"
+            + " makes one); but for a node of a sync server, a restored backup is refused by the server as an older copy"
+            + " of the node (NODE_COPY) if the node has linked since the backup: give the node a new folder instead, which"
+            + " gets every record from the server, after exporting what only this folder holds (README, Sync)";
     }
 
     /**

@@ -264,8 +264,11 @@ public final class Main {
             For a database whose log refuses the open: says what giving up the commits the refusal
             names would do (exit 1), changing nothing: like verify, it opens a copy of DIR's data
             file and log (java.io.tmpdir), so not even the recovery of a crashed log is written
-            into DIR. Exit 0 if the database opens as it is (saying what recovery would replay),
-            1 also for damage that is not in the log (salvage cannot help there), 2 could not run.
+            into DIR. Exit 0 if the database opens as it is and its store verifies (saying what
+            recovery would replay), 1 also for damage that is not in the log, found at the open or
+            by verify (salvage cannot help there: restore a backup; a node's folder restored from
+            a backup is refused by its server when the node linked since: give it a new folder),
+            2 could not run.
 
               --apply   do it: copy the whole log to wal.cairn.refused-N beside it, cut the log,
                         open and verify (exit 0 intact, 1 when the copy does not verify)

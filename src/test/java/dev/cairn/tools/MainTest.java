@@ -388,6 +388,42 @@ class MainTest {
         assertFalse(Files.exists(empty.resolve("data.cairn")), "salvage made a database");
     }
 
+    /**
+     * Probe 35: a data page zeroed (damage outside the log) made verify say DAMAGED but salvage
+     * "OK ... nothing to salvage" (exit 0), though the database failed on the page when used.
+     * Salvage runs verify's store checks and says salvage cannot help, and what a node does.
+     */
+    @Test
+    void salvageOfADatabaseThatOpensButFailsVerifySaysTheDamageIsNotInTheLog() throws IOException {
+        Path db = databaseWithParts(2000);
+        Path data = db.resolve("data.cairn");
+        int pageBytes = 4096;
+        // A page that holds record P-1000: a leaf of the tree, reachable from its root.
+        byte[] file = Files.readAllBytes(data);
+        int at = new String(file, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("P-1000");
+        assertTrue(at > 0);
+        long page = at / pageBytes;
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(data, java.nio.file.StandardOpenOption.WRITE)) {
+            c.write(java.nio.ByteBuffer.allocate(pageBytes), page * pageBytes);
+        }
+        Result verified = cairn("verify", db.toString());
+        assertEquals(1, verified.code(), verified.out());
+        assertTrue(verified.out().contains("page " + page + ": "), verified.out());
+        for (String[] args : List.of(new String[] {"salvage", db.toString()}, new String[] {"salvage", db.toString(), "--apply"})) {
+            Result r = cairn(args);
+            assertEquals(1, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("problem: ") && r.out().contains("page " + page + ": "), r.out());
+            assertTrue(r.out().contains("DAMAGED " + db + ": opens as it is (txn "), r.out());
+            assertTrue(r.out().contains("but verify finds damage"), r.out());
+            assertTrue(r.out().contains("salvage cannot get past this: the damage is not in the log. Restore the folder from a"
+                + " backup"), r.out());
+            assertTrue(r.out().contains("refused by the server as an older copy of the node (NODE_COPY) if the node has"
+                + " linked since the backup: give the node a new folder"), r.out());
+            assertFalse(r.out().contains("nothing to salvage"), r.out());
+        }
+        assertFalse(Files.exists(db.resolve("wal.cairn.refused-1")), "salvage changed nothing");
+    }
+
     /** A database that does not open is said before any jshell starts (its script would print a stack trace and go on). */
     @Test
     void inspectOfADatabaseThatDoesNotOpenSaysWhyAndExitsTwo() throws IOException {
