@@ -103,6 +103,8 @@ public final class SyncReplica implements Replica {
      * SchemaDef with every record of its tree and fingerprint); only the link thread uses it.
      */
     private final Map<Message.SchemaDef, Schema> parsed = new java.util.IdentityHashMap<>();
+    /** Ids left out of the pools because a later copy of this node used them: said once per tree per catch-up. */
+    private final LaterCopyIds laterCopyIds = new LaterCopyIds();
     /** Trees whose versions {@link #localVersion} replaced in the running batch (sync thread only). */
 
     private SyncReplica(Database db) {
@@ -607,6 +609,7 @@ public final class SyncReplica implements Replica {
     public void sessionEnded() {
         linking = false;
         parsed.clear();
+        laterCopyIds.say(String.valueOf(db.nodeId()));
     }
 
     /** The schema {@code def} carries; @throws CorruptionException when it does not parse or is not its fingerprint */
@@ -905,10 +908,7 @@ public final class SyncReplica implements Replica {
         KeyPool pool = db.pool(t);
         long before = pool.available();
         pool.takeBelow(key.id() + 1);
-        LOG.log(System.Logger.Level.WARNING, "record " + key + " arrived from the server with an id this node had not "
-            + "handed out yet: this database is an older copy of node " + db.nodeId() + " (restored from a backup taken "
-            + "while it was connected?); the " + (before - pool.available()) + " id(s) of tree " + t.name + " up to "
-            + key.id() + " are not handed out again");
+        laterCopyIds.add(t.name, key.id(), before - pool.available()); // said at caughtUp or sessionEnded
     }
 
     /** The local version of an arriving record's schema, and whether the tree's arrival migration must rewrite it. */
@@ -981,6 +981,7 @@ public final class SyncReplica implements Replica {
             db.txn().put(Layout.NODE, SYNC_TREES, encodeTrees(trees));
             return null;
         }, true);
+        laterCopyIds.say(String.valueOf(db.nodeId()));
     }
 
     /**

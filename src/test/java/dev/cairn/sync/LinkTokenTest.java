@@ -257,9 +257,24 @@ class LinkTokenTest {
             Files.move(dir.resolve("a"), dir.resolve("a-lost"));
             copy(dir.resolve("a-backup"), dir.resolve("a"));       // the machine died; its backup is restored
 
-            Cairn restored = f.connected("a");
+            Cairn restored;
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(dev.cairn.db.SyncReplica.class)) {
+                restored = f.connected("a");
+                Tree<Part> pr = restored.tree(Part.class);
+                SyncFixture.await("the copy has the records made after the backup", () -> later.stream().allMatch(pr::contains));
+                SyncFixture.await("the copy says so", () -> !log.containing("not handed out again").isEmpty());
+                // One line for the tree, not one per record (probe 35: 134 lines for 134 records).
+                List<String> said = log.containing("not handed out again");
+                assertEquals(1, said.size(), said.toString());
+                long low = later.stream().mapToLong(Key::id).min().orElseThrow();
+                long high = later.stream().mapToLong(Key::id).max().orElseThrow();
+                assertTrue(said.getFirst().startsWith("3 record(s) of tree Part (ids " + low + " to " + high + ") arrived from"
+                    + " the server with ids this node had not handed out yet: this database is an older copy of node "
+                    + restored.nodeId()), said.getFirst());
+                assertTrue(said.getFirst().endsWith(" id(s) of tree Part up to " + high + " are not handed out again"),
+                    said.getFirst());
+            }
             Tree<Part> pr = restored.tree(Part.class);
-            SyncFixture.await("the copy has the records made after the backup", () -> later.stream().allMatch(pr::contains));
             List<Key<Part>> next = new ArrayList<>();
             for (int i = 10; i < 13; i++) next.add(pr.insert(part(i)));
             for (Key<Part> k : next) assertFalse(later.contains(k), k + " was handed out before the copy was restored");
