@@ -770,9 +770,11 @@ public final class ServerCore implements AutoCloseable {
             }
             // Named as the node that linked since (the server's name for it), not as this copy's Hello says.
             String linked = names.getOrDefault(h.clientId(), h.clientName());
-            fail(p, ErrorCode.NODE_COPY, "this database is an older copy of node '" + linked + "' ("
-                + h.clientId() + "), which has linked since (a restored backup or a copied folder): it would reuse ids "
-                + "and overwrite records. Nothing was changed; give this machine a new database folder and connect it");
+            // Not "older": a byte-identical copy is refused the same way once the other one linked first.
+            fail(p, ErrorCode.NODE_COPY, "this database is a copy of node '" + linked + "' (" + h.clientId() + ") as it was"
+                + " before the node's last link: the node, or another copy of its database, has linked since (a restored"
+                + " backup or a copied folder), so this one would reuse ids and overwrite records. Nothing was changed; give"
+                + " this machine a new database folder and connect it");
             return null;
         }
         UUID next = new UUID(lastLink + 1, UUID.randomUUID().getLeastSignificantBits());

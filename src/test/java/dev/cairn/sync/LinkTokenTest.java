@@ -71,7 +71,8 @@ class LinkTokenTest {
             for (UUID stale : List.of(Message.NONE, t1, t2, t3)) {
                 Message.Error e = assertInstanceOf(Message.Error.class, hello(core, client, stale));
                 assertEquals(ErrorCode.NODE_COPY, e.code(), e.text());
-                assertTrue(e.text().startsWith("this database is an older copy of node 'n' (" + client + ")"), e.text());
+                assertTrue(e.text().startsWith("this database is a copy of node 'n' (" + client + ") as it was before the node's last"
+                    + " link: the node, or another copy of its database, has linked since"), e.text());
             }
             assertInstanceOf(Message.Welcome.class, hello(core, client, t4));
             // Another client is not affected.
@@ -150,7 +151,8 @@ class LinkTokenTest {
             Message.Error e = assertInstanceOf(Message.Error.class, c.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION,
                 SyncFixture.APP, client, "the-copy", 0, List.of(), List.of(), new byte[0], t1)).getFirst());
             assertEquals(ErrorCode.NODE_COPY, e.code(), e.text());
-            assertTrue(e.text().startsWith("this database is an older copy of node 'n' (" + client + ")"), e.text());
+            assertTrue(e.text().startsWith("this database is a copy of node 'n' (" + client + ") as it was before the node's last"
+                    + " link: the node, or another copy of its database, has linked since"), e.text());
 
             UUID stranger = UUID.randomUUID();
             e = assertInstanceOf(Message.Error.class, hello(core, stranger, new UUID(3, 77)));
@@ -211,8 +213,13 @@ class LinkTokenTest {
             Cairn restored = f.open("a");
             CompletionException e = assertThrows(CompletionException.class, () -> restored.connect("127.0.0.1", f.port())
                 .orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join());
-            assertTrue(e.getCause().getMessage().contains("NODE_COPY: this database is an older copy of node 'a'"),
-                e.getCause().getMessage());
+            String refusal = "NODE_COPY: this database is a copy of node 'a' (" + restored.nodeId() + ") as it was before the"
+                + " node's last link: the node, or another copy of its database, has linked since";
+            assertTrue(e.getCause().getMessage().contains(refusal), e.getCause().getMessage());
+            // As SERVER_BEHIND and APP_ID refusals are, the stop is announced also while the connect waits (probe 35).
+            SyncFixture.await("a Disconnected names the refusal", () -> f.events.get(restored).stream().anyMatch(ev ->
+                ev instanceof dev.cairn.Event.Disconnected d && d.reason().startsWith("sync stopped for good: ")
+                    && d.reason().contains(refusal)));
             assertEquals(3, restored.tree(Part.class).size(), "the copy changed nothing");
             assertEquals(base + 3, f.server.sequence(), "the server changed nothing");
             Tree<Part> pb = b.tree(Part.class);

@@ -278,8 +278,10 @@ public final class SyncClient implements AutoCloseable {
                     if (synced.isDone()) {
                         // Nobody waits on connect's future any more: the application hears it here.
                         LOG.log(System.Logger.Level.WARNING, logPrefix + "stopped for good: " + reason);
-                        announce("sync stopped for good: " + reason);
                     }
+                    // A linked node's link stops (NODE_COPY, REPLACED): said as a refusal that keeps trying is, also
+                    // when a connect waits; a never-linked one's first connect hears it through its future.
+                    if (synced.isDone() || linkedDatabase()) announce("sync stopped for good: " + reason);
                     stop(f.reason());
                     return;
                 }
