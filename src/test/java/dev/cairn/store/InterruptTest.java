@@ -113,6 +113,11 @@ class InterruptTest {
                 w.commit();
             }
             assertTrue(store.verify().ok(), () -> store.verify().problems().toString());
+            // Each interrupt that closed the data file released its lock; the reopened channel took it
+            // again, so with the lock file gone another process is still kept out (FolderLock).
+            java.nio.file.Files.delete(dir.resolve(Store.LOCK_FILE));
+            String child = dev.cairn.testing.ChildJvm.run(FolderLockTest.Child.class.getName(), dir.toString()).strip();
+            assertTrue(child.startsWith("locked: "), child);
         }
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(commits * 20L + 1, r.count("t"));
