@@ -96,7 +96,7 @@ class HostilePeerTest {
                 long t0 = System.nanoTime();
                 Message.Error e = (Message.Error) readUntilClosed(silent).getFirst();
                 assertEquals(ErrorCode.PROTOCOL, e.code());
-                assertEquals("no Hello within 1000 ms", e.text());
+                assertEquals("no Hello within 1000 ms of the connection (a network that stalled, or a peer that is no Cairn node)", e.text());
                 assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
             }
             // Announces a frame larger than a Hello may be, before its Hello.

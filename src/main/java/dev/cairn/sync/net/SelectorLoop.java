@@ -674,7 +674,8 @@ public final class SelectorLoop implements AutoCloseable {
             if (c.closing) continue;
             if (!c.peer.greeted()) {
                 if (now - c.acceptedNanos > helloNanos) {
-                    drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000 + " ms");
+                    drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000
+                        + " ms of the connection (a network that stalled, or a peer that is no Cairn node)");
                 }
             } else if (!c.out.isEmpty() && now - c.progressNanos > silentNanos) {
                 // It sends (pings) but reads nothing: its queue would hold its share of the
