@@ -197,6 +197,21 @@ class PageFile implements AutoCloseable {
         file.writeFully(pages.asByteBuffer(), pageId << pageShift, pageShift);
     }
 
+    /** @throws dev.cairn.DatabaseLockedException another process took the data file after an interrupt released its lock */
+    void checkLocked() {
+        file.checkLocked();
+    }
+
+    /** True when another process took the data file after an interrupt released this process's lock. */
+    boolean lockLost() {
+        return file.lockLost();
+    }
+
+    /** The data file (for tests that close its channel as an interrupt does). */
+    StoreFile file() {
+        return file;
+    }
+
     /** Forces every write so far to the device (fdatasync). */
     void force() {
         file.force();

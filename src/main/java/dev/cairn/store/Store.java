@@ -990,7 +990,8 @@ public final class Store implements AutoCloseable {
         }
         try {
             try {
-                if (writable && !failed && !damaged) checkpoint();
+                // A store whose data file another process took (its lock lost) writes nothing more.
+                if (writable && !failed && !damaged && !pageFile.lockLost()) checkpoint();
             } finally {
                 try {
                     pageFile.close();
@@ -1005,6 +1006,7 @@ public final class Store implements AutoCloseable {
 
     void checkOpen() {
         if (closed) throw new IllegalStateException("store " + dir + " is closed");
+        pageFile.checkLocked();
     }
 
     /** Records damage (the store refuses writes from now on) and describes it. */

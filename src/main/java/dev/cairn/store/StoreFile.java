@@ -138,6 +138,27 @@ final class StoreFile implements AutoCloseable {
         return "cannot " + what + " " + where + ": ";
     }
 
+    /** True when another process took this data file after an interrupt released the lock ({@link #reopen}). */
+    boolean lockLost() {
+        return lockLost != null;
+    }
+
+    /**
+     * Refuses when this data file's lock was lost ({@link #reopen}); first opens the file again
+     * when an interrupt closed its channel, which released the lock, so that a read through the
+     * mapping (no call on the channel) finds out at once that another process took the folder
+     * meanwhile, instead of reading pages that process writes (probe 84: CorruptionException
+     * and a record not found, on an intact file).
+     *
+     * @throws DatabaseLockedException another process locked the data file since
+     */
+    void checkLocked() {
+        FileChannel c = channel;
+        if (!c.isOpen() && !closed) reopen(c);
+        String lost = lockLost;
+        if (lost != null) throw new DatabaseLockedException(path + ": " + lost);
+    }
+
     /**
      * Opens the file again unless another thread already replaced the closed channel; a data file
      * takes the data lock again, or is lost for good when another process took it meanwhile.

@@ -235,6 +235,36 @@ class FolderLockTest {
         }
     }
 
+    /**
+     * A store whose data file's channel an interrupt closed (releasing the lock) while its lock
+     * file was deleted, and whose folder another process then took: its next read, which goes
+     * through the mapping, not the channel, is refused naming the cause, instead of reading pages
+     * the other process writes (probe 84: CorruptionException and a record not found on an
+     * intact file).
+     */
+    @Test
+    void aStoreWhoseDataLockAnotherProcessTookRefusesItsNextRead() throws Exception {
+        Path db = dir.resolve("db");
+        try (Store store = Store.open(db)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                w.put("t", b("k"), b("v"));
+                w.commit();
+            }
+            Files.delete(db.resolve(Store.LOCK_FILE));
+            store.pageFile.file().channel().close(); // as an interrupt does: the lock is released
+            Process holder = ChildJvm.start(Holder.class.getName(), db.toString());
+            try {
+                assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine());
+                DatabaseLockedException e = assertThrows(DatabaseLockedException.class, store::beginRead);
+                assertTrue(e.getMessage().contains("another process or handle has locked it since"), e.getMessage());
+            } finally {
+                holder.getOutputStream().close();
+                assertTrue(holder.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        }
+    }
+
     /** Commits 100 records, says "holding", commits 100 more when its standard input ends, closes, says "closed". */
     public static final class Writer {
         private Writer() { }
