@@ -150,10 +150,10 @@ public final class Database implements AutoCloseable {
             if (neverLinked) {
                 // Entries an older Cairn wrote before any link: the link writes them anew.
                 if (!Outbox.isEmpty(txn)) {
-                    Outbox.clear(txn); // also creates the order and group trees a database of before them lacks
+                    Outbox.clear(txn); // also creates the trees a database of before them lacks
                 }
             } else if (!Outbox.indexesMatch(txn)) {
-                // A database of before the order or group tree, or one that an older Cairn changed since.
+                // A database of before the order, group or start tree, or one that an older Cairn changed since.
                 Outbox.buildOrder(txn);
             }
             MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
@@ -813,13 +813,14 @@ public final class Database implements AutoCloseable {
         }
         // The entry carries this batch and whatever the entry it replaces carried (which the
         // receiver may not have yet): its group starts at the earlier of the two (§6).
-        long groupStart = old == null ? b.outboxStart : Math.min(b.outboxStart, Outbox.groupStartOf(old));
+        long oldStart = old == null ? -1 : Outbox.groupStartOf(b.txn, k, old);
+        long groupStart = old == null ? b.outboxStart : Math.min(b.outboxStart, oldStart);
         putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
-            h.metaIteration(), h.dataIteration(), groupStart), old);
+            h.metaIteration(), h.dataIteration(), groupStart), old, oldStart);
     }
 
-    private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old) {
-        Outbox.put(b.txn, e, old);
+    private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old, long oldStart) {
+        Outbox.put(b.txn, e, old, oldStart);
         b.outboxTouched = true;
     }
 
@@ -841,7 +842,7 @@ public final class Database implements AutoCloseable {
                     MemorySegment k = c.key();
                     RecordHeader h = RecordHeader.decode(c.value(), t.dataTree);
                     putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, ChangeKind.CREATED, name, Layout.idOf(k),
-                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration(), b.outboxStart), null);
+                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration(), b.outboxStart), null, -1);
                 }
             }
         }

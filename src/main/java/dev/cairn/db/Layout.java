@@ -42,6 +42,12 @@ public final class Layout {
      */
     public static final String OUTBOX_GROUP = "cairn.outboxgroup";
     /**
+     * The {@link #OUTBOX} key of an entry → {@code groupStart:i64}, only for an entry whose group
+     * starts before its sequence: kept apart from the entry's value, which stays as an older Cairn
+     * reads it (see {@link Outbox}).
+     */
+    public static final String OUTBOX_START = "cairn.outboxstart";
+    /**
      * {@code treeName, 0x00, id:i32} → {@code revision:i32}: the highest revision above 0 of that
      * id removed here or by the server (a versioned tree's tombstone, database-layout.md §2, §5),
      * which newRevision never hands out again.
@@ -197,24 +203,32 @@ public final class Layout {
     /**
      * The pending change of one record, to send to the server later (sync). Key: {@code name,
      * 0x00, id:i32, revision:i32}; value: {@code sequence:i64, kind:u8 (0 created, 1 changed,
-     * 2 removed), metaIteration:i64, dataIteration:i64, groupStart:i64}. One entry per record: a later change
+     * 2 removed), metaIteration:i64, dataIteration:i64}. One entry per record: a later change
      * replaces it (a change of a record the server has not seen stays {@code CREATED}; its
      * removal is {@code REMOVED}), so the outbox is bounded by the number of records.
      * {@code sequence} orders entries by their last change; {@code groupStart} (at most {@code
-     * sequence}) is where the transactions the entry carries begin (database-layout.md §6). A
-     * value of 25 bytes, without it, was written by an older Cairn and reads as {@code groupStart
-     * = sequence}. A database that never linked has none.
+     * sequence}) is where the transactions the entry carries begin (database-layout.md §6): not
+     * in the value, which stays as every Cairn reads it, but in {@link #OUTBOX_START} when below
+     * {@code sequence}. A value of 33 bytes, with {@code groupStart} appended, was written by a
+     * Cairn of before that tree; it is read, and rewritten at open. A database that never linked
+     * has none.
      */
     public record OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision,
                               long metaIteration, long dataIteration, long groupStart) {
-        /** Bytes of a value an older Cairn wrote: no groupStart. */
-        static final int OLDER_VALUE_BYTES = 25;
-        static final int VALUE_BYTES = 33;
+        /** Bytes of a value, as every Cairn writes and reads it. */
+        static final int VALUE_BYTES = 25;
+        /** Bytes of a value with groupStart appended, written by a Cairn of before {@link #OUTBOX_START}. */
+        static final int GROUPED_VALUE_BYTES = 33;
 
         /** An entry that starts a group of its own ({@code groupStart = sequence}). */
         public OutboxEntry(long sequence, ChangeKind kind, String tree, int id, int revision, long metaIteration,
                            long dataIteration) {
             this(sequence, kind, tree, id, revision, metaIteration, dataIteration, sequence);
+        }
+
+        /** The same entry with another group start. */
+        OutboxEntry withGroupStart(long start) {
+            return new OutboxEntry(sequence, kind, tree, id, revision, metaIteration, dataIteration, start);
         }
 
         byte[] key() {
@@ -223,7 +237,7 @@ public final class Layout {
 
         byte[] value() {
             return ByteBuffer.allocate(VALUE_BYTES).putLong(sequence).put((byte) kind.ordinal()).putLong(metaIteration)
-                .putLong(dataIteration).putLong(groupStart).array();
+                .putLong(dataIteration).array();
         }
 
         /** The kind of a stored entry value. */
@@ -236,13 +250,17 @@ public final class Layout {
             return ChangeKind.values()[b];
         }
 
+        /**
+         * The entry a stored key and value hold, its group start the one a 33-byte value carries,
+         * else its sequence: {@link Outbox#read} adds the one {@link #OUTBOX_START} holds.
+         */
         public static OutboxEntry fromStored(byte[] key, byte[] value) {
             int zero = 0;
             while (zero < key.length && key[zero] != 0) zero++;
-            if ((value.length != VALUE_BYTES && value.length != OLDER_VALUE_BYTES) || key.length != zero + 9) {
+            if ((value.length != VALUE_BYTES && value.length != GROUPED_VALUE_BYTES) || key.length != zero + 9) {
                 throw new CorruptionException("outbox entry: key of " + key.length + " bytes, value of " + value.length
-                    + " bytes (expected: name, 0, 8 bytes; " + VALUE_BYTES + " bytes, or " + OLDER_VALUE_BYTES
-                    + " from an older Cairn)");
+                    + " bytes (expected: name, 0, 8 bytes; " + VALUE_BYTES + " bytes, or " + GROUPED_VALUE_BYTES
+                    + " with a group start)");
             }
             ByteBuffer k = ByteBuffer.wrap(key, zero + 1, 8);
             ByteBuffer v = ByteBuffer.wrap(value);

@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * make, on a read snapshot, writing nothing: for {@code cairn verify}. Every record's header
  * (§3): it decodes ({@code 0 <= dataIteration <= metaIteration}, format, state kind, modifiedBy
  * inside the value), and no change is barred by {@code metaIteration} at {@code ITERATION_MAX}
- * (§5). The outbox (§6): the order and group trees list exactly its entries, every entry readable,
+ * (§5). The outbox (§6): the order and group trees list exactly its entries, every start row
+ * names an entry with a group start below its sequence, every entry readable,
  * below {@code outboxNext} and with its group start at or below its sequence,
  * naming a tree that exists and, unless REMOVED, a record that exists; none in a database that
  * never linked. Every removed revision (§2 {@code cairn.removedrevisions}): decodes, has an id
@@ -43,11 +44,13 @@ public final class LayoutCheck {
         MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
         long outboxNext = next == null || next.byteSize() != 8 ? 0 : next.get(I64, 0);
         Map<Long, Long> groupStarts = new TreeMap<>(); // sequence -> groupStart of each entry read
+        boolean starts = r.hasTree(Layout.OUTBOX_START);
         try (Cursor c = r.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
                 Layout.OutboxEntry e;
                 try {
-                    e = Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value()));
+                    byte[] key = Layout.copy(c.key());
+                    e = starts ? Outbox.read(r, key, c.value()) : Layout.OutboxEntry.fromStored(key, Layout.copy(c.value()));
                 } catch (CairnException bad) {
                     problems.add(Layout.OUTBOX + ": " + bad.getMessage());
                     continue;
@@ -71,8 +74,51 @@ public final class LayoutCheck {
             }
         }
         orderProblems(r, !groupStarts.isEmpty(), problems);
+        startProblems(r, !groupStarts.isEmpty(), problems);
         groupProblems(r, groupStarts, problems);
         return problems;
+    }
+
+    /**
+     * Adds a problem for every {@code cairn.outboxstart} row that does not name a 25-byte entry
+     * with a group start from 0 to below the entry's sequence: only such an entry has a row.
+     */
+    private static void startProblems(ReadTxn r, boolean entries, List<String> problems) {
+        if (!r.hasTree(Layout.OUTBOX_START)) {
+            if (entries) problems.add(Layout.OUTBOX_START + " is missing");
+            return;
+        }
+        try (Cursor c = r.cursor(Layout.OUTBOX_START)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                byte[] key = Layout.copy(c.key());
+                String what = Layout.OUTBOX_START + " row " + outboxKeyText(key);
+                MemorySegment entry = r.get(Layout.OUTBOX, key);
+                if (entry == null || entry.byteSize() < 8) {
+                    problems.add(what + ": names no " + Layout.OUTBOX + " entry");
+                } else if (entry.byteSize() != Layout.OutboxEntry.VALUE_BYTES) {
+                    problems.add(what + ": its entry has a value of " + entry.byteSize() + " bytes (expected: "
+                        + Layout.OutboxEntry.VALUE_BYTES + ")");
+                } else if (c.value().byteSize() != 8) {
+                    problems.add(what + ": a value of " + c.value().byteSize() + " bytes (expected: groupStart:i64)");
+                } else {
+                    long groupStart = c.value().get(I64, 0);
+                    long sequence = Outbox.sequenceOf(entry);
+                    if (groupStart < 0 || groupStart >= sequence) {
+                        problems.add(what + ": groupStart " + groupStart + " (expected: 0 up to below its entry's"
+                            + " sequence " + sequence + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    /** An outbox key as {@code tree/id.revision}, or its size when it is not one. */
+    private static String outboxKeyText(byte[] key) {
+        int zero = 0;
+        while (zero < key.length && key[zero] != 0) zero++;
+        if (key.length != zero + 9) return "(a key of " + key.length + " bytes)";
+        java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key, zero + 1, 8);
+        return new String(key, 0, zero, StandardCharsets.UTF_8) + "/" + k.getInt() + "." + k.getInt();
     }
 
     /** Adds a problem unless {@code cairn.outboxorder} lists exactly the outbox's entries by sequence. */

@@ -12,16 +12,20 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The outbox's three trees (spec/database-layout.md §6): {@code cairn.outbox} holds one entry per
+ * The outbox's four trees (spec/database-layout.md §6): {@code cairn.outbox} holds one entry per
  * record with a pending change, {@code cairn.outboxorder} the same entries by sequence, so that
- * sync reads the oldest few without listing them all, and {@code cairn.outboxgroup} the same
- * entries by group start, so that it finds where it may cut them ({@link OutboxGroups}). Every
- * write goes through here, so the three list the same entries.
+ * sync reads the oldest few without listing them all, {@code cairn.outboxgroup} the same
+ * entries by group start, so that it finds where it may cut them ({@link OutboxGroups}), and
+ * {@code cairn.outboxstart} the group start of each entry whose group starts before its
+ * sequence. The group start is kept out of the entry's value so that an older Cairn, which takes
+ * only 25-byte values, still reads and syncs the outbox. Every write goes through here, so the
+ * four agree.
  */
 final class Outbox {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
-    private static final String[] TREES = {Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP};
+    private static final String[] TREES = {Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START};
+    private static final byte[] NONE = new byte[0];
 
     private Outbox() { }
 
@@ -30,10 +34,30 @@ final class Outbox {
         return entry.get(I64, 0);
     }
 
-    /** The group start of a stored entry value: its sequence in one an older Cairn wrote (25 bytes). */
-    static long groupStartOf(MemorySegment entry) {
-        return entry.byteSize() >= Layout.OutboxEntry.VALUE_BYTES ? entry.get(I64, Layout.OutboxEntry.OLDER_VALUE_BYTES)
-            : sequenceOf(entry);
+    /** The group start of the entry stored under {@code key} with value {@code entry}: see {@link #groupStartOf(MemorySegment, MemorySegment)}. */
+    static long groupStartOf(ReadTxn r, byte[] key, MemorySegment entry) {
+        return groupStartOf(entry, grouped(entry) ? null : r.get(Layout.OUTBOX_START, key));
+    }
+
+    /**
+     * The group start of a stored entry value: the one a 33-byte value carries (written by a
+     * Cairn of before {@code cairn.outboxstart}), else the entry's {@code cairn.outboxstart} row
+     * {@code row} (null: none), else its sequence.
+     */
+    static long groupStartOf(MemorySegment entry, MemorySegment row) {
+        if (grouped(entry)) return entry.get(I64, Layout.OutboxEntry.VALUE_BYTES);
+        return row != null && row.byteSize() == 8 ? row.get(I64, 0) : sequenceOf(entry);
+    }
+
+    /** True for a value with its group start appended (33 bytes). */
+    private static boolean grouped(MemorySegment entry) {
+        return entry.byteSize() == Layout.OutboxEntry.GROUPED_VALUE_BYTES;
+    }
+
+    /** The entry a stored key and value hold, with its group start (from {@code cairn.outboxstart} if there). */
+    static Layout.OutboxEntry read(ReadTxn r, byte[] key, MemorySegment value) {
+        Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(key, Layout.copy(value));
+        return grouped(value) ? e : e.withGroupStart(groupStartOf(r, key, value));
     }
 
     /** The {@code cairn.outboxgroup} key of an entry. */
@@ -46,16 +70,24 @@ final class Outbox {
      * value the caller read for that key in this transaction, or null).
      */
     static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old) {
+        put(txn, e, old, old == null ? -1 : groupStartOf(txn, e.key(), old));
+    }
+
+    /** {@link #put(WriteTxn, Layout.OutboxEntry, MemorySegment)}, given {@code old}'s group start (when old is not null). */
+    static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old, long oldStart) {
         byte[] k = e.key();
+        boolean row = e.groupStart() != e.sequence();
         if (old != null) {
             long s = sequenceOf(old);
-            long g = groupStartOf(old);
             txn.delete(Layout.OUTBOX_ORDER, Layout.longBytes(s));
-            txn.delete(Layout.OUTBOX_GROUP, groupKey(g, s));
+            txn.delete(Layout.OUTBOX_GROUP, groupKey(oldStart, s));
+            if (oldStart != s && !row) txn.delete(Layout.OUTBOX_START, k);
         }
         txn.put(Layout.OUTBOX, k, e.value());
         txn.put(Layout.OUTBOX_ORDER, Layout.longBytes(e.sequence()), k);
-        txn.put(Layout.OUTBOX_GROUP, groupKey(e.groupStart(), e.sequence()), new byte[0]);
+        txn.put(Layout.OUTBOX_GROUP, groupKey(e.groupStart(), e.sequence()), NONE);
+        // Most entries start their own group (a batch's first, a single-record batch): no row.
+        if (row) txn.put(Layout.OUTBOX_START, k, Layout.longBytes(e.groupStart()));
     }
 
     /** Drops the entry of the record {@code key} (an outbox key); false if it had none. */
@@ -72,13 +104,14 @@ final class Outbox {
         if (old == null) return false;
         long s = sequenceOf(old);
         if (sequence != -1 && s != sequence) return false;
-        long g = groupStartOf(old);
+        long g = groupStartOf(txn, key, old);
         byte[] value = Layout.copy(old); // for a message below, read before the delete
         txn.delete(Layout.OUTBOX, key);
         if (!txn.delete(Layout.OUTBOX_ORDER, Layout.longBytes(s))) throw missing(key, value, Layout.OUTBOX_ORDER);
         if (!txn.delete(Layout.OUTBOX_GROUP, groupKey(g, s))) {
             throw missing(key, value, Layout.OUTBOX_GROUP);
         }
+        if (g != s) txn.delete(Layout.OUTBOX_START, key);
         return true;
     }
 
@@ -107,7 +140,7 @@ final class Outbox {
                 long s = c.key().get(I64, 0);
                 byte[] k = Layout.copy(c.value());
                 MemorySegment v = r.get(Layout.OUTBOX, k);
-                Layout.OutboxEntry e = v == null ? null : Layout.OutboxEntry.fromStored(k, Layout.copy(v));
+                Layout.OutboxEntry e = v == null ? null : read(r, k, v);
                 if (e == null || e.sequence() != s) {
                     throw new CorruptionException(Layout.OUTBOX_ORDER + " names entry " + s + " for a record whose "
                         + Layout.OUTBOX + " entry is " + e);
@@ -120,7 +153,7 @@ final class Outbox {
         return new Window(list, -1);
     }
 
-    /** True when the outbox's three trees exist and are empty. */
+    /** True when the outbox's four trees exist and are empty. */
     static boolean isEmpty(ReadTxn r) {
         for (String tree : TREES) {
             if (!r.hasTree(tree) || r.count(tree) > 0) return false;
@@ -128,7 +161,7 @@ final class Outbox {
         return true;
     }
 
-    /** Drops every entry (the three trees stay, empty). */
+    /** Drops every entry (the four trees stay, empty). */
     static void clear(WriteTxn txn) {
         for (String tree : TREES) {
             if (txn.hasTree(tree)) txn.dropTree(tree);
@@ -137,45 +170,77 @@ final class Outbox {
     }
 
     /**
-     * False when the order or group tree is missing or, as far as open can tell cheaply, does not
-     * list the outbox's entries: counts differ, or the last entry by sequence is not in both. That
-     * finds what an older Cairn did meanwhile. One that knew no group tree kept the order tree but
-     * wrote 25-byte entries (group start = sequence) at sequences above all others: if any is
-     * left, the last entry is one and the group tree lacks it; if none is left, every entry it
-     * replaced or deleted left a group key behind, and the counts differ.
+     * False when the order, group or start tree is missing or, as far as open can tell cheaply,
+     * does not agree with the outbox: counts differ, more start rows than entries, or the last
+     * entry by sequence is not in both other trees or is a 33-byte value. That finds what an
+     * older Cairn did meanwhile. One that knew no group tree kept the order tree but wrote
+     * entries at sequences above all others: if any is left, the last entry is one and the group
+     * tree lacks it (no key of ours has its sequence); if none is left, every entry it replaced
+     * or deleted left a group key behind, and the counts differ. A Cairn of before the start tree
+     * wrote 33-byte values, which the rebuild makes 25 bytes again.
      */
     static boolean indexesMatch(ReadTxn r) {
-        if (!r.hasTree(Layout.OUTBOX_ORDER) || !r.hasTree(Layout.OUTBOX_GROUP)) return false;
+        for (String tree : TREES) if (!r.hasTree(tree)) return false;
         long n = r.count(Layout.OUTBOX);
-        if (r.count(Layout.OUTBOX_ORDER) != n || r.count(Layout.OUTBOX_GROUP) != n) return false;
+        if (r.count(Layout.OUTBOX_ORDER) != n || r.count(Layout.OUTBOX_GROUP) != n || r.count(Layout.OUTBOX_START) > n) {
+            return false;
+        }
         if (n == 0) return true;
         try (Cursor c = r.cursor(Layout.OUTBOX_ORDER)) {
             c.last();
             long s = c.key().byteSize() == 8 ? c.key().get(I64, 0) : -1;
-            MemorySegment v = r.get(Layout.OUTBOX, Layout.copy(c.value()));
-            return v != null && v.byteSize() >= 8 && sequenceOf(v) == s
-                && r.get(Layout.OUTBOX_GROUP, groupKey(groupStartOf(v), s)) != null;
+            byte[] k = Layout.copy(c.value());
+            MemorySegment v = r.get(Layout.OUTBOX, k);
+            return v != null && v.byteSize() == Layout.OutboxEntry.VALUE_BYTES && sequenceOf(v) == s
+                && r.get(Layout.OUTBOX_GROUP, groupKey(groupStartOf(r, k, v), s)) != null;
         }
     }
 
     /**
-     * (Re)builds the order and group trees from the outbox: at open, when they are missing or do
-     * not match ({@link #indexesMatch}).
+     * (Re)builds the order and group trees from the outbox and mends the start tree: at open,
+     * when they are missing or do not match ({@link #indexesMatch}). A start row stays where it
+     * names an entry of 25 bytes and a group start from 0 to below that entry's sequence; others
+     * go (the entry is then a group of its own, as an older Cairn that rewrote or deleted it left
+     * it: grouping more than needed is safe, and an older Cairn recorded no groups). A 33-byte
+     * value becomes 25 bytes, its group start a row, so that an older Cairn reads it.
      */
     static void buildOrder(WriteTxn txn) {
         for (String tree : new String[] {Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP}) {
             if (txn.hasTree(tree)) txn.dropTree(tree);
             txn.createTree(tree);
         }
-        byte[] none = new byte[0];
+        txn.createTree(Layout.OUTBOX_START);
+        List<byte[]> stale = new ArrayList<>();
+        try (Cursor c = txn.cursor(Layout.OUTBOX_START)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                byte[] k = Layout.copy(c.key());
+                MemorySegment v = txn.get(Layout.OUTBOX, k);
+                boolean valid = v != null && v.byteSize() == Layout.OutboxEntry.VALUE_BYTES && c.value().byteSize() == 8
+                    && c.value().get(I64, 0) >= 0 && c.value().get(I64, 0) < sequenceOf(v);
+                if (!valid) stale.add(k);
+            }
+        }
+        for (byte[] k : stale) txn.delete(Layout.OUTBOX_START, k);
+        List<byte[]> grouped = new ArrayList<>(); // keys of 33-byte values, rewritten below
         try (Cursor c = txn.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok; ok = c.next()) {
-                long s = sequenceOf(c.value());
-                long g = groupStartOf(c.value());
+                if (c.value().byteSize() < 8) continue; // damage verify reports; sync refuses the entry
                 byte[] k = Layout.copy(c.key());
+                long s = sequenceOf(c.value());
+                long g = groupStartOf(txn, k, c.value());
+                if (g < 0 || g > s) g = s;
+                if (grouped(c.value())) grouped.add(k);
                 txn.put(Layout.OUTBOX_ORDER, Layout.longBytes(s), k);
-                txn.put(Layout.OUTBOX_GROUP, groupKey(g, s), none);
+                txn.put(Layout.OUTBOX_GROUP, groupKey(g, s), NONE);
             }
+        }
+        for (byte[] k : grouped) {
+            MemorySegment v = txn.get(Layout.OUTBOX, k);
+            long s = sequenceOf(v);
+            long g = groupStartOf(v, null);
+            byte[] value = java.util.Arrays.copyOf(Layout.copy(v), Layout.OutboxEntry.VALUE_BYTES);
+            txn.put(Layout.OUTBOX, k, value);
+            if (g >= 0 && g < s) txn.put(Layout.OUTBOX_START, k, Layout.longBytes(g));
         }
     }
 }

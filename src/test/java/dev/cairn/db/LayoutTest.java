@@ -32,9 +32,7 @@ class LayoutTest {
             assertTrue(store.verify().ok(), store.verify().toString());
             List<Layout.OutboxEntry> entries = new ArrayList<>();
             try (Cursor c = r.cursor(Layout.OUTBOX)) {
-                for (boolean ok = c.first(); ok; ok = c.next()) {
-                    entries.add(Layout.OutboxEntry.fromStored(Layout.copy(c.key()), Layout.copy(c.value())));
-                }
+                for (boolean ok = c.first(); ok; ok = c.next()) entries.add(Outbox.read(r, Layout.copy(c.key()), c.value()));
             }
             entries.sort(Comparator.comparingLong(Layout.OutboxEntry::sequence));
             assertEquals(entries.size(), r.count(Layout.OUTBOX_ORDER), "order entries");
@@ -107,7 +105,7 @@ class LayoutTest {
         assertEquals(List.of(), outbox(), "dropped at open");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
-                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
+                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
                 "data:Doc")),
                 Set.copyOf(r.treeNames()));
             assertEquals(1, java.nio.ByteBuffer.wrap(Layout.copy(r.get(Layout.CLASSES, Layout.utf8("Part")))).getInt(),
@@ -160,21 +158,26 @@ class LayoutTest {
         assertEquals(after, outbox());
     }
 
-    /** An entry an older Cairn wrote (25 bytes, no groupStart) reads as a group of its own; other sizes are refused. */
+    /**
+     * An entry's value is 25 bytes, as every Cairn reads it, whatever its group start; a 33-byte
+     * value (groupStart appended, written by a Cairn of before cairn.outboxstart) reads with its
+     * group start; other sizes are refused.
+     */
     @Test
-    void anEntryOfAnOlderCairnReadsWithItsSequenceAsGroupStart() {
+    void anEntryValueIs25BytesAndA33ByteOneReadsWithItsGroupStart() {
         Layout.OutboxEntry now = new Layout.OutboxEntry(7, ChangeKind.CHANGED, "Part", 3, 0, 2, 1, 4);
         byte[] value = now.value();
-        assertEquals(33, value.length);
-        assertEquals(now, Layout.OutboxEntry.fromStored(now.key(), value));
-        byte[] older = java.util.Arrays.copyOf(value, 25);
-        assertEquals(new Layout.OutboxEntry(7, ChangeKind.CHANGED, "Part", 3, 0, 2, 1, 7),
-            Layout.OutboxEntry.fromStored(now.key(), older));
-        assertEquals(7, Outbox.groupStartOf(java.lang.foreign.MemorySegment.ofArray(older)));
+        assertEquals(25, value.length);
+        assertEquals(now.withGroupStart(7), Layout.OutboxEntry.fromStored(now.key(), value), "the value alone: its sequence");
+        byte[] grouped = java.nio.ByteBuffer.allocate(33).put(value).putLong(4).array();
+        assertEquals(now, Layout.OutboxEntry.fromStored(now.key(), grouped));
+        assertEquals(4, Outbox.groupStartOf(java.lang.foreign.MemorySegment.ofArray(grouped), null));
+        assertEquals(5, Outbox.groupStartOf(java.lang.foreign.MemorySegment.ofArray(value),
+            java.lang.foreign.MemorySegment.ofArray(Layout.longBytes(5))), "a 25-byte value: from its start row");
         dev.cairn.CorruptionException bad = org.junit.jupiter.api.Assertions.assertThrows(dev.cairn.CorruptionException.class,
             () -> Layout.OutboxEntry.fromStored(now.key(), java.util.Arrays.copyOf(value, 30)));
-        assertEquals("outbox entry: key of 13 bytes, value of 30 bytes (expected: name, 0, 8 bytes; 33 bytes, or 25 from"
-            + " an older Cairn)", bad.getMessage());
+        assertEquals("outbox entry: key of 13 bytes, value of 30 bytes (expected: name, 0, 8 bytes; 25 bytes, or 33"
+            + " with a group start)", bad.getMessage());
     }
 
     /**
@@ -287,6 +290,8 @@ class LayoutTest {
         String gt = Layout.OUTBOX_GROUP;
         assertEquals(List.of(Layout.OUTBOX + " entry 2 (CREATED Part/" + keys.get(2).id()
                 + ".0): groupStart 3 (expected: 0 up to its sequence)",
+            Layout.OUTBOX_START + " row Part/" + keys.get(2).id() + ".0: groupStart 3 (expected: 0 up to below its"
+                + " entry's sequence 2)",
             gt + " entry (0, 9) names no " + Layout.OUTBOX + " entry with that group start and sequence",
             gt + ": a key of 3 bytes (expected: groupStart:i64, sequence:i64)",
             Layout.OUTBOX + " entry 1: its key (1, 1) is missing in " + gt,
