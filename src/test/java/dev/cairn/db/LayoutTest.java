@@ -231,6 +231,171 @@ class LayoutTest {
         assertEquals(List.of(), layoutProblems());
     }
 
+    /**
+     * Multi-record batches of a linked node leave every cairn.outbox value at 25 bytes, the
+     * value an older Cairn reads and syncs (33 bytes stopped its sync and failed its verify);
+     * their group starts are in cairn.outboxstart, a row only for an entry whose group starts
+     * before its sequence.
+     */
+    @Test
+    void multiRecordBatchesLeaveEveryOutboxValueAsAnOlderCairnReadsIt() {
+        List<Key<Part>> keys = linkedWithGroupedBatches();
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            try (Cursor c = r.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    assertEquals(25, c.value().byteSize(), "the value of " + Layout.OutboxEntry.fromStored(
+                        Layout.copy(c.key()), Layout.copy(c.value())));
+                }
+            }
+            assertEquals(List.of("3,6", "3,7", "5,5"), groupKeys(r));
+        }
+        assertEquals(List.of("Part/" + keys.get(0).id() + "@7 from 3", "Part/" + keys.get(1).id() + "@6 from 3"),
+            startRows());
+        assertEquals(List.of(), layoutProblems());
+    }
+
+    /**
+     * An older Cairn writes the outbox but neither cairn.outboxstart nor cairn.outboxgroup: the
+     * next open finds them behind and mends them. An entry it rewrote keeps the group start of
+     * its row (a larger group, which is safe); the row of an entry it deleted goes; an entry it
+     * added is a group of its own.
+     */
+    @Test
+    void startAndGroupTreesLeftBehindByAnOlderCairnAreMendedAtOpen() {
+        List<Key<Part>> keys = linkedWithGroupedBatches();
+        // What an older Cairn does, through the raw store: the outbox and order tree only.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            byte[] k0 = Layout.checkoutKey("Part", keys.get(0).id(), 0);
+            byte[] k1 = Layout.checkoutKey("Part", keys.get(1).id(), 0);
+            byte[] k2 = Layout.checkoutKey("Part", keys.get(2).id(), 0);
+            // Part 1 acknowledged (sequence 6), part 2 rewritten at 8, part 0 rewritten at 9.
+            w.delete(Layout.OUTBOX, k1);
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(6));
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(5));
+            w.put(Layout.OUTBOX, k2, new Layout.OutboxEntry(8, ChangeKind.CHANGED, "Part", keys.get(2).id(), 0, 3, 3).value());
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(8), k2);
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(7));
+            w.put(Layout.OUTBOX, k0, new Layout.OutboxEntry(9, ChangeKind.CHANGED, "Part", keys.get(0).id(), 0, 4, 4).value());
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(9), k0);
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(10));
+            w.commit();
+        }
+        String entry1 = "Part/" + keys.get(1).id() + ".0";
+        assertEquals(List.of(Layout.OUTBOX_START + " row " + entry1 + ": names no " + Layout.OUTBOX + " entry",
+            Layout.OUTBOX_GROUP + " entry (3, 6) names no " + Layout.OUTBOX + " entry with that group start and sequence",
+            Layout.OUTBOX_GROUP + " entry (3, 7) names no " + Layout.OUTBOX + " entry with that group start and sequence",
+            Layout.OUTBOX_GROUP + " entry (5, 5) names no " + Layout.OUTBOX + " entry with that group start and sequence",
+            Layout.OUTBOX + " entry 8: its key (8, 8) is missing in " + Layout.OUTBOX_GROUP,
+            Layout.OUTBOX + " entry 9: its key (3, 9) is missing in " + Layout.OUTBOX_GROUP,
+            Layout.OUTBOX_GROUP + " holds 3 entries, " + Layout.OUTBOX + " 2 (expected: the same)"), layoutProblems());
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(List.of("3,9", "8,8"), groupKeys(r), "rebuilt: part 0 keeps its row's start, part 2 its own");
+        }
+        assertEquals(List.of("Part/" + keys.get(0).id() + "@9 from 3"), startRows(), "part 1's row dropped");
+        assertEquals(List.of(), layoutProblems());
+        // Then it adds an entry for a record of its own: counts differ, a group of its own.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            Layout.OutboxEntry added = new Layout.OutboxEntry(10, ChangeKind.CHANGED, "Part", keys.get(1).id(), 0, 5, 5);
+            w.put(Layout.OUTBOX, added.key(), added.value());
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(10), added.key());
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(11));
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(List.of("10,10", "3,9", "8,8"), groupKeys(r));
+        }
+        assertEquals(List.of(), layoutProblems());
+    }
+
+    /**
+     * A database written between the group start's coming and cairn.outboxstart (33-byte values,
+     * no start tree) gets 25-byte values at open, the group starts moved to start rows.
+     */
+    @Test
+    void thirtyThreeByteValuesBecome25BytesAndStartRowsAtOpen() {
+        List<Key<Part>> keys = linkedWithGroupedBatches();
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            List<byte[][]> rows = new ArrayList<>();
+            try (Cursor c = w.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) {
+                    byte[] k = Layout.copy(c.key());
+                    long start = Outbox.groupStartOf(w, k, c.value());
+                    rows.add(new byte[][] {k, java.nio.ByteBuffer.allocate(33).put(Layout.copy(c.value())).putLong(start).array()});
+                }
+            }
+            for (byte[][] row : rows) w.put(Layout.OUTBOX, row[0], row[1]);
+            w.dropTree(Layout.OUTBOX_START);
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            try (Cursor c = r.cursor(Layout.OUTBOX)) {
+                for (boolean ok = c.first(); ok; ok = c.next()) assertEquals(25, c.value().byteSize());
+            }
+            assertEquals(List.of("3,6", "3,7", "5,5"), groupKeys(r));
+        }
+        assertEquals(List.of("Part/" + keys.get(0).id() + "@7 from 3", "Part/" + keys.get(1).id() + "@6 from 3"),
+            startRows());
+        assertEquals(List.of(), layoutProblems());
+    }
+
+    /**
+     * Three parts checked out, then linked with an empty outbox at outboxNext 3, then: a batch
+     * updating parts 0 and 1 (sequences 3, 4: group from 3), a batch updating 2 and 1 (5, and 6
+     * carrying 1's group: from 3), and part 0 alone (7, carrying its group: from 3).
+     */
+    private List<Key<Part>> linkedWithGroupedBatches() {
+        List<Key<Part>> keys;
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            keys = parts.insertAll(List.of(Fixtures.part(0), Fixtures.part(1), Fixtures.part(2)));
+            for (Key<Part> k : keys) parts.checkOut(k).join();
+        }
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.NODE, SyncReplica.SERVER_ID, Layout.uuidBytes(java.util.UUID.randomUUID()));
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(3));
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            Tree<Part> parts = db.tree(Part.class);
+            db.write(() -> {
+                parts.update(keys.get(0), Fixtures.part(0).withStock(10));
+                parts.update(keys.get(1), Fixtures.part(1).withStock(11));
+            });
+            db.write(() -> {
+                parts.update(keys.get(2), Fixtures.part(2).withStock(12));
+                parts.update(keys.get(1), Fixtures.part(1).withStock(13));
+            });
+            parts.update(keys.get(0), Fixtures.part(0).withStock(14));
+        }
+        return keys;
+    }
+
+    /** The start tree's rows as "tree/id@sequence from groupStart", in key order. */
+    private List<String> startRows() {
+        List<String> rows = new ArrayList<>();
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead(); Cursor c = r.cursor(Layout.OUTBOX_START)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                byte[] k = Layout.copy(c.key());
+                java.lang.foreign.MemorySegment v = r.get(Layout.OUTBOX, k);
+                // A row without an entry shows as "@-1": a made-up entry of sequence -1 for its key.
+                Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(k, v != null ? Layout.copy(v)
+                    : new Layout.OutboxEntry(-1, ChangeKind.CHANGED, "x", 0, 0, 0, 0).value());
+                rows.add(e.tree() + "/" + e.id() + "@" + e.sequence() + " from " + c.value().get(
+                    java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0));
+            }
+        }
+        return rows;
+    }
+
     /** A linked database (a server id) whose outbox holds a CREATED entry for each of its 3 parts. */
     private List<Key<Part>> linkedWithPendingParts() {
         List<Key<Part>> keys;
