@@ -191,7 +191,7 @@ final class Outbox {
             long s = c.key().byteSize() == 8 ? c.key().get(I64, 0) : -1;
             byte[] k = Layout.copy(c.value());
             MemorySegment v = r.get(Layout.OUTBOX, k);
-            return v != null && v.byteSize() == Layout.OutboxEntry.VALUE_BYTES && sequenceOf(v) == s
+            return v != null && v.byteSize() >= 8 && !grouped(v) && sequenceOf(v) == s
                 && r.get(Layout.OUTBOX_GROUP, groupKey(groupStartOf(r, k, v), s)) != null;
         }
     }
@@ -199,10 +199,11 @@ final class Outbox {
     /**
      * (Re)builds the order and group trees from the outbox and mends the start tree: at open,
      * when they are missing or do not match ({@link #indexesMatch}). A start row stays where it
-     * names an entry of 25 bytes and a group start from 0 to below that entry's sequence; others
-     * go (the entry is then a group of its own, as an older Cairn that rewrote or deleted it left
-     * it: grouping more than needed is safe, and an older Cairn recorded no groups). A 33-byte
-     * value becomes 25 bytes, its group start a row, so that an older Cairn reads it.
+     * names a 25-byte entry and a group start from 0 to below that entry's sequence, also when an
+     * older Cairn rewrote the entry since (a larger group than needed, which is safe); other rows
+     * go, and their entries are groups of their own, as an older Cairn, which records no groups,
+     * left them. A 33-byte value becomes 25 bytes and its group start a row, so that an older
+     * Cairn reads it.
      */
     static void buildOrder(WriteTxn txn) {
         for (String tree : new String[] {Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP}) {

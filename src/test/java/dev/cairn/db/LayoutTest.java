@@ -345,6 +345,29 @@ class LayoutTest {
         assertEquals(List.of("Part/" + keys.get(0).id() + "@7 from 3", "Part/" + keys.get(1).id() + "@6 from 3"),
             startRows());
         assertEquals(List.of(), layoutProblems());
+        // Such a Cairn again, on the start tree it ignores: part 2 rewritten at 8, its group from 3,
+        // the order and group trees kept; the last entry's 33 bytes tell the next open.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            byte[] k2 = Layout.checkoutKey("Part", keys.get(2).id(), 0);
+            w.delete(Layout.OUTBOX_ORDER, Layout.longBytes(5));
+            w.delete(Layout.OUTBOX_GROUP, Outbox.groupKey(5, 5));
+            w.put(Layout.OUTBOX, k2, java.nio.ByteBuffer.allocate(33)
+                .put(new Layout.OutboxEntry(8, ChangeKind.CHANGED, "Part", keys.get(2).id(), 0, 3, 3).value()).putLong(3).array());
+            w.put(Layout.OUTBOX_ORDER, Layout.longBytes(8), k2);
+            w.put(Layout.OUTBOX_GROUP, Outbox.groupKey(3, 8), new byte[0]);
+            w.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(9));
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(25, r.get(Layout.OUTBOX, Layout.checkoutKey("Part", keys.get(2).id(), 0)).byteSize());
+            assertEquals(List.of("3,6", "3,7", "3,8"), groupKeys(r));
+        }
+        assertEquals(List.of("Part/" + keys.get(0).id() + "@7 from 3", "Part/" + keys.get(1).id() + "@6 from 3",
+            "Part/" + keys.get(2).id() + "@8 from 3"), startRows());
+        assertEquals(List.of(), layoutProblems());
     }
 
     /**
