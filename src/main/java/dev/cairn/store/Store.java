@@ -528,6 +528,7 @@ public final class Store implements AutoCloseable {
     /** A read transaction on the last commit. Never blocks. */
     public ReadTxn beginRead() {
         checkOpen();
+        pageFile.checkLocked(); // per transaction, not per read: a read of it costs no more
         int stripe = PinCount.stripe();
         return new ReadTxn(this, pin(stripe), stripe);
     }
@@ -562,6 +563,7 @@ public final class Store implements AutoCloseable {
         writeSlot.acquireUninterruptibly();
         try {
             checkOpen();
+            pageFile.checkLocked();
             checkNotFailed();
             writerThread = Thread.currentThread();
             Snapshot base = current;
@@ -1006,7 +1008,6 @@ public final class Store implements AutoCloseable {
 
     void checkOpen() {
         if (closed) throw new IllegalStateException("store " + dir + " is closed");
-        pageFile.checkLocked();
     }
 
     /** Records damage (the store refuses writes from now on) and describes it. */
