@@ -141,21 +141,41 @@ final class LogOps {
         }
     }
 
+    /**
+     * True when {@code ops} (position to limit) holds exactly {@code count} well-formed ops: what
+     * shows that a frame header whose CRC cannot be checked (it chains to a damaged frame) heads
+     * a frame, not bytes of a stored value that look like one.
+     */
+    static boolean parses(ByteBuffer ops, int count) {
+        ByteBuffer b = ops.slice().order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            for (int i = 0; i < count; i++) applyOne(b, null);
+        } catch (MalformedOp e) {
+            return false;
+        }
+        return count > 0 && !b.hasRemaining();
+    }
+
+    /** Reads one op and applies it to {@code tx}; only reads it when {@code tx} is null. */
     private static void applyOne(ByteBuffer b, WriteTxn tx) throws MalformedOp {
         int kind = u8(b);
         String tree = name(b);
         switch (kind) {
-            case CREATE_TREE -> tx.createTree(tree);
-            case DROP_TREE -> tx.dropTree(tree);
+            case CREATE_TREE -> {
+                if (tx != null) tx.createTree(tree);
+            }
+            case DROP_TREE -> {
+                if (tx != null) tx.dropTree(tree);
+            }
             case PUT -> {
                 byte[] key = array(b, u16(b), Limits.KEY_BYTES_MAX, "key");
                 long valueBytes = u32(b);
                 byte[] value = array(b, valueBytes, Limits.VALUE_BYTES_MAX, "value");
-                tx.put(tree, key, value);
+                if (tx != null) tx.put(tree, key, value);
             }
             case DELETE -> {
                 byte[] key = array(b, u16(b), Limits.KEY_BYTES_MAX, "key");
-                if (!tx.delete(tree, key)) throw new MalformedOp("delete of a key the tree does not hold");
+                if (tx != null && !tx.delete(tree, key)) throw new MalformedOp("delete of a key the tree does not hold");
             }
             default -> throw new MalformedOp("op kind " + kind + " (expected: 1-4)");
         }

@@ -303,8 +303,8 @@ class WalFile implements AutoCloseable {
      * Where, at or after {@code from}, a frame header of this generation starts that carries
      * {@link #FLAG_AFTER_FORCE} and a txn id that can follow the stopped frame's (at least {@code
      * minTxn}): above it, and at most one more per 32 bytes after it (a generation's txn ids
-     * count up by one, from the first frame a process writes), with its ops inside the log; and
-     * no frame of this generation that fails to chain to it comes next. -1 when none. Its own CRC
+     * count up by one, from the first frame a process writes), with its ops inside the log, and
+     * {@link #backed} by what follows it. -1 when none. Its own CRC
      * cannot be checked: it chains to the damaged frame's. Reads the rest of the log once, in 1 MiB
      * steps.
      */
@@ -322,12 +322,26 @@ class WalFile implements AutoCloseable {
                 long opsLength = buf.getInt(p + 16) & 0xFFFF_FFFFL;
                 if (txn <= minTxn || txn > minTxn + 1 + (at - stoppedAt) / FRAME_HEADER_BYTES) continue;
                 if (opsLength > readLimit - at - FRAME_HEADER_BYTES) continue;
-                chain = buf.getInt(p + 28);
-                readAt = at + FRAME_HEADER_BYTES + opsLength;
-                if (nextFrame(txn + 1) == null || !stopInFrame) return at;
+                if (backed(at, txn, buf.getInt(p + 20), (int) opsLength, buf.getInt(p + 28))) return at;
             }
         }
         return -1;
+    }
+
+    /**
+     * For {@link #frameFurtherOn}: the frame header at {@code at} heads a frame, as the next
+     * frame chains to it (its CRC held), or, when no frame of this generation follows, as its
+     * ops parse exactly; bytes of a stored value that look like a header do neither (probe 84
+     * made one that did not chain).
+     */
+    private boolean backed(long at, long txn, int opCount, int opsLength, int storedCrc) {
+        chain = storedCrc;
+        readAt = at + FRAME_HEADER_BYTES + opsLength;
+        if (nextFrame(txn + 1) == null) return true;
+        if (stopInFrame) return false;
+        ByteBuffer ops = ByteBuffer.allocate(opsLength);
+        read(at + FRAME_HEADER_BYTES, ops);
+        return LogOps.parses(ByteBuffer.wrap(ops.array()), opCount);
     }
 
     /**

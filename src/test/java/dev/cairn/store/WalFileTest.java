@@ -289,6 +289,37 @@ class WalFileTest {
     }
 
     /**
+     * A stored value whose bytes look like a frame header of the log's next generation (probe 84
+     * made one) stays in the log's file after a checkpoint, beyond the new generation's frames.
+     * After a crash the search for frames past the end finds it; its "frame" parses as no ops and
+     * no frame chains to it, so it is not taken for one: the log opens with its commits.
+     */
+    @Test
+    void bytesOfAValueThatLookLikeAFrameHeaderAreNoFrame() throws IOException {
+        Path path = dir.resolve("wal");
+        long generation;
+        try (WalFile wal = open(path)) {
+            wal.scan();
+            wal.reset(9, 1 << 20);
+            generation = ByteBuffer.wrap(Files.readAllBytes(path)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(16);
+            ByteBuffer fake = ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            // Past where the next generation's first frame ends, with a txn id that can follow it.
+            fake.putLong(2048, 13).putLong(2056, generation + 1).putInt(2064, 64).putInt(2068, 1).putInt(2072, 3)
+                .putInt(2076, 0x1234);
+            for (int i = 2080; i < 2144; i++) fake.put(i, (byte) 0xFF); // its "ops": no op kind is 0xFF
+            LogOps ops = new LogOps();
+            ops.put("t", new byte[] {1}, java.lang.foreign.MemorySegment.ofArray(fake.array()));
+            wal.append(10, ops, true);
+            wal.reset(10, 1 << 20); // a checkpoint: the next generation starts over from byte 64
+            append(wal, 11, 40, new Random(1), true);
+        }
+        try (WalFile wal = open(path)) {
+            WalFile.Scan scan = wal.scan();
+            assertEquals(1, scan.commits(), scan.stopReason());
+        }
+    }
+
+    /**
      * A log names its data file's database id: another database's log is refused (never
      * replayed onto this one) without being changed; a version 2 log has no id and is read.
      */
