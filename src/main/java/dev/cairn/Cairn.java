@@ -201,7 +201,8 @@ public final class Cairn implements AutoCloseable {
      * protocol 7 (server and nodes), on the other nodes that are connected and caught up: they
      * apply its records in one transaction. Other nodes receive its records one by one, and a
      * reader there may see part of it for a moment, when they get it through a catch-up, when the
-     * batch is larger than the send window (256 records or 4 MiB of values), when the server
+     * batch, or the batches that must travel with it (later batches that rewrote its records
+     * before they were sent), exceed the send window (256 records or 4 MiB of values), when the server
      * refuses one of its changes (the rest is taken), or over protocol 6 or older
      * (spec/database-layout.md §7).
      * {@snippet :

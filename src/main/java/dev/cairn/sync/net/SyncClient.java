@@ -523,9 +523,11 @@ public final class SyncClient implements AutoCloseable {
                     changesSent.set(changesSentBase + session.changesSent());
                     if (groupsCut.get() != groupsCutBase + session.groupsCut()) {
                         groupsCut.set(groupsCutBase + session.groupsCut());
-                        LOG.log(System.Logger.Level.INFO, logPrefix + "a write batch larger than the send window ("
-                            + ClientSession.WINDOW + " records, " + (ClientSession.WINDOW_BYTES >> 20) + " MiB) went to the server "
-                            + "in parts: other nodes may see part of it for a moment (" + groupsCut.get() + " so far)");
+                        LOG.log(System.Logger.Level.INFO, logPrefix + "changes that must travel together went to the server in"
+                            + " parts, being more than the send window (" + ClientSession.WINDOW + " records, "
+                            + (ClientSession.WINDOW_BYTES >> 20) + " MiB): a write batch that large, or batches that rewrote records"
+                            + " of earlier ones not yet sent (they go as one group); other nodes may see part of them for a moment ("
+                            + groupsCut.get() + " so far)");
                     }
                     if (closedByServer) return;
                     if (beat == null && session.protocolVersion() >= 3) beat = new Heartbeat(pingMillis, deadMillis, System.nanoTime());
