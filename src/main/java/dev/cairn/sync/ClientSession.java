@@ -698,12 +698,15 @@ public final class ClientSession {
             while (end < oldest.size() - 1 && !oldest.get(end).groupEnds()) end++;
             boolean ends = oldest.get(end).groupEnds() || oldest.size() < WINDOW; // the outbox's last entry ends a group
             List<Replica.Pending> group = oldest.subList(from, end + 1);
+            // A group that starts the listing and does not end in it has more than WINDOW
+            // entries: it goes in parts whatever is in flight.
+            boolean tooLarge = from == 0 && !ends;
             from = end + 1;
             // A group that waits stops the ones after it: the server, and every other node,
             // takes this node's changes in the order it made them (probe 76: a part's update,
             // held back by its earlier change in flight, reached another node after the log
             // entry the node wrote after it).
-            if (sendGroup(group, ends) != GroupSend.SENT) {
+            if (sendGroup(group, ends, tooLarge) != GroupSend.SENT) {
                 outboxDirty = true;
                 return;
             }
@@ -725,7 +728,7 @@ public final class ClientSession {
      * as a group of its own, and {@link #groupsCut} counts it. Values are read one at a time, and
      * only as far as the window reaches.
      */
-    private GroupSend sendGroup(List<Replica.Pending> group, boolean ends) {
+    private GroupSend sendGroup(List<Replica.Pending> group, boolean ends, boolean tooLarge) {
         List<Replica.Pending> todo = new java.util.ArrayList<>(group.size());
         for (Replica.Pending p : group) {
             Sent sent = inFlight.get(p.key());
@@ -737,7 +740,11 @@ public final class ClientSession {
             }
         }
         if (todo.isEmpty()) return GroupSend.SENT;
-        boolean alone = inFlight.isEmpty(); // then no group before it in the listing waits: it is the oldest
+        // Alone (nothing in flight), no group before it in the listing waits: it is the oldest.
+        // One too large to go whole goes in parts as the window allows, not alone each time:
+        // waiting for the window to empty before each part halved the rate of a large outbox
+        // (probe 83: an offline backlog of 50,000 changes, merged into groups, took 2-3 times as long).
+        boolean alone = inFlight.isEmpty() || tooLarge;
         if (!alone && (!ends || inFlight.size() + todo.size() > WINDOW)) return GroupSend.WAITS_FOR_ROOM;
         List<Replica.Outgoing> going = new java.util.ArrayList<>(todo.size());
         long bytes = inFlightBytes;
@@ -753,9 +760,9 @@ public final class ClientSession {
             bytes += o.change().value().length;
         }
         boolean whole = ends && going.size() == todo.size();
-        if (!whole && !alone) return GroupSend.WAITS_FOR_ROOM; // dropped: read again once it fits
+        if (!whole && (!alone || going.isEmpty())) return GroupSend.WAITS_FOR_ROOM; // dropped: read again once it fits
         if (!whole) {
-            groupsCut++;
+            if (todo.size() == group.size()) groupsCut++; // its first part: one cut group, however many parts
             outboxDirty = true;
         }
         if (going.size() >= 2) out.accept(new Message.Group(going.size()));
