@@ -145,6 +145,51 @@ class ClientGroupTest {
         }
     }
 
+    /**
+     * A node's changes go in the order it made them: a record whose older change is in flight
+     * holds back its new change and every change after it (version 7 and version 6 alike).
+     * Before, the new change was skipped and a record inserted after it went first, so another
+     * node saw the insert before the update made before it (probe 76: 85 of 500).
+     */
+    @Test
+    void aChangeWhoseRecordHasAnOlderChangeInFlightHoldsBackTheChangesAfterIt() {
+        for (int version : new int[] {7, 6}) {
+            try (ServerCore core = ServerCore.open(dir.resolve("server" + version), SyncFixture.APP, 100);
+                 Database a = node(dir.resolve("a" + version), "a")) {
+                SyncReplica replica = SyncReplica.install(a);
+                TreeImpl<Part> parts = TreeImpl.open(a, Part.class, null);
+                ManualLink link = new ManualLink(core, replica, Set.of(), version);
+                link.settle();
+                Key<Part> p = parts.insert(part(1));
+                parts.checkOut(p);
+                link.session.checkOut(p);
+                link.settle();
+                parts.update(p, part(2));
+                link.session.outboxChanged();
+                link.session.pump();
+                link.deliverUp(); // the server has it; its Ack is not back yet: in flight
+                parts.update(p, part(3));
+                Key<Part> later = parts.insert(part(4));
+                link.session.outboxChanged();
+                link.session.pump();
+                assertEquals(List.of(), changedKeys(link), "version " + version + ": nothing overtakes the update");
+                link.deliverDown(Integer.MAX_VALUE);
+                assertEquals(List.of(p, later), changedKeys(link), "version " + version + ": in the order they were made");
+                link.settle();
+            }
+        }
+    }
+
+    /** The keys of the Changes queued since the last call (taken from {@code link.up}). */
+    private static List<Key<?>> changedKeys(ManualLink link) {
+        List<Key<?>> keys = new ArrayList<>();
+        for (Message m : link.up) {
+            if (m instanceof Message.Change c) keys.add(c.key());
+        }
+        link.up.clear();
+        return keys;
+    }
+
     @Test
     void aGroupWhoseValuesPassTheWindowBytesGoesInPartsAndASmallerOneWaitsForRoom() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
