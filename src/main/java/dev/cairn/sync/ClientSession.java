@@ -706,68 +706,57 @@ public final class ClientSession {
             // takes this node's changes in the order it made them (probe 76: a part's update,
             // held back by its earlier change in flight, reached another node after the log
             // entry the node wrote after it).
-            if (sendGroup(group, ends, tooLarge) != GroupSend.SENT) {
+            if (!sendGroup(group, ends, tooLarge)) {
                 outboxDirty = true;
                 return;
             }
         }
     }
 
-    /** What {@link #sendGroup} did. */
-    private enum GroupSend { SENT, WAITS_FOR_ROOM, WAITS_FOR_RECORD }
-
     /**
      * Sends one group of the outbox (version 7, sync-protocol.md §4.1 step 3): whole, after a
      * Group(n) when n >= 2, and only within the window: its entries with those in flight at most
      * {@link #WINDOW}, and each of its values going while the values in flight before it total
      * less than {@link #WINDOW_BYTES} (the rule for a single change, so the bound on what is in
-     * flight holds). A group with a record in flight under an older change waits, and the groups
-     * after it with it (its entries already in flight, a part sent before, are skipped). One that cannot fit even with nothing
-     * in flight ({@code ends} false: its end lies beyond the listing of {@link #WINDOW} entries,
-     * or its values are too many) is cut: the part that fits goes as a group, the rest goes later
-     * as a group of its own, and {@link #groupsCut} counts it. Values are read one at a time, and
-     * only as far as the window reaches.
+     * flight holds). A group with a record in flight under an older change waits (its entries
+     * already in flight, a part sent before, are skipped). One that cannot fit even with nothing
+     * in flight ({@code tooLarge}: more than {@link #WINDOW} entries; or its values are too many)
+     * is cut: the part that fits goes as a group, the rest later as a group of its own, and
+     * {@link #groupsCut} counts it. Values are read one at a time, and only as far as the window
+     * reaches. True when the whole group is sent; false when it, and so the groups after it, wait.
      */
-    private GroupSend sendGroup(List<Replica.Pending> group, boolean ends, boolean tooLarge) {
+    private boolean sendGroup(List<Replica.Pending> group, boolean ends, boolean tooLarge) {
         List<Replica.Pending> todo = new java.util.ArrayList<>(group.size());
         for (Replica.Pending p : group) {
             Sent sent = inFlight.get(p.key());
             if (sent == null) {
                 todo.add(p);
             } else if (sent.outboxSeq() != p.outboxSeq()) {
-                outboxDirty = true;
-                return GroupSend.WAITS_FOR_RECORD;
+                return false;
             }
         }
-        if (todo.isEmpty()) return GroupSend.SENT;
+        if (todo.isEmpty()) return true;
         // Alone (nothing in flight), no group before it in the listing waits: it is the oldest.
         // One too large to go whole goes in parts as the window allows, not alone each time:
         // waiting for the window to empty before each part halved the rate of a large outbox
         // (probe 83: an offline backlog of 50,000 changes, merged into groups, took 2-3 times as long).
         boolean alone = inFlight.isEmpty() || tooLarge;
-        if (!alone && (!ends || inFlight.size() + todo.size() > WINDOW)) return GroupSend.WAITS_FOR_ROOM;
+        if (!alone && (!ends || inFlight.size() + todo.size() > WINDOW)) return false;
         List<Replica.Outgoing> going = new java.util.ArrayList<>(todo.size());
         long bytes = inFlightBytes;
         for (Replica.Pending p : todo) {
             if (inFlight.size() + going.size() >= WINDOW || bytes >= WINDOW_BYTES) break;
             Replica.Outgoing o = replica.outgoing(p);
-            if (o == null) {
-                // The entry changed since it was listed: its group may have too. Listed again next time.
-                outboxDirty = true;
-                return GroupSend.WAITS_FOR_ROOM;
-            }
+            if (o == null) return false; // the entry changed since it was listed: its group may have too; listed again
             going.add(o);
             bytes += o.change().value().length;
         }
         boolean whole = ends && going.size() == todo.size();
-        if (!whole && (!alone || going.isEmpty())) return GroupSend.WAITS_FOR_ROOM; // dropped: read again once it fits
-        if (!whole) {
-            if (todo.size() == group.size()) groupsCut++; // its first part: one cut group, however many parts
-            outboxDirty = true;
-        }
+        if (!whole && (!alone || going.isEmpty())) return false; // dropped: read again once it fits
+        if (!whole && todo.size() == group.size()) groupsCut++; // its first part: one cut group, however many parts
         if (going.size() >= 2) out.accept(new Message.Group(going.size()));
         for (int i = 0; i < going.size(); i++) send(todo.get(i), going.get(i));
-        return whole ? GroupSend.SENT : GroupSend.WAITS_FOR_ROOM;
+        return whole;
     }
 
     /** Below version 7: each entry on its own, oldest first, as long as the window has room. */
