@@ -94,6 +94,6 @@ final class Bytes {
 
     /** Where the record bytes of a value start: after its header and modifiedBy (database-layout.md §3). */
     static int recordBytesStart(byte[] value) {
-        return ServerCore.RECORD_HEADER_BYTES + Short.toUnsignedInt(ByteBuffer.wrap(value, 2, 2).getShort());
+        return ChangeChecks.RECORD_HEADER_BYTES + Short.toUnsignedInt(ByteBuffer.wrap(value, 2, 2).getShort());
     }
 }

@@ -52,7 +52,7 @@ final class CoreConn {
 
     /** A record value (database-layout.md §3) made on {@code node}: header, then the record bytes. */
     static byte[] recordValue(int stateKind, long metaIteration, long dataIteration, UUID node, byte[] recordBytes) {
-        return ByteBuffer.allocate(ServerCore.RECORD_HEADER_BYTES + recordBytes.length).put((byte) 1).put((byte) stateKind)
+        return ByteBuffer.allocate(ChangeChecks.RECORD_HEADER_BYTES + recordBytes.length).put((byte) 1).put((byte) stateKind)
             .putShort((short) 0).putInt(stateKind == 0 ? 0 : 1).putLong(1).putLong(1).putLong(metaIteration)
             .putLong(dataIteration).putLong(node.getMostSignificantBits()).putLong(node.getLeastSignificantBits())
             .put(recordBytes).array();
