@@ -253,7 +253,9 @@ public final class SyncClient implements AutoCloseable {
                     offer = offered - 1;
                     LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
-                        + (offer < 7 ? ", without groups: other nodes receive a write batch record by record" : "")
+                        + (offer < 7 ? ", without groups: other nodes receive a write batch record by record, and a record"
+                        + " changed again before the server acknowledged its last change after the records written in between"
+                        + " (sync-protocol.md §9)" : "")
                         + (offer < 6 ? ", without catch-up marks: a catch-up cut short starts over" : "")
                         + (offer < 3 ? ", without heartbeat: a silent network drop goes unnoticed until TCP gives up on "
                         + "data this node sends" : "") + (offer < 4 ? ", and a server that is not the one this "

@@ -19,6 +19,7 @@ import dev.cairn.sync.Message;
 import dev.cairn.sync.ServerCore;
 import dev.cairn.sync.SyncException;
 import dev.cairn.testing.Fixtures.Part;
+import dev.cairn.testing.LogLines;
 import dev.cairn.testing.SyncProxy;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -370,6 +371,30 @@ class HeartbeatTest {
         assertEquals(3, assertInstanceOf(Message.Welcome.class, v3.down.getFirst()).protocolVersion());
         await("and pings", () -> count(v3.up, Message.Ping.class) > 0, 5_000);
         assertTrue(a.isConnected());
+    }
+
+    /**
+     * A node meeting a server of version 6 says, once, what it gives up with the groups: batches
+     * whole on other nodes, and the order of a record changed again before its last change was
+     * acknowledged (sync-protocol.md §9: a mixed fleet in a rolling upgrade; the line named batches only).
+     */
+    @Test
+    void aNodeMeetingAVersion6ServerSaysItLosesGroupsAndTheirOrder() throws Exception {
+        Server server = server(SILENT);
+        SyncProxy proxy = proxy(server.port());
+        proxy.gate = h -> h.protocolVersion() > 6
+            ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2 to 6)") : null;
+        try (LogLines log = new LogLines(SyncClient.class)) {
+            Cairn a = open("a");
+            connect(a, proxy.port());
+            assertEquals(List.of(7, 6), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+            List<String> said = log.containing("refused protocol version");
+            assertEquals(1, said.size(), said.toString());
+            assertTrue(said.getFirst().endsWith(": the server refused protocol version 7 (VERSION: protocol version 7"
+                + " (expected: 2 to 6)); connecting with version 6, without groups: other nodes receive a write batch"
+                + " record by record, and a record changed again before the server acknowledged its last change after"
+                + " the records written in between (sync-protocol.md §9). Upgrade the server"), said.getFirst());
+        }
     }
 
     /** A server that refuses version 2 as well: the node stops, saying why, after offering 7, 6, 5, 4, 3 and 2. */
