@@ -5,6 +5,7 @@ import dev.cairn.ChangeKind;
 import dev.cairn.CorruptionException;
 import dev.cairn.Event;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.NotCheckedOutException;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.ReleasedRecordException;
@@ -882,7 +883,7 @@ public final class Database implements AutoCloseable {
         KeyPool pool = pool(t);
         if (pool.peek() < 0) {
             if (serverId != null) pool.take(t.name); // throws, saying how a linked node gets ids
-            throw new IllegalStateException("insert into tree " + t.name + ": no ids left; this database never linked to a "
+            throw new NoIdsLeftException("insert into tree " + t.name + ": no ids left; this database never linked to a "
                 + "server and gave out every id up to " + (Integer.MAX_VALUE - 1) + " (or an import that kept its ids "
                 + "took them, up to the highest id it imported)");
         }

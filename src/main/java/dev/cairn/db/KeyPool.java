@@ -1,5 +1,7 @@
 package dev.cairn.db;
 
+import dev.cairn.NoIdsLeftException;
+
 import dev.cairn.CorruptionException;
 import dev.cairn.internal.Check;
 import java.nio.ByteBuffer;
@@ -41,10 +43,10 @@ public final class KeyPool {
         return new KeyPool(new ArrayList<>());
     }
 
-    /** The next id, removed from the pool. @throws IllegalStateException naming the tree if none is left */
+    /** The next id, removed from the pool. @throws NoIdsLeftException naming the tree if none is left */
     public int take(String tree) {
         if (ranges.isEmpty()) {
-            throw new IllegalStateException("no ids left in the key pool of tree " + tree
+            throw new NoIdsLeftException("no ids left in the key pool of tree " + tree
                 + ": a linked node takes ids from ranges the server gives it while connected (expected: connect, "
                 + "so that the server gives tree " + tree + " ids; while connected a node keeps an id reserve "
                 + "per tree for offline inserts)");

@@ -4,6 +4,7 @@ import dev.cairn.BorrowState;
 import dev.cairn.ChangeKind;
 import dev.cairn.Event;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.SchemaMismatchException;
 import dev.cairn.internal.CallbackFuture;
@@ -140,8 +141,9 @@ public final class SyncReplica implements Replica {
      * {@code IDS_WAIT_MILLIS} from its start (spec/sync-protocol.md §5.2), however many threads
      * insert. A pool that is not short costs one look at it under the lock.
      *
-     * @throws IllegalStateException when the server sent too few ids in time (saying so), the
-     *     thread was interrupted while the pool was short, or as {@link #awaitIds}
+     * @throws NoIdsLeftException when the server sent too few ids in time (saying so), or as
+     *     {@link #awaitIds}
+     * @throws IllegalStateException the thread was interrupted while the pool was short
      */
     static <R> R insertWithIds(Database db, TreeState t, int count, Supplier<R> insert) {
         SyncReplica s = db.sync;
@@ -192,7 +194,8 @@ public final class SyncReplica implements Replica {
      * left, saying so). Other threads may take the ids before the caller's insert does:
      * {@link #insertWithIds} waits again then.
      *
-     * @throws IllegalStateException when the pool is short in a tree the connection does not replicate
+     * @throws NoIdsLeftException when the pool is short in a tree the connection does not replicate,
+     *     or inside a write batch, or the server sent too few ids in time
      */
     static void awaitIds(Database db, TreeState t, int count) {
         long now = System.currentTimeMillis();
@@ -220,7 +223,7 @@ public final class SyncReplica implements Replica {
         SyncClient c = s.client;
         if (c != null && !c.replicates(t.name)) {
             // The link asks for ids of its own trees only (sync-protocol.md §5.6): none would come.
-            throw new IllegalStateException("insert into tree " + t.name + ": " + count + " id(s) needed, "
+            throw new NoIdsLeftException("insert into tree " + t.name + ": " + count + " id(s) needed, "
                 + t.pool.available() + " left, and this node's connection replicates only the trees "
                 + new java.util.TreeSet<>(c.trees()) + ", so it asks the server for no ids of " + t.name
                 + " (connect with tree " + t.name + " in the set)");
@@ -229,7 +232,7 @@ public final class SyncReplica implements Replica {
         if (inWrite) {
             // The link stores the ranges it receives in a write transaction of its own, which
             // waits for this one: waiting here would only stall both (and every other writer).
-            throw new IllegalStateException("insert into tree " + t.name + " inside a write batch: " + count
+            throw new NoIdsLeftException("insert into tree " + t.name + " inside a write batch: " + count
                 + " id(s) needed, " + db.pool(t).available() + " left in the ids this node held when the batch "
                 + "began; ranges from the server are stored between transactions, not during one, and the node "
                 + "holds up to " + db.idReserve() + " per tree (Cairn.Options.withIdReserve) once the server sent "
@@ -259,7 +262,7 @@ public final class SyncReplica implements Replica {
             // taken by other threads, which insertWithIds waits for again.
             long left = t.pool.available();
             if (timedOut && c.isConnected()) {
-                throw new IllegalStateException("insert into tree " + t.name + ": this node is connected to the server "
+                throw new NoIdsLeftException("insert into tree " + t.name + ": this node is connected to the server "
                     + "and waited " + (System.currentTimeMillis() - startMillis + 500) / 1000 + " s for " + count
                     + " id(s) from it, which sent too few in that time (" + left + " left; inserts of other threads of "
                     + "this node take the ids that arrive too); nothing was stored (expected: retry; a node that inserts "

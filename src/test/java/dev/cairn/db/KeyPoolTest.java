@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.CorruptionException;
+import dev.cairn.NoIdsLeftException;
 import org.junit.jupiter.api.Test;
 
 class KeyPoolTest {
@@ -26,7 +27,7 @@ class KeyPoolTest {
         assertEquals(10, pool.take("T"));
         assertEquals(100, pool.take("T"));
         assertEquals(101, pool.take("T"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.take("Parts"));
+        NoIdsLeftException e = assertThrows(NoIdsLeftException.class, () -> pool.take("Parts"));
         assertTrue(e.getMessage().contains("Parts"), e.getMessage());
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.Cairn;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.Tree;
 import java.nio.file.Path;
 import java.util.stream.IntStream;
@@ -42,7 +43,7 @@ class NewTreeIdsTest {
         try (SyncFixture f = new SyncFixture(dir, 100)) {
             Cairn a = f.connected("a");
             Tree<Other> other = a.tree(Other.class);
-            IllegalStateException e = assertThrows(IllegalStateException.class,
+            NoIdsLeftException e = assertThrows(NoIdsLeftException.class,
                 () -> a.write(() -> IntStream.range(0, 5000).forEach(i -> other.insert(new Other("o" + i)))));
             assertTrue(e.getMessage().contains("insert into tree Other inside a write batch")
                 && e.getMessage().contains("left in the ids this node held when the batch began")

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.BorrowState;
 import dev.cairn.Cairn;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.RecordState;
 import dev.cairn.Tree;
 import dev.cairn.testing.Fixtures.Doc;
@@ -84,7 +85,7 @@ class SelectiveSyncWritesTest {
             connect(a, f, Set.of("Part"));
             Tree<Doc> docs = a.tree(Doc.class); // new here: no ids
             long start = System.nanoTime();
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> docs.insert(new Doc("x", 1)));
+            NoIdsLeftException e = assertThrows(NoIdsLeftException.class, () -> docs.insert(new Doc("x", 1)));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(millis < 3_000, "failed after " + millis + " ms");
             assertTrue(e.getMessage().contains("Doc") && e.getMessage().contains("[Part]"), e.getMessage());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Cairn;
 import dev.cairn.Event;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.Tree;
 import dev.cairn.store.Store;
 import dev.cairn.testing.ChildJvm;
@@ -97,7 +98,7 @@ class SyncCrashTest {
                 Part p = part(ops.nextInt(1_000_000));
                 try {
                     model.put(t.insert(p), p);
-                } catch (IllegalStateException noIds) {
+                } catch (NoIdsLeftException noIds) {
                     // Its pool ran dry while the server was down (sync-protocol.md §5.2): nothing stored.
                     assertTrue(noIds.getMessage().startsWith("no ids left"), noIds.getMessage());
                     noIdsLeft++;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Cairn;
 import dev.cairn.CairnServer;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.Tree;
 import dev.cairn.testing.Fixtures.Part;
 import java.io.OutputStream;
@@ -123,7 +124,7 @@ class SyncLoadTest {
                         try {
                             t.insert(part(i++));
                             inserted.incrementAndGet();
-                        } catch (IllegalStateException noIdsWhileOffline) {
+                        } catch (NoIdsLeftException noIdsWhileOffline) {
                             sleep(5);
                         }
                         sleep(1);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.BorrowState;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
@@ -241,7 +242,7 @@ class SyncSimulationTest {
                     n.tree.remove(k);
                 }
             }
-        } catch (IllegalStateException noIds) {
+        } catch (NoIdsLeftException noIds) {
             // a linked node without ids left: it asks the server and tries later
         } catch (DuplicateNameException taken) {
             // the name is held here already; nothing was stored

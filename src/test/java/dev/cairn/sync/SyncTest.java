@@ -16,6 +16,7 @@ import dev.cairn.CairnServer;
 import dev.cairn.ChangeKind;
 import dev.cairn.Event;
 import dev.cairn.Key;
+import dev.cairn.NoIdsLeftException;
 import dev.cairn.Tree;
 import dev.cairn.WrongServerException;
 import dev.cairn.index.UniqueNameIndex;
@@ -430,7 +431,7 @@ class SyncTest {
             await("a is offline", () -> !a.isConnected());
             int inHand = received.getAsInt() - 400;
             for (int i = 0; i < inHand; i++) pa.insert(part(1000 + i));
-            IllegalStateException none = assertThrows(IllegalStateException.class, () -> pa.insert(part(-1)));
+            NoIdsLeftException none = assertThrows(NoIdsLeftException.class, () -> pa.insert(part(-1)));
             assertTrue(none.getMessage().startsWith("no ids left"), none.getMessage());
 
             f.startServer();
@@ -922,7 +923,7 @@ class SyncTest {
             Tree<Part> parts = a.tree(Part.class);
             await("a has ids", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived));
             long t0 = System.nanoTime();
-            IllegalStateException e = assertThrows(IllegalStateException.class,
+            NoIdsLeftException e = assertThrows(NoIdsLeftException.class,
                 () -> a.write(() -> { for (int i = 0; i < 3_000; i++) parts.insert(part(i)); }));
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(e.getMessage().startsWith("insert into tree Part inside a write batch: 1 id(s) needed, 0 left"), e.getMessage());
