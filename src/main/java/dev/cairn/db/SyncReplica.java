@@ -434,6 +434,11 @@ public final class SyncReplica implements Replica {
         return Set.copyOf(requested.keySet());
     }
 
+    @Override
+    public boolean requested(Key<?> key) {
+        return requested.containsKey(key);
+    }
+
     // ---------------------------------------------------------------- Replica
 
     /**
@@ -1177,6 +1182,15 @@ public final class SyncReplica implements Replica {
     public Set<Key<?>> heldHere() {
         UUID me = db.nodeId();
         return storedCheckOuts(me::equals);
+    }
+
+    @Override
+    public boolean holdsHere(Key<?> key) {
+        UUID me = db.nodeId();
+        return db.readOrWrite(r -> {
+            MemorySegment c = r.get(Layout.CHECKOUTS, Layout.checkoutKey(key.tree(), key.id(), key.revision()));
+            return c != null && Layout.checkoutHolder(c).equals(me);
+        });
     }
 
     @Override

@@ -155,8 +155,14 @@ public interface Replica {
     /** Check-outs the application asked for and the server has not granted yet. */
     Set<Key<?>> requestedCheckOuts();
 
+    /** True when the application asked for {@code key}'s check-out and the server has not granted it yet. */
+    boolean requested(Key<?> key);
+
     /** The records this node holds checked out, as stored locally. */
     Set<Key<?>> heldHere();
+
+    /** True when this node holds {@code key} checked out, as stored locally (one lookup, not a scan). */
+    boolean holdsHere(Key<?> key);
 
     /** The records this node last knew held by another node, as stored locally. */
     Set<Key<?>> heldElsewhere();
