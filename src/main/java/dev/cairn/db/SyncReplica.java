@@ -9,6 +9,7 @@ import dev.cairn.RecordNotFoundException;
 import dev.cairn.SchemaMismatchException;
 import dev.cairn.internal.CallbackFuture;
 import dev.cairn.schema.Evolution;
+import dev.cairn.schema.JsonForm;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
 import dev.cairn.schema.SchemaVersions;
@@ -788,10 +789,24 @@ public final class SyncReplica implements Replica {
         Message.Pushed p = r.current();
         db.write(() -> {
             Outbox.delete(db.txn(), Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
+            if (r.code() == dev.cairn.sync.ErrorCode.ID_REUSED) logReplaced(p.key(), r.reason());
             db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
             put(p, schema);
             return null;
         }, true);
+    }
+
+    /**
+     * Logs, as JSON, the record an ID_REUSED refusal is about to replace with the server's: an
+     * insert of a node restored from a backup, made under an id the node had used after the
+     * copy; the log keeps its data, so that it can be entered again.
+     */
+    private void logReplaced(Key<?> key, String reason) {
+        TreeState t = db.existingTree(key.tree());
+        MemorySegment v = t == null ? null : db.txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
+        String json = v == null ? "(not here any more)" : JsonForm.toJson(RecordHeader.body(v), t.versions);
+        LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is replaced by the server's (ID_REUSED: "
+            + reason + "); insert it again if it is still wanted; its data: " + json);
     }
 
     /** Stores the server's state of one record (in the current batch), with index updates and events. */

@@ -87,6 +87,11 @@ final class Bytes {
         return ByteBuffer.wrap(value, 32, 8).getLong();
     }
 
+    /** The createdMillis of a record value: i64 at offset 8. */
+    static long createdMillis(byte[] value) {
+        return ByteBuffer.wrap(value, 8, 8).getLong();
+    }
+
     /** The metaIteration of a record value: i64 at offset 24. */
     static long metaIteration(byte[] value) {
         return ByteBuffer.wrap(value, 24, 8).getLong();

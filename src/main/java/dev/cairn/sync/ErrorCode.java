@@ -66,6 +66,14 @@ public final class ErrorCode {
      * older than this code shows it as "code 27" and rolls back as for any refusal.
      */
     public static final int INVALID_CHANGE = 27;
+    /**
+     * Refused: a CREATED of a record the server holds as this client's own, made by it, whose
+     * {@code createdMillis} differs: another record under an id the node had used already, as a
+     * copy of a node restored from a backup does when it inserts before it learns what the node
+     * made after the copy. The server keeps its record. A node older than this code shows it as
+     * "code 28" and rolls back as for any refusal.
+     */
+    public static final int ID_REUSED = 28;
 
     public static String name(int code) {
         return switch (code) {
@@ -89,6 +97,7 @@ public final class ErrorCode {
             case REVISION_TAKEN -> "REVISION_TAKEN";
             case CHANGED_SINCE -> "CHANGED_SINCE";
             case INVALID_CHANGE -> "INVALID_CHANGE";
+            case ID_REUSED -> "ID_REUSED";
             default -> "code " + code;
         };
     }

@@ -893,6 +893,19 @@ public final class ServerCore implements AutoCloseable {
             sendRecord(p, current);
             return;
         }
+        if (c.kind() == Message.Kind.CREATED && current.serverSeq() > 0
+                && Bytes.createdMillis(c.value()) != Bytes.createdMillis(current.value())) {
+            // Not newer data of the record it sent (that keeps its insert's createdMillis) but
+            // another record under an id this node used already: a copy of the node restored
+            // from a backup, inserting before it had what the node made after the copy. Taken,
+            // it would replace on every node a record the server acknowledged (probe 87).
+            refuse(p, c, current, ErrorCode.ID_REUSED, "insert of " + key + ": the server holds another record under this id,"
+                + " inserted by this node at " + java.time.Instant.ofEpochMilli(Bytes.createdMillis(current.value()))
+                + " (this one at " + java.time.Instant.ofEpochMilli(Bytes.createdMillis(c.value())) + "): this node runs on"
+                + " a copy of its folder taken before that insert (restored from a backup) and used the id again; the"
+                + " server keeps its record, and this node's copy is set to it");
+            return;
+        }
         byte[] value = c.value();
         // A tombstone has no schema: stored and pushed with 0, whatever the REMOVED named (§3).
         long fingerprint = c.kind() == Message.Kind.REMOVED ? 0 : c.fingerprint();
