@@ -26,11 +26,18 @@ public final class Limits {
      */
     public static final int RECORD_BYTES_MAX = FRAME_BYTES_MAX - 64 * 1024;
     /**
-     * Changes a node has in flight at most (its send window, sync-protocol.md §4.1 step 3), and
-     * so the most Changes one Group may announce (protocol version 7, §3): a group goes whole
-     * within the window.
+     * On a connection of protocol version 7 or older: the changes a node has in flight at most
+     * (its send window, sync-protocol.md §4.1 step 3), and so the most Changes or Pushed one
+     * Group may announce (version 7, §3): a group goes whole within the window. A version 7
+     * decoder refuses a larger Group, so a newer server sends a version 7 node none.
      */
-    public static final int GROUP_CHANGES_MAX = 256;
+    public static final int GROUP_CHANGES_MAX_V7 = 256;
+    /**
+     * The same from protocol version 8 (sync-protocol.md §3, §4.1 step 3): write batches of up to
+     * this many records reach other nodes whole. The bytes in flight stay bounded by {@link
+     * #WINDOW_BYTES} whatever the count.
+     */
+    public static final int GROUP_CHANGES_MAX_V8 = 4096;
     /**
      * Bytes of values of the changes a node has in flight below which another change may go
      * (sync-protocol.md §4.1 step 3).
@@ -121,6 +128,8 @@ public final class Limits {
         Check.that(2 * PING_MILLIS <= DEAD_MILLIS, "a Ping has at least PING_MILLIS to be answered");
         Check.that(ITERATION_STEP_MAX < ITERATION_MAX && ITERATION_MAX < Long.MAX_VALUE / 2,
             "a stored iteration plus a step never overflows");
+        Check.that(GROUP_CHANGES_MAX_V7 <= GROUP_CHANGES_MAX_V8 && GROUP_CHANGES_MAX_V8 <= 0xFFFF,
+            "a Group's count is a u16, and version 8 allows what version 7 does");
         Check.that(DEAD_MILLIS <= SILENT_MILLIS, "the server waits at least as long as a node");
     }
 }

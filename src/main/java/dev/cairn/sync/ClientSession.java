@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * every connection.
  *
  * <ul>
- *   <li>At most {@link #WINDOW} changes are unacknowledged, one per record, and a change goes
+ *   <li>At most {@link #window()} changes are unacknowledged, one per record, and a change goes
  *       only while the values of those total less than {@link #WINDOW_BYTES}: so the first always
  *       goes, and the values unacknowledged stay under {@code WINDOW_BYTES + RECORD_BYTES_MAX}
  *       (the link's memory for sending, sync-protocol.md §4.1 step 3).
@@ -37,12 +37,10 @@ import java.util.function.Consumer;
  * </ul>
  */
 public final class ClientSession {
-    /** Unacknowledged changes at most. */
-    public static final int WINDOW = Limits.GROUP_CHANGES_MAX;
     /**
      * Bytes of values of unacknowledged changes below which another change may go (whatever its
-     * size): bounds what a node holds for sending by bytes, not only by count (256 records of
-     * 16 MiB would be 4 GiB).
+     * size): bounds what a node holds for sending by bytes, not only by count (4,096 records of
+     * 16 MiB would be 64 GiB).
      */
     public static final long WINDOW_BYTES = Limits.WINDOW_BYTES;
 
@@ -208,6 +206,14 @@ public final class ClientSession {
         return version;
     }
 
+    /**
+     * Changes this connection has in flight at most, and its largest Group either way: 4,096 from
+     * protocol version 8, 256 before ({@link FrameCodec#groupChangesMax}, sync-protocol.md §4.1 step 3).
+     */
+    public int window() {
+        return FrameCodec.groupChangesMax(version);
+    }
+
     public long changesSent() {
         return changesSent;
     }
@@ -283,7 +289,8 @@ public final class ClientSession {
         }
         for (int i = 0; i < all.size() && state != State.ENDED; i++) {
             Message m = all.get(i);
-            if (m instanceof Message.Group g && groupOpens() && !wholeFrom(all, i, g.count())) {
+            // A Group over the connection's bound is refused at once (onGroup), not held.
+            if (m instanceof Message.Group g && groupOpens() && g.count() <= window() && !wholeFrom(all, i, g.count())) {
                 heldBack = List.copyOf(all.subList(i, all.size()));
                 return;
             }
@@ -548,6 +555,9 @@ public final class ClientSession {
     private void onGroup(Message.Group g) {
         if (version < 7) {
             protocol("Group on a protocol version " + version + " connection (expected: version 7)");
+        } else if (g.count() > window()) {
+            protocol("Group(" + g.count() + ") on a protocol version " + version + " connection (expected: 2 to " + window()
+                + " Pushed; " + Limits.GROUP_CHANGES_MAX_V8 + " from version 8)");
         } else if (state != State.LIVE) {
             protocol("Group(" + g.count() + ") in state " + state + " (expected: LIVE)");
         }
@@ -652,7 +662,7 @@ public final class ClientSession {
         lookAtAll = false;
         lookAgain.clear();
         sendCheckOuts(look);
-        if (outboxDirty && inFlight.size() <= WINDOW / 2 && inFlightBytes <= WINDOW_BYTES / 2) sendOutbox();
+        if (outboxDirty && inFlight.size() <= window() / 2 && inFlightBytes <= WINDOW_BYTES / 2) sendOutbox();
         sendCheckIns(look);
         for (String t : replica.trees()) {
             if (needsKeys(t) && !keysAsked.contains(t)) {
@@ -721,10 +731,11 @@ public final class ClientSession {
 
     private void sendOutbox() {
         outboxDirty = false;
-        // The oldest WINDOW entries hold every one that can go now: each change in flight holds
-        // back at most one entry (its record's), and WINDOW - inFlight may be sent.
-        List<Replica.Pending> oldest = replica.outbox(trees, WINDOW);
-        if (oldest.size() == WINDOW) outboxDirty = true; // more may wait; listed again when acks free room
+        // The oldest window() entries hold every one that can go now: each change in flight holds
+        // back at most one entry (its record's), and window() - inFlight may be sent.
+        int window = window();
+        List<Replica.Pending> oldest = replica.outbox(trees, window);
+        if (oldest.size() == window) outboxDirty = true; // more may wait; listed again when acks free room
         if (version < 7) {
             sendSingly(oldest);
             return;
@@ -732,9 +743,9 @@ public final class ClientSession {
         for (int from = 0; from < oldest.size(); ) {
             int end = from;
             while (end < oldest.size() - 1 && !oldest.get(end).groupEnds()) end++;
-            boolean ends = oldest.get(end).groupEnds() || oldest.size() < WINDOW; // the outbox's last entry ends a group
+            boolean ends = oldest.get(end).groupEnds() || oldest.size() < window; // the outbox's last entry ends a group
             List<Replica.Pending> group = oldest.subList(from, end + 1);
-            // A group that starts the listing and does not end in it has more than WINDOW
+            // A group that starts the listing and does not end in it has more than window()
             // entries: it goes in parts whatever is in flight.
             boolean tooLarge = from == 0 && !ends;
             from = end + 1;
@@ -752,11 +763,11 @@ public final class ClientSession {
     /**
      * Sends one group of the outbox (version 7, sync-protocol.md §4.1 step 3): whole, after a
      * Group(n) when n >= 2, and only within the window: its entries with those in flight at most
-     * {@link #WINDOW}, and each of its values going while the values in flight before it total
+     * {@link #window()}, and each of its values going while the values in flight before it total
      * less than {@link #WINDOW_BYTES} (the rule for a single change, so the bound on what is in
      * flight holds). A group with a record in flight under an older change waits (its entries
      * already in flight, a part sent before, are skipped). One that cannot fit even with nothing
-     * in flight ({@code tooLarge}: more than {@link #WINDOW} entries; or its values are too many)
+     * in flight ({@code tooLarge}: more than {@link #window()} entries; or its values are too many)
      * is cut: the part that fits goes as a group, the rest later as a group of its own, and
      * {@link #groupsCut} counts it. Values are read one at a time, and only as far as the window
      * reaches. True when the whole group is sent; false when it, and so the groups after it, wait.
@@ -777,11 +788,11 @@ public final class ClientSession {
         // waiting for the window to empty before each part halved the rate of a large outbox
         // (probe 83: an offline backlog of 50,000 changes, merged into groups, took 2-3 times as long).
         boolean alone = inFlight.isEmpty() || tooLarge;
-        if (!alone && (!ends || inFlight.size() + todo.size() > WINDOW)) return false;
+        if (!alone && (!ends || inFlight.size() + todo.size() > window())) return false;
         List<Replica.Outgoing> going = new java.util.ArrayList<>(todo.size());
         long bytes = inFlightBytes;
         for (Replica.Pending p : todo) {
-            if (inFlight.size() + going.size() >= WINDOW || bytes >= WINDOW_BYTES) break;
+            if (inFlight.size() + going.size() >= window() || bytes >= WINDOW_BYTES) break;
             Replica.Outgoing o = replica.outgoing(p);
             if (o == null) { // the entry changed since it was listed: its group may have too; listed again
                 lookAgain.add(p.key());
@@ -801,7 +812,7 @@ public final class ClientSession {
     /** Below version 7: each entry on its own, oldest first, as long as the window has room. */
     private void sendSingly(List<Replica.Pending> oldest) {
         for (Replica.Pending p : oldest) {
-            if (inFlight.size() >= WINDOW || inFlightBytes >= WINDOW_BYTES) {
+            if (inFlight.size() >= window() || inFlightBytes >= WINDOW_BYTES) {
                 outboxDirty = true;
                 return;
             }

@@ -37,8 +37,12 @@ public final class FrameCodec {
      * else: a server sends it on version 6 connections only. 7 added Group (tag 19, both ways):
      * the Changes of one node transaction are taken by the server in one round and applied by the
      * other nodes in one transaction (sync-protocol.md §4.1 step 3, §4.2, §5.3), and nothing else.
+     * 8 raised a Group's bound and the node's send window from 256 changes to 4,096 ({@link
+     * #groupChangesMax}), so that larger write batches reach other nodes whole, and nothing
+     * else: its frames are those of 7 (this decoder takes a Group of up to 4,096 on any
+     * connection; the session and the server hold a version 7 one to 256).
      */
-    public static final int PROTOCOL_VERSION = 7;
+    public static final int PROTOCOL_VERSION = 8;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
      * Ping, Pong or idle close). A client that a server refuses by version offers the version
@@ -46,6 +50,15 @@ public final class FrameCodec {
      */
     public static final int PROTOCOL_VERSION_MIN = 2;
     static final int LENGTH_BYTES = 4;
+
+    /**
+     * The send window and Group bound of a connection of {@code protocolVersion} (sync-protocol.md
+     * §3, §4.1 step 3): {@link Limits#GROUP_CHANGES_MAX_V8} from version 8, else {@link
+     * Limits#GROUP_CHANGES_MAX_V7} (the window of every older version too).
+     */
+    public static int groupChangesMax(int protocolVersion) {
+        return protocolVersion >= 8 ? Limits.GROUP_CHANGES_MAX_V8 : Limits.GROUP_CHANGES_MAX_V7;
+    }
 
     private FrameCodec() { }
 

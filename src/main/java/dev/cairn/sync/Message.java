@@ -235,12 +235,14 @@ public sealed interface Message {
      * Change frames of the connection are one group, which the server holds until the last has
      * come and then takes in one round; S→C, the next {@code count} Pushed frames are the records
      * one such group changed, which the node applies in one local transaction. SchemaDef frames
-     * may come between the members; {@code 2 <= count <= GROUP_CHANGES_MAX}.
+     * may come between the members; {@code 2 <= count <= GROUP_CHANGES_MAX_V8}, the bound of the
+     * newest version (a version 7 connection allows {@code GROUP_CHANGES_MAX_V7}: the session
+     * and the server check that against the connection's version, {@link FrameCodec#groupChangesMax}).
      */
     record Group(int count) implements Message {
         public Group {
-            if (count < 2 || count > Limits.GROUP_CHANGES_MAX) {
-                throw new IllegalArgumentException("Group of " + count + " (expected: 2 to " + Limits.GROUP_CHANGES_MAX + ")");
+            if (count < 2 || count > Limits.GROUP_CHANGES_MAX_V8) {
+                throw new IllegalArgumentException("Group of " + count + " (expected: 2 to " + Limits.GROUP_CHANGES_MAX_V8 + ")");
             }
         }
 

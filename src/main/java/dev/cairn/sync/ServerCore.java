@@ -954,12 +954,19 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * Group(n), version 7 (sync-protocol.md §4.2): the next n Changes of this connection are
-     * held until the last has come. One on an older connection, or while a group is open, is
-     * a protocol error (its decoder bounds n to 2..GROUP_CHANGES_MAX).
+     * held until the last has come. One on an older connection, one over the connection's bound
+     * (256 on version 7, 4,096 from version 8; the decoder bounds n to 2..GROUP_CHANGES_MAX_V8),
+     * or one while a group is open, is a protocol error.
      */
     private void onGroup(Peer p, Message.Group g) {
         if (p.version < 7) {
             fail(p, ErrorCode.PROTOCOL, "Group on a protocol version " + p.version + " connection (expected: version 7)");
+            return;
+        }
+        int max = FrameCodec.groupChangesMax(p.version);
+        if (g.count() > max) {
+            fail(p, ErrorCode.PROTOCOL, "Group(" + g.count() + ") on a protocol version " + p.version + " connection (expected: 2 to "
+                + max + " Changes; " + Limits.GROUP_CHANGES_MAX_V8 + " from version 8)");
             return;
         }
         if (p.group != null) {
@@ -997,7 +1004,8 @@ public final class ServerCore implements AutoCloseable {
     /**
      * Takes a whole group in this round (its one store transaction): its accepted Changes get
      * consecutive sequences, and each live peer gets the records of its trees together, after a
-     * Group(k) on a version 7 connection when k >= 2, with nothing else queued between them (the
+     * Group(k) on a version 7 connection when k >= 2 (in parts of at most 256 on a version 7
+     * connection, sync-protocol.md §4.2 step 6), with nothing else queued between them (the
      * SchemaDef of a record may go right before it); the Borrows that removals cause follow. A
      * refused Change is answered as any (its node rolls it back) and pushes nothing. A member
      * naming a schema not defined on this connection ends it before any member is stored.
@@ -1020,8 +1028,15 @@ public final class ServerCore implements AutoCloseable {
         for (Map.Entry<Peer, List<Message.Pushed>> e : t.pushes.entrySet()) {
             Peer other = e.getKey();
             List<Message.Pushed> records = e.getValue();
-            if (other.version >= 7 && records.size() >= 2) send(other, new Message.Group(records.size()));
-            for (Message.Pushed r : records) sendRecord(other, r);
+            // A group of more records than the peer's version allows in one (a version 8 node's
+            // batch of over 256 to a version 7 peer, whose decoder refuses more) goes in Group
+            // frames of that many, each applied whole there: as that peer's own window cuts it.
+            int part = FrameCodec.groupChangesMax(other.version);
+            for (int from = 0; from < records.size(); from += part) {
+                List<Message.Pushed> some = records.subList(from, Math.min(records.size(), from + part));
+                if (other.version >= 7 && some.size() >= 2) send(other, new Message.Group(some.size()));
+                for (Message.Pushed r : some) sendRecord(other, r);
+            }
         }
         for (Message.Borrow b : t.borrows) broadcastBorrow(b);
     }

@@ -40,7 +40,7 @@ class CheckOutRaceTest {
      */
     @Test
     void checkInsMadeOfflineFollowTheChangesMadeBeforeThem() {
-        int n = ClientSession.WINDOW + 20;
+        int n = FrameCodec.groupChangesMax(FrameCodec.PROTOCOL_VERSION) + 20;
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
              Database db = Database.open(dir.resolve("node"), "n", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);

@@ -125,6 +125,63 @@ class ClientGroupTest {
     }
 
     /**
+     * Version 8: the window is 4,096 changes, so a group of 1,000 goes whole after Group(1000)
+     * (on version 7 it went in parts of 256 and was counted cut), and one of 4,200 goes as 4,096
+     * and then the rest.
+     */
+    @Test
+    void onVersion8AGroupOf1000GoesWholeAndOneOver4096GoesInParts() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 5000);
+             Database a = node(dir.resolve("a"), "a");
+             Database c = node(dir.resolve("c"), "c")) {
+            Node n = node(core, a, 1000, 10, 1000, 8);
+            assertEquals(8, n.link().session.protocolVersion());
+            assertEquals(4096, n.link().session.window());
+            assertEquals("G1000 1000", shape(queued(n.link())));
+            n.link().settle();
+            assertEquals(0, n.link().session.groupsCut());
+            assertEquals(1000, core.seq());
+
+            Node big = node(core, c, 4200, 10, 4200, 8);
+            assertEquals("G4096 4096", shape(queued(big.link())));
+            assertEquals(1, big.link().session.groupsCut());
+            big.link().deliverUp();
+            big.link().up.clear();
+            big.link().deliverDown(Integer.MAX_VALUE);
+            assertEquals("G104 104", shape(queued(big.link())));
+            big.link().settle();
+            assertEquals(5200, core.seq());
+        }
+    }
+
+    /**
+     * A node of version 8 holds a Group of the server's up to 4,096 Pushed: 1,000 records of
+     * another node's batch that arrive over two read passes are applied with the second, in one
+     * transaction.
+     */
+    @Test
+    void onVersion8AGroupOf1000PushedIsAppliedWholeWithTheReadThatCompletesIt() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
+            ManualLink lb = new ManualLink(core, rb);
+            lb.settle();
+            Node n = node(core, a, 1000, 10, 1000, 8);
+            n.link().deliverUp();
+            List<Message> down = List.copyOf(lb.down);
+            lb.down.clear();
+            assertEquals(new Message.Group(1000), down.stream().filter(m -> !(m instanceof Message.SchemaDef)).findFirst().orElseThrow());
+            int cut = down.size() / 2;
+            rb.batch(() -> lb.session.onMessages(down.subList(0, cut)));
+            for (Key<Part> k : n.keys()) assertFalse(pb.contains(k), "nothing of the group before its last Pushed");
+            rb.batch(() -> lb.session.onMessages(down.subList(cut, down.size())));
+            for (Key<Part> k : n.keys()) assertEquals(n.parts().get(k), pb.get(k));
+        }
+    }
+
+    /**
      * A group too large for the window goes in parts as Acks make room, not each part only once
      * the window is empty: that halved the rate of a large outbox (probe 83: an offline backlog
      * of 50,000 changes took 2-3 times as long as before groups).
@@ -319,6 +376,8 @@ class ClientGroupTest {
             for (Case c : List.of(
                     new Case(7, false, List.of(new Message.Group(2)), "Group(2) in state CATCHING_UP (expected: LIVE)"),
                     new Case(6, true, List.of(new Message.Group(2)), "Group on a protocol version 6 connection (expected: version 7)"),
+                    new Case(7, true, List.of(new Message.Group(257)),
+                        "Group(257) on a protocol version 7 connection (expected: 2 to 256 Pushed; 4096 from version 8)"),
                     new Case(7, true, List.of(new Message.Group(2), gone, new Message.CaughtUp(1)),
                         "CaughtUp inside a Group(2) after 1 of its Pushed (expected: Pushed or SchemaDef)"),
                     new Case(7, true, List.of(new Message.Group(2), gone, new Message.Group(2)),

@@ -27,9 +27,9 @@ class FrameCodecProperties {
         Key<?> key = new Key<>(str(rnd), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(5));
         return switch (rnd.nextInt(19)) {
             // Version 1 Hellos carry no link token (they decode, to be refused by version); 2 and 3 have the
-            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree; 6 and 7 the same as 5.
+            // same fields; 4 adds the serverId; 5 the run, its sequence and the ids per tree; 6 to 8 the same as 5.
             case 0 -> {
-                int version = 1 + rnd.nextInt(7);
+                int version = 1 + rnd.nextInt(FrameCodec.PROTOCOL_VERSION);
                 List<Message.TreeIds> ids = new ArrayList<>();
                 for (int i = rnd.nextInt(4); i > 0; i--) {
                     int high = rnd.nextInt(Integer.MAX_VALUE);
@@ -42,7 +42,7 @@ class FrameCodecProperties {
                     version < 5 ? List.of() : ids);
             }
             case 1 -> {
-                int version = 2 + rnd.nextInt(6);
+                int version = 2 + rnd.nextInt(FrameCodec.PROTOCOL_VERSION - 1);
                 yield new Message.Welcome(version, uuid(rnd), rnd.nextLong(), uuid(rnd), version < 5 ? Message.NONE : uuid(rnd));
             }
             case 13 -> new Message.LinkStored(uuid(rnd));
@@ -52,7 +52,7 @@ class FrameCodecProperties {
                 long seq = rnd.nextLong(0, Long.MAX_VALUE);
                 yield new Message.CaughtUpTo(seq, rnd.nextBoolean() ? seq : rnd.nextLong(seq, Long.MAX_VALUE));
             }
-            case 18 -> new Message.Group(2 + rnd.nextInt(Limits.GROUP_CHANGES_MAX - 1));
+            case 18 -> new Message.Group(2 + rnd.nextInt(Limits.GROUP_CHANGES_MAX_V8 - 1));
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
             case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
@@ -294,7 +294,8 @@ class FrameCodecProperties {
 
     /**
      * Version 7's Group (sync-protocol.md §3): tag 19, {@code count:u16}; a count of 0, 1 or above
-     * GROUP_CHANGES_MAX (256), a short one and one with trailing bytes are refused.
+     * GROUP_CHANGES_MAX_V8 (4,096, version 8's bound; the connection's version bounds it further,
+     * ServerGroupTest, ClientGroupTest), a short one and one with trailing bytes are refused.
      */
     @Test
     void goldenGroupFrameAndItsBounds() {
@@ -302,14 +303,35 @@ class FrameCodecProperties {
         assertArrayEquals(new byte[] {0, 0, 0, 3, 19, 0, 3}, frame);
         assertEquals(new Message.Group(3), decode(frame));
         assertEquals(new Message.Group(256), decode(FrameCodec.encode(new Message.Group(256))));
-        for (int count : new int[] {0, 1, 257, 0xFFFF}) {
+        assertArrayEquals(new byte[] {0, 0, 0, 3, 19, 0x10, 0}, FrameCodec.encode(new Message.Group(4096)));
+        assertEquals(new Message.Group(4096), decode(FrameCodec.encode(new Message.Group(4096))));
+        assertEquals(new Message.Group(257), decode(FrameCodec.encode(new Message.Group(257))));
+        for (int count : new int[] {0, 1, 4097, 0xFFFF}) {
             ByteBuffer.wrap(frame).putShort(5, (short) count);
             ProtocolException e = assertThrows(ProtocolException.class, () -> decode(frame));
-            assertEquals("message tag 19: Group of " + count + " (expected: 2 to 256)", e.getMessage());
+            assertEquals("message tag 19: Group of " + count + " (expected: 2 to 4096)", e.getMessage());
         }
         assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19, 0})));
         ProtocolException e = assertThrows(ProtocolException.class,
             () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {19, 0, 2, 0})));
         assertTrue(e.getMessage().contains("trailing"), e.getMessage());
+    }
+
+    /**
+     * Every count a Group's u16 can carry: 2 to GROUP_CHANGES_MAX_V8 (4,096) decodes to that
+     * Group and encodes back to the same bytes, any other is a ProtocolException naming it (the
+     * decoder knows no connection version: a version 7 connection's 256 is the session's and the
+     * server's check).
+     */
+    @Property(tries = 1000)
+    void aGroupCountDecodesExactlyFromTwoToTheVersion8Bound(@ForAll @IntRange(min = 0, max = 0xFFFF) int count) {
+        byte[] frame = {0, 0, 0, 3, 19, (byte) (count >> 8), (byte) count};
+        if (count >= 2 && count <= Limits.GROUP_CHANGES_MAX_V8) {
+            assertEquals(new Message.Group(count), decode(frame));
+            assertArrayEquals(frame, FrameCodec.encode(new Message.Group(count)));
+        } else {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> decode(frame));
+            assertEquals("message tag 19: Group of " + count + " (expected: 2 to 4096)", e.getMessage());
+        }
     }
 }

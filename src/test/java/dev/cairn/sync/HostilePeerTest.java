@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -263,20 +264,30 @@ class HostilePeerTest {
     }
 
     /**
-     * Protocol version 7's Group announces 2 to GROUP_CHANGES_MAX (256) Changes: a count outside
-     * that ends the connection (Error PROTOCOL naming it) before anything is held or stored.
+     * A Group announces 2 to 256 Changes on a protocol version 7 connection, 2 to 4,096 from
+     * version 8: a count outside that ends the connection (Error PROTOCOL naming it) before
+     * anything is held or stored. Before version 8 the decoder refused 257 on every connection.
      */
     @Test
     void aGroupOfTooFewOrTooManyChangesEndsTheConnection() throws Exception {
+        record Case(int version, int count, String expected) { }
         try (SyncFixture f = new SyncFixture(dir)) {
-            for (int count : new int[] {0, 1, 257}) {
+            for (Case c : List.of(
+                    new Case(8, 0, "message tag 19: Group of 0 (expected: 2 to 4096)"),
+                    new Case(8, 1, "message tag 19: Group of 1 (expected: 2 to 4096)"),
+                    new Case(8, 4097, "message tag 19: Group of 4097 (expected: 2 to 4096)"),
+                    new Case(7, 4097, "message tag 19: Group of 4097 (expected: 2 to 4096)"),
+                    new Case(7, 257, "Group(257) on a protocol version 7 connection (expected: 2 to 256 Changes; 4096 from"
+                        + " version 8)"))) {
                 try (Socket s = connect(f.port())) {
-                    assertInstanceOf(Message.Welcome.class, hello(s));
-                    s.getOutputStream().write(new byte[] {0, 0, 0, 3, 19, (byte) (count >> 8), (byte) count});
+                    s.getOutputStream().write(FrameCodec.encode(new Message.Hello(c.version(), SyncFixture.APP, UUID.randomUUID(),
+                        "hostile", 0, List.of(), List.of(), new byte[0], Message.NONE)));
+                    assertEquals(c.version(), assertInstanceOf(Message.Welcome.class, read(s, 1).getFirst()).protocolVersion());
+                    s.getOutputStream().write(new byte[] {0, 0, 0, 3, 19, (byte) (c.count() >> 8), (byte) c.count()});
                     Message.Error e = (Message.Error) readUntilClosed(s).stream()
                         .filter(m -> m instanceof Message.Error).findFirst().orElseThrow();
                     assertEquals(ErrorCode.PROTOCOL, e.code());
-                    assertEquals("message tag 19: Group of " + count + " (expected: 2 to 256)", e.text());
+                    assertEquals(c.expected(), e.text(), c.toString());
                 }
             }
             assertEquals(0, f.server.sequence());

@@ -137,13 +137,13 @@ class ProtocolVersionTest {
     }
 
     @Test
-    void versionsOutsideTwoToSevenAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
+    void versionsOutsideTwoToEightAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            for (int v : new int[] {1, 8}) {
+            for (int v : new int[] {1, 9}) {
                 CoreConn c = new CoreConn(core);
                 Message.Error e = assertInstanceOf(Message.Error.class, c.send(hello(v, UUID.randomUUID())).getFirst());
                 assertEquals(ErrorCode.VERSION, e.code());
-                assertEquals("protocol version " + v + " (expected: 2 to 7)", e.text());
+                assertEquals("protocol version " + v + " (expected: 2 to 8)", e.text());
             }
             CoreConn early = new CoreConn(core);
             Message.Error e = assertInstanceOf(Message.Error.class, early.send(new Message.Ping()).getFirst());
@@ -165,10 +165,19 @@ class ProtocolVersionTest {
         try (Database db = Database.open(dir.resolve("node"), "node", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             List<Message> sent = new ArrayList<>();
-            ClientSession v7 = new ClientSession(replica, Set.of(), sent::add);
+            ClientSession v8 = new ClientSession(replica, Set.of(), sent::add);
+            v8.start();
+            assertEquals(8, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> v8.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 8 (expected: 2 to 7)")));
+            assertTrue(f.versionRefused());
+            assertFalse(f.permanent());
+
+            sent.clear();
+            ClientSession v7 = new ClientSession(replica, Set.of(), sent::add, 7);
             v7.start();
             assertEquals(7, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
-            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+            f = assertThrows(ClientSession.Failure.class,
                 () -> v7.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 7 (expected: 2 to 6)")));
             assertTrue(f.versionRefused());
             assertFalse(f.permanent());

@@ -357,7 +357,7 @@ class RestoredServerTest {
             Key<Part> k = a.tree(Part.class).insert(part(2));
             Cairn b = f.connected("b");
             await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
-            assertEquals(List.of(7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+            assertEquals(List.of(8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
         }
     }
 
@@ -383,8 +383,8 @@ class RestoredServerTest {
             Key<Part> k = pa.insert(part(2));
             Cairn b = f.connected("b");
             await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
-            assertEquals(List.of(7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
-            assertEquals(4, ((Message.Welcome) proxy.pairs.get(3).down.getFirst()).protocolVersion());
+            assertEquals(List.of(8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+            assertEquals(4, ((Message.Welcome) proxy.pairs.get(4).down.getFirst()).protocolVersion());
             a.disconnect();
             proxy.gate = null;
             connect(a, f);

@@ -195,4 +195,71 @@ class ServerGroupTest {
             assertEquals(0, core.seq());
         }
     }
+
+    /**
+     * Version 8: a Group of 1,000 Changes (more than version 7's 256) is held and taken whole; a
+     * version 8 peer gets Group(1000) and the records, a version 7 peer the same records in Group
+     * frames of at most 256 (its decoder refuses more: each part applied whole there), a version
+     * 6 peer them without a Group. Before version 8 the decoder refused Group(1000).
+     */
+    @Test
+    void aVersion8GroupOf1000IsTakenWholeAndReachesAVersion7PeerInGroupsOf256() {
+        int n = 1000;
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2 * n)) {
+            CoreConn a = live(core, 8, List.of());
+            CoreConn v8 = live(core, 8, List.of());
+            CoreConn v7 = live(core, 7, List.of());
+            CoreConn v6 = live(core, 6, List.of());
+            Message.Keys ids = CoreConn.last(Message.Keys.class, a.send(new Message.NeedKeys("Part")));
+            int v8From = v8.received.size();
+            int v7From = v7.received.size();
+            int v6From = v6.received.size();
+            a.send(schemaDef("Part"), new Message.Group(n));
+            for (int i = 0; i < n - 1; i++) {
+                assertEquals(List.of(), a.send(created(i + 1, new Key<>("Part", ids.from() + i, 0), a.peer.clientId(), i)));
+            }
+            assertEquals(0, core.seq(), "held until the last");
+            List<Message> answer = a.send(created(n, new Key<>("Part", ids.from() + n - 1, 0), a.peer.clientId(), n - 1));
+            assertEquals(n, answer.stream().filter(m -> m instanceof Message.Ack).count());
+            assertEquals(n, core.seq());
+            assertEquals("G1000 1000", shape(noSchemas(v8, v8From)));
+            assertEquals("G256 256 G256 256 G256 256 G232 232", shape(noSchemas(v7, v7From)));
+            assertEquals("1000", shape(noSchemas(v6, v6From)));
+            List<Long> order = noSchemas(v7, v7From).stream().filter(m -> m instanceof Message.Pushed)
+                .map(m -> ((Message.Pushed) m).serverSeq()).toList();
+            assertEquals(java.util.stream.LongStream.rangeClosed(1, n).boxed().toList(), order, "in the group's order");
+            assertNull(a.closedFor);
+        }
+    }
+
+    /** A version 7 connection keeps version 7's bound: Group(257) ends it, nothing held. */
+    @Test
+    void aGroupOver256OnAVersion7ConnectionIsAProtocolError() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            CoreConn v7 = live(core, 7, List.of());
+            Message.Error e = assertInstanceOf(Message.Error.class, v7.send(new Message.Group(257)).getLast());
+            assertEquals(ErrorCode.PROTOCOL, e.code());
+            assertEquals("Group(257) on a protocol version 7 connection (expected: 2 to 256 Changes; 4096 from version 8)", e.text());
+            CoreConn v8 = live(core, 8, List.of());
+            assertEquals(List.of(), v8.send(new Message.Group(4096)), "held on version 8");
+            assertNull(v8.closedFor);
+        }
+    }
+
+    /** The Group counts and Pushed counts in order: [Group(3), P, P, P, P] is "G3 3, 1". */
+    private static String shape(List<Message> messages) {
+        List<String> parts = new java.util.ArrayList<>();
+        int records = 0;
+        for (Message m : messages) {
+            if (m instanceof Message.Group g) {
+                if (records > 0) parts.add(String.valueOf(records));
+                records = 0;
+                parts.add("G" + g.count());
+            } else if (m instanceof Message.Pushed) {
+                records++;
+            }
+        }
+        if (records > 0) parts.add(String.valueOf(records));
+        return String.join(" ", parts);
+    }
 }

@@ -145,7 +145,8 @@ public final class SyncClient implements AutoCloseable {
     }
 
     /**
-     * Write batches (groups of the outbox, protocol version 7) larger than the send window that
+     * Write batches (groups of the outbox, protocol version 7 and later) larger than the send
+     * window (4,096 changes from version 8, 256 on 7; or 4 MiB of values) that
      * went to the server in parts over all connections: other nodes may have seen part of them
      * (sync-protocol.md §4.1 step 3).
      */
@@ -526,8 +527,8 @@ public final class SyncClient implements AutoCloseable {
                     if (groupsCut.get() != groupsCutBase + session.groupsCut()) {
                         groupsCut.set(groupsCutBase + session.groupsCut());
                         LOG.log(System.Logger.Level.INFO, logPrefix + "changes that must travel together went to the server in"
-                            + " parts, being more than the send window (" + ClientSession.WINDOW + " records, "
-                            + (ClientSession.WINDOW_BYTES >> 20) + " MiB): a write batch that large, or batches that rewrote records"
+                            + " parts, being more than the send window (" + session.window() + " records on protocol "
+                            + session.protocolVersion() + ", " + (ClientSession.WINDOW_BYTES >> 20) + " MiB): a write batch that large, or batches that rewrote records"
                             + " of earlier ones not yet sent (they go as one group); other nodes may see part of them for a moment ("
                             + groupsCut.get() + " so far)");
                     }
