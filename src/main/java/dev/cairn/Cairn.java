@@ -198,11 +198,12 @@ public final class Cairn implements AutoCloseable {
      * stored between transactions, not during one): a batch that inserts more records into a
      * tree than the pool holds fails at once with {@link IllegalStateException}, while {@code
      * insertAll} outside a batch waits for ranges. A batch is atomic on this node and, with sync
-     * protocol 7 (server and nodes), on the other nodes that are connected and caught up: they
-     * apply its records in one transaction. Other nodes receive its records one by one, and a
+     * protocol 7 or later (server and nodes), on the other nodes that are connected and caught up: they
+     * apply its records in one transaction. Other nodes receive its records in parts, and a
      * reader there may see part of it for a moment, when they get it through a catch-up, when the
      * batch, or the batches that must travel with it (later batches that rewrote its records
-     * before they were sent), exceed the send window (256 records or 4 MiB of values), when the server
+     * before they were sent), exceed the send window (4,096 records with protocol 8, 256 with
+     * protocol 7 at either end, or 4 MiB of values), when the server
      * refuses one of its changes (the rest is taken), or over protocol 6 or older
      * (spec/database-layout.md §7).
      * {@snippet :
