@@ -126,7 +126,7 @@ public final class Limits {
         Check.that(TREE_NAME_BYTES_MAX <= KEY_BYTES_MAX, "tree names are catalog keys");
         Check.that(FRAME_BYTES_MAX <= PENDING_BYTES_MAX / 2, "two largest frames fit the outbound queue");
         Check.that(2 * PING_MILLIS <= DEAD_MILLIS, "a Ping has at least PING_MILLIS to be answered");
-        Check.that(ITERATION_STEP_MAX < ITERATION_MAX && ITERATION_MAX < Long.MAX_VALUE / 2,
+        Check.that(ITERATION_STEP_MAX < ITERATION_MAX && ITERATION_MAX <= Long.MAX_VALUE - ITERATION_STEP_MAX,
             "a stored iteration plus a step never overflows");
         Check.that(GROUP_CHANGES_MAX_V7 <= GROUP_CHANGES_MAX_V8 && GROUP_CHANGES_MAX_V8 <= 0xFFFF,
             "a Group's count is a u16, and version 8 allows what version 7 does");
