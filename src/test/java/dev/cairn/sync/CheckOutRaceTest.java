@@ -15,6 +15,7 @@ import dev.cairn.db.TreeImpl;
 import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,12 +41,14 @@ class CheckOutRaceTest {
      */
     @Test
     void checkInsMadeOfflineFollowTheChangesMadeBeforeThem() {
-        int n = FrameCodec.groupChangesMax(FrameCodec.PROTOCOL_VERSION) + 20;
+        // On a version 7 connection (window 256): the rule does not depend on the version, and
+        // version 8's window would need over 4,096 records (and ids) for the same case.
+        int n = FrameCodec.groupChangesMax(7) + 20;
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 1000);
              Database db = Database.open(dir.resolve("node"), "n", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
-            ManualLink first = new ManualLink(core, replica);
+            ManualLink first = new ManualLink(core, replica, Set.of(), 7);
             first.settle();
             List<Key<Part>> keys = new java.util.ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -63,7 +66,7 @@ class CheckOutRaceTest {
                 tree.checkIn(keys.get(i));
             }
 
-            ManualLink second = new ManualLink(core, replica);
+            ManualLink second = new ManualLink(core, replica, Set.of(), 7);
             second.settle();
             List<Message> refused = second.received.stream().filter(m -> m instanceof Message.Refused).toList();
             assertEquals(List.of(), refused, "every offline change was accepted");

@@ -229,7 +229,7 @@ class ProtocolVersionTest {
             assertTrue(f.permanent());
 
             assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 1));
-            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 8));
+            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 9));
         }
     }
 
