@@ -68,9 +68,12 @@ class ConnectionFloodTest {
             // was due every 100 ms).
             drain.join(10_000);
             String log = String.join("\n", lines);
-            assertEquals(1, log.split("cannot accept connections", -1).length - 1, log);
+            // Once per stretch: the flood's backlog, drained while the test closes its sockets,
+            // may make a second stretch (seen under load), never a line per failed accept.
+            int stretches = log.split("cannot accept connections", -1).length - 1;
+            assertTrue(stretches >= 1 && stretches <= 3, log);
+            assertEquals(stretches, log.split("accepting connections again \\(", -1).length - 1, log);
             assertTrue(log.contains("Too many open files; pausing accepts for 100 ms at a time until one works"), log);
-            assertTrue(log.contains("accepting connections again ("), log);
         } finally {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) server.destroyForcibly();

@@ -252,8 +252,9 @@ public final class SyncClient implements AutoCloseable {
                     // A server older than this build: it is offered the version below now (it
                     // answered, so no backoff), and the connection after that one the newest again.
                     offer = offered - 1;
-                    LOG.log(toldOlderServer ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
+                    LOG.log(offer >= lowestOfferTold ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
+                        + (offer == 7 ? ", whose groups hold at most 256 records: a larger write batch reaches other nodes in parts" : "")
                         + (offer < 7 ? ", without groups: other nodes receive a write batch record by record, and a record"
                         + " changed again before the server acknowledged its last change after the records written in between"
                         + " (sync-protocol.md §9)" : "")
@@ -262,7 +263,7 @@ public final class SyncClient implements AutoCloseable {
                         + "data this node sends" : "") + (offer < 4 ? ", and a server that is not the one this "
                         + "database is linked to may be taken for one restored from a backup (SERVER_BEHIND)" : "")
                         + ". Upgrade the server");
-                    toldOlderServer = true;
+                    lowestOfferTold = Math.min(lowestOfferTold, offer);
                     continue;
                 }
                 if (f.retryLater() && linkedDatabase()) {
@@ -630,8 +631,11 @@ public final class SyncClient implements AutoCloseable {
     private int offer = FrameCodec.PROTOCOL_VERSION;
     /** The version the last Hello offered (link thread only). */
     private int offered;
-    /** A server older than this build was logged at INFO once; later ones at DEBUG. */
-    private boolean toldOlderServer;
+    /**
+     * The lowest version a step down was logged for at INFO (each version once: what it gives up
+     * is said once; later connections' step-downs at DEBUG). Link thread only.
+     */
+    private int lowestOfferTold = FrameCodec.PROTOCOL_VERSION;
     /** The last refusal announced while retrying (link thread only): each is told once. */
     private String lastRefusal;
     /** The last protocol error of the server logged as a warning: each is logged once (link thread only). */
