@@ -222,9 +222,10 @@ public final class Cairn implements AutoCloseable {
      * is built in {@code target/backup.partial}, opened and verified there, and moved into
      * {@code target} only then, so a backup that fails or is killed leaves no folder that could
      * pass for one. Unlike {@code cairn backup} of a folder another process holds, it never fails
-     * because writers keep committing. A node's folder restored from it is refused by its server
-     * ({@code NODE_COPY}, see the README): it is for recovering the node's records (export
-     * them), a server's ({@link CairnServer#backup}) is the one to restore. A {@link #close}
+     * because writers keep committing. The copy holds the note {@code backup-of.txt}
+     * (storage-format.md §8.1). A node's folder restored from it is taken by its server for the
+     * node only if the node made no new link after the backup, and refused for good otherwise
+     * ({@code NODE_COPY}): README, "Restoring a node from a backup". A {@link #close}
      * meanwhile waits for it to finish.
      *
      * @param target a folder that does not hold a database (it is created if missing), not

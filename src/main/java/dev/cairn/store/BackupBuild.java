@@ -13,18 +13,21 @@ import java.nio.file.StandardCopyOption;
  * is whole and checked. So a backup killed part-way leaves no data file in the target that
  * could be taken for a backup, only this folder, which the next backup names (as compaction
  * names its {@code compact.partial}). A copy that fails leaves nothing: the folder, its lock
- * file, and the target folders the backup created are removed again.
+ * file, and the target folders the backup created are removed again. A published backup holds
+ * the note {@link BackupNote#FILE}, saying which folder it copies and when.
  */
 public final class BackupBuild implements AutoCloseable {
     /** The build folder's name inside the target. */
     public static final String DIR = "backup.partial";
 
+    private final Path sourceDir;
     private final Path targetDir;
     private final Path build;
     private final Path createdFrom;
     private boolean done;
 
-    private BackupBuild(Path targetDir, Path createdFrom) {
+    private BackupBuild(Path sourceDir, Path targetDir, Path createdFrom) {
+        this.sourceDir = sourceDir;
         this.targetDir = targetDir;
         this.build = targetDir.resolve(DIR);
         this.createdFrom = createdFrom;
@@ -46,7 +49,7 @@ public final class BackupBuild implements AutoCloseable {
                 + " and run the backup again");
         }
         Backup.checkTarget(sourceDir, targetDir, "backup");
-        return new BackupBuild(targetDir, Backup.firstMissing(targetDir));
+        return new BackupBuild(sourceDir, targetDir, Backup.firstMissing(targetDir));
     }
 
     /** The folder to copy into. */
@@ -55,14 +58,18 @@ public final class BackupBuild implements AutoCloseable {
     }
 
     /**
-     * Moves the copy into the target: its log first, then its data file (the file that makes the
-     * target a database), each by a rename, and the target folder forced; then removes the build
-     * folder with the lock file an open of the copy left in it.
+     * Moves the copy into the target: the backup's note ({@link BackupNote}) first, then its log,
+     * then its data file (the file that makes the target a database), each by a rename, and the
+     * target folder forced; then removes the build folder with the lock file an open of the copy
+     * left in it. The note goes first so that no backup is in place without it.
      *
      * @throws CairnException a rename failed (the build is then removed by {@link #close})
      */
     public void publish() {
         try {
+            BackupNote.write(build, sourceDir, java.time.Instant.now());
+            Files.move(build.resolve(BackupNote.FILE), targetDir.resolve(BackupNote.FILE), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
             Path wal = build.resolve(Store.WAL_FILE);
             if (Files.exists(wal)) Files.move(wal, targetDir.resolve(Store.WAL_FILE), StandardCopyOption.ATOMIC_MOVE);
             Files.move(build.resolve(Store.DATA_FILE), targetDir.resolve(Store.DATA_FILE), StandardCopyOption.ATOMIC_MOVE);
@@ -86,7 +93,10 @@ public final class BackupBuild implements AutoCloseable {
             deleteBuild();
             // A log there without a data file is this copy's, moved by a publish that failed before the data
             // file (the target held neither: checkTarget).
-            if (!Files.exists(targetDir.resolve(Store.DATA_FILE))) Files.deleteIfExists(targetDir.resolve(Store.WAL_FILE));
+            if (!Files.exists(targetDir.resolve(Store.DATA_FILE))) {
+                Files.deleteIfExists(targetDir.resolve(Store.WAL_FILE));
+                Files.deleteIfExists(targetDir.resolve(BackupNote.FILE));
+            }
             Backup.removeCreatedFolders(targetDir, createdFrom);
             return "; nothing was left in " + targetDir;
         } catch (IOException e) {
@@ -106,7 +116,8 @@ public final class BackupBuild implements AutoCloseable {
 
     /** Removes the build folder and the files a copy and its open leave in it (a stranger's file fails the delete). */
     private void deleteBuild() throws IOException {
-        for (String name : new String[] {Store.DATA_FILE, Store.DATA_FILE + ".new", Store.WAL_FILE, Store.LOCK_FILE}) {
+        for (String name : new String[] {Store.DATA_FILE, Store.DATA_FILE + ".new", Store.WAL_FILE, Store.LOCK_FILE,
+                BackupNote.FILE}) {
             Files.deleteIfExists(build.resolve(name));
         }
         Files.deleteIfExists(build);
