@@ -22,9 +22,11 @@ import java.util.UUID;
  * @param unsent changes in the outbox, not yet acknowledged by the server
  * @param heldHere check-outs this node holds
  * @param checkOuts check-outs it knows of, its own included
+ * @param linkName the node name of its last link, null when never linked or linked by a Cairn that did not store it
+ * @param linkAppId the application id of its last link, null as {@code linkName}
  */
 public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, long epochSeq, List<String> syncTrees, long unsent,
-                          long heldHere, long checkOuts, List<TreeLine> trees) {
+                          long heldHere, long checkOuts, List<TreeLine> trees, String linkName, String linkAppId) {
 
     /** A user tree: its records and the schema versions this database holds. */
     public record TreeLine(String name, boolean versioned, long records, int schemaVersions) { }
@@ -52,7 +54,12 @@ public record NodeSummary(UUID nodeId, UUID serverId, long syncSeq, long epochSe
         return new NodeSummary(nodeId, server == null ? null : Layout.uuidOf(server), syncSeq,
             high == null ? syncSeq : Math.max(syncSeq, ByteBuffer.wrap(Layout.copy(high)).getLong()),
             trees == null ? List.of() : List.copyOf(SyncReplica.decodeTrees(Layout.copy(trees))),
-            r.hasTree(Layout.OUTBOX) ? r.count(Layout.OUTBOX) : 0, held, known, treeLines(r));
+            r.hasTree(Layout.OUTBOX) ? r.count(Layout.OUTBOX) : 0, held, known, treeLines(r),
+            text(r.get(Layout.NODE, SyncReplica.LINK_NAME)), text(r.get(Layout.NODE, SyncReplica.LINK_APP_ID)));
+    }
+
+    private static String text(MemorySegment utf8) {
+        return utf8 == null ? null : new String(Layout.copy(utf8), StandardCharsets.UTF_8);
     }
 
     private static List<TreeLine> treeLines(ReadTxn r) {

@@ -55,6 +55,12 @@ public final class SyncReplica implements Replica {
     static final byte[] SERVER_ID = "serverId".getBytes(StandardCharsets.US_ASCII);
     static final byte[] SYNC_SEQ = "syncSeq".getBytes(StandardCharsets.US_ASCII);
     static final byte[] LINK_TOKEN = "linkToken".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The node name and application id of the last link, stored with its token: the inspector
+     * connects a node's folder as that node, under its own name and id (database-layout.md §2).
+     */
+    static final byte[] LINK_NAME = "linkName".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] LINK_APP_ID = "linkAppId".getBytes(StandardCharsets.US_ASCII);
     /** The server run in which the node got its syncSeq (database-layout.md §2; sync-protocol.md §4.4). */
     static final byte[] SYNC_EPOCH = "syncEpoch".getBytes(StandardCharsets.US_ASCII);
     /**
@@ -494,6 +500,8 @@ public final class SyncReplica implements Replica {
     public void linkTokenIssued(UUID token) {
         db.write(() -> {
             db.txn().put(Layout.NODE, LINK_TOKEN, Layout.uuidBytes(token));
+            db.txn().put(Layout.NODE, LINK_NAME, db.nodeName().getBytes(StandardCharsets.UTF_8));
+            db.txn().put(Layout.NODE, LINK_APP_ID, db.appId().getBytes(StandardCharsets.UTF_8));
             return null;
         }, true);
     }

@@ -22,6 +22,9 @@ final class InspectLauncher {
     private InspectLauncher() { }
 
     /**
+     * Starts the inspector on {@code dir}; {@code appId} null: the one the folder last linked
+     * with, else the default.
+     *
      * @throws dev.cairn.CairnException the database does not open (damaged, locked, newer format):
      *         said here, before a jshell starts whose script would only print a stack trace
      */
@@ -49,8 +52,11 @@ final class InspectLauncher {
                 if (in == null) throw new IllegalStateException("cairn.jar lacks " + SCRIPT_RESOURCE);
                 Files.write(script, in.readAllBytes());
             }
-            Process p = io.command(jshell.toString(), "--class-path", jarPath().toString(),
-                "-R-Dcairn.dir=" + dir.toAbsolutePath(), "-R-Dcairn.appId=" + appId, script.toString()).start();
+            java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(jshell.toString(), "--class-path",
+                jarPath().toString(), "-R-Dcairn.dir=" + dir.toAbsolutePath()));
+            if (appId != null) command.add("-R-Dcairn.appId=" + appId); // else the folder's (Inspector#open)
+            command.add(script.toString());
+            Process p = io.command(command).start();
             int exit = p.waitFor();
             return awaitClosed(dir, err) ? exit : 2;
         } catch (IOException e) {

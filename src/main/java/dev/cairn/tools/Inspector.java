@@ -6,6 +6,10 @@ import dev.cairn.CairnException;
 import dev.cairn.GenericTree;
 import dev.cairn.Key;
 import dev.cairn.RecordMeta;
+import dev.cairn.db.NodeSummary;
+import dev.cairn.store.BackupNote;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,9 +37,13 @@ public final class Inspector implements AutoCloseable {
         db.json("Part/3.0")           the same as a compact string, to edit and save
         db.schema("Part")             the current schema of a tree, as JSON
         db.find("Part", "text")       records whose JSON contains text (ignoring case; strings are
-                                      searched as their characters: "a\\nb" finds a line break)
+                                      searched as their characters: "a\\nb" finds a line break);
+                                      the list shortens strings over 200 characters (db.show or
+                                      db.json gives a whole record)
         db.insert("Part", "{...}")    a new record from JSON; returns its key
-        db.checkOut("Part/3.0")       check a record out (needed before save and remove)
+        db.checkOut("Part/3.0")       check a record out (needed before save and remove); not
+                                      connected, the request waits for the server until db.connect
+                                      links, and lasts while this inspector runs (not after /exit)
         db.save("Part/3.0", "{...}")  change a checked-out record (members left out stay); a Key
                                       member is not checked against the tree its class names: a key
                                       of another tree makes the application's updates of the record
@@ -48,31 +56,67 @@ public final class Inspector implements AutoCloseable {
         db.setStateNumber("Part/3.0", 2)   set n of Draft(n) or Released(n)
         db.borrow("Part/3.0")         who holds a record (Free, Mine, HeldBy, Waiting)
         db.checkOuts()                every record that is not free
-        db.connect("host", 7070)      link to a sync server (waits until caught up)
+        db.connect("host", 7070)      link to a sync server (waits until caught up) as the folder's
+                                      node, under the name and application id it last linked with:
+                                      the inspector IS that node to the server, so connect a node's
+                                      folder only while its application is stopped. Refused on a
+                                      backup (a folder with backup-of.txt): the server would take
+                                      it for the node and end the node's own link for good
         db.connection()               connected to a sync server or standalone
-        db.verify()                   check every page, record and the outbox (reopens the database)
+        db.verify()                   check every page, record and the outbox (closes and reopens
+                                      the database: a link to a server ends, db.connect again;
+                                      check-outs asked for and not yet granted are dropped)
         db.close()                    close the database (leaving jshell closes it too)
         db.cairn()                    the Cairn handle, for anything else
         db.help()                     this list
         """;
 
+    /** How long a string find lists in full. */
+    static final int FIND_STRING_CHARS_MAX = 200;
+
     private final Path dir;
     private final PrintStream out;
     /** Opened for jshell ({@link #openForShell}): expected errors lose their stack trace (see {@link #call}). */
     private final boolean shell;
-    /** How the database is opened: node name "inspector", and the application id a server checks on connect. */
+    /**
+     * How the database is opened: the node name and application id the folder last linked with
+     * ({@link NodeSummary#linkName}), else {@value #UNLINKED_NAME} and the given or default id.
+     */
     private final Cairn.Options options;
+    /** The application id the folder last linked with, or null (never linked, or by a Cairn that did not store it). */
+    private final String linkAppId;
+    /** The --app-id given, or null. */
+    private final String givenAppId;
+    /** Check-outs asked for and not yet granted or refused: the typed layer shows them as Free (their request is not stored). */
+    private final java.util.Set<String> asked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Where the last db.connect linked, for what db.verify says; null before any. */
+    private volatile String linkedTo;
     /** Volatile: the shutdown hook of {@link #openForShell} closes the one {@link #verify} last opened. */
     private volatile Cairn cairn;
     /** Set by {@link #close}: {@link #verify} must not open the database again after it. */
     private volatile boolean closed;
 
+    /** The node name of a folder that has none stored: one never linked, or last linked by an older Cairn. */
+    static final String UNLINKED_NAME = "inspector";
+
     private Inspector(Path dir, PrintStream out, boolean shell, String appId) {
         this.dir = dir;
         this.out = out;
         this.shell = shell;
-        this.options = Cairn.Options.defaults().withNodeName("inspector").withAppId(appId);
+        NodeSummary node = storedNode(dir);
+        this.linkAppId = node == null ? null : node.linkAppId();
+        this.givenAppId = appId;
+        String name = node == null || node.linkName() == null ? UNLINKED_NAME : node.linkName();
+        String id = appId != null ? appId : linkAppId != null ? linkAppId : Cairn.Options.defaults().appId();
+        this.options = Cairn.Options.defaults().withNodeName(name).withAppId(id);
         this.cairn = Cairn.open(dir, options);
+    }
+
+    /** What the node's folder says of itself (its last link's name and application id), or null for another folder. */
+    private static NodeSummary storedNode(Path dir) {
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            return NodeSummary.read(r);
+        }
     }
 
     /** Opens the database in {@code dir} (which must exist) for inspection. */
@@ -80,11 +124,15 @@ public final class Inspector implements AutoCloseable {
         return open(Path.of(dir), System.out);
     }
 
+    /** As {@link #open(Path, PrintStream, String)} with no application id given: the folder's, else the default. */
     public static Inspector open(Path dir, PrintStream out) {
-        return open(dir, out, false, Cairn.Options.defaults().appId());
+        return open(dir, out, false, null);
     }
 
-    /** As {@link #open(Path, PrintStream)}, for a server of application {@code appId} ({@link #connect}). */
+    /**
+     * As {@link #open(Path, PrintStream)}, for a server of application {@code appId} ({@link
+     * #connect}); null: the id the folder last linked with, else {@code default}.
+     */
     public static Inspector open(Path dir, PrintStream out, String appId) {
         return open(dir, out, false, appId);
     }
@@ -94,7 +142,7 @@ public final class Inspector implements AutoCloseable {
      * (Cairn's own exceptions, {@link IllegalArgumentException}, {@link IllegalStateException}:
      * a bad key, JSON of the wrong type, a record not checked out, ...) reach jshell without their
      * stack trace, so jshell shows one line, the exception's type and message (and one per cause).
-     * Anything else keeps its trace: that is a bug to report.
+     * Anything else keeps its trace: that is a bug to report. {@code appId} null: the folder's.
      */
     public static Inspector openForShell(String dir, String appId) {
         Inspector inspector = open(Path.of(dir), System.out, true, appId);
@@ -169,8 +217,17 @@ public final class Inspector implements AutoCloseable {
 
     public void info() {
         run(() -> {
-            out.println("folder " + dir.toAbsolutePath() + "\nnode   " + cairn.nodeId() + "\nlink   " + connection()
-                + "\ntrees  " + cairn.treeNames());
+            out.println("folder " + dir.toAbsolutePath() + "\nnode   " + cairn.nodeId() + ", name '" + options.nodeName() + "'"
+                + (options.nodeName().equals(UNLINKED_NAME) && linkAppId == null ? " (the folder names none: never linked,"
+                    + " or linked by an older Cairn)" : " (as it last linked)")
+                + "\napp id '" + options.appId() + "'" + (givenAppId == null && linkAppId != null ? " (as it last linked)"
+                    : appIdRefused() ? " (given; the folder last linked with '" + linkAppId + "': db.connect refuses)" : "")
+                + "\nlink   " + connection() + "\ntrees  " + cairn.treeNames());
+            BackupNote backup = BackupNote.read(dir);
+            if (backup != null) {
+                out.println("backup " + backup + " (" + BackupNote.FILE + "): inspect it, but do not connect it as it is;"
+                    + " db.connect refuses (db.help())");
+            }
         });
     }
 
@@ -209,6 +266,7 @@ public final class Inspector implements AutoCloseable {
             GenericTree t = cairn.genericTree(tree);
             String needle = text.toLowerCase(Locale.ROOT);
             List<Key<?>> hits = new ArrayList<>();
+            boolean shortened = false;
             for (Key<?> k : t.keys()) {
                 String json = t.getJson(k.id(), k.revision());
                 // the printed form escapes quotes, backslashes and control characters: a value's own
@@ -216,8 +274,14 @@ public final class Inspector implements AutoCloseable {
                 if (json.toLowerCase(Locale.ROOT).contains(needle)
                     || unescaped(json).toLowerCase(Locale.ROOT).contains(needle)) {
                     hits.add(k);
-                    out.println(k + "  " + json);
+                    String listed = JsonAbbreviation.strings(json, FIND_STRING_CHARS_MAX);
+                    shortened |= listed.length() != json.length();
+                    out.println(k + "  " + listed);
                 }
+            }
+            if (shortened) {
+                out.println("(strings over " + FIND_STRING_CHARS_MAX + " characters are shortened above, \"...\" and how"
+                    + " many more; db.show(\"KEY\") or db.json(\"KEY\") gives the whole record)");
             }
             return hits;
         });
@@ -258,26 +322,49 @@ public final class Inspector implements AutoCloseable {
     }
 
     /**
-     * Asks for the check-out and waits up to 10 s for it; if the record is held by another node,
-     * says where this node stands in the queue (the check-out arrives later, see {@link #borrow}).
+     * Asks for the check-out and, when connected, waits up to 10 s for it; if the record is held
+     * by another node, says where this node stands in the queue. Not connected, it says that the
+     * request waits for the server. A check-out that arrives later is said when it does.
      */
     public void checkOut(String key) {
         run(() -> {
             Key<?> k = Key.parse(key);
             GenericTree tree = cairn.genericTree(k.tree());
-            if (await(tree.checkOut(k.id(), k.revision()), 10)) {
+            tree.getJson(k.id(), k.revision()); // a record that does not exist is said, not "asked for"
+            boolean connected = cairn.isConnected();
+            CompletableFuture<Void> request = tree.checkOut(k.id(), k.revision());
+            if (await(request, connected ? 10 : 0)) {
                 out.println("checked out " + k);
-            } else {
-                out.println("asked for " + k + ": " + tree.borrowState(k.id(), k.revision()));
+                return;
             }
+            asked.add(k.toString());
+            request.whenComplete((done, failure) -> {
+                // Not in the set: dropped by verify's reopen, which says so; closed: the session is over.
+                if (!asked.remove(k.toString()) || closed) return;
+                out.println(failure == null ? "checked out " + k + " (asked for earlier)"
+                    : "check-out of " + k + " failed: " + failure.getMessage());
+            });
+            out.println(connected ? "asked for " + k + ": " + tree.borrowState(k.id(), k.revision())
+                + " (the check-out comes when the holder gives it back; said here then)" : notConnected(k));
         });
     }
 
-    /** Who holds a record: Free, Mine, HeldBy(node, name) or Waiting(holder, position). */
+    /** What an offline check-out says: the typed layer shows such a record Free until the server grants it. */
+    private static String notConnected(Key<?> k) {
+        return "asked for " + k + ", not connected: the request waits for the server, goes out when db.connect links,"
+            + " and lasts while this inspector runs (/exit, db.close and db.verify drop it). Until the server grants it,"
+            + " db.borrow shows the record Free and db.save and db.remove refuse it; the check-out is said here when it comes";
+    }
+
+    /** Who holds a record: Free, Mine, HeldBy(node, name) or Waiting(holder, position); says a request still waiting. */
     public BorrowState borrow(String key) {
         return call(() -> {
             Key<?> k = Key.parse(key);
-            return cairn.genericTree(k.tree()).borrowState(k.id(), k.revision());
+            BorrowState state = cairn.genericTree(k.tree()).borrowState(k.id(), k.revision());
+            if (state instanceof BorrowState.Free && asked.contains(k.toString())) {
+                out.println(k + ": asked for by this inspector, waiting for the server");
+            }
+            return state;
         });
     }
 
@@ -289,7 +376,11 @@ public final class Inspector implements AutoCloseable {
                 GenericTree tree = cairn.genericTree(name);
                 for (Key<?> k : tree.keys()) {
                     BorrowState state = tree.borrowState(k.id(), k.revision());
-                    if (!(state instanceof BorrowState.Free)) lines.add(k + "  " + state);
+                    if (!(state instanceof BorrowState.Free)) {
+                        lines.add(k + "  " + state);
+                    } else if (asked.contains(k.toString())) {
+                        lines.add(k + "  " + state + ", asked for by this inspector, waiting for the server");
+                    }
                 }
             }
             lines.forEach(out::println);
@@ -371,15 +462,45 @@ public final class Inspector implements AutoCloseable {
         return cairn.isConnected() ? "connected" : "not connected";
     }
 
-    /** Links to a sync server (of the application id the inspector was started with) and waits (up to 60 s) until caught up. */
+    /**
+     * Links to a sync server as the folder's node (its last link's name and application id, or
+     * those the inspector was started with) and waits (up to 60 s) until caught up. Refused on a
+     * backup's folder ({@link BackupNote}) and for an --app-id other than the folder's.
+     */
     public void connect(String host, int port) {
         run(() -> {
+            BackupNote backup = BackupNote.read(dir);
+            if (backup != null) throw new IllegalStateException(backupRefusal(backup));
+            if (appIdRefused()) {
+                throw new IllegalArgumentException("db.connect refused: this inspector was started with --app-id '" + givenAppId
+                    + "', but " + dir.toAbsolutePath() + " last linked with the application id '" + linkAppId + "', its"
+                    + " server's, which refuses any other (APP_ID): start cairn inspect without --app-id (it takes the"
+                    + " folder's)");
+            }
+            linkedTo = "db.connect(\"" + host + "\", " + port + ")";
             if (await(cairn.connect(host, port), 60)) {
                 out.println("connected to " + host + ":" + port);
             } else {
                 out.println("still linking to " + host + ":" + port + " (it goes on in the background)");
             }
         });
+    }
+
+    private boolean appIdRefused() {
+        return givenAppId != null && linkAppId != null && !givenAppId.equals(linkAppId);
+    }
+
+    /**
+     * Why a backup does not connect: it has the node's id and link token, so the server takes it
+     * for the node (sync-protocol.md §5.7), replaces the node's connection (REPLACED) and, once
+     * the copy's link is stored, refuses the node's own folder (NODE_COPY).
+     */
+    private String backupRefusal(BackupNote backup) {
+        return "db.connect refused: " + dir.toAbsolutePath() + " is " + backup + " (its " + BackupNote.FILE + " says so)."
+            + " A backup of a node's folder holds the node's id (" + cairn.nodeId() + ") and link token, so a sync server"
+            + " would take this inspector for the node and end the node's own link for good (REPLACED, and NODE_COPY when"
+            + " the node starts again). Inspect it without connecting. To restore the node from it, follow README"
+            + " \"Restoring a node from a backup\": the restored folder, with " + BackupNote.FILE + " deleted, is the node";
     }
 
     /** True once {@code f} completed within the time; its failure is rethrown as it was. */
@@ -397,15 +518,28 @@ public final class Inspector implements AutoCloseable {
         }
     }
 
-    /** Closes the database, runs the full verify of {@code cairn verify}, and opens it again. */
+    /**
+     * Closes the database, runs the full verify of {@code cairn verify}, and opens it again: a
+     * link to a server ends with the close, and so do check-outs asked for and not yet granted
+     * (their requests live in the open database); both are said.
+     */
     public boolean verify() {
         return call(() -> {
             if (closed) throw new IllegalStateException("database " + dir + " is closed");
+            boolean linked = cairn.isConnected() || linkedTo != null;
+            List<String> dropped = List.copyOf(asked);
+            asked.clear();
             cairn.close();
             try {
                 return Commands.verify(dir, out) == 0;
             } finally {
                 cairn = Cairn.open(dir, options);
+                if (linked) {
+                    out.println("db.verify closed and reopened the database, which ended its link to the server: "
+                        + linkedTo + " links again");
+                    linkedTo = null;
+                }
+                if (!dropped.isEmpty()) out.println("check-outs asked for and not granted were dropped: " + dropped);
             }
         });
     }

@@ -81,8 +81,17 @@ public final class Main {
             open elsewhere. Leaving jshell (/exit, the end of input) closes it cleanly; inspect returns
             once it is closed.
 
-              --app-id ID   the application id db.connect presents to a server (default: default):
-                            a server started with --app-id refuses any other
+              --app-id ID   the application id db.connect presents to a server. Default: the one
+                            the folder last linked with (its server's), else default. Given
+                            and other than the folder's, db.connect refuses (its server
+                            would refuse it: APP_ID), and says so
+
+            db.connect links as the folder's node, under the name it last linked with (a folder
+            that never linked, or last linked by an older Cairn: 'inspector'), so the server
+            goes on knowing the node by its name; the inspector IS that node to the server:
+            connect a node's folder only while its application is stopped. A backup (a folder
+            holding backup-of.txt, which every backup leaves) opens and shows it, but db.connect
+            refuses: the server would take it for the node and end the node's own link for good.
 
             Exit: jshell's own (0 after /exit), 2 could not start (a folder without a database, in
             use, no jshell) or the database was still in use 30 s after jshell ended.
@@ -112,6 +121,10 @@ public final class Main {
             console's backup TARGET, Cairn.backup), which cannot fail so. The copy is built in TARGET_DIR/backup.partial
             and moved into TARGET_DIR once checked: a backup that fails leaves nothing there, and
             one that was killed leaves only that folder, which the next backup names (delete it).
+            The copy holds the note backup-of.txt (the folder it copies, and when): a backup of a
+            node's folder is that node to its server, so cairn inspect on it refuses db.connect;
+            restored as the node's folder, delete the note there (README, "Restoring a node from
+            a backup").
             Exit 0 copied and verified, 1 the copy does not verify (it is kept as it is: it is what
             DIR holds), 2 could not run (DIR missing or unreadable, TARGET_DIR holding a database,
             no consistent copy of a folder in use, a full disk: nothing is left in TARGET_DIR).
@@ -401,8 +414,7 @@ public final class Main {
                         (server, stop) -> ServerConsole.start(server, System.in, out, stop), ServerConsole.interactive());
                     yield 0;
                 }
-                case "inspect" -> InspectLauncher.launch(a.expect(1, "--app-id").dir(0),
-                    a.option("--app-id", dev.cairn.Cairn.Options.defaults().appId()));
+                case "inspect" -> InspectLauncher.launch(a.expect(1, "--app-id").dir(0), a.option("--app-id", null));
                 case "stats" -> Commands.stats(a.expect(1).dir(0), out);
                 case "salvage" -> Commands.salvage(a.expect(1, "--apply").dir(0), a.flag("--apply"), out);
                 case "export" -> {
