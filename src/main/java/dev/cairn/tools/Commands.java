@@ -48,8 +48,12 @@ final class Commands {
             printRecovery(dir, store.recovered(), out);
             report = store.verify();
             node = r.hasTree(Layout.NODE);
+        } catch (LogRefusedException e) {
+            out.println("DAMAGED " + dir + ": " + e.getMessage()); // its message says what salvage would do
+            return 1;
         } catch (dev.cairn.CorruptionException e) {
             out.println("DAMAGED " + dir + ": " + e.getMessage());
+            out.println(restoreAdvice());
             return 1;
         }
         for (String problem : report.problems()) out.println("problem: " + problem);
@@ -86,6 +90,7 @@ final class Commands {
         out.printf("%s %s: txn %d, %d pages (%d free), %d store trees, %s%n",
             ok ? "OK" : "DAMAGED", dir, report.txnId(), report.pageCount(), report.freePageCount(),
             report.treeCount(), node ? records + " records checked" : "not a node's database (records not decoded)");
+        if (!ok) out.println(restoreAdvice());
         return ok ? 0 : 1;
     }
 
@@ -272,21 +277,33 @@ final class Commands {
                 store.formatVersion(), store.formatVersion() < 3 ? " (cairn compact makes a version-3 copy, with faster point reads)" : "");
             out.printf("txn         %d%n", report.txnId());
             out.printf("pages       %,d (%,d free)%n", report.pageCount(), report.freePageCount());
+            boolean node;
             try (ReadTxn r = store.beginRead()) {
-                printNode(NodeSummary.read(r), out);
+                NodeSummary summary = NodeSummary.read(r);
+                node = summary != null;
+                printNode(summary, out);
                 printServer(ServerSummary.read(r), out);
                 out.println("store trees " + r.treeNames().size());
                 for (String name : r.treeNames()) out.printf("  %-28s %,12d entries%n", name, r.count(name));
             }
             printRecovery(dir, store.recovered(), out);
+            // The figures come from the same walk as verify's store checks: say what it found.
+            if (report.ok()) {
+                out.println("check       pages intact (" + (node ? "records not decoded: " : "")
+                    + "cairn verify " + dir + " checks everything)");
+                return 0;
+            }
+            out.printf("check       DAMAGED: %,d problem%s in the pages: cairn verify %s names them and what to do%n",
+                report.problems().size(), report.problems().size() == 1 ? "" : "s", dir);
+            return 1;
         }
-        return 0;
     }
 
     /** A node database's identity, link and pending work; nothing for another kind of folder. */
     private static void printNode(NodeSummary node, PrintStream out) {
         if (node == null) return;
-        out.printf("node        id %s%n", node.nodeId());
+        out.printf("node        id %s%s%n", node.nodeId(), node.linkName() == null ? ""
+            : ", name '" + node.linkName() + "', app id '" + node.linkAppId() + "' (of its last link)");
         if (node.serverId() == null) {
             out.println("link        never linked to a server (standalone: it allocates its own ids)");
             // A standalone node grants its own check-outs: all it knows of are held here.
@@ -398,10 +415,18 @@ final class Commands {
      * remedy is a new folder.
      */
     private static String notInTheLog() {
-        return "salvage cannot get past this: the damage is not in the log. Restore the folder from a backup (cairn backup"
-            + " makes one); but for a node of a sync server, a restored backup is refused by the server as an older copy"
-            + " of the node (NODE_COPY) if the node has linked since the backup: give the node a new folder instead, which"
-            + " gets every record from the server, after exporting what only this folder holds (README, Sync)";
+        return "salvage cannot get past this: the damage is not in the log. " + restoreAdvice();
+    }
+
+    /**
+     * What to do about damage outside the log (verify, salvage): restore a backup, or, for a node
+     * that linked since the backup (which its server then refuses: NODE_COPY), a new folder.
+     */
+    private static String restoreAdvice() {
+        return "Restore the folder from a backup (cairn backup makes one; README, \"Restoring a node from a backup\");"
+            + " but for a node of a sync server, a restored backup is refused by the server as an older copy of the node"
+            + " (NODE_COPY) if the node has linked since the backup: give the node a new folder instead, which gets every"
+            + " record from the server, after exporting what only this folder holds (README, Sync)";
     }
 
     /**

@@ -44,7 +44,7 @@ public final class Main {
                                          export cut short (without its end line) is refused
           import  DIR TREE --jdbc URL [--table NAME] [--append] [--keep-ids]   ... or a table
           stats   DIR                    database id, file, page and tree figures (of a copy,
-                                         as verify)
+                                         as verify); exit 1 when its page check finds damage
           salvage DIR [--apply]          when the log refuses the open: say what giving up the
                                          commits it names would do; --apply does it (keeps a
                                          copy of the whole log), then verifies
@@ -268,8 +268,11 @@ public final class Main {
             id, the server it is linked to and how far it has synced, the changes the server has
             not yet acknowledged, its check-outs, and each tree's records and schema versions; for
             a server's folder its id, app id, changes accepted, clients, check-outs and records.
-            Exit 0 printed, 2 could not run (no database, in use, a file that cannot be read or
-            does not open).
+            It checks the pages as verify does, and says whether they are intact (a node's records
+            are not decoded: verify does that too); damaged, it says to run verify, which names
+            the problems and what to do.
+            Exit 0 printed and intact, 1 printed and damaged, 2 could not run (no database, in use,
+            a file that cannot be read or does not open).
             """),
         java.util.Map.entry("salvage", """
             usage: java -jar cairn.jar salvage DIR [--apply]

@@ -424,6 +424,36 @@ class MainTest {
         assertFalse(Files.exists(db.resolve("wal.cairn.refused-1")), "salvage changed nothing");
     }
 
+    /**
+     * Probe 87: verify on a zeroed data page said DAMAGED with no next step, and stats printed its
+     * figures, exit 0, with no hint: verify gives salvage's advice, stats says to run verify (exit 1).
+     */
+    @Test
+    void verifyOfADamagedPageSaysWhatToDoAndStatsSaysToRunVerify() throws IOException {
+        Path db = databaseWithParts(2000);
+        Result intact = cairn("stats", db.toString());
+        assertEquals(0, intact.code(), intact.out());
+        assertTrue(intact.out().contains("check       pages intact (records not decoded: cairn verify " + db
+            + " checks everything)"), intact.out());
+        byte[] file = Files.readAllBytes(db.resolve("data.cairn"));
+        long page = new String(file, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("P-1000") / 4096;
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(db.resolve("data.cairn"),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            c.write(java.nio.ByteBuffer.allocate(4096), page * 4096);
+        }
+        Result verified = cairn("verify", db.toString());
+        assertEquals(1, verified.code(), verified.out());
+        assertTrue(verified.out().contains("DAMAGED " + db + ": "), verified.out());
+        assertTrue(verified.out().contains("Restore the folder from a backup (cairn backup makes one; README, \"Restoring a"
+            + " node from a backup\")") && verified.out().contains("(NODE_COPY) if the node has linked since the backup: give"
+            + " the node a new folder"), verified.out());
+        Result stats = cairn("stats", db.toString());
+        assertEquals(1, stats.code(), stats.out());
+        assertTrue(stats.out().contains("data:Part"), stats.out());
+        assertTrue(stats.out().matches("(?s).*check       DAMAGED: \\d+ problems? in the pages: cairn verify " + java.util.regex.Pattern.quote(db.toString())
+            + " names them and what to do\n.*"), stats.out());
+    }
+
     /** A database that does not open is said before any jshell starts (its script would print a stack trace and go on). */
     @Test
     void inspectOfADatabaseThatDoesNotOpenSaysWhyAndExitsTwo() throws IOException {
