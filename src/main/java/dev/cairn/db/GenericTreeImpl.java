@@ -189,7 +189,7 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(out, "out");
         return db.readOrWrite(r -> {
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema, false);
+            Exported exported = convertEvery(r, schema, SqlCheck.NONE);
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
                     Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
@@ -212,7 +212,7 @@ public final class GenericTreeImpl implements GenericTree {
         Objects.requireNonNull(out, "out");
         return db.readOrWrite(r -> {
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema, true);
+            Exported exported = convertEvery(r, schema, SqlCheck.TEXT);
             try (Cursor c = r.cursor(t.dataTree)) {
                 out.append(SqlForm.createTable(table, schema)).append('\n');
                 for (boolean more = c.first(); more; more = c.next()) {
@@ -243,9 +243,9 @@ public final class GenericTreeImpl implements GenericTree {
      * hold is refused, naming it and its component, with nothing written), counting what of the
      * records' data the conversion leaves out. For a SQL form ({@code sql}), also a record with
      * a value no SQL column holds as it is: a char that is an unpaired surrogate
-     * ({@link SqlColumn#values}).
+     * ({@link SqlColumn#values}); for SQL text, also a string holding U+0000 ({@link SqlForm#checkText}).
      */
-    private Exported convertEvery(dev.cairn.store.ReadTxn r, Schema schema, boolean sql) {
+    private Exported convertEvery(dev.cairn.store.ReadTxn r, Schema schema, SqlCheck sql) {
         long records = 0;
         long notCarried = 0;
         java.util.Set<String> components = new java.util.LinkedHashSet<>();
@@ -264,7 +264,7 @@ public final class GenericTreeImpl implements GenericTree {
                         + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported. "
                         + advice(r, version, JsonForm.versionOf(body)));
                 }
-                if (sql) refuseWithoutSqlForm(c, body, schema);
+                if (sql != SqlCheck.NONE) refuseWithoutSqlForm(c, body, schema, sql);
                 if (!converted.notCarried().isEmpty()) {
                     notCarried++;
                     components.addAll(converted.notCarried());
@@ -276,14 +276,27 @@ public final class GenericTreeImpl implements GenericTree {
         return new Exported(records, version, notCarried, List.copyOf(components), writerMax, carrying);
     }
 
-    /** Refuses the cursor's record when a value of it has no SQL form, naming it (nothing exported). */
-    private void refuseWithoutSqlForm(Cursor c, MemorySegment body, Schema schema) {
+    /** Which SQL form an export writes, for {@link #convertEvery}: none (JSON lines), JDBC, or SQL text. */
+    private enum SqlCheck { NONE, JDBC, TEXT }
+
+    /** Refuses the cursor's record when a value of it has no SQL form (or, for text, no SQL text form), naming it (nothing exported). */
+    private void refuseWithoutSqlForm(Cursor c, MemorySegment body, Schema schema, SqlCheck sql) {
+        List<Object> values;
         try {
-            SqlColumn.values(body, t.versions, schema);
+            values = SqlColumn.values(body, t.versions, schema);
         } catch (IllegalArgumentException e) {
             Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
             throw new TransferRefusedException("record " + key + " of tree " + t.name + " has no SQL form: " + e.getMessage()
                 + "; nothing exported (JSON lines carry it: cairn export --format jsonl, GenericTree.exportJsonLines)");
+        }
+        if (sql != SqlCheck.TEXT) return;
+        try {
+            SqlForm.checkText(schema, values);
+        } catch (IllegalArgumentException e) {
+            Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+            throw new TransferRefusedException("record " + key + " of tree " + t.name + " has no SQL text form: "
+                + e.getMessage() + "; nothing exported (JSON lines carry it: cairn export --format jsonl; a JDBC export passes"
+                + " it as a parameter: --jdbc URL, GenericTree.exportJdbc, where the database holds it)");
         }
     }
 
@@ -453,7 +466,7 @@ public final class GenericTreeImpl implements GenericTree {
         return db.readOrWrite(r -> {
             // every walk (convert, insert, read back) sees this one snapshot
             Schema schema = exportSchema(schemaVersion);
-            Exported exported = convertEvery(r, schema, true);
+            Exported exported = convertEvery(r, schema, SqlCheck.JDBC);
             JdbcTransfer.export(t.name, table, c, append, schema, action -> {
                 try (Cursor cursor = r.cursor(t.dataTree)) {
                     for (boolean more = cursor.first(); more; more = cursor.next()) {

@@ -76,6 +76,27 @@ public final class SqlForm {
         return sql.append(");").toString();
     }
 
+    /**
+     * Refuses a record's column values ({@link SqlColumn#values}) that SQL text cannot carry: a
+     * string holding U+0000 (the default of a {@code char}). Written raw, sqlite3 and other tools
+     * that read text as C strings take the NUL byte for the end of the text and fail at that row
+     * and the next (record-format.md §10); other control characters load as they are. A JDBC
+     * export binds the value as a parameter instead.
+     *
+     * @throws IllegalArgumentException naming the component and where in its value the NUL is
+     */
+    public static void checkText(Schema schema, List<Object> values) {
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i) instanceof String text && text.indexOf('\0') >= 0) {
+                SqlColumn column = SqlColumn.of(schema).get(i);
+                throw new IllegalArgumentException("component " + column.name() + " holds U+0000 (NUL"
+                    + (column.type() == SqlColumn.Type.CHAR ? ", the default of a char" : "") + ") at index "
+                    + text.indexOf('\0') + ", which SQL text cannot carry: sqlite3 and other tools read its byte as the end"
+                    + " of the text, and lose that row and the next (record-format.md §10)");
+            }
+        }
+    }
+
     /** The {@code INSERT} statement of one row with {@code ?} for each value, as JDBC prepares it. */
     public static String insertParameters(String table, Schema schema) {
         StringBuilder sql = insertInto(table, schema).append("?, ?");

@@ -155,7 +155,9 @@ public final class Main {
                                last the end line {"cairn-export-end":{"tree":"TREE","records":N}}
                                (an empty tree: it alone)
               --format sql     CREATE TABLE plus one INSERT per record, last the end line
-                               -- end of export: N rows
+                               -- end of export: N rows; a record whose char or String
+                               holds U+0000 (a char's default) is refused (sqlite3 and
+                               others read it as the end of the text): jsonl or --jdbc
 
             The end line counts the records: import refuses an export that lacks it (cut short,
             e.g. killed; it may end exactly at a line boundary) or whose count disagrees.
