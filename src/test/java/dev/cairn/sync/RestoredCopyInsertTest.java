@@ -57,6 +57,8 @@ class RestoredCopyInsertTest {
                 new ManualLink(core, replica).settle();
                 assertEquals(2, core.recordCount());
                 assertEquals(part(2), parts.get(made), "the server kept the record it acknowledged, and the copy has it");
+                // Events reach listeners on a thread of their own, after the commit.
+                SyncFixture.await("the refusal's event", () -> events.stream().anyMatch(e -> e instanceof Event.ChangeRefused));
                 List<Event.ChangeRefused> refused = events.stream()
                     .filter(e -> e instanceof Event.ChangeRefused).map(e -> (Event.ChangeRefused) e).toList();
                 assertEquals(1, refused.size(), events.toString());
