@@ -46,6 +46,24 @@ class WaitingCheckOutsCostTest {
             });
     }
 
+    /**
+     * Delivers both ways until nothing moves, as the link does: a pump after each read pass,
+     * here of one message each. Returns the messages the node received.
+     */
+    private static int deliverOneByOne(ManualLink link) {
+        int messages = 0;
+        for (int round = 0; round < 1_000 && !(link.session.idle() && link.up.isEmpty() && link.down.isEmpty()); round++) {
+            link.session.pump();
+            link.deliverUp();
+            while (!link.down.isEmpty()) {
+                link.deliverDown(1);
+                link.session.pump();
+                messages++;
+            }
+        }
+        return messages;
+    }
+
     @Test
     void checkOutsAskedForOfflineCostALookupPerChangeAnsweredNotPerMessage() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100_000);
@@ -60,17 +78,7 @@ class WaitingCheckOutsCostTest {
             for (Key<Part> k : keys) parts.checkOut(k);
             AtomicLong lookups = new AtomicLong();
             ManualLink link = new ManualLink(core, replica, counting(replica, lookups), Set.of(), FrameCodec.PROTOCOL_VERSION);
-            // As the link does: a pump after each read pass, here of one message each.
-            int messages = 0;
-            for (int round = 0; round < 1_000 && !(link.session.idle() && link.up.isEmpty() && link.down.isEmpty()); round++) {
-                link.session.pump();
-                link.deliverUp();
-                while (!link.down.isEmpty()) {
-                    link.deliverDown(1);
-                    link.session.pump();
-                    messages++;
-                }
-            }
+            int messages = deliverOneByOne(link);
             for (Key<Part> k : keys) {
                 assertEquals(new BorrowState.Mine(), parts.borrowState(k), "granted: " + k);
             }
@@ -107,16 +115,7 @@ class WaitingCheckOutsCostTest {
             }
             AtomicLong lookups = new AtomicLong();
             ManualLink link = new ManualLink(core, replica, counting(replica, lookups), Set.of(), FrameCodec.PROTOCOL_VERSION);
-            int messages = 0;
-            for (int round = 0; round < 1_000 && !(link.session.idle() && link.up.isEmpty() && link.down.isEmpty()); round++) {
-                link.session.pump();
-                link.deliverUp();
-                while (!link.down.isEmpty()) {
-                    link.deliverDown(1);
-                    link.session.pump();
-                    messages++;
-                }
-            }
+            int messages = deliverOneByOne(link);
             assertEquals(0, core.checkOuts().size(), "every record checked in");
             assertTrue(messages >= RECORDS, "messages: " + messages);
             assertTrue(lookups.get() <= 6L * RECORDS, lookups + " lookups for " + RECORDS + " waiting check-ins and "
