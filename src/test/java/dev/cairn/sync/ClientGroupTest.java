@@ -11,10 +11,13 @@ import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
 import dev.cairn.testing.Fixtures.Part;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,6 +84,54 @@ class ClientGroupTest {
         link.session.outboxChanged();
         link.session.pump();
         return new Node(link, parts, keys);
+    }
+
+    /**
+     * A group waiting for room is not listed again at every Ack (probe 91: with protocol 8's
+     * window, a batch of 3,000 behind another waited through ~2,000 listings of 4,096 outbox
+     * entries and reached other nodes ~10 s late); it still goes whole once it fits.
+     */
+    @Test
+    void aGroupWaitingForRoomIsListedAgainOnlyAsTheWindowEmpties() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 10_000);
+             Database a = node(dir.resolve("a"), "a")) {
+            SyncReplica replica = SyncReplica.install(a);
+            TreeImpl<Part> parts = TreeImpl.open(a, Part.class, null);
+            GroupedReplica.Ends[] ends = {(listed, i) -> true};
+            AtomicLong listings = new AtomicLong();
+            Replica grouped = GroupedReplica.of(replica, (l, i) -> ends[0].after(l, i));
+            Replica counted = (Replica) Proxy.newProxyInstance(Replica.class.getClassLoader(), new Class<?>[] {Replica.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("outbox")) listings.incrementAndGet();
+                    try {
+                        return method.invoke(grouped, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+            ManualLink link = new ManualLink(core, replica, counted, Set.of(), 8);
+            link.settle();
+            List<Key<Part>> keys = new ArrayList<>();
+            a.write(() -> {
+                for (int i = 0; i < 6_000; i++) keys.add(parts.insert(part(i)));
+            });
+            ends[0] = byId(keys.getFirst(), 3_000);
+            link.up.clear();
+            link.session.outboxChanged();
+            link.session.pump();
+            assertEquals("G3000 3000", shape(queued(link)), "the second group waits for room");
+            link.deliverUp();
+            listings.set(0);
+            int acks = 0;
+            while (!link.down.isEmpty()) {
+                link.deliverDown(1);
+                link.session.pump();
+                acks++;
+            }
+            assertEquals(3_000, acks);
+            assertEquals("G3000 3000", shape(queued(link)), "the second group went whole once it fitted");
+            assertTrue(listings.get() <= 20, listings + " listings of the outbox while 3,000 Acks came");
+        }
     }
 
     @Test
