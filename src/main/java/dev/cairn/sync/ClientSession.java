@@ -86,6 +86,8 @@ public final class ClientSession {
     private boolean outboxDirty = true;
     /** The changes in flight when the last outbox listing stopped at a waiting change; -1: it did not ({@link #roomGrew}). */
     private int stoppedAt = -1;
+    /** The bytes in flight then. */
+    private long stoppedAtBytes;
     /** The Hello's lastSeq: the replica's, or 0 for a full catch-up (§5.6). */
     private long catchUpFrom;
     /** The seq and serverSeq of the last CaughtUpTo (at first the Hello's lastSeq and the Welcome's serverSeq): marks never go back. */
@@ -734,13 +736,14 @@ public final class ClientSession {
     /**
      * True when the outbox is worth listing again: the last listing did not stop at a change that
      * waits (for room, or for its record's older change in flight), or Acks freed a sixteenth of
-     * the window since, or nothing is in flight. A waiting change stops every later one, so
+     * the window since (of its count or of its bytes), or nothing is in flight. A waiting change stops every later one, so
      * listing again at each Ack finds it waiting again: with protocol 8's window that was 2,000
      * listings of 4,096 entries while a batch of 3,000 waited behind another (probe 91: such a
      * batch reached other nodes ~10 s late).
      */
     private boolean roomGrew() {
-        return stoppedAt < 0 || inFlight.isEmpty() || stoppedAt - inFlight.size() >= window() / 16;
+        return stoppedAt < 0 || inFlight.isEmpty() || stoppedAt - inFlight.size() >= window() / 16
+            || stoppedAtBytes - inFlightBytes >= WINDOW_BYTES / 16;
     }
 
     private void sendOutbox() {
@@ -771,6 +774,7 @@ public final class ClientSession {
             if (!sendGroup(group, ends, tooLarge)) {
                 outboxDirty = true;
                 stoppedAt = inFlight.size();
+                stoppedAtBytes = inFlightBytes;
                 return;
             }
         }
@@ -837,6 +841,7 @@ public final class ClientSession {
                 if (sent.outboxSeq() == p.outboxSeq()) continue;
                 outboxDirty = true; // its record's older change is in flight: it and those after it wait, in order
                 stoppedAt = inFlight.size();
+                stoppedAtBytes = inFlightBytes;
                 return;
             }
             Replica.Outgoing o = replica.outgoing(p);
