@@ -11,8 +11,6 @@ import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
 import dev.cairn.testing.Fixtures.Part;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,15 +98,7 @@ class ClientGroupTest {
             GroupedReplica.Ends[] ends = {(listed, i) -> true};
             AtomicLong listings = new AtomicLong();
             Replica grouped = GroupedReplica.of(replica, (l, i) -> ends[0].after(l, i));
-            Replica counted = (Replica) Proxy.newProxyInstance(Replica.class.getClassLoader(), new Class<?>[] {Replica.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("outbox")) listings.incrementAndGet();
-                    try {
-                        return method.invoke(grouped, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+            Replica counted = CountingReplica.of(grouped, listings, Set.of("outbox"));
             ManualLink link = new ManualLink(core, replica, counted, Set.of(), 8);
             link.settle();
             List<Key<Part>> keys = new ArrayList<>();

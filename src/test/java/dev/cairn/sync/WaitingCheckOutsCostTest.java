@@ -10,8 +10,6 @@ import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
 import dev.cairn.testing.Fixtures.Part;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,21 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class WaitingCheckOutsCostTest {
     private static final int RECORDS = 600;
+    /** The Replica methods that look in the store for one record or scan the check-outs. */
+    private static final Set<String> LOOKUPS = Set.of("hasPending", "holdsHere", "heldHere");
     @TempDir Path dir;
-
-    /** {@code inner}, counting the calls of {@code hasPending} and {@code holdsHere}/{@code heldHere} (store lookups). */
-    private static Replica counting(Replica inner, AtomicLong lookups) {
-        return (Replica) Proxy.newProxyInstance(Replica.class.getClassLoader(), new Class<?>[] {Replica.class},
-            (proxy, method, args) -> {
-                String name = method.getName();
-                if (name.equals("hasPending") || name.equals("holdsHere") || name.equals("heldHere")) lookups.incrementAndGet();
-                try {
-                    return method.invoke(inner, args);
-                } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                }
-            });
-    }
 
     /**
      * Delivers both ways until nothing moves, as the link does: a pump after each read pass,
@@ -77,7 +63,7 @@ class WaitingCheckOutsCostTest {
             for (int i = 0; i < RECORDS; i++) keys.add(parts.insert(part(i)));
             for (Key<Part> k : keys) parts.checkOut(k);
             AtomicLong lookups = new AtomicLong();
-            ManualLink link = new ManualLink(core, replica, counting(replica, lookups), Set.of(), FrameCodec.PROTOCOL_VERSION);
+            ManualLink link = new ManualLink(core, replica, CountingReplica.of(replica, lookups, LOOKUPS), Set.of(), FrameCodec.PROTOCOL_VERSION);
             int messages = deliverOneByOne(link);
             for (Key<Part> k : keys) {
                 assertEquals(new BorrowState.Mine(), parts.borrowState(k), "granted: " + k);
@@ -114,7 +100,7 @@ class WaitingCheckOutsCostTest {
                 parts.checkIn(keys.get(i));
             }
             AtomicLong lookups = new AtomicLong();
-            ManualLink link = new ManualLink(core, replica, counting(replica, lookups), Set.of(), FrameCodec.PROTOCOL_VERSION);
+            ManualLink link = new ManualLink(core, replica, CountingReplica.of(replica, lookups, LOOKUPS), Set.of(), FrameCodec.PROTOCOL_VERSION);
             int messages = deliverOneByOne(link);
             assertEquals(0, core.checkOuts().size(), "every record checked in");
             assertTrue(messages >= RECORDS, "messages: " + messages);
