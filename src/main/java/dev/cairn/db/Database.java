@@ -882,7 +882,7 @@ public final class Database implements AutoCloseable {
         byte[] value = recordValue(t, "insert", h, body); // before an id is taken
         KeyPool pool = pool(t);
         if (pool.peek() < 0) {
-            if (serverId != null) pool.take(t.name); // throws, saying how a linked node gets ids
+            if (serverId != null) throw new NoIdsLeftException(noIdsInHand(t));
             throw new NoIdsLeftException("insert into tree " + t.name + ": no ids left; this database never linked to a "
                 + "server and gave out every id up to " + (Integer.MAX_VALUE - 1) + " (or an import that kept its ids "
                 + "took them, up to the highest id it imported)");
@@ -890,6 +890,25 @@ public final class Database implements AutoCloseable {
         // The id is taken only once the indexes accepted the record: a refusal caught inside a
         // batch burns no id.
         return create(t, new Key<>(t.name, pool.peek(), 0), h, value, body, pool);
+    }
+
+    /**
+     * Why an insert of a linked node found no id: it was offline (a connected one waited for ids
+     * first, SyncReplica.awaitIds), and its write batch used up what the node held when the batch
+     * began (the committed pool), or the node held none.
+     */
+    private String noIdsInHand(TreeState t) {
+        long held = t.pool.available();
+        String advice = "ids come from the server only while the node is connected, and a connected node keeps at "
+            + "least " + idReserve + " per tree in hand (Cairn.Options.withIdReserve)";
+        if (held > 0) {
+            return "no ids left for this insert into tree " + t.name + ": the write batch took all " + held
+                + " id(s) of the tree this node held when the batch began; " + advice + "; nothing of the batch was "
+                + "stored (expected: connect, or offline batches of at most the ids in hand)";
+        }
+        return "no ids left in hand for tree " + t.name + ": this node used every id of the tree it held (or the "
+            + "tree is new since its last connection); " + advice + "; nothing was stored (expected: connect, so "
+            + "that the server gives tree " + t.name + " ids)";
     }
 
     /**

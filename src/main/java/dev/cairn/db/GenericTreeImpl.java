@@ -251,6 +251,7 @@ public final class GenericTreeImpl implements GenericTree {
         java.util.Set<String> components = new java.util.LinkedHashSet<>();
         int writerMax = 0;
         int version = t.versions.versionOf(schema);
+        SqlRefusals refused = new SqlRefusals();
         try (Cursor c = r.cursor(t.dataTree)) {
             for (boolean more = c.first(); more; more = c.next()) {
                 records++;
@@ -264,7 +265,7 @@ public final class GenericTreeImpl implements GenericTree {
                         + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported. "
                         + advice(r, version, JsonForm.versionOf(body)));
                 }
-                if (sql != SqlCheck.NONE) refuseWithoutSqlForm(c, body, schema, sql);
+                if (sql != SqlCheck.NONE) refused.note(c, withoutSqlForm(c, body, schema, sql));
                 if (!converted.notCarried().isEmpty()) {
                     notCarried++;
                     components.addAll(converted.notCarried());
@@ -272,6 +273,7 @@ public final class GenericTreeImpl implements GenericTree {
                 }
             }
         }
+        refused.throwIfAny();
         int carrying = notCarried == 0 ? 0 : versionCarryingEvery(r, version, writerMax);
         return new Exported(records, version, notCarried, List.copyOf(components), writerMax, carrying);
     }
@@ -279,24 +281,51 @@ public final class GenericTreeImpl implements GenericTree {
     /** Which SQL form an export writes, for {@link #convertEvery}: none (JSON lines), JDBC, or SQL text. */
     private enum SqlCheck { NONE, JDBC, TEXT }
 
-    /** Refuses the cursor's record when a value of it has no SQL form (or, for text, no SQL text form), naming it (nothing exported). */
-    private void refuseWithoutSqlForm(Cursor c, MemorySegment body, Schema schema, SqlCheck sql) {
+    /**
+     * The records an export to SQL refuses, gathered over the whole walk so that the refusal
+     * names them all (the first {@code NAMED}) rather than one per attempt: the first one's
+     * reason, then the count and keys of the others.
+     */
+    private final class SqlRefusals {
+        private static final int NAMED = 20;
+        private String first;
+        private final List<String> others = new java.util.ArrayList<>();
+        private long count;
+
+        void note(Cursor c, String reason) {
+            if (reason == null) return;
+            count++;
+            if (first == null) first = reason;
+            else if (others.size() < NAMED) others.add(key(Layout.idOf(c.key()), Layout.revisionOf(c.key())).toString());
+        }
+
+        void throwIfAny() {
+            if (first == null) return;
+            String rest = count == 1 ? "" : "; " + (count - 1) + " more record(s) of the tree are refused as well: "
+                + String.join(", ", others) + (count - 1 > others.size() ? ", ..." : "");
+            throw new TransferRefusedException(first + rest);
+        }
+    }
+
+    /** Why the cursor's record has no SQL form (or, for text, no SQL text form), naming it; null when it has one. */
+    private String withoutSqlForm(Cursor c, MemorySegment body, Schema schema, SqlCheck sql) {
         List<Object> values;
         try {
             values = SqlColumn.values(body, t.versions, schema);
         } catch (IllegalArgumentException e) {
             Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
-            throw new TransferRefusedException("record " + key + " of tree " + t.name + " has no SQL form: " + e.getMessage()
-                + "; nothing exported (JSON lines carry it: cairn export --format jsonl, GenericTree.exportJsonLines)");
+            return "record " + key + " of tree " + t.name + " has no SQL form: " + e.getMessage()
+                + "; nothing exported (JSON lines carry it: cairn export --format jsonl, GenericTree.exportJsonLines)";
         }
-        if (sql != SqlCheck.TEXT) return;
+        if (sql != SqlCheck.TEXT) return null;
         try {
             SqlForm.checkText(schema, values);
+            return null;
         } catch (IllegalArgumentException e) {
             Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
-            throw new TransferRefusedException("record " + key + " of tree " + t.name + " has no SQL text form: "
+            return "record " + key + " of tree " + t.name + " has no SQL text form: "
                 + e.getMessage() + "; nothing exported (JSON lines carry it: cairn export --format jsonl; a JDBC export passes"
-                + " it as a parameter: --jdbc URL, GenericTree.exportJdbc, where the database holds it)");
+                + " it as a parameter: --jdbc URL, GenericTree.exportJdbc, where the database holds it)";
         }
     }
 

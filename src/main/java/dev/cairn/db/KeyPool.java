@@ -43,14 +43,14 @@ public final class KeyPool {
         return new KeyPool(new ArrayList<>());
     }
 
-    /** The next id, removed from the pool. @throws NoIdsLeftException naming the tree if none is left */
+    /**
+     * The next id, removed from the pool. The database looks ({@link #peek}) before it takes, and
+     * says why none is left in the caller's terms.
+     *
+     * @throws NoIdsLeftException naming the tree if none is left
+     */
     public int take(String tree) {
-        if (ranges.isEmpty()) {
-            throw new NoIdsLeftException("no ids left in the key pool of tree " + tree
-                + ": a linked node takes ids from ranges the server gives it while connected (expected: connect, "
-                + "so that the server gives tree " + tree + " ids; while connected a node keeps an id reserve "
-                + "per tree for offline inserts)");
-        }
+        if (ranges.isEmpty()) throw new NoIdsLeftException("no ids left in the key pool of tree " + tree);
         int[] first = ranges.getFirst();
         int id = first[0];
         first[0]++;

@@ -430,9 +430,16 @@ class SyncTest {
             f.server.close();
             await("a is offline", () -> !a.isConnected());
             int inHand = received.getAsInt() - 400;
+            // A batch one larger than the ids in hand is refused whole, and says what it needed.
+            NoIdsLeftException batch = assertThrows(NoIdsLeftException.class,
+                () -> a.write(() -> { for (int i = 0; i <= inHand; i++) pa.insert(part(1000 + i)); }));
+            assertTrue(batch.getMessage().startsWith("no ids left for this insert into tree Part: the write batch took all "
+                + inHand + " id(s) of the tree this node held when the batch began"), batch.getMessage());
+            assertEquals(400, pa.size(), "nothing of the batch was stored");
             for (int i = 0; i < inHand; i++) pa.insert(part(1000 + i));
             NoIdsLeftException none = assertThrows(NoIdsLeftException.class, () -> pa.insert(part(-1)));
-            assertTrue(none.getMessage().startsWith("no ids left"), none.getMessage());
+            assertTrue(none.getMessage().startsWith("no ids left in hand for tree Part: this node used every id"),
+                none.getMessage());
 
             f.startServer();
             await("a is back", a::isConnected);

@@ -75,6 +75,22 @@ class NulSqlTextExportTest {
         }
     }
 
+    /** Every record holding U+0000 is named in one refusal, not one per export attempt (probe 91). */
+    @Test
+    void theRefusalNamesEveryRecordHoldingNul() {
+        try (Cairn c = Cairn.open(dir.resolve("many"))) {
+            Tree<N> t = c.tree(N.class);
+            for (int i = 0; i < 30; i++) t.insert(i % 2 == 0 ? new N("ok" + i, 'x') : new N("n" + i, '\u0000'));
+            StringBuilder out = new StringBuilder();
+            TransferRefusedException e = assertThrows(TransferRefusedException.class, () -> c.genericTree("N").exportSql("N", out));
+            assertTrue(e.getMessage().startsWith("record N/1.0 of tree N has no SQL text form: component c holds U+0000"),
+                e.getMessage());
+            assertTrue(e.getMessage().endsWith("; 14 more record(s) of the tree are refused as well: N/3.0, N/5.0, N/7.0, N/9.0,"
+                + " N/11.0, N/13.0, N/15.0, N/17.0, N/19.0, N/21.0, N/23.0, N/25.0, N/27.0, N/29.0"), e.getMessage());
+            assertEquals("", out.toString());
+        }
+    }
+
     @Test
     void jdbcCarriesIt() throws SQLException {
         FakeJdbc database = new FakeJdbc();
