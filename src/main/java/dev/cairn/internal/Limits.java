@@ -49,6 +49,19 @@ public final class Limits {
      * window lets be in flight, {@code WINDOW_BYTES} plus the one record that may start below it.
      */
     public static final long GROUP_BYTES_MAX = WINDOW_BYTES + RECORD_BYTES_MAX;
+    /**
+     * Most bytes of a catch-up (values and schemas, and {@code 64} per message) a node keeps
+     * unapplied until the catch-up's {@code CaughtUp}, so that it applies the whole catch-up in
+     * one transaction (sync-protocol.md §4.1 step 4); a larger catch-up is applied in parts of at
+     * least this much.
+     */
+    public static final long CATCH_UP_HELD_BYTES = 8 << 20;
+    /**
+     * Longest a node keeps a catch-up's frames unapplied (sync-protocol.md §4.1 step 4): a slower
+     * catch-up is applied in parts, each storing its marks, so that a poor link that drops every
+     * few seconds keeps its progress (what is kept is lost with the connection).
+     */
+    public static final long CATCH_UP_HELD_MILLIS = 1_000;
     /** Bytes queued for one sync connection before the server drops it as too slow. */
     public static final int PENDING_BYTES_MAX = 64 * 1024 * 1024;
     /** Largest frame a connection may announce before its Hello was accepted (sync-protocol.md §8). */

@@ -32,6 +32,9 @@ import java.util.function.Consumer;
  *       each whole within the window after a Group frame, and the Pushed frames of a Group from
  *       the server are applied in one local transaction ({@link #onMessages}), so a write batch
  *       of one node is atomic on the others (sync-protocol.md §4.1 step 3, §5.3).
+ *   <li>A catch-up is kept until its {@code CaughtUp} and applied in one local transaction (up to
+ *       {@link Limits#CATCH_UP_HELD_BYTES} and {@link Limits#CATCH_UP_HELD_MILLIS}, beyond which in
+ *       parts), so a node that was offline goes from its old state to the server's in one step (§4.1 step 4).
  *   <li>A {@link Message.Error}, a wrong server or a schema the app cannot read ends the
  *       session with {@link Failure}; nothing further is applied.
  * </ul>
@@ -104,6 +107,13 @@ public final class ClientSession {
     private int groupCount;
     /** A Group from the server whose Pushed had not all come by the end of a read pass, with what followed it. */
     private List<Message> heldBack = List.of();
+    /** Of heldBack, kept during a catch-up: how many messages, and their bytes as {@link #catchUpReleased} counts them. */
+    private int catchUpKept;
+    private long catchUpKeptBytes;
+    /** When the first of them was kept (System.nanoTime). */
+    private long catchUpKeptSince;
+    /** What a kept message counts for beyond its value: its key, header and object (a bound, not a measure). */
+    private static final int MESSAGE_OVERHEAD_BYTES = 64;
 
     /** A change in flight: its outbox entry and the bytes of its value. */
     private record Sent(long outboxSeq, long valueBytes) { }
@@ -282,6 +292,17 @@ public final class ClientSession {
      * and schemas, or more SchemaDef frames than records, before its last Pushed is a protocol
      * error of the server.
      *
+     * <p>During a catch-up every message is kept the same way until {@code CaughtUp}, so that the
+     * node goes from its old state to the server's in one transaction and a reader never sees
+     * part of a batch another node wrote (sync-protocol.md §4.1 step 4): up to {@link
+     * Limits#CATCH_UP_HELD_BYTES} and for at most {@link Limits#CATCH_UP_HELD_MILLIS}, past which
+     * what is kept is applied (a larger or slower catch-up goes in parts, each keeping its progress,
+     * so that a link that drops every few seconds still gets there), and up to an Error or a
+     * frame out of place, which is handled with everything before it.
+     * What is kept when the connection ends is dropped, as if it had not arrived: the next
+     * catch-up sends it again (from the last mark applied), and a lost Ack makes the node resend
+     * its change, which the server acknowledges again (§5.1).
+     *
      * @throws Failure when the session ends (error frame, wrong server, unreadable schema)
      */
     public void onMessages(List<Message> pass) {
@@ -291,6 +312,7 @@ public final class ClientSession {
             all.addAll(pass);
             heldBack = List.of();
         }
+        int released = 0; // messages before this index are applied without looking for CaughtUp again
         for (int i = 0; i < all.size() && state != State.ENDED; i++) {
             Message m = all.get(i);
             // A Group over the connection's bound is refused at once (onGroup), not held.
@@ -298,8 +320,53 @@ public final class ClientSession {
                 heldBack = List.copyOf(all.subList(i, all.size()));
                 return;
             }
+            if (state == State.CATCHING_UP && i >= released) {
+                released = catchUpReleased(all, i);
+                if (released < 0) {
+                    heldBack = List.copyOf(all.subList(i, all.size()));
+                    return;
+                }
+            }
             onMessage(m);
         }
+    }
+
+    /**
+     * During a catch-up, how far the messages of {@code all} from {@code from} on are applied now:
+     * through the CaughtUp (or an Error, or a frame out of place) among them, or all of them once
+     * they (with what earlier passes kept) hold more than {@link Limits#CATCH_UP_HELD_BYTES}, or
+     * the first of them came more than {@link Limits#CATCH_UP_HELD_MILLIS} ago; -1 to keep them
+     * all for the next pass. The messages earlier passes kept start {@code all} and are not
+     * counted again.
+     */
+    private int catchUpReleased(List<Message> all, int from) {
+        boolean kept = from == 0 && catchUpKept > 0;
+        int start = kept ? catchUpKept : from;
+        long bytes = kept ? catchUpKeptBytes : 0;
+        catchUpKept = 0;
+        catchUpKeptBytes = 0;
+        if (kept && System.nanoTime() - catchUpKeptSince > Limits.CATCH_UP_HELD_MILLIS * 1_000_000) return all.size();
+        for (int j = start; j < all.size(); j++) {
+            switch (all.get(j)) {
+                case Message.Pushed p -> bytes += MESSAGE_OVERHEAD_BYTES + p.value().length;
+                case Message.SchemaDef d -> bytes += MESSAGE_OVERHEAD_BYTES + d.schema().length;
+                case Message.CaughtUpTo c -> bytes += MESSAGE_OVERHEAD_BYTES;
+                case Message.Ack a -> bytes += MESSAGE_OVERHEAD_BYTES;
+                case Message.Refused r -> bytes += MESSAGE_OVERHEAD_BYTES + r.current().value().length;
+                case Message.Keys k -> bytes += MESSAGE_OVERHEAD_BYTES;
+                case Message.Borrow b -> bytes += MESSAGE_OVERHEAD_BYTES;
+                default -> {
+                    // CaughtUp ends the catch-up; an Error, or a frame that may not come now (a
+                    // protocol error of the server), ends the session: now, with what came before.
+                    return j + 1;
+                }
+            }
+            if (bytes > Limits.CATCH_UP_HELD_BYTES) return all.size();
+        }
+        if (!kept) catchUpKeptSince = System.nanoTime();
+        catchUpKept = all.size() - from;
+        catchUpKeptBytes = bytes;
+        return -1;
     }
 
     /** True when a Group now would be taken (LIVE, version 7, none open): else onMessage refuses it. */

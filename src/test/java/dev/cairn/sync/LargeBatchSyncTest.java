@@ -51,7 +51,7 @@ class LargeBatchSyncTest {
             int[] sizes = {1000, 4000, 1000};
             // Batch r inserts sizes[r - 1] records of stock r: a snapshot of b is whole when each
             // stock it holds has all its batch's records.
-            Reader reader = new Reader(pb, stocks -> {
+            SnapshotReader reader = new SnapshotReader(pb, stocks -> {
                 java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
                 for (int s : stocks) counts.merge(s, 1, Integer::sum);
                 for (var e : counts.entrySet()) {
@@ -101,7 +101,7 @@ class LargeBatchSyncTest {
             Set<List<Integer>> states = ConcurrentHashMap.newKeySet();
             int[] stock = new int[n];
             states.add(list(stock));
-            Reader reader = new Reader(pb, states::contains);
+            SnapshotReader reader = new SnapshotReader(pb, states::contains);
             int round = 0;
             for (int cycle = 0; cycle < 3; cycle++) {
                 a.disconnect();
@@ -172,49 +172,5 @@ class LargeBatchSyncTest {
 
     private static List<Integer> list(int[] stock) {
         return java.util.Arrays.stream(stock).boxed().toList();
-    }
-
-    /**
-     * Polls {@code tree} on a thread of its own, each poll one read snapshot (forEach), and counts
-     * the polls whose stocks, in key order, {@code whole} does not accept.
-     */
-    private static final class Reader {
-        private final Tree<Part> tree;
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final AtomicLong polls = new AtomicLong();
-        private final AtomicLong torn = new AtomicLong();
-        private final List<String> firstTorn = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-
-        Reader(Tree<Part> tree, Function<List<Integer>, Boolean> whole) {
-            this.tree = tree;
-            thread = Thread.ofPlatform().start(() -> {
-                while (running.get()) {
-                    List<Integer> stocks = stocks();
-                    polls.incrementAndGet();
-                    if (!whole.apply(stocks) && torn.incrementAndGet() == 1) firstTorn.add(summary(stocks));
-                }
-            });
-        }
-
-        List<Integer> stocks() {
-            List<Integer> stocks = new ArrayList<>();
-            tree.forEach((k, v) -> stocks.add(v.stock()));
-            return stocks;
-        }
-
-        void stop() throws InterruptedException {
-            running.set(false);
-            thread.join(60_000);
-            assertEquals(0, torn.get(), torn.get() + " of " + polls.get() + " reads saw part of a batch, first " + firstTorn);
-            assertTrue(polls.get() >= 100, polls.get() + " reads");
-        }
-
-        /** How many records hold each stock. */
-        private static String summary(List<Integer> stocks) {
-            java.util.Map<Integer, Integer> counts = new java.util.TreeMap<>();
-            for (int s : stocks) counts.merge(s, 1, Integer::sum);
-            return stocks.size() + " records, count by stock " + counts;
-        }
     }
 }

@@ -1,0 +1,165 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.db.Database;
+import dev.cairn.db.SyncReplica;
+import dev.cairn.db.TreeImpl;
+import dev.cairn.internal.Limits;
+import dev.cairn.testing.Fixtures.Part;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node keeps what a catch-up brings until its CaughtUp and applies it in one transaction
+ * ({@link ClientSession#onMessages}, sync-protocol.md §4.1 step 4), with a {@link ServerCore} and
+ * no sockets, the server's frames handed to the session in read passes the test cuts: nothing of
+ * the catch-up before the pass with CaughtUp; past {@link Limits#CATCH_UP_HELD_BYTES} what is kept
+ * or kept longer than {@link Limits#CATCH_UP_HELD_MILLIS}, what is kept is applied; an Error or a
+ * frame out of place among kept frames ends the session at once.
+ */
+@Timeout(120)
+class CatchUpHoldTest {
+    @TempDir Path dir;
+
+    private static Database node(Path folder, String name) {
+        return Database.open(folder, name, "u", SyncFixture.APP, 1 << 16);
+    }
+
+    /** Node a writes {@code count} records of {@code chars} characters while b is away; b's next session's frames from the server. */
+    private record Away(ManualLink b, SyncReplica rb, TreeImpl<Part> pb, List<Key<Part>> keys, List<Message> down) { }
+
+    private Away away(ServerCore core, Database a, Database b, int count, int chars) {
+        SyncReplica ra = SyncReplica.install(a);
+        TreeImpl<Part> pa = TreeImpl.open(a, Part.class, null);
+        ManualLink la = new ManualLink(core, ra);
+        la.settle();
+        SyncReplica rb = SyncReplica.install(b);
+        TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
+        ManualLink first = new ManualLink(core, rb);
+        first.settle();
+        first.cut();
+        List<Key<Part>> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) keys.add(pa.insert(new Part("P" + i + "x".repeat(chars), "m", i, i, List.of())));
+        la.settle();
+        ManualLink lb = new ManualLink(core, rb);
+        lb.deliverUp();
+        for (int i = 0; i < 10_000 && core.endRound(); i++) { } // the server's catch-up goes on round by round
+        List<Message> down = new ArrayList<>(lb.down);
+        lb.down.clear();
+        assertInstanceOf(Message.Welcome.class, down.getFirst());
+        assertInstanceOf(Message.CaughtUp.class, down.getLast());
+        return new Away(lb, rb, pb, keys, down);
+    }
+
+    private static int held(Away w) {
+        int n = 0;
+        for (Key<Part> k : w.keys()) if (w.pb().contains(k)) n++;
+        return n;
+    }
+
+    @Test
+    void aCatchUpOverManyReadPassesIsAppliedWithTheOneHoldingCaughtUp() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            Away w = away(core, a, b, 1000, 10);
+            for (int from = 0; from < w.down().size(); from += 50) {
+                List<Message> pass = w.down().subList(from, Math.min(from + 50, w.down().size()));
+                w.rb().batch(() -> w.b().session.onMessages(pass));
+                boolean last = from + 50 >= w.down().size();
+                assertEquals(last ? 1000 : 0, held(w), "records of the catch-up b holds after the pass at " + from);
+                assertEquals(last ? ClientSession.State.LIVE : ClientSession.State.CATCHING_UP, w.b().session.state());
+            }
+        }
+    }
+
+    @Test
+    void pastTheBoundWhatIsKeptIsAppliedInPartsOfAtLeastTheBound() {
+        int chars = 100_000;
+        int count = (int) (2.5 * Limits.CATCH_UP_HELD_BYTES / chars);
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            Away w = away(core, a, b, count, chars);
+            List<Integer> seen = new ArrayList<>();
+            for (int from = 0; from < w.down().size(); from += 5) {
+                List<Message> pass = w.down().subList(from, Math.min(from + 5, w.down().size()));
+                w.rb().batch(() -> w.b().session.onMessages(pass));
+                int n = held(w);
+                if (seen.isEmpty() || seen.getLast() != n) seen.add(n);
+            }
+            assertEquals(count, seen.getLast(), "all of it in the end: " + seen);
+            // Applied as what was kept passed the bound (in the pass that passed it: passes of 5),
+            // the rest with CaughtUp: parts of at least the bound, and not much more.
+            long perPart = Limits.CATCH_UP_HELD_BYTES / chars;
+            assertEquals(0, seen.getFirst(), seen.toString());
+            assertEquals(4, seen.size(), "two parts past the bound, then the rest: " + seen);
+            for (int i = 1; i < 3; i++) {
+                int part = seen.get(i) - seen.get(i - 1);
+                assertTrue(part >= perPart && part <= perPart + 5, "part " + i + " of " + part + " records: " + seen);
+            }
+        }
+    }
+
+    /** A catch-up slower than CATCH_UP_HELD_MILLIS is applied in parts, each with its marks (a poor link keeps its progress). */
+    @Test
+    void whatWasKeptLongerThanTheTimeBoundIsAppliedWithTheNextRead() throws InterruptedException {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            Away w = away(core, a, b, 1000, 10);
+            int cut = w.down().size() / 2;
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, cut / 2)));
+            assertEquals(0, held(w));
+            Thread.sleep(Limits.CATCH_UP_HELD_MILLIS + 100);
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(cut / 2, cut)));
+            int part = held(w);
+            assertTrue(part > 0 && part < 1000, "the first half applied after the time bound: " + part);
+            assertTrue(w.b().session.marksStored() > 0, "with its marks");
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(cut, cut + 10)));
+            assertEquals(part, held(w), "a new part is kept again");
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(cut + 10, w.down().size())));
+            assertEquals(1000, held(w));
+        }
+    }
+
+    /** A Group during a catch-up (only live pushes come in groups) is refused at once, not kept until CaughtUp makes it look in place. */
+    @Test
+    void aFrameOutOfPlaceAmongKeptFramesIsRefusedAtOnce() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            Away w = away(core, a, b, 500, 10);
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, 100)));
+            List<Message> rest = new ArrayList<>(w.down().subList(100, w.down().size()));
+            rest.add(10, new Message.Group(2));
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> w.rb().batch(() -> w.b().session.onMessages(rest)));
+            assertTrue(f.getMessage().contains("Group(2) in state CATCHING_UP"), f.getMessage());
+        }
+    }
+
+    @Test
+    void anErrorAmongKeptFramesEndsTheSessionAtOnce() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+             Database a = node(dir.resolve("a"), "a");
+             Database b = node(dir.resolve("b"), "b")) {
+            Away w = away(core, a, b, 500, 10);
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, 100)));
+            assertEquals(0, held(w));
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class, () -> w.rb().batch(() -> w.b().session.onMessages(
+                List.of(new Message.Error(ErrorCode.REPLACED, "another connection took this node's place")))));
+            assertTrue(f.getMessage().contains("another connection took this node's place"), f.getMessage());
+            assertEquals(ClientSession.State.ENDED, w.b().session.state());
+        }
+    }
+}
