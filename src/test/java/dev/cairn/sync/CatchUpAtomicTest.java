@@ -10,13 +10,12 @@ import dev.cairn.internal.Limits;
 import dev.cairn.testing.Fixtures.Part;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,13 +50,7 @@ class CatchUpAtomicTest {
             Tree<Part> pc = c.tree(Part.class);
             Tree<Part> pa = a.tree(Part.class);
             Tree<Part> pb = b.tree(Part.class);
-            List<Key<Part>> keys = new ArrayList<>();
-            a.write(() -> {
-                for (int i = 0; i < n; i++) keys.add(pa.insert(part(i, 0)));
-            });
-            List<CompletableFuture<?>> grants = new ArrayList<>();
-            for (Key<Part> k : keys) grants.add(pa.checkOut(k));
-            CompletableFuture.allOf(grants.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS).join();
+            List<Key<Part>> keys = SyncFixture.insertCheckedOut(a, pa, IntStream.range(0, n).mapToObj(i -> part(i, 0)).toList());
             SyncFixture.await("b has them", () -> pb.size() == n, 60_000);
 
             // Every state a had after a batch (b's catch-up should take it from one to a's last).

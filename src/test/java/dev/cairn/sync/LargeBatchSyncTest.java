@@ -12,16 +12,15 @@ import dev.cairn.testing.Fixtures.Part;
 import dev.cairn.testing.SyncProxy;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,13 +87,7 @@ class LargeBatchSyncTest {
             b.connect("127.0.0.1", server.port()).orTimeout(30, TimeUnit.SECONDS).join();
             Tree<Part> pa = a.tree(Part.class);
             Tree<Part> pb = b.tree(Part.class);
-            List<Key<Part>> keys = new ArrayList<>();
-            a.write(() -> {
-                for (int i = 0; i < n; i++) keys.add(pa.insert(part(i, 0)));
-            });
-            List<CompletableFuture<?>> grants = new ArrayList<>();
-            for (Key<Part> k : keys) grants.add(pa.checkOut(k));
-            CompletableFuture.allOf(grants.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS).join();
+            List<Key<Part>> keys = SyncFixture.insertCheckedOut(a, pa, IntStream.range(0, n).mapToObj(i -> part(i, 0)).toList());
             SyncFixture.await("b has them", () -> pb.size() == n, 60_000);
 
             // Every state a had after a batch, as b's reader reads it (the stocks in key order).

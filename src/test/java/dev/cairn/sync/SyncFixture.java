@@ -162,6 +162,17 @@ final class SyncFixture implements AutoCloseable {
         return m;
     }
 
+    /** Inserts {@code values} into {@code tree} of {@code node} in one write batch and checks every one out (waits for the grants). */
+    static <V extends Record> List<Key<V>> insertCheckedOut(Cairn node, Tree<V> tree, List<V> values) {
+        List<Key<V>> keys = new java.util.ArrayList<>();
+        node.write(() -> {
+            for (V v : values) keys.add(tree.insert(v));
+        });
+        java.util.concurrent.CompletableFuture.allOf(keys.stream().map(tree::checkOut).toArray(java.util.concurrent.CompletableFuture[]::new))
+            .orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
+        return keys;
+    }
+
     static <V extends Record> void awaitSame(List<Tree<V>> trees) {
         Supplier<String> diff = () -> {
             Map<String, String> first = contents(trees.getFirst());
