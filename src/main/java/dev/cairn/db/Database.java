@@ -104,6 +104,8 @@ public final class Database implements AutoCloseable {
         RuntimeException brokenBy;
         /** The sync link's batch: nobody waits for an index failure after its commit. */
         boolean fromServer;
+        /** Trees this batch created, by name: cached for the database only once it commits ({@link #treeCreated}). */
+        final Map<String, TreeState> createdTrees = new java.util.HashMap<>();
         /** Trees a read of this batch is calling back into the application for: see {@link #readCallingBack}. */
         final Map<TreeState, Integer> visited = new IdentityHashMap<>();
 
@@ -549,11 +551,31 @@ public final class Database implements AutoCloseable {
 
     // ---------------------------------------------------------------- trees
 
-    /** The state of a stored tree, or null if no tree of that name exists. */
+    /**
+     * The state of a stored tree, or null if no tree of that name exists. Inside a write batch,
+     * also a tree the batch created, which is cached for everyone only once the batch commits
+     * ({@link #treeCreated}): any other tree its transaction holds was committed before.
+     */
     TreeState existingTree(String name) {
         TreeState t = trees.get(name);
         if (t != null) return t;
-        return readOrWrite(r -> loadTree(r, name));
+        if (writeLock.isHeldByCurrentThread() && batch != null) {
+            TreeState created = batch.createdTrees.get(name);
+            return created != null ? created : loadTree(batch.txn, name);
+        }
+        return read(r -> loadTree(r, name));
+    }
+
+    /**
+     * Records that the current batch created tree {@code t}: later operations of the batch find
+     * it ({@link #existingTree}), and the database caches it once the batch commits. Cached at
+     * once, a batch that rolled back left a tree cached that the file does not hold (probe 92: a
+     * catch-up that ran out of memory after creating a tree; every later connection then failed
+     * with "no tree named 'data:Item'").
+     */
+    void treeCreated(TreeState t) {
+        batch().createdTrees.put(t.name, t);
+        afterCommit(() -> trees.put(t.name, t));
     }
 
     TreeState loadTree(ReadTxn r, String name) {
@@ -624,7 +646,7 @@ public final class Database implements AutoCloseable {
         Layout.checkTreeName(name);
         boolean insideBatch = writeLock.isHeldByCurrentThread() && batch != null;
         TreeState known = trees.get(name);
-        if (insideBatch && known == null) known = loadTree(batch.txn, name);
+        if (insideBatch && known == null) known = existingTree(name);
         if (insideBatch && (known == null || known.versions.versionOf(candidate) < 0)) {
             // A tree created or evolved in a batch that later rolls back would be cached here
             // without existing in the file; such changes get their own transaction instead.
@@ -633,8 +655,7 @@ public final class Database implements AutoCloseable {
         }
         return write(() -> {
             WriteTxn txn = txn();
-            TreeState t = trees.get(name);
-            if (t == null) t = loadTree(txn, name);
+            TreeState t = existingTree(name);
             if (t == null) {
                 txn.put(Layout.CATALOG, Layout.utf8(name), Layout.catalogEntry(versioned, 1));
                 txn.createTree(Layout.dataTree(name));
@@ -646,7 +667,7 @@ public final class Database implements AutoCloseable {
                 TreeState created = new TreeState(name, versioned, versions, pool);
                 classOpened(created, v);
                 register(created, candidate, arrival);
-                afterCommit(() -> trees.put(name, created));
+                treeCreated(created);
                 return created;
             }
             if (t.versioned != versioned) {

@@ -1001,7 +1001,7 @@ public final class SyncReplica implements Replica {
         versions.add(schema);
         txn.put(Layout.SCHEMAS, Layout.schemaKey(name, 1), schema.toBytes());
         TreeState created = new TreeState(name, def.versioned(), versions, KeyPool.empty());
-        db.afterCommit(() -> db.trees.putIfAbsent(name, created));
+        db.treeCreated(created);
         return created;
     }
 
