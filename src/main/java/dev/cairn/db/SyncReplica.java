@@ -240,11 +240,12 @@ public final class SyncReplica implements Replica {
             // The link stores the ranges it receives in a write transaction of its own, which
             // waits for this one: waiting here would only stall both (and every other writer).
             throw new NoIdsLeftException("insert into tree " + t.name + " inside a write batch: " + count
-                + " id(s) needed, " + db.pool(t).available() + " left in the ids this node held when the batch "
-                + "began; ranges from the server are stored between transactions, not during one, and the node "
-                + "holds up to " + db.idReserve() + " per tree (Cairn.Options.withIdReserve) once the server sent "
-                + "them (expected: an insert outside a batch first, which waits for ranges, or batches that insert "
-                + "fewer records per tree than the ids in hand)");
+                + " id(s) needed, " + db.pool(t).available() + " left of the " + t.pool.available() + " this node held "
+                + "when the batch began; ranges from the server are stored between transactions, not during one, and a "
+                + "connected node keeps at least " + db.idReserve() + " per tree in hand (Cairn.Options.withIdReserve; it "
+                + "asks for a range whenever it holds fewer, so it often holds more) once the server sent them; nothing of the batch was stored (expected: "
+                + "batches that insert at most the ids in hand, a larger id reserve, or, for a tree just created, an "
+                + "insert outside a batch first, which waits for ranges)");
         }
         s.demand.merge(t.name, (long) count, Long::sum);
         try {

@@ -53,7 +53,7 @@ public final class Limits {
      * Most bytes of a catch-up (values and schemas, and {@code 64} per message) a node keeps
      * unapplied until the catch-up's {@code CaughtUp}, so that it applies the whole catch-up in
      * one transaction (sync-protocol.md §4.1 step 4); a larger catch-up is applied in parts of at
-     * least this much.
+     * least this much. A node keeps at most a 64th of its heap (ClientSession.CATCH_UP_KEPT_BYTES).
      */
     public static final long CATCH_UP_HELD_BYTES = 8 << 20;
     /**

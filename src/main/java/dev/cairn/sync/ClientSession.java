@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  *       the server are applied in one local transaction ({@link #onMessages}), so a write batch
  *       of one node is atomic on the others (sync-protocol.md §4.1 step 3, §5.3).
  *   <li>A catch-up is kept until its {@code CaughtUp} and applied in one local transaction (up to
- *       {@link Limits#CATCH_UP_HELD_BYTES} and {@link Limits#CATCH_UP_HELD_MILLIS}, beyond which in
+ *       {@link #CATCH_UP_KEPT_BYTES} and {@link Limits#CATCH_UP_HELD_MILLIS}, beyond which in
  *       parts), so a node that was offline goes from its old state to the server's in one step (§4.1 step 4).
  *   <li>A {@link Message.Error}, a wrong server or a schema the app cannot read ends the
  *       session with {@link Failure}; nothing further is applied.
@@ -114,6 +114,13 @@ public final class ClientSession {
     private long catchUpKeptSince;
     /** What a kept message counts for beyond its value: its key, header and object (a bound, not a measure). */
     private static final int MESSAGE_OVERHEAD_BYTES = 64;
+    /**
+     * The bytes of a catch-up this node keeps unapplied: {@link Limits#CATCH_UP_HELD_BYTES}, or a
+     * 64th of the heap when that is less. What is kept, and the transaction that applies it, come on
+     * top of what the link held before; a node run with a small heap (probe 92: 20 MiB, in which
+     * the whole 8 MiB ran out of memory at every connection, so it never caught up) keeps less.
+     */
+    public static final long CATCH_UP_KEPT_BYTES = Math.min(Limits.CATCH_UP_HELD_BYTES, Runtime.getRuntime().maxMemory() / 64);
 
     /** A change in flight: its outbox entry and the bytes of its value. */
     private record Sent(long outboxSeq, long valueBytes) { }
@@ -295,7 +302,7 @@ public final class ClientSession {
      * <p>During a catch-up every message is kept the same way until {@code CaughtUp}, so that the
      * node goes from its old state to the server's in one transaction and a reader never sees
      * part of a batch another node wrote (sync-protocol.md §4.1 step 4): up to {@link
-     * Limits#CATCH_UP_HELD_BYTES} and for at most {@link Limits#CATCH_UP_HELD_MILLIS}, past which
+     * #CATCH_UP_KEPT_BYTES} and for at most {@link Limits#CATCH_UP_HELD_MILLIS}, past which
      * what is kept is applied (a larger or slower catch-up goes in parts, each keeping its progress,
      * so that a link that drops every few seconds still gets there), and up to an Error or a
      * frame out of place, which is handled with everything before it.
@@ -334,7 +341,8 @@ public final class ClientSession {
     /**
      * During a catch-up, how far the messages of {@code all} from {@code from} on are applied now:
      * through the CaughtUp (or an Error, or a frame out of place) among them, or all of them once
-     * they (with what earlier passes kept) hold more than {@link Limits#CATCH_UP_HELD_BYTES}, or
+     * they (with what earlier passes kept) hold more than {@link #CATCH_UP_KEPT_BYTES} (through the
+     * one that passed it: the rest is counted again from there), or
      * the first of them came more than {@link Limits#CATCH_UP_HELD_MILLIS} ago; -1 to keep them
      * all for the next pass. The messages earlier passes kept start {@code all} and are not
      * counted again.
@@ -361,7 +369,7 @@ public final class ClientSession {
                     return j + 1;
                 }
             }
-            if (bytes > Limits.CATCH_UP_HELD_BYTES) return all.size();
+            if (bytes > CATCH_UP_KEPT_BYTES) return j + 1;
         }
         if (!kept) catchUpKeptSince = System.nanoTime();
         catchUpKept = all.size() - from;

@@ -176,6 +176,8 @@ public final class ServerCore implements AutoCloseable {
         long linkedAtMillis;
         Set<String> treesWanted;
         long cursor;
+        /** Records its catch-up sent so far (for the journal's line at CaughtUp). */
+        long caughtUpRecords;
         final Set<SchemaRef> schemasSent = new HashSet<>();
         /** The schemas this connection defined (SchemaDef), parsed: its records are checked against them. */
         final Map<SchemaRef, Schema> schemasKnown = new HashMap<>();
@@ -1356,6 +1358,7 @@ public final class ServerCore implements AutoCloseable {
                 Message.Pushed m = batch.get(i);
                 if (!m.removed() && p.schemasSent.add(SchemaRef.of(m))) p.out.send(schemaDef(r, m.key().tree(), m.fingerprint()));
                 p.out.send(m);
+                p.caughtUpRecords++;
                 sinceMark += m.value().length;
                 // Every record of the client's trees up to this one's place in the log has gone out.
                 if (p.version >= 6 && sinceMark >= MARK_BYTES && i < batch.size() - 1) {
@@ -1368,6 +1371,8 @@ public final class ServerCore implements AutoCloseable {
             p.cursor = seq;
             p.state = Peer.State.LIVE;
             p.out.send(new Message.CaughtUp(seq));
+            journal(p.introduced + " caught up: " + p.caughtUpRecords + " records to sequence " + seq + " in "
+                + (System.currentTimeMillis() - p.linkedAtMillis) + " ms");
             return false;
         }
         if (p.version >= 6) p.out.send(new Message.CaughtUpTo(p.cursor, seq));

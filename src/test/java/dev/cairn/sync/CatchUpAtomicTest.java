@@ -32,7 +32,7 @@ class CatchUpAtomicTest {
 
     /**
      * Records of ~1.5 KB, so that a catch-up of 2,000 takes several read passes but stays well
-     * under CATCH_UP_HELD_BYTES and, on loopback, CATCH_UP_HELD_MILLIS.
+     * under CATCH_UP_KEPT_BYTES (the test JVM has 4 GiB) and, on loopback, CATCH_UP_HELD_MILLIS.
      */
     private static final String NAME = "n".repeat(1_500);
 

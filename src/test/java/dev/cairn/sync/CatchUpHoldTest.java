@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The node keeps what a catch-up brings until its CaughtUp and applies it in one transaction
  * ({@link ClientSession#onMessages}, sync-protocol.md §4.1 step 4), with a {@link ServerCore} and
  * no sockets, the server's frames handed to the session in read passes the test cuts: nothing of
- * the catch-up before the pass with CaughtUp; past {@link Limits#CATCH_UP_HELD_BYTES} what is kept
+ * the catch-up before the pass with CaughtUp; past {@link ClientSession#CATCH_UP_KEPT_BYTES} what is kept
  * or kept longer than {@link Limits#CATCH_UP_HELD_MILLIS}, what is kept is applied; an Error or a
  * frame out of place among kept frames ends the session at once.
  */
@@ -85,7 +85,7 @@ class CatchUpHoldTest {
     @Test
     void pastTheBoundWhatIsKeptIsAppliedInPartsOfAtLeastTheBound() {
         int chars = 100_000;
-        int count = (int) (2.5 * Limits.CATCH_UP_HELD_BYTES / chars);
+        int count = (int) (2.5 * ClientSession.CATCH_UP_KEPT_BYTES / chars);
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
              Database a = node(dir.resolve("a"), "a");
              Database b = node(dir.resolve("b"), "b")) {
@@ -100,7 +100,7 @@ class CatchUpHoldTest {
             assertEquals(count, seen.getLast(), "all of it in the end: " + seen);
             // Applied as what was kept passed the bound (in the pass that passed it: passes of 5),
             // the rest with CaughtUp: parts of at least the bound, and not much more.
-            long perPart = Limits.CATCH_UP_HELD_BYTES / chars;
+            long perPart = ClientSession.CATCH_UP_KEPT_BYTES / chars;
             assertEquals(0, seen.getFirst(), seen.toString());
             assertEquals(4, seen.size(), "two parts past the bound, then the rest: " + seen);
             for (int i = 1; i < 3; i++) {

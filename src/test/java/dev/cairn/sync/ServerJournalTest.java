@@ -1,6 +1,7 @@
 package dev.cairn.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,6 +97,9 @@ class ServerJournalTest {
             core.endRound();
             core.dropped(slow, ErrorCode.TOO_SLOW, "more than 64 bytes queued for this client; reconnect and catch up");
             core.disconnected(slow); // the close that follows is no news
+            String caughtUp = "node 'lab-2' (" + id + ") caught up: 0 records to sequence 0 in ";
+            assertTrue(journal.get(2).startsWith(caughtUp) && journal.get(2).endsWith(" ms"), journal.toString());
+            journal.remove(2);
             assertEquals(List.of(
                 "a connection from 10.0.0.9:5555 refused: PROTOCOL: no Hello within 10000 ms",
                 "node 'lab-2' (" + id + ") linked: protocol " + FrameCodec.PROTOCOL_VERSION + ", catching up from sequence 0 of 0, trees all",

@@ -934,6 +934,11 @@ class SyncTest {
                 () -> a.write(() -> { for (int i = 0; i < 3_000; i++) parts.insert(part(i)); }));
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(e.getMessage().startsWith("insert into tree Part inside a write batch: 1 id(s) needed, 0 left"), e.getMessage());
+            // How many the batch had (probe 92: the message said only "up to 1000", and a node may hold more).
+            java.util.regex.Matcher held = java.util.regex.Pattern.compile("0 left of the (\\d+) this node held when the batch began")
+                .matcher(e.getMessage());
+            assertTrue(held.find() && Integer.parseInt(held.group(1)) > 0, e.getMessage());
+            assertTrue(e.getMessage().contains("batches that insert at most the ids in hand, a larger id reserve"), e.getMessage());
             assertTrue(millis < 5_000, "failed at once, not after waiting: " + millis + " ms");
             assertEquals(0, parts.size(), "nothing of the batch was stored");
             List<Key<Part>> keys = parts.insertAll(java.util.stream.IntStream.range(0, 3_000).mapToObj(i -> part(i)).toList());

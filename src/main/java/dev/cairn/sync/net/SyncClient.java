@@ -366,7 +366,8 @@ public final class SyncClient implements AutoCloseable {
     private static String outOfMemory(OutOfMemoryError e) {
         return "out of memory (" + e.getMessage() + ", -Xmx " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): the link"
             + " holds up to " + (ClientSession.WINDOW_BYTES >> 20) + " MiB of changes in flight plus one record being sent or"
-            + " received (up to 16 MiB), besides what the application holds";
+            + " received (up to 16 MiB), and during a catch-up up to " + (ClientSession.CATCH_UP_KEPT_BYTES >> 10) + " KiB of"
+            + " it to apply at once, besides what the application holds";
     }
 
     /**
