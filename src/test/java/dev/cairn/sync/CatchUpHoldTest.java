@@ -34,14 +34,45 @@ class CatchUpHoldTest {
         return Database.open(folder, name, "u", SyncFixture.APP, 1 << 16);
     }
 
+    /** A server and two nodes, a and b, in {@code dir}. */
+    private static final class Nodes implements AutoCloseable {
+        final ServerCore core;
+        final Database a;
+        final Database b;
+
+        Nodes(Path dir) {
+            core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
+            a = node(dir.resolve("a"), "a");
+            b = node(dir.resolve("b"), "b");
+        }
+
+        /** Links a to the server, live (open its trees first: the link asks ids for those). */
+        ManualLink linkA() {
+            ManualLink link = new ManualLink(core, SyncReplica.install(a));
+            link.settle();
+            return link;
+        }
+
+        TreeImpl<Part> partsOfA() {
+            return TreeImpl.open(a, Part.class, null);
+        }
+
+        @Override
+        public void close() {
+            try (core; a; b) {
+                // closed in reverse order, each even when another fails
+            }
+        }
+    }
+
     /** Node a writes {@code count} records of {@code chars} characters while b is away; b's next session's frames from the server. */
     private record Away(ManualLink b, SyncReplica rb, TreeImpl<Part> pb, List<Key<Part>> keys, List<Message> down) { }
 
-    private Away away(ServerCore core, Database a, Database b, int count, int chars) {
-        SyncReplica ra = SyncReplica.install(a);
-        TreeImpl<Part> pa = TreeImpl.open(a, Part.class, null);
-        ManualLink la = new ManualLink(core, ra);
-        la.settle();
+    private Away away(Nodes n, int count, int chars) {
+        ServerCore core = n.core;
+        Database b = n.b;
+        TreeImpl<Part> pa = n.partsOfA();
+        ManualLink la = n.linkA();
         SyncReplica rb = SyncReplica.install(b);
         TreeImpl<Part> pb = TreeImpl.open(b, Part.class, null);
         ManualLink first = new ManualLink(core, rb);
@@ -51,13 +82,18 @@ class CatchUpHoldTest {
         for (int i = 0; i < count; i++) keys.add(pa.insert(new Part("P" + i + "x".repeat(chars), "m", i, i, List.of())));
         la.settle();
         ManualLink lb = new ManualLink(core, rb);
-        lb.deliverUp();
+        return new Away(lb, rb, pb, keys, catchUp(core, lb));
+    }
+
+    /** What the server sends {@code link}'s session from its Hello to CaughtUp, taken off the link to be handed over in passes. */
+    private static List<Message> catchUp(ServerCore core, ManualLink link) {
+        link.deliverUp();
         for (int i = 0; i < 10_000 && core.endRound(); i++) { } // the server's catch-up goes on round by round
-        List<Message> down = new ArrayList<>(lb.down);
-        lb.down.clear();
+        List<Message> down = new ArrayList<>(link.down);
+        link.down.clear();
         assertInstanceOf(Message.Welcome.class, down.getFirst());
         assertInstanceOf(Message.CaughtUp.class, down.getLast());
-        return new Away(lb, rb, pb, keys, down);
+        return down;
     }
 
     private static int held(Away w) {
@@ -68,10 +104,8 @@ class CatchUpHoldTest {
 
     @Test
     void aCatchUpOverManyReadPassesIsAppliedWithTheOneHoldingCaughtUp() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            Away w = away(core, a, b, 1000, 10);
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, 1000, 10);
             for (int from = 0; from < w.down().size(); from += 50) {
                 List<Message> pass = w.down().subList(from, Math.min(from + 50, w.down().size()));
                 w.rb().batch(() -> w.b().session.onMessages(pass));
@@ -86,16 +120,14 @@ class CatchUpHoldTest {
     void pastTheBoundWhatIsKeptIsAppliedInPartsOfAtLeastTheBound() {
         int chars = 100_000;
         int count = (int) (2.5 * ClientSession.CATCH_UP_KEPT_BYTES / chars);
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            Away w = away(core, a, b, count, chars);
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, count, chars);
             List<Integer> seen = new ArrayList<>();
             for (int from = 0; from < w.down().size(); from += 5) {
                 List<Message> pass = w.down().subList(from, Math.min(from + 5, w.down().size()));
                 w.rb().batch(() -> w.b().session.onMessages(pass));
-                int n = held(w);
-                if (seen.isEmpty() || seen.getLast() != n) seen.add(n);
+                int now = held(w);
+                if (seen.isEmpty() || seen.getLast() != now) seen.add(now);
             }
             assertEquals(count, seen.getLast(), "all of it in the end: " + seen);
             // Applied as what was kept passed the bound (in the pass that passed it: passes of 5),
@@ -113,10 +145,8 @@ class CatchUpHoldTest {
     /** A catch-up slower than CATCH_UP_HELD_MILLIS is applied in parts, each with its marks (a poor link keeps its progress). */
     @Test
     void whatWasKeptLongerThanTheTimeBoundIsAppliedWithTheNextRead() throws InterruptedException {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            Away w = away(core, a, b, 1000, 10);
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, 1000, 10);
             int cut = w.down().size() / 2;
             w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, cut / 2)));
             assertEquals(0, held(w));
@@ -135,10 +165,8 @@ class CatchUpHoldTest {
     /** A Group during a catch-up (only live pushes come in groups) is refused at once, not kept until CaughtUp makes it look in place. */
     @Test
     void aFrameOutOfPlaceAmongKeptFramesIsRefusedAtOnce() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            Away w = away(core, a, b, 500, 10);
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, 500, 10);
             w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, 100)));
             List<Message> rest = new ArrayList<>(w.down().subList(100, w.down().size()));
             rest.add(10, new Message.Group(2));
@@ -156,21 +184,16 @@ class CatchUpHoldTest {
      */
     @Test
     void aCatchUpBatchThatFailsAfterCreatingATreeLeavesNoTreeBehind() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            SyncReplica ra = SyncReplica.install(a);
-            TreeImpl<Part> pa = TreeImpl.open(a, Part.class, null);
-            ManualLink la = new ManualLink(core, ra);
-            la.settle();
+        try (Nodes n = new Nodes(dir)) {
+            ServerCore core = n.core;
+            Database b = n.b;
+            TreeImpl<Part> pa = n.partsOfA();
+            ManualLink la = n.linkA();
             for (int i = 0; i < 300; i++) pa.insert(new Part("P" + i, "m", i, i, List.of()));
             la.settle();
             SyncReplica rb = SyncReplica.install(b);
             ManualLink first = new ManualLink(core, rb);
-            first.deliverUp();
-            for (int i = 0; i < 10_000 && core.endRound(); i++) { }
-            List<Message> down = new ArrayList<>(first.down);
-            first.down.clear();
+            List<Message> down = catchUp(core, first);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> rb.batch(() -> {
                 first.session.onMessages(down);
                 throw new IllegalStateException("the batch fails after the catch-up was applied in it");
@@ -187,10 +210,8 @@ class CatchUpHoldTest {
 
     @Test
     void anErrorAmongKeptFramesEndsTheSessionAtOnce() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 2000);
-             Database a = node(dir.resolve("a"), "a");
-             Database b = node(dir.resolve("b"), "b")) {
-            Away w = away(core, a, b, 500, 10);
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, 500, 10);
             w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, 100)));
             assertEquals(0, held(w));
             ClientSession.Failure f = assertThrows(ClientSession.Failure.class, () -> w.rb().batch(() -> w.b().session.onMessages(
