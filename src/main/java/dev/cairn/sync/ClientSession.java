@@ -353,7 +353,9 @@ public final class ClientSession {
         long bytes = kept ? catchUpKeptBytes : 0;
         catchUpKept = 0;
         catchUpKeptBytes = 0;
-        if (kept && System.nanoTime() - catchUpKeptSince > Limits.CATCH_UP_HELD_MILLIS * 1_000_000) return all.size();
+        if (kept && System.nanoTime() - catchUpKeptSince > Limits.CATCH_UP_HELD_MILLIS * 1_000_000) {
+            return all.size();
+        }
         for (int j = start; j < all.size(); j++) {
             switch (all.get(j)) {
                 case Message.Pushed p -> bytes += MESSAGE_OVERHEAD_BYTES + p.value().length;
@@ -375,6 +377,14 @@ public final class ClientSession {
         catchUpKept = all.size() - from;
         catchUpKeptBytes = bytes;
         return -1;
+    }
+
+    /**
+     * True when frames of a catch-up have been kept longer than {@link Limits#CATCH_UP_HELD_MILLIS}:
+     * {@link #onMessages} of an empty pass applies them (a link that stalls keeps what it brought).
+     */
+    public boolean catchUpKeptTooLong() {
+        return catchUpKept > 0 && System.nanoTime() - catchUpKeptSince > Limits.CATCH_UP_HELD_MILLIS * 1_000_000;
     }
 
     /** True when a Group now would be taken (LIVE, version 7, none open): else onMessage refuses it. */

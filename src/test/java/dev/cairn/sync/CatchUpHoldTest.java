@@ -1,6 +1,7 @@
 package dev.cairn.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -157,6 +158,13 @@ class CatchUpHoldTest {
             assertTrue(w.b().session.marksStored() > 0, "with its marks");
             w.rb().batch(() -> w.b().session.onMessages(w.down().subList(cut, cut + 10)));
             assertEquals(part, held(w), "a new part is kept again");
+            assertFalse(w.b().session.catchUpKeptTooLong());
+            Thread.sleep(Limits.CATCH_UP_HELD_MILLIS + 100);
+            // The link stalls: nothing comes, and what was kept is applied all the same.
+            assertTrue(w.b().session.catchUpKeptTooLong());
+            w.rb().batch(() -> w.b().session.onMessages(List.of()));
+            assertTrue(held(w) > part, "applied when the link brought nothing for longer than the bound");
+            assertFalse(w.b().session.catchUpKeptTooLong());
             w.rb().batch(() -> w.b().session.onMessages(w.down().subList(cut + 10, w.down().size())));
             assertEquals(1000, held(w));
         }

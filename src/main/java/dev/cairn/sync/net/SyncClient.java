@@ -511,8 +511,10 @@ public final class SyncClient implements AutoCloseable {
                     messages.removeIf(m -> m instanceof Message.Pong);
                     long before = session.pushesReceived();
                     // One local transaction per read pass; a Group whose Pushed have not all come
-                    // is kept by the session for the next pass (its records apply together).
-                    if (!messages.isEmpty()) replica.batch(() -> session.onMessages(messages));
+                    // is kept by the session for the next pass (its records apply together), and
+                    // so is a catch-up until its end, within bounds: one kept past its time is
+                    // applied also when nothing came (a stalled link keeps what it brought).
+                    if (!messages.isEmpty() || session.catchUpKeptTooLong()) replica.batch(() -> session.onMessages(messages));
                     pushesReceived.addAndGet(session.pushesReceived() - before);
                     if (badFrame != null) session.badFrame(badFrame);
                     ClientSession.State st = session.state();
