@@ -112,6 +112,10 @@ public final class ClientSession {
     private long catchUpKeptBytes;
     /** When the first of them was kept (System.nanoTime). */
     private long catchUpKeptSince;
+    /** False: the catch-up is applied read by read, as it comes ({@link #applyCatchUpAsItComes}). */
+    private boolean keepCatchUp = true;
+    /** This session reached CATCHING_UP (it may have ended since). */
+    private boolean wasCatchingUp;
     /** What a kept message counts for beyond its value: its key, header and object (a bound, not a measure). */
     private static final int MESSAGE_OVERHEAD_BYTES = 64;
     /**
@@ -213,6 +217,20 @@ public final class ClientSession {
         this.trees = Set.copyOf(trees);
         this.out = out;
         this.helloVersion = helloVersion;
+    }
+
+    /**
+     * This session applies its catch-up as it comes, each read in its own transaction, not kept
+     * until CaughtUp: for a link whose last connection ended inside its catch-up, which must
+     * store progress however short it lives, and for a small heap.
+     */
+    public void applyCatchUpAsItComes() {
+        keepCatchUp = false;
+    }
+
+    /** True once this session was welcomed and began its catch-up (whatever its state now). */
+    public boolean wasCatchingUp() {
+        return wasCatchingUp;
     }
 
     public State state() {
@@ -327,7 +345,7 @@ public final class ClientSession {
                 heldBack = List.copyOf(all.subList(i, all.size()));
                 return;
             }
-            if (state == State.CATCHING_UP && i >= released) {
+            if (state == State.CATCHING_UP && keepCatchUp && i >= released) {
                 released = catchUpReleased(all, i);
                 if (released < 0) {
                     heldBack = List.copyOf(all.subList(i, all.size()));
@@ -604,6 +622,7 @@ public final class ClientSession {
         replica.linkTokenIssued(w.linkToken());
         out.accept(new Message.LinkStored(w.linkToken()));
         state = State.CATCHING_UP;
+        wasCatchingUp = true;
         toConfirm = new HashSet<>(replica.heldHere());
         toFree = new HashSet<>(replica.heldElsewhere());
         replica.connectionChanged(true, w.serverId(), "");

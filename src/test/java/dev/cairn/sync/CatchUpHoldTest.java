@@ -143,6 +143,21 @@ class CatchUpHoldTest {
         }
     }
 
+    /** A session told to apply its catch-up as it comes (after a connection cut inside one, or a small heap) keeps nothing. */
+    @Test
+    void aSessionThatAppliesItsCatchUpAsItComesKeepsNothing() {
+        try (Nodes n = new Nodes(dir)) {
+            Away w = away(n, 1000, 10);
+            w.b().session.applyCatchUpAsItComes();
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(0, 300)));
+            int part = held(w);
+            assertTrue(part > 200 && part < 1000, "the first pass applied: " + part);
+            assertTrue(w.b().session.marksStored() > 0, "with its marks");
+            w.rb().batch(() -> w.b().session.onMessages(w.down().subList(300, w.down().size())));
+            assertEquals(1000, held(w));
+        }
+    }
+
     /** A catch-up slower than CATCH_UP_HELD_MILLIS is applied in parts, each with its marks (a poor link keeps its progress). */
     @Test
     void whatWasKeptLongerThanTheTimeBoundIsAppliedWithTheNextRead() throws InterruptedException {

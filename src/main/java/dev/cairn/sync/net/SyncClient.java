@@ -438,6 +438,10 @@ public final class SyncClient implements AutoCloseable {
             offer = FrameCodec.PROTOCOL_VERSION;
             ClientSession session = new ClientSession(replica, trees,
                 m -> Collections.addAll(out, FrameCodec.encodeParts(m)), version);
+            // After a connection that ended inside its catch-up, the catch-up is applied as it
+            // comes (its marks stored at once) until one reaches CaughtUp: a link that lives less
+            // than the bound for keeping it would otherwise never store anything (probe 93).
+            if (catchUpCutShort || CLIENT_SMALL_HEAP) session.applyCatchUpAsItComes();
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
             FirstBytes firstBytes = new FirstBytes();
@@ -566,6 +570,8 @@ public final class SyncClient implements AutoCloseable {
                 for (CompletableFuture<Void> f : finishing) f.completeExceptionally(new SyncException("disconnected"));
                 finishing.clear();
                 replica.sessionEnded();
+                if (session.state() == ClientSession.State.LIVE) catchUpCutShort = false;
+                else if (session.wasCatchingUp()) catchUpCutShort = true;
                 changesSentBase += session.changesSent();
                 groupsCutBase += session.groupsCut();
                 if (connected || serverBroke) {
@@ -630,6 +636,13 @@ public final class SyncClient implements AutoCloseable {
     private boolean socketOpened;
     /** The last connection got LIVE, or stored a catch-up mark (only the link thread touches it). */
     private boolean sessionLinked;
+    /** The last connection ended inside its catch-up: the next applies its catch-up as it comes. */
+    private boolean catchUpCutShort;
+    /**
+     * A heap under 64 MiB: catch-ups are applied as they come, as before they were kept (what
+     * is kept, and the larger transaction applying it, ran a node at -Xmx8m out of memory, probe 93).
+     */
+    private static final boolean CLIENT_SMALL_HEAP = Runtime.getRuntime().maxMemory() < (64L << 20);
     /** The version the next Hello offers: the newest, or the one below a version the server just refused (link thread only). */
     private int offer = FrameCodec.PROTOCOL_VERSION;
     /** The version the last Hello offered (link thread only). */
