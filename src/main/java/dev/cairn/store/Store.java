@@ -570,7 +570,9 @@ public final class Store implements AutoCloseable {
             FreeSpace free = freeSpace();
             free.release(readers.oldestPinned(base), checkpointTxn);
             return new WriteTxn(this, base, nextTxnId, checkpointTxn, free, logOps, logLimit(), pagePool);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Out of memory in free.release may leave the free space half-moved: no more writes.
+            if (e instanceof Error) failed = true;
             writerThread = null;
             writeSlot.release();
             throw e;
@@ -633,6 +635,11 @@ public final class Store implements AutoCloseable {
                 failed = true;
                 throw new CairnException(dir + ": txn " + tx.newTxnId + " is committed (in the log), but the checkpoint after it failed;"
                     + " close and reopen the database: " + e.getMessage(), e);
+            } catch (Error e) {
+                // Out of memory part-way, as anything else: the state in memory is half-changed,
+                // and a later commit would write over pages still in use (probe 93).
+                failed = true;
+                throw e;
             }
         }
         if (verifyAfterCommit) {
@@ -896,7 +903,7 @@ public final class Store implements AutoCloseable {
                 checkNotFailed();
                 try {
                     checkpoint();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     failed = true;
                     throw e;
                 }
