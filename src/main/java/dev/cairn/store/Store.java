@@ -84,6 +84,8 @@ public final class Store implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean damaged;
     private volatile boolean failed;
+    /** What made {@link #failed} true first (said when a later write is refused). */
+    private volatile String failedBecause;
     /** Read at the first write transaction (or to replay the log): see {@link #freeSpace()}. */
     private FreeSpace freeSpace;
     private long nextTxnId;
@@ -572,7 +574,7 @@ public final class Store implements AutoCloseable {
             return new WriteTxn(this, base, nextTxnId, checkpointTxn, free, logOps, logLimit(), pagePool);
         } catch (RuntimeException | Error e) {
             // Out of memory in free.release may leave the free space half-moved: no more writes.
-            if (e instanceof Error) failed = true;
+            if (e instanceof Error) markFailed(e);
             writerThread = null;
             writeSlot.release();
             throw e;
@@ -605,10 +607,18 @@ public final class Store implements AutoCloseable {
         writeSlot.release();
     }
 
+    private void markFailed(Throwable e) {
+        if (!failed) failedBecause = String.valueOf(e);
+        failed = true;
+    }
+
     /** Writes stop after damage was found or a write failed (its state in memory is suspect) until a reopen. */
     private void checkNotFailed() {
         if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
-        if (failed) throw new IllegalStateException(dir + ": a commit failed; close and reopen the database before writing again");
+        if (failed) {
+            throw new IllegalStateException(dir + ": a commit failed (" + failedBecause + "); close and reopen the database before"
+                + " writing again");
+        }
     }
 
     /**
@@ -624,7 +634,7 @@ public final class Store implements AutoCloseable {
                 LOG.log(System.Logger.Level.DEBUG, "commit txn {0} ({1})", tx.newTxnId, logged ? "logged" : "direct");
             }
         } catch (RuntimeException | Error e) {
-            failed = true;
+            markFailed(e);
             tx.rollback();
             throw e;
         }
@@ -632,13 +642,13 @@ public final class Store implements AutoCloseable {
             try {
                 checkpoint();
             } catch (RuntimeException e) {
-                failed = true;
+                markFailed(e);
                 throw new CairnException(dir + ": txn " + tx.newTxnId + " is committed (in the log), but the checkpoint after it failed;"
                     + " close and reopen the database: " + e.getMessage(), e);
             } catch (Error e) {
                 // Out of memory part-way, as anything else: the state in memory is half-changed,
                 // and a later commit would write over pages still in use (probe 93).
-                failed = true;
+                markFailed(e);
                 throw e;
             }
         }
@@ -904,7 +914,7 @@ public final class Store implements AutoCloseable {
                 try {
                     checkpoint();
                 } catch (RuntimeException | Error e) {
-                    failed = true;
+                    markFailed(e);
                     throw e;
                 }
                 r = beginRead();

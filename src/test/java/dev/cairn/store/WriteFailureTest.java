@@ -162,7 +162,8 @@ class WriteFailureTest {
             assertEquals(device.full, threw, what + ": a failed call must fail the commit");
             if (threw) {
                 IllegalStateException refused = assertThrows(IllegalStateException.class, store::beginWrite, what);
-                assertTrue(refused.getMessage().contains("reopen"), what + ": " + refused.getMessage());
+                assertTrue(refused.getMessage().contains("reopen") && refused.getMessage().contains("injected failure of"),
+                    what + ": the refusal says why: " + refused.getMessage());
                 try (ReadTxn r = store.beginRead()) {
                     TreeMap<String, String> seen = TornWriteTest.contents(r);
                     assertTrue(seen.equals(before) || seen.equals(after), what + ": a reader sees neither state");
