@@ -48,6 +48,11 @@ public final class GenericTreeImpl implements GenericTree {
         return new Key<>(t.name, id, revision);
     }
 
+    /** The key of the record at the cursor of this tree's data. */
+    private Key<Object> keyAt(Cursor c) {
+        return key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+    }
+
     @Override
     public String name() {
         return t.name;
@@ -79,7 +84,7 @@ public final class GenericTreeImpl implements GenericTree {
                         JsonForm.toJson(RecordHeader.body(c.value()), t.versions);
                         decoded++;
                     } catch (dev.cairn.CairnException | IllegalArgumentException e) {
-                        problem.accept(key(Layout.idOf(c.key()), Layout.revisionOf(c.key())), e);
+                        problem.accept(keyAt(c), e);
                     }
                 }
             }
@@ -192,7 +197,7 @@ public final class GenericTreeImpl implements GenericTree {
             Exported exported = convertEvery(r, schema, SqlCheck.NONE);
             try (Cursor c = r.cursor(t.dataTree)) {
                 for (boolean more = c.first(); more; more = c.next()) {
-                    Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+                    Key<Object> key = keyAt(c);
                     out.append(ImportRow.exportedLine(t.name, key.id(), key.revision(),
                         t.versioned ? RecordHeader.decode(c.value(), key).state() : null,
                         JsonForm.toJsonAs(RecordHeader.body(c.value()), t.versions, schema)));
@@ -260,7 +265,7 @@ public final class GenericTreeImpl implements GenericTree {
                 try {
                     converted = JsonForm.toJsonAsChecked(body, t.versions, schema);
                 } catch (dev.cairn.SchemaMismatchException | IllegalArgumentException e) {
-                    Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+                    Key<Object> key = keyAt(c);
                     throw new dev.cairn.SchemaMismatchException("record " + key + " cannot be written in schema version "
                         + version + " of tree " + t.name + ": " + e.getMessage() + "; nothing exported. "
                         + advice(r, version, JsonForm.versionOf(body)));
@@ -296,7 +301,7 @@ public final class GenericTreeImpl implements GenericTree {
             if (reason == null) return;
             count++;
             if (first == null) first = reason;
-            else if (others.size() < NAMED) others.add(key(Layout.idOf(c.key()), Layout.revisionOf(c.key())).toString());
+            else if (others.size() < NAMED) others.add(keyAt(c).toString());
         }
 
         void throwIfAny() {
@@ -313,7 +318,7 @@ public final class GenericTreeImpl implements GenericTree {
         try {
             values = SqlColumn.values(body, t.versions, schema);
         } catch (IllegalArgumentException e) {
-            Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+            Key<Object> key = keyAt(c);
             return "record " + key + " of tree " + t.name + " has no SQL form: " + e.getMessage()
                 + "; nothing exported (JSON lines carry it: cairn export --format jsonl, GenericTree.exportJsonLines)";
         }
@@ -322,7 +327,7 @@ public final class GenericTreeImpl implements GenericTree {
             SqlForm.checkText(schema, values);
             return null;
         } catch (IllegalArgumentException e) {
-            Key<Object> key = key(Layout.idOf(c.key()), Layout.revisionOf(c.key()));
+            Key<Object> key = keyAt(c);
             return "record " + key + " of tree " + t.name + " has no SQL text form: "
                 + e.getMessage() + "; nothing exported (JSON lines carry it: cairn export --format jsonl; a JDBC export passes"
                 + " it as a parameter: --jdbc URL, GenericTree.exportJdbc, where the database holds it)";

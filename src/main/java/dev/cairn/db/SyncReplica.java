@@ -243,9 +243,9 @@ public final class SyncReplica implements Replica {
                 + " id(s) needed, " + db.pool(t).available() + " left of the " + t.pool.available() + " this node held "
                 + "when the batch began; ranges from the server are stored between transactions, not during one, and a "
                 + "connected node keeps at least " + db.idReserve() + " per tree in hand (Cairn.Options.withIdReserve; it "
-                + "asks for a range whenever it holds fewer, so it often holds more) once the server sent them; nothing of the batch was stored (expected: "
-                + "batches that insert at most the ids in hand, a larger id reserve, or, for a tree just created, an "
-                + "insert outside a batch first, which waits for ranges)");
+                + "asks for a range whenever it holds fewer, so it often holds more) once the server sent them; nothing "
+                + "of the batch was stored (expected: batches that insert at most the ids in hand, a larger id reserve, "
+                + "or, for a tree just created, an insert outside a batch first, which waits for ranges)");
         }
         s.demand.merge(t.name, (long) count, Long::sum);
         try {

@@ -112,19 +112,21 @@ public final class ClientSession {
     private long catchUpKeptBytes;
     /** When the first of them was kept (System.nanoTime). */
     private long catchUpKeptSince;
-    /** False: the catch-up is applied read by read, as it comes ({@link #applyCatchUpAsItComes}). */
-    private boolean keepCatchUp = true;
+    /** False: the catch-up is applied read by read, as it comes ({@link #applyCatchUpAsItComes}, a small heap). */
+    private boolean keepCatchUp = CATCH_UP_KEPT_BYTES > 0;
     /** This session reached CATCHING_UP (it may have ended since). */
     private boolean wasCatchingUp;
     /** What a kept message counts for beyond its value: its key, header and object (a bound, not a measure). */
     private static final int MESSAGE_OVERHEAD_BYTES = 64;
     /**
      * The bytes of a catch-up this node keeps unapplied: {@link Limits#CATCH_UP_HELD_BYTES}, or a
-     * 64th of the heap when that is less. What is kept, and the transaction that applies it, come on
-     * top of what the link held before; a node run with a small heap (probe 92: 20 MiB, in which
-     * the whole 8 MiB ran out of memory at every connection, so it never caught up) keeps less.
+     * 64th of the heap when that is less, and none with a heap under 64 MiB (the catch-up is then
+     * applied as it comes). What is kept, and the transaction that applies it, come on top of what
+     * the link held before: a small heap ran out of memory at every connection and never caught
+     * up (probe 92: 20 MiB keeping 8 MiB; probe 93: 8 MiB keeping a 64th).
      */
-    public static final long CATCH_UP_KEPT_BYTES = Math.min(Limits.CATCH_UP_HELD_BYTES, Runtime.getRuntime().maxMemory() / 64);
+    public static final long CATCH_UP_KEPT_BYTES = Runtime.getRuntime().maxMemory() < (64L << 20) ? 0
+        : Math.min(Limits.CATCH_UP_HELD_BYTES, Runtime.getRuntime().maxMemory() / 64);
 
     /** A change in flight: its outbox entry and the bytes of its value. */
     private record Sent(long outboxSeq, long valueBytes) { }
@@ -367,22 +369,18 @@ public final class ClientSession {
      */
     private int catchUpReleased(List<Message> all, int from) {
         boolean kept = from == 0 && catchUpKept > 0;
+        boolean late = kept && catchUpKeptTooLong();
         int start = kept ? catchUpKept : from;
         long bytes = kept ? catchUpKeptBytes : 0;
         catchUpKept = 0;
         catchUpKeptBytes = 0;
-        if (kept && System.nanoTime() - catchUpKeptSince > Limits.CATCH_UP_HELD_MILLIS * 1_000_000) {
-            return all.size();
-        }
+        if (late) return all.size();
         for (int j = start; j < all.size(); j++) {
             switch (all.get(j)) {
                 case Message.Pushed p -> bytes += MESSAGE_OVERHEAD_BYTES + p.value().length;
                 case Message.SchemaDef d -> bytes += MESSAGE_OVERHEAD_BYTES + d.schema().length;
-                case Message.CaughtUpTo c -> bytes += MESSAGE_OVERHEAD_BYTES;
-                case Message.Ack a -> bytes += MESSAGE_OVERHEAD_BYTES;
                 case Message.Refused r -> bytes += MESSAGE_OVERHEAD_BYTES + r.current().value().length;
-                case Message.Keys k -> bytes += MESSAGE_OVERHEAD_BYTES;
-                case Message.Borrow b -> bytes += MESSAGE_OVERHEAD_BYTES;
+                case Message.CaughtUpTo _, Message.Ack _, Message.Keys _, Message.Borrow _ -> bytes += MESSAGE_OVERHEAD_BYTES;
                 default -> {
                     // CaughtUp ends the catch-up; an Error, or a frame that may not come now (a
                     // protocol error of the server), ends the session: now, with what came before.

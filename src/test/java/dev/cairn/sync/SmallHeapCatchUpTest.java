@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A fresh node with a 16 MiB heap catches up 20,000 records of 1 KB in one connection: a node
- * with a heap under 64 MiB applies its catch-up as it comes (SyncClient), and a larger one keeps
- * at most a 64th of it (ClientSession.CATCH_UP_KEPT_BYTES).
+ * with a heap under 64 MiB applies its catch-up as it comes, and a larger one keeps at most a
+ * 64th of it (ClientSession.CATCH_UP_KEPT_BYTES).
  * With the whole 8 MiB kept, such a node ran out of memory at every connection and never caught
  * up (probe 92: a node at -Xmx20m linked every 5 s for 10 minutes; nodes of the build before
  * that caught up at -Xmx8m).

@@ -366,8 +366,8 @@ public final class SyncClient implements AutoCloseable {
     private static String outOfMemory(OutOfMemoryError e) {
         return "out of memory (" + e.getMessage() + ", -Xmx " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): the link"
             + " holds up to " + (ClientSession.WINDOW_BYTES >> 20) + " MiB of changes in flight plus one record being sent or"
-            + " received (up to 16 MiB), and during a catch-up up to " + (ClientSession.CATCH_UP_KEPT_BYTES >> 10) + " KiB of"
-            + " it to apply at once, besides what the application holds";
+            + " received (up to 16 MiB)" + (ClientSession.CATCH_UP_KEPT_BYTES == 0 ? "" : ", and during a catch-up up to "
+            + (ClientSession.CATCH_UP_KEPT_BYTES >> 10) + " KiB of it to apply at once") + ", besides what the application holds";
     }
 
     /**
@@ -441,7 +441,7 @@ public final class SyncClient implements AutoCloseable {
             // After a connection that ended inside its catch-up, the catch-up is applied as it
             // comes (its marks stored at once) until one reaches CaughtUp: a link that lives less
             // than the bound for keeping it would otherwise never store anything (probe 93).
-            if (catchUpCutShort || CLIENT_SMALL_HEAP) session.applyCatchUpAsItComes();
+            if (catchUpCutShort) session.applyCatchUpAsItComes();
             for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
             FrameCodec.Decoder decoder = new FrameCodec.Decoder();
             FirstBytes firstBytes = new FirstBytes();
@@ -638,11 +638,6 @@ public final class SyncClient implements AutoCloseable {
     private boolean sessionLinked;
     /** The last connection ended inside its catch-up: the next applies its catch-up as it comes. */
     private boolean catchUpCutShort;
-    /**
-     * A heap under 64 MiB: catch-ups are applied as they come, as before they were kept (what
-     * is kept, and the larger transaction applying it, ran a node at -Xmx8m out of memory, probe 93).
-     */
-    private static final boolean CLIENT_SMALL_HEAP = Runtime.getRuntime().maxMemory() < (64L << 20);
     /** The version the next Hello offers: the newest, or the one below a version the server just refused (link thread only). */
     private int offer = FrameCodec.PROTOCOL_VERSION;
     /** The version the last Hello offered (link thread only). */
