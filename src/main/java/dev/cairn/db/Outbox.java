@@ -129,14 +129,18 @@ final class Outbox {
 
     /** At most {@code max} entries of the given trees (empty = all), oldest first. */
     static List<Layout.OutboxEntry> oldest(ReadTxn r, Set<String> trees, int max) {
-        return window(r, trees, max).entries();
+        return window(r, trees, -1, max).entries();
     }
 
-    /** At most {@code max} entries of the given trees (empty = all), oldest first, and what follows them. */
-    static Window window(ReadTxn r, Set<String> trees, int max) {
+    /**
+     * At most {@code max} entries of the given trees (empty = all) with a sequence above
+     * {@code afterSeq}, oldest first, and what follows them.
+     */
+    static Window window(ReadTxn r, Set<String> trees, long afterSeq, int max) {
         List<Layout.OutboxEntry> list = new ArrayList<>();
         try (Cursor c = r.cursor(Layout.OUTBOX_ORDER)) {
-            for (boolean ok = c.first(); ok; ok = c.next()) {
+            boolean first = afterSeq < 0 ? c.first() : c.seek(Layout.longBytes(afterSeq + 1));
+            for (boolean ok = first; ok; ok = c.next()) {
                 long s = c.key().get(I64, 0);
                 byte[] k = Layout.copy(c.value());
                 MemorySegment v = r.get(Layout.OUTBOX, k);

@@ -671,13 +671,13 @@ public final class SyncReplica implements Replica {
     }
 
     @Override
-    public List<Pending> outbox(Set<String> trees, int max) {
-        return db.readOrWrite(r -> pending(r, trees, max));
+    public List<Pending> outbox(Set<String> trees, long afterSeq, int max) {
+        return db.readOrWrite(r -> pending(r, trees, afterSeq, max));
     }
 
     /** What {@link #outbox} lists, read in {@code r}: each entry with where the outbox may be cut (§6). */
-    static List<Pending> pending(ReadTxn r, Set<String> trees, int max) {
-        Outbox.Window w = Outbox.window(r, trees, max);
+    static List<Pending> pending(ReadTxn r, Set<String> trees, long afterSeq, int max) {
+        Outbox.Window w = Outbox.window(r, trees, afterSeq, max);
         boolean[] ends = OutboxGroups.groupEnds(r, w);
         List<Pending> list = new ArrayList<>(ends.length);
         for (int i = 0; i < ends.length; i++) {

@@ -91,6 +91,17 @@ public final class ClientSession {
     private int stoppedAt = -1;
     /** The bytes in flight then. */
     private long stoppedAtBytes;
+    /**
+     * When the last listing stopped at a whole group waiting for window room: the number of
+     * changes in flight at which it fits; -1 when it stopped for another reason ({@link #roomGrew}).
+     */
+    private int fitsAt = -1;
+    /**
+     * The highest outbox sequence this connection sent; -1: none. Changes go in sequence order,
+     * so while some are in flight every entry up to it is in flight or answered, and a listing
+     * starts after it.
+     */
+    private long sentThrough = -1;
     /** The Hello's lastSeq: the replica's, or 0 for a full catch-up (§5.6). */
     private long catchUpFrom;
     /** The seq and serverSeq of the last CaughtUpTo (at first the Hello's lastSeq and the Welcome's serverSeq): marks never go back. */
@@ -101,6 +112,8 @@ public final class ClientSession {
     private long pushesReceived;
     /** Groups of the outbox larger than the window, sent in parts (each part a group of its own). */
     private long groupsCut;
+    /** True while the rest of a cut group is still to go: its later parts do not count again. */
+    private boolean cutGroupGoing;
     /** Pushed frames still to come of the Group being applied (0: none open). */
     private int groupLeft;
     /** The count of the Group being applied. */
@@ -837,24 +850,30 @@ public final class ClientSession {
 
     /**
      * True when the outbox is worth listing again: the last listing did not stop at a change that
-     * waits (for room, or for its record's older change in flight), or Acks freed a sixteenth of
-     * the window since (of its count or of its bytes), or nothing is in flight. A waiting change stops every later one, so
-     * listing again at each Ack finds it waiting again: with protocol 8's window that was 2,000
-     * listings of 4,096 entries while a batch of 3,000 waited behind another (probe 91: such a
-     * batch reached other nodes ~10 s late).
+     * waits (for room, or for its record's older change in flight), or nothing is in flight, or
+     * the group it stopped at now fits the window ({@link #fitsAt}), or, when it stopped for
+     * another reason, Acks freed a sixteenth of the window since (of its count or of its bytes).
+     * A waiting change stops every later one, so listing again at each Ack finds it waiting
+     * again: with protocol 8's window that was 2,000 listings of 4,096 entries while a batch of
+     * 3,000 waited behind another (probe 91: such a batch reached other nodes ~10 s late); and a
+     * listing at each sixteenth still took a third of a sending node's time in batches of 3,000.
+     * A local write after the stop leaves the waiting group as large or larger (a change to one
+     * of its records joins it), so it cannot fit sooner than {@code fitsAt} says.
      */
     private boolean roomGrew() {
-        return stoppedAt < 0 || inFlight.isEmpty() || stoppedAt - inFlight.size() >= window() / 16
-            || stoppedAtBytes - inFlightBytes >= WINDOW_BYTES / 16;
+        if (stoppedAt < 0 || inFlight.isEmpty()) return true;
+        if (fitsAt >= 0) return inFlight.size() <= fitsAt;
+        return stoppedAt - inFlight.size() >= window() / 16 || stoppedAtBytes - inFlightBytes >= WINDOW_BYTES / 16;
     }
 
     private void sendOutbox() {
         outboxDirty = false;
         stoppedAt = -1;
-        // The oldest window() entries hold every one that can go now: each change in flight holds
-        // back at most one entry (its record's), and window() - inFlight may be sent.
+        fitsAt = -1;
+        // The oldest window() entries after those sent hold every one that can go now: at most
+        // window() - inFlight may be sent. With nothing in flight, from the outbox's start.
         int window = window();
-        List<Replica.Pending> oldest = replica.outbox(trees, window);
+        List<Replica.Pending> oldest = replica.outbox(trees, inFlight.isEmpty() ? -1 : sentThrough, window);
         if (oldest.size() == window) outboxDirty = true; // more may wait; listed again when acks free room
         if (version < 7) {
             sendSingly(oldest);
@@ -910,7 +929,11 @@ public final class ClientSession {
         // waiting for the window to empty before each part halved the rate of a large outbox
         // (probe 83: an offline backlog of 50,000 changes, merged into groups, took 2-3 times as long).
         boolean alone = inFlight.isEmpty() || tooLarge;
-        if (!alone && (!ends || inFlight.size() + todo.size() > window())) return false;
+        if (!alone && !ends) return false;
+        if (!alone && inFlight.size() + todo.size() > window()) {
+            fitsAt = window() - todo.size();
+            return false;
+        }
         List<Replica.Outgoing> going = new java.util.ArrayList<>(todo.size());
         long bytes = inFlightBytes;
         for (Replica.Pending p : todo) {
@@ -925,7 +948,8 @@ public final class ClientSession {
         }
         boolean whole = ends && going.size() == todo.size();
         if (!whole && (!alone || going.isEmpty())) return false; // dropped: read again once it fits
-        if (!whole && todo.size() == group.size()) groupsCut++; // its first part: one cut group, however many parts
+        if (!whole && !cutGroupGoing) groupsCut++; // its first part: one cut group, however many parts
+        cutGroupGoing = !whole;
         if (going.size() >= 2) out.accept(new Message.Group(going.size()));
         for (int i = 0; i < going.size(); i++) send(todo.get(i), going.get(i));
         return whole;
@@ -963,6 +987,7 @@ public final class ClientSession {
             out.accept(o.schema());
         }
         out.accept(o.change());
+        sentThrough = Math.max(sentThrough, p.outboxSeq());
         inFlight.put(p.key(), new Sent(p.outboxSeq(), o.change().value().length));
         inFlightBytes += o.change().value().length;
         changesSent++;

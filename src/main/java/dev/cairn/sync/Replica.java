@@ -100,7 +100,15 @@ public interface Replica {
     record Outgoing(Message.Change change, Message.SchemaDef schema) { }
 
     /** The oldest pending outbox entries of the given trees (empty = all), at most {@code max}, oldest change first. */
-    List<Pending> outbox(Set<String> trees, int max);
+    default List<Pending> outbox(Set<String> trees, int max) {
+        return outbox(trees, -1, max);
+    }
+
+    /**
+     * {@link #outbox(Set, int)} of the entries with a sequence above {@code afterSeq}: a
+     * connection with changes in flight lists only what follows the last one it sent.
+     */
+    List<Pending> outbox(Set<String> trees, long afterSeq, int max);
 
     /** True when {@code key} has a pending outbox entry. */
     boolean hasPending(Key<?> key);

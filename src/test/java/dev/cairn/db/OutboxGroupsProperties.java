@@ -216,9 +216,10 @@ class OutboxGroupsProperties {
          * {@code checks}, and acknowledges (or loses the Acks).
          */
         String send(Set<String> trees, int max, List<Set<String>> checks) {
-            List<Pending> listed = db.readOrWrite(r -> SyncReplica.pending(r, trees, max));
+            List<Pending> listed = db.readOrWrite(r -> SyncReplica.pending(r, trees, -1, max));
             if (listed.isEmpty()) return null;
             checkFlags(trees, max, listed);
+            checkListingAfter(trees, max, listed);
             List<Integer> ends = new ArrayList<>();
             for (int i = 0; i < listed.size(); i++) if (!honourGroups || listed.get(i).groupEnds()) ends.add(i);
             if (ends.isEmpty()) return null; // no cut in this window: the link would take a larger one
@@ -248,6 +249,19 @@ class OutboxGroupsProperties {
             Map<Key<?>, Object> seen = restrict(receiver, trees);
             for (Map<Key<?>, Object> state : history) if (restrict(state, trees).equals(seen)) return null;
             return "R holds a state the node never had: " + new java.util.TreeMap<>(toText(seen));
+        }
+
+        /**
+         * A listing after one of the entries listed (as a link lists after the changes it has in
+         * flight) holds the entries that follow it in {@code listed}, with the same group ends.
+         */
+        void checkListingAfter(Set<String> trees, int max, List<Pending> listed) {
+            int j = rnd.nextInt(listed.size());
+            long after = listed.get(j).outboxSeq();
+            List<Pending> again = db.readOrWrite(r -> SyncReplica.pending(r, trees, after, max));
+            List<Pending> rest = listed.subList(j + 1, listed.size());
+            assertTrue(again.size() >= rest.size(), "listed after " + after + ": " + again + " (expected: " + rest + " first)");
+            assertEquals(rest, again.subList(0, rest.size()), "listed after " + after);
         }
 
         /** The flags a whole outbox must show: its last entry ends a group; no cut inside an untouched transaction. */

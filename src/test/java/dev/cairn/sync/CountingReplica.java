@@ -20,4 +20,18 @@ final class CountingReplica {
                 }
             });
     }
+
+    /** A {@link Replica} that is {@code inner}, adding the entries each outbox listing returns to {@code entries}. */
+    static Replica listing(Replica inner, AtomicLong entries) {
+        return (Replica) Proxy.newProxyInstance(Replica.class.getClassLoader(), new Class<?>[] {Replica.class},
+            (proxy, method, args) -> {
+                try {
+                    Object result = method.invoke(inner, args);
+                    if (method.getName().equals("outbox")) entries.addAndGet(((java.util.List<?>) result).size());
+                    return result;
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            });
+    }
 }
