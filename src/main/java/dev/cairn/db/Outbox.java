@@ -129,14 +129,17 @@ final class Outbox {
 
     /** At most {@code max} entries of the given trees (empty = all), oldest first. */
     static List<Layout.OutboxEntry> oldest(ReadTxn r, Set<String> trees, int max) {
-        return window(r, trees, -1, max).entries();
+        return window(r, trees, -1, max, true).entries();
     }
 
     /**
      * At most {@code max} entries of the given trees (empty = all) with a sequence above
-     * {@code afterSeq}, oldest first, and what follows them.
+     * {@code afterSeq}, oldest first, and what follows them. Without {@code groupStarts} an
+     * entry's group start is not looked up in {@code cairn.outboxstart} (sync's listing needs only
+     * where the outbox may be cut, which {@link OutboxGroups} finds by the group tree): the
+     * entries then carry the group start their value holds, else their sequence.
      */
-    static Window window(ReadTxn r, Set<String> trees, long afterSeq, int max) {
+    static Window window(ReadTxn r, Set<String> trees, long afterSeq, int max, boolean groupStarts) {
         List<Layout.OutboxEntry> list = new ArrayList<>();
         try (Cursor c = r.cursor(Layout.OUTBOX_ORDER)) {
             boolean first = afterSeq < 0 ? c.first() : c.seek(Layout.longBytes(afterSeq + 1));
@@ -144,7 +147,8 @@ final class Outbox {
                 long s = c.key().get(I64, 0);
                 byte[] k = Layout.copy(c.value());
                 MemorySegment v = r.get(Layout.OUTBOX, k);
-                Layout.OutboxEntry e = v == null ? null : read(r, k, v);
+                Layout.OutboxEntry e = v == null ? null
+                    : groupStarts ? read(r, k, v) : Layout.OutboxEntry.fromStored(k, Layout.copy(v));
                 if (e == null || e.sequence() != s) {
                     throw new CorruptionException(Layout.OUTBOX_ORDER + " names entry " + s + " for a record whose "
                         + Layout.OUTBOX + " entry is " + e);

@@ -677,7 +677,7 @@ public final class SyncReplica implements Replica {
 
     /** What {@link #outbox} lists, read in {@code r}: each entry with where the outbox may be cut (§6). */
     static List<Pending> pending(ReadTxn r, Set<String> trees, long afterSeq, int max) {
-        Outbox.Window w = Outbox.window(r, trees, afterSeq, max);
+        Outbox.Window w = Outbox.window(r, trees, afterSeq, max, false);
         boolean[] ends = OutboxGroups.groupEnds(r, w);
         List<Pending> list = new ArrayList<>(ends.length);
         for (int i = 0; i < ends.length; i++) {

@@ -32,7 +32,7 @@ class OutboxGroupsTest {
     /** "tree/id" of each entry listed, with "|" after those that end a group. */
     private List<String> listed(Set<String> trees, int max) {
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
-            Outbox.Window w = Outbox.window(r, trees, -1, max);
+            Outbox.Window w = Outbox.window(r, trees, -1, max, false);
             boolean[] ends = OutboxGroups.groupEnds(r, w);
             List<String> out = new ArrayList<>();
             for (int i = 0; i < ends.length; i++) {
