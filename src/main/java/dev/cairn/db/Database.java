@@ -100,8 +100,11 @@ public final class Database implements AutoCloseable {
         boolean outboxTouched;
         /** Changes an index noted (Indexer.check passed), as a count: see {@link #changes}. */
         long indexNotes;
-        /** An operation that failed part-way: the batch can no longer commit (see {@link #write}). */
-        RuntimeException brokenBy;
+        /**
+         * An operation that failed part-way: the batch can no longer commit (see {@link #write}).
+         * Kept as thrown: wrapping it could run out of memory, and the batch then went on unbroken.
+         */
+        Throwable brokenBy;
         /** The sync link's batch: nobody waits for an index failure after its commit. */
         boolean fromServer;
         /** Trees this batch created, by name: cached for the database only once it commits ({@link #treeCreated}). */
@@ -309,8 +312,7 @@ public final class Database implements AutoCloseable {
         try {
             return body.get();
         } catch (RuntimeException | Error e) {
-            if (b.changes() != before && b.brokenBy == null) b.brokenBy = e instanceof RuntimeException r ? r
-                : new IllegalStateException(e.toString(), e);
+            if (b.changes() != before && b.brokenBy == null) b.brokenBy = e;
             throw e;
         }
     }

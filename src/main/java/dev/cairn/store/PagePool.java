@@ -41,11 +41,18 @@ final class PagePool {
         if (size == 0) return new WriteTxn.Dirty(new byte[pageBytes]);
         WriteTxn.Dirty d = free[--size];
         free[size] = null;
+        d.pooled = false;
         return d;
     }
 
-    /** Keeps a buffer no transaction can reach any more, if there is room. */
+    /**
+     * Keeps a buffer no transaction can reach any more, if there is room; one given twice is
+     * kept once (handed out twice, it would be two pages at once: a transaction's end that ran
+     * out of memory part-way gave some buffers back again at its retry, probe 94).
+     */
     void give(WriteTxn.Dirty d) {
-        if (size < free.length && d.bytes().length == pageBytes) free[size++] = d;
+        if (d.pooled || size == free.length || d.bytes().length != pageBytes) return;
+        d.pooled = true;
+        free[size++] = d;
     }
 }

@@ -52,11 +52,27 @@ public final class WriteTxn extends ReadTxn {
     private final PagePool pool;
     /** Buffers of pages this transaction wrote and freed again: back to the pool at its end. */
     private final List<Dirty> retired = new ArrayList<>();
+    /** Set by the store once the commit is written: a failure after that must not roll it back. */
+    boolean committed;
 
     /** A page this transaction wrote: its buffer, and one segment view of it for the read paths. */
-    record Dirty(byte[] bytes, MemorySegment view) {
+    static final class Dirty {
+        private final byte[] bytes;
+        private final MemorySegment view;
+        /** True while the buffer waits in a {@link PagePool}: the pool never holds it twice. */
+        boolean pooled;
+
         Dirty(byte[] bytes) {
-            this(bytes, MemorySegment.ofArray(bytes));
+            this.bytes = bytes;
+            this.view = MemorySegment.ofArray(bytes);
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+
+        MemorySegment view() {
+            return view;
         }
     }
 
@@ -473,8 +489,9 @@ public final class WriteTxn extends ReadTxn {
         return freedFresh;
     }
 
-    /** Returns every page this transaction took to the free space, as if it never ran. */
+    /** Returns every page this transaction took to the free space, as if it never ran; nothing once committed. */
     void rollback() {
+        if (committed) return;
         for (int i = 0; i < allocated.size(); i++) {
             long id = allocated.get(i);
             if (id < startPageCount) freeSpace.giveBack(id); else freeSpace.forget(id);
