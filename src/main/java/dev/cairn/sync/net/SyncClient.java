@@ -227,7 +227,41 @@ public final class SyncClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Fails a never-linked node's connect when even saying why ran out of heap: made in advance,
+     * since the heap may have no room for it then.
+     */
+    private static final SyncException LINK_OUT_OF_MEMORY = new SyncException("cannot link: out of memory while"
+        + " linking (the heap was full; the application may hold most of it): connect again when it has room");
+
+    /**
+     * The link's thread. Its handlers of an OutOfMemoryError make messages, which can run out of
+     * heap themselves: that escaped, the thread died without a word, and connect never completed
+     * (probe 94: 9 of 10 first catch-ups under a full heap). So an error escaping the loop waits
+     * for the heap to settle and goes on as the loop would have: a never-linked node's connect
+     * fails, a linked node's link tries again.
+     */
     private void run() {
+        while (true) {
+            try {
+                runConnections();
+                return;
+            } catch (OutOfMemoryError e) {
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+                try {
+                    if (!running) return;
+                    if (!linkedDatabase()) {
+                        stop(LINK_OUT_OF_MEMORY);
+                        return;
+                    }
+                } catch (OutOfMemoryError again) {
+                    // Still no room: wait again, then look again.
+                }
+            }
+        }
+    }
+
+    private void runConnections() {
         long backoff = BACKOFF_MIN_MILLIS;
         while (running) {
             String reason;
