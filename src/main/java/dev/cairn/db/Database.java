@@ -262,7 +262,16 @@ public final class Database implements AutoCloseable {
         writeLock.lock();
         try {
             checkOpen();
-            Batch b = new Batch(store.beginWrite(), outboxNext);
+            WriteTxn txn = store.beginWrite();
+            Batch b;
+            try {
+                b = new Batch(txn, outboxNext);
+            } catch (RuntimeException | Error e) {
+                // Out of memory making the batch: the transaction goes, or it held the store's
+                // write slot for ever (probe 94: the next write waited without end).
+                txn.close();
+                throw e;
+            }
             batch = b;
             boolean committed = false;
             try {
