@@ -83,10 +83,10 @@ public final class Store implements AutoCloseable {
     private volatile Snapshot current;
     private volatile boolean closed;
     private volatile boolean damaged;
-    private volatile boolean failed;
     /**
-     * What made {@link #failed} true first (said when a later write is refused), kept as thrown:
-     * its text is made only then, since making it can run out of memory ({@link #markFailed}).
+     * Not null once a write failed (its state in memory is suspect): writes stop until a reopen.
+     * What failed first, kept as thrown: its text is made only when a later write is refused,
+     * since making it can run out of memory ({@link #markFailed}).
      */
     private volatile Throwable failedBecause;
     /** Read at the first write transaction (or to replay the log): see {@link #freeSpace()}. */
@@ -618,13 +618,12 @@ public final class Store implements AutoCloseable {
      */
     private void markFailed(Throwable e) {
         if (failedBecause == null) failedBecause = e;
-        failed = true;
     }
 
     /** Writes stop after damage was found or a write failed (its state in memory is suspect) until a reopen. */
     private void checkNotFailed() {
         if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
-        if (failed) {
+        if (failedBecause != null) {
             throw new IllegalStateException(dir + ": a commit failed (" + failedBecause + "); close and reopen the database before"
                 + " writing again");
         }
@@ -1022,7 +1021,7 @@ public final class Store implements AutoCloseable {
         try {
             try {
                 // A store whose data file another process took (its lock lost) writes nothing more.
-                if (writable && !failed && !damaged && !pageFile.lockLost()) checkpoint();
+                if (writable && failedBecause == null && !damaged && !pageFile.lockLost()) checkpoint();
             } finally {
                 try {
                     pageFile.close();
