@@ -155,8 +155,7 @@ class OutOfMemoryWriteTest {
         }
 
         /** A debugging line with the failure's stack, retried while the heap is full. */
-        private static void event(OutputStream journal, String what, int batch, Object detail, Throwable e)
-                throws InterruptedException {
+        private static void event(OutputStream journal, String what, int batch, Object detail, Throwable e) {
             for (int i = 0; i < 500; i++) {
                 try {
                     StringBuilder b = new StringBuilder("E ").append(what).append(" at batch ").append(batch);
@@ -173,6 +172,21 @@ class OutOfMemoryWriteTest {
             }
         }
         private static final List<byte[]> ballast = new ArrayList<>();
+
+        /** The records of a batch that threw are never touched again; retried until the heap has room for the loop. */
+        private static void forget(Set<String> touched, Map<String, Key<Item>> clean, List<String> cleanTags) {
+            while (true) {
+                try {
+                    for (String tag : touched) {
+                        clean.remove(tag);
+                        cleanTags.remove(tag);
+                    }
+                    return;
+                } catch (OutOfMemoryError e) {
+                    pause(10);
+                }
+            }
+        }
 
         static String blob(int ver, int len) {
             return String.valueOf((char) ('a' + ver % 26)).repeat(len);
@@ -204,154 +218,134 @@ class OutOfMemoryWriteTest {
             int batch = 0;
             Set<String> touched = null;
             while (System.nanoTime() < end) {
-              try {
-                touched = null;
-                batch++;
-                // The first batches run with room, so every class they use is loaded: a class
-                // whose initialization runs out of memory is unusable for the JVM's life.
-                if (batch == 30) filler.start();
-                List<String> ops;
                 try {
-                    ops = new ArrayList<>();
-                    touched = new HashSet<>();
-                    int n = 1 + r.nextInt(20);
-                    for (int i = 0; i < n; i++) {
-                        int len = r.nextInt(10) < 8 ? r.nextInt(3000) : r.nextInt(200_000);
-                        if (r.nextInt(10) < 3 && !cleanTags.isEmpty()) {
-                            String tag = cleanTags.get(r.nextInt(cleanTags.size()));
-                            if (!touched.add(tag)) continue;
-                            ops.add(r.nextBoolean() ? "R:" + tag : "U:" + tag + ":" + batch + ":" + len);
-                        } else {
-                            String tag = "b" + batch + "-" + i;
-                            touched.add(tag);
-                            ops.add("I:" + tag + ":" + batch + ":" + len);
+                    touched = null;
+                    batch++;
+                    // The first batches run with room, so every class they use is loaded: a class
+                    // whose initialization runs out of memory is unusable for the JVM's life.
+                    if (batch == 30) filler.start();
+                    List<String> ops;
+                    try {
+                        ops = new ArrayList<>();
+                        touched = new HashSet<>();
+                        int n = 1 + r.nextInt(20);
+                        for (int i = 0; i < n; i++) {
+                            int len = r.nextInt(10) < 8 ? r.nextInt(3000) : r.nextInt(200_000);
+                            if (r.nextInt(10) < 3 && !cleanTags.isEmpty()) {
+                                String tag = cleanTags.get(r.nextInt(cleanTags.size()));
+                                if (!touched.add(tag)) continue;
+                                ops.add(r.nextBoolean() ? "R:" + tag : "U:" + tag + ":" + batch + ":" + len);
+                            } else {
+                                String tag = "b" + batch + "-" + i;
+                                touched.add(tag);
+                                ops.add("I:" + tag + ":" + batch + ":" + len);
+                            }
+                        }
+                    } catch (OutOfMemoryError e) {
+                        pause(20);
+                        continue;
+                    }
+                    // Every step below that allocates outside the batch is retried until it gets
+                    // through (the filler frees memory soon): the journal must say what was tried
+                    // and what returned, and records of a batch that threw are never touched again.
+                    while (true) {
+                        try {
+                            journal.write(("T " + batch + " " + String.join(" ", ops) + "\n").getBytes(StandardCharsets.UTF_8));
+                            break;
+                        } catch (OutOfMemoryError e) {
+                            pause(10);
+                        }
+                    }
+                    inserted.clear();
+                    boolean ok;
+                    try {
+                        for (String op : ops) {
+                            String[] f = op.split(":");
+                            if (!f[0].equals("I")) t.checkOut(clean.get(f[1])).get(10, TimeUnit.SECONDS);
+                        }
+                        List<String> batchOps = ops;
+                        Tree<Item> tree = t;
+                        c.write(() -> {
+                            for (String op : batchOps) {
+                                String[] f = op.split(":");
+                                switch (f[0]) {
+                                    case "I" -> inserted.put(f[1], tree.insert(new Item(f[1], Integer.parseInt(f[2]),
+                                        blob(Integer.parseInt(f[2]), Integer.parseInt(f[3])))));
+                                    case "U" -> tree.update(clean.get(f[1]), new Item(f[1], Integer.parseInt(f[2]),
+                                        blob(Integer.parseInt(f[2]), Integer.parseInt(f[3]))));
+                                    default -> tree.remove(clean.get(f[1]));
+                                }
+                            }
+                        });
+                        ok = true;
+                    } catch (Throwable e) {
+                        ok = false;
+                        if (DEBUG) event(journal, "threw", batch, null, e);
+                    }
+                    if (ok) {
+                        while (true) {
+                            try {
+                                journal.write(("K " + batch + "\n").getBytes(StandardCharsets.UTF_8));
+                                break;
+                            } catch (OutOfMemoryError e) {
+                                pause(10);
+                            }
+                        }
+                        while (true) {
+                            try {
+                                for (String op : ops) {
+                                    String tag = op.substring(2).split(":")[0];
+                                    if (op.startsWith("I")) {
+                                        if (clean.put(tag, inserted.get(tag)) == null) cleanTags.add(tag);
+                                    } else if (op.startsWith("R")) {
+                                        clean.remove(tag);
+                                        cleanTags.remove(tag);
+                                    }
+                                }
+                                break;
+                            } catch (OutOfMemoryError e) {
+                                pause(10);
+                            }
+                        }
+                    } else {
+                        forget(touched, clean, cleanTags);
+                        // As the refusal says after a failed commit: close and reopen. Both must
+                        // work once the heap has room (a write slot left held made close refuse
+                        // for ever, and the folder stayed locked).
+                        try {
+                            try {
+                                c.close();
+                            } catch (RuntimeException e) {
+                                if (e.getMessage() != null && e.getMessage().contains("write transaction is open")) throw e;
+                            }
+                            if (DEBUG) {
+                                ballastPaused = true;
+                                try (dev.cairn.store.Store store = dev.cairn.store.Store.open(db)) {
+                                    List<String> problems = store.verify().problems();
+                                    event(journal, "verified", batch, problems, null);
+                                    if (!problems.isEmpty()) System.exit(4);
+                                } finally {
+                                    ballastPaused = false;
+                                }
+                            }
+                            c = Cairn.open(db);
+                            t = c.tree(Item.class);
+                            stuckSince = 0;
+                        } catch (Throwable e) {
+                            if (DEBUG) event(journal, "close/reopen threw", batch, null, e);
+                            if (stuckSince == 0) stuckSince = System.nanoTime();
+                            if (System.nanoTime() - stuckSince > TimeUnit.SECONDS.toNanos(10)) {
+                                System.err.println("cannot close and reopen for 10 s: " + e);
+                                System.exit(3);
+                            }
+                            pause(10);
                         }
                     }
                 } catch (OutOfMemoryError e) {
-                    pause(20);
-                    continue;
+                    // Out of memory in this loop's own steps (a handler's first run can need a
+                    // little heap): the batch, if it got as far, counts as one that threw.
+                    if (touched != null) forget(touched, clean, cleanTags);
                 }
-                // Every step below that allocates outside the batch is retried until it gets
-                // through (the filler frees memory soon): the journal must say what was tried
-                // and what returned, and records of a batch that threw are never touched again.
-                while (true) {
-                    try {
-                        journal.write(("T " + batch + " " + String.join(" ", ops) + "\n").getBytes(StandardCharsets.UTF_8));
-                        break;
-                    } catch (OutOfMemoryError e) {
-                        pause(10);
-                    }
-                }
-                inserted.clear();
-                boolean ok;
-                try {
-                    for (String op : ops) {
-                        String[] f = op.split(":");
-                        if (!f[0].equals("I")) t.checkOut(clean.get(f[1])).get(10, TimeUnit.SECONDS);
-                    }
-                    List<String> batchOps = ops;
-                    Tree<Item> tree = t;
-                    c.write(() -> {
-                        for (String op : batchOps) {
-                            String[] f = op.split(":");
-                            switch (f[0]) {
-                                case "I" -> inserted.put(f[1], tree.insert(new Item(f[1], Integer.parseInt(f[2]),
-                                    blob(Integer.parseInt(f[2]), Integer.parseInt(f[3])))));
-                                case "U" -> tree.update(clean.get(f[1]), new Item(f[1], Integer.parseInt(f[2]),
-                                    blob(Integer.parseInt(f[2]), Integer.parseInt(f[3]))));
-                                default -> tree.remove(clean.get(f[1]));
-                            }
-                        }
-                    });
-                    ok = true;
-                } catch (Throwable e) {
-                    ok = false;
-                    if (DEBUG) event(journal, "threw", batch, null, e);
-                }
-                if (ok) {
-                    while (true) {
-                        try {
-                            journal.write(("K " + batch + "\n").getBytes(StandardCharsets.UTF_8));
-                            break;
-                        } catch (OutOfMemoryError e) {
-                            pause(10);
-                        }
-                    }
-                    while (true) {
-                        try {
-                            for (String op : ops) {
-                                String tag = op.substring(2).split(":")[0];
-                                if (op.startsWith("I")) {
-                                    if (clean.put(tag, inserted.get(tag)) == null) cleanTags.add(tag);
-                                } else if (op.startsWith("R")) {
-                                    clean.remove(tag);
-                                    cleanTags.remove(tag);
-                                }
-                            }
-                            break;
-                        } catch (OutOfMemoryError e) {
-                            pause(10);
-                        }
-                    }
-                } else {
-                    while (true) {
-                        try {
-                            for (String tag : touched) {
-                                clean.remove(tag);
-                                cleanTags.remove(tag);
-                            }
-                            break;
-                        } catch (OutOfMemoryError e) {
-                            pause(10);
-                        }
-                    }
-                    // As the refusal says after a failed commit: close and reopen. Both must
-                    // work once the heap has room (a write slot left held made close refuse
-                    // for ever, and the folder stayed locked).
-                    try {
-                        try {
-                            c.close();
-                        } catch (RuntimeException e) {
-                            if (e.getMessage() != null && e.getMessage().contains("write transaction is open")) throw e;
-                        }
-                        if (DEBUG) {
-                            ballastPaused = true;
-                            try (dev.cairn.store.Store store = dev.cairn.store.Store.open(db)) {
-                                List<String> problems = store.verify().problems();
-                                event(journal, "verified", batch, problems, null);
-                                if (!problems.isEmpty()) System.exit(4);
-                            } finally {
-                                ballastPaused = false;
-                            }
-                        }
-                        c = Cairn.open(db);
-                        t = c.tree(Item.class);
-                        stuckSince = 0;
-                    } catch (Throwable e) {
-                        if (DEBUG) event(journal, "close/reopen threw", batch, null, e);
-                        if (stuckSince == 0) stuckSince = System.nanoTime();
-                        if (System.nanoTime() - stuckSince > TimeUnit.SECONDS.toNanos(10)) {
-                            System.err.println("cannot close and reopen for 10 s: " + e);
-                            System.exit(3);
-                        }
-                        pause(10);
-                    }
-                }
-              } catch (OutOfMemoryError e) {
-                // Out of memory in this loop's own steps (a handler's first run can need a
-                // little heap): the batch, if it got as far, counts as one that threw.
-                while (touched != null) {
-                    try {
-                        for (String tag : touched) {
-                            clean.remove(tag);
-                            cleanTags.remove(tag);
-                        }
-                        touched = null;
-                    } catch (OutOfMemoryError again) {
-                        pause(10);
-                    }
-                }
-              }
             }
             stop = true;
             synchronized (ballast) {
