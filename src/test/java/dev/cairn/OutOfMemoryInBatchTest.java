@@ -20,6 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
  * close returns. Before, the rollback ran out of memory again while the heap was still full of the
  * batch's pages, the write slot stayed held, the next write on that thread said it "already holds
  * the write transaction", one on another thread waited for ever, and so did close (probe helper-44).
+ *
+ * <p>The child runs without the JVM's GC overhead limit: the batch fills the heap collection after
+ * collection, and G1 (JDK 25) then also fails the child's next allocation, its first line of output,
+ * once in a few hundred runs although the batch's pages are free by then (its log: "GC Overhead
+ * Limit exceeded too often"; the CI run of stop 36). That is the JVM's policy, not the database's
+ * state, which this test is about; README (memory) tells applications of it.
  */
 @Timeout(120)
 class OutOfMemoryInBatchTest {
@@ -51,12 +57,14 @@ class OutOfMemoryInBatchTest {
 
     @Test
     void aBatchThatRunsOutOfHeapFailsAndTheDatabaseGoesOn() throws IOException, InterruptedException {
-        Process p = ChildJvm.startWithHeap("-Xmx64m", Child.class.getName(), dir.toString());
+        Process p = ChildJvm.startWithOptions(List.of("-Xmx64m", "-XX:-UseGCOverheadLimit"), Child.class.getName(),
+            dir.toString());
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         boolean ended = p.waitFor(90, TimeUnit.SECONDS);
         if (!ended) p.destroyForcibly();
         assertTrue(ended, "the child ended: " + out);
-        assertEquals("batch failed: OutOfMemoryError\nother thread inserted\nsize 2\nclosed\n", out);
+        assertEquals("batch failed: OutOfMemoryError\nother thread inserted\nsize 2\nclosed\n", out,
+            "the child's output; it exited with " + p.exitValue() + ", its errors are in the test run's output");
         assertEquals(0, p.exitValue(), out);
     }
 }

@@ -15,8 +15,15 @@ public final class ChildJvm {
 
     /** As {@link #start} with the heap option {@code xmx} (e.g. "-Xmx64m"). */
     public static Process startWithHeap(String xmx, String mainClass, String... args) throws IOException {
+        return startWithOptions(List.of(xmx), mainClass, args);
+    }
+
+    /** As {@link #start} with the JVM options {@code options} (e.g. "-Xmx64m") instead of the default heap. */
+    public static Process startWithOptions(List<String> options, String mainClass, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-ea", xmx, "-cp", classPath(), mainClass));
+        List<String> cmd = new ArrayList<>(List.of(java, "-ea"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", classPath(), mainClass));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
