@@ -73,6 +73,11 @@ public final class Database implements AutoCloseable {
      */
     private static final Map<Object, String> REGISTERED = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
     private Batch batch;
+    /**
+     * Set when the follow-up of a committed batch ({@link #afterCommit(Batch)}) failed with an
+     * Error (out of memory): writes are refused until a reopen. Written under the write lock.
+     */
+    private Throwable stoppedBy;
     private long outboxNext;
     /**
      * Ids per tree a linked node keeps in hand, so that it can insert that many records offline:
@@ -262,6 +267,7 @@ public final class Database implements AutoCloseable {
         writeLock.lock();
         try {
             checkOpen();
+            refuseIfStopped();
             WriteTxn txn = store.beginWrite();
             Batch b;
             try {
@@ -280,7 +286,14 @@ public final class Database implements AutoCloseable {
                 flush(b);
                 b.txn.commit();
                 committed = true;
-                afterCommit(b);
+                try {
+                    afterCommit(b);
+                } catch (Error e) {
+                    // Out of memory part-way: the batch is stored and returns (thrown, the
+                    // application takes it for not stored and writes it again), but this
+                    // database's state in memory may have missed part of it: no more writes.
+                    stoppedBy = e;
+                }
                 return result;
             } finally {
                 batch = null;
@@ -288,6 +301,16 @@ public final class Database implements AutoCloseable {
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /** Writes stop after a committed batch's follow-up failed ({@link #stoppedBy}) until a reopen. */
+    private void refuseIfStopped() {
+        Throwable e = stoppedBy;
+        if (e != null) {
+            throw new IllegalStateException(directory + ": a write batch was committed, but updating this database's state"
+                + " in memory after it failed (" + e + "); close and reopen the database before writing again: what was"
+                + " committed is in the files", e);
         }
     }
 

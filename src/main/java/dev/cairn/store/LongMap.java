@@ -75,20 +75,15 @@ final class LongMap<V> {
         size = 0;
     }
 
-    /**
-     * Moves every value to the list, emptying the map. Each leaves the map as it joins the list:
-     * when the list runs out of memory part-way, a second drain gives none of them twice (a page
-     * buffer pooled twice became two pages at once: probe 94's free-list page over a live leaf).
-     */
+    /** The number of slots, for a walk with {@link #valueAt} that allocates nothing. */
+    int slots() {
+        return keys.length;
+    }
+
+    /** The value in slot {@code i}, or null if the slot is empty. */
     @SuppressWarnings("unchecked")
-    void drainTo(java.util.List<? super V> out) {
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] == 0) continue;
-            out.add((V) values[i]);
-            keys[i] = 0;
-            values[i] = null;
-            size--;
-        }
+    V valueAt(int i) {
+        return (V) values[i];
     }
 
     /** The keys, sorted. */

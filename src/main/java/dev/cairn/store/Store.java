@@ -523,6 +523,7 @@ public final class Store implements AutoCloseable {
         wal.replay(scan, checkpointTxn, (txnId, opCount, ops) -> LogOps.apply(ops, opCount, tx, wal.path + ": txn " + txnId));
         tx.flushCatalog();
         writeCommit(tx, false);
+        if (wal.frameBytes() > 0) wal.reset(checkpointTxn, walKeepBytes()); // its commits are in the data file now
         nextTxnId = Math.max(nextTxnId, last + 2);
         LOG.log(System.Logger.Level.INFO, "{0}: recovered {1} commits from the log, up to txn {2} (the log ends at byte"
             + " {3}: {4})", dir, scan.commits(), last, scan.committedEnd(), scan.stopReason());
@@ -624,8 +625,8 @@ public final class Store implements AutoCloseable {
     private void checkNotFailed() {
         if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
         if (failedBecause != null) {
-            throw new IllegalStateException(dir + ": a commit failed (" + failedBecause + "); close and reopen the database before"
-                + " writing again");
+            throw new IllegalStateException(dir + ": a commit or the checkpoint after one failed (" + failedBecause + "); close and"
+                + " reopen the database before writing again: what was committed is in the files");
         }
     }
 
@@ -640,33 +641,45 @@ public final class Store implements AutoCloseable {
             writeCommit(tx, logged);
         } catch (RuntimeException | Error e) {
             markFailed(e);
-            tx.rollback();
+            tx.rollback(); // nothing once the commit is durable (tx.committed)
             throw e;
         }
-        // Committed: whatever fails from here on (the checkpoint, a check, out of memory) must
-        // not roll it back, which gave its pages, now the database's, to the free space (probe 94).
-        tx.committed = true;
+        // Durable. Whatever fails from here on (the log's reset after a direct commit, the
+        // checkpoint, out of memory) stops writes until a reopen, which finds the commit in the
+        // files; the commit itself returns: thrown, the application takes it for not stored and
+        // writes it again. It must not roll back either, which gave its pages, now the
+        // database's, to the free space (probe 94).
+        try {
+            if (!logged && wal.frameBytes() > 0) wal.reset(checkpointTxn, walKeepBytes());
+            if (logged && checkpointDue()) checkpoint();
+        } catch (RuntimeException | Error e) {
+            // Half-changed state in memory: a later commit would write over pages still in use (probe 93).
+            markFailed(e);
+            warnAfterCommit(tx.newTxnId, e);
+            return;
+        }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) { // spares every commit a varargs array and a boxed id
             LOG.log(System.Logger.Level.DEBUG, "commit txn {0} ({1})", tx.newTxnId, logged ? "logged" : "direct");
         }
-        if (logged && checkpointDue()) {
-            try {
-                checkpoint();
-            } catch (RuntimeException e) {
-                markFailed(e);
-                throw new CairnException(dir + ": txn " + tx.newTxnId + " is committed (in the log), but the checkpoint after it failed;"
-                    + " close and reopen the database: " + e.getMessage(), e);
-            } catch (Error e) {
-                // Out of memory part-way, as anything else: the state in memory is half-changed,
-                // and a later commit would write over pages still in use (probe 93).
-                markFailed(e);
-                throw e;
-            }
-        }
         if (verifyAfterCommit) {
-            Snapshot s = current;
-            VerifyReport report = new Verifier(this, new ReadTxn(this, s), s.freeListCurrent ? null : freeSpace.all()).run();
+            VerifyReport report;
+            try {
+                Snapshot s = current;
+                report = new Verifier(this, new ReadTxn(this, s), s.freeListCurrent ? null : freeSpace.all()).run();
+            } catch (OutOfMemoryError e) {
+                return; // a check that could not run found nothing
+            }
             Check.that(report.ok(), "verify after commit %s: %s", tx.newTxnId, report.problems());
+        }
+    }
+
+    /** Says, if the heap allows, that a durable commit's follow-up failed and writes stopped. */
+    private void warnAfterCommit(long txnId, Throwable e) {
+        try {
+            LOG.log(System.Logger.Level.WARNING, dir + ": txn " + txnId + " is committed, but the log reset or checkpoint"
+                + " after it failed; writes are refused until the database is closed and reopened: " + e, e);
+        } catch (Throwable again) {
+            // Out of memory again: the refusal of the next write names the cause.
         }
     }
 
@@ -730,6 +743,15 @@ public final class Store implements AutoCloseable {
         // The meta reaches the data file at the next checkpoint (or now, for a direct commit),
         // in the slot that does not hold the data file's own meta.
         long slot = nextMetaSlot();
+        // Everything that allocates comes before the commit is durable: from there to the
+        // return nothing may fail, or a stored batch throws and the application writes it again.
+        // Done early, these change only state that a failure here discards (the store stops
+        // writing until a reopen, which rebuilds it from the files).
+        for (long id : dirtyIds) pageFile.markVerified(id);
+        for (long id : runIds) pageFile.markVerified(id);
+        freeSpace.addPending(txnId, freedOld, freedFresh);
+        Snapshot next = new Snapshot(meta, slot, chunks, !logged);
+        readers.publish(next); // pins only: readers take {@link #current}, set below
         if (logged) {
             // Frames follow only the data file's newest meta (§5.2): after a direct commit that
             // left the log empty, or an open that found it so, start the generation over first.
@@ -738,19 +760,15 @@ public final class Store implements AutoCloseable {
         } else {
             writeMeta(slot, meta);
         }
-        for (long id : dirtyIds) pageFile.markVerified(id);
-        for (long id : runIds) pageFile.markVerified(id);
-        freeSpace.addPending(txnId, freedOld, freedFresh);
+        // Durable: field stores only from here to the return.
+        tx.committed = true;
         heldForCheckpoint += freedOld.length;
-        Snapshot next = new Snapshot(meta, slot, chunks, !logged);
-        readers.publish(next);
         current = next;
         nextTxnId = txnId + 1;
         if (!logged) {
             checkpointTxn = txnId;
             checkpointSlot = slot;
             heldForCheckpoint = 0;
-            if (wal.frameBytes() > 0) wal.reset(checkpointTxn, walKeepBytes());
         }
     }
 

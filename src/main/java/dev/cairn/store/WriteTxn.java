@@ -498,18 +498,23 @@ public final class WriteTxn extends ReadTxn {
         }
         allocated.clear();
         freeSpace.pageCount(startPageCount);
-        dirty.drainTo(retired);
         runs.clear();
     }
 
     /**
      * At the end of the transaction (committed or not): its page buffers go back to the pool.
-     * (Plain loops, no lambdas: the first use of a lambda costs milliseconds, and the first
-     * transaction after open is often one that changed nothing.)
+     * Allocates nothing: it runs after a commit is durable, which must then return (an
+     * OutOfMemoryError here made a stored batch throw, and the application wrote it again).
+     * Plain loops, no lambdas: the first use of a lambda costs milliseconds, and the first
+     * transaction after open is often one that changed nothing.
      */
     void releasePages() {
-        dirty.drainTo(retired);
-        for (Dirty d : retired) pool.give(d);
+        for (int i = 0, n = dirty.slots(); i < n; i++) {
+            Dirty d = dirty.valueAt(i);
+            if (d != null) pool.give(d);
+        }
+        dirty.clear();
+        for (int i = 0, n = retired.size(); i < n; i++) pool.give(retired.get(i));
         retired.clear();
     }
 }
