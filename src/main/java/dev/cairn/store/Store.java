@@ -669,6 +669,8 @@ public final class Store implements AutoCloseable {
             } catch (OutOfMemoryError e) {
                 return; // a check that could not run found nothing
             }
+            // Damage the commit made (a bug): it is stored, so writes stop until a reopen.
+            if (!report.ok()) damaged = true;
             Check.that(report.ok(), "verify after commit %s: %s", tx.newTxnId, report.problems());
         }
     }
