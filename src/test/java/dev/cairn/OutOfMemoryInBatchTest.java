@@ -22,10 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the write transaction", one on another thread waited for ever, and so did close (probe helper-44).
  *
  * <p>The child runs without the JVM's GC overhead limit: the batch fills the heap collection after
- * collection, and G1 (Temurin 25.0.3) then also fails the child's next allocation, its first line of output,
- * 3 times in about 1,000 runs although the batch's pages are free by then (its log: "GC Overhead
- * Limit exceeded too often"; the CI run of stop 36). That is the JVM's policy, not the database's
- * state, which this test is about; README (memory) tells applications of it.
+ * collection, and G1 (Temurin 25.0.3) then also fails the child's next allocation, its first line
+ * of output, 3 times in about 1,000 runs although the batch's pages are free by then (its log:
+ * "GC Overhead Limit exceeded too often"; the CI run of stop 36). That is the JVM's policy, not
+ * the database's state, which this test is about; README (memory) tells applications of it.
  */
 @Timeout(120)
 class OutOfMemoryInBatchTest {
