@@ -127,6 +127,7 @@ public final class SyncClient implements AutoCloseable {
 
     /** Starts the link thread; see the class comment for when the future completes. */
     public CompletableFuture<Void> start() {
+        pause(0); // loads what the pause of a handler of OutOfMemoryError needs: see pause
         thread = Thread.ofPlatform().daemon().name("cairn-sync-" + address).start(this::run);
         return synced;
     }
@@ -234,29 +235,87 @@ public final class SyncClient implements AutoCloseable {
     private static final SyncException LINK_OUT_OF_MEMORY = new SyncException("cannot link: out of memory while"
         + " linking (the heap was full; the application may hold most of it): connect again when it has room");
 
+    /** Fails a connect still waiting when the link's thread ends for a reason it could not say: made in advance, as above. */
+    private static final SyncException LINK_ENDED = new SyncException("cannot link: the link ended before the first sync");
+
     /**
      * The link's thread. Its handlers of an OutOfMemoryError make messages, which can run out of
      * heap themselves: that escaped, the thread died without a word, and connect never completed
      * (probe 94: 9 of 10 first catch-ups under a full heap). So an error escaping the loop waits
      * for the heap to settle and goes on as the loop would have: a never-linked node's connect
-     * fails, a linked node's link tries again.
+     * fails, a linked node's link tries again. However the thread ends, a connect still waiting
+     * hears it: the loop's own way of saying so can run out of heap too (a second probe: the link
+     * stopped, and connect stayed pending, in 8 of 12 catch-ups at 32-128 MiB).
      */
     private void run() {
-        while (true) {
-            try {
-                runConnections();
-                return;
-            } catch (OutOfMemoryError e) {
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+        boolean outOfMemory = false;
+        try {
+            while (true) {
                 try {
-                    if (!running) return;
-                    if (!linkedDatabase()) {
-                        stop(LINK_OUT_OF_MEMORY);
-                        return;
+                    runConnections();
+                    return;
+                } catch (Error e) {
+                    // Out of memory, also behind another error (an InternalError of a lambda's
+                    // linkage, probe 95); any other error ends the link below.
+                    if (!(e instanceof OutOfMemoryError) && outOfMemoryBehind(e) == null) throw e;
+                    outOfMemory = true;
+                    pause(100);
+                    try {
+                        if (!running) return;
+                        if (!linkedDatabase()) {
+                            running = false;
+                            return;
+                        }
+                    } catch (OutOfMemoryError again) {
+                        // Still no room: wait again, then look again.
                     }
-                } catch (OutOfMemoryError again) {
-                    // Still no room: wait again, then look again.
                 }
+            }
+        } catch (RuntimeException | Error e) {
+            // Not the loop's to throw (it stops on a RuntimeException and says why): a bug, or
+            // an error other than out of memory. Said if the heap allows; connect hears it below.
+            running = false;
+            try {
+                LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
+                synced.completeExceptionally(new SyncException("the link to " + address + " stopped: " + e, e));
+            } catch (Throwable again) {
+                // Out of memory: the message made in advance follows.
+            }
+        } finally {
+            failConnectIfWaiting(outOfMemory ? LINK_OUT_OF_MEMORY : LINK_ENDED);
+        }
+    }
+
+    /** The OutOfMemoryError among the first causes of {@code e}, if any: how a full heap shows through other exceptions. */
+    private static OutOfMemoryError outOfMemoryBehind(Throwable e) {
+        Throwable c = e.getCause();
+        for (int depth = 0; c != null && depth < 4; depth++, c = c.getCause()) {
+            if (c instanceof OutOfMemoryError oom) return oom;
+        }
+        return null;
+    }
+
+    /**
+     * Waits without allocating, for handlers of OutOfMemoryError. Called once with 0 while the
+     * heap has room: the first call loads LockSupport, and loading a class takes heap; made first
+     * in a handler, it ran out of memory there, and the link's thread died with connect pending
+     * (probe 95: 8 of 12 catch-ups at 32-128 MiB, the JVM's log of exceptions showing the
+     * allocation at that call).
+     */
+    private static void pause(long millis) {
+        java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
+    }
+
+    /**
+     * Fails a connect still waiting with {@code reason}, retrying while the heap has no room for
+     * the completion (it allocates, and runs what waits on it), for at most 60 s.
+     */
+    private void failConnectIfWaiting(SyncException reason) {
+        for (int i = 0; i < 600 && !synced.isDone(); i++) {
+            try {
+                synced.completeExceptionally(reason);
+            } catch (OutOfMemoryError e) {
+                pause(100);
             }
         }
     }
@@ -361,6 +420,11 @@ public final class SyncClient implements AutoCloseable {
                     return;
                 }
             } catch (RuntimeException e) {
+                // Out of memory seen through another exception: a try-with-resources whose close
+                // threw the JVM's same preallocated OutOfMemoryError ("Self-suppression not
+                // permitted", probe 95 stopped a linked node's link so). Handled as out of memory.
+                OutOfMemoryError oom = outOfMemoryBehind(e);
+                if (oom != null) throw oom;
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
                 LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
                 if (synced.isDone()) announce("sync stopped for good: " + e);
