@@ -49,6 +49,7 @@ public final class BackupBuild implements AutoCloseable {
                 + " and run the backup again");
         }
         Backup.checkTarget(sourceDir, targetDir, "backup");
+        pause(0); // loads what close's pause needs: see pause
         return new BackupBuild(sourceDir, targetDir, Backup.firstMissing(targetDir));
     }
 
@@ -109,7 +110,9 @@ public final class BackupBuild implements AutoCloseable {
      * Discards the build unless it was published or discarded (a copy that failed with an
      * exception). A copy that failed for want of heap may find none for its clean-up either at
      * first (probe 94: 23 target folders left in 210 backups failed so): what the copy held is
-     * garbage by now, so the clean-up is tried again after a pause, for up to a second.
+     * garbage by now, so the clean-up is tried again after a pause, for up to 5 s (a second was
+     * not enough: a second probe, whose own thread keeps the heap full, still found 48 folders
+     * left in 286 failed backups).
      */
     @Override
     public void close() {
@@ -118,12 +121,25 @@ public final class BackupBuild implements AutoCloseable {
                 String said = discard();
                 System.getLogger(BackupBuild.class.getName()).log(System.Logger.Level.DEBUG, "backup build discarded" + said);
             } catch (OutOfMemoryError e) {
-                if (attempt == 50) throw e;
+                if (attempt == CLEAN_UP_ATTEMPTS) throw e;
                 done = false;
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+                pause(20);
             }
         }
     }
+
+    /**
+     * Waits without allocating, for close's handler of OutOfMemoryError. Called once with 0 at
+     * begin, while the heap has room: the first call loads LockSupport, and loading a class
+     * takes heap (a first call in the handler ran out of memory there, so the clean-up was
+     * never tried again: the sync link's thread died of the same, probe 95).
+     */
+    private static void pause(long millis) {
+        java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
+    }
+
+    /** Tries of a clean-up short of heap, 20 ms apart. */
+    private static final int CLEAN_UP_ATTEMPTS = 250;
 
     /** Removes the build folder and the files a copy and its open leave in it (a stranger's file fails the delete). */
     private void deleteBuild() throws IOException {
