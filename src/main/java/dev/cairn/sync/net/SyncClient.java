@@ -244,8 +244,8 @@ public final class SyncClient implements AutoCloseable {
      * (probe 94: 9 of 10 first catch-ups under a full heap). So an error escaping the loop waits
      * for the heap to settle and goes on as the loop would have: a never-linked node's connect
      * fails, a linked node's link tries again. However the thread ends, a connect still waiting
-     * hears it: the loop's own way of saying so can run out of heap too (a second probe: the link
-     * stopped, and connect stayed pending, in 8 of 12 catch-ups at 32-128 MiB).
+     * hears it: the loop's own way of saying so can run out of heap too (probe 95: the link's
+     * thread died, and connect stayed pending, in 8 of 12 catch-ups at 32-128 MiB; see pause).
      */
     private void run() {
         boolean outOfMemory = false;
@@ -299,8 +299,7 @@ public final class SyncClient implements AutoCloseable {
      * Waits without allocating, for handlers of OutOfMemoryError. Called once with 0 while the
      * heap has room: the first call loads LockSupport, and loading a class takes heap; made first
      * in a handler, it ran out of memory there, and the link's thread died with connect pending
-     * (probe 95: 8 of 12 catch-ups at 32-128 MiB, the JVM's log of exceptions showing the
-     * allocation at that call).
+     * (the JVM's log of exceptions showed the failed allocation at that call).
      */
     private static void pause(long millis) {
         java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
