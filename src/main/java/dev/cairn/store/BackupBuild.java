@@ -1,6 +1,7 @@
 package dev.cairn.store;
 
 import dev.cairn.CairnException;
+import dev.cairn.internal.HeapShortage;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ public final class BackupBuild implements AutoCloseable {
                 + " and run the backup again");
         }
         Backup.checkTarget(sourceDir, targetDir, "backup");
-        pause(0); // loads what close's pause needs: see pause
+        HeapShortage.pause(0); // loads what close's pause needs, while there is room
         return new BackupBuild(sourceDir, targetDir, Backup.firstMissing(targetDir));
     }
 
@@ -123,19 +124,9 @@ public final class BackupBuild implements AutoCloseable {
             } catch (OutOfMemoryError e) {
                 if (attempt == CLEAN_UP_ATTEMPTS) throw e;
                 done = false;
-                pause(20);
+                HeapShortage.pause(20);
             }
         }
-    }
-
-    /**
-     * Waits without allocating, for close's handler of OutOfMemoryError. Called once with 0 at
-     * begin, while the heap has room: the first call loads LockSupport, and loading a class
-     * takes heap (a first call in the handler ran out of memory there, so the clean-up was
-     * never tried again: the sync link's thread died of the same, probe 95).
-     */
-    private static void pause(long millis) {
-        java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
     }
 
     /** Tries of a clean-up short of heap, 20 ms apart. */

@@ -1,6 +1,7 @@
 package dev.cairn.sync.net;
 
 import dev.cairn.Key;
+import dev.cairn.internal.HeapShortage;
 import dev.cairn.internal.Limits;
 import dev.cairn.sync.ClientSession;
 import dev.cairn.sync.ErrorCode;
@@ -127,7 +128,7 @@ public final class SyncClient implements AutoCloseable {
 
     /** Starts the link thread; see the class comment for when the future completes. */
     public CompletableFuture<Void> start() {
-        pause(0); // loads what the pause of a handler of OutOfMemoryError needs: see pause
+        HeapShortage.pause(0); // loads what the handlers' pause needs, while there is room
         thread = Thread.ofPlatform().daemon().name("cairn-sync-" + address).start(this::run);
         return synced;
     }
@@ -245,7 +246,7 @@ public final class SyncClient implements AutoCloseable {
      * for the heap to settle and goes on as the loop would have: a never-linked node's connect
      * fails, a linked node's link tries again. However the thread ends, a connect still waiting
      * hears it: the loop's own way of saying so can run out of heap too (probe 95: the link's
-     * thread died, and connect stayed pending, in 8 of 12 catch-ups at 32-128 MiB; see pause).
+     * thread died, and connect stayed pending, in 8 of 12 catch-ups at 32-128 MiB; see HeapShortage).
      */
     private void run() {
         boolean outOfMemory = false;
@@ -259,7 +260,7 @@ public final class SyncClient implements AutoCloseable {
                     // linkage, probe 95); any other error ends the link below.
                     if (!(e instanceof OutOfMemoryError) && outOfMemoryBehind(e) == null) throw e;
                     outOfMemory = true;
-                    pause(100);
+                    HeapShortage.pause(100);
                     try {
                         if (!running) return;
                         if (!linkedDatabase()) {
@@ -296,16 +297,6 @@ public final class SyncClient implements AutoCloseable {
     }
 
     /**
-     * Waits without allocating, for handlers of OutOfMemoryError. Called once with 0 while the
-     * heap has room: the first call loads LockSupport, and loading a class takes heap; made first
-     * in a handler, it ran out of memory there, and the link's thread died with connect pending
-     * (the JVM's log of exceptions showed the failed allocation at that call).
-     */
-    private static void pause(long millis) {
-        java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
-    }
-
-    /**
      * Fails a connect still waiting with {@code reason}, retrying while the heap has no room for
      * the completion (it allocates, and runs what waits on it), for at most 60 s.
      */
@@ -314,7 +305,7 @@ public final class SyncClient implements AutoCloseable {
             try {
                 synced.completeExceptionally(reason);
             } catch (OutOfMemoryError e) {
-                pause(100);
+                HeapShortage.pause(100);
             }
         }
     }
