@@ -799,7 +799,11 @@ public final class SyncReplica implements Replica {
         db.write(() -> {
             Outbox.delete(db.txn(), Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
             if (r.code() == dev.cairn.sync.ErrorCode.ID_REUSED) logReplaced(p.key(), r.reason());
-            db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
+            // SUPERSEDED: the insert was made, and the record changed later on another node; put
+            // publishes that change as any remote one.
+            if (r.code() != dev.cairn.sync.ErrorCode.SUPERSEDED) {
+                db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
+            }
             put(p, schema);
             return null;
         }, true);

@@ -74,6 +74,16 @@ public final class ErrorCode {
      * "code 28" and rolls back as for any refusal.
      */
     public static final int ID_REUSED = 28;
+    /**
+     * Refused: a CREATED of a record the server holds, not removed, that another client changed
+     * since (or that is not this client's): a retransmission whose Ack was lost, the record's
+     * later version made elsewhere. The server keeps its state and sends it in the refusal, so the
+     * node's copy is set to it in the same message (an Ack followed by a Pushed, as before this
+     * code, left the node with its own version when the connection ended between the two). The
+     * node's insert was made, so it publishes no {@code ChangeRefused}; a node older than this
+     * code shows it as "code 29" and rolls back as for any refusal, to the same state.
+     */
+    public static final int SUPERSEDED = 29;
 
     public static String name(int code) {
         return switch (code) {
@@ -98,6 +108,7 @@ public final class ErrorCode {
             case CHANGED_SINCE -> "CHANGED_SINCE";
             case INVALID_CHANGE -> "INVALID_CHANGE";
             case ID_REUSED -> "ID_REUSED";
+            case SUPERSEDED -> "SUPERSEDED";
             default -> "code " + code;
         };
     }

@@ -888,11 +888,15 @@ public final class ServerCore implements AutoCloseable {
         }
         if (c.kind() == Message.Kind.CREATED && !current.removed()
                 && !(ChangeChecks.lastWriter(current, p.clientId) && createdBy(key, p.clientId))) {
-            // A retransmission whose acknowledgement was lost: keep what the server has, and
-            // tell the client, which dropped its outbox entry on the Ack. (Only the node that
-            // created a record may send newer data as a CREATED.)
-            send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
-            sendRecord(p, current);
+            // A retransmission whose acknowledgement was lost: keep what the server has. Its
+            // state goes in the answer itself: an Ack followed by a Pushed left the node with its
+            // own version when the connection ended between the two, since the Ack drops the
+            // outbox entry and the node skipped the record's newer version while the entry was
+            // pending. (Only the node that created a record may send newer data as a CREATED.)
+            String why = createdBy(key, p.clientId) ? " sent again: the record changed since on another node"
+                : ": the record is not this node's (another node made it)";
+            refuse(p, c, current, ErrorCode.SUPERSEDED, "insert of " + key + why
+                + ", and the server keeps its version; this node's copy is set to it");
             return;
         }
         if (c.kind() == Message.Kind.CREATED && current.serverSeq() > 0

@@ -100,4 +100,81 @@ class RetransmissionTest {
             assertEquals(0, ra.outbox(java.util.Set.of(), 10).size(), "the node's outbox is empty");
         }
     }
+
+    /**
+     * An insert whose Ack was lost, changed on another node meanwhile, then sent again: the
+     * server keeps the other node's change and says so in one message, so a cut right after it
+     * cannot leave the node with its own version. Before, the server answered with an Ack (the
+     * node dropped its outbox entry and kept its copy) followed by a Pushed of the stored record;
+     * a cut between the two left the node with the inserted version for good, since its syncSeq
+     * was past the record's sequence (SyncSimulationTest, seed 4020445975678994058).
+     */
+    @Test
+    void anInsertSentAgainAfterAnotherNodeChangedItEndsAsTheServerHasItEvenIfCutAtTheAnswer() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            SyncReplica ra = SyncReplica.install(a);
+            SyncReplica rb = SyncReplica.install(b);
+            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
+            TreeImpl<Part> tb = TreeImpl.open(b, Part.class, null);
+            ManualLink la = new ManualLink(core, ra);
+            ManualLink lb = new ManualLink(core, rb);
+            la.settle();
+            lb.settle();
+            java.util.List<dev.cairn.Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            a.events().subscribe(events::add, lost -> { });
+
+            Key<Part> k = ta.insert(part(1));
+            la.session.outboxChanged();
+            la.session.pump();
+            la.deliverUp();   // the server stores it ...
+            la.cut();         // ... and the Ack is lost
+            lb.settle();
+            assertEquals(part(1), tb.get(k));
+            tb.checkOut(k);
+            lb.session.checkOut(k);
+            lb.settle();
+            tb.update(k, part(2));
+            tb.checkIn(k);
+            lb.session.checkIn(k);
+            lb.settle();
+            long stored = core.seq();
+
+            // The node comes back, catches up (the record's new version is skipped: its own
+            // change is pending) and sends its insert again; the link is cut right after the
+            // server's answer to it.
+            la = new ManualLink(core, ra);
+            Message answer = null;
+            for (int round = 0; round < 100 && answer == null; round++) {
+                la.session.outboxChanged();
+                la.session.pump();
+                la.deliverUp();
+                while (answer == null && !la.down.isEmpty()) {
+                    la.deliverDown(1);
+                    Message m = la.received.getLast();
+                    if (m instanceof Message.Ack ack && ack.key().equals(k)
+                        || m instanceof Message.Refused r && r.current().key().equals(k)) {
+                        answer = m;
+                    }
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertNotNull(answer, "the server answered the insert sent again");
+            la.cut();
+            assertEquals(stored, core.seq(), "the server stored nothing of it");
+            assertEquals(part(2), ta.get(k), "the node has the server's record as soon as the answer is applied");
+
+            la = new ManualLink(core, ra);
+            la.settle();
+            lb.settle();
+            assertEquals(part(2), ta.get(k));
+            assertEquals(part(2), tb.get(k));
+            assertEquals(0, ra.outbox(java.util.Set.of(), 10).size(), "the node's outbox is empty");
+            // Events come in order on a thread of their own: the other node's change, and no
+            // refusal before it (the insert was made; the record changed later elsewhere).
+            SyncFixture.await("the other node's change", () -> events.stream().anyMatch(e ->
+                e instanceof dev.cairn.Event.RecordChanged c && c.key().equals(k) && c.remote()));
+            assertEquals(java.util.List.of(), events.stream().filter(e -> e instanceof dev.cairn.Event.ChangeRefused).toList());
+        }
+    }
 }

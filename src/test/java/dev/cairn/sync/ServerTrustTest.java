@@ -84,8 +84,12 @@ class ServerTrustTest {
             // other made the stored version, but the id is maker's: its CREATED replaces nothing.
             byte[] hijack = CoreConn.recordValue(0, 2, 2, other.id, parts.encode(part(3)));
             List<Message> answer = other.send(new Message.Change(2, k, Message.Kind.CREATED, fp, hijack));
-            assertEquals(2, CoreConn.last(Message.Ack.class, answer).serverSeq(), "acknowledged as the stored version");
-            assertArrayEquals(changed, CoreConn.last(Message.Pushed.class, answer).value(), "and told what the server has");
+            Message.Refused kept = CoreConn.last(Message.Refused.class, answer);
+            assertEquals(ErrorCode.SUPERSEDED, kept.code(), kept.reason());
+            assertEquals("insert of " + k + ": the record is not this node's (another node made it), and the server keeps"
+                + " its version; this node's copy is set to it", kept.reason());
+            assertEquals(2, kept.current().serverSeq(), "answered with the stored version ...");
+            assertArrayEquals(changed, kept.current().value(), "... and what the server has");
             assertEquals(2, core.seq(), "nothing stored");
 
             // The maker's own CREATED with newer data (written before its first was acknowledged) still counts.
