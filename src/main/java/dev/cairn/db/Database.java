@@ -308,7 +308,7 @@ public final class Database implements AutoCloseable {
     private void refuseIfStopped() {
         Throwable e = stoppedBy;
         if (e != null) {
-            throw new IllegalStateException(directory + ": a write batch was committed, but updating this database's state"
+            throw new dev.cairn.WritesStoppedException(directory + ": a write batch was committed, but updating this database's state"
                 + " in memory after it failed (" + e + "); close and reopen the database before writing again: what was"
                 + " committed is in the files", e);
         }

@@ -625,8 +625,8 @@ public final class Store implements AutoCloseable {
     private void checkNotFailed() {
         if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
         if (failedBecause != null) {
-            throw new IllegalStateException(dir + ": a commit or the checkpoint after one failed (" + failedBecause + "); close and"
-                + " reopen the database before writing again: what was committed is in the files");
+            throw new dev.cairn.WritesStoppedException(dir + ": a commit or the checkpoint after one failed (" + failedBecause
+                + "); close and reopen the database before writing again: what was committed is in the files", failedBecause);
         }
     }
 

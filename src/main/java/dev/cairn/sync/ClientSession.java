@@ -469,7 +469,7 @@ public final class ClientSession {
         if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
         try {
             handle(m);
-        } catch (Failure | java.io.UncheckedIOException | dev.cairn.CorruptionException e) {
+        } catch (Failure | java.io.UncheckedIOException | dev.cairn.CorruptionException | dev.cairn.WritesStoppedException e) {
             throw e; // the session's own ending, or a failure of the local database
         } catch (dev.cairn.SchemaMismatchException e) {
             // A record this node's classes cannot read (in a Refused's state, say): as in apply.

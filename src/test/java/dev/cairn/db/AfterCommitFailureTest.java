@@ -43,7 +43,7 @@ class AfterCommitFailureTest {
             }
             assertFalse(ranAfter[0], "the follow-up stopped at the error");
             assertEquals(2, tree.keys().size(), "the batch is readable at once");
-            var e = assertThrows(IllegalStateException.class, () -> d.write(() -> tree.insertJson("{\"text\":\"x\",\"n\":2}")));
+            var e = assertThrows(dev.cairn.WritesStoppedException.class, () -> d.write(() -> tree.insertJson("{\"text\":\"x\",\"n\":2}")));
             assertTrue(e.getMessage().contains("a write batch was committed, but updating this database's state in memory"
                 + " after it failed (java.lang.OutOfMemoryError: injected: Java heap space); close and reopen"), e.getMessage());
             assertEquals(2, tree.keys().size(), "the refused batch stored nothing");

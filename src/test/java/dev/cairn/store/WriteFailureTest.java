@@ -183,7 +183,7 @@ class WriteFailureTest {
             assertEquals(device.full && !durable, threw, what + ": a call that failed before the commit was durable (and only"
                 + " such a call) must fail the commit; durable " + durable + ", failed " + device.full);
             if (device.full) {
-                IllegalStateException refused = assertThrows(IllegalStateException.class, store::beginWrite, what);
+                dev.cairn.WritesStoppedException refused = assertThrows(dev.cairn.WritesStoppedException.class, store::beginWrite, what);
                 assertTrue(refused.getMessage().contains("reopen") && refused.getMessage().contains("injected failure of"),
                     what + ": the refusal says why: " + refused.getMessage());
                 try (ReadTxn r = store.beginRead()) {

@@ -413,7 +413,10 @@ public final class SyncClient implements AutoCloseable {
                 // Out of memory seen through another exception: a try-with-resources whose close
                 // threw the JVM's same preallocated OutOfMemoryError ("Self-suppression not
                 // permitted", probe 95 stopped a linked node's link so). Handled as out of memory.
-                OutOfMemoryError oom = outOfMemoryBehind(e);
+                // Not a database that stopped writes because a batch ran out of heap: the
+                // refusal's cause is that old error, and retrying could store nothing until the
+                // application reopens the database (the link reconnected without end).
+                OutOfMemoryError oom = e instanceof dev.cairn.WritesStoppedException ? null : outOfMemoryBehind(e);
                 if (oom != null) throw oom;
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
                 LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
