@@ -21,19 +21,48 @@ import org.junit.jupiter.api.io.TempDir;
 class RetransmissionTest {
     @TempDir Path dir;
 
-    @Test
-    void aChangeSentAgainAfterItsAckWasLostIsAcknowledgedWithoutANewVersion() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
-             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
-             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
-            SyncReplica ra = SyncReplica.install(a);
+    /** A server core and two nodes a and b, each with its Part tree, linked and caught up. */
+    private static final class TwoNodes implements AutoCloseable {
+        final ServerCore core;
+        final Database a;
+        final Database b;
+        final SyncReplica ra;
+        final TreeImpl<Part> ta;
+        final TreeImpl<Part> tb;
+        final ManualLink la;
+        final ManualLink lb;
+
+        TwoNodes(Path dir) {
+            core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+            a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+            b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16);
+            ra = SyncReplica.install(a);
             SyncReplica rb = SyncReplica.install(b);
-            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
-            TreeImpl<Part> tb = TreeImpl.open(b, Part.class, null);
-            ManualLink la = new ManualLink(core, ra);
-            ManualLink lb = new ManualLink(core, rb);
+            ta = TreeImpl.open(a, Part.class, null);
+            tb = TreeImpl.open(b, Part.class, null);
+            la = new ManualLink(core, ra);
+            lb = new ManualLink(core, rb);
             la.settle();
             lb.settle();
+        }
+
+        @Override
+        public void close() {
+            b.close();
+            a.close();
+            core.close();
+        }
+    }
+
+    @Test
+    void aChangeSentAgainAfterItsAckWasLostIsAcknowledgedWithoutANewVersion() {
+        try (TwoNodes n = new TwoNodes(dir)) {
+            ServerCore core = n.core;
+            SyncReplica ra = n.ra;
+            TreeImpl<Part> ta = n.ta;
+            TreeImpl<Part> tb = n.tb;
+            ManualLink la = n.la;
+            ManualLink lb = n.lb;
 
             Key<Part> k = ta.insert(part(1));
             for (int attempt = 0; attempt < 3; attempt++) {
@@ -111,19 +140,15 @@ class RetransmissionTest {
      */
     @Test
     void anInsertSentAgainAfterAnotherNodeChangedItEndsAsTheServerHasItEvenIfCutAtTheAnswer() {
-        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
-             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
-             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
-            SyncReplica ra = SyncReplica.install(a);
-            SyncReplica rb = SyncReplica.install(b);
-            TreeImpl<Part> ta = TreeImpl.open(a, Part.class, null);
-            TreeImpl<Part> tb = TreeImpl.open(b, Part.class, null);
-            ManualLink la = new ManualLink(core, ra);
-            ManualLink lb = new ManualLink(core, rb);
-            la.settle();
-            lb.settle();
+        try (TwoNodes n = new TwoNodes(dir)) {
+            ServerCore core = n.core;
+            SyncReplica ra = n.ra;
+            TreeImpl<Part> ta = n.ta;
+            TreeImpl<Part> tb = n.tb;
+            ManualLink la = n.la;
+            ManualLink lb = n.lb;
             java.util.List<dev.cairn.Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-            a.events().subscribe(events::add, lost -> { });
+            n.a.events().subscribe(events::add, lost -> { });
 
             Key<Part> k = ta.insert(part(1));
             la.session.outboxChanged();
