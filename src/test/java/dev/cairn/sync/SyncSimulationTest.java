@@ -73,7 +73,7 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void aStandaloneHistoryLinkedFirstConverges(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 400, 200);
+        simulate(seed, 3, 400, new Mix(200, false, false, false));
     }
 
     @Tag("long")
@@ -90,13 +90,13 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void versionedRecordsConverge(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, 0, true);
+        simulate(seed, 3, 600, new Mix(0, true, false, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void versionedRecordsConvergeInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, 0, true);
+        simulate(seed, 4, 1500, new Mix(0, true, false, false));
     }
 
     /**
@@ -106,13 +106,29 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeAcrossServerRestarts(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, 0, true, true);
+        simulate(seed, 3, 600, new Mix(0, true, true, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeAcrossServerRestartsInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, 0, true, true);
+        simulate(seed, 4, 1500, new Mix(0, true, true, false));
+    }
+
+    /**
+     * Each connection replicates Part, Doc or both, at random: changes of a tree the connection
+     * leaves out wait in the outbox for a later one, and a connection that adds a tree catches
+     * it up in full (sync-protocol.md §5.6). At the end every node connects with every tree.
+     */
+    @Property(tries = 6)
+    void replicasConvergeWithSelectiveConnections(@ForAll long seed) throws IOException {
+        simulate(seed, 3, 600, new Mix(0, true, false, true));
+    }
+
+    @Tag("long")
+    @Property(tries = 20)
+    void replicasConvergeWithSelectiveConnectionsInLongRuns(@ForAll long seed) throws IOException {
+        simulate(seed, 4, 1500, new Mix(0, true, true, true));
     }
 
     /** One client: its database, typed tree and (while connected) its link. */
@@ -123,6 +139,8 @@ class SyncSimulationTest {
         final TreeImpl<Doc> docs;
         final UniqueNameIndex<Part> names;
         ClientSession session;
+        /** The trees the connection replicates (empty: all). */
+        java.util.Set<String> trees = java.util.Set.of();
         ServerCore.Peer peer;
         final ArrayDeque<byte[]> up = new ArrayDeque<>();
         final ArrayDeque<byte[]> down = new ArrayDeque<>();
@@ -158,25 +176,30 @@ class SyncSimulationTest {
     /** Names of inserted and updated parts come from this many, so they collide. */
     private static final int NAMES = 60;
 
-    private void simulate(long seed, int nodeCount, int steps) throws IOException {
-        simulate(seed, nodeCount, steps, 0);
-    }
-
-    private void simulate(long seed, int nodeCount, int steps, int standaloneSteps) throws IOException {
-        simulate(seed, nodeCount, steps, standaloneSteps, false);
-    }
-
     /**
-     * {@code standaloneSteps}: local changes the first node makes before any node links;
-     * {@code docs}: a third of the local changes go to the versioned tree Doc.
+     * What a run mixes in beside Part changes, deliveries and cuts.
+     *
+     * @param standaloneSteps local changes the first node makes before any node links
+     * @param docs            a third of the local changes go to the versioned tree Doc
+     * @param restarts        the server stops now and then without ending its round, and starts again
+     * @param selective       a connection replicates Part, Doc or both, at random (sync-protocol.md §5.6)
      */
-    private void simulate(long seed, int nodeCount, int steps, int standaloneSteps, boolean docs) throws IOException {
-        simulate(seed, nodeCount, steps, standaloneSteps, docs, false);
+    record Mix(int standaloneSteps, boolean docs, boolean restarts, boolean selective) {
+        static final Mix PARTS = new Mix(0, false, false, false);
     }
 
-    /** {@code restarts}: the server stops now and then without ending its round, and starts again. */
-    private void simulate(long seed, int nodeCount, int steps, int standaloneSteps, boolean docs, boolean restarts)
-            throws IOException {
+    /** The trees a selective connection replicates: one of these (empty: all). */
+    private static final List<java.util.Set<String>> TREE_SETS = List.of(java.util.Set.of(), java.util.Set.of("Part"),
+        java.util.Set.of("Doc"), java.util.Set.of("Part", "Doc"));
+
+    private void simulate(long seed, int nodeCount, int steps) throws IOException {
+        simulate(seed, nodeCount, steps, Mix.PARTS);
+    }
+
+    private void simulate(long seed, int nodeCount, int steps, Mix mix) throws IOException {
+        int standaloneSteps = mix.standaloneSteps();
+        boolean docs = mix.docs();
+        boolean restarts = mix.restarts();
         Random rnd = new Random(seed);
         Path dir = Files.createTempDirectory("cairn-sim");
         int rangeIds = 1 + rnd.nextInt(30);
@@ -205,7 +228,7 @@ class SyncSimulationTest {
                 } else if (r < 84) {
                     if (n.connected()) cut(core, n);
                 } else if (r < 90) {
-                    if (!n.connected()) connect(core, n);
+                    if (!n.connected()) connect(core, n, mix.selective() ? TREE_SETS.get(rnd.nextInt(TREE_SETS.size())) : java.util.Set.of());
                 } else if (restarts && rnd.nextInt(20) == 0) {
                     for (Node m : nodes) {
                         if (m.connected()) dropped(m);
@@ -381,6 +404,10 @@ class SyncSimulationTest {
     }
 
     private static void connect(ServerCore core, Node n) {
+        connect(core, n, java.util.Set.of());
+    }
+
+    private static void connect(ServerCore core, Node n, java.util.Set<String> trees) {
         n.up.clear();
         n.down.clear();
         n.closing = false;
@@ -404,7 +431,8 @@ class SyncSimulationTest {
                 n.closing = true;
             }
         });
-        n.session = new ClientSession(n.replica, java.util.Set.of(), m -> n.up.add(FrameCodec.encode(m)));
+        n.trees = trees;
+        n.session = new ClientSession(n.replica, trees, m -> n.up.add(FrameCodec.encode(m)));
         for (Key<?> k : n.replica.requestedCheckOuts()) n.session.checkOut(k);
         n.session.start();
     }
@@ -472,6 +500,7 @@ class SyncSimulationTest {
     /** Reconnects everyone and delivers until nothing moves; bounded. */
     private static int settle(ServerCore core, List<Node> nodes, Random rnd) {
         for (Node n : nodes) {
+            if (n.connected() && !n.trees.isEmpty()) cut(core, n); // every tree, to end equal
             if (!n.connected()) connect(core, n);
         }
         for (int round = 0; round < 10_000; round++) {
