@@ -1064,7 +1064,8 @@ public final class ServerCore implements AutoCloseable {
                 return ErrorCode.NOT_YOUR_ID + " id " + key.id() + " of tree " + key.tree()
                     + " is not in a range the server issued to this client"
                     + (key.revision() > 0 ? ", and the revision below " + key.revision() + " of it that the server holds"
-                        + " (removed ones aside) is not a released record (a new revision copies a released one)" : "");
+                        + " (removed ones aside) is not a released record (a new revision copies a released one; if this"
+                        + " node released it, that release was refused)" : "");
             }
             UUID creator = key.revision() > 0 ? revisionCreator(key) : null;
             if (creator != null && !creator.equals(p.clientId)) {
