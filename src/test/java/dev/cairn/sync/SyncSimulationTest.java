@@ -73,7 +73,7 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void aStandaloneHistoryLinkedFirstConverges(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 400, new Mix(200, false, false, false));
+        simulate(seed, 3, 400, new Mix(200, false, false, false, false));
     }
 
     @Tag("long")
@@ -90,13 +90,13 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void versionedRecordsConverge(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, false, false));
+        simulate(seed, 3, 600, new Mix(0, true, false, false, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void versionedRecordsConvergeInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, false, false));
+        simulate(seed, 4, 1500, new Mix(0, true, false, false, false));
     }
 
     /**
@@ -106,13 +106,13 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeAcrossServerRestarts(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, true, false));
+        simulate(seed, 3, 600, new Mix(0, true, true, false, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeAcrossServerRestartsInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, true, false));
+        simulate(seed, 4, 1500, new Mix(0, true, true, false, false));
     }
 
     /**
@@ -122,13 +122,35 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeWithSelectiveConnections(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, false, true));
+        simulate(seed, 3, 600, new Mix(0, true, false, true, false));
+    }
+
+    /** Found so: a removal refused after a break left its note that the revision was removed (RefusedRemovalTest). */
+    @org.junit.jupiter.api.Test
+    void aRefusedRemovalConverges() throws IOException {
+        simulate(18791201261360L, 3, 600, new Mix(0, true, false, false, true));
+    }
+
+    /**
+     * An administrator breaks random check-outs: the holder's changes made under a broken
+     * check-out are refused (NOT_CHECKED_OUT) and rolled back when they reach the server, and
+     * every replica still ends equal.
+     */
+    @Property(tries = 6)
+    void replicasConvergeWhenCheckOutsAreBroken(@ForAll long seed) throws IOException {
+        simulate(seed, 3, 600, new Mix(0, true, false, false, true));
+    }
+
+    @Tag("long")
+    @Property(tries = 20)
+    void replicasConvergeWhenCheckOutsAreBrokenInLongRuns(@ForAll long seed) throws IOException {
+        simulate(seed, 4, 1500, new Mix(0, true, true, true, true));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeWithSelectiveConnectionsInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, true, true));
+        simulate(seed, 4, 1500, new Mix(0, true, true, true, false));
     }
 
     /** One client: its database, typed tree and (while connected) its link. */
@@ -147,6 +169,8 @@ class SyncSimulationTest {
         FrameCodec.Decoder upDecoder;
         FrameCodec.Decoder downDecoder;
         boolean closing;
+        /** Refusals expected of any record in this run (breaks: a change made under a broken check-out). */
+        java.util.Set<Integer> alsoExpected = java.util.Set.of();
         /** Changes the server refused, but for REMOVED and SUPERSEDED (see deliverDown): none are expected. */
         final List<Message.Refused> refused = new ArrayList<>();
 
@@ -183,9 +207,10 @@ class SyncSimulationTest {
      * @param docs            a third of the local changes go to the versioned tree Doc
      * @param restarts        the server stops now and then without ending its round, and starts again
      * @param selective       a connection replicates Part, Doc or both, at random (sync-protocol.md §5.6)
+     * @param breaks          an administrator breaks a random check-out now and then (§5.4)
      */
-    record Mix(int standaloneSteps, boolean docs, boolean restarts, boolean selective) {
-        static final Mix PARTS = new Mix(0, false, false, false);
+    record Mix(int standaloneSteps, boolean docs, boolean restarts, boolean selective, boolean breaks) {
+        static final Mix PARTS = new Mix(0, false, false, false, false);
     }
 
     /** The trees a selective connection replicates: one of these (empty: all). */
@@ -209,7 +234,9 @@ class SyncSimulationTest {
             for (int i = 0; i < nodeCount; i++) {
                 Database db = Database.open(dir.resolve("n" + i), "n" + i, "u" + i, "sim", 1 << 16);
                 if (i == 0 && standaloneSteps > 0) standaloneHistory(db, rnd, standaloneSteps);
-                nodes.add(new Node(db));
+                Node node = new Node(db);
+                if (mix.breaks()) node.alsoExpected = java.util.Set.of(ErrorCode.NOT_CHECKED_OUT, ErrorCode.CHANGED_SINCE);
+                nodes.add(node);
             }
             // Link everyone first: a first link blocks inserts until its Welcome, which this
             // single thread would only deliver later (SyncReplica.awaitIds).
@@ -229,6 +256,9 @@ class SyncSimulationTest {
                     if (n.connected()) cut(core, n);
                 } else if (r < 90) {
                     if (!n.connected()) connect(core, n, mix.selective() ? TREE_SETS.get(rnd.nextInt(TREE_SETS.size())) : java.util.Set.of());
+                } else if (mix.breaks() && rnd.nextInt(10) == 0) {
+                    List<ServerCore.CheckOutState> held = core.checkOuts();
+                    if (!held.isEmpty()) core.breakCheckOut(held.get(rnd.nextInt(held.size())).key());
                 } else if (restarts && rnd.nextInt(20) == 0) {
                     for (Node m : nodes) {
                         if (m.connected()) dropped(m);
@@ -465,6 +495,7 @@ class SyncSimulationTest {
                 // node changed it, with SUPERSEDED. Anything else refused is a bug (every Part
                 // change here is made by the record's holder), but for what APART lists of Docs.
                 if (m instanceof Message.Refused r && r.code() != ErrorCode.REMOVED && r.code() != ErrorCode.SUPERSEDED
+                        && !n.alsoExpected.contains(r.code())
                         && !(r.current().key().tree().equals("Doc") && APART.contains(r.code())
                             && (r.code() != ErrorCode.NOT_YOUR_ID || r.current().key().revision() > 0))) {
                     n.refused.add(r);
