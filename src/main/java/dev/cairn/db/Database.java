@@ -1107,6 +1107,17 @@ public final class Database implements AutoCloseable {
             java.nio.ByteBuffer.allocate(4).putInt(key.revision()).array());
     }
 
+    /**
+     * Takes back in {@code txn} the note that revision {@code key} was removed, if the note names
+     * it: the server refused the removal, and the record is back. Any lower revision the note
+     * named before cannot be made again either while this one exists (newRevision goes above it).
+     */
+    static void unnoteRemovedRevision(WriteTxn txn, Key<?> key) {
+        if (key.revision() > 0 && removedRevision(txn, key.tree(), key.id()) == key.revision()) {
+            txn.delete(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(key.tree(), key.id()));
+        }
+    }
+
     void remove(TreeState t, Key<?> key) {
         refuseWhileVisited(t, "remove", key);
         MemorySegment old = stored(t, key);

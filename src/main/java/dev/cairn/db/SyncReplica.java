@@ -805,6 +805,8 @@ public final class SyncReplica implements Replica {
                 db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
             }
             put(p, schema);
+            // A refused removal of a revision: its record is back, and so is its number.
+            if (!p.removed()) Database.unnoteRemovedRevision(db.txn(), p.key());
             return null;
         }, true);
     }
@@ -897,12 +899,6 @@ public final class SyncReplica implements Replica {
             db.setDataFrom(t, arrival.version);
         }
         if (old != null && old.mismatch(MemorySegment.ofArray(value)) == -1) return; // already so (a catch-up resends it)
-        if (old == null && Database.removedRevision(txn, t.name, key.id()) == key.revision() && key.revision() > 0) {
-            // This node's removal of it, refused (its record comes back): the note that the
-            // revision was removed goes. It named the highest removed one, and any below it can
-            // no longer be made again while this one exists (newRevision goes above it).
-            txn.delete(Layout.REMOVED_REVISIONS, Layout.removedRevisionsKey(t.name, key.id()));
-        }
         db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));

@@ -222,9 +222,6 @@ class SyncSimulationTest {
     }
 
     private void simulate(long seed, int nodeCount, int steps, Mix mix) throws IOException {
-        int standaloneSteps = mix.standaloneSteps();
-        boolean docs = mix.docs();
-        boolean restarts = mix.restarts();
         Random rnd = new Random(seed);
         Path dir = Files.createTempDirectory("cairn-sim");
         int rangeIds = 1 + rnd.nextInt(30);
@@ -233,7 +230,7 @@ class SyncSimulationTest {
         try {
             for (int i = 0; i < nodeCount; i++) {
                 Database db = Database.open(dir.resolve("n" + i), "n" + i, "u" + i, "sim", 1 << 16);
-                if (i == 0 && standaloneSteps > 0) standaloneHistory(db, rnd, standaloneSteps);
+                if (i == 0 && mix.standaloneSteps() > 0) standaloneHistory(db, rnd, mix.standaloneSteps());
                 Node node = new Node(db);
                 if (mix.breaks()) node.alsoExpected = java.util.Set.of(ErrorCode.NOT_CHECKED_OUT, ErrorCode.CHANGED_SINCE);
                 nodes.add(node);
@@ -246,7 +243,7 @@ class SyncSimulationTest {
                 int r = rnd.nextInt(100);
                 Node n = nodes.get(rnd.nextInt(nodes.size()));
                 if (r < 30) {
-                    if (docs && rnd.nextInt(3) == 0) docChange(n, rnd);
+                    if (mix.docs() && rnd.nextInt(3) == 0) docChange(n, rnd);
                     else localChange(n, rnd);
                 } else if (r < 55) {
                     deliverDown(n, rnd, 1 + rnd.nextInt(4));
@@ -259,7 +256,7 @@ class SyncSimulationTest {
                 } else if (mix.breaks() && rnd.nextInt(10) == 0) {
                     List<ServerCore.CheckOutState> held = core.checkOuts();
                     if (!held.isEmpty()) core.breakCheckOut(held.get(rnd.nextInt(held.size())).key());
-                } else if (restarts && rnd.nextInt(20) == 0) {
+                } else if (mix.restarts() && rnd.nextInt(20) == 0) {
                     for (Node m : nodes) {
                         if (m.connected()) dropped(m);
                     }
