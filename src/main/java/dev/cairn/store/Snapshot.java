@@ -85,7 +85,7 @@ final class Snapshot {
             boolean leaf = kind == KIND_LEAF;
             long slots = base + HEADER_BYTES;
             if (leaf) NodePage.touchSlotsPastHead(chunk, base, n);
-            int i = NodePage.firstHead(chunk, slots, leaf ? 0 : 1, n, head, false);
+            int i = NodePage.firstHeadNear(chunk, slots, leaf ? 0 : 1, n, head);
             boolean tie = i < n && NodePage.slotHead(chunk, slots, i) == head;
             if (tie && i + 1 < n && NodePage.slotHead(chunk, slots, i + 1) == head) return TIED;
             if (leaf) {

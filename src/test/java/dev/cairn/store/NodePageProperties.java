@@ -184,6 +184,61 @@ class NodePageProperties {
         assertEquals(expected, NodePage.firstHead(slots, 0, from, n, probe, above),
             "first head " + (above ? "above " : "at least ") + Long.toUnsignedString(probe) + " in "
                 + Arrays.toString(sorted) + " from " + from);
+        if (!above) assertFirstHeadNear(slots, sorted, from, probe, expected);
+    }
+
+    /**
+     * Heads spread about evenly, as ids are, where firstHeadNear's guess lands on or near the
+     * answer; a jitter and runs of equal heads make it miss by a few slots either way, and
+     * clusters by many. Probes are heads of the list, their neighbours, or anything.
+     */
+    @Property(tries = 2000)
+    void firstHeadNearFindsWhatALinearScanFinds(@ForAll("spreadHeads") long[] sorted, @ForAll int pick,
+                                                @ForAll("probeShifts") long shift, @ForAll("heads") long any,
+                                                @ForAll boolean fromOne) {
+        int n = sorted.length;
+        long probe = n == 0 || shift == Long.MIN_VALUE ? any : sorted[Math.floorMod(pick, n)] + shift;
+        int from = fromOne && n > 0 ? 1 : 0;
+        MemorySegment slots = MemorySegment.ofArray(new byte[PageLayout.SLOT_BYTES * Math.max(n, 1)]);
+        for (int i = 0; i < n; i++) slots.set(PageLayout.U64_BE, (long) PageLayout.SLOT_BYTES * i + PageLayout.SLOT_HEAD_OFFSET, sorted[i]);
+        int expected = from;
+        while (expected < n && Long.compareUnsigned(sorted[expected], probe) < 0) expected++;
+        assertFirstHeadNear(slots, sorted, from, probe, expected);
+    }
+
+    private static void assertFirstHeadNear(MemorySegment slots, long[] sorted, int from, long probe, int expected) {
+        assertEquals(expected, NodePage.firstHeadNear(slots, 0, from, sorted.length, probe),
+            "firstHeadNear: first head at least " + Long.toUnsignedString(probe) + " in "
+                + Arrays.toString(sorted) + " from " + from);
+    }
+
+    /** Sorted (unsigned) heads: start + i * step, jittered, with runs of ties and a cluster now and then. */
+    @Provide
+    Arbitrary<long[]> spreadHeads() {
+        return net.jqwik.api.Combinators.combine(
+            heads(), Arbitraries.longs().between(1, 1L << 40), Arbitraries.integers().between(0, 300),
+            Arbitraries.integers().between(0, 100), Arbitraries.longs()
+        ).as((start, step, n, jitterPercent, seed) -> {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            long[] heads = new long[n];
+            for (int i = 0; i < n; i++) {
+                long jitter = jitterPercent == 0 ? 0 : (long) ((r.nextDouble() - 0.5) * step * jitterPercent / 50);
+                heads[i] = start + i * step + jitter;
+                if (i > 0 && r.nextInt(10) == 0) heads[i] = heads[i - 1]; // a run of ties
+                if (r.nextInt(50) == 0) heads[i] = start + r.nextLong(step * (i + 1)); // a stray head
+            }
+            // Sorted unsigned, as slots are (the arithmetic above may wrap past the top).
+            for (int i = 0; i < n; i++) heads[i] += Long.MIN_VALUE;
+            Arrays.sort(heads);
+            for (int i = 0; i < n; i++) heads[i] += Long.MIN_VALUE;
+            return heads;
+        });
+    }
+
+    /** How far a probe lies from a head of the list; Long.MIN_VALUE: a probe from anywhere. */
+    @Provide
+    Arbitrary<Long> probeShifts() {
+        return Arbitraries.of(0L, 1L, -1L, 2L, -2L, 1000L, -1000L, Long.MIN_VALUE);
     }
 
     @Provide
