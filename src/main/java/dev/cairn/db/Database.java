@@ -1109,8 +1109,9 @@ public final class Database implements AutoCloseable {
 
     /**
      * Takes back in {@code txn} the note that revision {@code key} was removed, if the note names
-     * it: the server refused the removal, and the record is back. Any lower revision the note
-     * named before cannot be made again either while this one exists (newRevision goes above it).
+     * it: the record is back from the server (its removal refused, or lost with the server's
+     * round). Any lower revision the note named before cannot be made again either while this
+     * one exists (newRevision goes above it). Revision 0 is never noted: no lookup for it.
      */
     static void unnoteRemovedRevision(WriteTxn txn, Key<?> key) {
         if (key.revision() > 0 && removedRevision(txn, key.tree(), key.id()) == key.revision()) {

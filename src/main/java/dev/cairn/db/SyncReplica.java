@@ -805,8 +805,6 @@ public final class SyncReplica implements Replica {
                 db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
             }
             put(p, schema);
-            // A refused removal of a revision: its record is back, and so is its number.
-            if (!p.removed()) Database.unnoteRemovedRevision(db.txn(), p.key());
             return null;
         }, true);
     }
@@ -899,6 +897,9 @@ public final class SyncReplica implements Replica {
             db.setDataFrom(t, arrival.version);
         }
         if (old != null && old.mismatch(MemorySegment.ofArray(value)) == -1) return; // already so (a catch-up resends it)
+        // A revision this node removed is back: its removal refused, or lost with a server round
+        // that never ended (the server still has the record and sends it). Its note goes.
+        if (old == null) Database.unnoteRemovedRevision(txn, key);
         db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
         db.event(new Event.RecordChanged(key, old == null ? ChangeKind.CREATED : ChangeKind.CHANGED, true));

@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A removal of a revision above 0 that the server refuses (here: an administrator broke the
- * check-out it was made under) brings the record back, and with it the revision's number:
- * the note that the revision was removed goes too. Before, the note stayed, and verify
- * reported "noted as removed, but the record exists" on a sound database (found by
- * SyncSimulationTest with administrators breaking check-outs).
+ * A revision above 0 that this node noted as removed and that then comes from the server takes
+ * the note with it: its removal refused (here: an administrator broke the check-out it was made
+ * under), or a new revision this node made refused (the node then drops it and notes its number)
+ * and made again by the id's owner. Before, the note stayed, and verify reported "noted as
+ * removed, but the record exists" on a sound database (both found by SyncSimulationTest).
  */
 class RefusedRemovalTest {
     @TempDir Path dir;
@@ -52,6 +52,43 @@ class RefusedRemovalTest {
             assertEquals(2, docs.newRevision(second).revision(), "the next revision after the one that came back");
             link.settle();
             assertEquals(List.of(), a.read(LayoutCheck::problems));
+        }
+    }
+
+    @Test
+    void aRevisionRefusedHereThatTheOwnerMakesLaterLeavesNoNoteThatItWasRemoved() {
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100);
+             Database a = Database.open(dir.resolve("a"), "a", "u", SyncFixture.APP, 1 << 16);
+             Database b = Database.open(dir.resolve("b"), "b", "u", SyncFixture.APP, 1 << 16)) {
+            TreeImpl<Doc> da = TreeImpl.open(a, Doc.class, null);
+            TreeImpl<Doc> db = TreeImpl.open(b, Doc.class, null);
+            ManualLink la = new ManualLink(core, SyncReplica.install(a));
+            ManualLink lb = new ManualLink(core, SyncReplica.install(b));
+            la.settle();
+            lb.settle();
+            Key<Doc> first = da.insert(new Doc("spec", 1)); // a's id
+            la.settle();
+            lb.settle();
+            assertEquals(new Doc("spec", 1), db.get(first));
+
+            // b, apart: releases the record and makes its next revision; a meanwhile changes its state.
+            db.release(first);
+            Key<Doc> second = db.newRevision(first);
+            da.setStateNumber(first, 3);
+            la.settle();
+            lb.settle();
+            assertTrue(lb.received.stream().anyMatch(m -> m instanceof Message.Refused r
+                && r.code() == ErrorCode.NOT_YOUR_ID && r.current().key().equals(second)), lb.received.toString());
+            assertTrue(!db.contains(second), "the refused revision is gone from b");
+            assertEquals(List.of(), b.read(LayoutCheck::problems));
+
+            // The owner releases it and makes the same revision, which reaches b.
+            da.release(first);
+            assertEquals(second, da.newRevision(first));
+            la.settle();
+            lb.settle();
+            assertEquals(new Doc("spec", 1), db.get(second), "b holds the owner's revision");
+            assertEquals(List.of(), b.read(LayoutCheck::problems));
         }
     }
 }

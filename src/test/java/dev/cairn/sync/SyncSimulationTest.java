@@ -125,6 +125,15 @@ class SyncSimulationTest {
         simulate(seed, 3, 600, new Mix(0, true, false, true, false));
     }
 
+    /**
+     * Found so (the long variant): a revision refused here (NOT_YOUR_ID) and made later by the id's
+     * owner arrived and left this node's note that the revision was removed (RefusedRemovalTest).
+     */
+    @org.junit.jupiter.api.Test
+    void aRevisionRefusedHereAndMadeByItsOwnerConverges() throws IOException {
+        simulate(-233L, 4, 1500, new Mix(0, true, true, false, false));
+    }
+
     /** Found so: a removal refused after a break left its note that the revision was removed (RefusedRemovalTest). */
     @org.junit.jupiter.api.Test
     void aRefusedRemovalConverges() throws IOException {
