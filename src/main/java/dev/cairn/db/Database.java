@@ -1109,9 +1109,10 @@ public final class Database implements AutoCloseable {
 
     /**
      * Takes back in {@code txn} the note that revision {@code key} was removed, if the note names
-     * it: the record is back from the server (its removal refused, or lost with the server's
-     * round). Any lower revision the note named before cannot be made again either while this
-     * one exists (newRevision goes above it). Revision 0 is never noted: no lookup for it.
+     * it: the record came from the server (this node's removal of it refused, or this node's
+     * refused new revision of that number made since by the id's owner). Any lower revision the
+     * note named before cannot be made again either while this one exists (newRevision goes
+     * above it). Revision 0 is never noted: no lookup for it.
      */
     static void unnoteRemovedRevision(WriteTxn txn, Key<?> key) {
         if (key.revision() > 0 && removedRevision(txn, key.tree(), key.id()) == key.revision()) {

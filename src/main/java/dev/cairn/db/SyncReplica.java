@@ -897,8 +897,9 @@ public final class SyncReplica implements Replica {
             db.setDataFrom(t, arrival.version);
         }
         if (old != null && old.mismatch(MemorySegment.ofArray(value)) == -1) return; // already so (a catch-up resends it)
-        // A revision this node removed is back: its removal refused, or lost with a server round
-        // that never ended (the server still has the record and sends it). Its note goes.
+        // A revision noted as removed here is back: this node's removal of it refused, or its own
+        // new revision of that number refused (and noted) and made since by the id's owner.
+        // Whatever brought it, the note goes.
         if (old == null) Database.unnoteRemovedRevision(txn, key);
         db.indexUnchecked(t, key, oldBody, newBody);
         txn.put(t.dataTree, rk, value);
