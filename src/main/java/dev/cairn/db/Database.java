@@ -10,6 +10,7 @@ import dev.cairn.NotCheckedOutException;
 import dev.cairn.RecordNotFoundException;
 import dev.cairn.ReleasedRecordException;
 import dev.cairn.SchemaMismatchException;
+import dev.cairn.WritesStoppedException;
 import dev.cairn.internal.Check;
 import dev.cairn.internal.Limits;
 import dev.cairn.schema.Schema;
@@ -308,7 +309,7 @@ public final class Database implements AutoCloseable {
     private void refuseIfStopped() {
         Throwable e = stoppedBy;
         if (e != null) {
-            throw new dev.cairn.WritesStoppedException(directory + ": a write batch was committed, but updating this database's state"
+            throw new WritesStoppedException(directory + ": a write batch was committed, but updating this database's state"
                 + " in memory after it failed (" + e + "); close and reopen the database before writing again: what was"
                 + " committed is in the files", e);
         }

@@ -3,6 +3,7 @@ package dev.cairn.store;
 import dev.cairn.CairnException;
 import dev.cairn.CorruptionException;
 import dev.cairn.DatabaseLockedException;
+import dev.cairn.WritesStoppedException;
 import dev.cairn.internal.Check;
 
 import java.io.IOException;
@@ -625,7 +626,7 @@ public final class Store implements AutoCloseable {
     private void checkNotFailed() {
         if (damaged) throw new CorruptionException(dir + ": refusing writes since damage was detected; close and reopen the database");
         if (failedBecause != null) {
-            throw new dev.cairn.WritesStoppedException(dir + ": a commit or the checkpoint after one failed (" + failedBecause
+            throw new WritesStoppedException(dir + ": a commit or the checkpoint after one failed (" + failedBecause
                 + "); close and reopen the database before writing again: what was committed is in the files", failedBecause);
         }
     }

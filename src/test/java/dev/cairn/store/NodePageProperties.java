@@ -2,6 +2,7 @@ package dev.cairn.store;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -11,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -169,18 +171,11 @@ class NodePageProperties {
     @Property(tries = 1000)
     void firstHeadFindsWhatALinearScanFinds(@ForAll("headLists") List<Long> heads, @ForAll("heads") long probe,
                                             @ForAll boolean above, @ForAll int fromPick) {
-        long[] sorted = heads.stream().mapToLong(Long::longValue).sorted().toArray();
-        // Sorted unsigned, as slots are: an unsigned sort is a signed sort of the sign-flipped values.
-        for (int i = 0; i < sorted.length; i++) sorted[i] += Long.MIN_VALUE;
-        Arrays.sort(sorted);
-        for (int i = 0; i < sorted.length; i++) sorted[i] += Long.MIN_VALUE;
+        long[] sorted = sortedUnsigned(heads.stream().mapToLong(Long::longValue).toArray());
         int n = sorted.length;
         int from = n == 0 ? 0 : Math.floorMod(fromPick, n + 1);
-        MemorySegment slots = MemorySegment.ofArray(new byte[PageLayout.SLOT_BYTES * Math.max(n, 1)]);
-        for (int i = 0; i < n; i++) slots.set(PageLayout.U64_BE, (long) PageLayout.SLOT_BYTES * i + PageLayout.SLOT_HEAD_OFFSET, sorted[i]);
-        int expected = from;
-        while (expected < n && (above ? Long.compareUnsigned(sorted[expected], probe) <= 0
-                                      : Long.compareUnsigned(sorted[expected], probe) < 0)) expected++;
+        MemorySegment slots = slotsOf(sorted);
+        int expected = linearScan(sorted, from, probe, above);
         assertEquals(expected, NodePage.firstHead(slots, 0, from, n, probe, above),
             "first head " + (above ? "above " : "at least ") + Long.toUnsignedString(probe) + " in "
                 + Arrays.toString(sorted) + " from " + from);
@@ -199,11 +194,32 @@ class NodePageProperties {
         int n = sorted.length;
         long probe = n == 0 || shift == Long.MIN_VALUE ? any : sorted[Math.floorMod(pick, n)] + shift;
         int from = fromOne && n > 0 ? 1 : 0;
-        MemorySegment slots = MemorySegment.ofArray(new byte[PageLayout.SLOT_BYTES * Math.max(n, 1)]);
-        for (int i = 0; i < n; i++) slots.set(PageLayout.U64_BE, (long) PageLayout.SLOT_BYTES * i + PageLayout.SLOT_HEAD_OFFSET, sorted[i]);
-        int expected = from;
-        while (expected < n && Long.compareUnsigned(sorted[expected], probe) < 0) expected++;
-        assertFirstHeadNear(slots, sorted, from, probe, expected);
+        assertFirstHeadNear(slotsOf(sorted), sorted, from, probe, linearScan(sorted, from, probe, false));
+    }
+
+    /** The heads sorted unsigned, as slots are: an unsigned sort is a signed sort of the sign-flipped values. */
+    private static long[] sortedUnsigned(long[] heads) {
+        for (int i = 0; i < heads.length; i++) heads[i] += Long.MIN_VALUE;
+        Arrays.sort(heads);
+        for (int i = 0; i < heads.length; i++) heads[i] += Long.MIN_VALUE;
+        return heads;
+    }
+
+    /** A slot array holding these heads (the cell offsets stay 0). */
+    private static MemorySegment slotsOf(long[] sorted) {
+        MemorySegment slots = MemorySegment.ofArray(new byte[PageLayout.SLOT_BYTES * Math.max(sorted.length, 1)]);
+        for (int i = 0; i < sorted.length; i++) {
+            slots.set(PageLayout.U64_BE, (long) PageLayout.SLOT_BYTES * i + PageLayout.SLOT_HEAD_OFFSET, sorted[i]);
+        }
+        return slots;
+    }
+
+    /** First index from {@code from} whose head is above (or at least) the probe, by a plain scan. */
+    private static int linearScan(long[] sorted, int from, long probe, boolean above) {
+        int i = from;
+        while (i < sorted.length && (above ? Long.compareUnsigned(sorted[i], probe) <= 0
+                                           : Long.compareUnsigned(sorted[i], probe) < 0)) i++;
+        return i;
     }
 
     private static void assertFirstHeadNear(MemorySegment slots, long[] sorted, int from, long probe, int expected) {
@@ -215,11 +231,11 @@ class NodePageProperties {
     /** Sorted (unsigned) heads: start + i * step, jittered, with runs of ties and a cluster now and then. */
     @Provide
     Arbitrary<long[]> spreadHeads() {
-        return net.jqwik.api.Combinators.combine(
+        return Combinators.combine(
             heads(), Arbitraries.longs().between(1, 1L << 40), Arbitraries.integers().between(0, 300),
             Arbitraries.integers().between(0, 100), Arbitraries.longs()
         ).as((start, step, n, jitterPercent, seed) -> {
-            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            SplittableRandom r = new SplittableRandom(seed);
             long[] heads = new long[n];
             for (int i = 0; i < n; i++) {
                 long jitter = jitterPercent == 0 ? 0 : (long) ((r.nextDouble() - 0.5) * step * jitterPercent / 50);
@@ -227,11 +243,7 @@ class NodePageProperties {
                 if (i > 0 && r.nextInt(10) == 0) heads[i] = heads[i - 1]; // a run of ties
                 if (r.nextInt(50) == 0) heads[i] = start + r.nextLong(step * (i + 1)); // a stray head
             }
-            // Sorted unsigned, as slots are (the arithmetic above may wrap past the top).
-            for (int i = 0; i < n; i++) heads[i] += Long.MIN_VALUE;
-            Arrays.sort(heads);
-            for (int i = 0; i < n; i++) heads[i] += Long.MIN_VALUE;
-            return heads;
+            return sortedUnsigned(heads); // the arithmetic above may wrap past the top
         });
     }
 

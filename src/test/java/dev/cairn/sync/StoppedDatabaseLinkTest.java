@@ -10,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Cairn;
 import dev.cairn.Event;
 import dev.cairn.Tree;
+import dev.cairn.WritesStoppedException;
 import dev.cairn.db.Database;
 import dev.cairn.db.SyncReplica;
 import dev.cairn.db.TreeImpl;
 import dev.cairn.index.UniqueNameIndex;
-import dev.cairn.WritesStoppedException;
 import dev.cairn.sync.net.SyncClient;
 import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Path;
@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,10 +59,10 @@ class StoppedDatabaseLinkTest {
                     var fails = pb.insert(part(1).withStock(-1)); // stored on a, whose follow-up then fails
                     await("a has the record", () -> parts.contains(fails));
                     var next = pb.insert(part(2));                 // a cannot store this one
-                    await("the link stops", () -> events.stream().anyMatch(e -> e instanceof Event.Disconnected d
-                        && d.reason().startsWith("sync stopped for good: ")));
-                    Event.Disconnected stopped = (Event.Disconnected) events.stream().filter(e -> e instanceof Event.Disconnected d
-                        && d.reason().startsWith("sync stopped for good: ")).findFirst().orElseThrow();
+                    Predicate<Event> stopsForGood = e -> e instanceof Event.Disconnected d
+                        && d.reason().startsWith("sync stopped for good: ");
+                    await("the link stops", () -> events.stream().anyMatch(stopsForGood));
+                    Event.Disconnected stopped = (Event.Disconnected) events.stream().filter(stopsForGood).findFirst().orElseThrow();
                     assertTrue(stopped.reason().contains("a write batch was committed, but updating this database's state in"
                         + " memory after it failed (java.lang.OutOfMemoryError: Java heap space (injected))"), stopped.reason());
                     int seen = events.size();

@@ -24,6 +24,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import net.jqwik.api.ForAll;
@@ -171,7 +172,7 @@ class SyncSimulationTest {
         final UniqueNameIndex<Part> names;
         ClientSession session;
         /** The trees the connection replicates (empty: all). */
-        java.util.Set<String> trees = java.util.Set.of();
+        Set<String> trees = Set.of();
         ServerCore.Peer peer;
         final ArrayDeque<byte[]> up = new ArrayDeque<>();
         final ArrayDeque<byte[]> down = new ArrayDeque<>();
@@ -179,7 +180,7 @@ class SyncSimulationTest {
         FrameCodec.Decoder downDecoder;
         boolean closing;
         /** Refusals expected of any record in this run (breaks: a change made under a broken check-out). */
-        java.util.Set<Integer> alsoExpected = java.util.Set.of();
+        Set<Integer> alsoExpected = Set.of();
         /** Changes the server refused, but for REMOVED and SUPERSEDED (see deliverDown): none are expected. */
         final List<Message.Refused> refused = new ArrayList<>();
 
@@ -203,7 +204,7 @@ class SyncSimulationTest {
      * revision of a record whose release was refused so (NOT_YOUR_ID: the server holds the
      * record below it not released).
      */
-    private static final java.util.Set<Integer> APART = java.util.Set.of(ErrorCode.REVISION_TAKEN, ErrorCode.CHANGED_SINCE,
+    private static final Set<Integer> APART = Set.of(ErrorCode.REVISION_TAKEN, ErrorCode.CHANGED_SINCE,
         ErrorCode.RELEASED, ErrorCode.NOT_YOUR_ID);
 
     /** Names of inserted and updated parts come from this many, so they collide. */
@@ -223,8 +224,8 @@ class SyncSimulationTest {
     }
 
     /** The trees a selective connection replicates: one of these (empty: all). */
-    private static final List<java.util.Set<String>> TREE_SETS = List.of(java.util.Set.of(), java.util.Set.of("Part"),
-        java.util.Set.of("Doc"), java.util.Set.of("Part", "Doc"));
+    private static final List<Set<String>> TREE_SETS = List.of(Set.of(), Set.of("Part"),
+        Set.of("Doc"), Set.of("Part", "Doc"));
 
     private void simulate(long seed, int nodeCount, int steps) throws IOException {
         simulate(seed, nodeCount, steps, Mix.PARTS);
@@ -241,7 +242,7 @@ class SyncSimulationTest {
                 Database db = Database.open(dir.resolve("n" + i), "n" + i, "u" + i, "sim", 1 << 16);
                 if (i == 0 && mix.standaloneSteps() > 0) standaloneHistory(db, rnd, mix.standaloneSteps());
                 Node node = new Node(db);
-                if (mix.breaks()) node.alsoExpected = java.util.Set.of(ErrorCode.NOT_CHECKED_OUT, ErrorCode.CHANGED_SINCE);
+                if (mix.breaks()) node.alsoExpected = Set.of(ErrorCode.NOT_CHECKED_OUT, ErrorCode.CHANGED_SINCE);
                 nodes.add(node);
             }
             // Link everyone first: a first link blocks inserts until its Welcome, which this
@@ -261,7 +262,7 @@ class SyncSimulationTest {
                 } else if (r < 84) {
                     if (n.connected()) cut(core, n);
                 } else if (r < 90) {
-                    if (!n.connected()) connect(core, n, mix.selective() ? TREE_SETS.get(rnd.nextInt(TREE_SETS.size())) : java.util.Set.of());
+                    if (!n.connected()) connect(core, n, mix.selective() ? TREE_SETS.get(rnd.nextInt(TREE_SETS.size())) : Set.of());
                 } else if (mix.breaks() && rnd.nextInt(10) == 0) {
                     List<ServerCore.CheckOutState> held = core.checkOuts();
                     if (!held.isEmpty()) core.breakCheckOut(held.get(rnd.nextInt(held.size())).key());
@@ -289,7 +290,7 @@ class SyncSimulationTest {
             for (Node n : nodes) {
                 Map<String, String> mine = contents(n);
                 if (!first.equals(mine)) {
-                    java.util.Set<String> keys = new java.util.TreeSet<>(first.keySet());
+                    Set<String> keys = new java.util.TreeSet<>(first.keySet());
                     keys.addAll(mine.keySet());
                     StringBuilder d = new StringBuilder();
                     for (String k : keys) {
@@ -384,9 +385,10 @@ class SyncSimulationTest {
                     n.docs.release(k);
                 } else if (r == 8) {
                     // of a released one, if this node has any
+                    int at = keys.indexOf(k);
                     Key<Doc> from = k;
-                    for (int i = 0; i < keys.size() && !(n.docs.meta(from).state() instanceof dev.cairn.RecordState.Released); i++) {
-                        from = keys.get((keys.indexOf(k) + i) % keys.size());
+                    for (int i = 1; i < keys.size() && !(n.docs.meta(from).state() instanceof dev.cairn.RecordState.Released); i++) {
+                        from = keys.get((at + i) % keys.size());
                     }
                     n.docs.newRevision(from);
                 } else if (r == 9) {
@@ -440,10 +442,10 @@ class SyncSimulationTest {
     }
 
     private static void connect(ServerCore core, Node n) {
-        connect(core, n, java.util.Set.of());
+        connect(core, n, Set.of());
     }
 
-    private static void connect(ServerCore core, Node n, java.util.Set<String> trees) {
+    private static void connect(ServerCore core, Node n, Set<String> trees) {
         n.up.clear();
         n.down.clear();
         n.closing = false;
