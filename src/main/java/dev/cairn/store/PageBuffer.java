@@ -74,8 +74,17 @@ final class PageBuffer {
 
     /** Makes a used buffer a fresh page of the given kind, as {@link #create} would give it. */
     static void reset(byte[] b, byte kind, long pageId, long txnId) {
-        java.util.Arrays.fill(b, (byte) 0);
+        zero(b, 0, b.length);
         init(b, kind, pageId, txnId);
+    }
+
+    /**
+     * Zeros bytes [from, to) with one bulk fill (a memset), not a loop over the bytes: until the
+     * JIT compiles such a loop it runs interpreted, and in a JVM's first commits (a W1 bulk
+     * load's first ~100) zeroing new and rebuilt pages took most of the writer's time.
+     */
+    static void zero(byte[] page, int from, int to) {
+        MemorySegment.ofArray(page).asSlice(from, to - from).fill((byte) 0);
     }
 
     private static void init(byte[] b, byte kind, long pageId, long txnId) {
@@ -293,7 +302,7 @@ final class PageBuffer {
     static void compact(byte[] page) {
         byte[] old = page.clone();
         int n = count(page);
-        Arrays.fill(page, HEADER_BYTES + SLOT_BYTES * n, page.length, (byte) 0);
+        zero(page, HEADER_BYTES + SLOT_BYTES * n, page.length);
         int start = page.length;
         for (int i = 0; i < n; i++) {
             int from = slot(old, i);
@@ -340,7 +349,7 @@ final class PageBuffer {
     /** Rewrites the page body from cells, keeping kind, page id and txn id. */
     static void rebuild(byte[] page, List<byte[]> cells) {
         int start = page.length;
-        Arrays.fill(page, HEADER_BYTES, page.length, (byte) 0);
+        zero(page, HEADER_BYTES, page.length);
         boolean leaf = isLeaf(page);
         for (int i = 0; i < cells.size(); i++) {
             byte[] cell = cells.get(i);

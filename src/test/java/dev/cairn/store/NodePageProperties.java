@@ -128,6 +128,15 @@ class NodePageProperties {
         }
     }
 
+    @Property(tries = 200)
+    void aReusedBufferIsResetToAFreshPage(@ForAll long seed, @ForAll boolean leaf, @ForAll long pageId, @ForAll long txnId) {
+        byte[] used = new byte[4096];
+        new SplittableRandom(seed).nextBytes(used);
+        byte kind = leaf ? PageLayout.KIND_LEAF : PageLayout.KIND_BRANCH;
+        PageBuffer.reset(used, kind, pageId, txnId);
+        assertArrayEquals(PageBuffer.create(4096, kind, pageId, txnId), used, "a reset buffer holds nothing of its last page");
+    }
+
     @Property(tries = 300)
     void aSameLengthReplaceRewritesOnlyThatValue(@ForAll("keySets") List<byte[]> keys, @ForAll int pick,
                                                  @ForAll("smallLengths") int oldLength, @ForAll("smallLengths") int newLength) {
