@@ -80,8 +80,8 @@ final class PageBuffer {
 
     /**
      * Zeros bytes [from, to) with one bulk fill (a memset), not a loop over the bytes: until the
-     * JIT compiles such a loop it runs interpreted, and in a JVM's first commits (a W1 bulk
-     * load's first ~100) zeroing new and rebuilt pages took most of the writer's time.
+     * JIT compiles such a loop it runs interpreted, and in the first 340 ms of a cold W1 bulk
+     * load, zeroing new pages that way took 79 of the writer's 191 samples (JFR, every 1 ms).
      */
     static void zero(byte[] page, int from, int to) {
         MemorySegment.ofArray(page).asSlice(from, to - from).fill((byte) 0);
