@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cairn.testing.Fixtures.Doc;
+import dev.cairn.testing.SlotAction;
+import dev.cairn.testing.TestFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -101,12 +103,10 @@ class TreeModelProperties {
     }
 
     @AfterProperty
-    void cleanUp() throws IOException {
+    void cleanUp() {
         for (Sim s : sims) {
             s.close();
-            try (var files = Files.walk(s.dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            TestFiles.deleteTree(s.dir);
         }
         sims.clear();
     }
@@ -228,20 +228,13 @@ class TreeModelProperties {
         };
     }
 
+    /** A step on the key the slot picks ({@code Sim.pick}) and a number from it. */
     @FunctionalInterface
     interface SlotStep {
         void apply(Sim s, Key<Doc> key, int n);
     }
 
     private static Action.Independent<Sim> slotAction(String name, SlotStep step) {
-        return new Action.Independent<>() {
-            @Override
-            public Arbitrary<Transformer<Sim>> transformer() {
-                return Arbitraries.integers().between(0, 1000).map(slot -> Transformer.mutate(name + " #" + slot, s -> {
-                    Key<Doc> k = s.pick(slot);
-                    step.apply(s, k, slot % 100);
-                }));
-            }
-        };
+        return SlotAction.of(name, (s, slot) -> step.apply(s, s.pick(slot), slot % 100));
     }
 }
