@@ -170,22 +170,31 @@ final class Sink {
         int[] begin = new int[count];
         int[] end = new int[count];
         int[] keyEnd = new int[count];
+        boolean[] nullKey = new boolean[count];
         for (int i = 0; i < count; i++) {
             int first = i * itemsPerEntry;
             begin[i] = first == 0 ? dataStart : getIntAt(start + 4
                 + 4 * (first - 1)) & Bin.OFFSET_MASK;
-            keyEnd[i] = getIntAt(start + 4 + 4 * first) & Bin.OFFSET_MASK;
+            int keyRaw = getIntAt(start + 4 + 4 * first);
+            keyEnd[i] = keyRaw & Bin.OFFSET_MASK;
+            nullKey[i] = (keyRaw & Bin.NULL_BIT) != 0;
             end[i] = getIntAt(start + 4 + 4 * (first + itemsPerEntry - 1)) & Bin.OFFSET_MASK;
         }
+        // By the key's bytes; a null set element (empty bytes) before an element whose bytes are
+        // empty too, such as "": else their order would be the set's own, and equal sets could
+        // give different bytes (record-format.md §4.3).
+        java.util.Comparator<Integer> byKey = (a, b) -> {
+            int c = compare(start, begin[a], keyEnd[a], begin[b], keyEnd[b]);
+            return c != 0 ? c : Boolean.compare(!nullKey[a], !nullKey[b]);
+        };
         Integer[] order = new Integer[count];
         boolean sorted = true;
         for (int i = 0; i < count; i++) {
             order[i] = i;
-            if (i > 0 && compare(start, begin[i - 1], keyEnd[i - 1], begin[i],
-                keyEnd[i]) > 0) sorted = false;
+            if (i > 0 && byKey.compare(i - 1, i) > 0) sorted = false;
         }
         if (sorted) return;
-        Arrays.sort(order, (a, b) -> compare(start, begin[a], keyEnd[a], begin[b], keyEnd[b]));
+        Arrays.sort(order, byKey);
         byte[] data = Arrays.copyOfRange(buffer, start + dataStart, position);
         int[] offsets = new int[items];
         for (int i = 0; i < items; i++) offsets[i] = getIntAt(start + 4 + 4 * i);
