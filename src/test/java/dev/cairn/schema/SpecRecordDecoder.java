@@ -1,0 +1,342 @@
+package dev.cairn.schema;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A second decoder of stored record values, written from spec/record-format.md §1-§4 alone
+ * (the schema's binary form and the record bytes), using none of this package's classes. It
+ * gives a value as plain data: a record as {@link Rec} (definition name, components by name in
+ * schema order), an enum constant as {@link Constant}, a union as its variant's value, a list as
+ * a List, a set as a Set, a map as a Map, an Optional as an Optional, {@code byte[]} as hex,
+ * a Key as {@link KeyItem}, and the other scalars as their Java values. It checks the bounds the
+ * spec gives and the canonical order of sets and maps, and fails with an AssertionError naming
+ * the component path.
+ */
+final class SpecRecordDecoder {
+    record Rec(String name, Map<String, Object> components) { }
+
+    record Constant(String enumName, String constant) { }
+
+    record KeyItem(String tree, int id, int revision) { }
+
+    /** §2.2, parsed: definitions (Record, Enum, Union). */
+    sealed interface Def permits RecordDef, EnumDef, UnionDef { }
+
+    record RecordDef(String name, List<Comp> components) implements Def { }
+
+    record EnumDef(String name, List<String> constants) implements Def { }
+
+    record UnionDef(String name, List<Integer> variants) implements Def { }
+
+    record Comp(String name, Type type) { }
+
+    /** tag as in §2.2; args: element types (list, set, optional: 1; map: 2), ref: the definition. */
+    record Type(int tag, List<Type> args, int ref) { }
+
+    private final List<Def> defs;
+
+    private SpecRecordDecoder(List<Def> defs) {
+        this.defs = defs;
+    }
+
+    /** The value of stored bytes; {@code schemas.get(v - 1)} is the binary form of version v. */
+    static Object decode(byte[] value, List<byte[]> schemas) {
+        ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        check(value.length >= 3 && (b.get(0) & 0xFF) == 0xC1, "format tag");
+        int version = b.getShort(1) & 0xFFFF;
+        check(version >= 1 && version <= schemas.size(), "writer version " + version);
+        SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schemas.get(version - 1)));
+        return d.body(0, b.slice(3, value.length - 3).order(ByteOrder.LITTLE_ENDIAN), "");
+    }
+
+    // ---------------------------------------------------------------- §2.2 schema binary form
+
+    static List<Def> parseSchema(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        check(in.get() == 'C' && in.get() == 'S' && in.get() == 1, "schema magic");
+        int n = varint(in);
+        List<Def> defs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int kind = in.get();
+            String name = string(in);
+            int count = varint(in);
+            switch (kind) {
+                case 1 -> {
+                    List<Comp> comps = new ArrayList<>();
+                    for (int c = 0; c < count; c++) {
+                        String cname = string(in);
+                        Type type = type(in);
+                        for (int f = varint(in); f > 0; f--) string(in); // former names
+                        if (in.get() == 1) string(in);                   // default JSON
+                        comps.add(new Comp(cname, type));
+                    }
+                    defs.add(new RecordDef(name, comps));
+                }
+                case 2 -> {
+                    List<String> constants = new ArrayList<>();
+                    for (int c = 0; c < count; c++) constants.add(string(in));
+                    varint(in); // fallback + 1
+                    defs.add(new EnumDef(name, constants));
+                }
+                case 3 -> {
+                    List<Integer> variants = new ArrayList<>();
+                    for (int c = 0; c < count; c++) variants.add(varint(in));
+                    varint(in); // fallback + 1
+                    defs.add(new UnionDef(name, variants));
+                }
+                default -> throw new AssertionError("spec record decoder: definition kind " + kind);
+            }
+        }
+        check(!in.hasRemaining(), "bytes after the schema's definitions");
+        check(defs.getFirst() instanceof RecordDef, "definition 0 is not a record");
+        return defs;
+    }
+
+    private static Type type(ByteBuffer in) {
+        int tag = in.get() & 0xFF;
+        if ((tag >= 0x01 && tag <= 0x0F) || (tag >= 0x41 && tag <= 0x48)) return new Type(tag, List.of(), -1);
+        return switch (tag) {
+            case 0x20, 0x21, 0x23 -> new Type(tag, List.of(type(in)), -1);
+            case 0x22 -> new Type(tag, List.of(type(in), type(in)), -1);
+            case 0x24 -> new Type(tag, List.of(), varint(in));
+            default -> throw new AssertionError("spec record decoder: type tag " + tag);
+        };
+    }
+
+    private static int varint(ByteBuffer in) {
+        int value = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+            int b = in.get() & 0xFF;
+            value |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return value;
+        }
+        throw new AssertionError("spec record decoder: varint longer than 5 bytes");
+    }
+
+    private static String string(ByteBuffer in) {
+        byte[] b = new byte[varint(in)];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- §3 record body, §4 items
+
+    /** A record body of definition {@code def} filling {@code body}. */
+    private Rec body(int def, ByteBuffer body, String path) {
+        RecordDef rd = (RecordDef) defs.get(def);
+        int fixedBytes = 0;
+        for (Comp c : rd.components()) fixedBytes += fixedWidth(c.type());
+        check(fixedBytes <= body.limit(), path + ": body of " + body.limit() + " bytes, fixed part " + fixedBytes);
+        Map<String, Object> out = new LinkedHashMap<>();
+        int at = 0;
+        int start = fixedBytes;
+        for (Comp c : rd.components()) {
+            String where = path + "." + c.name();
+            if (unboxed(c.type())) {
+                out.put(c.name(), scalar(c.type().tag(), body.slice(at, fixedWidth(c.type())).order(ByteOrder.LITTLE_ENDIAN), where));
+            } else {
+                int slot = body.getInt(at);
+                int end = slot & 0x7FFFFFFF;
+                check(start <= end && end <= body.limit(), where + ": item [" + start + ", " + end + ") of a body of " + body.limit());
+                if (slot < 0) {
+                    check(start == end, where + ": a null with bytes");
+                    out.put(c.name(), c.type().tag() == 0x23 ? Optional.empty() : null);
+                } else {
+                    out.put(c.name(), item(c.type(), body.slice(start, end - start).order(ByteOrder.LITTLE_ENDIAN), where));
+                }
+                start = end;
+            }
+            at += fixedWidth(c.type());
+        }
+        return new Rec(rd.name(), out);
+    }
+
+    private static boolean unboxed(Type t) {
+        return t.tag() >= 0x01 && t.tag() <= 0x08;
+    }
+
+    /** Bytes of a component in the fixed part: its value for an unboxed primitive, else a u32 slot. */
+    private static int fixedWidth(Type t) {
+        return unboxed(t) ? width(t.tag()) : 4;
+    }
+
+    private static int width(int kind) {
+        return switch (kind) {
+            case 1, 2 -> 1;
+            case 3, 4 -> 2;
+            case 5, 7 -> 4;
+            default -> 8;
+        };
+    }
+
+    /** One item of type {@code t} filling {@code b}. */
+    private Object item(Type t, ByteBuffer b, String path) {
+        int tag = t.tag();
+        if (tag >= 0x01 && tag <= 0x0F) return scalar(tag, b, path);
+        if (tag >= 0x41 && tag <= 0x48) return scalar(tag & 0x3F, b, path);
+        return switch (tag) {
+            case 0x20, 0x21 -> {
+                List<ByteBuffer> items = collection(b, 1, path);
+                List<Object> out = new ArrayList<>();
+                Type element = t.args().getFirst();
+                for (int i = 0; i < items.size(); i++) {
+                    out.add(items.get(i) == null ? (element.tag() == 0x23 ? Optional.empty() : null)
+                        : item(element, items.get(i), path + "[" + i + "]"));
+                }
+                if (tag == 0x20) yield out;
+                ascending(items, 1, path);
+                yield new HashSet<>(out);
+            }
+            case 0x22 -> {
+                List<ByteBuffer> items = collection(b, 2, path);
+                Map<Object, Object> out = new HashMap<>();
+                for (int i = 0; i < items.size(); i += 2) {
+                    check(items.get(i) != null, path + ": a null map key");
+                    Object key = item(t.args().get(0), items.get(i), path + "{" + i / 2 + "}");
+                    ByteBuffer v = items.get(i + 1);
+                    Object value = v == null ? (t.args().get(1).tag() == 0x23 ? Optional.empty() : null)
+                        : item(t.args().get(1), v, path + "{" + key + "}");
+                    check(!out.containsKey(key), path + ": map key " + key + " twice");
+                    out.put(key, value);
+                }
+                ascending(items, 2, path);
+                yield out;
+            }
+            case 0x23 -> {
+                check(b.limit() >= 1, path + ": an optional without its byte");
+                int present = b.get(0);
+                check(present == 0 ? b.limit() == 1 : present == 1, path + ": optional byte " + present);
+                yield present == 0 ? Optional.empty()
+                    : Optional.of(item(t.args().getFirst(), b.slice(1, b.limit() - 1).order(ByteOrder.LITTLE_ENDIAN), path));
+            }
+            case 0x24 -> ref(t.ref(), b, path);
+            default -> throw new AssertionError("spec record decoder: type tag " + tag + " at " + path);
+        };
+    }
+
+    private Object ref(int def, ByteBuffer b, String path) {
+        return switch (defs.get(def)) {
+            case RecordDef r -> body(def, b, path);
+            case EnumDef e -> {
+                check(b.limit() == 4, path + ": enum item of " + b.limit() + " bytes");
+                yield new Constant(e.name(), e.constants().get(b.getInt(0)));
+            }
+            case UnionDef u -> {
+                check(b.limit() >= 4, path + ": union item of " + b.limit() + " bytes");
+                int variant = u.variants().get(b.getInt(0));
+                yield ref(variant, b.slice(4, b.limit() - 4).order(ByteOrder.LITTLE_ENDIAN), path + "<" + variant + ">");
+            }
+        };
+    }
+
+    /** §4.2: the items of a collection of {@code count * k} items, null for a null one. */
+    private static List<ByteBuffer> collection(ByteBuffer b, int k, String path) {
+        check(b.limit() >= 4, path + ": collection without its count");
+        long items = (b.getInt(0) & 0xFFFFFFFFL) * k;
+        check(4 + 4 * items <= b.limit(), path + ": " + items + " offsets in " + b.limit() + " bytes");
+        List<ByteBuffer> out = new ArrayList<>();
+        int start = Math.toIntExact(4 + 4 * items);
+        for (int i = 0; i < items; i++) {
+            int slot = b.getInt(4 + 4 * i);
+            int end = slot & 0x7FFFFFFF;
+            check(start <= end && end <= b.limit(), path + ": item " + i + " at [" + start + ", " + end + ")");
+            if (slot < 0) {
+                check(start == end, path + ": a null item with bytes");
+                out.add(null);
+            } else {
+                out.add(b.slice(start, end - start).order(ByteOrder.LITTLE_ENDIAN));
+            }
+            start = end;
+        }
+        check(start == b.limit(), path + ": bytes after the collection's items");
+        return out;
+    }
+
+    /**
+     * §4.3: set elements, and map entries by key, ascend by their encoded bytes, unsigned; a null
+     * element (empty bytes) comes first, before an element whose bytes are empty too ("").
+     */
+    private static void ascending(List<ByteBuffer> items, int k, String path) {
+        byte[] previous = null;
+        boolean previousNull = false;
+        for (int i = 0; i < items.size(); i += k) {
+            ByteBuffer item = items.get(i);
+            byte[] bytes = new byte[item == null ? 0 : item.limit()];
+            if (item != null) item.get(0, bytes);
+            int order = previous == null ? -1 : Arrays.compareUnsigned(previous, bytes);
+            check(order < 0 || (order == 0 && previousNull && item != null), path + ": not in canonical order at item " + i);
+            previous = bytes;
+            previousNull = item == null;
+        }
+    }
+
+    /** §2.1: a scalar of kind 1..15 filling exactly {@code b}. */
+    private static Object scalar(int kind, ByteBuffer b, String path) {
+        int n = b.limit();
+        if (kind <= 8 || kind == 11 || kind == 12 || kind == 13) {
+            int expected = switch (kind) {
+                case 11 -> 16;
+                case 12 -> 12;
+                case 13 -> 8;
+                default -> width(kind);
+            };
+            check(n == expected, path + ": scalar of kind " + kind + " in " + n + " bytes");
+        }
+        return switch (kind) {
+            case 1 -> {
+                int v = b.get(0);
+                check(v == 0 || v == 1, path + ": boolean byte " + v);
+                yield v == 1;
+            }
+            case 2 -> b.get(0);
+            case 3 -> b.getShort(0);
+            case 4 -> b.getChar(0);
+            case 5 -> b.getInt(0);
+            case 6 -> b.getLong(0);
+            case 7 -> Float.intBitsToFloat(b.getInt(0));
+            case 8 -> Double.longBitsToDouble(b.getLong(0));
+            case 9 -> StandardCharsets.UTF_8.decode(b.duplicate()).toString();
+            case 10 -> {
+                byte[] bytes = new byte[n];
+                b.get(0, bytes);
+                yield HexFormat.of().formatHex(bytes);
+            }
+            case 11 -> new UUID(b.getLong(0), b.getLong(8));
+            case 12 -> Instant.ofEpochSecond(b.getLong(0), b.getInt(8));
+            case 13 -> LocalDate.ofEpochDay(b.getLong(0));
+            case 14 -> {
+                check(n >= 5, path + ": BigDecimal of " + n + " bytes");
+                byte[] unscaled = new byte[n - 4];
+                b.get(4, unscaled);
+                yield new BigDecimal(new BigInteger(unscaled), b.getInt(0));
+            }
+            case 15 -> {
+                check(n >= 8, path + ": Key of " + n + " bytes");
+                byte[] tree = new byte[n - 8];
+                b.get(8, tree);
+                yield new KeyItem(new String(tree, StandardCharsets.UTF_8), b.getInt(0), b.getInt(4));
+            }
+            default -> throw new AssertionError("spec record decoder: scalar kind " + kind + " at " + path);
+        };
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new AssertionError("spec record decoder: " + what);
+    }
+}
