@@ -187,7 +187,8 @@ final class GenericCodec {
                 path), sink, depth, path);
             case SetOf st -> {
                 int start = sink.position;
-                items(schema, st.element(), (Collection<?>) check(value, java.util.Set.class, path),
+                Collection<?> set = (Collection<?>) check(value, java.util.Set.class, path);
+                items(schema, st.element(), st.element() instanceof OptionalOf ? Writers.nullOptionalsAsEmpty(set) : set,
                     sink, depth, path);
                 sink.sortEntries(start, 1);
             }

@@ -224,6 +224,20 @@ final class Writers {
     }
 
     /**
+     * A set of Optionals as it is stored: a null Optional is written as empty (record-format.md
+     * §4.1), so a set holding both null and an empty Optional holds one value twice, and keeps it
+     * once; else the stored set would hold two equal items, and decode to a smaller set.
+     */
+    static Collection<?> nullOptionalsAsEmpty(Collection<?> set) {
+        boolean hasNull = false;
+        for (Object v : set) hasNull |= v == null;
+        if (!hasNull) return set;
+        java.util.LinkedHashSet<Object> out = new java.util.LinkedHashSet<>();
+        for (Object v : set) out.add(v == null ? Optional.empty() : v);
+        return out;
+    }
+
+    /**
      * Writes {@code value} (null allowed) as the item ending at the slot {@code slotAt} (relative
      * to {@code base}).
      */
@@ -305,6 +319,7 @@ final class Writers {
         @Override
         public void write(Object value, Sink sink, int depth) {
             Collection<?> values = (Collection<?>) value;
+            if (sorted && optional) values = nullOptionalsAsEmpty(values);
             int n = values.size();
             if (n > 0) depth(depth, path);
             int start = sink.reserve(4 + 4 * n);
