@@ -187,10 +187,9 @@ final class GenericCodec {
                 path), sink, depth, path);
             case SetOf st -> {
                 int start = sink.position;
-                Collection<?> set = (Collection<?>) check(value, java.util.Set.class, path);
-                items(schema, st.element(), st.element() instanceof OptionalOf ? Writers.nullOptionalsAsEmpty(set) : set,
+                items(schema, st.element(), (Collection<?>) check(value, java.util.Set.class, path),
                     sink, depth, path);
-                sink.sortEntries(start, 1);
+                sink.sortEntries(start, 1, schema.holdsBytes(st.element()));
             }
             case MapOf m -> {
                 int start = sink.position;
@@ -214,7 +213,7 @@ final class GenericCodec {
                     }
                     slot += 4;
                 }
-                sink.sortEntries(start, 2);
+                sink.sortEntries(start, 2, true);
             }
             case OptionalOf o -> {
                 Optional<?> opt = (Optional<?>) check(value, Optional.class, path);

@@ -107,6 +107,29 @@ public final class Schema {
         return (RecordDef) definitions.get(definition);
     }
 
+    /**
+     * Whether a value of {@code type} may hold a {@code byte[]}, at any depth: Java compares
+     * arrays by identity, so two such values with equal bytes stay two values (a set keeps both).
+     */
+    boolean holdsBytes(FieldType type) {
+        return holdsBytes(type, new java.util.HashSet<>());
+    }
+
+    private boolean holdsBytes(FieldType type, java.util.Set<Integer> seen) {
+        return switch (type) {
+            case FieldType.Scalar s -> s.kind() == FieldType.Kind.BYTES;
+            case FieldType.ListOf l -> holdsBytes(l.element(), seen);
+            case FieldType.SetOf st -> holdsBytes(st.element(), seen);
+            case FieldType.MapOf m -> holdsBytes(m.key(), seen) || holdsBytes(m.value(), seen);
+            case FieldType.OptionalOf o -> holdsBytes(o.element(), seen);
+            case FieldType.Ref r -> seen.add(r.definition()) && switch (definition(r)) {
+                case RecordDef rd -> rd.components().stream().anyMatch(c -> holdsBytes(c.type(), seen));
+                case TypeDef.UnionDef u -> u.variants().stream().anyMatch(v -> holdsBytes(new FieldType.Ref(v), seen));
+                case TypeDef.EnumDef e -> false;
+            };
+        };
+    }
+
     Layout layout(int definition) {
         return layouts[definition];
     }

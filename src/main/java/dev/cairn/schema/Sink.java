@@ -160,9 +160,13 @@ final class Sink {
     /**
      * Puts the entries of the collection written at {@code start} (count, end offsets, items) in
      * the unsigned order of the bytes of each entry's first item, so that sets and maps encode
-     * deterministically whatever their iteration order (record-format.md §4.3).
+     * deterministically whatever their iteration order (record-format.md §4.3). The collection
+     * must end at {@link #position}. A set keeps an item once unless {@code keepEqual}: two
+     * elements that differ in Java but not in their bytes (a null Optional and an empty one, or
+     * records holding them) are one stored value, and the set is shortened; elements that hold a
+     * {@code byte[]} stay two (Java compares arrays by identity, and they decode as two).
      */
-    void sortEntries(int start, int itemsPerEntry) {
+    void sortEntries(int start, int itemsPerEntry, boolean keepEqual) {
         int count = getIntAt(start);
         if (count < 2) return;
         int items = count * itemsPerEntry;
@@ -182,7 +186,7 @@ final class Sink {
         }
         // By the key's bytes; a null set element (empty bytes) before an element whose bytes are
         // empty too, such as "": else their order would be the set's own, and equal sets could
-        // give different bytes (record-format.md §4.3).
+        // give different bytes.
         java.util.Comparator<Integer> byKey = (a, b) -> {
             int c = compare(start, begin[a], keyEnd[a], begin[b], keyEnd[b]);
             return c != 0 ? c : Boolean.compare(!nullKey[a], !nullKey[b]);
@@ -193,14 +197,24 @@ final class Sink {
             order[i] = i;
             if (i > 0 && byKey.compare(i - 1, i) > 0) sorted = false;
         }
-        if (sorted) return;
-        Arrays.sort(order, byKey);
+        if (!sorted) Arrays.sort(order, byKey);
+        boolean[] repeated = new boolean[count];
+        int kept = count;
+        for (int k = 1; k < count && itemsPerEntry == 1 && !keepEqual; k++) {
+            if (byKey.compare(order[k - 1], order[k]) == 0) {
+                repeated[k] = true;
+                kept--;
+            }
+        }
+        if (sorted && kept == count) return;
         byte[] data = Arrays.copyOfRange(buffer, start + dataStart, position);
         int[] offsets = new int[items];
         for (int i = 0; i < items; i++) offsets[i] = getIntAt(start + 4 + 4 * i);
-        int at = dataStart;
+        putIntAt(start, kept);
+        int at = 4 + 4 * kept * itemsPerEntry;
         int item = 0;
         for (int k = 0; k < count; k++) {
+            if (repeated[k]) continue;
             int e = order[k];
             System.arraycopy(data, begin[e] - dataStart, buffer, start + at, end[e] - begin[e]);
             int itemBegin = begin[e];
@@ -213,6 +227,7 @@ final class Sink {
                 item++;
             }
         }
+        position = start + at;
     }
 
     private int compare(int base, int aBegin, int aEnd, int bBegin, int bEnd) {

@@ -102,9 +102,9 @@ final class Writers {
             }
             case Scalar s -> (v, sink, d) -> Scalars.write(s.kind(), v, sink, path);
             case ListOf l -> new ItemsWriter(value(l.element(), argument(generic, 0), path + "[]"),
-                l.element() instanceof OptionalOf, false, path);
+                l.element() instanceof OptionalOf, false, false, path);
             case SetOf st -> new ItemsWriter(value(st.element(), argument(generic, 0), path + "[]"),
-                st.element() instanceof OptionalOf, true, path);
+                st.element() instanceof OptionalOf, true, schema.holdsBytes(st.element()), path);
             case MapOf m -> new MapWriter(value(m.key(), argument(generic, 0), path + "{key}"),
                 value(m.value(), argument(generic, 1), path + "{}"), m.value() instanceof OptionalOf, path);
             case OptionalOf o -> {
@@ -224,20 +224,6 @@ final class Writers {
     }
 
     /**
-     * A set of Optionals as it is stored: a null Optional is written as empty (record-format.md
-     * §4.1), so a set holding both null and an empty Optional holds one value twice, and keeps it
-     * once; else the stored set would hold two equal items, and decode to a smaller set.
-     */
-    static Collection<?> nullOptionalsAsEmpty(Collection<?> set) {
-        boolean hasNull = false;
-        for (Object v : set) hasNull |= v == null;
-        if (!hasNull) return set;
-        java.util.LinkedHashSet<Object> out = new java.util.LinkedHashSet<>();
-        for (Object v : set) out.add(v == null ? Optional.empty() : v);
-        return out;
-    }
-
-    /**
      * Writes {@code value} (null allowed) as the item ending at the slot {@code slotAt} (relative
      * to {@code base}).
      */
@@ -313,13 +299,15 @@ final class Writers {
         }
     }
 
-    /** A List or Set: count, end offsets, items; a Set's items sorted by their bytes. */
-    record ItemsWriter(ValueWriter element, boolean optional, boolean sorted,
+    /**
+     * A List or Set: count, end offsets, items; a Set's items sorted by their bytes, and kept
+     * once unless {@code keepEqual} ({@link Sink#sortEntries}).
+     */
+    record ItemsWriter(ValueWriter element, boolean optional, boolean sorted, boolean keepEqual,
         String path) implements ValueWriter {
         @Override
         public void write(Object value, Sink sink, int depth) {
             Collection<?> values = (Collection<?>) value;
-            if (sorted && optional) values = nullOptionalsAsEmpty(values);
             int n = values.size();
             if (n > 0) depth(depth, path);
             int start = sink.reserve(4 + 4 * n);
@@ -350,7 +338,7 @@ final class Writers {
             }
             if (written != n) throw new IllegalArgumentException(path
                 + ": collection changed size while being encoded");
-            if (sorted) sink.sortEntries(start, 1);
+            if (sorted) sink.sortEntries(start, 1, keepEqual);
         }
     }
 
@@ -382,7 +370,7 @@ final class Writers {
                 }
                 slot += 8;
             }
-            sink.sortEntries(start, 2);
+            sink.sortEntries(start, 2, true);
         }
     }
 }

@@ -200,6 +200,10 @@ class RecordCodecTest {
 
     record OptionalSet(Set<Optional<String>> values) { }
 
+    record Maybe(Optional<String> value) { }
+
+    record MaybeSet(Set<Maybe> values) { }
+
     /**
      * A null Optional is stored as empty, so a set holding null and an empty Optional holds one
      * value twice: it is stored once, by the typed and the generic writer alike. Before, both went
@@ -217,6 +221,19 @@ class RecordCodecTest {
         assertEquals(2, codec.decode(MemorySegment.ofArray(bytes)).values().size());
         GenericRecord generic = new GenericRecord(versions.latest().record(0), new Object[] {both});
         assertArrayEquals(once, GenericCodec.encodeValue(versions.latest(), 1, generic));
+    }
+
+    /** So do records that differ only in such an Optional: one stored value, kept once. */
+    @Test
+    void aSetOfRecordsThatDifferOnlyInANullOrEmptyOptionalStoresOne() {
+        RecordCodec<MaybeSet> codec = RecordCodec.of(MaybeSet.class, "M", versionsOf(MaybeSet.class));
+        byte[] bytes = codec.encode(new MaybeSet(new java.util.LinkedHashSet<>(List.of(
+            new Maybe(Optional.of("a")), new Maybe(null), new Maybe(Optional.empty())))));
+        byte[] once = codec.encode(new MaybeSet(new java.util.LinkedHashSet<>(List.of(
+            new Maybe(Optional.empty()), new Maybe(Optional.of("a"))))));
+        assertArrayEquals(once, bytes);
+        assertEquals(new MaybeSet(Set.of(new Maybe(Optional.empty()), new Maybe(Optional.of("a")))),
+            codec.decode(MemorySegment.ofArray(bytes)));
     }
 
     @Test

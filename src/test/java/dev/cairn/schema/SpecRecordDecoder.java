@@ -200,7 +200,7 @@ final class SpecRecordDecoder {
                         : item(element, items.get(i), path + "[" + i + "]"));
                 }
                 if (tag == 0x20) yield out;
-                ascending(items, 1, path);
+                ascending(items, 1, holdsBytes(element, new HashSet<>()), path);
                 yield new HashSet<>(out);
             }
             case 0x22 -> {
@@ -215,7 +215,7 @@ final class SpecRecordDecoder {
                     check(!out.containsKey(key), path + ": map key " + key + " twice");
                     out.put(key, value);
                 }
-                ascending(items, 2, path);
+                ascending(items, 2, false, path);
                 yield out;
             }
             case 0x23 -> {
@@ -268,11 +268,26 @@ final class SpecRecordDecoder {
         return out;
     }
 
+    /** §4.3: whether items of this type may hold a byte[], at any depth (then a set may hold equal ones). */
+    private boolean holdsBytes(Type t, java.util.Set<Integer> seen) {
+        if (t.tag() == 10) return true;
+        if (t.tag() == 0x24) {
+            if (!seen.add(t.ref())) return false;
+            return switch (defs.get(t.ref())) {
+                case RecordDef r -> r.components().stream().anyMatch(c -> holdsBytes(c.type(), seen));
+                case UnionDef u -> u.variants().stream().anyMatch(v -> holdsBytes(new Type(0x24, List.of(), v), seen));
+                case EnumDef e -> false;
+            };
+        }
+        return t.args().stream().anyMatch(a -> holdsBytes(a, seen));
+    }
+
     /**
      * §4.3: set elements, and map entries by key, ascend by their encoded bytes, unsigned; a null
-     * element (empty bytes) comes first, before an element whose bytes are empty too ("").
+     * element (empty bytes) comes first, before an element whose bytes are empty too (""); equal
+     * items only where the elements hold a byte[] ({@code equalAllowed}).
      */
-    private static void ascending(List<ByteBuffer> items, int k, String path) {
+    private static void ascending(List<ByteBuffer> items, int k, boolean equalAllowed, String path) {
         byte[] previous = null;
         boolean previousNull = false;
         for (int i = 0; i < items.size(); i += k) {
@@ -280,7 +295,8 @@ final class SpecRecordDecoder {
             byte[] bytes = new byte[item == null ? 0 : item.limit()];
             if (item != null) item.get(0, bytes);
             int order = previous == null ? -1 : Arrays.compareUnsigned(previous, bytes);
-            check(order < 0 || (order == 0 && previousNull && item != null), path + ": not in canonical order at item " + i);
+            boolean tieAllowed = previousNull ? item != null : equalAllowed && item != null;
+            check(order < 0 || (order == 0 && tieAllowed), path + ": not in canonical order at item " + i);
             previous = bytes;
             previousNull = item == null;
         }

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class SpecRecordDecoderProperties {
     private static final List<Class<? extends Record>> TYPES = List.of(RecordCodecTest.Everything.class,
-        RoundTripProperties.Nest.class, RecordCodecTest.Node.class, RecordCodecTest.Part.class, RecordCodecTest.Assembly.class);
+        RoundTripProperties.Nest.class, RecordCodecTest.Node.class, RecordCodecTest.Part.class, RecordCodecTest.Assembly.class,
+        RecordCodecTest.MaybeSet.class, RecordCodecTest.OptionalSet.class, JsonFormTest.Sets.class);
 
     @Property(tries = 300)
     void theSpecDecodesWhatTheCodecWrote(@ForAll long seed) {
