@@ -1,5 +1,8 @@
 package dev.cairn.schema;
 
+import dev.cairn.Key;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -9,6 +12,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -16,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -28,12 +33,12 @@ import java.util.UUID;
  * spec gives and the canonical order of sets and maps, and fails with an AssertionError naming
  * the component path.
  */
-final class SpecRecordDecoder {
-    record Rec(String name, Map<String, Object> components) { }
+public final class SpecRecordDecoder {
+    public record Rec(String name, Map<String, Object> components) { }
 
-    record Constant(String enumName, String constant) { }
+    public record Constant(String enumName, String constant) { }
 
-    record KeyItem(String tree, int id, int revision) { }
+    public record KeyItem(String tree, int id, int revision) { }
 
     /** §2.2, parsed: definitions (Record, Enum, Union). */
     sealed interface Def permits RecordDef, EnumDef, UnionDef { }
@@ -56,7 +61,7 @@ final class SpecRecordDecoder {
     }
 
     /** The value of stored bytes; {@code schemas.get(v - 1)} is the binary form of version v. */
-    static Object decode(byte[] value, List<byte[]> schemas) {
+    public static Object decode(byte[] value, List<byte[]> schemas) {
         ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         check(value.length >= 3 && (b.get(0) & 0xFF) == 0xC1, "format tag");
         int version = b.getShort(1) & 0xFFFF;
@@ -350,6 +355,47 @@ final class SpecRecordDecoder {
             }
             default -> throw new AssertionError("spec record decoder: scalar kind " + kind + " at " + path);
         };
+    }
+
+    /** What this decoder should give for a Java value of {@code type} (its declared type): the oracle of the tests. */
+    public static Object expected(Object value, java.lang.reflect.Type type) {
+        Class<?> raw = type instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
+        if (raw == Optional.class) {
+            Optional<?> o = (Optional<?>) value;
+            return o == null || o.isEmpty() ? Optional.empty() : Optional.of(expected(o.get(), arg(type, 0)));
+        }
+        if (value == null) return null;
+        if (value instanceof byte[] b) return HexFormat.of().formatHex(b);
+        if (value instanceof Key<?> k) return new KeyItem(k.tree(), k.id(), k.revision());
+        if (value instanceof Enum<?> e) return new Constant(e.getDeclaringClass().getSimpleName(), e.name());
+        if (value instanceof Record r) {
+            Map<String, Object> components = new LinkedHashMap<>();
+            for (RecordComponent c : r.getClass().getRecordComponents()) {
+                try {
+                    components.put(c.getName(), expected(c.getAccessor().invoke(r), c.getGenericType()));
+                } catch (ReflectiveOperationException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return new Rec(r.getClass().getSimpleName(), components);
+        }
+        if (value instanceof List<?> list) return list.stream().map(e -> expected(e, arg(type, 0))).toList();
+        if (value instanceof Set<?> set) {
+            Set<Object> out = new HashSet<>();
+            for (Object e : set) out.add(expected(e, arg(type, 0)));
+            return out;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new HashMap<>();
+            map.forEach((k, v) -> out.put(expected(k, arg(type, 0)), expected(v, arg(type, 1))));
+            return out;
+        }
+        if (value instanceof Collection<?>) throw new AssertionError("collection type " + type);
+        return value; // a scalar: its Java value
+    }
+
+    private static java.lang.reflect.Type arg(java.lang.reflect.Type type, int i) {
+        return ((ParameterizedType) type).getActualTypeArguments()[i];
     }
 
     private static void check(boolean ok, String what) {

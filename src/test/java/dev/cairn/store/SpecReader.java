@@ -21,9 +21,9 @@ import java.util.zip.CRC32C;
  * or the byte; it needs no free list and does not write. If the store and this reader disagree
  * on a folder, the spec is not precise enough to write a second reader, or the code left it.
  */
-final class SpecReader {
+public final class SpecReader {
     /** Keys and values as hex strings, so that maps of them compare by content and print readably. */
-    static final HexFormat HEX = HexFormat.of();
+    public static final HexFormat HEX = HexFormat.of();
 
     private final ByteBuffer data;
     private final int pageBytes;
@@ -34,7 +34,7 @@ final class SpecReader {
     }
 
     /** Every tree of the folder's last commit: name, then key to value, both in hex. */
-    static Map<String, TreeMap<String, String>> read(Path folder) throws IOException {
+    public static Map<String, TreeMap<String, String>> read(Path folder) throws IOException {
         ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(folder.resolve("data.cairn"))).order(ByteOrder.LITTLE_ENDIAN);
         // §3.1 File header.
         check(data.capacity() >= 44, "data file shorter than its header");
