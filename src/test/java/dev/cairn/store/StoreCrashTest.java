@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Kills a child JVM that commits transactions at random moments (with checkpoints after every
  * commit, every 64 KiB of log, or at the default size, in turn); after each kill the database
- * opens, verifies, holds every transaction the child reported, and none half-applied.
+ * opens, verifies, holds every transaction the child reported, and none half-applied; and a
+ * reader written from the spec ({@link SpecReader}) finds the same commits in the folder first.
  */
 class StoreCrashTest {
     @TempDir Path dir;
@@ -73,7 +76,12 @@ class StoreCrashTest {
         return lines;
     }
 
-    private void check(List<Long> reported, int round) {
+    private void check(List<Long> reported, int round) throws IOException {
+        // The folder as the kill left it, read by the spec's recovery rule before the store
+        // replays anything (storage-format.md §5.4): both must find the same commits.
+        Map<String, String> bySpec = new HashMap<>();
+        SpecReader.read(dir).getOrDefault("t", new TreeMap<>()).forEach((k, v) -> bySpec.put(
+            new String(SpecReader.HEX.parseHex(k), StandardCharsets.UTF_8), new String(SpecReader.HEX.parseHex(v), StandardCharsets.UTF_8)));
         try (Store store = Store.open(dir)) {
             VerifyReport report = store.verify();
             assertTrue(report.ok(), "round " + round + ": " + report.problems());
@@ -81,6 +89,8 @@ class StoreCrashTest {
             try (ReadTxn r = store.beginRead(); Cursor c = r.cursor("t")) {
                 for (boolean ok = c.first(); ok; ok = c.next()) all.put(text(c.key()), text(c.value()));
             }
+            assertTrue(all.equals(bySpec), () -> "round " + round + ": the store and the spec's reader recover different commits: "
+                + difference(all, bySpec));
             for (long txn : reported) {
                 assertTrue(all.containsKey("sum/" + pad(txn)) || all.containsKey("del/" + pad(txn)),
                     "round " + round + ": reported txn " + txn + " is missing");
@@ -109,5 +119,15 @@ class StoreCrashTest {
                 }
             }
         }
+    }
+
+    /** The keys only one side holds and those whose values differ, a few of each: the maps may be large. */
+    private static String difference(Map<String, String> store, Map<String, String> spec) {
+        List<String> onlyStore = store.keySet().stream().filter(k -> !spec.containsKey(k)).sorted().toList();
+        List<String> onlySpec = spec.keySet().stream().filter(k -> !store.containsKey(k)).sorted().toList();
+        List<String> differ = store.keySet().stream().filter(k -> spec.containsKey(k) && !spec.get(k).equals(store.get(k))).sorted().toList();
+        return onlyStore.size() + " keys only the store holds " + onlyStore.stream().limit(5).toList() + ", " + onlySpec.size()
+            + " only the spec's reader " + onlySpec.stream().limit(5).toList() + ", " + differ.size() + " with other values "
+            + differ.stream().limit(5).toList();
     }
 }
