@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
@@ -76,6 +77,24 @@ public final class SpecReader {
         Path log = folder.resolve("wal.cairn");
         if (Files.exists(log)) replay(ByteBuffer.wrap(Files.readAllBytes(log)).order(ByteOrder.LITTLE_ENDIAN), metaTxn, pageBytes, databaseId, trees);
         return trees;
+    }
+
+    /** Tree {@code tree} of the folder's last commit with its keys and values as UTF-8 text (empty if none). */
+    public static TreeMap<String, String> readText(Path folder, String tree) throws IOException {
+        TreeMap<String, String> out = new TreeMap<>();
+        read(folder).getOrDefault(tree, new TreeMap<>()).forEach((k, v) -> out.put(
+            new String(HEX.parseHex(k), StandardCharsets.UTF_8), new String(HEX.parseHex(v), StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    /** The keys only one side holds and those whose values differ, a few of each: for messages, as the maps may be large. */
+    static String difference(Map<String, String> store, Map<String, String> spec) {
+        List<String> onlyStore = store.keySet().stream().filter(k -> !spec.containsKey(k)).sorted().toList();
+        List<String> onlySpec = spec.keySet().stream().filter(k -> !store.containsKey(k)).sorted().toList();
+        List<String> differ = store.keySet().stream().filter(k -> spec.containsKey(k) && !spec.get(k).equals(store.get(k))).sorted().toList();
+        return onlyStore.size() + " keys only the store holds " + onlyStore.stream().limit(5).toList() + ", " + onlySpec.size()
+            + " only the spec's reader " + onlySpec.stream().limit(5).toList() + ", " + differ.size() + " with other values "
+            + differ.stream().limit(5).toList();
     }
 
     /** §3.3: txnId, catalogRoot, catalogRootTxn, treeCount, pageCount; null when not intact. */

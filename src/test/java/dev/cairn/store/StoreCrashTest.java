@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -79,9 +78,7 @@ class StoreCrashTest {
     private void check(List<Long> reported, int round) throws IOException {
         // The folder as the kill left it, read by the spec's recovery rule before the store
         // replays anything (storage-format.md §5.4): both must find the same commits.
-        Map<String, String> bySpec = new HashMap<>();
-        SpecReader.read(dir).getOrDefault("t", new TreeMap<>()).forEach((k, v) -> bySpec.put(
-            new String(SpecReader.HEX.parseHex(k), StandardCharsets.UTF_8), new String(SpecReader.HEX.parseHex(v), StandardCharsets.UTF_8)));
+        Map<String, String> bySpec = SpecReader.readText(dir, "t");
         try (Store store = Store.open(dir)) {
             VerifyReport report = store.verify();
             assertTrue(report.ok(), "round " + round + ": " + report.problems());
@@ -90,7 +87,7 @@ class StoreCrashTest {
                 for (boolean ok = c.first(); ok; ok = c.next()) all.put(text(c.key()), text(c.value()));
             }
             assertTrue(all.equals(bySpec), () -> "round " + round + ": the store and the spec's reader recover different commits: "
-                + difference(all, bySpec));
+                + SpecReader.difference(all, bySpec));
             for (long txn : reported) {
                 assertTrue(all.containsKey("sum/" + pad(txn)) || all.containsKey("del/" + pad(txn)),
                     "round " + round + ": reported txn " + txn + " is missing");
@@ -119,15 +116,5 @@ class StoreCrashTest {
                 }
             }
         }
-    }
-
-    /** The keys only one side holds and those whose values differ, a few of each: the maps may be large. */
-    private static String difference(Map<String, String> store, Map<String, String> spec) {
-        List<String> onlyStore = store.keySet().stream().filter(k -> !spec.containsKey(k)).sorted().toList();
-        List<String> onlySpec = spec.keySet().stream().filter(k -> !store.containsKey(k)).sorted().toList();
-        List<String> differ = store.keySet().stream().filter(k -> spec.containsKey(k) && !spec.get(k).equals(store.get(k))).sorted().toList();
-        return onlyStore.size() + " keys only the store holds " + onlyStore.stream().limit(5).toList() + ", " + onlySpec.size()
-            + " only the spec's reader " + onlySpec.stream().limit(5).toList() + ", " + differ.size() + " with other values "
-            + differ.stream().limit(5).toList();
     }
 }

@@ -67,11 +67,13 @@ class TornWriteTest {
         // commit returned.
         boolean acknowledged = files.logForced || returnedAlive;
         boolean survived;
+        TreeMap<String, String> bySpec = bySpec(dir, what);
         try (Store store = Store.open(dir)) {
             VerifyReport report = store.verify();
             assertTrue(report.ok(), what + ": " + report.problems());
             try (ReadTxn r = store.beginRead()) {
                 TreeMap<String, String> found = contents(r);
+                assertSameState(found, bySpec, what);
                 survived = found.equals(after);
                 assertTrue(survived || found.equals(before), what + ": open chose txn " + r.txnId() + ", neither before nor after");
                 assertEquals(survived, r.txnId() == tornTxn, what + ": txn " + r.txnId());
@@ -151,9 +153,11 @@ class TornWriteTest {
         }
         String what = "seed " + seed + ", checkpoint every " + checkpointBytes + " bytes (" + files.story + ")";
         int found;
+        TreeMap<String, String> bySpec = bySpec(folder, what);
         try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
             VerifyReport report = store.verify();
             assertTrue(report.ok(), what + ": " + report.problems());
+            assertSameState(contents(r), bySpec, what);
             found = states.indexOf(contents(r));
         } catch (dev.cairn.CorruptionException e) {
             throw new AssertionError(what + ": open refused after a power cut: " + e.getMessage(), e);
@@ -200,9 +204,11 @@ class TornWriteTest {
             }
             String what = "seed " + seed + " round " + round + " (" + files.story + ")";
             files = new CrashingFiles();
+            TreeMap<String, String> bySpec = bySpec(folder, what);
             try (Store store = Store.open(folder); ReadTxn r = store.beginRead()) {
                 assertTrue(store.verify().ok(), what + ": " + store.verify().problems());
                 TreeMap<String, String> found = contents(r);
+                assertSameState(found, bySpec, what);
                 int k = states.indexOf(found);
                 assertTrue(k >= 0, what + ": open gave no committed state (txn " + r.txnId() + ")");
                 if (k < states.size() - 1) lost++;
@@ -241,6 +247,20 @@ class TornWriteTest {
                 model.put(k, v);
             }
         }
+    }
+
+    /** Tree "t" as a reader written from the spec recovers the folder (§5.4), read before the store opens it. */
+    static TreeMap<String, String> bySpec(Path dir, String what) {
+        try {
+            return SpecReader.readText(dir, "t");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(what, e);
+        }
+    }
+
+    static void assertSameState(TreeMap<String, String> store, TreeMap<String, String> spec, String what) {
+        assertTrue(store.equals(spec), () -> what + ": the store and the spec's reader recover different states: "
+            + SpecReader.difference(store, spec));
     }
 
     /** The reopened store takes a commit, which a further reopen finds, and verifies. */
