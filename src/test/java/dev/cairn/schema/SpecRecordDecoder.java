@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +28,8 @@ import java.util.UUID;
  * A second decoder of stored record values, written from spec/record-format.md §1-§4 alone
  * (the schema's binary form and the record bytes), using none of this package's classes. It
  * gives a value as plain data: a record as {@link Rec} (definition name, components by name in
- * schema order), an enum constant as {@link Constant}, a union as its variant's value, a list as
- * a List, a set as a Set, a map as a Map, an Optional as an Optional, {@code byte[]} as hex,
+ * schema order), an enum constant as {@link Constant}, a union's value as a {@link Variant}, a list
+ * as a List, a set as a Set and a map as a Map (both in stored order), an Optional as an Optional, {@code byte[]} as hex,
  * a Key as {@link KeyItem}, and the other scalars as their Java values. It checks the bounds the
  * spec gives and the canonical order of sets and maps, and fails with an AssertionError naming
  * the component path.
@@ -39,6 +40,29 @@ public final class SpecRecordDecoder {
     public record Constant(String enumName, String constant) { }
 
     public record KeyItem(String tree, int id, int revision) { }
+
+    /** A union's value: its variant's value (a {@link Rec} or a {@link Constant}). */
+    public record Variant(Object value) { }
+
+    /**
+     * A set whose elements hold a {@code byte[]}: equal elements may repeat (§4.3). Equal to a bag
+     * with the same elements in any order (compared by their text, which is enough for tests).
+     */
+    public record Bag(List<Object> items) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Bag b && sorted().equals(b.sorted());
+        }
+
+        @Override
+        public int hashCode() {
+            return sorted().hashCode();
+        }
+
+        private List<String> sorted() {
+            return items.stream().map(String::valueOf).sorted().toList();
+        }
+    }
 
     /** §2.2, parsed: definitions (Record, Enum, Union). */
     sealed interface Def permits RecordDef, EnumDef, UnionDef { }
@@ -68,6 +92,151 @@ public final class SpecRecordDecoder {
         check(version >= 1 && version <= schemas.size(), "writer version " + version);
         SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schemas.get(version - 1)));
         return d.body(0, b.slice(3, value.length - 3).order(ByteOrder.LITTLE_ENDIAN), "");
+    }
+
+    /** The compact JSON text form (record-format.md §7) of stored bytes, printed from what {@link #decode} reads. */
+    public static String toJson(byte[] value, List<byte[]> schemas) {
+        int version = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getShort(1) & 0xFFFF;
+        SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schemas.get(version - 1)));
+        StringBuilder out = new StringBuilder();
+        d.json(decode(value, schemas), new Type(0x24, List.of(), 0), out);
+        return out.toString();
+    }
+
+    private void json(Object v, Type t, StringBuilder out) {
+        int tag = t.tag();
+        if (tag == 0x23) {
+            Optional<?> o = (Optional<?>) v;
+            if (o.isEmpty()) out.append("null");
+            else json(o.get(), t.args().getFirst(), out);
+            return;
+        }
+        if (v == null) {
+            out.append("null");
+            return;
+        }
+        switch (tag) {
+            case 0x20, 0x21 -> {
+                out.append('[');
+                String sep = "";
+                for (Object e : v instanceof Bag b ? b.items() : (Collection<?>) v) {
+                    out.append(sep);
+                    json(e, t.args().getFirst(), out);
+                    sep = ",";
+                }
+                out.append(']');
+            }
+            case 0x22 -> {
+                boolean object = t.args().get(0).tag() == 9;
+                out.append(object ? '{' : '[');
+                String sep = "";
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                    out.append(sep);
+                    if (object) {
+                        string((String) e.getKey(), out);
+                        out.append(':');
+                    } else {
+                        out.append('[');
+                        json(e.getKey(), t.args().get(0), out);
+                        out.append(',');
+                    }
+                    json(e.getValue(), t.args().get(1), out);
+                    if (!object) out.append(']');
+                    sep = ",";
+                }
+                out.append(object ? '}' : ']');
+            }
+            case 0x24 -> {
+                switch (v) {
+                    case Rec r -> record(r, null, out);
+                    case Constant c -> string(c.constant(), out);
+                    case Variant(Rec r) -> record(r, r.name(), out);
+                    case Variant(Constant c) -> {
+                        out.append("{\"@type\":");
+                        string(c.enumName(), out);
+                        out.append(",\"value\":");
+                        string(c.constant(), out);
+                        out.append('}');
+                    }
+                    default -> throw new AssertionError("spec record decoder: " + v + " as a definition");
+                }
+            }
+            default -> scalarJson(tag > 0x40 ? tag & 0x3F : tag, v, out);
+        }
+    }
+
+    /** A record as an object, its components in schema order; in a union, "@type" first. */
+    private void record(Rec r, String type, StringBuilder out) {
+        RecordDef def = (RecordDef) defs.stream().filter(d -> d instanceof RecordDef rd && rd.name().equals(r.name()))
+            .findFirst().orElseThrow();
+        out.append('{');
+        String sep = "";
+        if (type != null) {
+            out.append("\"@type\":");
+            string(type, out);
+            sep = ",";
+        }
+        for (Comp c : def.components()) {
+            out.append(sep);
+            string(c.name(), out);
+            out.append(':');
+            json(r.components().get(c.name()), c.type(), out);
+            sep = ",";
+        }
+        out.append('}');
+    }
+
+    private static void scalarJson(int kind, Object v, StringBuilder out) {
+        switch (kind) {
+            case 1, 2, 3, 5, 6 -> out.append(v);
+            case 4 -> string(String.valueOf((char) (Character) v), out);
+            case 7 -> {
+                float f = (Float) v;
+                int bits = Float.floatToRawIntBits(f);
+                if (Float.isNaN(f)) string(bits == 0x7fc00000 ? "NaN" : "NaN:" + String.format("%08x", bits), out);
+                else if (Float.isInfinite(f)) string(f > 0 ? "Infinity" : "-Infinity", out);
+                else out.append(Float.toString(f));
+            }
+            case 8 -> {
+                double d = (Double) v;
+                long bits = Double.doubleToRawLongBits(d);
+                if (Double.isNaN(d)) string(bits == 0x7ff8000000000000L ? "NaN" : "NaN:" + String.format("%016x", bits), out);
+                else if (Double.isInfinite(d)) string(d > 0 ? "Infinity" : "-Infinity", out);
+                else out.append(Double.toString(d));
+            }
+            case 9 -> string((String) v, out);
+            case 10 -> string(java.util.Base64.getEncoder().encodeToString(HexFormat.of().parseHex((String) v)), out);
+            case 14 -> out.append(((BigDecimal) v).toString());
+            case 15 -> {
+                KeyItem k = (KeyItem) v;
+                string(k.tree() + "/" + k.id() + "." + k.revision(), out);
+            }
+            default -> string(v.toString(), out); // UUID, Instant, LocalDate
+        }
+    }
+
+    /** §7 strings: {@code " \\} escaped, \b \f \n \r \t, other controls and lone surrogates as \\u and 4 lowercase hex digits. */
+    private static void string(String s, StringBuilder out) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean lone = Character.isHighSurrogate(c) ? i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))
+                : Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\b' -> out.append("\\b");
+                case '\f' -> out.append("\\f");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || lone) out.append(String.format("\\u%04x", (int) c));
+                    else out.append(c);
+                }
+            }
+        }
+        out.append('"');
     }
 
     // ---------------------------------------------------------------- §2.2 schema binary form
@@ -205,12 +374,13 @@ public final class SpecRecordDecoder {
                         : item(element, items.get(i), path + "[" + i + "]"));
                 }
                 if (tag == 0x20) yield out;
-                ascending(items, 1, holdsBytes(element, new HashSet<>()), path);
-                yield new HashSet<>(out);
+                boolean bag = holdsBytes(element, new HashSet<>());
+                ascending(items, 1, bag, path);
+                yield bag ? new Bag(out) : new LinkedHashSet<>(out);
             }
             case 0x22 -> {
                 List<ByteBuffer> items = collection(b, 2, path);
-                Map<Object, Object> out = new HashMap<>();
+                Map<Object, Object> out = new LinkedHashMap<>();
                 for (int i = 0; i < items.size(); i += 2) {
                     check(items.get(i) != null, path + ": a null map key");
                     Object key = item(t.args().get(0), items.get(i), path + "{" + i / 2 + "}");
@@ -245,7 +415,7 @@ public final class SpecRecordDecoder {
             case UnionDef u -> {
                 check(b.limit() >= 4, path + ": union item of " + b.limit() + " bytes");
                 int variant = u.variants().get(b.getInt(0));
-                yield ref(variant, b.slice(4, b.limit() - 4).order(ByteOrder.LITTLE_ENDIAN), path + "<" + variant + ">");
+                yield new Variant(ref(variant, b.slice(4, b.limit() - 4).order(ByteOrder.LITTLE_ENDIAN), path + "<" + variant + ">"));
             }
         };
     }
@@ -367,6 +537,7 @@ public final class SpecRecordDecoder {
         if (value == null) return null;
         if (value instanceof byte[] b) return HexFormat.of().formatHex(b);
         if (value instanceof Key<?> k) return new KeyItem(k.tree(), k.id(), k.revision());
+        if (raw.isSealed() && raw.isInterface()) return new Variant(expected(value, value.getClass()));
         if (value instanceof Enum<?> e) return new Constant(e.getDeclaringClass().getSimpleName(), e.name());
         if (value instanceof Record r) {
             Map<String, Object> components = new LinkedHashMap<>();
@@ -381,9 +552,9 @@ public final class SpecRecordDecoder {
         }
         if (value instanceof List<?> list) return list.stream().map(e -> expected(e, arg(type, 0))).toList();
         if (value instanceof Set<?> set) {
-            Set<Object> out = new HashSet<>();
+            List<Object> out = new ArrayList<>();
             for (Object e : set) out.add(expected(e, arg(type, 0)));
-            return out;
+            return holdsBytes(arg(type, 0), new HashSet<>()) ? new Bag(out) : new HashSet<>(out);
         }
         if (value instanceof Map<?, ?> map) {
             Map<Object, Object> out = new HashMap<>();
@@ -392,6 +563,25 @@ public final class SpecRecordDecoder {
         }
         if (value instanceof Collection<?>) throw new AssertionError("collection type " + type);
         return value; // a scalar: its Java value
+    }
+
+    /** Whether values of a Java type may hold a {@code byte[]}, at any depth. */
+    private static boolean holdsBytes(java.lang.reflect.Type type, Set<Class<?>> seen) {
+        if (type instanceof ParameterizedType p) {
+            if (p.getRawType() == Key.class) return false; // a Key<T> names a record of T, it holds none
+            for (java.lang.reflect.Type a : p.getActualTypeArguments()) if (holdsBytes(a, seen)) return true;
+            return false;
+        }
+        Class<?> c = (Class<?>) type;
+        if (c == byte[].class) return true;
+        if (!seen.add(c)) return false;
+        if (c.isRecord()) {
+            for (RecordComponent rc : c.getRecordComponents()) if (holdsBytes(rc.getGenericType(), seen)) return true;
+        }
+        if (c.isSealed() && c.isInterface()) {
+            for (Class<?> v : c.getPermittedSubclasses()) if (holdsBytes(v, seen)) return true;
+        }
+        return false;
     }
 
     private static java.lang.reflect.Type arg(java.lang.reflect.Type type, int i) {

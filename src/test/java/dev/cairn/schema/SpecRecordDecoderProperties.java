@@ -36,6 +36,17 @@ class SpecRecordDecoderProperties {
         }
     }
 
+    /** The compact JSON text form (§7) as a printer written from the spec prints what the decoder read. */
+    @Property(tries = 300)
+    void theSpecPrintsTheJsonFormTheCodecPrints(@ForAll long seed) {
+        RandomValues random = new RandomValues(seed);
+        for (Class<? extends Record> type : TYPES) {
+            byte[] bytes = encode(type, random.record(type));
+            String json = JsonForm.toJson(java.lang.foreign.MemorySegment.ofArray(bytes), RecordCodecTest.versionsOf(type));
+            assertEquals(json, SpecRecordDecoder.toJson(bytes, List.of(Schema.derive(type).toBytes())), type.getSimpleName());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static <V extends Record> byte[] encode(Class<V> type, Record value) {
         return RecordCodec.of(type, "T", RecordCodecTest.versionsOf(type)).encode((V) value);
