@@ -165,6 +165,108 @@ public final class SpecRecordDecoder {
         }
     }
 
+    /** §10: the CREATE TABLE statement of a tree whose current schema has this binary form. */
+    public static String sqlCreateTable(String table, byte[] schema) {
+        SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schema));
+        StringBuilder out = new StringBuilder("CREATE TABLE ").append(identifier(table))
+            .append(" (\"id\" INTEGER NOT NULL, \"revision\" INTEGER NOT NULL");
+        for (Comp c : ((RecordDef) d.defs.getFirst()).components()) {
+            out.append(", ").append(identifier(c.name())).append(' ').append(d.sqlType(c.type()));
+            if (unboxed(c.type())) out.append(" NOT NULL");
+        }
+        return out.append(", PRIMARY KEY (\"id\", \"revision\"));").toString();
+    }
+
+    /** §10: the INSERT statement of one stored value, written by the version it is read with. */
+    public static String sqlInsert(String table, int id, int revision, byte[] value, List<byte[]> schemas) {
+        int version = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getShort(1) & 0xFFFF;
+        SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schemas.get(version - 1)));
+        List<Comp> comps = ((RecordDef) d.defs.getFirst()).components();
+        StringBuilder out = new StringBuilder("INSERT INTO ").append(identifier(table)).append(" (\"id\", \"revision\"");
+        for (Comp c : comps) out.append(", ").append(identifier(c.name()));
+        out.append(") VALUES (").append(id).append(", ").append(revision);
+        Rec r = (Rec) decode(value, schemas);
+        for (Comp c : comps) d.sqlLiteral(r.components().get(c.name()), c.type(), out.append(", "));
+        return out.append(");").toString();
+    }
+
+    private String sqlType(Type t) {
+        int tag = t.tag() == 0x23 && t.args().getFirst().tag() <= 0x0F ? t.args().getFirst().tag() : t.tag();
+        if (tag > 0x40 && tag <= 0x48) tag &= 0x3F;
+        if (tag == 0x24 && defs.get(t.ref()) instanceof EnumDef) return "VARCHAR(255)";
+        return switch (tag) {
+            case 1 -> "BOOLEAN";
+            case 2, 3 -> "SMALLINT";
+            case 5 -> "INTEGER";
+            case 6 -> "BIGINT";
+            case 7 -> "REAL";
+            case 8 -> "DOUBLE PRECISION";
+            case 4 -> "CHAR(1)";
+            case 10 -> "VARBINARY(65535)";
+            case 11 -> "CHAR(36)";
+            case 12 -> "VARCHAR(40)";
+            case 13 -> "DATE";
+            case 14 -> "DECIMAL";
+            case 15 -> "VARCHAR(300)";
+            default -> "VARCHAR(65535)"; // String, and the JSON text of anything else
+        };
+    }
+
+    private void sqlLiteral(Object v, Type t, StringBuilder out) {
+        boolean optionalScalar = t.tag() == 0x23 && t.args().getFirst().tag() <= 0x0F;
+        if (optionalScalar) {
+            Optional<?> o = (Optional<?>) v;
+            v = o.isEmpty() ? null : o.get();
+            t = t.args().getFirst();
+        }
+        int tag = t.tag() > 0x40 && t.tag() <= 0x48 ? t.tag() & 0x3F : t.tag();
+        if (v == null) {
+            out.append("NULL");
+            return;
+        }
+        if (tag == 0x24 && v instanceof Constant c) {
+            sqlString(c.constant(), out);
+            return;
+        }
+        switch (tag) {
+            case 1 -> out.append((Boolean) v ? "TRUE" : "FALSE");
+            case 2, 3, 5, 6 -> out.append(v);
+            case 7 -> {
+                float f = (Float) v;
+                if (Float.isFinite(f)) out.append(Float.toString(f));
+                else sqlString(Float.isNaN(f) ? "NaN" : f > 0 ? "Infinity" : "-Infinity", out);
+            }
+            case 8 -> {
+                double x = (Double) v;
+                if (Double.isFinite(x)) out.append(Double.toString(x));
+                else sqlString(Double.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity", out);
+            }
+            case 4 -> sqlString(String.valueOf((char) (Character) v), out);
+            case 9 -> sqlString((String) v, out);
+            case 10 -> out.append("X'").append(((String) v).toLowerCase(java.util.Locale.ROOT)).append('\'');
+            case 13 -> sqlString(v.toString(), out.append("DATE "));
+            case 14 -> out.append(((BigDecimal) v).toString());
+            case 15 -> {
+                KeyItem k = (KeyItem) v;
+                sqlString(k.tree() + "/" + k.id() + "." + k.revision(), out);
+            }
+            case 11, 12 -> sqlString(v.toString(), out);
+            default -> {
+                StringBuilder json = new StringBuilder();
+                json(v, t, json);
+                sqlString(json.toString(), out);
+            }
+        }
+    }
+
+    private static String identifier(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    private static void sqlString(String text, StringBuilder out) {
+        out.append('\'').append(text.replace("'", "''")).append('\'');
+    }
+
     /** A record as an object, its components in schema order; in a union, "@type" first. */
     private void record(Rec r, String type, StringBuilder out) {
         RecordDef def = (RecordDef) defs.stream().filter(d -> d instanceof RecordDef rd && rd.name().equals(r.name()))

@@ -47,6 +47,29 @@ class SpecRecordDecoderProperties {
         }
     }
 
+    /**
+     * The SQL text form (§10): the INSERT statement as a printer written from the spec prints it,
+     * and the CREATE TABLE statement token for token (the spec does not fix its line breaks).
+     */
+    @Property(tries = 200)
+    void theSpecPrintsTheSqlFormTheCodecPrints(@ForAll long seed) {
+        RandomValues random = new RandomValues(seed);
+        for (Class<? extends Record> type : TYPES) {
+            SchemaVersions versions = RecordCodecTest.versionsOf(type);
+            byte[] schema = Schema.derive(type).toBytes();
+            byte[] bytes = encode(type, random.recordWithSqlForm(type));
+            int id = (int) (seed & 0xFFFF);
+            assertEquals(SqlForm.insert("T x", id, 2, java.lang.foreign.MemorySegment.ofArray(bytes), versions, versions.latest()),
+                SpecRecordDecoder.sqlInsert("T x", id, 2, bytes, List.of(schema)), type.getSimpleName());
+            assertEquals(tokens(SqlForm.createTable("T x", versions.latest())), tokens(SpecRecordDecoder.sqlCreateTable("T x", schema)),
+                type.getSimpleName());
+        }
+    }
+
+    private static String tokens(String sql) {
+        return sql.replaceAll("\\s+", " ").replace("( ", "(").replace(" )", ")");
+    }
+
     @SuppressWarnings("unchecked")
     private static <V extends Record> byte[] encode(Class<V> type, Record value) {
         return RecordCodec.of(type, "T", RecordCodecTest.versionsOf(type)).encode((V) value);
