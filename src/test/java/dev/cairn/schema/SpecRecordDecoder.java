@@ -96,66 +96,88 @@ public final class SpecRecordDecoder {
 
     /** The compact JSON text form (record-format.md §7) of stored bytes, printed from what {@link #decode} reads. */
     public static String toJson(byte[] value, List<byte[]> schemas) {
+        return toJson(value, schemas, false);
+    }
+
+    /** The JSON text form (§7), compact or pretty. */
+    public static String toJson(byte[] value, List<byte[]> schemas, boolean pretty) {
         int version = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getShort(1) & 0xFFFF;
         SpecRecordDecoder d = new SpecRecordDecoder(parseSchema(schemas.get(version - 1)));
         StringBuilder out = new StringBuilder();
-        d.json(decode(value, schemas), new Type(0x24, List.of(), 0), out);
+        d.json(decode(value, schemas), new Type(0x24, List.of(), 0), out, pretty ? 0 : -1);
         return out.toString();
     }
 
-    private void json(Object v, Type t, StringBuilder out) {
+    /** Prints {@code v}; {@code level} is the pretty form's indentation level, -1 for the compact form. */
+    private void json(Object v, Type t, StringBuilder out, int level) {
         int tag = t.tag();
         if (tag == 0x23) {
             Optional<?> o = (Optional<?>) v;
             if (o.isEmpty()) out.append("null");
-            else json(o.get(), t.args().getFirst(), out);
+            else json(o.get(), t.args().getFirst(), out, level);
             return;
         }
         if (v == null) {
             out.append("null");
             return;
         }
+        String nameEnd = level < 0 ? ":" : ": ";
         switch (tag) {
             case 0x20, 0x21 -> {
+                // Pretty: a list or set of scalars on one line, of anything else an element a line.
+                Type element = t.args().getFirst();
+                boolean oneLine = level < 0 || element.tag() <= 0x0F || element.tag() > 0x40;
                 out.append('[');
                 String sep = "";
-                for (Object e : v instanceof Bag b ? b.items() : (Collection<?>) v) {
+                Collection<?> items = v instanceof Bag b ? b.items() : (Collection<?>) v;
+                for (Object e : items) {
                     out.append(sep);
-                    json(e, t.args().getFirst(), out);
-                    sep = ",";
+                    if (!oneLine) newline(out, level < 0 ? -1 : level + 1);
+                    json(e, element, out, level < 0 ? -1 : level + 1);
+                    sep = level < 0 || !oneLine ? "," : ", ";
                 }
+                if (!oneLine && !items.isEmpty()) newline(out, level);
                 out.append(']');
             }
             case 0x22 -> {
                 boolean object = t.args().get(0).tag() == 9;
+                Map<?, ?> map = (Map<?, ?>) v;
                 out.append(object ? '{' : '[');
                 String sep = "";
-                for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                for (Map.Entry<?, ?> e : map.entrySet()) {
                     out.append(sep);
+                    newline(out, level < 0 ? -1 : level + 1);
+                    int inner = level < 0 ? -1 : level + 1;
                     if (object) {
                         string((String) e.getKey(), out);
-                        out.append(':');
+                        out.append(nameEnd);
                     } else {
                         out.append('[');
-                        json(e.getKey(), t.args().get(0), out);
-                        out.append(',');
+                        json(e.getKey(), t.args().get(0), out, inner);
+                        out.append(level < 0 ? "," : ", ");
                     }
-                    json(e.getValue(), t.args().get(1), out);
+                    json(e.getValue(), t.args().get(1), out, inner);
                     if (!object) out.append(']');
                     sep = ",";
                 }
+                if (!map.isEmpty()) newline(out, level);
                 out.append(object ? '}' : ']');
             }
             case 0x24 -> {
                 switch (v) {
-                    case Rec r -> record(r, null, out);
+                    case Rec r -> record(r, null, out, level);
                     case Constant c -> string(c.constant(), out);
-                    case Variant(Rec r) -> record(r, r.name(), out);
+                    case Variant(Rec r) -> record(r, r.name(), out, level);
                     case Variant(Constant c) -> {
-                        out.append("{\"@type\":");
+                        out.append('{');
+                        newline(out, level < 0 ? -1 : level + 1);
+                        out.append("\"@type\"").append(nameEnd);
                         string(c.enumName(), out);
-                        out.append(",\"value\":");
+                        out.append(',');
+                        newline(out, level < 0 ? -1 : level + 1);
+                        out.append("\"value\"").append(nameEnd);
                         string(c.constant(), out);
+                        newline(out, level);
                         out.append('}');
                     }
                     default -> throw new AssertionError("spec record decoder: " + v + " as a definition");
@@ -163,6 +185,37 @@ public final class SpecRecordDecoder {
             }
             default -> scalarJson(tag > 0x40 ? tag & 0x3F : tag, v, out);
         }
+    }
+
+    /** Pretty form only: a line break and 2 spaces a level. */
+    private static void newline(StringBuilder out, int level) {
+        if (level < 0) return;
+        out.append('\n').append("  ".repeat(level));
+    }
+
+    /** A record as an object, its components in schema order; in a union, "@type" first. */
+    private void record(Rec r, String type, StringBuilder out, int level) {
+        RecordDef def = (RecordDef) defs.stream().filter(d -> d instanceof RecordDef rd && rd.name().equals(r.name()))
+            .findFirst().orElseThrow();
+        String nameEnd = level < 0 ? ":" : ": ";
+        out.append('{');
+        String sep = "";
+        if (type != null) {
+            newline(out, level < 0 ? -1 : level + 1);
+            out.append("\"@type\"").append(nameEnd);
+            string(type, out);
+            sep = ",";
+        }
+        for (Comp c : def.components()) {
+            out.append(sep);
+            newline(out, level < 0 ? -1 : level + 1);
+            string(c.name(), out);
+            out.append(nameEnd);
+            json(r.components().get(c.name()), c.type(), out, level < 0 ? -1 : level + 1);
+            sep = ",";
+        }
+        if (!sep.isEmpty()) newline(out, level);
+        out.append('}');
     }
 
     /** §10: the CREATE TABLE statement of a tree whose current schema has this binary form. */
@@ -253,7 +306,7 @@ public final class SpecRecordDecoder {
             case 11, 12 -> sqlString(v.toString(), out);
             default -> {
                 StringBuilder json = new StringBuilder();
-                json(v, t, json);
+                json(v, t, json, -1);
                 sqlString(json.toString(), out);
             }
         }
@@ -265,27 +318,6 @@ public final class SpecRecordDecoder {
 
     private static void sqlString(String text, StringBuilder out) {
         out.append('\'').append(text.replace("'", "''")).append('\'');
-    }
-
-    /** A record as an object, its components in schema order; in a union, "@type" first. */
-    private void record(Rec r, String type, StringBuilder out) {
-        RecordDef def = (RecordDef) defs.stream().filter(d -> d instanceof RecordDef rd && rd.name().equals(r.name()))
-            .findFirst().orElseThrow();
-        out.append('{');
-        String sep = "";
-        if (type != null) {
-            out.append("\"@type\":");
-            string(type, out);
-            sep = ",";
-        }
-        for (Comp c : def.components()) {
-            out.append(sep);
-            string(c.name(), out);
-            out.append(':');
-            json(r.components().get(c.name()), c.type(), out);
-            sep = ",";
-        }
-        out.append('}');
     }
 
     private static void scalarJson(int kind, Object v, StringBuilder out) {

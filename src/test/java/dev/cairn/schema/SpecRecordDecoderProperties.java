@@ -36,14 +36,17 @@ class SpecRecordDecoderProperties {
         }
     }
 
-    /** The compact JSON text form (§7) as a printer written from the spec prints what the decoder read. */
+    /** The JSON text form (§7), compact and pretty, as a printer written from the spec prints what the decoder read. */
     @Property(tries = 300)
     void theSpecPrintsTheJsonFormTheCodecPrints(@ForAll long seed) {
         RandomValues random = new RandomValues(seed);
         for (Class<? extends Record> type : TYPES) {
             byte[] bytes = encode(type, random.record(type));
-            String json = JsonForm.toJson(java.lang.foreign.MemorySegment.ofArray(bytes), RecordCodecTest.versionsOf(type));
-            assertEquals(json, SpecRecordDecoder.toJson(bytes, List.of(Schema.derive(type).toBytes())), type.getSimpleName());
+            for (boolean pretty : new boolean[] {false, true}) {
+                String json = JsonForm.toJson(java.lang.foreign.MemorySegment.ofArray(bytes), RecordCodecTest.versionsOf(type), pretty);
+                assertEquals(json, SpecRecordDecoder.toJson(bytes, List.of(Schema.derive(type).toBytes()), pretty),
+                    type.getSimpleName() + (pretty ? ", pretty" : ""));
+            }
         }
     }
 
