@@ -462,7 +462,7 @@ public final class Store implements AutoCloseable {
     private void recover() {
         Recovery.Result r = Recovery.choose(this);
         long fileTxn = r.snapshot().txnId();
-        WalFile.Scan scan = wal == null ? null : wal.scan();
+        WalFile.Scan scan = wal == null ? null : wal.scan(fileTxn);
         boolean replay = scan != null && scan.hasCommits() && scan.lastCommitTxn() > fileTxn;
         if (scan != null) checkLogFollows(r, scan, replay);
         if (replay && !writable) {

@@ -192,22 +192,27 @@ class WalFile implements AutoCloseable {
      * frame. Leaves the log ready to append after them (or ready for {@link #reset}).
      *
      * <p>No header yet (a log shorter than a header, or zeros where it goes: created, never
-     * written) means an empty log. A header that is there but fails its checks is damage, not a
+     * written) means an empty log, unless frames show it had one ({@link #frameAfterZeroHeader}:
+     * refused as a damaged header). A header that is there but fails its checks is damage, not a
      * torn write (the header is one 64-byte write inside one disk sector), and the log may hold
      * commits the data file lacks: that is refused, never silently dropped.
      *
+     * @param checkpointTxn the txn id of the data file's newest intact meta, which frames follow
      * @throws CorruptionException the header is damaged or belongs to another page size
      * @throws CairnException      the log was written by a newer Cairn
      */
-    Scan scan() {
+    Scan scan(long checkpointTxn) {
         long size = size();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         read(0, header);
         if (size < HEADER_BYTES) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
         if (isZero(header)) {
-            if (!frameAfterZeroHeader(size)) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
-            throw new LogRefusedException(path + ": the log header (bytes [0, 64)) is zeros, but a frame follows it at"
-                + " byte 64: a crash cannot leave that (the header is written and forced before any frame, and never"
+            long found = frameAfterZeroHeader(size, checkpointTxn);
+            if (found < 0) return new Scan(false, 0, 0, HEADER_BYTES, 0, 0, "no header", false);
+            throw new LogRefusedException(path + ": the log header (bytes [0, 64)) is zeros, but "
+                + (found == HEADER_BYTES ? "a frame follows it at byte 64" : "a commit after the data file's last checkpoint"
+                    + " (txn " + checkpointTxn + ") lies at byte " + found)
+                + ": a crash cannot leave that (the header is written and forced before any frame, and never"
                 + " cleared), so the header was damaged, and the log's commits, which may be newer than the data file's"
                 + " last checkpoint, cannot be checked. To open the database at that checkpoint instead (losing them), move "
                 + path.getFileName() + " out of the folder" + salvageHint(path), 0);
@@ -292,7 +297,7 @@ class WalFile implements AutoCloseable {
         // further. Not at a clean open (the log starts with an older generation's frame: the
         // scan would read the whole file for nothing), nor in a version 2 log (no AFTER_FORCE).
         if (version >= 3 && (commits > 0 || !stop.equals(OTHER_GENERATION))) {
-            long found = frameFurtherOn(at + FRAME_HEADER_BYTES, minTxn);
+            long found = frameFurtherOn(at + FRAME_HEADER_BYTES, at, minTxn, false);
             if (found >= 0) refuse(at, stop, found);
         }
         readAt = at;
@@ -308,20 +313,22 @@ class WalFile implements AutoCloseable {
      * cannot be checked: it chains to the damaged frame's. Reads the rest of the log once, in 1 MiB
      * steps.
      */
-    private long frameFurtherOn(long from, long minTxn) {
+    private long frameFurtherOn(long from, long stoppedAt, long minTxn, boolean anyGeneration) {
         ByteBuffer buf = ByteBuffer.allocate(IO_BYTES + FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        long stoppedAt = from - FRAME_HEADER_BYTES;
         for (long base = from; base + FRAME_HEADER_BYTES <= readLimit; base += IO_BYTES) {
             int n = (int) Math.min(buf.capacity(), readLimit - base);
             buf.clear().limit(n);
             read(base, buf);
             for (int p = 0; p + FRAME_HEADER_BYTES <= n && p < IO_BYTES; p++) {
-                if (buf.getLong(p + 8) != generation || buf.getInt(p + 24) != (FLAG_COMMIT | FLAG_AFTER_FORCE)) continue;
+                long frameGeneration = buf.getLong(p + 8);
+                if (buf.getInt(p + 24) != (FLAG_COMMIT | FLAG_AFTER_FORCE)) continue;
+                if (anyGeneration ? frameGeneration == 0 : frameGeneration != generation) continue;
                 long at = base + p;
                 long txn = buf.getLong(p);
                 long opsLength = buf.getInt(p + 16) & 0xFFFF_FFFFL;
                 if (txn <= minTxn || txn > minTxn + 1 + (at - stoppedAt) / FRAME_HEADER_BYTES) continue;
                 if (opsLength > readLimit - at - FRAME_HEADER_BYTES) continue;
+                if (anyGeneration) generation = frameGeneration; // what backed() reads the next frame against
                 if (backed(at, txn, buf.getInt(p + 20), (int) opsLength, buf.getInt(p + 28))) return at;
             }
         }
@@ -511,15 +518,28 @@ class WalFile implements AutoCloseable {
         return null;
     }
 
-    /** True when the bytes where the first frame's header goes are not all zero. */
-    private boolean frameAfterZeroHeader(long size) {
-        if (size < HEADER_BYTES + FRAME_HEADER_BYTES) return false;
+    /**
+     * Where a log whose header is zeros shows that it had one: byte 64 when the first frame
+     * header's place is not zeros; else the first frame header further on that a commit after
+     * the checkpoint {@code checkpointTxn} left ({@link #frameFurtherOn}, of any generation: the
+     * header that named it is gone). A zeroed block, the commonest damage a disk does, takes the
+     * header and the first frames together; the frames after it hold acknowledged commits. -1:
+     * none, a log created and never written.
+     */
+    private long frameAfterZeroHeader(long size, long checkpointTxn) {
+        if (size < HEADER_BYTES + FRAME_HEADER_BYTES) return -1;
         ByteBuffer frame = ByteBuffer.allocate(FRAME_HEADER_BYTES);
         read(HEADER_BYTES, frame);
         for (int i = 0; i < FRAME_HEADER_BYTES; i++) {
-            if (frame.get(i) != 0) return true;
+            if (frame.get(i) != 0) return HEADER_BYTES;
         }
-        return false;
+        startReading(size);
+        version = VERSION; // frames with AFTER_FORCE, the ones looked for, are version 3's
+        try {
+            return frameFurtherOn(HEADER_BYTES + FRAME_HEADER_BYTES, HEADER_BYTES, checkpointTxn + 1, true);
+        } finally {
+            stopReading();
+        }
     }
 
     private static boolean isZero(ByteBuffer h) {

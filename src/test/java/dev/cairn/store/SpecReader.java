@@ -175,40 +175,182 @@ public final class SpecReader {
         return slice(data, at + 32, valueBytes);
     }
 
-    /** §5.2 and §5.4 step 5: applies the committed frames with txn ids above the meta's. */
+    /**
+     * What §5.2 and §5.4 step 5 make of a folder's log: open goes on with the log's committed
+     * frames up to txn {@code lastTxn} ({@code keepBytes < 0}), or refuses, and keeping only the
+     * log's first {@code keepBytes} bytes would open it (0: none of it).
+     */
+    public record LogVerdict(long keepBytes, long lastTxn, String why) {
+        public boolean opens() {
+            return keepBytes < 0;
+        }
+    }
+
+    /** The verdict on the folder's log, beside the data file's newest intact meta; reads nothing else. */
+    public static LogVerdict logVerdict(Path folder) throws IOException {
+        ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(folder.resolve("data.cairn"))).order(ByteOrder.LITTLE_ENDIAN);
+        int pageBytes = data.getInt(16);
+        SpecReader r = new SpecReader(data, pageBytes);
+        long metaTxn = Math.max(r.meta(1) == null ? -1 : r.meta(1)[0], r.meta(2) == null ? -1 : r.meta(2)[0]);
+        check(metaTxn >= 0, "no intact meta page");
+        Path log = folder.resolve("wal.cairn");
+        if (!Files.exists(log)) return new LogVerdict(-1, metaTxn, "no log");
+        return readLog(ByteBuffer.wrap(Files.readAllBytes(log)).order(ByteOrder.LITTLE_ENDIAN), metaTxn, pageBytes,
+            data.getLong(32), null);
+    }
+
+    /** §5.2 and §5.4 step 5: applies the committed frames with txn ids above the meta's, unless the log is refused. */
     private static void replay(ByteBuffer log, long metaTxn, int pageBytes, long databaseId, Map<String, TreeMap<String, String>> trees) {
-        if (log.capacity() < 64 || (allZero(log, 0, 64) && (log.capacity() < 96 || allZero(log, 64, 96)))) return;
-        check(Arrays.equals(slice(log, 0, 8), "CAIRNWAL".getBytes(StandardCharsets.US_ASCII)), "magic of the log");
+        LogVerdict verdict = readLog(log, metaTxn, pageBytes, databaseId, trees);
+        check(verdict.opens(), "the log is refused (keep " + verdict.keepBytes() + " bytes): " + verdict.why());
+    }
+
+    /**
+     * Reads the log's header and frames (§5.2), runs the damage check on the frame that ended
+     * it, and the checks of §5.4 step 5; applies the committed frames after the meta to trees
+     * (unless null) only when the log opens.
+     */
+    private static LogVerdict readLog(ByteBuffer log, long metaTxn, int pageBytes, long databaseId, Map<String, TreeMap<String, String>> trees) {
+        int size = log.capacity();
+        if (size < 64) return new LogVerdict(-1, metaTxn, "empty");
+        if (allZero(log, 0, 64)) {
+            if (size >= 96 && !allZero(log, 64, 96)) return new LogVerdict(0, metaTxn, "a header of zeros with a frame header behind it");
+            long p = search(log, 64, metaTxn + 1, 0, 3);
+            return p < 0 ? new LogVerdict(-1, metaTxn, "empty")
+                : new LogVerdict(0, metaTxn, "a header of zeros with a commit after the meta at " + p);
+        }
+        if (!Arrays.equals(slice(log, 0, 8), "CAIRNWAL".getBytes(StandardCharsets.US_ASCII))) return new LogVerdict(0, metaTxn, "magic");
+        if (log.getInt(60) != crc(log, 0, 60)) return new LogVerdict(0, metaTxn, "checksum of the header");
+        if (log.getInt(12) != pageBytes) return new LogVerdict(0, metaTxn, "page size of the header");
         int version = log.getInt(8);
-        check(version == 3 || version == 2, "log version " + version);
-        check(log.getInt(60) == crc(log, 0, 60), "checksum of the log header");
-        check(log.getInt(12) == pageBytes, "page size of the log");
+        check(version == 3 || version == 2, "log version " + version + " (a newer Cairn's)");
+        if (version == 3 && log.getLong(32) != databaseId) return new LogVerdict(0, metaTxn, "another database's log");
         long generation = log.getLong(16);
         long base = log.getLong(24);
-        check(version == 2 || log.getLong(32) == databaseId, "database id of the log");
+        if (base > metaTxn) return new LogVerdict(0, metaTxn, "base txn " + base + " after the data file's meta " + metaTxn);
+        // The committed frames: {start, txn} each.
+        List<long[]> frames = new java.util.ArrayList<>();
         int previousCrc = log.getInt(60);
         long previousTxn = base;
-        int at = 64;
-        while (at + 32 <= log.capacity()) {
-            long txn = log.getLong(at);
-            int length = log.getInt(at + 16);
-            int ops = log.getInt(at + 20);
-            int flags = log.getInt(at + 24);
-            if (log.getLong(at + 8) != generation || length < 0 || at + 32L + length > log.capacity()
-                || (flags != 1 && flags != 3) || txn <= previousTxn) break;
-            CRC32C c = new CRC32C();
-            c.update(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(previousCrc).array());
-            c.update(slice(log, at, 28));
-            c.update(slice(log, at + 32, length));
-            if ((int) c.getValue() != log.getInt(at + 28)) break;
-            if (txn > metaTxn) {
-                check(version == 2 ? base <= metaTxn : base == metaTxn, "frames after the meta under base " + base);
-                apply(log, at + 32, length, ops, trees);
-            }
-            previousCrc = log.getInt(at + 28);
-            previousTxn = txn;
-            at += 32 + length;
+        long at = 64;
+        while (frameAt(log, at, generation, version, previousTxn, previousCrc)) {
+            previousCrc = log.getInt((int) at + 28);
+            previousTxn = log.getLong((int) at);
+            frames.add(new long[] {at, previousTxn});
+            at += 32 + u32(log, at + 16);
         }
+        long s = at;
+        // The damage check, on the frame at s that ended the log.
+        if (s + 32 <= size) {
+            long lastTxn = frames.isEmpty() ? base : frames.getLast()[1];
+            long n = s + 32 + u32(log, s + 16);
+            if (n + 32 <= size && log.getInt((int) n + 24) == 3) {
+                int storedCrc = log.getInt((int) s + 28);
+                boolean own = u32(log, s + 16) <= 16 << 20;
+                if (frameAt(log, n, generation, version, lastTxn, storedCrc)
+                        || (own && frameAt(log, n, generation, version, lastTxn, frameCrc(log, s, previousCrc)))) {
+                    return new LogVerdict(s, metaTxn, "frame at " + s + " damaged: the forced frame at " + n + " follows it");
+                }
+            }
+            // An older generation's frame: another generation, and not zeros (txn id and generation 0).
+            boolean olderGeneration = log.getLong((int) s + 8) != generation
+                && !(log.getLong((int) s) == 0 && log.getLong((int) s + 8) == 0);
+            if (version == 3 && (!frames.isEmpty() || !olderGeneration)) {
+                long p = search(log, s, Math.max(base, lastTxn) + 1, generation, version);
+                if (p >= 0) return new LogVerdict(s, metaTxn, "frame at " + s + " damaged: a frame header at " + p + " follows it");
+            }
+        }
+        long lastTxn = frames.isEmpty() ? metaTxn : Math.max(metaTxn, frames.getLast()[1]);
+        boolean after = !frames.isEmpty() && frames.getLast()[1] > metaTxn;
+        if (after && (version == 2 ? base > metaTxn : base != metaTxn)) {
+            return new LogVerdict(0, metaTxn, "frames after the meta " + metaTxn + " under base " + base);
+        }
+        if (trees != null) {
+            for (long[] f : frames) {
+                if (f[1] > metaTxn) apply(log, (int) f[0] + 32, log.getInt((int) f[0] + 16), log.getInt((int) f[0] + 20), trees);
+            }
+        }
+        return new LogVerdict(-1, lastTxn, frames.size() + " committed frames, ended at byte " + s);
+    }
+
+    /**
+     * The damage check's search (§5.2): the first frame header after the stopped frame at s, of
+     * the generation (0: any but 0, for a lost header), with flags 3, a txn id t in
+     * {@code (m, m + 1 + (p - s) / 32]}, its ops within the log, and backed by the frame after it
+     * or by its ops; -1 when none.
+     */
+    private static long search(ByteBuffer log, long s, long m, long generation, int version) {
+        int size = log.capacity();
+        for (long p = s + 32; p + 32 <= size; p++) {
+            int i = (int) p;
+            long t = log.getLong(i);
+            long length = u32(log, p + 16);
+            long g = log.getLong(i + 8);
+            if ((generation == 0 ? g == 0 : g != generation) || log.getInt(i + 24) != 3 || t <= m || t > m + 1 + (p - s) / 32
+                    || p + 32 + length > size) {
+                continue;
+            }
+            long q = p + 32 + length;
+            boolean follows = q + 32 <= size && log.getLong((int) q + 8) == g;
+            boolean backed = follows ? frameAt(log, q, g, version, t, log.getInt(i + 28))
+                : parses(log, i + 32, (int) length, log.getInt(i + 20));
+            if (backed) return p;
+        }
+        return -1;
+    }
+
+    /**
+     * A valid frame at {@code at} (§5.2): whole, of the generation, valid flags, a txn id above
+     * {@code afterTxn}, and its chained CRC over {@code previousCrc}.
+     */
+    private static boolean frameAt(ByteBuffer log, long at, long generation, int version, long afterTxn, int previousCrc) {
+        if (at + 32 > log.capacity()) return false;
+        int i = (int) at;
+        long length = u32(log, at + 16);
+        int flags = log.getInt(i + 24);
+        if (log.getLong(i + 8) != generation || at + 32 + length > log.capacity()
+            || !(flags == 1 || (flags == 3 && version == 3)) || log.getLong(i) <= afterTxn) {
+            return false;
+        }
+        return frameCrc(log, at, previousCrc) == log.getInt(i + 28);
+    }
+
+    /** The chained CRC of the frame at {@code at} (its length field as it is) over previousCrc; the frame fits the log. */
+    private static int frameCrc(ByteBuffer log, long at, int previousCrc) {
+        int i = (int) at;
+        CRC32C c = new CRC32C();
+        c.update(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(previousCrc).array());
+        c.update(slice(log, i, 28));
+        c.update(slice(log, i + 32, (int) u32(log, at + 16)));
+        return (int) c.getValue();
+    }
+
+    /** Whether {@code length} bytes at {@code at} parse as exactly {@code ops} operations (§5.2.1). */
+    private static boolean parses(ByteBuffer log, int at, int length, int ops) {
+        int end = at + length;
+        for (int i = 0; i < ops; i++) {
+            if (at + 3 > end) return false;
+            int kind = log.get(at);
+            at += 3 + u16(log, at + 1);
+            if (kind == 3 || kind == 4) {
+                if (at + 2 > end) return false;
+                at += 2 + u16(log, at);
+                if (kind == 3) {
+                    if (at + 4 > end) return false;
+                    long v = u32(log, at);
+                    if (at + 4 + v > end) return false;
+                    at += 4 + (int) v;
+                }
+            } else if (kind != 1 && kind != 2) {
+                return false;
+            }
+            if (at > end) return false;
+        }
+        return at == end;
+    }
+
+    private static long u32(ByteBuffer b, long at) {
+        return b.getInt((int) at) & 0xFFFF_FFFFL;
     }
 
     /** §5.2.1: the operations of one frame. */

@@ -50,7 +50,7 @@ class WalFileTest {
     void committedFramesComeBackInOrderAndOnlyAfterTheAskedTxn() throws IOException {
         List<Frame> commits = writeCommits(dir.resolve("wal"), 5, new Random(1));
         try (WalFile wal = open(dir.resolve("wal"))) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertTrue(scan.headerValid());
             assertEquals(5, scan.commits());
             assertEquals(14, scan.lastCommitTxn());
@@ -65,7 +65,7 @@ class WalFileTest {
         List<Frame> commits = new ArrayList<>();
         Random rnd = new Random(11);
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             wal.reset(9, 1 << 20);
             int[] sizes = {3_000_000, 10, 700_000, 900_000, 1, 1 << 20, 5};
             for (int c = 0; c < 300; c++) {
@@ -74,7 +74,7 @@ class WalFileTest {
             }
         }
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertEquals(300, scan.commits(), scan.stopReason());
             assertEquals(commits, replay(wal, scan, 0));
         }
@@ -86,7 +86,7 @@ class WalFileTest {
         Random rnd = new Random(12);
         List<Frame> commits = new ArrayList<>();
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             wal.reset(9, 1 << 20);
             long length = Files.size(path);
             // Small frames inside the first step, one that crosses its end, one larger than a step.
@@ -104,7 +104,7 @@ class WalFileTest {
             }
         }
         try (WalFile wal = open(path)) {
-            assertEquals(commits, replay(wal, wal.scan(), 0));
+            assertEquals(commits, replay(wal, wal.scan(0), 0));
         }
     }
 
@@ -125,7 +125,7 @@ class WalFileTest {
             }
             Files.write(path, torn);
             try (WalFile wal = open(path)) {
-                WalFile.Scan scan = wal.scan();
+                WalFile.Scan scan = wal.scan(0);
                 assertEquals(2, scan.commits(), "cut at " + cut);
                 assertEquals(commits.subList(0, 2), replay(wal, scan, 0), "cut at " + cut);
             }
@@ -137,14 +137,14 @@ class WalFileTest {
         Path path = dir.resolve("wal");
         writeCommits(path, 4, new Random(4));
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             wal.reset(20, 1 << 20);
             LogOps ops = new LogOps();
             ops.put("t", new byte[] {7}, java.lang.foreign.MemorySegment.ofArray(new byte[] {8}));
             wal.append(22, ops, true);
         }
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertEquals(1, scan.commits(), "the longer old generation behind the new commit counts for nothing");
             assertEquals(20, scan.baseTxn());
             assertEquals(22, scan.lastCommitTxn());
@@ -163,7 +163,7 @@ class WalFileTest {
         b[20] ^= 1;
         Files.write(path, b);
         try (WalFile wal = open(path)) {
-            CorruptionException e = assertThrows(CorruptionException.class, wal::scan);
+            CorruptionException e = assertThrows(CorruptionException.class, () -> wal.scan(0));
             assertTrue(e.getMessage().contains("log header: checksum") && e.getMessage().contains("move wal out"), e.getMessage());
         }
         byte[] zeroHeader = b.clone();
@@ -171,18 +171,18 @@ class WalFileTest {
         Files.write(path, zeroHeader);
         try (WalFile wal = open(path)) {
             // Frames behind a header of zeros: no crash leaves that (the header is forced before any frame).
-            CorruptionException e = assertThrows(LogRefusedException.class, wal::scan);
+            CorruptionException e = assertThrows(LogRefusedException.class, () -> wal.scan(0));
             assertTrue(e.getMessage().contains("is zeros, but a frame follows it") && e.getMessage().contains("move wal out"),
                 e.getMessage());
         }
         Files.write(path, new byte[b.length]);
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertFalse(scan.headerValid());
             assertFalse(scan.hasCommits());
         }
         try (WalFile wal = open(dir.resolve("new"))) {
-            assertFalse(wal.scan().hasCommits());
+            assertFalse(wal.scan(0).hasCommits());
         }
     }
 
@@ -191,7 +191,7 @@ class WalFileTest {
         Path path = dir.resolve("wal");
         writeCommits(path, 1, new Random(8));
         try (WalFile other = new WalFile(StoreFile.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), 8192, DATABASE)) {
-            CorruptionException e = assertThrows(CorruptionException.class, other::scan);
+            CorruptionException e = assertThrows(CorruptionException.class, () -> other.scan(0));
             assertTrue(e.getMessage().contains("page size 4096"), e.getMessage());
         }
         byte[] b = Files.readAllBytes(path);
@@ -202,7 +202,7 @@ class WalFileTest {
         h.putInt(WalFile.HEADER_BYTES - 4, (int) crc.getValue());
         Files.write(path, b);
         try (WalFile wal = open(path)) {
-            dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, wal::scan);
+            dev.cairn.CairnException e = assertThrows(dev.cairn.CairnException.class, () -> wal.scan(0));
             assertTrue(e.getMessage().contains("log version " + (WalFile.VERSION + 1)), e.getMessage());
         }
     }
@@ -243,7 +243,7 @@ class WalFileTest {
             try (WalFile wal = open(path)) {
                 WalFile.Scan scan;
                 try {
-                    scan = wal.scan();
+                    scan = wal.scan(0);
                 } catch (CorruptionException e) {
                     refused++;
                     if (flips == 1) {
@@ -282,7 +282,7 @@ class WalFileTest {
             damaged[frame + offset] ^= 0x04;
             Files.write(path, damaged);
             try (WalFile wal = open(path)) {
-                CorruptionException e = assertThrows(CorruptionException.class, wal::scan, "byte " + offset + " of the frame");
+                CorruptionException e = assertThrows(CorruptionException.class, () -> wal.scan(0), "byte " + offset + " of the frame");
                 assertTrue(e.getMessage().contains("1 intact commit (txn 11, from byte "), e.getMessage());
             }
         }
@@ -299,7 +299,7 @@ class WalFileTest {
         Path path = dir.resolve("wal");
         long generation;
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             wal.reset(9, 1 << 20);
             generation = ByteBuffer.wrap(Files.readAllBytes(path)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(16);
             ByteBuffer fake = ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -314,7 +314,7 @@ class WalFileTest {
             append(wal, 11, 40, new Random(1), true);
         }
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertEquals(1, scan.commits(), scan.stopReason());
         }
     }
@@ -330,14 +330,14 @@ class WalFileTest {
         byte[] log = Files.readAllBytes(path);
         assertEquals(DATABASE, ByteBuffer.wrap(log).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(WalFile.DATABASE_ID_OFFSET));
         try (WalFile wal = open(path, DATABASE + 1)) {
-            CorruptionException e = assertThrows(CorruptionException.class, wal::scan);
+            CorruptionException e = assertThrows(CorruptionException.class, () -> wal.scan(0));
             assertTrue(e.getMessage().contains("belongs to another database") && e.getMessage().contains("0x5eedca1e00000001")
                 && e.getMessage().contains("move wal out"), e.getMessage());
         }
         assertArrayEquals(log, Files.readAllBytes(path), "refusing changed the log");
         Files.write(path, asVersion2(framesOnly(path, commits)));
         try (WalFile wal = open(path, DATABASE + 1)) {
-            assertEquals(3, wal.scan().commits(), "a version 2 log names no database");
+            assertEquals(3, wal.scan(0).commits(), "a version 2 log names no database");
         }
     }
 
@@ -356,7 +356,7 @@ class WalFileTest {
             assertEquals(expected, b.getInt((int) starts[i] + 24), "flags of frame " + i);
         }
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             LogOps ops = new LogOps();
             ops.put("t", new byte[] {1}, java.lang.foreign.MemorySegment.ofArray(new byte[] {2}));
             wal.append(20, ops, true);
@@ -377,7 +377,7 @@ class WalFileTest {
         byte[] v2 = asVersion2(framesOnly(path, commits));
         Files.write(path, v2);
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertEquals(2, scan.version());
             assertEquals(4, scan.commits(), scan.stopReason());
             assertEquals(commits, replay(wal, scan, 0));
@@ -386,7 +386,7 @@ class WalFileTest {
         v2[(int) starts[1] + WalFile.FRAME_HEADER_BYTES + 3] ^= 0x10;
         Files.write(path, v2);
         try (WalFile wal = open(path)) {
-            WalFile.Scan scan = wal.scan();
+            WalFile.Scan scan = wal.scan(0);
             assertEquals(1, scan.commits(), "version 2 frames do not say they followed a force: " + scan.stopReason());
             assertEquals(commits.subList(0, 1), replay(wal, scan, 0));
         }
@@ -398,7 +398,7 @@ class WalFileTest {
     private static List<Frame> writeCommits(Path path, int n, Random rnd) {
         List<Frame> commits = new ArrayList<>();
         try (WalFile wal = open(path)) {
-            wal.scan();
+            wal.scan(0);
             wal.reset(9, 1 << 20);
             for (int c = 0; c < n; c++) commits.add(append(wal, 10 + c, 50 + rnd.nextInt(5000), rnd, c % 2 == 0));
         }

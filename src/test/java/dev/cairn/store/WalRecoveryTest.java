@@ -526,6 +526,27 @@ class WalRecoveryTest {
     }
 
     /**
+     * A zeroed 4 KiB block at the log's start takes its header and its first frames: the log
+     * looked empty, and the database opened at its last checkpoint without a word, dropping the
+     * commits whose frames lie after the block. Refused now, naming where one lies; salvage
+     * opens the database at the checkpoint, keeping the log's copy.
+     */
+    @Test
+    void aZeroedFirstBlockOfTheLogIsRefused() throws Exception {
+        Path image = crashImage(new Random(21));
+        byte[] log = Files.readAllBytes(image.resolve(Store.WAL_FILE));
+        assertTrue(logEnd > 3 * 4096, "frames beyond the first block");
+        java.util.Arrays.fill(log, 0, 4096, (byte) 0);
+        Path damaged = dir.resolve("zeroed-start");
+        copy(image, damaged, false);
+        Files.write(damaged.resolve(Store.WAL_FILE), log);
+        LogRefusedException e = assertRefused(damaged, "the log header (bytes [0, 64)) is zeros, but a commit after the data"
+            + " file's last checkpoint");
+        assertEquals(0, e.keepBytes());
+        assertSalvageOpens(damaged, states.getFirst(), 1);
+    }
+
+    /**
      * A log header set to zeros with frames behind it: a crash cannot leave that, so it is
      * refused like any damaged header, not read as an empty log. Before, the open silently landed
      * at the checkpoint and verify said OK, while the log still held the acknowledged commits
