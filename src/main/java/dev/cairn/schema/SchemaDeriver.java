@@ -109,6 +109,7 @@ final class SchemaDeriver {
                     : Arrays.asList(former.value()),
                     dv == null ? null : dv.value()));
             }
+            checkNamesOwned(type, path, components);
             defs.set(index, new RecordDef(name, components));
         } else if (type.isEnum()) {
             List<String> constants = new ArrayList<>();
@@ -199,6 +200,27 @@ final class SchemaDeriver {
     private static String supportedNote(Class<?> c) {
         return "supported: primitives and boxes, String, byte[], enums, records, sealed interfaces of records and enums,"
             + " List, Set, Map, Optional, UUID, Instant, LocalDate, BigDecimal, Key";
+    }
+
+    /**
+     * Refuses a record where a name belongs to two components: one's former name that is
+     * another's name or former name. Stored data of that name would then be read as both, and an
+     * older class's update of it written into both, losing the other's value (probe 96).
+     */
+    private static void checkNamesOwned(Class<?> type, String path, List<Component> components) {
+        Map<String, String> owner = new HashMap<>();
+        for (Component c : components) owner.put(c.name(), c.name());
+        for (Component c : components) {
+            for (String former : c.formerNames()) {
+                String other = owner.putIfAbsent(former, c.name());
+                if (other != null && !other.equals(c.name())) {
+                    throw refuse(type, path + "." + c.name(), "@FormerNames(\"" + former + "\") names "
+                        + (former.equals(other) ? "component " + other : "a former name of component " + other)
+                        + " as well: stored data of that name would be read, and updated by an older class, as both;"
+                        + " a name may stand for one component only");
+                }
+            }
+        }
     }
 
     private static IllegalArgumentException refuse(Class<?> type, String path, String why) {

@@ -52,6 +52,27 @@ class SchemaTest {
         assertTrue(s.toJson().contains("\"formerNames\":[\"qty\",\"count\"]"), s.toJson());
     }
 
+    record SplitInTwo(String number, @FormerNames("description") String shortText,
+                      @FormerNames("description") String longText) { }
+    record NameReused(String number, @FormerNames("note") String remark, String note) { }
+    record OwnNameAmongFormer(@FormerNames({"qty", "stock"}) int stock) { }
+
+    /**
+     * A name that stands for two components (probe 96): an older class's update of the stored
+     * component of that name was written into both, so the other's value was lost. Such a class
+     * is refused; a component may list its own name.
+     */
+    @Test
+    void aNameThatStandsForTwoComponentsIsRefused() {
+        var split = assertThrows(IllegalArgumentException.class, () -> Schema.derive(SplitInTwo.class));
+        assertTrue(split.getMessage().contains("SplitInTwo.longText") && split.getMessage().contains("@FormerNames(\"description\")")
+            && split.getMessage().contains("a former name of component shortText"), split.getMessage());
+        var reused = assertThrows(IllegalArgumentException.class, () -> Schema.derive(NameReused.class));
+        assertTrue(reused.getMessage().contains("NameReused.remark") && reused.getMessage().contains("names component note"),
+            reused.getMessage());
+        assertEquals(List.of("qty", "stock"), Schema.derive(OwnNameAmongFormer.class).root().components().getFirst().formerNames());
+    }
+
     @Test
     void unsupportedShapesAreRefusedNamingClassAndPath() {
         var generic = assertThrows(IllegalArgumentException.class,

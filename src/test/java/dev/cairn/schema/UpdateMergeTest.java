@@ -376,4 +376,48 @@ class UpdateMergeTest {
         N.Rec same = update(stored, o -> o);
         assertEquals(0x7ff8000000000123L, Double.doubleToRawLongBits(((N.Circle) same.shape()).r()), "an unchanged one is kept");
     }
+
+    /** Boxed components, one nested in a list element: a version that may hold nulls. */
+    interface Boxed {
+        record Bin(String name, Integer max) { }
+
+        record Stock(String part, Integer reorder, Boolean active, List<Bin> bins) { }
+    }
+
+    /** The same components as primitives: a null reads as 0 or false (§6.2). */
+    interface Primitive {
+        record Bin(String name, long max) { }
+
+        record Stock(String part, int reorder, boolean active, List<Bin> bins) { }
+    }
+
+    /**
+     * A stored null that a primitive component reads as its neutral value, and an update left so,
+     * is kept, at any depth (§6.4): it was written as 0 or false (probe 96), and the class that
+     * wrote the null then read 0 too. A value the update set is written.
+     */
+    @Test
+    void aStoredNullThatAPrimitiveLeftAloneIsKept() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(Boxed.Stock.class));
+        Evolution.check("T", versions, Schema.derive(Primitive.Stock.class));
+        versions.add(Schema.derive(Primitive.Stock.class));
+        RecordCodec<Boxed.Stock> boxed = RecordCodec.of(Boxed.Stock.class, "T", versions);
+        RecordCodec<Primitive.Stock> primitive = RecordCodec.of(Primitive.Stock.class, "T", versions);
+        MemorySegment stored = MemorySegment.ofArray(boxed.encode(
+            new Boxed.Stock("P-1", null, null, List.of(new Boxed.Bin("A1", null), new Boxed.Bin("A2", 7)))));
+        Primitive.Stock seen = primitive.decode(stored);
+        assertEquals(new Primitive.Stock("P-1", 0, false, List.of(new Primitive.Bin("A1", 0), new Primitive.Bin("A2", 7))), seen);
+
+        Primitive.Stock edited = new Primitive.Stock("P-1!", seen.reorder(), seen.active(),
+            List.of(new Primitive.Bin("A1*", 0), seen.bins().get(1)));
+        byte[] updated = primitive.encodeUpdate(edited, stored);
+        assertEquals(new Boxed.Stock("P-1!", null, null, List.of(new Boxed.Bin("A1*", null), new Boxed.Bin("A2", 7))),
+            boxed.decode(MemorySegment.ofArray(updated)));
+        assertEquals(edited, primitive.decode(MemorySegment.ofArray(updated)), "the primitive class reads what it wrote");
+
+        Primitive.Stock set = new Primitive.Stock("P-1", 5, true, List.of(new Primitive.Bin("A1", 3), seen.bins().get(1)));
+        assertEquals(new Boxed.Stock("P-1", 5, true, List.of(new Boxed.Bin("A1", 3), new Boxed.Bin("A2", 7))),
+            boxed.decode(MemorySegment.ofArray(primitive.encodeUpdate(set, stored))));
+    }
 }
