@@ -502,7 +502,9 @@ final class Commands {
             + (n == 1 ? " holds" : " hold") + " data that schema version " + version + " cannot carry, in the component"
             + (exported.componentsNotCarried().size() == 1 ? " " : "s ") + exported.componentsNotCarried()
             + ": left out of this export (the database keeps it). The record class of schema version " + version
-            + " does not have it: that class removed it, or is older than the one that added it. " + remedy);
+            + " cannot hold what they hold there: it lacks the component, or an enum constant or variant in it, or"
+            + " types it so that a value does not fit (a null in a primitive, a number too wide); that class removed"
+            + " it, or is older than the one that added it. " + remedy);
     }
 
     /**

@@ -238,7 +238,9 @@ class ExportImportFormsTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("cairn export: warning: 1 record of tree Item holds data that schema version 2 cannot carry, in the"
             + " component [maybe]: left out of this export (the database keeps it). The record class of schema version 2"
-            + " does not have it: that class removed it, or is older than the one that added it. To export that data too,"
+            + " cannot hold what they hold there: it lacks the component, or an enum constant or variant in it, or types it"
+            + " so that a value does not fit (a null in a primitive, a number too wide); that class removed it, or is older"
+            + " than the one that added it. To export that data too,"
             + " give --schema-version 1, which carries every record of the tree whole (a database that knows that version"
             + " imports it)\n", r.err());
         r = cairn("export", db.toString(), "Item", "--schema-version", "1");
