@@ -94,8 +94,15 @@ final class Compat {
                 if (!(rd instanceof RecordDef rr)) yield false;
                 for (Component rc : rr.components()) {
                     int wi = match(wr, rc);
-                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "."
-                        + rc.name(), problems, visited);
+                    if (wi < 0) continue;
+                    int before = problems.size();
+                    check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
+                    if (problems.size() > before && wr.components().get(wi).name().equals(rc.name())
+                        && rc.formerNames().stream().anyMatch(f -> wr.indexOf(f) >= 0)) {
+                        // A rename onto a name the other version still has (probe 96): say why the former name was not used.
+                        problems.set(before, problems.get(before) + " (the component is matched by its own name, which the"
+                            + " other version has; its @FormerNames are used only where no component has its name)");
+                    }
                 }
                 yield true;
             }

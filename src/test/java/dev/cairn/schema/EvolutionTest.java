@@ -472,4 +472,25 @@ class EvolutionTest {
             versions));
         assertNull(null);
     }
+
+    interface RenameOnto {
+        interface V1 {
+            record R(int count, String label) { }
+        }
+
+        interface V2 {
+            record R(@FormerNames("label") String count) { }
+        }
+    }
+
+    /** A rename onto a name the stored version still has is matched by the name: the refusal says why (probe 96). */
+    @Test
+    void aRenameOntoAStoredNameIsRefusedSayingTheNameWins() {
+        SchemaVersions versions = new SchemaVersions();
+        versions.add(Schema.derive(RenameOnto.V1.R.class));
+        var e = assertThrows(SchemaMismatchException.class, () -> Evolution.check("T", versions, Schema.derive(RenameOnto.V2.R.class)));
+        assertTrue(e.getMessage().contains("R.count: int and String cannot read each other's data (the component is matched by"
+            + " its own name, which the other version has; its @FormerNames are used only where no component has its name)"),
+            e.getMessage());
+    }
 }
