@@ -305,13 +305,14 @@ class WalFile implements AutoCloseable {
     }
 
     /**
-     * Where, at or after {@code from}, a frame header of this generation starts that carries
-     * {@link #FLAG_AFTER_FORCE} and a txn id that can follow the stopped frame's (at least {@code
-     * minTxn}): above it, and at most one more per 32 bytes after it (a generation's txn ids
-     * count up by one, from the first frame a process writes), with its ops inside the log, and
-     * {@link #backed} by what follows it. -1 when none. Its own CRC
-     * cannot be checked: it chains to the damaged frame's. Reads the rest of the log once, in 1 MiB
-     * steps.
+     * Where, at or after {@code from}, a frame header of this generation (of any but 0, when
+     * {@code anyGeneration}: the header that named it is lost) starts that carries
+     * {@link #FLAG_AFTER_FORCE} and a txn id that can follow the stopped frame's, at
+     * {@code stoppedAt} (at least {@code minTxn}): above it, and at most one more per 32 bytes
+     * after it (a generation's txn ids count up by one, from the first frame a process writes),
+     * with its ops inside the log, and {@link #backed} by what follows it. -1 when none. Its own
+     * CRC cannot be checked: it chains to the damaged frame's. Reads the rest of the log once, in
+     * 1 MiB steps.
      */
     private long frameFurtherOn(long from, long stoppedAt, long minTxn, boolean anyGeneration) {
         ByteBuffer buf = ByteBuffer.allocate(IO_BYTES + FRAME_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
