@@ -11,6 +11,7 @@ import dev.cairn.schema.FieldType.SetOf;
 import dev.cairn.schema.TypeDef.EnumDef;
 import dev.cairn.schema.TypeDef.RecordDef;
 import dev.cairn.schema.TypeDef.UnionDef;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -92,17 +93,11 @@ final class Compat {
             case EnumDef we -> rd instanceof EnumDef;
             case RecordDef wr -> {
                 if (!(rd instanceof RecordDef rr)) yield false;
+                ambiguousNames(wr, rr, path, problems, "the other version's");
+                ambiguousNames(rr, wr, path, problems, "this version's");
                 for (Component rc : rr.components()) {
                     int wi = match(wr, rc);
-                    if (wi < 0) continue;
-                    int before = problems.size();
-                    check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
-                    if (problems.size() > before && wr.components().get(wi).name().equals(rc.name())
-                        && rc.formerNames().stream().anyMatch(f -> wr.indexOf(f) >= 0)) {
-                        // A rename onto a name the other version still has (probe 96): say why the former name was not used.
-                        problems.set(before, problems.get(before) + " (the component is matched by its own name, which the"
-                            + " other version has; its @FormerNames are used only where no component has its name)");
-                    }
+                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
                 }
                 yield true;
             }
@@ -120,6 +115,27 @@ final class Compat {
                 yield true;
             }
         };
+    }
+
+    /**
+     * Adds a problem for each component of {@code b} that answers, by its name or a former name
+     * on either side, to two components of {@code a} (probe 97: V1 (title, description), V2
+     * (@FormerNames("description") title): V2's title read V1's title, and its update was
+     * merged into both, losing description). A name stands for one component only (§6.1).
+     */
+    private static void ambiguousNames(RecordDef a, RecordDef b, String path, List<String> problems, String whose) {
+        for (Component bc : b.components()) {
+            List<String> answering = new ArrayList<>();
+            for (Component ac : a.components()) {
+                if (ac.name().equals(bc.name()) || ac.sameAs(bc)) answering.add(ac.name());
+            }
+            if (answering.size() > 1) {
+                problems.add(path + "." + bc.name() + ": answers, by its name and @FormerNames on either side, to "
+                    + whose + " components " + String.join(" and ", answering) + " at once, so an update would write one"
+                    + " value into both (a name stands for one component only: take the name of the one it is not out of"
+                    + " @FormerNames, or give the component another name)");
+            }
+        }
     }
 
     /**

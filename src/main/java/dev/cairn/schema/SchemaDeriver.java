@@ -214,10 +214,10 @@ final class SchemaDeriver {
             for (String former : c.formerNames()) {
                 String other = owner.putIfAbsent(former, c.name());
                 if (other != null && !other.equals(c.name())) {
-                    throw refuse(type, path + "." + c.name(), "@FormerNames(\"" + former + "\") names "
-                        + (former.equals(other) ? "component " + other : "a former name of component " + other)
-                        + " as well: stored data of that name would be read, and updated by an older class, as both;"
-                        + " a name may stand for one component only");
+                    throw new IllegalArgumentException(type.getName() + " at " + path + "." + c.name() + ": @FormerNames(\""
+                        + former + "\") names " + (former.equals(other) ? "component " + other : "a former name of component "
+                        + other) + " as well: stored data of that name would be read, and updated by an older class, as"
+                        + " both; a name may stand for one component only (take it out of one component's @FormerNames)");
                 }
             }
         }

@@ -65,7 +65,7 @@ class SchemaTest {
     @Test
     void aNameThatStandsForTwoComponentsIsRefused() {
         var split = assertThrows(IllegalArgumentException.class, () -> Schema.derive(SplitInTwo.class));
-        assertTrue(split.getMessage().contains("SplitInTwo.longText") && split.getMessage().contains("@FormerNames(\"description\")")
+        assertTrue(split.getMessage().contains("SplitInTwo.longText: @FormerNames") && split.getMessage().contains("@FormerNames(\"description\")")
             && split.getMessage().contains("a former name of component shortText"), split.getMessage());
         var reused = assertThrows(IllegalArgumentException.class, () -> Schema.derive(NameReused.class));
         assertTrue(reused.getMessage().contains("NameReused.remark") && reused.getMessage().contains("names component note"),
