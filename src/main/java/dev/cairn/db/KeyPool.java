@@ -23,24 +23,30 @@ import java.util.List;
  * Not thread-safe: the database uses it under its write lock.
  */
 public final class KeyPool {
+    /** Ranges only: what {@link #issuedHigh} adds nothing to (an older Cairn reads it). */
     private static final byte FORMAT = 1;
+    /** Ranges and {@link #issuedHigh}, written only when the pool has used up its highest range. */
+    private static final byte FORMAT_ISSUED = 2;
 
     private final List<int[]> ranges;
+    /** One more than the highest id a server issued into this pool (used or not), 0 if none. */
+    private int issuedHigh;
 
-    private KeyPool(List<int[]> ranges) {
+    private KeyPool(List<int[]> ranges, int issuedHigh) {
         this.ranges = ranges;
+        this.issuedHigh = issuedHigh;
     }
 
     /** The pool of a standalone database: every id. */
     public static KeyPool standalone() {
         List<int[]> r = new ArrayList<>();
         r.add(new int[] {0, Integer.MAX_VALUE});
-        return new KeyPool(r);
+        return new KeyPool(r, 0); // granted by no server
     }
 
     /** An empty pool, filled by ranges from a server. */
     public static KeyPool empty() {
-        return new KeyPool(new ArrayList<>());
+        return new KeyPool(new ArrayList<>(), 0);
     }
 
     /**
@@ -88,6 +94,25 @@ public final class KeyPool {
             throw new IllegalArgumentException("range [" + from + ", " + toExclusive + ") overlaps the pool " + this);
         }
         ranges.add(at, new int[] {from, toExclusive});
+        issuedHigh = Math.max(issuedHigh, toExclusive);
+    }
+
+    /**
+     * Records that the server issued this node the ids below {@code toExclusive} (a never-linked
+     * database's claim of the ids it used on its own), without adding any to the pool.
+     */
+    public void markIssued(int toExclusive) {
+        issuedHigh = Math.max(issuedHigh, toExclusive);
+    }
+
+    /**
+     * One more than the highest id a server issued into this pool, also once it is used up; 0 if
+     * none. A Hello names it (sync-protocol.md §4.4): a server restored from an older backup
+     * that issued that id to another node since must refuse this one, or both would make
+     * records with the same ids (probe 98: a node whose pool was used up named none).
+     */
+    public int issuedHigh() {
+        return issuedHigh;
     }
 
     /** How many ids are left. */
@@ -110,22 +135,33 @@ public final class KeyPool {
     public KeyPool copy() {
         List<int[]> r = new ArrayList<>(ranges.size());
         for (int[] x : ranges) r.add(x.clone());
-        return new KeyPool(r);
+        return new KeyPool(r, issuedHigh);
     }
 
-    /** {@code format:u8, count:u32, (from:i32, to:i32)*count}, big-endian. */
+    /**
+     * {@code format:u8 (1), count:u32, (from:i32, to:i32)*count}, big-endian; or, when the
+     * pool's highest range is used up, {@code format:u8 (2), issuedHigh:i32, count:u32, ...}.
+     */
     public byte[] toBytes() {
-        ByteBuffer b = ByteBuffer.allocate(1 + 4 + 8 * ranges.size());
-        b.put(FORMAT).putInt(ranges.size());
+        boolean issued = issuedHigh > high();
+        ByteBuffer b = ByteBuffer.allocate(1 + (issued ? 4 : 0) + 4 + 8 * ranges.size());
+        b.put(issued ? FORMAT_ISSUED : FORMAT);
+        if (issued) b.putInt(issuedHigh);
+        b.putInt(ranges.size());
         for (int[] r : ranges) b.putInt(r[0]).putInt(r[1]);
         return b.array();
     }
 
     public static KeyPool fromBytes(byte[] bytes, String tree) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        if (bytes.length < 5 || b.get() != FORMAT) throw corrupt(tree, "bad format byte or length " + bytes.length);
+        byte format = bytes.length < 5 ? 0 : b.get();
+        if (format != FORMAT && (format != FORMAT_ISSUED || bytes.length < 9)) {
+            throw corrupt(tree, "bad format byte or length " + bytes.length);
+        }
+        int issuedHigh = format == FORMAT_ISSUED ? b.getInt() : -1;
         int count = b.getInt();
-        if (count < 0 || count != (bytes.length - 5) / 8 || (bytes.length - 5) % 8 != 0) {
+        int head = format == FORMAT_ISSUED ? 9 : 5;
+        if (count < 0 || count != (bytes.length - head) / 8 || (bytes.length - head) % 8 != 0) {
             throw corrupt(tree, "range count " + count + " for " + bytes.length + " bytes");
         }
         List<int[]> r = new ArrayList<>(count);
@@ -137,7 +173,13 @@ public final class KeyPool {
             r.add(new int[] {from, to});
             previousTo = to;
         }
-        return new KeyPool(r);
+        if (issuedHigh == -1) {
+            // Format 1: the ranges' end; a standalone pool's [.., MAX) was issued by no server.
+            issuedHigh = previousTo == Integer.MAX_VALUE ? 0 : previousTo;
+        } else if (issuedHigh <= previousTo) {
+            throw corrupt(tree, "issued high " + issuedHigh + " not above the ranges' end " + previousTo);
+        }
+        return new KeyPool(r, issuedHigh);
     }
 
     private static CorruptionException corrupt(String tree, String what) {

@@ -551,7 +551,7 @@ public final class SyncReplica implements Replica {
             for (String name : new java.util.TreeSet<>(trees.isEmpty() ? db.treeNames() : trees)) {
                 TreeState t = db.existingTree(name);
                 if (t == null || !r.hasTree(t.dataTree)) continue; // created after this snapshot: no ids from it yet
-                int poolHigh = t.pool.high();
+                int poolHigh = t.pool.issuedHigh(); // also when its ids are used up (probe 98)
                 int recordHigh = 0;
                 try (dev.cairn.store.Cursor c = r.cursor(t.dataTree)) {
                     if (c.last()) recordHigh = Layout.idOf(c.key()) + 1;
@@ -660,6 +660,7 @@ public final class SyncReplica implements Replica {
                 Integer claim = claimed.get(name);
                 KeyPool linked = KeyPool.empty();
                 if (claim != null && next >= 0 && next < claim) linked.add(next, claim);
+                if (claim != null) linked.markIssued(claim); // the claim is issued to this node at the link
                 db.batchPools(t, linked);
             }
             db.afterCommit(() -> {
@@ -1074,9 +1075,8 @@ public final class SyncReplica implements Replica {
      * §5.2; its Hello check of the ids a node holds, §4.4, rests on the same rule), so a range
      * that starts below an id this node holds (its key pool's, a record's of any revision) was
      * issued before or overlaps ids in use: taken, inserts would overwrite records. Ids of removed
-     * records lie below the pool's ids, or below a released revision of theirs that stays; only
-     * a pool used up whose highest records were all removed leaves no trace here (an id of
-     * those handed out again is refused by the server as REMOVED, §5.1, so nothing is lost).
+     * records lie below the pool's ids, or below the highest the pool was ever issued
+     * ({@link KeyPool#issuedHigh}, kept once the pool is used up).
      *
      * @throws IllegalArgumentException naming the range and what it overlaps (a protocol error of the server)
      */
@@ -1088,7 +1088,7 @@ public final class SyncReplica implements Replica {
                 if (c.last()) recordHigh = Layout.idOf(c.key()) + 1;
             }
         }
-        if (keys.from() >= Math.max(pool.high(), recordHigh)) return;
+        if (keys.from() >= Math.max(pool.issuedHigh(), Math.max(pool.high(), recordHigh))) return;
         throw new IllegalArgumentException("range [" + keys.from() + ", " + keys.toExclusive() + ") of tree " + t.name
             + " is not above the ids this node holds (its key pool " + pool + (recordHigh > 0 ? ", records up to id "
             + (recordHigh - 1) : ", no records") + "): a server issues ids ascending and never twice, so these were "
