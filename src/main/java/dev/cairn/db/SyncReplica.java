@@ -799,11 +799,12 @@ public final class SyncReplica implements Replica {
         Message.Pushed p = r.current();
         db.write(() -> {
             Outbox.delete(db.txn(), Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
-            if (r.code() == dev.cairn.sync.ErrorCode.ID_REUSED) logReplaced(p.key(), r.reason());
             // SUPERSEDED: the insert was made, and the record changed later on another node; put
             // publishes that change as any remote one.
             if (r.code() != dev.cairn.sync.ErrorCode.SUPERSEDED) {
-                db.event(new Event.ChangeRefused(p.key(), dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason()));
+                String refusal = dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason();
+                logReplaced(p.key(), refusal);
+                db.event(new Event.ChangeRefused(p.key(), refusal));
             }
             put(p, schema);
             return null;
@@ -811,16 +812,18 @@ public final class SyncReplica implements Replica {
     }
 
     /**
-     * Logs, as JSON, the record an ID_REUSED refusal is about to replace with the server's: an
-     * insert of a node restored from a backup, made under an id the node had used after the
-     * copy; the log keeps its data, so that it can be entered again.
+     * Logs, as JSON, the record a refusal is about to roll back to the server's state: the last
+     * copy of the refused data (an ID_REUSED insert of a node restored from a backup; an edit made
+     * offline under a check-out a restored server lost, NOT_CHECKED_OUT, probe 98; ...), so that
+     * it can be entered again. Nothing when the record is not here (a refused removal or insert
+     * whose record went since).
      */
-    private void logReplaced(Key<?> key, String reason) {
+    private void logReplaced(Key<?> key, String refusal) {
         TreeState t = db.existingTree(key.tree());
         MemorySegment v = t == null ? null : db.txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
-        String json = v == null ? "(not here any more)" : JsonForm.toJson(RecordHeader.body(v), t.versions);
-        LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is replaced by the server's (ID_REUSED: "
-            + reason + "); insert it again if it is still wanted; its data: " + json);
+        if (v == null) return;
+        LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
+            + "); enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
     }
 
     /** Stores the server's state of one record (in the current batch), with index updates and events. */

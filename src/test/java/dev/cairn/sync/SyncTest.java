@@ -173,7 +173,8 @@ class SyncTest {
      * that edit when it reconnects: its CheckOut waits until the server has answered the change,
      * which arrives while the node holds nothing there. Before, the CheckOut went first, was
      * granted (the record was free), and the stale edit counted as the new holder's: it silently
-     * replaced what another node had checked in after the break (probe 77).
+     * replaced what another node had checked in after the break (probe 77). The refused edit's
+     * data is logged as JSON, the last copy of it (probe 98: before, only ID_REUSED logged it).
      */
     @Test
     void anEditUnderABrokenCheckOutIsRefusedAlsoWhenTheNodeAskedForTheRecordAgain() {
@@ -194,14 +195,20 @@ class SyncTest {
                 () -> pc.borrowState(k).equals(new BorrowState.Free()) && pc.get(k).equals(part(20)));
 
             int before = f.events.get(a).size();
-            connect(a, f).join();
             java.util.function.Supplier<List<Event>> after = () -> {
                 List<Event> all = List.copyOf(f.events.get(a));
                 return all.subList(before, all.size());
             };
-            await("a was told its change was refused because the check-out was broken", () -> after.get().stream()
-                .anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k)
-                    && r.reason().startsWith("NOT_CHECKED_OUT") && r.reason().contains("broke")), 20_000, () -> after.get().toString());
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(dev.cairn.db.SyncReplica.class)) {
+                connect(a, f).join();
+                await("a was told its change was refused because the check-out was broken", () -> after.get().stream()
+                    .anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k)
+                        && r.reason().startsWith("NOT_CHECKED_OUT") && r.reason().contains("broke")), 20_000, () -> after.get().toString());
+                List<String> kept = log.containing("record " + k + " of this node is set to the server's state (NOT_CHECKED_OUT");
+                assertEquals(1, kept.size(), log.lines.toString());
+                assertTrue(kept.getFirst().contains("enter its data again if it is still wanted: {") && kept.getFirst()
+                    .contains("\"stock\":" + part(10).stock()), kept.getFirst());
+            }
             again.orTimeout(10, TimeUnit.SECONDS).join(); // then it gets the record, as asked
             assertEquals(part(20), pa.get(k), "a rolled back to b's version");
             await("c keeps b's version", () -> pc.get(k).equals(part(20)));
