@@ -213,6 +213,19 @@ final class Writers {
         }
     }
 
+    /**
+     * A refusal of an element's value (a string with an unpaired surrogate, a number out of
+     * range, ...) with the element's place in its message: writers are built per type, so the
+     * message names {@code R.tags[]}; the container knows the index or key and puts it there
+     * ({@code R.tags[3]}, record-format.md §1). Other exceptions, and messages that do not start
+     * with that path (a writer shared with another place), go out as they are.
+     */
+    static IllegalArgumentException at(IllegalArgumentException e, String typePath, String valuePath) {
+        String m = e.getMessage();
+        if (e.getClass() != IllegalArgumentException.class || m == null || !m.startsWith(typePath)) return e;
+        return new IllegalArgumentException(valuePath + m.substring(typePath.length()), e.getCause() != null ? e.getCause() : e);
+    }
+
     /** {@link #item} of record component {@code name}: a value too deep inside it names it. */
     static void component(ValueWriter writer, boolean optional, Object value, Sink sink, int depth,
         int base, int slotAt, String name) {
@@ -321,6 +334,8 @@ final class Writers {
                         item(element, optional, list.get(i), sink, depth + 1, start, slot);
                     } catch (TooDeep e) {
                         throw e.within("[" + i + "]");
+                    } catch (IllegalArgumentException e) {
+                        throw at(e, path + "[]", path + "[" + i + "]");
                     }
                 }
                 return;
@@ -333,6 +348,9 @@ final class Writers {
                 } catch (TooDeep e) {
                     // A set's order is not its stored order (that is sorted later): no index.
                     throw e.within(sorted ? "[]" : "[" + (written - 1) + "]");
+                } catch (IllegalArgumentException e) {
+                    if (sorted) throw e;
+                    throw at(e, path + "[]", path + "[" + (written - 1) + "]");
                 }
                 slot += 4;
             }
@@ -367,6 +385,8 @@ final class Writers {
                     item(value, optionalValue, e.getValue(), sink, depth + 1, start, slot + 4);
                 } catch (TooDeep x) {
                     throw x.within("{" + e.getKey() + "}");
+                } catch (IllegalArgumentException x) {
+                    throw at(x, path + "{}", path + "{" + e.getKey() + "}");
                 }
                 slot += 8;
             }

@@ -128,6 +128,8 @@ class RecordCodecTest {
         assertEquals(Normal.of(e), Normal.of(again));
     }
 
+    record Nested(List<List<String>> rows, java.util.Map<String, List<String>> byName) { }
+
     /**
      * A string with an unpaired surrogate has no UTF-8 form. It is refused naming the field; before,
      * it was stored with '?' in its place, so what was read back differed from what was written.
@@ -141,8 +143,16 @@ class RecordCodecTest {
             + "nothing was stored)", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
             () -> codec.encode(new Part("n", "m", 0, 0, List.of("a", "\uDC00b"))));
-        assertTrue(e.getMessage().startsWith("tree Part: Part.tags[]: string with an unpaired surrogate \\uDC00 at index 0"),
-            e.getMessage());
+        assertTrue(e.getMessage().startsWith("tree Part: Part.tags[1]: string with an unpaired surrogate \\uDC00 at index 0"),
+            e.getMessage()); // the element's index (probe 96: it said Part.tags[])
+        RecordCodec<Nested> nested = RecordCodec.of(Nested.class, "Nested", versionsOf(Nested.class));
+        e = assertThrows(IllegalArgumentException.class, () -> nested.encode(new Nested(List.of(List.of(), List.of("a", "\uDC00")),
+            java.util.Map.of("k", List.of("\uD800")))));
+        assertTrue(e.getMessage().startsWith("tree Nested: Nested.rows[1][1]: string with an unpaired surrogate")
+            || e.getMessage().startsWith("tree Nested: Nested.byName{k}[0]: string with an unpaired surrogate"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> nested.encode(new Nested(List.of(),
+            java.util.Map.of("k", List.of("ok", "\uD800")))));
+        assertTrue(e.getMessage().startsWith("tree Nested: Nested.byName{k}[1]: string with an unpaired surrogate"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,  // a high surrogate last, and one followed by a non-low
             () -> codec.encode(new Part("n", "x\uD83D", 0, 0, List.of())));
         assertTrue(e.getMessage().contains("at index 1"), e.getMessage());
