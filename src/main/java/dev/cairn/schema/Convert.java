@@ -358,7 +358,7 @@ final class Convert {
             for (int i : unknown) {
                 if (i >= prefix && i < n - suffix) {
                     throw new Refused(path + "[" + i + "]: changed in a list whose length changed, and holds data "
-                        + "this class does not know (an edit cannot be told from a replacement)");
+                        + "this class does not know or cannot hold (an edit cannot be told from a replacement)");
                 }
             }
         }
@@ -392,7 +392,7 @@ final class Convert {
         for (int j : unknown) {
             if (j != at && same(value, views.get(j))) {
                 throw new Refused(path + ": looks like the stored element " + j + " moved or copied, which holds "
-                    + "data this class does not know; written here it would lose it");
+                    + "data this class does not know or cannot hold; written here it would lose it");
             }
         }
     }
@@ -420,7 +420,7 @@ final class Convert {
             if (seenKeys.contains(normal(u))) continue;
             if (lost != null) {
                 throw new Refused(path + ": the stored element read as " + lost + " was removed and " + u
-                    + " added; that may be an edit, and the element holds data this class does not know");
+                    + " added; that may be an edit, and the element holds data this class does not know or cannot hold");
             }
             out.add(value(ue, te, u, path + "[]", depth + 1));
         }
