@@ -483,10 +483,10 @@ final class Commands {
     }
 
     /**
-     * A warning when records hold data the export's schema version cannot carry: left out, said,
-     * and how to keep it, when a version of the tree carries every record whole. Version numbers
-     * are per database and say nothing of which class is newer, so the warning names both ways
-     * the version can lack it (its class removed it, or is older than the one that added it).
+     * A warning when records hold data the export's schema version cannot carry: what the export
+     * holds instead (what that version's class reads), and how to keep it, when a version of the
+     * tree carries every record whole. Version numbers are per database and say nothing of which
+     * class is newer, so the warning names what the version's class lacks, not when.
      */
     static void warnIfNotCarried(String treeName, GenericTree.Exported exported, PrintStream err) {
         long n = exported.recordsNotCarried();
@@ -501,10 +501,10 @@ final class Commands {
         err.println("cairn export: warning: " + n + " record" + (n == 1 ? "" : "s") + " of tree " + treeName
             + (n == 1 ? " holds" : " hold") + " data that schema version " + version + " cannot carry, in the component"
             + (exported.componentsNotCarried().size() == 1 ? " " : "s ") + exported.componentsNotCarried()
-            + ": left out of this export (the database keeps it). The record class of schema version " + version
-            + " cannot hold what they hold there: it lacks the component, or an enum constant or variant in it, or"
-            + " types it so that a value does not fit (a null in a primitive, a number too wide); that class removed"
-            + " it, or is older than the one that added it. " + remedy);
+            + ": the record class of schema version " + version + " lacks the component, or a constant or variant in"
+            + " it, or types it so that a value does not fit, and this export holds what that class reads there"
+            + " (nothing for a component it lacks, its @Fallback for a constant, 0 or false for a null, a narrower"
+            + " number); the database keeps the data as it is. " + remedy);
     }
 
     /**
