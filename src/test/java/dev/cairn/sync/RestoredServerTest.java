@@ -64,6 +64,15 @@ class RestoredServerTest {
         return text;
     }
 
+    /** Waits until {@code a} has ids of Doc (issued after the backup), closes it and restores the server. */
+    private void closeWithIdsOfDocAndRestore(SyncFixture f, Cairn a) throws Exception {
+        await("a has ids of Doc", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived k
+            && k.tree().equals("Doc")));
+        f.clients.remove(a);
+        a.close();
+        restore(f);
+    }
+
     private static boolean hasKeys(SyncFixture f, Cairn c) {
         return f.events.get(c).stream().anyMatch(e -> e instanceof Event.KeysReceived);
     }
@@ -241,11 +250,7 @@ class RestoredServerTest {
             await("the server has a's part", () -> f.server.sequence() == 1);
             backup();
             Tree<Doc> docs = a.tree(Doc.class); // a tree new to the server: its ranges come after the backup
-            await("a has ids of Doc", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived k
-                && k.tree().equals("Doc")));
-            f.clients.remove(a);
-            a.close();
-            restore(f);
+            closeWithIdsOfDocAndRestore(f, a);
 
             Cairn a2 = f.open("a");
             String text = refusedBehind(a2, f);
@@ -282,11 +287,7 @@ class RestoredServerTest {
             Cairn a = f.connected("a"); // will hold ids of Doc only: no other tree's ids give it away
             backup();
             a.tree(Doc.class);
-            await("a has ids of Doc", () -> f.events.get(a).stream().anyMatch(e -> e instanceof Event.KeysReceived k
-                && k.tree().equals("Doc")));
-            f.clients.remove(a);
-            a.close();
-            restore(f);
+            closeWithIdsOfDocAndRestore(f, a);
 
             Cairn a2 = f.open("a");
             Tree<Doc> docs = a2.tree(Doc.class);
