@@ -364,7 +364,15 @@ public final class Database implements AutoCloseable {
     }
 
     private void flush(Batch b) {
-        b.pools.forEach((t, pool) -> b.txn.put(Layout.POOLS, Layout.utf8(t.name), pool.toBytes()));
+        b.pools.forEach((t, pool) -> {
+            b.txn.put(Layout.POOLS, Layout.utf8(t.name), pool.toBytes());
+            // A pool that used up its highest range keeps what was issued beside it (the byte
+            // form, which an older Cairn reads, has no room for it). Never deleted: a later,
+            // higher range supersedes it.
+            if (pool.issuedHigh() > pool.high()) {
+                b.txn.put(Layout.NODE, Layout.issuedHighKey(t.name), java.nio.ByteBuffer.allocate(4).putInt(pool.issuedHigh()).array());
+            }
+        });
         if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
     }
 
@@ -631,7 +639,16 @@ public final class Database implements AutoCloseable {
             throw new CorruptionException("catalog entry of tree " + name + " in " + directory + ": data from version "
                 + dataFromVersion + " (expected: 1.." + versions.latestVersion() + ")");
         }
-        TreeState t = new TreeState(name, versioned, versions, KeyPool.fromBytes(Layout.copy(poolBytes), name));
+        KeyPool pool = KeyPool.fromBytes(Layout.copy(poolBytes), name);
+        MemorySegment issued = r.hasTree(Layout.NODE) ? r.get(Layout.NODE, Layout.issuedHighKey(name)) : null;
+        if (issued != null) {
+            if (issued.byteSize() != 4) {
+                throw new CorruptionException("issued high of tree " + name + " in " + directory + ": " + issued.byteSize()
+                    + " bytes (expected: 4)");
+            }
+            pool.markIssued(issued.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0));
+        }
+        TreeState t = new TreeState(name, versioned, versions, pool);
         t.dataFromVersion = dataFromVersion;
         MemorySegment classVersion = r.hasTree(Layout.CLASSES) ? r.get(Layout.CLASSES, Layout.utf8(name)) : null;
         if (classVersion != null) {

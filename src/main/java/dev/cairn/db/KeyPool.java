@@ -23,13 +23,14 @@ import java.util.List;
  * Not thread-safe: the database uses it under its write lock.
  */
 public final class KeyPool {
-    /** Ranges only: what {@link #issuedHigh} adds nothing to (an older Cairn reads it). */
     private static final byte FORMAT = 1;
-    /** Ranges and {@link #issuedHigh}, written only when the pool has used up its highest range. */
-    private static final byte FORMAT_ISSUED = 2;
 
     private final List<int[]> ranges;
-    /** One more than the highest id a server issued into this pool (used or not), 0 if none. */
+    /**
+     * One more than the highest id a server issued into this pool (used or not), 0 if none. Not
+     * in the byte form, which an older Cairn reads: the database keeps it beside the pool once
+     * it is above {@link #high} (database-layout.md §4).
+     */
     private int issuedHigh;
 
     private KeyPool(List<int[]> ranges, int issuedHigh) {
@@ -98,8 +99,9 @@ public final class KeyPool {
     }
 
     /**
-     * Records that the server issued this node the ids below {@code toExclusive} (a never-linked
-     * database's claim of the ids it used on its own), without adding any to the pool.
+     * Records that a server issued this node the ids below {@code toExclusive} (a never-linked
+     * database's claim of the ids it used on its own; the value kept beside a used-up pool),
+     * without adding any to the pool.
      */
     public void markIssued(int toExclusive) {
         issuedHigh = Math.max(issuedHigh, toExclusive);
@@ -138,30 +140,20 @@ public final class KeyPool {
         return new KeyPool(r, issuedHigh);
     }
 
-    /**
-     * {@code format:u8 (1), count:u32, (from:i32, to:i32)*count}, big-endian; or, when the
-     * pool's highest range is used up, {@code format:u8 (2), issuedHigh:i32, count:u32, ...}.
-     */
+    /** {@code format:u8, count:u32, (from:i32, to:i32)*count}, big-endian. */
     public byte[] toBytes() {
-        boolean issued = issuedHigh > high();
-        ByteBuffer b = ByteBuffer.allocate(1 + (issued ? 4 : 0) + 4 + 8 * ranges.size());
-        b.put(issued ? FORMAT_ISSUED : FORMAT);
-        if (issued) b.putInt(issuedHigh);
-        b.putInt(ranges.size());
+        ByteBuffer b = ByteBuffer.allocate(1 + 4 + 8 * ranges.size());
+        b.put(FORMAT).putInt(ranges.size());
         for (int[] r : ranges) b.putInt(r[0]).putInt(r[1]);
         return b.array();
     }
 
+    /** The pool of its byte form; {@link #issuedHigh} is its ranges' end (a standalone pool's: 0) until {@link #markIssued}. */
     public static KeyPool fromBytes(byte[] bytes, String tree) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        byte format = bytes.length < 5 ? 0 : b.get();
-        if (format != FORMAT && (format != FORMAT_ISSUED || bytes.length < 9)) {
-            throw corrupt(tree, "bad format byte or length " + bytes.length);
-        }
-        int issuedHigh = format == FORMAT_ISSUED ? b.getInt() : -1;
+        if (bytes.length < 5 || b.get() != FORMAT) throw corrupt(tree, "bad format byte or length " + bytes.length);
         int count = b.getInt();
-        int head = format == FORMAT_ISSUED ? 9 : 5;
-        if (count < 0 || count != (bytes.length - head) / 8 || (bytes.length - head) % 8 != 0) {
+        if (count < 0 || count != (bytes.length - 5) / 8 || (bytes.length - 5) % 8 != 0) {
             throw corrupt(tree, "range count " + count + " for " + bytes.length + " bytes");
         }
         List<int[]> r = new ArrayList<>(count);
@@ -173,13 +165,8 @@ public final class KeyPool {
             r.add(new int[] {from, to});
             previousTo = to;
         }
-        if (issuedHigh == -1) {
-            // Format 1: the ranges' end; a standalone pool's [.., MAX) was issued by no server.
-            issuedHigh = previousTo == Integer.MAX_VALUE ? 0 : previousTo;
-        } else if (issuedHigh <= previousTo) {
-            throw corrupt(tree, "issued high " + issuedHigh + " not above the ranges' end " + previousTo);
-        }
-        return new KeyPool(r, issuedHigh);
+        // A standalone pool's [.., MAX) was issued by no server.
+        return new KeyPool(r, previousTo == Integer.MAX_VALUE ? 0 : previousTo);
     }
 
     private static CorruptionException corrupt(String tree, String what) {

@@ -179,6 +179,19 @@ public final class Layout {
         return new UUID(b.getLong(0), b.getLong(8));
     }
 
+    /**
+     * Key in {@code cairn.node} of a tree's issued high, kept once the tree's key pool used up
+     * its highest range (database-layout.md §4): "issuedHigh", 0x00, the tree name.
+     */
+    static byte[] issuedHighKey(String tree) {
+        byte[] name = utf8(tree);
+        byte[] key = java.util.Arrays.copyOf(ISSUED_HIGH, ISSUED_HIGH.length + 1 + name.length);
+        System.arraycopy(name, 0, key, ISSUED_HIGH.length + 1, name.length);
+        return key;
+    }
+
+    private static final byte[] ISSUED_HIGH = "issuedHigh".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

@@ -803,7 +803,7 @@ public final class SyncReplica implements Replica {
             // publishes that change as any remote one.
             if (r.code() != dev.cairn.sync.ErrorCode.SUPERSEDED) {
                 String refusal = dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason();
-                logReplaced(p.key(), refusal);
+                logReplaced(p.key(), r.code(), refusal);
                 db.event(new Event.ChangeRefused(p.key(), refusal));
             }
             put(p, schema);
@@ -818,10 +818,19 @@ public final class SyncReplica implements Replica {
      * it can be entered again. Nothing when the record is not here (a refused removal or insert
      * whose record went since).
      */
-    private void logReplaced(Key<?> key, String refusal) {
+    private void logReplaced(Key<?> key, int code, String refusal) {
         TreeState t = db.existingTree(key.tree());
         MemorySegment v = t == null ? null : db.txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
         if (v == null) return;
+        if (code == dev.cairn.sync.ErrorCode.CHANGED_SINCE) {
+            // A state change (release, state number: no check-out, so no data of this node's own,
+            // probe 99): the data is an older version of the server's, and entered again it would
+            // overwrite the newer one. What was refused is the state.
+            LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
+                + "); its state here was " + RecordHeader.decode(v, key).state() + ": set it again on the server's version"
+                + " if it is still wanted");
+            return;
+        }
         LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
             + "); enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
     }

@@ -93,8 +93,7 @@ final class Compat {
             case EnumDef we -> rd instanceof EnumDef;
             case RecordDef wr -> {
                 if (!(rd instanceof RecordDef rr)) yield false;
-                ambiguousNames(wr, rr, path, problems, "the other version's");
-                ambiguousNames(rr, wr, path, problems, "this version's");
+                ambiguousNames(wr, rr, path, problems);
                 for (Component rc : rr.components()) {
                     int wi = match(wr, rc);
                     if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
@@ -118,24 +117,42 @@ final class Compat {
     }
 
     /**
-     * Adds a problem for each component of {@code b} that answers, by its name or a former name
-     * on either side, to two components of {@code a} (probe 97: V1 (title, description), V2
-     * (@FormerNames("description") title): V2's title read V1's title, and its update was
-     * merged into both, losing description). A name stands for one component only (§6.1).
+     * Adds a problem for each component that answers, by its name or a former name on either
+     * side, to two components of the other record at once (probe 97: V1 (title, description),
+     * V2 (@FormerNames("description") title): V2's title read V1's title, and its update was
+     * merged into both, losing description). A name stands for one component only (§6.1). Each
+     * problem is placed at a component of {@code reader}, the record the caller checks (probe 99:
+     * it named a component of the other version as the reader's).
      */
-    private static void ambiguousNames(RecordDef a, RecordDef b, String path, List<String> problems, String whose) {
-        for (Component bc : b.components()) {
-            List<String> answering = new ArrayList<>();
-            for (Component ac : a.components()) {
-                if (ac.name().equals(bc.name()) || ac.sameAs(bc)) answering.add(ac.name());
-            }
+    private static void ambiguousNames(RecordDef writer, RecordDef reader, String path, List<String> problems) {
+        for (Component rc : reader.components()) {
+            List<String> answering = answering(writer, rc);
             if (answering.size() > 1) {
-                problems.add(path + "." + bc.name() + ": answers, by its name and @FormerNames on either side, to "
-                    + whose + " components " + String.join(" and ", answering) + " at once, so an update would write one"
-                    + " value into both (a name stands for one component only: take the name of the one it is not out of"
+                problems.add(path + "." + rc.name() + ": answers, by its name and @FormerNames on either side, to the other"
+                    + " version's components " + String.join(" and ", answering) + " at once, so an update would write"
+                    + " one value into both (a name stands for one component only: take the other's name out of its"
                     + " @FormerNames, or give the component another name)");
             }
         }
+        for (Component wc : writer.components()) {
+            List<String> answering = answering(reader, wc);
+            if (answering.size() > 1) {
+                problems.add(path + "." + answering.getFirst() + ": with " + String.join(" and ", answering.subList(1,
+                    answering.size())) + ", answers, by its name and @FormerNames on either side, to the other version's"
+                    + " component " + wc.name() + ", so its data would be read into both and an update would write both"
+                    + " into it (a name stands for one component only: take " + wc.name() + " out of their @FormerNames,"
+                    + " or rename one of them)");
+            }
+        }
+    }
+
+    /** The names of the components of {@code record} that {@code c} answers to, by name or a former name on either side. */
+    private static List<String> answering(RecordDef record, Component c) {
+        List<String> out = new ArrayList<>();
+        for (Component other : record.components()) {
+            if (other.name().equals(c.name()) || other.sameAs(c)) out.add(other.name());
+        }
+        return out;
     }
 
     /**

@@ -527,5 +527,11 @@ class EvolutionTest {
         versions.add(Schema.derive(Cross.V3.Doc.class));
         var back = assertThrows(SchemaMismatchException.class, () -> Evolution.check("T", versions, Schema.derive(Cross.V2.Doc.class)));
         assertTrue(back.getMessage().contains("stored version 1"), back.getMessage());
+        // The other way round: a stored component answers to two of the class's; the message names the class's (probe 99).
+        SchemaVersions stored = new SchemaVersions();
+        stored.add(Schema.derive(Cross.V2.Doc.class));
+        var other = assertThrows(SchemaMismatchException.class, () -> Evolution.check("T", stored, Schema.derive(Cross.V1.Doc.class)));
+        assertTrue(other.getMessage().contains("at Doc.title: with description, answers, by its name and @FormerNames on either"
+            + " side, to the other version's component title, so its data would be read into both"), other.getMessage());
     }
 }

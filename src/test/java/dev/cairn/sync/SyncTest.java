@@ -264,8 +264,15 @@ class SyncTest {
             da.setStateNumber(k, 7);
             await("the server has a's change", () -> f.server.sequence() == 4);
             db.setStateNumber(k, 5);
-            connect(b, f).join();
-            await("b rolled back to the server's version", () -> db.meta(k).state().equals(new dev.cairn.RecordState.Released(7)));
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(dev.cairn.db.SyncReplica.class)) {
+                connect(b, f).join();
+                await("b rolled back to the server's version", () -> db.meta(k).state().equals(new dev.cairn.RecordState.Released(7)));
+                // What was refused is the state, not data of b's (probe 99: the line offered b's older data to enter again).
+                await("b logged the refused state", () -> !log.containing("record " + k + " of this node is set").isEmpty());
+                String line = log.containing("record " + k + " of this node is set").getFirst();
+                assertTrue(line.endsWith("; its state here was Released(5): set it again on the server's version if it"
+                    + " is still wanted"), line);
+            }
             // Told what happened: not "not checked out by this client" (a state change needs none).
             await("b was told", () -> f.events.get(b).stream().anyMatch(e -> e instanceof Event.ChangeRefused r
                 && r.key().equals(k)));
