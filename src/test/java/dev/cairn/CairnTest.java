@@ -147,7 +147,7 @@ class CairnTest {
         assertThrowsNaming(IllegalArgumentException.class, "name: string with an unpaired surrogate \\uD800 at index 4",
             () -> parts.insert(new Part("PART\uD800", "m", 1, 2, java.util.List.of())));
         parts.checkOut(first).join();
-        assertThrowsNaming(IllegalArgumentException.class, "tags[]",
+        assertThrowsNaming(IllegalArgumentException.class, "tags[0]",
             () -> parts.update(first, new Part("p", "m", 1, 2, java.util.List.of("\uDFFF"))));
         assertThrowsNaming(IllegalArgumentException.class, "Part.name: string with an unpaired surrogate at index 0",
             () -> db.genericTree("Part").insertJson(
