@@ -190,7 +190,7 @@ public final class Layout {
         return key;
     }
 
-    private static final byte[] ISSUED_HIGH = "issuedHigh".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] ISSUED_HIGH = "issuedHigh".getBytes(StandardCharsets.US_ASCII);
 
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);

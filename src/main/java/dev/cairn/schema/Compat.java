@@ -96,7 +96,8 @@ final class Compat {
                 ambiguousNames(wr, rr, path, problems);
                 for (Component rc : rr.components()) {
                     int wi = match(wr, rc);
-                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "." + rc.name(), problems, visited);
+                    if (wi >= 0) check(ws, wr.components().get(wi).type(), rs, rc.type(), path + "."
+                        + rc.name(), problems, visited);
                 }
                 yield true;
             }

@@ -223,7 +223,9 @@ final class Convert {
         if (update == null) return value(ut, tt, update, path, depth);
         // A stored null that the reader sees as its neutral value (a null box read as a
         // primitive, §6.2) and left so is kept: written as the value, it became 0 (probe 96).
-        if (stored == null) return sameForReader(ut, tt, update, null, back, path, depth) ? null : value(ut, tt, update, path, depth);
+        if (stored == null) {
+            return sameForReader(ut, tt, update, null, back, path, depth) ? null : value(ut, tt, update, path, depth);
+        }
         // The one nesting rule (§1): only a level (record, union, non-empty collection, present
         // optional) deeper than DEPTH_MAX is refused; a scalar there is fine, as value() has it.
         if (isLevel(ut, update) && depth > Bin.DEPTH_MAX) {

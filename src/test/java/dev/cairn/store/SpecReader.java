@@ -242,13 +242,12 @@ public final class SpecReader {
         long s = at;
         // The damage check, on the frame at s that ended the log.
         if (s + 32 <= size) {
-            long lastTxn = frames.isEmpty() ? base : frames.getLast()[1];
             long n = s + 32 + u32(log, s + 16);
             if (n + 32 <= size && log.getInt((int) n + 24) == 3) {
                 int storedCrc = log.getInt((int) s + 28);
                 boolean own = u32(log, s + 16) <= 16 << 20;
-                if (frameAt(log, n, generation, version, lastTxn, storedCrc)
-                        || (own && frameAt(log, n, generation, version, lastTxn, frameCrc(log, s, previousCrc)))) {
+                if (frameAt(log, n, generation, version, previousTxn, storedCrc)
+                        || (own && frameAt(log, n, generation, version, previousTxn, frameCrc(log, s, previousCrc)))) {
                     return new LogVerdict(s, metaTxn, "frame at " + s + " damaged: the forced frame at " + n + " follows it");
                 }
             }
@@ -256,13 +255,12 @@ public final class SpecReader {
             boolean olderGeneration = log.getLong((int) s + 8) != generation
                 && !(log.getLong((int) s) == 0 && log.getLong((int) s + 8) == 0);
             if (version == 3 && (!frames.isEmpty() || !olderGeneration)) {
-                long p = search(log, s, Math.max(base, lastTxn) + 1, generation, version);
+                long p = search(log, s, previousTxn + 1, generation, version);
                 if (p >= 0) return new LogVerdict(s, metaTxn, "frame at " + s + " damaged: a frame header at " + p + " follows it");
             }
         }
-        long lastTxn = frames.isEmpty() ? metaTxn : Math.max(metaTxn, frames.getLast()[1]);
-        boolean after = !frames.isEmpty() && frames.getLast()[1] > metaTxn;
-        if (after && (version == 2 ? base > metaTxn : base != metaTxn)) {
+        // previousTxn: the last committed frame's txn id, else the base (not above the meta, checked above).
+        if (previousTxn > metaTxn && (version == 2 ? base > metaTxn : base != metaTxn)) {
             return new LogVerdict(0, metaTxn, "frames after the meta " + metaTxn + " under base " + base);
         }
         if (trees != null) {
@@ -270,7 +268,7 @@ public final class SpecReader {
                 if (f[1] > metaTxn) apply(log, (int) f[0] + 32, log.getInt((int) f[0] + 16), log.getInt((int) f[0] + 20), trees);
             }
         }
-        return new LogVerdict(-1, lastTxn, frames.size() + " committed frames, ended at byte " + s);
+        return new LogVerdict(-1, Math.max(metaTxn, previousTxn), frames.size() + " committed frames, ended at byte " + s);
     }
 
     /**
