@@ -52,6 +52,8 @@ public final class WriteTxn extends ReadTxn {
     private final PagePool pool;
     /** Buffers of pages this transaction wrote and freed again: back to the pool at its end. */
     private final List<Dirty> retired = new ArrayList<>();
+    /** The failure that left a change half done ({@link #broken}); null while the transaction is sound. */
+    private Throwable brokenBy;
     /** Set by the store once the commit is written: a failure after that must not roll it back. */
     boolean committed;
 
@@ -142,25 +144,35 @@ public final class WriteTxn extends ReadTxn {
         live();
         checkName(tree);
         if (findTree(tree) != null) return;
-        MutableTree t = new MutableTree(tree, 0, 0, 0);
-        t.changed = true;
-        trees.put(tree, t);
-        modCount++;
-        if (recording(tree, 0)) ops.createTree(tree);
+        try {
+            MutableTree t = new MutableTree(tree, 0, 0, 0);
+            t.changed = true;
+            trees.put(tree, t);
+            modCount++;
+            if (recording(tree, 0)) ops.createTree(tree);
+        } catch (RuntimeException | Error e) {
+            broken(e);
+            throw e;
+        }
     }
 
     /** Removes a tree and frees its pages. @throws IllegalArgumentException no such tree */
     public void dropTree(String tree) {
         live();
         MutableTree t = mutable(tree);
-        t.btree(this).freeTree(t.root, t.rootTxn);
-        t.root = 0;
-        t.rootTxn = 0;
-        t.count = 0;
-        t.dropped = true;
-        t.changed = true;
-        modCount++;
-        if (recording(tree, 0)) ops.dropTree(tree);
+        try {
+            t.btree(this).freeTree(t.root, t.rootTxn);
+            t.root = 0;
+            t.rootTxn = 0;
+            t.count = 0;
+            t.dropped = true;
+            t.changed = true;
+            modCount++;
+            if (recording(tree, 0)) ops.dropTree(tree);
+        } catch (RuntimeException | Error e) {
+            broken(e);
+            throw e;
+        }
     }
 
     /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
@@ -196,10 +208,15 @@ public final class WriteTxn extends ReadTxn {
                 + Limits.VALUE_BYTES_MAX + ")");
         }
         MutableTree t = mutable(tree);
-        t.btree(this).put(t, key, value);
-        t.changed = true;
-        modCount++;
-        if (recording(tree, 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
+        try {
+            t.btree(this).put(t, key, value);
+            t.changed = true;
+            modCount++;
+            if (recording(tree, 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
+        } catch (RuntimeException | Error e) {
+            broken(e);
+            throw e;
+        }
     }
 
     /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree */
@@ -212,13 +229,38 @@ public final class WriteTxn extends ReadTxn {
         live();
         checkKey(key);
         MutableTree t = mutable(tree);
-        boolean removed = t.btree(this).delete(t, key);
-        if (removed) {
-            t.changed = true;
-            modCount++;
-            if (recording(tree, 2 + key.byteSize())) ops.delete(tree, key);
+        try {
+            boolean removed = t.btree(this).delete(t, key);
+            if (removed) {
+                t.changed = true;
+                modCount++;
+                if (recording(tree, 2 + key.byteSize())) ops.delete(tree, key);
+            }
+            return removed;
+        } catch (RuntimeException | Error e) {
+            broken(e);
+            throw e;
         }
-        return removed;
+    }
+
+    /**
+     * A change that failed part-way (out of memory, a damaged page, a bug) may have changed some
+     * pages of the tree and not others, taken pages it did not note, or not logged what the tree
+     * holds: from now on the transaction can only be aborted, as an LMDB transaction after an
+     * error. Allocates nothing (the heap may be full).
+     */
+    private void broken(Throwable e) {
+        if (brokenBy == null) brokenBy = e;
+    }
+
+    /** Refuses every use but abort and close once a change failed part-way ({@link #broken}). */
+    @Override
+    void live() {
+        super.live();
+        if (brokenBy != null) {
+            throw new IllegalStateException("write transaction " + newTxnId + " of " + store.directory()
+                + " can only be aborted: a change in it failed part-way (" + brokenBy + ")", brokenBy);
+        }
     }
 
     /**
@@ -243,10 +285,14 @@ public final class WriteTxn extends ReadTxn {
      * Makes every write durable (default mode) and visible to new readers. A transaction that
      * changed nothing writes nothing and forces nothing (the last commit is already durable);
      * its txn id is then not used, and the next write transaction gets it.
+     *
+     * @throws IllegalStateException a put, delete, or tree creation or drop in this transaction
+     *         failed part-way (its exception is the cause): nothing of the transaction is stored
      */
     public void commit() {
-        live();
+        super.live();
         try {
+            live(); // refuses a transaction a failed change broke: rolled back and ended below
             flushCatalog();
             if (modCount != 0) store.commit(this); else rollback();
         } catch (RuntimeException | Error e) {
@@ -365,13 +411,18 @@ public final class WriteTxn extends ReadTxn {
 
     // ---------------------------------------------------------------- pages (used by BTree)
 
+    // The list has room before a page leaves the free space: a list that failed to grow (out
+    // of memory) lost the page for good, as rollback gives back only the pages listed, and the
+    // next checkpoint wrote a free list without it (a leak verify reports).
     long allocPage() {
+        allocated.reserve(1);
         long id = freeSpace.take();
         allocated.add(id);
         return id;
     }
 
     long allocRun(int pages) {
+        allocated.reserve(pages);
         long id = freeSpace.takeRun(pages);
         for (long p = id; p < id + pages; p++) allocated.add(p);
         return id;

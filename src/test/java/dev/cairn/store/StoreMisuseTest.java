@@ -193,4 +193,52 @@ class StoreMisuseTest {
             assertThrows(IllegalStateException.class, () -> r.forEach("t", (k, v) -> true));
         }
     }
+
+    /**
+     * A put that fails part-way (here: its value's memory is closed under it, after the path was
+     * copied and the count raised) breaks the transaction: commit refuses it, naming the cause,
+     * and nothing of it is stored. Before, the commit stored a tree whose count was one too high.
+     * A put refused for its arguments, before it changed anything, leaves the transaction usable.
+     */
+    @Test
+    void aChangeThatFailsPartWayLeavesATransactionThatCanOnlyBeAborted() {
+        try (Store store = Store.open(dir)) {
+            try (WriteTxn w = store.beginWrite()) {
+                w.createTree("t");
+                for (int i = 0; i < 500; i++) w.put("t", b("key-" + (10_000 + i)), b("value-" + i));
+                w.commit();
+            }
+            for (int size : new int[] {20, 100_000}) { // an inline value, and an overflow run
+                java.lang.foreign.MemorySegment gone;
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    gone = arena.allocate(size);
+                }
+                java.lang.foreign.MemorySegment value = gone;
+                try (WriteTxn w = store.beginWrite()) {
+                    w.put("t", b("key-20000"), b("stored"));
+                    assertThrows(IllegalArgumentException.class, () -> w.put("none", b("k"), b("v")));
+                    w.put("t", b("key-20001"), b("stored too")); // still usable
+                    IllegalStateException failed = assertThrows(IllegalStateException.class,
+                        () -> w.put("t", java.lang.foreign.MemorySegment.ofArray(b("key-10250x")), value));
+                    IllegalStateException refused = assertThrows(IllegalStateException.class, w::commit);
+                    assertTrue(refused.getMessage().contains("can only be aborted: a change in it failed part-way"),
+                        refused.getMessage());
+                    assertSame(failed, refused.getCause());
+                    assertThrows(IllegalStateException.class, () -> w.get("t", b("key-20000")));
+                }
+                try (ReadTxn r = store.beginRead()) {
+                    assertEquals(500, r.count("t"), "value of " + size + " bytes");
+                    assertNull(r.get("t", b("key-20000")));
+                }
+                assertEquals(java.util.List.of(), store.verify().problems());
+            }
+            try (WriteTxn w = store.beginWrite()) { // the write slot is free again
+                w.put("t", b("key-20000"), b("stored"));
+                w.commit();
+            }
+            try (ReadTxn r = store.beginRead()) {
+                assertEquals(501, r.count("t"));
+            }
+        }
+    }
 }
