@@ -77,22 +77,35 @@ public final class SqlForm {
     }
 
     /**
-     * Refuses a record's column values ({@link SqlColumn#values}) that SQL text cannot carry: a
-     * string holding U+0000 (the default of a {@code char}). Written raw, sqlite3 and other tools
-     * that read text as C strings take the NUL byte for the end of the text and fail at that row
-     * and the next (record-format.md §10); other control characters load as they are. A JDBC
-     * export binds the value as a parameter instead.
+     * Refuses a record's column values ({@link SqlColumn#values}) that SQL text cannot carry
+     * (record-format.md §10), as written raw in a literal (SQL has no escape in one):
+     * <ul>
+     *   <li>U+0000 (the default of a {@code char}): sqlite3 and other tools that read text as C
+     *       strings take the NUL byte for the end of the text and fail at that row and the next;
+     *   <li>a carriage return right before a line feed: the sqlite3 shell reads the pair as a
+     *       line end and drops the carriage return, loading another value without a word.
+     * </ul>
+     * Other control characters load as they are. A JDBC export binds the value as a parameter instead.
      *
-     * @throws IllegalArgumentException naming the component and where in its value the NUL is
+     * @throws IllegalArgumentException naming the component and where in its value the character is
      */
     public static void checkText(Schema schema, List<Object> values) {
         for (int i = 0; i < values.size(); i++) {
-            if (values.get(i) instanceof String text && text.indexOf('\0') >= 0) {
+            if (!(values.get(i) instanceof String text)) continue;
+            int nul = text.indexOf('\0');
+            if (nul >= 0) {
                 SqlColumn column = SqlColumn.of(schema).get(i);
                 throw new IllegalArgumentException("component " + column.name() + " holds U+0000 (NUL"
                     + (column.type() == SqlColumn.Type.CHAR ? ", the default of a char" : "") + ") at index "
-                    + text.indexOf('\0') + ", which SQL text cannot carry: sqlite3 and other tools read its byte as the end"
+                    + nul + ", which SQL text cannot carry: sqlite3 and other tools read its byte as the end"
                     + " of the text, and lose that row and the next (record-format.md §10)");
+            }
+            int crlf = text.indexOf("\r\n");
+            if (crlf >= 0) {
+                throw new IllegalArgumentException("component " + SqlColumn.of(schema).get(i).name() + " holds a carriage"
+                    + " return before a line feed (\\r\\n, a Windows line end) at index " + crlf + ", which SQL text cannot"
+                    + " carry: the sqlite3 shell reads the pair as a line end and drops the \\r, loading another value"
+                    + " without an error (record-format.md §10)");
             }
         }
     }
@@ -272,7 +285,6 @@ public final class SqlForm {
             case Double d when !Double.isFinite(d) -> quote(d.toString(), sql);
             case Number n -> sql.append(n);
             case byte[] bytes -> sql.append("X'").append(HexFormat.of().formatHex(bytes)).append('\'');
-            case java.time.LocalDate date -> quote(date.toString(), sql.append("DATE "));
             default -> quote(value.toString(), sql);
         }
     }

@@ -73,7 +73,16 @@ final class SqlReader {
                 continue;
             }
             if (startsWithWord("INSERT")) {
+                int start = at;
                 at += "INSERT".length();
+                space();
+                if (startsWithWord("OR")) {
+                    at += "OR".length();
+                    String what = identifierOrWord().toUpperCase(Locale.ROOT);
+                    at = start;
+                    throw fail("statement INSERT OR " + what + " (expected: INSERT INTO): it may replace rows, which an"
+                        + " import that adds records cannot do, so nothing is imported");
+                }
                 keyword("INTO");
                 return true;
             }
@@ -151,6 +160,12 @@ final class SqlReader {
     }
 
     List<String> columnList() {
+        space();
+        if (startsWithWord("VALUES") || startsWithWord("SELECT") || startsWithWord("DEFAULT")) {
+            throw fail("INSERT without a column list (expected: INSERT INTO table (\"id\", \"revision\", ...) VALUES"
+                + " ..., as export writes it): import matches values to components by column name, and guesses no order"
+                + " (sqlite3's .dump writes no column list; import reads such a table from its database with --jdbc URL)");
+        }
         expect('(');
         List<String> columns = new ArrayList<>();
         do {

@@ -102,7 +102,8 @@ public final class Main {
             Checks every page, every record (decoded with its stored schema) and the outbox of
             the database in DIR, as it opens: on a copy of its data file and log, taken under its
             lock in a temporary folder (java.io.tmpdir), so nothing in DIR is written, not even
-            the crash recovery an open does, and reading DIR's files is all it needs. Says what recovery found: commits replayed, and a
+            the crash recovery an open does (only the empty lock file every open makes, when DIR
+            has none and this user may write there), and reading DIR's files is all it needs. Says what recovery found: commits replayed, and a
             last log frame that does not check out (dropped by the next open; what a crash during
             that commit leaves, or damage). A folder in use by another process: verify a backup.
             Exit 0 intact (also after recovery), 1 damaged (with a report), 2 could not run (also:
@@ -112,7 +113,8 @@ public final class Main {
             usage: java -jar cairn.jar backup DIR TARGET_DIR
 
             Writes a consistent copy of the database in DIR into TARGET_DIR (which must not hold
-            a database) and verifies the copy; never writes into DIR. A folder no process holds
+            a database) and verifies the copy; never writes into DIR (but the empty lock file
+            every open makes, when DIR has none and this user may write there). A folder no process holds
             is copied byte for byte (after a crash, its log too: opening the copy replays it); one
             an application or server holds open is copied until a copy is one committed state, at
             most 8 times: a process committing all the time can change every copy under it, and the
@@ -157,7 +159,9 @@ public final class Main {
               --format sql     CREATE TABLE plus one INSERT per record, last the end line
                                -- end of export: N rows; a record whose char or String
                                holds U+0000 (a char's default) is refused (sqlite3 and
-                               others read it as the end of the text): jsonl or --jdbc
+                               others read it as the end of the text), and one whose
+                               String holds \r\n (the sqlite3 shell drops the \r):
+                               jsonl or --jdbc
 
             The end line counts the records: import refuses an export that lacks it (cut short,
             e.g. killed; it may end exactly at a line boundary) or whose count disagrees.
