@@ -415,7 +415,7 @@ public final class ServerCore implements AutoCloseable {
 
     private void journal(String line) {
         try {
-            journal.accept(line);
+            journal.accept(dev.cairn.internal.Text.oneLine(line)); // names from peers may hold line ends
         } catch (RuntimeException e) {
             LOGGER.log(System.Logger.Level.DEBUG, "journal", e);
         }
@@ -703,8 +703,18 @@ public final class ServerCore implements AutoCloseable {
         // nothing it does not know.
         send(p, new Message.Welcome(p.version, serverId, seq, token, epoch()));
         journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
-            + " of " + seq + ", trees " + (h.trees().isEmpty() ? "all" : String.join(", ", h.trees())));
+            + " of " + seq + ", trees " + treeList(h.trees()));
         for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) send(p, b);
+    }
+
+    /** How many trees of a Hello the journal names: a Hello may name 65,535, a line of half a million characters (probe 101). */
+    static final int JOURNAL_TREES_MAX = 20;
+
+    /** The trees of a Hello for the journal: "all", or up to {@link #JOURNAL_TREES_MAX} names and how many more. */
+    static String treeList(java.util.List<String> trees) {
+        if (trees.isEmpty()) return "all";
+        if (trees.size() <= JOURNAL_TREES_MAX) return String.join(", ", trees);
+        return String.join(", ", trees.subList(0, JOURNAL_TREES_MAX)) + " and " + (trees.size() - JOURNAL_TREES_MAX) + " more";
     }
 
     /**

@@ -107,4 +107,32 @@ class ServerJournalTest {
                 journal);
         }
     }
+
+    /**
+     * Names a peer sends are written on one line each (probe 101: a Hello naming 65,535 trees made
+     * a line of 513,307 characters; a line end in a node or tree name started a line of the
+     * peer's making): control characters and separators escaped, at most 20 trees named.
+     */
+    @Test
+    void namesFromPeersStayOnOneLineAndTreeListsAreCut() {
+        try (ServerCore core = ServerCore.open(dir, SyncFixture.APP, 1000)) {
+            List<String> journal = new ArrayList<>();
+            core.journal(journal::add);
+            UUID a = new UUID(3, 3);
+            ServerCore.Peer p = core.connect(from("10.0.0.3:3"));
+            List<String> trees = new ArrayList<>(List.of("T\n2026-12-07T00:00:00Z database closed cleanly", "U\u2028V\u001b[2J"));
+            for (int i = 0; i < 40; i++) trees.add("t" + i);
+            core.onMessage(p, new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, a, "lab\r\nnode 'x' linked",
+                0, trees, List.of(), new byte[0], Message.NONE));
+            core.endRound();
+            String linked = journal.stream().filter(l -> l.contains(" linked: ")).findFirst().orElseThrow();
+            assertEquals("node 'lab\\u000d\\u000anode 'x' linked' (" + a + ") linked: protocol " + FrameCodec.PROTOCOL_VERSION
+                + ", catching up from sequence 0 of 0, trees T\\u000a2026-12-07T00:00:00Z database closed cleanly,"
+                + " U\\u2028V\\u001b[2J, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16, t17"
+                + " and 22 more", linked);
+            for (String line : journal) {
+                assertTrue(line.chars().noneMatch(c -> c < 0x20 || c == 0x2028), line);
+            }
+        }
+    }
 }
