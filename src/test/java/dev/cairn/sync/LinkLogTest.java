@@ -31,4 +31,28 @@ class LinkLogTest {
             assertTrue(lines.stream().filter(l -> l.contains("retrying in")).allMatch(l -> l.startsWith(prefix)), lines.toString());
         }
     }
+
+    /**
+     * A connection that ends without an Error from the server (it was killed, or something
+     * between closed it) says so in its Disconnected event (probe 101: "disconnected from
+     * ADDRESS" and no more); a server that stops says SHUTDOWN.
+     */
+    @Test
+    void aDisconnectedEventSaysHowTheConnectionEnded() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir); dev.cairn.testing.SyncProxy proxy = new dev.cairn.testing.SyncProxy(f.port())) {
+            dev.cairn.Cairn a = f.open("a");
+            a.connect("127.0.0.1", proxy.port()).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+            proxy.pairs.getLast().cut();
+            String cut = "disconnected from 127.0.0.1:" + proxy.port() + ": the connection was closed by the server's end,"
+                + " without an error";
+            await("the Disconnected says the connection was closed", () -> f.events.get(a).stream()
+                .anyMatch(e -> e instanceof dev.cairn.Event.Disconnected d && d.reason().equals(cut)), 20_000,
+                () -> f.events.get(a).toString());
+            await("connected again", () -> f.events.get(a).stream().filter(e -> e instanceof dev.cairn.Event.Connected).count() == 2);
+            f.server.close();
+            await("the Disconnected names the shutdown", () -> f.events.get(a).stream().anyMatch(e -> e instanceof
+                dev.cairn.Event.Disconnected d && d.reason().equals("disconnected from 127.0.0.1:" + proxy.port()
+                + ": SHUTDOWN: server shutting down")), 20_000, () -> f.events.get(a).toString());
+        }
+    }
 }

@@ -631,7 +631,12 @@ public final class SyncClient implements AutoCloseable {
                             + " of earlier ones not yet sent (they go as one group); other nodes may see part of them for a moment ("
                             + groupsCut.get() + " so far)");
                     }
-                    if (closedByServer) return;
+                    if (closedByServer) {
+                        // No Error came before the close (it would have ended the session above):
+                        // the server stopped, or something between closed the connection.
+                        failure = "the connection was closed by the server's end, without an error";
+                        return;
+                    }
                     if (beat == null && session.protocolVersion() >= 3) beat = new Heartbeat(pingMillis, deadMillis, System.nanoTime());
                 }
             } catch (ClientSession.Failure | IOException | UncheckedIOException | ProtocolException e) {
