@@ -321,6 +321,12 @@ public final class CairnServer implements AutoCloseable {
         });
     }
 
+    /** True when a node with this id linked to this server once (its Hello was accepted), also before a restart. */
+    public boolean everLinked(UUID node) {
+        if (node == null) throw new IllegalArgumentException("node is null");
+        return loop.call(() -> core.knows(node));
+    }
+
     /** The nodes whose name is {@code name} (as their last connection named them), also offline ones. */
     public List<Node> nodesNamed(String name) {
         return loop.call(() -> core.clientsNamed(name).stream().map(this::nodeOf).toList());

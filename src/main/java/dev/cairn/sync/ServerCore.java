@@ -355,6 +355,11 @@ public final class ServerCore implements AutoCloseable {
         return names.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey).toList();
     }
 
+    /** True when a Hello of {@code client} was accepted once, also before a restart. */
+    public boolean knows(UUID client) {
+        return names.containsKey(client);
+    }
+
     /** The node name of {@code client}'s last accepted Hello, also from before a restart; "" when never heard. */
     public String clientName(UUID client) {
         return names.getOrDefault(client, "");

@@ -182,7 +182,14 @@ final class ServerConsole {
     private String release(String rest) {
         if (rest.isEmpty()) throw new Main.UsageException("release needs a node (expected: release NODE, its id or name)");
         CairnServer.Released r = server.releaseNode(nodeId(rest));
-        if (r.held().isEmpty() && r.waited().isEmpty()) return node(r.node()) + " holds and waits for no record: nothing to release\n";
+        if (r.held().isEmpty() && r.waited().isEmpty()) {
+            // A mistyped id names no node: saying it holds nothing would hide that the real one still does (probe 105).
+            if (!server.everLinked(r.node().id())) {
+                throw new IllegalArgumentException("no node with id " + r.node().id() + " ever linked to this server: nothing"
+                    + " released (clients lists the connected ones; release takes a node's id or name)");
+            }
+            return node(r.node()) + " holds and waits for no record: nothing to release\n";
+        }
         return "released " + node(r.node()) + ": broke " + r.held().size() + " check-out(s)" + keys(r.held()) + ", left "
             + r.waited().size() + " queue(s)" + keys(r.waited()) + "\n";
     }

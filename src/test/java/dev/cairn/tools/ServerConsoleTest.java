@@ -161,6 +161,10 @@ class ServerConsoleTest {
             type("release desk-1"));
         assertEquals("no node named 'nobody' ever connected to this server; type help for the commands\n",
             type("release nobody"));
+        // A mistyped id said "holds and waits for no record", while the node meant held on (probe 105).
+        assertEquals("no node with id 00000000-0000-0009-0000-000000000009 ever linked to this server: nothing released"
+            + " (clients lists the connected ones; release takes a node's id or name); type help for the commands\n",
+            type("release " + new java.util.UUID(9, 9)));
         assertEquals("release needs a node (expected: release NODE, its id or name); type help for the commands\n",
             type("release"));
     }
