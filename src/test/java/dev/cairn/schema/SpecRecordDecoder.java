@@ -297,7 +297,7 @@ public final class SpecRecordDecoder {
             case 4 -> sqlString(String.valueOf((char) (Character) v), out);
             case 9 -> sqlString((String) v, out);
             case 10 -> out.append("X'").append(((String) v).toLowerCase(java.util.Locale.ROOT)).append('\'');
-            case 13 -> sqlString(v.toString(), out.append("DATE "));
+            case 13 -> sqlString(v.toString(), out); // ISO-8601 in quotes (record-format.md §10)
             case 14 -> out.append(((BigDecimal) v).toString());
             case 15 -> {
                 KeyItem k = (KeyItem) v;
