@@ -60,8 +60,17 @@ final class BTree {
         this.cellBytesMax = capacity / 3;
     }
 
+    /** The value of the last put's overflow run (its bytes after the header); null after an inline put. */
+    private MemorySegment runValue;
+
+    /** The bytes the last put stored for {@code value}: its overflow run's, else {@code value} itself. */
+    MemorySegment storedValue(MemorySegment value) {
+        return runValue != null ? runValue : value;
+    }
+
     /** Inserts or replaces; true when the key was new. */
     boolean put(WriteTxn.MutableTree t, byte[] key, MemorySegment value) {
+        runValue = null;
         // An inline value's cell is written straight into the leaf when it fits; the byte[]
         // form is built only for splits (an overflow value's run is allocated first, as always).
         long cellLength = LEAF_CELL_HEADER + key.length + value.byteSize();
@@ -445,6 +454,7 @@ final class BTree {
         run.set(U32, RUN_PAGES_OFFSET, runPages);
         run.set(U32, RUN_VALUE_BYTES_OFFSET, (int) v);
         MemorySegment.copy(value, 0, run, HEADER_BYTES, v);
+        runValue = run.asSlice(HEADER_BYTES, v);
         tx.addRun(runId, run);
         return NodePage.overflowCell(key, (int) v, runId, txnId);
     }

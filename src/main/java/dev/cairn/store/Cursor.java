@@ -232,7 +232,7 @@ public final class Cursor implements AutoCloseable {
 
     /** Positioned, open, in a read transaction: the position needs no re-finding. */
     private boolean steady() {
-        return readOnly && positioned && !closed && !txn.closed;
+        return readOnly && positioned && !closed && !txn.closed && !txn.store.isClosed();
     }
 
     private void live() {

@@ -1,5 +1,7 @@
 package dev.cairn.store;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Page buffers the writer hands from one write transaction to the next, as LMDB keeps the
  * buffers of its committed dirty pages for reuse ({@code me_dpages}). A bulk load dirties a few
@@ -11,10 +13,11 @@ package dev.cairn.store;
  * after its transaction has ended ({@link WriteTxn#releasePages}): by then the commit has copied
  * it into the file, and nothing handed to callers refers to it (reads of a transaction's own
  * pages return copies, {@link ReadTxn#export}). At most {@code capacity} buffers are kept. It
- * also keeps the arrays the writer copies keys into ({@link #keyArray}).
+ * also keeps the arrays the writer copies keys into ({@link #keyArray}) and inline values
+ * ({@link #valueCopy}).
  */
 final class PagePool {
-    private final int pageBytes;
+    final int pageBytes;
     private final WriteTxn.Dirty[] free;
     private int size;
     private final byte[][] keyArrays = new byte[65][];
@@ -22,6 +25,20 @@ final class PagePool {
     PagePool(int pageBytes, int capacity) {
         this.pageBytes = pageBytes;
         this.free = new WriteTxn.Dirty[capacity];
+    }
+
+    /** A page's worth of bytes for a put's copy of an inline value; null until the first. */
+    private MemorySegment valueScratch;
+
+    /**
+     * A copy of {@code value} (shorter than a page) in one scratch page, valid until the next
+     * call: the bytes a put writes into its leaf and into the log alike.
+     */
+    MemorySegment valueCopy(MemorySegment value) {
+        long n = value.byteSize();
+        if (valueScratch == null) valueScratch = MemorySegment.ofArray(new byte[pageBytes]);
+        MemorySegment.copy(value, 0, valueScratch, 0, n);
+        return valueScratch.asSlice(0, n);
     }
 
     /**

@@ -558,7 +558,8 @@ public final class Store implements AutoCloseable {
     /**
      * The write transaction; blocks until no other is open.
      *
-     * @throws IllegalStateException the calling thread already holds it, the store is closed or read-only
+     * @throws IllegalStateException the calling thread already holds it (began it, or used it last
+     *         after another handed it on), the store is closed or read-only
      * @throws CorruptionException   damage was detected earlier; close and reopen the database
      */
     public WriteTxn beginWrite() {
@@ -605,6 +606,16 @@ public final class Store implements AutoCloseable {
             }
         }
         return freeSpace;
+    }
+
+    /** The thread now using the open write transaction (handed on from the one that began it). */
+    void writerIs(Thread thread) {
+        writerThread = thread;
+    }
+
+    /** True once close has begun: read transactions still open are unusable. */
+    boolean isClosed() {
+        return closed;
     }
 
     void endWrite(WriteTxn txn) {
@@ -886,7 +897,13 @@ public final class Store implements AutoCloseable {
 
     // ---------------------------------------------------------------- whole-store operations
 
-    /** Checks every page of the current snapshot (storage-format.md §7). */
+    /**
+     * Checks every page of the current snapshot (storage-format.md §7). After a logged commit
+     * (the usual durable one) it reads the free pages, which are the writer's: it waits while a
+     * write transaction is open.
+     *
+     * @throws IllegalStateException the calling thread is using the open write transaction
+     */
     public VerifyReport verify() {
         ReadTxn r = beginRead();
         long[] free = null;
@@ -910,13 +927,15 @@ public final class Store implements AutoCloseable {
      * Copies the current snapshot into targetDir (which must not hold a database), while
      * writers keep committing, and checks the copy: it is built in targetDir's
      * {@link BackupBuild#DIR} folder, opened and verified there, and moved into targetDir only
-     * then (storage-format.md §8). The copy opens as an ordinary database.
+     * then (storage-format.md §8). The copy opens as an ordinary database. After a logged commit
+     * it takes a checkpoint first, so it waits while a write transaction is open.
      *
      * @return the copy's verify report (ok)
      * @throws CorruptionException the copy does not verify (nothing is left in targetDir): this
      *     database's snapshot is damaged, the report's problems are in the message
      * @throws IllegalArgumentException a target that cannot take a backup (holds a database or a
      *     build folder, lies inside this folder, is a file)
+     * @throws IllegalStateException the calling thread is using the open write transaction
      */
     public VerifyReport backup(Path targetDir) {
         if (targetDir == null) throw new IllegalArgumentException("targetDir is null");

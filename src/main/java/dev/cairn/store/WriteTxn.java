@@ -175,18 +175,36 @@ public final class WriteTxn extends ReadTxn {
         }
     }
 
+    // The tree and the log must hold the same bytes, or a crash replays other data than the
+    // commit stored (probe 104: a key array another thread changed during a put corrupted the
+    // tree; a value changed during a put came back different after a crash). So a put reads
+    // the caller's key and value once each, into copies both take: the key into a pool array,
+    // an inline value into the pool's scratch page, a larger one into its overflow run, whose
+    // bytes the log then takes.
+
     /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
     public void put(String tree, byte[] key, byte[] value) {
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
-        putChecked(tree, key, MemorySegment.ofArray(value));
+        live();
+        putChecked(tree, keyCopy(key), MemorySegment.ofArray(value));
     }
 
-    /** Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long */
+    /**
+     * Inserts or replaces. @throws IllegalArgumentException no such tree, key or value too long,
+     * or a segment whose memory is freed (its arena closed)
+     */
     public void put(String tree, MemorySegment key, MemorySegment value) {
         checkKey(key);
         if (value == null) throw new IllegalArgumentException("value is null");
+        live();
+        checkAlive(key, "key");
+        checkAlive(value, "value");
         putChecked(tree, keyCopy(key), value);
+    }
+
+    private static void checkAlive(MemorySegment s, String what) {
+        if (!s.scope().isAlive()) throw new IllegalArgumentException(what + " segment's memory is freed (its arena is closed)");
     }
 
     /**
@@ -200,19 +218,27 @@ public final class WriteTxn extends ReadTxn {
         return b;
     }
 
-    /** The key is this call's own copy or the caller's array; the tree keeps neither. */
+    private byte[] keyCopy(byte[] key) {
+        byte[] b = pool.keyArray(key.length);
+        System.arraycopy(key, 0, b, 0, key.length);
+        return b;
+    }
+
+    /** The key is this call's own copy; the tree keeps none. */
     private void putChecked(String tree, byte[] key, MemorySegment value) {
-        live();
         if (value.byteSize() > Limits.VALUE_BYTES_MAX) {
             throw new IllegalArgumentException("value of " + value.byteSize() + " bytes (expected: <= "
                 + Limits.VALUE_BYTES_MAX + ")");
         }
         MutableTree t = mutable(tree);
+        // An inline value (at most a third of a page) read once, before anything changes.
+        if (value.byteSize() < pool.pageBytes) value = pool.valueCopy(value);
         try {
-            t.btree(this).put(t, key, value);
+            BTree btree = t.btree(this);
+            btree.put(t, key, value);
             t.changed = true;
             modCount++;
-            if (recording(tree, 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, value);
+            if (recording(tree, 2 + key.length + 4 + value.byteSize())) ops.put(tree, key, btree.storedValue(value));
         } catch (RuntimeException | Error e) {
             broken(e);
             throw e;
@@ -222,13 +248,21 @@ public final class WriteTxn extends ReadTxn {
     /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree */
     public boolean delete(String tree, byte[] key) {
         checkKey(key);
-        return delete(tree, MemorySegment.ofArray(key));
+        live();
+        return deleteChecked(tree, keyCopy(key));
     }
 
+    /** Removes the key; true if it was present. @throws IllegalArgumentException no such tree, a freed key segment */
     public boolean delete(String tree, MemorySegment key) {
-        live();
         checkKey(key);
+        live();
+        checkAlive(key, "key");
+        return deleteChecked(tree, keyCopy(key));
+    }
+
+    private boolean deleteChecked(String tree, byte[] keyBytes) {
         MutableTree t = mutable(tree);
+        MemorySegment key = MemorySegment.ofArray(keyBytes);
         try {
             boolean removed = t.btree(this).delete(t, key);
             if (removed) {
@@ -253,10 +287,23 @@ public final class WriteTxn extends ReadTxn {
         if (brokenBy == null) brokenBy = e;
     }
 
-    /** Refuses every use but abort and close once a change failed part-way ({@link #broken}). */
+    /** The thread that used this transaction last: the store's writer, for the checks of a second beginWrite. */
+    private Thread user;
+
+    /**
+     * Refuses every use but abort and close once a change failed part-way ({@link #broken}).
+     * Notes a new thread using the transaction (it may be handed on): that thread's beginWrite,
+     * verify or backup then throws rather than wait for itself (probe 104: it hung).
+     */
     @Override
     void live() {
+        if (closed) throw new IllegalStateException("write transaction " + newTxnId + " of " + store.directory() + " is closed");
         super.live();
+        Thread current = Thread.currentThread();
+        if (user != current) {
+            user = current;
+            store.writerIs(current);
+        }
         if (brokenBy != null) {
             throw new IllegalStateException("write transaction " + newTxnId + " of " + store.directory()
                 + " can only be aborted: a change in it failed part-way (" + brokenBy + ")", brokenBy);

@@ -195,50 +195,38 @@ class StoreMisuseTest {
     }
 
     /**
-     * A put that fails part-way (here: its value's memory is closed under it, after the path was
-     * copied and the count raised) breaks the transaction: commit refuses it, naming the cause,
-     * and nothing of it is stored. Before, the commit stored a tree whose count was one too high.
-     * A put refused for its arguments, before it changed anything, leaves the transaction usable.
+     * Probe 104: a write transaction handed to another thread made that thread's beginWrite and
+     * verify wait for ever (for itself); a closed write transaction's message named its base
+     * snapshot's txn id; a cursor of a read transaction kept moving after the store closed.
      */
     @Test
-    void aChangeThatFailsPartWayLeavesATransactionThatCanOnlyBeAborted() {
-        try (Store store = Store.open(dir)) {
+    void aHandedOnWriteTransactionItsClosedMessageAndCursorsAfterClose() throws Exception {
+        Store store = Store.open(dir);
+        try {
             try (WriteTxn w = store.beginWrite()) {
                 w.createTree("t");
-                for (int i = 0; i < 500; i++) w.put("t", b("key-" + (10_000 + i)), b("value-" + i));
+                for (int i = 0; i < 200; i++) w.put("t", b("key-" + (10_000 + i)), b("value-" + i));
                 w.commit();
             }
-            for (int size : new int[] {20, 100_000}) { // an inline value, and an overflow run
-                java.lang.foreign.MemorySegment gone;
-                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                    gone = arena.allocate(size);
-                }
-                java.lang.foreign.MemorySegment value = gone;
-                try (WriteTxn w = store.beginWrite()) {
-                    w.put("t", b("key-20000"), b("stored"));
-                    assertThrows(IllegalArgumentException.class, () -> w.put("none", b("k"), b("v")));
-                    w.put("t", b("key-20001"), b("stored too")); // still usable
-                    IllegalStateException failed = assertThrows(IllegalStateException.class,
-                        () -> w.put("t", java.lang.foreign.MemorySegment.ofArray(b("key-10250x")), value));
-                    IllegalStateException refused = assertThrows(IllegalStateException.class, w::commit);
-                    assertTrue(refused.getMessage().contains("can only be aborted: a change in it failed part-way"),
-                        refused.getMessage());
-                    assertSame(failed, refused.getCause());
-                    assertThrows(IllegalStateException.class, () -> w.get("t", b("key-20000")));
-                }
-                try (ReadTxn r = store.beginRead()) {
-                    assertEquals(500, r.count("t"), "value of " + size + " bytes");
-                    assertNull(r.get("t", b("key-20000")));
-                }
-                assertEquals(java.util.List.of(), store.verify().problems());
-            }
-            try (WriteTxn w = store.beginWrite()) { // the write slot is free again
-                w.put("t", b("key-20000"), b("stored"));
+            WriteTxn w = store.beginWrite();
+            long id = w.txnId();
+            java.util.concurrent.CompletableFuture<String> worker = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                w.put("t", b("key-20000"), b("from the worker"));
+                String said = assertThrows(IllegalStateException.class, store::beginWrite).getMessage();
+                assertThrows(IllegalStateException.class, store::verify);
                 w.commit();
-            }
-            try (ReadTxn r = store.beginRead()) {
-                assertEquals(501, r.count("t"));
-            }
+                return said;
+            });
+            assertTrue(worker.get(30, java.util.concurrent.TimeUnit.SECONDS).contains("already holds the write transaction"));
+            assertEquals("write transaction " + id + " of " + dir + " is closed",
+                assertThrows(IllegalStateException.class, () -> w.put("t", b("k"), b("v"))).getMessage());
+            ReadTxn r = store.beginRead();
+            Cursor c = r.cursor("t");
+            assertTrue(c.first());
+            store.close();
+            assertThrows(IllegalStateException.class, c::next);
+        } finally {
+            store.close();
         }
     }
 }
