@@ -47,6 +47,7 @@ public final class Cairn implements AutoCloseable {
      * @param nodeName          a readable name of this node (shown to other nodes holding check-outs); not blank
      * @param user              written as {@link RecordMeta#modifiedBy()} of every change
      * @param appId             the application id a server checks on connect; not blank
+     *                          (the three: at most 255 bytes of UTF-8 each)
      * @param eventBufferEvents events buffered per subscriber before it overflows (see {@link #events()})
      * @param idReserve         ids per tree a node linked to a server keeps in hand, so that it can
      *                          insert that many records while offline: while connected it asks the
@@ -60,11 +61,23 @@ public final class Cairn implements AutoCloseable {
             // Blank, other nodes would see a holder named "" and a console could not name it (release NODE).
             if (nodeName.isBlank()) throw new IllegalArgumentException("nodeName is blank (expected: a readable name of this node)");
             if (appId.isBlank()) throw new IllegalArgumentException("appId is blank (expected: the application's id, as its server has it)");
+            checkNameBytes("nodeName", nodeName);
+            checkNameBytes("user", user);
+            checkNameBytes("appId", appId);
             if (eventBufferEvents < 1) {
                 throw new IllegalArgumentException("eventBufferEvents " + eventBufferEvents + " (expected: >= 1)");
             }
             if (idReserve < 1 || idReserve > Database.ID_RESERVE_MAX) {
                 throw new IllegalArgumentException("idReserve " + idReserve + " (expected: 1 to " + Database.ID_RESERVE_MAX + ")");
+            }
+        }
+
+        /** Names are written into records and messages (Limits.NAME_BYTES_MAX): a longer one is refused here. */
+        private static void checkNameBytes(String what, String name) {
+            int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > dev.cairn.internal.Limits.NAME_BYTES_MAX) {
+                throw new IllegalArgumentException(what + " of " + bytes + " bytes of UTF-8 (expected: at most "
+                    + dev.cairn.internal.Limits.NAME_BYTES_MAX + ")");
             }
         }
 

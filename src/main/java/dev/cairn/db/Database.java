@@ -1059,9 +1059,12 @@ public final class Database implements AutoCloseable {
         long bytes = h.encodedBytes(body.length);
         if (bytes > Limits.RECORD_BYTES_MAX) {
             String subject = what instanceof Key<?> ? "record " + what : what + " into tree " + t.name;
+            // The metadata holds the user's name: another user's change of a record at the
+            // limit can go past it, unchanged data and all (probe 103).
             throw new IllegalArgumentException(subject + ": " + bytes
                 + " bytes with its metadata (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX
-                + ", what one sync frame carries)");
+                + ", what one sync frame carries; the metadata holds the user name, here "
+                + (bytes - body.length - RecordHeader.FIXED_BYTES) + " bytes, of whoever changes it)");
         }
         return h.encode(body);
     }

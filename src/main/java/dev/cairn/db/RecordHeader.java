@@ -90,6 +90,10 @@ public record RecordHeader(byte stateKind, int stateNumber, long createdMillis, 
         Check.that(metaIteration >= dataIteration, "metaIteration %d (expected: >= dataIteration %d)", metaIteration,
             dataIteration);
         byte[] by = modifiedBy.getBytes(StandardCharsets.UTF_8);
+        // Its length is a u16: longer, it wrapped and the record no longer read (probe 103).
+        if (by.length > 0xFFFF) {
+            throw new IllegalArgumentException("user name of " + by.length + " bytes of UTF-8 (expected: at most 65,535)");
+        }
         byte[] out = new byte[FIXED_BYTES + by.length + record.length];
         MemorySegment s = MemorySegment.ofArray(out);
         s.set(ValueLayout.JAVA_BYTE, 0, FORMAT);

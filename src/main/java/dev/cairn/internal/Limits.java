@@ -17,6 +17,19 @@ public final class Limits {
     public static final int TREE_DEPTH_MAX = 32;
     /** Longest tree name, bytes of UTF-8. */
     public static final int TREE_NAME_BYTES_MAX = 255;
+    /**
+     * Longest node name, user name and application id, bytes of UTF-8: a user name is written
+     * into every record it changes (database-layout.md §3, a u16 length), and names go into the
+     * server's messages (probe 103: a user name of 65,536 bytes wrapped its length and damaged
+     * the record; an app id or node name of 65,535 bytes made an error text too long to send,
+     * and the server stopped).
+     */
+    public static final int NAME_BYTES_MAX = 255;
+    /**
+     * Longest reason text of an Error or Refused, chars (sync-protocol.md §3): a longer one is
+     * cut, so that names quoted in it never take a message past its frame.
+     */
+    public static final int REASON_CHARS_MAX = 4096;
     /** Largest sync frame, bytes after its length field (sync-protocol.md §2). */
     public static final int FRAME_BYTES_MAX = 16 * 1024 * 1024;
     /**
@@ -25,6 +38,8 @@ public final class Limits {
      * fits {@link #FRAME_BYTES_MAX}. The server refuses larger ones (sync-protocol.md §5.1).
      */
     public static final int RECORD_BYTES_MAX = FRAME_BYTES_MAX - 64 * 1024;
+    /** Largest schema a tree takes, bytes of its encoded form: its SchemaDef must fit one frame (probe 103). */
+    public static final int SCHEMA_BYTES_MAX = FRAME_BYTES_MAX - 64 * 1024;
     /**
      * On a connection of protocol version 7 or older: the changes a node has in flight at most
      * (its send window, sync-protocol.md §4.1 step 3), and so the most Changes or Pushed one

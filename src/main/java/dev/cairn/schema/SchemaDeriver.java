@@ -82,11 +82,21 @@ final class SchemaDeriver {
 
     private Derived run() {
         define(rootType, rootType.getSimpleName());
+        Schema schema;
         try {
-            return new Derived(new Schema(defs), List.copyOf(classes));
+            schema = new Schema(defs);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(rootType.getName() + ": " + e.getMessage(), e);
         }
+        // A schema goes to the server in one frame (SchemaDef): a larger one stopped the node's
+        // sync for good, for every tree, once a record of it was written (probe 103).
+        int bytes = schema.toBytes().length;
+        if (bytes > dev.cairn.internal.Limits.SCHEMA_BYTES_MAX) {
+            throw new IllegalArgumentException(rootType.getName() + ": its schema takes " + bytes + " bytes (expected: at most "
+                + dev.cairn.internal.Limits.SCHEMA_BYTES_MAX + ", to travel in one sync frame): fewer or shorter enum constants"
+                + " and component names");
+        }
+        return new Derived(schema, List.copyOf(classes));
     }
 
     /** Index of the definition of {@code type}, defining it (and what it uses) on first sight. */

@@ -118,6 +118,7 @@ public sealed interface Message {
     record Error(int code, String text) implements Message {
         public Error {
             Objects.requireNonNull(text);
+            text = cut(text);
         }
 
         public int tag() {
@@ -173,6 +174,7 @@ public sealed interface Message {
         public Refused {
             Objects.requireNonNull(reason);
             Objects.requireNonNull(current);
+            reason = cut(reason);
         }
 
         public int tag() {
@@ -342,5 +344,18 @@ public sealed interface Message {
         public int tag() {
             return 17;
         }
+    }
+
+    /**
+     * A reason text of at most {@link dev.cairn.internal.Limits#REASON_CHARS_MAX} chars: a longer
+     * one (it quotes a peer's names) is cut, never inside a surrogate pair, and says so. Long, it
+     * took its message past the u16 string length or the frame, and the server stopped (probe 103).
+     */
+    static String cut(String text) {
+        int max = dev.cairn.internal.Limits.REASON_CHARS_MAX;
+        if (text.length() <= max) return text;
+        int end = max - 64;
+        if (Character.isHighSurrogate(text.charAt(end - 1))) end--;
+        return text.substring(0, end) + " ... (" + (text.length() - end) + " more chars cut)";
     }
 }
