@@ -608,9 +608,14 @@ public final class Store implements AutoCloseable {
         return freeSpace;
     }
 
-    /** The thread now using the open write transaction (handed on from the one that began it). */
+    /**
+     * The thread now using the open write transaction (handed on from the one that began it).
+     * Only while a transaction of {@link #beginWrite} holds the write slot: the log's replay at
+     * open runs one of its own, after which this thread's first beginWrite was refused as if it
+     * held one.
+     */
     void writerIs(Thread thread) {
-        writerThread = thread;
+        if (writerThread != null) writerThread = thread;
     }
 
     /** True once close has begun: read transactions still open are unusable. */

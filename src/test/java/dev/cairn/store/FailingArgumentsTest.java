@@ -153,6 +153,10 @@ class FailingArgumentsTest {
                 assertEquals(held.keySet(), replayed.keySet());
                 held.forEach((k, v) -> assertArrayEquals(v, replayed.get(k), "value of key " + k + " after the crash"));
                 assertEquals(List.of(), copy.verify().problems());
+                try (WriteTxn w = copy.beginWrite()) { // the replay's transaction left no writer behind (c02c230 did)
+                    w.put("t", b("after"), b("the crash"));
+                    w.commit();
+                }
             }
         } finally {
             stop.set(true);
