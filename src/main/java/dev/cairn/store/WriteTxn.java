@@ -231,7 +231,7 @@ public final class WriteTxn extends ReadTxn {
                 + Limits.VALUE_BYTES_MAX + ")");
         }
         MutableTree t = mutable(tree);
-        // An inline value (at most a third of a page) read once, before anything changes.
+        // A value shorter than a page (every inline one) is read once, before anything changes.
         if (value.byteSize() < pool.pageBytes) value = pool.valueCopy(value);
         try {
             BTree btree = t.btree(this);
