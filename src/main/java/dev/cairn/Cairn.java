@@ -61,9 +61,9 @@ public final class Cairn implements AutoCloseable {
             // Blank, other nodes would see a holder named "" and a console could not name it (release NODE).
             if (nodeName.isBlank()) throw new IllegalArgumentException("nodeName is blank (expected: a readable name of this node)");
             if (appId.isBlank()) throw new IllegalArgumentException("appId is blank (expected: the application's id, as its server has it)");
-            checkNameBytes("nodeName", nodeName);
-            checkNameBytes("user", user);
-            checkNameBytes("appId", appId);
+            checkNameBytes("nodeName", nodeName, "");
+            checkNameBytes("user", user, "");
+            checkNameBytes("appId", appId, "");
             if (eventBufferEvents < 1) {
                 throw new IllegalArgumentException("eventBufferEvents " + eventBufferEvents + " (expected: >= 1)");
             }
@@ -72,12 +72,15 @@ public final class Cairn implements AutoCloseable {
             }
         }
 
-        /** Names are written into records and messages (Limits.NAME_BYTES_MAX): a longer one is refused here. */
-        private static void checkNameBytes(String what, String name) {
+        /**
+         * Names are written into records and messages (Limits.NAME_BYTES_MAX): a longer one is
+         * refused, by these options and by a server for its app id; {@code why} ends the message.
+         */
+        static void checkNameBytes(String what, String name, String why) {
             int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (bytes > dev.cairn.internal.Limits.NAME_BYTES_MAX) {
                 throw new IllegalArgumentException(what + " of " + bytes + " bytes of UTF-8 (expected: at most "
-                    + dev.cairn.internal.Limits.NAME_BYTES_MAX + ")");
+                    + dev.cairn.internal.Limits.NAME_BYTES_MAX + why + ")");
             }
         }
 

@@ -109,10 +109,7 @@ public final class CairnServer implements AutoCloseable {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(appId, "appId");
         if (appId.isBlank()) throw new IllegalArgumentException("appId is blank (expected: the application's id, as its nodes have it)");
-        if (appId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > dev.cairn.internal.Limits.NAME_BYTES_MAX) {
-            throw new IllegalArgumentException("appId of " + appId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-                + " bytes of UTF-8 (expected: at most " + dev.cairn.internal.Limits.NAME_BYTES_MAX + ", as its nodes have it)");
-        }
+        Cairn.Options.checkNameBytes("appId", appId, ", as its nodes have it");
         if (rangeIds < 1) throw new IllegalArgumentException("rangeIds " + rangeIds + " (expected: >= 1)");
         if (address.isUnresolved()) {
             // Checked before the database is opened, which would create one in a new folder.

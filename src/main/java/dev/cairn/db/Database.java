@@ -370,7 +370,7 @@ public final class Database implements AutoCloseable {
             // form, which an older Cairn reads, has no room for it). Never deleted: a later,
             // higher range supersedes it.
             if (pool.issuedHigh() > pool.high()) {
-                b.txn.put(Layout.NODE, Layout.issuedHighKey(t.name), java.nio.ByteBuffer.allocate(4).putInt(pool.issuedHigh()).array());
+                b.txn.put(Layout.NODE, Layout.issuedHighKey(t.name), Layout.intBytes(pool.issuedHigh()));
             }
         });
         if (b.outboxTouched) b.txn.put(Layout.NODE, Layout.OUTBOX_NEXT, Layout.longBytes(b.outboxNext));
@@ -646,7 +646,7 @@ public final class Database implements AutoCloseable {
                 throw new CorruptionException("issued high of tree " + name + " in " + directory + ": " + issued.byteSize()
                     + " bytes (expected: 4)");
             }
-            pool.markIssued(issued.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0));
+            pool.markIssued(Layout.intOf(issued));
         }
         TreeState t = new TreeState(name, versioned, versions, pool);
         t.dataFromVersion = dataFromVersion;

@@ -196,6 +196,15 @@ public final class Layout {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    static byte[] intBytes(int v) {
+        return ByteBuffer.allocate(4).putInt(v).array();
+    }
+
+    /** The big-endian int a 4-byte value holds. */
+    static int intOf(MemorySegment s) {
+        return s.get(I32, 0);
+    }
+
     static byte[] longBytes(long v) {
         return ByteBuffer.allocate(8).putLong(v).array();
     }

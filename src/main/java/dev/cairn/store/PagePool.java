@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  * ({@link #valueCopy}).
  */
 final class PagePool {
-    final int pageBytes;
+    private final int pageBytes;
     private final WriteTxn.Dirty[] free;
     private int size;
     private final byte[][] keyArrays = new byte[65][];

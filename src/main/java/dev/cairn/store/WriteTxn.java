@@ -232,7 +232,7 @@ public final class WriteTxn extends ReadTxn {
         }
         MutableTree t = mutable(tree);
         // A value shorter than a page (every inline one) is read once, before anything changes.
-        if (value.byteSize() < pool.pageBytes) value = pool.valueCopy(value);
+        if (value.byteSize() < file.pageBytes) value = pool.valueCopy(value);
         try {
             BTree btree = t.btree(this);
             btree.put(t, key, value);

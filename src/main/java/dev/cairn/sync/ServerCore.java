@@ -716,7 +716,7 @@ public final class ServerCore implements AutoCloseable {
     static final int JOURNAL_TREES_MAX = 20;
 
     /** The trees of a Hello for the journal: "all", or up to {@link #JOURNAL_TREES_MAX} names and how many more. */
-    static String treeList(java.util.List<String> trees) {
+    static String treeList(List<String> trees) {
         if (trees.isEmpty()) return "all";
         if (trees.size() <= JOURNAL_TREES_MAX) return String.join(", ", trees);
         return String.join(", ", trees.subList(0, JOURNAL_TREES_MAX)) + " and " + (trees.size() - JOURNAL_TREES_MAX) + " more";
