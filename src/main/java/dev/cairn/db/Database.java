@@ -870,7 +870,18 @@ public final class Database implements AutoCloseable {
         return changed == null ? t.pool : changed;
     }
 
+    /** {@link #outbox(ChangeKind, Key, RecordHeader, long)} of a change that is not CHANGED. */
     private void outbox(ChangeKind kind, Key<?> key, RecordHeader h) {
+        outbox(kind, key, h, Outbox.NO_BASE);
+    }
+
+    /**
+     * Writes the outbox entry of a change whose header is now {@code h}. {@code before}: for a
+     * CHANGED, the metaIteration the change was made on (the record's before it), which becomes
+     * the entry's base unless the entry replaces a pending one, whose base it keeps
+     * (database-layout.md §6).
+     */
+    private void outbox(ChangeKind kind, Key<?> key, RecordHeader h, long before) {
         // Never linked: the server has seen none of the records, so all are pending; the link
         // writes their entries (materializeOutbox), and until then the outbox stays empty.
         if (serverId == null) return;
@@ -889,12 +900,15 @@ public final class Database implements AutoCloseable {
         // receiver may not have yet): its group starts at the earlier of the two (§6).
         long oldStart = old == null ? -1 : Outbox.groupStartOf(b.txn, k, old);
         long groupStart = old == null ? b.outboxStart : Math.min(b.outboxStart, oldStart);
+        // A pending CHANGED replaced keeps the base its first change was made on: the server
+        // has none of the entry's changes yet (an older Cairn's entry has none: none here either).
+        long base = kind != ChangeKind.CHANGED ? Outbox.NO_BASE : old == null ? before : Outbox.baseOf(b.txn, k, old);
         putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, kind, key.tree(), key.id(), key.revision(),
-            h.metaIteration(), h.dataIteration(), groupStart), old, oldStart);
+            h.metaIteration(), h.dataIteration(), groupStart), old, oldStart, base);
     }
 
-    private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old, long oldStart) {
-        Outbox.put(b.txn, e, old, oldStart);
+    private static void putOutbox(Batch b, Layout.OutboxEntry e, MemorySegment old, long oldStart, long base) {
+        Outbox.put(b.txn, e, old, oldStart, base);
         b.outboxTouched = true;
     }
 
@@ -916,7 +930,7 @@ public final class Database implements AutoCloseable {
                     MemorySegment k = c.key();
                     RecordHeader h = RecordHeader.decode(c.value(), t.dataTree);
                     putOutbox(b, new Layout.OutboxEntry(b.outboxNext++, ChangeKind.CREATED, name, Layout.idOf(k),
-                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration(), b.outboxStart), null, -1);
+                        Layout.revisionOf(k), h.metaIteration(), h.dataIteration(), b.outboxStart), null, -1, Outbox.NO_BASE);
                 }
             }
         }
@@ -1107,7 +1121,7 @@ public final class Database implements AutoCloseable {
         byte[] value = recordValue(t, key, next, Layout.copy(newBody)); // refused for its size before an index notes it
         indexCheck(t, key, oldBody, newBody);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
-        outbox(ChangeKind.CHANGED, key, next);
+        outbox(ChangeKind.CHANGED, key, next, h.metaIteration());
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
 
@@ -1176,6 +1190,7 @@ public final class Database implements AutoCloseable {
         changeMeta(t, key, h.withState(h.stateKind(), n));
     }
 
+    /** Stores {@code h}, the record's header with its new state, as a change of the state alone. */
     private void changeMeta(TreeState t, Key<?> key, RecordHeader h) {
         refuseWhileVisited(t, "state change", key);
         MemorySegment body = RecordHeader.body(stored(t, key));
@@ -1185,7 +1200,7 @@ public final class Database implements AutoCloseable {
         // unchanged), as they do when one arrives from the server.
         indexUnchecked(t, key, body, body);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
-        outbox(ChangeKind.CHANGED, key, next);
+        outbox(ChangeKind.CHANGED, key, next, h.metaIteration()); // h: the stored header with the new state
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }
 

@@ -48,6 +48,14 @@ public final class Layout {
      */
     public static final String OUTBOX_START = "cairn.outboxstart";
     /**
+     * The {@link #OUTBOX} key of a CHANGED entry → {@code sequence:i64, baseMeta:i64}: the
+     * metaIteration of the server's version the entry's pending change was made on, which a
+     * version 9 Change carries (database-layout.md §6, sync-protocol.md §5.1). A row whose
+     * sequence is not its entry's is stale (an older Cairn replaced or dropped the entry) and
+     * counts as none.
+     */
+    public static final String OUTBOX_BASE = "cairn.outboxbase";
+    /**
      * {@code treeName, 0x00, id:i32} → {@code revision:i32}: the highest revision above 0 of that
      * id removed here or by the server (a versioned tree's tombstone, database-layout.md §2, §5),
      * which newRevision never hands out again.

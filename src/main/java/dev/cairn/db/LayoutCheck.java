@@ -75,6 +75,7 @@ public final class LayoutCheck {
         }
         orderProblems(r, !groupStarts.isEmpty(), problems);
         startProblems(r, !groupStarts.isEmpty(), problems);
+        baseProblems(r, problems);
         groupProblems(r, groupStarts, problems);
         return problems;
     }
@@ -107,6 +108,39 @@ public final class LayoutCheck {
                         problems.add(what + ": groupStart " + groupStart + " (expected: 0 up to below its entry's"
                             + " sequence " + sequence + ")");
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds a problem for every {@code cairn.outboxbase} row that is not 16 bytes, or whose entry
+     * (the one with the row's sequence) is not CHANGED or has a metaIteration at or below the
+     * row's base. A row whose record has no entry, or an entry of another sequence, is stale
+     * (an older Cairn replaced or dropped the entry): it counts as none, and is no problem.
+     */
+    private static void baseProblems(ReadTxn r, List<String> problems) {
+        if (!r.hasTree(Layout.OUTBOX_BASE)) return; // a database of before it: open makes it
+        try (Cursor c = r.cursor(Layout.OUTBOX_BASE)) {
+            for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
+                byte[] key = Layout.copy(c.key());
+                String what = Layout.OUTBOX_BASE + " row " + outboxKeyText(key);
+                if (c.value().byteSize() != Outbox.BASE_ROW_BYTES) {
+                    problems.add(what + ": a value of " + c.value().byteSize() + " bytes (expected: sequence:i64, baseMeta:i64)");
+                    continue;
+                }
+                MemorySegment entry = r.get(Layout.OUTBOX, key);
+                if (entry == null || entry.byteSize() != Layout.OutboxEntry.VALUE_BYTES
+                        || Outbox.sequenceOf(entry) != c.value().get(I64, 0)) {
+                    continue;
+                }
+                Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(key, Layout.copy(entry));
+                long base = c.value().get(I64, 8);
+                if (e.kind() != ChangeKind.CHANGED) {
+                    problems.add(what + ": names entry " + e.sequence() + ", which is " + e.kind() + " (expected: CHANGED)");
+                } else if (base < 0 || base >= e.metaIteration()) {
+                    problems.add(what + ": base metaIteration " + base + " (expected: 0 up to below its entry's "
+                        + e.metaIteration() + ")");
                 }
             }
         }

@@ -12,20 +12,26 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The outbox's four trees (spec/database-layout.md §6): {@code cairn.outbox} holds one entry per
+ * The outbox's five trees (spec/database-layout.md §6): {@code cairn.outbox} holds one entry per
  * record with a pending change, {@code cairn.outboxorder} the same entries by sequence, so that
  * sync reads the oldest few without listing them all, {@code cairn.outboxgroup} the same
  * entries by group start, so that it finds where it may cut them ({@link OutboxGroups}), and
  * {@code cairn.outboxstart} the group start of each entry whose group starts before its
- * sequence. The group start is kept out of the entry's value so that an older Cairn, which takes
- * only 25-byte values, still reads and syncs the outbox. Every write goes through here, so the
- * four agree.
+ * sequence, and {@code cairn.outboxbase} the server version a CHANGED entry's change was made on.
+ * The group start and the base are kept out of the entry's value so that an older Cairn, which
+ * takes only 25-byte values, still reads and syncs the outbox. Every write goes through here, so
+ * the five agree.
  */
 final class Outbox {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
-    private static final String[] TREES = {Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START};
+    private static final String[] TREES = {Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START,
+        Layout.OUTBOX_BASE};
     private static final byte[] NONE = new byte[0];
+    /** The base of an entry that has none: not CHANGED, or made by a Cairn of before {@link Layout#OUTBOX_BASE}. */
+    static final long NO_BASE = -1;
+    /** Bytes of a {@link Layout#OUTBOX_BASE} row: {@code sequence:i64, baseMeta:i64}. */
+    static final int BASE_ROW_BYTES = 16;
 
     private Outbox() { }
 
@@ -54,6 +60,23 @@ final class Outbox {
         return entry.byteSize() == Layout.OutboxEntry.GROUPED_VALUE_BYTES;
     }
 
+    /**
+     * The base metaIteration of the entry {@code entry} stored under {@code key} (see {@link
+     * Layout#OUTBOX_BASE}): its row's when the row holds the entry's sequence and a base from 0
+     * to below the entry's metaIteration, else {@link #NO_BASE} (no row, a stale or damaged one:
+     * the change goes without a base, as an older Cairn sends it).
+     */
+    static long baseOf(ReadTxn r, byte[] key, MemorySegment entry) {
+        if (!r.hasTree(Layout.OUTBOX_BASE) || entry.byteSize() < Layout.OutboxEntry.VALUE_BYTES
+                || Layout.OutboxEntry.kindOf(entry) != dev.cairn.ChangeKind.CHANGED) {
+            return NO_BASE;
+        }
+        MemorySegment row = r.get(Layout.OUTBOX_BASE, key);
+        if (row == null || row.byteSize() != BASE_ROW_BYTES || row.get(I64, 0) != sequenceOf(entry)) return NO_BASE;
+        long base = row.get(I64, 8);
+        return base >= 0 && base < entry.get(I64, 9) ? base : NO_BASE; // metaIteration: after sequence and kind
+    }
+
     /** The entry a stored key and value hold, with its group start (from {@code cairn.outboxstart} if there). */
     static Layout.OutboxEntry read(ReadTxn r, byte[] key, MemorySegment value) {
         Layout.OutboxEntry e = Layout.OutboxEntry.fromStored(key, Layout.copy(value));
@@ -67,27 +90,39 @@ final class Outbox {
 
     /**
      * Stores {@code e} for its record, replacing the record's earlier entry {@code old} (the
-     * value the caller read for that key in this transaction, or null).
+     * value the caller read for that key in this transaction, or null), with no base.
      */
     static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old) {
-        put(txn, e, old, old == null ? -1 : groupStartOf(txn, e.key(), old));
+        put(txn, e, old, old == null ? -1 : groupStartOf(txn, e.key(), old), NO_BASE);
     }
 
-    /** {@link #put(WriteTxn, Layout.OutboxEntry, MemorySegment)}, given {@code old}'s group start (when old is not null). */
-    static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old, long oldStart) {
+    /**
+     * {@link #put(WriteTxn, Layout.OutboxEntry, MemorySegment)}, given {@code old}'s group start
+     * (when old is not null), and {@code base}, the metaIteration the change of a CHANGED entry
+     * was made on ({@link #NO_BASE}: none, for any other kind).
+     */
+    static void put(WriteTxn txn, Layout.OutboxEntry e, MemorySegment old, long oldStart, long base) {
         byte[] k = e.key();
         boolean row = e.groupStart() != e.sequence();
+        if (base != NO_BASE && (e.kind() != dev.cairn.ChangeKind.CHANGED || base < 0 || base >= e.metaIteration())) {
+            throw new IllegalArgumentException("outbox entry " + e + " with base metaIteration " + base
+                + " (expected: a CHANGED entry's, 0 up to below its metaIteration)");
+        }
         if (old != null) {
             long s = sequenceOf(old);
             txn.delete(Layout.OUTBOX_ORDER, Layout.longBytes(s));
             txn.delete(Layout.OUTBOX_GROUP, groupKey(oldStart, s));
             if (oldStart != s && !row) txn.delete(Layout.OUTBOX_START, k);
+            if (base == NO_BASE) txn.delete(Layout.OUTBOX_BASE, k);
         }
         txn.put(Layout.OUTBOX, k, e.value());
         txn.put(Layout.OUTBOX_ORDER, Layout.longBytes(e.sequence()), k);
         txn.put(Layout.OUTBOX_GROUP, groupKey(e.groupStart(), e.sequence()), NONE);
         // Most entries start their own group (a batch's first, a single-record batch): no row.
         if (row) txn.put(Layout.OUTBOX_START, k, Layout.longBytes(e.groupStart()));
+        if (base != NO_BASE) {
+            txn.put(Layout.OUTBOX_BASE, k, java.nio.ByteBuffer.allocate(BASE_ROW_BYTES).putLong(e.sequence()).putLong(base).array());
+        }
     }
 
     /** Drops the entry of the record {@code key} (an outbox key); false if it had none. */
@@ -112,6 +147,7 @@ final class Outbox {
             throw missing(key, value, Layout.OUTBOX_GROUP);
         }
         if (g != s) txn.delete(Layout.OUTBOX_START, key);
+        txn.delete(Layout.OUTBOX_BASE, key);
         return true;
     }
 
@@ -161,7 +197,7 @@ final class Outbox {
         return new Window(list, -1);
     }
 
-    /** True when the outbox's four trees exist and are empty. */
+    /** True when the outbox's five trees exist and are empty. */
     static boolean isEmpty(ReadTxn r) {
         for (String tree : TREES) {
             if (!r.hasTree(tree) || r.count(tree) > 0) return false;
@@ -169,7 +205,7 @@ final class Outbox {
         return true;
     }
 
-    /** Drops every entry (the four trees stay, empty). */
+    /** Drops every entry (the five trees stay, empty). */
     static void clear(WriteTxn txn) {
         for (String tree : TREES) {
             if (txn.hasTree(tree)) txn.dropTree(tree);
@@ -190,7 +226,8 @@ final class Outbox {
     static boolean indexesMatch(ReadTxn r) {
         for (String tree : TREES) if (!r.hasTree(tree)) return false;
         long n = r.count(Layout.OUTBOX);
-        if (r.count(Layout.OUTBOX_ORDER) != n || r.count(Layout.OUTBOX_GROUP) != n || r.count(Layout.OUTBOX_START) > n) {
+        if (r.count(Layout.OUTBOX_ORDER) != n || r.count(Layout.OUTBOX_GROUP) != n || r.count(Layout.OUTBOX_START) > n
+                || r.count(Layout.OUTBOX_BASE) > n) {
             return false;
         }
         if (n == 0) return true;
@@ -230,6 +267,16 @@ final class Outbox {
             }
         }
         for (byte[] k : stale) txn.delete(Layout.OUTBOX_START, k);
+        txn.createTree(Layout.OUTBOX_BASE);
+        stale.clear();
+        try (Cursor c = txn.cursor(Layout.OUTBOX_BASE)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                byte[] k = Layout.copy(c.key());
+                MemorySegment v = txn.get(Layout.OUTBOX, k);
+                if (v == null || baseOf(txn, k, v) == NO_BASE) stale.add(k);
+            }
+        }
+        for (byte[] k : stale) txn.delete(Layout.OUTBOX_BASE, k);
         List<byte[]> grouped = new ArrayList<>(); // keys of 33-byte values, rewritten below
         try (Cursor c = txn.cursor(Layout.OUTBOX)) {
             for (boolean ok = c.first(); ok; ok = c.next()) {

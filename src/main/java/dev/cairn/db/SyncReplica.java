@@ -698,11 +698,9 @@ public final class SyncReplica implements Replica {
     public Outgoing outgoing(Pending p) {
         Key<?> key = p.key();
         return db.readOrWrite(r -> {
-            MemorySegment e = r.get(Layout.OUTBOX, Layout.checkoutKey(key.tree(), key.id(), key.revision()));
-            if (e == null || e.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0)
-                != p.outboxSeq()) {
-                return null;
-            }
+            byte[] ok = Layout.checkoutKey(key.tree(), key.id(), key.revision());
+            MemorySegment e = r.get(Layout.OUTBOX, ok);
+            if (e == null || Outbox.sequenceOf(e) != p.outboxSeq()) return null;
             if (p.kind() == Message.Kind.REMOVED) {
                 return new Outgoing(new Message.Change(p.outboxSeq(), key, p.kind(), 0, new byte[0]), null);
             }
@@ -711,7 +709,10 @@ public final class SyncReplica implements Replica {
             if (v == null) return null;
             Schema schema = t.versions.get(RecordCodec.versionOf(RecordHeader.body(v)));
             Message.SchemaDef def = new Message.SchemaDef(t.name, t.versioned, schema.fingerprint(), schema.toBytes());
-            return new Outgoing(new Message.Change(p.outboxSeq(), key, p.kind(), schema.fingerprint(), Layout.copy(v)), def);
+            // The base goes to a version 9 server only: the session strips it below (Change.withoutBase).
+            long base = Outbox.baseOf(r, ok, e);
+            return new Outgoing(new Message.Change(p.outboxSeq(), key, p.kind(), schema.fingerprint(), Layout.copy(v),
+                base == Outbox.NO_BASE ? Message.Change.NO_BASE : base), def);
         });
     }
 

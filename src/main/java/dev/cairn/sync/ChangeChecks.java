@@ -120,15 +120,25 @@ final class ChangeChecks {
 
     /**
      * True for a change of the record's state alone (release, state number), which needs no
-     * check-out (database-layout.md §5): the stored dataIteration under a later metaIteration,
-     * so concurrent state changes are ordered by metaIteration. Its data is not taken: the
-     * server keeps the stored record bytes (onChange).
+     * check-out (database-layout.md §5), made on the stored version by {@code client}: the
+     * stored dataIteration under a later metaIteration and, when the change names its base
+     * (version 9), made on the stored version: its base is the stored metaIteration, or below it
+     * when {@code client} made the stored version (its own change, accepted while this one was
+     * pending: a node sends a record's changes in order, each after the last one's answer, so
+     * its pending change holds that one). Without a base (a node of before version 9) the
+     * server cannot tell how many changes the node's metaIteration counts since the version
+     * it had, and only orders state changes by it: a stale one counting more changes wins
+     * (sync-protocol.md §5.1). Its data is not taken: the server keeps the stored record bytes
+     * (onChange).
      */
-    static boolean stateChangeOnly(Message.Change c, Message.Pushed current) {
+    static boolean stateChangeOnly(Message.Change c, Message.Pushed current, UUID client) {
         if (c.kind() != Message.Kind.CHANGED) return false;
         byte[] v = c.value();
         byte[] s = current.value();
-        return Bytes.dataIteration(v) == Bytes.dataIteration(s) && Bytes.metaIteration(v) > Bytes.metaIteration(s);
+        long storedMeta = Bytes.metaIteration(s);
+        if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= storedMeta) return false;
+        long base = c.baseMeta();
+        return base == Message.Change.NO_BASE || base == storedMeta || base < storedMeta && lastWriter(current, client);
     }
 
     /**

@@ -986,7 +986,8 @@ public final class ClientSession {
             schemas.putIfAbsent(SchemaRef.of(o.schema()), o.schema());
             out.accept(o.schema());
         }
-        out.accept(o.change());
+        // A version 8 or older server's decoder refuses a Change with a base (tag 20).
+        out.accept(version >= 9 ? o.change() : o.change().withoutBase());
         sentThrough = Math.max(sentThrough, p.outboxSeq());
         inFlight.put(p.key(), new Sent(p.outboxSeq(), o.change().value().length));
         inFlightBytes += o.change().value().length;

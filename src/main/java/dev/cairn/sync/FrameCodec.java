@@ -40,9 +40,12 @@ public final class FrameCodec {
      * 8 raised a Group's bound and the node's send window from 256 changes to 4,096 ({@link
      * #groupChangesMax}), so that larger write batches reach other nodes whole, and nothing
      * else: its frames are those of 7 (this decoder takes a Group of up to 4,096 on any
-     * connection; the session and the server hold a version 7 one to 256).
+     * connection; the session and the server hold a version 7 one to 256). 9 added Change with a
+     * base (tag 20): the server version a node's change of a record was made on, so that the
+     * server takes a change of the state alone from a node without the check-out only on that
+     * version (sync-protocol.md §5.1), and nothing else.
      */
-    public static final int PROTOCOL_VERSION = 8;
+    public static final int PROTOCOL_VERSION = 9;
     /**
      * The oldest version a server accepts: a version 2 connection runs as before version 3 (no
      * Ping, Pong or idle close). A client that a server refuses by version offers the version
@@ -128,9 +131,25 @@ public final class FrameCodec {
         return new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(c.value())};
     }
 
-    /** A Change's fields up to its value's bytes: those follow (spec/sync-protocol.md §3, tag 5). */
+    /**
+     * A Change's fields up to its value's bytes: those follow (spec/sync-protocol.md §3, tag 5;
+     * tag 20 has the base metaIteration before the value's length).
+     */
     private static Writer changeHead(Writer w, Message.Change c) {
-        return w.i64(c.outboxSeq()).key(c.key()).u8(c.kind().ordinal()).i64(c.fingerprint()).i32(c.value().length);
+        w.i64(c.outboxSeq()).key(c.key()).u8(c.kind().ordinal()).i64(c.fingerprint());
+        if (c.baseMeta() != Message.Change.NO_BASE) w.i64(c.baseMeta());
+        return w.i32(c.value().length);
+    }
+
+    /** Tag 20: a Change with its base metaIteration (version 9). */
+    private static Message.Change changeWithBase(Reader r) {
+        long outboxSeq = r.i64();
+        Key<?> key = r.key();
+        Message.Kind kind = r.kind();
+        long fingerprint = r.i64();
+        long base = r.i64();
+        if (base == Message.Change.NO_BASE) throw new ProtocolException("Change (tag 20) of " + key + " with base metaIteration -1");
+        return new Message.Change(outboxSeq, key, kind, fingerprint, r.bytes(), base);
     }
 
     private static void pushed(Writer w, Message.Pushed p) {
@@ -148,6 +167,7 @@ public final class FrameCodec {
                 case 3 -> new Message.Error(r.u16(), r.str());
                 case 4 -> new Message.SchemaDef(r.str(), r.bool(), r.i64(), r.bytes());
                 case 5 -> new Message.Change(r.i64(), r.key(), r.kind(), r.i64(), r.bytes());
+                case 20 -> changeWithBase(r);
                 case 6 -> new Message.Ack(r.i64(), r.key(), r.i64());
                 case 7 -> new Message.Refused(r.i64(), r.u16(), r.str(), pushed(r));
                 case 8 -> pushed(r);
@@ -162,7 +182,7 @@ public final class FrameCodec {
                 case 17 -> new Message.Pong();
                 case 18 -> new Message.CaughtUpTo(r.i64(), r.i64());
                 case 19 -> new Message.Group(r.u16());
-                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..19)");
+                default -> throw new ProtocolException("unknown message tag " + tag + " (expected: 1..20)");
             };
             if (body.hasRemaining()) {
                 throw new ProtocolException("message tag " + tag + " has " + body.remaining() + " trailing bytes");

@@ -138,8 +138,17 @@ public sealed interface Message {
         }
     }
 
-    /** C→S: one outbox entry. {@code value} is header + record bytes, empty for REMOVED. */
-    record Change(long outboxSeq, Key<?> key, Kind kind, long fingerprint, byte[] value) implements Message {
+    /**
+     * C→S: one outbox entry. {@code value} is header + record bytes, empty for REMOVED. {@code
+     * baseMeta}, version 9 (tag 20), for a CHANGED only: the metaIteration of the server's
+     * version the node's pending change was made on, so that the server takes a change of the
+     * state alone from a node without the check-out only on the version it was made on
+     * (sync-protocol.md §5.1); {@link #NO_BASE} when not sent (tag 5).
+     */
+    record Change(long outboxSeq, Key<?> key, Kind kind, long fingerprint, byte[] value, long baseMeta) implements Message {
+        /** {@code baseMeta} of a Change that names no base: tag 5, as before version 9. */
+        public static final long NO_BASE = -1;
+
         public Change {
             Objects.requireNonNull(key);
             Objects.requireNonNull(kind);
@@ -148,10 +157,24 @@ public sealed interface Message {
                 throw new IllegalArgumentException("change " + kind + " with " + value.length
                     + " value bytes (expected: empty exactly for REMOVED)");
             }
+            if (baseMeta != NO_BASE && (kind != Kind.CHANGED || baseMeta < 0 || baseMeta > Limits.ITERATION_MAX)) {
+                throw new IllegalArgumentException("change " + kind + " of " + key + " with base metaIteration " + baseMeta
+                    + " (expected: a base for CHANGED only, 0 to ITERATION_MAX " + Limits.ITERATION_MAX + ")");
+            }
+        }
+
+        /** A change that names no base (tag 5). */
+        public Change(long outboxSeq, Key<?> key, Kind kind, long fingerprint, byte[] value) {
+            this(outboxSeq, key, kind, fingerprint, value, NO_BASE);
+        }
+
+        /** This change without its base: as sent on a connection below version 9. */
+        public Change withoutBase() {
+            return baseMeta == NO_BASE ? this : new Change(outboxSeq, key, kind, fingerprint, value);
         }
 
         public int tag() {
-            return 5;
+            return baseMeta == NO_BASE ? 5 : 20;
         }
     }
 

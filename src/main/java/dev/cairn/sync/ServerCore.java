@@ -450,6 +450,12 @@ public final class ServerCore implements AutoCloseable {
         switch (m) {
             case Message.SchemaDef d -> onSchema(p, d);
             case Message.Change c -> {
+                if (c.baseMeta() != Message.Change.NO_BASE && p.version < 9) {
+                    // A version 8 decoder refuses tag 20: no node sends it on such a connection.
+                    fail(p, ErrorCode.PROTOCOL, "Change with a base (tag 20) of " + c.key() + " on a protocol version "
+                        + p.version + " connection (expected: version 9)");
+                    return;
+                }
                 if (p.group == null) onChange(p, c);
                 else hold(p, c);
             }
@@ -1100,7 +1106,7 @@ public final class ServerCore implements AutoCloseable {
             return ErrorCode.REMOVED + " " + key + " was removed and cannot come back";
         }
         UUID holder = checkOuts.holder(key);
-        if (!holder.equals(p.clientId) && !ChangeChecks.stateChangeOnly(c, current)) {
+        if (!holder.equals(p.clientId) && !ChangeChecks.stateChangeOnly(c, current, p.clientId)) {
             String since = changedSince(p, c, current);
             if (since != null) return since;
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"

@@ -105,7 +105,7 @@ class LayoutTest {
         assertEquals(List.of(), outbox(), "dropped at open");
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
             assertEquals(Set.copyOf(List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
-                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
+                Layout.CHECKOUTS, Layout.OUTBOX, Layout.OUTBOX_ORDER, Layout.OUTBOX_GROUP, Layout.OUTBOX_START, Layout.OUTBOX_BASE, Layout.CLASSES, Layout.REMOVED_REVISIONS, "data:Part",
                 "data:Doc")),
                 Set.copyOf(r.treeNames()));
             assertEquals(1, java.nio.ByteBuffer.wrap(Layout.copy(r.get(Layout.CLASSES, Layout.utf8("Part")))).getInt(),
@@ -417,6 +417,64 @@ class LayoutTest {
             }
         }
         return rows;
+    }
+
+    /** Each {@code cairn.outboxbase} row as {@code tree/id@sequence base B}, the sequence the row's own. */
+    private List<String> baseRows() {
+        List<String> rows = new ArrayList<>();
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead(); Cursor c = r.cursor(Layout.OUTBOX_BASE)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) {
+                java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(Layout.copy(c.key()), 5, 8); // "Part", 0x00
+                java.nio.ByteBuffer v = java.nio.ByteBuffer.wrap(Layout.copy(c.value()));
+                rows.add("Part/" + k.getInt() + "@" + v.getLong() + " base " + v.getLong());
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * {@code cairn.outboxbase} (database-layout.md §6): a CHANGED entry's row keeps the base its
+     * first change was made on when later changes replace the entry; cairn verify checks each
+     * row; a row of another sequence (an older Cairn rewrote the entry) counts as none; one
+     * whose entry is gone is dropped by the rebuild at open.
+     */
+    @Test
+    void baseRowsKeepTheFirstChangesBaseAreCheckedAndAStaleOneCountsAsNone() {
+        List<Key<Part>> keys = linkedWithGroupedBatches();
+        int id0 = keys.get(0).id();
+        int id1 = keys.get(1).id();
+        int id2 = keys.get(2).id();
+        // Parts 0 and 1 were changed twice (entries 7 and 6 replaced 3 and 4), part 2 once (5): all on version 0.
+        assertEquals(List.of("Part/" + id0 + "@7 base 0", "Part/" + id1 + "@6 base 0", "Part/" + id2 + "@5 base 0"), baseRows());
+        assertEquals(List.of(), layoutProblems());
+        byte[] k0 = Layout.checkoutKey("Part", id0, 0);
+        byte[] k1 = Layout.checkoutKey("Part", id1, 0);
+        byte[] k2 = Layout.checkoutKey("Part", id2, 0);
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.OUTBOX_BASE, k0, new byte[15]);
+            w.put(Layout.OUTBOX_BASE, k1, java.nio.ByteBuffer.allocate(16).putLong(6).putLong(2).array()); // its meta is 2
+            w.put(Layout.OUTBOX_BASE, k2, java.nio.ByteBuffer.allocate(16).putLong(4).putLong(0).array()); // stale: entry 5
+            w.commit();
+        }
+        assertEquals(List.of(Layout.OUTBOX_BASE + " row Part/" + id0 + ".0: a value of 15 bytes (expected: sequence:i64, baseMeta:i64)",
+            Layout.OUTBOX_BASE + " row Part/" + id1 + ".0: base metaIteration 2 (expected: 0 up to below its entry's 2)"),
+            layoutProblems());
+        try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
+            assertEquals(Outbox.NO_BASE, Outbox.baseOf(r, k2, r.get(Layout.OUTBOX, k2)), "stale: counts as none");
+            assertEquals(Outbox.NO_BASE, Outbox.baseOf(r, k0, r.get(Layout.OUTBOX, k0)), "15 bytes: counts as none");
+            assertEquals(Outbox.NO_BASE, Outbox.baseOf(r, k1, r.get(Layout.OUTBOX, k1)), "not below its meta: counts as none");
+        }
+        // A row for a record without an entry (an older Cairn's Ack): more rows than entries, so
+        // the next open rebuilds, and drops every row that does not count.
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            w.put(Layout.OUTBOX_BASE, Layout.checkoutKey("Part", 99, 0), java.nio.ByteBuffer.allocate(16).putLong(1).putLong(0).array());
+            w.commit();
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(3, db.tree(Part.class).size());
+        }
+        assertEquals(List.of(), baseRows(), "none counted: all dropped");
+        assertEquals(List.of(), layoutProblems());
     }
 
     /** A linked database (a server id) whose outbox holds a CREATED entry for each of its 3 parts. */

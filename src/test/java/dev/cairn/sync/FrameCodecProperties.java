@@ -55,7 +55,8 @@ class FrameCodecProperties {
             case 18 -> new Message.Group(2 + rnd.nextInt(Limits.GROUP_CHANGES_MAX_V8 - 1));
             case 2 -> new Message.Error(rnd.nextInt(100), str(rnd));
             case 3 -> new Message.SchemaDef(str(rnd), rnd.nextBoolean(), rnd.nextLong(), bytes(rnd));
-            case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd));
+            case 4 -> new Message.Change(rnd.nextLong(), key, Message.Kind.CHANGED, rnd.nextLong(), nonEmpty(rnd),
+                rnd.nextBoolean() ? Message.Change.NO_BASE : rnd.nextLong(0, Limits.ITERATION_MAX + 1));
             case 5 -> new Message.Ack(rnd.nextLong(), key, rnd.nextLong());
             case 6 -> new Message.Refused(rnd.nextLong(), 20, str(rnd), new Message.Pushed(5, key, 9, bytes(rnd)));
             case 7 -> new Message.Pushed(rnd.nextLong(0, Long.MAX_VALUE), key, rnd.nextLong(), bytes(rnd));
@@ -286,8 +287,8 @@ class FrameCodecProperties {
         assertEquals(new Message.Pong(), FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {17})));
         ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {16, 0})));
         assertTrue(e.getMessage().contains("trailing"), e.getMessage());
-        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {20})));
-        assertEquals("unknown message tag 20 (expected: 1..19)", e.getMessage());
+        e = assertThrows(ProtocolException.class, () -> FrameCodec.decodeBody(ByteBuffer.wrap(new byte[] {21})));
+        assertEquals("unknown message tag 21 (expected: 1..20)", e.getMessage());
     }
 
     /**

@@ -137,13 +137,13 @@ class ProtocolVersionTest {
     }
 
     @Test
-    void versionsOutsideTwoToEightAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
+    void versionsOutsideTwoToNineAreRefusedAndAPongOrAnEarlyPingIsAProtocolError() {
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
-            for (int v : new int[] {1, 9}) {
+            for (int v : new int[] {1, 10}) {
                 CoreConn c = new CoreConn(core);
                 Message.Error e = assertInstanceOf(Message.Error.class, c.send(hello(v, UUID.randomUUID())).getFirst());
                 assertEquals(ErrorCode.VERSION, e.code());
-                assertEquals("protocol version " + v + " (expected: 2 to 8)", e.text());
+                assertEquals("protocol version " + v + " (expected: 2 to 9)", e.text());
             }
             CoreConn early = new CoreConn(core);
             Message.Error e = assertInstanceOf(Message.Error.class, early.send(new Message.Ping()).getFirst());
@@ -165,10 +165,19 @@ class ProtocolVersionTest {
         try (Database db = Database.open(dir.resolve("node"), "node", "u", SyncFixture.APP, 1 << 16)) {
             SyncReplica replica = SyncReplica.install(db);
             List<Message> sent = new ArrayList<>();
-            ClientSession v8 = new ClientSession(replica, Set.of(), sent::add);
+            ClientSession v9 = new ClientSession(replica, Set.of(), sent::add);
+            v9.start();
+            assertEquals(9, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
+            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+                () -> v9.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 9 (expected: 2 to 8)")));
+            assertTrue(f.versionRefused());
+            assertFalse(f.permanent());
+
+            sent.clear();
+            ClientSession v8 = new ClientSession(replica, Set.of(), sent::add, 8);
             v8.start();
             assertEquals(8, assertInstanceOf(Message.Hello.class, sent.getFirst()).protocolVersion());
-            ClientSession.Failure f = assertThrows(ClientSession.Failure.class,
+            f = assertThrows(ClientSession.Failure.class,
                 () -> v8.onMessage(new Message.Error(ErrorCode.VERSION, "protocol version 8 (expected: 2 to 7)")));
             assertTrue(f.versionRefused());
             assertFalse(f.permanent());
@@ -229,7 +238,7 @@ class ProtocolVersionTest {
             assertTrue(f.permanent());
 
             assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 1));
-            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 9));
+            assertThrows(IllegalArgumentException.class, () -> new ClientSession(replica, Set.of(), sent::add, 10));
         }
     }
 

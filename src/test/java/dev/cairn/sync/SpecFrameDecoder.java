@@ -78,6 +78,16 @@ final class SpecFrameDecoder {
             case 17 -> new Message.Pong();
             case 18 -> new Message.CaughtUpTo(in.getLong(), in.getLong());
             case 19 -> new Message.Group(u16());
+            case 20 -> {
+                long outboxSeq = in.getLong();
+                Key<?> key = key();
+                int kind = u8();
+                check(kind == 1, "kind " + kind + " in a Change with a base (expected: 1 CHANGED)");
+                long fingerprint = in.getLong();
+                long base = in.getLong();
+                check(base >= 0, "base " + base);
+                yield new Message.Change(outboxSeq, key, Message.Kind.CHANGED, fingerprint, bytes(), base);
+            }
             default -> throw new AssertionError("spec frame decoder: unknown tag " + tag);
         };
     }

@@ -81,9 +81,9 @@ class MisbehavingServerTest {
     void aWelcomeBelowTheOldestVersionStopsTheLinkAndStoresNothing() throws Exception {
         try (Cairn db = Cairn.open(dir.resolve("old"))) {
             List<Message> answers = firstLinkTo(db, new Message.Welcome(1, UUID.randomUUID(), 0, UUID.randomUUID()),
-                "the server answered with protocol version 1; this node speaks 2 to 8; nothing was changed");
+                "the server answered with protocol version 1; this node speaks 2 to 9; nothing was changed");
             assertEquals(List.of(new Message.Error(ErrorCode.VERSION,
-                "the server answered with protocol version 1; this node speaks 2 to 8; nothing was changed")), answers);
+                "the server answered with protocol version 1; this node speaks 2 to 9; nothing was changed")), answers);
             // Nothing of the fake Welcome was stored: the node links to a real server.
             try (dev.cairn.CairnServer real = dev.cairn.CairnServer.start(dir.resolve("server"), 0)) {
                 db.connect("127.0.0.1", real.port()).get(30, TimeUnit.SECONDS);
