@@ -800,7 +800,7 @@ public final class SyncReplica implements Replica {
         Message.Pushed p = r.current();
         db.write(() -> {
             Outbox.delete(db.txn(), Layout.checkoutKey(p.key().tree(), p.key().id(), p.key().revision()));
-            // SUPERSEDED: the insert was made, and the record changed later on another node; put
+            // SUPERSEDED: the insert or change was made, and the record changed later on another node; put
             // publishes that change as any remote one.
             if (r.code() != dev.cairn.sync.ErrorCode.SUPERSEDED) {
                 String refusal = dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason();

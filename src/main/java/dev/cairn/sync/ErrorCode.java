@@ -77,10 +77,11 @@ public final class ErrorCode {
     /**
      * Refused: a CREATED of a record the server holds, not removed, that another client changed
      * since (or that is not this client's): a retransmission whose Ack was lost, the record's
-     * later version made elsewhere. The server keeps its state and sends it in the refusal, so the
+     * later version made elsewhere. Also a CHANGED the server took and got again (its Ack lost)
+     * after the record changed or was removed since ({@link TakenChanges}). The server keeps its state and sends it in the refusal, so the
      * node's copy is set to it in the same message (an Ack followed by a Pushed, as before this
      * code, left the node with its own version when the connection ended between the two). The
-     * node's insert was made, so it publishes no {@code ChangeRefused}; a node older than this
+     * node's insert or change was made, so it publishes no {@code ChangeRefused}; a node older than this
      * code shows it as "code 29" and rolls back as for any refusal, to the same state.
      */
     public static final int SUPERSEDED = 29;

@@ -109,6 +109,8 @@ public final class ServerCore implements AutoCloseable {
     private final Map<String, Boolean> trees = new HashMap<>();
     private final ServerRanges ranges = new ServerRanges(this::txn);
     private final Map<UUID, String> names = new HashMap<>();
+    /** The CHANGED changes taken from each client lately: one sent again after its Ack was lost is known (§5.1). */
+    private final TakenChanges taken = new TakenChanges();
     private final ServerCheckOuts checkOuts = new ServerCheckOuts(this::txn, c -> names.getOrDefault(c, ""));
     private final List<Peer> peers = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
@@ -702,6 +704,7 @@ public final class ServerCore implements AutoCloseable {
         }
         p.version = h.protocolVersion();
         p.clientId = h.clientId();
+        taken.connected(p.clientId);
         p.clientName = h.clientName();
         p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
         p.cursor = Math.min(h.lastSeq(), seq);
@@ -895,11 +898,26 @@ public final class ServerCore implements AutoCloseable {
                 return;
             }
         }
+        taken.sending(p.clientId, c.outboxSeq());
         if (ChangeChecks.alreadyStored(c, current)) {
             // A retransmission whose Ack was lost (its check-out may have passed on since): a
             // new sequence would push the same record to every node again, a refusal would
             // report a change that was made.
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
+            return;
+        }
+        long hash = c.kind() == Message.Kind.CHANGED ? TakenChanges.hash(key, c.value()) : 0;
+        if (c.kind() == Message.Kind.CHANGED && taken.taken(p.clientId, c.outboxSeq(), hash)) {
+            // Sent again after its Ack was lost, and the record changed since (its check-out
+            // broken and passed on, say): refused as not checked out, the node told the
+            // application to enter again data the server holds; taken again, it replaced the
+            // newer version (probe 105 F2).
+            ByteBuffer b = ByteBuffer.wrap(current.value());
+            String by = current.removed() ? "removed since" : "changed since by node '"
+                + names.getOrDefault(new UUID(b.getLong(40), b.getLong(48)), "?") + "'";
+            refuse(p, c, current, ErrorCode.SUPERSEDED, "change of " + key + " sent again: the server took it (its"
+                + " acknowledgement did not reach this node), and the record was " + by + "; this node's copy is set to"
+                + " the server's version");
             return;
         }
         String refusal = refusal(p, c, current);
@@ -956,6 +974,10 @@ public final class ServerCore implements AutoCloseable {
             w.put(REVISIONS, rk, Bytes.uuid(p.clientId));
         }
         Message.Pushed now = new Message.Pushed(s, key, fingerprint, value);
+        if (c.kind() == Message.Kind.CHANGED) {
+            UUID client = p.clientId;
+            later(() -> taken.took(client, c.outboxSeq(), hash));
+        }
         send(p, new Message.Ack(c.outboxSeq(), key, s));
         // The sender's data differed from what was stored: it gets the stored record back.
         if (fingerprint != c.fingerprint() || !Arrays.equals(value, c.value())) sendRecord(p, now);

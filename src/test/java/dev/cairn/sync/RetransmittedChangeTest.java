@@ -1,0 +1,127 @@
+package dev.cairn.sync;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.Key;
+import dev.cairn.schema.RecordCodec;
+import dev.cairn.schema.Schema;
+import dev.cairn.testing.Fixtures.Doc;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A change the server took, sent again because its Ack was lost, after the record changed on
+ * another node (its check-out broken by the operator and passed on): answered SUPERSEDED with
+ * the server's version (sync-protocol.md §5.1). Before, it was refused NOT_CHECKED_OUT, and the
+ * node logged "enter its data again" for data the server held, which followed would overwrite
+ * the newer edit (probe 105 F2, 4 of 4 runs); and had the node got the check-out back first,
+ * the server took it again over the newer version.
+ */
+@Timeout(60)
+class RetransmittedChangeTest {
+    @TempDir Path dir;
+
+    private final RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+    private final long fp = docs.schema().fingerprint();
+    private final Message.SchemaDef def;
+
+    RetransmittedChangeTest() {
+        Schema s = Schema.derive(Doc.class);
+        def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
+    }
+
+    private CoreConn connect(ServerCore core, UUID id, String name) {
+        CoreConn c = new CoreConn(core);
+        c.hello(id, name);
+        c.send(def);
+        return c;
+    }
+
+    private Message.Change change(long outboxSeq, Key<?> k, long meta, UUID by, String text) {
+        return new Message.Change(outboxSeq, k, Message.Kind.CHANGED, fp,
+            CoreConn.recordValue(1, meta, meta, by, docs.encode(new Doc(text, 1))));
+    }
+
+    @Test
+    void aTakenChangeSentAgainAfterTheRecordChangedIsSuperseded() {
+        UUID a = UUID.randomUUID();
+        UUID b = UUID.randomUUID();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            CoreConn ca = connect(core, a, "a");
+            int id = CoreConn.last(Message.Keys.class, ca.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            ca.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
+                CoreConn.recordValue(1, 0, 0, a, docs.encode(new Doc("v0", 1)))));
+            Message.Change e1 = change(2, k, 1, a, "a's edit");
+            assertInstanceOf(Message.Ack.class, ca.send(e1).getFirst());
+            // The connection ends before the Ack arrives; the operator breaks a's check-out; b edits.
+            core.disconnected(ca.peer);
+            assertTrue(core.breakCheckOut(k));
+            core.endRound();
+            CoreConn cb = connect(core, b, "b");
+            cb.send(new Message.CheckOut(k));
+            byte[] v2 = CoreConn.recordValue(1, 2, 2, b, docs.encode(new Doc("b's edit on a's", 1)));
+            assertInstanceOf(Message.Ack.class, cb.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, v2)).getFirst());
+            long seq = core.seq();
+
+            // a's node sends its pending change again.
+            CoreConn again = connect(core, a, "a");
+            Message.Refused r = CoreConn.last(Message.Refused.class, again.send(e1));
+            assertEquals(ErrorCode.SUPERSEDED, r.code(), r.reason());
+            assertEquals("change of " + k + " sent again: the server took it (its acknowledgement did not reach this node),"
+                + " and the record was changed since by node 'b'; this node's copy is set to the server's version", r.reason());
+            assertArrayEquals(v2, r.current().value(), "a is set to b's version");
+            assertEquals(seq, core.seq(), "nothing stored");
+
+            // Had a got the check-out back first, the change was taken again over b's edit.
+            cb.send(new Message.CheckIn(k));
+            again.send(new Message.CheckOut(k));
+            Message.Refused r2 = CoreConn.last(Message.Refused.class, again.send(e1));
+            assertEquals(ErrorCode.SUPERSEDED, r2.code(), r2.reason());
+            assertArrayEquals(v2, r2.current().value());
+            assertEquals(seq, core.seq(), "b's edit stays");
+
+            // Its next change, made on b's version under the check-out, is taken.
+            assertInstanceOf(Message.Ack.class, again.send(change(3, k, 3, a, "a's next")).getFirst());
+        }
+    }
+
+    /**
+     * What the server keeps is bounded: once a later connection of the client sends a later
+     * sequence, the changes taken on earlier connections below it were acknowledged, and go.
+     * A change with the same sequence but other bytes (another copy of the node) is not taken
+     * for the one the server has.
+     */
+    @Test
+    void takenChangesAreForgottenOnceTheNodeSendsPastThemAndAreMatchedByTheirBytes() {
+        UUID a = UUID.randomUUID();
+        Key<?> k = new Key<>("Doc", 1, 0);
+        TakenChanges t = new TakenChanges();
+        byte[] v = {1, 2, 3};
+        for (long s = 1; s <= 5; s++) t.took(a, s, TakenChanges.hash(k, v));
+        assertTrue(t.taken(a, 3, TakenChanges.hash(k, v)));
+        assertEquals(false, t.taken(a, 3, TakenChanges.hash(k, new byte[] {1, 2, 4})), "other bytes");
+        assertEquals(false, t.taken(a, 3, TakenChanges.hash(new Key<>("Doc", 2, 0), v)), "another record");
+        t.sending(a, 9);
+        assertEquals(5, t.size(), "the same connection: all may still be in flight");
+        t.connected(a);
+        t.sending(a, 4);
+        assertEquals(2, t.size(), "a later connection sends 4: 1 to 3 were acknowledged");
+        assertEquals(false, t.taken(a, 3, TakenChanges.hash(k, v)));
+        assertTrue(t.taken(a, 4, TakenChanges.hash(k, v)));
+        t.sending(a, 6);
+        assertEquals(0, t.size());
+        for (long s = 0; s < 10_000; s++) t.took(a, s, s);
+        assertEquals(4096, t.size(), "at most a send window per client");
+        assertTrue(t.taken(a, 9_999, 9_999));
+        assertEquals(false, t.taken(a, 5_000, 5_000), "the oldest went first");
+        assertTrue(t.taken(a, 10_000 - 4096, 10_000 - 4096));
+    }
+}
