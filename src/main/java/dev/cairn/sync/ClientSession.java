@@ -152,6 +152,7 @@ public final class ClientSession {
         private final boolean versionRefused;
         private final transient Message.Error told;
         private final boolean retryLater;
+        private final int serverCode;
 
         Failure(String message, RuntimeException cause, boolean permanent) {
             this(message, cause, permanent, false, null, false);
@@ -163,12 +164,23 @@ public final class ClientSession {
 
         Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused, Message.Error told,
                 boolean retryLater) {
+            this(message, cause, permanent, versionRefused, told, retryLater, -1);
+        }
+
+        private Failure(String message, RuntimeException cause, boolean permanent, boolean versionRefused, Message.Error told,
+                        boolean retryLater, int serverCode) {
             super(message, cause);
             this.cause = cause;
             this.permanent = permanent;
             this.versionRefused = versionRefused;
             this.told = told;
             this.retryLater = retryLater;
+            this.serverCode = serverCode;
+        }
+
+        /** The code of the server's Error that ended the session, or -1 when it ended otherwise. */
+        public int serverCode() {
+            return serverCode;
         }
 
         /** A permanent failure that is about the server at this address, not this node: see {@link #retryLater()}. */
@@ -584,7 +596,7 @@ public final class ClientSession {
             throw Failure.ofServer(text, new SyncException(text), null);
         }
         throw new Failure(text, new SyncException(text), code == ErrorCode.ID_CONFLICT || code == ErrorCode.NODE_COPY
-            || code == ErrorCode.REPLACED);
+            || code == ErrorCode.REPLACED, false, null, false, code);
     }
 
     private void onWelcome(Message.Welcome w) {
