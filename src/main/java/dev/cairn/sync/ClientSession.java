@@ -297,9 +297,21 @@ public final class ClientSession {
         // catch-up cut short: the state of the server its records come from), and the ids it holds from the
         // server, so that a server restored from a backup older than them refuses it (§4.4).
         List<Message.TreeIds> ids = server == null ? List.of() : replica.treeIds(trees);
-        out.accept(new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
+        Message.Hello hello = new Message.Hello(helloVersion, replica.appId(), replica.nodeId(), replica.nodeName(),
             catchUpFrom, List.copyOf(trees), claims, new byte[0], replica.linkToken(),
-            server == null ? Message.NONE : server, replica.syncEpoch(), replica.epochSeq(), ids));
+            server == null ? Message.NONE : server, replica.syncEpoch(), replica.epochSeq(), ids);
+        int bytes = FrameCodec.encode(hello).length - FrameCodec.LENGTH_BYTES;
+        if (bytes > Limits.HELLO_FRAME_BYTES_MAX) {
+            // A server reads no larger frame before the Hello: it would answer PROTOCOL, and the
+            // link retried the same Hello for ever (probe 103: 4,200 trees of 250-byte names).
+            state = State.ENDED;
+            String text = "this node's Hello would be " + bytes + " bytes, over the " + Limits.HELLO_FRAME_BYTES_MAX
+                + " a server takes (HELLO_FRAME_BYTES_MAX): it names " + hello.trees().size() + " trees to replicate, "
+                + claims.size() + " id claims and the ids of " + ids.size() + " trees, each by its name; replicate fewer"
+                + " trees (connect with the set of trees this node needs) or give them shorter names. Nothing was sent";
+            throw new Failure(text, new SyncException(text), true);
+        }
+        out.accept(hello);
     }
 
     /** Local data changed: send the outbox again at the next {@link #pump()}. */

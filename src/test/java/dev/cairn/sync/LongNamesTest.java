@@ -72,4 +72,28 @@ class LongNamesTest {
             assertTrue(a.isConnected());
         }
     }
+    /**
+     * A Hello larger than the server reads before one (1 MiB) is not sent: the link stops and
+     * says why. Before, the server answered PROTOCOL and the node sent the same Hello again for
+     * ever (probe 103: 4,200 trees of 250-byte names).
+     */
+    @Test
+    void aHelloOverTheServersLimitIsNotSentAndTheLinkSaysWhy() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.open("a");
+            java.util.Set<String> trees = new java.util.TreeSet<>();
+            for (int i = 0; i < 4_200; i++) trees.add(String.format("%04d", i) + "t".repeat(246));
+            java.util.concurrent.CompletionException e = assertThrows(java.util.concurrent.CompletionException.class,
+                () -> a.connect("127.0.0.1", f.port(), trees).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join());
+            String message = e.getCause().getMessage();
+            assertTrue(message.contains("this node's Hello would be 10" ) && message.contains(" bytes, over the 1048576 a server"
+                + " takes (HELLO_FRAME_BYTES_MAX): it names 4200 trees to replicate, "), message);
+            assertTrue(message.endsWith("replicate fewer trees (connect with the set of trees this node needs) or give them"
+                + " shorter names. Nothing was sent"), message);
+            assertEquals(0, f.server.sequence());
+            // With the trees it needs, it links.
+            a.connect("127.0.0.1", f.port(), java.util.Set.of("Part")).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+            assertTrue(a.isConnected());
+        }
+    }
 }

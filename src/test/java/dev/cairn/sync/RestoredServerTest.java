@@ -406,13 +406,13 @@ class RestoredServerTest {
             Key<Part> k = a.tree(Part.class).insert(part(2));
             Cairn b = f.connected("b");
             await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
-            assertEquals(List.of(8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+            assertEquals(List.of(9, 8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
         }
     }
 
     /**
      * Version fallback: a node of version 5 or later meeting an older server (the proxy refuses
-     * versions 7, 6 and 5 as a version 4 server does) links with version 4, which names no run; the
+     * versions 9 to 5 as a version 4 server does) links with version 4, which names no run; the
      * server serves that version 4 Hello as before. The node forgets the run it stored (its next
      * sequence comes from a connection that names none), and its next connection of its own
      * version is served.
@@ -432,8 +432,8 @@ class RestoredServerTest {
             Key<Part> k = pa.insert(part(2));
             Cairn b = f.connected("b");
             await("b has a's part sent with version 4", () -> b.tree(Part.class).contains(k));
-            assertEquals(List.of(8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
-            assertEquals(4, ((Message.Welcome) proxy.pairs.get(4).down.getFirst()).protocolVersion());
+            assertEquals(List.of(9, 8, 7, 6, 5, 4), proxy.pairs.stream().map(p -> ((Message.Hello) p.up.getFirst()).protocolVersion()).toList());
+            assertEquals(4, ((Message.Welcome) proxy.pairs.get(5).down.getFirst()).protocolVersion());
             a.disconnect();
             proxy.gate = null;
             connect(a, f);

@@ -869,7 +869,7 @@ class MainTest {
             assertTrue(rest.contains("cairn server stopping (shutdown requested)")
                 && rest.contains("cairn server stopped; database closed cleanly"), rest);
             // The operator's journal: who linked, who was refused and why, who went away.
-            assertTrue(rest.matches("(?s).*Z node 'desk-1' \\([0-9a-f-]{36}\\) linked: protocol 8, catching up from sequence 0 of 0, trees all\n.*"), rest);
+            assertTrue(rest.matches("(?s).*Z node 'desk-1' \\([0-9a-f-]{36}\\) linked: protocol 9, catching up from sequence 0 of 0, trees all\n.*"), rest);
             assertTrue(rest.contains("node 'desk-1'") && rest.matches("(?s).*node 'desk-1' \\([0-9a-f-]{36}\\) disconnected.*"), rest);
             assertTrue(rest.matches("(?s).*node 'lab-2' \\([0-9a-f-]{36}\\) refused: APP_ID: application id 'lab'.*"), rest);
         } finally {

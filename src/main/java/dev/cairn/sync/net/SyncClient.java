@@ -342,6 +342,8 @@ public final class SyncClient implements AutoCloseable {
                     offer = offered - 1;
                     LOG.log(offer >= lowestOfferTold ? System.Logger.Level.DEBUG : System.Logger.Level.INFO, logPrefix + "the server"
                         + " refused protocol version " + offered + " (" + reason + "); connecting with version " + offer
+                        + (offer < 9 ? ", whose changes name no base: a state change this node made offline on a version"
+                        + " another node changed since may replace that change (sync-protocol.md §5.1)" : "")
                         + (offer == 7 ? ", whose groups hold at most 256 records: a larger write batch reaches other nodes in parts" : "")
                         + (offer < 7 ? ", without groups: other nodes receive a write batch record by record, and a record"
                         + " changed again before the server acknowledged its last change after the records written in between"

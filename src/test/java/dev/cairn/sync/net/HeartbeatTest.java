@@ -322,7 +322,7 @@ class HeartbeatTest {
      * A node of version 8 meets a server older than the heartbeat (the proxy answers a Hello
      * above version 2 as such a server does: Error VERSION): it offers version 7, 6, 5, 4, then 3, then
      * links with version 2 at once, even on its first link, and sends no Ping on that connection.
-     * Once the server is upgraded, the node's next connection is version 8 again, with its heartbeat.
+     * Once the server is upgraded, the node's next connection is version 9 again, with its heartbeat.
      */
     @Test
     void aNodeLinksToAnOlderServerWithVersion2AndToTheUpgradedServerWithTheNewest() throws Exception {
@@ -334,8 +334,8 @@ class HeartbeatTest {
         Key<Part> mine = a.tree(Part.class).insert(part(1)); // a database that never linked, with a record
         connect(a, proxy.port());
         await("the server has a's record", () -> server.seq() == 1, 20_000);
-        assertEquals(List.of(8, 7, 6, 5, 4, 3, 2), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
-        SyncProxy.Pair old = proxy.pairs.get(6);
+        assertEquals(List.of(9, 8, 7, 6, 5, 4, 3, 2), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+        SyncProxy.Pair old = proxy.pairs.get(7);
         assertEquals(2, hello(old).protocolVersion());
         assertEquals(2, assertInstanceOf(Message.Welcome.class, old.down.getFirst()).protocolVersion());
         Thread.sleep(3 * SILENT);
@@ -345,16 +345,16 @@ class HeartbeatTest {
 
         proxy.gate = null; // the server is upgraded
         old.cut();
-        await("a is back", () -> proxy.pairs.size() == 8 && a.isConnected(), 20_000);
-        SyncProxy.Pair upgraded = proxy.pairs.get(7);
-        assertEquals(8, hello(upgraded).protocolVersion());
+        await("a is back", () -> proxy.pairs.size() == 9 && a.isConnected(), 20_000);
+        SyncProxy.Pair upgraded = proxy.pairs.get(8);
+        assertEquals(9, hello(upgraded).protocolVersion());
         await("and pings", () -> count(upgraded.up, Message.Ping.class) > 0, 5_000);
-        assertEquals(8, assertInstanceOf(Message.Welcome.class, upgraded.down.getFirst()).protocolVersion());
+        assertEquals(9, assertInstanceOf(Message.Welcome.class, upgraded.down.getFirst()).protocolVersion());
         assertTrue(a.tree(Part.class).contains(mine));
     }
 
     /**
-     * A server of version 3 (the proxy refuses versions 8, 7, 6, 5 and 4 as it does) is offered version 3 at once,
+     * A server of version 3 (the proxy refuses versions 9, 8, 7, 6, 5 and 4 as it does) is offered version 3 at once,
      * and that connection has its heartbeat; its Hello names no server (a version 3 Hello has no
      * such field).
      */
@@ -366,8 +366,8 @@ class HeartbeatTest {
             ? new Message.Error(ErrorCode.VERSION, "protocol version " + h.protocolVersion() + " (expected: 2 to 3)") : null;
         Cairn a = open("a");
         connect(a, proxy.port());
-        assertEquals(List.of(8, 7, 6, 5, 4, 3), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
-        SyncProxy.Pair v3 = proxy.pairs.get(5);
+        assertEquals(List.of(9, 8, 7, 6, 5, 4, 3), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+        SyncProxy.Pair v3 = proxy.pairs.get(6);
         assertEquals(3, assertInstanceOf(Message.Welcome.class, v3.down.getFirst()).protocolVersion());
         await("and pings", () -> count(v3.up, Message.Ping.class) > 0, 5_000);
         assertTrue(a.isConnected());
@@ -387,20 +387,24 @@ class HeartbeatTest {
         try (LogLines log = new LogLines(SyncClient.class)) {
             Cairn a = open("a");
             connect(a, proxy.port());
-            assertEquals(List.of(8, 7, 6), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+            assertEquals(List.of(9, 8, 7, 6), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
             List<String> said = log.containing("refused protocol version");
-            assertEquals(2, said.size(), said.toString());
-            assertTrue(said.get(0).endsWith(": the server refused protocol version 8 (VERSION: protocol version 8"
-                + " (expected: 2 to 6)); connecting with version 7, whose groups hold at most 256 records: a larger write"
-                + " batch reaches other nodes in parts. Upgrade the server"), said.get(0));
-            assertTrue(said.get(1).endsWith(": the server refused protocol version 7 (VERSION: protocol version 7"
-                + " (expected: 2 to 6)); connecting with version 6, without groups: other nodes receive a write batch"
-                + " record by record, and a record changed again before the server acknowledged its last change after"
-                + " the records written in between (sync-protocol.md §9). Upgrade the server"), said.get(1));
+            assertEquals(3, said.size(), said.toString());
+            String noBase = ", whose changes name no base: a state change this node made offline on a version another node"
+                + " changed since may replace that change (sync-protocol.md §5.1)";
+            assertTrue(said.get(0).endsWith(": the server refused protocol version 9 (VERSION: protocol version 9"
+                + " (expected: 2 to 6)); connecting with version 8" + noBase + ". Upgrade the server"), said.get(0));
+            assertTrue(said.get(1).endsWith(": the server refused protocol version 8 (VERSION: protocol version 8"
+                + " (expected: 2 to 6)); connecting with version 7" + noBase + ", whose groups hold at most 256 records: a"
+                + " larger write batch reaches other nodes in parts. Upgrade the server"), said.get(1));
+            assertTrue(said.get(2).endsWith(": the server refused protocol version 7 (VERSION: protocol version 7"
+                + " (expected: 2 to 6)); connecting with version 6" + noBase + ", without groups: other nodes receive a"
+                + " write batch record by record, and a record changed again before the server acknowledged its last"
+                + " change after the records written in between (sync-protocol.md §9). Upgrade the server"), said.get(2));
         }
     }
 
-    /** A server that refuses version 2 as well: the node stops, saying why, after offering 8, 7, 6, 5, 4, 3 and 2. */
+    /** A server that refuses version 2 as well: the node stops, saying why, after offering 9, 8, 7, 6, 5, 4, 3 and 2. */
     @Test
     void aServerThatRefusesBothVersionsStopsTheNode() throws Exception {
         Server server = server(SILENT);
@@ -411,7 +415,7 @@ class HeartbeatTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> link.get(20, TimeUnit.SECONDS));
         assertInstanceOf(SyncException.class, e.getCause());
         assertEquals("VERSION: protocol version 2 (expected: 9)", e.getCause().getMessage());
-        assertEquals(List.of(8, 7, 6, 5, 4, 3, 2), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
+        assertEquals(List.of(9, 8, 7, 6, 5, 4, 3, 2), proxy.pairs.stream().map(p -> hello(p).protocolVersion()).toList());
     }
 
     // ------------------------------------------------------------------ fixtures
