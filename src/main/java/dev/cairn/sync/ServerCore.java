@@ -909,9 +909,9 @@ public final class ServerCore implements AutoCloseable {
         long hash = c.kind() == Message.Kind.CHANGED ? TakenChanges.hash(key, c.value()) : 0;
         if (c.kind() == Message.Kind.CHANGED && taken.taken(p.clientId, c.outboxSeq(), hash)) {
             // Sent again after its Ack was lost, and the record changed since (its check-out
-            // broken and passed on, say): refused as not checked out, the node told the
-            // application to enter again data the server holds; taken again, it replaced the
-            // newer version (probe 105 F2).
+            // broken and passed on, say). Before, it was refused as not checked out, and the
+            // node told the application to enter again data the server holds; or, the check-out
+            // back with this node, taken again over the newer version (probe 105 F2).
             ByteBuffer b = ByteBuffer.wrap(current.value());
             String by = current.removed() ? "removed since" : "changed since by node '"
                 + names.getOrDefault(new UUID(b.getLong(40), b.getLong(48)), "?") + "'";
