@@ -804,7 +804,7 @@ public final class SyncReplica implements Replica {
             // publishes that change as any remote one.
             if (r.code() != dev.cairn.sync.ErrorCode.SUPERSEDED) {
                 String refusal = dev.cairn.sync.ErrorCode.name(r.code()) + ": " + r.reason();
-                logReplaced(p.key(), r.code(), refusal);
+                logReplaced(p, r.code(), refusal);
                 db.event(new Event.ChangeRefused(p.key(), refusal));
             }
             put(p, schema);
@@ -819,14 +819,16 @@ public final class SyncReplica implements Replica {
      * it can be entered again. Nothing when the record is not here (a refused removal or insert
      * whose record went since).
      */
-    private void logReplaced(Key<?> key, int code, String refusal) {
+    private void logReplaced(Message.Pushed server, int code, String refusal) {
+        Key<?> key = server.key();
         TreeState t = db.existingTree(key.tree());
         MemorySegment v = t == null ? null : db.txn().get(t.dataTree, Layout.recordKey(key.id(), key.revision()));
         if (v == null) return;
-        if (code == dev.cairn.sync.ErrorCode.CHANGED_SINCE) {
+        if (code == dev.cairn.sync.ErrorCode.CHANGED_SINCE && !(holdsHere(key) && dataDiffers(v, server))) {
             // A state change (release, state number: no check-out, so no data of this node's own,
             // probe 99): the data is an older version of the server's, and entered again it would
-            // overwrite the newer one. What was refused is the state.
+            // overwrite the newer one. What was refused is the state. (A holder's change refused
+            // so, whose data differs from the server's, is an edit: logged below, probe 106.)
             LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
                 + "); its state here was " + RecordHeader.decode(v, key).state() + ": set it again on the server's version"
                 + " if it is still wanted");
@@ -834,6 +836,20 @@ public final class SyncReplica implements Replica {
         }
         LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
             + "); enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
+    }
+
+    /**
+     * True when the record bytes of this node's value {@code local} differ from those of the
+     * server's {@code server} (after each one's record header: its schema version number is each
+     * database's own). A copy in another schema version differs too.
+     */
+    private static boolean dataDiffers(MemorySegment local, Message.Pushed server) {
+        if (server.removed()) return true;
+        MemorySegment mine = RecordHeader.body(local);
+        MemorySegment theirs = RecordHeader.body(MemorySegment.ofArray(server.value()));
+        int header = 3; // record-format.md §3: tag 0xC1, the writer's version as u16
+        return mine.byteSize() < header || theirs.byteSize() < header
+            || mine.asSlice(header).mismatch(theirs.asSlice(header)) != -1;
     }
 
     /** Stores the server's state of one record (in the current batch), with index updates and events. */

@@ -92,9 +92,12 @@ final class Bytes {
         return ByteBuffer.wrap(value, 8, 8).getLong();
     }
 
+    /** Offset of a record value's metaIteration (database-layout.md §3). */
+    static final int META_ITERATION_AT = 24;
+
     /** The metaIteration of a record value: i64 at offset 24. */
     static long metaIteration(byte[] value) {
-        return ByteBuffer.wrap(value, 24, 8).getLong();
+        return ByteBuffer.wrap(value, META_ITERATION_AT, 8).getLong();
     }
 
     /** Where the record bytes of a value start: after its header and modifiedBy (database-layout.md §3). */

@@ -135,8 +135,21 @@ final class ChangeChecks {
         if (c.kind() != Message.Kind.CHANGED) return false;
         byte[] v = c.value();
         byte[] s = current.value();
-        long storedMeta = Bytes.metaIteration(s);
-        if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= storedMeta) return false;
+        if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= Bytes.metaIteration(s)) return false;
+        return madeOnStored(c, current, client);
+    }
+
+    /**
+     * True when a CHANGED from {@code client} was made on the stored version, as far as its base
+     * tells (version 9): the base is the stored metaIteration, or below it when {@code client}
+     * made the stored version (its own change, accepted while this one waited: a node sends a
+     * record's changes in order, each after the last one's answer, so its pending change holds
+     * that one). True for a change without a base (a node of before version 9), which the
+     * server cannot tell. A change made on a version another node's change replaced since is
+     * refused CHANGED_SINCE, from the holder of the check-out too (sync-protocol.md §5.1).
+     */
+    static boolean madeOnStored(Message.Change c, Message.Pushed current, UUID client) {
+        long storedMeta = Bytes.metaIteration(current.value());
         long base = c.baseMeta();
         return base == Message.Change.NO_BASE || base == storedMeta || base < storedMeta && lastWriter(current, client);
     }

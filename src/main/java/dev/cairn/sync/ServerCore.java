@@ -932,7 +932,19 @@ public final class ServerCore implements AutoCloseable {
             // own version when the connection ended between the two, since the Ack drops the
             // outbox entry and the node skipped the record's newer version while the entry was
             // pending. (Only the node that created a record may send newer data as a CREATED.)
-            String why = createdBy(key, p.clientId) ? " sent again: the record changed since on another node"
+            boolean mine = createdBy(key, p.clientId);
+            if (mine && Bytes.metaIteration(c.value()) > 0) {
+                // The insert was taken, but the node changed the record since (its entry stays
+                // CREATED until the Ack): those changes were made on the inserted version, which
+                // another node's change replaced. Answered SUPERSEDED, they were dropped with no
+                // word to the application (probe 106).
+                refuse(p, c, current, ErrorCode.CHANGED_SINCE, "insert of " + key + " sent again with this node's later"
+                    + " changes (metaIteration " + Bytes.metaIteration(c.value()) + "): the server took the insert, and"
+                    + " the record changed since on another node; this node's later changes are refused and its copy set"
+                    + " to the server's");
+                return;
+            }
+            String why = mine ? " sent again: the record changed since on another node"
                 : ": the record is not this node's (another node made it)";
             refuse(p, c, current, ErrorCode.SUPERSEDED, "insert of " + key + why
                 + ", and the server keeps its version; this node's copy is set to it");
@@ -963,6 +975,14 @@ public final class ServerCore implements AutoCloseable {
             value = Arrays.copyOf(value, from + current.value().length - data);
             System.arraycopy(current.value(), data, value, from, current.value().length - data);
             fingerprint = current.fingerprint();
+        }
+        if (c.kind() == Message.Kind.CHANGED && Bytes.metaIteration(value) <= Bytes.metaIteration(current.value())) {
+            // A holder of before version 9 (no base), whose change was made on a version whose
+            // state others changed since: stored one above the stored metaIteration, so that no
+            // two versions of the record share one (a version 9 node's base names one version).
+            // The sender gets the stored record back, as for any change stored otherwise than sent.
+            value = value == c.value() ? value.clone() : value;
+            ByteBuffer.wrap(value).putLong(Bytes.META_ITERATION_AT, Bytes.metaIteration(current.value()) + 1);
         }
         long s = ++seq;
         WriteTxn w = txn();
@@ -1134,6 +1154,18 @@ public final class ServerCore implements AutoCloseable {
             return ErrorCode.NOT_CHECKED_OUT + " " + key + " is not checked out by this client"
                 + (checkOuts.brokenFrom(key, p.clientId) ? " (an administrator broke its check-out)" : "")
                 + (holder.equals(Message.NONE) ? "" : " (held by " + names.getOrDefault(holder, "?") + ")");
+        }
+        if (c.kind() == Message.Kind.CHANGED && !ChangeChecks.madeOnStored(c, current, p.clientId)) {
+            // The holder's change, made on a version another node's change replaced since: a
+            // change of the state, which needs no check-out (or data of a holder before this one,
+            // whose check-out was broken). Taken, it replaced that change on every node, nobody
+            // told (probe 106).
+            ByteBuffer b = ByteBuffer.wrap(current.value());
+            UUID by = new UUID(b.getLong(40), b.getLong(48)); // modifiedOn (database-layout.md §3)
+            return ErrorCode.CHANGED_SINCE + " " + key + " was changed by node '" + names.getOrDefault(by, "?")
+                + "' since the version this node changed under its check-out (a change of the state needs no check-out,"
+                + " and a change is taken only on the server's latest version); this node's change is refused and its"
+                + " copy set to the server's";
         }
         if (Bytes.released(current.value())) {
             boolean dataChanged = c.kind() == Message.Kind.REMOVED

@@ -123,6 +123,95 @@ class StateChangeBaseTest {
         }
     }
 
+    /**
+     * The holder of the check-out too: its change made on a version another node's state change
+     * replaced since is refused CHANGED_SINCE (probe 106: the holder's offline state change or
+     * data edit replaced an acknowledged state change on every node, nobody told). Without a
+     * base (a node of before version 9) the holder's change is taken as before, but one above
+     * the stored metaIteration, so that no two versions of the record share one.
+     */
+    @Test
+    void theHoldersChangeTooIsTakenOnlyOnTheVersionItWasMadeOn() {
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+        long fp = docs.schema().fingerprint();
+        Schema s = Schema.derive(Doc.class);
+        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn holder = new Conn(core);
+            Conn c = new Conn(core);
+            holder.conn.hello(holder.id, "holder");
+            c.conn.hello(c.id, "c");
+            int id = CoreConn.last(Message.Keys.class, holder.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] body = docs.encode(new Doc("spec", 3));
+            holder.send(def, new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp, doc(1, 0, 0, 0, holder.id, body)));
+            c.send(def);
+            // c sets the state number on version 0; the holder edited offline on version 0.
+            byte[] cs = doc(1, 5, 1, 0, c.id, body);
+            assertInstanceOf(Message.Ack.class, c.send(change(1, k, fp, cs, 0)).getFirst());
+            byte[] edited = doc(1, 0, 1, 1, holder.id, docs.encode(new Doc("spec, edited", 3)));
+            Message.Refused r = CoreConn.last(Message.Refused.class, holder.send(change(2, k, fp, edited, 0)));
+            assertEquals(ErrorCode.CHANGED_SINCE, r.code(), r.reason());
+            assertEquals(k + " was changed by node 'c' since the version this node changed under its check-out (a change of"
+                + " the state needs no check-out, and a change is taken only on the server's latest version); this node's"
+                + " change is refused and its copy set to the server's", r.reason());
+            assertArrayEquals(cs, r.current().value());
+            assertEquals(2, core.seq());
+            // Made again on the server's version (base 1): taken.
+            byte[] again = doc(1, 5, 2, 1, holder.id, docs.encode(new Doc("spec, edited", 3)));
+            assertInstanceOf(Message.Ack.class, holder.send(change(3, k, fp, again, 1)).getFirst());
+            assertEquals(3, core.seq());
+
+            // A holder of before version 9 (no base) with a stale change: taken as before, but at
+            // metaIteration 4, above the stored 3 (c's change), not at the 2 it sent.
+            assertInstanceOf(Message.Ack.class, c.send(change(2, k, fp, doc(1, 6, 3, 1, c.id, docs.encode(new Doc("spec, edited", 3))), 2)).getFirst());
+            byte[] stale = doc(1, 7, 2, 1, holder.id, docs.encode(new Doc("spec, edited", 3)));
+            List<Message> answer = holder.send(new Message.Change(4, k, Message.Kind.CHANGED, fp, stale));
+            assertEquals(5, CoreConn.last(Message.Ack.class, answer).serverSeq());
+            byte[] stored = CoreConn.last(Message.Pushed.class, answer).value();
+            assertEquals(4, dev.cairn.sync.Bytes.metaIteration(stored), "sent back with the metaIteration stored");
+            assertEquals(7, ByteBuffer.wrap(stored).getInt(4), "its state number as sent");
+        }
+    }
+
+    /**
+     * An insert whose Ack was lost, sent again with the node's later changes after another node
+     * changed the record: CHANGED_SINCE, so that the node tells the application of the changes
+     * dropped (probe 106: SUPERSEDED, and they vanished with no event and no warning).
+     */
+    @Test
+    void anInsertSentAgainWithLaterChangesAfterTheRecordChangedIsChangedSince() {
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+        long fp = docs.schema().fingerprint();
+        Schema s = Schema.derive(Doc.class);
+        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn a = new Conn(core);
+            Conn c = new Conn(core);
+            a.conn.hello(a.id, "a");
+            c.conn.hello(c.id, "c");
+            int id = CoreConn.last(Message.Keys.class, a.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] body = docs.encode(new Doc("spec", 3));
+            assertInstanceOf(Message.Ack.class, a.send(def, new Message.Change(1, k, Message.Kind.CREATED, fp,
+                doc(1, 0, 0, 0, a.id, body))).get(0));
+            c.send(def);
+            assertInstanceOf(Message.Ack.class, c.send(change(1, k, fp, doc(1, 5, 1, 0, c.id, body), 0)).getFirst());
+            // a's entry stayed CREATED (its Ack lost) and holds its two state changes since.
+            Message.Refused r = CoreConn.last(Message.Refused.class, a.send(new Message.Change(2, k, Message.Kind.CREATED, fp,
+                doc(1, 8, 2, 0, a.id, body))));
+            assertEquals(ErrorCode.CHANGED_SINCE, r.code(), r.reason());
+            assertEquals("insert of " + k + " sent again with this node's later changes (metaIteration 2): the server took the"
+                + " insert, and the record changed since on another node; this node's later changes are refused and its copy"
+                + " set to the server's", r.reason());
+            // The insert alone sent again: SUPERSEDED, as before (the insert was made).
+            Message.Refused plain = CoreConn.last(Message.Refused.class, a.send(new Message.Change(3, k, Message.Kind.CREATED, fp,
+                doc(1, 0, 0, 0, a.id, body))));
+            assertEquals(ErrorCode.SUPERSEDED, plain.code(), plain.reason());
+            assertEquals(2, core.seq());
+        }
+    }
+
     @Test
     void aChangeWithABaseOnAVersion8ConnectionIsAProtocolError() {
         RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
@@ -168,6 +257,46 @@ class StateChangeBaseTest {
             // Then a's next state change, made on the server's version, is taken.
             da.setStateNumber(k, 8);
             await("b sees a's number", () -> db.meta(k).state().equals(new RecordState.Draft(8)));
+        }
+    }
+
+    /**
+     * Probe 106's Q1 through real nodes: the holder edits offline, another node sets the state
+     * number meanwhile. Before, the holder's edit replaced the state number on every node,
+     * nobody told; now the edit is refused, and its data logged to be entered again (the holder
+     * still holds the record).
+     */
+    @Test
+    void aHoldersOfflineEditMadeOnAVersionWhoseStateChangedSinceIsRefusedAndLogged() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            Cairn a = f.connected("a");
+            Cairn c = f.connected("c");
+            Tree<Doc> da = a.tree(Doc.class);
+            Tree<Doc> dc = c.tree(Doc.class);
+            Key<Doc> k = da.insert(new Doc("manual", 10));
+            da.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            await("c has it", () -> dc.contains(k));
+            a.disconnect();
+            da.update(k, new Doc("manual, edited", 11));
+            dc.setStateNumber(k, 4);
+            await("the server has c's change", () -> f.server.sequence() == 2);
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(SyncReplica.class)) {
+                SyncTest.connect(a, f).join();
+                await("a is set to c's version", () -> da.meta(k).state().equals(new RecordState.Draft(4)));
+                await("a logged its edit", () -> !log.containing("record " + k + " of this node is set").isEmpty());
+                String line = log.containing("record " + k + " of this node is set").getFirst();
+                assertTrue(line.endsWith("enter its data again if it is still wanted: {\"title\":\"manual, edited\",\"pages\":11}"),
+                    line);
+            }
+            assertEquals(new Doc("manual", 10), da.get(k));
+            assertEquals(new Doc("manual", 10), dc.get(k));
+            assertEquals(new RecordState.Draft(4), dc.meta(k).state());
+            assertTrue(f.events.get(a).stream().anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k)
+                && r.reason().startsWith("CHANGED_SINCE: ")), () -> f.events.get(a).toString());
+            // Still its holder: the edit made again on the server's version is taken.
+            da.update(k, new Doc("manual, edited", 11));
+            await("c has the edit, with its state number", () -> dc.get(k).equals(new Doc("manual, edited", 11))
+                && dc.meta(k).state().equals(new RecordState.Draft(4)));
         }
     }
 
