@@ -52,9 +52,11 @@ public final class ErrorCode {
     /** Refused: CREATED of a revision another client made first (two nodes revised one record). */
     public static final int REVISION_TAKEN = 25;
     /**
-     * Refused: a CHANGED from a client without the check-out (a state change) made on a version
-     * of the record that another node's change replaced since. A node older than this code
-     * shows it as "code 26" and rolls back as for any refusal.
+     * Refused: a CHANGED made on a version of the record that another node's change replaced
+     * since: a state change from a client without the check-out, or (version 9, by its base) the
+     * holder's change; or a CREATED sent again with the node's later changes after another node
+     * changed the record (sync-protocol.md §5.1). A node older than this code shows it as "code
+     * 26" and rolls back as for any refusal.
      */
     public static final int CHANGED_SINCE = 26;
     /**
