@@ -6,6 +6,7 @@ import dev.cairn.Event;
 import dev.cairn.Key;
 import dev.cairn.NoIdsLeftException;
 import dev.cairn.RecordNotFoundException;
+import dev.cairn.RecordState;
 import dev.cairn.SchemaMismatchException;
 import dev.cairn.internal.CallbackFuture;
 import dev.cairn.schema.Evolution;
@@ -829,13 +830,19 @@ public final class SyncReplica implements Replica {
             // probe 99): the data is an older version of the server's, and entered again it would
             // overwrite the newer one. What was refused is the state. (A holder's change refused
             // so, whose data differs from the server's, is an edit: logged below, probe 106.)
+            // Both states: this node's may be the one its change was made on (a change taken
+            // before a server restart, its Ack lost: probe 107), and set again it would undo the
+            // server's.
+            RecordState theirs = server.removed() ? null : RecordHeader.decode(MemorySegment.ofArray(server.value()), key).state();
             LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
-                + "); its state here was " + RecordHeader.decode(v, key).state() + ": set it again on the server's version"
-                + " if it is still wanted");
+                + "); its state here was " + RecordHeader.decode(v, key).state() + (theirs == null ? "" : ", the server's is "
+                + theirs) + ": if this node changed it, set it again on the server's version if it is still wanted");
             return;
         }
+        RecordState mine = RecordHeader.decode(v, key).state();
         LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
-            + "); enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
+            + ")" + (mine instanceof RecordState.NonVersioned ? "" : "; its state here was " + mine)
+            + "; enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
     }
 
     /**

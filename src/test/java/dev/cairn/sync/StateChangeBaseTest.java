@@ -285,8 +285,8 @@ class StateChangeBaseTest {
                 await("a is set to c's version", () -> da.meta(k).state().equals(new RecordState.Draft(4)));
                 await("a logged its edit", () -> !log.containing("record " + k + " of this node is set").isEmpty());
                 String line = log.containing("record " + k + " of this node is set").getFirst();
-                assertTrue(line.endsWith("enter its data again if it is still wanted: {\"title\":\"manual, edited\",\"pages\":11}"),
-                    line);
+                assertTrue(line.endsWith("; its state here was Draft(0); enter its data again if it is still wanted:"
+                    + " {\"title\":\"manual, edited\",\"pages\":11}"), line);
             }
             assertEquals(new Doc("manual", 10), da.get(k));
             assertEquals(new Doc("manual", 10), dc.get(k));

@@ -270,7 +270,8 @@ class SyncTest {
                 // What was refused is the state, not data of b's (probe 99: the line offered b's older data to enter again).
                 await("b logged the refused state", () -> !log.containing("record " + k + " of this node is set").isEmpty());
                 String line = log.containing("record " + k + " of this node is set").getFirst();
-                assertTrue(line.endsWith("; its state here was Released(5): set it again on the server's version if it"
+                assertTrue(line.endsWith("; its state here was Released(5), the server's is Released(7): if this node changed"
+                    + " it, set it again on the server's version if it"
                     + " is still wanted"), line);
             }
             // Told what happened: not "not checked out by this client" (a state change needs none).
