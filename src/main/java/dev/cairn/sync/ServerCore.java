@@ -718,7 +718,24 @@ public final class ServerCore implements AutoCloseable {
         send(p, new Message.Welcome(p.version, serverId, seq, token, epoch()));
         journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
             + " of " + seq + ", trees " + treeList(h.trees()));
-        for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) send(p, b);
+        for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) {
+            if (b.holder().equals(p.clientId)) sendLatestToHolder(p, b.key());
+            send(p, b);
+        }
+    }
+
+    /**
+     * Before a Borrow that makes {@code p}, still catching up, the holder of {@code key}: the
+     * record's latest state, when the catch-up has not sent it yet. A holder edits what it holds,
+     * and a change made on an older state was taken over the newer one (before bases), or is
+     * refused CHANGED_SINCE (from version 9: probe runs saw it for a record granted to a node
+     * while it was away, whose snapshot came before the catch-up). The catch-up sends it again
+     * later; the node applies the same state twice.
+     */
+    private void sendLatestToHolder(Peer p, Key<?> key) {
+        if (p.state != Peer.State.CATCHING_UP) return;
+        Message.Pushed current = stored(txn(), key);
+        if (current.serverSeq() > p.cursor) sendRecord(p, current);
     }
 
     /** How many trees of a Hello the journal names: a Hello may name 65,535, a line of half a million characters (probe 101). */
@@ -1309,16 +1326,9 @@ public final class ServerCore implements AutoCloseable {
     /** Sends {@code m}, a record's new check-out state, to every client of its tree. */
     private void broadcastBorrow(Message.Borrow m) {
         Key<?> key = m.key();
-        Message.Pushed current = null;
         for (Peer p : peers) {
             if (p.state == Peer.State.HELLO || !p.wants(key.tree())) continue;
-            if (p.state == Peer.State.CATCHING_UP && p.clientId.equals(m.holder())) {
-                // A holder edits what it holds: one still catching up may not have been sent the
-                // record's latest state yet (§5.4), and a change made on an older one would
-                // overwrite it. The catch-up sends it again later; the node skips what it has.
-                if (current == null) current = stored(txn(), key);
-                if (current.serverSeq() > p.cursor) sendRecord(p, current);
-            }
+            if (p.clientId.equals(m.holder())) sendLatestToHolder(p, key);
             send(p, m);
         }
     }

@@ -212,6 +212,51 @@ class StateChangeBaseTest {
         }
     }
 
+    /**
+     * A record handed to a node while it was away (it waited in the queue) is sent to it, in its
+     * latest state, before the snapshot Borrow that tells it it holds it: the snapshot came right
+     * after the Welcome, the record's latest state later in the catch-up, and a change the node
+     * made in between was taken over the newer state (before bases; CHANGED_SINCE since: the
+     * long simulation runs found it).
+     */
+    @Test
+    void aRecordGrantedWhileAwayArrivesBeforeTheSnapshotThatGrantsIt() {
+        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+        long fp = docs.schema().fingerprint();
+        Schema s = Schema.derive(Doc.class);
+        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            Conn writer = new Conn(core);
+            writer.conn.hello(writer.id, "writer");
+            int id = CoreConn.last(Message.Keys.class, writer.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            byte[] body = docs.encode(new Doc("spec", 3));
+            writer.send(def, new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp, doc(1, 0, 0, 0, writer.id, body)));
+            UUID target = UUID.randomUUID();
+            CoreConn away = new CoreConn(core);
+            away.hello(target, "target");
+            away.send(new Message.CheckOut(k)); // waits behind the writer
+            core.disconnected(away.peer);
+            core.endRound();
+            byte[] latest = doc(1, 0, 1, 1, writer.id, docs.encode(new Doc("spec, edited", 3)));
+            assertInstanceOf(Message.Ack.class, writer.send(new Message.Change(2, k, Message.Kind.CHANGED, fp, latest)).getFirst());
+            writer.send(new Message.CheckIn(k)); // hands it to the target, away
+
+            CoreConn back = new CoreConn(core);
+            List<Message> answer = back.send(new Message.Hello(FrameCodec.PROTOCOL_VERSION, SyncFixture.APP, target, "target", 1,
+                List.of(), List.of(), new byte[0], Message.NONE));
+            int pushed = -1;
+            int granted = -1;
+            for (int i = 0; i < answer.size(); i++) {
+                if (pushed < 0 && answer.get(i) instanceof Message.Pushed p && p.key().equals(k)) pushed = i;
+                if (granted < 0 && answer.get(i) instanceof Message.Borrow b && b.key().equals(k) && b.holder().equals(target)) granted = i;
+            }
+            assertTrue(granted >= 0, answer::toString);
+            assertTrue(pushed >= 0 && pushed < granted, "the latest state before the grant: " + answer);
+            assertArrayEquals(latest, ((Message.Pushed) answer.get(pushed)).value());
+        }
+    }
+
     @Test
     void aChangeWithABaseOnAVersion8ConnectionIsAProtocolError() {
         RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
