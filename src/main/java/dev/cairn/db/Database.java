@@ -1035,9 +1035,26 @@ public final class Database implements AutoCloseable {
             Check.that(id == key.id(), "took id %d from the pool of the tree (expected: %d, the one it offered)", id, key.id());
         }
         txn.put(t.dataTree, k, value);
+        keepDataFromBelow(t, body);
         outbox(ChangeKind.CREATED, key, h);
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CREATED, false));
         return key;
+    }
+
+    /**
+     * Keeps the tree's dataFromVersion at or below the version of {@code body}, just written
+     * (§2: every record was written with a version from it on): a record written in a version a
+     * migration moved the tree away from (JSON, or an import line only that version takes)
+     * lowers it, so that the next open of a class that cannot read that version migrates the
+     * record, or is refused, as for one from the server. Before, it stayed below, and the
+     * application could never read it (probe 108).
+     */
+    private void keepDataFromBelow(TreeState t, byte[] body) {
+        int version = dev.cairn.schema.RecordCodec.versionOf(MemorySegment.ofArray(body));
+        if (version >= t.dataFromVersion) return; // the committed bound, which this batch may only have lowered
+        MemorySegment entry = txn().get(Layout.CATALOG, Layout.utf8(t.name));
+        int from = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
+        if (version < from) setDataFrom(t, version);
     }
 
     /**
@@ -1118,9 +1135,11 @@ public final class Database implements AutoCloseable {
         MemorySegment oldBody = RecordHeader.body(old);
         MemorySegment newBody = encode.apply(oldBody);
         RecordHeader next = h.touched(System.currentTimeMillis(), nodeId, user, true, key);
-        byte[] value = recordValue(t, key, next, Layout.copy(newBody)); // refused for its size before an index notes it
+        byte[] body = Layout.copy(newBody);
+        byte[] value = recordValue(t, key, next, body); // refused for its size before an index notes it
         indexCheck(t, key, oldBody, newBody);
         txn().put(t.dataTree, Layout.recordKey(key.id(), key.revision()), value);
+        keepDataFromBelow(t, body);
         outbox(ChangeKind.CHANGED, key, next, h.metaIteration());
         batch().events.add(new Event.RecordChanged(key, ChangeKind.CHANGED, false));
     }

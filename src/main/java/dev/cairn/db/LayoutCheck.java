@@ -280,6 +280,8 @@ public final class LayoutCheck {
         for (String name : names) {
             String data = Layout.dataTree(name);
             if (!r.hasTree(data)) continue; // the catalog's own checks are the open's
+            MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
+            int dataFrom = entry.byteSize() >= 6 ? java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2) : 1;
             try (Cursor c = r.cursor(data)) {
                 for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
                     String key = name + "/" + Layout.idOf(c.key()) + "." + Layout.revisionOf(c.key());
@@ -288,6 +290,13 @@ public final class LayoutCheck {
                         if (h.atIterationLimit()) {
                             problems.add("record " + key + ": metaIteration " + h.metaIteration() + " is at or above "
                                 + "ITERATION_MAX " + Limits.ITERATION_MAX + ", so it cannot change any more");
+                        }
+                        int version = dev.cairn.schema.RecordCodec.versionOf(RecordHeader.body(c.value()));
+                        if (version < dataFrom) {
+                            // A class that migrated the tree past that version reads such a record
+                            // nowhere, and its open does not migrate it (probe 108: an import did it).
+                            problems.add("record " + key + ": schema version " + version + ", below the tree's dataFromVersion "
+                                + dataFrom + " (" + Layout.CATALOG + "), which every record's version must reach");
                         }
                     } catch (CorruptionException bad) {
                         problems.add(bad.getMessage());

@@ -44,6 +44,13 @@ final class Convert {
             throw new IllegalArgumentException(path + ": nested deeper than " + Bin.DEPTH_MAX
                 + " levels (record-format.md §1)");
         }
+        if (!sameShape(st, tt)) {
+            // Versions no class reads across (a String made an enum, a list a record): an export
+            // to such a version, of a record stored as it came before a migration, cast one to the
+            // other and failed with a ClassCastException (probe 108).
+            throw new SchemaMismatchException(context + path + ": " + SchemaFormat.typeName(source, st) + " and "
+                + SchemaFormat.typeName(target, tt) + " cannot read each other's data");
+        }
         return switch (st) {
             case Scalar s -> Compat.scalar(value, s.kind(), ((Scalar) tt).kind(), context + path);
             case ListOf s -> Collections.unmodifiableList(items(s.element(),
@@ -65,6 +72,17 @@ final class Convert {
                 ((OptionalOf) tt).element(), v, path, depth + 1));
             case Ref s -> ref(s, (Ref) tt, value, path, depth);
         };
+    }
+
+    /**
+     * True when a value of {@code st} (source) can be converted to {@code tt} (target) at this
+     * level: the same kind of type and, for a reference, the same kind of definition (record,
+     * enum, union). Scalars of two kinds are left to {@link Compat#scalar}, which widens or refuses.
+     */
+    private boolean sameShape(FieldType st, FieldType tt) {
+        if (st.getClass() != tt.getClass()) return false;
+        if (!(st instanceof Ref s)) return true;
+        return source.definition(s).getClass() == target.definition((Ref) tt).getClass();
     }
 
     /**
