@@ -76,4 +76,21 @@ class MigratedTreeWritesTest {
             assertEquals(new GearV2("g2", Colour.BLUE), gears.get(imported));
         }
     }
+    /** A migration that fails at the open is named as one that fails on arrival: tree, record, version, and that nothing changed. */
+    @Test
+    void aMigrationFailingAtTheOpenNamesTheTreeAndRecord() {
+        Key<GearV1> k;
+        try (Cairn db = Cairn.open(dir)) {
+            k = db.tree(GearV1.class).insert(new GearV1("g1", "green"));
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            SchemaMismatchException e = assertThrows(SchemaMismatchException.class, () -> db.tree(GearV2.class, new ToV2()));
+            assertEquals("tree Gear: the migration failed on record " + k + ", stored in schema version 1: "
+                + "java.lang.IllegalArgumentException: No enum constant dev.cairn.MigratedTreeWritesTest.Colour.GREEN"
+                + " (nothing was changed; fix the migration)", e.getMessage());
+        }
+        try (Cairn db = Cairn.open(dir)) {
+            assertEquals(new GearV1("g1", "green"), db.tree(GearV1.class).get(k), "nothing changed");
+        }
+    }
 }

@@ -120,7 +120,16 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
         for (Key<V> key : keys) {
             MemorySegment stored = db.txn().get(tree.dataTree, recordKey(key));
             String oldJson = JsonForm.toJson(RecordHeader.body(stored), versions);
-            db.migrated(tree, key, encodeMigrated(migration, key, oldJson, codec));
+            byte[] migrated;
+            try {
+                migrated = encodeMigrated(migration, key, oldJson, codec);
+            } catch (RuntimeException e) {
+                // The application's code failed: named as on arrival (SyncReplica), not bare (probe 108).
+                throw new SchemaMismatchException("tree " + tree.name + ": the migration failed on record " + key
+                    + ", stored in schema version " + RecordCodec.versionOf(RecordHeader.body(stored)) + ": " + e
+                    + " (nothing was changed; fix the migration)", e);
+            }
+            db.migrated(tree, key, migrated);
             migration.progress(++done, keys.size());
         }
         return lowest[0];
