@@ -600,4 +600,21 @@ class LayoutTest {
             rr + "Plain/3.1: tree Plain is not versioned (only a versioned tree's removed revisions are noted)",
             Layout.REMOVED_REVISIONS + ": a key of 3 bytes is not name, 0x00, id:i32"), layoutProblems());
     }
+    /** cairn verify reports a record of a schema version below its tree's dataFromVersion: no class that migrated past it reads it (probe 108). */
+    @Test
+    void aRecordBelowItsTreesDataFromVersionIsReported() {
+        Key<Part> k;
+        try (Cairn db = Cairn.open(dir)) {
+            k = db.tree(Part.class).insert(Fixtures.part(1));
+        }
+        assertEquals(List.of(), layoutProblems());
+        try (Store store = Store.open(dir); WriteTxn w = store.beginWrite()) {
+            // As if a migration had moved the tree to version 2 while this record stayed in 1.
+            w.put(Layout.SCHEMAS, Layout.schemaKey("Part", 2), Layout.copy(w.get(Layout.SCHEMAS, Layout.schemaKey("Part", 1))));
+            w.put(Layout.CATALOG, Layout.utf8("Part"), Layout.catalogEntry(false, 2));
+            w.commit();
+        }
+        assertEquals(List.of("record Part/" + k.id() + ".0: schema version 1, below the tree's dataFromVersion 2 ("
+            + Layout.CATALOG + "), which every record's version must reach"), layoutProblems());
+    }
 }
