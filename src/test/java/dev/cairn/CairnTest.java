@@ -372,12 +372,15 @@ class CairnTest {
         for (int i = 0; i < 5; i++) v1.insert(new EvoV1(Integer.toString(i)));
         reopen();
         int[] calls = {0};
-        IllegalStateException crash = assertThrows(IllegalStateException.class, () -> db.tree(EvoV2.class,
+        // Named as a failed migration (tree, record, version), its own exception the cause.
+        SchemaMismatchException crash = assertThrows(SchemaMismatchException.class, () -> db.tree(EvoV2.class,
             (key, json) -> {
                 if (++calls[0] == 3) throw new IllegalStateException("simulated crash at " + key);
                 return new EvoV2(1);
             }));
-        assertTrue(crash.getMessage().contains("simulated crash"), crash.getMessage());
+        assertTrue(crash.getMessage().contains(": the migration failed on record ") && crash.getMessage().contains("simulated crash"),
+            crash.getMessage());
+        assertInstanceOf(IllegalStateException.class, crash.getCause());
         reopen();
         Tree<EvoV1> again = db.tree(EvoV1.class);
         assertEquals(5, again.size());

@@ -833,16 +833,29 @@ public final class SyncReplica implements Replica {
             // Both states: this node's may be the one its change was made on (a change taken
             // before a server restart, its Ack lost: probe 107), and set again it would undo the
             // server's.
-            RecordState theirs = server.removed() ? null : RecordHeader.decode(MemorySegment.ofArray(server.value()), key).state();
+            RecordState theirs = server.removed() ? null : stateOf(MemorySegment.ofArray(server.value()), key);
             LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
-                + "); its state here was " + RecordHeader.decode(v, key).state() + (theirs == null ? "" : ", the server's is "
+                + "); its state here was " + stateOf(v, key) + (theirs == null ? "" : ", the server's is "
                 + theirs) + ": if this node changed it, set it again on the server's version if it is still wanted");
             return;
         }
-        RecordState mine = RecordHeader.decode(v, key).state();
+        RecordState mine = stateOf(v, key);
         LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
-            + ")" + (mine instanceof RecordState.NonVersioned ? "" : "; its state here was " + mine)
+            + ")" + (mine == null || mine instanceof RecordState.NonVersioned ? "" : "; its state here was " + mine)
             + "; enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
+    }
+
+    /**
+     * The state a record value's header holds, or null when the header does not decode: a
+     * refusal may be of just such a value (INVALID_CHANGE of iterations an overflow left), and
+     * its warning must still be logged and the record rolled back.
+     */
+    private static RecordState stateOf(MemorySegment value, Key<?> key) {
+        try {
+            return RecordHeader.decode(value, key).state();
+        } catch (dev.cairn.CorruptionException e) {
+            return null;
+        }
     }
 
     /**
