@@ -40,6 +40,17 @@ import org.junit.jupiter.api.io.TempDir;
 class StateChangeBaseTest {
     @TempDir Path dir;
 
+    private final RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
+    private final long fp = docs.schema().fingerprint();
+    private final Message.SchemaDef def;
+    /** The record bytes of the Doc most tests store. */
+    private final byte[] body = docs.encode(new Doc("spec", 3));
+
+    StateChangeBaseTest() {
+        Schema s = Schema.derive(Doc.class);
+        def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
+    }
+
     private record Conn(CoreConn conn, UUID id) {
         Conn(ServerCore core) {
             this(new CoreConn(core), UUID.randomUUID());
@@ -63,10 +74,6 @@ class StateChangeBaseTest {
 
     @Test
     void theServerTakesAStateChangeOnlyOnTheVersionItWasMadeOn() {
-        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
-        long fp = docs.schema().fingerprint();
-        Schema s = Schema.derive(Doc.class);
-        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn maker = new Conn(core);
             Conn a = new Conn(core);
@@ -76,7 +83,6 @@ class StateChangeBaseTest {
             b.conn.hello(b.id, "b");
             int id = CoreConn.last(Message.Keys.class, maker.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
-            byte[] body = docs.encode(new Doc("spec", 3));
             maker.send(def, new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp, doc(1, 0, 0, 0, maker.id, body)));
             a.send(def);
             b.send(def);
@@ -132,10 +138,6 @@ class StateChangeBaseTest {
      */
     @Test
     void theHoldersChangeTooIsTakenOnlyOnTheVersionItWasMadeOn() {
-        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
-        long fp = docs.schema().fingerprint();
-        Schema s = Schema.derive(Doc.class);
-        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn holder = new Conn(core);
             Conn c = new Conn(core);
@@ -143,7 +145,6 @@ class StateChangeBaseTest {
             c.conn.hello(c.id, "c");
             int id = CoreConn.last(Message.Keys.class, holder.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
-            byte[] body = docs.encode(new Doc("spec", 3));
             holder.send(def, new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp, doc(1, 0, 0, 0, holder.id, body)));
             c.send(def);
             // c sets the state number on version 0; the holder edited offline on version 0.
@@ -181,10 +182,6 @@ class StateChangeBaseTest {
      */
     @Test
     void anInsertSentAgainWithLaterChangesAfterTheRecordChangedIsChangedSince() {
-        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
-        long fp = docs.schema().fingerprint();
-        Schema s = Schema.derive(Doc.class);
-        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn a = new Conn(core);
             Conn c = new Conn(core);
@@ -192,7 +189,6 @@ class StateChangeBaseTest {
             c.conn.hello(c.id, "c");
             int id = CoreConn.last(Message.Keys.class, a.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
-            byte[] body = docs.encode(new Doc("spec", 3));
             assertInstanceOf(Message.Ack.class, a.send(def, new Message.Change(1, k, Message.Kind.CREATED, fp,
                 doc(1, 0, 0, 0, a.id, body))).get(0));
             c.send(def);
@@ -221,16 +217,11 @@ class StateChangeBaseTest {
      */
     @Test
     void aRecordGrantedWhileAwayArrivesBeforeTheSnapshotThatGrantsIt() {
-        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
-        long fp = docs.schema().fingerprint();
-        Schema s = Schema.derive(Doc.class);
-        Message.SchemaDef def = new Message.SchemaDef("Doc", true, s.fingerprint(), s.toBytes());
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn writer = new Conn(core);
             writer.conn.hello(writer.id, "writer");
             int id = CoreConn.last(Message.Keys.class, writer.send(new Message.NeedKeys("Doc"))).from();
             Key<?> k = new Key<>("Doc", id, 0);
-            byte[] body = docs.encode(new Doc("spec", 3));
             writer.send(def, new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp, doc(1, 0, 0, 0, writer.id, body)));
             UUID target = UUID.randomUUID();
             CoreConn away = new CoreConn(core);
@@ -259,13 +250,11 @@ class StateChangeBaseTest {
 
     @Test
     void aChangeWithABaseOnAVersion8ConnectionIsAProtocolError() {
-        RecordCodec<Doc> docs = CoreConn.codec(Doc.class, "Doc");
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             Conn old = new Conn(core);
             old.send(new Message.Hello(8, SyncFixture.APP, old.id, "old", 0, List.of(), List.of(), new byte[0], Message.NONE));
             Key<?> k = new Key<>("Doc", 1, 0);
-            Message.Error e = CoreConn.last(Message.Error.class, old.send(change(1, k, docs.schema().fingerprint(),
-                doc(1, 1, 1, 0, old.id, docs.encode(new Doc("spec", 3))), 0)));
+            Message.Error e = CoreConn.last(Message.Error.class, old.send(change(1, k, fp, doc(1, 1, 1, 0, old.id, body), 0)));
             assertEquals(ErrorCode.PROTOCOL, e.code());
             assertEquals("Change with a base (tag 20) of " + k + " on a protocol version 8 connection (expected: version 9)", e.text());
         }
