@@ -631,7 +631,7 @@ public final class Database implements AutoCloseable {
                 + " bytes)");
         }
         boolean versioned = Layout.catalogVersioned(entry);
-        int dataFromVersion = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
+        int dataFromVersion = Layout.catalogDataFrom(entry);
         SchemaVersions versions = loadVersions(r, name);
         MemorySegment poolBytes = r.get(Layout.POOLS, Layout.utf8(name));
         if (poolBytes == null) throw new CorruptionException("tree " + name + " has no key pool in " + directory);
@@ -1052,9 +1052,7 @@ public final class Database implements AutoCloseable {
     private void keepDataFromBelow(TreeState t, byte[] body) {
         int version = dev.cairn.schema.RecordCodec.versionOf(MemorySegment.ofArray(body));
         if (version >= t.dataFromVersion) return; // the committed bound, which this batch may only have lowered
-        MemorySegment entry = txn().get(Layout.CATALOG, Layout.utf8(t.name));
-        int from = java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2);
-        if (version < from) setDataFrom(t, version);
+        if (version < Layout.catalogDataFrom(txn().get(Layout.CATALOG, Layout.utf8(t.name)))) setDataFrom(t, version);
     }
 
     /**

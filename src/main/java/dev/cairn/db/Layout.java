@@ -95,6 +95,11 @@ public final class Layout {
         return entry.byteSize() > 1 && (entry.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1) & 1) != 0;
     }
 
+    /** The dataFromVersion of a catalog entry (at offset 2; the caller checked its size). */
+    static int catalogDataFrom(MemorySegment entry) {
+        return entry.get(I32, 2);
+    }
+
     static String dataTree(String name) {
         return DATA_PREFIX + name;
     }

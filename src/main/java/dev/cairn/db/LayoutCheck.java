@@ -281,7 +281,7 @@ public final class LayoutCheck {
             String data = Layout.dataTree(name);
             if (!r.hasTree(data)) continue; // the catalog's own checks are the open's
             MemorySegment entry = r.get(Layout.CATALOG, Layout.utf8(name));
-            int dataFrom = entry.byteSize() >= 6 ? java.nio.ByteBuffer.wrap(Layout.copy(entry)).getInt(2) : 1;
+            int dataFrom = entry.byteSize() >= Layout.CATALOG_BYTES ? Layout.catalogDataFrom(entry) : 1;
             try (Cursor c = r.cursor(data)) {
                 for (boolean ok = c.first(); ok && problems.size() < PROBLEMS_MAX; ok = c.next()) {
                     String key = name + "/" + Layout.idOf(c.key()) + "." + Layout.revisionOf(c.key());

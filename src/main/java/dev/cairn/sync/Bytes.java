@@ -92,6 +92,12 @@ final class Bytes {
         return ByteBuffer.wrap(value, 8, 8).getLong();
     }
 
+    /** The modifiedOn of a record value: the node of its last change, the UUID at offset 40 (database-layout.md §3). */
+    static UUID modifiedOn(byte[] value) {
+        ByteBuffer b = ByteBuffer.wrap(value);
+        return new UUID(b.getLong(40), b.getLong(48));
+    }
+
     /** Offset of a record value's metaIteration (database-layout.md §3). */
     static final int META_ITERATION_AT = 24;
 

@@ -160,9 +160,7 @@ final class ChangeChecks {
      * its first CREATED was acknowledged, then replaces its own version.
      */
     static boolean lastWriter(Message.Pushed current, UUID client) {
-        ByteBuffer b = ByteBuffer.wrap(current.value());
-        return current.value().length >= RECORD_HEADER_BYTES && b.getLong(40) == client.getMostSignificantBits()
-            && b.getLong(48) == client.getLeastSignificantBits();
+        return current.value().length >= RECORD_HEADER_BYTES && Bytes.modifiedOn(current.value()).equals(client);
     }
 
     /** True when the server's state of the record is already what {@code c} would make it. */

@@ -923,15 +923,14 @@ public final class ServerCore implements AutoCloseable {
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
             return;
         }
-        long hash = c.kind() == Message.Kind.CHANGED ? TakenChanges.hash(key, c.value()) : 0;
+        long hash = c.kind() == Message.Kind.CHANGED ? TakenChanges.hash(rk, c.value()) : 0;
         if (c.kind() == Message.Kind.CHANGED && taken.taken(p.clientId, c.outboxSeq(), hash)) {
             // Sent again after its Ack was lost, and the record changed since (its check-out
             // broken and passed on, say). Before, it was refused as not checked out, and the
             // node told the application to enter again data the server holds; or, the check-out
             // back with this node, taken again over the newer version (probe 105 F2).
-            ByteBuffer b = ByteBuffer.wrap(current.value());
             String by = current.removed() ? "removed since" : "changed since by node '"
-                + names.getOrDefault(new UUID(b.getLong(40), b.getLong(48)), "?") + "'";
+                + names.getOrDefault(Bytes.modifiedOn(current.value()), "?") + "'";
             refuse(p, c, current, ErrorCode.SUPERSEDED, "change of " + key + " sent again: the server took it (its"
                 + " acknowledgement did not reach this node), and the record was " + by + "; this node's copy is set to"
                 + " the server's version");
@@ -1177,9 +1176,8 @@ public final class ServerCore implements AutoCloseable {
             // change of the state, which needs no check-out (or data of a holder before this one,
             // whose check-out was broken). Taken, it replaced that change on every node, nobody
             // told (probe 106).
-            ByteBuffer b = ByteBuffer.wrap(current.value());
-            UUID by = new UUID(b.getLong(40), b.getLong(48)); // modifiedOn (database-layout.md §3)
-            return ErrorCode.CHANGED_SINCE + " " + key + " was changed by node '" + names.getOrDefault(by, "?")
+            return ErrorCode.CHANGED_SINCE + " " + key + " was changed by node '"
+                + names.getOrDefault(Bytes.modifiedOn(current.value()), "?")
                 + "' since the version this node changed under its check-out (a change of the state needs no check-out,"
                 + " and a change is taken only on the server's latest version); this node's change is refused and its"
                 + " copy set to the server's";
@@ -1206,8 +1204,7 @@ public final class ServerCore implements AutoCloseable {
         long sentData = Bytes.dataIteration(c.value());
         long storedData = Bytes.dataIteration(current.value());
         if (sentData > storedData) return null;
-        ByteBuffer b = ByteBuffer.wrap(current.value());
-        UUID by = new UUID(b.getLong(40), b.getLong(48)); // modifiedOn (database-layout.md §3)
+        UUID by = Bytes.modifiedOn(current.value());
         String who = by.equals(p.clientId) ? "this node (an earlier change)" : "node '" + names.getOrDefault(by, "?") + "'";
         return ErrorCode.CHANGED_SINCE + " " + c.key() + (sentData == storedData ? ": its state was changed by " + who
             + " since the version this node changed (a state change needs no check-out, but one is taken only on the"

@@ -1,8 +1,6 @@
 package dev.cairn.sync;
 
-import dev.cairn.Key;
 import dev.cairn.internal.Limits;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -68,10 +66,10 @@ final class TakenChanges {
 
     private final Map<UUID, Client> clients = new HashMap<>();
 
-    /** The hash a taken change is known by: CRC32C of its key's text and of its value. */
-    static long hash(Key<?> key, byte[] value) {
+    /** The hash a taken change is known by: CRC32C of its record key (the server's, Bytes.recordKey) and of its value. */
+    static long hash(byte[] recordKey, byte[] value) {
         CRC32C k = new CRC32C();
-        k.update(key.toString().getBytes(StandardCharsets.UTF_8));
+        k.update(recordKey);
         CRC32C v = new CRC32C();
         v.update(value);
         return k.getValue() << 32 | v.getValue();
