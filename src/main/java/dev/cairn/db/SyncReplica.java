@@ -830,9 +830,9 @@ public final class SyncReplica implements Replica {
             // probe 99): the data is an older version of the server's, and entered again it would
             // overwrite the newer one. What was refused is the state. (A holder's change refused
             // so, whose data differs from the server's, is an edit: logged below, probe 106.)
-            // Both states: this node's may be the one its change was made on (a change taken
-            // before a server restart, its Ack lost: probe 107), and set again it would undo the
-            // server's.
+            // Both states: this node's may be the one its change was made on (a change an older
+            // server, which kept no srv.taken, took before its restart, its Ack lost: probe 107),
+            // and set again it would undo the server's.
             RecordState theirs = server.removed() ? null : stateOf(MemorySegment.ofArray(server.value()), key);
             LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
                 + "); its state here was " + stateOf(v, key) + (theirs == null ? "" : ", the server's is "

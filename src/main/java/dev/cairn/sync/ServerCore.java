@@ -110,7 +110,7 @@ public final class ServerCore implements AutoCloseable {
     private final ServerRanges ranges = new ServerRanges(this::txn);
     private final Map<UUID, String> names = new HashMap<>();
     /** The CHANGED changes taken from each client lately: one sent again after its Ack was lost is known (§5.1). */
-    private final TakenChanges taken = new TakenChanges();
+    private final TakenChanges taken = new TakenChanges(this::txn);
     private final ServerCheckOuts checkOuts = new ServerCheckOuts(this::txn, c -> names.getOrDefault(c, ""));
     private final List<Peer> peers = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
@@ -250,7 +250,7 @@ public final class ServerCore implements AutoCloseable {
                     + "), not a server's: give the server a folder of its own");
             }
             for (String t : List.of(META, TREES, SCHEMAS, RECORDS, LOG, RANGES, BORROWS, LINKS, NAMES, ServerCheckOuts.BROKEN, REVISIONS,
-                    EPOCHS)) {
+                    EPOCHS, TakenChanges.TAKEN)) {
                 w.createTree(t);
             }
             MemorySegment id = w.get(META, SERVER_ID);
@@ -266,6 +266,7 @@ public final class ServerCore implements AutoCloseable {
             MemorySegment s = w.get(META, SEQ);
             seq = s == null ? 0 : ByteBuffer.wrap(Bytes.copy(s)).getLong();
             load(w);
+            taken.load(w);
             // This run: stored before any node can hear of it (a Welcome), so every run a node
             // names is in this folder and in every backup taken during or after that run.
             Epoch run = new Epoch(UUID.randomUUID(), seq + 1);
@@ -1010,10 +1011,7 @@ public final class ServerCore implements AutoCloseable {
             w.put(REVISIONS, rk, Bytes.uuid(p.clientId));
         }
         Message.Pushed now = new Message.Pushed(s, key, fingerprint, value);
-        if (c.kind() == Message.Kind.CHANGED) {
-            UUID client = p.clientId;
-            later(() -> taken.took(client, c.outboxSeq(), hash));
-        }
+        if (c.kind() == Message.Kind.CHANGED) taken.took(p.clientId, c.outboxSeq(), hash);
         send(p, new Message.Ack(c.outboxSeq(), key, s));
         // The sender's data differed from what was stored: it gets the stored record back.
         if (fingerprint != c.fingerprint() || !Arrays.equals(value, c.value())) sendRecord(p, now);

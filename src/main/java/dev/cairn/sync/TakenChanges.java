@@ -1,9 +1,15 @@
 package dev.cairn.sync;
 
 import dev.cairn.internal.Limits;
+import dev.cairn.store.Cursor;
+import dev.cairn.store.WriteTxn;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -17,15 +23,28 @@ import java.util.zip.CRC32C;
  * ({@link Limits#GROUP_CHANGES_MAX_V8}), so that many are kept per client, the oldest dropped
  * first. A node sends its pending changes oldest first, so once a later connection of the
  * client sends sequence {@code s}, the changes taken on earlier connections below {@code s} were
- * acknowledged there and are dropped. In memory only: a server restarted meanwhile refuses such
- * a retransmission as before (the node logs its data to enter again).
+ * acknowledged there and are dropped.
+ *
+ * <p>Kept in memory and in the tree {@link #TAKEN} of the round's write transaction, the one that
+ * stores the change: a server restarted between taking a change and its retransmission still
+ * knows it. (Kept in memory only, that retransmission was refused CHANGED_SINCE, and the node
+ * told the application that a change the server holds was not made: probe 107.)
  */
 final class TakenChanges {
+    /**
+     * {@code client:uuid, outboxSeq:i64, hash:i64} → empty: one row per change kept
+     * (sync-protocol.md §6). The hash is in the key, so that two changes under one sequence (two
+     * copies of a node) are two rows.
+     */
+    static final String TAKEN = "srv.taken";
     private static final int PER_CLIENT_MAX = Limits.GROUP_CHANGES_MAX_V8;
+    private static final int ROW_BYTES = 16 + 8 + 8;
+    private static final byte[] NO_VALUE = new byte[0];
     private static final int FIRST_CAPACITY = 16;
 
     /** One client's changes, oldest first, in a ring. */
     private static final class Client {
+        final UUID id;
         long[] seqs = new long[FIRST_CAPACITY];
         long[] hashes = new long[FIRST_CAPACITY];
         int first;
@@ -33,18 +52,25 @@ final class TakenChanges {
         /** How many of the oldest were taken on earlier connections than the client's latest. */
         int fromEarlier;
 
+        Client(UUID id) {
+            this.id = id;
+        }
+
         int at(int i) {
             return (first + i) % seqs.length;
         }
 
-        void dropFirst() {
+        /** Drops the oldest, and its row. */
+        void dropFirst(WriteTxn w) {
+            w.delete(TAKEN, row(id, seqs[first], hashes[first]));
             first = (first + 1) % seqs.length;
             size--;
             if (fromEarlier > 0) fromEarlier--;
         }
 
-        void add(long seq, long hash) {
-            if (size == PER_CLIENT_MAX) dropFirst();
+        /** Adds to memory; the caller writes its row. */
+        void add(long seq, long hash, Supplier<WriteTxn> txn) {
+            if (size == PER_CLIENT_MAX) dropFirst(txn.get());
             if (size == seqs.length) grow();
             seqs[at(size)] = seq;
             hashes[at(size)] = hash;
@@ -65,6 +91,39 @@ final class TakenChanges {
     }
 
     private final Map<UUID, Client> clients = new HashMap<>();
+    private final Supplier<WriteTxn> txn;
+
+    /** {@code txn}: the round's write transaction. */
+    TakenChanges(Supplier<WriteTxn> txn) {
+        this.txn = txn;
+    }
+
+    /**
+     * Reads what the server stored, in {@code w} (the open's transaction): every change kept
+     * counts as taken on an earlier connection. A client's rows come in sequence order, which is
+     * the order a node sends in; rows past {@link #PER_CLIENT_MAX} (none, unless the tree was
+     * edited) go, the oldest first.
+     */
+    void load(WriteTxn w) {
+        List<byte[]> rows = new ArrayList<>();
+        try (Cursor c = w.cursor(TAKEN)) {
+            for (boolean ok = c.first(); ok; ok = c.next()) rows.add(Bytes.copy(c.key()));
+        }
+        for (byte[] row : rows) {
+            // Added once the cursor is closed: one past the bound deletes its oldest row.
+            if (row.length != ROW_BYTES) continue; // not a row a server writes: ignored
+            ByteBuffer k = ByteBuffer.wrap(row);
+            UUID client = new UUID(k.getLong(), k.getLong());
+            clients.computeIfAbsent(client, Client::new).add(k.getLong(), k.getLong(), () -> w);
+        }
+        for (Client c : clients.values()) c.fromEarlier = c.size;
+    }
+
+    /** The row of a change kept, in {@link #TAKEN}. */
+    static byte[] row(UUID client, long seq, long hash) {
+        return ByteBuffer.allocate(ROW_BYTES).putLong(client.getMostSignificantBits())
+            .putLong(client.getLeastSignificantBits()).putLong(seq).putLong(hash).array();
+    }
 
     /** The hash a taken change is known by: CRC32C of its record key (the server's, Bytes.recordKey) and of its value. */
     static long hash(byte[] recordKey, byte[] value) {
@@ -85,13 +144,14 @@ final class TakenChanges {
     void sending(UUID client, long seq) {
         Client c = clients.get(client);
         if (c == null) return;
-        while (c.fromEarlier > 0 && c.seqs[c.first] < seq) c.dropFirst();
+        while (c.fromEarlier > 0 && c.seqs[c.first] < seq) c.dropFirst(txn.get());
         if (c.size == 0) clients.remove(client);
     }
 
-    /** The server took (and committed) {@code client}'s change of sequence {@code seq}, known by {@code hash}. */
+    /** The server takes {@code client}'s change of sequence {@code seq}, known by {@code hash}, in the round's transaction. */
     void took(UUID client, long seq, long hash) {
-        clients.computeIfAbsent(client, x -> new Client()).add(seq, hash);
+        clients.computeIfAbsent(client, Client::new).add(seq, hash, txn);
+        txn.get().put(TAKEN, row(client, seq, hash), NO_VALUE);
     }
 
     /** True when the server took {@code client}'s change of sequence {@code seq} with this {@code hash}, as far as it keeps. */

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.Key;
 import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
+import dev.cairn.store.ReadTxn;
+import dev.cairn.store.Store;
+import dev.cairn.store.WriteTxn;
 import dev.cairn.testing.Fixtures.Doc;
 import java.nio.file.Path;
 import java.util.List;
@@ -94,34 +97,110 @@ class RetransmittedChangeTest {
     }
 
     /**
-     * What the server keeps is bounded: once a later connection of the client sends a later
-     * sequence, the changes taken on earlier connections below it were acknowledged, and go.
-     * A change with the same sequence but other bytes (another copy of the node) is not taken
-     * for the one the server has.
+     * The server restarted between taking the change and its retransmission: it still knows the
+     * change (srv.taken), so the retransmission is SUPERSEDED, not refused CHANGED_SINCE as a
+     * change never made (probe 107: the node then told the application to set again a state
+     * the server held, and doing so would undo the other node's change).
+     */
+    @Test
+    void aTakenChangeIsKnownAfterTheServerRestarts() {
+        UUID a = UUID.randomUUID();
+        UUID b = UUID.randomUUID();
+        Path folder = dir.resolve("server");
+        Key<?> k;
+        Message.Change e1;
+        byte[] v2;
+        long seq;
+        try (ServerCore core = ServerCore.open(folder, SyncFixture.APP, 100)) {
+            CoreConn ca = connect(core, a, "a");
+            int id = CoreConn.last(Message.Keys.class, ca.send(new Message.NeedKeys("Doc"))).from();
+            k = new Key<>("Doc", id, 0);
+            ca.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
+                CoreConn.recordValue(1, 0, 0, a, docs.encode(new Doc("v0", 1)))));
+            e1 = change(2, k, 1, a, "a's edit");
+            assertInstanceOf(Message.Ack.class, ca.send(e1).getFirst());
+            core.disconnected(ca.peer);
+            assertTrue(core.breakCheckOut(k));
+            core.endRound();
+        }
+        try (ServerCore core = ServerCore.open(folder, SyncFixture.APP, 100)) {
+            CoreConn cb = connect(core, b, "b");
+            cb.send(new Message.CheckOut(k));
+            v2 = CoreConn.recordValue(1, 2, 2, b, docs.encode(new Doc("b's edit on a's", 1)));
+            assertInstanceOf(Message.Ack.class, cb.send(new Message.Change(1, k, Message.Kind.CHANGED, fp, v2)).getFirst());
+            cb.send(new Message.CheckIn(k));
+            seq = core.seq();
+        }
+        try (ServerCore core = ServerCore.open(folder, SyncFixture.APP, 100)) {
+            CoreConn again = connect(core, a, "a");
+            Message.Refused r = CoreConn.last(Message.Refused.class, again.send(e1));
+            assertEquals(ErrorCode.SUPERSEDED, r.code(), r.reason());
+            assertArrayEquals(v2, r.current().value(), "a is set to b's version");
+            assertEquals(seq, core.seq(), "nothing stored");
+            // Its next change drops what it kept of a's earlier connections, on disk too.
+            again.send(new Message.CheckOut(k));
+            assertInstanceOf(Message.Ack.class, again.send(change(3, k, 3, a, "a's next")).getFirst());
+            core.endRound();
+        }
+        Message.Change e3 = change(3, k, 3, a, "a's next");
+        try (Store s = Store.open(folder); ReadTxn r = s.beginRead()) {
+            assertEquals(2, r.count(TakenChanges.TAKEN), "b's change and a's latest are kept");
+            assertEquals(null, r.get(TakenChanges.TAKEN, row(a, e1)), "a's first is gone");
+            assertTrue(r.get(TakenChanges.TAKEN, row(a, e3)) != null);
+        }
+    }
+
+    private static byte[] row(UUID client, Message.Change c) {
+        return TakenChanges.row(client, c.outboxSeq(), TakenChanges.hash(Bytes.recordKey(c.key()), c.value()));
+    }
+
+    /**
+     * What the server keeps is bounded, in memory and on disk: once a later connection of the
+     * client sends a later sequence, the changes taken on earlier connections below it were
+     * acknowledged, and go. A change with the same sequence but other bytes (another copy of the
+     * node) is not taken for the one the server has.
      */
     @Test
     void takenChangesAreForgottenOnceTheNodeSendsPastThemAndAreMatchedByTheirBytes() {
         UUID a = UUID.randomUUID();
         Key<?> k = new Key<>("Doc", 1, 0);
-        TakenChanges t = new TakenChanges();
-        byte[] v = {1, 2, 3};
-        for (long s = 1; s <= 5; s++) t.took(a, s, TakenChanges.hash(Bytes.recordKey(k), v));
-        assertTrue(t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), v)));
-        assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), new byte[] {1, 2, 4})), "other bytes");
-        assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(new Key<>("Doc", 2, 0)), v)), "another record");
-        t.sending(a, 9);
-        assertEquals(5, t.size(), "the same connection: all may still be in flight");
-        t.connected(a);
-        t.sending(a, 4);
-        assertEquals(2, t.size(), "a later connection sends 4: 1 to 3 were acknowledged");
-        assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), v)));
-        assertTrue(t.taken(a, 4, TakenChanges.hash(Bytes.recordKey(k), v)));
-        t.sending(a, 6);
-        assertEquals(0, t.size());
-        for (long s = 0; s < 10_000; s++) t.took(a, s, s);
-        assertEquals(4096, t.size(), "at most a send window per client");
-        assertTrue(t.taken(a, 9_999, 9_999));
-        assertEquals(false, t.taken(a, 5_000, 5_000), "the oldest went first");
-        assertTrue(t.taken(a, 10_000 - 4096, 10_000 - 4096));
+        try (Store store = Store.open(dir.resolve("store"))) {
+            WriteTxn[] w = {store.beginWrite()};
+            w[0].createTree(TakenChanges.TAKEN);
+            TakenChanges t = new TakenChanges(() -> w[0]);
+            byte[] v = {1, 2, 3};
+            for (long s = 1; s <= 5; s++) t.took(a, s, TakenChanges.hash(Bytes.recordKey(k), v));
+            assertTrue(t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), v)));
+            assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), new byte[] {1, 2, 4})), "other bytes");
+            assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(new Key<>("Doc", 2, 0)), v)), "another record");
+            t.sending(a, 9);
+            assertEquals(5, t.size(), "the same connection: all may still be in flight");
+            t.connected(a);
+            t.sending(a, 4);
+            assertEquals(2, t.size(), "a later connection sends 4: 1 to 3 were acknowledged");
+            assertEquals(2, w[0].count(TakenChanges.TAKEN), "and their rows went");
+            assertEquals(false, t.taken(a, 3, TakenChanges.hash(Bytes.recordKey(k), v)));
+            assertTrue(t.taken(a, 4, TakenChanges.hash(Bytes.recordKey(k), v)));
+            w[0].commit();
+            w[0].close();
+
+            // What a restarted server reads: both kept changes, from an earlier connection.
+            w[0] = store.beginWrite();
+            TakenChanges loaded = new TakenChanges(() -> w[0]);
+            loaded.load(w[0]);
+            assertEquals(2, loaded.size());
+            assertTrue(loaded.taken(a, 5, TakenChanges.hash(Bytes.recordKey(k), v)));
+            loaded.sending(a, 6);
+            assertEquals(0, loaded.size());
+            assertEquals(0, w[0].count(TakenChanges.TAKEN));
+
+            for (long s = 0; s < 10_000; s++) loaded.took(a, s, s);
+            assertEquals(4096, loaded.size(), "at most a send window per client");
+            assertEquals(4096, w[0].count(TakenChanges.TAKEN), "as many rows");
+            assertTrue(loaded.taken(a, 9_999, 9_999));
+            assertEquals(false, loaded.taken(a, 5_000, 5_000), "the oldest went first");
+            assertTrue(loaded.taken(a, 10_000 - 4096, 10_000 - 4096));
+            w[0].abort();
+        }
     }
 }
