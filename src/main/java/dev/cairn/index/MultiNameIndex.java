@@ -111,7 +111,10 @@ public final class MultiNameIndex<V extends Record> implements Indexer<V> {
         return hits.size() > limit ? List.copyOf(hits.subList(0, limit)) : List.copyOf(hits);
     }
 
-    /** The names of a record as given, in the order the record gave them. */
+    /**
+     * The names of a record as given, in the order the record gave them, without those that
+     * normalise to the empty string (blank ones, say), which are not indexed.
+     */
     public List<String> namesOf(Key<V> key) {
         lock.readLock().lock();
         try {

@@ -5,9 +5,10 @@ import java.util.Objects;
 
 /**
  * How names are compared by the built-in indexes: optionally case-insensitive (by
- * {@link Locale#ROOT} lower case), with leading and trailing whitespace trimmed, and with every
- * character (code point) of {@code ignoredCharacters} removed. A name that normalises to the empty string is
- * not indexed.
+ * {@link Locale#ROOT} lower case), with every character (code point) of {@code ignoredCharacters}
+ * removed (in either case, when case-insensitive), and with leading and trailing whitespace
+ * trimmed (also whitespace that removing ignored characters leaves at an end). A name that
+ * normalises to the empty string is not indexed.
  */
 public record NameNormalizer(boolean ignoreCase, String ignoredCharacters, boolean trim) {
     public NameNormalizer {
@@ -27,14 +28,25 @@ public record NameNormalizer(boolean ignoreCase, String ignoredCharacters, boole
     /** The normal form of {@code name}; null for a null name. */
     public String normalize(String name) {
         if (name == null) return null;
-        String s = trim ? name.strip() : name;
+        // Lower case first, so that an ignored letter goes in either case; trimmed last, so that
+        // "widget -" with '-' ignored is "widget" (probe 109).
+        String s = ignoreCase ? name.toLowerCase(Locale.ROOT) : name;
         if (!ignoredCharacters.isEmpty()) {
             // By code point: a character beyond U+FFFF (most emoji) is two chars, and its halves
-            // must neither match another character's halves nor be left behind alone.
+            // must neither match another character's halves nor be left behind alone; nor may a
+            // lone half in the name match half of an ignored character.
+            int[] ignored = (ignoreCase ? ignoredCharacters.toLowerCase(Locale.ROOT) : ignoredCharacters).codePoints().toArray();
             StringBuilder b = new StringBuilder(s.length());
-            s.codePoints().filter(c -> ignoredCharacters.indexOf(c) < 0).forEach(b::appendCodePoint);
+            s.codePoints().filter(c -> !contains(ignored, c)).forEach(b::appendCodePoint);
             s = b.toString();
         }
-        return ignoreCase ? s.toLowerCase(Locale.ROOT) : s;
+        return trim ? s.strip() : s;
+    }
+
+    private static boolean contains(int[] codePoints, int c) {
+        for (int p : codePoints) {
+            if (p == c) return true;
+        }
+        return false;
     }
 }

@@ -136,7 +136,8 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
             // A revision of an id that holds the name already keeps it, as an edit does: such
             // records stay editable and revisable while the name is in duplicates().
             if (owners.stream().noneMatch(o -> o.id() == key.id()) && !owners.isEmpty()) {
-                throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), key, owners.getFirst());
+                String refused = change.oldValue() == null && key.revision() == 0 ? "a new record of " + key.tree() : key.toString();
+                throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), refused, owners.getFirst());
             }
         }
         note(key, oldName, newName);

@@ -39,12 +39,58 @@ class UniqueNameIndexTest {
         put(key(1, 0), null, new Item("Bolt M6"));
         DuplicateNameException e = assertThrows(DuplicateNameException.class,
             () -> index.check(new Indexer.Change<>(key(2, 0), null, new Item("bolt-m6"))));
-        assertTrue(e.getMessage().contains("bolt-m6"), e.getMessage());
-        assertTrue(e.getMessage().contains("Item/1.0"), e.getMessage());
-        assertTrue(e.getMessage().contains("Item/2.0"), e.getMessage());
+        // An insert: its would-be key goes to the next insert (a refusal takes no id), so the
+        // message does not name it (probe 109).
+        assertEquals("name 'bolt-m6' of a new record of Item is already used by Item/1.0 in unique index Item.name;"
+            + " the change was not stored", e.getMessage());
         assertEquals(key(1, 0), e.existing());
         index.abort();
         assertEquals(1, index.size());
+        put(key(2, 0), null, new Item("Nut"));
+        e = assertThrows(DuplicateNameException.class,
+            () -> index.check(new Indexer.Change<>(key(2, 0), new Item("Nut"), new Item("bolt-m6"))));
+        assertTrue(e.getMessage().startsWith("name 'bolt-m6' of Item/2.0 is already used by Item/1.0"), e.getMessage());
+        index.abort();
+    }
+
+    /** A long name is cut in the message, which counts its characters (code points), not chars. */
+    @Test
+    void aLongNameIsCutInTheMessageCountingCharacters() {
+        String emoji = "\uD83D\uDE42".repeat(300);
+        put(key(1, 0), null, new Item(emoji));
+        DuplicateNameException e = assertThrows(DuplicateNameException.class,
+            () -> index.check(new Indexer.Change<>(key(2, 0), null, new Item(emoji))));
+        assertTrue(e.getMessage().startsWith("name '" + "\uD83D\uDE42".repeat(200) + "…' (300 characters) of"), e.getMessage());
+        assertEquals(emoji, e.name());
+        index.abort();
+    }
+
+    /**
+     * The normal form follows the javadoc in every order of its steps (probe 109): whitespace
+     * that an ignored character stood before is trimmed too; a case-insensitive normaliser
+     * ignores an ignored letter in either case; a lone surrogate half in a name is not half of
+     * an ignored character.
+     */
+    @Test
+    void normalisingTrimsAfterRemovingIgnoresInEitherCaseAndKeepsLoneHalves() {
+        NameNormalizer dashes = new NameNormalizer(true, "-", true);
+        assertEquals("widget", dashes.normalize("widget -"));
+        assertEquals("abc", dashes.normalize("- abc"));
+        assertEquals("a b", dashes.normalize(" -a b- "), "inner whitespace stays");
+        NameNormalizer x = new NameNormalizer(true, "x", false);
+        assertEquals("a12", x.normalize("AX12"));
+        assertEquals("a12", x.normalize("ax12"));
+        assertEquals("a12", new NameNormalizer(true, "X", false).normalize("ax12"), "an upper-case ignored letter too");
+        assertEquals("aX12", new NameNormalizer(false, "x", false).normalize("aX12"), "case-sensitive: only the case given");
+        NameNormalizer smiley = new NameNormalizer(false, "\uD83D\uDE00", false);
+        assertEquals("a\uD83Db", smiley.normalize("a\uD83Db"), "a lone high half stays");
+        assertEquals("a\uDE00b", smiley.normalize("a\uDE00b"), "a lone low half stays");
+        assertEquals("ab", smiley.normalize("a\uD83D\uDE00b"));
+        assertEquals("r10k", NameNormalizer.standard().normalize(" R-10 k\t"));
+        UniqueNameIndex<Item> trimmed = new UniqueNameIndex<>("Item.name", Item::name, dashes);
+        trimmed.check(new Indexer.Change<>(key(1, 0), null, new Item("Widget")));
+        trimmed.commit(List.of());
+        assertThrows(DuplicateNameException.class, () -> trimmed.check(new Indexer.Change<>(key(2, 0), null, new Item("widget -"))));
     }
 
     @Test
