@@ -35,7 +35,8 @@ public record NameNormalizer(boolean ignoreCase, String ignoredCharacters, boole
             // By code point: a character beyond U+FFFF (most emoji) is two chars, and its halves
             // must neither match another character's halves nor be left behind alone; nor may a
             // lone half in the name match half of an ignored character.
-            int[] ignored = (ignoreCase ? ignoredCharacters.toLowerCase(Locale.ROOT) : ignoredCharacters).codePoints().toArray();
+            // (Each lower-cased alone: a string's lower case may expand a character into two.)
+            int[] ignored = ignoredCharacters.codePoints().map(c -> ignoreCase ? Character.toLowerCase(c) : c).toArray();
             StringBuilder b = new StringBuilder(s.length());
             s.codePoints().filter(c -> !contains(ignored, c)).forEach(b::appendCodePoint);
             s = b.toString();
