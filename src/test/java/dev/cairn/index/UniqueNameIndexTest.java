@@ -87,6 +87,10 @@ class UniqueNameIndexTest {
         assertEquals("a\uDE00b", smiley.normalize("a\uDE00b"), "a lone low half stays");
         assertEquals("ab", smiley.normalize("a\uD83D\uDE00b"));
         assertEquals("r10k", NameNormalizer.standard().normalize(" R-10 k\t"));
+        assertEquals(NameNormalizer.standard().normalize("Caf\u00e9"), NameNormalizer.standard().normalize("CAFE\u0301"),
+            "composed and decomposed é are one name");
+        assertEquals("cafe\u0301", new NameNormalizer(true, "", true, false).normalize("CAFE\u0301"), "unless canonical is off");
+        assertEquals("CAFE\u0301", NameNormalizer.exact().normalize("CAFE\u0301"), "exact keeps what was written");
         UniqueNameIndex<Item> trimmed = new UniqueNameIndex<>("Item.name", Item::name, dashes);
         trimmed.check(new Indexer.Change<>(key(1, 0), null, new Item("Widget")));
         trimmed.commit(List.of());
