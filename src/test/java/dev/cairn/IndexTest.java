@@ -297,7 +297,7 @@ class IndexTest {
             parts.insert(new Part(longName, "x", 1, 1, List.of()));
             DuplicateNameException d = assertThrows(DuplicateNameException.class,
                 () -> parts.insert(new Part(longName, "y", 1, 1, List.of())));
-            assertTrue(d.getMessage().startsWith("name '" + "N".repeat(200) + "…' (3000000 chars) of Part/"),
+            assertTrue(d.getMessage().startsWith("name '" + "N".repeat(200) + "…' (3000000 characters) of a new record of Part is already used by Part/"),
                 d.getMessage().substring(0, 300));
             assertTrue(d.getMessage().length() < 400, "a long name is cut in the message");
             assertEquals(longName, d.name(), "the exception keeps the whole name");
