@@ -84,6 +84,8 @@ public final class ClientSession {
     /** Look at every waiting record at the next pump: at first, and whenever nothing is in flight any more. */
     private boolean lookAtAll = true;
     private Set<Key<?>> toConfirm;
+    /** The last frame was a Pushed during the snapshot: the latest state of a record the next snapshot Borrow may grant. */
+    private boolean latestBeforeBorrow;
     /** Records this node knew held by others: those the snapshot does not list are free now. */
     private Set<Key<?>> toFree;
     private boolean outboxDirty = true;
@@ -490,7 +492,17 @@ public final class ClientSession {
             protocol(frame(m) + " inside a Group(" + groupCount + ") after " + (groupCount - groupLeft)
                 + " of its Pushed (expected: Pushed or SchemaDef)");
         }
-        if (toConfirm != null && !(m instanceof Message.Borrow b && b.snapshot())) confirmHeld();
+        if (toConfirm != null) {
+            // The snapshot ends at the first frame that is neither one of its Borrows nor the
+            // latest state of a record that its next Borrow grants (§4.1 step 5), with the
+            // SchemaDef before it: ended at such a frame, the node asked again for the records
+            // the snapshot had yet to name, a record whose check-out was broken among them, and
+            // took it back (probe 111).
+            if (m instanceof Message.Borrow b && b.snapshot()) latestBeforeBorrow = false;
+            else if (m instanceof Message.SchemaDef && !latestBeforeBorrow) latestBeforeBorrow = false;
+            else if (m instanceof Message.Pushed && !latestBeforeBorrow) latestBeforeBorrow = true;
+            else confirmHeld();
+        }
         try {
             handle(m);
         } catch (Failure | java.io.UncheckedIOException | dev.cairn.CorruptionException | dev.cairn.WritesStoppedException e) {
@@ -659,6 +671,7 @@ public final class ClientSession {
         state = State.CATCHING_UP;
         wasCatchingUp = true;
         toConfirm = new HashSet<>(replica.heldHere());
+        latestBeforeBorrow = false;
         toFree = new HashSet<>(replica.heldElsewhere());
         replica.connectionChanged(true, w.serverId(), "");
     }

@@ -719,8 +719,19 @@ public final class ServerCore implements AutoCloseable {
         send(p, new Message.Welcome(p.version, serverId, seq, token, epoch()));
         journal(p.introduced + " linked: protocol " + p.version + ", catching up from sequence " + h.lastSeq()
             + " of " + seq + ", trees " + treeList(h.trees()));
-        for (Message.Borrow b : checkOuts.snapshotFor(p.clientId, p::wants)) {
-            if (b.holder().equals(p.clientId)) sendLatestToHolder(p, b.key());
+        // The Borrows of records others hold or a break freed first, then the node's own, each
+        // after the record's latest state where the catch-up has not sent it. A node of before
+        // this order ends the snapshot at its first frame that is not a snapshot Borrow, and
+        // asks again for every record it holds that the snapshot has not named by then (§4.1
+        // step 5): a record whose check-out was broken, named after such a Pushed, it took back,
+        // and its change made under the broken check-out was taken (probe 111).
+        List<Message.Borrow> snapshot = checkOuts.snapshotFor(p.clientId, p::wants);
+        for (Message.Borrow b : snapshot) {
+            if (!b.holder().equals(p.clientId)) send(p, b);
+        }
+        for (Message.Borrow b : snapshot) {
+            if (!b.holder().equals(p.clientId)) continue;
+            sendLatestToHolder(p, b.key());
             send(p, b);
         }
     }
