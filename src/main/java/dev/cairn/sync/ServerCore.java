@@ -1326,6 +1326,7 @@ public final class ServerCore implements AutoCloseable {
         }
         List<Key<?>> held = checkOuts.heldBy(client);
         for (Key<?> k : held) breakCheckOut(k);
+        taken.forget(client); // up to a window of rows, kept for ever otherwise
         return new Released(List.copyOf(held), List.copyOf(waited));
     }
 

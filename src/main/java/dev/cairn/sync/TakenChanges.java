@@ -154,6 +154,12 @@ final class TakenChanges {
         txn.get().put(TAKEN, row(client, seq, hash), NO_VALUE);
     }
 
+    /** Forgets every change kept of {@code client}, rows too: a node that will not come back (release NODE). */
+    void forget(UUID client) {
+        Client c = clients.remove(client);
+        while (c != null && c.size > 0) c.dropFirst(txn.get());
+    }
+
     /** True when the server took {@code client}'s change of sequence {@code seq} with this {@code hash}, as far as it keeps. */
     boolean taken(UUID client, long seq, long hash) {
         Client c = clients.get(client);

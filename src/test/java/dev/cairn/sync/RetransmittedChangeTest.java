@@ -200,6 +200,9 @@ class RetransmittedChangeTest {
             assertTrue(loaded.taken(a, 9_999, 9_999));
             assertEquals(false, loaded.taken(a, 5_000, 5_000), "the oldest went first");
             assertTrue(loaded.taken(a, 10_000 - 4096, 10_000 - 4096));
+            loaded.forget(a);
+            assertEquals(0, loaded.size(), "a released node's changes are forgotten");
+            assertEquals(0, w[0].count(TakenChanges.TAKEN), "rows too");
             w[0].abort();
         }
     }
