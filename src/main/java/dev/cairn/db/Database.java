@@ -67,6 +67,14 @@ public final class Database implements AutoCloseable {
     private volatile boolean closed;
     /** Bound to the database while one of its reads calls the application back ({@link #readCallingBack}). */
     private static final ScopedValue<Database> CALLING_BACK = ScopedValue.newInstance();
+
+    static {
+        // Initialises the JDK's classes behind isBound (ScopedValue$Snapshot) while the heap has
+        // room: their first use was a close after an OutOfMemoryError, and a class whose
+        // initialisation runs out of memory is unusable for the JVM's life, so no close of any
+        // database could run again (NoClassDefFoundError; OutOfMemoryWriteTest saw it once).
+        CALLING_BACK.isBound();
+    }
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
     /**
      * Every indexer registered on a tree of an open database, by identity, with where: one
