@@ -498,9 +498,9 @@ public final class ClientSession {
             // SchemaDef before it: ended at such a frame, the node asked again for the records
             // the snapshot had yet to name, a record whose check-out was broken among them, and
             // took it back (probe 111).
+            boolean maybeLatest = !latestBeforeBorrow && (m instanceof Message.SchemaDef || m instanceof Message.Pushed);
             if (m instanceof Message.Borrow b && b.snapshot()) latestBeforeBorrow = false;
-            else if (m instanceof Message.SchemaDef && !latestBeforeBorrow) latestBeforeBorrow = false;
-            else if (m instanceof Message.Pushed && !latestBeforeBorrow) latestBeforeBorrow = true;
+            else if (maybeLatest) latestBeforeBorrow = m instanceof Message.Pushed;
             else confirmHeld();
         }
         try {

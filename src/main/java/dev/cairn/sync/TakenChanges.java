@@ -68,9 +68,9 @@ final class TakenChanges {
             if (fromEarlier > 0) fromEarlier--;
         }
 
-        /** Adds to memory; the caller writes its row. */
-        void add(long seq, long hash, Supplier<WriteTxn> txn) {
-            if (size == PER_CLIENT_MAX) dropFirst(txn.get());
+        /** Adds to memory, dropping the oldest's row in {@code w} when full; the caller writes the new row. */
+        void add(long seq, long hash, WriteTxn w) {
+            if (size == PER_CLIENT_MAX) dropFirst(w);
             if (size == seqs.length) grow();
             seqs[at(size)] = seq;
             hashes[at(size)] = hash;
@@ -114,7 +114,7 @@ final class TakenChanges {
             if (row.length != ROW_BYTES) continue; // not a row a server writes: ignored
             ByteBuffer k = ByteBuffer.wrap(row);
             UUID client = new UUID(k.getLong(), k.getLong());
-            clients.computeIfAbsent(client, Client::new).add(k.getLong(), k.getLong(), () -> w);
+            clients.computeIfAbsent(client, Client::new).add(k.getLong(), k.getLong(), w);
         }
         for (Client c : clients.values()) c.fromEarlier = c.size;
     }
@@ -150,8 +150,9 @@ final class TakenChanges {
 
     /** The server takes {@code client}'s change of sequence {@code seq}, known by {@code hash}, in the round's transaction. */
     void took(UUID client, long seq, long hash) {
-        clients.computeIfAbsent(client, Client::new).add(seq, hash, txn);
-        txn.get().put(TAKEN, row(client, seq, hash), NO_VALUE);
+        WriteTxn w = txn.get();
+        clients.computeIfAbsent(client, Client::new).add(seq, hash, w);
+        w.put(TAKEN, row(client, seq, hash), NO_VALUE);
     }
 
     /** Forgets every change kept of {@code client}, rows too: a node that will not come back (release NODE). */

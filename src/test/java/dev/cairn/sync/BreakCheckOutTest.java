@@ -13,7 +13,6 @@ import dev.cairn.schema.RecordCodec;
 import dev.cairn.schema.Schema;
 import dev.cairn.testing.Fixtures.Part;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -138,14 +137,7 @@ class BreakCheckOutTest {
             TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
             ManualLink first = new ManualLink(core, replica, Set.of(), 7);
             first.settle();
-            List<Key<Part>> keys = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Key<Part> k = tree.insert(part(i));
-                keys.add(k);
-                tree.checkOut(k);
-                first.session.checkOut(k);
-            }
-            first.settle();
+            List<Key<Part>> keys = first.insertCheckedOut(tree, n);
             for (int i = 0; i < n; i++) tree.update(keys.get(i), part(i).withStock(-i));
             first.session.outboxChanged();
             first.session.pump();                   // the first window goes up

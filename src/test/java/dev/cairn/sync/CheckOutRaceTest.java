@@ -50,14 +50,7 @@ class CheckOutRaceTest {
             TreeImpl<Part> tree = TreeImpl.open(db, Part.class, null);
             ManualLink first = new ManualLink(core, replica, Set.of(), 7);
             first.settle();
-            List<Key<Part>> keys = new java.util.ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Key<Part> k = tree.insert(part(i));
-                keys.add(k);
-                tree.checkOut(k);
-                first.session.checkOut(k);
-            }
-            first.settle();
+            List<Key<Part>> keys = first.insertCheckedOut(tree, n);
             for (Key<Part> k : keys) assertInstanceOf(BorrowState.Mine.class, tree.borrowState(k));
             first.cut();
 

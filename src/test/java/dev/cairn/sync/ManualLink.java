@@ -2,6 +2,9 @@ package dev.cairn.sync;
 
 import dev.cairn.Key;
 import dev.cairn.db.SyncReplica;
+import dev.cairn.db.TreeImpl;
+import dev.cairn.testing.Fixtures;
+import dev.cairn.testing.Fixtures.Part;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +59,19 @@ final class ManualLink {
         }, version);
         for (Key<?> k : replica.requestedCheckOuts()) session.checkOut(k);
         session.start();
+    }
+
+    /** Inserts Fixtures.part(0) to part(n - 1) into {@code tree} and checks each out over this link, settled. */
+    List<Key<Part>> insertCheckedOut(TreeImpl<Part> tree, int n) {
+        List<Key<Part>> keys = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Key<Part> k = tree.insert(Fixtures.part(i));
+            keys.add(k);
+            tree.checkOut(k);
+            session.checkOut(k);
+        }
+        settle();
+        return keys;
     }
 
     void deliverUp() {
