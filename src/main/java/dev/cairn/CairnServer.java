@@ -303,22 +303,24 @@ public final class CairnServer implements AutoCloseable {
     }
 
     /**
-     * What {@link #releaseNode} did: the records the node held, whose check-outs were broken, and
-     * the records whose queues it left.
+     * What {@link #releaseNode} did: the records the node held, whose check-outs were broken, the
+     * records whose queues it left, and whether its connection was closed (it was connected).
      */
-    public record Released(Node node, List<Key<?>> held, List<Key<?>> waited) { }
+    public record Released(Node node, List<Key<?>> held, List<Key<?>> waited, boolean disconnected) { }
 
     /**
      * Administrator, for a node that will not come back (its machine retired, its folder lost):
      * takes it out of every queue it waits in, then breaks every check-out it holds as
      * {@link #breakCheckOut} does (each record goes to the next in line, or is free). Every
      * connected client is told; the node, if it ever connects again, is told as after a break.
+     * A node connected after all is disconnected ({@code NODE_RELEASED}): it connects again and
+     * asks again, at the end of each queue, for the check-outs its application still waits for.
      */
     public Released releaseNode(UUID node) {
         if (node == null) throw new IllegalArgumentException("node is null");
         return loop.call(() -> {
             ServerCore.Released r = core.releaseNode(node);
-            return new Released(nodeOf(node), r.held(), r.waited());
+            return new Released(nodeOf(node), r.held(), r.waited(), r.disconnected());
         });
     }
 

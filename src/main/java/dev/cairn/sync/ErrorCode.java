@@ -38,6 +38,13 @@ public final class ErrorCode {
      * changed, and the node stops with {@link dev.cairn.WrongServerException}.
      */
     public static final int WRONG_SERVER = 12;
+    /**
+     * The operator released this node ({@code release NODE}) while it was connected: its
+     * check-outs were broken and it left every queue. The client reconnects and asks again for
+     * the check-outs its application still waits for. A node older than this code shows it as
+     * "code 13" and reconnects likewise.
+     */
+    public static final int NODE_RELEASED = 13;
 
     /** Refused: CHANGED/REMOVED without holding the check-out. */
     public static final int NOT_CHECKED_OUT = 20;
@@ -102,6 +109,7 @@ public final class ErrorCode {
             case SERVER_BEHIND -> "SERVER_BEHIND";
             case REPLACED -> "REPLACED";
             case WRONG_SERVER -> "WRONG_SERVER";
+            case NODE_RELEASED -> "NODE_RELEASED";
             case NOT_CHECKED_OUT -> "NOT_CHECKED_OUT";
             case NOT_YOUR_ID -> "NOT_YOUR_ID";
             case REMOVED -> "REMOVED";

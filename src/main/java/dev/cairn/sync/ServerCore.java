@@ -1309,14 +1309,25 @@ public final class ServerCore implements AutoCloseable {
         return true;
     }
 
-    /** What {@link #releaseNode} did: the records the node held (now broken) and those it waited for. */
-    public record Released(List<Key<?>> held, List<Key<?>> waited) { }
+    /**
+     * What {@link #releaseNode} did: the records the node held (now broken), those it waited for,
+     * and whether its connection was closed (it was connected).
+     */
+    public record Released(List<Key<?>> held, List<Key<?>> waited, boolean disconnected) { }
+
+    /** The text of {@link ErrorCode#NODE_RELEASED}. */
+    static final String RELEASED_TEXT = "the server's operator released this node (release NODE, for a node that will"
+        + " not come back): every check-out it held was broken and it left every queue. It connects again and asks"
+        + " again, at the end of each queue, for the check-outs its application still waits for";
 
     /**
      * Administrator: frees what a node that will not come back (machine retired, folder lost)
      * holds up: it leaves every queue it waits in, then each check-out it holds is broken as by
      * {@link #breakCheckOut} (handed to the next in line, or freed; the node is told if it ever
-     * connects again). Every connected client of each record's tree is sent the Borrow.
+     * connects again). Every connected client of each record's tree is sent the Borrow. A node
+     * that is connected after all is then sent {@link ErrorCode#NODE_RELEASED} and closed: a
+     * check-out it waits for would otherwise wait for ever, out of the queue it still believes
+     * it is in (no Borrow tells a node it was taken out of a queue); it reconnects and asks again.
      */
     public Released releaseNode(UUID client) {
         List<Key<?>> waited = new ArrayList<>();
@@ -1327,7 +1338,14 @@ public final class ServerCore implements AutoCloseable {
         List<Key<?>> held = checkOuts.heldBy(client);
         for (Key<?> k : held) breakCheckOut(k);
         taken.forget(client); // up to a window of rows, kept for ever otherwise
-        return new Released(List.copyOf(held), List.copyOf(waited));
+        boolean disconnected = false;
+        for (Peer p : peers) {
+            if (p.greeted() && !p.failing && p.clientId.equals(client)) {
+                fail(p, ErrorCode.NODE_RELEASED, RELEASED_TEXT, "");
+                disconnected = true;
+            }
+        }
+        return new Released(List.copyOf(held), List.copyOf(waited), disconnected);
     }
 
     /** Sends {@code m}, a record's new check-out state, to every client of its tree. */

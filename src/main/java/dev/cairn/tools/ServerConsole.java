@@ -41,7 +41,8 @@ final class ServerConsole {
                                 the first node waiting gets the record, else it is free
           release NODE          for a node that will not come back (NODE: its id, or its name
                                 as clients and checkouts show it): it leaves every queue, and
-                                each record it holds goes to the first node waiting, else is free
+                                each record it holds goes to the first node waiting, else is free;
+                                a node connected after all is disconnected, and asks again
           backup TARGET         a consistent, verified copy of the server's database into the
                                 folder TARGET (relative to the server's working folder) while
                                 it serves; a stop meanwhile waits for it
@@ -182,16 +183,18 @@ final class ServerConsole {
     private String release(String rest) {
         if (rest.isEmpty()) throw new Main.UsageException("release needs a node (expected: release NODE, its id or name)");
         CairnServer.Released r = server.releaseNode(nodeId(rest));
+        String closed = r.disconnected() ? "; it was connected: its connection was closed, and it connects again"
+            + " and asks again for the check-outs its application still waits for" : "";
         if (r.held().isEmpty() && r.waited().isEmpty()) {
             // A mistyped id names no node: saying it holds nothing would hide that the real one still does (probe 105).
             if (!server.everLinked(r.node().id())) {
                 throw new IllegalArgumentException("no node with id " + r.node().id() + " ever linked to this server: nothing"
                     + " released (clients lists the connected ones; release takes a node's id or name)");
             }
-            return node(r.node()) + " holds and waits for no record: nothing to release\n";
+            return node(r.node()) + " holds and waits for no record: nothing to release" + closed + "\n";
         }
         return "released " + node(r.node()) + ": broke " + r.held().size() + " check-out(s)" + keys(r.held()) + ", left "
-            + r.waited().size() + " queue(s)" + keys(r.waited()) + "\n";
+            + r.waited().size() + " queue(s)" + keys(r.waited()) + closed + "\n";
     }
 
     private String backup(String target) {

@@ -169,6 +169,47 @@ class ServerConsoleTest {
             type("release"));
     }
 
+    /**
+     * release NODE of a node that is connected after all: its check-outs are broken and it leaves
+     * every queue as for a gone node, and its connection is closed (NODE_RELEASED). Before, the
+     * connection stayed: the node still believed it waited, no Borrow told it otherwise, and its
+     * checkOut never completed until the next connection or a new call.
+     */
+    @Test
+    void releaseOfAConnectedNodeClosesItsConnectionAndItsWaitingCheckOutAsksAgain() {
+        List<Event> deskEvents = new CopyOnWriteArrayList<>();
+        Cairn desk = node("desk-1", deskEvents);
+        Cairn gate = node("gate-3", new CopyOnWriteArrayList<>());
+        Tree<Part> deskParts = desk.tree(Part.class);
+        Tree<Part> gateParts = gate.tree(Part.class);
+        Key<Part> held = deskParts.insert(new Part("P-1", "ACME", 1, 1L, List.of()));
+        Key<Part> waitedFor = deskParts.insert(new Part("P-2", "ACME", 1, 1L, List.of()));
+        until("gate has them", () -> gateParts.contains(waitedFor));
+        deskParts.checkOut(held).orTimeout(30, TimeUnit.SECONDS).join();
+        gateParts.checkOut(waitedFor).orTimeout(30, TimeUnit.SECONDS).join();
+        CompletableFuture<Void> deskWaits = deskParts.checkOut(waitedFor);
+        until("desk waits", () -> deskParts.borrowState(waitedFor) instanceof BorrowState.Waiting);
+
+        assertEquals("released " + node(desk, "desk-1") + ": broke 1 check-out(s) (" + held + "), left 1 queue(s) ("
+            + waitedFor + "); it was connected: its connection was closed, and it connects again and asks again for the"
+            + " check-outs its application still waits for\n", type("release desk-1"));
+        until("desk is told why", () -> deskEvents.stream().anyMatch(e -> e instanceof Event.Disconnected d
+            && d.reason().contains("NODE_RELEASED") && d.reason().contains("operator released this node")));
+        until("desk waits again, at the end of the queue", () -> server.checkOuts().stream().anyMatch(c ->
+            c.key().equals(waitedFor) && c.queue().equals(List.of(new CairnServer.Node(desk.nodeId(), "desk-1")))));
+        assertFalse(deskWaits.isDone(), "desk does not hold it yet");
+        assertInstanceOf(BorrowState.Free.class, deskParts.borrowState(held), "its check-out was broken");
+        gateParts.checkIn(waitedFor);
+        deskWaits.orTimeout(30, TimeUnit.SECONDS).join();
+        assertInstanceOf(BorrowState.Mine.class, deskParts.borrowState(waitedFor));
+        deskParts.checkIn(waitedFor);
+        until("the server has it free", () -> server.checkOuts().isEmpty());
+        until("desk is linked again", () -> server.clients().size() == 2);
+        assertEquals(node(desk, "desk-1") + " holds and waits for no record: nothing to release; it was connected: its"
+            + " connection was closed, and it connects again and asks again for the check-outs its application still"
+            + " waits for\n", type("release desk-1"));
+    }
+
     /** The server keeps when a check-out was taken with the check-out itself: a restart keeps it. */
     @Test
     void aCheckOutKeepsItsSinceAcrossAServerRestart() {
