@@ -74,7 +74,7 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void aStandaloneHistoryLinkedFirstConverges(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 400, new Mix(200, false, false, false, false));
+        simulate(seed, 3, 400, new Mix(200, false, false, false, false, false));
     }
 
     @Tag("long")
@@ -91,13 +91,13 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void versionedRecordsConverge(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, false, false, false));
+        simulate(seed, 3, 600, new Mix(0, true, false, false, false, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void versionedRecordsConvergeInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, false, false, false));
+        simulate(seed, 4, 1500, new Mix(0, true, false, false, false, false));
     }
 
     /**
@@ -107,13 +107,13 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeAcrossServerRestarts(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, true, false, false));
+        simulate(seed, 3, 600, new Mix(0, true, true, false, false, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeAcrossServerRestartsInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, true, false, false));
+        simulate(seed, 4, 1500, new Mix(0, true, true, false, false, false));
     }
 
     /**
@@ -123,7 +123,7 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeWithSelectiveConnections(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, false, true, false));
+        simulate(seed, 3, 600, new Mix(0, true, false, true, false, false));
     }
 
     /**
@@ -132,13 +132,13 @@ class SyncSimulationTest {
      */
     @org.junit.jupiter.api.Test
     void aRevisionRefusedHereAndMadeByItsOwnerConverges() throws IOException {
-        simulate(-233L, 4, 1500, new Mix(0, true, true, false, false));
+        simulate(-233L, 4, 1500, new Mix(0, true, true, false, false, false));
     }
 
     /** Found so: a removal refused after a break left its note that the revision was removed (RefusedRemovalTest). */
     @org.junit.jupiter.api.Test
     void aRefusedRemovalConverges() throws IOException {
-        simulate(18791201261360L, 3, 600, new Mix(0, true, false, false, true));
+        simulate(18791201261360L, 3, 600, new Mix(0, true, false, false, true, false));
     }
 
     /**
@@ -148,19 +148,35 @@ class SyncSimulationTest {
      */
     @Property(tries = 6)
     void replicasConvergeWhenCheckOutsAreBroken(@ForAll long seed) throws IOException {
-        simulate(seed, 3, 600, new Mix(0, true, false, false, true));
+        simulate(seed, 3, 600, new Mix(0, true, false, false, true, false));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeWhenCheckOutsAreBrokenInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, true, true, true));
+        simulate(seed, 4, 1500, new Mix(0, true, true, true, true, false));
+    }
+
+    /**
+     * An administrator releases random nodes, connected or not, beside breaks: a connected one is
+     * closed (NODE_RELEASED) and connects again, asking again for what it waited for; the
+     * replicas still end equal.
+     */
+    @Property(tries = 4)
+    void replicasConvergeWhenNodesAreReleased(@ForAll long seed) throws IOException {
+        simulate(seed, 3, 600, new Mix(0, true, false, false, true, true));
+    }
+
+    @Tag("long")
+    @Property(tries = 20)
+    void replicasConvergeWhenNodesAreReleasedInLongRuns(@ForAll long seed) throws IOException {
+        simulate(seed, 4, 1500, new Mix(0, true, true, true, true, true));
     }
 
     @Tag("long")
     @Property(tries = 20)
     void replicasConvergeWithSelectiveConnectionsInLongRuns(@ForAll long seed) throws IOException {
-        simulate(seed, 4, 1500, new Mix(0, true, true, true, false));
+        simulate(seed, 4, 1500, new Mix(0, true, true, true, false, false));
     }
 
     /** One client: its database, typed tree and (while connected) its link. */
@@ -218,9 +234,11 @@ class SyncSimulationTest {
      * @param restarts        the server stops now and then without ending its round, and starts again
      * @param selective       a connection replicates Part, Doc or both, at random (sync-protocol.md §5.6)
      * @param breaks          an administrator breaks a random check-out now and then (§5.4)
+     * @param releases        with breaks: some of them release a random node instead (§5.4), which
+     *                        also closes its connection (NODE_RELEASED)
      */
-    record Mix(int standaloneSteps, boolean docs, boolean restarts, boolean selective, boolean breaks) {
-        static final Mix PARTS = new Mix(0, false, false, false, false);
+    record Mix(int standaloneSteps, boolean docs, boolean restarts, boolean selective, boolean breaks, boolean releases) {
+        static final Mix PARTS = new Mix(0, false, false, false, false, false);
     }
 
     /** The trees a selective connection replicates: one of these (empty: all). */
@@ -263,9 +281,10 @@ class SyncSimulationTest {
                     if (n.connected()) cut(core, n);
                 } else if (r < 90) {
                     if (!n.connected()) connect(core, n, mix.selective() ? TREE_SETS.get(rnd.nextInt(TREE_SETS.size())) : Set.of());
-                } else if (mix.breaks() && rnd.nextInt(10) == 0) {
+                } else if (mix.breaks() && rnd.nextInt(mix.releases() ? 3 : 10) == 0) {
                     List<ServerCore.CheckOutState> held = core.checkOuts();
-                    if (!held.isEmpty()) core.breakCheckOut(held.get(rnd.nextInt(held.size())).key());
+                    if (mix.releases() && rnd.nextBoolean()) core.releaseNode(n.db.nodeId());
+                    else if (!held.isEmpty()) core.breakCheckOut(held.get(rnd.nextInt(held.size())).key());
                 } else if (mix.restarts() && rnd.nextInt(20) == 0) {
                     for (Node m : nodes) {
                         if (m.connected()) dropped(m);
@@ -515,7 +534,11 @@ class SyncSimulationTest {
                     for (Message m : out) s.onMessage(m);
                 });
             } catch (ClientSession.Failure e) {
-                throw new AssertionError("session failed: " + e.getMessage(), e);
+                if (e.serverCode() != ErrorCode.NODE_RELEASED || !n.closing) {
+                    throw new AssertionError("session failed: " + e.getMessage(), e);
+                }
+                dropped(n); // released: the server closed the connection after its Error
+                return;
             }
         }
         if (n.connected() && n.closing && n.down.isEmpty()) {
@@ -561,7 +584,7 @@ class SyncSimulationTest {
             }
             boolean quiet = !moved;
             for (Node n : nodes) {
-                quiet &= n.session.state() == ClientSession.State.LIVE && n.session.idle() && n.up.isEmpty()
+                quiet &= n.connected() && n.session.state() == ClientSession.State.LIVE && n.session.idle() && n.up.isEmpty()
                     && n.down.isEmpty();
             }
             if (quiet) return round;
