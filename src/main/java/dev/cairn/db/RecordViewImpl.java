@@ -40,7 +40,7 @@ final class RecordViewImpl implements RecordView {
             throw new IllegalArgumentException("field handle " + f + " does not belong to tree " + tree
                 + " (resolve it with this tree's field(name))");
         }
-        return h.field();
+        return h.field(codec);
     }
 
     @Override

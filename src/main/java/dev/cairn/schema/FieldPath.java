@@ -75,6 +75,11 @@ public final class FieldPath {
         return path;
     }
 
+    /** True when {@code c} resolved this path: it knows the schema versions {@code c} knows. */
+    public boolean resolvedBy(RecordCodec<?> c) {
+        return codec == c;
+    }
+
     int getInt(MemorySegment bytes) {
         Location loc = location(bytes);
         if (loc.slots.length == 0 && loc.fixed && loc.kind == Kind.INT && leafKind == Kind.INT) {
