@@ -42,6 +42,11 @@ final class TableRows implements AutoCloseable {
                         throw new IllegalArgumentException("table " + table + ": column " + name + " is no component of "
                             + record + " (expected: id, revision and components of " + record + ")");
                     }
+                    int earlier = columns.indexOf(column);
+                    if (earlier >= 0) {
+                        String earlierName = meta.getColumnLabel(indexes.get(earlier));
+                        throw new IllegalArgumentException("table " + table + ": " + SqlColumn.twice(earlierName, name, column));
+                    }
                     columns.add(column);
                     indexes.add(i);
                 }

@@ -244,7 +244,7 @@ final class JsonParser {
             int memberAt = at;
             String name = string(path);
             expect(':', path);
-            int i = rd.indexOf(name);
+            int i = rd.indexOfCurrentOrFormer(name);
             if (i < 0) {
                 at = memberAt;
                 throw fail(path, "unknown member \"" + name + "\" (expected: one of " + names(rd)
@@ -252,7 +252,9 @@ final class JsonParser {
             }
             if (seen[i]) {
                 at = memberAt;
-                throw fail(path, "member \"" + name + "\" given twice");
+                String current = rd.components().get(i).name();
+                throw fail(path, "member \"" + name + "\" given twice" + (current.equals(name) ? ""
+                    : " (it is a former name of \"" + current + "\", the same component)"));
             }
             seen[i] = true;
             Component c = rd.components().get(i);

@@ -22,7 +22,10 @@ import java.util.List;
  * {@code Float}, {@code Double}, {@code String}, {@code byte[]}, {@link LocalDate},
  * {@link BigDecimal}, or null for SQL {@code NULL} ({@link Type#javaType}).
  */
-public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
+public record SqlColumn(String name, SqlColumn.Type type, boolean notNull, List<String> formerNames) {
+    public SqlColumn {
+        formerNames = List.copyOf(formerNames);
+    }
 
     private static final java.util.regex.Pattern JSON_NUMBER =
         java.util.regex.Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
@@ -83,15 +86,21 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
                     + "', the name of a key column of its SQL table (\"id\", \"revision\"; record-format.md §10): "
                     + "the SQL form cannot hold it (expected: JSON lines, or rename the component with @FormerNames)");
             }
-            columns.add(new SqlColumn(c.name(), typeOf(schema, c.type()), FieldType.isFixed(c.type())));
+            columns.add(new SqlColumn(c.name(), typeOf(schema, c.type()), FieldType.isFixed(c.type()), c.formerNames()));
         }
         return List.copyOf(columns);
     }
 
-    /** The column of {@code columns} named {@code name}, or null. */
+    /**
+     * The column of {@code columns} named {@code name}, or else the one of the component that had
+     * that name ({@code @FormerNames}: a table exported before a rename), or null.
+     */
     public static SqlColumn named(List<SqlColumn> columns, String name) {
         for (SqlColumn c : columns) {
             if (c.name().equals(name)) return c;
+        }
+        for (SqlColumn c : columns) {
+            if (c.formerNames().contains(name)) return c;
         }
         return null;
     }
@@ -150,6 +159,15 @@ public record SqlColumn(String name, SqlColumn.Type type, boolean notNull) {
         StringBuilder json = new StringBuilder();
         jsonValue(type, value, json);
         return json.toString();
+    }
+
+    /**
+     * Why a row may not hold column {@code name} of {@code column} after {@code earlier}, of the same
+     * component: the same name twice, or two of its names ({@code @FormerNames}).
+     */
+    public static String twice(String earlier, String name, SqlColumn column) {
+        return earlier.equals(name) ? "column " + name + " given twice"
+            : "columns " + earlier + " and " + name + " name one component, " + column.name() + " (by @FormerNames)";
     }
 
     /** The name of {@code schema}'s root record, the record each row holds. */

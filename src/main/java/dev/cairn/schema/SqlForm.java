@@ -233,6 +233,7 @@ public final class SqlForm {
         int id = -1;
         int revision = -1;
         List<SqlColumn> columns = new ArrayList<>();
+        List<String> given = new ArrayList<>(); // each column's name in the row
         List<Object> values = new ArrayList<>();
         List<SqlReader.Literal> read = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
@@ -246,7 +247,10 @@ public final class SqlForm {
                     if (column == null) {
                         throw reader.fail("column " + name + " is no component of " + SqlColumn.root(schema).name());
                     }
+                    int earlier = columns.indexOf(column);
+                    if (earlier >= 0) throw reader.fail(SqlColumn.twice(given.get(earlier), name, column));
                     columns.add(column);
+                    given.add(name);
                     values.add(value(v));
                     read.add(v);
                 }

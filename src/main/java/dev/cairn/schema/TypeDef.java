@@ -26,6 +26,19 @@ public sealed interface TypeDef {
             }
             return -1;
         }
+
+        /**
+         * Index of the component named {@code name}, or else of the one that had that name
+         * ({@code @FormerNames}: an export made before a rename), or -1. One name stands for one
+         * component at most: a class where it stands for two is refused at open.
+         */
+        public int indexOfCurrentOrFormer(String componentName) {
+            int i = indexOf(componentName);
+            for (int j = 0; i < 0 && j < components.size(); j++) {
+                if (components.get(j).formerNames().contains(componentName)) i = j;
+            }
+            return i;
+        }
     }
 
     /** An enum: constant names in declaration order; {@code fallback} is an index or -1. */
