@@ -90,6 +90,8 @@ public final class Store implements AutoCloseable {
      * since making it can run out of memory ({@link #markFailed}).
      */
     private volatile Throwable failedBecause;
+    /** The last checkpoint tried after a commit was not taken (said once until one is). Writer only. */
+    private boolean checkpointFailing;
     /** Read at the first write transaction (or to replay the log): see {@link #freeSpace()}. */
     private FreeSpace freeSpace;
     private long nextTxnId;
@@ -669,6 +671,13 @@ public final class Store implements AutoCloseable {
         try {
             if (!logged && wal.frameBytes() > 0) wal.reset(checkpointTxn, walKeepBytes());
             if (logged && checkpointDue()) checkpoint();
+            checkpointFailing = false;
+        } catch (CheckpointNotTaken e) {
+            // Tried again after the next commit; said once until one is taken.
+            if (!checkpointFailing) {
+                checkpointFailing = true;
+                warnCheckpointNotTaken(tx.newTxnId, e.failure());
+            }
         } catch (RuntimeException | Error e) {
             // Half-changed state in memory: a later commit would write over pages still in use (probe 93).
             markFailed(e);
@@ -696,6 +705,16 @@ public final class Store implements AutoCloseable {
                 damaged = true;
                 Check.that(false, "verify after commit %s: %s", tx.newTxnId, report.problems());
             }
+        }
+    }
+
+    /** Says, if the heap allows, that the checkpoint after a durable commit was not taken, and writes go on. */
+    private void warnCheckpointNotTaken(long txnId, Throwable e) {
+        try {
+            LOG.log(System.Logger.Level.WARNING, dir + ": txn " + txnId + " is committed (in the log), but the checkpoint"
+                + " after it could not be taken; writes go on, and it is tried again after each commit: " + e);
+        } catch (Throwable again) {
+            // Out of memory: nothing is lost by not saying it.
         }
     }
 
@@ -849,16 +868,29 @@ public final class Store implements AutoCloseable {
         // held like any page born at or before a checkpoint (§6).
         long[] oldList = Recovery.freeListPages(this, new ReadTxn(this, last));
         List<byte[]> pages = new ArrayList<>();
+        long pageCountBefore = freeSpace.pageCount();
         long[] list = freeList(freeSpace::take, id -> {
             byte[] page = PageBuffer.create(pageFile.pageBytes, KIND_FREE_LIST, id, txnId);
             pages.add(page);
             return page;
         }, oldList);
         long pageCount = freeSpace.pageCount();
-        MemorySegment[] chunks = pageFile.mapUpTo(pageCount);
-        for (byte[] page : pages) {
-            PageBuffer.seal(page);
-            pageFile.write(PageBuffer.pageId(page), MemorySegment.ofArray(page));
+        MemorySegment[] chunks;
+        try {
+            chunks = pageFile.mapUpTo(pageCount);
+            for (byte[] page : pages) {
+                PageBuffer.seal(page);
+                pageFile.write(PageBuffer.pageId(page), MemorySegment.ofArray(page));
+            }
+        } catch (RuntimeException e) {
+            // Say a full disk: the list's pages were free, and no meta names them yet. Give them
+            // back and the checkpoint was not taken; every commit since the last one is in the log.
+            for (byte[] page : pages) {
+                long id = PageBuffer.pageId(page);
+                if (id < pageCountBefore) freeSpace.giveBack(id);
+            }
+            freeSpace.pageCount(pageCountBefore);
+            throw new CheckpointNotTaken(e);
         }
         MetaPage.Meta m = last.meta;
         MetaPage.Meta meta = new MetaPage.Meta(txnId, m.catalogRoot(), m.catalogRootTxn(), m.treeCount(),
@@ -874,6 +906,23 @@ public final class Store implements AutoCloseable {
         checkpointSlot = slot;
         heldForCheckpoint = 0;
         wal.reset(checkpointTxn, walKeepBytes());
+    }
+
+    /**
+     * A checkpoint that failed before it wrote its meta (a full disk while it wrote the free
+     * list): nothing in memory changed, the data file's meta is the last checkpoint's, and the
+     * log holds every commit since, so writes may go on. Its cause is the failure.
+     */
+    private static final class CheckpointNotTaken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CheckpointNotTaken(RuntimeException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+
+        RuntimeException failure() {
+            return (RuntimeException) getCause();
+        }
     }
 
     /** The meta slot the next checkpoint writes: the one not holding the data file's own meta. */
@@ -976,6 +1025,10 @@ public final class Store implements AutoCloseable {
                 checkNotFailed();
                 try {
                     checkpoint();
+                } catch (CheckpointNotTaken e) {
+                    throw new CairnException("backup of " + dir + ": the checkpoint a backup takes first in this database"
+                        + " failed, so nothing was copied (this database writes on; retry once the cause is gone): "
+                        + e.getMessage(), e.failure());
                 } catch (RuntimeException | Error e) {
                     markFailed(e);
                     throw e;
@@ -1073,7 +1126,13 @@ public final class Store implements AutoCloseable {
         try {
             try {
                 // A store whose data file another process took (its lock lost) writes nothing more.
-                if (writable && failedBecause == null && !damaged && !pageFile.lockLost()) checkpoint();
+                if (writable && failedBecause == null && !damaged && !pageFile.lockLost()) {
+                    try {
+                        checkpoint();
+                    } catch (CheckpointNotTaken e) {
+                        throw e.failure(); // the next open replays the log
+                    }
+                }
             } finally {
                 try {
                     pageFile.close();

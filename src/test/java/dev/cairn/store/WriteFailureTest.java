@@ -20,7 +20,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * for every n. A failure before the commit is durable (its log frame, or for a direct commit its
  * meta, forced) must make the commit throw; one after it (the checkpoint, the log's reset) must
  * not, as the commit is stored: thrown, the application would write it again. Either way the
- * store must refuse further writes until reopened while its readers keep working, and close must
+ * store must refuse further writes until reopened while its readers keep working (but after a
+ * failed write of a checkpoint's free list: that checkpoint was not taken, nothing in memory
+ * changed, and writes go on; CheckpointNotTakenTest), and close must
  * not throw (it writes nothing after a failure; it can fail only when the commit went through
  * whole and its own checkpoint meets the full device). A reopen must give the state before the
  * commit or after it (after whenever the commit returned), pass verify and take new commits.
@@ -45,6 +47,9 @@ class WriteFailureTest {
         /** True once a force of the data file returned after a meta page was written: a direct commit is durable. */
         boolean metaForced;
         private boolean metaWritten;
+        /** The first failed call was a page write after the commit's log force and before any force of the data file: a checkpoint's free list. */
+        boolean failedInCheckpointList;
+        private boolean dataForcedSinceLog;
 
         FullDevice(boolean outOfMemory) {
             this.outOfMemory = outOfMemory;
@@ -57,10 +62,29 @@ class WriteFailureTest {
             this.frameWritten = false;
             this.metaForced = false;
             this.metaWritten = false;
+            this.failedInCheckpointList = false;
+            this.dataForcedSinceLog = false;
+        }
+
+        /** Fails the next checkpoint's first write of its free list (a page write after a log force, before a data force). */
+        void armCheckpointList() {
+            arm(-1);
+            failCheckpointList = true;
+        }
+
+        private boolean failCheckpointList;
+
+        /** Room again on the device (a filler deleted): calls go through from now on. */
+        void free() {
+            full = false;
+            failAt = -1;
+            failCheckpointList = false;
         }
 
         private void call(String what) {
-            if (full || (failAt >= 0 && calls++ == failAt)) {
+            boolean checkpointList = logForced && !dataForcedSinceLog && what.startsWith("a write of page");
+            if (full || (failAt >= 0 && calls++ == failAt) || (failCheckpointList && checkpointList)) {
+                if (!full) failedInCheckpointList = checkpointList;
                 full = true;
                 if (outOfMemory) throw new OutOfMemoryError("injected failure of " + what + ": Java heap space");
                 throw new CairnException("injected failure of " + what + ": No space left on device");
@@ -81,6 +105,7 @@ class WriteFailureTest {
                     call("a force of the data file");
                     super.force();
                     if (metaWritten) metaForced = true;
+                    if (logForced) dataForcedSinceLog = true;
                 }
             };
         }
@@ -162,6 +187,7 @@ class WriteFailureTest {
         String what = "commit shape " + shape + ", failure at call " + failAt + ", checkpoint every " + checkpointBytes + " bytes";
         boolean threw;
         boolean failedInCommit;
+        boolean checkpointNotTaken;
         StoreOptions options = StoreOptions.defaults().withCheckpointBytes(checkpointBytes);
         Store store = Store.open(dir, options, device::pageFile, device::walFile);
         try {
@@ -179,10 +205,17 @@ class WriteFailureTest {
                 assertTrue(e.getMessage().contains("injected failure of"), what + ": the message names the cause: " + e.getMessage());
             }
             boolean durable = device.logForced || device.metaForced;
-            failedInCommit = device.full;
+            // A checkpoint whose free list could not be written was not taken: nothing changed in
+            // memory, so writes go on (the next commit meets the full device itself).
+            checkpointNotTaken = device.failedInCheckpointList && !outOfMemory;
+            failedInCommit = device.full && !checkpointNotTaken;
             assertEquals(device.full && !durable, threw, what + ": a call that failed before the commit was durable (and only"
                 + " such a call) must fail the commit; durable " + durable + ", failed " + device.full);
-            if (device.full) {
+            if (checkpointNotTaken) {
+                try (WriteTxn w = store.beginWrite()) {
+                    w.abort();
+                }
+            } else if (device.full) {
                 dev.cairn.WritesStoppedException refused = assertThrows(dev.cairn.WritesStoppedException.class, store::beginWrite, what);
                 assertTrue(refused.getMessage().contains("reopen") && refused.getMessage().contains("injected failure of"),
                     what + ": the refusal says why: " + refused.getMessage());
@@ -219,7 +252,7 @@ class WriteFailureTest {
             }
         }
         TornWriteTest.assertTakesACommit(dir, what);
-        if (!threw) return failedInCommit ? Outcome.RETURNED_THEN_FAILED : Outcome.COMPLETED;
+        if (!threw) return failedInCommit || checkpointNotTaken ? Outcome.RETURNED_THEN_FAILED : Outcome.COMPLETED;
         return kept ? Outcome.FAILED_BUT_KEPT : Outcome.FAILED_AND_GONE;
     }
 }
