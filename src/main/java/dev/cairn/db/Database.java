@@ -74,6 +74,16 @@ public final class Database implements AutoCloseable {
         // initialisation runs out of memory is unusable for the JVM's life, so no close of any
         // database could run again (NoClassDefFoundError; OutOfMemoryWriteTest saw it once).
         CALLING_BACK.isBound();
+        // Likewise the JDK's socket classes: the JVM's first socket initialises them, taking a
+        // file descriptor of their own (sun.nio.ch.UnixDispatcher). With none left then (EMFILE,
+        // a process at its ulimit -n) their initialisation failed for the JVM's life, and every
+        // link of every database in it stopped for good (NoClassDefFoundError; probe 112). A
+        // socket opened here, at the first open, while there are descriptors, spares that.
+        try {
+            java.nio.channels.SocketChannel.open().close();
+        } catch (java.io.IOException | RuntimeException | LinkageError noSocketNow) {
+            // A link meets it and says so.
+        }
     }
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
     /**
