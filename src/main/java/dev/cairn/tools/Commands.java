@@ -557,9 +557,12 @@ final class Commands {
                     refuseDoubles);
             } catch (CairnException | IllegalArgumentException e) {
                 String message = e.getMessage();
-                err.println("cairn import: " + (message.startsWith(file.toString()) ? "" : file + ": ") + message
-                    + (message.toLowerCase(java.util.Locale.ROOT).contains("nothing imported") ? "" : " (nothing imported)"));
-                return 1;
+                // The database's own files could not be written (a full disk): the command could
+                // not run, and the file is not what failed.
+                boolean databaseWrite = e instanceof CairnException && e.getCause() instanceof IOException;
+                err.println("cairn import: " + (databaseWrite ? "" : message.startsWith(file.toString()) ? "" : file + ": ")
+                    + message + (message.toLowerCase(java.util.Locale.ROOT).contains("nothing imported") ? "" : " (nothing imported)"));
+                return databaseWrite ? 2 : 1;
             }
             warnIfRenumbered(file.toString(), treeName, imported.renumbered(), err);
             out.println("imported " + records(imported.records()) + " into " + treeName);
