@@ -265,8 +265,8 @@ public final class Store implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(folderLock);
             throw new CairnException("cannot open database folder " + dir + ": " + StoreFile.reason(e)
-                + (e instanceof java.nio.file.AccessDeniedException ? "; an open writes into the folder's files (cairn"
-                    + " verify, stats and backup only read them)" : ""), e);
+                + (e instanceof java.nio.file.AccessDeniedException || readOnlyFileSystem(e) ? "; an open writes into the"
+                    + " folder's files (cairn verify, stats and backup only read them)" : ""), e);
         } catch (RuntimeException e) {
             closeQuietly(folderLock);
             throw e;
@@ -923,6 +923,12 @@ public final class Store implements AutoCloseable {
         RuntimeException failure() {
             return (RuntimeException) getCause();
         }
+    }
+
+    /** True for the failure of a write to a file system mounted read-only (EROFS). */
+    private static boolean readOnlyFileSystem(IOException e) {
+        return e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+            && f.getReason().contains("Read-only file system");
     }
 
     /** The meta slot the next checkpoint writes: the one not holding the data file's own meta. */
