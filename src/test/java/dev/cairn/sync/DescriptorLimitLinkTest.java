@@ -78,10 +78,9 @@ class DescriptorLimitLinkTest {
     @Test
     void aLinkThatMetTheDescriptorLimitLinksOnceDescriptorsAreFree() throws Exception {
         try (CairnServer server = CairnServer.start(dir.resolve("server"), 0)) {
-            String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-            String command = "ulimit -n 200 && exec '" + java + "' -Xmx128m -cp '" + ChildJvm.classPath() + "' "
-                + "'" + Child.class.getName() + "' '" + dir.resolve("node") + "' " + server.port();
-            Process child = new ProcessBuilder("bash", "-c", command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process child = ChildJvm.startLimited("-n 200", List.of("-Xmx128m"), Child.class.getName(),
+                dir.resolve("node").toString(), String.valueOf(server.port()));
+            child.getErrorStream().transferTo(System.err); // ends with the child
             String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             assertTrue(child.waitFor(90, TimeUnit.SECONDS), "the child did not end");
             assertEquals(0, child.exitValue(), out);

@@ -29,6 +29,25 @@ public final class ChildJvm {
     }
 
     /**
+     * As {@link #startWithOptions}, run by bash after {@code ulimit} with {@code limit} (e.g. "-n
+     * 200": file descriptors, "-f 2048": file size in KiB), so only the child has that limit.
+     * Arguments are single-quoted: none may hold a quote.
+     */
+    public static Process startLimited(String limit, List<String> options, String mainClass, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+        List<String> words = new ArrayList<>(List.of(java, "-ea"));
+        words.addAll(options);
+        words.addAll(List.of("-cp", classPath(), mainClass));
+        words.addAll(List.of(args));
+        StringBuilder command = new StringBuilder("ulimit " + limit + " && exec");
+        for (String w : words) {
+            if (w.contains("'")) throw new IllegalArgumentException("a quote in " + w);
+            command.append(" '").append(w).append('\'');
+        }
+        return new ProcessBuilder("bash", "-c", command.toString()).start();
+    }
+
+    /**
      * This JVM's class path plus the folders of the test and main classes: the JUnit console
      * launcher loads them from its {@code --class-path}, which {@code java.class.path} lacks.
      */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,11 +44,9 @@ class ImportFileSizeLimitTest {
         }
         lines.append("{\"cairn-export-end\":{\"tree\":\"Blob\",\"records\":2000}}\n");
         Files.writeString(file, lines);
-        String javaBin = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         // 2 MiB per file: the records take about 5.
-        String command = "ulimit -f 2048 && exec '" + javaBin + "' -Xmx256m -cp '" + ChildJvm.classPath() + "' "
-            + Main.class.getName() + " import '" + db + "' Blob '" + file + "' --append";
-        Process child = new ProcessBuilder("bash", "-c", command).start();
+        Process child = ChildJvm.startLimited("-f 2048", List.of("-Xmx256m"), Main.class.getName(), "import", db.toString(),
+            "Blob", file.toString(), "--append");
         String err = new String(child.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(child.waitFor(90, TimeUnit.SECONDS), "the import did not end");
         assertEquals(2, child.exitValue(), err);
