@@ -104,6 +104,29 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * Small frames queued for a client that does not read share chunks: each cost a few objects
+     * of its own (about 180 bytes beyond its own, which the limits did not count), so the
+     * thousands of snapshot Borrows that each of 255 nodes reconnecting at once got ran a 256 MiB
+     * server out of heap (probe 114).
+     */
+    @Test
+    void smallFramesForAClientThatDoesNotReadShareChunks() throws Exception {
+        SelectorLoop loop = server(8L << 20, 64L << 20, new CopyOnWriteArrayList<>());
+        Socket slow = caughtUp(loop, "slow");
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        int records = 2000;
+        for (int i = 0; i < records; i++) parts.insert(new Part("S" + i, "m", i, i, List.of()));
+        Await.until("the server has every record", () -> loop.call(core::seq) == records, 30_000, () -> "");
+        List<Long> pending = loop.pendingBytes();
+        int slowAt = pending.indexOf(pending.stream().max(Long::compare).orElseThrow());
+        long queued = pending.get(slowAt);
+        assertTrue(queued > records * 40L, "the slow client's queue holds the pushes (not vacuous): " + pending);
+        int entries = loop.queueEntries().get(slowAt);
+        assertTrue(entries <= queued / 8_000 + 4, entries + " queue entries for " + queued + " bytes of pushes");
+        slow.close();
+    }
+
+    /**
      * A connection whose socket takes no more waits for the selector to say it is writable:
      * before, the loop offered its whole queue to the socket at the end of every pass (and the
      * JDK copied all of it into a direct buffer each time), for a client that reads nothing.
