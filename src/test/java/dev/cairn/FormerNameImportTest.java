@@ -56,8 +56,13 @@ class FormerNameImportTest {
             assertEquals(new ItemV2("washer", 1), db.tree(ItemV2.class).get(new Key<>("Item", k.id(), 0)));
             IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
                 () -> db.genericTree("Item").insertJson("{\"title\":\"a\",\"name\":\"b\",\"qty\":1}"));
-            assertTrue(both.getMessage().contains("member \"name\" given twice (it is a former name of \"title\", the same"
-                + " component)"), both.getMessage());
+            assertTrue(both.getMessage().contains("members \"title\" and \"name\" name one component, \"title\" (by"
+                + " @FormerNames)"), both.getMessage());
+            // The current name second (probe 115: the message named it alone, given once).
+            both = assertThrows(IllegalArgumentException.class,
+                () -> db.genericTree("Item").insertJson("{\"name\":\"a\",\"title\":\"b\",\"qty\":1}"));
+            assertTrue(both.getMessage().contains("members \"name\" and \"title\" name one component, \"title\" (by"
+                + " @FormerNames)"), both.getMessage());
         }
         try (Cairn db = Cairn.open(dir.resolve("sql"))) {
             db.tree(ItemV2.class);

@@ -226,7 +226,7 @@ final class JsonParser {
         depth(depth, path);
         RecordDef rd = schema.record(def);
         Object[] values = new Object[rd.components().size()];
-        boolean[] seen = new boolean[values.length];
+        String[] seen = new String[values.length]; // the name each member was given under
         if (!afterType) expect('{', path);
         space();
         boolean first = !afterType;
@@ -250,13 +250,13 @@ final class JsonParser {
                 throw fail(path, "unknown member \"" + name + "\" (expected: one of " + names(rd)
                     + ")");
             }
-            if (seen[i]) {
+            if (seen[i] != null) {
                 at = memberAt;
-                String current = rd.components().get(i).name();
-                throw fail(path, "member \"" + name + "\" given twice" + (current.equals(name) ? ""
-                    : " (it is a former name of \"" + current + "\", the same component)"));
+                throw fail(path, seen[i].equals(name) ? "member \"" + name + "\" given twice"
+                    : "members \"" + seen[i] + "\" and \"" + name + "\" name one component, \""
+                        + rd.components().get(i).name() + "\" (by @FormerNames)");
             }
-            seen[i] = true;
+            seen[i] = name;
             Component c = rd.components().get(i);
             space();
             if (base != null && base.value(i) instanceof GenericRecord nested && c.type() instanceof Ref r
@@ -267,7 +267,7 @@ final class JsonParser {
             }
         }
         for (int i = 0; i < values.length; i++) {
-            if (!seen[i]) values[i] = base != null ? base.value(i) : Defaults.generic(schema, rd.components().get(i), depth + 1);
+            if (seen[i] == null) values[i] = base != null ? base.value(i) : Defaults.generic(schema, rd.components().get(i), depth + 1);
         }
         return new GenericRecord(rd, values);
     }

@@ -1337,7 +1337,6 @@ public final class ServerCore implements AutoCloseable {
         }
         List<Key<?>> held = checkOuts.heldBy(client);
         for (Key<?> k : held) breakCheckOut(k);
-        taken.forget(client); // up to a window of rows, kept for ever otherwise
         boolean disconnected = false;
         for (Peer p : peers) {
             if (p.greeted() && !p.failing && p.clientId.equals(client)) {
@@ -1345,6 +1344,10 @@ public final class ServerCore implements AutoCloseable {
                 disconnected = true;
             }
         }
+        // Up to a window of rows, kept for ever otherwise. Not of a node that is connected: it
+        // comes back at once, and sends again the changes whose Acks the close cut off, which
+        // must be known as taken (else refused, with a false "enter its data again"; probe 115).
+        if (!disconnected) taken.forget(client);
         return new Released(List.copyOf(held), List.copyOf(waited), disconnected);
     }
 

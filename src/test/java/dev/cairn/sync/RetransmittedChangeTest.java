@@ -97,6 +97,41 @@ class RetransmittedChangeTest {
     }
 
     /**
+     * The operator releases a node while it is connected (NODE_RELEASED closes its connection): the
+     * node comes back at once and sends again the changes whose Acks the close cut off. The server
+     * keeps knowing them as taken: before, the release forgot them (as for a node that will not
+     * come back), and such a change was refused NOT_CHECKED_OUT, its node told to enter data the
+     * server held (probe 115).
+     */
+    @Test
+    void aChangeTakenFromANodeReleasedWhileConnectedIsKnownWhenItComesBack() {
+        UUID a = UUID.randomUUID();
+        try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
+            CoreConn ca = connect(core, a, "a");
+            int id = CoreConn.last(Message.Keys.class, ca.send(new Message.NeedKeys("Doc"))).from();
+            Key<?> k = new Key<>("Doc", id, 0);
+            ca.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
+                CoreConn.recordValue(1, 0, 0, a, docs.encode(new Doc("v0", 1)))));
+            Message.Change e1 = change(2, k, 1, a, "a's edit");
+            assertInstanceOf(Message.Ack.class, ca.send(e1).getFirst()); // its Ack is lost below
+            ServerCore.Released released = core.releaseNode(a);
+            core.endRound();
+            assertTrue(released.disconnected() && released.held().equals(List.of(k)), released.toString());
+            assertEquals(ErrorCode.NODE_RELEASED, CoreConn.last(Message.Error.class, ca.received).code());
+            core.disconnected(ca.peer);
+            CoreConn cb = connect(core, UUID.randomUUID(), "b"); // b edits the freed record meanwhile
+            cb.send(new Message.CheckOut(k));
+            assertInstanceOf(Message.Ack.class, cb.send(new Message.Change(1, k, Message.Kind.CHANGED, fp,
+                CoreConn.recordValue(1, 2, 2, a, docs.encode(new Doc("b's edit", 1))))).getFirst());
+            long seq = core.seq();
+            CoreConn again = connect(core, a, "a");
+            Message.Refused r = CoreConn.last(Message.Refused.class, again.send(e1));
+            assertEquals(ErrorCode.SUPERSEDED, r.code(), "known as taken: " + r.reason());
+            assertEquals(seq, core.seq(), "nothing stored again");
+        }
+    }
+
+    /**
      * The server restarted between taking the change and its retransmission: it still knows the
      * change (srv.taken), so the retransmission is SUPERSEDED, not refused CHANGED_SINCE as a
      * change never made (probe 107: the node then told the application to set again a state

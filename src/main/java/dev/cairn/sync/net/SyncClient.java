@@ -330,7 +330,8 @@ public final class SyncClient implements AutoCloseable {
             } catch (ClientSession.Failure f) {
                 reason = f.getMessage();
                 ended = reason;
-                endedAs = f.serverCode() >= 0 ? "Error " + f.serverCode() : reason;
+                // An operator's release is not something this node repeats: reconnect at once, as for a new ending.
+                endedAs = f.serverCode() == ErrorCode.NODE_RELEASED ? null : f.serverCode() >= 0 ? "Error " + f.serverCode() : reason;
                 if (f.told() != null && f.told().code() == ErrorCode.PROTOCOL && !reason.equals(toldProtocolError)) {
                     toldProtocolError = reason;
                     LOG.log(System.Logger.Level.WARNING, logPrefix + "the server at " + address + " broke the sync protocol: "
