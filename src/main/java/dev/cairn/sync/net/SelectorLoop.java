@@ -192,17 +192,10 @@ public final class SelectorLoop implements AutoCloseable {
         @Override
         public void send(Message m) {
             if (closed) return;
-            if (m instanceof Message.Borrow b && b.snapshot()) {
-                // One client's own (a Hello's snapshot: thousands per client where thousands of records are
-                // checked out): not kept for sharing, which held every one until the end of the pass.
-                byte[] bytes = FrameCodec.encode(m);
-                if (bytes.length <= SMALL_FRAME_BYTES && pending + bytes.length <= pendingBytesMax) {
-                    enqueueSmall(ByteBuffer.wrap(bytes));
-                    if (queuedBytes > queuedBytesMax) shedQueuedFrames();
-                    return;
-                }
-            }
-            SharedFrame frame = encoded.computeIfAbsent(m, message -> new SharedFrame(FrameCodec.encode(message)));
+            // A Hello's snapshot Borrow is one client's own (thousands per client where thousands of
+            // records are checked out): not kept for sharing, which held every one until the pass ended.
+            SharedFrame frame = m instanceof Message.Borrow b && b.snapshot() ? new SharedFrame(FrameCodec.encode(m))
+                : encoded.computeIfAbsent(m, message -> new SharedFrame(FrameCodec.encode(message)));
             if (pending + frame.bytes.limit() > pendingBytesMax) {
                 dropTooSlow(this, "more than " + pendingBytesMax + " bytes queued for this client; reconnect and catch up");
                 return;
