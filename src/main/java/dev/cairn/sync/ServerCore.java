@@ -549,6 +549,14 @@ public final class ServerCore implements AutoCloseable {
         afterCommit.add(r);
     }
 
+    /**
+     * The replies and pushes this round has made so far, each sent when the round ends: what it
+     * holds on the heap until then (a Hello adds a Borrow per record others hold).
+     */
+    public int roundSends() {
+        return afterCommit.size();
+    }
+
     private void send(Peer p, Message m) {
         later(() -> {
             if (p.state != Peer.State.CLOSED) p.out.send(m);

@@ -48,6 +48,14 @@ import java.util.function.Supplier;
  *       but never one that took everything queued for it before this pass (a client that keeps
  *       up). A dropped client reconnects and catches up incrementally, so a slow client never
  *       stalls the others, and slow clients together never take the server's heap.
+ *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
+ *       pushes to send, and while the queues of all connections with those sends (each counted
+ *       as {@link #SEND_BYTES_GUESS} bytes) hold at most half of {@code queuedBytesMax}, or
+ *       none was taken for {@link #HELLO_WAIT_NANOS}; else it waits,
+ *       read, its connection's later frames behind it, and Hellos go in the order they came. A
+ *       Hello costs a snapshot Borrow per record other nodes hold: hundreds of nodes reconnecting
+ *       at once while thousands of records were checked out took them all in one pass, and ran
+ *       an 80 MiB server out of heap before any could be sent (probe 114).
  *   <li>Inbound, nothing a peer announces is allocated before it arrives (frame buffers grow
  *       with the bytes received); before its Hello is accepted a connection may announce frames
  *       of at most {@link Limits#HELLO_FRAME_BYTES_MAX} and must send the Hello within
@@ -77,6 +85,12 @@ public final class SelectorLoop implements AutoCloseable {
      */
     static volatile long pongMillis = Limits.PING_MILLIS;
     private static final Message.Pong PONG = new Message.Pong();
+    /** A Hello waits while the round has this many replies and pushes to send (each holds its message until the round ends). */
+    static final int ROUND_SENDS_MAX = 16_384;
+    /** What a send of the round will queue, as the Hellos' pacing counts it: about a snapshot Borrow's frame. */
+    static final int SEND_BYTES_GUESS = 64;
+    /** A Hello waiting for the queues to drain is taken anyway once none was taken for this long (clients that stall keep their share). */
+    static final long HELLO_WAIT_NANOS = 1_000_000_000L;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -118,6 +132,10 @@ public final class SelectorLoop implements AutoCloseable {
     private long acceptFailures;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final List<Connection> connections = new ArrayList<>();
+    /** Connections whose Hello waits to be taken ({@link Connection#held}), in the order they came. */
+    private final ArrayDeque<Connection> heldHellos = new ArrayDeque<>();
+    /** When a Hello was last handed to the core. */
+    private long helloTakenNanos = System.nanoTime();
     private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
     private final Thread thread;
     private volatile boolean running = true;
@@ -176,6 +194,8 @@ public final class SelectorLoop implements AutoCloseable {
         long frameStartNanos;
         /** When a frame was last queued for this client. */
         long lastQueuedNanos = acceptedNanos;
+        /** Its Hello and the frames read after it, while the Hello waits to be taken ({@link #heldHellos}); else null. */
+        List<Message> held;
         final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
@@ -320,6 +340,10 @@ public final class SelectorLoop implements AutoCloseable {
             discardPartialFrame();
             clearQueue();
             key.cancel();
+            if (held != null) {
+                held = null;
+                heldHellos.remove(this);
+            }
             try {
                 channel.close();
             } catch (IOException e) {
@@ -434,8 +458,9 @@ public final class SelectorLoop implements AutoCloseable {
                 // A client still catching up gets its next batch at once: waiting here even 1 ms
                 // per batch of 256 records made a new node's catch-up 2.5 times slower. The loop
                 // does not spin: catch-up stops while a client has 1 MiB queued (ServerCore.endRound).
-                if (more) selector.selectNow(); else selector.select(acceptPausedUntil != 0 ? 20 : 200);
+                if (more) selector.selectNow(); else selector.select(acceptPausedUntil != 0 || !heldHellos.isEmpty() ? 20 : 200);
                 for (Runnable t; (t = tasks.poll()) != null; ) t.run();
+                takeHeldHellos();
                 for (SelectionKey k : selector.selectedKeys()) {
                     if (!k.isValid()) continue;
                     if (k.isAcceptable()) accept();
@@ -445,7 +470,7 @@ public final class SelectorLoop implements AutoCloseable {
                 selector.selectedKeys().clear();
                 closeSilentConnections();
                 resumeAccepting();
-                more = core.endRound();
+                more = core.endRound() | !heldHellos.isEmpty() && queuedBytes <= queuedBytesMax / 2;
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty() && !c.socketFull) c.flush();
                     c.carried = c.pending;
@@ -557,7 +582,7 @@ public final class SelectorLoop implements AutoCloseable {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
-                    core.closedDuringHello(c.peer, c.bytesReceived, helloWhole(messages));
+                    core.closedDuringHello(c.peer, c.bytesReceived, c.held != null || helloWhole(messages));
                     c.closeNow();
                     break;
                 }
@@ -581,7 +606,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            core.closedDuringHello(c.peer, c.bytesReceived, helloWhole(messages));
+            core.closedDuringHello(c.peer, c.bytesReceived, c.held != null || helloWhole(messages));
             c.closeNow();
         } catch (ProtocolException e) {
             drop(c, messages, ErrorCode.PROTOCOL, e.getMessage());
@@ -591,7 +616,49 @@ public final class SelectorLoop implements AutoCloseable {
             && c.lastReadNanos - c.lastQueuedNanos >= pongMillis * 1_000_000) {
             c.send(PONG);
         }
+        deliver(c, messages);
+    }
+
+    /**
+     * Hands what was read from {@code c} to the core, or holds it back: behind a Hello that waits,
+     * or as a Hello that must wait itself (see {@link #roomForHello}).
+     */
+    private void deliver(Connection c, List<Message> messages) {
+        if (c.held != null) {
+            c.held.addAll(messages);
+            return;
+        }
+        if (!messages.isEmpty() && messages.getFirst() instanceof Message.Hello && !c.peer.greeted()) {
+            if (!heldHellos.isEmpty() || !roomForHello()) {
+                c.held = new ArrayList<>(messages);
+                heldHellos.add(c);
+                return;
+            }
+            helloTakenNanos = System.nanoTime();
+        }
         for (Message m : messages) core.onMessage(c.peer, m);
+    }
+
+    /**
+     * Whether the core takes a Hello now: each costs a snapshot Borrow per record other nodes
+     * hold, all held on the heap until the round ends and then queued, so Hellos are taken while
+     * the round and the queues have room for them (the class comment says how much).
+     */
+    private boolean roomForHello() {
+        int sends = core.roundSends();
+        return sends < ROUND_SENDS_MAX && (queuedBytes + (long) sends * SEND_BYTES_GUESS <= queuedBytesMax / 2
+            || System.nanoTime() - helloTakenNanos > HELLO_WAIT_NANOS);
+    }
+
+    /** Hands waiting Hellos (and what came after them) to the core, oldest first, while there is room. */
+    private void takeHeldHellos() {
+        while (!heldHellos.isEmpty() && roomForHello()) {
+            Connection c = heldHellos.removeFirst();
+            List<Message> messages = c.held;
+            c.held = null;
+            helloTakenNanos = System.nanoTime();
+            for (Message m : messages) core.onMessage(c.peer, m);
+        }
     }
 
     /** True when the messages read before a close hold the connection's whole Hello (the first it sends). */
@@ -690,6 +757,11 @@ public final class SelectorLoop implements AutoCloseable {
 
     /** As above; {@code note} goes to the server's journal line only. */
     private void drop(Connection c, List<Message> messages, int code, String text, String note) {
+        if (c.held != null) { // its Hello first, however full the round: the Error answers after it
+            heldHellos.remove(c);
+            for (Message m : c.held) core.onMessage(c.peer, m);
+            c.held = null;
+        }
         for (Message m : messages) core.onMessage(c.peer, m);
         core.fail(c.peer, code, text, note);
         c.closing = true;
@@ -709,7 +781,7 @@ public final class SelectorLoop implements AutoCloseable {
         for (Connection c : List.copyOf(connections)) {
             if (c.closing) continue;
             if (!c.peer.greeted()) {
-                if (now - c.acceptedNanos > helloNanos) {
+                if (c.held == null && now - c.acceptedNanos > helloNanos) {
                     drop(c, List.of(), ErrorCode.PROTOCOL, "no Hello within " + helloNanos / 1_000_000
                         + " ms of the connection (a network that stalled, or a peer that is no Cairn node)");
                 }

@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -427,6 +429,11 @@ public final class SyncClient implements AutoCloseable {
                 // application reopens the database (the link reconnected without end).
                 OutOfMemoryError oom = e instanceof dev.cairn.WritesStoppedException ? null : outOfMemoryBehind(e);
                 if (oom != null) throw oom;
+                if (!running) {
+                    // Closed under the link's feet (a disconnect, or the database closing): not a failure to announce.
+                    LOG.log(System.Logger.Level.DEBUG, logPrefix + "the link ended while closing", e);
+                    break;
+                }
                 // A local failure (e.g. the database was closed, or a bug): stop, and say why.
                 LOG.log(System.Logger.Level.WARNING, logPrefix + "the link stopped", e);
                 if (synced.isDone()) announce("sync stopped for good: " + e);
@@ -789,10 +796,16 @@ public final class SyncClient implements AutoCloseable {
                 throw new IOException(String.format(java.util.Locale.ROOT,
                     "the server took no data for %.1f s (the socket's send buffer stayed full)", stalled / 1e9));
             }
-            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-            sel.select(IDLE_MILLIS);
-            sel.selectedKeys().clear();
-            key.interestOps(SelectionKey.OP_READ);
+            try {
+                key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                sel.select(IDLE_MILLIS);
+                sel.selectedKeys().clear();
+                key.interestOps(SelectionKey.OP_READ);
+            } catch (CancelledKeyException e) {
+                // close() closed the channel under this wait (a disconnect): the connection
+                // ended, as a read or write would have said, and not by a failure of this node.
+                throw new ClosedChannelException();
+            }
         }
     }
 

@@ -219,6 +219,43 @@ class HeartbeatTest {
     }
 
     /**
+     * A disconnect while the link waits for room in its socket (a large record going out over a
+     * slow network) ends the link as any disconnect does: one Disconnected event that names no
+     * failure, no warning; the record goes out on the next connect. Probe 115 saw such a
+     * disconnect announced as "sync stopped for good: CancelledKeyException": the socket closed
+     * by the disconnect cancels the selection key of the waiting link, which the link took for a
+     * failure of its own when it touched the key before it saw the close. That window is narrow
+     * (between the selector's wakeup and the key's next use): this test checks the path, and
+     * did not hit the window on the code before the mend in two runs.
+     */
+    @Test
+    void aDisconnectWhileTheLinkWaitsToSendEndsTheLinkQuietly() throws Exception {
+        Server server = server(SILENT);
+        SyncProxy proxy = proxy(server.port());
+        Cairn a = open("a");
+        connect(a, proxy.port());
+        awaitIds(a);
+        proxy.upBytesPerSecond = 150_000;
+        Key<Part> k = a.tree(Part.class).insert(new Part("P-" + "x".repeat(4_000_000), "m", 1, 1, List.of()));
+        try (LogLines log = new LogLines(SyncClient.class)) {
+            Thread.sleep(1_000); // the socket's buffers are full by now: the link waits to write
+            assertEquals(0, server.seq(), "the record is still on its way");
+            a.disconnect();
+            assertFalse(a.isConnected());
+            List<String> warnings = log.records.stream().filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+                .map(java.util.logging.LogRecord::getMessage).toList();
+            assertTrue(warnings.isEmpty(), warnings.toString());
+        }
+        List<String> reasons = disconnects(a);
+        assertEquals(1, reasons.size(), reasons.toString());
+        assertTrue(reasons.getFirst().matches("disconnected from 127\\.0\\.0\\.1:\\d+"), reasons.getFirst());
+        proxy.upBytesPerSecond = 0;
+        connect(a, server.port());
+        await("the server has the record", () -> server.seq() == 1, 30_000);
+        assertEquals(k, a.tree(Part.class).keys().getFirst());
+    }
+
+    /**
      * A node's sync thread that waits longer than DEAD for the application's own write batch
      * (holding the database while a push arrives) keeps its connection: it asked the server
      * nothing meanwhile, so it judges from the Ping it sends next (HeartbeatProperties covers the

@@ -192,6 +192,54 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * Probe 114: about 255 nodes reconnected at once while thousands of records were checked out,
+     * and each Hello's snapshot (a Borrow per record another node holds) was made in the pass that
+     * read it: all of them, before any could be sent, ran the server out of heap. Hellos are now
+     * taken while the round and the queues have room: fresh clients that connect together get
+     * their snapshots a few at a time, under the server-wide limit, none dropped, each whole.
+     */
+    @Test
+    void helloSnapshotsOfClientsConnectingAtOnceArePacedUnderTheServerWideLimit() throws Exception {
+        long queuedMax = 128L << 10;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        int records = 400;
+        try (Cairn holder = writer(loop.port())) {
+            Tree<Part> parts = holder.tree(Part.class);
+            List<Part> values = new ArrayList<>();
+            for (int i = 0; i < records; i++) values.add(new Part("H" + i, "m", i, i, List.of()));
+            List<java.util.concurrent.CompletableFuture<Void>> held = new ArrayList<>();
+            for (var k : parts.insertAll(values)) held.add(parts.checkOut(k));
+            for (var f : held) f.get(30, TimeUnit.SECONDS);
+        }
+        Await.until("the server has every check-out", () -> loop.call(() -> core.checkOuts().size()) == records, 30_000,
+            () -> "");
+
+        int clients = 16;
+        List<java.util.concurrent.Future<List<Message>>> read = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < clients; i++) {
+                Socket s = helloOnly(loop, "fresh-" + i);
+                read.add(pool.submit(() -> read(s, m -> m instanceof Message.CaughtUp)));
+            }
+        }
+        long snapshotBytes = 0;
+        for (var f : read) {
+            List<Message> got = f.get();
+            List<Message> borrows = got.stream().filter(m -> m instanceof Message.Borrow b && b.snapshot()).toList();
+            assertEquals(records, borrows.size(), got.getLast() + " " + journal);
+            assertEquals(records, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+            snapshotBytes = borrows.stream().mapToLong(m -> FrameCodec.encode(m).length).sum();
+        }
+        assertTrue(clients * snapshotBytes > 2 * queuedMax, "the snapshots together are more than the limit (not vacuous): "
+            + clients + " x " + snapshotBytes);
+        long peak = loop.queuedBytesPeak();
+        assertTrue(peak <= queuedMax, "the queues held " + peak + " bytes at once (limit " + queuedMax + "); " + clients
+            + " snapshots of " + snapshotBytes + " bytes each");
+        assertTrue(journal.stream().noneMatch(l -> l.contains("TOO_SLOW")), journal.toString());
+    }
+
+    /**
      * A client that stopped reading holds more than half the server-wide limit in live pushes:
      * a fresh node's catch-up still goes on (a round's first batch may use the whole limit), one
      * batch a round, where under half the limit alone it waited until that client was dropped.
