@@ -13,7 +13,11 @@ public sealed interface Event {
     /** The check-out state of a record changed. */
     record BorrowChanged(Key<?> key, BorrowState state) implements Event { }
 
-    /** The database is linked to the server with this UUID and caught up. */
+    /**
+     * The link to the server with this UUID is up (the server welcomed this node), before the
+     * catch-up's events: the node may still be catching up ({@link Cairn#connect}'s future
+     * completes once it has).
+     */
     record Connected(UUID server) implements Event { }
 
     /** The link to the server ended. */
