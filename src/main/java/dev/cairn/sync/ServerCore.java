@@ -187,6 +187,8 @@ public final class ServerCore implements AutoCloseable {
         HeldGroup group;
         /** An Error was queued for it this round: nothing more it sent is taken. */
         boolean failing;
+        /** A Pong is queued for it this round: more Pings of the round need no other. */
+        boolean pongQueued;
 
         Peer(Outbound out) {
             this.out = out;
@@ -484,16 +486,26 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * Answers a Ping with a Pong (after the round, in order with the other replies; a round of
-     * Pings alone commits nothing, so it is answered at once). A version 2 connection knows
-     * neither message: a Ping on it is an error, and it is never sent a Pong.
+     * Pings alone commits nothing, so it is answered at once), one a round however many Pings
+     * came: a Pong only shows the server alive, and a Pong each for a client that sends
+     * thousands a second (a flood of 5-byte frames) made as many frames in a pass (probe 116).
+     * A version 2 connection knows neither message: a Ping on it is an error, and it is never
+     * sent a Pong.
      */
     private void onPing(Peer p) {
         if (p.version < 3) {
             fail(p, ErrorCode.PROTOCOL, "Ping on a protocol version " + p.version + " connection (expected: version 3)");
             return;
         }
-        send(p, new Message.Pong());
+        if (p.pongQueued) return;
+        p.pongQueued = true;
+        later(() -> {
+            p.pongQueued = false;
+            if (p.state != Peer.State.CLOSED) p.out.send(PONG);
+        });
     }
+
+    private static final Message.Pong PONG = new Message.Pong();
 
     /**
      * Why a tree named in {@code m} breaks the rule for tree names, or null. Every node refuses

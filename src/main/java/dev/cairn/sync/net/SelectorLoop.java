@@ -51,7 +51,7 @@ import java.util.function.Supplier;
  *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
  *       pushes to send, and while the queues of all connections with those sends (each counted
  *       as {@link #SEND_BYTES_GUESS} bytes) hold at most half of {@code queuedBytesMax}, or
- *       none was taken for {@link #HELLO_WAIT_NANOS}; else it waits,
+ *       none was taken for {@link #helloWaitNanos} (1 s); else it waits,
  *       read, its connection's later frames behind it, and Hellos go in the order they came. A
  *       Hello costs a snapshot Borrow per record other nodes hold: hundreds of nodes reconnecting
  *       at once while thousands of records were checked out took them all in one pass, and ran
@@ -77,6 +77,18 @@ import java.util.function.Supplier;
 public final class SelectorLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SelectorLoop.class.getName());
     private static final int READ_BYTES_MAX = 1 << 20;
+    /**
+     * Frames read from one connection in a pass (after the 64 KiB read that reaches it): each
+     * is an object or a few until the round ends, and a client sending 5-byte frames (Pings)
+     * made 200,000 of them in a pass. A node sends at most its window of changes at once.
+     */
+    static final int READ_FRAMES_MAX = 4_096;
+    /**
+     * Frames read from a connection before its Hello is answered, the Hello among them (a client
+     * sends nothing more until the Welcome): past them, one whose Hello waits is not read until
+     * the Hello is taken.
+     */
+    static final int HELLO_FRAMES_MAX = 64;
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
     /**
      * A client sending a large frame slowly hears nothing meanwhile, and its Ping waits behind the
@@ -89,8 +101,11 @@ public final class SelectorLoop implements AutoCloseable {
     static final int ROUND_SENDS_MAX = 16_384;
     /** What a send of the round will queue, as the Hellos' pacing counts it: about a snapshot Borrow's frame. */
     static final int SEND_BYTES_GUESS = 64;
-    /** A Hello waiting for the queues to drain is taken anyway once none was taken for this long (clients that stall keep their share). */
-    static final long HELLO_WAIT_NANOS = 1_000_000_000L;
+    /**
+     * A Hello waiting for the queues to drain is taken anyway once none was taken for this long
+     * (clients that stall keep their share). Tests change it.
+     */
+    static volatile long helloWaitNanos = 1_000_000_000L;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -196,6 +211,8 @@ public final class SelectorLoop implements AutoCloseable {
         long lastQueuedNanos = acceptedNanos;
         /** Its Hello and the frames read after it, while the Hello waits to be taken ({@link #heldHellos}); else null. */
         List<Message> held;
+        /** Not read (no OP_READ) until its Hello is taken: {@link #held} reached {@link #HELLO_FRAMES_MAX}. */
+        boolean readPaused;
         final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
@@ -324,7 +341,7 @@ public final class SelectorLoop implements AutoCloseable {
             if (out.isEmpty() && closing) {
                 closeNow();
             } else if (key.isValid()) {
-                key.interestOps(out.isEmpty() ? SelectionKey.OP_READ : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                key.interestOps((readPaused ? 0 : SelectionKey.OP_READ) | (out.isEmpty() ? 0 : SelectionKey.OP_WRITE));
             }
         }
 
@@ -573,12 +590,21 @@ public final class SelectorLoop implements AutoCloseable {
 
     private void read(Connection c) {
         if (c.closing) return;
+        int framesMax = c.peer.greeted() ? READ_FRAMES_MAX : HELLO_FRAMES_MAX;
+        int held = c.held == null ? 0 : c.held.size();
+        if (held >= framesMax) {
+            // Sent more while its Hello waits (a client that does not wait for the Welcome):
+            // not read, so not decoded and kept, until the Hello is taken.
+            c.readPaused = true;
+            c.key.interestOps(c.key.interestOps() & ~SelectionKey.OP_READ);
+            return;
+        }
         List<Message> messages = new ArrayList<>();
         int total = 0;
         // A client sends nothing after its Hello until the Welcome, so the limit can follow the state.
         c.decoder.limit(c.peer.greeted() ? Limits.FRAME_BYTES_MAX : Limits.HELLO_FRAME_BYTES_MAX);
         try {
-            while (total < READ_BYTES_MAX && !c.closed) {
+            while (total < READ_BYTES_MAX && !c.closed && held + messages.size() < framesMax) {
                 readBuffer.clear();
                 int n = c.channel.read(readBuffer);
                 if (n < 0) {
@@ -647,7 +673,7 @@ public final class SelectorLoop implements AutoCloseable {
     private boolean roomForHello() {
         int sends = core.roundSends();
         return sends < ROUND_SENDS_MAX && (queuedBytes + (long) sends * SEND_BYTES_GUESS <= queuedBytesMax / 2
-            || System.nanoTime() - helloTakenNanos > HELLO_WAIT_NANOS);
+            || System.nanoTime() - helloTakenNanos > helloWaitNanos);
     }
 
     /** Hands waiting Hellos (and what came after them) to the core, oldest first, while there is room. */
@@ -656,6 +682,10 @@ public final class SelectorLoop implements AutoCloseable {
             Connection c = heldHellos.removeFirst();
             List<Message> messages = c.held;
             c.held = null;
+            if (c.readPaused) {
+                c.readPaused = false;
+                c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
+            }
             helloTakenNanos = System.nanoTime();
             for (Message m : messages) core.onMessage(c.peer, m);
         }
@@ -837,6 +867,11 @@ public final class SelectorLoop implements AutoCloseable {
     /** Entries of each connection's queue now: shared frames and chunks of small frames (for tests). */
     public List<Integer> queueEntries() {
         return call(() -> connections.stream().map(c -> c.out.size()).toList());
+    }
+
+    /** Frames held behind waiting Hellos, the Hellos counted, over all connections (for tests). */
+    public int heldFrames() {
+        return call(() -> heldHellos.stream().mapToInt(c -> c.held.size()).sum());
     }
 
     /** Bytes queued now for each connection, shared frames counted in full for each (for tests). */

@@ -240,6 +240,82 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * A client whose Hello waits, and that sends without waiting for the Welcome (Pings, as fast
+     * as it can), is not read past a few frames until its Hello is taken: everything read behind
+     * a waiting Hello is kept, and probe 116's flood of 5-byte frames grew that until a 64 MiB
+     * server ran out of heap. Once taken, its Hello is answered and its Pings with a Pong a round.
+     */
+    @Test
+    void aClientThatSendsBeforeItsHelloIsAnsweredIsNotReadWhileTheHelloWaits() throws Exception {
+        long waitBefore = SelectorLoop.helloWaitNanos;
+        SelectorLoop.helloWaitNanos = Long.MAX_VALUE; // the Hello waits until the queues drain
+        try {
+            long queuedMax = 40L * RECORD_BYTES;
+            List<String> journal = new CopyOnWriteArrayList<>();
+            SelectorLoop loop = server(8L << 20, queuedMax, journal);
+            Socket slow = caughtUp(loop, "slow");
+            Tree<Part> parts = writer(loop.port()).tree(Part.class);
+            for (int i = 0; i < 24; i++) parts.insert(large(i));
+            Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
+                () -> loop.pendingBytes().toString());
+
+            Socket flooder = helloOnly(loop, "flooder");
+            int pings = 200_000;
+            byte[] ping = FrameCodec.encode(new Message.Ping());
+            byte[] flood = new byte[ping.length * pings];
+            for (int i = 0; i < pings; i++) System.arraycopy(ping, 0, flood, i * ping.length, ping.length);
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    flooder.getOutputStream().write(flood);
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            Await.until("the flooder's Hello waits", () -> loop.heldFrames() > 0, 30_000, journal::toString);
+            Thread.sleep(1_000); // the loop would read a MiB a pass of it
+            int held = loop.heldFrames();
+            assertTrue(held <= SelectorLoop.HELLO_FRAMES_MAX + (64 << 10) / ping.length, held + " frames kept behind the waiting Hello");
+            assertTrue(held > 1, "it did send behind its Hello (not vacuous)");
+
+            slow.close(); // its queue goes: the Hello is taken
+            List<Message> got = read(flooder, m -> m instanceof Message.CaughtUp);
+            assertInstanceOf(Message.Welcome.class, got.getFirst());
+            sender.join(30_000);
+            assertTrue(!sender.isAlive(), "every Ping was read");
+            assertTrue(!loop.ended().isDone(), "the server serves on");
+        } finally {
+            SelectorLoop.helloWaitNanos = waitBefore;
+        }
+    }
+
+    /**
+     * A linked client that sends Pings as fast as it can gets a Pong a round, not one each: each
+     * Pong was a frame of its own in the pass (200,000 Pings, 200,000 frames).
+     */
+    @Test
+    void aFloodOfPingsIsAnsweredWithAPongARound() throws Exception {
+        SelectorLoop loop = server(8L << 20, 64L << 20, new CopyOnWriteArrayList<>());
+        Socket s = caughtUp(loop, "pinger");
+        int pings = 200_000;
+        byte[] ping = FrameCodec.encode(new Message.Ping());
+        byte[] flood = new byte[ping.length * pings];
+        for (int i = 0; i < pings; i++) System.arraycopy(ping, 0, flood, i * ping.length, ping.length);
+        Thread sender = Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(flood);
+                s.getOutputStream().write(FrameCodec.encode(new Message.NeedKeys("Part")));
+            } catch (IOException e) {
+                // closed at the end of the test
+            }
+        });
+        List<Message> got = read(s, m -> m instanceof Message.Keys);
+        sender.join(30_000);
+        long pongs = got.stream().filter(m -> m instanceof Message.Pong).count();
+        assertTrue(pongs > 0 && pongs < pings / 50, pongs + " Pongs for " + pings + " Pings");
+        assertTrue(!loop.ended().isDone(), "the server serves on");
+    }
+
+    /**
      * A client that stopped reading holds more than half the server-wide limit in live pushes:
      * a fresh node's catch-up still goes on (a round's first batch may use the whole limit), one
      * batch a round, where under half the limit alone it waited until that client was dropped.
