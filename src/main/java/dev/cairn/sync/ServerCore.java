@@ -393,6 +393,17 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
+     * The transport closes {@code p}'s connection, silent too long ({@code why}): no Error goes
+     * (it would not arrive); the journal says why, where it would only say "disconnected".
+     */
+    public void closedSilent(Peer p, String why) {
+        if (p.state != Peer.State.CLOSED && p.state != Peer.State.HELLO && !p.closeJournaled) {
+            journal(p.introduced + " closed: " + why);
+            p.closeJournaled = true;
+        }
+    }
+
+    /**
      * The peer closed the connection before its Hello was answered, {@code bytes} received: part
      * of its Hello, or ({@code helloWhole}) all of it, in the read that also met the close (a
      * server that was busy, or a connection that waited in the listen backlog): no Hello to

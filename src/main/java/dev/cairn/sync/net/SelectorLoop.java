@@ -51,7 +51,7 @@ import java.util.function.Supplier;
  *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
  *       pushes to send, and while the queues of all connections with those sends (each counted
  *       as {@link #SEND_BYTES_GUESS} bytes) hold at most half of {@code queuedBytesMax}, or
- *       none was taken for {@link #helloWaitNanos} (1 s); else it waits,
+ *       when it waited {@link #helloWaitNanos} (1 s), one each {@link #HELLO_GAP_NANOS}; else it waits,
  *       read, its connection's later frames behind it, and Hellos go in the order they came. A
  *       Hello costs a snapshot Borrow per record other nodes hold: hundreds of nodes reconnecting
  *       at once while thousands of records were checked out took them all in one pass, and ran
@@ -102,10 +102,16 @@ public final class SelectorLoop implements AutoCloseable {
     /** What a send of the round will queue, as the Hellos' pacing counts it: about a snapshot Borrow's frame. */
     static final int SEND_BYTES_GUESS = 64;
     /**
-     * A Hello waiting for the queues to drain is taken anyway once none was taken for this long
-     * (clients that stall keep their share). Tests change it.
+     * A Hello that waited this long for the queues to drain is taken anyway, one every
+     * {@link #HELLO_GAP_NANOS}: clients that stall keep their share of the limit (a slow
+     * client's catch-up may fill it), and taken one a second, nodes more than ten places back
+     * in line gave up waiting for their Welcome (probe 116: 100 nodes took 55 s to link). The
+     * queues that grow past the limit so are shed as always (TOO_SLOW, the slowest first).
+     * Tests change it.
      */
     static volatile long helloWaitNanos = 1_000_000_000L;
+    /** The least time between two Hellos taken because they waited {@link #helloWaitNanos}. */
+    static final long HELLO_GAP_NANOS = 20_000_000L;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -213,6 +219,8 @@ public final class SelectorLoop implements AutoCloseable {
         List<Message> held;
         /** Not read (no OP_READ) until its Hello is taken: {@link #held} reached {@link #HELLO_FRAMES_MAX}. */
         boolean readPaused;
+        /** When its Hello began to wait. */
+        long heldSinceNanos;
         final String remoteAddress;
 
         Connection(SocketChannel channel, SelectionKey key) {
@@ -655,8 +663,9 @@ public final class SelectorLoop implements AutoCloseable {
             return;
         }
         if (!messages.isEmpty() && messages.getFirst() instanceof Message.Hello && !c.peer.greeted()) {
-            if (!heldHellos.isEmpty() || !roomForHello()) {
+            if (!heldHellos.isEmpty() || !roomForHello(System.nanoTime())) {
                 c.held = new ArrayList<>(messages);
+                c.heldSinceNanos = System.nanoTime();
                 heldHellos.add(c);
                 return;
             }
@@ -670,15 +679,17 @@ public final class SelectorLoop implements AutoCloseable {
      * hold, all held on the heap until the round ends and then queued, so Hellos are taken while
      * the round and the queues have room for them (the class comment says how much).
      */
-    private boolean roomForHello() {
+    private boolean roomForHello(long waitingSince) {
         int sends = core.roundSends();
-        return sends < ROUND_SENDS_MAX && (queuedBytes + (long) sends * SEND_BYTES_GUESS <= queuedBytesMax / 2
-            || System.nanoTime() - helloTakenNanos > helloWaitNanos);
+        if (sends >= ROUND_SENDS_MAX) return false;
+        long now = System.nanoTime();
+        return queuedBytes + (long) sends * SEND_BYTES_GUESS <= queuedBytesMax / 2
+            || now - waitingSince > helloWaitNanos && now - helloTakenNanos > HELLO_GAP_NANOS;
     }
 
     /** Hands waiting Hellos (and what came after them) to the core, oldest first, while there is room. */
     private void takeHeldHellos() {
-        while (!heldHellos.isEmpty() && roomForHello()) {
+        while (!heldHellos.isEmpty() && roomForHello(heldHellos.peekFirst().heldSinceNanos)) {
             Connection c = heldHellos.removeFirst();
             List<Message> messages = c.held;
             c.held = null;
@@ -731,7 +742,8 @@ public final class SelectorLoop implements AutoCloseable {
                 + " this connection's arrives the slowest (" + victim.decoder.receivedBytes() + " bytes in "
                 + (now - victim.frameStartNanos) / 1_000_000 + " ms); retry later";
             ServerCore.Peer who = victim.peer;
-            LOG.log(System.Logger.Level.INFO, "closing " + (who.greeted() ? "the connection of node '" + who.clientName()
+            // The journal's line says it (UTC-stamped, as the operator reads them); this one is for debugging.
+            LOG.log(System.Logger.Level.DEBUG, "closing " + (who.greeted() ? "the connection of node '" + who.clientName()
                 + "' (" + who.clientId() + ") from " : "a connection from ") + victim.remoteAddress
                 + " whose partial frame arrives the slowest (BUSY): " + text);
             boolean reading = victim == reader;
@@ -761,7 +773,7 @@ public final class SelectorLoop implements AutoCloseable {
 
     /** Closes {@code c}, whose client reads too slowly, with {@code Error(TOO_SLOW, text)} ({@link #closeWithError}). */
     private void dropTooSlow(Connection c, String text) {
-        LOG.log(System.Logger.Level.INFO, "dropping a client that reads too slowly (" + c.pending
+        LOG.log(System.Logger.Level.DEBUG, "dropping a client that reads too slowly (" + c.pending
             + " bytes queued): " + c.peer.clientId() + " at " + c.remoteAddress);
         core.dropped(c.peer, ErrorCode.TOO_SLOW, text);
         closeWithError(c, ErrorCode.TOO_SLOW, text);
@@ -824,8 +836,7 @@ public final class SelectorLoop implements AutoCloseable {
                 // Its client pings when idle, so it is gone or cannot reach us: an Error would not
                 // arrive either. Closing frees its queue and buffers now; its node, if it comes
                 // back, reconnects and catches up.
-                LOG.log(System.Logger.Level.INFO, "closing the connection of client " + c.peer.clientId() + " (node '"
-                    + c.peer.clientName() + "'): nothing received for " + (now - c.lastReadNanos) / 1_000_000
+                core.closedSilent(c.peer, "nothing received for " + (now - c.lastReadNanos) / 1_000_000
                     + " ms; its node pings when idle, so it is gone or cut off");
                 c.clearQueue();
                 c.closeNow();

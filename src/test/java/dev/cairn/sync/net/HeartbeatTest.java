@@ -63,6 +63,8 @@ class HeartbeatTest {
     static final long SILENT = 1_200;
     @TempDir Path dir;
     private final Map<Cairn, List<Event>> events = new IdentityHashMap<>();
+    /** The server's journal lines. */
+    private final List<String> journal = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> closeAtEnd = new ArrayList<>();
     private long pingBefore;
     private long deadBefore;
@@ -120,6 +122,8 @@ class HeartbeatTest {
         assertTrue(noticedMillis >= DEAD - PING, "noticed after " + noticedMillis + " ms");
         assertFalse(a.isConnected());
         await("the server closes the dead connection", () -> first.serverClosed, SILENT + 3_000);
+        assertTrue(journal.stream().anyMatch(l -> l.startsWith("node 'a' (") && l.contains(" closed: nothing received for ")
+            && l.endsWith(" ms; its node pings when idle, so it is gone or cut off")), journal.toString());
         assertEquals(1, server.greeted(), "only b is served: a's dead connection was closed, not replaced");
         assertFalse(pa.contains(meanwhile));
 
@@ -460,6 +464,7 @@ class HeartbeatTest {
     /** A server with the given silence limit (other limits as usual), closed after the test. */
     private Server server(long silentMillis) {
         ServerCore core = ServerCore.open(dir.resolve("server"), APP, 100);
+        core.journal(journal::add);
         SelectorLoop loop = new SelectorLoop(core, new InetSocketAddress("127.0.0.1", 0), Limits.PENDING_BYTES_MAX,
             Limits.PARTIAL_FRAMES_BYTES_MAX, Limits.HELLO_MILLIS, silentMillis);
         Server s = new Server(core, loop);

@@ -316,6 +316,39 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * A client that reads nothing holds more than half the server-wide limit, so no Hello finds
+     * room: each is taken once it waited a second, many a second, not one a second as before
+     * (probe 116: 100 nodes took 55 s to link behind slow readers, most giving up on their
+     * Welcome after 10 s and queueing again at the back).
+     */
+    @Test
+    void hellosThatWaitedASecondAreTakenWhileASlowClientHoldsTheQueues() throws Exception {
+        long queuedMax = 40L * RECORD_BYTES;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        caughtUp(loop, "slow");
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        for (int i = 0; i < 24; i++) parts.insert(large(i));
+        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
+            () -> loop.pendingBytes().toString());
+
+        int clients = 20;
+        long start = System.nanoTime();
+        List<java.util.concurrent.Future<Message>> welcomed = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < clients; i++) {
+                Socket s = helloOnly(loop, "fresh-" + i);
+                welcomed.add(pool.submit(() -> read(s, m -> true).getFirst()));
+            }
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        for (var f : welcomed) assertInstanceOf(Message.Welcome.class, f.get());
+        assertTrue(millis >= 900, "the Hellos waited (not vacuous): all welcomed after " + millis + " ms");
+        assertTrue(millis < 8_000, clients + " clients welcomed after " + millis + " ms (one a second would take "
+            + clients + " s)");
+    }
+
+    /**
      * A client that stopped reading holds more than half the server-wide limit in live pushes:
      * a fresh node's catch-up still goes on (a round's first batch may use the whole limit), one
      * batch a round, where under half the limit alone it waited until that client was dropped.
