@@ -260,10 +260,7 @@ class SlowClientsMemoryTest {
                 () -> loop.pendingBytes().toString());
 
             Socket flooder = helloOnly(loop, "flooder");
-            int pings = 200_000;
-            byte[] ping = FrameCodec.encode(new Message.Ping());
-            byte[] flood = new byte[ping.length * pings];
-            for (int i = 0; i < pings; i++) System.arraycopy(ping, 0, flood, i * ping.length, ping.length);
+            byte[] flood = pingFlood(200_000);
             Thread sender = Thread.ofVirtual().start(() -> {
                 try {
                     flooder.getOutputStream().write(flood);
@@ -274,7 +271,8 @@ class SlowClientsMemoryTest {
             Await.until("the flooder's Hello waits", () -> loop.heldFrames() > 0, 30_000, journal::toString);
             Thread.sleep(1_000); // the loop would read a MiB a pass of it
             int held = loop.heldFrames();
-            assertTrue(held <= SelectorLoop.HELLO_FRAMES_MAX + (64 << 10) / ping.length, held + " frames kept behind the waiting Hello");
+            int pingBytes = FrameCodec.encode(new Message.Ping()).length;
+            assertTrue(held <= SelectorLoop.HELLO_FRAMES_MAX + (64 << 10) / pingBytes, held + " frames kept behind the waiting Hello");
             assertTrue(held > 1, "it did send behind its Hello (not vacuous)");
 
             slow.close(); // its queue goes: the Hello is taken
@@ -297,9 +295,7 @@ class SlowClientsMemoryTest {
         SelectorLoop loop = server(8L << 20, 64L << 20, new CopyOnWriteArrayList<>());
         Socket s = caughtUp(loop, "pinger");
         int pings = 200_000;
-        byte[] ping = FrameCodec.encode(new Message.Ping());
-        byte[] flood = new byte[ping.length * pings];
-        for (int i = 0; i < pings; i++) System.arraycopy(ping, 0, flood, i * ping.length, ping.length);
+        byte[] flood = pingFlood(pings);
         Thread sender = Thread.ofVirtual().start(() -> {
             try {
                 s.getOutputStream().write(flood);
@@ -462,6 +458,14 @@ class SlowClientsMemoryTest {
         s.getOutputStream().write(FrameCodec.encode(new Message.Hello(FrameCodec.PROTOCOL_VERSION, APP, UUID.randomUUID(),
             name, 0, List.of(), List.of(), new byte[0], Message.NONE)));
         return s;
+    }
+
+    /** {@code pings} Ping frames, one after the other. */
+    private static byte[] pingFlood(int pings) {
+        byte[] ping = FrameCodec.encode(new Message.Ping());
+        byte[] flood = new byte[ping.length * pings];
+        for (int i = 0; i < pings; i++) System.arraycopy(ping, 0, flood, i * ping.length, ping.length);
+        return flood;
     }
 
     private static void readUntilClosed(Socket s) throws IOException {
