@@ -495,7 +495,8 @@ public final class SelectorLoop implements AutoCloseable {
                 selector.selectedKeys().clear();
                 closeSilentConnections();
                 resumeAccepting();
-                more = core.endRound() | !heldHellos.isEmpty() && queuedBytes <= queuedBytesMax / 2;
+                more = core.endRound();
+                if (!more && !heldHellos.isEmpty()) more = queuedBytes <= queuedBytesMax / 2;
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty() && !c.socketFull) c.flush();
                     c.carried = c.pending;
