@@ -385,19 +385,17 @@ public final class ServerCore implements AutoCloseable {
      * disconnection. Then as {@link #disconnected}.
      */
     public void dropped(Peer p, int code, String text) {
-        if (p.state != Peer.State.CLOSED && !p.closeJournaled) {
-            journal(p.introduced + " closed: " + ErrorCode.name(code) + ": " + text);
-            p.closeJournaled = true;
-        }
+        closedFor(p, ErrorCode.name(code) + ": " + text);
         disconnected(p);
     }
 
     /**
-     * The transport closes {@code p}'s connection, silent too long ({@code why}): no Error goes
-     * (it would not arrive); the journal says why, where it would only say "disconnected".
+     * The transport closes {@code p}'s connection for {@code why} (too slow, or silent too long,
+     * when no Error goes: it would not arrive): the journal says why, where it would only say
+     * "disconnected". Once per connection.
      */
-    public void closedSilent(Peer p, String why) {
-        if (p.state != Peer.State.CLOSED && p.state != Peer.State.HELLO && !p.closeJournaled) {
+    public void closedFor(Peer p, String why) {
+        if (p.state != Peer.State.CLOSED && !p.closeJournaled) {
             journal(p.introduced + " closed: " + why);
             p.closeJournaled = true;
         }

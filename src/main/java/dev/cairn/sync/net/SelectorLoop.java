@@ -496,7 +496,7 @@ public final class SelectorLoop implements AutoCloseable {
                 closeSilentConnections();
                 resumeAccepting();
                 more = core.endRound();
-                if (!more && !heldHellos.isEmpty()) more = queuedBytes <= queuedBytesMax / 2;
+                if (!more && !heldHellos.isEmpty()) more = roomForHello(heldHellos.peekFirst().heldSinceNanos);
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty() && !c.socketFull) c.flush();
                     c.carried = c.pending;
@@ -691,16 +691,21 @@ public final class SelectorLoop implements AutoCloseable {
     /** Hands waiting Hellos (and what came after them) to the core, oldest first, while there is room. */
     private void takeHeldHellos() {
         while (!heldHellos.isEmpty() && roomForHello(heldHellos.peekFirst().heldSinceNanos)) {
-            Connection c = heldHellos.removeFirst();
-            List<Message> messages = c.held;
-            c.held = null;
-            if (c.readPaused) {
-                c.readPaused = false;
-                c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
-            }
             helloTakenNanos = System.nanoTime();
-            for (Message m : messages) core.onMessage(c.peer, m);
+            deliverHeld(heldHellos.peekFirst());
         }
+    }
+
+    /** Hands {@code c}'s waiting Hello and what came after it to the core, and reads it again. */
+    private void deliverHeld(Connection c) {
+        heldHellos.remove(c);
+        List<Message> messages = c.held;
+        c.held = null;
+        if (c.readPaused) {
+            c.readPaused = false;
+            c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
+        }
+        for (Message m : messages) core.onMessage(c.peer, m);
     }
 
     /** True when the messages read before a close hold the connection's whole Hello (the first it sends). */
@@ -800,11 +805,7 @@ public final class SelectorLoop implements AutoCloseable {
 
     /** As above; {@code note} goes to the server's journal line only. */
     private void drop(Connection c, List<Message> messages, int code, String text, String note) {
-        if (c.held != null) { // its Hello first, however full the round: the Error answers after it
-            heldHellos.remove(c);
-            for (Message m : c.held) core.onMessage(c.peer, m);
-            c.held = null;
-        }
+        if (c.held != null) deliverHeld(c); // its Hello first, however full the round: the Error answers after it
         for (Message m : messages) core.onMessage(c.peer, m);
         core.fail(c.peer, code, text, note);
         c.closing = true;
@@ -837,7 +838,7 @@ public final class SelectorLoop implements AutoCloseable {
                 // Its client pings when idle, so it is gone or cannot reach us: an Error would not
                 // arrive either. Closing frees its queue and buffers now; its node, if it comes
                 // back, reconnects and catches up.
-                core.closedSilent(c.peer, "nothing received for " + (now - c.lastReadNanos) / 1_000_000
+                core.closedFor(c.peer, "nothing received for " + (now - c.lastReadNanos) / 1_000_000
                     + " ms; its node pings when idle, so it is gone or cut off");
                 c.clearQueue();
                 c.closeNow();

@@ -250,14 +250,10 @@ class SlowClientsMemoryTest {
         long waitBefore = SelectorLoop.helloWaitNanos;
         SelectorLoop.helloWaitNanos = Long.MAX_VALUE; // the Hello waits until the queues drain
         try {
-            long queuedMax = 40L * RECORD_BYTES;
-            List<String> journal = new CopyOnWriteArrayList<>();
-            SelectorLoop loop = server(8L << 20, queuedMax, journal);
-            Socket slow = caughtUp(loop, "slow");
-            Tree<Part> parts = writer(loop.port()).tree(Part.class);
-            for (int i = 0; i < 24; i++) parts.insert(large(i));
-            Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
-                () -> loop.pendingBytes().toString());
+            SlowRig rig = slowClientHoldingHalfTheLimit();
+            SelectorLoop loop = rig.loop();
+            List<String> journal = rig.journal();
+            Socket slow = rig.slow();
 
             Socket flooder = helloOnly(loop, "flooder");
             byte[] flood = pingFlood(200_000);
@@ -319,14 +315,7 @@ class SlowClientsMemoryTest {
      */
     @Test
     void hellosThatWaitedASecondAreTakenWhileASlowClientHoldsTheQueues() throws Exception {
-        long queuedMax = 40L * RECORD_BYTES;
-        List<String> journal = new CopyOnWriteArrayList<>();
-        SelectorLoop loop = server(8L << 20, queuedMax, journal);
-        caughtUp(loop, "slow");
-        Tree<Part> parts = writer(loop.port()).tree(Part.class);
-        for (int i = 0; i < 24; i++) parts.insert(large(i));
-        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
-            () -> loop.pendingBytes().toString());
+        SelectorLoop loop = slowClientHoldingHalfTheLimit().loop();
 
         int clients = 20;
         long start = System.nanoTime();
@@ -351,15 +340,11 @@ class SlowClientsMemoryTest {
      */
     @Test
     void aCatchUpGoesOnWhileASlowClientHoldsHalfTheLimit() throws Exception {
-        long queuedMax = 40L * RECORD_BYTES;
-        List<String> journal = new CopyOnWriteArrayList<>();
-        SelectorLoop loop = server(8L << 20, queuedMax, journal);
-        caughtUp(loop, "slow");
-        Tree<Part> parts = writer(loop.port()).tree(Part.class);
-        int records = 24;
-        for (int i = 0; i < records; i++) parts.insert(large(i));
-        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > queuedMax / 2, 30_000,
-            () -> loop.pendingBytes().toString());
+        SlowRig rig = slowClientHoldingHalfTheLimit();
+        SelectorLoop loop = rig.loop();
+        List<String> journal = rig.journal();
+        long queuedMax = SLOW_RIG_LIMIT;
+        int records = SLOW_RIG_RECORDS;
 
         Socket fresh = helloOnly(loop, "fresh");
         List<Message> got = read(fresh, m -> m instanceof Message.CaughtUp);
@@ -405,6 +390,28 @@ class SlowClientsMemoryTest {
     }
 
     // ------------------------------------------------------------------ fixtures
+
+    /** The server-wide limit of {@link #slowClientHoldingHalfTheLimit}'s server. */
+    private static final long SLOW_RIG_LIMIT = 40L * RECORD_BYTES;
+    /** The large records a writer inserts there: more than half that limit. */
+    private static final int SLOW_RIG_RECORDS = 24;
+
+    private record SlowRig(SelectorLoop loop, Socket slow, List<String> journal) { }
+
+    /**
+     * A server limited to {@link #SLOW_RIG_LIMIT} over all connections, and a caught-up client
+     * that reads nothing, holding more than half of it in live pushes.
+     */
+    private SlowRig slowClientHoldingHalfTheLimit() throws Exception {
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, SLOW_RIG_LIMIT, journal);
+        Socket slow = caughtUp(loop, "slow");
+        Tree<Part> parts = writer(loop.port()).tree(Part.class);
+        for (int i = 0; i < SLOW_RIG_RECORDS; i++) parts.insert(large(i));
+        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > SLOW_RIG_LIMIT / 2, 30_000,
+            () -> loop.pendingBytes().toString());
+        return new SlowRig(loop, slow, journal);
+    }
 
     private SelectorLoop server(long pendingBytesMax, long queuedBytesMax, List<String> journal) {
         return server(pendingBytesMax, queuedBytesMax, journal, Limits.SILENT_MILLIS);
