@@ -91,6 +91,12 @@ public final class ServerCore implements AutoCloseable {
     private long queuedBytesMax = Long.MAX_VALUE;
     /** Where the next round starts pumping catch-ups (see {@link #endRound}). */
     private int pumpFrom;
+    /**
+     * Since when (nanoTime) the rounds have sent no catch-up batch because the queues had no room
+     * for one (the server-wide limit); 0 while none waits so. The transport makes room once it
+     * waited long enough ({@link #catchUpWaitingSince}).
+     */
+    private long catchUpWaitingSince;
     static final int PUMP_RECORDS = 256;
     /**
      * Bytes of values after which a catch-up batch carries a mark (CaughtUpTo) inside it, not only
@@ -1432,6 +1438,20 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /**
+     * Since when (nanoTime) a catch-up has waited for room in the queues: the rounds since then
+     * sent no catch-up batch because the queues held more than {@link #catchUpRoom}. 0 while no
+     * catch-up waits so (none waits, or a batch went in the last round).
+     */
+    public long catchUpWaitingSince() {
+        return catchUpWaitingSince;
+    }
+
+    /** The most bytes the queues may hold for a round's first catch-up batch to go (at least one goes when they hold none). */
+    public long catchUpRoom() {
+        return queuedBytesMax - PUMP_BELOW_BYTES;
+    }
+
+    /**
      * Ends a round: commits its store writes, then releases its replies and pushes, then feeds
      * peers that are catching up. Returns true when a catching-up peer still has more to read.
      */
@@ -1452,6 +1472,7 @@ public final class ServerCore implements AutoCloseable {
         // From another peer each round, so that under the budget no catch-up waits behind the others for long.
         int from = all.isEmpty() ? 0 : Math.floorMod(pumpFrom++, all.size());
         boolean pumped = false;
+        boolean noRoom = false;
         for (int i = 0; i < all.size(); i++) {
             Peer p = all.get((from + i) % all.size());
             if (p.state != Peer.State.CATCHING_UP || p.out.pendingBytes() >= PUMP_BELOW_BYTES) continue;
@@ -1460,10 +1481,15 @@ public final class ServerCore implements AutoCloseable {
             // The round's first may use the whole limit, so that a slow client holding half of
             // it in live pushes slows catch-ups down but does not stop them.
             long queued = queuedBytes.getAsLong();
-            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? queuedBytesMax / 2 : queuedBytesMax)) break;
+            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? queuedBytesMax / 2 : queuedBytesMax)) {
+                noRoom = !pumped;
+                break;
+            }
             more |= pump(p);
             pumped = true;
         }
+        if (!noRoom) catchUpWaitingSince = 0;
+        else if (catchUpWaitingSince == 0) catchUpWaitingSince = System.nanoTime();
         if (txn != null) return endRound() || more;
         List<Runnable> rest = new ArrayList<>(afterCommit);
         afterCommit.clear();

@@ -46,7 +46,10 @@ import java.util.function.Supplier;
  *       once). A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
  *       server-wide one, the connections holding the most queued bytes are, until it holds less,
  *       but never one that took everything queued for it before this pass (a client that keeps
- *       up). A dropped client reconnects and catches up incrementally, so a slow client never
+ *       up). Catch-ups that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} make
+ *       room: the connections whose oldest queued frame waited longest (at least
+ *       {@link #STALE_QUEUE_NANOS}) are dropped, until a batch fits ({@link #makeRoomForCatchUp}).
+ *       A dropped client reconnects and catches up incrementally, so a slow client never
  *       stalls the others, and slow clients together never take the server's heap.
  *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
  *       pushes to send, and while the queues of all connections with those sends (each counted
@@ -112,6 +115,17 @@ public final class SelectorLoop implements AutoCloseable {
     static volatile long helloWaitNanos = 1_000_000_000L;
     /** The least time between two Hellos taken because they waited {@link #helloWaitNanos}. */
     static final long HELLO_GAP_NANOS = 20_000_000L;
+    /**
+     * Catch-ups that found no room in the queues for this long make room ({@link
+     * #makeRoomForCatchUp}): clients that read a trickle kept their share of the limit, and 100
+     * reconnecting nodes waited behind 20 of them (64 bytes a second each) for 52 s (probe 116).
+     */
+    static final long CATCH_UP_WAIT_NANOS = 1_000_000_000L;
+    /**
+     * A queue whose oldest frame waited less than this is never closed to make room for a
+     * catch-up: its client reads, if slowly (about 400 KB/s with a catch-up's 2 MiB queued).
+     */
+    static final long STALE_QUEUE_NANOS = 5_000_000_000L;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -177,8 +191,11 @@ public final class SelectorLoop implements AutoCloseable {
         }
     }
 
-    /** A queue entry: a view of a shared frame, or (frame null) a chunk of small frames, the view its own buffer. */
-    private record Queued(ByteBuffer view, SharedFrame frame) { }
+    /**
+     * A queue entry: a view of a shared frame, or (frame null) a chunk of small frames, the view
+     * its own buffer; {@code queuedNanos} is when it (a chunk: its first frame) was queued.
+     */
+    private record Queued(ByteBuffer view, SharedFrame frame, long queuedNanos) { }
 
     /** Frames of at most this many bytes are copied into a chunk rather than shared. */
     static final int SMALL_FRAME_BYTES = 512;
@@ -268,7 +285,7 @@ public final class SelectorLoop implements AutoCloseable {
                 queuedBytes += frame.bytes.limit();
                 queuedBytesPeak = Math.max(queuedBytesPeak, queuedBytes);
             }
-            out.add(new Queued(frame.bytes.duplicate(), frame));
+            out.add(new Queued(frame.bytes.duplicate(), frame, lastQueuedNanos));
             pending += frame.bytes.limit();
         }
 
@@ -283,7 +300,7 @@ public final class SelectorLoop implements AutoCloseable {
                 chunk = last.view();
             } else {
                 chunk = ByteBuffer.allocate(CHUNK_BYTES).limit(0);
-                out.add(new Queued(chunk, null));
+                out.add(new Queued(chunk, null, lastQueuedNanos));
             }
             int end = chunk.limit();
             chunk.limit(end + n).put(end, frame, 0, n); // the view's position, what is written, stays
@@ -496,6 +513,7 @@ public final class SelectorLoop implements AutoCloseable {
                 closeSilentConnections();
                 resumeAccepting();
                 more = core.endRound();
+                if (!more) more = makeRoomForCatchUp();
                 if (!more && !heldHellos.isEmpty()) more = roomForHello(heldHellos.peekFirst().heldSinceNanos);
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty() && !c.socketFull) c.flush();
@@ -775,6 +793,38 @@ public final class SelectorLoop implements AutoCloseable {
             dropTooSlow(victim, "the server holds more than " + queuedBytesMax + " bytes queued for its clients, the"
                 + " most of them (" + victim.pending + ") for this client; reconnect and catch up");
         }
+    }
+
+    /**
+     * When catch-ups have found no room in the queues for {@link #CATCH_UP_WAIT_NANOS}, closes
+     * ({@link ErrorCode#TOO_SLOW}) the connections whose oldest queued frame has waited longest,
+     * one at a time, until a catch-up batch fits ({@link ServerCore#catchUpRoom}): never one
+     * whose oldest frame waited less than {@link #STALE_QUEUE_NANOS}, nor one that took everything
+     * queued for it before this pass. Returns whether it closed any (the catch-up goes next pass).
+     */
+    private boolean makeRoomForCatchUp() {
+        long since = core.catchUpWaitingSince();
+        long now = System.nanoTime();
+        if (since == 0 || now - since < CATCH_UP_WAIT_NANOS) return false;
+        boolean made = false;
+        while (queuedBytes > 0 && queuedBytes > core.catchUpRoom()) {
+            Connection victim = null;
+            long oldest = now - STALE_QUEUE_NANOS;
+            for (Connection c : connections) {
+                if (c.closed || c.carried == 0 || c.out.isEmpty()) continue;
+                long queuedAt = c.out.peekFirst().queuedNanos();
+                if (queuedAt <= oldest) {
+                    oldest = queuedAt;
+                    victim = c;
+                }
+            }
+            if (victim == null) break;
+            dropTooSlow(victim, "other nodes' catch-ups waited " + (now - since) / 1_000_000 + " ms for room in the server's"
+                + " queues (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and the oldest of the " + victim.pending
+                + " bytes queued for this client waited " + (now - oldest) / 1_000_000 + " ms; reconnect and catch up");
+            made = true;
+        }
+        return made;
     }
 
     /** Closes {@code c}, whose client reads too slowly, with {@code Error(TOO_SLOW, text)} ({@link #closeWithError}). */

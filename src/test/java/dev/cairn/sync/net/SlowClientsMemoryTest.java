@@ -354,6 +354,45 @@ class SlowClientsMemoryTest {
     }
 
     /**
+     * A client that reads a trickle holds so much of the server-wide limit that no catch-up batch
+     * fits: once a fresh node's catch-up has waited a second and the trickle's oldest queued frame
+     * five, the trickle is dropped (TOO_SLOW) and the catch-up goes on. Before, it waited as long
+     * as the trickle read (probe 116: 100 nodes took 52 s to link behind 20 such clients); its
+     * queue moves, so the rule for a queue that stopped did not apply.
+     */
+    @Test
+    void aCatchUpThatFindsNoRoomForASecondMakesRoomByDroppingAClientThatReadsATrickle() throws Exception {
+        int records = SLOW_RIG_RECORDS + 8;
+        SlowRig rig = slowClientHolding(records, SLOW_RIG_LIMIT - (1 << 20)); // no room for a catch-up batch (1 MiB)
+        SelectorLoop loop = rig.loop();
+        List<String> journal = rig.journal();
+        long[] trickled = new long[1];
+        Thread trickle = Thread.ofVirtual().start(() -> {
+            byte[] sip = new byte[64];
+            try (InputStream in = rig.slow().getInputStream()) {
+                for (int n; !Thread.currentThread().isInterrupted() && (n = in.read(sip)) >= 0; Thread.sleep(50)) trickled[0] += n;
+            } catch (IOException | InterruptedException e) {
+                // closed by the server, or the test ends
+            }
+        });
+        try {
+            long start = System.nanoTime();
+            Socket fresh = helloOnly(loop, "fresh");
+            List<Message> got = read(fresh, m -> m instanceof Message.CaughtUp);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(records, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+            assertTrue(millis >= 900, "the catch-up waited for room (not vacuous): caught up after " + millis + " ms");
+            List<String> dropped = journal.stream().filter(l -> l.contains("TOO_SLOW")).toList();
+            assertEquals(1, dropped.size(), journal.toString());
+            assertTrue(dropped.getFirst().startsWith("node 'slow' (") && dropped.getFirst().contains("other nodes' catch-ups waited ")
+                && dropped.getFirst().contains(" bytes queued for this client waited "), dropped.getFirst());
+        } finally {
+            trickle.interrupt();
+        }
+        assertTrue(trickled[0] > 0, "the slow client read a trickle, not nothing");
+    }
+
+    /**
      * A client that pings but reads nothing keeps its queue, and with it a share of the limit
      * that other catch-ups wait for: dropped (TOO_SLOW) once its queue has not moved for the
      * silence limit.
@@ -403,12 +442,17 @@ class SlowClientsMemoryTest {
      * that reads nothing, holding more than half of it in live pushes.
      */
     private SlowRig slowClientHoldingHalfTheLimit() throws Exception {
+        return slowClientHolding(SLOW_RIG_RECORDS, SLOW_RIG_LIMIT / 2);
+    }
+
+    /** As above, with {@code records} records, once the queues hold more than {@code bytes}. */
+    private SlowRig slowClientHolding(int records, long bytes) throws Exception {
         List<String> journal = new CopyOnWriteArrayList<>();
         SelectorLoop loop = server(8L << 20, SLOW_RIG_LIMIT, journal);
         Socket slow = caughtUp(loop, "slow");
         Tree<Part> parts = writer(loop.port()).tree(Part.class);
-        for (int i = 0; i < SLOW_RIG_RECORDS; i++) parts.insert(large(i));
-        Await.until("the slow client holds more than half the limit", () -> loop.queuedBytes() > SLOW_RIG_LIMIT / 2, 30_000,
+        for (int i = 0; i < records; i++) parts.insert(large(i));
+        Await.until("the slow client holds more than " + bytes + " bytes", () -> loop.queuedBytes() > bytes, 30_000,
             () -> loop.pendingBytes().toString());
         return new SlowRig(loop, slow, journal);
     }
