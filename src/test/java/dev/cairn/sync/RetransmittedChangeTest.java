@@ -52,18 +52,27 @@ class RetransmittedChangeTest {
             CoreConn.recordValue(1, meta, meta, by, docs.encode(new Doc(text, 1))));
     }
 
+    /**
+     * Node {@code by} creates a Doc under its check-out (outbox entry 1) and edits it (entry 2,
+     * {@code change(2, k, 1, by, "a's edit")}); the server takes both. Returns the Doc's key.
+     */
+    private Key<?> createdAndEdited(CoreConn c, UUID by) {
+        int id = CoreConn.last(Message.Keys.class, c.send(new Message.NeedKeys("Doc"))).from();
+        Key<?> k = new Key<>("Doc", id, 0);
+        c.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
+            CoreConn.recordValue(1, 0, 0, by, docs.encode(new Doc("v0", 1)))));
+        assertInstanceOf(Message.Ack.class, c.send(change(2, k, 1, by, "a's edit")).getFirst());
+        return k;
+    }
+
     @Test
     void aTakenChangeSentAgainAfterTheRecordChangedIsSuperseded() {
         UUID a = UUID.randomUUID();
         UUID b = UUID.randomUUID();
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             CoreConn ca = connect(core, a, "a");
-            int id = CoreConn.last(Message.Keys.class, ca.send(new Message.NeedKeys("Doc"))).from();
-            Key<?> k = new Key<>("Doc", id, 0);
-            ca.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
-                CoreConn.recordValue(1, 0, 0, a, docs.encode(new Doc("v0", 1)))));
+            Key<?> k = createdAndEdited(ca, a);
             Message.Change e1 = change(2, k, 1, a, "a's edit");
-            assertInstanceOf(Message.Ack.class, ca.send(e1).getFirst());
             // The connection ends before the Ack arrives; the operator breaks a's check-out; b edits.
             core.disconnected(ca.peer);
             assertTrue(core.breakCheckOut(k));
@@ -108,12 +117,8 @@ class RetransmittedChangeTest {
         UUID a = UUID.randomUUID();
         try (ServerCore core = ServerCore.open(dir.resolve("server"), SyncFixture.APP, 100)) {
             CoreConn ca = connect(core, a, "a");
-            int id = CoreConn.last(Message.Keys.class, ca.send(new Message.NeedKeys("Doc"))).from();
-            Key<?> k = new Key<>("Doc", id, 0);
-            ca.send(new Message.CheckOut(k), new Message.Change(1, k, Message.Kind.CREATED, fp,
-                CoreConn.recordValue(1, 0, 0, a, docs.encode(new Doc("v0", 1)))));
+            Key<?> k = createdAndEdited(ca, a); // the edit's Ack is lost below
             Message.Change e1 = change(2, k, 1, a, "a's edit");
-            assertInstanceOf(Message.Ack.class, ca.send(e1).getFirst()); // its Ack is lost below
             ServerCore.Released released = core.releaseNode(a);
             core.endRound();
             assertTrue(released.disconnected() && released.held().equals(List.of(k)), released.toString());

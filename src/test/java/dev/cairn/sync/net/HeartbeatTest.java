@@ -206,12 +206,10 @@ class HeartbeatTest {
      */
     @Test
     void aLargeRecordSentOverASlowNetworkIsNotTakenForADeadConnection() throws Exception {
-        Server server = server(SILENT);
-        SyncProxy proxy = proxy(server.port());
-        Cairn a = open("a");
-        connect(a, proxy.port());
-        awaitIds(a);
-        proxy.upBytesPerSecond = 150_000;
+        SlowUplink rig = slowUplink();
+        Server server = rig.server();
+        SyncProxy proxy = rig.proxy();
+        Cairn a = rig.node();
         long start = System.nanoTime();
         a.tree(Part.class).insert(new Part("P-" + "x".repeat(1_200_000), "m", 1, 1, List.of()));
         await("the server has the record", () -> server.seq() == 1, 30_000);
@@ -234,12 +232,10 @@ class HeartbeatTest {
      */
     @Test
     void aDisconnectWhileTheLinkWaitsToSendEndsTheLinkQuietly() throws Exception {
-        Server server = server(SILENT);
-        SyncProxy proxy = proxy(server.port());
-        Cairn a = open("a");
-        connect(a, proxy.port());
-        awaitIds(a);
-        proxy.upBytesPerSecond = 150_000;
+        SlowUplink rig = slowUplink();
+        Server server = rig.server();
+        SyncProxy proxy = rig.proxy();
+        Cairn a = rig.node();
         Key<Part> k = a.tree(Part.class).insert(new Part("P-" + "x".repeat(4_000_000), "m", 1, 1, List.of()));
         try (LogLines log = new LogLines(SyncClient.class)) {
             Thread.sleep(1_000); // the socket's buffers are full by now: the link waits to write
@@ -257,6 +253,19 @@ class HeartbeatTest {
         connect(a, server.port());
         await("the server has the record", () -> server.seq() == 1, 30_000);
         assertEquals(k, a.tree(Part.class).keys().getFirst());
+    }
+
+    private record SlowUplink(Server server, SyncProxy proxy, Cairn node) { }
+
+    /** A server, and node "a" linked to it through a proxy that then carries 150 KB/s towards the server. */
+    private SlowUplink slowUplink() throws Exception {
+        Server server = server(SILENT);
+        SyncProxy proxy = proxy(server.port());
+        Cairn a = open("a");
+        connect(a, proxy.port());
+        awaitIds(a);
+        proxy.upBytesPerSecond = 150_000;
+        return new SlowUplink(server, proxy, a);
     }
 
     /**
