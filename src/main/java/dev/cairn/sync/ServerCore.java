@@ -97,6 +97,17 @@ public final class ServerCore implements AutoCloseable {
      * waited long enough ({@link #catchUpWaitingSince}).
      */
     private long catchUpWaitingSince;
+    /** The catch-up that found no room in the last round, and the bytes it waits room for; null and 0 while none waits. */
+    private Peer catchUpWaiter;
+    private long catchUpNeeds;
+    /**
+     * Bytes a Pushed frame takes in a queue beyond its value, at the most (length, tag, sequence,
+     * key with a tree name of up to 255 bytes, fingerprint, value length), and what a catch-up
+     * batch adds besides its records (CaughtUpTo marks, CaughtUp): a batch is sized to the room
+     * in the queues with them counted, so that it never takes the queues over the limit.
+     */
+    static final int PUSHED_OVERHEAD_BYTES = 320;
+    static final int BATCH_OVERHEAD_BYTES = 4 << 10;
     static final int PUMP_RECORDS = 256;
     /**
      * Bytes of values after which a catch-up batch carries a mark (CaughtUpTo) inside it, not only
@@ -1446,9 +1457,18 @@ public final class ServerCore implements AutoCloseable {
         return catchUpWaitingSince;
     }
 
-    /** The most bytes the queues may hold for a round's first catch-up batch to go (at least one goes when they hold none). */
+    /**
+     * The most bytes the queues may hold for the catch-up that waits ({@link #catchUpWaiter}) to
+     * send: the limit less the bytes of its next record, or of a batch ({@link #PUMP_BELOW_BYTES}),
+     * whichever is more; one goes anyway when the queues hold nothing.
+     */
     public long catchUpRoom() {
-        return queuedBytesMax - PUMP_BELOW_BYTES;
+        return Math.max(0, queuedBytesMax - catchUpNeeds);
+    }
+
+    /** The connection of the catch-up that waits for room; null while none waits. */
+    public Outbound catchUpWaiter() {
+        return catchUpWaiter == null ? null : catchUpWaiter.out;
     }
 
     /**
@@ -1472,24 +1492,35 @@ public final class ServerCore implements AutoCloseable {
         // From another peer each round, so that under the budget no catch-up waits behind the others for long.
         int from = all.isEmpty() ? 0 : Math.floorMod(pumpFrom++, all.size());
         boolean pumped = false;
-        boolean noRoom = false;
+        Peer waiter = null;
         for (int i = 0; i < all.size(); i++) {
             Peer p = all.get((from + i) % all.size());
             if (p.state != Peer.State.CATCHING_UP || p.out.pendingBytes() >= PUMP_BELOW_BYTES) continue;
             // The queues of all connections together: catch-ups go on as they drain, not in one
-            // go. A batch takes up to PUMP_BELOW_BYTES; one always goes when nothing is queued.
-            // The round's first may use the whole limit, so that a slow client holding half of
-            // it in live pushes slows catch-ups down but does not stop them.
+            // go. A batch takes up to PUMP_BELOW_BYTES and fits the room left (a frame counts in
+            // full until its last byte is written); one always goes when nothing is queued. The
+            // round's first may use the whole limit, so that a slow client holding half of it in
+            // live pushes slows catch-ups down but does not stop them.
             long queued = queuedBytes.getAsLong();
-            if (queued > 0 && queued + PUMP_BELOW_BYTES > (pumped ? queuedBytesMax / 2 : queuedBytesMax)) {
-                noRoom = !pumped;
+            long room = queued == 0 ? Long.MAX_VALUE : (pumped ? queuedBytesMax / 2 : queuedBytesMax) - queued;
+            long needs = room < PUMP_BELOW_BYTES ? PUMP_BELOW_BYTES : pump(p, room);
+            if (needs > 0) {
+                if (!pumped) {
+                    waiter = p;
+                    catchUpNeeds = needs;
+                }
                 break;
             }
-            more |= pump(p);
+            more |= needs == 0;
             pumped = true;
         }
-        if (!noRoom) catchUpWaitingSince = 0;
-        else if (catchUpWaitingSince == 0) catchUpWaitingSince = System.nanoTime();
+        catchUpWaiter = waiter;
+        if (waiter == null) {
+            catchUpWaitingSince = 0;
+            catchUpNeeds = 0;
+        } else if (catchUpWaitingSince == 0) {
+            catchUpWaitingSince = System.nanoTime();
+        }
         if (txn != null) return endRound() || more;
         List<Runnable> rest = new ArrayList<>(afterCommit);
         afterCommit.clear();
@@ -1508,28 +1539,54 @@ public final class ServerCore implements AutoCloseable {
      * still comes). The node resumes after it if the connection ends before CaughtUp
      * (sync-protocol.md §4.2 step 2). Every batch: it costs 21 bytes, and the node stores it in
      * the local transaction that applies the batch's records anyway.
+     *
+     * <p>The batch adds at most {@code room} bytes to the queues: a record that would take it
+     * past them waits, with its place in the log, for the next batch. Before, the pump refilled a
+     * connection whose queue fell under {@link #PUMP_BELOW_BYTES} while the frame being written
+     * still counted in full, and two records of 12 MB took a 64 MiB server's queues (16 MiB) over
+     * the limit: the client was closed (TOO_SLOW) inside the first and started it again on every
+     * connection, for ever (probe 118).
+     *
+     * @return -1 when the client is caught up (CaughtUp sent), 0 when a batch went and records
+     *     are left, else the bytes the next record needs in the queues (nothing was sent)
      */
-    private boolean pump(Peer p) {
+    private long pump(Peer p, long room) {
         List<Message.Pushed> batch = new ArrayList<>();
+        List<Message.SchemaDef> schemas = new ArrayList<>(); // the SchemaDef due before each record, or null
+        java.util.Set<SchemaRef> due = new java.util.HashSet<>();
         long[] logSeqs = new long[PUMP_RECORDS]; // the log place of each record of the batch
         long bytes = p.out.pendingBytes();
+        long queues = BATCH_OVERHEAD_BYTES; // what the batch will add to the queues
         try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(LOG)) {
             for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
                  ok && batch.size() < PUMP_RECORDS && (batch.isEmpty() || bytes < PUMP_BELOW_BYTES); ok = c.next()) {
                 long s = c.key().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
                 Key<?> key = Bytes.recordKeyOf(Bytes.copy(c.value()));
-                p.cursor = s;
                 if (p.wants(key.tree())) {
                     Message.Pushed m = stored(r, key);
+                    SchemaRef ref = m.removed() ? null : SchemaRef.of(m);
+                    Message.SchemaDef schema = ref != null && !p.schemasSent.contains(ref) && due.add(ref)
+                        ? schemaDef(r, m.key().tree(), m.fingerprint()) : null;
+                    long frames = m.value().length + PUSHED_OVERHEAD_BYTES + (schema == null ? 0 : schema.schema().length + PUSHED_OVERHEAD_BYTES);
+                    if (queues + frames > room) { // the record waits for room, its place in the log with it
+                        if (batch.isEmpty()) return queues + frames;
+                        break;
+                    }
+                    queues += frames;
                     logSeqs[batch.size()] = s;
                     batch.add(m);
+                    schemas.add(schema);
                     bytes += m.value().length;
                 }
+                p.cursor = s;
             }
             long sinceMark = 0;
             for (int i = 0; i < batch.size(); i++) {
                 Message.Pushed m = batch.get(i);
-                if (!m.removed() && p.schemasSent.add(SchemaRef.of(m))) p.out.send(schemaDef(r, m.key().tree(), m.fingerprint()));
+                if (schemas.get(i) != null) {
+                    p.schemasSent.add(SchemaRef.of(m));
+                    p.out.send(schemas.get(i));
+                }
                 p.out.send(m);
                 p.caughtUpRecords++;
                 sinceMark += m.value().length;
@@ -1546,10 +1603,10 @@ public final class ServerCore implements AutoCloseable {
             p.out.send(new Message.CaughtUp(seq));
             journal(p.introduced + " caught up: " + p.caughtUpRecords + " records to sequence " + seq + " in "
                 + (System.currentTimeMillis() - p.linkedAtMillis) + " ms");
-            return false;
+            return -1;
         }
         if (p.version >= 6) p.out.send(new Message.CaughtUpTo(p.cursor, seq));
-        return true;
+        return 0;
     }
 
     /** Counts of what the server holds, for tests and tools. */

@@ -46,9 +46,9 @@ import java.util.function.Supplier;
  *       once). A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
  *       server-wide one, the connections holding the most queued bytes are, until it holds less,
  *       but never one that took everything queued for it before this pass (a client that keeps
- *       up). Catch-ups that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} make
- *       room: the connections whose oldest queued frame waited longest (at least
- *       {@link #STALE_QUEUE_NANOS}) are dropped, until a batch fits ({@link #makeRoomForCatchUp}).
+ *       up). A catch-up that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes
+ *       room: connections that read a trickle ({@link #TRICKLE_BYTES_PER_SECOND}) are dropped,
+ *       until it fits ({@link #makeRoomForCatchUp}).
  *       A dropped client reconnects and catches up incrementally, so a slow client never
  *       stalls the others, and slow clients together never take the server's heap.
  *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
@@ -123,9 +123,18 @@ public final class SelectorLoop implements AutoCloseable {
     static final long CATCH_UP_WAIT_NANOS = 1_000_000_000L;
     /**
      * A queue whose oldest frame waited less than this is never closed to make room for a
-     * catch-up: its client reads, if slowly (about 400 KB/s with a catch-up's 2 MiB queued).
+     * catch-up ({@link #makeRoomForCatchUp}): the rate its client reads is measured over at least
+     * this long.
      */
     static final long STALE_QUEUE_NANOS = 5_000_000_000L;
+    /**
+     * A client that reads less than this a second is closed to make room for a catch-up that
+     * waits ({@link #makeRoomForCatchUp}): it would take over a minute to read the 2 MiB a
+     * catch-up queues for it. One that reads more keeps its queue, however large its frames: a
+     * node reading records of 12 MB at 1 MB/s was closed inside one each time another node's
+     * catch-up waited 5 s, when the queue's age alone decided (probe 118).
+     */
+    static final long TRICKLE_BYTES_PER_SECOND = 32 << 10;
     /** Frames per gathering write: Linux takes at most 1,024 buffers (IOV_MAX) per call. */
     private static final int GATHER_FRAMES = 1024;
     /**
@@ -211,6 +220,8 @@ public final class SelectorLoop implements AutoCloseable {
         long pending;
         /** Of {@link #pending}, the bytes queued before this pass: 0 for a client that keeps up. */
         long carried;
+        /** Bytes written to this connection. */
+        long written;
         /** When the queue last moved: a write took bytes of it, or it was empty until a frame came. */
         long progressNanos = System.nanoTime();
         /**
@@ -224,6 +235,15 @@ public final class SelectorLoop implements AutoCloseable {
         boolean closed;
         ServerCore.Peer peer;
         final long acceptedNanos = System.nanoTime();
+        /**
+         * {@link #written} sampled at least {@link #STALE_QUEUE_NANOS} apart ({@link #sample}):
+         * the older sample starts the window over which the client's rate is judged (5 to 10 s,
+         * so that the bytes the socket's buffers took when the queue began do not count).
+         */
+        long olderNanos = acceptedNanos;
+        long olderWritten;
+        long newerNanos = acceptedNanos;
+        long newerWritten;
         /** Bytes received on this connection. */
         long bytesReceived;
         /** When bytes last arrived (any bytes: a frame in progress counts). */
@@ -350,6 +370,7 @@ public final class SelectorLoop implements AutoCloseable {
                     long n = channel.write(gather, 0, count);
                     if (n > 0) progressNanos = System.nanoTime();
                     pending -= n;
+                    written += n;
                     carried = Math.max(0, carried - n);
                     boolean full = gather[count - 1].hasRemaining();
                     Arrays.fill(gather, 0, count, null);
@@ -368,6 +389,15 @@ public final class SelectorLoop implements AutoCloseable {
             } else if (key.isValid()) {
                 key.interestOps((readPaused ? 0 : SelectionKey.OP_READ) | (out.isEmpty() ? 0 : SelectionKey.OP_WRITE));
             }
+        }
+
+        /** Takes a sample of {@link #written} when the last is {@link #STALE_QUEUE_NANOS} old. */
+        void sample(long now) {
+            if (now - newerNanos < STALE_QUEUE_NANOS) return;
+            olderNanos = newerNanos;
+            olderWritten = newerWritten;
+            newerNanos = now;
+            newerWritten = written;
         }
 
         /** Drops the frame being received and takes its bytes off the server-wide count. */
@@ -796,32 +826,40 @@ public final class SelectorLoop implements AutoCloseable {
     }
 
     /**
-     * When catch-ups have found no room in the queues for {@link #CATCH_UP_WAIT_NANOS}, closes
-     * ({@link ErrorCode#TOO_SLOW}) the connections whose oldest queued frame has waited longest,
-     * one at a time, until a catch-up batch fits ({@link ServerCore#catchUpRoom}): never one
-     * whose oldest frame waited less than {@link #STALE_QUEUE_NANOS}, nor one that took everything
-     * queued for it before this pass. Returns whether it closed any (the catch-up goes next pass).
+     * When a catch-up has found no room in the queues for {@link #CATCH_UP_WAIT_NANOS}, closes
+     * ({@link ErrorCode#TOO_SLOW}) connections that read a trickle, the one that would take
+     * longest to read its queue first, until the catch-up fits ({@link ServerCore#catchUpRoom}).
+     * A trickle: over its last 5 to 10 s ({@link Connection#sample}), all of them with frames
+     * queued, it read less than {@link #TRICKLE_BYTES_PER_SECOND} a second. Never the waiting
+     * catch-up's own connection, nor one that took everything queued for it before this pass.
+     * Returns whether it closed any (the catch-up goes next pass).
      */
     private boolean makeRoomForCatchUp() {
         long since = core.catchUpWaitingSince();
         long now = System.nanoTime();
         if (since == 0 || now - since < CATCH_UP_WAIT_NANOS) return false;
+        ServerCore.Outbound waiter = core.catchUpWaiter();
         boolean made = false;
         while (queuedBytes > 0 && queuedBytes > core.catchUpRoom()) {
             Connection victim = null;
-            long oldest = now - STALE_QUEUE_NANOS;
+            double longest = 0; // seconds to read what is queued, at the rate read so far
             for (Connection c : connections) {
-                if (c.closed || c.carried == 0 || c.out.isEmpty()) continue;
-                long queuedAt = c.out.peekFirst().queuedNanos();
-                if (queuedAt <= oldest) {
-                    oldest = queuedAt;
+                if (c == waiter || c.closed || c.carried == 0 || c.out.isEmpty()) continue;
+                if (c.out.peekFirst().queuedNanos() > c.olderNanos || now - c.olderNanos < STALE_QUEUE_NANOS) continue;
+                double seconds = (now - c.olderNanos) / 1e9;
+                long read = c.written - c.olderWritten;
+                if (read >= TRICKLE_BYTES_PER_SECOND * seconds) continue;
+                double toRead = read == 0 ? Double.POSITIVE_INFINITY : c.pending * seconds / read;
+                if (victim == null || toRead > longest) {
                     victim = c;
+                    longest = toRead;
                 }
             }
             if (victim == null) break;
-            dropTooSlow(victim, "other nodes' catch-ups waited " + (now - since) / 1_000_000 + " ms for room in the server's"
-                + " queues (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and the oldest of the " + victim.pending
-                + " bytes queued for this client waited " + (now - oldest) / 1_000_000 + " ms; reconnect and catch up");
+            dropTooSlow(victim, "another node's catch-up waited " + (now - since) / 1_000_000 + " ms for room in the server's queues ("
+                + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read " + (victim.written - victim.olderWritten)
+                + " bytes in the last " + (now - victim.olderNanos) / 1_000_000 + " ms, with " + victim.pending
+                + " bytes queued for it all along; reconnect and catch up");
             made = true;
         }
         return made;
@@ -873,6 +911,7 @@ public final class SelectorLoop implements AutoCloseable {
         if (now - lastSilenceSweep < 100_000_000L) return;
         lastSilenceSweep = now;
         for (Connection c : List.copyOf(connections)) {
+            c.sample(now);
             if (c.closing) continue;
             if (!c.peer.greeted()) {
                 if (c.held == null && now - c.acceptedNanos > helloNanos) {

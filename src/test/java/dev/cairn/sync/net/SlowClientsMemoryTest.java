@@ -354,9 +354,9 @@ class SlowClientsMemoryTest {
     }
 
     /**
-     * A client that reads a trickle holds so much of the server-wide limit that no catch-up batch
-     * fits: once a fresh node's catch-up has waited a second and the trickle's oldest queued frame
-     * five, the trickle is dropped (TOO_SLOW) and the catch-up goes on. Before, it waited as long
+     * A client that reads a trickle (about 1 KB/s) holds so much of the server-wide limit that no
+     * catch-up batch fits: once a fresh node's catch-up has waited a second and the trickle's
+     * oldest queued frame five, the trickle is dropped (TOO_SLOW) and the catch-up goes on. Before, it waited as long
      * as the trickle read (probe 116: 100 nodes took 52 s to link behind 20 such clients); its
      * queue moves, so the rule for a queue that stopped did not apply.
      */
@@ -384,12 +384,69 @@ class SlowClientsMemoryTest {
             assertTrue(millis >= 900, "the catch-up waited for room (not vacuous): caught up after " + millis + " ms");
             List<String> dropped = journal.stream().filter(l -> l.contains("TOO_SLOW")).toList();
             assertEquals(1, dropped.size(), journal.toString());
-            assertTrue(dropped.getFirst().startsWith("node 'slow' (") && dropped.getFirst().contains("other nodes' catch-ups waited ")
-                && dropped.getFirst().contains(" bytes queued for this client waited "), dropped.getFirst());
+            assertTrue(dropped.getFirst().startsWith("node 'slow' (") && dropped.getFirst().contains("another node's catch-up waited ")
+                && dropped.getFirst().contains(" bytes queued for it all along"), dropped.getFirst());
         } finally {
             trickle.interrupt();
         }
         assertTrue(trickled[0] > 0, "the slow client read a trickle, not nothing");
+    }
+
+    /**
+     * Records larger than half the server-wide limit, caught up by a client that reads steadily
+     * (about 1 MB/s): the second waits until the first is written, and the client gets both. Before,
+     * the pump queued the second once less than 1 MiB of the first was left to write, while the
+     * first still counted in full: the queues went over the limit and the client was closed
+     * inside the first (TOO_SLOW), to start it again on every connection (probe 118: 12 MB
+     * records on a 64 MiB server, for ever).
+     */
+    @Test
+    void recordsLargerThanHalfTheLimitReachAClientThatReadsSteadily() throws Exception {
+        long queuedMax = 3L << 20;
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        int size = 1_800_000;
+        try (Cairn writer = writer(loop.port())) {
+            Tree<Part> parts = writer.tree(Part.class);
+            for (int i = 0; i < 2; i++) parts.insert(new Part("P" + i + "-" + "x".repeat(size), "m", i, i, List.of()));
+        }
+        Await.until("the server has both records", () -> loop.call(core::seq) == 2, 30_000, () -> "");
+
+        Socket steady = helloOnly(loop, "steady");
+        List<Message> got = readAt(steady, 1 << 20, m -> m instanceof Message.CaughtUp);
+        assertEquals(2, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+        assertInstanceOf(Message.CaughtUp.class, got.getLast());
+        assertTrue(journal.stream().noneMatch(l -> l.contains("TOO_SLOW")), journal.toString());
+        assertTrue(loop.queuedBytesPeak() <= queuedMax, "peak " + loop.queuedBytesPeak());
+    }
+
+    /**
+     * A client that reads slowly but not a trickle (about 100 KB/s) holds more of the limit than
+     * leaves room for a fresh node's catch-up, for longer than the five seconds over which its
+     * rate is judged: it is not dropped; the catch-up waits until it has read enough.
+     */
+    @Test
+    void aClientThatReadsSlowlyButSteadilyIsNotDroppedForAWaitingCatchUp() throws Exception {
+        long queuedMax = 3L << 19; // 1.5 MiB: a catch-up batch needs the queues under 0.5 MiB
+        List<String> journal = new CopyOnWriteArrayList<>();
+        SelectorLoop loop = server(8L << 20, queuedMax, journal);
+        Socket slow = caughtUp(loop, "slow");
+        int records = 14; // 1.4 MB: read down to 0.5 MiB in about 9 s at 100 KB/s
+        try (Cairn writer = writer(loop.port())) {
+            Tree<Part> parts = writer.tree(Part.class);
+            for (int i = 0; i < records; i++) parts.insert(large(i));
+            Await.until("the slow client holds more than the room", () -> loop.queuedBytes() > (1L << 20), 30_000,
+                () -> loop.pendingBytes().toString());
+        }
+        var slowRead = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()
+            .submit(() -> readAt(slow, 100_000, m -> m instanceof Message.Pushed && ((Message.Pushed) m).serverSeq() == records));
+        long start = System.nanoTime();
+        List<Message> got = read(helloOnly(loop, "fresh"), m -> m instanceof Message.CaughtUp);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(journal.stream().noneMatch(l -> l.contains("TOO_SLOW")), journal.toString());
+        assertEquals(records, got.stream().filter(m -> m instanceof Message.Pushed).count(), got.getLast() + " " + journal);
+        assertEquals(records, slowRead.get().stream().filter(m -> m instanceof Message.Pushed).count());
+        assertTrue(millis >= 5_000, "the catch-up waited past the five seconds (not vacuous): " + millis + " ms");
     }
 
     /**
@@ -521,6 +578,37 @@ class SlowClientsMemoryTest {
 
     private static void readUntilClosed(Socket s) throws IOException {
         read(s, m -> false);
+    }
+
+    /** As {@link #read}, at about {@code bytesPerSecond}. */
+    private static List<Message> readAt(Socket s, int bytesPerSecond, java.util.function.Predicate<Message> last) throws IOException {
+        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
+        List<Message> out = new ArrayList<>();
+        byte[] buf = new byte[Math.max(64, bytesPerSecond / 20)];
+        InputStream in = s.getInputStream();
+        long start = System.nanoTime();
+        long total = 0;
+        while (out.isEmpty() || !last.test(out.getLast())) {
+            int n;
+            try {
+                n = in.read(buf);
+            } catch (java.net.SocketException e) {
+                break; // reset after the server closed
+            }
+            if (n < 0) break;
+            decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
+            total += n;
+            long ahead = total * 1_000_000_000L / bytesPerSecond - (System.nanoTime() - start);
+            if (ahead > 0) {
+                try {
+                    Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     /** Reads messages until one matches {@code last} or the server closes the connection. */
