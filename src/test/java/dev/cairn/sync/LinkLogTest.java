@@ -55,4 +55,30 @@ class LinkLogTest {
                 + ": SHUTDOWN: server shutting down")), 20_000, () -> f.events.get(a).toString());
         }
     }
+
+    /**
+     * A close inside a frame says that it may be the server closing a slow reader: such a server
+     * cannot send its TOO_SLOW before the rest of a frame it began, and probe 118's slow nodes,
+     * closed so again and again, said only "closed by the server's end, without an error".
+     */
+    @Test
+    void aCloseInsideAFrameSaysItMayBeTheServerClosingASlowReader() throws Exception {
+        try (SyncFixture f = new SyncFixture(dir); dev.cairn.testing.SyncProxy proxy = new dev.cairn.testing.SyncProxy(f.port())) {
+            dev.cairn.Cairn a = f.connected("a");
+            dev.cairn.Cairn b = f.open("b");
+            b.connect("127.0.0.1", proxy.port()).orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+            proxy.downBytesPerSecond = 100_000;
+            a.tree(dev.cairn.testing.Fixtures.Part.class).insert(
+                new dev.cairn.testing.Fixtures.Part("P-" + "x".repeat(1_000_000), "m", 1, 1, List.of()));
+            await("the server has the record", () -> f.server.sequence() == 1, 20_000);
+            Thread.sleep(1_000); // about 100 KB of its 1 MB frame has reached b
+            proxy.pairs.getLast().cut();
+            String cut = "disconnected from 127.0.0.1:" + proxy.port() + ": the connection was closed by the server's end inside a"
+                + " frame, without an error (a server that stopped, or one that closed this node as too slow a reader: its journal"
+                + " says which)";
+            await("the Disconnected says the close came inside a frame", () -> f.events.get(b).stream()
+                .anyMatch(e -> e instanceof dev.cairn.Event.Disconnected d && d.reason().equals(cut)), 20_000,
+                () -> f.events.get(b).toString());
+        }
+    }
 }

@@ -649,8 +649,12 @@ public final class SyncClient implements AutoCloseable {
                     }
                     if (closedByServer) {
                         // No Error came before the close (it would have ended the session above):
-                        // the server stopped, or something between closed the connection.
-                        failure = "the connection was closed by the server's end, without an error";
+                        // the server stopped, or something between closed the connection. Inside a
+                        // frame, it may also be a server that closed this node for reading too slowly:
+                        // its Error cannot go before the rest of a frame it began (sync-protocol.md §4.2 step 4).
+                        failure = decoder.bufferedBytes() == 0 ? "the connection was closed by the server's end, without an error"
+                            : "the connection was closed by the server's end inside a frame, without an error (a server that"
+                            + " stopped, or one that closed this node as too slow a reader: its journal says which)";
                         return;
                     }
                     if (beat == null && session.protocolVersion() >= 3) beat = new Heartbeat(pingMillis, deadMillis, System.nanoTime());
