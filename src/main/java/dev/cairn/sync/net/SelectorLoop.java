@@ -122,9 +122,9 @@ public final class SelectorLoop implements AutoCloseable {
      */
     static final long CATCH_UP_WAIT_NANOS = 1_000_000_000L;
     /**
-     * A queue whose oldest frame waited less than this is never closed to make room for a
-     * catch-up ({@link #makeRoomForCatchUp}): the rate its client reads is measured over at least
-     * this long.
+     * How far apart the bytes written to a connection are sampled ({@link Connection#sample}):
+     * the rate a client reads is judged over its last 5 to 10 s, frames queued for it all along,
+     * before it may be closed to make room for a catch-up ({@link #makeRoomForCatchUp}).
      */
     static final long STALE_QUEUE_NANOS = 5_000_000_000L;
     /**
