@@ -580,11 +580,16 @@ class SlowClientsMemoryTest {
         read(s, m -> false);
     }
 
-    /** As {@link #read}, at about {@code bytesPerSecond}. */
+    /** Reads messages until one matches {@code last} or the server closes the connection. */
+    private static List<Message> read(Socket s, java.util.function.Predicate<Message> last) throws IOException {
+        return readAt(s, 0, last);
+    }
+
+    /** As {@link #read}, at about {@code bytesPerSecond} (0: as fast as they come). */
     private static List<Message> readAt(Socket s, int bytesPerSecond, java.util.function.Predicate<Message> last) throws IOException {
         FrameCodec.Decoder decoder = new FrameCodec.Decoder();
         List<Message> out = new ArrayList<>();
-        byte[] buf = new byte[Math.max(64, bytesPerSecond / 20)];
+        byte[] buf = new byte[bytesPerSecond == 0 ? 64 << 10 : Math.max(64, bytesPerSecond / 20)];
         InputStream in = s.getInputStream();
         long start = System.nanoTime();
         long total = 0;
@@ -598,7 +603,7 @@ class SlowClientsMemoryTest {
             if (n < 0) break;
             decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
             total += n;
-            long ahead = total * 1_000_000_000L / bytesPerSecond - (System.nanoTime() - start);
+            long ahead = bytesPerSecond == 0 ? 0 : total * 1_000_000_000L / bytesPerSecond - (System.nanoTime() - start);
             if (ahead > 0) {
                 try {
                     Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
@@ -607,25 +612,6 @@ class SlowClientsMemoryTest {
                     break;
                 }
             }
-        }
-        return out;
-    }
-
-    /** Reads messages until one matches {@code last} or the server closes the connection. */
-    private static List<Message> read(Socket s, java.util.function.Predicate<Message> last) throws IOException {
-        FrameCodec.Decoder decoder = new FrameCodec.Decoder();
-        List<Message> out = new ArrayList<>();
-        byte[] buf = new byte[64 << 10];
-        InputStream in = s.getInputStream();
-        while (out.isEmpty() || !last.test(out.getLast())) {
-            int n;
-            try {
-                n = in.read(buf);
-            } catch (java.net.SocketException e) {
-                break; // reset after the server closed
-            }
-            if (n < 0) break;
-            decoder.feed(ByteBuffer.wrap(buf, 0, n), out);
         }
         return out;
     }
