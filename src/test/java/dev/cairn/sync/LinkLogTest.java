@@ -58,7 +58,7 @@ class LinkLogTest {
 
     /**
      * A close inside a frame says that it may be the server closing a slow reader: such a server
-     * cannot send its TOO_SLOW before the rest of a frame it began, and probe 118's slow nodes,
+     * cannot send its TOO_SLOW before the rest of a frame it began, and probe 119's slow nodes,
      * closed so again and again, said only "closed by the server's end, without an error".
      */
     @Test
