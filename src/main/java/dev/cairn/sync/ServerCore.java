@@ -92,14 +92,13 @@ public final class ServerCore implements AutoCloseable {
     /** Where the next round starts pumping catch-ups (see {@link #endRound}). */
     private int pumpFrom;
     /**
-     * Since when (nanoTime) the rounds have sent no catch-up batch because the queues had no room
-     * for one (the server-wide limit); 0 while none waits so. The transport makes room once it
-     * waited long enough ({@link #catchUpWaitingSince}).
+     * The catch-up that found no room in the queues in the last round (the server-wide limit), the
+     * bytes it waits room for, and since when (nanoTime) the rounds have sent no catch-up batch
+     * so; null while none waits. The transport makes room once it waited long enough.
      */
-    private long catchUpWaitingSince;
-    /** The catch-up that found no room in the last round, and the bytes it waits room for; null and 0 while none waits. */
-    private Peer catchUpWaiter;
-    private long catchUpNeeds;
+    private CatchUpWait catchUpWait;
+
+    private record CatchUpWait(Peer peer, long needs, long sinceNanos) { }
     /**
      * Bytes a Pushed frame takes in a queue beyond its value, at the most (length, tag, sequence,
      * key with a tree name of up to 255 bytes, fingerprint, value length), and what a catch-up
@@ -1454,7 +1453,7 @@ public final class ServerCore implements AutoCloseable {
      * catch-up waits so (none waits, or a batch went in the last round).
      */
     public long catchUpWaitingSince() {
-        return catchUpWaitingSince;
+        return catchUpWait == null ? 0 : catchUpWait.sinceNanos();
     }
 
     /**
@@ -1463,12 +1462,12 @@ public final class ServerCore implements AutoCloseable {
      * whichever is more; one goes anyway when the queues hold nothing.
      */
     public long catchUpRoom() {
-        return Math.max(0, queuedBytesMax - catchUpNeeds);
+        return Math.max(0, queuedBytesMax - (catchUpWait == null ? 0 : catchUpWait.needs()));
     }
 
     /** The connection of the catch-up that waits for room; null while none waits. */
     public Outbound catchUpWaiter() {
-        return catchUpWaiter == null ? null : catchUpWaiter.out;
+        return catchUpWait == null ? null : catchUpWait.peer().out;
     }
 
     /**
@@ -1492,7 +1491,7 @@ public final class ServerCore implements AutoCloseable {
         // From another peer each round, so that under the budget no catch-up waits behind the others for long.
         int from = all.isEmpty() ? 0 : Math.floorMod(pumpFrom++, all.size());
         boolean pumped = false;
-        Peer waiter = null;
+        CatchUpWait wait = null;
         for (int i = 0; i < all.size(); i++) {
             Peer p = all.get((from + i) % all.size());
             if (p.state != Peer.State.CATCHING_UP || p.out.pendingBytes() >= PUMP_BELOW_BYTES) continue;
@@ -1505,22 +1504,13 @@ public final class ServerCore implements AutoCloseable {
             long room = queued == 0 ? Long.MAX_VALUE : (pumped ? queuedBytesMax / 2 : queuedBytesMax) - queued;
             long needs = room < PUMP_BELOW_BYTES ? PUMP_BELOW_BYTES : pump(p, room);
             if (needs > 0) {
-                if (!pumped) {
-                    waiter = p;
-                    catchUpNeeds = needs;
-                }
+                if (!pumped) wait = new CatchUpWait(p, needs, catchUpWait == null ? System.nanoTime() : catchUpWait.sinceNanos());
                 break;
             }
             more |= needs == 0;
             pumped = true;
         }
-        catchUpWaiter = waiter;
-        if (waiter == null) {
-            catchUpWaitingSince = 0;
-            catchUpNeeds = 0;
-        } else if (catchUpWaitingSince == 0) {
-            catchUpWaitingSince = System.nanoTime();
-        }
+        catchUpWait = wait;
         if (txn != null) return endRound() || more;
         List<Runnable> rest = new ArrayList<>(afterCommit);
         afterCommit.clear();

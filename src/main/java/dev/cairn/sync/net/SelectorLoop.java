@@ -126,7 +126,7 @@ public final class SelectorLoop implements AutoCloseable {
      * the rate a client reads is judged over its last 5 to 10 s, frames queued for it all along,
      * before it may be closed to make room for a catch-up ({@link #makeRoomForCatchUp}).
      */
-    static final long STALE_QUEUE_NANOS = 5_000_000_000L;
+    static final long RATE_WINDOW_NANOS = 5_000_000_000L;
     /**
      * A client that reads less than this a second is closed to make room for a catch-up that
      * waits ({@link #makeRoomForCatchUp}): it would take over a minute to read the 2 MiB a
@@ -236,7 +236,7 @@ public final class SelectorLoop implements AutoCloseable {
         ServerCore.Peer peer;
         final long acceptedNanos = System.nanoTime();
         /**
-         * {@link #written} sampled at least {@link #STALE_QUEUE_NANOS} apart ({@link #sample}):
+         * {@link #written} sampled at least {@link #RATE_WINDOW_NANOS} apart ({@link #sample}):
          * the older sample starts the window over which the client's rate is judged (5 to 10 s,
          * so that the bytes the socket's buffers took when the queue began do not count).
          */
@@ -391,9 +391,9 @@ public final class SelectorLoop implements AutoCloseable {
             }
         }
 
-        /** Takes a sample of {@link #written} when the last is {@link #STALE_QUEUE_NANOS} old. */
+        /** Takes a sample of {@link #written} when the last is {@link #RATE_WINDOW_NANOS} old. */
         void sample(long now) {
-            if (now - newerNanos < STALE_QUEUE_NANOS) return;
+            if (now - newerNanos < RATE_WINDOW_NANOS) return;
             olderNanos = newerNanos;
             olderWritten = newerWritten;
             newerNanos = now;
@@ -845,7 +845,7 @@ public final class SelectorLoop implements AutoCloseable {
             double longest = 0; // seconds to read what is queued, at the rate read so far
             for (Connection c : connections) {
                 if (c == waiter || c.closed || c.carried == 0 || c.out.isEmpty()) continue;
-                if (c.out.peekFirst().queuedNanos() > c.olderNanos || now - c.olderNanos < STALE_QUEUE_NANOS) continue;
+                if (c.out.peekFirst().queuedNanos() > c.olderNanos || now - c.olderNanos < RATE_WINDOW_NANOS) continue;
                 double seconds = (now - c.olderNanos) / 1e9;
                 long read = c.written - c.olderWritten;
                 if (read >= TRICKLE_BYTES_PER_SECOND * seconds) continue;
