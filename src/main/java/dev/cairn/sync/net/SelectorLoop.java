@@ -43,9 +43,10 @@ import java.util.function.Supplier;
  *       reconnect at once took a 256 MiB server's heap that way: probe 114).
  *   <li>Every connection's outbound queue holds at most {@code pendingBytesMax} bytes, and the
  *       queues of all connections together at most {@code queuedBytesMax} (each frame counted
- *       once). A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
- *       server-wide one, the connections holding the most queued bytes are, until it holds less,
- *       but never one that took everything queued for it before this pass (a client that keeps
+ *       once), a quarter more while the clients holding the excess read it. A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
+ *       server-wide one, connections that read a trickle are, until it holds less; and over it
+ *       and a quarter, the connections holding the most queued bytes, until it holds less; but
+ *       never one that took everything queued for it before this pass (a client that keeps
  *       up). A catch-up that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes
  *       room: connections that read a trickle ({@link #TRICKLE_BYTES_PER_SECOND}) are dropped,
  *       until it fits ({@link #makeRoomForCatchUp}).
@@ -151,6 +152,14 @@ public final class SelectorLoop implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final long pendingBytesMax;
     private final long queuedBytesMax;
+    /**
+     * {@link #queuedBytesMax} and a quarter: past it the connections holding the most are
+     * closed, however they read; between the two only those that read a trickle are
+     * ({@link #shedTrickles}). So one large frame being read steadily and the pushes queued
+     * meanwhile pass: a record near the limit held it all for the seconds its reader took, and
+     * any push then closed that reader, inside the record, on every connection (probe 120).
+     */
+    private final long queuedBytesOverMax;
     private final long partialBytesMax;
     private final long helloNanos;
     /** How long a version 3 (or later) connection may send nothing before it is closed. */
@@ -284,7 +293,7 @@ public final class SelectorLoop implements AutoCloseable {
             }
             if (frame.bytes.limit() <= SMALL_FRAME_BYTES) enqueueSmall(frame.bytes);
             else enqueue(frame);
-            if (queuedBytes > queuedBytesMax) shedQueuedFrames();
+            if (queuedBytes > queuedBytesOverMax) shedQueuedFrames();
         }
 
         @Override
@@ -474,6 +483,7 @@ public final class SelectorLoop implements AutoCloseable {
         this.core = core;
         this.pendingBytesMax = pendingBytesMax;
         this.queuedBytesMax = queuedBytesMax;
+        this.queuedBytesOverMax = queuedBytesMax + queuedBytesMax / 4;
         this.partialBytesMax = partialBytesMax;
         this.helloNanos = helloMillis * 1_000_000;
         this.silentNanos = silentMillis * 1_000_000;
@@ -544,6 +554,7 @@ public final class SelectorLoop implements AutoCloseable {
                 resumeAccepting();
                 more = core.endRound();
                 if (!more) more = makeRoomForCatchUp();
+                if (queuedBytes > queuedBytesMax) shedTrickles();
                 if (!more && !heldHellos.isEmpty()) more = roomForHello(heldHellos.peekFirst().heldSinceNanos);
                 for (Connection c : List.copyOf(connections)) {
                     if (!c.out.isEmpty() && !c.socketFull) c.flush();
@@ -807,10 +818,11 @@ public final class SelectorLoop implements AutoCloseable {
     }
 
     /**
-     * Drops the connections that hold the most queued bytes, with {@link ErrorCode#TOO_SLOW}, until
-     * the queues of all connections fit {@code queuedBytesMax} again; a connection that took
-     * everything queued for it before this pass keeps up and is never dropped for this limit.
-     * Frames several queues share are freed with the last of them.
+     * Once the queues hold more than {@link #queuedBytesOverMax}: drops the connections that hold
+     * the most queued bytes, with {@link ErrorCode#TOO_SLOW}, until the queues of all connections
+     * fit {@code queuedBytesMax} again; a connection that took everything queued for it before
+     * this pass keeps up and is never dropped for this limit. Frames several queues share are
+     * freed with the last of them.
      */
     private void shedQueuedFrames() {
         while (queuedBytes > queuedBytesMax) {
@@ -820,31 +832,51 @@ public final class SelectorLoop implements AutoCloseable {
                 if (victim == null || c.pending > victim.pending) victim = c;
             }
             if (victim == null) return;
-            dropTooSlow(victim, "the server holds more than " + queuedBytesMax + " bytes queued for its clients, the"
+            dropTooSlow(victim, "the server holds more than " + queuedBytesOverMax + " bytes queued for its clients (its limit, "
+                + queuedBytesMax + ", and a quarter), the"
                 + " most of them (" + victim.pending + ") for this client; reconnect and catch up");
         }
     }
 
     /**
      * When a catch-up has found no room in the queues for {@link #CATCH_UP_WAIT_NANOS}, closes
-     * ({@link ErrorCode#TOO_SLOW}) connections that read a trickle, the one that would take
-     * longest to read its queue first, until the catch-up fits ({@link ServerCore#catchUpRoom}).
-     * A trickle: over its last 5 to 10 s ({@link Connection#sample}), all of them with frames
-     * queued, it read less than {@link #TRICKLE_BYTES_PER_SECOND} a second. Never the waiting
-     * catch-up's own connection, nor one that took everything queued for it before this pass.
-     * Returns whether it closed any (the catch-up goes next pass).
+     * ({@link ErrorCode#TOO_SLOW}) connections that read a trickle ({@link #dropTrickles}) until
+     * the catch-up fits ({@link ServerCore#catchUpRoom}); never the waiting catch-up's own
+     * connection. Returns whether it closed any (the catch-up goes next pass).
      */
     private boolean makeRoomForCatchUp() {
         long since = core.catchUpWaitingSince();
         long now = System.nanoTime();
         if (since == 0 || now - since < CATCH_UP_WAIT_NANOS) return false;
-        ServerCore.Outbound waiter = core.catchUpWaiter();
+        return dropTrickles(core.catchUpRoom(), core.catchUpWaiter(), "another node's catch-up waited "
+            + (now - since) / 1_000_000 + " ms for room in the server's queues");
+    }
+
+    /**
+     * Over {@code queuedBytesMax} (and under {@link #queuedBytesOverMax}, where {@link
+     * #shedQueuedFrames} takes over): closes connections that read a trickle until the queues
+     * fit again ({@link #dropTrickles}). Run once a pass, after the round's frames are queued.
+     */
+    private void shedTrickles() {
+        dropTrickles(queuedBytesMax, null, "the server holds more than " + queuedBytesMax + " bytes queued for its clients");
+    }
+
+    /**
+     * Closes ({@link ErrorCode#TOO_SLOW}) connections that read a trickle, the one that would
+     * take longest to read its queue first, until the queues hold at most {@code target} bytes.
+     * A trickle: over its last 5 to 10 s ({@link Connection#sample}), all of them with frames
+     * queued, it read less than {@link #TRICKLE_BYTES_PER_SECOND} a second. Never {@code spare},
+     * nor one that took everything queued for it before this pass. {@code why} begins each
+     * one's reason. Returns whether it closed any.
+     */
+    private boolean dropTrickles(long target, ServerCore.Outbound spare, String why) {
+        long now = System.nanoTime();
         boolean made = false;
-        while (queuedBytes > 0 && queuedBytes > core.catchUpRoom()) {
+        while (queuedBytes > 0 && queuedBytes > target) {
             Connection victim = null;
             double longest = 0; // seconds to read what is queued, at the rate read so far
             for (Connection c : connections) {
-                if (c == waiter || c.closed || c.carried == 0 || c.out.isEmpty()) continue;
+                if (c == spare || c.closed || c.carried == 0 || c.out.isEmpty()) continue;
                 if (c.out.peekFirst().queuedNanos() > c.olderNanos || now - c.olderNanos < RATE_WINDOW_NANOS) continue;
                 double seconds = (now - c.olderNanos) / 1e9;
                 long read = c.written - c.olderWritten;
@@ -856,10 +888,9 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
             if (victim == null) break;
-            dropTooSlow(victim, "another node's catch-up waited " + (now - since) / 1_000_000 + " ms for room in the server's queues ("
-                + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read " + (victim.written - victim.olderWritten)
-                + " bytes in the last " + (now - victim.olderNanos) / 1_000_000 + " ms, with " + victim.pending
-                + " bytes queued for it all along; reconnect and catch up");
+            dropTooSlow(victim, why + " (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read "
+                + (victim.written - victim.olderWritten) + " bytes in the last " + (now - victim.olderNanos) / 1_000_000
+                + " ms, with " + victim.pending + " bytes queued for it all along; reconnect and catch up");
             made = true;
         }
         return made;
