@@ -43,11 +43,11 @@ import java.util.function.Supplier;
  *       reconnect at once took a 256 MiB server's heap that way: probe 114).
  *   <li>Every connection's outbound queue holds at most {@code pendingBytesMax} bytes, and the
  *       queues of all connections together at most {@code queuedBytesMax} (each frame counted
- *       once), a quarter more while the clients holding the excess read it. A client over its own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the
- *       server-wide one, connections that read a trickle are, until it holds less; and over it
- *       and a quarter, the connections holding the most queued bytes, until it holds less; but
- *       never one that took everything queued for it before this pass (a client that keeps
- *       up). A catch-up that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes
+ *       once), a quarter more while the clients holding the excess read it. A client over its
+ *       own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the server-wide one,
+ *       connections that read a trickle are, until it holds less; and over it and a quarter,
+ *       the connections holding the most queued bytes, until it holds less; but never one that
+ *       took everything queued for it before this pass (a client that keeps up). A catch-up that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes
  *       room: connections that read a trickle ({@link #TRICKLE_BYTES_PER_SECOND}) are dropped,
  *       until it fits ({@link #makeRoomForCatchUp}).
  *       A dropped client reconnects and catches up incrementally, so a slow client never
@@ -848,7 +848,7 @@ public final class SelectorLoop implements AutoCloseable {
         long since = core.catchUpWaitingSince();
         long now = System.nanoTime();
         if (since == 0 || now - since < CATCH_UP_WAIT_NANOS) return false;
-        return dropTrickles(core.catchUpRoom(), core.catchUpWaiter(), "another node's catch-up waited "
+        return dropTrickles(core.catchUpRoom(), core.catchUpWaiter(), () -> "another node's catch-up waited "
             + (now - since) / 1_000_000 + " ms for room in the server's queues");
     }
 
@@ -858,7 +858,7 @@ public final class SelectorLoop implements AutoCloseable {
      * fit again ({@link #dropTrickles}). Run once a pass, after the round's frames are queued.
      */
     private void shedTrickles() {
-        dropTrickles(queuedBytesMax, null, "the server holds more than " + queuedBytesMax + " bytes queued for its clients");
+        dropTrickles(queuedBytesMax, null, () -> "the server holds more than " + queuedBytesMax + " bytes queued for its clients");
     }
 
     /**
@@ -867,9 +867,10 @@ public final class SelectorLoop implements AutoCloseable {
      * A trickle: over its last 5 to 10 s ({@link Connection#sample}), all of them with frames
      * queued, it read less than {@link #TRICKLE_BYTES_PER_SECOND} a second. Never {@code spare},
      * nor one that took everything queued for it before this pass. {@code why} begins each
-     * one's reason. Returns whether it closed any.
+     * one's reason (made only for one closed: the check runs every pass while over the limit).
+     * Returns whether it closed any.
      */
-    private boolean dropTrickles(long target, ServerCore.Outbound spare, String why) {
+    private boolean dropTrickles(long target, ServerCore.Outbound spare, Supplier<String> why) {
         long now = System.nanoTime();
         boolean made = false;
         while (queuedBytes > 0 && queuedBytes > target) {
@@ -888,7 +889,7 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
             if (victim == null) break;
-            dropTooSlow(victim, why + " (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read "
+            dropTooSlow(victim, why.get() + " (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read "
                 + (victim.written - victim.olderWritten) + " bytes in the last " + (now - victim.olderNanos) / 1_000_000
                 + " ms, with " + victim.pending + " bytes queued for it all along; reconnect and catch up");
             made = true;
