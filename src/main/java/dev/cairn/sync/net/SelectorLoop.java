@@ -818,13 +818,14 @@ public final class SelectorLoop implements AutoCloseable {
     }
 
     /**
-     * Once the queues hold more than {@link #queuedBytesOverMax}: drops the connections that hold
-     * the most queued bytes, with {@link ErrorCode#TOO_SLOW}, until the queues of all connections
-     * fit {@code queuedBytesMax} again; a connection that took everything queued for it before
-     * this pass keeps up and is never dropped for this limit. Frames several queues share are
-     * freed with the last of them.
+     * Once the queues hold more than {@link #queuedBytesOverMax}: drops the connections that read
+     * a trickle ({@link #shedTrickles}), then those that hold the most queued bytes, with {@link
+     * ErrorCode#TOO_SLOW}, until the queues of all connections fit {@code queuedBytesMax} again;
+     * a connection that took everything queued for it before this pass keeps up and is never
+     * dropped for this limit. Frames several queues share are freed with the last of them.
      */
     private void shedQueuedFrames() {
+        shedTrickles();
         while (queuedBytes > queuedBytesMax) {
             Connection victim = null;
             for (Connection c : connections) {
