@@ -643,8 +643,9 @@ public final class SyncClient implements AutoCloseable {
                         groupsCut.set(groupsCutBase + session.groupsCut());
                         LOG.log(System.Logger.Level.INFO, logPrefix + "changes that must travel together went to the server in"
                             + " parts, being more than the send window (" + session.window() + " records on protocol "
-                            + session.protocolVersion() + ", " + (ClientSession.WINDOW_BYTES >> 20) + " MiB): a write batch that large, or batches that rewrote records"
-                            + " of earlier ones not yet sent (they go as one group); other nodes may see part of them for a moment ("
+                            + session.protocolVersion() + ", " + (ClientSession.WINDOW_BYTES >> 20) + " MiB): a write batch that large, batches that rewrote records"
+                            + " of earlier ones not yet sent, or the records this node made before its first link (each go as one"
+                            + " group); other nodes may see part of them for a moment ("
                             + groupsCut.get() + " so far)");
                     }
                     if (closedByServer) {
