@@ -82,26 +82,9 @@ class SlowClientsMemoryTest {
     @Test
     void clientsThatStoppedReadingAreDroppedAtTheServerWideLimitAndTheOthersGoOn() throws Exception {
         long queuedMax = 4L * RECORD_BYTES;
-        List<String> journal = new CopyOnWriteArrayList<>();
-        SelectorLoop loop = server(8L << 20, queuedMax, journal);
-        Socket slow = caughtUp(loop, "slow");
-        Cairn reader = node("reader", loop.port());
-        Tree<Part> readerParts = reader.tree(Part.class);
-        Tree<Part> parts = writer(loop.port()).tree(Part.class);
-        for (int i = 0; i < RECORDS; i++) parts.insert(large(i));
-
-        Await.until("the reader has every record", () -> readerParts.size() == RECORDS, 30_000, journal::toString);
-        Await.until("the slow client is dropped", () -> journal.stream().anyMatch(l -> l.contains("closed: TOO_SLOW")),
-            30_000, journal::toString);
-        String line = journal.stream().filter(l -> l.contains("TOO_SLOW")).findFirst().orElseThrow();
-        assertTrue(line.startsWith("node 'slow' (") && line.contains("closed: TOO_SLOW: the server holds more than "
-            + (queuedMax + queuedMax / 4) + " bytes queued for its clients (its limit, " + queuedMax
-            + ", and a quarter), the most of them ("), line);
-        assertEquals(1, journal.stream().filter(l -> l.contains("TOO_SLOW")).count(), "only the slow client: " + journal);
-        assertTrue(reader.isConnected(), "the reader keeps up and stays connected");
-        assertTrue(loop.queuedBytes() <= queuedMax, "queued " + loop.queuedBytes());
-        readUntilClosed(slow);
-        assertTrue(!loop.ended().isDone(), "the server serves on");
+        String line = slowClientDroppedWhileAReaderKeepsUp(queuedMax, RECORDS).line();
+        assertTrue(line.contains("closed: TOO_SLOW: the server holds more than " + (queuedMax + queuedMax / 4)
+            + " bytes queued for its clients (its limit, " + queuedMax + ", and a quarter), the most of them ("), line);
     }
 
     /**
@@ -112,27 +95,44 @@ class SlowClientsMemoryTest {
     @Test
     void aClientThatReadsNothingIsDroppedOverTheLimitBeforeTheQuarterMore() throws Exception {
         long queuedMax = 52L * RECORD_BYTES / 10;
+        Dropped dropped = slowClientDroppedWhileAReaderKeepsUp(queuedMax, 6);
+        String line = dropped.line();
+        SelectorLoop loop = dropped.loop();
+        assertTrue(line.contains("closed: TOO_SLOW: the server holds more than " + queuedMax + " bytes queued for its clients (")
+            && line.contains("this client read 0 bytes in the last "), line);
+        assertTrue(loop.queuedBytesPeak() > queuedMax && loop.queuedBytesPeak() <= queuedMax + queuedMax / 4,
+            "over the limit, within the quarter (not vacuous): peak " + loop.queuedBytesPeak());
+    }
+
+    /**
+     * A server limited to {@code queuedMax} over all connections; a caught-up client that then
+     * reads nothing, a node that keeps up, and a writer inserting {@code records} large
+     * records. Returns the journal's one TOO_SLOW line, the slow client's, once the reader has
+     * every record, the reader still connected and the queues back within the limit.
+     */
+    private Dropped slowClientDroppedWhileAReaderKeepsUp(long queuedMax, int records) throws Exception {
         List<String> journal = new CopyOnWriteArrayList<>();
         SelectorLoop loop = server(8L << 20, queuedMax, journal);
         Socket slow = caughtUp(loop, "slow");
         Cairn reader = node("reader", loop.port());
         Tree<Part> readerParts = reader.tree(Part.class);
         Tree<Part> parts = writer(loop.port()).tree(Part.class);
-        int records = 6;
         for (int i = 0; i < records; i++) parts.insert(large(i));
+
         Await.until("the reader has every record", () -> readerParts.size() == records, 30_000, journal::toString);
         Await.until("the slow client is dropped", () -> journal.stream().anyMatch(l -> l.contains("closed: TOO_SLOW")),
             30_000, journal::toString);
         String line = journal.stream().filter(l -> l.contains("TOO_SLOW")).findFirst().orElseThrow();
-        assertTrue(line.startsWith("node 'slow' (") && line.contains("closed: TOO_SLOW: the server holds more than "
-            + queuedMax + " bytes queued for its clients (") && line.contains("this client read 0 bytes in the last "), line);
-        assertTrue(loop.queuedBytesPeak() > queuedMax && loop.queuedBytesPeak() <= queuedMax + queuedMax / 4,
-            "over the limit, within the quarter (not vacuous): peak " + loop.queuedBytesPeak());
+        assertTrue(line.startsWith("node 'slow' ("), line);
         assertEquals(1, journal.stream().filter(l -> l.contains("TOO_SLOW")).count(), "only the slow client: " + journal);
         assertTrue(reader.isConnected(), "the reader keeps up and stays connected");
         assertTrue(loop.queuedBytes() <= queuedMax, "queued " + loop.queuedBytes());
         readUntilClosed(slow);
+        assertTrue(!loop.ended().isDone(), "the server serves on");
+        return new Dropped(line, loop);
     }
+
+    private record Dropped(String line, SelectorLoop loop) { }
 
     /**
      * Small frames queued for a client that does not read share chunks: each cost a few objects
