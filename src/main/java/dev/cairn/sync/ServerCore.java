@@ -109,6 +109,12 @@ public final class ServerCore implements AutoCloseable {
     static final int BATCH_OVERHEAD_BYTES = 4 << 10;
     static final int PUMP_RECORDS = 256;
     /**
+     * Log entries a catch-up batch looks at, at most: entries of trees the client does not
+     * replicate, and tombstones a fresh node skips ({@link Peer#removedSkippedThrough}), send
+     * nothing, and a log of millions of them would otherwise be walked in one loop pass.
+     */
+    static final int PUMP_LOOKS_MAX = 4_096;
+    /**
      * Bytes of values after which a catch-up batch carries a mark (CaughtUpTo) inside it, not only
      * at its end: a connection that drops before a whole batch (up to ~1 MiB) got through still
      * keeps its progress (probe-56: a link that carried 450 KB per connection never got a mark).
@@ -194,6 +200,15 @@ public final class ServerCore implements AutoCloseable {
         long linkedAtMillis;
         Set<String> treesWanted;
         long cursor;
+        /**
+         * A node linking for the first time (its Hello names no server, version 5 or later, no
+         * sequence seen) holds no record of this server's: its catch-up skips the tombstones of
+         * unversioned trees at or below this sequence, the server's when it linked, so its first
+         * sync costs the live records, not every removal ever made (probe 121: 98% of a fresh
+         * node's catch-up were tombstones). Removals after it are sent: the node may have got the
+         * record earlier in the catch-up. 0 for any other connection.
+         */
+        long removedSkippedThrough;
         /** Records its catch-up sent so far (for the journal's line at CaughtUp). */
         long caughtUpRecords;
         final Set<SchemaRef> schemasSent = new HashSet<>();
@@ -754,6 +769,10 @@ public final class ServerCore implements AutoCloseable {
         p.clientName = h.clientName();
         p.treesWanted = h.trees().isEmpty() ? null : Set.copyOf(h.trees());
         p.cursor = Math.min(h.lastSeq(), seq);
+        // Never linked: no server named, and never synced (a full catch-up of a grown tree set names
+        // its syncSeq as epochSeq). A node below version 5 names neither, linked or not.
+        boolean fresh = p.version >= 5 && h.serverId().equals(Message.NONE) && h.lastSeq() == 0 && h.epochSeq() == 0;
+        p.removedSkippedThrough = fresh ? seq : 0;
         p.state = Peer.State.CATCHING_UP;
         p.linkedAtMillis = System.currentTimeMillis();
         if (!h.clientName().equals(names.put(h.clientId(), h.clientName()))) {
@@ -1547,13 +1566,18 @@ public final class ServerCore implements AutoCloseable {
         long[] logSeqs = new long[PUMP_RECORDS]; // the log place of each record of the batch
         long bytes = p.out.pendingBytes();
         long queues = BATCH_OVERHEAD_BYTES; // what the batch will add to the queues
+        boolean exhausted;
         try (ReadTxn r = store.beginRead(); Cursor c = r.cursor(LOG)) {
-            for (boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
-                 ok && batch.size() < PUMP_RECORDS && (batch.isEmpty() || bytes < PUMP_BELOW_BYTES); ok = c.next()) {
+            boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
+            for (int looked = 0; ok && looked < PUMP_LOOKS_MAX && batch.size() < PUMP_RECORDS
+                    && (batch.isEmpty() || bytes < PUMP_BELOW_BYTES); ok = c.next(), looked++) {
                 long s = c.key().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
                 Key<?> key = Bytes.recordKeyOf(Bytes.copy(c.value()));
-                if (p.wants(key.tree())) {
-                    Message.Pushed m = stored(r, key);
+                Message.Pushed m = p.wants(key.tree()) ? stored(r, key) : null;
+                if (m != null && m.removed() && s <= p.removedSkippedThrough && Boolean.FALSE.equals(trees.get(key.tree()))) {
+                    m = null; // removed before this node first linked: it never held the record
+                }
+                if (m != null) {
                     SchemaRef ref = m.removed() ? null : SchemaRef.of(m);
                     Message.SchemaDef schema = ref != null && !p.schemasSent.contains(ref) && due.add(ref)
                         ? schemaDef(r, m.key().tree(), m.fingerprint()) : null;
@@ -1570,6 +1594,7 @@ public final class ServerCore implements AutoCloseable {
                 }
                 p.cursor = s;
             }
+            exhausted = !ok;
             long sinceMark = 0;
             for (int i = 0; i < batch.size(); i++) {
                 Message.Pushed m = batch.get(i);
@@ -1587,7 +1612,7 @@ public final class ServerCore implements AutoCloseable {
                 }
             }
         }
-        if (batch.isEmpty() || p.cursor >= seq) {
+        if (exhausted || p.cursor >= seq) {
             p.cursor = seq;
             p.state = Peer.State.LIVE;
             p.out.send(new Message.CaughtUp(seq));
