@@ -1539,7 +1539,9 @@ public final class ServerCore implements AutoCloseable {
 
     /**
      * Sends the next log records after {@code p.cursor}, at most {@link #PUMP_RECORDS} and about
-     * {@link #PUMP_BELOW_BYTES} of values (at least one record); CaughtUp when none are left.
+     * {@link #PUMP_BELOW_BYTES} of values (at least one record), of at most {@link
+     * #PUMP_LOOKS_MAX} log entries, less the tombstones a fresh node skips ({@link
+     * Peer#removedSkippedThrough}); CaughtUp when none are left.
      * On a version 6 connection a batch that leaves records to send is followed by {@code
      * CaughtUpTo(cursor, seq)}, and one of more than {@link #MARK_BYTES} of values carries one
      * after each such stretch too, at the log place of its last record: the log holds each record once, under its latest change, so every
