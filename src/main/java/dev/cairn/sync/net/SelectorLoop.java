@@ -833,9 +833,11 @@ public final class SelectorLoop implements AutoCloseable {
                 if (victim == null || c.pending > victim.pending) victim = c;
             }
             if (victim == null) return;
+            long now = System.nanoTime();
             dropTooSlow(victim, "the server holds more than " + queuedBytesOverMax + " bytes queued for its clients (its limit, "
-                + queuedBytesMax + ", and a quarter), the"
-                + " most of them (" + victim.pending + ") for this client; reconnect and catch up");
+                + queuedBytesMax + ", and a quarter), the most of them (" + victim.pending + ") for this client, which read "
+                + (victim.written - victim.olderWritten) + " bytes in the last " + (now - victim.olderNanos) / 1_000_000
+                + " ms; reconnect and catch up");
         }
     }
 

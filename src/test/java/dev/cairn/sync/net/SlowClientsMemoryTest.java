@@ -84,7 +84,8 @@ class SlowClientsMemoryTest {
         long queuedMax = 4L * RECORD_BYTES;
         String line = slowClientDroppedWhileAReaderKeepsUp(queuedMax, RECORDS).line();
         assertTrue(line.contains("closed: TOO_SLOW: the server holds more than " + (queuedMax + queuedMax / 4)
-            + " bytes queued for its clients (its limit, " + queuedMax + ", and a quarter), the most of them ("), line);
+            + " bytes queued for its clients (its limit, " + queuedMax + ", and a quarter), the most of them (")
+            && line.contains(") for this client, which read "), line);
     }
 
     /**
