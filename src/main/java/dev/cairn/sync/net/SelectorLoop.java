@@ -47,9 +47,10 @@ import java.util.function.Supplier;
  *       own limit is dropped with {@link ErrorCode#TOO_SLOW}; over the server-wide one,
  *       connections that read a trickle are, until it holds less; and over it and a quarter,
  *       the connections holding the most queued bytes, until it holds less; but never one that
- *       took everything queued for it before this pass (a client that keeps up). A catch-up that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes
- *       room: connections that read a trickle ({@link #TRICKLE_BYTES_PER_SECOND}) are dropped,
- *       until it fits ({@link #makeRoomForCatchUp}).
+ *       took everything queued for it before this pass (a client that keeps up). A catch-up
+ *       that found no room in the queues for {@link #CATCH_UP_WAIT_NANOS} makes room:
+ *       connections that read a trickle ({@link #TRICKLE_BYTES_PER_SECOND}) are dropped, until
+ *       it fits ({@link #makeRoomForCatchUp}).
  *       A dropped client reconnects and catches up incrementally, so a slow client never
  *       stalls the others, and slow clients together never take the server's heap.
  *   <li>A Hello is taken while the round holds fewer than {@link #ROUND_SENDS_MAX} replies and
@@ -398,6 +399,11 @@ public final class SelectorLoop implements AutoCloseable {
             } else if (key.isValid()) {
                 key.interestOps((readPaused ? 0 : SelectionKey.OP_READ) | (out.isEmpty() ? 0 : SelectionKey.OP_WRITE));
             }
+        }
+
+        /** What it read over its rate window ({@link #sample}), for a closing reason. */
+        String readLately(long now) {
+            return "read " + (written - olderWritten) + " bytes in the last " + (now - olderNanos) / 1_000_000 + " ms";
         }
 
         /** Takes a sample of {@link #written} when the last is {@link #RATE_WINDOW_NANOS} old. */
@@ -833,11 +839,9 @@ public final class SelectorLoop implements AutoCloseable {
                 if (victim == null || c.pending > victim.pending) victim = c;
             }
             if (victim == null) return;
-            long now = System.nanoTime();
             dropTooSlow(victim, "the server holds more than " + queuedBytesOverMax + " bytes queued for its clients (its limit, "
-                + queuedBytesMax + ", and a quarter), the most of them (" + victim.pending + ") for this client, which read "
-                + (victim.written - victim.olderWritten) + " bytes in the last " + (now - victim.olderNanos) / 1_000_000
-                + " ms; reconnect and catch up");
+                + queuedBytesMax + ", and a quarter), the most of them (" + victim.pending + ") for this client, which "
+                + victim.readLately(System.nanoTime()) + "; reconnect and catch up");
         }
     }
 
@@ -892,9 +896,8 @@ public final class SelectorLoop implements AutoCloseable {
                 }
             }
             if (victim == null) break;
-            dropTooSlow(victim, why.get() + " (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client read "
-                + (victim.written - victim.olderWritten) + " bytes in the last " + (now - victim.olderNanos) / 1_000_000
-                + " ms, with " + victim.pending + " bytes queued for it all along; reconnect and catch up");
+            dropTooSlow(victim, why.get() + " (" + queuedBytes + " bytes queued, limit " + queuedBytesMax + "), and this client "
+                + victim.readLately(now) + ", with " + victim.pending + " bytes queued for it all along; reconnect and catch up");
             made = true;
         }
         return made;
