@@ -1,5 +1,6 @@
 package dev.cairn.schema;
 
+import dev.cairn.schema.FieldType.Kind;
 import dev.cairn.schema.FieldType.ListOf;
 import dev.cairn.schema.FieldType.MapOf;
 import dev.cairn.schema.FieldType.OptionalOf;
@@ -29,15 +30,19 @@ final class GenericCodec {
 
     // ---------------------------------------------------------------- decode
 
+    /**
+     * The value of {@code type} at {@code [s, e)}; with {@code keep} false, only checked: every
+     * check is made, but a String or byte[] item is not copied out ({@link #checked}).
+     */
     static Object decode(Schema schema, FieldType type, MemorySegment seg, long s, long e,
-        int depth, String path) {
+        int depth, String path, boolean keep) {
         return switch (type) {
-            case Scalar sc -> Scalars.read(sc.kind(), seg, s, e, path);
+            case Scalar sc -> keep ? Scalars.read(sc.kind(), seg, s, e, path) : checked(sc.kind(), seg, s, e, path);
             case ListOf l -> Collections.unmodifiableList(items(schema, l.element(), seg, s, e,
-                depth, path));
+                depth, path, keep));
             case SetOf st -> Collections.unmodifiableSet(new LinkedHashSet<>(items(schema,
-                st.element(), seg, s, e, depth, path)));
-            case MapOf m -> map(schema, m, seg, s, e, depth, path);
+                st.element(), seg, s, e, depth, path, keep)));
+            case MapOf m -> map(schema, m, seg, s, e, depth, path, keep);
             case OptionalOf o -> {
                 if (e - s < 1) throw Bin.corrupt(path
                     + ": empty optional item (expected: >= 1 byte)");
@@ -47,18 +52,18 @@ final class GenericCodec {
                     yield Optional.empty();
                 }
                 Bin.checkDepth(depth, path);
-                yield Optional.of(decode(schema, o.element(), seg, s + 1, e, depth + 1, path));
+                yield Optional.of(decode(schema, o.element(), seg, s + 1, e, depth + 1, path, keep));
             }
             case Ref r -> switch (schema.definition(r)) {
-                case RecordDef rd -> decodeRecord(schema, r.definition(), seg, s, e, depth, path);
+                case RecordDef rd -> decodeRecord(schema, r.definition(), seg, s, e, depth, path, keep);
                 case EnumDef en -> enumValue(en, seg, s, e, path);
-                case UnionDef u -> union(schema, u, seg, s, e, depth, path);
+                case UnionDef u -> union(schema, u, seg, s, e, depth, path, keep);
             };
         };
     }
 
     static GenericRecord decodeRecord(Schema schema, int def, MemorySegment seg, long s, long e,
-        int depth, String path) {
+        int depth, String path, boolean keep) {
         Bin.checkDepth(depth, path);
         RecordDef record = schema.record(def);
         Layout layout = schema.layout(def);
@@ -77,11 +82,25 @@ final class GenericCodec {
                 int end = raw & Bin.OFFSET_MASK;
                 Bin.checkRange(start, end, e - s, layout.fixedBytes, cpath);
                 values[i] = raw < 0 ? nullItem(c.type()) : decode(schema, c.type(), seg, s + start,
-                    s + end, depth + 1, cpath);
+                    s + end, depth + 1, cpath, keep);
             }
         }
         return new GenericRecord(record, values);
     }
+
+    /**
+     * A scalar item only checked: any bytes make a String or byte[], so none is copied out, and
+     * an empty one stands in for it.
+     */
+    private static Object checked(Kind kind, MemorySegment seg, long s, long e, String path) {
+        return switch (kind) {
+            case STRING -> "";
+            case BYTES -> NO_BYTES;
+            default -> Scalars.read(kind, seg, s, e, path);
+        };
+    }
+
+    private static final byte[] NO_BYTES = new byte[0];
 
     /**
      * What a null item (bit 31) of this type decodes to: an Optional is never null (record-format.md
@@ -92,8 +111,7 @@ final class GenericCodec {
     }
 
     private static List<Object> items(Schema schema, FieldType element, MemorySegment seg, long s,
-        long e, int depth,
-                                      String path) {
+        long e, int depth, String path, boolean keep) {
         int n = Bin.count(seg, s, e, 1, path);
         if (n > 0) Bin.checkDepth(depth, path);
         List<Object> out = new ArrayList<>(n);
@@ -104,15 +122,14 @@ final class GenericCodec {
             int end = raw & Bin.OFFSET_MASK;
             Bin.checkRange(start, end, e - s, dataStart, path);
             out.add(raw < 0 ? nullItem(element) : decode(schema, element, seg, s + start, s + end,
-                depth + 1, path + "[" + i + "]"));
+                depth + 1, path + "[" + i + "]", keep));
             start = end;
         }
         return out;
     }
 
     private static Map<Object, Object> map(Schema schema, MapOf type, MemorySegment seg, long s,
-        long e, int depth,
-                                           String path) {
+        long e, int depth, String path, boolean keep) {
         int n = Bin.count(seg, s, e, 2, path);
         if (n > 0) Bin.checkDepth(depth, path);
         Map<Object, Object> out = new LinkedHashMap<>();
@@ -125,11 +142,12 @@ final class GenericCodec {
             Bin.checkRange(start, end, e - s, dataStart, path);
             if (i % 2 == 0) {
                 if (raw < 0) throw Bin.corrupt(path + ": null map key");
+                // Read even when only checked: the paths of its value's errors name it.
                 key = decode(schema, type.key(), seg, s + start, s + end, depth + 1, path
-                    + "{key}");
+                    + "{key}", true);
             } else {
                 out.put(key, raw < 0 ? nullItem(type.value()) : decode(schema, type.value(), seg,
-                    s + start, s + end, depth + 1, path + "{" + key + "}"));
+                    s + start, s + end, depth + 1, path + "{" + key + "}", keep));
             }
             start = end;
         }
@@ -148,7 +166,7 @@ final class GenericCodec {
     }
 
     private static Object union(Schema schema, UnionDef u, MemorySegment seg, long s, long e,
-        int depth, String path) {
+        int depth, String path, boolean keep) {
         if (e - s < 4) throw Bin.corrupt(path + ": union of " + (e - s)
             + " bytes (expected: >= 4)");
         int variant = seg.get(Bin.INT, s);
@@ -157,7 +175,7 @@ final class GenericCodec {
                 + u.variants().size() + ")");
         }
         Bin.checkDepth(depth, path);
-        return decode(schema, new Ref(u.variants().get(variant)), seg, s + 4, e, depth + 1, path);
+        return decode(schema, new Ref(u.variants().get(variant)), seg, s + 4, e, depth + 1, path, keep);
     }
 
     // ---------------------------------------------------------------- encode

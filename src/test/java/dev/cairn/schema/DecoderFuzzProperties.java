@@ -88,6 +88,36 @@ class DecoderFuzzProperties {
         }
     }
 
+    /** The check a sync server makes of a client's record refuses exactly what decoding refuses, with the same message. */
+    @Property(tries = 300)
+    void checkingRecordBytesRefusesWhatDecodingRefuses(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        RandomValues values = new RandomValues(seed);
+        int refused = 0;
+        for (Class<? extends Record> type : TYPES) {
+            SchemaVersions versions = RecordCodecTest.versionsOf(type);
+            Schema schema = versions.latest();
+            byte[] valid = encode(RecordCodec.of(type, "T", versions), values.record(type));
+            GenericRecord.check(MemorySegment.ofArray(valid), schema);
+            for (int i = 0; i < 10; i++) {
+                MemorySegment bad = MemorySegment.ofArray(mutate(valid, rnd));
+                String decoded = corruption(() -> GenericRecord.decode(bad, schema));
+                assertEquals(decoded, corruption(() -> GenericRecord.check(bad, schema)), "type " + type.getSimpleName());
+                if (decoded != null) refused++;
+            }
+        }
+        assertTrue(refused > 0, "no damaged value was refused: the property checked nothing");
+    }
+
+    private static String corruption(Runnable action) {
+        try {
+            action.run();
+            return null;
+        } catch (CorruptionException e) {
+            return e.getMessage();
+        }
+    }
+
     @Property(tries = 300)
     void damagedFieldReadsGiveACorruptionErrorOrAValue(@ForAll long seed) {
         Random rnd = new Random(seed);
