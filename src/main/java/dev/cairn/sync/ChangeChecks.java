@@ -6,7 +6,6 @@ import dev.cairn.schema.GenericRecord;
 import dev.cairn.schema.Schema;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.UUID;
 
 /**
@@ -28,7 +27,7 @@ final class ChangeChecks {
      * makes, or record bytes that do not decode with {@code schema}. Every receiving node decodes
      * these; one that could not would stop its sync.
      */
-    static String valueProblem(byte[] value, Schema schema, Boolean versioned, Message.Pushed current) {
+    static String valueProblem(byte[] value, Schema schema, Boolean versioned, StoredHead current) {
         if (value.length > Limits.RECORD_BYTES_MAX) {
             // Stored, it could not be sent back in a Refused or to a new client.
             return "a value of " + value.length + " bytes (expected: <= RECORD_BYTES_MAX " + Limits.RECORD_BYTES_MAX + ")";
@@ -82,7 +81,7 @@ final class ChangeChecks {
     static String bodyProblem(byte[] value, Schema schema) {
         int body = Bytes.recordBytesStart(value);
         try {
-            GenericRecord.decode(MemorySegment.ofArray(value).asSlice(body), schema);
+            GenericRecord.check(MemorySegment.ofArray(value).asSlice(body), schema);
             return null;
         } catch (CorruptionException e) {
             return "the record bytes do not decode with schema " + Long.toHexString(schema.fingerprint()) + ": " + e.getMessage();
@@ -99,7 +98,7 @@ final class ChangeChecks {
      * changed since), which is not checked. Without this a client could send a state change
      * with metaIteration Long.MAX_VALUE, and the next change of the record overflowed on every node.
      */
-    static String iterationProblem(byte[] value, Message.Pushed current) {
+    static String iterationProblem(byte[] value, StoredHead current) {
         long meta = Bytes.metaIteration(value);
         long data = Bytes.dataIteration(value);
         if (meta > Limits.ITERATION_MAX) {
@@ -107,8 +106,8 @@ final class ChangeChecks {
         }
         boolean never = current.serverSeq() == 0;
         if (!never && current.removed()) return null; // a tombstone: refused as REMOVED
-        long storedMeta = never ? 0 : Bytes.metaIteration(current.value());
-        long storedData = never ? 0 : Bytes.dataIteration(current.value());
+        long storedMeta = never ? 0 : Bytes.metaIteration(current.head());
+        long storedData = never ? 0 : Bytes.dataIteration(current.head());
         // 0 <= meta, data <= ITERATION_MAX here, and the stored ones are >= 0: no difference overflows.
         if (meta - storedMeta > Limits.ITERATION_STEP_MAX || data - storedData > Limits.ITERATION_STEP_MAX) {
             return "iterations meta " + meta + " data " + data + " (expected: at most ITERATION_STEP_MAX "
@@ -131,10 +130,10 @@ final class ChangeChecks {
      * (sync-protocol.md §5.1). Its data is not taken: the server keeps the stored record bytes
      * (onChange).
      */
-    static boolean stateChangeOnly(Message.Change c, Message.Pushed current, UUID client) {
+    static boolean stateChangeOnly(Message.Change c, StoredHead current, UUID client) {
         if (c.kind() != Message.Kind.CHANGED) return false;
         byte[] v = c.value();
-        byte[] s = current.value();
+        byte[] s = current.head();
         if (Bytes.dataIteration(v) != Bytes.dataIteration(s) || Bytes.metaIteration(v) <= Bytes.metaIteration(s)) return false;
         return madeOnStored(c, current, client);
     }
@@ -148,8 +147,8 @@ final class ChangeChecks {
      * server cannot tell. A change made on a version another node's change replaced since is
      * refused CHANGED_SINCE, from the holder of the check-out too (sync-protocol.md §5.1).
      */
-    static boolean madeOnStored(Message.Change c, Message.Pushed current, UUID client) {
-        long storedMeta = Bytes.metaIteration(current.value());
+    static boolean madeOnStored(Message.Change c, StoredHead current, UUID client) {
+        long storedMeta = Bytes.metaIteration(current.head());
         long base = c.baseMeta();
         return base == Message.Change.NO_BASE || base == storedMeta || base < storedMeta && lastWriter(current, client);
     }
@@ -159,14 +158,14 @@ final class ChangeChecks {
      * offset 40 of the record header): a CREATED it sends again, with newer data made before
      * its first CREATED was acknowledged, then replaces its own version.
      */
-    static boolean lastWriter(Message.Pushed current, UUID client) {
-        return current.value().length >= RECORD_HEADER_BYTES && Bytes.modifiedOn(current.value()).equals(client);
+    static boolean lastWriter(StoredHead current, UUID client) {
+        return current.head().length >= RECORD_HEADER_BYTES && Bytes.modifiedOn(current.head()).equals(client);
     }
 
     /** True when the server's state of the record is already what {@code c} would make it. */
-    static boolean alreadyStored(Message.Change c, Message.Pushed current) {
+    static boolean alreadyStored(Message.Change c, StoredHead current) {
         if (current.serverSeq() == 0) return false;
         if (c.kind() == Message.Kind.REMOVED) return current.removed();
-        return !current.removed() && current.fingerprint() == c.fingerprint() && Arrays.equals(current.value(), c.value());
+        return current.holdsSentData();
     }
 }

@@ -108,6 +108,10 @@ public final class ServerCore implements AutoCloseable {
     static final int PUSHED_OVERHEAD_BYTES = 320;
     static final int BATCH_OVERHEAD_BYTES = 4 << 10;
     static final int PUMP_RECORDS = 256;
+    /** A stored record's value starts with its sequence and schema fingerprint, i64 each (sync-protocol.md §7). */
+    private static final int STORED_PREFIX_BYTES = 16;
+    private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BIG_ENDIAN_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     /**
      * Log entries a catch-up batch looks at, at most: entries of trees the client does not
      * replicate, and tombstones a fresh node skips ({@link Peer#removedSkippedThrough}), send
@@ -972,11 +976,11 @@ public final class ServerCore implements AutoCloseable {
             }
         }
         byte[] rk = Bytes.recordKey(key);
-        Message.Pushed current = stored(txn(), key);
+        StoredHead current = storedHead(c);
         if (c.kind() != Message.Kind.REMOVED && key.revision() > 0 && Boolean.FALSE.equals(trees.get(key.tree()))) {
             // No node makes one; stored, it would reach every node, and an export of the tree
             // could not be imported back. (A REMOVED of one, which an older server took, goes through.)
-            refuse(p, c, current, ErrorCode.INVALID_CHANGE, "change of " + key + ": revision " + key.revision()
+            refuse(p, c, ErrorCode.INVALID_CHANGE, "change of " + key + ": revision " + key.revision()
                 + " in tree " + key.tree() + ", which is not versioned (expected: revision 0, the only one of its records)"
                 + "; nothing stored, and this node's copy is set to the server's");
             return;
@@ -986,7 +990,7 @@ public final class ServerCore implements AutoCloseable {
             if (wrong != null) {
                 // This change alone is wrong: refused, so the node rolls it back and its later
                 // changes still go through (an Error would end every connection at this change).
-                refuse(p, c, current, ErrorCode.INVALID_CHANGE, "change of " + key + ": " + wrong
+                refuse(p, c, ErrorCode.INVALID_CHANGE, "change of " + key + ": " + wrong
                     + "; nothing stored, and this node's copy is set to the server's");
                 return;
             }
@@ -1006,15 +1010,15 @@ public final class ServerCore implements AutoCloseable {
             // node told the application to enter again data the server holds; or, the check-out
             // back with this node, taken again over the newer version (probe 105 F2).
             String by = current.removed() ? "removed since" : "changed since by node '"
-                + names.getOrDefault(Bytes.modifiedOn(current.value()), "?") + "'";
-            refuse(p, c, current, ErrorCode.SUPERSEDED, "change of " + key + " sent again: the server took it (its"
+                + names.getOrDefault(Bytes.modifiedOn(current.head()), "?") + "'";
+            refuse(p, c, ErrorCode.SUPERSEDED, "change of " + key + " sent again: the server took it (its"
                 + " acknowledgement did not reach this node), and the record was " + by + "; this node's copy is set to"
                 + " the server's version");
             return;
         }
         String refusal = refusal(p, c, current);
         if (refusal != null) {
-            refuse(p, c, current, Integer.parseInt(refusal.substring(0, 2)), refusal.substring(3));
+            refuse(p, c, Integer.parseInt(refusal.substring(0, 2)), refusal.substring(3));
             return;
         }
         if (c.kind() == Message.Kind.CREATED && !current.removed()
@@ -1030,7 +1034,7 @@ public final class ServerCore implements AutoCloseable {
                 // CREATED until the Ack): those changes were made on the inserted version, which
                 // another node's change replaced. Answered SUPERSEDED, they were dropped with no
                 // word to the application (probe 106).
-                refuse(p, c, current, ErrorCode.CHANGED_SINCE, "insert of " + key + " sent again with this node's later"
+                refuse(p, c, ErrorCode.CHANGED_SINCE, "insert of " + key + " sent again with this node's later"
                     + " changes (metaIteration " + Bytes.metaIteration(c.value()) + "): the server took the insert, and"
                     + " the record changed since on another node; this node's later changes are refused and its copy set"
                     + " to the server's");
@@ -1038,18 +1042,18 @@ public final class ServerCore implements AutoCloseable {
             }
             String why = mine ? " sent again: the record changed since on another node"
                 : ": the record is not this node's (another node made it)";
-            refuse(p, c, current, ErrorCode.SUPERSEDED, "insert of " + key + why
+            refuse(p, c, ErrorCode.SUPERSEDED, "insert of " + key + why
                 + ", and the server keeps its version; this node's copy is set to it");
             return;
         }
         if (c.kind() == Message.Kind.CREATED && current.serverSeq() > 0
-                && Bytes.createdMillis(c.value()) != Bytes.createdMillis(current.value())) {
+                && Bytes.createdMillis(c.value()) != Bytes.createdMillis(current.head())) {
             // Not newer data of the record it sent (that keeps its insert's createdMillis) but
             // another record under an id this node used already: a copy of the node restored
             // from a backup, inserting before it had what the node made after the copy. Taken,
             // it would replace on every node a record the server acknowledged (probe 87).
-            refuse(p, c, current, ErrorCode.ID_REUSED, "insert of " + key + ": the server holds another record under this id,"
-                + " inserted by this node at " + java.time.Instant.ofEpochMilli(Bytes.createdMillis(current.value()))
+            refuse(p, c, ErrorCode.ID_REUSED, "insert of " + key + ": the server holds another record under this id,"
+                + " inserted by this node at " + java.time.Instant.ofEpochMilli(Bytes.createdMillis(current.head()))
                 + " (this one at " + java.time.Instant.ofEpochMilli(Bytes.createdMillis(c.value())) + "): this node runs on"
                 + " a copy of its folder taken before that insert (restored from a backup) and used the id again; the"
                 + " server keeps its record, and this node's copy is set to it");
@@ -1062,19 +1066,20 @@ public final class ServerCore implements AutoCloseable {
             // A change of the state alone from a node without the check-out (refusal() let only
             // that through): its header with the stored data, which a node that migrated its
             // copy locally holds in another schema version (database-layout.md §5, §8).
+            byte[] stored = stored(txn(), key).value();
             int from = Bytes.recordBytesStart(value);
-            int data = Bytes.recordBytesStart(current.value());
-            value = Arrays.copyOf(value, from + current.value().length - data);
-            System.arraycopy(current.value(), data, value, from, current.value().length - data);
+            int data = Bytes.recordBytesStart(stored);
+            value = Arrays.copyOf(value, from + stored.length - data);
+            System.arraycopy(stored, data, value, from, stored.length - data);
             fingerprint = current.fingerprint();
         }
-        if (c.kind() == Message.Kind.CHANGED && Bytes.metaIteration(value) <= Bytes.metaIteration(current.value())) {
+        if (c.kind() == Message.Kind.CHANGED && Bytes.metaIteration(value) <= Bytes.metaIteration(current.head())) {
             // A holder of before version 9 (no base), whose change was made on a version whose
             // state others changed since: stored one above the stored metaIteration, so that no
             // two versions of the record share one (a version 9 node's base names one version).
             // The sender gets the stored record back, as for any change stored otherwise than sent.
             value = value == c.value() ? value.clone() : value;
-            ByteBuffer.wrap(value).putLong(Bytes.META_ITERATION_AT, Bytes.metaIteration(current.value()) + 1);
+            ByteBuffer.wrap(value).putLong(Bytes.META_ITERATION_AT, Bytes.metaIteration(current.head()) + 1);
         }
         long s = ++seq;
         WriteTxn w = txn();
@@ -1200,13 +1205,14 @@ public final class ServerCore implements AutoCloseable {
     }
 
     /** Answers {@code c} with a Refused carrying the server's state of its record (§5.1), preceded by that state's schema. */
-    private void refuse(Peer p, Message.Change c, Message.Pushed current, int code, String reason) {
+    private void refuse(Peer p, Message.Change c, int code, String reason) {
+        Message.Pushed current = stored(txn(), c.key());
         if (!current.removed()) sendSchema(p, c.key().tree(), current.fingerprint());
         send(p, new Message.Refused(c.outboxSeq(), code, reason, current));
     }
 
     /** Why {@code c} is refused, as {@code "NN reason"}, or null when it is accepted. */
-    private String refusal(Peer p, Message.Change c, Message.Pushed current) {
+    private String refusal(Peer p, Message.Change c, StoredHead current) {
         Key<?> key = c.key();
         boolean exists = current.serverSeq() > 0;
         if (c.kind() == Message.Kind.CREATED) {
@@ -1250,14 +1256,14 @@ public final class ServerCore implements AutoCloseable {
             // whose check-out was broken). Taken, it replaced that change on every node, nobody
             // told (probe 106).
             return ErrorCode.CHANGED_SINCE + " " + key + " was changed by node '"
-                + names.getOrDefault(Bytes.modifiedOn(current.value()), "?")
+                + names.getOrDefault(Bytes.modifiedOn(current.head()), "?")
                 + "' since the version this node changed under its check-out (a change of the state needs no check-out,"
                 + " and a change is taken only on the server's latest version); this node's change is refused and its"
                 + " copy set to the server's";
         }
-        if (Bytes.released(current.value())) {
+        if (Bytes.released(current.head())) {
             boolean dataChanged = c.kind() == Message.Kind.REMOVED
-                || Bytes.dataIteration(c.value()) != Bytes.dataIteration(current.value());
+                || Bytes.dataIteration(c.value()) != Bytes.dataIteration(current.head());
             if (dataChanged) return ErrorCode.RELEASED + " " + key + " is released; its data can never change";
             if (!Bytes.released(c.value())) return ErrorCode.RELEASED + " " + key + " is released; it stays released";
         }
@@ -1272,12 +1278,12 @@ public final class ServerCore implements AutoCloseable {
      * change beyond the stored one, or from a client whose check-out the administrator broke:
      * those are refused as made without the check-out.
      */
-    private String changedSince(Peer p, Message.Change c, Message.Pushed current) {
+    private String changedSince(Peer p, Message.Change c, StoredHead current) {
         if (c.kind() != Message.Kind.CHANGED || checkOuts.brokenFrom(c.key(), p.clientId)) return null;
         long sentData = Bytes.dataIteration(c.value());
-        long storedData = Bytes.dataIteration(current.value());
+        long storedData = Bytes.dataIteration(current.head());
         if (sentData > storedData) return null;
-        UUID by = Bytes.modifiedOn(current.value());
+        UUID by = Bytes.modifiedOn(current.head());
         String who = by.equals(p.clientId) ? "this node (an earlier change)" : "node '" + names.getOrDefault(by, "?") + "'";
         return ErrorCode.CHANGED_SINCE + " " + c.key() + (sentData == storedData ? ": its state was changed by " + who
             + " since the version this node changed (a state change needs no check-out, but one is taken only on the"
@@ -1446,14 +1452,52 @@ public final class ServerCore implements AutoCloseable {
 
     /** The server's state of {@code key}: present, a tombstone, or never stored (seq 0). */
     private static Message.Pushed stored(ReadTxn r, Key<?> key) {
-        MemorySegment v = r.get(RECORDS, Bytes.recordKey(key));
+        return stored(key, r.get(RECORDS, Bytes.recordKey(key)));
+    }
+
+    /**
+     * The record {@code key} whose stored value is {@code v} (null: never stored). Its data is
+     * copied once: a record near 16 MiB copied whole and then again without its head took the
+     * heap of a -Xmx64m server that held another in a queue (probe 122).
+     */
+    private static Message.Pushed stored(Key<?> key, MemorySegment v) {
         if (v == null) return new Message.Pushed(0, key, 0, new byte[0]);
-        ByteBuffer b = ByteBuffer.wrap(Bytes.copy(v));
-        long s = b.getLong();
-        long fp = b.getLong();
-        byte[] value = new byte[b.remaining()];
-        b.get(value);
-        return new Message.Pushed(s, key, fp, value);
+        long data = dataBytes(key, v);
+        long s = v.get(BIG_ENDIAN_LONG, 0);
+        long fp = v.get(BIG_ENDIAN_LONG, 8);
+        return new Message.Pushed(s, key, fp, v.asSlice(STORED_PREFIX_BYTES, data).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /**
+     * The server's state of {@code c}'s record without its record data, and whether its data is
+     * {@code c}'s: read once, as the store copies a value that crosses a mapping chunk (4 MiB)
+     * on every read.
+     */
+    private StoredHead storedHead(Message.Change c) {
+        Key<?> key = c.key();
+        MemorySegment v = txn().get(RECORDS, Bytes.recordKey(key));
+        if (v == null) return StoredHead.NEVER;
+        int valueBytes = Math.toIntExact(dataBytes(key, v));
+        int headBytes = Math.min(valueBytes, ChangeChecks.RECORD_HEADER_BYTES);
+        if (headBytes == ChangeChecks.RECORD_HEADER_BYTES) {
+            int modifiedBy = Short.toUnsignedInt(v.get(BIG_ENDIAN_SHORT, STORED_PREFIX_BYTES + 2));
+            headBytes = Math.min(valueBytes, ChangeChecks.RECORD_HEADER_BYTES + modifiedBy);
+        }
+        long fingerprint = v.get(BIG_ENDIAN_LONG, 8);
+        boolean sent = c.kind() != Message.Kind.REMOVED && valueBytes > 0 && fingerprint == c.fingerprint()
+            && valueBytes == c.value().length
+            && MemorySegment.mismatch(v, STORED_PREFIX_BYTES, v.byteSize(), MemorySegment.ofArray(c.value()), 0, valueBytes) == -1;
+        return new StoredHead(v.get(BIG_ENDIAN_LONG, 0), fingerprint,
+            v.asSlice(STORED_PREFIX_BYTES, headBytes).toArray(ValueLayout.JAVA_BYTE), valueBytes, sent);
+    }
+
+    /** The bytes of record {@code key}'s data in its stored value {@code v}: 0 for a tombstone. */
+    private static long dataBytes(Key<?> key, MemorySegment v) {
+        if (v.byteSize() < STORED_PREFIX_BYTES) {
+            throw new CorruptionException("server record " + key + ": " + v.byteSize() + " bytes (expected: at least "
+                + STORED_PREFIX_BYTES + ", its sequence and schema fingerprint)");
+        }
+        return v.byteSize() - STORED_PREFIX_BYTES;
     }
 
     /**
@@ -1573,21 +1617,28 @@ public final class ServerCore implements AutoCloseable {
             boolean ok = c.seek(Bytes.longBytes(p.cursor + 1));
             for (int looked = 0; ok && looked < PUMP_LOOKS_MAX && batch.size() < PUMP_RECORDS
                     && (batch.isEmpty() || bytes < PUMP_BELOW_BYTES); ok = c.next(), looked++) {
-                long s = c.key().get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+                long s = c.key().get(BIG_ENDIAN_LONG, 0);
                 Key<?> key = Bytes.recordKeyOf(Bytes.copy(c.value()));
-                Message.Pushed m = p.wants(key.tree()) ? stored(r, key) : null;
-                if (m != null && m.removed() && s <= p.removedSkippedThrough && Boolean.FALSE.equals(trees.get(key.tree()))) {
-                    m = null; // removed before this node first linked: it never held the record
+                boolean wanted = p.wants(key.tree());
+                MemorySegment v = wanted ? r.get(RECORDS, c.value()) : null;
+                if (wanted && v == null) {
+                    throw new CorruptionException("server log entry " + s + " names record " + key + ", which is not stored");
                 }
-                if (m != null) {
-                    SchemaRef ref = m.removed() ? null : SchemaRef.of(m);
+                long dataBytes = wanted ? dataBytes(key, v) : 0;
+                if (wanted && dataBytes == 0 && s <= p.removedSkippedThrough && Boolean.FALSE.equals(trees.get(key.tree()))) {
+                    wanted = false; // removed before this node first linked: it never held the record
+                }
+                if (wanted) {
+                    // Sized before it is copied: a record that waits for room is read again by the next batch.
+                    SchemaRef ref = dataBytes == 0 ? null : new SchemaRef(key.tree(), v.get(BIG_ENDIAN_LONG, 8));
                     Message.SchemaDef schema = ref != null && !p.schemasSent.contains(ref) && due.add(ref)
-                        ? schemaDef(r, m.key().tree(), m.fingerprint()) : null;
-                    long frames = m.value().length + PUSHED_OVERHEAD_BYTES + (schema == null ? 0 : schema.schema().length + PUSHED_OVERHEAD_BYTES);
+                        ? schemaDef(r, key.tree(), ref.fingerprint()) : null;
+                    long frames = dataBytes + PUSHED_OVERHEAD_BYTES + (schema == null ? 0 : schema.schema().length + PUSHED_OVERHEAD_BYTES);
                     if (queues + frames > room) { // the record waits for room, its place in the log with it
                         if (batch.isEmpty()) return queues + frames;
                         break;
                     }
+                    Message.Pushed m = stored(key, v);
                     queues += frames;
                     logSeqs[batch.size()] = s;
                     batch.add(m);
