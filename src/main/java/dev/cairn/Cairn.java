@@ -157,8 +157,9 @@ public final class Cairn implements AutoCloseable {
      * class. The tree name is {@code @TreeSpec(name)} or the simple class name.
      *
      * @throws SchemaMismatchException naming the tree, component and versions if the class's
-     *         schema is incompatible with the stored versions, or its versioning flag differs
-     * @throws IllegalArgumentException naming the class and component if a type is unsupported
+     *         schema is incompatible with the stored versions, or its versioning flag differs;
+     *         naming the class and component if a component's type is unsupported
+     * @throws IllegalArgumentException if {@code type} is not a record class
      * @throws IllegalStateException naming the tree if called inside {@link #write(Runnable)}
      *         for a tree that does not exist yet or needs a new schema version
      */

@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** API totality: every public method given a null reference argument throws NullPointerException. */
+/** API totality: every public method given a null reference argument throws NullPointerException naming it. */
 class ApiNullsTest {
     @TempDir Path dir;
 
@@ -37,6 +37,10 @@ class ApiNullsTest {
                 } catch (InvocationTargetException e) {
                     assertInstanceOf(NullPointerException.class, e.getCause(),
                         api.getSimpleName() + "." + m.getName() + " argument " + nulled);
+                    // Named, not the JDK's "Cannot invoke ... because "<parameter1>" is null" (probe 123).
+                    String message = e.getCause().getMessage();
+                    assertTrue(message != null && !message.contains("<parameter"),
+                        api.getSimpleName() + "." + m.getName() + " argument " + nulled + ": " + message);
                 }
                 checked++;
             }

@@ -114,7 +114,7 @@ class EventsTest {
             await(fastDone);
             release.countDown();
             EventsLostException e = lost.get(20, TimeUnit.SECONDS);
-            assertTrue(e.getMessage().contains("dropped"), e.getMessage());
+            assertTrue(e.getMessage().contains("are dropped, as is every later one"), e.getMessage());
             assertEquals(100, parts.size());
         }
     }

@@ -2,6 +2,7 @@ package dev.cairn;
 
 import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,10 +45,15 @@ class IndexTest {
             assertTrue(e.getMessage().contains(a.toString()), e.getMessage());
             assertEquals(outboxBefore, parts.size());
             assertEquals(a, e.existing());
-            // A batch with a duplicate stores none of its records.
-            assertThrows(DuplicateNameException.class, () -> parts.insertAll(List.of(part(2), part(3),
+            assertFalse(e.getMessage().contains("same batch"), e.getMessage());
+            // A batch with a duplicate stores none of its records; the refusal says that the
+            // record holding the name came earlier in it (its key goes to the next insert).
+            DuplicateNameException inBatch = assertThrows(DuplicateNameException.class, () -> parts.insertAll(List.of(part(2), part(3),
                 new Part(" part-000002-r10k ", "x", 1, 1, List.of()))));
+            assertTrue(inBatch.getMessage().contains("is already used by " + inBatch.existing() + ", written earlier in the same"
+                + " batch (it holds the name only if the batch commits)"), inBatch.getMessage());
             assertEquals(1, parts.size());
+            assertFalse(parts.keys().contains(inBatch.existing()));
             assertEquals(Optional.empty(), names.lookup(part(2).name()));
             // An update onto an existing name is refused, and the record keeps its data.
             Key<Part> b = parts.insert(part(2));

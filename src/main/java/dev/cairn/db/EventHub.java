@@ -183,8 +183,11 @@ public final class EventHub implements Flow.Publisher<Event> {
                         if (badRequest != null) {
                             error = badRequest;
                         } else if (lost > 0) {
+                            // It gets no later event either (probe 123: a message that named only these
+                            // read as if the later ones had come).
                             error = new EventsLostException("event subscriber fell more than " + bufferEvents
-                                + " events behind; " + lost + " events were dropped and the subscription ended"
+                                + " events behind: the subscription ended, and the " + lost + " events it had not received"
+                                + " are dropped, as is every later one"
                                 + " (re-read the trees and subscribe again)");
                         } else if (demand > 0 && !buffer.isEmpty()) {
                             next = buffer.poll();

@@ -189,6 +189,7 @@ public final class TreeImpl<V extends Record> implements Tree<V> {
 
     @Override
     public List<Key<V>> insertAll(List<? extends V> values) {
+        Objects.requireNonNull(values, "values");
         RecordCodec<V> c = codec();
         List<byte[]> bodies = new ArrayList<>(values.size());
         for (V v : values) bodies.add(c.encode(Objects.requireNonNull(v, "value")));

@@ -11,16 +11,20 @@ public final class DuplicateNameException extends CairnException {
     private final transient Key<?> existing;
 
     public DuplicateNameException(String indexName, String name, Key<?> refused, Key<?> existing) {
-        this(indexName, name, String.valueOf(refused), existing);
+        this(indexName, name, String.valueOf(refused), existing, false);
     }
 
     /**
      * {@code refused} says what would have held the name: a key, or a new record (an insert
      * refused takes no id, so the key it would have had goes to the next: probe 109).
+     * {@code existingInBatch}: the name was given to {@code existing} earlier in the same batch,
+     * so it holds it only if the batch commits (a refused insertAll or write commits none of it,
+     * and its key goes to the next insert: probe 123).
      */
-    DuplicateNameException(String indexName, String name, String refused, Key<?> existing) {
-        super("name " + quoted(name) + " of " + refused + " is already used by " + existing + " in unique index "
-            + indexName + "; the change was not stored");
+    DuplicateNameException(String indexName, String name, String refused, Key<?> existing, boolean existingInBatch) {
+        super("name " + quoted(name) + " of " + refused + " is already used by " + existing
+            + (existingInBatch ? ", written earlier in the same batch (it holds the name only if the batch commits)" : "")
+            + " in unique index " + indexName + "; the change was not stored");
         this.name = name;
         this.existing = existing;
     }
@@ -38,7 +42,10 @@ public final class DuplicateNameException extends CairnException {
         return name;
     }
 
-    /** The key that already holds the name. */
+    /**
+     * The key that already holds the name: a stored record, or one written earlier in the same
+     * batch (then it holds the name only if the batch commits).
+     */
     public Key<?> existing() {
         return existing;
     }

@@ -137,7 +137,9 @@ public final class UniqueNameIndex<V extends Record> implements Indexer<V> {
             // records stay editable and revisable while the name is in duplicates().
             if (owners.stream().noneMatch(o -> o.id() == key.id()) && !owners.isEmpty()) {
                 String refused = change.oldValue() == null && key.revision() == 0 ? "a new record of " + key.tree() : key.toString();
-                throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), refused, owners.getFirst());
+                Key<V> owner = owners.getFirst();
+                throw new DuplicateNameException(indexName, nameOf.apply(change.newValue()), refused, owner,
+                    pendingByKey.containsKey(owner));
             }
         }
         note(key, oldName, newName);
