@@ -111,7 +111,6 @@ public final class ServerCore implements AutoCloseable {
     /** A stored record's value starts with its sequence and schema fingerprint, i64 each (sync-protocol.md §7). */
     private static final int STORED_PREFIX_BYTES = 16;
     private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort BIG_ENDIAN_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     /**
      * Log entries a catch-up batch looks at, at most: entries of trees the client does not
      * replicate, and tombstones a fresh node skips ({@link Peer#removedSkippedThrough}), send
@@ -1479,10 +1478,6 @@ public final class ServerCore implements AutoCloseable {
         if (v == null) return StoredHead.NEVER;
         int valueBytes = Math.toIntExact(dataBytes(key, v));
         int headBytes = Math.min(valueBytes, ChangeChecks.RECORD_HEADER_BYTES);
-        if (headBytes == ChangeChecks.RECORD_HEADER_BYTES) {
-            int modifiedBy = Short.toUnsignedInt(v.get(BIG_ENDIAN_SHORT, STORED_PREFIX_BYTES + 2));
-            headBytes = Math.min(valueBytes, ChangeChecks.RECORD_HEADER_BYTES + modifiedBy);
-        }
         long fingerprint = v.get(BIG_ENDIAN_LONG, 8);
         boolean sent = c.kind() != Message.Kind.REMOVED && valueBytes > 0 && fingerprint == c.fingerprint()
             && valueBytes == c.value().length

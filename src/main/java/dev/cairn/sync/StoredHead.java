@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * The server's state of a record as a change is checked against it: its sequence (0 when never
- * stored), schema fingerprint, and the head of its value (the record header and modifiedBy,
- * database-layout.md §3), not its record data. A change is checked against this alone; a
+ * stored), schema fingerprint, and the head of its value (its record header, whose fields the
+ * checks read, database-layout.md §3), not its modifiedBy or record data. A change is checked against this alone; a
  * record near 16 MiB copied whole for the checks took the heap of a -Xmx64m server that held
  * another in a queue (probe 122).
  *
