@@ -39,7 +39,10 @@ class WaitingAcrossRestartTest {
         Event made = new Event.RecordChanged(marker, ChangeKind.CREATED, false);
         List<Event> events = f.events.get(c);
         await("the marker's event", () -> events.contains(made));
-        return List.copyOf(events.subList(0, events.indexOf(made)));
+        // A copy first: a subList of the live list fails (ConcurrentModificationException) when
+        // the link's thread adds an event meanwhile.
+        List<Event> copy = List.copyOf(events);
+        return copy.subList(0, copy.indexOf(made));
     }
 
     private static List<Event> borrowEvents(List<Event> events) {
