@@ -72,11 +72,26 @@ class FailingArgumentsTest {
                 cut = ch.map(FileChannel.MapMode.READ_ONLY, 0, 200_000, arena);
                 ch.truncate(0); // reading it now faults (InternalError)
             }
-            try (WriteTxn w = store.beginWrite()) { // inline: read into the writer's copy first
+            // Inline: read into the writer's copy before anything changes, so the transaction goes
+            // on. But a fault in JIT-compiled code is raised at the thread's next safepoint poll,
+            // which may lie inside the tree's change (seen once, in a run of the whole package):
+            // then the transaction must refuse to go on, as for a run, and store nothing.
+            int storedInline = 2;
+            try (WriteTxn w = store.beginWrite()) {
                 w.put("t", b("key-20000"), b("stored"));
-                assertThrows(InternalError.class, () -> w.put("t", MemorySegment.ofArray(b("key-20001")), cut.asSlice(0, 20)));
-                w.put("t", b("key-20002"), b("stored too"));
-                w.commit();
+                InternalError failed = assertThrows(InternalError.class,
+                    () -> w.put("t", MemorySegment.ofArray(b("key-20001")), cut.asSlice(0, 20)));
+                boolean raisedInTheCopy = java.util.Arrays.stream(failed.getStackTrace())
+                    .anyMatch(f -> f.getClassName().equals(PagePool.class.getName()) && f.getMethodName().equals("valueCopy"));
+                if (!raisedInTheCopy) {
+                    IllegalStateException refused = assertThrows(IllegalStateException.class,
+                        () -> w.put("t", b("key-20002"), b("stored too")));
+                    assertSame(failed, refused.getCause());
+                    storedInline = 0;
+                } else {
+                    w.put("t", b("key-20002"), b("stored too"));
+                    w.commit();
+                }
             }
             try (WriteTxn w = store.beginWrite()) { // overflow: its run is taken before the value is read
                 w.put("t", b("key-30000"), b("not stored"));
@@ -89,7 +104,7 @@ class FailingArgumentsTest {
                 assertThrows(IllegalStateException.class, () -> w.get("t", b("key-30000")));
             }
             try (ReadTxn r = store.beginRead()) {
-                assertEquals(502, r.count("t"));
+                assertEquals(500 + storedInline, r.count("t"));
                 assertNull(r.get("t", b("key-30000")));
             }
             assertEquals(List.of(), store.verify().problems());
