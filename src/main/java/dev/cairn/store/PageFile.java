@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The data file: a channel for writes and a mapping for reads (storage-format.md §2).
@@ -16,6 +18,10 @@ import java.util.Arrays;
  *   <li>The file is mapped in chunks of {@link #CHUNK_PAGES} pages; a chunk is never unmapped
  *       while the file is open, so a segment a reader holds stays mapped. Mapping a chunk
  *       extends the file to the chunk's end (sparse).
+ *   <li>Chunks are slices of larger mappings: at open the whole file is one, and each growth
+ *       maps the new chunks together with the last old one, so a run of pages the file grew
+ *       for lies in one mapping. A run of pages is a slice of the mapping that holds it whole
+ *       ({@link #run}); one across two growths gets a mapping of its own chunks.
  *   <li>Every write goes through {@link #write} and {@link #force} (the one door a test
  *       wrapper uses to inject torn or lost writes): positional channel writes (pwrite), from a
  *       native staging buffer, one call per run of consecutive pages ({@link #writePages}). The
@@ -33,6 +39,12 @@ class PageFile implements AutoCloseable {
     static final int CHUNK_PAGES = 1024;
     /** Pages the staging buffer holds: writes of more go out in pieces of this many. */
     static final int STAGE_PAGES = 64;
+    /**
+     * Mappings made for runs across two mappings: each stays until close, so they are bounded
+     * (against the kernel's limit on mappings, {@code vm.max_map_count}); beyond that, such a
+     * run is copied.
+     */
+    static final int MAX_BRIDGES = 1024;
 
     final Path path;
     final int pageBytes;
@@ -44,13 +56,27 @@ class PageFile implements AutoCloseable {
     private final StoreFile file;
     private final Arena arena;
     private final boolean writable;
+    private final int maxBridges;
     /** Read-only views of the chunks: what readers get. */
     private volatile MemorySegment[] chunks = new MemorySegment[0];
+    /**
+     * For each chunk, of the mappings that hold it, the one reaching furthest into the file:
+     * a run starting in the chunk lies in one mapping when it lies in this one. Published
+     * before {@link #chunks}, so it covers every chunk array a reader holds.
+     */
+    private volatile Mapping[] mappings = new Mapping[0];
+    /** Mappings of chunk ranges [first, last] made for runs ({@link #bridge}), by first * 2^32 + last. */
+    private final Map<Long, MemorySegment> bridges = new HashMap<>();
     /** Native memory pages are gathered in before a write (a heap buffer would be copied by the JDK anyway). */
     private MemorySegment stage;
     private volatile long[][] verified = new long[0][];
 
     PageFile(StoreFile file, int pageBytes, boolean writable) {
+        this(file, pageBytes, writable, MAX_BRIDGES);
+    }
+
+    /** A data file whose {@link #run} makes at most {@code maxBridges} mappings of its own. */
+    PageFile(StoreFile file, int pageBytes, boolean writable, int maxBridges) {
         Check.that(Integer.bitCount(pageBytes) == 1, "pageBytes %d (expected: power of two)", pageBytes);
         this.path = file.path;
         this.file = file;
@@ -59,6 +85,7 @@ class PageFile implements AutoCloseable {
         this.chunkShift = pageShift + Integer.numberOfTrailingZeros(CHUNK_PAGES);
         this.chunkMask = (1L << chunkShift) - 1;
         this.writable = writable;
+        this.maxBridges = maxBridges;
         this.arena = Arena.ofShared();
     }
 
@@ -67,26 +94,40 @@ class PageFile implements AutoCloseable {
         return chunks;
     }
 
+    /** A mapping of {@code count} chunks of the file from chunk {@code first} on (one mmap call). */
+    private record Mapping(MemorySegment segment, int first, int count) {
+        boolean holds(long chunk) {
+            return chunk >= first && chunk < first + count;
+        }
+    }
+
     /** Maps chunks until pages [0, pageCount) are covered and returns the chunk array. */
     synchronized MemorySegment[] mapUpTo(long pageCount) {
         MemorySegment[] current = chunks;
         long needed = (pageCount + CHUNK_PAGES - 1) / CHUNK_PAGES;
         if (current.length >= needed) return current;
         MemorySegment[] next = Arrays.copyOf(current, (int) needed);
+        Mapping[] nextMappings = Arrays.copyOf(mappings, (int) needed);
         long[][] bits = Arrays.copyOf(verified, (int) needed);
         long chunkBytes = (long) CHUNK_PAGES * pageBytes;
-        // One mapping for all new chunks (at open: the whole file in one mmap call), sliced
-        // into chunks. Mapping beyond the end extends a writable file to the chunks' end
-        // (sparse); a read-only file maps only the bytes it has.
-        long offset = current.length * chunkBytes;
-        long size = writable ? (needed - current.length) * chunkBytes : file.size() - offset;
+        // One mapping for all new chunks and the last old one (at open: the whole file in one
+        // mmap call), sliced into chunks: a run the file grows for starts at its old end, in the
+        // last old chunk, so the run lies in this one mapping. Mapping beyond the end extends a
+        // writable file to the chunks' end (sparse); a read-only file maps only the bytes it has.
+        int from = Math.max(0, current.length - 1);
+        long offset = from * chunkBytes;
+        long size = writable ? (needed - from) * chunkBytes : file.size() - offset;
         MemorySegment mapped = file.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
-        for (int i = current.length; i < needed; i++) {
-            long at = (i - current.length) * chunkBytes;
+        Mapping mapping = new Mapping(mapped, from, (int) ((size + chunkBytes - 1) / chunkBytes));
+        for (int i = from; i < needed; i++) {
+            nextMappings[i] = mapping;
+            if (i < current.length) continue;
+            long at = (i - from) * chunkBytes;
             next[i] = mapped.asSlice(at, Math.min(chunkBytes, size - at));
             bits[i] = new long[CHUNK_PAGES / 64];
         }
         verified = bits;
+        mappings = nextMappings;
         chunks = next;
         return next;
     }
@@ -111,18 +152,50 @@ class PageFile implements AutoCloseable {
         return (pageId / CHUNK_PAGES) << chunkShift;
     }
 
-    /** A run of contiguous pages: a slice when it lies in one chunk, else a heap copy. */
+    /**
+     * A run of contiguous pages, read-only, from a chunk array that covers it: a slice of the
+     * mapping that holds it, or of one made for its chunks ({@link #bridge}); a heap copy only
+     * once the most such mappings ({@link #MAX_BRIDGES}) exist.
+     */
     final MemorySegment run(MemorySegment[] chunkArray, long pageId, long pages) {
         long first = pageId / CHUNK_PAGES;
         long last = (pageId + pages - 1) / CHUNK_PAGES;
         if (first == last) {
             return chunkArray[(int) first].asSlice((pageId % CHUNK_PAGES) << pageShift, pages << pageShift);
         }
+        Mapping mapping = mappings[(int) first];
+        if (mapping.holds(last)) {
+            long at = (pageId - (long) mapping.first * CHUNK_PAGES) << pageShift;
+            return mapping.segment.asSlice(at, pages << pageShift);
+        }
+        MemorySegment bridge = bridge(first, last);
+        if (bridge != null) return bridge.asSlice((pageId % CHUNK_PAGES) << pageShift, pages << pageShift);
         MemorySegment copy = MemorySegment.ofArray(new byte[Math.toIntExact(pages << pageShift)]);
         for (long p = 0; p < pages; p++) {
             MemorySegment.copy(page(chunkArray, pageId + p), 0, copy, p << pageShift, pageBytes);
         }
         return copy.asReadOnly();
+    }
+
+    /**
+     * One mapping of chunks [first, last], all mapped already: made at the first run across
+     * them and kept until close; null once {@code maxBridges} exist.
+     */
+    private synchronized MemorySegment bridge(long first, long last) {
+        long key = first << 32 | last;
+        MemorySegment bridge = bridges.get(key);
+        if (bridge != null || bridges.size() >= maxBridges) return bridge;
+        long chunkBytes = (long) CHUNK_PAGES * pageBytes;
+        long offset = first * chunkBytes;
+        long size = Math.min((last - first + 1) * chunkBytes, file.size() - offset);
+        bridge = file.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
+        bridges.put(key, bridge);
+        return bridge;
+    }
+
+    /** How many mappings {@link #run} has made for runs across two mappings (for tests). */
+    synchronized int bridgeCount() {
+        return bridges.size();
     }
 
     boolean isVerified(long pageId) {

@@ -97,6 +97,71 @@ class PageFileTest {
         }
     }
 
+    /** Asserts that the run of {@code pages} pages at pageId is a slice of a mapping holding {@code expected}. */
+    private static void assertMappedRun(PageFile file, long pageId, MemorySegment expected) {
+        MemorySegment run = file.run(file.chunks(), pageId, expected.byteSize() / P);
+        assertTrue(run.isMapped() && run.isReadOnly(), "run at page " + pageId + " is a read-only slice of a mapping, not a copy");
+        assertEquals(-1, run.mismatch(expected), "bytes of the run at page " + pageId);
+    }
+
+    /**
+     * A run of pages across chunk boundaries is a slice of the file's mapping, not a copy: one
+     * the file grew for (written beyond its end, or starting in the last mapped chunk), every
+     * run after a reopen (one mapping), and one across two growths (a mapping of its own).
+     */
+    @Test
+    void runsAcrossChunksAreSlicesOfAMapping() throws Exception {
+        Path path = dir.resolve("data");
+        int c = PageFile.CHUNK_PAGES;
+        MemorySegment grownFor = pages(c + 10, 1);  // [c - 5, 2c + 5): written beyond the end
+        MemorySegment fromLastChunk = pages(c, 2);  // [2c + 100, 3c + 100): starts in the last mapped chunk
+        MemorySegment acrossGrowths = pages(2 * c, 3);
+        try (PageFile file = writable(path)) {
+            file.write(0, pages(1, 0));
+            assertEquals(1, file.chunks().length);
+            file.write(c - 5, grownFor);
+            file.write(2 * c + 100, fromLastChunk);
+            assertEquals(4, file.chunks().length, "chunks mapped");
+            assertMappedRun(file, c - 5, grownFor);
+            assertMappedRun(file, 2 * c + 100, fromLastChunk);
+            assertEquals(0, file.bridgeCount(), "mappings made for runs");
+            // [c + 50, 3c + 50) lies across the second growth (chunks 0..2) and the third (2..3).
+            file.write(c + 50, acrossGrowths);
+            assertMappedRun(file, c + 50, acrossGrowths);
+            assertMappedRun(file, c + 60, acrossGrowths.asSlice(10L * P, (2L * c - 10) * P));
+            assertEquals(1, file.bridgeCount(), "one mapping made for chunks 1..3, used by both runs");
+        }
+        try (PageFile file = new PageFile(StoreFile.open(path, READ, WRITE), P, true)) {
+            file.mapUpTo(4L * c);
+            assertMappedRun(file, c + 50, acrossGrowths);
+            assertMappedRun(file, c - 5, grownFor.asSlice(0, 55L * P)); // the part acrossGrowths left
+            assertEquals(0, file.bridgeCount(), "after a reopen the whole file is one mapping");
+        }
+    }
+
+    /** Once the most mappings for runs exist, a run across two mappings is a heap copy, with the same bytes. */
+    @Test
+    void runsBeyondTheMostMappingsAreCopies() throws Exception {
+        Path path = dir.resolve("data");
+        int c = PageFile.CHUNK_PAGES;
+        try (PageFile file = new PageFile(StoreFile.open(path, CREATE, READ, WRITE), P, true, 1)) {
+            file.write(0, pages(1, 0));
+            file.write(c, pages(1, 0));       // second growth: chunks 0..1
+            file.write(2 * c, pages(1, 0));   // third: chunks 1..2
+            file.write(3 * c, pages(1, 0));   // fourth: chunks 2..3
+            MemorySegment first = pages(c + 2, 4);
+            MemorySegment second = pages(c + 2, 5);
+            file.write(c - 1, first);         // [c - 1, 2c + 1): chunks 0..2
+            assertMappedRun(file, c - 1, first);
+            file.write(2 * c - 1, second);    // [2c - 1, 3c + 1): chunks 1..3
+            MemorySegment copy = file.run(file.chunks(), 2 * c - 1, c + 2);
+            assertFalse(copy.isNative(), "a heap copy once the one mapping allowed exists");
+            assertTrue(copy.isReadOnly());
+            assertEquals(-1, copy.mismatch(second));
+            assertEquals(1, file.bridgeCount());
+        }
+    }
+
     @Test
     void writesToAReadOnlyFileAndPartialPagesAreBugs() throws Exception {
         Path path = dir.resolve("data");

@@ -21,7 +21,7 @@ class StoreFeaturesTest {
     @TempDir Path dir;
 
     @Test
-    void sixteenMebibyteValueRoundTripsAndIsFreedOnDelete() {
+    void sixteenMebibyteValueRoundTripsInPlaceAndIsFreedOnDelete() {
         byte[] big = new byte[16 << 20];
         new Random(3).nextBytes(big);
         // Freed pages are reused after the next checkpoint (storage-format.md §6): take one per commit.
@@ -36,6 +36,7 @@ class StoreFeaturesTest {
             try (ReadTxn r = store.beginRead()) {
                 MemorySegment v = r.get("t", b("big"));
                 assertTrue(v.isReadOnly());
+                assertTrue(v.isMapped(), "a value across 4 MiB chunks is read in place, not copied");
                 assertArrayEquals(big, v.toArray(PageLayout.U8));
                 assertEquals(0, r.get("t", b("empty")).byteSize());
             }
@@ -51,9 +52,14 @@ class StoreFeaturesTest {
             assertTrue(store.currentSnapshot().meta.pageCount() <= pagesBefore + 12,
                 "freed run reused: " + pagesBefore + " -> " + store.currentSnapshot().meta.pageCount());
             assertTrue(store.verify().ok());
+            try (ReadTxn r = store.beginRead()) {
+                assertTrue(r.get("t", b("big2")).isMapped(), "the value in the reused run is read in place");
+            }
         }
         try (Store store = Store.open(dir); ReadTxn r = store.beginRead()) {
-            assertArrayEquals(big, r.get("t", b("big2")).toArray(PageLayout.U8));
+            MemorySegment v = r.get("t", b("big2"));
+            assertTrue(v.isMapped(), "after a reopen, too");
+            assertArrayEquals(big, v.toArray(PageLayout.U8));
         }
     }
 
