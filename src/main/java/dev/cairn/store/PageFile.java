@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The data file: a channel for writes and a mapping for reads (storage-format.md §2).
@@ -65,8 +65,11 @@ class PageFile implements AutoCloseable {
      * before {@link #chunks}, so it covers every chunk array a reader holds.
      */
     private volatile Mapping[] mappings = new Mapping[0];
-    /** Mappings of chunk ranges [first, last] made for runs ({@link #bridge}), by first * 2^32 + last. */
-    private final Map<Long, MemorySegment> bridges = new HashMap<>();
+    /**
+     * Mappings of chunk ranges [first, last] made for runs ({@link #bridge}), by first * 2^32 +
+     * last: read without a lock, added to under its own (this object's is the writer's).
+     */
+    private final Map<Long, MemorySegment> bridges = new ConcurrentHashMap<>();
     /** Native memory pages are gathered in before a write (a heap buffer would be copied by the JDK anyway). */
     private MemorySegment stage;
     private volatile long[][] verified = new long[0][];
@@ -181,20 +184,24 @@ class PageFile implements AutoCloseable {
      * One mapping of chunks [first, last], all mapped already: made at the first run across
      * them and kept until close; null once {@code maxBridges} exist.
      */
-    private synchronized MemorySegment bridge(long first, long last) {
-        long key = first << 32 | last;
+    private MemorySegment bridge(long first, long last) {
+        Long key = first << 32 | last;
         MemorySegment bridge = bridges.get(key);
-        if (bridge != null || bridges.size() >= maxBridges) return bridge;
-        long chunkBytes = (long) CHUNK_PAGES * pageBytes;
-        long offset = first * chunkBytes;
-        long size = Math.min((last - first + 1) * chunkBytes, file.size() - offset);
-        bridge = file.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
-        bridges.put(key, bridge);
-        return bridge;
+        if (bridge != null) return bridge;
+        synchronized (bridges) {
+            bridge = bridges.get(key);
+            if (bridge != null || bridges.size() >= maxBridges) return bridge;
+            long chunkBytes = (long) CHUNK_PAGES * pageBytes;
+            long offset = first * chunkBytes;
+            long size = Math.min((last - first + 1) * chunkBytes, file.size() - offset);
+            bridge = file.map(FileChannel.MapMode.READ_ONLY, offset, size, arena);
+            bridges.put(key, bridge);
+            return bridge;
+        }
     }
 
     /** How many mappings {@link #run} has made for runs across two mappings (for tests). */
-    synchronized int bridgeCount() {
+    int bridgeCount() {
         return bridges.size();
     }
 
