@@ -959,8 +959,10 @@ public final class SelectorLoop implements AutoCloseable {
             } else if (!c.out.isEmpty() && now - c.progressNanos > silentNanos) {
                 // It sends (pings) but reads nothing: its queue would hold its share of the
                 // server-wide limit for ever, and catch-ups of other nodes wait for that share.
-                dropTooSlow(c, "read none of the " + c.pending + " bytes queued for it for " + (now - c.progressNanos) / 1_000_000
-                    + " ms; reconnect and catch up");
+                // "took", not "read": the node may have read a little of what its socket's
+                // buffers held, too little for the socket to take more of the queue.
+                dropTooSlow(c, "took none of the " + c.pending + " bytes queued for it for " + (now - c.progressNanos) / 1_000_000
+                    + " ms (its socket stayed full: it reads too slowly, or not at all); reconnect and catch up");
             } else if (c.peer.heartbeat() && now - c.lastReadNanos > silentNanos) {
                 // Its client pings when idle, so it is gone or cannot reach us: an Error would not
                 // arrive either. Closing frees its queue and buffers now; its node, if it comes

@@ -554,7 +554,7 @@ class SlowClientsMemoryTest {
             pinger.interrupt();
         }
         String line = journal.stream().filter(l -> l.contains("TOO_SLOW")).findFirst().orElseThrow();
-        assertTrue(line.startsWith("node 'stuck' (") && line.contains("TOO_SLOW: read none of the ")
+        assertTrue(line.startsWith("node 'stuck' (") && line.contains("TOO_SLOW: took none of the ")
             && line.contains(" bytes queued for it for "), line);
     }
 
