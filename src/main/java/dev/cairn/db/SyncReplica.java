@@ -958,18 +958,21 @@ public final class SyncReplica implements Replica {
 
     /**
      * The header of a record from the server, which a server checks before it takes a change
-     * (sync-protocol.md §5.1): one that does not decode, whose state kind does not fit the tree,
-     * or a revision above 0 in a tree that is not versioned is the server's protocol error, not
-     * a corruption of this database (stored, the tree could not be exported and imported back).
+     * (sync-protocol.md §5.1): one that does not decode is the server's protocol error, not a
+     * corruption of this database (stored, the tree could not be exported and imported back).
+     * One that fits the other versioning flag (a state kind, or a revision above 0 in a tree
+     * that is not versioned here) says the server holds the tree with that flag: this node took
+     * its own from its record class, and the server refuses a SchemaDef with the other one
+     * (TREE_MISMATCH) only once this node sends a change of the tree (probe 125).
      *
      * @throws IllegalArgumentException naming the record and the fault
+     * @throws SchemaMismatchException naming the tree and both flags
      */
     private static RecordHeader serverHeader(TreeState t, Message.Pushed p) {
         Key<?> key = p.key();
         String from = "record " + key + " from the server: ";
         if (!t.versioned && key.revision() > 0) {
-            throw new IllegalArgumentException(from + "revision " + key.revision() + " in tree " + t.name + ", which is not "
-                + "versioned, so its records have revision 0 only");
+            throw versioningMismatch(t, key, "revision " + key.revision());
         }
         RecordHeader h;
         try {
@@ -978,10 +981,18 @@ public final class SyncReplica implements Replica {
             throw new IllegalArgumentException(from + e.getMessage(), e);
         }
         if (t.versioned == (h.stateKind() == RecordHeader.NON_VERSIONED)) {
-            throw new IllegalArgumentException(from + "state kind " + h.stateKind() + " in tree " + t.name + ", which is "
-                + (t.versioned ? "versioned (expected: 1 Draft or 2 Released)" : "not versioned (expected: 0 NonVersioned)"));
+            throw versioningMismatch(t, key, h.stateKind() == RecordHeader.NON_VERSIONED ? "state NonVersioned"
+                : "state " + (h.stateKind() == 1 ? "Draft" : "Released"));
         }
         return h;
+    }
+
+    private static SchemaMismatchException versioningMismatch(TreeState t, Key<?> key, String what) {
+        return new SchemaMismatchException("tree " + t.name + " is " + (t.versioned ? "" : "not ") + "versioned in this"
+            + " database but " + (t.versioned ? "not " : "") + "versioned on the server (its record " + key + " arrives with "
+            + what + "): the record class declared versioned = " + t.versioned + " when this database made the tree, and"
+            + " a tree's versioning never changes. Nothing was stored; sync stops. Declare versioned = " + !t.versioned
+            + ", in a folder that never opened tree " + t.name + " with versioned = " + t.versioned);
     }
 
     /**
