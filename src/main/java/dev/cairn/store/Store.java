@@ -141,6 +141,19 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * True if dir holds a data file or a log: a database, or one whose data file is gone, which
+     * {@link #open} refuses, naming both (its log may hold commits).
+     */
+    public static boolean holdsFiles(Path dir) {
+        Path log = dir.resolve(WAL_FILE);
+        try {
+            return exists(dir) || Files.isRegularFile(log) && Files.size(log) > 0;
+        } catch (IOException e) {
+            return true; // there is a log: opening it says what is wrong with it
+        }
+    }
+
+    /**
      * True if a store, of this process or another, holds the folder {@code dir} open now (its
      * lock is taken). Probes with the shared lock a copy takes ({@link FolderLock#takeShared}),
      * released at once; false for a folder without a lock file that this user cannot make one in.
@@ -319,8 +332,11 @@ public final class Store implements AutoCloseable {
      * file was deleted or moved away. A new, empty data file would not be the log's database (the
      * open would then refuse the log as another database's, after writing the new file into the
      * folder), and the log's commits need the data file they follow: refuse, and write nothing.
+     * Public for the tools, which say so of such a folder without opening it.
+     *
+     * @throws CorruptionException naming the folder, the log's size and what to do
      */
-    private static void refuseLogWithoutData(Path dir) throws IOException {
+    public static void refuseLogWithoutData(Path dir) throws IOException {
         Path log = dir.resolve(WAL_FILE);
         if (!Files.isRegularFile(log) || Files.size(log) == 0) return;
         byte[] head;
@@ -349,7 +365,7 @@ public final class Store implements AutoCloseable {
      *
      * @throws DatabaseLockedException another process or handle holds {@code dir}
      * @throws UnreadableFileException a file of {@code dir} cannot be read (named, with why)
-     * @throws IllegalArgumentException {@code dir} holds no database, or the target does
+     * @throws IllegalArgumentException {@code dir} holds no database (neither data file nor log), or the target does
      */
     public static void copyAsIs(Path dir, Path targetDir) {
         copyAsIs(dir, targetDir, "copy");
@@ -357,7 +373,7 @@ public final class Store implements AutoCloseable {
 
     /** {@link #copyAsIs(Path, Path)}, naming the target in errors as {@code what} ("backup", "copy"). */
     public static void copyAsIs(Path dir, Path targetDir, String what) {
-        if (!exists(dir)) throw new IllegalArgumentException("no database in " + dir);
+        if (!holdsFiles(dir)) throw new IllegalArgumentException("no database in " + dir);
         Backup.checkTarget(dir, targetDir, what);
         Path createdFrom = Backup.firstMissing(targetDir);
         // Shared, through a read-only handle: a folder this user may only read is copied too.

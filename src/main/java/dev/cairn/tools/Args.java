@@ -66,7 +66,8 @@ final class Args {
                     : " (expected: DIR, the folder that holds a database)"));
         }
         if (!Files.isDirectory(dir)) throw new Main.UsageException("no database folder " + dir.toAbsolutePath());
-        if (!Store.exists(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
+        // A log without its data file is a database that lost it: open says so (not "no database").
+        if (!Store.holdsFiles(dir)) throw new Main.UsageException("no database in " + dir.toAbsolutePath());
         return dir;
     }
 

@@ -205,6 +205,17 @@ final class Commands {
 
     /** The backup of a folder no process holds: copied as it is into the build folder, checked, moved into place. */
     private static int backupAsIs(Path dir, Path target, PrintStream out) {
+        if (!Store.exists(dir)) {
+            // Only a log, without the data file its commits follow: nothing a backup could open.
+            try {
+                Store.refuseLogWithoutData(dir);
+            } catch (dev.cairn.CorruptionException e) {
+                out.println("DAMAGED: " + e.getMessage() + "; nothing was copied");
+                return 1;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
+            }
+        }
         try (BackupBuild build = BackupBuild.begin(dir, target)) {
             Store.copyAsIs(dir, build.dir(), "backup");
             String opened = null;

@@ -163,7 +163,7 @@ public final class Inspector implements AutoCloseable {
     public static Inspector openForShellOrExit(String dir, String appId) {
         try {
             Path path = Path.of(dir);
-            if (java.nio.file.Files.isDirectory(path) && !dev.cairn.store.Store.exists(path)) {
+            if (java.nio.file.Files.isDirectory(path) && !dev.cairn.store.Store.holdsFiles(path)) {
                 throw new IllegalArgumentException("no database in " + path.toAbsolutePath());
             }
             return openForShell(dir, appId);

@@ -126,6 +126,42 @@ class MainTest {
         assertTrue(r.err().contains("no database folder"), r.err());
     }
 
+    /**
+     * A folder whose data file is gone but whose log holds commits is a damaged database, not
+     * "no database" (probe 124: every tool said that, with its usage, as for a mistyped path).
+     * An empty log alone is no database.
+     */
+    @Test
+    void toolsSayAFolderWithALogButNoDataFileIsDamaged() throws Exception {
+        Path db = databaseWithParts(3);
+        Files.delete(db.resolve("data.cairn"));
+        long logBytes = Files.size(db.resolve("wal.cairn"));
+        String said = db + " holds a log (wal.cairn, " + logBytes + " bytes) but no data file (data.cairn): the data file"
+            + " was deleted or moved away";
+        Result verify = cairn("verify", db.toString());
+        assertEquals(1, verify.code(), verify.toString());
+        assertTrue(verify.out().startsWith("DAMAGED " + db + ": " + said), verify.out());
+        Result salvage = cairn("salvage", db.toString());
+        assertEquals(1, salvage.code(), salvage.toString());
+        assertTrue(salvage.out().contains(said), salvage.out());
+        Result stats = cairn("stats", db.toString());
+        assertEquals(2, stats.code(), stats.toString()); // stats: 2 for what stops it opening (its --help)
+        assertTrue(stats.err().contains(said), stats.err());
+        Path target = dir.resolve("backup");
+        Result backup = cairn("backup", db.toString(), target.toString());
+        assertEquals(1, backup.code(), backup.toString());
+        assertTrue(backup.out().startsWith("DAMAGED: " + said) && backup.out().contains("nothing was copied"), backup.out());
+        assertFalse(Files.exists(target), "no backup folder");
+        try (var files = Files.list(db)) {
+            assertEquals(java.util.Set.of(db.resolve("wal.cairn"), db.resolve("lock")), java.util.Set.copyOf(files.toList()));
+        }
+        assertEquals(logBytes, Files.size(db.resolve("wal.cairn")), "the log as it was");
+        Files.write(db.resolve("wal.cairn"), new byte[0]);
+        Result empty = cairn("verify", db.toString());
+        assertEquals(2, empty.code(), empty.toString());
+        assertTrue(empty.err().contains("no database in " + db.toAbsolutePath()), empty.err());
+    }
+
     /** Every tool refuses a folder without a database and leaves it as it was (before, most made a database there). */
     @Test
     void toolsRefuseAFolderWithoutADatabaseAndCreateNothing() throws Exception {
