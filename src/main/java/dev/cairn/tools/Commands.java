@@ -115,6 +115,10 @@ final class Commands {
             throw new UncheckedIOException("cannot make a folder for the copy " + command + " checks in "
                 + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);
         }
+        // A copy is as large as the database: one left by Ctrl-C or SIGTERM would stay in the
+        // temporary folder for good (probe 124: 1.9 GB after each). kill -9 still leaves it.
+        Thread cleanup = new Thread(() -> deleteQuietly(copy), "cairn " + command + ": delete the copy");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         try {
             try {
@@ -141,6 +145,11 @@ final class Commands {
             out.print(renamed(text.toString(StandardCharsets.UTF_8), copy, dir));
             out.flush();
             deleteQuietly(copy);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs, and finds nothing left to delete
+            }
         }
     }
 
@@ -153,6 +162,8 @@ final class Commands {
         try (var files = Files.list(folder)) {
             for (Path f : files.toList()) Files.deleteIfExists(f);
             Files.deleteIfExists(folder);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // deleted already (by the shutdown hook, or before it ran)
         } catch (IOException e) {
             System.getLogger(Commands.class.getName()).log(System.Logger.Level.WARNING, "cannot delete the copy " + folder, e);
         }
