@@ -164,18 +164,22 @@ public final class Database implements AutoCloseable {
         this.user = user;
         this.appId = appId;
         this.events = new EventHub(eventBufferEvents);
+        // Read first: a database that needs no write to open opens without one, so a damaged free
+        // list (which refuses every write) leaves it readable (storage-format.md §6; probe 124).
+        try (ReadTxn r = store.beginRead()) {
+            refuseServerDatabase(r);
+            if (!needsWriteToOpen(r)) {
+                this.nodeId = nodeId(r);
+                MemorySegment server = r.get(Layout.NODE, SyncReplica.SERVER_ID);
+                this.serverId = server == null ? null : Layout.uuidOf(server);
+                this.outboxNext = outboxNext(r);
+                return;
+            }
+        }
         WriteTxn txn = store.beginWrite();
         try {
-            // Both trees: a node's folder that an older server was started on. Still the node's.
-            if (txn.hasTree(dev.cairn.sync.ServerCore.META) && !txn.hasTree(Layout.NODE)) {
-                throw new IllegalArgumentException(directory + " holds a sync server's database (tree "
-                    + dev.cairn.sync.ServerCore.META + "), not a node's: serve it with `cairn server --data " + directory
-                    + "` and open the node in a folder of its own");
-            }
-            for (String t : List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS, Layout.CHECKOUTS,
-                Layout.OUTBOX, Layout.CLASSES, Layout.REMOVED_REVISIONS)) {
-                txn.createTree(t);
-            }
+            refuseServerDatabase(txn);
+            for (String t : OWN_TREES) txn.createTree(t);
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
             if (neverLinked) {
                 // Entries an older Cairn wrote before any link: the link writes them anew.
@@ -186,24 +190,55 @@ public final class Database implements AutoCloseable {
                 // A database of before the order, group or start tree, or one that an older Cairn changed since.
                 Outbox.buildOrder(txn);
             }
-            MemorySegment id = txn.get(Layout.NODE, Layout.NODE_ID);
-            if (id == null) {
-                this.nodeId = UUID.randomUUID();
-                txn.put(Layout.NODE, Layout.NODE_ID, Layout.uuidBytes(nodeId));
-            } else {
-                if (id.byteSize() != 16) throw new CorruptionException("node id in " + directory + " has "
-                    + id.byteSize() + " bytes (expected: 16)");
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Layout.copy(id));
-                this.nodeId = new UUID(b.getLong(), b.getLong());
+            if (txn.get(Layout.NODE, Layout.NODE_ID) == null) {
+                txn.put(Layout.NODE, Layout.NODE_ID, Layout.uuidBytes(UUID.randomUUID()));
             }
+            this.nodeId = nodeId(txn);
             MemorySegment server = txn.get(Layout.NODE, SyncReplica.SERVER_ID);
             this.serverId = server == null ? null : Layout.uuidOf(server);
-            MemorySegment next = txn.get(Layout.NODE, Layout.OUTBOX_NEXT);
-            this.outboxNext = next == null ? 0 : java.nio.ByteBuffer.wrap(Layout.copy(next)).getLong();
+            this.outboxNext = outboxNext(txn);
             txn.commit();
         } finally {
             txn.close();
         }
+    }
+
+    /** The trees of a node's database (database-layout.md §2), made at its first open. */
+    private static final List<String> OWN_TREES = List.of(Layout.NODE, Layout.CATALOG, Layout.SCHEMAS, Layout.POOLS,
+        Layout.CHECKOUTS, Layout.OUTBOX, Layout.CLASSES, Layout.REMOVED_REVISIONS);
+
+    /** Both trees: a node's folder that an older server was started on. Still the node's. */
+    private void refuseServerDatabase(ReadTxn r) {
+        if (r.hasTree(dev.cairn.sync.ServerCore.META) && !r.hasTree(Layout.NODE)) {
+            throw new IllegalArgumentException(directory + " holds a sync server's database (tree "
+                + dev.cairn.sync.ServerCore.META + "), not a node's: serve it with `cairn server --data " + directory
+                + "` and open the node in a folder of its own");
+        }
+    }
+
+    /**
+     * What the write at open does, and whether it has anything to do: a tree or the node id
+     * missing, outbox entries of before the link (an older Cairn's), or outbox indexes that do
+     * not match it (an older layout, or an older Cairn that changed the database since).
+     */
+    private static boolean needsWriteToOpen(ReadTxn r) {
+        for (String t : OWN_TREES) if (!r.hasTree(t)) return true;
+        if (r.get(Layout.NODE, Layout.NODE_ID) == null) return true;
+        boolean neverLinked = r.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
+        return neverLinked ? !Outbox.isEmpty(r) : !Outbox.indexesMatch(r);
+    }
+
+    private UUID nodeId(ReadTxn r) {
+        MemorySegment id = r.get(Layout.NODE, Layout.NODE_ID);
+        if (id.byteSize() != 16) throw new CorruptionException("node id in " + directory + " has " + id.byteSize()
+            + " bytes (expected: 16)");
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Layout.copy(id));
+        return new UUID(b.getLong(), b.getLong());
+    }
+
+    private static long outboxNext(ReadTxn r) {
+        MemorySegment next = r.get(Layout.NODE, Layout.OUTBOX_NEXT);
+        return next == null ? 0 : java.nio.ByteBuffer.wrap(Layout.copy(next)).getLong();
     }
 
     public static Database open(Path dir, String nodeName, String user, String appId, int eventBufferEvents) {
@@ -723,6 +758,10 @@ public final class Database implements AutoCloseable {
             throw new IllegalStateException("tree " + name + " must be created or get a new schema version outside "
                 + "a write batch (open it with Cairn.tree before the batch)");
         }
+        if (!insideBatch && arrival == null) {
+            TreeState ready = openedWithoutWrite(name, versioned, candidate);
+            if (ready != null) return ready;
+        }
         return write(() -> {
             WriteTxn txn = txn();
             TreeState t = existingTree(name);
@@ -774,6 +813,31 @@ public final class Database implements AutoCloseable {
             if (refused) setDataFrom(t, onRefused.migrate(finalT, next, version -> version != v, v));
             return t;
         }, true);
+    }
+
+    /**
+     * The tree, when opening it with this class writes nothing: it exists with this versioning,
+     * the class's schema is the stored version the class opened last, and that version reads
+     * every stored version that may hold records. Else null, and {@link #openTree} writes. So a
+     * database whose writes are refused (a damaged free list) still opens its trees for reading
+     * (probe 124), and an open of a tree as it was needs no commit.
+     */
+    private TreeState openedWithoutWrite(String name, boolean versioned, Schema candidate) {
+        writeLock.lock(); // as a write would: register changes the tree's readers
+        try {
+            checkOpen();
+            TreeState t = existingTree(name);
+            if (t == null || t.versioned != versioned) return null;
+            int own = t.versions.versionOf(candidate);
+            if (own <= 0 || own != t.classVersion || own < t.dataFromVersion) return null;
+            for (int u = t.dataFromVersion; u <= t.versions.latestVersion(); u++) {
+                if (u != own && !dev.cairn.schema.Evolution.mismatches(t.versions.get(u), candidate).isEmpty()) return null;
+            }
+            t.readers.add(candidate);
+            return t;
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** Records that the record class of schema version {@code version} opened tree {@code t} (database-layout.md §2). */

@@ -113,6 +113,44 @@ class FreeListTest {
         }
     }
 
+    public record Item(String name, int n) { }
+
+    /**
+     * Through the API too (probe 124: Cairn.open wrote at every open, so the free list's damage
+     * refused the open, and export with it): the database opens without a write, reads, exports,
+     * and refuses the first write, naming the page.
+     */
+    @Test
+    void aDatabaseWithADamagedFreeListOpensReadsAndExportsThroughTheApi() throws IOException {
+        try (dev.cairn.Cairn c = dev.cairn.Cairn.open(dir)) {
+            dev.cairn.Tree<Item> t = c.tree(Item.class);
+            List<Item> items = new java.util.ArrayList<>();
+            for (int i = 0; i < 20_000; i++) items.add(new Item("item-" + i, i));
+            List<dev.cairn.Key<Item>> keys = t.insertAll(items);
+            for (int i = 0; i < keys.size(); i += 2) {
+                t.checkOut(keys.get(i)).join(); // at once: a database that never linked holds every record
+                t.remove(keys.get(i));
+            }
+        }
+        long[] hp = headAndPageCount();
+        damageEntry3(hp[0], hp[1]);
+        try (dev.cairn.Cairn c = dev.cairn.Cairn.open(dir)) {
+            dev.cairn.Tree<Item> t = c.tree(Item.class);
+            assertEquals(10_000, t.size());
+            List<dev.cairn.Key<Item>> keys = t.keys();
+            for (int i = 0; i < keys.size(); i += 999) assertEquals(new Item("item-" + (2 * i + 1), 2 * i + 1), t.get(keys.get(i)));
+            CorruptionException e = assertThrows(CorruptionException.class, () -> t.insert(new Item("new", 1)));
+            assertTrue(e.getMessage().contains("nothing can be written") && e.getMessage().contains("page " + hp[0] + ":"),
+                e.getMessage());
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = dev.cairn.tools.Main.run(new String[] {"export", dir.toString(), "Item"}, new java.io.PrintStream(out, true),
+            new java.io.PrintStream(err, true));
+        assertEquals(0, code, err.toString());
+        assertEquals(10_001, out.toString().lines().count(), "every record and the end line");
+    }
+
     @Test
     void openRefusesADamagedFreeListWhenTheLogHasCommitsToReplay() throws IOException {
         churn();
