@@ -579,6 +579,12 @@ final class Commands {
                     refuseDoubles);
             } catch (CairnException | IllegalArgumentException e) {
                 String message = e.getMessage();
+                String lower = message.toLowerCase(java.util.Locale.ROOT);
+                if (!sql && (lower.contains("(found 'create table") || lower.contains("(found 'insert into"))) {
+                    // probe 124: `cat Part.sql | cairn import DIR Part /dev/stdin`
+                    message += " (this looks like SQL: a FILE is read as SQL only when its name ends in .sql, so SQL from"
+                        + " a pipe cannot be imported; save it to a file named so)";
+                }
                 // The database's own files could not be written (a full disk): the command could
                 // not run, and the file is not what failed.
                 boolean databaseWrite = e instanceof CairnException && e.getCause() instanceof IOException;

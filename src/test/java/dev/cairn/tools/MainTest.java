@@ -676,6 +676,12 @@ class MainTest {
         Result bad = cairn("import", db.toString(), "Part", file.toString(), "--append");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("nothing imported"), bad.err());
+        // SQL in a file not named *.sql (as /dev/stdin is): read as JSON lines, and the refusal says why (probe 124)
+        Path unnamed = Files.writeString(dir.resolve("parts.txt"), export.out());
+        Result asJson = cairn("import", db.toString(), "Part", unnamed.toString(), "--append");
+        assertEquals(1, asJson.code());
+        assertTrue(asJson.err().contains("(this looks like SQL: a FILE is read as SQL only when its name ends in .sql"),
+            asJson.err());
     }
 
     @Test
