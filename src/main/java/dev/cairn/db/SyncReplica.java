@@ -840,9 +840,17 @@ public final class SyncReplica implements Replica {
             return;
         }
         RecordState mine = stateOf(v, key);
+        // REMOVED: the server keeps no trace of an insert it took and another node removed, so an
+        // insert sent again after its Ack was lost meets the removal too (probe 125), as does the
+        // id used again by a copy of this node restored from a backup: the text covers both.
+        String advice = code == dev.cairn.sync.ErrorCode.REMOVED
+            ? "; another node removed it (an insert of it sent again after its acknowledgement was lost was made, and"
+                + " removed since; or this node runs on a copy restored from a backup and used the id again): if its"
+                + " data is still wanted, and was not removed on purpose, enter it again as a new record: "
+            : "; enter its data again if it is still wanted: ";
         LOG.log(System.Logger.Level.WARNING, "record " + key + " of this node is set to the server's state (" + refusal
             + ")" + (mine == null || mine instanceof RecordState.NonVersioned ? "" : "; its state here was " + mine)
-            + "; enter its data again if it is still wanted: " + JsonForm.toJson(RecordHeader.body(v), t.versions));
+            + advice + JsonForm.toJson(RecordHeader.body(v), t.versions));
     }
 
     /**

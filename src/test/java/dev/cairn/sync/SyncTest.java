@@ -217,6 +217,41 @@ class SyncTest {
     }
 
     /**
+     * A change refused REMOVED: the warning with the record's JSON says who removed it and asks
+     * for the data again only if it was not removed on purpose (probe 125: "enter its data again
+     * if it is still wanted" invited users to bring back a record another user had removed, after
+     * an insert sent again when its Ack was lost, which the server cannot tell from this).
+     */
+    @Test
+    void aChangeOfARecordRemovedMeanwhileIsRefusedWithAWarningThatSaysWhoRemovedIt() {
+        try (SyncFixture f = new SyncFixture(dir)) {
+            SyncFixture.HeldByA held = f.heldByA();
+            Cairn a = held.a();
+            Tree<Part> pa = held.pa(), pb = held.pb();
+            Key<Part> k = held.key();
+            a.disconnect();
+            pa.update(k, part(10)); // offline: a still believes it holds the record
+            assertTrue(f.server.breakCheckOut("Part", k.id(), 0));
+            pb.checkOut(k).orTimeout(10, TimeUnit.SECONDS).join();
+            pb.remove(k);
+            await("the server has b's removal", () -> !held.pc().contains(k));
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(dev.cairn.db.SyncReplica.class)) {
+                connect(a, f).join();
+                await("a was told its change was refused", () -> f.events.get(a).stream()
+                    .anyMatch(e -> e instanceof Event.ChangeRefused r && r.key().equals(k) && r.reason().startsWith("REMOVED")),
+                    20_000, () -> f.events.get(a).toString());
+                List<String> kept = log.containing("record " + k + " of this node is set to the server's state (REMOVED");
+                assertEquals(1, kept.size(), log.lines.toString());
+                assertTrue(kept.getFirst().contains("; another node removed it (an insert of it sent again after its"
+                    + " acknowledgement was lost was made, and removed since; or this node runs on a copy restored from a"
+                    + " backup and used the id again): if its data is still wanted, and was not removed on purpose, enter it"
+                    + " again as a new record: {") && kept.getFirst().contains("\"stock\":" + part(10).stock()), kept.getFirst());
+            }
+            assertFalse(pa.contains(k), "a removed it too");
+        }
+    }
+
+    /**
      * What §4.1 step 5 asks for again must keep working: a check-out granted locally while the
      * database was standalone is asked of the server when the database links, and granted.
      */
