@@ -746,8 +746,11 @@ public final class ServerCore implements AutoCloseable {
         for (Message.Claim c : h.claims()) {
             ServerRanges.Range r = ranges.otherBelow(c.tree(), c.toExclusive(), h.clientId());
             if (r != null) {
-                fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database used ids [0, " + c.toExclusive()
-                    + ") on its own, but the server already issued [" + r.from() + ", " + r.toExclusive()
+                // The claim is the ids used plus a margin for inserts during the link (probe 125:
+                // "used ids [0, 1001)" of a database that had used id 0 alone).
+                fail(p, ErrorCode.ID_CONFLICT, "tree " + c.tree() + ": this database, standalone, used ids from 0 up and"
+                    + " claims [0, " + c.toExclusive() + ") for them (those it used and a margin), but the server already"
+                    + " issued [" + r.from() + ", " + r.toExclusive()
                     + ") to another client; only one standalone database per tree can link with its records (expected: "
                     + "export the tree and import it into a linked database while it is connected: the records get new ids)");
                 return;

@@ -908,7 +908,9 @@ class SyncTest {
             Key<Part> after = p1.insert(part(6));
             assertEquals(5, after.id(), "the claimed ids continue");
             CompletionException e = assertThrows(CompletionException.class, () -> connect(s2, f).join());
-            assertTrue(e.getCause().getMessage().contains("ID_CONFLICT"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains("ID_CONFLICT: tree Part: this database, standalone, used ids from 0 up"
+                + " and claims [0, 1001) for them (those it used and a margin), but the server already issued [0, "),
+                e.getCause().getMessage());
             assertEquals(1, s2.tree(Part.class).size(), "the refused database is unchanged");
             Cairn b = f.connected("b");
             await("b has s1's records", () -> b.tree(Part.class).size() == 6);
