@@ -59,8 +59,11 @@ final class Commands {
         for (String problem : report.problems()) out.println("problem: " + problem);
         long records = 0;
         int recordProblems = 0;
+        // Damage to the free list alone leaves every tree readable (writes are refused): the
+        // records are checked too, and compact makes a whole copy (probe 124).
+        boolean freeSpaceOnly = !report.ok() && report.problems().stream().allMatch(Commands::aboutFreeSpace);
         // A server's database keeps records as bytes with their schemas: the store walk is its check.
-        if (report.ok() && node) {
+        if ((report.ok() || freeSpaceOnly) && node) {
             try (Cairn db = Cairn.open(copy)) {
                 int[] problems = {0};
                 for (String name : db.treeNames()) {
@@ -90,8 +93,20 @@ final class Commands {
         out.printf("%s %s: txn %d, %d pages (%d free), %d store trees, %s%n",
             ok ? "OK" : "DAMAGED", dir, report.txnId(), report.pageCount(), report.freePageCount(),
             report.treeCount(), node ? records + " records checked" : "not a node's database (records not decoded)");
-        if (!ok) out.println(restoreAdvice());
+        if (!ok && freeSpaceOnly && recordProblems == 0) {
+            out.println("Every tree" + (node ? " and record" : "") + " checks out: only the free list is damaged, so the"
+                + " database reads but refuses writes. cairn compact " + dir + " NEW writes a copy of it with live pages"
+                + " only and a new free list; put NEW in its place (or restore a backup)");
+        } else if (!ok) {
+            out.println(restoreAdvice());
+        }
         return ok ? 0 : 1;
+    }
+
+    /** A problem verify found in the free space (the free list, or pages it no longer lists), not in a tree. */
+    private static boolean aboutFreeSpace(String problem) {
+        return problem.startsWith("free list: ") || problem.endsWith(" is neither reachable nor free (leaked)")
+            || problem.contains(" more pages are neither reachable nor free (");
     }
 
     /** A command's work on the copy {@link #onCopy} made: what it prints goes through {@code said}. */

@@ -149,6 +149,28 @@ class FreeListTest {
             new java.io.PrintStream(err, true));
         assertEquals(0, code, err.toString());
         assertEquals(10_001, out.toString().lines().count(), "every record and the end line");
+        // verify checks the records too, and says what makes a whole copy
+        out.reset();
+        code = dev.cairn.tools.Main.run(new String[] {"verify", dir.toString()}, new java.io.PrintStream(out, true),
+            new java.io.PrintStream(err, true));
+        assertEquals(1, code, out.toString());
+        assertTrue(out.toString().contains(", 10000 records checked\nEvery tree and record checks out: only the free list"
+            + " is damaged, so the database reads but refuses writes. cairn compact " + dir + " NEW writes a copy"), out.toString());
+        Path copy = dir.resolveSibling(dir.getFileName() + "-compacted");
+        code = dev.cairn.tools.Main.run(new String[] {"compact", dir.toString(), copy.toString()}, new java.io.PrintStream(out, true),
+            new java.io.PrintStream(err, true));
+        assertEquals(0, code, out + " " + err);
+        try (dev.cairn.Cairn c = dev.cairn.Cairn.open(copy)) {
+            dev.cairn.Tree<Item> t = c.tree(Item.class);
+            assertEquals(10_000, t.size());
+            t.insert(new Item("new", 1)); // the copy takes writes
+            assertEquals(10_001, t.size());
+        } finally {
+            try (var files = java.nio.file.Files.list(copy)) {
+                for (Path f : files.toList()) java.nio.file.Files.delete(f);
+            }
+            java.nio.file.Files.delete(copy);
+        }
     }
 
     @Test
