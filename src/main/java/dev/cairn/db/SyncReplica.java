@@ -840,9 +840,10 @@ public final class SyncReplica implements Replica {
             return;
         }
         RecordState mine = stateOf(v, key);
-        // REMOVED: the server keeps no trace of an insert it took and another node removed, so an
-        // insert sent again after its Ack was lost meets the removal too (probe 125), as does the
-        // id used again by a copy of this node restored from a backup: the text covers both.
+        // REMOVED of an insert: one sent again after its Ack was lost, of a record another node
+        // removed since, is answered SUPERSEDED, but REMOVED after a restart of the server (it
+        // keeps taken inserts in memory only); so is an id used again by a copy of this node
+        // restored from a backup: the text covers both (probe 125).
         String advice = code == dev.cairn.sync.ErrorCode.REMOVED
             ? "; another node removed it (an insert of it sent again after its acknowledgement was lost was made, and"
                 + " removed since; or this node runs on a copy restored from a backup and used the id again): if its"

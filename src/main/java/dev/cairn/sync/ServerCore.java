@@ -1005,7 +1005,7 @@ public final class ServerCore implements AutoCloseable {
             send(p, new Message.Ack(c.outboxSeq(), key, current.serverSeq()));
             return;
         }
-        long hash = c.kind() == Message.Kind.CHANGED ? TakenChanges.hash(rk, c.value()) : 0;
+        long hash = c.kind() != Message.Kind.REMOVED ? TakenChanges.hash(rk, c.value()) : 0;
         if (c.kind() == Message.Kind.CHANGED && taken.taken(p.clientId, c.outboxSeq(), hash)) {
             // Sent again after its Ack was lost, and the record changed since (its check-out
             // broken and passed on, say). Before, it was refused as not checked out, and the
@@ -1016,6 +1016,14 @@ public final class ServerCore implements AutoCloseable {
             refuse(p, c, ErrorCode.SUPERSEDED, "change of " + key + " sent again: the server took it (its"
                 + " acknowledgement did not reach this node), and the record was " + by + "; this node's copy is set to"
                 + " the server's version");
+            return;
+        }
+        if (c.kind() == Message.Kind.CREATED && current.removed() && taken.takenInsert(p.clientId, c.outboxSeq(), hash)) {
+            // Sent again after its Ack was lost, and another node removed the record since: the
+            // insert was made. Refused REMOVED, its node told the application to enter again data
+            // that another user removed (probe 125 F2).
+            refuse(p, c, ErrorCode.SUPERSEDED, "insert of " + key + " sent again: the server took it (its acknowledgement"
+                + " did not reach this node), and the record was removed since on another node; this node removes it too");
             return;
         }
         String refusal = refusal(p, c, current);
@@ -1094,6 +1102,7 @@ public final class ServerCore implements AutoCloseable {
         }
         Message.Pushed now = new Message.Pushed(s, key, fingerprint, value);
         if (c.kind() == Message.Kind.CHANGED) taken.took(p.clientId, c.outboxSeq(), hash);
+        else if (c.kind() == Message.Kind.CREATED) taken.tookInsert(p.clientId, c.outboxSeq(), hash);
         send(p, new Message.Ack(c.outboxSeq(), key, s));
         // The sender's data differed from what was stored: it gets the stored record back.
         if (fingerprint != c.fingerprint() || !Arrays.equals(value, c.value())) sendRecord(p, now);

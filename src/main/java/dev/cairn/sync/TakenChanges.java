@@ -42,9 +42,10 @@ final class TakenChanges {
     private static final byte[] NO_VALUE = new byte[0];
     private static final int FIRST_CAPACITY = 16;
 
-    /** One client's changes, oldest first, in a ring. */
+    /** One client's changes, oldest first, in a ring; with rows in {@link #TAKEN} when {@code kept}. */
     private static final class Client {
         final UUID id;
+        final boolean kept;
         long[] seqs = new long[FIRST_CAPACITY];
         long[] hashes = new long[FIRST_CAPACITY];
         int first;
@@ -52,8 +53,9 @@ final class TakenChanges {
         /** How many of the oldest were taken on earlier connections than the client's latest. */
         int fromEarlier;
 
-        Client(UUID id) {
+        Client(UUID id, boolean kept) {
             this.id = id;
+            this.kept = kept;
         }
 
         int at(int i) {
@@ -62,7 +64,7 @@ final class TakenChanges {
 
         /** Drops the oldest, and its row. */
         void dropFirst(WriteTxn w) {
-            w.delete(TAKEN, row(id, seqs[first], hashes[first]));
+            if (kept) w.delete(TAKEN, row(id, seqs[first], hashes[first]));
             first = (first + 1) % seqs.length;
             size--;
             if (fromEarlier > 0) fromEarlier--;
@@ -91,6 +93,14 @@ final class TakenChanges {
     }
 
     private final Map<UUID, Client> clients = new HashMap<>();
+    /**
+     * The CREATED changes taken lately, in memory only: one sent again after its Ack was lost,
+     * of a record another node removed since, is answered SUPERSEDED, not refused REMOVED with
+     * the node told to enter the data again (probe 125; the tombstone keeps no trace of the
+     * insert). Not in the folder: a row per insert would cost every insert a write, and after a
+     * restart such an insert is refused REMOVED as before.
+     */
+    private final Map<UUID, Client> inserts = new HashMap<>();
     private final Supplier<WriteTxn> txn;
 
     /** {@code txn}: the round's write transaction. */
@@ -114,7 +124,7 @@ final class TakenChanges {
             if (row.length != ROW_BYTES) continue; // not a row a server writes: ignored
             ByteBuffer k = ByteBuffer.wrap(row);
             UUID client = new UUID(k.getLong(), k.getLong());
-            clients.computeIfAbsent(client, Client::new).add(k.getLong(), k.getLong(), w);
+            clients.computeIfAbsent(client, id -> new Client(id, true)).add(k.getLong(), k.getLong(), w);
         }
         for (Client c : clients.values()) c.fromEarlier = c.size;
     }
@@ -136,34 +146,52 @@ final class TakenChanges {
 
     /** A new connection of {@code client}: what it was sent before is from earlier connections now. */
     void connected(UUID client) {
-        Client c = clients.get(client);
-        if (c != null) c.fromEarlier = c.size;
+        for (Map<UUID, Client> m : List.of(clients, inserts)) {
+            Client c = m.get(client);
+            if (c != null) c.fromEarlier = c.size;
+        }
     }
 
     /** {@code client} sends sequence {@code seq}: its changes from earlier connections below it were acknowledged. */
     void sending(UUID client, long seq) {
-        Client c = clients.get(client);
-        if (c == null) return;
-        while (c.fromEarlier > 0 && c.seqs[c.first] < seq) c.dropFirst(txn.get());
-        if (c.size == 0) clients.remove(client);
+        for (Map<UUID, Client> m : List.of(clients, inserts)) {
+            Client c = m.get(client);
+            if (c == null) continue;
+            while (c.fromEarlier > 0 && c.seqs[c.first] < seq) c.dropFirst(c.kept ? txn.get() : null);
+            if (c.size == 0) m.remove(client);
+        }
     }
 
     /** The server takes {@code client}'s change of sequence {@code seq}, known by {@code hash}, in the round's transaction. */
     void took(UUID client, long seq, long hash) {
         WriteTxn w = txn.get();
-        clients.computeIfAbsent(client, Client::new).add(seq, hash, w);
+        clients.computeIfAbsent(client, id -> new Client(id, true)).add(seq, hash, w);
         w.put(TAKEN, row(client, seq, hash), NO_VALUE);
+    }
+
+    /** The server takes {@code client}'s insert of sequence {@code seq}, known by {@code hash} (kept in memory only). */
+    void tookInsert(UUID client, long seq, long hash) {
+        inserts.computeIfAbsent(client, id -> new Client(id, false)).add(seq, hash, null);
     }
 
     /** Forgets every change kept of {@code client}, rows too: a node that will not come back (release NODE). */
     void forget(UUID client) {
         Client c = clients.remove(client);
         while (c != null && c.size > 0) c.dropFirst(txn.get());
+        inserts.remove(client);
     }
 
     /** True when the server took {@code client}'s change of sequence {@code seq} with this {@code hash}, as far as it keeps. */
     boolean taken(UUID client, long seq, long hash) {
-        Client c = clients.get(client);
+        return holds(clients.get(client), seq, hash);
+    }
+
+    /** True when the server took {@code client}'s insert of sequence {@code seq} with this {@code hash} since it started, as far as it keeps. */
+    boolean takenInsert(UUID client, long seq, long hash) {
+        return holds(inserts.get(client), seq, hash);
+    }
+
+    private static boolean holds(Client c, long seq, long hash) {
         if (c == null) return false;
         for (int i = c.size - 1; i >= 0; i--) {
             int at = c.at(i);

@@ -2,6 +2,8 @@ package dev.cairn.sync;
 
 import static dev.cairn.testing.Fixtures.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.Key;
 import dev.cairn.db.Database;
@@ -200,6 +202,53 @@ class RetransmissionTest {
             SyncFixture.await("the other node's change", () -> events.stream().anyMatch(e ->
                 e instanceof dev.cairn.Event.RecordChanged c && c.key().equals(k) && c.remote()));
             assertEquals(java.util.List.of(), events.stream().filter(e -> e instanceof dev.cairn.Event.ChangeRefused).toList());
+        }
+    }
+
+    /**
+     * An insert whose Ack was lost, removed on another node meanwhile, then sent again: the
+     * insert was made, so it is answered SUPERSEDED and the node removes its copy, with no
+     * ChangeRefused and no warning to enter its data again (probe 125 F2: refused REMOVED, the
+     * node told the user to bring back a record another user had removed).
+     */
+    @Test
+    void anInsertSentAgainAfterAnotherNodeRemovedItIsSupersededNotRefused() {
+        try (TwoNodes n = new TwoNodes(dir)) {
+            ServerCore core = n.core;
+            java.util.List<dev.cairn.Event> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            n.a.events().subscribe(events::add, lost -> { });
+
+            Key<Part> k = n.ta.insert(part(1));
+            n.la.session.outboxChanged();
+            n.la.session.pump();
+            n.la.deliverUp();   // the server stores it ...
+            n.la.cut();         // ... and the Ack is lost
+            n.lb.settle();
+            assertEquals(part(1), n.tb.get(k));
+            n.tb.checkOut(k);
+            n.lb.session.checkOut(k);
+            n.lb.settle();
+            n.tb.remove(k);
+            n.lb.session.outboxChanged();
+            n.lb.settle();
+            long stored = core.seq();
+
+            ManualLink la = new ManualLink(core, n.ra);
+            try (dev.cairn.testing.LogLines log = new dev.cairn.testing.LogLines(SyncReplica.class)) {
+                la.settle();
+                assertEquals(stored, core.seq(), "the server stored nothing of it");
+                assertFalse(n.ta.contains(k), "the node removed its copy");
+                assertEquals(0, n.ra.outbox(java.util.Set.of(), 10).size(), "the node's outbox is empty");
+                assertTrue(la.received.stream().anyMatch(m -> m instanceof Message.Refused r && r.current().key().equals(k)
+                    && r.code() == ErrorCode.SUPERSEDED && r.reason().equals("insert of " + k + " sent again: the server took"
+                    + " it (its acknowledgement did not reach this node), and the record was removed since on another node;"
+                    + " this node removes it too")), la.received.toString());
+                SyncFixture.await("the removal told as a remote change", () -> events.stream().anyMatch(e ->
+                    e instanceof dev.cairn.Event.RecordChanged c && c.key().equals(k) && c.remote()
+                        && c.kind() == dev.cairn.ChangeKind.REMOVED));
+                assertEquals(java.util.List.of(), events.stream().filter(e -> e instanceof dev.cairn.Event.ChangeRefused).toList());
+                assertEquals(java.util.List.of(), log.containing("enter it again"), "no warning with the record's data");
+            }
         }
     }
 }
