@@ -36,22 +36,37 @@ public final class BackupBuild implements AutoCloseable {
 
     /**
      * Checks the target (no database, not inside {@code sourceDir}, no build folder of a backup
-     * that did not finish) and starts a build in it; the build folder itself is made by the copy.
+     * that did not finish) and starts a build in it: makes the build folder, which only one of
+     * two backups started at once into the same target can (probe 124: both went on, each
+     * removing or replacing the other's files, and both failed naming files that were gone).
      *
      * @throws IllegalArgumentException a target that cannot take the backup, naming what to delete
+     * @throws CairnException the target or build folder cannot be made
      */
     public static BackupBuild begin(Path sourceDir, Path targetDir) {
         Path build = targetDir.resolve(DIR);
-        if (Files.exists(build)) {
-            boolean logOnly = Files.exists(targetDir.resolve(Store.WAL_FILE)) && !Files.exists(targetDir.resolve(Store.DATA_FILE));
-            throw new IllegalArgumentException("backup target " + targetDir + " holds " + DIR + ", left by a backup that did"
-                + " not finish (killed, or its machine stopped), or by one running now: it is no backup. Delete " + build
-                + (logOnly ? " and " + targetDir.resolve(Store.WAL_FILE) + " (moved there by that backup as it finished)" : "")
-                + " and run the backup again");
-        }
+        if (Files.exists(build)) throw partialThere(targetDir);
         Backup.checkTarget(sourceDir, targetDir, "backup");
         HeapShortage.pause(0); // loads what close's pause needs, while there is room
-        return new BackupBuild(sourceDir, targetDir, Backup.firstMissing(targetDir));
+        Path createdFrom = Backup.firstMissing(targetDir);
+        try {
+            Files.createDirectories(targetDir);
+            Files.createDirectory(build);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw partialThere(targetDir); // another backup made it since the check
+        } catch (IOException e) {
+            throw new CairnException("cannot make the folder " + build + " for the backup: " + StoreFile.reason(e), e);
+        }
+        return new BackupBuild(sourceDir, targetDir, createdFrom);
+    }
+
+    private static IllegalArgumentException partialThere(Path targetDir) {
+        Path build = targetDir.resolve(DIR);
+        boolean logOnly = Files.exists(targetDir.resolve(Store.WAL_FILE)) && !Files.exists(targetDir.resolve(Store.DATA_FILE));
+        return new IllegalArgumentException("backup target " + targetDir + " holds " + DIR + ", left by a backup that did"
+            + " not finish (killed, or its machine stopped), or by one running now: it is no backup. Delete " + build
+            + (logOnly ? " and " + targetDir.resolve(Store.WAL_FILE) + " (moved there by that backup as it finished)" : "")
+            + " and run the backup again");
     }
 
     /** The folder to copy into. */

@@ -684,6 +684,37 @@ class MainTest {
             asJson.err());
     }
 
+    /**
+     * Two backups into one target started at once: one makes the copy, the other is refused for
+     * the build folder or the database it finds there, and the copy verifies (probe 124: both
+     * could go on, each removing the other's files, and both failed naming files that were gone).
+     */
+    @Test
+    void twoBackupsIntoOneTargetAtOnceLeaveOneVerifiedCopy() throws Exception {
+        Path db = databaseWithParts(200);
+        for (int round = 0; round < 12; round++) {
+            Path target = dir.resolve("same-" + round);
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.Callable<Result> backup = () -> {
+                start.await();
+                return cairn("backup", db.toString(), target.toString());
+            };
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+                var first = pool.submit(backup);
+                var second = pool.submit(backup);
+                List<Result> both = List.of(first.get(), second.get());
+                assertEquals(1, both.stream().filter(r -> r.code() == 0).count(), "round " + round + ": " + both);
+                Result refused = both.stream().filter(r -> r.code() != 0).findFirst().orElseThrow();
+                assertEquals(2, refused.code(), refused.toString());
+                assertTrue(refused.err().contains("holds backup.partial, left by a backup that did not finish (killed, or its"
+                    + " machine stopped), or by one running now") || refused.err().contains("holds a database"),
+                    "round " + round + ": " + refused);
+            }
+            assertEquals(0, cairn("verify", target.toString()).code(), "round " + round);
+            assertFalse(Files.exists(target.resolve("backup.partial")), "round " + round);
+        }
+    }
+
     @Test
     void backupOfADatabaseInUseCopiesAndVerifies() {
         Path db = databaseWithParts(25);
