@@ -123,17 +123,24 @@ final class Commands {
      * names {@code dir}, not the copy.
      */
     private static int onCopy(Path dir, String command, PrintStream out, OnCopy work) {
+        // A copy is as large as the database: one left by Ctrl-C or SIGTERM would stay in the
+        // temporary folder for good (probe 124: 1.9 GB after each). kill -9 still leaves it. The
+        // hook comes first: added after the folder, a SIGTERM between the two left it.
+        java.util.concurrent.atomic.AtomicReference<Path> made = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread cleanup = new Thread(() -> {
+            Path folder = made.get();
+            if (folder != null) deleteWhileWritten(folder);
+        }, "cairn " + command + ": delete the copy");
+        Runtime.getRuntime().addShutdownHook(cleanup); // throws IllegalStateException once the JVM is shutting down
         Path copy;
         try {
             copy = Files.createTempDirectory("cairn-" + command + "-");
+            made.set(copy);
         } catch (IOException e) {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
             throw new UncheckedIOException("cannot make a folder for the copy " + command + " checks in "
                 + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);
         }
-        // A copy is as large as the database: one left by Ctrl-C or SIGTERM would stay in the
-        // temporary folder for good (probe 124: 1.9 GB after each). kill -9 still leaves it.
-        Thread cleanup = new Thread(() -> deleteQuietly(copy), "cairn " + command + ": delete the copy");
-        Runtime.getRuntime().addShutdownHook(cleanup);
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         try {
             try {
@@ -171,6 +178,25 @@ final class Commands {
     /** {@code text} with the copy's folder replaced by the folder it is a copy of. */
     private static String renamed(String text, Path copy, Path dir) {
         return text == null ? null : text.replace(copy.toAbsolutePath().toString(), dir.toString());
+    }
+
+    /**
+     * Deletes the folder of a copy while the command may still be writing into it (the shutdown
+     * hook runs beside the main thread): again until it is gone, for at most 2 s.
+     */
+    private static void deleteWhileWritten(Path folder) {
+        for (int tries = 0; tries < 200 && Files.exists(folder); tries++) {
+            try (var files = Files.list(folder)) {
+                for (Path f : files.toList()) Files.deleteIfExists(f);
+                Files.deleteIfExists(folder);
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(10); // a file made after the listing: the folder is not empty yet
+                } catch (InterruptedException stop) {
+                    return;
+                }
+            }
+        }
     }
 
     private static void deleteQuietly(Path folder) {
