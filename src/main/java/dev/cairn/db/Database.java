@@ -166,19 +166,23 @@ public final class Database implements AutoCloseable {
         this.events = new EventHub(eventBufferEvents);
         // Read first: a database that needs no write to open opens without one, so a damaged free
         // list (which refuses every write) leaves it readable (storage-format.md §6; probe 124).
+        boolean write;
         try (ReadTxn r = store.beginRead()) {
             refuseServerDatabase(r);
-            if (!needsWriteToOpen(r)) {
-                this.nodeId = nodeId(r);
-                MemorySegment server = r.get(Layout.NODE, SyncReplica.SERVER_ID);
-                this.serverId = server == null ? null : Layout.uuidOf(server);
-                this.outboxNext = outboxNext(r);
-                return;
-            }
+            write = needsWriteToOpen(r);
         }
-        WriteTxn txn = store.beginWrite();
-        try {
-            refuseServerDatabase(txn);
+        if (write) writeOwnTrees();
+        try (ReadTxn r = store.beginRead()) {
+            this.nodeId = nodeId(r);
+            MemorySegment server = r.get(Layout.NODE, SyncReplica.SERVER_ID);
+            this.serverId = server == null ? null : Layout.uuidOf(server);
+            this.outboxNext = outboxNext(r);
+        }
+    }
+
+    /** The write of {@link #needsWriteToOpen}: the node's trees, its id, and outbox entries or indexes mended. */
+    private void writeOwnTrees() {
+        try (WriteTxn txn = store.beginWrite()) {
             for (String t : OWN_TREES) txn.createTree(t);
             boolean neverLinked = txn.get(Layout.NODE, SyncReplica.SERVER_ID) == null;
             if (neverLinked) {
@@ -193,13 +197,7 @@ public final class Database implements AutoCloseable {
             if (txn.get(Layout.NODE, Layout.NODE_ID) == null) {
                 txn.put(Layout.NODE, Layout.NODE_ID, Layout.uuidBytes(UUID.randomUUID()));
             }
-            this.nodeId = nodeId(txn);
-            MemorySegment server = txn.get(Layout.NODE, SyncReplica.SERVER_ID);
-            this.serverId = server == null ? null : Layout.uuidOf(server);
-            this.outboxNext = outboxNext(txn);
             txn.commit();
-        } finally {
-            txn.close();
         }
     }
 

@@ -74,8 +74,11 @@ final class Bytes {
 
     /** {@code seq:i64, fingerprint:i64, value} (value empty = removed). */
     static byte[] recordValue(long seq, long fingerprint, byte[] value) {
-        return ByteBuffer.allocate(16 + value.length).putLong(seq).putLong(fingerprint).put(value).array();
+        return ByteBuffer.allocate(STORED_PREFIX_BYTES + value.length).putLong(seq).putLong(fingerprint).put(value).array();
     }
+
+    /** A stored record's value starts with its sequence and schema fingerprint, i64 each (sync-protocol.md §7). */
+    static final int STORED_PREFIX_BYTES = 16;
 
     /** Whether a record value (database-layout.md §3) is Released: state kind 2 at offset 1. */
     static boolean released(byte[] value) {

@@ -108,8 +108,6 @@ public final class ServerCore implements AutoCloseable {
     static final int PUSHED_OVERHEAD_BYTES = 320;
     static final int BATCH_OVERHEAD_BYTES = 4 << 10;
     static final int PUMP_RECORDS = 256;
-    /** A stored record's value starts with its sequence and schema fingerprint, i64 each (sync-protocol.md §7). */
-    private static final int STORED_PREFIX_BYTES = 16;
     private static final ValueLayout.OfLong BIG_ENDIAN_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     /**
      * Log entries a catch-up batch looks at, at most: entries of trees the client does not
@@ -1476,13 +1474,12 @@ public final class ServerCore implements AutoCloseable {
         long data = dataBytes(key, v);
         long s = v.get(BIG_ENDIAN_LONG, 0);
         long fp = v.get(BIG_ENDIAN_LONG, 8);
-        return new Message.Pushed(s, key, fp, v.asSlice(STORED_PREFIX_BYTES, data).toArray(ValueLayout.JAVA_BYTE));
+        return new Message.Pushed(s, key, fp, v.asSlice(Bytes.STORED_PREFIX_BYTES, data).toArray(ValueLayout.JAVA_BYTE));
     }
 
     /**
      * The server's state of {@code c}'s record without its record data, and whether its data is
-     * {@code c}'s: read once, as the store copies a value that crosses a mapping chunk (4 MiB)
-     * on every read.
+     * {@code c}'s, compared in place: the checks copy out only the record header.
      */
     private StoredHead storedHead(Message.Change c) {
         Key<?> key = c.key();
@@ -1493,18 +1490,18 @@ public final class ServerCore implements AutoCloseable {
         long fingerprint = v.get(BIG_ENDIAN_LONG, 8);
         boolean sent = c.kind() != Message.Kind.REMOVED && valueBytes > 0 && fingerprint == c.fingerprint()
             && valueBytes == c.value().length
-            && MemorySegment.mismatch(v, STORED_PREFIX_BYTES, v.byteSize(), MemorySegment.ofArray(c.value()), 0, valueBytes) == -1;
+            && MemorySegment.mismatch(v, Bytes.STORED_PREFIX_BYTES, v.byteSize(), MemorySegment.ofArray(c.value()), 0, valueBytes) == -1;
         return new StoredHead(v.get(BIG_ENDIAN_LONG, 0), fingerprint,
-            v.asSlice(STORED_PREFIX_BYTES, headBytes).toArray(ValueLayout.JAVA_BYTE), valueBytes, sent);
+            v.asSlice(Bytes.STORED_PREFIX_BYTES, headBytes).toArray(ValueLayout.JAVA_BYTE), valueBytes, sent);
     }
 
     /** The bytes of record {@code key}'s data in its stored value {@code v}: 0 for a tombstone. */
     private static long dataBytes(Key<?> key, MemorySegment v) {
-        if (v.byteSize() < STORED_PREFIX_BYTES) {
+        if (v.byteSize() < Bytes.STORED_PREFIX_BYTES) {
             throw new CorruptionException("server record " + key + ": " + v.byteSize() + " bytes (expected: at least "
-                + STORED_PREFIX_BYTES + ", its sequence and schema fingerprint)");
+                + Bytes.STORED_PREFIX_BYTES + ", its sequence and schema fingerprint)");
         }
-        return v.byteSize() - STORED_PREFIX_BYTES;
+        return v.byteSize() - Bytes.STORED_PREFIX_BYTES;
     }
 
     /**

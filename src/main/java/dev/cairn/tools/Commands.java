@@ -129,7 +129,7 @@ final class Commands {
         java.util.concurrent.atomic.AtomicReference<Path> made = new java.util.concurrent.atomic.AtomicReference<>();
         Thread cleanup = new Thread(() -> {
             Path folder = made.get();
-            if (folder != null) deleteWhileWritten(folder);
+            if (folder != null) deleteCopy(folder);
         }, "cairn " + command + ": delete the copy");
         Runtime.getRuntime().addShutdownHook(cleanup); // throws IllegalStateException once the JVM is shutting down
         Path copy;
@@ -166,7 +166,7 @@ final class Commands {
             // Paths of the copy in messages (store, log, salvage hints) name the folder itself.
             out.print(renamed(text.toString(StandardCharsets.UTF_8), copy, dir));
             out.flush();
-            deleteQuietly(copy);
+            deleteCopy(copy);
             try {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             } catch (IllegalStateException e) {
@@ -181,33 +181,28 @@ final class Commands {
     }
 
     /**
-     * Deletes the folder of a copy while the command may still be writing into it (the shutdown
-     * hook runs beside the main thread): again until it is gone, for at most 2 s.
+     * Deletes the folder of a copy: again until it is gone, for at most 2 s, as the shutdown hook
+     * runs beside the main thread, which may still be writing into it.
      */
-    private static void deleteWhileWritten(Path folder) {
-        for (int tries = 0; tries < 200 && Files.exists(folder); tries++) {
+    private static void deleteCopy(Path folder) {
+        IOException failed = null;
+        for (int tries = 0; tries < 200; tries++) {
             try (var files = Files.list(folder)) {
                 for (Path f : files.toList()) Files.deleteIfExists(f);
                 Files.deleteIfExists(folder);
+                return;
+            } catch (java.nio.file.NoSuchFileException e) {
+                return; // deleted already (by the shutdown hook, or before it ran)
             } catch (IOException e) {
-                try {
-                    Thread.sleep(10); // a file made after the listing: the folder is not empty yet
-                } catch (InterruptedException stop) {
-                    return;
-                }
+                failed = e; // a file made after the listing: the folder is not empty yet
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                break;
             }
         }
-    }
-
-    private static void deleteQuietly(Path folder) {
-        try (var files = Files.list(folder)) {
-            for (Path f : files.toList()) Files.deleteIfExists(f);
-            Files.deleteIfExists(folder);
-        } catch (java.nio.file.NoSuchFileException e) {
-            // deleted already (by the shutdown hook, or before it ran)
-        } catch (IOException e) {
-            System.getLogger(Commands.class.getName()).log(System.Logger.Level.WARNING, "cannot delete the copy " + folder, e);
-        }
+        System.getLogger(Commands.class.getName()).log(System.Logger.Level.WARNING, "cannot delete the copy " + folder, failed);
     }
 
     /**
